@@ -1,0 +1,38 @@
+# sleeperd: build, run and test.
+
+GO      ?= go
+TIMEOUT ?= 15m
+# Packages with concurrent code run their tests under the race detector.
+RACE_RE := /(storage/.*|storage|exec|pgwire|engine)$$
+
+.PHONY: build run test deps
+
+build:
+	$(GO) build -o bin/sleeperd ./cmd/sleeperd
+
+run: build
+	./bin/sleeperd serve --data ./data --demo
+
+# deps installs what the tests need and is missing: psql, from Debian's postgresql-client.
+deps:
+	@command -v psql >/dev/null 2>&1 || { \
+		echo "installing postgresql-client (psql)"; \
+		SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq >/dev/null && \
+		  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }; \
+	}
+
+test: deps
+	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then \
+		echo "gofmt -l reports files that need formatting:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+	@pkgs="$$($(GO) list ./...)"; \
+	race="$$(echo "$$pkgs" | grep -E '$(RACE_RE)' || true)"; \
+	rest="$$(echo "$$pkgs" | grep -vE '$(RACE_RE)' || true)"; \
+	status=0; \
+	if [ -n "$$race" ]; then echo "$(GO) test -race -timeout $(TIMEOUT) <concurrent packages>"; \
+		$(GO) test -race -timeout $(TIMEOUT) $$race || status=1; fi; \
+	if [ -n "$$rest" ]; then echo "$(GO) test -timeout $(TIMEOUT) <other packages>"; \
+		$(GO) test -timeout $(TIMEOUT) $$rest || status=1; fi; \
+	exit $$status

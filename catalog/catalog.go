@@ -1,0 +1,308 @@
+package catalog
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/storage/objstore"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+// LogPrefix is where the catalog keeps its log in the object store.
+const LogPrefix = "catalog/log/"
+
+// Catalog holds the table definitions of one object store.
+//
+// The definitions are a log of CreateTable and DropTable entries (LogPrefix + %020d.json),
+// each committed with put-if-absent of the next number, so several processes can share one
+// store: every lookup first reads the entries added since the last one (one read of an absent
+// object when nothing changed). A Catalog is safe for concurrent use.
+//
+// Dropping a table deletes its state store log; its data files under Table.FilePrefix are
+// left for a garbage collector that removes the files of table IDs the catalog no longer
+// knows.
+type Catalog struct {
+	store objstore.Store
+	ss    *statestore.Store
+	log   *statestore.Log
+
+	mu     sync.Mutex
+	next   uint64            // number of the next log entry to read
+	tables map[string]*Table // by name
+}
+
+// entry is a catalog log entry.
+type entry struct {
+	Op    string     `json:"op"` // opCreate or opDrop
+	Time  time.Time  `json:"time"`
+	Table *tableJSON `json:"table,omitempty"` // opCreate
+	Name  string     `json:"name,omitempty"`  // opDrop
+	ID    string     `json:"id,omitempty"`    // opDrop
+}
+
+const (
+	opCreate = "CreateTable"
+	opDrop   = "DropTable"
+)
+
+type tableJSON struct {
+	ID         string            `json:"id"`
+	Name       string            `json:"name"`
+	Columns    []columnJSON      `json:"columns"`
+	RowKeys    []int             `json:"rowKeys"`
+	SortKeys   []int             `json:"sortKeys,omitempty"`
+	PrimaryKey []int             `json:"primaryKey,omitempty"`
+	Properties map[string]string `json:"properties,omitempty"`
+}
+
+type columnJSON struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Nullable bool   `json:"nullable,omitempty"`
+	Hidden   bool   `json:"hidden,omitempty"`
+}
+
+func toJSON(t *Table) *tableJSON {
+	j := &tableJSON{ID: t.ID, Name: t.Name, RowKeys: t.RowKeys, SortKeys: t.SortKeys, PrimaryKey: t.PrimaryKey, Properties: t.Props.Raw}
+	for _, c := range t.Columns {
+		j.Columns = append(j.Columns, columnJSON{Name: c.Name, Type: FormatType(c.Type), Nullable: c.Nullable, Hidden: c.Hidden})
+	}
+	return j
+}
+
+// fromJSON rebuilds a committed table. It trusts the roles (they were validated at creation)
+// but parses types and properties again.
+func fromJSON(j *tableJSON) (*Table, error) {
+	t := &Table{ID: j.ID, Name: j.Name, RowKeys: j.RowKeys, SortKeys: j.SortKeys, PrimaryKey: j.PrimaryKey}
+	for _, c := range j.Columns {
+		typ, err := ParseType(c.Type)
+		if err != nil {
+			return nil, err
+		}
+		t.Columns = append(t.Columns, Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden})
+	}
+	for _, idx := range [][]int{t.RowKeys, t.SortKeys, t.PrimaryKey} {
+		for _, i := range idx {
+			if i < 0 || i >= len(t.Columns) {
+				return nil, fmt.Errorf("catalog: table %s: column index %d out of range", t.Name, i)
+			}
+		}
+	}
+	if len(t.RowKeys) == 0 {
+		return nil, fmt.Errorf("catalog: table %s has no row key", t.Name)
+	}
+	var err error
+	if t.Props, err = parseProperties(j.Properties); err != nil {
+		return nil, fmt.Errorf("catalog: table %s: %w", t.Name, err)
+	}
+	t.buildSchema()
+	return t, nil
+}
+
+// Open returns the catalog kept in store, whose tables' states live in ss.
+func Open(ctx context.Context, store objstore.Store, ss *statestore.Store) (*Catalog, error) {
+	if store == nil || ss == nil {
+		return nil, errors.New("catalog: nil object store or state store")
+	}
+	log, err := statestore.NewLog(store, LogPrefix)
+	if err != nil {
+		return nil, err
+	}
+	c := &Catalog{store: store, ss: ss, log: log, next: 1, tables: make(map[string]*Table)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.follow(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Store returns the object store of the tables' files.
+func (c *Catalog) Store() objstore.Store { return c.store }
+
+// StateStore returns the state store of the tables.
+func (c *Catalog) StateStore() *statestore.Store { return c.ss }
+
+// follow applies the log entries written since the last call. c.mu must be held.
+func (c *Catalog) follow(ctx context.Context) error {
+	for {
+		data, err := c.log.Read(ctx, c.next)
+		if errors.Is(err, objstore.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("catalog: read log entry %d: %w", c.next, err)
+		}
+		var e entry
+		if err := json.Unmarshal(data, &e); err != nil {
+			return fmt.Errorf("catalog: decode log entry %d: %w", c.next, err)
+		}
+		if err := c.apply(e); err != nil {
+			return fmt.Errorf("catalog: log entry %d: %w", c.next, err)
+		}
+		c.next++
+	}
+}
+
+func (c *Catalog) apply(e entry) error {
+	switch e.Op {
+	case opCreate:
+		if e.Table == nil {
+			return errors.New("create without a table")
+		}
+		t, err := fromJSON(e.Table)
+		if err != nil {
+			return err
+		}
+		c.tables[t.Name] = t
+	case opDrop:
+		if t, ok := c.tables[e.Name]; ok && t.ID == e.ID {
+			delete(c.tables, e.Name)
+		}
+	default:
+		return fmt.Errorf("unknown operation %q", e.Op)
+	}
+	return nil
+}
+
+// commit appends e as the next log entry if the log has not moved on. It returns false when
+// another writer took the number: the caller follows the log and decides again.
+func (c *Catalog) commit(ctx context.Context, e entry) (bool, error) {
+	e.Time = time.Now().UTC()
+	data, err := json.Marshal(e)
+	if err != nil {
+		return false, fmt.Errorf("catalog: encode log entry: %w", err)
+	}
+	err = c.log.Append(ctx, c.next, data)
+	if errors.Is(err, objstore.ErrExists) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("catalog: write log entry %d: %w", c.next, err)
+	}
+	if err := c.apply(e); err != nil {
+		return false, err
+	}
+	c.next++
+	return true, nil
+}
+
+// Create validates def, creates the table's partitions (split at the given split points) in
+// the state store and commits the definition. It fails with errs.DuplicateTable when a table
+// of that name exists, and with errs.DuplicateColumn, errs.UndefinedColumn,
+// errs.InvalidDefinition, errs.InvalidParameter or errs.InvalidText for a bad definition.
+func (c *Catalog) Create(ctx context.Context, def TableDef) (*Table, error) {
+	t, splits, err := define(def)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.follow(ctx); err != nil {
+		return nil, err
+	}
+	if _, ok := c.tables[t.Name]; ok {
+		return nil, errs.New(errs.DuplicateTable, "relation %q already exists", t.Name)
+	}
+	t.ID = newTableID()
+	// The state comes first: a crash before the catalog entry leaves an unreachable state
+	// log, never a table without state.
+	if _, err := c.ss.Create(ctx, t.StateID(), statestore.InitialisePartitions{SplitPoints: splits}); err != nil {
+		return nil, fmt.Errorf("catalog: create state of table %s: %w", t.Name, err)
+	}
+	for {
+		ok, err := c.commit(ctx, entry{Op: opCreate, Table: toJSON(t)})
+		if err == nil && !ok {
+			err = c.follow(ctx)
+			if err == nil {
+				if _, dup := c.tables[t.Name]; dup {
+					err = errs.New(errs.DuplicateTable, "relation %q already exists", t.Name)
+				}
+			}
+			if err == nil {
+				continue
+			}
+		}
+		if err != nil {
+			c.ss.Delete(context.WithoutCancel(ctx), t.StateID()) // best effort
+			return nil, err
+		}
+		return c.tables[t.Name], nil
+	}
+}
+
+// Drop removes the table and deletes its state; its data files are left for garbage
+// collection. It fails with errs.UndefinedTable when there is no such table.
+func (c *Catalog) Drop(ctx context.Context, name string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if err := c.follow(ctx); err != nil {
+			return err
+		}
+		t, ok := c.tables[name]
+		if !ok {
+			return undefined(name)
+		}
+		ok, err := c.commit(ctx, entry{Op: opDrop, Name: name, ID: t.ID})
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		if err := c.ss.Delete(ctx, t.StateID()); err != nil {
+			return fmt.Errorf("catalog: table %s dropped, but deleting its state failed: %w", name, err)
+		}
+		return nil
+	}
+}
+
+// Table returns the named table, or errs.UndefinedTable.
+func (c *Catalog) Table(ctx context.Context, name string) (*Table, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.follow(ctx); err != nil {
+		return nil, err
+	}
+	t, ok := c.tables[name]
+	if !ok {
+		return nil, undefined(name)
+	}
+	return t, nil
+}
+
+// Tables returns every table, sorted by name.
+func (c *Catalog) Tables(ctx context.Context) ([]*Table, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.follow(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]*Table, 0, len(c.tables))
+	for _, t := range c.tables {
+		out = append(out, t)
+	}
+	slices.SortFunc(out, func(a, b *Table) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func undefined(name string) error {
+	return errs.New(errs.UndefinedTable, "relation %q does not exist", name)
+}
+
+// newTableID returns a random table ID: 24 hexadecimal digits.
+func newTableID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,873 @@
+package catalog
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/storage/objstore"
+	"github.com/sleeperd/sleeperd/storage/parquet"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+// ColumnBound is a row-group pruning hint: the rows wanted have values of Column within the
+// bounds. Lower and Upper are values in the Go representation of parquet.ColumnStats (int64
+// for integers, dates and timestamps, float64 for floats, string, []byte, bool,
+// decimal128.Num); nil leaves a side unbounded. A bound only skips row groups: rows in the
+// groups read are not filtered by it.
+type ColumnBound struct {
+	Column         int // index into Table.Columns
+	Lower, Upper   any
+	LowerInclusive bool
+	UpperInclusive bool
+}
+
+// ScanSpec describes a scan of a table.
+type ScanSpec struct {
+	Table *Table
+	State *statestore.State
+	// Leaves are the leaf partitions to read, already pruned; a leaf of no other State fails.
+	Leaves []*statestore.Partition
+	// Columns are the indices of the table columns to output, in order.
+	Columns []int
+	// Ranges of encoded row keys: rows outside every range are dropped. Nil keeps every row of
+	// the leaves read. Overlapping ranges do not duplicate rows.
+	Ranges []keys.Range
+	// Bounds skip row groups whose statistics show no row within them.
+	Bounds []ColumnBound
+	// Parallelism is how many leaves are read at once; 0 means GOMAXPROCS.
+	Parallelism int
+	// Metrics, if set, counts what executions of the scan read.
+	Metrics *Metrics
+}
+
+// Metrics count what a scan read. The counters are safe for concurrent use.
+type Metrics struct {
+	FilesOpened      atomic.Int64
+	FilesSkipped     atomic.Int64 // files whose key range misses the ranges read
+	RowGroupsRead    atomic.Int64
+	RowGroupsSkipped atomic.Int64
+	RowsRead         atomic.Int64 // rows decoded from files, before clipping
+	RowsOutput       atomic.Int64
+	BytesRead        atomic.Int64
+
+	mu    sync.Mutex
+	files map[string]bool
+}
+
+func (m *Metrics) opened(name string) {
+	m.FilesOpened.Add(1)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.files == nil {
+		m.files = make(map[string]bool)
+	}
+	m.files[name] = true
+}
+
+// Files returns the names of the files opened, sorted.
+func (m *Metrics) Files() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]string, 0, len(m.files))
+	for f := range m.files {
+		out = append(out, f)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Scan is the table scan operator: it reads the files of the chosen leaves, each clipped to
+// the leaf's range and the scan's ranges, one concurrent stream per leaf.
+type Scan struct {
+	store  objstore.Store
+	spec   ScanSpec
+	schema *arrow.Schema
+	nfiles int
+}
+
+var _ exec.Operator = (*Scan)(nil)
+
+// NewScan validates spec and returns the scan.
+func NewScan(store objstore.Store, spec ScanSpec) (*Scan, error) {
+	if store == nil || spec.Table == nil || spec.State == nil {
+		return nil, errors.New("catalog: scan needs a store, a table and a state")
+	}
+	t := spec.Table
+	fields := make([]arrow.Field, len(spec.Columns))
+	for i, c := range spec.Columns {
+		if c < 0 || c >= len(t.Columns) {
+			return nil, fmt.Errorf("catalog: scan of %s: column index %d out of range", t.Name, c)
+		}
+		fields[i] = t.schema.Field(c)
+	}
+	for _, b := range spec.Bounds {
+		if b.Column < 0 || b.Column >= len(t.Columns) {
+			return nil, fmt.Errorf("catalog: scan of %s: bound on column index %d out of range", t.Name, b.Column)
+		}
+	}
+	files := make(map[string]bool)
+	for _, l := range spec.Leaves {
+		p, ok := spec.State.Partition(l.ID)
+		if !ok || !p.Leaf() {
+			return nil, fmt.Errorf("catalog: scan of %s: %s is not a leaf partition of the state", t.Name, l.ID)
+		}
+		for _, r := range spec.State.ReadFiles(l.ID) {
+			files[r.File] = true
+		}
+	}
+	if spec.Parallelism <= 0 {
+		spec.Parallelism = runtime.GOMAXPROCS(0)
+	}
+	spec.Ranges = normalize(spec.Ranges)
+	return &Scan{store: store, spec: spec, schema: arrow.NewSchema(fields, nil), nfiles: len(files)}, nil
+}
+
+// normalize sorts ranges and merges those that overlap or touch, dropping empty ones. Nil
+// stays nil (no clipping); a non-nil list of empty ranges becomes an empty non-nil list.
+func normalize(rs []keys.Range) []keys.Range {
+	if rs == nil {
+		return nil
+	}
+	out := make([]keys.Range, 0, len(rs))
+	for _, r := range rs {
+		if !r.Empty() {
+			out = append(out, r)
+		}
+	}
+	slices.SortFunc(out, func(a, b keys.Range) int { return bytes.Compare(a.Min, b.Min) })
+	merged := out[:0]
+	for _, r := range out {
+		if n := len(merged); n > 0 {
+			last := &merged[n-1]
+			if last.Max == nil || bytes.Compare(r.Min, last.Max) <= 0 {
+				if last.Max != nil && (r.Max == nil || bytes.Compare(r.Max, last.Max) > 0) {
+					last.Max = r.Max
+				}
+				continue
+			}
+		}
+		merged = append(merged, r)
+	}
+	return merged
+}
+
+// Schema implements exec.Operator.
+func (s *Scan) Schema() *arrow.Schema { return s.schema }
+
+// Children implements exec.Operator: a scan has none.
+func (s *Scan) Children() []exec.Operator { return nil }
+
+// Spec returns the scan's spec, with Ranges normalized.
+func (s *Scan) Spec() ScanSpec { return s.spec }
+
+// String implements exec.Operator.
+func (s *Scan) String() string {
+	t := s.spec.Table
+	var b strings.Builder
+	fmt.Fprintf(&b, "TableScan: %s partitions=%d/%d files=%d columns=[", t.Name, len(s.spec.Leaves), len(s.spec.State.Leaves()), s.nfiles)
+	for i, c := range s.spec.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(t.Columns[c].Name)
+	}
+	b.WriteString("]")
+	if s.spec.Ranges != nil {
+		types := t.RowKeyTypes()
+		b.WriteString(" ranges=[")
+		for i, r := range s.spec.Ranges {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "[%s, %s)", keys.Format(types, r.Min, false), keys.Format(types, r.Max, true))
+		}
+		b.WriteString("]")
+	}
+	if len(s.spec.Bounds) > 0 {
+		b.WriteString(" bounds=[")
+		for i, bd := range s.spec.Bounds {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(formatBound(t.Columns[bd.Column].Name, bd))
+		}
+		b.WriteString("]")
+	}
+	return b.String()
+}
+
+func formatBound(name string, b ColumnBound) string {
+	var parts []string
+	if b.Lower != nil {
+		op := ">"
+		if b.LowerInclusive {
+			op = ">="
+		}
+		parts = append(parts, fmt.Sprintf("%s %s %v", name, op, b.Lower))
+	}
+	if b.Upper != nil {
+		op := "<"
+		if b.UpperInclusive {
+			op = "<="
+		}
+		parts = append(parts, fmt.Sprintf("%s %s %v", name, op, b.Upper))
+	}
+	if len(parts) == 0 {
+		return name + " unbounded"
+	}
+	return strings.Join(parts, " and ")
+}
+
+// Execute implements exec.Operator. Batches come from the leaves in no particular order.
+func (s *Scan) Execute(ctx context.Context) (exec.Stream, error) {
+	x := &execution{scan: s, footers: make(map[string]*footer)}
+	leaves := make([]*leafReader, 0, len(s.spec.Leaves))
+	for _, l := range s.spec.Leaves {
+		ranges := []keys.Range{l.Range}
+		if s.spec.Ranges != nil {
+			ranges = ranges[:0]
+			for _, r := range s.spec.Ranges {
+				if in := r.Intersect(l.Range); !in.Empty() {
+					ranges = append(ranges, in)
+				}
+			}
+		}
+		if len(ranges) == 0 {
+			continue
+		}
+		leaves = append(leaves, &leafReader{x: x, leaf: l, ranges: ranges, refs: dedupe(s.spec.State.ReadFiles(l.ID))})
+	}
+	return newFanout(ctx, leaves, s.spec.Parallelism), nil
+}
+
+func dedupe(refs []statestore.FileReference) []statestore.FileReference {
+	seen := make(map[string]bool, len(refs))
+	out := refs[:0]
+	for _, r := range refs {
+		if !seen[r.File] {
+			seen[r.File] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// execution is the state one Execute shares among its leaf readers: the opened files.
+type execution struct {
+	scan *Scan
+
+	mu      sync.Mutex
+	footers map[string]*footer
+}
+
+// footer is a file opened once per execution, shared by the leaves that read it.
+type footer struct {
+	once sync.Once
+	f    *parquet.File
+	err  error
+}
+
+// open returns the opened file name, reading its footer on first use.
+func (x *execution) open(ctx context.Context, name string, size int64) (*parquet.File, error) {
+	x.mu.Lock()
+	ft, ok := x.footers[name]
+	if !ok {
+		ft = &footer{}
+		x.footers[name] = ft
+	}
+	x.mu.Unlock()
+	ft.once.Do(func() {
+		m := x.scan.spec.Metrics
+		if size <= 0 {
+			if size, ft.err = x.scan.store.Size(ctx, name); ft.err != nil {
+				return
+			}
+		}
+		r := &objReader{ctx: ctx, store: x.scan.store, name: name, size: size, m: m}
+		ft.f, ft.err = parquet.Open(r, size)
+		if ft.err == nil && m != nil {
+			m.opened(name)
+		}
+	})
+	if ft.err != nil {
+		return nil, fmt.Errorf("catalog: open %s: %w", name, ft.err)
+	}
+	return ft.f, nil
+}
+
+// objReader reads an object as an io.ReaderAt. The context is the execution's: a cancelled
+// scan fails its reads.
+type objReader struct {
+	ctx   context.Context
+	store objstore.Store
+	name  string
+	size  int64
+	m     *Metrics
+}
+
+func (r *objReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	n := len(p)
+	var err error
+	if off+int64(n) > r.size {
+		n = int(r.size - off)
+		err = io.EOF
+	}
+	if rerr := r.store.ReadAt(r.ctx, r.name, p[:n], off); rerr != nil {
+		return 0, rerr
+	}
+	if r.m != nil {
+		r.m.BytesRead.Add(int64(n))
+	}
+	return n, err
+}
+
+// leafReader streams the rows of one leaf: every file it reads, clipped to ranges.
+type leafReader struct {
+	x      *execution
+	leaf   *statestore.Partition
+	ranges []keys.Range // sorted, disjoint, non-empty, within the leaf
+	refs   []statestore.FileReference
+
+	next    int // index into refs of the next file
+	cur     *fileReader
+	pending []arrow.RecordBatch
+}
+
+// fileReader reads one file of a leaf.
+type fileReader struct {
+	r       *parquet.Reader
+	clip    bool
+	keyCols []int // positions of the row key columns in the read batches, in key order
+	outCols []int // positions of the output columns in the read batches
+	done    bool  // the rest of the file lies above the last range
+}
+
+// Next returns the leaf's next non-empty batch, or io.EOF.
+func (l *leafReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	for {
+		if len(l.pending) > 0 {
+			b := l.pending[0]
+			l.pending = l.pending[1:]
+			return b, nil
+		}
+		if l.cur == nil {
+			if l.next >= len(l.refs) {
+				return nil, io.EOF
+			}
+			ref := l.refs[l.next]
+			l.next++
+			fr, err := l.openFile(ctx, ref.File)
+			if err != nil {
+				return nil, err
+			}
+			if fr == nil {
+				continue
+			}
+			l.cur = fr
+		}
+		if l.cur.done {
+			l.closeFile()
+			continue
+		}
+		b, err := l.cur.r.Next(ctx)
+		if err == io.EOF {
+			l.closeFile()
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("catalog: read %s: %w", l.x.scan.spec.Table.Name, err)
+		}
+		l.clip(b)
+		b.Release()
+	}
+}
+
+func (l *leafReader) closeFile() {
+	if l.cur != nil {
+		l.cur.r.Close()
+		l.cur = nil
+	}
+}
+
+// Close releases what the reader holds.
+func (l *leafReader) Close() {
+	l.closeFile()
+	for _, b := range l.pending {
+		b.Release()
+	}
+	l.pending = nil
+}
+
+// openFile opens a file of the leaf for reading, or returns nil when nothing in it can be
+// wanted.
+func (l *leafReader) openFile(ctx context.Context, name string) (*fileReader, error) {
+	spec := &l.x.scan.spec
+	m := spec.Metrics
+	var size int64
+	var within bool // every row of the file lies in one range: no clipping
+	if f, ok := spec.State.File(name); ok {
+		size = f.Bytes
+		if f.Rows == 0 {
+			return nil, nil
+		}
+		fr := keys.Range{Min: f.MinKey, Max: append(bytes.Clone(f.MaxKey), 0)}
+		hit := false
+		for _, r := range l.ranges {
+			if r.Overlaps(fr) {
+				hit = true
+			}
+			if bytes.Compare(r.Min, f.MinKey) <= 0 && (r.Max == nil || bytes.Compare(f.MaxKey, r.Max) < 0) {
+				within = true
+			}
+		}
+		if !hit {
+			if m != nil {
+				m.FilesSkipped.Add(1)
+			}
+			return nil, nil
+		}
+	}
+	pf, err := l.x.open(ctx, name, size)
+	if err != nil {
+		return nil, err
+	}
+	t := spec.Table
+	fs := pf.Schema()
+	fileCol := func(c int) (int, error) {
+		idx := fs.FieldIndices(t.Columns[c].Name)
+		if len(idx) != 1 {
+			return 0, fmt.Errorf("catalog: file %s of table %s has no column %q", name, t.Name, t.Columns[c].Name)
+		}
+		return idx[0], nil
+	}
+	// Columns to read: the output columns, then the row key columns when clipping.
+	var read []int
+	pos := func(fc int) int {
+		if i := slices.Index(read, fc); i >= 0 {
+			return i
+		}
+		read = append(read, fc)
+		return len(read) - 1
+	}
+	fr := &fileReader{clip: !within}
+	for _, c := range spec.Columns {
+		fc, err := fileCol(c)
+		if err != nil {
+			return nil, err
+		}
+		fr.outCols = append(fr.outCols, pos(fc))
+	}
+	if fr.clip {
+		for _, c := range t.RowKeys {
+			fc, err := fileCol(c)
+			if err != nil {
+				return nil, err
+			}
+			fr.keyCols = append(fr.keyCols, pos(fc))
+		}
+	}
+	groups, err := l.rowGroups(pf, fileCol)
+	if err != nil {
+		return nil, err
+	}
+	if len(groups) == 0 {
+		return nil, nil
+	}
+	r, err := pf.Read(ctx, parquet.ReadOptions{Columns: read, RowGroups: groups, BatchRows: exec.BatchRows, Alloc: exec.Allocator(ctx)})
+	if err != nil {
+		return nil, fmt.Errorf("catalog: read %s: %w", name, err)
+	}
+	fr.r = r
+	return fr, nil
+}
+
+// rowGroups returns the row groups of pf that may hold wanted rows, counting the others as
+// skipped.
+func (l *leafReader) rowGroups(pf *parquet.File, fileCol func(int) (int, error)) ([]int, error) {
+	spec := &l.x.scan.spec
+	t := spec.Table
+	keyType := t.Columns[t.RowKeys[0]].Type
+	keyCol, err := fileCol(t.RowKeys[0])
+	if err != nil {
+		return nil, err
+	}
+	boundCols := make([]int, len(spec.Bounds))
+	for i, b := range spec.Bounds {
+		if boundCols[i], err = fileCol(b.Column); err != nil {
+			return nil, err
+		}
+	}
+	var out []int
+	var skipped int64
+	for g, rg := range pf.RowGroups() {
+		if rg.Rows == 0 || !l.keyStatsOverlap(keyType, rg.Columns[keyCol]) {
+			skipped++
+			continue
+		}
+		ok := true
+		for i, b := range spec.Bounds {
+			if !boundAdmits(b, rg.Columns[boundCols[i]], rg.Rows) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			skipped++
+			continue
+		}
+		out = append(out, g)
+	}
+	if m := spec.Metrics; m != nil {
+		m.RowGroupsSkipped.Add(skipped)
+		m.RowGroupsRead.Add(int64(len(out)))
+	}
+	return out, nil
+}
+
+// keyStatsOverlap reports whether a row group whose leading row key column has the statistics
+// st may hold a key in the reader's ranges. Rows with leading values in [min, max] have keys
+// in [enc(min), PrefixEnd(enc(max))).
+func (l *leafReader) keyStatsOverlap(t arrow.DataType, st parquet.ColumnStats) bool {
+	if !st.HasMinMax {
+		return true
+	}
+	lo, err := keys.AppendGo(nil, t, st.Min)
+	if err != nil {
+		return true
+	}
+	hi, err := keys.AppendGo(nil, t, st.Max)
+	if err != nil {
+		return true
+	}
+	rg := keys.Range{Min: lo, Max: keys.PrefixEnd(hi)}
+	for _, r := range l.ranges {
+		if r.Overlaps(rg) {
+			return true
+		}
+	}
+	return false
+}
+
+// boundAdmits reports whether a row group of rows rows whose column has statistics st may
+// hold a value within b.
+func boundAdmits(b ColumnBound, st parquet.ColumnStats, rows int64) bool {
+	if b.Lower == nil && b.Upper == nil {
+		return true
+	}
+	if st.NullCount >= rows {
+		return false // only nulls: no comparison holds
+	}
+	if !st.HasMinMax {
+		return true
+	}
+	if b.Upper != nil {
+		if c, ok := compareStat(st.Min, b.Upper); ok && (c > 0 || c == 0 && !b.UpperInclusive) {
+			return false
+		}
+	}
+	if b.Lower != nil {
+		if c, ok := compareStat(st.Max, b.Lower); ok && (c < 0 || c == 0 && !b.LowerInclusive) {
+			return false
+		}
+	}
+	return true
+}
+
+// compareStat compares two values of the statistics representation; ok is false when they
+// cannot be compared (different kinds, NaN).
+func compareStat(a, b any) (int, bool) {
+	switch x := a.(type) {
+	case int64:
+		y, ok := asInt64(b)
+		if !ok {
+			if f, isF := b.(float64); isF && f == f {
+				return cmpFloat(float64(x), f), true
+			}
+			return 0, false
+		}
+		return cmpOrdered(x, y), true
+	case float64:
+		var y float64
+		switch v := b.(type) {
+		case float64:
+			y = v
+		default:
+			n, ok := asInt64(b)
+			if !ok {
+				return 0, false
+			}
+			y = float64(n)
+		}
+		if x != x || y != y {
+			return 0, false
+		}
+		return cmpFloat(x, y), true
+	case string:
+		switch y := b.(type) {
+		case string:
+			return strings.Compare(x, y), true
+		case []byte:
+			return bytes.Compare([]byte(x), y), true
+		}
+	case []byte:
+		switch y := b.(type) {
+		case []byte:
+			return bytes.Compare(x, y), true
+		case string:
+			return bytes.Compare(x, []byte(y)), true
+		}
+	case bool:
+		if y, ok := b.(bool); ok {
+			switch {
+			case x == y:
+				return 0, true
+			case !x:
+				return -1, true
+			}
+			return 1, true
+		}
+	case decimal128.Num:
+		if y, ok := b.(decimal128.Num); ok {
+			return x.Cmp(y), true
+		}
+	}
+	return 0, false
+}
+
+func asInt64(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case int32:
+		return int64(n), true
+	case int16:
+		return int64(n), true
+	case int8:
+		return int64(n), true
+	case arrow.Date32:
+		return int64(n), true
+	case arrow.Timestamp:
+		return int64(n), true
+	}
+	return 0, false
+}
+
+func cmpOrdered[T int64 | string](a, b T) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// clip queues the parts of b that lie in the reader's ranges, projected to the output
+// columns. b stays the caller's.
+func (l *leafReader) clip(b arrow.RecordBatch) {
+	m := l.x.scan.spec.Metrics
+	n := int(b.NumRows())
+	if m != nil {
+		m.RowsRead.Add(int64(n))
+	}
+	fr := l.cur
+	if !fr.clip {
+		l.emit(b, 0, n)
+		return
+	}
+	cols := make([]arrow.Array, len(fr.keyCols))
+	for i, c := range fr.keyCols {
+		cols[i] = b.Column(c)
+	}
+	var buf []byte
+	key := func(i int) []byte {
+		buf = keys.AppendRow(buf[:0], cols, i)
+		return buf
+	}
+	// first returns the first row at or after from whose key is at least k (rows are sorted).
+	first := func(from int, k []byte) int {
+		return from + sort.Search(n-from, func(i int) bool { return bytes.Compare(key(from+i), k) >= 0 })
+	}
+	at := 0
+	for _, r := range l.ranges {
+		lo := first(at, r.Min)
+		hi := n
+		if r.Max != nil {
+			hi = first(lo, r.Max)
+		}
+		l.emit(b, lo, hi)
+		at = hi
+		if at == n {
+			break
+		}
+	}
+	if last := l.ranges[len(l.ranges)-1]; last.Max != nil && n > 0 && bytes.Compare(key(n-1), last.Max) >= 0 {
+		fr.done = true
+	}
+}
+
+// emit queues rows [lo, hi) of b projected to the output columns.
+func (l *leafReader) emit(b arrow.RecordBatch, lo, hi int) {
+	if hi <= lo {
+		return
+	}
+	cols := make([]arrow.Array, len(l.cur.outCols))
+	for i, c := range l.cur.outCols {
+		cols[i] = array.NewSlice(b.Column(c), int64(lo), int64(hi))
+	}
+	out := array.NewRecordBatch(l.x.scan.schema, cols, int64(hi-lo))
+	for _, c := range cols {
+		c.Release()
+	}
+	if m := l.x.scan.spec.Metrics; m != nil {
+		m.RowsOutput.Add(int64(hi - lo))
+	}
+	l.pending = append(l.pending, out)
+}
+
+// fanout runs leaf readers, at most par at a time, and merges their batches.
+type fanout struct {
+	leaves []*leafReader
+	par    int
+	parent context.Context
+
+	started bool
+	ctx     context.Context
+	cancel  context.CancelFunc
+	out     chan arrow.RecordBatch
+	errc    chan error
+	wg      sync.WaitGroup
+	closed  bool
+}
+
+func newFanout(ctx context.Context, leaves []*leafReader, par int) *fanout {
+	return &fanout{leaves: leaves, par: par, parent: ctx}
+}
+
+func (f *fanout) start() {
+	f.started = true
+	f.ctx, f.cancel = context.WithCancel(f.parent)
+	f.out = make(chan arrow.RecordBatch, f.par)
+	f.errc = make(chan error, 1)
+	sem := make(chan struct{}, f.par)
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		var leaves sync.WaitGroup
+		defer func() {
+			leaves.Wait()
+			close(f.out)
+		}()
+		for _, l := range f.leaves {
+			select {
+			case sem <- struct{}{}:
+			case <-f.ctx.Done():
+				return
+			}
+			leaves.Add(1)
+			go func() {
+				defer leaves.Done()
+				defer func() { <-sem }()
+				defer l.Close()
+				for {
+					b, err := l.Next(f.ctx)
+					if err == io.EOF {
+						return
+					}
+					if err != nil {
+						select {
+						case f.errc <- err:
+						default:
+						}
+						f.cancel()
+						return
+					}
+					select {
+					case f.out <- b:
+					case <-f.ctx.Done():
+						b.Release()
+						return
+					}
+				}
+			}()
+		}
+	}()
+}
+
+// Next implements exec.Stream.
+func (f *fanout) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if f.closed {
+		return nil, errors.New("catalog: scan stream is closed")
+	}
+	if !f.started {
+		f.start()
+	}
+	select {
+	case b, ok := <-f.out:
+		if ok {
+			return b, nil
+		}
+		select {
+		case err := <-f.errc:
+			f.errc <- err // keep reporting it
+			return nil, err
+		default:
+		}
+		if err := f.parent.Err(); err != nil {
+			return nil, err
+		}
+		return nil, io.EOF
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Close implements exec.Stream: it stops the leaf readers and releases queued batches.
+func (f *fanout) Close() error {
+	if f.closed {
+		return nil
+	}
+	f.closed = true
+	if !f.started {
+		for _, l := range f.leaves {
+			l.Close()
+		}
+		return nil
+	}
+	f.cancel()
+	for b := range f.out {
+		b.Release()
+	}
+	f.wg.Wait()
+	return nil
+}

@@ -1,0 +1,470 @@
+// Package catalog keeps table definitions in the object store and turns a table's state into
+// scans of its Parquet files.
+package catalog
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/storage/ingest"
+	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/storage/parquet"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+// RowIDColumn is the name of the hidden row key column of a table keyed by insertion order.
+const RowIDColumn = "_rowid"
+
+// Column is a stored column of a table.
+type Column struct {
+	Name     string
+	Type     arrow.DataType
+	Nullable bool
+	// Hidden columns are stored but never shown by SELECT *: the row id of a table keyed by
+	// insertion order.
+	Hidden bool
+}
+
+// Table is a table definition: an Arrow schema plus the roles of its columns. A Table is
+// immutable once returned by the catalog.
+type Table struct {
+	// ID identifies the table forever: a table created with a dropped table's name gets a new
+	// ID. It is also the table's statestore.TableID.
+	ID   string
+	Name string
+	// Columns are the stored columns, in order. A table keyed by insertion order has a hidden
+	// int64 column RowIDColumn, last.
+	Columns []Column
+	// RowKeys and SortKeys are indices into Columns. Row key columns are never nullable.
+	RowKeys  []int
+	SortKeys []int
+	// PrimaryKey holds indices into Columns, or nothing.
+	PrimaryKey []int
+	Props      Properties
+
+	schema *arrow.Schema
+}
+
+// Properties are a table's parsed, validated properties. They are set with WITH (key = value)
+// at creation:
+//
+//	key              default     meaning
+//	compression      zstd        Parquet codec: zstd, snappy, gzip, lz4 or none
+//	row_group_rows   100000      rows per Parquet row group
+//	page_size        131072      target uncompressed bytes per Parquet data page
+//	dictionary       false       dictionary-encode columns (true/false, on/off, yes/no, 1/0)
+//	split_threshold  10000000    rows in a leaf partition above which it is split
+//	split_points     (none)      initial split points: comma-separated values of the leading
+//	                             row key column; quote a value containing a comma with '...'
+//
+// Any other key is an error.
+type Properties struct {
+	Parquet        parquet.Properties
+	SplitThreshold int64
+	// Raw is the text of every property given, for display.
+	Raw map[string]string
+}
+
+// Property keys and defaults.
+const (
+	PropCompression    = "compression"
+	PropRowGroupRows   = "row_group_rows"
+	PropPageSize       = "page_size"
+	PropDictionary     = "dictionary"
+	PropSplitThreshold = "split_threshold"
+	PropSplitPoints    = "split_points"
+
+	DefaultSplitThreshold = 10_000_000
+)
+
+// Schema returns the Arrow schema of all stored columns, hidden ones included.
+func (t *Table) Schema() *arrow.Schema { return t.schema }
+
+// StateID is the table's identifier in the state store.
+func (t *Table) StateID() statestore.TableID { return statestore.TableID(t.ID) }
+
+// RowKeyTypes returns the types of the row key columns, in key order.
+func (t *Table) RowKeyTypes() []arrow.DataType {
+	out := make([]arrow.DataType, len(t.RowKeys))
+	for i, c := range t.RowKeys {
+		out[i] = t.Columns[c].Type
+	}
+	return out
+}
+
+// ColumnIndex returns the index of the named column, or -1.
+func (t *Table) ColumnIndex(name string) int {
+	for i, c := range t.Columns {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Visible returns the indices of the columns SELECT * shows, in order.
+func (t *Table) Visible() []int {
+	out := make([]int, 0, len(t.Columns))
+	for i, c := range t.Columns {
+		if !c.Hidden {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// KeyedByInsertion reports whether the table's row key is the hidden row id, which writers
+// fill with increasing values.
+func (t *Table) KeyedByInsertion() bool {
+	return len(t.RowKeys) == 1 && t.Columns[t.RowKeys[0]].Hidden
+}
+
+// FilePrefix is the object name prefix of the table's data files.
+func (t *Table) FilePrefix() string { return "tables/" + t.ID + "/files/" }
+
+// IngestSpec returns the spec ingest.Write needs to write rows of t. Its allocator is nil
+// (the default); callers set their own.
+func (t *Table) IngestSpec() ingest.Spec {
+	return ingest.Spec{
+		Table:      t.StateID(),
+		Schema:     t.schema,
+		RowKeys:    slices.Clone(t.RowKeys),
+		SortKeys:   slices.Clone(t.SortKeys),
+		Props:      t.Props.Parquet,
+		FilePrefix: t.FilePrefix(),
+	}
+}
+
+func (t *Table) buildSchema() {
+	fields := make([]arrow.Field, len(t.Columns))
+	for i, c := range t.Columns {
+		fields[i] = arrow.Field{Name: c.Name, Type: c.Type, Nullable: c.Nullable}
+	}
+	t.schema = arrow.NewSchema(fields, nil)
+}
+
+// TableDef is what CREATE TABLE asks for. Names are already case-folded.
+type TableDef struct {
+	Name    string
+	Columns []Column
+	// RowKeys name the row key columns in key order. Without them the PrimaryKey columns are
+	// the row key; with neither, the table is keyed by insertion order.
+	RowKeys    []string
+	SortKeys   []string
+	PrimaryKey []string
+	// SplitPoints are values of the leading row key column, as text, that split the table
+	// into initial partitions; they add to the split_points property.
+	SplitPoints []string
+	Properties  map[string]string
+}
+
+// define validates def and returns the table it describes, without ID, and its initial split
+// points, encoded and sorted.
+func define(def TableDef) (*Table, [][]byte, error) {
+	if def.Name == "" {
+		return nil, nil, errs.New(errs.InvalidDefinition, "table name must not be empty")
+	}
+	t := &Table{Name: def.Name}
+	byName := make(map[string]int)
+	for _, c := range def.Columns {
+		if c.Name == "" {
+			return nil, nil, errs.New(errs.InvalidDefinition, "column name must not be empty")
+		}
+		if c.Type == nil {
+			return nil, nil, errs.New(errs.InvalidDefinition, "column %q has no type", c.Name)
+		}
+		if _, dup := byName[c.Name]; dup {
+			return nil, nil, errs.New(errs.DuplicateColumn, "column %q specified more than once", c.Name)
+		}
+		byName[c.Name] = len(t.Columns)
+		t.Columns = append(t.Columns, c)
+	}
+	resolve := func(names []string, what string) ([]int, error) {
+		var out []int
+		for _, n := range names {
+			i, ok := byName[n]
+			if !ok {
+				return nil, errs.New(errs.UndefinedColumn, "column %q named in %s does not exist", n, what)
+			}
+			if slices.Contains(out, i) {
+				return nil, errs.New(errs.DuplicateColumn, "column %q appears twice in %s", n, what)
+			}
+			out = append(out, i)
+		}
+		return out, nil
+	}
+	var err error
+	if t.RowKeys, err = resolve(def.RowKeys, "row key"); err != nil {
+		return nil, nil, err
+	}
+	if t.SortKeys, err = resolve(def.SortKeys, "sort key"); err != nil {
+		return nil, nil, err
+	}
+	if t.PrimaryKey, err = resolve(def.PrimaryKey, "primary key"); err != nil {
+		return nil, nil, err
+	}
+	for _, i := range t.PrimaryKey {
+		t.Columns[i].Nullable = false
+	}
+	if len(t.RowKeys) == 0 {
+		t.RowKeys = slices.Clone(t.PrimaryKey)
+	}
+	if len(t.RowKeys) == 0 {
+		if _, taken := byName[RowIDColumn]; taken {
+			return nil, nil, errs.New(errs.DuplicateColumn, "column %q is reserved for the row id of a table without row key", RowIDColumn)
+		}
+		t.RowKeys = []int{len(t.Columns)}
+		t.Columns = append(t.Columns, Column{Name: RowIDColumn, Type: arrow.PrimitiveTypes.Int64, Hidden: true})
+	}
+	for _, i := range t.RowKeys {
+		c := &t.Columns[i]
+		if !keys.Supported(c.Type) {
+			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a row key (int32, int64, text, bytea, date and timestamp can)", c.Name, FormatType(c.Type))
+		}
+		c.Nullable = false
+	}
+	for _, i := range t.SortKeys {
+		c := t.Columns[i]
+		if slices.Contains(t.RowKeys, i) {
+			return nil, nil, errs.New(errs.InvalidDefinition, "column %q cannot be both a row key and a sort key", c.Name)
+		}
+		if !ingest.SortKeySupported(c.Type) {
+			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a sort key", c.Name, FormatType(c.Type))
+		}
+	}
+	t.buildSchema()
+	rawSplits := slices.Clone(def.SplitPoints)
+	if t.Props, err = parseProperties(def.Properties); err != nil {
+		return nil, nil, err
+	}
+	if s, ok := t.Props.Raw[PropSplitPoints]; ok {
+		vals, err := splitList(s)
+		if err != nil {
+			return nil, nil, err
+		}
+		rawSplits = append(rawSplits, vals...)
+	}
+	if err := t.Props.Parquet.Validate(); err != nil {
+		return nil, nil, errs.Wrap(errs.InvalidParameter, err, "invalid table properties: %v", err)
+	}
+	w, err := parquet.NewWriter(discard{}, t.schema, t.Props.Parquet)
+	if err != nil {
+		return nil, nil, errs.Wrap(errs.NotImplemented, err, "table %q cannot be stored: %v", t.Name, err)
+	}
+	w.Close()
+	splits, err := parseSplitPoints(t.Columns[t.RowKeys[0]], rawSplits)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, splits, nil
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// parseProperties validates raw and returns the properties it sets, defaults elsewhere.
+func parseProperties(raw map[string]string) (Properties, error) {
+	p := Properties{Parquet: parquet.DefaultProperties(), SplitThreshold: DefaultSplitThreshold, Raw: make(map[string]string, len(raw))}
+	positive := func(k, v string, bits int) (int64, error) {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, bits)
+		if err != nil || n <= 0 {
+			return 0, errs.New(errs.InvalidParameter, "invalid value for parameter %q: %q (want a positive integer)", k, v)
+		}
+		return n, nil
+	}
+	for k, v := range raw {
+		p.Raw[k] = v
+		switch k {
+		case PropCompression:
+			c := strings.ToLower(strings.TrimSpace(v))
+			switch c {
+			case parquet.Zstd, parquet.Snappy, parquet.Gzip, parquet.LZ4, parquet.None:
+				p.Parquet.Compression = c
+			default:
+				return p, errs.New(errs.InvalidParameter, "invalid value for parameter %q: %q (want zstd, snappy, gzip, lz4 or none)", k, v)
+			}
+		case PropRowGroupRows:
+			n, err := positive(k, v, 32)
+			if err != nil {
+				return p, err
+			}
+			p.Parquet.RowGroupRows = int(n)
+		case PropPageSize:
+			n, err := positive(k, v, 32)
+			if err != nil {
+				return p, err
+			}
+			p.Parquet.PageBytes = int(n)
+		case PropDictionary:
+			switch strings.ToLower(strings.TrimSpace(v)) {
+			case "true", "on", "yes", "1":
+				p.Parquet.Dictionary = true
+			case "false", "off", "no", "0":
+				p.Parquet.Dictionary = false
+			default:
+				return p, errs.New(errs.InvalidParameter, "invalid value for parameter %q: %q (want true or false)", k, v)
+			}
+		case PropSplitThreshold:
+			n, err := positive(k, v, 64)
+			if err != nil {
+				return p, err
+			}
+			p.SplitThreshold = n
+		case PropSplitPoints:
+			// parsed against the leading row key type by the caller
+		default:
+			return p, errs.New(errs.InvalidParameter, "unrecognized parameter %q", k)
+		}
+	}
+	return p, nil
+}
+
+// splitList splits a comma-separated list; a value may be quoted with '...' ('' inside is a
+// quote) to hold commas or surrounding spaces. Unquoted values are trimmed.
+func splitList(s string) ([]string, error) {
+	var out []string
+	i := 0
+	for {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+		var v string
+		if i < len(s) && s[i] == '\'' {
+			var b strings.Builder
+			i++
+			for {
+				if i >= len(s) {
+					return nil, errs.New(errs.InvalidParameter, "invalid value for parameter %q: unterminated quoted value", PropSplitPoints)
+				}
+				if s[i] == '\'' {
+					if i+1 < len(s) && s[i+1] == '\'' {
+						b.WriteByte('\'')
+						i += 2
+						continue
+					}
+					i++
+					break
+				}
+				b.WriteByte(s[i])
+				i++
+			}
+			v = b.String()
+			for i < len(s) && s[i] == ' ' {
+				i++
+			}
+			if i < len(s) && s[i] != ',' {
+				return nil, errs.New(errs.InvalidParameter, "invalid value for parameter %q: text after a quoted value", PropSplitPoints)
+			}
+		} else {
+			j := strings.IndexByte(s[i:], ',')
+			if j < 0 {
+				j = len(s) - i
+			}
+			v = strings.TrimSpace(s[i : i+j])
+			i += j
+			if v == "" {
+				if i >= len(s) && len(out) == 0 {
+					return nil, nil // an empty list
+				}
+				return nil, errs.New(errs.InvalidParameter, "invalid value for parameter %q: empty value", PropSplitPoints)
+			}
+		}
+		out = append(out, v)
+		if i >= len(s) {
+			return out, nil
+		}
+		i++ // the comma
+	}
+}
+
+// parseSplitPoints parses values of column c and returns their key encodings, sorted. The
+// encoding of a value of the leading row key column is a prefix key: it splits before every
+// row whose leading column is at least the value.
+func parseSplitPoints(c Column, vals []string) ([][]byte, error) {
+	out := make([][]byte, 0, len(vals))
+	for _, s := range vals {
+		v, err := parseKeyValue(c.Type, s)
+		if err != nil {
+			return nil, errs.Wrap(errs.InvalidText, err, "invalid split point for column %q: %v", c.Name, err)
+		}
+		k, err := keys.AppendGo(nil, c.Type, v)
+		if err != nil {
+			return nil, errs.Wrap(errs.InvalidText, err, "invalid split point for column %q: %v", c.Name, err)
+		}
+		out = append(out, k)
+	}
+	slices.SortFunc(out, bytes.Compare)
+	for i := 1; i < len(out); i++ {
+		if bytes.Equal(out[i-1], out[i]) {
+			return nil, errs.New(errs.InvalidParameter, "duplicate split point %s", keys.Format([]arrow.DataType{c.Type}, out[i], false))
+		}
+	}
+	return out, nil
+}
+
+// timestampLayouts are the accepted text forms of a timestamp split point; without a zone the
+// time is UTC.
+var timestampLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999Z07",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02",
+}
+
+// parseKeyValue parses the text of a row key value as a Go value keys.AppendGo accepts.
+func parseKeyValue(t arrow.DataType, s string) (any, error) {
+	switch t.ID() {
+	case arrow.INT32:
+		n, err := strconv.ParseInt(s, 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an int32", s)
+		}
+		return int32(n), nil
+	case arrow.INT64:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an int64", s)
+		}
+		return n, nil
+	case arrow.STRING:
+		return s, nil
+	case arrow.BINARY:
+		if h, ok := strings.CutPrefix(s, `\x`); ok {
+			b, err := hex.DecodeString(h)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not hex bytea", s)
+			}
+			return b, nil
+		}
+		return []byte(s), nil
+	case arrow.DATE32:
+		d, err := time.Parse("2006-01-02", s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a date (YYYY-MM-DD)", s)
+		}
+		return arrow.Date32FromTime(d), nil
+	case arrow.TIMESTAMP:
+		for _, l := range timestampLayouts {
+			if tm, err := time.Parse(l, s); err == nil {
+				ts, err := arrow.TimestampFromTime(tm, t.(*arrow.TimestampType).Unit)
+				if err != nil {
+					return nil, fmt.Errorf("%q: %v", s, err)
+				}
+				return ts, nil
+			}
+		}
+		return nil, fmt.Errorf("%q is not a timestamp (YYYY-MM-DD HH:MM:SS[.ffffff][+zz])", s)
+	}
+	return nil, fmt.Errorf("type %s cannot be a row key", t)
+}

@@ -1,0 +1,175 @@
+// Command sleeperd is the sleeperd server: a table store of sorted, range-partitioned Parquet
+// tables and a SQL engine over them, served over the PostgreSQL wire protocol.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+	"time"
+
+	"github.com/sleeperd/sleeperd/engine"
+	"github.com/sleeperd/sleeperd/pgwire"
+	"github.com/sleeperd/sleeperd/storage/objstore"
+)
+
+// version is set at build time with -ldflags "-X main.version=..."; otherwise it comes from
+// the module's build information.
+var version = ""
+
+const usage = `usage:
+  sleeperd serve [flags]   serve the database over the PostgreSQL wire protocol
+  sleeperd version         print the version
+
+Run "sleeperd serve -h" for the flags of serve.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run runs the subcommand in args and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stderr)
+	case "version":
+		fmt.Fprintln(stdout, "sleeperd", buildVersion())
+		return 0
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "sleeperd: unknown command %q\n%s", args[0], usage)
+	return 2
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "(devel)"
+}
+
+// serveConfig is the configuration of serve, from its flags.
+type serveConfig struct {
+	data            string
+	pgAddr          string
+	demo            bool
+	demoRows        int
+	logLevel        slog.Level
+	shutdownTimeout time.Duration
+}
+
+func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
+	var c serveConfig
+	fs := flag.NewFlagSet("sleeperd serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.data, "data", "./data", "directory holding the database")
+	fs.StringVar(&c.pgAddr, "pg-addr", pgwire.DefaultAddr, "address the PostgreSQL wire protocol listens on (port 0 picks a free port)")
+	fs.BoolVar(&c.demo, "demo", false, "create the table demo on start if it does not exist")
+	fs.IntVar(&c.demoRows, "demo-rows", 1_000_000, "rows of the demo table")
+	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
+	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for clients on shutdown")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.demoRows < 1 {
+		return c, fmt.Errorf("-demo-rows must be positive, not %d", c.demoRows)
+	}
+	return c, nil
+}
+
+func serve(args []string, stderr io.Writer) int {
+	cfg, err := parseServe(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "sleeperd serve:", err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serveUntilDone(ctx, cfg, log); err != nil {
+		log.Error("sleeperd stopped", "err", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// serveUntilDone opens the database and serves it until ctx is done.
+func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err error) {
+	if err := os.MkdirAll(cfg.data, 0o755); err != nil {
+		return fmt.Errorf("creating data directory: %w", err)
+	}
+	store, err := objstore.NewLocal(cfg.data)
+	if err != nil {
+		return fmt.Errorf("opening data directory: %w", err)
+	}
+	eng, err := engine.Open(ctx, engine.Options{Store: store, Logger: log})
+	if err != nil {
+		return fmt.Errorf("opening database in %s: %w", cfg.data, err)
+	}
+	defer func() {
+		if cerr := eng.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("closing database: %w", cerr)
+		}
+	}()
+	log.Info("database open", "data", cfg.data, "version", buildVersion())
+
+	if cfg.demo {
+		log.Info("ensuring demo table", "rows", cfg.demoRows)
+		if err := eng.EnsureDemo(ctx, cfg.demoRows); err != nil {
+			return fmt.Errorf("creating demo table: %w", err)
+		}
+	}
+
+	srv, err := pgwire.NewServer(pgwire.Config{Addr: cfg.pgAddr, Logger: log, Connect: eng.Connect})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.pgAddr)
+	if err != nil {
+		return fmt.Errorf("listening: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	log.Info("listening", "protocol", "postgres", "addr", ln.Addr().String())
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err := <-done:
+		return fmt.Errorf("serving: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	if err := <-done; err != nil && !errors.Is(err, pgwire.ErrClosed) {
+		return fmt.Errorf("serving: %w", err)
+	}
+	return nil
+}

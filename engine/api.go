@@ -1,0 +1,49 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Conn is what a frontend holds for one client connection: it prepares and runs statements.
+// A Conn is used by one goroutine at a time.
+type Conn interface {
+	// Split splits text holding zero or more statements separated by semicolons into the
+	// statements' texts, in order. A syntax error anywhere fails the whole text.
+	Split(text string) ([]string, error)
+	// Prepare parses, binds and plans one statement. paramTypes holds the types the client
+	// declared for $1, $2, ... (nil entries and missing entries are inferred from context; a
+	// parameter whose type cannot be inferred is text).
+	Prepare(ctx context.Context, sql string, paramTypes []arrow.DataType) (Statement, error)
+	// Close releases the connection's resources.
+	Close() error
+}
+
+// Statement is a prepared statement. It may be executed many times, but not concurrently.
+type Statement interface {
+	// ParamTypes are the types of $1, $2, ...
+	ParamTypes() []arrow.DataType
+	// Schema is the schema of the rows the statement returns, or nil for a statement that
+	// returns no rows (DDL, INSERT).
+	Schema() *arrow.Schema
+	// Execute runs the statement with the given parameter values, one per ParamTypes entry,
+	// as Go values: nil (NULL), bool, int64, float64, string (text, and numeric in decimal
+	// notation), []byte, time.Time (date, timestamp). Statements that change data have done
+	// so, committed, when Execute returns.
+	Execute(ctx context.Context, params []any) (Result, error)
+	// Close releases the statement.
+	Close() error
+}
+
+// Result is the outcome of one execution of a statement.
+type Result interface {
+	// Next returns the next batch of rows, or io.EOF. The caller releases each batch.
+	// A statement without rows returns io.EOF at once.
+	Next(ctx context.Context) (arrow.RecordBatch, error)
+	// Tag is the command completion tag, such as "SELECT 3", "INSERT 0 5" or "CREATE TABLE".
+	// It is final once Next has returned io.EOF.
+	Tag() string
+	// Close stops the execution and releases its resources; it may be called before io.EOF.
+	Close() error
+}

@@ -1,0 +1,328 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/planner/rules"
+	"github.com/sleeperd/sleeperd/sql"
+	"github.com/sleeperd/sleeperd/storage/ingest"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+type conn struct {
+	e              *Engine
+	user, database string
+}
+
+var _ Conn = (*conn)(nil)
+
+func (c *conn) Split(text string) ([]string, error) { return sql.Split(text) }
+
+func (c *conn) Close() error { return nil }
+
+func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.DataType) (Statement, error) {
+	stmts, err := sql.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	switch len(stmts) {
+	case 0:
+		return &statement{c: c, empty: true}, nil
+	case 1:
+	default:
+		return nil, errs.New(errs.Syntax, "cannot insert multiple commands into a prepared statement")
+	}
+	bound, err := sql.Bind(ctx, c.e.cat, stmts[0], paramTypes)
+	if err != nil {
+		return nil, err
+	}
+	return &statement{c: c, bound: bound}, nil
+}
+
+// statement is a bound statement; it is planned afresh at each execution, against the
+// tables' current state and with its parameter values, so pruning uses both.
+type statement struct {
+	c     *conn
+	bound planner.Statement
+	empty bool
+}
+
+func (s *statement) ParamTypes() []arrow.DataType {
+	if s.empty {
+		return nil
+	}
+	return s.bound.Params()
+}
+
+func (s *statement) Schema() *arrow.Schema {
+	switch b := s.bound.(type) {
+	case *planner.Query:
+		return planner.Schema(b.Root.Columns(), b.Names)
+	case *planner.Explain:
+		return textSchema("QUERY PLAN")
+	case *planner.ShowTables:
+		return textSchema("table_name")
+	}
+	return nil
+}
+
+func textSchema(name string) *arrow.Schema {
+	return arrow.NewSchema([]arrow.Field{{Name: name, Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
+}
+
+func (s *statement) Close() error { return nil }
+
+func (s *statement) Execute(ctx context.Context, params []any) (Result, error) {
+	if s.empty {
+		return &doneResult{}, nil
+	}
+	e := s.c.e
+	ctx = exec.WithAllocator(ctx, e.alloc)
+	if n := len(s.bound.Params()); len(params) != n {
+		return nil, errs.New(errs.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d", len(params), n)
+	}
+	switch b := s.bound.(type) {
+	case *planner.Query:
+		op, err := e.plan(ctx, b.Root, params)
+		if err != nil {
+			return nil, err
+		}
+		stream, err := op.Execute(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return &rowsResult{stream: stream, schema: s.Schema()}, nil
+	case *planner.Explain:
+		op, err := e.plan(ctx, b.Query.Root, params)
+		if err != nil {
+			return nil, err
+		}
+		lines := strings.Split(strings.TrimRight(exec.Explain(op), "\n"), "\n")
+		return textResult(ctx, "QUERY PLAN", lines, fmt.Sprintf("EXPLAIN"))
+	case *planner.ShowTables:
+		tables, err := e.cat.Tables(ctx)
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, len(tables))
+		for i, t := range tables {
+			names[i] = t.Name
+		}
+		return textResult(ctx, "table_name", names, fmt.Sprintf("SHOW TABLES %d", len(names)))
+	case *planner.CreateTable:
+		if _, err := e.cat.Create(ctx, b.Def); err != nil {
+			if b.IfNotExists && errors.Is(err, errs.DuplicateTable) {
+				return &doneResult{tag: "CREATE TABLE"}, nil
+			}
+			return nil, err
+		}
+		e.log.Info("table created", "table", b.Def.Name)
+		return &doneResult{tag: "CREATE TABLE"}, nil
+	case *planner.DropTable:
+		for _, name := range b.Names {
+			if err := e.cat.Drop(ctx, name); err != nil {
+				if b.IfExists && errors.Is(err, errs.UndefinedTable) {
+					continue
+				}
+				return nil, err
+			}
+			e.log.Info("table dropped", "table", name)
+		}
+		return &doneResult{tag: "DROP TABLE"}, nil
+	case *planner.Insert:
+		n, err := e.insert(ctx, b, params)
+		if err != nil {
+			return nil, err
+		}
+		return &doneResult{tag: fmt.Sprintf("INSERT 0 %d", n)}, nil
+	}
+	return nil, errs.New(errs.Internal, "cannot execute %T", s.bound)
+}
+
+// plan binds parameters, optimises against the current state and builds the operators.
+func (e *Engine) plan(ctx context.Context, root planner.Node, params []any) (exec.Operator, error) {
+	n, err := planner.BindParams(root, params)
+	if err != nil {
+		return nil, err
+	}
+	n, err = rules.Optimize(ctx, n, rules.Env{Snapshot: e.snapshot})
+	if err != nil {
+		return nil, err
+	}
+	return planner.Physical(ctx, n, planner.Env{Store: e.store, Parallelism: e.opts.Parallelism, Metrics: e.metrics})
+}
+
+func (e *Engine) snapshot(ctx context.Context, t *catalog.Table) (*statestore.State, error) {
+	return e.ss.Snapshot(ctx, t.StateID())
+}
+
+// insert runs the source of an INSERT and writes its rows as one commit.
+func (e *Engine) insert(ctx context.Context, ins *planner.Insert, params []any) (int64, error) {
+	op, err := e.plan(ctx, ins.Source, params)
+	if err != nil {
+		return 0, err
+	}
+	batches, err := exec.Collect(ctx, op)
+	if err != nil {
+		return 0, err
+	}
+	defer releaseAll(batches)
+	t := ins.Table
+	schema := t.Schema()
+	var out []arrow.RecordBatch
+	defer func() { releaseAll(out) }()
+	for _, b := range batches {
+		if b.NumRows() == 0 {
+			continue
+		}
+		rec, err := e.tableBatch(ctx, t, schema, ins.Targets, b)
+		if err != nil {
+			return 0, err
+		}
+		out = append(out, rec)
+	}
+	if len(out) == 0 {
+		return 0, nil
+	}
+	n, err := ingest.Write(ctx, e.store, e.ss, t.IngestSpec(), out)
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// tableBatch arranges the columns of a source batch as the table stores them: target
+// columns from the source, a generated row id, NULL elsewhere.
+func (e *Engine) tableBatch(ctx context.Context, t *catalog.Table, schema *arrow.Schema, targets []int, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+	mem := exec.Allocator(ctx)
+	n := int(b.NumRows())
+	cols := make([]arrow.Array, len(t.Columns))
+	release := func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}
+	for i, col := range t.Columns {
+		switch {
+		case targets[i] >= 0:
+			a := b.Column(targets[i])
+			if !arrow.TypeEqual(a.DataType(), col.Type) {
+				release()
+				return nil, errs.New(errs.Internal, "column %q: source type %s, table type %s", col.Name, a.DataType(), col.Type)
+			}
+			a.Retain()
+			cols[i] = a
+		case col.Hidden && col.Name == catalog.RowIDColumn:
+			base := e.allocRowIDs(int64(n))
+			bld := array.NewInt64Builder(mem)
+			bld.Reserve(n)
+			for j := 0; j < n; j++ {
+				bld.UnsafeAppend(base + int64(j))
+			}
+			cols[i] = bld.NewArray()
+			bld.Release()
+		default:
+			cols[i] = array.MakeArrayOfNull(mem, col.Type, n)
+		}
+		if !col.Nullable && cols[i].NullN() > 0 {
+			release()
+			return nil, errs.New(errs.NotNullViolation, "null value in column %q of relation %q violates not-null constraint", col.Name, t.Name)
+		}
+	}
+	rec := array.NewRecordBatch(schema, cols, int64(n))
+	release()
+	return rec, nil
+}
+
+func releaseAll(bs []arrow.RecordBatch) {
+	for _, b := range bs {
+		b.Release()
+	}
+}
+
+// rowsResult streams a query's batches and counts its rows for the tag.
+type rowsResult struct {
+	stream exec.Stream
+	schema *arrow.Schema
+	rows   int64
+	done   bool
+}
+
+func (r *rowsResult) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if r.done {
+		return nil, io.EOF
+	}
+	b, err := r.stream.Next(ctx)
+	if err != nil {
+		if err == io.EOF {
+			r.done = true
+		}
+		return nil, err
+	}
+	r.rows += b.NumRows()
+	if r.schema != nil && !b.Schema().Equal(r.schema) {
+		// Same columns and types; give the batch the statement's column names.
+		nb := array.NewRecordBatch(r.schema, b.Columns(), b.NumRows())
+		b.Release()
+		return nb, nil
+	}
+	return b, nil
+}
+
+func (r *rowsResult) Tag() string { return fmt.Sprintf("SELECT %d", r.rows) }
+
+func (r *rowsResult) Close() error { return r.stream.Close() }
+
+// doneResult is the result of a statement without rows.
+type doneResult struct{ tag string }
+
+func (r *doneResult) Next(context.Context) (arrow.RecordBatch, error) { return nil, io.EOF }
+func (r *doneResult) Tag() string                                     { return r.tag }
+func (r *doneResult) Close() error                                    { return nil }
+
+// batchResult serves rows computed up front.
+type batchResult struct {
+	batch arrow.RecordBatch
+	tag   string
+}
+
+func textResult(ctx context.Context, name string, lines []string, tag string) (Result, error) {
+	bld := array.NewStringBuilder(exec.Allocator(ctx))
+	defer bld.Release()
+	bld.AppendValues(lines, nil)
+	arr := bld.NewArray()
+	defer arr.Release()
+	return &batchResult{batch: array.NewRecordBatch(textSchema(name), []arrow.Array{arr}, int64(len(lines))), tag: tag}, nil
+}
+
+func (r *batchResult) Next(context.Context) (arrow.RecordBatch, error) {
+	if r.batch == nil {
+		return nil, io.EOF
+	}
+	b := r.batch
+	r.batch = nil
+	return b, nil
+}
+
+func (r *batchResult) Tag() string { return r.tag }
+
+func (r *batchResult) Close() error {
+	if r.batch != nil {
+		r.batch.Release()
+		r.batch = nil
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+// Package errs defines the kinds of error a statement can fail with, shared by every layer.
+//
+// Lower layers wrap one of the sentinel kinds below with New or Wrap; frontends map kinds to
+// their protocol's codes (SQLSTATE in pgwire, gRPC codes in flightsql) with errors.Is. Nothing
+// below the frontends knows about any protocol.
+package errs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Error kinds. Each is a sentinel for errors.Is; the comment gives the SQLSTATE pgwire sends.
+var (
+	Syntax            = errors.New("syntax error")               // 42601
+	UndefinedTable    = errors.New("undefined table")            // 42P01
+	UndefinedColumn   = errors.New("undefined column")           // 42703
+	UndefinedFunction = errors.New("undefined function")         // 42883
+	UndefinedParam    = errors.New("undefined parameter")        // 42P02
+	UndefinedObject   = errors.New("undefined object")           // 42704
+	InvalidSchemaName = errors.New("invalid schema name")        // 3F000
+	DuplicateTable    = errors.New("duplicate table")            // 42P07
+	DuplicateColumn   = errors.New("duplicate column")           // 42701
+	AmbiguousColumn   = errors.New("ambiguous column")           // 42702
+	InvalidColumnRef  = errors.New("invalid column reference")   // 42P10
+	Grouping          = errors.New("grouping error")             // 42803
+	CannotCoerce      = errors.New("cannot coerce")              // 42846
+	DatatypeMismatch  = errors.New("datatype mismatch")          // 42804
+	InvalidDefinition = errors.New("invalid table definition")   // 42P16
+	InvalidParameter  = errors.New("invalid parameter value")    // 22023
+	InvalidRowCount   = errors.New("invalid row count")          // 2201W
+	DivisionByZero    = errors.New("division by zero")           // 22012
+	NumericRange      = errors.New("numeric value out of range") // 22003
+	InvalidText       = errors.New("invalid input syntax")       // 22P02
+	InvalidDatetime   = errors.New("invalid datetime format")    // 22007
+	DataException     = errors.New("data exception")             // 22000
+	NotNullViolation  = errors.New("not null violation")         // 23502
+	ProtocolViolation = errors.New("protocol violation")         // 08P01
+	NotImplemented    = errors.New("feature not supported")      // 0A000
+	Conflict          = errors.New("serialization conflict")     // 40001
+	OutOfMemory       = errors.New("out of memory")              // 53200
+	Cancelled         = errors.New("query cancelled")            // 57014
+	Internal          = errors.New("internal error")             // XX000
+)
+
+// Error is an error of a kind with a message for the user.
+type Error struct {
+	Kind error
+	Msg  string
+	// Hint and Detail are optional extra lines shown by clients such as psql.
+	Hint, Detail string
+	// Position is the 1-based character offset in the statement text, or 0.
+	Position int
+	cause    error
+}
+
+func (e *Error) Error() string { return e.Msg }
+
+// Is reports whether the error is of kind target.
+func (e *Error) Is(target error) bool { return target == e.Kind }
+
+// Unwrap returns the wrapped cause, if any.
+func (e *Error) Unwrap() error { return e.cause }
+
+// New returns an error of the given kind with a formatted message.
+func New(kind error, format string, args ...any) error {
+	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Wrap returns an error of the given kind whose message is the formatted text, keeping cause
+// for errors.Is and errors.As.
+func Wrap(kind error, cause error, format string, args ...any) error {
+	return &Error{Kind: kind, Msg: fmt.Sprintf(format, args...), cause: cause}
+}
+
+// KindOf returns the kind of err: the kind of the outermost *Error in its chain, Cancelled for
+// context errors, and Internal otherwise.
+func KindOf(err error) error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	if errors.Is(err, Cancelled) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return Cancelled
+	}
+	return Internal
+}

@@ -1,0 +1,268 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/errs"
+)
+
+// BinaryOp is an infix operator.
+type BinaryOp int
+
+// Binary operators.
+const (
+	Add BinaryOp = iota
+	Sub
+	Mul
+	Div
+	Mod
+	Eq
+	NotEq
+	Lt
+	LtEq
+	Gt
+	GtEq
+	And
+	Or
+	Concat
+)
+
+var opText = [...]string{"+", "-", "*", "/", "%", "=", "<>", "<", "<=", ">", ">=", "AND", "OR", "||"}
+
+func (o BinaryOp) String() string {
+	if o >= 0 && int(o) < len(opText) {
+		return opText[o]
+	}
+	return fmt.Sprintf("BinaryOp(%d)", int(o))
+}
+
+func (o BinaryOp) arithmetic() bool { return o <= Mod }
+func (o BinaryOp) comparison() bool { return o >= Eq && o <= GtEq }
+
+// DecimalDivScale is the minimum scale of a numeric division's result. PostgreSQL picks the
+// scale of each quotient at run time (at least 16 significant digits); our decimals have a
+// fixed scale, so a / b on decimal(p1,s1), decimal(p2,s2) is decimal(38, max(s1, s2, 16)),
+// rounded half away from zero like PostgreSQL.
+const DecimalDivScale = 16
+
+// BinaryResultType is the type of l op r, or an error when the operator does not apply.
+// Operands must have identical types except: decimals of any precision and scale combine
+// (+, -, % at max(s1,s2), * at s1+s2, / as DecimalDivScale says, every result with precision
+// 38); date +/- integer is a date; integer + date is a date; date - date is an integer.
+func BinaryResultType(op BinaryOp, l, r arrow.DataType) (arrow.DataType, error) {
+	if l == nil || r == nil || !supported(l) || !supported(r) {
+		return nil, typeErr("operator %s on %v and %v", op, l, r)
+	}
+	undefined := func() (arrow.DataType, error) {
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", pgType(l), op, pgType(r))
+	}
+	li, ri := l.ID(), r.ID()
+	switch {
+	case op.arithmetic():
+		if li == arrow.DATE32 || ri == arrow.DATE32 {
+			switch {
+			case li == arrow.DATE32 && ri == arrow.DATE32 && op == Sub:
+				return arrow.PrimitiveTypes.Int32, nil
+			case li == arrow.DATE32 && isInteger(r) && (op == Add || op == Sub):
+				return arrow.FixedWidthTypes.Date32, nil
+			case ri == arrow.DATE32 && isInteger(l) && op == Add:
+				return arrow.FixedWidthTypes.Date32, nil
+			}
+			return undefined()
+		}
+		if li == arrow.DECIMAL128 && ri == arrow.DECIMAL128 {
+			ls, rs := l.(*arrow.Decimal128Type).Scale, r.(*arrow.Decimal128Type).Scale
+			s := max(ls, rs)
+			switch op {
+			case Mul:
+				s = ls + rs
+			case Div:
+				s = max(s, DecimalDivScale)
+			}
+			if s > 38 {
+				return nil, errs.New(errs.NumericRange, "numeric scale %d of %s %s %s exceeds 38", s, l, op, r)
+			}
+			return &arrow.Decimal128Type{Precision: 38, Scale: s}, nil
+		}
+		if !arrow.TypeEqual(l, r) {
+			return nil, typeErr("operator %s needs operands of one type, got %s and %s", op, l, r)
+		}
+		if !isNumeric(l) || (op == Mod && (li == arrow.FLOAT32 || li == arrow.FLOAT64)) {
+			return undefined()
+		}
+		return l, nil
+	case op.comparison():
+		if li == arrow.DECIMAL128 && ri == arrow.DECIMAL128 {
+			return arrow.FixedWidthTypes.Boolean, nil
+		}
+		if !arrow.TypeEqual(l, r) {
+			return nil, typeErr("operator %s needs operands of one type, got %s and %s", op, l, r)
+		}
+		return arrow.FixedWidthTypes.Boolean, nil
+	case op == And || op == Or:
+		if li != arrow.BOOL || ri != arrow.BOOL {
+			return nil, typeErr("%s needs boolean operands, got %s and %s", op, l, r)
+		}
+		return arrow.FixedWidthTypes.Boolean, nil
+	case op == Concat:
+		if li != arrow.STRING || ri != arrow.STRING {
+			if li == arrow.BINARY && ri == arrow.BINARY {
+				return l, nil
+			}
+			return nil, typeErr("|| needs text operands, got %s and %s", l, r)
+		}
+		return l, nil
+	}
+	return nil, fmt.Errorf("unknown binary operator %d", int(op))
+}
+
+// Binary is l op r.
+type Binary struct {
+	op   BinaryOp
+	l, r Expr
+	typ  arrow.DataType
+}
+
+var _ Expr = (*Binary)(nil)
+
+// NewBinary returns l op r; see BinaryResultType for the operand types each operator accepts.
+func NewBinary(op BinaryOp, l, r Expr) (*Binary, error) {
+	if l == nil || r == nil {
+		return nil, fmt.Errorf("operator %s: nil operand", op)
+	}
+	t, err := BinaryResultType(op, l.DataType(), r.DataType())
+	if err != nil {
+		return nil, err
+	}
+	return &Binary{op: op, l: l, r: r, typ: t}, nil
+}
+
+func (b *Binary) DataType() arrow.DataType { return b.typ }
+
+func (b *Binary) String() string { return fmt.Sprintf("%s %s %s", paren(b.l), b.op, paren(b.r)) }
+
+// paren wraps compound operands in parentheses.
+func paren(e Expr) string {
+	switch e.(type) {
+	case *Binary:
+		return "(" + e.String() + ")"
+	}
+	return e.String()
+}
+
+func (b *Binary) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, error) {
+	l, err := b.l.Eval(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Release()
+	r, err := b.r.Eval(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Release()
+	mem := Allocator(ctx)
+	switch {
+	case b.op.comparison():
+		return compareArrays(mem, b.op, l, r), nil
+	case b.op == And || b.op == Or:
+		return logic(mem, b.op, l, r), nil
+	case b.op == Concat:
+		return concatArrays(mem, b.typ, l, r), nil
+	}
+	validity := andValidity(mem, l, r)
+	if l.DataType().ID() == arrow.DATE32 || r.DataType().ID() == arrow.DATE32 {
+		return dateArith(mem, b.op, b.typ, l, r, validity)
+	}
+	switch b.typ.ID() {
+	case arrow.INT16:
+		return intArith[int16](mem, b.op, b.typ, l, r, validity)
+	case arrow.INT32:
+		return intArith[int32](mem, b.op, b.typ, l, r, validity)
+	case arrow.INT64:
+		return intArith[int64](mem, b.op, b.typ, l, r, validity)
+	case arrow.FLOAT32:
+		return floatArith[float32](mem, b.op, b.typ, l, r, validity)
+	case arrow.FLOAT64:
+		return floatArith[float64](mem, b.op, b.typ, l, r, validity)
+	case arrow.DECIMAL128:
+		return decimalArith(mem, b.op, b.typ, l, r, validity)
+	}
+	if validity != nil {
+		validity.Release()
+	}
+	return nil, fmt.Errorf("operator %s on %s: %w", b.op, b.typ, ErrType)
+}
+
+// bitsAt0 returns a's value bitmap and validity bitmap copied to offset 0 (validity all set
+// when a has no nulls).
+func bitsAt0(a arrow.Array) (vals, valid []byte) {
+	n := a.Len()
+	nb := int(bitutil.BytesForBits(int64(n)))
+	vals = make([]byte, nb)
+	bitutil.CopyBitmap(a.Data().Buffers()[1].Bytes(), a.Data().Offset(), n, vals, 0)
+	valid = make([]byte, nb)
+	if a.NullN() == 0 {
+		for i := range valid {
+			valid[i] = 0xff
+		}
+	} else {
+		bitutil.CopyBitmap(a.NullBitmapBytes(), a.Data().Offset(), n, valid, 0)
+	}
+	return vals, valid
+}
+
+// logic is SQL's three-valued AND / OR.
+func logic(mem memory.Allocator, op BinaryOp, l, r arrow.Array) arrow.Array {
+	n := l.Len()
+	lv, lok := bitsAt0(l)
+	rv, rok := bitsAt0(r)
+	valBuf := newBitmap(mem, n, false)
+	okBuf := newBitmap(mem, n, false)
+	val, ok := valBuf.Bytes(), okBuf.Bytes()
+	for i := range val {
+		lt, lf := lok[i]&lv[i], lok[i]&^lv[i]
+		rt, rf := rok[i]&rv[i], rok[i]&^rv[i]
+		if op == And {
+			ok[i] = (lok[i] & rok[i]) | lf | rf
+			val[i] = lt & rt
+		} else {
+			ok[i] = (lok[i] & rok[i]) | lt | rt
+			val[i] = lt | rt
+		}
+	}
+	return makeArray(arrow.FixedWidthTypes.Boolean, n, okBuf, valBuf)
+}
+
+// concatArrays is l || r; NULL on either side gives NULL.
+func concatArrays(mem memory.Allocator, t arrow.DataType, l, r arrow.Array) arrow.Array {
+	n := l.Len()
+	validity := andValidity(mem, l, r)
+	lo, ro := arrow.GetOffsets[int32](l.Data(), 1), arrow.GetOffsets[int32](r.Data(), 1)
+	ld, rd := byteData(l), byteData(r)
+	offBuf, oo := newValues[int32](mem, n+1)
+	total := int32(0)
+	for i := 0; i < n; i++ {
+		oo[i] = total
+		if validity == nil || bitutil.BitIsSet(validity.Bytes(), i) {
+			total += lo[i+1] - lo[i] + ro[i+1] - ro[i]
+		}
+	}
+	oo[n] = total
+	dbuf := memory.NewResizableBuffer(mem)
+	dbuf.Resize(int(total))
+	d := dbuf.Bytes()
+	for i := 0; i < n; i++ {
+		if oo[i+1] == oo[i] {
+			continue
+		}
+		k := copy(d[oo[i]:], ld[lo[i]:lo[i+1]])
+		copy(d[int(oo[i])+k:], rd[ro[i]:ro[i+1]])
+	}
+	return makeArray(t, n, validity, offBuf, dbuf)
+}

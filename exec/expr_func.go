@@ -1,0 +1,465 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/big"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/errs"
+)
+
+// function is one entry of the scalar function registry.
+type function struct {
+	// resolve returns the result type for the argument types and the types the arguments
+	// are converted to first (nil: as they are), or an error.
+	resolve func(args []arrow.DataType) (result arrow.DataType, convert []arrow.DataType, err error)
+	// eval computes the result from arguments already converted; args are borrowed.
+	eval func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error)
+}
+
+// registry holds the scalar functions by lower-case name.
+var registry = map[string]function{}
+
+func register(fn function, names ...string) {
+	for _, n := range names {
+		registry[n] = fn
+	}
+}
+
+func undefinedFunc(name string, args []arrow.DataType) error {
+	ts := make([]string, len(args))
+	for i, t := range args {
+		ts[i] = pgType(t)
+	}
+	return errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", name, strings.Join(ts, ", "))
+}
+
+// FuncResultType is the result type of the scalar function name over arguments of the
+// given types, or an errs.UndefinedFunction error.
+func FuncResultType(name string, args []arrow.DataType) (arrow.DataType, error) {
+	fn, ok := registry[strings.ToLower(name)]
+	if !ok {
+		return nil, undefinedFunc(name, args)
+	}
+	for _, t := range args {
+		if t == nil || !supported(t) {
+			return nil, undefinedFunc(name, args)
+		}
+	}
+	t, _, err := fn.resolve(args)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// FuncNames lists the registered scalar functions.
+func FuncNames() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Func is a call of a scalar function from the registry. It returns NULL for a row when any
+// argument is NULL, except for concat, which skips NULLs.
+type Func struct {
+	name string
+	fn   function
+	args []Expr
+	typ  arrow.DataType
+}
+
+var _ Expr = (*Func)(nil)
+
+// NewFunc returns the call name(args...); the result type is FuncResultType's. Some
+// functions convert their arguments first as PostgreSQL's implicit casts would (round(int)
+// is round(double precision)). like and ilike (and "not like", "not ilike") compile a
+// literal pattern once.
+func NewFunc(name string, args []Expr) (Expr, error) {
+	lname := strings.ToLower(name)
+	types := make([]arrow.DataType, len(args))
+	for i, a := range args {
+		if a == nil {
+			return nil, fmt.Errorf("%s: nil argument", name)
+		}
+		types[i] = a.DataType()
+	}
+	switch lname {
+	case "like", "not like", "ilike", "not ilike":
+		if len(args) != 2 {
+			return nil, undefinedFunc(name, types)
+		}
+		return NewLike(args[0], args[1], strings.HasPrefix(lname, "not"), strings.HasSuffix(lname, "ilike"))
+	}
+	fn, ok := registry[lname]
+	if !ok {
+		return nil, undefinedFunc(name, types)
+	}
+	typ, conv, err := fn.resolve(types)
+	if err != nil {
+		return nil, err
+	}
+	args = append([]Expr(nil), args...)
+	for i, t := range conv {
+		if t != nil && !arrow.TypeEqual(t, args[i].DataType()) {
+			if args[i], err = NewCast(args[i], t); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return &Func{name: lname, fn: fn, args: args, typ: typ}, nil
+}
+
+func (f *Func) DataType() arrow.DataType { return f.typ }
+
+func (f *Func) String() string { return f.name + "(" + joinExprs(f.args) + ")" }
+
+func (f *Func) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, error) {
+	args, err := evalAll(ctx, f.args, batch)
+	if err != nil {
+		return nil, err
+	}
+	defer releaseAll(args)
+	return f.fn.eval(Allocator(ctx), f.typ, args)
+}
+
+func init() {
+	register(function{resolve: oneArg(func(t arrow.DataType) arrow.DataType {
+		if t.ID() == arrow.STRING || t.ID() == arrow.BINARY {
+			return arrow.PrimitiveTypes.Int32
+		}
+		return nil
+	}), eval: evalLength}, "length", "char_length", "character_length")
+	register(function{resolve: oneArg(textOnly), eval: mapText(strings.ToLower)}, "lower")
+	register(function{resolve: oneArg(textOnly), eval: mapText(strings.ToUpper)}, "upper")
+	register(function{resolve: resolveSubstr, eval: evalSubstr}, "substr", "substring")
+	register(function{resolve: oneArg(func(t arrow.DataType) arrow.DataType {
+		if isNumeric(t) {
+			return t
+		}
+		return nil
+	}), eval: evalAbs}, "abs")
+	register(function{resolve: resolveRounding(true), eval: evalRounding(roundHalfAway, math.RoundToEven)}, "round")
+	register(function{resolve: resolveRounding(false), eval: evalRounding(ceilBig, math.Ceil)}, "ceil", "ceiling")
+	register(function{resolve: resolveRounding(false), eval: evalRounding(floorBig, math.Floor)}, "floor")
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) == 0 {
+			return nil, nil, undefinedFunc("concat", args)
+		}
+		return arrow.BinaryTypes.String, nil, nil
+	}, eval: evalConcat}, "concat")
+}
+
+func textOnly(t arrow.DataType) arrow.DataType {
+	if t.ID() == arrow.STRING {
+		return t
+	}
+	return nil
+}
+
+func oneArg(f func(arrow.DataType) arrow.DataType) func([]arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+	return func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) == 1 {
+			if t := f(args[0]); t != nil {
+				return t, nil, nil
+			}
+		}
+		return nil, nil, undefinedFunc("function", args)
+	}
+}
+
+func evalLength(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+	a := args[0]
+	offs := arrow.GetOffsets[int32](a.Data(), 1)
+	d := byteData(a)
+	buf, out := newValues[int32](mem, a.Len())
+	chars := a.DataType().ID() == arrow.STRING
+	for i := range out {
+		s := d[offs[i]:offs[i+1]]
+		if chars {
+			out[i] = int32(utf8.RuneCount(s))
+		} else {
+			out[i] = int32(len(s))
+		}
+	}
+	return makeArray(arrow.PrimitiveTypes.Int32, a.Len(), copyValidity(mem, a), buf), nil
+}
+
+func mapText(f func(string) string) func(memory.Allocator, arrow.DataType, []arrow.Array) (arrow.Array, error) {
+	return func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		a := args[0].(*array.String)
+		b := array.NewStringBuilder(mem)
+		defer b.Release()
+		b.Reserve(a.Len())
+		for i := 0; i < a.Len(); i++ {
+			if a.IsNull(i) {
+				b.AppendNull()
+				continue
+			}
+			b.Append(f(a.Value(i)))
+		}
+		return b.NewArray(), nil
+	}
+}
+
+func resolveSubstr(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+	if (len(args) != 2 && len(args) != 3) || args[0].ID() != arrow.STRING {
+		return nil, nil, undefinedFunc("substr", args)
+	}
+	conv := []arrow.DataType{nil}
+	for _, t := range args[1:] {
+		if !isInteger(t) {
+			return nil, nil, undefinedFunc("substr", args)
+		}
+		conv = append(conv, arrow.PrimitiveTypes.Int64)
+	}
+	return arrow.BinaryTypes.String, conv, nil
+}
+
+func evalSubstr(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+	s := args[0].(*array.String)
+	from := values[int64](args[1])
+	var count []int64
+	if len(args) == 3 {
+		count = values[int64](args[2])
+	}
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	b.Reserve(s.Len())
+	for i := 0; i < s.Len(); i++ {
+		if s.IsNull(i) || args[1].IsNull(i) || (count != nil && args[2].IsNull(i)) {
+			b.AppendNull()
+			continue
+		}
+		// PostgreSQL: characters [from, from+count) of the 1-based string, clipped.
+		start := from[i]
+		end := int64(math.MaxInt64)
+		if count != nil {
+			if count[i] < 0 {
+				return nil, errs.New(errs.DataException, "negative substring length not allowed")
+			}
+			if start > math.MaxInt64-count[i] {
+				end = math.MaxInt64
+			} else {
+				end = start + count[i]
+			}
+		}
+		b.Append(runeSlice(s.Value(i), max(start, 1)-1, end-1))
+	}
+	return b.NewArray(), nil
+}
+
+// runeSlice returns characters [from, to) of v (0-based, to may exceed the length).
+func runeSlice(v string, from, to int64) string {
+	if to <= from {
+		return ""
+	}
+	start, pos := -1, int64(0)
+	for off := range v {
+		if pos == from {
+			start = off
+		}
+		if pos == to {
+			if start < 0 {
+				return ""
+			}
+			return v[start:off]
+		}
+		pos++
+	}
+	if start < 0 {
+		return ""
+	}
+	return v[start:]
+}
+
+func evalAbs(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+	a := args[0]
+	validity := copyValidity(mem, a)
+	var valid []byte
+	if validity != nil {
+		valid = validity.Bytes()
+	}
+	switch typ.ID() {
+	case arrow.INT16:
+		return absInts[int16](mem, typ, a, validity, valid, math.MinInt16)
+	case arrow.INT32:
+		return absInts[int32](mem, typ, a, validity, valid, math.MinInt32)
+	case arrow.INT64:
+		return absInts[int64](mem, typ, a, validity, valid, math.MinInt64)
+	case arrow.FLOAT32:
+		buf, out := newValues[float32](mem, a.Len())
+		for i, v := range values[float32](a) {
+			out[i] = float32(math.Abs(float64(v)))
+		}
+		return makeArray(typ, a.Len(), validity, buf), nil
+	case arrow.FLOAT64:
+		buf, out := newValues[float64](mem, a.Len())
+		for i, v := range values[float64](a) {
+			out[i] = math.Abs(v)
+		}
+		return makeArray(typ, a.Len(), validity, buf), nil
+	}
+	buf, out := newValues[decimal128.Num](mem, a.Len())
+	for i, v := range values[decimal128.Num](a) {
+		out[i] = v.Abs()
+	}
+	return makeArray(typ, a.Len(), validity, buf), nil
+}
+
+func absInts[T integer](mem memory.Allocator, typ arrow.DataType, a arrow.Array, validity *memory.Buffer, valid []byte, min int64) (arrow.Array, error) {
+	buf, out := newValues[T](mem, a.Len())
+	for i, v := range values[T](a) {
+		if int64(v) == min && !skip(valid, i) {
+			buf.Release()
+			if validity != nil {
+				validity.Release()
+			}
+			return nil, rangeErr(typ)
+		}
+		if v < 0 {
+			v = -v
+		}
+		out[i] = v
+	}
+	return makeArray(typ, a.Len(), validity, buf), nil
+}
+
+// resolveRounding types round/ceil/floor: numeric stays numeric (round(numeric) and
+// ceil/floor at scale 0; round(numeric, n) keeps the argument's scale, with the digits past
+// n zero, since our decimals have a fixed scale), everything else is double precision.
+func resolveRounding(places bool) func([]arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+	return func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) == 0 || len(args) > 2 || !isNumeric(args[0]) {
+			return nil, nil, undefinedFunc("round", args)
+		}
+		if len(args) == 2 {
+			if !places || args[0].ID() != arrow.DECIMAL128 || !isInteger(args[1]) {
+				return nil, nil, undefinedFunc("round", args)
+			}
+			return args[0], []arrow.DataType{nil, arrow.PrimitiveTypes.Int32}, nil
+		}
+		if d, ok := args[0].(*arrow.Decimal128Type); ok {
+			return &arrow.Decimal128Type{Precision: min(38, d.Precision-d.Scale+1), Scale: 0}, nil, nil
+		}
+		f := arrow.PrimitiveTypes.Float64
+		return f, []arrow.DataType{f}, nil
+	}
+}
+
+// Rounding of an unscaled decimal q = x / d to an integer.
+func roundHalfAway(x, d *big.Int) *big.Int {
+	q, _ := divRound(x, d, new(big.Int), new(big.Int))
+	return q.BigInt()
+}
+
+func floorBig(x, d *big.Int) *big.Int {
+	q, m := new(big.Int).DivMod(x, d, new(big.Int)) // Euclidean: m >= 0, so q is the floor for d > 0
+	_ = m
+	return q
+}
+
+func ceilBig(x, d *big.Int) *big.Int {
+	q := floorBig(x, d)
+	if new(big.Int).Mul(q, d).Cmp(x) != 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	return q
+}
+
+func evalRounding(dec func(x, d *big.Int) *big.Int, flt func(float64) float64) func(memory.Allocator, arrow.DataType, []arrow.Array) (arrow.Array, error) {
+	return func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		a := args[0]
+		n := a.Len()
+		if typ.ID() == arrow.FLOAT64 {
+			buf, out := newValues[float64](mem, n)
+			for i, v := range values[float64](a) {
+				out[i] = flt(v)
+			}
+			return makeArray(typ, n, copyValidity(mem, a), buf), nil
+		}
+		in := a.DataType().(*arrow.Decimal128Type).Scale
+		out := typ.(*arrow.Decimal128Type).Scale
+		var places []int32
+		if len(args) == 2 {
+			places = values[int32](args[1])
+		}
+		validity := andValidity(mem, args...)
+		buf, res := newValues[decimal128.Num](mem, n)
+		src := values[decimal128.Num](a)
+		for i := range res {
+			if validity != nil && skip(validity.Bytes(), i) {
+				continue
+			}
+			// Round to p places: divide by 10^(in-p), round, multiply back to scale out.
+			p := out
+			if places != nil {
+				p = min(places[i], in)
+			}
+			if p >= in {
+				res[i] = src[i]
+				continue
+			}
+			x := src[i].BigInt()
+			d := pow10(in - p)
+			q := dec(x, d)
+			if out > p {
+				q.Mul(q, pow10(out-p))
+			} else if out < p {
+				q.Quo(q, pow10(p-out))
+			}
+			if q.BitLen() > 127 || !fits38(decimal128.FromBigInt(q)) {
+				buf.Release()
+				if validity != nil {
+					validity.Release()
+				}
+				return nil, rangeErr(typ)
+			}
+			res[i] = decimal128.FromBigInt(q)
+		}
+		return makeArray(typ, n, validity, buf), nil
+	}
+}
+
+func evalConcat(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+	n := args[0].Len()
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	b.Reserve(n)
+	var sb strings.Builder
+	for i := 0; i < n; i++ {
+		sb.Reset()
+		for _, a := range args {
+			if a.IsNull(i) {
+				continue
+			}
+			switch a := a.(type) {
+			case *array.String:
+				sb.WriteString(a.Value(i))
+				continue
+			case *array.Boolean: // concat uses boolout: t or f
+				if a.Value(i) {
+					sb.WriteString("t")
+				} else {
+					sb.WriteString("f")
+				}
+				continue
+			}
+			sb.WriteString(formatText(valueAt(a, i), a.DataType()))
+		}
+		b.Append(sb.String())
+	}
+	return b.NewArray(), nil
+}

@@ -1,0 +1,338 @@
+package exec
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sleeperd/sleeperd/errs"
+)
+
+// Aggregate is one aggregate call of a HashAggregate.
+type Aggregate struct {
+	Func     string // count_star, count, sum, min, max, avg
+	Arg      Expr   // nil for count_star
+	Distinct bool   // aggregate over the distinct non-NULL values of Arg in each group
+	Name     string // output column name
+}
+
+func (a Aggregate) String() string {
+	if a.Func == "count_star" {
+		return "count(*)"
+	}
+	d := ""
+	if a.Distinct {
+		d = "DISTINCT "
+	}
+	return a.Func + "(" + d + a.Arg.String() + ")"
+}
+
+// AggregateResultType is PostgreSQL's result type of fn over arg (nil for count_star):
+// count is bigint; sum of smallint and integer is bigint, of bigint numeric(38,0), of a float
+// the float, of numeric(p,s) numeric(38,s); avg of integers is numeric(38,16), of floats
+// double precision, of numeric(p,s) numeric(38,max(s,16)); min and max keep the type.
+// PostgreSQL's numeric results have a variable scale; ours have the fixed scales above.
+func AggregateResultType(fn string, arg arrow.DataType) (arrow.DataType, error) {
+	switch fn {
+	case "count_star":
+		return arrow.PrimitiveTypes.Int64, nil
+	}
+	if arg == nil || !supported(arg) {
+		return nil, errs.New(errs.UndefinedFunction, "function %s(%v) does not exist", fn, arg)
+	}
+	undefined := errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", fn, pgType(arg))
+	switch fn {
+	case "count":
+		return arrow.PrimitiveTypes.Int64, nil
+	case "min", "max":
+		return arg, nil
+	case "sum":
+		switch arg.ID() {
+		case arrow.INT16, arrow.INT32:
+			return arrow.PrimitiveTypes.Int64, nil
+		case arrow.INT64:
+			return &arrow.Decimal128Type{Precision: 38, Scale: 0}, nil
+		case arrow.FLOAT32, arrow.FLOAT64:
+			return arg, nil
+		case arrow.DECIMAL128:
+			return &arrow.Decimal128Type{Precision: 38, Scale: scaleOf(arg)}, nil
+		}
+		return nil, undefined
+	case "avg":
+		switch arg.ID() {
+		case arrow.INT16, arrow.INT32, arrow.INT64:
+			return &arrow.Decimal128Type{Precision: 38, Scale: 16}, nil
+		case arrow.FLOAT32, arrow.FLOAT64:
+			return arrow.PrimitiveTypes.Float64, nil
+		case arrow.DECIMAL128:
+			return &arrow.Decimal128Type{Precision: 38, Scale: max(scaleOf(arg), 16)}, nil
+		}
+		return nil, undefined
+	}
+	return nil, errs.New(errs.UndefinedFunction, "aggregate %s does not exist", fn)
+}
+
+// HashAggregate groups its input by the group expressions and computes the aggregates of
+// each group. Output columns are the groups, then the aggregates, in batches of at most
+// BatchRows, in no particular order. Without groups it returns exactly one row, even for
+// no input. NULL group keys form one group.
+type HashAggregate struct {
+	groups []Expr
+	aggs   []Aggregate
+	types  []arrow.DataType // aggregate result types
+	schema *arrow.Schema
+	input  Operator
+}
+
+var _ Operator = (*HashAggregate)(nil)
+
+// NewHashAggregate returns the aggregation of input; groupNames name the group columns.
+func NewHashAggregate(groups []Expr, groupNames []string, aggs []Aggregate, input Operator) (*HashAggregate, error) {
+	if input == nil {
+		return nil, fmt.Errorf("hash aggregate: nil input")
+	}
+	if len(groups) != len(groupNames) {
+		return nil, fmt.Errorf("hash aggregate: %w: %d groups, %d names", ErrArity, len(groups), len(groupNames))
+	}
+	var fields []arrow.Field
+	for i, g := range groups {
+		if g == nil || !supported(g.DataType()) {
+			return nil, typeErr("group %d", i)
+		}
+		fields = append(fields, arrow.Field{Name: groupNames[i], Type: g.DataType(), Nullable: true})
+	}
+	h := &HashAggregate{groups: groups, input: input}
+	aggs = append([]Aggregate(nil), aggs...)
+	for i, a := range aggs {
+		a.Func = strings.ToLower(a.Func)
+		if (a.Func == "count_star") != (a.Arg == nil) {
+			return nil, fmt.Errorf("hash aggregate: %s: %w", a.Func, ErrArity)
+		}
+		if a.Func == "count_star" && a.Distinct {
+			return nil, fmt.Errorf("hash aggregate: count(DISTINCT *)")
+		}
+		var arg arrow.DataType
+		if a.Arg != nil {
+			arg = a.Arg.DataType()
+		}
+		t, err := AggregateResultType(a.Func, arg)
+		if err != nil {
+			return nil, err
+		}
+		aggs[i] = a
+		h.types = append(h.types, t)
+		fields = append(fields, arrow.Field{Name: a.Name, Type: t, Nullable: true})
+	}
+	h.aggs = aggs
+	h.schema = arrow.NewSchema(fields, nil)
+	return h, nil
+}
+
+func (h *HashAggregate) Schema() *arrow.Schema { return h.schema }
+func (h *HashAggregate) Children() []Operator  { return []Operator{h.input} }
+
+func (h *HashAggregate) String() string {
+	a := make([]string, len(h.aggs))
+	for i, agg := range h.aggs {
+		a[i] = agg.String()
+	}
+	return fmt.Sprintf("HashAggregate: groups=[%s] aggs=[%s]", joinExprs(h.groups), strings.Join(a, ", "))
+}
+
+func (h *HashAggregate) Execute(ctx context.Context) (Stream, error) {
+	in, err := h.input.Execute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &aggStream{h: h, in: in}, nil
+}
+
+type aggStream struct {
+	h  *HashAggregate
+	in Stream
+
+	done bool
+	out  arrow.RecordBatch // the whole result, handed out in slices
+	pos  int64
+}
+
+func (s *aggStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if !s.done {
+		s.done = true
+		out, err := s.run(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.out = out
+	}
+	if s.out == nil || s.pos >= s.out.NumRows() {
+		return nil, io.EOF
+	}
+	end := min(s.pos+BatchRows, s.out.NumRows())
+	b := s.out.NewSlice(s.pos, end)
+	s.pos = end
+	return b, nil
+}
+
+func (s *aggStream) Close() error {
+	if s.out != nil {
+		s.out.Release()
+		s.out = nil
+	}
+	s.done = true
+	return s.in.Close()
+}
+
+// groupTable assigns dense ids to distinct group keys and keeps each group's key values.
+type groupTable struct {
+	ids      map[string]int32
+	builders []array.Builder
+	key      []byte
+	n        int
+}
+
+func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
+	h := s.h
+	mem := Allocator(ctx)
+	gt := &groupTable{ids: map[string]int32{}}
+	for _, g := range h.groups {
+		gt.builders = append(gt.builders, array.NewBuilder(mem, g.DataType()))
+	}
+	defer func() {
+		for _, b := range gt.builders {
+			b.Release()
+		}
+	}()
+	states := make([]aggState, len(h.aggs))
+	distinct := make([]map[string]struct{}, len(h.aggs))
+	for i, a := range h.aggs {
+		var arg arrow.DataType
+		if a.Arg != nil {
+			arg = a.Arg.DataType()
+		}
+		states[i] = newAggState(a.Func, arg, h.types[i])
+		if a.Distinct {
+			distinct[i] = map[string]struct{}{}
+		}
+	}
+	if len(h.groups) == 0 {
+		gt.n = 1
+	}
+	for _, st := range states {
+		st.grow(gt.n)
+	}
+	var gids, dgids []int32
+	var key []byte
+	for {
+		b, err := s.in.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		err = func() error {
+			defer b.Release()
+			n := int(b.NumRows())
+			gids = grown(gids[:0], n)[:n]
+			if len(h.groups) == 0 {
+				clear(gids)
+			} else {
+				keys, err := evalAll(ctx, h.groups, b)
+				if err != nil {
+					return err
+				}
+				defer releaseAll(keys)
+				gt.assign(keys, gids)
+			}
+			for _, st := range states {
+				st.grow(gt.n)
+			}
+			for i, a := range h.aggs {
+				if a.Arg == nil {
+					if err := states[i].update(gids, nil); err != nil {
+						return err
+					}
+					continue
+				}
+				arg, err := a.Arg.Eval(ctx, b)
+				if err != nil {
+					return err
+				}
+				use := gids
+				if a.Distinct {
+					// Keep only the first occurrence of each (group, value).
+					dgids = grown(dgids[:0], n)[:n]
+					enc := encoder(arg)
+					for r, g := range gids {
+						dgids[r] = -1
+						if arg.IsNull(r) {
+							continue
+						}
+						key = binary.LittleEndian.AppendUint32(key[:0], uint32(g))
+						key = enc(key, r)
+						if _, ok := distinct[i][string(key)]; !ok {
+							distinct[i][string(key)] = struct{}{}
+							dgids[r] = g
+						}
+					}
+					use = dgids
+				}
+				err = states[i].update(use, arg)
+				arg.Release()
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		}()
+		if err != nil {
+			return nil, err
+		}
+	}
+	cols := make([]arrow.Array, 0, len(h.groups)+len(h.aggs))
+	for _, bld := range gt.builders {
+		cols = append(cols, bld.NewArray())
+	}
+	for _, st := range states {
+		a, err := st.finish(mem)
+		if err != nil {
+			releaseAll(cols)
+			return nil, err
+		}
+		cols = append(cols, a)
+	}
+	defer releaseAll(cols)
+	return array.NewRecordBatch(h.schema, cols, int64(gt.n)), nil
+}
+
+// assign sets gids[i] to the group of row i of the key columns, adding new groups.
+func (gt *groupTable) assign(keys []arrow.Array, gids []int32) {
+	encs := make([]rowEncoder, len(keys))
+	apps := make([]rowAppender, len(keys))
+	for i, k := range keys {
+		encs[i] = encoder(k)
+		apps[i] = appender(k, gt.builders[i])
+	}
+	for r := range gids {
+		gt.key = gt.key[:0]
+		for _, e := range encs {
+			gt.key = e(gt.key, r)
+		}
+		id, ok := gt.ids[string(gt.key)]
+		if !ok {
+			id = int32(gt.n)
+			gt.ids[string(gt.key)] = id
+			gt.n++
+			for _, app := range apps {
+				app(r)
+			}
+		}
+		gids[r] = id
+	}
+}

@@ -1,0 +1,377 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// SortKey is one ORDER BY item.
+type SortKey struct {
+	Expr       Expr
+	Desc       bool
+	NullsFirst bool // PostgreSQL's default is NullsFirst == Desc
+}
+
+func (k SortKey) String() string {
+	s := k.Expr.String()
+	if k.Desc {
+		s += " DESC"
+	}
+	if k.NullsFirst {
+		s += " NULLS FIRST"
+	} else {
+		s += " NULLS LAST"
+	}
+	return s
+}
+
+func checkKeys(keys []SortKey) error {
+	if len(keys) == 0 {
+		return fmt.Errorf("sort: %w: no keys", ErrArity)
+	}
+	for i, k := range keys {
+		if k.Expr == nil {
+			return fmt.Errorf("sort: nil key %d", i)
+		}
+		if !supported(k.Expr.DataType()) {
+			return typeErr("sort key %s of type %s", k.Expr, k.Expr.DataType())
+		}
+	}
+	return nil
+}
+
+func keysString(keys []SortKey) string {
+	s := make([]string, len(keys))
+	for i, k := range keys {
+		s[i] = k.String()
+	}
+	return strings.Join(s, ", ")
+}
+
+// Sort orders its input by keys, stably, in memory. Floats order as in PostgreSQL (NaN
+// above every number), text and bytea bytewise (the C collation).
+type Sort struct {
+	keys  []SortKey
+	input Operator
+}
+
+var _ Operator = (*Sort)(nil)
+
+// NewSort returns input ordered by keys.
+func NewSort(keys []SortKey, input Operator) (*Sort, error) {
+	if input == nil {
+		return nil, fmt.Errorf("sort: nil input")
+	}
+	if err := checkKeys(keys); err != nil {
+		return nil, err
+	}
+	return &Sort{keys: keys, input: input}, nil
+}
+
+func (s *Sort) Schema() *arrow.Schema { return s.input.Schema() }
+func (s *Sort) Children() []Operator  { return []Operator{s.input} }
+func (s *Sort) String() string        { return "Sort: " + keysString(s.keys) }
+
+func (s *Sort) Execute(ctx context.Context) (Stream, error) {
+	in, err := s.input.Execute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &sortStream{keys: s.keys, schema: s.Schema(), in: in, limit: -1}, nil
+}
+
+// sortStream buffers its input, sorts it at the first Next, and then returns the rows
+// [offset, offset+limit) of the order in batches of BatchRows. With limit >= 0 it keeps only
+// the best offset+limit rows while buffering (TopN).
+type sortStream struct {
+	keys          []SortKey
+	schema        *arrow.Schema
+	in            Stream
+	offset, limit int64
+
+	buf  *sortBuffer
+	data arrow.RecordBatch // all rows, unsorted
+	perm []int32           // output order, already cut to [offset, offset+limit)
+	pos  int
+	done bool
+}
+
+func (s *sortStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	mem := Allocator(ctx)
+	if !s.done {
+		if err := s.consume(ctx); err != nil {
+			return nil, err
+		}
+		s.done = true
+	}
+	if s.pos >= len(s.perm) {
+		return nil, io.EOF
+	}
+	end := min(s.pos+BatchRows, len(s.perm))
+	out := takeBatch(mem, s.data, s.perm[s.pos:end])
+	s.pos = end
+	return out, nil
+}
+
+func (s *sortStream) consume(ctx context.Context) error {
+	mem := Allocator(ctx)
+	s.buf = &sortBuffer{keys: s.keys, schema: s.schema}
+	keep := int64(-1)
+	if s.limit >= 0 {
+		keep = s.offset + s.limit
+	}
+	for {
+		b, err := s.in.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		err = s.buf.add(ctx, b)
+		b.Release()
+		if err != nil {
+			return err
+		}
+		if keep >= 0 && int64(s.buf.rows) > max(2*keep, BatchRows) {
+			if err := s.buf.compact(mem, int(keep)); err != nil {
+				return err
+			}
+		}
+	}
+	data, keys, err := s.buf.concat(mem)
+	if err != nil {
+		return err
+	}
+	s.data = data
+	defer releaseAll(keys)
+	perm := sortPerm(s.keys, keys, int(data.NumRows()))
+	lo := min(int(s.offset), len(perm))
+	hi := len(perm)
+	if s.limit >= 0 {
+		hi = min(hi, lo+int(s.limit))
+	}
+	s.perm = perm[lo:hi]
+	return nil
+}
+
+func (s *sortStream) Close() error {
+	if s.buf != nil {
+		s.buf.release()
+		s.buf = nil
+	}
+	if s.data != nil {
+		s.data.Release()
+		s.data = nil
+	}
+	s.perm, s.done = nil, true
+	return s.in.Close()
+}
+
+// sortBuffer holds batches and their evaluated sort keys.
+type sortBuffer struct {
+	keys    []SortKey
+	schema  *arrow.Schema
+	batches []arrow.RecordBatch
+	keyArrs [][]arrow.Array // per key, one array per batch
+	rows    int
+}
+
+func (b *sortBuffer) add(ctx context.Context, batch arrow.RecordBatch) error {
+	if batch.NumRows() == 0 {
+		return nil
+	}
+	if b.keyArrs == nil {
+		b.keyArrs = make([][]arrow.Array, len(b.keys))
+	}
+	exprs := make([]Expr, len(b.keys))
+	for i, k := range b.keys {
+		exprs[i] = k.Expr
+	}
+	arrs, err := evalAll(ctx, exprs, batch)
+	if err != nil {
+		return err
+	}
+	for i, a := range arrs {
+		b.keyArrs[i] = append(b.keyArrs[i], a)
+	}
+	batch.Retain()
+	b.batches = append(b.batches, batch)
+	b.rows += int(batch.NumRows())
+	return nil
+}
+
+// concat returns all buffered rows as one batch and the key arrays over it, emptying the
+// buffer. The caller releases both.
+func (b *sortBuffer) concat(mem memory.Allocator) (arrow.RecordBatch, []arrow.Array, error) {
+	defer b.release()
+	cols := make([]arrow.Array, b.schema.NumFields())
+	keys := make([]arrow.Array, len(b.keys))
+	if len(b.batches) == 0 {
+		for i, f := range b.schema.Fields() {
+			cols[i] = array.MakeArrayOfNull(mem, f.Type, 0)
+		}
+		for i, k := range b.keys {
+			keys[i] = array.MakeArrayOfNull(mem, k.Expr.DataType(), 0)
+		}
+		defer releaseAll(cols)
+		return array.NewRecordBatch(b.schema, cols, 0), keys, nil
+	}
+	for i := range cols {
+		parts := make([]arrow.Array, len(b.batches))
+		for j, batch := range b.batches {
+			parts[j] = batch.Column(i)
+		}
+		c, err := concatArrays1(mem, parts)
+		if err != nil {
+			releaseAll(cols)
+			return nil, nil, err
+		}
+		cols[i] = c
+	}
+	defer releaseAll(cols)
+	for i := range keys {
+		k, err := concatArrays1(mem, b.keyArrs[i])
+		if err != nil {
+			releaseAll(keys)
+			return nil, nil, err
+		}
+		keys[i] = k
+	}
+	return array.NewRecordBatch(b.schema, cols, int64(b.rows)), keys, nil
+}
+
+// concatArrays1 concatenates arrays; a single array is retained rather than copied.
+func concatArrays1(mem memory.Allocator, arrs []arrow.Array) (arrow.Array, error) {
+	if len(arrs) == 1 {
+		arrs[0].Retain()
+		return arrs[0], nil
+	}
+	return array.Concatenate(arrs, mem)
+}
+
+// compact keeps only the best keep rows (in order, ties in arrival order).
+func (b *sortBuffer) compact(mem memory.Allocator, keep int) error {
+	data, keys, err := b.concat(mem)
+	if err != nil {
+		return err
+	}
+	defer data.Release()
+	defer releaseAll(keys)
+	perm := sortPerm(b.keys, keys, int(data.NumRows()))
+	perm = perm[:min(keep, len(perm))]
+	// Restore arrival order among the survivors so later ties stay stable.
+	slices.Sort(perm)
+	kept := takeBatch(mem, data, perm)
+	b.batches = []arrow.RecordBatch{kept}
+	b.keyArrs = make([][]arrow.Array, len(keys))
+	for i, k := range keys {
+		b.keyArrs[i] = []arrow.Array{take(mem, k, perm)}
+	}
+	b.rows = len(perm)
+	return nil
+}
+
+func (b *sortBuffer) release() {
+	for _, batch := range b.batches {
+		batch.Release()
+	}
+	for _, ks := range b.keyArrs {
+		releaseAll(ks)
+	}
+	b.batches, b.keyArrs, b.rows = nil, nil, 0
+}
+
+// sortPerm returns the stable order of rows 0..n by keys evaluated as keyArrs.
+func sortPerm(keys []SortKey, keyArrs []arrow.Array, n int) []int32 {
+	perm := make([]int32, n)
+	for i := range perm {
+		perm[i] = int32(i)
+	}
+	cmps := make([]rowComparer, len(keys))
+	for i, a := range keyArrs {
+		cmps[i] = keyComparer(a, keys[i].Desc, keys[i].NullsFirst)
+	}
+	slices.SortStableFunc(perm, func(x, y int32) int {
+		for _, c := range cmps {
+			if r := c(int(x), int(y)); r != 0 {
+				return r
+			}
+		}
+		return 0
+	})
+	return perm
+}
+
+// keyComparer compares rows of a as an ORDER BY key.
+func keyComparer(a arrow.Array, desc, nullsFirst bool) rowComparer {
+	c := comparer(a, a)
+	nullCmp := 1
+	if nullsFirst {
+		nullCmp = -1
+	}
+	hasNulls := a.NullN() > 0
+	return func(i, j int) int {
+		if hasNulls {
+			ni, nj := a.IsNull(i), a.IsNull(j)
+			switch {
+			case ni && nj:
+				return 0
+			case ni:
+				return nullCmp
+			case nj:
+				return -nullCmp
+			}
+		}
+		r := c(i, j)
+		if desc {
+			return -r
+		}
+		return r
+	}
+}
+
+// TopN is Sort followed by Limit, keeping only offset+limit rows in memory.
+type TopN struct {
+	keys          []SortKey
+	limit, offset int64
+	input         Operator
+}
+
+var _ Operator = (*TopN)(nil)
+
+// NewTopN returns rows [offset, offset+limit) of input ordered by keys.
+func NewTopN(keys []SortKey, limit, offset int64, input Operator) (*TopN, error) {
+	if input == nil {
+		return nil, fmt.Errorf("topn: nil input")
+	}
+	if limit < 0 || offset < 0 {
+		return nil, fmt.Errorf("topn: negative limit %d or offset %d", limit, offset)
+	}
+	if err := checkKeys(keys); err != nil {
+		return nil, err
+	}
+	return &TopN{keys: keys, limit: limit, offset: offset, input: input}, nil
+}
+
+func (t *TopN) Schema() *arrow.Schema { return t.input.Schema() }
+func (t *TopN) Children() []Operator  { return []Operator{t.input} }
+
+func (t *TopN) String() string {
+	return fmt.Sprintf("TopN: %s offset=%d count=%d", keysString(t.keys), t.offset, t.limit)
+}
+
+func (t *TopN) Execute(ctx context.Context) (Stream, error) {
+	in, err := t.input.Execute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &sortStream{keys: t.keys, schema: t.Schema(), in: in, offset: t.offset, limit: t.limit}, nil
+}

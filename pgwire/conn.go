@@ -1,0 +1,665 @@
+package pgwire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/sleeperd/sleeperd/engine"
+	"github.com/sleeperd/sleeperd/errs"
+)
+
+// flushSize is how many bytes of rows are buffered before they are written to the client.
+const flushSize = 64 << 10
+
+// conn is one client connection. Its goroutine reads a message, answers it, and reads the
+// next; only cancelRunning is called from other goroutines.
+type conn struct {
+	srv    *Server
+	nc     net.Conn
+	be     *pgproto3.Backend
+	ec     engine.Conn
+	pid    uint32
+	secret []byte
+
+	stmts   map[string]*prepared
+	portals map[string]*portal
+	// skipping is set by an error in an extended-query message: messages up to the next
+	// Sync are discarded.
+	skipping bool
+	pending  int // bytes sent since the last flush
+
+	// scratch space for DataRow values
+	buf    []byte
+	ends   []int
+	values [][]byte
+
+	mu      sync.Mutex
+	running context.CancelFunc // cancels the query being executed, or nil
+}
+
+// prepared is a statement made by Parse, or by a simple Query. A nil stmt is the empty
+// statement. The engine statement is closed once the name is dropped and no portal uses it.
+type prepared struct {
+	stmt    engine.Statement
+	params  []arrow.DataType
+	refs    int // portals bound to it
+	dropped bool
+}
+
+// portal is a statement bound to parameter values, run by Execute, possibly over several
+// Execute messages when each asks for a limited number of rows.
+type portal struct {
+	prep    *prepared
+	args    []any
+	formats []int16 // per result column
+	ctx     context.Context
+	cancel  context.CancelFunc
+
+	res     engine.Result // nil until the first Execute
+	batch   arrow.RecordBatch
+	row     int // next row of batch to send
+	writers []writer
+	done    bool
+	tag     string
+}
+
+func (c *conn) serve() {
+	defer c.nc.Close()
+	c.be = pgproto3.NewBackend(c.nc, c.nc)
+	log := c.srv.log.With("remote", c.nc.RemoteAddr().String())
+	if !c.startup() {
+		return
+	}
+	log.Debug("client connected", "pid", c.pid)
+	c.stmts = map[string]*prepared{}
+	c.portals = map[string]*portal{}
+	defer c.release()
+	for {
+		msg, err := c.be.Receive()
+		if err != nil {
+			if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) {
+				log.Debug("reading from client", "err", err)
+				c.fatal(&pgError{code: "08P01", msg: err.Error()})
+			}
+			return
+		}
+		if _, ok := msg.(*pgproto3.Terminate); ok {
+			log.Debug("client terminated", "pid", c.pid)
+			return
+		}
+		if err := c.handle(msg); err != nil {
+			log.Debug("writing to client", "err", err)
+			return
+		}
+	}
+}
+
+// startup runs the startup phase up to the first ReadyForQuery, and reports whether the
+// connection goes on to serve queries.
+func (c *conn) startup() bool {
+	var sm *pgproto3.StartupMessage
+	for sm == nil {
+		msg, err := c.be.ReceiveStartupMessage()
+		if err != nil {
+			c.srv.log.Debug("reading startup message", "err", err)
+			return false
+		}
+		switch m := msg.(type) {
+		case *pgproto3.SSLRequest, *pgproto3.GSSEncRequest:
+			// Encryption is not offered; the client goes on in the clear or gives up.
+			if _, err := c.nc.Write([]byte{'N'}); err != nil {
+				return false
+			}
+		case *pgproto3.CancelRequest:
+			c.srv.cancelQuery(m.ProcessID, m.SecretKey)
+			return false
+		case *pgproto3.StartupMessage:
+			sm = m
+		default:
+			return false
+		}
+	}
+	var unknown []string
+	for k := range sm.Parameters {
+		if strings.HasPrefix(k, "_pq_.") {
+			unknown = append(unknown, k)
+		}
+	}
+	if sm.ProtocolVersion != pgproto3.ProtocolVersion30 || len(unknown) > 0 {
+		c.be.Send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0, UnrecognizedOptions: unknown})
+	}
+	user, db := sm.Parameters["user"], sm.Parameters["database"]
+	if user == "" {
+		c.fatal(&pgError{code: "28000", msg: "no PostgreSQL user name specified in startup packet"})
+		return false
+	}
+	if db == "" {
+		db = user
+	}
+	ec, err := c.srv.cfg.Connect(c.srv.ctx, user, db)
+	if err != nil {
+		c.fatal(err)
+		return false
+	}
+	c.ec = ec
+	if err := c.srv.register(c); err != nil {
+		c.fatal(err)
+		ec.Close()
+		return false
+	}
+	c.be.Send(&pgproto3.AuthenticationOk{})
+	for _, p := range [][2]string{
+		{"server_version", c.srv.cfg.ServerVersion},
+		{"server_encoding", "UTF8"},
+		{"client_encoding", "UTF8"},
+		{"DateStyle", "ISO, MDY"},
+		{"integer_datetimes", "on"},
+		{"TimeZone", "UTC"},
+		{"standard_conforming_strings", "on"},
+		{"IntervalStyle", "postgres"},
+		{"application_name", sm.Parameters["application_name"]},
+		{"is_superuser", "off"},
+		{"session_authorization", user},
+	} {
+		c.be.Send(&pgproto3.ParameterStatus{Name: p[0], Value: p[1]})
+	}
+	c.be.Send(&pgproto3.BackendKeyData{ProcessID: c.pid, SecretKey: c.secret})
+	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+	if err := c.flush(); err != nil {
+		ec.Close()
+		return false
+	}
+	return true
+}
+
+// fatal reports err as a FATAL error before the connection closes.
+func (c *conn) fatal(err error) {
+	r := errorResponse(err)
+	r.Severity, r.SeverityUnlocalized = "FATAL", "FATAL"
+	c.be.Send(r)
+	_ = c.flush()
+}
+
+// release closes every portal and statement and the engine connection.
+func (c *conn) release() {
+	for name := range c.portals {
+		c.closePortal(name)
+	}
+	for name := range c.stmts {
+		c.closeStmt(name)
+	}
+	if err := c.ec.Close(); err != nil {
+		c.srv.log.Warn("closing engine connection", "err", err)
+	}
+}
+
+func (c *conn) flush() error {
+	c.pending = 0
+	return c.be.Flush()
+}
+
+// handle answers one message. Statement errors go to the client; the returned error is a
+// failure to write to it, which ends the connection.
+func (c *conn) handle(msg pgproto3.FrontendMessage) (err error) {
+	if c.skipping {
+		if _, ok := msg.(*pgproto3.Sync); !ok {
+			return nil
+		}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			c.srv.log.Error("panic serving client", "panic", p, "stack", string(debug.Stack()))
+			c.fail(msg, errs.New(errs.Internal, "internal error: %v", p))
+			if _, simple := msg.(*pgproto3.Query); simple {
+				c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+			}
+			err = c.flush()
+		}
+	}()
+	switch m := msg.(type) {
+	case *pgproto3.Query:
+		c.query(m.String)
+		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+		return c.flush()
+	case *pgproto3.Parse:
+		if err := c.parse(m); err != nil {
+			c.fail(msg, err)
+		}
+	case *pgproto3.Bind:
+		if err := c.bind(m); err != nil {
+			c.fail(msg, err)
+		}
+	case *pgproto3.Describe:
+		if err := c.describe(m); err != nil {
+			c.fail(msg, err)
+		}
+	case *pgproto3.Execute:
+		if err := c.execute(m); err != nil {
+			c.fail(msg, err)
+		}
+	case *pgproto3.Close:
+		if m.ObjectType == 'S' {
+			c.closeStmt(m.Name)
+		} else {
+			c.closePortal(m.Name)
+		}
+		c.be.Send(&pgproto3.CloseComplete{})
+	case *pgproto3.Sync:
+		c.skipping = false
+		// Outside a transaction block, Sync ends the implicit transaction and its portals.
+		for name := range c.portals {
+			c.closePortal(name)
+		}
+		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+		return c.flush()
+	case *pgproto3.Flush:
+		return c.flush()
+	default:
+		c.fail(msg, &pgError{code: "0A000", msg: fmt.Sprintf("message type %T is not supported", msg)})
+	}
+	if c.pending >= flushSize {
+		return c.flush()
+	}
+	return nil
+}
+
+// fail reports err, and after an extended-query message starts skipping to the next Sync.
+func (c *conn) fail(msg pgproto3.FrontendMessage, err error) {
+	c.sendError(err)
+	if _, simple := msg.(*pgproto3.Query); !simple {
+		c.skipping = true
+	}
+}
+
+func (c *conn) sendError(err error) { c.send(errorResponse(err), err) }
+
+// send sends r, the ErrorResponse for err, logging internal errors.
+func (c *conn) send(r *pgproto3.ErrorResponse, err error) {
+	if r.Code == "XX000" {
+		c.srv.log.Error("internal error", "err", err)
+	}
+	c.be.Send(r)
+}
+
+// begin marks p as the running query, so that a CancelRequest cancels it.
+func (c *conn) begin(p *portal) {
+	c.mu.Lock()
+	c.running = p.cancel
+	c.mu.Unlock()
+}
+
+func (c *conn) end() {
+	c.mu.Lock()
+	c.running = nil
+	c.mu.Unlock()
+}
+
+func (c *conn) cancelRunning() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running != nil {
+		c.running()
+	}
+}
+
+// query runs the statements of a simple Query message in turn, stopping at the first error.
+func (c *conn) query(text string) {
+	texts, err := c.ec.Split(text)
+	if err != nil {
+		c.sendError(err)
+		return
+	}
+	if len(texts) == 0 {
+		c.be.Send(&pgproto3.EmptyQueryResponse{})
+		return
+	}
+	from := 0
+	for _, sql := range texts {
+		// Positions in errors count characters of the statement; the client counts them in
+		// the whole query string.
+		offset := 0
+		if i := strings.Index(text[from:], sql); i >= 0 {
+			offset = utf8.RuneCountInString(text[:from+i])
+			from += i + len(sql)
+		}
+		if err := c.simple(sql); err != nil {
+			r := errorResponse(err)
+			if r.Position > 0 {
+				r.Position += int32(offset)
+			}
+			c.send(r, err)
+			return
+		}
+	}
+}
+
+// simple prepares and runs one statement of a simple query, sending its rows in text format.
+func (c *conn) simple(sql string) error {
+	ctx, cancel := context.WithCancel(c.srv.ctx)
+	p := &portal{ctx: ctx, cancel: cancel}
+	c.begin(p)
+	defer c.end()
+	stmt, err := c.ec.Prepare(ctx, sql, nil)
+	if err != nil {
+		cancel()
+		return err
+	}
+	p.prep = &prepared{stmt: stmt, refs: 1, dropped: true}
+	defer c.finish(p)
+	if schema := stmt.Schema(); schema != nil {
+		p.formats = make([]int16, schema.NumFields())
+		c.be.Send(rowDescription(schema, p.formats))
+	}
+	_, err = c.run(p, 0)
+	return err
+}
+
+func (c *conn) parse(m *pgproto3.Parse) error {
+	if _, ok := c.stmts[m.Name]; ok && m.Name != "" {
+		return &pgError{code: "42P05", msg: fmt.Sprintf("prepared statement %q already exists", m.Name)}
+	}
+	texts, err := c.ec.Split(m.Query)
+	if err != nil {
+		return err
+	}
+	if len(texts) > 1 {
+		return errs.New(errs.Syntax, "cannot insert multiple commands into a prepared statement")
+	}
+	types := make([]arrow.DataType, len(m.ParameterOIDs))
+	for i, oid := range m.ParameterOIDs {
+		types[i] = arrowType(oid)
+	}
+	p := &prepared{params: types}
+	if len(texts) == 1 {
+		ctx, cancel := context.WithCancel(c.srv.ctx)
+		defer cancel()
+		stmt, err := c.ec.Prepare(ctx, texts[0], types)
+		if err != nil {
+			return err
+		}
+		p.stmt, p.params = stmt, stmt.ParamTypes()
+	}
+	c.closeStmt(m.Name)
+	c.stmts[m.Name] = p
+	c.be.Send(&pgproto3.ParseComplete{})
+	return nil
+}
+
+// closeStmt drops a prepared statement's name; the statement closes when no portal uses it.
+func (c *conn) closeStmt(name string) {
+	p, ok := c.stmts[name]
+	if !ok {
+		return
+	}
+	delete(c.stmts, name)
+	p.dropped = true
+	c.unref(p)
+}
+
+func (c *conn) unref(p *prepared) {
+	if p.dropped && p.refs == 0 && p.stmt != nil {
+		if err := p.stmt.Close(); err != nil {
+			c.srv.log.Warn("closing statement", "err", err)
+		}
+		p.stmt = nil
+	}
+}
+
+// formatCodes expands the format codes of a Bind message to one per value: none means text
+// for all, one applies to all.
+func formatCodes(codes []int16, n int, what string) ([]int16, error) {
+	out := make([]int16, n)
+	switch len(codes) {
+	case 0:
+	case 1:
+		for i := range out {
+			out[i] = codes[0]
+		}
+	case n:
+		copy(out, codes)
+	default:
+		return nil, &pgError{code: "08P01", msg: fmt.Sprintf("bind message has %d %s formats but %d %ss", len(codes), what, n, what)}
+	}
+	for _, f := range out {
+		if f != formatText && f != formatBinary {
+			return nil, &pgError{code: "22023", msg: fmt.Sprintf("unsupported format code: %d", f)}
+		}
+	}
+	return out, nil
+}
+
+func (c *conn) bind(m *pgproto3.Bind) error {
+	prep, ok := c.stmts[m.PreparedStatement]
+	if !ok {
+		return &pgError{code: "26000", msg: fmt.Sprintf("prepared statement %q does not exist", m.PreparedStatement)}
+	}
+	if _, ok := c.portals[m.DestinationPortal]; ok && m.DestinationPortal != "" {
+		return &pgError{code: "42P03", msg: fmt.Sprintf("portal %q already exists", m.DestinationPortal)}
+	}
+	if len(m.Parameters) != len(prep.params) {
+		return &pgError{code: "08P01", msg: fmt.Sprintf("bind message supplies %d parameters, but prepared statement %q requires %d",
+			len(m.Parameters), m.PreparedStatement, len(prep.params))}
+	}
+	pformats, err := formatCodes(m.ParameterFormatCodes, len(m.Parameters), "parameter")
+	if err != nil {
+		return err
+	}
+	args := make([]any, len(m.Parameters))
+	for i, v := range m.Parameters {
+		if args[i], err = decodeParam(i+1, prep.params[i], pformats[i], v); err != nil {
+			return err
+		}
+	}
+	var formats []int16
+	if prep.stmt != nil && prep.stmt.Schema() != nil {
+		if formats, err = formatCodes(m.ResultFormatCodes, prep.stmt.Schema().NumFields(), "result"); err != nil {
+			return err
+		}
+	}
+	c.closePortal(m.DestinationPortal)
+	ctx, cancel := context.WithCancel(c.srv.ctx)
+	prep.refs++
+	c.portals[m.DestinationPortal] = &portal{prep: prep, args: args, formats: formats, ctx: ctx, cancel: cancel}
+	c.be.Send(&pgproto3.BindComplete{})
+	return nil
+}
+
+func (c *conn) describe(m *pgproto3.Describe) error {
+	if m.ObjectType == 'S' {
+		prep, ok := c.stmts[m.Name]
+		if !ok {
+			return &pgError{code: "26000", msg: fmt.Sprintf("prepared statement %q does not exist", m.Name)}
+		}
+		oids := make([]uint32, len(prep.params))
+		for i, dt := range prep.params {
+			oids[i] = oidText
+			if dt != nil {
+				oids[i] = typeOf(dt).oid
+			}
+		}
+		c.be.Send(&pgproto3.ParameterDescription{ParameterOIDs: oids})
+		if prep.stmt == nil || prep.stmt.Schema() == nil {
+			c.be.Send(&pgproto3.NoData{})
+			return nil
+		}
+		schema := prep.stmt.Schema()
+		c.be.Send(rowDescription(schema, make([]int16, schema.NumFields())))
+		return nil
+	}
+	p, ok := c.portals[m.Name]
+	if !ok {
+		return &pgError{code: "34000", msg: fmt.Sprintf("portal %q does not exist", m.Name)}
+	}
+	if p.prep.stmt == nil || p.prep.stmt.Schema() == nil {
+		c.be.Send(&pgproto3.NoData{})
+		return nil
+	}
+	c.be.Send(rowDescription(p.prep.stmt.Schema(), p.formats))
+	return nil
+}
+
+func (c *conn) execute(m *pgproto3.Execute) error {
+	p, ok := c.portals[m.Portal]
+	if !ok {
+		return &pgError{code: "34000", msg: fmt.Sprintf("portal %q does not exist", m.Portal)}
+	}
+	if p.prep.stmt == nil {
+		c.be.Send(&pgproto3.EmptyQueryResponse{})
+		return nil
+	}
+	c.begin(p)
+	defer c.end()
+	if _, err := c.run(p, int(m.MaxRows)); err != nil {
+		c.closePortal(m.Portal)
+		return err
+	}
+	return nil
+}
+
+// closePortal stops a portal's execution and releases what it holds.
+func (c *conn) closePortal(name string) {
+	p, ok := c.portals[name]
+	if !ok {
+		return
+	}
+	delete(c.portals, name)
+	c.finish(p)
+}
+
+// finish releases p's batch and result and its hold on its statement.
+func (c *conn) finish(p *portal) {
+	if p.batch != nil {
+		p.batch.Release()
+		p.batch = nil
+	}
+	if p.res != nil {
+		if err := p.res.Close(); err != nil {
+			c.srv.log.Warn("closing result", "err", err)
+		}
+		p.res = nil
+	}
+	p.cancel()
+	if p.prep != nil {
+		p.prep.refs--
+		c.unref(p.prep)
+		p.prep = nil
+	}
+}
+
+// run sends up to maxRows rows of p (all when maxRows is 0), then CommandComplete when the
+// rows are exhausted or PortalSuspended when they may not be, and reports whether p was
+// suspended.
+func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
+	if p.done {
+		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(p.tag)})
+		return false, nil
+	}
+	if p.res == nil {
+		res, err := p.prep.stmt.Execute(p.ctx, p.args)
+		if err != nil {
+			return false, err
+		}
+		p.res = res
+	}
+	sent := 0
+	for {
+		if p.batch == nil {
+			b, err := p.res.Next(p.ctx)
+			if err == io.EOF {
+				p.done, p.tag = true, p.res.Tag()
+				c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(p.tag)})
+				err = p.res.Close()
+				p.res = nil
+				return false, err
+			}
+			if err != nil {
+				return false, err
+			}
+			if b.NumRows() == 0 {
+				b.Release()
+				continue
+			}
+			if p.formats == nil || int(b.NumCols()) != len(p.formats) {
+				b.Release()
+				return false, errs.New(errs.Internal, "result batch has %d columns, statement schema %d", b.NumCols(), len(p.formats))
+			}
+			p.batch, p.row = b, 0
+			p.writers = p.writers[:0]
+			for j, col := range b.Columns() {
+				p.writers = append(p.writers, newWriter(col, p.formats[j]))
+			}
+		}
+		n := int(p.batch.NumRows())
+		for ; p.row < n; p.row++ {
+			if maxRows > 0 && sent == maxRows {
+				c.be.Send(&pgproto3.PortalSuspended{})
+				return true, nil
+			}
+			c.sendRow(p.batch, p.writers, p.row)
+			sent++
+			if c.pending >= flushSize {
+				if err := c.flush(); err != nil {
+					return false, err
+				}
+			}
+		}
+		p.batch.Release()
+		p.batch = nil
+	}
+}
+
+// sendRow sends row i of b as a DataRow.
+func (c *conn) sendRow(b arrow.RecordBatch, writers []writer, i int) {
+	if c.buf == nil {
+		// Empty values must be non-nil slices of buf: nil means NULL.
+		c.buf = make([]byte, 0, 1024)
+	}
+	c.buf = c.buf[:0]
+	c.ends = c.ends[:0]
+	c.values = c.values[:0]
+	for j, w := range writers {
+		if b.Column(j).IsNull(i) {
+			c.ends = append(c.ends, -1)
+			continue
+		}
+		c.buf = w(c.buf, i)
+		c.ends = append(c.ends, len(c.buf))
+	}
+	start := 0
+	for _, end := range c.ends {
+		if end < 0 {
+			c.values = append(c.values, nil)
+			continue
+		}
+		c.values = append(c.values, c.buf[start:end:end])
+		start = end
+	}
+	c.be.Send(&pgproto3.DataRow{Values: c.values})
+	c.pending += len(c.buf) + 4*len(c.values) + 7
+}
+
+// rowDescription describes the columns of schema sent in formats.
+func rowDescription(schema *arrow.Schema, formats []int16) *pgproto3.RowDescription {
+	fields := make([]pgproto3.FieldDescription, schema.NumFields())
+	for i, f := range schema.Fields() {
+		t := typeOf(f.Type)
+		fields[i] = pgproto3.FieldDescription{
+			Name:         []byte(f.Name),
+			DataTypeOID:  t.oid,
+			DataTypeSize: t.size,
+			TypeModifier: t.mod,
+			Format:       formats[i],
+		}
+	}
+	return &pgproto3.RowDescription{Fields: fields}
+}

@@ -1,0 +1,67 @@
+package pgwire
+
+import (
+	"errors"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/sleeperd/sleeperd/errs"
+)
+
+// pgError is an error raised by the protocol layer itself, with its SQLSTATE.
+type pgError struct {
+	code string
+	msg  string
+}
+
+func (e *pgError) Error() string { return e.msg }
+
+// sqlstates maps error kinds to SQLSTATE codes. Kinds not listed are internal errors.
+var sqlstates = map[error]string{
+	errs.Syntax:            "42601",
+	errs.UndefinedTable:    "42P01",
+	errs.UndefinedColumn:   "42703",
+	errs.UndefinedFunction: "42883",
+	errs.UndefinedParam:    "42P02",
+	errs.DuplicateTable:    "42P07",
+	errs.DuplicateColumn:   "42701",
+	errs.AmbiguousColumn:   "42702",
+	errs.Grouping:          "42803",
+	errs.DatatypeMismatch:  "42804",
+	errs.InvalidDefinition: "42P16",
+	errs.InvalidParameter:  "22023",
+	errs.DivisionByZero:    "22012",
+	errs.NumericRange:      "22003",
+	errs.InvalidText:       "22P02",
+	errs.InvalidDatetime:   "22007",
+	errs.DataException:     "22000",
+	errs.NotNullViolation:  "23502",
+	errs.ProtocolViolation: "08P01",
+	errs.NotImplemented:    "0A000",
+	errs.Conflict:          "40001",
+	errs.OutOfMemory:       "53200",
+	errs.Cancelled:         "57014",
+	errs.Internal:          "XX000",
+}
+
+// errorResponse is the ErrorResponse that reports err to the client.
+func errorResponse(err error) *pgproto3.ErrorResponse {
+	r := &pgproto3.ErrorResponse{Severity: "ERROR", SeverityUnlocalized: "ERROR", Message: err.Error()}
+	var pe *pgError
+	if errors.As(err, &pe) {
+		r.Code = pe.code
+		return r
+	}
+	kind := errs.KindOf(err)
+	r.Code = sqlstates[kind]
+	if r.Code == "" {
+		r.Code = sqlstates[errs.Internal]
+	}
+	var e *errs.Error
+	if errors.As(err, &e) {
+		r.Detail, r.Hint, r.Position = e.Detail, e.Hint, int32(e.Position)
+	} else if kind == errs.Cancelled {
+		r.Message = "canceling statement due to user request"
+	}
+	return r
+}

@@ -1,0 +1,365 @@
+package pgwire
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// writer appends the wire form of row i of a column to dst. It is only called for rows that
+// are not null.
+type writer func(dst []byte, i int) []byte
+
+// Days and microseconds between the Unix epoch and the PostgreSQL epoch, 2000-01-01, which
+// binary dates and timestamps count from.
+const (
+	pgEpochDays   = 10957
+	pgEpochMicros = pgEpochDays * 86400 * 1000000
+)
+
+// newWriter returns the writer of column arr in the given format. The writer reads arr, which
+// must outlive it.
+func newWriter(arr arrow.Array, format int16) writer {
+	if format == formatBinary {
+		return binaryWriter(arr)
+	}
+	return textWriter(arr)
+}
+
+// textWriter formats values as PostgreSQL 15 prints them with DateStyle ISO and TimeZone UTC.
+func textWriter(arr arrow.Array) writer {
+	switch a := arr.(type) {
+	case *array.Boolean:
+		return func(dst []byte, i int) []byte {
+			if a.Value(i) {
+				return append(dst, 't')
+			}
+			return append(dst, 'f')
+		}
+	case *array.Int8:
+		return func(dst []byte, i int) []byte { return strconv.AppendInt(dst, int64(a.Value(i)), 10) }
+	case *array.Int16:
+		return func(dst []byte, i int) []byte { return strconv.AppendInt(dst, int64(a.Value(i)), 10) }
+	case *array.Int32:
+		return func(dst []byte, i int) []byte { return strconv.AppendInt(dst, int64(a.Value(i)), 10) }
+	case *array.Int64:
+		return func(dst []byte, i int) []byte { return strconv.AppendInt(dst, a.Value(i), 10) }
+	case *array.Uint8:
+		return func(dst []byte, i int) []byte { return strconv.AppendUint(dst, uint64(a.Value(i)), 10) }
+	case *array.Uint16:
+		return func(dst []byte, i int) []byte { return strconv.AppendUint(dst, uint64(a.Value(i)), 10) }
+	case *array.Uint32:
+		return func(dst []byte, i int) []byte { return strconv.AppendUint(dst, uint64(a.Value(i)), 10) }
+	case *array.Uint64:
+		return func(dst []byte, i int) []byte { return strconv.AppendUint(dst, a.Value(i), 10) }
+	case *array.Float16:
+		return func(dst []byte, i int) []byte { return appendFloat(dst, float64(a.Value(i).Float32()), 32) }
+	case *array.Float32:
+		return func(dst []byte, i int) []byte { return appendFloat(dst, float64(a.Value(i)), 32) }
+	case *array.Float64:
+		return func(dst []byte, i int) []byte { return appendFloat(dst, a.Value(i), 64) }
+	case *array.Decimal128:
+		scale := a.DataType().(*arrow.Decimal128Type).Scale
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i).ToString(scale)...) }
+	case *array.Decimal256:
+		scale := a.DataType().(*arrow.Decimal256Type).Scale
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i).ToString(scale)...) }
+	case *array.String:
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
+	case *array.LargeString:
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
+	case *array.StringView:
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
+	case *array.Binary:
+		return func(dst []byte, i int) []byte { return appendBytea(dst, a.Value(i)) }
+	case *array.LargeBinary:
+		return func(dst []byte, i int) []byte { return appendBytea(dst, a.Value(i)) }
+	case *array.BinaryView:
+		return func(dst []byte, i int) []byte { return appendBytea(dst, a.Value(i)) }
+	case *array.FixedSizeBinary:
+		return func(dst []byte, i int) []byte { return appendBytea(dst, a.Value(i)) }
+	case *array.Date32:
+		return func(dst []byte, i int) []byte { return appendDate(dst, int64(a.Value(i))) }
+	case *array.Date64:
+		return func(dst []byte, i int) []byte { return appendDate(dst, floorDiv(int64(a.Value(i)), 86400000)) }
+	case *array.Timestamp:
+		t := a.DataType().(*arrow.TimestampType)
+		tz := t.TimeZone != ""
+		unit := t.Unit
+		return func(dst []byte, i int) []byte {
+			return appendTimestamp(dst, toMicros(int64(a.Value(i)), unit), tz)
+		}
+	}
+	return func(dst []byte, i int) []byte { return append(dst, arr.ValueStr(i)...) }
+}
+
+// binaryWriter encodes values in PostgreSQL's binary format of the column's type (see typeOf).
+func binaryWriter(arr arrow.Array) writer {
+	switch a := arr.(type) {
+	case *array.Boolean:
+		return func(dst []byte, i int) []byte {
+			if a.Value(i) {
+				return append(dst, 1)
+			}
+			return append(dst, 0)
+		}
+	case *array.Int8:
+		return func(dst []byte, i int) []byte { return binary.BigEndian.AppendUint16(dst, uint16(a.Value(i))) }
+	case *array.Uint8:
+		return func(dst []byte, i int) []byte { return binary.BigEndian.AppendUint16(dst, uint16(a.Value(i))) }
+	case *array.Int16:
+		return func(dst []byte, i int) []byte { return binary.BigEndian.AppendUint16(dst, uint16(a.Value(i))) }
+	case *array.Uint16:
+		return func(dst []byte, i int) []byte { return binary.BigEndian.AppendUint32(dst, uint32(a.Value(i))) }
+	case *array.Int32:
+		return func(dst []byte, i int) []byte { return binary.BigEndian.AppendUint32(dst, uint32(a.Value(i))) }
+	case *array.Uint32:
+		return func(dst []byte, i int) []byte { return binary.BigEndian.AppendUint64(dst, uint64(a.Value(i))) }
+	case *array.Int64:
+		return func(dst []byte, i int) []byte { return binary.BigEndian.AppendUint64(dst, uint64(a.Value(i))) }
+	case *array.Uint64:
+		return func(dst []byte, i int) []byte {
+			return appendNumeric(dst, strconv.FormatUint(a.Value(i), 10))
+		}
+	case *array.Float16:
+		return func(dst []byte, i int) []byte {
+			return binary.BigEndian.AppendUint32(dst, math.Float32bits(a.Value(i).Float32()))
+		}
+	case *array.Float32:
+		return func(dst []byte, i int) []byte {
+			return binary.BigEndian.AppendUint32(dst, math.Float32bits(a.Value(i)))
+		}
+	case *array.Float64:
+		return func(dst []byte, i int) []byte {
+			return binary.BigEndian.AppendUint64(dst, math.Float64bits(a.Value(i)))
+		}
+	case *array.Decimal128:
+		scale := a.DataType().(*arrow.Decimal128Type).Scale
+		return func(dst []byte, i int) []byte { return appendNumeric(dst, a.Value(i).ToString(scale)) }
+	case *array.Decimal256:
+		scale := a.DataType().(*arrow.Decimal256Type).Scale
+		return func(dst []byte, i int) []byte { return appendNumeric(dst, a.Value(i).ToString(scale)) }
+	case *array.String:
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
+	case *array.LargeString:
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
+	case *array.StringView:
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
+	case *array.Binary:
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
+	case *array.LargeBinary:
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
+	case *array.BinaryView:
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
+	case *array.FixedSizeBinary:
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
+	case *array.Date32:
+		return func(dst []byte, i int) []byte {
+			return binary.BigEndian.AppendUint32(dst, uint32(int64(a.Value(i))-pgEpochDays))
+		}
+	case *array.Date64:
+		return func(dst []byte, i int) []byte {
+			return binary.BigEndian.AppendUint32(dst, uint32(floorDiv(int64(a.Value(i)), 86400000)-pgEpochDays))
+		}
+	case *array.Timestamp:
+		unit := a.DataType().(*arrow.TimestampType).Unit
+		return func(dst []byte, i int) []byte {
+			return binary.BigEndian.AppendUint64(dst, uint64(toMicros(int64(a.Value(i)), unit)-pgEpochMicros))
+		}
+	}
+	// Other types are sent as text, whose binary format is its text.
+	return func(dst []byte, i int) []byte { return append(dst, arr.ValueStr(i)...) }
+}
+
+// appendFloat formats f as PostgreSQL 15's float4out and float8out do with the default
+// extra_float_digits of 1: the shortest digits that read back exactly, in exponent notation
+// when the decimal exponent is below -4 or at least 6 (float4) or 15 (float8).
+func appendFloat(dst []byte, f float64, bits int) []byte {
+	switch {
+	case math.IsNaN(f):
+		return append(dst, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(dst, "Infinity"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-Infinity"...)
+	}
+	limit := 15
+	if bits == 32 {
+		limit = 6
+	}
+	start := len(dst)
+	dst = strconv.AppendFloat(dst, f, 'e', -1, bits)
+	e := strings.LastIndexByte(string(dst[start:]), 'e')
+	exp, _ := strconv.Atoi(string(dst[start+e+1:]))
+	if exp < -4 || exp >= limit {
+		return dst
+	}
+	return strconv.AppendFloat(dst[:start], f, 'f', -1, bits)
+}
+
+// appendBytea formats b in bytea's hex output format.
+func appendBytea(dst, b []byte) []byte {
+	dst = append(dst, '\\', 'x')
+	return hex.AppendEncode(dst, b)
+}
+
+// floorDiv is a / b rounded towards negative infinity, for b > 0.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b < 0 {
+		q--
+	}
+	return q
+}
+
+// toMicros converts a timestamp in unit to microseconds, rounding down.
+func toMicros(v int64, unit arrow.TimeUnit) int64 {
+	switch unit {
+	case arrow.Second:
+		return v * 1000000
+	case arrow.Millisecond:
+		return v * 1000
+	case arrow.Nanosecond:
+		return floorDiv(v, 1000)
+	}
+	return v
+}
+
+// civil returns the proleptic Gregorian date of days since 1970-01-01, with year 0 for 1 BC
+// (Howard Hinnant's civil_from_days).
+func civil(days int64) (y int64, m, d int) {
+	z := days + 719468
+	era := floorDiv(z, 146097)
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = int(doy - (153*mp+2)/5 + 1)
+	if mp < 10 {
+		m = int(mp + 3)
+	} else {
+		m = int(mp - 9)
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
+}
+
+// daysFromCivil is the inverse of civil.
+func daysFromCivil(y int64, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := floorDiv(y, 400)
+	yoe := y - era*400
+	mp := int64(m + 9)
+	if m > 2 {
+		mp = int64(m - 3)
+	}
+	doy := (153*mp+2)/5 + int64(d) - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+// appendYMD appends the date part "YYYY-MM-DD" and reports whether the year is BC, in which
+// case the year is written as PostgreSQL writes it (1 BC is 0001) and the caller appends " BC".
+func appendYMD(dst []byte, days int64) ([]byte, bool) {
+	y, m, d := civil(days)
+	bc := y <= 0
+	if bc {
+		y = 1 - y
+	}
+	if y < 1000 {
+		dst = append(dst, "000"[:4-len(strconv.FormatInt(y, 10))]...)
+	}
+	dst = strconv.AppendInt(dst, y, 10)
+	dst = append(dst, '-', byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10))
+	return dst, bc
+}
+
+// appendDate formats a date given as days since 1970-01-01.
+func appendDate(dst []byte, days int64) []byte {
+	dst, bc := appendYMD(dst, days)
+	if bc {
+		dst = append(dst, " BC"...)
+	}
+	return dst
+}
+
+// appendTimestamp formats microseconds since 1970-01-01 00:00:00 (UTC, for tz) with trailing
+// zeros of the fraction trimmed, and the offset "+00" when tz is set.
+func appendTimestamp(dst []byte, us int64, tz bool) []byte {
+	days := floorDiv(us, 86400000000)
+	rem := us - days*86400000000
+	dst, bc := appendYMD(dst, days)
+	secs := rem / 1000000
+	frac := rem % 1000000
+	h, m, s := secs/3600, secs/60%60, secs%60
+	dst = append(dst, ' ', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+m/10), byte('0'+m%10),
+		':', byte('0'+s/10), byte('0'+s%10))
+	if frac != 0 {
+		digits := fmt.Sprintf("%06d", frac)
+		dst = append(dst, '.')
+		dst = append(dst, strings.TrimRight(digits, "0")...)
+	}
+	if tz {
+		dst = append(dst, "+00"...)
+	}
+	if bc {
+		dst = append(dst, " BC"...)
+	}
+	return dst
+}
+
+// appendNumeric encodes a number in decimal notation ("-12.340") in numeric's binary format:
+// ndigits, weight, sign, dscale, then ndigits base-10000 digits, the first of which is
+// multiplied by 10000^weight. Trailing zero digits are dropped; dscale keeps the scale.
+func appendNumeric(dst []byte, s string) []byte {
+	var sign uint16
+	if strings.HasPrefix(s, "-") {
+		sign = 0x4000
+		s = s[1:]
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	dscale := len(frac)
+	intPart = strings.TrimLeft(intPart, "0")
+	if n := len(intPart) % 4; n != 0 {
+		intPart = "000"[:4-n] + intPart
+	}
+	if n := len(frac) % 4; n != 0 {
+		frac += "000"[:4-n]
+	}
+	all := intPart + frac
+	digits := make([]uint16, 0, len(all)/4)
+	for i := 0; i < len(all); i += 4 {
+		v, _ := strconv.Atoi(all[i : i+4])
+		digits = append(digits, uint16(v))
+	}
+	weight := len(intPart)/4 - 1
+	for len(digits) > 0 && digits[0] == 0 {
+		digits = digits[1:]
+		weight--
+	}
+	for len(digits) > 0 && digits[len(digits)-1] == 0 {
+		digits = digits[:len(digits)-1]
+	}
+	if len(digits) == 0 {
+		weight, sign = 0, 0
+	}
+	dst = binary.BigEndian.AppendUint16(dst, uint16(len(digits)))
+	dst = binary.BigEndian.AppendUint16(dst, uint16(int16(weight)))
+	dst = binary.BigEndian.AppendUint16(dst, sign)
+	dst = binary.BigEndian.AppendUint16(dst, uint16(dscale))
+	for _, d := range digits {
+		dst = binary.BigEndian.AppendUint16(dst, d)
+	}
+	return dst
+}

@@ -1,0 +1,302 @@
+package pgwire
+
+import (
+	"encoding/hex"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+var tenth, fifth = 0.1, 0.2
+
+// point3 is 0.1 + 0.2 in float64 arithmetic, not the exact constant 0.3.
+var point3 = tenth + fifth
+
+// floatCases were checked against PostgreSQL 15 with
+// select 1e15::float8, 1e-5::float8, 123456::float4, 1e6::float4, ... (extra_float_digits 1).
+var floatCases = []struct {
+	f8     float64
+	f8Text string
+	f4     float64
+	f4Text string
+}{
+	{1e15, "1e+15", 123456, "123456"},
+	{1e-5, "1e-05", 1e6, "1e+06"},
+	{0.1, "0.1", 0.1, "0.1"},
+	{123456789012345, "123456789012345", 999999, "999999"},
+	{1e14, "100000000000000", 100000, "100000"},
+	{1.5e300, "1.5e+300", 3.4028235e38, "3.4028235e+38"},
+	{math.Inf(1), "Infinity", math.Inf(1), "Infinity"},
+	{math.Inf(-1), "-Infinity", math.Inf(-1), "-Infinity"},
+	{math.NaN(), "NaN", math.NaN(), "NaN"},
+	{math.Copysign(0, -1), "-0", 0, "0"},
+	{0.0001, "0.0001", 1e-4, "0.0001"},
+	{1.7976931348623157e308, "1.7976931348623157e+308", 1.17549435e-38, "1.1754944e-38"},
+	{5e-324, "5e-324", 1.401298e-45, "1e-45"},
+	{point3, "0.30000000000000004", 12345.678, "12345.678"},
+	{-3.25, "-3.25", 1.5, "1.5"},
+	{-1e-5, "-1e-05", 123456789, "1.2345679e+08"},
+}
+
+func TestAppendFloat(t *testing.T) {
+	for _, c := range floatCases {
+		if got := string(appendFloat(nil, c.f8, 64)); got != c.f8Text {
+			t.Errorf("float8 %v: got %q, want %q", c.f8, got, c.f8Text)
+		}
+		if got := string(appendFloat(nil, float64(float32(c.f4)), 32)); got != c.f4Text {
+			t.Errorf("float4 %v: got %q, want %q", c.f4, got, c.f4Text)
+		}
+	}
+}
+
+// Cases checked against PostgreSQL 15: select '4713-01-01 BC'::date, ... and date_send(...).
+func TestDates(t *testing.T) {
+	for _, c := range []struct {
+		t    time.Time
+		text string
+		send string // date_send, hex
+	}{
+		{date(2024, 1, 2), "2024-01-02", "0000223f"},
+		{date(-43, 3, 15), "0044-03-15 BC", "fff49d7b"},
+		{date(0, 1, 1), "0001-01-01 BC", ""},
+		{date(-4712, 1, 1), "4713-01-01 BC", ""},
+		{date(2000, 2, 29), "2000-02-29", ""},
+		{date(9999, 12, 31), "9999-12-31", ""},
+		{date(10000, 1, 1), "10000-01-01", ""},
+	} {
+		days := floorDiv(c.t.Unix(), 86400)
+		if got := string(appendDate(nil, days)); got != c.text {
+			t.Errorf("%v: text %q, want %q", c.t, got, c.text)
+		}
+		got, err := decodeText(arrow.FixedWidthTypes.Date32, oidDate, c.text)
+		if err != nil || !got.(time.Time).Equal(c.t) {
+			t.Errorf("parsing %q: %v, %v", c.text, got, err)
+		}
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		b := array.NewDate32Builder(mem)
+		b.Append(arrow.Date32(days))
+		arr := b.NewArray()
+		enc := binaryWriter(arr)(nil, 0)
+		arr.Release()
+		b.Release()
+		mem.AssertSize(t, 0)
+		if c.send != "" && hex.EncodeToString(enc) != c.send {
+			t.Errorf("%v: binary %x, want %s", c.t, enc, c.send)
+		}
+		back, err := decodeBinary(arrow.FixedWidthTypes.Date32, oidDate, enc)
+		if err != nil || !back.(time.Time).Equal(c.t) {
+			t.Errorf("decoding %x: %v, %v", enc, back, err)
+		}
+	}
+}
+
+// Cases checked against PostgreSQL 15: select '1969-12-31 23:59:59.999999'::timestamp, ...
+// and timestamp_send / timestamptz_send.
+func TestTimestamps(t *testing.T) {
+	for _, c := range []struct {
+		t    time.Time
+		tz   bool
+		text string
+		send string
+	}{
+		{time.Date(2024, 1, 2, 3, 4, 5, 120000000, time.UTC), false, "2024-01-02 03:04:05.12", "0002b0ec8517c800"},
+		{time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), false, "1970-01-01 00:00:00", ""},
+		{time.Date(1969, 12, 31, 23, 59, 59, 999999000, time.UTC), false, "1969-12-31 23:59:59.999999", ""},
+		{time.Date(-43, 3, 15, 12, 0, 0, 500000000, time.UTC), false, "0044-03-15 12:00:00.5 BC", ""},
+		{time.Date(1999, 12, 31, 23, 59, 59, 500000000, time.UTC), true, "1999-12-31 23:59:59.5+00", ""},
+		{time.Date(-43, 3, 15, 12, 0, 0, 0, time.UTC), true, "0044-03-15 12:00:00+00 BC", "ff1af9e8fb46d000"},
+	} {
+		dt := &arrow.TimestampType{Unit: arrow.Microsecond}
+		oid := uint32(oidTimestamp)
+		if c.tz {
+			dt.TimeZone, oid = "UTC", oidTimestamptz
+		}
+		if got := string(appendTimestamp(nil, c.t.UnixMicro(), c.tz)); got != c.text {
+			t.Errorf("%v: text %q, want %q", c.t, got, c.text)
+		}
+		got, err := decodeText(dt, oid, c.text)
+		if err != nil || !got.(time.Time).Equal(c.t) {
+			t.Errorf("parsing %q: %v, %v", c.text, got, err)
+		}
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		b := array.NewTimestampBuilder(mem, dt)
+		b.Append(arrow.Timestamp(c.t.UnixMicro()))
+		arr := b.NewArray()
+		enc := binaryWriter(arr)(nil, 0)
+		arr.Release()
+		b.Release()
+		mem.AssertSize(t, 0)
+		if c.send != "" && hex.EncodeToString(enc) != c.send {
+			t.Errorf("%v: binary %x, want %s", c.t, enc, c.send)
+		}
+		back, err := decodeBinary(dt, oid, enc)
+		if err != nil || !back.(time.Time).Equal(c.t) {
+			t.Errorf("decoding %x: %v, %v", enc, back, err)
+		}
+	}
+}
+
+func TestTimestampUnits(t *testing.T) {
+	for _, c := range []struct {
+		v    int64
+		unit arrow.TimeUnit
+		text string
+	}{
+		{1, arrow.Second, "1970-01-01 00:00:01"},
+		{-1, arrow.Millisecond, "1969-12-31 23:59:59.999"},
+		{1500, arrow.Nanosecond, "1970-01-01 00:00:00.000001"},
+		{-1, arrow.Nanosecond, "1969-12-31 23:59:59.999999"},
+	} {
+		if got := string(appendTimestamp(nil, toMicros(c.v, c.unit), false)); got != c.text {
+			t.Errorf("%d %v: %q, want %q", c.v, c.unit, got, c.text)
+		}
+	}
+}
+
+func TestParseTimestampInputs(t *testing.T) {
+	want := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, c := range []struct {
+		in   string
+		tz   bool
+		want time.Time
+	}{
+		{"2024-01-02 03:04:05", false, want},
+		{"2024-01-02T03:04:05Z", true, want},
+		{"2024-01-02 05:04:05+02", true, want},
+		{"2024-01-02 05:34:05+02:30", true, want},
+		{"2024-01-02 00:04:05-0300", true, want},
+		{"2024-01-02 05:04:05+02", false, time.Date(2024, 1, 2, 5, 4, 5, 0, time.UTC)},
+		{"2024-01-02 03:04", false, time.Date(2024, 1, 2, 3, 4, 0, 0, time.UTC)},
+		{"2024-01-02", false, time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)},
+		{"2024-01-02 03:04:05.123456789", false, time.Date(2024, 1, 2, 3, 4, 5, 123456789, time.UTC)},
+	} {
+		got, err := parseTimestamp(c.in, c.tz, false)
+		if err != nil || !got.Equal(c.want) {
+			t.Errorf("parseTimestamp(%q, %v) = %v, %v; want %v", c.in, c.tz, got, err, c.want)
+		}
+	}
+	for _, in := range []string{"", "2024-13-01", "2023-02-29", "2024-01-02 x", "yesterday", "2024-01-02 25:00:00"} {
+		if got, err := parseTimestamp(in, true, false); err == nil {
+			t.Errorf("parseTimestamp(%q) = %v, want an error", in, got)
+		}
+	}
+}
+
+// Cases checked against PostgreSQL 15: select 1.50::numeric(10,2), numeric_send(1.50::numeric(10,2)), ...
+func TestNumeric(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		send string
+	}{
+		{"1.50", "000200000000000200011388"},
+		{"-0.05", "0001ffff4000000201f4"},
+		{"0.00", "0000000000000002"},
+		{"0.000050", "0001fffe000000061388"},
+		{"12345678.9", "000300010000000104d2162e2328"},
+		{"10000", "00010001000000000001"},
+		{"-123456789.123", ""},
+	} {
+		enc := appendNumeric(nil, c.text)
+		if c.send != "" && hex.EncodeToString(enc) != c.send {
+			t.Errorf("%s: binary %x, want %s", c.text, enc, c.send)
+		}
+		back, err := decodeNumeric(enc)
+		if err != nil || back != c.text {
+			t.Errorf("decoding %x: %q, %v; want %q", enc, back, err, c.text)
+		}
+	}
+	nan, _ := hex.DecodeString("00000000c0000000")
+	if got, err := decodeNumeric(nan); err != nil || got != "NaN" {
+		t.Errorf("NaN: %q, %v", got, err)
+	}
+	for in, want := range map[string]string{
+		"1.5e3": "1500", "-2.5E-2": "-0.025", " 007.10 ": "7.10", "+1": "1", ".5": "0.5", "nan": "NaN", "-inf": "-Infinity",
+	} {
+		if got, ok := normalizeNumeric(in); !ok || got != want {
+			t.Errorf("normalizeNumeric(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"", "1.2.3", "abc", "1e", "--1", "."} {
+		if got, ok := normalizeNumeric(in); ok {
+			t.Errorf("normalizeNumeric(%q) = %q, want failure", in, got)
+		}
+	}
+}
+
+func TestDecodeText(t *testing.T) {
+	for _, c := range []struct {
+		oid  uint32
+		in   string
+		want any
+		code string // SQLSTATE of the error, if one is expected
+	}{
+		{oidBool, "true", true, ""},
+		{oidBool, " off ", false, ""},
+		{oidBool, "maybe", nil, "22P02"},
+		{oidInt2, "32767", int64(32767), ""},
+		{oidInt2, "32768", nil, "22003"},
+		{oidInt4, "-2147483648", int64(-2147483648), ""},
+		{oidInt4, "1.5", nil, "22P02"},
+		{oidInt8, "9223372036854775807", int64(math.MaxInt64), ""},
+		{oidFloat8, "Infinity", math.Inf(1), ""},
+		{oidFloat8, "-1e-5", -1e-5, ""},
+		{oidFloat4, "1e39", nil, "22003"},
+		{oidFloat8, "x", nil, "22P02"},
+		{oidNumeric, "12.50", "12.50", ""},
+		{oidNumeric, "1,5", nil, "22P02"},
+		{oidBytea, `\x00ff`, []byte{0, 0xff}, ""},
+		{oidBytea, `a\\b\001`, []byte{'a', '\\', 'b', 1}, ""},
+		{oidBytea, `\xzz`, nil, "22P02"},
+		{oidText, "héllo", "héllo", ""},
+		{oidDate, "2024-02-30", nil, "22007"},
+	} {
+		dt := arrowType(c.oid)
+		got, err := decodeText(dt, c.oid, c.in)
+		if c.code != "" {
+			if err == nil || errorResponse(err).Code != c.code {
+				t.Errorf("%s %q: got %v, %v; want error %s", typeName(c.oid), c.in, got, err, c.code)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s %q: %v", typeName(c.oid), c.in, err)
+			continue
+		}
+		if b, ok := c.want.([]byte); ok {
+			if string(got.([]byte)) != string(b) {
+				t.Errorf("%s %q: %x, want %x", typeName(c.oid), c.in, got, b)
+			}
+		} else if got != c.want {
+			t.Errorf("%s %q: %#v, want %#v", typeName(c.oid), c.in, got, c.want)
+		}
+	}
+}
+
+func TestDecodeBinaryWidths(t *testing.T) {
+	for _, c := range []struct {
+		oid  uint32
+		in   string // hex
+		want any
+		ok   bool
+	}{
+		{oidInt8, "0000002a", int64(42), true}, // int4 sent for an int8 parameter
+		{oidInt2, "0000000000007fff", int64(32767), true},
+		{oidInt2, "0000000000008000", nil, false}, // out of range
+		{oidInt4, "01", nil, false},
+		{oidFloat8, "3fc00000", 1.5, true}, // float4 sent for a float8 parameter
+		{oidBool, "01", true, true},
+		{oidBool, "0101", nil, false},
+		{oidDate, "7fffffff", nil, false}, // infinity
+		{oidText, "68c3a9", "hé", true},
+	} {
+		v, _ := hex.DecodeString(c.in)
+		got, err := decodeBinary(arrowType(c.oid), c.oid, v)
+		if c.ok != (err == nil) || (c.ok && got != c.want) {
+			t.Errorf("%s %s: %#v, %v; want %#v", typeName(c.oid), c.in, got, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,272 @@
+package planner
+
+import (
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+// Node is a logical plan node. The set of nodes is closed; rules handle them with type switches.
+type Node interface {
+	// Columns are the node's output columns.
+	Columns() []Column
+	// Inputs are the node's children.
+	Inputs() []Node
+	node()
+}
+
+// Scan reads a table. Rules fill in what it needs to read: the columns, the leaves and key
+// ranges that can hold matching rows, and bounds for pruning row groups.
+type Scan struct {
+	Table *catalog.Table
+	// Cols has one column per table column (Table.Columns), hidden ones included.
+	Cols []Column
+	// Projected lists the indices of the table columns the scan outputs; nil means the
+	// visible columns.
+	Projected []int
+	// Filter holds the predicates pushed into the scan. They are applied by a filter right
+	// above the scan, after the scan has used them to prune.
+	Filter []Expr
+	// Set by the prune rule: State is the snapshot read; Leaves the leaves overlapping Ranges.
+	State  *statestore.State
+	Leaves []*statestore.Partition
+	Ranges []keys.Range
+	Bounds []catalog.ColumnBound
+	// Pruned is true once partitions have been pruned (Leaves is then meaningful).
+	Pruned bool
+}
+
+// Filter keeps the rows for which Pred is true.
+type Filter struct {
+	Input Node
+	Pred  Expr
+}
+
+// Project computes Exprs over each input row.
+type Project struct {
+	Input Node
+	Exprs []Expr
+	Cols  []Column
+}
+
+// AggCall is one aggregate function call.
+type AggCall struct {
+	Func     string // count_star, count, sum, min, max, avg
+	Arg      Expr   // nil for count_star
+	Distinct bool
+}
+
+// Aggregate groups its input by Groups and computes Aggs per group. Its columns are the
+// groups' then the aggregates'.
+type Aggregate struct {
+	Input  Node
+	Groups []Expr
+	Aggs   []AggCall
+	Cols   []Column
+}
+
+// SortKey orders by an expression.
+type SortKey struct {
+	E          Expr
+	Desc       bool
+	NullsFirst bool
+}
+
+// Sort orders its input.
+type Sort struct {
+	Input Node
+	Keys  []SortKey
+}
+
+// Limit skips Offset rows then passes at most Count (Count < 0: all).
+type Limit struct {
+	Input         Node
+	Offset, Count int64
+}
+
+// Values is a constant relation.
+type Values struct {
+	Cols []Column
+	Rows [][]Expr
+}
+
+func (n *Scan) Columns() []Column {
+	idx := n.Projected
+	if idx == nil {
+		idx = n.visible()
+	}
+	out := make([]Column, len(idx))
+	for i, c := range idx {
+		out[i] = n.Cols[c]
+	}
+	return out
+}
+
+func (n *Scan) visible() []int {
+	var out []int
+	for i, c := range n.Table.Columns {
+		if !c.Hidden {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+func (n *Filter) Columns() []Column    { return n.Input.Columns() }
+func (n *Project) Columns() []Column   { return n.Cols }
+func (n *Aggregate) Columns() []Column { return n.Cols }
+func (n *Sort) Columns() []Column      { return n.Input.Columns() }
+func (n *Limit) Columns() []Column     { return n.Input.Columns() }
+func (n *Values) Columns() []Column    { return n.Cols }
+
+func (n *Scan) Inputs() []Node      { return nil }
+func (n *Filter) Inputs() []Node    { return []Node{n.Input} }
+func (n *Project) Inputs() []Node   { return []Node{n.Input} }
+func (n *Aggregate) Inputs() []Node { return []Node{n.Input} }
+func (n *Sort) Inputs() []Node      { return []Node{n.Input} }
+func (n *Limit) Inputs() []Node     { return []Node{n.Input} }
+func (n *Values) Inputs() []Node    { return nil }
+
+func (*Scan) node()      {}
+func (*Filter) node()    {}
+func (*Project) node()   {}
+func (*Aggregate) node() {}
+func (*Sort) node()      {}
+func (*Limit) node()     {}
+func (*Values) node()    {}
+
+// WithInputs returns a shallow copy of n with its inputs replaced.
+func WithInputs(n Node, in []Node) Node {
+	switch n := n.(type) {
+	case *Filter:
+		c := *n
+		c.Input = in[0]
+		return &c
+	case *Project:
+		c := *n
+		c.Input = in[0]
+		return &c
+	case *Aggregate:
+		c := *n
+		c.Input = in[0]
+		return &c
+	case *Sort:
+		c := *n
+		c.Input = in[0]
+		return &c
+	case *Limit:
+		c := *n
+		c.Input = in[0]
+		return &c
+	}
+	return n
+}
+
+// Exprs returns the expressions a node evaluates over its input.
+func Exprs(n Node) []Expr {
+	switch n := n.(type) {
+	case *Filter:
+		return []Expr{n.Pred}
+	case *Project:
+		return n.Exprs
+	case *Aggregate:
+		out := append([]Expr{}, n.Groups...)
+		for _, a := range n.Aggs {
+			if a.Arg != nil {
+				out = append(out, a.Arg)
+			}
+		}
+		return out
+	case *Sort:
+		out := make([]Expr, len(n.Keys))
+		for i, k := range n.Keys {
+			out[i] = k.E
+		}
+		return out
+	case *Scan:
+		return n.Filter
+	case *Values:
+		var out []Expr
+		for _, r := range n.Rows {
+			out = append(out, r...)
+		}
+		return out
+	}
+	return nil
+}
+
+// MapExprs returns a copy of n whose expressions have been rewritten by f.
+func MapExprs(n Node, f func(Expr) (Expr, error)) (Node, error) {
+	var err error
+	m := func(e Expr) Expr {
+		if err != nil || e == nil {
+			return e
+		}
+		var out Expr
+		out, err = Transform(e, f)
+		return out
+	}
+	ms := func(es []Expr) []Expr {
+		out := make([]Expr, len(es))
+		for i, e := range es {
+			out[i] = m(e)
+		}
+		return out
+	}
+	switch n := n.(type) {
+	case *Filter:
+		c := *n
+		c.Pred = m(n.Pred)
+		return &c, err
+	case *Project:
+		c := *n
+		c.Exprs = ms(n.Exprs)
+		return &c, err
+	case *Aggregate:
+		c := *n
+		c.Groups = ms(n.Groups)
+		c.Aggs = make([]AggCall, len(n.Aggs))
+		for i, a := range n.Aggs {
+			c.Aggs[i] = a
+			c.Aggs[i].Arg = m(a.Arg)
+		}
+		return &c, err
+	case *Sort:
+		c := *n
+		c.Keys = make([]SortKey, len(n.Keys))
+		for i, k := range n.Keys {
+			c.Keys[i] = k
+			c.Keys[i].E = m(k.E)
+		}
+		return &c, err
+	case *Scan:
+		c := *n
+		c.Filter = ms(n.Filter)
+		return &c, err
+	case *Values:
+		c := *n
+		c.Rows = make([][]Expr, len(n.Rows))
+		for i, r := range n.Rows {
+			c.Rows[i] = ms(r)
+		}
+		return &c, err
+	}
+	return n, nil
+}
+
+// TransformPlan rebuilds the plan bottom-up, replacing each node by f(node) after its inputs
+// have been transformed.
+func TransformPlan(n Node, f func(Node) (Node, error)) (Node, error) {
+	ins := n.Inputs()
+	if len(ins) > 0 {
+		out := make([]Node, len(ins))
+		for i, in := range ins {
+			var err error
+			if out[i], err = TransformPlan(in, f); err != nil {
+				return nil, err
+			}
+		}
+		n = WithInputs(n, out)
+	}
+	return f(n)
+}

@@ -1,0 +1,336 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/storage/objstore"
+)
+
+// Env is what physical planning needs from the engine.
+type Env struct {
+	Store       objstore.Store
+	Parallelism int
+	Metrics     *catalog.Metrics
+}
+
+// Physical turns an optimised logical plan into an operator whose output columns are
+// n.Columns(), in order. Scans must have been pruned (their State set).
+func Physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
+	switch n := n.(type) {
+	case *Scan:
+		if n.State == nil {
+			return nil, errs.New(errs.Internal, "scan of %s planned without a snapshot", n.Table.Name)
+		}
+		cols := n.Projected
+		if cols == nil {
+			cols = n.visible()
+		}
+		leaves := n.Leaves
+		if !n.Pruned {
+			leaves = n.State.Leaves()
+		}
+		var op exec.Operator
+		op, err := catalog.NewScan(env.Store, catalog.ScanSpec{
+			Table: n.Table, State: n.State, Leaves: leaves, Columns: cols,
+			Ranges: n.Ranges, Bounds: n.Bounds, Parallelism: env.Parallelism, Metrics: env.Metrics,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if len(n.Filter) > 0 {
+			pred, err := CompileExpr(And(n.Filter), layoutOf(n.Columns()))
+			if err != nil {
+				return nil, err
+			}
+			if op, err = exec.NewFilter(pred, op); err != nil {
+				return nil, err
+			}
+		}
+		return op, nil
+
+	case *Filter:
+		in, err := Physical(ctx, n.Input, env)
+		if err != nil {
+			return nil, err
+		}
+		pred, err := CompileExpr(n.Pred, layoutOf(n.Input.Columns()))
+		if err != nil {
+			return nil, err
+		}
+		return exec.NewFilter(pred, in)
+
+	case *Project:
+		in, err := Physical(ctx, n.Input, env)
+		if err != nil {
+			return nil, err
+		}
+		exprs, err := compileAll(n.Exprs, layoutOf(n.Input.Columns()))
+		if err != nil {
+			return nil, err
+		}
+		return exec.NewProject(exprs, names(n.Cols), in)
+
+	case *Aggregate:
+		in, err := Physical(ctx, n.Input, env)
+		if err != nil {
+			return nil, err
+		}
+		layout := layoutOf(n.Input.Columns())
+		groups, err := compileAll(n.Groups, layout)
+		if err != nil {
+			return nil, err
+		}
+		aggs := make([]exec.Aggregate, len(n.Aggs))
+		for i, a := range n.Aggs {
+			aggs[i] = exec.Aggregate{Func: a.Func, Distinct: a.Distinct, Name: n.Cols[len(n.Groups)+i].Name}
+			if a.Arg != nil {
+				if aggs[i].Arg, err = CompileExpr(a.Arg, layout); err != nil {
+					return nil, err
+				}
+			}
+		}
+		return exec.NewHashAggregate(groups, names(n.Cols[:len(n.Groups)]), aggs, in)
+
+	case *Sort:
+		in, err := Physical(ctx, n.Input, env)
+		if err != nil {
+			return nil, err
+		}
+		layout := layoutOf(n.Input.Columns())
+		keys := make([]exec.SortKey, len(n.Keys))
+		for i, k := range n.Keys {
+			e, err := CompileExpr(k.E, layout)
+			if err != nil {
+				return nil, err
+			}
+			keys[i] = exec.SortKey{Expr: e, Desc: k.Desc, NullsFirst: k.NullsFirst}
+		}
+		return exec.NewSort(keys, in)
+
+	case *Limit:
+		in, err := Physical(ctx, n.Input, env)
+		if err != nil {
+			return nil, err
+		}
+		return exec.NewLimit(n.Offset, n.Count, in)
+
+	case *Values:
+		return valuesOperator(ctx, n)
+	}
+	return nil, errs.New(errs.Internal, "no physical plan for %T", n)
+}
+
+func names(cols []Column) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.Name
+	}
+	return out
+}
+
+func layoutOf(cols []Column) map[ColumnID]int {
+	m := make(map[ColumnID]int, len(cols))
+	for i, c := range cols {
+		m[c.ID] = i
+	}
+	return m
+}
+
+// Schema is the Arrow schema of a node's output, with names.
+func Schema(cols []Column, names []string) *arrow.Schema {
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		name := c.Name
+		if names != nil {
+			name = names[i]
+		}
+		fields[i] = arrow.Field{Name: name, Type: c.Type, Nullable: true}
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// valuesOperator evaluates each row's expressions once and serves the result as one batch.
+// The batch belongs to the plan, which has no end of life of its own, so it lives in Go
+// memory that the garbage collector frees with the plan, not in the query's allocator.
+func valuesOperator(ctx context.Context, n *Values) (exec.Operator, error) {
+	schema := Schema(n.Cols, nil)
+	mem := memory.DefaultAllocator
+	one := array.NewRecordBatch(arrow.NewSchema(nil, nil), nil, 1)
+	defer one.Release()
+	cols := make([]arrow.Array, len(n.Cols))
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	ectx := exec.WithAllocator(ctx, mem)
+	for j := range n.Cols {
+		parts := make([]arrow.Array, 0, len(n.Rows))
+		release := func() {
+			for _, p := range parts {
+				p.Release()
+			}
+		}
+		for _, row := range n.Rows {
+			e, err := CompileExpr(row[j], nil)
+			if err != nil {
+				release()
+				return nil, err
+			}
+			a, err := e.Eval(ectx, one)
+			if err != nil {
+				release()
+				return nil, err
+			}
+			parts = append(parts, a)
+		}
+		c, err := array.Concatenate(parts, mem)
+		release()
+		if err != nil {
+			return nil, err
+		}
+		cols[j] = c
+	}
+	batch := array.NewRecordBatch(schema, cols, int64(len(n.Rows)))
+	defer batch.Release()
+	return exec.NewValues(schema, []arrow.RecordBatch{batch})
+}
+
+func compileAll(es []Expr, layout map[ColumnID]int) ([]exec.Expr, error) {
+	out := make([]exec.Expr, len(es))
+	for i, e := range es {
+		var err error
+		if out[i], err = CompileExpr(e, layout); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+var execOps = map[Op]exec.BinaryOp{
+	OpAdd: exec.Add, OpSub: exec.Sub, OpMul: exec.Mul, OpDiv: exec.Div, OpMod: exec.Mod,
+	OpEq: exec.Eq, OpNotEq: exec.NotEq, OpLt: exec.Lt, OpLtEq: exec.LtEq, OpGt: exec.Gt, OpGtEq: exec.GtEq,
+	OpAnd: exec.And, OpOr: exec.Or, OpConcat: exec.Concat,
+}
+
+// CompileExpr compiles a bound expression into a physical one over an input whose column
+// with ID id is at index layout[id]. The result has exactly e's type.
+func CompileExpr(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
+	out, err := compile(e, layout)
+	if err != nil {
+		return nil, err
+	}
+	if want := e.Type(); !IsUnknown(want) && want.ID() != arrow.NULL && !arrow.TypeEqual(out.DataType(), want) {
+		return exec.NewCast(out, want)
+	}
+	return out, nil
+}
+
+func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
+	switch x := e.(type) {
+	case *ColumnRef:
+		idx, ok := layout[x.ID]
+		if !ok {
+			return nil, errs.New(errs.Internal, "column %s (#%d) is not in the input", x.Name, x.ID)
+		}
+		return exec.NewColumn(idx, x.Typ, x.Name)
+	case *Literal:
+		t := x.Typ
+		if IsUnknown(t) || t.ID() == arrow.NULL {
+			t = Text
+		}
+		return exec.NewLiteral(x.Value, t)
+	case *Param:
+		return nil, errs.New(errs.Internal, "parameter $%d was not bound", x.Index)
+	case *Binary:
+		l, err := CompileExpr(x.L, layout)
+		if err != nil {
+			return nil, err
+		}
+		r, err := CompileExpr(x.R, layout)
+		if err != nil {
+			return nil, err
+		}
+		switch x.Op {
+		case OpLike, OpNotLike:
+			return exec.NewLike(l, r, x.Op == OpNotLike, false)
+		}
+		op, ok := execOps[x.Op]
+		if !ok {
+			return nil, errs.New(errs.Internal, "operator %s has no kernel", x.Op)
+		}
+		return exec.NewBinary(op, l, r)
+	case *Not:
+		in, err := CompileExpr(x.E, layout)
+		if err != nil {
+			return nil, err
+		}
+		return exec.NewNot(in)
+	case *IsNull:
+		in, err := CompileExpr(x.E, layout)
+		if err != nil {
+			return nil, err
+		}
+		return exec.NewIsNull(in, x.Negate)
+	case *InList:
+		in, err := CompileExpr(x.E, layout)
+		if err != nil {
+			return nil, err
+		}
+		list, err := compileAll(x.List, layout)
+		if err != nil {
+			return nil, err
+		}
+		return exec.NewInList(in, list, x.Negate)
+	case *Cast:
+		in, err := CompileExpr(x.E, layout)
+		if err != nil {
+			return nil, err
+		}
+		if arrow.TypeEqual(in.DataType(), x.To) {
+			return in, nil
+		}
+		return exec.NewCast(in, x.To)
+	case *Func:
+		args, err := compileAll(x.Args, layout)
+		if err != nil {
+			return nil, err
+		}
+		return exec.NewFunc(x.Name, args)
+	case *Coalesce:
+		args, err := compileAll(x.Args, layout)
+		if err != nil {
+			return nil, err
+		}
+		return exec.NewCoalesce(args)
+	case *Case:
+		whens, err := compileAll(x.Whens, layout)
+		if err != nil {
+			return nil, err
+		}
+		thens, err := compileAll(x.Thens, layout)
+		if err != nil {
+			return nil, err
+		}
+		var els exec.Expr
+		if x.Else != nil {
+			if els, err = CompileExpr(x.Else, layout); err != nil {
+				return nil, err
+			}
+		} else if els, err = exec.NewLiteral(nil, x.Typ); err != nil {
+			return nil, err
+		}
+		return exec.NewCase(whens, thens, els)
+	}
+	return nil, errs.New(errs.Internal, "cannot compile %s", fmt.Sprintf("%T", e))
+}

@@ -1,0 +1,194 @@
+package planner
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+
+	"github.com/sleeperd/sleeperd/errs"
+)
+
+// Common Arrow types of SQL values.
+var (
+	Bool        = arrow.FixedWidthTypes.Boolean
+	Int16       = arrow.PrimitiveTypes.Int16
+	Int32       = arrow.PrimitiveTypes.Int32
+	Int64       = arrow.PrimitiveTypes.Int64
+	Float32     = arrow.PrimitiveTypes.Float32
+	Float64     = arrow.PrimitiveTypes.Float64
+	Text        = arrow.BinaryTypes.String
+	Bytea       = arrow.BinaryTypes.Binary
+	Date        = arrow.FixedWidthTypes.Date32
+	Timestamp   = &arrow.TimestampType{Unit: arrow.Microsecond}
+	TimestampTZ = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+	// Null is the type of an untyped NULL literal before it is coerced.
+	Null = arrow.Null
+	// Unknown is the type of a quoted literal ('...') before context gives it a type, as in
+	// PostgreSQL; values of it are strings.
+	Unknown = &unknownType{}
+)
+
+type unknownType struct{ arrow.StringType }
+
+func (*unknownType) Name() string   { return "unknown" }
+func (*unknownType) String() string { return "unknown" }
+
+// IsUnknown reports whether t is the type of an untyped string literal.
+func IsUnknown(t arrow.DataType) bool { _, ok := t.(*unknownType); return ok }
+
+// Numeric returns a numeric(p, s) type.
+func Numeric(p, s int32) arrow.DataType { return &arrow.Decimal128Type{Precision: p, Scale: s} }
+
+// TypeName is the PostgreSQL name of t.
+func TypeName(t arrow.DataType) string {
+	switch t := t.(type) {
+	case *unknownType:
+		return "unknown"
+	case *arrow.Decimal128Type:
+		return fmt.Sprintf("numeric(%d,%d)", t.Precision, t.Scale)
+	case *arrow.TimestampType:
+		if t.TimeZone != "" {
+			return "timestamp with time zone"
+		}
+		return "timestamp without time zone"
+	}
+	switch t.ID() {
+	case arrow.NULL:
+		return "unknown"
+	case arrow.BOOL:
+		return "boolean"
+	case arrow.INT16:
+		return "smallint"
+	case arrow.INT32:
+		return "integer"
+	case arrow.INT64:
+		return "bigint"
+	case arrow.FLOAT32:
+		return "real"
+	case arrow.FLOAT64:
+		return "double precision"
+	case arrow.STRING:
+		return "text"
+	case arrow.BINARY:
+		return "bytea"
+	case arrow.DATE32:
+		return "date"
+	}
+	return t.String()
+}
+
+// numericRank orders the numeric types for implicit promotion; 0 is not numeric.
+func numericRank(t arrow.DataType) int {
+	switch t.ID() {
+	case arrow.INT16:
+		return 1
+	case arrow.INT32:
+		return 2
+	case arrow.INT64:
+		return 3
+	case arrow.DECIMAL128:
+		return 4
+	case arrow.FLOAT32:
+		return 5
+	case arrow.FLOAT64:
+		return 6
+	}
+	return 0
+}
+
+// IsNumeric reports whether t is a number type.
+func IsNumeric(t arrow.DataType) bool { return numericRank(t) > 0 }
+
+// IsInteger reports whether t is an integer type.
+func IsInteger(t arrow.DataType) bool { r := numericRank(t); return r >= 1 && r <= 3 }
+
+// CommonType is the type both a and b are implicitly cast to when compared or combined, as
+// PostgreSQL resolves operators: the wider numeric type, an unknown literal takes the other
+// side's type. It fails with errs.UndefinedFunction (no operator) for incompatible types.
+func CommonType(a, b arrow.DataType) (arrow.DataType, error) {
+	switch {
+	case a.ID() == arrow.NULL:
+		if IsUnknown(b) {
+			return Text, nil
+		}
+		return b, nil
+	case b.ID() == arrow.NULL:
+		if IsUnknown(a) {
+			return Text, nil
+		}
+		return a, nil
+	case IsUnknown(a) && IsUnknown(b):
+		return Text, nil
+	case IsUnknown(a):
+		return b, nil
+	case IsUnknown(b):
+		return a, nil
+	case arrow.TypeEqual(a, b):
+		return a, nil
+	}
+	ra, rb := numericRank(a), numericRank(b)
+	if ra > 0 && rb > 0 {
+		if ra == 4 && rb == 4 {
+			da, db := a.(*arrow.Decimal128Type), b.(*arrow.Decimal128Type)
+			return Numeric(38, max(da.Scale, db.Scale)), nil
+		}
+		if ra == 5 || rb == 5 {
+			if ra == 5 && rb == 5 {
+				return Float32, nil
+			}
+			return Float64, nil
+		}
+		if ra < rb {
+			return b, nil
+		}
+		return a, nil
+	}
+	if a.ID() == arrow.TIMESTAMP && b.ID() == arrow.TIMESTAMP {
+		return TimestampTZ, nil
+	}
+	if (a.ID() == arrow.DATE32 && b.ID() == arrow.TIMESTAMP) || (a.ID() == arrow.TIMESTAMP && b.ID() == arrow.DATE32) {
+		if a.ID() == arrow.TIMESTAMP {
+			return a, nil
+		}
+		return b, nil
+	}
+	return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s and %s are not comparable", TypeName(a), TypeName(b))
+}
+
+// FormatLiteral renders a literal value as SQL text.
+func FormatLiteral(v any, t arrow.DataType) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case bool:
+		if x {
+			return "true"
+		}
+		return "false"
+	case string:
+		return "'" + strings.ReplaceAll(x, "'", "''") + "'"
+	case []byte:
+		return `'\x` + hex.EncodeToString(x) + "'::bytea"
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32)
+	case decimal128.Num:
+		if d, ok := t.(*arrow.Decimal128Type); ok {
+			return x.ToString(d.Scale)
+		}
+	case arrow.Date32:
+		return "'" + x.FormattedString() + "'::date"
+	case arrow.Timestamp:
+		unit := arrow.Microsecond
+		if ts, ok := t.(*arrow.TimestampType); ok {
+			unit = ts.Unit
+		}
+		return "'" + x.ToTime(unit).UTC().Format("2006-01-02 15:04:05.999999") + "'::" + TypeName(t)
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,132 @@
+package planner
+
+import (
+	"context"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sleeperd/sleeperd/errs"
+)
+
+// ValueAt returns row i of arr as a Go value in the representation Literal uses (nil for NULL).
+func ValueAt(arr arrow.Array, i int) any {
+	if arr.IsNull(i) {
+		return nil
+	}
+	switch a := arr.(type) {
+	case *array.Boolean:
+		return a.Value(i)
+	case *array.Int16:
+		return a.Value(i)
+	case *array.Int32:
+		return a.Value(i)
+	case *array.Int64:
+		return a.Value(i)
+	case *array.Float32:
+		return a.Value(i)
+	case *array.Float64:
+		return a.Value(i)
+	case *array.Decimal128:
+		return a.Value(i)
+	case *array.String:
+		return a.Value(i)
+	case *array.Binary:
+		return append([]byte(nil), a.Value(i)...)
+	case *array.Date32:
+		return a.Value(i)
+	case *array.Timestamp:
+		return a.Value(i)
+	}
+	return nil
+}
+
+// Eval evaluates an expression without column references to a literal.
+func Eval(ctx context.Context, e Expr) (*Literal, error) {
+	if l, ok := e.(*Literal); ok {
+		return l, nil
+	}
+	ce, err := CompileExpr(e, nil)
+	if err != nil {
+		return nil, err
+	}
+	one := array.NewRecordBatch(arrow.NewSchema(nil, nil), nil, 1)
+	defer one.Release()
+	arr, err := ce.Eval(ctx, one)
+	if err != nil {
+		return nil, err
+	}
+	defer arr.Release()
+	return &Literal{Value: ValueAt(arr, 0), Typ: e.Type()}, nil
+}
+
+// BindParams replaces each parameter $i by a literal of params[i-1], given as a Go value as
+// engine.Statement.Execute documents. Values that are not already of the parameter's type are
+// converted as a cast from text would be.
+func BindParams(n Node, params []any) (Node, error) {
+	return TransformPlan(n, func(n Node) (Node, error) {
+		return MapExprs(n, func(e Expr) (Expr, error) {
+			p, ok := e.(*Param)
+			if !ok {
+				return e, nil
+			}
+			if p.Index > len(params) {
+				return nil, errs.New(errs.ProtocolViolation, "statement needs %d parameters, %d given", p.Index, len(params))
+			}
+			return ParamLiteral(params[p.Index-1], p.Typ)
+		})
+	})
+}
+
+// ParamLiteral converts a parameter value to an expression of type t.
+func ParamLiteral(v any, t arrow.DataType) (Expr, error) {
+	if IsUnknown(t) || t.ID() == arrow.NULL {
+		t = Text
+	}
+	switch x := v.(type) {
+	case nil:
+		return &Literal{Typ: t}, nil
+	case string:
+		if t.ID() == arrow.STRING {
+			return &Literal{Value: x, Typ: t}, nil
+		}
+		return &Cast{E: &Literal{Value: x, Typ: Text}, To: t}, nil
+	case []byte:
+		if t.ID() == arrow.BINARY {
+			return &Literal{Value: x, Typ: t}, nil
+		}
+		return &Cast{E: &Literal{Value: string(x), Typ: Text}, To: t}, nil
+	case bool:
+		return castLit(x, Bool, t), nil
+	case int64:
+		return castLit(x, Int64, t), nil
+	case int32:
+		return castLit(x, Int32, t), nil
+	case int16:
+		return castLit(x, Int16, t), nil
+	case int:
+		return castLit(int64(x), Int64, t), nil
+	case float64:
+		return castLit(x, Float64, t), nil
+	case float32:
+		return castLit(x, Float32, t), nil
+	case time.Time:
+		switch t.ID() {
+		case arrow.DATE32:
+			return &Literal{Value: arrow.Date32FromTime(x), Typ: t}, nil
+		case arrow.TIMESTAMP:
+			return &Literal{Value: arrow.Timestamp(x.UnixMicro()), Typ: t}, nil
+		}
+		return castLit(arrow.Timestamp(x.UnixMicro()), TimestampTZ, t), nil
+	}
+	return nil, errs.New(errs.InvalidParameter, "unsupported parameter value of Go type %T", v)
+}
+
+func castLit(v any, from, to arrow.DataType) Expr {
+	l := &Literal{Value: v, Typ: from}
+	if arrow.TypeEqual(from, to) {
+		return l
+	}
+	return &Cast{E: l, To: to}
+}

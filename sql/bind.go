@@ -1,0 +1,727 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/planner"
+)
+
+// Catalog is what binding needs of the catalog.
+type Catalog interface {
+	Table(ctx context.Context, name string) (*catalog.Table, error)
+}
+
+// Bind binds one parsed statement. paramTypes holds the declared types of $1, $2, ...; nil
+// entries are inferred from context, and parameters that context does not type are text.
+func Bind(ctx context.Context, cat Catalog, raw *pg_query.RawStmt, paramTypes []arrow.DataType) (planner.Statement, error) {
+	b := &binder{ctx: ctx, cat: cat, params: append([]arrow.DataType(nil), paramTypes...)}
+	st, err := b.statement(raw.Stmt)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+type binder struct {
+	ctx    context.Context
+	cat    Catalog
+	nextID planner.ColumnID
+	params []arrow.DataType
+}
+
+func (b *binder) newColumn(name string, t arrow.DataType) planner.Column {
+	b.nextID++
+	return planner.Column{ID: b.nextID, Name: name, Type: t, Nullable: true}
+}
+
+// finalParams resolves parameters that no context typed to text.
+func (b *binder) finalParams() []arrow.DataType {
+	out := make([]arrow.DataType, len(b.params))
+	for i, t := range b.params {
+		if t == nil || planner.IsUnknown(t) {
+			t = planner.Text
+		}
+		out[i] = t
+	}
+	return out
+}
+
+func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
+	switch {
+	case n.GetSelectStmt() != nil:
+		return b.query(n.GetSelectStmt())
+	case n.GetInsertStmt() != nil:
+		return b.insert(n.GetInsertStmt())
+	case n.GetCreateStmt() != nil:
+		return b.createTable(n.GetCreateStmt())
+	case n.GetDropStmt() != nil:
+		return b.dropTable(n.GetDropStmt())
+	case n.GetExplainStmt() != nil:
+		es := n.GetExplainStmt()
+		for _, o := range es.Options {
+			if d := o.GetDefElem(); d != nil {
+				return nil, errs.New(errs.NotImplemented, "EXPLAIN option %s is not supported", strings.ToUpper(d.Defname))
+			}
+		}
+		sel := es.Query.GetSelectStmt()
+		if sel == nil {
+			return nil, errs.New(errs.NotImplemented, "EXPLAIN supports SELECT statements only")
+		}
+		q, err := b.query(sel)
+		if err != nil {
+			return nil, err
+		}
+		return &planner.Explain{Query: q}, nil
+	case n.GetVariableShowStmt() != nil:
+		if strings.EqualFold(n.GetVariableShowStmt().Name, "tables") {
+			return &planner.ShowTables{}, nil
+		}
+		return nil, errs.New(errs.UndefinedObject, "unrecognized configuration parameter %q", n.GetVariableShowStmt().Name)
+	}
+	return nil, errs.New(errs.NotImplemented, "statement %s is not supported", stmtName(n))
+}
+
+func stmtName(n *pg_query.Node) string {
+	s := fmt.Sprintf("%T", n.Node)
+	s = strings.TrimPrefix(s, "*pg_query.Node_")
+	return s
+}
+
+func (b *binder) query(sel *pg_query.SelectStmt) (*planner.Query, error) {
+	root, names, err := b.selectStmt(sel)
+	if err != nil {
+		return nil, err
+	}
+	return &planner.Query{Root: root, Names: names, ParamTypes: b.finalParams()}, nil
+}
+
+// scope is the set of columns an expression may refer to.
+type scope struct {
+	table string
+	cols  []planner.Column
+}
+
+func (s *scope) lookup(table, name string, pos int32) (planner.Column, error) {
+	if table != "" && (s == nil || table != s.table) {
+		return planner.Column{}, &errs.Error{Kind: errs.UndefinedTable, Msg: fmt.Sprintf("missing FROM-clause entry for table %q", table), Position: int(pos) + 1}
+	}
+	if s != nil {
+		var found []planner.Column
+		for _, c := range s.cols {
+			if c.Name == name {
+				found = append(found, c)
+			}
+		}
+		if len(found) == 1 {
+			return found[0], nil
+		}
+		if len(found) > 1 {
+			return planner.Column{}, &errs.Error{Kind: errs.AmbiguousColumn, Msg: fmt.Sprintf("column reference %q is ambiguous", name), Position: int(pos) + 1}
+		}
+	}
+	full := name
+	if table != "" {
+		full = table + "." + name
+	}
+	return planner.Column{}, &errs.Error{Kind: errs.UndefinedColumn, Msg: fmt.Sprintf("column %q does not exist", full), Position: int(pos) + 1}
+}
+
+// from binds the FROM clause: no relation, or one table.
+func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
+	switch len(items) {
+	case 0:
+		return &planner.Values{Rows: [][]planner.Expr{{}}}, &scope{}, nil
+	case 1:
+	default:
+		return nil, nil, errs.New(errs.NotImplemented, "queries over more than one relation are not supported yet")
+	}
+	rv := items[0].GetRangeVar()
+	if rv == nil {
+		return nil, nil, errs.New(errs.NotImplemented, "FROM supports plain table names only")
+	}
+	t, err := b.table(rv)
+	if err != nil {
+		return nil, nil, err
+	}
+	scan := &planner.Scan{Table: t}
+	sc := &scope{table: t.Name}
+	if rv.Alias != nil {
+		sc.table = rv.Alias.Aliasname
+	}
+	for _, c := range t.Columns {
+		col := b.newColumn(c.Name, c.Type)
+		col.Nullable = c.Nullable
+		scan.Cols = append(scan.Cols, col)
+		if !c.Hidden {
+			sc.cols = append(sc.cols, col)
+		}
+	}
+	return scan, sc, nil
+}
+
+func (b *binder) table(rv *pg_query.RangeVar) (*catalog.Table, error) {
+	if rv.Schemaname != "" && rv.Schemaname != "public" {
+		return nil, &errs.Error{Kind: errs.UndefinedTable, Msg: fmt.Sprintf("relation \"%s.%s\" does not exist", rv.Schemaname, rv.Relname), Position: int(rv.Location) + 1}
+	}
+	t, err := b.cat.Table(b.ctx, rv.Relname)
+	if err != nil {
+		var e *errs.Error
+		if ok := asErr(err, &e); ok && e.Position == 0 {
+			c := *e
+			c.Position = int(rv.Location) + 1
+			return nil, &c
+		}
+		return nil, err
+	}
+	return t, nil
+}
+
+// selectStmt binds a SELECT into a plan and its output names.
+func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, error) {
+	if sel.Op != pg_query.SetOperation_SETOP_NONE && sel.Op != pg_query.SetOperation_SET_OPERATION_UNDEFINED {
+		return nil, nil, errs.New(errs.NotImplemented, "UNION, INTERSECT and EXCEPT are not supported yet")
+	}
+	if sel.WithClause != nil {
+		return nil, nil, errs.New(errs.NotImplemented, "WITH is not supported yet")
+	}
+	if len(sel.WindowClause) > 0 {
+		return nil, nil, errs.New(errs.NotImplemented, "window functions are not supported yet")
+	}
+	if sel.IntoClause != nil || len(sel.LockingClause) > 0 {
+		return nil, nil, errs.New(errs.NotImplemented, "SELECT INTO and locking clauses are not supported")
+	}
+	if len(sel.ValuesLists) > 0 {
+		return b.values(sel, nil)
+	}
+	plan, sc, err := b.from(sel.FromClause)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sel.WhereClause != nil {
+		pred, err := b.expr(sel.WhereClause, sc, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		if pred, err = b.coerceBool(pred, "WHERE"); err != nil {
+			return nil, nil, err
+		}
+		plan = &planner.Filter{Input: plan, Pred: pred}
+	}
+
+	// Targets.
+	type target struct {
+		node *pg_query.Node
+		name string
+		expr planner.Expr
+	}
+	var targets []target
+	for _, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		if cr := rt.Val.GetColumnRef(); cr != nil && isStar(cr) {
+			for _, c := range sc.cols {
+				targets = append(targets, target{name: c.Name, expr: &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}})
+			}
+			if len(sc.cols) == 0 && len(sel.FromClause) == 0 {
+				return nil, nil, errs.New(errs.Syntax, "SELECT * with no tables specified is not valid")
+			}
+			continue
+		}
+		name := rt.Name
+		if name == "" {
+			name = columnName(rt.Val)
+		}
+		targets = append(targets, target{node: rt.Val, name: name})
+	}
+
+	agg := &aggContext{}
+	hasAgg := len(sel.GroupClause) > 0
+	for _, t := range targets {
+		if t.node != nil && containsAggregate(t.node) {
+			hasAgg = true
+		}
+	}
+	if sel.HavingClause != nil {
+		hasAgg = true
+	}
+	for _, s := range sel.SortClause {
+		if containsAggregate(s.GetSortBy().Node) {
+			hasAgg = true
+		}
+	}
+
+	// Group expressions, bound over the input.
+	if hasAgg {
+		for _, g := range sel.GroupClause {
+			ge, err := b.groupExpr(g, sc, sel.TargetList)
+			if err != nil {
+				return nil, nil, err
+			}
+			agg.groups = append(agg.groups, ge)
+		}
+		agg.input = sc
+	}
+	var aggCtx *aggContext
+	if hasAgg {
+		aggCtx = agg
+	}
+	for i := range targets {
+		if targets[i].node == nil {
+			continue
+		}
+		e, err := b.expr(targets[i].node, sc, aggCtx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			e = coerceTo(e, planner.Text)
+		}
+		targets[i].expr = e
+	}
+	var having planner.Expr
+	if sel.HavingClause != nil {
+		h, err := b.expr(sel.HavingClause, sc, aggCtx)
+		if err != nil {
+			return nil, nil, err
+		}
+		if having, err = b.coerceBool(h, "HAVING"); err != nil {
+			return nil, nil, err
+		}
+	}
+
+	// Order by: output positions, output names, or expressions over the input.
+	type order struct {
+		expr       planner.Expr
+		desc       bool
+		nullsFirst bool
+	}
+	var orders []order
+	for _, s := range sel.SortClause {
+		sb := s.GetSortBy()
+		o := order{desc: sb.SortbyDir == pg_query.SortByDir_SORTBY_DESC}
+		o.nullsFirst = o.desc
+		switch sb.SortbyNulls {
+		case pg_query.SortByNulls_SORTBY_NULLS_FIRST:
+			o.nullsFirst = true
+		case pg_query.SortByNulls_SORTBY_NULLS_LAST:
+			o.nullsFirst = false
+		}
+		if sb.SortbyDir == pg_query.SortByDir_SORTBY_USING {
+			return nil, nil, errs.New(errs.NotImplemented, "ORDER BY USING is not supported")
+		}
+		if c := sb.Node.GetAConst(); c != nil && c.GetIval() != nil {
+			pos := int(c.GetIval().Ival)
+			if pos < 1 || pos > len(targets) {
+				return nil, nil, &errs.Error{Kind: errs.InvalidColumnRef, Msg: fmt.Sprintf("ORDER BY position %d is not in select list", pos), Position: int(c.Location) + 1}
+			}
+			o.expr = targets[pos-1].expr
+		} else if cr := sb.Node.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
+			name := cr.Fields[0].GetString_().Sval
+			for _, t := range targets {
+				if t.name == name {
+					o.expr = t.expr
+					break
+				}
+			}
+		}
+		if o.expr == nil {
+			e, err := b.expr(sb.Node, sc, aggCtx)
+			if err != nil {
+				return nil, nil, err
+			}
+			o.expr = e
+		}
+		orders = append(orders, o)
+	}
+
+	if hasAgg {
+		// Replace group expressions in targets, having and orders with references to the
+		// aggregate's group columns; anything else referring to an input column is an error.
+		aggNode := &planner.Aggregate{Input: plan}
+		var groupCols []planner.Column
+		for _, g := range agg.groups {
+			c := b.newColumn(planner.ExprName(g), g.Type())
+			groupCols = append(groupCols, c)
+			aggNode.Groups = append(aggNode.Groups, g)
+		}
+		aggNode.Cols = append(groupCols, agg.cols...)
+		aggNode.Aggs = agg.calls
+		rewrite := func(e planner.Expr) (planner.Expr, error) {
+			return b.rewriteGrouped(e, agg, groupCols)
+		}
+		for i := range targets {
+			e, err := rewrite(targets[i].expr)
+			if err != nil {
+				return nil, nil, err
+			}
+			targets[i].expr = e
+		}
+		for i := range orders {
+			e, err := rewrite(orders[i].expr)
+			if err != nil {
+				return nil, nil, err
+			}
+			orders[i].expr = e
+		}
+		plan = aggNode
+		if having != nil {
+			h, err := rewrite(having)
+			if err != nil {
+				return nil, nil, err
+			}
+			plan = &planner.Filter{Input: plan, Pred: h}
+		}
+	}
+
+	if sel.DistinctClause != nil {
+		if len(sel.DistinctClause) > 0 && sel.DistinctClause[0] != nil {
+			return nil, nil, errs.New(errs.NotImplemented, "DISTINCT ON is not supported yet")
+		}
+	}
+
+	// Project targets plus any sort expressions not among them.
+	proj := &planner.Project{Input: plan}
+	names := make([]string, 0, len(targets))
+	for _, t := range targets {
+		c := b.newColumn(t.name, t.expr.Type())
+		proj.Exprs = append(proj.Exprs, t.expr)
+		proj.Cols = append(proj.Cols, c)
+		names = append(names, t.name)
+	}
+	var result planner.Node = proj
+	if sel.DistinctClause != nil {
+		d := &planner.Aggregate{Input: proj}
+		for _, c := range proj.Cols {
+			d.Groups = append(d.Groups, &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type})
+			d.Cols = append(d.Cols, b.newColumn(c.Name, c.Type))
+		}
+		result = d
+	}
+	visible := len(targets)
+	if len(orders) > 0 {
+		keys := make([]planner.SortKey, len(orders))
+		for i, o := range orders {
+			idx := -1
+			for j, e := range proj.Exprs {
+				if planner.ExprKey(e) == planner.ExprKey(o.expr) {
+					idx = j
+					break
+				}
+			}
+			if idx < 0 {
+				if sel.DistinctClause != nil {
+					return nil, nil, errs.New(errs.InvalidColumnRef, "for SELECT DISTINCT, ORDER BY expressions must appear in select list")
+				}
+				proj.Exprs = append(proj.Exprs, o.expr)
+				proj.Cols = append(proj.Cols, b.newColumn("?sort?", o.expr.Type()))
+				idx = len(proj.Exprs) - 1
+			}
+			c := result.Columns()[idx]
+			keys[i] = planner.SortKey{E: &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}, Desc: o.desc, NullsFirst: o.nullsFirst}
+		}
+		result = &planner.Sort{Input: result, Keys: keys}
+	}
+	if sel.LimitCount != nil || sel.LimitOffset != nil {
+		l := &planner.Limit{Input: result, Count: -1}
+		var err error
+		if sel.LimitCount != nil {
+			if l.Count, err = b.constInt(sel.LimitCount, "LIMIT"); err != nil {
+				return nil, nil, err
+			}
+		}
+		if sel.LimitOffset != nil {
+			if l.Offset, err = b.constInt(sel.LimitOffset, "OFFSET"); err != nil {
+				return nil, nil, err
+			}
+		}
+		result = l
+	}
+	if len(result.Columns()) > visible {
+		cols := result.Columns()[:visible]
+		p := &planner.Project{Input: result}
+		for _, c := range cols {
+			p.Exprs = append(p.Exprs, &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type})
+			p.Cols = append(p.Cols, b.newColumn(c.Name, c.Type))
+		}
+		result = p
+	}
+	return result, names, nil
+}
+
+func isStar(cr *pg_query.ColumnRef) bool {
+	return len(cr.Fields) > 0 && cr.Fields[len(cr.Fields)-1].GetAStar() != nil
+}
+
+// constInt evaluates a LIMIT or OFFSET clause, which must be a non-negative integer constant
+// (NULL means no limit).
+func (b *binder) constInt(n *pg_query.Node, what string) (int64, error) {
+	if c := n.GetAConst(); c != nil {
+		if c.Isnull {
+			return -1, nil
+		}
+		if i := c.GetIval(); i != nil {
+			if i.Ival < 0 {
+				return 0, errs.New(errs.InvalidRowCount, "%s must not be negative", what)
+			}
+			return int64(i.Ival), nil
+		}
+		if f := c.GetFval(); f != nil {
+			v, err := strconv.ParseInt(f.Fval, 10, 64)
+			if err == nil && v >= 0 {
+				return v, nil
+			}
+		}
+	}
+	return 0, errs.New(errs.NotImplemented, "%s must be an integer constant", what)
+}
+
+// groupExpr binds a GROUP BY item: an output position, an output column name, or an
+// expression over the input.
+func (b *binder) groupExpr(g *pg_query.Node, sc *scope, targets []*pg_query.Node) (planner.Expr, error) {
+	if c := g.GetAConst(); c != nil && c.GetIval() != nil {
+		pos := int(c.GetIval().Ival)
+		if pos < 1 || pos > len(targets) {
+			return nil, &errs.Error{Kind: errs.InvalidColumnRef, Msg: fmt.Sprintf("GROUP BY position %d is not in select list", pos), Position: int(c.Location) + 1}
+		}
+		rt := targets[pos-1].GetResTarget()
+		if containsAggregate(rt.Val) {
+			return nil, errs.New(errs.Grouping, "aggregate functions are not allowed in GROUP BY")
+		}
+		return b.expr(rt.Val, sc, nil)
+	}
+	if cr := g.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
+		name := cr.Fields[0].GetString_().Sval
+		if _, err := sc.lookup("", name, cr.Location); err != nil {
+			for _, t := range targets {
+				rt := t.GetResTarget()
+				if rt.Name == name {
+					return b.expr(rt.Val, sc, nil)
+				}
+			}
+		}
+	}
+	if containsAggregate(g) {
+		return nil, errs.New(errs.Grouping, "aggregate functions are not allowed in GROUP BY")
+	}
+	return b.expr(g, sc, nil)
+}
+
+// rewriteGrouped replaces group expressions by references to group columns and rejects
+// remaining references to input columns.
+func (b *binder) rewriteGrouped(e planner.Expr, agg *aggContext, groupCols []planner.Column) (planner.Expr, error) {
+	keys := make([]string, len(agg.groups))
+	for i, g := range agg.groups {
+		keys[i] = planner.ExprKey(g)
+	}
+	var replace func(e planner.Expr) (planner.Expr, error)
+	replace = func(e planner.Expr) (planner.Expr, error) {
+		k := planner.ExprKey(e)
+		for i, gk := range keys {
+			if k == gk {
+				c := groupCols[i]
+				return &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}, nil
+			}
+		}
+		if c, ok := e.(*planner.ColumnRef); ok {
+			if agg.isAggColumn(c.ID) {
+				return e, nil
+			}
+			return nil, errs.New(errs.Grouping, "column %q must appear in the GROUP BY clause or be used in an aggregate function", c.Name)
+		}
+		return rebuild(e, replace)
+	}
+	return replace(e)
+}
+
+// rebuild applies f to each direct child of e and returns the rebuilt node.
+func rebuild(e planner.Expr, f func(planner.Expr) (planner.Expr, error)) (planner.Expr, error) {
+	// Transform goes bottom-up over every node, but here a match must stop the descent, so
+	// children are rebuilt one level at a time.
+	var err error
+	one := func(x planner.Expr) planner.Expr {
+		if err != nil || x == nil {
+			return x
+		}
+		var y planner.Expr
+		y, err = f(x)
+		return y
+	}
+	many := func(xs []planner.Expr) []planner.Expr {
+		out := make([]planner.Expr, len(xs))
+		for i, x := range xs {
+			out[i] = one(x)
+		}
+		return out
+	}
+	switch n := e.(type) {
+	case *planner.Binary:
+		c := *n
+		c.L, c.R = one(n.L), one(n.R)
+		e = &c
+	case *planner.Not:
+		e = &planner.Not{E: one(n.E)}
+	case *planner.IsNull:
+		e = &planner.IsNull{E: one(n.E), Negate: n.Negate}
+	case *planner.InList:
+		e = &planner.InList{E: one(n.E), List: many(n.List), Negate: n.Negate}
+	case *planner.Cast:
+		e = &planner.Cast{E: one(n.E), To: n.To}
+	case *planner.Func:
+		c := *n
+		c.Args = many(n.Args)
+		e = &c
+	case *planner.Coalesce:
+		c := *n
+		c.Args = many(n.Args)
+		e = &c
+	case *planner.Case:
+		c := *n
+		c.Whens, c.Thens, c.Else = many(n.Whens), many(n.Thens), one(n.Else)
+		e = &c
+	}
+	return e, err
+}
+
+// values binds a VALUES list. With types given (INSERT), each value is coerced to its
+// column's type; otherwise column types are the common type of each column's values.
+func (b *binder) values(sel *pg_query.SelectStmt, types []arrow.DataType) (planner.Node, []string, error) {
+	if len(sel.SortClause) > 0 || sel.LimitCount != nil || sel.LimitOffset != nil {
+		return nil, nil, errs.New(errs.NotImplemented, "ORDER BY and LIMIT on VALUES are not supported yet")
+	}
+	var rows [][]planner.Expr
+	width := -1
+	for _, l := range sel.ValuesLists {
+		items := l.GetList().GetItems()
+		if width >= 0 && len(items) != width {
+			return nil, nil, errs.New(errs.Syntax, "VALUES lists must all be the same length")
+		}
+		width = len(items)
+		row := make([]planner.Expr, len(items))
+		for i, it := range items {
+			if types != nil && i < len(types) {
+				if p := it.GetParamRef(); p != nil {
+					b.setParam(int(p.Number), types[i])
+				}
+			}
+			e, err := b.expr(it, &scope{}, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			row[i] = e
+		}
+		rows = append(rows, row)
+	}
+	if types != nil && width > len(types) {
+		return nil, nil, errs.New(errs.Syntax, "INSERT has more expressions than target columns")
+	}
+	v := &planner.Values{Rows: rows}
+	names := make([]string, width)
+	for i := 0; i < width; i++ {
+		var t arrow.DataType
+		if types != nil {
+			t = types[i]
+		} else {
+			t = rows[0][i].Type()
+			for _, r := range rows[1:] {
+				ct, err := planner.CommonType(t, r[i].Type())
+				if err != nil {
+					return nil, nil, errs.New(errs.DatatypeMismatch, "VALUES types %s and %s cannot be matched", planner.TypeName(t), planner.TypeName(r[i].Type()))
+				}
+				t = ct
+			}
+			if planner.IsUnknown(t) || t.ID() == arrow.NULL {
+				t = planner.Text
+			}
+		}
+		for _, r := range rows {
+			ce, err := b.assign(r[i], t)
+			if err != nil {
+				return nil, nil, err
+			}
+			r[i] = ce
+		}
+		names[i] = fmt.Sprintf("column%d", i+1)
+		v.Cols = append(v.Cols, b.newColumn(names[i], t))
+	}
+	return v, names, nil
+}
+
+func asErr(err error, target **errs.Error) bool {
+	for err != nil {
+		if e, ok := err.(*errs.Error); ok {
+			*target = e
+			return true
+		}
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return false
+		}
+		err = u.Unwrap()
+	}
+	return false
+}
+
+// literalFromConst converts a parsed constant to a literal: integers are integer (bigint when
+// they do not fit), other numbers numeric, quoted strings of unknown type.
+func literalFromConst(c *pg_query.A_Const) (*planner.Literal, error) {
+	if c.Isnull {
+		return &planner.Literal{Typ: planner.Null}, nil
+	}
+	switch {
+	case c.GetIval() != nil:
+		return &planner.Literal{Value: c.GetIval().Ival, Typ: planner.Int32}, nil
+	case c.GetFval() != nil:
+		s := c.GetFval().Fval
+		if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return &planner.Literal{Value: v, Typ: planner.Int64}, nil
+		}
+		return numericLiteral(s)
+	case c.GetSval() != nil:
+		return &planner.Literal{Value: c.GetSval().Sval, Typ: planner.Unknown}, nil
+	case c.GetBoolval() != nil:
+		return &planner.Literal{Value: c.GetBoolval().Boolval, Typ: planner.Bool}, nil
+	case c.GetBsval() != nil:
+		return nil, errs.New(errs.NotImplemented, "bit strings are not supported")
+	}
+	return nil, errs.New(errs.Internal, "unknown constant")
+}
+
+// numericLiteral parses a decimal literal such as 1.50 or 1e3 as numeric with the scale written.
+func numericLiteral(s string) (*planner.Literal, error) {
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		e, err := strconv.Atoi(s[i+1:])
+		if err != nil {
+			return nil, errs.New(errs.InvalidText, "invalid input syntax for type numeric: %q", s)
+		}
+		mant, exp = s[:i], e
+	}
+	scale := 0
+	if i := strings.IndexByte(mant, '.'); i >= 0 {
+		scale = len(mant) - i - 1
+	}
+	scale -= exp
+	if scale < 0 {
+		scale = 0
+	}
+	if scale > 38 {
+		scale = 38
+	}
+	n, err := decimal128.FromString(s, 38, int32(scale))
+	if err != nil {
+		f, ferr := strconv.ParseFloat(s, 64)
+		if ferr != nil {
+			return nil, errs.New(errs.NumericRange, "value overflows numeric format")
+		}
+		return &planner.Literal{Value: f, Typ: planner.Float64}, nil
+	}
+	return &planner.Literal{Value: n, Typ: planner.Numeric(38, int32(scale))}, nil
+}

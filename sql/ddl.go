@@ -1,0 +1,247 @@
+package sql
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/planner"
+)
+
+// createTable binds CREATE TABLE name (columns...) WITH (row_keys = 'a,b', ...).
+func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error) {
+	if cs.Relation.Schemaname != "" && cs.Relation.Schemaname != "public" {
+		return nil, errs.New(errs.InvalidSchemaName, "schema %q does not exist", cs.Relation.Schemaname)
+	}
+	if len(cs.InhRelations) > 0 || cs.Partspec != nil || cs.OfTypename != nil {
+		return nil, errs.New(errs.NotImplemented, "inheritance, partitioning clauses and typed tables are not supported")
+	}
+	def := catalog.TableDef{Name: cs.Relation.Relname, Properties: map[string]string{}}
+	notNull := map[string]bool{}
+	for _, elt := range cs.TableElts {
+		switch {
+		case elt.GetColumnDef() != nil:
+			cd := elt.GetColumnDef()
+			t, err := ResolveType(cd.TypeName)
+			if err != nil {
+				return nil, err
+			}
+			col := catalog.Column{Name: cd.Colname, Type: t, Nullable: !cd.IsNotNull}
+			for _, c := range cd.Constraints {
+				con := c.GetConstraint()
+				switch con.Contype {
+				case pg_query.ConstrType_CONSTR_NOTNULL:
+					col.Nullable = false
+				case pg_query.ConstrType_CONSTR_NULL:
+				case pg_query.ConstrType_CONSTR_PRIMARY:
+					if len(def.PrimaryKey) > 0 {
+						return nil, errs.New(errs.InvalidDefinition, "multiple primary keys for table %q are not allowed", def.Name)
+					}
+					def.PrimaryKey = []string{cd.Colname}
+					col.Nullable = false
+				default:
+					return nil, errs.New(errs.NotImplemented, "column constraint %s is not supported", strings.TrimPrefix(con.Contype.String(), "CONSTR_"))
+				}
+			}
+			if !col.Nullable {
+				notNull[col.Name] = true
+			}
+			def.Columns = append(def.Columns, col)
+		case elt.GetConstraint() != nil:
+			con := elt.GetConstraint()
+			if con.Contype != pg_query.ConstrType_CONSTR_PRIMARY {
+				return nil, errs.New(errs.NotImplemented, "table constraint %s is not supported", strings.TrimPrefix(con.Contype.String(), "CONSTR_"))
+			}
+			if len(def.PrimaryKey) > 0 {
+				return nil, errs.New(errs.InvalidDefinition, "multiple primary keys for table %q are not allowed", def.Name)
+			}
+			for _, k := range con.Keys {
+				def.PrimaryKey = append(def.PrimaryKey, k.GetString_().Sval)
+			}
+		default:
+			return nil, errs.New(errs.NotImplemented, "CREATE TABLE element %s is not supported", stmtName(elt))
+		}
+	}
+	for _, k := range def.PrimaryKey {
+		for i := range def.Columns {
+			if def.Columns[i].Name == k {
+				def.Columns[i].Nullable = false
+			}
+		}
+	}
+	for _, o := range cs.Options {
+		d := o.GetDefElem()
+		if d.Defnamespace != "" {
+			return nil, errs.New(errs.InvalidParameter, "unrecognized parameter namespace %q", d.Defnamespace)
+		}
+		v, err := defValue(d)
+		if err != nil {
+			return nil, err
+		}
+		switch strings.ToLower(d.Defname) {
+		case "row_keys":
+			def.RowKeys = splitList(v)
+		case "sort_keys":
+			def.SortKeys = splitList(v)
+		case "split_points":
+			def.SplitPoints = splitList(v)
+		default:
+			def.Properties[strings.ToLower(d.Defname)] = v
+		}
+	}
+	return &planner.CreateTable{Def: def, IfNotExists: cs.IfNotExists}, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// defValue is the text of a WITH (...) option's value.
+func defValue(d *pg_query.DefElem) (string, error) {
+	if d.Arg == nil {
+		return "true", nil
+	}
+	switch {
+	case d.Arg.GetString_() != nil:
+		return d.Arg.GetString_().Sval, nil
+	case d.Arg.GetInteger() != nil:
+		return strconv.Itoa(int(d.Arg.GetInteger().Ival)), nil
+	case d.Arg.GetFloat() != nil:
+		return d.Arg.GetFloat().Fval, nil
+	case d.Arg.GetBoolean() != nil:
+		return strconv.FormatBool(d.Arg.GetBoolean().Boolval), nil
+	case d.Arg.GetTypeName() != nil:
+		var parts []string
+		for _, n := range d.Arg.GetTypeName().Names {
+			parts = append(parts, n.GetString_().Sval)
+		}
+		return strings.Join(parts, "."), nil
+	case d.Arg.GetAConst() != nil:
+		l, err := literalFromConst(d.Arg.GetAConst())
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprint(l.Value), nil
+	}
+	return "", errs.New(errs.InvalidParameter, "invalid value for parameter %q", d.Defname)
+}
+
+func (b *binder) dropTable(ds *pg_query.DropStmt) (planner.Statement, error) {
+	if ds.RemoveType != pg_query.ObjectType_OBJECT_TABLE {
+		return nil, errs.New(errs.NotImplemented, "DROP %s is not supported", strings.TrimPrefix(ds.RemoveType.String(), "OBJECT_"))
+	}
+	st := &planner.DropTable{IfExists: ds.MissingOk}
+	for _, o := range ds.Objects {
+		items := o.GetList().GetItems()
+		if len(items) == 0 {
+			return nil, errs.New(errs.Syntax, "DROP TABLE needs a table name")
+		}
+		if len(items) == 2 && items[0].GetString_().Sval != "public" {
+			return nil, errs.New(errs.InvalidSchemaName, "schema %q does not exist", items[0].GetString_().Sval)
+		}
+		st.Names = append(st.Names, items[len(items)-1].GetString_().Sval)
+	}
+	return st, nil
+}
+
+// insert binds INSERT INTO t [(cols)] VALUES ... | SELECT ...
+func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
+	if is.OnConflictClause != nil || len(is.ReturningList) > 0 || is.WithClause != nil {
+		return nil, errs.New(errs.NotImplemented, "ON CONFLICT, RETURNING and WITH in INSERT are not supported yet")
+	}
+	t, err := b.table(is.Relation)
+	if err != nil {
+		return nil, err
+	}
+	// Target columns: the named ones, or every visible column in order.
+	var targets []int
+	if len(is.Cols) > 0 {
+		seen := map[int]bool{}
+		for _, c := range is.Cols {
+			rt := c.GetResTarget()
+			idx := -1
+			for i, col := range t.Columns {
+				if col.Name == rt.Name && !col.Hidden {
+					idx = i
+				}
+			}
+			if idx < 0 {
+				return nil, &errs.Error{Kind: errs.UndefinedColumn, Msg: fmt.Sprintf("column %q of relation %q does not exist", rt.Name, t.Name), Position: int(rt.Location) + 1}
+			}
+			if seen[idx] {
+				return nil, errs.New(errs.DuplicateColumn, "column %q specified more than once", rt.Name)
+			}
+			seen[idx] = true
+			targets = append(targets, idx)
+		}
+	} else {
+		for i, col := range t.Columns {
+			if !col.Hidden {
+				targets = append(targets, i)
+			}
+		}
+	}
+	types := make([]arrow.DataType, len(targets))
+	for i, idx := range targets {
+		types[i] = t.Columns[idx].Type
+	}
+	if is.SelectStmt == nil {
+		return nil, errs.New(errs.NotImplemented, "INSERT ... DEFAULT VALUES is not supported")
+	}
+	sel := is.SelectStmt.GetSelectStmt()
+	var src planner.Node
+	if len(sel.ValuesLists) > 0 {
+		if src, _, err = b.values(sel, types); err != nil {
+			return nil, err
+		}
+	} else {
+		if src, _, err = b.selectStmt(sel); err != nil {
+			return nil, err
+		}
+	}
+	cols := src.Columns()
+	if len(cols) > len(targets) {
+		return nil, errs.New(errs.Syntax, "INSERT has more expressions than target columns")
+	}
+	if len(cols) < len(targets) && len(is.Cols) > 0 {
+		return nil, errs.New(errs.Syntax, "INSERT has more target columns than expressions")
+	}
+	// Assignment casts to the column types.
+	proj := &planner.Project{Input: src}
+	needProj := false
+	for i, c := range cols {
+		ref := &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}
+		e, err := b.assign(ref, types[i])
+		if err != nil {
+			return nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", t.Columns[targets[i]].Name, planner.TypeName(types[i]), planner.TypeName(c.Type))
+		}
+		if e != planner.Expr(ref) {
+			needProj = true
+		}
+		proj.Exprs = append(proj.Exprs, e)
+		proj.Cols = append(proj.Cols, b.newColumn(t.Columns[targets[i]].Name, types[i]))
+	}
+	if needProj {
+		src = proj
+	}
+	ins := &planner.Insert{Table: t, Source: src, Targets: make([]int, len(t.Columns))}
+	for i := range ins.Targets {
+		ins.Targets[i] = -1
+	}
+	for i := range cols {
+		ins.Targets[targets[i]] = i
+	}
+	ins.ParamTypes = b.finalParams()
+	return ins, nil
+}

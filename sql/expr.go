@@ -1,0 +1,773 @@
+package sql
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/planner"
+)
+
+var aggregateFuncs = map[string]bool{"count": true, "sum": true, "min": true, "max": true, "avg": true}
+
+// aggContext collects the aggregate calls of a grouped query. Each call becomes a column of
+// the Aggregate node; the expression that contained it refers to that column.
+type aggContext struct {
+	input  *scope
+	groups []planner.Expr
+	calls  []planner.AggCall
+	cols   []planner.Column
+	keys   []string
+}
+
+func (a *aggContext) isAggColumn(id planner.ColumnID) bool {
+	for _, c := range a.cols {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func funcName(fc *pg_query.FuncCall) string {
+	var parts []string
+	for _, n := range fc.Funcname {
+		if s := n.GetString_(); s != nil {
+			parts = append(parts, s.Sval)
+		}
+	}
+	if len(parts) == 2 && parts[0] == "pg_catalog" {
+		parts = parts[1:]
+	}
+	return strings.Join(parts, ".")
+}
+
+// containsAggregate reports whether the parse tree n calls an aggregate function.
+func containsAggregate(n *pg_query.Node) bool {
+	found := false
+	var walk func(n *pg_query.Node)
+	walk = func(n *pg_query.Node) {
+		if n == nil || found {
+			return
+		}
+		switch {
+		case n.GetFuncCall() != nil:
+			fc := n.GetFuncCall()
+			if aggregateFuncs[funcName(fc)] {
+				found = true
+				return
+			}
+			for _, a := range fc.Args {
+				walk(a)
+			}
+		case n.GetAExpr() != nil:
+			walk(n.GetAExpr().Lexpr)
+			walk(n.GetAExpr().Rexpr)
+		case n.GetBoolExpr() != nil:
+			for _, a := range n.GetBoolExpr().Args {
+				walk(a)
+			}
+		case n.GetNullTest() != nil:
+			walk(n.GetNullTest().Arg)
+		case n.GetTypeCast() != nil:
+			walk(n.GetTypeCast().Arg)
+		case n.GetList() != nil:
+			for _, a := range n.GetList().Items {
+				walk(a)
+			}
+		case n.GetCoalesceExpr() != nil:
+			for _, a := range n.GetCoalesceExpr().Args {
+				walk(a)
+			}
+		case n.GetCaseExpr() != nil:
+			ce := n.GetCaseExpr()
+			walk(ce.Arg)
+			for _, w := range ce.Args {
+				walk(w.GetCaseWhen().Expr)
+				walk(w.GetCaseWhen().Result)
+			}
+			walk(ce.Defresult)
+		}
+	}
+	walk(n)
+	return found
+}
+
+// columnName is the name PostgreSQL gives an unaliased select-list expression.
+func columnName(n *pg_query.Node) string {
+	switch {
+	case n.GetColumnRef() != nil:
+		f := n.GetColumnRef().Fields
+		if s := f[len(f)-1].GetString_(); s != nil {
+			return s.Sval
+		}
+	case n.GetFuncCall() != nil:
+		name := funcName(n.GetFuncCall())
+		if i := strings.LastIndexByte(name, '.'); i >= 0 {
+			name = name[i+1:]
+		}
+		return name
+	case n.GetTypeCast() != nil:
+		tc := n.GetTypeCast()
+		if inner := columnName(tc.Arg); inner != "?column?" {
+			return inner
+		}
+		if t, err := ResolveType(tc.TypeName); err == nil {
+			return shortTypeName(t)
+		}
+	case n.GetCoalesceExpr() != nil:
+		return "coalesce"
+	case n.GetCaseExpr() != nil:
+		return "case"
+	case n.GetAExpr() != nil && n.GetAExpr().Kind == pg_query.A_Expr_Kind_AEXPR_NULLIF:
+		return "nullif"
+	}
+	return "?column?"
+}
+
+func (b *binder) setParam(n int, t arrow.DataType) {
+	for len(b.params) < n {
+		b.params = append(b.params, nil)
+	}
+	if b.params[n-1] == nil {
+		b.params[n-1] = t
+	}
+}
+
+// coerceTo converts e to type t, typing parameters and untyped literals on the way.
+func coerceTo(e planner.Expr, t arrow.DataType) planner.Expr {
+	if arrow.TypeEqual(e.Type(), t) {
+		return e
+	}
+	switch x := e.(type) {
+	case *planner.Literal:
+		if x.Value == nil {
+			return &planner.Literal{Typ: t}
+		}
+	case *planner.Param:
+		if planner.IsUnknown(x.Typ) {
+			return &planner.Param{Index: x.Index, Typ: t}
+		}
+	}
+	return &planner.Cast{E: e, To: t}
+}
+
+// coerce converts e to t and records the type of an untyped parameter.
+func (b *binder) coerce(e planner.Expr, t arrow.DataType) planner.Expr {
+	if p, ok := e.(*planner.Param); ok && planner.IsUnknown(p.Typ) {
+		b.setParam(p.Index, t)
+		b.params[p.Index-1] = t
+	}
+	return coerceTo(e, t)
+}
+
+// assign converts e to a column's type t as an assignment (INSERT) does: any cast that exists.
+func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) {
+	if !castable(e.Type(), t) {
+		return nil, errs.New(errs.DatatypeMismatch, "column is of type %s but expression is of type %s", planner.TypeName(t), planner.TypeName(e.Type()))
+	}
+	return b.coerce(e, t), nil
+}
+
+// castable reports whether a cast from a to b exists.
+func castable(a, b arrow.DataType) bool {
+	if planner.IsUnknown(a) || a.ID() == arrow.NULL || arrow.TypeEqual(a, b) {
+		return true
+	}
+	if b.ID() == arrow.STRING || a.ID() == arrow.STRING {
+		return true
+	}
+	if planner.IsNumeric(a) && planner.IsNumeric(b) {
+		return true
+	}
+	if (a.ID() == arrow.DATE32 || a.ID() == arrow.TIMESTAMP) && (b.ID() == arrow.DATE32 || b.ID() == arrow.TIMESTAMP) {
+		return true
+	}
+	if (a.ID() == arrow.BOOL && planner.IsInteger(b)) || (planner.IsInteger(a) && b.ID() == arrow.BOOL) {
+		return a.ID() == arrow.INT32 || b.ID() == arrow.INT32
+	}
+	return false
+}
+
+func (b *binder) coerceBool(e planner.Expr, clause string) (planner.Expr, error) {
+	t := e.Type()
+	if t.ID() == arrow.BOOL {
+		return e, nil
+	}
+	if planner.IsUnknown(t) || t.ID() == arrow.NULL {
+		return b.coerce(e, planner.Bool), nil
+	}
+	if p, ok := e.(*planner.Param); ok && planner.IsUnknown(p.Typ) {
+		return b.coerce(e, planner.Bool), nil
+	}
+	return nil, errs.New(errs.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, planner.TypeName(t))
+}
+
+// expr binds a scalar expression. With agg set, aggregate calls are allowed and become
+// references to the aggregate's output columns.
+func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Expr, error) {
+	switch {
+	case n.GetColumnRef() != nil:
+		cr := n.GetColumnRef()
+		var parts []string
+		for _, f := range cr.Fields {
+			s := f.GetString_()
+			if s == nil {
+				return nil, errs.New(errs.Syntax, "* is not allowed here")
+			}
+			parts = append(parts, s.Sval)
+		}
+		table, name := "", parts[len(parts)-1]
+		if len(parts) == 2 {
+			table = parts[0]
+		} else if len(parts) > 2 {
+			return nil, errs.New(errs.NotImplemented, "qualified names with more than two parts are not supported")
+		}
+		c, err := sc.lookup(table, name, cr.Location)
+		if err != nil {
+			return nil, err
+		}
+		return &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}, nil
+
+	case n.GetAConst() != nil:
+		return literalFromConst(n.GetAConst())
+
+	case n.GetParamRef() != nil:
+		p := n.GetParamRef()
+		if p.Number < 1 || p.Number > 65535 {
+			return nil, errs.New(errs.UndefinedParam, "there is no parameter $%d", p.Number)
+		}
+		idx := int(p.Number)
+		for len(b.params) < idx {
+			b.params = append(b.params, nil)
+		}
+		t := b.params[idx-1]
+		if t == nil {
+			t = planner.Unknown
+		}
+		return &planner.Param{Index: idx, Typ: t}, nil
+
+	case n.GetTypeCast() != nil:
+		tc := n.GetTypeCast()
+		t, err := ResolveType(tc.TypeName)
+		if err != nil {
+			return nil, err
+		}
+		e, err := b.expr(tc.Arg, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		if !castable(e.Type(), t) {
+			return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", planner.TypeName(e.Type()), planner.TypeName(t))
+		}
+		if p, ok := e.(*planner.Param); ok && planner.IsUnknown(p.Typ) {
+			return b.coerce(e, t), nil
+		}
+		if arrow.TypeEqual(e.Type(), t) {
+			return e, nil
+		}
+		return &planner.Cast{E: e, To: t}, nil
+
+	case n.GetBoolExpr() != nil:
+		be := n.GetBoolExpr()
+		args := make([]planner.Expr, len(be.Args))
+		for i, a := range be.Args {
+			e, err := b.expr(a, sc, agg)
+			if err != nil {
+				return nil, err
+			}
+			op := "AND"
+			switch be.Boolop {
+			case pg_query.BoolExprType_OR_EXPR:
+				op = "OR"
+			case pg_query.BoolExprType_NOT_EXPR:
+				op = "NOT"
+			}
+			if args[i], err = b.coerceBool(e, op); err != nil {
+				return nil, err
+			}
+		}
+		switch be.Boolop {
+		case pg_query.BoolExprType_NOT_EXPR:
+			return &planner.Not{E: args[0]}, nil
+		case pg_query.BoolExprType_OR_EXPR:
+			out := args[0]
+			for _, a := range args[1:] {
+				out = &planner.Binary{Op: planner.OpOr, L: out, R: a, Typ: planner.Bool}
+			}
+			return out, nil
+		}
+		return planner.And(args), nil
+
+	case n.GetNullTest() != nil:
+		nt := n.GetNullTest()
+		e, err := b.expr(nt.Arg, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		if planner.IsUnknown(e.Type()) {
+			e = b.coerce(e, planner.Text)
+		}
+		return &planner.IsNull{E: e, Negate: nt.Nulltesttype == pg_query.NullTestType_IS_NOT_NULL}, nil
+
+	case n.GetAExpr() != nil:
+		return b.aexpr(n.GetAExpr(), sc, agg)
+
+	case n.GetFuncCall() != nil:
+		return b.funcCall(n.GetFuncCall(), sc, agg)
+
+	case n.GetCoalesceExpr() != nil:
+		ce := n.GetCoalesceExpr()
+		args, t, err := b.commonArgs(ce.Args, sc, agg, "COALESCE")
+		if err != nil {
+			return nil, err
+		}
+		return &planner.Coalesce{Args: args, Typ: t}, nil
+
+	case n.GetCaseExpr() != nil:
+		return b.caseExpr(n.GetCaseExpr(), sc, agg)
+
+	case n.GetSubLink() != nil:
+		return nil, errs.New(errs.NotImplemented, "subqueries are not supported yet")
+	}
+	return nil, errs.New(errs.NotImplemented, "expression %s is not supported", stmtName(n))
+}
+
+// commonArgs binds expressions and coerces them to their common type.
+func (b *binder) commonArgs(nodes []*pg_query.Node, sc *scope, agg *aggContext, what string) ([]planner.Expr, arrow.DataType, error) {
+	args := make([]planner.Expr, len(nodes))
+	var t arrow.DataType = planner.Null
+	for i, a := range nodes {
+		e, err := b.expr(a, sc, agg)
+		if err != nil {
+			return nil, nil, err
+		}
+		args[i] = e
+		ct, err := planner.CommonType(t, e.Type())
+		if err != nil {
+			return nil, nil, errs.New(errs.DatatypeMismatch, "%s types %s and %s cannot be matched", what, planner.TypeName(t), planner.TypeName(e.Type()))
+		}
+		t = ct
+	}
+	if planner.IsUnknown(t) || t.ID() == arrow.NULL {
+		t = planner.Text
+	}
+	for i := range args {
+		args[i] = b.coerce(args[i], t)
+	}
+	return args, t, nil
+}
+
+func (b *binder) caseExpr(ce *pg_query.CaseExpr, sc *scope, agg *aggContext) (planner.Expr, error) {
+	var arg planner.Expr
+	if ce.Arg != nil {
+		var err error
+		if arg, err = b.expr(ce.Arg, sc, agg); err != nil {
+			return nil, err
+		}
+	}
+	out := &planner.Case{}
+	var results []*pg_query.Node
+	for _, w := range ce.Args {
+		cw := w.GetCaseWhen()
+		cond, err := b.expr(cw.Expr, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		if arg != nil {
+			if cond, err = b.binary(planner.OpEq, arg, cond); err != nil {
+				return nil, err
+			}
+		}
+		if cond, err = b.coerceBool(cond, "CASE/WHEN"); err != nil {
+			return nil, err
+		}
+		out.Whens = append(out.Whens, cond)
+		results = append(results, cw.Result)
+	}
+	if ce.Defresult != nil {
+		results = append(results, ce.Defresult)
+	}
+	vals, t, err := b.commonArgs(results, sc, agg, "CASE")
+	if err != nil {
+		return nil, err
+	}
+	out.Thens = vals[:len(out.Whens)]
+	if ce.Defresult != nil {
+		out.Else = vals[len(vals)-1]
+	}
+	out.Typ = t
+	return out, nil
+}
+
+var binaryOps = map[string]planner.Op{
+	"+": planner.OpAdd, "-": planner.OpSub, "*": planner.OpMul, "/": planner.OpDiv, "%": planner.OpMod,
+	"=": planner.OpEq, "<>": planner.OpNotEq, "!=": planner.OpNotEq, "<": planner.OpLt, "<=": planner.OpLtEq,
+	">": planner.OpGt, ">=": planner.OpGtEq, "||": planner.OpConcat, "~~": planner.OpLike, "!~~": planner.OpNotLike,
+}
+
+func opName(a *pg_query.A_Expr) string {
+	if len(a.Name) == 0 {
+		return ""
+	}
+	if s := a.Name[len(a.Name)-1].GetString_(); s != nil {
+		return s.Sval
+	}
+	return ""
+}
+
+func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.Expr, error) {
+	op := opName(a)
+	switch a.Kind {
+	case pg_query.A_Expr_Kind_AEXPR_OP, pg_query.A_Expr_Kind_AEXPR_LIKE:
+		if a.Lexpr == nil { // prefix operator
+			r, err := b.expr(a.Rexpr, sc, agg)
+			if err != nil {
+				return nil, err
+			}
+			switch op {
+			case "-":
+				if lit, ok := r.(*planner.Literal); ok {
+					if neg, ok := negate(lit); ok {
+						return neg, nil
+					}
+				}
+				if planner.IsUnknown(r.Type()) {
+					r = b.coerce(r, planner.Float64)
+				}
+				if !planner.IsNumeric(r.Type()) {
+					return nil, errs.New(errs.UndefinedFunction, "operator does not exist: - %s", planner.TypeName(r.Type()))
+				}
+				return b.binary(planner.OpSub, &planner.Literal{Value: zeroOf(r.Type()), Typ: r.Type()}, r)
+			case "+":
+				return r, nil
+			}
+			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s", op, planner.TypeName(r.Type()))
+		}
+		bop, ok := binaryOps[op]
+		if !ok {
+			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s", op)
+		}
+		l, err := b.expr(a.Lexpr, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.expr(a.Rexpr, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		return b.binary(bop, l, r)
+
+	case pg_query.A_Expr_Kind_AEXPR_IN:
+		l, err := b.expr(a.Lexpr, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		items := a.Rexpr.GetList().GetItems()
+		if len(items) == 0 {
+			return nil, errs.New(errs.NotImplemented, "IN with a subquery is not supported yet")
+		}
+		list := make([]planner.Expr, len(items))
+		t := l.Type()
+		for i, it := range items {
+			e, err := b.expr(it, sc, agg)
+			if err != nil {
+				return nil, err
+			}
+			list[i] = e
+			if t, err = planner.CommonType(t, e.Type()); err != nil {
+				return nil, err
+			}
+		}
+		if planner.IsUnknown(t) || t.ID() == arrow.NULL {
+			t = planner.Text
+		}
+		l = b.coerce(l, t)
+		for i := range list {
+			list[i] = b.coerce(list[i], t)
+		}
+		return &planner.InList{E: l, List: list, Negate: op == "<>"}, nil
+
+	case pg_query.A_Expr_Kind_AEXPR_BETWEEN, pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN:
+		x, err := b.expr(a.Lexpr, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		items := a.Rexpr.GetList().GetItems()
+		lo, err := b.expr(items[0], sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		hi, err := b.expr(items[1], sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		ge, err := b.binary(planner.OpGtEq, x, lo)
+		if err != nil {
+			return nil, err
+		}
+		le, err := b.binary(planner.OpLtEq, x, hi)
+		if err != nil {
+			return nil, err
+		}
+		between := planner.And([]planner.Expr{ge, le})
+		if a.Kind == pg_query.A_Expr_Kind_AEXPR_NOT_BETWEEN {
+			return &planner.Not{E: between}, nil
+		}
+		return between, nil
+
+	case pg_query.A_Expr_Kind_AEXPR_NULLIF:
+		l, err := b.expr(a.Lexpr, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.expr(a.Rexpr, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		eq, err := b.binary(planner.OpEq, l, r)
+		if err != nil {
+			return nil, err
+		}
+		t := l.Type()
+		if planner.IsUnknown(t) {
+			t = planner.Text
+		}
+		return &planner.Case{Whens: []planner.Expr{eq}, Thens: []planner.Expr{&planner.Literal{Typ: t}}, Else: b.coerce(l, t), Typ: t}, nil
+	}
+	return nil, errs.New(errs.NotImplemented, "operator %s (%s) is not supported yet", op, strings.TrimPrefix(a.Kind.String(), "AEXPR_"))
+}
+
+func zeroOf(t arrow.DataType) any {
+	switch t.ID() {
+	case arrow.INT16:
+		return int16(0)
+	case arrow.INT32:
+		return int32(0)
+	case arrow.INT64:
+		return int64(0)
+	case arrow.FLOAT32:
+		return float32(0)
+	case arrow.FLOAT64:
+		return float64(0)
+	case arrow.DECIMAL128:
+		return decimal128.Num{}
+	}
+	return nil
+}
+
+// negate folds unary minus into a numeric literal.
+func negate(l *planner.Literal) (*planner.Literal, bool) {
+	switch v := l.Value.(type) {
+	case int32:
+		if v == -1<<31 {
+			return nil, false
+		}
+		return &planner.Literal{Value: -v, Typ: l.Typ}, true
+	case int64:
+		if v == -1<<63 {
+			return nil, false
+		}
+		if v == 1<<31 {
+			// -2147483648 is parsed as -(2147483648): it fits an integer after all.
+			return &planner.Literal{Value: int32(-v), Typ: planner.Int32}, true
+		}
+		return &planner.Literal{Value: -v, Typ: l.Typ}, true
+	case float64:
+		return &planner.Literal{Value: -v, Typ: l.Typ}, true
+	}
+	if n, ok := l.Value.(decimal128.Num); ok {
+		return &planner.Literal{Value: n.Negate(), Typ: l.Typ}, true
+	}
+	return nil, false
+}
+
+// binary types a binary operator application the way PostgreSQL resolves operators over the
+// types we have.
+func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) {
+	lt, rt := l.Type(), r.Type()
+	switch {
+	case op == planner.OpAnd || op == planner.OpOr:
+		var err error
+		if l, err = b.coerceBool(l, op.String()); err != nil {
+			return nil, err
+		}
+		if r, err = b.coerceBool(r, op.String()); err != nil {
+			return nil, err
+		}
+		return &planner.Binary{Op: op, L: l, R: r, Typ: planner.Bool}, nil
+	case op == planner.OpConcat:
+		return &planner.Binary{Op: op, L: b.coerce(l, planner.Text), R: b.coerce(r, planner.Text), Typ: planner.Text}, nil
+	case op == planner.OpLike || op == planner.OpNotLike:
+		if !textLike(lt) || !textLike(rt) {
+			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
+		}
+		return &planner.Binary{Op: op, L: b.coerce(l, planner.Text), R: b.coerce(r, planner.Text), Typ: planner.Bool}, nil
+	}
+	// Date arithmetic.
+	if op == planner.OpAdd || op == planner.OpSub {
+		if lt.ID() == arrow.DATE32 && (planner.IsInteger(rt) || planner.IsUnknown(rt)) {
+			return &planner.Binary{Op: op, L: l, R: b.coerce(r, planner.Int32), Typ: planner.Date}, nil
+		}
+		if op == planner.OpAdd && rt.ID() == arrow.DATE32 && planner.IsInteger(lt) {
+			return &planner.Binary{Op: op, L: r, R: b.coerce(l, planner.Int32), Typ: planner.Date}, nil
+		}
+		if op == planner.OpSub && lt.ID() == arrow.DATE32 && rt.ID() == arrow.DATE32 {
+			return &planner.Binary{Op: op, L: l, R: r, Typ: planner.Int32}, nil
+		}
+	}
+	if planner.IsUnknown(lt) && planner.IsUnknown(rt) && op.Arithmetic() {
+		return nil, errs.New(errs.UndefinedFunction, "operator is not unique: unknown %s unknown", op)
+	}
+	ct, err := planner.CommonType(lt, rt)
+	if err != nil {
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
+	}
+	if op.Comparison() {
+		l, r = b.coerceCompare(l, ct), b.coerceCompare(r, ct)
+		if l.Type() != nil && r.Type() != nil && !arrow.TypeEqual(l.Type(), r.Type()) {
+			l, r = b.coerce(l, ct), b.coerce(r, ct)
+		}
+		return &planner.Binary{Op: op, L: l, R: r, Typ: planner.Bool}, nil
+	}
+	if !planner.IsNumeric(ct) {
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
+	}
+	l, r = b.coerce(l, ct), b.coerce(r, ct)
+	t := ct
+	if d, ok := ct.(*arrow.Decimal128Type); ok {
+		ls, rs := decimalScale(lt, d.Scale), decimalScale(rt, d.Scale)
+		l = b.coerce(l, planner.Numeric(38, ls))
+		r = b.coerce(r, planner.Numeric(38, rs))
+		switch op {
+		case planner.OpAdd, planner.OpSub, planner.OpMod:
+			t = planner.Numeric(38, max(ls, rs))
+		case planner.OpMul:
+			t = planner.Numeric(38, min(38, ls+rs))
+		case planner.OpDiv:
+			t = planner.Numeric(38, max(16, ls, rs))
+		}
+	}
+	return &planner.Binary{Op: op, L: l, R: r, Typ: t}, nil
+}
+
+// decimalScale is the scale an operand of type t keeps in numeric arithmetic.
+func decimalScale(t arrow.DataType, def int32) int32 {
+	if d, ok := t.(*arrow.Decimal128Type); ok {
+		return d.Scale
+	}
+	if planner.IsInteger(t) {
+		return 0
+	}
+	return def
+}
+
+// coerceCompare coerces a comparison operand to the common type. A literal on one side is
+// converted to the other side's type, so that a predicate on a column compares the column
+// itself (and can prune partitions and row groups).
+func (b *binder) coerceCompare(e planner.Expr, t arrow.DataType) planner.Expr {
+	return b.coerce(e, t)
+}
+
+func textLike(t arrow.DataType) bool {
+	return t.ID() == arrow.STRING || planner.IsUnknown(t) || t.ID() == arrow.NULL
+}
+
+func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
+	name := funcName(fc)
+	if fc.Over != nil {
+		return nil, errs.New(errs.NotImplemented, "window functions are not supported yet")
+	}
+	if aggregateFuncs[name] {
+		if agg == nil {
+			return nil, &errs.Error{Kind: errs.Grouping, Msg: fmt.Sprintf("aggregate functions are not allowed in %s", "this context"), Position: int(fc.Location) + 1}
+		}
+		if fc.AggFilter != nil || len(fc.AggOrder) > 0 || fc.AggWithinGroup {
+			return nil, errs.New(errs.NotImplemented, "FILTER, ORDER BY and WITHIN GROUP in aggregates are not supported yet")
+		}
+		call := planner.AggCall{Func: name, Distinct: fc.AggDistinct}
+		var argType arrow.DataType
+		if fc.AggStar {
+			if name != "count" {
+				return nil, errs.New(errs.Syntax, "%s(*) is not valid", name)
+			}
+			call.Func = "count_star"
+		} else {
+			if len(fc.Args) != 1 {
+				return nil, errs.New(errs.UndefinedFunction, "function %s with %d arguments does not exist", name, len(fc.Args))
+			}
+			if containsAggregate(fc.Args[0]) {
+				return nil, errs.New(errs.Grouping, "aggregate function calls cannot be nested")
+			}
+			arg, err := b.expr(fc.Args[0], agg.input, nil)
+			if err != nil {
+				return nil, err
+			}
+			if planner.IsUnknown(arg.Type()) || arg.Type().ID() == arrow.NULL {
+				arg = b.coerce(arg, planner.Text)
+			}
+			call.Arg = arg
+			argType = arg.Type()
+		}
+		t, err := exec.AggregateResultType(call.Func, argType)
+		if err != nil {
+			return nil, errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", name, planner.TypeName(argType))
+		}
+		key := fmt.Sprintf("%s|%v|", call.Func, call.Distinct)
+		if call.Arg != nil {
+			key += planner.ExprKey(call.Arg)
+		}
+		for i, k := range agg.keys {
+			if k == key {
+				c := agg.cols[i]
+				return &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}, nil
+			}
+		}
+		c := b.newColumn(name, t)
+		agg.calls = append(agg.calls, call)
+		agg.cols = append(agg.cols, c)
+		agg.keys = append(agg.keys, key)
+		return &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}, nil
+	}
+	if fc.AggStar || fc.AggDistinct {
+		return nil, errs.New(errs.Syntax, "DISTINCT or * specified, but %s is not an aggregate function", name)
+	}
+	args := make([]planner.Expr, len(fc.Args))
+	types := make([]arrow.DataType, len(fc.Args))
+	for i, a := range fc.Args {
+		e, err := b.expr(a, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		if planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			e = b.coerce(e, planner.Text)
+		}
+		args[i], types[i] = e, e.Type()
+	}
+	t, err := exec.FuncResultType(name, types)
+	if err != nil {
+		// Retry with integer arguments widened, as PostgreSQL's function resolution would.
+		widened := false
+		for i, at := range types {
+			if planner.IsInteger(at) && at.ID() != arrow.INT32 && at.ID() != arrow.INT64 {
+				args[i], types[i], widened = b.coerce(args[i], planner.Int32), planner.Int32, true
+			}
+		}
+		if widened {
+			t, err = exec.FuncResultType(name, types)
+		}
+		if err != nil {
+			names := make([]string, len(types))
+			for i, at := range types {
+				names[i] = planner.TypeName(at)
+			}
+			return nil, &errs.Error{Kind: errs.UndefinedFunction, Msg: fmt.Sprintf("function %s(%s) does not exist", name, strings.Join(names, ", ")), Position: int(fc.Location) + 1}
+		}
+	}
+	return &planner.Func{Name: name, Args: args, Typ: t}, nil
+}

@@ -1,0 +1,445 @@
+// Package ingest writes rows into a table: it sorts them by key, splits them by leaf partition,
+// writes one sorted Parquet file per touched leaf and commits the files in one transaction.
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/storage/objstore"
+	"github.com/sleeperd/sleeperd/storage/parquet"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+// Errors returned by Write, wrapped with context.
+var (
+	// ErrInvalidSpec: the Spec is inconsistent (no row keys, an index out of range, an
+	// unsupported key type, a sort key that is also a row key).
+	ErrInvalidSpec = errors.New("invalid ingest spec")
+	// ErrSchemaMismatch: a batch does not have the Spec's columns and types.
+	ErrSchemaMismatch = errors.New("batch does not match the table schema")
+)
+
+// MaxAttempts bounds how often Write re-reads the state and re-splits its files after a commit
+// failed because the partitions it split by changed meanwhile.
+const MaxAttempts = 5
+
+// chunkRows is how many rows Write gathers into one batch handed to the Parquet writer.
+const chunkRows = 64 << 10
+
+// Spec describes the table Write writes into.
+type Spec struct {
+	Table      statestore.TableID
+	Schema     *arrow.Schema // every stored column, in order
+	RowKeys    []int         // indices of the row key columns (never null; types keys.Supported accepts)
+	SortKeys   []int         // indices of the sort key columns, ordered after the row keys (nulls last)
+	Props      parquet.Properties
+	FilePrefix string // object name prefix of new files, e.g. "tables/<id>/files/"
+	// Alloc allocates the sorted copies of the rows; nil means memory.DefaultAllocator.
+	Alloc memory.Allocator
+}
+
+// Validate reports whether the spec is usable.
+func (s Spec) Validate() error {
+	if s.Table == "" {
+		return fmt.Errorf("%w: no table", ErrInvalidSpec)
+	}
+	if s.Schema == nil {
+		return fmt.Errorf("%w: no schema", ErrInvalidSpec)
+	}
+	if len(s.RowKeys) == 0 {
+		return fmt.Errorf("%w: no row key columns", ErrInvalidSpec)
+	}
+	n := s.Schema.NumFields()
+	seen := make(map[int]bool)
+	for _, i := range s.RowKeys {
+		if i < 0 || i >= n || seen[i] {
+			return fmt.Errorf("%w: row key column index %d", ErrInvalidSpec, i)
+		}
+		seen[i] = true
+		if f := s.Schema.Field(i); !keys.Supported(f.Type) {
+			return fmt.Errorf("%w: row key column %q has unsupported type %s", ErrInvalidSpec, f.Name, f.Type)
+		}
+	}
+	for _, i := range s.SortKeys {
+		if i < 0 || i >= n || seen[i] {
+			return fmt.Errorf("%w: sort key column index %d", ErrInvalidSpec, i)
+		}
+		seen[i] = true
+		if f := s.Schema.Field(i); !SortKeySupported(f.Type) {
+			return fmt.Errorf("%w: sort key column %q has unsupported type %s", ErrInvalidSpec, f.Name, f.Type)
+		}
+	}
+	if err := s.Props.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidSpec, err)
+	}
+	return nil
+}
+
+// Write sorts the rows of batches by (row keys, sort keys), splits them by leaf partition of the
+// table's current state, writes one Parquet file per touched leaf and commits them all in one
+// AddFiles transaction: every row becomes visible at once, or none does. Rows with equal keys
+// keep their input order. It returns the number of rows written. The batches stay owned by the
+// caller.
+//
+// If the partitions change between reading the state and committing (a leaf was split), Write
+// re-reads the state and references each file from every leaf it now overlaps, with exact row
+// counts, up to MaxAttempts times; files are never rewritten. On failure the files written are
+// deleted, unless a fresh state shows them committed or cannot be read (then they are left to
+// garbage collection rather than risk deleting committed data).
+//
+// A null in a row key column fails with errs.NotNullViolation before anything is written.
+func Write(ctx context.Context, store objstore.Store, ss *statestore.Store, spec Spec, batches []arrow.RecordBatch) (int64, error) {
+	if err := spec.Validate(); err != nil {
+		return 0, err
+	}
+	if spec.Alloc == nil {
+		spec.Alloc = memory.DefaultAllocator
+	}
+	var total int
+	for _, b := range batches {
+		if err := checkSchema(spec.Schema, b.Schema()); err != nil {
+			return 0, err
+		}
+		for _, i := range spec.RowKeys {
+			if b.Column(i).NullN() > 0 {
+				return 0, errs.New(errs.NotNullViolation, "null value in column %q violates not-null constraint", spec.Schema.Field(i).Name)
+			}
+		}
+		total += int(b.NumRows())
+	}
+	if total == 0 {
+		return 0, nil
+	}
+	if total > 1<<31-1 {
+		return 0, fmt.Errorf("ingest: %d rows in one write, more than %d", total, 1<<31-1)
+	}
+	srt := sortRows(spec, batches, total)
+	cols, err := concatColumns(spec, batches)
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+
+	state, err := ss.Snapshot(ctx, spec.Table)
+	if err != nil {
+		return 0, fmt.Errorf("ingest: read state: %w", err)
+	}
+	files, err := writeFiles(ctx, store, spec, cols, srt, split(srt, 0, total, state.Leaves()))
+	if err != nil {
+		cleanup(ctx, store, ss, spec.Table, files)
+		return 0, err
+	}
+	for attempt := 1; ; attempt++ {
+		txn := addFiles(srt, files, state.Leaves())
+		_, err = ss.Commit(ctx, spec.Table, txn)
+		if err == nil {
+			return int64(total), nil
+		}
+		if attempt >= MaxAttempts || ctx.Err() != nil || !errors.Is(err, statestore.ErrInvalidTransaction) {
+			break
+		}
+		fresh, serr := ss.Snapshot(ctx, spec.Table)
+		if serr != nil || samePartitions(state, fresh) {
+			break // not a partition change: retrying the same transaction would fail again
+		}
+		state = fresh
+	}
+	cleanup(ctx, store, ss, spec.Table, files)
+	return 0, fmt.Errorf("ingest: commit %d files: %w", len(files), err)
+}
+
+// checkSchema reports whether got has the fields of want, by type and order.
+func checkSchema(want, got *arrow.Schema) error {
+	if got.NumFields() != want.NumFields() {
+		return fmt.Errorf("%w: %d columns, want %d", ErrSchemaMismatch, got.NumFields(), want.NumFields())
+	}
+	for i := range want.NumFields() {
+		if !arrow.TypeEqual(want.Field(i).Type, got.Field(i).Type) {
+			return fmt.Errorf("%w: column %d (%s) is %s, want %s", ErrSchemaMismatch, i, want.Field(i).Name, got.Field(i).Type, want.Field(i).Type)
+		}
+	}
+	return nil
+}
+
+// sorted is the rows of a write in key order.
+type sorted struct {
+	buf  []byte  // encoded keys of all rows, in input order
+	off  []int   // row r's key is buf[off[r]:off[r+1]]
+	rk   []int   // row r's row key is buf[off[r]:rk[r]]
+	perm []int32 // perm[i] is the input row at sorted position i
+}
+
+func (s *sorted) key(r int32) []byte    { return s.buf[s.off[r]:s.off[r+1]] }
+func (s *sorted) rowKey(r int32) []byte { return s.buf[s.off[r]:s.rk[r]] }
+
+// rowKeyAt returns the row key of the row at sorted position i.
+func (s *sorted) rowKeyAt(i int) []byte { return s.rowKey(s.perm[i]) }
+
+func sortRows(spec Spec, batches []arrow.RecordBatch, total int) *sorted {
+	s := &sorted{off: make([]int, 0, total+1), rk: make([]int, total), perm: make([]int32, total)}
+	s.off = append(s.off, 0)
+	rkCols := make([]arrow.Array, len(spec.RowKeys))
+	r := 0
+	for _, b := range batches {
+		for j, c := range spec.RowKeys {
+			rkCols[j] = b.Column(c)
+		}
+		for i := range int(b.NumRows()) {
+			s.buf = keys.AppendRow(s.buf, rkCols, i)
+			s.rk[r] = len(s.buf)
+			for _, c := range spec.SortKeys {
+				s.buf = appendSortValue(s.buf, b.Column(c), i)
+			}
+			s.off = append(s.off, len(s.buf))
+			s.perm[r] = int32(r)
+			r++
+		}
+	}
+	// Ties on the whole key keep the input order, so later rows of one statement stay later.
+	slices.SortFunc(s.perm, func(a, b int32) int {
+		if c := bytes.Compare(s.key(a), s.key(b)); c != 0 {
+			return c
+		}
+		return int(a - b)
+	})
+	return s
+}
+
+// concatColumns returns each column of the batches as one array.
+func concatColumns(spec Spec, batches []arrow.RecordBatch) ([]arrow.Array, error) {
+	cols := make([]arrow.Array, spec.Schema.NumFields())
+	parts := make([]arrow.Array, len(batches))
+	for c := range cols {
+		if len(batches) == 1 {
+			cols[c] = batches[0].Column(c)
+			cols[c].Retain()
+			continue
+		}
+		for i, b := range batches {
+			parts[i] = b.Column(c)
+		}
+		a, err := array.Concatenate(parts, spec.Alloc)
+		if err != nil {
+			for _, p := range cols[:c] {
+				p.Release()
+			}
+			return nil, fmt.Errorf("ingest: gather column %d: %w", c, err)
+		}
+		cols[c] = a
+	}
+	return cols, nil
+}
+
+// run is the sorted positions [lo, hi) that fall in one leaf.
+type run struct {
+	leaf   *statestore.Partition
+	lo, hi int
+}
+
+// split cuts the sorted positions [lo, hi) at the boundaries of leaves, which are sorted by
+// range and cover every key. Leaves with no rows get no run.
+func split(s *sorted, lo, hi int, leaves []*statestore.Partition) []run {
+	var out []run
+	for _, leaf := range leaves {
+		if lo >= hi {
+			break
+		}
+		end := hi
+		if leaf.Range.Max != nil {
+			end = lo + sort.Search(hi-lo, func(i int) bool {
+				return bytes.Compare(s.rowKeyAt(lo+i), leaf.Range.Max) >= 0
+			})
+		}
+		if end > lo {
+			out = append(out, run{leaf: leaf, lo: lo, hi: end})
+			lo = end
+		}
+	}
+	return out
+}
+
+// written is a file Write has put in the store, holding the sorted positions [lo, hi).
+type written struct {
+	file   statestore.File
+	lo, hi int
+}
+
+// writeFiles writes one file per run, a few at a time. It returns the files written so far
+// also on error, for cleanup.
+func writeFiles(ctx context.Context, store objstore.Store, spec Spec, cols []arrow.Array, s *sorted, runs []run) ([]written, error) {
+	out := make([]written, len(runs))
+	errs := make([]error, len(runs))
+	par := min(runtime.GOMAXPROCS(0), 4, len(runs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range par {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := ctx.Err(); err != nil {
+					errs[i] = err
+					continue
+				}
+				out[i], errs[i] = writeFile(ctx, store, spec, cols, s, runs[i].lo, runs[i].hi)
+			}
+		}()
+	}
+	for i := range runs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var done []written
+	for i := range runs {
+		if errs[i] == nil {
+			done = append(done, out[i])
+		}
+	}
+	return done, errors.Join(errs...)
+}
+
+// writeFile writes the rows at sorted positions [lo, hi) to a new file.
+func writeFile(ctx context.Context, store objstore.Store, spec Spec, cols []arrow.Array, s *sorted, lo, hi int) (written, error) {
+	name := spec.FilePrefix + newID() + ".parquet"
+	var buf bytes.Buffer
+	w, err := parquet.NewWriter(&buf, spec.Schema, spec.Props)
+	if err != nil {
+		return written{}, fmt.Errorf("ingest: %w", err)
+	}
+	cctx := compute.WithAllocator(ctx, spec.Alloc)
+	for c := lo; c < hi; c += chunkRows {
+		batch, err := gather(cctx, spec, cols, s.perm[c:min(c+chunkRows, hi)])
+		if err != nil {
+			w.Close()
+			return written{}, err
+		}
+		err = w.Write(batch)
+		batch.Release()
+		if err != nil {
+			w.Close()
+			return written{}, fmt.Errorf("ingest: write %s: %w", name, err)
+		}
+	}
+	meta, err := w.Close()
+	if err != nil {
+		return written{}, fmt.Errorf("ingest: write %s: %w", name, err)
+	}
+	if err := store.Put(ctx, name, bytes.NewReader(buf.Bytes())); err != nil {
+		store.Delete(context.WithoutCancel(ctx), name) // best effort: Put is atomic, so usually nothing is there
+		return written{}, fmt.Errorf("ingest: put %s: %w", name, err)
+	}
+	f := statestore.File{
+		Name:   name,
+		Rows:   meta.Rows,
+		Bytes:  int64(buf.Len()),
+		MinKey: bytes.Clone(s.rowKeyAt(lo)),
+		MaxKey: bytes.Clone(s.rowKeyAt(hi - 1)),
+	}
+	return written{file: f, lo: lo, hi: hi}, nil
+}
+
+// gather returns the rows perm of cols as one batch of spec.Schema.
+func gather(ctx context.Context, spec Spec, cols []arrow.Array, perm []int32) (arrow.RecordBatch, error) {
+	ib := array.NewInt32Builder(spec.Alloc)
+	ib.AppendValues(perm, nil)
+	idx := ib.NewArray()
+	ib.Release()
+	defer idx.Release()
+	out := make([]arrow.Array, len(cols))
+	defer func() {
+		for _, a := range out {
+			if a != nil {
+				a.Release()
+			}
+		}
+	}()
+	for i, c := range cols {
+		a, err := compute.TakeArray(ctx, c, idx)
+		if err != nil {
+			return nil, fmt.Errorf("ingest: gather column %s: %w", spec.Schema.Field(i).Name, err)
+		}
+		out[i] = a
+	}
+	return array.NewRecordBatch(spec.Schema, out, int64(len(perm))), nil
+}
+
+// addFiles builds the transaction that adds files, each referenced from every leaf its rows
+// fall in with exact row counts.
+func addFiles(s *sorted, files []written, leaves []*statestore.Partition) statestore.AddFiles {
+	txn := statestore.AddFiles{Files: make([]statestore.NewFile, 0, len(files))}
+	for _, f := range files {
+		nf := statestore.NewFile{File: f.file}
+		for _, r := range split(s, f.lo, f.hi, leaves) {
+			nf.References = append(nf.References, statestore.FileReference{
+				File:        f.file.Name,
+				PartitionID: r.leaf.ID,
+				Rows:        int64(r.hi - r.lo),
+				Exact:       true,
+			})
+		}
+		txn.Files = append(txn.Files, nf)
+	}
+	return txn
+}
+
+// samePartitions reports whether a and b have the same leaves.
+func samePartitions(a, b *statestore.State) bool {
+	la, lb := a.Leaves(), b.Leaves()
+	if len(la) != len(lb) {
+		return false
+	}
+	for i := range la {
+		if la[i].ID != lb[i].ID {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanup deletes the files of a failed write that a fresh state shows uncommitted. It keeps
+// them all when the state cannot be read: a commit whose outcome is unknown may have succeeded.
+func cleanup(ctx context.Context, store objstore.Store, ss *statestore.Store, table statestore.TableID, files []written) {
+	if len(files) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	state, err := ss.Snapshot(ctx, table)
+	if err != nil {
+		return
+	}
+	for _, f := range files {
+		if _, ok := state.File(f.file.Name); !ok {
+			store.Delete(ctx, f.file.Name) // best effort
+		}
+	}
+}
+
+// newID returns a random 128-bit identifier in hex.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,341 @@
+package objstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// Local is a Store in a directory on a local disk, shared safely by several processes.
+//
+// Put writes a temporary file under <dir>/.tmp and renames it into place; PutIfAbsent writes
+// and fsyncs a temporary file and link(2)s it to the final name, which the kernel does
+// atomically across processes, then fsyncs the parent directory so that a commit survives a
+// crash. Directories are created as needed and never removed.
+type Local struct {
+	root string
+	tmp  string
+}
+
+var (
+	_ Store       = (*Local)(nil)
+	_ WholeReader = (*Local)(nil)
+)
+
+// NewLocal returns a store rooted at dir, creating the directory if needed.
+func NewLocal(dir string) (*Local, error) {
+	if dir == "" {
+		return nil, errors.New("objstore: empty directory")
+	}
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("objstore: %w", err)
+	}
+	tmp := filepath.Join(root, tmpDir)
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return nil, fmt.Errorf("objstore: creating %s: %w", dir, err)
+	}
+	return &Local{root: root, tmp: tmp}, nil
+}
+
+// Dir returns the store's root directory.
+func (l *Local) Dir() string { return l.root }
+
+func (l *Local) path(name string) (string, error) {
+	if err := CheckName(name); err != nil {
+		return "", err
+	}
+	return filepath.Join(l.root, filepath.FromSlash(name)), nil
+}
+
+// notExist maps the errors of a missing object (or of a path through a file) to ErrNotExist.
+func notExist(name string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return fmt.Errorf("%s: %w", name, ErrNotExist)
+	}
+	return err
+}
+
+func (l *Local) open(ctx context.Context, name string) (*os.File, os.FileInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	p, err := l.path(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, nil, notExist(name, err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", name, ErrNotExist)
+	}
+	return f, fi, nil
+}
+
+// ReadAt implements Store.
+func (l *Local) ReadAt(ctx context.Context, name string, p []byte, off int64) error {
+	if off < 0 {
+		return fmt.Errorf("reading %s: negative offset %d", name, off)
+	}
+	f, _, err := l.open(ctx, name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	n, err := f.ReadAt(p, off)
+	if n == len(p) {
+		return nil
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("reading %s at %d: %w", name, off, err)
+}
+
+// ReadAll implements WholeReader. The open file is one version of the object, so the result
+// is consistent even while Put replaces it.
+func (l *Local) ReadAll(ctx context.Context, name string) ([]byte, error) {
+	f, fi, err := l.open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p := make([]byte, fi.Size())
+	if _, err := io.ReadFull(f, p); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, err)
+	}
+	return p, nil
+}
+
+// Size implements Store.
+func (l *Local) Size(ctx context.Context, name string) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	p, err := l.path(name)
+	if err != nil {
+		return 0, err
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return 0, notExist(name, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, fmt.Errorf("%s: %w", name, ErrNotExist)
+	}
+	return fi.Size(), nil
+}
+
+// writeTemp writes a durable temporary file and returns its path; the caller removes it.
+func (l *Local) writeTemp(ctx context.Context, data io.Reader) (string, error) {
+	f, err := os.CreateTemp(l.tmp, "obj-*")
+	if err != nil {
+		return "", err
+	}
+	_, err = io.Copy(f, ctxReader{ctx, data})
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// ensureDir creates dir and any missing parents, syncing each parent that gained an entry.
+func (l *Local) ensureDir(dir string) error {
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("%w: %s is an object", ErrInvalidName, dir[len(l.root)+1:])
+		}
+		return nil
+	} else if errors.Is(err, syscall.ENOTDIR) {
+		return fmt.Errorf("%w: a directory of %s is an object", ErrInvalidName, dir[len(l.root)+1:])
+	}
+	parent := filepath.Dir(dir)
+	if len(parent) < len(l.root) {
+		return fmt.Errorf("objstore: %s is outside the store", dir)
+	}
+	if err := l.ensureDir(parent); err != nil {
+		return err
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return syncDir(parent)
+}
+
+// notDir fails with ErrInvalidName when p is a directory of other objects.
+func notDir(name, p string) error {
+	if fi, err := os.Lstat(p); err == nil && fi.IsDir() {
+		return fmt.Errorf("%w: %s is a directory", ErrInvalidName, name)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Put implements Store.
+func (l *Local) Put(ctx context.Context, name string, data io.Reader) error {
+	p, err := l.path(name)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tmp, err := l.writeTemp(ctx, data)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := l.ensureDir(filepath.Dir(p)); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := notDir(name, p); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	return nil
+}
+
+// PutIfAbsent implements Store.
+func (l *Local) PutIfAbsent(ctx context.Context, name string, data []byte) error {
+	p, err := l.path(name)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	tmp, err := l.writeTemp(ctx, bytes.NewReader(data))
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	defer os.Remove(tmp)
+	dir := filepath.Dir(p)
+	if err := l.ensureDir(dir); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := notDir(name, p); err != nil {
+		return err
+	}
+	if err := os.Link(tmp, p); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%s: %w", name, ErrExists)
+		}
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	return nil
+}
+
+// List implements Store. It walks only the directory named by prefix up to its last slash.
+func (l *Local) List(ctx context.Context, prefix string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkPrefix(prefix); err != nil {
+		return nil, err
+	}
+	start := l.root
+	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+		start = filepath.Join(l.root, filepath.FromSlash(prefix[:i]))
+	}
+	var out []string
+	err := filepath.WalkDir(start, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+				return nil // removed while walking, or the prefix names no directory
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if path == l.root {
+			return nil
+		}
+		rel := filepath.ToSlash(path[len(l.root)+1:])
+		if d.IsDir() {
+			if rel == tmpDir {
+				return fs.SkipDir
+			}
+			dir := rel + "/"
+			if !strings.HasPrefix(dir, prefix) && !strings.HasPrefix(prefix, dir) {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.Type().IsRegular() && strings.HasPrefix(rel, prefix) {
+			out = append(out, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing %q: %w", prefix, err)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// Delete implements Store.
+func (l *Local) Delete(ctx context.Context, name string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p, err := l.path(name)
+	if err != nil {
+		return err
+	}
+	fi, err := os.Lstat(p)
+	if err != nil {
+		if errors.Is(notExist(name, err), ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	if fi.IsDir() {
+		return nil // a directory is not an object
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("deleting %s: %w", name, err)
+	}
+	return nil
+}

@@ -1,0 +1,227 @@
+package parquet
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	pq "github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// File is an open Parquet file. Opening reads only the footer; column data is read by Readers.
+// A File is safe for concurrent use if its io.ReaderAt is.
+type File struct {
+	f      *pq.File
+	schema *arrow.Schema
+	cols   []column
+	leaves []*pq.Column
+	groups []RowGroup
+}
+
+// RowGroup describes one row group of a file.
+type RowGroup struct {
+	Rows    int64
+	Columns []ColumnStats // in Schema() order
+}
+
+// ColumnStats are the statistics of one column chunk.
+//
+// Min and Max are Go values by Arrow type: int64 for every integer type, date32 and timestamp;
+// float64 for float32 and float64; string for string; []byte for binary; bool for bool;
+// decimal128.Num for decimal128. HasMinMax is false when the file holds no statistics, the
+// chunk has only nulls, or the recorded bounds cannot be trusted (NaN floats, a decimal order
+// that disagrees with signed comparison); then Min and Max are nil.
+type ColumnStats struct {
+	HasMinMax bool
+	Min, Max  any
+	NullCount int64
+}
+
+// Open opens the Parquet file of the given size read through r. It reads the 4-byte header, the
+// 8-byte trailer and the footer, nothing else.
+func Open(r io.ReaderAt, size int64) (*File, error) {
+	pf, err := pq.OpenFile(r, size,
+		pq.SkipPageIndex(true),
+		pq.SkipBloomFilters(true),
+		// Not OptimisticRead: it reads ReadBufferSize bytes of the tail, mostly column data.
+		pq.ReadBufferSize(256<<10),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("opening parquet file: %w", err)
+	}
+	f := &File{f: pf}
+	root := pf.Root()
+	for _, c := range root.Columns() {
+		if !c.Leaf() || c.MaxRepetitionLevel() > 0 || c.MaxDefinitionLevel() > 1 {
+			return nil, fmt.Errorf("opening parquet file: %w: nested column %q", ErrUnsupportedType, c.Name())
+		}
+		f.leaves = append(f.leaves, c)
+	}
+	if err := f.initSchema(); err != nil {
+		return nil, fmt.Errorf("opening parquet file: %w", err)
+	}
+	f.initStats()
+	return f, nil
+}
+
+// initSchema takes the Arrow schema from the ARROW:schema key when it matches the Parquet
+// columns, and otherwise maps the Parquet schema.
+func (f *File) initSchema() error {
+	if v, ok := f.f.Lookup(arrowSchemaKey); ok {
+		if s, err := decodeArrowSchema(v); err == nil && f.matches(s) {
+			f.schema = s
+		}
+	}
+	if f.schema == nil {
+		fields := make([]arrow.Field, len(f.leaves))
+		for i, c := range f.leaves {
+			t, err := arrowTypeOf(c)
+			if err != nil {
+				return err
+			}
+			fields[i] = arrow.Field{Name: c.Name(), Type: t, Nullable: c.Optional()}
+		}
+		f.schema = arrow.NewSchema(fields, nil)
+	}
+	f.cols = make([]column, len(f.leaves))
+	for i, c := range f.leaves {
+		f.cols[i] = column{field: f.schema.Field(i), kind: c.Type().Kind(), size: c.Type().Length()}
+	}
+	return nil
+}
+
+func (f *File) matches(s *arrow.Schema) bool {
+	if s.NumFields() != len(f.leaves) {
+		return false
+	}
+	for i, c := range f.leaves {
+		fd := s.Field(i)
+		if fd.Name != c.Name() || (c.Optional() && !fd.Nullable) || !compatible(fd.Type, c.Type().Kind(), c.Type().Length()) {
+			return false
+		}
+	}
+	return true
+}
+
+// Schema returns the Arrow schema of the file: the one written, or a mapping of the Parquet
+// schema for files written without one.
+func (f *File) Schema() *arrow.Schema { return f.schema }
+
+// NumRows returns the number of rows in the file.
+func (f *File) NumRows() int64 { return f.f.NumRows() }
+
+// KeyValue returns the footer value of key.
+func (f *File) KeyValue(key string) (string, bool) { return f.f.Lookup(key) }
+
+// RowGroups returns the row groups of the file with their statistics. The slice is shared and
+// must not be modified.
+func (f *File) RowGroups() []RowGroup { return f.groups }
+
+func (f *File) initStats() {
+	md := f.f.Metadata()
+	f.groups = make([]RowGroup, len(md.RowGroups))
+	for g := range md.RowGroups {
+		rg := &md.RowGroups[g]
+		out := RowGroup{Rows: rg.NumRows, Columns: make([]ColumnStats, len(f.cols))}
+		for i := range f.cols {
+			if i < len(rg.Columns) {
+				out.Columns[i] = statsOf(&f.cols[i], &rg.Columns[i].MetaData.Statistics)
+			}
+		}
+		f.groups[g] = out
+	}
+}
+
+// statsOf decodes min_value/max_value (never the deprecated min/max, whose order is undefined
+// for strings) into Go values for the column's Arrow type.
+func statsOf(c *column, st *format.Statistics) ColumnStats {
+	out := ColumnStats{NullCount: st.NullCount}
+	lo, hi := st.MinValue, st.MaxValue
+	if lo == nil || hi == nil {
+		// An empty byte array is a valid bound that some encoders drop to nil.
+		if c.kind != pq.ByteArray || (lo == nil && hi == nil) {
+			return out
+		}
+	}
+	min, ok1 := statValue(c, lo)
+	max, ok2 := statValue(c, hi)
+	if !ok1 || !ok2 {
+		return out
+	}
+	if c.field.Type.ID() == arrow.DECIMAL128 && c.kind == pq.FixedLenByteArray {
+		// parquet-go orders fixed-length byte arrays unsigned; that is the signed order only
+		// when min and max have the same sign.
+		if (lo[0]&0x80 == 0) != (hi[0]&0x80 == 0) {
+			return out
+		}
+	}
+	out.HasMinMax, out.Min, out.Max = true, min, max
+	return out
+}
+
+func statValue(c *column, b []byte) (any, bool) {
+	switch c.kind {
+	case pq.Boolean:
+		if len(b) != 1 {
+			return nil, false
+		}
+		return b[0] != 0, true
+	case pq.Int32:
+		if len(b) != 4 {
+			return nil, false
+		}
+		v := int32(binary.LittleEndian.Uint32(b))
+		if c.field.Type.ID() == arrow.DECIMAL128 {
+			return decimal128.FromI64(int64(v)), true
+		}
+		return int64(v), true
+	case pq.Int64:
+		if len(b) != 8 {
+			return nil, false
+		}
+		v := int64(binary.LittleEndian.Uint64(b))
+		if c.field.Type.ID() == arrow.DECIMAL128 {
+			return decimal128.FromI64(v), true
+		}
+		return v, true
+	case pq.Float:
+		if len(b) != 4 {
+			return nil, false
+		}
+		v := float64(math.Float32frombits(binary.LittleEndian.Uint32(b)))
+		return v, !math.IsNaN(v)
+	case pq.Double:
+		if len(b) != 8 {
+			return nil, false
+		}
+		v := math.Float64frombits(binary.LittleEndian.Uint64(b))
+		return v, !math.IsNaN(v)
+	case pq.ByteArray:
+		if c.field.Type.ID() == arrow.STRING {
+			return string(b), true
+		}
+		return append([]byte{}, b...), true
+	case pq.FixedLenByteArray:
+		if c.field.Type.ID() != arrow.DECIMAL128 || len(b) == 0 || len(b) > 16 || len(b) != c.size {
+			return nil, false
+		}
+		return decimalFromBE(b), true
+	}
+	return nil, false
+}
+
+// decimalFromBE sign-extends a big-endian two's complement integer of 1 to 16 bytes.
+func decimalFromBE(b []byte) decimal128.Num {
+	var be [16]byte
+	if b[0]&0x80 != 0 {
+		for i := range be {
+			be[i] = 0xff
+		}
+	}
+	copy(be[16-len(b):], b)
+	return decimal128.New(int64(binary.BigEndian.Uint64(be[:8])), binary.BigEndian.Uint64(be[8:]))
+}

@@ -1,0 +1,630 @@
+package parquet
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	pq "github.com/parquet-go/parquet-go"
+)
+
+// ReadOptions choose what a Reader reads.
+type ReadOptions struct {
+	Columns   []int            // indices into File.Schema(), in output order; nil reads all
+	RowGroups []int            // ascending row group indices; nil reads all
+	BatchRows int              // maximum rows per batch; default 8192
+	Alloc     memory.Allocator // allocator of the batches; default memory.DefaultAllocator
+}
+
+// Reader streams record batches of the chosen columns and row groups of a File. Only the column
+// chunks of the chosen columns and row groups are read from the file, lazily, as batches are
+// requested. Batches never span row groups. A Reader is not safe for concurrent use.
+type Reader struct {
+	f      *File
+	cols   []int
+	schema *arrow.Schema
+	groups []int
+	next   int   // index into groups of the next row group to open
+	left   int64 // rows left in the open row group
+	batch  int
+	mem    memory.Allocator
+	chunks []*chunkReader // one per output column, for the open row group
+	closed bool
+}
+
+// Read returns a Reader of the chosen columns and row groups of f.
+func (f *File) Read(ctx context.Context, opts ReadOptions) (*Reader, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r := &Reader{f: f, batch: opts.BatchRows, mem: opts.Alloc}
+	if r.batch == 0 {
+		r.batch = 8192
+	}
+	if r.batch < 0 {
+		return nil, fmt.Errorf("%w: batch rows %d < 0", ErrInvalidProperties, r.batch)
+	}
+	if r.mem == nil {
+		r.mem = memory.DefaultAllocator
+	}
+	if opts.Columns == nil {
+		r.cols = make([]int, len(f.cols))
+		for i := range r.cols {
+			r.cols[i] = i
+		}
+	} else {
+		r.cols = append([]int(nil), opts.Columns...)
+	}
+	fields := make([]arrow.Field, len(r.cols))
+	for i, c := range r.cols {
+		if c < 0 || c >= len(f.cols) {
+			return nil, fmt.Errorf("%w: column index %d out of range [0, %d)", ErrInvalidProperties, c, len(f.cols))
+		}
+		fields[i] = f.schema.Field(c)
+	}
+	md := f.schema.Metadata()
+	r.schema = arrow.NewSchema(fields, &md)
+	if opts.RowGroups == nil {
+		r.groups = make([]int, len(f.groups))
+		for i := range r.groups {
+			r.groups[i] = i
+		}
+	} else {
+		for i, g := range opts.RowGroups {
+			if g < 0 || g >= len(f.groups) {
+				return nil, fmt.Errorf("%w: row group index %d out of range [0, %d)", ErrInvalidProperties, g, len(f.groups))
+			}
+			if i > 0 && g <= opts.RowGroups[i-1] {
+				return nil, fmt.Errorf("%w: row group indices not ascending: %v", ErrInvalidProperties, opts.RowGroups)
+			}
+		}
+		r.groups = append([]int(nil), opts.RowGroups...)
+	}
+	return r, nil
+}
+
+// Schema returns the schema of the batches: the chosen columns in the chosen order.
+func (r *Reader) Schema() *arrow.Schema { return r.schema }
+
+// Next returns the next batch, or io.EOF after the last. The caller owns the batch and releases it.
+func (r *Reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if r.closed {
+		return nil, fmt.Errorf("reading parquet: %w", ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	for r.left == 0 {
+		r.closeChunks()
+		if r.next == len(r.groups) {
+			return nil, io.EOF
+		}
+		r.openGroup(r.groups[r.next])
+		r.next++
+	}
+	n := int(min(r.left, int64(r.batch)))
+	if len(r.cols) == 0 {
+		r.left -= int64(n)
+		return array.NewRecordBatch(r.schema, nil, int64(n)), nil
+	}
+	arrs := make([]arrow.Array, 0, len(r.chunks))
+	defer func() {
+		for _, a := range arrs {
+			a.Release()
+		}
+	}()
+	for _, c := range r.chunks {
+		a, err := c.read(n, r.mem)
+		if err != nil {
+			return nil, fmt.Errorf("reading parquet column %q: %w", c.col.field.Name, err)
+		}
+		arrs = append(arrs, a)
+	}
+	r.left -= int64(n)
+	return array.NewRecordBatch(r.schema, arrs, int64(n)), nil
+}
+
+// Close releases the Reader's resources. It does not release batches already returned.
+func (r *Reader) Close() error {
+	if !r.closed {
+		r.closed = true
+		r.closeChunks()
+	}
+	return nil
+}
+
+func (r *Reader) openGroup(g int) {
+	rg := r.f.f.RowGroups()[g]
+	chunks := rg.ColumnChunks()
+	r.left = rg.NumRows()
+	r.chunks = r.chunks[:0]
+	for _, c := range r.cols {
+		r.chunks = append(r.chunks, &chunkReader{
+			col:    &r.f.cols[c],
+			maxDef: byte(r.f.leaves[c].MaxDefinitionLevel()),
+			pages:  chunks[c].Pages(),
+		})
+	}
+}
+
+func (r *Reader) closeChunks() {
+	for _, c := range r.chunks {
+		c.close()
+	}
+	r.chunks = r.chunks[:0]
+}
+
+// chunkReader decodes the pages of one column chunk into Arrow arrays.
+type chunkReader struct {
+	col    *column
+	maxDef byte
+	pages  pq.Pages
+	page   pq.Page // current page, nil before the first and after each exhausted one
+	defs   []byte  // definition levels of page, nil for required columns
+	rows   int     // rows in page
+	row    int     // rows of page consumed
+	val    int     // non-null values of page consumed
+	idx    []int32 // dictionary indices of page, or nil for plain pages
+	data   pq.Page // the page holding the values: page itself or its dictionary's page
+
+	scratch32 []int32 // int8, int16 and decimal conversions
+	scratch64 []int64
+}
+
+func (c *chunkReader) close() {
+	if c.page != nil {
+		pq.Release(c.page)
+		c.page = nil
+	}
+	if c.pages != nil {
+		c.pages.Close()
+		c.pages = nil
+	}
+}
+
+// segment makes the current page have unconsumed rows and returns how many of them (at most n)
+// to take next, with their definition levels (nil when all are defined).
+func (c *chunkReader) segment(n int) (int, []byte, error) {
+	for c.page == nil || c.row == c.rows {
+		if c.page != nil {
+			pq.Release(c.page)
+			c.page = nil
+		}
+		p, err := c.pages.ReadPage()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return 0, nil, fmt.Errorf("%w: column chunk ended early", ErrCorrupt)
+			}
+			return 0, nil, err
+		}
+		c.page, c.rows, c.row, c.val = p, int(p.NumRows()), 0, 0
+		c.defs = nil
+		if c.maxDef > 0 {
+			c.defs = p.DefinitionLevels()
+			if len(c.defs) != c.rows {
+				return 0, nil, fmt.Errorf("%w: %d definition levels for %d rows", ErrCorrupt, len(c.defs), c.rows)
+			}
+		}
+		c.idx, c.data = nil, p
+		if d := p.Dictionary(); d != nil {
+			pd := p.Data()
+			c.idx = pd.Int32()
+			c.data = d.Page()
+			for _, i := range c.idx {
+				if i < 0 || int(i) >= d.Len() {
+					return 0, nil, fmt.Errorf("%w: dictionary index %d out of range", ErrCorrupt, i)
+				}
+			}
+		}
+	}
+	k := min(n, c.rows-c.row)
+	var defs []byte
+	if c.defs != nil {
+		defs = c.defs[c.row : c.row+k]
+		if allDefined(defs, c.maxDef) {
+			defs = nil
+		}
+	}
+	return k, defs, nil
+}
+
+func allDefined(defs []byte, max byte) bool {
+	for _, d := range defs {
+		if d != max {
+			return false
+		}
+	}
+	return true
+}
+
+// advance records that k rows holding v values of the current page were consumed.
+func (c *chunkReader) advance(k, v int) {
+	c.row += k
+	c.val += v
+}
+
+// read decodes the next n rows into an array.
+func (c *chunkReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
+	t := c.col.field.Type
+	var valid *memory.Buffer
+	if c.maxDef > 0 {
+		valid = memory.NewResizableBuffer(mem)
+		valid.Resize(int(bitutil.BytesForBits(int64(n))))
+		memory.Set(valid.Bytes(), 0xff)
+	}
+	var (
+		bufs  []*memory.Buffer
+		nulls int
+		err   error
+	)
+	switch t.ID() {
+	case arrow.BOOL:
+		bufs, nulls, err = c.readBool(n, mem, valid)
+	case arrow.STRING, arrow.BINARY:
+		bufs, nulls, err = c.readBytes(n, mem, valid)
+	case arrow.INT64, arrow.TIMESTAMP:
+		bufs, nulls, err = readFixed[int64](c, n, mem, valid, pq.Int64, int64sOf)
+	case arrow.INT32, arrow.DATE32:
+		bufs, nulls, err = readFixed[int32](c, n, mem, valid, pq.Int32, int32sOf)
+	case arrow.FLOAT32:
+		bufs, nulls, err = readFixed[float32](c, n, mem, valid, pq.Float, float32sOf)
+	case arrow.FLOAT64:
+		bufs, nulls, err = readFixed[float64](c, n, mem, valid, pq.Double, float64sOf)
+	case arrow.INT8, arrow.INT16:
+		bufs, nulls, err = c.readSmallInt(n, mem, valid, t.ID())
+	case arrow.DECIMAL128:
+		bufs, nulls, err = c.readDecimal(n, mem, valid)
+	default:
+		err = fmt.Errorf("%w: %s", ErrUnsupportedType, t)
+	}
+	if err != nil {
+		if valid != nil {
+			valid.Release()
+		}
+		return nil, err
+	}
+	if valid != nil && nulls == 0 {
+		valid.Release()
+		valid = nil
+	}
+	all := append([]*memory.Buffer{valid}, bufs...)
+	data := array.NewData(t, n, all, nil, nulls, 0)
+	for _, b := range all {
+		if b != nil {
+			b.Release()
+		}
+	}
+	defer data.Release()
+	return array.MakeFromData(data), nil
+}
+
+func int64sOf(p pq.Page) []int64     { d := p.Data(); return d.Int64() }
+func int32sOf(p pq.Page) []int32     { d := p.Data(); return d.Int32() }
+func float32sOf(p pq.Page) []float32 { d := p.Data(); return d.Float() }
+func float64sOf(p pq.Page) []float64 { d := p.Data(); return d.Double() }
+
+func newBuffer(mem memory.Allocator, size int) *memory.Buffer {
+	b := memory.NewResizableBuffer(mem)
+	b.Resize(size)
+	return b
+}
+
+// fixedSize is the set of physical value types read as fixed-width Arrow values of the same
+// representation.
+type fixedSize interface {
+	int32 | int64 | float32 | float64
+}
+
+// readFixed decodes n rows of a column whose Arrow values have the physical representation T
+// into a new value buffer; nulls become zero values with their validity bit cleared.
+func readFixed[T fixedSize](c *chunkReader, n int, mem memory.Allocator, valid *memory.Buffer, kind pq.Kind, values func(pq.Page) []T) ([]*memory.Buffer, int, error) {
+	var zero T
+	buf := newBuffer(mem, n*int(sizeOf(zero)))
+	dst := arrow.GetData[T](buf.Bytes())
+	nulls, err := gatherFixed(c, dst, valid, kind, values)
+	if err != nil {
+		buf.Release()
+		return nil, 0, err
+	}
+	return []*memory.Buffer{buf}, nulls, nil
+}
+
+func sizeOf[T fixedSize](v T) uintptr {
+	switch any(v).(type) {
+	case int32, float32:
+		return 4
+	}
+	return 8
+}
+
+// gatherFixed fills dst (one element per row) from the pages, returning the number of nulls.
+func gatherFixed[T fixedSize](c *chunkReader, dst []T, valid *memory.Buffer, kind pq.Kind, values func(pq.Page) []T) (int, error) {
+	if c.col.kind != kind {
+		return 0, fmt.Errorf("%w: %s stored as %s", ErrUnsupportedType, c.col.field.Type, c.col.kind)
+	}
+	nulls := 0
+	for pos := 0; pos < len(dst); {
+		k, defs, err := c.segment(len(dst) - pos)
+		if err != nil {
+			return 0, err
+		}
+		src := values(c.data)
+		out := dst[pos : pos+k]
+		v := c.val
+		switch {
+		case defs == nil && c.idx == nil:
+			if v+k > len(src) {
+				return 0, fmt.Errorf("%w: page has too few values", ErrCorrupt)
+			}
+			copy(out, src[v:v+k])
+			v += k
+		case defs == nil:
+			if v+k > len(c.idx) {
+				return 0, fmt.Errorf("%w: page has too few values", ErrCorrupt)
+			}
+			for j, i := range c.idx[v : v+k] {
+				out[j] = src[i]
+			}
+			v += k
+		default:
+			bits := valid.Bytes()
+			avail := len(src)
+			if c.idx != nil {
+				avail = len(c.idx)
+			}
+			for j, d := range defs {
+				if d != c.maxDef {
+					out[j] = 0
+					bitutil.ClearBit(bits, pos+j)
+					nulls++
+					continue
+				}
+				if v >= avail {
+					return 0, fmt.Errorf("%w: page has too few values", ErrCorrupt)
+				}
+				if c.idx != nil {
+					out[j] = src[c.idx[v]]
+				} else {
+					out[j] = src[v]
+				}
+				v++
+			}
+		}
+		c.advance(k, v-c.val)
+		pos += k
+	}
+	return nulls, nil
+}
+
+func (c *chunkReader) readSmallInt(n int, mem memory.Allocator, valid *memory.Buffer, id arrow.Type) ([]*memory.Buffer, int, error) {
+	if cap(c.scratch32) < n {
+		c.scratch32 = make([]int32, n)
+	}
+	tmp := c.scratch32[:n]
+	nulls, err := gatherFixed(c, tmp, valid, pq.Int32, int32sOf)
+	if err != nil {
+		return nil, 0, err
+	}
+	var buf *memory.Buffer
+	if id == arrow.INT8 {
+		buf = newBuffer(mem, n)
+		dst := arrow.Int8Traits.CastFromBytes(buf.Bytes())
+		for i, v := range tmp {
+			dst[i] = int8(v)
+		}
+	} else {
+		buf = newBuffer(mem, 2*n)
+		dst := arrow.Int16Traits.CastFromBytes(buf.Bytes())
+		for i, v := range tmp {
+			dst[i] = int16(v)
+		}
+	}
+	return []*memory.Buffer{buf}, nulls, nil
+}
+
+func (c *chunkReader) readDecimal(n int, mem memory.Allocator, valid *memory.Buffer) ([]*memory.Buffer, int, error) {
+	buf := newBuffer(mem, n*arrow.Decimal128SizeBytes)
+	dst := arrow.Decimal128Traits.CastFromBytes(buf.Bytes())
+	var nulls int
+	var err error
+	switch c.col.kind {
+	case pq.Int32:
+		if cap(c.scratch32) < n {
+			c.scratch32 = make([]int32, n)
+		}
+		tmp := c.scratch32[:n]
+		if nulls, err = gatherFixed(c, tmp, valid, pq.Int32, int32sOf); err == nil {
+			for i, v := range tmp {
+				dst[i] = decimal128.FromI64(int64(v))
+			}
+		}
+	case pq.Int64:
+		if cap(c.scratch64) < n {
+			c.scratch64 = make([]int64, n)
+		}
+		tmp := c.scratch64[:n]
+		if nulls, err = gatherFixed(c, tmp, valid, pq.Int64, int64sOf); err == nil {
+			for i, v := range tmp {
+				dst[i] = decimal128.FromI64(v)
+			}
+		}
+	case pq.FixedLenByteArray:
+		nulls, err = c.gatherFLBA(dst, valid)
+	default:
+		err = fmt.Errorf("%w: decimal stored as %s", ErrUnsupportedType, c.col.kind)
+	}
+	if err != nil {
+		buf.Release()
+		return nil, 0, err
+	}
+	return []*memory.Buffer{buf}, nulls, nil
+}
+
+func (c *chunkReader) gatherFLBA(dst []decimal128.Num, valid *memory.Buffer) (int, error) {
+	nulls := 0
+	for pos := 0; pos < len(dst); {
+		k, defs, err := c.segment(len(dst) - pos)
+		if err != nil {
+			return 0, err
+		}
+		d := c.data.Data()
+		src, size := d.FixedLenByteArray()
+		if size < 1 || size > 16 {
+			return 0, fmt.Errorf("%w: decimal of %d bytes", ErrUnsupportedType, size)
+		}
+		count := len(src) / size
+		if c.idx != nil {
+			count = len(c.idx)
+		}
+		v := c.val
+		for j := range k {
+			if defs != nil && defs[j] != c.maxDef {
+				dst[pos+j] = decimal128.Num{}
+				bitutil.ClearBit(valid.Bytes(), pos+j)
+				nulls++
+				continue
+			}
+			if v >= count {
+				return 0, fmt.Errorf("%w: page has too few values", ErrCorrupt)
+			}
+			i := v
+			if c.idx != nil {
+				i = int(c.idx[v])
+			}
+			dst[pos+j] = decimalFromBE(src[i*size : (i+1)*size])
+			v++
+		}
+		c.advance(k, v-c.val)
+		pos += k
+	}
+	return nulls, nil
+}
+
+func (c *chunkReader) readBool(n int, mem memory.Allocator, valid *memory.Buffer) ([]*memory.Buffer, int, error) {
+	if c.col.kind != pq.Boolean {
+		return nil, 0, fmt.Errorf("%w: bool stored as %s", ErrUnsupportedType, c.col.kind)
+	}
+	buf := newBuffer(mem, int(bitutil.BytesForBits(int64(n))))
+	out := buf.Bytes()
+	clear(out)
+	nulls := 0
+	for pos := 0; pos < n; {
+		k, defs, err := c.segment(n - pos)
+		if err != nil {
+			buf.Release()
+			return nil, 0, err
+		}
+		if c.idx != nil {
+			buf.Release()
+			return nil, 0, fmt.Errorf("%w: dictionary-encoded booleans", ErrUnsupportedType)
+		}
+		d := c.data.Data()
+		src := d.Boolean()
+		v := c.val
+		for j := range k {
+			if defs != nil && defs[j] != c.maxDef {
+				bitutil.ClearBit(valid.Bytes(), pos+j)
+				nulls++
+				continue
+			}
+			if v >= 8*len(src) {
+				buf.Release()
+				return nil, 0, fmt.Errorf("%w: page has too few values", ErrCorrupt)
+			}
+			if bitutil.BitIsSet(src, v) {
+				bitutil.SetBit(out, pos+j)
+			}
+			v++
+		}
+		c.advance(k, v-c.val)
+		pos += k
+	}
+	return []*memory.Buffer{buf}, nulls, nil
+}
+
+func (c *chunkReader) readBytes(n int, mem memory.Allocator, valid *memory.Buffer) ([]*memory.Buffer, int, error) {
+	if c.col.kind != pq.ByteArray {
+		return nil, 0, fmt.Errorf("%w: %s stored as %s", ErrUnsupportedType, c.col.field.Type, c.col.kind)
+	}
+	offBuf := newBuffer(mem, 4*(n+1))
+	offs := arrow.Int32Traits.CastFromBytes(offBuf.Bytes())
+	data := memory.NewResizableBuffer(mem)
+	fail := func(err error) ([]*memory.Buffer, int, error) {
+		offBuf.Release()
+		data.Release()
+		return nil, 0, err
+	}
+	size := 0 // bytes used in data
+	appendBytes := func(b []byte) error {
+		end := size + len(b)
+		if end > 1<<31-1 {
+			return fmt.Errorf("%w: more than 2 GiB of bytes in one batch", ErrUnsupportedType)
+		}
+		if end > data.Cap() {
+			data.Reserve(max(end, 2*data.Cap(), 4096))
+		}
+		data.ResizeNoShrink(end)
+		copy(data.Bytes()[size:end], b)
+		size = end
+		return nil
+	}
+	nulls := 0
+	offs[0] = 0
+	for pos := 0; pos < n; {
+		k, defs, err := c.segment(n - pos)
+		if err != nil {
+			return fail(err)
+		}
+		d := c.data.Data()
+		vals, voffs := d.ByteArray()
+		count := len(voffs) - 1
+		if c.idx != nil {
+			count = len(c.idx)
+		}
+		v := c.val
+		if defs == nil && c.idx == nil {
+			// One copy for the run, then rebase its offsets.
+			if v+k > count {
+				return fail(fmt.Errorf("%w: page has too few values", ErrCorrupt))
+			}
+			start := int32(size) - int32(voffs[v])
+			if err := appendBytes(vals[voffs[v]:voffs[v+k]]); err != nil {
+				return fail(err)
+			}
+			for j := range k {
+				offs[pos+j+1] = int32(voffs[v+j+1]) + start
+			}
+			v += k
+		} else {
+			for j := range k {
+				if defs != nil && defs[j] != c.maxDef {
+					bitutil.ClearBit(valid.Bytes(), pos+j)
+					nulls++
+					offs[pos+j+1] = int32(size)
+					continue
+				}
+				if v >= count {
+					return fail(fmt.Errorf("%w: page has too few values", ErrCorrupt))
+				}
+				i := v
+				if c.idx != nil {
+					i = int(c.idx[v])
+				}
+				if err := appendBytes(vals[voffs[i]:voffs[i+1]]); err != nil {
+					return fail(err)
+				}
+				offs[pos+j+1] = int32(size)
+				v++
+			}
+		}
+		c.advance(k, v-c.val)
+		pos += k
+	}
+	return []*memory.Buffer{offBuf, data}, nulls, nil
+}

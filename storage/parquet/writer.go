@@ -1,0 +1,267 @@
+package parquet
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	pq "github.com/parquet-go/parquet-go"
+)
+
+// Meta describes a written file.
+type Meta struct {
+	Rows      int64
+	RowGroups int
+	Bytes     int64 // file size
+}
+
+// Writer writes one Parquet file from Arrow record batches. Every column chunk gets min, max and
+// null count statistics, and every page an entry in the column and offset indexes. The file is
+// complete only after Close. A Writer is not safe for concurrent use.
+type Writer struct {
+	out    *countingWriter
+	w      *pq.Writer
+	schema *arrow.Schema
+	cols   []column
+	props  Properties
+	rgRows int // rows in the current row group
+	rows   int64
+	groups int
+	closed bool
+	values []pq.Value // scratch
+	fixed  []byte     // scratch for fixed-length decimals
+}
+
+// writeChunk is the number of rows handed to parquet-go at once; pages are cut between chunks.
+const writeChunk = 1024
+
+// NewWriter returns a Writer of a file with the given Arrow schema to w. Nested types (list,
+// map, struct) and types without a Parquet mapping are rejected with ErrUnsupportedType.
+// Non-nullable fields become REQUIRED columns. Zero fields of props take their defaults.
+func NewWriter(w io.Writer, schema *arrow.Schema, props Properties) (*Writer, error) {
+	if w == nil || schema == nil {
+		return nil, fmt.Errorf("%w: nil writer or schema", ErrInvalidProperties)
+	}
+	if err := props.Validate(); err != nil {
+		return nil, err
+	}
+	props = props.withDefaults()
+	codec, err := props.codec()
+	if err != nil {
+		return nil, err
+	}
+	cols, pschema, err := buildSchema(schema, props, codec)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := encodeArrowSchema(schema)
+	if err != nil {
+		return nil, err
+	}
+	out := &countingWriter{w: w}
+	pw := pq.NewWriter(out,
+		pschema,
+		pq.Compression(codec),
+		pq.PageBufferSize(props.PageBytes),
+		pq.MaxRowsPerRowGroup(int64(props.RowGroupRows)),
+		pq.CreatedBy("sleeperd", "", ""),
+		// PLAIN byte arrays: the most widely readable encoding and the cheapest to decode
+		// (parquet-go defaults to DELTA_LENGTH_BYTE_ARRAY).
+		pq.DefaultEncodingFor(pq.ByteArray, &pq.Plain),
+		pq.KeyValueMetadata(arrowSchemaKey, enc),
+	)
+	return &Writer{out: out, w: pw, schema: schema, cols: cols, props: props}, nil
+}
+
+// SetKeyValue sets a footer key/value pair; the last value set for a key wins. It may be called
+// any time before Close.
+func (w *Writer) SetKeyValue(key, value string) { w.w.SetKeyValueMetadata(key, value) }
+
+// Write appends the rows of batch, whose schema must equal the writer's (field names, types and
+// nullability). The batch is not retained.
+func (w *Writer) Write(batch arrow.RecordBatch) error {
+	if w.closed {
+		return fmt.Errorf("writing parquet: %w", ErrClosed)
+	}
+	if !batch.Schema().Equal(w.schema) {
+		return fmt.Errorf("%w: got %s", ErrSchemaMismatch, batch.Schema())
+	}
+	for i, c := range w.cols {
+		if !c.field.Nullable && batch.Column(i).NullN() > 0 {
+			return fmt.Errorf("%w: nulls in non-nullable column %q", ErrSchemaMismatch, c.field.Name)
+		}
+	}
+	n := int(batch.NumRows())
+	for off := 0; off < n; {
+		k := min(n-off, w.props.RowGroupRows-w.rgRows)
+		for i := range w.cols {
+			if err := w.writeColumn(i, batch.Column(i), off, off+k); err != nil {
+				return fmt.Errorf("writing parquet column %q: %w", w.cols[i].field.Name, err)
+			}
+		}
+		off += k
+		w.rgRows += k
+		w.rows += int64(k)
+		if w.rgRows == w.props.RowGroupRows {
+			if err := w.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (w *Writer) flush() error {
+	if w.rgRows == 0 {
+		return nil
+	}
+	if err := w.w.Flush(); err != nil {
+		return fmt.Errorf("writing parquet row group: %w", err)
+	}
+	w.rgRows = 0
+	w.groups++
+	return nil
+}
+
+// Close writes the last row group and the footer and returns the file's metadata. It does not
+// close the underlying io.Writer.
+func (w *Writer) Close() (Meta, error) {
+	if w.closed {
+		return Meta{}, fmt.Errorf("closing parquet writer: %w", ErrClosed)
+	}
+	w.closed = true
+	if err := w.flush(); err != nil {
+		return Meta{}, err
+	}
+	if err := w.w.Close(); err != nil {
+		return Meta{}, fmt.Errorf("writing parquet footer: %w", err)
+	}
+	return Meta{Rows: w.rows, RowGroups: w.groups, Bytes: w.out.n}, nil
+}
+
+// writeColumn writes rows [from, to) of arr to column i in chunks of writeChunk rows.
+func (w *Writer) writeColumn(i int, arr arrow.Array, from, to int) error {
+	cw := w.w.ColumnWriters()[i]
+	c := &w.cols[i]
+	def := 0
+	if c.field.Nullable {
+		def = 1
+	}
+	for lo := from; lo < to; lo += writeChunk {
+		hi := min(lo+writeChunk, to)
+		vals := w.values[:0]
+		nulls := arr.NullN() > 0
+		switch a := arr.(type) {
+		case *array.Boolean:
+			for j := lo; j < hi; j++ {
+				vals = appendValue(vals, nulls && a.IsNull(j), pq.BooleanValue(a.Value(j)), def, i)
+			}
+		case *array.Int8:
+			vs := a.Int8Values()
+			for j := lo; j < hi; j++ {
+				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(int32(vs[j])), def, i)
+			}
+		case *array.Int16:
+			vs := a.Int16Values()
+			for j := lo; j < hi; j++ {
+				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(int32(vs[j])), def, i)
+			}
+		case *array.Int32:
+			vs := a.Int32Values()
+			for j := lo; j < hi; j++ {
+				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(vs[j]), def, i)
+			}
+		case *array.Date32:
+			vs := a.Date32Values()
+			for j := lo; j < hi; j++ {
+				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(int32(vs[j])), def, i)
+			}
+		case *array.Int64:
+			vs := a.Int64Values()
+			for j := lo; j < hi; j++ {
+				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int64Value(vs[j]), def, i)
+			}
+		case *array.Timestamp:
+			vs := a.TimestampValues()
+			for j := lo; j < hi; j++ {
+				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int64Value(int64(vs[j])), def, i)
+			}
+		case *array.Float32:
+			vs := a.Float32Values()
+			for j := lo; j < hi; j++ {
+				vals = appendValue(vals, nulls && a.IsNull(j), pq.FloatValue(vs[j]), def, i)
+			}
+		case *array.Float64:
+			vs := a.Float64Values()
+			for j := lo; j < hi; j++ {
+				vals = appendValue(vals, nulls && a.IsNull(j), pq.DoubleValue(vs[j]), def, i)
+			}
+		case *array.String:
+			offs, data := a.ValueOffsets(), a.ValueBytes()
+			for j := lo; j < hi; j++ {
+				vals = appendValue(vals, nulls && a.IsNull(j), pq.ByteArrayValue(data[offs[j]:offs[j+1]:offs[j+1]]), def, i)
+			}
+		case *array.Binary:
+			offs, data := a.ValueOffsets(), a.ValueBytes()
+			for j := lo; j < hi; j++ {
+				vals = appendValue(vals, nulls && a.IsNull(j), pq.ByteArrayValue(data[offs[j]:offs[j+1]:offs[j+1]]), def, i)
+			}
+		case *array.Decimal128:
+			vs := a.Values()
+			switch c.kind {
+			case pq.Int32:
+				for j := lo; j < hi; j++ {
+					vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(int32(vs[j].LowBits())), def, i)
+				}
+			case pq.Int64:
+				for j := lo; j < hi; j++ {
+					vals = appendValue(vals, nulls && a.IsNull(j), pq.Int64Value(int64(vs[j].LowBits())), def, i)
+				}
+			default:
+				// Values reference w.fixed until WriteRowValues has copied them.
+				size := c.size
+				if need := (hi - lo) * size; cap(w.fixed) < need {
+					w.fixed = make([]byte, need)
+				}
+				buf := w.fixed[:(hi-lo)*size]
+				for j := lo; j < hi; j++ {
+					var be [16]byte
+					binary.BigEndian.PutUint64(be[:8], uint64(vs[j].HighBits()))
+					binary.BigEndian.PutUint64(be[8:], vs[j].LowBits())
+					b := buf[(j-lo)*size : (j-lo+1)*size : (j-lo+1)*size]
+					copy(b, be[16-size:])
+					vals = appendValue(vals, nulls && a.IsNull(j), pq.FixedLenByteArrayValue(b), def, i)
+				}
+			}
+		default:
+			return fmt.Errorf("%w: %s", ErrUnsupportedType, arr.DataType())
+		}
+		if _, err := cw.WriteRowValues(vals); err != nil {
+			return err
+		}
+		clear(vals) // drop references to the batch's buffers
+		w.values = vals[:0]
+	}
+	return nil
+}
+
+func appendValue(vals []pq.Value, null bool, v pq.Value, def, col int) []pq.Value {
+	if null {
+		return append(vals, pq.NullValue().Level(0, 0, col))
+	}
+	return append(vals, v.Level(0, def, col))
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}

@@ -1,0 +1,42 @@
+// Package statestore records which partitions and files make up each table, as a
+// transaction log in an object store.
+//
+// # Model
+//
+// A table's State is its partition tree (contiguous half-open ranges of encoded row keys,
+// see package keys: the store never knows column types), its immutable files, and the
+// references that assign each file's rows to partitions. A file may be referenced by several
+// partitions, never by a partition and one of its ancestors at once; a read of a leaf uses the
+// files referenced by the leaf and its ancestors, each clipped to the leaf's range.
+//
+// # Log
+//
+// As in pebble's VersionEdit and Sleeper's transaction-log state store, a state is a
+// snapshot plus a fold of transactions. Each table has a log of entries numbered 1, 2, 3, ...
+// under tables/<table>/log/<%020d>.json; each entry is one Transaction in a JSON envelope
+// {"kind", "time", "body"}. Entry 1 is always InitialisePartitions.
+//
+// A writer commits optimistically: it brings its state up to date with the log, validates
+// its transaction against that state, and writes entry last+1 with put-if-absent
+// (link(2) on a local disk, If-None-Match on S3). If another writer took the entry first it
+// re-reads, re-validates (so a transaction that no longer applies fails with its reason) and
+// retries after exponential backoff with full jitter. Every transaction is thus validated
+// against exactly the state it follows in the log, and Apply never fails; replaying the log
+// gives every reader the same states.
+//
+// # Snapshots
+//
+// Every Options.SnapshotEvery transactions the writer of that entry also stores the full
+// state under tables/<table>/snapshots/<%020d>.json (best effort, put-if-absent). A Store
+// opening a table loads the newest readable snapshot and replays only the entries after it.
+// A Store then keeps one cached State per table that follows the log; States are immutable,
+// so readers share them freely.
+//
+// # Adding a transaction
+//
+// A kind is a type in its own file implementing Transaction (Kind, Validate, Apply) and
+// registered in an init function. Validation errors wrap ErrInvalidTransaction or one of
+// the finer sentinels built on it. Apply changes the state only through mutableState's
+// methods, which copy on write. A kind's meaning is part of the log format: once
+// entries of it exist, changing what Apply does needs a new kind.
+package statestore

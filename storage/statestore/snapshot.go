@@ -1,0 +1,83 @@
+package statestore
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// snapshotJSON is the stored form of a State: everything needed to rebuild it exactly.
+type snapshotJSON struct {
+	Table      TableID        `json:"table"`
+	Txn        uint64         `json:"txn"`
+	Time       time.Time      `json:"time"`
+	Partitions []*Partition   `json:"partitions"`
+	Files      []snapshotFile `json:"files"`
+}
+
+type snapshotFile struct {
+	File       *File           `json:"file"`
+	References []FileReference `json:"references,omitempty"`
+}
+
+// marshalSnapshot encodes s; equal states give equal bytes.
+func marshalSnapshot(s *State) ([]byte, error) {
+	out := snapshotJSON{Table: s.table, Txn: s.txn, Time: s.time, Partitions: s.sorted}
+	for _, f := range s.fileList {
+		out.Files = append(out.Files, snapshotFile{File: f, References: s.FileReferences(f.Name)})
+	}
+	return json.Marshal(out)
+}
+
+// unmarshalSnapshot decodes a snapshot of table and checks that it is consistent.
+func unmarshalSnapshot(table TableID, data []byte) (*State, error) {
+	var in snapshotJSON
+	if err := json.Unmarshal(data, &in); err != nil {
+		return nil, fmt.Errorf("%w: snapshot: %v", ErrCorrupt, err)
+	}
+	if in.Table != table {
+		return nil, fmt.Errorf("%w: snapshot of table %q found for table %q", ErrCorrupt, in.Table, table)
+	}
+	m := emptyState(table).mutate()
+	m.begin(in.Txn, in.Time)
+	for _, p := range in.Partitions {
+		if p == nil || p.ID == "" {
+			return nil, fmt.Errorf("%w: snapshot partition without an ID", ErrCorrupt)
+		}
+		m.putPartition(p)
+	}
+	for _, p := range in.Partitions {
+		if _, ok := m.parts[p.ParentID]; p.ParentID != "" && !ok {
+			return nil, fmt.Errorf("%w: snapshot partition %s has no parent %s", ErrCorrupt, p.ID, p.ParentID)
+		}
+		for _, c := range p.ChildIDs {
+			if _, ok := m.parts[c]; !ok {
+				return nil, fmt.Errorf("%w: snapshot partition %s has no child %s", ErrCorrupt, p.ID, c)
+			}
+		}
+	}
+	for _, sf := range in.Files {
+		if sf.File == nil || sf.File.Name == "" {
+			return nil, fmt.Errorf("%w: snapshot file without a name", ErrCorrupt)
+		}
+		m.putFile(sf.File)
+		// Set the indexes directly: putReference would stamp the file as updated now.
+		for _, r := range sf.References {
+			if _, ok := m.parts[r.PartitionID]; !ok || r.File != sf.File.Name {
+				return nil, fmt.Errorf("%w: snapshot reference of %s in %s", ErrCorrupt, r.File, r.PartitionID)
+			}
+			m.byPart[r.PartitionID] = append(m.byPart[r.PartitionID], r)
+			m.byFile[r.File] = append(m.byFile[r.File], r.PartitionID)
+		}
+	}
+	// References were written per file in partition order; byPart must be sorted by file.
+	for id, refs := range m.byPart {
+		sortRefs(refs)
+		m.byPart[id] = refs
+	}
+	s := m.freeze()
+	if len(s.parts) > 0 && s.root == nil {
+		return nil, fmt.Errorf("%w: snapshot partitions have no root", ErrCorrupt)
+	}
+	return s, nil
+}

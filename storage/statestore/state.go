@@ -1,0 +1,406 @@
+package statestore
+
+import (
+	"bytes"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sleeperd/sleeperd/storage/keys"
+)
+
+// TableID names a table. It is one segment of an object name: non-empty, without "/".
+type TableID string
+
+func (t TableID) check() error {
+	s := string(t)
+	if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "/\x00") {
+		return fmt.Errorf("%w: %q", ErrInvalidTable, s)
+	}
+	return nil
+}
+
+// Partition is a node of a table's partition tree: the half-open key range [Min, Max) of
+// Range. The children of a partition split its range into contiguous parts in key order.
+// Partitions held by a State are shared and must not be modified.
+type Partition struct {
+	ID       string     `json:"id"`
+	ParentID string     `json:"parent,omitempty"`   // "" for the root
+	ChildIDs []string   `json:"children,omitempty"` // in key order; empty for a leaf
+	Range    keys.Range `json:"range"`
+}
+
+// Leaf reports whether p has no children.
+func (p *Partition) Leaf() bool { return len(p.ChildIDs) == 0 }
+
+// File is an immutable, sorted Parquet file of a table. Files held by a State are shared
+// and must not be modified.
+type File struct {
+	Name  string `json:"name"`
+	Rows  int64  `json:"rows"`
+	Bytes int64  `json:"bytes"`
+	// MinKey and MaxKey are the encoded row keys of the file's first and last rows (both
+	// inclusive). They are nil for a file without rows.
+	MinKey []byte `json:"minKey,omitempty"`
+	MaxKey []byte `json:"maxKey,omitempty"`
+	// AddedTxn is the number of the transaction that added the file, set by the store.
+	AddedTxn uint64 `json:"addedTxn"`
+	// Updated is the time of the last transaction that changed the file's references, set
+	// by the store; garbage collection measures its delay from it.
+	Updated time.Time `json:"updated"`
+}
+
+// FileReference says that the rows of File within the range of PartitionID belong to that
+// partition. Rows is the number of such rows, an estimate unless Exact. JobID names the
+// compaction job that has claimed the reference, or is empty.
+type FileReference struct {
+	File        string `json:"file"`
+	PartitionID string `json:"partition"`
+	Rows        int64  `json:"rows"`
+	Exact       bool   `json:"exact,omitempty"`
+	JobID       string `json:"job,omitempty"`
+}
+
+// State is the state of one table after some transaction: its partition tree, its files
+// and their references. A State is immutable once returned, and safe for concurrent use;
+// slices returned by its methods are the caller's, the values they point to are shared.
+type State struct {
+	table TableID
+	txn   uint64
+	time  time.Time // of transaction txn
+
+	parts  map[string]*Partition
+	files  map[string]*File
+	byPart map[string][]FileReference // partition ID -> references sorted by file; never modified in place
+	byFile map[string][]string        // file -> sorted partition IDs; never modified in place
+
+	// Derived in freeze.
+	root     *Partition
+	sorted   []*Partition // by Min, then wider first
+	leaves   []*Partition // by Min, contiguous
+	fileList []*File      // by name
+}
+
+func emptyState(table TableID) *State {
+	return &State{
+		table:  table,
+		parts:  map[string]*Partition{},
+		files:  map[string]*File{},
+		byPart: map[string][]FileReference{},
+		byFile: map[string][]string{},
+	}
+}
+
+// Table returns the table the state belongs to.
+func (s *State) Table() TableID { return s.table }
+
+// TxnNumber returns the number of the last transaction applied; 0 for no transaction.
+func (s *State) TxnNumber() uint64 { return s.txn }
+
+// Time returns the commit time of the last transaction applied.
+func (s *State) Time() time.Time { return s.time }
+
+// Initialised reports whether the table has a partition tree.
+func (s *State) Initialised() bool { return s.root != nil }
+
+// Root returns the root partition, or nil before the table is initialised.
+func (s *State) Root() *Partition { return s.root }
+
+// Partition returns the partition with the given ID.
+func (s *State) Partition(id string) (*Partition, bool) {
+	p, ok := s.parts[id]
+	return p, ok
+}
+
+// Partitions returns every partition, sorted by range minimum; a parent comes before its
+// first child, which shares its minimum.
+func (s *State) Partitions() []*Partition { return slices.Clone(s.sorted) }
+
+// Leaves returns the leaf partitions, sorted by range: contiguous, and together covering
+// every key.
+func (s *State) Leaves() []*Partition { return slices.Clone(s.leaves) }
+
+// LeafFor returns the leaf partition whose range holds key, or nil before the table is
+// initialised.
+func (s *State) LeafFor(key []byte) *Partition {
+	i := sort.Search(len(s.leaves), func(i int) bool {
+		max := s.leaves[i].Range.Max
+		return max == nil || bytes.Compare(key, max) < 0
+	})
+	if i == len(s.leaves) {
+		return nil
+	}
+	return s.leaves[i]
+}
+
+// LeavesOverlapping returns, sorted, the leaves whose ranges share a key with r.
+func (s *State) LeavesOverlapping(r keys.Range) []*Partition {
+	if r.Empty() {
+		return nil
+	}
+	i := sort.Search(len(s.leaves), func(i int) bool {
+		max := s.leaves[i].Range.Max
+		return max == nil || bytes.Compare(r.Min, max) < 0
+	})
+	var out []*Partition
+	for ; i < len(s.leaves); i++ {
+		l := s.leaves[i]
+		if r.Max != nil && bytes.Compare(l.Range.Min, r.Max) >= 0 {
+			break
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// Ancestors returns the ancestors of the partition, from its parent up to the root.
+func (s *State) Ancestors(id string) []*Partition {
+	var out []*Partition
+	p, ok := s.parts[id]
+	for ok && p.ParentID != "" {
+		p, ok = s.parts[p.ParentID]
+		if ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// File returns the file with the given name.
+func (s *State) File(name string) (*File, bool) {
+	f, ok := s.files[name]
+	return f, ok
+}
+
+// Files returns every file, referenced or not, sorted by name.
+func (s *State) Files() []*File { return slices.Clone(s.fileList) }
+
+// References returns the file references of a partition, sorted by file name.
+func (s *State) References(partitionID string) []FileReference {
+	return slices.Clone(s.byPart[partitionID])
+}
+
+// FileReferences returns the references to a file, sorted by partition ID; none for a file
+// that is ready for garbage collection.
+func (s *State) FileReferences(name string) []FileReference {
+	var out []FileReference
+	for _, id := range s.byFile[name] {
+		if r, ok := s.ref(id, name); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func (s *State) ref(partitionID, file string) (FileReference, bool) {
+	refs := s.byPart[partitionID]
+	i, ok := slices.BinarySearchFunc(refs, file, func(r FileReference, f string) int { return strings.Compare(r.File, f) })
+	if !ok {
+		return FileReference{}, false
+	}
+	return refs[i], true
+}
+
+// ReadFiles returns the references a read of a leaf partition uses: those of the leaf and of
+// each of its ancestors, root first. The reader clips each file to the leaf's range.
+func (s *State) ReadFiles(leafID string) []FileReference {
+	chain := append([]*Partition(nil), s.Ancestors(leafID)...)
+	slices.Reverse(chain)
+	if p, ok := s.parts[leafID]; ok {
+		chain = append(chain, p)
+	}
+	var out []FileReference
+	for _, p := range chain {
+		out = append(out, s.byPart[p.ID]...)
+	}
+	return out
+}
+
+// String renders the state with keys in hexadecimal; see Format.
+func (s *State) String() string {
+	return s.Format(func(k []byte, max bool) string {
+		if k == nil && max {
+			return "+inf"
+		}
+		if len(k) == 0 {
+			return "-inf"
+		}
+		return fmt.Sprintf("%x", k)
+	})
+}
+
+// Format renders the state as text, one line per partition (as a tree), file and reference,
+// with keys formatted by key (max is true for an upper bound, where nil means +inf). The
+// output is deterministic, for tests and debugging.
+func (s *State) Format(key func(k []byte, max bool) string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "txn %d\n", s.txn)
+	var walk func(id string, depth int)
+	walk = func(id string, depth int) {
+		p := s.parts[id]
+		fmt.Fprintf(&b, "%s%s [%s, %s)", strings.Repeat("  ", depth+1), p.ID, key(p.Range.Min, false), key(p.Range.Max, true))
+		if p.Leaf() {
+			b.WriteString(" leaf")
+		}
+		b.WriteByte('\n')
+		for _, r := range s.byPart[id] {
+			fmt.Fprintf(&b, "%s- %s rows=%d", strings.Repeat("  ", depth+2), r.File, r.Rows)
+			if r.Exact {
+				b.WriteString(" exact")
+			}
+			if r.JobID != "" {
+				fmt.Fprintf(&b, " job=%s", r.JobID)
+			}
+			b.WriteByte('\n')
+		}
+		for _, c := range p.ChildIDs {
+			walk(c, depth+1)
+		}
+	}
+	if s.root != nil {
+		b.WriteString("partitions:\n")
+		walk(s.root.ID, 0)
+	}
+	if len(s.fileList) > 0 {
+		b.WriteString("files:\n")
+	}
+	for _, f := range s.fileList {
+		fmt.Fprintf(&b, "  %s rows=%d bytes=%d keys=[%s, %s] added=%d refs=%d\n",
+			f.Name, f.Rows, f.Bytes, key(f.MinKey, false), key(f.MaxKey, false), f.AddedTxn, len(s.byFile[f.Name]))
+	}
+	return b.String()
+}
+
+// mutableState is a private copy of a State that transactions apply to. Maps are copied
+// shallowly: partitions, files and reference slices are replaced, never modified in place.
+type mutableState struct {
+	*State
+	dirtyParts, dirtyFiles bool
+}
+
+func (s *State) mutate() *mutableState {
+	c := *s
+	c.parts = maps.Clone(s.parts)
+	c.files = maps.Clone(s.files)
+	c.byPart = maps.Clone(s.byPart)
+	c.byFile = maps.Clone(s.byFile)
+	return &mutableState{State: &c}
+}
+
+// begin starts transaction n, committed at time t.
+func (m *mutableState) begin(n uint64, t time.Time) {
+	m.txn = n
+	m.time = t
+}
+
+func (m *mutableState) putPartition(p *Partition) {
+	m.parts[p.ID] = p
+	m.dirtyParts = true
+}
+
+func (m *mutableState) putFile(f *File) {
+	m.files[f.Name] = f
+	m.dirtyFiles = true
+}
+
+// putReference adds or replaces the reference of r.File in r.PartitionID.
+func (m *mutableState) putReference(r FileReference) {
+	refs := m.byPart[r.PartitionID]
+	i, found := slices.BinarySearchFunc(refs, r.File, func(x FileReference, f string) int { return strings.Compare(x.File, f) })
+	if found {
+		refs = slices.Clone(refs)
+		refs[i] = r
+	} else {
+		refs = slices.Insert(slices.Clip(refs), i, r)
+	}
+	m.byPart[r.PartitionID] = refs
+	ids := m.byFile[r.File]
+	if j, found := slices.BinarySearch(ids, r.PartitionID); !found {
+		m.byFile[r.File] = slices.Insert(slices.Clip(ids), j, r.PartitionID)
+	}
+	m.touch(r.File)
+}
+
+// removeReference removes the reference of file in partitionID, if any.
+func (m *mutableState) removeReference(file, partitionID string) {
+	refs := m.byPart[partitionID]
+	if i, found := slices.BinarySearchFunc(refs, file, func(x FileReference, f string) int { return strings.Compare(x.File, f) }); found {
+		refs = slices.Delete(slices.Clone(refs), i, i+1)
+		if len(refs) == 0 {
+			delete(m.byPart, partitionID)
+		} else {
+			m.byPart[partitionID] = refs
+		}
+	}
+	ids := m.byFile[file]
+	if j, found := slices.BinarySearch(ids, partitionID); found {
+		ids = slices.Delete(slices.Clone(ids), j, j+1)
+		if len(ids) == 0 {
+			delete(m.byFile, file)
+		} else {
+			m.byFile[file] = ids
+		}
+	}
+	m.touch(file)
+}
+
+// touch records that the file's references changed in the current transaction.
+func (m *mutableState) touch(name string) {
+	if f, ok := m.files[name]; ok && !f.Updated.Equal(m.time) {
+		c := *f
+		c.Updated = m.time
+		m.putFile(&c)
+	}
+}
+
+// freeze computes the derived indexes and returns the finished State.
+func (m *mutableState) freeze() *State {
+	s := m.State
+	m.State = nil // the State is immutable from here
+	if m.dirtyParts || (s.root == nil && len(s.parts) > 0) {
+		s.sorted = make([]*Partition, 0, len(s.parts))
+		s.leaves = nil
+		s.root = nil
+		for _, p := range s.parts {
+			s.sorted = append(s.sorted, p)
+			if p.ParentID == "" {
+				s.root = p
+			}
+			if p.Leaf() {
+				s.leaves = append(s.leaves, p)
+			}
+		}
+		slices.SortFunc(s.sorted, comparePartitions)
+		slices.SortFunc(s.leaves, comparePartitions)
+	}
+	if m.dirtyFiles {
+		s.fileList = slices.SortedFunc(maps.Values(s.files), func(a, b *File) int { return strings.Compare(a.Name, b.Name) })
+	}
+	return s
+}
+
+func sortRefs(refs []FileReference) {
+	slices.SortFunc(refs, func(a, b FileReference) int { return strings.Compare(a.File, b.File) })
+}
+
+// comparePartitions orders by range minimum, then the wider range (the ancestor) first.
+func comparePartitions(a, b *Partition) int {
+	if c := bytes.Compare(a.Range.Min, b.Range.Min); c != 0 {
+		return c
+	}
+	switch {
+	case a.Range.Max == nil && b.Range.Max == nil:
+		return strings.Compare(a.ID, b.ID)
+	case a.Range.Max == nil:
+		return -1
+	case b.Range.Max == nil:
+		return 1
+	}
+	if c := bytes.Compare(b.Range.Max, a.Range.Max); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
+}

@@ -1,0 +1,321 @@
+package statestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/sleeperd/sleeperd/storage/objstore"
+)
+
+// Options tune a Store. The zero value gives the defaults.
+type Options struct {
+	// SnapshotEvery is how many transactions apart the committer writes full snapshots:
+	// 0 means 100, a negative number never.
+	SnapshotEvery int
+	// Backoff paces retries after losing a commit race; zero fields take DefaultBackoff's.
+	Backoff Backoff
+	// Now is the clock stamped on transactions; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store keeps the transaction logs of tables in an object store and a cached State per
+// table that follows its log. Several Stores, in one process or many, may share an object
+// store: they coordinate only through put-if-absent of log entries. A Store is safe for
+// concurrent use; the calls of one Store on one table take turns, so a reader may wait for
+// the IO of a commit in flight.
+type Store struct {
+	os   objstore.Store
+	opts Options
+
+	mu     sync.Mutex
+	tables map[TableID]*table
+}
+
+// table is the cached state of one table.
+type table struct {
+	id        TableID
+	log, snap *Log
+	// sem is held (a token in the channel) while reading the log or committing; state is
+	// guarded by it. Waiting on a channel, unlike a mutex, honours ctx.
+	sem   chan struct{}
+	state *State // nil until loaded
+}
+
+// New returns a Store over os. It panics if os is nil.
+func New(os objstore.Store, opts Options) *Store {
+	if os == nil {
+		panic("statestore: nil object store")
+	}
+	if opts.SnapshotEvery == 0 {
+		opts.SnapshotEvery = 100
+	}
+	opts.Backoff = opts.Backoff.withDefaults()
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Store{os: os, opts: opts, tables: map[TableID]*table{}}
+}
+
+// LogPrefix returns the object-name prefix of a table's transaction log.
+func LogPrefix(id TableID) string { return "tables/" + string(id) + "/log/" }
+
+// SnapshotPrefix returns the object-name prefix of a table's snapshots.
+func SnapshotPrefix(id TableID) string { return "tables/" + string(id) + "/snapshots/" }
+
+func (s *Store) table(id TableID) (*table, error) {
+	if err := id.check(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tables[id]
+	if !ok {
+		log, err := NewLog(s.os, LogPrefix(id))
+		if err != nil {
+			return nil, err
+		}
+		snap, err := NewLog(s.os, SnapshotPrefix(id))
+		if err != nil {
+			return nil, err
+		}
+		t = &table{id: id, log: log, snap: snap, sem: make(chan struct{}, 1)}
+		s.tables[id] = t
+	}
+	return t, nil
+}
+
+func (t *table) lock(ctx context.Context) error {
+	select {
+	case t.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (t *table) unlock() { <-t.sem }
+
+// refresh brings t.state up to date with the log: on first use from the latest readable
+// snapshot, then entry by entry until the next one does not exist. t is locked. The state
+// returned has TxnNumber 0 when the table has no log.
+func (t *table) refresh(ctx context.Context) (*State, error) {
+	if t.state == nil {
+		st, err := t.loadSnapshot(ctx)
+		if err != nil {
+			return nil, err
+		}
+		t.state = st
+	}
+	// Apply the new entries to one private copy rather than copying the state per entry.
+	var m *mutableState
+	var err error
+	for n := t.state.txn + 1; ; n++ {
+		var data []byte
+		data, err = t.log.Read(ctx, n)
+		if errors.Is(err, objstore.ErrNotExist) {
+			err = nil
+			break
+		}
+		var txn Transaction
+		var at time.Time
+		if err == nil {
+			txn, at, err = UnmarshalTransaction(data)
+		}
+		if err != nil {
+			err = fmt.Errorf("reading entry %d of table %s: %w", n, t.id, err)
+			break
+		}
+		if m == nil {
+			m = t.state.mutate()
+		}
+		m.begin(n, at)
+		txn.Apply(m)
+	}
+	if m != nil {
+		t.state = m.freeze()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t.state, nil
+}
+
+// loadSnapshot returns the state of the newest readable snapshot, or an empty state.
+func (t *table) loadSnapshot(ctx context.Context) (*State, error) {
+	ns, err := t.snap.Entries(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing snapshots of table %s: %w", t.id, err)
+	}
+	for _, n := range slices.Backward(ns) {
+		data, err := t.snap.Read(ctx, n)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			continue // deleted meanwhile, or unreadable: try an older one
+		}
+		if st, err := unmarshalSnapshot(t.id, data); err == nil && st.txn == n {
+			return st, nil
+		}
+	}
+	return emptyState(t.id), nil
+}
+
+// Snapshot returns the table's state after the last committed transaction.
+func (s *Store) Snapshot(ctx context.Context, id TableID) (*State, error) {
+	t, err := s.table(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer t.unlock()
+	st, err := t.refresh(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.txn == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrTableNotFound, id)
+	}
+	return st, nil
+}
+
+// Create creates a table by committing init as its first transaction. It fails with an
+// error wrapping ErrTableExists when the table has a log already.
+func (s *Store) Create(ctx context.Context, id TableID, init InitialisePartitions) (*State, error) {
+	t, err := s.table(id)
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.attempt(ctx, t, init, true)
+	if errors.Is(err, errLostRace) {
+		return nil, fmt.Errorf("%w: %s", ErrTableExists, id)
+	}
+	return st, err
+}
+
+// Commit validates txn against the table's latest state and appends it to the log, and
+// returns the state after it. On losing the race for the next entry to another writer it
+// re-reads the log, validates again and retries after a jittered backoff: a transaction
+// that no longer applies fails with its validation error (wrapping ErrInvalidTransaction),
+// and after Options.Backoff.Attempts lost races Commit fails with ErrConflict.
+func (s *Store) Commit(ctx context.Context, id TableID, txn Transaction) (*State, error) {
+	if txn == nil {
+		return nil, errors.New("statestore: nil transaction")
+	}
+	t, err := s.table(id)
+	if err != nil {
+		return nil, err
+	}
+	b := s.opts.Backoff
+	for retry := 0; ; retry++ {
+		st, err := s.attempt(ctx, t, txn, false)
+		if !errors.Is(err, errLostRace) {
+			return st, err
+		}
+		if retry+1 >= b.Attempts {
+			return nil, fmt.Errorf("committing %s to table %s: %d attempts: %w", txn.Kind(), id, b.Attempts, ErrConflict)
+		}
+		if err := b.Wait(ctx, retry); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// errLostRace: another writer took the log entry an attempt wanted.
+var errLostRace = errors.New("lost the race for the next log entry")
+
+// attempt makes one try at committing txn: refresh, validate, put-if-absent the next entry.
+// Committers of one Store take turns, so they lose races only to other Stores.
+func (s *Store) attempt(ctx context.Context, t *table, txn Transaction, create bool) (*State, error) {
+	if err := t.lock(ctx); err != nil {
+		return nil, err
+	}
+	st, err := s.commitLocked(ctx, t, txn, create)
+	t.unlock()
+	if err != nil {
+		return nil, err
+	}
+	if every := s.opts.SnapshotEvery; every > 0 && st.txn%uint64(every) == 0 {
+		// Best effort: a missing snapshot costs readers a longer replay, nothing more.
+		if data, err := marshalSnapshot(st); err == nil {
+			_ = t.snap.Append(ctx, st.txn, data)
+		}
+	}
+	return st, nil
+}
+
+func (s *Store) commitLocked(ctx context.Context, t *table, txn Transaction, create bool) (*State, error) {
+	st, err := t.refresh(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case create && st.txn > 0:
+		return nil, fmt.Errorf("%w: %s", ErrTableExists, t.id)
+	case !create && st.txn == 0:
+		return nil, fmt.Errorf("%w: %s", ErrTableNotFound, t.id)
+	}
+	if err := txn.Validate(st); err != nil {
+		return nil, fmt.Errorf("committing %s to table %s: %w", txn.Kind(), t.id, err)
+	}
+	// Round(0) drops the monotonic reading so that this state equals a replay's.
+	now := s.opts.Now().UTC().Round(0)
+	data, err := MarshalTransaction(txn, now)
+	if err != nil {
+		return nil, err
+	}
+	n := st.txn + 1
+	if err := t.log.Append(ctx, n, data); err != nil {
+		if errors.Is(err, objstore.ErrExists) {
+			return nil, errLostRace
+		}
+		return nil, fmt.Errorf("committing %s to table %s: %w", txn.Kind(), t.id, err)
+	}
+	st = apply(st, txn, n, now)
+	t.state = st
+	return st, nil
+}
+
+// Delete removes a table's snapshots and log, newest entry first so that a concurrent
+// Create cannot start a log among the remains of this one. It fails with ErrTableNotFound
+// when the table has no log. Other Stores that cached the table's state keep it until they
+// are replaced: delete a table only once nothing else uses it.
+func (s *Store) Delete(ctx context.Context, id TableID) error {
+	t, err := s.table(id)
+	if err != nil {
+		return err
+	}
+	if err := t.lock(ctx); err != nil {
+		return err
+	}
+	defer t.unlock()
+	t.state = nil
+	entries, err := t.log.Entries(ctx)
+	if err != nil {
+		return fmt.Errorf("deleting table %s: %w", id, err)
+	}
+	if len(entries) == 0 {
+		return fmt.Errorf("%w: %s", ErrTableNotFound, id)
+	}
+	snaps, err := t.snap.Entries(ctx)
+	if err != nil {
+		return fmt.Errorf("deleting table %s: %w", id, err)
+	}
+	for _, n := range slices.Backward(snaps) {
+		if err := t.snap.Delete(ctx, n); err != nil {
+			return fmt.Errorf("deleting table %s: %w", id, err)
+		}
+	}
+	for _, n := range slices.Backward(entries) {
+		if err := t.log.Delete(ctx, n); err != nil {
+			return fmt.Errorf("deleting table %s: %w", id, err)
+		}
+	}
+	return nil
+}
