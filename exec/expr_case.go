@@ -126,9 +126,6 @@ func evalBranches(ctx context.Context, batch arrow.RecordBatch, typ arrow.DataTy
 		if err != nil {
 			return nil, err
 		}
-		if remaining == nil {
-			remaining = allRows(rows)
-		}
 		parts = append(parts, part{rows: remaining, arr: v})
 	}
 	if len(parts) == 1 && len(parts[0].rows) == rows && isIdentity(parts[0].rows) {
@@ -136,14 +133,6 @@ func evalBranches(ctx context.Context, batch arrow.RecordBatch, typ arrow.DataTy
 		return parts[0].arr, nil
 	}
 	return scatter(mem, typ, rows, parts), nil
-}
-
-func allRows(n int) []int32 {
-	out := make([]int32, n)
-	for i := range out {
-		out[i] = int32(i)
-	}
-	return out
 }
 
 func isIdentity(rows []int32) bool {

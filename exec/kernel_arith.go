@@ -208,7 +208,9 @@ func rescaleNums(vals []decimal128.Num, by int32) []decimal128.Num {
 
 var maxDecimal = decimal128.GetMaxValue(38)
 
-func fits38(n decimal128.Num) bool { return n.LessEqual(maxDecimal) && n.GreaterEqual(maxDecimal.Negate()) }
+func fits38(n decimal128.Num) bool {
+	return n.LessEqual(maxDecimal) && n.GreaterEqual(maxDecimal.Negate())
+}
 
 // mulNum multiplies exactly, reporting overflow beyond 38 digits.
 func mulNum(x, y decimal128.Num) (decimal128.Num, bool) {

@@ -233,6 +233,7 @@ func TestRewrite(t *testing.T) {
 		"query II rowsort\nSELECT ab\n----\n3 c\n\n" +
 		"query error SQLSTATE 22003 overflow\nSELECT 1/0\n\n" +
 		"statement error oops\nSELECT plain\n\n" +
+		"statement error SQLSTATE 22003 oops\nSELECT plain\n\n" +
 		"skipif postgres\nquery TBR\nSELECT odd\n----\n\n\n" +
 		"# Failures of another kind are kept as written.\n" +
 		"query I\nSELECT 1/0\n----\n7\n\n" +
@@ -249,6 +250,7 @@ func TestRewrite(t *testing.T) {
 		"query IT rowsort\nSELECT ab\n----\n1\ta b\n2\tb\n\n" +
 		"query error SQLSTATE 22012 division by zero\nSELECT 1/0\n\n" +
 		"statement error plain failure\nSELECT plain\n\n" +
+		"statement error SQLSTATE 22003 plain failure\nSELECT plain\n\n" +
 		"skipif postgres\nquery TBR\nSELECT odd\n----\n(empty)\tt\t1.5\nNULL\tf\tNaN\nx\\ty\\nz\tt\t0\n\n\n" +
 		"# Failures of another kind are kept as written.\n" +
 		"query I\nSELECT 1/0\n----\n7\n\n" +
@@ -276,8 +278,8 @@ func TestRewrite(t *testing.T) {
 	if out != after {
 		t.Fatalf("rewritten:\n%s\nwant:\n%s", out, after)
 	}
-	if len(fails) != 8 {
-		t.Errorf("got %d failures, want 8: %v", len(fails), fails)
+	if len(fails) != 9 {
+		t.Errorf("got %d failures, want 9: %v", len(fails), fails)
 	}
 	// The rewritten file passes except for the two records kept as written, and rewriting
 	// it again changes nothing.
@@ -285,8 +287,8 @@ func TestRewrite(t *testing.T) {
 	if again != after {
 		t.Errorf("second rewrite changed the file:\n%s", again)
 	}
-	if len(fails) != 2 || fails[0].Line != 31 || fails[1].Line != 36 {
-		t.Errorf("after rewrite got failures %v, want lines 31 and 36", fails)
+	if len(fails) != 2 || fails[0].Line != 34 || fails[1].Line != 39 {
+		t.Errorf("after rewrite got failures %v, want lines 34 and 39", fails)
 	}
 }
 

@@ -268,13 +268,3 @@ func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	c.n.Add(int64(n))
 	return n, err
 }
-
-func decimalBatch(t testing.TB, mem memory.Allocator, schema *arrow.Schema, vs []int64) arrow.RecordBatch {
-	t.Helper()
-	b := array.NewRecordBuilder(mem, schema)
-	defer b.Release()
-	for _, v := range vs {
-		b.Field(0).(*array.Decimal128Builder).Append(decimal128.FromI64(v))
-	}
-	return b.NewRecordBatch()
-}

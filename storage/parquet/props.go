@@ -1,5 +1,3 @@
-// Package parquet writes Arrow record batches to Parquet files and reads chosen columns and row
-// groups of them back into Arrow, with per row group statistics for pruning.
 package parquet
 
 import (

@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	pq "github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // less orders the Go values of ColumnStats.
@@ -79,10 +81,10 @@ func TestStatistics(t *testing.T) {
 					}
 					continue
 				}
-				if fd.Name == "d38" && less(lo, decimal128.Num{}) != less(hi, decimal128.Num{}) {
-					// Fixed-length decimal bounds are withheld for mixed signs (TestDecimalStatsSigns).
+				if fd.Name == "d38" {
+					// Fixed-length decimals are written without bounds (parquet-go orders them unsigned).
 					if st.HasMinMax {
-						t.Errorf("group %d column %s: min/max %v %v for mixed signs", g, fd.Name, st.Min, st.Max)
+						t.Errorf("group %d column %s: min/max %v %v", g, fd.Name, st.Min, st.Max)
 					}
 					continue
 				}
@@ -99,44 +101,31 @@ func TestStatistics(t *testing.T) {
 	}
 }
 
-// TestDecimalStatsSigns checks the FIXED_LEN_BYTE_ARRAY decimal bounds, which parquet-go orders
-// as unsigned bytes: trusted for one sign, withheld for mixed signs.
+// TestDecimalStatsSigns checks the reading of FIXED_LEN_BYTE_ARRAY decimal bounds, which
+// parquet-go orders as unsigned bytes: trusted for one sign, withheld for mixed signs.
 func TestDecimalStatsSigns(t *testing.T) {
-	schema := arrow.NewSchema([]arrow.Field{{Name: "d", Type: &arrow.Decimal128Type{Precision: 30, Scale: 0}}}, nil)
+	c := &column{field: arrow.Field{Name: "d", Type: &arrow.Decimal128Type{Precision: 30}}, kind: pq.FixedLenByteArray, size: 13}
+	be := func(v int64) []byte {
+		b := make([]byte, 13)
+		for i := range b {
+			b[12-i] = byte(v >> min(8*i, 63))
+		}
+		return b
+	}
 	tests := []struct {
 		name   string
-		values []int64
-		ok     bool
 		lo, hi int64
+		ok     bool
 	}{
-		{"positive", []int64{5, 1, 9}, true, 1, 9},
-		{"negative", []int64{-5, -1, -9}, true, -9, -1},
-		{"mixed", []int64{-5, 1, 9}, false, 0, 0},
+		{"positive", 1, 9, true},
+		{"negative", -9, -1, true},
+		{"mixed as unsigned", 1, -5, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			var buf bytes.Buffer
-			w, err := NewWriter(&buf, schema, Properties{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			b := decimalBatch(t, mem, schema, tt.values)
-			defer b.Release()
-			if err := w.Write(b); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := w.Close(); err != nil {
-				t.Fatal(err)
-			}
-			f, err := Open(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			st := f.RowGroups()[0].Columns[0]
-			if st.HasMinMax != tt.ok {
-				t.Fatalf("HasMinMax %v, want %v (%v %v)", st.HasMinMax, tt.ok, st.Min, st.Max)
+			st := statsOf(c, &format.Statistics{MinValue: be(tt.lo), MaxValue: be(tt.hi), NullCount: 2})
+			if st.HasMinMax != tt.ok || st.NullCount != 2 {
+				t.Fatalf("stats %+v, want HasMinMax %v", st, tt.ok)
 			}
 			if tt.ok && (st.Min != decimal128.FromI64(tt.lo) || st.Max != decimal128.FromI64(tt.hi)) {
 				t.Fatalf("min/max %v %v, want %d %d", st.Min, st.Max, tt.lo, tt.hi)

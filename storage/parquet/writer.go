@@ -60,9 +60,16 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties) (*Writer, er
 	if err != nil {
 		return nil, err
 	}
+	opts := []pq.WriterOption{pschema}
+	for _, c := range cols {
+		if c.kind == pq.FixedLenByteArray {
+			// parquet-go would order decimal bytes unsigned, which is wrong for mixed signs;
+			// no bounds is better than bounds other readers would prune by.
+			opts = append(opts, pq.SkipPageBounds(c.field.Name))
+		}
+	}
 	out := &countingWriter{w: w}
-	pw := pq.NewWriter(out,
-		pschema,
+	pw := pq.NewWriter(out, append(opts,
 		pq.Compression(codec),
 		pq.PageBufferSize(props.PageBytes),
 		pq.MaxRowsPerRowGroup(int64(props.RowGroupRows)),
@@ -71,7 +78,7 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties) (*Writer, er
 		// (parquet-go defaults to DELTA_LENGTH_BYTE_ARRAY).
 		pq.DefaultEncodingFor(pq.ByteArray, &pq.Plain),
 		pq.KeyValueMetadata(arrowSchemaKey, enc),
-	)
+	)...)
 	return &Writer{out: out, w: pw, schema: schema, cols: cols, props: props}, nil
 }
 
