@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -162,6 +163,11 @@ func (b *Binary) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array
 	}
 	defer l.Release()
 	r, err := b.r.Eval(ctx, batch)
+	if err != nil && (b.op == And || b.op == Or) && ctx.Err() == nil {
+		// Like PostgreSQL, which stops at a false AND operand (a true OR operand), raise the
+		// right operand's error only if it occurs in a row the left operand does not decide.
+		r, err = b.evalUndecided(ctx, batch, l, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -197,6 +203,29 @@ func (b *Binary) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array
 		validity.Release()
 	}
 	return nil, fmt.Errorf("operator %s on %s: %w", b.op, b.typ, ErrType)
+}
+
+// evalUndecided evaluates the right operand only over the rows where the left operand l
+// does not decide the result, returning failed when that is every row. The other rows of
+// the result are NULL; the left operand decides them.
+func (b *Binary) evalUndecided(ctx context.Context, batch arrow.RecordBatch, l arrow.Array, failed error) (arrow.Array, error) {
+	lb := l.(*array.Boolean)
+	decides := b.op == Or // a false AND operand or a true OR operand decides
+	var rows []int32
+	for i := 0; i < lb.Len(); i++ {
+		if lb.IsNull(i) || lb.Value(i) != decides {
+			rows = append(rows, int32(i))
+		}
+	}
+	if len(rows) == lb.Len() {
+		return nil, failed
+	}
+	r, err := lazyEval(ctx, b.r, batch, rows)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Release()
+	return scatter(Allocator(ctx), arrow.FixedWidthTypes.Boolean, lb.Len(), []part{{rows: rows, arr: r}}), nil
 }
 
 // bitsAt0 returns a's value bitmap and validity bitmap copied to offset 0 (validity all set

@@ -154,6 +154,13 @@ func init() {
 	register(function{resolve: resolveRounding(true), eval: evalRounding(roundHalfAway, math.RoundToEven)}, "round")
 	register(function{resolve: resolveRounding(false), eval: evalRounding(ceilBig, math.Ceil)}, "ceil", "ceiling")
 	register(function{resolve: resolveRounding(false), eval: evalRounding(floorBig, math.Floor)}, "floor")
+	// NewFunc builds a Like for these; the entries give FuncResultType its answer.
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 2 || args[0].ID() != arrow.STRING || args[1].ID() != arrow.STRING {
+			return nil, nil, undefinedFunc("like", args)
+		}
+		return arrow.FixedWidthTypes.Boolean, nil, nil
+	}}, "like", "not like", "ilike", "not ilike")
 	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
 		if len(args) == 0 {
 			return nil, nil, undefinedFunc("concat", args)
@@ -349,7 +356,8 @@ func resolveRounding(places bool) func([]arrow.DataType) (arrow.DataType, []arro
 			if !places || args[0].ID() != arrow.DECIMAL128 || !isInteger(args[1]) {
 				return nil, nil, undefinedFunc("round", args)
 			}
-			return args[0], []arrow.DataType{nil, arrow.PrimitiveTypes.Int32}, nil
+			d := args[0].(*arrow.Decimal128Type) // rounding up may add a digit
+			return &arrow.Decimal128Type{Precision: min(38, d.Precision+1), Scale: d.Scale}, []arrow.DataType{nil, arrow.PrimitiveTypes.Int32}, nil
 		}
 		if d, ok := args[0].(*arrow.Decimal128Type); ok {
 			return &arrow.Decimal128Type{Precision: min(38, d.Precision-d.Scale+1), Scale: 0}, nil, nil

@@ -3,7 +3,6 @@ package exec
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -101,7 +100,8 @@ func (l *Literal) String() string {
 		return "'" + formatText(l.v, l.typ) + "'::" + pgType(l.typ)
 	case arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL128:
 		s := formatText(l.v, l.typ)
-		if _, err := strconv.ParseFloat(s, 64); err != nil {
+		if strings.ContainsAny(s, "NI") { // NaN, Infinity
+
 			return "'" + s + "'::" + pgType(l.typ)
 		}
 		return s

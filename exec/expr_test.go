@@ -358,7 +358,52 @@ func TestFunctions(t *testing.T) {
 			t.Errorf("FuncResultType(%s, %v) = %v, want undefined function", bad.name, bad.args, err)
 		}
 	}
-	if rt, err := FuncResultType("length", []arrow.DataType{tStr}); err != nil || rt.ID() != arrow.INT32 {
-		t.Errorf("length(text) = %v, %v", rt, err)
+	for _, c := range []struct {
+		name string
+		args []arrow.DataType
+		want string
+	}{
+		{"length", []arrow.DataType{tStr}, "int32"}, {"not like", []arrow.DataType{tStr, tStr}, "bool"},
+		{"round", []arrow.DataType{tI64}, "float64"}, {"round", []arrow.DataType{tDec(10, 3), tI32}, "decimal(11, 3)"},
+		{"ceil", []arrow.DataType{tDec(10, 3)}, "decimal(8, 0)"}, {"substr", []arrow.DataType{tStr, tI32}, "utf8"},
+		{"concat", []arrow.DataType{tI32, tDate}, "utf8"}, {"abs", []arrow.DataType{tF32}, "float32"},
+	} {
+		if rt, err := FuncResultType(c.name, c.args); err != nil || rt.String() != c.want {
+			t.Errorf("%s(%v) = %v, %v; want %s", c.name, c.args, rt, err, c.want)
+		}
 	}
+}
+
+func TestDecimalCompareWide(t *testing.T) {
+	// 38-digit values compared across scales cannot be rescaled within 128 bits.
+	runExprCases(t, []exprCase{
+		{name: "wide", types: []arrow.DataType{tDec(38, 0), tDec(38, 2)},
+			rows: [][]any{
+				{dec(t, strings.Repeat("9", 38), 0), dec(t, "1.00", 2)},
+				{dec(t, "-"+strings.Repeat("9", 38), 0), dec(t, "1.00", 2)},
+				{dec(t, "1", 0), dec(t, "1.00", 2)},
+			},
+			build: bin(Gt, tDec(38, 0), tDec(38, 2)), want: []string{"true", "false", "false"}},
+	})
+}
+
+func TestLogicShortCircuitsErrors(t *testing.T) {
+	// x <> 0 AND 10 / x > 1 does not divide by zero where x = 0 (PostgreSQL stops at false).
+	guard := func(op BinaryOp, guardOp BinaryOp) func(t *testing.T) (Expr, error) {
+		return func(t *testing.T) (Expr, error) {
+			x := mustCol(t, 0, tI32)
+			g, _ := NewBinary(guardOp, x, lit(t, 0, tI32))
+			div, _ := NewBinary(Div, lit(t, 10, tI32), x)
+			gt, _ := NewBinary(Gt, div, lit(t, 1, tI32))
+			return NewBinary(op, g, gt)
+		}
+	}
+	runExprCases(t, []exprCase{
+		{name: "and", types: []arrow.DataType{tI32}, rows: [][]any{{0}, {5}, {20}, {nil}},
+			build: guard(And, NotEq), want: []string{"false", "true", "false", "NULL"}},
+		{name: "or", types: []arrow.DataType{tI32}, rows: [][]any{{0}, {5}, {20}},
+			build: guard(Or, Eq), want: []string{"true", "true", "false"}},
+		{name: "undecided row still fails", types: []arrow.DataType{tI32}, rows: [][]any{{0}, {5}},
+			build: guard(And, GtEq), wantErr: errs.DivisionByZero},
+	})
 }

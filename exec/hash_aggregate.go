@@ -189,8 +189,12 @@ func (s *aggStream) Close() error {
 }
 
 // groupTable assigns dense ids to distinct group keys and keeps each group's key values.
+// Keys are the rows' byte encodings (see encoder); a single integer-like key column uses a
+// map keyed by the value itself instead.
 type groupTable struct {
 	ids      map[string]int32
+	intIDs   map[int64]int32
+	nullID   int32 // group of the NULL key in intIDs mode, or -1
 	builders []array.Builder
 	key      []byte
 	n        int
@@ -199,7 +203,7 @@ type groupTable struct {
 func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 	h := s.h
 	mem := Allocator(ctx)
-	gt := &groupTable{ids: map[string]int32{}}
+	gt := &groupTable{ids: map[string]int32{}, intIDs: map[int64]int32{}, nullID: -1}
 	for _, g := range h.groups {
 		gt.builders = append(gt.builders, array.NewBuilder(mem, g.DataType()))
 	}
@@ -239,7 +243,7 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 		err = func() error {
 			defer b.Release()
 			n := int(b.NumRows())
-			gids = grown(gids[:0], n)[:n]
+			gids = resized(gids, n)
 			if len(h.groups) == 0 {
 				clear(gids)
 			} else {
@@ -267,7 +271,7 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 				use := gids
 				if a.Distinct {
 					// Keep only the first occurrence of each (group, value).
-					dgids = grown(dgids[:0], n)[:n]
+					dgids = resized(dgids, n)
 					enc := encoder(arg)
 					for r, g := range gids {
 						dgids[r] = -1
@@ -313,6 +317,19 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 
 // assign sets gids[i] to the group of row i of the key columns, adding new groups.
 func (gt *groupTable) assign(keys []arrow.Array, gids []int32) {
+	if len(keys) == 1 {
+		switch keys[0].DataType().ID() {
+		case arrow.INT16:
+			assignInts(gt, keys[0], values[int16](keys[0]), gids)
+			return
+		case arrow.INT32, arrow.DATE32:
+			assignInts(gt, keys[0], values[int32](keys[0]), gids)
+			return
+		case arrow.INT64, arrow.TIMESTAMP:
+			assignInts(gt, keys[0], values[int64](keys[0]), gids)
+			return
+		}
+	}
 	encs := make([]rowEncoder, len(keys))
 	apps := make([]rowAppender, len(keys))
 	for i, k := range keys {
@@ -335,4 +352,37 @@ func (gt *groupTable) assign(keys []arrow.Array, gids []int32) {
 		}
 		gids[r] = id
 	}
+}
+
+// assignInts is assign for one integer-like key column.
+func assignInts[T integer](gt *groupTable, a arrow.Array, vals []T, gids []int32) {
+	app := appender(a, gt.builders[0])
+	nulls := a.NullN() > 0
+	for r, v := range vals {
+		if nulls && a.IsNull(r) {
+			if gt.nullID < 0 {
+				gt.nullID = int32(gt.n)
+				gt.n++
+				app(r)
+			}
+			gids[r] = gt.nullID
+			continue
+		}
+		id, ok := gt.intIDs[int64(v)]
+		if !ok {
+			id = int32(gt.n)
+			gt.intIDs[int64(v)] = id
+			gt.n++
+			app(r)
+		}
+		gids[r] = id
+	}
+}
+
+// resized returns s with length n, reusing its storage when it is large enough.
+func resized(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
 }

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"math"
 	"math/big"
 	"strings"
 	"unsafe"
@@ -156,7 +157,13 @@ func (s *sumFloatState[T]) update(gids []int32, arr arrow.Array) error {
 	v := values[T](arr)
 	for i, g := range gids {
 		if validRow(arr, gids, i) {
-			s.sums[g] += v[i]
+			x, y := s.sums[g], v[i]
+			z := x + y
+			// PostgreSQL's float4pl / float8pl: an infinite sum of finite values overflows.
+			if math.IsInf(float64(z), 0) && !math.IsInf(float64(x), 0) && !math.IsInf(float64(y), 0) {
+				return errs.New(errs.NumericRange, "value out of range: overflow")
+			}
+			s.sums[g] = z
 			s.seen[g] = true
 		}
 	}
@@ -169,64 +176,65 @@ func (s *sumFloatState[T]) finish(mem memory.Allocator) (arrow.Array, error) {
 	return makeArray(s.typ, len(s.sums), seenValidity(mem, s.seen), buf), nil
 }
 
-// numAcc accumulates exact 128-bit sums and counts per group.
+// numAcc accumulates exact 128-bit sums and counts per group. Integers are summed into an
+// int64 per group first, which spills into the 128-bit sum only when it would overflow.
 type numAcc struct {
 	sums   []decimal128.Num
+	parts  []int64
 	counts []int64
 }
 
-func (a *numAcc) grow(n int) { a.sums, a.counts = grown(a.sums, n), grown(a.counts, n) }
+func (a *numAcc) grow(n int) {
+	a.sums, a.parts, a.counts = grown(a.sums, n), grown(a.parts, n), grown(a.counts, n)
+}
+
+func addInts[T integer](a *numAcc, gids []int32, arr arrow.Array) {
+	v := values[T](arr)
+	nulls := arr.NullN() > 0
+	for i, g := range gids {
+		if g < 0 || (nulls && arr.IsNull(i)) {
+			continue
+		}
+		x, y := a.parts[g], int64(v[i])
+		z := x + y
+		if (x^z)&(y^z) < 0 {
+			a.sums[g] = a.sums[g].Add(decimal128.FromI64(x))
+			z = y
+		}
+		a.parts[g] = z
+		a.counts[g]++
+	}
+}
 
 func (a *numAcc) update(gids []int32, arr arrow.Array) error {
-	add := func(g int32, y decimal128.Num) error {
-		x := a.sums[g]
-		z := x.Add(y)
-		if x.Sign() == y.Sign() && x.Sign() != 0 && z.Sign() != x.Sign() {
-			return errs.New(errs.NumericRange, "numeric field overflow")
-		}
-		a.sums[g] = z
-		a.counts[g]++
-		return nil
-	}
 	switch arr.DataType().ID() {
 	case arrow.INT16:
-		v := values[int16](arr)
-		for i, g := range gids {
-			if validRow(arr, gids, i) {
-				if err := add(g, decimal128.FromI64(int64(v[i]))); err != nil {
-					return err
-				}
-			}
-		}
+		addInts[int16](a, gids, arr)
 	case arrow.INT32:
-		v := values[int32](arr)
-		for i, g := range gids {
-			if validRow(arr, gids, i) {
-				if err := add(g, decimal128.FromI64(int64(v[i]))); err != nil {
-					return err
-				}
-			}
-		}
+		addInts[int32](a, gids, arr)
 	case arrow.INT64:
-		v := values[int64](arr)
-		for i, g := range gids {
-			if validRow(arr, gids, i) {
-				if err := add(g, decimal128.FromI64(v[i])); err != nil {
-					return err
-				}
-			}
-		}
+		addInts[int64](a, gids, arr)
 	case arrow.DECIMAL128:
 		v := values[decimal128.Num](arr)
 		for i, g := range gids {
-			if validRow(arr, gids, i) {
-				if err := add(g, v[i]); err != nil {
-					return err
-				}
+			if !validRow(arr, gids, i) {
+				continue
 			}
+			x, y := a.sums[g], v[i]
+			z := x.Add(y)
+			if x.Sign() == y.Sign() && x.Sign() != 0 && z.Sign() != x.Sign() {
+				return errs.New(errs.NumericRange, "numeric field overflow")
+			}
+			a.sums[g] = z
+			a.counts[g]++
 		}
 	}
 	return nil
+}
+
+// total is group g's exact sum.
+func (a *numAcc) total(g int) decimal128.Num {
+	return a.sums[g].Add(decimal128.FromI64(a.parts[g]))
 }
 
 type sumNumState struct {
@@ -239,11 +247,12 @@ func (s *sumNumState) finish(mem memory.Allocator) (arrow.Array, error) {
 	buf, out := newValues[decimal128.Num](mem, n)
 	seen := make([]bool, n)
 	for g := range out {
-		if !fits38(s.sums[g]) {
+		t := s.total(g)
+		if !fits38(t) {
 			buf.Release()
 			return nil, errs.New(errs.NumericRange, "numeric field overflow")
 		}
-		out[g], seen[g] = s.sums[g], s.counts[g] > 0
+		out[g], seen[g] = t, s.counts[g] > 0
 	}
 	return makeArray(s.typ, n, seenValidity(mem, seen), buf), nil
 }
@@ -266,7 +275,7 @@ func (s *avgNumState) finish(mem memory.Allocator) (arrow.Array, error) {
 		if s.counts[g] == 0 {
 			continue
 		}
-		x.Mul(s.sums[g].BigInt(), mul)
+		x.Mul(s.total(g).BigInt(), mul)
 		y.SetInt64(s.counts[g])
 		v, ok := divRound(x, y, q, r)
 		if !ok {

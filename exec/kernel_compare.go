@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"math"
+	"math/big"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -132,10 +133,29 @@ func compareArrays(mem memory.Allocator, op BinaryOp, l, r arrow.Array) arrow.Ar
 		compareWith(op, values[float64](l), values[float64](r), cmpFloat[float64], out)
 	case arrow.DECIMAL128:
 		ls, rs := l.DataType().(*arrow.Decimal128Type).Scale, r.DataType().(*arrow.Decimal128Type).Scale
+		a, b := values[decimal128.Num](l), values[decimal128.Num](r)
+		if ls == rs {
+			compareWith(op, a, b, decimal128.Num.Cmp, out)
+			break
+		}
+		// Compare at the larger scale; values that would overflow 128 bits there compare
+		// through big integers.
 		s := max(ls, rs)
-		a := rescaleNums(values[decimal128.Num](l), s-ls)
-		b := rescaleNums(values[decimal128.Num](r), s-rs)
-		compareWith(op, a, b, decimal128.Num.Cmp, out)
+		if ra, ok := rescaleChecked(a, s-ls); ok {
+			if rb, ok := rescaleChecked(b, s-rs); ok {
+				compareWith(op, ra, rb, decimal128.Num.Cmp, out)
+				break
+			}
+		}
+		ma, mb := pow10(s-ls), pow10(s-rs)
+		x, y := new(big.Int), new(big.Int)
+		for i := range a {
+			x.Mul(a[i].BigInt(), ma)
+			y.Mul(b[i].BigInt(), mb)
+			if holds(op, x.Cmp(y)) {
+				bitutil.SetBit(out, i)
+			}
+		}
 	case arrow.STRING, arrow.BINARY:
 		lo, ro := arrow.GetOffsets[int32](l.Data(), 1), arrow.GetOffsets[int32](r.Data(), 1)
 		ld, rd := byteData(l), byteData(r)
@@ -191,3 +211,20 @@ func cmpSlices[T any](x, y []T, f func(a, b T) int) rowComparer {
 }
 
 var _ = math.NaN
+
+// rescaleChecked is rescaleNums, reporting false when some value would leave 38 digits.
+func rescaleChecked(vals []decimal128.Num, by int32) ([]decimal128.Num, bool) {
+	if by == 0 {
+		return vals, true
+	}
+	if by > 38 {
+		return nil, false
+	}
+	limit := decimal128.GetMaxValue(38 - by)
+	for _, v := range vals {
+		if v.Greater(limit) || v.Less(limit.Negate()) {
+			return nil, false
+		}
+	}
+	return rescaleNums(vals, by), true
+}

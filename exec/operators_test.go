@@ -535,3 +535,62 @@ func TestExplain(t *testing.T) {
 		t.Fatalf("got\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestAggregateErrors(t *testing.T) {
+	ctx, mem := checkedCtx(t)
+	s := schemaOf(tF64)
+	// PostgreSQL: sum of 1e308 twice is "value out of range: overflow".
+	v := mkValues(t, s, col(t, mem, tF64, 1e308), col(t, mem, tF64, 1e308))
+	x := mustCol(t, 0, tF64)
+	h, _ := NewHashAggregate(nil, nil, []Aggregate{{Func: "sum", Arg: x, Name: "s"}}, v)
+	_, err := Collect(ctx, h)
+	wantErrKind(t, err, errs.NumericRange)
+	// An error while evaluating an argument releases everything.
+	div, _ := NewBinary(Div, x, lit(t, 0.0, tF64))
+	h, _ = NewHashAggregate([]Expr{x}, []string{"g"}, []Aggregate{{Func: "max", Arg: div, Name: "m"}}, v)
+	_, err = Collect(ctx, h)
+	wantErrKind(t, err, errs.DivisionByZero)
+	if _, err := NewHashAggregate(nil, nil, []Aggregate{{Func: "median", Arg: x}}, v); err == nil {
+		t.Fatal("unknown aggregate accepted")
+	}
+	if _, err := NewHashAggregate(nil, nil, []Aggregate{{Func: "sum"}}, v); err == nil {
+		t.Fatal("sum without argument accepted")
+	}
+}
+
+func TestOperatorErrorsRelease(t *testing.T) {
+	// The failing row is in the second batch, so buffered state must be released too.
+	ctx, mem := checkedCtx(t)
+	s := schemaOf(tI32, tStr)
+	v := mkValues(t, s, mkBatch(t, mem, s, []any{1, "a"}, []any{2, "b"}), mkBatch(t, mem, s, []any{0, "c"}))
+	div, _ := NewBinary(Div, lit(t, 1, tI32), mustCol(t, 0, tI32))
+	ops := map[string]func() (Operator, error){
+		"sort": func() (Operator, error) { return NewSort([]SortKey{{Expr: div}}, v) },
+		"topn": func() (Operator, error) { return NewTopN([]SortKey{{Expr: div}}, 1, 0, v) },
+		"project": func() (Operator, error) {
+			return NewProject([]Expr{mustCol(t, 1, tStr), div}, []string{"s", "d"}, v)
+		},
+		"group key": func() (Operator, error) {
+			return NewHashAggregate([]Expr{div}, []string{"d"}, []Aggregate{{Func: "count_star", Name: "n"}}, v)
+		},
+		"distinct arg": func() (Operator, error) {
+			return NewHashAggregate([]Expr{mustCol(t, 1, tStr)}, []string{"s"},
+				[]Aggregate{{Func: "count", Arg: div, Distinct: true, Name: "n"}}, v)
+		},
+		"union": func() (Operator, error) {
+			p, _ := NewProject([]Expr{div}, []string{"d"}, v)
+			ok, _ := NewProject([]Expr{mustCol(t, 0, tI32)}, []string{"d"}, v)
+			return NewUnion([]Operator{ok, p, ok}, 2)
+		},
+	}
+	for name, mk := range ops {
+		t.Run(name, func(t *testing.T) {
+			op, err := mk()
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = Collect(ctx, op)
+			wantErrKind(t, err, errs.DivisionByZero)
+		})
+	}
+}

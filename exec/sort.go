@@ -106,10 +106,10 @@ type sortStream struct {
 func (s *sortStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	mem := Allocator(ctx)
 	if !s.done {
+		s.done = true // a failed sort is not retried; Close releases what it buffered
 		if err := s.consume(ctx); err != nil {
 			return nil, err
 		}
-		s.done = true
 	}
 	if s.pos >= len(s.perm) {
 		return nil, io.EOF

@@ -70,6 +70,12 @@ func textWriter(arr arrow.Array) writer {
 	case *array.Decimal256:
 		scale := a.DataType().(*arrow.Decimal256Type).Scale
 		return func(dst []byte, i int) []byte { return append(dst, a.Value(i).ToString(scale)...) }
+	case *array.Decimal32:
+		scale := a.DataType().(*arrow.Decimal32Type).Scale
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i).ToString(scale)...) }
+	case *array.Decimal64:
+		scale := a.DataType().(*arrow.Decimal64Type).Scale
+		return func(dst []byte, i int) []byte { return append(dst, a.Value(i).ToString(scale)...) }
 	case *array.String:
 		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }
 	case *array.LargeString:
@@ -144,6 +150,12 @@ func binaryWriter(arr arrow.Array) writer {
 		return func(dst []byte, i int) []byte { return appendNumeric(dst, a.Value(i).ToString(scale)) }
 	case *array.Decimal256:
 		scale := a.DataType().(*arrow.Decimal256Type).Scale
+		return func(dst []byte, i int) []byte { return appendNumeric(dst, a.Value(i).ToString(scale)) }
+	case *array.Decimal32:
+		scale := a.DataType().(*arrow.Decimal32Type).Scale
+		return func(dst []byte, i int) []byte { return appendNumeric(dst, a.Value(i).ToString(scale)) }
+	case *array.Decimal64:
+		scale := a.DataType().(*arrow.Decimal64Type).Scale
 		return func(dst []byte, i int) []byte { return appendNumeric(dst, a.Value(i).ToString(scale)) }
 	case *array.String:
 		return func(dst []byte, i int) []byte { return append(dst, a.Value(i)...) }

@@ -300,3 +300,54 @@ func TestDecodeBinaryWidths(t *testing.T) {
 		}
 	}
 }
+
+// Other Arrow types map to the nearest PostgreSQL type; those without one are text.
+func TestOtherArrowTypes(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	build := func(dt arrow.DataType, fill func(b array.Builder)) arrow.Array {
+		b := array.NewBuilder(mem, dt)
+		defer b.Release()
+		fill(b)
+		return b.NewArray()
+	}
+	for _, c := range []struct {
+		arr  arrow.Array
+		oid  uint32
+		text string
+		bin  string // hex
+	}{
+		{build(arrow.PrimitiveTypes.Int8, func(b array.Builder) { b.(*array.Int8Builder).Append(-5) }), oidInt2, "-5", "fffb"},
+		{build(arrow.PrimitiveTypes.Uint16, func(b array.Builder) { b.(*array.Uint16Builder).Append(65535) }), oidInt4, "65535", "0000ffff"},
+		{build(arrow.PrimitiveTypes.Uint32, func(b array.Builder) { b.(*array.Uint32Builder).Append(1 << 31) }), oidInt8, "2147483648", "0000000080000000"},
+		{build(arrow.PrimitiveTypes.Uint64, func(b array.Builder) { b.(*array.Uint64Builder).Append(math.MaxUint64) }), oidNumeric, "18446744073709551615", ""},
+		{build(arrow.BinaryTypes.LargeString, func(b array.Builder) { b.(*array.LargeStringBuilder).Append("big") }), oidText, "big", "626967"},
+		{build(arrow.BinaryTypes.StringView, func(b array.Builder) { b.(*array.StringViewBuilder).Append("view") }), oidText, "view", "76696577"},
+		{build(arrow.BinaryTypes.LargeBinary, func(b array.Builder) { b.(*array.BinaryBuilder).Append([]byte{0xab}) }), oidBytea, `\xab`, "ab"},
+		{build(arrow.FixedWidthTypes.Date64, func(b array.Builder) { b.(*array.Date64Builder).Append(-1) }), oidDate, "1969-12-31", "ffffd94a"},
+		{build(&arrow.Decimal256Type{Precision: 40, Scale: 1}, func(b array.Builder) { _ = b.AppendValueFromString("-2.5") }), oidNumeric, "-2.5", "0001000040000001000200001388"[:0] + "00010000400000010002"},
+		{build(arrow.ListOf(arrow.PrimitiveTypes.Int32), func(b array.Builder) {
+			lb := b.(*array.ListBuilder)
+			lb.Append(true)
+			lb.ValueBuilder().(*array.Int32Builder).AppendValues([]int32{1, 2}, nil)
+		}), oidText, "[1,2]", ""},
+	} {
+		dt := c.arr.DataType()
+		if got := typeOf(dt).oid; got != c.oid {
+			t.Errorf("%v: oid %d, want %d", dt, got, c.oid)
+		}
+		if got := string(textWriter(c.arr)(nil, 0)); got != c.text {
+			t.Errorf("%v: text %q, want %q", dt, got, c.text)
+		}
+		bin := binaryWriter(c.arr)(nil, 0)
+		if c.bin != "" && hex.EncodeToString(bin) != c.bin {
+			t.Errorf("%v: binary %x, want %s", dt, bin, c.bin)
+		}
+		if c.oid == oidNumeric {
+			if got, err := decodeNumeric(bin); err != nil || got != c.text {
+				t.Errorf("%v: binary decodes to %q, %v", dt, got, err)
+			}
+		}
+		c.arr.Release()
+	}
+}

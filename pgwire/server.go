@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -76,7 +75,7 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	log := cfg.Logger
 	if log == nil {
-		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		log = slog.New(slog.DiscardHandler)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Server{
@@ -99,7 +98,11 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	}
 	stop := context.AfterFunc(ctx, func() { _ = s.Shutdown(context.Background()) })
 	defer stop()
-	return s.Serve(ln)
+	err = s.Serve(ln)
+	if errors.Is(err, ErrClosed) {
+		_ = s.Shutdown(context.Background()) // waits for the connections
+	}
+	return err
 }
 
 // Serve accepts connections on ln until Shutdown, and closes ln. It returns ErrClosed after

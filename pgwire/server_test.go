@@ -553,6 +553,9 @@ func summary(m pgproto3.BackendMessage) string {
 	case *pgproto3.CommandComplete:
 		return "CommandComplete " + string(m.CommandTag)
 	case *pgproto3.ErrorResponse:
+		if m.Position != 0 {
+			return fmt.Sprintf("Error %s %s at %d", m.Severity, m.Code, m.Position)
+		}
 		return "Error " + m.Severity + " " + m.Code
 	case *pgproto3.ReadyForQuery:
 		return "ReadyForQuery " + string(m.TxStatus)
@@ -673,13 +676,14 @@ func TestRawProtocol(t *testing.T) {
 			&pgproto3.Bind{},
 			&pgproto3.Execute{},
 			&pgproto3.Parse{Query: "select series 1"},
+			&pgproto3.Query{String: "select series 1"},
 			&pgproto3.Sync{},
 			&pgproto3.Parse{Query: "select series 1"},
 			&pgproto3.Bind{},
 			&pgproto3.Execute{},
 			&pgproto3.Sync{},
 		)
-		checkMessages(t, "error", recvUntil[*pgproto3.ReadyForQuery](r), []string{"Error ERROR 42P01", "ReadyForQuery I"})
+		checkMessages(t, "error", recvUntil[*pgproto3.ReadyForQuery](r), []string{"Error ERROR 42P01 at 15", "ReadyForQuery I"})
 		checkMessages(t, "after sync", recvUntil[*pgproto3.ReadyForQuery](r), []string{
 			"ParseComplete", "BindComplete", "DataRow 1", "CommandComplete SELECT 1", "ReadyForQuery I",
 		})
@@ -693,6 +697,32 @@ func TestRawProtocol(t *testing.T) {
 		checkMessages(t, "extended", recvUntil[*pgproto3.ReadyForQuery](r), []string{
 			"ParseComplete", "BindComplete", "NoData", "EmptyQueryResponse", "ReadyForQuery I",
 		})
+	})
+
+	t.Run("portal outlives its replaced statement", func(t *testing.T) {
+		r.t = t
+		r.send(
+			&pgproto3.Parse{Query: "select series 4"},
+			&pgproto3.Bind{DestinationPortal: "q"},
+			&pgproto3.Execute{Portal: "q", MaxRows: 1},
+			&pgproto3.Parse{Query: "select echo text"},
+			&pgproto3.Execute{Portal: "q", MaxRows: 1},
+			&pgproto3.Bind{Parameters: [][]byte{[]byte("x")}},
+			&pgproto3.Execute{},
+			&pgproto3.Sync{},
+		)
+		checkMessages(t, "replaced", recvUntil[*pgproto3.ReadyForQuery](r), []string{
+			"ParseComplete", "BindComplete", "DataRow 1", "PortalSuspended",
+			"ParseComplete", "DataRow 2", "PortalSuspended",
+			"BindComplete", "DataRow x", "CommandComplete SELECT 1", "ReadyForQuery I",
+		})
+	})
+
+	t.Run("error positions count characters of the whole query", func(t *testing.T) {
+		r.t = t
+		r.send(&pgproto3.Query{String: "create table é;\nselect * from missing"})
+		m := recvUntil[*pgproto3.ReadyForQuery](r)
+		checkMessages(t, "query", m, []string{"CommandComplete CREATE TABLE", "Error ERROR 42P01 at 31", "ReadyForQuery I"})
 	})
 
 	t.Run("multiple statements in Parse", func(t *testing.T) {
@@ -910,6 +940,41 @@ func TestConcurrentConnections(t *testing.T) {
 	for err := range errc {
 		t.Error(err)
 	}
+}
+
+func TestListenAndServe(t *testing.T) {
+	mem := newMem(t)
+	defer mem.AssertSize(t, 0)
+	db := newFakeDB(mem)
+	// Find a free port, then let ListenAndServe listen on it.
+	ln := newListener(t)
+	addr := ln.Addr().String()
+	ln.Close()
+	srv, err := NewServer(Config{Addr: addr, Connect: db.connect, ServerVersion: "15.4 (test)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(testContext(t))
+	served := make(chan error, 1)
+	go func() { served <- srv.ListenAndServe(ctx) }()
+	for srv.Addr() == nil { // until the listener is up
+		time.Sleep(time.Millisecond)
+	}
+	c, err := pgx.Connect(testContext(t), fmt.Sprintf("postgres://u@%s/db?sslmode=disable", srv.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := c.PgConn().ParameterStatus("server_version"); v != "15.4 (test)" {
+		t.Errorf("server_version %q", v)
+	}
+	cancel()
+	if err := <-served; !errors.Is(err, ErrClosed) {
+		t.Errorf("ListenAndServe returned %v", err)
+	}
+	if n := db.openConns(); n != 0 {
+		t.Errorf("%d engine connections open", n)
+	}
+	c.Close(testContext(t))
 }
 
 func TestNewServerValidates(t *testing.T) {

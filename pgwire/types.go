@@ -64,6 +64,10 @@ func typeOf(dt arrow.DataType) pgType {
 		return pgType{oidNumeric, -1, numericMod(t.Precision, t.Scale)}
 	case *arrow.Decimal256Type:
 		return pgType{oidNumeric, -1, numericMod(t.Precision, t.Scale)}
+	case *arrow.Decimal32Type:
+		return pgType{oidNumeric, -1, numericMod(t.Precision, t.Scale)}
+	case *arrow.Decimal64Type:
+		return pgType{oidNumeric, -1, numericMod(t.Precision, t.Scale)}
 	case *arrow.StringType, *arrow.LargeStringType, *arrow.StringViewType:
 		return pgType{oidText, -1, -1}
 	case *arrow.BinaryType, *arrow.LargeBinaryType, *arrow.BinaryViewType, *arrow.FixedSizeBinaryType:

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -199,6 +200,7 @@ func (s *sorted) rowKeyAt(i int) []byte { return s.rowKey(s.perm[i]) }
 func sortRows(spec Spec, batches []arrow.RecordBatch, total int) *sorted {
 	s := &sorted{off: make([]int, 0, total+1), rk: make([]int, total), perm: make([]int32, total)}
 	s.off = append(s.off, 0)
+	s.buf = make([]byte, 0, keyBytes(spec, batches))
 	rkCols := make([]arrow.Array, len(spec.RowKeys))
 	r := 0
 	for _, b := range batches {
@@ -216,17 +218,75 @@ func sortRows(spec Spec, batches []arrow.RecordBatch, total int) *sorted {
 			r++
 		}
 	}
-	// Ties on the whole key keep the input order, so later rows of one statement stay later.
-	slices.SortFunc(s.perm, func(a, b int32) int {
-		if c := bytes.Compare(s.key(a), s.key(b)); c != 0 {
+	// Sort (8-byte key prefix, row) pairs: most comparisons end at the prefix, without
+	// touching the key buffer. Ties on the whole key keep the input order, so later rows of
+	// one statement stay later.
+	ents := make([]sortEntry, total)
+	for r := range ents {
+		ents[r] = sortEntry{pfx: prefix64(s.key(int32(r))), row: int32(r)}
+	}
+	slices.SortFunc(ents, func(a, b sortEntry) int {
+		if a.pfx != b.pfx {
+			if a.pfx < b.pfx {
+				return -1
+			}
+			return 1
+		}
+		if c := bytes.Compare(s.key(a.row), s.key(b.row)); c != 0 {
 			return c
 		}
-		return int(a - b)
+		return int(a.row - b.row)
 	})
+	for i, e := range ents {
+		s.perm[i] = e.row
+	}
 	return s
 }
 
 // concatColumns returns each column of the batches as one array.
+// keyBytes estimates the size of the encoded keys of batches.
+func keyBytes(spec Spec, batches []arrow.RecordBatch) int {
+	n := 0
+	for _, b := range batches {
+		rows := int(b.NumRows())
+		for _, c := range slices.Concat(spec.RowKeys, spec.SortKeys) {
+			col := b.Column(c)
+			if w, ok := col.DataType().(arrow.FixedWidthDataType); ok {
+				n += rows * (w.Bytes() + 1)
+				continue
+			}
+			switch a := col.(type) {
+			case interface{ ValueOffsets() []int32 }:
+				if o := a.ValueOffsets(); len(o) > 0 {
+					n += int(o[len(o)-1] - o[0])
+				}
+			case interface{ ValueOffsets() []int64 }:
+				if o := a.ValueOffsets(); len(o) > 0 {
+					n += int(o[len(o)-1] - o[0])
+				}
+			}
+			n += rows * 3
+		}
+	}
+	return n
+}
+
+type sortEntry struct {
+	pfx uint64
+	row int32
+}
+
+// prefix64 returns the first 8 bytes of k as a big-endian number, zero-padded: keys compare
+// as their prefixes do unless the prefixes are equal.
+func prefix64(k []byte) uint64 {
+	if len(k) >= 8 {
+		return binary.BigEndian.Uint64(k)
+	}
+	var b [8]byte
+	copy(b[:], k)
+	return binary.BigEndian.Uint64(b[:])
+}
+
 func concatColumns(spec Spec, batches []arrow.RecordBatch) ([]arrow.Array, error) {
 	cols := make([]arrow.Array, spec.Schema.NumFields())
 	parts := make([]arrow.Array, len(batches))

@@ -39,7 +39,7 @@ const (
 
 // Properties are a table's Parquet writing properties.
 type Properties struct {
-	Compression  string // Zstd (default), Snappy, Gzip or None
+	Compression  string // Zstd (default, at its fastest level), Snappy, Gzip or None
 	RowGroupRows int    // rows per row group; the last row group of a file may be smaller
 	PageBytes    int    // target uncompressed size of a data page
 	Dictionary   bool   // dictionary-encode every column except booleans
@@ -84,7 +84,7 @@ func (p Properties) Validate() error {
 func (p Properties) codec() (compress.Codec, error) {
 	switch p.Compression {
 	case Zstd:
-		return &zstd.Codec{}, nil
+		return &zstd.Codec{Level: zstd.SpeedFastest}, nil
 	case Snappy:
 		return &snappy.Codec{}, nil
 	case Gzip:

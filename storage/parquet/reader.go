@@ -143,13 +143,19 @@ func (r *Reader) openGroup(g int) {
 	rg := r.f.f.RowGroups()[g]
 	chunks := rg.ColumnChunks()
 	r.left = rg.NumRows()
+	md := &r.f.f.Metadata().RowGroups[g]
 	r.chunks = r.chunks[:0]
 	for _, c := range r.cols {
-		r.chunks = append(r.chunks, &chunkReader{
+		cr := &chunkReader{
 			col:    &r.f.cols[c],
 			maxDef: byte(r.f.leaves[c].MaxDefinitionLevel()),
 			pages:  chunks[c].Pages(),
-		})
+		}
+		if cm := &md.Columns[c].MetaData; cm.NumValues > 0 {
+			// An over-estimate (it counts lengths and levels); refined after each batch.
+			cr.bytesPerRow = float64(cm.TotalUncompressedSize) / float64(cm.NumValues)
+		}
+		r.chunks = append(r.chunks, cr)
 	}
 }
 
@@ -172,6 +178,8 @@ type chunkReader struct {
 	val    int     // non-null values of page consumed
 	idx    []int32 // dictionary indices of page, or nil for plain pages
 	data   pq.Page // the page holding the values: page itself or its dictionary's page
+
+	bytesPerRow float64 // expected bytes of string and binary data per row
 
 	scratch32 []int32 // int8, int16 and decimal conversions
 	scratch64 []int64
@@ -555,6 +563,7 @@ func (c *chunkReader) readBytes(n int, mem memory.Allocator, valid *memory.Buffe
 	offBuf := newBuffer(mem, 4*(n+1))
 	offs := arrow.Int32Traits.CastFromBytes(offBuf.Bytes())
 	data := memory.NewResizableBuffer(mem)
+	data.Reserve(int(float64(n)*c.bytesPerRow*1.05) + 64)
 	fail := func(err error) ([]*memory.Buffer, int, error) {
 		offBuf.Release()
 		data.Release()
@@ -626,5 +635,6 @@ func (c *chunkReader) readBytes(n int, mem memory.Allocator, valid *memory.Buffe
 		c.advance(k, v-c.val)
 		pos += k
 	}
+	c.bytesPerRow = float64(size) / float64(n)
 	return []*memory.Buffer{offBuf, data}, nulls, nil
 }

@@ -106,6 +106,9 @@ func TestProperties(t *testing.T) {
 						if got := cc.MetaData.Codec.String(); got != want {
 							t.Fatalf("codec %s, want %s", got, want)
 						}
+						if cc.OffsetIndexOffset == 0 || cc.ColumnIndexOffset == 0 {
+							t.Fatalf("column %v: no page index (offset index at %d, column index at %d)", cc.MetaData.PathInSchema, cc.OffsetIndexOffset, cc.ColumnIndexOffset)
+						}
 						hasDict := cc.MetaData.DictionaryPageOffset != 0
 						if hasDict != (dict && cc.MetaData.Type.String() != "BOOLEAN") {
 							t.Fatalf("column %v: dictionary page %v with Dictionary=%v", cc.MetaData.PathInSchema, hasDict, dict)

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func TestRun(t *testing.T) {
+	tests := []struct {
+		args     []string
+		code     int
+		out, err string
+	}{
+		{nil, 2, "", "usage:"},
+		{[]string{"version"}, 0, "sleeperd ", ""},
+		{[]string{"help"}, 0, "usage:", ""},
+		{[]string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
+		{[]string{"serve", "--demo-rows", "0"}, 2, "", "-demo-rows must be positive"},
+		{[]string{"serve", "extra"}, 2, "", "unexpected arguments"},
+		{[]string{"serve", "--log-level", "loud"}, 2, "", "log-level"},
+		{[]string{"serve", "-h"}, 0, "", "-pg-addr"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := run(tt.args, &out, &errb); code != tt.code {
+				t.Errorf("exit code %d, want %d (stderr %q)", code, tt.code, errb.String())
+			}
+			if !strings.Contains(out.String(), tt.out) {
+				t.Errorf("stdout %q, want it to contain %q", out.String(), tt.out)
+			}
+			if !strings.Contains(errb.String(), tt.err) {
+				t.Errorf("stderr %q, want it to contain %q", errb.String(), tt.err)
+			}
+		})
+	}
+}
+
+func TestParseServeDefaults(t *testing.T) {
+	c, err := parseServe(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout}
+	if c != want || c.shutdownTimeout <= 0 {
+		t.Errorf("got %+v, want %+v", c, want)
+	}
+	c, err = parseServe([]string{"--data", "d", "--pg-addr", "127.0.0.1:0", "--demo", "--demo-rows", "5", "--log-level", "debug"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.data != "d" || c.pgAddr != "127.0.0.1:0" || !c.demo || c.demoRows != 5 || c.logLevel != slog.LevelDebug {
+		t.Errorf("got %+v", c)
+	}
+}
