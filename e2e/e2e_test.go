@@ -46,6 +46,9 @@ func TestMain(m *testing.M) {
 func build(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
+		if buildErr = statSources(".."); buildErr != nil {
+			return
+		}
 		buildDir, buildErr = os.MkdirTemp("", "sleeperd-e2e-")
 		if buildErr != nil {
 			return
@@ -62,6 +65,31 @@ func build(t *testing.T) string {
 		t.Fatal(buildErr)
 	}
 	return binary
+}
+
+// statSources stats every Go source and module file under root. go test caches a test's
+// result keyed by the files the test opened or statted; the binary's sources are read by a
+// separate go build, so without this a cached pass would survive changes to them.
+func statSources(root string) error {
+	return filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "data", "bin", "testdata", "node_modules":
+				if path != root {
+					return filepath.SkipDir
+				}
+			}
+			return nil
+		}
+		if strings.HasSuffix(path, ".go") || d.Name() == "go.mod" || d.Name() == "go.sum" {
+			_, err := os.Stat(path)
+			return err
+		}
+		return nil
+	})
 }
 
 // server is a running sleeperd process.

@@ -132,8 +132,11 @@ func (s *statement) Execute(ctx context.Context, params []any) (Result, error) {
 	case *planner.DropTable:
 		for _, name := range b.Names {
 			if err := e.cat.Drop(ctx, name); err != nil {
-				if b.IfExists && errors.Is(err, errs.UndefinedTable) {
-					continue
+				if errors.Is(err, errs.UndefinedTable) {
+					if b.IfExists {
+						continue
+					}
+					return nil, errs.New(errs.UndefinedTable, "table %q does not exist", name)
 				}
 				return nil, err
 			}

@@ -30,9 +30,11 @@ var (
 	InvalidDefinition = errors.New("invalid table definition")   // 42P16
 	InvalidParameter  = errors.New("invalid parameter value")    // 22023
 	InvalidRowCount   = errors.New("invalid row count")          // 2201W
+	InvalidOffset     = errors.New("invalid offset")             // 2201X
 	DivisionByZero    = errors.New("division by zero")           // 22012
 	NumericRange      = errors.New("numeric value out of range") // 22003
 	InvalidText       = errors.New("invalid input syntax")       // 22P02
+	DatetimeOverflow  = errors.New("datetime field overflow")    // 22008
 	InvalidDatetime   = errors.New("invalid datetime format")    // 22007
 	DataException     = errors.New("data exception")             // 22000
 	NotNullViolation  = errors.New("not null violation")         // 23502

@@ -506,11 +506,7 @@ func parseText(s string, to arrow.DataType) (any, error) {
 		return arrow.Timestamp(days*usPerDay + us), nil
 	case arrow.BINARY:
 		if strings.HasPrefix(s, `\x`) {
-			b, err := hex.DecodeString(s[2:])
-			if err != nil {
-				return nil, errs.New(errs.InvalidText, "invalid hexadecimal data")
-			}
-			return b, nil
+			return decodeByteaHex(s[2:])
 		}
 		if strings.Contains(s, `\`) {
 			return nil, errs.New(errs.InvalidText, "invalid input syntax for type bytea")
@@ -566,7 +562,7 @@ func parseDateTime(s string, withTime bool) (days, us, offset int64, err error) 
 		y = 1 - y
 	}
 	if m < 1 || m > 12 || d < 1 || d > daysIn(y, m) || y == 0 && !bc {
-		return 0, 0, 0, errs.New(errs.InvalidDatetime, "date/time field value out of range: %q", s)
+		return 0, 0, 0, errs.New(errs.DatetimeOverflow, "date/time field value out of range: %q", s)
 	}
 	days = civilToDays(int64(y), m, d)
 	if rest == "" {
@@ -634,7 +630,7 @@ func parseDateTime(s string, withTime bool) (days, us, offset int64, err error) 
 		}
 	}
 	if h > 24 || mi > 59 || sec > 60 || (h == 24 && (mi > 0 || sec > 0 || frac > 0)) {
-		return 0, 0, 0, errs.New(errs.InvalidDatetime, "date/time field value out of range: %q", s)
+		return 0, 0, 0, errs.New(errs.DatetimeOverflow, "date/time field value out of range: %q", s)
 	}
 	us = (int64(h)*3600+int64(mi)*60+int64(sec))*1000000 + frac
 	if !withTime {
@@ -807,3 +803,42 @@ var (
 	_ = bitutil.BitIsSet
 	_ = time.UTC
 )
+
+// decodeByteaHex decodes bytea's hex format as PostgreSQL does: pairs of hex digits, with
+// white space allowed between pairs.
+func decodeByteaHex(s string) ([]byte, error) {
+	out := make([]byte, 0, len(s)/2)
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == ' ' || c == '\t' || c == '\n' || c == '\r' {
+			i++
+			continue
+		}
+		hi, ok := hexDigit(c)
+		if !ok {
+			return nil, errs.New(errs.InvalidParameter, "invalid hexadecimal digit: %q", s[i:i+1])
+		}
+		if i+1 >= len(s) {
+			return nil, errs.New(errs.InvalidParameter, "invalid hexadecimal data: odd number of digits")
+		}
+		lo, ok := hexDigit(s[i+1])
+		if !ok {
+			return nil, errs.New(errs.InvalidParameter, "invalid hexadecimal digit: %q", s[i+1:i+2])
+		}
+		out = append(out, hi<<4|lo)
+		i += 2
+	}
+	return out, nil
+}
+
+func hexDigit(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}

@@ -87,7 +87,7 @@ func TestCast(t *testing.T) {
 		{" yes ", tStr, tBool, "true", nil},
 		{"x", tStr, tBool, "", errs.InvalidText},
 		{"2000-02-29", tStr, tDate, "2000-02-29", nil},
-		{"2024-02-30", tStr, tDate, "", errs.InvalidDatetime},
+		{"2024-02-30", tStr, tDate, "", errs.DatetimeOverflow},
 		{"x", tStr, tDate, "", errs.InvalidDatetime},
 		{"0001-01-01 BC", tStr, tDate, "0001-01-01 BC", nil},
 		{"2024-01-02 03:04:05.5+02", tStr, tTSZ, "2024-01-02 01:04:05.5+00", nil},

@@ -65,12 +65,13 @@ type portal struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 
-	res     engine.Result // nil until the first Execute
-	batch   arrow.RecordBatch
-	row     int // next row of batch to send
-	writers []writer
-	done    bool
-	tag     string
+	res       engine.Result // nil until the first Execute
+	batch     arrow.RecordBatch
+	row       int // next row of batch to send
+	writers   []writer
+	done      bool
+	suspended bool // by a row limit, at least once
+	tag       string
 }
 
 func (c *conn) serve() {
@@ -169,6 +170,8 @@ func (c *conn) startup() bool {
 		{"IntervalStyle", "postgres"},
 		{"application_name", sm.Parameters["application_name"]},
 		{"is_superuser", "off"},
+		{"default_transaction_read_only", "off"},
+		{"in_hot_standby", "off"},
 		{"session_authorization", user},
 	} {
 		c.be.Send(&pgproto3.ParameterStatus{Name: p[0], Value: p[1]})
@@ -281,10 +284,8 @@ func (c *conn) fail(msg pgproto3.FrontendMessage, err error) {
 	}
 }
 
-func (c *conn) sendError(err error) { c.send(errorResponse(err), err) }
-
-// send sends r, the ErrorResponse for err, logging internal errors.
-func (c *conn) send(r *pgproto3.ErrorResponse, err error) {
+func (c *conn) sendError(err error) {
+	r := errorResponse(err)
 	if r.Code == "XX000" {
 		c.srv.log.Error("internal error", "err", err)
 	}
@@ -325,22 +326,23 @@ func (c *conn) query(text string) {
 	}
 	from := 0
 	for _, sql := range texts {
-		// Positions in errors count characters of the statement; the client counts them in
-		// the whole query string.
-		offset := 0
-		if i := strings.Index(text[from:], sql); i >= 0 {
-			offset = utf8.RuneCountInString(text[:from+i])
-			from += i + len(sql)
-		}
+		var offset int
+		offset, from = locate(text, sql, from)
 		if err := c.simple(sql); err != nil {
-			r := errorResponse(err)
-			if r.Position > 0 {
-				r.Position += int32(offset)
-			}
-			c.send(r, err)
+			c.sendError(shift(err, offset))
 			return
 		}
 	}
+}
+
+// locate finds statement sql, as split from text, in text from byte from on. It returns the
+// number of characters before it and the byte offset after it.
+func locate(text, sql string, from int) (offset, next int) {
+	i := strings.Index(text[from:], sql)
+	if i < 0 {
+		return 0, from
+	}
+	return utf8.RuneCountInString(text[:from+i]), from + i + len(sql)
 }
 
 // simple prepares and runs one statement of a simple query, sending its rows in text format.
@@ -385,7 +387,8 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 		defer cancel()
 		stmt, err := c.ec.Prepare(ctx, texts[0], types)
 		if err != nil {
-			return err
+			offset, _ := locate(m.Query, texts[0], 0)
+			return shift(err, offset)
 		}
 		p.stmt, p.params = stmt, stmt.ParamTypes()
 	}
@@ -560,8 +563,14 @@ func (c *conn) finish(p *portal) {
 // rows are exhausted or PortalSuspended when they may not be, and reports whether p was
 // suspended.
 func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
+	// As in PostgreSQL 15, the SELECT tag of a portal that was suspended counts the rows of
+	// the last Execute, and an Execute after completion returns none.
 	if p.done {
-		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(p.tag)})
+		tag := p.tag
+		if strings.HasPrefix(tag, "SELECT ") {
+			tag = "SELECT 0"
+		}
+		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
 		return false, nil
 	}
 	if p.res == nil {
@@ -577,7 +586,11 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 			b, err := p.res.Next(p.ctx)
 			if err == io.EOF {
 				p.done, p.tag = true, p.res.Tag()
-				c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(p.tag)})
+				tag := p.tag
+				if p.suspended && strings.HasPrefix(tag, "SELECT ") {
+					tag = fmt.Sprintf("SELECT %d", sent)
+				}
+				c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
 				err = p.res.Close()
 				p.res = nil
 				return false, err
@@ -602,6 +615,7 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 		n := int(p.batch.NumRows())
 		for ; p.row < n; p.row++ {
 			if maxRows > 0 && sent == maxRows {
+				p.suspended = true
 				c.be.Send(&pgproto3.PortalSuspended{})
 				return true, nil
 			}

@@ -16,6 +16,22 @@ type pgError struct {
 
 func (e *pgError) Error() string { return e.msg }
 
+// shifted is an error whose Position, counted in a statement, is offset characters further on
+// in the query text the client sent, which held more than that statement.
+type shifted struct {
+	error
+	offset int
+}
+
+func (e *shifted) Unwrap() error { return e.error }
+
+func shift(err error, offset int) error {
+	if offset == 0 {
+		return err
+	}
+	return &shifted{err, offset}
+}
+
 // sqlstates maps error kinds to SQLSTATE codes. Kinds not listed are internal errors.
 var sqlstates = map[error]string{
 	errs.Syntax:            "42601",
@@ -41,6 +57,13 @@ var sqlstates = map[error]string{
 	errs.Conflict:          "40001",
 	errs.OutOfMemory:       "53200",
 	errs.Cancelled:         "57014",
+	errs.UndefinedObject:   "42704",
+	errs.InvalidSchemaName: "3F000",
+	errs.InvalidColumnRef:  "42P10",
+	errs.CannotCoerce:      "42846",
+	errs.InvalidRowCount:   "2201W",
+	errs.InvalidOffset:     "2201X",
+	errs.DatetimeOverflow:  "22008",
 	errs.Internal:          "XX000",
 }
 
@@ -60,6 +83,10 @@ func errorResponse(err error) *pgproto3.ErrorResponse {
 	var e *errs.Error
 	if errors.As(err, &e) {
 		r.Detail, r.Hint, r.Position = e.Detail, e.Hint, int32(e.Position)
+		var sh *shifted
+		if r.Position > 0 && errors.As(err, &sh) {
+			r.Position += int32(sh.offset)
+		}
 	} else if kind == errs.Cancelled {
 		r.Message = "canceling statement due to user request"
 	}

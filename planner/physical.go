@@ -104,18 +104,25 @@ func Physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		layout := layoutOf(n.Input.Columns())
-		keys := make([]exec.SortKey, len(n.Keys))
-		for i, k := range n.Keys {
-			e, err := CompileExpr(k.E, layout)
-			if err != nil {
-				return nil, err
-			}
-			keys[i] = exec.SortKey{Expr: e, Desc: k.Desc, NullsFirst: k.NullsFirst}
+		keys, err := sortKeys(n, layoutOf(n.Input.Columns()))
+		if err != nil {
+			return nil, err
 		}
 		return exec.NewSort(keys, in)
 
 	case *Limit:
+		if s, ok := n.Input.(*Sort); ok && n.Count >= 0 {
+			// ORDER BY ... LIMIT keeps only the best rows in a bounded heap.
+			in, err := Physical(ctx, s.Input, env)
+			if err != nil {
+				return nil, err
+			}
+			keys, err := sortKeys(s, layoutOf(s.Input.Columns()))
+			if err != nil {
+				return nil, err
+			}
+			return exec.NewTopN(keys, n.Count, n.Offset, in)
+		}
 		in, err := Physical(ctx, n.Input, env)
 		if err != nil {
 			return nil, err
@@ -126,6 +133,18 @@ func Physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 		return valuesOperator(ctx, n)
 	}
 	return nil, errs.New(errs.Internal, "no physical plan for %T", n)
+}
+
+func sortKeys(n *Sort, layout map[ColumnID]int) ([]exec.SortKey, error) {
+	keys := make([]exec.SortKey, len(n.Keys))
+	for i, k := range n.Keys {
+		e, err := CompileExpr(k.E, layout)
+		if err != nil {
+			return nil, err
+		}
+		keys[i] = exec.SortKey{Expr: e, Desc: k.Desc, NullsFirst: k.NullsFirst}
+	}
+	return keys, nil
 }
 
 func names(cols []Column) []string {

@@ -36,6 +36,8 @@ type binder struct {
 	cat    Catalog
 	nextID planner.ColumnID
 	params []arrow.DataType
+	// clause names the clause being bound where aggregates are not allowed, for errors.
+	clause string
 }
 
 func (b *binder) newColumn(name string, t arrow.DataType) planner.Column {
@@ -200,14 +202,16 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 		return nil, nil, errs.New(errs.NotImplemented, "SELECT INTO and locking clauses are not supported")
 	}
 	if len(sel.ValuesLists) > 0 {
-		return b.values(sel, nil)
+		return b.values(sel, nil, nil)
 	}
 	plan, sc, err := b.from(sel.FromClause)
 	if err != nil {
 		return nil, nil, err
 	}
 	if sel.WhereClause != nil {
+		b.clause = "WHERE"
 		pred, err := b.expr(sel.WhereClause, sc, nil)
+		b.clause = ""
 		if err != nil {
 			return nil, nil, err
 		}
@@ -469,6 +473,9 @@ func (b *binder) constInt(n *pg_query.Node, what string) (int64, error) {
 		}
 		if i := c.GetIval(); i != nil {
 			if i.Ival < 0 {
+				if what == "OFFSET" {
+					return 0, errs.New(errs.InvalidOffset, "OFFSET must not be negative")
+				}
 				return 0, errs.New(errs.InvalidRowCount, "%s must not be negative", what)
 			}
 			return int64(i.Ival), nil
@@ -534,7 +541,11 @@ func (b *binder) rewriteGrouped(e planner.Expr, agg *aggContext, groupCols []pla
 			if agg.isAggColumn(c.ID) {
 				return e, nil
 			}
-			return nil, errs.New(errs.Grouping, "column %q must appear in the GROUP BY clause or be used in an aggregate function", c.Name)
+			name := c.Name
+			if agg.input != nil && agg.input.table != "" {
+				name = agg.input.table + "." + name
+			}
+			return nil, errs.New(errs.Grouping, "column %q must appear in the GROUP BY clause or be used in an aggregate function", name)
 		}
 		return rebuild(e, replace)
 	}
@@ -592,7 +603,7 @@ func rebuild(e planner.Expr, f func(planner.Expr) (planner.Expr, error)) (planne
 
 // values binds a VALUES list. With types given (INSERT), each value is coerced to its
 // column's type; otherwise column types are the common type of each column's values.
-func (b *binder) values(sel *pg_query.SelectStmt, types []arrow.DataType) (planner.Node, []string, error) {
+func (b *binder) values(sel *pg_query.SelectStmt, types []arrow.DataType, colNames []string) (planner.Node, []string, error) {
 	if len(sel.SortClause) > 0 || sel.LimitCount != nil || sel.LimitOffset != nil {
 		return nil, nil, errs.New(errs.NotImplemented, "ORDER BY and LIMIT on VALUES are not supported yet")
 	}
@@ -644,6 +655,9 @@ func (b *binder) values(sel *pg_query.SelectStmt, types []arrow.DataType) (plann
 		for _, r := range rows {
 			ce, err := b.assign(r[i], t)
 			if err != nil {
+				if colNames != nil {
+					return nil, nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", colNames[i], planner.TypeName(t), planner.TypeName(r[i].Type()))
+				}
 				return nil, nil, err
 			}
 			r[i] = ce

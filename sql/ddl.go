@@ -193,8 +193,10 @@ func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
 		}
 	}
 	types := make([]arrow.DataType, len(targets))
+	colNames := make([]string, len(targets))
 	for i, idx := range targets {
 		types[i] = t.Columns[idx].Type
+		colNames[i] = t.Columns[idx].Name
 	}
 	if is.SelectStmt == nil {
 		return nil, errs.New(errs.NotImplemented, "INSERT ... DEFAULT VALUES is not supported")
@@ -202,7 +204,7 @@ func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
 	sel := is.SelectStmt.GetSelectStmt()
 	var src planner.Node
 	if len(sel.ValuesLists) > 0 {
-		if src, _, err = b.values(sel, types); err != nil {
+		if src, _, err = b.values(sel, types, colNames); err != nil {
 			return nil, err
 		}
 	} else {

@@ -166,12 +166,28 @@ func (b *binder) coerce(e planner.Expr, t arrow.DataType) planner.Expr {
 	return coerceTo(e, t)
 }
 
-// assign converts e to a column's type t as an assignment (INSERT) does: any cast that exists.
+// assign converts e to a column's type t as an assignment (INSERT) does: with PostgreSQL's
+// implicit and assignment casts only (untyped literals, between numeric types, between dates
+// and timestamps, anything to text); bool to integer or text to a number needs an explicit cast.
 func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) {
-	if !castable(e.Type(), t) {
+	if !assignable(e.Type(), t) {
 		return nil, errs.New(errs.DatatypeMismatch, "column is of type %s but expression is of type %s", planner.TypeName(t), planner.TypeName(e.Type()))
 	}
 	return b.coerce(e, t), nil
+}
+
+func assignable(a, b arrow.DataType) bool {
+	switch {
+	case planner.IsUnknown(a), a.ID() == arrow.NULL, arrow.TypeEqual(a, b):
+		return true
+	case planner.IsNumeric(a) && planner.IsNumeric(b):
+		return true
+	case (a.ID() == arrow.DATE32 || a.ID() == arrow.TIMESTAMP) && (b.ID() == arrow.DATE32 || b.ID() == arrow.TIMESTAMP):
+		return true
+	case b.ID() == arrow.STRING:
+		return true
+	}
+	return false
 }
 
 // castable reports whether a cast from a to b exists.
@@ -685,7 +701,11 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 	}
 	if aggregateFuncs[name] {
 		if agg == nil {
-			return nil, &errs.Error{Kind: errs.Grouping, Msg: fmt.Sprintf("aggregate functions are not allowed in %s", "this context"), Position: int(fc.Location) + 1}
+			clause := b.clause
+			if clause == "" {
+				clause = "this context"
+			}
+			return nil, &errs.Error{Kind: errs.Grouping, Msg: fmt.Sprintf("aggregate functions are not allowed in %s", clause), Position: int(fc.Location) + 1}
 		}
 		if fc.AggFilter != nil || len(fc.AggOrder) > 0 || fc.AggWithinGroup {
 			return nil, errs.New(errs.NotImplemented, "FILTER, ORDER BY and WITHIN GROUP in aggregates are not supported yet")

@@ -60,6 +60,16 @@
 // PostgreSQL server is called postgres. This lets one file hold sleeperd-only syntax next to the PostgreSQL
 // equivalent, so that the compatible part is checked against a real PostgreSQL server.
 //
+// # Harnesses
+//
+// Conn runs statements in process over an engine connection; PG runs them over a PostgreSQL
+// wire connection, with the simple or the extended protocol. An expected SQLSTATE is checked
+// only where the harness sees one (PG); Conn checks the message alone. The package's tests
+// run testdata/slt on a fresh engine per file in process and over pgwire, and on a real
+// PostgreSQL server when SLT_POSTGRES holds a connection string ("host=/tmp user=postgres").
+// go test -rewrite rewrites the files from the in-process results, -rewrite-postgres from
+// PostgreSQL's.
+//
 // # Rewriting
 //
 // With Options.Rewrite, Run returns the file with the expectations of the records that ran

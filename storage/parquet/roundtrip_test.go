@@ -3,8 +3,12 @@ package parquet
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -122,6 +126,49 @@ func TestProperties(t *testing.T) {
 				defer r.Close()
 				checkRead(t, r, func(n int) int { return n }, 2000)
 			})
+		}
+	}
+}
+
+// TestConcurrentReaders reads one File from several goroutines at once (run with -race).
+func TestConcurrentReaders(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	data, _ := writeFile(t, mem, testSchema, Properties{RowGroupRows: 500}, 2000, 1000)
+	f, err := Open(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			r, err := f.Read(context.Background(), ReadOptions{RowGroups: []int{g}, Alloc: mem})
+			if err != nil {
+				errc <- err
+				return
+			}
+			defer r.Close()
+			for {
+				b, err := r.Next(context.Background())
+				if err != nil {
+					if errors.Is(err, io.EOF) {
+						err = nil
+					}
+					errc <- err
+					return
+				}
+				if v := b.Column(1).(*array.Int64).Value(0); v != int64(500*g) {
+					b.Release()
+					errc <- fmt.Errorf("row group %d starts at seq %d", g, v)
+					return
+				}
+				b.Release()
+			}
+		}()
+	}
+	for range 4 {
+		if err := <-errc; err != nil {
+			t.Error(err)
 		}
 	}
 }
