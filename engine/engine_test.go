@@ -292,3 +292,23 @@ func keyOf(t *testing.T, v any) []byte {
 	}
 	return k
 }
+
+func TestDistinctAndILike(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE t (k int PRIMARY KEY, v text)")
+	run(t, c, "INSERT INTO t VALUES (1, 'Apple'), (2, 'apple'), (3, 'Pear'), (4, 'apple')")
+	rows, _ := run(t, c, "SELECT DISTINCT v FROM t ORDER BY v")
+	if len(rows) != 3 || rows[0][0] != "Apple" || rows[1][0] != "Pear" || rows[2][0] != "apple" {
+		t.Errorf("DISTINCT: %v", rows)
+	}
+	rows, _ = run(t, c, "SELECT count(*) FROM t WHERE v ILIKE 'a%'")
+	if rows[0][0] != "3" {
+		t.Errorf("ILIKE: %v", rows)
+	}
+	rows, _ = run(t, c, "SELECT count(*) FROM t WHERE v NOT ILIKE 'A%'")
+	if rows[0][0] != "1" {
+		t.Errorf("NOT ILIKE: %v", rows)
+	}
+}

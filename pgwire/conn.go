@@ -18,6 +18,13 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 )
 
+// Transaction statuses of ReadyForQuery.
+const (
+	txIdle   = 'I'
+	txBlock  = 'T'
+	txFailed = 'E'
+)
+
 // flushSize is how many bytes of rows are buffered before they are written to the client.
 const flushSize = 64 << 10
 
@@ -37,6 +44,10 @@ type conn struct {
 	// Sync are discarded.
 	skipping bool
 	pending  int // bytes sent since the last flush
+	// tx is the transaction status for ReadyForQuery, as the command tags of BEGIN,
+	// COMMIT and ROLLBACK and errors imply it. It is reported, not enforced: the engine
+	// decides what runs inside a failed transaction block.
+	tx byte
 
 	// scratch space for DataRow values
 	buf    []byte
@@ -177,7 +188,7 @@ func (c *conn) startup() bool {
 		c.be.Send(&pgproto3.ParameterStatus{Name: p[0], Value: p[1]})
 	}
 	c.be.Send(&pgproto3.BackendKeyData{ProcessID: c.pid, SecretKey: c.secret})
-	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.tx})
 	if err := c.flush(); err != nil {
 		ec.Close()
 		return false
@@ -224,7 +235,7 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) (err error) {
 			c.srv.log.Error("panic serving client", "panic", p, "stack", string(debug.Stack()))
 			c.fail(msg, errs.New(errs.Internal, "internal error: %v", p))
 			if _, simple := msg.(*pgproto3.Query); simple {
-				c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
+				c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.tx})
 			}
 			err = c.flush()
 		}
@@ -232,8 +243,7 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) (err error) {
 	switch m := msg.(type) {
 	case *pgproto3.Query:
 		c.query(m.String)
-		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
-		return c.flush()
+		return c.ready()
 	case *pgproto3.Parse:
 		if err := c.parse(m); err != nil {
 			c.fail(msg, err)
@@ -259,12 +269,7 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) (err error) {
 		c.be.Send(&pgproto3.CloseComplete{})
 	case *pgproto3.Sync:
 		c.skipping = false
-		// Outside a transaction block, Sync ends the implicit transaction and its portals.
-		for name := range c.portals {
-			c.closePortal(name)
-		}
-		c.be.Send(&pgproto3.ReadyForQuery{TxStatus: 'I'})
-		return c.flush()
+		return c.ready()
 	case *pgproto3.Flush:
 		return c.flush()
 	default:
@@ -276,6 +281,18 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) (err error) {
 	return nil
 }
 
+// ready ends a Query or Sync with ReadyForQuery. Outside a transaction block, that ends the
+// implicit transaction and with it every portal.
+func (c *conn) ready() error {
+	if c.tx == txIdle {
+		for name := range c.portals {
+			c.closePortal(name)
+		}
+	}
+	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.tx})
+	return c.flush()
+}
+
 // fail reports err, and after an extended-query message starts skipping to the next Sync.
 func (c *conn) fail(msg pgproto3.FrontendMessage, err error) {
 	c.sendError(err)
@@ -284,7 +301,22 @@ func (c *conn) fail(msg pgproto3.FrontendMessage, err error) {
 	}
 }
 
+// complete sends CommandComplete with tag, following the transaction status the tags of
+// transaction statements imply.
+func (c *conn) complete(tag string) {
+	switch tag {
+	case "BEGIN":
+		c.tx = txBlock
+	case "COMMIT", "ROLLBACK":
+		c.tx = txIdle
+	}
+	c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
+}
+
 func (c *conn) sendError(err error) {
+	if c.tx == txBlock {
+		c.tx = txFailed
+	}
 	r := errorResponse(err)
 	if r.Code == "XX000" {
 		c.srv.log.Error("internal error", "err", err)
@@ -590,7 +622,7 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 				if p.suspended && strings.HasPrefix(tag, "SELECT ") {
 					tag = fmt.Sprintf("SELECT %d", sent)
 				}
-				c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
+				c.complete(tag)
 				err = p.res.Close()
 				p.res = nil
 				return false, err

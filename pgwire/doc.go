@@ -9,10 +9,11 @@
 // with results in text format; the first error ends the query string. The extended protocol
 // keeps named and unnamed prepared statements and portals. A portal starts executing at its
 // first Execute and may be suspended by a row limit, keeping its current Arrow batch until a
-// later Execute, Close or Sync (which ends all portals: there are no transaction blocks).
-// After an error, extended-protocol messages are discarded up to the next Sync. Every error
-// leaves the connection usable; error kinds from package errs become SQLSTATE codes here and
-// nowhere else.
+// later Execute, Close, or the ReadyForQuery that ends the implicit transaction (outside a
+// transaction block, which the command tags BEGIN, COMMIT and ROLLBACK open and close). After
+// an error, extended-protocol messages are discarded up to the next Sync. Every error leaves
+// the connection usable; error kinds from package errs become SQLSTATE codes here and nowhere
+// else.
 //
 // Results are Arrow record batches formatted column by column: in text exactly as PostgreSQL
 // 15 prints them with DateStyle ISO and TimeZone UTC (shortest round-trip floats with its

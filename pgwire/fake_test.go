@@ -29,6 +29,7 @@ import (
 //	select sleep            blocks until cancelled; signals sleeping first
 //	select * from missing   an undefined table error at position 15
 //	create table t          no rows, tag CREATE TABLE
+//	begin, commit, rollback no rows, tag BEGIN, COMMIT or ROLLBACK
 //	(empty)                 nothing
 //
 // Anything else is a syntax error.
@@ -152,6 +153,8 @@ func (c *fakeConn) Prepare(ctx context.Context, sql string, paramTypes []arrow.D
 		return nil, &errs.Error{Kind: errs.UndefinedTable, Msg: `relation "missing" does not exist`, Position: 15}
 	case len(words) == 3 && words[0] == "create" && words[1] == "table":
 		st.tag = "CREATE TABLE"
+	case len(words) == 1 && (words[0] == "begin" || words[0] == "commit" || words[0] == "rollback"):
+		st.tag = strings.ToUpper(words[0])
 	case len(words) == 0:
 	default:
 		return nil, &errs.Error{Kind: errs.Syntax, Msg: fmt.Sprintf("syntax error at or near %q", strings.Fields(sql)[0]), Position: 1}

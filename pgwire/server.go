@@ -142,7 +142,7 @@ func (s *Server) Serve(ln net.Listener) error {
 			nc.Close()
 			return ErrClosed
 		}
-		c := &conn{srv: s, nc: nc}
+		c := &conn{srv: s, nc: nc, tx: txIdle}
 		s.conns[c] = struct{}{}
 		s.active.Add(1)
 		s.mu.Unlock()

@@ -730,6 +730,34 @@ func TestRawProtocol(t *testing.T) {
 		checkMessages(t, "query", m, []string{"CommandComplete CREATE TABLE", "Error ERROR 42P01 at 31", "ReadyForQuery I"})
 	})
 
+	t.Run("transaction status", func(t *testing.T) {
+		r.t = t
+		for _, c := range []struct {
+			sql    string
+			status string
+		}{
+			{"begin", "T"}, {"select series 1", "T"}, {"select * from missing", "E"}, {"rollback", "I"},
+			{"begin", "T"}, {"commit", "I"}, {"select * from missing", "I"},
+		} {
+			r.send(&pgproto3.Query{String: c.sql})
+			got := recvUntil[*pgproto3.ReadyForQuery](r)
+			if last := got[len(got)-1]; last != "ReadyForQuery "+c.status {
+				t.Errorf("after %q: %s, want status %s", c.sql, last, c.status)
+			}
+		}
+		// Portals outlive Sync inside a transaction block.
+		r.send(&pgproto3.Query{String: "begin"})
+		recvUntil[*pgproto3.ReadyForQuery](r)
+		r.send(&pgproto3.Parse{Query: "select series 3"}, &pgproto3.Bind{DestinationPortal: "c"},
+			&pgproto3.Execute{Portal: "c", MaxRows: 2}, &pgproto3.Sync{})
+		recvUntil[*pgproto3.ReadyForQuery](r)
+		r.send(&pgproto3.Execute{Portal: "c", MaxRows: 2}, &pgproto3.Sync{}, &pgproto3.Query{String: "commit"})
+		checkMessages(t, "portal in a transaction", recvUntil[*pgproto3.ReadyForQuery](r), []string{
+			"DataRow 3", "CommandComplete SELECT 1", "ReadyForQuery T",
+		})
+		recvUntil[*pgproto3.ReadyForQuery](r)
+	})
+
 	t.Run("multiple statements in Parse", func(t *testing.T) {
 		r.t = t
 		r.send(&pgproto3.Parse{Query: "select series 1; select series 2"}, &pgproto3.Sync{})

@@ -71,9 +71,11 @@ const (
 	OpConcat
 	OpLike
 	OpNotLike
+	OpILike
+	OpNotILike
 )
 
-var opText = [...]string{"+", "-", "*", "/", "%", "=", "<>", "<", "<=", ">", ">=", "AND", "OR", "||", "LIKE", "NOT LIKE"}
+var opText = [...]string{"+", "-", "*", "/", "%", "=", "<>", "<", "<=", ">", ">=", "AND", "OR", "||", "LIKE", "NOT LIKE", "ILIKE", "NOT ILIKE"}
 
 func (o Op) String() string { return opText[o] }
 

@@ -281,8 +281,8 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 			return nil, err
 		}
 		switch x.Op {
-		case OpLike, OpNotLike:
-			return exec.NewLike(l, r, x.Op == OpNotLike, false)
+		case OpLike, OpNotLike, OpILike, OpNotILike:
+			return exec.NewLike(l, r, x.Op == OpNotLike || x.Op == OpNotILike, x.Op == OpILike || x.Op == OpNotILike)
 		}
 		op, ok := execOps[x.Op]
 		if !ok {

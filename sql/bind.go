@@ -385,10 +385,9 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 		}
 	}
 
-	if sel.DistinctClause != nil {
-		if len(sel.DistinctClause) > 0 && sel.DistinctClause[0] != nil {
-			return nil, nil, errs.New(errs.NotImplemented, "DISTINCT ON is not supported yet")
-		}
+	distinct := len(sel.DistinctClause) > 0
+	if distinct && sel.DistinctClause[0].GetNode() != nil {
+		return nil, nil, errs.New(errs.NotImplemented, "DISTINCT ON is not supported yet")
 	}
 
 	// Project targets plus any sort expressions not among them.
@@ -401,7 +400,7 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 		names = append(names, t.name)
 	}
 	var result planner.Node = proj
-	if sel.DistinctClause != nil {
+	if distinct {
 		d := &planner.Aggregate{Input: proj}
 		for _, c := range proj.Cols {
 			d.Groups = append(d.Groups, &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type})
@@ -421,7 +420,7 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 				}
 			}
 			if idx < 0 {
-				if sel.DistinctClause != nil {
+				if distinct {
 					return nil, nil, errs.New(errs.InvalidColumnRef, "for SELECT DISTINCT, ORDER BY expressions must appear in select list")
 				}
 				proj.Exprs = append(proj.Exprs, o.expr)

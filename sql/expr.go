@@ -425,6 +425,7 @@ var binaryOps = map[string]planner.Op{
 	"+": planner.OpAdd, "-": planner.OpSub, "*": planner.OpMul, "/": planner.OpDiv, "%": planner.OpMod,
 	"=": planner.OpEq, "<>": planner.OpNotEq, "!=": planner.OpNotEq, "<": planner.OpLt, "<=": planner.OpLtEq,
 	">": planner.OpGt, ">=": planner.OpGtEq, "||": planner.OpConcat, "~~": planner.OpLike, "!~~": planner.OpNotLike,
+	"~~*": planner.OpILike, "!~~*": planner.OpNotILike,
 }
 
 func opName(a *pg_query.A_Expr) string {
@@ -440,7 +441,7 @@ func opName(a *pg_query.A_Expr) string {
 func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.Expr, error) {
 	op := opName(a)
 	switch a.Kind {
-	case pg_query.A_Expr_Kind_AEXPR_OP, pg_query.A_Expr_Kind_AEXPR_LIKE:
+	case pg_query.A_Expr_Kind_AEXPR_OP, pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
 		if a.Lexpr == nil { // prefix operator
 			r, err := b.expr(a.Rexpr, sc, agg)
 			if err != nil {
@@ -619,7 +620,7 @@ func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) 
 		return &planner.Binary{Op: op, L: l, R: r, Typ: planner.Bool}, nil
 	case op == planner.OpConcat:
 		return &planner.Binary{Op: op, L: b.coerce(l, planner.Text), R: b.coerce(r, planner.Text), Typ: planner.Text}, nil
-	case op == planner.OpLike || op == planner.OpNotLike:
+	case op == planner.OpLike || op == planner.OpNotLike || op == planner.OpILike || op == planner.OpNotILike:
 		if !textLike(lt) || !textLike(rt) {
 			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
 		}

@@ -181,6 +181,9 @@ func Decode(types []arrow.DataType, key []byte) ([]any, error) {
 					key = key[i+2:]
 					continue
 				}
+				if key[i+1] != 0x01 {
+					return nil, fmt.Errorf("keys: bad terminator in %s", t)
+				}
 				key = key[i+2:]
 				break
 			}
@@ -210,6 +213,14 @@ func Format(types []arrow.DataType, key []byte, max bool) string {
 	}
 	vals, err := Decode(types, key)
 	if err != nil {
+		// An upper bound made by PrefixEnd: the first key after every key with a prefix.
+		if n := len(key); n > 0 && key[n-1] > 0 {
+			p := bytes.Clone(key)
+			p[n-1]--
+			if _, err := Decode(types, p); err == nil {
+				return "after(" + Format(types, p, false) + ")"
+			}
+		}
 		return "0x" + hex.EncodeToString(key)
 	}
 	parts := make([]string, len(vals))

@@ -121,3 +121,24 @@ func TestRangeOps(t *testing.T) {
 		t.Error("full range")
 	}
 }
+
+func TestFormat(t *testing.T) {
+	types := []arrow.DataType{arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int32}
+	k, _ := AppendGo(nil, types[0], "kilo")
+	if got := Format(types, k, false); got != "kilo" {
+		t.Errorf("Format = %q", got)
+	}
+	if got := Format(types, PrefixEnd(k), true); got != "after(kilo)" {
+		t.Errorf("Format of prefix end = %q", got)
+	}
+	k2, _ := AppendGo(bytes.Clone(k), types[1], int32(-7))
+	if got := Format(types, k2, false); got != "kilo,-7" {
+		t.Errorf("Format = %q", got)
+	}
+	if got := Format(types, nil, true); got != "+inf" {
+		t.Errorf("Format(nil, max) = %q", got)
+	}
+	if got := Format(types, []byte{}, false); got != "-inf" {
+		t.Errorf("Format(empty) = %q", got)
+	}
+}
