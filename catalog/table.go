@@ -57,7 +57,7 @@ type Table struct {
 // at creation:
 //
 //	key              default     meaning
-//	compression      zstd        Parquet codec: zstd, snappy, gzip, lz4 or none
+//	compression      zstd        Parquet codec: zstd, snappy, gzip or none
 //	row_group_rows   100000      rows per Parquet row group
 //	page_size        131072      target uncompressed bytes per Parquet data page
 //	dictionary       false       dictionary-encode columns (true/false, on/off, yes/no, 1/0)
@@ -287,10 +287,10 @@ func parseProperties(raw map[string]string) (Properties, error) {
 		case PropCompression:
 			c := strings.ToLower(strings.TrimSpace(v))
 			switch c {
-			case parquet.Zstd, parquet.Snappy, parquet.Gzip, parquet.LZ4, parquet.None:
+			case parquet.Zstd, parquet.Snappy, parquet.Gzip, parquet.None:
 				p.Parquet.Compression = c
 			default:
-				return p, errs.New(errs.InvalidParameter, "invalid value for parameter %q: %q (want zstd, snappy, gzip, lz4 or none)", k, v)
+				return p, errs.New(errs.InvalidParameter, "invalid value for parameter %q: %q (want zstd, snappy, gzip or none)", k, v)
 			}
 		case PropRowGroupRows:
 			n, err := positive(k, v, 32)
@@ -328,8 +328,8 @@ func parseProperties(raw map[string]string) (Properties, error) {
 	return p, nil
 }
 
-// splitList splits a comma-separated list; a value may be quoted with '...' ('' inside is a
-// quote) to hold commas or surrounding spaces. Unquoted values are trimmed.
+// splitList splits a comma-separated list; a value may be quoted with '...' (a doubled
+// quote inside stands for one quote) to hold commas or surrounding spaces. Unquoted values are trimmed.
 func splitList(s string) ([]string, error) {
 	var out []string
 	i := 0

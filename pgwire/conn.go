@@ -324,10 +324,10 @@ func (c *conn) sendError(err error) {
 	c.be.Send(r)
 }
 
-// begin marks p as the running query, so that a CancelRequest cancels it.
-func (c *conn) begin(p *portal) {
+// begin marks the work that cancel cancels as running, so that a CancelRequest cancels it.
+func (c *conn) begin(cancel context.CancelFunc) {
 	c.mu.Lock()
-	c.running = p.cancel
+	c.running = cancel
 	c.mu.Unlock()
 }
 
@@ -380,12 +380,12 @@ func locate(text, sql string, from int) (offset, next int) {
 // simple prepares and runs one statement of a simple query, sending its rows in text format.
 func (c *conn) simple(sql string) error {
 	ctx, cancel := context.WithCancel(c.srv.ctx)
+	defer cancel()
 	p := &portal{ctx: ctx, cancel: cancel}
-	c.begin(p)
+	c.begin(p.cancel)
 	defer c.end()
 	stmt, err := c.ec.Prepare(ctx, sql, nil)
 	if err != nil {
-		cancel()
 		return err
 	}
 	p.prep = &prepared{stmt: stmt, refs: 1, dropped: true}
@@ -417,6 +417,8 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 	if len(texts) == 1 {
 		ctx, cancel := context.WithCancel(c.srv.ctx)
 		defer cancel()
+		c.begin(cancel)
+		defer c.end()
 		stmt, err := c.ec.Prepare(ctx, texts[0], types)
 		if err != nil {
 			offset, _ := locate(m.Query, texts[0], 0)
@@ -552,7 +554,7 @@ func (c *conn) execute(m *pgproto3.Execute) error {
 		c.be.Send(&pgproto3.EmptyQueryResponse{})
 		return nil
 	}
-	c.begin(p)
+	c.begin(p.cancel)
 	defer c.end()
 	if _, err := c.run(p, int(m.MaxRows)); err != nil {
 		c.closePortal(m.Portal)

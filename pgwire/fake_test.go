@@ -30,6 +30,7 @@ import (
 //	select * from missing   an undefined table error at position 15
 //	create table t          no rows, tag CREATE TABLE
 //	begin, commit, rollback no rows, tag BEGIN, COMMIT or ROLLBACK
+//	select panic            panics in Prepare
 //	(empty)                 nothing
 //
 // Anything else is a syntax error.
@@ -155,6 +156,8 @@ func (c *fakeConn) Prepare(ctx context.Context, sql string, paramTypes []arrow.D
 		st.tag = "CREATE TABLE"
 	case len(words) == 1 && (words[0] == "begin" || words[0] == "commit" || words[0] == "rollback"):
 		st.tag = strings.ToUpper(words[0])
+	case len(words) == 2 && words[0] == "select" && words[1] == "panic":
+		panic("engine bug")
 	case len(words) == 0:
 	default:
 		return nil, &errs.Error{Kind: errs.Syntax, Msg: fmt.Sprintf("syntax error at or near %q", strings.Fields(sql)[0]), Position: 1}

@@ -265,22 +265,6 @@ func civil(days int64) (y int64, m, d int) {
 	return y, m, d
 }
 
-// daysFromCivil is the inverse of civil.
-func daysFromCivil(y int64, m, d int) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := floorDiv(y, 400)
-	yoe := y - era*400
-	mp := int64(m + 9)
-	if m > 2 {
-		mp = int64(m - 3)
-	}
-	doy := (153*mp+2)/5 + int64(d) - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
-}
-
 // appendYMD appends the date part "YYYY-MM-DD" and reports whether the year is BC, in which
 // case the year is written as PostgreSQL writes it (1 BC is 0001) and the caller appends " BC".
 func appendYMD(dst []byte, days int64) ([]byte, bool) {

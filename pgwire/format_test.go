@@ -351,3 +351,14 @@ func TestOtherArrowTypes(t *testing.T) {
 		c.arr.Release()
 	}
 }
+
+// civil agrees with the time package's proleptic Gregorian calendar, including years <= 0.
+func TestCivil(t *testing.T) {
+	for days := int64(-2000000); days <= 3000000; days += 997 {
+		y, m, d := civil(days)
+		ty, tm, td := time.Unix(days*86400, 0).UTC().Date()
+		if int64(ty) != y || int(tm) != m || td != d {
+			t.Fatalf("day %d: civil %d-%d-%d, time %d-%d-%d", days, y, m, d, ty, tm, td)
+		}
+	}
+}

@@ -419,6 +419,7 @@ func TestErrorsKeepConnection(t *testing.T) {
 			{"frobnicate the data", "42601", `syntax error at or near "frobnicate"`, 1},
 			{"select fail", "22012", "division by zero", 0},
 			{"select (((", "42601", `syntax error at or near "("`, 8},
+			{"select panic", "XX000", "internal error: engine bug", 0},
 		} {
 			rows, err := c.Query(ctx, e.sql, mode)
 			if err == nil {

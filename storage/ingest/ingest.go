@@ -99,9 +99,10 @@ func (s Spec) Validate() error {
 // keep their input order. It returns the number of rows written. The batches stay owned by the
 // caller.
 //
-// If the partitions change between reading the state and committing (a leaf was split), Write
-// re-reads the state and references each file from every leaf it now overlaps, with exact row
-// counts, up to MaxAttempts times; files are never rewritten. On failure the files written are
+// Files are referenced from the leaves of the state read again just before the commit, each
+// from every leaf its rows now fall in, with exact row counts; should the commit still fail
+// validation because the partitions changed, Write re-reads the state and retries, up to
+// MaxAttempts times. Files are never rewritten. On failure the files written are
 // deleted, unless a fresh state shows them committed or cannot be read (then they are left to
 // garbage collection rather than risk deleting committed data).
 //
@@ -150,6 +151,11 @@ func Write(ctx context.Context, store objstore.Store, ss *statestore.Store, spec
 	if err != nil {
 		cleanup(ctx, store, ss, spec.Table, files)
 		return 0, err
+	}
+	// Writing may take a while: reference the files from the leaves of the newest state, so
+	// that a split committed meanwhile is honoured without a failed commit.
+	if fresh, err := ss.Snapshot(ctx, spec.Table); err == nil {
+		state = fresh
 	}
 	for attempt := 1; ; attempt++ {
 		txn := addFiles(srt, files, state.Leaves())
