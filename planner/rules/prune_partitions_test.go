@@ -1,0 +1,93 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/storage/keys"
+)
+
+// scanOf builds a scan of a table keyed by (a int64, b text) with a value column v.
+func scanOf(filter ...planner.Expr) *planner.Scan {
+	t := &catalog.Table{
+		Name: "t",
+		Columns: []catalog.Column{
+			{Name: "a", Type: planner.Int64}, {Name: "b", Type: planner.Text}, {Name: "v", Type: planner.Int64, Nullable: true},
+		},
+		RowKeys: []int{0, 1},
+	}
+	return &planner.Scan{Table: t, Filter: filter, Cols: []planner.Column{
+		{ID: 1, Name: "a", Type: planner.Int64}, {ID: 2, Name: "b", Type: planner.Text}, {ID: 3, Name: "v", Type: planner.Int64},
+	}}
+}
+
+func col(id planner.ColumnID, t arrow.DataType) *planner.ColumnRef {
+	return &planner.ColumnRef{ID: id, Typ: t}
+}
+
+func cmp(op planner.Op, l, r planner.Expr) planner.Expr {
+	return &planner.Binary{Op: op, L: l, R: r, Typ: planner.Bool}
+}
+
+func i64(v int64) *planner.Literal  { return &planner.Literal{Value: v, Typ: planner.Int64} }
+func str(v string) *planner.Literal { return &planner.Literal{Value: v, Typ: planner.Text} }
+
+func enc(vals ...any) []byte {
+	types := []arrow.DataType{planner.Int64, planner.Text}
+	var k []byte
+	for i, v := range vals {
+		var err error
+		if k, err = keys.AppendGo(k, types[i], v); err != nil {
+			panic(err)
+		}
+	}
+	return k
+}
+
+func TestKeyRanges(t *testing.T) {
+	a, b, v := col(1, planner.Int64), col(2, planner.Text), col(3, planner.Int64)
+	for _, tc := range []struct {
+		name   string
+		filter []planner.Expr
+		want   []keys.Range // nil: unconstrained
+	}{
+		{"no predicate", nil, nil},
+		{"value column only", []planner.Expr{cmp(planner.OpEq, v, i64(3))}, nil},
+		{"second key column only", []planner.Expr{cmp(planner.OpEq, b, str("x"))}, nil},
+		{"point on leading key", []planner.Expr{cmp(planner.OpEq, a, i64(5))},
+			[]keys.Range{{Min: enc(int64(5)), Max: keys.PrefixEnd(enc(int64(5)))}}},
+		{"literal on the left", []planner.Expr{cmp(planner.OpGt, i64(5), a)},
+			[]keys.Range{{Min: []byte{}, Max: enc(int64(5))}}},
+		{"full key", []planner.Expr{cmp(planner.OpEq, a, i64(5)), cmp(planner.OpEq, b, str("x"))},
+			[]keys.Range{{Min: enc(int64(5), "x"), Max: keys.PrefixEnd(enc(int64(5), "x"))}}},
+		{"point then range", []planner.Expr{cmp(planner.OpEq, a, i64(5)), cmp(planner.OpGtEq, b, str("m"))},
+			[]keys.Range{{Min: enc(int64(5), "m"), Max: keys.PrefixEnd(enc(int64(5)))}}},
+		{"between", []planner.Expr{cmp(planner.OpGtEq, a, i64(2)), cmp(planner.OpLt, a, i64(9))},
+			[]keys.Range{{Min: enc(int64(2)), Max: enc(int64(9))}}},
+		{"exclusive lower, inclusive upper", []planner.Expr{cmp(planner.OpGt, a, i64(2)), cmp(planner.OpLtEq, a, i64(9))},
+			[]keys.Range{{Min: keys.PrefixEnd(enc(int64(2))), Max: keys.PrefixEnd(enc(int64(9)))}}},
+		{"in list", []planner.Expr{&planner.InList{E: a, List: []planner.Expr{i64(7), i64(3), i64(7)}}},
+			[]keys.Range{{Min: enc(int64(3)), Max: keys.PrefixEnd(enc(int64(3)))}, {Min: enc(int64(7)), Max: keys.PrefixEnd(enc(int64(7)))}}},
+		{"in list narrowed by a bound", []planner.Expr{&planner.InList{E: a, List: []planner.Expr{i64(7), i64(3)}}, cmp(planner.OpGt, a, i64(4))},
+			[]keys.Range{{Min: enc(int64(7)), Max: keys.PrefixEnd(enc(int64(7)))}}},
+		{"contradiction", []planner.Expr{cmp(planner.OpEq, a, i64(1)), cmp(planner.OpEq, a, i64(2))}, []keys.Range{}},
+		{"comparison with NULL", []planner.Expr{cmp(planner.OpEq, a, &planner.Literal{Typ: planner.Int64})}, []keys.Range{}},
+		{"false", []planner.Expr{&planner.Literal{Value: false, Typ: planner.Bool}}, []keys.Range{}},
+		{"not equal does not prune", []planner.Expr{cmp(planner.OpNotEq, a, i64(1))}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := KeyRanges(scanOf(tc.filter...))
+			if (got == nil) != (tc.want == nil) || len(got) != len(tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+			for i := range got {
+				if string(got[i].Min) != string(tc.want[i].Min) || string(got[i].Max) != string(tc.want[i].Max) {
+					t.Errorf("range %d: got [%x, %x), want [%x, %x)", i, got[i].Min, got[i].Max, tc.want[i].Min, tc.want[i].Max)
+				}
+			}
+		})
+	}
+}
