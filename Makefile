@@ -5,7 +5,7 @@ TIMEOUT ?= 15m
 # Packages with concurrent code run their tests under the race detector.
 RACE_RE := /(storage/.*|storage|exec|pgwire|engine)$$
 
-.PHONY: build run test deps
+.PHONY: build run test deps bench bench-quick
 
 build:
 	$(GO) build -o bin/sleeperd ./cmd/sleeperd
@@ -36,3 +36,10 @@ test: deps
 	if [ -n "$$rest" ]; then echo "$(GO) test -timeout $(TIMEOUT) <other packages>"; \
 		$(GO) test -timeout $(TIMEOUT) $$rest || status=1; fi; \
 	exit $$status
+
+# The benchmark library compares sleeperd with DuckDB on the same data (bench/ is its own module).
+bench:
+	cd bench && $(GO) run ./cmd/bench -rows 10000000 -out results/latest.json
+
+bench-quick:
+	cd bench && $(GO) run ./cmd/bench -rows 1000000 -out results/latest.json
