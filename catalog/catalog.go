@@ -45,13 +45,16 @@ type entry struct {
 	Op    string     `json:"op"` // opCreate or opDrop
 	Time  time.Time  `json:"time"`
 	Table *tableJSON `json:"table,omitempty"` // opCreate
-	Name  string     `json:"name,omitempty"`  // opDrop
-	ID    string     `json:"id,omitempty"`    // opDrop
+	Name  string     `json:"name,omitempty"`  // opDrop, opAlter
+	ID    string     `json:"id,omitempty"`    // opDrop, opAlter
+	// Set holds the properties opAlter sets.
+	Set map[string]string `json:"set,omitempty"`
 }
 
 const (
 	opCreate = "CreateTable"
 	opDrop   = "DropTable"
+	opAlter  = "AlterTable"
 )
 
 type tableJSON struct {
@@ -168,6 +171,16 @@ func (c *Catalog) apply(e entry) error {
 		if t, ok := c.tables[e.Name]; ok && t.ID == e.ID {
 			delete(c.tables, e.Name)
 		}
+	case opAlter:
+		t, ok := c.tables[e.Name]
+		if !ok || t.ID != e.ID {
+			return nil
+		}
+		nt, err := t.withProperties(e.Set)
+		if err != nil {
+			return err
+		}
+		c.tables[e.Name] = nt
 	default:
 		return fmt.Errorf("unknown operation %q", e.Op)
 	}
@@ -264,6 +277,44 @@ func (c *Catalog) Drop(ctx context.Context, name string) error {
 			return fmt.Errorf("catalog: table %s dropped, but deleting its state failed: %w", name, err)
 		}
 		return nil
+	}
+}
+
+// Alter sets properties of the named table (ALTER TABLE t SET (k = v, ...)). Split points
+// cannot change after creation. It fails with errs.UndefinedTable or errs.InvalidParameter.
+//
+// check, if not nil, vets the table as it would be after the change; an error from it
+// cancels the change.
+func (c *Catalog) Alter(ctx context.Context, name string, set map[string]string, check func(*Table) error) (*Table, error) {
+	if _, ok := set[PropSplitPoints]; ok {
+		return nil, errs.New(errs.InvalidParameter, "parameter %q can only be set when a table is created", PropSplitPoints)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if err := c.follow(ctx); err != nil {
+			return nil, err
+		}
+		t, ok := c.tables[name]
+		if !ok {
+			return nil, undefined(name)
+		}
+		nt, err := t.withProperties(set)
+		if err != nil {
+			return nil, err
+		}
+		if check != nil {
+			if err := check(nt); err != nil {
+				return nil, err
+			}
+		}
+		committed, err := c.commit(ctx, entry{Op: opAlter, Name: name, ID: t.ID, Set: set})
+		if err != nil {
+			return nil, err
+		}
+		if committed {
+			return c.tables[name], nil
+		}
 	}
 }
 

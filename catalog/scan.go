@@ -53,6 +53,8 @@ type ScanSpec struct {
 	Parallelism int
 	// Metrics, if set, counts what executions of the scan read.
 	Metrics *Metrics
+	// Merge, if set, makes the scan merge each leaf's files and apply the iterator stack.
+	Merge *MergeSpec
 }
 
 // Metrics count what a scan read. The counters are safe for concurrent use.
@@ -236,7 +238,7 @@ func formatBound(name string, b ColumnBound) string {
 // Execute implements exec.Operator. Batches come from the leaves in no particular order.
 func (s *Scan) Execute(ctx context.Context) (exec.Stream, error) {
 	x := &execution{scan: s, footers: make(map[string]*footer)}
-	leaves := make([]*leafReader, 0, len(s.spec.Leaves))
+	leaves := make([]leafSource, 0, len(s.spec.Leaves))
 	for _, l := range s.spec.Leaves {
 		ranges := []keys.Range{l.Range}
 		if s.spec.Ranges != nil {
@@ -250,7 +252,12 @@ func (s *Scan) Execute(ctx context.Context) (exec.Stream, error) {
 		if len(ranges) == 0 {
 			continue
 		}
-		leaves = append(leaves, &leafReader{x: x, leaf: l, ranges: ranges, refs: dedupe(s.spec.State.ReadFiles(l.ID))})
+		refs := dedupe(s.spec.State.ReadFiles(l.ID))
+		if s.spec.Merge != nil {
+			leaves = append(leaves, &mergedLeaf{x: x, leaf: l, ranges: ranges, refs: refs})
+			continue
+		}
+		leaves = append(leaves, &leafReader{x: x, leaf: l, ranges: ranges, refs: refs})
 	}
 	return newFanout(ctx, leaves, s.spec.Parallelism), nil
 }
@@ -757,7 +764,7 @@ func (l *leafReader) emit(b arrow.RecordBatch, lo, hi int) {
 
 // fanout runs leaf readers, at most par at a time, and merges their batches.
 type fanout struct {
-	leaves []*leafReader
+	leaves []leafSource
 	par    int
 	parent context.Context
 
@@ -770,7 +777,13 @@ type fanout struct {
 	closed  bool
 }
 
-func newFanout(ctx context.Context, leaves []*leafReader, par int) *fanout {
+// leafSource streams the rows of one leaf.
+type leafSource interface {
+	Next(ctx context.Context) (arrow.RecordBatch, error)
+	Close()
+}
+
+func newFanout(ctx context.Context, leaves []leafSource, par int) *fanout {
 	return &fanout{leaves: leaves, par: par, parent: ctx}
 }
 

@@ -64,11 +64,32 @@ type Table struct {
 //	split_threshold  10000000    rows in a leaf partition above which it is split
 //	split_points     (none)      initial split points: comma-separated values of the leading
 //	                             row key column; quote a value containing a comma with '...'
+//	filters          (none)      iterator: ageOff(col, 7d), ... drops rows older than the age
+//	aggregations     (none)      iterator: sum(a), min(b), max(c), last(d) combines rows with
+//	                             equal row and sort keys
+//	online           true        background compaction, splitting and garbage collection run
+//	compaction_ratio 3           SizeRatio compaction: ratio of the rest to the largest file
+//	compaction_files 12          most files in one compaction job
+//	compaction_jobs_per_partition 4  most concurrent compaction jobs in one partition
+//	gc_delay         15m         how long a file with no references is kept
 //
-// Any other key is an error.
+// Any other key is an error. All but split_points can be changed with ALTER TABLE ... SET.
 type Properties struct {
 	Parquet        parquet.Properties
 	SplitThreshold int64
+	// Filters and Aggregations are the iterator stack's specifications, as written
+	// (ageOff(col, 7d); sum(a), max(b), min(c), last(d)); the engine parses them against the
+	// schema.
+	Filters, Aggregations string
+	// Online tables get background compaction, splitting and garbage collection.
+	Online bool
+	// CompactionRatio, CompactionFiles and CompactionJobs tune the SizeRatio compaction
+	// strategy: the ratio, the most files in one job, the most concurrent jobs per partition.
+	CompactionRatio int
+	CompactionFiles int
+	CompactionJobs  int
+	// GCDelay is how long a file with no references is kept before garbage collection.
+	GCDelay time.Duration
 	// Raw is the text of every property given, for display.
 	Raw map[string]string
 }
@@ -81,6 +102,13 @@ const (
 	PropDictionary     = "dictionary"
 	PropSplitThreshold = "split_threshold"
 	PropSplitPoints    = "split_points"
+	PropFilters        = "filters"
+	PropAggregations   = "aggregations"
+	PropOnline         = "online"
+	PropCompactRatio   = "compaction_ratio"
+	PropCompactBatch   = "compaction_files"
+	PropCompactJobs    = "compaction_jobs_per_partition"
+	PropGCDelay        = "gc_delay"
 
 	DefaultSplitThreshold = 10_000_000
 )
@@ -271,9 +299,43 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
+func parseBool(k, v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "on", "yes", "1":
+		return true, nil
+	case "false", "off", "no", "0":
+		return false, nil
+	}
+	return false, errs.New(errs.InvalidParameter, "invalid value for parameter %q: %q (want true or false)", k, v)
+}
+
+// DefaultGCDelay is how long an unreferenced file is kept by default.
+const DefaultGCDelay = 15 * time.Minute
+
+// withProperties returns a copy of t with the properties in set replacing its own.
+func (t *Table) withProperties(set map[string]string) (*Table, error) {
+	raw := make(map[string]string, len(t.Props.Raw)+len(set))
+	for k, v := range t.Props.Raw {
+		raw[k] = v
+	}
+	for k, v := range set {
+		raw[k] = v
+	}
+	p, err := parseProperties(raw)
+	if err != nil {
+		return nil, err
+	}
+	c := *t
+	c.Props = p
+	return &c, nil
+}
+
 // parseProperties validates raw and returns the properties it sets, defaults elsewhere.
 func parseProperties(raw map[string]string) (Properties, error) {
-	p := Properties{Parquet: parquet.DefaultProperties(), SplitThreshold: DefaultSplitThreshold, Raw: make(map[string]string, len(raw))}
+	p := Properties{
+		Parquet: parquet.DefaultProperties(), SplitThreshold: DefaultSplitThreshold, Raw: make(map[string]string, len(raw)),
+		Online: true, CompactionRatio: 3, CompactionFiles: 12, CompactionJobs: 4, GCDelay: DefaultGCDelay,
+	}
 	positive := func(k, v string, bits int) (int64, error) {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, bits)
 		if err != nil || n <= 0 {
@@ -305,14 +367,11 @@ func parseProperties(raw map[string]string) (Properties, error) {
 			}
 			p.Parquet.PageBytes = int(n)
 		case PropDictionary:
-			switch strings.ToLower(strings.TrimSpace(v)) {
-			case "true", "on", "yes", "1":
-				p.Parquet.Dictionary = true
-			case "false", "off", "no", "0":
-				p.Parquet.Dictionary = false
-			default:
-				return p, errs.New(errs.InvalidParameter, "invalid value for parameter %q: %q (want true or false)", k, v)
+			b, err := parseBool(k, v)
+			if err != nil {
+				return p, err
 			}
+			p.Parquet.Dictionary = b
 		case PropSplitThreshold:
 			n, err := positive(k, v, 64)
 			if err != nil {
@@ -321,6 +380,35 @@ func parseProperties(raw map[string]string) (Properties, error) {
 			p.SplitThreshold = n
 		case PropSplitPoints:
 			// parsed against the leading row key type by the caller
+		case PropFilters:
+			p.Filters = v
+		case PropAggregations:
+			p.Aggregations = v
+		case PropOnline:
+			b, err := parseBool(k, v)
+			if err != nil {
+				return p, err
+			}
+			p.Online = b
+		case PropCompactRatio, PropCompactBatch, PropCompactJobs:
+			n, err := positive(k, v, 16)
+			if err != nil {
+				return p, err
+			}
+			switch k {
+			case PropCompactRatio:
+				p.CompactionRatio = int(n)
+			case PropCompactBatch:
+				p.CompactionFiles = int(n)
+			default:
+				p.CompactionJobs = int(n)
+			}
+		case PropGCDelay:
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if err != nil || d < 0 {
+				return p, errs.New(errs.InvalidParameter, "invalid value for parameter %q: %q (want a duration such as 15m)", k, v)
+			}
+			p.GCDelay = d
 		default:
 			return p, errs.New(errs.InvalidParameter, "unrecognized parameter %q", k)
 		}

@@ -92,22 +92,27 @@ func (s *statement) Execute(ctx context.Context, params []any) (Result, error) {
 	if n := len(s.bound.Params()); len(params) != n {
 		return nil, errs.New(errs.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d", len(params), n)
 	}
+	if r, ok, err := e.executeLifecycle(ctx, s.bound, params); ok {
+		return r, err
+	}
 	switch b := s.bound.(type) {
 	case *planner.Query:
-		op, err := e.plan(ctx, b.Root, params)
+		op, release, err := e.plan(ctx, b.Root, params)
 		if err != nil {
 			return nil, err
 		}
 		stream, err := op.Execute(ctx)
 		if err != nil {
+			release()
 			return nil, err
 		}
-		return &rowsResult{stream: stream, schema: s.Schema()}, nil
+		return &rowsResult{stream: stream, schema: s.Schema(), release: release}, nil
 	case *planner.Explain:
-		op, err := e.plan(ctx, b.Query.Root, params)
+		op, release, err := e.plan(ctx, b.Query.Root, params)
 		if err != nil {
 			return nil, err
 		}
+		release()
 		lines := strings.Split(strings.TrimRight(exec.Explain(op), "\n"), "\n")
 		return textResult(ctx, "QUERY PLAN", lines, fmt.Sprintf("EXPLAIN"))
 	case *planner.ShowTables:
@@ -153,35 +158,61 @@ func (s *statement) Execute(ctx context.Context, params []any) (Result, error) {
 	return nil, errs.New(errs.Internal, "cannot execute %T", s.bound)
 }
 
-// plan binds parameters, optimises against the current state and builds the operators.
-func (e *Engine) plan(ctx context.Context, root planner.Node, params []any) (exec.Operator, error) {
+// plan binds parameters, optimises against the current state and builds the operators. The
+// snapshots the plan reads stay protected from garbage collection until release is called.
+func (e *Engine) plan(ctx context.Context, root planner.Node, params []any) (op exec.Operator, release func(), err error) {
+	var held []readHold
+	release = func() { e.readers.release(held) }
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
 	n, err := planner.BindParams(root, params)
 	if err != nil {
-		return nil, err
+		return nil, release, err
 	}
-	n, err = rules.Optimize(ctx, n, rules.Env{Snapshot: e.snapshot})
+	snapshot := func(ctx context.Context, t *catalog.Table) (*statestore.State, error) {
+		st, err := e.ss.Snapshot(ctx, t.StateID())
+		if err == nil {
+			held = append(held, e.readers.hold(t.StateID(), st.TxnNumber()))
+		}
+		return st, err
+	}
+	n, err = rules.Optimize(ctx, n, rules.Env{Snapshot: snapshot})
 	if err != nil {
-		return nil, err
+		return nil, release, err
 	}
-	return planner.Physical(ctx, n, planner.Env{Store: e.store, Parallelism: e.opts.Parallelism, Metrics: e.metrics})
-}
-
-func (e *Engine) snapshot(ctx context.Context, t *catalog.Table) (*statestore.State, error) {
-	return e.ss.Snapshot(ctx, t.StateID())
+	op, err = planner.Physical(ctx, n, planner.Env{
+		Store: e.store, Parallelism: e.opts.Parallelism, Metrics: e.metrics,
+		System: e.systemTable, Merge: e.mergeSpec,
+	})
+	return op, release, err
 }
 
 // insert runs the source of an INSERT and writes its rows as one commit.
 func (e *Engine) insert(ctx context.Context, ins *planner.Insert, params []any) (int64, error) {
-	op, err := e.plan(ctx, ins.Source, params)
-	if err != nil {
-		return 0, err
-	}
-	batches, err := exec.Collect(ctx, op)
+	batches, err := e.runPlan(ctx, ins.Source, params)
 	if err != nil {
 		return 0, err
 	}
 	defer releaseAll(batches)
-	t := ins.Table
+	return e.writeRows(ctx, ins.Table, ins.Targets, batches)
+}
+
+// runPlan plans and runs a plan to completion; the caller releases the batches.
+func (e *Engine) runPlan(ctx context.Context, root planner.Node, params []any) ([]arrow.RecordBatch, error) {
+	op, release, err := e.plan(ctx, root, params)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return exec.Collect(ctx, op)
+}
+
+// writeRows writes batches into t as one commit: table column i comes from batch column
+// targets[i], or is NULL (or a generated row id) when targets[i] is -1.
+func (e *Engine) writeRows(ctx context.Context, t *catalog.Table, targets []int, batches []arrow.RecordBatch) (int64, error) {
 	schema := t.Schema()
 	var out []arrow.RecordBatch
 	defer func() { releaseAll(out) }()
@@ -189,7 +220,7 @@ func (e *Engine) insert(ctx context.Context, ins *planner.Insert, params []any) 
 		if b.NumRows() == 0 {
 			continue
 		}
-		rec, err := e.tableBatch(ctx, t, schema, ins.Targets, b)
+		rec, err := e.tableBatch(ctx, t, schema, targets, b)
 		if err != nil {
 			return 0, err
 		}
@@ -198,11 +229,7 @@ func (e *Engine) insert(ctx context.Context, ins *planner.Insert, params []any) 
 	if len(out) == 0 {
 		return 0, nil
 	}
-	n, err := ingest.Write(ctx, e.store, e.ss, t.IngestSpec(), out)
-	if err != nil {
-		return 0, err
-	}
-	return n, nil
+	return ingest.Write(ctx, e.store, e.ss, t.IngestSpec(), out)
 }
 
 // tableBatch arranges the columns of a source batch as the table stores them: target
@@ -258,10 +285,11 @@ func releaseAll(bs []arrow.RecordBatch) {
 
 // rowsResult streams a query's batches and counts its rows for the tag.
 type rowsResult struct {
-	stream exec.Stream
-	schema *arrow.Schema
-	rows   int64
-	done   bool
+	stream  exec.Stream
+	schema  *arrow.Schema
+	rows    int64
+	done    bool
+	release func()
 }
 
 func (r *rowsResult) Next(ctx context.Context) (arrow.RecordBatch, error) {
@@ -287,7 +315,14 @@ func (r *rowsResult) Next(ctx context.Context) (arrow.RecordBatch, error) {
 
 func (r *rowsResult) Tag() string { return fmt.Sprintf("SELECT %d", r.rows) }
 
-func (r *rowsResult) Close() error { return r.stream.Close() }
+func (r *rowsResult) Close() error {
+	err := r.stream.Close()
+	if r.release != nil {
+		r.release()
+		r.release = nil
+	}
+	return err
+}
 
 // doneResult is the result of a statement without rows.
 type doneResult struct{ tag string }

@@ -29,6 +29,13 @@ type Options struct {
 	Parallelism int
 	// StateStore tunes the state store (snapshot interval, commit retries).
 	StateStore statestore.Options
+	// CompactionWorkers bounds the compaction jobs one maintenance pass runs at once;
+	// 0 is 2.
+	CompactionWorkers int
+	// MaintenanceInterval is how often the background worker compacts, splits and collects
+	// garbage on every online table; 0 turns background maintenance off (VACUUM still runs
+	// it on demand).
+	MaintenanceInterval time.Duration
 }
 
 // Engine is one database over one object store. It is safe for concurrent use by many
@@ -44,6 +51,12 @@ type Engine struct {
 
 	rowIDMu   sync.Mutex
 	lastRowID int64
+
+	jobs    jobLog
+	readers readers
+
+	bgCancel context.CancelFunc
+	bgDone   chan struct{}
 }
 
 // Open opens the database in opts.Store, creating an empty one if the store is empty.
@@ -61,12 +74,20 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	if e.opts.Parallelism <= 0 {
 		e.opts.Parallelism = runtime.GOMAXPROCS(0)
 	}
+	if e.opts.CompactionWorkers <= 0 {
+		e.opts.CompactionWorkers = 2
+	}
 	e.ss = statestore.New(opts.Store, opts.StateStore)
 	cat, err := catalog.Open(ctx, opts.Store, e.ss)
 	if err != nil {
 		return nil, err
 	}
 	e.cat = cat
+	if opts.MaintenanceInterval > 0 {
+		bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		e.bgCancel, e.bgDone = cancel, make(chan struct{})
+		go e.background(bg, opts.MaintenanceInterval)
+	}
 	return e, nil
 }
 
@@ -81,8 +102,15 @@ func (e *Engine) Connect(ctx context.Context, user, database string) (Conn, erro
 	return &conn{e: e, user: user, database: database}, nil
 }
 
-// Close stops background work and releases the engine.
-func (e *Engine) Close() error { return nil }
+// Close stops background work, waiting for a running pass to end, and releases the engine.
+func (e *Engine) Close() error {
+	if e.bgCancel != nil {
+		e.bgCancel()
+		<-e.bgDone
+		e.bgCancel = nil
+	}
+	return nil
+}
 
 // allocRowIDs reserves n increasing row ids for a table keyed by insertion order and returns
 // the first. Ids follow the clock (microseconds times 1024), so rows inserted later by any

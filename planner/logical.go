@@ -270,3 +270,13 @@ func TransformPlan(n Node, f func(Node) (Node, error)) (Node, error) {
 	}
 	return f(n)
 }
+
+// System reads a system table (sleeper.partitions, ...), computed when the plan runs.
+type System struct {
+	Name string
+	Cols []Column
+}
+
+func (n *System) Columns() []Column { return n.Cols }
+func (n *System) Inputs() []Node    { return nil }
+func (*System) node()               {}

@@ -12,6 +12,7 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/storage/objstore"
+	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
 // Env is what physical planning needs from the engine.
@@ -19,6 +20,11 @@ type Env struct {
 	Store       objstore.Store
 	Parallelism int
 	Metrics     *catalog.Metrics
+	// System computes the rows of a system table.
+	System func(ctx context.Context, name string) (arrow.RecordBatch, error)
+	// Merge returns how to read a table whose rows must be merged (primary key,
+	// iterators, deletes), or nil to read its files as they are.
+	Merge func(ctx context.Context, t *catalog.Table, state *statestore.State) (*catalog.MergeSpec, error)
 }
 
 // Physical turns an optimised logical plan into an operator whose output columns are
@@ -37,10 +43,18 @@ func Physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 		if !n.Pruned {
 			leaves = n.State.Leaves()
 		}
+		var merge *catalog.MergeSpec
+		if env.Merge != nil {
+			var err error
+			if merge, err = env.Merge(ctx, n.Table, n.State); err != nil {
+				return nil, err
+			}
+		}
 		var op exec.Operator
 		op, err := catalog.NewScan(env.Store, catalog.ScanSpec{
 			Table: n.Table, State: n.State, Leaves: leaves, Columns: cols,
 			Ranges: n.Ranges, Bounds: n.Bounds, Parallelism: env.Parallelism, Metrics: env.Metrics,
+			Merge: merge,
 		})
 		if err != nil {
 			return nil, err
@@ -131,6 +145,17 @@ func Physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 
 	case *Values:
 		return valuesOperator(ctx, n)
+
+	case *System:
+		if env.System == nil {
+			return nil, errs.New(errs.Internal, "no system tables here")
+		}
+		b, err := env.System(ctx, n.Name)
+		if err != nil {
+			return nil, err
+		}
+		defer b.Release()
+		return exec.NewValues(b.Schema(), []arrow.RecordBatch{b})
 	}
 	return nil, errs.New(errs.Internal, "no physical plan for %T", n)
 }

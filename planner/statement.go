@@ -63,3 +63,45 @@ func (*CreateTable) statement() {}
 func (*DropTable) statement()   {}
 func (*ShowTables) statement()  {}
 func (*Explain) statement()     {}
+
+// Delete removes the rows of Table for which Pred is true (all rows when Pred is nil). Pred
+// refers to the columns of Scan, a scan of the table.
+type Delete struct {
+	Table      *catalog.Table
+	Scan       *Scan
+	Pred       Expr
+	ParamTypes []arrow.DataType
+}
+
+// Update sets columns of the rows of Table for which Pred is true. Set maps table column
+// indices to expressions over the columns of Scan.
+type Update struct {
+	Table      *catalog.Table
+	Scan       *Scan
+	Pred       Expr
+	Set        map[int]Expr
+	ParamTypes []arrow.DataType
+}
+
+// Vacuum runs a table's background work now: compaction by its strategy, splitting and
+// garbage collection; Full compacts every leaf to at most one file with every delete folded in.
+type Vacuum struct {
+	Tables []string // empty: every table
+	Full   bool
+}
+
+// AlterTable sets table properties.
+type AlterTable struct {
+	Name string
+	Set  map[string]string
+}
+
+func (s *Delete) Params() []arrow.DataType     { return s.ParamTypes }
+func (s *Update) Params() []arrow.DataType     { return s.ParamTypes }
+func (s *Vacuum) Params() []arrow.DataType     { return nil }
+func (s *AlterTable) Params() []arrow.DataType { return nil }
+
+func (*Delete) statement()     {}
+func (*Update) statement()     {}
+func (*Vacuum) statement()     {}
+func (*AlterTable) statement() {}

@@ -83,6 +83,14 @@ func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 			return nil, err
 		}
 		return &planner.Explain{Query: q}, nil
+	case n.GetDeleteStmt() != nil:
+		return b.deleteStmt(n.GetDeleteStmt())
+	case n.GetUpdateStmt() != nil:
+		return b.updateStmt(n.GetUpdateStmt())
+	case n.GetVacuumStmt() != nil:
+		return b.vacuum(n.GetVacuumStmt())
+	case n.GetAlterTableStmt() != nil:
+		return b.alterTable(n.GetAlterTableStmt())
 	case n.GetVariableShowStmt() != nil:
 		if strings.EqualFold(n.GetVariableShowStmt().Name, "tables") {
 			return &planner.ShowTables{}, nil
@@ -150,6 +158,9 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 	if rv == nil {
 		return nil, nil, errs.New(errs.NotImplemented, "FROM supports plain table names only")
 	}
+	if rv.Schemaname == catalog.SystemSchema {
+		return b.systemTable(rv)
+	}
 	t, err := b.table(rv)
 	if err != nil {
 		return nil, nil, err
@@ -168,6 +179,25 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 		}
 	}
 	return scan, sc, nil
+}
+
+// systemTable binds a system table such as sleeper.partitions.
+func (b *binder) systemTable(rv *pg_query.RangeVar) (planner.Node, *scope, error) {
+	schema, ok := catalog.SystemTables[rv.Relname]
+	if !ok {
+		return nil, nil, &errs.Error{Kind: errs.UndefinedTable, Msg: fmt.Sprintf("relation \"%s.%s\" does not exist", rv.Schemaname, rv.Relname), Position: int(rv.Location) + 1}
+	}
+	n := &planner.System{Name: rv.Relname}
+	sc := &scope{table: rv.Relname}
+	if rv.Alias != nil {
+		sc.table = rv.Alias.Aliasname
+	}
+	for _, f := range schema.Fields() {
+		c := b.newColumn(f.Name, f.Type)
+		n.Cols = append(n.Cols, c)
+		sc.cols = append(sc.cols, c)
+	}
+	return n, sc, nil
 }
 
 func (b *binder) table(rv *pg_query.RangeVar) (*catalog.Table, error) {

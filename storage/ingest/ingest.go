@@ -25,6 +25,7 @@ import (
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/parquet"
+	"github.com/sleeperd/sleeperd/storage/sketch"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
@@ -386,7 +387,8 @@ func writeFiles(ctx context.Context, store objstore.Store, spec Spec, cols []arr
 	return done, errors.Join(errs...)
 }
 
-// writeFile writes the rows at sorted positions [lo, hi) to a new file.
+// writeFile writes the rows at sorted positions [lo, hi) to a new file, with the sketch of
+// their row keys in its footer under sketch.FooterKey.
 func writeFile(ctx context.Context, store objstore.Store, spec Spec, cols []arrow.Array, s *sorted, lo, hi int) (written, error) {
 	name := spec.FilePrefix + newID() + ".parquet"
 	var buf bytes.Buffer
@@ -408,6 +410,11 @@ func writeFile(ctx context.Context, store objstore.Store, spec Spec, cols []arro
 			return written{}, fmt.Errorf("ingest: write %s: %w", name, err)
 		}
 	}
+	sk := sketch.NewBuilder(0)
+	for i := lo; i < hi; i++ {
+		sk.Add(s.rowKeyAt(i))
+	}
+	w.SetKeyValue(sketch.FooterKey, sk.Sketch().Encode())
 	meta, err := w.Close()
 	if err != nil {
 		return written{}, fmt.Errorf("ingest: write %s: %w", name, err)

@@ -21,6 +21,7 @@ import (
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/parquet"
+	"github.com/sleeperd/sleeperd/storage/sketch"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
@@ -173,6 +174,16 @@ func TestWriteSplitsByLeafAndSorts(t *testing.T) {
 		}
 		if !bytes.Equal(f.MinKey, int64Key(rows[0].k)) || !bytes.Equal(f.MaxKey, int64Key(rows[len(rows)-1].k)) {
 			t.Errorf("file key range [%x, %x], rows %d..%d", f.MinKey, f.MaxKey, rows[0].k, rows[len(rows)-1].k)
+		}
+		sk, err := sketch.Load(ctx, store, f.Name, f.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sk.Rows() != f.Rows {
+			t.Errorf("sketch of %d rows, file %d", sk.Rows(), f.Rows)
+		}
+		if med, ok := sketch.Median([]*sketch.Sketch{sk}, leaf.Range); ok && !leaf.Range.Contains(med) {
+			t.Errorf("sketch median %x outside the leaf %v", med, leaf.Range)
 		}
 		for i, r := range rows {
 			if !leaf.Range.Contains(int64Key(r.k)) {

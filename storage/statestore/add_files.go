@@ -2,6 +2,7 @@ package statestore
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 
 	"github.com/sleeperd/sleeperd/storage/keys"
@@ -20,7 +21,7 @@ type AddFiles struct {
 }
 
 // NewFile is a file with the references that AddFiles creates for it. File.AddedTxn and
-// File.Updated are ignored: the store sets them.
+// File.Updated and File.DeletesApplied are ignored: the store sets them.
 type NewFile struct {
 	File       File            `json:"file"`
 	References []FileReference `json:"references"`
@@ -32,6 +33,17 @@ func init() { register(AddFiles{}.Kind(), func() Transaction { return new(AddFil
 
 // Kind implements Transaction.
 func (AddFiles) Kind() string { return "ADD_FILES" }
+
+// Summary implements Transaction.
+func (t AddFiles) Summary() string {
+	var rows int64
+	names := make([]string, len(t.Files))
+	for i, nf := range t.Files {
+		rows += nf.File.Rows
+		names[i] = nf.File.Name
+	}
+	return fmt.Sprintf("add %s (%s): %s", plural(len(t.Files), "file"), plural(int(rows), "row"), nameList(names))
+}
 
 // Validate implements Transaction.
 func (t AddFiles) Validate(s *State) error {
@@ -129,6 +141,7 @@ func (t AddFiles) Apply(m *mutableState) {
 		f.MinKey, f.MaxKey = bytes.Clone(f.MinKey), bytes.Clone(f.MaxKey)
 		f.AddedTxn = m.txn
 		f.Updated = m.time
+		f.DeletesApplied = 0
 		m.putFile(&f)
 		for _, r := range nf.References {
 			m.putReference(r)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/objstore"
@@ -151,6 +152,104 @@ func (h *ddHarness) run(c ddCase) string {
 			txn.Files = append(txn.Files, h.parseFile(l))
 		}
 		st, err = h.store.Commit(ctx, ddTable, txn)
+	case "assign":
+		// Lines: "job partition file,file,...".
+		var txn AssignJobIds
+		for _, l := range c.input {
+			f := strings.Fields(l)
+			txn.Jobs = append(txn.Jobs, JobAssignment{JobID: f[0], PartitionID: f[1], Files: splitList(f[2])})
+		}
+		st, err = h.store.Commit(ctx, ddTable, txn)
+	case "replace":
+		// Lines: "job partition input,input,... [applied=N] -> none|<file as for add-files>".
+		var txn ReplaceFileReferences
+		for _, l := range c.input {
+			head, out, _ := strings.Cut(l, "->")
+			f := strings.Fields(head)
+			j := JobResult{JobID: f[0], PartitionID: f[1], InputFiles: splitList(f[2])}
+			for _, a := range f[3:] {
+				if v, ok := strings.CutPrefix(a, "applied="); ok {
+					n, err := strconv.ParseUint(v, 10, 64)
+					if err != nil {
+						t.Fatalf("line %d: bad %q", c.line, a)
+					}
+					j.AppliedTxn = n
+				}
+			}
+			if out = strings.TrimSpace(out); out != "none" {
+				nf := h.parseFile(out)
+				j.Output = &nf
+			}
+			txn.Jobs = append(txn.Jobs, j)
+		}
+		st, err = h.store.Commit(ctx, ddTable, txn)
+	case "split-partition":
+		// Args: parent left right key; "-" is an empty ID.
+		id := func(s string) string { return strings.TrimPrefix(s, "-") }
+		st, err = h.store.Commit(ctx, ddTable, SplitPartition{ParentID: id(c.args[0]), LeftID: id(c.args[1]), RightID: id(c.args[2]), SplitKey: parseKey(t, c.args[3])})
+	case "split-refs":
+		// Lines: "file from to,to,... [rows=N,N] [exact]".
+		var txn SplitFileReferences
+		for _, l := range c.input {
+			f := strings.Fields(l)
+			sp := FileSplit{File: f[0], FromPartition: f[1], ToPartitions: splitList(f[2])}
+			for _, a := range f[3:] {
+				if v, ok := strings.CutPrefix(a, "rows="); ok {
+					for _, r := range splitList(v) {
+						n, err := strconv.ParseInt(r, 10, 64)
+						if err != nil {
+							t.Fatalf("line %d: bad %q", c.line, a)
+						}
+						sp.Rows = append(sp.Rows, n)
+					}
+				} else if a == "exact" {
+					sp.Exact = true
+				}
+			}
+			txn.Splits = append(txn.Splits, sp)
+		}
+		st, err = h.store.Commit(ctx, ddTable, txn)
+	case "delete-files":
+		st, err = h.store.Commit(ctx, ddTable, DeleteFiles{Files: c.args})
+	case "add-delete":
+		// Args: id predicate text...
+		st, err = h.store.Commit(ctx, ddTable, AddDeletePredicate{ID: c.args[0], Predicate: []byte(strings.Join(c.args[1:], " "))})
+	case "retire-deletes":
+		st, err = h.store.Commit(ctx, ddTable, RetireDeletePredicates{IDs: c.args})
+	case "jobs", "unreferenced", "retirable", "transactions":
+		st, err = h.store.Snapshot(ctx, ddTable)
+		if err != nil {
+			return "error: " + sentinelName(err) + "\n"
+		}
+		var lines []string
+		switch c.cmd {
+		case "jobs":
+			for _, j := range st.Jobs() {
+				lines = append(lines, fmt.Sprintf("%s in %s: %s", j.ID, j.PartitionID, strings.Join(j.Files, " ")))
+			}
+		case "unreferenced":
+			for _, f := range st.UnreferencedFiles() {
+				lines = append(lines, fmt.Sprintf("%s updated=%s", f.Name, f.Updated.Format(time.RFC3339)))
+			}
+		case "retirable":
+			lines = st.RetirableDeletePredicates()
+		case "transactions":
+			from := uint64(0)
+			if len(c.args) > 0 {
+				from, _ = strconv.ParseUint(c.args[0], 10, 64)
+			}
+			infos, err := h.store.Transactions(ctx, ddTable, from)
+			if err != nil {
+				return "error: " + sentinelName(err) + "\n"
+			}
+			for _, in := range infos {
+				lines = append(lines, fmt.Sprintf("%d %s %s %s", in.Number, in.Time.Format(time.RFC3339), in.Kind, in.Summary))
+			}
+		}
+		if len(lines) == 0 {
+			return "(none)\n"
+		}
+		return strings.Join(lines, "\n") + "\n"
 	case "leaves-overlapping":
 		st, err = h.store.Snapshot(ctx, ddTable)
 		if err != nil {
@@ -241,4 +340,12 @@ func (h *ddHarness) parseFile(line string) NewFile {
 		nf.References = append(nf.References, FileReference{File: fields[0], PartitionID: pid, Rows: n, Exact: exact, JobID: job})
 	}
 	return nf
+}
+
+// splitList splits a comma-separated list; "-" is the empty list.
+func splitList(s string) []string {
+	if s == "-" || s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
 }

@@ -32,6 +32,23 @@
 // A Store then keeps one cached State per table that follows the log; States are immutable,
 // so readers share them freely.
 //
+// The writer of a snapshot also trims the log: it deletes, oldest first, the entries more
+// than Options.KeepBehindSnapshot before the snapshot. A Store whose next entry is missing
+// checks that the entry of its own state still exists; if not, the log was trimmed past it
+// and it reloads the newest snapshot. A Store more than Options.ReloadBehind entries behind
+// also reloads the newest snapshot instead of replaying. After writing entry n a committer
+// checks that entry n-1 still exists, which proves that entry n was not a trimmed number
+// taken again; if it is gone the commit fails with ErrUnknownOutcome.
+//
+// # Table lifecycle
+//
+// Ingest adds files (AddFiles). Compaction claims references (AssignJobIds) and replaces
+// them with its output (ReplaceFileReferences); files left without references wait for
+// garbage collection, which deletes them from the object store and then from the state
+// (DeleteFiles). Splitting divides a leaf (SplitPartition) and pushes its references down
+// (SplitFileReferences). Deletes by predicate are added (AddDeletePredicate) and retired once
+// no referenced file can hold a row they match (RetireDeletePredicates).
+//
 // # Adding a transaction
 //
 // A kind is a type in its own file implementing Transaction (Kind, Validate, Apply) and

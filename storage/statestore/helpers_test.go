@@ -207,10 +207,22 @@ func sentinelName(err error) string {
 		{"ErrFileExists", ErrFileExists},
 		{"ErrFileNotFound", ErrFileNotFound},
 		{"ErrBadReferences", ErrBadReferences},
+		{"ErrReferenceNotFound", ErrReferenceNotFound},
+		{"ErrAssigned", ErrAssigned},
+		{"ErrNotAssigned", ErrNotAssigned},
+		{"ErrNotLeaf", ErrNotLeaf},
+		{"ErrPartitionExists", ErrPartitionExists},
+		{"ErrBadSplit", ErrBadSplit},
+		{"ErrFileReferenced", ErrFileReferenced},
+		{"ErrDeleteExists", ErrDeleteExists},
+		{"ErrDeleteNotFound", ErrDeleteNotFound},
+		{"ErrDeleteInUse", ErrDeleteInUse},
+		{"ErrCorrupt", ErrCorrupt},
 		{"ErrInvalidTransaction", ErrInvalidTransaction},
 		{"ErrTableExists", ErrTableExists},
 		{"ErrTableNotFound", ErrTableNotFound},
 		{"ErrConflict", ErrConflict},
+		{"ErrUnknownOutcome", ErrUnknownOutcome},
 	} {
 		if errors.Is(err, s.err) {
 			return s.name

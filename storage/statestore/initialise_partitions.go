@@ -31,6 +31,11 @@ const RootID = "root"
 // Kind implements Transaction.
 func (InitialisePartitions) Kind() string { return "INITIALISE_PARTITIONS" }
 
+// Summary implements Transaction.
+func (t InitialisePartitions) Summary() string {
+	return fmt.Sprintf("initialise %s", plural(len(t.SplitPoints)+1, "leaf partition"))
+}
+
 // Validate implements Transaction.
 func (t InitialisePartitions) Validate(s *State) error {
 	if s.Initialised() {

@@ -71,6 +71,24 @@ func (l *Log) Entries(ctx context.Context) ([]uint64, error) {
 	return out, nil
 }
 
+// exists reports whether entry n exists, without reading it.
+func (l *Log) exists(ctx context.Context, n uint64) (bool, error) {
+	_, err := l.store.Size(ctx, l.Name(n))
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, objstore.ErrNotExist):
+		return false, nil
+	}
+	return false, err
+}
+
+// missing reports whether entry n does not exist.
+func (l *Log) missing(ctx context.Context, n uint64) (bool, error) {
+	ok, err := l.exists(ctx, n)
+	return !ok && err == nil, err
+}
+
 // Delete removes entry n; removing a missing entry is not an error.
 func (l *Log) Delete(ctx context.Context, n uint64) error {
 	return l.store.Delete(ctx, l.Name(n))

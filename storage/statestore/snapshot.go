@@ -13,6 +13,8 @@ type snapshotJSON struct {
 	Time       time.Time      `json:"time"`
 	Partitions []*Partition   `json:"partitions"`
 	Files      []snapshotFile `json:"files"`
+	// Deletes are the active delete predicates, oldest first.
+	Deletes []DeletePredicate `json:"deletes,omitempty"`
 }
 
 type snapshotFile struct {
@@ -22,7 +24,7 @@ type snapshotFile struct {
 
 // marshalSnapshot encodes s; equal states give equal bytes.
 func marshalSnapshot(s *State) ([]byte, error) {
-	out := snapshotJSON{Table: s.table, Txn: s.txn, Time: s.time, Partitions: s.sorted}
+	out := snapshotJSON{Table: s.table, Txn: s.txn, Time: s.time, Partitions: s.sorted, Deletes: s.dels}
 	for _, f := range s.fileList {
 		out.Files = append(out.Files, snapshotFile{File: f, References: s.FileReferences(f.Name)})
 	}
@@ -70,6 +72,12 @@ func unmarshalSnapshot(table TableID, data []byte) (*State, error) {
 			m.byFile[r.File] = append(m.byFile[r.File], r.PartitionID)
 		}
 	}
+	for i, d := range in.Deletes {
+		if d.ID == "" || (i > 0 && d.Txn < in.Deletes[i-1].Txn) || d.Txn > in.Txn {
+			return nil, fmt.Errorf("%w: snapshot delete predicate %q at txn %d", ErrCorrupt, d.ID, d.Txn)
+		}
+	}
+	m.dels = in.Deletes
 	// References were written per file in partition order; byPart must be sorted by file.
 	for id, refs := range m.byPart {
 		sortRefs(refs)

@@ -51,6 +51,37 @@ type File struct {
 	// Updated is the time of the last transaction that changed the file's references, set
 	// by the store; garbage collection measures its delay from it.
 	Updated time.Time `json:"updated"`
+	// DeletesApplied is set by the store on the output of a compaction job: no delete
+	// predicate committed by a transaction numbered at most DeletesApplied matches a row of
+	// the file. It is 0 for a file added by AddFiles; see ClearThrough.
+	DeletesApplied uint64 `json:"deletesApplied,omitempty"`
+}
+
+// ClearThrough returns the number of the newest transaction such that no delete predicate
+// committed by it or earlier removes a row of the file: AddedTxn for a file of AddFiles
+// (its rows all have that version, and a delete only removes older versions), and
+// DeletesApplied for the output of a compaction.
+func (f *File) ClearThrough() uint64 {
+	if f.DeletesApplied != 0 {
+		return f.DeletesApplied
+	}
+	return f.AddedTxn
+}
+
+// DeletePredicate is an active delete: it removes every row whose version is below Txn,
+// the transaction that added it, and that Predicate matches. Predicate is opaque to the
+// store. DeletePredicates held by a State are shared and must not be modified.
+type DeletePredicate struct {
+	ID        string `json:"id"`
+	Txn       uint64 `json:"txn"`
+	Predicate []byte `json:"predicate"`
+}
+
+// Job is a compaction job in flight: the references of one partition assigned to it.
+type Job struct {
+	ID          string
+	PartitionID string
+	Files       []string // sorted
 }
 
 // FileReference says that the rows of File within the range of PartitionID belong to that
@@ -76,6 +107,7 @@ type State struct {
 	files  map[string]*File
 	byPart map[string][]FileReference // partition ID -> references sorted by file; never modified in place
 	byFile map[string][]string        // file -> sorted partition IDs; never modified in place
+	dels   []DeletePredicate          // active deletes by Txn; never modified in place
 
 	// Derived in freeze.
 	root     *Partition
@@ -219,6 +251,85 @@ func (s *State) ReadFiles(leafID string) []FileReference {
 	return out
 }
 
+// UnreferencedFiles returns the files that no partition references, sorted by name: they
+// are read by nobody who starts from this state, and wait for garbage collection. Each
+// File's Updated is the time of the transaction that removed its last reference.
+func (s *State) UnreferencedFiles() []*File {
+	var out []*File
+	for _, f := range s.fileList {
+		if len(s.byFile[f.Name]) == 0 {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Jobs returns the compaction jobs in flight, sorted by ID then partition: the references
+// assigned to a job and not yet replaced, grouped by job and partition.
+func (s *State) Jobs() []Job {
+	type key struct{ job, part string }
+	byJob := map[key][]string{}
+	for id, refs := range s.byPart {
+		for _, r := range refs {
+			if r.JobID != "" {
+				k := key{r.JobID, id}
+				byJob[k] = append(byJob[k], r.File) // refs are sorted by file
+			}
+		}
+	}
+	out := make([]Job, 0, len(byJob))
+	for k, files := range byJob {
+		out = append(out, Job{ID: k.job, PartitionID: k.part, Files: files})
+	}
+	slices.SortFunc(out, func(a, b Job) int {
+		if c := strings.Compare(a.ID, b.ID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.PartitionID, b.PartitionID)
+	})
+	return out
+}
+
+// DeletePredicates returns the active delete predicates, oldest first. A read applies
+// each to the rows whose version is below its Txn.
+func (s *State) DeletePredicates() []DeletePredicate { return slices.Clone(s.dels) }
+
+// DeletePredicate returns the active delete predicate with the given ID.
+func (s *State) DeletePredicate(id string) (DeletePredicate, bool) {
+	for _, d := range s.dels {
+		if d.ID == id {
+			return d, true
+		}
+	}
+	return DeletePredicate{}, false
+}
+
+// RetirableDeletePredicates returns the IDs of the active delete predicates that no longer
+// match a row of any referenced file (each file's ClearThrough is at least the delete's
+// Txn), oldest first: RetireDeletePredicates of them is valid against this state.
+func (s *State) RetirableDeletePredicates() []string {
+	clear := s.minClearThrough()
+	var out []string
+	for _, d := range s.dels {
+		if d.Txn <= clear {
+			out = append(out, d.ID)
+		}
+	}
+	return out
+}
+
+// minClearThrough returns the least ClearThrough of the referenced files, or the maximum
+// uint64 when no file is referenced.
+func (s *State) minClearThrough() uint64 {
+	clear := ^uint64(0)
+	for name := range s.byFile {
+		if f, ok := s.files[name]; ok {
+			clear = min(clear, f.ClearThrough())
+		}
+	}
+	return clear
+}
+
 // String renders the state with keys in hexadecimal; see Format.
 func (s *State) String() string {
 	return s.Format(func(k []byte, max bool) string {
@@ -268,8 +379,21 @@ func (s *State) Format(key func(k []byte, max bool) string) string {
 		b.WriteString("files:\n")
 	}
 	for _, f := range s.fileList {
-		fmt.Fprintf(&b, "  %s rows=%d bytes=%d keys=[%s, %s] added=%d refs=%d\n",
+		fmt.Fprintf(&b, "  %s rows=%d bytes=%d keys=[%s, %s] added=%d refs=%d",
 			f.Name, f.Rows, f.Bytes, key(f.MinKey, false), key(f.MaxKey, false), f.AddedTxn, len(s.byFile[f.Name]))
+		if f.DeletesApplied != 0 {
+			fmt.Fprintf(&b, " deletesApplied=%d", f.DeletesApplied)
+		}
+		if len(s.byFile[f.Name]) == 0 {
+			fmt.Fprintf(&b, " updated=%s", f.Updated.Format(time.RFC3339))
+		}
+		b.WriteByte('\n')
+	}
+	if len(s.dels) > 0 {
+		b.WriteString("deletes:\n")
+	}
+	for _, d := range s.dels {
+		fmt.Fprintf(&b, "  %s txn=%d %q\n", d.ID, d.Txn, d.Predicate)
 	}
 	return b.String()
 }
@@ -345,6 +469,25 @@ func (m *mutableState) removeReference(file, partitionID string) {
 		}
 	}
 	m.touch(file)
+}
+
+// removeFile forgets a file; it must have no references.
+func (m *mutableState) removeFile(name string) {
+	delete(m.files, name)
+	m.dirtyFiles = true
+}
+
+// addDelete appends an active delete predicate; d.Txn is at least every other's.
+func (m *mutableState) addDelete(d DeletePredicate) {
+	m.dels = append(slices.Clip(m.dels), d)
+}
+
+// retireDeletes removes the active delete predicates with the given IDs.
+func (m *mutableState) retireDeletes(ids []string) {
+	m.dels = slices.DeleteFunc(slices.Clone(m.dels), func(d DeletePredicate) bool { return slices.Contains(ids, d.ID) })
+	if len(m.dels) == 0 {
+		m.dels = nil
+	}
 }
 
 // touch records that the file's references changed in the current transaction.

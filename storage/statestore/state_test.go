@@ -113,6 +113,16 @@ func TestTransactionEncoding(t *testing.T) {
 			File:       File{Name: "f", Rows: 3, Bytes: 4, MinKey: k(-1), MaxKey: k(1)},
 			References: []FileReference{{File: "f", PartitionID: "p1", Rows: 3, Exact: true}},
 		}}},
+		AssignJobIds{Jobs: []JobAssignment{{JobID: "j", PartitionID: "p1", Files: []string{"a", "b"}}}},
+		ReplaceFileReferences{Jobs: []JobResult{
+			{JobID: "j", PartitionID: "p1", InputFiles: []string{"a"}, AppliedTxn: 7, Output: &NewFile{File: File{Name: "o", Rows: 1, MinKey: k(1), MaxKey: k(1)}}},
+			{JobID: "k", PartitionID: "p2", InputFiles: []string{"b"}},
+		}},
+		SplitPartition{ParentID: "p1", LeftID: "l", RightID: "r", SplitKey: k(5)},
+		SplitFileReferences{Splits: []FileSplit{{File: "a", FromPartition: "p1", ToPartitions: []string{"l", "r"}, Rows: []int64{1, 2}, Exact: true}}},
+		DeleteFiles{Files: []string{"a"}},
+		AddDeletePredicate{ID: "d", Predicate: []byte("x > 1")},
+		RetireDeletePredicates{IDs: []string{"d"}},
 	} {
 		data, err := MarshalTransaction(txn, at)
 		if err != nil {
@@ -126,7 +136,7 @@ func TestTransactionEncoding(t *testing.T) {
 			t.Fatal(err)
 		}
 		again, _ := MarshalTransaction(got, gotAt)
-		if string(again) != string(data) || !gotAt.Equal(at) || got.Kind() != txn.Kind() {
+		if string(again) != string(data) || !gotAt.Equal(at) || got.Kind() != txn.Kind() || got.Summary() != txn.Summary() {
 			t.Errorf("round trip of %s:\n%s\n%s", txn.Kind(), data, again)
 		}
 	}

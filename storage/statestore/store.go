@@ -1,6 +1,7 @@
 package statestore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -20,6 +21,15 @@ type Options struct {
 	Backoff Backoff
 	// Now is the clock stamped on transactions; nil means time.Now.
 	Now func() time.Time
+	// KeepBehindSnapshot is how many log entries the writer of a snapshot keeps before it:
+	// it deletes (best effort, oldest first) the entries numbered below the snapshot's
+	// number minus KeepBehindSnapshot, and the snapshots that only those entries could
+	// extend. 0 means 1000, a negative number never deletes.
+	KeepBehindSnapshot int
+	// ReloadBehind is how many log entries behind a cached state may fall before a Store
+	// catching up looks for a snapshot to load instead of replaying them all: 0 means 200,
+	// a negative number never looks.
+	ReloadBehind int
 }
 
 // Store keeps the transaction logs of tables in an object store and a cached State per
@@ -56,6 +66,12 @@ func New(os objstore.Store, opts Options) *Store {
 	opts.Backoff = opts.Backoff.withDefaults()
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.KeepBehindSnapshot == 0 {
+		opts.KeepBehindSnapshot = 1000
+	}
+	if opts.ReloadBehind == 0 {
+		opts.ReloadBehind = 200
 	}
 	return &Store{os: os, opts: opts, tables: map[TableID]*table{}}
 }
@@ -99,26 +115,87 @@ func (t *table) lock(ctx context.Context) error {
 
 func (t *table) unlock() { <-t.sem }
 
-// refresh brings t.state up to date with the log: on first use from the latest readable
-// snapshot, then entry by entry until the next one does not exist. t is locked. The state
-// returned has TxnNumber 0 when the table has no log.
-func (t *table) refresh(ctx context.Context) (*State, error) {
-	if t.state == nil {
+// refresh brings t.state up to date with the log: on first use (and while the table has
+// no log) from the newest readable snapshot, then entry by entry until the next one does
+// not exist. t is locked. The state returned has TxnNumber 0 when the table has no log.
+//
+// Entries older than the newest snapshot may have been trimmed (deleted oldest first), so
+// a missing next entry means either that the state is current or that the log was trimmed
+// past it. Unless refresh read the state's own entry in this call (and strict is false),
+// it tells them apart by checking that the state's own entry still exists: if entry n+1 was
+// trimmed before we looked, entry n was deleted before it. A state found trimmed past
+// reloads from the newest snapshot. A state more than reloadBehind entries behind the log
+// also reloads from the newest snapshot, when that is newer.
+func (t *table) refresh(ctx context.Context, reloadBehind int, strict bool) (*State, error) {
+	loaded := false
+	if t.state == nil || t.state.txn == 0 {
 		st, err := t.loadSnapshot(ctx)
 		if err != nil {
 			return nil, err
 		}
 		t.state = st
+		loaded = true
 	}
 	// Apply the new entries to one private copy rather than copying the state per entry.
 	var m *mutableState
+	cur := func() uint64 {
+		if m != nil {
+			return m.txn
+		}
+		return t.state.txn
+	}
+	// reload replaces the state with the newest snapshot when that is newer than the
+	// current one, and reports whether it did; it returns the snapshot's state either way.
+	reload := func() (*State, bool, error) {
+		st, err := t.loadSnapshot(ctx)
+		if err != nil || st.txn <= cur() {
+			return st, false, err
+		}
+		m, t.state = nil, st
+		return st, true, nil
+	}
+	read := false    // whether this call read entry cur()
+	looked := loaded // whether this call looked for a snapshot to jump to
 	var err error
-	for n := t.state.txn + 1; ; n++ {
+	for {
+		n := cur() + 1
 		var data []byte
 		data, err = t.log.Read(ctx, n)
 		if errors.Is(err, objstore.ErrNotExist) {
 			err = nil
+			if n == 1 || (read && !strict) {
+				break
+			}
+			var trimmed bool
+			trimmed, err = t.log.missing(ctx, n-1)
+			if err != nil || !trimmed {
+				break
+			}
+			st, ok, rerr := reload()
+			switch {
+			case ok:
+				read = false
+				continue
+			case rerr != nil:
+				err = rerr
+			case st.txn == 0 && len(st.parts) == 0:
+				// Snapshots and log are gone: the table was deleted.
+				m, t.state = nil, st
+			default:
+				err = fmt.Errorf("%w: log entry %d of table %s is gone and no newer snapshot is readable", ErrCorrupt, n-1, t.id)
+			}
 			break
+		}
+		if err == nil && !looked && reloadBehind > 0 {
+			looked = true
+			var behind bool
+			if behind, err = t.log.exists(ctx, n-1+uint64(reloadBehind)); err == nil && behind {
+				var ok bool
+				if _, ok, err = reload(); ok {
+					read = false
+					continue
+				}
+			}
 		}
 		var txn Transaction
 		var at time.Time
@@ -134,6 +211,7 @@ func (t *table) refresh(ctx context.Context) (*State, error) {
 		}
 		m.begin(n, at)
 		txn.Apply(m)
+		read = true
 	}
 	if m != nil {
 		t.state = m.freeze()
@@ -175,7 +253,7 @@ func (s *Store) Snapshot(ctx context.Context, id TableID) (*State, error) {
 		return nil, err
 	}
 	defer t.unlock()
-	st, err := t.refresh(ctx)
+	st, err := t.refresh(ctx, s.opts.ReloadBehind, false)
 	if err != nil {
 		return nil, err
 	}
@@ -244,14 +322,16 @@ func (s *Store) attempt(ctx context.Context, t *table, txn Transaction, create b
 	if every := s.opts.SnapshotEvery; every > 0 && st.txn%uint64(every) == 0 {
 		// Best effort: a missing snapshot costs readers a longer replay, nothing more.
 		if data, err := marshalSnapshot(st); err == nil {
-			_ = t.snap.Append(ctx, st.txn, data)
+			if err := t.snap.Append(ctx, st.txn, data); err == nil && s.opts.KeepBehindSnapshot >= 0 {
+				t.trim(ctx, st.txn, uint64(s.opts.KeepBehindSnapshot))
+			}
 		}
 	}
 	return st, nil
 }
 
 func (s *Store) commitLocked(ctx context.Context, t *table, txn Transaction, create bool) (*State, error) {
-	st, err := t.refresh(ctx)
+	st, err := t.refresh(ctx, s.opts.ReloadBehind, true)
 	if err != nil {
 		return nil, err
 	}
@@ -277,9 +357,101 @@ func (s *Store) commitLocked(ctx context.Context, t *table, txn Transaction, cre
 		}
 		return nil, fmt.Errorf("committing %s to table %s: %w", txn.Kind(), t.id, err)
 	}
+	// Entries are trimmed oldest first: if entry n-1 still exists, entry n had not been
+	// trimmed when we wrote it, so it is the first entry n. Otherwise we may have re-created
+	// a trimmed entry that readers have passed: delete it again (harmless if it was ours
+	// all along, since the log is trimmed past it anyway) and report that we cannot tell.
+	if n > 1 {
+		if gone, err := t.log.missing(ctx, n-1); err != nil || gone {
+			if gone {
+				_ = t.log.Delete(ctx, n)
+			}
+			t.state = nil
+			return nil, fmt.Errorf("committing %s to table %s: entry %d: %w", txn.Kind(), t.id, n, cmp.Or(err, ErrUnknownOutcome))
+		}
+	}
 	st = apply(st, txn, n, now)
 	t.state = st
 	return st, nil
+}
+
+// trim deletes, best effort, the log entries numbered below snap-keep and the snapshots
+// older than the entry before them, all oldest first, stopping at the first failure: the
+// entries left are always the newest ones, which refresh relies on.
+func (t *table) trim(ctx context.Context, snap, keep uint64) {
+	if snap <= keep {
+		return
+	}
+	cutoff := snap - keep
+	entries, err := t.log.Entries(ctx)
+	if err != nil {
+		return
+	}
+	for _, n := range entries {
+		if n >= cutoff {
+			break
+		}
+		if t.log.Delete(ctx, n) != nil {
+			return
+		}
+	}
+	snaps, err := t.snap.Entries(ctx)
+	if err != nil {
+		return
+	}
+	for _, n := range snaps {
+		if n+1 >= cutoff || n >= snap {
+			break
+		}
+		if t.snap.Delete(ctx, n) != nil {
+			return
+		}
+	}
+}
+
+// TxnInfo describes one entry of a table's transaction log.
+type TxnInfo struct {
+	Number  uint64
+	Kind    string
+	Time    time.Time
+	Summary string // Transaction.Summary
+}
+
+// Transactions describes the entries of a table's log numbered from on, oldest first.
+// Entries trimmed from the log are absent. It fails with ErrTableNotFound when the table
+// has no log, and with an error wrapping ErrCorrupt or ErrUnknownKind for an entry it
+// cannot decode.
+func (s *Store) Transactions(ctx context.Context, id TableID, from uint64) ([]TxnInfo, error) {
+	t, err := s.table(id)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := t.log.Entries(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing the log of table %s: %w", id, err)
+	}
+	if len(entries) == 0 {
+		return nil, fmt.Errorf("%w: %s", ErrTableNotFound, id)
+	}
+	var out []TxnInfo
+	for _, n := range entries {
+		if n < from {
+			continue
+		}
+		data, err := t.log.Read(ctx, n)
+		if errors.Is(err, objstore.ErrNotExist) {
+			continue // trimmed meanwhile
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading entry %d of table %s: %w", n, id, err)
+		}
+		txn, at, err := UnmarshalTransaction(data)
+		if err != nil {
+			return nil, fmt.Errorf("reading entry %d of table %s: %w", n, id, err)
+		}
+		out = append(out, TxnInfo{Number: n, Kind: txn.Kind(), Time: at, Summary: txn.Summary()})
+	}
+	return out, nil
 }
 
 // Delete removes a table's snapshots and log, newest entry first so that a concurrent

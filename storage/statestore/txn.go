@@ -3,6 +3,7 @@ package statestore
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -13,9 +14,11 @@ import (
 // Apply makes the change; it runs only after Validate accepted the same state (or when the
 // log is replayed), so it does not fail. Both must be deterministic: replaying the log on
 // any machine gives the same state. The set of kinds is closed: every kind lives in this
-// package and is registered for decoding under its Kind.
+// package and is registered for decoding under its Kind. Summary describes the
+// transaction in one line of text, for logs and system tables.
 type Transaction interface {
 	Kind() string
+	Summary() string
 	Validate(s *State) error
 	Apply(m *mutableState)
 }
@@ -73,4 +76,23 @@ func apply(s *State, txn Transaction, n uint64, t time.Time) *State {
 	m.begin(n, t)
 	txn.Apply(m)
 	return m.freeze()
+}
+
+// maxListed is how many names a Summary lists before eliding the rest.
+const maxListed = 5
+
+// nameList joins names with ", ", eliding all but the first maxListed.
+func nameList(names []string) string {
+	if len(names) <= maxListed {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s, ... (%d more)", strings.Join(names[:maxListed], ", "), len(names)-maxListed)
+}
+
+// plural returns "n word" with an "s" unless n is 1.
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -1,0 +1,235 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/google/uuid"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/planner/rules"
+	"github.com/sleeperd/sleeperd/storage/ingest"
+	"github.com/sleeperd/sleeperd/storage/merge"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+// matching is the plan of the rows of a DELETE or UPDATE: the scan, filtered by the predicate,
+// projected to exprs.
+func matching(scan *planner.Scan, pred planner.Expr, exprs []planner.Expr, names []string) planner.Node {
+	var n planner.Node = scan
+	if pred != nil {
+		n = &planner.Filter{Input: n, Pred: pred}
+	}
+	p := &planner.Project{Input: n, Exprs: exprs}
+	for i, e := range exprs {
+		p.Cols = append(p.Cols, planner.Column{ID: planner.ColumnID(1_000_000 + i), Name: names[i], Type: e.Type(), Nullable: true})
+	}
+	return p
+}
+
+func columnRefs(scan *planner.Scan, idx []int) ([]planner.Expr, []string) {
+	exprs := make([]planner.Expr, len(idx))
+	names := make([]string, len(idx))
+	for i, c := range idx {
+		col := scan.Cols[c]
+		exprs[i] = &planner.ColumnRef{ID: col.ID, Name: col.Name, Typ: col.Type}
+		names[i] = col.Name
+	}
+	return exprs, names
+}
+
+// deleteRows runs DELETE. On a table with a primary key it writes tombstones for the matching
+// keys; on any other table it commits a delete predicate that reads apply at once and
+// compaction applies to the files.
+func (e *Engine) deleteRows(ctx context.Context, d *planner.Delete, params []any) (int64, error) {
+	t := d.Table
+	if len(t.PrimaryKey) > 0 {
+		keyCols := append(append([]int{}, t.RowKeys...), t.SortKeys...)
+		exprs, names := columnRefs(d.Scan, keyCols)
+		batches, err := e.runPlan(ctx, matching(d.Scan, d.Pred, exprs, names), params)
+		if err != nil {
+			return 0, err
+		}
+		defer releaseAll(batches)
+		return e.writeTombstones(ctx, t, keyCols, batches)
+	}
+	// Count what the predicate matches now, for the command tag.
+	pred := d.Pred
+	if pred == nil {
+		pred = &planner.Literal{Value: true, Typ: planner.Bool}
+	}
+	bound, err := planner.BindParams(&planner.Filter{Input: d.Scan, Pred: pred}, params)
+	if err != nil {
+		return 0, err
+	}
+	bound, err = rulesFold(ctx, bound)
+	if err != nil {
+		return 0, err
+	}
+	n, err := e.countRows(ctx, bound)
+	if err != nil {
+		return 0, err
+	}
+	enc, err := planner.EncodeExpr(bound.(*planner.Filter).Pred)
+	if err != nil {
+		return 0, errs.Wrap(errs.Internal, err, "encoding delete predicate: %v", err)
+	}
+	if _, err := e.ss.Commit(ctx, t.StateID(), statestore.AddDeletePredicate{ID: uuid.NewString(), Predicate: enc}); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// writeTombstones writes, for each key in batches (the key columns keyCols of t), a row
+// marked deleted.
+func (e *Engine) writeTombstones(ctx context.Context, t *catalog.Table, keyCols []int, batches []arrow.RecordBatch) (int64, error) {
+	mem := exec.Allocator(ctx)
+	fields := make([]arrow.Field, 0, len(t.Columns)+1)
+	for _, f := range t.Schema().Fields() {
+		f.Nullable = f.Nullable || !contains(t.RowKeys, indexOf(t, f.Name))
+		fields = append(fields, f)
+	}
+	fields = append(fields, arrow.Field{Name: merge.DeletedColumn, Type: arrow.FixedWidthTypes.Boolean})
+	schema := arrow.NewSchema(fields, nil)
+	var out []arrow.RecordBatch
+	defer func() { releaseAll(out) }()
+	for _, b := range batches {
+		n := int(b.NumRows())
+		if n == 0 {
+			continue
+		}
+		cols := make([]arrow.Array, len(fields))
+		for i := range t.Columns {
+			if k := indexIn(keyCols, i); k >= 0 {
+				cols[i] = b.Column(k)
+				cols[i].Retain()
+			} else {
+				cols[i] = array.MakeArrayOfNull(mem, t.Columns[i].Type, n)
+			}
+		}
+		bb := array.NewBooleanBuilder(mem)
+		for j := 0; j < n; j++ {
+			bb.Append(true)
+		}
+		cols[len(t.Columns)] = bb.NewArray()
+		bb.Release()
+		rec := array.NewRecordBatch(schema, cols, int64(n))
+		for _, c := range cols {
+			c.Release()
+		}
+		out = append(out, rec)
+	}
+	if len(out) == 0 {
+		return 0, nil
+	}
+	spec := t.IngestSpec()
+	spec.Schema = schema
+	return ingest.Write(ctx, e.store, e.ss, spec, out)
+}
+
+// updateRows runs UPDATE on a table with a primary key: the matching rows are written again
+// with the new values, as new versions that win over the old ones.
+func (e *Engine) updateRows(ctx context.Context, u *planner.Update, params []any) (int64, error) {
+	t := u.Table
+	if len(t.PrimaryKey) == 0 {
+		return 0, errs.New(errs.NotImplemented, "UPDATE needs a table with a PRIMARY KEY; use DELETE and INSERT on table %q", t.Name)
+	}
+	for idx := range u.Set {
+		if contains(t.RowKeys, idx) || contains(t.SortKeys, idx) {
+			return 0, errs.New(errs.NotImplemented, "UPDATE of key column %q is not supported; DELETE and INSERT the row instead", t.Columns[idx].Name)
+		}
+	}
+	exprs := make([]planner.Expr, len(t.Columns))
+	names := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		if e, ok := u.Set[i]; ok {
+			exprs[i] = e
+		} else {
+			col := u.Scan.Cols[i]
+			exprs[i] = &planner.ColumnRef{ID: col.ID, Name: col.Name, Typ: col.Type}
+		}
+		names[i] = c.Name
+	}
+	batches, err := e.runPlan(ctx, matching(u.Scan, u.Pred, exprs, names), params)
+	if err != nil {
+		return 0, err
+	}
+	defer releaseAll(batches)
+	targets := make([]int, len(t.Columns))
+	for i := range targets {
+		targets[i] = i
+	}
+	return e.writeRows(ctx, t, targets, batches)
+}
+
+func contains(s []int, v int) bool { return indexIn(s, v) >= 0 }
+
+func indexIn(s []int, v int) int {
+	for i, x := range s {
+		if x == v {
+			return i
+		}
+	}
+	return -1
+}
+
+func indexOf(t *catalog.Table, name string) int { return t.ColumnIndex(name) }
+
+var _ = fmt.Sprintf
+
+func rulesFold(ctx context.Context, n planner.Node) (planner.Node, error) {
+	return rules.FoldConstants(ctx, n)
+}
+
+// countRows counts the rows of a plan.
+func (e *Engine) countRows(ctx context.Context, n planner.Node) (int64, error) {
+	agg := &planner.Aggregate{Input: n, Aggs: []planner.AggCall{{Func: "count_star"}},
+		Cols: []planner.Column{{ID: 2_000_000, Name: "count", Type: planner.Int64}}}
+	batches, err := e.runPlan(ctx, agg, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer releaseAll(batches)
+	for _, b := range batches {
+		if b.NumRows() > 0 {
+			return b.Column(0).(*array.Int64).Value(0), nil
+		}
+	}
+	return 0, nil
+}
+
+// executeLifecycle runs the statements of the table lifecycle; ok is false for others.
+func (e *Engine) executeLifecycle(ctx context.Context, st planner.Statement, params []any) (Result, bool, error) {
+	switch s := st.(type) {
+	case *planner.Delete:
+		n, err := e.deleteRows(ctx, s, params)
+		if err != nil {
+			return nil, true, err
+		}
+		return &doneResult{tag: fmt.Sprintf("DELETE %d", n)}, true, nil
+	case *planner.Update:
+		n, err := e.updateRows(ctx, s, params)
+		if err != nil {
+			return nil, true, err
+		}
+		return &doneResult{tag: fmt.Sprintf("UPDATE %d", n)}, true, nil
+	case *planner.AlterTable:
+		if s.Name != "" {
+			if err := e.alterTable(ctx, s.Name, s.Set); err != nil {
+				return nil, true, err
+			}
+		}
+		return &doneResult{tag: "ALTER TABLE"}, true, nil
+	case *planner.Vacuum:
+		if err := e.vacuum(ctx, s.Tables, s.Full); err != nil {
+			return nil, true, err
+		}
+		return &doneResult{tag: "VACUUM"}, true, nil
+	}
+	return nil, false, nil
+}

@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/storage/compaction"
+	"github.com/sleeperd/sleeperd/storage/merge"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+// maxRounds bounds the rounds of planning and running one maintenance pass makes, so that a
+// pass ends even while writers keep adding files.
+const maxRounds = 20
+
+// compactionEnv is the environment compaction jobs of table t run in.
+func (e *Engine) compactionEnv(t *catalog.Table) compaction.Env {
+	return compaction.Env{
+		Store:  e.store,
+		States: e.ss,
+		Table: compaction.TableSpec{
+			ID: t.StateID(), Schema: t.Schema(), RowKeys: t.RowKeys, SortKeys: t.SortKeys,
+			Props: t.Props.Parquet, FilePrefix: t.FilePrefix(),
+		},
+		Iterators: func(state *statestore.State, full bool) (merge.Options, error) {
+			return e.iterators(t, state.DeletePredicates(), time.Now(), full)
+		},
+		Alloc: e.alloc,
+	}
+}
+
+// compact runs compaction on t until its strategy plans no more jobs (or, when full, until
+// every leaf holds at most one file with every delete folded in).
+func (e *Engine) compact(ctx context.Context, t *catalog.Table, full bool) error {
+	env := e.compactionEnv(t)
+	cfg := compaction.Config{
+		Ratio: int64(t.Props.CompactionRatio), BatchSize: t.Props.CompactionFiles,
+		MaxJobsPerPartition: t.Props.CompactionJobs,
+	}
+	for round := 0; round < maxRounds; round++ {
+		if _, err := compaction.PushDownAll(ctx, e.ss, t.StateID()); err != nil {
+			return err
+		}
+		state, err := e.ss.Snapshot(ctx, t.StateID())
+		if err != nil {
+			return err
+		}
+		var jobs []compaction.Job
+		var waiting []string
+		if full {
+			jobs, waiting = compaction.PlanFull(state, len(t.PrimaryKey) > 0)
+		} else {
+			jobs = compaction.Plan(state, cfg)
+		}
+		if len(jobs) == 0 {
+			if len(waiting) == 0 {
+				return nil
+			}
+			// Leaves wait for jobs of another runner: give them a moment.
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+			continue
+		}
+		if err := e.runJobs(ctx, t, env, jobs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runJobs runs compaction jobs, at most CompactionWorkers at once. A job another runner took
+// is skipped; the first other error is returned after every job has ended.
+func (e *Engine) runJobs(ctx context.Context, t *catalog.Table, env compaction.Env, jobs []compaction.Job) error {
+	sem := make(chan struct{}, e.opts.CompactionWorkers)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	for _, job := range jobs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(job compaction.Job) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			rep := &JobReport{Table: t.Name, JobID: job.ID, Partition: job.PartitionID, Status: "running", InputFiles: len(job.Files), Started: time.Now()}
+			e.jobs.add(rep)
+			res, err := compaction.Run(ctx, env, job)
+			e.jobs.update(rep, func(r *JobReport) {
+				r.Finished = time.Now()
+				r.InputRows, r.OutputRows = res.RowsRead, res.RowsWritten
+				switch {
+				case err == nil:
+					r.Status = "finished"
+				case errors.Is(err, compaction.ErrJobTaken):
+					r.Status = "taken"
+				default:
+					r.Status, r.Err = "failed", err.Error()
+				}
+			})
+			if err != nil && !errors.Is(err, compaction.ErrJobTaken) {
+				e.log.Warn("compaction job failed", "table", t.Name, "job", job.ID, "err", err)
+				mu.Lock()
+				if first == nil {
+					first = fmt.Errorf("compaction job %s of table %s: %w", job.ID, t.Name, err)
+				}
+				mu.Unlock()
+				return
+			}
+			if err == nil {
+				e.log.Debug("compaction job finished", "table", t.Name, "job", job.ID, "rows", res.RowsWritten)
+			}
+		}(job)
+	}
+	wg.Wait()
+	return first
+}

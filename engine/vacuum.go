@@ -1,0 +1,136 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/storage/gc"
+	"github.com/sleeperd/sleeperd/storage/splitting"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+// vacuum runs the background work of the named tables (every table when none is named) now:
+// partition splitting, compaction by the table's strategy (or a full compaction) and garbage
+// collection, returning when it is done.
+func (e *Engine) vacuum(ctx context.Context, names []string, full bool) error {
+	var tables []*catalog.Table
+	if len(names) == 0 {
+		all, err := e.cat.Tables(ctx)
+		if err != nil {
+			return err
+		}
+		tables = all
+	}
+	for _, n := range names {
+		t, err := e.cat.Table(ctx, n)
+		if err != nil {
+			return err
+		}
+		tables = append(tables, t)
+	}
+	for _, t := range tables {
+		if err := e.maintainTable(ctx, t, full); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maintainTable splits t's leaves that reached the split threshold, compacts (pushing file
+// references down to the new leaves on the way), and collects garbage.
+func (e *Engine) maintainTable(ctx context.Context, t *catalog.Table, full bool) error {
+	if err := e.split(ctx, t); err != nil {
+		return err
+	}
+	if err := e.compact(ctx, t, full); err != nil {
+		return err
+	}
+	if err := e.retireDeletes(ctx, t); err != nil {
+		return err
+	}
+	_, err := gc.Run(ctx, e.store, e.ss, t.StateID(), t.Props.GCDelay, time.Now(), func() uint64 {
+		return e.readers.oldest(t.StateID())
+	})
+	return err
+}
+
+// retireDeletes retires the delete predicates that no referenced file can match any more:
+// compaction has applied them to every row older than them.
+func (e *Engine) retireDeletes(ctx context.Context, t *catalog.Table) error {
+	state, err := e.ss.Snapshot(ctx, t.StateID())
+	if err != nil {
+		return err
+	}
+	ids := state.RetirableDeletePredicates()
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err = e.ss.Commit(ctx, t.StateID(), statestore.RetireDeletePredicates{IDs: ids})
+	if errors.Is(err, statestore.ErrInvalidTransaction) {
+		return nil // another process retired them first
+	}
+	return err
+}
+
+// split splits every leaf of t whose rows reached the table's split threshold.
+func (e *Engine) split(ctx context.Context, t *catalog.Table) error {
+	state, err := e.ss.Snapshot(ctx, t.StateID())
+	if err != nil {
+		return err
+	}
+	splits, err := splitting.Plan(state, t.Props.SplitThreshold, splitting.Loader(ctx, e.store, splitting.StateSizes(state)))
+	if err != nil {
+		return err
+	}
+	if len(splits) == 0 {
+		return nil
+	}
+	n, err := splitting.Run(ctx, e.ss, t.StateID(), splits)
+	if n > 0 {
+		e.log.Info("partitions split", "table", t.Name, "splits", n)
+	}
+	return err
+}
+
+// alterTable sets table properties after checking the iterator stack they describe.
+func (e *Engine) alterTable(ctx context.Context, name string, set map[string]string) error {
+	t, err := e.cat.Table(ctx, name)
+	if err != nil {
+		return err
+	}
+	if _, ok := set[catalog.PropAggregations]; ok && len(t.PrimaryKey) > 0 && set[catalog.PropAggregations] != "" {
+		return errs.New(errs.InvalidParameter, "table %q has a primary key: its rows are replaced, not aggregated", name)
+	}
+	_, err = e.cat.Alter(ctx, name, set, e.validateIterators)
+	return err
+}
+
+// background runs maintenance passes over every online table until ctx is done.
+func (e *Engine) background(ctx context.Context, every time.Duration) {
+	defer close(e.bgDone)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		tables, err := e.cat.Tables(ctx)
+		if err != nil {
+			e.log.Warn("maintenance: listing tables", "err", err)
+			continue
+		}
+		for _, t := range tables {
+			if !t.Props.Online {
+				continue
+			}
+			if err := e.maintainTable(ctx, t, false); err != nil && ctx.Err() == nil {
+				e.log.Warn("maintenance failed", "table", t.Name, "err", err)
+			}
+		}
+	}
+}

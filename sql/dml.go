@@ -1,0 +1,154 @@
+package sql
+
+import (
+	"fmt"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/planner"
+)
+
+// tableScope binds a table for DELETE and UPDATE: a scan of it and the scope of its columns.
+func (b *binder) tableScope(rv *pg_query.RangeVar) (*catalog.Table, *planner.Scan, *scope, error) {
+	if rv.Schemaname == catalog.SystemSchema {
+		return nil, nil, nil, errs.New(errs.InvalidParameter, "system table %s.%s cannot be modified", rv.Schemaname, rv.Relname)
+	}
+	node, sc, err := b.from([]*pg_query.Node{{Node: &pg_query.Node_RangeVar{RangeVar: rv}}})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	scan := node.(*planner.Scan)
+	return scan.Table, scan, sc, nil
+}
+
+func (b *binder) whereClause(n *pg_query.Node, sc *scope) (planner.Expr, error) {
+	if n == nil {
+		return nil, nil
+	}
+	b.clause = "WHERE"
+	pred, err := b.expr(n, sc, nil)
+	b.clause = ""
+	if err != nil {
+		return nil, err
+	}
+	return b.coerceBool(pred, "WHERE")
+}
+
+// deleteStmt binds DELETE FROM t [WHERE p].
+func (b *binder) deleteStmt(ds *pg_query.DeleteStmt) (planner.Statement, error) {
+	if len(ds.UsingClause) > 0 || len(ds.ReturningList) > 0 || ds.WithClause != nil {
+		return nil, errs.New(errs.NotImplemented, "DELETE with USING, RETURNING or WITH is not supported yet")
+	}
+	t, scan, sc, err := b.tableScope(ds.Relation)
+	if err != nil {
+		return nil, err
+	}
+	pred, err := b.whereClause(ds.WhereClause, sc)
+	if err != nil {
+		return nil, err
+	}
+	return &planner.Delete{Table: t, Scan: scan, Pred: pred, ParamTypes: b.finalParams()}, nil
+}
+
+// updateStmt binds UPDATE t SET c = e, ... [WHERE p].
+func (b *binder) updateStmt(us *pg_query.UpdateStmt) (planner.Statement, error) {
+	if len(us.FromClause) > 0 || len(us.ReturningList) > 0 || us.WithClause != nil {
+		return nil, errs.New(errs.NotImplemented, "UPDATE with FROM, RETURNING or WITH is not supported yet")
+	}
+	t, scan, sc, err := b.tableScope(us.Relation)
+	if err != nil {
+		return nil, err
+	}
+	set := map[int]planner.Expr{}
+	for _, n := range us.TargetList {
+		rt := n.GetResTarget()
+		if len(rt.Indirection) > 0 {
+			return nil, errs.New(errs.NotImplemented, "UPDATE of parts of a column is not supported")
+		}
+		idx := t.ColumnIndex(rt.Name)
+		if idx < 0 || t.Columns[idx].Hidden {
+			return nil, &errs.Error{Kind: errs.UndefinedColumn, Msg: fmt.Sprintf("column %q of relation %q does not exist", rt.Name, t.Name), Position: int(rt.Location) + 1}
+		}
+		if _, dup := set[idx]; dup {
+			return nil, errs.New(errs.Syntax, "multiple assignments to same column %q", rt.Name)
+		}
+		var e planner.Expr
+		if rt.Val.GetSetToDefault() != nil {
+			e = &planner.Literal{Typ: t.Columns[idx].Type}
+		} else if e, err = b.expr(rt.Val, sc, nil); err != nil {
+			return nil, err
+		}
+		if e, err = b.assign(e, t.Columns[idx].Type); err != nil {
+			return nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", rt.Name, planner.TypeName(t.Columns[idx].Type), planner.TypeName(e.Type()))
+		}
+		set[idx] = e
+	}
+	pred, err := b.whereClause(us.WhereClause, sc)
+	if err != nil {
+		return nil, err
+	}
+	return &planner.Update{Table: t, Scan: scan, Pred: pred, Set: set, ParamTypes: b.finalParams()}, nil
+}
+
+// vacuum binds VACUUM [FULL] [t, ...].
+func (b *binder) vacuum(vs *pg_query.VacuumStmt) (planner.Statement, error) {
+	if !vs.IsVacuumcmd {
+		return nil, errs.New(errs.NotImplemented, "ANALYZE is not supported")
+	}
+	st := &planner.Vacuum{}
+	for _, o := range vs.Options {
+		d := o.GetDefElem()
+		switch strings.ToLower(d.Defname) {
+		case "full":
+			v, err := defValue(d)
+			if err != nil {
+				return nil, err
+			}
+			st.Full = v != "false" && v != "0" && v != "off"
+		case "verbose", "analyze":
+		default:
+			return nil, errs.New(errs.Syntax, "unrecognized VACUUM option %q", d.Defname)
+		}
+	}
+	for _, r := range vs.Rels {
+		rv := r.GetVacuumRelation().Relation
+		t, err := b.table(rv)
+		if err != nil {
+			return nil, err
+		}
+		st.Tables = append(st.Tables, t.Name)
+	}
+	return st, nil
+}
+
+// alterTable binds ALTER TABLE t SET (k = v, ...).
+func (b *binder) alterTable(as *pg_query.AlterTableStmt) (planner.Statement, error) {
+	if as.Objtype != pg_query.ObjectType_OBJECT_TABLE {
+		return nil, errs.New(errs.NotImplemented, "ALTER %s is not supported", strings.TrimPrefix(as.Objtype.String(), "OBJECT_"))
+	}
+	if _, err := b.table(as.Relation); err != nil {
+		if as.MissingOk {
+			return &planner.AlterTable{}, nil
+		}
+		return nil, err
+	}
+	st := &planner.AlterTable{Name: as.Relation.Relname, Set: map[string]string{}}
+	for _, c := range as.Cmds {
+		cmd := c.GetAlterTableCmd()
+		if cmd.Subtype != pg_query.AlterTableType_AT_SetRelOptions {
+			return nil, errs.New(errs.NotImplemented, "ALTER TABLE supports SET (property = value, ...) only")
+		}
+		for _, o := range cmd.Def.GetList().GetItems() {
+			d := o.GetDefElem()
+			v, err := defValue(d)
+			if err != nil {
+				return nil, err
+			}
+			st.Set[strings.ToLower(d.Defname)] = v
+		}
+	}
+	return st, nil
+}

@@ -1,0 +1,116 @@
+// Package gc deletes the objects of table files that no partition references any more, once
+// they have been unreferenced for a delay and no running query may still read them.
+package gc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sleeperd/sleeperd/storage/objstore"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+// PropDelay is the table property holding the delay, and DefaultDelay its default (as in
+// Sleeper).
+const (
+	PropDelay    = "gc_delay"
+	DefaultDelay = 15 * time.Minute
+)
+
+// Run deletes the objects of the table's unreferenced files whose Updated time (when they
+// lost their last reference) is at least delay before now, then commits DeleteFiles for them,
+// and returns their names.
+//
+// protect, if not nil, returns the oldest snapshot txn still being read in this process (0
+// for none): files whose last reference was removed by a transaction after it are kept, so a
+// query reading that snapshot never loses a file. Finding those transactions reads the log
+// entries after the protected txn; when one of them is gone (trimmed), nothing is deleted.
+//
+// An object is deleted before its file is forgotten, so a crash in between leaves a file that
+// the next run deletes again (deleting a missing object is not an error).
+func Run(ctx context.Context, store objstore.Store, states *statestore.Store, table statestore.TableID, delay time.Duration, now time.Time, protect func() uint64) ([]string, error) {
+	st, err := states.Snapshot(ctx, table)
+	if err != nil {
+		return nil, fmt.Errorf("gc: %w", err)
+	}
+	var due []string
+	for _, f := range st.UnreferencedFiles() {
+		if !f.Updated.After(now.Add(-delay)) {
+			due = append(due, f.Name)
+		}
+	}
+	if len(due) == 0 {
+		return nil, nil
+	}
+	if protect != nil {
+		if p := protect(); p != 0 && p < st.TxnNumber() {
+			kept, err := unreferencedAfter(ctx, store, table, p, st.TxnNumber())
+			if err != nil {
+				return nil, err
+			}
+			if kept == nil {
+				return nil, nil // the log after p is gone: keep everything
+			}
+			n := 0
+			for _, name := range due {
+				if !kept[name] {
+					due[n] = name
+					n++
+				}
+			}
+			due = due[:n]
+		}
+	}
+	if len(due) == 0 {
+		return nil, nil
+	}
+	for _, name := range due {
+		if err := store.Delete(ctx, name); err != nil {
+			return nil, fmt.Errorf("gc: delete %s: %w", name, err)
+		}
+	}
+	if _, err := states.Commit(ctx, table, statestore.DeleteFiles{Files: due}); err != nil {
+		return nil, fmt.Errorf("gc: commit: %w", err)
+	}
+	return due, nil
+}
+
+// unreferencedAfter returns the files whose references the transactions (after, upto]
+// removed: the inputs of compaction jobs. It returns nil, nil when an entry is missing.
+func unreferencedAfter(ctx context.Context, store objstore.Store, table statestore.TableID, after, upto uint64) (map[string]bool, error) {
+	log, err := statestore.NewLog(store, statestore.LogPrefix(table))
+	if err != nil {
+		return nil, fmt.Errorf("gc: %w", err)
+	}
+	out := map[string]bool{}
+	for n := after + 1; n <= upto; n++ {
+		data, err := log.Read(ctx, n)
+		if errors.Is(err, objstore.ErrNotExist) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("gc: read log entry %d: %w", n, err)
+		}
+		txn, _, err := statestore.UnmarshalTransaction(data)
+		if err != nil {
+			return nil, fmt.Errorf("gc: log entry %d: %w", n, err)
+		}
+		switch t := txn.(type) {
+		case *statestore.ReplaceFileReferences:
+			for _, j := range t.Jobs {
+				for _, f := range j.InputFiles {
+					out[f] = true
+				}
+			}
+		case statestore.ReplaceFileReferences:
+			for _, j := range t.Jobs {
+				for _, f := range j.InputFiles {
+					out[f] = true
+				}
+			}
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,302 @@
+package merge
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/storage/keys"
+)
+
+// Spec describes the streams Merge merges: their common schema and the roles of its columns.
+type Spec struct {
+	Schema     *arrow.Schema
+	RowKeys    []int // indices into Schema of the row key columns, in key order
+	SortKeys   []int // indices into Schema of the sort key columns, in key order
+	VersionCol int   // index into Schema of the int64 version column (not null)
+	Alloc      memory.Allocator
+}
+
+func (s Spec) validate() error {
+	if s.Schema == nil {
+		return fmt.Errorf("%w: no schema", ErrInvalidSpec)
+	}
+	n := s.Schema.NumFields()
+	if len(s.RowKeys) == 0 {
+		return fmt.Errorf("%w: no row key columns", ErrInvalidSpec)
+	}
+	for _, c := range s.RowKeys {
+		if c < 0 || c >= n || !keys.Supported(s.Schema.Field(c).Type) {
+			return fmt.Errorf("%w: row key column index %d", ErrInvalidSpec, c)
+		}
+	}
+	for _, c := range s.SortKeys {
+		if c < 0 || c >= n || !sortKeySupported(s.Schema.Field(c).Type) {
+			return fmt.Errorf("%w: sort key column index %d", ErrInvalidSpec, c)
+		}
+	}
+	if s.VersionCol < 0 || s.VersionCol >= n || s.Schema.Field(s.VersionCol).Type.ID() != arrow.INT64 {
+		return fmt.Errorf("%w: version column index %d", ErrInvalidSpec, s.VersionCol)
+	}
+	return nil
+}
+
+// Merge returns a stream of the rows of every input, each sorted by (row key, sort key),
+// ordered by (encoded row key, encoded sort key, version ascending, input index); rows equal
+// in all four keep their input order. Every input must return batches of spec.Schema.
+//
+// Merge takes ownership of the inputs: the returned stream closes them, and Merge closes them
+// itself when it fails. Memory is bounded: the stream holds the current batch of each input,
+// and until the output batch being built (at most exec.BatchRows rows) is returned, the
+// earlier batches it has rows of, at most len(inputs) of them. Output batches are new memory
+// from spec.Alloc (nil: memory.DefaultAllocator); with a single input, its batches pass
+// through unchanged.
+func Merge(inputs []exec.Stream, spec Spec) (exec.Stream, error) {
+	if err := spec.validate(); err != nil {
+		for _, in := range inputs {
+			in.Close()
+		}
+		return nil, err
+	}
+	if spec.Alloc == nil {
+		spec.Alloc = memory.DefaultAllocator
+	}
+	if len(inputs) == 1 {
+		return inputs[0], nil
+	}
+	m := &merger{spec: spec, cursors: make([]*cursor, len(inputs))}
+	for i, in := range inputs {
+		m.cursors[i] = &cursor{in: in, idx: i, slot: -1}
+	}
+	return m, nil
+}
+
+// cursor is the read position in one input.
+type cursor struct {
+	in    exec.Stream
+	idx   int
+	batch arrow.RecordBatch // current batch, or nil when exhausted
+	n     int
+	row   int
+	keys  keyBuf
+	ver   []int64
+	slot  int32 // index of batch in merger.srcs, or -1
+}
+
+func (c *cursor) less(o *cursor) bool {
+	if x := bytes.Compare(c.keys.key(c.row), o.keys.key(o.row)); x != 0 {
+		return x < 0
+	}
+	if a, b := c.ver[c.row], o.ver[o.row]; a != b {
+		return a < b
+	}
+	return c.idx < o.idx
+}
+
+// advance loads the input's next non-empty batch, dropping the current one.
+func (c *cursor) advance(ctx context.Context, spec *Spec) error {
+	if c.batch != nil {
+		c.batch.Release()
+		c.batch = nil
+		c.keys.reset()
+	}
+	c.slot = -1
+	for {
+		b, err := c.in.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if b.NumRows() == 0 {
+			b.Release()
+			continue
+		}
+		if !b.Schema().Equal(spec.Schema) {
+			b.Release()
+			return fmt.Errorf("%w: input %d returned a batch of schema %s", ErrInvalidSpec, c.idx, b.Schema())
+		}
+		v := b.Column(spec.VersionCol)
+		if v.NullN() > 0 {
+			b.Release()
+			return fmt.Errorf("%w: input %d has NULL versions", ErrInvalidSpec, c.idx)
+		}
+		c.batch, c.n, c.row = b, int(b.NumRows()), 0
+		c.ver = v.(*array.Int64).Int64Values()
+		c.keys.encode(b, spec.RowKeys, spec.SortKeys)
+		return nil
+	}
+}
+
+// merger is the stream Merge returns.
+type merger struct {
+	spec    Spec
+	cursors []*cursor
+	heap    []*cursor // min-heap of cursors with rows
+	started bool
+	closed  bool
+	err     error
+
+	srcs    []arrow.RecordBatch // batches the pending output has rows of
+	retired int                 // how many of srcs are no longer any cursor's current batch
+	refs    []ref
+}
+
+var _ exec.Stream = (*merger)(nil)
+
+func (m *merger) start(ctx context.Context) error {
+	m.started = true
+	for _, c := range m.cursors {
+		if err := c.advance(ctx, &m.spec); err != nil {
+			return fmt.Errorf("merge: input %d: %w", c.idx, err)
+		}
+		if c.batch != nil {
+			m.heap = append(m.heap, c)
+		}
+	}
+	for i := len(m.heap)/2 - 1; i >= 0; i-- {
+		m.down(i)
+	}
+	return nil
+}
+
+func (m *merger) down(i int) {
+	h := m.heap
+	n := len(h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		j := l
+		if r := l + 1; r < n && h[r].less(h[l]) {
+			j = r
+		}
+		if !h[j].less(h[i]) {
+			return
+		}
+		h[i], h[j] = h[j], h[i]
+		i = j
+	}
+}
+
+// Next implements exec.Stream.
+func (m *merger) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if m.closed {
+		return nil, fmt.Errorf("merge: %w", ErrClosed)
+	}
+	if m.err != nil {
+		return nil, m.err
+	}
+	if !m.started {
+		if err := m.start(ctx); err != nil {
+			m.err = err
+			return nil, err
+		}
+	}
+	limit := len(m.cursors)
+	for len(m.refs) < exec.BatchRows && len(m.heap) > 0 && m.retired <= limit {
+		c := m.heap[0]
+		if c.slot < 0 {
+			c.slot = int32(len(m.srcs))
+			c.batch.Retain()
+			m.srcs = append(m.srcs, c.batch)
+		}
+		m.refs = append(m.refs, ref{c.slot, int32(c.row)})
+		c.row++
+		if c.row < c.n {
+			m.down(0)
+			continue
+		}
+		m.retired++
+		if err := c.advance(ctx, &m.spec); err != nil {
+			m.err = fmt.Errorf("merge: input %d: %w", c.idx, err)
+			return nil, m.err
+		}
+		if c.batch == nil {
+			last := len(m.heap) - 1
+			m.heap[0] = m.heap[last]
+			m.heap[last] = nil
+			m.heap = m.heap[:last]
+		}
+		if len(m.heap) > 0 {
+			m.down(0)
+		}
+	}
+	if len(m.refs) == 0 {
+		return nil, io.EOF
+	}
+	out, err := m.flush()
+	if err != nil {
+		m.err = err
+		return nil, err
+	}
+	return out, nil
+}
+
+// flush builds the output batch from the pending rows and drops the batches it referenced.
+func (m *merger) flush() (arrow.RecordBatch, error) {
+	defer func() {
+		for i, b := range m.srcs {
+			b.Release()
+			m.srcs[i] = nil
+		}
+		m.srcs = m.srcs[:0]
+		m.refs = m.refs[:0]
+		m.retired = 0
+		for _, c := range m.cursors {
+			c.slot = -1
+		}
+	}()
+	ncol := m.spec.Schema.NumFields()
+	arrs := make([]arrow.Array, len(m.srcs))
+	cols := make([]arrow.Array, 0, ncol)
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	for c := range ncol {
+		for i, b := range m.srcs {
+			arrs[i] = b.Column(c)
+		}
+		a, err := gather(m.spec.Alloc, m.spec.Schema.Field(c).Type, arrs, m.refs)
+		if err != nil {
+			return nil, fmt.Errorf("merge: column %q: %w", m.spec.Schema.Field(c).Name, err)
+		}
+		cols = append(cols, a)
+	}
+	return array.NewRecordBatch(m.spec.Schema, cols, int64(len(m.refs))), nil
+}
+
+// Close implements exec.Stream: it closes every input.
+func (m *merger) Close() error {
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	for _, b := range m.srcs {
+		b.Release()
+	}
+	m.srcs = nil
+	var errsOut []error
+	for _, c := range m.cursors {
+		if c.batch != nil {
+			c.batch.Release()
+			c.batch = nil
+		}
+		if err := c.in.Close(); err != nil {
+			errsOut = append(errsOut, err)
+		}
+	}
+	m.heap = nil
+	return errors.Join(errsOut...)
+}

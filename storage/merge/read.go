@@ -1,0 +1,383 @@
+package merge
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"sort"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/storage/objstore"
+	"github.com/sleeperd/sleeperd/storage/parquet"
+)
+
+// FileSource is one table file in the object store.
+type FileSource struct {
+	Store objstore.Store
+	Name  string
+	// Size is the object's size in bytes; 0 asks the store.
+	Size int64
+	// AddedTxn is the transaction that added the file: the version of every row of a file
+	// without a VersionColumn.
+	AddedTxn uint64
+}
+
+// ReadSpec describes what ReadFile reads.
+type ReadSpec struct {
+	Schema  *arrow.Schema // the table's stored columns
+	Columns []int         // indices into Schema of the columns to output, in order; a merge needs the key columns among them
+	RowKeys []int         // indices into Schema of the row key columns, in key order
+	Range   keys.Range    // rows whose encoded row key lies outside [Min, Max) are dropped
+	Alloc   memory.Allocator
+}
+
+// ReadSchema returns the schema of the batches ReadFile returns for spec: the fields of
+// spec.Columns in order, then VersionColumn (int64, not nullable), then DeletedColumn (bool,
+// nullable; NULL means not deleted).
+func ReadSchema(spec ReadSpec) *arrow.Schema {
+	fields := make([]arrow.Field, 0, len(spec.Columns)+2)
+	for _, c := range spec.Columns {
+		fields = append(fields, spec.Schema.Field(c))
+	}
+	fields = append(fields,
+		arrow.Field{Name: VersionColumn, Type: arrow.PrimitiveTypes.Int64},
+		arrow.Field{Name: DeletedColumn, Type: arrow.FixedWidthTypes.Boolean, Nullable: true})
+	return arrow.NewSchema(fields, nil)
+}
+
+func (s ReadSpec) validate() error {
+	if s.Schema == nil {
+		return fmt.Errorf("%w: no schema", ErrInvalidSpec)
+	}
+	n := s.Schema.NumFields()
+	for _, c := range s.Columns {
+		if c < 0 || c >= n {
+			return fmt.Errorf("%w: column index %d out of range", ErrInvalidSpec, c)
+		}
+	}
+	if len(s.RowKeys) == 0 {
+		return fmt.Errorf("%w: no row key columns", ErrInvalidSpec)
+	}
+	for _, c := range s.RowKeys {
+		if c < 0 || c >= n {
+			return fmt.Errorf("%w: row key column index %d out of range", ErrInvalidSpec, c)
+		}
+		if t := s.Schema.Field(c).Type; !keys.Supported(t) {
+			return fmt.Errorf("%w: row key column %q has unsupported type %s", ErrInvalidSpec, s.Schema.Field(c).Name, t)
+		}
+	}
+	return nil
+}
+
+// ReadFile opens one table file and streams its rows whose encoded row key lies in
+// spec.Range, in file order (which is (row key, sort key) order), as batches of ReadSchema(spec).
+// Rows of a file without a VersionColumn get version src.AddedTxn; rows of a file without a
+// DeletedColumn get false.
+//
+// Opening reads the footer only. Row groups whose leading row key statistics lie outside the
+// range are not read, and reading stops at the first row at or above Range.Max. Batches are
+// never empty. The stream reads from the store with the context given to Next.
+func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (exec.Stream, error) {
+	if err := spec.validate(); err != nil {
+		return nil, err
+	}
+	if src.Store == nil || src.Name == "" {
+		return nil, fmt.Errorf("%w: no store or file name", ErrInvalidSpec)
+	}
+	if spec.Alloc == nil {
+		spec.Alloc = memory.DefaultAllocator
+	}
+	if spec.Range.Empty() {
+		return &fileStream{src: src, done: true, schema: ReadSchema(spec)}, nil
+	}
+	size := src.Size
+	if size <= 0 {
+		var err error
+		if size, err = src.Store.Size(ctx, src.Name); err != nil {
+			return nil, fmt.Errorf("merge: open %s: %w", src.Name, err)
+		}
+	}
+	or := &objReader{ctx: ctx, store: src.Store, name: src.Name, size: size}
+	pf, err := parquet.Open(or, size)
+	if err != nil {
+		return nil, fmt.Errorf("merge: open %s: %w", src.Name, err)
+	}
+	fs := pf.Schema()
+	fileCol := func(name string, want arrow.DataType) (int, error) {
+		idx := fs.FieldIndices(name)
+		if len(idx) != 1 {
+			return -1, fmt.Errorf("merge: %w: %s has no column %q", ErrFileMismatch, src.Name, name)
+		}
+		if got := fs.Field(idx[0]).Type; !arrow.TypeEqual(got, want) {
+			return -1, fmt.Errorf("merge: %w: column %q of %s is %s, not %s", ErrFileMismatch, name, src.Name, got, want)
+		}
+		return idx[0], nil
+	}
+	var read []int
+	pos := func(fc int) int {
+		if i := slices.Index(read, fc); i >= 0 {
+			return i
+		}
+		read = append(read, fc)
+		return len(read) - 1
+	}
+	s := &fileStream{src: src, spec: spec, or: or, schema: ReadSchema(spec), version: -1, deleted: -1}
+	for _, c := range spec.Columns {
+		f := spec.Schema.Field(c)
+		fc, err := fileCol(f.Name, f.Type)
+		if err != nil {
+			return nil, err
+		}
+		s.out = append(s.out, pos(fc))
+	}
+	s.clip = len(spec.Range.Min) > 0 || spec.Range.Max != nil
+	if s.clip {
+		for _, c := range spec.RowKeys {
+			f := spec.Schema.Field(c)
+			fc, err := fileCol(f.Name, f.Type)
+			if err != nil {
+				return nil, err
+			}
+			s.keyCols = append(s.keyCols, pos(fc))
+		}
+	}
+	if len(fs.FieldIndices(VersionColumn)) > 0 {
+		fc, err := fileCol(VersionColumn, arrow.PrimitiveTypes.Int64)
+		if err != nil {
+			return nil, err
+		}
+		s.version = pos(fc)
+	}
+	if len(fs.FieldIndices(DeletedColumn)) > 0 {
+		fc, err := fileCol(DeletedColumn, arrow.FixedWidthTypes.Boolean)
+		if err != nil {
+			return nil, err
+		}
+		s.deleted = pos(fc)
+	}
+	lead := spec.Schema.Field(spec.RowKeys[0])
+	keyCol, err := fileCol(lead.Name, lead.Type)
+	if err != nil {
+		return nil, err
+	}
+	var groups []int
+	for g, rg := range pf.RowGroups() {
+		if rg.Rows > 0 && statsOverlap(lead.Type, rg.Columns[keyCol], spec.Range) {
+			groups = append(groups, g)
+		}
+	}
+	if len(groups) == 0 {
+		s.done = true
+		return s, nil
+	}
+	if read == nil {
+		read = []int{} // nil would read every column
+	}
+	s.r, err = pf.Read(ctx, parquet.ReadOptions{Columns: read, RowGroups: groups, BatchRows: exec.BatchRows, Alloc: spec.Alloc})
+	if err != nil {
+		return nil, fmt.Errorf("merge: read %s: %w", src.Name, err)
+	}
+	return s, nil
+}
+
+// statsOverlap reports whether a row group whose leading row key column has statistics st
+// may hold a key in r. Rows with leading values in [min, max] have keys in
+// [enc(min), PrefixEnd(enc(max))).
+func statsOverlap(t arrow.DataType, st parquet.ColumnStats, r keys.Range) bool {
+	if !st.HasMinMax {
+		return true
+	}
+	lo, err := keys.AppendGo(nil, t, st.Min)
+	if err != nil {
+		return true
+	}
+	hi, err := keys.AppendGo(nil, t, st.Max)
+	if err != nil {
+		return true
+	}
+	return r.Overlaps(keys.Range{Min: lo, Max: keys.PrefixEnd(hi)})
+}
+
+// objReader reads an object as an io.ReaderAt, with the context of the current call.
+type objReader struct {
+	ctx   context.Context
+	store objstore.Store
+	name  string
+	size  int64
+}
+
+func (r *objReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= r.size {
+		return 0, io.EOF
+	}
+	n := len(p)
+	var err error
+	if off+int64(n) > r.size {
+		n = int(r.size - off)
+		err = io.EOF
+	}
+	if rerr := r.store.ReadAt(r.ctx, r.name, p[:n], off); rerr != nil {
+		return 0, rerr
+	}
+	return n, err
+}
+
+// fileStream is the stream ReadFile returns.
+type fileStream struct {
+	src     FileSource
+	spec    ReadSpec
+	or      *objReader
+	r       *parquet.Reader
+	schema  *arrow.Schema
+	out     []int // positions of the output columns in the read batches
+	keyCols []int // positions of the row key columns, when clipping
+	version int   // position of VersionColumn, or -1
+	deleted int   // position of DeletedColumn, or -1
+	clip    bool
+	done    bool // nothing more to read
+	closed  bool
+	keyBuf  []byte
+	rk      []arrow.Array
+
+	// constant columns for files without hidden columns, sliced per batch
+	constVer, constDel arrow.Array
+}
+
+var _ exec.Stream = (*fileStream)(nil)
+
+// Next implements exec.Stream.
+func (s *fileStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if s.closed {
+		return nil, fmt.Errorf("merge: read %s: %w", s.src.Name, ErrClosed)
+	}
+	for !s.done {
+		s.or.ctx = ctx
+		b, err := s.r.Next(ctx)
+		if err == io.EOF {
+			s.done = true
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("merge: read %s: %w", s.src.Name, err)
+		}
+		out, err := s.project(b)
+		b.Release()
+		if err != nil {
+			return nil, err
+		}
+		if out != nil {
+			return out, nil
+		}
+	}
+	s.release()
+	return nil, io.EOF
+}
+
+// project returns rows of b within the range as an output batch, or nil if there are none.
+func (s *fileStream) project(b arrow.RecordBatch) (arrow.RecordBatch, error) {
+	n := int(b.NumRows())
+	lo, hi := 0, n
+	if s.clip && n > 0 {
+		s.rk = s.rk[:0]
+		for _, c := range s.keyCols {
+			s.rk = append(s.rk, b.Column(c))
+		}
+		key := func(i int) []byte {
+			s.keyBuf = keys.AppendRow(s.keyBuf[:0], s.rk, i)
+			return s.keyBuf
+		}
+		r := s.spec.Range
+		if len(r.Min) > 0 {
+			lo = sort.Search(n, func(i int) bool { return bytes.Compare(key(i), r.Min) >= 0 })
+		}
+		if r.Max != nil {
+			hi = lo + sort.Search(n-lo, func(i int) bool { return bytes.Compare(key(lo+i), r.Max) >= 0 })
+			if hi < n {
+				s.done = true
+			}
+		}
+		clear(s.rk)
+	}
+	if hi <= lo {
+		return nil, nil
+	}
+	cols := make([]arrow.Array, 0, len(s.out)+2)
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	for _, c := range s.out {
+		cols = append(cols, array.NewSlice(b.Column(c), int64(lo), int64(hi)))
+	}
+	if s.version >= 0 {
+		v := b.Column(s.version)
+		if v.NullN() > 0 {
+			return nil, fmt.Errorf("merge: %w: NULL %s in %s", ErrFileMismatch, VersionColumn, s.src.Name)
+		}
+		cols = append(cols, array.NewSlice(v, int64(lo), int64(hi)))
+	} else {
+		cols = append(cols, s.constant(&s.constVer, n, lo, hi, func(bld array.Builder) {
+			bld.(*array.Int64Builder).Append(int64(s.src.AddedTxn))
+		}))
+	}
+	if s.deleted >= 0 {
+		cols = append(cols, array.NewSlice(b.Column(s.deleted), int64(lo), int64(hi)))
+	} else {
+		cols = append(cols, s.constant(&s.constDel, n, lo, hi, func(bld array.Builder) {
+			bld.(*array.BooleanBuilder).Append(false)
+		}))
+	}
+	return array.NewRecordBatch(s.schema, cols, int64(hi-lo)), nil
+}
+
+// constant returns rows [lo, hi) of a cached array of at least n copies of one value,
+// rebuilding the cache with add when it is too short.
+func (s *fileStream) constant(cache *arrow.Array, n, lo, hi int, add func(array.Builder)) arrow.Array {
+	if *cache == nil || (*cache).Len() < n {
+		if *cache != nil {
+			(*cache).Release()
+		}
+		t := s.schema.Field(s.schema.NumFields() - 1).Type
+		if cache == &s.constVer {
+			t = arrow.PrimitiveTypes.Int64
+		}
+		bld := array.NewBuilder(s.spec.Alloc, t)
+		bld.Reserve(n)
+		for range n {
+			add(bld)
+		}
+		*cache = bld.NewArray()
+		bld.Release()
+	}
+	return array.NewSlice(*cache, int64(lo), int64(hi))
+}
+
+func (s *fileStream) release() {
+	if s.r != nil {
+		s.r.Close()
+		s.r = nil
+	}
+	for _, c := range []*arrow.Array{&s.constVer, &s.constDel} {
+		if *c != nil {
+			(*c).Release()
+			*c = nil
+		}
+	}
+}
+
+// Close implements exec.Stream.
+func (s *fileStream) Close() error {
+	if !s.closed {
+		s.closed = true
+		s.release()
+	}
+	return nil
+}
