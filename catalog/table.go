@@ -72,6 +72,8 @@ type Table struct {
 //	compaction_files 12          most files in one compaction job
 //	compaction_jobs_per_partition 4  most concurrent compaction jobs in one partition
 //	gc_delay         15m         how long a file with no references is kept
+//	compaction_job_timeout 10m   how long a compaction job may hold its files before another
+//	                             process takes its runner for dead and releases them
 //
 // Any other key is an error. All but split_points can be changed with ALTER TABLE ... SET.
 type Properties struct {
@@ -90,6 +92,9 @@ type Properties struct {
 	CompactionJobs  int
 	// GCDelay is how long a file with no references is kept before garbage collection.
 	GCDelay time.Duration
+	// JobTimeout is how long a compaction job may hold its files before any process may
+	// release them (its runner is taken to have died).
+	JobTimeout time.Duration
 	// Raw is the text of every property given, for display.
 	Raw map[string]string
 }
@@ -109,6 +114,7 @@ const (
 	PropCompactBatch   = "compaction_files"
 	PropCompactJobs    = "compaction_jobs_per_partition"
 	PropGCDelay        = "gc_delay"
+	PropJobTimeout     = "compaction_job_timeout"
 
 	DefaultSplitThreshold = 10_000_000
 )
@@ -309,8 +315,12 @@ func parseBool(k, v string) (bool, error) {
 	return false, errs.New(errs.InvalidParameter, "invalid value for parameter %q: %q (want true or false)", k, v)
 }
 
-// DefaultGCDelay is how long an unreferenced file is kept by default.
-const DefaultGCDelay = 15 * time.Minute
+// DefaultGCDelay is how long an unreferenced file is kept by default, and DefaultJobTimeout
+// how long a compaction job may hold its files.
+const (
+	DefaultGCDelay    = 15 * time.Minute
+	DefaultJobTimeout = 10 * time.Minute
+)
 
 // withProperties returns a copy of t with the properties in set replacing its own.
 func (t *Table) withProperties(set map[string]string) (*Table, error) {
@@ -334,7 +344,7 @@ func (t *Table) withProperties(set map[string]string) (*Table, error) {
 func parseProperties(raw map[string]string) (Properties, error) {
 	p := Properties{
 		Parquet: parquet.DefaultProperties(), SplitThreshold: DefaultSplitThreshold, Raw: make(map[string]string, len(raw)),
-		Online: true, CompactionRatio: 3, CompactionFiles: 12, CompactionJobs: 4, GCDelay: DefaultGCDelay,
+		Online: true, CompactionRatio: 3, CompactionFiles: 12, CompactionJobs: 4, GCDelay: DefaultGCDelay, JobTimeout: DefaultJobTimeout,
 	}
 	positive := func(k, v string, bits int) (int64, error) {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, bits)
@@ -403,12 +413,16 @@ func parseProperties(raw map[string]string) (Properties, error) {
 			default:
 				p.CompactionJobs = int(n)
 			}
-		case PropGCDelay:
+		case PropGCDelay, PropJobTimeout:
 			d, err := time.ParseDuration(strings.TrimSpace(v))
 			if err != nil || d < 0 {
 				return p, errs.New(errs.InvalidParameter, "invalid value for parameter %q: %q (want a duration such as 15m)", k, v)
 			}
-			p.GCDelay = d
+			if k == PropGCDelay {
+				p.GCDelay = d
+			} else {
+				p.JobTimeout = d
+			}
 		default:
 			return p, errs.New(errs.InvalidParameter, "unrecognized parameter %q", k)
 		}

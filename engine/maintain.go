@@ -49,6 +49,11 @@ func (e *Engine) compact(ctx context.Context, t *catalog.Table, full bool) error
 		if err != nil {
 			return err
 		}
+		if released, err := e.releaseExpired(ctx, t, state); err != nil {
+			return err
+		} else if released {
+			continue
+		}
 		var jobs []compaction.Job
 		var waiting []string
 		if full {
@@ -105,6 +110,7 @@ func (e *Engine) runJobs(ctx context.Context, t *catalog.Table, env compaction.E
 			})
 			if err != nil && !errors.Is(err, compaction.ErrJobTaken) {
 				e.log.Warn("compaction job failed", "table", t.Name, "job", job.ID, "err", err)
+				e.releaseJobs(context.WithoutCancel(ctx), t, job.ID)
 				mu.Lock()
 				if first == nil {
 					first = fmt.Errorf("compaction job %s of table %s: %w", job.ID, t.Name, err)
@@ -119,4 +125,41 @@ func (e *Engine) runJobs(ctx context.Context, t *catalog.Table, env compaction.E
 	}
 	wg.Wait()
 	return first
+}
+
+// releaseJobs frees the files of jobs that will not finish, best effort: a job whose claim
+// cannot be released here is released by expiry later.
+func (e *Engine) releaseJobs(ctx context.Context, t *catalog.Table, ids ...string) bool {
+	_, err := e.ss.Commit(ctx, t.StateID(), statestore.ReleaseJobs{JobIDs: ids})
+	if err != nil && !errors.Is(err, statestore.ErrInvalidTransaction) {
+		e.log.Warn("releasing compaction jobs", "table", t.Name, "jobs", ids, "err", err)
+	}
+	return err == nil
+}
+
+// releaseExpired releases the jobs of t that have held their files longer than the table's
+// job timeout: their runners, in this process or another, are taken to have died.
+func (e *Engine) releaseExpired(ctx context.Context, t *catalog.Table, state *statestore.State) (bool, error) {
+	var expired []string
+	cutoff := time.Now().Add(-t.Props.JobTimeout)
+	for _, j := range state.Jobs() {
+		if !j.AssignedAt.IsZero() && j.AssignedAt.Before(cutoff) && !e.runningJob(j.ID) {
+			expired = append(expired, j.ID)
+		}
+	}
+	if len(expired) == 0 {
+		return false, nil
+	}
+	e.log.Warn("releasing expired compaction jobs", "table", t.Name, "jobs", expired)
+	return e.releaseJobs(ctx, t, expired...), nil
+}
+
+// runningJob reports whether this process is running the job.
+func (e *Engine) runningJob(id string) bool {
+	for _, j := range e.jobs.snapshot() {
+		if j.JobID == id && j.Status == "running" {
+			return true
+		}
+	}
+	return false
 }

@@ -74,6 +74,7 @@ type serveConfig struct {
 	demoRows        int
 	logLevel        slog.Level
 	shutdownTimeout time.Duration
+	maintenance     time.Duration
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
@@ -86,11 +87,15 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.IntVar(&c.demoRows, "demo-rows", 1_000_000, "rows of the demo table")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for clients on shutdown")
+	fs.DurationVar(&c.maintenance, "maintenance-interval", 10*time.Second, "how often background compaction, splitting and garbage collection run (0 turns them off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.maintenance < 0 {
+		return c, fmt.Errorf("-maintenance-interval must not be negative, not %s", c.maintenance)
 	}
 	if c.demoRows < 1 {
 		return c, fmt.Errorf("-demo-rows must be positive, not %d", c.demoRows)
@@ -127,7 +132,7 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 	if err != nil {
 		return fmt.Errorf("opening data directory: %w", err)
 	}
-	eng, err := engine.Open(ctx, engine.Options{Store: store, Logger: log})
+	eng, err := engine.Open(ctx, engine.Options{Store: store, Logger: log, MaintenanceInterval: cfg.maintenance})
 	if err != nil {
 		return fmt.Errorf("opening database in %s: %w", cfg.data, err)
 	}

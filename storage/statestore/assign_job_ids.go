@@ -89,6 +89,7 @@ func (t AssignJobIds) Apply(m *mutableState) {
 		for _, f := range j.Files {
 			r, _ := m.ref(j.PartitionID, f)
 			r.JobID = j.JobID
+			r.AssignedAt = m.time
 			m.putReference(r)
 		}
 	}

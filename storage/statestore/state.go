@@ -82,6 +82,8 @@ type Job struct {
 	ID          string
 	PartitionID string
 	Files       []string // sorted
+	// AssignedAt is when the job claimed its files.
+	AssignedAt time.Time
 }
 
 // FileReference says that the rows of File within the range of PartitionID belong to that
@@ -93,6 +95,8 @@ type FileReference struct {
 	Rows        int64  `json:"rows"`
 	Exact       bool   `json:"exact,omitempty"`
 	JobID       string `json:"job,omitempty"`
+	// AssignedAt is the time of the transaction that assigned the reference to JobID.
+	AssignedAt time.Time `json:"assignedAt,omitzero"`
 }
 
 // State is the state of one table after some transaction: its partition tree, its files
@@ -279,7 +283,13 @@ func (s *State) Jobs() []Job {
 	}
 	out := make([]Job, 0, len(byJob))
 	for k, files := range byJob {
-		out = append(out, Job{ID: k.job, PartitionID: k.part, Files: files})
+		j := Job{ID: k.job, PartitionID: k.part, Files: files}
+		for _, f := range files {
+			if r, ok := s.ref(k.part, f); ok && (j.AssignedAt.IsZero() || r.AssignedAt.Before(j.AssignedAt)) {
+				j.AssignedAt = r.AssignedAt
+			}
+		}
+		out = append(out, j)
 	}
 	slices.SortFunc(out, func(a, b Job) int {
 		if c := strings.Compare(a.ID, b.ID); c != 0 {
