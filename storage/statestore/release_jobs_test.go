@@ -51,4 +51,3 @@ func TestReleaseJobs(t *testing.T) {
 	// A fresh store replays the log to the same state.
 	assertSameState(t, "replay", replayAll(t, st.os, "t"), mustSnapshot(t, st, "t"))
 }
-
