@@ -270,7 +270,7 @@ func define(def TableDef) (*Table, [][]byte, error) {
 		if slices.Contains(t.RowKeys, i) {
 			return nil, nil, errs.New(errs.InvalidDefinition, "column %q cannot be both a row key and a sort key", c.Name)
 		}
-		if !ingest.SortKeySupported(c.Type) {
+		if !keys.SortKeySupported(c.Type) {
 			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a sort key", c.Name, FormatType(c.Type))
 		}
 	}

@@ -84,7 +84,7 @@ func (s Spec) Validate() error {
 			return fmt.Errorf("%w: sort key column index %d", ErrInvalidSpec, i)
 		}
 		seen[i] = true
-		if f := s.Schema.Field(i); !SortKeySupported(f.Type) {
+		if f := s.Schema.Field(i); !keys.SortKeySupported(f.Type) {
 			return fmt.Errorf("%w: sort key column %q has unsupported type %s", ErrInvalidSpec, f.Name, f.Type)
 		}
 	}
@@ -218,7 +218,7 @@ func sortRows(spec Spec, batches []arrow.RecordBatch, total int) *sorted {
 			s.buf = keys.AppendRow(s.buf, rkCols, i)
 			s.rk[r] = len(s.buf)
 			for _, c := range spec.SortKeys {
-				s.buf = appendSortValue(s.buf, b.Column(c), i)
+				s.buf = keys.AppendSortValue(s.buf, b.Column(c), i)
 			}
 			s.off = append(s.off, len(s.buf))
 			s.perm[r] = int32(r)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/storage/keys"
 )
 
 // Delete is an active delete predicate: it removes every row whose version is below Txn and
@@ -90,7 +91,7 @@ func (o *Options) validate(schema *arrow.Schema) ([]int, error) {
 		key[c] = true
 	}
 	for _, c := range o.SortKeys {
-		if !in(c) || !sortKeySupported(schema.Field(c).Type) {
+		if !in(c) || !keys.SortKeySupported(schema.Field(c).Type) {
 			return nil, fmt.Errorf("%w: sort key column index %d", ErrInvalidSpec, c)
 		}
 		key[c] = true
@@ -131,7 +132,7 @@ func (o *Options) validate(schema *arrow.Schema) ([]int, error) {
 			}
 			roles[a.Column] = roleSum
 		case Min, Max:
-			if !sortKeySupported(t) {
+			if !keys.SortKeySupported(t) {
 				return nil, fmt.Errorf("%w: %s of column %q of type %s", ErrInvalidSpec, a.Func, schema.Field(a.Column).Name, t)
 			}
 			roles[a.Column] = roleMin
@@ -430,8 +431,8 @@ func (s *stack) fold(b arrow.RecordBatch, r int32) error {
 				s.gref[c] = ref{1, r}
 				continue
 			}
-			s.scratch[0] = appendSortValue(s.scratch[0][:0], col, int(r))
-			s.scratch[1] = appendSortValue(s.scratch[1][:0], ca, int(cur.row))
+			s.scratch[0] = keys.AppendSortValue(s.scratch[0][:0], col, int(r))
+			s.scratch[1] = keys.AppendSortValue(s.scratch[1][:0], ca, int(cur.row))
 			x := bytes.Compare(s.scratch[0], s.scratch[1])
 			if (role == roleMin && x < 0) || (role == roleMax && x > 0) {
 				s.gref[c] = ref{1, r}

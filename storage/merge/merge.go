@@ -38,7 +38,7 @@ func (s Spec) validate() error {
 		}
 	}
 	for _, c := range s.SortKeys {
-		if c < 0 || c >= n || !sortKeySupported(s.Schema.Field(c).Type) {
+		if c < 0 || c >= n || !keys.SortKeySupported(s.Schema.Field(c).Type) {
 			return fmt.Errorf("%w: sort key column index %d", ErrInvalidSpec, c)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/storage/keys"
 )
 
 // AgeOffSpec is a parsed ageOff filter: rows whose Column value is older than Age are dropped.
@@ -242,7 +243,7 @@ func ParseAggregations(spec string, schema *arrow.Schema, keyCols []int) ([]Aggr
 		switch {
 		case fn == Sum && !summable(t):
 			return nil, errs.New(errs.InvalidParameter, "aggregations: sum of column %q of non-numeric type %s", name, t)
-		case (fn == Min || fn == Max) && !sortKeySupported(t):
+		case (fn == Min || fn == Max) && !keys.SortKeySupported(t):
 			return nil, errs.New(errs.InvalidParameter, "aggregations: %s of column %q of unordered type %s", fn, name, t)
 		}
 		out = append(out, Aggregation{Column: col, Func: fn})

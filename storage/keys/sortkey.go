@@ -1,4 +1,4 @@
-package ingest
+package keys
 
 import (
 	"encoding/binary"
@@ -11,7 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal256"
 )
 
-// Sort key columns are encoded, after the row key, so that the bytewise order of the encoding
+// Sort key columns are encoded after the row key (by ingest when it sorts a file, and by the
+// merge that reads files back in that order), so that the bytewise order of the encoding
 // is the column order with nulls last. Every value encoding is prefix-free, so the encodings of
 // several columns can be concatenated:
 //
@@ -43,9 +44,9 @@ func SortKeySupported(t arrow.DataType) bool {
 	return false
 }
 
-// appendSortValue appends the encoding of row i of arr to dst. arr must be of a type that
+// AppendSortValue appends the sort key encoding of row i of arr to dst. arr must be of a type that
 // SortKeySupported accepts.
-func appendSortValue(dst []byte, arr arrow.Array, i int) []byte {
+func AppendSortValue(dst []byte, arr arrow.Array, i int) []byte {
 	if arr.IsNull(i) {
 		return append(dst, markNull)
 	}
@@ -61,9 +62,9 @@ func appendSortValue(dst []byte, arr arrow.Array, i int) []byte {
 	case *array.Int16:
 		return binary.BigEndian.AppendUint16(dst, uint16(a.Value(i))^(1<<15))
 	case *array.Int32:
-		return appendI32(dst, a.Value(i))
+		return sortAppendI32(dst, a.Value(i))
 	case *array.Int64:
-		return appendI64(dst, a.Value(i))
+		return sortAppendI64(dst, a.Value(i))
 	case *array.Uint8:
 		return append(dst, a.Value(i))
 	case *array.Uint16:
@@ -73,48 +74,48 @@ func appendSortValue(dst []byte, arr arrow.Array, i int) []byte {
 	case *array.Uint64:
 		return binary.BigEndian.AppendUint64(dst, a.Value(i))
 	case *array.Float32:
-		return appendF64(dst, float64(a.Value(i)))
+		return sortAppendF64(dst, float64(a.Value(i)))
 	case *array.Float64:
-		return appendF64(dst, a.Value(i))
+		return sortAppendF64(dst, a.Value(i))
 	case *array.String:
-		return appendEscaped(dst, []byte(a.Value(i)))
+		return sortAppendEscaped(dst, []byte(a.Value(i)))
 	case *array.LargeString:
-		return appendEscaped(dst, []byte(a.Value(i)))
+		return sortAppendEscaped(dst, []byte(a.Value(i)))
 	case *array.Binary:
-		return appendEscaped(dst, a.Value(i))
+		return sortAppendEscaped(dst, a.Value(i))
 	case *array.LargeBinary:
-		return appendEscaped(dst, a.Value(i))
+		return sortAppendEscaped(dst, a.Value(i))
 	case *array.FixedSizeBinary:
 		return append(dst, a.Value(i)...) // fixed width: prefix-free as is
 	case *array.Date32:
-		return appendI32(dst, int32(a.Value(i)))
+		return sortAppendI32(dst, int32(a.Value(i)))
 	case *array.Date64:
-		return appendI64(dst, int64(a.Value(i)))
+		return sortAppendI64(dst, int64(a.Value(i)))
 	case *array.Time32:
-		return appendI32(dst, int32(a.Value(i)))
+		return sortAppendI32(dst, int32(a.Value(i)))
 	case *array.Time64:
-		return appendI64(dst, int64(a.Value(i)))
+		return sortAppendI64(dst, int64(a.Value(i)))
 	case *array.Timestamp:
-		return appendI64(dst, int64(a.Value(i)))
+		return sortAppendI64(dst, int64(a.Value(i)))
 	case *array.Duration:
-		return appendI64(dst, int64(a.Value(i)))
+		return sortAppendI64(dst, int64(a.Value(i)))
 	case *array.Decimal128:
-		return appendDec128(dst, a.Value(i))
+		return sortAppendDec128(dst, a.Value(i))
 	case *array.Decimal256:
-		return appendDec256(dst, a.Value(i))
+		return sortAppendDec256(dst, a.Value(i))
 	}
 	panic(fmt.Sprintf("ingest: unsupported sort key type %s", arr.DataType()))
 }
 
-func appendI32(dst []byte, v int32) []byte {
+func sortAppendI32(dst []byte, v int32) []byte {
 	return binary.BigEndian.AppendUint32(dst, uint32(v)^(1<<31))
 }
 
-func appendI64(dst []byte, v int64) []byte {
+func sortAppendI64(dst []byte, v int64) []byte {
 	return binary.BigEndian.AppendUint64(dst, uint64(v)^(1<<63))
 }
 
-func appendF64(dst []byte, f float64) []byte {
+func sortAppendF64(dst []byte, f float64) []byte {
 	var b uint64
 	switch {
 	case math.IsNaN(f):
@@ -132,12 +133,12 @@ func appendF64(dst []byte, f float64) []byte {
 	return binary.BigEndian.AppendUint64(dst, b)
 }
 
-func appendDec128(dst []byte, n decimal128.Num) []byte {
+func sortAppendDec128(dst []byte, n decimal128.Num) []byte {
 	dst = binary.BigEndian.AppendUint64(dst, uint64(n.HighBits())^(1<<63))
 	return binary.BigEndian.AppendUint64(dst, n.LowBits())
 }
 
-func appendDec256(dst []byte, n decimal256.Num) []byte {
+func sortAppendDec256(dst []byte, n decimal256.Num) []byte {
 	a := n.Array() // little-endian words
 	dst = binary.BigEndian.AppendUint64(dst, a[3]^(1<<63))
 	dst = binary.BigEndian.AppendUint64(dst, a[2])
@@ -145,7 +146,7 @@ func appendDec256(dst []byte, n decimal256.Num) []byte {
 	return binary.BigEndian.AppendUint64(dst, a[0])
 }
 
-func appendEscaped(dst, b []byte) []byte {
+func sortAppendEscaped(dst, b []byte) []byte {
 	for _, c := range b {
 		if c == 0 {
 			dst = append(dst, 0, 0xFF)
