@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -145,4 +146,43 @@ func TestAgeOffAndAlter(t *testing.T) {
 		t.Error("split points changed after creation")
 	}
 	expect(t, c, "SELECT k FROM e ORDER BY k", "2")
+}
+
+// TestBackgroundMaintenance checks that the background worker compacts an online table and
+// leaves a table with online = false alone.
+func TestBackgroundMaintenance(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, err := Open(t.Context(), Options{Store: objstore.NewMem(), Alloc: mem, MaintenanceInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	c, _ := e.Connect(t.Context(), "u", "d")
+	run(t, c, "CREATE TABLE t (k int, v int) WITH (row_keys = 'k', online = false, compaction_files = 4, gc_delay = '0s')")
+	for i := 0; i < 6; i++ {
+		run(t, c, "INSERT INTO t VALUES ("+itoa(i)+", 1)")
+	}
+	files := func() string {
+		rows, _ := run(t, c, "SELECT count(*) FROM sleeper.files WHERE table_name = 't'")
+		return rows[0][0]
+	}
+	// Several maintenance intervals pass; an offline table keeps its files.
+	time.Sleep(100 * time.Millisecond)
+	if got := files(); got != "6" {
+		t.Fatalf("offline table has %s files, want 6", got)
+	}
+	run(t, c, "ALTER TABLE t SET (online = true)")
+	deadline := time.Now().Add(20 * time.Second)
+	for files() == "6" {
+		if time.Now().After(deadline) {
+			t.Fatal("background compaction never ran on the online table")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	expect(t, c, "SELECT count(*), sum(k) FROM t", "6 15")
+	rows, _ := run(t, c, "SELECT count(*) FROM sleeper.compaction_jobs WHERE status = 'finished'")
+	if rows[0][0] == "0" {
+		t.Error("no finished job in sleeper.compaction_jobs")
+	}
 }
