@@ -213,10 +213,18 @@ func (c *Catalog) commit(ctx context.Context, e entry) (bool, error) {
 // the state store and commits the definition. It fails with errs.DuplicateTable when a table
 // of that name exists, and with errs.DuplicateColumn, errs.UndefinedColumn,
 // errs.InvalidDefinition, errs.InvalidParameter or errs.InvalidText for a bad definition.
-func (c *Catalog) Create(ctx context.Context, def TableDef) (*Table, error) {
+//
+// check, if not nil, vets the table before anything is committed; an error from it cancels
+// the creation.
+func (c *Catalog) Create(ctx context.Context, def TableDef, check func(*Table) error) (*Table, error) {
 	t, splits, err := define(def)
 	if err != nil {
 		return nil, err
+	}
+	if check != nil {
+		if err := check(t); err != nil {
+			return nil, err
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

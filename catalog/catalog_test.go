@@ -95,7 +95,7 @@ var (
 func TestCreateValidation(t *testing.T) {
 	ctx := context.Background()
 	c := newCatalog(t, objstore.NewMem())
-	if _, err := c.Create(ctx, TableDef{Name: "taken", Columns: []Column{{Name: "a", Type: i64}}}); err != nil {
+	if _, err := c.Create(ctx, TableDef{Name: "taken", Columns: []Column{{Name: "a", Type: i64}}}, nil); err != nil {
 		t.Fatal(err)
 	}
 	cols := []Column{{Name: "k", Type: i64}, {Name: "v", Type: text, Nullable: true}, {Name: "f", Type: f64, Nullable: true}}
@@ -124,7 +124,7 @@ func TestCreateValidation(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := c.Create(ctx, tc.def)
+			_, err := c.Create(ctx, tc.def, nil)
 			if !errors.Is(err, tc.kind) {
 				t.Fatalf("got %v, want kind %v", err, tc.kind)
 			}
@@ -156,7 +156,7 @@ func TestCreateRoles(t *testing.T) {
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.def.Name = "t" + string(rune('a'+i))
-			tb, err := c.Create(ctx, tc.def)
+			tb, err := c.Create(ctx, tc.def, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -225,7 +225,7 @@ func TestSplitPointsAndProperties(t *testing.T) {
 			if tc.prop != "" {
 				def.Properties["split_points"] = tc.prop
 			}
-			tb, err := c.Create(ctx, def)
+			tb, err := c.Create(ctx, def, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -271,11 +271,11 @@ func TestPersistenceAndSharing(t *testing.T) {
 		SortKeys:   []string{"ts"},
 		Properties: map[string]string{"compression": "gzip", "split_points": "m"},
 	}
-	created, err := c1.Create(ctx, def)
+	created, err := c1.Create(ctx, def, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c2.Create(ctx, def); !errors.Is(err, errs.DuplicateTable) {
+	if _, err := c2.Create(ctx, def, nil); !errors.Is(err, errs.DuplicateTable) {
 		t.Fatalf("second process created a duplicate: %v", err)
 	}
 	seen, err := c2.Table(ctx, "demo")
@@ -304,7 +304,7 @@ func TestDropAndRecreate(t *testing.T) {
 	c := newCatalog(t, store)
 	other := newCatalog(t, store)
 	def := TableDef{Name: "t", Columns: []Column{{Name: "k", Type: i64}}, RowKeys: []string{"k"}, SplitPoints: []string{"5"}}
-	first, err := c.Create(ctx, def)
+	first, err := c.Create(ctx, def, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,7 +321,7 @@ func TestDropAndRecreate(t *testing.T) {
 		t.Errorf("state of the dropped table: %v", err)
 	}
 	def.SplitPoints = nil
-	second, err := c.Create(ctx, def)
+	second, err := c.Create(ctx, def, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func newDemo(t *testing.T, mem memory.Allocator) *demo {
 		Columns:    []Column{{Name: "key", Type: i64}, {Name: "value", Type: text, Nullable: true}, {Name: "n", Type: i64, Nullable: true}},
 		RowKeys:    []string{"key"},
 		Properties: map[string]string{"split_points": "100,200,300", "row_group_rows": "10"},
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

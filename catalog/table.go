@@ -249,7 +249,21 @@ func define(def TableDef) (*Table, [][]byte, error) {
 		t.Columns[i].Nullable = false
 	}
 	if len(t.RowKeys) == 0 {
-		t.RowKeys = slices.Clone(t.PrimaryKey)
+		// The primary key is the row keys followed by the sort keys.
+		for _, i := range t.PrimaryKey {
+			if !slices.Contains(t.SortKeys, i) {
+				t.RowKeys = append(t.RowKeys, i)
+			}
+		}
+	}
+	if len(t.PrimaryKey) > 0 {
+		key := append(slices.Clone(t.RowKeys), t.SortKeys...)
+		pk := slices.Clone(t.PrimaryKey)
+		slices.Sort(key)
+		slices.Sort(pk)
+		if !slices.Equal(key, pk) {
+			return nil, nil, errs.New(errs.InvalidDefinition, "the PRIMARY KEY of table %q must be its row keys and sort keys", def.Name)
+		}
 	}
 	if len(t.RowKeys) == 0 {
 		if _, taken := byName[RowIDColumn]; taken {
@@ -278,6 +292,9 @@ func define(def TableDef) (*Table, [][]byte, error) {
 	rawSplits := slices.Clone(def.SplitPoints)
 	if t.Props, err = parseProperties(def.Properties); err != nil {
 		return nil, nil, err
+	}
+	if len(t.PrimaryKey) > 0 && t.Props.Aggregations != "" {
+		return nil, nil, errs.New(errs.InvalidParameter, "table %q has a primary key: its rows are replaced, not aggregated", def.Name)
 	}
 	if s, ok := t.Props.Raw[PropSplitPoints]; ok {
 		vals, err := splitList(s)

@@ -126,7 +126,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (Result, error) {
 		}
 		return textResult(ctx, "table_name", names, fmt.Sprintf("SHOW TABLES %d", len(names)))
 	case *planner.CreateTable:
-		if _, err := e.cat.Create(ctx, b.Def); err != nil {
+		if _, err := e.cat.Create(ctx, b.Def, e.validateIterators); err != nil {
 			if b.IfNotExists && errors.Is(err, errs.DuplicateTable) {
 				return &doneResult{tag: "CREATE TABLE"}, nil
 			}

@@ -39,7 +39,7 @@ func (e *Engine) EnsureDemo(ctx context.Context, rows int) error {
 		RowKeys:     []string{"key"},
 		SortKeys:    []string{"sort"},
 		SplitPoints: []string{"4", "8", "c"},
-	})
+	}, nil)
 	if err != nil {
 		return err
 	}

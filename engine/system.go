@@ -151,7 +151,7 @@ func (e *Engine) systemTable(ctx context.Context, name string) (arrow.RecordBatc
 		}
 	case "transactions":
 		for _, t := range tables {
-			txns, err := e.transactions(ctx, t)
+			txns, err := e.ss.Transactions(ctx, t.StateID(), 1)
 			if err != nil {
 				return nil, err
 			}

@@ -42,11 +42,19 @@ func (e *Engine) vacuum(ctx context.Context, names []string, full bool) error {
 // maintainTable splits t's leaves that reached the split threshold, compacts (pushing file
 // references down to the new leaves on the way), and collects garbage.
 func (e *Engine) maintainTable(ctx context.Context, t *catalog.Table, full bool) error {
-	if err := e.split(ctx, t); err != nil {
-		return err
-	}
-	if err := e.compact(ctx, t, full); err != nil {
-		return err
+	// Compaction makes row counts exact and splitting makes new leaves to compact: go round
+	// until a pass splits nothing, so a table leaves VACUUM with no leaf over its threshold.
+	for round := 0; round < maxRounds; round++ {
+		n, err := e.split(ctx, t)
+		if err != nil {
+			return err
+		}
+		if err := e.compact(ctx, t, full); err != nil {
+			return err
+		}
+		if n == 0 {
+			break
+		}
 	}
 	if err := e.retireDeletes(ctx, t); err != nil {
 		return err
@@ -75,24 +83,22 @@ func (e *Engine) retireDeletes(ctx context.Context, t *catalog.Table) error {
 	return err
 }
 
-// split splits every leaf of t whose rows reached the table's split threshold.
-func (e *Engine) split(ctx context.Context, t *catalog.Table) error {
+// split splits every leaf of t whose rows reached the table's split threshold and returns
+// how many it split.
+func (e *Engine) split(ctx context.Context, t *catalog.Table) (int, error) {
 	state, err := e.ss.Snapshot(ctx, t.StateID())
 	if err != nil {
-		return err
+		return 0, err
 	}
 	splits, err := splitting.Plan(state, t.Props.SplitThreshold, splitting.Loader(ctx, e.store, splitting.StateSizes(state)))
-	if err != nil {
-		return err
-	}
-	if len(splits) == 0 {
-		return nil
+	if err != nil || len(splits) == 0 {
+		return 0, err
 	}
 	n, err := splitting.Run(ctx, e.ss, t.StateID(), splits)
 	if n > 0 {
 		e.log.Info("partitions split", "table", t.Name, "splits", n)
 	}
-	return err
+	return n, err
 }
 
 // alterTable sets table properties after checking the iterator stack they describe.

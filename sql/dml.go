@@ -81,10 +81,11 @@ func (b *binder) updateStmt(us *pg_query.UpdateStmt) (planner.Statement, error) 
 		} else if e, err = b.expr(rt.Val, sc, nil); err != nil {
 			return nil, err
 		}
-		if e, err = b.assign(e, t.Columns[idx].Type); err != nil {
+		ae, err := b.assign(e, t.Columns[idx].Type)
+		if err != nil {
 			return nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", rt.Name, planner.TypeName(t.Columns[idx].Type), planner.TypeName(e.Type()))
 		}
-		set[idx] = e
+		set[idx] = ae
 	}
 	pred, err := b.whereClause(us.WhereClause, sc)
 	if err != nil {

@@ -22,10 +22,13 @@ const (
 	DefaultThreshold = 10_000_000
 )
 
-// Plan returns a split for every leaf whose exactly counted rows (the sum of the Rows of its
-// own exact references) reach threshold, at the median of the sketches of the files a read of
-// the leaf uses (its own and its ancestors'), restricted to the leaf's range. A leaf gets no
-// split when no key strictly inside its range divides its rows (all rows share one key).
+// Plan returns a split for every leaf whose rows reach threshold, at the median of the
+// sketches of the files a read of the leaf uses (its own and its ancestors'), restricted to
+// the leaf's range. A leaf's rows are the exact counts of its exact references plus, for
+// references whose counts are estimates (pushed down from a parent by a split) and for its
+// ancestors' references, the rows the files' sketches put in the leaf's range: a leaf whose
+// files came from its parent can split again before compaction rewrites them. A leaf gets
+// no split when no key strictly inside its range divides its rows (all rows share one key).
 // Children get new random IDs. sketches returns the sketch of a file; an error stops the plan.
 func Plan(state *statestore.State, threshold int64, sketches func(file string) (*sketch.Sketch, error)) ([]statestore.SplitPartition, error) {
 	if threshold <= 0 {
@@ -34,14 +37,6 @@ func Plan(state *statestore.State, threshold int64, sketches func(file string) (
 	var out []statestore.SplitPartition
 	for _, leaf := range state.Leaves() {
 		var rows int64
-		for _, r := range state.References(leaf.ID) {
-			if r.Exact {
-				rows += r.Rows
-			}
-		}
-		if rows < threshold {
-			continue
-		}
 		var sks []*sketch.Sketch
 		for _, r := range state.ReadFiles(leaf.ID) {
 			s, err := sketches(r.File)
@@ -49,6 +44,14 @@ func Plan(state *statestore.State, threshold int64, sketches func(file string) (
 				return nil, fmt.Errorf("splitting: partition %s: %w", leaf.ID, err)
 			}
 			sks = append(sks, s)
+			if r.Exact && r.PartitionID == leaf.ID {
+				rows += r.Rows
+			} else {
+				rows += sketch.Estimate([]*sketch.Sketch{s}, leaf.Range)
+			}
+		}
+		if rows < threshold {
+			continue
 		}
 		key, ok := sketch.Median(sks, leaf.Range)
 		if !ok {

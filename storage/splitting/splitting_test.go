@@ -127,9 +127,13 @@ func TestSplitAtMedian(t *testing.T) {
 	if !slices.Equal(got, all) {
 		t.Fatalf("read %d rows, want %d", len(got), len(all))
 	}
-	// The references are still the root's: the leaves have no exact rows of their own yet.
-	if splits, err := Plan(st, 1, load); err != nil || len(splits) != 0 {
-		t.Fatalf("after the split: %v, %v", splits, err)
+	// The references are still the root's: each leaf's rows are estimated from the sketches
+	// (about half of all), so a leaf splits again once that reaches the threshold.
+	if splits, err := Plan(st, int64(len(all))*6/10, load); err != nil || len(splits) != 0 {
+		t.Fatalf("leaves of about half the rows split at a threshold of 60%%: %v, %v", splits, err)
+	}
+	if splits, err := Plan(st, int64(len(all))/4, load); err != nil || len(splits) != 2 {
+		t.Fatalf("leaves of about half the rows at a threshold of 25%%: %d splits, %v", len(splits), err)
 	}
 }
 
