@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
+	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/objstore"
@@ -781,7 +782,11 @@ type fanout struct {
 type leafSource interface {
 	Next(ctx context.Context) (arrow.RecordBatch, error)
 	Close()
+	name() string
 }
+
+func (l *leafReader) name() string { return l.leaf.ID }
+func (l *mergedLeaf) name() string { return l.leaf.ID }
 
 func newFanout(ctx context.Context, leaves []leafSource, par int) *fanout {
 	return &fanout{leaves: leaves, par: par, parent: ctx}
@@ -812,6 +817,16 @@ func (f *fanout) start() {
 				defer leaves.Done()
 				defer func() { <-sem }()
 				defer l.Close()
+				defer func() {
+					// A reader's panic fails the query, not the process.
+					if p := recover(); p != nil {
+						select {
+						case f.errc <- errs.New(errs.Internal, "scan of %s: panic: %v", l.name(), p):
+						default:
+						}
+						f.cancel()
+					}
+				}()
 				for {
 					b, err := l.Next(f.ctx)
 					if err == io.EOF {
