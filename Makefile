@@ -35,6 +35,8 @@ test: deps
 		$(GO) test -race -timeout $(TIMEOUT) $$race || status=1; fi; \
 	if [ -n "$$rest" ]; then echo "$(GO) test -timeout $(TIMEOUT) <other packages>"; \
 		$(GO) test -timeout $(TIMEOUT) $$rest || status=1; fi; \
+	echo "cd bench && $(GO) test ./... (benchmark smoke test, beside DuckDB)"; \
+	(cd bench && $(GO) vet ./... && $(GO) test -timeout $(TIMEOUT) ./...) || status=1; \
 	exit $$status
 
 # The benchmark library compares sleeperd with DuckDB on the same data (bench/ is its own module).
@@ -42,4 +44,4 @@ bench:
 	cd bench && $(GO) run ./cmd/bench -rows 10000000 -out results/latest.json
 
 bench-quick:
-	cd bench && $(GO) run ./cmd/bench -rows 1000000 -out results/latest.json
+	cd bench && $(GO) run ./cmd/bench -quick -rows 1000000 -out results/latest.json

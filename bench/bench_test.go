@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,45 +74,125 @@ func TestRunSmoke(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, Config{Rows: 2000, Seed: 3, Lookups: 100, Dir: t.TempDir(), Alloc: mem})
+	profiles := t.TempDir()
+	rep, err := Run(ctx, Config{Rows: 3000, Seed: 3, Lookups: 100, Ranges: 3, RangeRows: 300, Conns: 4,
+		Duration: time.Second, Commits: 300 * time.Millisecond, Dir: t.TempDir(), Alloc: mem, ProfileDir: profiles})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Failed() {
 		t.Fatalf("engines disagree:\n%s", rep.Markdown())
 	}
-	if len(rep.Results) != 4 {
-		t.Fatalf("%d results, want 4", len(rep.Results))
+	tests := []struct {
+		prefix string
+		rows   func(n int64) bool // of sleeperd's result
+		duckdb bool               // has a DuckDB figure
+		ops    bool               // runs for a time, counting operations
+	}{
+		{"ingest", func(n int64) bool { return n == 3000 }, true, false},
+		{"point lookups (100, prepared, in process)", func(n int64) bool { return n >= 100 }, true, false},
+		{"point lookups (100, prepared, pgwire", func(n int64) bool { return n >= 100 }, true, false},
+		{"range scans (3 of ~300 rows)", func(n int64) bool { return n >= 3*300 && n < 3*330 }, true, false},
+		{"scan: count", func(n int64) bool { return n == 1 }, true, false},
+		{"scan: group", func(n int64) bool { return n > 1 && n <= 3000 }, true, false},
+		{"concurrent lookups (4 connections", func(n int64) bool { return n > 0 }, true, true},
+		{"state-store commits: 1 writer", func(n int64) bool { return n > 0 }, false, true},
+		{"state-store commits: 4 writers, one Store each", func(n int64) bool { return n > 0 }, false, true},
+		{"state-store commits: 4 writers, one shared", func(n int64) bool { return n > 0 }, false, true},
 	}
-	want := map[string]int64{ // rows each workload returns or writes
-		"ingest":        2000,
-		"point lookups": -1, // at least one row per lookup
-		"scan: count":   1,
-		"scan: group":   -1,
+	if len(rep.Results) != len(tests) {
+		t.Fatalf("%d results, want %d:\n%s", len(rep.Results), len(tests), rep.Markdown())
 	}
-	for _, r := range rep.Results {
-		for prefix, n := range want {
-			if !strings.HasPrefix(r.Workload, prefix) {
-				continue
-			}
-			switch {
-			case n >= 0 && r.Sleeperd.Rows != n:
-				t.Errorf("%s: %d rows, want %d", r.Workload, r.Sleeperd.Rows, n)
-			case strings.HasPrefix(prefix, "point") && r.Sleeperd.Rows < 100:
-				t.Errorf("%s: %d rows, want at least one per lookup", r.Workload, r.Sleeperd.Rows)
-			case r.Sleeperd.Rows <= 0:
-				t.Errorf("%s: no rows", r.Workload)
-			}
+	for i, tc := range tests {
+		r := rep.Results[i]
+		if !strings.HasPrefix(r.Workload, tc.prefix) {
+			t.Errorf("result %d is %q, want %q...", i, r.Workload, tc.prefix)
+			continue
 		}
-		if r.Sleeperd.Seconds <= 0 || r.DuckDB.Seconds <= 0 || r.Speedup <= 0 {
-			t.Errorf("%s: missing figures %+v", r.Workload, r)
+		if !tc.rows(r.Sleeperd.Rows) {
+			t.Errorf("%s: %d rows", r.Workload, r.Sleeperd.Rows)
+		}
+		if r.Sleeperd.Seconds <= 0 || r.Sleeperd.MemMethod != MemGoHeap {
+			t.Errorf("%s: sleeperd figure incomplete: %+v", r.Workload, r.Sleeperd)
+		}
+		if tc.ops && (r.Sleeperd.Ops <= 0 || r.Sleeperd.OpsPerSec <= 0 || r.Sleeperd.P99Micros < r.Sleeperd.P50Micros) {
+			t.Errorf("%s: no operations counted: %+v", r.Workload, r.Sleeperd)
+		}
+		if _, err := os.Stat(filepath.Join(profiles, r.Sleeperd.Profile)); err != nil || r.Sleeperd.Profile != slug(r.Workload)+".pprof" {
+			t.Errorf("%s: cpu profile %q: %v", r.Workload, r.Sleeperd.Profile, err)
+		}
+		switch {
+		case !tc.duckdb && (r.DuckDB != nil || r.Speedup != 0):
+			t.Errorf("%s: DuckDB figure where it has no counterpart: %+v", r.Workload, r.DuckDB)
+		case tc.duckdb && (r.DuckDB == nil || r.DuckDB.Seconds <= 0 || r.Speedup <= 0 || r.DuckDB.MemMethod != MemRSS):
+			t.Errorf("%s: DuckDB figure missing: %+v", r.Workload, r)
+		case tc.duckdb && tc.ops && r.DuckDB.Ops <= 0:
+			t.Errorf("%s: DuckDB counted no operations", r.Workload)
 		}
 	}
-	if rep.Machine.DuckDB == "" || rep.Machine.Cores <= 0 {
+	if rep.Machine.DuckDB == "" || rep.Machine.Cores <= 0 || rep.Machine.MemoryMiB <= 0 {
 		t.Errorf("machine not described: %+v", rep.Machine)
 	}
-	if !strings.Contains(rep.Markdown(), "| ingest") {
-		t.Errorf("markdown lacks the ingest row:\n%s", rep.Markdown())
+	md := rep.Markdown()
+	for _, want := range []string{"| ingest", "| range scans", "| concurrent lookups", "| state-store commits: 1 writer", "| n/a |"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func TestKeyRanges(t *testing.T) {
+	sorted := []string{"a", "b", "b", "c", "d", "e", "f", "g"}
+	tests := []struct {
+		name      string
+		n, span   int
+		wantRange int
+	}{
+		{"some", 4, 2, 4},
+		{"span too wide", 3, 8, 0},
+		{"no span", 3, 0, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := keyRanges(sorted, tc.n, tc.span, 1)
+			if len(got) > tc.wantRange || (tc.wantRange > 0 && len(got) == 0) {
+				t.Fatalf("%d ranges, want up to %d", len(got), tc.wantRange)
+			}
+			for _, r := range got {
+				if r.lo >= r.hi {
+					t.Errorf("empty range [%s, %s)", r.lo, r.hi)
+				}
+			}
+			if again := keyRanges(sorted, tc.n, tc.span, 1); fmt.Sprint(again) != fmt.Sprint(got) {
+				t.Errorf("same seed gave %v and %v", got, again)
+			}
+		})
+	}
+}
+
+func TestCommonDigest(t *testing.T) {
+	d := func(rows int64, sum uint64) checksum { return checksum{rows, sum} }
+	a := [][]checksum{{d(1, 10), d(1, 20), d(2, 30)}, {d(1, 5)}}
+	b := [][]checksum{{d(1, 10), d(1, 20)}, {d(1, 5), d(1, 6)}}
+	x, y := commonDigest(a, b)
+	if x != y || x.rows != 3 || x.sum != 35 {
+		t.Fatalf("common digests %v and %v, want both 3/35", x, y)
+	}
+	b[0][1] = d(1, 21)
+	if x, y := commonDigest(a, b); x == y {
+		t.Fatal("a differing answer gave equal digests")
+	}
+}
+
+func TestSlug(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"point lookups (1000, prepared, pgwire + pgx)", "point-lookups-1000-prepared-pgwire-pgx"},
+		{"scan: group by substr(key,1,4)", "scan-group-by-substr-key-1-4"},
+	}
+	for _, tc := range tests {
+		if got := slug(tc.in); got != tc.want {
+			t.Errorf("slug(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
 

@@ -71,10 +71,41 @@ func Run(ctx context.Context, store objstore.Store, states *statestore.Store, ta
 			return nil, fmt.Errorf("gc: delete %s: %w", name, err)
 		}
 	}
-	if _, err := states.Commit(ctx, table, statestore.DeleteFiles{Files: due}); err != nil {
-		return nil, fmt.Errorf("gc: commit: %w", err)
+	return forget(ctx, states, table, due)
+}
+
+// forget commits DeleteFiles for the deleted files. Another collector (in this process or
+// another) may have forgotten some of them first: then the transaction no longer validates,
+// and forget commits it again for those still in the state, so that overlapping passes both
+// succeed.
+func forget(ctx context.Context, states *statestore.Store, table statestore.TableID, due []string) ([]string, error) {
+	for attempt := 0; ; attempt++ {
+		_, err := states.Commit(ctx, table, statestore.DeleteFiles{Files: due})
+		if err == nil {
+			return due, nil
+		}
+		if !errors.Is(err, statestore.ErrInvalidTransaction) || attempt == 3 {
+			return nil, fmt.Errorf("gc: commit: %w", err)
+		}
+		st, serr := states.Snapshot(ctx, table)
+		if serr != nil {
+			return nil, fmt.Errorf("gc: %w", serr)
+		}
+		unreferenced := map[string]bool{}
+		for _, f := range st.UnreferencedFiles() {
+			unreferenced[f.Name] = true
+		}
+		n := 0
+		for _, name := range due {
+			if unreferenced[name] {
+				due[n] = name
+				n++
+			}
+		}
+		if due = due[:n]; len(due) == 0 {
+			return nil, nil
+		}
 	}
-	return due, nil
 }
 
 // unreferencedAfter returns the files whose references the transactions (after, upto]

@@ -112,3 +112,32 @@ func TestRun(t *testing.T) {
 		})
 	}
 }
+
+// TestOverlappingRuns checks that two collectors that picked the same files from their own
+// snapshots both succeed: the second finds the files already forgotten.
+func TestOverlappingRuns(t *testing.T) {
+	ctx := context.Background()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	clock := t0
+	store, ss, _ := setup(t, &clock)
+	// Another process's store, whose cached state still lists a and b as unreferenced.
+	other := statestore.New(store, statestore.Options{})
+	if _, err := other.Snapshot(ctx, "t"); err != nil {
+		t.Fatal(err)
+	}
+	later := t0.Add(time.Hour)
+	first, err := Run(ctx, store, ss, "t", time.Minute, later, nil)
+	if err != nil || len(first) != 2 {
+		t.Fatalf("first run: %q, %v", first, err)
+	}
+	// The second store commits against a state that is behind: its DeleteFiles no longer
+	// validates once it has caught up, and it must not fail.
+	second, err := forget(ctx, other, "t", []string{"files/a", "files/b"})
+	if err != nil || len(second) != 0 {
+		t.Fatalf("second run: %q, %v", second, err)
+	}
+	st, _ := ss.Snapshot(ctx, "t")
+	if _, ok := st.File("files/a"); ok {
+		t.Error("files/a still in the state")
+	}
+}
