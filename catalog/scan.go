@@ -306,7 +306,10 @@ func (x *execution) open(ctx context.Context, name string, size int64) (*parquet
 				return
 			}
 		}
-		r := &objReader{ctx: ctx, store: x.scan.store, name: name, size: size, m: m}
+		r := &objstore.ReaderAt{Ctx: ctx, Store: x.scan.store, Name: name, Size: size}
+		if m != nil {
+			r.OnRead = func(n int64) { m.BytesRead.Add(n) }
+		}
 		ft.f, ft.err = parquet.Open(r, size)
 		if ft.err == nil && m != nil {
 			m.opened(name)
@@ -316,35 +319,6 @@ func (x *execution) open(ctx context.Context, name string, size int64) (*parquet
 		return nil, fmt.Errorf("catalog: open %s: %w", name, ft.err)
 	}
 	return ft.f, nil
-}
-
-// objReader reads an object as an io.ReaderAt. The context is the execution's: a cancelled
-// scan fails its reads.
-type objReader struct {
-	ctx   context.Context
-	store objstore.Store
-	name  string
-	size  int64
-	m     *Metrics
-}
-
-func (r *objReader) ReadAt(p []byte, off int64) (int, error) {
-	if off >= r.size {
-		return 0, io.EOF
-	}
-	n := len(p)
-	var err error
-	if off+int64(n) > r.size {
-		n = int(r.size - off)
-		err = io.EOF
-	}
-	if rerr := r.store.ReadAt(r.ctx, r.name, p[:n], off); rerr != nil {
-		return 0, rerr
-	}
-	if r.m != nil {
-		r.m.BytesRead.Add(int64(n))
-	}
-	return n, err
 }
 
 // leafReader streams the rows of one leaf: every file it reads, clipped to ranges.
@@ -557,15 +531,10 @@ func (l *leafReader) keyStatsOverlap(t arrow.DataType, st parquet.ColumnStats) b
 	if !st.HasMinMax {
 		return true
 	}
-	lo, err := keys.AppendGo(nil, t, st.Min)
-	if err != nil {
+	rg, ok := keys.LeadingRange(t, st.Min, st.Max)
+	if !ok {
 		return true
 	}
-	hi, err := keys.AppendGo(nil, t, st.Max)
-	if err != nil {
-		return true
-	}
-	rg := keys.Range{Min: lo, Max: keys.PrefixEnd(hi)}
 	for _, r := range l.ranges {
 		if r.Overlaps(rg) {
 			return true

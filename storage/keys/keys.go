@@ -301,3 +301,18 @@ func (r Range) Overlaps(o Range) bool { return !r.Intersect(o).Empty() }
 
 // TimeOf converts a decoded timestamp for display; kept here so callers share one rule.
 func TimeOf(ts arrow.Timestamp, unit arrow.TimeUnit) time.Time { return ts.ToTime(unit).UTC() }
+
+// LeadingRange returns the range of the keys whose leading column lies in [min, max], given
+// as Go values that AppendGo accepts for type t (a Parquet row group's statistics of the
+// leading row key column, say). ok is false when a bound cannot be encoded.
+func LeadingRange(t arrow.DataType, min, max any) (r Range, ok bool) {
+	lo, err := AppendGo(nil, t, min)
+	if err != nil {
+		return Range{}, false
+	}
+	hi, err := AppendGo(nil, t, max)
+	if err != nil {
+		return Range{}, false
+	}
+	return Range{Min: lo, Max: PrefixEnd(hi)}, true
+}

@@ -104,7 +104,7 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (exec.Stream, 
 			return nil, fmt.Errorf("merge: open %s: %w", src.Name, err)
 		}
 	}
-	or := &objReader{ctx: ctx, store: src.Store, name: src.Name, size: size}
+	or := &objstore.ReaderAt{Ctx: ctx, Store: src.Store, Name: src.Name, Size: size}
 	pf, err := parquet.Open(or, size)
 	if err != nil {
 		return nil, fmt.Errorf("merge: open %s: %w", src.Name, err)
@@ -194,46 +194,15 @@ func statsOverlap(t arrow.DataType, st parquet.ColumnStats, r keys.Range) bool {
 	if !st.HasMinMax {
 		return true
 	}
-	lo, err := keys.AppendGo(nil, t, st.Min)
-	if err != nil {
-		return true
-	}
-	hi, err := keys.AppendGo(nil, t, st.Max)
-	if err != nil {
-		return true
-	}
-	return r.Overlaps(keys.Range{Min: lo, Max: keys.PrefixEnd(hi)})
-}
-
-// objReader reads an object as an io.ReaderAt, with the context of the current call.
-type objReader struct {
-	ctx   context.Context
-	store objstore.Store
-	name  string
-	size  int64
-}
-
-func (r *objReader) ReadAt(p []byte, off int64) (int, error) {
-	if off >= r.size {
-		return 0, io.EOF
-	}
-	n := len(p)
-	var err error
-	if off+int64(n) > r.size {
-		n = int(r.size - off)
-		err = io.EOF
-	}
-	if rerr := r.store.ReadAt(r.ctx, r.name, p[:n], off); rerr != nil {
-		return 0, rerr
-	}
-	return n, err
+	rg, ok := keys.LeadingRange(t, st.Min, st.Max)
+	return !ok || r.Overlaps(rg)
 }
 
 // fileStream is the stream ReadFile returns.
 type fileStream struct {
 	src     FileSource
 	spec    ReadSpec
-	or      *objReader
+	or      *objstore.ReaderAt
 	r       *parquet.Reader
 	schema  *arrow.Schema
 	out     []int // positions of the output columns in the read batches
@@ -258,7 +227,7 @@ func (s *fileStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		return nil, fmt.Errorf("merge: read %s: %w", s.src.Name, ErrClosed)
 	}
 	for !s.done {
-		s.or.ctx = ctx
+		s.or.Ctx = ctx
 		b, err := s.r.Next(ctx)
 		if err == io.EOF {
 			s.done = true

@@ -117,3 +117,34 @@ func checkPrefix(prefix string) error {
 	}
 	return nil
 }
+
+// ReaderAt reads an object as an io.ReaderAt (for file formats such as Parquet that read
+// by offset). Reads use Ctx; a read past the end returns the bytes there are and io.EOF.
+type ReaderAt struct {
+	Ctx   context.Context
+	Store Store
+	Name  string
+	Size  int64
+	// OnRead, if set, is told how many bytes each read returned.
+	OnRead func(n int64)
+}
+
+// ReadAt implements io.ReaderAt.
+func (r *ReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off >= r.Size {
+		return 0, io.EOF
+	}
+	n := len(p)
+	var eof error
+	if off+int64(n) > r.Size {
+		n = int(r.Size - off)
+		eof = io.EOF
+	}
+	if err := r.Store.ReadAt(r.Ctx, r.Name, p[:n], off); err != nil {
+		return 0, err
+	}
+	if r.OnRead != nil {
+		r.OnRead(int64(n))
+	}
+	return n, eof
+}

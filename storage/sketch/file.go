@@ -3,7 +3,6 @@ package sketch
 import (
 	"context"
 	"fmt"
-	"io"
 
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/parquet"
@@ -28,7 +27,7 @@ func Load(ctx context.Context, store objstore.Store, name string, size int64) (*
 			return nil, fmt.Errorf("sketch of %s: %w", name, err)
 		}
 	}
-	f, err := parquet.Open(&readerAt{ctx: ctx, store: store, name: name, size: size}, size)
+	f, err := parquet.Open(&objstore.ReaderAt{Ctx: ctx, Store: store, Name: name, Size: size}, size)
 	if err != nil {
 		return nil, fmt.Errorf("sketch of %s: %w", name, err)
 	}
@@ -37,28 +36,4 @@ func Load(ctx context.Context, store objstore.Store, name string, size int64) (*
 		return nil, fmt.Errorf("sketch of %s: %w", name, err)
 	}
 	return s, nil
-}
-
-// readerAt reads an object as an io.ReaderAt.
-type readerAt struct {
-	ctx   context.Context
-	store objstore.Store
-	name  string
-	size  int64
-}
-
-func (r *readerAt) ReadAt(p []byte, off int64) (int, error) {
-	if off >= r.size {
-		return 0, io.EOF
-	}
-	n := len(p)
-	var eof error
-	if off+int64(n) > r.size {
-		n = int(r.size - off)
-		eof = io.EOF
-	}
-	if err := r.store.ReadAt(r.ctx, r.name, p[:n], off); err != nil {
-		return 0, err
-	}
-	return n, eof
 }

@@ -44,14 +44,7 @@ func (t AssignJobIds) Validate(s *State) error {
 	if len(t.Jobs) == 0 {
 		return invalid(ErrInvalidTransaction, "no jobs to assign")
 	}
-	inUse := map[string]bool{}
-	for _, refs := range s.byPart {
-		for _, r := range refs {
-			if r.JobID != "" {
-				inUse[r.JobID] = true
-			}
-		}
-	}
+	inUse := s.jobIDs()
 	type ref struct{ file, part string }
 	claimed := map[ref]bool{}
 	for _, j := range t.Jobs {

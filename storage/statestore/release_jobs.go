@@ -32,14 +32,7 @@ func (t ReleaseJobs) Validate(s *State) error {
 	if len(t.JobIDs) == 0 {
 		return invalid(ErrInvalidTransaction, "no jobs to release")
 	}
-	held := map[string]bool{}
-	for _, refs := range s.byPart {
-		for _, r := range refs {
-			if r.JobID != "" {
-				held[r.JobID] = true
-			}
-		}
-	}
+	held := s.jobIDs()
 	for _, id := range t.JobIDs {
 		if !held[id] {
 			return invalid(ErrNotAssigned, "job %s holds no file references", id)

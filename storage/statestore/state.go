@@ -300,6 +300,19 @@ func (s *State) Jobs() []Job {
 	return out
 }
 
+// jobIDs returns the IDs of the jobs holding references.
+func (s *State) jobIDs() map[string]bool {
+	ids := map[string]bool{}
+	for _, refs := range s.byPart {
+		for _, r := range refs {
+			if r.JobID != "" {
+				ids[r.JobID] = true
+			}
+		}
+	}
+	return ids
+}
+
 // DeletePredicates returns the active delete predicates, oldest first. A read applies
 // each to the rows whose version is below its Txn.
 func (s *State) DeletePredicates() []DeletePredicate { return slices.Clone(s.dels) }
