@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRun(t *testing.T) {
@@ -44,13 +45,19 @@ func TestParseServeDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout}
+	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second}
 	if c != want || c.shutdownTimeout <= 0 {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
-	c, err = parseServe([]string{"--data", "d", "--pg-addr", "127.0.0.1:0", "--demo", "--demo-rows", "5", "--log-level", "debug"}, io.Discard)
+	c, err = parseServe([]string{"--data", "d", "--pg-addr", "127.0.0.1:0", "--demo", "--demo-rows", "5", "--log-level", "debug", "--maintenance-interval", "0"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if c.maintenance != 0 {
+		t.Errorf("maintenance interval %s, want 0 (off)", c.maintenance)
+	}
+	if _, err := parseServe([]string{"--maintenance-interval", "-1s"}, io.Discard); err == nil {
+		t.Error("a negative maintenance interval was accepted")
 	}
 	if c.data != "d" || c.pgAddr != "127.0.0.1:0" || !c.demo || c.demoRows != 5 || c.logLevel != slog.LevelDebug {
 		t.Errorf("got %+v", c)
