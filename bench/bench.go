@@ -298,7 +298,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 
 	// Ingest.
-	files := filepath.Join(storeDir, "tables", "*", "files", "*.parquet")
+	tt, err := r.eng.Catalog().Table(ctx, "t")
+	if err != nil {
+		return nil, fmt.Errorf("bench: table t: %w", err)
+	}
+	files := filepath.Join(storeDir, filepath.FromSlash(tt.FilePrefix()), "*.parquet") // t's files only
 	duckOut := filepath.Join(cfg.Dir, "duckdb-sorted.parquet")
 	const ingestName = "ingest (sort + write, 16 partitions)"
 	sdIngest, ddIngest, err := r.pair(ingestName,
@@ -316,14 +320,43 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.add(ingestName, int64(cfg.Rows), sdIngest, &ddIngest)
 
+	// Compaction: the files of separate ingests into one leaf, merged into one file.
+	r.logf("compaction: setting up table c")
+	cj, err := setupCompaction(ctx, r.eng, r.conn, storeDir, input, cfg.Alloc)
+	if err != nil {
+		return nil, err
+	}
+	name := fmt.Sprintf("compaction (%d files, 1 leaf, into 1)", len(cj.paths))
+	duckCompacted := filepath.Join(cfg.Dir, "duckdb-compacted.parquet")
+	sd, dd, err := r.pair(name,
+		func() (Figure, error) { return sleeperdCompact(ctx, cj) },
+		func() (Figure, error) { return duckCompact(ctx, r.db, cj.paths, duckCompacted) })
+	if err != nil {
+		return nil, err
+	}
+	// Read both outputs back: sleeperd's through a query of the table, DuckDB's file with read_parquet.
+	x, err := compactedChecksum(ctx, r.conn)
+	if err != nil {
+		return nil, err
+	}
+	y, err := duckFileChecksum(ctx, r.db, duckCompacted)
+	if err != nil {
+		return nil, err
+	}
+	sd.Rows, sd.Checksum = x.rows, x.String()
+	dd.Rows, dd.Checksum = y.rows, y.String()
+	rep.add(name, cj.rows, sd, &dd)
+	rep.Results[len(rep.Results)-1].Note = "sleeperd: compaction.Run of the leaf's full job (claim, merge, write, commit; " +
+		"setup untimed); DuckDB: COPY of read_parquet of the same files ORDER BY key, sort; outputs read back and compared"
+
 	// Point lookups, in process and over the wire; DuckDB prepared, the same figure twice.
 	wire, err := startWire(r.eng)
 	if err != nil {
 		return nil, err
 	}
 	defer wire.close()
-	name := fmt.Sprintf("point lookups (%d, prepared, in process)", cfg.Lookups)
-	sd, dd, err := r.pair(name,
+	name = fmt.Sprintf("point lookups (%d, prepared, in process)", cfg.Lookups)
+	sd, dd, err = r.pair(name,
 		func() (Figure, error) { return sleeperdLookups(ctx, r.conn, probe) },
 		func() (Figure, error) { return duckLookups(ctx, r.db, files, probe) })
 	if err != nil {
@@ -381,7 +414,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, y := commonDigest(sdDigests, ddDigests)
+	x, y = commonDigest(sdDigests, ddDigests)
 	sd.Rows, sd.Checksum = x.rows, x.String()
 	dd.Rows, dd.Checksum = y.rows, y.String()
 	rep.addOps(name, "queries/s", sd, &dd)

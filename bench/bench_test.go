@@ -11,6 +11,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sleeperd/sleeperd/engine"
+	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/parquet"
 )
 
@@ -90,6 +92,7 @@ func TestRunSmoke(t *testing.T) {
 		ops    bool               // runs for a time, counting operations
 	}{
 		{"ingest", func(n int64) bool { return n == 3000 }, true, false},
+		{"compaction (11 files, 1 leaf, into 1)", func(n int64) bool { return n == 3000 }, true, false},
 		{"point lookups (100, prepared, in process)", func(n int64) bool { return n >= 100 }, true, false},
 		{"point lookups (100, prepared, pgwire", func(n int64) bool { return n >= 100 }, true, false},
 		{"range scans (3 of ~300 rows)", func(n int64) bool { return n >= 3*300 && n < 3*330 }, true, false},
@@ -134,7 +137,7 @@ func TestRunSmoke(t *testing.T) {
 		t.Errorf("machine not described: %+v", rep.Machine)
 	}
 	md := rep.Markdown()
-	for _, want := range []string{"| ingest", "| range scans", "| concurrent lookups", "| state-store commits: 1 writer", "| n/a |"} {
+	for _, want := range []string{"| ingest", "| compaction", "| range scans", "| concurrent lookups", "| state-store commits: 1 writer", "| n/a |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
@@ -210,5 +213,74 @@ func TestChecksumDetectsDifference(t *testing.T) {
 	d.add([]string{"x"})
 	if c.String() != d.String() {
 		t.Fatal("checksum depends on row order")
+	}
+}
+
+func TestSetupCompaction(t *testing.T) {
+	tests := []struct {
+		name      string
+		rows      int
+		wantFiles int
+	}{
+		{"uneven slices", 1000, 11},
+		{"fewer rows than files", 5, 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			ctx := context.Background()
+			dir := t.TempDir()
+			input := filepath.Join(dir, "input.parquet")
+			if _, err := Generate(ctx, input, tc.rows, 5, mem); err != nil {
+				t.Fatal(err)
+			}
+			storeDir := filepath.Join(dir, "store")
+			store, err := objstore.NewLocal(storeDir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			eng, err := engine.Open(ctx, engine.Options{Store: store, Alloc: mem})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer eng.Close()
+			conn, err := eng.Connect(ctx, "bench", "bench")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			cj, err := setupCompaction(ctx, eng, conn, storeDir, input, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cj.paths) != tc.wantFiles || len(cj.job.Files) != tc.wantFiles || cj.rows != int64(tc.rows) {
+				t.Fatalf("%d files (%d paths) of %d rows, want %d files of %d rows",
+					len(cj.job.Files), len(cj.paths), cj.rows, tc.wantFiles, tc.rows)
+			}
+			for _, p := range cj.paths {
+				if _, err := os.Stat(p); err != nil {
+					t.Fatalf("input file of the job: %v", err)
+				}
+			}
+			before, err := compactedChecksum(ctx, conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fig, err := sleeperdCompact(ctx, cj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after, err := compactedChecksum(ctx, conn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fig.Rows != int64(tc.rows) || before != after || after.rows != int64(tc.rows) {
+				t.Fatalf("compaction wrote %d rows, table read %v before and %v after", fig.Rows, before, after)
+			}
+			if _, err := sleeperdCompact(ctx, cj); err == nil {
+				t.Fatal("running the same job twice: want an error")
+			}
+		})
 	}
 }

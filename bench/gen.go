@@ -1,6 +1,6 @@
 // Package bench compares sleeperd with DuckDB on Sleeper's system-test schema and workloads
-// (ingest, point lookups, range scans, full-scan aggregates, concurrent lookups) over the same
-// generated data in the same run, and measures state-store commits.
+// (ingest, compaction, point lookups, range scans, full-scan aggregates, concurrent lookups)
+// over the same generated data in the same run, and measures state-store commits.
 package bench
 
 import (

@@ -21,6 +21,7 @@ var (
 	UndefinedObject   = errors.New("undefined object")           // 42704
 	InvalidSchemaName = errors.New("invalid schema name")        // 3F000
 	DuplicateTable    = errors.New("duplicate table")            // 42P07
+	DuplicateAlias    = errors.New("duplicate alias")            // 42712
 	DuplicateColumn   = errors.New("duplicate column")           // 42701
 	AmbiguousColumn   = errors.New("ambiguous column")           // 42702
 	InvalidColumnRef  = errors.New("invalid column reference")   // 42P10

@@ -71,6 +71,7 @@ var sqlstates = map[error]string{
 	errs.InvalidRowCount:   "2201W",
 	errs.InvalidOffset:     "2201X",
 	errs.DatetimeOverflow:  "22008",
+	errs.DuplicateAlias:    "42712",
 	errs.Internal:          "XX000",
 }
 

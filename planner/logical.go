@@ -138,6 +138,14 @@ func (*Values) node()    {}
 // WithInputs returns a shallow copy of n with its inputs replaced.
 func WithInputs(n Node, in []Node) Node {
 	switch n := n.(type) {
+	case *Join:
+		c := *n
+		c.Left, c.Right = in[0], in[1]
+		return &c
+	case *SetOp:
+		c := *n
+		c.Left, c.Right = in[0], in[1]
+		return &c
 	case *Filter:
 		c := *n
 		c.Input = in[0]
@@ -165,6 +173,11 @@ func WithInputs(n Node, in []Node) Node {
 // Exprs returns the expressions a node evaluates over its input.
 func Exprs(n Node) []Expr {
 	switch n := n.(type) {
+	case *Join:
+		if n.Cond != nil {
+			return []Expr{n.Cond}
+		}
+		return nil
 	case *Filter:
 		return []Expr{n.Pred}
 	case *Project:
@@ -214,6 +227,10 @@ func MapExprs(n Node, f func(Expr) (Expr, error)) (Node, error) {
 		return out
 	}
 	switch n := n.(type) {
+	case *Join:
+		c := *n
+		c.Cond = m(n.Cond)
+		return &c, err
 	case *Filter:
 		c := *n
 		c.Pred = m(n.Pred)
@@ -280,3 +297,63 @@ type System struct {
 func (n *System) Columns() []Column { return n.Cols }
 func (n *System) Inputs() []Node    { return nil }
 func (*System) node()               {}
+
+// JoinKind is the kind of a join.
+type JoinKind int
+
+// Join kinds. Semi and Anti joins output the left columns only: the left rows that have (or
+// have no) match. NullAwareAnti is Anti with NOT IN's semantics: a NULL on the right side
+// leaves no row.
+const (
+	JoinInner JoinKind = iota
+	JoinLeft
+	JoinRight
+	JoinFull
+	JoinCross
+	JoinSemi
+	JoinAnti
+	JoinNullAwareAnti
+)
+
+var joinText = [...]string{"Inner", "Left", "Right", "Full", "Cross", "Semi", "Anti", "NullAwareAnti"}
+
+func (k JoinKind) String() string { return joinText[k] }
+
+// Join combines two inputs. Cond (nil for a cross join) refers to the columns of both.
+type Join struct {
+	Kind        JoinKind
+	Left, Right Node
+	Cond        Expr
+}
+
+func (n *Join) Columns() []Column {
+	l := n.Left.Columns()
+	if n.Kind == JoinSemi || n.Kind == JoinAnti || n.Kind == JoinNullAwareAnti {
+		return l
+	}
+	return append(append([]Column{}, l...), n.Right.Columns()...)
+}
+func (n *Join) Inputs() []Node { return []Node{n.Left, n.Right} }
+func (*Join) node()            {}
+
+// SetOpKind is UNION, INTERSECT or EXCEPT.
+type SetOpKind int
+
+// Set operations.
+const (
+	SetUnion SetOpKind = iota
+	SetIntersect
+	SetExcept
+)
+
+// SetOp combines two inputs with the same column types by position.
+type SetOp struct {
+	Kind        SetOpKind
+	All         bool
+	Left, Right Node
+	Cols        []Column
+}
+
+func (n *SetOp) Columns() []Column { return n.Cols }
+func (n *SetOp) Inputs() []Node    { return []Node{n.Left, n.Right} }
+func (*SetOp) node()               {}

@@ -146,6 +146,12 @@ func Physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 	case *Values:
 		return valuesOperator(ctx, n)
 
+	case *Join:
+		return physicalJoin(ctx, n, env)
+
+	case *SetOp:
+		return physicalSetOp(ctx, n, env)
+
 	case *System:
 		if env.System == nil {
 			return nil, errs.New(errs.Internal, "no system tables here")

@@ -38,6 +38,17 @@ type binder struct {
 	params []arrow.DataType
 	// clause names the clause being bound where aggregates are not allowed, for errors.
 	clause string
+	// ctes are the WITH queries in scope, innermost last; cteBinding guards against a WITH
+	// query that refers to itself.
+	ctes       []map[string]*pg_query.CommonTableExpr
+	cteBinding map[string]bool
+	// outer is the scope a subquery being bound may refer to (through its FROM scope's
+	// parent), for correlation.
+	outer *scope
+	// scalars are scalar subqueries bound in the current clause, to be joined in;
+	// constCols are their columns, which are constant and so allowed in grouped queries.
+	scalars   []planner.Node
+	constCols map[planner.ColumnID]bool
 }
 
 func (b *binder) newColumn(name string, t arrow.DataType) planner.Column {
@@ -114,73 +125,6 @@ func (b *binder) query(sel *pg_query.SelectStmt) (*planner.Query, error) {
 	return &planner.Query{Root: root, Names: names, ParamTypes: b.finalParams()}, nil
 }
 
-// scope is the set of columns an expression may refer to.
-type scope struct {
-	table string
-	cols  []planner.Column
-}
-
-func (s *scope) lookup(table, name string, pos int32) (planner.Column, error) {
-	if table != "" && (s == nil || table != s.table) {
-		return planner.Column{}, &errs.Error{Kind: errs.UndefinedTable, Msg: fmt.Sprintf("missing FROM-clause entry for table %q", table), Position: int(pos) + 1}
-	}
-	if s != nil {
-		var found []planner.Column
-		for _, c := range s.cols {
-			if c.Name == name {
-				found = append(found, c)
-			}
-		}
-		if len(found) == 1 {
-			return found[0], nil
-		}
-		if len(found) > 1 {
-			return planner.Column{}, &errs.Error{Kind: errs.AmbiguousColumn, Msg: fmt.Sprintf("column reference %q is ambiguous", name), Position: int(pos) + 1}
-		}
-	}
-	full := name
-	if table != "" {
-		full = table + "." + name
-	}
-	return planner.Column{}, &errs.Error{Kind: errs.UndefinedColumn, Msg: fmt.Sprintf("column %q does not exist", full), Position: int(pos) + 1}
-}
-
-// from binds the FROM clause: no relation, or one table.
-func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
-	switch len(items) {
-	case 0:
-		return &planner.Values{Rows: [][]planner.Expr{{}}}, &scope{}, nil
-	case 1:
-	default:
-		return nil, nil, errs.New(errs.NotImplemented, "queries over more than one relation are not supported yet")
-	}
-	rv := items[0].GetRangeVar()
-	if rv == nil {
-		return nil, nil, errs.New(errs.NotImplemented, "FROM supports plain table names only")
-	}
-	if rv.Schemaname == catalog.SystemSchema {
-		return b.systemTable(rv)
-	}
-	t, err := b.table(rv)
-	if err != nil {
-		return nil, nil, err
-	}
-	scan := &planner.Scan{Table: t}
-	sc := &scope{table: t.Name}
-	if rv.Alias != nil {
-		sc.table = rv.Alias.Aliasname
-	}
-	for _, c := range t.Columns {
-		col := b.newColumn(c.Name, c.Type)
-		col.Nullable = c.Nullable
-		scan.Cols = append(scan.Cols, col)
-		if !c.Hidden {
-			sc.cols = append(sc.cols, col)
-		}
-	}
-	return scan, sc, nil
-}
-
 // systemTable binds a system table such as sleeper.partitions.
 func (b *binder) systemTable(rv *pg_query.RangeVar) (planner.Node, *scope, error) {
 	schema, ok := catalog.SystemTables[rv.Relname]
@@ -188,16 +132,11 @@ func (b *binder) systemTable(rv *pg_query.RangeVar) (planner.Node, *scope, error
 		return nil, nil, &errs.Error{Kind: errs.UndefinedTable, Msg: fmt.Sprintf("relation \"%s.%s\" does not exist", rv.Schemaname, rv.Relname), Position: int(rv.Location) + 1}
 	}
 	n := &planner.System{Name: rv.Relname}
-	sc := &scope{table: rv.Relname}
-	if rv.Alias != nil {
-		sc.table = rv.Alias.Aliasname
-	}
 	for _, f := range schema.Fields() {
-		c := b.newColumn(f.Name, f.Type)
-		n.Cols = append(n.Cols, c)
-		sc.cols = append(sc.cols, c)
+		n.Cols = append(n.Cols, b.newColumn(f.Name, f.Type))
 	}
-	return n, sc, nil
+	sc, err := relationScope(aliasName(rv.Alias, rv.Relname), n.Cols, rv.Alias)
+	return n, sc, err
 }
 
 func (b *binder) table(rv *pg_query.RangeVar) (*catalog.Table, error) {
@@ -219,12 +158,18 @@ func (b *binder) table(rv *pg_query.RangeVar) (*catalog.Table, error) {
 
 // selectStmt binds a SELECT into a plan and its output names.
 func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, error) {
+	pop, err := b.pushWith(sel.WithClause)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer pop()
 	if sel.Op != pg_query.SetOperation_SETOP_NONE && sel.Op != pg_query.SetOperation_SET_OPERATION_UNDEFINED {
-		return nil, nil, errs.New(errs.NotImplemented, "UNION, INTERSECT and EXCEPT are not supported yet")
+		return b.setOp(sel)
 	}
-	if sel.WithClause != nil {
-		return nil, nil, errs.New(errs.NotImplemented, "WITH is not supported yet")
-	}
+	// Scalar subqueries are joined in at the level of the query that holds them.
+	savedScalars := b.scalars
+	b.scalars = nil
+	defer func() { b.scalars = savedScalars }()
 	if len(sel.WindowClause) > 0 {
 		return nil, nil, errs.New(errs.NotImplemented, "window functions are not supported yet")
 	}
@@ -239,16 +184,9 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 		return nil, nil, err
 	}
 	if sel.WhereClause != nil {
-		b.clause = "WHERE"
-		pred, err := b.expr(sel.WhereClause, sc, nil)
-		b.clause = ""
-		if err != nil {
+		if plan, err = b.where(sel.WhereClause, plan, sc); err != nil {
 			return nil, nil, err
 		}
-		if pred, err = b.coerceBool(pred, "WHERE"); err != nil {
-			return nil, nil, err
-		}
-		plan = &planner.Filter{Input: plan, Pred: pred}
 	}
 
 	// Targets.
@@ -261,10 +199,14 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 	for _, t := range sel.TargetList {
 		rt := t.GetResTarget()
 		if cr := rt.Val.GetColumnRef(); cr != nil && isStar(cr) {
-			for _, c := range sc.cols {
+			cols, err := sc.star(cr)
+			if err != nil {
+				return nil, nil, err
+			}
+			for _, c := range cols {
 				targets = append(targets, target{name: c.Name, expr: &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}})
 			}
-			if len(sc.cols) == 0 && len(sel.FromClause) == 0 {
+			if len(cols) == 0 && len(sel.FromClause) == 0 {
 				return nil, nil, errs.New(errs.Syntax, "SELECT * with no tables specified is not valid")
 			}
 			continue
@@ -405,7 +347,7 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 			}
 			orders[i].expr = e
 		}
-		plan = aggNode
+		plan = b.applyScalarSubqueries(aggNode)
 		if having != nil {
 			h, err := rewrite(having)
 			if err != nil {
@@ -413,6 +355,8 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 			}
 			plan = &planner.Filter{Input: plan, Pred: h}
 		}
+	} else {
+		plan = b.applyScalarSubqueries(plan)
 	}
 
 	distinct := len(sel.DistinctClause) > 0
@@ -567,12 +511,14 @@ func (b *binder) rewriteGrouped(e planner.Expr, agg *aggContext, groupCols []pla
 			}
 		}
 		if c, ok := e.(*planner.ColumnRef); ok {
-			if agg.isAggColumn(c.ID) {
+			if agg.isAggColumn(c.ID) || b.constCols[c.ID] {
 				return e, nil
 			}
 			name := c.Name
-			if agg.input != nil && agg.input.table != "" {
-				name = agg.input.table + "." + name
+			if agg.input != nil {
+				if t := agg.input.tableOf(c.ID); t != "" {
+					name = t + "." + name
+				}
 			}
 			return nil, errs.New(errs.Grouping, "column %q must appear in the GROUP BY clause or be used in an aggregate function", name)
 		}

@@ -349,7 +349,11 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		return b.caseExpr(n.GetCaseExpr(), sc, agg)
 
 	case n.GetSubLink() != nil:
-		return nil, errs.New(errs.NotImplemented, "subqueries are not supported yet")
+		sl := n.GetSubLink()
+		if sl.SubLinkType != pg_query.SubLinkType_EXPR_SUBLINK {
+			return nil, errs.New(errs.NotImplemented, "this kind of subquery is supported only as a top-level condition of WHERE")
+		}
+		return b.scalarSubquery(sl, sc)
 	}
 	return nil, errs.New(errs.NotImplemented, "expression %s is not supported", stmtName(n))
 }

@@ -1,0 +1,72 @@
+package engine
+
+import (
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/storage/objstore"
+)
+
+func TestJoinsAndSubqueries(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE a (id int PRIMARY KEY, name text, b_id int)")
+	run(t, c, "CREATE TABLE b (id int PRIMARY KEY, label text)")
+	run(t, c, "INSERT INTO a VALUES (1, 'x', 10), (2, 'y', 20), (3, 'z', NULL), (4, 'w', 40)")
+	run(t, c, "INSERT INTO b VALUES (10, 'ten'), (20, 'twenty'), (30, 'thirty')")
+	for _, tc := range []struct{ q, want string }{
+		{"SELECT a.name, b.label FROM a JOIN b ON a.b_id = b.id ORDER BY a.name", "x ten|y twenty"},
+		{"SELECT a.name, b.label FROM a, b WHERE a.b_id = b.id AND b.label <> 'ten' ORDER BY 1", "y twenty"},
+		{"SELECT a.name, b.label FROM a LEFT JOIN b ON a.b_id = b.id ORDER BY a.name", "w (null)|x ten|y twenty|z (null)"},
+		{"SELECT a.name, b.label FROM a RIGHT JOIN b ON a.b_id = b.id ORDER BY b.label", "x ten|(null) thirty|y twenty"},
+		{"SELECT count(*) FROM a FULL JOIN b ON a.b_id = b.id", "5"},
+		{"SELECT count(*) FROM a CROSS JOIN b", "12"},
+		{"SELECT x.n FROM (SELECT name AS n FROM a WHERE id > 2) AS x ORDER BY 1", "w|z"},
+		{"WITH big AS (SELECT id FROM a WHERE id >= 3) SELECT count(*) FROM big", "2"},
+		{"SELECT id FROM a UNION SELECT id FROM b ORDER BY 1 LIMIT 3", "1|2|3"},
+		{"SELECT b_id FROM a INTERSECT SELECT id FROM b ORDER BY 1", "10|20"},
+		{"SELECT id FROM b EXCEPT SELECT b_id FROM a", "30"},
+		{"SELECT count(*) FROM (SELECT 1 UNION ALL SELECT 1) AS u(x)", "2"},
+		{"SELECT t.name FROM a AS t JOIN b USING (id)", ""},
+	} {
+		rows, _, err := tryRun(c, tc.q)
+		if err != nil {
+			t.Errorf("%s: %v", tc.q, err)
+			continue
+		}
+		if got := rowsText(rows); got != tc.want {
+			t.Errorf("%s\n got %s\nwant %s", tc.q, got, tc.want)
+		}
+	}
+}
+
+func TestSubqueryPredicates(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE o (id int PRIMARY KEY, cust int, amount int)")
+	run(t, c, "CREATE TABLE cu (id int PRIMARY KEY, name text)")
+	run(t, c, "INSERT INTO cu VALUES (1, 'ann'), (2, 'bob'), (3, 'cy')")
+	run(t, c, "INSERT INTO o VALUES (10, 1, 5), (11, 1, 7), (12, 2, 100), (13, NULL, 1)")
+	for _, tc := range []struct{ q, want string }{
+		{"SELECT name FROM cu WHERE id IN (SELECT cust FROM o) ORDER BY 1", "ann|bob"},
+		{"SELECT name FROM cu WHERE id NOT IN (SELECT cust FROM o WHERE cust IS NOT NULL) ORDER BY 1", "cy"},
+		{"SELECT name FROM cu WHERE id NOT IN (SELECT cust FROM o)", ""},
+		{"SELECT name FROM cu WHERE EXISTS (SELECT 1 FROM o WHERE o.cust = cu.id AND o.amount > 6) ORDER BY 1", "ann|bob"},
+		{"SELECT name FROM cu WHERE NOT EXISTS (SELECT 1 FROM o WHERE o.cust = cu.id) ORDER BY 1", "cy"},
+		{"SELECT id FROM o WHERE amount > (SELECT avg(amount) FROM o) ORDER BY 1", "12"},
+		{"SELECT id, (SELECT max(amount) FROM o) AS m FROM cu ORDER BY 1", "1 100|2 100|3 100"},
+		{"SELECT cust, sum(amount) FROM o GROUP BY cust HAVING sum(amount) > (SELECT min(amount) * 10 FROM o) ORDER BY 1", "1 12|2 100"},
+	} {
+		rows, _, err := tryRun(c, tc.q)
+		if err != nil {
+			t.Errorf("%s: %v", tc.q, err)
+			continue
+		}
+		if got := rowsText(rows); got != tc.want {
+			t.Errorf("%s\n got %s\nwant %s", tc.q, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,266 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+)
+
+// SetOpKind is the kind of a set operation.
+type SetOpKind int
+
+// Set operation kinds.
+const (
+	SetUnion SetOpKind = iota
+	SetIntersect
+	SetExcept
+)
+
+func (k SetOpKind) String() string {
+	switch k {
+	case SetUnion:
+		return "union"
+	case SetIntersect:
+		return "intersect"
+	case SetExcept:
+		return "except"
+	}
+	return fmt.Sprintf("SetOpKind(%d)", int(k))
+}
+
+// SetOp is UNION, INTERSECT or EXCEPT, with or without ALL, with PostgreSQL's semantics:
+// rows compare as IS NOT DISTINCT FROM (NULLs equal, -0 = 0, NaN = NaN); without ALL the
+// result has no duplicates; INTERSECT ALL returns a row min(m, n) times and EXCEPT ALL
+// max(m-n, 0) times when it occurs m times on the left and n times on the right.
+//
+// UNION ALL streams the left input and then the right one. UNION keeps a set of the rows
+// seen; INTERSECT and EXCEPT first count the right input's rows, then stream the left input
+// and return left rows, so output rows come in left input order. Of equal rows the first is
+// returned.
+type SetOp struct {
+	kind        SetOpKind
+	all         bool
+	left, right Operator
+	schema      *arrow.Schema
+}
+
+var _ Operator = (*SetOp)(nil)
+
+// NewSetOp returns left kind [ALL] right. The inputs must have the same number of columns
+// with equal types; the output takes the left input's column names.
+func NewSetOp(kind SetOpKind, all bool, left, right Operator) (*SetOp, error) {
+	if kind < SetUnion || kind > SetExcept {
+		return nil, fmt.Errorf("set operation: unknown kind %d", int(kind))
+	}
+	if left == nil || right == nil {
+		return nil, fmt.Errorf("set operation: nil input")
+	}
+	ls, rs := left.Schema(), right.Schema()
+	if ls.NumFields() != rs.NumFields() {
+		return nil, fmt.Errorf("%s: %w: %d columns, %d columns", kind, ErrSchema, ls.NumFields(), rs.NumFields())
+	}
+	fields := make([]arrow.Field, ls.NumFields())
+	for i, f := range ls.Fields() {
+		rt := rs.Field(i).Type
+		if !arrow.TypeEqual(f.Type, rt) {
+			return nil, fmt.Errorf("%s: column %d: %w: %s, %s", kind, i, ErrSchema, f.Type, rt)
+		}
+		if !supported(f.Type) {
+			return nil, typeErr("%s column %d of type %s", kind, i, f.Type)
+		}
+		f.Nullable = f.Nullable || rs.Field(i).Nullable
+		fields[i] = f
+	}
+	return &SetOp{kind: kind, all: all, left: left, right: right, schema: arrow.NewSchema(fields, nil)}, nil
+}
+
+func (o *SetOp) Schema() *arrow.Schema { return o.schema }
+func (o *SetOp) Children() []Operator  { return []Operator{o.left, o.right} }
+
+func (o *SetOp) String() string {
+	if o.all {
+		return fmt.Sprintf("SetOp: %s all", o.kind)
+	}
+	return fmt.Sprintf("SetOp: %s", o.kind)
+}
+
+func (o *SetOp) Execute(ctx context.Context) (Stream, error) {
+	left, err := o.left.Execute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	right, err := o.right.Execute(ctx)
+	if err != nil {
+		left.Close()
+		return nil, err
+	}
+	return &setOpStream{o: o, left: left, right: right}, nil
+}
+
+type setOpStream struct {
+	o           *SetOp
+	left, right Stream
+
+	counted bool
+	counts  map[string]int64 // right rows by encoded row, for INTERSECT and EXCEPT
+	seen    map[string]struct{}
+	leftEOF bool
+	err     error
+	closed  bool
+
+	key  []byte
+	sel  []int32
+	encs []rowEncoder
+}
+
+func (s *setOpStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if s.closed {
+		return nil, io.EOF
+	}
+	if s.err != nil {
+		return nil, s.err
+	}
+	o := s.o
+	if o.kind != SetUnion && !s.counted {
+		s.counted = true
+		if err := s.count(ctx); err != nil {
+			s.err = err
+			return nil, err
+		}
+	}
+	for {
+		in := s.left
+		if s.leftEOF {
+			if o.kind != SetUnion {
+				return nil, io.EOF
+			}
+			in = s.right
+		}
+		b, err := in.Next(ctx)
+		if err == io.EOF && !s.leftEOF {
+			s.leftEOF = true
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if o.kind == SetUnion && o.all {
+			return s.relabel(b), nil
+		}
+		out := s.filter(ctx, b)
+		b.Release()
+		if out != nil {
+			return out, nil
+		}
+	}
+}
+
+// relabel returns b (whose reference it takes) with the operator's schema.
+func (s *setOpStream) relabel(b arrow.RecordBatch) arrow.RecordBatch {
+	if b.Schema().Equal(s.o.schema) {
+		return b
+	}
+	defer b.Release()
+	return array.NewRecordBatch(s.o.schema, b.Columns(), b.NumRows())
+}
+
+// rowKey encodes row r of the batch whose encoders are s.encs.
+func (s *setOpStream) rowKey(r int) []byte {
+	s.key = s.key[:0]
+	for _, e := range s.encs {
+		s.key = e(s.key, r)
+	}
+	return s.key
+}
+
+func (s *setOpStream) setEncoders(b arrow.RecordBatch) {
+	s.encs = s.encs[:0]
+	for _, c := range b.Columns() {
+		s.encs = append(s.encs, encoder(c))
+	}
+}
+
+func (s *setOpStream) count(ctx context.Context) error {
+	s.counts = map[string]int64{}
+	for {
+		b, err := s.right.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s.setEncoders(b)
+		for r := range int(b.NumRows()) {
+			s.counts[string(s.rowKey(r))]++
+		}
+		b.Release()
+	}
+}
+
+// filter returns the rows of b that the operation returns, or nil when there are none.
+func (s *setOpStream) filter(ctx context.Context, b arrow.RecordBatch) arrow.RecordBatch {
+	o := s.o
+	if s.seen == nil {
+		s.seen = map[string]struct{}{}
+	}
+	s.setEncoders(b)
+	s.sel = s.sel[:0]
+	for r := range int(b.NumRows()) {
+		k := s.rowKey(r)
+		keep := false
+		switch {
+		case o.kind == SetUnion:
+			_, dup := s.seen[string(k)]
+			keep = !dup
+			if keep {
+				s.seen[string(k)] = struct{}{}
+			}
+		case o.kind == SetIntersect:
+			// Without ALL the count drops to 0 after the first match.
+			if n := s.counts[string(k)]; n > 0 {
+				keep = true
+				if o.all {
+					s.counts[string(k)] = n - 1
+				} else {
+					s.counts[string(k)] = 0
+				}
+			}
+		case o.all: // EXCEPT ALL
+			if n := s.counts[string(k)]; n > 0 {
+				s.counts[string(k)] = n - 1
+			} else {
+				keep = true
+			}
+		default: // EXCEPT
+			if _, ok := s.counts[string(k)]; !ok {
+				keep = true
+				s.counts[string(k)] = 0 // later duplicates are excluded
+			}
+		}
+		if keep {
+			s.sel = append(s.sel, int32(r))
+		}
+	}
+	if len(s.sel) == 0 {
+		return nil
+	}
+	out := takeBatch(Allocator(ctx), b, s.sel)
+	return s.relabel(out)
+}
+
+func (s *setOpStream) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	s.counts, s.seen = nil, nil
+	err := s.left.Close()
+	if rerr := s.right.Close(); err == nil {
+		err = rerr
+	}
+	return err
+}

@@ -1,0 +1,610 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/errs"
+)
+
+// BoundKind is the kind of a window frame bound.
+type BoundKind int
+
+// Frame bound kinds. DefaultBound marks a bound the query did not give.
+const (
+	DefaultBound BoundKind = iota
+	UnboundedPreceding
+	Preceding // Offset rows before the current row
+	CurrentRow
+	Following // Offset rows after the current row
+	UnboundedFollowing
+)
+
+// FrameBound is one end of a window frame.
+type FrameBound struct {
+	Kind   BoundKind
+	Offset int64 // for Preceding and Following; not negative
+}
+
+func (b FrameBound) String() string {
+	switch b.Kind {
+	case UnboundedPreceding:
+		return "UNBOUNDED PRECEDING"
+	case Preceding:
+		return fmt.Sprintf("%d PRECEDING", b.Offset)
+	case CurrentRow:
+		return "CURRENT ROW"
+	case Following:
+		return fmt.Sprintf("%d FOLLOWING", b.Offset)
+	case UnboundedFollowing:
+		return "UNBOUNDED FOLLOWING"
+	}
+	return "DEFAULT"
+}
+
+// Frame is a window frame. The zero Frame is PostgreSQL's default: with ORDER BY, RANGE
+// BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW (the current row's peers included); without,
+// the whole partition. A Start without an End ends at the current row. RANGE frames
+// (Rows false) take only UNBOUNDED and CURRENT ROW bounds.
+type Frame struct {
+	Rows       bool
+	Start, End FrameBound
+}
+
+func (f Frame) String() string {
+	mode := "RANGE"
+	if f.Rows {
+		mode = "ROWS"
+	}
+	return fmt.Sprintf("%s BETWEEN %s AND %s", mode, f.Start, f.End)
+}
+
+// WindowFunc is one window function call of a Window.
+type WindowFunc struct {
+	// Func is row_number, rank, dense_rank, lag, lead, first_value, last_value, count,
+	// sum, avg, min or max.
+	Func string
+	// Args holds the argument: none for row_number, rank, dense_rank and count(*), one
+	// otherwise.
+	Args []Expr
+	// Offset is lag's and lead's offset; 0 means the default, 1. A negative offset looks
+	// the other way, as in PostgreSQL.
+	Offset int64
+	// Default is lag's and lead's value where the offset row is outside the partition,
+	// evaluated at the current row, of the argument's type; nil means NULL.
+	Default Expr
+	// Frame applies to first_value, last_value and the aggregates.
+	Frame Frame
+	Name  string // output column name
+}
+
+func (w WindowFunc) String() string {
+	args := joinExprs(w.Args)
+	if w.Func == "count" && len(w.Args) == 0 {
+		args = "*"
+	}
+	switch w.Func {
+	case "lag", "lead":
+		args += fmt.Sprintf(", %d", w.offset())
+		if w.Default != nil {
+			args += ", " + w.Default.String()
+		}
+	}
+	return w.Func + "(" + args + ")"
+}
+
+func (w WindowFunc) offset() int64 {
+	if w.Offset == 0 {
+		return 1
+	}
+	return w.Offset
+}
+
+// WindowResultType is the result type of window function fn over arguments of types args:
+// bigint for row_number, rank, dense_rank and count; AggregateResultType for sum, avg, min
+// and max; the argument's type for lag, lead, first_value and last_value.
+func WindowResultType(fn string, args []arrow.DataType) (arrow.DataType, error) {
+	undefined := func() error {
+		names := make([]string, len(args))
+		for i, a := range args {
+			names[i] = pgType(a)
+		}
+		return errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", fn, strings.Join(names, ", "))
+	}
+	switch fn {
+	case "row_number", "rank", "dense_rank":
+		if len(args) != 0 {
+			return nil, undefined()
+		}
+		return arrow.PrimitiveTypes.Int64, nil
+	case "count":
+		if len(args) > 1 || (len(args) == 1 && !supported(args[0])) {
+			return nil, undefined()
+		}
+		return arrow.PrimitiveTypes.Int64, nil
+	case "sum", "avg", "min", "max":
+		if len(args) != 1 {
+			return nil, undefined()
+		}
+		return AggregateResultType(fn, args[0])
+	case "lag", "lead", "first_value", "last_value":
+		if len(args) != 1 || args[0] == nil || !supported(args[0]) {
+			return nil, undefined()
+		}
+		return args[0], nil
+	}
+	return nil, errs.New(errs.UndefinedFunction, "window function %s does not exist", fn)
+}
+
+// Window computes window functions over partitions of its input. It reads its whole input
+// into memory at the first Next, orders it by the partition expressions (ascending, NULLs
+// last, NULLs forming one partition) and then by orderBy, and returns the input columns
+// followed by one column per function, in that order.
+//
+// Aggregates over a frame cost the sum of the frame sizes of the distinct frames of a
+// partition: linear for the whole partition, quadratic in the partition size for running
+// frames.
+type Window struct {
+	input       Operator
+	partitionBy []Expr
+	orderBy     []SortKey
+	funcs       []WindowFunc
+	types       []arrow.DataType
+	schema      *arrow.Schema
+}
+
+var _ Operator = (*Window)(nil)
+
+// NewWindow returns the window functions funcs over input partitioned by partitionBy (none:
+// one partition) and ordered by orderBy (none: all rows of a partition are peers).
+func NewWindow(input Operator, partitionBy []Expr, orderBy []SortKey, funcs []WindowFunc) (*Window, error) {
+	if input == nil {
+		return nil, fmt.Errorf("window: nil input")
+	}
+	if len(funcs) == 0 {
+		return nil, fmt.Errorf("window: %w: no functions", ErrArity)
+	}
+	for i, p := range partitionBy {
+		if p == nil || !supported(p.DataType()) {
+			return nil, typeErr("window partition key %d", i)
+		}
+	}
+	if len(orderBy) > 0 {
+		if err := checkKeys(orderBy); err != nil {
+			return nil, fmt.Errorf("window: %w", err)
+		}
+	}
+	fields := append([]arrow.Field(nil), input.Schema().Fields()...)
+	w := &Window{input: input, partitionBy: partitionBy, orderBy: orderBy}
+	for _, f := range funcs {
+		f.Func = strings.ToLower(f.Func)
+		var args []arrow.DataType
+		for _, a := range f.Args {
+			if a == nil {
+				return nil, fmt.Errorf("window: %s: nil argument", f.Func)
+			}
+			args = append(args, a.DataType())
+		}
+		t, err := WindowResultType(f.Func, args)
+		if err != nil {
+			return nil, err
+		}
+		if f.Default != nil {
+			if f.Func != "lag" && f.Func != "lead" {
+				return nil, fmt.Errorf("window: %s takes no default", f.Func)
+			}
+			if !arrow.TypeEqual(f.Default.DataType(), t) {
+				return nil, typeErr("window: %s default of type %s, argument %s", f.Func, f.Default.DataType(), t)
+			}
+		}
+		if f.Frame, err = resolveFrame(f.Frame, len(orderBy) > 0); err != nil {
+			return nil, err
+		}
+		w.funcs = append(w.funcs, f)
+		w.types = append(w.types, t)
+		fields = append(fields, arrow.Field{Name: f.Name, Type: t, Nullable: true})
+	}
+	w.schema = arrow.NewSchema(fields, nil)
+	return w, nil
+}
+
+// resolveFrame fills in defaults and checks the bounds as PostgreSQL does.
+func resolveFrame(f Frame, ordered bool) (Frame, error) {
+	if f.Start.Kind == DefaultBound {
+		if f.End.Kind != DefaultBound {
+			return f, fmt.Errorf("window: frame end without a start")
+		}
+		f = Frame{Start: FrameBound{Kind: UnboundedPreceding}, End: FrameBound{Kind: CurrentRow}}
+		if !ordered {
+			f.End.Kind = UnboundedFollowing
+		}
+		return f, nil
+	}
+	if f.End.Kind == DefaultBound {
+		f.End = FrameBound{Kind: CurrentRow}
+	}
+	switch {
+	case f.Start.Kind < DefaultBound || f.Start.Kind > UnboundedFollowing || f.End.Kind > UnboundedFollowing:
+		return f, fmt.Errorf("window: unknown frame bound")
+	case f.Start.Kind == UnboundedFollowing:
+		return f, errs.New(errs.Syntax, "frame start cannot be UNBOUNDED FOLLOWING")
+	case f.End.Kind == UnboundedPreceding:
+		return f, errs.New(errs.Syntax, "frame end cannot be UNBOUNDED PRECEDING")
+	case f.Start.Kind == CurrentRow && f.End.Kind == Preceding:
+		return f, errs.New(errs.Syntax, "frame starting from current row cannot have preceding rows")
+	case f.Start.Kind == Following && (f.End.Kind == Preceding || f.End.Kind == CurrentRow):
+		return f, errs.New(errs.Syntax, "frame starting from following row cannot have preceding rows")
+	}
+	for _, b := range []FrameBound{f.Start, f.End} {
+		if b.Kind != Preceding && b.Kind != Following {
+			continue
+		}
+		if !f.Rows {
+			return f, typeErr("RANGE frame with an offset")
+		}
+		if b.Offset < 0 {
+			return f, errs.New(errs.InvalidParameter, "frame starting or ending offset must not be negative")
+		}
+	}
+	return f, nil
+}
+
+func (w *Window) Schema() *arrow.Schema { return w.schema }
+func (w *Window) Children() []Operator  { return []Operator{w.input} }
+
+func (w *Window) String() string {
+	fs := make([]string, len(w.funcs))
+	for i, f := range w.funcs {
+		fs[i] = f.String() + " AS " + f.Name
+	}
+	s := "Window:"
+	if len(w.partitionBy) > 0 {
+		s += " partition=[" + joinExprs(w.partitionBy) + "]"
+	}
+	if len(w.orderBy) > 0 {
+		s += " order=[" + keysString(w.orderBy) + "]"
+	}
+	return s + " funcs=[" + strings.Join(fs, ", ") + "]"
+}
+
+func (w *Window) Execute(ctx context.Context) (Stream, error) {
+	in, err := w.input.Execute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &windowStream{w: w, in: in}, nil
+}
+
+type windowStream struct {
+	w  *Window
+	in Stream
+
+	done  bool
+	data  arrow.RecordBatch // the input
+	perm  []int32           // output order: rows of data
+	funcs []arrow.Array     // function results, in output order
+	pos   int
+}
+
+func (s *windowStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if !s.done {
+		s.done = true
+		if err := s.run(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if s.pos >= len(s.perm) {
+		return nil, io.EOF
+	}
+	mem := Allocator(ctx)
+	end := min(s.pos+BatchRows, len(s.perm))
+	cols := make([]arrow.Array, 0, s.w.schema.NumFields())
+	defer func() { releaseAll(cols) }()
+	for _, c := range s.data.Columns() {
+		cols = append(cols, take(mem, c, s.perm[s.pos:end]))
+	}
+	for _, f := range s.funcs {
+		cols = append(cols, array.NewSlice(f, int64(s.pos), int64(end)))
+	}
+	out := array.NewRecordBatch(s.w.schema, cols, int64(end-s.pos))
+	s.pos = end
+	return out, nil
+}
+
+func (s *windowStream) Close() error {
+	if s.data != nil {
+		s.data.Release()
+		s.data = nil
+	}
+	releaseAll(s.funcs)
+	s.funcs, s.perm, s.done = nil, nil, true
+	return s.in.Close()
+}
+
+// layout is the partition and peer structure of the sorted rows: for sorted position p,
+// its partition is [ps[p], pe[p]) and its peers [qs[p], qe[p]).
+type layout struct {
+	ps, pe, qs, qe []int32
+}
+
+func (s *windowStream) run(ctx context.Context) error {
+	w := s.w
+	mem := Allocator(ctx)
+	data, err := materialize(ctx, s.in, w.input.Schema())
+	if err != nil {
+		return err
+	}
+	s.data = data
+	n := int(data.NumRows())
+	keys := make([]SortKey, 0, len(w.partitionBy)+len(w.orderBy))
+	exprs := make([]Expr, 0, cap(keys))
+	for _, p := range w.partitionBy {
+		keys = append(keys, SortKey{Expr: p})
+		exprs = append(exprs, p)
+	}
+	for _, k := range w.orderBy {
+		keys = append(keys, k)
+		exprs = append(exprs, k.Expr)
+	}
+	arrs, err := evalAll(ctx, exprs, data)
+	if err != nil {
+		return err
+	}
+	defer releaseAll(arrs)
+	if len(keys) > 0 {
+		s.perm = sortPerm(keys, arrs, n)
+	} else {
+		s.perm = make([]int32, n)
+		for i := range s.perm {
+			s.perm[i] = int32(i)
+		}
+	}
+	lay := s.layout(keys, arrs)
+	for i, f := range w.funcs {
+		a, err := s.compute(ctx, mem, f, w.types[i], lay)
+		if err != nil {
+			return err
+		}
+		s.funcs = append(s.funcs, a)
+	}
+	return nil
+}
+
+func (s *windowStream) layout(keys []SortKey, arrs []arrow.Array) layout {
+	n := len(s.perm)
+	np := len(s.w.partitionBy)
+	cmps := make([]rowComparer, len(keys))
+	for i, a := range arrs {
+		cmps[i] = keyComparer(a, keys[i].Desc, keys[i].NullsFirst)
+	}
+	same := func(cs []rowComparer, p int) bool {
+		for _, c := range cs {
+			if c(int(s.perm[p-1]), int(s.perm[p])) != 0 {
+				return false
+			}
+		}
+		return true
+	}
+	lay := layout{ps: make([]int32, n), pe: make([]int32, n), qs: make([]int32, n), qe: make([]int32, n)}
+	for p := range n {
+		switch {
+		case p > 0 && same(cmps[:np], p):
+			lay.ps[p] = lay.ps[p-1]
+			if same(cmps[np:], p) {
+				lay.qs[p] = lay.qs[p-1]
+			} else {
+				lay.qs[p] = int32(p)
+			}
+		default:
+			lay.ps[p], lay.qs[p] = int32(p), int32(p)
+		}
+	}
+	for p := n - 1; p >= 0; p-- {
+		if p < n-1 && lay.ps[p+1] == lay.ps[p] {
+			lay.pe[p] = lay.pe[p+1]
+		} else {
+			lay.pe[p] = int32(p + 1)
+		}
+		if p < n-1 && lay.qs[p+1] == lay.qs[p] {
+			lay.qe[p] = lay.qe[p+1]
+		} else {
+			lay.qe[p] = int32(p + 1)
+		}
+	}
+	return lay
+}
+
+// frame returns the frame [start, end) of sorted position p.
+func (lay layout) frame(f Frame, p int) (int, int) {
+	ps, pe := int64(lay.ps[p]), int64(lay.pe[p])
+	clamp := func(x int64) int64 { return min(max(x, ps), pe) }
+	at := func(b FrameBound, end bool) int64 {
+		switch b.Kind {
+		case UnboundedPreceding:
+			return ps
+		case UnboundedFollowing:
+			return pe
+		case Preceding:
+			x := int64(p) - min(b.Offset, int64(p)+1)
+			if end {
+				x++
+			}
+			return clamp(x)
+		case Following:
+			x := int64(p) + min(b.Offset, pe)
+			if end {
+				x++
+			}
+			return clamp(x)
+		}
+		// CurrentRow
+		switch {
+		case !f.Rows && end:
+			return int64(lay.qe[p])
+		case !f.Rows:
+			return int64(lay.qs[p])
+		case end:
+			return int64(p) + 1
+		}
+		return int64(p)
+	}
+	start, end := at(f.Start, false), at(f.End, true)
+	return int(start), int(max(start, end))
+}
+
+// compute returns the values of f for every sorted position.
+func (s *windowStream) compute(ctx context.Context, mem memory.Allocator, f WindowFunc, typ arrow.DataType, lay layout) (arrow.Array, error) {
+	n := len(s.perm)
+	switch f.Func {
+	case "row_number", "rank", "dense_rank":
+		buf, out := newValues[int64](mem, n)
+		dense := int64(0)
+		for p := range n {
+			switch f.Func {
+			case "row_number":
+				out[p] = int64(p) - int64(lay.ps[p]) + 1
+			case "rank":
+				out[p] = int64(lay.qs[p]) - int64(lay.ps[p]) + 1
+			default:
+				if p == int(lay.ps[p]) {
+					dense = 0
+				}
+				if p == int(lay.qs[p]) {
+					dense++
+				}
+				out[p] = dense
+			}
+		}
+		return makeArray(arrow.PrimitiveTypes.Int64, n, nil, buf), nil
+	}
+	var arg arrow.Array
+	if len(f.Args) > 0 {
+		a, err := f.Args[0].Eval(ctx, s.data)
+		if err != nil {
+			return nil, err
+		}
+		defer a.Release()
+		arg = a
+	}
+	switch f.Func {
+	case "lag", "lead":
+		off := f.offset()
+		if f.Func == "lag" {
+			off = -off
+		}
+		var hit, miss part
+		var src []int32
+		for p := range n {
+			q := int64(p) + off
+			if q >= int64(lay.ps[p]) && q < int64(lay.pe[p]) {
+				hit.rows = append(hit.rows, int32(p))
+				src = append(src, s.perm[q])
+			} else {
+				miss.rows = append(miss.rows, int32(p))
+			}
+		}
+		hit.arr = take(mem, arg, src)
+		defer hit.arr.Release()
+		parts := []part{hit}
+		if f.Default != nil && len(miss.rows) > 0 {
+			def, err := f.Default.Eval(ctx, s.data)
+			if err != nil {
+				return nil, err
+			}
+			defer def.Release()
+			rows := make([]int32, len(miss.rows))
+			for i, p := range miss.rows {
+				rows[i] = s.perm[p]
+			}
+			miss.arr = take(mem, def, rows)
+			defer miss.arr.Release()
+			parts = append(parts, miss)
+		}
+		return scatter(mem, typ, n, parts), nil
+	case "first_value", "last_value":
+		idx := make([]int32, n)
+		for p := range n {
+			fs, fe := lay.frame(f.Frame, p)
+			switch {
+			case fs >= fe:
+				idx[p] = -1
+			case f.Func == "first_value":
+				idx[p] = s.perm[fs]
+			default:
+				idx[p] = s.perm[fe-1]
+			}
+		}
+		return takeOrNull(mem, arg, idx), nil
+	}
+	return s.aggregate(mem, f, typ, arg, lay)
+}
+
+// aggregate computes an aggregate over each row's frame: rows with the same frame share a
+// group, and each group is fed the rows of its frame.
+func (s *windowStream) aggregate(mem memory.Allocator, f WindowFunc, typ arrow.DataType, arg arrow.Array, lay layout) (arrow.Array, error) {
+	n := len(s.perm)
+	fn := f.Func
+	var argType arrow.DataType
+	if arg == nil {
+		fn = "count_star"
+	} else {
+		argType = arg.DataType()
+	}
+	st := newAggState(fn, argType, typ)
+	gidOf := make([]int32, n)
+	var src, gids []int32
+	groups := 0
+	flush := func() error {
+		if len(gids) == 0 {
+			return nil
+		}
+		st.grow(groups)
+		var err error
+		if arg == nil {
+			err = st.update(gids, nil)
+		} else {
+			a := take(mem, arg, src)
+			err = st.update(gids, a)
+			a.Release()
+		}
+		src, gids = src[:0], gids[:0]
+		return err
+	}
+	lastS, lastE := -1, -1
+	for p := range n {
+		fs, fe := lay.frame(f.Frame, p)
+		if fs == lastS && fe == lastE && p > 0 && lay.ps[p] == lay.ps[p-1] {
+			gidOf[p] = int32(groups - 1)
+			continue
+		}
+		lastS, lastE = fs, fe
+		g := int32(groups)
+		groups++
+		gidOf[p] = g
+		for q := fs; q < fe; q++ {
+			src = append(src, s.perm[q])
+			gids = append(gids, g)
+		}
+		if len(gids) >= 4*BatchRows {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	st.grow(groups)
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	res, err := st.finish(mem)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Release()
+	return take(mem, res, gidOf), nil
+}

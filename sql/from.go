@@ -1,0 +1,477 @@
+package sql
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/planner"
+)
+
+// scopeCol is a column an expression may refer to, with the name of the relation (table,
+// alias or subquery) it belongs to.
+type scopeCol struct {
+	table string
+	col   planner.Column
+	// merged columns stand for the USING columns of a join: unqualified names resolve to
+	// them, and the tables' own columns of that name then resolve only qualified.
+	merged bool
+	// hiddenUnqualified columns are not found by an unqualified name (the sides of a USING
+	// column).
+	hiddenUnqualified bool
+}
+
+// scope is the set of columns an expression may refer to, in the order SELECT * shows them.
+type scope struct {
+	cols []scopeCol
+	// parent is the scope of the enclosing query, for correlated subqueries.
+	parent *scope
+	// outer records the columns of parent scopes a subquery referred to.
+	outer map[planner.ColumnID]bool
+}
+
+func (s *scope) lookup(table, name string, pos int32) (planner.Column, error) {
+	c, err := s.find(table, name, pos)
+	if err == nil || s.parent == nil {
+		return c, err
+	}
+	if k := errs.KindOf(err); k != errs.UndefinedColumn && k != errs.UndefinedTable {
+		return c, err
+	}
+	oc, oerr := s.parent.lookup(table, name, pos)
+	if oerr != nil {
+		return c, err
+	}
+	if s.outer == nil {
+		s.outer = map[planner.ColumnID]bool{}
+	}
+	s.outer[oc.ID] = true
+	return oc, nil
+}
+
+func (s *scope) find(table, name string, pos int32) (planner.Column, error) {
+	if s == nil {
+		s = &scope{}
+	}
+	if table != "" && !s.hasTable(table) {
+		return planner.Column{}, &errs.Error{Kind: errs.UndefinedTable, Msg: fmt.Sprintf("missing FROM-clause entry for table %q", table), Position: int(pos) + 1}
+	}
+	var found []planner.Column
+	for _, c := range s.cols {
+		if c.col.Name != name {
+			continue
+		}
+		if table == "" && c.hiddenUnqualified {
+			continue
+		}
+		if table != "" && (c.table != table || c.merged) {
+			continue
+		}
+		found = append(found, c.col)
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		full := name
+		if table != "" {
+			full = table + "." + name
+		}
+		return planner.Column{}, &errs.Error{Kind: errs.UndefinedColumn, Msg: fmt.Sprintf("column %q does not exist", full), Position: int(pos) + 1}
+	}
+	return planner.Column{}, &errs.Error{Kind: errs.AmbiguousColumn, Msg: fmt.Sprintf("column reference %q is ambiguous", name), Position: int(pos) + 1}
+}
+
+func (s *scope) hasTable(t string) bool {
+	for _, c := range s.cols {
+		if c.table == t && !c.merged {
+			return true
+		}
+	}
+	return false
+}
+
+// tableOf names the relation of a column, for messages.
+func (s *scope) tableOf(id planner.ColumnID) string {
+	for _, c := range s.cols {
+		if c.col.ID == id && !c.merged {
+			return c.table
+		}
+	}
+	return ""
+}
+
+// star expands * or t.*.
+func (s *scope) star(cr *pg_query.ColumnRef) ([]planner.Column, error) {
+	var out []planner.Column
+	if len(cr.Fields) == 2 {
+		t := cr.Fields[0].GetString_().GetSval()
+		if !s.hasTable(t) {
+			return nil, &errs.Error{Kind: errs.UndefinedTable, Msg: fmt.Sprintf("missing FROM-clause entry for table %q", t), Position: int(cr.Location) + 1}
+		}
+		for _, c := range s.cols {
+			if c.table == t && !c.merged {
+				out = append(out, c.col)
+			}
+		}
+		return out, nil
+	}
+	for _, c := range s.cols {
+		if !c.hiddenUnqualified {
+			out = append(out, c.col)
+		}
+	}
+	return out, nil
+}
+
+func aliasName(a *pg_query.Alias, def string) string {
+	if a != nil && a.Aliasname != "" {
+		return a.Aliasname
+	}
+	return def
+}
+
+// relationScope is the scope of one relation's columns, renamed by the alias's column list.
+func relationScope(table string, cols []planner.Column, alias *pg_query.Alias) (*scope, error) {
+	sc := &scope{}
+	var names []string
+	if alias != nil {
+		for _, n := range alias.Colnames {
+			names = append(names, n.GetString_().GetSval())
+		}
+	}
+	if len(names) > len(cols) {
+		return nil, errs.New(errs.InvalidColumnRef, "table %q has %d columns available but %d columns specified", table, len(cols), len(names))
+	}
+	for i, c := range cols {
+		if i < len(names) {
+			c.Name = names[i]
+		}
+		sc.cols = append(sc.cols, scopeCol{table: table, col: c})
+	}
+	return sc, nil
+}
+
+// from binds the FROM clause. Several items are joined with cross joins (conditions in WHERE
+// become join conditions in the optimiser).
+func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
+	// A subquery's scope sees the enclosing query's columns (correlation).
+	var parent *scope
+	if b.outer != nil {
+		parent, b.outer = b.outer, nil
+		defer func() { b.outer = parent }()
+	}
+	if len(items) == 0 {
+		return &planner.Values{Rows: [][]planner.Expr{{}}}, &scope{}, nil
+	}
+	var node planner.Node
+	sc := parent
+	if sc == nil {
+		sc = &scope{}
+	}
+	for _, it := range items {
+		n, s, err := b.fromItem(it)
+		if err != nil {
+			return nil, nil, err
+		}
+		if node == nil {
+			node = n
+		} else {
+			node = &planner.Join{Kind: planner.JoinCross, Left: node, Right: n}
+		}
+		if err := sc.add(s); err != nil {
+			return nil, nil, err
+		}
+	}
+	return node, sc, nil
+}
+
+// add appends the columns of o, rejecting a relation name used twice.
+func (s *scope) add(o *scope) error {
+	for _, c := range o.cols {
+		if c.table != "" && !c.merged && s.hasTable(c.table) {
+			return errs.New(errs.DuplicateAlias, "table name %q specified more than once", c.table)
+		}
+	}
+	s.cols = append(s.cols, o.cols...)
+	return nil
+}
+
+func (b *binder) fromItem(it *pg_query.Node) (planner.Node, *scope, error) {
+	switch {
+	case it.GetRangeVar() != nil:
+		return b.rangeVar(it.GetRangeVar())
+	case it.GetRangeSubselect() != nil:
+		rs := it.GetRangeSubselect()
+		if rs.Lateral {
+			return nil, nil, errs.New(errs.NotImplemented, "LATERAL is not supported yet")
+		}
+		if rs.Alias == nil {
+			return nil, nil, errs.New(errs.Syntax, "subquery in FROM must have an alias")
+		}
+		sel := rs.Subquery.GetSelectStmt()
+		n, names, err := b.subquery(sel)
+		if err != nil {
+			return nil, nil, err
+		}
+		sc, err := relationScope(rs.Alias.Aliasname, renamed(n.Columns(), names), rs.Alias)
+		return n, sc, err
+	case it.GetJoinExpr() != nil:
+		return b.join(it.GetJoinExpr())
+	case it.GetRangeFunction() != nil:
+		return nil, nil, errs.New(errs.NotImplemented, "functions in FROM are not supported yet")
+	}
+	return nil, nil, errs.New(errs.NotImplemented, "FROM item %s is not supported", stmtName(it))
+}
+
+func renamed(cols []planner.Column, names []string) []planner.Column {
+	out := make([]planner.Column, len(cols))
+	for i, c := range cols {
+		if i < len(names) {
+			c.Name = names[i]
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// subquery binds a query nested in this one, with its own CTEs on top of ours.
+func (b *binder) subquery(sel *pg_query.SelectStmt) (planner.Node, []string, error) {
+	return b.selectStmt(sel)
+}
+
+// rangeVar binds a table, a CTE or a system table.
+func (b *binder) rangeVar(rv *pg_query.RangeVar) (planner.Node, *scope, error) {
+	if rv.Schemaname == catalog.SystemSchema {
+		return b.systemTable(rv)
+	}
+	if rv.Schemaname == "" {
+		if cte := b.cte(rv.Relname); cte != nil {
+			if b.cteBinding[rv.Relname] {
+				return nil, nil, errs.New(errs.NotImplemented, "recursive WITH queries are not supported yet")
+			}
+			b.cteBinding[rv.Relname] = true
+			n, names, err := b.subquery(cte.Ctequery.GetSelectStmt())
+			delete(b.cteBinding, rv.Relname)
+			if err != nil {
+				return nil, nil, err
+			}
+			cols := renamed(n.Columns(), names)
+			var alias []string
+			for _, a := range cte.Aliascolnames {
+				alias = append(alias, a.GetString_().GetSval())
+			}
+			if len(alias) > len(cols) {
+				return nil, nil, errs.New(errs.InvalidColumnRef, "WITH query %q has %d columns available but %d columns specified", rv.Relname, len(cols), len(alias))
+			}
+			cols = renamed(cols, alias)
+			sc, err := relationScope(aliasName(rv.Alias, rv.Relname), cols, rv.Alias)
+			return n, sc, err
+		}
+	}
+	t, err := b.table(rv)
+	if err != nil {
+		return nil, nil, err
+	}
+	scan := &planner.Scan{Table: t}
+	var visible []planner.Column
+	for _, c := range t.Columns {
+		col := b.newColumn(c.Name, c.Type)
+		col.Nullable = c.Nullable
+		scan.Cols = append(scan.Cols, col)
+		if !c.Hidden {
+			visible = append(visible, col)
+		}
+	}
+	sc, err := relationScope(aliasName(rv.Alias, t.Name), visible, rv.Alias)
+	return scan, sc, err
+}
+
+// cte finds a WITH query by name, innermost first.
+func (b *binder) cte(name string) *pg_query.CommonTableExpr {
+	for i := len(b.ctes) - 1; i >= 0; i-- {
+		if c, ok := b.ctes[i][name]; ok {
+			return c
+		}
+	}
+	return nil
+}
+
+// pushWith makes the queries of a WITH clause visible until the returned function is called.
+func (b *binder) pushWith(w *pg_query.WithClause) (func(), error) {
+	if w == nil {
+		return func() {}, nil
+	}
+	if w.Recursive {
+		return nil, errs.New(errs.NotImplemented, "WITH RECURSIVE is not supported yet")
+	}
+	level := map[string]*pg_query.CommonTableExpr{}
+	for _, n := range w.Ctes {
+		c := n.GetCommonTableExpr()
+		if _, dup := level[c.Ctename]; dup {
+			return nil, errs.New(errs.DuplicateAlias, "WITH query name %q specified more than once", c.Ctename)
+		}
+		if c.Ctequery.GetSelectStmt() == nil {
+			return nil, errs.New(errs.NotImplemented, "WITH supports SELECT queries only")
+		}
+		level[c.Ctename] = c
+	}
+	b.ctes = append(b.ctes, level)
+	if b.cteBinding == nil {
+		b.cteBinding = map[string]bool{}
+	}
+	return func() { b.ctes = b.ctes[:len(b.ctes)-1] }, nil
+}
+
+// join binds a JOIN expression.
+func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
+	left, ls, err := b.fromItem(j.Larg)
+	if err != nil {
+		return nil, nil, err
+	}
+	right, rs, err := b.fromItem(j.Rarg)
+	if err != nil {
+		return nil, nil, err
+	}
+	kind := planner.JoinInner
+	switch j.Jointype {
+	case pg_query.JoinType_JOIN_LEFT:
+		kind = planner.JoinLeft
+	case pg_query.JoinType_JOIN_RIGHT:
+		kind = planner.JoinRight
+	case pg_query.JoinType_JOIN_FULL:
+		kind = planner.JoinFull
+	case pg_query.JoinType_JOIN_INNER:
+	default:
+		return nil, nil, errs.New(errs.NotImplemented, "join type %s is not supported", j.Jointype)
+	}
+	sc := &scope{}
+	if err := sc.add(ls); err != nil {
+		return nil, nil, err
+	}
+	if err := sc.add(rs); err != nil {
+		return nil, nil, err
+	}
+	var using []string
+	for _, u := range j.UsingClause {
+		using = append(using, u.GetString_().GetSval())
+	}
+	if j.IsNatural {
+		for _, l := range ls.cols {
+			if l.hiddenUnqualified {
+				continue
+			}
+			for _, r := range rs.cols {
+				if !r.hiddenUnqualified && r.col.Name == l.col.Name {
+					using = append(using, l.col.Name)
+				}
+			}
+		}
+	}
+	node := &planner.Join{Kind: kind, Left: left, Right: right}
+	if j.Quals != nil {
+		cond, err := b.expr(j.Quals, sc, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		if node.Cond, err = b.coerceBool(cond, "JOIN/ON"); err != nil {
+			return nil, nil, err
+		}
+	} else if len(using) == 0 && !j.IsNatural {
+		node.Kind = planner.JoinCross
+		if kind != planner.JoinInner {
+			return nil, nil, errs.New(errs.Syntax, "outer joins need a join condition")
+		}
+	}
+	if len(using) == 0 {
+		if j.Alias != nil {
+			var cols []planner.Column
+			for _, c := range sc.cols {
+				cols = append(cols, c.col)
+			}
+			nsc, err := relationScope(j.Alias.Aliasname, cols, j.Alias)
+			return node, nsc, err
+		}
+		return node, sc, nil
+	}
+	// USING: equal columns, shown once first by SELECT *; the unqualified name means the
+	// left column (right for a right join, either one for a full join).
+	var conds []planner.Expr
+	var merged []scopeCol
+	var project []planner.Expr
+	needProject := false
+	for _, name := range using {
+		lc, err := ls.find("", name, 0)
+		if err != nil {
+			return nil, nil, errs.New(errs.UndefinedColumn, "column %q specified in USING clause does not exist in left table", name)
+		}
+		rc, err := rs.find("", name, 0)
+		if err != nil {
+			return nil, nil, errs.New(errs.UndefinedColumn, "column %q specified in USING clause does not exist in right table", name)
+		}
+		eq, err := b.binary(planner.OpEq, ref(lc), ref(rc))
+		if err != nil {
+			return nil, nil, err
+		}
+		conds = append(conds, eq)
+		m := lc
+		switch kind {
+		case planner.JoinRight:
+			m = rc
+		case planner.JoinFull:
+			t, err := planner.CommonType(lc.Type, rc.Type)
+			if err != nil {
+				return nil, nil, err
+			}
+			m = b.newColumn(name, t)
+			project = append(project, &planner.Coalesce{Args: []planner.Expr{coerceTo(ref(lc), t), coerceTo(ref(rc), t)}, Typ: t})
+			needProject = true
+		}
+		merged = append(merged, scopeCol{col: planner.Column{ID: m.ID, Name: name, Type: m.Type, Nullable: true}, merged: true})
+		for i := range sc.cols {
+			if sc.cols[i].col.Name == name && (sc.cols[i].col.ID == lc.ID || sc.cols[i].col.ID == rc.ID) {
+				sc.cols[i].hiddenUnqualified = true
+			}
+		}
+	}
+	node.Cond = planner.And(append(conds, condList(node.Cond)...))
+	if node.Kind == planner.JoinCross {
+		node.Kind = planner.JoinInner
+	}
+	out := &scope{cols: append(merged, sc.cols...)}
+	if !needProject {
+		return node, out, nil
+	}
+	// A full join computes its merged columns.
+	p := &planner.Project{Input: node}
+	for _, c := range node.Columns() {
+		p.Exprs = append(p.Exprs, ref(c))
+		p.Cols = append(p.Cols, c)
+	}
+	k := 0
+	for i := range merged {
+		if _, ok := project[k].(*planner.Coalesce); ok {
+			c := merged[i].col
+			p.Exprs = append(p.Exprs, project[k])
+			p.Cols = append(p.Cols, c)
+		}
+		k++
+	}
+	return p, out, nil
+}
+
+func condList(e planner.Expr) []planner.Expr {
+	if e == nil {
+		return nil
+	}
+	return planner.Conjuncts(e)
+}
+
+func ref(c planner.Column) *planner.ColumnRef {
+	return &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}
+}
+
+var _ = arrow.Null

@@ -1,0 +1,125 @@
+package sql
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/planner"
+)
+
+// setOp binds UNION, INTERSECT and EXCEPT [ALL], then the ORDER BY, LIMIT and OFFSET that
+// apply to the combined result (by output position or name, as PostgreSQL allows).
+func (b *binder) setOp(sel *pg_query.SelectStmt) (planner.Node, []string, error) {
+	left, names, err := b.selectStmt(sel.Larg)
+	if err != nil {
+		return nil, nil, err
+	}
+	right, _, err := b.selectStmt(sel.Rarg)
+	if err != nil {
+		return nil, nil, err
+	}
+	lc, rc := left.Columns(), right.Columns()
+	what := map[pg_query.SetOperation]string{
+		pg_query.SetOperation_SETOP_UNION: "UNION", pg_query.SetOperation_SETOP_INTERSECT: "INTERSECT", pg_query.SetOperation_SETOP_EXCEPT: "EXCEPT",
+	}[sel.Op]
+	if len(lc) != len(rc) {
+		return nil, nil, errs.New(errs.Syntax, "each %s query must have the same number of columns", what)
+	}
+	types := make([]arrow.DataType, len(lc))
+	for i := range lc {
+		t, err := planner.CommonType(lc[i].Type, rc[i].Type)
+		if err != nil {
+			return nil, nil, errs.New(errs.DatatypeMismatch, "%s types %s and %s cannot be matched", what, planner.TypeName(lc[i].Type), planner.TypeName(rc[i].Type))
+		}
+		if planner.IsUnknown(t) || t.ID() == arrow.NULL {
+			t = planner.Text
+		}
+		types[i] = t
+	}
+	left, right = b.castColumns(left, types), b.castColumns(right, types)
+	op := &planner.SetOp{All: sel.All, Left: left, Right: right}
+	switch sel.Op {
+	case pg_query.SetOperation_SETOP_INTERSECT:
+		op.Kind = planner.SetIntersect
+	case pg_query.SetOperation_SETOP_EXCEPT:
+		op.Kind = planner.SetExcept
+	}
+	for i, t := range types {
+		op.Cols = append(op.Cols, b.newColumn(names[i], t))
+	}
+	var out planner.Node = op
+	if len(sel.SortClause) > 0 {
+		sort := &planner.Sort{Input: out}
+		for _, n := range sel.SortClause {
+			sb := n.GetSortBy()
+			idx := -1
+			if c := sb.Node.GetAConst(); c != nil && c.GetIval() != nil {
+				idx = int(c.GetIval().Ival) - 1
+				if idx < 0 || idx >= len(op.Cols) {
+					return nil, nil, errs.New(errs.InvalidColumnRef, "ORDER BY position %d is not in select list", idx+1)
+				}
+			} else if cr := sb.Node.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
+				name := cr.Fields[0].GetString_().Sval
+				for i, c := range op.Cols {
+					if c.Name == name {
+						idx = i
+						break
+					}
+				}
+			}
+			if idx < 0 {
+				return nil, nil, errs.New(errs.NotImplemented, "ORDER BY on a %s must name an output column", what)
+			}
+			desc := sb.SortbyDir == pg_query.SortByDir_SORTBY_DESC
+			nullsFirst := desc
+			switch sb.SortbyNulls {
+			case pg_query.SortByNulls_SORTBY_NULLS_FIRST:
+				nullsFirst = true
+			case pg_query.SortByNulls_SORTBY_NULLS_LAST:
+				nullsFirst = false
+			}
+			sort.Keys = append(sort.Keys, planner.SortKey{E: ref(op.Cols[idx]), Desc: desc, NullsFirst: nullsFirst})
+		}
+		out = sort
+	}
+	if sel.LimitCount != nil || sel.LimitOffset != nil {
+		l := &planner.Limit{Input: out, Count: -1}
+		if sel.LimitCount != nil {
+			if l.Count, err = b.constInt(sel.LimitCount, "LIMIT"); err != nil {
+				return nil, nil, err
+			}
+		}
+		if sel.LimitOffset != nil {
+			if l.Offset, err = b.constInt(sel.LimitOffset, "OFFSET"); err != nil {
+				return nil, nil, err
+			}
+		}
+		out = l
+	}
+	return out, names, nil
+}
+
+// castColumns returns n with its columns cast to types where they differ.
+func (b *binder) castColumns(n planner.Node, types []arrow.DataType) planner.Node {
+	cols := n.Columns()
+	same := true
+	for i, c := range cols {
+		if !arrow.TypeEqual(c.Type, types[i]) {
+			same = false
+		}
+	}
+	if same {
+		return n
+	}
+	p := &planner.Project{Input: n}
+	for i, c := range cols {
+		p.Exprs = append(p.Exprs, b.coerce(ref(c), types[i]))
+		p.Cols = append(p.Cols, b.newColumn(c.Name, types[i]))
+	}
+	return p
+}
+
+var _ = fmt.Sprint
