@@ -790,7 +790,7 @@ func (f *fanout) start() {
 					// A reader's panic fails the query, not the process.
 					if p := recover(); p != nil {
 						select {
-						case f.errc <- errs.New(errs.Internal, "scan of %s: panic: %v", l.name(), p):
+						case f.errc <- errs.FromPanic(p):
 						default:
 						}
 						f.cancel()

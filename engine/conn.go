@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
@@ -83,12 +84,21 @@ func textSchema(name string) *arrow.Schema {
 
 func (s *statement) Close() error { return nil }
 
-func (s *statement) Execute(ctx context.Context, params []any) (Result, error) {
+func (s *statement) Execute(ctx context.Context, params []any) (r Result, err error) {
 	if s.empty {
 		return &doneResult{}, nil
 	}
+	defer func() {
+		if p := recover(); p != nil {
+			r, err = nil, errs.FromPanic(p)
+		}
+	}()
 	e := s.c.e
-	ctx = exec.WithAllocator(ctx, e.alloc)
+	var alloc memory.Allocator = e.alloc
+	if e.opts.QueryMemoryLimit > 0 {
+		alloc = &limitAllocator{base: e.alloc, limit: e.opts.QueryMemoryLimit}
+	}
+	ctx = exec.WithAllocator(ctx, alloc)
 	if n := len(s.bound.Params()); len(params) != n {
 		return nil, errs.New(errs.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d", len(params), n)
 	}
@@ -292,11 +302,16 @@ type rowsResult struct {
 	release func()
 }
 
-func (r *rowsResult) Next(ctx context.Context) (arrow.RecordBatch, error) {
+func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) {
 	if r.done {
 		return nil, io.EOF
 	}
-	b, err := r.stream.Next(ctx)
+	defer func() {
+		if p := recover(); p != nil {
+			b, err = nil, errs.FromPanic(p)
+		}
+	}()
+	b, err = r.stream.Next(ctx)
 	if err != nil {
 		if err == io.EOF {
 			r.done = true

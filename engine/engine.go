@@ -27,6 +27,9 @@ type Options struct {
 	Alloc memory.Allocator
 	// Parallelism bounds the leaf-partition scans that run at once; 0 is GOMAXPROCS.
 	Parallelism int
+	// QueryMemoryLimit bounds the Arrow memory one statement may hold at once, in bytes; a
+	// statement over it fails with errs.OutOfMemory. 0 means no limit.
+	QueryMemoryLimit int64
 	// StateStore tunes the state store (snapshot interval, commit retries).
 	StateStore statestore.Options
 	// CompactionWorkers bounds the compaction jobs one maintenance pass runs at once;

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
@@ -184,5 +186,31 @@ func TestBackgroundMaintenance(t *testing.T) {
 	rows, _ := run(t, c, "SELECT count(*) FROM sleeper.compaction_jobs WHERE status = 'finished'")
 	if rows[0][0] == "0" {
 		t.Error("no finished job in sleeper.compaction_jobs")
+	}
+}
+
+// TestQueryMemoryLimit checks that a statement over the memory limit fails with
+// errs.OutOfMemory and that the engine keeps serving.
+func TestQueryMemoryLimit(t *testing.T) {
+	ctx := t.Context()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, err := Open(ctx, Options{Store: objstore.NewMem(), Alloc: mem, QueryMemoryLimit: 2 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.EnsureDemo(ctx, 100_000); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := e.Connect(ctx, "u", "d")
+	_, _, err = tryRun(c, "SELECT key, value FROM demo ORDER BY value, key")
+	if !errors.Is(err, errs.OutOfMemory) {
+		t.Fatalf("sorting 100k rows in 2 MiB: %v (kind %v), want an out-of-memory error", err, errs.KindOf(err))
+	}
+	// Streaming queries stay within the limit, and the engine keeps serving.
+	expect(t, c, "SELECT count(*) FROM demo", "100000")
+	rows, _ := run(t, c, "SELECT count(*) FROM demo WHERE key < '4'")
+	if rows[0][0] == "0" || rows[0][0] == "100000" {
+		t.Errorf("a quarter of the keys: %v", rows)
 	}
 }

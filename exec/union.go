@@ -3,6 +3,7 @@ package exec
 import (
 	"context"
 	"fmt"
+	"github.com/sleeperd/sleeperd/errs"
 	"io"
 	"runtime"
 	"sync"
@@ -114,7 +115,7 @@ func (s *unionStream) worker() {
 func (s *unionStream) run(child Operator) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("panic: %v", r)
+			err = errs.FromPanic(r)
 		}
 	}()
 	st, err := child.Execute(s.ctx)

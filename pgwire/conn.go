@@ -233,7 +233,7 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			c.srv.log.Error("panic serving client", "panic", p, "stack", string(debug.Stack()))
-			c.fail(msg, errs.New(errs.Internal, "internal error: %v", p))
+			c.fail(msg, errs.FromPanic(p))
 			if _, simple := msg.(*pgproto3.Query); simple {
 				c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.tx})
 			}

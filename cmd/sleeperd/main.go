@@ -75,6 +75,7 @@ type serveConfig struct {
 	logLevel        slog.Level
 	shutdownTimeout time.Duration
 	maintenance     time.Duration
+	memoryLimit     int64
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
@@ -87,12 +88,16 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.IntVar(&c.demoRows, "demo-rows", 1_000_000, "rows of the demo table")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for clients on shutdown")
+	fs.Int64Var(&c.memoryLimit, "query-memory-limit", 4<<30, "most bytes of Arrow memory one statement may hold (0: no limit); a statement over it fails with SQLSTATE 53200")
 	fs.DurationVar(&c.maintenance, "maintenance-interval", 10*time.Second, "how often background compaction, splitting and garbage collection run (0 turns them off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.memoryLimit < 0 {
+		return c, fmt.Errorf("-query-memory-limit must not be negative, not %d", c.memoryLimit)
 	}
 	if c.maintenance < 0 {
 		return c, fmt.Errorf("-maintenance-interval must not be negative, not %s", c.maintenance)
@@ -132,7 +137,7 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 	if err != nil {
 		return fmt.Errorf("opening data directory: %w", err)
 	}
-	eng, err := engine.Open(ctx, engine.Options{Store: store, Logger: log, MaintenanceInterval: cfg.maintenance})
+	eng, err := engine.Open(ctx, engine.Options{Store: store, Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: cfg.memoryLimit})
 	if err != nil {
 		return fmt.Errorf("opening database in %s: %w", cfg.data, err)
 	}
