@@ -118,11 +118,17 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		}
 		return &rowsResult{stream: stream, schema: s.Schema(), release: release}, nil
 	case *planner.Explain:
-		op, release, err := e.plan(ctx, b.Query.Root, params)
+		op, release, err := e.planWith(ctx, b.Query.Root, params, b.Analyze)
 		if err != nil {
 			return nil, err
 		}
+		if b.Analyze {
+			err = drain(ctx, op)
+		}
 		release()
+		if err != nil {
+			return nil, err
+		}
 		lines := strings.Split(strings.TrimRight(exec.Explain(op), "\n"), "\n")
 		return textResult(ctx, "QUERY PLAN", lines, fmt.Sprintf("EXPLAIN"))
 	case *planner.ShowTables:
@@ -171,6 +177,11 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 // plan binds parameters, optimises against the current state and builds the operators. The
 // snapshots the plan reads stay protected from garbage collection until release is called.
 func (e *Engine) plan(ctx context.Context, root planner.Node, params []any) (op exec.Operator, release func(), err error) {
+	return e.planWith(ctx, root, params, false)
+}
+
+// planWith is plan, with every operator instrumented for EXPLAIN ANALYZE when analyze is set.
+func (e *Engine) planWith(ctx context.Context, root planner.Node, params []any, analyze bool) (op exec.Operator, release func(), err error) {
 	var held []readHold
 	release = func() { e.readers.release(held) }
 	defer func() {
@@ -195,7 +206,7 @@ func (e *Engine) plan(ctx context.Context, root planner.Node, params []any) (op 
 	}
 	op, err = planner.Physical(ctx, n, planner.Env{
 		Store: e.store, Parallelism: e.opts.Parallelism, Metrics: e.metrics,
-		System: e.systemTable, Merge: e.mergeSpec,
+		System: e.systemTable, Merge: e.mergeSpec, Analyze: analyze,
 	})
 	return op, release, err
 }
@@ -378,4 +389,23 @@ func (r *batchResult) Close() error {
 		r.batch = nil
 	}
 	return nil
+}
+
+// drain runs op to the end, discarding its rows.
+func drain(ctx context.Context, op exec.Operator) error {
+	s, err := op.Execute(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for {
+		b, err := s.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		b.Release()
+	}
 }

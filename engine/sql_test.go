@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -68,5 +69,24 @@ func TestSubqueryPredicates(t *testing.T) {
 		if got := rowsText(rows); got != tc.want {
 			t.Errorf("%s\n got %s\nwant %s", tc.q, got, tc.want)
 		}
+	}
+}
+
+func TestExplainAnalyze(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE t (k int PRIMARY KEY, v int) WITH (split_points = '5')")
+	run(t, c, "INSERT INTO t VALUES (1, 1), (2, 2), (6, 6), (7, 7), (8, 8)")
+	rows, _ := run(t, c, "EXPLAIN ANALYZE SELECT v FROM t WHERE k > 5 ORDER BY v")
+	text := rowsText(rows)
+	for _, want := range []string{"Sort", "actual rows=3", "partitions=1/2", "time="} {
+		if !strings.Contains(text, want) {
+			t.Errorf("EXPLAIN ANALYZE output lacks %q:\n%s", want, strings.ReplaceAll(text, "|", "\n"))
+		}
+	}
+	plain, _ := run(t, c, "EXPLAIN SELECT v FROM t WHERE k > 5 ORDER BY v")
+	if strings.Contains(rowsText(plain), "actual rows") {
+		t.Errorf("plain EXPLAIN ran the query: %v", plain)
 	}
 }

@@ -262,13 +262,13 @@ func TestJoinsAgainstReference(t *testing.T) {
 		}
 		return out
 	}
-	lk, rk := gen(3000, 500), gen(700, 400)
+	lk, rk := gen(1200, 200), gen(300, 150)
 	s := schemaOf(tI64, tI64)
 	mk := func(ks []*int) *Values {
 		var bs []arrow.RecordBatch
-		for off := 0; off < len(ks); off += 333 {
+		for off := 0; off < len(ks); off += 97 {
 			var rows [][]any
-			for i := off; i < min(off+333, len(ks)); i++ {
+			for i := off; i < min(off+97, len(ks)); i++ {
 				var k any
 				if ks[i] != nil {
 					k = int64(*ks[i])
@@ -329,4 +329,25 @@ func BenchmarkHashJoinInt64(b *testing.B) {
 		b.Fatal(err)
 	}
 	benchRun(b, j, probe)
+}
+
+// One left row matching more than BatchRows right rows is split over batches.
+func TestHashJoinWideMatch(t *testing.T) {
+	ctx, mem := checkedCtx(t)
+	s := schemaOf(tI64)
+	var rows [][]any
+	for range BatchRows + 100 {
+		rows = append(rows, []any{int64(1)})
+	}
+	r := mkValues(t, s, mkBatch(t, mem, s, rows...))
+	l := mkValues(t, s, mkBatch(t, mem, s, []any{int64(1)}, []any{int64(2)}, []any{int64(1)}))
+	for kind, want := range map[JoinKind]int{Inner: 2 * (BatchRows + 100), Left: 2*(BatchRows+100) + 1, Semi: 2, Anti: 1, Right: 2 * (BatchRows + 100)} {
+		j, err := NewHashJoin(kind, l, r, []Expr{mustCol(t, 0, tI64)}, []Expr{mustCol(t, 0, tI64)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := len(collectText(t, ctx, j)); got != want {
+			t.Errorf("%s: %d rows, want %d", kind, got, want)
+		}
+	}
 }

@@ -498,6 +498,7 @@ func (s *windowStream) compute(ctx context.Context, mem memory.Allocator, f Wind
 		if f.Func == "lag" {
 			off = -off
 		}
+		off = min(max(off, -int64(n)-1), int64(n)+1) // no overflow below
 		var hit, miss part
 		var src []int32
 		for p := range n {

@@ -22,6 +22,8 @@ type Env struct {
 	Metrics     *catalog.Metrics
 	// System computes the rows of a system table.
 	System func(ctx context.Context, name string) (arrow.RecordBatch, error)
+	// Analyze wraps every operator to count its rows and time (EXPLAIN ANALYZE).
+	Analyze bool
 	// Merge returns how to read a table whose rows must be merged (primary key,
 	// iterators, deletes), or nil to read its files as they are.
 	Merge func(ctx context.Context, t *catalog.Table, state *statestore.State) (*catalog.MergeSpec, error)
@@ -30,6 +32,14 @@ type Env struct {
 // Physical turns an optimised logical plan into an operator whose output columns are
 // n.Columns(), in order. Scans must have been pruned (their State set).
 func Physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
+	op, err := physical(ctx, n, env)
+	if err != nil || !env.Analyze {
+		return op, err
+	}
+	return exec.NewAnalyzed(op), nil
+}
+
+func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 	switch n := n.(type) {
 	case *Scan:
 		if n.State == nil {

@@ -45,9 +45,11 @@ type DropTable struct {
 // ShowTables lists the tables.
 type ShowTables struct{}
 
-// Explain shows the plan of a query.
+// Explain shows the plan of a query; with Analyze it runs the query and shows what each
+// operator produced.
 type Explain struct {
-	Query *Query
+	Query   *Query
+	Analyze bool
 }
 
 func (s *Query) Params() []arrow.DataType       { return s.ParamTypes }

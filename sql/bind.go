@@ -80,9 +80,20 @@ func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 		return b.dropTable(n.GetDropStmt())
 	case n.GetExplainStmt() != nil:
 		es := n.GetExplainStmt()
+		analyze := false
 		for _, o := range es.Options {
 			if d := o.GetDefElem(); d != nil {
-				return nil, errs.New(errs.NotImplemented, "EXPLAIN option %s is not supported", strings.ToUpper(d.Defname))
+				switch strings.ToLower(d.Defname) {
+				case "analyze":
+					v, err := defValue(d)
+					if err != nil {
+						return nil, err
+					}
+					analyze = v != "false" && v != "off" && v != "0"
+				case "verbose", "costs", "timing", "summary", "buffers":
+				default:
+					return nil, errs.New(errs.NotImplemented, "EXPLAIN option %s is not supported", strings.ToUpper(d.Defname))
+				}
 			}
 		}
 		sel := es.Query.GetSelectStmt()
@@ -93,7 +104,7 @@ func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &planner.Explain{Query: q}, nil
+		return &planner.Explain{Query: q, Analyze: analyze}, nil
 	case n.GetDeleteStmt() != nil:
 		return b.deleteStmt(n.GetDeleteStmt())
 	case n.GetUpdateStmt() != nil:
