@@ -90,3 +90,31 @@ func TestExplainAnalyze(t *testing.T) {
 		t.Errorf("plain EXPLAIN ran the query: %v", plain)
 	}
 }
+
+func TestWindowFunctions(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE s (id int PRIMARY KEY, grp text, v int)")
+	run(t, c, "INSERT INTO s VALUES (1, 'a', 10), (2, 'a', 20), (3, 'a', 20), (4, 'b', 5), (5, 'b', NULL)")
+	for _, tc := range []struct{ q, want string }{
+		{"SELECT id, row_number() OVER (PARTITION BY grp ORDER BY id) FROM s ORDER BY id", "1 1|2 2|3 3|4 1|5 2"},
+		{"SELECT id, rank() OVER (ORDER BY v DESC NULLS LAST), dense_rank() OVER (ORDER BY v DESC NULLS LAST) FROM s ORDER BY id", "1 3 2|2 1 1|3 1 1|4 4 3|5 5 4"},
+		{"SELECT id, sum(v) OVER (PARTITION BY grp) FROM s ORDER BY id", "1 50|2 50|3 50|4 5|5 5"},
+		{"SELECT id, lag(v) OVER (ORDER BY id), lead(v, 1, -1) OVER (ORDER BY id) FROM s ORDER BY id", "1 (null) 20|2 10 20|3 20 5|4 20 (null)|5 5 -1"},
+		{"SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM s ORDER BY id", "1 10|2 30|3 40|4 25|5 5"},
+		{"SELECT grp, sum(v), rank() OVER (ORDER BY sum(v) DESC) FROM s GROUP BY grp ORDER BY grp", "a 50 1|b 5 2"},
+	} {
+		rows, _, err := tryRun(c, tc.q)
+		if err != nil {
+			t.Errorf("%s: %v", tc.q, err)
+			continue
+		}
+		if got := rowsText(rows); got != tc.want {
+			t.Errorf("%s\n got %s\nwant %s", tc.q, got, tc.want)
+		}
+	}
+	if _, _, err := tryRun(c, "SELECT id FROM s WHERE row_number() OVER () > 1"); err == nil {
+		t.Error("a window function in WHERE was accepted")
+	}
+}

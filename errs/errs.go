@@ -25,6 +25,7 @@ var (
 	DuplicateColumn   = errors.New("duplicate column")           // 42701
 	AmbiguousColumn   = errors.New("ambiguous column")           // 42702
 	InvalidColumnRef  = errors.New("invalid column reference")   // 42P10
+	Windowing         = errors.New("windowing error")            // 42P20
 	Grouping          = errors.New("grouping error")             // 42803
 	CannotCoerce      = errors.New("cannot coerce")              // 42846
 	DatatypeMismatch  = errors.New("datatype mismatch")          // 42804

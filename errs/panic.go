@@ -1,6 +1,5 @@
 package errs
 
-
 // FromPanic turns a recovered panic value into an error: an error value keeps its kind (a
 // query over its memory limit panics with an OutOfMemory error from inside an allocator, which
 // cannot return one), anything else is an internal error.

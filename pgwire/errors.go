@@ -72,6 +72,7 @@ var sqlstates = map[error]string{
 	errs.InvalidOffset:     "2201X",
 	errs.DatetimeOverflow:  "22008",
 	errs.DuplicateAlias:    "42712",
+	errs.Windowing:         "42P20",
 	errs.Internal:          "XX000",
 }
 

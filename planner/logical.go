@@ -2,6 +2,7 @@ package planner
 
 import (
 	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
@@ -142,6 +143,10 @@ func WithInputs(n Node, in []Node) Node {
 		c := *n
 		c.Left, c.Right = in[0], in[1]
 		return &c
+	case *Window:
+		c := *n
+		c.Input = in[0]
+		return &c
 	case *SetOp:
 		c := *n
 		c.Left, c.Right = in[0], in[1]
@@ -178,6 +183,18 @@ func Exprs(n Node) []Expr {
 			return []Expr{n.Cond}
 		}
 		return nil
+	case *Window:
+		out := append([]Expr{}, n.Partition...)
+		for _, k := range n.Order {
+			out = append(out, k.E)
+		}
+		for _, c := range n.Calls {
+			out = append(out, c.Args...)
+			if c.Default != nil {
+				out = append(out, c.Default)
+			}
+		}
+		return out
 	case *Filter:
 		return []Expr{n.Pred}
 	case *Project:
@@ -230,6 +247,21 @@ func MapExprs(n Node, f func(Expr) (Expr, error)) (Node, error) {
 	case *Join:
 		c := *n
 		c.Cond = m(n.Cond)
+		return &c, err
+	case *Window:
+		c := *n
+		c.Partition = ms(n.Partition)
+		c.Order = make([]SortKey, len(n.Order))
+		for i, k := range n.Order {
+			c.Order[i] = k
+			c.Order[i].E = m(k.E)
+		}
+		c.Calls = make([]WindowCall, len(n.Calls))
+		for i, call := range n.Calls {
+			c.Calls[i] = call
+			c.Calls[i].Args = ms(call.Args)
+			c.Calls[i].Default = m(call.Default)
+		}
 		return &c, err
 	case *Filter:
 		c := *n
@@ -357,3 +389,28 @@ type SetOp struct {
 func (n *SetOp) Columns() []Column { return n.Cols }
 func (n *SetOp) Inputs() []Node    { return []Node{n.Left, n.Right} }
 func (*SetOp) node()               {}
+
+// WindowCall is one window function call of a Window node.
+type WindowCall struct {
+	Func    string
+	Args    []Expr
+	Offset  int64 // lag and lead; 0 means 1
+	Default Expr  // lag and lead; nil means NULL
+	Frame   exec.Frame
+}
+
+// Window computes window functions over partitions of its input, sorted by Order. Its
+// columns are the input's, then one per call.
+type Window struct {
+	Input     Node
+	Partition []Expr
+	Order     []SortKey
+	Calls     []WindowCall
+	Cols      []Column // one per call
+}
+
+func (n *Window) Columns() []Column {
+	return append(append([]Column{}, n.Input.Columns()...), n.Cols...)
+}
+func (n *Window) Inputs() []Node { return []Node{n.Input} }
+func (*Window) node()            {}

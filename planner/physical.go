@@ -162,6 +162,9 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 	case *SetOp:
 		return physicalSetOp(ctx, n, env)
 
+	case *Window:
+		return physicalWindow(ctx, n, env)
+
 	case *System:
 		if env.System == nil {
 			return nil, errs.New(errs.Internal, "no system tables here")

@@ -138,3 +138,39 @@ func renameTo(op exec.Operator, from, to []Column) (exec.Operator, error) {
 	}
 	return exec.NewProject(exprs, names(to), op)
 }
+
+// physicalWindow plans a Window node.
+func physicalWindow(ctx context.Context, n *Window, env Env) (exec.Operator, error) {
+	in, err := Physical(ctx, n.Input, env)
+	if err != nil {
+		return nil, err
+	}
+	layout := layoutOf(n.Input.Columns())
+	part, err := compileAll(n.Partition, layout)
+	if err != nil {
+		return nil, err
+	}
+	order := make([]exec.SortKey, len(n.Order))
+	for i, k := range n.Order {
+		e, err := CompileExpr(k.E, layout)
+		if err != nil {
+			return nil, err
+		}
+		order[i] = exec.SortKey{Expr: e, Desc: k.Desc, NullsFirst: k.NullsFirst}
+	}
+	funcs := make([]exec.WindowFunc, len(n.Calls))
+	for i, c := range n.Calls {
+		args, err := compileAll(c.Args, layout)
+		if err != nil {
+			return nil, err
+		}
+		f := exec.WindowFunc{Func: c.Func, Args: args, Offset: c.Offset, Frame: c.Frame, Name: n.Cols[i].Name}
+		if c.Default != nil {
+			if f.Default, err = CompileExpr(c.Default, layout); err != nil {
+				return nil, err
+			}
+		}
+		funcs[i] = f
+	}
+	return exec.NewWindow(in, part, order, funcs)
+}

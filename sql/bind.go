@@ -49,6 +49,10 @@ type binder struct {
 	// constCols are their columns, which are constant and so allowed in grouped queries.
 	scalars   []planner.Node
 	constCols map[planner.ColumnID]bool
+	// win collects window function calls while a select list or ORDER BY is bound;
+	// windowCols are their columns, computed after grouping.
+	win        *windowContext
+	windowCols map[planner.ColumnID]bool
 }
 
 func (b *binder) newColumn(name string, t arrow.DataType) planner.Column {
@@ -182,7 +186,7 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 	b.scalars = nil
 	defer func() { b.scalars = savedScalars }()
 	if len(sel.WindowClause) > 0 {
-		return nil, nil, errs.New(errs.NotImplemented, "window functions are not supported yet")
+		return nil, nil, errs.New(errs.NotImplemented, "named windows (WINDOW clause) are not supported yet")
 	}
 	if sel.IntoClause != nil || len(sel.LockingClause) > 0 {
 		return nil, nil, errs.New(errs.NotImplemented, "SELECT INTO and locking clauses are not supported")
@@ -260,6 +264,9 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 	if hasAgg {
 		aggCtx = agg
 	}
+	win := &windowContext{}
+	savedWin := b.win
+	b.win = win
 	for i := range targets {
 		if targets[i].node == nil {
 			continue
@@ -275,7 +282,9 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 	}
 	var having planner.Expr
 	if sel.HavingClause != nil {
+		b.win, b.clause = nil, "HAVING"
 		h, err := b.expr(sel.HavingClause, sc, aggCtx)
+		b.win, b.clause = win, ""
 		if err != nil {
 			return nil, nil, err
 		}
@@ -328,6 +337,7 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 		}
 		orders = append(orders, o)
 	}
+	b.win = savedWin
 
 	if hasAgg {
 		// Replace group expressions in targets, having and orders with references to the
@@ -340,6 +350,7 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 			aggNode.Groups = append(aggNode.Groups, g)
 		}
 		aggNode.Cols = append(groupCols, agg.cols...)
+		agg.groupCols = groupCols
 		aggNode.Aggs = agg.calls
 		rewrite := func(e planner.Expr) (planner.Expr, error) {
 			return b.rewriteGrouped(e, agg, groupCols)
@@ -368,6 +379,16 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 		}
 	} else {
 		plan = b.applyScalarSubqueries(plan)
+	}
+	// Window functions run after grouping, over the grouped rows.
+	for _, w := range win.specs {
+		if hasAgg {
+			if err := b.rewriteWindow(w, agg); err != nil {
+				return nil, nil, err
+			}
+		}
+		w.Input = plan
+		plan = w
 	}
 
 	distinct := len(sel.DistinctClause) > 0
@@ -505,6 +526,33 @@ func (b *binder) groupExpr(g *pg_query.Node, sc *scope, targets []*pg_query.Node
 	return b.expr(g, sc, nil)
 }
 
+// rewriteWindow rewrites the expressions of a window node over a grouped query's output.
+func (b *binder) rewriteWindow(w *planner.Window, agg *aggContext) error {
+	groupCols := agg.groupCols
+	var err error
+	rw := func(e planner.Expr) planner.Expr {
+		if err != nil || e == nil {
+			return e
+		}
+		var out planner.Expr
+		out, err = b.rewriteGrouped(e, agg, groupCols)
+		return out
+	}
+	for i := range w.Partition {
+		w.Partition[i] = rw(w.Partition[i])
+	}
+	for i := range w.Order {
+		w.Order[i].E = rw(w.Order[i].E)
+	}
+	for i := range w.Calls {
+		for j := range w.Calls[i].Args {
+			w.Calls[i].Args[j] = rw(w.Calls[i].Args[j])
+		}
+		w.Calls[i].Default = rw(w.Calls[i].Default)
+	}
+	return err
+}
+
 // rewriteGrouped replaces group expressions by references to group columns and rejects
 // remaining references to input columns.
 func (b *binder) rewriteGrouped(e planner.Expr, agg *aggContext, groupCols []planner.Column) (planner.Expr, error) {
@@ -522,7 +570,7 @@ func (b *binder) rewriteGrouped(e planner.Expr, agg *aggContext, groupCols []pla
 			}
 		}
 		if c, ok := e.(*planner.ColumnRef); ok {
-			if agg.isAggColumn(c.ID) || b.constCols[c.ID] {
+			if agg.isAggColumn(c.ID) || b.constCols[c.ID] || b.windowCols[c.ID] {
 				return e, nil
 			}
 			name := c.Name

@@ -18,11 +18,12 @@ var aggregateFuncs = map[string]bool{"count": true, "sum": true, "min": true, "m
 // aggContext collects the aggregate calls of a grouped query. Each call becomes a column of
 // the Aggregate node; the expression that contained it refers to that column.
 type aggContext struct {
-	input  *scope
-	groups []planner.Expr
-	calls  []planner.AggCall
-	cols   []planner.Column
-	keys   []string
+	input     *scope
+	groupCols []planner.Column
+	groups    []planner.Expr
+	calls     []planner.AggCall
+	cols      []planner.Column
+	keys      []string
 }
 
 func (a *aggContext) isAggColumn(id planner.ColumnID) bool {
@@ -58,7 +59,7 @@ func containsAggregate(n *pg_query.Node) bool {
 		switch {
 		case n.GetFuncCall() != nil:
 			fc := n.GetFuncCall()
-			if aggregateFuncs[funcName(fc)] {
+			if aggregateFuncs[funcName(fc)] && fc.Over == nil {
 				found = true
 				return
 			}
@@ -702,7 +703,7 @@ func textLike(t arrow.DataType) bool {
 func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
 	name := funcName(fc)
 	if fc.Over != nil {
-		return nil, errs.New(errs.NotImplemented, "window functions are not supported yet")
+		return b.windowCall(fc, name, sc, agg)
 	}
 	if aggregateFuncs[name] {
 		if agg == nil {

@@ -1,0 +1,222 @@
+package sql
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/planner"
+)
+
+// windowContext collects the window function calls of a select list and ORDER BY, grouped by
+// their PARTITION BY and ORDER BY (each group becomes one Window node).
+type windowContext struct {
+	specs []*planner.Window
+	keys  []string
+}
+
+// Frame option bits of PostgreSQL's WindowDef.FrameOptions.
+const (
+	frameNonDefault            = 0x1
+	frameRows                  = 0x4
+	frameGroups                = 0x8
+	frameStartUnboundedPreced  = 0x20
+	frameEndUnboundedFollowing = 0x100
+	frameStartCurrentRow       = 0x200
+	frameEndCurrentRow         = 0x400
+	frameStartOffsetPreceding  = 0x800
+	frameEndOffsetPreceding    = 0x1000
+	frameStartOffsetFollowing  = 0x2000
+	frameEndOffsetFollowing    = 0x4000
+	frameStartUnboundedFollow  = 0x80
+	frameEndUnboundedPreceding = 0x40
+)
+
+func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *aggContext) (planner.Expr, error) {
+	if b.win == nil {
+		clause := b.clause
+		if clause == "" {
+			clause = "this context"
+		}
+		return nil, &errs.Error{Kind: errs.Windowing, Msg: fmt.Sprintf("window functions are not allowed in %s", clause), Position: int(fc.Location) + 1}
+	}
+	w := fc.Over
+	if w.Refname != "" || w.Name != "" {
+		return nil, errs.New(errs.NotImplemented, "named windows are not supported yet")
+	}
+	if fc.AggDistinct || fc.AggFilter != nil || len(fc.AggOrder) > 0 {
+		return nil, errs.New(errs.NotImplemented, "DISTINCT, FILTER and ORDER BY in window function calls are not supported yet")
+	}
+	var args []planner.Expr
+	var types []arrow.DataType
+	for _, a := range fc.Args {
+		e, err := b.expr(a, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		if planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			e = b.coerce(e, planner.Text)
+		}
+		args = append(args, e)
+		types = append(types, e.Type())
+	}
+	call := planner.WindowCall{Func: name}
+	switch name {
+	case "lag", "lead":
+		if len(args) == 0 || len(args) > 3 {
+			return nil, errs.New(errs.UndefinedFunction, "function %s with %d arguments does not exist", name, len(args))
+		}
+		if len(args) >= 2 {
+			l, ok := args[1].(*planner.Literal)
+			n, isInt := toInt64(l)
+			if !ok || !isInt {
+				return nil, errs.New(errs.NotImplemented, "the offset of %s must be an integer constant", name)
+			}
+			if n == 0 {
+				// lag(x, 0) is the row's own value.
+				call.Func = "first_value"
+				call.Frame = exec.Frame{Rows: true, Start: exec.FrameBound{Kind: exec.CurrentRow}, End: exec.FrameBound{Kind: exec.CurrentRow}}
+			}
+			call.Offset = n
+		}
+		if len(args) == 3 {
+			call.Default = b.coerce(args[2], args[0].Type())
+		}
+		args, types = args[:1], types[:1]
+	case "count":
+		if fc.AggStar {
+			args, types = nil, nil
+		}
+	}
+	call.Args = args
+	t, err := exec.WindowResultType(call.Func, types)
+	if err != nil {
+		return nil, &errs.Error{Kind: errs.UndefinedFunction, Msg: fmt.Sprintf("window function %s does not exist for these arguments: %v", name, err), Position: int(fc.Location) + 1}
+	}
+	if call.Frame == (exec.Frame{}) {
+		if call.Frame, err = b.frame(w); err != nil {
+			return nil, err
+		}
+	}
+	var part []planner.Expr
+	for _, p := range w.PartitionClause {
+		e, err := b.expr(p, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		part = append(part, e)
+	}
+	var order []planner.SortKey
+	for _, o := range w.OrderClause {
+		sb := o.GetSortBy()
+		e, err := b.expr(sb.Node, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		desc := sb.SortbyDir == pg_query.SortByDir_SORTBY_DESC
+		nullsFirst := desc
+		switch sb.SortbyNulls {
+		case pg_query.SortByNulls_SORTBY_NULLS_FIRST:
+			nullsFirst = true
+		case pg_query.SortByNulls_SORTBY_NULLS_LAST:
+			nullsFirst = false
+		}
+		order = append(order, planner.SortKey{E: e, Desc: desc, NullsFirst: nullsFirst})
+	}
+	key := ""
+	for _, p := range part {
+		key += planner.ExprKey(p) + ";"
+	}
+	key += "|"
+	for _, o := range order {
+		key += fmt.Sprintf("%s %v %v;", planner.ExprKey(o.E), o.Desc, o.NullsFirst)
+	}
+	var spec *planner.Window
+	for i, k := range b.win.keys {
+		if k == key {
+			spec = b.win.specs[i]
+		}
+	}
+	if spec == nil {
+		spec = &planner.Window{Partition: part, Order: order}
+		b.win.specs = append(b.win.specs, spec)
+		b.win.keys = append(b.win.keys, key)
+	}
+	col := b.newColumn(name, t)
+	if b.windowCols == nil {
+		b.windowCols = map[planner.ColumnID]bool{}
+	}
+	b.windowCols[col.ID] = true
+	spec.Calls = append(spec.Calls, call)
+	spec.Cols = append(spec.Cols, col)
+	return ref(col), nil
+}
+
+func toInt64(l *planner.Literal) (int64, bool) {
+	if l == nil {
+		return 0, false
+	}
+	switch v := l.Value.(type) {
+	case int32:
+		return int64(v), true
+	case int64:
+		return v, true
+	case int16:
+		return int64(v), true
+	}
+	return 0, false
+}
+
+// frame reads a window definition's frame clause.
+func (b *binder) frame(w *pg_query.WindowDef) (exec.Frame, error) {
+	o := w.FrameOptions
+	if o&frameNonDefault == 0 {
+		return exec.Frame{}, nil
+	}
+	if o&frameGroups != 0 {
+		return exec.Frame{}, errs.New(errs.NotImplemented, "GROUPS frames are not supported yet")
+	}
+	f := exec.Frame{Rows: o&frameRows != 0}
+	offset := func(n *pg_query.Node) (int64, error) {
+		if c := n.GetAConst(); c != nil && c.GetIval() != nil && c.GetIval().Ival >= 0 {
+			return int64(c.GetIval().Ival), nil
+		}
+		return 0, errs.New(errs.NotImplemented, "frame offsets must be non-negative integer constants")
+	}
+	var err error
+	switch {
+	case o&frameStartUnboundedPreced != 0:
+		f.Start.Kind = exec.UnboundedPreceding
+	case o&frameStartCurrentRow != 0:
+		f.Start.Kind = exec.CurrentRow
+	case o&frameStartOffsetPreceding != 0:
+		f.Start.Kind = exec.Preceding
+		f.Start.Offset, err = offset(w.StartOffset)
+	case o&frameStartOffsetFollowing != 0:
+		f.Start.Kind = exec.Following
+		f.Start.Offset, err = offset(w.StartOffset)
+	case o&frameStartUnboundedFollow != 0:
+		f.Start.Kind = exec.UnboundedFollowing
+	}
+	if err != nil {
+		return f, err
+	}
+	switch {
+	case o&frameEndUnboundedFollowing != 0:
+		f.End.Kind = exec.UnboundedFollowing
+	case o&frameEndCurrentRow != 0:
+		f.End.Kind = exec.CurrentRow
+	case o&frameEndOffsetPreceding != 0:
+		f.End.Kind = exec.Preceding
+		f.End.Offset, err = offset(w.EndOffset)
+	case o&frameEndOffsetFollowing != 0:
+		f.End.Kind = exec.Following
+		f.End.Offset, err = offset(w.EndOffset)
+	case o&frameEndUnboundedPreceding != 0:
+		f.End.Kind = exec.UnboundedPreceding
+	}
+	return f, err
+}
