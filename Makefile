@@ -13,15 +13,21 @@ build:
 run: build
 	./bin/sleeperd serve --data ./data --demo
 
-# deps installs what the tests need and is missing: psql, from Debian's postgresql-client.
+# Tests compare sleeperd with a throwaway PostgreSQL server (started by the tests on a unix
+# socket); make test requires one, and deps installs Debian's postgresql when it is missing.
+SLT_REQUIRE_POSTGRES ?= 1
+export SLT_REQUIRE_POSTGRES
+
+# deps installs what the tests need and is missing: psql and the PostgreSQL server programs.
 deps:
-	@command -v psql >/dev/null 2>&1 || { \
-		echo "installing postgresql-client (psql)"; \
+	@if ! command -v psql >/dev/null 2>&1 || ! { command -v initdb >/dev/null 2>&1 || \
+		[ -x /usr/local/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then \
+		echo "installing postgresql (server and psql)"; \
 		SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
-		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null 2>&1 || \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-client >/dev/null 2>&1 || \
 		{ $$SUDO apt-get update -qq >/dev/null && \
-		  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }; \
-	}
+		  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-client >/dev/null; }; \
+	fi
 
 test: deps
 	@unformatted="$$(gofmt -l .)"; if [ -n "$$unformatted" ]; then \

@@ -335,6 +335,35 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 	case n.GetAExpr() != nil:
 		return b.aexpr(n.GetAExpr(), sc, agg)
 
+	case n.GetBooleanTest() != nil:
+		bt := n.GetBooleanTest()
+		e, err := b.expr(bt.Arg, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		if e, err = b.coerceBool(e, "IS TRUE"); err != nil {
+			return nil, err
+		}
+		lit := func(v bool) planner.Expr { return &planner.Literal{Value: v, Typ: planner.Bool} }
+		coalesce := func(x planner.Expr, v bool) planner.Expr {
+			return &planner.Coalesce{Args: []planner.Expr{x, lit(v)}, Typ: planner.Bool}
+		}
+		switch bt.Booltesttype {
+		case pg_query.BoolTestType_IS_TRUE:
+			return coalesce(e, false), nil
+		case pg_query.BoolTestType_IS_NOT_TRUE:
+			return &planner.Not{E: coalesce(e, false)}, nil
+		case pg_query.BoolTestType_IS_FALSE:
+			return coalesce(&planner.Not{E: e}, false), nil
+		case pg_query.BoolTestType_IS_NOT_FALSE:
+			return coalesce(e, true), nil
+		case pg_query.BoolTestType_IS_UNKNOWN:
+			return &planner.IsNull{E: e}, nil
+		case pg_query.BoolTestType_IS_NOT_UNKNOWN:
+			return &planner.IsNull{E: e, Negate: true}, nil
+		}
+		return nil, errs.New(errs.Internal, "unknown boolean test")
+
 	case n.GetFuncCall() != nil:
 		return b.funcCall(n.GetFuncCall(), sc, agg)
 

@@ -8,8 +8,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 
@@ -22,12 +20,12 @@ import (
 )
 
 // The corpus runs on every harness: in process, over the Postgres wire protocol with the
-// simple and the extended protocol, and, when SLT_POSTGRES holds a connection string, on a
-// real PostgreSQL server (each file in a fresh database), which checks the expectations
-// of every record not marked skipif postgres.
+// simple and the extended protocol, and on a real PostgreSQL server (SLT_POSTGRES's, or a
+// throwaway one; each file in a fresh database), which checks the expectations of every
+// record not marked skipif postgres.
 var (
 	rewrite   = flag.Bool("rewrite", false, "rewrite the expectations of the corpus in place from the in-process results")
-	rewritePG = flag.Bool("rewrite-postgres", false, "rewrite the expectations of the corpus in place from PostgreSQL's results (needs SLT_POSTGRES)")
+	rewritePG = flag.Bool("rewrite-postgres", false, "rewrite the expectations of the corpus in place from PostgreSQL's results")
 	postgres  = os.Getenv("SLT_POSTGRES")
 )
 
@@ -184,48 +182,21 @@ func dial(ctx context.Context, t *testing.T, dsn string) *pgx.Conn {
 }
 
 // TestCorpusPostgres checks the corpus against a real PostgreSQL server, so that the
-// expectations are PostgreSQL's. It runs only when SLT_POSTGRES is set, for example to
-// "host=/tmp user=postgres dbname=postgres".
+// expectations are PostgreSQL's: the server SLT_POSTGRES names (for example
+// "host=/tmp user=postgres dbname=postgres"), else a throwaway one the test starts. Each
+// file runs in a fresh database.
 func TestCorpusPostgres(t *testing.T) {
-	if postgres == "" {
-		t.Skip("SLT_POSTGRES is not set")
-	}
+	postgresDSN(t)
 	for _, path := range corpusFiles(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
 			defer cancel()
-			admin := dial(ctx, t, postgres)
-			name := "slt_" + regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(filepath.Base(path)), "_")
-			if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := pgx.ParseConfig(postgres)
+			conn := freshDatabase(ctx, t, filepath.Base(path))
+			db, err := NewPG(conn.PgConn(), Simple)
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg.Database = name
-			conn, err := pgx.ConnectConfig(ctx, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			func() {
-				defer conn.Close(ctx)
-				// The settings whose defaults the expectations assume.
-				if _, err := conn.Exec(ctx, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; SET extra_float_digits = 1"); err != nil {
-					t.Fatal(err)
-				}
-				db, err := NewPG(conn.PgConn(), Simple)
-				if err != nil {
-					t.Fatal(err)
-				}
-				runFile(ctx, t, path, db, Options{Names: []string{"postgres"}, Rewrite: *rewritePG})
-			}()
-			if _, err := admin.Exec(ctx, "DROP DATABASE "+name); err != nil {
-				t.Error(err)
-			}
+			runFile(ctx, t, path, db, Options{Names: []string{"postgres"}, Rewrite: *rewritePG})
 		})
 	}
 }

@@ -66,9 +66,16 @@
 // wire connection, with the simple or the extended protocol. An expected SQLSTATE is checked
 // only where the harness sees one (PG); Conn checks the message alone. The package's tests
 // run testdata/slt on a fresh engine per file in process and over pgwire, and on a real
-// PostgreSQL server when SLT_POSTGRES holds a connection string ("host=/tmp user=postgres").
-// go test -rewrite rewrites the files from the in-process results, -rewrite-postgres from
-// PostgreSQL's.
+// PostgreSQL server, each file in a fresh database: the one SLT_POSTGRES names
+// ("host=/tmp user=postgres"), else a throwaway PostgreSQL server (StartPostgres) that the
+// test binary starts once from the programs FindPostgres finds, on a unix socket in a
+// temporary directory. Without PostgreSQL those tests skip, or fail when
+// SLT_REQUIRE_POSTGRES=1. go test -rewrite rewrites the files from the in-process results,
+// -rewrite-postgres from PostgreSQL's.
+//
+// The files of testdata/slt/pg_compat hold PostgreSQL-valid SQL only, with no conditions and
+// PostgreSQL's results as expectations; each runs on PostgreSQL, in process and over pgwire
+// (both protocols), and over the wire the column types must equal PostgreSQL's too.
 //
 // # Rewriting
 //

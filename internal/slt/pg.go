@@ -87,7 +87,7 @@ func read(rr *pgconn.ResultReader) (*Result, error) {
 	if fields != nil {
 		res.Columns = []Column{}
 		for _, f := range fields {
-			res.Columns = append(res.Columns, Column{Name: f.Name, Type: oidLetter(f.DataTypeOID)})
+			res.Columns = append(res.Columns, Column{Name: f.Name, Type: oidLetter(f.DataTypeOID), OID: f.DataTypeOID})
 		}
 	}
 	return res, nil

@@ -34,6 +34,9 @@ type Column struct {
 	// Type is the column's type letter (see the package documentation), or 0 when the
 	// harness cannot tell.
 	Type byte
+	// OID is the PostgreSQL type OID the server described the column with, or 0 when the
+	// harness has none (in process).
+	OID uint32
 }
 
 // Error is a failed statement as a harness reports it.

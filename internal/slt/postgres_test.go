@@ -1,0 +1,148 @@
+package slt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// startTimeout bounds creating and starting the throwaway PostgreSQL server.
+const startTimeout = 2 * time.Minute
+
+// requirePostgres makes a missing PostgreSQL server a failure instead of a skip.
+var requirePostgres = os.Getenv("SLT_REQUIRE_POSTGRES") == "1"
+
+// The PostgreSQL server the tests compare with: SLT_POSTGRES if set, else a throwaway
+// server started on first use and stopped by TestMain.
+var pg struct {
+	once sync.Once
+	srv  *Server
+	dsn  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if pg.srv != nil {
+		if err := pg.srv.Stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "stopping PostgreSQL:", err)
+			if code == 0 {
+				code = 1
+			}
+		}
+	}
+	os.Exit(code)
+}
+
+// postgresDSN returns the connection string of the PostgreSQL server to compare with,
+// starting the throwaway server on first use. Without one it skips the test, or fails it
+// when SLT_REQUIRE_POSTGRES=1.
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	pg.once.Do(func() {
+		if postgres != "" {
+			pg.dsn = postgres
+			return
+		}
+		bin, err := FindPostgres()
+		if err != nil {
+			pg.err = fmt.Errorf("%w (looked in PATH, /usr/local/bin and /usr/lib/postgresql/*/bin; "+
+				"install Debian's postgresql package or set SLT_POSTGRES)", err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+		defer cancel()
+		start := time.Now()
+		pg.srv, pg.err = StartPostgres(ctx, bin)
+		if pg.err == nil {
+			pg.dsn = pg.srv.DSN("")
+			fmt.Fprintf(os.Stderr, "slt: started PostgreSQL from %s in %v\n", bin, time.Since(start).Round(time.Millisecond))
+		}
+	})
+	if pg.err != nil {
+		if requirePostgres || !errors.Is(pg.err, ErrNoPostgres) {
+			t.Fatalf("no PostgreSQL server: %v", pg.err)
+		}
+		t.Skipf("skipping: %v (SLT_REQUIRE_POSTGRES=1 makes this a failure)", pg.err)
+	}
+	return pg.dsn
+}
+
+// freshDatabase creates a new, empty database for the test on the PostgreSQL server,
+// named after name, and returns a connection to it with the settings the expectations
+// assume. The database is dropped when the test ends.
+func freshDatabase(ctx context.Context, t *testing.T, name string) *pgx.Conn {
+	t.Helper()
+	dsn := postgresDSN(t)
+	admin := dial(ctx, t, dsn)
+	db := "slt_" + regexp.MustCompile(`[^a-z0-9]+`).ReplaceAllString(strings.ToLower(name), "_")
+	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+db+" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Database = db
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn.Close(cctx)
+		if _, err := admin.Exec(cctx, "DROP DATABASE "+db); err != nil {
+			t.Errorf("dropping database %s: %v", db, err)
+		}
+	})
+	// The settings whose defaults the expectations assume.
+	if _, err := conn.Exec(ctx, "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; SET extra_float_digits = 1"); err != nil {
+		t.Fatal(err)
+	}
+	return conn
+}
+
+func TestFindPostgres(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("PATH", dir)
+	saved := postgresDirs
+	defer func() { postgresDirs = saved }()
+	postgresDirs = []string{filepath.Join(dir, "*", "bin")}
+	if _, err := FindPostgres(); !errors.Is(err, ErrNoPostgres) {
+		t.Fatalf("with no programs got %v, want ErrNoPostgres", err)
+	}
+	for _, v := range []string{"14", "15"} {
+		bin := filepath.Join(dir, v, "bin")
+		if err := os.MkdirAll(bin, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range []string{"initdb", "pg_ctl", "postgres"} {
+			if v == "15" && p == "pg_ctl" {
+				continue // an incomplete installation is passed over
+			}
+			if err := os.WriteFile(filepath.Join(bin, p), []byte("#!/bin/sh\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got, err := FindPostgres()
+	if err != nil || got != filepath.Join(dir, "14", "bin") {
+		t.Fatalf("got %q, %v; want the complete installation %s", got, err, filepath.Join(dir, "14", "bin"))
+	}
+	if _, err := StartPostgres(context.Background(), ""); err == nil {
+		t.Error("StartPostgres accepted an empty directory")
+	}
+}
