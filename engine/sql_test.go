@@ -118,3 +118,31 @@ func TestWindowFunctions(t *testing.T) {
 		t.Error("a window function in WHERE was accepted")
 	}
 }
+
+func TestCorrelatedScalarSubquery(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE li (id int PRIMARY KEY, part int, qty int)")
+	run(t, c, "INSERT INTO li VALUES (1, 1, 10), (2, 1, 30), (3, 2, 5), (4, 2, 7), (5, 3, 1)")
+	for _, tc := range []struct{ q, want string }{
+		// Rows below their part's average quantity (TPC-H Q17's shape).
+		{"SELECT id FROM li AS o WHERE qty < (SELECT avg(qty) FROM li AS i WHERE i.part = o.part) ORDER BY id", "1|3"},
+		{"SELECT id, (SELECT max(qty) FROM li AS i WHERE i.part = o.part AND i.id <> o.id) FROM li AS o ORDER BY id", ""},
+	} {
+		rows, _, err := tryRun(c, tc.q)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("%s: a correlation other than equality was accepted: %v", tc.q, rows)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.q, err)
+			continue
+		}
+		if got := rowsText(rows); got != tc.want {
+			t.Errorf("%s\n got %s\nwant %s", tc.q, got, tc.want)
+		}
+	}
+}

@@ -47,7 +47,7 @@ type binder struct {
 	outer *scope
 	// scalars are scalar subqueries bound in the current clause, to be joined in;
 	// constCols are their columns, which are constant and so allowed in grouped queries.
-	scalars   []planner.Node
+	scalars   []pendingJoin
 	constCols map[planner.ColumnID]bool
 	// win collects window function calls while a select list or ORDER BY is bound;
 	// windowCols are their columns, computed after grouping.

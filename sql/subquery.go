@@ -103,15 +103,10 @@ func (b *binder) semiJoin(sl *pg_query.SubLink, negate bool, plan planner.Node, 
 // its WHERE clause that refer to them are taken out of the subquery and returned, to become
 // the condition of the join that replaces it; a reference anywhere else is not supported.
 func (b *binder) correlatedSubquery(sel *pg_query.SelectStmt, sc *scope) (planner.Node, []planner.Expr, error) {
-	outerScope := &scope{parent: sc}
-	saved := b.outer
-	b.outer = outerScope
-	defer func() { b.outer = saved }()
-	node, _, err := b.selectStmt(sel)
+	node, outer, err := b.bindSubquery(sel, sc)
 	if err != nil {
 		return nil, nil, err
 	}
-	outer := outerScope.outer
 	if len(outer) == 0 {
 		return node, nil, nil
 	}
@@ -142,6 +137,20 @@ func (b *binder) correlatedSubquery(sel *pg_query.SelectStmt, sc *scope) (planne
 		return nil, nil, errs.New(errs.NotImplemented, "this correlated subquery is not supported yet: correlation must be in the conjuncts of its WHERE clause")
 	}
 	return node, corr, nil
+}
+
+// bindSubquery binds a subquery that may refer to sc's columns, and returns the IDs of those
+// it refers to.
+func (b *binder) bindSubquery(sel *pg_query.SelectStmt, sc *scope) (planner.Node, map[planner.ColumnID]bool, error) {
+	outerScope := &scope{parent: sc}
+	saved := b.outer
+	b.outer = outerScope
+	defer func() { b.outer = saved }()
+	node, _, err := b.selectStmt(sel)
+	if err != nil {
+		return nil, nil, err
+	}
+	return node, outerScope.outer, nil
 }
 
 // pullCorrelated removes the conjuncts of filters in n (through projections and filters,
@@ -213,18 +222,21 @@ func pullCorrelated(n planner.Node, outer map[planner.ColumnID]bool, corr *[]pla
 // scalarSubquery binds (SELECT ...) used as a value: an uncorrelated subquery joined in as a
 // one-row relation (no row gives NULL). The expression refers to its column.
 func (b *binder) scalarSubquery(sl *pg_query.SubLink, sc *scope) (planner.Expr, error) {
-	sub, corr, err := b.correlatedSubquery(sl.Subselect.GetSelectStmt(), sc)
+	sub, outer, err := b.bindSubquery(sl.Subselect.GetSelectStmt(), sc)
 	if err != nil {
 		return nil, err
 	}
-	if len(corr) > 0 {
-		return nil, errs.New(errs.NotImplemented, "correlated scalar subqueries are not supported yet")
+	var cond planner.Expr
+	if len(outer) > 0 {
+		if sub, cond, err = b.decorrelateScalar(sub, outer); err != nil {
+			return nil, err
+		}
 	}
 	cols := sub.Columns()
-	if len(cols) != 1 {
+	if len(cols) < 1 || (cond == nil && len(cols) != 1) {
 		return nil, errs.New(errs.Syntax, "subquery must return only one column")
 	}
-	b.scalars = append(b.scalars, sub)
+	b.scalars = append(b.scalars, pendingJoin{node: sub, cond: cond})
 	if b.constCols == nil {
 		b.constCols = map[planner.ColumnID]bool{}
 	}
@@ -232,11 +244,109 @@ func (b *binder) scalarSubquery(sl *pg_query.SubLink, sc *scope) (planner.Expr, 
 	return ref(cols[0]), nil
 }
 
+// pendingJoin is a scalar subquery waiting to be joined in, with its join condition (nil for
+// an uncorrelated one).
+type pendingJoin struct {
+	node planner.Node
+	cond planner.Expr
+}
+
 // applyScalarSubqueries joins the scalar subqueries bound so far onto plan.
 func (b *binder) applyScalarSubqueries(plan planner.Node) planner.Node {
 	for _, s := range b.scalars {
-		plan = &planner.Join{Kind: planner.JoinLeft, Left: plan, Right: s}
+		plan = &planner.Join{Kind: planner.JoinLeft, Left: plan, Right: s.node, Cond: s.cond}
 	}
 	b.scalars = nil
 	return plan
+}
+
+// decorrelateScalar rewrites a correlated scalar subquery of the form
+//
+//	SELECT f(aggregates) FROM ... WHERE inner1 = outer1 AND ... AND local
+//
+// into SELECT f(aggregates), inner1, ... FROM ... WHERE local GROUP BY inner1, ..., to be
+// left-joined on inner_i = outer_i: each outer row meets the aggregate of its own group, or
+// NULL when the group is empty. (count(*) over an empty group would be 0, not NULL: such
+// subqueries are not rewritten.)
+func (b *binder) decorrelateScalar(sub planner.Node, outer map[planner.ColumnID]bool) (planner.Node, planner.Expr, error) {
+	unsupported := errs.New(errs.NotImplemented, "this correlated scalar subquery is not supported yet: it must aggregate, and be correlated by equalities in its WHERE clause")
+	p, ok := sub.(*planner.Project)
+	if !ok {
+		return nil, nil, unsupported
+	}
+	a, ok := p.Input.(*planner.Aggregate)
+	if !ok || len(a.Groups) > 0 {
+		return nil, nil, unsupported
+	}
+	for _, call := range a.Aggs {
+		if call.Func == "count" || call.Func == "count_star" {
+			return nil, nil, errs.New(errs.NotImplemented, "correlated scalar subqueries with count are not supported yet")
+		}
+	}
+	var corr []planner.Expr
+	x, err := pullCorrelated(a.Input, outer, &corr)
+	if err != nil {
+		return nil, nil, err
+	}
+	isOuter := func(e planner.Expr) (all, none bool) {
+		used := map[planner.ColumnID]bool{}
+		planner.ColumnsUsed(e, used)
+		all, none = len(used) > 0, true
+		for id := range used {
+			if outer[id] {
+				none = false
+			} else {
+				all = false
+			}
+		}
+		return all, none
+	}
+	na := &planner.Aggregate{Input: x, Aggs: a.Aggs}
+	np := &planner.Project{Input: na, Exprs: p.Exprs, Cols: p.Cols}
+	var conds []planner.Expr
+	for _, c := range corr {
+		bin, ok := c.(*planner.Binary)
+		if !ok || bin.Op != planner.OpEq {
+			return nil, nil, unsupported
+		}
+		inner, outerSide := bin.L, bin.R
+		if all, _ := isOuter(inner); all {
+			inner, outerSide = bin.R, bin.L
+		}
+		if allO, _ := isOuter(outerSide); !allO {
+			return nil, nil, unsupported
+		}
+		if _, none := isOuter(inner); !none {
+			return nil, nil, unsupported
+		}
+		g := b.newColumn("key", inner.Type())
+		na.Groups = append(na.Groups, inner)
+		na.Cols = append(na.Cols, g)
+		np.Exprs = append(np.Exprs, ref(g))
+		np.Cols = append(np.Cols, g)
+		conds = append(conds, &planner.Binary{Op: planner.OpEq, L: outerSide, R: ref(g), Typ: planner.Bool})
+	}
+	na.Cols = append(na.Cols, a.Cols...)
+	if _, err := checkOuterFree(np, outer); err != nil {
+		return nil, nil, unsupported
+	}
+	return np, planner.And(conds), nil
+}
+
+func checkOuterFree(n planner.Node, outer map[planner.ColumnID]bool) (bool, error) {
+	for _, e := range planner.Exprs(n) {
+		used := map[planner.ColumnID]bool{}
+		planner.ColumnsUsed(e, used)
+		for id := range used {
+			if outer[id] {
+				return false, errs.New(errs.NotImplemented, "correlated reference")
+			}
+		}
+	}
+	for _, in := range n.Inputs() {
+		if ok, err := checkOuterFree(in, outer); !ok {
+			return false, err
+		}
+	}
+	return true, nil
 }
