@@ -25,6 +25,7 @@ var (
 	Date        = arrow.FixedWidthTypes.Date32
 	Timestamp   = &arrow.TimestampType{Unit: arrow.Microsecond}
 	TimestampTZ = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+	Interval    = arrow.FixedWidthTypes.MonthDayNanoInterval
 	// Null is the type of an untyped NULL literal before it is coerced.
 	Null = arrow.Null
 	// Unknown is the type of a quoted literal ('...') before context gives it a type, as in
@@ -77,6 +78,8 @@ func TypeName(t arrow.DataType) string {
 		return "bytea"
 	case arrow.DATE32:
 		return "date"
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		return "interval"
 	}
 	return t.String()
 }

@@ -279,6 +279,13 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		if err != nil {
 			return nil, err
 		}
+		if l, ok := e.(*planner.Literal); ok && t.ID() == arrow.INTERVAL_MONTH_DAY_NANO && planner.IsUnknown(l.Typ) {
+			if unit := intervalUnit(tc.TypeName); unit != "" {
+				if s, ok := l.Value.(string); ok && !strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz:") {
+					e = &planner.Literal{Value: s + " " + unit, Typ: l.Typ}
+				}
+			}
+		}
 		if !castable(e.Type(), t) {
 			return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", planner.TypeName(e.Type()), planner.TypeName(t))
 		}
@@ -366,6 +373,29 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 
 	case n.GetFuncCall() != nil:
 		return b.funcCall(n.GetFuncCall(), sc, agg)
+
+	case n.GetSqlvalueFunction() != nil:
+		f := n.GetSqlvalueFunction()
+		var name string
+		switch f.Op {
+		case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_DATE:
+			name = "current_date"
+		case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP, pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP_N:
+			name = "now"
+		case pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP, pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP_N:
+			now, err := exec.FuncResultType("now", nil)
+			if err != nil {
+				return nil, errs.New(errs.NotImplemented, "LOCALTIMESTAMP is not supported yet")
+			}
+			return &planner.Cast{E: &planner.Func{Name: "now", Typ: now}, To: planner.Timestamp}, nil
+		default:
+			return nil, errs.New(errs.NotImplemented, "%s is not supported", strings.TrimPrefix(f.Op.String(), "SVFOP_"))
+		}
+		t, err := exec.FuncResultType(name, nil)
+		if err != nil {
+			return nil, errs.New(errs.NotImplemented, "%s is not supported yet", name)
+		}
+		return &planner.Func{Name: name, Typ: t}, nil
 
 	case n.GetCoalesceExpr() != nil:
 		ce := n.GetCoalesceExpr()

@@ -29,6 +29,10 @@ func ResolveType(tn *pg_query.TypeName) (arrow.DataType, error) {
 		return nil, errs.New(errs.NotImplemented, "array types are not supported yet")
 	}
 	name := strings.ToLower(names[len(names)-1])
+	if name == "interval" {
+		// Interval type modifiers are a field mask (interval '90' day), not a precision.
+		return planner.Interval, nil
+	}
 	var mods []int32
 	for _, m := range tn.Typmods {
 		if c := m.GetAConst(); c != nil {
@@ -121,4 +125,31 @@ func shortTypeName(t arrow.DataType) string {
 		return "timestamp"
 	}
 	return "?column?"
+}
+
+// intervalUnit is the unit an interval literal without one takes from its type's field mask
+// (interval '90' day is 90 days), or "".
+func intervalUnit(tn *pg_query.TypeName) string {
+	if len(tn.Typmods) == 0 {
+		return ""
+	}
+	c := tn.Typmods[0].GetAConst()
+	if c == nil || c.GetIval() == nil {
+		return ""
+	}
+	switch c.GetIval().Ival {
+	case 1 << 1:
+		return "month"
+	case 1 << 2:
+		return "year"
+	case 1 << 3:
+		return "day"
+	case 1 << 10:
+		return "hour"
+	case 1 << 11:
+		return "minute"
+	case 1 << 12:
+		return "second"
+	}
+	return ""
 }
