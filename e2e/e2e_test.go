@@ -129,7 +129,7 @@ var listenLine = regexp.MustCompile(`msg=listening .*addr=(\S+)`)
 func start(ctx context.Context, t *testing.T, dataDir string, args ...string) *server {
 	t.Helper()
 	bin := build(t)
-	args = append([]string{"serve", "--data", dataDir, "--pg-addr", "127.0.0.1:0"}, args...)
+	args = append([]string{"serve", "--data", dataDir, "--pg-addr", "127.0.0.1:0", "--flight-addr", "127.0.0.1:0"}, args...)
 	cmd := exec.Command(bin, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

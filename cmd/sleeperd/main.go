@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sleeperd/sleeperd/engine"
+	"github.com/sleeperd/sleeperd/flightsql"
 	"github.com/sleeperd/sleeperd/pgwire"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
@@ -76,6 +77,7 @@ type serveConfig struct {
 	shutdownTimeout time.Duration
 	maintenance     time.Duration
 	memoryLimit     int64
+	flightAddr      string
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
@@ -88,6 +90,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.IntVar(&c.demoRows, "demo-rows", 1_000_000, "rows of the demo table")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for clients on shutdown")
+	fs.StringVar(&c.flightAddr, "flight-addr", flightsql.DefaultAddr, "address the Arrow Flight SQL server listens on (empty: off; port 0 picks a free port)")
 	fs.Int64Var(&c.memoryLimit, "query-memory-limit", 4<<30, "most bytes of Arrow memory one statement may hold (0: no limit); a statement over it fails with SQLSTATE 53200")
 	fs.DurationVar(&c.maintenance, "maintenance-interval", 10*time.Second, "how often background compaction, splitting and garbage collection run (0 turns them off)")
 	if err := fs.Parse(args); err != nil {
@@ -167,11 +170,38 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 	go func() { done <- srv.Serve(ln) }()
 	log.Info("listening", "protocol", "postgres", "addr", ln.Addr().String())
 
+	fdone := make(chan error, 1)
+	if cfg.flightAddr != "" {
+		fsrv, err := flightsql.NewServer(flightsql.Config{Engine: eng, Addr: cfg.flightAddr, Logger: log})
+		if err != nil {
+			return err
+		}
+		fln, err := net.Listen("tcp", cfg.flightAddr)
+		if err != nil {
+			return fmt.Errorf("listening for flight sql: %w", err)
+		}
+		go func() { fdone <- fsrv.Serve(fln) }()
+		log.Info("listening", "protocol", "flightsql", "addr", fln.Addr().String())
+		defer func() {
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+			defer cancel()
+			if serr := fsrv.Shutdown(sctx); serr != nil && err == nil {
+				err = fmt.Errorf("shutting down flight sql: %w", serr)
+			}
+			if serr := <-fdone; serr != nil && !errors.Is(serr, flightsql.ErrClosed) && err == nil {
+				err = fmt.Errorf("serving flight sql: %w", serr)
+			}
+		}()
+	}
+
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
 	case err := <-done:
 		return fmt.Errorf("serving: %w", err)
+	case err := <-fdone:
+		fdone <- err // for the deferred shutdown
+		return fmt.Errorf("serving flight sql: %w", err)
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()

@@ -1,0 +1,176 @@
+package flightsql
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-adbc/go/adbc"
+	adbcfsql "github.com/apache/arrow-adbc/go/adbc/driver/flightsql"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// selfSigned returns a TLS certificate for 127.0.0.1 and a pool that trusts it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool, []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sleeperd test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool,
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+func TestAuthAndTLS(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx := testCtx(t)
+	cert, pool, certPEM := selfSigned(t)
+	auth := func(user, password string) bool { return user == "alice" && password == "secret" }
+	for _, tc := range []struct {
+		name      string
+		auth      bool
+		tls       bool
+		creds     map[string]string
+		wantError adbc.Status // of a query; 0 for success
+	}{
+		{name: "no auth", creds: nil},
+		{name: "auth, good credentials", auth: true, creds: map[string]string{adbc.OptionKeyUsername: "alice", adbc.OptionKeyPassword: "secret"}},
+		{name: "auth, bad password", auth: true, creds: map[string]string{adbc.OptionKeyUsername: "alice", adbc.OptionKeyPassword: "nope"}, wantError: adbc.StatusUnauthenticated},
+		{name: "auth, no credentials", auth: true, creds: nil, wantError: adbc.StatusUnauthenticated},
+		{name: "tls and auth", auth: true, tls: true, creds: map[string]string{adbc.OptionKeyUsername: "alice", adbc.OptionKeyPassword: "secret"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := Config{Engine: openEngine(t, mem), Alloc: mem}
+			if tc.auth {
+				cfg.Authenticate = auth
+			}
+			if tc.tls {
+				cfg.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+			}
+			srv := serve(t, cfg)
+			opts := map[string]string{}
+			for k, v := range tc.creds {
+				opts[k] = v
+			}
+			if tc.tls {
+				opts["tls"] = ""
+				opts[adbcfsql.OptionSSLRootCerts] = string(certPEM)
+			}
+			err := func() error {
+				cnx, err := tryADBC(srv, mem, opts)
+				if err != nil {
+					return err
+				}
+				defer cnx.Close()
+				st, err := cnx.NewStatement()
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				if err := st.SetSqlQuery("SELECT 1"); err != nil {
+					return err
+				}
+				rdr, _, err := st.ExecuteQuery(ctx)
+				if err != nil {
+					return err
+				}
+				defer rdr.Release()
+				for rdr.Next() {
+				}
+				return rdr.Err()
+			}()
+			if tc.wantError == 0 && err != nil {
+				t.Fatalf("query failed: %v", err)
+			}
+			if tc.wantError != 0 {
+				ae, ok := err.(adbc.Error)
+				if !ok || ae.Code != tc.wantError {
+					t.Fatalf("query error %v, want status %v", err, tc.wantError)
+				}
+			}
+			if !tc.auth {
+				return
+			}
+			// arrow-go's client: refused without a token, served with the token the
+			// handshake returns.
+			var dial []grpc.DialOption
+			if tc.tls {
+				dial = append(dial, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool})))
+			}
+			cl := client(t, srv, dial...)
+			if _, err := cl.Execute(ctx, "SELECT 1"); status.Code(err) != codes.Unauthenticated {
+				t.Errorf("unauthenticated call: %v, want Unauthenticated", err)
+			}
+			if _, err := cl.Client.AuthenticateBasicToken(ctx, "alice", "wrong"); status.Code(err) != codes.Unauthenticated {
+				t.Errorf("bad password handshake: %v, want Unauthenticated", err)
+			}
+			actx, err := cl.Client.AuthenticateBasicToken(ctx, "alice", "secret")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if md, _ := metadata.FromOutgoingContext(actx); len(md.Get("authorization")) == 0 {
+				t.Error("handshake returned no bearer token")
+			}
+			bs, err := tryFetch(actx, cl, mem, "SELECT 1 AS one")
+			releaseAll(bs)
+			if err != nil {
+				t.Errorf("authenticated query: %v", err)
+			}
+		})
+	}
+}
+
+func TestServeRefusesOpenNonLoopback(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	srv, err := NewServer(Config{Engine: openEngine(t, mem), Alloc: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln := fakeListener{addr: &net.TCPAddr{IP: net.ParseIP("10.1.2.3"), Port: 32010}}
+	if err := srv.Serve(ln); err != ErrNoAuth {
+		t.Errorf("Serve on a non-loopback address without auth: %v, want ErrNoAuth", err)
+	}
+	if _, err := NewServer(Config{}); err != ErrNoEngine {
+		t.Errorf("NewServer without engine: %v, want ErrNoEngine", err)
+	}
+	_ = context.Background
+}
+
+// fakeListener is a listener that only has an address.
+type fakeListener struct{ addr net.Addr }
+
+func (fakeListener) Accept() (net.Conn, error) { return nil, net.ErrClosed }
+func (fakeListener) Close() error              { return nil }
+func (l fakeListener) Addr() net.Addr          { return l.addr }
