@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -98,7 +99,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	if e.opts.QueryMemoryLimit > 0 {
 		alloc = &limitAllocator{base: e.alloc, limit: e.opts.QueryMemoryLimit}
 	}
-	ctx = exec.WithAllocator(ctx, alloc)
+	ctx = exec.WithNow(exec.WithAllocator(ctx, alloc), time.Now())
 	if n := len(s.bound.Params()); len(params) != n {
 		return nil, errs.New(errs.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d", len(params), n)
 	}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -225,6 +226,14 @@ func (e *Engine) executeLifecycle(ctx context.Context, st planner.Statement, par
 			}
 		}
 		return &doneResult{tag: "ALTER TABLE"}, true, nil
+	case *planner.Utility:
+		return &doneResult{tag: s.Tag}, true, nil
+	case *planner.CreateTableAs:
+		n, err := e.createTableAs(ctx, s, params)
+		if err != nil {
+			return nil, true, err
+		}
+		return &doneResult{tag: fmt.Sprintf("SELECT %d", n)}, true, nil
 	case *planner.Vacuum:
 		if err := e.vacuum(ctx, s.Tables, s.Full); err != nil {
 			return nil, true, err
@@ -232,4 +241,36 @@ func (e *Engine) executeLifecycle(ctx context.Context, st planner.Statement, par
 		return &doneResult{tag: "VACUUM"}, true, nil
 	}
 	return nil, false, nil
+}
+
+// createTableAs creates a table and fills it with a query's rows. The two steps are two
+// commits: if filling fails, the new table is dropped again.
+func (e *Engine) createTableAs(ctx context.Context, s *planner.CreateTableAs, params []any) (int64, error) {
+	batches, err := e.runPlan(ctx, s.Source, params)
+	if err != nil {
+		return 0, err
+	}
+	defer releaseAll(batches)
+	t, err := e.cat.Create(ctx, s.Def, e.validateIterators)
+	if err != nil {
+		if s.IfNotExists && errors.Is(err, errs.DuplicateTable) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	targets := make([]int, len(t.Columns))
+	for i := range targets {
+		targets[i] = -1
+		if i < len(s.Def.Columns) {
+			targets[i] = i
+		}
+	}
+	n, err := e.writeRows(ctx, t, targets, batches)
+	if err != nil {
+		if derr := e.cat.Drop(context.WithoutCancel(ctx), t.Name); derr != nil {
+			e.log.Warn("dropping table after a failed CREATE TABLE AS", "table", t.Name, "err", derr)
+		}
+		return 0, err
+	}
+	return n, nil
 }

@@ -146,3 +146,25 @@ func TestCorrelatedScalarSubquery(t *testing.T) {
 		}
 	}
 }
+
+func TestUtilityStatements(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE src (id int PRIMARY KEY, v text)")
+	run(t, c, "INSERT INTO src VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+	for _, tc := range []struct{ q, tag string }{
+		{"BEGIN", "BEGIN"}, {"COMMIT", "COMMIT"}, {"ROLLBACK", "ROLLBACK"},
+		{"CREATE INDEX src_v ON src (v)", "CREATE INDEX"}, {"DROP INDEX src_v", "DROP INDEX"},
+		{"CREATE TABLE copy AS SELECT id * 10 AS x, v FROM src WHERE id > 1", "SELECT 2"},
+	} {
+		_, tag := run(t, c, tc.q)
+		if tag != tc.tag {
+			t.Errorf("%s: tag %q, want %q", tc.q, tag, tc.tag)
+		}
+	}
+	expect(t, c, "SELECT x, v FROM copy ORDER BY x", "20 b|30 c")
+	if _, _, err := tryRun(c, "CREATE INDEX i ON nope (v)"); err == nil {
+		t.Error("an index on a missing table was accepted")
+	}
+}

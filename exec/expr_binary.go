@@ -54,7 +54,10 @@ const DecimalDivScale = 16
 // BinaryResultType is the type of l op r, or an error when the operator does not apply.
 // Operands must have identical types except: decimals of any precision and scale combine
 // (+, -, % at max(s1,s2), * at s1+s2, / as DecimalDivScale says, every result with precision
-// 38); date +/- integer is a date; integer + date is a date; date - date is an integer.
+// 38); date +/- integer is a date; integer + date is a date; date - date is an integer;
+// date or timestamp +/- interval (and interval + either) is a timestamp (a date becomes a
+// timestamp without time zone); timestamp - timestamp, interval +/- interval and interval
+// * or / any number (number * interval) are intervals.
 func BinaryResultType(op BinaryOp, l, r arrow.DataType) (arrow.DataType, error) {
 	if l == nil || r == nil || !supported(l) || !supported(r) {
 		return nil, typeErr("operator %s on %v and %v", op, l, r)
@@ -65,6 +68,12 @@ func BinaryResultType(op BinaryOp, l, r arrow.DataType) (arrow.DataType, error) 
 	li, ri := l.ID(), r.ID()
 	switch {
 	case op.arithmetic():
+		if li == arrow.INTERVAL_MONTH_DAY_NANO || ri == arrow.INTERVAL_MONTH_DAY_NANO || (li == arrow.TIMESTAMP && ri == arrow.TIMESTAMP) {
+			if t, ok := intervalResultType(op, l, r); ok {
+				return t, nil
+			}
+			return undefined()
+		}
 		if li == arrow.DATE32 || ri == arrow.DATE32 {
 			switch {
 			case li == arrow.DATE32 && ri == arrow.DATE32 && op == Sub:
@@ -182,6 +191,9 @@ func (b *Binary) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array
 		return concatArrays(mem, b.typ, l, r), nil
 	}
 	validity := andValidity(mem, l, r)
+	if b.typ.ID() == arrow.INTERVAL_MONTH_DAY_NANO || (b.typ.ID() == arrow.TIMESTAMP && l.DataType().ID() != arrow.INT64) {
+		return intervalArith(mem, b.op, b.typ, l, r, validity)
+	}
 	if l.DataType().ID() == arrow.DATE32 || r.DataType().ID() == arrow.DATE32 {
 		return dateArith(mem, b.op, b.typ, l, r, validity)
 	}

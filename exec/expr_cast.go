@@ -151,6 +151,8 @@ func appendValue(b array.Builder, v any) {
 		b.Append(v.(arrow.Date32))
 	case *array.TimestampBuilder:
 		b.Append(v.(arrow.Timestamp))
+	case *array.MonthDayNanoIntervalBuilder:
+		b.Append(v.(arrow.MonthDayNanoInterval))
 	default:
 		panic(fmt.Sprintf("exec: append %T to %T", v, b))
 	}
@@ -504,6 +506,8 @@ func parseText(s string, to arrow.DataType) (any, error) {
 			us -= off
 		}
 		return arrow.Timestamp(days*usPerDay + us), nil
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		return parseInterval(s)
 	case arrow.BINARY:
 		if strings.HasPrefix(s, `\x`) {
 			return decodeByteaHex(s[2:])
@@ -775,6 +779,8 @@ func formatText(v any, t arrow.DataType) string {
 		return formatDate(int64(x))
 	case arrow.Timestamp:
 		return formatTimestamp(int64(x), t.(*arrow.TimestampType).TimeZone != "")
+	case arrow.MonthDayNanoInterval:
+		return formatInterval(x)
 	}
 	return fmt.Sprint(v)
 }

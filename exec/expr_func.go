@@ -24,6 +24,9 @@ type function struct {
 	resolve func(args []arrow.DataType) (result arrow.DataType, convert []arrow.DataType, err error)
 	// eval computes the result from arguments already converted; args are borrowed.
 	eval func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error)
+	// evalCtx, when set, replaces eval for functions that need the context (now()) or take
+	// no arguments; n is the number of rows.
+	evalCtx func(ctx context.Context, n int, typ arrow.DataType, args []arrow.Array) (arrow.Array, error)
 }
 
 // registry holds the scalar functions by lower-case name.
@@ -102,6 +105,8 @@ func NewFunc(name string, args []Expr) (Expr, error) {
 			return nil, undefinedFunc(name, types)
 		}
 		return NewLike(args[0], args[1], strings.HasPrefix(lname, "not"), strings.HasSuffix(lname, "ilike"))
+	case "mod":
+		return newMod(args, types)
 	}
 	fn, ok := registry[lname]
 	if !ok {
@@ -110,6 +115,12 @@ func NewFunc(name string, args []Expr) (Expr, error) {
 	typ, conv, err := fn.resolve(types)
 	if err != nil {
 		return nil, err
+	}
+	if lname == "extract" {
+		if l, ok := args[0].(*Literal); ok && l.Value() != nil {
+			// extract's numeric scale depends on the field.
+			typ = &arrow.Decimal128Type{Precision: 38, Scale: ExtractScale(l.Value().(string), types[1])}
+		}
 	}
 	args = append([]Expr(nil), args...)
 	for i, t := range conv {
@@ -132,6 +143,9 @@ func (f *Func) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, 
 		return nil, err
 	}
 	defer releaseAll(args)
+	if f.fn.evalCtx != nil {
+		return f.fn.evalCtx(ctx, int(batch.NumRows()), f.typ, args)
+	}
 	return f.fn.eval(Allocator(ctx), f.typ, args)
 }
 
@@ -167,6 +181,49 @@ func init() {
 		}
 		return arrow.BinaryTypes.String, nil, nil
 	}, eval: evalConcat}, "concat")
+	// NewFunc builds a Binary for mod; the entry gives FuncResultType its answer.
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 2 || !isNumeric(args[0]) || !isNumeric(args[1]) {
+			return nil, nil, undefinedFunc("mod", args)
+		}
+		if isInteger(args[0]) && isInteger(args[1]) {
+			if args[1].ID() > args[0].ID() {
+				return args[1], nil, nil
+			}
+			return args[0], nil, nil
+		}
+		if args[0].ID() == arrow.DECIMAL128 && args[1].ID() == arrow.DECIMAL128 {
+			t, err := BinaryResultType(Mod, args[0], args[1])
+			return t, nil, err
+		}
+		return nil, nil, undefinedFunc("mod", args)
+	}}, "mod")
+}
+
+// newMod is mod(a, b): a % b on integers (of the wider type) or numerics.
+func newMod(args []Expr, types []arrow.DataType) (Expr, error) {
+	if len(args) != 2 {
+		return nil, undefinedFunc("mod", types)
+	}
+	a, b := args[0], args[1]
+	if isInteger(types[0]) && isInteger(types[1]) && types[0].ID() != types[1].ID() {
+		wide := types[0]
+		if types[1].ID() > wide.ID() {
+			wide = types[1]
+		}
+		var err error
+		if a, err = NewCast(a, wide); err != nil {
+			return nil, err
+		}
+		if b, err = NewCast(b, wide); err != nil {
+			return nil, err
+		}
+	}
+	t, err := BinaryResultType(Mod, a.DataType(), b.DataType())
+	if err != nil || !(isInteger(t) || t.ID() == arrow.DECIMAL128) {
+		return nil, undefinedFunc("mod", types)
+	}
+	return NewBinary(Mod, a, b)
 }
 
 func textOnly(t arrow.DataType) arrow.DataType {

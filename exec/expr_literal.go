@@ -22,7 +22,8 @@ var _ Expr = (*Literal)(nil)
 
 // NewLiteral returns the constant v of type t. v is nil (NULL) or the Go value for t: bool,
 // int16, int32, int64, float32, float64, decimal128.Num (unscaled, at t's scale), string,
-// []byte, arrow.Date32 or arrow.Timestamp (microseconds). A Go int is accepted for the
+// []byte, arrow.Date32, arrow.Timestamp (microseconds) or arrow.MonthDayNanoInterval
+// (nanoseconds a whole number of microseconds). A Go int is accepted for the
 // integer types when it fits.
 func NewLiteral(v any, t arrow.DataType) (*Literal, error) {
 	if t == nil || !supported(t) {
@@ -73,6 +74,8 @@ func NewLiteral(v any, t arrow.DataType) (*Literal, error) {
 		_, ok = v.(arrow.Date32)
 	case arrow.TIMESTAMP:
 		_, ok = v.(arrow.Timestamp)
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		_, ok = v.(arrow.MonthDayNanoInterval)
 	}
 	if !ok {
 		return nil, typeErr("literal %v (%T) is not a value of type %s", v, v, t)
@@ -96,7 +99,7 @@ func (l *Literal) String() string {
 	switch l.typ.ID() {
 	case arrow.STRING:
 		return "'" + strings.ReplaceAll(l.v.(string), "'", "''") + "'"
-	case arrow.BINARY, arrow.DATE32, arrow.TIMESTAMP:
+	case arrow.BINARY, arrow.DATE32, arrow.TIMESTAMP, arrow.INTERVAL_MONTH_DAY_NANO:
 		return "'" + formatText(l.v, l.typ) + "'::" + pgType(l.typ)
 	case arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL128:
 		s := formatText(l.v, l.typ)
@@ -133,6 +136,8 @@ func broadcast(mem memory.Allocator, v any, t arrow.DataType, n int) arrow.Array
 		return fill(mem, t, n, v.(arrow.Date32))
 	case arrow.TIMESTAMP:
 		return fill(mem, t, n, v.(arrow.Timestamp))
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		return fill(mem, t, n, v.(arrow.MonthDayNanoInterval))
 	case arrow.STRING:
 		return fillBytes(mem, t, n, []byte(v.(string)))
 	case arrow.BINARY:
@@ -190,6 +195,8 @@ func valueAt(a arrow.Array, i int) any {
 	case *array.Date32:
 		return a.Value(i)
 	case *array.Timestamp:
+		return a.Value(i)
+	case *array.MonthDayNanoInterval:
 		return a.Value(i)
 	}
 	panic("exec: value of unsupported type " + a.DataType().String())

@@ -406,6 +406,8 @@ func newMinMax(typ arrow.DataType, isMax bool) aggState {
 		return newFixedMinMax(typ, isMax, cmpFloat[float64])
 	case arrow.DECIMAL128:
 		return newFixedMinMax(typ, isMax, decimal128.Num.Cmp)
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		return newFixedMinMax(typ, isMax, cmpInterval)
 	case arrow.BOOL:
 		return &minMaxState[bool]{typ: typ, max: isMax, cmp: cmpBool,
 			get: func(arr arrow.Array) func(int) bool { return arr.(*array.Boolean).Value },

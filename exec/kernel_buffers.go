@@ -165,7 +165,7 @@ func isInteger(t arrow.DataType) bool {
 func supported(t arrow.DataType) bool {
 	switch t.ID() {
 	case arrow.BOOL, arrow.INT16, arrow.INT32, arrow.INT64, arrow.FLOAT32, arrow.FLOAT64,
-		arrow.DECIMAL128, arrow.STRING, arrow.BINARY, arrow.DATE32:
+		arrow.DECIMAL128, arrow.STRING, arrow.BINARY, arrow.DATE32, arrow.INTERVAL_MONTH_DAY_NANO:
 		return true
 	case arrow.TIMESTAMP:
 		return t.(*arrow.TimestampType).Unit == arrow.Microsecond
@@ -196,6 +196,8 @@ func pgType(t arrow.DataType) string {
 		return "bytea"
 	case arrow.DATE32:
 		return "date"
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		return "interval"
 	case arrow.TIMESTAMP:
 		if t.(*arrow.TimestampType).TimeZone != "" {
 			return "timestamp with time zone"

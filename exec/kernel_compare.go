@@ -156,6 +156,8 @@ func compareArrays(mem memory.Allocator, op BinaryOp, l, r arrow.Array) arrow.Ar
 				bitutil.SetBit(out, i)
 			}
 		}
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		compareWith(op, values[arrow.MonthDayNanoInterval](l), values[arrow.MonthDayNanoInterval](r), cmpInterval, out)
 	case arrow.STRING, arrow.BINARY:
 		lo, ro := arrow.GetOffsets[int32](l.Data(), 1), arrow.GetOffsets[int32](r.Data(), 1)
 		ld, rd := byteData(l), byteData(r)
@@ -198,6 +200,8 @@ func comparer(a, b arrow.Array) rowComparer {
 		return cmpSlices(values[float64](a), values[float64](b), cmpFloat[float64])
 	case arrow.DECIMAL128:
 		return cmpSlices(values[decimal128.Num](a), values[decimal128.Num](b), decimal128.Num.Cmp)
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		return cmpSlices(values[arrow.MonthDayNanoInterval](a), values[arrow.MonthDayNanoInterval](b), cmpInterval)
 	case arrow.STRING, arrow.BINARY:
 		xo, yo := arrow.GetOffsets[int32](a.Data(), 1), arrow.GetOffsets[int32](b.Data(), 1)
 		xd, yd := byteData(a), byteData(b)

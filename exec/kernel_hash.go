@@ -48,6 +48,13 @@ func encoder(a arrow.Array) rowEncoder {
 			dst = binary.LittleEndian.AppendUint64(dst, v[i].LowBits())
 			return binary.LittleEndian.AppendUint64(dst, uint64(v[i].HighBits()))
 		}
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		v := values[arrow.MonthDayNanoInterval](a)
+		enc = func(dst []byte, i int) []byte {
+			d, us := intervalSpan(v[i]) // equal intervals group together: '1 mon' = '30 days'
+			dst = binary.LittleEndian.AppendUint64(dst, uint64(d))
+			return binary.LittleEndian.AppendUint64(dst, uint64(us))
+		}
 	case arrow.STRING, arrow.BINARY:
 		offs := arrow.GetOffsets[int32](a.Data(), 1)
 		d := byteData(a)
@@ -105,6 +112,8 @@ func appender(a arrow.Array, b array.Builder) rowAppender {
 		app = fixedAppender(values[arrow.Date32](a), b.(*array.Date32Builder).Append)
 	case arrow.TIMESTAMP:
 		app = fixedAppender(values[arrow.Timestamp](a), b.(*array.TimestampBuilder).Append)
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		app = fixedAppender(values[arrow.MonthDayNanoInterval](a), b.(*array.MonthDayNanoIntervalBuilder).Append)
 	case arrow.STRING:
 		x, y := a.(*array.String), b.(*array.StringBuilder)
 		app = func(i int) { y.Append(x.Value(i)) }

@@ -45,6 +45,8 @@ func take(mem memory.Allocator, a arrow.Array, idx []int32) arrow.Array {
 		return takeFixed[float64](mem, a, idx, validity)
 	case arrow.DECIMAL128:
 		return takeFixed[decimal128.Num](mem, a, idx, validity)
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		return takeFixed[arrow.MonthDayNanoInterval](mem, a, idx, validity)
 	case arrow.STRING, arrow.BINARY:
 		offs := arrow.GetOffsets[int32](a.Data(), 1)
 		data := a.Data().Buffers()[2]
@@ -136,6 +138,8 @@ func scatter(mem memory.Allocator, t arrow.DataType, n int, parts []part) arrow.
 		return scatterFixed[float64](mem, t, n, parts, validity)
 	case arrow.DECIMAL128:
 		return scatterFixed[decimal128.Num](mem, t, n, parts, validity)
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		return scatterFixed[arrow.MonthDayNanoInterval](mem, t, n, parts, validity)
 	case arrow.STRING, arrow.BINARY:
 		lens := make([]int32, n)
 		for _, p := range parts {

@@ -109,6 +109,8 @@ func literalJSON(v any) (any, error) {
 		return strconv.FormatInt(int64(x), 10), nil
 	case arrow.Timestamp:
 		return strconv.FormatInt(int64(x), 10), nil
+	case arrow.MonthDayNanoInterval:
+		return fmt.Sprintf("%d:%d:%d", x.Months, x.Days, x.Nanoseconds), nil
 	}
 	return nil, fmt.Errorf("planner: cannot encode literal %T", v)
 }
@@ -224,6 +226,12 @@ func literalValue(v any, t arrow.DataType) (any, error) {
 		var f float64
 		if f, err = strconv.ParseFloat(s, 64); err == nil {
 			return f, nil
+		}
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		var m, d int32
+		var ns int64
+		if _, err = fmt.Sscanf(s, "%d:%d:%d", &m, &d, &ns); err == nil {
+			return arrow.MonthDayNanoInterval{Months: m, Days: d, Nanoseconds: ns}, nil
 		}
 	case arrow.DECIMAL128:
 		hi, lo, found := strings.Cut(s, ":")

@@ -107,3 +107,24 @@ func (*Delete) statement()     {}
 func (*Update) statement()     {}
 func (*Vacuum) statement()     {}
 func (*AlterTable) statement() {}
+
+// Utility is a statement accepted for the tools that send it, with nothing to do beyond its
+// command tag: BEGIN, COMMIT, ROLLBACK (every statement commits on its own), CREATE INDEX and
+// DROP INDEX (tables are sorted by their keys; there are no secondary indexes).
+type Utility struct {
+	Tag string
+}
+
+// CreateTableAs creates a table keyed by insertion order from the rows of a query.
+type CreateTableAs struct {
+	Def         catalog.TableDef
+	Source      Node
+	IfNotExists bool
+	ParamTypes  []arrow.DataType
+}
+
+func (s *Utility) Params() []arrow.DataType       { return nil }
+func (s *CreateTableAs) Params() []arrow.DataType { return s.ParamTypes }
+
+func (*Utility) statement()       {}
+func (*CreateTableAs) statement() {}

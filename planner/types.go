@@ -186,6 +186,8 @@ func FormatLiteral(v any, t arrow.DataType) string {
 		}
 	case arrow.Date32:
 		return "'" + x.FormattedString() + "'::date"
+	case arrow.MonthDayNanoInterval:
+		return fmt.Sprintf("'%d mons %d days %d us'::interval", x.Months, x.Days, x.Nanoseconds/1000)
 	case arrow.Timestamp:
 		unit := arrow.Microsecond
 		if ts, ok := t.(*arrow.TimestampType); ok {

@@ -38,6 +38,8 @@ func ValueAt(arr arrow.Array, i int) any {
 		return a.Value(i)
 	case *array.Timestamp:
 		return a.Value(i)
+	case *array.MonthDayNanoInterval:
+		return a.Value(i)
 	}
 	return nil
 }

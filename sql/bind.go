@@ -109,6 +109,12 @@ func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 			return nil, err
 		}
 		return &planner.Explain{Query: q, Analyze: analyze}, nil
+	case n.GetTransactionStmt() != nil:
+		return b.transaction(n.GetTransactionStmt())
+	case n.GetIndexStmt() != nil:
+		return b.createIndex(n.GetIndexStmt())
+	case n.GetCreateTableAsStmt() != nil:
+		return b.createTableAs(n.GetCreateTableAsStmt())
 	case n.GetDeleteStmt() != nil:
 		return b.deleteStmt(n.GetDeleteStmt())
 	case n.GetUpdateStmt() != nil:

@@ -138,6 +138,9 @@ func defValue(d *pg_query.DefElem) (string, error) {
 }
 
 func (b *binder) dropTable(ds *pg_query.DropStmt) (planner.Statement, error) {
+	if ds.RemoveType == pg_query.ObjectType_OBJECT_INDEX {
+		return &planner.Utility{Tag: "DROP INDEX"}, nil
+	}
 	if ds.RemoveType != pg_query.ObjectType_OBJECT_TABLE {
 		return nil, errs.New(errs.NotImplemented, "DROP %s is not supported", strings.TrimPrefix(ds.RemoveType.String(), "OBJECT_"))
 	}

@@ -702,6 +702,26 @@ func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) 
 			return &planner.Binary{Op: op, L: l, R: r, Typ: planner.Int32}, nil
 		}
 	}
+	// Interval and timestamp arithmetic: the kernels decide the result type.
+	if op.Arithmetic() && (isTemporal(lt) || isTemporal(rt) || lt.ID() == arrow.INTERVAL_MONTH_DAY_NANO || rt.ID() == arrow.INTERVAL_MONTH_DAY_NANO) {
+		if planner.IsUnknown(rt) && isTemporal(lt) {
+			r, rt = b.coerce(r, planner.Interval), planner.Interval
+		}
+		if planner.IsUnknown(lt) && isTemporal(rt) {
+			l, lt = b.coerce(l, planner.Interval), planner.Interval
+		}
+		if planner.IsUnknown(lt) && rt.ID() == arrow.INTERVAL_MONTH_DAY_NANO {
+			l, lt = b.coerce(l, planner.Interval), planner.Interval
+		}
+		if planner.IsUnknown(rt) && lt.ID() == arrow.INTERVAL_MONTH_DAY_NANO {
+			r, rt = b.coerce(r, planner.Interval), planner.Interval
+		}
+		if execOp, ok := execArith[op]; ok {
+			if t, err := exec.BinaryResultType(execOp, lt, rt); err == nil {
+				return &planner.Binary{Op: op, L: l, R: r, Typ: t}, nil
+			}
+		}
+	}
 	if planner.IsUnknown(lt) && planner.IsUnknown(rt) && op.Arithmetic() {
 		return nil, errs.New(errs.UndefinedFunction, "operator is not unique: unknown %s unknown", op)
 	}
@@ -735,6 +755,14 @@ func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) 
 		}
 	}
 	return &planner.Binary{Op: op, L: l, R: r, Typ: t}, nil
+}
+
+var execArith = map[planner.Op]exec.BinaryOp{
+	planner.OpAdd: exec.Add, planner.OpSub: exec.Sub, planner.OpMul: exec.Mul, planner.OpDiv: exec.Div,
+}
+
+func isTemporal(t arrow.DataType) bool {
+	return t.ID() == arrow.DATE32 || t.ID() == arrow.TIMESTAMP
 }
 
 // decimalScale is the scale an operand of type t keeps in numeric arithmetic.
@@ -852,6 +880,13 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 				names[i] = planner.TypeName(at)
 			}
 			return nil, &errs.Error{Kind: errs.UndefinedFunction, Msg: fmt.Sprintf("function %s(%s) does not exist", name, strings.Join(names, ", ")), Position: int(fc.Location) + 1}
+		}
+	}
+	if name == "extract" && len(args) == 2 {
+		if l, ok := args[0].(*planner.Literal); ok {
+			if field, ok := l.Value.(string); ok {
+				t = planner.Numeric(38, exec.ExtractScale(field, types[1]))
+			}
 		}
 	}
 	return &planner.Func{Name: name, Args: args, Typ: t}, nil

@@ -91,3 +91,25 @@ func TestKeyRanges(t *testing.T) {
 		})
 	}
 }
+
+func TestFactorOr(t *testing.T) {
+	a, b := col(1, planner.Int64), col(2, planner.Int64)
+	eq := func(l, r planner.Expr) planner.Expr { return cmp(planner.OpEq, l, r) }
+	or := func(l, r planner.Expr) planner.Expr {
+		return &planner.Binary{Op: planner.OpOr, L: l, R: r, Typ: planner.Bool}
+	}
+	and := func(es ...planner.Expr) planner.Expr { return planner.And(es) }
+	join := eq(a, b)
+	for _, tc := range []struct {
+		name    string
+		in, out planner.Expr
+	}{
+		{"shared conjunct", or(and(join, eq(a, i64(1))), and(join, eq(a, i64(2)))), and(join, or(eq(a, i64(1)), eq(a, i64(2))))},
+		{"nothing shared", or(eq(a, i64(1)), eq(b, i64(2))), or(eq(a, i64(1)), eq(b, i64(2)))},
+		{"a branch is the shared part", or(join, and(join, eq(a, i64(1)))), join},
+	} {
+		if got := factor(tc.in); planner.ExprKey(got) != planner.ExprKey(tc.out) {
+			t.Errorf("%s: got %s, want %s", tc.name, got, tc.out)
+		}
+	}
+}

@@ -21,6 +21,9 @@ func Optimize(ctx context.Context, n planner.Node, env Env) (planner.Node, error
 	if n, err = FoldConstants(ctx, n); err != nil {
 		return nil, err
 	}
+	if n, err = FactorOr(n); err != nil {
+		return nil, err
+	}
 	if n, err = PushJoinConditions(n); err != nil {
 		return nil, err
 	}

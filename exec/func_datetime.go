@@ -1,0 +1,728 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/errs"
+)
+
+type nowKey struct{}
+
+// WithNow returns a context whose now(), current_timestamp, current_date and
+// localtimestamp return t. The engine sets it once per statement so they are stable within
+// the statement, as PostgreSQL's are within a transaction; without it each evaluation
+// reads the clock.
+func WithNow(ctx context.Context, t time.Time) context.Context {
+	return context.WithValue(ctx, nowKey{}, t)
+}
+
+// nowMicros is the statement time of ctx in microseconds since 1970-01-01 UTC.
+func nowMicros(ctx context.Context) int64 {
+	t, ok := ctx.Value(nowKey{}).(time.Time)
+	if !ok {
+		t = time.Now()
+	}
+	return t.UnixMicro()
+}
+
+var (
+	tsType  arrow.DataType = &arrow.TimestampType{Unit: arrow.Microsecond}
+	tszType arrow.DataType = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+)
+
+func init() {
+	clock := func(typ arrow.DataType, conv func(int64) any) function {
+		return function{
+			resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+				if len(args) != 0 {
+					return nil, nil, undefinedFunc("now", args)
+				}
+				return typ, nil, nil
+			},
+			evalCtx: func(ctx context.Context, n int, _ arrow.DataType, _ []arrow.Array) (arrow.Array, error) {
+				return broadcast(Allocator(ctx), conv(nowMicros(ctx)), typ, n), nil
+			},
+		}
+	}
+	stamp := func(us int64) any { return arrow.Timestamp(us) }
+	register(clock(tszType, stamp), "now", "current_timestamp", "transaction_timestamp", "statement_timestamp")
+	register(clock(tsType, stamp), "localtimestamp")
+	register(clock(arrow.FixedWidthTypes.Date32, func(us int64) any { return arrow.Date32(floorDiv(us, usPerDay)) }), "current_date")
+
+	register(function{resolve: resolveDatePart(false), eval: evalDatePart(false)}, "date_part")
+	register(function{resolve: resolveDatePart(true), eval: evalDatePart(true)}, "extract")
+	register(function{resolve: resolveDateTrunc, eval: evalDateTrunc}, "date_trunc")
+	register(function{resolve: resolveAge, eval: evalAge}, "age")
+	register(function{resolve: resolveToChar, eval: evalToChar}, "to_char")
+}
+
+// ExtractScale is the scale of extract's numeric result for field: 6 for second and epoch
+// (0 for the epoch of a date), 3 for milliseconds, 0 otherwise, as PostgreSQL prints them.
+func ExtractScale(field string, arg arrow.DataType) int32 {
+	switch strings.ToLower(field) {
+	case "second", "seconds", "sec", "secs", "s":
+		return 6
+	case "epoch":
+		if arg.ID() == arrow.DATE32 {
+			return 0
+		}
+		return 6
+	case "millisecond", "milliseconds", "ms", "msec", "msecs":
+		return 3
+	}
+	return 0
+}
+
+// resolveDatePart types date_part(text, date|timestamp|timestamptz|interval) as double
+// precision (a date is converted to timestamp) and extract(text, same) as numeric(38, 6);
+// NewFunc narrows extract's scale to ExtractScale when the field is a literal.
+func resolveDatePart(numeric bool) func([]arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+	return func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 2 || args[0].ID() != arrow.STRING {
+			return nil, nil, undefinedFunc("date_part", args)
+		}
+		switch args[1].ID() {
+		case arrow.DATE32, arrow.TIMESTAMP, arrow.INTERVAL_MONTH_DAY_NANO:
+		default:
+			return nil, nil, undefinedFunc("date_part", args)
+		}
+		if numeric {
+			return &arrow.Decimal128Type{Precision: 38, Scale: 6}, nil, nil
+		}
+		if args[1].ID() == arrow.DATE32 {
+			return arrow.PrimitiveTypes.Float64, []arrow.DataType{nil, tsType}, nil
+		}
+		return arrow.PrimitiveTypes.Float64, nil, nil
+	}
+}
+
+// fieldVal is one extracted field: exact (the value times 10^6) and as PostgreSQL's float
+// date_part computes it.
+type fieldVal struct {
+	exact decimal128.Num
+	flt   float64
+}
+
+func intPart(v int64) fieldVal {
+	return fieldVal{decimal128.FromI64(v).Mul(decimal128.FromI64(1000000)), float64(v)}
+}
+
+func unitErr(field string, t arrow.DataType, recognized bool) error {
+	if recognized {
+		return errs.New(errs.NotImplemented, "unit %q not supported for type %s", field, pgType(t))
+	}
+	return errs.New(errs.InvalidParameter, "unit %q not recognized for type %s", field, pgType(t))
+}
+
+// canonicalField maps PostgreSQL's field spellings to one name ("" when unknown).
+func canonicalField(f string) string {
+	switch strings.ToLower(strings.TrimSpace(f)) {
+	case "microsecond", "microseconds", "us", "usec", "usecs", "useconds":
+		return "microseconds"
+	case "millisecond", "milliseconds", "ms", "msec", "msecs", "mseconds":
+		return "milliseconds"
+	case "second", "seconds", "s", "sec", "secs":
+		return "second"
+	case "minute", "minutes", "m", "min", "mins":
+		return "minute"
+	case "hour", "hours", "h", "hr", "hrs":
+		return "hour"
+	case "day", "days", "d":
+		return "day"
+	case "week", "weeks", "w":
+		return "week"
+	case "month", "months", "mon", "mons":
+		return "month"
+	case "quarter", "qtr":
+		return "quarter"
+	case "year", "years", "y", "yr", "yrs":
+		return "year"
+	case "decade", "decades", "dec", "decs":
+		return "decade"
+	case "century", "centuries", "c", "cent":
+		return "century"
+	case "millennium", "millennia", "mil", "mils", "millenniums":
+		return "millennium"
+	case "epoch":
+		return "epoch"
+	case "dow":
+		return "dow"
+	case "isodow":
+		return "isodow"
+	case "doy":
+		return "doy"
+	case "isoyear":
+		return "isoyear"
+	case "timezone", "timezone_hour", "timezone_minute":
+		return "timezone"
+	}
+	return ""
+}
+
+// pgYear is the year as PostgreSQL numbers it (no year 0: 1 BC is -1).
+func pgYear(y int64) int64 {
+	if y <= 0 {
+		return y - 1
+	}
+	return y
+}
+
+// timestampPart extracts field from us (microseconds since the epoch).
+func timestampPart(field string, us int64, t arrow.DataType) (fieldVal, error) {
+	f := canonicalField(field)
+	days := floorDiv(us, usPerDay)
+	tod := us - days*usPerDay
+	y, m, d := daysToCivil(days)
+	year := pgYear(y)
+	secUs := tod % (60 * usPerSec) // microseconds within the minute
+	switch f {
+	case "microseconds":
+		return fieldVal{decimal128.FromI64(secUs).Mul(decimal128.FromI64(1000000)), float64(secUs)}, nil
+	case "milliseconds":
+		return fieldVal{decimal128.FromI64(secUs).Mul(decimal128.FromI64(1000)), float64(secUs/usPerSec)*1000 + float64(secUs%usPerSec)/1000.0}, nil
+	case "second":
+		return fieldVal{decimal128.FromI64(secUs), float64(secUs/usPerSec) + float64(secUs%usPerSec)/1000000.0}, nil
+	case "minute":
+		return intPart(tod / (60 * usPerSec) % 60), nil
+	case "hour":
+		return intPart(tod / usPerHour), nil
+	case "day":
+		return intPart(int64(d)), nil
+	case "month":
+		return intPart(int64(m)), nil
+	case "quarter":
+		return intPart(int64((m-1)/3 + 1)), nil
+	case "year":
+		return intPart(year), nil
+	case "decade":
+		if year >= 0 {
+			return intPart(year / 10), nil
+		}
+		return intPart(-((8 - (year - 1)) / 10)), nil
+	case "century":
+		if year > 0 {
+			return intPart((year + 99) / 100), nil
+		}
+		return intPart(-((99 - (year - 1)) / 100)), nil
+	case "millennium":
+		if year > 0 {
+			return intPart((year + 999) / 1000), nil
+		}
+		return intPart(-((999 - (year - 1)) / 1000)), nil
+	case "epoch":
+		return fieldVal{decimal128.FromI64(us), float64(us) / 1000000.0}, nil
+	case "dow":
+		return intPart(((days % 7) + 7 + 4) % 7), nil
+	case "isodow":
+		dow := ((days % 7) + 7 + 4) % 7
+		if dow == 0 {
+			dow = 7
+		}
+		return intPart(dow), nil
+	case "doy":
+		return intPart(days - civilToDays(y, 1, 1) + 1), nil
+	case "week", "isoyear":
+		iy, w := isoWeek(days)
+		if f == "week" {
+			return intPart(w), nil
+		}
+		return intPart(pgYear(iy)), nil
+	case "timezone":
+		if t.(*arrow.TimestampType).TimeZone != "" {
+			return intPart(0), nil
+		}
+		return fieldVal{}, unitErr(field, t, true)
+	}
+	return fieldVal{}, unitErr(field, t, false)
+}
+
+// isoWeek is the ISO 8601 year and week of a day.
+func isoWeek(days int64) (year, week int64) {
+	dow := ((days%7)+7+3)%7 + 1 // 1 = Monday
+	thursday := days - dow + 4
+	y, _, _ := daysToCivil(thursday)
+	return y, (thursday-civilToDays(y, 1, 1))/7 + 1
+}
+
+// intervalPart extracts field from an interval.
+func intervalPart(field string, v arrow.MonthDayNanoInterval) (fieldVal, error) {
+	us := v.Nanoseconds / 1000
+	secUs := us % (60 * usPerSec)
+	years, months := int64(v.Months/12), int64(v.Months%12)
+	switch canonicalField(field) {
+	case "microseconds":
+		return fieldVal{decimal128.FromI64(secUs).Mul(decimal128.FromI64(1000000)), float64(secUs)}, nil
+	case "milliseconds":
+		return fieldVal{decimal128.FromI64(secUs).Mul(decimal128.FromI64(1000)), float64(secUs) / 1000.0}, nil
+	case "second":
+		return fieldVal{decimal128.FromI64(secUs), float64(secUs) / 1000000.0}, nil
+	case "minute":
+		return intPart(us / (60 * usPerSec) % 60), nil
+	case "hour":
+		return intPart(us / usPerHour), nil
+	case "day":
+		return intPart(int64(v.Days)), nil
+	case "month":
+		return intPart(months), nil
+	case "quarter":
+		return intPart(months/3 + 1), nil
+	case "year":
+		return intPart(years), nil
+	case "decade":
+		return intPart(years / 10), nil
+	case "century":
+		return intPart(years / 100), nil
+	case "millennium":
+		return intPart(years / 1000), nil
+	case "epoch":
+		// A year is 365.25 days, a month 30 days.
+		secs := years*31557600 + months*30*86400 + int64(v.Days)*86400
+		exact := decimal128.FromI64(secs).Mul(decimal128.FromI64(1000000)).Add(decimal128.FromI64(us))
+		return fieldVal{exact, float64(us)/1000000.0 + float64(secs)}, nil
+	case "":
+		return fieldVal{}, unitErr(field, Interval, false)
+	}
+	return fieldVal{}, unitErr(field, Interval, true)
+}
+
+func evalDatePart(numeric bool) func(memory.Allocator, arrow.DataType, []arrow.Array) (arrow.Array, error) {
+	return func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		fields := args[0].(*array.String)
+		src := args[1]
+		n := src.Len()
+		validity := andValidity(mem, args...)
+		fail := func(buf *memory.Buffer, err error) (arrow.Array, error) {
+			buf.Release()
+			if validity != nil {
+				validity.Release()
+			}
+			return nil, err
+		}
+		var flts []float64
+		var nums []decimal128.Num
+		var buf *memory.Buffer
+		if numeric {
+			buf, nums = newValues[decimal128.Num](mem, n)
+		} else {
+			buf, flts = newValues[float64](mem, n)
+		}
+		for i := 0; i < n; i++ {
+			if validity != nil && skip(validity.Bytes(), i) {
+				continue
+			}
+			field := fields.Value(i)
+			var p fieldVal
+			var err error
+			switch src.DataType().ID() {
+			case arrow.INTERVAL_MONTH_DAY_NANO:
+				p, err = intervalPart(field, values[arrow.MonthDayNanoInterval](src)[i])
+			case arrow.DATE32:
+				// extract on a date: only the date fields (and epoch at midnight).
+				f := canonicalField(field)
+				switch f {
+				case "microseconds", "milliseconds", "second", "minute", "hour", "timezone":
+					err = unitErr(field, src.DataType(), true)
+				default:
+					p, err = timestampPart(field, int64(values[int32](src)[i])*usPerDay, src.DataType())
+				}
+			default:
+				p, err = timestampPart(field, values[int64](src)[i], src.DataType())
+			}
+			if err != nil {
+				return fail(buf, err)
+			}
+			if !numeric {
+				flts[i] = p.flt
+				continue
+			}
+			s := scaleOf(typ)
+			if s == 6 {
+				nums[i] = p.exact
+				continue
+			}
+			q, _ := divRound(p.exact.BigInt(), pow10(6-s), new(big.Int), new(big.Int))
+			nums[i] = q
+		}
+		return makeArray(typ, n, validity, buf), nil
+	}
+}
+
+// dateTruncFields are date_trunc's fields, from the finest.
+func truncTimestamp(field string, us int64) (int64, error) {
+	days := floorDiv(us, usPerDay)
+	tod := us - days*usPerDay
+	y, m, _ := daysToCivil(days)
+	year := pgYear(y)
+	switch canonicalField(field) {
+	case "microseconds":
+		return us, nil
+	case "milliseconds":
+		return floorDiv(us, 1000) * 1000, nil
+	case "second":
+		return floorDiv(us, usPerSec) * usPerSec, nil
+	case "minute":
+		return floorDiv(us, 60*usPerSec) * 60 * usPerSec, nil
+	case "hour":
+		return days*usPerDay + tod/usPerHour*usPerHour, nil
+	case "day":
+		return days * usPerDay, nil
+	case "week":
+		dow := ((days%7)+7+3)%7 + 1 // 1 = Monday
+		return (days - dow + 1) * usPerDay, nil
+	case "month":
+		return civilToDays(y, m, 1) * usPerDay, nil
+	case "quarter":
+		return civilToDays(y, (m-1)/3*3+1, 1) * usPerDay, nil
+	case "year":
+		return civilToDays(y, 1, 1) * usPerDay, nil
+	case "decade":
+		// PostgreSQL truncates the year toward zero (BC years are negative).
+		t := year / 10 * 10
+		if year < 0 {
+			t = -((8 - (year - 1)) / 10 * 10)
+		}
+		return civilToDays(astroYear(t), 1, 1) * usPerDay, nil
+	case "century":
+		var t int64
+		if year > 0 {
+			t = (year-1)/100*100 + 1
+		} else {
+			t = -((99-(year-1))/100*100 - 1)
+		}
+		return civilToDays(astroYear(t), 1, 1) * usPerDay, nil
+	case "millennium":
+		var t int64
+		if year > 0 {
+			t = (year-1)/1000*1000 + 1
+		} else {
+			t = -((999-(year-1))/1000*1000 - 1)
+		}
+		return civilToDays(astroYear(t), 1, 1) * usPerDay, nil
+	case "":
+		return 0, errs.New(errs.InvalidParameter, "unit %q not recognized for type timestamp without time zone", field)
+	}
+	return 0, errs.New(errs.NotImplemented, "unit %q not supported for type timestamp without time zone", field)
+}
+
+// astroYear converts a PostgreSQL year (no year 0) to an astronomical one.
+func astroYear(y int64) int64 {
+	if y < 0 {
+		return y + 1
+	}
+	return y
+}
+
+// resolveDateTrunc types date_trunc(text, timestamp) as timestamp, date_trunc(text,
+// timestamptz) as timestamptz and, like PostgreSQL, date_trunc(text, date) as timestamptz.
+func resolveDateTrunc(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+	if len(args) != 2 || args[0].ID() != arrow.STRING {
+		return nil, nil, undefinedFunc("date_trunc", args)
+	}
+	switch args[1].ID() {
+	case arrow.TIMESTAMP:
+		return args[1], nil, nil
+	case arrow.DATE32:
+		return tszType, []arrow.DataType{nil, tszType}, nil
+	}
+	return nil, nil, undefinedFunc("date_trunc", args)
+}
+
+func evalDateTrunc(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+	fields := args[0].(*array.String)
+	src := values[int64](args[1])
+	n := len(src)
+	validity := andValidity(mem, args...)
+	buf, out := newValues[int64](mem, n)
+	for i := range out {
+		if validity != nil && skip(validity.Bytes(), i) {
+			continue
+		}
+		v, err := truncTimestamp(fields.Value(i), src[i])
+		if err != nil {
+			buf.Release()
+			if validity != nil {
+				validity.Release()
+			}
+			return nil, err
+		}
+		out[i] = v
+	}
+	return makeArray(typ, n, validity, buf), nil
+}
+
+// resolveAge types age(timestamp, timestamp) (dates become timestamps) as interval.
+func resolveAge(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+	if len(args) != 2 {
+		return nil, nil, undefinedFunc("age", args)
+	}
+	conv := make([]arrow.DataType, 2)
+	tz := false
+	for i, t := range args {
+		switch t.ID() {
+		case arrow.DATE32:
+			conv[i] = tsType
+		case arrow.TIMESTAMP:
+			tz = tz || t.(*arrow.TimestampType).TimeZone != ""
+		default:
+			return nil, nil, undefinedFunc("age", args)
+		}
+	}
+	for i, t := range args {
+		if tz {
+			conv[i] = tszType
+		} else if t.ID() == arrow.TIMESTAMP {
+			conv[i] = tsType
+		}
+	}
+	return Interval, conv, nil
+}
+
+// ageOf is PostgreSQL's age(a, b): the field-wise difference in years, months, days and
+// time, borrowing days from the month of the earlier argument.
+func ageOf(a, b int64) arrow.MonthDayNanoInterval {
+	fields := func(us int64) (y int64, mon, d int, tod int64) {
+		days := floorDiv(us, usPerDay)
+		y, mon, d = daysToCivil(days)
+		return y, mon, d, us - days*usPerDay
+	}
+	y1, m1, d1, t1 := fields(a)
+	y2, m2, d2, t2 := fields(b)
+	year, mon, day, tod := y1-y2, int64(m1-m2), int64(d1-d2), t1-t2
+	neg := a < b
+	if neg {
+		year, mon, day, tod = -year, -mon, -day, -tod
+	}
+	for tod < 0 {
+		tod += usPerDay
+		day--
+	}
+	for day < 0 {
+		if neg {
+			day += int64(daysIn(int(y1), m1))
+		} else {
+			day += int64(daysIn(int(y2), m2))
+		}
+		mon--
+	}
+	for mon < 0 {
+		mon += 12
+		year--
+	}
+	if neg {
+		year, mon, day, tod = -year, -mon, -day, -tod
+	}
+	return NewInterval(int32(year*12+mon), int32(day), tod)
+}
+
+func evalAge(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+	a, b := values[int64](args[0]), values[int64](args[1])
+	validity := andValidity(mem, args...)
+	buf, out := newValues[arrow.MonthDayNanoInterval](mem, len(a))
+	for i := range out {
+		out[i] = ageOf(a[i], b[i])
+	}
+	return makeArray(typ, len(a), validity, buf), nil
+}
+
+func resolveToChar(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+	if len(args) != 2 || args[1].ID() != arrow.STRING {
+		return nil, nil, undefinedFunc("to_char", args)
+	}
+	switch args[0].ID() {
+	case arrow.TIMESTAMP:
+		return arrow.BinaryTypes.String, nil, nil
+	case arrow.DATE32: // PostgreSQL converts the date to timestamptz
+		return arrow.BinaryTypes.String, []arrow.DataType{tszType, nil}, nil
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+	}
+	return nil, nil, undefinedFunc("to_char", args)
+}
+
+var (
+	monthNames = []string{"January", "February", "March", "April", "May", "June", "July",
+		"August", "September", "October", "November", "December"}
+	dayNames = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
+)
+
+// toChar formats us with a PostgreSQL to_char template. Supported: YYYY YYY YY Y, MM,
+// Month MONTH month Mon MON mon, DD DDD D, Day DAY day Dy DY dy, HH HH12 HH24, MI, SS,
+// MS, US, AM PM am pm, Q, WW, IW, IYYY, J; the FM prefix suppresses padding; text in double
+// quotes is copied; everything else is copied as is.
+func toChar(us int64, format string) string {
+	days := floorDiv(us, usPerDay)
+	tod := us - days*usPerDay
+	y, m, d := daysToCivil(days)
+	year := y
+	if y <= 0 {
+		year = 1 - y
+	}
+	dow := int(((days % 7) + 7 + 4) % 7) // 0 = Sunday
+	hour := tod / usPerHour
+	var sb strings.Builder
+	fm := false
+	num := func(v int64, width int) {
+		if fm {
+			fmt.Fprintf(&sb, "%d", v)
+		} else {
+			fmt.Fprintf(&sb, "%0*d", width, v)
+		}
+	}
+	word := func(s string, width int) {
+		if fm {
+			sb.WriteString(s)
+		} else {
+			fmt.Fprintf(&sb, "%-*s", width, s)
+		}
+	}
+	cased := func(tok, s string) string {
+		switch {
+		case tok == strings.ToUpper(tok):
+			return strings.ToUpper(s)
+		case tok == strings.ToLower(tok):
+			return strings.ToLower(s)
+		}
+		return s
+	}
+	h12 := hour % 12
+	if h12 == 0 {
+		h12 = 12
+	}
+	for i := 0; i < len(format); {
+		rest := format[i:]
+		up := strings.ToUpper(rest)
+		match := func(p string) bool { return strings.HasPrefix(up, p) }
+		if rest[0] == '"' {
+			j := strings.IndexByte(rest[1:], '"')
+			if j < 0 {
+				sb.WriteString(rest[1:])
+				break
+			}
+			sb.WriteString(rest[1 : j+1])
+			i += j + 2
+			continue
+		}
+		if match("FM") {
+			fm = true
+			i += 2
+			continue
+		}
+		adv := 0
+		switch {
+		case match("YYYY"):
+			num(year, 4)
+			adv = 4
+		case match("IYYY"):
+			iy, _ := isoWeek(days)
+			num(iy, 4)
+			adv = 4
+		case match("YYY"):
+			num(year%1000, 3)
+			adv = 3
+		case match("YY"):
+			num(year%100, 2)
+			adv = 2
+		case match("Y"):
+			num(year%10, 1)
+			adv = 1
+		case match("MONTH"):
+			word(cased(rest[:5], monthNames[m-1]), 9)
+			adv = 5
+		case match("MON"):
+			sb.WriteString(cased(rest[:3], monthNames[m-1][:3]))
+			adv = 3
+		case match("MM"):
+			num(int64(m), 2)
+			adv = 2
+		case match("MS"):
+			num(tod/1000%1000, 3)
+			adv = 2
+		case match("MI"):
+			num(tod/(60*usPerSec)%60, 2)
+			adv = 2
+		case match("DDD"):
+			num(days-civilToDays(y, 1, 1)+1, 3)
+			adv = 3
+		case match("DAY"):
+			word(cased(rest[:3], dayNames[dow]), 9)
+			adv = 3
+		case match("DY"):
+			sb.WriteString(cased(rest[:2], dayNames[dow][:3]))
+			adv = 2
+		case match("DD"):
+			num(int64(d), 2)
+			adv = 2
+		case match("D"):
+			num(int64(dow+1), 1)
+			adv = 1
+		case match("HH24"):
+			num(hour, 2)
+			adv = 4
+		case match("HH12"):
+			num(h12, 2)
+			adv = 4
+		case match("HH"):
+			num(h12, 2)
+			adv = 2
+		case match("SS"):
+			num(tod/usPerSec%60, 2)
+			adv = 2
+		case match("US"):
+			num(tod%usPerSec, 6)
+			adv = 2
+		case match("AM"), match("PM"):
+			s := "AM"
+			if hour >= 12 {
+				s = "PM"
+			}
+			sb.WriteString(cased(rest[:2], s))
+			adv = 2
+		case match("Q"):
+			num(int64((m-1)/3+1), 1)
+			adv = 1
+		case match("WW"):
+			num((days-civilToDays(y, 1, 1))/7+1, 2)
+			adv = 2
+		case match("IW"):
+			_, w := isoWeek(days)
+			num(w, 2)
+			adv = 2
+		case match("J"):
+			num(days+2440588, 1)
+			adv = 1
+		default:
+			sb.WriteByte(rest[0])
+			i++
+			continue
+		}
+		fm = false
+		i += adv
+	}
+	return sb.String()
+}
+
+func evalToChar(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+	src, formats := values[int64](args[0]), args[1].(*array.String)
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	b.Reserve(len(src))
+	for i, us := range src {
+		if args[0].IsNull(i) || formats.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		b.Append(toChar(us, formats.Value(i)))
+	}
+	return b.NewArray(), nil
+}
+
+var _ = math.Abs

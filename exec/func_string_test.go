@@ -1,0 +1,62 @@
+package exec
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/sleeperd/sleeperd/errs"
+)
+
+// Expected values are PostgreSQL 15's.
+func TestStringFunctions(t *testing.T) {
+	s := func(v string) Expr { return lit(t, v, tStr) }
+	n := func(v int) Expr { return lit(t, v, tI32) }
+	runFuncCases(t, []funcCase{
+		{"position", []Expr{s("hello"), s("lo")}, "4", tI32},
+		{"strpos", []Expr{s("héllo"), s("l")}, "3", tI32},
+		{"strpos", []Expr{s("hello"), s("z")}, "0", tI32},
+		{"btrim", []Expr{s("  ab  ")}, "ab", tStr},
+		{"btrim", []Expr{s("xxabyx"), s("xy")}, "ab", tStr},
+		{"ltrim", []Expr{s("  ab ")}, "ab ", tStr},
+		{"rtrim", []Expr{s("xaxx"), s("x")}, "xa", tStr},
+		{"trim", []Expr{s("xaxx"), s("x")}, "a", tStr},
+		{"replace", []Expr{s("abcabc"), s("b"), s("XY")}, "aXYcaXYc", tStr},
+		{"split_part", []Expr{s("a,b,c"), s(","), n(2)}, "b", tStr},
+		{"split_part", []Expr{s("a,b,c"), s(","), n(-1)}, "c", tStr},
+		{"split_part", []Expr{s("a,b,c"), s(","), lit(t, 5, tI64)}, "", tStr},
+		{"starts_with", []Expr{s("alpha"), s("al")}, "true", tBool},
+		{"left", []Expr{s("héllo"), n(2)}, "hé", tStr},
+		{"left", []Expr{s("hello"), n(-2)}, "hel", tStr},
+		{"right", []Expr{s("hello"), n(2)}, "lo", tStr},
+		{"right", []Expr{s("hello"), n(-2)}, "llo", tStr},
+		{"lpad", []Expr{s("hi"), n(5)}, "   hi", tStr},
+		{"lpad", []Expr{s("hi"), n(5), s("xy")}, "xyxhi", tStr},
+		{"rpad", []Expr{s("hi"), n(5), s("xy")}, "hixyx", tStr},
+		{"lpad", []Expr{s("hello"), n(3)}, "hel", tStr},
+		{"repeat", []Expr{s("ab"), n(3)}, "ababab", tStr},
+		{"reverse", []Expr{s("héllo")}, "olléh", tStr},
+		{"md5", []Expr{s("abc")}, "900150983cd24fb0d6963f7d28e17f72", tStr},
+		{"initcap", []Expr{s("hello wORLD foo-bar 3rd")}, "Hello World Foo-Bar 3rd", tStr},
+		{"concat_ws", []Expr{s(","), s("a"), lit(t, nil, tStr), n(1), lit(t, true, tBool)}, "a,1,t", tStr},
+		{"concat_ws", []Expr{lit(t, nil, tStr), s("a")}, "NULL", tStr},
+		{"regexp_replace", []Expr{s("foobarbaz"), s("b(..)"), s(`X\1Y`)}, "fooXarYbaz", tStr},
+		{"regexp_replace", []Expr{s("foobarbaz"), s("b(..)"), s(`X\1Y`), s("g")}, "fooXarYXazY", tStr},
+		{"regexp_replace", []Expr{s("Hello"), s("l"), s("L"), s("gi")}, "HeLLo", tStr},
+		{"regexp_replace", []Expr{s("abc"), s("(b)"), s(`[\&]`)}, "a[b]c", tStr},
+		{"regexp_replace", []Expr{s("a$b"), s(`\$`), s("$1")}, "a$1b", tStr},
+		{"replace", []Expr{lit(t, nil, tStr), s("a"), s("b")}, "NULL", tStr},
+	})
+	ctx, mem := checkedCtx(t)
+	batch := col(t, mem, tI32, 1)
+	defer batch.Release()
+	e, err := NewFunc("split_part", []Expr{s("a"), s(","), n(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := evalText(ctx, e, batch); !errors.Is(err, errs.InvalidParameter) {
+		t.Errorf("split_part(..., 0): %v", err)
+	}
+	if _, err := NewFunc("left", []Expr{s("a"), s("b")}); !errors.Is(err, errs.UndefinedFunction) {
+		t.Errorf("left(text, text): %v", err)
+	}
+}
