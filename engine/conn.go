@@ -96,10 +96,23 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	}()
 	e := s.c.e
 	var alloc memory.Allocator = e.alloc
+	qctx := ctx
 	if e.opts.QueryMemoryLimit > 0 {
-		alloc = &limitAllocator{base: e.alloc, limit: e.opts.QueryMemoryLimit}
+		var cancel context.CancelCauseFunc
+		qctx, cancel = context.WithCancelCause(ctx)
+		alloc = &limitAllocator{base: e.alloc, limit: e.opts.QueryMemoryLimit, cancel: cancel}
+		defer func() {
+			err = limitError(qctx, err)
+			if r == nil {
+				cancel(nil)
+			} else if rr, ok := r.(*rowsResult); ok {
+				rr.ctx, rr.cancel = qctx, cancel
+			} else {
+				cancel(nil)
+			}
+		}()
 	}
-	ctx = exec.WithNow(exec.WithAllocator(ctx, alloc), time.Now())
+	ctx = exec.WithNow(exec.WithAllocator(qctx, alloc), time.Now())
 	if n := len(s.bound.Params()); len(params) != n {
 		return nil, errs.New(errs.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d", len(params), n)
 	}
@@ -312,6 +325,9 @@ type rowsResult struct {
 	rows    int64
 	done    bool
 	release func()
+	// ctx and cancel are the statement's own context when it has a memory limit.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
 }
 
 func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) {
@@ -323,10 +339,17 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 			b, err = nil, errs.FromPanic(p)
 		}
 	}()
+	if r.ctx != nil {
+		ctx = r.ctx
+	}
 	b, err = r.stream.Next(ctx)
 	if err != nil {
 		if err == io.EOF {
 			r.done = true
+			return nil, err
+		}
+		if r.ctx != nil {
+			err = limitError(r.ctx, err)
 		}
 		return nil, err
 	}
@@ -344,6 +367,10 @@ func (r *rowsResult) Tag() string { return fmt.Sprintf("SELECT %d", r.rows) }
 
 func (r *rowsResult) Close() error {
 	err := r.stream.Close()
+	if r.cancel != nil {
+		r.cancel(nil)
+		r.cancel = nil
+	}
 	if r.release != nil {
 		r.release()
 		r.release = nil

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -8,21 +10,24 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 )
 
-// limitAllocator counts the Arrow memory one query holds and fails the query when it would
-// hold more than its limit. An allocator cannot return an error, so it panics with an
-// errs.OutOfMemory error, which the operators' goroutines and the engine's entry points turn
-// back into that error (errs.FromPanic): the query fails with SQLSTATE 53200, the server
-// keeps serving.
+// limitAllocator counts the Arrow memory one statement holds. When an allocation takes it
+// over its limit, the allocation still succeeds (an allocator cannot fail), but the
+// statement's context is cancelled with an errs.OutOfMemory cause: the operators stop at
+// their next step, releasing what they hold on the way as on any cancellation, and the
+// statement fails with SQLSTATE 53200 while the server keeps serving.
 type limitAllocator struct {
-	base  memory.Allocator
-	limit int64
-	used  atomic.Int64
+	base   memory.Allocator
+	limit  int64
+	used   atomic.Int64
+	cancel context.CancelCauseFunc
+	once   sync.Once
 }
 
 func (a *limitAllocator) reserve(n int64) {
 	if a.used.Add(n) > a.limit && n > 0 {
-		a.used.Add(-n)
-		panic(errs.New(errs.OutOfMemory, "out of memory: the query needs more than its limit of %d bytes", a.limit))
+		a.once.Do(func() {
+			a.cancel(errs.New(errs.OutOfMemory, "out of memory: the query needs more than its limit of %d bytes", a.limit))
+		})
 	}
 }
 
@@ -42,3 +47,15 @@ func (a *limitAllocator) Free(b []byte) {
 }
 
 var _ memory.Allocator = (*limitAllocator)(nil)
+
+// limitError returns the cause of a statement's failure: the out-of-memory error when the
+// statement's context was cancelled for exceeding its limit, err otherwise.
+func limitError(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if cause := context.Cause(ctx); cause != nil && errs.KindOf(cause) == errs.OutOfMemory {
+		return cause
+	}
+	return err
+}

@@ -24,6 +24,8 @@ var kinds = map[string]error{
 	"InvalidSchemaName": errs.InvalidSchemaName,
 	"DuplicateTable":    errs.DuplicateTable,
 	"DuplicateColumn":   errs.DuplicateColumn,
+	"DuplicateAlias":    errs.DuplicateAlias,
+	"Windowing":         errs.Windowing,
 	"AmbiguousColumn":   errs.AmbiguousColumn,
 	"InvalidColumnRef":  errs.InvalidColumnRef,
 	"Grouping":          errs.Grouping,
