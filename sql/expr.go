@@ -132,6 +132,9 @@ func columnName(n *pg_query.Node) string {
 }
 
 func (b *binder) setParam(n int, t arrow.DataType) {
+	if n < 1 || n > 65535 {
+		return // not a parameter: binding the reference reports it
+	}
 	for len(b.params) < n {
 		b.params = append(b.params, nil)
 	}
