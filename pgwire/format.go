@@ -359,3 +359,8 @@ func appendNumeric(dst []byte, s string) []byte {
 	}
 	return dst
 }
+
+// AppendText appends row i of arr, which is not null, as PostgreSQL 15 formats it in text
+// (DateStyle ISO, TimeZone UTC): what a client of the wire protocol receives. In-process
+// harnesses use it to see values exactly as clients do.
+func AppendText(dst []byte, arr arrow.Array, i int) []byte { return textWriter(arr)(dst, i) }

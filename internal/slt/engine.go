@@ -52,7 +52,7 @@ func (c *Conn) exec(ctx context.Context, text string) (*Result, error) {
 	if schema := stmt.Schema(); schema != nil {
 		res.Columns = []Column{}
 		for _, f := range schema.Fields() {
-			res.Columns = append(res.Columns, Column{Name: f.Name, Type: typeLetter(f.Type)})
+			res.Columns = append(res.Columns, Column{Name: f.Name, Type: TypeLetter(f.Type)})
 		}
 	}
 	out, err := stmt.Execute(ctx, nil)
@@ -77,7 +77,7 @@ func (c *Conn) exec(ctx context.Context, text string) (*Result, error) {
 			row := make([]sql.NullString, batch.NumCols())
 			for j, col := range batch.Columns() {
 				if col.IsValid(i) {
-					row[j] = sql.NullString{String: formatValue(col, i), Valid: true}
+					row[j] = sql.NullString{String: FormatValue(col, i), Valid: true}
 				}
 			}
 			res.Rows = append(res.Rows, row)

@@ -377,7 +377,7 @@ func TestFormatValue(t *testing.T) {
 			arr := build(tt.dt, tt.vals...)
 			defer arr.Release()
 			for i, want := range tt.want {
-				if got := formatValue(arr, i); got != want {
+				if got := FormatValue(arr, i); got != want {
 					t.Errorf("value %d: got %q, want %q", i, got, want)
 				}
 			}
