@@ -38,6 +38,7 @@ type Catalog struct {
 	mu     sync.Mutex
 	next   uint64            // number of the next log entry to read
 	tables map[string]*Table // by name
+	views  map[string]*View  // by name
 }
 
 // entry is a catalog log entry.
@@ -49,6 +50,8 @@ type entry struct {
 	ID    string     `json:"id,omitempty"`    // opDrop, opAlter
 	// Set holds the properties opAlter sets.
 	Set map[string]string `json:"set,omitempty"`
+	// View is the view opCreateView stores.
+	View *viewJSON `json:"view,omitempty"`
 }
 
 const (
@@ -120,7 +123,7 @@ func Open(ctx context.Context, store objstore.Store, ss *statestore.Store) (*Cat
 	if err != nil {
 		return nil, err
 	}
-	c := &Catalog{store: store, ss: ss, log: log, next: 1, tables: make(map[string]*Table)}
+	c := &Catalog{store: store, ss: ss, log: log, next: 1, tables: make(map[string]*Table), views: make(map[string]*View)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.follow(ctx); err != nil {
@@ -181,6 +184,13 @@ func (c *Catalog) apply(e entry) error {
 			return err
 		}
 		c.tables[e.Name] = nt
+	case opCreateView:
+		if e.View == nil {
+			return errors.New("create view without a view")
+		}
+		c.views[e.View.Name] = &View{Name: e.View.Name, SQL: e.View.SQL, Columns: e.View.Columns, Deps: e.View.Deps}
+	case opDropView:
+		delete(c.views, e.Name)
 	default:
 		return fmt.Errorf("unknown operation %q", e.Op)
 	}
@@ -234,6 +244,9 @@ func (c *Catalog) Create(ctx context.Context, def TableDef, check func(*Table) e
 	if _, ok := c.tables[t.Name]; ok {
 		return nil, errs.New(errs.DuplicateTable, "relation %q already exists", t.Name)
 	}
+	if _, ok := c.views[t.Name]; ok {
+		return nil, errs.New(errs.DuplicateTable, "relation %q already exists", t.Name)
+	}
 	t.ID = newTableID()
 	// The state comes first: a crash before the catalog entry leaves an unreachable state
 	// log, never a table without state.
@@ -273,6 +286,9 @@ func (c *Catalog) Drop(ctx context.Context, name string) error {
 		t, ok := c.tables[name]
 		if !ok {
 			return undefined(name)
+		}
+		if deps := c.dependents(name); len(deps) > 0 {
+			return errs.New(errs.DependentObjects, "cannot drop table %s because other objects depend on it (view %s); use DROP ... CASCADE", name, deps[len(deps)-1])
 		}
 		ok, err := c.commit(ctx, entry{Op: opDrop, Name: name, ID: t.ID})
 		if err != nil {

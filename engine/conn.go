@@ -166,6 +166,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		return &doneResult{tag: "CREATE TABLE"}, nil
 	case *planner.DropTable:
 		for _, name := range b.Names {
+			if err := e.dropDependents(ctx, name, b.Cascade); err != nil {
+				return nil, err
+			}
 			if err := e.cat.Drop(ctx, name); err != nil {
 				if errors.Is(err, errs.UndefinedTable) {
 					if b.IfExists {

@@ -226,6 +226,29 @@ func (e *Engine) executeLifecycle(ctx context.Context, st planner.Statement, par
 			}
 		}
 		return &doneResult{tag: "ALTER TABLE"}, true, nil
+	case *planner.CreateView:
+		if err := e.cat.CreateView(ctx, s.View, s.Replace); err != nil {
+			return nil, true, err
+		}
+		return &doneResult{tag: "CREATE VIEW"}, true, nil
+	case *planner.DropView:
+		for _, name := range s.Names {
+			if _, ok, err := e.cat.View(ctx, name); err != nil {
+				return nil, true, err
+			} else if !ok {
+				if s.IfExists {
+					continue
+				}
+				return nil, true, errs.New(errs.UndefinedTable, "view %q does not exist", name)
+			}
+			if err := e.dropDependents(ctx, name, s.Cascade); err != nil {
+				return nil, true, err
+			}
+			if err := e.cat.DropView(ctx, name); err != nil {
+				return nil, true, err
+			}
+		}
+		return &doneResult{tag: "DROP VIEW"}, true, nil
 	case *planner.Utility:
 		return &doneResult{tag: s.Tag}, true, nil
 	case *planner.CreateTableAs:
@@ -273,4 +296,22 @@ func (e *Engine) createTableAs(ctx context.Context, s *planner.CreateTableAs, pa
 		return 0, err
 	}
 	return n, nil
+}
+
+// dropDependents drops the views that read name when cascade is set; without it they make
+// the drop fail (the catalog refuses it).
+func (e *Engine) dropDependents(ctx context.Context, name string, cascade bool) error {
+	if !cascade {
+		return nil
+	}
+	deps, err := e.cat.Dependents(ctx, name)
+	if err != nil {
+		return err
+	}
+	for _, d := range deps {
+		if err := e.cat.DropView(ctx, d); err != nil && !errors.Is(err, errs.UndefinedTable) {
+			return err
+		}
+	}
+	return nil
 }

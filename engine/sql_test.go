@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
@@ -166,5 +168,45 @@ func TestUtilityStatements(t *testing.T) {
 	expect(t, c, "SELECT x, v FROM copy ORDER BY x", "20 b|30 c")
 	if _, _, err := tryRun(c, "CREATE INDEX i ON nope (v)"); err == nil {
 		t.Error("an index on a missing table was accepted")
+	}
+}
+
+func TestViews(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	_, c := open(t, store, mem)
+	run(t, c, "CREATE TABLE t (k int PRIMARY KEY, v int)")
+	run(t, c, "INSERT INTO t VALUES (1, 10), (2, 20), (3, 30)")
+	run(t, c, "CREATE VIEW big (key, val) AS SELECT k, v FROM t WHERE v > 15")
+	run(t, c, "CREATE VIEW bigger AS SELECT key FROM big WHERE val > 25")
+	expect(t, c, "SELECT key, val FROM big ORDER BY key", "2 20|3 30")
+	expect(t, c, "SELECT * FROM bigger", "3")
+	run(t, c, "INSERT INTO t VALUES (4, 40)")
+	expect(t, c, "SELECT count(*) FROM bigger", "2")
+	for _, tc := range []struct {
+		q    string
+		kind error
+	}{
+		{"DROP TABLE t", errs.DependentObjects},
+		{"DROP VIEW big", errs.DependentObjects},
+		{"CREATE VIEW big AS SELECT 1", errs.DuplicateTable},
+		{"CREATE TABLE big (a int)", errs.DuplicateTable},
+		{"DROP VIEW nope", errs.UndefinedTable},
+		{"CREATE VIEW bad AS SELECT nope FROM t", errs.UndefinedColumn},
+	} {
+		if _, _, err := tryRun(c, tc.q); !errors.Is(err, tc.kind) {
+			t.Errorf("%s: %v, want kind %v", tc.q, err, tc.kind)
+		}
+	}
+	run(t, c, "CREATE OR REPLACE VIEW big (key, val) AS SELECT k, v FROM t WHERE v > 35")
+	expect(t, c, "SELECT key FROM big", "4")
+	run(t, c, "DROP VIEW IF EXISTS nope")
+	// Views survive a reopen.
+	_, c2 := open(t, store, mem)
+	expect(t, c2, "SELECT count(*) FROM bigger", "1")
+	run(t, c2, "DROP TABLE t CASCADE")
+	if _, _, err := tryRun(c2, "SELECT * FROM big"); !errors.Is(err, errs.UndefinedTable) {
+		t.Errorf("view survived DROP TABLE CASCADE: %v", err)
 	}
 }

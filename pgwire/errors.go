@@ -73,6 +73,7 @@ var sqlstates = map[error]string{
 	errs.DatetimeOverflow:  "22008",
 	errs.DuplicateAlias:    "42712",
 	errs.Windowing:         "42P20",
+	errs.DependentObjects:  "2BP01",
 	errs.Internal:          "XX000",
 }
 

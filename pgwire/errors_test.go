@@ -26,6 +26,7 @@ var kinds = map[string]error{
 	"DuplicateColumn":   errs.DuplicateColumn,
 	"DuplicateAlias":    errs.DuplicateAlias,
 	"Windowing":         errs.Windowing,
+	"DependentObjects":  errs.DependentObjects,
 	"AmbiguousColumn":   errs.AmbiguousColumn,
 	"InvalidColumnRef":  errs.InvalidColumnRef,
 	"Grouping":          errs.Grouping,

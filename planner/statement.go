@@ -36,10 +36,11 @@ type CreateTable struct {
 	IfNotExists bool
 }
 
-// DropTable drops tables.
+// DropTable drops tables; Cascade also drops the views that read them.
 type DropTable struct {
 	Names    []string
 	IfExists bool
+	Cascade  bool
 }
 
 // ShowTables lists the tables.
@@ -128,3 +129,22 @@ func (s *CreateTableAs) Params() []arrow.DataType { return s.ParamTypes }
 
 func (*Utility) statement()       {}
 func (*CreateTableAs) statement() {}
+
+// CreateView stores a view.
+type CreateView struct {
+	View    catalog.View
+	Replace bool
+}
+
+// DropView drops views; Cascade also drops the views that read them.
+type DropView struct {
+	Names    []string
+	IfExists bool
+	Cascade  bool
+}
+
+func (s *CreateView) Params() []arrow.DataType { return nil }
+func (s *DropView) Params() []arrow.DataType   { return nil }
+
+func (*CreateView) statement() {}
+func (*DropView) statement()   {}

@@ -18,6 +18,7 @@ import (
 // Catalog is what binding needs of the catalog.
 type Catalog interface {
 	Table(ctx context.Context, name string) (*catalog.Table, error)
+	View(ctx context.Context, name string) (*catalog.View, bool, error)
 }
 
 // Bind binds one parsed statement. paramTypes holds the declared types of $1, $2, ...; nil
@@ -49,6 +50,10 @@ type binder struct {
 	// constCols are their columns, which are constant and so allowed in grouped queries.
 	scalars   []pendingJoin
 	constCols map[planner.ColumnID]bool
+	// deps collects the tables and views a statement reads (a view's dependencies);
+	// viewBinding guards against views that read themselves.
+	deps        map[string]bool
+	viewBinding map[string]bool
 	// win collects window function calls while a select list or ORDER BY is bound;
 	// windowCols are their columns, computed after grouping.
 	win        *windowContext
@@ -109,6 +114,8 @@ func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 			return nil, err
 		}
 		return &planner.Explain{Query: q, Analyze: analyze}, nil
+	case n.GetViewStmt() != nil:
+		return b.createView(n.GetViewStmt())
 	case n.GetTransactionStmt() != nil:
 		return b.transaction(n.GetTransactionStmt())
 	case n.GetIndexStmt() != nil:

@@ -2,8 +2,10 @@ package sql
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -141,10 +143,19 @@ func (b *binder) dropTable(ds *pg_query.DropStmt) (planner.Statement, error) {
 	if ds.RemoveType == pg_query.ObjectType_OBJECT_INDEX {
 		return &planner.Utility{Tag: "DROP INDEX"}, nil
 	}
+	cascade := ds.Behavior == pg_query.DropBehavior_DROP_CASCADE
+	if ds.RemoveType == pg_query.ObjectType_OBJECT_VIEW {
+		st := &planner.DropView{IfExists: ds.MissingOk, Cascade: cascade}
+		for _, o := range ds.Objects {
+			items := o.GetList().GetItems()
+			st.Names = append(st.Names, items[len(items)-1].GetString_().GetSval())
+		}
+		return st, nil
+	}
 	if ds.RemoveType != pg_query.ObjectType_OBJECT_TABLE {
 		return nil, errs.New(errs.NotImplemented, "DROP %s is not supported", strings.TrimPrefix(ds.RemoveType.String(), "OBJECT_"))
 	}
-	st := &planner.DropTable{IfExists: ds.MissingOk}
+	st := &planner.DropTable{IfExists: ds.MissingOk, Cascade: cascade}
 	for _, o := range ds.Objects {
 		items := o.GetList().GetItems()
 		if len(items) == 0 {
@@ -250,3 +261,65 @@ func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
 	ins.ParamTypes = b.finalParams()
 	return ins, nil
 }
+
+// createView binds CREATE [OR REPLACE] VIEW name [(columns)] AS SELECT ...: the query is bound
+// now, to check it and to find what it reads, and stored as text.
+func (b *binder) createView(vs *pg_query.ViewStmt) (planner.Statement, error) {
+	if vs.View.Schemaname != "" && vs.View.Schemaname != "public" {
+		return nil, errs.New(errs.InvalidSchemaName, "schema %q does not exist", vs.View.Schemaname)
+	}
+	if vs.WithCheckOption != pg_query.ViewCheckOption_NO_CHECK_OPTION && vs.WithCheckOption != pg_query.ViewCheckOption_VIEW_CHECK_OPTION_UNDEFINED {
+		return nil, errs.New(errs.NotImplemented, "WITH CHECK OPTION is not supported")
+	}
+	sel := vs.Query.GetSelectStmt()
+	if sel == nil {
+		return nil, errs.New(errs.NotImplemented, "a view must be a SELECT query")
+	}
+	b.deps = map[string]bool{}
+	n, names, err := b.selectStmt(sel)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.params) > 0 {
+		return nil, errs.New(errs.UndefinedParam, "there is no parameter $1")
+	}
+	var cols []string
+	for _, a := range vs.Aliases {
+		cols = append(cols, a.GetString_().GetSval())
+	}
+	if len(cols) > len(n.Columns()) {
+		return nil, errs.New(errs.Syntax, "CREATE VIEW specifies more column names than columns")
+	}
+	seen := map[string]bool{}
+	for i, name := range names {
+		if i < len(cols) {
+			name = cols[i]
+		}
+		if seen[name] {
+			return nil, errs.New(errs.DuplicateColumn, "column %q specified more than once", name)
+		}
+		seen[name] = true
+	}
+	text, err := pg_query.Deparse(&pg_query.ParseResult{Version: parseTreeVersion(), Stmts: []*pg_query.RawStmt{{Stmt: vs.Query}}})
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "storing view %q: %v", vs.View.Relname, err)
+	}
+	delete(b.deps, vs.View.Relname)
+	var deps []string
+	for d := range b.deps {
+		deps = append(deps, d)
+	}
+	sort.Strings(deps)
+	return &planner.CreateView{View: catalog.View{Name: vs.View.Relname, SQL: text, Columns: cols, Deps: deps}, Replace: vs.Replace}, nil
+}
+
+var treeVersion = sync.OnceValue(func() int32 {
+	res, err := pg_query.Parse("SELECT 1")
+	if err != nil {
+		return 0
+	}
+	return res.Version
+})
+
+// parseTreeVersion is the version of pg_query's parse trees, which Deparse checks.
+func parseTreeVersion() int32 { return treeVersion() }

@@ -272,9 +272,21 @@ func (b *binder) rangeVar(rv *pg_query.RangeVar) (planner.Node, *scope, error) {
 			return n, sc, err
 		}
 	}
+	if rv.Schemaname == "" || rv.Schemaname == "public" {
+		v, ok, err := b.cat.View(b.ctx, rv.Relname)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			return b.view(v, rv)
+		}
+	}
 	t, err := b.table(rv)
 	if err != nil {
 		return nil, nil, err
+	}
+	if b.deps != nil {
+		b.deps[t.Name] = true
 	}
 	scan := &planner.Scan{Table: t}
 	var visible []planner.Column
@@ -475,3 +487,33 @@ func ref(c planner.Column) *planner.ColumnRef {
 }
 
 var _ = arrow.Null
+
+// view binds a view: its stored query, bound afresh.
+func (b *binder) view(v *catalog.View, rv *pg_query.RangeVar) (planner.Node, *scope, error) {
+	if b.deps != nil {
+		b.deps[v.Name] = true
+	}
+	if b.viewBinding[v.Name] {
+		return nil, nil, errs.New(errs.InvalidDefinition, "infinite recursion detected in view %q", v.Name)
+	}
+	stmts, err := Parse(v.SQL)
+	if err != nil || len(stmts) != 1 || stmts[0].Stmt.GetSelectStmt() == nil {
+		return nil, nil, errs.New(errs.Internal, "view %q has a broken definition", v.Name)
+	}
+	if b.viewBinding == nil {
+		b.viewBinding = map[string]bool{}
+	}
+	b.viewBinding[v.Name] = true
+	// A view's query does not see the CTEs or the outer query of where it is used.
+	savedCtes, savedOuter := b.ctes, b.outer
+	b.ctes, b.outer = nil, nil
+	n, names, err := b.subquery(stmts[0].Stmt.GetSelectStmt())
+	b.ctes, b.outer = savedCtes, savedOuter
+	delete(b.viewBinding, v.Name)
+	if err != nil {
+		return nil, nil, err
+	}
+	cols := renamed(renamed(n.Columns(), names), v.Columns)
+	sc, err := relationScope(aliasName(rv.Alias, v.Name), cols, rv.Alias)
+	return n, sc, err
+}
