@@ -742,6 +742,10 @@ func literalFromConst(c *pg_query.A_Const) (*planner.Literal, error) {
 	case c.GetFval() != nil:
 		s := c.GetFval().Fval
 		if v, err := strconv.ParseInt(s, 10, 64); err == nil {
+			if v >= -1<<31 && v <= 1<<31-1 {
+				// -2147483648 arrives folded: it is an integer, as in PostgreSQL.
+				return &planner.Literal{Value: int32(v), Typ: planner.Int32}, nil
+			}
 			return &planner.Literal{Value: v, Typ: planner.Int64}, nil
 		}
 		return numericLiteral(s)
