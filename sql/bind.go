@@ -50,6 +50,8 @@ type binder struct {
 	// constCols are their columns, which are constant and so allowed in grouped queries.
 	scalars   []pendingJoin
 	constCols map[planner.ColumnID]bool
+	// pkOf maps each column of a scanned table with a primary key to the key's columns.
+	pkOf map[planner.ColumnID][]planner.ColumnID
 	// deps collects the tables and views a statement reads (a view's dependencies);
 	// viewBinding guards against views that read themselves.
 	deps        map[string]bool
@@ -355,6 +357,17 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 	if hasAgg {
 		// Replace group expressions in targets, having and orders with references to the
 		// aggregate's group columns; anything else referring to an input column is an error.
+		var used []planner.Expr
+		for _, t := range targets {
+			used = append(used, t.expr)
+		}
+		for _, o := range orders {
+			used = append(used, o.expr)
+		}
+		if having != nil {
+			used = append(used, having)
+		}
+		b.addDependentGroups(agg, used)
 		aggNode := &planner.Aggregate{Input: plan}
 		var groupCols []planner.Column
 		for _, g := range agg.groups {
@@ -537,6 +550,40 @@ func (b *binder) groupExpr(g *pg_query.Node, sc *scope, targets []*pg_query.Node
 		return nil, errs.New(errs.Grouping, "aggregate functions are not allowed in GROUP BY")
 	}
 	return b.expr(g, sc, nil)
+}
+
+// addDependentGroups adds to the groups of a grouped query the columns it uses outside
+// aggregates whose table's primary key is grouped: they are functionally dependent on the key,
+// so PostgreSQL accepts them (SELECT name, sum(x) FROM t GROUP BY id, with id t's key).
+func (b *binder) addDependentGroups(agg *aggContext, used []planner.Expr) {
+	grouped := map[planner.ColumnID]bool{}
+	keys := map[string]bool{}
+	for _, g := range agg.groups {
+		keys[planner.ExprKey(g)] = true
+		if c, ok := g.(*planner.ColumnRef); ok {
+			grouped[c.ID] = true
+		}
+	}
+	for _, e := range used {
+		planner.Walk(e, func(x planner.Expr) bool {
+			c, ok := x.(*planner.ColumnRef)
+			if !ok || keys[planner.ExprKey(c)] || agg.isAggColumn(c.ID) {
+				return true
+			}
+			pk, ok := b.pkOf[c.ID]
+			if !ok {
+				return true
+			}
+			for _, id := range pk {
+				if !grouped[id] {
+					return true
+				}
+			}
+			agg.groups = append(agg.groups, c)
+			keys[planner.ExprKey(c)] = true
+			return true
+		})
+	}
 }
 
 // rewriteWindow rewrites the expressions of a window node over a grouped query's output.

@@ -298,6 +298,18 @@ func (b *binder) rangeVar(rv *pg_query.RangeVar) (planner.Node, *scope, error) {
 			visible = append(visible, col)
 		}
 	}
+	if len(t.PrimaryKey) > 0 {
+		if b.pkOf == nil {
+			b.pkOf = map[planner.ColumnID][]planner.ColumnID{}
+		}
+		pk := make([]planner.ColumnID, len(t.PrimaryKey))
+		for i, k := range t.PrimaryKey {
+			pk[i] = scan.Cols[k].ID
+		}
+		for _, c := range scan.Cols {
+			b.pkOf[c.ID] = pk
+		}
+	}
 	sc, err := relationScope(aliasName(rv.Alias, t.Name), visible, rv.Alias)
 	return scan, sc, err
 }
