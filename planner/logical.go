@@ -183,6 +183,12 @@ func Exprs(n Node) []Expr {
 			return []Expr{n.Cond}
 		}
 		return nil
+	case *Series:
+		out := []Expr{n.Start, n.Stop}
+		if n.Step != nil {
+			out = append(out, n.Step)
+		}
+		return out
 	case *Window:
 		out := append([]Expr{}, n.Partition...)
 		for _, k := range n.Order {
@@ -247,6 +253,10 @@ func MapExprs(n Node, f func(Expr) (Expr, error)) (Node, error) {
 	case *Join:
 		c := *n
 		c.Cond = m(n.Cond)
+		return &c, err
+	case *Series:
+		c := *n
+		c.Start, c.Stop, c.Step = m(n.Start), m(n.Stop), m(n.Step)
 		return &c, err
 	case *Window:
 		c := *n
@@ -414,3 +424,14 @@ func (n *Window) Columns() []Column {
 }
 func (n *Window) Inputs() []Node { return []Node{n.Input} }
 func (*Window) node()            {}
+
+// Series is generate_series(Start, Stop[, Step]): integers or timestamps from Start to Stop
+// (inclusive) in steps of Step. Its arguments are constants.
+type Series struct {
+	Start, Stop, Step Expr
+	Col               Column
+}
+
+func (n *Series) Columns() []Column { return []Column{n.Col} }
+func (n *Series) Inputs() []Node    { return nil }
+func (*Series) node()               {}

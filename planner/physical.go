@@ -165,6 +165,9 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 	case *Window:
 		return physicalWindow(ctx, n, env)
 
+	case *Series:
+		return physicalSeries(ctx, n)
+
 	case *System:
 		if env.System == nil {
 			return nil, errs.New(errs.Internal, "no system tables here")

@@ -222,7 +222,7 @@ func (b *binder) fromItem(it *pg_query.Node) (planner.Node, *scope, error) {
 	case it.GetJoinExpr() != nil:
 		return b.join(it.GetJoinExpr())
 	case it.GetRangeFunction() != nil:
-		return nil, nil, errs.New(errs.NotImplemented, "functions in FROM are not supported yet")
+		return b.rangeFunction(it.GetRangeFunction())
 	}
 	return nil, nil, errs.New(errs.NotImplemented, "FROM item %s is not supported", stmtName(it))
 }
@@ -498,8 +498,6 @@ func ref(c planner.Column) *planner.ColumnRef {
 	return &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}
 }
 
-var _ = arrow.Null
-
 // view binds a view: its stored query, bound afresh.
 func (b *binder) view(v *catalog.View, rv *pg_query.RangeVar) (planner.Node, *scope, error) {
 	if b.deps != nil {
@@ -528,4 +526,66 @@ func (b *binder) view(v *catalog.View, rv *pg_query.RangeVar) (planner.Node, *sc
 	cols := renamed(renamed(n.Columns(), names), v.Columns)
 	sc, err := relationScope(aliasName(rv.Alias, v.Name), cols, rv.Alias)
 	return n, sc, err
+}
+
+// rangeFunction binds a function in FROM: generate_series(start, stop[, step]).
+func (b *binder) rangeFunction(rf *pg_query.RangeFunction) (planner.Node, *scope, error) {
+	if rf.Lateral || rf.Ordinality || rf.IsRowsfrom || len(rf.Functions) != 1 {
+		return nil, nil, errs.New(errs.NotImplemented, "LATERAL, WITH ORDINALITY and ROWS FROM are not supported yet")
+	}
+	items := rf.Functions[0].GetList().GetItems()
+	if len(items) == 0 || items[0].GetFuncCall() == nil {
+		return nil, nil, errs.New(errs.NotImplemented, "this function in FROM is not supported")
+	}
+	fc := items[0].GetFuncCall()
+	name := funcName(fc)
+	if name != "generate_series" {
+		return nil, nil, errs.New(errs.NotImplemented, "function %s in FROM is not supported yet", name)
+	}
+	if len(fc.Args) < 2 || len(fc.Args) > 3 {
+		return nil, nil, errs.New(errs.UndefinedFunction, "function generate_series with %d arguments does not exist", len(fc.Args))
+	}
+	var args []planner.Expr
+	for _, a := range fc.Args {
+		e, err := b.expr(a, &scope{}, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		args = append(args, e)
+	}
+	t, err := planner.CommonType(args[0].Type(), args[1].Type())
+	if err != nil {
+		return nil, nil, err
+	}
+	if planner.IsUnknown(t) {
+		t = planner.Timestamp // generate_series('2024-01-01', '2024-02-01', '1 day')
+	}
+	if t.ID() == arrow.DATE32 {
+		t = planner.Timestamp
+	}
+	s := &planner.Series{Start: b.coerce(args[0], t), Stop: b.coerce(args[1], t)}
+	switch {
+	case planner.IsInteger(t):
+		if t.ID() == arrow.INT16 {
+			t = planner.Int32
+			s.Start, s.Stop = b.coerce(args[0], t), b.coerce(args[1], t)
+		}
+		if len(args) == 3 {
+			s.Step = b.coerce(args[2], t)
+		}
+	case t.ID() == arrow.TIMESTAMP:
+		if len(args) != 3 {
+			return nil, nil, errs.New(errs.UndefinedFunction, "function generate_series(%s, %s) does not exist", planner.TypeName(t), planner.TypeName(t))
+		}
+		s.Step = b.coerce(args[2], planner.Interval)
+	default:
+		return nil, nil, errs.New(errs.UndefinedFunction, "function generate_series(%s) does not exist", planner.TypeName(t))
+	}
+	colName := "generate_series"
+	if rf.Alias != nil && len(rf.Alias.Colnames) == 0 {
+		colName = rf.Alias.Aliasname // a single-column function takes the alias as its column name
+	}
+	s.Col = b.newColumn(colName, t)
+	sc, err := relationScope(aliasName(rf.Alias, "generate_series"), []planner.Column{s.Col}, rf.Alias)
+	return s, sc, err
 }
