@@ -64,6 +64,10 @@ func cmpInterval(a, b arrow.MonthDayNanoInterval) int {
 
 // formatInterval prints v as PostgreSQL's interval output does with IntervalStyle postgres:
 // '1 year 2 mons 3 days 04:05:06', '-1 days +02:00:00', '00:00:00'.
+// FormatInterval renders an interval as PostgreSQL's default IntervalStyle (postgres) does:
+// '1 year 2 mons 3 days 04:05:06'.
+func FormatInterval(v arrow.MonthDayNanoInterval) string { return formatInterval(v) }
+
 func formatInterval(v arrow.MonthDayNanoInterval) string {
 	var sb strings.Builder
 	zero, before := true, false

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"github.com/sleeperd/sleeperd/exec"
 	"math"
 	"strconv"
 	"strings"
@@ -35,6 +36,8 @@ func newWriter(arr arrow.Array, format int16) writer {
 // textWriter formats values as PostgreSQL 15 prints them with DateStyle ISO and TimeZone UTC.
 func textWriter(arr arrow.Array) writer {
 	switch a := arr.(type) {
+	case *array.MonthDayNanoInterval:
+		return func(dst []byte, i int) []byte { return append(dst, exec.FormatInterval(a.Value(i))...) }
 	case *array.Boolean:
 		return func(dst []byte, i int) []byte {
 			if a.Value(i) {
@@ -108,6 +111,14 @@ func textWriter(arr arrow.Array) writer {
 // binaryWriter encodes values in PostgreSQL's binary format of the column's type (see typeOf).
 func binaryWriter(arr arrow.Array) writer {
 	switch a := arr.(type) {
+	case *array.MonthDayNanoInterval:
+		// microseconds (int64), days (int32), months (int32)
+		return func(dst []byte, i int) []byte {
+			v := a.Value(i)
+			dst = binary.BigEndian.AppendUint64(dst, uint64(v.Nanoseconds/1000))
+			dst = binary.BigEndian.AppendUint32(dst, uint32(v.Days))
+			return binary.BigEndian.AppendUint32(dst, uint32(v.Months))
+		}
 	case *array.Boolean:
 		return func(dst []byte, i int) []byte {
 			if a.Value(i) {

@@ -23,6 +23,7 @@ const (
 	oidTimestamp   = 1114
 	oidTimestamptz = 1184
 	oidNumeric     = 1700
+	oidInterval    = 1186
 )
 
 // Text and binary format codes of the extended query protocol.
@@ -74,6 +75,8 @@ func typeOf(dt arrow.DataType) pgType {
 		return pgType{oidBytea, -1, -1}
 	case *arrow.Date32Type, *arrow.Date64Type:
 		return pgType{oidDate, 4, -1}
+	case *arrow.MonthDayNanoIntervalType:
+		return pgType{oidInterval, 16, -1}
 	case *arrow.TimestampType:
 		if t.TimeZone != "" {
 			return pgType{oidTimestamptz, 8, -1}
