@@ -605,6 +605,28 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 		}
 		return between, nil
 
+	case pg_query.A_Expr_Kind_AEXPR_DISTINCT, pg_query.A_Expr_Kind_AEXPR_NOT_DISTINCT:
+		l, err := b.expr(a.Lexpr, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.expr(a.Rexpr, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		eq, err := b.binary(planner.OpEq, l, r)
+		if err != nil {
+			return nil, err
+		}
+		eqb := eq.(*planner.Binary)
+		// a IS NOT DISTINCT FROM b: a = b, with NULL equal to NULL and to nothing else.
+		bothNull := planner.And([]planner.Expr{&planner.IsNull{E: eqb.L}, &planner.IsNull{E: eqb.R}})
+		same := &planner.Coalesce{Args: []planner.Expr{eq, bothNull}, Typ: planner.Bool}
+		if a.Kind == pg_query.A_Expr_Kind_AEXPR_DISTINCT {
+			return &planner.Not{E: same}, nil
+		}
+		return same, nil
+
 	case pg_query.A_Expr_Kind_AEXPR_NULLIF:
 		l, err := b.expr(a.Lexpr, sc, agg)
 		if err != nil {
