@@ -34,14 +34,7 @@ func TestJoinsAndSubqueries(t *testing.T) {
 		{"SELECT count(*) FROM (SELECT 1 UNION ALL SELECT 1) AS u(x)", "2"},
 		{"SELECT t.name FROM a AS t JOIN b USING (id)", ""},
 	} {
-		rows, _, err := tryRun(c, tc.q)
-		if err != nil {
-			t.Errorf("%s: %v", tc.q, err)
-			continue
-		}
-		if got := rowsText(rows); got != tc.want {
-			t.Errorf("%s\n got %s\nwant %s", tc.q, got, tc.want)
-		}
+		checkQuery(t, c, tc.q, tc.want)
 	}
 }
 
@@ -63,14 +56,7 @@ func TestSubqueryPredicates(t *testing.T) {
 		{"SELECT id, (SELECT max(amount) FROM o) AS m FROM cu ORDER BY 1", "1 100|2 100|3 100"},
 		{"SELECT cust, sum(amount) FROM o GROUP BY cust HAVING sum(amount) > (SELECT min(amount) * 10 FROM o) ORDER BY 1", "1 12|2 100"},
 	} {
-		rows, _, err := tryRun(c, tc.q)
-		if err != nil {
-			t.Errorf("%s: %v", tc.q, err)
-			continue
-		}
-		if got := rowsText(rows); got != tc.want {
-			t.Errorf("%s\n got %s\nwant %s", tc.q, got, tc.want)
-		}
+		checkQuery(t, c, tc.q, tc.want)
 	}
 }
 
@@ -107,14 +93,7 @@ func TestWindowFunctions(t *testing.T) {
 		{"SELECT id, sum(v) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM s ORDER BY id", "1 10|2 30|3 40|4 25|5 5"},
 		{"SELECT grp, sum(v), rank() OVER (ORDER BY sum(v) DESC) FROM s GROUP BY grp ORDER BY grp", "a 50 1|b 5 2"},
 	} {
-		rows, _, err := tryRun(c, tc.q)
-		if err != nil {
-			t.Errorf("%s: %v", tc.q, err)
-			continue
-		}
-		if got := rowsText(rows); got != tc.want {
-			t.Errorf("%s\n got %s\nwant %s", tc.q, got, tc.want)
-		}
+		checkQuery(t, c, tc.q, tc.want)
 	}
 	if _, _, err := tryRun(c, "SELECT id FROM s WHERE row_number() OVER () > 1"); err == nil {
 		t.Error("a window function in WHERE was accepted")
@@ -208,5 +187,18 @@ func TestViews(t *testing.T) {
 	run(t, c2, "DROP TABLE t CASCADE")
 	if _, _, err := tryRun(c2, "SELECT * FROM big"); !errors.Is(err, errs.UndefinedTable) {
 		t.Errorf("view survived DROP TABLE CASCADE: %v", err)
+	}
+}
+
+// checkQuery runs q and compares its rows, formatted by rowsText, with want.
+func checkQuery(t *testing.T, c Conn, q, want string) {
+	t.Helper()
+	rows, _, err := tryRun(c, q)
+	if err != nil {
+		t.Errorf("%s: %v", q, err)
+		return
+	}
+	if got := rowsText(rows); got != want {
+		t.Errorf("%s\n got %s\nwant %s", q, got, want)
 	}
 }

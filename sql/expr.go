@@ -606,15 +606,7 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 		return between, nil
 
 	case pg_query.A_Expr_Kind_AEXPR_DISTINCT, pg_query.A_Expr_Kind_AEXPR_NOT_DISTINCT:
-		l, err := b.expr(a.Lexpr, sc, agg)
-		if err != nil {
-			return nil, err
-		}
-		r, err := b.expr(a.Rexpr, sc, agg)
-		if err != nil {
-			return nil, err
-		}
-		eq, err := b.binary(planner.OpEq, l, r)
+		_, eq, err := b.equality(a, sc, agg)
 		if err != nil {
 			return nil, err
 		}
@@ -628,15 +620,7 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 		return same, nil
 
 	case pg_query.A_Expr_Kind_AEXPR_NULLIF:
-		l, err := b.expr(a.Lexpr, sc, agg)
-		if err != nil {
-			return nil, err
-		}
-		r, err := b.expr(a.Rexpr, sc, agg)
-		if err != nil {
-			return nil, err
-		}
-		eq, err := b.binary(planner.OpEq, l, r)
+		l, eq, err := b.equality(a, sc, agg)
 		if err != nil {
 			return nil, err
 		}
@@ -647,6 +631,20 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 		return &planner.Case{Whens: []planner.Expr{eq}, Thens: []planner.Expr{&planner.Literal{Typ: t}}, Else: b.coerce(l, t), Typ: t}, nil
 	}
 	return nil, errs.New(errs.NotImplemented, "operator %s (%s) is not supported yet", op, strings.TrimPrefix(a.Kind.String(), "AEXPR_"))
+}
+
+// equality binds both operands of a and their comparison l = r, returning l (as bound) too.
+func (b *binder) equality(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.Expr, planner.Expr, error) {
+	l, err := b.expr(a.Lexpr, sc, agg)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := b.expr(a.Rexpr, sc, agg)
+	if err != nil {
+		return nil, nil, err
+	}
+	eq, err := b.binary(planner.OpEq, l, r)
+	return l, eq, err
 }
 
 func zeroOf(t arrow.DataType) any {
