@@ -75,12 +75,18 @@ type columnJSON struct {
 	Type     string `json:"type"`
 	Nullable bool   `json:"nullable,omitempty"`
 	Hidden   bool   `json:"hidden,omitempty"`
+	// SQLType is Column.SQLType, when set.
+	SQLType string `json:"sql_type,omitempty"`
 }
 
 func toJSON(t *Table) *tableJSON {
 	j := &tableJSON{ID: t.ID, Name: t.Name, RowKeys: t.RowKeys, SortKeys: t.SortKeys, PrimaryKey: t.PrimaryKey, Properties: t.Props.Raw}
 	for _, c := range t.Columns {
-		j.Columns = append(j.Columns, columnJSON{Name: c.Name, Type: FormatType(c.Type), Nullable: c.Nullable, Hidden: c.Hidden})
+		cj := columnJSON{Name: c.Name, Type: FormatType(c.Type), Nullable: c.Nullable, Hidden: c.Hidden}
+		if c.SQLType != nil {
+			cj.SQLType = FormatType(c.SQLType)
+		}
+		j.Columns = append(j.Columns, cj)
 	}
 	return j
 }
@@ -94,7 +100,13 @@ func fromJSON(j *tableJSON) (*Table, error) {
 		if err != nil {
 			return nil, err
 		}
-		t.Columns = append(t.Columns, Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden})
+		col := Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden}
+		if c.SQLType != "" {
+			if col.SQLType, err = ParseType(c.SQLType); err != nil {
+				return nil, err
+			}
+		}
+		t.Columns = append(t.Columns, col)
 	}
 	for _, idx := range [][]int{t.RowKeys, t.SortKeys, t.PrimaryKey} {
 		for _, i := range idx {

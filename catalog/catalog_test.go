@@ -54,6 +54,11 @@ func TestTypeRoundTrip(t *testing.T) {
 		{arrow.MapOf(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int64), "map<string, int64>"},
 		{notNullMap, "map<string, int64 not null>"},
 		{sortedMap, "map<string, int64, sorted>"},
+		{Varchar(10), "varchar(10)"},
+		{Varchar(-1), "varchar"},
+		{Bpchar(3), "bpchar(3)"},
+		{Bpchar(-1), "bpchar"},
+		{arrow.ListOf(Varchar(2)), "list<varchar(2)>"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.text, func(t *testing.T) {
@@ -69,10 +74,38 @@ func TestTypeRoundTrip(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{"", "int", "int64 x", "decimal128(10)", "timestamp[xs]", "time32[us]", "list<", `struct<a: int64>`, "map<string>"} {
+	for _, bad := range []string{"", "int", "int64 x", "decimal128(10)", "timestamp[xs]", "time32[us]", "list<", `struct<a: int64>`, "map<string>", "varchar(0)", "bpchar(x)"} {
 		if _, err := ParseType(bad); err == nil {
 			t.Errorf("ParseType(%q) succeeded", bad)
 		}
+	}
+}
+
+func TestCharTypes(t *testing.T) {
+	tests := []struct {
+		t       arrow.DataType
+		name    string
+		storage arrow.DataType
+	}{
+		{Varchar(3), "character varying(3)", arrow.BinaryTypes.String},
+		{Varchar(-1), "character varying", arrow.BinaryTypes.String},
+		{Bpchar(2), "character(2)", arrow.BinaryTypes.String},
+		{Bpchar(-1), "bpchar", arrow.BinaryTypes.String},
+		{arrow.ListOf(Varchar(3)), "list<item: character varying(3), nullable>", arrow.ListOf(arrow.BinaryTypes.String)},
+		{arrow.PrimitiveTypes.Int32, "int32", arrow.PrimitiveTypes.Int32},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.t.String(); got != tc.name {
+				t.Errorf("String = %q, want %q", got, tc.name)
+			}
+			if got := StorageType(tc.t); !arrow.TypeEqual(got, tc.storage) {
+				t.Errorf("StorageType = %s, want %s", got, tc.storage)
+			}
+		})
+	}
+	if arrow.TypeEqual(Varchar(3), Varchar(4)) || !arrow.TypeEqual(Varchar(3), Varchar(3)) || arrow.TypeEqual(Varchar(3), Bpchar(3)) {
+		t.Error("character types compare by kind and length")
 	}
 }
 

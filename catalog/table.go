@@ -31,6 +31,17 @@ type Column struct {
 	// Hidden columns are stored but never shown by SELECT *: the row id of a table keyed by
 	// insertion order.
 	Hidden bool
+	// SQLType, when set, is the column's SQL type where it says more than Type: a
+	// character varying(n) or character(n) column (a CharType) stored as strings (Type).
+	SQLType arrow.DataType
+}
+
+// SQL is the column's SQL type: SQLType when set, else Type.
+func (c Column) SQL() arrow.DataType {
+	if c.SQLType != nil {
+		return c.SQLType
+	}
+	return c.Type
 }
 
 // Table is a table definition: an Arrow schema plus the roles of its columns. A Table is
@@ -129,7 +140,7 @@ func (t *Table) StateID() statestore.TableID { return statestore.TableID(t.ID) }
 func (t *Table) RowKeyTypes() []arrow.DataType {
 	out := make([]arrow.DataType, len(t.RowKeys))
 	for i, c := range t.RowKeys {
-		out[i] = t.Columns[c].Type
+		out[i] = StorageType(t.Columns[c].Type)
 	}
 	return out
 }
@@ -180,7 +191,7 @@ func (t *Table) IngestSpec() ingest.Spec {
 func (t *Table) buildSchema() {
 	fields := make([]arrow.Field, len(t.Columns))
 	for i, c := range t.Columns {
-		fields[i] = arrow.Field{Name: c.Name, Type: c.Type, Nullable: c.Nullable}
+		fields[i] = arrow.Field{Name: c.Name, Type: StorageType(c.Type), Nullable: c.Nullable}
 	}
 	t.schema = arrow.NewSchema(fields, nil)
 }
@@ -219,6 +230,9 @@ func define(def TableDef) (*Table, [][]byte, error) {
 			return nil, nil, errs.New(errs.DuplicateColumn, "column %q specified more than once", c.Name)
 		}
 		byName[c.Name] = len(t.Columns)
+		if st := StorageType(c.Type); st != c.Type {
+			c.SQLType, c.Type = c.Type, st
+		}
 		t.Columns = append(t.Columns, c)
 	}
 	resolve := func(names []string, what string) ([]int, error) {
@@ -274,7 +288,7 @@ func define(def TableDef) (*Table, [][]byte, error) {
 	}
 	for _, i := range t.RowKeys {
 		c := &t.Columns[i]
-		if !keys.Supported(c.Type) {
+		if !keys.Supported(StorageType(c.Type)) {
 			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a row key (int32, int64, text, bytea, date and timestamp can)", c.Name, FormatType(c.Type))
 		}
 		c.Nullable = false
@@ -284,7 +298,7 @@ func define(def TableDef) (*Table, [][]byte, error) {
 		if slices.Contains(t.RowKeys, i) {
 			return nil, nil, errs.New(errs.InvalidDefinition, "column %q cannot be both a row key and a sort key", c.Name)
 		}
-		if !keys.SortKeySupported(c.Type) {
+		if !keys.SortKeySupported(StorageType(c.Type)) {
 			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a sort key", c.Name, FormatType(c.Type))
 		}
 	}

@@ -15,6 +15,7 @@ import (
 //	date32 date64 time32[ms] time64[us] timestamp[us] timestamp[us, tz=UTC] duration[ns]
 //	interval_months interval_day_time interval_month_day_nano
 //	decimal128(10,2) decimal256(40,5) null
+//	varchar varchar(10) bpchar bpchar(3)                          strings with a SQL length (CharType)
 //	list<int64> large_list<string> fixed_size_list(3)<float64>   element "item", nullable
 //	list<"e": int64 not null>                                     element with another name or not null
 //	struct<"a": int64, "b": string not null>
@@ -27,6 +28,8 @@ func FormatType(t arrow.DataType) string {
 
 func formatType(b *strings.Builder, t arrow.DataType) {
 	switch t := t.(type) {
+	case *CharType:
+		b.WriteString(t.format())
 	case *arrow.FixedSizeBinaryType:
 		fmt.Fprintf(b, "fixed_size_binary(%d)", t.ByteWidth)
 	case *arrow.Time32Type:
@@ -300,6 +303,23 @@ func (p *typeParser) typ() (arrow.DataType, error) {
 			return &arrow.TimestampType{Unit: u, TimeZone: tz}, nil
 		}
 		return &arrow.DurationType{Unit: u}, nil
+	case "varchar", "bpchar":
+		n := -1
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == '(' {
+			ns, err := p.ints(1)
+			if err != nil {
+				return nil, err
+			}
+			if ns[0] < 1 {
+				return nil, p.errorf("%s length must be positive", name)
+			}
+			n = ns[0]
+		}
+		if name == "varchar" {
+			return Varchar(int32(n)), nil
+		}
+		return Bpchar(int32(n)), nil
 	case "list", "large_list":
 		if err := p.expect("<"); err != nil {
 			return nil, err

@@ -25,6 +25,7 @@ import (
 type conn struct {
 	e              *Engine
 	user, database string
+	s              session
 }
 
 var _ Conn = (*conn)(nil)
@@ -70,17 +71,29 @@ func (s *statement) ParamTypes() []arrow.DataType {
 func (s *statement) Schema() *arrow.Schema {
 	switch b := s.bound.(type) {
 	case *planner.Query:
-		return planner.Schema(b.Root.Columns(), b.Names)
+		return planner.ResultSchema(b.Root.Columns(), b.Names)
 	case *planner.Explain:
 		return textSchema("QUERY PLAN")
 	case *planner.ShowTables:
 		return textSchema("table_name")
+	case *planner.ShowVariable:
+		if b.Name == "all" {
+			return textSchema("name", "setting", "description")
+		}
+		if p, ok := params[b.Name]; ok {
+			return textSchema(p.name)
+		}
+		return textSchema(b.Name)
 	}
 	return nil
 }
 
-func textSchema(name string) *arrow.Schema {
-	return arrow.NewSchema([]arrow.Field{{Name: name, Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
+func textSchema(names ...string) *arrow.Schema {
+	fields := make([]arrow.Field, len(names))
+	for i, n := range names {
+		fields[i] = arrow.Field{Name: n, Type: arrow.BinaryTypes.String, Nullable: true}
+	}
+	return arrow.NewSchema(fields, nil)
 }
 
 func (s *statement) Close() error { return nil }
@@ -95,26 +108,39 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		}
 	}()
 	e := s.c.e
+	// The statement runs under its own context: cancelled when its result closes, by the
+	// memory limit (cause: out of memory) and by statement_timeout, and carrying the
+	// allocator, the statement's clock and the session's time zone.
 	var alloc memory.Allocator = e.alloc
-	qctx := ctx
+	qctx, cancel := context.WithCancelCause(ctx)
 	if e.opts.QueryMemoryLimit > 0 {
-		var cancel context.CancelCauseFunc
-		qctx, cancel = context.WithCancelCause(ctx)
 		alloc = &limitAllocator{base: e.alloc, limit: e.opts.QueryMemoryLimit, cancel: cancel}
-		defer func() {
-			err = limitError(qctx, err)
-			if r == nil {
-				cancel(nil)
-			} else if rr, ok := r.(*rowsResult); ok {
-				rr.ctx, rr.cancel = qctx, cancel
-			} else {
-				cancel(nil)
-			}
-		}()
 	}
-	ctx = exec.WithNow(exec.WithAllocator(qctx, alloc), time.Now())
+	var stopTimer context.CancelFunc = func() {}
+	if d := s.c.statementTimeout(); d > 0 {
+		qctx, stopTimer = context.WithTimeoutCause(qctx, d, errs.New(errs.Cancelled, "canceling statement due to statement timeout"))
+	}
+	ctx = exec.WithTimeZone(exec.WithNow(exec.WithAllocator(qctx, alloc), time.Now()), s.c.TimeZone())
+	defer func() {
+		err = limitError(ctx, err)
+		if rr, ok := r.(*rowsResult); ok && err == nil {
+			rr.ctx, rr.cancel = ctx, cancel
+			rr.onClose = append(rr.onClose, stopTimer)
+			return
+		}
+		stopTimer()
+		cancel(nil)
+	}()
 	if n := len(s.bound.Params()); len(params) != n {
 		return nil, errs.New(errs.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d", len(params), n)
+	}
+	switch b := s.bound.(type) {
+	case *planner.SetVariable:
+		return s.c.set(b)
+	case *planner.ShowVariable:
+		return s.c.show(ctx, b)
+	case *planner.Utility:
+		s.c.transaction(b.Tag)
 	}
 	if r, ok, err := e.executeLifecycle(ctx, s.bound, params); ok {
 		return r, err
@@ -328,9 +354,11 @@ type rowsResult struct {
 	rows    int64
 	done    bool
 	release func()
-	// ctx and cancel are the statement's own context when it has a memory limit.
-	ctx    context.Context
-	cancel context.CancelCauseFunc
+	// ctx and cancel are the statement's own context (see Execute); onClose run when the
+	// result closes.
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	onClose []func()
 }
 
 func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) {
@@ -343,6 +371,14 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 		}
 	}()
 	if r.ctx != nil {
+		// Operators run under the statement's context; the caller's ctx cancels too.
+		caller, cancel := ctx, r.cancel
+		stop := context.AfterFunc(caller, func() {
+			if cancel != nil {
+				cancel(context.Cause(caller))
+			}
+		})
+		defer stop()
 		ctx = r.ctx
 	}
 	b, err = r.stream.Next(ctx)
@@ -374,6 +410,10 @@ func (r *rowsResult) Close() error {
 		r.cancel(nil)
 		r.cancel = nil
 	}
+	for _, f := range r.onClose {
+		f()
+	}
+	r.onClose = nil
 	if r.release != nil {
 		r.release()
 		r.release = nil
@@ -395,12 +435,30 @@ type batchResult struct {
 }
 
 func textResult(ctx context.Context, name string, lines []string, tag string) (Result, error) {
-	bld := array.NewStringBuilder(exec.Allocator(ctx))
-	defer bld.Release()
-	bld.AppendValues(lines, nil)
-	arr := bld.NewArray()
-	defer arr.Release()
-	return &batchResult{batch: array.NewRecordBatch(textSchema(name), []arrow.Array{arr}, int64(len(lines))), tag: tag}, nil
+	rows := make([][]string, len(lines))
+	for i, l := range lines {
+		rows[i] = []string{l}
+	}
+	return textRows(ctx, []string{name}, rows, tag)
+}
+
+// textRows is a result of text columns named names holding rows.
+func textRows(ctx context.Context, names []string, rows [][]string, tag string) (Result, error) {
+	cols := make([]arrow.Array, len(names))
+	for j := range names {
+		bld := array.NewStringBuilder(exec.Allocator(ctx))
+		for _, r := range rows {
+			bld.Append(r[j])
+		}
+		cols[j] = bld.NewArray()
+		bld.Release()
+	}
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	return &batchResult{batch: array.NewRecordBatch(textSchema(names...), cols, int64(len(rows))), tag: tag}, nil
 }
 
 func (r *batchResult) Next(context.Context) (arrow.RecordBatch, error) {

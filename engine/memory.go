@@ -54,8 +54,11 @@ func limitError(ctx context.Context, err error) error {
 	if err == nil {
 		return nil
 	}
-	if cause := context.Cause(ctx); cause != nil && errs.KindOf(cause) == errs.OutOfMemory {
-		return cause
+	if cause := context.Cause(ctx); cause != nil {
+		if k := errs.KindOf(cause); k == errs.OutOfMemory || k == errs.Cancelled && cause != ctx.Err() {
+			// Out of memory, or the statement timeout: say so rather than "cancelled".
+			return cause
+		}
 	}
 	return err
 }

@@ -192,7 +192,7 @@ func (b *Binary) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array
 	}
 	validity := andValidity(mem, l, r)
 	if b.typ.ID() == arrow.INTERVAL_MONTH_DAY_NANO || (b.typ.ID() == arrow.TIMESTAMP && l.DataType().ID() != arrow.INT64) {
-		return intervalArith(mem, b.op, b.typ, l, r, validity)
+		return intervalArith(mem, TimeZone(ctx), b.op, b.typ, l, r, validity)
 	}
 	if l.DataType().ID() == arrow.DATE32 || r.DataType().ID() == arrow.DATE32 {
 		return dateArith(mem, b.op, b.typ, l, r, validity)

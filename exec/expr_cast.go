@@ -23,7 +23,9 @@ import (
 // PostgreSQL's input functions parse it and every type prints as its output function does;
 // float to integer rounds to nearest, ties to even (rint); numeric to integer or to a smaller
 // scale rounds half away from zero; out-of-range values are errors. Time stamps with a time
-// zone are UTC and print with "+00".
+// zone are UTC instants, read and printed in the session time zone of the evaluation context
+// (TimeZone), which also gives timestamp <-> timestamptz and date <-> timestamptz their
+// local wall-clock times.
 type Cast struct {
 	e  Expr
 	to arrow.DataType
@@ -49,6 +51,8 @@ func CanCast(from, to arrow.DataType) bool {
 	}
 	f, t := from.ID(), to.ID()
 	switch {
+	case f == arrow.LIST && t == arrow.LIST:
+		return CanCast(elemType(from), elemType(to))
 	case f == t:
 		return true
 	case f == arrow.STRING || t == arrow.STRING:
@@ -80,11 +84,11 @@ func (c *Cast) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, 
 		return nil, err
 	}
 	defer a.Release()
-	return castArray(Allocator(ctx), a, c.to)
+	return castArray(Allocator(ctx), TimeZone(ctx), a, c.to)
 }
 
-// castArray converts a to type to. It does not release a.
-func castArray(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, error) {
+// castArray converts a to type to, with loc as the session time zone. It does not release a.
+func castArray(mem memory.Allocator, loc *time.Location, a arrow.Array, to arrow.DataType) (arrow.Array, error) {
 	from := a.DataType()
 	if arrow.TypeEqual(from, to) {
 		a.Retain()
@@ -95,11 +99,14 @@ func castArray(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Ar
 	if isNumeric(from) && isNumeric(to) && from.ID() != arrow.DECIMAL128 && to.ID() != arrow.DECIMAL128 {
 		return castNumeric(mem, a, to)
 	}
-	if from.ID() == arrow.TIMESTAMP && to.ID() == arrow.TIMESTAMP {
+	if from.ID() == arrow.TIMESTAMP && to.ID() == arrow.TIMESTAMP && (loc == time.UTC || hasZone(from) == hasZone(to)) {
 		return rewrap(a, to), nil
 	}
+	if from.ID() == arrow.LIST && to.ID() == arrow.LIST {
+		return castList(mem, loc, a, to)
+	}
 	// The rest goes row by row through Go values; casts are not the hot path of a scan.
-	conv := func(v any) (any, error) { return convertValue(v, from, to) }
+	conv := func(v any) (any, error) { return convertValue(v, from, to, loc) }
 	b := array.NewBuilder(mem, to)
 	defer b.Release()
 	b.Reserve(n)
@@ -153,6 +160,8 @@ func appendValue(b array.Builder, v any) {
 		b.Append(v.(arrow.Timestamp))
 	case *array.MonthDayNanoIntervalBuilder:
 		b.Append(v.(arrow.MonthDayNanoInterval))
+	case *array.ListBuilder:
+		appendList(b, v.([]any))
 	default:
 		panic(fmt.Sprintf("exec: append %T to %T", v, b))
 	}
@@ -248,24 +257,56 @@ func narrowInts[T integer](mem memory.Allocator, to arrow.DataType, ints []int64
 	return makeArray(to, len(ints), validity, buf), nil
 }
 
-// convertValue casts one non-NULL value.
-func convertValue(v any, from, to arrow.DataType) (any, error) {
+// hasZone reports whether t is timestamp with time zone.
+func hasZone(t arrow.DataType) bool {
+	ts, ok := t.(*arrow.TimestampType)
+	return ok && ts.TimeZone != ""
+}
+
+// convertValue casts one non-NULL value, with loc as the session time zone.
+func convertValue(v any, from, to arrow.DataType, loc *time.Location) (any, error) {
 	if to.ID() == arrow.STRING {
-		return formatText(v, from), nil
+		return formatTextIn(v, from, loc), nil
 	}
 	if from.ID() == arrow.STRING {
-		return parseText(v.(string), to)
+		return parseTextIn(v.(string), to, loc)
 	}
 	switch to.ID() {
+	case arrow.LIST:
+		// Element by element; NULL elements stay NULL.
+		l := v.([]any)
+		out := make([]any, len(l))
+		for i, x := range l {
+			if x == nil {
+				continue
+			}
+			y, err := convertValue(x, elemType(from), elemType(to), loc)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = y
+		}
+		return out, nil
 	case arrow.BOOL:
 		return v.(int32) != 0, nil
 	case arrow.DATE32:
 		us := int64(v.(arrow.Timestamp))
+		if hasZone(from) {
+			us = toLocal(loc, us)
+		}
 		return arrow.Date32(floorDiv(us, usPerDay)), nil
 	case arrow.TIMESTAMP:
-		if from.ID() == arrow.DATE32 {
+		switch {
+		case from.ID() == arrow.DATE32 && hasZone(to):
+			return arrow.Timestamp(fromLocal(loc, int64(v.(arrow.Date32))*usPerDay)), nil
+		case from.ID() == arrow.DATE32:
 			return arrow.Timestamp(int64(v.(arrow.Date32)) * usPerDay), nil
+		case hasZone(to) && !hasZone(from):
+			return arrow.Timestamp(fromLocal(loc, int64(v.(arrow.Timestamp)))), nil
+		case hasZone(from) && !hasZone(to):
+			return arrow.Timestamp(toLocal(loc, int64(v.(arrow.Timestamp)))), nil
 		}
+		return v, nil
 	case arrow.DECIMAL128:
 		d := to.(*arrow.Decimal128Type)
 		switch x := v.(type) {
@@ -426,8 +467,12 @@ func parseDecimal(s string, d *arrow.Decimal128Type) (any, error) {
 	return decimal128.FromBigInt(b), nil
 }
 
-// parseText parses s as PostgreSQL's input function for type to does.
-func parseText(s string, to arrow.DataType) (any, error) {
+// parseText parses s as PostgreSQL's input function for type to does in the time zone UTC.
+func parseText(s string, to arrow.DataType) (any, error) { return parseTextIn(s, to, time.UTC) }
+
+// parseTextIn parses s as PostgreSQL's input function for type to does, reading a
+// timestamptz without an offset or zone name as local time in loc.
+func parseTextIn(s string, to arrow.DataType, loc *time.Location) (any, error) {
 	t := strings.TrimSpace(s)
 	switch to.ID() {
 	case arrow.INT16, arrow.INT32, arrow.INT64:
@@ -498,16 +543,25 @@ func parseText(s string, to arrow.DataType) (any, error) {
 		}
 		return arrow.Date32(days), nil
 	case arrow.TIMESTAMP:
-		days, us, off, err := parseDateTime(s, true)
+		days, us, z, err := parseDateTime(s, true)
 		if err != nil {
 			return nil, err
 		}
-		if to.(*arrow.TimestampType).TimeZone != "" {
-			us -= off
+		local := days*usPerDay + us
+		if !hasZone(to) {
+			return arrow.Timestamp(local), nil
 		}
-		return arrow.Timestamp(days*usPerDay + us), nil
+		switch {
+		case z.loc != nil:
+			return arrow.Timestamp(fromLocal(z.loc, local)), nil
+		case z.set:
+			return arrow.Timestamp(local - z.offset), nil
+		}
+		return arrow.Timestamp(fromLocal(loc, local)), nil
 	case arrow.INTERVAL_MONTH_DAY_NANO:
 		return parseInterval(s)
+	case arrow.LIST:
+		return parseArray(s, to, loc)
 	case arrow.BINARY:
 		if strings.HasPrefix(s, `\x`) {
 			return decodeByteaHex(s[2:])
@@ -520,10 +574,18 @@ func parseText(s string, to arrow.DataType) (any, error) {
 	return nil, typeErr("cast from text to %s", to)
 }
 
-// parseDateTime parses "YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]][ ]( Z|UTC|+HH[:MM]|-HH[:MM])".
-// It returns days since the epoch, microseconds since midnight and the zone offset in
-// microseconds (0 when there is none).
-func parseDateTime(s string, withTime bool) (days, us, offset int64, err error) {
+// zoneIn is the time zone written in a date/time string: a zone (loc) or a fixed offset
+// (offset, microseconds east, when set); neither when the string names none.
+type zoneIn struct {
+	loc    *time.Location
+	offset int64
+	set    bool
+}
+
+// parseDateTime parses "YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]][ ]( Z|UTC|+HH[:MM]|-HH[:MM]|
+// zone name)". It returns days since the epoch, microseconds since midnight and the zone the
+// string names.
+func parseDateTime(s string, withTime bool) (days, us int64, z zoneIn, err error) {
 	what := "date"
 	if withTime {
 		what = "timestamp"
@@ -554,27 +616,39 @@ func parseDateTime(s string, withTime bool) (days, us, offset int64, err error) 
 	}
 	ps := strings.Split(datePart, "-")
 	if len(ps) != 3 {
-		return 0, 0, 0, bad
+		return 0, 0, z, bad
 	}
 	y, ok1 := num(ps[0], 1, 7)
 	m, ok2 := num(ps[1], 1, 2)
 	d, ok3 := num(ps[2], 1, 2)
 	if !ok1 || !ok2 || !ok3 {
-		return 0, 0, 0, bad
+		return 0, 0, z, bad
 	}
 	if bc {
 		y = 1 - y
 	}
 	if m < 1 || m > 12 || d < 1 || d > daysIn(y, m) || y == 0 && !bc {
-		return 0, 0, 0, errs.New(errs.DatetimeOverflow, "date/time field value out of range: %q", s)
+		return 0, 0, z, errs.New(errs.DatetimeOverflow, "date/time field value out of range: %q", s)
 	}
 	days = civilToDays(int64(y), m, d)
 	if rest == "" {
-		return days, 0, 0, nil
+		return days, 0, z, nil
 	}
 	// Zone suffix.
+	last := rest
+	if i := strings.LastIndexByte(rest, ' '); i >= 0 {
+		last = rest[i+1:]
+	}
 	if strings.HasSuffix(rest, "Z") || strings.HasSuffix(strings.ToUpper(rest), "UTC") {
 		rest = strings.TrimSpace(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(rest, "Z"), "UTC"), "utc"))
+		z.set = true
+	} else if strings.ContainsFunc(last, func(r rune) bool { return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' }) {
+		loc, err := parseZone(last)
+		if err != nil {
+			return 0, 0, z, bad
+		}
+		z.loc = loc
+		rest = strings.TrimSpace(rest[:len(rest)-len(last)])
 	} else if i := strings.LastIndexAny(rest, "+-"); i > 0 {
 		zone := rest[i+1:]
 		sign := int64(1)
@@ -594,33 +668,34 @@ func parseDateTime(s string, withTime bool) (days, us, offset int64, err error) 
 			ok = ok && ok2
 		}
 		if !ok {
-			return 0, 0, 0, bad
+			return 0, 0, z, bad
 		}
-		offset = sign * int64(hh*3600+mi*60) * 1000000
+		z.offset = sign * int64(hh*3600+mi*60) * 1000000
+		z.set = true
 		rest = strings.TrimSpace(rest[:i])
 	}
 	if rest == "" {
-		return days, 0, offset, nil
+		return days, 0, z, nil
 	}
 	hms := strings.Split(rest, ":")
 	if len(hms) < 2 || len(hms) > 3 {
-		return 0, 0, 0, bad
+		return 0, 0, z, bad
 	}
 	h, ok1 := num(hms[0], 1, 2)
 	mi, ok2 := num(hms[1], 1, 2)
 	if !ok1 || !ok2 {
-		return 0, 0, 0, bad
+		return 0, 0, z, bad
 	}
 	sec, frac := 0, int64(0)
 	if len(hms) == 3 {
 		whole, f, hasFrac := strings.Cut(hms[2], ".")
 		var ok bool
 		if sec, ok = num(whole, 1, 2); !ok {
-			return 0, 0, 0, bad
+			return 0, 0, z, bad
 		}
 		if hasFrac {
 			if _, ok := num(f, 1, 30); !ok {
-				return 0, 0, 0, bad
+				return 0, 0, z, bad
 			}
 			// Round to microseconds, half up as PostgreSQL's rint on positive values.
 			for len(f) < 7 {
@@ -634,13 +709,13 @@ func parseDateTime(s string, withTime bool) (days, us, offset int64, err error) 
 		}
 	}
 	if h > 24 || mi > 59 || sec > 60 || (h == 24 && (mi > 0 || sec > 0 || frac > 0)) {
-		return 0, 0, 0, errs.New(errs.DatetimeOverflow, "date/time field value out of range: %q", s)
+		return 0, 0, z, errs.New(errs.DatetimeOverflow, "date/time field value out of range: %q", s)
 	}
 	us = (int64(h)*3600+int64(mi)*60+int64(sec))*1000000 + frac
 	if !withTime {
 		us = 0
 	}
-	return days, us, offset, nil
+	return days, us, z, nil
 }
 
 func daysIn(y, m int) int {
@@ -697,7 +772,14 @@ func formatDate(days int64) string {
 	return fmt.Sprintf("%04d-%02d-%02d", y, m, d)
 }
 
-func formatTimestamp(us int64, tz bool) string {
+// formatTimestamp writes a timestamp, or with loc not nil a timestamptz as local time in loc
+// followed by the offset, as PostgreSQL's ISO output does.
+func formatTimestamp(us int64, loc *time.Location) string {
+	var off int64
+	if loc != nil {
+		off = offsetAt(loc, us)
+		us += off * usPerSec
+	}
 	days := floorDiv(us, usPerDay)
 	rem := us - days*usPerDay
 	y, m, d := daysToCivil(days)
@@ -713,8 +795,8 @@ func formatTimestamp(us int64, tz bool) string {
 		f := strings.TrimRight(fmt.Sprintf("%06d", frac), "0")
 		sb.WriteString("." + f)
 	}
-	if tz {
-		sb.WriteString("+00")
+	if loc != nil {
+		sb.WriteString(formatOffset(off))
 	}
 	if y <= 0 {
 		sb.WriteString(" BC")
@@ -751,8 +833,13 @@ func formatFloat(f float64, bitSize int) string {
 	return strconv.FormatFloat(f, 'f', -1, bitSize)
 }
 
-// formatText prints a non-NULL value of type t as PostgreSQL's text output does.
-func formatText(v any, t arrow.DataType) string {
+// formatText prints a non-NULL value of type t as PostgreSQL's text output does in the time
+// zone UTC.
+func formatText(v any, t arrow.DataType) string { return formatTextIn(v, t, time.UTC) }
+
+// formatTextIn prints a non-NULL value of type t as PostgreSQL's text output does, writing
+// timestamptz values as local time in loc.
+func formatTextIn(v any, t arrow.DataType, loc *time.Location) string {
 	switch x := v.(type) {
 	case bool:
 		if x {
@@ -778,9 +865,14 @@ func formatText(v any, t arrow.DataType) string {
 	case arrow.Date32:
 		return formatDate(int64(x))
 	case arrow.Timestamp:
-		return formatTimestamp(int64(x), t.(*arrow.TimestampType).TimeZone != "")
+		if !hasZone(t) {
+			loc = nil
+		}
+		return formatTimestamp(int64(x), loc)
 	case arrow.MonthDayNanoInterval:
 		return formatInterval(x)
+	case []any:
+		return formatArray(x, t, loc)
 	}
 	return fmt.Sprint(v)
 }
@@ -805,10 +897,7 @@ func formatDecimal(n decimal128.Num, scale int32) string {
 	return out
 }
 
-var (
-	_ = bitutil.BitIsSet
-	_ = time.UTC
-)
+var _ = bitutil.BitIsSet
 
 // decodeByteaHex decodes bytea's hex format as PostgreSQL does: pairs of hex digits, with
 // white space allowed between pairs.

@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -27,6 +28,8 @@ type function struct {
 	// evalCtx, when set, replaces eval for functions that need the context (now()) or take
 	// no arguments; n is the number of rows.
 	evalCtx func(ctx context.Context, n int, typ arrow.DataType, args []arrow.Array) (arrow.Array, error)
+	// zoned, when set, replaces eval for functions that depend on the session time zone.
+	zoned func(mem memory.Allocator, loc *time.Location, typ arrow.DataType, args []arrow.Array) (arrow.Array, error)
 }
 
 // registry holds the scalar functions by lower-case name.
@@ -146,6 +149,9 @@ func (f *Func) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, 
 	if f.fn.evalCtx != nil {
 		return f.fn.evalCtx(ctx, int(batch.NumRows()), f.typ, args)
 	}
+	if f.fn.zoned != nil {
+		return f.fn.zoned(Allocator(ctx), TimeZone(ctx), f.typ, args)
+	}
 	return f.fn.eval(Allocator(ctx), f.typ, args)
 }
 
@@ -180,7 +186,7 @@ func init() {
 			return nil, nil, undefinedFunc("concat", args)
 		}
 		return arrow.BinaryTypes.String, nil, nil
-	}, eval: evalConcat}, "concat")
+	}, zoned: evalConcat}, "concat")
 	// NewFunc builds a Binary for mod; the entry gives FuncResultType its answer.
 	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
 		if len(args) != 2 || !isNumeric(args[0]) || !isNumeric(args[1]) {
@@ -192,20 +198,49 @@ func init() {
 			}
 			return args[0], nil, nil
 		}
-		if args[0].ID() == arrow.DECIMAL128 && args[1].ID() == arrow.DECIMAL128 {
-			t, err := BinaryResultType(Mod, args[0], args[1])
+		if a, b := modDecimal(args[0]), modDecimal(args[1]); a != nil && b != nil {
+			t, err := BinaryResultType(Mod, a, b)
 			return t, nil, err
 		}
 		return nil, nil, undefinedFunc("mod", args)
 	}}, "mod")
 }
 
-// newMod is mod(a, b): a % b on integers (of the wider type) or numerics.
+// modDecimal is the numeric type a mod argument of type t is read as when the other argument
+// is numeric (integers convert implicitly, floats do not), or nil.
+func modDecimal(t arrow.DataType) arrow.DataType {
+	switch {
+	case t.ID() == arrow.DECIMAL128:
+		return t
+	case isInteger(t):
+		return &arrow.Decimal128Type{Precision: 38, Scale: 0}
+	}
+	return nil
+}
+
+// newMod is mod(a, b): a % b on integers (of the wider type) or numerics; with one numeric
+// argument an integer one is converted to numeric, as PostgreSQL's mod(numeric, numeric) is
+// chosen for mod(numeric, integer).
 func newMod(args []Expr, types []arrow.DataType) (Expr, error) {
 	if len(args) != 2 {
 		return nil, undefinedFunc("mod", types)
 	}
 	a, b := args[0], args[1]
+	if (types[0].ID() == arrow.DECIMAL128) != (types[1].ID() == arrow.DECIMAL128) {
+		da, db := modDecimal(types[0]), modDecimal(types[1])
+		if da == nil || db == nil {
+			return nil, undefinedFunc("mod", types)
+		}
+		var err error
+		if isInteger(types[0]) {
+			a, err = NewCast(a, da)
+		} else {
+			b, err = NewCast(b, db)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 	if isInteger(types[0]) && isInteger(types[1]) && types[0].ID() != types[1].ID() {
 		wide := types[0]
 		if types[1].ID() > wide.ID() {
@@ -498,7 +533,7 @@ func evalRounding(dec func(x, d *big.Int) *big.Int, flt func(float64) float64) f
 	}
 }
 
-func evalConcat(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+func evalConcat(mem memory.Allocator, loc *time.Location, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
 	n := args[0].Len()
 	b := array.NewStringBuilder(mem)
 	defer b.Release()
@@ -522,7 +557,7 @@ func evalConcat(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arr
 				}
 				continue
 			}
-			sb.WriteString(formatText(valueAt(a, i), a.DataType()))
+			sb.WriteString(formatTextIn(valueAt(a, i), a.DataType(), loc))
 		}
 		b.Append(sb.String())
 	}

@@ -76,6 +76,12 @@ func NewLiteral(v any, t arrow.DataType) (*Literal, error) {
 		_, ok = v.(arrow.Timestamp)
 	case arrow.INTERVAL_MONTH_DAY_NANO:
 		_, ok = v.(arrow.MonthDayNanoInterval)
+	case arrow.LIST:
+		l, err := checkListValue(v, t)
+		if err != nil {
+			return nil, err
+		}
+		v, ok = l, true
 	}
 	if !ok {
 		return nil, typeErr("literal %v (%T) is not a value of type %s", v, v, t)
@@ -99,7 +105,7 @@ func (l *Literal) String() string {
 	switch l.typ.ID() {
 	case arrow.STRING:
 		return "'" + strings.ReplaceAll(l.v.(string), "'", "''") + "'"
-	case arrow.BINARY, arrow.DATE32, arrow.TIMESTAMP, arrow.INTERVAL_MONTH_DAY_NANO:
+	case arrow.BINARY, arrow.DATE32, arrow.TIMESTAMP, arrow.INTERVAL_MONTH_DAY_NANO, arrow.LIST:
 		return "'" + formatText(l.v, l.typ) + "'::" + pgType(l.typ)
 	case arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL128:
 		s := formatText(l.v, l.typ)
@@ -142,6 +148,14 @@ func broadcast(mem memory.Allocator, v any, t arrow.DataType, n int) arrow.Array
 		return fillBytes(mem, t, n, []byte(v.(string)))
 	case arrow.BINARY:
 		return fillBytes(mem, t, n, v.([]byte))
+	case arrow.LIST:
+		b := array.NewListBuilder(mem, elemType(t))
+		defer b.Release()
+		b.Reserve(n)
+		for i := 0; i < n; i++ {
+			appendList(b, v.([]any))
+		}
+		return b.NewArray()
 	}
 	panic("exec: broadcast of unsupported type " + t.String())
 }
@@ -198,6 +212,8 @@ func valueAt(a arrow.Array, i int) any {
 		return a.Value(i)
 	case *array.MonthDayNanoInterval:
 		return a.Value(i)
+	case *array.List:
+		return listValue(a, i)
 	}
 	panic("exec: value of unsupported type " + a.DataType().String())
 }

@@ -50,7 +50,11 @@ func init() {
 				return typ, nil, nil
 			},
 			evalCtx: func(ctx context.Context, n int, _ arrow.DataType, _ []arrow.Array) (arrow.Array, error) {
-				return broadcast(Allocator(ctx), conv(nowMicros(ctx)), typ, n), nil
+				us := nowMicros(ctx)
+				if !hasZone(typ) {
+					us = toLocal(TimeZone(ctx), us) // localtimestamp, current_date
+				}
+				return broadcast(Allocator(ctx), conv(us), typ, n), nil
 			},
 		}
 	}
@@ -59,11 +63,12 @@ func init() {
 	register(clock(tsType, stamp), "localtimestamp")
 	register(clock(arrow.FixedWidthTypes.Date32, func(us int64) any { return arrow.Date32(floorDiv(us, usPerDay)) }), "current_date")
 
-	register(function{resolve: resolveDatePart(false), eval: evalDatePart(false)}, "date_part")
-	register(function{resolve: resolveDatePart(true), eval: evalDatePart(true)}, "extract")
-	register(function{resolve: resolveDateTrunc, eval: evalDateTrunc}, "date_trunc")
-	register(function{resolve: resolveAge, eval: evalAge}, "age")
-	register(function{resolve: resolveToChar, eval: evalToChar}, "to_char")
+	register(function{resolve: resolveDatePart(false), zoned: evalDatePart(false)}, "date_part")
+	register(function{resolve: resolveDatePart(true), zoned: evalDatePart(true)}, "extract")
+	register(function{resolve: resolveDateTrunc, zoned: evalDateTrunc}, "date_trunc")
+	register(function{resolve: resolveAge, zoned: evalAge}, "age")
+	register(function{resolve: resolveToChar, zoned: evalToChar}, "to_char")
+	register(function{resolve: resolveTimezone, eval: evalTimezone}, "timezone")
 }
 
 // ExtractScale is the scale of extract's numeric result for field: 6 for second and epoch
@@ -164,7 +169,7 @@ func canonicalField(f string) string {
 	case "isoyear":
 		return "isoyear"
 	case "timezone", "timezone_hour", "timezone_minute":
-		return "timezone"
+		return strings.ToLower(strings.TrimSpace(f))
 	}
 	return ""
 }
@@ -177,8 +182,10 @@ func pgYear(y int64) int64 {
 	return y
 }
 
-// timestampPart extracts field from us (microseconds since the epoch).
-func timestampPart(field string, us int64, t arrow.DataType) (fieldVal, error) {
+// timestampPart extracts field from us (microseconds since the epoch of the wall clock); for
+// a timestamptz, off is the offset (seconds east) of the session time zone the wall-clock
+// time us is in.
+func timestampPart(field string, us int64, t arrow.DataType, off int64) (fieldVal, error) {
 	f := canonicalField(field)
 	days := floorDiv(us, usPerDay)
 	tod := us - days*usPerDay
@@ -220,7 +227,8 @@ func timestampPart(field string, us int64, t arrow.DataType) (fieldVal, error) {
 		}
 		return intPart(-((999 - (year - 1)) / 1000)), nil
 	case "epoch":
-		return fieldVal{decimal128.FromI64(us), float64(us) / 1000000.0}, nil
+		abs := us - off*usPerSec
+		return fieldVal{decimal128.FromI64(abs), float64(abs) / 1000000.0}, nil
 	case "dow":
 		return intPart(((days % 7) + 7 + 4) % 7), nil
 	case "isodow":
@@ -237,11 +245,17 @@ func timestampPart(field string, us int64, t arrow.DataType) (fieldVal, error) {
 			return intPart(w), nil
 		}
 		return intPart(pgYear(iy)), nil
-	case "timezone":
-		if t.(*arrow.TimestampType).TimeZone != "" {
-			return intPart(0), nil
+	case "timezone", "timezone_hour", "timezone_minute":
+		if !hasZone(t) {
+			return fieldVal{}, unitErr(field, t, true)
 		}
-		return fieldVal{}, unitErr(field, t, true)
+		switch f {
+		case "timezone_hour":
+			return intPart(off / 3600), nil
+		case "timezone_minute":
+			return intPart(off / 60 % 60), nil
+		}
+		return intPart(off), nil
 	}
 	return fieldVal{}, unitErr(field, t, false)
 }
@@ -295,8 +309,8 @@ func intervalPart(field string, v arrow.MonthDayNanoInterval) (fieldVal, error) 
 	return fieldVal{}, unitErr(field, Interval, true)
 }
 
-func evalDatePart(numeric bool) func(memory.Allocator, arrow.DataType, []arrow.Array) (arrow.Array, error) {
-	return func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+func evalDatePart(numeric bool) func(memory.Allocator, *time.Location, arrow.DataType, []arrow.Array) (arrow.Array, error) {
+	return func(mem memory.Allocator, loc *time.Location, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
 		fields := args[0].(*array.String)
 		src := args[1]
 		n := src.Len()
@@ -330,13 +344,18 @@ func evalDatePart(numeric bool) func(memory.Allocator, arrow.DataType, []arrow.A
 				// extract on a date: only the date fields (and epoch at midnight).
 				f := canonicalField(field)
 				switch f {
-				case "microseconds", "milliseconds", "second", "minute", "hour", "timezone":
+				case "microseconds", "milliseconds", "second", "minute", "hour", "timezone", "timezone_hour", "timezone_minute":
 					err = unitErr(field, src.DataType(), true)
 				default:
-					p, err = timestampPart(field, int64(values[int32](src)[i])*usPerDay, src.DataType())
+					p, err = timestampPart(field, int64(values[int32](src)[i])*usPerDay, src.DataType(), 0)
 				}
 			default:
-				p, err = timestampPart(field, values[int64](src)[i], src.DataType())
+				us, off := values[int64](src)[i], int64(0)
+				if hasZone(src.DataType()) {
+					off = offsetAt(loc, us)
+					us += off * usPerSec
+				}
+				p, err = timestampPart(field, us, src.DataType(), off)
 			}
 			if err != nil {
 				return fail(buf, err)
@@ -423,10 +442,17 @@ func astroYear(y int64) int64 {
 }
 
 // resolveDateTrunc types date_trunc(text, timestamp) as timestamp, date_trunc(text,
-// timestamptz) as timestamptz and, like PostgreSQL, date_trunc(text, date) as timestamptz.
+// timestamptz [, zone text]) as timestamptz and, like PostgreSQL, date_trunc(text, date) as
+// timestamptz.
 func resolveDateTrunc(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
-	if len(args) != 2 || args[0].ID() != arrow.STRING {
+	if len(args) < 2 || len(args) > 3 || args[0].ID() != arrow.STRING {
 		return nil, nil, undefinedFunc("date_trunc", args)
+	}
+	if len(args) == 3 {
+		if args[2].ID() != arrow.STRING || (args[1].ID() != arrow.DATE32 && !hasZone(args[1])) {
+			return nil, nil, undefinedFunc("date_trunc", args)
+		}
+		return tszType, []arrow.DataType{nil, tszType, nil}, nil
 	}
 	switch args[1].ID() {
 	case arrow.TIMESTAMP:
@@ -437,17 +463,47 @@ func resolveDateTrunc(args []arrow.DataType) (arrow.DataType, []arrow.DataType, 
 	return nil, nil, undefinedFunc("date_trunc", args)
 }
 
-func evalDateTrunc(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+// truncZoned is date_trunc(field, us) of a timestamptz in loc: the wall-clock time is
+// truncated; from day up the result is read back in loc (DST aware), below a day it keeps
+// the offset of us, as PostgreSQL does.
+func truncZoned(field string, us int64, loc *time.Location) (int64, error) {
+	off := offsetAt(loc, us) * usPerSec
+	v, err := truncTimestamp(field, us+off)
+	if err != nil {
+		return 0, err
+	}
+	switch canonicalField(field) {
+	case "microseconds", "milliseconds", "second", "minute", "hour":
+		return v - off, nil
+	}
+	return fromLocal(loc, v), nil
+}
+
+func evalDateTrunc(mem memory.Allocator, loc *time.Location, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
 	fields := args[0].(*array.String)
 	src := values[int64](args[1])
 	n := len(src)
 	validity := andValidity(mem, args...)
 	buf, out := newValues[int64](mem, n)
+	zoned := hasZone(args[1].DataType())
+	var zones zoneCache
 	for i := range out {
 		if validity != nil && skip(validity.Bytes(), i) {
 			continue
 		}
-		v, err := truncTimestamp(fields.Value(i), src[i])
+		var v int64
+		var err error
+		switch {
+		case len(args) == 3:
+			var z *time.Location
+			if z, err = zones.get(args[2].(*array.String).Value(i)); err == nil {
+				v, err = truncZoned(fields.Value(i), src[i], z)
+			}
+		case zoned:
+			v, err = truncZoned(fields.Value(i), src[i], loc)
+		default:
+			v, err = truncTimestamp(fields.Value(i), src[i])
+		}
 		if err != nil {
 			buf.Release()
 			if validity != nil {
@@ -456,6 +512,86 @@ func evalDateTrunc(mem memory.Allocator, typ arrow.DataType, args []arrow.Array)
 			return nil, err
 		}
 		out[i] = v
+	}
+	return makeArray(typ, n, validity, buf), nil
+}
+
+// zoneCache resolves zone names with parseZone, remembering the last one.
+type zoneCache struct {
+	name string
+	loc  *time.Location
+}
+
+func (c *zoneCache) get(name string) (*time.Location, error) {
+	if c.loc != nil && name == c.name {
+		return c.loc, nil
+	}
+	loc, err := parseZone(name)
+	if err != nil {
+		return nil, err
+	}
+	c.name, c.loc = name, loc
+	return loc, nil
+}
+
+// resolveTimezone types timezone(zone, ts), what ts AT TIME ZONE zone is: zone is text or an
+// interval; a timestamp gives timestamptz (ts read as wall-clock time in zone), a
+// timestamptz (a date or a text literal is converted to one) gives timestamp (its
+// wall-clock time in zone).
+func resolveTimezone(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+	if len(args) != 2 || (args[0].ID() != arrow.STRING && args[0].ID() != arrow.INTERVAL_MONTH_DAY_NANO) {
+		return nil, nil, undefinedFunc("timezone", args)
+	}
+	switch {
+	case args[1].ID() == arrow.TIMESTAMP && !hasZone(args[1]):
+		return tszType, nil, nil
+	case args[1].ID() == arrow.TIMESTAMP:
+		return tsType, nil, nil
+	case args[1].ID() == arrow.DATE32 || args[1].ID() == arrow.STRING:
+		return tsType, []arrow.DataType{nil, tszType}, nil
+	}
+	return nil, nil, undefinedFunc("timezone", args)
+}
+
+// intervalZone is the fixed zone an interval names in AT TIME ZONE: its time part east of
+// UTC; months and days are an error, as in PostgreSQL.
+func intervalZone(v arrow.MonthDayNanoInterval) (*time.Location, error) {
+	if v.Months != 0 || v.Days != 0 {
+		return nil, errs.New(errs.InvalidParameter, "interval time zone %q must not include months or days", formatInterval(v))
+	}
+	secs := v.Nanoseconds / 1000000000
+	return time.FixedZone(formatOffset(secs), int(secs)), nil
+}
+
+func evalTimezone(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+	src := values[int64](args[1])
+	n := len(src)
+	validity := andValidity(mem, args...)
+	buf, out := newValues[int64](mem, n)
+	var zones zoneCache
+	for i := range out {
+		if validity != nil && skip(validity.Bytes(), i) {
+			continue
+		}
+		var loc *time.Location
+		var err error
+		if z, ok := args[0].(*array.String); ok {
+			loc, err = zones.get(z.Value(i))
+		} else {
+			loc, err = intervalZone(values[arrow.MonthDayNanoInterval](args[0])[i])
+		}
+		if err != nil {
+			buf.Release()
+			if validity != nil {
+				validity.Release()
+			}
+			return nil, err
+		}
+		if hasZone(typ) {
+			out[i] = fromLocal(loc, src[i])
+		} else {
+			out[i] = toLocal(loc, src[i])
+		}
 	}
 	return makeArray(typ, n, validity, buf), nil
 }
@@ -524,12 +660,16 @@ func ageOf(a, b int64) arrow.MonthDayNanoInterval {
 	return NewInterval(int32(year*12+mon), int32(day), tod)
 }
 
-func evalAge(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+func evalAge(mem memory.Allocator, loc *time.Location, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
 	a, b := values[int64](args[0]), values[int64](args[1])
 	validity := andValidity(mem, args...)
 	buf, out := newValues[arrow.MonthDayNanoInterval](mem, len(a))
+	if !hasZone(args[0].DataType()) {
+		loc = time.UTC
+	}
 	for i := range out {
-		out[i] = ageOf(a[i], b[i])
+		// timestamptz: the difference of the wall-clock times, ignoring their offsets.
+		out[i] = ageOf(toLocal(loc, a[i]), toLocal(loc, b[i]))
 	}
 	return makeArray(typ, len(a), validity, buf), nil
 }
@@ -554,11 +694,19 @@ var (
 	dayNames = []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"}
 )
 
-// toChar formats us with a PostgreSQL to_char template. Supported: YYYY YYY YY Y, MM,
-// Month MONTH month Mon MON mon, DD DDD D, Day DAY day Dy DY dy, HH HH12 HH24, MI, SS,
-// MS, US, AM PM am pm, Q, WW, IW, IYYY, J; the FM prefix suppresses padding; text in double
-// quotes is copied; everything else is copied as is.
-func toChar(us int64, format string) string {
+// charZone is the zone to_char writes for TZ, tz, OF, TZH and TZM: the abbreviation and the
+// offset in seconds east (a timestamp without time zone has none: empty and 0).
+type charZone struct {
+	abbrev string
+	off    int64
+}
+
+// toChar formats us (wall-clock microseconds) with a PostgreSQL to_char template.
+// Supported: YYYY YYY YY Y, MM, Month MONTH month Mon MON mon, DD DDD D, Day DAY day Dy DY
+// dy, HH HH12 HH24, MI, SS, MS, US, AM PM am pm, Q, WW, IW, IYYY, J, TZ tz OF TZH TZM; the FM
+// prefix suppresses padding; text in double quotes is copied; everything else is copied as
+// is.
+func toChar(us int64, format string, zone charZone) string {
 	days := floorDiv(us, usPerDay)
 	tod := us - days*usPerDay
 	y, m, d := daysToCivil(days)
@@ -618,6 +766,25 @@ func toChar(us int64, format string) string {
 		}
 		adv := 0
 		switch {
+		case match("TZH"):
+			sign := "+"
+			if zone.off < 0 {
+				sign = "-"
+			}
+			sb.WriteString(sign)
+			num(abs64(zone.off)/3600, 2)
+			adv = 3
+		case match("TZM"):
+			num(abs64(zone.off)/60%60, 2)
+			adv = 3
+		case match("TZ"):
+			sb.WriteString(cased(rest[:2], zone.abbrev))
+			adv = 2
+		case match("OF"):
+			if zone.abbrev != "" {
+				sb.WriteString(formatOffset(zone.off / 60 * 60))
+			}
+			adv = 2
 		case match("YYYY"):
 			num(year, 4)
 			adv = 4
@@ -710,7 +877,15 @@ func toChar(us int64, format string) string {
 	return sb.String()
 }
 
-func evalToChar(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+func abs64(v int64) int64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func evalToChar(mem memory.Allocator, loc *time.Location, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+	zoned := hasZone(args[0].DataType())
 	src, formats := values[int64](args[0]), args[1].(*array.String)
 	b := array.NewStringBuilder(mem)
 	defer b.Release()
@@ -720,7 +895,13 @@ func evalToChar(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arr
 			b.AppendNull()
 			continue
 		}
-		b.Append(toChar(us, formats.Value(i)))
+		var zone charZone
+		if zoned {
+			name, off := time.Unix(floorDiv(us, usPerSec), 0).In(loc).Zone()
+			zone = charZone{abbrev: name, off: int64(off)}
+			us += zone.off * usPerSec
+		}
+		b.Append(toChar(us, formats.Value(i), zone))
 	}
 	return b.NewArray(), nil
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/sleeperd/sleeperd/errs"
 )
 
@@ -22,6 +24,10 @@ func TestMathFunctions(t *testing.T) {
 		{"mod", []Expr{n(17), n(5)}, "2", tI32},
 		{"mod", []Expr{lit(t, -17, tI64), n(5)}, "-2", tI64},
 		{"mod", []Expr{num("17.5", 1), num("5", 0)}, "2.5", nil},
+		{"mod", []Expr{num("10.5", 1), n(3)}, "1.5", nil},
+		{"mod", []Expr{n(7), num("2.5", 1)}, "2.0", nil},
+		{"mod", []Expr{num("10.50", 2), lit(t, int16(4), tI16)}, "2.50", nil},
+		{"mod", []Expr{lit(t, int64(10), tI64), lit(t, int16(3), tI16)}, "1", tI64},
 		{"sign", []Expr{f(-3.5)}, "-1", tF64},
 		{"trunc", []Expr{f(-3.7)}, "-3", tF64},
 		{"trunc", []Expr{num("-3.7", 1)}, "-3", tDec(10, 0)},
@@ -29,6 +35,14 @@ func TestMathFunctions(t *testing.T) {
 		{"degrees", []Expr{lit(t, 3.141592653589793, tF64)}, "180", tF64},
 		{"radians", []Expr{n(180)}, "3.141592653589793", tF64},
 	})
+	// PostgreSQL has no mod(double precision, integer): floats do not convert to numeric
+	// implicitly.
+	if _, err := NewFunc("mod", []Expr{f(10.5), n(3)}); !errors.Is(err, errs.UndefinedFunction) {
+		t.Errorf("mod(double precision, integer): %v, want undefined function", err)
+	}
+	if _, err := FuncResultType("mod", []arrow.DataType{tDec(10, 1), tI32}); err != nil {
+		t.Errorf("FuncResultType(mod(numeric, integer)): %v", err)
+	}
 	ctx, mem := checkedCtx(t)
 	batch := col(t, mem, tI32, 1)
 	defer batch.Release()

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -220,7 +221,7 @@ func init() {
 			return nil, nil, undefinedFunc("concat_ws", args)
 		}
 		return text, nil, nil
-	}, eval: evalConcatWS}, "concat_ws")
+	}, zoned: evalConcatWS}, "concat_ws")
 	register(function{resolve: signature("regexp_replace", text, []int{pText, pText, pText}, []int{pText, pText, pText, pText}), eval: evalRegexpReplace}, "regexp_replace")
 }
 
@@ -238,7 +239,7 @@ func clampLen(n int64, l int) int {
 	return int(n)
 }
 
-func evalConcatWS(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+func evalConcatWS(mem memory.Allocator, loc *time.Location, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
 	return rowwise(true, func(v []any) (any, error) {
 		if v[0] == nil {
 			return nil, nil
@@ -261,7 +262,7 @@ func evalConcatWS(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) 
 				}
 				continue
 			}
-			sb.WriteString(formatText(x, args[j+1].DataType()))
+			sb.WriteString(formatTextIn(x, args[j+1].DataType(), loc))
 		}
 		return sb.String(), nil
 	})(mem, typ, args)

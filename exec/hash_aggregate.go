@@ -9,27 +9,94 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
 )
 
 // Aggregate is one aggregate call of a HashAggregate.
+//
+// Func is one of count_star, count, sum, min, max, avg, stddev, stddev_samp, stddev_pop,
+// variance, var_samp, var_pop, bool_and, bool_or, every, string_agg, array_agg and the
+// ordered-set aggregates percentile_cont, percentile_disc and mode.
 type Aggregate struct {
-	Func     string // count_star, count, sum, min, max, avg
+	Func     string // lower-case aggregate name, see above
 	Arg      Expr   // nil for count_star
 	Distinct bool   // aggregate over the distinct non-NULL values of Arg in each group
 	Name     string // output column name
+	// Filter, when set, is a boolean expression: rows where it is not true are skipped
+	// (FILTER (WHERE ...)).
+	Filter Expr
+	// Extra are further arguments: string_agg's delimiter, the fraction of percentile_cont
+	// and percentile_disc (double precision, read from the first row each group folds).
+	Extra []Expr
+	// OrderBy is the ORDER BY inside the call; the values a group folds are ordered by it.
+	// For the ordered-set aggregates (WITHIN GROUP (ORDER BY e)) Arg is e and OrderBy is
+	// [{e, desc, nullsFirst}].
+	OrderBy []SortKey
 }
 
 func (a Aggregate) String() string {
-	if a.Func == "count_star" {
-		return "count(*)"
+	var s string
+	switch {
+	case a.Func == "count_star":
+		s = "count(*)"
+	case IsOrderedSetAggregate(a.Func):
+		s = a.Func + "(" + joinExprs(a.Extra) + ") WITHIN GROUP (ORDER BY " + keysString(a.OrderBy) + ")"
+	default:
+		d := ""
+		if a.Distinct {
+			d = "DISTINCT "
+		}
+		s = a.Func + "(" + d + joinExprs(append([]Expr{a.Arg}, a.Extra...))
+		if len(a.OrderBy) > 0 {
+			s += " ORDER BY " + keysString(a.OrderBy)
+		}
+		s += ")"
 	}
-	d := ""
-	if a.Distinct {
-		d = "DISTINCT "
+	if a.Filter != nil {
+		s += " FILTER (WHERE " + a.Filter.String() + ")"
 	}
-	return a.Func + "(" + d + a.Arg.String() + ")"
+	return s
+}
+
+// collects reports whether the aggregate is computed from its collected rows.
+func (a Aggregate) collects() bool {
+	return needsRows(a.Func) || ((a.Func == "min" || a.Func == "max") && a.Arg.DataType().ID() == arrow.LIST)
+}
+
+// check validates the aggregate's Filter, Extra and OrderBy.
+func (a Aggregate) check() error {
+	if a.Filter != nil && a.Filter.DataType().ID() != arrow.BOOL {
+		return errs.New(errs.DatatypeMismatch, "argument of FILTER must be type boolean, not type %s", pgType(a.Filter.DataType()))
+	}
+	if len(a.Extra) != extraArgs(a.Func) {
+		return fmt.Errorf("hash aggregate: %s: %w: %d extra arguments", a.Func, ErrArity, len(a.Extra))
+	}
+	for i, e := range a.Extra {
+		if e == nil {
+			return fmt.Errorf("hash aggregate: %s: nil extra argument %d", a.Func, i)
+		}
+	}
+	switch a.Func {
+	case "string_agg":
+		if !arrow.TypeEqual(a.Extra[0].DataType(), a.Arg.DataType()) {
+			return errs.New(errs.UndefinedFunction, "function string_agg(%s, %s) does not exist", pgType(a.Arg.DataType()), pgType(a.Extra[0].DataType()))
+		}
+	case "percentile_cont", "percentile_disc":
+		if a.Extra[0].DataType().ID() != arrow.FLOAT64 {
+			return errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", a.Func, pgType(a.Extra[0].DataType()))
+		}
+	}
+	if IsOrderedSetAggregate(a.Func) && len(a.OrderBy) != 1 {
+		return fmt.Errorf("hash aggregate: %s: %w: WITHIN GROUP needs one key", a.Func, ErrArity)
+	}
+	for i, k := range a.OrderBy {
+		if k.Expr == nil || !supported(k.Expr.DataType()) {
+			return typeErr("%s: ORDER BY key %d", a.Func, i)
+		}
+	}
+	return nil
 }
 
 // AggregateResultType is PostgreSQL's result type of fn over arg (nil for count_star):
@@ -74,6 +141,9 @@ func AggregateResultType(fn string, arg arrow.DataType) (arrow.DataType, error) 
 		}
 		return nil, undefined
 	}
+	if t, err, ok := extraResultType(fn, arg); ok {
+		return t, err
+	}
 	return nil, errs.New(errs.UndefinedFunction, "aggregate %s does not exist", fn)
 }
 
@@ -115,6 +185,13 @@ func NewHashAggregate(groups []Expr, groupNames []string, aggs []Aggregate, inpu
 		}
 		if a.Func == "count_star" && a.Distinct {
 			return nil, fmt.Errorf("hash aggregate: count(DISTINCT *)")
+		}
+		if err := a.check(); err != nil {
+			return nil, err
+		}
+		if a.Arg != nil && (a.Func == "min" || a.Func == "max") && a.Arg.DataType().ID() == arrow.LIST {
+			// Lists have no folding min/max: order the group's rows by the value.
+			a.OrderBy = []SortKey{{Expr: a.Arg, Desc: a.Func == "max", NullsFirst: false}}
 		}
 		var arg arrow.DataType
 		if a.Arg != nil {
@@ -213,11 +290,26 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 	}()
 	states := make([]aggState, len(h.aggs))
+	rows := make([]*rowsState, len(h.aggs))
+	defer func() {
+		for _, r := range rows {
+			if r != nil {
+				r.release()
+			}
+		}
+	}()
 	distinct := make([]map[string]struct{}, len(h.aggs))
 	for i, a := range h.aggs {
 		var arg arrow.DataType
 		if a.Arg != nil {
 			arg = a.Arg.DataType()
+		}
+		if a.Distinct {
+			distinct[i] = map[string]struct{}{}
+		}
+		if a.collects() {
+			rows[i] = newRowsState(a, h.types[i])
+			continue
 		}
 		states[i] = newAggState(a.Func, arg, h.types[i])
 		if a.Distinct {
@@ -227,10 +319,15 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 	if len(h.groups) == 0 {
 		gt.n = 1
 	}
-	for _, st := range states {
-		st.grow(gt.n)
+	grow := func() {
+		for _, st := range states {
+			if st != nil {
+				st.grow(gt.n)
+			}
+		}
 	}
-	var gids, dgids []int32
+	grow()
+	var gids, fgids, dgids []int32
 	var key []byte
 	for {
 		b, err := s.in.Next(ctx)
@@ -254,12 +351,28 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 				defer releaseAll(keys)
 				gt.assign(keys, gids)
 			}
-			for _, st := range states {
-				st.grow(gt.n)
-			}
+			grow()
 			for i, a := range h.aggs {
+				use := gids
+				if a.Filter != nil {
+					// Rows whose filter is not true are skipped.
+					f, err := a.Filter.Eval(ctx, b)
+					if err != nil {
+						return err
+					}
+					fb := f.(*array.Boolean)
+					fgids = resized(fgids, n)
+					for r, g := range gids {
+						fgids[r] = g
+						if fb.IsNull(r) || !fb.Value(r) {
+							fgids[r] = -1
+						}
+					}
+					f.Release()
+					use = fgids
+				}
 				if a.Arg == nil {
-					if err := states[i].update(gids, nil); err != nil {
+					if err := states[i].update(use, nil); err != nil {
 						return err
 					}
 					continue
@@ -268,14 +381,13 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 				if err != nil {
 					return err
 				}
-				use := gids
 				if a.Distinct {
 					// Keep only the first occurrence of each (group, value).
 					dgids = resized(dgids, n)
 					enc := encoder(arg)
-					for r, g := range gids {
+					for r, g := range use {
 						dgids[r] = -1
-						if arg.IsNull(r) {
+						if g < 0 || (arg.IsNull(r) && !(rows[i] != nil && !rows[i].skipNull)) {
 							continue
 						}
 						key = binary.LittleEndian.AppendUint32(key[:0], uint32(g))
@@ -287,7 +399,11 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 					}
 					use = dgids
 				}
-				err = states[i].update(use, arg)
+				if rows[i] != nil {
+					err = h.collect(ctx, mem, rows[i], a, b, use, arg)
+				} else {
+					err = states[i].update(use, arg)
+				}
 				arg.Release()
 				if err != nil {
 					return err
@@ -303,8 +419,14 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 	for _, bld := range gt.builders {
 		cols = append(cols, bld.NewArray())
 	}
-	for _, st := range states {
-		a, err := st.finish(mem)
+	for i, st := range states {
+		var a arrow.Array
+		var err error
+		if rows[i] != nil {
+			a, err = rows[i].finish(mem, gt.n)
+		} else {
+			a, err = st.finish(mem)
+		}
 		if err != nil {
 			releaseAll(cols)
 			return nil, err
@@ -313,6 +435,27 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 	defer releaseAll(cols)
 	return array.NewRecordBatch(h.schema, cols, int64(gt.n)), nil
+}
+
+// collect evaluates a's extra arguments and ORDER BY keys over b and adds the rows of b
+// with use[r] >= 0 to rs.
+func (h *HashAggregate) collect(ctx context.Context, mem memory.Allocator, rs *rowsState, a Aggregate, b arrow.RecordBatch, use []int32, arg arrow.Array) error {
+	extra, err := evalAll(ctx, a.Extra, b)
+	if err != nil {
+		return err
+	}
+	defer releaseAll(extra)
+	keys := make([]Expr, len(a.OrderBy))
+	for i, k := range a.OrderBy {
+		keys[i] = k.Expr
+	}
+	order, err := evalAll(ctx, keys, b)
+	if err != nil {
+		return err
+	}
+	defer releaseAll(order)
+	rs.add(mem, use, arg, extra, order)
+	return nil
 }
 
 // assign sets gids[i] to the group of row i of the key columns, adding new groups.

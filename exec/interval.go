@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -294,6 +295,26 @@ func addInterval(us int64, v arrow.MonthDayNanoInterval) (int64, error) {
 	return us, nil
 }
 
+// addIntervalIn is timestamptz us + v as PostgreSQL computes it in the session time zone
+// loc: months, then days, each on the local wall-clock time (read back with fromLocal's
+// rule), then the time part as elapsed time.
+func addIntervalIn(loc *time.Location, us int64, v arrow.MonthDayNanoInterval) (int64, error) {
+	if loc == time.UTC {
+		return addInterval(us, v)
+	}
+	var err error
+	for _, step := range []arrow.MonthDayNanoInterval{{Months: v.Months}, {Days: v.Days}} {
+		if step.Months == 0 && step.Days == 0 {
+			continue
+		}
+		if us, err = addInterval(toLocal(loc, us), step); err != nil {
+			return 0, err
+		}
+		us = fromLocal(loc, us)
+	}
+	return addInterval(us, arrow.MonthDayNanoInterval{Nanoseconds: v.Nanoseconds})
+}
+
 // addChecked is a + b, reporting false on overflow.
 func addChecked(a, b int64) (int64, bool) {
 	c := a + b
@@ -418,7 +439,7 @@ func factors(a arrow.Array) []float64 {
 	case arrow.DECIMAL128:
 		for i := range out {
 			if a.IsValid(i) {
-				v, _ := convertValue(valueAt(a, i), a.DataType(), arrow.PrimitiveTypes.Float64)
+				v, _ := convertValue(valueAt(a, i), a.DataType(), arrow.PrimitiveTypes.Float64, nil)
 				out[i] = v.(float64)
 			}
 		}
@@ -442,8 +463,9 @@ func timestampsOf(a arrow.Array) []int64 {
 	return values[int64](a)
 }
 
-// intervalArith evaluates an operator intervalResultType accepts.
-func intervalArith(mem memory.Allocator, op BinaryOp, t arrow.DataType, l, r arrow.Array, validity *memory.Buffer) (arrow.Array, error) {
+// intervalArith evaluates an operator intervalResultType accepts; loc is the session time
+// zone, in which timestamptz + interval moves.
+func intervalArith(mem memory.Allocator, loc *time.Location, op BinaryOp, t arrow.DataType, l, r arrow.Array, validity *memory.Buffer) (arrow.Array, error) {
 	n := l.Len()
 	var valid []byte
 	if validity != nil {
@@ -464,6 +486,9 @@ func intervalArith(mem memory.Allocator, op BinaryOp, t arrow.DataType, l, r arr
 			stamps, ivs = r, l
 		}
 		ts, vs := timestampsOf(stamps), values[arrow.MonthDayNanoInterval](ivs)
+		if !hasZone(t) {
+			loc = time.UTC
+		}
 		buf, out := newValues[int64](mem, n)
 		for i := range out {
 			if skip(valid, i) {
@@ -476,7 +501,7 @@ func intervalArith(mem memory.Allocator, op BinaryOp, t arrow.DataType, l, r arr
 					return fail(buf, err)
 				}
 			}
-			if out[i], err = addInterval(ts[i], v); err != nil {
+			if out[i], err = addIntervalIn(loc, ts[i], v); err != nil {
 				return fail(buf, err)
 			}
 		}

@@ -54,6 +54,9 @@ func newAggState(fn string, arg, result arrow.DataType) aggState {
 	case "min", "max":
 		return newMinMax(arg, fn == "max")
 	}
+	if s := newExtraState(fn, arg, result); s != nil {
+		return s
+	}
 	panic("exec: no aggregate " + fn)
 }
 

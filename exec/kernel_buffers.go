@@ -169,6 +169,10 @@ func supported(t arrow.DataType) bool {
 		return true
 	case arrow.TIMESTAMP:
 		return t.(*arrow.TimestampType).Unit == arrow.Microsecond
+	case arrow.LIST:
+		// One dimension only.
+		e := elemType(t)
+		return e.ID() != arrow.LIST && supported(e)
 	}
 	return false
 }
@@ -203,6 +207,8 @@ func pgType(t arrow.DataType) string {
 			return "timestamp with time zone"
 		}
 		return "timestamp without time zone"
+	case arrow.LIST:
+		return pgType(elemType(t)) + "[]"
 	}
 	return t.String()
 }

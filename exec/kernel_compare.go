@@ -166,6 +166,13 @@ func compareArrays(mem memory.Allocator, op BinaryOp, l, r arrow.Array) arrow.Ar
 				bitutil.SetBit(out, i)
 			}
 		}
+	case arrow.LIST:
+		c := listComparer(l, r)
+		for i := 0; i < n; i++ {
+			if l.IsValid(i) && r.IsValid(i) && holds(op, c(i, i)) {
+				bitutil.SetBit(out, i)
+			}
+		}
 	}
 	return makeArray(arrow.FixedWidthTypes.Boolean, n, validity, outBuf)
 }
@@ -206,6 +213,8 @@ func comparer(a, b arrow.Array) rowComparer {
 		xo, yo := arrow.GetOffsets[int32](a.Data(), 1), arrow.GetOffsets[int32](b.Data(), 1)
 		xd, yd := byteData(a), byteData(b)
 		return func(i, j int) int { return bytes.Compare(xd[xo[i]:xo[i+1]], yd[yo[j]:yo[j+1]]) }
+	case arrow.LIST:
+		return listComparer(a, b)
 	}
 	panic("exec: compare of unsupported type " + a.DataType().String())
 }

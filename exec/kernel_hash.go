@@ -63,6 +63,8 @@ func encoder(a arrow.Array) rowEncoder {
 			dst = binary.AppendUvarint(dst, uint64(len(s)))
 			return append(dst, s...)
 		}
+	case arrow.LIST:
+		enc = listEncoder(a)
 	default:
 		panic("exec: encode of unsupported type " + a.DataType().String())
 	}
@@ -120,6 +122,8 @@ func appender(a arrow.Array, b array.Builder) rowAppender {
 	case arrow.BINARY:
 		x, y := a.(*array.Binary), b.(*array.BinaryBuilder)
 		app = func(i int) { y.Append(x.Value(i)) }
+	case arrow.LIST:
+		app = listAppender(a, b)
 	default:
 		panic("exec: append of unsupported type " + a.DataType().String())
 	}

@@ -69,6 +69,8 @@ func take(mem memory.Allocator, a arrow.Array, idx []int32) arrow.Array {
 		}
 		oo[n] = int32(pos)
 		return makeArray(t, n, validity, offBuf, dbuf)
+	case arrow.LIST:
+		return takeList(mem, a, idx, validity)
 	}
 	if validity != nil {
 		validity.Release()
@@ -148,13 +150,7 @@ func scatter(mem memory.Allocator, t arrow.DataType, n int, parts []part) arrow.
 				lens[r] = offs[j+1] - offs[j]
 			}
 		}
-		offBuf, oo := newValues[int32](mem, n+1)
-		total := int32(0)
-		for i, l := range lens {
-			oo[i] = total
-			total += l
-		}
-		oo[n] = total
+		offBuf, oo, total := lengthOffsets(mem, lens)
 		dbuf := memory.NewResizableBuffer(mem)
 		dbuf.Resize(int(total))
 		d := dbuf.Bytes()
@@ -169,9 +165,24 @@ func scatter(mem memory.Allocator, t arrow.DataType, n int, parts []part) arrow.
 			}
 		}
 		return makeArray(t, n, validity, offBuf, dbuf)
+	case arrow.LIST:
+		return scatterList(mem, t, n, parts, validity)
 	}
 	validity.Release()
 	panic("exec: scatter of unsupported type " + t.String())
+}
+
+// lengthOffsets returns the offsets buffer of values of the given lengths: len(lens)+1
+// offsets from 0, as a buffer and a slice over it, and the total length.
+func lengthOffsets(mem memory.Allocator, lens []int32) (*memory.Buffer, []int32, int32) {
+	buf, oo := newValues[int32](mem, len(lens)+1)
+	total := int32(0)
+	for i, l := range lens {
+		oo[i] = total
+		total += l
+	}
+	oo[len(lens)] = total
+	return buf, oo, total
 }
 
 func scatterFixed[T arrow.FixedWidthType](mem memory.Allocator, t arrow.DataType, n int, parts []part, validity *memory.Buffer) arrow.Array {

@@ -122,7 +122,7 @@ func NewServer(cfg Config) (*Server, error) {
 		opts = append(opts, grpc.ChainUnaryInterceptor(mw.Unary), grpc.ChainStreamInterceptor(mw.Stream))
 	}
 	s.grpc = grpc.NewServer(opts...)
-	flight.RegisterFlightServiceServer(s.grpc, flightsql.NewFlightServerWithAllocator(sq, cfg.Alloc))
+	flight.RegisterFlightServiceServer(s.grpc, doGetGuard{flightsql.NewFlightServerWithAllocator(sq, cfg.Alloc)})
 	return s, nil
 }
 

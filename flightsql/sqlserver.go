@@ -199,6 +199,7 @@ func (s *sqlServer) stream(call context.Context, key string, schema *arrow.Schem
 			cancel()
 		}()
 		send := func(c flight.StreamChunk) bool {
+			c.Data = hand(call, c.Data)
 			select {
 			case ch <- c:
 				return true

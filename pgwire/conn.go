@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -56,6 +57,12 @@ type conn struct {
 
 	mu      sync.Mutex
 	running context.CancelFunc // cancels the query being executed, or nil
+
+	// loc is the session's TimeZone, in which timestamptz values are shown; reported holds
+	// the parameter values the client was last sent.
+	loc           *time.Location
+	reported      map[string]string
+	startupParams map[string]string // the startup packet's parameters
 }
 
 // prepared is a statement made by Parse, or by a simple Query. A nil stmt is the empty
@@ -169,24 +176,26 @@ func (c *conn) startup() bool {
 		ec.Close()
 		return false
 	}
-	c.be.Send(&pgproto3.AuthenticationOk{})
-	for _, p := range [][2]string{
-		{"server_version", c.srv.cfg.ServerVersion},
-		{"server_encoding", "UTF8"},
-		{"client_encoding", "UTF8"},
-		{"DateStyle", "ISO, MDY"},
-		{"integer_datetimes", "on"},
-		{"TimeZone", "UTC"},
-		{"standard_conforming_strings", "on"},
-		{"IntervalStyle", "postgres"},
-		{"application_name", sm.Parameters["application_name"]},
-		{"is_superuser", "off"},
-		{"default_transaction_read_only", "off"},
-		{"in_hot_standby", "off"},
-		{"session_authorization", user},
-	} {
-		c.be.Send(&pgproto3.ParameterStatus{Name: p[0], Value: p[1]})
+	c.startupParams = sm.Parameters
+	// Parameters of the startup packet are session settings, as if SET.
+	if st, ok := ec.(engine.Settings); ok {
+		for k, v := range sm.Parameters {
+			switch k {
+			case "user", "database", "options", "replication":
+				continue
+			}
+			if strings.HasPrefix(k, "_pq_.") {
+				continue
+			}
+			if err := st.Set(k, v); err != nil {
+				c.fatal(err)
+				c.release()
+				return false
+			}
+		}
 	}
+	c.be.Send(&pgproto3.AuthenticationOk{})
+	c.report(true)
 	c.be.Send(&pgproto3.BackendKeyData{ProcessID: c.pid, SecretKey: c.secret})
 	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.tx})
 	if err := c.flush(); err != nil {
@@ -302,7 +311,7 @@ func (c *conn) fail(msg pgproto3.FrontendMessage, err error) {
 }
 
 // complete sends CommandComplete with tag, following the transaction status the tags of
-// transaction statements imply.
+// transaction statements imply, and reports parameters a SET changed.
 func (c *conn) complete(tag string) {
 	switch tag {
 	case "BEGIN":
@@ -311,6 +320,45 @@ func (c *conn) complete(tag string) {
 		c.tx = txIdle
 	}
 	c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
+	switch tag {
+	case "SET", "RESET", "COMMIT", "ROLLBACK":
+		c.report(false)
+	}
+}
+
+// report sends ParameterStatus for each reported parameter whose value differs from what the
+// client was last told (all of them when all is set), and takes up the session's time zone.
+func (c *conn) report(all bool) {
+	st, ok := c.ec.(engine.Settings)
+	if !ok {
+		if all {
+			for _, p := range [][2]string{
+				{"server_version", c.srv.cfg.ServerVersion}, {"server_encoding", "UTF8"},
+				{"client_encoding", "UTF8"}, {"DateStyle", "ISO, MDY"}, {"integer_datetimes", "on"},
+				{"TimeZone", "UTC"}, {"standard_conforming_strings", "on"}, {"IntervalStyle", "postgres"},
+				{"application_name", c.startupParams["application_name"]}, {"is_superuser", "off"},
+				{"default_transaction_read_only", "off"}, {"in_hot_standby", "off"},
+				{"session_authorization", c.startupParams["user"]},
+			} {
+				c.be.Send(&pgproto3.ParameterStatus{Name: p[0], Value: p[1]})
+			}
+		}
+		return
+	}
+	if c.reported == nil {
+		c.reported = map[string]string{}
+	}
+	for _, name := range engine.Reported {
+		v, _ := st.Setting(name)
+		if name == "server_version" {
+			v = c.srv.cfg.ServerVersion
+		}
+		if old, seen := c.reported[name]; all || !seen || old != v {
+			c.reported[name] = v
+			c.be.Send(&pgproto3.ParameterStatus{Name: name, Value: v})
+		}
+	}
+	c.loc = st.TimeZone()
 }
 
 func (c *conn) sendError(err error) {
@@ -643,7 +691,7 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 			p.batch, p.row = b, 0
 			p.writers = p.writers[:0]
 			for j, col := range b.Columns() {
-				p.writers = append(p.writers, newWriter(col, p.formats[j]))
+				p.writers = append(p.writers, newWriter(col, p.formats[j], c.loc))
 			}
 		}
 		n := int(p.batch.NumRows())
@@ -700,7 +748,7 @@ func (c *conn) sendRow(b arrow.RecordBatch, writers []writer, i int) {
 func rowDescription(schema *arrow.Schema, formats []int16) *pgproto3.RowDescription {
 	fields := make([]pgproto3.FieldDescription, schema.NumFields())
 	for i, f := range schema.Fields() {
-		t := typeOf(f.Type)
+		t := fieldType(f)
 		fields[i] = pgproto3.FieldDescription{
 			Name:         []byte(f.Name),
 			DataTypeOID:  t.oid,

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -26,15 +27,16 @@ const (
 
 // newWriter returns the writer of column arr in the given format. The writer reads arr, which
 // must outlive it.
-func newWriter(arr arrow.Array, format int16) writer {
+func newWriter(arr arrow.Array, format int16, loc *time.Location) writer {
 	if format == formatBinary {
 		return binaryWriter(arr)
 	}
-	return textWriter(arr)
+	return textWriter(arr, loc)
 }
 
-// textWriter formats values as PostgreSQL 15 prints them with DateStyle ISO and TimeZone UTC.
-func textWriter(arr arrow.Array) writer {
+// textWriter formats values as PostgreSQL 15 prints them with DateStyle ISO, showing
+// timestamptz values in loc (UTC when nil), PostgreSQL's TimeZone.
+func textWriter(arr arrow.Array, loc *time.Location) writer {
 	switch a := arr.(type) {
 	case *array.MonthDayNanoInterval:
 		return func(dst []byte, i int) []byte { return append(dst, exec.FormatInterval(a.Value(i))...) }
@@ -99,11 +101,17 @@ func textWriter(arr arrow.Array) writer {
 		return func(dst []byte, i int) []byte { return appendDate(dst, floorDiv(int64(a.Value(i)), 86400000)) }
 	case *array.Timestamp:
 		t := a.DataType().(*arrow.TimestampType)
-		tz := t.TimeZone != ""
 		unit := t.Unit
-		return func(dst []byte, i int) []byte {
-			return appendTimestamp(dst, toMicros(int64(a.Value(i)), unit), tz)
+		if t.TimeZone == "" {
+			return func(dst []byte, i int) []byte {
+				return appendTimestamp(dst, toMicros(int64(a.Value(i)), unit), false)
+			}
 		}
+		return func(dst []byte, i int) []byte {
+			return appendTimestampIn(dst, toMicros(int64(a.Value(i)), unit), loc)
+		}
+	case *array.List:
+		return arrayTextWriter(a, loc)
 	}
 	return func(dst []byte, i int) []byte { return append(dst, arr.ValueStr(i)...) }
 }
@@ -195,6 +203,8 @@ func binaryWriter(arr arrow.Array) writer {
 		return func(dst []byte, i int) []byte {
 			return binary.BigEndian.AppendUint64(dst, uint64(toMicros(int64(a.Value(i)), unit)-pgEpochMicros))
 		}
+	case *array.List:
+		return arrayBinaryWriter(a)
 	}
 	// Other types are sent as text, whose binary format is its text.
 	return func(dst []byte, i int) []byte { return append(dst, arr.ValueStr(i)...) }
@@ -326,6 +336,38 @@ func appendTimestamp(dst []byte, us int64, tz bool) []byte {
 	return dst
 }
 
+// appendTimestampIn formats a timestamptz of microseconds since the epoch as local time in loc
+// (UTC when nil) followed by its offset from UTC there: "+01", "-03:30", "+00:19:32" as
+// PostgreSQL writes them.
+func appendTimestampIn(dst []byte, us int64, loc *time.Location) []byte {
+	off := 0
+	if loc != nil && loc != time.UTC {
+		_, off = time.UnixMicro(us).In(loc).Zone()
+	}
+	start := len(dst)
+	dst = appendTimestamp(dst, us+int64(off)*1000000, false)
+	bc := strings.HasSuffix(string(dst[start:]), " BC")
+	if bc {
+		dst = dst[:len(dst)-3]
+	}
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	h, m, s := off/3600, off/60%60, off%60
+	dst = append(dst, sign, byte('0'+h/10), byte('0'+h%10))
+	if m != 0 || s != 0 {
+		dst = append(dst, ':', byte('0'+m/10), byte('0'+m%10))
+	}
+	if s != 0 {
+		dst = append(dst, ':', byte('0'+s/10), byte('0'+s%10))
+	}
+	if bc {
+		dst = append(dst, " BC"...)
+	}
+	return dst
+}
+
 // appendNumeric encodes a number in decimal notation ("-12.340") in numeric's binary format:
 // ndigits, weight, sign, dscale, then ndigits base-10000 digits, the first of which is
 // multiplied by 10000^weight. Trailing zero digits are dropped; dscale keeps the scale.
@@ -374,4 +416,9 @@ func appendNumeric(dst []byte, s string) []byte {
 // AppendText appends row i of arr, which is not null, as PostgreSQL 15 formats it in text
 // (DateStyle ISO, TimeZone UTC): what a client of the wire protocol receives. In-process
 // harnesses use it to see values exactly as clients do.
-func AppendText(dst []byte, arr arrow.Array, i int) []byte { return textWriter(arr)(dst, i) }
+func AppendText(dst []byte, arr arrow.Array, i int) []byte { return textWriter(arr, nil)(dst, i) }
+
+// AppendTextIn is AppendText with timestamptz values shown in loc, a session's TimeZone.
+func AppendTextIn(dst []byte, arr arrow.Array, i int, loc *time.Location) []byte {
+	return textWriter(arr, loc)(dst, i)
+}

@@ -330,13 +330,13 @@ func TestOtherArrowTypes(t *testing.T) {
 			lb := b.(*array.ListBuilder)
 			lb.Append(true)
 			lb.ValueBuilder().(*array.Int32Builder).AppendValues([]int32{1, 2}, nil)
-		}), oidText, "[1,2]", ""},
+		}), 1007, "{1,2}", "000000010000000000000017000000020000000100000004000000010000000400000002"},
 	} {
 		dt := c.arr.DataType()
 		if got := typeOf(dt).oid; got != c.oid {
 			t.Errorf("%v: oid %d, want %d", dt, got, c.oid)
 		}
-		if got := string(textWriter(c.arr)(nil, 0)); got != c.text {
+		if got := string(textWriter(c.arr, nil)(nil, 0)); got != c.text {
 			t.Errorf("%v: text %q, want %q", dt, got, c.text)
 		}
 		bin := binaryWriter(c.arr)(nil, 0)

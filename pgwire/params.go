@@ -40,11 +40,15 @@ func typeName(oid uint32) string {
 	case oidTimestamptz:
 		return "timestamp with time zone"
 	}
+	if elem, ok := elemOIDs[oid]; ok {
+		return typeName(elem) + "[]"
+	}
 	return "text"
 }
 
 // decodeParam converts parameter n (1-based) of type dt, sent in format, to the Go value
-// Statement.Execute takes: nil, bool, int64, float64, string, []byte or time.Time. The
+// Statement.Execute takes: nil, bool, int64, float64, string, []byte, time.Time, or for an
+// array []any of those. The
 // result does not alias v, which the protocol reader reuses.
 func decodeParam(n int, dt arrow.DataType, format int16, v []byte) (any, error) {
 	if v == nil {
@@ -69,6 +73,9 @@ func decodeParam(n int, dt arrow.DataType, format int16, v []byte) (any, error) 
 
 // decodeText parses s as PostgreSQL's input function for oid does.
 func decodeText(dt arrow.DataType, oid uint32, s string) (any, error) {
+	if _, ok := dt.(*arrow.ListType); ok {
+		return decodeArrayText(listElem(dt), s)
+	}
 	invalid := func() error {
 		return errs.New(errs.InvalidText, "invalid input syntax for type %s: %q", typeName(oid), s)
 	}
@@ -140,6 +147,9 @@ func decodeText(dt arrow.DataType, oid uint32, s string) (any, error) {
 // any width, as a client may send the width of the type it declared rather than the one the
 // statement settled on.
 func decodeBinary(dt arrow.DataType, oid uint32, v []byte) (any, error) {
+	if _, ok := dt.(*arrow.ListType); ok {
+		return decodeArrayBinary(listElem(dt), v)
+	}
 	switch oid {
 	case oidBool:
 		if len(v) != 1 {

@@ -1,7 +1,11 @@
 package pgwire
 
 import (
+	"strconv"
+
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sleeperd/sleeperd/planner"
 )
 
 // PostgreSQL type OIDs, from the pg_type catalog.
@@ -46,6 +50,12 @@ type pgType struct {
 // typeOf returns the PostgreSQL type a column of Arrow type dt is sent as. Types without a
 // PostgreSQL counterpart are sent as text, formatted by Arrow.
 func typeOf(dt arrow.DataType) pgType {
+	if ct, ok := dt.(interface {
+		Length() int32
+		Fixed() bool
+	}); ok {
+		return charType(ct.Fixed(), ct.Length())
+	}
 	switch t := dt.(type) {
 	case *arrow.BooleanType:
 		return pgType{oidBool, 1, -1}
@@ -82,8 +92,43 @@ func typeOf(dt arrow.DataType) pgType {
 			return pgType{oidTimestamptz, 8, -1}
 		}
 		return pgType{oidTimestamp, 8, -1}
+	case *arrow.ListType:
+		return arrayType(t.Elem())
 	}
 	return pgType{oidText, -1, -1}
+}
+
+// charType is character varying(n), or character(n) when fixed; n < 0 for no length.
+func charType(fixed bool, n int32) pgType {
+	t := pgType{oidVarchar, -1, -1}
+	if fixed {
+		t.oid = oidBpchar
+	}
+	if n >= 0 {
+		t.mod = n + 4
+	}
+	return t
+}
+
+// fieldType is the PostgreSQL type of a result column: its Arrow type's, unless its metadata
+// names a character type (planner.SQLTypeKey).
+func fieldType(f arrow.Field) pgType {
+	md := f.Metadata
+	if i := md.FindKey(planner.SQLTypeKey); i >= 0 {
+		mod := int32(-1)
+		if j := md.FindKey(planner.SQLTypmodKey); j >= 0 {
+			if m, err := strconv.Atoi(md.Values()[j]); err == nil {
+				mod = int32(m)
+			}
+		}
+		switch md.Values()[i] {
+		case "varchar":
+			return pgType{oidVarchar, -1, mod}
+		case "bpchar":
+			return pgType{oidBpchar, -1, mod}
+		}
+	}
+	return typeOf(f.Type)
 }
 
 // numericMod is the atttypmod of numeric(prec, scale).
@@ -125,6 +170,11 @@ func arrowType(oid uint32) arrow.DataType {
 		return &arrow.TimestampType{Unit: arrow.Microsecond}
 	case oidTimestamptz:
 		return &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "UTC"}
+	}
+	if elem, ok := elemOIDs[oid]; ok {
+		if et := arrowType(elem); et != nil {
+			return arrow.ListOf(et)
+		}
 	}
 	return arrow.BinaryTypes.String
 }

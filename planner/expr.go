@@ -234,6 +234,12 @@ func Children(e Expr) []Expr {
 		return e.Args
 	case *Coalesce:
 		return e.Args
+	case *Array:
+		return e.Elems
+	case *AnyOp:
+		return []Expr{e.L, e.R}
+	case *Check:
+		return []Expr{e.E, e.Fail}
 	case *Case:
 		out := append(append([]Expr{}, e.Whens...), e.Thens...)
 		if e.Else != nil {
@@ -288,6 +294,12 @@ func Transform(e Expr, f func(Expr) (Expr, error)) (Expr, error) {
 		c := *n
 		c.Whens, c.Thens, c.Else = trs(n.Whens), trs(n.Thens), tr(n.Else)
 		e = &c
+	case *Array:
+		e = &Array{Elems: trs(n.Elems), Typ: n.Typ}
+	case *AnyOp:
+		e = &AnyOp{Op: n.Op, L: tr(n.L), R: tr(n.R), All: n.All}
+	case *Check:
+		e = &Check{E: tr(n.E), Fail: tr(n.Fail), Kind: n.Kind, Msg: n.Msg}
 	}
 	if err != nil {
 		return nil, err
@@ -371,6 +383,12 @@ func ExprKey(e Expr) string {
 			fmt.Fprintf(&b, "case%d:%v", len(x.Whens), x.Else != nil)
 		case *Coalesce:
 			b.WriteString("coalesce")
+		case *Array:
+			fmt.Fprintf(&b, "array:%s", x.Typ)
+		case *AnyOp:
+			fmt.Fprintf(&b, "any%d:%v", x.Op, x.All)
+		case *Check:
+			fmt.Fprintf(&b, "check:%q", x.Msg)
 		}
 		b.WriteByte('(')
 		for _, c := range Children(e) {
@@ -392,6 +410,8 @@ func ExprName(e Expr) string {
 		return x.Name
 	case *Cast:
 		return ExprName(x.E)
+	case *Array:
+		return "array"
 	}
 	return "?column?"
 }

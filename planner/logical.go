@@ -52,9 +52,17 @@ type Project struct {
 
 // AggCall is one aggregate function call.
 type AggCall struct {
-	Func     string // count_star, count, sum, min, max, avg
+	Func     string // count_star or a name exec.IsAggregate knows
 	Arg      Expr   // nil for count_star
 	Distinct bool
+	// Filter is FILTER (WHERE Filter): rows where it is not true are skipped; nil for none.
+	Filter Expr
+	// Extra are the further arguments: string_agg's delimiter, the fraction of
+	// percentile_cont and percentile_disc.
+	Extra []Expr
+	// OrderBy is the ORDER BY inside the call; for an ordered-set aggregate (WITHIN GROUP)
+	// it is the single key, whose expression is Arg.
+	OrderBy []SortKey
 }
 
 // Aggregate groups its input by Groups and computes Aggs per group. Its columns are the
@@ -171,6 +179,10 @@ func WithInputs(n Node, in []Node) Node {
 		c := *n
 		c.Input = in[0]
 		return &c
+	case *Unnest:
+		c := *n
+		c.Input = in[0]
+		return &c
 	}
 	return n
 }
@@ -211,8 +223,17 @@ func Exprs(n Node) []Expr {
 			if a.Arg != nil {
 				out = append(out, a.Arg)
 			}
+			if a.Filter != nil {
+				out = append(out, a.Filter)
+			}
+			out = append(out, a.Extra...)
+			for _, k := range a.OrderBy {
+				out = append(out, k.E)
+			}
 		}
 		return out
+	case *Unnest:
+		return n.Lists
 	case *Sort:
 		out := make([]Expr, len(n.Keys))
 		for i, k := range n.Keys {
@@ -288,7 +309,22 @@ func MapExprs(n Node, f func(Expr) (Expr, error)) (Node, error) {
 		for i, a := range n.Aggs {
 			c.Aggs[i] = a
 			c.Aggs[i].Arg = m(a.Arg)
+			c.Aggs[i].Filter = m(a.Filter)
+			if a.Extra != nil {
+				c.Aggs[i].Extra = ms(a.Extra)
+			}
+			if a.OrderBy != nil {
+				c.Aggs[i].OrderBy = make([]SortKey, len(a.OrderBy))
+				for j, k := range a.OrderBy {
+					c.Aggs[i].OrderBy[j] = k
+					c.Aggs[i].OrderBy[j].E = m(k.E)
+				}
+			}
 		}
+		return &c, err
+	case *Unnest:
+		c := *n
+		c.Lists = ms(n.Lists)
 		return &c, err
 	case *Sort:
 		c := *n

@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -120,8 +121,38 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 					return nil, err
 				}
 			}
+			if a.Filter != nil {
+				if aggs[i].Filter, err = CompileExpr(a.Filter, layout); err != nil {
+					return nil, err
+				}
+			}
+			if aggs[i].Extra, err = compileAll(a.Extra, layout); err != nil {
+				return nil, err
+			}
+			for _, k := range a.OrderBy {
+				e, err := CompileExpr(k.E, layout)
+				if err != nil {
+					return nil, err
+				}
+				aggs[i].OrderBy = append(aggs[i].OrderBy, exec.SortKey{Expr: e, Desc: k.Desc, NullsFirst: k.NullsFirst})
+			}
 		}
 		return exec.NewHashAggregate(groups, names(n.Cols[:len(n.Groups)]), aggs, in)
+
+	case *Unnest:
+		in, err := Physical(ctx, n.Input, env)
+		if err != nil {
+			return nil, err
+		}
+		lists, err := compileAll(n.Lists, layoutOf(n.Input.Columns()))
+		if err != nil {
+			return nil, err
+		}
+		ord := ""
+		if n.Ordinality != nil {
+			ord = n.Ordinality.Name
+		}
+		return exec.NewUnnest(in, lists, names(n.Cols), ord)
 
 	case *Sort:
 		in, err := Physical(ctx, n.Input, env)
@@ -218,7 +249,36 @@ func Schema(cols []Column, names []string) *arrow.Schema {
 		if names != nil {
 			name = names[i]
 		}
-		fields[i] = arrow.Field{Name: name, Type: c.Type, Nullable: true}
+		fields[i] = arrow.Field{Name: name, Type: catalog.StorageType(c.Type), Nullable: true}
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// SQL type metadata of a result field whose Arrow type does not tell its SQL type: the
+// PostgreSQL type name ("varchar", "bpchar") and its type modifier (length + 4, or -1).
+const (
+	SQLTypeKey   = "sleeperd.sql_type"
+	SQLTypmodKey = "sleeperd.sql_typmod"
+)
+
+// ResultSchema is Schema for the rows a statement returns: a field of a character type keeps
+// its SQL type in its metadata (SQLTypeKey, SQLTypmodKey), which frontends describe.
+func ResultSchema(cols []Column, names []string) *arrow.Schema {
+	s := Schema(cols, names)
+	fields := s.Fields()
+	for i, c := range cols {
+		ct, ok := c.Type.(*catalog.CharType)
+		if !ok {
+			continue
+		}
+		name, mod := "varchar", int32(-1)
+		if ct.Fixed() {
+			name = "bpchar"
+		}
+		if n := ct.Length(); n >= 0 {
+			mod = n + 4
+		}
+		fields[i].Metadata = arrow.NewMetadata([]string{SQLTypeKey, SQLTypmodKey}, []string{name, strconv.Itoa(int(mod))})
 	}
 	return arrow.NewSchema(fields, nil)
 }
@@ -289,6 +349,11 @@ var execOps = map[Op]exec.BinaryOp{
 	OpAnd: exec.And, OpOr: exec.Or, OpConcat: exec.Concat,
 }
 
+var anyOps = map[Op]string{
+	OpEq: "=", OpNotEq: "<>", OpLt: "<", OpLtEq: "<=", OpGt: ">", OpGtEq: ">=",
+	OpLike: "~~", OpNotLike: "!~~", OpILike: "~~*", OpNotILike: "!~~*",
+}
+
 // CompileExpr compiles a bound expression into a physical one over an input whose column
 // with ID id is at index layout[id]. The result has exactly e's type.
 func CompileExpr(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
@@ -296,7 +361,7 @@ func CompileExpr(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	if want := e.Type(); !IsUnknown(want) && want.ID() != arrow.NULL && !arrow.TypeEqual(out.DataType(), want) {
+	if want := catalog.StorageType(e.Type()); !IsUnknown(want) && want.ID() != arrow.NULL && !arrow.TypeEqual(out.DataType(), want) {
 		return exec.NewCast(out, want)
 	}
 	return out, nil
@@ -309,9 +374,9 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 		if !ok {
 			return nil, errs.New(errs.Internal, "column %s (#%d) is not in the input", x.Name, x.ID)
 		}
-		return exec.NewColumn(idx, x.Typ, x.Name)
+		return exec.NewColumn(idx, catalog.StorageType(x.Typ), x.Name)
 	case *Literal:
-		t := x.Typ
+		t := catalog.StorageType(x.Typ)
 		if IsUnknown(t) || t.ID() == arrow.NULL {
 			t = Text
 		}
@@ -363,10 +428,11 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		if arrow.TypeEqual(in.DataType(), x.To) {
+		to := catalog.StorageType(x.To)
+		if arrow.TypeEqual(in.DataType(), to) {
 			return in, nil
 		}
-		return exec.NewCast(in, x.To)
+		return exec.NewCast(in, to)
 	case *Func:
 		args, err := compileAll(x.Args, layout)
 		if err != nil {
@@ -379,6 +445,36 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 			return nil, err
 		}
 		return exec.NewCoalesce(args)
+	case *Array:
+		elems, err := compileAll(x.Elems, layout)
+		if err != nil {
+			return nil, err
+		}
+		return exec.NewArrayExpr(elems, catalog.StorageType(x.Typ))
+	case *AnyOp:
+		l, err := CompileExpr(x.L, layout)
+		if err != nil {
+			return nil, err
+		}
+		r, err := CompileExpr(x.R, layout)
+		if err != nil {
+			return nil, err
+		}
+		op, ok := anyOps[x.Op]
+		if !ok {
+			return nil, errs.New(errs.Internal, "operator %s has no ANY kernel", x.Op)
+		}
+		return exec.NewAnyExpr(op, l, r, x.All)
+	case *Check:
+		in, err := CompileExpr(x.E, layout)
+		if err != nil {
+			return nil, err
+		}
+		fail, err := CompileExpr(x.Fail, layout)
+		if err != nil {
+			return nil, err
+		}
+		return newCheck(in, fail, x.Kind, x.Msg)
 	case *Case:
 		whens, err := compileAll(x.Whens, layout)
 		if err != nil {
@@ -393,7 +489,7 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 			if els, err = CompileExpr(x.Else, layout); err != nil {
 				return nil, err
 			}
-		} else if els, err = exec.NewLiteral(nil, x.Typ); err != nil {
+		} else if els, err = exec.NewLiteral(nil, catalog.StorageType(x.Typ)); err != nil {
 			return nil, err
 		}
 		return exec.NewCase(whens, thens, els)

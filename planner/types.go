@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
+	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 )
 
@@ -49,6 +50,8 @@ func TypeName(t arrow.DataType) string {
 	switch t := t.(type) {
 	case *unknownType:
 		return "unknown"
+	case *catalog.CharType:
+		return t.String()
 	case *arrow.Decimal128Type:
 		return fmt.Sprintf("numeric(%d,%d)", t.Precision, t.Scale)
 	case *arrow.TimestampType:
@@ -56,6 +59,8 @@ func TypeName(t arrow.DataType) string {
 			return "timestamp with time zone"
 		}
 		return "timestamp without time zone"
+	case *arrow.ListType:
+		return TypeName(t.Elem()) + "[]"
 	}
 	switch t.ID() {
 	case arrow.NULL:
@@ -130,6 +135,22 @@ func CommonType(a, b arrow.DataType) (arrow.DataType, error) {
 		return b, nil
 	case IsUnknown(b):
 		return a, nil
+	}
+	ca, aChar := a.(*catalog.CharType)
+	cb, bChar := b.(*catalog.CharType)
+	switch {
+	case aChar && bChar && ca.Fixed() == cb.Fixed():
+		if ca.Length() == cb.Length() {
+			return a, nil
+		}
+		if ca.Fixed() {
+			return Bpchar(-1), nil
+		}
+		return Varchar(-1), nil
+	case aChar || bChar:
+		if a.ID() == arrow.STRING && b.ID() == arrow.STRING {
+			return Text, nil
+		}
 	case arrow.TypeEqual(a, b):
 		return a, nil
 	}
@@ -152,6 +173,11 @@ func CommonType(a, b arrow.DataType) (arrow.DataType, error) {
 	}
 	if a.ID() == arrow.TIMESTAMP && b.ID() == arrow.TIMESTAMP {
 		return TimestampTZ, nil
+	}
+	if ea, eb := ElemType(a), ElemType(b); ea != nil && eb != nil {
+		if et, err := CommonType(ea, eb); err == nil {
+			return ArrayOf(et), nil
+		}
 	}
 	if (a.ID() == arrow.DATE32 && b.ID() == arrow.TIMESTAMP) || (a.ID() == arrow.TIMESTAMP && b.ID() == arrow.DATE32) {
 		if a.ID() == arrow.TIMESTAMP {
@@ -188,6 +214,8 @@ func FormatLiteral(v any, t arrow.DataType) string {
 		return "'" + x.FormattedString() + "'::date"
 	case arrow.MonthDayNanoInterval:
 		return fmt.Sprintf("'%d mons %d days %d us'::interval", x.Months, x.Days, x.Nanoseconds/1000)
+	case []any:
+		return formatArray(x, t)
 	case arrow.Timestamp:
 		unit := arrow.Microsecond
 		if ts, ok := t.(*arrow.TimestampType); ok {
@@ -196,4 +224,25 @@ func FormatLiteral(v any, t arrow.DataType) string {
 		return "'" + x.ToTime(unit).UTC().Format("2006-01-02 15:04:05.999999") + "'::" + TypeName(t)
 	}
 	return fmt.Sprint(v)
+}
+
+// Varchar returns the type character varying(n) (varchar); n < 0 means no length limit.
+func Varchar(n int32) arrow.DataType { return catalog.Varchar(n) }
+
+// Bpchar returns the type character(n) (bpchar); n < 0 means no length.
+func Bpchar(n int32) arrow.DataType { return catalog.Bpchar(n) }
+
+// IsVarchar reports whether t is character varying, with or without a length.
+func IsVarchar(t arrow.DataType) bool { c, ok := t.(*catalog.CharType); return ok && !c.Fixed() }
+
+// IsBpchar reports whether t is character(n) or bpchar.
+func IsBpchar(t arrow.DataType) bool { c, ok := t.(*catalog.CharType); return ok && c.Fixed() }
+
+// CharLength is the declared length of a character varying or character type: n of
+// varchar(n), -1 without one; ok is false for other types.
+func CharLength(t arrow.DataType) (n int32, ok bool) {
+	if c, is := t.(*catalog.CharType); is {
+		return c.Length(), true
+	}
+	return 0, false
 }

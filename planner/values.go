@@ -40,6 +40,13 @@ func ValueAt(arr arrow.Array, i int) any {
 		return a.Value(i)
 	case *array.MonthDayNanoInterval:
 		return a.Value(i)
+	case *array.List:
+		start, end := a.ValueOffsets(i)
+		out := make([]any, 0, end-start)
+		for j := start; j < end; j++ {
+			out = append(out, ValueAt(a.ListValues(), int(j)))
+		}
+		return out
 	}
 	return nil
 }
@@ -113,6 +120,11 @@ func ParamLiteral(v any, t arrow.DataType) (Expr, error) {
 		return castLit(x, Float64, t), nil
 	case float32:
 		return castLit(x, Float32, t), nil
+	case []any:
+		if IsArray(t) {
+			return &Literal{Value: x, Typ: t}, nil
+		}
+		return nil, errs.New(errs.InvalidParameter, "an array value was given for a parameter of type %s", TypeName(t))
 	case time.Time:
 		switch t.ID() {
 		case arrow.DATE32:

@@ -60,6 +60,10 @@ type binder struct {
 	// windowCols are their columns, computed after grouping.
 	win        *windowContext
 	windowCols map[planner.ColumnID]bool
+	// srf collects the set-returning calls (unnest) of the select list being bound.
+	srf *srfContext
+	// windowDefs are the named windows of the WINDOW clause of the query being bound.
+	windowDefs map[string]*pg_query.WindowDef
 }
 
 func (b *binder) newColumn(name string, t arrow.DataType) planner.Column {
@@ -136,7 +140,9 @@ func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 		if strings.EqualFold(n.GetVariableShowStmt().Name, "tables") {
 			return &planner.ShowTables{}, nil
 		}
-		return nil, errs.New(errs.UndefinedObject, "unrecognized configuration parameter %q", n.GetVariableShowStmt().Name)
+		return &planner.ShowVariable{Name: strings.ToLower(n.GetVariableShowStmt().Name)}, nil
+	case n.GetVariableSetStmt() != nil:
+		return b.variableSet(n.GetVariableSetStmt())
 	}
 	return nil, errs.New(errs.NotImplemented, "statement %s is not supported", stmtName(n))
 }
@@ -200,8 +206,10 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 	savedScalars := b.scalars
 	b.scalars = nil
 	defer func() { b.scalars = savedScalars }()
-	if len(sel.WindowClause) > 0 {
-		return nil, nil, errs.New(errs.NotImplemented, "named windows (WINDOW clause) are not supported yet")
+	savedDefs := b.windowDefs
+	defer func() { b.windowDefs = savedDefs }()
+	if err := b.windowClause(sel.WindowClause); err != nil {
+		return nil, nil, err
 	}
 	if sel.IntoClause != nil || len(sel.LockingClause) > 0 {
 		return nil, nil, errs.New(errs.NotImplemented, "SELECT INTO and locking clauses are not supported")
@@ -282,11 +290,16 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 	win := &windowContext{}
 	savedWin := b.win
 	b.win = win
+	srf := &srfContext{}
+	savedSRF := b.srf
+	defer func() { b.srf = savedSRF }()
 	for i := range targets {
 		if targets[i].node == nil {
 			continue
 		}
+		b.srf = srf
 		e, err := b.expr(targets[i].node, sc, aggCtx)
+		b.srf = nil
 		if err != nil {
 			return nil, nil, err
 		}
@@ -395,6 +408,23 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 			}
 			orders[i].expr = e
 		}
+		// Subqueries of the select list and HAVING join the grouped rows: their
+		// conditions refer to group columns.
+		for i := range b.scalars {
+			if m := b.scalars[i].mark; m != nil {
+				if err := m.rewrite(rewrite); err != nil {
+					return nil, nil, err
+				}
+			}
+			if b.scalars[i].cond == nil {
+				continue
+			}
+			c, err := rewrite(b.scalars[i].cond)
+			if err != nil {
+				return nil, nil, err
+			}
+			b.scalars[i].cond = c
+		}
 		plan = b.applyScalarSubqueries(aggNode)
 		if having != nil {
 			h, err := rewrite(having)
@@ -415,6 +445,19 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 		}
 		w.Input = plan
 		plan = w
+	}
+	// Set-returning functions of the select list expand the rows last.
+	if len(srf.lists) > 0 {
+		if hasAgg {
+			for i, l := range srf.lists {
+				e, err := b.rewriteGrouped(l, agg, agg.groupCols)
+				if err != nil {
+					return nil, nil, err
+				}
+				srf.lists[i] = e
+			}
+		}
+		plan = &planner.Unnest{Input: plan, Lists: srf.lists, Cols: srf.cols}
 	}
 
 	distinct := len(sel.DistinctClause) > 0
@@ -691,6 +734,12 @@ func rebuild(e planner.Expr, f func(planner.Expr) (planner.Expr, error)) (planne
 		c := *n
 		c.Whens, c.Thens, c.Else = many(n.Whens), many(n.Thens), one(n.Else)
 		e = &c
+	case *planner.Array:
+		e = &planner.Array{Elems: many(n.Elems), Typ: n.Typ}
+	case *planner.AnyOp:
+		e = &planner.AnyOp{Op: n.Op, L: one(n.L), R: one(n.R), All: n.All}
+	case *planner.Check:
+		e = &planner.Check{E: one(n.E), Fail: one(n.Fail), Kind: n.Kind, Msg: n.Msg}
 	}
 	return e, err
 }

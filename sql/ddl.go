@@ -33,6 +33,9 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 			if err != nil {
 				return nil, err
 			}
+			if planner.IsArray(t) {
+				return nil, errs.New(errs.NotImplemented, "columns of array type are not supported yet")
+			}
 			col := catalog.Column{Name: cd.Colname, Type: t, Nullable: !cd.IsNotNull}
 			for _, c := range cd.Constraints {
 				con := c.GetConstraint()
@@ -209,7 +212,7 @@ func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
 	types := make([]arrow.DataType, len(targets))
 	colNames := make([]string, len(targets))
 	for i, idx := range targets {
-		types[i] = t.Columns[idx].Type
+		types[i] = t.Columns[idx].SQL()
 		colNames[i] = t.Columns[idx].Name
 	}
 	if is.SelectStmt == nil {

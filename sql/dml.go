@@ -77,13 +77,13 @@ func (b *binder) updateStmt(us *pg_query.UpdateStmt) (planner.Statement, error) 
 		}
 		var e planner.Expr
 		if rt.Val.GetSetToDefault() != nil {
-			e = &planner.Literal{Typ: t.Columns[idx].Type}
+			e = &planner.Literal{Typ: t.Columns[idx].SQL()}
 		} else if e, err = b.expr(rt.Val, sc, nil); err != nil {
 			return nil, err
 		}
-		ae, err := b.assign(e, t.Columns[idx].Type)
+		ae, err := b.assign(e, t.Columns[idx].SQL())
 		if err != nil {
-			return nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", rt.Name, planner.TypeName(t.Columns[idx].Type), planner.TypeName(e.Type()))
+			return nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", rt.Name, planner.TypeName(t.Columns[idx].SQL()), planner.TypeName(e.Type()))
 		}
 		set[idx] = ae
 	}

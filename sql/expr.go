@@ -13,7 +13,8 @@ import (
 	"github.com/sleeperd/sleeperd/planner"
 )
 
-var aggregateFuncs = map[string]bool{"count": true, "sum": true, "min": true, "max": true, "avg": true}
+// isAggregate reports whether name is an aggregate function.
+func isAggregate(name string) bool { return exec.IsAggregate(name) }
 
 // aggContext collects the aggregate calls of a grouped query. Each call becomes a column of
 // the Aggregate node; the expression that contained it refers to that column.
@@ -59,13 +60,19 @@ func containsAggregate(n *pg_query.Node) bool {
 		switch {
 		case n.GetFuncCall() != nil:
 			fc := n.GetFuncCall()
-			if aggregateFuncs[funcName(fc)] && fc.Over == nil {
+			if isAggregate(funcName(fc)) && fc.Over == nil {
 				found = true
 				return
 			}
 			for _, a := range fc.Args {
 				walk(a)
 			}
+		case n.GetAArrayExpr() != nil:
+			for _, a := range n.GetAArrayExpr().Elements {
+				walk(a)
+			}
+		case n.GetAIndirection() != nil:
+			walk(n.GetAIndirection().Arg)
 		case n.GetAExpr() != nil:
 			walk(n.GetAExpr().Lexpr)
 			walk(n.GetAExpr().Rexpr)
@@ -125,6 +132,15 @@ func columnName(n *pg_query.Node) string {
 		return "coalesce"
 	case n.GetCaseExpr() != nil:
 		return "case"
+	case n.GetAArrayExpr() != nil:
+		return "array"
+	case n.GetSubLink() != nil:
+		switch n.GetSubLink().SubLinkType {
+		case pg_query.SubLinkType_ARRAY_SUBLINK:
+			return "array"
+		case pg_query.SubLinkType_EXISTS_SUBLINK:
+			return "exists"
+		}
 	case n.GetAExpr() != nil && n.GetAExpr().Kind == pg_query.A_Expr_Kind_AEXPR_NULLIF:
 		return "nullif"
 	}
@@ -177,6 +193,9 @@ func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) 
 	if !assignable(e.Type(), t) {
 		return nil, errs.New(errs.DatatypeMismatch, "column is of type %s but expression is of type %s", planner.TypeName(t), planner.TypeName(e.Type()))
 	}
+	if _, ok := planner.CharLength(t); ok {
+		return b.charCast(e, t, false), nil
+	}
 	return b.coerce(e, t), nil
 }
 
@@ -207,6 +226,9 @@ func castable(a, b arrow.DataType) bool {
 	}
 	if (a.ID() == arrow.DATE32 || a.ID() == arrow.TIMESTAMP) && (b.ID() == arrow.DATE32 || b.ID() == arrow.TIMESTAMP) {
 		return true
+	}
+	if ea, eb := planner.ElemType(a), planner.ElemType(b); ea != nil && eb != nil {
+		return castable(ea, eb)
 	}
 	if (a.ID() == arrow.BOOL && planner.IsInteger(b)) || (planner.IsInteger(a) && b.ID() == arrow.BOOL) {
 		return a.ID() == arrow.INT32 || b.ID() == arrow.INT32
@@ -278,6 +300,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		if err != nil {
 			return nil, err
 		}
+		if ae := tc.Arg.GetAArrayExpr(); ae != nil && planner.IsArray(t) {
+			return b.arrayExpr(ae, sc, agg, t)
+		}
 		e, err := b.expr(tc.Arg, sc, agg)
 		if err != nil {
 			return nil, err
@@ -291,6 +316,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		}
 		if !castable(e.Type(), t) {
 			return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", planner.TypeName(e.Type()), planner.TypeName(t))
+		}
+		if _, ok := planner.CharLength(t); ok {
+			return b.charCast(e, t, true), nil
 		}
 		if p, ok := e.(*planner.Param); ok && planner.IsUnknown(p.Typ) {
 			return b.coerce(e, t), nil
@@ -411,10 +439,19 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 	case n.GetCaseExpr() != nil:
 		return b.caseExpr(n.GetCaseExpr(), sc, agg)
 
+	case n.GetAArrayExpr() != nil:
+		return b.arrayExpr(n.GetAArrayExpr(), sc, agg, nil)
+
+	case n.GetAIndirection() != nil:
+		return b.subscript(n.GetAIndirection(), sc, agg)
+
 	case n.GetSubLink() != nil:
 		sl := n.GetSubLink()
+		if sl.SubLinkType == pg_query.SubLinkType_ARRAY_SUBLINK {
+			return b.arraySublink(sl, sc)
+		}
 		if sl.SubLinkType != pg_query.SubLinkType_EXPR_SUBLINK {
-			return nil, errs.New(errs.NotImplemented, "this kind of subquery is supported only as a top-level condition of WHERE")
+			return b.sublink(sl, sc, agg)
 		}
 		return b.scalarSubquery(sl, sc)
 	}
@@ -533,9 +570,23 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 			}
 			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s", op, planner.TypeName(r.Type()))
 		}
+		if op == "@>" || op == "<@" || op == "&&" {
+			l, err := b.expr(a.Lexpr, sc, agg)
+			if err != nil {
+				return nil, err
+			}
+			r, err := b.expr(a.Rexpr, sc, agg)
+			if err != nil {
+				return nil, err
+			}
+			return b.arrayOp(op, l, r)
+		}
 		bop, ok := binaryOps[op]
 		if !ok {
 			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s", op)
+		}
+		if lr, rr := a.Lexpr.GetRowExpr(), a.Rexpr.GetRowExpr(); lr != nil && rr != nil {
+			return b.rowCompare(bop, op, lr.Args, rr.Args, sc, agg)
 		}
 		l, err := b.expr(a.Lexpr, sc, agg)
 		if err != nil {
@@ -546,6 +597,9 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 			return nil, err
 		}
 		return b.binary(bop, l, r)
+
+	case pg_query.A_Expr_Kind_AEXPR_OP_ANY, pg_query.A_Expr_Kind_AEXPR_OP_ALL:
+		return b.anyArray(a, sc, agg)
 
 	case pg_query.A_Expr_Kind_AEXPR_IN:
 		l, err := b.expr(a.Lexpr, sc, agg)
@@ -705,8 +759,10 @@ func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) 
 			return nil, err
 		}
 		return &planner.Binary{Op: op, L: l, R: r, Typ: planner.Bool}, nil
+	case op == planner.OpConcat && (planner.IsArray(lt) || planner.IsArray(rt)):
+		return b.arrayConcat(l, r)
 	case op == planner.OpConcat:
-		return &planner.Binary{Op: op, L: b.coerce(l, planner.Text), R: b.coerce(r, planner.Text), Typ: planner.Text}, nil
+		return &planner.Binary{Op: op, L: b.coerce(bpcharText(l), planner.Text), R: b.coerce(bpcharText(r), planner.Text), Typ: planner.Text}, nil
 	case op == planner.OpLike || op == planner.OpNotLike || op == planner.OpILike || op == planner.OpNotILike:
 		if !textLike(lt) || !textLike(rt) {
 			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
@@ -815,63 +871,24 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 	if fc.Over != nil {
 		return b.windowCall(fc, name, sc, agg)
 	}
-	if aggregateFuncs[name] {
-		if agg == nil {
-			clause := b.clause
-			if clause == "" {
-				clause = "this context"
-			}
-			return nil, &errs.Error{Kind: errs.Grouping, Msg: fmt.Sprintf("aggregate functions are not allowed in %s", clause), Position: int(fc.Location) + 1}
+	if isAggregate(name) {
+		return b.aggregateCall(fc, name, agg)
+	}
+	if fc.AggFilter != nil || len(fc.AggOrder) > 0 || fc.AggWithinGroup {
+		what := "FILTER"
+		if len(fc.AggOrder) > 0 {
+			what = "ORDER BY"
 		}
-		if fc.AggFilter != nil || len(fc.AggOrder) > 0 || fc.AggWithinGroup {
-			return nil, errs.New(errs.NotImplemented, "FILTER, ORDER BY and WITHIN GROUP in aggregates are not supported yet")
+		if fc.AggWithinGroup {
+			return nil, &errs.Error{Kind: errs.WrongObjectType, Msg: fmt.Sprintf("%s is not an ordered-set aggregate, so it cannot have WITHIN GROUP", name), Position: int(fc.Location) + 1}
 		}
-		call := planner.AggCall{Func: name, Distinct: fc.AggDistinct}
-		var argType arrow.DataType
-		if fc.AggStar {
-			if name != "count" {
-				return nil, errs.New(errs.Syntax, "%s(*) is not valid", name)
-			}
-			call.Func = "count_star"
-		} else {
-			if len(fc.Args) != 1 {
-				return nil, errs.New(errs.UndefinedFunction, "function %s with %d arguments does not exist", name, len(fc.Args))
-			}
-			if containsAggregate(fc.Args[0]) {
-				return nil, errs.New(errs.Grouping, "aggregate function calls cannot be nested")
-			}
-			arg, err := b.expr(fc.Args[0], agg.input, nil)
-			if err != nil {
-				return nil, err
-			}
-			if planner.IsUnknown(arg.Type()) || arg.Type().ID() == arrow.NULL {
-				arg = b.coerce(arg, planner.Text)
-			}
-			call.Arg = arg
-			argType = arg.Type()
-		}
-		t, err := exec.AggregateResultType(call.Func, argType)
-		if err != nil {
-			return nil, errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", name, planner.TypeName(argType))
-		}
-		key := fmt.Sprintf("%s|%v|", call.Func, call.Distinct)
-		if call.Arg != nil {
-			key += planner.ExprKey(call.Arg)
-		}
-		for i, k := range agg.keys {
-			if k == key {
-				c := agg.cols[i]
-				return &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}, nil
-			}
-		}
-		c := b.newColumn(name, t)
-		agg.calls = append(agg.calls, call)
-		agg.cols = append(agg.cols, c)
-		agg.keys = append(agg.keys, key)
-		return &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}, nil
+		return nil, &errs.Error{Kind: errs.WrongObjectType, Msg: fmt.Sprintf("%s specified, but %s is not an aggregate function", what, name), Position: int(fc.Location) + 1}
 	}
 	if fc.AggStar || fc.AggDistinct {
 		return nil, errs.New(errs.Syntax, "DISTINCT or * specified, but %s is not an aggregate function", name)
+	}
+	if name == "unnest" {
+		return b.unnestCall(fc, sc, agg)
 	}
 	args := make([]planner.Expr, len(fc.Args))
 	types := make([]arrow.DataType, len(fc.Args))
@@ -881,7 +898,12 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 			return nil, err
 		}
 		if planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
-			e = b.coerce(e, planner.Text)
+			if name == "timezone" && i == len(fc.Args)-1 {
+				// x AT TIME ZONE z with an untyped x: PostgreSQL reads a timestamptz.
+				e = b.coerce(e, planner.TimestampTZ)
+			} else {
+				e = b.coerce(e, planner.Text)
+			}
 		}
 		args[i], types[i] = e, e.Type()
 	}
@@ -906,11 +928,92 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 		}
 	}
 	if name == "extract" && len(args) == 2 {
-		if l, ok := args[0].(*planner.Literal); ok {
+		field := args[0]
+		if c, ok := field.(*planner.Cast); ok {
+			field = c.E // the untyped field name, cast to text
+		}
+		if l, ok := field.(*planner.Literal); ok {
 			if field, ok := l.Value.(string); ok {
 				t = planner.Numeric(38, exec.ExtractScale(field, types[1]))
 			}
 		}
 	}
 	return &planner.Func{Name: name, Args: args, Typ: t}, nil
+}
+
+// rowCompare binds (l1, l2, ...) op (r1, r2, ...) as PostgreSQL compares rows: = and <> pair
+// by pair, the ordering operators by the first pair that is not equal.
+func (b *binder) rowCompare(op planner.Op, name string, ls, rs []*pg_query.Node, sc *scope, agg *aggContext) (planner.Expr, error) {
+	if !op.Comparison() {
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: record %s record", name)
+	}
+	if len(ls) != len(rs) {
+		return nil, errs.New(errs.Syntax, "unequal number of entries in row expressions")
+	}
+	bin := func(op planner.Op, l, r planner.Expr) planner.Expr {
+		return &planner.Binary{Op: op, L: l, R: r, Typ: planner.Bool}
+	}
+	pairs := make([][2]planner.Expr, len(ls))
+	for i := range ls {
+		l, err := b.expr(ls[i], sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.expr(rs[i], sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		pairs[i] = [2]planner.Expr{l, r}
+	}
+	cmp := func(op planner.Op, i int) (planner.Expr, error) {
+		return b.binary(op, pairs[i][0], pairs[i][1])
+	}
+	var out planner.Expr
+	switch op {
+	case planner.OpEq, planner.OpNotEq:
+		join := planner.OpAnd
+		if op == planner.OpNotEq {
+			join = planner.OpOr
+		}
+		for i := range pairs {
+			c, err := cmp(op, i)
+			if err != nil {
+				return nil, err
+			}
+			if out == nil {
+				out = c
+			} else {
+				out = bin(join, out, c)
+			}
+		}
+		return out, nil
+	}
+	// a < b: a1 < b1 OR (a1 = b1 AND (a2 < b2 OR ...)); the last pair decides with op itself.
+	strict := op
+	switch op {
+	case planner.OpLtEq:
+		strict = planner.OpLt
+	case planner.OpGtEq:
+		strict = planner.OpGt
+	}
+	for i := len(pairs) - 1; i >= 0; i-- {
+		if out == nil {
+			c, err := cmp(op, i)
+			if err != nil {
+				return nil, err
+			}
+			out = c
+			continue
+		}
+		s, err := cmp(strict, i)
+		if err != nil {
+			return nil, err
+		}
+		eq, err := cmp(planner.OpEq, i)
+		if err != nil {
+			return nil, err
+		}
+		out = bin(planner.OpOr, s, bin(planner.OpAnd, eq, out))
+	}
+	return out, nil
 }

@@ -173,6 +173,26 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 		sc = &scope{}
 	}
 	for _, it := range items {
+		if rf, fc, ok := isUnnestFrom(it); ok {
+			// unnest in FROM may refer to the items before it (LATERAL is implied).
+			in := node
+			if in == nil {
+				in = &planner.Values{Rows: [][]planner.Expr{{}}}
+			}
+			u, cols, err := b.unnestFrom(rf, fc, in, sc)
+			if err != nil {
+				return nil, nil, err
+			}
+			s, err := relationScope(aliasName(rf.Alias, "unnest"), cols, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			node = u
+			if err := sc.add(s); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
 		n, s, err := b.fromItem(it)
 		if err != nil {
 			return nil, nil, err
@@ -291,7 +311,7 @@ func (b *binder) rangeVar(rv *pg_query.RangeVar) (planner.Node, *scope, error) {
 	scan := &planner.Scan{Table: t}
 	var visible []planner.Column
 	for _, c := range t.Columns {
-		col := b.newColumn(c.Name, c.Type)
+		col := b.newColumn(c.Name, c.SQL())
 		col.Nullable = c.Nullable
 		scan.Cols = append(scan.Cols, col)
 		if !c.Hidden {
@@ -356,6 +376,9 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if rf, fc, ok := isUnnestFrom(j.Rarg); ok && rf.Lateral {
+		return b.lateralUnnestJoin(j, rf, fc, left, ls)
+	}
 	right, rs, err := b.fromItem(j.Rarg)
 	if err != nil {
 		return nil, nil, err
@@ -397,9 +420,13 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 	}
 	node := &planner.Join{Kind: kind, Left: left, Right: right}
 	if j.Quals != nil {
+		pending := len(b.scalars)
 		cond, err := b.expr(j.Quals, sc, nil)
 		if err != nil {
 			return nil, nil, err
+		}
+		if len(b.scalars) > pending {
+			return nil, nil, errs.New(errs.NotImplemented, "subqueries in JOIN conditions are not supported yet")
 		}
 		if node.Cond, err = b.coerceBool(cond, "JOIN/ON"); err != nil {
 			return nil, nil, err
@@ -528,8 +555,17 @@ func (b *binder) view(v *catalog.View, rv *pg_query.RangeVar) (planner.Node, *sc
 	return n, sc, err
 }
 
-// rangeFunction binds a function in FROM: generate_series(start, stop[, step]).
+// rangeFunction binds a function in FROM: generate_series(start, stop[, step]) or unnest of
+// arrays that refer to no other FROM item.
 func (b *binder) rangeFunction(rf *pg_query.RangeFunction) (planner.Node, *scope, error) {
+	if _, fc, ok := isUnnestFrom(&pg_query.Node{Node: &pg_query.Node_RangeFunction{RangeFunction: rf}}); ok {
+		u, cols, err := b.unnestFrom(rf, fc, &planner.Values{Rows: [][]planner.Expr{{}}}, &scope{})
+		if err != nil {
+			return nil, nil, err
+		}
+		sc, err := relationScope(aliasName(rf.Alias, "unnest"), cols, nil)
+		return u, sc, err
+	}
 	if rf.Lateral || rf.Ordinality || rf.IsRowsfrom || len(rf.Functions) != 1 {
 		return nil, nil, errs.New(errs.NotImplemented, "LATERAL, WITH ORDINALITY and ROWS FROM are not supported yet")
 	}
@@ -588,4 +624,43 @@ func (b *binder) rangeFunction(rf *pg_query.RangeFunction) (planner.Node, *scope
 	s.Col = b.newColumn(colName, t)
 	sc, err := relationScope(aliasName(rf.Alias, "generate_series"), []planner.Column{s.Col}, rf.Alias)
 	return s, sc, err
+}
+
+// lateralUnnestJoin binds t [CROSS | INNER] JOIN LATERAL unnest(...) [ON cond]: the unnest
+// expands each row of the left side, and the condition filters the result.
+func (b *binder) lateralUnnestJoin(j *pg_query.JoinExpr, rf *pg_query.RangeFunction, fc *pg_query.FuncCall, left planner.Node, ls *scope) (planner.Node, *scope, error) {
+	if j.Jointype != pg_query.JoinType_JOIN_INNER || j.IsNatural || len(j.UsingClause) > 0 || j.Alias != nil {
+		return nil, nil, errs.New(errs.NotImplemented, "only inner and cross joins with LATERAL unnest are supported")
+	}
+	u, cols, err := b.unnestFrom(rf, fc, left, ls)
+	if err != nil {
+		return nil, nil, err
+	}
+	rs, err := relationScope(aliasName(rf.Alias, "unnest"), cols, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := &scope{}
+	if err := sc.add(ls); err != nil {
+		return nil, nil, err
+	}
+	if err := sc.add(rs); err != nil {
+		return nil, nil, err
+	}
+	var node planner.Node = u
+	if j.Quals != nil {
+		pending := len(b.scalars)
+		cond, err := b.expr(j.Quals, sc, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(b.scalars) > pending {
+			return nil, nil, errs.New(errs.NotImplemented, "subqueries in JOIN conditions are not supported yet")
+		}
+		if cond, err = b.coerceBool(cond, "JOIN/ON"); err != nil {
+			return nil, nil, err
+		}
+		node = &planner.Filter{Input: node, Pred: cond}
+	}
+	return node, sc, nil
 }

@@ -4,6 +4,7 @@ import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
 )
 
@@ -21,7 +22,7 @@ func (b *binder) where(n *pg_query.Node, plan planner.Node, sc *scope) (planner.
 		if be := c.GetBoolExpr(); be != nil && be.Boolop == pg_query.BoolExprType_NOT_EXPR {
 			negate, inner = true, be.Args[0]
 		}
-		if sl := inner.GetSubLink(); sl != nil && (sl.SubLinkType == pg_query.SubLinkType_EXISTS_SUBLINK || (sl.SubLinkType == pg_query.SubLinkType_ANY_SUBLINK && isEqOp(sl.OperName))) {
+		if sl := inner.GetSubLink(); sl != nil && (sl.SubLinkType == pg_query.SubLinkType_EXISTS_SUBLINK || (sl.SubLinkType == pg_query.SubLinkType_ANY_SUBLINK && isEqOp(sl.OperName) && sl.Testexpr.GetRowExpr() == nil)) {
 			j, err := b.semiJoin(sl, negate, plan, sc)
 			if err != nil {
 				return nil, err
@@ -66,7 +67,8 @@ func isEqOp(names []*pg_query.Node) bool {
 // semiJoin turns [NOT] EXISTS (subquery) or x [NOT] IN (subquery) into a semi or anti join
 // of plan with the subquery.
 func (b *binder) semiJoin(sl *pg_query.SubLink, negate bool, plan planner.Node, sc *scope) (planner.Node, error) {
-	sub, corr, err := b.correlatedSubquery(sl.Subselect.GetSelectStmt(), sc)
+	defer existsBody(sl)()
+	sub, corr, width, err := b.correlatedSubquery(sl.Subselect.GetSelectStmt(), sc)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +79,7 @@ func (b *binder) semiJoin(sl *pg_query.SubLink, negate bool, plan planner.Node, 
 	}
 	if sl.SubLinkType == pg_query.SubLinkType_ANY_SUBLINK {
 		cols := sub.Columns()
-		if len(cols) != 1 {
+		if width != 1 {
 			return nil, errs.New(errs.Syntax, "subquery has too many columns")
 		}
 		x, err := b.expr(sl.Testexpr, sc, nil)
@@ -88,12 +90,20 @@ func (b *binder) semiJoin(sl *pg_query.SubLink, negate bool, plan planner.Node, 
 		if err != nil {
 			return nil, err
 		}
-		conds = append([]planner.Expr{eq}, conds...)
-		if negate {
-			if len(corr) > 0 {
-				return nil, errs.New(errs.NotImplemented, "correlated NOT IN subqueries are not supported yet")
+		switch {
+		case negate && len(corr) > 0:
+			// x NOT IN (subquery) keeps the rows that meet no subquery row where x = v is
+			// true or NULL.
+			eqb := eq.(*planner.Binary)
+			or := func(l, r planner.Expr) planner.Expr {
+				return &planner.Binary{Op: planner.OpOr, L: l, R: r, Typ: planner.Bool}
 			}
+			conds = append(conds, or(or(eq, &planner.IsNull{E: eqb.L}), &planner.IsNull{E: eqb.R}))
+		case negate:
+			conds = append([]planner.Expr{eq}, conds...)
 			kind = planner.JoinNullAwareAnti
+		default:
+			conds = append([]planner.Expr{eq}, conds...)
 		}
 	}
 	return &planner.Join{Kind: kind, Left: plan, Right: sub, Cond: planner.And(conds)}, nil
@@ -101,19 +111,20 @@ func (b *binder) semiJoin(sl *pg_query.SubLink, negate bool, plan planner.Node, 
 
 // correlatedSubquery binds a subquery that may refer to the columns of sc. The conjuncts of
 // its WHERE clause that refer to them are taken out of the subquery and returned, to become
-// the condition of the join that replaces it; a reference anywhere else is not supported.
-func (b *binder) correlatedSubquery(sel *pg_query.SelectStmt, sc *scope) (planner.Node, []planner.Expr, error) {
-	node, outer, err := b.bindSubquery(sel, sc)
+// the condition of the join that replaces it; a reference anywhere else is not supported. It
+// also returns the number of the subquery's select-list columns (the first of its columns).
+func (b *binder) correlatedSubquery(sel *pg_query.SelectStmt, sc *scope) (planner.Node, []planner.Expr, int, error) {
+	node, outer, width, err := b.bindSubqueryWidth(sel, sc)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	if len(outer) == 0 {
-		return node, nil, nil
+		return node, nil, width, nil
 	}
 	var corr []planner.Expr
 	node, err = pullCorrelated(node, outer, &corr)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	// Anything still referring to an outer column cannot be run.
 	var bad bool
@@ -134,9 +145,9 @@ func (b *binder) correlatedSubquery(sel *pg_query.SelectStmt, sc *scope) (planne
 	}
 	walk(node)
 	if bad {
-		return nil, nil, errs.New(errs.NotImplemented, "this correlated subquery is not supported yet: correlation must be in the conjuncts of its WHERE clause")
+		return nil, nil, 0, errs.New(errs.NotImplemented, "this correlated subquery is not supported yet: correlation must be in the conjuncts of its WHERE clause")
 	}
-	return node, corr, nil
+	return node, corr, width, nil
 }
 
 // bindSubquery binds a subquery that may refer to sc's columns, and returns the IDs of those
@@ -219,29 +230,93 @@ func pullCorrelated(n planner.Node, outer map[planner.ColumnID]bool, corr *[]pla
 	return n, nil
 }
 
-// scalarSubquery binds (SELECT ...) used as a value: an uncorrelated subquery joined in as a
-// one-row relation (no row gives NULL). The expression refers to its column.
+// scalarSubquery binds (SELECT ...) used as a value. The subquery is joined in as a relation
+// with at most one row per outer row (none gives NULL): an uncorrelated one as it is when it
+// cannot yield more than one row, else with its rows counted, so that more than one fails at
+// run time; a correlated one decorrelated by correlatedScalar. The expression refers to the
+// joined columns.
 func (b *binder) scalarSubquery(sl *pg_query.SubLink, sc *scope) (planner.Expr, error) {
-	sub, outer, err := b.bindSubquery(sl.Subselect.GetSelectStmt(), sc)
+	sub, outer, width, err := b.bindSubqueryWidth(sl.Subselect.GetSelectStmt(), sc)
 	if err != nil {
 		return nil, err
 	}
-	var cond planner.Expr
-	if len(outer) > 0 {
-		if sub, cond, err = b.decorrelateScalar(sub, outer); err != nil {
-			return nil, err
-		}
-	}
-	cols := sub.Columns()
-	if len(cols) < 1 || (cond == nil && len(cols) != 1) {
+	if width != 1 {
 		return nil, errs.New(errs.Syntax, "subquery must return only one column")
 	}
-	b.scalars = append(b.scalars, pendingJoin{node: sub, cond: cond})
+	if len(outer) > 0 {
+		return b.correlatedScalar(sub, outer)
+	}
+	v := sub.Columns()[0]
+	if atMostOneRow(sub) {
+		b.joinScalar(sub, nil)
+		return ref(v), nil
+	}
+	a, cnt, val, err := b.countedValue(sub, ref(v), nil)
+	if err != nil {
+		// A type min cannot aggregate: the rows are joined in unchecked.
+		b.joinScalar(sub, nil)
+		return ref(v), nil
+	}
+	b.joinScalar(a, nil)
+	return tooManyRows(val, cnt), nil
+}
+
+// tooManyRows is val, failing where cnt, a subquery's number of rows, is more than one.
+func tooManyRows(val, cnt planner.Column) planner.Expr {
+	return &planner.Check{
+		E:    ref(val),
+		Fail: &planner.Binary{Op: planner.OpGt, L: ref(cnt), R: &planner.Literal{Value: int64(1), Typ: planner.Int64}, Typ: planner.Bool},
+		Kind: errs.TooManyRows,
+		Msg:  "more than one row returned by a subquery used as an expression",
+	}
+}
+
+// countedValue aggregates in, grouped by groups, into the groups, the number of rows and v's
+// value (the minimum, which is the value when there is one row).
+func (b *binder) countedValue(in planner.Node, v planner.Expr, groups []planner.Expr) (*planner.Aggregate, planner.Column, planner.Column, error) {
+	if _, err := exec.AggregateResultType("min", v.Type()); err != nil {
+		return nil, planner.Column{}, planner.Column{}, err
+	}
+	a := &planner.Aggregate{Input: in, Aggs: []planner.AggCall{{Func: "count_star"}, {Func: "min", Arg: v}}}
+	for _, g := range groups {
+		a.Groups = append(a.Groups, g)
+		a.Cols = append(a.Cols, b.newColumn("key", g.Type()))
+	}
+	cnt := b.newColumn("count", planner.Int64)
+	val := b.newColumn(planner.ExprName(v), v.Type())
+	a.Cols = append(a.Cols, cnt, val)
+	return a, cnt, val, nil
+}
+
+// joinScalar queues n to be left-joined onto the query on cond (nil: on true), its columns
+// constant within each outer row.
+func (b *binder) joinScalar(n planner.Node, cond planner.Expr) {
+	b.scalars = append(b.scalars, pendingJoin{node: n, cond: cond})
 	if b.constCols == nil {
 		b.constCols = map[planner.ColumnID]bool{}
 	}
-	b.constCols[cols[0].ID] = true
-	return ref(cols[0]), nil
+	for _, c := range n.Columns() {
+		b.constCols[c.ID] = true
+	}
+}
+
+// atMostOneRow reports whether n yields at most one row whatever the data.
+func atMostOneRow(n planner.Node) bool {
+	switch x := n.(type) {
+	case *planner.Project:
+		return atMostOneRow(x.Input)
+	case *planner.Filter:
+		return atMostOneRow(x.Input)
+	case *planner.Sort:
+		return atMostOneRow(x.Input)
+	case *planner.Aggregate:
+		return len(x.Groups) == 0
+	case *planner.Limit:
+		return (x.Count >= 0 && x.Count <= 1) || atMostOneRow(x.Input)
+	case *planner.Values:
+		return len(x.Rows) <= 1
+	}
+	return false
 }
 
 // pendingJoin is a scalar subquery waiting to be joined in, with its join condition (nil for
@@ -249,88 +324,103 @@ func (b *binder) scalarSubquery(sl *pg_query.SubLink, sc *scope) (planner.Expr, 
 type pendingJoin struct {
 	node planner.Node
 	cond planner.Expr
+	// mark, when set, replaces the left join: see markJoin.
+	mark *markJoin
 }
 
 // applyScalarSubqueries joins the scalar subqueries bound so far onto plan.
 func (b *binder) applyScalarSubqueries(plan planner.Node) planner.Node {
 	for _, s := range b.scalars {
+		if s.mark != nil {
+			plan = s.mark.build(plan)
+			continue
+		}
 		plan = &planner.Join{Kind: planner.JoinLeft, Left: plan, Right: s.node, Cond: s.cond}
 	}
 	b.scalars = nil
 	return plan
 }
 
-// decorrelateScalar rewrites a correlated scalar subquery of the form
+// correlatedScalar decorrelates a scalar subquery sub that refers to the outer columns outer,
+// correlated by equalities inner_i = outer_i in the conjuncts of its WHERE clause:
 //
-//	SELECT f(aggregates) FROM ... WHERE inner1 = outer1 AND ... AND local
-//
-// into SELECT f(aggregates), inner1, ... FROM ... WHERE local GROUP BY inner1, ..., to be
-// left-joined on inner_i = outer_i: each outer row meets the aggregate of its own group, or
-// NULL when the group is empty. (count(*) over an empty group would be 0, not NULL: such
-// subqueries are not rewritten.)
-func (b *binder) decorrelateScalar(sub planner.Node, outer map[planner.ColumnID]bool) (planner.Node, planner.Expr, error) {
-	unsupported := errs.New(errs.NotImplemented, "this correlated scalar subquery is not supported yet: it must aggregate, and be correlated by equalities in its WHERE clause")
-	p, ok := sub.(*planner.Project)
-	if !ok {
-		return nil, nil, unsupported
-	}
-	a, ok := p.Input.(*planner.Aggregate)
-	if !ok || len(a.Groups) > 0 {
-		return nil, nil, unsupported
-	}
-	for _, call := range a.Aggs {
-		if call.Func == "count" || call.Func == "count_star" {
-			return nil, nil, errs.New(errs.NotImplemented, "correlated scalar subqueries with count are not supported yet")
+//   - SELECT f(aggregates) FROM ... WHERE corr AND local becomes the aggregates grouped by the
+//     inner keys, left-joined on the keys; f is computed over the joined columns, with the
+//     counts of an empty group (no joined row) taken as 0, not NULL, as PostgreSQL computes
+//     aggregates over no rows.
+//   - SELECT v FROM ... WHERE corr AND local becomes the number of rows and v grouped by the
+//     inner keys, left-joined on the keys; more than one row for an outer row fails.
+func (b *binder) correlatedScalar(sub planner.Node, outer map[planner.ColumnID]bool) (planner.Expr, error) {
+	unsupported := errs.New(errs.NotImplemented, "this correlated scalar subquery is not supported yet: it must be correlated by equalities in its WHERE clause")
+	split := func(in planner.Node) (planner.Node, []planner.Expr, []planner.Expr, error) {
+		var corr []planner.Expr
+		x, err := pullCorrelated(in, outer, &corr)
+		if err != nil {
+			return nil, nil, nil, err
 		}
-	}
-	var corr []planner.Expr
-	x, err := pullCorrelated(a.Input, outer, &corr)
-	if err != nil {
-		return nil, nil, err
-	}
-	isOuter := func(e planner.Expr) (all, none bool) {
-		used := map[planner.ColumnID]bool{}
-		planner.ColumnsUsed(e, used)
-		all, none = len(used) > 0, true
-		for id := range used {
-			if outer[id] {
-				none = false
-			} else {
-				all = false
+		var inner, outerKeys []planner.Expr
+		for _, c := range corr {
+			i, o, ok := splitEquality(c, outer)
+			if !ok {
+				return nil, nil, nil, unsupported
 			}
+			inner, outerKeys = append(inner, i), append(outerKeys, o)
 		}
-		return all, none
+		if ok, _ := checkOuterFree(x, outer); !ok {
+			return nil, nil, nil, unsupported
+		}
+		return x, inner, outerKeys, nil
 	}
-	na := &planner.Aggregate{Input: x, Aggs: a.Aggs}
-	np := &planner.Project{Input: na, Exprs: p.Exprs, Cols: p.Cols}
-	var conds []planner.Expr
-	for _, c := range corr {
-		bin, ok := c.(*planner.Binary)
-		if !ok || bin.Op != planner.OpEq {
-			return nil, nil, unsupported
+	keyCond := func(keys []planner.Column, outerKeys []planner.Expr) planner.Expr {
+		var conds []planner.Expr
+		for i, k := range keys {
+			conds = append(conds, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(k), Typ: planner.Bool})
 		}
-		inner, outerSide := bin.L, bin.R
-		if all, _ := isOuter(inner); all {
-			inner, outerSide = bin.R, bin.L
-		}
-		if allO, _ := isOuter(outerSide); !allO {
-			return nil, nil, unsupported
-		}
-		if _, none := isOuter(inner); !none {
-			return nil, nil, unsupported
-		}
-		g := b.newColumn("key", inner.Type())
-		na.Groups = append(na.Groups, inner)
-		na.Cols = append(na.Cols, g)
-		np.Exprs = append(np.Exprs, ref(g))
-		np.Cols = append(np.Cols, g)
-		conds = append(conds, &planner.Binary{Op: planner.OpEq, L: outerSide, R: ref(g), Typ: planner.Bool})
+		return planner.And(conds)
 	}
-	na.Cols = append(na.Cols, a.Cols...)
-	if _, err := checkOuterFree(np, outer); err != nil {
-		return nil, nil, unsupported
+	if p, ok := sub.(*planner.Project); ok {
+		if a, ok := p.Input.(*planner.Aggregate); ok && len(a.Groups) == 0 {
+			x, inner, outerKeys, err := split(a.Input)
+			if err != nil {
+				return nil, err
+			}
+			na := &planner.Aggregate{Input: x, Aggs: a.Aggs}
+			var keys []planner.Column
+			for _, k := range inner {
+				c := b.newColumn("key", k.Type())
+				na.Groups = append(na.Groups, k)
+				keys = append(keys, c)
+			}
+			na.Cols = append(append([]planner.Column{}, keys...), a.Cols...)
+			counts := map[planner.ColumnID]bool{}
+			for i, call := range a.Aggs {
+				if call.Func == "count" || call.Func == "count_star" {
+					counts[a.Cols[i].ID] = true
+				}
+			}
+			e, err := planner.Transform(p.Exprs[0], func(e planner.Expr) (planner.Expr, error) {
+				if c, ok := e.(*planner.ColumnRef); ok && counts[c.ID] {
+					return &planner.Coalesce{Args: []planner.Expr{c, &planner.Literal{Value: int64(0), Typ: planner.Int64}}, Typ: c.Typ}, nil
+				}
+				return e, nil
+			})
+			if err != nil {
+				return nil, err
+			}
+			b.joinScalar(na, keyCond(keys, outerKeys))
+			return e, nil
+		}
 	}
-	return np, planner.And(conds), nil
+	x, inner, outerKeys, err := split(sub)
+	if err != nil {
+		return nil, err
+	}
+	a, cnt, val, err := b.countedValue(x, ref(x.Columns()[0]), inner)
+	if err != nil {
+		return nil, unsupported
+	}
+	b.joinScalar(a, keyCond(a.Cols[:len(inner)], outerKeys))
+	return tooManyRows(val, cnt), nil
 }
 
 func checkOuterFree(n planner.Node, outer map[planner.ColumnID]bool) (bool, error) {
@@ -349,4 +439,26 @@ func checkOuterFree(n planner.Node, outer map[planner.ColumnID]bool) (bool, erro
 		}
 	}
 	return true, nil
+}
+
+// existsBody drops what cannot change the result of EXISTS (subquery) from the subquery while
+// it is bound: its ORDER BY and a LIMIT of a positive constant without OFFSET (which would
+// stop a correlation from being pulled out). The returned function puts them back.
+func existsBody(sl *pg_query.SubLink) func() {
+	sel := sl.Subselect.GetSelectStmt()
+	if sl.SubLinkType != pg_query.SubLinkType_EXISTS_SUBLINK || sel == nil {
+		return func() {}
+	}
+	sort, limit := sel.SortClause, sel.LimitCount
+	sel.SortClause = nil
+	keepLimit := true
+	if c := limit.GetAConst(); c != nil && c.GetIval() != nil && c.GetIval().Ival > 0 && sel.LimitOffset == nil {
+		sel.LimitCount, keepLimit = nil, false
+	}
+	return func() {
+		sel.SortClause = sort
+		if !keepLimit {
+			sel.LimitCount = limit
+		}
+	}
 }

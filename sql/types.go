@@ -25,10 +25,20 @@ func ResolveType(tn *pg_query.TypeName) (arrow.DataType, error) {
 	if len(names) == 0 {
 		return nil, errs.New(errs.Syntax, "missing type name")
 	}
-	if len(tn.ArrayBounds) > 0 {
-		return nil, errs.New(errs.NotImplemented, "array types are not supported yet")
-	}
 	name := strings.ToLower(names[len(names)-1])
+	if len(tn.ArrayBounds) > 0 {
+		// int[], integer ARRAY, int[3] and int[][] are all one-dimensional here, as
+		// PostgreSQL ignores declared bounds and dimensions.
+		if len(tn.ArrayBounds) > 1 {
+			return nil, errs.New(errs.NotImplemented, "multidimensional arrays are not supported")
+		}
+		elem := &pg_query.TypeName{Names: tn.Names, Typmods: tn.Typmods, Typemod: tn.Typemod, Location: tn.Location}
+		et, err := ResolveType(elem)
+		if err != nil {
+			return nil, err
+		}
+		return planner.ArrayOf(et), nil
+	}
 	if name == "interval" {
 		// Interval type modifiers are a field mask (interval '90' day), not a precision.
 		return planner.Interval, nil
@@ -80,7 +90,11 @@ func typeByName(name string, mods []int32) (arrow.DataType, error) {
 			}
 			return planner.Numeric(p, s), nil
 		}
-	case "text", "varchar", "character varying", "bpchar", "char", "character", "name":
+	case "varchar", "character varying":
+		return charType("varchar", false, mods)
+	case "bpchar", "char", "character":
+		return charType("bpchar", true, mods)
+	case "text", "name":
 		return planner.Text, nil
 	case "bytea":
 		return planner.Bytea, nil
@@ -97,6 +111,12 @@ func typeByName(name string, mods []int32) (arrow.DataType, error) {
 // shortTypeName is PostgreSQL's internal name of t, used to name cast columns (SELECT 1::int
 // is a column named int4).
 func shortTypeName(t arrow.DataType) string {
+	switch {
+	case planner.IsVarchar(t):
+		return "varchar"
+	case planner.IsBpchar(t):
+		return "bpchar"
+	}
 	switch t.ID() {
 	case arrow.BOOL:
 		return "bool"

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"strconv"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -81,4 +82,57 @@ func (b *binder) createTableAs(cs *pg_query.CreateTableAsStmt) (planner.Statemen
 		}
 	}
 	return &planner.CreateTableAs{Def: def, Source: src, IfNotExists: cs.IfNotExists, ParamTypes: b.finalParams()}, nil
+}
+
+// variableSet binds SET, SET TIME ZONE and RESET of a configuration parameter.
+func (b *binder) variableSet(vs *pg_query.VariableSetStmt) (planner.Statement, error) {
+	name := strings.ToLower(vs.Name)
+	switch vs.Kind {
+	case pg_query.VariableSetKind_VAR_RESET_ALL:
+		return &planner.SetVariable{Name: "all", Reset: true}, nil
+	case pg_query.VariableSetKind_VAR_RESET, pg_query.VariableSetKind_VAR_SET_DEFAULT:
+		return &planner.SetVariable{Name: name, Reset: true, Local: vs.IsLocal}, nil
+	case pg_query.VariableSetKind_VAR_SET_VALUE:
+	default:
+		return nil, errs.New(errs.NotImplemented, "SET %s is not supported", vs.Name)
+	}
+	var vals []string
+	for _, a := range vs.Args {
+		v, err := setValue(a)
+		if err != nil {
+			return nil, err
+		}
+		vals = append(vals, v)
+	}
+	if len(vals) == 1 && strings.EqualFold(vals[0], "default") && vs.Args[0].GetAConst().GetSval() == nil {
+		return &planner.SetVariable{Name: name, Reset: true, Local: vs.IsLocal}, nil
+	}
+	return &planner.SetVariable{Name: name, Value: strings.Join(vals, ", "), Local: vs.IsLocal}, nil
+}
+
+// setValue is the text of one item of a SET value list: a constant, a name, or an interval
+// such as INTERVAL '+01:00' HOUR TO MINUTE (its text).
+func setValue(n *pg_query.Node) (string, error) {
+	if tc := n.GetTypeCast(); tc != nil {
+		n = tc.Arg
+	}
+	if c := n.GetAConst(); c != nil {
+		switch {
+		case c.GetSval() != nil:
+			return c.GetSval().Sval, nil
+		case c.GetIval() != nil:
+			return strconv.Itoa(int(c.GetIval().Ival)), nil
+		case c.GetFval() != nil:
+			return c.GetFval().Fval, nil
+		case c.GetBoolval() != nil:
+			if c.GetBoolval().Boolval {
+				return "on", nil
+			}
+			return "off", nil
+		}
+	}
+	if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
+		return cr.Fields[0].GetString_().Sval, nil
+	}
+	return "", errs.New(errs.Syntax, "invalid value in SET")
 }

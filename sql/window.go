@@ -43,9 +43,9 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 		}
 		return nil, &errs.Error{Kind: errs.Windowing, Msg: fmt.Sprintf("window functions are not allowed in %s", clause), Position: int(fc.Location) + 1}
 	}
-	w := fc.Over
-	if w.Refname != "" || w.Name != "" {
-		return nil, errs.New(errs.NotImplemented, "named windows are not supported yet")
+	w, err := b.resolveWindow(fc.Over)
+	if err != nil {
+		return nil, err
 	}
 	if fc.AggDistinct || fc.AggFilter != nil || len(fc.AggOrder) > 0 {
 		return nil, errs.New(errs.NotImplemented, "DISTINCT, FILTER and ORDER BY in window function calls are not supported yet")
@@ -219,4 +219,69 @@ func (b *binder) frame(w *pg_query.WindowDef) (exec.Frame, error) {
 		f.End.Kind = exec.UnboundedPreceding
 	}
 	return f, err
+}
+
+// resolveWindow resolves a window that names another: OVER w is the window w of the WINDOW
+// clause; OVER (w ORDER BY ...) and WINDOW x AS (w ...) copy w's PARTITION BY and ORDER BY and
+// add their own ORDER BY and frame, as PostgreSQL allows.
+func (b *binder) resolveWindow(w *pg_query.WindowDef) (*pg_query.WindowDef, error) {
+	if w.Name == "" && w.Refname == "" {
+		return w, nil
+	}
+	if w.Name != "" && w.Refname == "" && len(w.PartitionClause) == 0 && len(w.OrderClause) == 0 && w.FrameOptions&frameNonDefault == 0 {
+		// OVER w.
+		def, ok := b.windowDefs[w.Name]
+		if !ok {
+			return nil, &errs.Error{Kind: errs.UndefinedObject, Msg: fmt.Sprintf("window %q does not exist", w.Name), Position: int(w.Location) + 1}
+		}
+		return b.resolveWindow(unnamed(def))
+	}
+	if w.Refname == "" {
+		return w, nil
+	}
+	def, ok := b.windowDefs[w.Refname]
+	if !ok {
+		return nil, &errs.Error{Kind: errs.UndefinedObject, Msg: fmt.Sprintf("window %q does not exist", w.Refname), Position: int(w.Location) + 1}
+	}
+	ref, err := b.resolveWindow(unnamed(def))
+	if err != nil {
+		return nil, err
+	}
+	if len(w.PartitionClause) > 0 {
+		return nil, errs.New(errs.Windowing, "cannot override PARTITION BY clause of window %q", w.Refname)
+	}
+	if len(w.OrderClause) > 0 && len(ref.OrderClause) > 0 {
+		return nil, errs.New(errs.Windowing, "cannot override ORDER BY clause of window %q", w.Refname)
+	}
+	if ref.FrameOptions&frameNonDefault != 0 {
+		return nil, errs.New(errs.Windowing, "cannot copy window %q because it has a frame clause", w.Refname)
+	}
+	out := &pg_query.WindowDef{PartitionClause: ref.PartitionClause, OrderClause: ref.OrderClause,
+		FrameOptions: w.FrameOptions, StartOffset: w.StartOffset, EndOffset: w.EndOffset, Location: w.Location}
+	if len(w.OrderClause) > 0 {
+		out.OrderClause = w.OrderClause
+	}
+	return out, nil
+}
+
+// windowClause records the windows of a WINDOW clause by name, checking them.
+func (b *binder) windowClause(defs []*pg_query.Node) error {
+	b.windowDefs = map[string]*pg_query.WindowDef{}
+	for _, n := range defs {
+		w := n.GetWindowDef()
+		if _, dup := b.windowDefs[w.Name]; dup {
+			return &errs.Error{Kind: errs.Windowing, Msg: fmt.Sprintf("window %q is already defined", w.Name), Position: int(w.Location) + 1}
+		}
+		if _, err := b.resolveWindow(unnamed(w)); err != nil {
+			return err
+		}
+		b.windowDefs[w.Name] = w
+	}
+	return nil
+}
+
+// unnamed is a copy of a WINDOW clause entry without its own name.
+func unnamed(w *pg_query.WindowDef) *pg_query.WindowDef {
+	return &pg_query.WindowDef{Refname: w.Refname, PartitionClause: w.PartitionClause, OrderClause: w.OrderClause,
+		FrameOptions: w.FrameOptions, StartOffset: w.StartOffset, EndOffset: w.EndOffset, Location: w.Location}
 }

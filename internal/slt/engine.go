@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/sleeperd/sleeperd/engine"
+	"github.com/sleeperd/sleeperd/pgwire"
 )
 
 // Conn is a DB over an engine connection, in process. It formats values as the Postgres wire
@@ -60,6 +62,10 @@ func (c *Conn) exec(ctx context.Context, text string) (*Result, error) {
 		return nil, err
 	}
 	defer out.Close()
+	var loc *time.Location
+	if st, ok := c.conn.(engine.Settings); ok {
+		loc = st.TimeZone()
+	}
 	for {
 		batch, err := out.Next(ctx)
 		if err == io.EOF {
@@ -77,7 +83,7 @@ func (c *Conn) exec(ctx context.Context, text string) (*Result, error) {
 			row := make([]sql.NullString, batch.NumCols())
 			for j, col := range batch.Columns() {
 				if col.IsValid(i) {
-					row[j] = sql.NullString{String: FormatValue(col, i), Valid: true}
+					row[j] = sql.NullString{String: string(pgwire.AppendTextIn(nil, col, i, loc)), Valid: true}
 				}
 			}
 			res.Rows = append(res.Rows, row)

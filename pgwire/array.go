@@ -1,0 +1,295 @@
+package pgwire
+
+import (
+	"encoding/binary"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sleeperd/sleeperd/errs"
+)
+
+// arrayOIDs maps an element type's OID to the OID of its one-dimensional array type, from the
+// pg_type catalog (typarray).
+var arrayOIDs = map[uint32]uint32{
+	oidBool:        1000,
+	oidBytea:       1001,
+	oidName:        1003,
+	oidInt2:        1005,
+	oidInt4:        1007,
+	oidText:        1009,
+	oidBpchar:      1014,
+	oidVarchar:     1015,
+	oidInt8:        1016,
+	oidFloat4:      1021,
+	oidFloat8:      1022,
+	oidOID:         1028,
+	oidTimestamp:   1115,
+	oidDate:        1182,
+	oidTimestamptz: 1185,
+	oidInterval:    1187,
+	oidNumeric:     1231,
+}
+
+// elemOIDs is arrayOIDs inverted.
+var elemOIDs = func() map[uint32]uint32 {
+	m := make(map[uint32]uint32, len(arrayOIDs))
+	for e, a := range arrayOIDs {
+		m[a] = e
+	}
+	return m
+}()
+
+// arrayType is the PostgreSQL type of a list of elem: elem's array type, with elem's modifier
+// (as numeric(10,2)[] keeps numeric(10,2)'s). Elements without an array type are sent as text.
+func arrayType(elem arrow.DataType) pgType {
+	et := typeOf(elem)
+	oid, ok := arrayOIDs[et.oid]
+	if !ok {
+		return pgType{arrayOIDs[oidText], -1, -1}
+	}
+	return pgType{oid, -1, et.mod}
+}
+
+// listValues returns the element array and the element range of row i of a list array.
+func listRange(a *array.List, i int) (int, int) {
+	start, end := a.ValueOffsets(i)
+	return int(start), int(end)
+}
+
+// arrayTextWriter formats a list as PostgreSQL's array_out does: "{1,2,NULL}", with elements
+// quoted when they are empty, spell NULL, or contain braces, quotes, commas, backslashes or
+// white space.
+func arrayTextWriter(a *array.List, loc *time.Location) writer {
+	vals := a.ListValues()
+	elem := textWriter(vals, loc)
+	var buf []byte
+	return func(dst []byte, i int) []byte {
+		start, end := listRange(a, i)
+		dst = append(dst, '{')
+		for j := start; j < end; j++ {
+			if j > start {
+				dst = append(dst, ',')
+			}
+			if vals.IsNull(j) {
+				dst = append(dst, "NULL"...)
+				continue
+			}
+			buf = elem(buf[:0], j)
+			dst = appendArrayElem(dst, buf)
+		}
+		return append(dst, '}')
+	}
+}
+
+// appendArrayElem appends one element of an array's text form, quoted when it needs to be.
+func appendArrayElem(dst, v []byte) []byte {
+	quote := len(v) == 0 || strings.EqualFold(string(v), "NULL")
+	for _, c := range v {
+		switch c {
+		case '{', '}', ',', '"', '\\', ' ', '\t', '\n', '\r', '\v', '\f':
+			quote = true
+		}
+	}
+	if !quote {
+		return append(dst, v...)
+	}
+	dst = append(dst, '"')
+	for _, c := range v {
+		if c == '"' || c == '\\' {
+			dst = append(dst, '\\')
+		}
+		dst = append(dst, c)
+	}
+	return append(dst, '"')
+}
+
+// arrayBinaryWriter encodes a list in array_send's format: the number of dimensions (0 for an
+// empty array, else 1), a has-nulls flag, the element OID, then per dimension its length and
+// lower bound (1), then each element as a length (-1 for NULL) and its binary form.
+func arrayBinaryWriter(a *array.List) writer {
+	vals := a.ListValues()
+	elem := binaryWriter(vals)
+	oid := typeOf(vals.DataType()).oid
+	if _, ok := arrayOIDs[oid]; !ok {
+		oid = oidText
+	}
+	return func(dst []byte, i int) []byte {
+		start, end := listRange(a, i)
+		if start == end {
+			dst = binary.BigEndian.AppendUint32(dst, 0)
+			dst = binary.BigEndian.AppendUint32(dst, 0)
+			return binary.BigEndian.AppendUint32(dst, oid)
+		}
+		nulls := uint32(0)
+		for j := start; j < end; j++ {
+			if vals.IsNull(j) {
+				nulls = 1
+				break
+			}
+		}
+		dst = binary.BigEndian.AppendUint32(dst, 1)
+		dst = binary.BigEndian.AppendUint32(dst, nulls)
+		dst = binary.BigEndian.AppendUint32(dst, oid)
+		dst = binary.BigEndian.AppendUint32(dst, uint32(end-start))
+		dst = binary.BigEndian.AppendUint32(dst, 1)
+		for j := start; j < end; j++ {
+			if vals.IsNull(j) {
+				dst = binary.BigEndian.AppendUint32(dst, 0xFFFFFFFF)
+				continue
+			}
+			at := len(dst)
+			dst = binary.BigEndian.AppendUint32(dst, 0)
+			dst = elem(dst, j)
+			binary.BigEndian.PutUint32(dst[at:], uint32(len(dst)-at-4))
+		}
+		return dst
+	}
+}
+
+// listElem is the element type of a list type.
+func listElem(dt arrow.DataType) arrow.DataType { return dt.(*arrow.ListType).Elem() }
+
+// decodeArrayText parses PostgreSQL's array text form ("{1,2,NULL}", "{}", quoted elements
+// with backslash escapes) into its elements, each decoded as a parameter of type elem.
+// Multi-dimensional arrays and explicit bounds ("[1:2]={...}") are not supported.
+func decodeArrayText(elem arrow.DataType, s string) ([]any, error) {
+	malformed := func(why string) error {
+		return &errs.Error{Kind: errs.InvalidText, Msg: fmt.Sprintf("malformed array literal: %q", s), Detail: why}
+	}
+	t := strings.TrimSpace(s)
+	if len(t) < 2 || t[0] != '{' || t[len(t)-1] != '}' {
+		return nil, malformed(`Array value must start with "{" or dimension information.`)
+	}
+	body := t[1 : len(t)-1]
+	out := []any{}
+	if strings.TrimSpace(body) == "" {
+		return out, nil
+	}
+	eoid := typeOf(elem).oid
+	i := 0
+	for {
+		for i < len(body) && isArraySpace(body[i]) {
+			i++
+		}
+		var v []byte
+		quoted := false
+		switch {
+		case i < len(body) && body[i] == '{':
+			return nil, errs.New(errs.NotImplemented, "multidimensional arrays are not supported")
+		case i < len(body) && body[i] == '"':
+			quoted = true
+			i++
+			for {
+				if i >= len(body) {
+					return nil, malformed("Unexpected end of input.")
+				}
+				c := body[i]
+				if c == '"' {
+					i++
+					break
+				}
+				if c == '\\' && i+1 < len(body) {
+					i++
+					c = body[i]
+				}
+				v = append(v, c)
+				i++
+			}
+			for i < len(body) && isArraySpace(body[i]) {
+				i++
+			}
+		default:
+			for i < len(body) && body[i] != ',' {
+				c := body[i]
+				switch c {
+				case '"', '{', '}':
+					return nil, malformed(fmt.Sprintf("Unexpected %q character.", c))
+				case '\\':
+					if i+1 < len(body) {
+						i++
+						c = body[i]
+					}
+				}
+				v = append(v, c)
+				i++
+			}
+			v = []byte(strings.TrimRight(string(v), " \t\n\r\v\f"))
+			if len(v) == 0 {
+				return nil, malformed("Unexpected \",\" character.")
+			}
+		}
+		if !quoted && strings.EqualFold(string(v), "NULL") {
+			out = append(out, nil)
+		} else {
+			x, err := decodeText(elem, eoid, string(v))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, x)
+		}
+		if i >= len(body) {
+			return out, nil
+		}
+		if body[i] != ',' {
+			return nil, malformed("Unexpected array element.")
+		}
+		i++
+	}
+}
+
+func isArraySpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// decodeArrayBinary decodes array_send's format (see arrayBinaryWriter) into its elements,
+// each decoded as a binary parameter of type elem.
+func decodeArrayBinary(elem arrow.DataType, v []byte) ([]any, error) {
+	if len(v) < 12 {
+		return nil, fmt.Errorf("array of %d bytes", len(v))
+	}
+	ndim := int32(binary.BigEndian.Uint32(v))
+	v = v[12:]
+	switch {
+	case ndim == 0:
+		return []any{}, nil
+	case ndim != 1:
+		return nil, fmt.Errorf("arrays of %d dimensions are not supported", ndim)
+	case len(v) < 8:
+		return nil, fmt.Errorf("truncated array dimensions")
+	}
+	n := int(int32(binary.BigEndian.Uint32(v)))
+	v = v[8:]
+	if n < 0 || n > len(v)/4 {
+		return nil, fmt.Errorf("invalid array length %d", n)
+	}
+	eoid := typeOf(elem).oid
+	out := make([]any, 0, n)
+	for k := 0; k < n; k++ {
+		if len(v) < 4 {
+			return nil, fmt.Errorf("truncated array element")
+		}
+		size := int32(binary.BigEndian.Uint32(v))
+		v = v[4:]
+		if size == -1 {
+			out = append(out, nil)
+			continue
+		}
+		if size < 0 || int(size) > len(v) {
+			return nil, fmt.Errorf("invalid array element length %d", size)
+		}
+		x, err := decodeBinary(elem, eoid, v[:size])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, x)
+		v = v[size:]
+	}
+	if len(v) != 0 {
+		return nil, fmt.Errorf("%d bytes after the array's elements", len(v))
+	}
+	return out, nil
+}

@@ -1,0 +1,300 @@
+package sql
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/planner"
+)
+
+// arrayExpr binds ARRAY[e1, ...]. Its element type is the elements' common type, or want's
+// element type when the constructor is cast to the array type want (ARRAY[]::int[]).
+func (b *binder) arrayExpr(ae *pg_query.A_ArrayExpr, sc *scope, agg *aggContext, want arrow.DataType) (planner.Expr, error) {
+	for _, el := range ae.Elements {
+		if el.GetAArrayExpr() != nil {
+			return nil, errs.New(errs.NotImplemented, "multidimensional arrays are not supported")
+		}
+	}
+	if want != nil {
+		et := planner.ElemType(want)
+		out := &planner.Array{Typ: want}
+		for _, el := range ae.Elements {
+			e, err := b.expr(el, sc, agg)
+			if err != nil {
+				return nil, err
+			}
+			if !castable(e.Type(), et) {
+				return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", planner.TypeName(e.Type()), planner.TypeName(et))
+			}
+			out.Elems = append(out.Elems, b.coerce(e, et))
+		}
+		return out, nil
+	}
+	if len(ae.Elements) == 0 {
+		return nil, &errs.Error{Kind: errs.DatatypeMismatch, Msg: "cannot determine type of empty array", Position: int(ae.Location) + 1}
+	}
+	elems, t, err := b.commonArgs(ae.Elements, sc, agg, "ARRAY")
+	if err != nil {
+		return nil, err
+	}
+	if planner.IsArray(t) {
+		return nil, errs.New(errs.NotImplemented, "multidimensional arrays are not supported")
+	}
+	return &planner.Array{Elems: elems, Typ: planner.ArrayOf(t)}, nil
+}
+
+// subscript binds a[i] (and a[i][j] on nested indirections, one level at a time). Slices
+// and field selection are not supported.
+func (b *binder) subscript(ind *pg_query.A_Indirection, sc *scope, agg *aggContext) (planner.Expr, error) {
+	e, err := b.expr(ind.Arg, sc, agg)
+	if err != nil {
+		return nil, err
+	}
+	for _, in := range ind.Indirection {
+		idx := in.GetAIndices()
+		if idx == nil {
+			return nil, errs.New(errs.NotImplemented, "field selection is not supported")
+		}
+		if idx.IsSlice {
+			return nil, errs.New(errs.NotImplemented, "array slices are not supported yet")
+		}
+		if !planner.IsArray(e.Type()) {
+			return nil, errs.New(errs.DatatypeMismatch, "cannot subscript type %s because it does not support subscripting", planner.TypeName(e.Type()))
+		}
+		i, err := b.expr(idx.Uidx, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		if planner.IsUnknown(i.Type()) || i.Type().ID() == arrow.NULL || planner.IsInteger(i.Type()) {
+			i = b.coerce(i, planner.Int32)
+		} else {
+			return nil, errs.New(errs.DatatypeMismatch, "array subscript must have type integer")
+		}
+		e = &planner.Func{Name: "array_subscript", Args: []planner.Expr{e, i}, Typ: planner.ElemType(e.Type())}
+	}
+	return e, nil
+}
+
+// anyArray binds x op ANY (array) and x op ALL (array). An untyped parameter or literal on
+// the right is an array of x's type ($1 in x = ANY($1) is x's type []).
+func (b *binder) anyArray(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.Expr, error) {
+	op := opName(a)
+	all := a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ALL
+	l, err := b.expr(a.Lexpr, sc, agg)
+	if err != nil {
+		return nil, err
+	}
+	r, err := b.expr(a.Rexpr, sc, agg)
+	if err != nil {
+		return nil, err
+	}
+	lt := l.Type()
+	if planner.IsUnknown(lt) || lt.ID() == arrow.NULL {
+		lt = planner.Text
+		if et := planner.ElemType(r.Type()); et != nil {
+			lt = et
+		}
+	}
+	if planner.IsUnknown(r.Type()) || r.Type().ID() == arrow.NULL {
+		r = b.coerce(r, planner.ArrayOf(lt))
+	}
+	et := planner.ElemType(r.Type())
+	if et == nil {
+		return nil, errs.New(errs.DatatypeMismatch, "op ANY/ALL (array) requires array on right side")
+	}
+	bop, ok := binaryOps[op]
+	if !ok || !(bop.Comparison() || bop == planner.OpLike || bop == planner.OpNotLike || bop == planner.OpILike || bop == planner.OpNotILike) {
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(et))
+	}
+	if !bop.Comparison() {
+		if !textLike(lt) || !textLike(et) {
+			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(et))
+		}
+		return &planner.AnyOp{Op: bop, L: b.coerce(l, planner.Text), R: r, All: all}, nil
+	}
+	ct, err := planner.CommonType(lt, et)
+	if err != nil {
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(et))
+	}
+	l = b.coerce(l, ct)
+	if !arrow.TypeEqual(et, ct) {
+		r = b.coerce(r, planner.ArrayOf(ct))
+	}
+	return &planner.AnyOp{Op: bop, L: l, R: r, All: all}, nil
+}
+
+// arrayOp binds the array operators @>, <@ and && as the functions array_contains and
+// array_overlap.
+func (b *binder) arrayOp(op string, l, r planner.Expr) (planner.Expr, error) {
+	l, r, err := b.arrayOperands(op, l, r)
+	if err != nil {
+		return nil, err
+	}
+	switch op {
+	case "<@":
+		l, r = r, l
+		op = "@>"
+	}
+	name := "array_contains"
+	if op == "&&" {
+		name = "array_overlap"
+	}
+	return &planner.Func{Name: name, Args: []planner.Expr{l, r}, Typ: planner.Bool}, nil
+}
+
+// arrayOperands types both operands of an operator between arrays: untyped ones take the
+// other's type, and element types meet at their common type.
+func (b *binder) arrayOperands(op string, l, r planner.Expr) (planner.Expr, planner.Expr, error) {
+	lt, rt := l.Type(), r.Type()
+	if !planner.IsArray(lt) && planner.IsArray(rt) && (planner.IsUnknown(lt) || lt.ID() == arrow.NULL) {
+		l, lt = b.coerce(l, rt), rt
+	}
+	if !planner.IsArray(rt) && planner.IsArray(lt) && (planner.IsUnknown(rt) || rt.ID() == arrow.NULL) {
+		r, rt = b.coerce(r, lt), lt
+	}
+	if !planner.IsArray(lt) || !planner.IsArray(rt) {
+		return nil, nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
+	}
+	ct, err := planner.CommonType(lt, rt)
+	if err != nil {
+		return nil, nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
+	}
+	return b.coerce(l, ct), b.coerce(r, ct), nil
+}
+
+// arrayConcat binds || with an array operand: array_cat of two arrays, array_append and
+// array_prepend of an array and an element. An untyped literal next to an array is an array.
+func (b *binder) arrayConcat(l, r planner.Expr) (planner.Expr, error) {
+	lt, rt := l.Type(), r.Type()
+	switch {
+	case planner.IsArray(lt) && planner.IsArray(rt),
+		planner.IsArray(lt) && planner.IsUnknown(rt),
+		planner.IsArray(rt) && planner.IsUnknown(lt):
+		l, r, err := b.arrayOperands("||", l, r)
+		if err != nil {
+			return nil, err
+		}
+		return &planner.Func{Name: "array_cat", Args: []planner.Expr{l, r}, Typ: l.Type()}, nil
+	case planner.IsArray(lt):
+		ct, err := planner.CommonType(planner.ElemType(lt), rt)
+		if err != nil {
+			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s || %s", planner.TypeName(lt), planner.TypeName(rt))
+		}
+		return &planner.Func{Name: "array_append", Args: []planner.Expr{b.coerce(l, planner.ArrayOf(ct)), b.coerce(r, ct)}, Typ: planner.ArrayOf(ct)}, nil
+	default:
+		ct, err := planner.CommonType(lt, planner.ElemType(rt))
+		if err != nil {
+			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s || %s", planner.TypeName(lt), planner.TypeName(rt))
+		}
+		return &planner.Func{Name: "array_prepend", Args: []planner.Expr{b.coerce(l, ct), b.coerce(r, planner.ArrayOf(ct))}, Typ: planner.ArrayOf(ct)}, nil
+	}
+}
+
+// srfContext collects the set-returning unnest calls of a select list: each becomes a list
+// of an Unnest node over the query's rows, and the call a reference to its column.
+type srfContext struct {
+	lists []planner.Expr
+	cols  []planner.Column
+}
+
+// unnestCall binds unnest(array) in a select list.
+func (b *binder) unnestCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
+	if b.srf == nil {
+		clause := b.clause
+		if clause == "" {
+			clause = "this context"
+		}
+		return nil, &errs.Error{Kind: errs.NotImplemented, Msg: "set-returning functions are not allowed in " + clause, Position: int(fc.Location) + 1}
+	}
+	if len(fc.Args) != 1 {
+		return nil, errs.New(errs.NotImplemented, "unnest with several arguments is supported only in FROM")
+	}
+	srf := b.srf
+	b.srf = nil // unnest(unnest(...)) is not supported
+	arg, err := b.expr(fc.Args[0], sc, agg)
+	b.srf = srf
+	if err != nil {
+		return nil, err
+	}
+	if planner.IsUnknown(arg.Type()) {
+		return nil, errs.New(errs.UndefinedFunction, "function unnest(unknown) is not unique")
+	}
+	et := planner.ElemType(arg.Type())
+	if et == nil {
+		return nil, errs.New(errs.UndefinedFunction, "function unnest(%s) does not exist", planner.TypeName(arg.Type()))
+	}
+	c := b.newColumn("unnest", et)
+	srf.lists = append(srf.lists, arg)
+	srf.cols = append(srf.cols, c)
+	if b.constCols == nil {
+		b.constCols = map[planner.ColumnID]bool{}
+	}
+	b.constCols[c.ID] = true
+	return ref(c), nil
+}
+
+// unnestFrom binds unnest(a1, ...) [WITH ORDINALITY] in FROM over input, whose scope sc the
+// arguments may refer to (LATERAL). It returns the Unnest node and the columns it adds.
+func (b *binder) unnestFrom(rf *pg_query.RangeFunction, fc *pg_query.FuncCall, input planner.Node, sc *scope) (*planner.Unnest, []planner.Column, error) {
+	if len(fc.Args) == 0 {
+		return nil, nil, errs.New(errs.UndefinedFunction, "function unnest() does not exist")
+	}
+	u := &planner.Unnest{Input: input}
+	var cols []planner.Column
+	for i, a := range fc.Args {
+		e, err := b.expr(a, sc, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		et := planner.ElemType(e.Type())
+		if et == nil {
+			if planner.IsUnknown(e.Type()) && len(fc.Args) == 1 {
+				return nil, nil, errs.New(errs.UndefinedFunction, "function unnest(unknown) is not unique")
+			}
+			return nil, nil, errs.New(errs.UndefinedFunction, "function unnest(%s) does not exist", planner.TypeName(e.Type()))
+		}
+		name := "unnest"
+		if rf.Alias != nil {
+			if i < len(rf.Alias.Colnames) {
+				name = rf.Alias.Colnames[i].GetString_().GetSval()
+			} else if len(rf.Alias.Colnames) == 0 && len(fc.Args) == 1 {
+				name = rf.Alias.Aliasname
+			}
+		}
+		c := b.newColumn(name, et)
+		u.Lists = append(u.Lists, e)
+		u.Cols = append(u.Cols, c)
+		cols = append(cols, c)
+	}
+	if rf.Ordinality {
+		name := "ordinality"
+		if rf.Alias != nil && len(rf.Alias.Colnames) > len(fc.Args) {
+			name = rf.Alias.Colnames[len(fc.Args)].GetString_().GetSval()
+		}
+		c := b.newColumn(name, planner.Int64)
+		u.Ordinality = &c
+		cols = append(cols, c)
+	}
+	if rf.Alias != nil && len(rf.Alias.Colnames) > len(cols) {
+		return nil, nil, errs.New(errs.InvalidColumnRef, "table %q has %d columns available but %d columns specified", rf.Alias.Aliasname, len(cols), len(rf.Alias.Colnames))
+	}
+	return u, cols, nil
+}
+
+// isUnnestFrom reports whether a FROM item is unnest(...).
+func isUnnestFrom(it *pg_query.Node) (*pg_query.RangeFunction, *pg_query.FuncCall, bool) {
+	rf := it.GetRangeFunction()
+	if rf == nil || rf.IsRowsfrom || len(rf.Functions) != 1 {
+		return nil, nil, false
+	}
+	items := rf.Functions[0].GetList().GetItems()
+	if len(items) == 0 || items[0].GetFuncCall() == nil {
+		return nil, nil, false
+	}
+	fc := items[0].GetFuncCall()
+	if funcName(fc) != "unnest" {
+		return nil, nil, false
+	}
+	return rf, fc, true
+}

@@ -1,0 +1,159 @@
+package sql
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/planner"
+)
+
+// fakeCatalog holds one table t (k integer, v integer, s text).
+type fakeCatalog struct{}
+
+func (fakeCatalog) Table(_ context.Context, name string) (*catalog.Table, error) {
+	if name != "t" {
+		return nil, errs.New(errs.UndefinedTable, "relation %q does not exist", name)
+	}
+	return &catalog.Table{Name: "t", Columns: []catalog.Column{
+		{Name: "k", Type: planner.Int32}, {Name: "v", Type: planner.Int32, Nullable: true}, {Name: "s", Type: planner.Text, Nullable: true},
+	}, RowKeys: []int{0}}, nil
+}
+
+func (fakeCatalog) View(context.Context, string) (*catalog.View, bool, error) { return nil, false, nil }
+
+func bind(t *testing.T, text string) (planner.Statement, error) {
+	t.Helper()
+	stmts, err := Parse(text)
+	if err != nil {
+		t.Fatalf("parse %q: %v", text, err)
+	}
+	return Bind(context.Background(), fakeCatalog{}, stmts[0], nil)
+}
+
+func TestBindVariables(t *testing.T) {
+	tests := []struct {
+		sql  string
+		want planner.Statement
+	}{
+		{"SET TIME ZONE 'Europe/Paris'", &planner.SetVariable{Name: "timezone", Value: "Europe/Paris"}},
+		{"SET timezone TO 'UTC'", &planner.SetVariable{Name: "timezone", Value: "UTC"}},
+		{"SET search_path = public, 'x y'", &planner.SetVariable{Name: "search_path", Value: "public, x y"}},
+		{"SET extra_float_digits = 3", &planner.SetVariable{Name: "extra_float_digits", Value: "3"}},
+		{"SET LOCAL statement_timeout TO 1.5", &planner.SetVariable{Name: "statement_timeout", Value: "1.5", Local: true}},
+		{"SET DateStyle TO DEFAULT", &planner.SetVariable{Name: "datestyle", Reset: true}},
+		{"SET TIME ZONE LOCAL", &planner.SetVariable{Name: "timezone", Reset: true}},
+		{"RESET timezone", &planner.SetVariable{Name: "timezone", Reset: true}},
+		{"RESET ALL", &planner.SetVariable{Name: "all", Reset: true}},
+		{"SET application_name = on", &planner.SetVariable{Name: "application_name", Value: "on"}},
+		{"SHOW TimeZone", &planner.ShowVariable{Name: "timezone"}},
+		{"SHOW ALL", &planner.ShowVariable{Name: "all"}},
+		{"SHOW TABLES", &planner.ShowTables{}},
+	}
+	for _, tc := range tests {
+		got, err := bind(t, tc.sql)
+		if err != nil {
+			t.Errorf("%s: %v", tc.sql, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %#v, want %#v", tc.sql, got, tc.want)
+		}
+	}
+}
+
+func TestBindParamTypes(t *testing.T) {
+	tests := []struct {
+		sql  string
+		want []arrow.DataType
+	}{
+		{"SELECT k FROM t WHERE k = ANY($1)", []arrow.DataType{planner.ArrayOf(planner.Int32)}},
+		{"SELECT k FROM t WHERE s <> ALL ($1)", []arrow.DataType{planner.ArrayOf(planner.Text)}},
+		{"SELECT $1 = ANY(ARRAY[1, 2]::bigint[])", []arrow.DataType{planner.Int64}},
+		{"SELECT $1::int[]", []arrow.DataType{planner.ArrayOf(planner.Int32)}},
+		{"SELECT k FROM t WHERE v IN (SELECT k FROM t WHERE s = $1) OR v = $2", []arrow.DataType{planner.Text, planner.Int32}},
+	}
+	for _, tc := range tests {
+		st, err := bind(t, tc.sql)
+		if err != nil {
+			t.Errorf("%s: %v", tc.sql, err)
+			continue
+		}
+		got := st.Params()
+		if len(got) != len(tc.want) {
+			t.Errorf("%s: %d parameters, want %d", tc.sql, len(got), len(tc.want))
+			continue
+		}
+		for i := range got {
+			if !arrow.TypeEqual(got[i], tc.want[i]) {
+				t.Errorf("%s: $%d is %s, want %s", tc.sql, i+1, planner.TypeName(got[i]), planner.TypeName(tc.want[i]))
+			}
+		}
+	}
+}
+
+func TestBindOutputTypes(t *testing.T) {
+	tests := []struct {
+		sql  string
+		want []string
+	}{
+		{"SELECT ARRAY[1, 2], ARRAY[1, 2.5], '{a}'::text[], ARRAY[]::int ARRAY", []string{"integer[]", "numeric(38,1)[]", "text[]", "integer[]"}},
+		{"SELECT (ARRAY['a'])[1], ARRAY[1] || 2, 0 || ARRAY[1]::bigint[], ARRAY[1] @> ARRAY[1]", []string{"text", "integer[]", "bigint[]", "boolean"}},
+		{"SELECT k IN (SELECT v FROM t), EXISTS (SELECT 1 FROM t t2 WHERE t2.k = t.v) FROM t", []string{"boolean", "boolean"}},
+		{"SELECT unnest(ARRAY['x']), k FROM t", []string{"text", "integer"}},
+		{"SELECT string_agg(s, ',' ORDER BY k), array_agg(k), count(*) FILTER (WHERE v > 1) FROM t", []string{"text", "integer[]", "bigint"}},
+		{"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v), mode() WITHIN GROUP (ORDER BY s) FROM t", []string{"double precision", "text"}},
+		{"SELECT * FROM unnest(ARRAY[1], ARRAY['a']) WITH ORDINALITY", []string{"integer", "text", "bigint"}},
+		{"SELECT sum(v) OVER w FROM t WINDOW w AS (PARTITION BY s)", []string{"bigint"}},
+	}
+	for _, tc := range tests {
+		st, err := bind(t, tc.sql)
+		if err != nil {
+			t.Errorf("%s: %v", tc.sql, err)
+			continue
+		}
+		var got []string
+		for _, c := range st.(*planner.Query).Root.Columns() {
+			got = append(got, planner.TypeName(c.Type))
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: types %v, want %v", tc.sql, got, tc.want)
+		}
+	}
+}
+
+func TestBindErrors(t *testing.T) {
+	tests := []struct {
+		sql  string
+		kind error
+		msg  string
+	}{
+		{"SELECT sum(v) OVER nope FROM t", errs.UndefinedObject, `window "nope" does not exist`},
+		{"SELECT sum(v) OVER (w ORDER BY v) FROM t WINDOW w AS (ORDER BY k)", errs.Windowing, "cannot override ORDER BY"},
+		{"SELECT 1 IN (SELECT k, v FROM t)", errs.Syntax, "subquery has too many columns"},
+		{"SELECT k FROM t WHERE unnest(ARRAY[1]) = 1", errs.NotImplemented, "set-returning functions are not allowed in WHERE"},
+		{"SELECT count(*) FILTER (WHERE sum(v) > 1) FROM t", errs.Grouping, "not allowed in FILTER"},
+		{"SELECT string_agg(DISTINCT s, ',' ORDER BY k) FROM t", errs.InvalidColumnRef, "must appear in argument list"},
+		{"SELECT 1 = ANY (1)", errs.DatatypeMismatch, "requires array on right side"},
+		{"SELECT ARRAY[1] @> 1", errs.UndefinedFunction, "operator does not exist"},
+		{"SELECT ARRAY[]", errs.DatatypeMismatch, "cannot determine type of empty array"},
+		{"CREATE TABLE a (x int[])", errs.NotImplemented, "array type"},
+		{"SELECT k FROM t WHERE v IN (SELECT t.k FROM t t2) OR true", errs.NotImplemented, "correlat"},
+	}
+	for _, tc := range tests {
+		_, err := bind(t, tc.sql)
+		if err == nil {
+			t.Errorf("%s: no error, want %v", tc.sql, tc.kind)
+			continue
+		}
+		if !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("%s: error %v (%v), want %v containing %q", tc.sql, err, errs.KindOf(err), tc.kind, tc.msg)
+		}
+	}
+}

@@ -1,0 +1,72 @@
+package sql
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/planner"
+)
+
+// maxCharLength is PostgreSQL's largest length of character varying(n) and character(n).
+const maxCharLength = 10485760
+
+// charType returns varchar(n) or char(n) (fixed) from a type's modifiers.
+func charType(name string, fixed bool, mods []int32) (arrow.DataType, error) {
+	n := int32(-1)
+	switch {
+	case len(mods) > 1:
+		return nil, errs.New(errs.Syntax, "invalid type modifier")
+	case len(mods) == 1:
+		n = mods[0]
+		if n < 1 {
+			return nil, errs.New(errs.InvalidParameter, "length for type %s must be at least 1", name)
+		}
+		if n > maxCharLength {
+			return nil, errs.New(errs.InvalidParameter, "length for type %s cannot exceed %d", name, maxCharLength)
+		}
+	}
+	if fixed {
+		return planner.Bpchar(n), nil
+	}
+	return planner.Varchar(n), nil
+}
+
+// charCast converts e to t, a character varying or character type, as PostgreSQL does: to
+// text, then an explicit cast truncates a longer value to the length and an assignment
+// (INSERT, UPDATE) fails on it unless the characters past the length are spaces, which it
+// drops; character(n) pads shorter values with spaces.
+func (b *binder) charCast(e planner.Expr, t arrow.DataType, explicit bool) planner.Expr {
+	if e.Type().ID() != arrow.STRING {
+		e = b.coerce(e, planner.Text)
+	} else if p, ok := e.(*planner.Param); ok && planner.IsUnknown(p.Typ) {
+		e = b.coerce(e, planner.Text)
+	}
+	n, _ := planner.CharLength(t)
+	if n < 0 {
+		if l, ok := e.(*planner.Literal); ok {
+			return &planner.Literal{Value: l.Value, Typ: t}
+		}
+		return &planner.Cast{E: e, To: t}
+	}
+	length := &planner.Literal{Value: int64(n), Typ: planner.Int64}
+	fit := "left"
+	if planner.IsBpchar(t) {
+		fit = "rpad"
+	}
+	out := planner.Expr(&planner.Func{Name: fit, Args: []planner.Expr{e, length}, Typ: t})
+	if explicit {
+		return out
+	}
+	trimmed := &planner.Func{Name: "rtrim", Args: []planner.Expr{e}, Typ: planner.Text}
+	long := &planner.Binary{Op: planner.OpGt, L: &planner.Func{Name: "length", Args: []planner.Expr{trimmed}, Typ: planner.Int32}, R: &planner.Literal{Value: int32(n), Typ: planner.Int32}, Typ: planner.Bool}
+	return &planner.Check{E: out, Fail: long, Kind: errs.StringTooLong, Msg: "value too long for type " + planner.TypeName(t)}
+}
+
+// bpcharText converts a character(n) value to text as PostgreSQL does, dropping its trailing
+// spaces; other values are returned as they are.
+func bpcharText(e planner.Expr) planner.Expr {
+	if !planner.IsBpchar(e.Type()) {
+		return e
+	}
+	return &planner.Func{Name: "rtrim", Args: []planner.Expr{e}, Typ: planner.Text}
+}
