@@ -47,3 +47,15 @@ type Result interface {
 	// Close stops the execution and releases its resources; it may be called before io.EOF.
 	Close() error
 }
+
+// Notice is a message for the client that is not an error: PostgreSQL's NOTICE and WARNING
+// (Severity), with a SQLSTATE (Code, "00000" for a plain notice).
+type Notice struct {
+	Severity, Code, Message string
+}
+
+// Noticer is implemented by results that carry notices; frontends deliver them before the
+// result's rows.
+type Noticer interface {
+	Notices() []Notice
+}

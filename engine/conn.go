@@ -140,7 +140,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	case *planner.ShowVariable:
 		return s.c.show(ctx, b)
 	case *planner.Utility:
-		s.c.transaction(b.Tag)
+		if w, ok := s.c.transaction(b.Tag); ok {
+			return &doneResult{tag: b.Tag, notices: []Notice{w}}, nil
+		}
 	}
 	if r, ok, err := e.executeLifecycle(ctx, s.bound, params); ok {
 		return r, err
@@ -184,13 +186,14 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	case *planner.CreateTable:
 		if _, err := e.cat.Create(ctx, b.Def, e.validateIterators); err != nil {
 			if b.IfNotExists && errors.Is(err, errs.DuplicateTable) {
-				return &doneResult{tag: "CREATE TABLE"}, nil
+				return &doneResult{tag: "CREATE TABLE", notices: []Notice{notice("42P07", "relation %q already exists, skipping", b.Def.Name)}}, nil
 			}
 			return nil, err
 		}
 		e.log.Info("table created", "table", b.Def.Name)
 		return &doneResult{tag: "CREATE TABLE"}, nil
 	case *planner.DropTable:
+		res := &doneResult{tag: "DROP TABLE"}
 		for _, name := range b.Names {
 			if err := e.dropDependents(ctx, name, b.Cascade); err != nil {
 				return nil, err
@@ -198,6 +201,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 			if err := e.cat.Drop(ctx, name); err != nil {
 				if errors.Is(err, errs.UndefinedTable) {
 					if b.IfExists {
+						res.notices = append(res.notices, notice("00000", "table %q does not exist, skipping", name))
 						continue
 					}
 					return nil, errs.New(errs.UndefinedTable, "table %q does not exist", name)
@@ -206,7 +210,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 			}
 			e.log.Info("table dropped", "table", name)
 		}
-		return &doneResult{tag: "DROP TABLE"}, nil
+		return res, nil
 	case *planner.Insert:
 		n, err := e.insert(ctx, b, params)
 		if err != nil {
@@ -422,7 +426,24 @@ func (r *rowsResult) Close() error {
 }
 
 // doneResult is the result of a statement without rows.
-type doneResult struct{ tag string }
+type doneResult struct {
+	tag     string
+	notices []Notice
+}
+
+var _ Noticer = (*doneResult)(nil)
+
+func (r *doneResult) Notices() []Notice { return r.notices }
+
+// notice is a NOTICE with SQLSTATE code.
+func notice(code, format string, args ...any) Notice {
+	return Notice{Severity: "NOTICE", Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// warning is a WARNING with SQLSTATE code.
+func warning(code, format string, args ...any) Notice {
+	return Notice{Severity: "WARNING", Code: code, Message: fmt.Sprintf(format, args...)}
+}
 
 func (r *doneResult) Next(context.Context) (arrow.RecordBatch, error) { return nil, io.EOF }
 func (r *doneResult) Tag() string                                     { return r.tag }

@@ -232,11 +232,13 @@ func (e *Engine) executeLifecycle(ctx context.Context, st planner.Statement, par
 		}
 		return &doneResult{tag: "CREATE VIEW"}, true, nil
 	case *planner.DropView:
+		res := &doneResult{tag: "DROP VIEW"}
 		for _, name := range s.Names {
 			if _, ok, err := e.cat.View(ctx, name); err != nil {
 				return nil, true, err
 			} else if !ok {
 				if s.IfExists {
+					res.notices = append(res.notices, notice("00000", "view %q does not exist, skipping", name))
 					continue
 				}
 				return nil, true, errs.New(errs.UndefinedTable, "view %q does not exist", name)
@@ -248,9 +250,14 @@ func (e *Engine) executeLifecycle(ctx context.Context, st planner.Statement, par
 				return nil, true, err
 			}
 		}
-		return &doneResult{tag: "DROP VIEW"}, true, nil
+		return res, true, nil
 	case *planner.Utility:
-		return &doneResult{tag: s.Tag}, true, nil
+		res := &doneResult{tag: s.Tag}
+		switch s.Tag {
+		case "CREATE INDEX", "DROP INDEX":
+			res.notices = []Notice{notice("00000", "%s has no effect: tables are sorted by their row and sort keys, and there are no secondary indexes", s.Tag)}
+		}
+		return res, true, nil
 	case *planner.CreateTableAs:
 		n, err := e.createTableAs(ctx, s, params)
 		if err != nil {

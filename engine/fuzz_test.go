@@ -29,6 +29,16 @@ func FuzzPlan(f *testing.F) {
 		"SELECT date '2024-01-01' + interval '1' month, extract(year FROM now()), 'x' || 1::text",
 		"EXPLAIN ANALYZE SELECT * FROM sleeper.partitions",
 		"SELECT CASE WHEN k > 1 THEN 'a' ELSE NULL END, coalesce(v, 'z'), nullif(k, 2) FROM t",
+		"SELECT k, unnest(ARRAY[k, 2]) FROM t WHERE k = ANY($1) AND v <> ALL('{a,b}'::text[])",
+		"SELECT * FROM unnest(ARRAY[1, 2], ARRAY['x']) WITH ORDINALITY AS u(a, b, o), LATERAL unnest(ARRAY[a]) AS w",
+		"SELECT v, count(*) FILTER (WHERE n > 1), string_agg(v, ',' ORDER BY k DESC), array_agg(DISTINCT k) FROM t GROUP BY v",
+		"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY n), mode() WITHIN GROUP (ORDER BY v), stddev(k), bool_and(k > 0) FROM t",
+		"SELECT k, k IN (SELECT k FROM u) OR EXISTS (SELECT 1 FROM u WHERE u.x = t.k), (k, v) IN (SELECT k, 'a' FROM u) FROM t",
+		"SELECT sum(k) OVER w, rank() OVER (w ORDER BY n) FROM t WINDOW w AS (PARTITION BY v)",
+		"SELECT (SELECT count(*) FROM u WHERE u.k = t.k), (SELECT x FROM u WHERE u.k = t.k) FROM t",
+		"SELECT c.k, x.s FROM t c LEFT JOIN LATERAL (SELECT sum(x) AS s FROM u WHERE u.k = c.k) x ON true",
+		"SELECT ARRAY[1, 2][1], ARRAY[1] || 2, ARRAY[1, 2] @> ARRAY[1], 'a'::varchar(3), now() AT TIME ZONE 'UTC'",
+		"SET TIME ZONE 'Europe/Paris'",
 	} {
 		f.Add(s)
 	}

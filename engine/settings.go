@@ -293,7 +293,7 @@ func (c *conn) set(s *planner.SetVariable) (Result, error) {
 	}
 	if s.Local && !c.s.inBlock {
 		// PostgreSQL warns and does nothing outside a transaction block.
-		return &doneResult{tag: tag}, nil
+		return &doneResult{tag: tag, notices: []Notice{warning("25P01", "SET LOCAL can only be used in transaction blocks")}}, nil
 	}
 	if s.Reset {
 		c.restore(s.Name, nil, s.Local)
@@ -342,11 +342,18 @@ func (c *conn) restore(key string, v *string, local bool) {
 }
 
 // transaction follows BEGIN, COMMIT and ROLLBACK: the end of a block undoes its SET LOCALs.
-func (c *conn) transaction(tag string) {
+// It returns PostgreSQL's warning for a BEGIN inside a block or an end outside one.
+func (c *conn) transaction(tag string) (Notice, bool) {
 	switch tag {
 	case "BEGIN", "START TRANSACTION":
+		if c.s.inBlock {
+			return warning("25001", "there is already a transaction in progress"), true
+		}
 		c.s.inBlock = true
 	case "COMMIT", "ROLLBACK":
+		if !c.s.inBlock {
+			return warning("25P01", "there is no transaction in progress"), true
+		}
 		c.s.inBlock = false
 		local := c.s.local
 		c.s.local = nil
@@ -354,6 +361,7 @@ func (c *conn) transaction(tag string) {
 			c.restore(k, v, false)
 		}
 	}
+	return Notice{}, false
 }
 
 // show runs SHOW name and SHOW ALL.

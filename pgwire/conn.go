@@ -661,6 +661,11 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 			return false, err
 		}
 		p.res = res
+		if n, ok := res.(engine.Noticer); ok {
+			for _, m := range n.Notices() {
+				c.be.Send(&pgproto3.NoticeResponse{Severity: m.Severity, SeverityUnlocalized: m.Severity, Code: m.Code, Message: m.Message})
+			}
+		}
 	}
 	sent := 0
 	for {

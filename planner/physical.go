@@ -438,6 +438,12 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if x.Name == "generate_series" && IsArray(x.Typ) {
+			if len(args) < 2 || len(args) > 3 {
+				return nil, errs.New(errs.UndefinedFunction, "function generate_series with %d arguments does not exist", len(args))
+			}
+			return &seriesList{args: args, typ: catalog.StorageType(x.Typ)}, nil
+		}
 		return exec.NewFunc(x.Name, args)
 	case *Coalesce:
 		args, err := compileAll(x.Args, layout)

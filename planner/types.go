@@ -246,3 +246,34 @@ func CharLength(t arrow.DataType) (n int32, ok bool) {
 	}
 	return 0, false
 }
+
+// SelectCommonType is the type of a column of values (UNION, VALUES, CASE, COALESCE,
+// ARRAY[...]) whose values so far have type a, next to one of type b, as PostgreSQL's
+// select_common_type resolves it: CommonType, except that in the string category, whose
+// types (text, character varying, character) all convert implicitly to one another, the
+// first type stays, with its length only when b's is the same. Arrays follow their elements.
+func SelectCommonType(a, b arrow.DataType) (arrow.DataType, error) {
+	str := func(t arrow.DataType) bool { return t.ID() == arrow.STRING && !IsUnknown(t) }
+	if str(a) && str(b) {
+		ca, ok := a.(*catalog.CharType)
+		if !ok {
+			return Text, nil
+		}
+		n, _ := CharLength(b)
+		if _, bChar := b.(*catalog.CharType); bChar && n == ca.Length() {
+			return a, nil
+		}
+		if ca.Fixed() {
+			return Bpchar(-1), nil
+		}
+		return Varchar(-1), nil
+	}
+	if ea, eb := ElemType(a), ElemType(b); ea != nil && eb != nil && str(ea) && str(eb) {
+		et, err := SelectCommonType(ea, eb)
+		if err != nil {
+			return nil, err
+		}
+		return ArrayOf(et), nil
+	}
+	return CommonType(a, b)
+}

@@ -122,7 +122,11 @@ func ParamLiteral(v any, t arrow.DataType) (Expr, error) {
 		return castLit(x, Float32, t), nil
 	case []any:
 		if IsArray(t) {
-			return &Literal{Value: x, Typ: t}, nil
+			elems, err := listParam(x, ElemType(t))
+			if err != nil {
+				return nil, err
+			}
+			return &Literal{Value: elems, Typ: t}, nil
 		}
 		return nil, errs.New(errs.InvalidParameter, "an array value was given for a parameter of type %s", TypeName(t))
 	case time.Time:
@@ -143,4 +147,31 @@ func castLit(v any, from, to arrow.DataType) Expr {
 		return l
 	}
 	return &Cast{E: l, To: to}
+}
+
+// listParam converts the elements of an array parameter, given as the Go values
+// ParamLiteral takes (as the wire protocol decodes them: int64 for any integer, string for
+// numeric), to the values a Literal of element type et holds, as PostgreSQL converts each
+// element: an integer out of the element type's range fails with errs.NumericRange, text
+// that does not parse with errs.InvalidText.
+func listParam(xs []any, et arrow.DataType) ([]any, error) {
+	out := make([]any, len(xs))
+	for i, x := range xs {
+		if x == nil {
+			continue
+		}
+		if _, nested := x.([]any); nested {
+			return nil, errs.New(errs.NotImplemented, "multidimensional arrays are not supported")
+		}
+		e, err := ParamLiteral(x, et)
+		if err != nil {
+			return nil, err
+		}
+		l, err := Eval(context.Background(), e)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = l.Value
+	}
+	return out, nil
 }

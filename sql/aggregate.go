@@ -102,7 +102,11 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 		}
 	}
 	if len(b.scalars) > pending {
-		return nil, errs.New(errs.NotImplemented, "subqueries in aggregate arguments are not supported yet")
+		if len(order) > 0 || fc.AggFilter != nil {
+			return nil, errs.New(errs.NotImplemented, "subqueries in aggregate sort keys and FILTER are not supported yet")
+		}
+		agg.pre = append(agg.pre, b.scalars[pending:]...)
+		b.scalars = b.scalars[:pending]
 	}
 	signature := func() string {
 		var names []string
@@ -121,6 +125,11 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 	// PostgreSQL resolves a call whose WITHIN GROUP does not fit the function as a call of
 	// another signature, which does not exist.
 	if ordered != fc.AggWithinGroup {
+		if fc.AggWithinGroup && b.plainAggregateResolves(name, args, order) {
+			// The sorted arguments appended to the direct ones name an existing plain
+			// aggregate, which cannot have WITHIN GROUP.
+			return nil, &errs.Error{Kind: errs.WrongObjectType, Msg: fmt.Sprintf("%s is not an ordered-set aggregate, so it cannot have WITHIN GROUP", name), Position: pos}
+		}
 		return nil, undefined()
 	}
 
@@ -208,6 +217,9 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 		}
 		return nil, undefined()
 	}
+	if (name == "min" || name == "max") && planner.IsVarchar(t) {
+		t = planner.Text // PostgreSQL has no max(varchar): the text aggregate takes it
+	}
 	key := fmt.Sprintf("%s|%v|", call.Func, call.Distinct)
 	for _, e := range append([]planner.Expr{call.Arg, call.Filter}, call.Extra...) {
 		key += planner.ExprKey(e) + "|"
@@ -225,4 +237,37 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 	agg.cols = append(agg.cols, c)
 	agg.keys = append(agg.keys, key)
 	return ref(c), nil
+}
+
+// plainAggregateResolves reports whether name(args..., sort keys...) resolves to a plain
+// (not ordered-set) aggregate, as PostgreSQL resolves a call with WITHIN GROUP before it
+// checks the aggregate's kind.
+func (b *binder) plainAggregateResolves(name string, args []planner.Expr, order []planner.SortKey) bool {
+	all := append([]planner.Expr{}, args...)
+	for _, k := range order {
+		all = append(all, k.E)
+	}
+	untyped := func(e planner.Expr) bool { return planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
+	switch name {
+	case "count":
+		return len(all) == 1
+	case "string_agg":
+		if len(all) != 2 {
+			return false
+		}
+		for _, a := range all {
+			if !untyped(a) && a.Type().ID() != arrow.STRING && a.Type().ID() != arrow.BINARY {
+				return false
+			}
+		}
+		return true
+	}
+	if len(all) != 1 {
+		return false
+	}
+	if untyped(all[0]) {
+		return true
+	}
+	_, err := exec.AggregateResultType(name, all[0].Type())
+	return err == nil
 }

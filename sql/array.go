@@ -298,3 +298,63 @@ func isUnnestFrom(it *pg_query.Node) (*pg_query.RangeFunction, *pg_query.FuncCal
 	}
 	return rf, fc, true
 }
+
+// arrayForms are the parameter kinds of the polymorphic array functions: a an array, e its
+// element, c likewise but resolved to the common type of all the a and c arguments
+// (PostgreSQL's anycompatiblearray and anycompatible), and - any other parameter.
+var arrayForms = map[string]string{
+	"array_cat": "AA", "array_append": "AC", "array_prepend": "CA", "array_position": "AC-",
+	"array_remove": "AC", "array_length": "a-", "cardinality": "a", "array_to_string": "a--",
+	"array_lower": "a-", "array_upper": "a-",
+}
+
+// arrayArgs resolves the arguments of a polymorphic array function in place, as PostgreSQL
+// resolves polymorphic parameters: an untyped argument (NULL, a quoted literal) takes the
+// type the others give its position (array_cat(ARRAY['a'], NULL) is text[] || text[]), and
+// the arguments of the anycompatible kinds (upper case) meet at their common type.
+func (b *binder) arrayArgs(name, form string, args []planner.Expr) error {
+	untyped := func(e planner.Expr) bool { return planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
+	var et arrow.DataType
+	for i, e := range args {
+		if i >= len(form) || untyped(e) {
+			continue
+		}
+		var t arrow.DataType
+		switch form[i] {
+		case 'a', 'A':
+			if t = planner.ElemType(e.Type()); t == nil {
+				return nil // not an array: function resolution reports it
+			}
+		case 'C':
+			t = e.Type()
+		default:
+			continue
+		}
+		if et == nil {
+			et = t
+			continue
+		}
+		ct, err := planner.SelectCommonType(et, t)
+		if err != nil {
+			return nil // no common type: function resolution reports it
+		}
+		et = ct
+	}
+	if et == nil {
+		return nil
+	}
+	for i, e := range args {
+		if i >= len(form) {
+			continue
+		}
+		switch form[i] {
+		case 'A', 'a':
+			if untyped(e) || form[i] == 'A' {
+				args[i] = b.coerce(e, planner.ArrayOf(et))
+			}
+		case 'C':
+			args[i] = b.coerce(e, et)
+		}
+	}
+	return nil
+}

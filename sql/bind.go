@@ -215,7 +215,16 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 		return nil, nil, errs.New(errs.NotImplemented, "SELECT INTO and locking clauses are not supported")
 	}
 	if len(sel.ValuesLists) > 0 {
-		return b.values(sel, nil, nil)
+		// ORDER BY, LIMIT and OFFSET apply to the list's rows, as to a set operation's.
+		sort, count, offset := sel.SortClause, sel.LimitCount, sel.LimitOffset
+		sel.SortClause, sel.LimitCount, sel.LimitOffset = nil, nil, nil
+		n, names, err := b.values(sel, nil, nil)
+		sel.SortClause, sel.LimitCount, sel.LimitOffset = sort, count, offset
+		if err != nil {
+			return nil, nil, err
+		}
+		out, err := b.sortLimit(sel, n, n.Columns(), "VALUES")
+		return out, names, err
 	}
 	plan, sc, err := b.from(sel.FromClause)
 	if err != nil {
@@ -381,6 +390,9 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 			used = append(used, having)
 		}
 		b.addDependentGroups(agg, used)
+		for _, s := range agg.pre {
+			plan = applyPending(plan, s)
+		}
 		aggNode := &planner.Aggregate{Input: plan}
 		var groupCols []planner.Column
 		for _, g := range agg.groups {
@@ -785,7 +797,7 @@ func (b *binder) values(sel *pg_query.SelectStmt, types []arrow.DataType, colNam
 		} else {
 			t = rows[0][i].Type()
 			for _, r := range rows[1:] {
-				ct, err := planner.CommonType(t, r[i].Type())
+				ct, err := planner.SelectCommonType(t, r[i].Type())
 				if err != nil {
 					return nil, nil, errs.New(errs.DatatypeMismatch, "VALUES types %s and %s cannot be matched", planner.TypeName(t), planner.TypeName(r[i].Type()))
 				}

@@ -111,6 +111,14 @@ func TestBindOutputTypes(t *testing.T) {
 		{"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY v), mode() WITHIN GROUP (ORDER BY s) FROM t", []string{"double precision", "text"}},
 		{"SELECT * FROM unnest(ARRAY[1], ARRAY['a']) WITH ORDINALITY", []string{"integer", "text", "bigint"}},
 		{"SELECT sum(v) OVER w FROM t WINDOW w AS (PARTITION BY s)", []string{"bigint"}},
+		{"SELECT upper(s::varchar(3)), max(s::varchar), min(s::char(2)), lpad(s::varchar, 3) FROM t GROUP BY s", []string{"text", "text", "character(2)", "text"}},
+		{"SELECT 'a'::varchar(4) UNION ALL SELECT 'b'::text", []string{"character varying"}},
+		{"SELECT 'a'::text UNION ALL SELECT 'b'::varchar(4)", []string{"text"}},
+		{"SELECT 'a'::varchar(4) UNION ALL SELECT 'b'::varchar(4)", []string{"character varying(4)"}},
+		{"SELECT CASE WHEN true THEN 'a'::text ELSE 'b'::varchar END, coalesce('a'::varchar, 'b'::text)", []string{"character varying", "character varying"}},
+		{"SELECT array_cat(ARRAY['a'], NULL), array_append(NULL, 1), array_position(ARRAY[1], 2.5)", []string{"text[]", "integer[]", "integer"}},
+		{"SELECT x.n FROM t LEFT JOIN LATERAL (SELECT count(*) AS n FROM t t2 WHERE t2.k = t.k) x ON true", []string{"bigint"}},
+		{"SELECT g FROM t, generate_series(1, t.k) AS g", []string{"integer"}},
 	}
 	for _, tc := range tests {
 		st, err := bind(t, tc.sql)

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
+	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
@@ -25,6 +26,8 @@ type aggContext struct {
 	calls     []planner.AggCall
 	cols      []planner.Column
 	keys      []string
+	// pre are the subqueries of aggregate arguments, joined onto the input before grouping.
+	pre []pendingJoin
 }
 
 func (a *aggContext) isAggColumn(id planner.ColumnID) bool {
@@ -460,21 +463,34 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 
 // commonArgs binds expressions and coerces them to their common type.
 func (b *binder) commonArgs(nodes []*pg_query.Node, sc *scope, agg *aggContext, what string) ([]planner.Expr, arrow.DataType, error) {
+	return b.commonArgsFrom(nodes, 0, sc, agg, what)
+}
+
+// commonArgsFrom is commonArgs with the type resolution starting at nodes[first] and then
+// going through the others in order (CASE resolves its ELSE first, as PostgreSQL does).
+func (b *binder) commonArgsFrom(nodes []*pg_query.Node, first int, sc *scope, agg *aggContext, what string) ([]planner.Expr, arrow.DataType, error) {
 	args := make([]planner.Expr, len(nodes))
-	var t arrow.DataType = planner.Null
 	for i, a := range nodes {
 		e, err := b.expr(a, sc, agg)
 		if err != nil {
 			return nil, nil, err
 		}
 		args[i] = e
-		ct, err := planner.CommonType(t, e.Type())
+	}
+	var t arrow.DataType
+	for k := range args {
+		e := args[(first+k)%len(args)]
+		if t == nil {
+			t = e.Type()
+			continue
+		}
+		ct, err := planner.SelectCommonType(t, e.Type())
 		if err != nil {
 			return nil, nil, errs.New(errs.DatatypeMismatch, "%s types %s and %s cannot be matched", what, planner.TypeName(t), planner.TypeName(e.Type()))
 		}
 		t = ct
 	}
-	if planner.IsUnknown(t) || t.ID() == arrow.NULL {
+	if t == nil || planner.IsUnknown(t) || t.ID() == arrow.NULL {
 		t = planner.Text
 	}
 	for i := range args {
@@ -513,7 +529,11 @@ func (b *binder) caseExpr(ce *pg_query.CaseExpr, sc *scope, agg *aggContext) (pl
 	if ce.Defresult != nil {
 		results = append(results, ce.Defresult)
 	}
-	vals, t, err := b.commonArgs(results, sc, agg, "CASE")
+	first := 0
+	if ce.Defresult != nil {
+		first = len(results) - 1
+	}
+	vals, t, err := b.commonArgsFrom(results, first, sc, agg, "CASE")
 	if err != nil {
 		return nil, err
 	}
@@ -897,6 +917,14 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 		if err != nil {
 			return nil, err
 		}
+		args[i] = e
+	}
+	if form, ok := arrayForms[name]; ok {
+		if err := b.arrayArgs(name, form, args); err != nil {
+			return nil, err
+		}
+	}
+	for i, e := range args {
 		if planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
 			if name == "timezone" && i == len(fc.Args)-1 {
 				// x AT TIME ZONE z with an untyped x: PostgreSQL reads a timestamptz.
@@ -926,6 +954,11 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 			}
 			return nil, &errs.Error{Kind: errs.UndefinedFunction, Msg: fmt.Sprintf("function %s(%s) does not exist", name, strings.Join(names, ", ")), Position: int(fc.Location) + 1}
 		}
+	}
+	if _, ok := t.(*catalog.CharType); ok {
+		// The string functions take and return text: a character argument's type does not
+		// carry over to the result.
+		t = planner.Text
 	}
 	if name == "extract" && len(args) == 2 {
 		field := args[0]

@@ -165,6 +165,9 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 		defer func() { b.outer = parent }()
 	}
 	if len(items) == 0 {
+		if parent != nil {
+			return &planner.Values{Rows: [][]planner.Expr{{}}}, parent, nil
+		}
 		return &planner.Values{Rows: [][]planner.Expr{{}}}, &scope{}, nil
 	}
 	var node planner.Node
@@ -188,6 +191,36 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 				return nil, nil, err
 			}
 			node = u
+			if err := sc.add(s); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		if rf, fc, ok := isSeriesFrom(it); ok && node != nil {
+			n, cols, lateral, err := b.seriesFrom(rf, fc, node, sc)
+			if err != nil {
+				return nil, nil, err
+			}
+			s, err := relationScope(aliasName(rf.Alias, "generate_series"), cols, rf.Alias)
+			if err != nil {
+				return nil, nil, err
+			}
+			if lateral {
+				node = n
+			} else {
+				node = &planner.Join{Kind: planner.JoinCross, Left: node, Right: n}
+			}
+			if err := sc.add(s); err != nil {
+				return nil, nil, err
+			}
+			continue
+		}
+		if rs := it.GetRangeSubselect(); rs != nil && rs.Lateral && node != nil {
+			n, s, err := b.lateralSubquery(planner.JoinInner, node, sc, rs, nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			node = n
 			if err := sc.add(s); err != nil {
 				return nil, nil, err
 			}
@@ -376,8 +409,42 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if rf, fc, ok := isUnnestFrom(j.Rarg); ok && rf.Lateral {
+	if rf, fc, ok := isUnnestFrom(j.Rarg); ok && (rf.Lateral || j.Jointype == pg_query.JoinType_JOIN_INNER) {
 		return b.lateralUnnestJoin(j, rf, fc, left, ls)
+	}
+	if rf, fc, ok := isSeriesFrom(j.Rarg); ok && (j.Jointype == pg_query.JoinType_JOIN_INNER || j.Jointype == pg_query.JoinType_JOIN_LEFT) && !j.IsNatural && len(j.UsingClause) == 0 && j.Alias == nil {
+		n, cols, lateral, err := b.seriesFrom(rf, fc, left, ls)
+		if err != nil {
+			return nil, nil, err
+		}
+		if lateral {
+			return b.lateralFuncJoin(j, rf, n.(*planner.Unnest), cols, ls, "generate_series")
+		}
+	}
+	if rs := j.Rarg.GetRangeSubselect(); rs != nil && rs.Lateral {
+		kind := planner.JoinInner
+		switch {
+		case j.Jointype == pg_query.JoinType_JOIN_LEFT:
+			kind = planner.JoinLeft
+		case j.Jointype != pg_query.JoinType_JOIN_INNER:
+			return nil, nil, errs.New(errs.InvalidColumnRef, "the combining JOIN type must be INNER or LEFT for a LATERAL reference")
+		}
+		if j.IsNatural || len(j.UsingClause) > 0 || j.Alias != nil {
+			return nil, nil, errs.New(errs.NotImplemented, "LATERAL joins with USING, NATURAL or an alias are not supported yet")
+		}
+		quals := j.Quals
+		n, rsc, err := b.lateralSubquery(kind, left, ls, rs, quals)
+		if err != nil {
+			return nil, nil, err
+		}
+		sc := &scope{}
+		if err := sc.add(ls); err != nil {
+			return nil, nil, err
+		}
+		if err := sc.add(rsc); err != nil {
+			return nil, nil, err
+		}
+		return n, sc, nil
 	}
 	right, rs, err := b.fromItem(j.Rarg)
 	if err != nil {
@@ -419,6 +486,7 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 		}
 	}
 	node := &planner.Join{Kind: kind, Left: left, Right: right}
+	var above []pendingJoin
 	if j.Quals != nil {
 		pending := len(b.scalars)
 		cond, err := b.expr(j.Quals, sc, nil)
@@ -426,10 +494,27 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 			return nil, nil, err
 		}
 		if len(b.scalars) > pending {
-			return nil, nil, errs.New(errs.NotImplemented, "subqueries in JOIN conditions are not supported yet")
+			subs := append([]pendingJoin(nil), b.scalars[pending:]...)
+			b.scalars = b.scalars[:pending]
+			if above, err = b.placeJoinSubqueries(node, subs); err != nil {
+				return nil, nil, err
+			}
 		}
 		if node.Cond, err = b.coerceBool(cond, "JOIN/ON"); err != nil {
 			return nil, nil, err
+		}
+		if len(above) > 0 {
+			// An inner join whose condition's subqueries refer to both sides: they join the
+			// joined rows, which the condition then filters.
+			var out planner.Node = &planner.Join{Kind: planner.JoinCross, Left: left, Right: node.Right}
+			for _, s := range above {
+				out = applyPending(out, s)
+			}
+			out = &planner.Filter{Input: out, Pred: node.Cond}
+			if len(using) > 0 || j.IsNatural || j.Alias != nil {
+				return nil, nil, errs.New(errs.NotImplemented, "subqueries in JOIN conditions with USING, NATURAL or an alias are not supported yet")
+			}
+			return out, sc, nil
 		}
 	} else if len(using) == 0 && !j.IsNatural {
 		node.Kind = planner.JoinCross
@@ -473,7 +558,7 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 		case planner.JoinRight:
 			m = rc
 		case planner.JoinFull:
-			t, err := planner.CommonType(lc.Type, rc.Type)
+			t, err := planner.SelectCommonType(lc.Type, rc.Type)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -566,8 +651,8 @@ func (b *binder) rangeFunction(rf *pg_query.RangeFunction) (planner.Node, *scope
 		sc, err := relationScope(aliasName(rf.Alias, "unnest"), cols, nil)
 		return u, sc, err
 	}
-	if rf.Lateral || rf.Ordinality || rf.IsRowsfrom || len(rf.Functions) != 1 {
-		return nil, nil, errs.New(errs.NotImplemented, "LATERAL, WITH ORDINALITY and ROWS FROM are not supported yet")
+	if rf.IsRowsfrom || len(rf.Functions) != 1 {
+		return nil, nil, errs.New(errs.NotImplemented, "ROWS FROM is not supported yet")
 	}
 	items := rf.Functions[0].GetList().GetItems()
 	if len(items) == 0 || items[0].GetFuncCall() == nil {
@@ -578,20 +663,84 @@ func (b *binder) rangeFunction(rf *pg_query.RangeFunction) (planner.Node, *scope
 	if name != "generate_series" {
 		return nil, nil, errs.New(errs.NotImplemented, "function %s in FROM is not supported yet", name)
 	}
+	n, cols, _, err := b.seriesFrom(rf, fc, nil, &scope{})
+	if err != nil {
+		return nil, nil, err
+	}
+	sc, err := relationScope(aliasName(rf.Alias, "generate_series"), cols, rf.Alias)
+	return n, sc, err
+}
+
+// seriesFrom binds generate_series(...) [WITH ORDINALITY] in FROM. Its arguments may refer
+// to the columns of sc, the scope of the items before it (LATERAL, implied for functions),
+// whose rows input yields (nil: one empty row): it then expands each of them, as unnest
+// does. Without such a reference and WITH ORDINALITY it is a constant relation, to be joined
+// with input. It returns the node, the function's columns, and whether the node includes
+// input's rows.
+func (b *binder) seriesFrom(rf *pg_query.RangeFunction, fc *pg_query.FuncCall, input planner.Node, sc *scope) (planner.Node, []planner.Column, bool, error) {
+	s, err := b.seriesCall(fc, sc)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	colName := "generate_series"
+	if rf.Alias != nil {
+		if len(rf.Alias.Colnames) > 0 {
+			colName = rf.Alias.Colnames[0].GetString_().GetSval()
+		} else {
+			colName = rf.Alias.Aliasname // a single-column function takes the alias as its column name
+		}
+	}
+	t := s.Start.Type()
+	s.Col = b.newColumn(colName, t)
+	used := map[planner.ColumnID]bool{}
+	for _, e := range []planner.Expr{s.Start, s.Stop, s.Step} {
+		if e != nil {
+			planner.ColumnsUsed(e, used)
+		}
+	}
+	if len(used) == 0 && !rf.Ordinality {
+		return s, []planner.Column{s.Col}, false, nil
+	}
+	if input == nil {
+		input = &planner.Values{Rows: [][]planner.Expr{{}}}
+	}
+	args := []planner.Expr{s.Start, s.Stop}
+	if s.Step != nil {
+		args = append(args, s.Step)
+	}
+	u := &planner.Unnest{Input: input, Lists: []planner.Expr{&planner.Func{Name: "generate_series", Args: args, Typ: planner.ArrayOf(t)}}, Cols: []planner.Column{s.Col}}
+	cols := []planner.Column{s.Col}
+	if rf.Ordinality {
+		name := "ordinality"
+		if rf.Alias != nil && len(rf.Alias.Colnames) > 1 {
+			name = rf.Alias.Colnames[1].GetString_().GetSval()
+		}
+		c := b.newColumn(name, planner.Int64)
+		u.Ordinality = &c
+		cols = append(cols, c)
+	}
+	if rf.Alias != nil && len(rf.Alias.Colnames) > len(cols) {
+		return nil, nil, false, errs.New(errs.InvalidColumnRef, "table %q has %d columns available but %d columns specified", rf.Alias.Aliasname, len(cols), len(rf.Alias.Colnames))
+	}
+	return u, cols, true, nil
+}
+
+// seriesCall binds the arguments of generate_series(start, stop[, step]) in FROM over sc.
+func (b *binder) seriesCall(fc *pg_query.FuncCall, sc *scope) (*planner.Series, error) {
 	if len(fc.Args) < 2 || len(fc.Args) > 3 {
-		return nil, nil, errs.New(errs.UndefinedFunction, "function generate_series with %d arguments does not exist", len(fc.Args))
+		return nil, errs.New(errs.UndefinedFunction, "function generate_series with %d arguments does not exist", len(fc.Args))
 	}
 	var args []planner.Expr
 	for _, a := range fc.Args {
-		e, err := b.expr(a, &scope{}, nil)
+		e, err := b.expr(a, sc, nil)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		args = append(args, e)
 	}
 	t, err := planner.CommonType(args[0].Type(), args[1].Type())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if planner.IsUnknown(t) {
 		t = planner.Timestamp // generate_series('2024-01-01', '2024-02-01', '1 day')
@@ -611,32 +760,35 @@ func (b *binder) rangeFunction(rf *pg_query.RangeFunction) (planner.Node, *scope
 		}
 	case t.ID() == arrow.TIMESTAMP:
 		if len(args) != 3 {
-			return nil, nil, errs.New(errs.UndefinedFunction, "function generate_series(%s, %s) does not exist", planner.TypeName(t), planner.TypeName(t))
+			return nil, errs.New(errs.UndefinedFunction, "function generate_series(%s, %s) does not exist", planner.TypeName(t), planner.TypeName(t))
 		}
 		s.Step = b.coerce(args[2], planner.Interval)
 	default:
-		return nil, nil, errs.New(errs.UndefinedFunction, "function generate_series(%s) does not exist", planner.TypeName(t))
+		return nil, errs.New(errs.UndefinedFunction, "function generate_series(%s) does not exist", planner.TypeName(t))
 	}
-	colName := "generate_series"
-	if rf.Alias != nil && len(rf.Alias.Colnames) == 0 {
-		colName = rf.Alias.Aliasname // a single-column function takes the alias as its column name
-	}
-	s.Col = b.newColumn(colName, t)
-	sc, err := relationScope(aliasName(rf.Alias, "generate_series"), []planner.Column{s.Col}, rf.Alias)
-	return s, sc, err
+	return s, nil
 }
 
-// lateralUnnestJoin binds t [CROSS | INNER] JOIN LATERAL unnest(...) [ON cond]: the unnest
+// lateralUnnestJoin binds t [INNER | LEFT] JOIN [LATERAL] unnest(...) [ON cond]: the unnest
 // expands each row of the left side, and the condition filters the result.
 func (b *binder) lateralUnnestJoin(j *pg_query.JoinExpr, rf *pg_query.RangeFunction, fc *pg_query.FuncCall, left planner.Node, ls *scope) (planner.Node, *scope, error) {
-	if j.Jointype != pg_query.JoinType_JOIN_INNER || j.IsNatural || len(j.UsingClause) > 0 || j.Alias != nil {
-		return nil, nil, errs.New(errs.NotImplemented, "only inner and cross joins with LATERAL unnest are supported")
+	if j.IsNatural || len(j.UsingClause) > 0 || j.Alias != nil {
+		return nil, nil, errs.New(errs.NotImplemented, "only inner and left joins with LATERAL unnest are supported")
 	}
 	u, cols, err := b.unnestFrom(rf, fc, left, ls)
 	if err != nil {
 		return nil, nil, err
 	}
-	rs, err := relationScope(aliasName(rf.Alias, "unnest"), cols, nil)
+	return b.lateralFuncJoin(j, rf, u, cols, ls, "unnest")
+}
+
+// lateralFuncJoin finishes t [INNER | LEFT] JOIN f(...) [ON cond] for a set-returning
+// function bound as u, an Unnest over t's rows whose own columns are cols. An inner join
+// filters u's rows by cond; a left join keeps a row with NULLs for the rows of t the
+// function yields no rows for (it unnests a one-NULL array instead of an empty one), and
+// supports only ON true.
+func (b *binder) lateralFuncJoin(j *pg_query.JoinExpr, rf *pg_query.RangeFunction, u *planner.Unnest, cols []planner.Column, ls *scope, def string) (planner.Node, *scope, error) {
+	rs, err := relationScope(aliasName(rf.Alias, def), cols, rf.Alias)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -647,20 +799,112 @@ func (b *binder) lateralUnnestJoin(j *pg_query.JoinExpr, rf *pg_query.RangeFunct
 	if err := sc.add(rs); err != nil {
 		return nil, nil, err
 	}
-	var node planner.Node = u
+	var cond planner.Expr
 	if j.Quals != nil {
 		pending := len(b.scalars)
-		cond, err := b.expr(j.Quals, sc, nil)
+		c, err := b.expr(j.Quals, sc, nil)
 		if err != nil {
 			return nil, nil, err
 		}
 		if len(b.scalars) > pending {
-			return nil, nil, errs.New(errs.NotImplemented, "subqueries in JOIN conditions are not supported yet")
+			return nil, nil, errs.New(errs.NotImplemented, "subqueries in the conditions of LATERAL joins are not supported yet")
 		}
-		if cond, err = b.coerceBool(cond, "JOIN/ON"); err != nil {
+		if cond, err = b.coerceBool(c, "JOIN/ON"); err != nil {
 			return nil, nil, err
 		}
-		node = &planner.Filter{Input: node, Pred: cond}
+		if l, ok := cond.(*planner.Literal); ok && l.Value == true {
+			cond = nil
+		}
 	}
-	return node, sc, nil
+	if j.Jointype == pg_query.JoinType_JOIN_LEFT {
+		if cond != nil || u.Ordinality != nil {
+			return nil, nil, errs.New(errs.NotImplemented, "LEFT JOIN with a set-returning function is supported only with ON true and without ORDINALITY")
+		}
+		for i, l := range u.Lists {
+			t := l.Type()
+			nonEmpty := &planner.Binary{Op: planner.OpGt, L: &planner.Func{Name: "cardinality", Args: []planner.Expr{l}, Typ: planner.Int32}, R: &planner.Literal{Value: int32(0), Typ: planner.Int32}, Typ: planner.Bool}
+			null := &planner.Array{Elems: []planner.Expr{&planner.Literal{Typ: planner.ElemType(t)}}, Typ: t}
+			u.Lists[i] = &planner.Case{Whens: []planner.Expr{nonEmpty}, Thens: []planner.Expr{l}, Else: null, Typ: t}
+		}
+		return u, sc, nil
+	}
+	if cond != nil {
+		return &planner.Filter{Input: u, Pred: cond}, sc, nil
+	}
+	return u, sc, nil
+}
+
+// isSeriesFrom reports whether a FROM item is generate_series(...).
+func isSeriesFrom(it *pg_query.Node) (*pg_query.RangeFunction, *pg_query.FuncCall, bool) {
+	rf := it.GetRangeFunction()
+	if rf == nil || rf.IsRowsfrom || len(rf.Functions) != 1 {
+		return nil, nil, false
+	}
+	items := rf.Functions[0].GetList().GetItems()
+	if len(items) == 0 || items[0].GetFuncCall() == nil || funcName(items[0].GetFuncCall()) != "generate_series" {
+		return nil, nil, false
+	}
+	return rf, items[0].GetFuncCall(), true
+}
+
+// placeJoinSubqueries places the subqueries of a join condition: each joins the side of j
+// whose columns it refers to (the left side when it refers to none), or, for an inner join,
+// is returned to join the joined rows when it refers to both.
+func (b *binder) placeJoinSubqueries(j *planner.Join, subs []pendingJoin) ([]pendingJoin, error) {
+	var above []pendingJoin
+	for _, s := range subs {
+		used := map[planner.ColumnID]bool{}
+		var exprs []planner.Expr
+		if s.mark != nil {
+			exprs = append(append(exprs, s.mark.corr...), s.mark.test)
+		} else {
+			exprs = append(exprs, s.cond)
+		}
+		for _, e := range exprs {
+			if e != nil {
+				planner.ColumnsUsed(e, used)
+			}
+		}
+		own := map[planner.ColumnID]bool{}
+		if s.mark != nil {
+			for _, c := range append(s.mark.sub.Columns(), s.mark.marker) {
+				own[c.ID] = true
+			}
+		} else {
+			for _, c := range s.node.Columns() {
+				own[c.ID] = true
+			}
+		}
+		within := func(n planner.Node) bool {
+			have := map[planner.ColumnID]bool{}
+			for _, c := range n.Columns() {
+				have[c.ID] = true
+			}
+			for id := range used {
+				if !own[id] && !have[id] {
+					return false
+				}
+			}
+			return true
+		}
+		switch {
+		case within(j.Left):
+			j.Left = applyPending(j.Left, s)
+		case within(j.Right):
+			j.Right = applyPending(j.Right, s)
+		case j.Kind == planner.JoinInner || j.Kind == planner.JoinCross:
+			above = append(above, s)
+		default:
+			return nil, errs.New(errs.NotImplemented, "subqueries referring to both sides of an outer join's condition are not supported yet")
+		}
+	}
+	return above, nil
+}
+
+// applyPending joins one pending subquery onto plan.
+func applyPending(plan planner.Node, s pendingJoin) planner.Node {
+	if s.mark != nil {
+		return s.mark.build(plan)
+	}
+	return &planner.Join{Kind: planner.JoinLeft, Left: plan, Right: s.node, Cond: s.cond}
 }

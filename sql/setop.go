@@ -1,8 +1,6 @@
 package sql
 
 import (
-	"fmt"
-
 	"github.com/apache/arrow-go/v18/arrow"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
@@ -30,7 +28,7 @@ func (b *binder) setOp(sel *pg_query.SelectStmt) (planner.Node, []string, error)
 	}
 	types := make([]arrow.DataType, len(lc))
 	for i := range lc {
-		t, err := planner.CommonType(lc[i].Type, rc[i].Type)
+		t, err := planner.SelectCommonType(lc[i].Type, rc[i].Type)
 		if err != nil {
 			return nil, nil, errs.New(errs.DatatypeMismatch, "%s types %s and %s cannot be matched", what, planner.TypeName(lc[i].Type), planner.TypeName(rc[i].Type))
 		}
@@ -50,54 +48,9 @@ func (b *binder) setOp(sel *pg_query.SelectStmt) (planner.Node, []string, error)
 	for i, t := range types {
 		op.Cols = append(op.Cols, b.newColumn(names[i], t))
 	}
-	var out planner.Node = op
-	if len(sel.SortClause) > 0 {
-		sort := &planner.Sort{Input: out}
-		for _, n := range sel.SortClause {
-			sb := n.GetSortBy()
-			idx := -1
-			if c := sb.Node.GetAConst(); c != nil && c.GetIval() != nil {
-				idx = int(c.GetIval().Ival) - 1
-				if idx < 0 || idx >= len(op.Cols) {
-					return nil, nil, errs.New(errs.InvalidColumnRef, "ORDER BY position %d is not in select list", idx+1)
-				}
-			} else if cr := sb.Node.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
-				name := cr.Fields[0].GetString_().Sval
-				for i, c := range op.Cols {
-					if c.Name == name {
-						idx = i
-						break
-					}
-				}
-			}
-			if idx < 0 {
-				return nil, nil, errs.New(errs.NotImplemented, "ORDER BY on a %s must name an output column", what)
-			}
-			desc := sb.SortbyDir == pg_query.SortByDir_SORTBY_DESC
-			nullsFirst := desc
-			switch sb.SortbyNulls {
-			case pg_query.SortByNulls_SORTBY_NULLS_FIRST:
-				nullsFirst = true
-			case pg_query.SortByNulls_SORTBY_NULLS_LAST:
-				nullsFirst = false
-			}
-			sort.Keys = append(sort.Keys, planner.SortKey{E: ref(op.Cols[idx]), Desc: desc, NullsFirst: nullsFirst})
-		}
-		out = sort
-	}
-	if sel.LimitCount != nil || sel.LimitOffset != nil {
-		l := &planner.Limit{Input: out, Count: -1}
-		if sel.LimitCount != nil {
-			if l.Count, err = b.constInt(sel.LimitCount, "LIMIT"); err != nil {
-				return nil, nil, err
-			}
-		}
-		if sel.LimitOffset != nil {
-			if l.Offset, err = b.constInt(sel.LimitOffset, "OFFSET"); err != nil {
-				return nil, nil, err
-			}
-		}
-		out = l
+	out, err := b.sortLimit(sel, op, op.Cols, what)
+	if err != nil {
+		return nil, nil, err
 	}
 	return out, names, nil
 }
@@ -122,4 +75,58 @@ func (b *binder) castColumns(n planner.Node, types []arrow.DataType) planner.Nod
 	return p
 }
 
-var _ = fmt.Sprint
+// sortLimit applies the ORDER BY, LIMIT and OFFSET of a set operation or VALUES list to its
+// result n, whose columns are cols: ORDER BY names output columns by position or name.
+func (b *binder) sortLimit(sel *pg_query.SelectStmt, n planner.Node, cols []planner.Column, what string) (planner.Node, error) {
+	var err error
+	out := n
+	if len(sel.SortClause) > 0 {
+		sort := &planner.Sort{Input: out}
+		for _, n := range sel.SortClause {
+			sb := n.GetSortBy()
+			idx := -1
+			if c := sb.Node.GetAConst(); c != nil && c.GetIval() != nil {
+				idx = int(c.GetIval().Ival) - 1
+				if idx < 0 || idx >= len(cols) {
+					return nil, errs.New(errs.InvalidColumnRef, "ORDER BY position %d is not in select list", idx+1)
+				}
+			} else if cr := sb.Node.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
+				name := cr.Fields[0].GetString_().Sval
+				for i, c := range cols {
+					if c.Name == name {
+						idx = i
+						break
+					}
+				}
+			}
+			if idx < 0 {
+				return nil, errs.New(errs.NotImplemented, "ORDER BY on a %s must name an output column", what)
+			}
+			desc := sb.SortbyDir == pg_query.SortByDir_SORTBY_DESC
+			nullsFirst := desc
+			switch sb.SortbyNulls {
+			case pg_query.SortByNulls_SORTBY_NULLS_FIRST:
+				nullsFirst = true
+			case pg_query.SortByNulls_SORTBY_NULLS_LAST:
+				nullsFirst = false
+			}
+			sort.Keys = append(sort.Keys, planner.SortKey{E: ref(cols[idx]), Desc: desc, NullsFirst: nullsFirst})
+		}
+		out = sort
+	}
+	if sel.LimitCount != nil || sel.LimitOffset != nil {
+		l := &planner.Limit{Input: out, Count: -1}
+		if sel.LimitCount != nil {
+			if l.Count, err = b.constInt(sel.LimitCount, "LIMIT"); err != nil {
+				return nil, err
+			}
+		}
+		if sel.LimitOffset != nil {
+			if l.Offset, err = b.constInt(sel.LimitOffset, "OFFSET"); err != nil {
+				return nil, err
+			}
+		}
+		out = l
+	}
+	return out, nil
+}

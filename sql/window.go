@@ -96,6 +96,9 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 	if err != nil {
 		return nil, &errs.Error{Kind: errs.UndefinedFunction, Msg: fmt.Sprintf("window function %s does not exist for these arguments: %v", name, err), Position: int(fc.Location) + 1}
 	}
+	if (name == "min" || name == "max") && planner.IsVarchar(t) {
+		t = planner.Text // as the aggregate
+	}
 	if call.Frame == (exec.Frame{}) {
 		if call.Frame, err = b.frame(w); err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package slt
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +30,10 @@ func TestSessionSettings(t *testing.T) {
 		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
 		cfg.RuntimeParams["timezone"] = "Asia/Tokyo"
 		cfg.RuntimeParams["application_name"] = "session test"
+		var notices []string
+		cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) {
+			notices = append(notices, n.Severity+" "+n.Code+" "+n.Message)
+		}
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -87,6 +92,35 @@ func TestSessionSettings(t *testing.T) {
 		}
 		if got := text("SELECT 'still serving'"); got != "still serving" {
 			t.Errorf("after the timeout: %q", got)
+		}
+
+		// Notices, as PostgreSQL sends them (CREATE INDEX's is sleeperd's own).
+		notices = nil
+		for _, q := range []string{
+			"CREATE TABLE n (k int PRIMARY KEY)",
+			"CREATE TABLE IF NOT EXISTS n (k int PRIMARY KEY)",
+			"CREATE INDEX n_k ON n (k)",
+			"DROP TABLE IF EXISTS nope, n",
+			"DROP VIEW IF EXISTS nope",
+			"SET LOCAL TimeZone = 'UTC'",
+			"COMMIT",
+			"BEGIN", "BEGIN", "ROLLBACK",
+		} {
+			if _, err := conn.Exec(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		want := []string{
+			`NOTICE 42P07 relation "n" already exists, skipping`,
+			"NOTICE 00000 CREATE INDEX has no effect: tables are sorted by their row and sort keys, and there are no secondary indexes",
+			`NOTICE 00000 table "nope" does not exist, skipping`,
+			`NOTICE 00000 view "nope" does not exist, skipping`,
+			"WARNING 25P01 SET LOCAL can only be used in transaction blocks",
+			"WARNING 25P01 there is no transaction in progress",
+			"WARNING 25001 there is already a transaction in progress",
+		}
+		if strings.Join(notices, "\n") != strings.Join(want, "\n") {
+			t.Errorf("notices:\n%s\nwant:\n%s", strings.Join(notices, "\n"), strings.Join(want, "\n"))
 		}
 	}()
 }

@@ -1,0 +1,289 @@
+package sql
+
+import (
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/planner"
+)
+
+// lateralSubquery binds left [INNER | LEFT] JOIN LATERAL (subquery) alias ON quals (quals nil:
+// ON true, as for a LATERAL item in a FROM list), where the subquery may refer to the
+// columns of ls, the left side's scope. It returns the joined plan and the scope of the
+// subquery's columns. A correlated subquery is decorrelated:
+//
+//   - SELECT f(aggregates) FROM ... WHERE corr: the aggregates grouped by the inner sides of
+//     corr, equalities inner = outer, left-joined onto left on them, f computed over the
+//     joined rows with counts of no rows taken as 0 (one row per left row, as an
+//     aggregate without GROUP BY gives); the ON condition then filters (inner join) or
+//     blanks the subquery's columns where it does not hold (left join).
+//   - SELECT ... GROUP BY g WHERE corr: the same with the groups g kept, joined as asked.
+//   - any other SELECT exprs FROM ... WHERE corr AND local: joined as asked on corr (any
+//     conditions) and quals; exprs that refer to left's columns are computed over the
+//     join, as NULL where a left join found no row.
+//
+// The correlation must be in conjuncts of the subquery's WHERE clause; its ORDER BY without
+// LIMIT is dropped, as it cannot change the joined rows.
+func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *scope, rs *pg_query.RangeSubselect, quals *pg_query.Node) (planner.Node, *scope, error) {
+	if rs.Alias == nil {
+		return nil, nil, errs.New(errs.Syntax, "subquery in FROM must have an alias")
+	}
+	sel := rs.Subquery.GetSelectStmt()
+	if sel == nil {
+		return nil, nil, errs.New(errs.NotImplemented, "this subquery in FROM is not supported")
+	}
+	outerScope := &scope{parent: ls}
+	saved := b.outer
+	b.outer = outerScope
+	sub, names, err := b.selectStmt(sel)
+	b.outer = saved
+	if err != nil {
+		return nil, nil, err
+	}
+	outer := outerScope.outer
+	width := len(names)
+	leftCols := left.Columns()
+	// scopeOf is the scope of the subquery's columns cols.
+	scopeOf := func(cols []planner.Column) (*scope, error) {
+		return relationScope(rs.Alias.Aliasname, renamed(cols[:width], names), rs.Alias)
+	}
+	// on binds quals over left's columns and the subquery's columns rcols (nil: true).
+	on := func(rcols []planner.Column) (planner.Expr, error) {
+		if quals == nil {
+			return nil, nil
+		}
+		rsc, err := scopeOf(rcols)
+		if err != nil {
+			return nil, err
+		}
+		sc := &scope{}
+		if err := sc.add(ls); err != nil {
+			return nil, err
+		}
+		if err := sc.add(rsc); err != nil {
+			return nil, err
+		}
+		pending := len(b.scalars)
+		c, err := b.expr(quals, sc, nil)
+		if err != nil {
+			return nil, err
+		}
+		if len(b.scalars) > pending {
+			return nil, errs.New(errs.NotImplemented, "subqueries in the conditions of LATERAL joins are not supported yet")
+		}
+		if c, err = b.coerceBool(c, "JOIN/ON"); err != nil {
+			return nil, err
+		}
+		if l, ok := c.(*planner.Literal); ok && l.Value == true {
+			return nil, nil
+		}
+		return c, nil
+	}
+	if len(outer) == 0 {
+		cond, err := on(sub.Columns())
+		if err != nil {
+			return nil, nil, err
+		}
+		sc, err := scopeOf(sub.Columns())
+		if kind == planner.JoinInner && cond == nil {
+			kind = planner.JoinCross
+		}
+		return &planner.Join{Kind: kind, Left: left, Right: sub, Cond: cond}, sc, err
+	}
+	sub = dropSort(sub)
+	unsupported := errs.New(errs.NotImplemented, "this LATERAL subquery is not supported yet: its correlation must be in the conjuncts of its WHERE clause")
+	// project builds the columns of left and the expressions exprs over in, as cols.
+	project := func(in planner.Node, exprs []planner.Expr, cols []planner.Column) *planner.Project {
+		p := &planner.Project{Input: in}
+		for _, c := range leftCols {
+			p.Exprs = append(p.Exprs, ref(c))
+			p.Cols = append(p.Cols, c)
+		}
+		p.Exprs = append(p.Exprs, exprs...)
+		p.Cols = append(p.Cols, cols...)
+		return p
+	}
+	if p, ok := sub.(*planner.Project); ok {
+		if a, ok := p.Input.(*planner.Aggregate); ok {
+			var corr []planner.Expr
+			x, err := pullCorrelated(a.Input, outer, &corr)
+			if err != nil {
+				return nil, nil, err
+			}
+			var inner, outerKeys []planner.Expr
+			for _, c := range corr {
+				i, o, ok := splitEquality(c, outer)
+				if !ok {
+					return nil, nil, unsupported
+				}
+				inner, outerKeys = append(inner, i), append(outerKeys, o)
+			}
+			na := &planner.Aggregate{Input: x, Groups: append(append([]planner.Expr{}, inner...), a.Groups...), Aggs: a.Aggs}
+			var keys []planner.Column
+			var keyCond []planner.Expr
+			for i, k := range inner {
+				c := b.newColumn("key", k.Type())
+				keys = append(keys, c)
+				keyCond = append(keyCond, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(c), Typ: planner.Bool})
+			}
+			na.Cols = append(append([]planner.Column{}, keys...), a.Cols...)
+			if ok, _ := checkOuterFree(na, outer); !ok {
+				return nil, nil, unsupported
+			}
+			exprs := p.Exprs[:width]
+			cols := p.Cols[:width]
+			if len(a.Groups) > 0 {
+				// Grouped: no group, no row.
+				j := &planner.Join{Kind: kind, Left: left, Right: na, Cond: planner.And(keyCond)}
+				pr := project(j, exprs, cols)
+				cond, err := on(cols)
+				if err != nil {
+					return nil, nil, err
+				}
+				var out planner.Node = pr
+				if cond != nil {
+					if kind == planner.JoinLeft {
+						return nil, nil, errs.New(errs.NotImplemented, "LEFT JOIN LATERAL of a grouped subquery is supported only with ON true")
+					}
+					out = &planner.Filter{Input: pr, Pred: cond}
+				}
+				if kind == planner.JoinLeft {
+					pr.Exprs = append(pr.Exprs[:len(leftCols)], b.nullUnlessMatched(j, na, exprs)...)
+				}
+				sc, err := scopeOf(cols)
+				return out, sc, err
+			}
+			// One row per left row: counts of no rows are 0.
+			counts := map[planner.ColumnID]bool{}
+			for i, call := range a.Aggs {
+				if call.Func == "count" || call.Func == "count_star" {
+					counts[a.Cols[len(a.Groups)+i].ID] = true
+				}
+			}
+			var fixed []planner.Expr
+			for _, e := range exprs {
+				f, err := planner.Transform(e, func(e planner.Expr) (planner.Expr, error) {
+					if c, ok := e.(*planner.ColumnRef); ok && counts[c.ID] {
+						return &planner.Coalesce{Args: []planner.Expr{c, &planner.Literal{Value: int64(0), Typ: planner.Int64}}, Typ: c.Typ}, nil
+					}
+					return e, nil
+				})
+				if err != nil {
+					return nil, nil, err
+				}
+				fixed = append(fixed, f)
+			}
+			j := &planner.Join{Kind: planner.JoinLeft, Left: left, Right: na, Cond: planner.And(keyCond)}
+			pr := project(j, fixed, cols)
+			cond, err := on(cols)
+			if err != nil {
+				return nil, nil, err
+			}
+			if cond == nil {
+				sc, err := scopeOf(cols)
+				return pr, sc, err
+			}
+			if kind == planner.JoinInner {
+				sc, err := scopeOf(cols)
+				return &planner.Filter{Input: pr, Pred: cond}, sc, err
+			}
+			// LEFT: the subquery's columns are NULL where the condition does not hold.
+			var blanked []planner.Expr
+			var bcols []planner.Column
+			for _, c := range cols {
+				blanked = append(blanked, &planner.Case{Whens: []planner.Expr{cond}, Thens: []planner.Expr{ref(c)}, Else: &planner.Literal{Typ: c.Type}, Typ: c.Type})
+				bcols = append(bcols, b.newColumn(c.Name, c.Type))
+			}
+			sc, err := scopeOf(bcols)
+			return project(pr, blanked, bcols), sc, err
+		}
+	}
+	var corr []planner.Expr
+	x, err := pullCorrelated(sub, outer, &corr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ok, _ := checkOuterFree(x, outer); ok {
+		cond, err := on(x.Columns())
+		if err != nil {
+			return nil, nil, err
+		}
+		if cond != nil {
+			corr = append(corr, cond)
+		}
+		sc, err := scopeOf(x.Columns())
+		return &planner.Join{Kind: kind, Left: left, Right: x, Cond: planner.And(corr)}, sc, err
+	}
+	// The select list refers to left's columns: computed over the join.
+	p, ok := x.(*planner.Project)
+	if !ok {
+		return nil, nil, unsupported
+	}
+	if ok, _ := checkOuterFree(p.Input, outer); !ok {
+		return nil, nil, unsupported
+	}
+	exprs, cols := p.Exprs[:width], p.Cols[:width]
+	cond, err := on(cols)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cond != nil {
+		// The condition refers to the select list's columns: their expressions instead.
+		byID := map[planner.ColumnID]planner.Expr{}
+		for i, c := range cols {
+			byID[c.ID] = exprs[i]
+		}
+		cond, err = planner.Transform(cond, func(e planner.Expr) (planner.Expr, error) {
+			if c, ok := e.(*planner.ColumnRef); ok && byID[c.ID] != nil {
+				return byID[c.ID], nil
+			}
+			return e, nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		corr = append(corr, cond)
+	}
+	j := &planner.Join{Kind: kind, Left: left, Right: p.Input, Cond: planner.And(corr)}
+	if kind == planner.JoinLeft {
+		exprs = b.nullUnlessMatched(j, p.Input, exprs)
+	}
+	sc, err := scopeOf(cols)
+	return project(j, exprs, cols), sc, err
+}
+
+// nullUnlessMatched rewrites exprs, computed over the left join j whose right side is right,
+// to be NULL on the rows where the join found no right row: right gets a marker column that
+// is true on its rows (j's right side is replaced).
+func (b *binder) nullUnlessMatched(j *planner.Join, right planner.Node, exprs []planner.Expr) []planner.Expr {
+	m := b.newColumn("matched", planner.Bool)
+	p := &planner.Project{Input: right}
+	for _, c := range right.Columns() {
+		p.Exprs = append(p.Exprs, ref(c))
+		p.Cols = append(p.Cols, c)
+	}
+	p.Exprs = append(p.Exprs, &planner.Literal{Value: true, Typ: planner.Bool})
+	p.Cols = append(p.Cols, m)
+	j.Right = p
+	out := make([]planner.Expr, len(exprs))
+	for i, e := range exprs {
+		out[i] = &planner.Case{Whens: []planner.Expr{ref(m)}, Thens: []planner.Expr{e}, Else: &planner.Literal{Typ: e.Type()}, Typ: e.Type()}
+	}
+	return out
+}
+
+// dropSort removes an ORDER BY without LIMIT from the top of a subquery's plan (and the
+// projection that hides its sort keys, when the sort is under one).
+func dropSort(n planner.Node) planner.Node {
+	switch x := n.(type) {
+	case *planner.Sort:
+		return x.Input
+	case *planner.Project:
+		if s, ok := x.Input.(*planner.Sort); ok {
+			c := *x
+			c.Input = s.Input
+			return &c
+		}
+	}
+	return n
+}
