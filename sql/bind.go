@@ -876,6 +876,13 @@ func numericLiteral(s string) (*planner.Literal, error) {
 			return nil, errs.New(errs.InvalidText, "invalid input syntax for type numeric: %q", s)
 		}
 		mant, exp = s[:i], e
+		// Exponents far beyond numeric's range are also too far for the decimal parser.
+		if exp > 1000 {
+			return nil, errs.New(errs.NumericRange, "value overflows numeric format")
+		}
+		if exp < -1000 {
+			return &planner.Literal{Value: decimal128.Num{}, Typ: planner.Numeric(38, 38)}, nil
+		}
 	}
 	scale := 0
 	if i := strings.IndexByte(mant, '.'); i >= 0 {
