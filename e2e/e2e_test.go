@@ -302,6 +302,21 @@ func TestServeRestart(t *testing.T) {
 	}
 	conn.Close(ctx)
 
+	// Arrays, session time zones and notices as psql shows them.
+	if got, want := s.psql(ctx, t, `SELECT ARRAY[1, NULL, 3], '{a,"b c"}'::text[], array_agg(k ORDER BY k DESC) FROM t WHERE k < 20`), `{1,NULL,3}|{a,"b c"}|{15,5}`; got != want {
+		t.Errorf("arrays: psql printed %q, want %q", got, want)
+	}
+	if got := s.psql(ctx, t, "SET TIME ZONE 'Asia/Tokyo'; SELECT '2024-01-01 00:00Z'::timestamptz"); !strings.HasSuffix(got, "2024-01-01 09:00:00+09") {
+		t.Errorf("timestamptz in Asia/Tokyo: psql printed %q", got)
+	}
+	if got := s.psql(ctx, t, "CREATE INDEX t_v ON t (v)"); !strings.Contains(got, "NOTICE:  CREATE INDEX has no effect") {
+		t.Errorf("CREATE INDEX: psql printed %q, want its NOTICE", got)
+	}
+	s.psql(ctx, t, "CREATE TABLE vc (k int PRIMARY KEY, code varchar(3))")
+	if out, err := s.psqlErr(ctx, "INSERT INTO vc VALUES (1, 'abcd')"); err == nil || !strings.Contains(out, "value too long for type character varying(3)") {
+		t.Errorf("a value too long for varchar(3): %v, %q", err, out)
+	}
+
 	s.stop(ctx, t)
 
 	// The tables and rows survive a restart on the same directory.
@@ -312,8 +327,12 @@ func TestServeRestart(t *testing.T) {
 	if got := s.psql(ctx, t, "SELECT v FROM t WHERE k = 45"); got != "forty-five" {
 		t.Errorf("after restart got %q, want forty-five", got)
 	}
-	if got := s.psql(ctx, t, "SHOW TABLES"); got != "t" {
-		t.Errorf("after restart SHOW TABLES printed %q, want t", got)
+	if got := s.psql(ctx, t, "SHOW TABLES"); got != "t\nvc" {
+		t.Errorf("after restart SHOW TABLES printed %q, want t and vc", got)
+	}
+	// The column's length survives the restart.
+	if out, err := s.psqlErr(ctx, "INSERT INTO vc VALUES (1, 'abcd')"); err == nil || !strings.Contains(out, "value too long for type character varying(3)") {
+		t.Errorf("after restart, a value too long for varchar(3): %v, %q", err, out)
 	}
 	if got := s.psql(ctx, t, "EXPLAIN SELECT * FROM t WHERE k = 15"); !strings.Contains(got, "partitions=1/4") {
 		t.Errorf("after restart EXPLAIN printed %q, want partitions=1/4", got)
