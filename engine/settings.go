@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -180,6 +181,21 @@ func loadZone(v string) (*time.Location, string, error) {
 		name := fmt.Sprintf("<%s>%s", offsetName(secs), offsetName(-secs))
 		return time.FixedZone(name, secs), name, nil
 	}
+	if m := posixZone.FindStringSubmatch(s); m != nil {
+		// A POSIX zone, "UTC+3" or "+05:30": the offset counts hours west of Greenwich.
+		h, _ := strconv.Atoi(m[2])
+		secs := h * 3600
+		if m[3] != "" {
+			mm, _ := strconv.Atoi(m[3])
+			if h < 0 || strings.HasPrefix(m[2], "-") {
+				mm = -mm
+			}
+			secs += mm * 60
+		}
+		if secs <= 15*3600 && secs >= -15*3600 {
+			return time.FixedZone(s, -secs), s, nil
+		}
+	}
 	for _, cand := range []string{s, zoneCase(s)} {
 		if strings.Contains(cand, "..") || strings.HasPrefix(cand, "/") {
 			break
@@ -190,6 +206,10 @@ func loadZone(v string) (*time.Location, string, error) {
 	}
 	return nil, "", errs.New(errs.InvalidParameter, "invalid value for parameter \"TimeZone\": %q", v)
 }
+
+// posixZone matches a POSIX time zone without daylight rules: an optional name of three or
+// more letters and an offset in hours [and minutes] west of Greenwich.
+var posixZone = regexp.MustCompile(`^([A-Za-z]{3,})?([+-]?\d{1,2})(?::(\d{2}))?$`)
 
 // offsetName writes an offset in seconds east of UTC as PostgreSQL names fixed zones: "+07",
 // "-03:30".

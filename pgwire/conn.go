@@ -695,8 +695,13 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 			}
 			p.batch, p.row = b, 0
 			p.writers = p.writers[:0]
+			fields := p.prep.stmt.Schema().Fields()
 			for j, col := range b.Columns() {
-				p.writers = append(p.writers, newWriter(col, p.formats[j], c.loc))
+				w := newWriter(col, p.formats[j], c.loc)
+				if n, ok := bpcharLength(fields[j]); ok {
+					w = padded(w, n)
+				}
+				p.writers = append(p.writers, w)
 			}
 		}
 		n := int(p.batch.NumRows())

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -411,6 +412,29 @@ func appendNumeric(dst []byte, s string) []byte {
 		dst = binary.BigEndian.AppendUint16(dst, d)
 	}
 	return dst
+}
+
+// padded writes w's values padded with spaces to n characters: character(n) values are held
+// without their trailing spaces and shown padded, as PostgreSQL shows them.
+func padded(w writer, n int) writer {
+	return func(dst []byte, i int) []byte {
+		start := len(dst)
+		dst = w(dst, i)
+		for k := utf8.RuneCount(dst[start:]); k < n; k++ {
+			dst = append(dst, ' ')
+		}
+		return dst
+	}
+}
+
+// AppendField appends row i of arr, a column of result field f, as AppendTextIn does, padding
+// character(n) values to n characters.
+func AppendField(dst []byte, f arrow.Field, arr arrow.Array, i int, loc *time.Location) []byte {
+	w := textWriter(arr, loc)
+	if n, ok := bpcharLength(f); ok {
+		w = padded(w, n)
+	}
+	return w(dst, i)
 }
 
 // AppendText appends row i of arr, which is not null, as PostgreSQL 15 formats it in text

@@ -131,6 +131,15 @@ func fieldType(f arrow.Field) pgType {
 	return typeOf(f.Type)
 }
 
+// bpcharLength is n for a result field of type character(n).
+func bpcharLength(f arrow.Field) (int, bool) {
+	t := fieldType(f)
+	if t.oid != oidBpchar || t.mod < 4 {
+		return 0, false
+	}
+	return int(t.mod - 4), true
+}
+
 // numericMod is the atttypmod of numeric(prec, scale).
 func numericMod(prec, scale int32) int32 {
 	if scale < 0 || scale > prec {

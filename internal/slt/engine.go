@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/pgwire"
 )
@@ -66,6 +67,10 @@ func (c *Conn) exec(ctx context.Context, text string) (*Result, error) {
 	if st, ok := c.conn.(engine.Settings); ok {
 		loc = st.TimeZone()
 	}
+	var fields []arrow.Field
+	if schema := stmt.Schema(); schema != nil {
+		fields = schema.Fields()
+	}
 	for {
 		batch, err := out.Next(ctx)
 		if err == io.EOF {
@@ -83,7 +88,7 @@ func (c *Conn) exec(ctx context.Context, text string) (*Result, error) {
 			row := make([]sql.NullString, batch.NumCols())
 			for j, col := range batch.Columns() {
 				if col.IsValid(i) {
-					row[j] = sql.NullString{String: string(pgwire.AppendTextIn(nil, col, i, loc)), Valid: true}
+					row[j] = sql.NullString{String: string(pgwire.AppendField(nil, fields[j], col, i, loc)), Valid: true}
 				}
 			}
 			res.Rows = append(res.Rows, row)
