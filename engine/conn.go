@@ -46,7 +46,7 @@ func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.Data
 	default:
 		return nil, errs.New(errs.Syntax, "cannot insert multiple commands into a prepared statement")
 	}
-	bound, err := sql.Bind(ctx, c.e.cat, stmts[0], paramTypes)
+	bound, err := sql.BindWith(ctx, c.e.cat, stmts[0], paramTypes, sql.Options{DMLInput: true})
 	if err != nil {
 		return nil, err
 	}

@@ -19,10 +19,10 @@ import (
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
-// matching is the plan of the rows of a DELETE or UPDATE: the scan, filtered by the predicate,
-// projected to exprs.
-func matching(scan *planner.Scan, pred planner.Expr, exprs []planner.Expr, names []string) planner.Node {
-	var n planner.Node = scan
+// matching is the plan of the rows of a DELETE or UPDATE: its rows (the table scan, with the
+// statement's subqueries joined in), filtered by the predicate, projected to exprs.
+func matching(rows planner.Node, pred planner.Expr, exprs []planner.Expr, names []string) planner.Node {
+	n := rows
 	if pred != nil {
 		n = &planner.Filter{Input: n, Pred: pred}
 	}
@@ -52,7 +52,7 @@ func (e *Engine) deleteRows(ctx context.Context, d *planner.Delete, params []any
 	if len(t.PrimaryKey) > 0 {
 		keyCols := append(append([]int{}, t.RowKeys...), t.SortKeys...)
 		exprs, names := columnRefs(d.Scan, keyCols)
-		batches, err := e.runPlan(ctx, matching(d.Scan, d.Pred, exprs, names), params)
+		batches, err := e.runPlan(ctx, matching(d.Rows(), d.Pred, exprs, names), params)
 		if err != nil {
 			return 0, err
 		}
@@ -156,7 +156,7 @@ func (e *Engine) updateRows(ctx context.Context, u *planner.Update, params []any
 		}
 		names[i] = c.Name
 	}
-	batches, err := e.runPlan(ctx, matching(u.Scan, u.Pred, exprs, names), params)
+	batches, err := e.runPlan(ctx, matching(u.Rows(), u.Pred, exprs, names), params)
 	if err != nil {
 		return 0, err
 	}

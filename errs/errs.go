@@ -17,6 +17,8 @@ var (
 	UndefinedTable    = errors.New("undefined table")                 // 42P01
 	UndefinedColumn   = errors.New("undefined column")                // 42703
 	UndefinedFunction = errors.New("undefined function")              // 42883
+	AmbiguousFunction = errors.New("ambiguous function")              // 42725
+	IndeterminateType = errors.New("indeterminate datatype")          // 42P18
 	UndefinedParam    = errors.New("undefined parameter")             // 42P02
 	UndefinedObject   = errors.New("undefined object")                // 42704
 	InvalidSchemaName = errors.New("invalid schema name")             // 3F000
@@ -44,6 +46,9 @@ var (
 	DataException     = errors.New("data exception")                  // 22000
 	StringTooLong     = errors.New("string data right truncation")    // 22001
 	TooManyRows       = errors.New("cardinality violation")           // 21000
+	NullNotAllowed    = errors.New("null value not allowed")          // 22004
+	NtileArgument     = errors.New("invalid argument for ntile")      // 22014
+	NthValueArgument  = errors.New("invalid argument for nth_value")  // 22016
 	NotNullViolation  = errors.New("not null violation")              // 23502
 	ProtocolViolation = errors.New("protocol violation")              // 08P01
 	NotImplemented    = errors.New("feature not supported")           // 0A000

@@ -21,6 +21,7 @@ type rowsState struct {
 	keys     []SortKey
 	extraT   []arrow.DataType
 	skipNull bool // NULL arguments do not count (all but array_agg)
+	byArg    bool // keys is the argument alone, added for DISTINCT
 
 	gids  []int32
 	arg   []arrow.Array   // chunks
@@ -28,14 +29,20 @@ type rowsState struct {
 	order [][]arrow.Array // per key, chunks
 }
 
+// newRowsState returns the state of a collecting aggregate. A DISTINCT aggregate without
+// ORDER BY orders its values by the argument (ascending, NULLs last), as PostgreSQL's
+// sort-based DISTINCT does.
 func newRowsState(a Aggregate, typ arrow.DataType) *rowsState {
 	s := &rowsState{fn: a.Func, typ: typ, argType: a.Arg.DataType(), keys: a.OrderBy,
 		skipNull: a.Func != "array_agg"}
+	if a.Distinct && len(s.keys) == 0 {
+		s.keys, s.byArg = []SortKey{{Expr: a.Arg}}, true
+	}
 	for _, e := range a.Extra {
 		s.extraT = append(s.extraT, e.DataType())
 	}
 	s.extra = make([][]arrow.Array, len(a.Extra))
-	s.order = make([][]arrow.Array, len(a.OrderBy))
+	s.order = make([][]arrow.Array, len(s.keys))
 	return s
 }
 

@@ -179,3 +179,38 @@ func TestExtraAggregateErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestDistinctCollectOrder checks that a DISTINCT collecting aggregate without ORDER BY
+// orders its values by the argument, ascending with NULLs last, as PostgreSQL does.
+func TestDistinctCollectOrder(t *testing.T) {
+	ctx, mem := checkedCtx(t)
+	s := schemaOf(tI32, tStr, tI32, tI32s)
+	v := mkValues(t, s,
+		mkBatch(t, mem, s, []any{1, "c", 30, ints(2)}, []any{1, "a", nil, nil}, []any{1, "b", 10, ints(1, 2)}),
+		mkBatch(t, mem, s, []any{1, "a", 30, ints(2)}, []any{2, "z", 2, ints()}, []any{2, nil, 1, ints(1)}, []any{2, "y", 2, nil}))
+	w, n, l := mustCol(t, 1, tStr), mustCol(t, 2, tI32), mustCol(t, 3, tI32s)
+	notZ := mustBinary(t, Lt, w, lit(t, "z", tStr))
+	aggs := []Aggregate{
+		{Func: "string_agg", Arg: w, Distinct: true, Extra: []Expr{lit(t, ",", tStr)}, Name: "s"},
+		{Func: "array_agg", Arg: w, Distinct: true, Name: "aw"},
+		{Func: "array_agg", Arg: n, Distinct: true, Name: "an"},
+		{Func: "count", Arg: l, Distinct: true, Name: "cl"},
+		{Func: "array_agg", Arg: w, Distinct: true, Filter: notZ, Name: "f"},
+		{Func: "array_agg", Arg: n, Name: "all"},
+	}
+	h, err := NewHashAggregate([]Expr{mustCol(t, 0, tI32)}, []string{"k"}, aggs, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srt, err := NewSort([]SortKey{{Expr: mustCol(t, 0, tI32)}}, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"1|a,b,c|{a,b,c}|{10,30,NULL}|2|{a,b,c}|{30,NULL,10,30}",
+		"2|y,z|{y,z,NULL}|{1,2}|2|{y}|{2,1,2}",
+	}
+	if got := collectText(t, ctx, srt); !equalStrings(got, want) {
+		t.Fatalf("got  %q\nwant %q", got, want)
+	}
+}

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"bytes"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -9,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/errs"
 )
 
 // The array functions work on one-dimensional arrays whose lower bound is 1.
@@ -52,10 +55,22 @@ func init() {
 		b, _ := v[1].([]any)
 		return append(append([]any{}, a...), b...), nil
 	})}, "array_cat")
-	register(function{resolve: arraySig("array_position", i32, "ae"), eval: rowwise(true, func(v []any) (any, error) {
-		a, _ := v[0].([]any)
-		for i, x := range a {
-			if notDistinct(x, v[1]) {
+	// array_position(a, e [, start]): the first position from start (1 by default) of an
+	// element not distinct from e. A NULL array gives NULL, a NULL start an error.
+	register(function{resolve: arraySig("array_position", i32, "ae", "aei"), eval: rowwise(true, func(v []any) (any, error) {
+		if v[0] == nil {
+			return nil, nil
+		}
+		from := 0
+		if len(v) == 3 {
+			if v[2] == nil {
+				return nil, errs.New(errs.NullNotAllowed, "initial position must not be null")
+			}
+			from = int(min(max(v[2].(int64)-1, 0), math.MaxInt32))
+		}
+		a := v[0].([]any)
+		for i := from; i < len(a); i++ {
+			if notDistinct(a[i], v[1]) {
 				return int32(i + 1), nil
 			}
 		}

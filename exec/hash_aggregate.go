@@ -437,14 +437,18 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 	return array.NewRecordBatch(h.schema, cols, int64(gt.n)), nil
 }
 
-// collect evaluates a's extra arguments and ORDER BY keys over b and adds the rows of b
-// with use[r] >= 0 to rs.
+// collect evaluates a's extra arguments and rs's ORDER BY keys over b and adds the rows of
+// b with use[r] >= 0 to rs.
 func (h *HashAggregate) collect(ctx context.Context, mem memory.Allocator, rs *rowsState, a Aggregate, b arrow.RecordBatch, use []int32, arg arrow.Array) error {
 	extra, err := evalAll(ctx, a.Extra, b)
 	if err != nil {
 		return err
 	}
 	defer releaseAll(extra)
+	if rs.byArg {
+		rs.add(mem, use, arg, extra, []arrow.Array{arg})
+		return nil
+	}
 	keys := make([]Expr, len(a.OrderBy))
 	for i, k := range a.OrderBy {
 		keys[i] = k.Expr

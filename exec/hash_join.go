@@ -439,13 +439,7 @@ func takeOrNull(mem memory.Allocator, a arrow.Array, idx []int32) arrow.Array {
 			bitutil.SetBit(v, j)
 		}
 	}
-	bufs := append([]*memory.Buffer(nil), t.Data().Buffers()[1:]...)
-	for _, b := range bufs {
-		if b != nil {
-			b.Retain()
-		}
-	}
-	return makeArray(a.DataType(), len(idx), validity, bufs...)
+	return replaceValidity(t, validity)
 }
 
 // materialize drains a stream into one batch of schema (the caller releases it).

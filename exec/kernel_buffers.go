@@ -93,7 +93,26 @@ func makeArray(dt arrow.DataType, n int, validity *memory.Buffer, bufs ...*memor
 	return array.MakeFromData(data)
 }
 
-// validity returns a copy of a's validity bitmap at offset 0 with n bits, or nil when a has
+// replaceValidity returns a with its validity bitmap replaced by validity (nil: no nulls),
+// sharing a's other buffers and children. It takes ownership of validity; a must be at
+// offset 0 and is not released.
+func replaceValidity(a arrow.Array, validity *memory.Buffer) arrow.Array {
+	d := a.Data()
+	n := d.Len()
+	nulls := 0
+	if validity != nil {
+		nulls = n - bitutil.CountSetBits(validity.Bytes(), 0, n)
+	}
+	bufs := append([]*memory.Buffer{validity}, d.Buffers()[1:]...)
+	data := array.NewData(d.DataType(), n, bufs, d.Children(), nulls, 0)
+	if validity != nil {
+		validity.Release()
+	}
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+// copyValidity returns a copy of a's validity bitmap at offset 0 with n bits, or nil when a has
 // no nulls.
 func copyValidity(mem memory.Allocator, a arrow.Array) *memory.Buffer {
 	if a.NullN() == 0 {

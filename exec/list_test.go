@@ -352,6 +352,12 @@ func TestArrayFunctions(t *testing.T) {
 		{"array_position", []Expr{a(5, 6, 6), i(6)}, "2"},
 		{"array_position", []Expr{a(5, nil), ni}, "2"},
 		{"array_position", []Expr{a(5), i(7)}, "NULL"},
+		{"array_position", []Expr{a(1, 2, 3, 2, 1), i(2), i(3)}, "4"},
+		{"array_position", []Expr{a(1, 2, 3, 2, 1), i(1), i(2)}, "5"},
+		{"array_position", []Expr{a(1, 2, 3, 2, 1), i(2), i(-7)}, "2"},
+		{"array_position", []Expr{a(1, 2), i(2), i(9)}, "NULL"},
+		{"array_position", []Expr{a(1, nil, 3, nil), ni, i(3)}, "4"},
+		{"array_position", []Expr{null, i(2), ni}, "NULL"},
 		{"array_remove", []Expr{a(1, 2, 1, nil), i(1)}, "{2,NULL}"},
 		{"array_remove", []Expr{a(1, nil), ni}, "{1}"},
 		{"array_contains", []Expr{a(1, 2, 3), a(3, 1)}, "true"},
@@ -380,6 +386,17 @@ func TestArrayFunctions(t *testing.T) {
 				t.Fatalf("got %q, %v, want %s", got, err, tc.want)
 			}
 		})
+	}
+	// A NULL start position of a non-NULL array is an error.
+	ctx, mem := checkedCtx(t)
+	b := col(t, mem, tI32, 1)
+	defer b.Release()
+	pos, err := NewFunc("array_position", []Expr{a(1), i(1), ni})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := evalText(ctx, pos, b); !errorsIs(err, errs.NullNotAllowed) {
+		t.Fatalf("array_position with a NULL start: %v", err)
 	}
 	for _, bad := range [][]Expr{{i(1)}, {a(1), s("x")}} {
 		if _, err := NewFunc("array_append", bad); !errorsIs(err, errs.UndefinedFunction) {

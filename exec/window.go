@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
@@ -67,11 +68,13 @@ func (f Frame) String() string {
 
 // WindowFunc is one window function call of a Window.
 type WindowFunc struct {
-	// Func is row_number, rank, dense_rank, lag, lead, first_value, last_value, count,
-	// sum, avg, min or max.
+	// Func is row_number, rank, dense_rank, percent_rank, cume_dist, ntile, lag, lead,
+	// first_value, last_value, nth_value, count, sum, avg, min or max.
 	Func string
-	// Args holds the argument: none for row_number, rank, dense_rank and count(*), one
-	// otherwise.
+	// Args holds the arguments: none for row_number, rank, dense_rank, percent_rank,
+	// cume_dist and count(*); the value and the (integer) position for nth_value; one
+	// otherwise. ntile's bucket count is evaluated at the first row of each partition,
+	// nth_value's position at every row.
 	Args []Expr
 	// Offset is lag's and lead's offset; 0 means the default, 1. A negative offset looks
 	// the other way, as in PostgreSQL.
@@ -107,8 +110,9 @@ func (w WindowFunc) offset() int64 {
 }
 
 // WindowResultType is the result type of window function fn over arguments of types args:
-// bigint for row_number, rank, dense_rank and count; AggregateResultType for sum, avg, min
-// and max; the argument's type for lag, lead, first_value and last_value.
+// bigint for row_number, rank, dense_rank and count; integer for ntile; double precision
+// for percent_rank and cume_dist; AggregateResultType for sum, avg, min and max; the
+// argument's type for lag, lead, first_value, last_value and nth_value.
 func WindowResultType(fn string, args []arrow.DataType) (arrow.DataType, error) {
 	undefined := func() error {
 		names := make([]string, len(args))
@@ -123,6 +127,21 @@ func WindowResultType(fn string, args []arrow.DataType) (arrow.DataType, error) 
 			return nil, undefined()
 		}
 		return arrow.PrimitiveTypes.Int64, nil
+	case "percent_rank", "cume_dist":
+		if len(args) != 0 {
+			return nil, undefined()
+		}
+		return arrow.PrimitiveTypes.Float64, nil
+	case "ntile":
+		if len(args) != 1 || args[0] == nil || !isInteger(args[0]) {
+			return nil, undefined()
+		}
+		return arrow.PrimitiveTypes.Int32, nil
+	case "nth_value":
+		if len(args) != 2 || args[0] == nil || !supported(args[0]) || args[1] == nil || !isInteger(args[1]) {
+			return nil, undefined()
+		}
+		return args[0], nil
 	case "count":
 		if len(args) > 1 || (len(args) == 1 && !supported(args[0])) {
 			return nil, undefined()
@@ -482,6 +501,17 @@ func (s *windowStream) compute(ctx context.Context, mem memory.Allocator, f Wind
 			}
 		}
 		return makeArray(arrow.PrimitiveTypes.Int64, n, nil, buf), nil
+	case "percent_rank", "cume_dist":
+		buf, out := newValues[float64](mem, n)
+		for p := range n {
+			rows := float64(lay.pe[p] - lay.ps[p])
+			if f.Func == "cume_dist" {
+				out[p] = float64(lay.qe[p]-lay.ps[p]) / rows
+			} else if rows > 1 {
+				out[p] = float64(lay.qs[p]-lay.ps[p]) / (rows - 1)
+			}
+		}
+		return makeArray(arrow.PrimitiveTypes.Float64, n, nil, buf), nil
 	}
 	var arg arrow.Array
 	if len(f.Args) > 0 {
@@ -542,8 +572,121 @@ func (s *windowStream) compute(ctx context.Context, mem memory.Allocator, f Wind
 			}
 		}
 		return takeOrNull(mem, arg, idx), nil
+	case "min", "max":
+		if arg.DataType().ID() == arrow.LIST {
+			return s.extreme(mem, f, arg, lay), nil
+		}
+	case "ntile":
+		return ntile(mem, arg, s.perm, lay)
+	case "nth_value":
+		nth, err := f.Args[1].Eval(ctx, s.data)
+		if err != nil {
+			return nil, err
+		}
+		defer nth.Release()
+		idx := make([]int32, n)
+		for p := range n {
+			r := int(s.perm[p])
+			if nth.IsNull(r) {
+				idx[p] = -1
+				continue
+			}
+			k := intAt(nth, r)
+			if k <= 0 {
+				return nil, errs.New(errs.NthValueArgument, "argument of nth_value must be greater than zero")
+			}
+			fs, fe := lay.frame(f.Frame, p)
+			idx[p] = -1
+			if k <= int64(fe-fs) {
+				idx[p] = s.perm[int64(fs)+k-1]
+			}
+		}
+		return takeOrNull(mem, arg, idx), nil
 	}
 	return s.aggregate(mem, f, typ, arg, lay)
+}
+
+// extreme computes min or max of types without a folding state (lists) by scanning each
+// row's frame for its extreme non-NULL value.
+func (s *windowStream) extreme(mem memory.Allocator, f WindowFunc, arg arrow.Array, lay layout) arrow.Array {
+	n := len(s.perm)
+	c := comparer(arg, arg)
+	idx := make([]int32, n)
+	lastS, lastE := -1, -1
+	for p := range n {
+		fs, fe := lay.frame(f.Frame, p)
+		if fs == lastS && fe == lastE && p > 0 && lay.ps[p] == lay.ps[p-1] {
+			idx[p] = idx[p-1]
+			continue
+		}
+		lastS, lastE = fs, fe
+		best := int32(-1)
+		for q := fs; q < fe; q++ {
+			r := s.perm[q]
+			if arg.IsNull(int(r)) {
+				continue
+			}
+			if best < 0 {
+				best = r
+				continue
+			}
+			if d := c(int(r), int(best)); (f.Func == "max" && d > 0) || (f.Func == "min" && d < 0) {
+				best = r
+			}
+		}
+		idx[p] = best
+	}
+	return takeOrNull(mem, arg, idx)
+}
+
+// ntile divides each partition into buckets numbered from 1 as evenly as possible, the
+// first buckets one row larger when the rows do not divide evenly, as PostgreSQL does.
+// The bucket count is buckets' value at the partition's first row; NULL gives NULL.
+func ntile(mem memory.Allocator, buckets arrow.Array, perm []int32, lay layout) (arrow.Array, error) {
+	n := len(perm)
+	validity := newBitmap(mem, n, true)
+	v := validity.Bytes()
+	buf, out := newValues[int32](mem, n)
+	for ps := 0; ps < n; ps = int(lay.pe[ps]) {
+		pe := int(lay.pe[ps])
+		r := int(perm[ps])
+		if buckets.IsNull(r) {
+			for p := ps; p < pe; p++ {
+				bitutil.ClearBit(v, p)
+			}
+			continue
+		}
+		nb := intAt(buckets, r)
+		if nb <= 0 {
+			validity.Release()
+			buf.Release()
+			return nil, errs.New(errs.NtileArgument, "argument of ntile must be greater than zero")
+		}
+		total := int64(pe - ps)
+		size, rem := total/nb, total%nb
+		for p := ps; p < pe; p++ {
+			i := int64(p - ps)
+			if i < rem*(size+1) {
+				out[p] = int32(i/(size+1) + 1)
+			} else {
+				out[p] = int32(rem + (i-rem*(size+1))/size + 1)
+			}
+		}
+	}
+	return makeArray(arrow.PrimitiveTypes.Int32, n, validity, buf), nil
+}
+
+// intAt is row i of an integer array as an int64.
+func intAt(a arrow.Array, i int) int64 {
+	switch x := a.(type) {
+	case *array.Int16:
+		return int64(x.Value(i))
+	case *array.Int32:
+		return int64(x.Value(i))
+	case *array.Int64:
+		return x.Value(i)
+	}
+	panic("exec: intAt of " + a.DataType().String())
 }
 
 // aggregate computes an aggregate over each row's frame: rows with the same frame share a

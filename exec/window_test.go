@@ -88,6 +88,16 @@ func TestWindowFunctions(t *testing.T) {
 		}(), []string{
 			"a|1|10|10|10", "a|2|30|40|30", "a|2|NULL|30|NULL", "a|4|40|40|40",
 			"b|1|5|5|5", "b|9|NULL|5|NULL", "b|NULL|7|7|7", "NULL|3|1|1|1", "NULL|3|2|3|2"}},
+		{"ntile, percent_rank, cume_dist, nth_value", []Expr{g}, byOV, []WindowFunc{fn("ntile", lit(t, 3, tI32)), fn("percent_rank"),
+			fn("cume_dist"), fn("nth_value", v, lit(t, 2, tI64)),
+			framed(fn("nth_value", o, lit(t, 3, tI16)), rows(FrameBound{Kind: Preceding, Offset: 1}, FrameBound{Kind: Following, Offset: 2}))}, []string{
+			"NULL|3|1|1|0|0.5|NULL|NULL", "NULL|3|2|2|1|1|2|NULL",
+			"a|1|10|1|0|0.25|NULL|2", "a|2|30|1|0.3333333333333333|0.5|30|2", "a|2|NULL|2|0.6666666666666666|0.75|30|4", "a|4|40|3|1|1|30|NULL",
+			"b|1|5|1|0|0.3333333333333333|NULL|NULL", "b|9|NULL|2|0.5|0.6666666666666666|NULL|NULL", "b|NULL|7|3|1|1|NULL|NULL"}},
+		{"ntile over the whole input", nil, []SortKey{{Expr: o}, {Expr: g}, {Expr: v}}, []WindowFunc{fn("ntile", lit(t, 2, tI32)),
+			fn("ntile", lit(t, 20, tI64)), fn("ntile", lit(t, nil, tI32))}, []string{
+			"NULL|3|1|1|5|NULL", "NULL|3|2|2|6|NULL", "a|1|10|1|1|NULL", "a|2|30|1|3|NULL", "a|2|NULL|1|4|NULL",
+			"a|4|40|2|7|NULL", "b|1|5|1|2|NULL", "b|9|NULL|2|8|NULL", "b|NULL|7|2|9|NULL"}},
 		{"no partition, desc nulls first", nil, []SortKey{{Expr: o, Desc: true, NullsFirst: true}, {Expr: g}, {Expr: v}},
 			[]WindowFunc{fn("row_number"), fn("sum", v)}, []string{
 				"b|NULL|7|1|7", "b|9|NULL|2|7", "a|4|40|3|47", "NULL|3|1|4|48", "NULL|3|2|5|50",
@@ -171,6 +181,11 @@ func TestWindowValidation(t *testing.T) {
 			Start: FrameBound{Kind: Preceding, Offset: -1}}}, errs.InvalidParameter},
 		{"range offset", WindowFunc{Func: "sum", Args: []Expr{o}, Frame: Frame{
 			Start: FrameBound{Kind: Preceding, Offset: 1}}}, ErrType},
+		{"ntile of text", WindowFunc{Func: "ntile", Args: []Expr{g}}, errs.UndefinedFunction},
+		{"ntile without buckets", WindowFunc{Func: "ntile"}, errs.UndefinedFunction},
+		{"nth_value without position", WindowFunc{Func: "nth_value", Args: []Expr{g}}, errs.UndefinedFunction},
+		{"nth_value at text", WindowFunc{Func: "nth_value", Args: []Expr{o, g}}, errs.UndefinedFunction},
+		{"cume_dist with arg", WindowFunc{Func: "cume_dist", Args: []Expr{o}}, errs.UndefinedFunction},
 	}
 	for _, tc := range tests {
 		_, err := NewWindow(in, nil, []SortKey{{Expr: o}}, []WindowFunc{tc.f})
@@ -180,6 +195,22 @@ func TestWindowValidation(t *testing.T) {
 	}
 	if _, err := NewWindow(in, nil, nil, nil); err == nil {
 		t.Error("no functions accepted")
+	}
+	// Bucket counts and positions below 1 fail at execution, as in PostgreSQL.
+	for _, c := range []struct {
+		f    WindowFunc
+		want error
+	}{
+		{WindowFunc{Func: "ntile", Args: []Expr{lit(t, 0, tI32)}, Name: "n"}, errs.NtileArgument},
+		{WindowFunc{Func: "nth_value", Args: []Expr{o, lit(t, -1, tI32)}, Name: "n"}, errs.NthValueArgument},
+	} {
+		w, err := NewWindow(in, []Expr{g}, nil, []WindowFunc{c.f})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Collect(ctx, w); !errorsIs(err, c.want) {
+			t.Errorf("%s: error %v, want %v", c.f, err, c.want)
+		}
 	}
 	w, err := NewWindow(in, []Expr{g}, []SortKey{{Expr: o}}, []WindowFunc{{Func: "RANK", Name: "r"}, {Func: "count", Name: "n"}})
 	if err != nil {
@@ -196,9 +227,9 @@ func TestWindowValidation(t *testing.T) {
 	if got := collectText(t, ctx, w2); len(got) != 0 {
 		t.Fatalf("window over empty input = %q", got)
 	}
-	for fn, want := range map[string]string{"row_number": "int64", "avg": "decimal(38, 16)", "lead": "int32", "count": "int64"} {
+	for fn, want := range map[string]string{"row_number": "int64", "avg": "decimal(38, 16)", "lead": "int32", "count": "int64", "ntile": "int32", "percent_rank": "float64"} {
 		args := []arrow.DataType{tI32}
-		if fn == "row_number" {
+		if fn == "row_number" || fn == "percent_rank" {
 			args = nil
 		}
 		typ, err := WindowResultType(fn, args)

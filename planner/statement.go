@@ -68,22 +68,44 @@ func (*ShowTables) statement()  {}
 func (*Explain) statement()     {}
 
 // Delete removes the rows of Table for which Pred is true (all rows when Pred is nil). Pred
-// refers to the columns of Scan, a scan of the table.
+// refers to the columns of Scan, a scan of the table, and of Input when that is set.
 type Delete struct {
-	Table      *catalog.Table
-	Scan       *Scan
+	Table *catalog.Table
+	Scan  *Scan
+	// Input, when set, is Scan with the subqueries of Pred joined in: one row for each row
+	// of Scan, with Scan's columns (same IDs) followed by the subqueries' columns. It is set
+	// only when the statement was bound with Options.DMLInput.
+	Input      Node
 	Pred       Expr
 	ParamTypes []arrow.DataType
 }
 
 // Update sets columns of the rows of Table for which Pred is true. Set maps table column
-// indices to expressions over the columns of Scan.
+// indices to expressions over the columns of Scan, and of Input when that is set.
 type Update struct {
-	Table      *catalog.Table
-	Scan       *Scan
+	Table *catalog.Table
+	Scan  *Scan
+	// Input, when set, is Scan with the subqueries of Pred and Set joined in, as in Delete.
+	Input      Node
 	Pred       Expr
 	Set        map[int]Expr
 	ParamTypes []arrow.DataType
+}
+
+// Rows is the plan Pred filters: Input, or Scan when there is no Input.
+func (s *Delete) Rows() Node {
+	if s.Input != nil {
+		return s.Input
+	}
+	return s.Scan
+}
+
+// Rows is the plan Pred filters and Set is computed over: Input, or Scan when there is none.
+func (s *Update) Rows() Node {
+	if s.Input != nil {
+		return s.Input
+	}
+	return s.Scan
 }
 
 // Vacuum runs a table's background work now: compaction by its strategy, splitting and

@@ -45,9 +45,9 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 	pending := len(b.scalars)
 	// Arguments and sort keys are bound over the grouped query's input.
 	bind := func(n *pg_query.Node) (planner.Expr, error) {
-		savedClause := b.clause
-		b.clause = "aggregate function calls"
-		defer func() { b.clause = savedClause }()
+		savedClause, savedSRF := b.clause, b.srf
+		b.clause, b.srf = "aggregate function calls", nil
+		defer func() { b.clause, b.srf = savedClause, savedSRF }()
 		return b.expr(n, agg.input, nil)
 	}
 	call := planner.AggCall{Func: name, Distinct: fc.AggDistinct}
@@ -219,6 +219,9 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 	}
 	if (name == "min" || name == "max") && planner.IsVarchar(t) {
 		t = planner.Text // PostgreSQL has no max(varchar): the text aggregate takes it
+	}
+	if _, ok := planner.CharLength(t); ok && name == "string_agg" {
+		t = planner.Text // string_agg(text, text): character arguments convert to text
 	}
 	key := fmt.Sprintf("%s|%v|", call.Func, call.Distinct)
 	for _, e := range append([]planner.Expr{call.Arg, call.Filter}, call.Extra...) {

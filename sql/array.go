@@ -32,7 +32,7 @@ func (b *binder) arrayExpr(ae *pg_query.A_ArrayExpr, sc *scope, agg *aggContext,
 		return out, nil
 	}
 	if len(ae.Elements) == 0 {
-		return nil, &errs.Error{Kind: errs.DatatypeMismatch, Msg: "cannot determine type of empty array", Position: int(ae.Location) + 1}
+		return nil, &errs.Error{Kind: errs.IndeterminateType, Msg: "cannot determine type of empty array", Position: int(ae.Location) + 1}
 	}
 	elems, t, err := b.commonArgs(ae.Elements, sc, agg, "ARRAY")
 	if err != nil {
@@ -66,7 +66,8 @@ func (b *binder) subscript(ind *pg_query.A_Indirection, sc *scope, agg *aggConte
 		if err != nil {
 			return nil, err
 		}
-		if planner.IsUnknown(i.Type()) || i.Type().ID() == arrow.NULL || planner.IsInteger(i.Type()) {
+		if planner.IsUnknown(i.Type()) || i.Type().ID() == arrow.NULL || planner.IsNumeric(i.Type()) {
+			// numeric and float subscripts convert to integer as casts do, rounding.
 			i = b.coerce(i, planner.Int32)
 		} else {
 			return nil, errs.New(errs.DatatypeMismatch, "array subscript must have type integer")
@@ -101,7 +102,7 @@ func (b *binder) anyArray(a *pg_query.A_Expr, sc *scope, agg *aggContext) (plann
 	}
 	et := planner.ElemType(r.Type())
 	if et == nil {
-		return nil, errs.New(errs.DatatypeMismatch, "op ANY/ALL (array) requires array on right side")
+		return nil, errs.New(errs.WrongObjectType, "op ANY/ALL (array) requires array on right side")
 	}
 	bop, ok := binaryOps[op]
 	if !ok || !(bop.Comparison() || bop == planner.OpLike || bop == planner.OpNotLike || bop == planner.OpILike || bop == planner.OpNotILike) {
@@ -205,7 +206,11 @@ func (b *binder) unnestCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (
 		if clause == "" {
 			clause = "this context"
 		}
-		return nil, &errs.Error{Kind: errs.NotImplemented, Msg: "set-returning functions are not allowed in " + clause, Position: int(fc.Location) + 1}
+		kind := errs.NotImplemented
+		if clause == "GROUP BY" {
+			kind = errs.Grouping // as PostgreSQL reports it
+		}
+		return nil, &errs.Error{Kind: kind, Msg: "set-returning functions are not allowed in " + clause, Position: int(fc.Location) + 1}
 	}
 	if len(fc.Args) != 1 {
 		return nil, errs.New(errs.NotImplemented, "unnest with several arguments is supported only in FROM")
@@ -218,7 +223,7 @@ func (b *binder) unnestCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (
 		return nil, err
 	}
 	if planner.IsUnknown(arg.Type()) {
-		return nil, errs.New(errs.UndefinedFunction, "function unnest(unknown) is not unique")
+		return nil, errs.New(errs.AmbiguousFunction, "function unnest(unknown) is not unique")
 	}
 	et := planner.ElemType(arg.Type())
 	if et == nil {
@@ -250,7 +255,7 @@ func (b *binder) unnestFrom(rf *pg_query.RangeFunction, fc *pg_query.FuncCall, i
 		et := planner.ElemType(e.Type())
 		if et == nil {
 			if planner.IsUnknown(e.Type()) && len(fc.Args) == 1 {
-				return nil, nil, errs.New(errs.UndefinedFunction, "function unnest(unknown) is not unique")
+				return nil, nil, errs.New(errs.AmbiguousFunction, "function unnest(unknown) is not unique")
 			}
 			return nil, nil, errs.New(errs.UndefinedFunction, "function unnest(%s) does not exist", planner.TypeName(e.Type()))
 		}

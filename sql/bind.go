@@ -21,10 +21,23 @@ type Catalog interface {
 	View(ctx context.Context, name string) (*catalog.View, bool, error)
 }
 
+// Options say what the executor of the bound statements supports beyond Bind's defaults.
+type Options struct {
+	// DMLInput says that DELETE and UPDATE read their rows from Rows() (planner.Delete.Rows,
+	// planner.Update.Rows), so that subqueries of their WHERE and SET clauses are bound,
+	// joined into Input. Without it such subqueries are rejected as not supported.
+	DMLInput bool
+}
+
 // Bind binds one parsed statement. paramTypes holds the declared types of $1, $2, ...; nil
 // entries are inferred from context, and parameters that context does not type are text.
 func Bind(ctx context.Context, cat Catalog, raw *pg_query.RawStmt, paramTypes []arrow.DataType) (planner.Statement, error) {
-	b := &binder{ctx: ctx, cat: cat, params: append([]arrow.DataType(nil), paramTypes...)}
+	return BindWith(ctx, cat, raw, paramTypes, Options{})
+}
+
+// BindWith is Bind with options.
+func BindWith(ctx context.Context, cat Catalog, raw *pg_query.RawStmt, paramTypes []arrow.DataType, opts Options) (planner.Statement, error) {
+	b := &binder{ctx: ctx, cat: cat, opts: opts, params: append([]arrow.DataType(nil), paramTypes...)}
 	st, err := b.statement(raw.Stmt)
 	if err != nil {
 		return nil, err
@@ -35,6 +48,7 @@ func Bind(ctx context.Context, cat Catalog, raw *pg_query.RawStmt, paramTypes []
 type binder struct {
 	ctx    context.Context
 	cat    Catalog
+	opts   Options
 	nextID planner.ColumnID
 	params []arrow.DataType
 	// clause names the clause being bound where aggregates are not allowed, for errors.
@@ -64,6 +78,19 @@ type binder struct {
 	srf *srfContext
 	// windowDefs are the named windows of the WINDOW clause of the query being bound.
 	windowDefs map[string]*pg_query.WindowDef
+	// out says what the untyped outputs (NULL, quoted literals) of the select list of the
+	// next SELECT bound become; that SELECT takes it, so its subqueries do not see it. With
+	// none, they are text.
+	out *outputTypes
+}
+
+// outputTypes is how a caller resolves the untyped outputs of a SELECT: output i takes
+// types[i] where that is set (by assignment, as INSERT does, when assign is set), and stays
+// untyped otherwise, for the caller to resolve (a set operation's branches, as PostgreSQL's
+// select_common_type does).
+type outputTypes struct {
+	types  []arrow.DataType
+	assign bool
 }
 
 func (b *binder) newColumn(name string, t arrow.DataType) planner.Column {
@@ -194,6 +221,8 @@ func (b *binder) table(rv *pg_query.RangeVar) (*catalog.Table, error) {
 
 // selectStmt binds a SELECT into a plan and its output names.
 func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, error) {
+	out := b.out
+	b.out = nil
 	pop, err := b.pushWith(sel.WithClause)
 	if err != nil {
 		return nil, nil, err
@@ -284,7 +313,9 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 	// Group expressions, bound over the input.
 	if hasAgg {
 		for _, g := range sel.GroupClause {
+			b.clause = "GROUP BY"
 			ge, err := b.groupExpr(g, sc, sel.TargetList)
+			b.clause = ""
 			if err != nil {
 				return nil, nil, err
 			}
@@ -313,7 +344,9 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 			return nil, nil, err
 		}
 		if planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
-			e = coerceTo(e, planner.Text)
+			if e, err = b.resolveOutput(e, i, out); err != nil {
+				return nil, nil, err
+			}
 		}
 		targets[i].expr = e
 	}
@@ -546,6 +579,21 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 	return result, names, nil
 }
 
+// resolveOutput types the untyped output i of a select list as out says.
+func (b *binder) resolveOutput(e planner.Expr, i int, out *outputTypes) (planner.Expr, error) {
+	switch {
+	case out == nil:
+		return coerceTo(e, planner.Text), nil
+	case i >= len(out.types):
+		return e, nil
+	case out.types[i] == nil:
+		return e, nil
+	case out.assign:
+		return b.assign(e, out.types[i])
+	}
+	return b.coerce(e, out.types[i]), nil
+}
+
 func isStar(cr *pg_query.ColumnRef) bool {
 	return len(cr.Fields) > 0 && cr.Fields[len(cr.Fields)-1].GetAStar() != nil
 }
@@ -763,8 +811,13 @@ func (b *binder) values(sel *pg_query.SelectStmt, types []arrow.DataType, colNam
 		return nil, nil, errs.New(errs.NotImplemented, "ORDER BY and LIMIT on VALUES are not supported yet")
 	}
 	var rows [][]planner.Expr
+	// subs are the subqueries of each row, joined in below.
+	var subs [][]pendingJoin
+	saved := b.scalars
+	defer func() { b.scalars = saved }()
 	width := -1
 	for _, l := range sel.ValuesLists {
+		b.scalars = nil
 		items := l.GetList().GetItems()
 		if width >= 0 && len(items) != width {
 			return nil, nil, errs.New(errs.Syntax, "VALUES lists must all be the same length")
@@ -784,6 +837,7 @@ func (b *binder) values(sel *pg_query.SelectStmt, types []arrow.DataType, colNam
 			row[i] = e
 		}
 		rows = append(rows, row)
+		subs = append(subs, b.scalars)
 	}
 	if types != nil && width > len(types) {
 		return nil, nil, errs.New(errs.Syntax, "INSERT has more expressions than target columns")
@@ -820,7 +874,39 @@ func (b *binder) values(sel *pg_query.SelectStmt, types []arrow.DataType, colNam
 		names[i] = fmt.Sprintf("column%d", i+1)
 		v.Cols = append(v.Cols, b.newColumn(names[i], t))
 	}
+	for _, s := range subs {
+		if len(s) > 0 {
+			return b.valuesWithSubqueries(v, subs), names, nil
+		}
+	}
 	return v, names, nil
+}
+
+// valuesWithSubqueries is the plan of a VALUES list v whose rows hold subqueries (subs[i]
+// of row i): each row is computed over one row with its subqueries joined in, and the rows
+// are concatenated.
+func (b *binder) valuesWithSubqueries(v *planner.Values, subs [][]pendingJoin) planner.Node {
+	var out planner.Node
+	for i, row := range v.Rows {
+		var in planner.Node = &planner.Values{Rows: [][]planner.Expr{{}}}
+		for _, s := range subs[i] {
+			in = applyPending(in, s)
+		}
+		p := &planner.Project{Input: in, Exprs: row}
+		for _, c := range v.Cols {
+			p.Cols = append(p.Cols, b.newColumn(c.Name, c.Type))
+		}
+		if out == nil {
+			out = p
+			continue
+		}
+		u := &planner.SetOp{Kind: planner.SetUnion, All: true, Left: out, Right: p}
+		for _, c := range v.Cols {
+			u.Cols = append(u.Cols, b.newColumn(c.Name, c.Type))
+		}
+		out = u
+	}
+	return out
 }
 
 func asErr(err error, target **errs.Error) bool {

@@ -14,16 +14,21 @@ import (
 	"github.com/sleeperd/sleeperd/planner"
 )
 
-// fakeCatalog holds one table t (k integer, v integer, s text).
+// fakeCatalog holds the tables t and p (k integer, v integer, s text), p with k its primary
+// key.
 type fakeCatalog struct{}
 
 func (fakeCatalog) Table(_ context.Context, name string) (*catalog.Table, error) {
-	if name != "t" {
+	if name != "t" && name != "p" {
 		return nil, errs.New(errs.UndefinedTable, "relation %q does not exist", name)
 	}
-	return &catalog.Table{Name: "t", Columns: []catalog.Column{
+	t := &catalog.Table{Name: name, Columns: []catalog.Column{
 		{Name: "k", Type: planner.Int32}, {Name: "v", Type: planner.Int32, Nullable: true}, {Name: "s", Type: planner.Text, Nullable: true},
-	}, RowKeys: []int{0}}, nil
+	}, RowKeys: []int{0}}
+	if name == "p" {
+		t.PrimaryKey = []int{0}
+	}
+	return t, nil
 }
 
 func (fakeCatalog) View(context.Context, string) (*catalog.View, bool, error) { return nil, false, nil }
@@ -148,9 +153,9 @@ func TestBindErrors(t *testing.T) {
 		{"SELECT k FROM t WHERE unnest(ARRAY[1]) = 1", errs.NotImplemented, "set-returning functions are not allowed in WHERE"},
 		{"SELECT count(*) FILTER (WHERE sum(v) > 1) FROM t", errs.Grouping, "not allowed in FILTER"},
 		{"SELECT string_agg(DISTINCT s, ',' ORDER BY k) FROM t", errs.InvalidColumnRef, "must appear in argument list"},
-		{"SELECT 1 = ANY (1)", errs.DatatypeMismatch, "requires array on right side"},
+		{"SELECT 1 = ANY (1)", errs.WrongObjectType, "requires array on right side"},
 		{"SELECT ARRAY[1] @> 1", errs.UndefinedFunction, "operator does not exist"},
-		{"SELECT ARRAY[]", errs.DatatypeMismatch, "cannot determine type of empty array"},
+		{"SELECT ARRAY[]", errs.IndeterminateType, "cannot determine type of empty array"},
 		{"CREATE TABLE a (x int[])", errs.NotImplemented, "array type"},
 		{"SELECT k FROM t WHERE v IN (SELECT t.k FROM t t2) OR true", errs.NotImplemented, "correlat"},
 	}
@@ -162,6 +167,65 @@ func TestBindErrors(t *testing.T) {
 		}
 		if !errors.Is(err, tc.kind) || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("%s: error %v (%v), want %v containing %q", tc.sql, err, errs.KindOf(err), tc.kind, tc.msg)
+		}
+	}
+}
+
+// TestBindDMLSubqueries checks that subqueries in DELETE and UPDATE are rejected unless the
+// executor reads Rows(), which then holds the table's scan with the subqueries joined in.
+func TestBindDMLSubqueries(t *testing.T) {
+	tests := []struct {
+		sql   string
+		input bool // Input is set
+		kind  error
+	}{
+		{"DELETE FROM p WHERE k IN (SELECT v FROM t)", true, nil},
+		{"DELETE FROM p WHERE EXISTS (SELECT 1 FROM t WHERE t.k = p.k)", true, nil},
+		{"DELETE FROM p WHERE k > (SELECT min(k) FROM t)", true, nil},
+		{"UPDATE p SET s = (SELECT max(s) FROM t) WHERE k = 3", true, nil},
+		{"UPDATE p SET s = (SELECT s FROM t WHERE t.k = p.k)", true, nil},
+		{"UPDATE p SET s = 'x' WHERE k = 3", false, nil},
+		{"DELETE FROM p WHERE k = 3", false, nil},
+		{"DELETE FROM t WHERE k IN (SELECT v FROM t)", false, errs.NotImplemented},
+	}
+	for _, tc := range tests {
+		stmts, err := Parse(tc.sql)
+		if err != nil {
+			t.Fatalf("parse %q: %v", tc.sql, err)
+		}
+		_, err = Bind(context.Background(), fakeCatalog{}, stmts[0], nil)
+		if tc.input && !errors.Is(err, errs.NotImplemented) {
+			t.Errorf("%s without DMLInput: got %v, want a feature-not-supported error", tc.sql, err)
+		}
+		st, err := BindWith(context.Background(), fakeCatalog{}, stmts[0], nil, Options{DMLInput: true})
+		if tc.kind != nil {
+			if !errors.Is(err, tc.kind) {
+				t.Errorf("%s: got %v, want %v", tc.sql, err, tc.kind)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.sql, err)
+			continue
+		}
+		var scan *planner.Scan
+		var input, rows planner.Node
+		switch s := st.(type) {
+		case *planner.Delete:
+			scan, input, rows = s.Scan, s.Input, s.Rows()
+		case *planner.Update:
+			scan, input, rows = s.Scan, s.Input, s.Rows()
+		}
+		if (input != nil) != tc.input {
+			t.Errorf("%s: Input set %v, want %v", tc.sql, input != nil, tc.input)
+			continue
+		}
+		// Rows has the scan's columns first, with their IDs.
+		cols := rows.Columns()
+		for i, c := range scan.Columns() {
+			if i >= len(cols) || cols[i].ID != c.ID {
+				t.Errorf("%s: column %d of Rows is not the scan's %s", tc.sql, i, c.Name)
+			}
 		}
 	}
 }

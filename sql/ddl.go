@@ -225,6 +225,8 @@ func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
 			return nil, err
 		}
 	} else {
+		// Untyped outputs are assigned to the target columns' types, as PostgreSQL does.
+		b.out = &outputTypes{types: types, assign: true}
 		if src, _, err = b.selectStmt(sel); err != nil {
 			return nil, err
 		}

@@ -46,11 +46,31 @@ func (b *binder) deleteStmt(ds *pg_query.DeleteStmt) (planner.Statement, error) 
 	if err != nil {
 		return nil, err
 	}
+	b.scalars = nil
 	pred, err := b.whereClause(ds.WhereClause, sc)
 	if err != nil {
 		return nil, err
 	}
-	return &planner.Delete{Table: t, Scan: scan, Pred: pred, ParamTypes: b.finalParams()}, nil
+	d := &planner.Delete{Table: t, Scan: scan, Pred: pred}
+	if len(b.scalars) > 0 {
+		if len(t.PrimaryKey) == 0 {
+			// Without a key, a DELETE is a predicate over the table's columns alone.
+			return nil, errs.New(errs.NotImplemented, "subqueries in DELETE are not supported yet on a table without a PRIMARY KEY")
+		}
+		if d.Input, err = b.dmlInput(scan); err != nil {
+			return nil, err
+		}
+	}
+	d.ParamTypes = b.finalParams()
+	return d, nil
+}
+
+// dmlInput joins the subqueries bound in a DELETE or UPDATE onto the scan of its table.
+func (b *binder) dmlInput(scan *planner.Scan) (planner.Node, error) {
+	if !b.opts.DMLInput {
+		return nil, errs.New(errs.NotImplemented, "subqueries in DELETE/UPDATE are not supported yet")
+	}
+	return b.applyScalarSubqueries(scan), nil
 }
 
 // updateStmt binds UPDATE t SET c = e, ... [WHERE p].
@@ -62,6 +82,7 @@ func (b *binder) updateStmt(us *pg_query.UpdateStmt) (planner.Statement, error) 
 	if err != nil {
 		return nil, err
 	}
+	b.scalars = nil
 	set := map[int]planner.Expr{}
 	for _, n := range us.TargetList {
 		rt := n.GetResTarget()
@@ -91,7 +112,14 @@ func (b *binder) updateStmt(us *pg_query.UpdateStmt) (planner.Statement, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &planner.Update{Table: t, Scan: scan, Pred: pred, Set: set, ParamTypes: b.finalParams()}, nil
+	u := &planner.Update{Table: t, Scan: scan, Pred: pred, Set: set}
+	if len(b.scalars) > 0 {
+		if u.Input, err = b.dmlInput(scan); err != nil {
+			return nil, err
+		}
+	}
+	u.ParamTypes = b.finalParams()
+	return u, nil
 }
 
 // vacuum binds VACUUM [FULL] [t, ...].

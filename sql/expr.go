@@ -167,6 +167,13 @@ func coerceTo(e planner.Expr, t arrow.DataType) planner.Expr {
 	if arrow.TypeEqual(e.Type(), t) {
 		return e
 	}
+	if planner.IsBpchar(t) && !planner.IsBpchar(e.Type()) && e.Type().ID() == arrow.STRING {
+		// character values are held without trailing spaces.
+		if p, ok := e.(*planner.Param); ok && planner.IsUnknown(p.Typ) {
+			e = &planner.Param{Index: p.Index, Typ: planner.Text}
+		}
+		return stripChar(e, t)
+	}
 	switch x := e.(type) {
 	case *planner.Literal:
 		if x.Value == nil {
@@ -433,6 +440,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 
 	case n.GetCoalesceExpr() != nil:
 		ce := n.GetCoalesceExpr()
+		defer b.noSRF("COALESCE")()
 		args, t, err := b.commonArgs(ce.Args, sc, agg, "COALESCE")
 		if err != nil {
 			return nil, err
@@ -459,6 +467,17 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		return b.scalarSubquery(sl, sc)
 	}
 	return nil, errs.New(errs.NotImplemented, "expression %s is not supported", stmtName(n))
+}
+
+// noSRF disallows set-returning functions in an expression of kind what (CASE) that a select
+// list holds, until the returned function restores the binder.
+func (b *binder) noSRF(what string) func() {
+	if b.srf == nil {
+		return func() {}
+	}
+	srf, clause := b.srf, b.clause
+	b.srf, b.clause = nil, what
+	return func() { b.srf, b.clause = srf, clause }
 }
 
 // commonArgs binds expressions and coerces them to their common type.
@@ -500,6 +519,7 @@ func (b *binder) commonArgsFrom(nodes []*pg_query.Node, first int, sc *scope, ag
 }
 
 func (b *binder) caseExpr(ce *pg_query.CaseExpr, sc *scope, agg *aggContext) (planner.Expr, error) {
+	defer b.noSRF("CASE")()
 	var arg planner.Expr
 	if ce.Arg != nil {
 		var err error
@@ -789,9 +809,26 @@ func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) 
 		}
 		return &planner.Binary{Op: op, L: b.coerce(l, planner.Text), R: b.coerce(r, planner.Text), Typ: planner.Bool}, nil
 	}
+	// A quoted literal next to a date or timestamp is first read as the other operand's type,
+	// where the operator exists for that pair (date - date, timestamp - timestamp); date +
+	// a quoted literal has several candidates, as in PostgreSQL.
+	if (op == planner.OpAdd || op == planner.OpSub) && planner.IsUnknown(lt) != planner.IsUnknown(rt) {
+		other := lt
+		if planner.IsUnknown(lt) {
+			other = rt
+		}
+		switch {
+		case op == planner.OpSub && isTemporal(other):
+			l, r = b.coerce(l, other), b.coerce(r, other)
+			lt, rt = other, other
+		case op == planner.OpAdd && other.ID() == arrow.DATE32:
+			// PostgreSQL reports 42725 (ambiguous function), a kind errs does not have yet.
+			return nil, errs.New(errs.AmbiguousFunction, "operator is not unique: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
+		}
+	}
 	// Date arithmetic.
 	if op == planner.OpAdd || op == planner.OpSub {
-		if lt.ID() == arrow.DATE32 && (planner.IsInteger(rt) || planner.IsUnknown(rt)) {
+		if lt.ID() == arrow.DATE32 && planner.IsInteger(rt) {
 			return &planner.Binary{Op: op, L: l, R: b.coerce(r, planner.Int32), Typ: planner.Date}, nil
 		}
 		if op == planner.OpAdd && rt.ID() == arrow.DATE32 && planner.IsInteger(lt) {
@@ -822,10 +859,14 @@ func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) 
 		}
 	}
 	if planner.IsUnknown(lt) && planner.IsUnknown(rt) && op.Arithmetic() {
-		return nil, errs.New(errs.UndefinedFunction, "operator is not unique: unknown %s unknown", op)
+		return nil, errs.New(errs.AmbiguousFunction, "operator is not unique: unknown %s unknown", op)
 	}
 	ct, err := planner.CommonType(lt, rt)
 	if err != nil {
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
+	}
+	if le, re := planner.ElemType(lt), planner.ElemType(rt); op.Comparison() && le != nil && re != nil && !arrow.TypeEqual(le, re) && !(isString(le) && isString(re)) {
+		// Arrays compare as anyarray: both sides must be of one array type.
 		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
 	}
 	if op.Comparison() {
@@ -881,6 +922,9 @@ func decimalScale(t arrow.DataType, def int32) int32 {
 func (b *binder) coerceCompare(e planner.Expr, t arrow.DataType) planner.Expr {
 	return b.coerce(e, t)
 }
+
+// isString reports whether t is text, character varying or character.
+func isString(t arrow.DataType) bool { return t.ID() == arrow.STRING && !planner.IsUnknown(t) }
 
 func textLike(t arrow.DataType) bool {
 	return t.ID() == arrow.STRING || planner.IsUnknown(t) || t.ID() == arrow.NULL

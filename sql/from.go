@@ -746,7 +746,8 @@ func (b *binder) seriesCall(fc *pg_query.FuncCall, sc *scope) (*planner.Series, 
 		t = planner.Timestamp // generate_series('2024-01-01', '2024-02-01', '1 day')
 	}
 	if t.ID() == arrow.DATE32 {
-		t = planner.Timestamp
+		// Dates convert to either timestamp type; PostgreSQL prefers timestamp with time zone.
+		t = planner.TimestampTZ
 	}
 	s := &planner.Series{Start: b.coerce(args[0], t), Stop: b.coerce(args[1], t)}
 	switch {

@@ -11,10 +11,14 @@ import (
 // setOp binds UNION, INTERSECT and EXCEPT [ALL], then the ORDER BY, LIMIT and OFFSET that
 // apply to the combined result (by output position or name, as PostgreSQL allows).
 func (b *binder) setOp(sel *pg_query.SelectStmt) (planner.Node, []string, error) {
+	// The branches' untyped outputs take the type the other branch gives the column, so
+	// a branch with one is bound again once the types are known.
+	b.out = &outputTypes{}
 	left, names, err := b.selectStmt(sel.Larg)
 	if err != nil {
 		return nil, nil, err
 	}
+	b.out = &outputTypes{}
 	right, _, err := b.selectStmt(sel.Rarg)
 	if err != nil {
 		return nil, nil, err
@@ -37,6 +41,18 @@ func (b *binder) setOp(sel *pg_query.SelectStmt) (planner.Node, []string, error)
 		}
 		types[i] = t
 	}
+	if untyped(left) {
+		b.out = &outputTypes{types: types}
+		if left, _, err = b.selectStmt(sel.Larg); err != nil {
+			return nil, nil, err
+		}
+	}
+	if untyped(right) {
+		b.out = &outputTypes{types: types}
+		if right, _, err = b.selectStmt(sel.Rarg); err != nil {
+			return nil, nil, err
+		}
+	}
 	left, right = b.castColumns(left, types), b.castColumns(right, types)
 	op := &planner.SetOp{All: sel.All, Left: left, Right: right}
 	switch sel.Op {
@@ -53,6 +69,16 @@ func (b *binder) setOp(sel *pg_query.SelectStmt) (planner.Node, []string, error)
 		return nil, nil, err
 	}
 	return out, names, nil
+}
+
+// untyped reports whether a column of n has no type yet (NULL or a quoted literal).
+func untyped(n planner.Node) bool {
+	for _, c := range n.Columns() {
+		if planner.IsUnknown(c.Type) || c.Type.ID() == arrow.NULL {
+			return true
+		}
+	}
+	return false
 }
 
 // castColumns returns n with its columns cast to types where they differ.
