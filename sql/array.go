@@ -82,11 +82,7 @@ func (b *binder) subscript(ind *pg_query.A_Indirection, sc *scope, agg *aggConte
 func (b *binder) anyArray(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.Expr, error) {
 	op := opName(a)
 	all := a.Kind == pg_query.A_Expr_Kind_AEXPR_OP_ALL
-	l, err := b.expr(a.Lexpr, sc, agg)
-	if err != nil {
-		return nil, err
-	}
-	r, err := b.expr(a.Rexpr, sc, agg)
+	l, r, err := b.operands(a, sc, agg)
 	if err != nil {
 		return nil, err
 	}

@@ -611,11 +611,7 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s", op, planner.TypeName(r.Type()))
 		}
 		if op == "@>" || op == "<@" || op == "&&" {
-			l, err := b.expr(a.Lexpr, sc, agg)
-			if err != nil {
-				return nil, err
-			}
-			r, err := b.expr(a.Rexpr, sc, agg)
+			l, r, err := b.operands(a, sc, agg)
 			if err != nil {
 				return nil, err
 			}
@@ -628,11 +624,7 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 		if lr, rr := a.Lexpr.GetRowExpr(), a.Rexpr.GetRowExpr(); lr != nil && rr != nil {
 			return b.rowCompare(bop, op, lr.Args, rr.Args, sc, agg)
 		}
-		l, err := b.expr(a.Lexpr, sc, agg)
-		if err != nil {
-			return nil, err
-		}
-		r, err := b.expr(a.Rexpr, sc, agg)
+		l, r, err := b.operands(a, sc, agg)
 		if err != nil {
 			return nil, err
 		}
@@ -727,13 +719,22 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 	return nil, errs.New(errs.NotImplemented, "operator %s (%s) is not supported yet", op, strings.TrimPrefix(a.Kind.String(), "AEXPR_"))
 }
 
-// equality binds both operands of a and their comparison l = r, returning l (as bound) too.
-func (b *binder) equality(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.Expr, planner.Expr, error) {
+// operands binds the left and right operands of a.
+func (b *binder) operands(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.Expr, planner.Expr, error) {
 	l, err := b.expr(a.Lexpr, sc, agg)
 	if err != nil {
 		return nil, nil, err
 	}
 	r, err := b.expr(a.Rexpr, sc, agg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, r, nil
+}
+
+// equality binds both operands of a and their comparison l = r, returning l (as bound) too.
+func (b *binder) equality(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.Expr, planner.Expr, error) {
+	l, r, err := b.operands(a, sc, agg)
 	if err != nil {
 		return nil, nil, err
 	}
