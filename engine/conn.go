@@ -200,6 +200,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 			}
 			if err := e.cat.Drop(ctx, name); err != nil {
 				if errors.Is(err, errs.UndefinedTable) {
+					if _, isView, _ := e.cat.View(ctx, name); isView {
+						return nil, &errs.Error{Kind: errs.WrongObjectType, Msg: fmt.Sprintf("%q is not a table", name), Hint: "Use DROP VIEW to remove a view."}
+					}
 					if b.IfExists {
 						res.notices = append(res.notices, notice("00000", "table %q does not exist, skipping", name))
 						continue

@@ -14,6 +14,7 @@ import (
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/planner/rules"
+	"github.com/sleeperd/sleeperd/sql"
 	"github.com/sleeperd/sleeperd/storage/ingest"
 	"github.com/sleeperd/sleeperd/storage/merge"
 	"github.com/sleeperd/sleeperd/storage/statestore"
@@ -227,6 +228,11 @@ func (e *Engine) executeLifecycle(ctx context.Context, st planner.Statement, par
 		}
 		return &doneResult{tag: "ALTER TABLE"}, true, nil
 	case *planner.CreateView:
+		if s.Replace {
+			if err := e.checkViewReplace(ctx, s.View); err != nil {
+				return nil, true, err
+			}
+		}
 		if err := e.cat.CreateView(ctx, s.View, s.Replace); err != nil {
 			return nil, true, err
 		}
@@ -237,6 +243,9 @@ func (e *Engine) executeLifecycle(ctx context.Context, st planner.Statement, par
 			if _, ok, err := e.cat.View(ctx, name); err != nil {
 				return nil, true, err
 			} else if !ok {
+				if _, err := e.cat.Table(ctx, name); err == nil {
+					return nil, true, &errs.Error{Kind: errs.WrongObjectType, Msg: fmt.Sprintf("%q is not a view", name), Hint: "Use DROP TABLE to remove a table."}
+				}
 				if s.IfExists {
 					res.notices = append(res.notices, notice("00000", "view %q does not exist, skipping", name))
 					continue
@@ -318,6 +327,70 @@ func (e *Engine) dropDependents(ctx context.Context, name string, cascade bool) 
 	for _, d := range deps {
 		if err := e.cat.DropView(ctx, d); err != nil && !errors.Is(err, errs.UndefinedTable) {
 			return err
+		}
+	}
+	return nil
+}
+
+// viewColumns binds a view's query and returns its columns' names and types.
+func (e *Engine) viewColumns(ctx context.Context, v catalog.View) ([]string, []arrow.DataType, error) {
+	stmts, err := sql.Parse(v.SQL)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(stmts) != 1 {
+		return nil, nil, errs.New(errs.Internal, "view %q holds %d statements", v.Name, len(stmts))
+	}
+	bound, err := sql.Bind(ctx, e.cat, stmts[0], nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	q, ok := bound.(*planner.Query)
+	if !ok {
+		return nil, nil, errs.New(errs.Internal, "view %q is not a query", v.Name)
+	}
+	cols := q.Root.Columns()
+	names := make([]string, len(cols))
+	types := make([]arrow.DataType, len(cols))
+	for i, c := range cols {
+		names[i], types[i] = c.Name, c.Type
+		if q.Names != nil {
+			names[i] = q.Names[i]
+		}
+		if i < len(v.Columns) {
+			names[i] = v.Columns[i]
+		}
+	}
+	return names, types, nil
+}
+
+// checkViewReplace applies PostgreSQL's rule for CREATE OR REPLACE VIEW over an existing
+// view: the new query keeps the old columns, with their names and types, in order, and may
+// add columns at the end.
+func (e *Engine) checkViewReplace(ctx context.Context, v catalog.View) error {
+	old, ok, err := e.cat.View(ctx, v.Name)
+	if err != nil || !ok {
+		return err
+	}
+	oldNames, oldTypes, err := e.viewColumns(ctx, *old)
+	if err != nil {
+		// The old view no longer binds (a table it read was replaced): nothing to keep.
+		return nil
+	}
+	newNames, newTypes, err := e.viewColumns(ctx, v)
+	if err != nil {
+		return err
+	}
+	if len(newNames) < len(oldNames) {
+		return errs.New(errs.InvalidDefinition, "cannot drop columns from view")
+	}
+	for i := range oldNames {
+		if newNames[i] != oldNames[i] {
+			return &errs.Error{Kind: errs.InvalidDefinition, Msg: fmt.Sprintf("cannot change name of view column %q to %q", oldNames[i], newNames[i]),
+				Hint: "Use ALTER VIEW ... RENAME COLUMN ... to change name of view column instead."}
+		}
+		if a, b := planner.TypeName(oldTypes[i]), planner.TypeName(newTypes[i]); a != b {
+			return errs.New(errs.InvalidDefinition, "cannot change data type of view column %q from %s to %s", oldNames[i], a, b)
 		}
 	}
 	return nil
