@@ -107,7 +107,15 @@ func likeKernel(mem memory.Allocator, s, pats arrow.Array, p *likePat, negate, f
 		if fold {
 			v = bytes.ToLower(v)
 		}
-		if pat.match(v) != negate {
+		ok, err := pat.match(v)
+		if err != nil {
+			outBuf.Release()
+			if validity != nil {
+				validity.Release()
+			}
+			return nil, err
+		}
+		if ok != negate {
 			bitutil.SetBit(out, i)
 		}
 	}
@@ -115,20 +123,29 @@ func likeKernel(mem memory.Allocator, s, pats arrow.Array, p *likePat, negate, f
 }
 
 // likePat is a compiled LIKE pattern: a sequence of literal runs, single-character
-// wildcards and % wildcards.
+// wildcards and % wildcards, and last, for a pattern that ends in the escape character, a
+// dangling escape.
 type likePat struct {
 	toks  []likeTok
-	items []int16 // toks flattened: a byte value, anyOne or anyRun
+	items []int16 // toks flattened: a byte value, anyOne, anyRun or danglingEscape
 }
 
 const (
-	anyOne int16 = -1
-	anyRun int16 = -2
+	anyOne         int16 = -1
+	anyRun         int16 = -2
+	danglingEscape int16 = -3
 )
 
 type likeTok struct {
-	kind byte // 'l' literal, '_' one character, '%' any run
+	kind byte // 'l' literal, '_' one character, '%' any run, '\\' dangling escape
 	lit  []byte
+}
+
+// escapeErr is PostgreSQL's error for a pattern ending in the escape character. Like
+// PostgreSQL, the matcher raises it only when it reaches that escape with text left to
+// match, so 'b' LIKE 'a\' is false and NULL LIKE 'a\' is NULL.
+func escapeErr() error {
+	return errs.New(errs.InvalidEscape, "LIKE pattern must not end with escape character")
 }
 
 func compileLike(pattern string, fold bool) (*likePat, error) {
@@ -148,7 +165,9 @@ func compileLike(pattern string, fold bool) (*likePat, error) {
 		switch c {
 		case '\\':
 			if i+1 == len(pattern) {
-				return nil, errs.New(errs.DataException, "LIKE pattern must not end with escape character")
+				flush()
+				p.toks = append(p.toks, likeTok{kind: '\\'})
+				continue
 			}
 			i++
 			lit = append(lit, pattern[i])
@@ -175,6 +194,8 @@ func compileLike(pattern string, fold bool) (*likePat, error) {
 			p.items = append(p.items, anyOne)
 		case '%':
 			p.items = append(p.items, anyRun)
+		case '\\':
+			p.items = append(p.items, danglingEscape)
 		}
 	}
 	return p, nil
@@ -182,8 +203,9 @@ func compileLike(pattern string, fold bool) (*likePat, error) {
 
 // match reports whether s matches the whole pattern, with the classic single-backtrack
 // wildcard algorithm: O(len(s) * len(pattern)) at worst, exact because a later % can absorb
-// whatever an earlier one would have.
-func (p *likePat) match(s []byte) bool {
+// whatever an earlier one would have. It fails with escapeErr when it reaches a dangling
+// escape with text left.
+func (p *likePat) match(s []byte) (bool, error) {
 	items := p.items
 	pi, si := 0, 0
 	starP, starS := -1, 0
@@ -203,10 +225,12 @@ func (p *likePat) match(s []byte) bool {
 				starP, starS = pi, si
 				pi++
 				continue
+			case it == danglingEscape:
+				return false, escapeErr()
 			}
 		}
 		if starP < 0 {
-			return false
+			return false, nil
 		}
 		_, size := utf8.DecodeRune(s[starS:])
 		starS += size
@@ -215,5 +239,5 @@ func (p *likePat) match(s []byte) bool {
 	for pi < len(items) && items[pi] == anyRun {
 		pi++
 	}
-	return pi == len(items)
+	return pi == len(items), nil
 }

@@ -291,7 +291,33 @@ func TestLike(t *testing.T) {
 			build: func(t *testing.T) (Expr, error) {
 				return NewFunc("like", []Expr{mustCol(t, 0, tStr), mustCol(t, 1, tStr)})
 			}, want: []string{"true", "false", "NULL"}},
+		// A pattern ending in the escape character fails only when matching reaches the
+		// escape with text left, as in PostgreSQL.
+		{name: "dangling escape unreached", types: []arrow.DataType{tStr},
+			rows:  [][]any{{"b"}, {nil}, {""}, {"a"}, {"xab"}},
+			build: like(`a\`, false, false), want: []string{"false", "NULL", "false", "false", "false"}},
+		{name: "dangling escape", types: []arrow.DataType{tStr}, rows: [][]any{{"b"}, {"ab"}},
+			build: like(`a\`, false, false), wantErr: errs.InvalidEscape},
+		{name: "dangling escape after percent", types: []arrow.DataType{tStr}, rows: [][]any{{"xabc"}},
+			build: like(`%b\`, true, false), wantErr: errs.InvalidEscape},
+		{name: "dangling escape ilike", types: []arrow.DataType{tStr}, rows: [][]any{{"AB"}},
+			build: like(`a\`, false, true), wantErr: errs.InvalidEscape},
+		{name: "dangling escape pattern column", types: []arrow.DataType{tStr, tStr},
+			rows: [][]any{{"ab", "a%"}, {"ab", `a\`}},
+			build: func(t *testing.T) (Expr, error) {
+				return NewFunc("like", []Expr{mustCol(t, 0, tStr), mustCol(t, 1, tStr)})
+			}, wantErr: errs.InvalidEscape},
 	})
+	ctx, _ := checkedCtx(t)
+	b := mkBatch(t, Allocator(ctx), schemaOf(tStr), []any{"ab"})
+	defer b.Release()
+	e, err := NewLike(mustCol(t, 0, tStr), lit(t, `a\`, tStr), false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := evalText(ctx, e, b); err == nil || err.Error() != "LIKE pattern must not end with escape character" {
+		t.Errorf("%s: %v, want PostgreSQL's message", e, err)
+	}
 }
 
 func TestFunctions(t *testing.T) {

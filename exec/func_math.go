@@ -46,7 +46,28 @@ func mapFloat(f func(xs []float64) (float64, error)) func(memory.Allocator, arro
 	}
 }
 
-func mathErr(msg string) error { return errs.New(errs.DataException, "%s", msg) }
+// The errors PostgreSQL's float8 and numeric math functions raise for arguments outside
+// their domain, with the SQL standard's codes (2201E, 2201F).
+func logErr(x float64) error {
+	if x == 0 {
+		return errs.New(errs.InvalidLogArgument, "cannot take logarithm of zero")
+	}
+	return errs.New(errs.InvalidLogArgument, "cannot take logarithm of a negative number")
+}
+
+func sqrtErr() error {
+	return errs.New(errs.InvalidPowerArgument, "cannot take square root of a negative number")
+}
+
+func zeroPowErr() error {
+	return errs.New(errs.InvalidPowerArgument, "zero raised to a negative power is undefined")
+}
+
+func complexPowErr() error {
+	return errs.New(errs.InvalidPowerArgument, "a negative number raised to a non-integer power yields a complex result")
+}
+
+func underflowErr() error { return errs.New(errs.NumericRange, "value out of range: underflow") }
 
 // checkFloat reports PostgreSQL's overflow and underflow errors of a float result.
 func checkFloat(v float64, in ...float64) (float64, error) {
@@ -79,18 +100,15 @@ func init() {
 	}
 	register(unary(func(x float64) (float64, error) {
 		if x < 0 {
-			return 0, mathErr("cannot take square root of a negative number")
+			return 0, sqrtErr()
 		}
 		return math.Sqrt(x), nil
 	}), "sqrt")
 	register(plain(math.Cbrt), "cbrt")
 	logOf := func(f func(float64) float64) function {
 		return unary(func(x float64) (float64, error) {
-			switch {
-			case x == 0:
-				return 0, mathErr("cannot take logarithm of zero")
-			case x < 0:
-				return 0, mathErr("cannot take logarithm of a negative number")
+			if x <= 0 {
+				return 0, logErr(x)
 			}
 			return f(x), nil
 		})
@@ -101,14 +119,15 @@ func init() {
 		if len(args) == 1 {
 			return log10.eval(mem, typ, args)
 		}
-		// log(b, x) is the logarithm of x to base b.
+		// log(b, x) is the logarithm of x to base b; like PostgreSQL's numeric log, it checks
+		// the base before x.
 		return mapFloat(func(xs []float64) (float64, error) {
 			b, x := xs[0], xs[1]
 			switch {
-			case b == 0 || x == 0:
-				return 0, mathErr("cannot take logarithm of zero")
-			case b < 0 || x < 0:
-				return 0, mathErr("cannot take logarithm of a negative number")
+			case b <= 0:
+				return 0, logErr(b)
+			case x <= 0:
+				return 0, logErr(x)
 			case b == 1:
 				return 0, errs.New(errs.DivisionByZero, "division by zero")
 			}
@@ -118,7 +137,7 @@ func init() {
 	register(unary(func(x float64) (float64, error) {
 		v := math.Exp(x)
 		if v == 0 && !math.IsInf(x, -1) {
-			return 0, errs.New(errs.NumericRange, "value out of range: underflow")
+			return 0, underflowErr()
 		}
 		return v, nil
 	}), "exp")
@@ -138,13 +157,36 @@ func init() {
 		return broadcast(Allocator(ctx), math.Pi, typ, n), nil
 	}}, "pi")
 	register(function{resolve: signature("power", f64, []int{pNum, pNum}), eval: mapFloat(func(xs []float64) (float64, error) {
-		x, y := xs[0], xs[1]
-		if x == 0 && y < 0 {
-			return 0, errs.New(errs.InvalidParameter, "zero raised to a negative power is undefined")
-		}
-		if x < 0 && y != math.Trunc(y) {
-			return 0, errs.New(errs.InvalidParameter, "a negative number raised to a non-integer power yields a complex result")
-		}
-		return checkFloat(math.Pow(x, y), x, y)
+		return power(xs[0], xs[1])
 	})}, "power", "pow")
+}
+
+// power is PostgreSQL's float8 x ^ y: NaN ^ 0 and 1 ^ NaN are 1, other NaN inputs give NaN
+// without error; domain errors are 2201F; a finite result that overflows or underflows to
+// zero is an error.
+func power(x, y float64) (float64, error) {
+	switch {
+	case math.IsNaN(x):
+		if y == 0 {
+			return 1, nil
+		}
+		return math.NaN(), nil
+	case math.IsNaN(y):
+		if x == 1 {
+			return 1, nil
+		}
+		return math.NaN(), nil
+	case x == 0 && y < 0:
+		return 0, zeroPowErr()
+	case x < 0 && y != math.Floor(y):
+		return 0, complexPowErr()
+	}
+	v := math.Pow(x, y)
+	if math.IsInf(x, 0) || math.IsInf(y, 0) {
+		return v, nil
+	}
+	if v == 0 && x != 0 {
+		return 0, underflowErr()
+	}
+	return checkFloat(v, x, y)
 }

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -46,23 +47,76 @@ func TestMathFunctions(t *testing.T) {
 	ctx, mem := checkedCtx(t)
 	batch := col(t, mem, tI32, 1)
 	defer batch.Release()
+	// PostgreSQL 15's codes and messages, for integer, double precision and numeric arguments.
+	const (
+		negSqrt = "cannot take square root of a negative number"
+		logZero = "cannot take logarithm of zero"
+		logNeg  = "cannot take logarithm of a negative number"
+		zeroPow = "zero raised to a negative power is undefined"
+		cplxPow = "a negative number raised to a non-integer power yields a complex result"
+	)
 	for _, c := range []struct {
 		name string
 		args []Expr
 		kind error
+		msg  string
 	}{
-		{"sqrt", []Expr{n(-1)}, errs.DataException},
-		{"ln", []Expr{n(0)}, errs.DataException},
-		{"power", []Expr{n(0), n(-1)}, errs.InvalidParameter},
-		{"exp", []Expr{n(1000)}, errs.NumericRange},
-		{"mod", []Expr{n(1), n(0)}, errs.DivisionByZero},
+		{"sqrt", []Expr{n(-1)}, errs.InvalidPowerArgument, negSqrt},
+		{"sqrt", []Expr{f(-0.5)}, errs.InvalidPowerArgument, negSqrt},
+		{"sqrt", []Expr{num("-2.5", 1)}, errs.InvalidPowerArgument, negSqrt},
+		{"ln", []Expr{n(0)}, errs.InvalidLogArgument, logZero},
+		{"ln", []Expr{f(0)}, errs.InvalidLogArgument, logZero},
+		{"ln", []Expr{num("0.0", 1)}, errs.InvalidLogArgument, logZero},
+		{"ln", []Expr{n(-1)}, errs.InvalidLogArgument, logNeg},
+		{"ln", []Expr{f(-1)}, errs.InvalidLogArgument, logNeg},
+		{"log", []Expr{n(-1)}, errs.InvalidLogArgument, logNeg},
+		{"log", []Expr{num("-1.5", 1)}, errs.InvalidLogArgument, logNeg},
+		{"log", []Expr{f(0)}, errs.InvalidLogArgument, logZero},
+		{"log10", []Expr{f(-3)}, errs.InvalidLogArgument, logNeg},
+		// log(b, x) checks the base first.
+		{"log", []Expr{num("-2", 0), num("0", 0)}, errs.InvalidLogArgument, logNeg},
+		{"log", []Expr{num("0", 0), num("-2", 0)}, errs.InvalidLogArgument, logZero},
+		{"log", []Expr{num("2", 0), num("0", 0)}, errs.InvalidLogArgument, logZero},
+		{"log", []Expr{n(1), n(8)}, errs.DivisionByZero, "division by zero"},
+		{"power", []Expr{n(0), n(-1)}, errs.InvalidPowerArgument, zeroPow},
+		{"power", []Expr{f(0), f(-0.5)}, errs.InvalidPowerArgument, zeroPow},
+		{"power", []Expr{num("0", 0), num("-1", 0)}, errs.InvalidPowerArgument, zeroPow},
+		{"power", []Expr{n(-1), f(0.5)}, errs.InvalidPowerArgument, cplxPow},
+		{"pow", []Expr{num("-1", 0), num("0.5", 1)}, errs.InvalidPowerArgument, cplxPow},
+		{"power", []Expr{f(10), f(400)}, errs.NumericRange, "value out of range: overflow"},
+		{"power", []Expr{f(2), f(-1075)}, errs.NumericRange, "value out of range: underflow"},
+		{"exp", []Expr{n(1000)}, errs.NumericRange, "value out of range: overflow"},
+		{"exp", []Expr{n(-1000)}, errs.NumericRange, "value out of range: underflow"},
+		{"mod", []Expr{n(1), n(0)}, errs.DivisionByZero, "division by zero"},
 	} {
 		e, err := NewFunc(c.name, c.args)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := evalText(ctx, e, batch); !errors.Is(err, c.kind) {
-			t.Errorf("%s: got %v, want %v", e, err, c.kind)
+		_, err = evalText(ctx, e, batch)
+		if !errors.Is(err, c.kind) || err.Error() != c.msg {
+			t.Errorf("%s: got %v, want %v %q", e, err, c.kind, c.msg)
 		}
 	}
+}
+
+// power follows PostgreSQL's float8 rules for NaN and infinite arguments rather than
+// reporting domain errors for them.
+func TestPowerSpecialValues(t *testing.T) {
+	f := func(v float64) Expr { return lit(t, v, tF64) }
+	nan, inf := math.NaN(), math.Inf(1)
+	runFuncCases(t, []funcCase{
+		{"power", []Expr{f(-1), f(nan)}, "NaN", tF64},
+		{"power", []Expr{f(1), f(nan)}, "1", tF64},
+		{"power", []Expr{f(nan), f(0)}, "1", tF64},
+		{"power", []Expr{f(nan), f(-0.5)}, "NaN", tF64},
+		{"power", []Expr{f(-2), f(inf)}, "Infinity", tF64},
+		{"power", []Expr{f(0.5), f(-inf)}, "Infinity", tF64},
+		{"power", []Expr{f(-inf), f(3)}, "-Infinity", tF64},
+		{"power", []Expr{f(-inf), f(-3)}, "-0", tF64},
+		{"power", []Expr{f(inf), f(-1)}, "0", tF64},
+		{"power", []Expr{f(0), f(0)}, "1", tF64},
+		{"sqrt", []Expr{f(nan)}, "NaN", tF64},
+		{"ln", []Expr{f(inf)}, "Infinity", tF64},
+	})
 }

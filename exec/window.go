@@ -69,12 +69,16 @@ func (f Frame) String() string {
 // WindowFunc is one window function call of a Window.
 type WindowFunc struct {
 	// Func is row_number, rank, dense_rank, percent_rank, cume_dist, ntile, lag, lead,
-	// first_value, last_value, nth_value, count, sum, avg, min or max.
+	// first_value, last_value, nth_value, or one of the aggregates count, sum, avg, min,
+	// max, stddev, stddev_samp, stddev_pop, variance, var_samp, var_pop, bool_and, bool_or,
+	// every, string_agg and array_agg. string_agg and array_agg take their values in the
+	// window's order.
 	Func string
 	// Args holds the arguments: none for row_number, rank, dense_rank, percent_rank,
-	// cume_dist and count(*); the value and the (integer) position for nth_value; one
-	// otherwise. ntile's bucket count is evaluated at the first row of each partition,
-	// nth_value's position at every row.
+	// cume_dist and count(*); the value and the (integer) position for nth_value; the
+	// value and the delimiter (of the value's type, read at each value's row) for
+	// string_agg; one otherwise. ntile's bucket count is evaluated at the first row of each
+	// partition, nth_value's position at every row.
 	Args []Expr
 	// Offset is lag's and lead's offset; 0 means the default, 1. A negative offset looks
 	// the other way, as in PostgreSQL.
@@ -111,7 +115,7 @@ func (w WindowFunc) offset() int64 {
 
 // WindowResultType is the result type of window function fn over arguments of types args:
 // bigint for row_number, rank, dense_rank and count; integer for ntile; double precision
-// for percent_rank and cume_dist; AggregateResultType for sum, avg, min and max; the
+// for percent_rank and cume_dist; AggregateResultType for the aggregates; the
 // argument's type for lag, lead, first_value, last_value and nth_value.
 func WindowResultType(fn string, args []arrow.DataType) (arrow.DataType, error) {
 	undefined := func() error {
@@ -147,8 +151,15 @@ func WindowResultType(fn string, args []arrow.DataType) (arrow.DataType, error) 
 			return nil, undefined()
 		}
 		return arrow.PrimitiveTypes.Int64, nil
-	case "sum", "avg", "min", "max":
+	case "sum", "avg", "min", "max", "array_agg",
+		"stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop",
+		"bool_and", "bool_or", "every":
 		if len(args) != 1 {
+			return nil, undefined()
+		}
+		return AggregateResultType(fn, args[0])
+	case "string_agg":
+		if len(args) != 2 || args[0] == nil || args[1] == nil || !arrow.TypeEqual(args[0], args[1]) {
 			return nil, undefined()
 		}
 		return AggregateResultType(fn, args[0])
@@ -576,6 +587,13 @@ func (s *windowStream) compute(ctx context.Context, mem memory.Allocator, f Wind
 		if arg.DataType().ID() == arrow.LIST {
 			return s.extreme(mem, f, arg, lay), nil
 		}
+	case "string_agg", "array_agg":
+		extra, err := evalAll(ctx, f.Args[1:], s.data)
+		if err != nil {
+			return nil, err
+		}
+		defer releaseAll(extra)
+		return s.collect(mem, f, typ, arg, extra, lay)
 	case "ntile":
 		return ntile(mem, arg, s.perm, lay)
 	case "nth_value":
@@ -689,40 +707,18 @@ func intAt(a arrow.Array, i int) int64 {
 	panic("exec: intAt of " + a.DataType().String())
 }
 
-// aggregate computes an aggregate over each row's frame: rows with the same frame share a
-// group, and each group is fed the rows of its frame.
-func (s *windowStream) aggregate(mem memory.Allocator, f WindowFunc, typ arrow.DataType, arg arrow.Array, lay layout) (arrow.Array, error) {
+// frames gives each sorted position a group, positions of one partition with the same
+// frame sharing one, and passes emit the rows of every group's frame (input row numbers, in
+// the window's order) with their groups, in chunks, and the number of groups so far. It
+// returns each position's group and the number of groups.
+func (s *windowStream) frames(f Frame, lay layout, emit func(src, gids []int32, groups int) error) ([]int32, int, error) {
 	n := len(s.perm)
-	fn := f.Func
-	var argType arrow.DataType
-	if arg == nil {
-		fn = "count_star"
-	} else {
-		argType = arg.DataType()
-	}
-	st := newAggState(fn, argType, typ)
 	gidOf := make([]int32, n)
 	var src, gids []int32
 	groups := 0
-	flush := func() error {
-		if len(gids) == 0 {
-			return nil
-		}
-		st.grow(groups)
-		var err error
-		if arg == nil {
-			err = st.update(gids, nil)
-		} else {
-			a := take(mem, arg, src)
-			err = st.update(gids, a)
-			a.Release()
-		}
-		src, gids = src[:0], gids[:0]
-		return err
-	}
 	lastS, lastE := -1, -1
 	for p := range n {
-		fs, fe := lay.frame(f.Frame, p)
+		fs, fe := lay.frame(f, p)
 		if fs == lastS && fe == lastE && p > 0 && lay.ps[p] == lay.ps[p-1] {
 			gidOf[p] = int32(groups - 1)
 			continue
@@ -736,16 +732,73 @@ func (s *windowStream) aggregate(mem memory.Allocator, f WindowFunc, typ arrow.D
 			gids = append(gids, g)
 		}
 		if len(gids) >= 4*BatchRows {
-			if err := flush(); err != nil {
-				return nil, err
+			if err := emit(src, gids, groups); err != nil {
+				return nil, 0, err
 			}
+			src, gids = src[:0], gids[:0]
 		}
 	}
-	st.grow(groups)
-	if err := flush(); err != nil {
+	if len(gids) > 0 {
+		if err := emit(src, gids, groups); err != nil {
+			return nil, 0, err
+		}
+	}
+	return gidOf, groups, nil
+}
+
+// aggregate computes a folding aggregate over each row's frame: rows with the same frame
+// share a group, and each group is fed the rows of its frame.
+func (s *windowStream) aggregate(mem memory.Allocator, f WindowFunc, typ arrow.DataType, arg arrow.Array, lay layout) (arrow.Array, error) {
+	fn := f.Func
+	var argType arrow.DataType
+	if arg == nil {
+		fn = "count_star"
+	} else {
+		argType = arg.DataType()
+	}
+	st := newAggState(fn, argType, typ)
+	gidOf, groups, err := s.frames(f.Frame, lay, func(src, gids []int32, groups int) error {
+		st.grow(groups)
+		if arg == nil {
+			return st.update(gids, nil)
+		}
+		a := take(mem, arg, src)
+		defer a.Release()
+		return st.update(gids, a)
+	})
+	if err != nil {
 		return nil, err
 	}
+	st.grow(groups)
 	res, err := st.finish(mem)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Release()
+	return take(mem, res, gidOf), nil
+}
+
+// collect computes string_agg or array_agg over each row's frame, the values in the
+// window's order (as PostgreSQL feeds a window aggregate), with the collecting state of
+// HashAggregate. extra holds string_agg's delimiters; arrays are borrowed.
+func (s *windowStream) collect(mem memory.Allocator, f WindowFunc, typ arrow.DataType, arg arrow.Array, extra []arrow.Array, lay layout) (arrow.Array, error) {
+	st := newRowsState(Aggregate{Func: f.Func, Arg: f.Args[0], Extra: f.Args[1:]}, typ)
+	gidOf, groups, err := s.frames(f.Frame, lay, func(src, gids []int32, _ int) error {
+		a := take(mem, arg, src)
+		defer a.Release()
+		ex := make([]arrow.Array, len(extra))
+		defer releaseAll(ex)
+		for i, e := range extra {
+			ex[i] = take(mem, e, src)
+		}
+		st.add(mem, gids, a, ex, nil)
+		return nil
+	})
+	if err != nil {
+		st.release()
+		return nil, err
+	}
+	res, err := st.finish(mem, groups)
 	if err != nil {
 		return nil, err
 	}

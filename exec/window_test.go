@@ -32,6 +32,19 @@ func TestWindowFunctions(t *testing.T) {
 	byO := []SortKey{{Expr: o}}
 	byOV := []SortKey{{Expr: o}, {Expr: v}}
 	fn := func(name string, args ...Expr) WindowFunc { return WindowFunc{Func: name, Args: args, Name: name} }
+	vText, err := NewCast(v, tStr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vBig, err := NewBinary(Gt, v, lit(t, 10, tI32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A delimiter that differs by row: each value but the first is preceded by its row's.
+	gDelim, err := NewCoalesce([]Expr{g, lit(t, "", tStr)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	framed := func(f WindowFunc, fr Frame) WindowFunc { f.Frame = fr; return f }
 	rows := func(s, e FrameBound) Frame { return Frame{Rows: true, Start: s, End: e} }
 	lag2 := fn("lag", v)
@@ -98,6 +111,22 @@ func TestWindowFunctions(t *testing.T) {
 			fn("ntile", lit(t, 20, tI64)), fn("ntile", lit(t, nil, tI32))}, []string{
 			"NULL|3|1|1|5|NULL", "NULL|3|2|2|6|NULL", "a|1|10|1|1|NULL", "a|2|30|1|3|NULL", "a|2|NULL|1|4|NULL",
 			"a|4|40|2|7|NULL", "b|1|5|1|2|NULL", "b|9|NULL|2|8|NULL", "b|NULL|7|2|9|NULL"}},
+		// string_agg and array_agg see the frame's rows in the window's order.
+		{"collecting aggregates, default frame", []Expr{g}, byOV, []WindowFunc{fn("string_agg", vText, lit(t, ",", tStr)),
+			fn("array_agg", v), fn("string_agg", vText, gDelim)}, []string{
+			"a|1|10|10|{10}|10", "a|2|30|10,30|{10,30}|10a30", "a|2|NULL|10,30|{10,30,NULL}|10a30", "a|4|40|10,30,40|{10,30,NULL,40}|10a30a40",
+			"b|1|5|5|{5}|5", "b|9|NULL|5|{5,NULL}|5", "b|NULL|7|5,7|{5,NULL,7}|5b7",
+			"NULL|3|1|1|{1}|1", "NULL|3|2|1,2|{1,2}|12"}},
+		{"collecting aggregates, empty frames", []Expr{g}, byOV, func() []WindowFunc {
+			fr := rows(FrameBound{Kind: Following, Offset: 2}, FrameBound{Kind: UnboundedFollowing})
+			return []WindowFunc{framed(fn("string_agg", vText, lit(t, ";", tStr)), fr), framed(fn("array_agg", v), fr)}
+		}(), []string{
+			"a|1|10|40|{NULL,40}", "a|2|30|40|{40}", "a|2|NULL|NULL|NULL", "a|4|40|NULL|NULL",
+			"b|1|5|7|{7}", "b|9|NULL|NULL|NULL", "b|NULL|7|NULL|NULL", "NULL|3|1|NULL|NULL", "NULL|3|2|NULL|NULL"}},
+		{"bool_and, bool_or", []Expr{g}, byOV, []WindowFunc{fn("bool_and", vBig), fn("bool_or", vBig), fn("every", vBig)}, []string{
+			"a|1|10|false|false|false", "a|2|30|false|true|false", "a|2|NULL|false|true|false", "a|4|40|false|true|false",
+			"b|1|5|false|false|false", "b|9|NULL|false|false|false", "b|NULL|7|false|false|false",
+			"NULL|3|1|false|false|false", "NULL|3|2|false|false|false"}},
 		{"no partition, desc nulls first", nil, []SortKey{{Expr: o, Desc: true, NullsFirst: true}, {Expr: g}, {Expr: v}},
 			[]WindowFunc{fn("row_number"), fn("sum", v)}, []string{
 				"b|NULL|7|1|7", "b|9|NULL|2|7", "a|4|40|3|47", "NULL|3|1|4|48", "NULL|3|2|5|50",
@@ -186,6 +215,11 @@ func TestWindowValidation(t *testing.T) {
 		{"nth_value without position", WindowFunc{Func: "nth_value", Args: []Expr{g}}, errs.UndefinedFunction},
 		{"nth_value at text", WindowFunc{Func: "nth_value", Args: []Expr{o, g}}, errs.UndefinedFunction},
 		{"cume_dist with arg", WindowFunc{Func: "cume_dist", Args: []Expr{o}}, errs.UndefinedFunction},
+		{"string_agg without delimiter", WindowFunc{Func: "string_agg", Args: []Expr{g}}, errs.UndefinedFunction},
+		{"string_agg of integer", WindowFunc{Func: "string_agg", Args: []Expr{o, o}}, errs.UndefinedFunction},
+		{"string_agg integer delimiter", WindowFunc{Func: "string_agg", Args: []Expr{g, o}}, errs.UndefinedFunction},
+		{"array_agg of two", WindowFunc{Func: "array_agg", Args: []Expr{o, o}}, errs.UndefinedFunction},
+		{"bool_and of integer", WindowFunc{Func: "bool_and", Args: []Expr{o}}, errs.UndefinedFunction},
 	}
 	for _, tc := range tests {
 		_, err := NewWindow(in, nil, []SortKey{{Expr: o}}, []WindowFunc{tc.f})

@@ -108,6 +108,16 @@ func numericRank(t arrow.DataType) int {
 	return 0
 }
 
+// integerDigits is the precision of the numeric type an integer type converts to exactly.
+var integerDigits = map[arrow.Type]int32{arrow.INT16: 5, arrow.INT32: 10, arrow.INT64: 19}
+
+// decimalWith is the numeric type that holds every value of d and of the integer type i:
+// the integer digits of the wider and d's scale, at most 38 digits in all.
+func decimalWith(d *arrow.Decimal128Type, i arrow.DataType) arrow.DataType {
+	p := min(38, max(d.Precision-d.Scale, integerDigits[i.ID()])+d.Scale)
+	return Numeric(max(p, d.Scale), d.Scale)
+}
+
 // IsNumeric reports whether t is a number type.
 func IsNumeric(t arrow.DataType) bool { return numericRank(t) > 0 }
 
@@ -147,6 +157,9 @@ func CommonType(a, b arrow.DataType) (arrow.DataType, error) {
 			return Bpchar(-1), nil
 		}
 		return Varchar(-1), nil
+	case aChar && bChar:
+		// character varying converts implicitly to character, not the other way.
+		return Bpchar(-1), nil
 	case aChar || bChar:
 		if a.ID() == arrow.STRING && b.ID() == arrow.STRING {
 			return Text, nil
@@ -159,6 +172,12 @@ func CommonType(a, b arrow.DataType) (arrow.DataType, error) {
 		if ra == 4 && rb == 4 {
 			da, db := a.(*arrow.Decimal128Type), b.(*arrow.Decimal128Type)
 			return Numeric(38, max(da.Scale, db.Scale)), nil
+		}
+		if ra == 4 && rb < 4 {
+			return decimalWith(a.(*arrow.Decimal128Type), b), nil
+		}
+		if rb == 4 && ra < 4 {
+			return decimalWith(b.(*arrow.Decimal128Type), a), nil
 		}
 		if ra == 5 || rb == 5 {
 			if ra == 5 && rb == 5 {

@@ -190,6 +190,11 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 			if untyped(arg) {
 				arg = b.coerce(arg, planner.Bool)
 			}
+		case "sum", "avg":
+			if untyped(arg) {
+				// Numbers and intervals are both candidates, as in PostgreSQL.
+				return nil, &errs.Error{Kind: errs.AmbiguousFunction, Msg: fmt.Sprintf("function %s(unknown) is not unique", name), Position: pos}
+			}
 		case "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop":
 			if untyped(arg) {
 				arg = b.coerce(arg, planner.Float64)

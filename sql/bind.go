@@ -552,7 +552,12 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 		}
 		result = &planner.Sort{Input: result, Keys: keys}
 	}
-	if sel.LimitCount != nil || sel.LimitOffset != nil {
+	if sel.LimitOption == pg_query.LimitOption_LIMIT_OPTION_WITH_TIES {
+		var err error
+		if result, err = b.withTies(sel, result); err != nil {
+			return nil, nil, err
+		}
+	} else if sel.LimitCount != nil || sel.LimitOffset != nil {
 		l := &planner.Limit{Input: result, Count: -1}
 		var err error
 		if sel.LimitCount != nil {
@@ -990,4 +995,36 @@ func numericLiteral(s string) (*planner.Literal, error) {
 		return &planner.Literal{Value: f, Typ: planner.Float64}, nil
 	}
 	return &planner.Literal{Value: n, Typ: planner.Numeric(38, int32(scale))}, nil
+}
+
+// withTies binds OFFSET o FETCH FIRST n ROWS WITH TIES over sorted, a Sort: the rows past the
+// first o, up to the (o+n)th and those that sort equal to it. A row sorts no later than the
+// (o+n)th exactly when its rank is at most o+n, so the rows kept are those numbered past o
+// with a rank of at most o+n.
+func (b *binder) withTies(sel *pg_query.SelectStmt, sorted planner.Node) (planner.Node, error) {
+	s, ok := sorted.(*planner.Sort)
+	if !ok {
+		return nil, errs.New(errs.Syntax, "WITH TIES cannot be specified without ORDER BY clause")
+	}
+	count, err := b.constInt(sel.LimitCount, "LIMIT")
+	if err != nil {
+		return nil, err
+	}
+	var offset int64
+	if sel.LimitOffset != nil {
+		if offset, err = b.constInt(sel.LimitOffset, "OFFSET"); err != nil {
+			return nil, err
+		}
+	}
+	if count < 0 {
+		return nil, errs.New(errs.InvalidRowCount, "row count cannot be null in FETCH FIRST ... WITH TIES clause")
+	}
+	rn, rk := b.newColumn("?row_number?", planner.Int64), b.newColumn("?rank?", planner.Int64)
+	w := &planner.Window{Input: s.Input, Order: s.Keys, Calls: []planner.WindowCall{{Func: "row_number"}, {Func: "rank"}}, Cols: []planner.Column{rn, rk}}
+	lit := func(v int64) planner.Expr { return &planner.Literal{Value: v, Typ: planner.Int64} }
+	keep := planner.And([]planner.Expr{
+		&planner.Binary{Op: planner.OpGt, L: ref(rn), R: lit(offset), Typ: planner.Bool},
+		&planner.Binary{Op: planner.OpLtEq, L: ref(rk), R: lit(offset + count), Typ: planner.Bool},
+	})
+	return &planner.Sort{Input: &planner.Filter{Input: w, Pred: keep}, Keys: []planner.SortKey{{E: ref(rn)}}}, nil
 }

@@ -124,6 +124,12 @@ func TestBindOutputTypes(t *testing.T) {
 		{"SELECT array_cat(ARRAY['a'], NULL), array_append(NULL, 1), array_position(ARRAY[1], 2.5)", []string{"text[]", "integer[]", "integer"}},
 		{"SELECT x.n FROM t LEFT JOIN LATERAL (SELECT count(*) AS n FROM t t2 WHERE t2.k = t.k) x ON true", []string{"bigint"}},
 		{"SELECT g FROM t, generate_series(1, t.k) AS g", []string{"integer"}},
+		{"SELECT 0.25::numeric(4,2) + 100, 0.25::numeric(4,2) * 1000::bigint, 1::smallint - 9.5::numeric(3,1)", []string{"numeric(38,2)", "numeric(38,2)", "numeric(38,1)"}},
+		{"SELECT CASE WHEN true THEN 0.25::numeric(4,2) ELSE k END, coalesce(1.5::numeric(2,1), 1::bigint) FROM t", []string{"numeric(12,2)", "numeric(20,1)"}},
+		{"SELECT round(1.2345, 2), round(1.5), trunc(1234.5, -2), round(v::numeric(10,4), 1) FROM t", []string{"numeric(38,2)", "numeric(38,0)", "numeric(38,0)", "numeric(38,1)"}},
+		{"SELECT lag(v, 1, 0.5) OVER (ORDER BY k), lead(v, 1, '7') OVER (ORDER BY k), lag(s, 1) OVER (ORDER BY k) FROM t", []string{"numeric(38,1)", "integer", "text"}},
+		{"SELECT coalesce(NULL, '5', 3), nullif('5', 5), nullif(NULL, 1), nullif(v, 2.5) FROM t", []string{"integer", "integer", "integer", "numeric(38,1)"}},
+		{"SELECT -v::float8, -(1::real), concat('a'::char(3), 'b'), 'a'::char(3) LIKE s FROM t", []string{"double precision", "real", "text", "boolean"}},
 	}
 	for _, tc := range tests {
 		st, err := bind(t, tc.sql)
@@ -158,6 +164,16 @@ func TestBindErrors(t *testing.T) {
 		{"SELECT ARRAY[]", errs.IndeterminateType, "cannot determine type of empty array"},
 		{"CREATE TABLE a (x int[])", errs.NotImplemented, "array type"},
 		{"SELECT k FROM t WHERE v IN (SELECT t.k FROM t t2) OR true", errs.NotImplemented, "correlat"},
+		{"SELECT sum(v) OVER (ORDER BY k ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING EXCLUDE CURRENT ROW) FROM t", errs.NotImplemented, "EXCLUDE"},
+		{"SELECT sum(v) OVER (ORDER BY k RANGE UNBOUNDED PRECEDING EXCLUDE TIES) FROM t", errs.NotImplemented, "EXCLUDE"},
+		{"SELECT sum(v) OVER (ORDER BY k RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW EXCLUDE GROUP) FROM t", errs.NotImplemented, "EXCLUDE"},
+		{"SELECT k FROM t ORDER BY v FETCH FIRST NULL ROWS WITH TIES", errs.InvalidRowCount, "cannot be null"},
+		{"SELECT 1 || 2", errs.UndefinedFunction, "operator does not exist"},
+		{"SELECT -NULL", errs.AmbiguousFunction, "not unique"},
+		{"SELECT sum(NULL), avg('1')", errs.AmbiguousFunction, "not unique"},
+		{"SELECT s LIKE 'a' ESCAPE s FROM t", errs.NotImplemented, "ESCAPE"},
+		{"SELECT s LIKE s ESCAPE '#' FROM t", errs.NotImplemented, "ESCAPE"},
+		{"SELECT s LIKE 'a' ESCAPE '##' FROM t", errs.InvalidEscape, "escape"},
 	}
 	for _, tc := range tests {
 		_, err := bind(t, tc.sql)
@@ -173,6 +189,24 @@ func TestBindErrors(t *testing.T) {
 
 // TestBindDMLSubqueries checks that subqueries in DELETE and UPDATE are rejected unless the
 // executor reads Rows(), which then holds the table's scan with the subqueries joined in.
+func TestLikePattern(t *testing.T) {
+	tests := []struct{ pattern, esc, want string }{
+		{`a#%b`, "#", `a\%b`},
+		{`a##b`, "#", `a\#b`},
+		{`a#_%`, "#", `a\_%`},
+		{`a\b`, "#", `a\\b`},
+		{`a\b%`, "", `a\\b%`},
+		{`a#`, "#", `a\`},
+		{`a\%`, `\`, `a\%`},
+		{`ä!ö!!`, "!", `ä\ö\!`},
+	}
+	for _, tc := range tests {
+		if got := likePattern(tc.pattern, tc.esc); got != tc.want {
+			t.Errorf("likePattern(%q, %q) = %q, want %q", tc.pattern, tc.esc, got, tc.want)
+		}
+	}
+}
+
 func TestBindDMLSubqueries(t *testing.T) {
 	tests := []struct {
 		sql   string

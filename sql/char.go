@@ -93,3 +93,13 @@ func bpcharText(e planner.Expr) planner.Expr {
 	}
 	return &planner.Func{Name: "rtrim", Args: []planner.Expr{e}, Typ: planner.Text}
 }
+
+// paddedChar is a character(n) value e with its trailing spaces back, as LIKE and concat see
+// it in PostgreSQL; other values, and character without a length, are returned as they are.
+func paddedChar(e planner.Expr) planner.Expr {
+	n, _ := planner.CharLength(e.Type())
+	if !planner.IsBpchar(e.Type()) || n < 0 {
+		return e
+	}
+	return &planner.Func{Name: "rpad", Args: []planner.Expr{e, &planner.Literal{Value: int32(n), Typ: planner.Int32}}, Typ: planner.Text}
+}

@@ -95,6 +95,10 @@ func containsAggregate(n *pg_query.Node) bool {
 			for _, a := range n.GetCoalesceExpr().Args {
 				walk(a)
 			}
+		case n.GetMinMaxExpr() != nil:
+			for _, a := range n.GetMinMaxExpr().Args {
+				walk(a)
+			}
 		case n.GetCaseExpr() != nil:
 			ce := n.GetCaseExpr()
 			walk(ce.Arg)
@@ -133,6 +137,11 @@ func columnName(n *pg_query.Node) string {
 		}
 	case n.GetCoalesceExpr() != nil:
 		return "coalesce"
+	case n.GetMinMaxExpr() != nil:
+		if n.GetMinMaxExpr().Op == pg_query.MinMaxOp_IS_LEAST {
+			return "least"
+		}
+		return "greatest"
 	case n.GetCaseExpr() != nil:
 		return "case"
 	case n.GetAArrayExpr() != nil:
@@ -450,6 +459,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 	case n.GetCaseExpr() != nil:
 		return b.caseExpr(n.GetCaseExpr(), sc, agg)
 
+	case n.GetMinMaxExpr() != nil:
+		return b.minMax(n.GetMinMaxExpr(), sc, agg)
+
 	case n.GetAArrayExpr() != nil:
 		return b.arrayExpr(n.GetAArrayExpr(), sc, agg, nil)
 
@@ -499,6 +511,9 @@ func (b *binder) commonArgsFrom(nodes []*pg_query.Node, first int, sc *scope, ag
 	var t arrow.DataType
 	for k := range args {
 		e := args[(first+k)%len(args)]
+		if planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			continue // untyped values take the others' type
+		}
 		if t == nil {
 			t = e.Type()
 			continue
@@ -598,11 +613,22 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 						return neg, nil
 					}
 				}
+				if _, ok := r.(*planner.Literal); ok && (planner.IsUnknown(r.Type()) || r.Type().ID() == arrow.NULL) {
+					// Numbers and intervals are both candidates, as in PostgreSQL.
+					return nil, errs.New(errs.AmbiguousFunction, "operator is not unique: - unknown")
+				}
 				if planner.IsUnknown(r.Type()) {
 					r = b.coerce(r, planner.Float64)
 				}
 				if !planner.IsNumeric(r.Type()) {
 					return nil, errs.New(errs.UndefinedFunction, "operator does not exist: - %s", planner.TypeName(r.Type()))
+				}
+				switch r.Type().ID() {
+				case arrow.FLOAT64:
+					// A real negation, unlike 0 - x, turns 0 into -0.
+					return &planner.Binary{Op: planner.OpMul, L: r, R: &planner.Literal{Value: float64(-1), Typ: planner.Float64}, Typ: planner.Float64}, nil
+				case arrow.FLOAT32:
+					return &planner.Binary{Op: planner.OpMul, L: r, R: &planner.Literal{Value: float32(-1), Typ: planner.Float32}, Typ: planner.Float32}, nil
 				}
 				return b.binary(planner.OpSub, &planner.Literal{Value: zeroOf(r.Type()), Typ: r.Type()}, r)
 			case "+":
@@ -623,6 +649,17 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 		}
 		if lr, rr := a.Lexpr.GetRowExpr(), a.Rexpr.GetRowExpr(); lr != nil && rr != nil {
 			return b.rowCompare(bop, op, lr.Args, rr.Args, sc, agg)
+		}
+		if fc := a.Rexpr.GetFuncCall(); fc != nil && funcName(fc) == "like_escape" && a.Kind != pg_query.A_Expr_Kind_AEXPR_OP {
+			l, err := b.expr(a.Lexpr, sc, agg)
+			if err != nil {
+				return nil, err
+			}
+			r, err := b.likeEscape(fc, sc, agg)
+			if err != nil {
+				return nil, err
+			}
+			return b.binary(bop, l, r)
 		}
 		l, r, err := b.operands(a, sc, agg)
 		if err != nil {
@@ -710,8 +747,12 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 		if err != nil {
 			return nil, err
 		}
+		// The result has the type the comparison read the first argument as.
 		t := l.Type()
-		if planner.IsUnknown(t) {
+		if e, ok := eq.(*planner.Binary); ok {
+			t = e.L.Type()
+		}
+		if planner.IsUnknown(t) || t.ID() == arrow.NULL {
 			t = planner.Text
 		}
 		return &planner.Case{Whens: []planner.Expr{eq}, Thens: []planner.Expr{&planner.Literal{Typ: t}}, Else: b.coerce(l, t), Typ: t}, nil
@@ -803,12 +844,16 @@ func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) 
 	case op == planner.OpConcat && (planner.IsArray(lt) || planner.IsArray(rt)):
 		return b.arrayConcat(l, r)
 	case op == planner.OpConcat:
+		if !textLike(lt) && !textLike(rt) {
+			// Both candidates (text || anynonarray and its mirror) need a string operand.
+			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s || %s", planner.TypeName(lt), planner.TypeName(rt))
+		}
 		return &planner.Binary{Op: op, L: b.coerce(bpcharText(l), planner.Text), R: b.coerce(bpcharText(r), planner.Text), Typ: planner.Text}, nil
 	case op == planner.OpLike || op == planner.OpNotLike || op == planner.OpILike || op == planner.OpNotILike:
 		if !textLike(lt) || !textLike(rt) {
 			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
 		}
-		return &planner.Binary{Op: op, L: b.coerce(l, planner.Text), R: b.coerce(r, planner.Text), Typ: planner.Bool}, nil
+		return &planner.Binary{Op: op, L: b.coerce(paddedChar(l), planner.Text), R: b.coerce(r, planner.Text), Typ: planner.Bool}, nil
 	}
 	// A quoted literal next to a date or timestamp is first read as the other operand's type,
 	// where the operator exists for that pair (date - date, timestamp - timestamp); date +
@@ -978,6 +1023,10 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 				e = b.coerce(e, planner.Text)
 			}
 		}
+		if name == "concat" || name == "concat_ws" {
+			// concat shows its arguments as their output functions do: character(n) padded.
+			e = paddedChar(e)
+		}
 		args[i], types[i] = e, e.Type()
 	}
 	t, err := exec.FuncResultType(name, types)
@@ -1004,6 +1053,18 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 		// The string functions take and return text: a character argument's type does not
 		// carry over to the result.
 		t = planner.Text
+	}
+	if (name == "round" || name == "trunc") && t.ID() == arrow.DECIMAL128 {
+		// The result's scale is the places kept, as PostgreSQL's numeric shows it; the value
+		// is rounded already, so the cast is exact.
+		scale, known := int64(0), len(args) == 1
+		if len(args) == 2 {
+			l, _ := args[1].(*planner.Literal)
+			scale, known = toInt64(l)
+		}
+		if known {
+			return &planner.Cast{E: &planner.Func{Name: name, Args: args, Typ: t}, To: planner.Numeric(38, int32(min(max(scale, 0), 38)))}, nil
+		}
 	}
 	if name == "extract" && len(args) == 2 {
 		field := args[0]
@@ -1094,4 +1155,37 @@ func (b *binder) rowCompare(op planner.Op, name string, ls, rs []*pg_query.Node,
 		out = bin(planner.OpOr, s, bin(planner.OpAnd, eq, out))
 	}
 	return out, nil
+}
+
+// minMax binds GREATEST(...) and LEAST(...): the largest or smallest of the arguments that
+// are not NULL (NULL when all are), of their common type. Pairs are compared in rounds, so
+// each argument is evaluated a number of times logarithmic in the number of arguments.
+func (b *binder) minMax(mm *pg_query.MinMaxExpr, sc *scope, agg *aggContext) (planner.Expr, error) {
+	name, op := "GREATEST", planner.OpGt
+	if mm.Op == pg_query.MinMaxOp_IS_LEAST {
+		name, op = "LEAST", planner.OpLt
+	}
+	defer b.noSRF(name)()
+	args, t, err := b.commonArgs(mm.Args, sc, agg, name)
+	if err != nil {
+		return nil, err
+	}
+	for len(args) > 1 {
+		var next []planner.Expr
+		for i := 0; i+1 < len(args); i += 2 {
+			x, y := args[i], args[i+1]
+			better, err := b.binary(op, y, x)
+			if err != nil {
+				return nil, err
+			}
+			// y when x is NULL or y is better; x otherwise (also when y is NULL).
+			pick := &planner.Binary{Op: planner.OpOr, L: &planner.IsNull{E: x}, R: better, Typ: planner.Bool}
+			next = append(next, &planner.Case{Whens: []planner.Expr{pick}, Thens: []planner.Expr{y}, Else: x, Typ: t})
+		}
+		if len(args)%2 == 1 {
+			next = append(next, args[len(args)-1])
+		}
+		args = next
+	}
+	return args[0], nil
 }

@@ -140,7 +140,19 @@ func (b *binder) sortLimit(sel *pg_query.SelectStmt, n planner.Node, cols []plan
 		}
 		out = sort
 	}
-	if sel.LimitCount != nil || sel.LimitOffset != nil {
+	if sel.LimitOption == pg_query.LimitOption_LIMIT_OPTION_WITH_TIES {
+		cols := out.Columns()
+		ties, err := b.withTies(sel, out)
+		if err != nil {
+			return nil, err
+		}
+		p := &planner.Project{Input: ties}
+		for _, c := range cols {
+			p.Exprs = append(p.Exprs, ref(c))
+			p.Cols = append(p.Cols, b.newColumn(c.Name, c.Type))
+		}
+		out = p
+	} else if sel.LimitCount != nil || sel.LimitOffset != nil {
 		l := &planner.Limit{Input: out, Count: -1}
 		if sel.LimitCount != nil {
 			if l.Count, err = b.constInt(sel.LimitCount, "LIMIT"); err != nil {

@@ -33,6 +33,7 @@ const (
 	frameEndOffsetFollowing    = 0x4000
 	frameStartUnboundedFollow  = 0x80
 	frameEndUnboundedPreceding = 0x40
+	frameExclude               = 0x8000 | 0x10000 | 0x20000 // EXCLUDE CURRENT ROW, GROUP, TIES
 )
 
 func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *aggContext) (planner.Expr, error) {
@@ -52,10 +53,17 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 	}
 	var args []planner.Expr
 	var types []arrow.DataType
-	for _, a := range fc.Args {
+	// The value and the default of lag and lead resolve to one type together, as anycompatible.
+	withDefault := (name == "lag" || name == "lead") && len(fc.Args) == 3
+	for i, a := range fc.Args {
 		e, err := b.expr(a, sc, agg)
 		if err != nil {
 			return nil, err
+		}
+		if withDefault && i != 1 {
+			args = append(args, e)
+			types = append(types, e.Type())
+			continue
 		}
 		if planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
 			e = b.coerce(e, planner.Text)
@@ -83,7 +91,15 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 			call.Offset = n
 		}
 		if len(args) == 3 {
-			call.Default = b.coerce(args[2], args[0].Type())
+			t, err := planner.SelectCommonType(args[0].Type(), args[2].Type())
+			if err != nil {
+				return nil, &errs.Error{Kind: errs.UndefinedFunction, Msg: fmt.Sprintf("function %s(%s, bigint, %s) does not exist", name, planner.TypeName(args[0].Type()), planner.TypeName(args[2].Type())), Position: int(fc.Location) + 1}
+			}
+			if planner.IsUnknown(t) || t.ID() == arrow.NULL {
+				t = planner.Text
+			}
+			args[0], types[0] = b.coerce(args[0], t), t
+			call.Default = b.coerce(args[2], t)
 		}
 		args, types = args[:1], types[:1]
 	case "count":
@@ -181,6 +197,9 @@ func (b *binder) frame(w *pg_query.WindowDef) (exec.Frame, error) {
 	}
 	if o&frameGroups != 0 {
 		return exec.Frame{}, errs.New(errs.NotImplemented, "GROUPS frames are not supported yet")
+	}
+	if o&frameExclude != 0 {
+		return exec.Frame{}, errs.New(errs.NotImplemented, "EXCLUDE in window frames is not supported yet")
 	}
 	f := exec.Frame{Rows: o&frameRows != 0}
 	offset := func(n *pg_query.Node) (int64, error) {
