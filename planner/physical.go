@@ -82,22 +82,14 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 		return op, nil
 
 	case *Filter:
-		in, err := Physical(ctx, n.Input, env)
+		in, pred, err := inputWith(ctx, n.Input, []Expr{n.Pred}, env)
 		if err != nil {
 			return nil, err
 		}
-		pred, err := CompileExpr(n.Pred, layoutOf(n.Input.Columns()))
-		if err != nil {
-			return nil, err
-		}
-		return exec.NewFilter(pred, in)
+		return exec.NewFilter(pred[0], in)
 
 	case *Project:
-		in, err := Physical(ctx, n.Input, env)
-		if err != nil {
-			return nil, err
-		}
-		exprs, err := compileAll(n.Exprs, layoutOf(n.Input.Columns()))
+		in, exprs, err := inputWith(ctx, n.Input, n.Exprs, env)
 		if err != nil {
 			return nil, err
 		}
@@ -140,11 +132,7 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 		return exec.NewHashAggregate(groups, names(n.Cols[:len(n.Groups)]), aggs, in)
 
 	case *Unnest:
-		in, err := Physical(ctx, n.Input, env)
-		if err != nil {
-			return nil, err
-		}
-		lists, err := compileAll(n.Lists, layoutOf(n.Input.Columns()))
+		in, lists, err := inputWith(ctx, n.Input, n.Lists, env)
 		if err != nil {
 			return nil, err
 		}
@@ -231,6 +219,16 @@ func names(cols []Column) []string {
 		out[i] = c.Name
 	}
 	return out
+}
+
+// inputWith builds the operator of input and compiles exprs over its columns.
+func inputWith(ctx context.Context, input Node, exprs []Expr, env Env) (exec.Operator, []exec.Expr, error) {
+	in, err := Physical(ctx, input, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	compiled, err := compileAll(exprs, layoutOf(input.Columns()))
+	return in, compiled, err
 }
 
 func layoutOf(cols []Column) map[ColumnID]int {

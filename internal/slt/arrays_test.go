@@ -13,13 +13,7 @@ import (
 // TestArraysThroughPgx binds Go slices as array parameters and scans array results, with
 // pgx's binary and text formats, against the real wire server.
 func TestArraysThroughPgx(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	func() {
-		eng := openEngine(ctx, t, mem)
-		addr := serve(ctx, t, eng)
+	withServer(t, func(t *testing.T, ctx context.Context, addr string) {
 		for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeCacheStatement, pgx.QueryExecModeExec, pgx.QueryExecModeSimpleProtocol} {
 			conn := dial(ctx, t, "postgres://slt@"+addr+"/slt?sslmode=disable&default_query_exec_mode="+modeName(mode))
 			if mode == pgx.QueryExecModeCacheStatement {
@@ -69,7 +63,21 @@ func TestArraysThroughPgx(t *testing.T) {
 				t.Errorf("%v: cardinality: %d, %v", mode, n, err)
 			}
 		}
-	}()
+	})
+}
+
+// withServer runs f, in a subtest whose cleanups close its connections, the server and the
+// engine, against a wire server over a fresh engine; then it checks the engine's allocator
+// for leaks.
+func withServer(t *testing.T, f func(t *testing.T, ctx context.Context, addr string)) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	t.Run("server", func(t *testing.T) {
+		eng := openEngine(ctx, t, mem)
+		f(t, ctx, serve(ctx, t, eng))
+	})
 }
 
 func modeName(m pgx.QueryExecMode) string {

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -16,13 +14,7 @@ import (
 // ParameterStatus after SET, timestamptz shown in the session's TimeZone, and
 // statement_timeout cancelling a statement while the connection keeps serving.
 func TestSessionSettings(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	func() {
-		eng := openEngine(ctx, t, mem)
-		addr := serve(ctx, t, eng)
+	withServer(t, func(t *testing.T, ctx context.Context, addr string) {
 		cfg, err := pgx.ParseConfig("postgres://slt@" + addr + "/slt?sslmode=disable")
 		if err != nil {
 			t.Fatal(err)
@@ -122,5 +114,5 @@ func TestSessionSettings(t *testing.T) {
 		if strings.Join(notices, "\n") != strings.Join(want, "\n") {
 			t.Errorf("notices:\n%s\nwant:\n%s", strings.Join(notices, "\n"), strings.Join(want, "\n"))
 		}
-	}()
+	})
 }
