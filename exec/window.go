@@ -276,7 +276,7 @@ func resolveFrame(f Frame, ordered bool) (Frame, error) {
 			continue
 		}
 		if !f.Rows {
-			return f, typeErr("RANGE frame with an offset")
+			return f, errs.New(errs.NotImplemented, "RANGE frames with an offset are not supported yet")
 		}
 		if b.Offset < 0 {
 			return f, errs.New(errs.InvalidParameter, "frame starting or ending offset must not be negative")

@@ -1014,7 +1014,11 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 			return nil, err
 		}
 	}
+	var nulls []int // arguments that are untyped NULLs
 	for i, e := range args {
+		if e.Type().ID() == arrow.NULL {
+			nulls = append(nulls, i)
+		}
 		if planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
 			if name == "timezone" && i == len(fc.Args)-1 {
 				// x AT TIME ZONE z with an untyped x: PostgreSQL reads a timestamptz.
@@ -1039,6 +1043,18 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 			}
 		}
 		if widened {
+			t, err = exec.FuncResultType(name, types)
+		}
+		if err != nil && (name == "round" || name == "trunc") && len(types) > 0 && planner.IsInteger(types[0]) {
+			// round(integer, n): the integer is read as numeric, round(numeric, integer).
+			args[0], types[0] = b.coerce(args[0], planner.Numeric(38, 0)), planner.Numeric(38, 0)
+			t, err = exec.FuncResultType(name, types)
+		}
+		if err != nil && len(nulls) > 0 {
+			// An untyped NULL argument where text does not fit: try it as an integer.
+			for _, i := range nulls {
+				args[i], types[i] = &planner.Literal{Typ: planner.Int32}, planner.Int32
+			}
 			t, err = exec.FuncResultType(name, types)
 		}
 		if err != nil {
