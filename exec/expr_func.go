@@ -162,6 +162,12 @@ func init() {
 		}
 		return nil
 	}), eval: evalLength}, "length", "char_length", "character_length")
+	register(function{resolve: oneArg(func(t arrow.DataType) arrow.DataType {
+		if t.ID() == arrow.STRING || t.ID() == arrow.BINARY {
+			return arrow.PrimitiveTypes.Int32
+		}
+		return nil
+	}), eval: evalOctetLength}, "octet_length")
 	register(function{resolve: oneArg(textOnly), eval: mapText(strings.ToLower)}, "lower")
 	register(function{resolve: oneArg(textOnly), eval: mapText(strings.ToUpper)}, "upper")
 	register(function{resolve: resolveSubstr, eval: evalSubstr}, "substr", "substring")
@@ -280,11 +286,19 @@ func oneArg(f func(arrow.DataType) arrow.DataType) func([]arrow.DataType) (arrow
 }
 
 func evalLength(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
-	a := args[0]
+	return lengths(mem, args[0], args[0].DataType().ID() == arrow.STRING)
+}
+
+// evalOctetLength counts bytes, of text and of bytea.
+func evalOctetLength(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+	return lengths(mem, args[0], false)
+}
+
+// lengths is the length of each value of a, in characters when chars is set, else in bytes.
+func lengths(mem memory.Allocator, a arrow.Array, chars bool) (arrow.Array, error) {
 	offs := arrow.GetOffsets[int32](a.Data(), 1)
 	d := byteData(a)
 	buf, out := newValues[int32](mem, a.Len())
-	chars := a.DataType().ID() == arrow.STRING
 	for i := range out {
 		s := d[offs[i]:offs[i+1]]
 		if chars {

@@ -341,6 +341,7 @@ func TestFunctions(t *testing.T) {
 		{name: "length counts characters", types: str, rows: [][]any{{"héllo"}, {""}, {nil}},
 			build: fn("length", c(0, tStr)), want: []string{"5", "0", "NULL"}},
 		{name: "char_length", types: str, rows: [][]any{{"ab"}}, build: fn("CHAR_LENGTH", c(0, tStr)), want: []string{"2"}},
+		{name: "octet_length", types: str, rows: [][]any{{"né"}, {""}, {nil}}, build: fn("octet_length", c(0, tStr)), want: []string{"3", "0", "NULL"}},
 		{name: "upper", types: str, rows: [][]any{{"straße"}, {nil}}, build: fn("upper", c(0, tStr)), want: []string{"STRAßE", "NULL"}},
 		{name: "lower", types: str, rows: [][]any{{"ÉA"}}, build: fn("lower", c(0, tStr)), want: []string{"éa"}},
 		// substr('hello', 0, 3) = he, substr('hello', -1, 3) = h, substr('héllo', 2, 2) = él.

@@ -1027,8 +1027,10 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 				e = b.coerce(e, planner.Text)
 			}
 		}
-		if name == "concat" || name == "concat_ws" {
-			// concat shows its arguments as their output functions do: character(n) padded.
+		if name == "concat" || name == "concat_ws" && i > 0 || name == "octet_length" {
+			// concat shows its arguments as their output functions do, and octet_length
+			// counts the bytes of the stored value: character(n) padded (concat_ws's
+			// separator is read as text, without the padding).
 			e = paddedChar(e)
 		}
 		args[i], types[i] = e, e.Type()

@@ -71,6 +71,14 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 		args = append(args, e)
 		types = append(types, e.Type())
 	}
+	if name == "string_agg" {
+		// string_agg takes text: varchar and character(n) values are read as text.
+		for i := range args {
+			if planner.IsVarchar(types[i]) || planner.IsBpchar(types[i]) {
+				args[i], types[i] = b.coerce(args[i], planner.Text), planner.Text
+			}
+		}
+	}
 	call := planner.WindowCall{Func: name}
 	switch name {
 	case "lag", "lead":
