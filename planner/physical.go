@@ -382,14 +382,11 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 	case *Param:
 		return nil, errs.New(errs.Internal, "parameter $%d was not bound", x.Index)
 	case *Binary:
-		l, err := CompileExpr(x.L, layout)
+		lr, err := compileAll([]Expr{x.L, x.R}, layout)
 		if err != nil {
 			return nil, err
 		}
-		r, err := CompileExpr(x.R, layout)
-		if err != nil {
-			return nil, err
-		}
+		l, r := lr[0], lr[1]
 		switch x.Op {
 		case OpLike, OpNotLike, OpILike, OpNotILike:
 			return exec.NewLike(l, r, x.Op == OpNotLike || x.Op == OpNotILike, x.Op == OpILike || x.Op == OpNotILike)
@@ -456,14 +453,11 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 		}
 		return exec.NewArrayExpr(elems, catalog.StorageType(x.Typ))
 	case *AnyOp:
-		l, err := CompileExpr(x.L, layout)
+		lr, err := compileAll([]Expr{x.L, x.R}, layout)
 		if err != nil {
 			return nil, err
 		}
-		r, err := CompileExpr(x.R, layout)
-		if err != nil {
-			return nil, err
-		}
+		l, r := lr[0], lr[1]
 		op, ok := anyOps[x.Op]
 		if !ok {
 			return nil, errs.New(errs.Internal, "operator %s has no ANY kernel", x.Op)
