@@ -544,7 +544,7 @@ func (l *leafReader) keyStatsOverlap(t arrow.DataType, st parquet.ColumnStats) b
 }
 
 // boundAdmits reports whether a row group of rows rows whose column has statistics st may
-// hold a value within b.
+// hold a value within b, in PostgreSQL's order of floats: NaN above every number.
 func boundAdmits(b ColumnBound, st parquet.ColumnStats, rows int64) bool {
 	if b.Lower == nil && b.Upper == nil {
 		return true
@@ -560,12 +560,21 @@ func boundAdmits(b ColumnBound, st parquet.ColumnStats, rows int64) bool {
 			return false
 		}
 	}
-	if b.Lower != nil {
+	// A NaN in the chunk lies above its max: it meets every lower bound and fails every upper
+	// bound but NaN. So the max may exclude the chunk only when the chunk holds no NaN or the
+	// bound has an upper side that NaN fails; the min excludes it either way. (A NaN bound
+	// compares with nothing, so it excludes nothing.)
+	if b.Lower != nil && (!st.MayHoldNaN || b.Upper != nil && !isNaN(b.Upper)) {
 		if c, ok := compareStat(st.Max, b.Lower); ok && (c < 0 || c == 0 && !b.LowerInclusive) {
 			return false
 		}
 	}
 	return true
+}
+
+func isNaN(v any) bool {
+	f, ok := v.(float64)
+	return ok && f != f
 }
 
 // compareStat compares two values of the statistics representation; ok is false when they

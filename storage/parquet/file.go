@@ -2,6 +2,7 @@ package parquet
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -35,10 +36,16 @@ type RowGroup struct {
 // decimal128.Num for decimal128. HasMinMax is false when the file holds no statistics, the
 // chunk has only nulls, or the recorded bounds cannot be trusted (NaN floats, a decimal order
 // that disagrees with signed comparison); then Min and Max are nil.
+//
+// Float bounds cover the chunk's numbers only: Parquet statistics leave NaN out. MayHoldNaN is
+// true for a float chunk unless the file records (under NaNCountsKey) that it holds no NaN,
+// and then Max does not bound the chunk: NaN sorts above every number, Infinity included, in
+// PostgreSQL's order. -0 and +0 compare equal, so either may stand for both in the bounds.
 type ColumnStats struct {
-	HasMinMax bool
-	Min, Max  any
-	NullCount int64
+	HasMinMax  bool
+	Min, Max   any
+	NullCount  int64
+	MayHoldNaN bool
 }
 
 // Open opens the Parquet file of the given size read through r. It reads the 4-byte header, the
@@ -123,17 +130,65 @@ func (f *File) RowGroups() []RowGroup { return f.groups }
 
 func (f *File) initStats() {
 	md := f.f.Metadata()
+	nans := f.nanCounts(len(md.RowGroups))
 	f.groups = make([]RowGroup, len(md.RowGroups))
 	for g := range md.RowGroups {
 		rg := &md.RowGroups[g]
 		out := RowGroup{Rows: rg.NumRows, Columns: make([]ColumnStats, len(f.cols))}
 		for i := range f.cols {
-			if i < len(rg.Columns) {
-				out.Columns[i] = statsOf(&f.cols[i], &rg.Columns[i].MetaData.Statistics)
+			if i >= len(rg.Columns) {
+				continue
+			}
+			c := &f.cols[i]
+			out.Columns[i] = statsOf(c, &rg.Columns[i].MetaData.Statistics)
+			if c.kind != pq.Float && c.kind != pq.Double {
+				continue
+			}
+			counts, recorded := nans[c.field.Name]
+			if recorded && counts[g] == 0 {
+				continue
+			}
+			out.Columns[i].MayHoldNaN = true
+			if dictionaryEncoded(&rg.Columns[i].MetaData) {
+				// parquet-go's bounds of dictionary-encoded floats are wrong when NaN is among
+				// the values (a NaN can hide the true min or max), unlike its bounds of plain
+				// pages, which skip NaN.
+				out.Columns[i].HasMinMax, out.Columns[i].Min, out.Columns[i].Max = false, nil, nil
 			}
 		}
 		f.groups[g] = out
 	}
+}
+
+// nanCounts decodes the NaNCountsKey record: the NaN count of each row group by float column
+// name. Columns without a count for every one of the file's groups are left out.
+func (f *File) nanCounts(groups int) map[string][]int64 {
+	v, ok := f.f.Lookup(NaNCountsKey)
+	if !ok {
+		return nil
+	}
+	var m map[string][]int64
+	if json.Unmarshal([]byte(v), &m) != nil {
+		return nil
+	}
+	for name, counts := range m {
+		if len(counts) != groups {
+			delete(m, name)
+		}
+	}
+	return m
+}
+
+func dictionaryEncoded(md *format.ColumnMetaData) bool {
+	if md.DictionaryPageOffset != 0 {
+		return true
+	}
+	for _, e := range md.Encoding {
+		if e == format.RLEDictionary || e == format.PlainDictionary {
+			return true
+		}
+	}
+	return false
 }
 
 // statsOf decodes min_value/max_value (never the deprecated min/max, whose order is undefined

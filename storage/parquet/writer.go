@@ -2,6 +2,7 @@ package parquet
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -18,8 +19,9 @@ type Meta struct {
 }
 
 // Writer writes one Parquet file from Arrow record batches. Every column chunk gets min, max and
-// null count statistics, and every page an entry in the column and offset indexes. The file is
-// complete only after Close. A Writer is not safe for concurrent use.
+// null count statistics, and every page an entry in the column and offset indexes; the footer
+// also records the NaN count of every float column chunk (NaNCountsKey). The file is complete
+// only after Close. A Writer is not safe for concurrent use.
 type Writer struct {
 	out    *countingWriter
 	w      *pq.Writer
@@ -32,7 +34,17 @@ type Writer struct {
 	closed bool
 	values []pq.Value // scratch
 	fixed  []byte     // scratch for fixed-length decimals
+	// nans counts the NaNs of each float column in the current row group; nanCounts holds the
+	// counts of the row groups written, by column name (float columns only).
+	nans      []int64
+	nanCounts map[string][]int64
 }
+
+// NaNCountsKey is the footer key under which Writer records how many NaNs each float column
+// chunk holds: a JSON object from column name to one count per row group, in row group order.
+// Parquet min/max statistics leave NaN out, so only this record shows that a chunk whose max
+// is 6 holds no NaN, which sorts above every number in PostgreSQL's order.
+const NaNCountsKey = "sleeperd.nan_counts"
 
 // writeChunk is the number of rows handed to parquet-go at once; pages are cut between chunks.
 const writeChunk = 1024
@@ -79,7 +91,17 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties) (*Writer, er
 		pq.DefaultEncodingFor(pq.ByteArray, &pq.Plain),
 		pq.KeyValueMetadata(arrowSchemaKey, enc),
 	)...)
-	return &Writer{out: out, w: pw, schema: schema, cols: cols, props: props}, nil
+	wr := &Writer{out: out, w: pw, schema: schema, cols: cols, props: props, nans: make([]int64, len(cols)), nanCounts: map[string][]int64{}}
+	for _, c := range cols {
+		if isFloat(c.field.Type) {
+			wr.nanCounts[c.field.Name] = []int64{}
+		}
+	}
+	return wr, nil
+}
+
+func isFloat(t arrow.DataType) bool {
+	return t.ID() == arrow.FLOAT32 || t.ID() == arrow.FLOAT64
 }
 
 // SetKeyValue sets a footer key/value pair; the last value set for a key wins. It may be called
@@ -127,6 +149,12 @@ func (w *Writer) flush() error {
 	if err := w.w.Flush(); err != nil {
 		return fmt.Errorf("writing parquet row group: %w", err)
 	}
+	for i, c := range w.cols {
+		if counts, ok := w.nanCounts[c.field.Name]; ok {
+			w.nanCounts[c.field.Name] = append(counts, w.nans[i])
+		}
+	}
+	clear(w.nans)
 	w.rgRows = 0
 	w.groups++
 	return nil
@@ -141,6 +169,13 @@ func (w *Writer) Close() (Meta, error) {
 	w.closed = true
 	if err := w.flush(); err != nil {
 		return Meta{}, err
+	}
+	if len(w.nanCounts) > 0 {
+		enc, err := json.Marshal(w.nanCounts)
+		if err != nil {
+			return Meta{}, fmt.Errorf("writing parquet footer: %w", err)
+		}
+		w.w.SetKeyValueMetadata(NaNCountsKey, string(enc))
 	}
 	if err := w.w.Close(); err != nil {
 		return Meta{}, fmt.Errorf("writing parquet footer: %w", err)
@@ -198,12 +233,20 @@ func (w *Writer) writeColumn(i int, arr arrow.Array, from, to int) error {
 		case *array.Float32:
 			vs := a.Float32Values()
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.FloatValue(vs[j]), def, i)
+				null := nulls && a.IsNull(j)
+				if !null && vs[j] != vs[j] {
+					w.nans[i]++
+				}
+				vals = appendValue(vals, null, pq.FloatValue(vs[j]), def, i)
 			}
 		case *array.Float64:
 			vs := a.Float64Values()
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.DoubleValue(vs[j]), def, i)
+				null := nulls && a.IsNull(j)
+				if !null && vs[j] != vs[j] {
+					w.nans[i]++
+				}
+				vals = appendValue(vals, null, pq.DoubleValue(vs[j]), def, i)
 			}
 		case *array.String:
 			offs, data := a.ValueOffsets(), a.ValueBytes()
