@@ -29,7 +29,8 @@ import (
 // bounds. Lower and Upper are values in the Go representation of parquet.ColumnStats (int64
 // for integers, dates and timestamps, float64 for floats, string, []byte, bool,
 // decimal128.Num); nil leaves a side unbounded. A bound only skips row groups: rows in the
-// groups read are not filtered by it.
+// groups read are not filtered by it. Floats are ordered as in PostgreSQL: NaN above every
+// number, so a NaN bound excludes nothing.
 type ColumnBound struct {
 	Column         int // index into Table.Columns
 	Lower, Upper   any

@@ -25,4 +25,9 @@
 // reported only when they are trustworthy: never for NaN float bounds, and for fixed-length
 // decimals only when min and max have the same sign. parquet-go orders fixed-length byte arrays
 // as unsigned bytes, so decimals of precision > 18 are written without bounds at all.
+//
+// Float bounds leave NaN out. The writer records the NaN count of every float column chunk in
+// the footer (NaNCountsKey); a chunk that may hold NaN (a count above zero, or no record) says
+// so in ColumnStats.MayHoldNaN, and reports no bounds if it is dictionary-encoded, because
+// parquet-go's dictionary bounds are wrong when NaN is among the values.
 package parquet
