@@ -30,7 +30,7 @@ import (
 // for integers, dates and timestamps, float64 for floats, string, []byte, bool,
 // decimal128.Num); nil leaves a side unbounded. A bound only skips row groups: rows in the
 // groups read are not filtered by it. Floats are ordered as in PostgreSQL: NaN above every
-// number, so a NaN bound excludes nothing.
+// number; a NaN bound compares with no statistic, so it excludes only all-null row groups.
 type ColumnBound struct {
 	Column         int // index into Table.Columns
 	Lower, Upper   any
