@@ -6,62 +6,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
-
+	"github.com/sleeperd/sleeperd/internal/s3test"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/objstore/objstoretest"
 )
 
-const (
-	testAccess = "sleeperdtestkey"
-	testSecret = "sleeperdtestsecret"
-	testPart   = 5 << 20 // S3's smallest part: multipart paths run on small objects
-)
-
-var bucketSeq atomic.Int64
-
-// newBucket creates a fresh bucket on the server at endpoint and returns its name.
-func newBucket(t *testing.T, endpoint string) string {
-	t.Helper()
-	name := fmt.Sprintf("b%d-%d", os.Getpid(), bucketSeq.Add(1))
-	c := s3.New(s3.Options{
-		BaseEndpoint: aws.String(endpoint), UsePathStyle: true, Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider(testAccess, testSecret, ""),
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		t.Fatalf("creating bucket %s: %v", name, err)
-	}
-	return name
-}
+// testPart is S3's smallest part size: multipart paths run on small objects.
+const testPart = 5 << 20
 
 // openS3 opens a store on bucket at endpoint with the test credentials.
 func openS3(t *testing.T, endpoint, bucket, prefix string, edit func(*objstore.S3Options)) *objstore.S3 {
 	t.Helper()
 	o := objstore.S3Options{
-		Bucket: bucket, Prefix: prefix, Endpoint: endpoint, PathStyle: true, Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider(testAccess, testSecret, ""),
-		PartSize:    testPart,
+		Bucket: bucket, Prefix: prefix, Endpoint: endpoint, PathStyle: true, Region: s3test.Region,
+		Credentials: s3test.Credentials(), PartSize: testPart,
 	}
 	if edit != nil {
 		edit(&o)
@@ -71,85 +41,6 @@ func openS3(t *testing.T, endpoint, bucket, prefix string, edit func(*objstore.S
 		t.Fatal(err)
 	}
 	return s
-}
-
-// startFakeS3 serves gofakes3 (in memory) on 127.0.0.1 for the test.
-func startFakeS3(t *testing.T) string {
-	t.Helper()
-	srv := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-// versitygwPath finds the versitygw binary (make deps installs it), or skips the test; with
-// SLT_REQUIRE_VERSITYGW set, a missing binary fails the test instead.
-func versitygwPath(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("versitygw"); err == nil {
-		return p
-	}
-	if out, err := exec.Command("go", "env", "GOPATH").Output(); err == nil {
-		for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
-			p := filepath.Join(dir, "bin", "versitygw")
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-		}
-	}
-	msg := "versitygw not found on PATH or in $(go env GOPATH)/bin; install it with make deps " +
-		"(go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)"
-	if os.Getenv("SLT_REQUIRE_VERSITYGW") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// startVersityGW runs a versitygw server with its posix backend in a temporary directory on a
-// free port of 127.0.0.1 until the test ends, and returns its endpoint.
-func startVersityGW(t *testing.T) string {
-	t.Helper()
-	bin := versitygwPath(t)
-	dir := t.TempDir()
-	for range 5 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		ctx, cancel := context.WithCancel(context.Background())
-		cmd := exec.CommandContext(ctx, bin, "--access", testAccess, "--secret", testSecret,
-			"--port", addr, "--quiet", "posix", dir)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			cancel()
-			t.Fatal(err)
-		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		deadline := time.Now().Add(15 * time.Second)
-		for time.Now().Before(deadline) {
-			select {
-			case <-exited:
-				deadline = time.Time{} // exited: most likely the port was taken meanwhile
-				continue
-			default:
-			}
-			if c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond); err == nil {
-				c.Close()
-				t.Cleanup(func() { cancel(); <-exited })
-				return "http://" + addr
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		cancel()
-		<-exited
-		t.Logf("versitygw on %s did not start: %s", addr, out.String())
-	}
-	t.Fatal("versitygw did not start")
-	return ""
 }
 
 func TestParseS3URL(t *testing.T) {
@@ -172,18 +63,18 @@ func TestParseS3URL(t *testing.T) {
 }
 
 func TestS3ConformanceGoFakeS3(t *testing.T) {
-	endpoint := startFakeS3(t)
+	endpoint := s3test.FakeS3(t)
 	objstoretest.RunWith(t, func(t *testing.T) objstore.Store {
-		return openS3(t, endpoint, newBucket(t, endpoint), "db/x", nil)
+		return openS3(t, endpoint, s3test.NewBucket(t, endpoint), "db/x", nil)
 	}, objstoretest.Options{Skip: map[string]string{
 		"DirectoryClash": "S3 has no directories: an object may share its name with a prefix of others",
 	}})
 }
 
 func TestS3ConformanceVersityGW(t *testing.T) {
-	endpoint := startVersityGW(t)
+	endpoint := s3test.VersityGW(t)
 	objstoretest.RunWith(t, func(t *testing.T) objstore.Store {
-		return openS3(t, endpoint, newBucket(t, endpoint), "db", nil)
+		return openS3(t, endpoint, s3test.NewBucket(t, endpoint), "db", nil)
 	}, objstoretest.Options{Skip: map[string]string{
 		"DirectoryClash": "S3 has no directories: an object may share its name with a prefix of others",
 	}})
@@ -192,8 +83,8 @@ func TestS3ConformanceVersityGW(t *testing.T) {
 // A store's prefix keeps it apart from other stores and keys in the same bucket.
 func TestS3Prefix(t *testing.T) {
 	ctx := context.Background()
-	endpoint := startFakeS3(t)
-	bucket := newBucket(t, endpoint)
+	endpoint := s3test.FakeS3(t)
+	bucket := s3test.NewBucket(t, endpoint)
 	a := openS3(t, endpoint, bucket, "one", nil)
 	b := openS3(t, endpoint, bucket, "one/two", nil)
 	root := openS3(t, endpoint, bucket, "", nil)
@@ -248,9 +139,9 @@ func (c *countingTransport) take() map[string]int {
 // in parts.
 func TestS3RequestCounts(t *testing.T) {
 	ctx := context.Background()
-	endpoint := startFakeS3(t)
+	endpoint := s3test.FakeS3(t)
 	ct := &countingTransport{count: map[string]int{}}
-	s := openS3(t, endpoint, newBucket(t, endpoint), "", func(o *objstore.S3Options) {
+	s := openS3(t, endpoint, s3test.NewBucket(t, endpoint), "", func(o *objstore.S3Options) {
 		o.HTTPClient = &http.Client{Transport: ct}
 		o.TailSize = 4096
 	})
@@ -333,7 +224,7 @@ func s3Error(w http.ResponseWriter, status int, code string) {
 func TestS3Retries(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	target, _ := url.Parse(startFakeS3(t))
+	target, _ := url.Parse(s3test.FakeS3(t))
 	var mu sync.Mutex
 	var plan []string // what to do with the next requests: "503", "500", "409", "lose", "ok"
 	var seen []string
@@ -362,7 +253,7 @@ func TestS3Retries(t *testing.T) {
 	}}
 	srv := httptest.NewServer(proxy)
 	defer srv.Close()
-	bucket := newBucket(t, target.String())
+	bucket := s3test.NewBucket(t, target.String())
 	s := openS3(t, srv.URL, bucket, "", nil)
 	run := func(steps []string, fn func() error) (error, []string) {
 		mu.Lock()
@@ -413,8 +304,8 @@ func TestS3PutIfAbsentProcesses(t *testing.T) {
 	if os.Getenv("OBJSTORE_S3_CHILD") != "" {
 		t.Skip("child process")
 	}
-	endpoint := startVersityGW(t)
-	bucket := newBucket(t, endpoint)
+	endpoint := s3test.VersityGW(t)
+	bucket := s3test.NewBucket(t, endpoint)
 	const procs, keys = 6, 20
 	start := time.Now().Add(1500 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
