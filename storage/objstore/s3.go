@@ -378,21 +378,27 @@ func (s *S3) Put(ctx context.Context, name string, data io.Reader) error {
 	}
 	s.dropTail(name)
 	defer s.dropTail(name)
-	first := make([]byte, s.partSize)
-	n, err := io.ReadFull(ctxReader{ctx, data}, first)
-	switch {
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+	// Up to one part is buffered (growing with what the reader gives) to tell small objects
+	// from large ones.
+	var buf bytes.Buffer
+	if l, ok := data.(interface{ Len() int }); ok {
+		buf.Grow(int(min(int64(l.Len()), s.partSize)))
+	}
+	n, err := buf.ReadFrom(io.LimitReader(ctxReader{ctx, data}, s.partSize))
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if n < s.partSize {
 		_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
 			Bucket: aws.String(s.bucket), Key: aws.String(key),
-			Body: bytes.NewReader(first[:n]), ContentLength: aws.Int64(int64(n)),
+			Body: bytes.NewReader(buf.Bytes()), ContentLength: aws.Int64(n),
 		})
 		if err != nil {
 			return fmt.Errorf("writing %s: %w", name, err)
 		}
 		return nil
-	case err != nil:
-		return fmt.Errorf("writing %s: %w", name, err)
 	}
+	first := buf.Bytes()
 	return s.putMultipart(ctx, name, key, first, data)
 }
 
