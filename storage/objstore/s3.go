@@ -74,7 +74,8 @@ type S3Options struct {
 // exactly one of several concurrent writes to a free key and answers the others 412. ReadAt
 // is a ranged GET; a read that ends at the end of an object whose size is known (see
 // ReadAtSized) fetches the last TailSize bytes once and serves later reads inside them from
-// memory, so opening a Parquet file costs one request. The kept tails assume that objects
+// memory, so reading a Parquet file's trailer and footer costs one request (and reading an
+// object no larger than TailSize costs one in all). The kept tails assume that objects
 // read by ranges are not replaced, which holds for the data files (their names are unique);
 // Put and Delete in this process drop the tail of their object.
 //
@@ -272,7 +273,8 @@ func (s *S3) ReadAtSized(ctx context.Context, name string, p []byte, off, size i
 		if s.tails.read(name, p, off) {
 			return nil
 		}
-		if size >= 0 && end == size && len(p) < s.tails.size {
+		// A read at the end of the object, or any read of an object that fits in a tail.
+		if size >= 0 && (end == size || size <= int64(s.tails.size)) && len(p) < s.tails.size {
 			start := max(0, size-int64(s.tails.size))
 			tail, err := s.get(ctx, name, key, start, size)
 			if err != nil {
@@ -519,7 +521,11 @@ func (s *S3) PutIfAbsent(ctx context.Context, name string, data []byte) error {
 		code, status := errorCode(err)
 		if status == http.StatusPreconditionFailed || code == "PreconditionFailed" {
 			if ambiguous {
-				if got, rerr := s.ReadAll(ctx, name); rerr == nil && bytes.Equal(got, data) {
+				got, rerr := s.ReadAll(ctx, name)
+				if rerr != nil {
+					return fmt.Errorf("writing %s: outcome unknown: %w", name, rerr)
+				}
+				if bytes.Equal(got, data) {
 					return nil
 				}
 			}

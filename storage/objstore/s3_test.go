@@ -171,6 +171,22 @@ func TestS3RequestCounts(t *testing.T) {
 	if got := ct.take(); got["GET"] != 2 {
 		t.Errorf("two reads outside the tail made %d GETs, want 2", got["GET"])
 	}
+	// An object that fits in the tail is fetched whole by its first read, wherever it is.
+	small := data[:3000]
+	if err := s.Put(ctx, "small", bytes.NewReader(small)); err != nil {
+		t.Fatal(err)
+	}
+	ct.take()
+	rs := &objstore.ReaderAt{Ctx: ctx, Store: s, Name: "small", Size: int64(len(small))}
+	for _, rg := range [][2]int64{{0, 4}, {2992, 8}, {100, 2000}, {0, 3000}} {
+		p := make([]byte, rg[1])
+		if _, err := rs.ReadAt(p, rg[0]); err != nil || !bytes.Equal(p, small[rg[0]:rg[0]+rg[1]]) {
+			t.Fatalf("small ReadAt(%d, %d): %v", rg[0], rg[1], err)
+		}
+	}
+	if got := ct.take(); got["GET"] != 1 {
+		t.Errorf("four reads of a small object made %d GETs, want 1", got["GET"])
+	}
 	// A Put drops the kept tail.
 	if err := s.Put(ctx, "f", bytes.NewReader(bytes.Repeat([]byte("x"), len(data)))); err != nil {
 		t.Fatal(err)
