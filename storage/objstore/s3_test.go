@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
 	"github.com/sleeperd/sleeperd/internal/s3test"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/objstore/objstoretest"
@@ -405,5 +408,48 @@ func TestS3PutIfAbsentChild(t *testing.T) {
 			res = strings.ReplaceAll(err.Error(), "\n", " ")
 		}
 		fmt.Printf("RESULT %d %s\n", k, res)
+	}
+}
+
+// failAfter yields n bytes and then fails.
+type failAfter struct{ n int }
+
+var errInjected = errors.New("injected reader failure")
+
+func (f *failAfter) Read(p []byte) (int, error) {
+	if f.n == 0 {
+		return 0, errInjected
+	}
+	k := min(len(p), f.n)
+	f.n -= k
+	return k, nil
+}
+
+// A multipart Put that fails leaves no upload behind (its parts would cost storage).
+func TestS3MultipartAbort(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	for _, srv := range []struct {
+		name  string
+		start func(testing.TB) string
+	}{{"GoFakeS3", s3test.FakeS3}, {"VersityGW", s3test.VersityGW}} {
+		t.Run(srv.name, func(t *testing.T) {
+			endpoint := srv.start(t)
+			bucket := s3test.NewBucket(t, endpoint)
+			s := openS3(t, endpoint, bucket, "db", nil)
+			if err := s.Put(ctx, "big", &failAfter{n: 2*testPart + 100}); !errors.Is(err, errInjected) {
+				t.Fatalf("Put error = %v, want the reader's", err)
+			}
+			out, err := s3test.Client(endpoint).ListMultipartUploads(ctx, &s3.ListMultipartUploadsInput{Bucket: aws.String(bucket)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Uploads) != 0 {
+				t.Errorf("%d multipart uploads left after a failed Put", len(out.Uploads))
+			}
+			if _, err := s.Size(ctx, "big"); !errors.Is(err, objstore.ErrNotExist) {
+				t.Errorf("Size after a failed Put: %v, want ErrNotExist", err)
+			}
+		})
 	}
 }
