@@ -274,7 +274,7 @@ func (s *S3) ReadAtSized(ctx context.Context, name string, p []byte, off, size i
 			return nil
 		}
 		// A read at the end of the object, or any read of an object that fits in a tail.
-		if size >= 0 && (end == size || size <= int64(s.tails.size)) && len(p) < s.tails.size {
+		if size >= 0 && end <= size && (end == size || size <= int64(s.tails.size)) && len(p) < s.tails.size {
 			start := max(0, size-int64(s.tails.size))
 			tail, err := s.get(ctx, name, key, start, size)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -189,6 +190,19 @@ func TestS3RequestCounts(t *testing.T) {
 	}
 	if got := ct.take(); got["GET"] != 1 {
 		t.Errorf("four reads of a small object made %d GETs, want 1", got["GET"])
+	}
+	// Reads past the end, told the size or not, fail whatever is kept.
+	for _, off := range []int64{2990, 3000, 3001, 5000} {
+		if err := s.ReadAtSized(ctx, "small", make([]byte, 20), off, 3000); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("ReadAtSized(off=%d) past the end: %v, want io.ErrUnexpectedEOF", off, err)
+		}
+		if err := s.ReadAt(ctx, "small", make([]byte, 20), off); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("ReadAt(off=%d) past the end: %v, want io.ErrUnexpectedEOF", off, err)
+		}
+	}
+	// A size larger than the object's is found out.
+	if err := s.ReadAtSized(ctx, "f", make([]byte, 8), int64(len(data)), int64(len(data))+8); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("ReadAtSized with too large a size: %v, want io.ErrUnexpectedEOF", err)
 	}
 	// A Put drops the kept tail.
 	if err := s.Put(ctx, "f", bytes.NewReader(bytes.Repeat([]byte("x"), len(data)))); err != nil {
