@@ -301,7 +301,7 @@ func (s *S3) ReadAtSized(ctx context.Context, name string, p []byte, off, size i
 
 // get returns the bytes [from, to) of the object, fewer if it ends before to.
 func (s *S3) get(ctx context.Context, name, key string, from, to int64) ([]byte, error) {
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{
+	b, err := s.fetch(ctx, &s3.GetObjectInput{
 		Bucket: aws.String(s.bucket),
 		Key:    aws.String(key),
 		Range:  aws.String(fmt.Sprintf("bytes=%d-%d", from, to-1)),
@@ -312,17 +312,58 @@ func (s *S3) get(ctx context.Context, name, key string, from, to int64) ([]byte,
 		}
 		return nil, s3Err("reading", name, err)
 	}
+	return b, nil
+}
+
+// errCutShort: a response body ended before its Content-Length.
+var errCutShort = errors.New("response body cut short")
+
+// fetch makes a GET and reads its body. The SDK retries failed requests; a body that breaks
+// off part way (a connection lost mid-transfer) is fetched again here, with the same backoff.
+func (s *S3) fetch(ctx context.Context, in *s3.GetObjectInput) ([]byte, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := s.client.GetObject(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		b, err := readBody(out)
+		if err == nil {
+			return b, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if attempt >= s.retryer.MaxAttempts() {
+			return nil, err
+		}
+		delay, derr := s.retryer.RetryDelay(attempt, err)
+		if derr != nil {
+			return nil, err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// readBody reads and closes the body of a GET, checking its length.
+func readBody(out *s3.GetObjectOutput) ([]byte, error) {
 	defer out.Body.Close()
-	n := to - from
-	if out.ContentLength != nil && *out.ContentLength < n {
-		n = max(0, *out.ContentLength)
+	if out.ContentLength == nil || *out.ContentLength < 0 {
+		return io.ReadAll(out.Body)
 	}
-	b := make([]byte, n)
-	m, err := io.ReadFull(out.Body, b)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return nil, fmt.Errorf("reading %s at %d: %w", name, from, err)
+	b := make([]byte, *out.ContentLength)
+	if n, err := io.ReadFull(out.Body, b); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: %d of %d bytes", errCutShort, n, len(b))
+		}
+		return nil, err
 	}
-	return b[:m], nil
+	return b, nil
 }
 
 // ReadAll implements WholeReader: one GET, so one version of the object.
@@ -334,22 +375,11 @@ func (s *S3) ReadAll(ctx context.Context, name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	b, err := s.fetch(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
 	if err != nil {
 		return nil, s3Err("reading", name, err)
 	}
-	defer out.Body.Close()
-	var buf bytes.Buffer
-	if out.ContentLength != nil && *out.ContentLength > 0 {
-		buf.Grow(int(*out.ContentLength))
-	}
-	if _, err := buf.ReadFrom(out.Body); err != nil {
-		return nil, fmt.Errorf("reading %s: %w", name, err)
-	}
-	if out.ContentLength != nil && int64(buf.Len()) != *out.ContentLength {
-		return nil, fmt.Errorf("reading %s: %w", name, io.ErrUnexpectedEOF)
-	}
-	return buf.Bytes(), nil
+	return b, nil
 }
 
 // Size implements Store.

@@ -276,6 +276,16 @@ func TestS3Retries(t *testing.T) {
 			s3Error(w, http.StatusInternalServerError, "InternalError")
 		case "409":
 			s3Error(w, http.StatusConflict, "ConditionalRequestConflict")
+		case "cut": // the answer breaks off half way through its body
+			rec := forward()
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			body := rec.Body.Bytes()
+			w.Write(body[:len(body)/2])
+			w.(http.Flusher).Flush()
+			panic(http.ErrAbortHandler)
 		case "lose": // the server does the work, the client hears 500
 			forward()
 			s3Error(w, http.StatusInternalServerError, "InternalError")
@@ -317,6 +327,20 @@ func TestS3Retries(t *testing.T) {
 	err, seen = run([]string{"503", "lose"}, func() error { return s.ReadAt(ctx, "c", make([]byte, 1), 0) })
 	if err != nil {
 		t.Errorf("ReadAt through 503 and 500: %v after %q", err, seen)
+	}
+	// Bodies that break off are fetched again, for ranged and whole reads.
+	if err := s.Put(ctx, "long", strings.NewReader(strings.Repeat("0123456789", 1000))); err != nil {
+		t.Fatal(err)
+	}
+	p := make([]byte, 5000)
+	err, seen = run([]string{"cut", "cut"}, func() error { return s.ReadAt(ctx, "long", p, 1000) })
+	if err != nil || len(seen) != 3 || string(p[:10]) != "0123456789" {
+		t.Errorf("ReadAt through two cut bodies: %v after %q", err, seen)
+	}
+	var whole []byte
+	err, seen = run([]string{"cut"}, func() (err error) { whole, err = objstore.ReadAll(ctx, s, "long"); return err })
+	if err != nil || len(seen) != 2 || len(whole) != 10000 {
+		t.Errorf("ReadAll through a cut body: %d bytes, %v after %q", len(whole), err, seen)
 	}
 	for _, name := range []string{"a", "b", "c"} {
 		if got, err := objstore.ReadAll(ctx, s, name); err != nil || string(got) != strings.ToUpper(name) {
