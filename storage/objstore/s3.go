@@ -30,6 +30,9 @@ const (
 	DefaultS3TailSize    = 64 << 10
 	DefaultS3TailEntries = 256
 	DefaultS3MaxAttempts = 10
+	// DefaultS3ResponseTimeout is long beside S3's usual milliseconds, short beside a
+	// connection that silently died.
+	DefaultS3ResponseTimeout = time.Minute
 	// minS3PartSize is S3's smallest part of a multipart upload (all but the last).
 	minS3PartSize = 5 << 20
 	// s3PartConcurrency is how many parts of one Put are uploaded at once.
@@ -64,6 +67,10 @@ type S3Options struct {
 	// MaxAttempts bounds the attempts of one request (throttling and 5xx are retried with
 	// jittered exponential backoff). 0: DefaultS3MaxAttempts.
 	MaxAttempts int
+	// ResponseTimeout bounds the wait for the headers of an answer once a request is sent;
+	// an attempt that times out is retried. 0: DefaultS3ResponseTimeout. Ignored with
+	// HTTPClient.
+	ResponseTimeout time.Duration
 }
 
 // S3 is a Store in an S3 bucket (or an S3-compatible server), shared by any number of
@@ -159,6 +166,16 @@ func NewS3(ctx context.Context, o S3Options) (*S3, error) {
 	}
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
+	}
+	if o.ResponseTimeout <= 0 {
+		o.ResponseTimeout = DefaultS3ResponseTimeout
+	}
+	// The configured client carries settings from the environment (such as AWS_CA_BUNDLE),
+	// so it is adjusted rather than replaced.
+	if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
+		cfg.HTTPClient = bc.WithTransportOptions(func(tr *http.Transport) {
+			tr.ResponseHeaderTimeout = o.ResponseTimeout
+		})
 	}
 	// Throttling (503 SlowDown) and 5xx answers are retried with full-jitter exponential
 	// backoff. There is no retry quota: a server that sheds load slows requests down rather

@@ -286,6 +286,12 @@ func TestS3Retries(t *testing.T) {
 			w.Write(body[:len(body)/2])
 			w.(http.Flusher).Flush()
 			panic(http.ErrAbortHandler)
+		case "stall": // no answer in time
+			select {
+			case <-r.Context().Done():
+			case <-time.After(10 * time.Second):
+			}
+			s3Error(w, http.StatusInternalServerError, "InternalError")
 		case "lose": // the server does the work, the client hears 500
 			forward()
 			s3Error(w, http.StatusInternalServerError, "InternalError")
@@ -297,7 +303,7 @@ func TestS3Retries(t *testing.T) {
 	srv := httptest.NewServer(proxy)
 	defer srv.Close()
 	bucket := s3test.NewBucket(t, target.String())
-	s := openS3(t, srv.URL, bucket, "", nil)
+	s := openS3(t, srv.URL, bucket, "", func(o *objstore.S3Options) { o.ResponseTimeout = 300 * time.Millisecond })
 	run := func(steps []string, fn func() error) (error, []string) {
 		mu.Lock()
 		plan, seen = steps, nil
@@ -328,6 +334,12 @@ func TestS3Retries(t *testing.T) {
 	if err != nil {
 		t.Errorf("ReadAt through 503 and 500: %v after %q", err, seen)
 	}
+	// An answer that does not come is given up on and the request made again.
+	began := time.Now()
+	err, seen = run([]string{"stall"}, func() error { return s.Put(ctx, "e", strings.NewReader("E")) })
+	if took := time.Since(began); err != nil || len(seen) != 2 || took > 6*time.Second {
+		t.Errorf("Put through a stalled answer: %v after %q in %s (the stall lasts 10s)", err, seen, took)
+	}
 	// Bodies that break off are fetched again, for ranged and whole reads.
 	if err := s.Put(ctx, "long", strings.NewReader(strings.Repeat("0123456789", 1000))); err != nil {
 		t.Fatal(err)
@@ -342,7 +354,7 @@ func TestS3Retries(t *testing.T) {
 	if err != nil || len(seen) != 2 || len(whole) != 10000 {
 		t.Errorf("ReadAll through a cut body: %d bytes, %v after %q", len(whole), err, seen)
 	}
-	for _, name := range []string{"a", "b", "c"} {
+	for _, name := range []string{"a", "b", "c", "e"} {
 		if got, err := objstore.ReadAll(ctx, s, name); err != nil || string(got) != strings.ToUpper(name) {
 			t.Errorf("%s = %q, %v", name, got, err)
 		}
