@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -120,6 +121,12 @@ func VersityGW(t testing.TB) string {
 	t.Helper()
 	bin := VersityGWPath(t)
 	dir := t.TempDir()
+	backend := []string{"posix", dir}
+	// The posix backend keeps object metadata in user xattrs; where the temporary directory's
+	// file system has none (tmpfs without user_xattr), it keeps it in a sidecar directory.
+	if !userXattrs(dir) || os.Getenv("S3TEST_VERSITYGW_SIDECAR") != "" {
+		backend = []string{"posix", "--sidecar", t.TempDir(), dir}
+	}
 	for range 5 {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -128,8 +135,9 @@ func VersityGW(t testing.TB) string {
 		addr := ln.Addr().String()
 		ln.Close()
 		ctx, cancel := context.WithCancel(context.Background())
-		cmd := exec.CommandContext(ctx, bin, "--access", Access, "--secret", Secret, "--region", Region,
-			"--port", addr, "--quiet", "posix", dir)
+		args := append([]string{"--access", Access, "--secret", Secret, "--region", Region,
+			"--port", addr, "--quiet"}, backend...)
+		cmd := exec.CommandContext(ctx, bin, args...)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		if err := cmd.Start(); err != nil {
@@ -158,4 +166,15 @@ func VersityGW(t testing.TB) string {
 	}
 	t.Fatal("versitygw did not start")
 	return ""
+}
+
+// userXattrs reports whether files in dir can carry user extended attributes.
+func userXattrs(dir string) bool {
+	f, err := os.CreateTemp(dir, "xattr-probe-")
+	if err != nil {
+		return false
+	}
+	defer os.Remove(f.Name())
+	f.Close()
+	return syscall.Setxattr(f.Name(), "user.sleeperd.probe", []byte("1"), 0) == nil
 }

@@ -465,8 +465,6 @@ func (s *S3) putMultipart(ctx context.Context, name, key string, first []byte, d
 			})
 		}
 	}()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var (
 		mu       sync.Mutex
 		parts    []types.CompletedPart
@@ -477,25 +475,26 @@ func (s *S3) putMultipart(ctx context.Context, name, key string, first []byte, d
 		mu.Lock()
 		if firstErr == nil {
 			firstErr = e
-			cancel()
 		}
 		mu.Unlock()
 	}
+	failed := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return firstErr != nil
+	}
+	// After a failure no new part starts, but parts in flight are let finish: the abort must
+	// come after the server is done with them, or a server may keep a part it was still
+	// receiving (versitygw does).
 	sem := make(chan struct{}, s3PartConcurrency)
 	r := ctxReader{ctx, data}
 	buf := first
-	for num := int32(1); ; num++ {
+	for num := int32(1); !failed(); num++ {
 		if num > 10000 {
 			fail(fmt.Errorf("more than 10000 parts of %d bytes", s.partSize))
 			break
 		}
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
+		sem <- struct{}{}
 		body := buf
 		wg.Go(func() {
 			defer func() { <-sem }()
