@@ -424,8 +424,8 @@ func (r *rowsResult) Close() (err error) {
 	// A panic in the stream's Close still releases the statement's context and snapshots.
 	func() {
 		defer r.e.recoverTo("close", &err)
-		panicSite("close")
 		err = r.stream.Close()
+		panicSite("close")
 	}()
 	if r.cancel != nil {
 		r.cancel(nil)
