@@ -1,9 +1,14 @@
 package pgwire
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"net"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -100,4 +105,58 @@ func TestViewDMLErrors(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A statement that panics in the engine is logged with its stack, and the client gets XX000.
+func TestPanicLoggedWithStack(t *testing.T) {
+	mem := newMem(t)
+	defer mem.AssertSize(t, 0)
+	db := newFakeDB(mem)
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	srv, err := NewServer(Config{Connect: db.connect, Logger: slog.New(slog.NewTextHandler(lockedWriter{&mu, &logs}, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		defer cancel()
+		srv.Shutdown(ctx)
+		<-served
+	}()
+	ctx := testContext(t)
+	c, err := pgx.Connect(ctx, "postgres://alice@"+ln.Addr().String()+"/db?sslmode=disable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	_, err = c.Exec(ctx, "select panic", pgx.QueryExecModeSimpleProtocol)
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "XX000" {
+		t.Fatalf("got %v, want XX000", err)
+	}
+	mu.Lock()
+	l := logs.String()
+	mu.Unlock()
+	if !strings.Contains(l, "engine bug") || !strings.Contains(l, "stack=") || !strings.Contains(l, "fake_test.go") {
+		t.Errorf("panic not logged with its stack:\n%s", l)
+	}
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
