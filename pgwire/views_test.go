@@ -96,8 +96,8 @@ func TestViewDMLErrors(t *testing.T) {
 			if !errors.As(err, &pgErr) {
 				t.Fatalf("%v %q: got %v, want a PgError", mode, e.sql, err)
 			}
-			if pgErr.Code != e.code || pgErr.Message != e.msg || pgErr.Detail != e.detail {
-				t.Errorf("%v %q: got %s %q (%q), want %s %q (%q)", mode, e.sql, pgErr.Code, pgErr.Message, pgErr.Detail, e.code, e.msg, e.detail)
+			if pgErr.Code != e.code || pgErr.Message != e.msg || pgErr.Detail != e.detail || pgErr.Position != 0 {
+				t.Errorf("%v %q: got %s %q (%q) at %d, want %s %q (%q) without a position", mode, e.sql, pgErr.Code, pgErr.Message, pgErr.Detail, pgErr.Position, e.code, e.msg, e.detail)
 			}
 			var n int64
 			if err := c.QueryRow(ctx, "SELECT sum(b) FROM vsimple", mode).Scan(&n); err != nil || n != 30 {

@@ -13,8 +13,8 @@ import (
 // viewTarget fails a DELETE, UPDATE or INSERT whose target rv names a view; verb is
 // "delete from", "update" or "insert into". Views are not updatable. A view PostgreSQL would
 // not update automatically either fails as there, with 55000 and PostgreSQL's reason in the
-// detail (for a view over a view, the innermost view at fault is named); a simple view,
-// which PostgreSQL would update through to its table, fails with 0A000.
+// detail and no position (for a view over a view, the innermost view at fault is named); a
+// simple view, which PostgreSQL would update through to its table, fails with 0A000.
 func (b *binder) viewTarget(rv *pg_query.RangeVar, verb string) error {
 	if rv.Schemaname != "" && rv.Schemaname != "public" {
 		return nil
@@ -28,8 +28,7 @@ func (b *binder) viewTarget(rv *pg_query.RangeVar, verb string) error {
 		seen[v.Name] = true
 		reason, inner := b.viewUpdatability(v)
 		if reason != "" {
-			return &errs.Error{Kind: errs.ObjectState, Msg: fmt.Sprintf("cannot %s view %q", verb, v.Name), Detail: reason,
-				Position: int(rv.Location) + 1}
+			return &errs.Error{Kind: errs.ObjectState, Msg: fmt.Sprintf("cannot %s view %q", verb, v.Name), Detail: reason}
 		}
 		if inner == nil || seen[inner.Name] {
 			break
@@ -37,7 +36,7 @@ func (b *binder) viewTarget(rv *pg_query.RangeVar, verb string) error {
 		v = inner
 	}
 	return &errs.Error{Kind: errs.NotImplemented, Msg: fmt.Sprintf("cannot %s view %q", verb, rv.Relname),
-		Detail: "Updating a table through a view is not supported yet.", Position: int(rv.Location) + 1}
+		Detail: "Updating a table through a view is not supported yet."}
 }
 
 // viewUpdatability gives PostgreSQL's reason why view v is not automatically updatable, in
