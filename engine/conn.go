@@ -30,11 +30,17 @@ type conn struct {
 
 var _ Conn = (*conn)(nil)
 
-func (c *conn) Split(text string) ([]string, error) { return sql.Split(text) }
+func (c *conn) Split(text string) (out []string, err error) {
+	defer c.e.recoverTo("split", &err)
+	panicSite("split")
+	return sql.Split(text)
+}
 
 func (c *conn) Close() error { return nil }
 
-func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.DataType) (Statement, error) {
+func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.DataType) (st Statement, err error) {
+	defer c.e.recoverTo("prepare", &err)
+	panicSite("prepare")
 	stmts, err := sql.Parse(text)
 	if err != nil {
 		return nil, err
@@ -102,12 +108,13 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	if s.empty {
 		return &doneResult{}, nil
 	}
+	e := s.c.e
 	defer func() {
 		if p := recover(); p != nil {
-			r, err = nil, errs.FromPanic(p)
+			r, err = nil, e.panicError("execute", p)
 		}
 	}()
-	e := s.c.e
+	panicSite("execute")
 	// The statement runs under its own context: cancelled when its result closes, by the
 	// memory limit (cause: out of memory) and by statement_timeout, and carrying the
 	// allocator, the statement's clock and the session's time zone.
@@ -158,7 +165,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 			release()
 			return nil, err
 		}
-		return &rowsResult{stream: stream, schema: s.Schema(), release: release}, nil
+		return &rowsResult{e: e, stream: stream, schema: s.Schema(), release: release}, nil
 	case *planner.Explain:
 		op, release, err := e.planWith(ctx, b.Query.Root, params, b.Analyze)
 		if err != nil {
@@ -356,6 +363,7 @@ func releaseAll(bs []arrow.RecordBatch) {
 
 // rowsResult streams a query's batches and counts its rows for the tag.
 type rowsResult struct {
+	e       *Engine
 	stream  exec.Stream
 	schema  *arrow.Schema
 	rows    int64
@@ -374,9 +382,10 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			b, err = nil, errs.FromPanic(p)
+			b, err = nil, r.e.panicError("next", p)
 		}
 	}()
+	panicSite("next")
 	if r.ctx != nil {
 		// Operators run under the statement's context; the caller's ctx cancels too.
 		caller, cancel := ctx, r.cancel
@@ -411,8 +420,13 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 
 func (r *rowsResult) Tag() string { return fmt.Sprintf("SELECT %d", r.rows) }
 
-func (r *rowsResult) Close() error {
-	err := r.stream.Close()
+func (r *rowsResult) Close() (err error) {
+	// A panic in the stream's Close still releases the statement's context and snapshots.
+	func() {
+		defer r.e.recoverTo("close", &err)
+		err = r.stream.Close()
+		panicSite("close")
+	}()
 	if r.cancel != nil {
 		r.cancel(nil)
 		r.cancel = nil

@@ -18,7 +18,9 @@ import (
 // many it wrote. Batch columns are matched to table columns by name (exactly, else ignoring
 // case) and cast to the column types; table columns no batch column names are NULL (or the
 // generated row id). Every batch has the same schema. The caller keeps ownership of batches.
-func (e *Engine) Append(ctx context.Context, table string, batches []arrow.RecordBatch) (int64, error) {
+func (e *Engine) Append(ctx context.Context, table string, batches []arrow.RecordBatch) (n int64, err error) {
+	defer e.recoverTo("append", &err)
+	panicSite("append")
 	t, err := e.cat.Table(ctx, table)
 	if err != nil {
 		return 0, err
@@ -61,6 +63,11 @@ func (e *Engine) Append(ctx context.Context, table string, batches []arrow.Recor
 // column i holds the values of $i+1. ok is false, and nothing is written, for any other
 // statement; the caller then executes it row by row. The caller keeps ownership of batches.
 func (e *Engine) AppendParams(ctx context.Context, st Statement, batches []arrow.RecordBatch) (n int64, ok bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			n, ok, err = 0, true, e.panicError("append", p)
+		}
+	}()
 	s, isStmt := st.(*statement)
 	if !isStmt || s.empty {
 		return 0, false, nil

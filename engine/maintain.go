@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/compaction"
 	"github.com/sleeperd/sleeperd/storage/merge"
 	"github.com/sleeperd/sleeperd/storage/statestore"
@@ -27,6 +28,7 @@ func (e *Engine) compactionEnv(t *catalog.Table) compaction.Env {
 			Props: t.Props.Parquet, FilePrefix: t.FilePrefix(),
 		},
 		Iterators: func(state *statestore.State, full bool) (merge.Options, error) {
+			panicSite("compaction")
 			return e.iterators(t, state.DeletePredicates(), time.Now(), full)
 		},
 		Alloc: e.alloc,
@@ -95,7 +97,7 @@ func (e *Engine) runJobs(ctx context.Context, t *catalog.Table, env compaction.E
 			defer func() { <-sem }()
 			rep := &JobReport{Table: t.Name, JobID: job.ID, Partition: job.PartitionID, Status: "running", InputFiles: len(job.Files), Started: time.Now()}
 			e.jobs.add(rep)
-			res, err := compaction.Run(ctx, env, job)
+			res, err := e.runJob(ctx, env, job)
 			e.jobs.update(rep, func(r *JobReport) {
 				r.Finished = time.Now()
 				r.InputRows, r.OutputRows = res.RowsRead, res.RowsWritten
@@ -109,7 +111,11 @@ func (e *Engine) runJobs(ctx context.Context, t *catalog.Table, env compaction.E
 				}
 			})
 			if err != nil && !errors.Is(err, compaction.ErrJobTaken) {
-				e.log.Warn("compaction job failed", "table", t.Name, "job", job.ID, "err", err)
+				if stack := errs.StackOf(err); stack != nil {
+					e.log.Error("compaction job panicked", "table", t.Name, "job", job.ID, "err", err, "stack", string(stack))
+				} else {
+					e.log.Warn("compaction job failed", "table", t.Name, "job", job.ID, "err", err)
+				}
 				e.releaseJobs(context.WithoutCancel(ctx), t, job.ID)
 				mu.Lock()
 				if first == nil {
@@ -125,6 +131,12 @@ func (e *Engine) runJobs(ctx context.Context, t *catalog.Table, env compaction.E
 	}
 	wg.Wait()
 	return first
+}
+
+// runJob runs one compaction job; a panic fails the job (the runner then releases its claim).
+func (e *Engine) runJob(ctx context.Context, env compaction.Env, job compaction.Job) (res compaction.Result, err error) {
+	defer e.recoverTo("compaction", &err)
+	return compaction.Run(ctx, env, job)
 }
 
 // releaseJobs frees the files of jobs that will not finish, best effort: a job whose claim

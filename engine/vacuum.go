@@ -41,10 +41,13 @@ func (e *Engine) vacuum(ctx context.Context, names []string, full bool) error {
 
 // maintainTable splits t's leaves that reached the split threshold, compacts (pushing file
 // references down to the new leaves on the way), and collects garbage.
-func (e *Engine) maintainTable(ctx context.Context, t *catalog.Table, full bool) error {
+func (e *Engine) maintainTable(ctx context.Context, t *catalog.Table, full bool) (err error) {
+	defer e.recoverTo("maintenance", &err)
+	panicSite("maintenance")
 	// Compaction makes row counts exact and splitting makes new leaves to compact: go round
 	// until a pass splits nothing, so a table leaves VACUUM with no leaf over its threshold.
 	for round := 0; round < maxRounds; round++ {
+		panicSite("split")
 		n, err := e.split(ctx, t)
 		if err != nil {
 			return err
@@ -59,7 +62,8 @@ func (e *Engine) maintainTable(ctx context.Context, t *catalog.Table, full bool)
 	if err := e.retireDeletes(ctx, t); err != nil {
 		return err
 	}
-	_, err := gc.Run(ctx, e.store, e.ss, t.StateID(), t.Props.GCDelay, time.Now(), func() uint64 {
+	panicSite("gc")
+	_, err = gc.Run(ctx, e.store, e.ss, t.StateID(), t.Props.GCDelay, time.Now(), func() uint64 {
 		return e.readers.oldest(t.StateID())
 	})
 	return err
@@ -125,18 +129,29 @@ func (e *Engine) background(ctx context.Context, every time.Duration) {
 			return
 		case <-tick.C:
 		}
-		tables, err := e.cat.Tables(ctx)
-		if err != nil {
-			e.log.Warn("maintenance: listing tables", "err", err)
+		e.maintainAll(ctx)
+	}
+}
+
+// maintainAll runs one background pass over every online table. A table whose maintenance
+// fails or panics is logged and the pass goes on with the others.
+func (e *Engine) maintainAll(ctx context.Context) {
+	var tables []*catalog.Table
+	err := func() (err error) {
+		defer e.recoverTo("maintenance", &err)
+		tables, err = e.cat.Tables(ctx)
+		return err
+	}()
+	if err != nil {
+		e.log.Warn("maintenance: listing tables", "err", err)
+		return
+	}
+	for _, t := range tables {
+		if !t.Props.Online {
 			continue
 		}
-		for _, t := range tables {
-			if !t.Props.Online {
-				continue
-			}
-			if err := e.maintainTable(ctx, t, false); err != nil && ctx.Err() == nil {
-				e.log.Warn("maintenance failed", "table", t.Name, "err", err)
-			}
+		if err := e.maintainTable(ctx, t, false); err != nil && ctx.Err() == nil {
+			e.log.Warn("maintenance failed", "table", t.Name, "err", err)
 		}
 	}
 }

@@ -20,6 +20,7 @@ var codeOf = map[error]codes.Code{
 	errs.Cancelled:         codes.Canceled,
 	errs.NotImplemented:    codes.Unimplemented,
 	errs.Conflict:          codes.Aborted,
+	errs.ObjectState:       codes.FailedPrecondition,
 	errs.Internal:          codes.Internal,
 }
 

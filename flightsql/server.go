@@ -113,7 +113,8 @@ func NewServer(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.sql = sq
-	var opts []grpc.ServerOption
+	// Panics in handlers fail the call, whatever else intercepts it.
+	opts := []grpc.ServerOption{grpc.ChainUnaryInterceptor(recoverUnary(log)), grpc.ChainStreamInterceptor(recoverStream(log))}
 	if cfg.TLS != nil {
 		opts = append(opts, grpc.Creds(credentials.NewTLS(cfg.TLS)))
 	}

@@ -116,6 +116,7 @@ func (s *sqlServer) describe(ctx context.Context, sql string) (*arrow.Schema, er
 }
 
 func (s *sqlServer) GetFlightInfoStatement(ctx context.Context, cmd flightsql.StatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
+	panicSite("GetFlightInfoStatement")
 	if err := noTxn(cmd.GetTransactionId()); err != nil {
 		return nil, err
 	}
@@ -211,7 +212,7 @@ func (s *sqlServer) stream(call context.Context, key string, schema *arrow.Schem
 			}
 		}
 		for _, params := range rows {
-			if err := s.produce(ctx, schema, st, params, send); err != nil {
+			if err := s.recoverProduce(ctx, schema, st, params, send); err != nil {
 				// Delivered while the call lasts: a query cancelled by CancelFlightInfo
 				// ends its stream with Canceled, not as if complete.
 				select {
@@ -223,6 +224,18 @@ func (s *sqlServer) stream(call context.Context, key string, schema *arrow.Schem
 		}
 	}()
 	return ch
+}
+
+// recoverProduce is produce with a panic, which no gRPC interceptor sees in this goroutine,
+// turned into the stream's Internal error.
+func (s *sqlServer) recoverProduce(ctx context.Context, schema *arrow.Schema, st engine.Statement, params []any, send func(flight.StreamChunk) bool) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = panicStatus(s.log, "stream", p)
+		}
+	}()
+	panicSite("stream")
+	return s.produce(ctx, schema, st, params, send)
 }
 
 // produce runs st once with params and sends its batches; it returns the execution error.
@@ -268,6 +281,7 @@ func conform(b arrow.RecordBatch, schema *arrow.Schema) (arrow.RecordBatch, erro
 }
 
 func (s *sqlServer) DoPutCommandStatementUpdate(ctx context.Context, cmd flightsql.StatementUpdate) (int64, error) {
+	panicSite("DoPutCommandStatementUpdate")
 	if err := noTxn(cmd.GetTransactionId()); err != nil {
 		return 0, err
 	}

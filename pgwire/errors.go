@@ -54,6 +54,7 @@ var sqlstates = map[error]string{
 	errs.InvalidDefinition:    "42P16",
 	errs.InvalidParameter:     "22023",
 	errs.CantChange:           "55P02",
+	errs.ObjectState:          "55000",
 	errs.InvalidRowCount:      "2201W",
 	errs.InvalidOffset:        "2201X",
 	errs.DivisionByZero:       "22012",

@@ -70,6 +70,8 @@ type binder struct {
 	// viewBinding guards against views that read themselves.
 	deps        map[string]bool
 	viewBinding map[string]bool
+	// viewRoots, when not nil, collects the plan of every view bound (see viewUpdatability).
+	viewRoots map[planner.Node]bool
 	// win collects window function calls while a select list or ORDER BY is bound;
 	// windowCols are their columns, computed after grouping.
 	win        *windowContext

@@ -177,6 +177,14 @@ func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
 	if is.OnConflictClause != nil || len(is.ReturningList) > 0 || is.WithClause != nil {
 		return nil, errs.New(errs.NotImplemented, "ON CONFLICT, RETURNING and WITH in INSERT are not supported yet")
 	}
+	if is.Relation.Schemaname == catalog.SystemSchema {
+		if _, ok := catalog.SystemTables[is.Relation.Relname]; ok {
+			return nil, errs.New(errs.InvalidParameter, "system table %s.%s cannot be modified", is.Relation.Schemaname, is.Relation.Relname)
+		}
+	}
+	if err := b.viewTarget(is.Relation, "insert into"); err != nil {
+		return nil, err
+	}
 	t, err := b.table(is.Relation)
 	if err != nil {
 		return nil, err

@@ -12,15 +12,22 @@ import (
 )
 
 // tableScope binds a table for DELETE and UPDATE: a scan of it and the scope of its columns.
-func (b *binder) tableScope(rv *pg_query.RangeVar) (*catalog.Table, *planner.Scan, *scope, error) {
+// verb names the statement for errors: "delete from" or "update".
+func (b *binder) tableScope(rv *pg_query.RangeVar, verb string) (*catalog.Table, *planner.Scan, *scope, error) {
 	if rv.Schemaname == catalog.SystemSchema {
 		return nil, nil, nil, errs.New(errs.InvalidParameter, "system table %s.%s cannot be modified", rv.Schemaname, rv.Relname)
+	}
+	if err := b.viewTarget(rv, verb); err != nil {
+		return nil, nil, nil, err
 	}
 	node, sc, err := b.from([]*pg_query.Node{{Node: &pg_query.Node_RangeVar{RangeVar: rv}}})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	scan := node.(*planner.Scan)
+	scan, err := dmlTarget(node, rv)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	return scan.Table, scan, sc, nil
 }
 
@@ -42,7 +49,7 @@ func (b *binder) deleteStmt(ds *pg_query.DeleteStmt) (planner.Statement, error) 
 	if len(ds.UsingClause) > 0 || len(ds.ReturningList) > 0 || ds.WithClause != nil {
 		return nil, errs.New(errs.NotImplemented, "DELETE with USING, RETURNING or WITH is not supported yet")
 	}
-	t, scan, sc, err := b.tableScope(ds.Relation)
+	t, scan, sc, err := b.tableScope(ds.Relation, "delete from")
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +85,7 @@ func (b *binder) updateStmt(us *pg_query.UpdateStmt) (planner.Statement, error) 
 	if len(us.FromClause) > 0 || len(us.ReturningList) > 0 || us.WithClause != nil {
 		return nil, errs.New(errs.NotImplemented, "UPDATE with FROM, RETURNING or WITH is not supported yet")
 	}
-	t, scan, sc, err := b.tableScope(us.Relation)
+	t, scan, sc, err := b.tableScope(us.Relation, "update")
 	if err != nil {
 		return nil, err
 	}

@@ -635,6 +635,9 @@ func (b *binder) view(v *catalog.View, rv *pg_query.RangeVar) (planner.Node, *sc
 	if err != nil {
 		return nil, nil, err
 	}
+	if b.viewRoots != nil {
+		b.viewRoots[n] = true
+	}
 	cols := renamed(renamed(n.Columns(), names), v.Columns)
 	sc, err := relationScope(aliasName(rv.Alias, v.Name), cols, rv.Alias)
 	return n, sc, err

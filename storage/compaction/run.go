@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/merge"
@@ -115,7 +116,7 @@ func Run(ctx context.Context, env Env, job Job) (Result, error) {
 		return Result{}, fmt.Errorf("compaction: claim job %s: %w", job.ID, err)
 	}
 	res := Result{Job: job}
-	out, err := write(ctx, env, job, st, &res)
+	out, err := recoverWrite(ctx, env, job, st, &res)
 	if err != nil {
 		return Result{}, err
 	}
@@ -144,6 +145,17 @@ func Run(ctx context.Context, env Env, job Job) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// recoverWrite is write with a panic (in an iterator, a reader or the writer) turned into the
+// job's error (see errs.Recovered), so the runner can release the claim.
+func recoverWrite(ctx context.Context, env Env, job Job, st *statestore.State, res *Result) (out *statestore.File, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("compaction: job %s: %w", job.ID, errs.Recovered(p))
+		}
+	}()
+	return write(ctx, env, job, st, res)
 }
 
 // cleanup deletes an output object unless a fresh state shows it committed; it keeps it when
@@ -228,21 +240,44 @@ func write(ctx context.Context, env Env, job Job, st *statestore.State, res *Res
 
 // writeObject streams the batches of stream into a Parquet object name of schema outSchema
 // (a prefix of the stream's columns).
-func writeObject(ctx context.Context, env Env, name string, outSchema *arrow.Schema, stream exec.Stream, res *Result) (*statestore.File, error) {
+func writeObject(ctx context.Context, env Env, name string, outSchema *arrow.Schema, stream exec.Stream, res *Result) (f *statestore.File, err error) {
 	t := &env.Table
 	pr, pw := io.Pipe()
 	putErr := make(chan error, 1)
 	go func() {
-		err := env.Store.Put(ctx, name, pr)
+		var err error
+		defer func() {
+			if p := recover(); p != nil {
+				err = errs.Recovered(p)
+				pr.CloseWithError(err)
+				putErr <- err
+			}
+		}()
+		err = env.Store.Put(ctx, name, pr)
 		pr.CloseWithError(err) // unblocks the writer if Put gave up early
 		putErr <- err
 	}()
+	putDone := false
+	waitPut := func() error {
+		var err error
+		if !putDone {
+			err, putDone = <-putErr, true
+		}
+		return err
+	}
 	fail := func(err error) (*statestore.File, error) {
 		pw.CloseWithError(err)
-		<-putErr
+		waitPut()
 		env.Store.Delete(context.WithoutCancel(ctx), name) // best effort
 		return nil, err
 	}
+	defer func() {
+		// A panic while writing (in an iterator or the encoder) stops the upload and deletes
+		// the object before the job fails.
+		if p := recover(); p != nil {
+			f, err = fail(fmt.Errorf("compaction: write %s: %w", name, errs.Recovered(p)))
+		}
+	}()
 	w, err := parquet.NewWriter(pw, outSchema, t.Props)
 	if err != nil {
 		return fail(fmt.Errorf("compaction: %w", err))
@@ -296,7 +331,7 @@ func writeObject(ctx context.Context, env Env, name string, outSchema *arrow.Sch
 	if err := pw.Close(); err != nil {
 		return fail(fmt.Errorf("compaction: write %s: %w", name, err))
 	}
-	if err := <-putErr; err != nil {
+	if err := waitPut(); err != nil {
 		env.Store.Delete(context.WithoutCancel(ctx), name)
 		return nil, fmt.Errorf("compaction: put %s: %w", name, err)
 	}

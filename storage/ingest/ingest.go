@@ -369,7 +369,7 @@ func writeFiles(ctx context.Context, store objstore.Store, spec Spec, cols []arr
 					errs[i] = err
 					continue
 				}
-				out[i], errs[i] = writeFile(ctx, store, spec, cols, s, runs[i].lo, runs[i].hi)
+				out[i], errs[i] = recoverWriteFile(ctx, store, spec, cols, s, runs[i].lo, runs[i].hi)
 			}
 		}()
 	}
@@ -385,6 +385,17 @@ func writeFiles(ctx context.Context, store objstore.Store, spec Spec, cols []arr
 		}
 	}
 	return done, errors.Join(errs...)
+}
+
+// recoverWriteFile is writeFile with a panic turned into its error (see errs.Recovered): the
+// statement fails and the files already written are deleted.
+func recoverWriteFile(ctx context.Context, store objstore.Store, spec Spec, cols []arrow.Array, s *sorted, lo, hi int) (w written, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			w, err = written{}, fmt.Errorf("ingest: %w", errs.Recovered(p))
+		}
+	}()
+	return writeFile(ctx, store, spec, cols, s, lo, hi)
 }
 
 // writeFile writes the rows at sorted positions [lo, hi) to a new file, with the sketch of

@@ -256,8 +256,7 @@ func (s *stack) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		if err != nil {
 			return nil, err
 		}
-		out, err := s.process(ctx, b)
-		b.Release()
+		out, err := s.processRelease(ctx, b)
 		if err != nil {
 			s.err = err
 			return nil, err
@@ -298,6 +297,13 @@ func (s *stack) resetOut() {
 			s.outSums[c] = s.outSums[c][:0]
 		}
 	}
+}
+
+// processRelease is process that releases b when it returns, also when it panics (in a
+// delete predicate, say), so the panic's recoverer finds nothing held.
+func (s *stack) processRelease(ctx context.Context, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+	defer b.Release()
+	return s.process(ctx, b)
 }
 
 // process returns the rows of b that are final, or nil when there are none.
