@@ -16,13 +16,17 @@ import (
 
 // Local is a Store in a directory on a local disk, shared safely by several processes.
 //
-// Put writes a temporary file under <dir>/.tmp and renames it into place; PutIfAbsent writes
-// and fsyncs a temporary file and link(2)s it to the final name, which the kernel does
-// atomically across processes, then fsyncs the parent directory so that a commit survives a
-// crash. Directories are created as needed and never removed.
+// Both writes make the object durable before they return, so that a commit naming an object
+// written earlier never outlives it in a power cut: the data is written to a temporary file
+// under <dir>/.tmp and fsynced; Put renames it into place and PutIfAbsent link(2)s it to the
+// final name (which the kernel does atomically across processes); then the object's directory
+// is fsynced, and so is the parent of every directory created on the way. Directories are
+// created as needed and never removed.
 type Local struct {
 	root string
 	tmp  string
+	// sync fsyncs an open file or directory; tests replace it to observe the sequence.
+	sync func(f *os.File) error
 }
 
 var (
@@ -43,7 +47,7 @@ func NewLocal(dir string) (*Local, error) {
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("objstore: creating %s: %w", dir, err)
 	}
-	return &Local{root: root, tmp: tmp}, nil
+	return &Local{root: root, tmp: tmp, sync: (*os.File).Sync}, nil
 }
 
 // Dir returns the store's root directory.
@@ -150,7 +154,7 @@ func (l *Local) writeTemp(ctx context.Context, data io.Reader) (string, error) {
 	}
 	_, err = io.Copy(f, ctxReader{ctx, data})
 	if err == nil {
-		err = f.Sync()
+		err = l.sync(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -182,7 +186,7 @@ func (l *Local) ensureDir(dir string) error {
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	return syncDir(parent)
+	return l.syncDir(parent)
 }
 
 // notDir fails with ErrInvalidName when p is a directory of other objects.
@@ -193,12 +197,13 @@ func notDir(name, p string) error {
 	return nil
 }
 
-func syncDir(dir string) error {
+// syncDir fsyncs a directory, making the entries added to it durable.
+func (l *Local) syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
-	err = d.Sync()
+	err = l.sync(d)
 	if cerr := d.Close(); err == nil {
 		err = cerr
 	}
@@ -228,6 +233,9 @@ func (l *Local) Put(ctx context.Context, name string, data io.Reader) error {
 	}
 	if err := os.Rename(tmp, p); err != nil {
 		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := l.syncDir(filepath.Dir(p)); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	return nil
@@ -260,7 +268,7 @@ func (l *Local) PutIfAbsent(ctx context.Context, name string, data []byte) error
 		}
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := l.syncDir(dir); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	return nil
