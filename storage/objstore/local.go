@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Local is a Store in a directory on a local disk, shared safely by several processes.
@@ -22,6 +23,8 @@ import (
 // final name (which the kernel does atomically across processes); then the object's directory
 // is fsynced, and so is the parent of every directory created on the way. Directories are
 // created as needed and never removed.
+//
+// A writer that dies mid-call can leave a temporary file behind; SweepTemp removes old ones.
 type Local struct {
 	root string
 	tmp  string
@@ -32,6 +35,7 @@ type Local struct {
 var (
 	_ Store       = (*Local)(nil)
 	_ WholeReader = (*Local)(nil)
+	_ TempSweeper = (*Local)(nil)
 )
 
 // NewLocal returns a store rooted at dir, creating the directory if needed.
@@ -274,19 +278,55 @@ func (l *Local) PutIfAbsent(ctx context.Context, name string, data []byte) error
 	return nil
 }
 
-// List implements Store. It walks only the directory named by prefix up to its last slash.
+// List implements Store.
 func (l *Local) List(ctx context.Context, prefix string) ([]string, error) {
-	if err := ctx.Err(); err != nil {
+	var out []string
+	err := l.walk(ctx, prefix, func(rel string, _ fs.DirEntry) error {
+		out = append(out, rel)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := checkPrefix(prefix); err != nil {
+	sort.Strings(out)
+	return out, nil
+}
+
+// ListInfo implements Store. An object's ModTime is its file's modification time: the last
+// write of its data, before it was put in place.
+func (l *Local) ListInfo(ctx context.Context, prefix string) ([]ObjectInfo, error) {
+	var out []ObjectInfo
+	err := l.walk(ctx, prefix, func(rel string, d fs.DirEntry) error {
+		fi, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // deleted while walking
+		}
+		if err != nil {
+			return err
+		}
+		out = append(out, ObjectInfo{Name: rel, Size: fi.Size(), ModTime: fi.ModTime()})
+		return nil
+	})
+	if err != nil {
 		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// walk calls fn for every object whose name starts with prefix, in no particular order. It
+// walks only the directory named by prefix up to its last slash.
+func (l *Local) walk(ctx context.Context, prefix string, fn func(rel string, d fs.DirEntry) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkPrefix(prefix); err != nil {
+		return err
 	}
 	start := l.root
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
 		start = filepath.Join(l.root, filepath.FromSlash(prefix[:i]))
 	}
-	var out []string
 	err := filepath.WalkDir(start, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
@@ -312,15 +352,52 @@ func (l *Local) List(ctx context.Context, prefix string) ([]string, error) {
 			return nil
 		}
 		if d.Type().IsRegular() && strings.HasPrefix(rel, prefix) {
-			out = append(out, rel)
+			return fn(rel, d)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing %q: %w", prefix, err)
+		return fmt.Errorf("listing %q: %w", prefix, err)
 	}
-	sort.Strings(out)
-	return out, nil
+	return nil
+}
+
+// SweepTemp implements TempSweeper: it removes the temporary files of writes that died,
+// those last modified before the given time. A live write keeps modifying its file until it
+// is renamed or linked into place and removed, so only a write that made no progress since
+// before can lose its file (and then fails).
+func (l *Local) SweepTemp(ctx context.Context, before time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	entries, err := os.ReadDir(l.tmp)
+	if err != nil {
+		return 0, fmt.Errorf("objstore: sweeping %s: %w", l.tmp, err)
+	}
+	n := 0
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // its write finished meanwhile
+		}
+		if err != nil {
+			return n, fmt.Errorf("objstore: sweeping %s: %w", l.tmp, err)
+		}
+		if !fi.Mode().IsRegular() || !fi.ModTime().Before(before) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(l.tmp, e.Name())); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return n, fmt.Errorf("objstore: sweeping %s: %w", l.tmp, err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 // Delete implements Store.
