@@ -201,3 +201,103 @@ func TestOrphansSweptAfterCrash(t *testing.T) {
 	}
 	s.stop(ctx, t)
 }
+
+// regularFiles returns the regular files under dir, relative to it.
+func regularFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, rel)
+		}
+		return nil
+	})
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestDropTablePurged drops a table on one sleeperd process and checks that another process
+// sharing the data directory deletes everything the table kept once the drop is older than
+// its gc_delay, and not before; and that a table created meanwhile under the same name gets
+// its own directory and keeps its rows.
+func TestDropTablePurged(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	data := t.TempDir()
+	dropper := start(ctx, t, data, "--maintenance-interval", "0")
+	collector := start(ctx, t, data, "--maintenance-interval", "100ms")
+	conn, err := dial(ctx, dropper.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeConn(conn)
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec("CREATE TABLE d (k bigint, v text) WITH (row_keys = 'k', split_points = '100', gc_delay = '3s')")
+	exec("INSERT INTO d VALUES (1, 'old'), (200, 'old')")
+	old := tableDir(t, data)
+	exec("DROP TABLE d")
+	dropped := time.Now()
+	exec("CREATE TABLE d (k bigint, v text) WITH (row_keys = 'k', gc_delay = '0s')")
+	exec("INSERT INTO d VALUES (7, 'new')")
+
+	// Within the delay the dropped table's files stay.
+	if left := regularFiles(t, old); len(left) < 2 {
+		t.Fatalf("just after the drop, the dropped table keeps %q; want its 2 data files", left)
+	}
+	for {
+		left := regularFiles(t, old)
+		if len(left) == 0 {
+			break
+		}
+		if time.Since(dropped) > 20*time.Second {
+			t.Fatalf("20s after the drop, the dropped table keeps %q", left)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("purged %v after the drop", time.Since(dropped).Round(time.Millisecond))
+	if since := time.Since(dropped); since < 3*time.Second {
+		t.Errorf("the dropped table was purged %v after its drop, within its gc_delay of 3s", since)
+	}
+	collector.exitedEarly(t)
+
+	// The new table d lives in a directory of its own, with its row, seen by both processes.
+	dirs, err := os.ReadDir(filepath.Join(data, "tables"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fresh []string
+	for _, d := range dirs {
+		if p := filepath.Join(data, "tables", d.Name()); p != old {
+			fresh = append(fresh, p)
+		}
+	}
+	if len(fresh) != 1 || len(regularFiles(t, filepath.Join(fresh[0], "files"))) != 1 {
+		t.Fatalf("tables besides the dropped one: %q; want one with one data file", fresh)
+	}
+	for _, s := range []*server{dropper, collector} {
+		c, err := dial(ctx, s.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var k int64
+		var v string
+		err = c.QueryRow(ctx, "SELECT k, v FROM d").Scan(&k, &v)
+		closeConn(c)
+		if err != nil || k != 7 || v != "new" {
+			t.Errorf("SELECT k, v FROM d on %s: %d, %q, %v; want 7, new", s.addr, k, v, err)
+		}
+	}
+	collector.stop(ctx, t)
+	dropper.stop(ctx, t)
+}
