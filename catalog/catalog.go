@@ -27,19 +27,33 @@ const LogPrefix = "catalog/log/"
 // store: every lookup first reads the entries added since the last one (one read of an absent
 // object when nothing changed). A Catalog is safe for concurrent use.
 //
-// Dropping a table deletes its state store log; its data files under Table.FilePrefix are
-// left for a garbage collector that removes the files of table IDs the catalog no longer
-// knows.
+// Dropping a table deletes its state store log at once; everything else under its prefix
+// (statestore.TablePrefix: its data files, and any entry a writer that had not seen the drop
+// added) is left for garbage collection, which finds the dropped tables, with the time of
+// their drop, in Dropped.
 type Catalog struct {
 	store objstore.Store
 	ss    *statestore.Store
 	log   *statestore.Log
 
-	mu     sync.Mutex
-	next   uint64            // number of the next log entry to read
-	tables map[string]*Table // by name
-	views  map[string]*View  // by name
+	mu      sync.Mutex
+	next    uint64            // number of the next log entry to read
+	tables  map[string]*Table // by name
+	views   map[string]*View  // by name
+	dropped []DroppedTable    // in the order of their drops
 }
+
+// DroppedTable is a table a DROP TABLE removed: its ID, its properties when it was dropped
+// and the time the drop was committed (by the clock of the process that committed it).
+type DroppedTable struct {
+	ID    string
+	Name  string
+	Props Properties
+	At    time.Time
+}
+
+// StateID returns the ID of the dropped table's state and prefix in the state store.
+func (d DroppedTable) StateID() statestore.TableID { return statestore.TableID(d.ID) }
 
 // entry is a catalog log entry.
 type entry struct {
@@ -185,6 +199,7 @@ func (c *Catalog) apply(e entry) error {
 	case opDrop:
 		if t, ok := c.tables[e.Name]; ok && t.ID == e.ID {
 			delete(c.tables, e.Name)
+			c.dropped = append(c.dropped, DroppedTable{ID: t.ID, Name: t.Name, Props: t.Props, At: e.Time})
 		}
 	case opAlter:
 		t, ok := c.tables[e.Name]
@@ -381,6 +396,17 @@ func (c *Catalog) Tables(ctx context.Context) ([]*Table, error) {
 	}
 	slices.SortFunc(out, func(a, b *Table) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
+}
+
+// Dropped returns every table ever dropped, in the order of the drops. Table IDs are random
+// (96 bits), so a table created later under a dropped table's name never shares its ID.
+func (c *Catalog) Dropped(ctx context.Context) ([]DroppedTable, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.follow(ctx); err != nil {
+		return nil, err
+	}
+	return slices.Clone(c.dropped), nil
 }
 
 func undefined(name string) error {

@@ -83,6 +83,8 @@ type Table struct {
 //	compaction_files 12          most files in one compaction job
 //	compaction_jobs_per_partition 4  most concurrent compaction jobs in one partition
 //	gc_delay         15m         how long a file with no references is kept
+//	orphan_age       1h          how old an object under the table's prefix that its state
+//	                             does not name must be before it is deleted as an orphan
 //	compaction_job_timeout 10m   how long a compaction job may hold its files before another
 //	                             process takes its runner for dead and releases them
 //
@@ -103,6 +105,10 @@ type Properties struct {
 	CompactionJobs  int
 	// GCDelay is how long a file with no references is kept before garbage collection.
 	GCDelay time.Duration
+	// OrphanAge is how long ago an object under the table's prefix that its state does not
+	// name must have been written before garbage collection deletes it: longer than any
+	// ingest or compaction takes from writing a file to committing it.
+	OrphanAge time.Duration
 	// JobTimeout is how long a compaction job may hold its files before any process may
 	// release them (its runner is taken to have died).
 	JobTimeout time.Duration
@@ -125,6 +131,7 @@ const (
 	PropCompactBatch   = "compaction_files"
 	PropCompactJobs    = "compaction_jobs_per_partition"
 	PropGCDelay        = "gc_delay"
+	PropOrphanAge      = "orphan_age"
 	PropJobTimeout     = "compaction_job_timeout"
 
 	DefaultSplitThreshold = 10_000_000
@@ -346,11 +353,13 @@ func parseBool(k, v string) (bool, error) {
 	return false, errs.New(errs.InvalidParameter, "invalid value for parameter %q: %q (want true or false)", k, v)
 }
 
-// DefaultGCDelay is how long an unreferenced file is kept by default, and DefaultJobTimeout
-// how long a compaction job may hold its files.
+// DefaultGCDelay is how long an unreferenced file is kept by default, DefaultJobTimeout
+// how long a compaction job may hold its files, and DefaultOrphanAge how old an orphan must
+// be before it is deleted.
 const (
 	DefaultGCDelay    = 15 * time.Minute
 	DefaultJobTimeout = 10 * time.Minute
+	DefaultOrphanAge  = time.Hour
 )
 
 // withProperties returns a copy of t with the properties in set replacing its own.
@@ -376,6 +385,7 @@ func parseProperties(raw map[string]string) (Properties, error) {
 	p := Properties{
 		Parquet: parquet.DefaultProperties(), SplitThreshold: DefaultSplitThreshold, Raw: make(map[string]string, len(raw)),
 		Online: true, CompactionRatio: 3, CompactionFiles: 12, CompactionJobs: 4, GCDelay: DefaultGCDelay, JobTimeout: DefaultJobTimeout,
+		OrphanAge: DefaultOrphanAge,
 	}
 	positive := func(k, v string, bits int) (int64, error) {
 		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, bits)
@@ -444,14 +454,17 @@ func parseProperties(raw map[string]string) (Properties, error) {
 			default:
 				p.CompactionJobs = int(n)
 			}
-		case PropGCDelay, PropJobTimeout:
+		case PropGCDelay, PropJobTimeout, PropOrphanAge:
 			d, err := time.ParseDuration(strings.TrimSpace(v))
 			if err != nil || d < 0 {
 				return p, errs.New(errs.InvalidParameter, "invalid value for parameter %q: %q (want a duration such as 15m)", k, v)
 			}
-			if k == PropGCDelay {
+			switch k {
+			case PropGCDelay:
 				p.GCDelay = d
-			} else {
+			case PropOrphanAge:
+				p.OrphanAge = d
+			default:
 				p.JobTimeout = d
 			}
 		default:

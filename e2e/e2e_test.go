@@ -128,9 +128,18 @@ var listenLine = regexp.MustCompile(`msg=listening .*addr=(\S+)`)
 // line, and kills it when the test ends if it is still running.
 func start(ctx context.Context, t *testing.T, dataDir string, args ...string) *server {
 	t.Helper()
+	return startEnv(ctx, t, dataDir, nil, args...)
+}
+
+// startEnv is start with extra environment variables (NAME=value) for the server.
+func startEnv(ctx context.Context, t *testing.T, dataDir string, env []string, args ...string) *server {
+	t.Helper()
 	bin := build(t)
 	args = append([]string{"serve", "--data", dataDir, "--pg-addr", "127.0.0.1:0", "--flight-addr", "127.0.0.1:0"}, args...)
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

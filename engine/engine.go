@@ -58,6 +58,13 @@ type Engine struct {
 	jobs    jobLog
 	readers readers
 
+	// purged holds the IDs of dropped tables whose objects are gone for good: purged after
+	// no writer that began before the drop can still be running.
+	purgedMu sync.Mutex
+	purged   map[string]bool
+	// now is the clock of the purge of dropped tables (time.Now but in tests).
+	now func() time.Time
+
 	bgCancel context.CancelFunc
 	bgDone   chan struct{}
 }
@@ -67,7 +74,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	if opts.Store == nil {
 		return nil, errs.New(errs.InvalidParameter, "engine: no object store")
 	}
-	e := &Engine{opts: opts, log: opts.Logger, alloc: opts.Alloc, store: opts.Store, metrics: &catalog.Metrics{}}
+	e := &Engine{opts: opts, log: opts.Logger, alloc: opts.Alloc, store: opts.Store, metrics: &catalog.Metrics{}, now: time.Now}
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/gc"
+	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/splitting"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
@@ -36,7 +37,7 @@ func (e *Engine) vacuum(ctx context.Context, names []string, full bool) error {
 			return err
 		}
 	}
-	return nil
+	return e.sweepStore(ctx)
 }
 
 // maintainTable splits t's leaves that reached the split threshold, compacts (pushing file
@@ -63,10 +64,92 @@ func (e *Engine) maintainTable(ctx context.Context, t *catalog.Table, full bool)
 		return err
 	}
 	panicSite("gc")
-	_, err = gc.Run(ctx, e.store, e.ss, t.StateID(), t.Props.GCDelay, time.Now(), func() uint64 {
+	if _, err := gc.Run(ctx, e.store, e.ss, t.StateID(), t.Props.GCDelay, time.Now(), func() uint64 {
 		return e.readers.oldest(t.StateID())
-	})
+	}); err != nil {
+		return err
+	}
+	swept, err := gc.SweepOrphans(ctx, e.store, e.ss, t.StateID(), t.Props.OrphanAge, time.Now())
+	if len(swept) > 0 {
+		e.log.Info("orphans deleted", "table", t.Name, "objects", len(swept))
+	}
 	return err
+}
+
+// sweepStore removes what belongs to no live table: the objects of dropped tables, and the
+// temporary files of writes that died (kept for the longest orphan_age of any table, since a
+// write to any table may still be running).
+func (e *Engine) sweepStore(ctx context.Context) error {
+	tables, err := e.cat.Tables(ctx)
+	if err != nil {
+		return err
+	}
+	if err := e.purgeDropped(ctx, tables); err != nil {
+		return err
+	}
+	if ts, ok := e.store.(objstore.TempSweeper); ok {
+		age := time.Duration(0)
+		for _, t := range tables {
+			age = max(age, t.Props.OrphanAge)
+		}
+		if len(tables) == 0 {
+			age = catalog.DefaultOrphanAge
+		}
+		n, err := ts.SweepTemp(ctx, time.Now().Add(-age))
+		if n > 0 {
+			e.log.Info("temporary files of dead writes deleted", "files", n)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// purgeDropped deletes everything under the prefix of each dropped table whose drop is at
+// least its gc_delay old and that no running query in this process reads. A query in another
+// process that began before the drop is protected by the delay alone, as it is for the files
+// ordinary garbage collection deletes.
+//
+// A writer that had not seen the drop may still add objects after a purge, so a table is
+// purged again on every pass until its drop is also older than its orphan_age, the bound on
+// any write; then it is remembered as done (for the life of the process: a restarted process
+// purges every dropped table once more, which costs one listing of an empty prefix). Purging
+// is idempotent, and several processes may purge one table at once.
+func (e *Engine) purgeDropped(ctx context.Context, live []*catalog.Table) error {
+	dropped, err := e.cat.Dropped(ctx)
+	if err != nil {
+		return err
+	}
+	liveIDs := make(map[string]bool, len(live))
+	for _, t := range live {
+		liveIDs[t.ID] = true
+	}
+	now := e.now()
+	for _, d := range dropped {
+		e.purgedMu.Lock()
+		done := e.purged[d.ID]
+		e.purgedMu.Unlock()
+		if done || liveIDs[d.ID] || now.Before(d.At.Add(d.Props.GCDelay)) || e.readers.oldest(d.StateID()) != 0 {
+			continue
+		}
+		n, err := gc.Purge(ctx, e.store, d.StateID())
+		if n > 0 {
+			e.log.Info("dropped table's objects deleted", "table", d.Name, "id", d.ID, "objects", n)
+		}
+		if err != nil {
+			return err
+		}
+		if !now.Before(d.At.Add(max(d.Props.GCDelay, d.Props.OrphanAge))) {
+			e.purgedMu.Lock()
+			if e.purged == nil {
+				e.purged = map[string]bool{}
+			}
+			e.purged[d.ID] = true
+			e.purgedMu.Unlock()
+		}
+	}
+	return nil
 }
 
 // retireDeletes retires the delete predicates that no referenced file can match any more:
@@ -153,5 +236,12 @@ func (e *Engine) maintainAll(ctx context.Context) {
 		if err := e.maintainTable(ctx, t, false); err != nil && ctx.Err() == nil {
 			e.log.Warn("maintenance failed", "table", t.Name, "err", err)
 		}
+	}
+	err = func() (err error) {
+		defer e.recoverTo("maintenance", &err)
+		return e.sweepStore(ctx)
+	}()
+	if err != nil && ctx.Err() == nil {
+		e.log.Warn("maintenance failed", "err", err)
 	}
 }

@@ -178,7 +178,7 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 	if err != nil {
 		return err
 	}
-	eng, err := engine.Open(ctx, engine.Options{Store: store, Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: cfg.memoryLimit})
+	eng, err := engine.Open(ctx, engine.Options{Store: withTestHook(store, log), Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: cfg.memoryLimit})
 	if err != nil {
 		return fmt.Errorf("opening database in %s: %w", cfg.data, err)
 	}

@@ -1,11 +1,14 @@
 // Package gc deletes the objects of table files that no partition references any more, once
-// they have been unreferenced for a delay and no running query may still read them.
+// they have been unreferenced for a delay and no running query may still read them; the
+// orphans of writes that died before their commit, once they are older than any write can
+// take; and everything a dropped table kept.
 package gc
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sleeperd/sleeperd/storage/objstore"
@@ -18,6 +21,67 @@ const (
 	PropDelay    = "gc_delay"
 	DefaultDelay = 15 * time.Minute
 )
+
+// SweepOrphans deletes the table's orphans and returns their names: the objects under
+// statestore.TablePrefix(table), outside its log and snapshots, that its state does not name
+// as a file (referenced or not) and that were last written at least age before now. They are
+// what ingests and compactions that died between writing a file and committing it left.
+//
+// age must be longer than any writer takes from writing a file to committing it (retries
+// included). Then a file last written before now-age was committed before now, if ever, and
+// the state, read after the listing and after now, names it. The caller takes now before the
+// call.
+func SweepOrphans(ctx context.Context, store objstore.Store, states *statestore.Store, table statestore.TableID, age time.Duration, now time.Time) ([]string, error) {
+	prefix := statestore.TablePrefix(table)
+	objs, err := store.ListInfo(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("gc: %w", err)
+	}
+	cutoff := now.Add(-age)
+	logs, snaps := statestore.LogPrefix(table), statestore.SnapshotPrefix(table)
+	var old []string
+	for _, o := range objs {
+		if strings.HasPrefix(o.Name, logs) || strings.HasPrefix(o.Name, snaps) || o.ModTime.After(cutoff) {
+			continue
+		}
+		old = append(old, o.Name)
+	}
+	if len(old) == 0 {
+		return nil, nil
+	}
+	st, err := states.Snapshot(ctx, table)
+	if err != nil {
+		return nil, fmt.Errorf("gc: %w", err)
+	}
+	var out []string
+	for _, name := range old {
+		if _, known := st.File(name); known {
+			continue
+		}
+		if err := store.Delete(ctx, name); err != nil {
+			return out, fmt.Errorf("gc: delete orphan %s: %w", name, err)
+		}
+		out = append(out, name)
+	}
+	return out, nil
+}
+
+// Purge deletes every object under statestore.TablePrefix(table) — data files, log and
+// snapshots — and returns how many it deleted. It is for a table that has been dropped and
+// that nothing reads any more; it is idempotent, and several collectors may purge one
+// table at once (deleting a missing object is not an error).
+func Purge(ctx context.Context, store objstore.Store, table statestore.TableID) (int, error) {
+	names, err := store.List(ctx, statestore.TablePrefix(table))
+	if err != nil {
+		return 0, fmt.Errorf("gc: %w", err)
+	}
+	for i, name := range names {
+		if err := store.Delete(ctx, name); err != nil {
+			return i, fmt.Errorf("gc: delete %s: %w", name, err)
+		}
+	}
+	return len(names), nil
+}
 
 // Run deletes the objects of the table's unreferenced files whose Updated time (when they
 // lost their last reference) is at least delay before now, then commits DeleteFiles for them,

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -139,5 +141,169 @@ func TestOverlappingRuns(t *testing.T) {
 	st, _ := ss.Snapshot(ctx, "t")
 	if _, ok := st.File("files/a"); ok {
 		t.Error("files/a still in the state")
+	}
+}
+
+// listHook runs after, if set, once ListInfo has listed: a writer acting between the
+// collector's listing and its reading of the state.
+type listHook struct {
+	objstore.Store
+	after func()
+}
+
+func (h *listHook) ListInfo(ctx context.Context, prefix string) ([]objstore.ObjectInfo, error) {
+	out, err := h.Store.ListInfo(ctx, prefix)
+	if h.after != nil {
+		h.after()
+		h.after = nil
+	}
+	return out, err
+}
+
+// orphanSetup creates table t in a store with a committed file, a committed and since
+// unreferenced file, an orphan data file and a stray object, all under the table's prefix.
+func orphanSetup(t *testing.T) (*listHook, *statestore.Store) {
+	t.Helper()
+	ctx := context.Background()
+	store := &listHook{Store: objstore.NewMem()}
+	ss := statestore.New(store, statestore.Options{SnapshotEvery: 2})
+	if _, err := ss.Create(ctx, "t", statestore.InitialisePartitions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"committed", "replaced", "out", "orphan"} {
+		if err := store.Put(ctx, "tables/t/files/"+name, bytes.NewReader([]byte(name))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.Put(ctx, "tables/t/stray", bytes.NewReader([]byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	// Another table whose name extends this one's: never this table's business.
+	if err := store.Put(ctx, "tables/t2/files/other", bytes.NewReader([]byte("x"))); err != nil {
+		t.Fatal(err)
+	}
+	file := func(name string) statestore.NewFile {
+		n := "tables/t/files/" + name
+		return statestore.NewFile{
+			File:       statestore.File{Name: n, Rows: 1, MinKey: key(1), MaxKey: key(1)},
+			References: []statestore.FileReference{{File: n, PartitionID: statestore.RootID, Rows: 1, Exact: true}},
+		}
+	}
+	commit := func(txn statestore.Transaction) {
+		t.Helper()
+		if _, err := ss.Commit(ctx, "t", txn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit(statestore.AddFiles{Files: []statestore.NewFile{file("committed"), file("replaced")}})
+	commit(statestore.AssignJobIds{Jobs: []statestore.JobAssignment{{JobID: "j", PartitionID: statestore.RootID, Files: []string{"tables/t/files/replaced"}}}})
+	out := file("out")
+	out.References = nil
+	commit(statestore.ReplaceFileReferences{Jobs: []statestore.JobResult{{JobID: "j", PartitionID: statestore.RootID, InputFiles: []string{"tables/t/files/replaced"}, Output: &out}}})
+	return store, ss
+}
+
+// TestSweepOrphans checks that the orphan sweep deletes exactly the objects under the
+// table's prefix that the state does not name and that are older than the age: never a
+// committed file, an unreferenced file still in the state, the log or the snapshots.
+func TestSweepOrphans(t *testing.T) {
+	ctx := context.Background()
+	store, ss := orphanSetup(t)
+	before, err := store.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const age = time.Hour
+	// Younger than the age: kept, whatever they are.
+	got, err := SweepOrphans(ctx, store, ss, "t", age, time.Now().Add(age/2))
+	if err != nil || len(got) != 0 {
+		t.Fatalf("sweep of young objects deleted %q, %v", got, err)
+	}
+	got, err = SweepOrphans(ctx, store, ss, "t", age, time.Now().Add(2*age))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"tables/t/files/orphan", "tables/t/stray"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("swept %q, want %q", got, want)
+	}
+	after, err := store.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range before {
+		if slices.Contains(want, name) == slices.Contains(after, name) {
+			t.Errorf("%s: present after the sweep %v", name, slices.Contains(after, name))
+		}
+	}
+	for _, p := range []string{"tables/t/log/", "tables/t/snapshots/"} {
+		if !slices.ContainsFunc(before, func(n string) bool { return strings.HasPrefix(n, p) }) {
+			t.Fatalf("the setup wrote nothing under %s", p)
+		}
+	}
+	// The state still reads, and a second sweep has nothing to do.
+	if _, err := statestore.New(store, statestore.Options{}).Snapshot(ctx, "t"); err != nil {
+		t.Fatalf("state after the sweep: %v", err)
+	}
+	if again, err := SweepOrphans(ctx, store, ss, "t", age, time.Now().Add(2*age)); err != nil || len(again) != 0 {
+		t.Fatalf("second sweep: %q, %v", again, err)
+	}
+}
+
+// TestSweepOrphansLateCommit checks that a file committed after the collector listed it,
+// but before it read the state, is kept: the state is read after the listing.
+func TestSweepOrphansLateCommit(t *testing.T) {
+	ctx := context.Background()
+	store, ss := orphanSetup(t)
+	name := "tables/t/files/orphan"
+	store.after = func() {
+		other := statestore.New(store.Store, statestore.Options{})
+		f := statestore.NewFile{
+			File:       statestore.File{Name: name, Rows: 1, MinKey: key(1), MaxKey: key(1)},
+			References: []statestore.FileReference{{File: name, PartitionID: statestore.RootID, Rows: 1, Exact: true}},
+		}
+		if _, err := other.Commit(ctx, "t", statestore.AddFiles{Files: []statestore.NewFile{f}}); err != nil {
+			t.Error(err)
+		}
+	}
+	got, err := SweepOrphans(ctx, store, ss, "t", time.Hour, time.Now().Add(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(got, name) {
+		t.Fatalf("swept %q, a file committed during the sweep", got)
+	}
+	if _, err := store.Size(ctx, name); err != nil {
+		t.Fatalf("the committed file is gone: %v", err)
+	}
+}
+
+// TestPurge checks that purging a table deletes everything under its prefix and nothing
+// else, and that purging twice, or from two collectors at once, succeeds.
+func TestPurge(t *testing.T) {
+	ctx := context.Background()
+	store, ss := orphanSetup(t)
+	if _, err := ss.Snapshot(ctx, "t"); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var errs [2]error
+	for i := range errs {
+		wg.Go(func() { _, errs[i] = Purge(ctx, store, "t") })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent purge: %v", err)
+		}
+	}
+	if left, err := store.List(ctx, "tables/t/"); err != nil || len(left) != 0 {
+		t.Fatalf("left after the purge: %q, %v", left, err)
+	}
+	if n, err := Purge(ctx, store, "t"); err != nil || n != 0 {
+		t.Fatalf("second purge: %d, %v", n, err)
+	}
+	if other, err := store.List(ctx, "tables/t2/"); err != nil || len(other) != 1 {
+		t.Fatalf("another table's objects: %q, %v", other, err)
 	}
 }

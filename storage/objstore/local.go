@@ -12,22 +12,30 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // Local is a Store in a directory on a local disk, shared safely by several processes.
 //
-// Put writes a temporary file under <dir>/.tmp and renames it into place; PutIfAbsent writes
-// and fsyncs a temporary file and link(2)s it to the final name, which the kernel does
-// atomically across processes, then fsyncs the parent directory so that a commit survives a
-// crash. Directories are created as needed and never removed.
+// Both writes make the object durable before they return, so that a commit naming an object
+// written earlier never outlives it in a power cut: the data is written to a temporary file
+// under <dir>/.tmp and fsynced; Put renames it into place and PutIfAbsent link(2)s it to the
+// final name (which the kernel does atomically across processes); then the object's directory
+// is fsynced, and so is the parent of every directory created on the way. Directories are
+// created as needed and never removed.
+//
+// A writer that dies mid-call can leave a temporary file behind; SweepTemp removes old ones.
 type Local struct {
 	root string
 	tmp  string
+	// sync fsyncs an open file or directory; tests replace it to observe the sequence.
+	sync func(f *os.File) error
 }
 
 var (
 	_ Store       = (*Local)(nil)
 	_ WholeReader = (*Local)(nil)
+	_ TempSweeper = (*Local)(nil)
 )
 
 // NewLocal returns a store rooted at dir, creating the directory if needed.
@@ -43,7 +51,7 @@ func NewLocal(dir string) (*Local, error) {
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("objstore: creating %s: %w", dir, err)
 	}
-	return &Local{root: root, tmp: tmp}, nil
+	return &Local{root: root, tmp: tmp, sync: (*os.File).Sync}, nil
 }
 
 // Dir returns the store's root directory.
@@ -150,7 +158,7 @@ func (l *Local) writeTemp(ctx context.Context, data io.Reader) (string, error) {
 	}
 	_, err = io.Copy(f, ctxReader{ctx, data})
 	if err == nil {
-		err = f.Sync()
+		err = l.sync(f)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -182,7 +190,7 @@ func (l *Local) ensureDir(dir string) error {
 	if err := os.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
-	return syncDir(parent)
+	return l.syncDir(parent)
 }
 
 // notDir fails with ErrInvalidName when p is a directory of other objects.
@@ -193,12 +201,13 @@ func notDir(name, p string) error {
 	return nil
 }
 
-func syncDir(dir string) error {
+// syncDir fsyncs a directory, making the entries added to it durable.
+func (l *Local) syncDir(dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
 		return err
 	}
-	err = d.Sync()
+	err = l.sync(d)
 	if cerr := d.Close(); err == nil {
 		err = cerr
 	}
@@ -228,6 +237,9 @@ func (l *Local) Put(ctx context.Context, name string, data io.Reader) error {
 	}
 	if err := os.Rename(tmp, p); err != nil {
 		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", name, err)
+	}
+	if err := l.syncDir(filepath.Dir(p)); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	return nil
@@ -260,25 +272,61 @@ func (l *Local) PutIfAbsent(ctx context.Context, name string, data []byte) error
 		}
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := l.syncDir(dir); err != nil {
 		return fmt.Errorf("writing %s: %w", name, err)
 	}
 	return nil
 }
 
-// List implements Store. It walks only the directory named by prefix up to its last slash.
+// List implements Store.
 func (l *Local) List(ctx context.Context, prefix string) ([]string, error) {
-	if err := ctx.Err(); err != nil {
+	var out []string
+	err := l.walk(ctx, prefix, func(rel string, _ fs.DirEntry) error {
+		out = append(out, rel)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
-	if err := checkPrefix(prefix); err != nil {
+	sort.Strings(out)
+	return out, nil
+}
+
+// ListInfo implements Store. An object's ModTime is its file's modification time: the last
+// write of its data, before it was put in place.
+func (l *Local) ListInfo(ctx context.Context, prefix string) ([]ObjectInfo, error) {
+	var out []ObjectInfo
+	err := l.walk(ctx, prefix, func(rel string, d fs.DirEntry) error {
+		fi, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // deleted while walking
+		}
+		if err != nil {
+			return err
+		}
+		out = append(out, ObjectInfo{Name: rel, Size: fi.Size(), ModTime: fi.ModTime()})
+		return nil
+	})
+	if err != nil {
 		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// walk calls fn for every object whose name starts with prefix, in no particular order. It
+// walks only the directory named by prefix up to its last slash.
+func (l *Local) walk(ctx context.Context, prefix string, fn func(rel string, d fs.DirEntry) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := checkPrefix(prefix); err != nil {
+		return err
 	}
 	start := l.root
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
 		start = filepath.Join(l.root, filepath.FromSlash(prefix[:i]))
 	}
-	var out []string
 	err := filepath.WalkDir(start, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
@@ -304,15 +352,52 @@ func (l *Local) List(ctx context.Context, prefix string) ([]string, error) {
 			return nil
 		}
 		if d.Type().IsRegular() && strings.HasPrefix(rel, prefix) {
-			out = append(out, rel)
+			return fn(rel, d)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("listing %q: %w", prefix, err)
+		return fmt.Errorf("listing %q: %w", prefix, err)
 	}
-	sort.Strings(out)
-	return out, nil
+	return nil
+}
+
+// SweepTemp implements TempSweeper: it removes the temporary files of writes that died,
+// those last modified before the given time. A live write keeps modifying its file until it
+// is renamed or linked into place and removed, so only a write that made no progress since
+// before can lose its file (and then fails).
+func (l *Local) SweepTemp(ctx context.Context, before time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	entries, err := os.ReadDir(l.tmp)
+	if err != nil {
+		return 0, fmt.Errorf("objstore: sweeping %s: %w", l.tmp, err)
+	}
+	n := 0
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // its write finished meanwhile
+		}
+		if err != nil {
+			return n, fmt.Errorf("objstore: sweeping %s: %w", l.tmp, err)
+		}
+		if !fi.Mode().IsRegular() || !fi.ModTime().Before(before) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(l.tmp, e.Name())); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return n, fmt.Errorf("objstore: sweeping %s: %w", l.tmp, err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 // Delete implements Store.

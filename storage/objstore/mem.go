@@ -8,13 +8,15 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Mem is an in-memory Store for tests. The zero value is not usable; call NewMem.
 type Mem struct {
 	mu   sync.RWMutex
-	objs map[string][]byte // values are never modified after insertion
-	dirs map[string]int    // directory name -> number of objects below it
+	objs map[string][]byte    // values are never modified after insertion
+	mods map[string]time.Time // when each object was last written
+	dirs map[string]int       // directory name -> number of objects below it
 }
 
 var (
@@ -24,7 +26,7 @@ var (
 
 // NewMem returns an empty in-memory store.
 func NewMem() *Mem {
-	return &Mem{objs: make(map[string][]byte), dirs: make(map[string]int)}
+	return &Mem{objs: make(map[string][]byte), mods: make(map[string]time.Time), dirs: make(map[string]int)}
 }
 
 func (m *Mem) get(ctx context.Context, name string) ([]byte, error) {
@@ -98,6 +100,7 @@ func (m *Mem) Put(ctx context.Context, name string, data io.Reader) error {
 func (m *Mem) store(name string, b []byte) error {
 	if _, ok := m.objs[name]; ok {
 		m.objs[name] = b
+		m.mods[name] = time.Now()
 		return nil
 	}
 	if m.dirs[name] > 0 {
@@ -116,6 +119,7 @@ func (m *Mem) store(name string, b []byte) error {
 		}
 	}
 	m.objs[name] = b
+	m.mods[name] = time.Now()
 	return nil
 }
 
@@ -159,6 +163,26 @@ func (m *Mem) List(ctx context.Context, prefix string) ([]string, error) {
 	return out, nil
 }
 
+// ListInfo implements Store.
+func (m *Mem) ListInfo(ctx context.Context, prefix string) ([]ObjectInfo, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := checkPrefix(prefix); err != nil {
+		return nil, err
+	}
+	var out []ObjectInfo
+	m.mu.RLock()
+	for name, b := range m.objs {
+		if strings.HasPrefix(name, prefix) {
+			out = append(out, ObjectInfo{Name: name, Size: int64(len(b)), ModTime: m.mods[name]})
+		}
+	}
+	m.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
 // Delete implements Store.
 func (m *Mem) Delete(ctx context.Context, name string) error {
 	if err := ctx.Err(); err != nil {
@@ -173,6 +197,7 @@ func (m *Mem) Delete(ctx context.Context, name string) error {
 		return nil
 	}
 	delete(m.objs, name)
+	delete(m.mods, name)
 	for i := range len(name) {
 		if name[i] == '/' {
 			if m.dirs[name[:i]]--; m.dirs[name[:i]] == 0 {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // Errors returned by every Store, tested with errors.Is.
@@ -48,8 +49,26 @@ type Store interface {
 	// List returns, sorted, the names of all objects whose name starts with prefix. The
 	// prefix is a string prefix, not only a directory: "log/0001" matches "log/00012".
 	List(ctx context.Context, prefix string) ([]string, error)
+	// ListInfo is List with each object's size and the time it was last written (by Put or
+	// PutIfAbsent; writing an object never takes effect before that time).
+	ListInfo(ctx context.Context, prefix string) ([]ObjectInfo, error)
 	// Delete removes the object. Deleting a missing object is not an error.
 	Delete(ctx context.Context, name string) error
+}
+
+// ObjectInfo describes a listed object.
+type ObjectInfo struct {
+	Name    string
+	Size    int64
+	ModTime time.Time
+}
+
+// TempSweeper is an optional capability of a Store that keeps temporary files of its own
+// (Local does, under its reserved .tmp directory): a writer that dies mid-write leaves one
+// behind. SweepTemp removes those last written before the given time and returns how many it
+// removed. The caller chooses a time before which no live write can have last written.
+type TempSweeper interface {
+	SweepTemp(ctx context.Context, before time.Time) (int, error)
 }
 
 // WholeReader is an optional capability of a Store: reading a whole object in one

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/objstore/objstoretest"
@@ -69,5 +70,43 @@ func TestLocalTempFilesHidden(t *testing.T) {
 func TestNewLocalRejectsEmptyDir(t *testing.T) {
 	if _, err := objstore.NewLocal(""); err == nil {
 		t.Error("NewLocal(\"\") succeeded")
+	}
+}
+
+// TestLocalSweepTemp checks that SweepTemp removes the temporary files of writes that died
+// and are older than the cutoff, and nothing else.
+func TestLocalSweepTemp(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := objstore.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutIfAbsent(ctx, "t/1", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, ".tmp")
+	old, fresh := filepath.Join(tmp, "obj-old"), filepath.Join(tmp, "obj-fresh")
+	for _, p := range []string{old, fresh} {
+		if err := os.WriteFile(p, []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	if err := os.Chtimes(old, now.Add(-2*time.Hour), now.Add(-2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.SweepTemp(ctx, now.Add(-time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("SweepTemp = %d, %v; want 1", n, err)
+	}
+	if _, err := os.Stat(old); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the old temporary file is still there: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("the fresh temporary file was removed: %v", err)
+	}
+	if b, err := objstore.ReadAll(ctx, s, "t/1"); err != nil || string(b) != "x" {
+		t.Errorf("object after the sweep: %q, %v", b, err)
 	}
 }

@@ -600,13 +600,27 @@ func (s *S3) PutIfAbsent(ctx context.Context, name string, data []byte) error {
 
 // List implements Store. It pages through ListObjectsV2 (1000 keys a page).
 func (s *S3) List(ctx context.Context, prefix string) ([]string, error) {
+	infos, err := s.ListInfo(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(infos))
+	for i, o := range infos {
+		out[i] = o.Name
+	}
+	return out, nil
+}
+
+// ListInfo implements Store. An object's modification time is its LastModified: the time the
+// PUT (or the completion of its multipart upload) that wrote it began.
+func (s *S3) ListInfo(ctx context.Context, prefix string) ([]ObjectInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if err := checkPrefix(prefix); err != nil {
 		return nil, err
 	}
-	var out []string
+	var out []ObjectInfo
 	pages := s3.NewListObjectsV2Paginator(s.client, &s3.ListObjectsV2Input{
 		Bucket: aws.String(s.bucket), Prefix: aws.String(s.prefix + prefix),
 	})
@@ -619,11 +633,11 @@ func (s *S3) List(ctx context.Context, prefix string) ([]string, error) {
 			name := strings.TrimPrefix(aws.ToString(o.Key), s.prefix)
 			// Keys no store could have written (such as "dir/" markers) are not objects.
 			if CheckName(name) == nil {
-				out = append(out, name)
+				out = append(out, ObjectInfo{Name: name, Size: aws.ToInt64(o.Size), ModTime: aws.ToTime(o.LastModified)})
 			}
 		}
 	}
-	sort.Strings(out)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 

@@ -76,6 +76,10 @@ func New(os objstore.Store, opts Options) *Store {
 	return &Store{os: os, opts: opts, tables: map[TableID]*table{}}
 }
 
+// TablePrefix returns the object-name prefix of everything a table keeps: its log, its
+// snapshots and, by convention, its data files.
+func TablePrefix(id TableID) string { return "tables/" + string(id) + "/" }
+
 // LogPrefix returns the object-name prefix of a table's transaction log.
 func LogPrefix(id TableID) string { return "tables/" + string(id) + "/log/" }
 

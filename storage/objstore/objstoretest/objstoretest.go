@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
@@ -44,6 +45,7 @@ func RunWith(t *testing.T, open func(t *testing.T) objstore.Store, o Options) {
 		{"Missing", testMissing},
 		{"PutIfAbsent", testPutIfAbsent},
 		{"List", testList},
+		{"ListInfo", testListInfo},
 		{"Delete", testDelete},
 		{"InvalidNames", testInvalidNames},
 		{"DirectoryClash", testDirectoryClash},
@@ -209,6 +211,65 @@ func testList(t *testing.T, s objstore.Store) {
 	}
 }
 
+// testListInfo checks that ListInfo lists what List lists, with sizes and the times the
+// objects were last written.
+func testListInfo(t *testing.T, s objstore.Store) {
+	ctx := context.Background()
+	// File systems keep modification times at a coarser grain than the clock.
+	const slack = 2 * time.Second
+	before := time.Now()
+	put(t, s, "d/a", "12345")
+	if err := s.PutIfAbsent(ctx, "d/b/c", []byte("xy")); err != nil {
+		t.Fatal(err)
+	}
+	put(t, s, "e", "")
+	after := time.Now()
+	for _, prefix := range []string{"", "d/", "d/b", "e", "x/"} {
+		names, err := s.List(ctx, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		infos, err := s.ListInfo(ctx, prefix)
+		if err != nil {
+			t.Fatalf("ListInfo(%q): %v", prefix, err)
+		}
+		var got []string
+		for _, o := range infos {
+			got = append(got, o.Name)
+		}
+		if !slices.Equal(got, names) {
+			t.Errorf("ListInfo(%q) names %q, List %q", prefix, got, names)
+		}
+	}
+	infos, err := s.ListInfo(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizes := map[string]int64{"d/a": 5, "d/b/c": 2, "e": 0}
+	for _, o := range infos {
+		if o.Size != sizes[o.Name] {
+			t.Errorf("%s: size %d, want %d", o.Name, o.Size, sizes[o.Name])
+		}
+		if o.ModTime.Before(before.Add(-slack)) || o.ModTime.After(after.Add(slack)) {
+			t.Errorf("%s: modified at %v, want between %v and %v", o.Name, o.ModTime, before, after)
+		}
+	}
+	// Replacing an object moves its time on.
+	old := infos[0].ModTime
+	time.Sleep(20 * time.Millisecond)
+	put(t, s, "d/a", "new")
+	infos, err = s.ListInfo(ctx, "d/a")
+	if err != nil || len(infos) != 1 {
+		t.Fatalf("ListInfo(d/a) = %v, %v", infos, err)
+	}
+	if infos[0].Size != 3 || infos[0].ModTime.Before(old) {
+		t.Errorf("replaced d/a: %+v, want size 3 and a time not before %v", infos[0], old)
+	}
+	if _, err := s.ListInfo(ctx, "../"); !errors.Is(err, objstore.ErrInvalidName) {
+		t.Errorf("ListInfo(../) error = %v, want ErrInvalidName", err)
+	}
+}
+
 func testDelete(t *testing.T, s objstore.Store) {
 	ctx := context.Background()
 	put(t, s, "x/y", "1")
@@ -289,6 +350,7 @@ func testCancelled(t *testing.T, s objstore.Store) {
 	}
 	_, errs["Size"] = s.Size(ctx, "obj")
 	_, errs["List"] = s.List(ctx, "")
+	_, errs["ListInfo"] = s.ListInfo(ctx, "")
 	for op, err := range errs {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("%s with a cancelled context: error = %v, want context.Canceled", op, err)
