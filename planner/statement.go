@@ -170,3 +170,24 @@ func (s *DropView) Params() []arrow.DataType   { return nil }
 
 func (*CreateView) statement() {}
 func (*DropView) statement()   {}
+
+// CreateIndex records an index (CREATE INDEX); no index is built. An empty Name is chosen
+// by the catalog.
+type CreateIndex struct {
+	Name, Table string
+	Columns     []string
+	Unique      bool
+	IfNotExists bool
+}
+
+// DropIndex removes recorded indexes (DROP INDEX).
+type DropIndex struct {
+	Names    []string
+	IfExists bool
+}
+
+func (s *CreateIndex) Params() []arrow.DataType { return nil }
+func (s *DropIndex) Params() []arrow.DataType   { return nil }
+
+func (*CreateIndex) statement() {}
+func (*DropIndex) statement()   {}

@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -26,14 +28,76 @@ func (b *binder) transaction(ts *pg_query.TransactionStmt) (planner.Statement, e
 	return nil, errs.New(errs.NotImplemented, "%s is not supported", strings.TrimPrefix(ts.Kind.String(), "TRANS_STMT_"))
 }
 
-// createIndex accepts CREATE INDEX on an existing table as a no-op: a table is sorted by its
-// row and sort keys, and partition and row-group pruning use them; there are no secondary
-// indexes.
+// createIndex binds CREATE [UNIQUE] INDEX. No index is built: a table is sorted by its row
+// and sort keys, which partition and row-group pruning use, and there are no secondary
+// indexes. The index is recorded so that its name exists. A unique index would promise a
+// uniqueness nothing enforces, so it is refused unless its columns are the table's PRIMARY
+// KEY, which last-write-wins keeps unique already.
 func (b *binder) createIndex(is *pg_query.IndexStmt) (planner.Statement, error) {
-	if _, err := b.table(is.Relation); err != nil {
+	if rv := is.Relation; rv != nil && (rv.Schemaname == "" || rv.Schemaname == "public") {
+		if _, ok, err := b.cat.View(b.ctx, rv.Relname); err != nil {
+			return nil, err
+		} else if ok {
+			return nil, &errs.Error{Kind: errs.WrongObjectType, Msg: fmt.Sprintf("cannot create index on relation %q", rv.Relname), Detail: "This operation is not supported for views."}
+		}
+	}
+	t, err := b.table(is.Relation)
+	if err != nil {
 		return nil, err
 	}
-	return &planner.Utility{Tag: "CREATE INDEX"}, nil
+	st := &planner.CreateIndex{Name: is.Idxname, Table: t.Name, Unique: is.Unique, IfNotExists: is.IfNotExists}
+	exprs := false
+	for _, p := range is.IndexParams {
+		el := p.GetIndexElem()
+		if el == nil {
+			return nil, errs.New(errs.Syntax, "bad index column")
+		}
+		if el.Name == "" {
+			exprs = true
+			name := "expr"
+			if fc := el.Expr.GetFuncCall(); fc != nil {
+				name = funcName(fc)
+			}
+			st.Columns = append(st.Columns, "("+name+")")
+			continue
+		}
+		if t.ColumnIndex(el.Name) < 0 {
+			return nil, errs.New(errs.UndefinedColumn, "column %q does not exist", el.Name)
+		}
+		st.Columns = append(st.Columns, el.Name)
+	}
+	if is.Unique {
+		pk := make([]string, len(t.PrimaryKey))
+		for i, c := range t.PrimaryKey {
+			pk[i] = t.Columns[c].Name
+		}
+		cols := slices.Clone(st.Columns)
+		slices.Sort(pk)
+		slices.Sort(cols)
+		if exprs || len(pk) == 0 || !slices.Equal(slices.Compact(cols), pk) {
+			return nil, &errs.Error{Kind: errs.NotImplemented,
+				Msg:    "unique indexes are not supported: only a table's PRIMARY KEY keeps rows unique",
+				Detail: "sleeperd builds no indexes, so it could not enforce the uniqueness this index promises.",
+				Hint:   "Declare the columns as the table's PRIMARY KEY when creating it (a later row with the same key replaces the earlier one)."}
+		}
+	}
+	return st, nil
+}
+
+// dropIndex binds DROP INDEX [IF EXISTS] name, ...
+func (b *binder) dropIndex(ds *pg_query.DropStmt) (planner.Statement, error) {
+	st := &planner.DropIndex{IfExists: ds.MissingOk}
+	for _, o := range ds.Objects {
+		items := o.GetList().GetItems()
+		if len(items) == 0 {
+			return nil, errs.New(errs.Syntax, "DROP INDEX needs an index name")
+		}
+		if len(items) == 2 && items[0].GetString_().GetSval() != "public" {
+			return nil, errs.New(errs.InvalidSchemaName, "schema %q does not exist", items[0].GetString_().GetSval())
+		}
+		st.Names = append(st.Names, items[len(items)-1].GetString_().GetSval())
+	}
+	return st, nil
 }
 
 // createTableAs binds CREATE TABLE name [(columns)] AS SELECT ...: a table keyed by insertion
