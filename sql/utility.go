@@ -19,13 +19,42 @@ import (
 func (b *binder) transaction(ts *pg_query.TransactionStmt) (planner.Statement, error) {
 	switch ts.Kind {
 	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
-		return &planner.Utility{Tag: "BEGIN"}, nil
+		modes, err := transactionModes(ts.Options)
+		if err != nil {
+			return nil, err
+		}
+		return &planner.Utility{Tag: "BEGIN", Modes: modes}, nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT:
 		return &planner.Utility{Tag: "COMMIT"}, nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
 		return &planner.Utility{Tag: "ROLLBACK"}, nil
 	}
 	return nil, errs.New(errs.NotImplemented, "%s is not supported", strings.TrimPrefix(ts.Kind.String(), "TRANS_STMT_"))
+}
+
+// transactionModes reads the modes of BEGIN, START TRANSACTION and SET TRANSACTION: READ
+// ONLY, READ WRITE, ISOLATION LEVEL (recorded, every statement being atomic on its own),
+// and DEFERRABLE (accepted; it matters only to serializable read-only transactions).
+func transactionModes(opts []*pg_query.Node) (planner.TransactionModes, error) {
+	var m planner.TransactionModes
+	for _, o := range opts {
+		d := o.GetDefElem()
+		if d == nil {
+			continue
+		}
+		c := d.Arg.GetAConst()
+		switch d.Defname {
+		case "transaction_read_only":
+			ro := c.GetIval().GetIval() != 0
+			m.ReadOnly = &ro
+		case "transaction_isolation":
+			m.Isolation = strings.ToLower(c.GetSval().GetSval())
+		case "transaction_deferrable":
+		default:
+			return m, errs.New(errs.NotImplemented, "transaction mode %s is not supported", d.Defname)
+		}
+	}
+	return m, nil
 }
 
 // createIndex binds CREATE [UNIQUE] INDEX. No index is built: a table is sorted by its row
@@ -157,6 +186,20 @@ func (b *binder) variableSet(vs *pg_query.VariableSetStmt) (planner.Statement, e
 	case pg_query.VariableSetKind_VAR_RESET, pg_query.VariableSetKind_VAR_SET_DEFAULT:
 		return &planner.SetVariable{Name: name, Reset: true, Local: vs.IsLocal}, nil
 	case pg_query.VariableSetKind_VAR_SET_VALUE:
+	case pg_query.VariableSetKind_VAR_SET_MULTI:
+		// SET TRANSACTION ... and SET SESSION CHARACTERISTICS AS TRANSACTION ...
+		if vs.Name == "TRANSACTION" || vs.Name == "SESSION CHARACTERISTICS" {
+			var opts []*pg_query.Node
+			for _, a := range vs.Args {
+				opts = append(opts, a)
+			}
+			modes, err := transactionModes(opts)
+			if err != nil {
+				return nil, err
+			}
+			return &planner.SetTransaction{Modes: modes, Session: vs.Name == "SESSION CHARACTERISTICS"}, nil
+		}
+		return nil, errs.New(errs.NotImplemented, "SET %s is not supported", vs.Name)
 	default:
 		return nil, errs.New(errs.NotImplemented, "SET %s is not supported", vs.Name)
 	}
