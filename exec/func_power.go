@@ -115,8 +115,7 @@ func numericPower(x *big.Int, xs int32, y *big.Int, ys int32, rs int32) (*big.In
 		if exp.Sign() < 0 {
 			num, den = den, num
 		}
-		q, _ := divRound(num.Mul(num, one), den, new(big.Int), new(big.Int))
-		return q.BigInt(), nil
+		return quoHalfAway(num.Mul(num, one), den), nil
 	}
 	const prec = 320
 	bx := new(big.Float).SetPrec(prec).Quo(new(big.Float).SetPrec(prec).SetInt(new(big.Int).Abs(x)), new(big.Float).SetPrec(prec).SetInt(pow10(xs)))
@@ -132,6 +131,19 @@ func numericPower(x *big.Int, xs int32, y *big.Int, ys int32, rs int32) (*big.In
 	}
 	v, _ := r.Add(r, half).Int(nil) // rounds half away from zero: truncation after +-0.5
 	return v, nil
+}
+
+// quoHalfAway is x / y rounded half away from zero, at any size.
+func quoHalfAway(x, y *big.Int) *big.Int {
+	q, r := new(big.Int).QuoRem(x, y, new(big.Int))
+	if r.Abs(r).Lsh(r, 1).CmpAbs(y) >= 0 {
+		if (x.Sign() < 0) != (y.Sign() < 0) {
+			q.Sub(q, big.NewInt(1))
+		} else {
+			q.Add(q, big.NewInt(1))
+		}
+	}
+	return q
 }
 
 var (
