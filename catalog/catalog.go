@@ -41,6 +41,8 @@ type Catalog struct {
 	tables  map[string]*Table // by name
 	views   map[string]*View  // by name
 	dropped []DroppedTable    // in the order of their drops
+	// indexes are the recorded indexes, by name.
+	indexes map[string]*Index
 }
 
 // DroppedTable is a table a DROP TABLE removed: its ID, its properties when it was dropped
@@ -66,6 +68,8 @@ type entry struct {
 	Set map[string]string `json:"set,omitempty"`
 	// View is the view opCreateView stores.
 	View *viewJSON `json:"view,omitempty"`
+	// Index is the index opCreateIndex records.
+	Index *indexJSON `json:"index,omitempty"`
 }
 
 const (
@@ -149,7 +153,7 @@ func Open(ctx context.Context, store objstore.Store, ss *statestore.Store) (*Cat
 	if err != nil {
 		return nil, err
 	}
-	c := &Catalog{store: store, ss: ss, log: log, next: 1, tables: make(map[string]*Table), views: make(map[string]*View)}
+	c := &Catalog{store: store, ss: ss, log: log, next: 1, tables: make(map[string]*Table), views: make(map[string]*View), indexes: make(map[string]*Index)}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := c.follow(ctx); err != nil {
@@ -200,6 +204,11 @@ func (c *Catalog) apply(e entry) error {
 		if t, ok := c.tables[e.Name]; ok && t.ID == e.ID {
 			delete(c.tables, e.Name)
 			c.dropped = append(c.dropped, DroppedTable{ID: t.ID, Name: t.Name, Props: t.Props, At: e.Time})
+			for name, ix := range c.indexes {
+				if ix.TableID == t.ID {
+					delete(c.indexes, name)
+				}
+			}
 		}
 	case opAlter:
 		t, ok := c.tables[e.Name]
@@ -218,6 +227,13 @@ func (c *Catalog) apply(e entry) error {
 		c.views[e.View.Name] = &View{Name: e.View.Name, SQL: e.View.SQL, Columns: e.View.Columns, Deps: e.View.Deps}
 	case opDropView:
 		delete(c.views, e.Name)
+	case opCreateIndex:
+		if e.Index == nil {
+			return errors.New("create index without an index")
+		}
+		c.indexes[e.Index.Name] = &Index{Name: e.Index.Name, Table: e.Index.Table, TableID: e.Index.TableID, Columns: e.Index.Columns, Unique: e.Index.Unique}
+	case opDropIndex:
+		delete(c.indexes, e.Name)
 	default:
 		return fmt.Errorf("unknown operation %q", e.Op)
 	}
@@ -274,6 +290,9 @@ func (c *Catalog) Create(ctx context.Context, def TableDef, check func(*Table) e
 	if _, ok := c.views[t.Name]; ok {
 		return nil, errs.New(errs.DuplicateTable, "relation %q already exists", t.Name)
 	}
+	if _, ok := c.indexes[t.Name]; ok {
+		return nil, errs.New(errs.DuplicateTable, "relation %q already exists", t.Name)
+	}
 	t.ID = newTableID()
 	// The state comes first: a crash before the catalog entry leaves an unreachable state
 	// log, never a table without state.
@@ -285,7 +304,7 @@ func (c *Catalog) Create(ctx context.Context, def TableDef, check func(*Table) e
 		if err == nil && !ok {
 			err = c.follow(ctx)
 			if err == nil {
-				if _, dup := c.tables[t.Name]; dup {
+				if c.relationExists(t.Name) {
 					err = errs.New(errs.DuplicateTable, "relation %q already exists", t.Name)
 				}
 			}

@@ -55,6 +55,9 @@ func (c *Catalog) CreateView(ctx context.Context, v View, replace bool) error {
 		if _, ok := c.tables[v.Name]; ok {
 			return errs.New(errs.DuplicateTable, "relation %q already exists", v.Name)
 		}
+		if _, ok := c.indexes[v.Name]; ok {
+			return errs.New(errs.DuplicateTable, "relation %q already exists", v.Name)
+		}
 		if _, ok := c.views[v.Name]; ok && !replace {
 			return errs.New(errs.DuplicateTable, "relation %q already exists", v.Name)
 		}

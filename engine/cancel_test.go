@@ -2,10 +2,14 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
@@ -49,6 +53,26 @@ func TestCancelReleases(t *testing.T) {
 		st.Close()
 		if got := mem.CurrentAlloc(); got != base {
 			t.Errorf("%s: %d bytes still allocated after close, want %d", q, got, base)
+		}
+	}
+}
+
+// TestStatementTimeoutStopsSeries: statement_timeout stops a statement while its
+// generate_series is still being built (at planning, before any operator runs), with 57014.
+func TestStatementTimeoutStopsSeries(t *testing.T) {
+	_, c := open(t, objstore.NewMem(), memory.NewGoAllocator())
+	run(t, c, "SET statement_timeout = '50ms'")
+	for _, q := range []string{
+		"SELECT count(*) FROM generate_series(1, 99000000)",
+		"SELECT count(*) FROM generate_series(timestamp '2000-01-01', timestamp '2100-01-01', interval '1 second')",
+	} {
+		start := time.Now()
+		_, _, err := tryRun(c, q)
+		if !errors.Is(err, errs.Cancelled) || !strings.Contains(err.Error(), "statement timeout") {
+			t.Errorf("%s: got %v, want 57014 canceling statement due to statement timeout", q, err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s: stopped after %v, want about 50ms", q, d)
 		}
 	}
 }

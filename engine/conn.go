@@ -146,10 +146,15 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		return s.c.set(b)
 	case *planner.ShowVariable:
 		return s.c.show(ctx, b)
+	case *planner.SetTransaction:
+		return s.c.setTransaction(b)
 	case *planner.Utility:
-		if w, ok := s.c.transaction(b.Tag); ok {
+		if w, ok := s.c.transaction(b.Tag, b.Modes); ok {
 			return &doneResult{tag: b.Tag, notices: []Notice{w}}, nil
 		}
+	}
+	if cmd := writeCommand(s.bound); cmd != "" && s.c.readOnly() {
+		return nil, errs.New(errs.ReadOnlyTransaction, "cannot execute %s in a read-only transaction", cmd)
 	}
 	if r, ok, err := e.executeLifecycle(ctx, s.bound, params); ok {
 		return r, err

@@ -260,13 +260,22 @@ func (e *Engine) executeLifecycle(ctx context.Context, st planner.Statement, par
 			}
 		}
 		return res, true, nil
-	case *planner.Utility:
-		res := &doneResult{tag: s.Tag}
-		switch s.Tag {
-		case "CREATE INDEX", "DROP INDEX":
-			res.notices = []Notice{notice("00000", "%s has no effect: tables are sorted by their row and sort keys, and there are no secondary indexes", s.Tag)}
+	case *planner.CreateIndex:
+		res := &doneResult{tag: "CREATE INDEX"}
+		_, err := e.cat.CreateIndex(ctx, catalog.Index{Name: s.Name, Table: s.Table, Columns: s.Columns, Unique: s.Unique})
+		if err != nil {
+			if s.IfNotExists && s.Name != "" && errors.Is(err, errs.DuplicateTable) {
+				res.notices = append(res.notices, notice("42P07", "relation %q already exists, skipping", s.Name))
+				return res, true, nil
+			}
+			return nil, true, err
 		}
+		res.notices = append(res.notices, notice("00000", "CREATE INDEX has no effect: tables are sorted by their row and sort keys, and there are no secondary indexes"))
 		return res, true, nil
+	case *planner.DropIndex:
+		return e.dropIndexes(ctx, s)
+	case *planner.Utility:
+		return &doneResult{tag: s.Tag}, true, nil
 	case *planner.CreateTableAs:
 		n, err := e.createTableAs(ctx, s, params)
 		if err != nil {
@@ -394,4 +403,34 @@ func (e *Engine) checkViewReplace(ctx context.Context, v catalog.View) error {
 		}
 	}
 	return nil
+}
+
+// dropIndexes runs DROP INDEX: every name is checked before any index is dropped.
+func (e *Engine) dropIndexes(ctx context.Context, s *planner.DropIndex) (Result, bool, error) {
+	res := &doneResult{tag: "DROP INDEX"}
+	var drop []string
+	for _, name := range s.Names {
+		if _, ok, err := e.cat.Index(ctx, name); err != nil {
+			return nil, true, err
+		} else if ok {
+			drop = append(drop, name)
+			continue
+		}
+		if _, err := e.cat.Table(ctx, name); err == nil {
+			return nil, true, &errs.Error{Kind: errs.WrongObjectType, Msg: fmt.Sprintf("%q is not an index", name), Hint: "Use DROP TABLE to remove a table."}
+		}
+		if _, ok, err := e.cat.View(ctx, name); err == nil && ok {
+			return nil, true, &errs.Error{Kind: errs.WrongObjectType, Msg: fmt.Sprintf("%q is not an index", name), Hint: "Use DROP VIEW to remove a view."}
+		}
+		if !s.IfExists {
+			return nil, true, errs.New(errs.UndefinedObject, "index %q does not exist", name)
+		}
+		res.notices = append(res.notices, notice("00000", "index %q does not exist, skipping", name))
+	}
+	for _, name := range drop {
+		if err := e.cat.DropIndex(ctx, name); err != nil {
+			return nil, true, err
+		}
+	}
+	return res, true, nil
 }

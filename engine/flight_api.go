@@ -76,6 +76,9 @@ func (e *Engine) AppendParams(ctx context.Context, st Statement, batches []arrow
 	if !isInsert {
 		return 0, false, nil
 	}
+	if s.c.readOnly() {
+		return 0, true, errs.New(errs.ReadOnlyTransaction, "cannot execute INSERT in a read-only transaction")
+	}
 	vals, isValues := ins.Source.(*planner.Values)
 	if !isValues || len(vals.Rows) != 1 {
 		return 0, false, nil

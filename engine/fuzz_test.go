@@ -1,8 +1,16 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/sleeperd/sleeperd/errs"
 
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/storage/objstore"
@@ -72,4 +80,180 @@ func FuzzPlan(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fuzzSetup is the database every FuzzExecute input starts from: a keyed table with a
+// PRIMARY KEY over two partitions, a keyless table, a table keyed by row_keys, and a view,
+// holding NULLs, NaN and infinities.
+var fuzzSetup = []string{
+	"CREATE TABLE t (k int PRIMARY KEY, v text, n numeric(10,2), f float8) WITH (split_points = '10')",
+	"CREATE TABLE u (k int, x bigint) WITH (row_keys = 'k')",
+	"CREATE TABLE w (a int, b text, d date, ts timestamp)",
+	"CREATE VIEW tv AS SELECT t.k, t.v, u.x FROM t LEFT JOIN u ON t.k = u.k",
+	"INSERT INTO t VALUES (1, 'a', 1.5, 'NaN'), (12, 'b', NULL, 2.5), (3, NULL, -7.25, '-Infinity'), (20, 'c', 0, NULL)",
+	"INSERT INTO u VALUES (1, 10), (3, NULL), (5, 50)",
+	"INSERT INTO w VALUES (1, 'x', '2024-01-01', '2024-01-01 10:00'), (NULL, NULL, NULL, NULL), (2, 'y', '1999-12-31', NULL)",
+}
+
+// FuzzExecute feeds arbitrary text through the whole statement path: Split, Prepare, Execute,
+// every batch drained and the result closed. Any error of a kind a user may see is fine; a
+// panic, or an internal error (which is what a panic recovered inside the engine becomes),
+// is a bug. Every input starts from the same small database: inputs that only read share one
+// engine, and after an input that changed anything the next one gets a fresh copy of the
+// store. Statements are bounded by statement_timeout and a memory limit. Run it with
+// go test ./engine -run '^$' -fuzz FuzzExecute -fuzztime 5m -parallel 1; the seeds and the
+// inputs the fuzzer found interesting are kept under testdata/fuzz/FuzzExecute.
+func FuzzExecute(f *testing.F) {
+	for _, s := range []string{
+		"SELECT * FROM t; SELECT * FROM u; SELECT * FROM w; SELECT * FROM tv",
+		"INSERT INTO t VALUES (2, 'z', 9.99, 1) ON CONFLICT DO NOTHING; SELECT * FROM t ORDER BY k",
+		"UPDATE t SET n = n * 2, v = v || 'x' WHERE k > 1 RETURNING *",
+		"DELETE FROM w WHERE a IS NULL; SELECT count(*) FROM w",
+		"DELETE FROM t WHERE f = 'NaN'; SELECT * FROM tv",
+		"INSERT INTO u SELECT k + 100, x FROM u; SELECT sum(x), max(k) FROM u",
+		"CREATE TABLE z (a int PRIMARY KEY, b text); INSERT INTO z VALUES (1, 'a'); DROP TABLE z",
+		"CREATE INDEX i ON t (v); DROP INDEX i; DROP INDEX IF EXISTS i",
+		"ALTER TABLE w ADD COLUMN e int; SELECT * FROM w",
+		"DROP VIEW tv; CREATE VIEW tv AS SELECT 1 AS one",
+		"VACUUM t; VACUUM FULL u; SELECT * FROM sleeper.partitions",
+		"SET statement_timeout = '50ms'; SELECT count(*) FROM generate_series(1, 100000000)",
+		"SET transaction_read_only = on; INSERT INTO u VALUES (9, 9)",
+		"SELECT 2 ^ 3, 2.5 ^ 2, power(f, 2), n ^ 2 FROM t",
+		"SELECT k, f, f::numeric, sum(f) OVER (ORDER BY k) FROM t ORDER BY f",
+		"EXPLAIN ANALYZE SELECT * FROM t JOIN u USING (k) WHERE k < 10",
+		"TRUNCATE w; SELECT * FROM w",
+		"INSERT INTO t VALUES ($1, 'p')",
+		"SELECT 1/0",
+		"BEGIN; SELECT 1; COMMIT",
+	} {
+		f.Add(s)
+	}
+	// The FuzzPlan corpus seeds this target too: the same statements, now run.
+	if ents, err := os.ReadDir(filepath.Join("testdata", "fuzz", "FuzzPlan")); err == nil {
+		for _, ent := range ents {
+			b, err := os.ReadFile(filepath.Join("testdata", "fuzz", "FuzzPlan", ent.Name()))
+			if err != nil {
+				f.Fatal(err)
+			}
+			if s, ok := corpusString(b); ok {
+				f.Add(s)
+			}
+		}
+	}
+	ctx := context.Background()
+	const memLimit = 64 << 20
+	// Build the starting database once and keep its objects, to copy for each fresh engine.
+	base := objstore.NewMem()
+	{
+		e, err := Open(ctx, Options{Store: base})
+		if err != nil {
+			f.Fatal(err)
+		}
+		c, _ := e.Connect(ctx, "fuzz", "fuzz")
+		for _, q := range fuzzSetup {
+			if _, _, err := tryRun(c, q); err != nil {
+				f.Fatalf("%s: %v", q, err)
+			}
+		}
+		c.Close()
+		e.Close()
+	}
+	fresh := func() *Engine {
+		st := objstore.NewMem()
+		names, err := base.List(ctx, "")
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, n := range names {
+			b, err := base.ReadAll(ctx, n)
+			if err != nil {
+				f.Fatal(err)
+			}
+			if err := st.Put(ctx, n, bytes.NewReader(b)); err != nil {
+				f.Fatal(err)
+			}
+		}
+		e, err := Open(ctx, Options{Store: st, QueryMemoryLimit: memLimit, Parallelism: 2})
+		if err != nil {
+			f.Fatal(err)
+		}
+		return e
+	}
+	var e *Engine
+	f.Fuzz(func(t *testing.T, text string) {
+		if e == nil {
+			e = fresh()
+		}
+		c, _ := e.Connect(ctx, "fuzz", "fuzz")
+		defer c.Close()
+		if err := c.(Settings).Set("statement_timeout", "300ms"); err != nil {
+			t.Fatal(err)
+		}
+		stmts, err := c.Split(text)
+		if err != nil {
+			checkKind(t, "split", text, err)
+			return
+		}
+		if len(stmts) > 16 {
+			stmts = stmts[:16]
+		}
+		for _, q := range stmts {
+			st, err := c.Prepare(ctx, q, nil)
+			if err != nil {
+				checkKind(t, "prepare", q, err)
+				continue
+			}
+			if s, ok := st.(*statement); ok && !s.empty {
+				if _, reads := s.bound.(*planner.Query); !reads {
+					// Anything but a query may change the database: the next input starts
+					// from a fresh copy.
+					defer func() { e = nil }()
+				}
+			}
+			// Parameters are bound as NULLs.
+			r, err := st.Execute(ctx, make([]any, len(st.ParamTypes())))
+			if err != nil {
+				checkKind(t, "execute", q, err)
+				st.Close()
+				continue
+			}
+			for {
+				b, err := r.Next(ctx)
+				if err != nil {
+					if err != io.EOF {
+						checkKind(t, "next", q, err)
+					}
+					break
+				}
+				b.Release()
+			}
+			if err := r.Close(); err != nil {
+				checkKind(t, "close", q, err)
+			}
+			st.Close()
+		}
+	})
+}
+
+// checkKind fails the test for an internal error: a panic recovered into an error, or an
+// error no layer classified.
+func checkKind(t *testing.T, step, q string, err error) {
+	t.Helper()
+	if errs.KindOf(err) == errs.Internal {
+		t.Fatalf("%s %q: internal error: %v", step, q, err)
+	}
+}
+
+// corpusString reads a Go fuzz corpus file holding one string argument.
+func corpusString(b []byte) (string, bool) {
+	lines := strings.SplitN(string(b), "\n", 3)
+	if len(lines) < 2 || !strings.HasPrefix(lines[0], "go test fuzz v1") {
+		return "", false
+	}
+	arg := strings.TrimSpace(lines[1])
+	if !strings.HasPrefix(arg, "string(") || !strings.HasSuffix(arg, ")") {
+		return "", false
+	}
+	s, err := strconv.Unquote(arg[len("string(") : len(arg)-1])
+	return s, err == nil
 }

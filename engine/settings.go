@@ -251,6 +251,23 @@ type session struct {
 	// local holds the values SET LOCAL replaced, restored when the transaction block ends.
 	local   map[string]*string
 	inBlock bool
+	// tx holds the transaction block's own transaction_read_only and transaction_isolation,
+	// set by BEGIN's modes, SET TRANSACTION or SET inside the block; the block's end drops
+	// them. Outside a block each statement is its own transaction, with the defaults.
+	tx map[string]string
+}
+
+// txParams maps the parameters that belong to one transaction to the session defaults that
+// every new transaction starts from.
+var txParams = map[string]string{
+	"transaction_read_only": "default_transaction_read_only",
+	"transaction_isolation": "default_transaction_isolation",
+}
+
+// readOnly reports whether the statement about to run is in a read-only transaction.
+func (c *conn) readOnly() bool {
+	v, _ := c.Setting("transaction_read_only")
+	return v == "on"
 }
 
 func (c *conn) Setting(name string) (string, bool) {
@@ -262,6 +279,12 @@ func (c *conn) Setting(name string) (string, bool) {
 			return v, ok
 		}
 		return "", false
+	}
+	if def, ok := txParams[key]; ok {
+		if v, ok := c.s.tx[key]; ok && c.s.inBlock {
+			return v, true
+		}
+		return c.Setting(def)
 	}
 	if v, ok := c.s.vals[key]; ok {
 		return v, true
@@ -310,6 +333,25 @@ func (c *conn) set(s *planner.SetVariable) (Result, error) {
 	}
 	if known && p.check == nil {
 		return nil, errs.New(errs.CantChange, "parameter %q cannot be changed", p.name)
+	}
+	if _, ok := txParams[s.Name]; ok {
+		// A transaction's own parameter: outside a block the SET ends with its own
+		// transaction, as in PostgreSQL, so it changes nothing that follows.
+		v := s.Value
+		if !s.Reset {
+			var err error
+			if v, err = p.check(v); err != nil {
+				return nil, err
+			}
+		}
+		if c.s.inBlock {
+			if s.Reset {
+				delete(c.s.tx, s.Name)
+			} else {
+				c.s.tx[s.Name] = v
+			}
+		}
+		return &doneResult{tag: tag}, nil
 	}
 	if s.Local && !c.s.inBlock {
 		// PostgreSQL warns and does nothing outside a transaction block.
@@ -361,20 +403,24 @@ func (c *conn) restore(key string, v *string, local bool) {
 	}
 }
 
-// transaction follows BEGIN, COMMIT and ROLLBACK: the end of a block undoes its SET LOCALs.
-// It returns PostgreSQL's warning for a BEGIN inside a block or an end outside one.
-func (c *conn) transaction(tag string) (Notice, bool) {
+// transaction follows BEGIN, COMMIT and ROLLBACK: BEGIN's modes are the block's, and the
+// end of a block undoes its SET LOCALs and its modes. It returns PostgreSQL's warning for a
+// BEGIN inside a block or an end outside one.
+func (c *conn) transaction(tag string, modes planner.TransactionModes) (Notice, bool) {
 	switch tag {
 	case "BEGIN", "START TRANSACTION":
 		if c.s.inBlock {
 			return warning("25001", "there is already a transaction in progress"), true
 		}
 		c.s.inBlock = true
+		c.s.tx = map[string]string{}
+		c.setModes(modes)
 	case "COMMIT", "ROLLBACK":
 		if !c.s.inBlock {
 			return warning("25P01", "there is no transaction in progress"), true
 		}
 		c.s.inBlock = false
+		c.s.tx = nil
 		local := c.s.local
 		c.s.local = nil
 		for k, v := range local {
@@ -382,6 +428,77 @@ func (c *conn) transaction(tag string) (Notice, bool) {
 		}
 	}
 	return Notice{}, false
+}
+
+// setModes sets the block's transaction modes.
+func (c *conn) setModes(m planner.TransactionModes) {
+	if m.ReadOnly != nil {
+		c.s.tx["transaction_read_only"] = onOff(*m.ReadOnly)
+	}
+	if m.Isolation != "" {
+		c.s.tx["transaction_isolation"] = m.Isolation
+	}
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
+}
+
+// setTransaction runs SET TRANSACTION, which sets the block's modes (outside a block
+// PostgreSQL warns and changes nothing), and SET SESSION CHARACTERISTICS AS TRANSACTION,
+// which sets the defaults of the transactions that follow.
+func (c *conn) setTransaction(s *planner.SetTransaction) (Result, error) {
+	if s.Session {
+		if s.Modes.ReadOnly != nil {
+			v := onOff(*s.Modes.ReadOnly)
+			c.restore("default_transaction_read_only", &v, false)
+		}
+		if s.Modes.Isolation != "" {
+			v := s.Modes.Isolation
+			c.restore("default_transaction_isolation", &v, false)
+		}
+		return &doneResult{tag: "SET"}, nil
+	}
+	if !c.s.inBlock {
+		return &doneResult{tag: "SET", notices: []Notice{warning("25P01", "SET TRANSACTION can only be used in transaction blocks")}}, nil
+	}
+	c.setModes(s.Modes)
+	return &doneResult{tag: "SET"}, nil
+}
+
+// writeCommand names the command a statement that changes the database runs, as
+// PostgreSQL's read-only transaction error names it, or "" for a statement that does not.
+// VACUUM is allowed in a read-only transaction, as in PostgreSQL: it changes how the rows are
+// stored, never which rows there are.
+func writeCommand(st planner.Statement) string {
+	switch st.(type) {
+	case *planner.Insert:
+		return "INSERT"
+	case *planner.Update:
+		return "UPDATE"
+	case *planner.Delete:
+		return "DELETE"
+	case *planner.CreateTable:
+		return "CREATE TABLE"
+	case *planner.CreateTableAs:
+		return "CREATE TABLE AS"
+	case *planner.DropTable:
+		return "DROP TABLE"
+	case *planner.AlterTable:
+		return "ALTER TABLE"
+	case *planner.CreateView:
+		return "CREATE VIEW"
+	case *planner.DropView:
+		return "DROP VIEW"
+	case *planner.CreateIndex:
+		return "CREATE INDEX"
+	case *planner.DropIndex:
+		return "DROP INDEX"
+	}
+	return ""
 }
 
 // show runs SHOW name and SHOW ALL.

@@ -156,9 +156,7 @@ func init() {
 	register(function{resolve: signature("pi", f64, []int{}), evalCtx: func(ctx context.Context, n int, typ arrow.DataType, _ []arrow.Array) (arrow.Array, error) {
 		return broadcast(Allocator(ctx), math.Pi, typ, n), nil
 	}}, "pi")
-	register(function{resolve: signature("power", f64, []int{pNum, pNum}), eval: mapFloat(func(xs []float64) (float64, error) {
-		return power(xs[0], xs[1])
-	})}, "power", "pow")
+	register(function{resolve: resolvePower, eval: evalPower}, "power", "pow")
 }
 
 // power is PostgreSQL's float8 x ^ y: NaN ^ 0 and 1 ^ NaN are 1, other NaN inputs give NaN

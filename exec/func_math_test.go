@@ -82,6 +82,10 @@ func TestMathFunctions(t *testing.T) {
 		{"power", []Expr{f(0), f(-0.5)}, errs.InvalidPowerArgument, zeroPow},
 		{"power", []Expr{num("0", 0), num("-1", 0)}, errs.InvalidPowerArgument, zeroPow},
 		{"power", []Expr{n(-1), f(0.5)}, errs.InvalidPowerArgument, cplxPow},
+		{"power", []Expr{num("-2.0", 1), num("0.5", 1)}, errs.InvalidPowerArgument, cplxPow},
+		// Past 38 digits (PostgreSQL's numeric has no such limit).
+		{"power", []Expr{num("10.0", 1), num("30", 0)}, errs.NumericRange, "numeric field overflow"},
+		{"power", []Expr{num("10.0", 1), num("1000000000", 0)}, errs.NumericRange, "numeric field overflow"},
 		{"pow", []Expr{num("-1", 0), num("0.5", 1)}, errs.InvalidPowerArgument, cplxPow},
 		{"power", []Expr{f(10), f(400)}, errs.NumericRange, "value out of range: overflow"},
 		{"power", []Expr{f(2), f(-1075)}, errs.NumericRange, "value out of range: underflow"},

@@ -13,15 +13,16 @@ import (
 // codeOf maps error kinds to gRPC codes. Kinds not listed are SQL or data errors:
 // InvalidArgument.
 var codeOf = map[error]codes.Code{
-	errs.UndefinedTable:    codes.NotFound,
-	errs.InvalidSchemaName: codes.NotFound,
-	errs.DuplicateTable:    codes.AlreadyExists,
-	errs.OutOfMemory:       codes.ResourceExhausted,
-	errs.Cancelled:         codes.Canceled,
-	errs.NotImplemented:    codes.Unimplemented,
-	errs.Conflict:          codes.Aborted,
-	errs.ObjectState:       codes.FailedPrecondition,
-	errs.Internal:          codes.Internal,
+	errs.UndefinedTable:      codes.NotFound,
+	errs.InvalidSchemaName:   codes.NotFound,
+	errs.DuplicateTable:      codes.AlreadyExists,
+	errs.OutOfMemory:         codes.ResourceExhausted,
+	errs.Cancelled:           codes.Canceled,
+	errs.NotImplemented:      codes.Unimplemented,
+	errs.Conflict:            codes.Aborted,
+	errs.ObjectState:         codes.FailedPrecondition,
+	errs.ReadOnlyTransaction: codes.FailedPrecondition,
+	errs.Internal:            codes.Internal,
 }
 
 // toStatus turns an engine error into a gRPC status error. Errors that already are status

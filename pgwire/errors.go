@@ -74,6 +74,7 @@ var sqlstates = map[error]string{
 	errs.NotNullViolation:     "23502",
 	errs.ProtocolViolation:    "08P01",
 	errs.NotImplemented:       "0A000",
+	errs.ReadOnlyTransaction:  "25006",
 	errs.Conflict:             "40001",
 	errs.OutOfMemory:          "53200",
 	errs.Cancelled:            "57014",

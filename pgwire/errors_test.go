@@ -57,6 +57,7 @@ var kinds = map[string]error{
 	"NotNullViolation":     errs.NotNullViolation,
 	"ProtocolViolation":    errs.ProtocolViolation,
 	"NotImplemented":       errs.NotImplemented,
+	"ReadOnlyTransaction":  errs.ReadOnlyTransaction,
 	"Conflict":             errs.Conflict,
 	"OutOfMemory":          errs.OutOfMemory,
 	"Cancelled":            errs.Cancelled,

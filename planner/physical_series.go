@@ -68,6 +68,11 @@ func appendSeries(ctx context.Context, b array.Builder, typ arrow.DataType, star
 		}
 		count := int64(0)
 		for v := from; (by > 0 && v <= to) || (by < 0 && v >= to); v += by {
+			if count&0xffff == 0 {
+				if err := stopped(ctx); err != nil {
+					return err
+				}
+			}
 			if count++; count > maxSeriesRows {
 				return errs.New(errs.OutOfMemory, "generate_series of more than %d rows is not supported", maxSeriesRows)
 			}
@@ -97,6 +102,11 @@ func appendSeries(ctx context.Context, b array.Builder, typ arrow.DataType, star
 			if (forward && v > stopTS) || (!forward && v < stopTS) {
 				break
 			}
+			if count&0xfff == 0 {
+				if err := stopped(ctx); err != nil {
+					return err
+				}
+			}
 			if count >= maxSeriesRows {
 				return errs.New(errs.OutOfMemory, "generate_series of more than %d rows is not supported", maxSeriesRows)
 			}
@@ -111,6 +121,18 @@ func appendSeries(ctx context.Context, b array.Builder, typ arrow.DataType, star
 		return errs.New(errs.UndefinedFunction, "function generate_series(%s) does not exist", TypeName(typ))
 	}
 	return nil
+}
+
+// stopped returns why ctx is done (statement_timeout, a cancel), or nil while it is not: a
+// long series stops building when its statement stops.
+func stopped(ctx context.Context) error {
+	if ctx.Err() == nil {
+		return nil
+	}
+	if c := context.Cause(ctx); c != nil {
+		return c
+	}
+	return ctx.Err()
 }
 
 // seriesList is generate_series(start, stop[, step]) as an expression: per row, the array of

@@ -132,10 +132,12 @@ func (*Vacuum) statement()     {}
 func (*AlterTable) statement() {}
 
 // Utility is a statement accepted for the tools that send it, with nothing to do beyond its
-// command tag: BEGIN, COMMIT, ROLLBACK (every statement commits on its own), CREATE INDEX and
-// DROP INDEX (tables are sorted by their keys; there are no secondary indexes).
+// command tag and the session's transaction state: BEGIN, COMMIT, ROLLBACK (every statement
+// commits on its own).
 type Utility struct {
 	Tag string
+	// Modes are BEGIN's and START TRANSACTION's transaction modes.
+	Modes TransactionModes
 }
 
 // CreateTableAs creates a table keyed by insertion order from the rows of a query.
@@ -170,3 +172,24 @@ func (s *DropView) Params() []arrow.DataType   { return nil }
 
 func (*CreateView) statement() {}
 func (*DropView) statement()   {}
+
+// CreateIndex records an index (CREATE INDEX); no index is built. An empty Name is chosen
+// by the catalog.
+type CreateIndex struct {
+	Name, Table string
+	Columns     []string
+	Unique      bool
+	IfNotExists bool
+}
+
+// DropIndex removes recorded indexes (DROP INDEX).
+type DropIndex struct {
+	Names    []string
+	IfExists bool
+}
+
+func (s *CreateIndex) Params() []arrow.DataType { return nil }
+func (s *DropIndex) Params() []arrow.DataType   { return nil }
+
+func (*CreateIndex) statement() {}
+func (*DropIndex) statement()   {}

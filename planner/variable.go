@@ -25,3 +25,22 @@ func (s *ShowVariable) Params() []arrow.DataType { return nil }
 
 func (*SetVariable) statement()  {}
 func (*ShowVariable) statement() {}
+
+// TransactionModes are the characteristics BEGIN, START TRANSACTION, SET TRANSACTION and SET
+// SESSION CHARACTERISTICS AS TRANSACTION give: READ ONLY or READ WRITE (ReadOnly, nil when
+// not given) and ISOLATION LEVEL (Isolation, lower-case, empty when not given).
+type TransactionModes struct {
+	ReadOnly  *bool
+	Isolation string
+}
+
+// SetTransaction is SET TRANSACTION modes (the current transaction block's) or, with
+// Session, SET SESSION CHARACTERISTICS AS TRANSACTION modes (the defaults of later
+// transactions).
+type SetTransaction struct {
+	Modes   TransactionModes
+	Session bool
+}
+
+func (s *SetTransaction) Params() []arrow.DataType { return nil }
+func (*SetTransaction) statement()                 {}

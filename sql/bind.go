@@ -321,6 +321,10 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 			if err != nil {
 				return nil, nil, err
 			}
+			if planner.IsUnknown(ge.Type()) {
+				// An untyped literal or parameter groups as text, as in PostgreSQL.
+				ge = b.coerce(ge, planner.Text)
+			}
 			agg.groups = append(agg.groups, ge)
 		}
 		agg.input = sc
@@ -644,6 +648,11 @@ func (b *binder) groupExpr(g *pg_query.Node, sc *scope, targets []*pg_query.Node
 			return nil, errs.New(errs.Grouping, "aggregate functions are not allowed in GROUP BY")
 		}
 		return b.expr(rt.Val, sc, nil)
+	}
+	if c := g.GetAConst(); c != nil {
+		// Any other constant (a string, a decimal, a Boolean, NULL) is neither a position
+		// nor an expression worth grouping by.
+		return nil, &errs.Error{Kind: errs.Syntax, Msg: "non-integer constant in GROUP BY", Position: int(c.Location) + 1}
 	}
 	if cr := g.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
 		name := cr.Fields[0].GetString_().Sval

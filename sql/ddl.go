@@ -144,7 +144,7 @@ func defValue(d *pg_query.DefElem) (string, error) {
 
 func (b *binder) dropTable(ds *pg_query.DropStmt) (planner.Statement, error) {
 	if ds.RemoveType == pg_query.ObjectType_OBJECT_INDEX {
-		return &planner.Utility{Tag: "DROP INDEX"}, nil
+		return b.dropIndex(ds)
 	}
 	cascade := ds.Behavior == pg_query.DropBehavior_DROP_CASCADE
 	if ds.RemoveType == pg_query.ObjectType_OBJECT_VIEW {

@@ -643,6 +643,13 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 			}
 			return b.arrayOp(op, l, r)
 		}
+		if op == "^" {
+			l, r, err := b.operands(a, sc, agg)
+			if err != nil {
+				return nil, err
+			}
+			return b.power(l, r)
+		}
 		bop, ok := binaryOps[op]
 		if !ok {
 			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s", op)
@@ -1206,4 +1213,27 @@ func (b *binder) minMax(mm *pg_query.MinMaxExpr, sc *scope, agg *aggContext) (pl
 		args = next
 	}
 	return args[0], nil
+}
+
+// power binds x ^ y, exponentiation, which is the function power(x, y): numeric when either
+// operand is numeric and the other numeric or an integer, else double precision (integer ^
+// integer too, as in PostgreSQL). An untyped operand takes the other's type if that is
+// numeric, else double precision.
+func (b *binder) power(l, r planner.Expr) (planner.Expr, error) {
+	untyped := func(e planner.Expr) bool { return planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
+	fix := func(e, other planner.Expr) planner.Expr {
+		if !untyped(e) {
+			return e
+		}
+		if other.Type().ID() == arrow.DECIMAL128 {
+			return b.coerce(e, other.Type())
+		}
+		return b.coerce(e, planner.Float64)
+	}
+	l, r = fix(l, r), fix(r, l)
+	t, err := exec.FuncResultType("power", []arrow.DataType{l.Type(), r.Type()})
+	if err != nil {
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s ^ %s", planner.TypeName(l.Type()), planner.TypeName(r.Type()))
+	}
+	return &planner.Func{Name: "power", Args: []planner.Expr{l, r}, Typ: t}, nil
 }

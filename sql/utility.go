@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,7 +19,11 @@ import (
 func (b *binder) transaction(ts *pg_query.TransactionStmt) (planner.Statement, error) {
 	switch ts.Kind {
 	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
-		return &planner.Utility{Tag: "BEGIN"}, nil
+		modes, err := transactionModes(ts.Options)
+		if err != nil {
+			return nil, err
+		}
+		return &planner.Utility{Tag: "BEGIN", Modes: modes}, nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT:
 		return &planner.Utility{Tag: "COMMIT"}, nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
@@ -26,14 +32,101 @@ func (b *binder) transaction(ts *pg_query.TransactionStmt) (planner.Statement, e
 	return nil, errs.New(errs.NotImplemented, "%s is not supported", strings.TrimPrefix(ts.Kind.String(), "TRANS_STMT_"))
 }
 
-// createIndex accepts CREATE INDEX on an existing table as a no-op: a table is sorted by its
-// row and sort keys, and partition and row-group pruning use them; there are no secondary
-// indexes.
+// transactionModes reads the modes of BEGIN, START TRANSACTION and SET TRANSACTION: READ
+// ONLY, READ WRITE, ISOLATION LEVEL (recorded, every statement being atomic on its own),
+// and DEFERRABLE (accepted; it matters only to serializable read-only transactions).
+func transactionModes(opts []*pg_query.Node) (planner.TransactionModes, error) {
+	var m planner.TransactionModes
+	for _, o := range opts {
+		d := o.GetDefElem()
+		if d == nil {
+			continue
+		}
+		c := d.Arg.GetAConst()
+		switch d.Defname {
+		case "transaction_read_only":
+			ro := c.GetIval().GetIval() != 0
+			m.ReadOnly = &ro
+		case "transaction_isolation":
+			m.Isolation = strings.ToLower(c.GetSval().GetSval())
+		case "transaction_deferrable":
+		default:
+			return m, errs.New(errs.NotImplemented, "transaction mode %s is not supported", d.Defname)
+		}
+	}
+	return m, nil
+}
+
+// createIndex binds CREATE [UNIQUE] INDEX. No index is built: a table is sorted by its row
+// and sort keys, which partition and row-group pruning use, and there are no secondary
+// indexes. The index is recorded so that its name exists. A unique index would promise a
+// uniqueness nothing enforces, so it is refused unless its columns are the table's PRIMARY
+// KEY, which last-write-wins keeps unique already.
 func (b *binder) createIndex(is *pg_query.IndexStmt) (planner.Statement, error) {
-	if _, err := b.table(is.Relation); err != nil {
+	if rv := is.Relation; rv != nil && (rv.Schemaname == "" || rv.Schemaname == "public") {
+		if _, ok, err := b.cat.View(b.ctx, rv.Relname); err != nil {
+			return nil, err
+		} else if ok {
+			return nil, &errs.Error{Kind: errs.WrongObjectType, Msg: fmt.Sprintf("cannot create index on relation %q", rv.Relname), Detail: "This operation is not supported for views."}
+		}
+	}
+	t, err := b.table(is.Relation)
+	if err != nil {
 		return nil, err
 	}
-	return &planner.Utility{Tag: "CREATE INDEX"}, nil
+	st := &planner.CreateIndex{Name: is.Idxname, Table: t.Name, Unique: is.Unique, IfNotExists: is.IfNotExists}
+	exprs := false
+	for _, p := range is.IndexParams {
+		el := p.GetIndexElem()
+		if el == nil {
+			return nil, errs.New(errs.Syntax, "bad index column")
+		}
+		if el.Name == "" {
+			exprs = true
+			name := "expr"
+			if fc := el.Expr.GetFuncCall(); fc != nil {
+				name = funcName(fc)
+			}
+			st.Columns = append(st.Columns, "("+name+")")
+			continue
+		}
+		if t.ColumnIndex(el.Name) < 0 {
+			return nil, errs.New(errs.UndefinedColumn, "column %q does not exist", el.Name)
+		}
+		st.Columns = append(st.Columns, el.Name)
+	}
+	if is.Unique {
+		pk := make([]string, len(t.PrimaryKey))
+		for i, c := range t.PrimaryKey {
+			pk[i] = t.Columns[c].Name
+		}
+		cols := slices.Clone(st.Columns)
+		slices.Sort(pk)
+		slices.Sort(cols)
+		if exprs || len(pk) == 0 || !slices.Equal(slices.Compact(cols), pk) {
+			return nil, &errs.Error{Kind: errs.NotImplemented,
+				Msg:    "unique indexes are not supported: only a table's PRIMARY KEY keeps rows unique",
+				Detail: "sleeperd builds no indexes, so it could not enforce the uniqueness this index promises.",
+				Hint:   "Declare the columns as the table's PRIMARY KEY when creating it (a later row with the same key replaces the earlier one)."}
+		}
+	}
+	return st, nil
+}
+
+// dropIndex binds DROP INDEX [IF EXISTS] name, ...
+func (b *binder) dropIndex(ds *pg_query.DropStmt) (planner.Statement, error) {
+	st := &planner.DropIndex{IfExists: ds.MissingOk}
+	for _, o := range ds.Objects {
+		items := o.GetList().GetItems()
+		if len(items) == 0 {
+			return nil, errs.New(errs.Syntax, "DROP INDEX needs an index name")
+		}
+		if len(items) == 2 && items[0].GetString_().GetSval() != "public" {
+			return nil, errs.New(errs.InvalidSchemaName, "schema %q does not exist", items[0].GetString_().GetSval())
+		}
+		st.Names = append(st.Names, items[len(items)-1].GetString_().GetSval())
+	}
+	return st, nil
 }
 
 // createTableAs binds CREATE TABLE name [(columns)] AS SELECT ...: a table keyed by insertion
@@ -93,6 +186,20 @@ func (b *binder) variableSet(vs *pg_query.VariableSetStmt) (planner.Statement, e
 	case pg_query.VariableSetKind_VAR_RESET, pg_query.VariableSetKind_VAR_SET_DEFAULT:
 		return &planner.SetVariable{Name: name, Reset: true, Local: vs.IsLocal}, nil
 	case pg_query.VariableSetKind_VAR_SET_VALUE:
+	case pg_query.VariableSetKind_VAR_SET_MULTI:
+		// SET TRANSACTION ... and SET SESSION CHARACTERISTICS AS TRANSACTION ...
+		if vs.Name == "TRANSACTION" || vs.Name == "SESSION CHARACTERISTICS" {
+			var opts []*pg_query.Node
+			for _, a := range vs.Args {
+				opts = append(opts, a)
+			}
+			modes, err := transactionModes(opts)
+			if err != nil {
+				return nil, err
+			}
+			return &planner.SetTransaction{Modes: modes, Session: vs.Name == "SESSION CHARACTERISTICS"}, nil
+		}
+		return nil, errs.New(errs.NotImplemented, "SET %s is not supported", vs.Name)
 	default:
 		return nil, errs.New(errs.NotImplemented, "SET %s is not supported", vs.Name)
 	}

@@ -9,21 +9,15 @@ import (
 	"cmp"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
-// Table property names read by ConfigFromProps, and their defaults.
+// The defaults of Config's fields.
 const (
-	PropRatio     = "compaction_ratio"
-	PropBatchSize = "compaction_batch_size"
-	PropMaxJobs   = "compaction_max_jobs_per_partition"
-
 	DefaultRatio     = 3
 	DefaultBatchSize = 12
 )
@@ -48,47 +42,6 @@ func (c Config) withDefaults() Config {
 		c.BatchSize = DefaultBatchSize
 	}
 	return c
-}
-
-// Validate reports whether c is usable.
-func (c Config) Validate() error {
-	switch {
-	case c.Ratio < 0:
-		return fmt.Errorf("compaction: ratio %d < 0", c.Ratio)
-	case c.BatchSize < 0 || c.BatchSize == 1:
-		return fmt.Errorf("compaction: batch size %d: want at least 2", c.BatchSize)
-	case c.MaxJobsPerPartition < 0:
-		return fmt.Errorf("compaction: max jobs per partition %d < 0", c.MaxJobsPerPartition)
-	}
-	return nil
-}
-
-// ConfigFromProps reads a Config from table properties (PropRatio, PropBatchSize,
-// PropMaxJobs); absent properties take their defaults.
-func ConfigFromProps(props map[string]string) (Config, error) {
-	var c Config
-	for _, p := range []struct {
-		name string
-		set  func(int64)
-	}{
-		{PropRatio, func(v int64) { c.Ratio = v }},
-		{PropBatchSize, func(v int64) { c.BatchSize = int(v) }},
-		{PropMaxJobs, func(v int64) { c.MaxJobsPerPartition = int(v) }},
-	} {
-		s, ok := props[p.name]
-		if !ok {
-			continue
-		}
-		v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 32)
-		if err != nil {
-			return Config{}, fmt.Errorf("compaction: property %s = %q: not an integer", p.name, s)
-		}
-		p.set(v)
-	}
-	if err := c.Validate(); err != nil {
-		return Config{}, err
-	}
-	return c.withDefaults(), nil
 }
 
 // Job is a compaction job: merge Files, all referenced by the partition PartitionID, into one

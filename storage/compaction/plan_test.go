@@ -282,18 +282,6 @@ func TestOutputName(t *testing.T) {
 	}
 }
 
-func TestConfigFromProps(t *testing.T) {
-	c, err := ConfigFromProps(map[string]string{PropRatio: "4", PropMaxJobs: " 2 "})
-	if err != nil || c.Ratio != 4 || c.BatchSize != DefaultBatchSize || c.MaxJobsPerPartition != 2 {
-		t.Fatalf("%+v, %v", c, err)
-	}
-	for _, bad := range []map[string]string{{PropRatio: "x"}, {PropBatchSize: "1"}, {PropMaxJobs: "-1"}} {
-		if _, err := ConfigFromProps(bad); err == nil {
-			t.Errorf("%v accepted", bad)
-		}
-	}
-}
-
 func TestPlanWithRunningJobs(t *testing.T) {
 	ctx := context.Background()
 	ss, _ := buildState(t, nil, rootFiles(5, 5, 5, 5, 5, 5, 5, 5))
