@@ -17,6 +17,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/format/pgvalue"
 )
 
 // Transaction statuses of ReadyForQuery.
@@ -569,7 +570,7 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 		for i, dt := range prep.params {
 			oids[i] = oidText
 			if dt != nil {
-				oids[i] = typeOf(dt).oid
+				oids[i] = pgvalue.TypeOf(dt).OID
 			}
 		}
 		c.be.Send(&pgproto3.ParameterDescription{ParameterOIDs: oids})
@@ -697,11 +698,7 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 			p.writers = p.writers[:0]
 			fields := p.prep.stmt.Schema().Fields()
 			for j, col := range b.Columns() {
-				w := newWriter(col, p.formats[j], c.loc)
-				if n, ok := bpcharLength(fields[j]); ok {
-					w = padded(w, n)
-				}
-				p.writers = append(p.writers, w)
+				p.writers = append(p.writers, pgvalue.NewWriter(fields[j], col, p.formats[j], c.loc))
 			}
 		}
 		n := int(p.batch.NumRows())
@@ -758,12 +755,12 @@ func (c *conn) sendRow(b arrow.RecordBatch, writers []writer, i int) {
 func rowDescription(schema *arrow.Schema, formats []int16) *pgproto3.RowDescription {
 	fields := make([]pgproto3.FieldDescription, schema.NumFields())
 	for i, f := range schema.Fields() {
-		t := fieldType(f)
+		t := pgvalue.FieldType(f)
 		fields[i] = pgproto3.FieldDescription{
 			Name:         []byte(f.Name),
-			DataTypeOID:  t.oid,
-			DataTypeSize: t.size,
-			TypeModifier: t.mod,
+			DataTypeOID:  t.OID,
+			DataTypeSize: t.Size,
+			TypeModifier: t.Mod,
 			Format:       formats[i],
 		}
 	}

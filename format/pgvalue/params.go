@@ -1,4 +1,4 @@
-package pgwire
+package pgvalue
 
 import (
 	"encoding/binary"
@@ -46,29 +46,24 @@ func typeName(oid uint32) string {
 	return "text"
 }
 
-// decodeParam converts parameter n (1-based) of type dt, sent in format, to the Go value
-// Statement.Execute takes: nil, bool, int64, float64, string, []byte, time.Time, or for an
-// array []any of those. The
-// result does not alias v, which the protocol reader reuses.
-func decodeParam(n int, dt arrow.DataType, format int16, v []byte) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
+// DecodeText parses s, a value of type dt (text when nil) in text format, as PostgreSQL's
+// input function for its type does, to a Go value: bool, int64, float64, string (text, and
+// numeric in decimal notation), []byte, time.Time, or for an array []any of those. The result
+// does not alias s.
+func DecodeText(dt arrow.DataType, s string) (any, error) {
 	if dt == nil {
 		dt = arrow.BinaryTypes.String
 	}
-	oid := typeOf(dt).oid
-	if format == formatBinary {
-		x, err := decodeBinary(dt, oid, v)
-		if err != nil {
-			return nil, &pgError{code: "22P03", msg: fmt.Sprintf("incorrect binary data format in bind parameter %d: %v", n, err)}
-		}
-		return x, nil
+	return decodeText(dt, typeOf(dt).oid, s)
+}
+
+// DecodeBinary decodes v, a value of type dt (text when nil) in PostgreSQL's binary format,
+// to a Go value as DecodeText does. The result does not alias v.
+func DecodeBinary(dt arrow.DataType, v []byte) (any, error) {
+	if dt == nil {
+		dt = arrow.BinaryTypes.String
 	}
-	if format != formatText {
-		return nil, &pgError{code: "08P01", msg: fmt.Sprintf("unsupported format code: %d", format)}
-	}
-	return decodeText(dt, oid, string(v))
+	return decodeBinary(dt, typeOf(dt).oid, v)
 }
 
 // decodeText parses s as PostgreSQL's input function for oid does.
