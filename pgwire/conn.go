@@ -56,6 +56,10 @@ type conn struct {
 	ends   []int
 	values [][]byte
 
+	// dead is set when the connection failed in the middle of a message exchange (during
+	// COPY FROM STDIN): the connection ends.
+	dead error
+
 	mu      sync.Mutex
 	running context.CancelFunc // cancels the query being executed, or nil
 
@@ -282,8 +286,14 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) (err error) {
 		return c.ready()
 	case *pgproto3.Flush:
 		return c.flush()
+	case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
+		// The rest of the data of a COPY FROM STDIN that failed: ignored, as PostgreSQL
+		// ignores it.
 	default:
 		c.fail(msg, &pgError{code: "0A000", msg: fmt.Sprintf("message type %T is not supported", msg)})
+	}
+	if c.dead != nil {
+		return c.dead
 	}
 	if c.pending >= flushSize {
 		return c.flush()
@@ -667,6 +677,9 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 				c.be.Send(&pgproto3.NoticeResponse{Severity: m.Severity, SeverityUnlocalized: m.Severity, Code: m.Code, Message: m.Message})
 			}
 		}
+		if copied, err := c.copy(p); copied {
+			return false, err
+		}
 	}
 	sent := 0
 	for {
@@ -719,6 +732,25 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 		p.batch.Release()
 		p.batch = nil
 	}
+}
+
+// copy runs p's COPY, and reports false if p is not a COPY.
+func (c *conn) copy(p *portal) (bool, error) {
+	var err error
+	switch r := p.res.(type) {
+	case engine.CopyIn:
+		err = c.copyIn(p, r)
+	case engine.CopyOut:
+		err = c.copyOut(p, r)
+	default:
+		return false, nil
+	}
+	p.done, p.tag = err == nil, p.res.Tag()
+	if cerr := p.res.Close(); err == nil {
+		err = cerr
+	}
+	p.res = nil
+	return true, err
 }
 
 // sendRow sends row i of b as a DataRow.

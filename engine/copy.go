@@ -1,0 +1,69 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/planner"
+)
+
+// copyOutResult is the result of COPY ... TO STDOUT: a query's rows.
+type copyOutResult struct {
+	*rowsResult
+	fields []arrow.Field
+	opts   CopyOptions
+}
+
+func (r *copyOutResult) CopyOut() ([]arrow.Field, CopyOptions) { return r.fields, r.opts }
+func (r *copyOutResult) Tag() string                          { return fmt.Sprintf("COPY %d", r.rows) }
+
+// copyInResult is the result of COPY ... FROM STDIN, waiting for its rows.
+type copyInResult struct {
+	e    *Engine
+	st   *planner.Copy
+	loc  *time.Location
+	rows int64
+}
+
+func (r *copyInResult) CopyTarget() (string, []arrow.Field, CopyOptions) {
+	t := r.st.Table
+	fields := make([]arrow.Field, len(r.st.Targets))
+	for i, idx := range r.st.Targets {
+		c := t.Columns[idx]
+		fields[i] = arrow.Field{Name: c.Name, Type: c.Type, Nullable: c.Nullable}
+	}
+	return t.Name, fields, r.st.Options
+}
+
+func (r *copyInResult) CopyFrom(ctx context.Context, batches []arrow.RecordBatch) error {
+	e := r.e
+	ctx = exec.WithTimeZone(exec.WithNow(exec.WithAllocator(ctx, e.alloc), time.Now()), r.loc)
+	t := r.st.Table
+	targets := make([]int, len(t.Columns))
+	for i := range targets {
+		targets[i] = -1
+	}
+	for j, idx := range r.st.Targets {
+		targets[idx] = j
+	}
+	n, err := e.writeRows(ctx, t, targets, batches)
+	if err != nil {
+		return limitError(ctx, err)
+	}
+	r.rows = n
+	return nil
+}
+
+func (r *copyInResult) Next(context.Context) (arrow.RecordBatch, error) { return nil, io.EOF }
+func (r *copyInResult) Tag() string                                     { return fmt.Sprintf("COPY %d", r.rows) }
+func (r *copyInResult) Close() error                                    { return nil }
+
+var (
+	_ CopyOut = (*copyOutResult)(nil)
+	_ CopyIn  = (*copyInResult)(nil)
+)
