@@ -20,7 +20,7 @@ type copyOutResult struct {
 }
 
 func (r *copyOutResult) CopyOut() ([]arrow.Field, CopyOptions) { return r.fields, r.opts }
-func (r *copyOutResult) Tag() string                          { return fmt.Sprintf("COPY %d", r.rows) }
+func (r *copyOutResult) Tag() string                           { return fmt.Sprintf("COPY %d", r.rows) }
 
 // copyInResult is the result of COPY ... FROM STDIN, waiting for its rows.
 type copyInResult struct {
@@ -32,10 +32,16 @@ type copyInResult struct {
 
 func (r *copyInResult) CopyTarget() (string, []arrow.Field, CopyOptions) {
 	t := r.st.Table
-	fields := make([]arrow.Field, len(r.st.Targets))
+	cols := make([]planner.Column, len(r.st.Targets))
 	for i, idx := range r.st.Targets {
 		c := t.Columns[idx]
-		fields[i] = arrow.Field{Name: c.Name, Type: c.Type, Nullable: c.Nullable}
+		cols[i] = planner.Column{Name: c.Name, Type: c.SQL()}
+	}
+	// Result fields carry the character types (varchar(n), char(n)) whose lengths COPY
+	// enforces.
+	fields := planner.ResultSchema(cols, nil).Fields()
+	for i, idx := range r.st.Targets {
+		fields[i].Nullable = t.Columns[idx].Nullable
 	}
 	return t.Name, fields, r.st.Options
 }

@@ -31,7 +31,8 @@ func (b *binder) copyStmt(cs *pg_query.CopyStmt) (planner.Statement, error) {
 		names = append(names, a.GetString_().GetSval())
 	}
 	st := &planner.Copy{From: cs.IsFrom}
-	var cols []string // the copied columns, for FORCE_* lists
+	var cols []string    // the copied columns, for FORCE_* lists
+	var relCols []string // the columns of the table copied, if it is a table
 	switch {
 	case cs.Query != nil:
 		sel := cs.Query.GetSelectStmt()
@@ -69,6 +70,11 @@ func (b *binder) copyStmt(cs *pg_query.CopyStmt) (planner.Statement, error) {
 				return nil, err
 			}
 			st.Table = t
+			for _, c := range t.Columns {
+				if !c.Hidden {
+					relCols = append(relCols, c.Name)
+				}
+			}
 			if len(names) == 0 {
 				for i, c := range t.Columns {
 					if !c.Hidden {
@@ -94,30 +100,31 @@ func (b *binder) copyStmt(cs *pg_query.CopyStmt) (planner.Statement, error) {
 		}
 		// TO: the query of the listed columns, or of all of them.
 		list := "*"
+		var have []string
+		if rv.Schemaname == catalog.SystemSchema {
+			if schema, ok := catalog.SystemTables[rv.Relname]; ok {
+				for _, f := range schema.Fields() {
+					have = append(have, f.Name)
+				}
+			}
+		} else {
+			t, err := b.table(rv)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range t.Columns {
+				if !c.Hidden {
+					have = append(have, c.Name)
+				}
+			}
+		}
+		relCols = have
+		for _, n := range names {
+			if have != nil && indexOfName(have, n) < 0 {
+				return nil, errs.New(errs.UndefinedColumn, "column %q of relation %q does not exist", n, name)
+			}
+		}
 		if len(names) > 0 {
-			var have []string
-			if rv.Schemaname == catalog.SystemSchema {
-				if schema, ok := catalog.SystemTables[rv.Relname]; ok {
-					for _, f := range schema.Fields() {
-						have = append(have, f.Name)
-					}
-				}
-			} else {
-				t, err := b.table(rv)
-				if err != nil {
-					return nil, err
-				}
-				for _, c := range t.Columns {
-					if !c.Hidden {
-						have = append(have, c.Name)
-					}
-				}
-			}
-			for _, n := range names {
-				if have != nil && indexOfName(have, n) < 0 {
-					return nil, errs.New(errs.UndefinedColumn, "column %q of relation %q does not exist", n, name)
-				}
-			}
 			seen := map[string]bool{}
 			quoted := make([]string, len(names))
 			for i, n := range names {
@@ -151,7 +158,11 @@ func (b *binder) copyStmt(cs *pg_query.CopyStmt) (planner.Statement, error) {
 		st.Query = q
 		cols = q.Names
 	}
-	opts, err := copyOptions(cs.Options, cs.IsFrom, cols)
+	rel := ""
+	if cs.Relation != nil {
+		rel = cs.Relation.Relname
+	}
+	opts, err := copyOptions(cs.Options, cs.IsFrom, cols, rel, relCols)
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +173,9 @@ func (b *binder) copyStmt(cs *pg_query.CopyStmt) (planner.Statement, error) {
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
 // copyOptions checks COPY's options as PostgreSQL 15's ProcessCopyOptions does and fills in
-// the defaults. cols are the names of the copied columns.
-func copyOptions(nodes []*pg_query.Node, from bool, cols []string) (planner.CopyOptions, error) {
+// the defaults. cols are the names of the copied columns; relCols those of the table rel when
+// a table is copied.
+func copyOptions(nodes []*pg_query.Node, from bool, cols []string, rel string, relCols []string) (planner.CopyOptions, error) {
 	var o planner.CopyOptions
 	seen := map[string]bool{}
 	var delim, null, quote, escape *string
@@ -362,6 +374,12 @@ func copyOptions(nodes []*pg_query.Node, from bool, cols []string) (planner.Copy
 		var out []int
 		for _, n := range names {
 			i := indexOfName(cols, n)
+			if relCols != nil && indexOfName(relCols, n) < 0 {
+				return nil, errs.New(errs.UndefinedColumn, "column %q of relation %q does not exist", n, rel)
+			}
+			if relCols == nil && i < 0 {
+				return nil, errs.New(errs.UndefinedColumn, "column %q does not exist", n)
+			}
 			if i < 0 {
 				return nil, errs.New(errs.InvalidColumnRef, "%s column %q not referenced by COPY", opt, n)
 			}

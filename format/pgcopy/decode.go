@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -15,6 +16,12 @@ import (
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/format/pgvalue"
 	"github.com/sleeperd/sleeperd/planner"
+)
+
+// OIDs of the character types.
+const (
+	oidBpchar  = 1042
+	oidVarchar = 1043
 )
 
 // BatchRows is how many rows the decoder puts in one batch.
@@ -35,6 +42,10 @@ type Decoder struct {
 	opts     planner.CopyOptions
 	forceNN  []bool
 	forceN   []bool
+	// charLen is n for a column of type varchar(n) or char(n) (charFixed), or -1.
+	charLen   []int
+	charFixed []bool
+	eol       byte // the line ending of the first line: '\n' or '\r' (for \r\n and \r), or 0
 
 	builders []array.Builder
 	batches  []arrow.RecordBatch
@@ -45,6 +56,7 @@ type Decoder struct {
 	line      int64  // lines (tuples, in binary) read
 	started   bool   // the header (line or binary header) has been read
 	ended     bool   // the end marker was read: the rest is ignored
+	marker    bool   // record found the end marker of text format
 	fieldsBuf [][]byte
 	nulls     []bool
 	value     []byte
@@ -55,6 +67,14 @@ type Decoder struct {
 func NewDecoder(mem memory.Allocator, relation string, fields []arrow.Field, opts planner.CopyOptions) *Decoder {
 	d := &Decoder{mem: mem, relation: relation, fields: fields, schema: arrow.NewSchema(fields, nil), opts: opts,
 		forceNN: make([]bool, len(fields)), forceN: make([]bool, len(fields))}
+	d.charLen, d.charFixed = make([]int, len(fields)), make([]bool, len(fields))
+	for i, f := range fields {
+		d.charLen[i] = -1
+		t := pgvalue.FieldType(f)
+		if (t.OID == oidVarchar || t.OID == oidBpchar) && t.Mod >= 4 {
+			d.charLen[i], d.charFixed[i] = int(t.Mod-4), t.OID == oidBpchar
+		}
+	}
 	for _, i := range opts.ForceNotNull {
 		d.forceNN[i] = true
 	}
@@ -152,6 +172,20 @@ func (d *Decoder) decode(final bool) (int, error) {
 			break
 		}
 		rec := d.buf[pos : pos+end]
+		if d.marker {
+			d.ended = true
+			if len(rec) == 0 {
+				break
+			}
+			d.line++
+			if err := d.row(rec); err != nil {
+				return pos, err
+			}
+			break
+		}
+		if d.eol == 0 && end < next {
+			d.eol = d.buf[pos+end]
+		}
 		pos += next
 		d.line += int64(lines)
 		if string(rec) == `\.` {
@@ -172,7 +206,9 @@ func (d *Decoder) decode(final bool) (int, error) {
 }
 
 // record finds the first record of b: its length without the line ending, the offset of
-// what follows it, and the line breaks it spans. ok is false when b holds no complete
+// what follows it, and the lines it counts for in errors: one, plus in CSV, as PostgreSQL
+// counts them, the line endings of the first line's style inside quoted values once that
+// style is known. ok is false when b holds no complete
 // record and more data may come.
 func (d *Decoder) record(b []byte, final bool) (end, next, lines int, ok bool, err error) {
 	csv := d.opts.Format == planner.CopyCSV
@@ -186,7 +222,7 @@ func (d *Decoder) record(b []byte, final bool) (end, next, lines int, ok bool, e
 				i++
 			} else if c == d.opts.Quote {
 				inQuote = false
-			} else if c == '\n' {
+			} else if c == d.eol {
 				lines++
 			}
 		case csv && c == d.opts.Quote:
@@ -194,6 +230,19 @@ func (d *Decoder) record(b []byte, final bool) (end, next, lines int, ok bool, e
 		case !csv && c == '\\':
 			if i+1 == len(b) && !final {
 				return 0, 0, 0, false, nil
+			}
+			if i+1 < len(b) && b[i+1] == '.' {
+				// The end-of-data marker, which must end its line; what comes before it on
+				// the line is the last record.
+				if i+2 == len(b) && !final {
+					return 0, 0, 0, false, nil
+				}
+				if i+2 < len(b) && b[i+2] != '\n' && b[i+2] != '\r' {
+					d.line++
+					return 0, 0, 0, false, d.fail(errs.New(errs.BadCopyFormat, "end-of-copy marker corrupt"), b[:i+2], "", nil)
+				}
+				d.marker = true
+				return i, len(b), lines, true, nil
 			}
 			i++
 		case c == '\n':
@@ -273,6 +322,9 @@ func (d *Decoder) row(rec []byte) error {
 			continue
 		}
 		x, err := pgvalue.DecodeText(d.fields[i].Type, string(v))
+		if err == nil && d.charLen[i] >= 0 {
+			x, err = d.char(i, x.(string))
+		}
 		if err == nil {
 			err = d.append(i, x)
 		}
@@ -281,6 +333,34 @@ func (d *Decoder) row(rec []byte) error {
 		}
 	}
 	return d.finishRow(rec, func(i int) bool { return d.nulls[i] })
+}
+
+// char checks a value of a varchar(n) or char(n) column as an assignment does: characters
+// past n fail unless they are spaces, which are dropped; char(n) values are held without
+// their trailing spaces.
+func (d *Decoder) char(i int, s string) (string, error) {
+	n := d.charLen[i]
+	if utf8.RuneCountInString(s) > n {
+		cut, k := 0, 0
+		for cut = range s {
+			if k == n {
+				break
+			}
+			k++
+		}
+		if strings.Trim(s[cut:], " ") != "" {
+			name := "character varying"
+			if d.charFixed[i] {
+				name = "character"
+			}
+			return "", errs.New(errs.StringTooLong, "value too long for type %s(%d)", name, n)
+		}
+		s = s[:cut]
+	}
+	if d.charFixed[i] {
+		s = strings.TrimRight(s, " ")
+	}
+	return s, nil
 }
 
 // finishRow appends the NULLs of the row (checking nullability) and counts it.
@@ -442,6 +522,7 @@ func (d *Decoder) splitCSV(rec []byte) error {
 func (d *Decoder) decodeBinary(final bool) (int, error) {
 	b := d.buf
 	pos := 0
+	header := func(format string, args ...any) error { return errs.New(errs.BadCopyFormat, format, args...) }
 	eof := func() error {
 		return d.fail(errs.New(errs.BadCopyFormat, "unexpected EOF in COPY data"), nil, "", nil)
 	}
@@ -451,24 +532,24 @@ func (d *Decoder) decodeBinary(final bool) (int, error) {
 				if len(b) == 0 {
 					return 0, nil
 				}
-				return 0, d.fail(errs.New(errs.BadCopyFormat, "COPY file signature not recognized"), nil, "", nil)
+				return 0, header("COPY file signature not recognized")
 			}
 			return 0, nil
 		}
 		if string(b[:len(signature)]) != signature {
-			return 0, d.fail(errs.New(errs.BadCopyFormat, "COPY file signature not recognized"), nil, "", nil)
+			return 0, header("COPY file signature not recognized")
 		}
 		flags := binary.BigEndian.Uint32(b[len(signature):])
 		if flags&(1<<16) != 0 {
-			return 0, d.fail(errs.New(errs.BadCopyFormat, "invalid COPY file header (WITH OIDS)"), nil, "", nil)
+			return 0, header("invalid COPY file header (WITH OIDS)")
 		}
-		if flags&0xfffeffff != 0 && flags>>17 != 0 {
-			return 0, d.fail(errs.New(errs.BadCopyFormat, "unrecognized critical flags in COPY file header"), nil, "", nil)
+		if (flags&^(1<<16))>>16 != 0 {
+			return 0, header("unrecognized critical flags in COPY file header")
 		}
 		ext := int(binary.BigEndian.Uint32(b[len(signature)+4:]))
 		if len(b) < len(signature)+8+ext {
 			if final {
-				return 0, d.fail(errs.New(errs.BadCopyFormat, "invalid COPY file header (wrong length)"), nil, "", nil)
+				return 0, header("invalid COPY file header (wrong length)")
 			}
 			return 0, nil
 		}
@@ -537,7 +618,10 @@ func (d *Decoder) binaryTuple(t []byte) error {
 		x, err := pgvalue.DecodeBinary(d.fields[i].Type, v)
 		if err != nil {
 			err = errs.New(errs.InvalidBinary, "incorrect binary data format")
-		} else {
+		} else if d.charLen[i] >= 0 {
+			x, err = d.char(i, x.(string))
+		}
+		if err == nil {
 			err = d.append(i, x)
 		}
 		if err != nil {

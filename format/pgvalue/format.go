@@ -154,16 +154,17 @@ func binaryWriter(arr arrow.Array) Writer {
 			return appendNumeric(dst, strconv.FormatUint(a.Value(i), 10))
 		}
 	case *array.Float16:
-		return func(dst []byte, i int) []byte {
-			return binary.BigEndian.AppendUint32(dst, math.Float32bits(a.Value(i).Float32()))
-		}
+		return func(dst []byte, i int) []byte { return appendFloat4(dst, a.Value(i).Float32()) }
 	case *array.Float32:
-		return func(dst []byte, i int) []byte {
-			return binary.BigEndian.AppendUint32(dst, math.Float32bits(a.Value(i)))
-		}
+		return func(dst []byte, i int) []byte { return appendFloat4(dst, a.Value(i)) }
 	case *array.Float64:
 		return func(dst []byte, i int) []byte {
-			return binary.BigEndian.AppendUint64(dst, math.Float64bits(a.Value(i)))
+			v := a.Value(i)
+			if v != v {
+				// PostgreSQL's one NaN (get_float8_nan), whatever payload this one has.
+				return binary.BigEndian.AppendUint64(dst, 0x7ff8000000000000)
+			}
+			return binary.BigEndian.AppendUint64(dst, math.Float64bits(v))
 		}
 	case *array.Decimal128:
 		scale := a.DataType().(*arrow.Decimal128Type).Scale
@@ -209,6 +210,14 @@ func binaryWriter(arr arrow.Array) Writer {
 	}
 	// Other types are sent as text, whose binary format is its text.
 	return func(dst []byte, i int) []byte { return append(dst, arr.ValueStr(i)...) }
+}
+
+// appendFloat4 encodes a float4, with PostgreSQL's one NaN (get_float4_nan).
+func appendFloat4(dst []byte, v float32) []byte {
+	if v != v {
+		return binary.BigEndian.AppendUint32(dst, 0x7fc00000)
+	}
+	return binary.BigEndian.AppendUint32(dst, math.Float32bits(v))
 }
 
 // appendFloat formats f as PostgreSQL 15's float4out and float8out do with the default

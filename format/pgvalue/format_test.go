@@ -226,7 +226,8 @@ func TestDecodeText(t *testing.T) {
 		{oidBytea, `a\\b\001`, []byte{'a', '\\', 'b', 1}, ""},
 		{oidBytea, `\xzz`, nil, "22P02"},
 		{oidText, "héllo", "héllo", ""},
-		{oidDate, "2024-02-30", nil, "22007"},
+		{oidDate, "2024-02-30", nil, "22008"}, // date/time field value out of range, as PostgreSQL 15 reports it
+		{oidDate, "2024-02-3x", nil, "22007"},
 	} {
 		dt := arrowType(c.oid)
 		got, err := decodeText(dt, c.oid, c.in)
@@ -338,6 +339,6 @@ func TestCivil(t *testing.T) {
 }
 
 // kinds are the error kinds of the SQLSTATEs the cases expect.
-var kinds = map[string]error{"22P02": errs.InvalidText, "22007": errs.InvalidDatetime, "22003": errs.NumericRange}
+var kinds = map[string]error{"22P02": errs.InvalidText, "22007": errs.InvalidDatetime, "22003": errs.NumericRange, "22008": errs.DatetimeOverflow}
 
 func date(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }

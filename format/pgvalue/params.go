@@ -3,6 +3,7 @@ package pgvalue
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -117,12 +118,18 @@ func decodeText(dt arrow.DataType, oid uint32, s string) (any, error) {
 		return b, nil
 	case oidDate:
 		t, err := parseTimestamp(s, false, true)
+		if err == errFieldRange {
+			return nil, errs.New(errs.DatetimeOverflow, "date/time field value out of range: %q", s)
+		}
 		if err != nil {
 			return nil, errs.Wrap(errs.InvalidDatetime, err, "invalid input syntax for type date: %q", s)
 		}
 		return t, nil
 	case oidTimestamp, oidTimestamptz:
 		t, err := parseTimestamp(s, oid == oidTimestamptz, false)
+		if err == errFieldRange {
+			return nil, errs.New(errs.DatetimeOverflow, "date/time field value out of range: %q", s)
+		}
 		if err != nil {
 			return nil, errs.Wrap(errs.InvalidDatetime, err, "invalid input syntax for type %s: %q", typeName(oid), s)
 		}
@@ -352,6 +359,9 @@ func parseBytea(s string) ([]byte, error) {
 	return out, nil
 }
 
+// errFieldRange is a date or time field out of range, such as February 30.
+var errFieldRange = errors.New("field value out of range")
+
 // parseTimestamp parses ISO dates and timestamps: "YYYY-MM-DD[( |T)HH:MM[:SS[.fraction]]]
 // [Z|±HH[:MM[:SS]]|±HHMM][ BC]". The offset is applied when tz is set and ignored otherwise,
 // as PostgreSQL does for timestamp without time zone. dateOnly drops the time of day.
@@ -424,13 +434,13 @@ func parseTimestamp(s string, tz, dateOnly bool) (time.Time, error) {
 		return time.Time{}, p.err
 	}
 	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 || min > 59 || sec > 60 || year == 0 {
-		return time.Time{}, fmt.Errorf("field value out of range")
+		return time.Time{}, errFieldRange
 	}
 	if bc {
 		year = 1 - year
 	}
 	if _, m, d := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC).Date(); int(m) != month || d != day {
-		return time.Time{}, fmt.Errorf("field value out of range")
+		return time.Time{}, errFieldRange
 	}
 	if dateOnly {
 		hour, min, sec, nsec, offset = 0, 0, 0, 0, 0
