@@ -34,6 +34,11 @@ func (c *conn) copyOut(p *portal, res engine.CopyOut) error {
 	c.be.Send(&pgproto3.CopyOutResponse{OverallFormat: f, ColumnFormatCodes: cols})
 	enc := pgcopy.NewEncoder(fields, opts, c.loc)
 	buf := enc.Start(c.buf[:0])
+	if len(buf) > 0 && opts.Format != planner.CopyBinary {
+		// The header line is a message of its own; binary's header goes with the first row.
+		c.be.Send(&pgproto3.CopyData{Data: buf})
+		buf = buf[:0]
+	}
 	for {
 		b, err := res.Next(p.ctx)
 		if err == io.EOF {
@@ -108,7 +113,7 @@ func (c *conn) copyIn(p *portal, res engine.CopyIn) error {
 			return nil
 		case *pgproto3.CopyFail:
 			dec.Release()
-			return &pgError{code: "57014", msg: fmt.Sprintf("COPY from stdin failed: %s", m.Message)}
+			return dec.Context(&pgError{code: "57014", msg: fmt.Sprintf("COPY from stdin failed: %s", m.Message)})
 		case *pgproto3.Flush, *pgproto3.Sync:
 			// Ignored during copy-in, as the protocol says.
 		case *pgproto3.Terminate:

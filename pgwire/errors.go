@@ -96,6 +96,10 @@ var sqlstates = map[error]string{
 // errorResponse is the ErrorResponse that reports err to the client.
 func errorResponse(err error) *pgproto3.ErrorResponse {
 	r := &pgproto3.ErrorResponse{Severity: "ERROR", SeverityUnlocalized: "ERROR", Message: err.Error()}
+	var w interface{ Where() string }
+	if errors.As(err, &w) {
+		r.Where = w.Where()
+	}
 	var pe *pgError
 	if errors.As(err, &pe) {
 		r.Code = pe.code
@@ -108,7 +112,10 @@ func errorResponse(err error) *pgproto3.ErrorResponse {
 	}
 	var e *errs.Error
 	if errors.As(err, &e) {
-		r.Detail, r.Hint, r.Position, r.Where = e.Detail, e.Hint, int32(e.Position), e.Where
+		r.Detail, r.Hint, r.Position = e.Detail, e.Hint, int32(e.Position)
+		if e.Where != "" {
+			r.Where = e.Where
+		}
 		var sh *shifted
 		if r.Position > 0 && errors.As(err, &sh) {
 			r.Position += int32(sh.offset)

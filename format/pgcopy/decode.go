@@ -287,6 +287,24 @@ func (d *Decoder) fail(err error, line []byte, column string, value []byte) erro
 	return &errs.Error{Kind: errs.KindOf(err), Msg: err.Error(), Where: where}
 }
 
+// Context gives err, an error that ended the data early, the context PostgreSQL gives it:
+// the line that was to be read next.
+func (d *Decoder) Context(err error) error {
+	return &contextError{err: err, where: fmt.Sprintf("COPY %s, line %d", d.relation, d.line+1)}
+}
+
+// contextError is an error of any kind with a context.
+type contextError struct {
+	err   error
+	where string
+}
+
+func (e *contextError) Error() string { return e.err.Error() }
+func (e *contextError) Unwrap() error { return e.err }
+
+// Where is the error's context.
+func (e *contextError) Where() string { return e.where }
+
 // shown is b as an error's context shows it: at most maxShown bytes, cut at a character
 // boundary, followed by "..." when cut.
 func shown(b []byte) string {

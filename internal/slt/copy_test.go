@@ -15,6 +15,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 )
 
 // The COPY tests run the same statements on a throwaway PostgreSQL and on sleeperd over
@@ -398,4 +399,84 @@ func TestCopyPsql(t *testing.T) {
 			}
 		}
 	}()
+}
+
+// exchange sends msgs on c's connection, then reads until ReadyForQuery or CopyInResponse,
+// and returns what it received, one line per message.
+func exchange(ctx context.Context, t *testing.T, c *pgx.Conn, msgs ...pgproto3.FrontendMessage) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	pc := c.PgConn()
+	fe := pc.Frontend()
+	for _, m := range msgs {
+		fe.Send(m)
+	}
+	if err := fe.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for {
+		m, err := pc.ReceiveMessage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch m := m.(type) {
+		case *pgproto3.CopyInResponse:
+			return append(got, fmt.Sprintf("CopyInResponse %d %v", m.OverallFormat, m.ColumnFormatCodes))
+		case *pgproto3.CopyOutResponse:
+			got = append(got, fmt.Sprintf("CopyOutResponse %d %v", m.OverallFormat, m.ColumnFormatCodes))
+		case *pgproto3.CopyData:
+			got = append(got, fmt.Sprintf("CopyData %q", m.Data))
+		case *pgproto3.CommandComplete:
+			got = append(got, "CommandComplete "+string(m.CommandTag))
+		case *pgproto3.ErrorResponse:
+			got = append(got, fmt.Sprintf("ErrorResponse %s %s (%s)", m.Code, m.Message, m.Where))
+		case *pgproto3.ReadyForQuery:
+			return append(got, fmt.Sprintf("ReadyForQuery %c", m.TxStatus))
+		case *pgproto3.ParameterStatus, *pgproto3.NoticeResponse:
+		default:
+			got = append(got, fmt.Sprintf("%T", m))
+		}
+	}
+}
+
+// TestCopyExtendedProtocol runs COPY through Parse, Bind, Execute and Sync, as JDBC's
+// CopyManager and other drivers may, and compares every message with PostgreSQL's: copy-in
+// with data sent after the Sync, a bad row whose remaining data is ignored, CopyFail, and
+// copy-out.
+func TestCopyExtendedProtocol(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
+	defer cancel()
+	run := func(sql string) []pgproto3.FrontendMessage {
+		return []pgproto3.FrontendMessage{&pgproto3.Parse{Query: sql}, &pgproto3.Bind{}, &pgproto3.Describe{ObjectType: 'P'}, &pgproto3.Execute{}, &pgproto3.Sync{}}
+	}
+	steps := [][]pgproto3.FrontendMessage{
+		run("COPY t (k, s) FROM STDIN"),
+		{&pgproto3.CopyData{Data: []byte("50\tfif")}, &pgproto3.CopyData{Data: []byte("ty\n51\t\\N\n")}, &pgproto3.CopyDone{}, &pgproto3.Sync{}},
+		run("COPY t (k, s) FROM STDIN (FORMAT csv)"),
+		{&pgproto3.CopyData{Data: []byte("52,x\n53\n")}, &pgproto3.CopyData{Data: []byte("54,more\n")}, &pgproto3.CopyDone{}, &pgproto3.Sync{}},
+		run("COPY t (k, s) FROM STDIN"),
+		{&pgproto3.CopyData{Data: []byte("55\tx\n")}, &pgproto3.CopyFail{Message: "client gave up"}, &pgproto3.Sync{}},
+		{&pgproto3.Query{String: "COPY t (k, s) FROM STDIN"}},
+		{&pgproto3.CopyData{Data: []byte("56\tsimple\n")}, &pgproto3.CopyDone{}},
+		run("COPY t (k, s) TO STDOUT (FORMAT csv, HEADER)"),
+		{&pgproto3.Query{String: "COPY (SELECT count(*) FROM t) TO STDOUT; SELECT 1"}},
+	}
+	var results [2][][]string
+	func() {
+		s := newCopyServers(ctx, t, mem, t.Name())
+		for i, c := range []*pgx.Conn{s.pg, s.sd} {
+			for _, st := range steps {
+				results[i] = append(results[i], exchange(ctx, t, c, st...))
+			}
+		}
+	}()
+	for i := range steps {
+		if want, got := strings.Join(results[0][i], "\n"), strings.Join(results[1][i], "\n"); got != want {
+			t.Errorf("step %d:\n got %s\nwant %s", i, got, want)
+		}
+	}
 }
