@@ -84,6 +84,7 @@ func (c *conn) copyIn(p *portal, res engine.CopyIn) error {
 		return err
 	}
 	dec := pgcopy.NewDecoder(memory.DefaultAllocator, rel, fields, opts)
+	dec.SetTimeZone(c.loc)
 	for {
 		msg, err := c.be.Receive()
 		if err != nil {

@@ -45,7 +45,8 @@ type Decoder struct {
 	// charLen is n for a column of type varchar(n) or char(n) (charFixed), or -1.
 	charLen   []int
 	charFixed []bool
-	eol       byte // the line ending of the first line: '\n' or '\r' (for \r\n and \r), or 0
+	loc       *time.Location // the time zone of timestamptz values without an offset
+	eol       byte           // the line ending of the first line: '\n' or '\r' (for \r\n and \r), or 0
 
 	builders []array.Builder
 	batches  []arrow.RecordBatch
@@ -84,6 +85,10 @@ func NewDecoder(mem memory.Allocator, relation string, fields []arrow.Field, opt
 	d.newBuilders()
 	return d
 }
+
+// SetTimeZone makes text timestamptz values without an offset local time in loc (the
+// session's TimeZone) instead of UTC.
+func (d *Decoder) SetTimeZone(loc *time.Location) { d.loc = loc }
 
 // Schema is the schema of the decoded batches.
 func (d *Decoder) Schema() *arrow.Schema { return d.schema }
@@ -339,7 +344,7 @@ func (d *Decoder) row(rec []byte) error {
 		if d.nulls[i] {
 			continue
 		}
-		x, err := pgvalue.DecodeText(d.fields[i].Type, string(v))
+		x, err := pgvalue.DecodeTextIn(d.fields[i].Type, string(v), d.loc)
 		if err == nil && d.charLen[i] >= 0 {
 			x, err = d.char(i, x.(string))
 		}

@@ -58,6 +58,22 @@ func DecodeText(dt arrow.DataType, s string) (any, error) {
 	return decodeText(dt, typeOf(dt).oid, s)
 }
 
+// DecodeTextIn is DecodeText with a timestamptz value without an offset taken as local time
+// in loc (UTC when nil), the session's TimeZone.
+func DecodeTextIn(dt arrow.DataType, s string, loc *time.Location) (any, error) {
+	if t, ok := dt.(*arrow.TimestampType); ok && t.TimeZone != "" && loc != nil {
+		v, err := parseTimestampIn(s, true, false, loc)
+		if err == errFieldRange {
+			return nil, errs.New(errs.DatetimeOverflow, "date/time field value out of range: %q", s)
+		}
+		if err != nil {
+			return nil, errs.Wrap(errs.InvalidDatetime, err, "invalid input syntax for type timestamp with time zone: %q", s)
+		}
+		return v, nil
+	}
+	return DecodeText(dt, s)
+}
+
 // DecodeBinary decodes v, a value of type dt (text when nil) in PostgreSQL's binary format,
 // to a Go value as DecodeText does. The result does not alias v.
 func DecodeBinary(dt arrow.DataType, v []byte) (any, error) {
@@ -366,6 +382,12 @@ var errFieldRange = errors.New("field value out of range")
 // [Z|±HH[:MM[:SS]]|±HHMM][ BC]". The offset is applied when tz is set and ignored otherwise,
 // as PostgreSQL does for timestamp without time zone. dateOnly drops the time of day.
 func parseTimestamp(s string, tz, dateOnly bool) (time.Time, error) {
+	return parseTimestampIn(s, tz, dateOnly, nil)
+}
+
+// parseTimestampIn is parseTimestamp, with a timestamptz without an offset taken as local
+// time in loc (UTC when nil), as PostgreSQL takes it in the session's TimeZone.
+func parseTimestampIn(s string, tz, dateOnly bool, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	bc := false
 	if rest, ok := strings.CutSuffix(s, " BC"); ok {
@@ -379,6 +401,7 @@ func parseTimestamp(s string, tz, dateOnly bool) (time.Time, error) {
 	day := p.int(1, 2)
 	var hour, min, sec, nsec int
 	offset := 0
+	hasOffset := false
 	if p.err == nil && !p.done() && (p.peek() == ' ' || p.peek() == 'T') {
 		p.i++
 		hour = p.int(1, 2)
@@ -405,6 +428,7 @@ func parseTimestamp(s string, tz, dateOnly bool) (time.Time, error) {
 			switch c := p.peek(); c {
 			case 'Z', 'z':
 				p.i++
+				hasOffset = true
 			case '+', '-':
 				p.i++
 				start := p.i
@@ -421,6 +445,7 @@ func parseTimestamp(s string, tz, dateOnly bool) (time.Time, error) {
 					}
 				}
 				offset = oh*3600 + om*60 + os
+				hasOffset = true
 				if c == '-' {
 					offset = -offset
 				}
@@ -447,6 +472,9 @@ func parseTimestamp(s string, tz, dateOnly bool) (time.Time, error) {
 	}
 	if !tz {
 		offset = 0
+	}
+	if tz && !hasOffset && loc != nil && !dateOnly {
+		return time.Date(year, time.Month(month), day, hour, min, sec, nsec, loc).UTC(), nil
 	}
 	t := time.Date(year, time.Month(month), day, hour, min, sec, nsec, time.UTC)
 	return t.Add(-time.Duration(offset) * time.Second), nil
