@@ -393,6 +393,21 @@ func TestCopyPsql(t *testing.T) {
 		if pgOut != sdOut {
 			t.Errorf("psql output:\n got %q\nwant %q", sdOut, pgOut)
 		}
+		// A bad row: psql reports PostgreSQL's error and context, nothing is loaded, and the
+		// session goes on to the next command.
+		bad := filepath.Join(dir, "bad.csv")
+		if err := os.WriteFile(bad, []byte("10,a,x\n11,b\n12,c,y\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run := func(dsn string) string {
+			cmd := exec.CommandContext(ctx, bin, "-X", "-d", dsn, "-c", `\copy t (k, s, v) FROM '`+bad+`' CSV`, "-c", "SELECT count(*) FROM t")
+			cmd.Env = []string{"HOME=" + dir, "LC_ALL=C.UTF-8", "PGCONNECT_TIMEOUT=10", "PATH=" + os.Getenv("PATH")}
+			out, _ := cmd.CombinedOutput()
+			return string(out)
+		}
+		if got, want := run(s.sdDSN), run(s.pgDSN); got != want || !strings.Contains(want, "line 2") {
+			t.Errorf("psql with a bad row:\n got %q\nwant %q", got, want)
+		}
 		for _, ext := range []string{".txt", ".csv", ".q"} {
 			want, err1 := os.ReadFile(filepath.Join(dir, "pg"+ext))
 			got, err2 := os.ReadFile(filepath.Join(dir, "sd"+ext))
