@@ -345,6 +345,27 @@ func TestCopyPgxCopyFrom(t *testing.T) {
 		} else if pe := (*pgconn.PgError)(nil); !errors.As(err, &pe) || pe.Code != "23502" || pe.Where != "COPY big, line 2" {
 			t.Errorf("CopyFrom with a NULL key: %v (%+v)", err, pe)
 		}
+		// The same with much more data after the bad row, which the server ignores while the
+		// client is still sending it.
+		long := pgx.CopyFromFunc(func() func() ([]any, error) {
+			i := 0
+			return func() ([]any, error) {
+				i++
+				if i > 200_000 {
+					return nil, nil
+				}
+				var k any = int64(-i)
+				if i == 3 {
+					k = nil
+				}
+				return []any{k, int32(i), "z", 0.0, base}, nil
+			}
+		}())
+		if _, err := c.CopyFrom(ctx, pgx.Identifier{"big"}, []string{"k", "v", "s", "f", "ts"}, long); err == nil {
+			t.Error("long CopyFrom with a NULL key succeeded")
+		} else if pe := (*pgconn.PgError)(nil); !errors.As(err, &pe) || pe.Code != "23502" || pe.Where != "COPY big, line 3" {
+			t.Errorf("long CopyFrom with a NULL key: %v (%+v)", err, pe)
+		}
 		if err := c.QueryRow(ctx, "SELECT count(*) FROM big").Scan(&cnt); err != nil || cnt != N {
 			t.Errorf("after the failed CopyFrom: %d rows, %v", cnt, err)
 		}
@@ -576,6 +597,39 @@ func TestCopyFromTimeZone(t *testing.T) {
 		}
 		if got, want := strings.Join(out[1], "\n"), strings.Join(out[0], "\n"); got != want {
 			t.Errorf("got\n%s\nwant\n%s", got, want)
+		}
+	}()
+}
+
+// TestCopyRefused checks what sleeperd refuses where PostgreSQL (run as a superuser) would
+// act: files and programs on the server, and copying into a system table.
+func TestCopyRefused(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
+	defer cancel()
+	func() {
+		addr := serve(ctx, t, openEngine(ctx, t, mem))
+		c := dial(ctx, t, fmt.Sprintf("postgres://slt@%s/slt?sslmode=disable", addr))
+		if _, err := c.Exec(ctx, "CREATE TABLE t (k int PRIMARY KEY)"); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct{ sql, code string }{
+			{"COPY t FROM '/etc/passwd'", "0A000"},
+			{"COPY t TO '/tmp/out.csv' CSV", "0A000"},
+			{"COPY t TO PROGRAM 'cat'", "0A000"},
+			{"COPY t FROM STDIN WHERE k > 1", "0A000"},
+			{"COPY sleeper.partitions FROM STDIN", "42501"},
+		} {
+			_, err := c.Exec(ctx, tc.sql)
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != tc.code {
+				t.Errorf("%s: %v, want SQLSTATE %s", tc.sql, err, tc.code)
+			}
+		}
+		// A system table can be copied out.
+		if _, _, err := copyTo(ctx, c, "COPY sleeper.partitions TO STDOUT"); err != nil {
+			t.Errorf("COPY sleeper.partitions TO STDOUT: %v", err)
 		}
 	}()
 }
