@@ -27,6 +27,8 @@ type CopyOptions struct {
 	Null string
 	// Header: the first line holds the column names (written by TO, skipped by FROM).
 	Header bool
+	// HeaderMatch (FROM, HEADER MATCH): the first line must name the copied columns, in order.
+	HeaderMatch bool
 	// Quote and Escape are CSV's quoting characters (escape defaults to quote).
 	Quote, Escape byte
 	// ForceQuote quotes every non-NULL value of these columns (TO, CSV); ForceQuoteAll of

@@ -246,9 +246,9 @@ func copyOptions(nodes []*pg_query.Node, from bool, cols []string, rel string, r
 			case "false", "off", "0":
 			case "match":
 				if !from {
-					return o, &errs.Error{Kind: errs.Syntax, Msg: `cannot use "match" with HEADER in COPY TO`, Position: int(d.Location) + 1}
+					return o, &errs.Error{Kind: errs.NotImplemented, Msg: `cannot use "match" with HEADER in COPY TO`, Position: int(d.Location) + 1}
 				}
-				return o, errs.New(errs.NotImplemented, "HEADER MATCH is not supported")
+				o.Header, o.HeaderMatch = true, true
 			default:
 				return o, &errs.Error{Kind: errs.Syntax, Msg: fmt.Sprintf("%s requires a Boolean value or \"match\"", d.Defname), Position: int(d.Location) + 1}
 			}

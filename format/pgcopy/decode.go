@@ -199,6 +199,11 @@ func (d *Decoder) decode(final bool) (int, error) {
 		}
 		if !d.started {
 			d.started = true
+			if d.opts.HeaderMatch {
+				if err := d.matchHeader(rec); err != nil {
+					return pos, err
+				}
+			}
 			if d.opts.Header {
 				continue
 			}
@@ -321,6 +326,31 @@ func shown(b []byte) string {
 		n--
 	}
 	return string(b[:n]) + "..."
+}
+
+// matchHeader checks that the header line names the copied columns in order (HEADER MATCH).
+func (d *Decoder) matchHeader(rec []byte) error {
+	var err error
+	if d.opts.Format == planner.CopyCSV {
+		err = d.splitCSV(rec)
+	} else {
+		err = d.splitText(rec)
+	}
+	if err == nil && len(d.fieldsBuf) != len(d.fields) {
+		err = errs.New(errs.BadCopyFormat, "wrong number of fields in header line: got %d, expected %d", len(d.fieldsBuf), len(d.fields))
+	}
+	for i := 0; err == nil && i < len(d.fields); i++ {
+		switch {
+		case d.nulls[i]:
+			err = errs.New(errs.BadCopyFormat, "column name mismatch in header line field %d: got null value (\"%s\"), expected \"%s\"", i+1, d.opts.Null, d.fields[i].Name)
+		case string(d.fieldsBuf[i]) != d.fields[i].Name:
+			err = errs.New(errs.BadCopyFormat, "column name mismatch in header line field %d: got \"%s\", expected \"%s\"", i+1, d.fieldsBuf[i], d.fields[i].Name)
+		}
+	}
+	if err != nil {
+		return d.fail(err, rec, "", nil)
+	}
+	return nil
 }
 
 // row decodes one text or CSV record into the builders.

@@ -160,6 +160,10 @@ var copyErrors = []struct{ sql, data string }{
 	{`COPY t (k, v) FROM STDIN`, "100\tshort\n101\tmuch too long\n"},
 	{`COPY t (k, s) FROM STDIN (FORMAT csv)`, "100,a\r\n101,\"two\r\nlines\"\r\n102,\"open\r\n"},
 	{`COPY t (k, s) FROM STDIN (FORMAT binary)`, "not a copy file"},
+	{`COPY t (k, s) FROM STDIN (FORMAT csv, HEADER match)`, "k,x\n1,a\n"},
+	{`COPY t (k, s) FROM STDIN (FORMAT csv, HEADER match)`, "k\n1,a\n"},
+	{`COPY t (k, s) FROM STDIN (HEADER match)`, "k\t\\N\n1\ta\n"},
+	{`COPY t TO STDOUT (HEADER match)`, ""},
 	{`COPY t FROM STDIN (FORMAT csv, FORCE_QUOTE (s))`, ""},
 	{`COPY t TO STDOUT (FORMAT csv, FORCE_NOT_NULL (s))`, ""},
 	{`COPY t FROM STDIN (FORMAT text, QUOTE '"')`, ""},
@@ -226,6 +230,7 @@ var copyFromCases = []struct{ sql, data string }{
 	{`COPY t (k, s) FROM STDIN WITH CSV`, "27,last line without newline"},
 	{`COPY t (k, s) FROM STDIN (DELIMITER '|', NULL '')`, "28|\n29|x\\|y\n"},
 	{`COPY t (k, s, v) FROM STDIN`, "30\tx\tabcdefgh   \n31\tx\t\\\\.\n"},
+	{`COPY t (k, s) FROM STDIN (FORMAT csv, HEADER MATCH)`, "k,s\n32,matched\n"},
 }
 
 func TestCopyFromMatchesPostgres(t *testing.T) {
