@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/planner"
 )
@@ -84,4 +85,9 @@ type CopyIn interface {
 	// CopyFrom writes the rows of batches, which have the fields of CopyTarget, as one
 	// commit: all of them become visible at once, or none. The caller releases the batches.
 	CopyFrom(ctx context.Context, batches []arrow.RecordBatch) error
+	// Allocator is what the frontend decodes the batches with: the statement's memory,
+	// counted against its limit. Check reports an error that ends the copy before CopyFrom,
+	// such as going over that limit; the frontend calls it as the data comes.
+	Allocator() memory.Allocator
+	Check() error
 }

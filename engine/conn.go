@@ -165,7 +165,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		return &rowsResult{stream: stream, schema: s.Schema(), release: release}, nil
 	case *planner.Copy:
 		if b.From {
-			return &copyInResult{e: e, st: b, loc: s.c.TimeZone()}, nil
+			return newCopyIn(e, b, s.c.TimeZone()), nil
 		}
 		op, release, err := e.plan(ctx, b.Query.Root, params)
 		if err != nil {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
@@ -24,10 +26,33 @@ func (r *copyOutResult) Tag() string                           { return fmt.Spri
 
 // copyInResult is the result of COPY ... FROM STDIN, waiting for its rows.
 type copyInResult struct {
-	e    *Engine
-	st   *planner.Copy
-	loc  *time.Location
-	rows int64
+	e     *Engine
+	st    *planner.Copy
+	loc   *time.Location
+	rows  int64
+	alloc memory.Allocator
+	mu    sync.Mutex
+	err   error // set when the copy's memory went over the limit
+}
+
+func newCopyIn(e *Engine, st *planner.Copy, loc *time.Location) *copyInResult {
+	r := &copyInResult{e: e, st: st, loc: loc, alloc: e.alloc}
+	if e.opts.QueryMemoryLimit > 0 {
+		r.alloc = &limitAllocator{base: e.alloc, limit: e.opts.QueryMemoryLimit, cancel: func(cause error) {
+			r.mu.Lock()
+			r.err = cause
+			r.mu.Unlock()
+		}}
+	}
+	return r
+}
+
+func (r *copyInResult) Allocator() memory.Allocator { return r.alloc }
+
+func (r *copyInResult) Check() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
 }
 
 func (r *copyInResult) CopyTarget() (string, []arrow.Field, CopyOptions) {
@@ -47,8 +72,11 @@ func (r *copyInResult) CopyTarget() (string, []arrow.Field, CopyOptions) {
 }
 
 func (r *copyInResult) CopyFrom(ctx context.Context, batches []arrow.RecordBatch) error {
+	if err := r.Check(); err != nil {
+		return err
+	}
 	e := r.e
-	ctx = exec.WithTimeZone(exec.WithNow(exec.WithAllocator(ctx, e.alloc), time.Now()), r.loc)
+	ctx = exec.WithTimeZone(exec.WithNow(exec.WithAllocator(ctx, r.alloc), time.Now()), r.loc)
 	t := r.st.Table
 	targets := make([]int, len(t.Columns))
 	for i := range targets {
@@ -58,8 +86,11 @@ func (r *copyInResult) CopyFrom(ctx context.Context, batches []arrow.RecordBatch
 		targets[idx] = j
 	}
 	n, err := e.writeRows(ctx, t, targets, batches)
+	if err == nil {
+		err = r.Check()
+	}
 	if err != nil {
-		return limitError(ctx, err)
+		return err
 	}
 	r.rows = n
 	return nil

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/sleeperd/sleeperd/engine"
@@ -83,7 +82,7 @@ func (c *conn) copyIn(p *portal, res engine.CopyIn) error {
 		c.dead = err
 		return err
 	}
-	dec := pgcopy.NewDecoder(memory.DefaultAllocator, rel, fields, opts)
+	dec := pgcopy.NewDecoder(res.Allocator(), rel, fields, opts)
 	dec.SetTimeZone(c.loc)
 	for {
 		msg, err := c.be.Receive()
@@ -94,7 +93,11 @@ func (c *conn) copyIn(p *portal, res engine.CopyIn) error {
 		}
 		switch m := msg.(type) {
 		case *pgproto3.CopyData:
-			if err := dec.Write(m.Data); err != nil {
+			err := dec.Write(m.Data)
+			if err == nil {
+				err = res.Check()
+			}
+			if err != nil {
 				dec.Release()
 				return err
 			}

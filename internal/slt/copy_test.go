@@ -18,6 +18,9 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/sleeperd/sleeperd/engine"
+	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
 // The COPY tests run the same statements on a throwaway PostgreSQL and on sleeperd over
@@ -635,6 +638,43 @@ func TestCopyRefused(t *testing.T) {
 		// A system table can be copied out.
 		if _, _, err := copyTo(ctx, c, "COPY sleeper.partitions TO STDOUT"); err != nil {
 			t.Errorf("COPY sleeper.partitions TO STDOUT: %v", err)
+		}
+	}()
+}
+
+// TestCopyMemoryLimit checks a COPY FROM whose rows go over the statement memory limit
+// fails with 53200 as it reads them, commits nothing, frees what it held, and leaves the
+// connection serving.
+func TestCopyMemoryLimit(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
+	defer cancel()
+	func() {
+		eng, err := engine.Open(ctx, engine.Options{Store: objstore.NewMem(), Alloc: mem, QueryMemoryLimit: 4 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { eng.Close() })
+		c := dial(ctx, t, fmt.Sprintf("postgres://slt@%s/slt?sslmode=disable", serve(ctx, t, eng)))
+		if _, err := c.Exec(ctx, "CREATE TABLE t (k bigint PRIMARY KEY, s text)"); err != nil {
+			t.Fatal(err)
+		}
+		var data strings.Builder
+		pad := strings.Repeat("x", 200)
+		for i := 0; i < 100_000; i++ {
+			fmt.Fprintf(&data, "%d\t%s\n", i, pad)
+		}
+		_, err = copyFrom(ctx, c, "COPY t FROM STDIN", data.String())
+		var pe *pgconn.PgError
+		if !errors.As(err, &pe) || pe.Code != "53200" {
+			t.Errorf("COPY over the memory limit: %v, want SQLSTATE 53200", err)
+		}
+		if tag, err := copyFrom(ctx, c, "COPY t FROM STDIN", "1\tsmall\n2\t\\N\n"); err != nil || tag != "COPY 2" {
+			t.Errorf("COPY within the limit: %s, %v", tag, err)
+		}
+		if n := count(ctx, t, c, "t"); n != 2 {
+			t.Errorf("%d rows, want 2", n)
 		}
 	}()
 }
