@@ -162,6 +162,9 @@ func (b *binder) copyStmt(cs *pg_query.CopyStmt) (planner.Statement, error) {
 	if cs.Relation != nil {
 		rel = cs.Relation.Relname
 	}
+	if st.Query != nil && len(st.Query.ParamTypes) > 0 {
+		return nil, errs.New(errs.UndefinedParam, "there is no parameter $1")
+	}
 	opts, err := copyOptions(cs.Options, cs.IsFrom, cols, rel, relCols)
 	if err != nil {
 		return nil, err

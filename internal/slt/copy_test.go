@@ -635,7 +635,25 @@ func TestCopyRefused(t *testing.T) {
 				t.Errorf("%s: %v, want SQLSTATE %s", tc.sql, err, tc.code)
 			}
 		}
-		// A system table can be copied out.
+		// A table keyed by insertion order: its hidden row id is neither read nor written.
+		if _, err := c.Exec(ctx, "CREATE TABLE h (a int, b text)"); err != nil {
+			t.Fatal(err)
+		}
+		in := "3\tc\n1\t\\N\n2\tb\n"
+		if tag, err := copyFrom(ctx, c, "COPY h FROM STDIN", in); err != nil || tag != "COPY 3" {
+			t.Fatalf("COPY h FROM STDIN: %s, %v", tag, err)
+		}
+		if out, _, err := copyTo(ctx, c, "COPY h TO STDOUT"); err != nil || out != in {
+			t.Errorf("COPY h TO STDOUT: %q, %v; want %q", out, err, in)
+		}
+		if _, _, err := copyTo(ctx, c, "COPY h (_rowid) TO STDOUT"); err == nil {
+			t.Error("COPY of the hidden row id succeeded")
+		}
+		// COPY takes no parameters, as in PostgreSQL.
+		if _, err := c.Exec(ctx, "COPY (SELECT $1::int) TO STDOUT", 1); err == nil {
+			t.Error("COPY with a parameter succeeded")
+		}
+				// A system table can be copied out.
 		if _, _, err := copyTo(ctx, c, "COPY sleeper.partitions TO STDOUT"); err != nil {
 			t.Errorf("COPY sleeper.partitions TO STDOUT: %v", err)
 		}
