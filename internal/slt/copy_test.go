@@ -119,6 +119,11 @@ var copyToStatements = []string{
 	`COPY t TO STDOUT (FORMAT binary)`,
 	`COPY t TO STDOUT BINARY`,
 	`COPY (SELECT k, s FROM t WHERE k > 100) TO STDOUT`,
+	`COPY (SELECT ARRAY[1, 2, NULL] AS a, ARRAY['x,y', 'q"q', NULL, '', 'back\slash'] AS b, ARRAY[1.5, 'NaN']::float8[] AS c) TO STDOUT`,
+	`COPY (SELECT ARRAY[1, 2, NULL] AS a, ARRAY['x,y', 'q"q', NULL, '', 'back\slash'] AS b) TO STDOUT (FORMAT csv)`,
+	`COPY (SELECT ARRAY[1, 2, NULL] AS a, ARRAY['x,y', 'q"q', NULL, ''] AS b, ARRAY[]::int[] AS c) TO STDOUT (FORMAT binary)`,
+	`COPY (SELECT 'ab'::char(4) AS c, 'x'::varchar(3) AS v, 7::smallint AS i, interval '1 day 02:03:04' AS d) TO STDOUT (FORMAT csv, FORCE_QUOTE *)`,
+	`COPY (SELECT 'ab'::char(4) AS c, 7::smallint AS i) TO STDOUT (FORMAT binary)`,
 }
 
 func TestCopyToMatchesPostgres(t *testing.T) {
