@@ -106,12 +106,20 @@ func (d *Decoder) newBuilders() {
 // Write decodes the complete rows of p, after what earlier calls left undecoded.
 func (d *Decoder) Write(p []byte) error {
 	if d.ended {
+		if d.opts.Format == planner.CopyBinary && len(p) > 0 {
+			return d.afterEnd()
+		}
 		return nil
 	}
 	d.buf = append(d.buf, p...)
 	n, err := d.decode(false)
 	d.buf = d.buf[:copy(d.buf, d.buf[n:])]
 	return err
+}
+
+// afterEnd is the error of binary data after the trailer.
+func (d *Decoder) afterEnd() error {
+	return d.fail(errs.New(errs.BadCopyFormat, "received copy data after EOF marker"), nil, "", nil)
 }
 
 // Finish decodes what is left and returns the batches; the caller releases them. After an
@@ -582,9 +590,6 @@ func (d *Decoder) decodeBinary(final bool) (int, error) {
 	if !d.started {
 		if len(b) < len(signature)+8 {
 			if final {
-				if len(b) == 0 {
-					return 0, nil
-				}
 				return 0, header("COPY file signature not recognized")
 			}
 			return 0, nil
@@ -616,28 +621,52 @@ func (d *Decoder) decodeBinary(final bool) (int, error) {
 		n := int(int16(binary.BigEndian.Uint16(b[pos:])))
 		if n == -1 {
 			d.ended = true
+			d.line++
+			if pos+2 < len(b) {
+				return len(b), d.afterEnd()
+			}
 			return len(b), nil
 		}
 		// Find the end of the tuple before decoding any of it.
 		end := pos + 2
-		complete := true
+		stuck := -1 // the field being read when the data ran out
 		for k := 0; k < n; k++ {
 			if len(b)-end < 4 {
-				complete = false
+				stuck = k
 				break
 			}
 			l := int(int32(binary.BigEndian.Uint32(b[end:])))
 			end += 4
 			if l > 0 {
 				if len(b)-end < l {
-					complete = false
+					stuck = k
 					break
 				}
 				end += l
 			}
 		}
-		if !complete {
-			break
+		if stuck >= 0 {
+			if !final {
+				break
+			}
+			d.line++
+			if n != len(d.fields) {
+				return pos, d.fail(errs.New(errs.BadCopyFormat, "row field count is %d, expected %d", n, len(d.fields)), nil, "", nil)
+			}
+			// The fields before the one cut off are read first, as PostgreSQL reads them.
+			f := b[pos+2:]
+			for k := 0; k < stuck; k++ {
+				l := int(int32(binary.BigEndian.Uint32(f)))
+				f = f[4:]
+				if l < 0 {
+					continue
+				}
+				if _, err := d.binaryField(k, f[:l]); err != nil {
+					return pos, d.fail(err, nil, d.fields[k].Name, nil)
+				}
+				f = f[l:]
+			}
+			return pos, d.fail(errs.New(errs.BadCopyFormat, "unexpected EOF in COPY data"), nil, d.fields[stuck].Name, nil)
 		}
 		d.line++
 		if n != len(d.fields) {
@@ -668,12 +697,7 @@ func (d *Decoder) binaryTuple(t []byte) error {
 		d.nulls = append(d.nulls, false)
 		v := t[:l]
 		t = t[l:]
-		x, err := pgvalue.DecodeBinary(d.fields[i].Type, v)
-		if err != nil {
-			err = errs.New(errs.InvalidBinary, "incorrect binary data format")
-		} else if d.charLen[i] >= 0 {
-			x, err = d.char(i, x.(string))
-		}
+		x, err := d.binaryField(i, v)
 		if err == nil {
 			err = d.append(i, x)
 		}
@@ -682,6 +706,41 @@ func (d *Decoder) binaryTuple(t []byte) error {
 		}
 	}
 	return d.finishRow(nil, func(i int) bool { return d.nulls[i] })
+}
+
+// binaryField decodes v, the binary value of field i, as PostgreSQL's receive function of
+// its type does.
+func (d *Decoder) binaryField(i int, v []byte) (any, error) {
+	w := fixedWidth(d.fields[i].Type)
+	if w > 0 && len(v) < w {
+		return nil, errs.New(errs.ProtocolViolation, "insufficient data left in message")
+	}
+	if w > 0 && len(v) > w {
+		return nil, errs.New(errs.InvalidBinary, "incorrect binary data format")
+	}
+	x, err := pgvalue.DecodeBinary(d.fields[i].Type, v)
+	if err != nil {
+		return nil, errs.New(errs.InvalidBinary, "incorrect binary data format")
+	}
+	if d.charLen[i] >= 0 {
+		return d.char(i, x.(string))
+	}
+	return x, nil
+}
+
+// fixedWidth is the size of the binary format of values of type dt, or 0 when it varies.
+func fixedWidth(dt arrow.DataType) int {
+	switch dt.ID() {
+	case arrow.BOOL:
+		return 1
+	case arrow.INT16:
+		return 2
+	case arrow.INT32, arrow.FLOAT32, arrow.DATE32:
+		return 4
+	case arrow.INT64, arrow.FLOAT64, arrow.TIMESTAMP:
+		return 8
+	}
+	return 0
 }
 
 // append appends x, a value as pgvalue decodes it, to the builder of field i.

@@ -168,6 +168,13 @@ var copyErrors = []struct{ sql, data string }{
 	{`COPY t (k, v) FROM STDIN`, "100\tshort\n101\tmuch too long\n"},
 	{`COPY t (k, s) FROM STDIN (FORMAT csv)`, "100,a\r\n101,\"two\r\nlines\"\r\n102,\"open\r\n"},
 	{`COPY t (k, s) FROM STDIN (FORMAT binary)`, "not a copy file"},
+	{`COPY t (k, s) FROM STDIN (FORMAT binary)`, ""},
+	{`COPY t (k, s) FROM STDIN (FORMAT binary)`, "PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x64\xff\xff\xff\xff\xff\xff"},
+	{`COPY t (k, s) FROM STDIN (FORMAT binary)`, "PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x04\x00\x00\x00\x64\xff\xff\xff\xff\xff\xff"},
+	{`COPY t (k, s) FROM STDIN (FORMAT binary)`, "PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00\xff\xffx"},
+	{`COPY t (k, s) FROM STDIN (FORMAT binary)`, "PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x04\x00\x00\x00\x64\xff\xff\xff\xff\x00\x02\x00\x00\x00\x02\x00\x01"},
+	{`COPY t (k, s) FROM STDIN (FORMAT binary)`, "PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x04\x00\x00\x00\x64"},
+	{`COPY t (k, s) FROM STDIN (FORMAT binary)`, "PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\x00\x00\x04\x00\x00\x00\x64\x00\x00\x00\x03ab"},
 	{`COPY t (k, s) FROM STDIN (FORMAT csv, HEADER match)`, "k,x\n1,a\n"},
 	{`COPY t (k, s) FROM STDIN (FORMAT csv, HEADER match)`, "k\n1,a\n"},
 	{`COPY t (k, s) FROM STDIN (HEADER match)`, "k\t\\N\n1\ta\n"},
@@ -658,7 +665,7 @@ func TestCopyRefused(t *testing.T) {
 		if _, err := c.Exec(ctx, "COPY (SELECT $1::int) TO STDOUT", 1); err == nil {
 			t.Error("COPY with a parameter succeeded")
 		}
-				// A system table can be copied out.
+		// A system table can be copied out.
 		if _, _, err := copyTo(ctx, c, "COPY sleeper.partitions TO STDOUT"); err != nil {
 			t.Errorf("COPY sleeper.partitions TO STDOUT: %v", err)
 		}
