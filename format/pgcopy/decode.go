@@ -46,7 +46,7 @@ type Decoder struct {
 	charLen   []int
 	charFixed []bool
 	loc       *time.Location // the time zone of timestamptz values without an offset
-	eol       byte           // the line ending of the first line: '\n' or '\r' (for \r\n and \r), or 0
+	eol       int            // the line ending style of the first line (eolNL, ...), or 0
 
 	builders []array.Builder
 	batches  []arrow.RecordBatch
@@ -196,9 +196,6 @@ func (d *Decoder) decode(final bool) (int, error) {
 			}
 			break
 		}
-		if d.eol == 0 && end < next {
-			d.eol = d.buf[pos+end]
-		}
 		pos += next
 		d.line += int64(lines)
 		if string(rec) == `\.` {
@@ -232,6 +229,16 @@ func (d *Decoder) record(b []byte, final bool) (end, next, lines int, ok bool, e
 	csv := d.opts.Format == planner.CopyCSV
 	inQuote := false
 	lines = 1
+	// lineErr fails on a line break of the wrong style, as PostgreSQL does.
+	lineErr := func(what, hint string) error {
+		d.line++
+		msg := "literal " + what + " found in data"
+		if csv {
+			msg = "unquoted " + what + " found in data"
+			hint = "Use quoted CSV field to represent " + what + "."
+		}
+		return d.fail(&errs.Error{Kind: errs.BadCopyFormat, Msg: msg, Hint: hint}, nil, "", nil)
+	}
 	for i := 0; i < len(b); i++ {
 		c := b[i]
 		switch {
@@ -240,7 +247,7 @@ func (d *Decoder) record(b []byte, final bool) (end, next, lines int, ok bool, e
 				i++
 			} else if c == d.opts.Quote {
 				inQuote = false
-			} else if c == d.eol {
+			} else if d.eol == eolNL && c == '\n' || (d.eol == eolCR || d.eol == eolCRNL) && c == '\r' {
 				lines++
 			}
 		case csv && c == d.opts.Quote:
@@ -250,28 +257,58 @@ func (d *Decoder) record(b []byte, final bool) (end, next, lines int, ok bool, e
 				return 0, 0, 0, false, nil
 			}
 			if i+1 < len(b) && b[i+1] == '.' {
-				// The end-of-data marker, which must end its line; what comes before it on
-				// the line is the last record.
-				if i+2 == len(b) && !final {
+				// The end-of-data marker, which must end its line with the line ending of the
+				// lines before; what comes before it on the line is the last record.
+				j := i + 2
+				if d.eol == eolCRNL {
+					if j == len(b) && !final {
+						return 0, 0, 0, false, nil
+					}
+					if j < len(b) && b[j] == '\n' {
+						return 0, 0, 0, false, d.markerErr("end-of-copy marker does not match previous newline style")
+					}
+					if j == len(b) || b[j] != '\r' {
+						return 0, 0, 0, false, d.markerErr("end-of-copy marker corrupt")
+					}
+					j++
+				}
+				if j == len(b) && !final {
 					return 0, 0, 0, false, nil
 				}
-				if i+2 < len(b) && b[i+2] != '\n' && b[i+2] != '\r' {
-					d.line++
-					return 0, 0, 0, false, d.fail(errs.New(errs.BadCopyFormat, "end-of-copy marker corrupt"), b[:i+2], "", nil)
+				if j == len(b) || b[j] != '\n' && b[j] != '\r' {
+					return 0, 0, 0, false, d.markerErr("end-of-copy marker corrupt")
+				}
+				if d.eol == eolNL && b[j] != '\n' || d.eol == eolCRNL && b[j] != '\n' || d.eol == eolCR && b[j] != '\r' {
+					return 0, 0, 0, false, d.markerErr("end-of-copy marker does not match previous newline style")
 				}
 				d.marker = true
 				return i, len(b), lines, true, nil
 			}
 			i++
 		case c == '\n':
+			if d.eol == eolCR || d.eol == eolCRNL {
+				return 0, 0, 0, false, lineErr("newline", `Use "\\n" to represent newline.`)
+			}
+			d.eol = eolNL
 			return i, i + 1, lines, true, nil
 		case c == '\r':
-			if i+1 < len(b) && b[i+1] == '\n' {
-				return i, i + 2, lines, true, nil
+			if d.eol == eolNL {
+				return 0, 0, 0, false, lineErr("carriage return", `Use "\\r" to represent carriage return.`)
+			}
+			if d.eol == eolCR {
+				return i, i + 1, lines, true, nil
 			}
 			if i+1 == len(b) && !final {
 				return 0, 0, 0, false, nil
 			}
+			if i+1 < len(b) && b[i+1] == '\n' {
+				d.eol = eolCRNL
+				return i, i + 2, lines, true, nil
+			}
+			if d.eol == eolCRNL {
+				return 0, 0, 0, false, lineErr("carriage return", `Use "\\r" to represent carriage return.`)
+			}
+			d.eol = eolCR
 			return i, i + 1, lines, true, nil
 		}
 	}
@@ -284,6 +321,20 @@ func (d *Decoder) record(b []byte, final bool) (end, next, lines int, ok bool, e
 	}
 	return len(b), len(b), lines, true, nil
 }
+
+// markerErr fails on a malformed end-of-data marker. As in PostgreSQL, the context
+// does not show the line, which is not read yet.
+func (d *Decoder) markerErr(msg string) error {
+	d.line++
+	return d.fail(errs.New(errs.BadCopyFormat, "%s", msg), nil, "", nil)
+}
+
+// Line ending styles, as the first line sets them.
+const (
+	eolNL   = 1
+	eolCR   = 2
+	eolCRNL = 3
+)
 
 // fail gives err the context of the current line: the line shown, and the column and its
 // value when column is set.
