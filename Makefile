@@ -18,8 +18,19 @@ run: build
 SLT_REQUIRE_POSTGRES ?= 1
 export SLT_REQUIRE_POSTGRES
 
-# deps installs what the tests need and is missing: psql and the PostgreSQL server programs.
+# The S3 store's tests run against a real versitygw server (started by the tests on
+# 127.0.0.1); make test requires it, and deps builds it once into $(go env GOPATH)/bin.
+VERSITYGW ?= github.com/versity/versitygw/cmd/versitygw@v1.8.0
+SLT_REQUIRE_VERSITYGW ?= 1
+export SLT_REQUIRE_VERSITYGW
+
+# deps installs what the tests need and is missing: psql and the PostgreSQL server programs,
+# and versitygw.
 deps:
+	@if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$$($(GO) env GOPATH | cut -d: -f1)/bin/versitygw" ]; then \
+		echo "installing versitygw ($(VERSITYGW))"; \
+		GOBIN="$$($(GO) env GOPATH | cut -d: -f1)/bin" $(GO) install $(VERSITYGW); \
+	fi
 	@if ! command -v psql >/dev/null 2>&1 || ! { command -v initdb >/dev/null 2>&1 || \
 		[ -x /usr/local/bin/initdb ] || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }; then \
 		echo "installing postgresql (server and psql)"; \

@@ -78,13 +78,17 @@ type serveConfig struct {
 	maintenance     time.Duration
 	memoryLimit     int64
 	flightAddr      string
+	s3Endpoint      string
+	s3PathStyle     bool
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	var c serveConfig
 	fs := flag.NewFlagSet("sleeperd serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&c.data, "data", "./data", "directory holding the database")
+	fs.StringVar(&c.data, "data", "./data", "where the database is: a directory, or s3://BUCKET/PREFIX")
+	fs.StringVar(&c.s3Endpoint, "s3-endpoint", "", "base URL of an S3-compatible server for an s3:// --data (empty: AWS)")
+	fs.BoolVar(&c.s3PathStyle, "s3-path-style", false, "address S3 buckets by path (ENDPOINT/BUCKET) rather than by host name")
 	fs.StringVar(&c.pgAddr, "pg-addr", pgwire.DefaultAddr, "address the PostgreSQL wire protocol listens on (port 0 picks a free port)")
 	fs.BoolVar(&c.demo, "demo", false, "create the table demo on start if it does not exist")
 	fs.IntVar(&c.demoRows, "demo-rows", 1_000_000, "rows of the demo table")
@@ -104,6 +108,14 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if c.maintenance < 0 {
 		return c, fmt.Errorf("-maintenance-interval must not be negative, not %s", c.maintenance)
+	}
+	if !objstore.IsS3URL(c.data) && (c.s3Endpoint != "" || c.s3PathStyle) {
+		return c, fmt.Errorf("-s3-endpoint and -s3-path-style apply only to an s3:// -data")
+	}
+	if objstore.IsS3URL(c.data) {
+		if _, _, err := objstore.ParseS3URL(c.data); err != nil {
+			return c, err
+		}
 	}
 	if c.demoRows < 1 {
 		return c, fmt.Errorf("-demo-rows must be positive, not %d", c.demoRows)
@@ -131,14 +143,40 @@ func serve(args []string, stderr io.Writer) int {
 	return 0
 }
 
-// serveUntilDone opens the database and serves it until ctx is done.
-func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err error) {
+// openStore opens the object store --data names: a bucket and prefix on S3 (credentials and
+// region from the standard AWS sources), or a local directory.
+func openStore(ctx context.Context, cfg serveConfig) (objstore.Store, error) {
+	if objstore.IsS3URL(cfg.data) {
+		bucket, prefix, err := objstore.ParseS3URL(cfg.data)
+		if err != nil {
+			return nil, err
+		}
+		s, err := objstore.NewS3(ctx, objstore.S3Options{Bucket: bucket, Prefix: prefix, Endpoint: cfg.s3Endpoint, PathStyle: cfg.s3PathStyle})
+		if err != nil {
+			return nil, err
+		}
+		cctx, cancel := context.WithTimeout(ctx, time.Minute)
+		defer cancel()
+		if err := s.Check(cctx); err != nil {
+			return nil, fmt.Errorf("opening %s: %w", cfg.data, err)
+		}
+		return s, nil
+	}
 	if err := os.MkdirAll(cfg.data, 0o755); err != nil {
-		return fmt.Errorf("creating data directory: %w", err)
+		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
 	store, err := objstore.NewLocal(cfg.data)
 	if err != nil {
-		return fmt.Errorf("opening data directory: %w", err)
+		return nil, fmt.Errorf("opening data directory: %w", err)
+	}
+	return store, nil
+}
+
+// serveUntilDone opens the database and serves it until ctx is done.
+func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err error) {
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
 	}
 	eng, err := engine.Open(ctx, engine.Options{Store: store, Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: cfg.memoryLimit})
 	if err != nil {

@@ -1,4 +1,4 @@
-// Package objstore is a small object-store interface with a local-disk and an in-memory store.
+// Package objstore is a small object-store interface with local-disk, in-memory and S3 stores.
 //
 // Objects are whole byte strings under slash-separated relative names such as
 // "tables/t1/log/00000000000000000001.json". Objects are immutable in the sense that a reader
@@ -56,6 +56,14 @@ type Store interface {
 // consistent step, even while it is being replaced by Put.
 type WholeReader interface {
 	ReadAll(ctx context.Context, name string) ([]byte, error)
+}
+
+// SizedReader is an optional capability of a Store: ReadAt told the object's size (as
+// ReaderAt knows it), so that a store with slow requests can fetch more than asked at the
+// end of an object, where file formats such as Parquet read a trailer and then the footer
+// before it.
+type SizedReader interface {
+	ReadAtSized(ctx context.Context, name string, p []byte, off, size int64) error
 }
 
 // ReadAll returns the whole object. It uses the store's WholeReader when it has one;
@@ -140,7 +148,13 @@ func (r *ReaderAt) ReadAt(p []byte, off int64) (int, error) {
 		n = int(r.Size - off)
 		eof = io.EOF
 	}
-	if err := r.Store.ReadAt(r.Ctx, r.Name, p[:n], off); err != nil {
+	var err error
+	if sr, ok := r.Store.(SizedReader); ok {
+		err = sr.ReadAtSized(r.Ctx, r.Name, p[:n], off, r.Size)
+	} else {
+		err = r.Store.ReadAt(r.Ctx, r.Name, p[:n], off)
+	}
+	if err != nil {
 		return 0, err
 	}
 	if r.OnRead != nil {

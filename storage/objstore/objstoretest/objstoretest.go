@@ -15,9 +15,27 @@ import (
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
+// Options adapt the suite to a store.
+type Options struct {
+	// Skip maps the name of a subtest to the reason it does not apply to the store.
+	Skip map[string]string
+	// LargeSize is the size of the object LargePut writes (0: 20 MiB). A store with
+	// multipart uploads is configured with a part size well below it.
+	LargeSize int
+}
+
 // Run runs the conformance suite. open returns a new, empty store for each subtest.
 func Run(t *testing.T, open func(t *testing.T) objstore.Store) {
 	t.Helper()
+	RunWith(t, open, Options{})
+}
+
+// RunWith runs the conformance suite with options.
+func RunWith(t *testing.T, open func(t *testing.T) objstore.Store, o Options) {
+	t.Helper()
+	if o.LargeSize == 0 {
+		o.LargeSize = 20 << 20
+	}
 	for _, tc := range []struct {
 		name string
 		fn   func(t *testing.T, s objstore.Store)
@@ -32,8 +50,17 @@ func Run(t *testing.T, open func(t *testing.T) objstore.Store) {
 		{"Cancelled", testCancelled},
 		{"ConcurrentPutIfAbsent", testConcurrentPutIfAbsent},
 		{"ConcurrentReplace", testConcurrentReplace},
+		{"ReadPastEnd", testReadPastEnd},
+		{"ListPages", testListPages},
+		{"LargePut", func(t *testing.T, s objstore.Store) { testLargePut(t, s, o.LargeSize) }},
+		{"FailingReader", testFailingReader},
 	} {
-		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
+		t.Run(tc.name, func(t *testing.T) {
+			if why, ok := o.Skip[tc.name]; ok {
+				t.Skip(why)
+			}
+			tc.fn(t, open(t))
+		})
 	}
 }
 
@@ -346,4 +373,203 @@ func testConcurrentReplace(t *testing.T, s objstore.Store) {
 		})
 	}
 	wg.Wait()
+}
+
+// testReadPastEnd reads ranges that end past the object's end, of several objects, also
+// through ReaderAt (whose reads at the end of an object may take a store's read-ahead path).
+func testReadPastEnd(t *testing.T, s objstore.Store) {
+	ctx := context.Background()
+	data := make([]byte, 100_000)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	put(t, s, "big", string(data))
+	put(t, s, "one", "x")
+	put(t, s, "empty", "")
+	for _, tc := range []struct {
+		name string
+		off  int64
+		n    int
+	}{
+		{"big", 99_990, 11}, {"big", 100_000, 1}, {"big", 1 << 40, 1}, {"big", 0, 100_001},
+		{"one", 1, 1}, {"one", 0, 2}, {"empty", 0, 1},
+	} {
+		if err := s.ReadAt(ctx, tc.name, make([]byte, tc.n), tc.off); !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("ReadAt(%s, off=%d, n=%d) error = %v, want io.ErrUnexpectedEOF", tc.name, tc.off, tc.n, err)
+		}
+	}
+	if err := s.ReadAt(ctx, "big", make([]byte, 1), -1); err == nil {
+		t.Error("ReadAt at a negative offset succeeded")
+	}
+	// Reads at the end, then before it, then across the whole object, as a Parquet reader does.
+	r := &objstore.ReaderAt{Ctx: ctx, Store: s, Name: "big", Size: int64(len(data))}
+	for _, tc := range []struct {
+		off, n int64
+		want   int
+		err    error
+	}{
+		{99_992, 8, 8, nil}, {99_000, 992, 992, nil}, {90_000, 10_000, 10_000, nil},
+		{99_995, 10, 5, io.EOF}, {0, 100_000, 100_000, nil}, {100_000, 1, 0, io.EOF},
+		{40_000, 30_000, 30_000, nil},
+	} {
+		p := make([]byte, tc.n)
+		n, err := r.ReadAt(p, tc.off)
+		if n != tc.want || err != tc.err {
+			t.Errorf("ReaderAt.ReadAt(off=%d, n=%d) = %d, %v; want %d, %v", tc.off, tc.n, n, err, tc.want, tc.err)
+			continue
+		}
+		if !bytes.Equal(p[:n], data[tc.off:tc.off+int64(n)]) {
+			t.Errorf("ReaderAt.ReadAt(off=%d, n=%d) returned the wrong bytes", tc.off, tc.n)
+		}
+	}
+	// A replaced object is read afresh.
+	put(t, s, "big", "short")
+	p := make([]byte, 5)
+	if n, err := (&objstore.ReaderAt{Ctx: ctx, Store: s, Name: "big", Size: 5}).ReadAt(p, 0); n != 5 || err != nil || string(p) != "short" {
+		t.Errorf("after replace ReadAt = %q, %d, %v", p, n, err)
+	}
+}
+
+// testListPages lists more objects than one S3 page holds (1000), under several prefixes.
+func testListPages(t *testing.T, s objstore.Store) {
+	ctx := context.Background()
+	const n = 1100
+	var want, wantA []string
+	for i := range n {
+		dir := "p/b/"
+		if i%3 == 0 {
+			dir = "p/a/"
+		}
+		name := fmt.Sprintf("%s%05d", dir, i)
+		want = append(want, name)
+		if dir == "p/a/" {
+			wantA = append(wantA, name)
+		}
+	}
+	var wg sync.WaitGroup
+	work := make(chan string)
+	for range 8 {
+		wg.Go(func() {
+			for name := range work {
+				if err := s.PutIfAbsent(ctx, name, []byte(name)); err != nil {
+					t.Errorf("PutIfAbsent(%q): %v", name, err)
+				}
+			}
+		})
+	}
+	for _, name := range want {
+		work <- name
+	}
+	close(work)
+	wg.Wait()
+	put(t, s, "q", "outside")
+	slices.Sort(want)
+	for _, tc := range []struct {
+		prefix string
+		want   []string
+	}{
+		{"p/", want}, {"p", want}, {"p/a/", wantA}, {"p/b/01", want[slices.Index(want, "p/b/01000"):]},
+		{"p/a/0000", []string{"p/a/00000", "p/a/00003", "p/a/00006", "p/a/00009"}},
+	} {
+		got, err := s.List(ctx, tc.prefix)
+		if err != nil {
+			t.Fatalf("List(%q): %v", tc.prefix, err)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("List(%q) returned %d names, want %d (first %q, want %q)", tc.prefix, len(got), len(tc.want), first(got), first(tc.want))
+		}
+	}
+	all, err := s.List(ctx, "")
+	if err != nil || len(all) != n+1 || all[n] != "q" {
+		t.Errorf("List(\"\") = %d names (%v), want %d ending in q", len(all), err, n+1)
+	}
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+// onlyReader hides every method but Read, as a pipe from a Parquet writer does.
+type onlyReader struct{ r io.Reader }
+
+func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
+
+// testLargePut writes an object of size bytes from a plain reader (no Seek, no Len).
+func testLargePut(t *testing.T, s objstore.Store, size int) {
+	ctx := context.Background()
+	data := make([]byte, size)
+	x := uint64(1)
+	for i := range data {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		data[i] = byte(x)
+	}
+	if err := s.Put(ctx, "large/obj", onlyReader{bytes.NewReader(data)}); err != nil {
+		t.Fatalf("Put of %d bytes: %v", size, err)
+	}
+	if n, err := s.Size(ctx, "large/obj"); err != nil || n != int64(size) {
+		t.Fatalf("Size = %d, %v; want %d", n, err, size)
+	}
+	got, err := objstore.ReadAll(ctx, s, "large/obj")
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("ReadAll: %d bytes, %v; equal = %v", len(got), err, bytes.Equal(got, data))
+	}
+	// A range across the middle of the object (part boundaries of a multipart upload).
+	mid := int64(size/2 - 3000)
+	p := make([]byte, 6000)
+	if err := s.ReadAt(ctx, "large/obj", p, mid); err != nil || !bytes.Equal(p, data[mid:mid+6000]) {
+		t.Errorf("ReadAt(mid): %v", err)
+	}
+	// Exactly a multiple of 5 MiB (a last part that is full) and one byte more.
+	for _, n := range []int{5 << 20, 5<<20 + 1} {
+		if n > size {
+			continue
+		}
+		if err := s.Put(ctx, "large/exact", onlyReader{bytes.NewReader(data[:n])}); err != nil {
+			t.Fatalf("Put of %d bytes: %v", n, err)
+		}
+		if got, err := objstore.ReadAll(ctx, s, "large/exact"); err != nil || !bytes.Equal(got, data[:n]) {
+			t.Errorf("ReadAll of %d bytes: %d, %v", n, len(got), err)
+		}
+	}
+}
+
+// errReader fails after n bytes.
+type errReader struct{ n int }
+
+var errBroken = errors.New("broken reader")
+
+func (e *errReader) Read(p []byte) (int, error) {
+	if e.n == 0 {
+		return 0, errBroken
+	}
+	k := min(len(p), e.n)
+	clear(p[:k])
+	e.n -= k
+	return k, nil
+}
+
+// testFailingReader checks that a Put whose reader fails creates nothing and replaces
+// nothing, for small and large objects.
+func testFailingReader(t *testing.T, s objstore.Store) {
+	ctx := context.Background()
+	put(t, s, "keep", "old")
+	for _, n := range []int{10, 7 << 20} {
+		if err := s.Put(ctx, "new", &errReader{n: n}); !errors.Is(err, errBroken) {
+			t.Errorf("Put(new) from a reader failing after %d bytes: error = %v, want it", n, err)
+		}
+		if err := s.Put(ctx, "keep", &errReader{n: n}); !errors.Is(err, errBroken) {
+			t.Errorf("Put(keep) from a reader failing after %d bytes: error = %v, want it", n, err)
+		}
+	}
+	if _, err := s.Size(ctx, "new"); !errors.Is(err, objstore.ErrNotExist) {
+		t.Errorf("a failed Put created the object: %v", err)
+	}
+	if got := readAll(t, s, "keep"); got != "old" {
+		t.Errorf("a failed Put replaced the object with %q", got)
+	}
 }
