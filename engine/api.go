@@ -4,6 +4,9 @@ import (
 	"context"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/planner"
 )
 
 // Conn is what a frontend holds for one client connection: it prepares and runs statements.
@@ -58,4 +61,33 @@ type Notice struct {
 // result's rows.
 type Noticer interface {
 	Notices() []Notice
+}
+
+// CopyOptions are the format options of COPY (planner.CopyOptions).
+type CopyOptions = planner.CopyOptions
+
+// CopyOut is implemented by the result of COPY ... TO STDOUT: its batches are the rows to
+// copy, with the columns of Fields, for the frontend to encode with the options. Its tag is
+// "COPY n".
+type CopyOut interface {
+	Result
+	CopyOut() (fields []arrow.Field, opts CopyOptions)
+}
+
+// CopyIn is implemented by the result of COPY ... FROM STDIN, which has read nothing yet:
+// the frontend decodes the client's data into batches of the target's fields and hands them
+// to CopyFrom. Its tag is "COPY n" once CopyFrom has succeeded.
+type CopyIn interface {
+	Result
+	// CopyTarget is the name of the table copied into, the fields of the copied columns in
+	// order (not nullable where the table refuses NULL), and the options.
+	CopyTarget() (relation string, fields []arrow.Field, opts CopyOptions)
+	// CopyFrom writes the rows of batches, which have the fields of CopyTarget, as one
+	// commit: all of them become visible at once, or none. The caller releases the batches.
+	CopyFrom(ctx context.Context, batches []arrow.RecordBatch) error
+	// Allocator is what the frontend decodes the batches with: the statement's memory,
+	// counted against its limit. Check reports an error that ends the copy before CopyFrom,
+	// such as going over that limit; the frontend calls it as the data comes.
+	Allocator() memory.Allocator
+	Check() error
 }

@@ -130,7 +130,11 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	ctx = exec.WithTimeZone(exec.WithNow(exec.WithAllocator(qctx, alloc), time.Now()), s.c.TimeZone())
 	defer func() {
 		err = limitError(ctx, err)
-		if rr, ok := r.(*rowsResult); ok && err == nil {
+		rr, ok := r.(*rowsResult)
+		if c, isCopy := r.(*copyOutResult); isCopy {
+			rr, ok = c.rowsResult, true
+		}
+		if ok && err == nil {
 			rr.ctx, rr.cancel = ctx, cancel
 			rr.onClose = append(rr.onClose, stopTimer)
 			return
@@ -171,6 +175,21 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 			return nil, err
 		}
 		return &rowsResult{e: e, stream: stream, schema: s.Schema(), release: release}, nil
+	case *planner.Copy:
+		if b.From {
+			return newCopyIn(e, b, s.c.TimeZone()), nil
+		}
+		op, release, err := e.plan(ctx, b.Query.Root, params)
+		if err != nil {
+			return nil, err
+		}
+		stream, err := op.Execute(ctx)
+		if err != nil {
+			release()
+			return nil, err
+		}
+		schema := planner.ResultSchema(b.Query.Root.Columns(), b.Query.Names)
+		return &copyOutResult{rowsResult: &rowsResult{e: e, stream: stream, schema: schema, release: release}, fields: schema.Fields(), opts: b.Options}, nil
 	case *planner.Explain:
 		op, release, err := e.planWith(ctx, b.Query.Root, params, b.Analyze)
 		if err != nil {

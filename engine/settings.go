@@ -474,7 +474,7 @@ func (c *conn) setTransaction(s *planner.SetTransaction) (Result, error) {
 // VACUUM is allowed in a read-only transaction, as in PostgreSQL: it changes how the rows are
 // stored, never which rows there are.
 func writeCommand(st planner.Statement) string {
-	switch st.(type) {
+	switch st := st.(type) {
 	case *planner.Insert:
 		return "INSERT"
 	case *planner.Update:
@@ -497,6 +497,10 @@ func writeCommand(st planner.Statement) string {
 		return "CREATE INDEX"
 	case *planner.DropIndex:
 		return "DROP INDEX"
+	case *planner.Copy:
+		if st.From {
+			return "COPY FROM"
+		}
 	}
 	return ""
 }

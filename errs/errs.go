@@ -13,54 +13,57 @@ import (
 
 // Error kinds. Each is a sentinel for errors.Is; the comment gives the SQLSTATE pgwire sends.
 var (
-	Syntax               = errors.New("syntax error")                        // 42601
-	UndefinedTable       = errors.New("undefined table")                     // 42P01
-	UndefinedColumn      = errors.New("undefined column")                    // 42703
-	UndefinedFunction    = errors.New("undefined function")                  // 42883
-	AmbiguousFunction    = errors.New("ambiguous function")                  // 42725
-	IndeterminateType    = errors.New("indeterminate datatype")              // 42P18
-	UndefinedParam       = errors.New("undefined parameter")                 // 42P02
-	UndefinedObject      = errors.New("undefined object")                    // 42704
-	InvalidSchemaName    = errors.New("invalid schema name")                 // 3F000
-	DuplicateTable       = errors.New("duplicate table")                     // 42P07
-	DuplicateAlias       = errors.New("duplicate alias")                     // 42712
-	DuplicateColumn      = errors.New("duplicate column")                    // 42701
-	AmbiguousColumn      = errors.New("ambiguous column")                    // 42702
-	InvalidColumnRef     = errors.New("invalid column reference")            // 42P10
-	Windowing            = errors.New("windowing error")                     // 42P20
-	DependentObjects     = errors.New("dependent objects still exist")       // 2BP01
-	Grouping             = errors.New("grouping error")                      // 42803
-	CannotCoerce         = errors.New("cannot coerce")                       // 42846
-	WrongObjectType      = errors.New("wrong object type")                   // 42809
-	DatatypeMismatch     = errors.New("datatype mismatch")                   // 42804
-	InvalidDefinition    = errors.New("invalid table definition")            // 42P16
-	InvalidParameter     = errors.New("invalid parameter value")             // 22023
-	CantChange           = errors.New("cannot change runtime parameter")     // 55P02
-	ObjectState          = errors.New("object not in prerequisite state")    // 55000
-	InvalidRowCount      = errors.New("invalid row count")                   // 2201W
-	InvalidOffset        = errors.New("invalid offset")                      // 2201X
-	DivisionByZero       = errors.New("division by zero")                    // 22012
-	NumericRange         = errors.New("numeric value out of range")          // 22003
-	InvalidText          = errors.New("invalid input syntax")                // 22P02
-	DatetimeOverflow     = errors.New("datetime field overflow")             // 22008
-	InvalidDatetime      = errors.New("invalid datetime format")             // 22007
-	DataException        = errors.New("data exception")                      // 22000
-	StringTooLong        = errors.New("string data right truncation")        // 22001
-	TooManyRows          = errors.New("cardinality violation")               // 21000
-	NullNotAllowed       = errors.New("null value not allowed")              // 22004
-	NtileArgument        = errors.New("invalid argument for ntile")          // 22014
-	NthValueArgument     = errors.New("invalid argument for nth_value")      // 22016
-	InvalidEscape        = errors.New("invalid escape sequence")             // 22025
-	InvalidLogArgument   = errors.New("invalid argument for logarithm")      // 2201E
-	InvalidPowerArgument = errors.New("invalid argument for power function") // 2201F
-	NotNullViolation     = errors.New("not null violation")                  // 23502
-	ReadOnlyTransaction  = errors.New("read-only sql transaction")           // 25006
-	ProtocolViolation    = errors.New("protocol violation")                  // 08P01
-	NotImplemented       = errors.New("feature not supported")               // 0A000
-	Conflict             = errors.New("serialization conflict")              // 40001
-	OutOfMemory          = errors.New("out of memory")                       // 53200
-	Cancelled            = errors.New("query cancelled")                     // 57014
-	Internal             = errors.New("internal error")                      // XX000
+	Syntax                = errors.New("syntax error")                        // 42601
+	UndefinedTable        = errors.New("undefined table")                     // 42P01
+	UndefinedColumn       = errors.New("undefined column")                    // 42703
+	UndefinedFunction     = errors.New("undefined function")                  // 42883
+	AmbiguousFunction     = errors.New("ambiguous function")                  // 42725
+	IndeterminateType     = errors.New("indeterminate datatype")              // 42P18
+	UndefinedParam        = errors.New("undefined parameter")                 // 42P02
+	UndefinedObject       = errors.New("undefined object")                    // 42704
+	InvalidSchemaName     = errors.New("invalid schema name")                 // 3F000
+	DuplicateTable        = errors.New("duplicate table")                     // 42P07
+	DuplicateAlias        = errors.New("duplicate alias")                     // 42712
+	DuplicateColumn       = errors.New("duplicate column")                    // 42701
+	AmbiguousColumn       = errors.New("ambiguous column")                    // 42702
+	InvalidColumnRef      = errors.New("invalid column reference")            // 42P10
+	Windowing             = errors.New("windowing error")                     // 42P20
+	DependentObjects      = errors.New("dependent objects still exist")       // 2BP01
+	Grouping              = errors.New("grouping error")                      // 42803
+	CannotCoerce          = errors.New("cannot coerce")                       // 42846
+	WrongObjectType       = errors.New("wrong object type")                   // 42809
+	DatatypeMismatch      = errors.New("datatype mismatch")                   // 42804
+	InvalidDefinition     = errors.New("invalid table definition")            // 42P16
+	InvalidParameter      = errors.New("invalid parameter value")             // 22023
+	CantChange            = errors.New("cannot change runtime parameter")     // 55P02
+	ObjectState           = errors.New("object not in prerequisite state")    // 55000
+	InvalidRowCount       = errors.New("invalid row count")                   // 2201W
+	InvalidOffset         = errors.New("invalid offset")                      // 2201X
+	DivisionByZero        = errors.New("division by zero")                    // 22012
+	NumericRange          = errors.New("numeric value out of range")          // 22003
+	InvalidText           = errors.New("invalid input syntax")                // 22P02
+	DatetimeOverflow      = errors.New("datetime field overflow")             // 22008
+	InvalidDatetime       = errors.New("invalid datetime format")             // 22007
+	DataException         = errors.New("data exception")                      // 22000
+	StringTooLong         = errors.New("string data right truncation")        // 22001
+	TooManyRows           = errors.New("cardinality violation")               // 21000
+	NullNotAllowed        = errors.New("null value not allowed")              // 22004
+	NtileArgument         = errors.New("invalid argument for ntile")          // 22014
+	NthValueArgument      = errors.New("invalid argument for nth_value")      // 22016
+	InvalidEscape         = errors.New("invalid escape sequence")             // 22025
+	InvalidLogArgument    = errors.New("invalid argument for logarithm")      // 2201E
+	InvalidPowerArgument  = errors.New("invalid argument for power function") // 2201F
+	NotNullViolation      = errors.New("not null violation")                  // 23502
+	ReadOnlyTransaction   = errors.New("read-only sql transaction")           // 25006
+	ProtocolViolation     = errors.New("protocol violation")                  // 08P01
+	NotImplemented        = errors.New("feature not supported")               // 0A000
+	InsufficientPrivilege = errors.New("insufficient privilege")              // 42501
+	BadCopyFormat         = errors.New("bad copy file format")                // 22P04
+	InvalidBinary         = errors.New("invalid binary representation")       // 22P03
+	Conflict              = errors.New("serialization conflict")              // 40001
+	OutOfMemory           = errors.New("out of memory")                       // 53200
+	Cancelled             = errors.New("query cancelled")                     // 57014
+	Internal              = errors.New("internal error")                      // XX000
 )
 
 // Error is an error of a kind with a message for the user.
@@ -71,7 +74,9 @@ type Error struct {
 	Hint, Detail string
 	// Position is the 1-based character offset in the statement text, or 0.
 	Position int
-	cause    error
+	// Where is the context of the error, such as the line of COPY input that failed.
+	Where string
+	cause error
 }
 
 func (e *Error) Error() string { return e.Msg }

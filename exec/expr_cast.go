@@ -937,3 +937,13 @@ func hexDigit(c byte) (byte, bool) {
 	}
 	return 0, false
 }
+
+// ParseDecimal parses numeric text as a value of decimal type d, rounding to its scale, with
+// the errors of a cast of text to numeric (invalid input syntax, numeric field overflow).
+func ParseDecimal(s string, d *arrow.Decimal128Type) (decimal128.Num, error) {
+	v, err := parseDecimal(s, d)
+	if err != nil {
+		return decimal128.Num{}, err
+	}
+	return v.(decimal128.Num), nil
+}

@@ -69,6 +69,15 @@ func TestQueriesAndErrors(t *testing.T) {
 				t.Errorf("%s: error %v, want code %s", tc.sql, err, tc.code)
 			}
 		}
+		// COPY's data needs the PostgreSQL wire protocol.
+		if _, err := cl.ExecuteUpdate(ctx, "COPY t FROM STDIN"); status.Code(err) != codes.Unimplemented {
+			t.Errorf("COPY FROM STDIN: %v, want Unimplemented", err)
+		}
+		bs, err = tryFetch(ctx, cl, mem, "COPY t TO STDOUT")
+		releaseAll(bs)
+		if status.Code(err) != codes.Unimplemented {
+			t.Errorf("COPY TO STDOUT: %v, want Unimplemented", err)
+		}
 		if _, err := cl.ExecuteUpdate(ctx, "CREATE TABLE t (k bigint)"); status.Code(err) != codes.AlreadyExists {
 			t.Errorf("duplicate table: %v, want AlreadyExists", err)
 		}

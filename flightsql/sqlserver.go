@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/sleeperd/sleeperd/engine"
+	"github.com/sleeperd/sleeperd/errs"
 )
 
 // sqlServer implements flightsql.Server over the engine.
@@ -245,6 +246,9 @@ func (s *sqlServer) produce(ctx context.Context, schema *arrow.Schema, st engine
 		return err
 	}
 	defer res.Close()
+	if err := noCopy(res); err != nil {
+		return err
+	}
 	for {
 		b, err := res.Next(ctx)
 		if err == io.EOF {
@@ -317,6 +321,9 @@ func execUpdate(ctx context.Context, st engine.Statement, params []any) (int64, 
 		return 0, err
 	}
 	defer res.Close()
+	if err := noCopy(res); err != nil {
+		return 0, err
+	}
 	for {
 		b, err := res.Next(ctx)
 		if err == io.EOF {
@@ -631,4 +638,14 @@ func (s *sqlServer) producing() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.running)
+}
+
+// noCopy refuses COPY FROM STDIN and TO STDOUT, whose data only the PostgreSQL wire protocol
+// carries.
+func noCopy(res engine.Result) error {
+	switch res.(type) {
+	case engine.CopyIn, engine.CopyOut:
+		return errs.New(errs.NotImplemented, "COPY FROM STDIN and TO STDOUT need the PostgreSQL wire protocol; use Flight SQL bulk ingest and queries instead")
+	}
+	return nil
 }

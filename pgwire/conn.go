@@ -17,6 +17,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/format/pgvalue"
 )
 
 // Transaction statuses of ReadyForQuery.
@@ -54,6 +55,10 @@ type conn struct {
 	buf    []byte
 	ends   []int
 	values [][]byte
+
+	// dead is set when the connection failed in the middle of a message exchange (during
+	// COPY FROM STDIN): the connection ends.
+	dead error
 
 	mu      sync.Mutex
 	running context.CancelFunc // cancels the query being executed, or nil
@@ -281,8 +286,14 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) (err error) {
 		return c.ready()
 	case *pgproto3.Flush:
 		return c.flush()
+	case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
+		// The rest of the data of a COPY FROM STDIN that failed: ignored, as PostgreSQL
+		// ignores it.
 	default:
 		c.fail(msg, &pgError{code: "0A000", msg: fmt.Sprintf("message type %T is not supported", msg)})
+	}
+	if c.dead != nil {
+		return c.dead
 	}
 	if c.pending >= flushSize {
 		return c.flush()
@@ -569,7 +580,7 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 		for i, dt := range prep.params {
 			oids[i] = oidText
 			if dt != nil {
-				oids[i] = typeOf(dt).oid
+				oids[i] = pgvalue.TypeOf(dt).OID
 			}
 		}
 		c.be.Send(&pgproto3.ParameterDescription{ParameterOIDs: oids})
@@ -666,6 +677,9 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 				c.be.Send(&pgproto3.NoticeResponse{Severity: m.Severity, SeverityUnlocalized: m.Severity, Code: m.Code, Message: m.Message})
 			}
 		}
+		if copied, err := c.copy(p); copied {
+			return false, err
+		}
 	}
 	sent := 0
 	for {
@@ -697,11 +711,7 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 			p.writers = p.writers[:0]
 			fields := p.prep.stmt.Schema().Fields()
 			for j, col := range b.Columns() {
-				w := newWriter(col, p.formats[j], c.loc)
-				if n, ok := bpcharLength(fields[j]); ok {
-					w = padded(w, n)
-				}
-				p.writers = append(p.writers, w)
+				p.writers = append(p.writers, pgvalue.NewWriter(fields[j], col, p.formats[j], c.loc))
 			}
 		}
 		n := int(p.batch.NumRows())
@@ -722,6 +732,25 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 		p.batch.Release()
 		p.batch = nil
 	}
+}
+
+// copy runs p's COPY, and reports false if p is not a COPY.
+func (c *conn) copy(p *portal) (bool, error) {
+	var err error
+	switch r := p.res.(type) {
+	case engine.CopyIn:
+		err = c.copyIn(p, r)
+	case engine.CopyOut:
+		err = c.copyOut(p, r)
+	default:
+		return false, nil
+	}
+	p.done, p.tag = err == nil, p.res.Tag()
+	if cerr := p.res.Close(); err == nil {
+		err = cerr
+	}
+	p.res = nil
+	return true, err
 }
 
 // sendRow sends row i of b as a DataRow.
@@ -758,12 +787,12 @@ func (c *conn) sendRow(b arrow.RecordBatch, writers []writer, i int) {
 func rowDescription(schema *arrow.Schema, formats []int16) *pgproto3.RowDescription {
 	fields := make([]pgproto3.FieldDescription, schema.NumFields())
 	for i, f := range schema.Fields() {
-		t := fieldType(f)
+		t := pgvalue.FieldType(f)
 		fields[i] = pgproto3.FieldDescription{
 			Name:         []byte(f.Name),
-			DataTypeOID:  t.oid,
-			DataTypeSize: t.size,
-			TypeModifier: t.mod,
+			DataTypeOID:  t.OID,
+			DataTypeSize: t.Size,
+			TypeModifier: t.Mod,
 			Format:       formats[i],
 		}
 	}

@@ -20,7 +20,15 @@
 // switch to exponent notation, numerics at their scale, BC dates, timestamps with the
 // fraction trimmed and "+00" for time zones), or in PostgreSQL's binary formats. Parameters
 // arrive in either format and are decoded to the Go values engine.Statement.Execute takes,
-// by the parameter types the statement settled on.
+// by the parameter types the statement settled on. Values are formatted and parsed by
+// package format/pgvalue.
+//
+// COPY ... TO STDOUT sends CopyOutResponse, one CopyData per row (and one for the header
+// line) encoded by format/pgcopy, CopyDone and "COPY n". COPY ... FROM STDIN sends
+// CopyInResponse and decodes the client's CopyData as it arrives into the statement's
+// memory, until CopyDone (the rows are then written as one commit) or CopyFail; Flush and
+// Sync are ignored meanwhile. A bad row fails the COPY at once, as in PostgreSQL, and the
+// client's remaining CopyData, CopyDone and CopyFail are ignored, in either protocol.
 //
 // A CancelRequest cancels the context of the statement running on the connection with the
 // given key; Shutdown cancels every statement and closes every connection.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/format/pgvalue/pgvaluetest"
 )
 
 // fakeDB is an in-test engine. Its connections understand a few statements:
@@ -337,7 +338,9 @@ func floatsFixture() (*arrow.Schema, [][]any) {
 	}, nil)
 	var rows [][]any
 	for _, c := range floatCases {
-		rows = append(rows, []any{c.f8, c.f4})
+		rows = append(rows, []any{c.F8, c.F4})
 	}
 	return schema, rows
 }
+
+var floatCases = pgvaluetest.FloatCases

@@ -46,7 +46,7 @@ func TestPsqlFormats(t *testing.T) {
 		want = append(want, strings.Join(row, "|"))
 	}
 	for _, c := range floatCases {
-		want = append(want, c.f8Text+"|"+c.f4Text)
+		want = append(want, c.F8Text+"|"+c.F4Text)
 	}
 	out, errOut, code := psql(t, s, "-P", "null=NULL", "-c", "select types", "-c", "select floats")
 	if code != 0 || errOut != "" {

@@ -147,7 +147,7 @@ func TestPgxSimpleProtocolText(t *testing.T) {
 		if q == "select floats" {
 			want = nil
 			for _, c := range floatCases {
-				want = append(want, []string{c.f8Text, c.f4Text})
+				want = append(want, []string{c.F8Text, c.F4Text})
 			}
 		}
 		checkRows(t, got, want)

@@ -172,6 +172,8 @@ func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 		return &planner.ShowVariable{Name: strings.ToLower(n.GetVariableShowStmt().Name)}, nil
 	case n.GetVariableSetStmt() != nil:
 		return b.variableSet(n.GetVariableSetStmt())
+	case n.GetCopyStmt() != nil:
+		return b.copyStmt(n.GetCopyStmt())
 	}
 	return nil, errs.New(errs.NotImplemented, "statement %s is not supported", stmtName(n))
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/sleeperd/sleeperd/engine"
-	"github.com/sleeperd/sleeperd/pgwire"
+	"github.com/sleeperd/sleeperd/format/pgvalue"
 )
 
 // Conn is a DB over an engine connection, in process. It formats values as the Postgres wire
@@ -88,7 +88,7 @@ func (c *Conn) exec(ctx context.Context, text string) (*Result, error) {
 			row := make([]sql.NullString, batch.NumCols())
 			for j, col := range batch.Columns() {
 				if col.IsValid(i) {
-					row[j] = sql.NullString{String: string(pgwire.AppendField(nil, fields[j], col, i, loc)), Valid: true}
+					row[j] = sql.NullString{String: string(pgvalue.AppendField(nil, fields[j], col, i, loc)), Valid: true}
 				}
 			}
 			res.Rows = append(res.Rows, row)

@@ -3,12 +3,12 @@ package slt
 import (
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"github.com/sleeperd/sleeperd/pgwire"
+	"github.com/sleeperd/sleeperd/format/pgvalue"
 )
 
 // FormatValue formats row i of arr, which is not null, as PostgreSQL 15 sends it in text
 // format with DateStyle ISO and TimeZone UTC: the wire server's own formatter.
-func FormatValue(arr arrow.Array, i int) string { return string(pgwire.AppendText(nil, arr, i)) }
+func FormatValue(arr arrow.Array, i int) string { return string(pgvalue.AppendText(nil, arr, i)) }
 
 // TypeLetter is the type letter of an Arrow type, or 0.
 func TypeLetter(dt arrow.DataType) byte {

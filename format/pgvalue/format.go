@@ -1,4 +1,4 @@
-package pgwire
+package pgvalue
 
 import (
 	"encoding/binary"
@@ -17,7 +17,7 @@ import (
 
 // writer appends the wire form of row i of a column to dst. It is only called for rows that
 // are not null.
-type writer func(dst []byte, i int) []byte
+type Writer func(dst []byte, i int) []byte
 
 // Days and microseconds between the Unix epoch and the PostgreSQL epoch, 2000-01-01, which
 // binary dates and timestamps count from.
@@ -28,7 +28,7 @@ const (
 
 // newWriter returns the writer of column arr in the given format. The writer reads arr, which
 // must outlive it.
-func newWriter(arr arrow.Array, format int16, loc *time.Location) writer {
+func newWriter(arr arrow.Array, format int16, loc *time.Location) Writer {
 	if format == formatBinary {
 		return binaryWriter(arr)
 	}
@@ -37,7 +37,7 @@ func newWriter(arr arrow.Array, format int16, loc *time.Location) writer {
 
 // textWriter formats values as PostgreSQL 15 prints them with DateStyle ISO, showing
 // timestamptz values in loc (UTC when nil), PostgreSQL's TimeZone.
-func textWriter(arr arrow.Array, loc *time.Location) writer {
+func textWriter(arr arrow.Array, loc *time.Location) Writer {
 	switch a := arr.(type) {
 	case *array.MonthDayNanoInterval:
 		return func(dst []byte, i int) []byte { return append(dst, exec.FormatInterval(a.Value(i))...) }
@@ -118,7 +118,7 @@ func textWriter(arr arrow.Array, loc *time.Location) writer {
 }
 
 // binaryWriter encodes values in PostgreSQL's binary format of the column's type (see typeOf).
-func binaryWriter(arr arrow.Array) writer {
+func binaryWriter(arr arrow.Array) Writer {
 	switch a := arr.(type) {
 	case *array.MonthDayNanoInterval:
 		// microseconds (int64), days (int32), months (int32)
@@ -154,16 +154,17 @@ func binaryWriter(arr arrow.Array) writer {
 			return appendNumeric(dst, strconv.FormatUint(a.Value(i), 10))
 		}
 	case *array.Float16:
-		return func(dst []byte, i int) []byte {
-			return binary.BigEndian.AppendUint32(dst, math.Float32bits(a.Value(i).Float32()))
-		}
+		return func(dst []byte, i int) []byte { return appendFloat4(dst, a.Value(i).Float32()) }
 	case *array.Float32:
-		return func(dst []byte, i int) []byte {
-			return binary.BigEndian.AppendUint32(dst, math.Float32bits(a.Value(i)))
-		}
+		return func(dst []byte, i int) []byte { return appendFloat4(dst, a.Value(i)) }
 	case *array.Float64:
 		return func(dst []byte, i int) []byte {
-			return binary.BigEndian.AppendUint64(dst, math.Float64bits(a.Value(i)))
+			v := a.Value(i)
+			if v != v {
+				// PostgreSQL's one NaN (get_float8_nan), whatever payload this one has.
+				return binary.BigEndian.AppendUint64(dst, 0x7ff8000000000000)
+			}
+			return binary.BigEndian.AppendUint64(dst, math.Float64bits(v))
 		}
 	case *array.Decimal128:
 		scale := a.DataType().(*arrow.Decimal128Type).Scale
@@ -209,6 +210,14 @@ func binaryWriter(arr arrow.Array) writer {
 	}
 	// Other types are sent as text, whose binary format is its text.
 	return func(dst []byte, i int) []byte { return append(dst, arr.ValueStr(i)...) }
+}
+
+// appendFloat4 encodes a float4, with PostgreSQL's one NaN (get_float4_nan).
+func appendFloat4(dst []byte, v float32) []byte {
+	if v != v {
+		return binary.BigEndian.AppendUint32(dst, 0x7fc00000)
+	}
+	return binary.BigEndian.AppendUint32(dst, math.Float32bits(v))
 }
 
 // appendFloat formats f as PostgreSQL 15's float4out and float8out do with the default
@@ -416,7 +425,7 @@ func appendNumeric(dst []byte, s string) []byte {
 
 // padded writes w's values padded with spaces to n characters: character(n) values are held
 // without their trailing spaces and shown padded, as PostgreSQL shows them.
-func padded(w writer, n int) writer {
+func padded(w Writer, n int) Writer {
 	return func(dst []byte, i int) []byte {
 		start := len(dst)
 		dst = w(dst, i)

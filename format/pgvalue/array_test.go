@@ -1,4 +1,4 @@
-package pgwire
+package pgvalue
 
 import (
 	"reflect"
@@ -128,7 +128,11 @@ func TestArrayBinaryWithPgx(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := decodeParam(1, c.dt, format, enc)
+			decode := DecodeText
+			if format == formatBinary {
+				decode = func(dt arrow.DataType, s string) (any, error) { return DecodeBinary(dt, []byte(s)) }
+			}
+			got, err := decode(c.dt, string(enc))
 			if err != nil {
 				t.Errorf("oid %d format %d: %v", c.oid, format, err)
 				continue

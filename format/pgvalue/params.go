@@ -1,8 +1,9 @@
-package pgwire
+package pgvalue
 
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -46,29 +47,40 @@ func typeName(oid uint32) string {
 	return "text"
 }
 
-// decodeParam converts parameter n (1-based) of type dt, sent in format, to the Go value
-// Statement.Execute takes: nil, bool, int64, float64, string, []byte, time.Time, or for an
-// array []any of those. The
-// result does not alias v, which the protocol reader reuses.
-func decodeParam(n int, dt arrow.DataType, format int16, v []byte) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
+// DecodeText parses s, a value of type dt (text when nil) in text format, as PostgreSQL's
+// input function for its type does, to a Go value: bool, int64, float64, string (text, and
+// numeric in decimal notation), []byte, time.Time, or for an array []any of those. The result
+// does not alias s.
+func DecodeText(dt arrow.DataType, s string) (any, error) {
 	if dt == nil {
 		dt = arrow.BinaryTypes.String
 	}
-	oid := typeOf(dt).oid
-	if format == formatBinary {
-		x, err := decodeBinary(dt, oid, v)
-		if err != nil {
-			return nil, &pgError{code: "22P03", msg: fmt.Sprintf("incorrect binary data format in bind parameter %d: %v", n, err)}
+	return decodeText(dt, typeOf(dt).oid, s)
+}
+
+// DecodeTextIn is DecodeText with a timestamptz value without an offset taken as local time
+// in loc (UTC when nil), the session's TimeZone.
+func DecodeTextIn(dt arrow.DataType, s string, loc *time.Location) (any, error) {
+	if t, ok := dt.(*arrow.TimestampType); ok && t.TimeZone != "" && loc != nil {
+		v, err := parseTimestampIn(s, true, false, loc)
+		if err == errFieldRange {
+			return nil, errs.New(errs.DatetimeOverflow, "date/time field value out of range: %q", s)
 		}
-		return x, nil
+		if err != nil {
+			return nil, errs.Wrap(errs.InvalidDatetime, err, "invalid input syntax for type timestamp with time zone: %q", s)
+		}
+		return v, nil
 	}
-	if format != formatText {
-		return nil, &pgError{code: "08P01", msg: fmt.Sprintf("unsupported format code: %d", format)}
+	return DecodeText(dt, s)
+}
+
+// DecodeBinary decodes v, a value of type dt (text when nil) in PostgreSQL's binary format,
+// to a Go value as DecodeText does. The result does not alias v.
+func DecodeBinary(dt arrow.DataType, v []byte) (any, error) {
+	if dt == nil {
+		dt = arrow.BinaryTypes.String
 	}
-	return decodeText(dt, oid, string(v))
+	return decodeBinary(dt, typeOf(dt).oid, v)
 }
 
 // decodeText parses s as PostgreSQL's input function for oid does.
@@ -122,12 +134,18 @@ func decodeText(dt arrow.DataType, oid uint32, s string) (any, error) {
 		return b, nil
 	case oidDate:
 		t, err := parseTimestamp(s, false, true)
+		if err == errFieldRange {
+			return nil, errs.New(errs.DatetimeOverflow, "date/time field value out of range: %q", s)
+		}
 		if err != nil {
 			return nil, errs.Wrap(errs.InvalidDatetime, err, "invalid input syntax for type date: %q", s)
 		}
 		return t, nil
 	case oidTimestamp, oidTimestamptz:
 		t, err := parseTimestamp(s, oid == oidTimestamptz, false)
+		if err == errFieldRange {
+			return nil, errs.New(errs.DatetimeOverflow, "date/time field value out of range: %q", s)
+		}
 		if err != nil {
 			return nil, errs.Wrap(errs.InvalidDatetime, err, "invalid input syntax for type %s: %q", typeName(oid), s)
 		}
@@ -357,10 +375,19 @@ func parseBytea(s string) ([]byte, error) {
 	return out, nil
 }
 
+// errFieldRange is a date or time field out of range, such as February 30.
+var errFieldRange = errors.New("field value out of range")
+
 // parseTimestamp parses ISO dates and timestamps: "YYYY-MM-DD[( |T)HH:MM[:SS[.fraction]]]
 // [Z|±HH[:MM[:SS]]|±HHMM][ BC]". The offset is applied when tz is set and ignored otherwise,
 // as PostgreSQL does for timestamp without time zone. dateOnly drops the time of day.
 func parseTimestamp(s string, tz, dateOnly bool) (time.Time, error) {
+	return parseTimestampIn(s, tz, dateOnly, nil)
+}
+
+// parseTimestampIn is parseTimestamp, with a timestamptz without an offset taken as local
+// time in loc (UTC when nil), as PostgreSQL takes it in the session's TimeZone.
+func parseTimestampIn(s string, tz, dateOnly bool, loc *time.Location) (time.Time, error) {
 	s = strings.TrimSpace(s)
 	bc := false
 	if rest, ok := strings.CutSuffix(s, " BC"); ok {
@@ -374,6 +401,7 @@ func parseTimestamp(s string, tz, dateOnly bool) (time.Time, error) {
 	day := p.int(1, 2)
 	var hour, min, sec, nsec int
 	offset := 0
+	hasOffset := false
 	if p.err == nil && !p.done() && (p.peek() == ' ' || p.peek() == 'T') {
 		p.i++
 		hour = p.int(1, 2)
@@ -400,6 +428,7 @@ func parseTimestamp(s string, tz, dateOnly bool) (time.Time, error) {
 			switch c := p.peek(); c {
 			case 'Z', 'z':
 				p.i++
+				hasOffset = true
 			case '+', '-':
 				p.i++
 				start := p.i
@@ -416,6 +445,7 @@ func parseTimestamp(s string, tz, dateOnly bool) (time.Time, error) {
 					}
 				}
 				offset = oh*3600 + om*60 + os
+				hasOffset = true
 				if c == '-' {
 					offset = -offset
 				}
@@ -429,19 +459,22 @@ func parseTimestamp(s string, tz, dateOnly bool) (time.Time, error) {
 		return time.Time{}, p.err
 	}
 	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 24 || min > 59 || sec > 60 || year == 0 {
-		return time.Time{}, fmt.Errorf("field value out of range")
+		return time.Time{}, errFieldRange
 	}
 	if bc {
 		year = 1 - year
 	}
 	if _, m, d := time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC).Date(); int(m) != month || d != day {
-		return time.Time{}, fmt.Errorf("field value out of range")
+		return time.Time{}, errFieldRange
 	}
 	if dateOnly {
 		hour, min, sec, nsec, offset = 0, 0, 0, 0, 0
 	}
 	if !tz {
 		offset = 0
+	}
+	if tz && !hasOffset && loc != nil && !dateOnly {
+		return time.Date(year, time.Month(month), day, hour, min, sec, nsec, loc).UTC(), nil
 	}
 	t := time.Date(year, time.Month(month), day, hour, min, sec, nsec, time.UTC)
 	return t.Add(-time.Duration(offset) * time.Second), nil

@@ -1,4 +1,4 @@
-package pgwire
+package pgvalue
 
 import (
 	"encoding/binary"
@@ -63,7 +63,7 @@ func listRange(a *array.List, i int) (int, int) {
 // arrayTextWriter formats a list as PostgreSQL's array_out does: "{1,2,NULL}", with elements
 // quoted when they are empty, spell NULL, or contain braces, quotes, commas, backslashes or
 // white space.
-func arrayTextWriter(a *array.List, loc *time.Location) writer {
+func arrayTextWriter(a *array.List, loc *time.Location) Writer {
 	vals := a.ListValues()
 	elem := textWriter(vals, loc)
 	var buf []byte
@@ -110,7 +110,7 @@ func appendArrayElem(dst, v []byte) []byte {
 // arrayBinaryWriter encodes a list in array_send's format: the number of dimensions (0 for an
 // empty array, else 1), a has-nulls flag, the element OID, then per dimension its length and
 // lower bound (1), then each element as a length (-1 for NULL) and its binary form.
-func arrayBinaryWriter(a *array.List) writer {
+func arrayBinaryWriter(a *array.List) Writer {
 	vals := a.ListValues()
 	elem := binaryWriter(vals)
 	oid := typeOf(vals.DataType()).oid

@@ -1,4 +1,4 @@
-package pgwire
+package pgvalue
 
 import (
 	"encoding/hex"
@@ -9,46 +9,20 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/format/pgvalue/pgvaluetest"
 )
 
-var tenth, fifth = 0.1, 0.2
-
-// point3 is 0.1 + 0.2 in float64 arithmetic, not the exact constant 0.3.
-var point3 = tenth + fifth
-
-// floatCases were checked against PostgreSQL 15 with
-// select 1e15::float8, 1e-5::float8, 123456::float4, 1e6::float4, ... (extra_float_digits 1).
-var floatCases = []struct {
-	f8     float64
-	f8Text string
-	f4     float64
-	f4Text string
-}{
-	{1e15, "1e+15", 123456, "123456"},
-	{1e-5, "1e-05", 1e6, "1e+06"},
-	{0.1, "0.1", 0.1, "0.1"},
-	{123456789012345, "123456789012345", 999999, "999999"},
-	{1e14, "100000000000000", 100000, "100000"},
-	{1.5e300, "1.5e+300", 3.4028235e38, "3.4028235e+38"},
-	{math.Inf(1), "Infinity", math.Inf(1), "Infinity"},
-	{math.Inf(-1), "-Infinity", math.Inf(-1), "-Infinity"},
-	{math.NaN(), "NaN", math.NaN(), "NaN"},
-	{math.Copysign(0, -1), "-0", 0, "0"},
-	{0.0001, "0.0001", 1e-4, "0.0001"},
-	{1.7976931348623157e308, "1.7976931348623157e+308", 1.17549435e-38, "1.1754944e-38"},
-	{5e-324, "5e-324", 1.401298e-45, "1e-45"},
-	{point3, "0.30000000000000004", 12345.678, "12345.678"},
-	{-3.25, "-3.25", 1.5, "1.5"},
-	{-1e-5, "-1e-05", 123456789, "1.2345679e+08"},
-}
+var floatCases = pgvaluetest.FloatCases
 
 func TestAppendFloat(t *testing.T) {
 	for _, c := range floatCases {
-		if got := string(appendFloat(nil, c.f8, 64)); got != c.f8Text {
-			t.Errorf("float8 %v: got %q, want %q", c.f8, got, c.f8Text)
+		if got := string(appendFloat(nil, c.F8, 64)); got != c.F8Text {
+			t.Errorf("float8 %v: got %q, want %q", c.F8, got, c.F8Text)
 		}
-		if got := string(appendFloat(nil, float64(float32(c.f4)), 32)); got != c.f4Text {
-			t.Errorf("float4 %v: got %q, want %q", c.f4, got, c.f4Text)
+		if got := string(appendFloat(nil, float64(float32(c.F4)), 32)); got != c.F4Text {
+			t.Errorf("float4 %v: got %q, want %q", c.F4, got, c.F4Text)
 		}
 	}
 }
@@ -252,12 +226,13 @@ func TestDecodeText(t *testing.T) {
 		{oidBytea, `a\\b\001`, []byte{'a', '\\', 'b', 1}, ""},
 		{oidBytea, `\xzz`, nil, "22P02"},
 		{oidText, "héllo", "héllo", ""},
-		{oidDate, "2024-02-30", nil, "22007"},
+		{oidDate, "2024-02-30", nil, "22008"}, // date/time field value out of range, as PostgreSQL 15 reports it
+		{oidDate, "2024-02-3x", nil, "22007"},
 	} {
 		dt := arrowType(c.oid)
 		got, err := decodeText(dt, c.oid, c.in)
 		if c.code != "" {
-			if err == nil || errorResponse(err).Code != c.code {
+			if err == nil || errs.KindOf(err) != kinds[c.code] {
 				t.Errorf("%s %q: got %v, %v; want error %s", typeName(c.oid), c.in, got, err, c.code)
 			}
 			continue
@@ -362,3 +337,8 @@ func TestCivil(t *testing.T) {
 		}
 	}
 }
+
+// kinds are the error kinds of the SQLSTATEs the cases expect.
+var kinds = map[string]error{"22P02": errs.InvalidText, "22007": errs.InvalidDatetime, "22003": errs.NumericRange, "22008": errs.DatetimeOverflow}
+
+func date(y, m, d int) time.Time { return time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC) }
