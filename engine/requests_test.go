@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -134,5 +136,54 @@ func TestRequestsPerStatement(t *testing.T) {
 	run(t, a, "DROP TABLE u")
 	if _, err := b.Prepare(context.Background(), "SELECT k FROM u", nil); err == nil {
 		t.Fatal("table u dropped on node A: node B still prepares a SELECT of it")
+	}
+}
+
+// A statement whose snapshot references a file that garbage collection on another node has
+// deleted (it knows only its own queries, and waits only gc_delay) fails with an error that
+// says so, rather than returning the rows of the other files.
+func TestFileGoneFails(t *testing.T) {
+	ctx := context.Background()
+	store := objstore.NewMem()
+	_, c := open(t, store, memory.NewGoAllocator())
+	run(t, c, "CREATE TABLE t (k bigint PRIMARY KEY, v text)")
+	run(t, c, "INSERT INTO t VALUES (1, 'a')")
+	run(t, c, "INSERT INTO t VALUES (2, 'b')")
+	names, err := store.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, n := range names {
+		if strings.HasSuffix(n, ".parquet") {
+			files = append(files, n)
+		}
+	}
+	if len(files) != 2 {
+		t.Fatalf("files %q, want 2", files)
+	}
+	if err := store.Delete(ctx, files[0]); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Prepare(ctx, "SELECT count(*) FROM t", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.Execute(ctx, nil)
+	if err == nil {
+		for {
+			b, nerr := res.Next(ctx)
+			if nerr != nil {
+				if !errors.Is(nerr, io.EOF) {
+					err = nerr
+				}
+				break
+			}
+			b.Release()
+		}
+		res.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), "gc_delay") || !strings.Contains(err.Error(), files[0]) {
+		t.Fatalf("SELECT with a file gone: %v, want an error naming the file and gc_delay", err)
 	}
 }
