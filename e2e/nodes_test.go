@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -29,8 +31,10 @@ func TestThreeNodesS3(t *testing.T) {
 	data := "s3://" + bucket + "/db"
 	args := []string{"--s3-endpoint", endpoint, "--s3-path-style", "--maintenance-interval", "200ms"}
 	conns := make([]*pgx.Conn, 3)
+	addrs := make([]string, 3)
 	for i := range conns {
 		s := start(ctx, t, data, args...)
+		addrs[i] = s.addr
 		defer s.stop(ctx, t)
 		c, err := dial(ctx, s.addr)
 		if err != nil {
@@ -63,6 +67,54 @@ func TestThreeNodesS3(t *testing.T) {
 			}
 		}
 	}
+	// Concurrently, each node inserts its own keys and the next node reads each one right
+	// after its acknowledgement.
+	const each = 20
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	for i := range conns {
+		w, err := dial(ctx, addrs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := dial(ctx, addrs[(i+1)%3])
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer closeConn(w)
+			defer closeConn(r)
+			for j := 0; j < each; j++ {
+				k := int64(1000 + i*100 + j)
+				if _, err := w.Exec(ctx, "INSERT INTO n VALUES ($1, $2)", k, k); err != nil {
+					errc <- fmt.Errorf("INSERT %d on node %d: %w", k, i, err)
+					return
+				}
+				var v int64
+				if err := r.QueryRow(ctx, "SELECT v FROM n WHERE k = $1", k).Scan(&v); err != nil || v != k {
+					errc <- fmt.Errorf("key %d acknowledged by node %d: node %d reads %d, %v", k, i, (i+1)%3, v, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Fatal(err)
+	}
+	wantRows, wantK, wantV := int64(rounds), int64(rounds*(rounds-1)/2), sum
+	for i := 0; i < 3; i++ {
+		for j := 0; j < each; j++ {
+			k := int64(1000 + i*100 + j)
+			wantRows++
+			wantK += k
+			wantV += k
+		}
+	}
+
 	// Catalog coherence: a table and a view created on node 1 are used on node 2, dropped on
 	// node 0 and gone on node 1.
 	for _, q := range []string{"CREATE TABLE c (k int PRIMARY KEY)", "CREATE VIEW cv AS SELECT k * 2 AS d FROM c"} {
@@ -117,8 +169,8 @@ func TestThreeNodesS3(t *testing.T) {
 		if err := c.QueryRow(ctx, "SELECT count(*), sum(v), sum(k) FROM n").Scan(&cnt, &s, &ks); err != nil {
 			t.Fatalf("node %d: %v", i, err)
 		}
-		if cnt != rounds || s != sum || ks != rounds*(rounds-1)/2 {
-			t.Errorf("node %d: count %d sum(v) %d sum(k) %d, want %d %d %d", i, cnt, s, ks, rounds, sum, rounds*(rounds-1)/2)
+		if cnt != wantRows || s != wantV || ks != wantK {
+			t.Errorf("node %d: count %d sum(v) %d sum(k) %d, want %d %d %d", i, cnt, s, ks, wantRows, wantV, wantK)
 		}
 	}
 }
