@@ -20,6 +20,7 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/storage/merge"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/parquet"
 	"github.com/sleeperd/sleeperd/storage/statestore"
@@ -317,7 +318,7 @@ func (x *execution) open(ctx context.Context, name string, size int64) (*parquet
 		}
 	})
 	if ft.err != nil {
-		return nil, fmt.Errorf("catalog: open %s: %w", name, ft.err)
+		return nil, merge.OpenError("catalog", name, ft.err)
 	}
 	return ft.f, nil
 }

@@ -3,6 +3,7 @@ package merge
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -101,13 +102,13 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (exec.Stream, 
 	if size <= 0 {
 		var err error
 		if size, err = src.Store.Size(ctx, src.Name); err != nil {
-			return nil, fmt.Errorf("merge: open %s: %w", src.Name, err)
+			return nil, OpenError("merge", src.Name, err)
 		}
 	}
 	or := &objstore.ReaderAt{Ctx: ctx, Store: src.Store, Name: src.Name, Size: size}
 	pf, err := parquet.Open(or, size)
 	if err != nil {
-		return nil, fmt.Errorf("merge: open %s: %w", src.Name, err)
+		return nil, OpenError("merge", src.Name, err)
 	}
 	fs := pf.Schema()
 	fileCol := func(name string, want arrow.DataType) (int, error) {
@@ -349,4 +350,15 @@ func (s *fileStream) Close() error {
 		s.release()
 	}
 	return nil
+}
+
+// OpenError describes a failure of pkg to open the data file name. A file that is gone was
+// deleted by garbage collection, which knows only the readers of its own process: on another
+// node it waits only gc_delay after the file lost its last reference, so a reader of a state
+// older than that fails here rather than go on without the file's rows.
+func OpenError(pkg, name string, err error) error {
+	if errors.Is(err, objstore.ErrNotExist) {
+		return fmt.Errorf("%s: file %s is gone: garbage collection deleted it, which another node does once gc_delay has passed since the file lost its last reference; run the statement again on the current state: %w", pkg, name, err)
+	}
+	return fmt.Errorf("%s: open %s: %w", pkg, name, err)
 }
