@@ -22,12 +22,7 @@ func TestThreeNodesS3(t *testing.T) {
 	defer cancel()
 	endpoint := s3test.VersityGW(t)
 	bucket := s3test.NewBucket(t, endpoint)
-	t.Setenv("AWS_ACCESS_KEY_ID", s3test.Access)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.Secret)
-	t.Setenv("AWS_REGION", s3test.Region)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	s3test.SetEnv(t)
 	data := "s3://" + bucket + "/db"
 	args := []string{"--s3-endpoint", endpoint, "--s3-path-style", "--maintenance-interval", "200ms"}
 	conns := make([]*pgx.Conn, 3)

@@ -22,13 +22,7 @@ func TestServeS3(t *testing.T) {
 	defer cancel()
 	endpoint := s3test.VersityGW(t)
 	bucket := s3test.NewBucket(t, endpoint)
-	// The standard credential chain reads these; nothing else may answer (no instance role).
-	t.Setenv("AWS_ACCESS_KEY_ID", s3test.Access)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.Secret)
-	t.Setenv("AWS_REGION", s3test.Region)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	s3test.SetEnv(t)
 	data := "s3://" + bucket + "/db/one"
 	args := []string{"--s3-endpoint", endpoint, "--s3-path-style", "--maintenance-interval", "0"}
 	// The working directory shows whether anything is written locally (the binary is built
@@ -153,10 +147,7 @@ func TestServeS3MissingBucket(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	endpoint := s3test.VersityGW(t)
-	t.Setenv("AWS_ACCESS_KEY_ID", s3test.Access)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.Secret)
-	t.Setenv("AWS_REGION", s3test.Region)
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	s3test.SetEnv(t)
 	cmd := exec.CommandContext(ctx, build(t), "serve", "--data", "s3://nosuchbucket/x", "--s3-endpoint", endpoint,
 		"--s3-path-style", "--pg-addr", "127.0.0.1:0", "--flight-addr", "")
 	out, err := cmd.CombinedOutput()

@@ -52,6 +52,18 @@ func Client(endpoint string) *s3.Client {
 
 var bucketSeq atomic.Int64
 
+// SetEnv points the standard AWS credential chain of this process and its children at the test
+// servers' credentials, for the rest of the test; nothing else may answer (no shared config
+// files, no instance role).
+func SetEnv(t testing.TB) {
+	t.Setenv("AWS_ACCESS_KEY_ID", Access)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", Secret)
+	t.Setenv("AWS_REGION", Region)
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+}
+
 // NewBucket creates a fresh bucket on the server at endpoint and returns its name.
 func NewBucket(t testing.TB, endpoint string) string {
 	t.Helper()

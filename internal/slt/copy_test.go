@@ -50,6 +50,21 @@ type copyServers struct {
 	pgDSN, sdDSN string
 }
 
+// sameTable checks that table t copies out the same from both servers, in text and binary.
+func (s *copyServers) sameTable(ctx context.Context, t *testing.T) {
+	t.Helper()
+	for _, sql := range []string{`COPY t TO STDOUT`, `COPY t TO STDOUT (FORMAT binary)`} {
+		want, _, err := copyTo(ctx, s.pg, sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := copyTo(ctx, s.sd, sql)
+		if err != nil || got != want {
+			t.Errorf("%s:\n got %q, %v\nwant %q", sql, got, err, want)
+		}
+	}
+}
+
 func newCopyServers(ctx context.Context, t *testing.T, mem memory.Allocator, name string) *copyServers {
 	t.Helper()
 	pg := freshDatabase(ctx, t, name)
@@ -276,16 +291,7 @@ func TestCopyFromMatchesPostgres(t *testing.T) {
 				t.Errorf("%s with %q: %s, %v; want %s", c.sql, c.data, tag, err, wantTag)
 			}
 		}
-		for _, sql := range []string{`COPY t TO STDOUT`, `COPY t TO STDOUT (FORMAT binary)`} {
-			want, _, err := copyTo(ctx, s.pg, sql)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _, err := copyTo(ctx, s.sd, sql)
-			if err != nil || got != want {
-				t.Errorf("%s after the loads:\n got %q, %v\nwant %q", sql, got, err, want)
-			}
-		}
+		s.sameTable(ctx, t)
 	}()
 }
 
@@ -585,16 +591,7 @@ func TestCopyPgxBinaryTypesMatchPostgres(t *testing.T) {
 				t.Fatalf("CopyFrom: %d, %v", n, err)
 			}
 		}
-		for _, sql := range []string{`COPY t TO STDOUT`, `COPY t TO STDOUT (FORMAT binary)`} {
-			want, _, err := copyTo(ctx, s.pg, sql)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _, err := copyTo(ctx, s.sd, sql)
-			if err != nil || got != want {
-				t.Errorf("%s:\n got %q, %v\nwant %q", sql, got, err, want)
-			}
-		}
+		s.sameTable(ctx, t)
 	}()
 }
 
