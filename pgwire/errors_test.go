@@ -64,6 +64,7 @@ var kinds = map[string]error{
 	"Cancelled":             errs.Cancelled,
 	"InsufficientPrivilege": errs.InsufficientPrivilege,
 	"BadCopyFormat":         errs.BadCopyFormat,
+	"InvalidName":           errs.InvalidName,
 	"InvalidBinary":         errs.InvalidBinary,
 	"Internal":              errs.Internal,
 }
