@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -209,6 +211,45 @@ func TestCopyTableToParquet(t *testing.T) {
 		}
 		if entries, _ := os.ReadDir(dir); len(entries) != len(leaves) {
 			t.Errorf("second export left %d files, want %d", len(entries), len(leaves))
+		}
+	}()
+}
+
+// TestCopyTableToParquetProperties checks the exported files carry the table's Parquet
+// properties, read back with arrow-go's own Parquet reader.
+func TestCopyTableToParquetProperties(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
+	defer cancel()
+	func() {
+		c := exportServer(ctx, t, mem)
+		mustExec(ctx, t, c, "CREATE TABLE p (k int PRIMARY KEY, v text) WITH (compression = 'snappy', row_group_rows = '3')")
+		mustExec(ctx, t, c, "INSERT INTO p SELECT g, 'v' || g FROM generate_series(1, 10) AS g")
+		dir := filepath.Join(t.TempDir(), "p")
+		if tag := mustExec(ctx, t, c, fmt.Sprintf("COPY p TO '%s' (FORMAT parquet)", dir)); tag != "COPY 10" {
+			t.Errorf("tag %q, want COPY 10", tag)
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil || len(entries) != 1 {
+			t.Fatalf("%v, %v: want one file", entries, err)
+		}
+		r, err := file.OpenParquetFile(filepath.Join(dir, entries[0].Name()), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if r.NumRows() != 10 || r.NumRowGroups() != 4 {
+			t.Errorf("%d rows in %d row groups, want 10 in 4", r.NumRows(), r.NumRowGroups())
+		}
+		for g := 0; g < r.NumRowGroups(); g++ {
+			cc, err := r.MetaData().RowGroup(g).ColumnChunk(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cc.Compression() != compress.Codecs.Snappy {
+				t.Errorf("row group %d compressed with %v, want snappy", g, cc.Compression())
+			}
 		}
 	}()
 }
