@@ -3,8 +3,10 @@ package engine
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -251,7 +253,12 @@ func writeFile(name string, write func(io.Writer) (int64, error)) (int64, error)
 	return n, nil
 }
 
-// fileError reports a failure on a server file or directory.
+// fileError reports a failure on a server file or directory, with PostgreSQL's SQLSTATE for
+// it: 42501 when permission is denied, 58030 otherwise.
 func fileError(what, name string, err error) error {
-	return errs.New(errs.ObjectState, "could not %s \"%s\": %v", what, name, err)
+	kind := errs.IOError
+	if errors.Is(err, fs.ErrPermission) {
+		kind = errs.InsufficientPrivilege
+	}
+	return errs.New(kind, "could not %s \"%s\": %v", what, name, err)
 }

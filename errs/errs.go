@@ -64,6 +64,7 @@ var (
 	Conflict              = errors.New("serialization conflict")              // 40001
 	OutOfMemory           = errors.New("out of memory")                       // 53200
 	Cancelled             = errors.New("query cancelled")                     // 57014
+	IOError               = errors.New("i/o error")                           // 58030
 	Internal              = errors.New("internal error")                      // XX000
 )
 

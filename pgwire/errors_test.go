@@ -65,6 +65,7 @@ var kinds = map[string]error{
 	"InsufficientPrivilege": errs.InsufficientPrivilege,
 	"BadCopyFormat":         errs.BadCopyFormat,
 	"InvalidName":           errs.InvalidName,
+	"IOError":               errs.IOError,
 	"InvalidBinary":         errs.InvalidBinary,
 	"Internal":              errs.Internal,
 }

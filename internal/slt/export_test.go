@@ -338,6 +338,21 @@ func TestCopyQueryToFile(t *testing.T) {
 				t.Errorf("%s: %v, want 42602 relative path not allowed for COPY to file", sql, err)
 			}
 		}
+		// A path that cannot be written fails the COPY, which leaves the connection serving.
+		for _, sql := range []string{
+			fmt.Sprintf("COPY t TO '%s' (FORMAT parquet)", filepath.Join(name, "sub")),
+			fmt.Sprintf("COPY (SELECT 1) TO '%s' CSV", filepath.Join(name, "sub.csv")),
+		} {
+			_, err := c.Exec(ctx, sql)
+			var pe *pgconn.PgError
+			if !errors.As(err, &pe) || pe.Code != "58030" {
+				t.Errorf("%s: %v, want 58030", sql, err)
+			}
+		}
+		var one int
+		if err := c.QueryRow(ctx, "SELECT 1").Scan(&one); err != nil || one != 1 {
+			t.Errorf("after a failed COPY: %d, %v", one, err)
+		}
 		// COPY FROM a server file stays unsupported.
 		if _, err := c.Exec(ctx, fmt.Sprintf("COPY t FROM '%s'", name)); err == nil || !strings.Contains(err.Error(), "0A000") {
 			t.Errorf("COPY FROM a file: %v, want 0A000", err)
