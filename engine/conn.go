@@ -179,6 +179,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		if b.From {
 			return newCopyIn(e, b, s.c.TimeZone()), nil
 		}
+		if b.File != "" {
+			return e.copyToFile(ctx, b, params, s.c.TimeZone())
+		}
 		op, release, err := e.plan(ctx, b.Query.Root, params)
 		if err != nil {
 			return nil, err

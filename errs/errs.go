@@ -22,6 +22,7 @@ var (
 	UndefinedParam        = errors.New("undefined parameter")                 // 42P02
 	UndefinedObject       = errors.New("undefined object")                    // 42704
 	InvalidSchemaName     = errors.New("invalid schema name")                 // 3F000
+	InvalidName           = errors.New("invalid name")                        // 42602
 	DuplicateTable        = errors.New("duplicate table")                     // 42P07
 	DuplicateAlias        = errors.New("duplicate alias")                     // 42712
 	DuplicateColumn       = errors.New("duplicate column")                    // 42701
@@ -63,6 +64,7 @@ var (
 	Conflict              = errors.New("serialization conflict")              // 40001
 	OutOfMemory           = errors.New("out of memory")                       // 53200
 	Cancelled             = errors.New("query cancelled")                     // 57014
+	IOError               = errors.New("i/o error")                           // 58030
 	Internal              = errors.New("internal error")                      // XX000
 )
 

@@ -77,6 +77,8 @@ var sqlstates = map[error]string{
 	errs.ReadOnlyTransaction:   "25006",
 	errs.InsufficientPrivilege: "42501",
 	errs.BadCopyFormat:         "22P04",
+	errs.InvalidName:           "42602",
+	errs.IOError:               "58030",
 	errs.InvalidBinary:         "22P03",
 	errs.Conflict:              "40001",
 	errs.OutOfMemory:           "53200",

@@ -64,6 +64,8 @@ var kinds = map[string]error{
 	"Cancelled":             errs.Cancelled,
 	"InsufficientPrivilege": errs.InsufficientPrivilege,
 	"BadCopyFormat":         errs.BadCopyFormat,
+	"InvalidName":           errs.InvalidName,
+	"IOError":               errs.IOError,
 	"InvalidBinary":         errs.InvalidBinary,
 	"Internal":              errs.Internal,
 }

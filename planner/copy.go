@@ -14,6 +14,8 @@ const (
 	CopyText CopyFormat = iota
 	CopyCSV
 	CopyBinary
+	// CopyParquet writes Parquet files; only COPY ... TO a server file accepts it.
+	CopyParquet
 )
 
 // CopyOptions are the options of a COPY statement, with PostgreSQL 15's defaults filled in.
@@ -41,7 +43,7 @@ type CopyOptions struct {
 	ForceNull    []int
 }
 
-// Copy is COPY ... FROM STDIN or COPY ... TO STDOUT.
+// Copy is COPY ... FROM STDIN, COPY ... TO STDOUT or COPY ... TO a server file.
 type Copy struct {
 	From bool
 	// FROM: the table and, for each copied column in order, the index of the table column it
@@ -51,6 +53,9 @@ type Copy struct {
 	// TO: the rows to copy, a table's columns or a query's.
 	Query   *Query
 	Options CopyOptions
+	// File, if set, is the absolute path of the server file (or, for a table copied in
+	// Parquet, directory) COPY ... TO writes; Table is then set too when a table is copied.
+	File string
 }
 
 func (s *Copy) Params() []arrow.DataType {

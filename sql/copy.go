@@ -2,6 +2,7 @@ package sql
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -14,7 +15,7 @@ import (
 // copyStmt binds COPY ... FROM STDIN and COPY ... TO STDOUT. COPY of a table TO is bound as
 // the query of the table's columns.
 func (b *binder) copyStmt(cs *pg_query.CopyStmt) (planner.Statement, error) {
-	if cs.IsProgram || cs.Filename != "" {
+	if cs.IsProgram || (cs.Filename != "" && cs.IsFrom) {
 		what := "a file"
 		if cs.IsProgram {
 			what = "a program"
@@ -22,6 +23,16 @@ func (b *binder) copyStmt(cs *pg_query.CopyStmt) (planner.Statement, error) {
 		return nil, &errs.Error{Kind: errs.NotImplemented,
 			Msg:  fmt.Sprintf("COPY to or from %s on the server is not supported", what),
 			Hint: "Use COPY ... FROM STDIN or COPY ... TO STDOUT, or psql's \\copy, which reads and writes files on the client."}
+	}
+	if cs.Filename != "" {
+		if strings.Contains(cs.Filename, "://") {
+			return nil, &errs.Error{Kind: errs.NotImplemented,
+				Msg:  fmt.Sprintf("COPY to %q is not supported: only a local path on the server", cs.Filename),
+				Hint: "Give an absolute path on the server, or use COPY ... TO STDOUT."}
+		}
+		if !filepath.IsAbs(cs.Filename) {
+			return nil, errs.New(errs.InvalidName, "relative path not allowed for COPY to file")
+		}
 	}
 	if cs.WhereClause != nil {
 		return nil, errs.New(errs.NotImplemented, "COPY FROM with WHERE is not supported")
@@ -170,6 +181,24 @@ func (b *binder) copyStmt(cs *pg_query.CopyStmt) (planner.Statement, error) {
 		return nil, err
 	}
 	st.Options = opts
+	st.File = cs.Filename
+	if opts.Format == planner.CopyParquet && st.File == "" {
+		return nil, &errs.Error{Kind: errs.NotImplemented, Msg: "COPY format \"parquet\" is only supported to a server file",
+			Hint: "Use COPY ... TO '/absolute/path' (FORMAT parquet)."}
+	}
+	if st.File != "" && opts.Format == planner.CopyBinary {
+		return nil, errs.New(errs.NotImplemented, "COPY to a file in binary format is not supported")
+	}
+	if st.File != "" && cs.Relation != nil && cs.Query == nil && len(names) == 0 && cs.Relation.Schemaname != catalog.SystemSchema {
+		// A table copied whole to a directory in Parquet writes one file per leaf partition.
+		if opts.Format == planner.CopyParquet {
+			t, err := b.table(cs.Relation)
+			if err != nil {
+				return nil, err
+			}
+			st.Table = t
+		}
+	}
 	return st, nil
 }
 
@@ -230,6 +259,8 @@ func copyOptions(nodes []*pg_query.Node, from bool, cols []string, rel string, r
 				o.Format = planner.CopyCSV
 			case "binary":
 				o.Format = planner.CopyBinary
+			case "parquet":
+				o.Format = planner.CopyParquet
 			default:
 				return o, &errs.Error{Kind: errs.InvalidParameter, Msg: fmt.Sprintf("COPY format %q not recognized", *f), Position: int(d.Location) + 1}
 			}
@@ -297,6 +328,9 @@ func copyOptions(nodes []*pg_query.Node, from bool, cols []string, rel string, r
 	}
 	if binary && o.Header {
 		return o, errs.New(errs.NotImplemented, "cannot specify HEADER in BINARY mode")
+	}
+	if o.Format == planner.CopyParquet && (delim != nil || null != nil || o.Header || quote != nil || escape != nil) {
+		return o, errs.New(errs.Syntax, "cannot specify DELIMITER, NULL, HEADER, QUOTE or ESCAPE in PARQUET mode")
 	}
 	o.Delimiter, o.Null = '\t', `\N`
 	if csv {

@@ -644,7 +644,10 @@ func TestCopyRefused(t *testing.T) {
 		}
 		for _, tc := range []struct{ sql, code string }{
 			{"COPY t FROM '/etc/passwd'", "0A000"},
-			{"COPY t TO '/tmp/out.csv' CSV", "0A000"},
+			{"COPY t TO 'out.csv' CSV", "42602"},
+			{"COPY t TO 's3://bucket/out' (FORMAT parquet)", "0A000"},
+			{"COPY t TO STDOUT (FORMAT parquet)", "0A000"},
+			{"COPY t TO '/tmp/out.bin' (FORMAT binary)", "0A000"},
 			{"COPY t TO PROGRAM 'cat'", "0A000"},
 			{"COPY t FROM STDIN WHERE k > 1", "0A000"},
 			{"COPY sleeper.partitions FROM STDIN", "42501"},
