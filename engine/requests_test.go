@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -185,5 +186,56 @@ func TestFileGoneFails(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "gc_delay") || !strings.Contains(err.Error(), files[0]) {
 		t.Fatalf("SELECT with a file gone: %v, want an error naming the file and gc_delay", err)
+	}
+}
+
+// TestSplitDefersWhenFileGone checks that splitting, which reads the key sketches of the files
+// a snapshot names without claiming them, treats a file another process compacted and collected
+// as a state that moved on: the pass splits nothing and fails nothing, and a later pass that
+// finds the files splits.
+func TestSplitDefersWhenFileGone(t *testing.T) {
+	ctx := context.Background()
+	store := objstore.NewMem()
+	e, c := open(t, store, memory.NewGoAllocator())
+	run(t, c, "CREATE TABLE s (k bigint, v text) WITH (row_keys = 'k', split_threshold = 100, gc_delay = '0s')")
+	run(t, c, "INSERT INTO s SELECT g, 'x' FROM generate_series(1, 300) g")
+	tab, err := e.cat.Table(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := store.List(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gone string
+	var data []byte
+	for _, n := range names {
+		if strings.HasSuffix(n, ".parquet") {
+			size, err := store.Size(ctx, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data = make([]byte, size)
+			if err := store.ReadAt(ctx, n, data, 0); err != nil {
+				t.Fatal(err)
+			}
+			gone = n
+			break
+		}
+	}
+	if gone == "" {
+		t.Fatal("no data file")
+	}
+	if err := store.Delete(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.split(ctx, tab); n != 0 || err != nil {
+		t.Fatalf("split with a file gone: %d, %v; want 0, nil", n, err)
+	}
+	if err := store.Put(ctx, gone, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.split(ctx, tab); n == 0 || err != nil {
+		t.Fatalf("split with the file back: %d, %v; want a split", n, err)
 	}
 }

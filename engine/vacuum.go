@@ -172,14 +172,30 @@ func (e *Engine) retireDeletes(ctx context.Context, t *catalog.Table) error {
 
 // split splits every leaf of t whose rows reached the table's split threshold and returns
 // how many it split.
+//
+// Planning reads the key sketches of the files a snapshot names without claiming them, so
+// another process may compact such a file and collect it (once gc_delay has passed) before it
+// is read. A missing file means the state has moved on: the plan is made again from a newer
+// snapshot, and after a few tries left to a later pass.
 func (e *Engine) split(ctx context.Context, t *catalog.Table) (int, error) {
-	state, err := e.ss.Snapshot(ctx, t.StateID())
-	if err != nil {
-		return 0, err
-	}
-	splits, err := splitting.Plan(state, t.Props.SplitThreshold, splitting.Loader(ctx, e.store, splitting.StateSizes(state)))
-	if err != nil || len(splits) == 0 {
-		return 0, err
+	var splits []statestore.SplitPartition
+	for try := 0; ; try++ {
+		state, err := e.ss.Snapshot(ctx, t.StateID())
+		if err != nil {
+			return 0, err
+		}
+		splits, err = splitting.Plan(state, t.Props.SplitThreshold, splitting.Loader(ctx, e.store, splitting.StateSizes(state)))
+		if errors.Is(err, objstore.ErrNotExist) {
+			if try < 3 {
+				continue
+			}
+			e.log.Debug("splitting deferred: files changed while planning", "table", t.Name, "err", err)
+			return 0, nil
+		}
+		if err != nil || len(splits) == 0 {
+			return 0, err
+		}
+		break
 	}
 	n, err := splitting.Run(ctx, e.ss, t.StateID(), splits)
 	if n > 0 {
