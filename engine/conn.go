@@ -165,16 +165,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	}
 	switch b := s.bound.(type) {
 	case *planner.Query:
-		op, release, err := e.plan(ctx, b.Root, params)
-		if err != nil {
-			return nil, err
-		}
-		stream, err := op.Execute(ctx)
-		if err != nil {
-			release()
-			return nil, err
-		}
-		return &rowsResult{e: e, stream: stream, schema: s.Schema(), release: release}, nil
+		return e.rows(ctx, b.Root, params, s.Schema())
 	case *planner.Copy:
 		if b.From {
 			return newCopyIn(e, b, s.c.TimeZone()), nil
@@ -182,17 +173,12 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		if b.File != "" {
 			return e.copyToFile(ctx, b, params, s.c.TimeZone())
 		}
-		op, release, err := e.plan(ctx, b.Query.Root, params)
-		if err != nil {
-			return nil, err
-		}
-		stream, err := op.Execute(ctx)
-		if err != nil {
-			release()
-			return nil, err
-		}
 		schema := planner.ResultSchema(b.Query.Root.Columns(), b.Query.Names)
-		return &copyOutResult{rowsResult: &rowsResult{e: e, stream: stream, schema: schema, release: release}, fields: schema.Fields(), opts: b.Options}, nil
+		rows, err := e.rows(ctx, b.Query.Root, params, schema)
+		if err != nil {
+			return nil, err
+		}
+		return &copyOutResult{rowsResult: rows, fields: schema.Fields(), opts: b.Options}, nil
 	case *planner.Explain:
 		op, release, err := e.planWith(ctx, b.Query.Root, params, b.Analyze)
 		if err != nil {
@@ -386,6 +372,20 @@ func releaseAll(bs []arrow.RecordBatch) {
 	for _, b := range bs {
 		b.Release()
 	}
+}
+
+// rows plans root with params and starts it: a result streaming its rows as schema.
+func (e *Engine) rows(ctx context.Context, root planner.Node, params []any, schema *arrow.Schema) (*rowsResult, error) {
+	op, release, err := e.plan(ctx, root, params)
+	if err != nil {
+		return nil, err
+	}
+	stream, err := op.Execute(ctx)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	return &rowsResult{e: e, stream: stream, schema: schema, release: release}, nil
 }
 
 // rowsResult streams a query's batches and counts its rows for the tag.

@@ -17,6 +17,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/sleeperd/sleeperd/engine"
 )
 
 // testTimeout bounds every network wait in these tests.
@@ -34,7 +36,21 @@ type testServer struct {
 func startServer(t *testing.T, mem memory.Allocator) (*testServer, func()) {
 	t.Helper()
 	db := newFakeDB(mem)
-	srv, err := NewServer(Config{Connect: db.connect})
+	srv, addr, shutdown := serveLoopback(t, db.connect)
+	stop := func() {
+		shutdown()
+		if n := db.openConns(); n != 0 {
+			t.Errorf("%d engine connections left open", n)
+		}
+	}
+	return &testServer{srv: srv, db: db, addr: addr}, stop
+}
+
+// serveLoopback starts a server with connect on 127.0.0.1:0 and returns it, its address and a
+// function that shuts it down and checks Serve ended with ErrClosed.
+func serveLoopback(t *testing.T, connect func(ctx context.Context, user, database string) (engine.Conn, error)) (*Server, string, func()) {
+	t.Helper()
+	srv, err := NewServer(Config{Connect: connect})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +60,7 @@ func startServer(t *testing.T, mem memory.Allocator) (*testServer, func()) {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	stop := func() {
+	shutdown := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
@@ -53,11 +69,8 @@ func startServer(t *testing.T, mem memory.Allocator) (*testServer, func()) {
 		if err := <-served; !errors.Is(err, ErrClosed) {
 			t.Errorf("Serve returned %v, want ErrClosed", err)
 		}
-		if n := db.openConns(); n != 0 {
-			t.Errorf("%d engine connections left open", n)
-		}
 	}
-	return &testServer{srv: srv, db: db, addr: ln.Addr().String()}, stop
+	return srv, ln.Addr().String(), shutdown
 }
 
 func (s *testServer) url(opts string) string {

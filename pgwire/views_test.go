@@ -27,27 +27,13 @@ func startEngineServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := NewServer(Config{Connect: eng.Connect})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	_, addr, shutdown := serveLoopback(t, eng.Connect)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		<-served
+		shutdown()
 		eng.Close()
 		mem.AssertSize(t, 0)
 	})
-	return "postgres://alice@" + ln.Addr().String() + "/db?sslmode=disable"
+	return "postgres://alice@" + addr + "/db?sslmode=disable"
 }
 
 // DELETE, UPDATE and INSERT on a view fail with PostgreSQL's SQLSTATE, message and detail,
