@@ -304,24 +304,58 @@ func (e *Engine) runPlan(ctx context.Context, root planner.Node, params []any) (
 // writeRows writes batches into t as one commit: table column i comes from batch column
 // targets[i], or is NULL (or a generated row id) when targets[i] is -1.
 func (e *Engine) writeRows(ctx context.Context, t *catalog.Table, targets []int, batches []arrow.RecordBatch) (int64, error) {
-	schema := t.Schema()
-	var out []arrow.RecordBatch
-	defer func() { releaseAll(out) }()
+	w, err := e.newRowWriter(ctx, t, targets)
+	if err != nil {
+		return 0, err
+	}
+	defer w.Abort()
 	for _, b := range batches {
-		if b.NumRows() == 0 {
-			continue
-		}
-		rec, err := e.tableBatch(ctx, t, schema, targets, b)
-		if err != nil {
+		if err := w.Append(ctx, b); err != nil {
 			return 0, err
 		}
-		out = append(out, rec)
 	}
-	if len(out) == 0 {
-		return 0, nil
-	}
-	return ingest.Write(ctx, e.store, e.ss, t.IngestSpec(), out)
+	return w.Commit(ctx)
 }
+
+// rowWriter writes a stream of batches into a table as one commit, holding at most the
+// import memory budget of rows (ingest.Writer spills the rest to local disk).
+type rowWriter struct {
+	e       *Engine
+	t       *catalog.Table
+	schema  *arrow.Schema
+	targets []int
+	w       *ingest.Writer
+}
+
+// newRowWriter returns a writer into t: table column i comes from batch column targets[i],
+// or is NULL (or a generated row id) when targets[i] is -1.
+func (e *Engine) newRowWriter(ctx context.Context, t *catalog.Table, targets []int) (*rowWriter, error) {
+	spec := t.IngestSpec()
+	w, err := ingest.NewWriter(ctx, e.store, e.ss, spec, ingest.WriterOptions{Memory: e.opts.ImportMemory, SpillDir: e.opts.SpillDir})
+	if err != nil {
+		return nil, err
+	}
+	return &rowWriter{e: e, t: t, schema: t.Schema(), targets: targets, w: w}, nil
+}
+
+// Append adds the rows of b; the caller keeps b.
+func (w *rowWriter) Append(ctx context.Context, b arrow.RecordBatch) error {
+	if b.NumRows() == 0 {
+		return nil
+	}
+	rec, err := w.e.tableBatch(ctx, w.t, w.schema, w.targets, b)
+	if err != nil {
+		return err
+	}
+	defer rec.Release()
+	return w.w.Append(rec)
+}
+
+// Commit writes every row appended as one commit and returns how many there were.
+func (w *rowWriter) Commit(ctx context.Context) (int64, error) { return w.w.Commit(ctx) }
+
+// Abort drops the rows appended; it is safe after Commit.
+func (w *rowWriter) Abort() { w.w.Abort() }
 
 // tableBatch arranges the columns of a source batch as the table stores them: target
 // columns from the source, a generated row id, NULL elsewhere.

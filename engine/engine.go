@@ -39,6 +39,11 @@ type Options struct {
 	// garbage on every online table; 0 turns background maintenance off (VACUUM still runs
 	// it on demand).
 	MaintenanceInterval time.Duration
+	// ImportMemory bounds the rows one write (INSERT, COPY FROM, ingest) holds in memory
+	// before it sorts and spills them to SpillDir; 0 is ingest.DefaultMemory.
+	ImportMemory int64
+	// SpillDir is the local directory for spill files; "" is os.TempDir().
+	SpillDir string
 }
 
 // Engine is one database over one object store. It is safe for concurrent use by many
