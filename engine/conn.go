@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -281,14 +282,74 @@ func (e *Engine) planWith(ctx context.Context, root planner.Node, params []any, 
 	return op, release, err
 }
 
-// insert runs the source of an INSERT and writes its rows as one commit.
+// insert runs the source of an INSERT and streams its rows into the table as one commit.
+// The statement cannot see its own rows (INSERT INTO t SELECT ... FROM t reads t as it was):
+// they are committed only after the source is exhausted.
 func (e *Engine) insert(ctx context.Context, ins *planner.Insert, params []any) (int64, error) {
-	batches, err := e.runPlan(ctx, ins.Source, params)
+	w, err := e.newRowWriter(ctx, ins.Table, ins.Targets)
 	if err != nil {
 		return 0, err
 	}
-	defer releaseAll(batches)
-	return e.writeRows(ctx, ins.Table, ins.Targets, batches)
+	defer w.Abort()
+	return e.writePlan(ctx, ins.Source, params, w)
+}
+
+// writePlan plans and runs root, appending each of its batches to w as it comes, then
+// commits w. The snapshots the plan read stay held until after the commit.
+func (e *Engine) writePlan(ctx context.Context, root planner.Node, params []any, w batchWriter) (int64, error) {
+	op, release, err := e.plan(ctx, root, params)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	if err := pump(ctx, op, w.Append); err != nil {
+		return 0, err
+	}
+	streamEvent("commit")
+	return w.Commit(ctx)
+}
+
+// batchWriter is a stream of batches written as one commit: rowWriter, tombstoneWriter.
+type batchWriter interface {
+	Append(ctx context.Context, b arrow.RecordBatch) error
+	Commit(ctx context.Context) (int64, error)
+}
+
+// pump runs op and hands each batch to each as it comes; the stream is closed on return.
+// each does not take ownership of the batch.
+func pump(ctx context.Context, op exec.Operator, each func(context.Context, arrow.RecordBatch) error) error {
+	s, err := op.Execute(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for {
+		b, err := s.Next(ctx)
+		if err == io.EOF {
+			streamEvent("eof")
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		streamEvent("batch")
+		err = each(ctx, b)
+		b.Release()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// testStream, when set by a test, sees the steps of the statements that stream their rows
+// into a table: "batch" for each source batch appended, "eof" when the source is exhausted,
+// "commit" before the commit.
+var testStream atomic.Pointer[func(event string)]
+
+func streamEvent(event string) {
+	if f := testStream.Load(); f != nil {
+		(*f)(event)
+	}
 }
 
 // runPlan plans and runs a plan to completion; the caller releases the batches.

@@ -53,12 +53,12 @@ func (e *Engine) deleteRows(ctx context.Context, d *planner.Delete, params []any
 	if len(t.PrimaryKey) > 0 {
 		keyCols := append(append([]int{}, t.RowKeys...), t.SortKeys...)
 		exprs, names := columnRefs(d.Scan, keyCols)
-		batches, err := e.runPlan(ctx, matching(d.Rows(), d.Pred, exprs, names), params)
+		w, err := e.newTombstoneWriter(ctx, t, keyCols)
 		if err != nil {
 			return 0, err
 		}
-		defer releaseAll(batches)
-		return e.writeTombstones(ctx, t, keyCols, batches)
+		defer w.Abort()
+		return e.writePlan(ctx, matching(d.Rows(), d.Pred, exprs, names), params, w)
 	}
 	// Count what the predicate matches now, for the command tag.
 	pred := d.Pred
@@ -87,52 +87,67 @@ func (e *Engine) deleteRows(ctx context.Context, d *planner.Delete, params []any
 	return n, nil
 }
 
-// writeTombstones writes, for each key in batches (the key columns keyCols of t), a row
-// marked deleted.
-func (e *Engine) writeTombstones(ctx context.Context, t *catalog.Table, keyCols []int, batches []arrow.RecordBatch) (int64, error) {
-	mem := exec.Allocator(ctx)
+// tombstoneWriter writes, for each key appended (the key columns keyCols of t), a row
+// marked deleted, as one commit.
+type tombstoneWriter struct {
+	t       *catalog.Table
+	keyCols []int
+	schema  *arrow.Schema
+	w       *ingest.Writer
+}
+
+func (e *Engine) newTombstoneWriter(ctx context.Context, t *catalog.Table, keyCols []int) (*tombstoneWriter, error) {
 	fields := make([]arrow.Field, 0, len(t.Columns)+1)
 	for _, f := range t.Schema().Fields() {
 		f.Nullable = f.Nullable || !contains(t.RowKeys, indexOf(t, f.Name))
 		fields = append(fields, f)
 	}
 	fields = append(fields, arrow.Field{Name: merge.DeletedColumn, Type: arrow.FixedWidthTypes.Boolean})
-	schema := arrow.NewSchema(fields, nil)
-	var out []arrow.RecordBatch
-	defer func() { releaseAll(out) }()
-	for _, b := range batches {
-		n := int(b.NumRows())
-		if n == 0 {
-			continue
-		}
-		cols := make([]arrow.Array, len(fields))
-		for i := range t.Columns {
-			if k := indexIn(keyCols, i); k >= 0 {
-				cols[i] = b.Column(k)
-				cols[i].Retain()
-			} else {
-				cols[i] = array.MakeArrayOfNull(mem, t.Columns[i].Type, n)
-			}
-		}
-		bb := array.NewBooleanBuilder(mem)
-		for j := 0; j < n; j++ {
-			bb.Append(true)
-		}
-		cols[len(t.Columns)] = bb.NewArray()
-		bb.Release()
-		rec := array.NewRecordBatch(schema, cols, int64(n))
-		for _, c := range cols {
-			c.Release()
-		}
-		out = append(out, rec)
-	}
-	if len(out) == 0 {
-		return 0, nil
-	}
 	spec := t.IngestSpec()
-	spec.Schema = schema
-	return ingest.Write(ctx, e.store, e.ss, spec, out)
+	spec.Schema = arrow.NewSchema(fields, nil)
+	w, err := ingest.NewWriter(ctx, e.store, e.ss, spec, ingest.WriterOptions{Memory: e.opts.ImportMemory, SpillDir: e.opts.SpillDir})
+	if err != nil {
+		return nil, err
+	}
+	return &tombstoneWriter{t: t, keyCols: keyCols, schema: spec.Schema, w: w}, nil
 }
+
+// Append adds the tombstones of the keys in b; the caller keeps b.
+func (w *tombstoneWriter) Append(ctx context.Context, b arrow.RecordBatch) error {
+	n := int(b.NumRows())
+	if n == 0 {
+		return nil
+	}
+	mem := exec.Allocator(ctx)
+	t := w.t
+	cols := make([]arrow.Array, w.schema.NumFields())
+	for i := range t.Columns {
+		if k := indexIn(w.keyCols, i); k >= 0 {
+			cols[i] = b.Column(k)
+			cols[i].Retain()
+		} else {
+			cols[i] = array.MakeArrayOfNull(mem, t.Columns[i].Type, n)
+		}
+	}
+	bb := array.NewBooleanBuilder(mem)
+	for j := 0; j < n; j++ {
+		bb.Append(true)
+	}
+	cols[len(t.Columns)] = bb.NewArray()
+	bb.Release()
+	rec := array.NewRecordBatch(w.schema, cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	defer rec.Release()
+	return w.w.Append(rec)
+}
+
+// Commit writes the tombstones appended as one commit and returns how many there were.
+func (w *tombstoneWriter) Commit(ctx context.Context) (int64, error) { return w.w.Commit(ctx) }
+
+// Abort drops the tombstones appended; it is safe after Commit.
+func (w *tombstoneWriter) Abort() { w.w.Abort() }
 
 // updateRows runs UPDATE on a table with a primary key: the matching rows are written again
 // with the new values, as new versions that win over the old ones.
@@ -157,16 +172,16 @@ func (e *Engine) updateRows(ctx context.Context, u *planner.Update, params []any
 		}
 		names[i] = c.Name
 	}
-	batches, err := e.runPlan(ctx, matching(u.Rows(), u.Pred, exprs, names), params)
-	if err != nil {
-		return 0, err
-	}
-	defer releaseAll(batches)
 	targets := make([]int, len(t.Columns))
 	for i := range targets {
 		targets[i] = i
 	}
-	return e.writeRows(ctx, t, targets, batches)
+	w, err := e.newRowWriter(ctx, t, targets)
+	if err != nil {
+		return 0, err
+	}
+	defer w.Abort()
+	return e.writePlan(ctx, matching(u.Rows(), u.Pred, exprs, names), params, w)
 }
 
 func contains(s []int, v int) bool { return indexIn(s, v) >= 0 }
@@ -291,14 +306,14 @@ func (e *Engine) executeLifecycle(ctx context.Context, st planner.Statement, par
 	return nil, false, nil
 }
 
-// createTableAs creates a table and fills it with a query's rows. The two steps are two
+// createTableAs creates a table and streams a query's rows into it. The two steps are two
 // commits: if filling fails, the new table is dropped again.
-func (e *Engine) createTableAs(ctx context.Context, s *planner.CreateTableAs, params []any) (int64, error) {
-	batches, err := e.runPlan(ctx, s.Source, params)
+func (e *Engine) createTableAs(ctx context.Context, s *planner.CreateTableAs, params []any) (n int64, err error) {
+	op, release, err := e.plan(ctx, s.Source, params)
 	if err != nil {
 		return 0, err
 	}
-	defer releaseAll(batches)
+	defer release()
 	t, err := e.cat.Create(ctx, s.Def, e.validateIterators)
 	if err != nil {
 		if s.IfNotExists && errors.Is(err, errs.DuplicateTable) {
@@ -306,6 +321,13 @@ func (e *Engine) createTableAs(ctx context.Context, s *planner.CreateTableAs, pa
 		}
 		return 0, err
 	}
+	defer func() {
+		if err != nil {
+			if derr := e.cat.Drop(context.WithoutCancel(ctx), t.Name); derr != nil {
+				e.log.Warn("dropping table after a failed CREATE TABLE AS", "table", t.Name, "err", derr)
+			}
+		}
+	}()
 	targets := make([]int, len(t.Columns))
 	for i := range targets {
 		targets[i] = -1
@@ -313,14 +335,16 @@ func (e *Engine) createTableAs(ctx context.Context, s *planner.CreateTableAs, pa
 			targets[i] = i
 		}
 	}
-	n, err := e.writeRows(ctx, t, targets, batches)
+	w, err := e.newRowWriter(ctx, t, targets)
 	if err != nil {
-		if derr := e.cat.Drop(context.WithoutCancel(ctx), t.Name); derr != nil {
-			e.log.Warn("dropping table after a failed CREATE TABLE AS", "table", t.Name, "err", derr)
-		}
 		return 0, err
 	}
-	return n, nil
+	defer w.Abort()
+	if err := pump(ctx, op, w.Append); err != nil {
+		return 0, err
+	}
+	streamEvent("commit")
+	return w.Commit(ctx)
 }
 
 // dropDependents drops the views that read name when cascade is set; without it they make
