@@ -15,20 +15,51 @@ import (
 )
 
 // Append writes the rows of batches into the named table as one commit and returns how
-// many it wrote. Batch columns are matched to table columns by name (exactly, else ignoring
-// case) and cast to the column types; table columns no batch column names are NULL (or the
-// generated row id). Every batch has the same schema. The caller keeps ownership of batches.
+// many it wrote, as OpenAppend, Appender.Append of each batch and Commit do. Every batch has
+// the same schema. The caller keeps ownership of batches.
 func (e *Engine) Append(ctx context.Context, table string, batches []arrow.RecordBatch) (n int64, err error) {
 	defer e.recoverTo("append", &err)
 	panicSite("append")
-	t, err := e.cat.Table(ctx, table)
+	if len(batches) == 0 {
+		_, err := e.cat.Table(ctx, table)
+		return 0, err
+	}
+	a, err := e.OpenAppend(ctx, table, batches[0].Schema())
 	if err != nil {
 		return 0, err
 	}
-	if len(batches) == 0 {
-		return 0, nil
+	defer a.Abort()
+	for _, b := range batches {
+		if err := a.Append(ctx, b); err != nil {
+			return 0, err
+		}
 	}
-	schema := batches[0].Schema()
+	return a.Commit(ctx)
+}
+
+// Appender writes a stream of batches into a table as one commit: nothing is visible until
+// Commit, and Abort (or a failed Append or Commit) writes nothing. It holds at most the
+// engine's import memory of rows (Options.ImportMemory). An Appender is used by one
+// goroutine at a time.
+type Appender struct {
+	e       *Engine
+	t       *catalog.Table
+	schema  *arrow.Schema
+	targets []int
+	w       *rowWriter
+}
+
+// OpenAppend starts a streaming append into the named table of batches with the given
+// schema. Batch columns are matched to table columns by name (exactly, else ignoring case)
+// and cast to the column types; table columns no batch column names are NULL (or the
+// generated row id). The caller ends it with Commit or Abort.
+func (e *Engine) OpenAppend(ctx context.Context, table string, schema *arrow.Schema) (a *Appender, err error) {
+	defer e.recoverTo("append", &err)
+	panicSite("open append")
+	t, err := e.cat.Table(ctx, table)
+	if err != nil {
+		return nil, err
+	}
 	targets := make([]int, len(t.Columns))
 	used := make([]bool, schema.NumFields())
 	for i, col := range t.Columns {
@@ -52,10 +83,57 @@ func (e *Engine) Append(ctx context.Context, table string, batches []arrow.Recor
 	}
 	for j, u := range used {
 		if !u {
-			return 0, errs.New(errs.UndefinedColumn, "column %q of relation %q does not exist", schema.Field(j).Name, t.Name)
+			return nil, errs.New(errs.UndefinedColumn, "column %q of relation %q does not exist", schema.Field(j).Name, t.Name)
 		}
 	}
-	return e.writeCast(ctx, t, targets, batches)
+	w, err := e.newRowWriter(ctx, t, targets)
+	if err != nil {
+		return nil, err
+	}
+	return &Appender{e: e, t: t, schema: schema, targets: targets, w: w}, nil
+}
+
+// Append adds the rows of b, whose columns have the names and types of the schema the
+// Appender was opened with. The caller keeps ownership of b. After an error the Appender
+// can only be aborted.
+func (a *Appender) Append(ctx context.Context, b arrow.RecordBatch) (err error) {
+	defer a.e.recoverTo("append", &err)
+	panicSite("append batch")
+	if !sameTypes(a.schema, b.Schema()) {
+		return errs.New(errs.DatatypeMismatch, "batch schema %s differs from the schema of the append, %s", b.Schema(), a.schema)
+	}
+	ctx = exec.WithAllocator(ctx, a.e.alloc)
+	rec, err := a.e.castBatch(ctx, a.t, a.targets, b)
+	if err != nil {
+		return err
+	}
+	defer rec.Release()
+	return a.w.Append(ctx, rec)
+}
+
+// Commit writes every row appended as one commit and returns how many there were. The
+// Appender is finished afterwards, whatever the outcome.
+func (a *Appender) Commit(ctx context.Context) (n int64, err error) {
+	defer a.e.recoverTo("append commit", &err)
+	panicSite("append commit")
+	defer a.w.Abort()
+	return a.w.Commit(ctx)
+}
+
+// Abort drops the rows appended. It is safe after Commit, and more than once.
+func (a *Appender) Abort() { a.w.Abort() }
+
+// sameTypes reports whether two schemas have the same number of fields, of the same types.
+func sameTypes(a, b *arrow.Schema) bool {
+	if a.NumFields() != b.NumFields() {
+		return false
+	}
+	for i := range a.Fields() {
+		if !arrow.TypeEqual(a.Field(i).Type, b.Field(i).Type) {
+			return false
+		}
+	}
+	return true
 }
 
 // AppendParams runs a prepared INSERT INTO t [(columns)] VALUES ($1, ..., $n), whose values
@@ -114,38 +192,52 @@ func (e *Engine) AppendParams(ctx context.Context, st Statement, batches []arrow
 // commit (see writeRows).
 func (e *Engine) writeCast(ctx context.Context, t *catalog.Table, targets []int, batches []arrow.RecordBatch) (int64, error) {
 	ctx = exec.WithAllocator(ctx, e.alloc)
-	cast := make([]arrow.RecordBatch, 0, len(batches))
-	defer func() { releaseAll(cast) }()
-	cctx := compute.WithAllocator(ctx, e.alloc)
-	for _, b := range batches {
-		cols := make([]arrow.Array, b.NumCols())
-		fields := make([]arrow.Field, b.NumCols())
-		for j := range cols {
-			cols[j] = b.Column(j)
-			cols[j].Retain()
-			fields[j] = b.Schema().Field(j)
-		}
-		release := func() {
-			for _, c := range cols {
-				c.Release()
-			}
-		}
-		for i, j := range targets {
-			if j < 0 || arrow.TypeEqual(cols[j].DataType(), t.Columns[i].Type) {
-				continue
-			}
-			c, err := compute.CastArray(cctx, cols[j], compute.SafeCastOptions(t.Columns[i].Type))
-			if err != nil {
-				release()
-				return 0, errs.Wrap(errs.CannotCoerce, err, "column %q is of type %s but the data is of type %s: %v",
-					t.Columns[i].Name, planner.TypeName(t.Columns[i].Type), cols[j].DataType(), err)
-			}
-			cols[j].Release()
-			cols[j] = c
-			fields[j].Type = c.DataType()
-		}
-		cast = append(cast, array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, b.NumRows()))
-		release()
+	w, err := e.newRowWriter(ctx, t, targets)
+	if err != nil {
+		return 0, err
 	}
-	return e.writeRows(ctx, t, targets, cast)
+	defer w.Abort()
+	for _, b := range batches {
+		rec, err := e.castBatch(ctx, t, targets, b)
+		if err != nil {
+			return 0, err
+		}
+		err = w.Append(ctx, rec)
+		rec.Release()
+		if err != nil {
+			return 0, err
+		}
+	}
+	return w.Commit(ctx)
+}
+
+// castBatch casts the target columns of b to the types of the table columns they go to.
+func (e *Engine) castBatch(ctx context.Context, t *catalog.Table, targets []int, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+	cctx := compute.WithAllocator(ctx, exec.Allocator(ctx))
+	cols := make([]arrow.Array, b.NumCols())
+	fields := make([]arrow.Field, b.NumCols())
+	for j := range cols {
+		cols[j] = b.Column(j)
+		cols[j].Retain()
+		fields[j] = b.Schema().Field(j)
+	}
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	for i, j := range targets {
+		if j < 0 || arrow.TypeEqual(cols[j].DataType(), t.Columns[i].Type) {
+			continue
+		}
+		c, err := compute.CastArray(cctx, cols[j], compute.SafeCastOptions(t.Columns[i].Type))
+		if err != nil {
+			return nil, errs.Wrap(errs.CannotCoerce, err, "column %q is of type %s but the data is of type %s: %v",
+				t.Columns[i].Name, planner.TypeName(t.Columns[i].Type), cols[j].DataType(), err)
+		}
+		cols[j].Release()
+		cols[j] = c
+		fields[j].Type = c.DataType()
+	}
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, b.NumRows()), nil
 }

@@ -26,9 +26,9 @@ const (
 )
 
 // DoPutCommandStatementIngest appends the uploaded batches to a table, creating or replacing
-// it first as the table definition options ask. Rows are committed every
-// Config.IngestChunkRows rows, so a failure part way leaves the earlier chunks written; the
-// count returned (and sent to the client) is the number of rows committed.
+// it first as the table definition options ask. The batches are streamed into the table as
+// they arrive and committed once, at the end of the upload: a failure part way (a bad batch,
+// a broken stream) writes none of them. The count returned is the number of rows written.
 func (s *sqlServer) DoPutCommandStatementIngest(ctx context.Context, cmd flightsql.StatementIngest, rdr flight.MessageReader) (int64, error) {
 	if err := noTxn(cmd.GetTransactionId()); err != nil {
 		return 0, err
@@ -56,47 +56,28 @@ func (s *sqlServer) DoPutCommandStatementIngest(ctx context.Context, cmd flights
 	if err := s.prepareTable(ctx, cmd, rdr.Schema()); err != nil {
 		return 0, err
 	}
-	var (
-		total   int64
-		pending []arrow.RecordBatch
-		rows    int64
-	)
-	release := func() {
-		for _, b := range pending {
-			b.Release()
-		}
-		pending, rows = nil, 0
+	app, err := s.eng.OpenAppend(ctx, name, rdr.Schema())
+	if err != nil {
+		return 0, toStatus(err)
 	}
-	defer release()
-	flush := func() error {
-		if len(pending) == 0 {
-			return nil
-		}
-		defer release()
-		n, err := s.eng.Append(ctx, name, pending)
-		total += n
-		return err
-	}
+	defer app.Abort()
 	for rdr.Next() {
 		b := rdr.RecordBatch()
 		if b.NumRows() == 0 {
 			continue
 		}
-		b.Retain()
-		pending = append(pending, b)
-		if rows += b.NumRows(); rows >= s.cfg.IngestChunkRows {
-			if err := flush(); err != nil {
-				return total, toStatus(err)
-			}
+		if err := app.Append(ctx, b); err != nil {
+			return 0, toStatus(err)
 		}
 	}
 	if err := rdr.Err(); err != nil {
-		return total, status.Errorf(codes.InvalidArgument, "reading batches: %v", err)
+		return 0, status.Errorf(codes.InvalidArgument, "reading batches: %v", err)
 	}
-	if err := flush(); err != nil {
-		return total, toStatus(err)
+	n, err := app.Commit(ctx)
+	if err != nil {
+		return 0, toStatus(err)
 	}
-	return total, nil
+	return n, nil
 }
 
 // prepareTable makes sure the target table exists as the ingest options ask: unspecified

@@ -62,8 +62,10 @@ type Config struct {
 	AllowNoAuth bool
 	// TLS, when set, serves TLS with this configuration (it needs a certificate).
 	TLS *tls.Config
-	// IngestChunkRows is the number of rows bulk ingest buffers before committing them;
-	// each commit writes files. 0 is 1<<20.
+	// IngestChunkRows is the number of parameter rows an update of a prepared statement
+	// bound to a stream of batches buffers before running them; an INSERT of bare
+	// parameters writes each such chunk as one commit. 0 is 1<<20. Bulk ingest
+	// (CommandStatementIngest) does not use it: it streams every batch into one commit.
 	IngestChunkRows int64
 }
 
