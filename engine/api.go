@@ -75,19 +75,25 @@ type CopyOut interface {
 }
 
 // CopyIn is implemented by the result of COPY ... FROM STDIN, which has read nothing yet:
-// the frontend decodes the client's data into batches of the target's fields and hands them
-// to CopyFrom. Its tag is "COPY n" once CopyFrom has succeeded.
+// the frontend decodes the client's data into batches of the target's fields and hands each
+// to CopyBatch as it is decoded, then calls CopyCommit at the end of the data. The rows are
+// one commit: all of them become visible at CopyCommit, or none; closing the result before
+// CopyCommit (after an error in the data, say) writes nothing. Its tag is "COPY n" once
+// CopyCommit has succeeded.
 type CopyIn interface {
 	Result
 	// CopyTarget is the name of the table copied into, the fields of the copied columns in
 	// order (not nullable where the table refuses NULL), and the options.
 	CopyTarget() (relation string, fields []arrow.Field, opts CopyOptions)
-	// CopyFrom writes the rows of batches, which have the fields of CopyTarget, as one
-	// commit: all of them become visible at once, or none. The caller releases the batches.
-	CopyFrom(ctx context.Context, batches []arrow.RecordBatch) error
+	// CopyBatch adds the rows of b, which has the fields of CopyTarget, to the copy. The
+	// caller keeps b. After an error the copy is over: it can only be closed.
+	CopyBatch(ctx context.Context, b arrow.RecordBatch) error
+	// CopyCommit commits every row given to CopyBatch as one commit.
+	CopyCommit(ctx context.Context) error
 	// Allocator is what the frontend decodes the batches with: the statement's memory,
-	// counted against its limit. Check reports an error that ends the copy before CopyFrom,
-	// such as going over that limit; the frontend calls it as the data comes.
+	// counted against its limit while it is held (by the frontend, or by the copy until it
+	// is written). Check reports an error that ends the copy before CopyCommit, such as
+	// going over that limit; the frontend calls it as the data comes.
 	Allocator() memory.Allocator
 	Check() error
 }

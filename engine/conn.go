@@ -362,22 +362,6 @@ func (e *Engine) runPlan(ctx context.Context, root planner.Node, params []any) (
 	return exec.Collect(ctx, op)
 }
 
-// writeRows writes batches into t as one commit: table column i comes from batch column
-// targets[i], or is NULL (or a generated row id) when targets[i] is -1.
-func (e *Engine) writeRows(ctx context.Context, t *catalog.Table, targets []int, batches []arrow.RecordBatch) (int64, error) {
-	w, err := e.newRowWriter(ctx, t, targets)
-	if err != nil {
-		return 0, err
-	}
-	defer w.Abort()
-	for _, b := range batches {
-		if err := w.Append(ctx, b); err != nil {
-			return 0, err
-		}
-	}
-	return w.Commit(ctx)
-}
-
 // rowWriter writes a stream of batches into a table as one commit, holding at most the
 // import memory budget of rows (ingest.Writer spills the rest to local disk).
 type rowWriter struct {

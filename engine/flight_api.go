@@ -189,7 +189,7 @@ func (e *Engine) AppendParams(ctx context.Context, st Statement, batches []arrow
 }
 
 // writeCast casts the target columns of batches to the table's types and writes them as one
-// commit (see writeRows).
+// commit (see rowWriter).
 func (e *Engine) writeCast(ctx context.Context, t *catalog.Table, targets []int, batches []arrow.RecordBatch) (int64, error) {
 	ctx = exec.WithAllocator(ctx, e.alloc)
 	w, err := e.newRowWriter(ctx, t, targets)

@@ -130,8 +130,43 @@ func TestEntryPointPanics(t *testing.T) {
 	b := bld.NewRecordBatch()
 	bld.Release()
 	_, err = e.Append(ctx, "t", []arrow.RecordBatch{b})
-	b.Release()
 	check("append", err)
+
+	// The streaming entry points: an Appender's batches and commit, a COPY's.
+	for _, site := range []string{"open append", "append batch", "append commit"} {
+		arm(site)
+		a, err := e.OpenAppend(ctx, "t", b.Schema())
+		if err == nil {
+			err = a.Append(ctx, b)
+			if err == nil {
+				_, err = a.Commit(ctx)
+			}
+			a.Abort()
+		}
+		check(site, err)
+	}
+	for _, site := range []string{"copy batch", "copy"} {
+		arm(site)
+		st, err := c.Prepare(ctx, "COPY t (k) FROM STDIN", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := st.Execute(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ci := r.(CopyIn)
+		err = ci.CopyBatch(ctx, b)
+		if err == nil {
+			err = ci.CopyCommit(ctx)
+		}
+		r.Close()
+		check(site, err)
+	}
+	b.Release()
+	if rows, _ := run(t, c, "SELECT count(*) FROM t"); rows[0][0] != "2" {
+		t.Errorf("writes that panicked left %s rows, want 2", rows[0][0])
+	}
 }
 
 // A background worker that panics once at each stage (the table's pass, splitting, a

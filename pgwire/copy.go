@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/sleeperd/sleeperd/engine"
@@ -71,7 +72,9 @@ func (c *conn) copyOut(p *portal, res engine.CopyOut) error {
 }
 
 // copyIn runs COPY ... FROM STDIN: CopyInResponse, then the client's CopyData messages are
-// decoded as they come until CopyDone, when the rows are written as one commit, or CopyFail.
+// decoded as they come, each completed batch handed to the copy at once, until CopyDone,
+// when the rows are committed as one commit, or CopyFail, when nothing is (the copy is
+// closed without a commit).
 // On an error it returns at once, as PostgreSQL does; the client's remaining CopyData,
 // CopyDone and CopyFail messages are then ignored by handle.
 func (c *conn) copyIn(p *portal, res engine.CopyIn) error {
@@ -95,6 +98,9 @@ func (c *conn) copyIn(p *portal, res engine.CopyIn) error {
 		case *pgproto3.CopyData:
 			err := dec.Write(m.Data)
 			if err == nil {
+				err = copyBatches(p, res, dec.Take())
+			}
+			if err == nil {
 				err = res.Check()
 			}
 			if err != nil {
@@ -106,11 +112,10 @@ func (c *conn) copyIn(p *portal, res engine.CopyIn) error {
 			if err != nil {
 				return err
 			}
-			err = res.CopyFrom(p.ctx, batches)
-			for _, b := range batches {
-				b.Release()
+			if err := copyBatches(p, res, batches); err != nil {
+				return err
 			}
-			if err != nil {
+			if err := res.CopyCommit(p.ctx); err != nil {
 				return err
 			}
 			c.complete(res.Tag())
@@ -129,4 +134,16 @@ func (c *conn) copyIn(p *portal, res engine.CopyIn) error {
 			return &pgError{code: "08P01", msg: fmt.Sprintf("unexpected message type %T during COPY from stdin", msg)}
 		}
 	}
+}
+
+// copyBatches hands batches to the copy in order and releases them all.
+func copyBatches(p *portal, res engine.CopyIn, batches []arrow.RecordBatch) error {
+	var err error
+	for _, b := range batches {
+		if err == nil {
+			err = res.CopyBatch(p.ctx, b)
+		}
+		b.Release()
+	}
+	return err
 }

@@ -25,9 +25,9 @@
 //
 // COPY ... TO STDOUT sends CopyOutResponse, one CopyData per row (and one for the header
 // line) encoded by format/pgcopy, CopyDone and "COPY n". COPY ... FROM STDIN sends
-// CopyInResponse and decodes the client's CopyData as it arrives into the statement's
-// memory, until CopyDone (the rows are then written as one commit) or CopyFail; Flush and
-// Sync are ignored meanwhile. A bad row fails the COPY at once, as in PostgreSQL, and the
+// CopyInResponse and decodes the client's CopyData as it arrives, handing the engine each
+// batch as it completes, until CopyDone (the rows are then committed, as one commit) or
+// CopyFail (nothing is); Flush and Sync are ignored meanwhile. A bad row fails the COPY at once, as in PostgreSQL, and the
 // client's remaining CopyData, CopyDone and CopyFail are ignored, in either protocol.
 //
 // A CancelRequest cancels the context of the statement running on the connection with the

@@ -32,7 +32,8 @@ const maxShown = 100
 
 // Decoder reads COPY data in one of its formats into Arrow batches of the given fields. A
 // NULL in a field that is not nullable fails with not_null_violation. Feed it data with
-// Write, in pieces of any size, then call Finish; errors carry the line (the row, in binary)
+// Write, in pieces of any size, taking the completed batches with Take between writes to
+// hold only part of the rows, then call Finish; errors carry the line (the row, in binary)
 // and column they were found at in Where, as PostgreSQL's context does.
 type Decoder struct {
 	mem      memory.Allocator
@@ -122,7 +123,17 @@ func (d *Decoder) afterEnd() error {
 	return d.fail(errs.New(errs.BadCopyFormat, "received copy data after EOF marker"), nil, "", nil)
 }
 
-// Finish decodes what is left and returns the batches; the caller releases them. After an
+// Take returns the batches completed so far (each holds BatchRows rows) and forgets them;
+// the caller releases them. Rows still being collected stay for a later Take or Finish, so
+// batches taken during Write and those Finish returns are all the rows, in order. Taking
+// batches changes nothing in how the decoder counts lines or reports errors.
+func (d *Decoder) Take() []arrow.RecordBatch {
+	out := d.batches
+	d.batches = nil
+	return out
+}
+
+// Finish decodes what is left and returns the batches not taken; the caller releases them. After an
 // error, the decoder holds nothing: Release is not needed.
 func (d *Decoder) Finish() ([]arrow.RecordBatch, error) {
 	if !d.ended {
