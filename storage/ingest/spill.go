@@ -319,14 +319,15 @@ type leafSink struct {
 	files  []written
 }
 
-// boundary advances to the leaf of row key rk and reports whether that ends the open file.
+// boundary advances to the leaf of row key rk and reports whether the rows so far belong to
+// an earlier leaf (the file of which may not be open yet: it opens at the first emit).
 func (s *leafSink) boundary(rk []byte) bool {
 	cut := false
 	for s.leaves[s.leaf].Range.Max != nil && bytes.Compare(rk, s.leaves[s.leaf].Range.Max) >= 0 {
 		s.leaf++
 		cut = true
 	}
-	return cut && s.fw != nil
+	return cut
 }
 
 func (s *leafSink) emit(b arrow.RecordBatch) error {

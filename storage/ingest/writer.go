@@ -76,6 +76,7 @@ type Writer struct {
 	rowBytes int64 // memory accounted for every row appended, for the average row size
 	runs     []spillRun
 	stats    WriterStats
+	err      error // the first Append failure: the Writer commits nothing after one
 	done     bool
 }
 
@@ -106,11 +107,24 @@ func NewWriter(ctx context.Context, store objstore.Store, ss *statestore.Store, 
 }
 
 // Append adds the rows of b. The caller keeps ownership of b. A null row key fails with
-// errs.NotNullViolation; nothing is committed then, whatever happens next.
+// errs.NotNullViolation. After any failure the Writer takes no more rows and commits
+// nothing: Commit returns the same error.
 func (w *Writer) Append(b arrow.RecordBatch) error {
 	if w.done {
 		return errors.New("ingest: append to a finished writer")
 	}
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.append(b); err != nil {
+		w.err = err
+		w.releaseBuffer()
+		return err
+	}
+	return nil
+}
+
+func (w *Writer) append(b arrow.RecordBatch) error {
 	if err := checkBatch(w.spec, b); err != nil {
 		return err
 	}
@@ -164,6 +178,9 @@ func (w *Writer) Commit(ctx context.Context) (int64, error) {
 		return 0, errors.New("ingest: commit of a finished writer")
 	}
 	defer w.Abort()
+	if w.err != nil {
+		return 0, w.err
+	}
 	if len(w.runs) == 0 {
 		if w.bufRows == 0 {
 			return 0, nil

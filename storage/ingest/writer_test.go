@@ -255,7 +255,7 @@ func TestWriterSpillMatchesWrite(t *testing.T) {
 		defer mem.AssertSize(t, 0)
 		batches := testBatches(mem, rand.New(rand.NewPCG(11, 12)), 5000, 100, 1000)
 		defer release(batches)
-		st := writeBoth(t, mem, testSchema, []int{0}, []int{1}, nil, batches, WriterOptions{SpillDir: t.TempDir()})
+		st := writeBoth(t, mem, testSchema, []int{0}, []int{1}, [][]byte{int64Key(10), int64Key(400), int64Key(401)}, batches, WriterOptions{SpillDir: t.TempDir()})
 		if st.Runs != 4 {
 			t.Errorf("%d runs, want 4 (and 1000 rows held at commit)", st.Runs)
 		}
@@ -343,6 +343,13 @@ func TestWriterSpillCleanup(t *testing.T) {
 			case "null row key":
 				if !errors.Is(appendErr, errs.NotNullViolation) {
 					t.Fatalf("append: %v, want a not-null violation", appendErr)
+				}
+				// The Writer takes no more rows and commits none.
+				if err := w.Append(batches[11]); !errors.Is(err, errs.NotNullViolation) {
+					t.Fatalf("append after the failure: %v", err)
+				}
+				if _, err := w.Commit(ctx); !errors.Is(err, errs.NotNullViolation) {
+					t.Fatalf("commit after the failure: %v", err)
 				}
 			default:
 				if appendErr != nil {
