@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
@@ -70,14 +71,15 @@ type Writer struct {
 	opts  WriterOptions
 	mem   *trackingAllocator
 
-	batches  []arrow.RecordBatch // rows held, in input order
-	bufRows  int
-	bufBytes int64 // memory accounted for the rows held
-	rowBytes int64 // memory accounted for every row appended, for the average row size
-	runs     []spillRun
-	stats    WriterStats
-	err      error // the first Append failure: the Writer commits nothing after one
-	done     bool
+	batches   []arrow.RecordBatch // rows held, in input order
+	bufRows   int
+	bufBytes  int64 // memory accounted for the rows held
+	holdBytes int64 // of which not allocated through mem
+	rowBytes  int64 // memory accounted for every row appended, for the average row size
+	runs      []spillRun
+	stats     WriterStats
+	err       error // the first Append failure: the Writer commits nothing after one
+	done      bool
 }
 
 // spillRun is a sorted run in a spill file.
@@ -133,6 +135,47 @@ func (w *Writer) append(b arrow.RecordBatch) error {
 		return nil
 	}
 	cost := batchBytes(b) + int64(keyBytes(w.spec, []arrow.RecordBatch{b})) + int64(n)*rowOverhead
+	half := w.opts.Memory / 2
+	if cost <= half || n == 1 {
+		return w.hold(b, cost)
+	}
+	// A batch above half the budget goes in slices of about a quarter of the budget. The
+	// slices still held at the end are copied, not to keep all of b.
+	per := max(1, int(int64(n)*(half/2)/cost))
+	first := 0 // of the slices held
+	for lo := 0; lo < n; lo += per {
+		hi := min(lo+per, n)
+		runs := w.stats.Runs
+		sl := b.NewSlice(int64(lo), int64(hi))
+		c := cost * int64(hi-lo) / int64(n)
+		err := w.hold(sl, c)
+		sl.Release()
+		if err != nil {
+			return err
+		}
+		if lo == 0 || w.stats.Runs != runs {
+			first = len(w.batches) - 1
+		}
+	}
+	for i := first; i < len(w.batches); i++ {
+		cp, err := copyBatch(w.spec, w.batches[i])
+		if err != nil {
+			return err
+		}
+		w.batches[i].Release()
+		w.batches[i] = cp
+		// The copy's buffers are allocated through w.mem, which counts them already.
+		own := batchBytes(cp)
+		w.mem.hold(-own)
+		w.holdBytes -= own
+	}
+	return nil
+}
+
+// hold adds b to the rows held, spilling those held first if b would take them over the
+// budget; cost is the memory b takes.
+func (w *Writer) hold(b arrow.RecordBatch, cost int64) error {
+	n := int(b.NumRows())
 	if w.bufRows > 0 && (w.bufBytes+cost > w.opts.Memory/2 || w.bufRows+n > maxRunRows) {
 		if err := w.spill(); err != nil {
 			return err
@@ -142,10 +185,31 @@ func (w *Writer) append(b arrow.RecordBatch) error {
 	w.batches = append(w.batches, b)
 	w.bufRows += n
 	w.bufBytes += cost
+	w.holdBytes += cost
 	w.rowBytes += cost
 	w.mem.hold(cost)
 	w.stats.Rows += int64(n)
 	return nil
+}
+
+// copyBatch returns a copy of b with buffers of its own size.
+func copyBatch(spec Spec, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, b.NumCols())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, c := range b.Columns() {
+		cp, err := array.Concatenate([]arrow.Array{c}, spec.Alloc)
+		if err != nil {
+			return nil, fmt.Errorf("ingest: copy column %d: %w", i, err)
+		}
+		cols[i] = cp
+	}
+	return array.NewRecordBatch(b.Schema(), cols, b.NumRows()), nil
 }
 
 // maxRunRows bounds the rows of one in-memory sort (its permutation is int32).
@@ -207,8 +271,8 @@ func (w *Writer) releaseBuffer() {
 		b.Release()
 	}
 	w.batches = nil
-	w.mem.hold(-w.bufBytes)
-	w.bufRows, w.bufBytes = 0, 0
+	w.mem.hold(-w.holdBytes)
+	w.bufRows, w.bufBytes, w.holdBytes = 0, 0, 0
 }
 
 // spill writes the rows held to a new run.

@@ -499,6 +499,22 @@ func TestWriterMemoryBound(t *testing.T) {
 	assertEmptyDir(t, dir)
 }
 
+// A batch above half the budget is taken in slices: the Writer holds no more than its
+// budget of it, and the rows come out as Write writes them.
+func TestWriterLargeBatch(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	batches := testBatches(mem, rand.New(rand.NewPCG(21, 22)), 30000, 30000, 2000)
+	defer release(batches)
+	dir := t.TempDir()
+	const budget = 256 << 10
+	st := writeBoth(t, mem, testSchema, []int{0}, []int{1}, [][]byte{int64Key(1000)}, batches, WriterOptions{Memory: budget, SpillDir: dir})
+	if st.Runs < 2 || st.PeakBytes > budget {
+		t.Errorf("stats %+v: want several runs, peak within %d", st, budget)
+	}
+	assertEmptyDir(t, dir)
+}
+
 func BenchmarkWriterSpill(b *testing.B) {
 	mem := memory.NewGoAllocator()
 	const n = 1_000_000
