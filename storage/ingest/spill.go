@@ -183,7 +183,7 @@ func (w *Writer) openRuns(runs []spillRun) ([]source, error) {
 
 // ioBuf returns the size of a spill file's read or write buffer.
 func (w *Writer) ioBuf() int {
-	return int(min(max(w.opts.Memory/4/int64(maxFanIn), 4<<10), ioBufBytes))
+	return int(min(max(w.opts.Memory/4/int64(w.fanIn()), 4<<10), ioBufBytes))
 }
 
 func (s *fileSource) next() (arrow.RecordBatch, error) {
@@ -445,7 +445,7 @@ func (w *Writer) merge(ctx context.Context, srcs []source, s sink) (err error) {
 		down(heap, i)
 	}
 	m := &merging{mem: w.spec.Alloc, schema: schema, all: all}
-	limit := w.chunkRows()
+	limit := w.outRows()
 	for len(heap) > 0 {
 		c := heap[0]
 		if s.boundary(c.rowKey()) {

@@ -51,18 +51,23 @@ type WriterStats struct {
 // every row in memory.
 //
 // Append holds rows until they reach half of the memory budget; then it sorts them, writes
-// them to a spill file in SpillDir as one sorted run and lets them go. Commit writes the rows
-// like Write when nothing was spilled. Otherwise it merges the runs and the rows still held
-// in key order (rows with equal keys keep their input order) and streams the merged rows into
-// one Parquet file per touched leaf, one leaf at a time, each straight into the store; with
-// more runs than maxFanIn, intermediate passes first merge groups of consecutive runs into
-// longer ones. The other half of the budget covers sorting (the gathered copy of the rows held)
-// and merging (a batch of each run, the merged output). Outside the budget: the Parquet
-// writer's row group buffer, the spill files' read and write buffers (at most 64 KiB each)
-// and the sketch of the file being written.
+// them to a spill file in SpillDir as one sorted run and lets them go (a batch above half the
+// budget is taken in slices). Commit writes the rows like Write when nothing was spilled.
+// Otherwise it merges the runs and the rows still held in key order (rows with equal keys keep
+// their input order) and streams the merged rows into one Parquet file per touched leaf, one
+// leaf at a time, each straight into the store. A merge reads up to 64 runs at once, fewer
+// with a small budget (a batch of each, of at least 64 KiB, fits in a quarter of the budget);
+// with more runs, intermediate passes first merge groups of consecutive runs into longer ones.
+//
+// The memory accounted, and reported as WriterStats.PeakBytes, is the Arrow memory the
+// Writer allocates plus, for the rows it holds, their Arrow buffers and the estimated size of
+// their encoded keys and sort index; it stays within the budget: half for the rows held, the
+// other half for sorting them (the gathered copy) or for merging (a batch of each run read,
+// the merged output batch). Not accounted: the Parquet writer's row group buffer, the spill
+// files' read and write buffers (at most 64 KiB each), the sketch of the file being written.
 //
 // One leaf's rows go into one file, however many there are. Spill files are removed as soon
-// as they are merged, and by Abort and every failure.
+// as they are merged, and by Abort and on every failure.
 type Writer struct {
 	ctx   context.Context
 	store objstore.Store
@@ -218,6 +223,10 @@ var maxRunRows = 1<<31 - 1
 // maxFanIn is the most runs one merge reads at once.
 var maxFanIn = 64
 
+// minChunkBytes is the least memory a merge gives each run it reads, unless the budget is
+// tiny: below it, per-batch costs dominate.
+const minChunkBytes = 64 << 10
+
 // Stats returns the statistics of the Writer so far.
 func (w *Writer) Stats() WriterStats {
 	s := w.stats
@@ -225,14 +234,29 @@ func (w *Writer) Stats() WriterStats {
 	return s
 }
 
-// chunkRows returns how many rows to gather, spill or merge at a time: the merge holds one
-// chunk of each of up to maxFanIn runs in a quarter of the budget.
-func (w *Writer) chunkRows() int {
-	avg := int64(64)
-	if w.stats.Rows > 0 {
-		avg = max(1, w.rowBytes/w.stats.Rows)
+// fanIn returns how many runs a merge reads at once: a batch of each, of at least
+// minChunkBytes, fits in a quarter of the budget.
+func (w *Writer) fanIn() int {
+	return int(min(max(w.opts.Memory/4/minChunkBytes, 2), int64(max(maxFanIn, 2))))
+}
+
+// avgRowBytes returns the memory accounted per row appended so far.
+func (w *Writer) avgRowBytes() int64 {
+	if w.stats.Rows == 0 {
+		return 64
 	}
-	return int(min(max(w.opts.Memory/4/int64(maxFanIn)/avg, 16), chunkRows))
+	return max(1, w.rowBytes/w.stats.Rows)
+}
+
+// chunkRows returns how many rows to gather or spill at a time: the merge holds one chunk of
+// each of fanIn runs in a quarter of the budget.
+func (w *Writer) chunkRows() int {
+	return int(min(max(w.opts.Memory/4/int64(w.fanIn())/w.avgRowBytes(), 16), chunkRows))
+}
+
+// outRows returns the most rows a merge puts in one output batch: an eighth of the budget.
+func (w *Writer) outRows() int {
+	return int(min(max(w.opts.Memory/8/w.avgRowBytes(), 16), chunkRows))
 }
 
 // Commit writes every row appended and commits them in one transaction; it returns the
@@ -316,7 +340,7 @@ func (w *Writer) sortBuffer() (src *memSource, err error) {
 
 // commitSpilled merges the runs and the rows held into files and commits them.
 func (w *Writer) commitSpilled(ctx context.Context) (int64, error) {
-	fanIn := max(maxFanIn, 2)
+	fanIn := w.fanIn()
 	for len(w.runs)+min(w.bufRows, 1) > fanIn {
 		if err := w.mergePass(ctx, fanIn); err != nil {
 			return 0, err
