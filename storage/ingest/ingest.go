@@ -1,5 +1,7 @@
 // Package ingest writes rows into a table: it sorts them by key, splits them by leaf partition,
 // writes one sorted Parquet file per touched leaf and commits the files in one transaction.
+// Write sorts in memory; Writer takes a stream of batches within a memory budget, spilling
+// sorted runs to local disk and merging them at commit.
 package ingest
 
 import (
