@@ -28,32 +28,15 @@ func (e *Engine) Append(ctx context.Context, table string, batches []arrow.Recor
 	if len(batches) == 0 {
 		return 0, nil
 	}
-	schema := batches[0].Schema()
-	targets := make([]int, len(t.Columns))
-	used := make([]bool, schema.NumFields())
+	var visible []int
 	for i, col := range t.Columns {
-		targets[i] = -1
-		if col.Hidden {
-			continue
-		}
-		idx := schema.FieldIndices(col.Name)
-		if len(idx) == 0 {
-			for j, f := range schema.Fields() {
-				if strings.EqualFold(f.Name, col.Name) {
-					idx = []int{j}
-					break
-				}
-			}
-		}
-		if len(idx) > 0 {
-			targets[i] = idx[0]
-			used[idx[0]] = true
+		if !col.Hidden {
+			visible = append(visible, i)
 		}
 	}
-	for j, u := range used {
-		if !u {
-			return 0, errs.New(errs.UndefinedColumn, "column %q of relation %q does not exist", schema.Field(j).Name, t.Name)
-		}
+	targets, err := matchColumns(t, visible, batches[0].Schema())
+	if err != nil {
+		return 0, err
 	}
 	return e.writeCast(ctx, t, targets, batches)
 }
@@ -110,42 +93,84 @@ func (e *Engine) AppendParams(ctx context.Context, st Statement, batches []arrow
 	return n, true, err
 }
 
+// matchColumns matches the fields of schema by name (exactly, else ignoring case) to the
+// table columns cols of t: table column i comes from field targets[i], or from none (-1).
+// A field that names none of cols fails with undefined_column.
+func matchColumns(t *catalog.Table, cols []int, schema *arrow.Schema) ([]int, error) {
+	targets := make([]int, len(t.Columns))
+	for i := range targets {
+		targets[i] = -1
+	}
+	used := make([]bool, schema.NumFields())
+	for _, i := range cols {
+		col := t.Columns[i]
+		idx := schema.FieldIndices(col.Name)
+		if len(idx) == 0 {
+			for j, f := range schema.Fields() {
+				if strings.EqualFold(f.Name, col.Name) {
+					idx = []int{j}
+					break
+				}
+			}
+		}
+		if len(idx) > 0 {
+			targets[i] = idx[0]
+			used[idx[0]] = true
+		}
+	}
+	for j, u := range used {
+		if !u {
+			return nil, errs.New(errs.UndefinedColumn, "column %q of relation %q does not exist", schema.Field(j).Name, t.Name)
+		}
+	}
+	return targets, nil
+}
+
 // writeCast casts the target columns of batches to the table's types and writes them as one
 // commit (see writeRows).
 func (e *Engine) writeCast(ctx context.Context, t *catalog.Table, targets []int, batches []arrow.RecordBatch) (int64, error) {
 	ctx = exec.WithAllocator(ctx, e.alloc)
 	cast := make([]arrow.RecordBatch, 0, len(batches))
 	defer func() { releaseAll(cast) }()
-	cctx := compute.WithAllocator(ctx, e.alloc)
 	for _, b := range batches {
-		cols := make([]arrow.Array, b.NumCols())
-		fields := make([]arrow.Field, b.NumCols())
-		for j := range cols {
-			cols[j] = b.Column(j)
-			cols[j].Retain()
-			fields[j] = b.Schema().Field(j)
+		c, err := castBatch(ctx, t, targets, b)
+		if err != nil {
+			return 0, err
 		}
-		release := func() {
-			for _, c := range cols {
-				c.Release()
-			}
-		}
-		for i, j := range targets {
-			if j < 0 || arrow.TypeEqual(cols[j].DataType(), t.Columns[i].Type) {
-				continue
-			}
-			c, err := compute.CastArray(cctx, cols[j], compute.SafeCastOptions(t.Columns[i].Type))
-			if err != nil {
-				release()
-				return 0, errs.Wrap(errs.CannotCoerce, err, "column %q is of type %s but the data is of type %s: %v",
-					t.Columns[i].Name, planner.TypeName(t.Columns[i].Type), cols[j].DataType(), err)
-			}
-			cols[j].Release()
-			cols[j] = c
-			fields[j].Type = c.DataType()
-		}
-		cast = append(cast, array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, b.NumRows()))
-		release()
+		cast = append(cast, c)
 	}
 	return e.writeRows(ctx, t, targets, cast)
+}
+
+// castBatch returns b with the columns that targets maps to table columns cast to the
+// table's types (table column i comes from column targets[i], or none when -1), allocated
+// from the context's allocator. The caller releases the result and keeps b.
+func castBatch(ctx context.Context, t *catalog.Table, targets []int, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+	cctx := compute.WithAllocator(ctx, exec.Allocator(ctx))
+	cols := make([]arrow.Array, b.NumCols())
+	fields := make([]arrow.Field, b.NumCols())
+	for j := range cols {
+		cols[j] = b.Column(j)
+		cols[j].Retain()
+		fields[j] = b.Schema().Field(j)
+	}
+	defer func() {
+		for _, c := range cols {
+			c.Release()
+		}
+	}()
+	for i, j := range targets {
+		if j < 0 || arrow.TypeEqual(cols[j].DataType(), t.Columns[i].Type) {
+			continue
+		}
+		c, err := compute.CastArray(cctx, cols[j], compute.SafeCastOptions(t.Columns[i].Type))
+		if err != nil {
+			return nil, errs.Wrap(errs.CannotCoerce, err, "column %q is of type %s but the data is of type %s: %v",
+				t.Columns[i].Name, planner.TypeName(t.Columns[i].Type), cols[j].DataType(), err)
+		}
+		cols[j].Release()
+		cols[j] = c
+		fields[j].Type = c.DataType()
+	}
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, b.NumRows()), nil
 }

@@ -23,7 +23,6 @@ func TestRun(t *testing.T) {
 		{[]string{"serve", "extra"}, 2, "", "unexpected arguments"},
 		{[]string{"serve", "--log-level", "loud"}, 2, "", "log-level"},
 		{[]string{"serve", "-h"}, 0, "", "-pg-addr"},
-		{[]string{"serve", "--s3-endpoint", "http://127.0.0.1:1"}, 2, "", "apply only to an s3:// -data"},
 		{[]string{"serve", "--data", "s3://bkt/a//b"}, 2, "", "empty segment"},
 		{[]string{"serve", "--data", "s3:///x"}, 2, "", "not an s3://BUCKET/PREFIX URL"},
 	}
