@@ -11,6 +11,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
@@ -276,21 +277,61 @@ func readParquetFile(ctx context.Context, st *planner.Copy, f importFile, emit f
 		}
 		n := int(c.NumRows())
 		out := make([]arrow.Array, len(st.Targets))
+		var cerr error
 		for j, idx := range st.Targets {
-			if k := ftargets[idx]; k >= 0 {
-				out[j] = c.Column(k)
-				out[j].Retain()
-			} else {
+			k := ftargets[idx]
+			switch {
+			case k < 0:
 				out[j] = array.MakeArrayOfNull(mem, t.Columns[idx].Type, n)
+			default:
+				ct, isChar := t.Columns[idx].SQLType.(*catalog.CharType)
+				if isChar && ct.Length() >= 0 && cerr == nil {
+					out[j], cerr = fitChars(mem, c.Column(k), ct)
+				} else {
+					out[j] = c.Column(k)
+					out[j].Retain()
+				}
 			}
 		}
-		ob := array.NewRecordBatch(schema, out, int64(n))
+		var ob arrow.RecordBatch
+		if cerr == nil {
+			ob = array.NewRecordBatch(schema, out, int64(n))
+		}
 		for _, a := range out {
-			a.Release()
+			if a != nil {
+				a.Release()
+			}
 		}
 		c.Release()
+		if cerr != nil {
+			return inFile(cerr, f.name)
+		}
 		if err := emit(ob); err != nil {
 			return err
 		}
 	}
+}
+
+// fitChars checks the strings of a varchar(n) or char(n) column as an assignment does (see
+// pgcopy.FitChar), returning them with what that drops dropped.
+func fitChars(mem memory.Allocator, a arrow.Array, ct *catalog.CharType) (arrow.Array, error) {
+	strs, ok := a.(*array.String)
+	if !ok {
+		return nil, errs.New(errs.Internal, "%s column of type %s", ct, a.DataType())
+	}
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	b.Reserve(strs.Len())
+	for i := 0; i < strs.Len(); i++ {
+		if strs.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		v, err := pgcopy.FitChar(strs.Value(i), int(ct.Length()), ct.Fixed())
+		if err != nil {
+			return nil, err
+		}
+		b.Append(v)
+	}
+	return b.NewArray(), nil
 }

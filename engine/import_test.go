@@ -157,6 +157,33 @@ func TestImportParquetForeign(t *testing.T) {
 	writePqarrow(t, filepath.Join(dir, "range.parquet"), b)
 	b.Release()
 	importErr(t, c, fmt.Sprintf("COPY f FROM '%s' (FORMAT parquet)", filepath.Join(dir, "range.parquet")), errs.CannotCoerce)
+
+	// varchar(n) and char(n) lengths are checked as on assignment.
+	run(t, c, "CREATE TABLE vc (k int, v varchar(3), c char(3)) WITH (row_keys = 'k')")
+	chars := func(name string, vs []string) {
+		b := build([]arrow.Field{
+			{Name: "k", Type: arrow.PrimitiveTypes.Int32},
+			{Name: "v", Type: arrow.BinaryTypes.String},
+			{Name: "c", Type: arrow.BinaryTypes.String},
+		}, func(bs []array.Builder) {
+			bs[0].(*array.Int32Builder).AppendValues([]int32{1, 2}, nil)
+			bs[1].(*array.StringBuilder).AppendValues(vs, nil)
+			bs[2].(*array.StringBuilder).AppendValues([]string{"x  ", "yz    "}, nil)
+		})
+		writePqarrow(t, filepath.Join(dir, name), b)
+		b.Release()
+	}
+	chars("chars.parquet", []string{"ab    ", "héé"})
+	chars("long.parquet", []string{"ab", "abcd"})
+	run(t, c, fmt.Sprintf("COPY vc FROM '%s/chars.parquet' (FORMAT parquet)", dir))
+	rows, _ = run(t, c, "SELECT k, v || '|', c || '|', length(c) FROM vc ORDER BY k")
+	if got := fmt.Sprint(rows); got != "[[1 ab | x| 1] [2 héé| yz| 2]]" {
+		t.Errorf("rows %s", got)
+	}
+	e = importErr(t, c, fmt.Sprintf("COPY vc FROM '%s/long.parquet' (FORMAT parquet)", dir), errs.StringTooLong)
+	if e.Msg != "value too long for type character varying(3)" {
+		t.Errorf("message %q", e.Msg)
+	}
 	if rows, _ := run(t, c, "SELECT count(*) FROM f"); rows[0][0] != "3" {
 		t.Errorf("%s rows after failed imports, want 3", rows[0][0])
 	}

@@ -104,7 +104,13 @@ func localFiles(loc string) ([]importFile, error) {
 		if err != nil {
 			return nil, errs.New(errs.InvalidParameter, "invalid file pattern %q: %v", loc, err)
 		}
+		dots := strings.HasPrefix(filepath.Base(loc), ".")
 		for _, m := range matches {
+			if strings.HasPrefix(filepath.Base(m), ".") && !dots {
+				// As in a shell, "*" does not match hidden files (such as the temporary
+				// files of a COPY TO in progress).
+				continue
+			}
 			if fi, err := os.Stat(m); err == nil && fi.Mode().IsRegular() {
 				names = append(names, m)
 			}
@@ -195,7 +201,11 @@ func (e *Engine) s3Files(ctx context.Context, loc string) ([]importFile, error) 
 		if err != nil {
 			return nil, err
 		}
+		dots := strings.HasPrefix(path.Base(key), ".")
 		for _, o := range infos {
+			if strings.HasPrefix(path.Base(o.Name), ".") && !dots {
+				continue
+			}
 			if ok, _ := path.Match(key, o.Name); ok {
 				found = append(found, o)
 			}
