@@ -183,7 +183,7 @@ func readCopyFile(ctx context.Context, st *planner.Copy, fields []arrow.Field, l
 	}
 	sr := io.NewSectionReader(r, 0, size)
 	buf := make([]byte, min(size, importChunk))
-	for {
+	for size > 0 {
 		n, rerr := io.ReadFull(sr, buf)
 		if n > 0 {
 			if err := dec.Write(buf[:n]); err != nil {

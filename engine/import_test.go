@@ -285,6 +285,10 @@ func TestImportErrors(t *testing.T) {
 	if _, tag := run(t, c, fmt.Sprintf("COPY t FROM '%s/a.txt'", dir)); tag != "COPY 2" {
 		t.Errorf("tag %q", tag)
 	}
+	os.WriteFile(filepath.Join(dir, "empty.csv"), nil, 0o644)
+	if _, tag := run(t, c, fmt.Sprintf("COPY t FROM '%s/empty.csv' CSV", dir)); tag != "COPY 0" {
+		t.Errorf("tag %q", tag)
+	}
 }
 
 // TestImportS3 exports to and imports from s3:// locations on gofakes3 and versitygw.
@@ -301,7 +305,7 @@ func TestImportS3(t *testing.T) {
 			e, err := Open(context.Background(), Options{Store: objstore.NewMem(), Alloc: mem,
 				External: func(ctx context.Context, b string) (objstore.Store, error) {
 					return objstore.NewS3(ctx, objstore.S3Options{Bucket: b, Endpoint: endpoint, PathStyle: true,
-						Region: s3test.Region, Credentials: s3test.Credentials()})
+						Region: s3test.Region, Credentials: s3test.Credentials(), PartSize: 5 << 20})
 				}})
 			if err != nil {
 				t.Fatal(err)
@@ -339,6 +343,22 @@ func TestImportS3(t *testing.T) {
 			}
 			sameRows(t, c, "SELECT k, v FROM m WHERE k > 250 UNION ALL SELECT k, v FROM m WHERE k > 250 ORDER BY k", "SELECT * FROM q ORDER BY k")
 			importErr(t, c, fmt.Sprintf("COPY q FROM 's3://%s/nothing/*.csv' (FORMAT csv)", bucket), errs.UndefinedFile)
+
+			// A query that fails midway leaves no object.
+			importErr(t, c, fmt.Sprintf("COPY (SELECT 1 / (k - 150) FROM m) TO 's3://%s/bad.csv'", bucket), errs.DivisionByZero)
+			if keys := s3test.Keys(t, endpoint, bucket, "bad"); len(keys) != 0 {
+				t.Errorf("keys %v after a failed COPY", keys)
+			}
+			// An object larger than a part goes up in parts, and reads back in chunks.
+			big := "SELECT g AS k, repeat('x', 60) || g AS v FROM generate_series(1, 120000) AS g"
+			if _, tag := run(t, c, fmt.Sprintf("COPY (%s) TO 's3://%s/big/data.txt'", big, bucket)); tag != "COPY 120000" {
+				t.Errorf("tag %q", tag)
+			}
+			run(t, c, "CREATE TABLE big (k int, v text) WITH (row_keys = 'k')")
+			if _, tag := run(t, c, fmt.Sprintf("COPY big FROM 's3://%s/big/'", bucket)); tag != "COPY 120000" {
+				t.Errorf("tag %q", tag)
+			}
+			sameRows(t, c, "SELECT count(*), sum(k), max(v), min(length(v)) FROM big", "SELECT count(*), sum(k), max(v), min(length(v)) FROM ("+big+") AS b")
 		})
 	}
 }
