@@ -65,6 +65,11 @@ func TestParseServeDefaults(t *testing.T) {
 	if err != nil || c2.data != "s3://bkt/db" || c2.s3Endpoint != "http://127.0.0.1:9000" || !c2.s3PathStyle {
 		t.Errorf("s3 flags: %+v, %v", c2, err)
 	}
+	// With local data, the S3 flags still serve the buckets COPY reads and writes.
+	c3, err := parseServe([]string{"--data", "d", "--s3-endpoint", "http://127.0.0.1:9000", "--s3-path-style"}, io.Discard)
+	if err != nil || c3.s3Endpoint != "http://127.0.0.1:9000" || !c3.s3PathStyle {
+		t.Errorf("s3 flags with local data: %+v, %v", c3, err)
+	}
 	if c.data != "d" || c.pgAddr != "127.0.0.1:0" || !c.demo || c.demoRows != 5 || c.logLevel != slog.LevelDebug {
 		t.Errorf("got %+v", c)
 	}

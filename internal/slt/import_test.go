@@ -63,6 +63,19 @@ func TestCopyFromFileMatchesPostgres(t *testing.T) {
 			}
 		}
 		s.sameTable(ctx, t)
+
+		// In the extended protocol too.
+		name := filepath.Join(dir, "extended.dat")
+		writeReadable(t, name, "1\ta\n2\tb\n")
+		for _, c := range []*pgx.Conn{s.pg, s.sd} {
+			if _, err := c.Exec(ctx, "CREATE TABLE x (k int, s text)"); err != nil {
+				t.Fatal(err)
+			}
+			res := c.PgConn().ExecParams(ctx, fmt.Sprintf("COPY x FROM '%s'", name), nil, nil, nil, nil).Read()
+			if res.Err != nil || res.CommandTag.String() != "COPY 2" {
+				t.Errorf("extended protocol: %s, %v", res.CommandTag, res.Err)
+			}
+		}
 	}()
 }
 
