@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -360,5 +361,27 @@ func TestImportS3(t *testing.T) {
 			}
 			sameRows(t, c, "SELECT count(*), sum(k), max(v), min(length(v)) FROM big", "SELECT count(*), sum(k), max(v), min(length(v)) FROM ("+big+") AS b")
 		})
+	}
+}
+
+// TestImportFirstErrorStopsReaders checks that the first failing file cancels the files
+// being read and that no file starts after it.
+func TestImportFirstErrorStopsReaders(t *testing.T) {
+	e := &Engine{opts: Options{Parallelism: 4}}
+	files := make([]importFile, 50)
+	var started atomic.Int32
+	boom := errors.New("boom")
+	read := func(ctx context.Context, f importFile, emit func(arrow.RecordBatch) error) error {
+		if started.Add(1) == 3 {
+			return boom
+		}
+		<-ctx.Done()
+		return context.Cause(ctx)
+	}
+	if err := e.importInto(context.Background(), nil, files, read); !errors.Is(err, boom) {
+		t.Errorf("error %v, want boom", err)
+	}
+	if n := started.Load(); n > 4 {
+		t.Errorf("%d files started, want at most 4 (the readers at once)", n)
 	}
 }
