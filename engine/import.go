@@ -232,9 +232,13 @@ func readParquetFile(ctx context.Context, st *planner.Copy, f importFile, emit f
 		if errors.As(err, &e) {
 			return inFile(err, f.name)
 		}
+		var re *readError
+		if errors.As(err, &re) {
+			return errs.Wrap(errs.IOError, err, "could not read from COPY file \"%s\": %v", f.name, re.err)
+		}
 		return errs.Wrap(errs.BadCopyFormat, err, "could not read Parquet file \"%s\": %v", f.name, err)
 	}
-	pf, err := parquet.Open(r, size)
+	pf, err := parquet.Open(readerAt{r, size}, size)
 	if err != nil {
 		return bad(err)
 	}
@@ -335,3 +339,25 @@ func fitChars(mem memory.Allocator, a arrow.Array, ct *catalog.CharType) (arrow.
 	}
 	return b.NewArray(), nil
 }
+
+// readerAt marks the errors of reading a file of the given size within its bounds as
+// readError, to tell them from errors in its contents (a corrupt file may have its reader
+// read out of bounds).
+type readerAt struct {
+	r    io.ReaderAt
+	size int64
+}
+
+func (r readerAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.r.ReadAt(p, off)
+	if err != nil && err != io.EOF && off >= 0 && off+int64(len(p)) <= r.size {
+		err = &readError{err}
+	}
+	return n, err
+}
+
+// readError is a failure to read a file.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }

@@ -385,3 +385,48 @@ func TestImportFirstErrorStopsReaders(t *testing.T) {
 		t.Errorf("%d files started, want at most 4 (the readers at once)", n)
 	}
 }
+
+// failingReads is a store whose reads fail.
+type failingReads struct{ objstore.Store }
+
+func (failingReads) ReadAt(context.Context, string, []byte, int64) error {
+	return errors.New("connection reset")
+}
+
+// TestImportReadFails checks a file that cannot be read fails with 58030, not as a bad file.
+func TestImportReadFails(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	bucket := objstore.NewMem()
+	e, err := Open(context.Background(), Options{Store: objstore.NewMem(), Alloc: mem,
+		External: func(context.Context, string) (objstore.Store, error) { return failingReads{bucket}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	c, err := e.Connect(context.Background(), "test", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, c, "CREATE TABLE t (k int, v text) WITH (row_keys = 'k')")
+	run(t, c, "INSERT INTO t VALUES (1, 'a')")
+	dir := t.TempDir()
+	run(t, c, fmt.Sprintf("COPY (SELECT * FROM t) TO '%s/t.parquet' (FORMAT parquet)", dir))
+	data, err := os.ReadFile(filepath.Join(dir, "t.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := bucket.Put(ctx, "t.parquet", bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if err := bucket.Put(ctx, "t.csv", strings.NewReader("2,b\n")); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"COPY t FROM 's3://b/t.parquet' (FORMAT parquet)", "COPY t FROM 's3://b/t.csv' CSV"} {
+		e := importErr(t, c, q, errs.IOError)
+		if !strings.Contains(e.Msg, "s3://b/t.") || !strings.Contains(e.Msg, "connection reset") {
+			t.Errorf("%s: %q", q, e.Msg)
+		}
+	}
+}
