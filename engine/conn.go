@@ -168,6 +168,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	case *planner.Query:
 		return e.rows(ctx, b.Root, params, s.Schema())
 	case *planner.Copy:
+		if b.From && b.File != "" {
+			return e.copyFromFile(ctx, b, s.c.TimeZone())
+		}
 		if b.From {
 			return newCopyIn(e, b, s.c.TimeZone()), nil
 		}

@@ -44,6 +44,10 @@ type Options struct {
 	ImportMemory int64
 	// SpillDir is the local directory for spill files; "" is os.TempDir().
 	SpillDir string
+	// External opens the store of an S3 bucket that COPY reads from or writes to
+	// (s3://bucket/...), with object names being keys; nil opens objstore.NewS3 on the bucket
+	// with AWS's default endpoint, credential chain and region.
+	External func(ctx context.Context, bucket string) (objstore.Store, error)
 }
 
 // Engine is one database over one object store. It is safe for concurrent use by many

@@ -87,8 +87,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs := flag.NewFlagSet("sleeperd serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.data, "data", "./data", "where the database is: a directory, or s3://BUCKET/PREFIX")
-	fs.StringVar(&c.s3Endpoint, "s3-endpoint", "", "base URL of an S3-compatible server for an s3:// --data (empty: AWS)")
-	fs.BoolVar(&c.s3PathStyle, "s3-path-style", false, "address S3 buckets by path (ENDPOINT/BUCKET) rather than by host name")
+	fs.StringVar(&c.s3Endpoint, "s3-endpoint", "", "base URL of an S3-compatible server for an s3:// --data and for COPY to and from s3:// locations (empty: AWS)")
+	fs.BoolVar(&c.s3PathStyle, "s3-path-style", false, "address S3 buckets by path (ENDPOINT/BUCKET) rather than by host name, for --data and COPY")
 	fs.StringVar(&c.pgAddr, "pg-addr", pgwire.DefaultAddr, "address the PostgreSQL wire protocol listens on (port 0 picks a free port)")
 	fs.BoolVar(&c.demo, "demo", false, "create the table demo on start if it does not exist")
 	fs.IntVar(&c.demoRows, "demo-rows", 1_000_000, "rows of the demo table")
@@ -108,9 +108,6 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if c.maintenance < 0 {
 		return c, fmt.Errorf("-maintenance-interval must not be negative, not %s", c.maintenance)
-	}
-	if !objstore.IsS3URL(c.data) && (c.s3Endpoint != "" || c.s3PathStyle) {
-		return c, fmt.Errorf("-s3-endpoint and -s3-path-style apply only to an s3:// -data")
 	}
 	if objstore.IsS3URL(c.data) {
 		if _, _, err := objstore.ParseS3URL(c.data); err != nil {
@@ -172,13 +169,20 @@ func openStore(ctx context.Context, cfg serveConfig) (objstore.Store, error) {
 	return store, nil
 }
 
+// externalStore opens a bucket COPY reads from or writes to, with the endpoint and
+// addressing of the flags (credentials and region from the standard AWS sources).
+func (cfg serveConfig) externalStore(ctx context.Context, bucket string) (objstore.Store, error) {
+	return objstore.NewS3(ctx, objstore.S3Options{Bucket: bucket, Endpoint: cfg.s3Endpoint, PathStyle: cfg.s3PathStyle})
+}
+
 // serveUntilDone opens the database and serves it until ctx is done.
 func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err error) {
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	eng, err := engine.Open(ctx, engine.Options{Store: withTestHook(store, log), Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: cfg.memoryLimit})
+	eng, err := engine.Open(ctx, engine.Options{Store: withTestHook(store, log), Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: cfg.memoryLimit,
+		External: cfg.externalStore})
 	if err != nil {
 		return fmt.Errorf("opening database in %s: %w", cfg.data, err)
 	}

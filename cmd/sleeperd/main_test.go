@@ -23,7 +23,6 @@ func TestRun(t *testing.T) {
 		{[]string{"serve", "extra"}, 2, "", "unexpected arguments"},
 		{[]string{"serve", "--log-level", "loud"}, 2, "", "log-level"},
 		{[]string{"serve", "-h"}, 0, "", "-pg-addr"},
-		{[]string{"serve", "--s3-endpoint", "http://127.0.0.1:1"}, 2, "", "apply only to an s3:// -data"},
 		{[]string{"serve", "--data", "s3://bkt/a//b"}, 2, "", "empty segment"},
 		{[]string{"serve", "--data", "s3:///x"}, 2, "", "not an s3://BUCKET/PREFIX URL"},
 	}
@@ -65,6 +64,11 @@ func TestParseServeDefaults(t *testing.T) {
 	c2, err := parseServe([]string{"--data", "s3://bkt/db", "--s3-endpoint", "http://127.0.0.1:9000", "--s3-path-style"}, io.Discard)
 	if err != nil || c2.data != "s3://bkt/db" || c2.s3Endpoint != "http://127.0.0.1:9000" || !c2.s3PathStyle {
 		t.Errorf("s3 flags: %+v, %v", c2, err)
+	}
+	// With local data, the S3 flags still serve the buckets COPY reads and writes.
+	c3, err := parseServe([]string{"--data", "d", "--s3-endpoint", "http://127.0.0.1:9000", "--s3-path-style"}, io.Discard)
+	if err != nil || c3.s3Endpoint != "http://127.0.0.1:9000" || !c3.s3PathStyle {
+		t.Errorf("s3 flags with local data: %+v, %v", c3, err)
 	}
 	if c.data != "d" || c.pgAddr != "127.0.0.1:0" || !c.demo || c.demoRows != 5 || c.logLevel != slog.LevelDebug {
 		t.Errorf("got %+v", c)
