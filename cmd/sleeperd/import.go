@@ -153,7 +153,9 @@ func (j *importJob) parquet(ctx context.Context, s *session, p *progress, name s
 	// Bytes are counted as the share of the file's rows sent so far.
 	total, size := pf.NumRows(), st.Size()
 	pr, pw := io.Pipe()
+	encoded := make(chan struct{})
 	go func() {
+		defer close(encoded)
 		pw.CloseWithError(encodeParquet(ctx, pf, schema, pw, func(sent int64) {
 			p.rows.Add(sent)
 			if total > 0 {
@@ -164,6 +166,7 @@ func (j *importJob) parquet(ctx context.Context, s *session, p *progress, name s
 	before := p.bytes.Load()
 	tag, err := s.conn.CopyFrom(ctx, pr, sql)
 	pr.CloseWithError(io.ErrClosedPipe) // stops the encoder if the copy ended early
+	<-encoded
 	p.bytes.Store(before + size)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", name, err)

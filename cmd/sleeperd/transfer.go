@@ -267,7 +267,12 @@ func connect(ctx context.Context, c transferConfig, stderr io.Writer) (*session,
 func failure(stderr io.Writer, name string, err error) int {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
-		fmt.Fprintf(stderr, "sleeperd %s: %s: %s (SQLSTATE %s)\n", name, pe.Severity, pe.Message, pe.Code)
+		// What the error was wrapped in, such as the file it came from.
+		prefix, ok := strings.CutSuffix(err.Error(), pe.Error())
+		if !ok {
+			prefix = ""
+		}
+		fmt.Fprintf(stderr, "sleeperd %s: %s%s: %s (SQLSTATE %s)\n", name, prefix, pe.Severity, pe.Message, pe.Code)
 		if pe.Detail != "" {
 			fmt.Fprintf(stderr, "DETAIL: %s\n", pe.Detail)
 		}

@@ -223,6 +223,31 @@ func TestImportBadRow(t *testing.T) {
 	}
 }
 
+// TestImportFiles: files are imported in order, one commit each; a failure names the file
+// and what was imported before it. A Parquet column the table lacks fails with 42703.
+func TestImportFiles(t *testing.T) {
+	data, dir := t.TempDir(), t.TempDir()
+	url := testServer(t, data)
+	sqlAt(t, url, fmt.Sprintf(transferTable, "t")+"; CREATE TABLE u (key text, other bigint) WITH (row_keys='key')")
+	a := writeFile(t, filepath.Join(dir, "a.tsv"), "a\t1\t\\N\t0.5\nb\t2\tx\t1.5\n")
+	b := writeFile(t, filepath.Join(dir, "b.txt"), "c\t3\ty\t2\nd\tnope\tz\t3\n")
+	code, out := runCmd(t, "import", "--url", url, "t", a, b)
+	if code != 1 || !strings.Contains(out, b+" (1 of 2 files imported before it, 2 rows)") || !strings.Contains(out, "line 2, column sort") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	if got := sqlAt(t, url, "SELECT count(*), count(value), sum(f) FROM t"); got[0] != "2|1|2" {
+		t.Errorf("after the failure: %v", got)
+	}
+	pq := filepath.Join(dir, "t.parquet")
+	if code, out := runCmd(t, "export", "--url", url, "t", pq); code != 0 {
+		t.Fatalf("export: exit %d\n%s", code, out)
+	}
+	code, out = runCmd(t, "import", "--url", url, "u", pq)
+	if code != 1 || !strings.Contains(out, "SQLSTATE 42703") {
+		t.Errorf("import of Parquet columns the table lacks: exit %d\n%s", code, out)
+	}
+}
+
 // TestImportExportDirect imports into and exports out of a database directory opened in the
 // process: a table's Parquet export is one sorted file per leaf, which imports back.
 func TestImportExportDirect(t *testing.T) {
