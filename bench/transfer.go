@@ -415,7 +415,7 @@ func (r *runner) transferWorkloads(ctx context.Context, input, storeDir, files, 
 	rep.add(name, boundedRows, sd, &dd)
 	res := &rep.Results[len(rep.Results)-1]
 	res.Bounded = &Bounded{BudgetBytes: budget, HeapPeakBytes: sd.PeakMemBytes, RSSPeakBytes: rssPeak, Spilled: spilled.files, SpillPeakBytes: spilled.peak}
-	res.Note = fmt.Sprintf("sleeperd: ingest.Writer with Memory %d MiB (engine Options.ImportMemory) fed batch by batch from %d Parquet files (%d passes over the input); "+
+	res.Note = fmt.Sprintf("sleeperd: ingest.Writer with Memory %d MiB (engine Options.ImportMemory) fed batch by batch from %d Parquet files (passes over the input: %d); "+
 		"peak Go heap %s, peak process RSS %s over start, spilled: %v (peak %s of spill files); DuckDB: SET memory_limit = '%dMiB', COPY ... ORDER BY key, sort",
 		budget>>20, len(cycled), passes, mib(sd.PeakMemBytes), mib(rssPeak), spilled.files, mib(spilled.peak), budget>>20)
 	return nil
