@@ -248,6 +248,31 @@ func TestImportFiles(t *testing.T) {
 	}
 }
 
+// TestParquetTypes: values of many types survive export to Parquet over the wire and import
+// of that file.
+func TestParquetTypes(t *testing.T) {
+	data, dir := t.TempDir(), t.TempDir()
+	url := testServer(t, data)
+	const cols = `(k bigint, b boolean, i integer, s smallint, r real, d double precision, n numeric(12,3), tx text, vc varchar(10), by bytea, dt date, ts timestamp, tz timestamptz)`
+	sqlAt(t, url, "CREATE TABLE a "+cols+" WITH (row_keys='k'); CREATE TABLE b "+cols+" WITH (row_keys='k')")
+	sqlAt(t, url, `INSERT INTO a VALUES
+		(1, true, -5, 7, 1.5, 0.1, 12345.678, 'tab	here', 'v', '\x00ff', '2024-02-29', '2024-05-01 12:00:00.123456', '2024-05-01 12:00:00+02'),
+		(2, false, 2147483647, -32768, 'NaN', '-Infinity', -0.001, 'quote "q" \ back', '', '\x', '1970-01-01', '1999-12-31 23:59:59', '2000-01-01 00:00:00+00'),
+		(3, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)`)
+	pq := filepath.Join(dir, "a.parquet")
+	if code, out := runCmd(t, "export", "--url", url, "--progress", "none", "a", pq); code != 0 {
+		t.Fatalf("export: exit %d\n%s", code, out)
+	}
+	if code, out := runCmd(t, "import", "--url", url, "--progress", "none", "b", pq); code != 0 {
+		t.Fatalf("import: exit %d\n%s", code, out)
+	}
+	want := sqlAt(t, url, "SELECT * FROM a ORDER BY k")
+	got := sqlAt(t, url, "SELECT * FROM b ORDER BY k")
+	if len(want) != 3 || !slices.Equal(got, want) {
+		t.Errorf("after the Parquet round trip:\n%q\nwant\n%q", got, want)
+	}
+}
+
 // TestImportExportDirect imports into and exports out of a database directory opened in the
 // process: a table's Parquet export is one sorted file per leaf, which imports back.
 func TestImportExportDirect(t *testing.T) {
