@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sleeperd/sleeperd/engine"
+	"github.com/sleeperd/sleeperd/internal/s3test"
 	"github.com/sleeperd/sleeperd/pgwire"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
@@ -32,6 +33,12 @@ func testServer(t *testing.T, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return testServerOn(t, store)
+}
+
+// testServerOn is testServer on a store.
+func testServerOn(t *testing.T, store objstore.Store) string {
+	t.Helper()
 	eng, err := engine.Open(context.Background(), engine.Options{Store: store})
 	if err != nil {
 		t.Fatal(err)
@@ -312,6 +319,37 @@ func TestImportExportDirect(t *testing.T) {
 	}
 	if sortedLines(readFile(t, csvOut)) != readFile(t, in) {
 		t.Errorf("the round trip changed the rows")
+	}
+}
+
+// TestImportExportS3 imports into and exports out of a database in a bucket, opened in the
+// process with --data s3://... --s3-endpoint --s3-path-style.
+func TestImportExportS3(t *testing.T) {
+	endpoint := s3test.FakeS3(t)
+	s3test.SetEnv(t)
+	bucket := s3test.NewBucket(t, endpoint)
+	store, err := objstore.NewS3(context.Background(), objstore.S3Options{Bucket: bucket, Prefix: "db", Endpoint: endpoint, PathStyle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := testServerOn(t, store)
+	sqlAt(t, url, fmt.Sprintf(transferTable, "t"))
+	dir := t.TempDir()
+	const n = 2000
+	in := writeFile(t, filepath.Join(dir, "in.csv"), testCSV(n))
+	flags := []string{"--data", "s3://" + bucket + "/db", "--s3-endpoint", endpoint, "--s3-path-style", "--progress", "none"}
+	if code, out := runCmd(t, append(append([]string{"import"}, flags...), "--header", "t", in)...); code != 0 {
+		t.Fatalf("import: exit %d\n%s", code, out)
+	}
+	if got := sqlAt(t, url, "SELECT count(*) FROM t"); got[0] != fmt.Sprint(n) {
+		t.Errorf("the server sees %s rows, want %d", got[0], n)
+	}
+	out := filepath.Join(dir, "out.csv")
+	if code, msg := runCmd(t, append(append([]string{"export"}, flags...), "--header", "t", out)...); code != 0 {
+		t.Fatalf("export: exit %d\n%s", code, msg)
+	}
+	if sortedLines(readFile(t, out)) != readFile(t, in) {
+		t.Errorf("the round trip through the bucket changed the rows")
 	}
 }
 
