@@ -47,7 +47,16 @@ func planExport(c transferConfig) (*exportJob, error) {
 	if c.serverSide && (format != "parquet" || j.source == "") {
 		return nil, errors.New("--server-side applies only to Parquet export of a table")
 	}
-	j.serverFile = format == "parquet" && j.source != "" && (c.data != "" || c.serverSide)
+	// A table in Parquet to a DEST not named *.parquet is a directory of one file per leaf,
+	// which the server writes.
+	dirDest := format == "parquet" && j.source != "" && !strings.EqualFold(filepath.Ext(j.dest), ".parquet")
+	switch {
+	case c.serverSide && !dirDest:
+		return nil, errors.New("--server-side writes a directory of one file per leaf: name a DEST without the .parquet extension")
+	case dirDest && c.url != "" && !c.serverSide:
+		return nil, fmt.Errorf("a directory of one file per leaf is written by the server: add --server-side with an absolute DEST the server can see, or name a file DEST.parquet")
+	}
+	j.serverFile = dirDest
 	if j.serverFile && c.data != "" {
 		// This process is the server: the path is ours to make absolute.
 		if j.dest, err = filepath.Abs(j.dest); err != nil {

@@ -83,6 +83,10 @@ func newProgress(w io.Writer, what string, total int64, mode string, interval ti
 func (p *progress) report() {
 	rows, b := p.rows.Load(), p.bytes.Load()
 	secs := time.Since(p.start).Seconds()
+	if p.bar != nil && rows == 0 && b == 0 {
+		p.bar.Describe(p.what + ": running")
+		return
+	}
 	if p.bar != nil {
 		p.bar.Describe(fmt.Sprintf("%s: %d rows, %.0f rows/s", p.what, rows, float64(rows)/secs))
 		p.bar.Set64(b)

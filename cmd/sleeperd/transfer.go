@@ -40,10 +40,11 @@ Flags:
 const exportUsage = `usage: sleeperd export [flags] TABLE DEST
        sleeperd export [flags] --query SQL DEST
 
-Exports a table or a query's rows to DEST in CSV, text or Parquet. Parquet export of a whole
-table with --data (or with --server-side against a server that sees DEST) writes DEST as a
-directory of one file per leaf partition, each sorted by the table's key; every other export
-writes the one file DEST.
+Exports a table or a query's rows to DEST in CSV, text or Parquet. A table exported with
+--format parquet to a DEST not named *.parquet is a directory of one file per leaf partition,
+each sorted by the table's key, written by the server: with --data this process, with --url
+only with --server-side and an absolute DEST the server can see. Every other export writes
+the one file DEST.
 
 Exactly one of --url (a running server) or --data (the database itself) is required.
 
@@ -93,7 +94,7 @@ func transferFlags(name string, c *transferConfig, stderr io.Writer, export bool
 	fs.StringVar(&c.progress, "progress", "auto", "auto (a bar on a terminal, lines otherwise), bar, lines or none")
 	if export {
 		fs.StringVar(&c.query, "query", "", "export the rows of this query instead of a table")
-		fs.BoolVar(&c.serverSide, "server-side", false, "Parquet export of a table with --url: the server writes DEST, an absolute path it can see, as a directory of one file per leaf")
+		fs.BoolVar(&c.serverSide, "server-side", false, "Parquet export of a table to a directory with --url: the server writes DEST, an absolute path it can see, one file per leaf")
 	}
 	return fs
 }

@@ -199,6 +199,15 @@ func TestImportExportServer(t *testing.T) {
 		t.Errorf("the table imported from Parquet differs")
 	}
 
+	// The server writes a directory of one file per leaf.
+	leaves := filepath.Join(dir, "leaves")
+	if code, out := runCmd(t, "export", "--url", url, "--server-side", "--format", "parquet", "t", leaves); code != 0 || !strings.Contains(out, fmt.Sprintf("%d rows to %s", n, leaves)) {
+		t.Fatalf("export --server-side: exit %d\n%s", code, out)
+	}
+	if files, _ := filepath.Glob(filepath.Join(leaves, "*.parquet")); len(files) != 4 {
+		t.Errorf("export --server-side wrote %v, want 4 files", files)
+	}
+
 	// A query, in text format.
 	txt := filepath.Join(dir, "q.txt")
 	if code, out := runCmd(t, "export", "--url", url, "--progress", "none", "--query", "SELECT sort, value FROM t WHERE key = '00000000'", txt); code != 0 {
@@ -313,6 +322,14 @@ func TestImportExportDirect(t *testing.T) {
 	if !strings.Contains(out, fmt.Sprintf("import t2: %d rows from 4 files", n)) {
 		t.Errorf("import output:\n%s", out)
 	}
+	// A DEST named *.parquet is one file.
+	one := filepath.Join(dir, "one.parquet")
+	if code, out := runCmd(t, "export", "--data", data, "t2", one); code != 0 {
+		t.Fatalf("export to one file: exit %d\n%s", code, out)
+	}
+	if st, err := os.Stat(one); err != nil || !st.Mode().IsRegular() {
+		t.Errorf("export to %s: %v, %v; want a file", one, st, err)
+	}
 	csvOut := filepath.Join(dir, "out.csv")
 	if code, out := runCmd(t, "export", "--data", data, "--header", "t2", csvOut); code != 0 {
 		t.Fatalf("export csv: exit %d\n%s", code, out)
@@ -368,7 +385,9 @@ func TestTransferUsage(t *testing.T) {
 		{[]string{"export", "--data", "d", "t"}, "two arguments"},
 		{[]string{"export", "--data", "d", "--query", "SELECT 1", "t", "x.csv"}, "one argument"},
 		{[]string{"export", "--url", "postgres://x", "--server-side", "t", "x.csv"}, "only to Parquet export of a table"},
-		{[]string{"export", "--url", "postgres://x", "--server-side", "t", "rel/dir.parquet"}, "absolute DEST"},
+		{[]string{"export", "--url", "postgres://x", "--server-side", "--format", "parquet", "t", "rel/dir"}, "absolute DEST"},
+		{[]string{"export", "--url", "postgres://x", "--server-side", "t", "/abs/file.parquet"}, "without the .parquet extension"},
+		{[]string{"export", "--url", "postgres://x", "--format", "parquet", "t", "dir"}, "add --server-side"},
 		{[]string{"export", "--data", "d", "--s3-endpoint", "http://127.0.0.1:1", "t", "x.csv"}, "apply only to an s3://"},
 	}
 	for _, tt := range tests {
