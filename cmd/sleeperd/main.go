@@ -27,10 +27,12 @@ import (
 var version = ""
 
 const usage = `usage:
-  sleeperd serve [flags]   serve the database over the PostgreSQL wire protocol
-  sleeperd version         print the version
+  sleeperd serve [flags]                  serve the database over the PostgreSQL wire protocol
+  sleeperd import [flags] TABLE FILE...   import CSV, text or Parquet files into a table
+  sleeperd export [flags] TABLE DEST      export a table (or --query SQL) to CSV, text or Parquet
+  sleeperd version                        print the version
 
-Run "sleeperd serve -h" for the flags of serve.
+Run "sleeperd COMMAND -h" for the flags of a command.
 `
 
 func main() {
@@ -46,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
+	case "import", "export":
+		return transfer(args[0], args[1:], stderr)
 	case "version":
 		fmt.Fprintln(stdout, "sleeperd", buildVersion())
 		return 0
