@@ -379,7 +379,11 @@ type rowWriter struct {
 // or is NULL (or a generated row id) when targets[i] is -1.
 func (e *Engine) newRowWriter(ctx context.Context, t *catalog.Table, targets []int) (*rowWriter, error) {
 	spec := t.IngestSpec()
-	w, err := ingest.NewWriter(ctx, e.store, e.ss, spec, ingest.WriterOptions{Memory: e.importMemory(), SpillDir: e.opts.SpillDir})
+	dir, err := e.spill.path()
+	if err != nil {
+		return nil, err
+	}
+	w, err := ingest.NewWriter(ctx, e.store, e.ss, spec, ingest.WriterOptions{Memory: e.importMemory(), SpillDir: dir})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -209,5 +211,58 @@ func TestInsertSelectMemoryBounded(t *testing.T) {
 	}
 	if rows, _ := run(t, c, "SELECT count(*), sum(k), sum(length(s)) FROM t2"); fmt.Sprint(rows) != "[[200000 19999900000 80000000]]" {
 		t.Errorf("t2: %v", rows)
+	}
+}
+
+// TestSpillArea checks that a write spills into a directory of the engine's own under
+// SpillDir, removed on Close, and that making one removes the directories of processes that
+// died (whose lock nobody holds) but not those of live ones.
+func TestSpillArea(t *testing.T) {
+	parent := t.TempDir()
+	dead := filepath.Join(parent, spillPrefix+"dead")
+	if err := os.MkdirAll(dead, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"lock", "run-1"} {
+		if err := os.WriteFile(filepath.Join(dead, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := &spillArea{parent: parent}
+	live, err := other.path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.close()
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Fatalf("the spill directory of a dead process is still there: %v", err)
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, err := Open(context.Background(), Options{Store: objstore.NewMem(), Alloc: mem, ImportMemory: 1 << 20, SpillDir: parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.Connect(context.Background(), "test", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, c, "CREATE TABLE s (k bigint PRIMARY KEY, v text)")
+	if _, tag, err := tryRun(c, "INSERT INTO s SELECT g, repeat('x', 100) FROM generate_series(1, 50000) g"); err != nil || tag != "INSERT 0 50000" {
+		t.Fatalf("INSERT: %s %v", tag, err)
+	}
+	own := e.spill.dir
+	if own == "" || filepath.Dir(own) != parent || own == live {
+		t.Fatalf("engine spill directory %q, want a new one under %s", own, parent)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Fatalf("the spill directory of a live process was removed: %v", err)
+	}
+	if rows, _ := run(t, c, "SELECT count(*), sum(k) FROM s"); fmt.Sprint(rows) != "[[50000 1250025000]]" {
+		t.Errorf("s: %v", rows)
+	}
+	e.Close()
+	if _, err := os.Stat(own); !os.IsNotExist(err) {
+		t.Errorf("Close left the spill directory %s: %v", own, err)
 	}
 }

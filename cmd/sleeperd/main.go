@@ -19,6 +19,7 @@ import (
 	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/flightsql"
 	"github.com/sleeperd/sleeperd/pgwire"
+	"github.com/sleeperd/sleeperd/storage/ingest"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
@@ -80,7 +81,9 @@ type serveConfig struct {
 	logLevel        slog.Level
 	shutdownTimeout time.Duration
 	maintenance     time.Duration
-	memoryLimit     int64
+	memoryLimit     byteSize
+	importMemory    byteSize
+	spillDir        string
 	flightAddr      string
 	s3Endpoint      string
 	s3PathStyle     bool
@@ -99,7 +102,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for clients on shutdown")
 	fs.StringVar(&c.flightAddr, "flight-addr", flightsql.DefaultAddr, "address the Arrow Flight SQL server listens on (empty: off; port 0 picks a free port)")
-	fs.Int64Var(&c.memoryLimit, "query-memory-limit", 4<<30, "most bytes of Arrow memory one statement may hold (0: no limit); a statement over it fails with SQLSTATE 53200")
+	c.memoryLimit = 4 << 30
+	fs.Var(&c.memoryLimit, "query-memory-limit", "most Arrow memory one statement may hold, in bytes or with a unit such as 4GiB (0: no limit); a statement over it fails with SQLSTATE 53200")
+	c.importMemory = ingest.DefaultMemory
+	fs.Var(&c.importMemory, "import-memory", "rows one write (INSERT, COPY FROM, Flight ingest) holds in memory before it sorts and spills them to --spill-dir, such as 256MiB; at most half of --query-memory-limit")
+	fs.StringVar(&c.spillDir, "spill-dir", "", "local directory for spill files (empty: the system temporary directory)")
 	fs.DurationVar(&c.maintenance, "maintenance-interval", 10*time.Second, "how often background compaction, splitting and garbage collection run (0 turns them off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -107,8 +114,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if c.memoryLimit < 0 {
-		return c, fmt.Errorf("-query-memory-limit must not be negative, not %d", c.memoryLimit)
+	if c.importMemory < 1<<20 {
+		return c, fmt.Errorf("-import-memory must be at least 1MiB, not %d bytes", c.importMemory)
 	}
 	if c.maintenance < 0 {
 		return c, fmt.Errorf("-maintenance-interval must not be negative, not %s", c.maintenance)
@@ -185,8 +192,8 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 	if err != nil {
 		return err
 	}
-	eng, err := engine.Open(ctx, engine.Options{Store: withTestHook(store, log), Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: cfg.memoryLimit,
-		External: cfg.externalStore})
+	eng, err := engine.Open(ctx, engine.Options{Store: withTestHook(store, log), Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: int64(cfg.memoryLimit),
+		ImportMemory: int64(cfg.importMemory), SpillDir: cfg.spillDir, External: cfg.externalStore})
 	if err != nil {
 		return fmt.Errorf("opening database in %s: %w", cfg.data, err)
 	}
