@@ -42,11 +42,12 @@ func copyBatch(ctx context.Context, conn *pgx.Conn, table string, b *batch) (int
 }
 
 // importer loads batches of minRows to maxRows rows into table with COPY FROM STDIN over
-// conn until ctx is done or the connection fails, recording each outcome in m as writer
-// does. It returns the number of COPYs acknowledged.
-func importer(ctx context.Context, conn *pgx.Conn, m *model, table string, minRows, maxRows int, rng *rand.Rand) int {
+// conn until stop is closed, ctx is done or the connection fails, recording each outcome in
+// m as writer does; ctx bounds the COPYs themselves. It returns the number of COPYs
+// acknowledged.
+func importer(ctx context.Context, stop <-chan struct{}, conn *pgx.Conn, m *model, table string, minRows, maxRows int, rng *rand.Rand) int {
 	n := 0
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && !stopped(stop) {
 		b := m.newBatch(minRows + rng.IntN(maxRows-minRows+1))
 		got, err := copyBatch(ctx, conn, table, b)
 		switch {
@@ -158,7 +159,7 @@ func TestCrashS3(t *testing.T) {
 				defer closeConn(conn)
 				switch w {
 				case 0:
-					n := importer(loadCtx, conn, m, "c", 10_000, 25_000, wrng)
+					n := importer(loadCtx, loadCtx.Done(), conn, m, "c", 10_000, 25_000, wrng)
 					mu.Lock()
 					copies += n
 					mu.Unlock()

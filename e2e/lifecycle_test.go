@@ -139,7 +139,23 @@ func isServerError(err error) bool {
 // connection fails. Each batch's outcome goes into m: acked on CommandComplete, rejected on
 // an error the server sent, unknown when the connection failed (the writer then returns).
 func writer(ctx context.Context, conn *pgx.Conn, m *model, table string, maxRows int, rng *rand.Rand) {
-	for ctx.Err() == nil {
+	writeUntil(ctx, ctx.Done(), conn, m, table, maxRows, rng)
+}
+
+// stopped reports whether stop is closed.
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// writeUntil is writer sending no new INSERT once stop is closed: ctx bounds the INSERTs
+// themselves.
+func writeUntil(ctx context.Context, stop <-chan struct{}, conn *pgx.Conn, m *model, table string, maxRows int, rng *rand.Rand) {
+	for ctx.Err() == nil && !stopped(stop) {
 		b := m.newBatch(1 + rng.IntN(maxRows))
 		tag, err := conn.Exec(ctx, insertSQL(table, b))
 		switch {
@@ -161,7 +177,13 @@ func writer(ctx context.Context, conn *pgx.Conn, m *model, table string, maxRows
 // ctx is done or the connection fails, pausing up to pause between statements. It returns
 // the number of statements completed and the errors the server sent.
 func vacuumer(ctx context.Context, conn *pgx.Conn, table string, fullEvery int, pause time.Duration, rng *rand.Rand) (n int, failed []error) {
-	for ctx.Err() == nil {
+	return vacuumUntil(ctx, ctx.Done(), conn, table, fullEvery, pause, rng)
+}
+
+// vacuumUntil is vacuumer starting no new VACUUM once stop is closed: ctx bounds the
+// VACUUMs themselves.
+func vacuumUntil(ctx context.Context, stop <-chan struct{}, conn *pgx.Conn, table string, fullEvery int, pause time.Duration, rng *rand.Rand) (n int, failed []error) {
+	for ctx.Err() == nil && !stopped(stop) {
 		sql := "VACUUM " + table
 		if rng.IntN(fullEvery) == 0 {
 			sql = "VACUUM FULL " + table
@@ -178,6 +200,7 @@ func vacuumer(ctx context.Context, conn *pgx.Conn, table string, fullEvery int, 
 		if pause > 0 {
 			select {
 			case <-ctx.Done():
+			case <-stop:
 			case <-time.After(time.Duration(rng.Int64N(int64(pause)))):
 			}
 		}
