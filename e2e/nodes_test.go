@@ -599,6 +599,26 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 			t.Errorf("node %d: %s", i, p)
 		}
 	}
+	// No file is referenced by a partition and one of its ancestors (its rows would be read
+	// twice). Partitions are read after files: a partition only ever gains children.
+	files, err := readFiles(ctx, conns[1], "n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts, err := readPartitions(ctx, conns[1], "n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range checkReferences(files, parts, false) {
+		t.Error(p)
+	}
+	leaves := 0
+	for _, p := range parts {
+		if p.leaf {
+			leaves++
+		}
+	}
+	t.Logf("%d partitions, %d leaves, %d file references", len(parts), leaves, len(files))
 	for _, c := range conns {
 		closeConn(c)
 	}
