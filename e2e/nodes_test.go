@@ -283,17 +283,18 @@ func queryBatches(ctx context.Context, conn *pgx.Conn, sql string, args ...any) 
 	return got, rows.Err()
 }
 
-// querier runs random queries on conn until ctx is done: the rows per batch of the whole
+// querier runs random queries on conn until quit is closed: the rows per batch of the whole
 // table and of a key range, the count and sum of the table, and lookups of acknowledged
-// keys; each result must agree with the model as it was when the query began. It returns
-// the number of queries run and what they got wrong.
-func querier(ctx context.Context, conn *pgx.Conn, m *model, table string, rng *rand.Rand) (n int, problems []string) {
+// keys; each result must agree with the model as it was when the query began. A query that
+// fails must fail for a connection lost after quit. It returns the number of queries run and
+// what they got wrong.
+func querier(ctx context.Context, quit <-chan struct{}, conn *pgx.Conn, m *model, table string, rng *rand.Rand) (n int, problems []string) {
 	fail := func(format string, args ...any) {
 		if len(problems) < 20 {
 			problems = append(problems, fmt.Sprintf(format, args...))
 		}
 	}
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && !stopped(quit) {
 		v := m.begin()
 		var err error
 		switch q := rng.IntN(4); q {
@@ -345,14 +346,14 @@ func querier(ctx context.Context, conn *pgx.Conn, m *model, table string, rng *r
 			}
 		}
 		if err != nil {
-			if ctx.Err() == nil {
+			if !stopped(quit) || isServerError(err) {
 				fail("query: %v", err)
 			}
 			return n, problems
 		}
 		n++
 		select {
-		case <-ctx.Done():
+		case <-quit:
 		case <-time.After(time.Duration(rng.Int64N(int64(50 * time.Millisecond)))):
 		}
 	}
@@ -383,8 +384,10 @@ func psqlCopier(ctx context.Context, stop <-chan struct{}, s *server, dir string
 			n++
 		case err == nil:
 			m.settle(b, acked, fmt.Errorf("\\copy of %d rows printed %q", len(b.ids), out))
-		default:
+		case strings.Contains(out, "ERROR:"):
 			m.settle(b, rejected, fmt.Errorf("\\copy: %v: %s", err, out))
+		default: // the connection was lost
+			m.settle(b, unknown, fmt.Errorf("\\copy: %v: %s", err, out))
 		}
 		select {
 		case <-stop:
@@ -397,11 +400,14 @@ func psqlCopier(ctx context.Context, stop <-chan struct{}, s *server, dir string
 // TestThreeNodesConcurrentS3 runs three sleeperd processes on one versitygw bucket, each with
 // background maintenance, and at once: bulk imports with COPY FROM STDIN on two nodes and
 // psql's \copy on the third, single-row and multi-row INSERTs, VACUUM on every node, and
-// queries on every node. Every query (the rows of each batch in the table or a key range,
-// count and sum, key lookups) must see every statement acknowledged before it began, and
-// any other only whole. At the end every node reads exactly the acknowledged rows, no
-// compaction job finished on two nodes, and the table's log in the bucket shows no job
-// committing twice and no file consumed by two jobs.
+// queries on every node; a third of the way in, one node is killed with SIGKILL and started
+// again, leaving its claims to expire and its cut-off statements unknown. Every query (the
+// rows of each batch in the table or a key range, count and sum, key lookups) must see every
+// statement acknowledged before it began, and any other only whole. At the end every node
+// reads exactly the acknowledged rows (and each cut-off statement whole or not at all), no
+// compaction job finished on two nodes, the table's log in the bucket shows no job
+// committing twice, after its claim was released, or consuming a file another consumed, and
+// every file the state references is in the bucket.
 func TestThreeNodesConcurrentS3(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three servers under load on versitygw")
@@ -427,14 +433,15 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer closeConn(admin)
-	// A gc_delay of a few seconds covers the queries of other nodes on files compacted away.
+	// A gc_delay of a few seconds covers the queries of other nodes on files compacted away;
+	// the claims of a killed node expire after a few seconds.
 	create := createSQL("n", "split_points = '2500000,5000000,7500000', split_threshold = '20000', "+
-		"compaction_files = '3', compaction_ratio = '2', gc_delay = '3s'")
+		"compaction_files = '3', compaction_ratio = '2', gc_delay = '5s', compaction_job_timeout = '5s'")
 	if _, err := admin.Exec(ctx, create); err != nil {
 		t.Fatalf("%s: %v", create, err)
 	}
 
-	const load = 15 * time.Second
+	const load = 12 * time.Second
 	m := &model{}
 	loadCtx, stopLoad := context.WithTimeout(ctx, load)
 	defer stopLoad()
@@ -449,14 +456,16 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 		problems = append(problems, errs...)
 	}
 	dir := t.TempDir()
-	for i, s := range servers {
+	// work starts node i's workers on s: they send statements until quit is closed; an
+	// error of a node killed meanwhile leaves its statement's outcome unknown.
+	work := func(i int, s *server, quit <-chan struct{}) {
 		conns := make([]*pgx.Conn, 4)
 		for j := range conns {
 			c, err := dial(ctx, s.addr)
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer closeConn(c)
+			t.Cleanup(func() { closeConn(c) })
 			conns[j] = c
 		}
 		ins := s.connect(ctx, t, pgx.QueryExecModeCacheStatement)
@@ -471,20 +480,24 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 		// Bulk loads: COPY FROM STDIN of thousands of rows on nodes 0 and 1, \copy on node 2.
 		go1(func(r *rand.Rand) {
 			if i < 2 {
-				report("COPY FROM STDIN", importer(ctx, loadCtx.Done(), conns[0], m, "n", 2000, 6000, r))
+				report("COPY FROM STDIN", importer(ctx, quit, conns[0], m, "n", 2000, 6000, r))
 				return
 			}
-			report("psql \\copy", psqlCopier(ctx, loadCtx.Done(), s, dir, m, "n", 500*time.Millisecond, r))
+			report("psql \\copy", psqlCopier(ctx, quit, s, dir, m, "n", 500*time.Millisecond, r))
 		})
 		// Multi-row INSERTs, and single-row INSERTs with parameters.
-		go1(func(r *rand.Rand) { writeUntil(ctx, loadCtx.Done(), conns[1], m, "n", 50, r) })
+		go1(func(r *rand.Rand) { writeUntil(ctx, quit, conns[1], m, "n", 50, r) })
 		go1(func(r *rand.Rand) {
 			n := 0
-			for loadCtx.Err() == nil {
+			for !stopped(quit) {
 				b := m.newBatch(1)
 				_, err := ins.Exec(ctx, "INSERT INTO n VALUES ($1, $2, $3)", b.ids[0], b.no, fmt.Sprintf("row %d of batch %d", b.ids[0], b.no))
 				if err != nil {
-					m.settle(b, rejected, err)
+					out := unknown
+					if isServerError(err) {
+						out = rejected
+					}
+					m.settle(b, out, err)
 					break
 				}
 				m.settle(b, acked, nil)
@@ -493,7 +506,7 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 			report("single-row INSERT", n)
 		})
 		go1(func(r *rand.Rand) {
-			n, failed := vacuumUntil(ctx, loadCtx.Done(), conns[2], "n", 4, 500*time.Millisecond, r)
+			n, failed := vacuumUntil(ctx, quit, conns[2], "n", 4, 500*time.Millisecond, r)
 			var errs []string
 			for _, err := range failed {
 				errs = append(errs, fmt.Sprintf("node %d: %v", i, err))
@@ -501,13 +514,34 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 			report("VACUUM", n, errs...)
 		})
 		go1(func(r *rand.Rand) {
-			n, failed := querier(loadCtx, conns[3], m, "n", r)
+			n, failed := querier(ctx, quit, conns[3], m, "n", r)
 			for j := range failed {
 				failed[j] = fmt.Sprintf("node %d: %s", i, failed[j])
 			}
 			report("query", n, failed...)
 		})
 	}
+	// A third of the way in, node 2 is killed with SIGKILL, its claims left to expire, and
+	// started again on the bucket.
+	const victim = 2
+	dying := make(chan struct{})
+	for i, s := range servers {
+		if i == victim {
+			work(i, s, dying)
+		} else {
+			work(i, s, loadCtx.Done())
+		}
+	}
+	select {
+	case <-time.After(load / 3):
+	case <-ctx.Done():
+		t.Fatal(ctx.Err())
+	}
+	servers[victim].exitedEarly(t)
+	close(dying)
+	servers[victim].kill(ctx, t)
+	servers[victim] = start(ctx, t, data, args...)
+	work(victim, servers[victim], loadCtx.Done())
 	wg.Wait()
 	for _, p := range problems {
 		t.Error(p)
@@ -599,6 +633,8 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 			t.Errorf("node %d: %s", i, p)
 		}
 	}
+	c = m.count()
+	t.Logf("statements cut off by the kill: %d found committed, %d found absent", c[present], c[absent])
 	// No file is referenced by a partition and one of its ancestors (its rows would be read
 	// twice). Partitions are read after files: a partition only ever gains children.
 	files, err := readFiles(ctx, conns[1], "n")
