@@ -406,8 +406,9 @@ func psqlCopier(ctx context.Context, stop <-chan struct{}, s *server, dir string
 // statement acknowledged before it began, and any other only whole. At the end every node
 // reads exactly the acknowledged rows (and each cut-off statement whole or not at all), no
 // compaction job finished on two nodes, the table's log in the bucket shows no job
-// committing twice, after its claim was released, or consuming a file another consumed, and
-// every file the state references is in the bucket.
+// committing twice, after its claim was released, or consuming a file another consumed,
+// every file the state references is in the bucket, and garbage collection leaves no object
+// the state does not reference.
 func TestThreeNodesConcurrentS3(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three servers under load on versitygw")
@@ -655,6 +656,46 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 		}
 	}
 	t.Logf("%d partitions, %d leaves, %d file references", len(parts), leaves, len(files))
+
+	// With background work paused on every node, the claims of the killed node expired and
+	// orphans older than a second collectable, one VACUUM FULL leaves nothing under the data
+	// prefix that the state does not reference: not the files of the killed node's cut-off
+	// writes and compactions, nor the inputs of any node's compactions.
+	if _, err := conns[0].Exec(ctx, "ALTER TABLE n SET (online = false, gc_delay = '0s', orphan_age = '1s', compaction_job_timeout = '0s')"); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range conns {
+		if _, err := settledJobs(ctx, c, "n"); err != nil {
+			t.Fatalf("node %d: %v", i, err)
+		}
+	}
+	before, _, err := orphanObjects(ctx, conns[2], store, "n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if _, err := conns[1].Exec(ctx, "VACUUM FULL n"); err != nil {
+		t.Fatalf("VACUUM FULL n: %v", err)
+	}
+	orphans, unreferenced, err := orphanObjects(ctx, conns[2], store, "n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("objects under the data prefix not referenced: %d before the final VACUUM FULL, %d after", len(before), len(orphans))
+	if len(orphans) != 0 || unreferenced != 0 {
+		t.Errorf("after VACUUM FULL with gc_delay 0s and orphan_age 1s: %d files the state keeps unreferenced, %d objects not referenced: %s",
+			unreferenced, len(orphans), strings.Join(orphans[:min(len(orphans), 10)], ", "))
+	}
+	got, err := readRows(ctx, conns[2], "n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range checkRows(m, got, false) {
+		t.Errorf("after VACUUM FULL: %s", p)
+	}
+	if want := wantRows(m); len(got) != want {
+		t.Errorf("after VACUUM FULL: %d rows, want %d", len(got), want)
+	}
 	for _, c := range conns {
 		closeConn(c)
 	}
