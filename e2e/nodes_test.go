@@ -664,6 +664,9 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 	if _, err := conns[0].Exec(ctx, "ALTER TABLE n SET (online = false, gc_delay = '0s', orphan_age = '1s', compaction_job_timeout = '0s')"); err != nil {
 		t.Fatal(err)
 	}
+	// A background pass begun before the ALTER has a second to start its jobs; then none
+	// runs on any node.
+	time.Sleep(1100 * time.Millisecond)
 	for i, c := range conns {
 		if _, err := settledJobs(ctx, c, "n"); err != nil {
 			t.Fatalf("node %d: %v", i, err)
@@ -673,7 +676,6 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1100 * time.Millisecond)
 	if _, err := conns[1].Exec(ctx, "VACUUM FULL n"); err != nil {
 		t.Fatalf("VACUUM FULL n: %v", err)
 	}
