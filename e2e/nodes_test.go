@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -612,6 +613,46 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 		}
 	}
 	t.Logf("log entries %d to %d: %d jobs claimed files, %d committed, %d released", h.first, h.last, h.claimed, len(h.committed), h.released)
+	// Every node reads the same history in sleeper.transactions (up to the newest entry the
+	// earliest reader saw), and no finished job's commit appears in it twice.
+	hist := make([][]txnRow, len(conns))
+	for i, c := range conns {
+		if hist[i], err = readTransactions(ctx, c, "n"); err != nil {
+			t.Fatalf("node %d: reading sleeper.transactions: %v", i, err)
+		}
+		for j, x := range hist[i] {
+			if x.n != int64(j+1) {
+				t.Errorf("node %d: sleeper.transactions row %d is transaction %d", i, j, x.n)
+				break
+			}
+		}
+		if i > 0 {
+			for j := range min(len(hist[0]), len(hist[i])) {
+				if hist[0][j] != hist[i][j] {
+					t.Errorf("transaction %d: node 0 reads %v, node %d reads %v", j+1, hist[0][j], i, hist[i][j])
+					break
+				}
+			}
+		}
+	}
+	commits := map[string]int{}
+	for _, x := range slices.MaxFunc(hist, func(a, b []txnRow) int { return len(a) - len(b) }) {
+		if x.kind != "REPLACE_FILE_REFERENCES" {
+			continue
+		}
+		for id := range finishedBy {
+			if strings.Contains(x.summary, id+" in ") {
+				if commits[id]++; commits[id] == 2 {
+					t.Errorf("job %s committed twice in sleeper.transactions", id)
+				}
+			}
+		}
+	}
+	t.Logf("sleeper.transactions: %v entries per node; %d of the %d finished jobs named in a commit",
+		[]int{len(hist[0]), len(hist[1]), len(hist[2])}, len(commits), len(finishedBy))
+	if len(commits) == 0 {
+		t.Error("sleeper.transactions names no finished job in a commit")
+	}
 
 	// Every node reads exactly the acknowledged rows (and whole cut-off ones, the same on
 	// every node), and every file the state references is in the bucket.
@@ -664,13 +705,10 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 	if _, err := conns[0].Exec(ctx, "ALTER TABLE n SET (online = false, gc_delay = '0s', orphan_age = '1s', compaction_job_timeout = '0s')"); err != nil {
 		t.Fatal(err)
 	}
-	// A background pass begun before the ALTER has a second to start its jobs; then none
-	// runs on any node.
-	time.Sleep(1100 * time.Millisecond)
-	for i, c := range conns {
-		if _, err := settledJobs(ctx, c, "n"); err != nil {
-			t.Fatalf("node %d: %v", i, err)
-		}
+	// A background pass begun before the ALTER goes on with the table as it read it: wait
+	// until no node has run a job for a second.
+	if err := quiesce(ctx, conns, "n", time.Second); err != nil {
+		t.Fatal(err)
 	}
 	before, _, err := orphanObjects(ctx, conns[2], store, "n")
 	if err != nil {
@@ -704,6 +742,64 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 	for _, s := range servers {
 		s.stop(ctx, t)
 	}
+}
+
+// quiesce waits until no job of table has run on any of conns for quiet, for up to 30
+// seconds.
+func quiesce(ctx context.Context, conns []*pgx.Conn, table string, quiet time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	last, since := -1, time.Now()
+	for {
+		total, running := 0, 0
+		for _, c := range conns {
+			jobs, err := readJobs(ctx, c, table)
+			if err != nil {
+				return err
+			}
+			total += len(jobs)
+			for _, j := range jobs {
+				if j.status == "running" {
+					running++
+				}
+			}
+		}
+		switch {
+		case running > 0 || total != last:
+			last, since = total, time.Now()
+		case time.Since(since) >= quiet:
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("compaction of %s did not stop: %d jobs running: %w", table, running, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// txnRow is one row of sleeper.transactions.
+type txnRow struct {
+	n             int64
+	kind, summary string
+}
+
+func readTransactions(ctx context.Context, conn *pgx.Conn, table string) ([]txnRow, error) {
+	rows, err := conn.Query(ctx, "SELECT txn, kind, summary FROM sleeper.transactions WHERE table_name = $1 ORDER BY txn", table)
+	if err != nil {
+		return nil, err
+	}
+	var out []txnRow
+	for rows.Next() {
+		var x txnRow
+		if err := rows.Scan(&x.n, &x.kind, &x.summary); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, x)
+	}
+	rows.Close()
+	return out, rows.Err()
 }
 
 // TestViewChecks shows that the checks of concurrent queries catch what a broken engine
