@@ -129,6 +129,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		qctx, stopTimer = context.WithTimeoutCause(qctx, d, errs.New(errs.Cancelled, "canceling statement due to statement timeout"))
 	}
 	ctx = exec.WithTimeZone(exec.WithNow(exec.WithAllocator(qctx, alloc), time.Now()), s.c.TimeZone())
+	ctx = e.withSpill(ctx)
 	defer func() {
 		err = limitError(ctx, err)
 		rr, ok := r.(*rowsResult)

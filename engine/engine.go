@@ -28,7 +28,8 @@ type Options struct {
 	// Parallelism bounds the leaf-partition scans that run at once; 0 is GOMAXPROCS.
 	Parallelism int
 	// QueryMemoryLimit bounds the Arrow memory one statement may hold at once, in bytes; a
-	// statement over it fails with errs.OutOfMemory. 0 means no limit.
+	// statement over it fails with errs.OutOfMemory. Sorts, hash aggregates and hash joins
+	// spill to SpillDir rather than hold more than a quarter of it. 0 means no limit.
 	QueryMemoryLimit int64
 	// StateStore tunes the state store (snapshot interval, commit retries).
 	StateStore statestore.Options

@@ -8,7 +8,27 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
 )
+
+// operatorShare is the part of Options.QueryMemoryLimit (1/operatorShare of it) that the
+// operators of a statement that can spill (sort, hash aggregate, hash join) may hold
+// together before they spill to the engine's spill directory. The rest covers what the
+// limit also counts and no operator can spill: batches in flight between operators and
+// scans, an operator's output batches and spill read buffers, and a write's rows, which
+// ingest.Writer bounds by half the limit (see importMemory).
+const operatorShare = 4
+
+// withSpill returns ctx carrying the statement's operator memory budget and the spill
+// directory, when the engine has a query memory limit; without one nothing spills.
+func (e *Engine) withSpill(ctx context.Context) context.Context {
+	l := e.opts.QueryMemoryLimit
+	if l <= 0 {
+		return ctx
+	}
+	ctx = exec.WithMemoryBudget(ctx, exec.NewMemoryBudget(l/operatorShare))
+	return exec.WithSpillDir(ctx, e.spill.path)
+}
 
 // limitAllocator counts the Arrow memory one statement holds. When an allocation takes it
 // over its limit, the allocation still succeeds (an allocator cannot fail), but the

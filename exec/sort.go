@@ -55,8 +55,9 @@ func keysString(keys []SortKey) string {
 	return strings.Join(s, ", ")
 }
 
-// Sort orders its input by keys, stably, in memory. Floats order as in PostgreSQL (NaN
-// above every number), text and bytea bytewise (the C collation).
+// Sort orders its input by keys, stably. Floats order as in PostgreSQL (NaN above every
+// number), text and bytea bytewise (the C collation). Past its memory budget it sorts what it
+// holds into a run, spills the run to disk and merges the runs at the end (see Spilling).
 type Sort struct {
 	keys  []SortKey
 	input Operator
@@ -97,6 +98,8 @@ type sortStream struct {
 	offset, limit int64
 
 	buf  *sortBuffer
+	res  *Reservation      // memory budget (Sort only; nil without a budget)
+	ext  *externalSort     // runs spilled, and their merge once consumed
 	data arrow.RecordBatch // all rows, unsorted
 	perm []int32           // output order, already cut to [offset, offset+limit)
 	pos  int
@@ -110,6 +113,9 @@ func (s *sortStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		if err := s.consume(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if s.ext != nil {
+		return s.ext.next(ctx, s.schema)
 	}
 	if s.pos >= len(s.perm) {
 		return nil, io.EOF
@@ -126,6 +132,8 @@ func (s *sortStream) consume(ctx context.Context) error {
 	keep := int64(-1)
 	if s.limit >= 0 {
 		keep = s.offset + s.limit
+	} else {
+		s.res = Budget(ctx).reserve()
 	}
 	for {
 		b, err := s.in.Next(ctx)
@@ -145,6 +153,23 @@ func (s *sortStream) consume(ctx context.Context) error {
 				return err
 			}
 		}
+		// What the sort holds: the rows and their keys, and the permutation and sorted
+		// copy it makes of them.
+		if !s.res.resize(2*s.buf.bytes+8*int64(s.buf.rows)) && s.buf.rows > 0 {
+			if err := s.spillRun(ctx); err != nil {
+				return err
+			}
+			s.res.resize(0)
+		}
+	}
+	if s.ext != nil {
+		if s.buf.rows > 0 {
+			if err := s.spillRun(ctx); err != nil {
+				return err
+			}
+		}
+		s.res.resize(0)
+		return s.ext.startMerge(ctx)
 	}
 	data, keys, err := s.buf.concat(mem)
 	if err != nil {
@@ -163,6 +188,11 @@ func (s *sortStream) consume(ctx context.Context) error {
 }
 
 func (s *sortStream) Close() error {
+	if s.ext != nil {
+		s.ext.close()
+		s.ext = nil
+	}
+	s.res.release()
 	if s.buf != nil {
 		s.buf.release()
 		s.buf = nil
@@ -182,6 +212,7 @@ type sortBuffer struct {
 	batches []arrow.RecordBatch
 	keyArrs [][]arrow.Array // per key, one array per batch
 	rows    int
+	bytes   int64 // estimated size of the batches and keys held
 }
 
 func (b *sortBuffer) add(ctx context.Context, batch arrow.RecordBatch) error {
@@ -205,6 +236,7 @@ func (b *sortBuffer) add(ctx context.Context, batch arrow.RecordBatch) error {
 	batch.Retain()
 	b.batches = append(b.batches, batch)
 	b.rows += int(batch.NumRows())
+	b.bytes += batchSize(batch) + arraysSize(arrs)
 	return nil
 }
 
@@ -276,6 +308,7 @@ func (b *sortBuffer) compact(mem memory.Allocator, keep int) error {
 		b.keyArrs[i] = []arrow.Array{take(mem, k, perm)}
 	}
 	b.rows = len(perm)
+	b.bytes = batchSize(kept) + arraysSize(keys)
 	return nil
 }
 
@@ -286,7 +319,7 @@ func (b *sortBuffer) release() {
 	for _, ks := range b.keyArrs {
 		releaseAll(ks)
 	}
-	b.batches, b.keyArrs, b.rows = nil, nil, 0
+	b.batches, b.keyArrs, b.rows, b.bytes = nil, nil, 0, 0
 }
 
 // sortPerm returns the stable order of rows 0..n by keys evaluated as keyArrs.

@@ -1,0 +1,394 @@
+package exec
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// Spilling
+//
+// Sort, HashAggregate and HashJoin hold their input in memory. When the context carries a
+// MemoryBudget (WithMemoryBudget), each of them keeps a Reservation of it sized to an
+// estimate of what it holds (Arrow buffers plus Go maps, key encodings and per-row indexes)
+// and, when the budget cannot grant more, writes part of its input to spill files (Arrow IPC
+// streams) in the directory the context names (WithSpillDir) instead of growing further:
+//
+//   - Sort sorts what it holds into a run, spills the run and at the end merges the runs.
+//   - HashAggregate stops adding groups: rows of groups it already has are still folded in
+//     memory, rows of new groups are written, unaggregated, to one of spillFanOut partitions
+//     by a hash of their group key; after the in-memory groups each partition is aggregated
+//     in turn, recursively with another hash when it is still too large.
+//   - HashJoin partitions both inputs by a hash of the join key (grace hash join) and joins
+//     each partition pair in turn, recursively when a partition's build side is still too
+//     large.
+//
+// Spill files are removed as soon as they are read, and on Close, on failure and on
+// cancellation. Without a budget nothing spills.
+
+// MemoryBudget is the memory the operators of one statement that can spill may hold
+// together, shared through reservations. It also counts the spill files made under it.
+type MemoryBudget struct {
+	limit int64
+	used  atomic.Int64
+
+	files atomic.Int64 // spill files created
+	bytes atomic.Int64 // bytes written to spill files
+}
+
+// NewMemoryBudget returns a budget of limit bytes.
+func NewMemoryBudget(limit int64) *MemoryBudget { return &MemoryBudget{limit: limit} }
+
+// Limit is the budget in bytes.
+func (b *MemoryBudget) Limit() int64 { return b.limit }
+
+// Used is the memory reserved now.
+func (b *MemoryBudget) Used() int64 { return b.used.Load() }
+
+// SpillFiles is how many spill files operators under the budget have created.
+func (b *MemoryBudget) SpillFiles() int64 { return b.files.Load() }
+
+// SpilledBytes is how many bytes operators under the budget have written to spill files.
+func (b *MemoryBudget) SpilledBytes() int64 { return b.bytes.Load() }
+
+// minShare is the least part of the budget an operator may always hold (1/minShare of it),
+// whatever the others hold, so that every operator makes progress.
+const minShare = 8
+
+// Reservation is one operator's part of a MemoryBudget. A nil Reservation (no budget)
+// grants everything.
+type Reservation struct {
+	b *MemoryBudget
+	n int64
+}
+
+func (b *MemoryBudget) reserve() *Reservation {
+	if b == nil {
+		return nil
+	}
+	return &Reservation{b: b}
+}
+
+// resize sets the reservation to n bytes and reports whether the budget allows it: the
+// reservation is changed either way, and the caller is expected to spill when it does not.
+func (r *Reservation) resize(n int64) bool {
+	if r == nil {
+		return true
+	}
+	total := r.b.used.Add(n - r.n)
+	r.n = n
+	return total <= r.b.limit || n <= r.b.limit/minShare
+}
+
+// release returns the reservation to the budget.
+func (r *Reservation) release() {
+	if r != nil {
+		r.b.used.Add(-r.n)
+		r.n = 0
+	}
+}
+
+type budgetKey struct{}
+type spillDirKey struct{}
+
+// WithMemoryBudget returns a context whose operators spill rather than hold more than b.
+func WithMemoryBudget(ctx context.Context, b *MemoryBudget) context.Context {
+	return context.WithValue(ctx, budgetKey{}, b)
+}
+
+// Budget returns the memory budget carried by ctx, or nil (no limit).
+func Budget(ctx context.Context) *MemoryBudget {
+	b, _ := ctx.Value(budgetKey{}).(*MemoryBudget)
+	return b
+}
+
+// WithSpillDir returns a context whose operators spill into the directory dir returns,
+// called at an operator's first spill.
+func WithSpillDir(ctx context.Context, dir func() (string, error)) context.Context {
+	return context.WithValue(ctx, spillDirKey{}, dir)
+}
+
+// spillDir returns the directory spill files go in: ctx's, or the system temp directory.
+func spillDir(ctx context.Context) (string, error) {
+	if f, ok := ctx.Value(spillDirKey{}).(func() (string, error)); ok {
+		return f()
+	}
+	return os.TempDir(), nil
+}
+
+// SpillFilePrefix starts the name of every spill file an operator creates.
+const SpillFilePrefix = "sleeperd-op-"
+
+// spillFanOut is how many partitions a hash aggregate or hash join spills into.
+const spillFanOut = 16
+
+// spillFile is a spill file: batches of one schema written as an Arrow IPC stream, then
+// read back once.
+type spillFile struct {
+	budget *MemoryBudget
+	f      *os.File
+	bw     *bufio.Writer
+	cw     countWriter
+	w      *ipc.Writer
+	rows   int64
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// newSpillFile creates a spill file for batches of schema.
+func newSpillFile(ctx context.Context, schema *arrow.Schema) (*spillFile, error) {
+	dir, err := spillDir(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, SpillFilePrefix+"*.arrows")
+	if err != nil {
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	s := &spillFile{budget: Budget(ctx), f: f}
+	s.bw = bufio.NewWriterSize(f, 64<<10)
+	s.cw.w = s.bw
+	s.w = ipc.NewWriter(&s.cw, ipc.WithSchema(schema), ipc.WithAllocator(Allocator(ctx)))
+	if s.budget != nil {
+		s.budget.files.Add(1)
+	}
+	return s, nil
+}
+
+// write appends b to the file; the caller keeps b.
+func (s *spillFile) write(b arrow.RecordBatch) error {
+	if b.NumRows() == 0 {
+		return nil
+	}
+	if err := s.w.Write(b); err != nil {
+		return fmt.Errorf("spill: %w", err)
+	}
+	s.rows += b.NumRows()
+	return nil
+}
+
+// finish ends writing.
+func (s *spillFile) finish() error {
+	if s.w == nil {
+		return nil
+	}
+	err := s.w.Close()
+	s.w = nil
+	if err == nil {
+		err = s.bw.Flush()
+	}
+	if s.budget != nil {
+		s.budget.bytes.Add(s.cw.n)
+	}
+	if err != nil {
+		return fmt.Errorf("spill: %w", err)
+	}
+	return nil
+}
+
+// remove deletes the file. It is safe to call more than once.
+func (s *spillFile) remove() {
+	if s == nil || s.f == nil {
+		return
+	}
+	if s.w != nil {
+		s.w.Close()
+		s.w = nil
+	}
+	s.f.Close()
+	os.Remove(s.f.Name())
+	s.f = nil
+}
+
+// open finishes the file and returns a stream of its batches; closing the stream removes
+// the file.
+func (s *spillFile) open(ctx context.Context) (*spillStream, error) {
+	if err := s.finish(); err != nil {
+		s.remove()
+		return nil, err
+	}
+	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
+		s.remove()
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	r, err := ipc.NewReader(bufio.NewReaderSize(s.f, 64<<10), ipc.WithAllocator(Allocator(ctx)))
+	if err != nil {
+		s.remove()
+		return nil, fmt.Errorf("spill: %w", err)
+	}
+	return &spillStream{file: s, r: r}, nil
+}
+
+// spillStream reads a spill file back; it is a Stream.
+type spillStream struct {
+	file *spillFile
+	r    *ipc.Reader
+}
+
+func (s *spillStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if s.r == nil {
+		return nil, io.EOF
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, context.Cause(ctx)
+	}
+	if !s.r.Next() {
+		if err := s.r.Err(); err != nil && err != io.EOF {
+			return nil, fmt.Errorf("spill: %w", err)
+		}
+		s.Close()
+		return nil, io.EOF
+	}
+	b := s.r.RecordBatch()
+	b.Retain()
+	return b, nil
+}
+
+func (s *spillStream) Close() error {
+	if s.r != nil {
+		s.r.Release()
+		s.r = nil
+	}
+	s.file.remove()
+	return nil
+}
+
+// arrayBytes is the size of the buffers d references.
+func arrayBytes(d arrow.ArrayData) int64 {
+	n := int64(0)
+	for _, buf := range d.Buffers() {
+		if buf != nil {
+			n += int64(buf.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += arrayBytes(c)
+	}
+	return n
+}
+
+var spillSeed = maphash.MakeSeed()
+
+// partitionsOf sets part[r] to the spill partition of row r of the key columns at the given
+// recursion depth (a different hash at each depth), from the rows' group encodings.
+func partitionsOf(keys []arrow.Array, depth int, part []int32) {
+	encs := make([]rowEncoder, len(keys))
+	for i, k := range keys {
+		encs[i] = encoder(k)
+	}
+	var key []byte
+	for r := range part {
+		key = binary.LittleEndian.AppendUint32(key[:0], uint32(depth))
+		for _, e := range encs {
+			key = e(key, r)
+		}
+		part[r] = int32(maphash.Bytes(spillSeed, key) % spillFanOut)
+	}
+}
+
+// partitionWriter writes rows into spillFanOut spill files.
+type partitionWriter struct {
+	schema *arrow.Schema
+	files  [spillFanOut]*spillFile
+	idx    [spillFanOut][]int32
+}
+
+// write writes row r of b to partition part[r]; the caller keeps b.
+func (w *partitionWriter) write(ctx context.Context, mem memory.Allocator, b arrow.RecordBatch, part []int32) error {
+	for i := range w.idx {
+		w.idx[i] = w.idx[i][:0]
+	}
+	for r, p := range part {
+		if p >= 0 {
+			w.idx[p] = append(w.idx[p], int32(r))
+		}
+	}
+	for p, rows := range w.idx {
+		if len(rows) == 0 {
+			continue
+		}
+		if w.files[p] == nil {
+			f, err := newSpillFile(ctx, w.schema)
+			if err != nil {
+				return err
+			}
+			w.files[p] = f
+		}
+		var err error
+		if len(rows) == int(b.NumRows()) {
+			err = w.files[p].write(b)
+		} else {
+			t := takeBatch(mem, b, rows)
+			err = w.files[p].write(t)
+			t.Release()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// remove deletes every file.
+func (w *partitionWriter) remove() {
+	for i, f := range w.files {
+		f.remove()
+		w.files[i] = nil
+	}
+}
+
+// emptyStream is a Stream of no batches.
+type emptyStream struct{}
+
+func (emptyStream) Next(context.Context) (arrow.RecordBatch, error) { return nil, io.EOF }
+func (emptyStream) Close() error                                    { return nil }
+
+// batchSize estimates the memory the rows of b take: the part of its buffers its rows use
+// (a slice of a larger batch counts its own rows only).
+func batchSize(b arrow.RecordBatch) int64 {
+	n := int64(0)
+	for _, c := range b.Columns() {
+		n += arraySize(c)
+	}
+	return n
+}
+
+func arraysSize(arrs []arrow.Array) int64 {
+	n := int64(0)
+	for _, a := range arrs {
+		n += arraySize(a)
+	}
+	return n
+}
+
+func arraySize(a arrow.Array) int64 {
+	l := int64(a.Len())
+	switch t := a.DataType().(type) {
+	case arrow.FixedWidthDataType:
+		return (l*int64(t.BitWidth())+7)/8 + l/8
+	}
+	switch a.DataType().ID() {
+	case arrow.STRING, arrow.BINARY:
+		offs := arrow.GetOffsets[int32](a.Data(), 1)
+		return 4*(l+1) + int64(offs[len(offs)-1]-offs[0]) + l/8
+	}
+	return arrayBytes(a.Data())
+}

@@ -1,0 +1,144 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand"
+	"os"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// spillCtx returns a context with a checked allocator, a memory budget of limit bytes and
+// a spill directory of its own, which the test checks is empty at the end.
+func spillCtx(t *testing.T, limit int64) (context.Context, *memory.CheckedAllocator, *MemoryBudget) {
+	t.Helper()
+	ctx, mem := checkedCtx(t)
+	dir := t.TempDir()
+	t.Cleanup(func() {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ents) != 0 {
+			t.Errorf("%d spill files left behind, e.g. %s", len(ents), ents[0].Name())
+		}
+	})
+	b := NewMemoryBudget(limit)
+	ctx = WithSpillDir(WithMemoryBudget(ctx, b), func() (string, error) { return dir, nil })
+	return ctx, mem, b
+}
+
+// randomRows returns nBatches batches of (id int32 unique in input order, a int64 of few
+// values, s text, f float8, g int16) with NULLs, duplicates, NaN and -0.
+func randomRows(t *testing.T, mem memory.Allocator, seed int64, nBatches, rows int) (*arrow.Schema, []arrow.RecordBatch) {
+	rng := rand.New(rand.NewSource(seed))
+	s := schemaOf(tI32, tI64, tStr, tF64, tI16)
+	var bs []arrow.RecordBatch
+	id := 0
+	for range nBatches {
+		var rs [][]any
+		for range rows {
+			var a, str, f, g any
+			if rng.Intn(10) > 0 {
+				a = rng.Intn(50) - 25
+			}
+			if rng.Intn(8) > 0 {
+				str = fmt.Sprintf("s%03d", rng.Intn(300))
+				if rng.Intn(20) == 0 {
+					str = ""
+				}
+			}
+			switch rng.Intn(12) {
+			case 0:
+			case 1:
+				f = math.NaN()
+			case 2:
+				f = math.Copysign(0, -1)
+			case 3:
+				f = 0.0
+			default:
+				f = float64(rng.Intn(1000)) / 8
+			}
+			if rng.Intn(6) > 0 {
+				g = rng.Intn(7)
+			}
+			rs = append(rs, []any{id, a, str, f, g})
+			id++
+		}
+		bs = append(bs, mkBatch(t, mem, s, rs...))
+	}
+	return s, bs
+}
+
+func TestSortSpills(t *testing.T) {
+	key := func(i int, typ arrow.DataType, desc, nullsFirst bool) SortKey {
+		return SortKey{Expr: mustCol(t, i, typ), Desc: desc, NullsFirst: nullsFirst}
+	}
+	for i, keys := range [][]SortKey{
+		{key(1, tI64, false, false)},
+		{key(2, tStr, true, true), key(1, tI64, false, true)},
+		{key(3, tF64, false, false), key(4, tI16, true, false)},
+		{key(4, tI16, false, true), key(3, tF64, true, true), key(2, tStr, false, false)},
+	} {
+		for _, budget := range []int64{256 << 10, 48 << 10} {
+			t.Run(fmt.Sprintf("%d/%d", i, budget), func(t *testing.T) {
+				ctx, mem, b := spillCtx(t, budget)
+				// Many batches: with the smallest budget more runs than one merge reads.
+				s, bs := randomRows(t, mem, int64(i), 80, 500)
+				v := mkValues(t, s, bs...)
+				srt, err := NewSort(keys, v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				plain, _ := checkedCtx(t)
+				want := collectText(t, plain, srt)
+				got := collectText(t, ctx, srt)
+				if b.SpillFiles() == 0 {
+					t.Fatal("nothing spilled")
+				}
+				if len(got) != len(want) {
+					t.Fatalf("%d rows, want %d", len(got), len(want))
+				}
+				for r := range want {
+					if got[r] != want[r] {
+						t.Fatalf("row %d: %s, want %s", r, got[r], want[r])
+					}
+				}
+				if b.Used() != 0 {
+					t.Fatalf("%d bytes still reserved", b.Used())
+				}
+				t.Logf("%d spill files, %d bytes", b.SpillFiles(), b.SpilledBytes())
+			})
+		}
+	}
+}
+
+// TestSortSpillCancel stops a spilling sort half way: every spill file is removed.
+func TestSortSpillCancel(t *testing.T) {
+	ctx, mem, b := spillCtx(t, 16<<10)
+	s, bs := randomRows(t, mem, 7, 40, 500)
+	v := mkValues(t, s, bs...)
+	srt, _ := NewSort([]SortKey{{Expr: mustCol(t, 2, tStr)}}, v)
+	ctx, cancel := context.WithCancel(ctx)
+	st, err := srt.Execute(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := st.Next(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Release()
+	if b.SpillFiles() == 0 {
+		t.Fatal("nothing spilled")
+	}
+	cancel()
+	if _, err := st.Next(ctx); err == nil {
+		t.Fatal("no error after cancel")
+	}
+	st.Close()
+}
