@@ -27,6 +27,33 @@ func spillValue(k int) string {
 	return fmt.Sprintf("%08d-%s", k/2, strings.Repeat("x", 180+k/2%16))
 }
 
+// spillTextBytes is the total length of column s of spillTable.
+func spillTextBytes() int {
+	n := 0
+	for k := range spillRows {
+		n += len(spillValue(k))
+	}
+	return n
+}
+
+// spillGroupsText is the expected "g count sum(k) count(DISTINCT s)" of groups gs, as expect
+// shows them.
+func spillGroupsText(gs ...int64) string {
+	var out []string
+	for _, g := range gs {
+		n, sum := 0, 0
+		ss := map[string]bool{}
+		for k := range spillRows {
+			if spillGroup(k) == g {
+				n, sum = n+1, sum+k
+				ss[spillValue(k)] = true
+			}
+		}
+		out = append(out, fmt.Sprintf("%d %d %d %d", g, n, sum, len(ss)))
+	}
+	return strings.Join(out, "|")
+}
+
 // spillGroup is the g column of row k of spillTable.
 func spillGroup(k int) int64 { return int64(k*7919) % 50_000 }
 
@@ -150,6 +177,13 @@ func TestOperatorsSpill(t *testing.T) {
 		if !sawSpill {
 			t.Error("the sort did not spill")
 		}
+	})
+	t.Run("aggregate", func(t *testing.T) {
+		// 200,000 groups of about 200-byte keys: two rows each.
+		// Their keys alone are more than the limit: without spilling this fails with 53200.
+		expect(t, c, "SELECT count(*), min(n), max(n), sum(n), sum(length(s)), min(s) = '00000000-' || repeat('x', 180) FROM (SELECT s, count(*) AS n FROM t GROUP BY s) x",
+			fmt.Sprintf("%d 2 2 %d %d true", spillRows/2, spillRows, spillTextBytes()/2))
+		expect(t, c, "SELECT g, count(*), sum(k), count(DISTINCT s) FROM t WHERE g IN (0, 7, 49999) GROUP BY g ORDER BY g", spillGroupsText(0, 7, 49999))
 	})
 	if left := spillFiles(); len(left) > 0 {
 		t.Errorf("spill files left: %v", left)

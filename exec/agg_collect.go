@@ -27,6 +27,7 @@ type rowsState struct {
 	arg   []arrow.Array   // chunks
 	extra [][]arrow.Array // per extra argument, chunks
 	order [][]arrow.Array // per key, chunks
+	bytes int64           // estimated size of the chunks and gids
 }
 
 // newRowsState returns the state of a collecting aggregate. A DISTINCT aggregate without
@@ -68,11 +69,14 @@ func (s *rowsState) add(mem memory.Allocator, gids []int32, arg arrow.Array, ext
 		return take(mem, a, sel)
 	}
 	s.arg = append(s.arg, keep(arg))
+	s.bytes += arraySize(s.arg[len(s.arg)-1]) + 4*int64(len(sel))
 	for i, e := range extra {
 		s.extra[i] = append(s.extra[i], keep(e))
+		s.bytes += arraySize(s.extra[i][len(s.extra[i])-1])
 	}
 	for i, o := range order {
 		s.order[i] = append(s.order[i], keep(o))
+		s.bytes += arraySize(s.order[i][len(s.order[i])-1])
 	}
 }
 

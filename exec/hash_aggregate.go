@@ -150,7 +150,9 @@ func AggregateResultType(fn string, arg arrow.DataType) (arrow.DataType, error) 
 // HashAggregate groups its input by the group expressions and computes the aggregates of
 // each group. Output columns are the groups, then the aggregates, in batches of at most
 // BatchRows, in no particular order. Without groups it returns exactly one row, even for
-// no input. NULL group keys form one group.
+// no input. NULL group keys form one group. Past its memory budget it adds no more groups
+// and spills the rows of new groups to disk, partitioned by group key, then aggregates
+// each partition in turn (see Spilling).
 type HashAggregate struct {
 	groups []Expr
 	aggs   []Aggregate
@@ -230,12 +232,18 @@ func (h *HashAggregate) Execute(ctx context.Context) (Stream, error) {
 }
 
 type aggStream struct {
-	h  *HashAggregate
-	in Stream
+	h     *HashAggregate
+	in    Stream
+	depth int // 0, or how many times the rows were partitioned by spilling
 
 	done bool
 	out  arrow.RecordBatch // the whole result, handed out in slices
 	pos  int64
+	res  *Reservation
+
+	spilled *partitionWriter // rows of groups not held, by partition
+	part    int              // next partition to aggregate
+	sub     *aggStream       // the aggregation of a partition
 }
 
 func (s *aggStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
@@ -247,13 +255,44 @@ func (s *aggStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		s.out = out
 	}
-	if s.out == nil || s.pos >= s.out.NumRows() {
-		return nil, io.EOF
+	if s.out != nil && s.pos < s.out.NumRows() {
+		end := min(s.pos+BatchRows, s.out.NumRows())
+		b := s.out.NewSlice(s.pos, end)
+		s.pos = end
+		return b, nil
 	}
-	end := min(s.pos+BatchRows, s.out.NumRows())
-	b := s.out.NewSlice(s.pos, end)
-	s.pos = end
-	return b, nil
+	if s.out != nil {
+		s.out.Release()
+		s.out = nil
+	}
+	s.res.release()
+	// The partitions spilled, each aggregated as an input of its own.
+	for s.spilled != nil {
+		if s.sub != nil {
+			b, err := s.sub.Next(ctx)
+			if err != io.EOF {
+				return b, err
+			}
+			s.sub.Close()
+			s.sub = nil
+		}
+		if s.part >= spillFanOut {
+			s.spilled = nil
+			break
+		}
+		f := s.spilled.files[s.part]
+		s.spilled.files[s.part] = nil
+		s.part++
+		if f == nil {
+			continue
+		}
+		in, err := f.open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.sub = &aggStream{h: s.h, in: in, depth: s.depth + 1}
+	}
+	return nil, io.EOF
 }
 
 func (s *aggStream) Close() error {
@@ -261,6 +300,15 @@ func (s *aggStream) Close() error {
 		s.out.Release()
 		s.out = nil
 	}
+	if s.sub != nil {
+		s.sub.Close()
+		s.sub = nil
+	}
+	if s.spilled != nil {
+		s.spilled.remove()
+		s.spilled = nil
+	}
+	s.res.release()
 	s.done = true
 	return s.in.Close()
 }
@@ -275,7 +323,13 @@ type groupTable struct {
 	builders []array.Builder
 	key      []byte
 	n        int
+	frozen   bool  // add no more groups: rows of new ones get group -1
+	bytes    int64 // estimated size of the keys held, in the maps and the builders
 }
+
+// aggGroupBytes is the estimated cost of a group beyond its key: map entry, and per
+// aggregate, its state.
+const aggGroupBytes, aggStateBytes = 64, 24
 
 func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 	h := s.h
@@ -327,8 +381,12 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 	}
 	grow()
-	var gids, fgids, dgids []int32
+	var gids, fgids, dgids, part []int32
 	var key []byte
+	if len(h.groups) > 0 {
+		s.res = Budget(ctx).reserve()
+	}
+	var distinctBytes int64
 	for {
 		b, err := s.in.Next(ctx)
 		if err == io.EOF {
@@ -350,6 +408,27 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 				}
 				defer releaseAll(keys)
 				gt.assign(keys, gids)
+				if gt.frozen {
+					// Spill the rows of groups not held, by a hash of the key.
+					part = resized(part, n)
+					partitionsOf(keys, s.depth, part)
+					any := false
+					for r, g := range gids {
+						if g >= 0 {
+							part[r] = -1
+						} else {
+							any = true
+						}
+					}
+					if any {
+						if s.spilled == nil {
+							s.spilled = &partitionWriter{schema: h.input.Schema()}
+						}
+						if err := s.spilled.write(ctx, mem, b, part); err != nil {
+							return err
+						}
+					}
+				}
 			}
 			grow()
 			for i, a := range h.aggs {
@@ -394,6 +473,7 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 						key = enc(key, r)
 						if _, ok := distinct[i][string(key)]; !ok {
 							distinct[i][string(key)] = struct{}{}
+							distinctBytes += int64(len(key)) + aggGroupBytes
 							dgids[r] = g
 						}
 					}
@@ -413,6 +493,17 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 		}()
 		if err != nil {
 			return nil, err
+		}
+		if s.res != nil && !gt.frozen {
+			est := gt.bytes + int64(gt.n)*(aggGroupBytes+aggStateBytes*int64(len(h.aggs))) + distinctBytes
+			for _, r := range rows {
+				if r != nil {
+					est += r.bytes
+				}
+			}
+			if !s.res.resize(est) {
+				gt.frozen = true
+			}
 		}
 	}
 	cols := make([]arrow.Array, 0, len(h.groups)+len(h.aggs))
@@ -490,8 +581,13 @@ func (gt *groupTable) assign(keys []arrow.Array, gids []int32) {
 		}
 		id, ok := gt.ids[string(gt.key)]
 		if !ok {
+			if gt.frozen {
+				gids[r] = -1
+				continue
+			}
 			id = int32(gt.n)
 			gt.ids[string(gt.key)] = id
+			gt.bytes += 2 * int64(len(gt.key))
 			gt.n++
 			for _, app := range apps {
 				app(r)
@@ -507,6 +603,10 @@ func assignInts[T integer](gt *groupTable, a arrow.Array, vals []T, gids []int32
 	nulls := a.NullN() > 0
 	for r, v := range vals {
 		if nulls && a.IsNull(r) {
+			if gt.nullID < 0 && gt.frozen {
+				gids[r] = -1
+				continue
+			}
 			if gt.nullID < 0 {
 				gt.nullID = int32(gt.n)
 				gt.n++
@@ -517,8 +617,13 @@ func assignInts[T integer](gt *groupTable, a arrow.Array, vals []T, gids []int32
 		}
 		id, ok := gt.intIDs[int64(v)]
 		if !ok {
+			if gt.frozen {
+				gids[r] = -1
+				continue
+			}
 			id = int32(gt.n)
 			gt.intIDs[int64(v)] = id
+			gt.bytes += 16
 			gt.n++
 			app(r)
 		}

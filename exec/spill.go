@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
@@ -134,6 +135,7 @@ const spillFanOut = 16
 // spillFile is a spill file: batches of one schema written as an Arrow IPC stream, then
 // read back once.
 type spillFile struct {
+	schema *arrow.Schema
 	budget *MemoryBudget
 	f      *os.File
 	bw     *bufio.Writer
@@ -163,7 +165,7 @@ func newSpillFile(ctx context.Context, schema *arrow.Schema) (*spillFile, error)
 	if err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
-	s := &spillFile{budget: Budget(ctx), f: f}
+	s := &spillFile{schema: schema, budget: Budget(ctx), f: f}
 	s.bw = bufio.NewWriterSize(f, 64<<10)
 	s.cw.w = s.bw
 	s.w = ipc.NewWriter(&s.cw, ipc.WithSchema(schema), ipc.WithAllocator(Allocator(ctx)))
@@ -177,6 +179,11 @@ func newSpillFile(ctx context.Context, schema *arrow.Schema) (*spillFile, error)
 func (s *spillFile) write(b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
 		return nil
+	}
+	if !b.Schema().Equal(s.schema) {
+		// Same columns, other names or nullability (say, from another branch of a union).
+		b = array.NewRecordBatch(s.schema, b.Columns(), b.NumRows())
+		defer b.Release()
 	}
 	if err := s.w.Write(b); err != nil {
 		return fmt.Errorf("spill: %w", err)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -141,4 +142,71 @@ func TestSortSpillCancel(t *testing.T) {
 		t.Fatal("no error after cancel")
 	}
 	st.Close()
+}
+
+func TestHashAggregateSpills(t *testing.T) {
+	c := func(i int, typ arrow.DataType) Expr { return mustCol(t, i, typ) }
+	notNull, err := NewIsNull(c(4, tI16), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aggs := []Aggregate{
+		{Func: "count_star", Name: "n"},
+		{Func: "count", Arg: c(2, tStr), Name: "count"},
+		{Func: "sum", Arg: c(1, tI64), Name: "sum"},
+		{Func: "avg", Arg: c(3, tF64), Name: "avg"},
+		{Func: "min", Arg: c(2, tStr), Name: "min"},
+		{Func: "max", Arg: c(3, tF64), Name: "max"},
+		{Func: "string_agg", Arg: c(2, tStr), Extra: []Expr{lit(t, ",", tStr)}, OrderBy: []SortKey{{Expr: c(0, tI32), Desc: true}}, Name: "string_agg"},
+		{Func: "array_agg", Arg: c(4, tI16), Name: "array_agg"},
+		{Func: "count", Arg: c(1, tI64), Distinct: true, Name: "count_distinct"},
+		{Func: "string_agg", Arg: c(2, tStr), Extra: []Expr{lit(t, ";", tStr)}, Distinct: true, Name: "string_agg_distinct"},
+		{Func: "percentile_disc", Arg: c(3, tF64), Extra: []Expr{lit(t, 0.5, tF64)}, OrderBy: []SortKey{{Expr: c(3, tF64)}}, Name: "median"},
+		{Func: "sum", Arg: c(1, tI64), Filter: notNull, Name: "sum_filtered"},
+	}
+	for i, c := range []struct {
+		groups []Expr
+		budget int64
+		rows   int // per input batch
+	}{
+		{[]Expr{c(2, tStr), c(4, tI16)}, 16 << 10, 500}, // encoded keys, NULLs among them
+		{[]Expr{c(1, tI64)}, 4 << 10, 10},               // one integer key, a NULL group
+		{[]Expr{c(0, tI32)}, 256 << 10, 500},            // every row a group of its own
+		{[]Expr{c(3, tF64)}, 16 << 10, 500},             // NaN, -0 = 0
+	} {
+		groups := c.groups
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			ctx, mem, b := spillCtx(t, c.budget)
+			s, bs := randomRows(t, mem, int64(10+i), 20000/c.rows, c.rows)
+			v := mkValues(t, s, bs...)
+			names := make([]string, len(groups))
+			for j := range names {
+				names[j] = fmt.Sprintf("g%d", j)
+			}
+			h, err := NewHashAggregate(groups, names, aggs, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			plain, _ := checkedCtx(t)
+			want := collectText(t, plain, h)
+			got := collectText(t, ctx, h)
+			if b.SpillFiles() == 0 {
+				t.Fatal("nothing spilled")
+			}
+			slices.Sort(want)
+			slices.Sort(got)
+			if len(got) != len(want) {
+				t.Fatalf("%d groups, want %d", len(got), len(want))
+			}
+			for r := range want {
+				if got[r] != want[r] {
+					t.Fatalf("group %d:\n got %s\nwant %s", r, got[r], want[r])
+				}
+			}
+			if b.Used() != 0 {
+				t.Fatalf("%d bytes still reserved", b.Used())
+			}
+			t.Logf("%d groups, %d spill files, %d bytes", len(got), b.SpillFiles(), b.SpilledBytes())
+		})
+	}
 }
