@@ -2,10 +2,8 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -185,10 +183,15 @@ func TestOperatorsSpill(t *testing.T) {
 			fmt.Sprintf("%d 2 2 %d %d true", spillRows/2, spillRows, spillTextBytes()/2))
 		expect(t, c, "SELECT g, count(*), sum(k), count(DISTINCT s) FROM t WHERE g IN (0, 7, 49999) GROUP BY g ORDER BY g", spillGroupsText(0, 7, 49999))
 	})
+	t.Run("join", func(t *testing.T) {
+		// Build sides of 80 and 20 MiB: without spilling these fail with 53200.
+		sumK := spillRows * (spillRows - 1) / 2
+		expect(t, c, "SELECT count(*), sum(a.k), sum(b.k), sum(length(b.s)) FROM t a JOIN t b ON a.s = b.s",
+			fmt.Sprintf("%d %d %d %d", 2*spillRows, 2*sumK, 2*sumK, 2*spillTextBytes()))
+		expect(t, c, "SELECT count(*), count(b.k), sum(b.k) FROM t a LEFT JOIN (SELECT * FROM t WHERE k % 4 = 0) b ON a.s = b.s",
+			fmt.Sprintf("%d %d %d", spillRows, spillRows/2, 2*(spillRows/4)*(spillRows/4-1)*4/2))
+	})
 	if left := spillFiles(); len(left) > 0 {
 		t.Errorf("spill files left: %v", left)
 	}
 }
-
-var _ = errors.Is
-var _ = os.ReadDir

@@ -106,7 +106,10 @@ func newJoinSpec(name string, kind JoinKind, left, right Operator, residual Expr
 // condition. It builds a hash table over the whole right input at the first Next (the right
 // side should be the smaller one) and then streams the left input through it, batch by
 // batch. Output rows come in left input order (for each left row, its matches in right
-// input order); for Right and Full joins the unmatched right rows follow at the end.
+// input order); for Right and Full joins the unmatched right rows follow at the end. When
+// the right input is over its memory budget, it partitions both inputs to disk by a hash
+// of the key and joins each pair of partitions in turn (a grace hash join, see Spilling):
+// the output then comes partition by partition, in that order within each.
 //
 // Keys compare with SQL equality: a NULL key never matches, floats match when equal with
 // -0 = 0 and NaN = NaN (as in PostgreSQL). The residual is a boolean expression over the
@@ -213,6 +216,10 @@ type joinStream struct {
 	err     error // a failure while building, returned by every later Next
 	closed  bool
 
+	depth int          // how many times the inputs were partitioned by spilling
+	res   *Reservation // the memory budget of the build side (hash joins)
+	grace *graceJoin   // the partitions, once the build side spilled
+
 	li, ri, ol, or []int32
 }
 
@@ -224,12 +231,24 @@ func (s *joinStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
+	if s.grace != nil {
+		return s.grace.next(ctx)
+	}
 	if !s.built {
 		s.built = true
-		b, err := materialize(ctx, s.right, s.spec.right.Schema())
+		var b arrow.RecordBatch
+		var err error
+		if _, ok := s.p.(*hashProbe); ok && Budget(ctx) != nil && s.depth < maxSpillDepth {
+			b, err = s.buildOrSpill(ctx)
+		} else {
+			b, err = materialize(ctx, s.right, s.spec.right.Schema())
+		}
 		if err != nil {
 			s.err = err
 			return nil, err
+		}
+		if s.grace != nil {
+			return s.grace.next(ctx)
 		}
 		s.build = b
 		if err := s.p.build(ctx, b); err != nil {
@@ -396,6 +415,11 @@ func (s *joinStream) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.grace != nil {
+		s.grace.close()
+		s.grace = nil
+	}
+	s.res.release()
 	if s.cur != nil {
 		s.cur.Release()
 		s.cur = nil
@@ -466,7 +490,12 @@ func materialize(ctx context.Context, in Stream, schema *arrow.Schema) (arrow.Re
 		batches = append(batches, b)
 		rows += b.NumRows()
 	}
-	mem := Allocator(ctx)
+	return concatBatches(Allocator(ctx), schema, batches, rows)
+}
+
+// concatBatches returns batches, of rows rows in all, as one batch of schema; the caller
+// keeps batches and releases the result.
+func concatBatches(mem memory.Allocator, schema *arrow.Schema, batches []arrow.RecordBatch, rows int64) (arrow.RecordBatch, error) {
 	cols := make([]arrow.Array, schema.NumFields())
 	defer func() { releaseAll(cols) }()
 	for i, f := range schema.Fields() {

@@ -210,3 +210,79 @@ func TestHashAggregateSpills(t *testing.T) {
 		})
 	}
 }
+
+func TestHashJoinSpills(t *testing.T) {
+	// Pair schema: left (id, a, s, f, g) then right (id, a, s, f, g).
+	residual := mustBinary(t, Lt, mustCol(t, 3, tF64), mustCol(t, 8, tF64))
+	for _, keys := range []struct {
+		name   string
+		l, r   []Expr
+		budget int64
+		rows   int
+	}{
+		{"text and smallint", []Expr{mustCol(t, 2, tStr), mustCol(t, 4, tI16)}, []Expr{mustCol(t, 2, tStr), mustCol(t, 4, tI16)}, 16 << 10, 100},
+		{"bigint", []Expr{mustCol(t, 1, tI64)}, []Expr{mustCol(t, 1, tI64)}, 8 << 10, 40},
+	} {
+		for _, kind := range []JoinKind{Inner, Left, Right, Full, Semi, Anti, NullAwareAnti} {
+			for _, res := range []Expr{nil, residual} {
+				if res != nil && (kind == NullAwareAnti || keys.name == "bigint" && kind != Left) {
+					continue
+				}
+				name := fmt.Sprintf("%s/%s/residual=%v", keys.name, kind, res != nil)
+				t.Run(name, func(t *testing.T) {
+					lk, rk := keys.l, keys.r
+					if kind == NullAwareAnti {
+						lk, rk = lk[:1], rk[:1]
+					}
+					ctx, mem, b := spillCtx(t, keys.budget)
+					ls, lb := randomRows(t, mem, 100, 40, keys.rows)
+					rs, rb := randomRows(t, mem, 200, 40, keys.rows)
+					if kind == NullAwareAnti && keys.name == "bigint" {
+						// No NULL on the right, so that some rows qualify.
+						rb = dropNullKeys(t, mem, rb, 1)
+					}
+					j, err := NewHashJoin(kind, mkValues(t, ls, lb...), mkValues(t, rs, rb...), lk, rk, res)
+					if err != nil {
+						t.Fatal(err)
+					}
+					plain, _ := checkedCtx(t)
+					want := collectText(t, plain, j)
+					got := collectText(t, ctx, j)
+					if b.SpillFiles() == 0 {
+						t.Fatal("nothing spilled")
+					}
+					slices.Sort(want)
+					slices.Sort(got)
+					if len(got) != len(want) {
+						t.Fatalf("%d rows, want %d", len(got), len(want))
+					}
+					for r := range want {
+						if got[r] != want[r] {
+							t.Fatalf("row %d:\n got %s\nwant %s", r, got[r], want[r])
+						}
+					}
+					if b.Used() != 0 {
+						t.Fatalf("%d bytes still reserved", b.Used())
+					}
+					t.Logf("%d rows, %d spill files, %d bytes", len(got), b.SpillFiles(), b.SpilledBytes())
+				})
+			}
+		}
+	}
+}
+
+// dropNullKeys returns batches without the rows whose column c is NULL, releasing bs.
+func dropNullKeys(t *testing.T, mem memory.Allocator, bs []arrow.RecordBatch, c int) []arrow.RecordBatch {
+	var out []arrow.RecordBatch
+	for _, b := range bs {
+		var keep []int32
+		for r := range int(b.NumRows()) {
+			if b.Column(c).IsValid(r) {
+				keep = append(keep, int32(r))
+			}
+		}
+		out = append(out, takeBatch(mem, b, keep))
+		b.Release()
+	}
+	return out
+}
