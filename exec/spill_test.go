@@ -220,7 +220,7 @@ func TestHashJoinSpills(t *testing.T) {
 		budget int64
 		rows   int
 	}{
-		{"text and smallint", []Expr{mustCol(t, 2, tStr), mustCol(t, 4, tI16)}, []Expr{mustCol(t, 2, tStr), mustCol(t, 4, tI16)}, 16 << 10, 100},
+		{"text and smallint", []Expr{mustCol(t, 2, tStr), mustCol(t, 4, tI16)}, []Expr{mustCol(t, 2, tStr), mustCol(t, 4, tI16)}, 16 << 10, 60},
 		{"bigint", []Expr{mustCol(t, 1, tI64)}, []Expr{mustCol(t, 1, tI64)}, 8 << 10, 40},
 	} {
 		for _, kind := range []JoinKind{Inner, Left, Right, Full, Semi, Anti, NullAwareAnti} {
@@ -285,4 +285,61 @@ func dropNullKeys(t *testing.T, mem memory.Allocator, bs []arrow.RecordBatch, c 
 		b.Release()
 	}
 	return out
+}
+
+// TestSpillCancel stops spilling aggregations and joins after their first batch and on
+// cancellation: every spill file is removed and every buffer released.
+func TestSpillCancel(t *testing.T) {
+	ops := map[string]func(t *testing.T, l, r Operator) Operator{
+		"aggregate": func(t *testing.T, l, r Operator) Operator {
+			h, err := NewHashAggregate([]Expr{mustCol(t, 0, tI32)}, []string{"id"},
+				[]Aggregate{{Func: "max", Arg: mustCol(t, 2, tStr), Name: "m"}}, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return h
+		},
+		"join": func(t *testing.T, l, r Operator) Operator {
+			j, err := NewHashJoin(Full, l, r, []Expr{mustCol(t, 2, tStr)}, []Expr{mustCol(t, 2, tStr)}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return j
+		},
+	}
+	for name, mk := range ops {
+		for _, cancelFirst := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/cancel=%v", name, cancelFirst), func(t *testing.T) {
+				ctx, mem, b := spillCtx(t, 16<<10)
+				ls, lb := randomRows(t, mem, 1, 20, 500)
+				rs, rb := randomRows(t, mem, 2, 20, 500)
+				op := mk(t, mkValues(t, ls, lb...), mkValues(t, rs, rb...))
+				ctx, cancel := context.WithCancel(ctx)
+				defer cancel()
+				st, err := op.Execute(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, err := st.Next(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out.Release()
+				if b.SpillFiles() == 0 {
+					t.Fatal("nothing spilled")
+				}
+				if cancelFirst {
+					cancel()
+					for {
+						out, err := st.Next(ctx)
+						if err != nil {
+							break
+						}
+						out.Release()
+					}
+				}
+				st.Close()
+			})
+		}
+	}
 }
