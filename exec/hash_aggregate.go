@@ -251,6 +251,10 @@ func (s *aggStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		s.done = true
 		out, err := s.run(ctx)
 		if err != nil {
+			if s.spilled != nil {
+				s.spilled.remove()
+				s.spilled = nil
+			}
 			return nil, err
 		}
 		s.out = out
