@@ -373,6 +373,7 @@ type rowWriter struct {
 	schema  *arrow.Schema
 	targets []int
 	w       *ingest.Writer
+	counted bool // its statistics were added to the engine's SpillStats
 }
 
 // newRowWriter returns a writer into t: table column i comes from batch column targets[i],
@@ -418,10 +419,25 @@ func (w *rowWriter) Append(ctx context.Context, b arrow.RecordBatch) error {
 }
 
 // Commit writes every row appended as one commit and returns how many there were.
-func (w *rowWriter) Commit(ctx context.Context) (int64, error) { return w.w.Commit(ctx) }
+func (w *rowWriter) Commit(ctx context.Context) (int64, error) {
+	n, err := w.w.Commit(ctx)
+	w.count()
+	return n, err
+}
 
 // Abort drops the rows appended; it is safe after Commit.
-func (w *rowWriter) Abort() { w.w.Abort() }
+func (w *rowWriter) Abort() {
+	w.w.Abort()
+	w.count()
+}
+
+// count adds the writer's statistics to the engine's SpillStats, once.
+func (w *rowWriter) count() {
+	if !w.counted {
+		w.counted = true
+		w.e.spillStats.add(w.w.Stats())
+	}
+}
 
 // tableBatch arranges the columns of a source batch as the table stores them: target
 // columns from the source, a generated row id, NULL elsewhere.

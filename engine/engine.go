@@ -69,6 +69,8 @@ type Engine struct {
 	jobs    jobLog
 	readers readers
 	spill   *spillArea
+	// spillStats adds up the statistics of the writes that ended (see SpillStats).
+	spillStats spillCounters
 
 	// purged holds the IDs of dropped tables whose objects are gone for good: purged after
 	// no writer that began before the drop can still be running.
