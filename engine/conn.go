@@ -431,11 +431,18 @@ func (w *rowWriter) Abort() {
 	w.count()
 }
 
-// count adds the writer's statistics to the engine's SpillStats, once.
+// count adds the writer's statistics to the engine's SpillStats, once, and logs those of a
+// write that spilled.
 func (w *rowWriter) count() {
-	if !w.counted {
-		w.counted = true
-		w.e.spillStats.add(w.w.Stats())
+	if w.counted {
+		return
+	}
+	w.counted = true
+	s := w.w.Stats()
+	w.e.spillStats.add(s)
+	if s.Runs > 0 {
+		w.e.log.Info("write spilled", "table", w.t.Name, "rows", s.Rows, "runs", s.Runs, "merge_passes", s.MergePasses,
+			"bytes_spilled", s.BytesSpilled, "peak_bytes", s.PeakBytes)
 	}
 }
 
