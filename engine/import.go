@@ -112,7 +112,7 @@ func (e *Engine) importInto(ctx context.Context, w *rowWriter, files []importFil
 				if k >= len(files) || ctx.Err() != nil {
 					return
 				}
-				if err := read(ctx, files[k], emit); err != nil {
+				if err := read(ctx, e.countRead(files[k]), emit); err != nil {
 					if ctx.Err() != nil {
 						err = context.Cause(ctx)
 					}
@@ -130,6 +130,8 @@ func (e *Engine) importInto(ctx context.Context, w *rowWriter, files []importFil
 		if ctx.Err() == nil {
 			if err := w.Append(ctx, b); err != nil {
 				fail(err)
+			} else {
+				e.copyRows.Add(b.NumRows())
 			}
 		}
 		b.Release()
@@ -138,6 +140,37 @@ func (e *Engine) importInto(ctx context.Context, w *rowWriter, files []importFil
 		return first
 	}
 	return context.Cause(ctx)
+}
+
+// CopyProgress tells how far the COPY FROM statements that read server files (local or
+// s3://) have got, added up since the engine opened: the bytes read from the files and the
+// rows handed to the table writers. A client in the same process polls it to show the
+// progress of a COPY (sleeperd import --data).
+func (e *Engine) CopyProgress() (bytes, rows int64) { return e.copyBytes.Load(), e.copyRows.Load() }
+
+// countRead returns f with its reads counted in CopyProgress.
+func (e *Engine) countRead(f importFile) importFile {
+	open := f.open
+	f.open = func(ctx context.Context) (io.ReaderAt, int64, func() error, error) {
+		r, size, closeFile, err := open(ctx)
+		if err != nil {
+			return r, size, closeFile, err
+		}
+		return countingReaderAt{r, &e.copyBytes}, size, closeFile, nil
+	}
+	return f
+}
+
+// countingReaderAt adds the bytes read through it to n.
+type countingReaderAt struct {
+	r io.ReaderAt
+	n *atomic.Int64
+}
+
+func (c countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	k, err := c.r.ReadAt(p, off)
+	c.n.Add(int64(k))
+	return k, err
 }
 
 // inFile gives err, an error reading the named file, the file as a line of its context,
