@@ -125,6 +125,7 @@ type Result struct {
 	RSSPeakBytes    int64   `json:"rss_peak_bytes"` // VmHWM at the end of the COPY
 	HeapPeakBytes   int64   `json:"heap_peak_bytes"`
 	HeapGoalPeak    int64   `json:"heap_goal_peak_bytes"`
+	HeapLivePeak    int64   `json:"heap_live_peak_bytes"` // the most heap a GC found live
 	GCs             int     `json:"gcs"`
 	SpillPeakBytes  int64   `json:"spill_peak_bytes"`
 	SpillFilesPeak  int     `json:"spill_files_peak"`
@@ -260,7 +261,7 @@ func run(c config) error {
 	}
 	res.RowsPerSec = float64(res.Rows) / res.Seconds
 	res.SpillPeakBytes, res.SpillFilesPeak = sp.peak, sp.files
-	res.HeapPeakBytes, res.HeapGoalPeak, res.GCs = gc.peaks()
+	res.HeapPeakBytes, res.HeapGoalPeak, res.HeapLivePeak, res.GCs = gc.peaks()
 	logf("%s in %.1fs; checking", tag, res.Seconds)
 	time.Sleep(100 * time.Millisecond) // the server's log line of the write
 	gc.mu.Lock()
@@ -401,13 +402,19 @@ func report(c config, r Result) {
 		fmt.Printf(", server %s", r.ServerEnv)
 	}
 	fmt.Printf("\nload average %.2f at the start of the COPY, %.2f at its end\n\n", r.LoadStart, r.LoadEnd)
+	dd := func(format string, v ...any) string {
+		if r.DuckDBRows == 0 {
+			return "n/a"
+		}
+		return fmt.Sprintf(format, v...)
+	}
 	fmt.Printf("| | sleeperd serve, COPY t FROM (FORMAT parquet) | DuckDB, sorted COPY to Parquet |\n|---|---:|---:|\n")
-	fmt.Printf("| time | %.1f s | %.1f s |\n", r.Seconds, r.DuckDBSeconds)
-	fmt.Printf("| rate | %.0f rows/s | %.0f rows/s |\n", r.RowsPerSec, float64(r.Rows)/r.DuckDBSeconds)
-	fmt.Printf("| process peak RSS (VmHWM) | %.1f MiB (%.1f MiB at start) | %.1f MiB |\n", mib(r.RSSPeakBytes), mib(r.RSSStartBytes), mib(r.DuckDBHWMBytes))
-	fmt.Printf("| Go heap peak (gctrace, %d GCs) | %.1f MiB (goal peak %.1f MiB) | n/a |\n", r.GCs, mib(r.HeapPeakBytes), mib(r.HeapGoalPeak))
-	fmt.Printf("| spill on disk, peak | %.1f MiB (%d files) | %.1f MiB |\n", mib(r.SpillPeakBytes), r.SpillFilesPeak, mib(r.DuckDBTempPeak))
-	fmt.Printf("| output | %d files, count ok %v, checksum ok %v | checksum equal %v |\n\n", r.OutputFiles, r.CountOK, r.ChecksumOK, r.DuckDBChecksum == r.InputChecksum)
+	fmt.Printf("| time | %.1f s | %s |\n", r.Seconds, dd("%.1f s", r.DuckDBSeconds))
+	fmt.Printf("| rate | %.0f rows/s | %s |\n", r.RowsPerSec, dd("%.0f rows/s", float64(r.Rows)/r.DuckDBSeconds))
+	fmt.Printf("| process peak RSS (VmHWM) | %.1f MiB (%.1f MiB at start) | %s |\n", mib(r.RSSPeakBytes), mib(r.RSSStartBytes), dd("%.1f MiB", mib(r.DuckDBHWMBytes)))
+	fmt.Printf("| Go heap peak (gctrace, %d GCs) | %.1f MiB (goal peak %.1f MiB, live peak %.1f MiB) | n/a |\n", r.GCs, mib(r.HeapPeakBytes), mib(r.HeapGoalPeak), mib(r.HeapLivePeak))
+	fmt.Printf("| spill on disk, peak | %.1f MiB (%d files) | %s |\n", mib(r.SpillPeakBytes), r.SpillFilesPeak, dd("%.1f MiB", mib(r.DuckDBTempPeak)))
+	fmt.Printf("| output | %d files, count ok %v, checksum ok %v | %s |\n\n", r.OutputFiles, r.CountOK, r.ChecksumOK, dd("checksum equal %v", r.DuckDBChecksum == r.InputChecksum))
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }
@@ -528,6 +535,7 @@ func (s *spillSampler) done() {
 type gcTrace struct {
 	mu         sync.Mutex
 	peak, goal int64
+	live       int64 // the most heap a GC found live
 	n          int
 	spilled    string // the server's "write spilled" log line
 }
@@ -551,9 +559,10 @@ func (g *gcTrace) read(r interface{ Read([]byte) (int, error) }) {
 		}
 		a, _ := strconv.ParseInt(m[1], 10, 64)
 		b, _ := strconv.ParseInt(m[2], 10, 64)
+		live, _ := strconv.ParseInt(m[3], 10, 64)
 		goal, _ := strconv.ParseInt(m[4], 10, 64)
 		g.mu.Lock()
-		g.peak, g.goal = max(g.peak, a<<20, b<<20), max(g.goal, goal<<20)
+		g.peak, g.goal, g.live = max(g.peak, a<<20, b<<20), max(g.goal, goal<<20), max(g.live, live<<20)
 		g.n++
 		g.mu.Unlock()
 	}
@@ -561,12 +570,12 @@ func (g *gcTrace) read(r interface{ Read([]byte) (int, error) }) {
 
 func (g *gcTrace) reset() {
 	g.mu.Lock()
-	g.peak, g.goal, g.n = 0, 0, 0
+	g.peak, g.goal, g.live, g.n = 0, 0, 0, 0
 	g.mu.Unlock()
 }
 
-func (g *gcTrace) peaks() (int64, int64, int) {
+func (g *gcTrace) peaks() (peak, goal, live int64, n int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.peak, g.goal, g.n
+	return g.peak, g.goal, g.live, g.n
 }
