@@ -444,11 +444,11 @@ func (r *runner) transferWorkloads(ctx context.Context, input, storeDir, files, 
 	}
 	rep.add(name, boundedRows, sd, &dd)
 	res := &rep.Results[len(rep.Results)-1]
-	res.Bounded = &Bounded{BudgetBytes: budget, HeapPeakBytes: sd.PeakMemBytes, RSSPeakBytes: rssPeak, Spilled: spilled.files, SpillPeakBytes: spilled.peak,
+	res.Bounded = &Bounded{BudgetBytes: budget, HeapPeakBytes: sd.PeakMemBytes, RSSPeakBytes: rssPeak, Spilled: after.Runs > before.Runs, SpillPeakBytes: spilled.peak,
 		Runs: after.Runs - before.Runs, MergePasses: after.MergePasses - before.MergePasses, BytesSpilled: after.BytesSpilled - before.BytesSpilled,
 		WriterPeakBytes: after.PeakBytes}
 	b := res.Bounded
-	res.Note = fmt.Sprintf("sleeperd: COPY t3 FROM '<dir>/*.parquet' (FORMAT parquet) of %d files (%d passes over the input) through an engine with ImportMemory %s "+
+	res.Note = fmt.Sprintf("sleeperd: COPY t3 FROM '<dir>/*.parquet' (FORMAT parquet) of %d files (passes over the input: %d) through an engine with ImportMemory %s "+
 		"and a spill directory of its own; the writer spilled %d sorted runs, %s in all (%d intermediate merge passes; spill files peaked at %s on disk) "+
 		"and accounted at most %s; peak Go heap %s, peak process RSS %s over start; rows and checksum equal the input's; "+
 		"DuckDB: SET memory_limit = '%s', COPY ... ORDER BY key, sort",
