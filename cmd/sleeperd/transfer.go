@@ -39,8 +39,8 @@ With --url, local files are streamed to the server (COPY ... FROM STDIN). With -
 process is the server and reads each FILE itself (COPY ... FROM '<absolute path>'); a FILE
 may then be a pattern such as 'dir/*.parquet' (quoted from the shell), whose files are read
 several at once and committed together, and the write spills past --import-memory to
---spill-dir. A FILE of the form s3://BUCKET/KEY (a pattern, or a prefix ending in /) is read
-by the server in both modes.
+--spill-dir. A FILE s3://BUCKET/KEY (an object, the objects under a prefix, or a pattern) is
+read by the server in both modes.
 
 Flags:
 `
