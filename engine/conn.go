@@ -373,6 +373,7 @@ type rowWriter struct {
 	schema  *arrow.Schema
 	targets []int
 	w       *ingest.Writer
+	counted bool // its statistics were added to the engine's SpillStats
 }
 
 // newRowWriter returns a writer into t: table column i comes from batch column targets[i],
@@ -418,10 +419,32 @@ func (w *rowWriter) Append(ctx context.Context, b arrow.RecordBatch) error {
 }
 
 // Commit writes every row appended as one commit and returns how many there were.
-func (w *rowWriter) Commit(ctx context.Context) (int64, error) { return w.w.Commit(ctx) }
+func (w *rowWriter) Commit(ctx context.Context) (int64, error) {
+	n, err := w.w.Commit(ctx)
+	w.count()
+	return n, err
+}
 
 // Abort drops the rows appended; it is safe after Commit.
-func (w *rowWriter) Abort() { w.w.Abort() }
+func (w *rowWriter) Abort() {
+	w.w.Abort()
+	w.count()
+}
+
+// count adds the writer's statistics to the engine's SpillStats, once, and logs those of a
+// write that spilled.
+func (w *rowWriter) count() {
+	if w.counted {
+		return
+	}
+	w.counted = true
+	s := w.w.Stats()
+	w.e.spillStats.add(s)
+	if s.Runs > 0 {
+		w.e.log.Info("write spilled", "table", w.t.Name, "rows", s.Rows, "runs", s.Runs, "merge_passes", s.MergePasses,
+			"bytes_spilled", s.BytesSpilled, "peak_bytes", s.PeakBytes)
+	}
+}
 
 // tableBatch arranges the columns of a source batch as the table stores them: target
 // columns from the source, a generated row id, NULL elsewhere.

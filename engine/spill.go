@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/sleeperd/sleeperd/storage/ingest"
 )
 
 // spillPrefix starts the name of every process's spill directory.
@@ -96,4 +98,44 @@ func sweepSpill(parent string) int {
 		f.Close()
 	}
 	return n
+}
+
+// SpillStats are cumulative statistics of the writes through a table's ingest.Writer (INSERT,
+// COPY FROM, UPDATE, Flight ingest) that ended, committed or not, since the engine opened.
+type SpillStats struct {
+	Writes        int64 // writes ended
+	SpilledWrites int64 // of which spilled sorted runs to local disk
+	Rows          int64 // rows appended
+	Runs          int64 // sorted runs spilled
+	MergePasses   int64 // intermediate merge passes over the runs
+	BytesSpilled  int64 // bytes written to spill files, intermediate merge passes included
+	// PeakBytes is the largest ingest.WriterStats.PeakBytes of one write: the most memory a
+	// write accounted at once, to compare with Options.ImportMemory.
+	PeakBytes int64
+}
+
+// SpillStats returns the cumulative statistics of the engine's writes so far.
+func (e *Engine) SpillStats() SpillStats {
+	e.spillStats.mu.Lock()
+	defer e.spillStats.mu.Unlock()
+	return e.spillStats.s
+}
+
+type spillCounters struct {
+	mu sync.Mutex
+	s  SpillStats
+}
+
+func (c *spillCounters) add(ws ingest.WriterStats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.s.Writes++
+	if ws.Runs > 0 {
+		c.s.SpilledWrites++
+	}
+	c.s.Rows += ws.Rows
+	c.s.Runs += int64(ws.Runs)
+	c.s.MergePasses += int64(ws.MergePasses)
+	c.s.BytesSpilled += ws.BytesSpilled
+	c.s.PeakBytes = max(c.s.PeakBytes, ws.PeakBytes)
 }
