@@ -44,9 +44,15 @@ func (s *spillArea) path() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("spill directory: %w", err)
 	}
-	lock, err := os.Create(filepath.Join(dir, "lock"))
+	// The lock is taken before the file gets the name sweeps look for: a lock file named
+	// "lock" that nobody holds would let another process's sweep remove the directory
+	// between its creation and its locking.
+	lock, err := os.Create(filepath.Join(dir, "lock.new"))
 	if err == nil {
 		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	}
+	if err == nil {
+		err = os.Rename(filepath.Join(dir, "lock.new"), filepath.Join(dir, "lock"))
 	}
 	if err != nil {
 		if lock != nil {
@@ -86,7 +92,7 @@ func sweepSpill(parent string) int {
 		dir := filepath.Join(parent, ent.Name())
 		f, err := os.Open(filepath.Join(dir, "lock"))
 		if err != nil {
-			continue // being made by a live process, or not ours
+			continue // being made by a live process (its lock not named yet), or not ours
 		}
 		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
 			if os.RemoveAll(dir) == nil {
