@@ -123,6 +123,26 @@ func (w *spillWatcher) finish() ([]int, error) {
 	return n, w.err
 }
 
+// waitSpilled waits until a process spill directory under parent holds a spill file, for
+// up to timeout.
+func waitSpilled(ctx context.Context, parent string, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		dirs, _ := spillDirs(parent)
+		for _, files := range dirs {
+			if len(files) > 0 {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+}
+
 // spilledLogLines counts the log lines in which a server reports a write that spilled.
 func spilledLogLines(logs string) int {
 	return strings.Count(logs, `msg="write spilled"`)
