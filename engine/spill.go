@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // spillPrefix starts the name of every process's spill directory.
@@ -77,8 +78,13 @@ func (s *spillArea) close() {
 	s.dir, s.lock = "", nil
 }
 
-// sweepSpill removes the spill directories under parent whose lock no process holds. Errors
-// are ignored: sweeping is best effort, and a directory left now is swept next time.
+// unnamedLockAge is how long after its last change a spill directory without a lock file
+// is taken for that of a process killed while making it.
+const unnamedLockAge = time.Minute
+
+// sweepSpill removes the spill directories under parent whose lock no process holds, and
+// those without a lock file changed more than unnamedLockAge ago. Errors are ignored:
+// sweeping is best effort, and a directory left now is swept next time.
 func sweepSpill(parent string) int {
 	ents, err := os.ReadDir(parent)
 	if err != nil {
@@ -92,7 +98,14 @@ func sweepSpill(parent string) int {
 		dir := filepath.Join(parent, ent.Name())
 		f, err := os.Open(filepath.Join(dir, "lock"))
 		if err != nil {
-			continue // being made by a live process (its lock not named yet), or not ours
+			// Being made by a live process (its lock not named yet), which takes
+			// microseconds, or left by one killed while making it.
+			if info, err := ent.Info(); err == nil && time.Since(info.ModTime()) > unnamedLockAge {
+				if os.RemoveAll(dir) == nil {
+					n++
+				}
+			}
+			continue
 		}
 		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
 			if os.RemoveAll(dir) == nil {

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestSpillAreaConcurrent makes and removes spill directories under one parent from many
@@ -42,5 +43,33 @@ func TestSpillAreaConcurrent(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(parent); len(left) != 0 {
 		t.Errorf("%d entries left in the spill directory", len(left))
+	}
+}
+
+// TestSweepSpillUnlocked checks that a sweep takes a spill directory without a lock file for
+// that of a process killed while making it only once it is a minute old.
+func TestSweepSpillUnlocked(t *testing.T) {
+	parent := t.TempDir()
+	fresh, old := filepath.Join(parent, spillPrefix+"fresh"), filepath.Join(parent, spillPrefix+"old")
+	for _, d := range []string{fresh, old} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "lock.new"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	past := time.Now().Add(-2 * unnamedLockAge)
+	if err := os.Chtimes(old, past, past); err != nil {
+		t.Fatal(err)
+	}
+	if n := sweepSpill(parent); n != 1 {
+		t.Errorf("swept %d directories, want 1", n)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("the directory of a process killed while making it is left: %v", err)
+	}
+	if _, err := os.Stat(fresh); err != nil {
+		t.Errorf("a directory being made was removed: %v", err)
 	}
 }
