@@ -422,6 +422,8 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 	defer cancel()
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
+	began := time.Now()
+	at := func() time.Duration { return time.Since(began).Round(100 * time.Millisecond) }
 	rng := rand.New(rand.NewPCG(seed, 0x3e0d))
 	endpoint := s3test.VersityGW(t)
 	bucket := s3test.NewBucket(t, endpoint)
@@ -559,6 +561,8 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal(ctx.Err())
 	}
+	// The kill lands while a write on the victim spills (if one does within a few seconds).
+	waitSpilled(ctx, spill[victim], 3*time.Second)
 	servers[victim].exitedEarly(t)
 	close(dying)
 	servers[victim].kill(ctx, t)
@@ -584,7 +588,7 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 		s.exitedEarly(t)
 	}
 	c := m.count()
-	t.Logf("over %v: %v; batches by outcome %v", load, counts, c)
+	t.Logf("%v in: over %v: %v; batches by outcome %v", at(), load, counts, c)
 	for _, b := range m.batches {
 		if b.out == rejected || (b.out == acked && b.err != nil) {
 			t.Errorf("batch %d (%d rows) on live servers: %s: %v", b.no, len(b.ids), b.out, b.err)
@@ -595,6 +599,42 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 			t.Errorf("no %s completed: the test exercised less than it claims", what)
 		}
 	}
+	// A server-side COPY cancelled by its client while it spills removes its runs (its
+	// rows are committed whole or not at all).
+	func() {
+		c, err := dial(ctx, servers[0].addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeConn(c)
+		b := m.newBatch(60_000)
+		sql, err := stageBatch(ctx, staging, location, fmt.Sprintf("cancel/b%d", b.no), "n", b, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cctx, cancelCopy := context.WithCancel(ctx)
+		defer cancelCopy()
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.Exec(cctx, sql)
+			done <- err
+		}()
+		spilled := waitSpilled(ctx, spill[0], 10*time.Second)
+		cancelCopy()
+		if err := <-done; err != nil {
+			m.settle(b, unknown, err)
+		} else {
+			m.settle(b, acked, nil)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for len(checkOneSpillDir(spill[0], nil)) > 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Logf("%v in: a COPY of %d rows cancelled while it spilled: %v", at(), len(b.ids), m.batches[b.no].err)
+		if !spilled {
+			t.Errorf("a COPY of %d rows did not spill in 10 seconds", len(b.ids))
+		}
+	}()
 	// Writes spilled on every node; with every statement answered, each node's spill
 	// directory holds its live process's directory alone, with no run left in it: the
 	// killed node's directory is swept.
@@ -650,7 +690,7 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("compaction jobs finished per node: %v", per)
+	t.Logf("%v in: compaction jobs finished per node: %v", at(), per)
 	if len(finishedBy) == 0 {
 		t.Error("no compaction job finished: the test exercised nothing")
 	}
@@ -730,7 +770,7 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 		}
 	}
 	c = m.count()
-	t.Logf("statements cut off by the kill: %d found committed, %d found absent", c[present], c[absent])
+	t.Logf("%v in: statements cut off by the kill: %d found committed, %d found absent", at(), c[present], c[absent])
 	// No file is referenced by a partition and one of its ancestors (its rows would be read
 	// twice). Partitions are read after files: a partition only ever gains children.
 	files, err := readFiles(ctx, conns[1], "n")
@@ -775,7 +815,7 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("objects under the data prefix not referenced: %d before the final VACUUM FULL, %d after", len(before), len(orphans))
+	t.Logf("%v in: objects under the data prefix not referenced: %d before the final VACUUM FULL, %d after", at(), len(before), len(orphans))
 	if len(orphans) != 0 || unreferenced != 0 {
 		t.Errorf("after VACUUM FULL with gc_delay 0s and orphan_age 1s: %d files the state keeps unreferenced, %d objects not referenced: %s",
 			unreferenced, len(orphans), strings.Join(orphans[:min(len(orphans), 10)], ", "))

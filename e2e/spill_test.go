@@ -124,20 +124,20 @@ func (w *spillWatcher) finish() ([]int, error) {
 }
 
 // waitSpilled waits until a process spill directory under parent holds a spill file, for
-// up to timeout.
-func waitSpilled(ctx context.Context, parent string, timeout time.Duration) {
+// up to timeout, and reports whether one did.
+func waitSpilled(ctx context.Context, parent string, timeout time.Duration) bool {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
 		dirs, _ := spillDirs(parent)
 		for _, files := range dirs {
 			if len(files) > 0 {
-				return
+				return true
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
