@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/sleeperd/sleeperd/storage/ingest"
 )
@@ -46,9 +47,15 @@ func (s *spillArea) path() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("spill directory: %w", err)
 	}
-	lock, err := os.Create(filepath.Join(dir, "lock"))
+	// The lock is taken before the file gets the name sweeps look for: a lock file named
+	// "lock" that nobody holds would let another process's sweep remove the directory
+	// between its creation and its locking.
+	lock, err := os.Create(filepath.Join(dir, "lock.new"))
 	if err == nil {
 		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	}
+	if err == nil {
+		err = os.Rename(filepath.Join(dir, "lock.new"), filepath.Join(dir, "lock"))
 	}
 	if err != nil {
 		if lock != nil {
@@ -73,8 +80,13 @@ func (s *spillArea) close() {
 	s.dir, s.lock = "", nil
 }
 
-// sweepSpill removes the spill directories under parent whose lock no process holds. Errors
-// are ignored: sweeping is best effort, and a directory left now is swept next time.
+// unnamedLockAge is how long after its last change a spill directory without a lock file
+// is taken for that of a process killed while making it.
+const unnamedLockAge = time.Minute
+
+// sweepSpill removes the spill directories under parent whose lock no process holds, and
+// those without a lock file changed more than unnamedLockAge ago. Errors are ignored:
+// sweeping is best effort, and a directory left now is swept next time.
 func sweepSpill(parent string) int {
 	ents, err := os.ReadDir(parent)
 	if err != nil {
@@ -88,7 +100,14 @@ func sweepSpill(parent string) int {
 		dir := filepath.Join(parent, ent.Name())
 		f, err := os.Open(filepath.Join(dir, "lock"))
 		if err != nil {
-			continue // being made by a live process, or not ours
+			// Being made by a live process (its lock not named yet), which takes
+			// microseconds, or left by one killed while making it.
+			if info, err := ent.Info(); err == nil && time.Since(info.ModTime()) > unnamedLockAge {
+				if os.RemoveAll(dir) == nil {
+					n++
+				}
+			}
+			continue
 		}
 		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
 			if os.RemoveAll(dir) == nil {
