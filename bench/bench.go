@@ -42,8 +42,11 @@ type Config struct {
 	// ImportRows is about how many rows the bounded-memory import writes, in whole passes
 	// over the generated input; default Rows.
 	ImportRows int
-	Dir        string           // scratch directory, which Run fills; must exist
-	Alloc      memory.Allocator // allocator of sleeperd's Arrow memory; nil is the default
+	// ImportMemory is the engine's import memory (engine.Options.ImportMemory) in the
+	// bounded-memory import; default 256 MiB.
+	ImportMemory int64
+	Dir          string           // scratch directory, which Run fills; must exist
+	Alloc        memory.Allocator // allocator of sleeperd's Arrow memory; nil is the default
 	// ProfileDir, if set, receives a CPU profile of sleeperd's side of each workload, named
 	// after the workload (see Figure.Profile). It must exist.
 	ProfileDir string
@@ -75,6 +78,9 @@ func (c *Config) defaults() {
 	}
 	if c.ImportRows == 0 {
 		c.ImportRows = c.Rows
+	}
+	if c.ImportMemory == 0 {
+		c.ImportMemory = 256 << 20
 	}
 }
 
@@ -122,6 +128,12 @@ type Bounded struct {
 	RSSPeakBytes   int64 `json:"rss_peak_bytes"`
 	Spilled        bool  `json:"spilled"`
 	SpillPeakBytes int64 `json:"spill_peak_bytes"`
+	// From engine.SpillStats: sorted runs spilled, intermediate merge passes, bytes written
+	// to spill files, and the most memory the writer accounted at once.
+	Runs            int64 `json:"runs"`
+	MergePasses     int64 `json:"merge_passes"`
+	BytesSpilled    int64 `json:"bytes_spilled"`
+	WriterPeakBytes int64 `json:"writer_peak_bytes"`
 }
 
 // Machine describes where a run happened. LoadStart and LoadEnd are the 1-minute load
@@ -257,7 +269,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Rows <= 0 {
 		return nil, fmt.Errorf("bench: %d rows, want > 0", cfg.Rows)
 	}
-	if cfg.Lookups < 0 || cfg.Ranges < 0 || cfg.ImportRows < 0 || cfg.RangeRows < 0 || cfg.Conns < 0 || cfg.Duration < 0 || cfg.Commits < 0 {
+	if cfg.Lookups < 0 || cfg.Ranges < 0 || cfg.ImportRows < 0 || cfg.ImportMemory < 0 || cfg.RangeRows < 0 || cfg.Conns < 0 || cfg.Duration < 0 || cfg.Commits < 0 {
 		return nil, fmt.Errorf("bench: negative size in %+v", cfg)
 	}
 	cfg.defaults()

@@ -9,17 +9,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/engine"
-	"github.com/sleeperd/sleeperd/storage/ingest"
+	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/parquet"
 )
 
@@ -111,67 +110,70 @@ func listOf(paths []string) string {
 	return "[" + strings.Join(q, ", ") + "]"
 }
 
-// streamImport reads files batch by batch with sleeperd's Parquet reader, in order, and
-// appends the batches to an ingest.Writer into table into with the given options, committing once. This is the write
-// path INSERT and COPY FROM take in the engine (engine Options.ImportMemory and SpillDir are
-// the writer's Memory and SpillDir).
-func streamImport(ctx context.Context, eng *engine.Engine, into string, files []string, opts ingest.WriterOptions, mem memory.Allocator) (int64, error) {
-	t, err := eng.Catalog().Table(ctx, into)
+// sleeperdCopyFrom runs COPY table FROM 'glob' (FORMAT parquet) on conn: the engine reads
+// the files the glob names, several at once, into one ingest.Writer, committed once.
+func sleeperdCopyFrom(ctx context.Context, conn engine.Conn, table, glob string) (Figure, error) {
+	start := time.Now()
+	st, err := conn.Prepare(ctx, fmt.Sprintf(`COPY %s FROM %s (FORMAT parquet)`, table, quote(glob)), nil)
 	if err != nil {
-		return 0, err
+		return Figure{}, err
 	}
-	spec := t.IngestSpec()
-	spec.Alloc = mem
-	w, err := ingest.NewWriter(ctx, eng.Catalog().Store(), eng.Catalog().StateStore(), spec, opts)
+	defer st.Close()
+	_, tag, err := drain(ctx, st, nil)
 	if err != nil {
-		return 0, err
+		return Figure{}, err
 	}
-	defer w.Abort()
-	for _, f := range files {
-		if err := appendFile(ctx, w, spec.Schema, f, mem); err != nil {
-			return 0, err
-		}
+	n, err := copyRows(tag)
+	if err != nil {
+		return Figure{}, err
 	}
-	return w.Commit(ctx)
+	return Figure{Seconds: time.Since(start).Seconds(), Rows: n}, nil
 }
 
-// appendFile appends the rows of one Parquet file to w.
-func appendFile(ctx context.Context, w *ingest.Writer, schema *arrow.Schema, path string, mem memory.Allocator) error {
-	f, err := os.Open(path)
+// passFiles links (or, failing that, copies) the files passes times into dir, named
+// pass-<k>-<name>, so that one glob names every pass; it returns their paths.
+func passFiles(files []string, passes int, dir string) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var out []string
+	for k := range passes {
+		for _, f := range files {
+			p := filepath.Join(dir, fmt.Sprintf("pass-%d-%s", k, filepath.Base(f)))
+			if err := os.Link(f, p); err != nil {
+				if err := copyFile(f, p); err != nil {
+					return nil, err
+				}
+			}
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
+	defer in.Close()
+	out, err := os.Create(to)
 	if err != nil {
 		return err
 	}
-	pf, err := parquet.Open(f, fi.Size())
-	if err != nil {
-		return fmt.Errorf("bench: open %s: %w", path, err)
-	}
-	r, err := pf.Read(ctx, parquet.ReadOptions{Alloc: mem, BatchRows: 64 << 10})
-	if err != nil {
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
 		return err
 	}
-	defer r.Close()
-	for {
-		b, err := r.Next(ctx)
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		// Rebind the columns to the table's schema (same types, the table's nullability).
-		rb := array.NewRecordBatch(schema, b.Columns(), b.NumRows())
-		b.Release()
-		err = w.Append(rb)
-		rb.Release()
-		if err != nil {
-			return err
-		}
+	return out.Close()
+}
+
+// sizeName writes a budget as whole MiB, or KiB below 1 MiB.
+func sizeName(b int64) string {
+	if b >= 1<<20 && b%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", b>>20)
 	}
+	return fmt.Sprintf("%d KiB", b>>10)
 }
 
 // dirSampler records the peak total size of the files under a directory and whether any
@@ -321,23 +323,22 @@ func (r *runner) transferWorkloads(ctx context.Context, input, storeDir, files, 
 
 	// Import from several Parquet files.
 	r.logf("import: splitting the input into %d files", importFiles)
-	parts, err := splitInput(ctx, input, filepath.Join(cfg.Dir, "import-in"), importFiles, cfg.Alloc)
+	inDir := filepath.Join(cfg.Dir, "import-in")
+	parts, err := splitInput(ctx, input, inDir, importFiles, cfg.Alloc)
 	if err != nil {
 		return fmt.Errorf("bench: split input: %w", err)
 	}
-	for _, tbl := range []string{"t2", "t3"} {
-		if err := exec(ctx, r.conn, strings.Replace(createTable, "TABLE t ", "TABLE "+tbl+" ", 1)); err != nil {
-			return fmt.Errorf("bench: create table %s: %w", tbl, err)
-		}
+	inputSum, err := duckChecksum(ctx, r.db, filepath.Join(inDir, "*.parquet"))
+	if err != nil {
+		return err
 	}
-	name = fmt.Sprintf("import (%d parquet files, 16 partitions)", len(parts))
+	if err := exec(ctx, r.conn, strings.Replace(createTable, "TABLE t ", "TABLE t2 ", 1)); err != nil {
+		return fmt.Errorf("bench: create table t2: %w", err)
+	}
+	name = fmt.Sprintf("import (COPY FROM %d parquet files, 16 partitions)", len(parts))
 	ddImport := filepath.Join(cfg.Dir, "import-duckdb.parquet")
 	sd, dd, err = r.pair(name,
-		func() (Figure, error) {
-			start := time.Now()
-			n, err := streamImport(ctx, r.eng, "t2", parts, ingest.WriterOptions{SpillDir: filepath.Join(cfg.Dir, "spill")}, cfg.Alloc)
-			return Figure{Seconds: time.Since(start).Seconds(), Rows: n}, err
-		},
+		func() (Figure, error) { return sleeperdCopyFrom(ctx, r.conn, "t2", filepath.Join(inDir, "*.parquet")) },
 		func() (Figure, error) {
 			return duckCopy(ctx, r.db, fmt.Sprintf(`COPY (SELECT * FROM read_parquet(%s) ORDER BY key, sort) TO %s (FORMAT parquet, COMPRESSION zstd)`, listOf(parts), quote(ddImport)))
 		})
@@ -351,73 +352,108 @@ func (r *runner) transferWorkloads(ctx context.Context, input, storeDir, files, 
 	if sd.Checksum, err = duckChecksum(ctx, r.db, filepath.Join(storeDir, filepath.FromSlash(t2.FilePrefix()), "*.parquet")); err != nil {
 		return err
 	}
+	if sd.Checksum != inputSum {
+		sd.Checksum += " (input " + inputSum + ")"
+	}
 	if dd.Checksum, err = duckChecksum(ctx, r.db, ddImport); err != nil {
 		return err
 	}
 	rep.add(name, int64(cfg.Rows), sd, &dd)
-	rep.Results[len(rep.Results)-1].Note = "sleeperd: the Parquet reader's batches appended to ingest.Writer (the write path of INSERT and COPY FROM) " +
-		"and committed once, standing in for COPY t2 FROM '<dir>/*.parquet' (FORMAT parquet) until that statement exists; " +
-		"DuckDB: COPY of read_parquet(<the files>) ORDER BY key, sort into one zstd file; both read back and compared"
+	rep.Results[len(rep.Results)-1].Note = fmt.Sprintf("sleeperd: COPY t2 FROM '<dir>/*.parquet' (FORMAT parquet) in process (engine.Conn), the engine reading up to %d files at once "+
+		"into one ingest.Writer (budget: the engine's default import memory), one commit; DuckDB: COPY of read_parquet(<the files>) ORDER BY key, sort into one zstd file; "+
+		"both read back with DuckDB and compared with each other and with the input", min(len(parts), runtime.GOMAXPROCS(0), 8))
 
-	// Bounded-memory import: the files read over and over, about ImportRows rows in whole
-	// passes, with a 256 MiB budget.
+	// Bounded-memory import: COPY FROM the files linked over and over, about ImportRows rows
+	// in whole passes, through an engine of its own with ImportMemory set.
 	passes := max(1, (cfg.ImportRows+cfg.Rows/2)/cfg.Rows)
-	var cycled []string
-	for range passes {
-		cycled = append(cycled, parts...)
-	}
-	boundedRows := int64(passes) * int64(cfg.Rows)
-	spill := filepath.Join(cfg.Dir, "spill-bounded")
-	if err := os.MkdirAll(spill, 0o755); err != nil {
+	boundedIn := filepath.Join(cfg.Dir, "import-bounded")
+	cycled, err := passFiles(parts, passes, boundedIn)
+	if err != nil {
 		return err
 	}
-	budget := int64(256 << 20)
-	name = fmt.Sprintf("bounded import (%d rows, %d MiB budget)", boundedRows, budget>>20)
+	boundedRows := int64(passes) * int64(cfg.Rows)
+	spill, err := os.MkdirTemp(cfg.Dir, "spill-bounded-")
+	if err != nil {
+		return err
+	}
+	budget := cfg.ImportMemory
+	name = fmt.Sprintf("bounded import (%d rows, %s budget)", boundedRows, sizeName(budget))
+	store, err := objstore.NewLocal(storeDir)
+	if err != nil {
+		return err
+	}
+	eb, err := engine.Open(ctx, engine.Options{Store: store, Alloc: cfg.Alloc, ImportMemory: budget, SpillDir: spill})
+	if err != nil {
+		return fmt.Errorf("bench: open bounded engine: %w", err)
+	}
+	defer eb.Close()
+	cb, err := eb.Connect(ctx, "bench", "bench")
+	if err != nil {
+		return err
+	}
+	defer cb.Close()
+	if err := exec(ctx, cb, strings.Replace(createTable, "TABLE t ", "TABLE t3 ", 1)); err != nil {
+		return fmt.Errorf("bench: create table t3: %w", err)
+	}
 	var rssPeak int64
 	var spilled *dirSampler
+	before := eb.SpillStats()
 	r.logf("%s: sleeperd", name)
 	sd, err = measure(name, MemGoHeap, cfg.ProfileDir, func() (Figure, error) {
 		rs := startSampler(MemRSS)
 		spilled = startDirSampler(spill)
-		start := time.Now()
-		n, err := streamImport(ctx, r.eng, "t3", cycled, ingest.WriterOptions{Memory: budget, SpillDir: spill}, cfg.Alloc)
-		secs := time.Since(start).Seconds()
+		f, err := sleeperdCopyFrom(ctx, cb, "t3", filepath.Join(boundedIn, "*.parquet"))
 		spilled.done()
 		rssPeak = rs.done()
-		return Figure{Seconds: secs, Rows: n}, err
+		return f, err
 	})
 	if err != nil {
 		return fmt.Errorf("bench: %s: %w", name, err)
 	}
+	after := eb.SpillStats()
+	duckLimit := max(budget, 64<<20) // DuckDB fails outright below some tens of MiB
 	r.logf("%s: duckdb", name)
 	ddBounded := filepath.Join(cfg.Dir, "bounded-duckdb.parquet")
 	dd, err = measure(name, MemRSS, "", func() (Figure, error) {
-		if _, err := r.db.ExecContext(ctx, fmt.Sprintf(`SET memory_limit = '%dMiB'`, budget>>20)); err != nil {
+		if _, err := r.db.ExecContext(ctx, fmt.Sprintf(`SET memory_limit = '%dKiB'`, duckLimit>>10)); err != nil {
 			return Figure{}, err
 		}
 		defer r.db.ExecContext(ctx, `RESET memory_limit`)
 		return duckCopy(ctx, r.db, fmt.Sprintf(`COPY (SELECT * FROM read_parquet(%s) ORDER BY key, sort) TO %s (FORMAT parquet, COMPRESSION zstd)`,
-			listOf(cycled), quote(ddBounded)))
+			quote(filepath.Join(boundedIn, "*.parquet")), quote(ddBounded)))
 	})
 	if err != nil {
 		return fmt.Errorf("bench: %s: duckdb: %w", name, err)
 	}
-	t3, err := r.eng.Catalog().Table(ctx, "t3")
+	t3, err := eb.Catalog().Table(ctx, "t3")
 	if err != nil {
 		return err
 	}
 	if sd.Checksum, err = duckChecksum(ctx, r.db, filepath.Join(storeDir, filepath.FromSlash(t3.FilePrefix()), "*.parquet")); err != nil {
 		return err
 	}
+	boundedSum, err := duckChecksum(ctx, r.db, filepath.Join(boundedIn, "*.parquet"))
+	if err != nil {
+		return err
+	}
+	if sd.Checksum != boundedSum {
+		sd.Checksum += " (input " + boundedSum + ")"
+	}
 	if dd.Checksum, err = duckChecksum(ctx, r.db, ddBounded); err != nil {
 		return err
 	}
 	rep.add(name, boundedRows, sd, &dd)
 	res := &rep.Results[len(rep.Results)-1]
-	res.Bounded = &Bounded{BudgetBytes: budget, HeapPeakBytes: sd.PeakMemBytes, RSSPeakBytes: rssPeak, Spilled: spilled.files, SpillPeakBytes: spilled.peak}
-	res.Note = fmt.Sprintf("sleeperd: ingest.Writer with Memory %d MiB (engine Options.ImportMemory) fed batch by batch from %d Parquet files (passes over the input: %d); "+
-		"peak Go heap %s, peak process RSS %s over start, spilled: %v (peak %s of spill files); DuckDB: SET memory_limit = '%dMiB', COPY ... ORDER BY key, sort",
-		budget>>20, len(cycled), passes, mib(sd.PeakMemBytes), mib(rssPeak), spilled.files, mib(spilled.peak), budget>>20)
+	res.Bounded = &Bounded{BudgetBytes: budget, HeapPeakBytes: sd.PeakMemBytes, RSSPeakBytes: rssPeak, Spilled: after.Runs > before.Runs, SpillPeakBytes: spilled.peak,
+		Runs: after.Runs - before.Runs, MergePasses: after.MergePasses - before.MergePasses, BytesSpilled: after.BytesSpilled - before.BytesSpilled,
+		WriterPeakBytes: after.PeakBytes}
+	b := res.Bounded
+	res.Note = fmt.Sprintf("sleeperd: COPY t3 FROM '<dir>/*.parquet' (FORMAT parquet) of %d files (passes over the input: %d) through an engine with ImportMemory %s "+
+		"and a spill directory of its own; the writer spilled %d sorted runs, %s in all (%d intermediate merge passes; spill files peaked at %s on disk) "+
+		"and accounted at most %s; peak Go heap %s, peak process RSS %s over start; rows and checksum equal the input's; "+
+		"DuckDB: SET memory_limit = '%s', COPY ... ORDER BY key, sort",
+		len(cycled), passes, sizeName(budget), b.Runs, mib(b.BytesSpilled), b.MergePasses, mib(b.SpillPeakBytes),
+		mib(b.WriterPeakBytes), mib(sd.PeakMemBytes), mib(rssPeak), sizeName(duckLimit))
 	return nil
 }
 

@@ -103,11 +103,14 @@ func orphanObjects(ctx context.Context, conn *pgx.Conn, store objstore.Store, ta
 // TestCrashS3 is TestCrash on a versitygw bucket, with bulk imports: sleeperd is killed with
 // SIGKILL at random moments while an importer loads tens of thousands of rows per COPY FROM
 // STDIN, a writer INSERTs small batches, and background maintenance and VACUUM compact, split
-// and collect garbage; it is restarted on the same bucket, and after every restart every
-// acknowledged COPY and INSERT is there exactly once, one cut off by the kill is all there or
-// all gone, no other row appears, and every file the state references is in the bucket. At
-// the end, with the claims of killed jobs expired and a short orphan_age, one VACUUM FULL
-// leaves no object under the table's data prefix that the state does not reference.
+// and collect garbage, with writes holding at most 1 MiB of rows and spilling the rest (every
+// other kill waits for an import to have spilled); it is restarted on the same bucket, and
+// after every restart every acknowledged COPY and INSERT is there exactly once, one cut off by
+// the kill is all there or all gone, no other row appears, and every file the state references
+// is in the bucket; after the first write of the new process, the spill directory holds its
+// directory alone, empty: the killed process's, and the runs in it, were swept. At the end,
+// with the claims of killed jobs expired and a short orphan_age, one VACUUM FULL leaves no
+// object under the table's data prefix that the state does not reference.
 func TestCrashS3(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills and restarts sleeperd on versitygw")
@@ -122,7 +125,10 @@ func TestCrashS3(t *testing.T) {
 	s3test.SetEnv(t)
 	data := "s3://" + bucket + "/db"
 	store := s3Store(ctx, t, endpoint, bucket, "db")
-	s3args := []string{"--s3-endpoint", endpoint, "--s3-path-style"}
+	// Writes hold at most 1 MiB of rows and spill the rest, so kills land while imports
+	// spill and merge runs.
+	spill := t.TempDir()
+	s3args := []string{"--s3-endpoint", endpoint, "--s3-path-style", "--import-memory", spillMemory, "--spill-dir", spill}
 	args := append(slices.Clone(s3args), "--maintenance-interval", "100ms")
 	m := &model{}
 
@@ -144,6 +150,9 @@ func TestCrashS3(t *testing.T) {
 
 	var mu sync.Mutex
 	var copies, vacuums int
+	var spilledKills, sweptFiles int
+	watcher := watchSpill(spill)
+	defer watcher.finish()
 	for kill := 1; kill <= crashS3Kills; kill++ {
 		loadCtx, stopLoad := context.WithCancel(ctx)
 		var wg sync.WaitGroup
@@ -182,15 +191,57 @@ func TestCrashS3(t *testing.T) {
 		case <-ctx.Done():
 			t.Fatalf("kill %d: %v", kill, ctx.Err())
 		}
+		// Every other kill waits (a few seconds at most) for an import to have spilled a
+		// run, and lands while it spills more or merges them.
+		if kill%2 == 0 {
+			waitSpilled(ctx, spill, 5*time.Second)
+		}
 		s.exitedEarly(t)
 		s.kill(ctx, t)
 		stopLoad()
 		wg.Wait()
+		// The killed process leaves its spill directory, with the runs of an import it cut
+		// off in the middle.
+		dead, err := spillDirs(spill)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadDirs := map[string]bool{}
+		spilled := false
+		for d, files := range dead {
+			deadDirs[d] = true
+			sweptFiles += len(files)
+			spilled = spilled || len(files) > 0
+		}
+		if spilled {
+			spilledKills++
+		}
 
 		s = start(ctx, t, data, args...)
 		if !crashCheck(ctx, t, s, store, m, fmt.Sprintf("after kill %d", kill), false) {
 			t.Fatalf("after kill %d (%v into the load): the checks failed", kill, delay)
 		}
+		// The first write of the new process makes its spill directory and sweeps the
+		// killed one's.
+		func() {
+			conn, err := dial(ctx, s.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeConn(conn)
+			b := m.newBatch(1)
+			if _, err := conn.Exec(ctx, insertSQL("c", b)); err != nil {
+				t.Fatalf("after kill %d: INSERT: %v", kill, err)
+			}
+			m.settle(b, acked, nil)
+		}()
+		for _, p := range checkOneSpillDir(spill, deadDirs) {
+			t.Errorf("after kill %d and a write: %s", kill, p)
+		}
+	}
+	seen, err := watcher.finish()
+	if err != nil {
+		t.Fatalf("watching the spill directory: %v", err)
 	}
 	c := m.count()
 	t.Logf("%d kills; COPYs and INSERTs: %d acknowledged (%d COPYs), %d cut off and found committed, %d cut off and found absent, %d rejected; %d VACUUMs",
@@ -215,6 +266,13 @@ func TestCrashS3(t *testing.T) {
 	t.Logf("COPYs cut off by a kill: %d", cutCopies)
 	if cutCopies == 0 {
 		t.Error("no kill cut a COPY off: the test exercised no cut-off import")
+	}
+	t.Logf("spill files seen: %d; kills that left spilled runs: %d, holding %d files, all swept", seen[0], spilledKills, sweptFiles)
+	if seen[0] == 0 {
+		t.Errorf("no spill file seen in the spill directory: with --import-memory %s the imports did not spill", spillMemory)
+	}
+	if spilledKills == 0 {
+		t.Error("no kill left spilled runs behind: the test exercised no kill while an import spilled")
 	}
 
 	// Without background work, with every claim expired and orphans older than a second
@@ -254,4 +312,7 @@ func TestCrashS3(t *testing.T) {
 			unreferenced, len(orphans), strings.Join(orphans[:min(len(orphans), 10)], ", "))
 	}
 	s.stop(ctx, t)
+	if dirs, err := spillDirs(spill); err != nil || len(dirs) != 0 {
+		t.Errorf("after a clean stop: spill directories %v left, %v", dirs, err)
+	}
 }

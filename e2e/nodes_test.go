@@ -399,17 +399,20 @@ func psqlCopier(ctx context.Context, stop <-chan struct{}, s *server, dir string
 }
 
 // TestThreeNodesConcurrentS3 runs three sleeperd processes on one versitygw bucket, each with
-// background maintenance, and at once: bulk imports with COPY FROM STDIN on two nodes and
-// psql's \copy on the third, single-row and multi-row INSERTs, VACUUM on every node, and
-// queries on every node; a third of the way in, one node is killed with SIGKILL and started
-// again, leaving its claims to expire and its cut-off statements unknown. Every query (the
+// background maintenance and a 1 MiB import memory, and at once: bulk imports with COPY FROM
+// STDIN on two nodes and psql's \copy on the third, server-side COPY FROM CSV and Parquet
+// files staged in the bucket on every node (each spilling runs to the node's spill directory),
+// single-row and multi-row INSERTs, VACUUM on every node, and queries on every node; a third
+// of the way in, one node is killed with SIGKILL and started again, leaving its claims to
+// expire, its cut-off statements unknown and its spill directory to be swept. Every query (the
 // rows of each batch in the table or a key range, count and sum, key lookups) must see every
 // statement acknowledged before it began, and any other only whole. At the end every node
 // reads exactly the acknowledged rows (and each cut-off statement whole or not at all), no
-// compaction job finished on two nodes, the table's log in the bucket shows no job
-// committing twice, after its claim was released, or consuming a file another consumed,
-// every file the state references is in the bucket, and garbage collection leaves no object
-// the state does not reference.
+// compaction job finished on two nodes, spill files were seen on every node and each node's
+// spill directory holds its live process's alone, with no run left (none after a clean stop),
+// the table's log in the bucket shows no job committing twice, after its claim was released,
+// or consuming a file another consumed, every file the state references is in the bucket, and
+// garbage collection leaves no object the state does not reference.
 func TestThreeNodesConcurrentS3(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs three servers under load on versitygw")
@@ -419,17 +422,31 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 	defer cancel()
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
+	began := time.Now()
+	at := func() time.Duration { return time.Since(began).Round(100 * time.Millisecond) }
 	rng := rand.New(rand.NewPCG(seed, 0x3e0d))
 	endpoint := s3test.VersityGW(t)
 	bucket := s3test.NewBucket(t, endpoint)
 	s3test.SetEnv(t)
 	data := "s3://" + bucket + "/db"
 	store := s3Store(ctx, t, endpoint, bucket, "db")
+	// Server-side COPYs read files staged beside the data, in the same bucket.
+	staging := s3Store(ctx, t, endpoint, bucket, "staging")
+	location := "s3://" + bucket + "/staging"
 	args := []string{"--s3-endpoint", endpoint, "--s3-path-style", "--maintenance-interval", "100ms"}
+	// Every node holds at most 1 MiB of a write's rows and spills the rest to a spill
+	// directory of its own (kept across the victim's restart).
+	spill := make([]string, 3)
+	nodeArgs := func(i int) []string {
+		return append(slices.Clone(args), "--import-memory", spillMemory, "--spill-dir", spill[i])
+	}
 	servers := make([]*server, 3)
 	for i := range servers {
-		servers[i] = start(ctx, t, data, args...)
+		spill[i] = t.TempDir()
+		servers[i] = start(ctx, t, data, nodeArgs(i)...)
 	}
+	watcher := watchSpill(spill...)
+	defer watcher.finish()
 	admin, err := dial(ctx, servers[0].addr)
 	if err != nil {
 		t.Fatal(err)
@@ -461,7 +478,7 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 	// work starts node i's workers on s: they send statements until quit is closed; an
 	// error of a node killed meanwhile leaves its statement's outcome unknown.
 	work := func(i int, s *server, quit <-chan struct{}) {
-		conns := make([]*pgx.Conn, 4)
+		conns := make([]*pgx.Conn, 5)
 		for j := range conns {
 			c, err := dial(ctx, s.addr)
 			if err != nil {
@@ -486,6 +503,11 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 				return
 			}
 			report("psql \\copy", psqlCopier(ctx, quit, s, dir, m, "n", 500*time.Millisecond, r))
+		})
+		// Server-side COPY FROM files staged in the bucket, of 8,000 to 20,000 rows: each
+		// spills runs and merges them.
+		go1(func(r *rand.Rand) {
+			report("COPY FROM s3://", s3Importer(ctx, quit, conns[4], m, "n", staging, location, fmt.Sprintf("node%d", i), 8000, 20_000, r))
 		})
 		// Multi-row INSERTs, and single-row INSERTs with parameters.
 		go1(func(r *rand.Rand) { writeUntil(ctx, quit, conns[1], m, "n", 50, r) })
@@ -539,10 +561,24 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal(ctx.Err())
 	}
+	// The kill lands while a write on the victim spills (if one does within a few seconds).
+	waitSpilled(ctx, spill[victim], 3*time.Second)
 	servers[victim].exitedEarly(t)
 	close(dying)
 	servers[victim].kill(ctx, t)
-	servers[victim] = start(ctx, t, data, args...)
+	// The killed node's spill directory, maybe with the runs of a cut-off write, is left to
+	// the next process on the node to sweep.
+	dead, err := spillDirs(spill[victim])
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadDirs := map[string]bool{}
+	deadFiles := 0
+	for d, files := range dead {
+		deadDirs[d] = true
+		deadFiles += len(files)
+	}
+	servers[victim] = start(ctx, t, data, nodeArgs(victim)...)
 	work(victim, servers[victim], loadCtx.Done())
 	wg.Wait()
 	for _, p := range problems {
@@ -552,16 +588,74 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 		s.exitedEarly(t)
 	}
 	c := m.count()
-	t.Logf("over %v: %v; batches by outcome %v", load, counts, c)
+	t.Logf("%v in: over %v: %v; batches by outcome %v", at(), load, counts, c)
 	for _, b := range m.batches {
 		if b.out == rejected || (b.out == acked && b.err != nil) {
 			t.Errorf("batch %d (%d rows) on live servers: %s: %v", b.no, len(b.ids), b.out, b.err)
 		}
 	}
-	for _, what := range []string{"COPY FROM STDIN", "psql \\copy", "single-row INSERT", "VACUUM", "query"} {
+	for _, what := range []string{"COPY FROM STDIN", "psql \\copy", "COPY FROM s3://", "single-row INSERT", "VACUUM", "query"} {
 		if counts[what] == 0 {
 			t.Errorf("no %s completed: the test exercised less than it claims", what)
 		}
+	}
+	// A server-side COPY cancelled by its client while it spills removes its runs (its
+	// rows are committed whole or not at all).
+	func() {
+		c, err := dial(ctx, servers[0].addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeConn(c)
+		b := m.newBatch(60_000)
+		sql, err := stageBatch(ctx, staging, location, fmt.Sprintf("cancel/b%d", b.no), "n", b, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cctx, cancelCopy := context.WithCancel(ctx)
+		defer cancelCopy()
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.Exec(cctx, sql)
+			done <- err
+		}()
+		spilled := waitSpilled(ctx, spill[0], 10*time.Second)
+		cancelCopy()
+		if err := <-done; err != nil {
+			m.settle(b, unknown, err)
+		} else {
+			m.settle(b, acked, nil)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for len(checkOneSpillDir(spill[0], nil)) > 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Logf("%v in: a COPY of %d rows cancelled while it spilled: %v", at(), len(b.ids), m.batches[b.no].err)
+		if !spilled {
+			t.Errorf("a COPY of %d rows did not spill in 10 seconds", len(b.ids))
+		}
+	}()
+	// Writes spilled on every node; with every statement answered, each node's spill
+	// directory holds its live process's directory alone, with no run left in it: the
+	// killed node's directory is swept.
+	seen, err := watcher.finish()
+	if err != nil {
+		t.Fatalf("watching the spill directories: %v", err)
+	}
+	logged := make([]int, len(servers))
+	for i, s := range servers {
+		logged[i] = spilledLogLines(s.logs.String())
+		if seen[i] == 0 {
+			t.Errorf("node %d: no spill file seen in its spill directory: with --import-memory %s its writes did not spill", i, spillMemory)
+		}
+		for _, p := range checkOneSpillDir(spill[i], deadDirs) {
+			t.Errorf("node %d: %s", i, p)
+		}
+	}
+	t.Logf("spill files seen per node %v, writes logged as spilled per node (live processes) %v; the killed node left %d spill directories holding %d files",
+		seen, logged, len(deadDirs), deadFiles)
+	if len(deadDirs) != 1 {
+		t.Errorf("the killed node left %d spill directories, want its own", len(deadDirs))
 	}
 	conns := make([]*pgx.Conn, len(servers))
 	for i, s := range servers {
@@ -596,7 +690,7 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("compaction jobs finished per node: %v", per)
+	t.Logf("%v in: compaction jobs finished per node: %v", at(), per)
 	if len(finishedBy) == 0 {
 		t.Error("no compaction job finished: the test exercised nothing")
 	}
@@ -676,7 +770,7 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 		}
 	}
 	c = m.count()
-	t.Logf("statements cut off by the kill: %d found committed, %d found absent", c[present], c[absent])
+	t.Logf("%v in: statements cut off by the kill: %d found committed, %d found absent", at(), c[present], c[absent])
 	// No file is referenced by a partition and one of its ancestors (its rows would be read
 	// twice). Partitions are read after files: a partition only ever gains children.
 	files, err := readFiles(ctx, conns[1], "n")
@@ -721,7 +815,7 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("objects under the data prefix not referenced: %d before the final VACUUM FULL, %d after", len(before), len(orphans))
+	t.Logf("%v in: objects under the data prefix not referenced: %d before the final VACUUM FULL, %d after", at(), len(before), len(orphans))
 	if len(orphans) != 0 || unreferenced != 0 {
 		t.Errorf("after VACUUM FULL with gc_delay 0s and orphan_age 1s: %d files the state keeps unreferenced, %d objects not referenced: %s",
 			unreferenced, len(orphans), strings.Join(orphans[:min(len(orphans), 10)], ", "))
@@ -739,8 +833,11 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 	for _, c := range conns {
 		closeConn(c)
 	}
-	for _, s := range servers {
+	for i, s := range servers {
 		s.stop(ctx, t)
+		if dirs, err := spillDirs(spill[i]); err != nil || len(dirs) != 0 {
+			t.Errorf("node %d stopped: spill directories %v left, %v", i, dirs, err)
+		}
 	}
 }
 

@@ -366,20 +366,18 @@ func (e *Engine) runPlan(ctx context.Context, root planner.Node, params []any) (
 	return exec.Collect(ctx, op)
 }
 
-// rowWriter writes a stream of batches into a table as one commit, holding at most the
-// import memory budget of rows (ingest.Writer spills the rest to local disk).
-type rowWriter struct {
+// tableWriter is a table's ingest.Writer for one statement: its budget is the engine's
+// import memory, it spills into the engine's spill directory, and its statistics go to the
+// engine's SpillStats when it ends.
+type tableWriter struct {
 	e       *Engine
 	t       *catalog.Table
-	schema  *arrow.Schema
-	targets []int
 	w       *ingest.Writer
+	counted bool // its statistics were added to the engine's SpillStats
 }
 
-// newRowWriter returns a writer into t: table column i comes from batch column targets[i],
-// or is NULL (or a generated row id) when targets[i] is -1.
-func (e *Engine) newRowWriter(ctx context.Context, t *catalog.Table, targets []int) (*rowWriter, error) {
-	spec := t.IngestSpec()
+// openWriter returns a writer of rows of spec (t's, or one derived from it) into t.
+func (e *Engine) openWriter(ctx context.Context, t *catalog.Table, spec ingest.Spec) (*tableWriter, error) {
 	dir, err := e.spill.path()
 	if err != nil {
 		return nil, err
@@ -388,7 +386,7 @@ func (e *Engine) newRowWriter(ctx context.Context, t *catalog.Table, targets []i
 	if err != nil {
 		return nil, err
 	}
-	return &rowWriter{e: e, t: t, schema: t.Schema(), targets: targets, w: w}, nil
+	return &tableWriter{e: e, t: t, w: w}, nil
 }
 
 // importMemory is the budget of one write's ingest.Writer: Options.ImportMemory (its default
@@ -405,6 +403,52 @@ func (e *Engine) importMemory() int64 {
 	return m
 }
 
+// Commit writes every row appended as one commit and returns how many there were.
+func (w *tableWriter) Commit(ctx context.Context) (int64, error) {
+	n, err := w.w.Commit(ctx)
+	w.count()
+	return n, err
+}
+
+// Abort drops the rows appended; it is safe after Commit.
+func (w *tableWriter) Abort() {
+	w.w.Abort()
+	w.count()
+}
+
+// count adds the writer's statistics to the engine's SpillStats, once, and logs those of a
+// write that spilled.
+func (w *tableWriter) count() {
+	if w.counted {
+		return
+	}
+	w.counted = true
+	s := w.w.Stats()
+	w.e.spillStats.add(s)
+	if s.Runs > 0 {
+		w.e.log.Info("write spilled", "table", w.t.Name, "rows", s.Rows, "runs", s.Runs, "merge_passes", s.MergePasses,
+			"bytes_spilled", s.BytesSpilled, "peak_bytes", s.PeakBytes)
+	}
+}
+
+// rowWriter writes a stream of batches into a table as one commit, holding at most the
+// import memory budget of rows (ingest.Writer spills the rest to local disk).
+type rowWriter struct {
+	*tableWriter
+	schema  *arrow.Schema
+	targets []int
+}
+
+// newRowWriter returns a writer into t: table column i comes from batch column targets[i],
+// or is NULL (or a generated row id) when targets[i] is -1.
+func (e *Engine) newRowWriter(ctx context.Context, t *catalog.Table, targets []int) (*rowWriter, error) {
+	w, err := e.openWriter(ctx, t, t.IngestSpec())
+	if err != nil {
+		return nil, err
+	}
+	return &rowWriter{tableWriter: w, schema: t.Schema(), targets: targets}, nil
+}
+
 // Append adds the rows of b; the caller keeps b.
 func (w *rowWriter) Append(ctx context.Context, b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
@@ -417,12 +461,6 @@ func (w *rowWriter) Append(ctx context.Context, b arrow.RecordBatch) error {
 	defer rec.Release()
 	return w.w.Append(rec)
 }
-
-// Commit writes every row appended as one commit and returns how many there were.
-func (w *rowWriter) Commit(ctx context.Context) (int64, error) { return w.w.Commit(ctx) }
-
-// Abort drops the rows appended; it is safe after Commit.
-func (w *rowWriter) Abort() { w.w.Abort() }
 
 // tableBatch arranges the columns of a source batch as the table stores them: target
 // columns from the source, a generated row id, NULL elsewhere.

@@ -15,7 +15,6 @@ import (
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/planner/rules"
 	"github.com/sleeperd/sleeperd/sql"
-	"github.com/sleeperd/sleeperd/storage/ingest"
 	"github.com/sleeperd/sleeperd/storage/merge"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
@@ -90,10 +89,9 @@ func (e *Engine) deleteRows(ctx context.Context, d *planner.Delete, params []any
 // tombstoneWriter writes, for each key appended (the key columns keyCols of t), a row
 // marked deleted, as one commit.
 type tombstoneWriter struct {
-	t       *catalog.Table
+	*tableWriter
 	keyCols []int
 	schema  *arrow.Schema
-	w       *ingest.Writer
 }
 
 func (e *Engine) newTombstoneWriter(ctx context.Context, t *catalog.Table, keyCols []int) (*tombstoneWriter, error) {
@@ -105,11 +103,11 @@ func (e *Engine) newTombstoneWriter(ctx context.Context, t *catalog.Table, keyCo
 	fields = append(fields, arrow.Field{Name: merge.DeletedColumn, Type: arrow.FixedWidthTypes.Boolean})
 	spec := t.IngestSpec()
 	spec.Schema = arrow.NewSchema(fields, nil)
-	w, err := ingest.NewWriter(ctx, e.store, e.ss, spec, ingest.WriterOptions{Memory: e.opts.ImportMemory, SpillDir: e.opts.SpillDir})
+	w, err := e.openWriter(ctx, t, spec)
 	if err != nil {
 		return nil, err
 	}
-	return &tombstoneWriter{t: t, keyCols: keyCols, schema: spec.Schema, w: w}, nil
+	return &tombstoneWriter{tableWriter: w, keyCols: keyCols, schema: spec.Schema}, nil
 }
 
 // Append adds the tombstones of the keys in b; the caller keeps b.
@@ -142,12 +140,6 @@ func (w *tombstoneWriter) Append(ctx context.Context, b arrow.RecordBatch) error
 	defer rec.Release()
 	return w.w.Append(rec)
 }
-
-// Commit writes the tombstones appended as one commit and returns how many there were.
-func (w *tombstoneWriter) Commit(ctx context.Context) (int64, error) { return w.w.Commit(ctx) }
-
-// Abort drops the tombstones appended; it is safe after Commit.
-func (w *tombstoneWriter) Abort() { w.w.Abort() }
 
 // updateRows runs UPDATE on a table with a primary key: the matching rows are written again
 // with the new values, as new versions that win over the old ones.

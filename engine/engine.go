@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -70,6 +71,10 @@ type Engine struct {
 	jobs    jobLog
 	readers readers
 	spill   *spillArea
+	// spillStats adds up the statistics of the writes that ended (see SpillStats).
+	spillStats spillCounters
+	// copyBytes and copyRows count what COPY FROM server files read (see CopyProgress).
+	copyBytes, copyRows atomic.Int64
 
 	// purged holds the IDs of dropped tables whose objects are gone for good: purged after
 	// no writer that began before the drop can still be running.

@@ -112,7 +112,7 @@ func (e *Engine) importInto(ctx context.Context, w *rowWriter, files []importFil
 				if k >= len(files) || ctx.Err() != nil {
 					return
 				}
-				if err := read(ctx, files[k], emit); err != nil {
+				if err := read(ctx, e.countRead(files[k]), emit); err != nil {
 					if ctx.Err() != nil {
 						err = context.Cause(ctx)
 					}
@@ -130,6 +130,8 @@ func (e *Engine) importInto(ctx context.Context, w *rowWriter, files []importFil
 		if ctx.Err() == nil {
 			if err := w.Append(ctx, b); err != nil {
 				fail(err)
+			} else {
+				e.copyRows.Add(b.NumRows())
 			}
 		}
 		b.Release()
@@ -138,6 +140,59 @@ func (e *Engine) importInto(ctx context.Context, w *rowWriter, files []importFil
 		return first
 	}
 	return context.Cause(ctx)
+}
+
+// CopyProgress tells how far the COPY FROM statements that read server files (local or
+// s3://) have got, added up since the engine opened: the bytes read from the files and the
+// rows handed to the table writers. A client in the same process polls it to show the
+// progress of a COPY (sleeperd import --data).
+func (e *Engine) CopyProgress() (bytes, rows int64) { return e.copyBytes.Load(), e.copyRows.Load() }
+
+// countRead returns f with its reads counted in CopyProgress: bytes read, at most the
+// file's size (a Parquet footer is read more than once), and the whole file once it is
+// closed (a reader need not read every byte).
+func (e *Engine) countRead(f importFile) importFile {
+	open := f.open
+	f.open = func(ctx context.Context) (io.ReaderAt, int64, func() error, error) {
+		r, size, closeFile, err := open(ctx)
+		if err != nil {
+			return r, size, closeFile, err
+		}
+		c := &countingReaderAt{r: r, size: size, total: &e.copyBytes}
+		return c, size, func() error {
+			c.mu.Lock()
+			c.add(size)
+			c.mu.Unlock()
+			return closeFile()
+		}, nil
+	}
+	return f
+}
+
+// countingReaderAt adds the bytes read through it, up to size, to total.
+type countingReaderAt struct {
+	r     io.ReaderAt
+	size  int64
+	total *atomic.Int64
+	mu    sync.Mutex
+	n     int64 // bytes counted
+}
+
+func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	k, err := c.r.ReadAt(p, off)
+	c.mu.Lock()
+	c.add(c.n + int64(k))
+	c.mu.Unlock()
+	return k, err
+}
+
+// add counts the file as read up to n bytes (at most its size); c.mu is held.
+func (c *countingReaderAt) add(n int64) {
+	n = min(n, c.size)
+	if n > c.n {
+		c.total.Add(n - c.n)
+		c.n = n
+	}
 }
 
 // inFile gives err, an error reading the named file, the file as a line of its context,

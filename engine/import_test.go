@@ -68,7 +68,7 @@ func writePqarrow(t *testing.T, name string, b arrow.RecordBatch) {
 func TestImportParquetRoundTrip(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	_, c := open(t, objstore.NewMem(), mem)
+	e, c := open(t, objstore.NewMem(), mem)
 	run(t, c, "CREATE TABLE m (k int, v text, d date, n numeric(10,2), f float8) WITH (row_keys = 'k', split_points = '100,200,300')")
 	run(t, c, "INSERT INTO m SELECT g, 'v' || g, DATE '2024-01-01' + g, g / 4.0, CASE WHEN g % 5 = 0 THEN NULL ELSE g * 0.5 END FROM generate_series(1, 400) AS g")
 	run(t, c, "CREATE TABLE h (a int, b text)")
@@ -82,6 +82,18 @@ func TestImportParquetRoundTrip(t *testing.T) {
 		t.Errorf("tag %q, want COPY 400", tag)
 	}
 	sameRows(t, c, "SELECT * FROM m ORDER BY k", "SELECT * FROM m2 ORDER BY k")
+	var size int64
+	files, _ := filepath.Glob(filepath.Join(dir, "m", "*.parquet"))
+	for _, f := range files {
+		st, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		size += st.Size()
+	}
+	if b, r := e.CopyProgress(); r != 400 || b != size {
+		t.Errorf("CopyProgress after a COPY of 400 rows from %d bytes: %d bytes, %d rows", size, b, r)
+	}
 
 	// A directory; the hidden row id COPY TO wrote is not read: rows get new ones.
 	run(t, c, "CREATE TABLE h2 (a int, b text)")
@@ -92,9 +104,9 @@ func TestImportParquetRoundTrip(t *testing.T) {
 
 	// A column list: the file's other columns must not be there.
 	run(t, c, "CREATE TABLE m3 (k int, v text, x text)")
-	e := importErr(t, c, fmt.Sprintf("COPY m3 (k, v) FROM '%s/m/*' (FORMAT parquet)", dir), errs.UndefinedColumn)
-	if !strings.Contains(e.Where, "file \""+filepath.Join(dir, "m")) {
-		t.Errorf("context %q does not name the file", e.Where)
+	ie := importErr(t, c, fmt.Sprintf("COPY m3 (k, v) FROM '%s/m/*' (FORMAT parquet)", dir), errs.UndefinedColumn)
+	if !strings.Contains(ie.Where, "file \""+filepath.Join(dir, "m")) {
+		t.Errorf("context %q does not name the file", ie.Where)
 	}
 }
 

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
+
+	"github.com/sleeperd/sleeperd/storage/ingest"
 )
 
 // spillPrefix starts the name of every process's spill directory.
@@ -44,9 +47,15 @@ func (s *spillArea) path() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("spill directory: %w", err)
 	}
-	lock, err := os.Create(filepath.Join(dir, "lock"))
+	// The lock is taken before the file gets the name sweeps look for: a lock file named
+	// "lock" that nobody holds would let another process's sweep remove the directory
+	// between its creation and its locking.
+	lock, err := os.Create(filepath.Join(dir, "lock.new"))
 	if err == nil {
 		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	}
+	if err == nil {
+		err = os.Rename(filepath.Join(dir, "lock.new"), filepath.Join(dir, "lock"))
 	}
 	if err != nil {
 		if lock != nil {
@@ -71,8 +80,13 @@ func (s *spillArea) close() {
 	s.dir, s.lock = "", nil
 }
 
-// sweepSpill removes the spill directories under parent whose lock no process holds. Errors
-// are ignored: sweeping is best effort, and a directory left now is swept next time.
+// unnamedLockAge is how long after its last change a spill directory without a lock file
+// is taken for that of a process killed while making it.
+const unnamedLockAge = time.Minute
+
+// sweepSpill removes the spill directories under parent whose lock no process holds, and
+// those without a lock file changed more than unnamedLockAge ago. Errors are ignored:
+// sweeping is best effort, and a directory left now is swept next time.
 func sweepSpill(parent string) int {
 	ents, err := os.ReadDir(parent)
 	if err != nil {
@@ -86,7 +100,14 @@ func sweepSpill(parent string) int {
 		dir := filepath.Join(parent, ent.Name())
 		f, err := os.Open(filepath.Join(dir, "lock"))
 		if err != nil {
-			continue // being made by a live process, or not ours
+			// Being made by a live process (its lock not named yet), which takes
+			// microseconds, or left by one killed while making it.
+			if info, err := ent.Info(); err == nil && time.Since(info.ModTime()) > unnamedLockAge {
+				if os.RemoveAll(dir) == nil {
+					n++
+				}
+			}
+			continue
 		}
 		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
 			if os.RemoveAll(dir) == nil {
@@ -96,4 +117,44 @@ func sweepSpill(parent string) int {
 		f.Close()
 	}
 	return n
+}
+
+// SpillStats are cumulative statistics of the writes through a table's ingest.Writer (INSERT,
+// COPY FROM, UPDATE, Flight ingest) that ended, committed or not, since the engine opened.
+type SpillStats struct {
+	Writes        int64 // writes ended
+	SpilledWrites int64 // of which spilled sorted runs to local disk
+	Rows          int64 // rows appended
+	Runs          int64 // sorted runs spilled
+	MergePasses   int64 // intermediate merge passes over the runs
+	BytesSpilled  int64 // bytes written to spill files, intermediate merge passes included
+	// PeakBytes is the largest ingest.WriterStats.PeakBytes of one write: the most memory a
+	// write accounted at once, to compare with Options.ImportMemory.
+	PeakBytes int64
+}
+
+// SpillStats returns the cumulative statistics of the engine's writes so far.
+func (e *Engine) SpillStats() SpillStats {
+	e.spillStats.mu.Lock()
+	defer e.spillStats.mu.Unlock()
+	return e.spillStats.s
+}
+
+type spillCounters struct {
+	mu sync.Mutex
+	s  SpillStats
+}
+
+func (c *spillCounters) add(ws ingest.WriterStats) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.s.Writes++
+	if ws.Runs > 0 {
+		c.s.SpilledWrites++
+	}
+	c.s.Rows += ws.Rows
+	c.s.Runs += int64(ws.Runs)
+	c.s.MergePasses += int64(ws.MergePasses)
+	c.s.BytesSpilled += ws.BytesSpilled
+	c.s.PeakBytes = max(c.s.PeakBytes, ws.PeakBytes)
 }

@@ -251,6 +251,9 @@ func TestSpillArea(t *testing.T) {
 	if _, tag, err := tryRun(c, "INSERT INTO s SELECT g, repeat('x', 100) FROM generate_series(1, 50000) g"); err != nil || tag != "INSERT 0 50000" {
 		t.Fatalf("INSERT: %s %v", tag, err)
 	}
+	if s := e.SpillStats(); s.Writes != 1 || s.SpilledWrites != 1 || s.Rows != 50000 || s.Runs < 2 || s.BytesSpilled <= 0 || s.PeakBytes <= 0 || s.PeakBytes > 1<<20 {
+		t.Errorf("SpillStats after a 50,000-row INSERT under a 1 MiB budget: %+v", s)
+	}
 	own := e.spill.dir
 	if own == "" || filepath.Dir(own) != parent || own == live {
 		t.Fatalf("engine spill directory %q, want a new one under %s", own, parent)

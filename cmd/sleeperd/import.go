@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sleeperd/sleeperd/format/pgcopy"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/parquet"
 )
 
@@ -33,23 +36,67 @@ func planImport(c transferConfig) (*importJob, error) {
 		if format == "parquet" && (c.header || c.delimiter != "" || c.nullSet) {
 			return nil, fmt.Errorf("--header, --delimiter and --null do not apply to Parquet file %s", f)
 		}
+		if c.url != "" && hasGlob(f) && !objstore.IsS3URL(f) {
+			if _, err := os.Stat(f); err != nil {
+				return nil, fmt.Errorf("%s: a pattern is read by the server itself only with --data or on s3://; with --url name the files", f)
+			}
+		}
 		j.format = append(j.format, format)
 	}
 	return j, nil
 }
 
-// size is the total size of the files, which progress counts against.
+// hasGlob reports whether a file argument is a pattern (the server expands *, ? and [).
+func hasGlob(s string) bool { return strings.ContainsAny(s, "*?[") }
+
+// serverSide reports whether file is read by the server with COPY ... FROM 'file': s3://
+// locations always, local files and patterns when this process is the server (--data).
+func (j *importJob) serverSide(file string) bool {
+	return objstore.IsS3URL(file) || j.cfg.data != ""
+}
+
+// localFiles returns the files a local argument names: itself, or a pattern's matches.
+func localFiles(arg string) ([]string, error) {
+	if _, err := os.Stat(arg); err == nil || !hasGlob(arg) {
+		return []string{arg}, nil
+	}
+	m, err := filepath.Glob(arg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", arg, err)
+	}
+	if len(m) == 0 {
+		return nil, fmt.Errorf("%s: no file matches", arg)
+	}
+	return m, nil
+}
+
+// size is the total size of the local files, which progress counts against; -1 when an
+// s3:// file is among them (their size is not looked up).
 func (j *importJob) size() (int64, error) {
 	var n int64
-	for _, f := range j.files {
-		st, err := os.Stat(f)
+	unknown := false
+	for _, arg := range j.files {
+		if objstore.IsS3URL(arg) {
+			unknown = true
+			continue
+		}
+		files, err := localFiles(arg)
 		if err != nil {
 			return 0, err
 		}
-		if st.IsDir() {
-			return 0, fmt.Errorf("%s is a directory", f)
+		for _, f := range files {
+			st, err := os.Stat(f)
+			if err != nil {
+				return 0, err
+			}
+			if st.IsDir() {
+				return 0, fmt.Errorf("%s is a directory", f)
+			}
+			n += st.Size()
 		}
-		n += st.Size()
+	}
+	if unknown {
+		return -1, nil
 	}
 	return n, nil
 }
@@ -59,9 +106,12 @@ func (j *importJob) run(ctx context.Context, s *session, p *progress) error {
 	for i, name := range j.files {
 		var n int64
 		var err error
-		if j.format[i] == "parquet" {
+		switch {
+		case j.serverSide(name):
+			n, err = j.server(ctx, s, p, name, j.format[i])
+		case j.format[i] == "parquet":
 			n, err = j.parquet(ctx, s, p, name)
-		} else {
+		default:
 			n, err = j.text(ctx, s, p, name, j.format[i])
 		}
 		if err != nil {
@@ -78,6 +128,74 @@ func (j *importJob) run(ctx context.Context, s *session, p *progress) error {
 		p.summary = fmt.Sprintf("%d rows from %s", rows, j.files[0])
 	}
 	return nil
+}
+
+// server has the server read name itself: COPY table FROM '<absolute path, pattern or
+// s3:// URL>'. The engine reads the files of a pattern several at once and commits them
+// together. With the engine in this process, progress follows its CopyProgress.
+func (j *importJob) server(ctx context.Context, s *session, p *progress, name, format string) (int64, error) {
+	loc := name
+	var size int64 = -1
+	if !objstore.IsS3URL(name) {
+		abs, err := filepath.Abs(name)
+		if err != nil {
+			return 0, err
+		}
+		loc = abs
+		files, err := localFiles(name)
+		if err != nil {
+			return 0, err
+		}
+		size = 0
+		for _, f := range files {
+			if st, err := os.Stat(f); err == nil {
+				size += st.Size()
+			}
+		}
+	}
+	opts := "(FORMAT parquet)"
+	if format != "parquet" {
+		opts = j.cfg.copyOptions(format, j.cfg.header)
+	}
+	sql := fmt.Sprintf("COPY %s FROM %s %s", j.table, quoteLiteral(loc), opts)
+	bytesBefore, rowsBefore := p.bytes.Load(), p.rows.Load()
+	stop := make(chan struct{})
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		if s.eng == nil {
+			return
+		}
+		b0, r0 := s.eng.CopyProgress()
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				b, r := s.eng.CopyProgress()
+				if size >= 0 {
+					b = min(b, b0+size) // a Parquet footer is read more than once
+				}
+				p.bytes.Store(bytesBefore + b - b0)
+				p.rows.Store(rowsBefore + r - r0)
+			}
+		}
+	}()
+	res, err := s.conn.Exec(ctx, sql).ReadAll()
+	close(stop)
+	<-polled
+	if size >= 0 {
+		p.bytes.Store(bytesBefore + size)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(res) != 1 {
+		return 0, fmt.Errorf("%d results of %s", len(res), sql)
+	}
+	return res[0].CommandTag.RowsAffected(), nil
 }
 
 // text streams a CSV or text file's bytes as they are to COPY ... FROM STDIN.

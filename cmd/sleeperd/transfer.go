@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -27,12 +28,19 @@ import (
 
 const importUsage = `usage: sleeperd import [flags] TABLE FILE...
 
-Imports CSV, text (PostgreSQL COPY text format) or Parquet files into TABLE, each file as
-one COPY ... FROM STDIN: a file is committed whole or not at all, files in the order given.
-TABLE is SQL: a table name, optionally followed by a column list, as in "t(a, b)". Parquet
-columns are matched to the table's by name.
+Imports CSV, text (PostgreSQL COPY text format) or Parquet files into TABLE, each FILE as
+one COPY: a FILE is committed whole or not at all, FILEs in the order given. TABLE is SQL: a
+table name, optionally followed by a column list, as in "t(a, b)". Parquet columns are
+matched to the table's by name.
 
 Exactly one of --url (a running server) or --data (the database itself) is required.
+
+With --url, local files are streamed to the server (COPY ... FROM STDIN). With --data, this
+process is the server and reads each FILE itself (COPY ... FROM '<absolute path>'); a FILE
+may then be a pattern such as 'dir/*.parquet' (quoted from the shell), whose files are read
+several at once and committed together, and the write spills past --import-memory to
+--spill-dir. A FILE s3://BUCKET/KEY (an object, the objects under a prefix, or a pattern) is
+read by the server in both modes.
 
 Flags:
 `
@@ -73,7 +81,10 @@ type transferConfig struct {
 	serverSide  bool   // export: the server writes DEST
 	interval    time.Duration
 	progress    string // auto, bar, lines or none
-	args        []string
+	// import --data: the engine's import memory and spill directory.
+	importMemory byteSize
+	spillDir     string
+	args         []string
 }
 
 func transferFlags(name string, c *transferConfig, stderr io.Writer, export bool) *flag.FlagSet {
@@ -92,6 +103,10 @@ func transferFlags(name string, c *transferConfig, stderr io.Writer, export bool
 	})
 	fs.DurationVar(&c.interval, "progress-interval", 2*time.Second, "how often progress is reported when stderr is not a terminal")
 	fs.StringVar(&c.progress, "progress", "auto", "auto (a bar on a terminal, lines otherwise), bar, lines or none")
+	if !export {
+		fs.Var(&c.importMemory, "import-memory", "with --data: rows the import holds in memory before it sorts and spills them to --spill-dir, such as 256MiB (default 256MiB)")
+		fs.StringVar(&c.spillDir, "spill-dir", "", "with --data: local directory for spill files (empty: the system temporary directory)")
+	}
 	if export {
 		fs.StringVar(&c.query, "query", "", "export the rows of this query instead of a table")
 		fs.BoolVar(&c.serverSide, "server-side", false, "Parquet export of a table to a directory with --url: the server writes DEST, an absolute path it can see, one file per leaf")
@@ -120,8 +135,12 @@ func parseTransfer(name string, args []string, stderr io.Writer, export bool) (t
 		return c, errors.New("exactly one of --url and --data is required")
 	case c.url != "" && (c.s3Endpoint != "" || c.s3PathStyle):
 		return c, errors.New("--s3-endpoint and --s3-path-style apply only to an s3:// --data")
-	case c.data != "" && !objstore.IsS3URL(c.data) && (c.s3Endpoint != "" || c.s3PathStyle):
-		return c, errors.New("--s3-endpoint and --s3-path-style apply only to an s3:// --data")
+	case c.data != "" && !objstore.IsS3URL(c.data) && !slices.ContainsFunc(c.args, objstore.IsS3URL) && (c.s3Endpoint != "" || c.s3PathStyle):
+		return c, errors.New("--s3-endpoint and --s3-path-style apply only to an s3:// --data or s3:// files")
+	case c.url != "" && (c.importMemory != 0 || c.spillDir != ""):
+		return c, errors.New("--import-memory and --spill-dir apply only with --data (a server has its own)")
+	case c.importMemory != 0 && c.importMemory < 1<<20:
+		return c, fmt.Errorf("--import-memory must be at least 1MiB, not %d bytes", c.importMemory)
 	case c.format != "" && c.format != "csv" && c.format != "text" && c.format != "parquet":
 		return c, fmt.Errorf("--format must be csv, text or parquet, not %q", c.format)
 	case len(c.delimiter) > 1:
@@ -195,6 +214,7 @@ func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`)
 // session is a connection to the database, and what closes it.
 type session struct {
 	conn  *pgconn.PgConn
+	eng   *engine.Engine // the database opened in this process (--data), or nil
 	close func() error
 }
 
@@ -222,7 +242,9 @@ func connect(ctx context.Context, c transferConfig, stderr io.Writer) (*session,
 	}
 	// No background maintenance: compaction and splitting are a server's work, and this
 	// process lives for one statement at a time.
-	eng, err := engine.Open(ctx, engine.Options{Store: store, Logger: log})
+	sc := serveConfig{s3Endpoint: c.s3Endpoint, s3PathStyle: c.s3PathStyle}
+	eng, err := engine.Open(ctx, engine.Options{Store: store, Logger: log,
+		ImportMemory: int64(c.importMemory), SpillDir: c.spillDir, External: sc.externalStore})
 	if err != nil {
 		return nil, fmt.Errorf("opening database in %s: %w", c.data, err)
 	}
@@ -255,7 +277,7 @@ func connect(ctx context.Context, c transferConfig, stderr io.Writer) (*session,
 		stop()
 		return nil, err
 	}
-	return &session{conn: conn, close: func() error {
+	return &session{conn: conn, eng: eng, close: func() error {
 		err := conn.Close(context.Background())
 		if serr := stop(); serr != nil && err == nil {
 			err = serr
@@ -325,6 +347,9 @@ func transfer(name string, args []string, stderr io.Writer) int {
 	}
 	p := newProgress(stderr, name+" "+progressSubject(cfg, export), total, cfg.progress, cfg.interval)
 	err = job(ctx, s, p)
+	if st := spillStats(s); err == nil && !export && st.Runs > 0 {
+		p.summary += fmt.Sprintf(" (spilled %d sorted runs, %s)", st.Runs, mibs(st.BytesSpilled))
+	}
 	p.finish(err == nil)
 	if cerr := s.close(); cerr != nil && err == nil {
 		err = cerr
@@ -333,6 +358,14 @@ func transfer(name string, args []string, stderr io.Writer) int {
 		return failure(stderr, name, err)
 	}
 	return exitOK
+}
+
+// spillStats are the spill statistics of the database opened in this process, if any.
+func spillStats(s *session) engine.SpillStats {
+	if s.eng == nil {
+		return engine.SpillStats{}
+	}
+	return s.eng.SpillStats()
 }
 
 // progressSubject names what is moved in progress lines: the table, or "query".

@@ -382,6 +382,10 @@ func TestTransferUsage(t *testing.T) {
 		{[]string{"import", "--data", "d", "--format", "xml", "t", "a"}, "--format must be"},
 		{[]string{"import", "--data", "d", "--delimiter", "ab", "t", "a.csv"}, "one character"},
 		{[]string{"import", "--data", "d", "--header", "t", "a.parquet"}, "do not apply to Parquet"},
+		{[]string{"import", "--url", "postgres://x", "--import-memory", "1GiB", "t", "a.csv"}, "apply only with --data"},
+		{[]string{"import", "--data", "d", "--import-memory", "64kB", "t", "a.csv"}, "at least 1MiB"},
+		{[]string{"import", "--data", "d", "--import-memory", "lots", "t", "a.csv"}, "invalid size"},
+		{[]string{"import", "--url", "postgres://x", "t", "no-such-dir/*.csv"}, "only with --data or on s3://"},
 		{[]string{"export", "--data", "d", "t"}, "two arguments"},
 		{[]string{"export", "--data", "d", "--query", "SELECT 1", "t", "x.csv"}, "one argument"},
 		{[]string{"export", "--url", "postgres://x", "--server-side", "t", "x.csv"}, "only to Parquet export of a table"},
@@ -404,5 +408,71 @@ func TestTransferUsage(t *testing.T) {
 	var out bytes.Buffer
 	if code := run([]string{"export", "-h"}, io.Discard, &out); code != 0 || !strings.Contains(out.String(), "--query") && !strings.Contains(out.String(), "-query") {
 		t.Errorf("export -h: exit %d\n%s", code, out.String())
+	}
+}
+
+// TestImportDirectServerSide imports with --data, where this process is the server and
+// reads the files itself: a pattern of Parquet files as one COPY, a relative CSV path under a
+// 1 MiB import memory with a spill directory (the summary tells the runs spilled), and an
+// s3:// file.
+func TestImportDirectServerSide(t *testing.T) {
+	data, dir := t.TempDir(), t.TempDir()
+	sqlDirect(t, data, fmt.Sprintf(transferTable, "t")+"; "+fmt.Sprintf(transferTable, "t2")+"; "+fmt.Sprintf(transferTable, "t3"))
+	const n = 50_000
+	writeFile(t, filepath.Join(dir, "in.csv"), testCSV(n))
+
+	// A relative path, a small import memory: the write spills into --spill-dir.
+	t.Chdir(dir)
+	spill := filepath.Join(dir, "spill")
+	code, out := runCmd(t, "import", "--data", data, "--header", "--import-memory", "1MiB", "--spill-dir", spill,
+		"--progress", "lines", "--progress-interval", "1ms", "t", "in.csv")
+	if code != 0 {
+		t.Fatalf("import: exit %d\n%s", code, out)
+	}
+	if !regexp.MustCompile(fmt.Sprintf(`import t: %d rows from in\.csv \(spilled \d+ sorted runs, [\d.]+ MiB\)`, n)).MatchString(out) {
+		t.Errorf("import output lacks the summary with the spill:\n%s", out)
+	}
+	if ents, err := os.ReadDir(spill); err != nil || len(ents) != 0 {
+		t.Errorf("spill directory after the import: %v, %v; want it there and empty", ents, err)
+	}
+
+	// A pattern: one COPY, the files read at once, one commit.
+	exp := filepath.Join(dir, "exp")
+	if code, out := runCmd(t, "export", "--data", data, "--format", "parquet", "t", exp); code != 0 {
+		t.Fatalf("export: exit %d\n%s", code, out)
+	}
+	pattern := filepath.Join(exp, "*.parquet")
+	code, out = runCmd(t, "import", "--data", data, "--progress", "lines", "--progress-interval", "1ms", "t2", pattern)
+	if code != 0 {
+		t.Fatalf("import %s: exit %d\n%s", pattern, code, out)
+	}
+	if !strings.Contains(out, fmt.Sprintf("import t2: %d rows from %s", n, pattern)) || strings.Contains(out, "spilled") {
+		t.Errorf("import output:\n%s", out)
+	}
+	if got := sqlDirect(t, data, "SELECT count(*), count(value), sum(sort) FROM t2 UNION ALL SELECT count(*), count(value), sum(sort) FROM t"); len(got) != 2 || got[0] != got[1] {
+		t.Errorf("t2 and t: %v", got)
+	}
+	if code, out := runCmd(t, "import", "--data", data, "t2", filepath.Join(exp, "none-*.parquet")); code != 1 || !strings.Contains(out, "no file matches") {
+		t.Errorf("a pattern matching nothing: exit %d\n%s", code, out)
+	}
+
+	// An s3:// file, read by the engine of this process from the bucket.
+	endpoint := s3test.FakeS3(t)
+	s3test.SetEnv(t)
+	bucket := s3test.NewBucket(t, endpoint)
+	store, err := objstore.NewS3(context.Background(), objstore.S3Options{Bucket: bucket, Endpoint: endpoint, PathStyle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Put(context.Background(), "in/part.csv", strings.NewReader(testCSV(300))); err != nil {
+		t.Fatal(err)
+	}
+	code, out = runCmd(t, "import", "--data", data, "--s3-endpoint", endpoint, "--s3-path-style", "--header", "--progress", "none",
+		"t3", "s3://"+bucket+"/in/part.csv")
+	if code != 0 || !strings.Contains(out, "import t3: 300 rows from s3://") {
+		t.Fatalf("import from s3: exit %d\n%s", code, out)
+	}
+	if got := sqlDirect(t, data, "SELECT count(*) FROM t3"); got[0] != "300" {
+		t.Errorf("t3 holds %v rows, want 300", got)
 	}
 }

@@ -27,6 +27,7 @@ func main() {
 	flag.DurationVar(&cfg.Duration, "duration", 20*time.Second, "how long the concurrent lookups run per engine")
 	flag.DurationVar(&cfg.Commits, "commit-time", 5*time.Second, "how long each state-store commit workload runs")
 	flag.IntVar(&cfg.ImportRows, "import-rows", 0, "rows of the bounded-memory import, in whole passes over the input (0: -rows)")
+	importMemory := flag.Int64("import-memory-mib", 256, "import memory (engine ImportMemory) of the bounded-memory import, in MiB")
 	flag.StringVar(&cfg.ProfileDir, "cpuprofile", "", "directory for a CPU profile of sleeperd's side of each workload")
 	out := flag.String("out", "results/latest.json", "JSON report to write; empty writes none")
 	md := flag.String("md", "", "markdown table to write besides standard output; empty writes none")
@@ -46,6 +47,7 @@ func main() {
 			cfg.Commits = 2 * time.Second
 		}
 	}
+	cfg.ImportMemory = *importMemory << 20
 	cfg.RangeRows = min(cfg.RangeRows, max(1, cfg.Rows/10))
 	if !*quiet {
 		cfg.Log = os.Stderr
