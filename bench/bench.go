@@ -477,7 +477,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 
 	rep.Machine.Seconds = time.Since(began).Seconds()
-	rep.Machine.LoadEnd = loadAvg()
+	rep.Machine.LoadEnd = LoadAvg()
 	for _, x := range rep.Results {
 		if !x.Agree {
 			got := "n/a"
@@ -521,7 +521,7 @@ func (r *Report) addOps(name, unit string, sd Figure, dd *Figure) {
 
 func machine() Machine {
 	m := Machine{Cores: runtime.NumCPU(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH,
-		GoVersion: runtime.Version(), StartedUTC: time.Now().UTC().Format(time.RFC3339), LoadStart: loadAvg()}
+		GoVersion: runtime.Version(), StartedUTC: time.Now().UTC().Format(time.RFC3339), LoadStart: LoadAvg()}
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
 		var kb int64
 		for _, line := range strings.Split(string(b), "\n") {

@@ -86,12 +86,16 @@ func (s *sampler) done() int64 {
 }
 
 // rss returns the resident set size of the process in bytes, or 0 where /proc is missing.
-func rss() int64 {
-	b, err := os.ReadFile("/proc/self/status")
+func rss() int64 { return ProcStatus(os.Getpid(), "VmRSS") }
+
+// ProcStatus returns a "<name>: <n> kB" field of /proc/<pid>/status (VmRSS, VmHWM) in bytes,
+// or 0 where /proc or the field is missing.
+func ProcStatus(pid int, name string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
-	_, rest, ok := bytes.Cut(b, []byte("VmRSS:"))
+	_, rest, ok := bytes.Cut(b, []byte(name+":"))
 	if !ok {
 		return 0
 	}
@@ -103,8 +107,8 @@ func rss() int64 {
 	return kb << 10
 }
 
-// loadAvg returns the 1-minute load average from /proc/loadavg, or -1.
-func loadAvg() float64 {
+// LoadAvg returns the 1-minute load average from /proc/loadavg, or -1.
+func LoadAvg() float64 {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
 		return -1

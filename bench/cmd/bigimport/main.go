@@ -245,17 +245,17 @@ func run(c config) error {
 	}
 
 	pid := srv.Process.Pid
-	res.RSSStartBytes = procStatus(pid, "VmRSS")
+	res.RSSStartBytes = bench.ProcStatus(pid, "VmRSS")
 	gc.reset()
-	res.LoadStart = loadAvg()
+	res.LoadStart = bench.LoadAvg()
 	sp := startSpillSampler(spill)
 	logf("COPY t FROM %s (FORMAT parquet), server --import-memory %s", glob, c.importMemory)
 	start := time.Now()
 	tag, err := conn.Exec(ctx, fmt.Sprintf(`COPY t FROM %s (FORMAT parquet)`, quote(glob)))
 	res.Seconds = time.Since(start).Seconds()
-	res.RSSPeakBytes = procStatus(pid, "VmHWM")
+	res.RSSPeakBytes = bench.ProcStatus(pid, "VmHWM")
 	sp.done()
-	res.LoadEnd = loadAvg()
+	res.LoadEnd = bench.LoadAvg()
 	if err != nil {
 		return fmt.Errorf("COPY FROM: %w", err)
 	}
@@ -333,7 +333,7 @@ func runDuck(ctx context.Context, c config, glob string, res *Result) error {
 		return err
 	}
 	logf("DuckDB: COPY (SELECT * FROM read_parquet(...) ORDER BY key, sort) TO ... under memory_limit %d MiB", c.budget>>20)
-	res.DuckDBLoadStart = loadAvg()
+	res.DuckDBLoadStart = bench.LoadAvg()
 	cmd := exec.CommandContext(ctx, self, "duckdb-child", glob, out, tmp, strconv.FormatInt(c.budget>>20, 10))
 	cmd.Stderr = os.Stderr
 	var stdout bytes.Buffer
@@ -393,7 +393,7 @@ func duckChild(args []string) error {
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(os.Stdout).Encode(map[string]any{"Seconds": secs, "Rows": n, "HWM": procStatus(os.Getpid(), "VmHWM")})
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{"Seconds": secs, "Rows": n, "HWM": bench.ProcStatus(os.Getpid(), "VmHWM")})
 }
 
 func report(c config, r Result) {
@@ -453,33 +453,6 @@ func dial(ctx context.Context, addr string, wait time.Duration) (*pgx.Conn, erro
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// procStatus returns a "<name>: <n> kB" field of /proc/<pid>/status in bytes, or 0.
-func procStatus(pid int, name string) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	_, rest, ok := bytes.Cut(b, []byte(name+":"))
-	if !ok {
-		return 0
-	}
-	line, _, _ := bytes.Cut(rest, []byte("\n"))
-	kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(string(line)), "kB")), 10, 64)
-	if err != nil {
-		return 0
-	}
-	return kb << 10
-}
-
-func loadAvg() float64 {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return -1
-	}
-	v, _ := strconv.ParseFloat(strings.Fields(string(b))[0], 64)
-	return v
 }
 
 func dirSize(dir string) (int64, int) {
