@@ -80,6 +80,7 @@ type serveConfig struct {
 	flightAddr      string
 	s3Endpoint      string
 	s3PathStyle     bool
+	pprofAddr       string
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
@@ -97,6 +98,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.flightAddr, "flight-addr", flightsql.DefaultAddr, "address the Arrow Flight SQL server listens on (empty: off; port 0 picks a free port)")
 	fs.Int64Var(&c.memoryLimit, "query-memory-limit", 4<<30, "most bytes of Arrow memory one statement may hold (0: no limit); a statement over it fails with SQLSTATE 53200")
 	fs.DurationVar(&c.maintenance, "maintenance-interval", 10*time.Second, "how often background compaction, splitting and garbage collection run (0 turns them off)")
+	fs.StringVar(&c.pprofAddr, "pprof", "", "debugging: serve net/http/pprof's profiles on this loopback address (empty: off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -115,6 +117,12 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if objstore.IsS3URL(c.data) {
 		if _, _, err := objstore.ParseS3URL(c.data); err != nil {
 			return c, err
+		}
+	}
+	if c.pprofAddr != "" {
+		host, _, err := net.SplitHostPort(c.pprofAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return c, fmt.Errorf("-pprof must be a loopback address such as 127.0.0.1:6060, not %q", c.pprofAddr)
 		}
 	}
 	if c.demoRows < 1 {
@@ -188,6 +196,14 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 		}
 	}()
 	log.Info("database open", "data", cfg.data, "version", buildVersion())
+
+	if cfg.pprofAddr != "" {
+		_, stopPprof, err := servePprof(cfg.pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 
 	if cfg.demo {
 		log.Info("ensuring demo table", "rows", cfg.demoRows)
