@@ -70,7 +70,8 @@ func (l *mergedLeaf) open(ctx context.Context) error {
 			}
 			rs := t.readSpec(r)
 			rs.Alloc = mem
-			in, err := merge.ReadFile(ctx, merge.FileSource{Store: l.x.scan.store, Name: f.Name, Size: f.Bytes, AddedTxn: f.AddedTxn}, rs)
+			in, err := merge.ReadFile(ctx, merge.FileSource{Store: l.x.scan.store, Name: f.Name, Size: f.Bytes, AddedTxn: f.AddedTxn,
+				Cache: spec.Files, OnRead: l.x.onRead()}, rs)
 			if err != nil {
 				return fail(err)
 			}

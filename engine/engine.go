@@ -13,6 +13,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/storage/merge"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
@@ -44,6 +45,9 @@ type Options struct {
 	ImportMemory int64
 	// SpillDir is the local directory for spill files; "" is os.TempDir().
 	SpillDir string
+	// FileCacheBytes bounds the memory of the open data files (decoded footers and page
+	// indexes) kept for all statements; 0 is merge.DefaultFileCacheBytes.
+	FileCacheBytes int64
 }
 
 // Engine is one database over one object store. It is safe for concurrent use by many
@@ -56,6 +60,8 @@ type Engine struct {
 	ss      *statestore.Store
 	cat     *catalog.Catalog
 	metrics *catalog.Metrics
+	// files caches the open data files (footers and page indexes) of every statement.
+	files *catalog.FileCache
 
 	rowIDMu   sync.Mutex
 	lastRowID int64
@@ -79,7 +85,8 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	if opts.Store == nil {
 		return nil, errs.New(errs.InvalidParameter, "engine: no object store")
 	}
-	e := &Engine{opts: opts, log: opts.Logger, alloc: opts.Alloc, store: opts.Store, metrics: &catalog.Metrics{}, now: time.Now}
+	e := &Engine{opts: opts, log: opts.Logger, alloc: opts.Alloc, store: opts.Store, metrics: &catalog.Metrics{}, now: time.Now,
+		files: merge.NewFileCache(opts.Store, opts.FileCacheBytes)}
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
