@@ -776,6 +776,8 @@ type fanout struct {
 	errc    chan error
 	wg      sync.WaitGroup
 	closed  bool
+	// err is the sticky end (io.EOF or an error) of a single leaf read inline.
+	err error
 }
 
 // leafSource streams the rows of one leaf.
@@ -857,6 +859,12 @@ func (f *fanout) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if f.closed {
 		return nil, errors.New("catalog: scan stream is closed")
 	}
+	if len(f.leaves) == 1 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return f.inline()
+	}
 	if !f.started {
 		f.start()
 	}
@@ -878,6 +886,29 @@ func (f *fanout) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// inline reads the only leaf in the caller's goroutine: a scan of one leaf (a key lookup)
+// needs no reader goroutine and no hand-off of its batches.
+func (f *fanout) inline() (b arrow.RecordBatch, err error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	defer func() {
+		// A reader's panic fails the query, not the process.
+		if p := recover(); p != nil {
+			b, err = nil, errs.FromPanic(p)
+		}
+		if err != nil {
+			if err == io.EOF {
+				if perr := f.parent.Err(); perr != nil {
+					err = perr
+				}
+			}
+			f.err = err
+		}
+	}()
+	return f.leaves[0].Next(f.parent)
 }
 
 // Close implements exec.Stream: it stops the leaf readers and releases queued batches.
