@@ -58,7 +58,7 @@ test: deps
 
 # The benchmark library compares sleeperd with DuckDB on the same data (bench/ is its own module).
 bench:
-	cd bench && $(GO) run ./cmd/bench -rows 10000000 -out results/latest.json
+	cd bench && $(GO) run ./cmd/bench -rows 10000000 -import-rows 20000000 -out results/latest.json
 
 bench-quick:
 	cd bench && $(GO) run ./cmd/bench -quick -rows 1000000 -out results/latest.json

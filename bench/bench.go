@@ -31,16 +31,19 @@ var ErrMismatch = errors.New("results differ")
 
 // Config chooses the size of a run. Zero fields take the defaults given.
 type Config struct {
-	Rows      int              // rows generated and ingested
-	Seed      uint64           // seed of the generated data, the lookup keys and the ranges
-	Lookups   int              // point lookups per engine and path; default 1000
-	Ranges    int              // range scans per engine; default 5
-	RangeRows int              // rows a range scan aims at; default the lesser of 100,000 and Rows/10
-	Conns     int              // connections of the concurrent lookups; default 32
-	Duration  time.Duration    // how long the concurrent lookups run per engine; default 20s
-	Commits   time.Duration    // how long each state-store commit workload runs; default 5s
-	Dir       string           // scratch directory, which Run fills; must exist
-	Alloc     memory.Allocator // allocator of sleeperd's Arrow memory; nil is the default
+	Rows      int           // rows generated and ingested
+	Seed      uint64        // seed of the generated data, the lookup keys and the ranges
+	Lookups   int           // point lookups per engine and path; default 1000
+	Ranges    int           // range scans per engine; default 5
+	RangeRows int           // rows a range scan aims at; default the lesser of 100,000 and Rows/10
+	Conns     int           // connections of the concurrent lookups; default 32
+	Duration  time.Duration // how long the concurrent lookups run per engine; default 20s
+	Commits   time.Duration // how long each state-store commit workload runs; default 5s
+	// ImportRows is about how many rows the bounded-memory import writes, in whole passes
+	// over the generated input; default Rows.
+	ImportRows int
+	Dir        string           // scratch directory, which Run fills; must exist
+	Alloc      memory.Allocator // allocator of sleeperd's Arrow memory; nil is the default
 	// ProfileDir, if set, receives a CPU profile of sleeperd's side of each workload, named
 	// after the workload (see Figure.Profile). It must exist.
 	ProfileDir string
@@ -69,6 +72,9 @@ func (c *Config) defaults() {
 	}
 	if c.Alloc == nil {
 		c.Alloc = memory.DefaultAllocator
+	}
+	if c.ImportRows == 0 {
+		c.ImportRows = c.Rows
 	}
 }
 
@@ -103,6 +109,19 @@ type Result struct {
 	Speedup  float64 `json:"speedup"`
 	Agree    bool    `json:"agree"`
 	Note     string  `json:"note,omitempty"`
+	// Bounded describes the memory of the bounded-memory import.
+	Bounded *Bounded `json:"bounded,omitempty"`
+}
+
+// Bounded is what the bounded-memory import measured of sleeperd's writer: its budget, the
+// peaks of the Go heap and of the process RSS over their values at the start, and whether
+// (and how much) it spilled to local disk.
+type Bounded struct {
+	BudgetBytes    int64 `json:"budget_bytes"`
+	HeapPeakBytes  int64 `json:"heap_peak_bytes"`
+	RSSPeakBytes   int64 `json:"rss_peak_bytes"`
+	Spilled        bool  `json:"spilled"`
+	SpillPeakBytes int64 `json:"spill_peak_bytes"`
 }
 
 // Machine describes where a run happened. LoadStart and LoadEnd are the 1-minute load
@@ -238,7 +257,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if cfg.Rows <= 0 {
 		return nil, fmt.Errorf("bench: %d rows, want > 0", cfg.Rows)
 	}
-	if cfg.Lookups < 0 || cfg.Ranges < 0 || cfg.RangeRows < 0 || cfg.Conns < 0 || cfg.Duration < 0 || cfg.Commits < 0 {
+	if cfg.Lookups < 0 || cfg.Ranges < 0 || cfg.ImportRows < 0 || cfg.RangeRows < 0 || cfg.Conns < 0 || cfg.Duration < 0 || cfg.Commits < 0 {
 		return nil, fmt.Errorf("bench: negative size in %+v", cfg)
 	}
 	cfg.defaults()
@@ -438,6 +457,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		res := &rep.Results[len(rep.Results)-1]
 		res.Agree = sd.Rows == sd.Ops // every commit read back, none twice
 		res.Note = "AddFiles of one file each on a local-disk object store (put-if-absent, fsync); DuckDB: n/a"
+	}
+
+	// Export and import.
+	if err := r.transferWorkloads(ctx, input, storeDir, files, sdIngest.Checksum); err != nil {
+		return nil, err
 	}
 
 	rep.Machine.Seconds = time.Since(began).Seconds()

@@ -78,7 +78,7 @@ func TestRunSmoke(t *testing.T) {
 	defer cancel()
 	profiles := t.TempDir()
 	rep, err := Run(ctx, Config{Rows: 3000, Seed: 3, Lookups: 100, Ranges: 3, RangeRows: 300, Conns: 4,
-		Duration: time.Second, Commits: 300 * time.Millisecond, Dir: t.TempDir(), Alloc: mem, ProfileDir: profiles})
+		Duration: time.Second, Commits: 300 * time.Millisecond, ImportRows: 6000, Dir: t.TempDir(), Alloc: mem, ProfileDir: profiles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,6 +102,9 @@ func TestRunSmoke(t *testing.T) {
 		{"state-store commits: 1 writer", func(n int64) bool { return n > 0 }, false, true},
 		{"state-store commits: 4 writers, one Store each", func(n int64) bool { return n > 0 }, false, true},
 		{"state-store commits: 4 writers, one shared", func(n int64) bool { return n > 0 }, false, true},
+		{"export (COPY t TO dir, parquet, 16 leaves)", func(n int64) bool { return n == 3000 }, true, false},
+		{"import (4 parquet files, 16 partitions)", func(n int64) bool { return n == 3000 }, true, false},
+		{"bounded import (6000 rows, 256 MiB budget)", func(n int64) bool { return n == 6000 }, true, false},
 	}
 	if len(rep.Results) != len(tests) {
 		t.Fatalf("%d results, want %d:\n%s", len(rep.Results), len(tests), rep.Markdown())
@@ -132,6 +135,9 @@ func TestRunSmoke(t *testing.T) {
 		case tc.duckdb && tc.ops && r.DuckDB.Ops <= 0:
 			t.Errorf("%s: DuckDB counted no operations", r.Workload)
 		}
+	}
+	if b := rep.Results[len(rep.Results)-1].Bounded; b == nil || b.BudgetBytes != 256<<20 || b.HeapPeakBytes <= 0 || b.RSSPeakBytes < 0 {
+		t.Errorf("bounded import: %+v", b)
 	}
 	if rep.Machine.DuckDB == "" || rep.Machine.Cores <= 0 || rep.Machine.MemoryMiB <= 0 {
 		t.Errorf("machine not described: %+v", rep.Machine)

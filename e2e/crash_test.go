@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
 // crashKills is the number of times TestCrash kills sleeperd.
@@ -34,6 +36,10 @@ func TestCrash(t *testing.T) {
 	t.Logf("seed %d", seed)
 	rng := rand.New(rand.NewPCG(seed, 0x5eed))
 	data := t.TempDir()
+	store, err := objstore.NewLocal(data)
+	if err != nil {
+		t.Fatal(err)
+	}
 	m := &model{}
 	args := []string{"--maintenance-interval", "100ms"}
 
@@ -91,7 +97,7 @@ func TestCrash(t *testing.T) {
 
 		// Restart on the same directory and check the table against the model.
 		s = start(ctx, t, data, args...)
-		if !crashCheck(ctx, t, s, data, m, fmt.Sprintf("after kill %d", kill), false) {
+		if !crashCheck(ctx, t, s, store, m, fmt.Sprintf("after kill %d", kill), false) {
 			t.Fatalf("after kill %d (%v into the load): the checks failed", kill, delay)
 		}
 	}
@@ -122,16 +128,16 @@ func TestCrash(t *testing.T) {
 			t.Fatalf("%s: %v", sql, err)
 		}
 	}
-	crashCheck(ctx, t, s, data, m, "after the final VACUUM FULL", true)
+	crashCheck(ctx, t, s, store, m, "after the final VACUUM FULL", true)
 	s.stop(ctx, t)
 }
 
 // crashCheck checks the table c of the server s after a restart against m, resolving the
 // outcome of INSERTs cut off by the kill, and checks the files, references and log of the
-// table. When full is set (after VACUUM FULL on a server without background work) it
+// table in store. When full is set (after VACUUM FULL on a server without background work) it
 // also checks that every leaf holds at most one file and no reference is left assigned to a
 // job. It reports whether every check passed; when names the moment in messages.
-func crashCheck(ctx context.Context, t *testing.T, s *server, data string, m *model, when string, full bool) (ok bool) {
+func crashCheck(ctx context.Context, t *testing.T, s *server, store objstore.Store, m *model, when string, full bool) (ok bool) {
 	t.Helper()
 	ok = true
 	fail := func(format string, args ...any) {
@@ -145,7 +151,7 @@ func crashCheck(ctx context.Context, t *testing.T, s *server, data string, m *mo
 	}
 	defer closeConn(conn)
 	// Files first: a missing file also fails the SELECT, less precisely.
-	missing, err := checkFilesPresent(ctx, conn, data, "c")
+	missing, err := checkFilesIn(ctx, conn, store, "c")
 	if err != nil {
 		t.Fatalf("%s: %v", when, err)
 	}
@@ -179,7 +185,7 @@ func crashCheck(ctx context.Context, t *testing.T, s *server, data string, m *mo
 	for _, p := range checkReferences(files, parts, full) {
 		fail("%s: %s", when, p)
 	}
-	h, problems, err := checkLog(ctx, data)
+	h, problems, err := checkLogIn(ctx, store)
 	if err != nil {
 		t.Fatalf("%s: reading the table's log: %v", when, err)
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -141,7 +139,23 @@ func isServerError(err error) bool {
 // connection fails. Each batch's outcome goes into m: acked on CommandComplete, rejected on
 // an error the server sent, unknown when the connection failed (the writer then returns).
 func writer(ctx context.Context, conn *pgx.Conn, m *model, table string, maxRows int, rng *rand.Rand) {
-	for ctx.Err() == nil {
+	writeUntil(ctx, ctx.Done(), conn, m, table, maxRows, rng)
+}
+
+// stopped reports whether stop is closed.
+func stopped(stop <-chan struct{}) bool {
+	select {
+	case <-stop:
+		return true
+	default:
+		return false
+	}
+}
+
+// writeUntil is writer sending no new INSERT once stop is closed: ctx bounds the INSERTs
+// themselves.
+func writeUntil(ctx context.Context, stop <-chan struct{}, conn *pgx.Conn, m *model, table string, maxRows int, rng *rand.Rand) {
+	for ctx.Err() == nil && !stopped(stop) {
 		b := m.newBatch(1 + rng.IntN(maxRows))
 		tag, err := conn.Exec(ctx, insertSQL(table, b))
 		switch {
@@ -163,7 +177,13 @@ func writer(ctx context.Context, conn *pgx.Conn, m *model, table string, maxRows
 // ctx is done or the connection fails, pausing up to pause between statements. It returns
 // the number of statements completed and the errors the server sent.
 func vacuumer(ctx context.Context, conn *pgx.Conn, table string, fullEvery int, pause time.Duration, rng *rand.Rand) (n int, failed []error) {
-	for ctx.Err() == nil {
+	return vacuumUntil(ctx, ctx.Done(), conn, table, fullEvery, pause, rng)
+}
+
+// vacuumUntil is vacuumer starting no new VACUUM once stop is closed: ctx bounds the
+// VACUUMs themselves.
+func vacuumUntil(ctx context.Context, stop <-chan struct{}, conn *pgx.Conn, table string, fullEvery int, pause time.Duration, rng *rand.Rand) (n int, failed []error) {
+	for ctx.Err() == nil && !stopped(stop) {
 		sql := "VACUUM " + table
 		if rng.IntN(fullEvery) == 0 {
 			sql = "VACUUM FULL " + table
@@ -180,6 +200,7 @@ func vacuumer(ctx context.Context, conn *pgx.Conn, table string, fullEvery int, 
 		if pause > 0 {
 			select {
 			case <-ctx.Done():
+			case <-stop:
 			case <-time.After(time.Duration(rng.Int64N(int64(pause)))):
 			}
 		}
@@ -356,11 +377,21 @@ func readPartitions(ctx context.Context, conn *pgx.Conn, table string) (map[stri
 }
 
 // checkFilesPresent checks that every file table's state references is an object of its
-// size in dataDir. Files are read from sleeper.files, statted, and the missing ones are
-// looked up again: a file that was referenced, then missing, and is still referenced after
-// was referenced all along (a file with no reference never gets one again), while one that
-// lost its references in between may have been garbage collected meanwhile.
+// size in dataDir; see checkFilesIn.
 func checkFilesPresent(ctx context.Context, conn *pgx.Conn, dataDir, table string) ([]string, error) {
+	store, err := objstore.NewLocal(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	return checkFilesIn(ctx, conn, store, table)
+}
+
+// checkFilesIn checks that every file table's state references is an object of its size in
+// store. Files are read from sleeper.files, sized, and the missing ones are looked up again:
+// a file that was referenced, then missing, and is still referenced after was referenced all
+// along (a file with no reference never gets one again), while one that lost its references
+// in between may have been garbage collected meanwhile.
+func checkFilesIn(ctx context.Context, conn *pgx.Conn, store objstore.Store, table string) ([]string, error) {
 	before, err := readFiles(ctx, conn, table)
 	if err != nil {
 		return nil, fmt.Errorf("reading sleeper.files: %w", err)
@@ -370,12 +401,17 @@ func checkFilesPresent(ctx context.Context, conn *pgx.Conn, dataDir, table strin
 		if f.partition == "" {
 			continue
 		}
-		fi, err := os.Stat(filepath.Join(dataDir, filepath.FromSlash(f.name)))
+		if _, done := missing[f.name]; done {
+			continue
+		}
+		size, err := store.Size(ctx, f.name)
 		switch {
-		case err != nil:
+		case errors.Is(err, objstore.ErrNotExist):
 			missing[f.name] = err.Error()
-		case fi.Size() != f.bytes:
-			missing[f.name] = fmt.Sprintf("has %d bytes, the state records %d", fi.Size(), f.bytes)
+		case err != nil:
+			return nil, err
+		case size != f.bytes:
+			missing[f.name] = fmt.Sprintf("has %d bytes, the state records %d", size, f.bytes)
 		}
 	}
 	if len(missing) == 0 {
@@ -484,24 +520,48 @@ type jobHistory struct {
 	released    int             // jobs whose claims were released
 }
 
-// checkLog reads the transaction log of the only table in dataDir and checks that the log
+// checkLog reads the transaction log of the only table in dataDir; see checkLogIn.
+func checkLog(ctx context.Context, dataDir string) (jobHistory, []string, error) {
+	store, err := objstore.NewLocal(dataDir)
+	if err != nil {
+		return jobHistory{committed: make(map[string]bool)}, nil, err
+	}
+	return checkLogIn(ctx, store)
+}
+
+// onlyTable returns the ID of the only table with objects in store.
+func onlyTable(ctx context.Context, store objstore.Store) (statestore.TableID, error) {
+	names, err := store.List(ctx, "tables/")
+	if err != nil {
+		return "", err
+	}
+	ids := make(map[string]bool)
+	for _, n := range names {
+		if rest, ok := strings.CutPrefix(n, "tables/"); ok {
+			id, _, _ := strings.Cut(rest, "/")
+			ids[id] = true
+		}
+	}
+	if len(ids) != 1 {
+		return "", fmt.Errorf("%d tables in the store, want 1", len(ids))
+	}
+	for id := range ids {
+		return statestore.TableID(id), nil
+	}
+	panic("unreachable")
+}
+
+// checkLogIn reads the transaction log of the only table in store and checks that the log
 // has no gaps, that no compaction job committed twice, that no file reference was consumed
 // by two jobs, and that every committed job claimed exactly its inputs first and was not
 // released before committing. Entries trimmed from the front of the log are not checked.
-func checkLog(ctx context.Context, dataDir string) (jobHistory, []string, error) {
+func checkLogIn(ctx context.Context, store objstore.Store) (jobHistory, []string, error) {
 	h := jobHistory{committed: make(map[string]bool)}
-	dirs, err := os.ReadDir(filepath.Join(dataDir, "tables"))
+	id, err := onlyTable(ctx, store)
 	if err != nil {
 		return h, nil, err
 	}
-	if len(dirs) != 1 {
-		return h, nil, fmt.Errorf("%d tables in %s, want 1", len(dirs), dataDir)
-	}
-	store, err := objstore.NewLocal(dataDir)
-	if err != nil {
-		return h, nil, err
-	}
-	log, err := statestore.NewLog(store, statestore.LogPrefix(statestore.TableID(dirs[0].Name())))
+	log, err := statestore.NewLog(store, statestore.LogPrefix(id))
 	if err != nil {
 		return h, nil, err
 	}

@@ -168,6 +168,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	case *planner.Query:
 		return e.rows(ctx, b.Root, params, s.Schema())
 	case *planner.Copy:
+		if b.From && b.File != "" {
+			return e.copyFromFile(ctx, b, s.c.TimeZone())
+		}
 		if b.From {
 			return newCopyIn(e, b, s.c.TimeZone()), nil
 		}
@@ -376,11 +379,29 @@ type rowWriter struct {
 // or is NULL (or a generated row id) when targets[i] is -1.
 func (e *Engine) newRowWriter(ctx context.Context, t *catalog.Table, targets []int) (*rowWriter, error) {
 	spec := t.IngestSpec()
-	w, err := ingest.NewWriter(ctx, e.store, e.ss, spec, ingest.WriterOptions{Memory: e.opts.ImportMemory, SpillDir: e.opts.SpillDir})
+	dir, err := e.spill.path()
+	if err != nil {
+		return nil, err
+	}
+	w, err := ingest.NewWriter(ctx, e.store, e.ss, spec, ingest.WriterOptions{Memory: e.importMemory(), SpillDir: dir})
 	if err != nil {
 		return nil, err
 	}
 	return &rowWriter{e: e, t: t, schema: t.Schema(), targets: targets, w: w}, nil
+}
+
+// importMemory is the budget of one write's ingest.Writer: Options.ImportMemory (its default
+// when unset), and at most half the statement memory limit, whose allocator holds the rows
+// the writer keeps, so that a write spills rather than fails with out of memory.
+func (e *Engine) importMemory() int64 {
+	m := e.opts.ImportMemory
+	if m <= 0 {
+		m = ingest.DefaultMemory
+	}
+	if l := e.opts.QueryMemoryLimit; l > 0 {
+		m = min(m, l/2)
+	}
+	return m
 }
 
 // Append adds the rows of b; the caller keeps b.

@@ -43,8 +43,14 @@ type Options struct {
 	// ImportMemory bounds the rows one write (INSERT, COPY FROM, ingest) holds in memory
 	// before it sorts and spills them to SpillDir; 0 is ingest.DefaultMemory.
 	ImportMemory int64
-	// SpillDir is the local directory for spill files; "" is os.TempDir().
+	// SpillDir is the local directory under which the engine keeps a directory of its own
+	// for spill files, removed on Close; "" is os.TempDir(). Spill directories of processes
+	// that died are removed when the next one is made.
 	SpillDir string
+	// External opens the store of an S3 bucket that COPY reads from or writes to
+	// (s3://bucket/...), with object names being keys; nil opens objstore.NewS3 on the bucket
+	// with AWS's default endpoint, credential chain and region.
+	External func(ctx context.Context, bucket string) (objstore.Store, error)
 	// FileCacheBytes bounds the memory of the open data files (decoded footers and page
 	// indexes) kept for all statements; 0 is merge.DefaultFileCacheBytes.
 	FileCacheBytes int64
@@ -68,6 +74,7 @@ type Engine struct {
 
 	jobs    jobLog
 	readers readers
+	spill   *spillArea
 
 	// purged holds the IDs of dropped tables whose objects are gone for good: purged after
 	// no writer that began before the drop can still be running.
@@ -86,7 +93,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, errs.New(errs.InvalidParameter, "engine: no object store")
 	}
 	e := &Engine{opts: opts, log: opts.Logger, alloc: opts.Alloc, store: opts.Store, metrics: &catalog.Metrics{}, now: time.Now,
-		files: merge.NewFileCache(opts.Store, opts.FileCacheBytes)}
+		spill: &spillArea{parent: opts.SpillDir}, files: merge.NewFileCache(opts.Store, opts.FileCacheBytes)}
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -131,6 +138,7 @@ func (e *Engine) Close() error {
 		<-e.bgDone
 		e.bgCancel = nil
 	}
+	e.spill.close()
 	return nil
 }
 

@@ -26,15 +26,19 @@ import (
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
-// copyToFile runs COPY ... TO a server file. A table copied in Parquet is written as one
-// file per leaf partition into the directory File; anything else as the one file File.
+// copyToFile runs COPY ... TO a server file or an s3:// location. A table copied in Parquet
+// is written as one file per leaf partition into the directory (key prefix) File; anything
+// else as the one file (object) File.
 func (e *Engine) copyToFile(ctx context.Context, st *planner.Copy, params []any, loc *time.Location) (Result, error) {
+	out, name, err := e.openOutput(ctx, st.File)
+	if err != nil {
+		return nil, err
+	}
 	var n int64
-	var err error
 	if st.Table != nil && st.Options.Format == planner.CopyParquet {
-		n, err = e.exportTable(ctx, st.Table, st.File)
+		n, err = e.exportTable(ctx, st.Table, out, name)
 	} else {
-		n, err = e.exportQuery(ctx, st, params, loc)
+		n, err = e.exportQuery(ctx, st, params, loc, out, name)
 	}
 	if err != nil {
 		return nil, err
@@ -43,10 +47,10 @@ func (e *Engine) copyToFile(ctx context.Context, st *planner.Copy, params []any,
 }
 
 // exportTable writes each leaf partition of t, as of one snapshot, to dir/<leaf id>.parquet
-// with the table's Parquet properties and stored schema, its rows sorted by row key then sort
+// in out with the table's Parquet properties and stored schema, its rows sorted by row key then sort
 // key. Leaves are written in parallel, at most GOMAXPROCS at once. It returns the rows
 // written.
-func (e *Engine) exportTable(ctx context.Context, t *catalog.Table, dir string) (int64, error) {
+func (e *Engine) exportTable(ctx context.Context, t *catalog.Table, out output, dir string) (int64, error) {
 	state, err := e.ss.Snapshot(ctx, t.StateID())
 	if err != nil {
 		return 0, err
@@ -57,8 +61,8 @@ func (e *Engine) exportTable(ctx context.Context, t *catalog.Table, dir string) 
 	if err != nil {
 		return 0, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return 0, fileError("create directory", dir, err)
+	if err := out.mkdir(dir); err != nil {
+		return 0, err
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -94,7 +98,7 @@ func (e *Engine) exportTable(ctx context.Context, t *catalog.Table, dir string) 
 					fail(e.panicError("copy", p))
 				}
 			}()
-			n, err := e.exportLeaf(ctx, t, state, leaf, merge, dir)
+			n, err := e.exportLeaf(ctx, t, state, leaf, merge, out, dir)
 			if err != nil {
 				fail(err)
 				return
@@ -113,7 +117,7 @@ func (e *Engine) exportTable(ctx context.Context, t *catalog.Table, dir string) 
 }
 
 // exportLeaf writes one leaf of t to its file and returns the rows written.
-func (e *Engine) exportLeaf(ctx context.Context, t *catalog.Table, state *statestore.State, leaf *statestore.Partition, merge *catalog.MergeSpec, dir string) (int64, error) {
+func (e *Engine) exportLeaf(ctx context.Context, t *catalog.Table, state *statestore.State, leaf *statestore.Partition, merge *catalog.MergeSpec, out output, dir string) (int64, error) {
 	cols := make([]int, len(t.Columns))
 	for i := range cols {
 		cols[i] = i
@@ -146,12 +150,13 @@ func (e *Engine) exportLeaf(ctx context.Context, t *catalog.Table, state *states
 		return 0, err
 	}
 	defer stream.Close()
-	name := filepath.Join(dir, strings.NewReplacer("/", "_", string(filepath.Separator), "_").Replace(leaf.ID)+".parquet")
-	return writeParquet(ctx, name, t.Schema(), t.Props.Parquet, stream)
+	name := out.join(dir, strings.NewReplacer("/", "_", string(filepath.Separator), "_").Replace(leaf.ID)+".parquet")
+	return writeParquet(ctx, out, name, t.Schema(), t.Props.Parquet, stream)
 }
 
-// exportQuery runs the query of st and writes its rows to the file st.File in st's format.
-func (e *Engine) exportQuery(ctx context.Context, st *planner.Copy, params []any, loc *time.Location) (int64, error) {
+// exportQuery runs the query of st and writes its rows to the file name of out in st's
+// format.
+func (e *Engine) exportQuery(ctx context.Context, st *planner.Copy, params []any, loc *time.Location, out output, name string) (int64, error) {
 	op, release, err := e.plan(ctx, st.Query.Root, params)
 	if err != nil {
 		return 0, err
@@ -164,9 +169,9 @@ func (e *Engine) exportQuery(ctx context.Context, st *planner.Copy, params []any
 	defer stream.Close()
 	schema := planner.ResultSchema(st.Query.Root.Columns(), st.Query.Names)
 	if st.Options.Format == planner.CopyParquet {
-		return writeParquet(ctx, st.File, schema, parquet.DefaultProperties(), stream)
+		return writeParquet(ctx, out, name, schema, parquet.DefaultProperties(), stream)
 	}
-	return writeFile(st.File, func(w io.Writer) (int64, error) {
+	return out.write(ctx, name, func(w io.Writer) (int64, error) {
 		enc := pgcopy.NewEncoder(schema.Fields(), st.Options, loc)
 		buf := enc.Start(nil)
 		var rows int64
@@ -194,9 +199,9 @@ func (e *Engine) exportQuery(ctx context.Context, st *planner.Copy, params []any
 	})
 }
 
-// writeParquet writes the batches of stream to the Parquet file name.
-func writeParquet(ctx context.Context, name string, schema *arrow.Schema, props parquet.Properties, stream exec.Stream) (int64, error) {
-	return writeFile(name, func(w io.Writer) (int64, error) {
+// writeParquet writes the batches of stream to the Parquet file name of out.
+func writeParquet(ctx context.Context, out output, name string, schema *arrow.Schema, props parquet.Properties, stream exec.Stream) (int64, error) {
+	return out.write(ctx, name, func(w io.Writer) (int64, error) {
 		pw, err := parquet.NewWriter(w, schema, props)
 		if err != nil {
 			return 0, err

@@ -60,31 +60,15 @@ func (e *Engine) OpenAppend(ctx context.Context, table string, schema *arrow.Sch
 	if err != nil {
 		return nil, err
 	}
-	targets := make([]int, len(t.Columns))
-	used := make([]bool, schema.NumFields())
+	var visible []int
 	for i, col := range t.Columns {
-		targets[i] = -1
-		if col.Hidden {
-			continue
-		}
-		idx := schema.FieldIndices(col.Name)
-		if len(idx) == 0 {
-			for j, f := range schema.Fields() {
-				if strings.EqualFold(f.Name, col.Name) {
-					idx = []int{j}
-					break
-				}
-			}
-		}
-		if len(idx) > 0 {
-			targets[i] = idx[0]
-			used[idx[0]] = true
+		if !col.Hidden {
+			visible = append(visible, i)
 		}
 	}
-	for j, u := range used {
-		if !u {
-			return nil, errs.New(errs.UndefinedColumn, "column %q of relation %q does not exist", schema.Field(j).Name, t.Name)
-		}
+	targets, err := matchColumns(t, visible, schema)
+	if err != nil {
+		return nil, err
 	}
 	w, err := e.newRowWriter(ctx, t, targets)
 	if err != nil {
@@ -103,7 +87,7 @@ func (a *Appender) Append(ctx context.Context, b arrow.RecordBatch) (err error) 
 		return errs.New(errs.DatatypeMismatch, "batch schema %s differs from the schema of the append, %s", b.Schema(), a.schema)
 	}
 	ctx = exec.WithAllocator(ctx, a.e.alloc)
-	rec, err := a.e.castBatch(ctx, a.t, a.targets, b)
+	rec, err := castBatch(ctx, a.t, a.targets, b)
 	if err != nil {
 		return err
 	}
@@ -188,6 +172,39 @@ func (e *Engine) AppendParams(ctx context.Context, st Statement, batches []arrow
 	return n, true, err
 }
 
+// matchColumns matches the fields of schema by name (exactly, else ignoring case) to the
+// table columns cols of t: table column i comes from field targets[i], or from none (-1).
+// A field that names none of cols fails with undefined_column.
+func matchColumns(t *catalog.Table, cols []int, schema *arrow.Schema) ([]int, error) {
+	targets := make([]int, len(t.Columns))
+	for i := range targets {
+		targets[i] = -1
+	}
+	used := make([]bool, schema.NumFields())
+	for _, i := range cols {
+		col := t.Columns[i]
+		idx := schema.FieldIndices(col.Name)
+		if len(idx) == 0 {
+			for j, f := range schema.Fields() {
+				if strings.EqualFold(f.Name, col.Name) {
+					idx = []int{j}
+					break
+				}
+			}
+		}
+		if len(idx) > 0 {
+			targets[i] = idx[0]
+			used[idx[0]] = true
+		}
+	}
+	for j, u := range used {
+		if !u {
+			return nil, errs.New(errs.UndefinedColumn, "column %q of relation %q does not exist", schema.Field(j).Name, t.Name)
+		}
+	}
+	return targets, nil
+}
+
 // writeCast casts the target columns of batches to the table's types and writes them as one
 // commit (see rowWriter).
 func (e *Engine) writeCast(ctx context.Context, t *catalog.Table, targets []int, batches []arrow.RecordBatch) (int64, error) {
@@ -198,7 +215,7 @@ func (e *Engine) writeCast(ctx context.Context, t *catalog.Table, targets []int,
 	}
 	defer w.Abort()
 	for _, b := range batches {
-		rec, err := e.castBatch(ctx, t, targets, b)
+		rec, err := castBatch(ctx, t, targets, b)
 		if err != nil {
 			return 0, err
 		}
@@ -211,8 +228,10 @@ func (e *Engine) writeCast(ctx context.Context, t *catalog.Table, targets []int,
 	return w.Commit(ctx)
 }
 
-// castBatch casts the target columns of b to the types of the table columns they go to.
-func (e *Engine) castBatch(ctx context.Context, t *catalog.Table, targets []int, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+// castBatch returns b with the columns that targets maps to table columns cast to the
+// table's types (table column i comes from column targets[i], or none when -1), allocated
+// from the context's allocator. The caller releases the result and keeps b.
+func castBatch(ctx context.Context, t *catalog.Table, targets []int, b arrow.RecordBatch) (arrow.RecordBatch, error) {
 	cctx := compute.WithAllocator(ctx, exec.Allocator(ctx))
 	cols := make([]arrow.Array, b.NumCols())
 	fields := make([]arrow.Field, b.NumCols())

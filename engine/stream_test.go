@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -169,19 +171,19 @@ func TestWriteFailsPartWay(t *testing.T) {
 	}
 }
 
-// TestInsertSelectMemoryBounded copies a table of about 40 MiB with INSERT ... SELECT under
-// an 8 MiB statement limit: the statement streams its rows, so it holds only what the ingest
-// writer keeps before spilling (ImportMemory) plus a few batches. It needs ingest.Writer to
-// spill: while the writer keeps every row, those rows count against the statement's limit and
-// the statement fails with 53200, and the test skips.
+// TestInsertSelectMemoryBounded copies a table of about 80 MiB with INSERT ... SELECT under
+// a 32 MiB statement limit : the statement streams its rows, so it holds only what the ingest
+// writer keeps before spilling (ImportMemory) plus a few batches; were the writer to keep
+// every row, they would count against the statement's limit and the statement would fail
+// with 53200.
 func TestInsertSelectMemoryBounded(t *testing.T) {
 	if testing.Short() {
-		t.Skip("loads 40 MiB")
+		t.Skip("loads 80 MiB")
 	}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	e, err := Open(context.Background(), Options{Store: objstore.NewMem(), Alloc: mem,
-		QueryMemoryLimit: 8 << 20, ImportMemory: 2 << 20, SpillDir: t.TempDir()})
+		QueryMemoryLimit: 32 << 20, ImportMemory: 2 << 20, SpillDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,9 +192,11 @@ func TestInsertSelectMemoryBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run(t, c, "CREATE TABLE t1 (k bigint PRIMARY KEY, s text)")
+	// t1's row groups are small and it has no primary key, so a scan of it holds a few
+	// thousand rows at a time, not one row group per file.
+	run(t, c, "CREATE TABLE t1 (k bigint, s text) WITH (row_keys = 'k', row_group_rows = '4096')")
 	run(t, c, "CREATE TABLE t2 (k bigint PRIMARY KEY, s text)")
-	for start := 0; start < 100_000; start += 20_000 {
+	for start := 0; start < 200_000; start += 20_000 {
 		// Engine.Append uses the engine's allocator, without the statement limit.
 		src := intBatches(mem, start, start+20_000, 4_096, 400)
 		_, err := e.Append(context.Background(), "t1", src)
@@ -202,13 +206,63 @@ func TestInsertSelectMemoryBounded(t *testing.T) {
 		}
 	}
 	_, tag, err := tryRun(c, "INSERT INTO t2 SELECT * FROM t1")
-	if errors.Is(err, errs.OutOfMemory) {
-		t.Skipf("INSERT ... SELECT of 40 MiB under an 8 MiB limit: %v (ingest.Writer does not spill yet)", err)
-	}
-	if err != nil || tag != "INSERT 0 100000" {
+	if err != nil || tag != "INSERT 0 200000" {
 		t.Fatalf("INSERT ... SELECT: %s, %v", tag, err)
 	}
-	if rows, _ := run(t, c, "SELECT count(*), sum(k), sum(length(s)) FROM t2"); fmt.Sprint(rows) != "[[100000 4999950000 40000000]]" {
+	if rows, _ := run(t, c, "SELECT count(*), sum(k), sum(length(s)) FROM t2"); fmt.Sprint(rows) != "[[200000 19999900000 80000000]]" {
 		t.Errorf("t2: %v", rows)
+	}
+}
+
+// TestSpillArea checks that a write spills into a directory of the engine's own under
+// SpillDir, removed on Close, and that making one removes the directories of processes that
+// died (whose lock nobody holds) but not those of live ones.
+func TestSpillArea(t *testing.T) {
+	parent := t.TempDir()
+	dead := filepath.Join(parent, spillPrefix+"dead")
+	if err := os.MkdirAll(dead, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"lock", "run-1"} {
+		if err := os.WriteFile(filepath.Join(dead, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	other := &spillArea{parent: parent}
+	live, err := other.path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.close()
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Fatalf("the spill directory of a dead process is still there: %v", err)
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, err := Open(context.Background(), Options{Store: objstore.NewMem(), Alloc: mem, ImportMemory: 1 << 20, SpillDir: parent})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.Connect(context.Background(), "test", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, c, "CREATE TABLE s (k bigint PRIMARY KEY, v text)")
+	if _, tag, err := tryRun(c, "INSERT INTO s SELECT g, repeat('x', 100) FROM generate_series(1, 50000) g"); err != nil || tag != "INSERT 0 50000" {
+		t.Fatalf("INSERT: %s %v", tag, err)
+	}
+	own := e.spill.dir
+	if own == "" || filepath.Dir(own) != parent || own == live {
+		t.Fatalf("engine spill directory %q, want a new one under %s", own, parent)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Fatalf("the spill directory of a live process was removed: %v", err)
+	}
+	if rows, _ := run(t, c, "SELECT count(*), sum(k) FROM s"); fmt.Sprint(rows) != "[[50000 1250025000]]" {
+		t.Errorf("s: %v", rows)
+	}
+	e.Close()
+	if _, err := os.Stat(own); !os.IsNotExist(err) {
+		t.Errorf("Close left the spill directory %s: %v", own, err)
 	}
 }

@@ -65,6 +65,7 @@ var (
 	OutOfMemory           = errors.New("out of memory")                       // 53200
 	Cancelled             = errors.New("query cancelled")                     // 57014
 	IOError               = errors.New("i/o error")                           // 58030
+	UndefinedFile         = errors.New("undefined file")                      // 58P01
 	Internal              = errors.New("internal error")                      // XX000
 )
 

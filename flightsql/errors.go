@@ -15,6 +15,7 @@ import (
 var codeOf = map[error]codes.Code{
 	errs.UndefinedTable:      codes.NotFound,
 	errs.InvalidSchemaName:   codes.NotFound,
+	errs.UndefinedFile:       codes.NotFound,
 	errs.DuplicateTable:      codes.AlreadyExists,
 	errs.OutOfMemory:         codes.ResourceExhausted,
 	errs.Cancelled:           codes.Canceled,

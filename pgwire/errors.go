@@ -79,6 +79,7 @@ var sqlstates = map[error]string{
 	errs.BadCopyFormat:         "22P04",
 	errs.InvalidName:           "42602",
 	errs.IOError:               "58030",
+	errs.UndefinedFile:         "58P01",
 	errs.InvalidBinary:         "22P03",
 	errs.Conflict:              "40001",
 	errs.OutOfMemory:           "53200",

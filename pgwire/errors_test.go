@@ -66,6 +66,7 @@ var kinds = map[string]error{
 	"BadCopyFormat":         errs.BadCopyFormat,
 	"InvalidName":           errs.InvalidName,
 	"IOError":               errs.IOError,
+	"UndefinedFile":         errs.UndefinedFile,
 	"InvalidBinary":         errs.InvalidBinary,
 	"Internal":              errs.Internal,
 }

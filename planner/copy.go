@@ -14,7 +14,8 @@ const (
 	CopyText CopyFormat = iota
 	CopyCSV
 	CopyBinary
-	// CopyParquet writes Parquet files; only COPY ... TO a server file accepts it.
+	// CopyParquet reads and writes Parquet files; only COPY to and from server files (and
+	// s3:// locations) accept it.
 	CopyParquet
 )
 
@@ -43,7 +44,7 @@ type CopyOptions struct {
 	ForceNull    []int
 }
 
-// Copy is COPY ... FROM STDIN, COPY ... TO STDOUT or COPY ... TO a server file.
+// Copy is COPY ... FROM STDIN, COPY ... TO STDOUT, or COPY to or from a server file.
 type Copy struct {
 	From bool
 	// FROM: the table and, for each copied column in order, the index of the table column it
@@ -53,8 +54,10 @@ type Copy struct {
 	// TO: the rows to copy, a table's columns or a query's.
 	Query   *Query
 	Options CopyOptions
-	// File, if set, is the absolute path of the server file (or, for a table copied in
-	// Parquet, directory) COPY ... TO writes; Table is then set too when a table is copied.
+	// File, if set, is the server location: for TO, the absolute path or s3:// URL of the
+	// file (or, for a table copied in Parquet, directory) written, and Table is then set too
+	// when a table is copied; for FROM, the absolute path, glob or s3:// URL of the files
+	// read.
 	File string
 }
 

@@ -12,26 +12,27 @@ import (
 	"github.com/sleeperd/sleeperd/planner"
 )
 
-// copyStmt binds COPY ... FROM STDIN and COPY ... TO STDOUT. COPY of a table TO is bound as
-// the query of the table's columns.
+// copyStmt binds COPY ... FROM STDIN, COPY ... TO STDOUT and COPY to and from server files
+// and s3:// locations. COPY of a table TO is bound as the query of the table's columns.
 func (b *binder) copyStmt(cs *pg_query.CopyStmt) (planner.Statement, error) {
-	if cs.IsProgram || (cs.Filename != "" && cs.IsFrom) {
-		what := "a file"
-		if cs.IsProgram {
-			what = "a program"
-		}
+	if cs.IsProgram {
 		return nil, &errs.Error{Kind: errs.NotImplemented,
-			Msg:  fmt.Sprintf("COPY to or from %s on the server is not supported", what),
+			Msg:  "COPY to or from a program on the server is not supported",
 			Hint: "Use COPY ... FROM STDIN or COPY ... TO STDOUT, or psql's \\copy, which reads and writes files on the client."}
 	}
 	if cs.Filename != "" {
-		if strings.Contains(cs.Filename, "://") {
-			return nil, &errs.Error{Kind: errs.NotImplemented,
-				Msg:  fmt.Sprintf("COPY to %q is not supported: only a local path on the server", cs.Filename),
-				Hint: "Give an absolute path on the server, or use COPY ... TO STDOUT."}
+		dir := "to"
+		if cs.IsFrom {
+			dir = "from"
 		}
-		if !filepath.IsAbs(cs.Filename) {
-			return nil, errs.New(errs.InvalidName, "relative path not allowed for COPY to file")
+		switch {
+		case strings.HasPrefix(cs.Filename, "s3://"):
+		case strings.Contains(cs.Filename, "://"):
+			return nil, &errs.Error{Kind: errs.NotImplemented,
+				Msg:  fmt.Sprintf("COPY %s %q is not supported: only a local path on the server or an s3:// location", dir, cs.Filename),
+				Hint: "Give an absolute path on the server or s3://bucket/key."}
+		case !filepath.IsAbs(cs.Filename):
+			return nil, errs.New(errs.InvalidName, "relative path not allowed for COPY %s file", dir)
 		}
 	}
 	if cs.WhereClause != nil {
@@ -183,13 +184,13 @@ func (b *binder) copyStmt(cs *pg_query.CopyStmt) (planner.Statement, error) {
 	st.Options = opts
 	st.File = cs.Filename
 	if opts.Format == planner.CopyParquet && st.File == "" {
-		return nil, &errs.Error{Kind: errs.NotImplemented, Msg: "COPY format \"parquet\" is only supported to a server file",
-			Hint: "Use COPY ... TO '/absolute/path' (FORMAT parquet)."}
+		return nil, &errs.Error{Kind: errs.NotImplemented, Msg: "COPY format \"parquet\" is only supported to or from a server file",
+			Hint: "Use COPY ... TO '/absolute/path' (FORMAT parquet) or COPY ... FROM '/absolute/path' (FORMAT parquet)."}
 	}
 	if st.File != "" && opts.Format == planner.CopyBinary {
-		return nil, errs.New(errs.NotImplemented, "COPY to a file in binary format is not supported")
+		return nil, errs.New(errs.NotImplemented, "COPY to or from a file in binary format is not supported")
 	}
-	if st.File != "" && cs.Relation != nil && cs.Query == nil && len(names) == 0 && cs.Relation.Schemaname != catalog.SystemSchema {
+	if st.File != "" && !cs.IsFrom && cs.Relation != nil && cs.Query == nil && len(names) == 0 && cs.Relation.Schemaname != catalog.SystemSchema {
 		// A table copied whole to a directory in Parquet writes one file per leaf partition.
 		if opts.Format == planner.CopyParquet {
 			t, err := b.table(cs.Relation)

@@ -19,6 +19,7 @@ import (
 	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/flightsql"
 	"github.com/sleeperd/sleeperd/pgwire"
+	"github.com/sleeperd/sleeperd/storage/ingest"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
@@ -27,10 +28,12 @@ import (
 var version = ""
 
 const usage = `usage:
-  sleeperd serve [flags]   serve the database over the PostgreSQL wire protocol
-  sleeperd version         print the version
+  sleeperd serve [flags]                  serve the database over the PostgreSQL wire protocol
+  sleeperd import [flags] TABLE FILE...   import CSV, text or Parquet files into a table
+  sleeperd export [flags] TABLE DEST      export a table (or --query SQL) to CSV, text or Parquet
+  sleeperd version                        print the version
 
-Run "sleeperd serve -h" for the flags of serve.
+Run "sleeperd COMMAND -h" for the flags of a command.
 `
 
 func main() {
@@ -46,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stderr)
+	case "import", "export":
+		return transfer(args[0], args[1:], stderr)
 	case "version":
 		fmt.Fprintln(stdout, "sleeperd", buildVersion())
 		return 0
@@ -76,7 +81,9 @@ type serveConfig struct {
 	logLevel        slog.Level
 	shutdownTimeout time.Duration
 	maintenance     time.Duration
-	memoryLimit     int64
+	memoryLimit     byteSize
+	importMemory    byteSize
+	spillDir        string
 	flightAddr      string
 	s3Endpoint      string
 	s3PathStyle     bool
@@ -88,15 +95,19 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs := flag.NewFlagSet("sleeperd serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.data, "data", "./data", "where the database is: a directory, or s3://BUCKET/PREFIX")
-	fs.StringVar(&c.s3Endpoint, "s3-endpoint", "", "base URL of an S3-compatible server for an s3:// --data (empty: AWS)")
-	fs.BoolVar(&c.s3PathStyle, "s3-path-style", false, "address S3 buckets by path (ENDPOINT/BUCKET) rather than by host name")
+	fs.StringVar(&c.s3Endpoint, "s3-endpoint", "", "base URL of an S3-compatible server for an s3:// --data and for COPY to and from s3:// locations (empty: AWS)")
+	fs.BoolVar(&c.s3PathStyle, "s3-path-style", false, "address S3 buckets by path (ENDPOINT/BUCKET) rather than by host name, for --data and COPY")
 	fs.StringVar(&c.pgAddr, "pg-addr", pgwire.DefaultAddr, "address the PostgreSQL wire protocol listens on (port 0 picks a free port)")
 	fs.BoolVar(&c.demo, "demo", false, "create the table demo on start if it does not exist")
 	fs.IntVar(&c.demoRows, "demo-rows", 1_000_000, "rows of the demo table")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for clients on shutdown")
 	fs.StringVar(&c.flightAddr, "flight-addr", flightsql.DefaultAddr, "address the Arrow Flight SQL server listens on (empty: off; port 0 picks a free port)")
-	fs.Int64Var(&c.memoryLimit, "query-memory-limit", 4<<30, "most bytes of Arrow memory one statement may hold (0: no limit); a statement over it fails with SQLSTATE 53200")
+	c.memoryLimit = 4 << 30
+	fs.Var(&c.memoryLimit, "query-memory-limit", "most Arrow memory one statement may hold, in bytes or with a unit such as 4GiB (0: no limit); a statement over it fails with SQLSTATE 53200")
+	c.importMemory = ingest.DefaultMemory
+	fs.Var(&c.importMemory, "import-memory", "rows one write (INSERT, COPY FROM, Flight ingest) holds in memory before it sorts and spills them to --spill-dir, such as 256MiB; at most half of --query-memory-limit")
+	fs.StringVar(&c.spillDir, "spill-dir", "", "local directory for spill files (empty: the system temporary directory)")
 	fs.DurationVar(&c.maintenance, "maintenance-interval", 10*time.Second, "how often background compaction, splitting and garbage collection run (0 turns them off)")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "debugging: serve net/http/pprof's profiles on this loopback address (empty: off)")
 	if err := fs.Parse(args); err != nil {
@@ -105,14 +116,11 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	if c.memoryLimit < 0 {
-		return c, fmt.Errorf("-query-memory-limit must not be negative, not %d", c.memoryLimit)
+	if c.importMemory < 1<<20 {
+		return c, fmt.Errorf("-import-memory must be at least 1MiB, not %d bytes", c.importMemory)
 	}
 	if c.maintenance < 0 {
 		return c, fmt.Errorf("-maintenance-interval must not be negative, not %s", c.maintenance)
-	}
-	if !objstore.IsS3URL(c.data) && (c.s3Endpoint != "" || c.s3PathStyle) {
-		return c, fmt.Errorf("-s3-endpoint and -s3-path-style apply only to an s3:// -data")
 	}
 	if objstore.IsS3URL(c.data) {
 		if _, _, err := objstore.ParseS3URL(c.data); err != nil {
@@ -180,13 +188,20 @@ func openStore(ctx context.Context, cfg serveConfig) (objstore.Store, error) {
 	return store, nil
 }
 
+// externalStore opens a bucket COPY reads from or writes to, with the endpoint and
+// addressing of the flags (credentials and region from the standard AWS sources).
+func (cfg serveConfig) externalStore(ctx context.Context, bucket string) (objstore.Store, error) {
+	return objstore.NewS3(ctx, objstore.S3Options{Bucket: bucket, Endpoint: cfg.s3Endpoint, PathStyle: cfg.s3PathStyle})
+}
+
 // serveUntilDone opens the database and serves it until ctx is done.
 func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err error) {
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	eng, err := engine.Open(ctx, engine.Options{Store: withTestHook(store, log), Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: cfg.memoryLimit})
+	eng, err := engine.Open(ctx, engine.Options{Store: withTestHook(store, log), Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: int64(cfg.memoryLimit),
+		ImportMemory: int64(cfg.importMemory), SpillDir: cfg.spillDir, External: cfg.externalStore})
 	if err != nil {
 		return fmt.Errorf("opening database in %s: %w", cfg.data, err)
 	}

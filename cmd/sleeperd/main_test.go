@@ -23,9 +23,11 @@ func TestRun(t *testing.T) {
 		{[]string{"serve", "extra"}, 2, "", "unexpected arguments"},
 		{[]string{"serve", "--log-level", "loud"}, 2, "", "log-level"},
 		{[]string{"serve", "-h"}, 0, "", "-pg-addr"},
-		{[]string{"serve", "--s3-endpoint", "http://127.0.0.1:1"}, 2, "", "apply only to an s3:// -data"},
 		{[]string{"serve", "--data", "s3://bkt/a//b"}, 2, "", "empty segment"},
 		{[]string{"serve", "--data", "s3:///x"}, 2, "", "not an s3://BUCKET/PREFIX URL"},
+		{[]string{"serve", "--import-memory", "lots"}, 2, "", "invalid size"},
+		{[]string{"serve", "--import-memory", "64kB"}, 2, "", "-import-memory must be at least 1MiB"},
+		{[]string{"serve", "--query-memory-limit", "-1"}, 2, "", "invalid size"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -48,7 +50,7 @@ func TestParseServeDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, flightAddr: "127.0.0.1:32010"}
+	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, importMemory: 256 << 20, flightAddr: "127.0.0.1:32010"}
 	if c != want || c.shutdownTimeout <= 0 {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
@@ -59,6 +61,13 @@ func TestParseServeDefaults(t *testing.T) {
 	if c.maintenance != 0 {
 		t.Errorf("maintenance interval %s, want 0 (off)", c.maintenance)
 	}
+	c4, err := parseServe([]string{"--import-memory", "256MiB", "--query-memory-limit", "1GB", "--spill-dir", "/s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c4.importMemory != 256<<20 || c4.memoryLimit != 1<<30 || c4.spillDir != "/s" {
+		t.Errorf("--import-memory 256MiB --query-memory-limit 1GB --spill-dir /s: got %d, %d, %q", c4.importMemory, c4.memoryLimit, c4.spillDir)
+	}
 	if _, err := parseServe([]string{"--maintenance-interval", "-1s"}, io.Discard); err == nil {
 		t.Error("a negative maintenance interval was accepted")
 	}
@@ -66,7 +75,26 @@ func TestParseServeDefaults(t *testing.T) {
 	if err != nil || c2.data != "s3://bkt/db" || c2.s3Endpoint != "http://127.0.0.1:9000" || !c2.s3PathStyle {
 		t.Errorf("s3 flags: %+v, %v", c2, err)
 	}
+	// With local data, the S3 flags still serve the buckets COPY reads and writes.
+	c3, err := parseServe([]string{"--data", "d", "--s3-endpoint", "http://127.0.0.1:9000", "--s3-path-style"}, io.Discard)
+	if err != nil || c3.s3Endpoint != "http://127.0.0.1:9000" || !c3.s3PathStyle {
+		t.Errorf("s3 flags with local data: %+v, %v", c3, err)
+	}
 	if c.data != "d" || c.pgAddr != "127.0.0.1:0" || !c.demo || c.demoRows != 5 || c.logLevel != slog.LevelDebug {
 		t.Errorf("got %+v", c)
+	}
+}
+
+func TestParseByteSize(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "1234": 1234, "256MiB": 256 << 20, "256MB": 256 << 20,
+		"2 GiB": 2 << 30, "512kB": 512 << 10, "1TB": 1 << 40, "7B": 7} {
+		if got, err := parseByteSize(in); err != nil || got != want {
+			t.Errorf("parseByteSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "MiB", "-1", "1.5GiB", "1XB", "99999999999TiB"} {
+		if got, err := parseByteSize(in); err == nil {
+			t.Errorf("parseByteSize(%q) = %d, want an error", in, got)
+		}
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -458,32 +457,9 @@ func (d *Decoder) row(rec []byte) error {
 	return d.finishRow(rec, func(i int) bool { return d.nulls[i] })
 }
 
-// char checks a value of a varchar(n) or char(n) column as an assignment does: characters
-// past n fail unless they are spaces, which are dropped; char(n) values are held without
-// their trailing spaces.
+// char checks a value of a varchar(n) or char(n) column as an assignment does (see FitChar).
 func (d *Decoder) char(i int, s string) (string, error) {
-	n := d.charLen[i]
-	if utf8.RuneCountInString(s) > n {
-		cut, k := 0, 0
-		for cut = range s {
-			if k == n {
-				break
-			}
-			k++
-		}
-		if strings.Trim(s[cut:], " ") != "" {
-			name := "character varying"
-			if d.charFixed[i] {
-				name = "character"
-			}
-			return "", errs.New(errs.StringTooLong, "value too long for type %s(%d)", name, n)
-		}
-		s = s[:cut]
-	}
-	if d.charFixed[i] {
-		s = strings.TrimRight(s, " ")
-	}
-	return s, nil
+	return FitChar(s, d.charLen[i], d.charFixed[i])
 }
 
 // finishRow appends the NULLs of the row (checking nullability) and counts it.

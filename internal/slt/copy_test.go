@@ -643,9 +643,11 @@ func TestCopyRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, tc := range []struct{ sql, code string }{
-			{"COPY t FROM '/etc/passwd'", "0A000"},
+			{"COPY t FROM PROGRAM 'cat'", "0A000"},
+			{"COPY t FROM '/tmp/in.bin' (FORMAT binary)", "0A000"},
+			{"COPY t FROM 'in.csv' CSV", "42602"},
 			{"COPY t TO 'out.csv' CSV", "42602"},
-			{"COPY t TO 's3://bucket/out' (FORMAT parquet)", "0A000"},
+			{"COPY t TO 'ftp://host/out' (FORMAT parquet)", "0A000"},
 			{"COPY t TO STDOUT (FORMAT parquet)", "0A000"},
 			{"COPY t TO '/tmp/out.bin' (FORMAT binary)", "0A000"},
 			{"COPY t TO PROGRAM 'cat'", "0A000"},

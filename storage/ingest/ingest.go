@@ -1,5 +1,7 @@
 // Package ingest writes rows into a table: it sorts them by key, splits them by leaf partition,
 // writes one sorted Parquet file per touched leaf and commits the files in one transaction.
+// Write sorts in memory; Writer takes a stream of batches within a memory budget, spilling
+// sorted runs to local disk and merging them at commit.
 package ingest
 
 import (
@@ -10,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"slices"
 	"sort"
@@ -117,13 +120,8 @@ func Write(ctx context.Context, store objstore.Store, ss *statestore.Store, spec
 	}
 	var total int
 	for _, b := range batches {
-		if err := checkSchema(spec.Schema, b.Schema()); err != nil {
+		if err := checkBatch(spec, b); err != nil {
 			return 0, err
-		}
-		for _, i := range spec.RowKeys {
-			if b.Column(i).NullN() > 0 {
-				return 0, errs.New(errs.NotNullViolation, "null value in column %q violates not-null constraint", spec.Schema.Field(i).Name)
-			}
 		}
 		total += int(b.NumRows())
 	}
@@ -133,6 +131,25 @@ func Write(ctx context.Context, store objstore.Store, ss *statestore.Store, spec
 	if total > 1<<31-1 {
 		return 0, fmt.Errorf("ingest: %d rows in one write, more than %d", total, 1<<31-1)
 	}
+	return writeSorted(ctx, store, ss, spec, batches, total, chunkRows)
+}
+
+// checkBatch reports whether b has the spec's columns and no null row key.
+func checkBatch(spec Spec, b arrow.RecordBatch) error {
+	if err := checkSchema(spec.Schema, b.Schema()); err != nil {
+		return err
+	}
+	for _, i := range spec.RowKeys {
+		if b.Column(i).NullN() > 0 {
+			return errs.New(errs.NotNullViolation, "null value in column %q violates not-null constraint", spec.Schema.Field(i).Name)
+		}
+	}
+	return nil
+}
+
+// writeSorted sorts the total rows of batches in memory, writes one file per touched leaf,
+// gathering chunk rows at a time, and commits them.
+func writeSorted(ctx context.Context, store objstore.Store, ss *statestore.Store, spec Spec, batches []arrow.RecordBatch, total, chunk int) (int64, error) {
 	srt := sortRows(spec, batches, total)
 	cols, err := concatColumns(spec, batches)
 	if err != nil {
@@ -148,21 +165,33 @@ func Write(ctx context.Context, store objstore.Store, ss *statestore.Store, spec
 	if err != nil {
 		return 0, fmt.Errorf("ingest: read state: %w", err)
 	}
-	files, err := writeFiles(ctx, store, spec, cols, srt, split(srt, 0, total, state.Leaves()))
+	files, err := writeFiles(ctx, store, spec, cols, srt, split(srt, 0, total, state.Leaves()), chunk)
 	if err != nil {
 		cleanup(ctx, store, ss, spec.Table, files)
 		return 0, err
 	}
+	return commitFiles(ctx, store, ss, spec, state, files, int64(total))
+}
+
+// commitFiles commits files, which hold rows rows, in one AddFiles transaction, referencing
+// each from the leaves of the newest state its rows fall in. It deletes the files when the
+// commit fails.
+func commitFiles(ctx context.Context, store objstore.Store, ss *statestore.Store, spec Spec, state *statestore.State, files []written, rows int64) (int64, error) {
 	// Writing may take a while: reference the files from the leaves of the newest state, so
 	// that a split committed meanwhile is honoured without a failed commit.
 	if fresh, err := ss.Snapshot(ctx, spec.Table); err == nil {
 		state = fresh
 	}
+	var err error
 	for attempt := 1; ; attempt++ {
-		txn := addFiles(srt, files, state.Leaves())
+		var txn statestore.AddFiles
+		txn, err = addFiles(ctx, store, spec, files, state.Leaves())
+		if err != nil {
+			break
+		}
 		_, err = ss.Commit(ctx, spec.Table, txn)
 		if err == nil {
-			return int64(total), nil
+			return rows, nil
 		}
 		if attempt >= MaxAttempts || ctx.Err() != nil || !errors.Is(err, statestore.ErrInvalidTransaction) {
 			break
@@ -346,15 +375,17 @@ func split(s *sorted, lo, hi int, leaves []*statestore.Partition) []run {
 	return out
 }
 
-// written is a file Write has put in the store, holding the sorted positions [lo, hi).
+// written is a file put in the store. Files of an in-memory write know their rows: the
+// sorted positions [lo, hi) of s. Files of a spilled write (s nil) know only their key range.
 type written struct {
 	file   statestore.File
+	s      *sorted
 	lo, hi int
 }
 
-// writeFiles writes one file per run, a few at a time. It returns the files written so far
-// also on error, for cleanup.
-func writeFiles(ctx context.Context, store objstore.Store, spec Spec, cols []arrow.Array, s *sorted, runs []run) ([]written, error) {
+// writeFiles writes one file per run, a few at a time, gathering chunk rows at a time. It
+// returns the files written so far also on error, for cleanup.
+func writeFiles(ctx context.Context, store objstore.Store, spec Spec, cols []arrow.Array, s *sorted, runs []run, chunk int) ([]written, error) {
 	out := make([]written, len(runs))
 	errs := make([]error, len(runs))
 	par := min(runtime.GOMAXPROCS(0), 4, len(runs))
@@ -369,7 +400,7 @@ func writeFiles(ctx context.Context, store objstore.Store, spec Spec, cols []arr
 					errs[i] = err
 					continue
 				}
-				out[i], errs[i] = recoverWriteFile(ctx, store, spec, cols, s, runs[i].lo, runs[i].hi)
+				out[i], errs[i] = writeFile(ctx, store, spec, cols, s, runs[i].lo, runs[i].hi, chunk)
 			}
 		}()
 	}
@@ -387,105 +418,248 @@ func writeFiles(ctx context.Context, store objstore.Store, spec Spec, cols []arr
 	return done, errors.Join(errs...)
 }
 
-// recoverWriteFile is writeFile with a panic turned into its error (see errs.Recovered): the
-// statement fails and the files already written are deleted.
-func recoverWriteFile(ctx context.Context, store objstore.Store, spec Spec, cols []arrow.Array, s *sorted, lo, hi int) (w written, err error) {
+// writeFile writes the rows at sorted positions [lo, hi) to a new file, with the sketch of
+// their row keys in its footer under sketch.FooterKey. A panic becomes its error (see
+// errs.Recovered): the statement fails and the files already written are deleted.
+func writeFile(ctx context.Context, store objstore.Store, spec Spec, cols []arrow.Array, s *sorted, lo, hi, chunk int) (w written, err error) {
+	var fw *fileWriter
 	defer func() {
 		if p := recover(); p != nil {
-			w, err = written{}, fmt.Errorf("ingest: %w", errs.Recovered(p))
+			err = fmt.Errorf("ingest: %w", errs.Recovered(p))
+			if fw != nil {
+				fw.fail(err)
+			}
+			w = written{}
 		}
 	}()
-	return writeFile(ctx, store, spec, cols, s, lo, hi)
-}
-
-// writeFile writes the rows at sorted positions [lo, hi) to a new file, with the sketch of
-// their row keys in its footer under sketch.FooterKey.
-func writeFile(ctx context.Context, store objstore.Store, spec Spec, cols []arrow.Array, s *sorted, lo, hi int) (written, error) {
-	name := spec.FilePrefix + newID() + ".parquet"
-	var buf bytes.Buffer
-	w, err := parquet.NewWriter(&buf, spec.Schema, spec.Props)
+	fw, err = newFileWriter(ctx, store, spec)
 	if err != nil {
-		return written{}, fmt.Errorf("ingest: %w", err)
+		return written{}, err
 	}
 	cctx := compute.WithAllocator(ctx, spec.Alloc)
-	for c := lo; c < hi; c += chunkRows {
-		batch, err := gather(cctx, spec, cols, s.perm[c:min(c+chunkRows, hi)])
+	for c := lo; c < hi; c += chunk {
+		batch, err := gather(cctx, spec, cols, s.perm[c:min(c+chunk, hi)])
 		if err != nil {
-			w.Close()
-			return written{}, err
+			return written{}, fw.fail(err)
 		}
-		err = w.Write(batch)
+		err = fw.write(batch, func(i int) []byte { return s.rowKeyAt(c + i) })
 		batch.Release()
 		if err != nil {
-			w.Close()
-			return written{}, fmt.Errorf("ingest: write %s: %w", name, err)
+			return written{}, fw.fail(err)
 		}
 	}
-	sk := sketch.NewBuilder(0)
-	for i := lo; i < hi; i++ {
-		sk.Add(s.rowKeyAt(i))
-	}
-	w.SetKeyValue(sketch.FooterKey, sk.Sketch().Encode())
-	meta, err := w.Close()
+	f, err := fw.finish()
 	if err != nil {
-		return written{}, fmt.Errorf("ingest: write %s: %w", name, err)
+		return written{}, err
 	}
-	if err := store.Put(ctx, name, bytes.NewReader(buf.Bytes())); err != nil {
-		store.Delete(context.WithoutCancel(ctx), name) // best effort: Put is atomic, so usually nothing is there
-		return written{}, fmt.Errorf("ingest: put %s: %w", name, err)
+	return written{file: f, s: s, lo: lo, hi: hi}, nil
+}
+
+// fileWriter streams one new Parquet data file into the store: the Parquet writer writes into
+// a pipe that a concurrent store.Put reads. It builds the sketch and the key range of the
+// file's rows as they go by.
+type fileWriter struct {
+	ctx            context.Context
+	store          objstore.Store
+	name           string
+	pw             *io.PipeWriter
+	putErr         chan error
+	w              *parquet.Writer
+	sk             *sketch.Builder
+	minKey, maxKey []byte
+	rows           int64
+}
+
+func newFileWriter(ctx context.Context, store objstore.Store, spec Spec) (*fileWriter, error) {
+	pr, pw := io.Pipe()
+	f := &fileWriter{
+		ctx: ctx, store: store, name: spec.FilePrefix + newID() + ".parquet",
+		pw: pw, putErr: make(chan error, 1), sk: sketch.NewBuilder(0),
 	}
-	f := statestore.File{
-		Name:   name,
-		Rows:   meta.Rows,
-		Bytes:  int64(buf.Len()),
-		MinKey: bytes.Clone(s.rowKeyAt(lo)),
-		MaxKey: bytes.Clone(s.rowKeyAt(hi - 1)),
+	go func() {
+		err := func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					err = errs.Recovered(p)
+				}
+			}()
+			return store.Put(ctx, f.name, pr)
+		}()
+		pr.CloseWithError(err) // unblocks the writer if Put gave up early
+		f.putErr <- err
+	}()
+	w, err := parquet.NewWriter(pw, spec.Schema, spec.Props)
+	if err != nil {
+		return nil, f.fail(fmt.Errorf("ingest: %w", err))
 	}
-	return written{file: f, lo: lo, hi: hi}, nil
+	f.w = w
+	return f, nil
+}
+
+// write appends the rows of b; rowKey(i) is the encoded row key of row i. Rows come in key
+// order.
+func (f *fileWriter) write(b arrow.RecordBatch, rowKey func(i int) []byte) error {
+	n := int(b.NumRows())
+	if n == 0 {
+		return nil
+	}
+	if f.rows == 0 {
+		f.minKey = bytes.Clone(rowKey(0))
+	}
+	for i := range n {
+		f.sk.Add(rowKey(i))
+	}
+	f.maxKey = append(f.maxKey[:0], rowKey(n-1)...)
+	f.rows += int64(n)
+	if err := f.w.Write(b); err != nil {
+		return fmt.Errorf("ingest: write %s: %w", f.name, err)
+	}
+	return nil
+}
+
+// finish completes the file and waits for the store to have it.
+func (f *fileWriter) finish() (statestore.File, error) {
+	f.w.SetKeyValue(sketch.FooterKey, f.sk.Sketch().Encode())
+	meta, err := f.w.Close()
+	f.w = nil
+	if err != nil {
+		return statestore.File{}, f.fail(fmt.Errorf("ingest: write %s: %w", f.name, err))
+	}
+	if err := f.pw.Close(); err != nil {
+		return statestore.File{}, f.fail(fmt.Errorf("ingest: write %s: %w", f.name, err))
+	}
+	if err := <-f.putErr; err != nil {
+		f.store.Delete(context.WithoutCancel(f.ctx), f.name) // best effort: Put is atomic, so usually nothing is there
+		return statestore.File{}, fmt.Errorf("ingest: put %s: %w", f.name, err)
+	}
+	return statestore.File{Name: f.name, Rows: meta.Rows, Bytes: meta.Bytes, MinKey: f.minKey, MaxKey: bytes.Clone(f.maxKey)}, nil
+}
+
+// fail stops the upload, waits for it, deletes whatever was stored and returns err.
+func (f *fileWriter) fail(err error) error {
+	f.pw.CloseWithError(err)
+	if f.w != nil {
+		f.w.Close() // fails on the closed pipe; releases the writer
+		f.w = nil
+	}
+	<-f.putErr
+	f.store.Delete(context.WithoutCancel(f.ctx), f.name) // best effort
+	return err
 }
 
 // gather returns the rows perm of cols as one batch of spec.Schema.
 func gather(ctx context.Context, spec Spec, cols []arrow.Array, perm []int32) (arrow.RecordBatch, error) {
+	out, err := gatherCols(ctx, spec, cols, perm)
+	if err != nil {
+		return nil, err
+	}
+	b := array.NewRecordBatch(spec.Schema, out, int64(len(perm)))
+	for _, a := range out {
+		a.Release()
+	}
+	return b, nil
+}
+
+// gatherCols returns the rows perm of each of cols.
+func gatherCols(ctx context.Context, spec Spec, cols []arrow.Array, perm []int32) ([]arrow.Array, error) {
 	ib := array.NewInt32Builder(spec.Alloc)
 	ib.AppendValues(perm, nil)
 	idx := ib.NewArray()
 	ib.Release()
 	defer idx.Release()
 	out := make([]arrow.Array, len(cols))
-	defer func() {
-		for _, a := range out {
-			if a != nil {
-				a.Release()
-			}
-		}
-	}()
 	for i, c := range cols {
 		a, err := compute.TakeArray(ctx, c, idx)
 		if err != nil {
+			for _, a := range out[:i] {
+				a.Release()
+			}
 			return nil, fmt.Errorf("ingest: gather column %s: %w", spec.Schema.Field(i).Name, err)
 		}
 		out[i] = a
 	}
-	return array.NewRecordBatch(spec.Schema, out, int64(len(perm))), nil
+	return out, nil
 }
 
 // addFiles builds the transaction that adds files, each referenced from every leaf its rows
-// fall in with exact row counts.
-func addFiles(s *sorted, files []written, leaves []*statestore.Partition) statestore.AddFiles {
+// fall in with exact row counts. A file of a spilled write within one leaf is referenced with
+// all its rows; one spanning several leaves (a split committed while it was written) has its
+// row keys read back to count them.
+func addFiles(ctx context.Context, store objstore.Store, spec Spec, files []written, leaves []*statestore.Partition) (statestore.AddFiles, error) {
 	txn := statestore.AddFiles{Files: make([]statestore.NewFile, 0, len(files))}
 	for _, f := range files {
 		nf := statestore.NewFile{File: f.file}
-		for _, r := range split(s, f.lo, f.hi, leaves) {
+		ref := func(leaf *statestore.Partition, rows int64) {
 			nf.References = append(nf.References, statestore.FileReference{
 				File:        f.file.Name,
-				PartitionID: r.leaf.ID,
-				Rows:        int64(r.hi - r.lo),
+				PartitionID: leaf.ID,
+				Rows:        rows,
 				Exact:       true,
 			})
 		}
+		if f.s != nil {
+			for _, r := range split(f.s, f.lo, f.hi, leaves) {
+				ref(r.leaf, int64(r.hi-r.lo))
+			}
+		} else {
+			counts, err := countByLeaf(ctx, store, spec, f.file, leaves)
+			if err != nil {
+				return statestore.AddFiles{}, err
+			}
+			for i, n := range counts {
+				if n > 0 {
+					ref(leaves[i], n)
+				}
+			}
+		}
 		txn.Files = append(txn.Files, nf)
 	}
-	return txn
+	return txn, nil
+}
+
+// countByLeaf returns how many rows of f fall in each of leaves.
+func countByLeaf(ctx context.Context, store objstore.Store, spec Spec, f statestore.File, leaves []*statestore.Partition) ([]int64, error) {
+	counts := make([]int64, len(leaves))
+	var touched []int
+	for i, leaf := range leaves {
+		if (leaf.Range.Min == nil || bytes.Compare(leaf.Range.Min, f.MaxKey) <= 0) &&
+			(leaf.Range.Max == nil || bytes.Compare(f.MinKey, leaf.Range.Max) < 0) {
+			touched = append(touched, i)
+		}
+	}
+	if len(touched) == 1 {
+		counts[touched[0]] = f.Rows
+		return counts, nil
+	}
+	pf, err := parquet.Open(&objstore.ReaderAt{Ctx: ctx, Store: store, Name: f.Name, Size: f.Bytes}, f.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: count rows of %s by leaf: %w", f.Name, err)
+	}
+	r, err := pf.Read(ctx, parquet.ReadOptions{Columns: spec.RowKeys, Alloc: spec.Alloc})
+	if err != nil {
+		return nil, fmt.Errorf("ingest: count rows of %s by leaf: %w", f.Name, err)
+	}
+	defer r.Close()
+	leaf := 0
+	var key []byte
+	for {
+		b, err := r.Next(ctx)
+		if err == io.EOF {
+			return counts, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ingest: count rows of %s by leaf: %w", f.Name, err)
+		}
+		cols := b.Columns()
+		for i := range int(b.NumRows()) {
+			key = keys.AppendRow(key[:0], cols, i)
+			for leaves[leaf].Range.Max != nil && bytes.Compare(key, leaves[leaf].Range.Max) >= 0 {
+				leaf++
+			}
+			counts[leaf]++
+		}
+		b.Release()
+	}
 }
 
 // samePartitions reports whether a and b have the same leaves.

@@ -401,7 +401,10 @@ func TestWriteReferencesParentAfterSplit(t *testing.T) {
 		{ID: "a", Range: keys.Range{Max: int64Key(4)}},
 		{ID: "b", Range: keys.Range{Min: int64Key(4)}},
 	}
-	txn := addFiles(srt, []written{{file: statestore.File{Name: "f", Rows: 10}, lo: 0, hi: 10}}, leaves)
+	txn, err := addFiles(context.Background(), nil, spec, []written{{file: statestore.File{Name: "f", Rows: 10}, s: srt, lo: 0, hi: 10}}, leaves)
+	if err != nil {
+		t.Fatal(err)
+	}
 	refs := txn.Files[0].References
 	if len(refs) != 2 || refs[0].PartitionID != "a" || refs[0].Rows != 4 || refs[1].PartitionID != "b" || refs[1].Rows != 6 {
 		t.Errorf("references %+v", refs)

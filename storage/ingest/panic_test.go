@@ -62,3 +62,46 @@ func TestWriterPanicFailsWrite(t *testing.T) {
 		t.Errorf("%d files, want 3", len(st.Files()))
 	}
 }
+
+// A panic in the upload of a file of a spilled write fails the commit the same way, and
+// leaves no spill file behind.
+func TestWriterSpilledPanicFailsCommit(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx := context.Background()
+	store := &putPanicsOnce{Store: objstore.NewMem()}
+	ss, spec := setup(t, store, 300, 600)
+	spec.Alloc = mem
+	dir := t.TempDir()
+	w, err := NewWriter(ctx, store, ss, spec, WriterOptions{Memory: 32 << 10, SpillDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	var rows []row
+	for i := range 3000 {
+		rows = append(rows, row{k: int64(i*7919) % 1000, s: 1, v: "x"})
+	}
+	for i := 0; i < len(rows); i += 100 {
+		b := makeBatch(mem, rows[i:i+100])
+		err := w.Append(b)
+		b.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w.Stats().Runs == 0 {
+		t.Fatal("nothing spilled")
+	}
+	_, err = w.Commit(ctx)
+	if !errors.Is(err, errs.Internal) || errs.StackOf(err) == nil || !strings.Contains(err.Error(), "upload of") {
+		t.Fatalf("got %v, want an internal error with the panic and its stack", err)
+	}
+	if st, err := ss.Snapshot(ctx, "t1"); err != nil || len(st.Files()) != 0 {
+		t.Fatalf("files visible after a failed write: %v", err)
+	}
+	if names, _ := store.List(ctx, spec.FilePrefix); len(names) != 0 {
+		t.Errorf("uncommitted files not deleted: %v", names)
+	}
+	assertEmptyDir(t, dir)
+}

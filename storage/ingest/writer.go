@@ -3,9 +3,15 @@ package ingest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
@@ -22,16 +28,70 @@ type WriterOptions struct {
 // DefaultMemory is the memory budget of a Writer whose options give none.
 const DefaultMemory = 256 << 20
 
+// SpillPrefix starts the name of every spill file a Writer creates.
+const SpillPrefix = "sleeperd-spill-"
+
+// rowOverhead is the memory the sort takes per row besides the encoded key: key offsets, row
+// key ends, the permutation and the sort entries.
+const rowOverhead = 8 + 8 + 4 + 16
+
+// WriterStats describe the work of a Writer.
+type WriterStats struct {
+	Rows         int64 // rows appended
+	Runs         int   // sorted runs spilled to local disk by Append (0: the write stayed in memory)
+	MergePasses  int   // intermediate merge passes over the runs before the final merge
+	BytesSpilled int64 // bytes written to spill files, intermediate merge passes included
+	// PeakBytes is the most memory the Writer held at once: rows retained from Append (their
+	// Arrow buffers plus the estimated size of their encoded keys and sort index) and the
+	// Arrow memory it allocated itself (sorted copies, spill read buffers, merge output).
+	PeakBytes int64
+}
+
 // Writer writes a stream of batches into a table as one commit, like Write, without holding
 // every row in memory.
+//
+// Append holds rows until they reach half of the memory budget; then it sorts them, writes
+// them to a spill file in SpillDir as one sorted run and lets them go (a batch above half the
+// budget is taken in slices). Commit writes the rows like Write when nothing was spilled.
+// Otherwise it merges the runs and the rows still held in key order (rows with equal keys keep
+// their input order) and streams the merged rows into one Parquet file per touched leaf, one
+// leaf at a time, each straight into the store. A merge reads up to 64 runs at once, fewer
+// with a small budget (a batch of each, of at least 64 KiB, fits in a quarter of the budget);
+// with more runs, intermediate passes first merge groups of consecutive runs into longer ones.
+//
+// The memory accounted, and reported as WriterStats.PeakBytes, is the Arrow memory the
+// Writer allocates plus, for the rows it holds, their Arrow buffers and the estimated size of
+// their encoded keys and sort index; it stays within the budget: half for the rows held, the
+// other half for sorting them (the gathered copy) or for merging (a batch of each run read,
+// the merged output batch). Not accounted: the Parquet writer's row group buffer, the spill
+// files' read and write buffers (at most 64 KiB each), the sketch of the file being written.
+//
+// One leaf's rows go into one file, however many there are. Spill files are removed as soon
+// as they are merged, and by Abort and on every failure.
 type Writer struct {
-	ctx     context.Context
-	store   objstore.Store
-	ss      *statestore.Store
-	spec    Spec
-	opts    WriterOptions
-	batches []arrow.RecordBatch
-	done    bool
+	ctx   context.Context
+	store objstore.Store
+	ss    *statestore.Store
+	spec  Spec // spec.Alloc is mem
+	opts  WriterOptions
+	mem   *trackingAllocator
+
+	batches   []arrow.RecordBatch // rows held, in input order
+	bufRows   int
+	bufBytes  int64 // memory accounted for the rows held
+	holdBytes int64 // of which not allocated through mem
+	rowBytes  int64 // memory accounted for every row appended, for the average row size
+	runs      []spillRun
+	stats     WriterStats
+	err       error // the first Append failure: the Writer commits nothing after one
+	done      bool
+}
+
+// spillRun is a sorted run in a spill file.
+type spillRun struct {
+	path  string
+	rows  int64
+	bytes int64
 }
 
 // NewWriter returns a Writer into the table of spec.
@@ -42,23 +102,161 @@ func NewWriter(ctx context.Context, store objstore.Store, ss *statestore.Store, 
 	if opts.Memory <= 0 {
 		opts.Memory = DefaultMemory
 	}
-	return &Writer{ctx: ctx, store: store, ss: ss, spec: spec, opts: opts}, nil
+	if opts.SpillDir == "" {
+		opts.SpillDir = os.TempDir()
+	}
+	if spec.Alloc == nil {
+		spec.Alloc = memory.DefaultAllocator
+	}
+	mem := &trackingAllocator{mem: spec.Alloc}
+	spec.Alloc = mem
+	return &Writer{ctx: ctx, store: store, ss: ss, spec: spec, opts: opts, mem: mem}, nil
 }
 
-// Append adds the rows of b. The caller keeps ownership of b.
+// Append adds the rows of b. The caller keeps ownership of b. A null row key fails with
+// errs.NotNullViolation. After any failure the Writer takes no more rows and commits
+// nothing: Commit returns the same error.
 func (w *Writer) Append(b arrow.RecordBatch) error {
 	if w.done {
 		return errors.New("ingest: append to a finished writer")
 	}
-	if err := checkSchema(w.spec.Schema, b.Schema()); err != nil {
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.append(b); err != nil {
+		w.err = err
+		w.releaseBuffer()
 		return err
 	}
-	if b.NumRows() == 0 {
+	return nil
+}
+
+func (w *Writer) append(b arrow.RecordBatch) error {
+	if err := checkBatch(w.spec, b); err != nil {
+		return err
+	}
+	n := int(b.NumRows())
+	if n == 0 {
 		return nil
+	}
+	cost := batchBytes(b) + int64(keyBytes(w.spec, []arrow.RecordBatch{b})) + int64(n)*rowOverhead
+	half := w.opts.Memory / 2
+	if cost <= half || n == 1 {
+		return w.hold(b, cost)
+	}
+	// A batch above half the budget goes in slices of about a quarter of the budget. The
+	// slices still held at the end are copied, not to keep all of b.
+	per := max(1, int(int64(n)*(half/2)/cost))
+	first := 0 // of the slices held
+	for lo := 0; lo < n; lo += per {
+		hi := min(lo+per, n)
+		runs := w.stats.Runs
+		sl := b.NewSlice(int64(lo), int64(hi))
+		c := cost * int64(hi-lo) / int64(n)
+		err := w.hold(sl, c)
+		sl.Release()
+		if err != nil {
+			return err
+		}
+		if lo == 0 || w.stats.Runs != runs {
+			first = len(w.batches) - 1
+		}
+	}
+	for i := first; i < len(w.batches); i++ {
+		cp, err := copyBatch(w.spec, w.batches[i])
+		if err != nil {
+			return err
+		}
+		w.batches[i].Release()
+		w.batches[i] = cp
+		// The copy's buffers are allocated through w.mem, which counts them already.
+		own := batchBytes(cp)
+		w.mem.hold(-own)
+		w.holdBytes -= own
+	}
+	return nil
+}
+
+// hold adds b to the rows held, spilling those held first if b would take them over the
+// budget; cost is the memory b takes.
+func (w *Writer) hold(b arrow.RecordBatch, cost int64) error {
+	n := int(b.NumRows())
+	if w.bufRows > 0 && (w.bufBytes+cost > w.opts.Memory/2 || w.bufRows+n > maxRunRows) {
+		if err := w.spill(); err != nil {
+			return err
+		}
 	}
 	b.Retain()
 	w.batches = append(w.batches, b)
+	w.bufRows += n
+	w.bufBytes += cost
+	w.holdBytes += cost
+	w.rowBytes += cost
+	w.mem.hold(cost)
+	w.stats.Rows += int64(n)
 	return nil
+}
+
+// copyBatch returns a copy of b with buffers of its own size.
+func copyBatch(spec Spec, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, b.NumCols())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, c := range b.Columns() {
+		cp, err := array.Concatenate([]arrow.Array{c}, spec.Alloc)
+		if err != nil {
+			return nil, fmt.Errorf("ingest: copy column %d: %w", i, err)
+		}
+		cols[i] = cp
+	}
+	return array.NewRecordBatch(b.Schema(), cols, b.NumRows()), nil
+}
+
+// maxRunRows bounds the rows of one in-memory sort (its permutation is int32).
+var maxRunRows = 1<<31 - 1
+
+// maxFanIn is the most runs one merge reads at once.
+var maxFanIn = 64
+
+// minChunkBytes is the least memory a merge gives each run it reads, unless the budget is
+// tiny: below it, per-batch costs dominate.
+const minChunkBytes = 64 << 10
+
+// Stats returns the statistics of the Writer so far.
+func (w *Writer) Stats() WriterStats {
+	s := w.stats
+	s.PeakBytes = w.mem.peak.Load()
+	return s
+}
+
+// fanIn returns how many runs a merge reads at once: a batch of each, of at least
+// minChunkBytes, fits in a quarter of the budget.
+func (w *Writer) fanIn() int {
+	return int(min(max(w.opts.Memory/4/minChunkBytes, 2), int64(max(maxFanIn, 2))))
+}
+
+// avgRowBytes returns the memory accounted per row appended so far.
+func (w *Writer) avgRowBytes() int64 {
+	if w.stats.Rows == 0 {
+		return 64
+	}
+	return max(1, w.rowBytes/w.stats.Rows)
+}
+
+// chunkRows returns how many rows to gather or spill at a time: the merge holds one chunk of
+// each of fanIn runs in a quarter of the budget.
+func (w *Writer) chunkRows() int {
+	return int(min(max(w.opts.Memory/4/int64(w.fanIn())/w.avgRowBytes(), 16), chunkRows))
+}
+
+// outRows returns the most rows a merge puts in one output batch: an eighth of the budget.
+func (w *Writer) outRows() int {
+	return int(min(max(w.opts.Memory/8/w.avgRowBytes(), 16), chunkRows))
 }
 
 // Commit writes every row appended and commits them in one transaction; it returns the
@@ -68,15 +266,125 @@ func (w *Writer) Commit(ctx context.Context) (int64, error) {
 		return 0, errors.New("ingest: commit of a finished writer")
 	}
 	defer w.Abort()
-	return Write(ctx, w.store, w.ss, w.spec, w.batches)
+	if w.err != nil {
+		return 0, w.err
+	}
+	if len(w.runs) == 0 {
+		if w.bufRows == 0 {
+			return 0, nil
+		}
+		return writeSorted(ctx, w.store, w.ss, w.spec, w.batches, w.bufRows, w.chunkRows())
+	}
+	return w.commitSpilled(ctx)
 }
 
 // Abort drops every row appended and removes what was spilled. It is safe to call after
 // Commit, and more than once.
 func (w *Writer) Abort() {
+	w.releaseBuffer()
+	for _, r := range w.runs {
+		os.Remove(r.path)
+	}
+	w.runs = nil
+	w.done = true
+}
+
+// releaseBuffer lets go of the rows held.
+func (w *Writer) releaseBuffer() {
 	for _, b := range w.batches {
 		b.Release()
 	}
 	w.batches = nil
-	w.done = true
+	w.mem.hold(-w.holdBytes)
+	w.bufRows, w.bufBytes, w.holdBytes = 0, 0, 0
+}
+
+// spill writes the rows held to a new run.
+func (w *Writer) spill() error {
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	src, err := w.sortBuffer()
+	if err != nil {
+		return err
+	}
+	defer src.close()
+	r, err := w.writeRun(w.ctx, []source{src})
+	if err != nil {
+		return err
+	}
+	w.runs = append(w.runs, r)
+	w.stats.Runs++
+	return nil
+}
+
+// sortBuffer sorts the rows held and returns them as a source; the Writer holds no rows
+// afterwards, the source holds their sorted copy until closed.
+func (w *Writer) sortBuffer() (src *memSource, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("ingest: %w", errs.Recovered(p))
+		}
+	}()
+	srt := sortRows(w.spec, w.batches, w.bufRows)
+	cols, err := concatColumns(w.spec, w.batches)
+	if err != nil {
+		return nil, err
+	}
+	// The sorted keys stay; the retained batches go (cols holds the rows now).
+	held := int64(len(srt.buf)) + int64(w.bufRows)*rowOverhead
+	w.mem.hold(held)
+	w.releaseBuffer()
+	return &memSource{spec: w.spec, schema: runSchema(w.spec.Schema), s: srt, cols: cols, n: len(srt.perm), chunk: w.chunkRows(), mem: w.mem, held: held}, nil
+}
+
+// commitSpilled merges the runs and the rows held into files and commits them.
+func (w *Writer) commitSpilled(ctx context.Context) (int64, error) {
+	fanIn := w.fanIn()
+	for len(w.runs)+min(w.bufRows, 1) > fanIn {
+		if err := w.mergePass(ctx, fanIn); err != nil {
+			return 0, err
+		}
+	}
+	state, err := w.ss.Snapshot(ctx, w.spec.Table)
+	if err != nil {
+		return 0, fmt.Errorf("ingest: read state: %w", err)
+	}
+	files, err := w.mergeToLeaves(ctx, state.Leaves())
+	if err != nil {
+		cleanup(ctx, w.store, w.ss, w.spec.Table, files)
+		return 0, err
+	}
+	return commitFiles(ctx, w.store, w.ss, w.spec, state, files, w.stats.Rows)
+}
+
+// mergePass merges consecutive groups of fanIn runs into one run each, so that the runs keep
+// their order.
+func (w *Writer) mergePass(ctx context.Context, fanIn int) error {
+	var done []spillRun // the runs of this pass, in order
+	rest := w.runs
+	for len(rest) > 0 {
+		group := rest[:min(fanIn, len(rest))]
+		rest = rest[len(group):]
+		if len(group) == 1 {
+			done = append(done, group[0])
+			continue
+		}
+		srcs, err := w.openRuns(group)
+		if err != nil {
+			return err
+		}
+		r, err := w.writeRun(ctx, srcs)
+		closeSources(srcs)
+		if err != nil {
+			return err
+		}
+		for _, g := range group {
+			os.Remove(g.path)
+		}
+		done = append(done, r)
+		w.runs = append(slices.Clone(done), rest...) // every spill file there is, for Abort
+	}
+	w.stats.MergePasses++
+	return nil
 }

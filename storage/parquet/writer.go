@@ -249,14 +249,20 @@ func (w *Writer) writeColumn(i int, arr arrow.Array, from, to int) error {
 				vals = appendValue(vals, null, pq.DoubleValue(vs[j]), def, i)
 			}
 		case *array.String:
+			// ValueBytes starts at the first value's offset, which a slice need not have at 0.
 			offs, data := a.ValueOffsets(), a.ValueBytes()
+			base := offs[0]
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.ByteArrayValue(data[offs[j]:offs[j+1]:offs[j+1]]), def, i)
+				b, e := offs[j]-base, offs[j+1]-base
+				vals = appendValue(vals, nulls && a.IsNull(j), pq.ByteArrayValue(data[b:e:e]), def, i)
 			}
 		case *array.Binary:
+			// ValueBytes starts at the first value's offset, which a slice need not have at 0.
 			offs, data := a.ValueOffsets(), a.ValueBytes()
+			base := offs[0]
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.ByteArrayValue(data[offs[j]:offs[j+1]:offs[j+1]]), def, i)
+				b, e := offs[j]-base, offs[j+1]-base
+				vals = appendValue(vals, nulls && a.IsNull(j), pq.ByteArrayValue(data[b:e:e]), def, i)
 			}
 		case *array.Decimal128:
 			vs := a.Values()

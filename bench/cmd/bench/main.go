@@ -26,6 +26,7 @@ func main() {
 	flag.IntVar(&cfg.Conns, "conns", 32, "connections of the concurrent lookups")
 	flag.DurationVar(&cfg.Duration, "duration", 20*time.Second, "how long the concurrent lookups run per engine")
 	flag.DurationVar(&cfg.Commits, "commit-time", 5*time.Second, "how long each state-store commit workload runs")
+	flag.IntVar(&cfg.ImportRows, "import-rows", 0, "rows of the bounded-memory import, in whole passes over the input (0: -rows)")
 	flag.StringVar(&cfg.ProfileDir, "cpuprofile", "", "directory for a CPU profile of sleeperd's side of each workload")
 	out := flag.String("out", "results/latest.json", "JSON report to write; empty writes none")
 	md := flag.String("md", "", "markdown table to write besides standard output; empty writes none")

@@ -1,0 +1,611 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+// Spill files are Arrow IPC streams of the table's columns plus two: the encoded key of each
+// row (row keys then sort keys, as package keys encodes them) and the length of its row key
+// prefix. Their batches are in key order; the merge compares the encoded keys only.
+const (
+	keyField   = "sleeperd.spill.key"
+	rowKeyLen  = "sleeperd.spill.row_key_len"
+	ioBufBytes = 64 << 10 // the most a spill file's read or write buffer takes
+)
+
+// runSchema returns the schema of spill files for a table of schema s.
+func runSchema(s *arrow.Schema) *arrow.Schema {
+	fields := append(s.Fields(),
+		arrow.Field{Name: keyField, Type: arrow.BinaryTypes.Binary},
+		arrow.Field{Name: rowKeyLen, Type: arrow.PrimitiveTypes.Int32})
+	return arrow.NewSchema(fields, nil)
+}
+
+// trackingAllocator counts the bytes a Writer holds: what it allocates and what hold adds.
+type trackingAllocator struct {
+	mem       memory.Allocator
+	cur, peak atomic.Int64
+}
+
+func (t *trackingAllocator) hold(n int64) {
+	c := t.cur.Add(n)
+	for {
+		p := t.peak.Load()
+		if c <= p || t.peak.CompareAndSwap(p, c) {
+			return
+		}
+	}
+}
+
+func (t *trackingAllocator) Allocate(size int) []byte {
+	b := t.mem.Allocate(size)
+	t.hold(int64(len(b)))
+	return b
+}
+
+func (t *trackingAllocator) Reallocate(size int, b []byte) []byte {
+	old := len(b)
+	b = t.mem.Reallocate(size, b)
+	t.hold(int64(len(b) - old))
+	return b
+}
+
+func (t *trackingAllocator) Free(b []byte) {
+	t.hold(-int64(len(b)))
+	t.mem.Free(b)
+}
+
+// batchBytes returns the size of the buffers of b.
+func batchBytes(b arrow.RecordBatch) int64 {
+	var n int64
+	for _, c := range b.Columns() {
+		n += dataBytes(c.Data())
+	}
+	return n
+}
+
+func dataBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, b := range d.Buffers() {
+		if b != nil {
+			n += int64(b.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += dataBytes(c)
+	}
+	if dict, ok := d.Dictionary().(*array.Data); ok && dict != nil {
+		n += dataBytes(dict)
+	}
+	return n
+}
+
+// source is a stream of batches of run schema in key order.
+type source interface {
+	next() (arrow.RecordBatch, error) // a batch the caller releases, or io.EOF
+	close()
+}
+
+// memSource streams rows sorted in memory, chunk rows at a time.
+type memSource struct {
+	spec   Spec
+	schema *arrow.Schema
+	s      *sorted
+	cols   []arrow.Array
+	pos, n int
+	chunk  int
+	mem    *trackingAllocator
+	held   int64 // accounted for the sorted keys
+}
+
+func (m *memSource) next() (arrow.RecordBatch, error) {
+	if m.pos >= m.n {
+		return nil, io.EOF
+	}
+	perm := m.s.perm[m.pos:min(m.pos+m.chunk, m.n)]
+	m.pos += len(perm)
+	cols, err := gatherCols(compute.WithAllocator(context.Background(), m.spec.Alloc), m.spec, m.cols, perm)
+	if err != nil {
+		return nil, err
+	}
+	kb := array.NewBinaryBuilder(m.spec.Alloc, arrow.BinaryTypes.Binary)
+	lb := array.NewInt32Builder(m.spec.Alloc)
+	kb.Reserve(len(perm))
+	lb.Reserve(len(perm))
+	size := 0
+	for _, r := range perm {
+		size += m.s.off[r+1] - m.s.off[r]
+	}
+	kb.ReserveData(size)
+	for _, r := range perm {
+		kb.Append(m.s.key(r))
+		lb.UnsafeAppend(int32(m.s.rk[r] - m.s.off[r]))
+	}
+	cols = append(cols, kb.NewArray(), lb.NewArray())
+	kb.Release()
+	lb.Release()
+	b := array.NewRecordBatch(m.schema, cols, int64(len(perm)))
+	for _, c := range cols {
+		c.Release()
+	}
+	return b, nil
+}
+
+func (m *memSource) close() {
+	for _, c := range m.cols {
+		c.Release()
+	}
+	m.cols = nil
+	m.mem.hold(-m.held)
+	m.held = 0
+}
+
+// fileSource streams a spill file; closing it removes the file.
+type fileSource struct {
+	path string
+	f    *os.File
+	r    *ipc.Reader
+}
+
+func (w *Writer) openRuns(runs []spillRun) ([]source, error) {
+	srcs := make([]source, 0, len(runs))
+	for _, r := range runs {
+		f, err := os.Open(r.path)
+		if err != nil {
+			closeSources(srcs)
+			return nil, fmt.Errorf("ingest: open spill file: %w", err)
+		}
+		rd, err := ipc.NewReader(bufio.NewReaderSize(f, w.ioBuf()), ipc.WithAllocator(w.spec.Alloc), ipc.WithSchema(runSchema(w.spec.Schema)))
+		if err != nil {
+			f.Close()
+			closeSources(srcs)
+			return nil, fmt.Errorf("ingest: read spill file: %w", err)
+		}
+		srcs = append(srcs, &fileSource{path: r.path, f: f, r: rd})
+	}
+	return srcs, nil
+}
+
+// ioBuf returns the size of a spill file's read or write buffer.
+func (w *Writer) ioBuf() int {
+	return int(min(max(w.opts.Memory/4/int64(w.fanIn()), 4<<10), ioBufBytes))
+}
+
+func (s *fileSource) next() (arrow.RecordBatch, error) {
+	b, err := s.r.Read()
+	if err != nil {
+		if err == io.EOF {
+			return nil, io.EOF
+		}
+		return nil, fmt.Errorf("ingest: read spill file: %w", err)
+	}
+	b.Retain()
+	return b, nil
+}
+
+func (s *fileSource) close() {
+	if s.r != nil {
+		s.r.Release()
+		s.f.Close()
+		os.Remove(s.path)
+		s.r = nil
+	}
+}
+
+func closeSources(srcs []source) {
+	for _, s := range srcs {
+		s.close()
+	}
+}
+
+// writeRun merges srcs into a new spill file, and closes each source once read.
+func (w *Writer) writeRun(ctx context.Context, srcs []source) (r spillRun, err error) {
+	f, err := os.CreateTemp(w.opts.SpillDir, SpillPrefix+"*.arrows")
+	if err != nil {
+		return spillRun{}, fmt.Errorf("ingest: create spill file: %w", err)
+	}
+	cw := &countWriter{w: f}
+	bw := bufio.NewWriterSize(cw, w.ioBuf())
+	iw := ipc.NewWriter(bw, ipc.WithSchema(runSchema(w.spec.Schema)), ipc.WithAllocator(w.spec.Alloc))
+	sink := &runSink{iw: iw}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("ingest: %w", errs.Recovered(p))
+		}
+		if err != nil {
+			iw.Close()
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err = w.merge(ctx, srcs, sink); err != nil {
+		return spillRun{}, err
+	}
+	if err = iw.Close(); err != nil {
+		return spillRun{}, fmt.Errorf("ingest: write spill file: %w", err)
+	}
+	if err = bw.Flush(); err != nil {
+		return spillRun{}, fmt.Errorf("ingest: write spill file: %w", err)
+	}
+	if err = f.Close(); err != nil {
+		return spillRun{}, fmt.Errorf("ingest: write spill file: %w", err)
+	}
+	w.stats.BytesSpilled += cw.n
+	return spillRun{path: f.Name(), rows: sink.rows, bytes: cw.n}, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// runSink writes merged batches to a spill file.
+type runSink struct {
+	iw   *ipc.Writer
+	rows int64
+}
+
+func (s *runSink) boundary([]byte) bool { return false }
+func (s *runSink) endGroup() error      { return nil }
+func (s *runSink) emit(b arrow.RecordBatch) error {
+	s.rows += b.NumRows()
+	if err := s.iw.Write(b); err != nil {
+		return fmt.Errorf("ingest: write spill file: %w", err)
+	}
+	return nil
+}
+
+// mergeToLeaves merges the runs and the rows held into one new file per touched leaf. It
+// returns the files written also on error, for cleanup.
+func (w *Writer) mergeToLeaves(ctx context.Context, leaves []*statestore.Partition) (files []written, err error) {
+	sink := &leafSink{ctx: ctx, w: w, leaves: leaves}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("ingest: %w", errs.Recovered(p))
+		}
+		if err != nil && sink.fw != nil {
+			sink.fw.fail(err)
+			sink.fw = nil
+		}
+		files = sink.files
+	}()
+	srcs, err := w.openRuns(w.runs)
+	if err != nil {
+		return nil, err
+	}
+	w.runs = w.runs[len(srcs):] // the sources remove their files
+	if w.bufRows > 0 {
+		src, err := w.sortBuffer()
+		if err != nil {
+			closeSources(srcs)
+			return nil, err
+		}
+		srcs = append(srcs, src)
+	}
+	if err := w.merge(ctx, srcs, sink); err != nil {
+		return nil, err
+	}
+	return nil, sink.endGroup()
+}
+
+// leafSink writes merged batches into one file per leaf.
+type leafSink struct {
+	ctx    context.Context
+	w      *Writer
+	leaves []*statestore.Partition
+	leaf   int
+	fw     *fileWriter
+	files  []written
+}
+
+// boundary advances to the leaf of row key rk and reports whether the rows so far belong to
+// an earlier leaf (the file of which may not be open yet: it opens at the first emit).
+func (s *leafSink) boundary(rk []byte) bool {
+	cut := false
+	for s.leaves[s.leaf].Range.Max != nil && bytes.Compare(rk, s.leaves[s.leaf].Range.Max) >= 0 {
+		s.leaf++
+		cut = true
+	}
+	return cut
+}
+
+func (s *leafSink) emit(b arrow.RecordBatch) error {
+	if s.fw == nil {
+		fw, err := newFileWriter(s.ctx, s.w.store, s.w.spec)
+		if err != nil {
+			return err
+		}
+		s.fw = fw
+	}
+	n := s.w.spec.Schema.NumFields()
+	data := array.NewRecordBatch(s.w.spec.Schema, b.Columns()[:n], b.NumRows())
+	defer data.Release()
+	ks := b.Column(n).(*array.Binary)
+	rk := b.Column(n + 1).(*array.Int32)
+	return s.fw.write(data, func(i int) []byte { return ks.Value(i)[:rk.Value(i)] })
+}
+
+func (s *leafSink) endGroup() error {
+	if s.fw == nil {
+		return nil
+	}
+	f, err := s.fw.finish()
+	s.fw = nil
+	if err != nil {
+		return err
+	}
+	s.files = append(s.files, written{file: f})
+	return nil
+}
+
+// sink receives the merged stream.
+type sink interface {
+	// boundary is told the row key of the next row; true ends the group of rows so far.
+	boundary(rowKey []byte) bool
+	// emit takes the next rows of the group (of run schema); it must not keep b.
+	emit(b arrow.RecordBatch) error
+	// endGroup ends a group, before the rows after a boundary.
+	endGroup() error
+}
+
+// cursor is a source's position in the merge.
+type cursor struct {
+	src    source
+	order  int // ties go to the lower order: the earlier run
+	b      arrow.RecordBatch
+	keys   *array.Binary
+	rkLen  *array.Int32
+	from   int // first row of b not emitted yet
+	row, n int
+	key    []byte // key of row
+}
+
+// load reads the next non-empty batch; it reports false at the end of the source.
+func (c *cursor) load(keyCol int) (bool, error) {
+	for {
+		b, err := c.src.next()
+		if err == io.EOF {
+			c.src.close()
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if b.NumRows() == 0 {
+			b.Release()
+			continue
+		}
+		c.b, c.from, c.row, c.n = b, 0, 0, int(b.NumRows())
+		c.keys = b.Column(keyCol).(*array.Binary)
+		c.rkLen = b.Column(keyCol + 1).(*array.Int32)
+		c.key = c.keys.Value(0)
+		return true, nil
+	}
+}
+
+func (c *cursor) rowKey() []byte { return c.key[:c.rkLen.Value(c.row)] }
+
+func less(a, b *cursor) bool {
+	if c := bytes.Compare(a.key, b.key); c != 0 {
+		return c < 0
+	}
+	return a.order < b.order
+}
+
+// merge merges srcs (in run order) into sink in key order, rows with equal keys in run order,
+// closing each source once read. Rows go out in batches of at most chunkRows, cut whenever a
+// cursor needs its next batch, so that each source holds one batch at a time.
+func (w *Writer) merge(ctx context.Context, srcs []source, s sink) (err error) {
+	keyCol := w.spec.Schema.NumFields()
+	schema := runSchema(w.spec.Schema)
+	all := make([]*cursor, 0, len(srcs))
+	defer func() {
+		for _, c := range all {
+			if c.b != nil {
+				c.b.Release()
+				c.b = nil
+			}
+		}
+		closeSources(srcs) // the rest, on failure
+	}()
+	var heap []*cursor
+	for i, src := range srcs {
+		c := &cursor{src: src, order: i}
+		ok, err := c.load(keyCol)
+		if err != nil {
+			return err
+		}
+		all = append(all, c) // all[i].order == i
+		if ok {
+			heap = append(heap, c)
+		}
+	}
+	for i := len(heap)/2 - 1; i >= 0; i-- {
+		down(heap, i)
+	}
+	m := &merging{mem: w.spec.Alloc, schema: schema, all: all}
+	limit := w.outRows()
+	for len(heap) > 0 {
+		c := heap[0]
+		if s.boundary(c.rowKey()) {
+			if err := m.flush(ctx, s); err != nil {
+				return err
+			}
+			if err := s.endGroup(); err != nil {
+				return err
+			}
+		}
+		m.picks = append(m.picks, int32(c.order))
+		c.row++
+		if len(m.picks) >= limit {
+			if err := m.flush(ctx, s); err != nil {
+				return err
+			}
+		}
+		if c.row < c.n {
+			c.key = c.keys.Value(c.row)
+			down(heap, 0)
+			continue
+		}
+		// c's batch is done: emit what the merge took from it before reading on.
+		if err := m.flush(ctx, s); err != nil {
+			return err
+		}
+		c.b.Release()
+		c.b = nil
+		ok, err := c.load(keyCol)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			last := len(heap) - 1
+			heap[0] = heap[last]
+			heap = heap[:last]
+		}
+		if len(heap) > 0 {
+			down(heap, 0)
+		}
+	}
+	return m.flush(ctx, s)
+}
+
+// down restores the heap order below i.
+func down(h []*cursor, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		j := l
+		if r := l + 1; r < len(h) && less(h[r], h[l]) {
+			j = r
+		}
+		if !less(h[j], h[i]) {
+			return
+		}
+		h[i], h[j] = h[j], h[i]
+		i = j
+	}
+}
+
+// merging builds output batches from the rows the merge picked.
+type merging struct {
+	mem    memory.Allocator
+	schema *arrow.Schema
+	all    []*cursor // by order
+	picks  []int32   // the order of the cursor of each output row
+	idx    []int32
+	offs   []int32
+}
+
+// flush emits the rows picked: each cursor's rows [from, row) of its batch, interleaved as
+// picked.
+func (m *merging) flush(ctx context.Context, s sink) error {
+	if len(m.picks) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	var only *cursor
+	n := 0
+	for _, c := range m.all {
+		if c.b != nil && c.row > c.from {
+			only = c
+			n++
+		}
+	}
+	var out arrow.RecordBatch
+	if n == 1 {
+		out = only.b.NewSlice(int64(only.from), int64(only.row))
+	} else {
+		var err error
+		if out, err = m.interleave(ctx); err != nil {
+			return err
+		}
+	}
+	m.picks = m.picks[:0]
+	for _, c := range m.all {
+		c.from = c.row
+	}
+	err := s.emit(out)
+	out.Release()
+	return err
+}
+
+// interleave concatenates the picked rows of each cursor and takes them in pick order.
+func (m *merging) interleave(ctx context.Context) (arrow.RecordBatch, error) {
+	m.offs = m.offs[:0]
+	var off int32
+	var parts []*cursor
+	for _, c := range m.all {
+		m.offs = append(m.offs, off)
+		if c.b != nil && c.row > c.from {
+			off += int32(c.row - c.from)
+			parts = append(parts, c)
+		}
+	}
+	m.idx = m.idx[:0]
+	for _, o := range m.picks {
+		m.idx = append(m.idx, m.offs[o])
+		m.offs[o]++
+	}
+	ib := array.NewInt32Builder(m.mem)
+	ib.AppendValues(m.idx, nil)
+	idx := ib.NewArray()
+	ib.Release()
+	defer idx.Release()
+	cctx := compute.WithAllocator(ctx, m.mem)
+	cols := make([]arrow.Array, m.schema.NumFields())
+	release := func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}
+	in := make([]arrow.Array, len(parts))
+	for j := range cols {
+		for i, c := range parts {
+			in[i] = array.NewSlice(c.b.Column(j), int64(c.from), int64(c.row))
+		}
+		cat, err := array.Concatenate(in, m.mem)
+		for _, a := range in {
+			a.Release()
+		}
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("ingest: merge: %w", err)
+		}
+		cols[j], err = compute.TakeArray(cctx, cat, idx)
+		cat.Release()
+		if err != nil {
+			release()
+			return nil, fmt.Errorf("ingest: merge: %w", err)
+		}
+	}
+	b := array.NewRecordBatch(m.schema, cols, int64(len(m.picks)))
+	release()
+	return b, nil
+}
