@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -229,4 +230,36 @@ func TestReadSpansInvalid(t *testing.T) {
 	}
 	checkRead(t, r, func(int) int { return -1 }, 0)
 	r.Close()
+}
+
+// TestReadSpansConcurrent reads one File (its page index decoded on first use) from many
+// goroutines at once, each through its own source, as statements share a cached file.
+func TestReadSpansConcurrent(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const rows = 6000
+	data, _ := writeFile(t, mem, testSchema, Properties{RowGroupRows: 2000, PageBytes: 512}, rows, 500)
+	f, err := Open(bytes.NewReader(data), int64(len(data)), WithPageIndex())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 9))
+			for range 20 {
+				g := rng.IntN(3)
+				lo := rng.Int64N(2000)
+				hi := lo + rng.Int64N(2000-lo+1)
+				r, err := f.Read(context.Background(), ReadOptions{Spans: []Span{{Group: g, Lo: lo, Hi: hi}}, Alloc: mem, Source: bytes.NewReader(data)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				checkRead(t, r, func(n int) int { return g*2000 + int(lo) + n }, int(hi-lo))
+				r.Close()
+			}
+		})
+	}
+	wg.Wait()
 }
