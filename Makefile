@@ -5,7 +5,7 @@ TIMEOUT ?= 15m
 # Packages with concurrent code run their tests under the race detector.
 RACE_RE := /(storage/.*|storage|exec|pgwire|engine)$$
 
-.PHONY: build run test deps bench bench-quick
+.PHONY: build run test deps bench bench-quick pgbench
 
 build:
 	$(GO) build -o bin/sleeperd ./cmd/sleeperd
@@ -62,3 +62,11 @@ bench:
 
 bench-quick:
 	cd bench && $(GO) run ./cmd/bench -quick -rows 1000000 -out results/latest.json
+
+# pgbench compares sleeperd with PostgreSQL over the wire: PostgreSQL's pgbench runs prepared
+# point lookups (1 and 8 clients) and 10,000-row range aggregates (2 clients) against a
+# throwaway PostgreSQL server and a sleeperd server, each loaded with the same 1M rows.
+# PGBENCH_FLAGS passes more flags (e.g. -T 30s, -sleeperd before=OLD,after=NEW).
+PGBENCH_FLAGS ?=
+pgbench: build
+	cd bench && $(GO) run ./cmd/pgbench -sleeperd ../bin/sleeperd $(PGBENCH_FLAGS)

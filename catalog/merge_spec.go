@@ -42,6 +42,54 @@ type mergedLeaf struct {
 	refs   []statestore.FileReference
 
 	stream exec.Stream
+	pos    []int // position in the merged batches of each of the scan's columns
+}
+
+// mergePlan returns the table columns a merged read of the scan reads, in table order, the
+// position of each table column among them (-1 if not read), and the options and schema of
+// the merge over them. Only an iterator stack of last write wins and tombstones lets the read
+// leave out the columns the scan does not output: the keys decide which rows survive.
+// Aggregations, age-off and delete predicates see every column.
+func mergePlan(spec *ScanSpec) (cols, pos []int, opts merge.Options, schema *arrow.Schema) {
+	t := spec.Table
+	opts = spec.Merge.Options
+	n := len(t.Columns)
+	if len(opts.Deletes) > 0 || len(opts.Aggregations) > 0 || len(opts.AgeOff) > 0 || opts.VersionCol != n || opts.DeletedCol != n+1 {
+		cols, pos = make([]int, n), make([]int, n)
+		for c := range n {
+			cols[c], pos[c] = c, c
+		}
+		return cols, pos, opts, t.MergeSchema()
+	}
+	want := make([]bool, n)
+	for _, c := range spec.Columns {
+		want[c] = true
+	}
+	for _, c := range t.RowKeys {
+		want[c] = true
+	}
+	for _, c := range t.SortKeys {
+		want[c] = true
+	}
+	pos = make([]int, n)
+	for c := range n {
+		pos[c] = -1
+		if want[c] {
+			pos[c] = len(cols)
+			cols = append(cols, c)
+		}
+	}
+	remap := func(cs []int) []int {
+		out := make([]int, len(cs))
+		for i, c := range cs {
+			out[i] = pos[c]
+		}
+		return out
+	}
+	opts.RowKeys, opts.SortKeys = remap(opts.RowKeys), remap(opts.SortKeys)
+	opts.VersionCol, opts.DeletedCol = len(cols), len(cols)+1
+	schema = merge.ReadSchema(merge.ReadSpec{Schema: t.Schema(), Columns: cols})
+	return cols, pos, opts, schema
 }
 
 func (l *mergedLeaf) open(ctx context.Context) error {
@@ -56,6 +104,7 @@ func (l *mergedLeaf) open(ctx context.Context) error {
 		return err
 	}
 	mem := exec.Allocator(ctx)
+	cols, pos, opts, schema := mergePlan(spec)
 	for _, ref := range l.refs {
 		f, ok := spec.State.File(ref.File)
 		if !ok {
@@ -69,8 +118,9 @@ func (l *mergedLeaf) open(ctx context.Context) error {
 				continue
 			}
 			rs := t.readSpec(r)
-			rs.Alloc = mem
-			in, err := merge.ReadFile(ctx, merge.FileSource{Store: l.x.scan.store, Name: f.Name, Size: f.Bytes, AddedTxn: f.AddedTxn}, rs)
+			rs.Columns, rs.Alloc = cols, mem
+			in, err := merge.ReadFile(ctx, merge.FileSource{Store: l.x.scan.store, Name: f.Name, Size: f.Bytes, AddedTxn: f.AddedTxn,
+				Cache: spec.Files, OnRead: l.x.onRead()}, rs)
 			if err != nil {
 				return fail(err)
 			}
@@ -80,13 +130,10 @@ func (l *mergedLeaf) open(ctx context.Context) error {
 			inputs = append(inputs, in)
 		}
 	}
-	schema := t.MergeSchema()
-	ncols := len(t.Columns)
-	merged, err := merge.Merge(inputs, merge.Spec{Schema: schema, RowKeys: t.RowKeys, SortKeys: t.SortKeys, VersionCol: ncols, Alloc: mem})
+	merged, err := merge.Merge(inputs, merge.Spec{Schema: schema, RowKeys: opts.RowKeys, SortKeys: opts.SortKeys, VersionCol: opts.VersionCol, Alloc: mem})
 	if err != nil {
 		return err
 	}
-	opts := spec.Merge.Options
 	opts.Alloc = mem
 	applied, err := merge.Apply(merged, schema, opts)
 	if err != nil {
@@ -94,6 +141,10 @@ func (l *mergedLeaf) open(ctx context.Context) error {
 		return err
 	}
 	l.stream = applied
+	l.pos = make([]int, len(spec.Columns))
+	for i, c := range spec.Columns {
+		l.pos[i] = pos[c]
+	}
 	return nil
 }
 
@@ -113,8 +164,8 @@ func (l *mergedLeaf) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			continue
 		}
 		cols := make([]arrow.Array, len(l.x.scan.spec.Columns))
-		for i, c := range l.x.scan.spec.Columns {
-			cols[i] = b.Column(c)
+		for i := range l.x.scan.spec.Columns {
+			cols[i] = b.Column(l.pos[i])
 		}
 		out := array.NewRecordBatch(l.x.scan.schema, cols, b.NumRows())
 		if m := l.x.scan.spec.Metrics; m != nil {

@@ -58,7 +58,13 @@ type ScanSpec struct {
 	Metrics *Metrics
 	// Merge, if set, makes the scan merge each leaf's files and apply the iterator stack.
 	Merge *MergeSpec
+	// Files, if set, is the cache of the store's open files to open files through; without
+	// it each execution opens the files it reads.
+	Files *FileCache
 }
+
+// FileCache is the process-wide cache of open data files (merge.FileCache).
+type FileCache = merge.FileCache
 
 // Metrics count what a scan read. The counters are safe for concurrent use.
 type Metrics struct {
@@ -303,16 +309,7 @@ func (x *execution) open(ctx context.Context, name string, size int64) (*parquet
 	x.mu.Unlock()
 	ft.once.Do(func() {
 		m := x.scan.spec.Metrics
-		if size <= 0 {
-			if size, ft.err = x.scan.store.Size(ctx, name); ft.err != nil {
-				return
-			}
-		}
-		r := &objstore.ReaderAt{Ctx: ctx, Store: x.scan.store, Name: name, Size: size}
-		if m != nil {
-			r.OnRead = func(n int64) { m.BytesRead.Add(n) }
-		}
-		ft.f, ft.err = parquet.Open(r, size)
+		ft.f, ft.err = merge.OpenFile(ctx, x.scan.spec.Files, x.scan.store, name, size, x.onRead())
 		if ft.err == nil && m != nil {
 			m.opened(name)
 		}
@@ -321,6 +318,19 @@ func (x *execution) open(ctx context.Context, name string, size int64) (*parquet
 		return nil, merge.OpenError("catalog", name, ft.err)
 	}
 	return ft.f, nil
+}
+
+// onRead returns the counter of bytes read, or nil without metrics.
+func (x *execution) onRead() func(int64) {
+	if m := x.scan.spec.Metrics; m != nil {
+		return func(n int64) { m.BytesRead.Add(n) }
+	}
+	return nil
+}
+
+// source returns the reader of name's bytes for one file reader of this execution.
+func (x *execution) source(ctx context.Context, name string, size int64) *objstore.ReaderAt {
+	return &objstore.ReaderAt{Ctx: ctx, Store: x.scan.store, Name: name, Size: size, OnRead: x.onRead()}
 }
 
 // leafReader streams the rows of one leaf: every file it reads, clipped to ranges.
@@ -468,14 +478,15 @@ func (l *leafReader) openFile(ctx context.Context, name string) (*fileReader, er
 			fr.keyCols = append(fr.keyCols, pos(fc))
 		}
 	}
-	groups, err := l.rowGroups(pf, fileCol)
+	spans, err := l.spans(pf, fileCol, fr.clip)
 	if err != nil {
 		return nil, err
 	}
-	if len(groups) == 0 {
+	if len(spans) == 0 {
 		return nil, nil
 	}
-	r, err := pf.Read(ctx, parquet.ReadOptions{Columns: read, RowGroups: groups, BatchRows: exec.BatchRows, Alloc: exec.Allocator(ctx)})
+	r, err := pf.Read(ctx, parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: exec.BatchRows,
+		Alloc: exec.Allocator(ctx), Source: l.x.source(ctx, name, pf.Size())})
 	if err != nil {
 		return nil, fmt.Errorf("catalog: read %s: %w", name, err)
 	}
@@ -483,9 +494,10 @@ func (l *leafReader) openFile(ctx context.Context, name string) (*fileReader, er
 	return fr, nil
 }
 
-// rowGroups returns the row groups of pf that may hold wanted rows, counting the others as
-// skipped.
-func (l *leafReader) rowGroups(pf *parquet.File, fileCol func(int) (int, error)) ([]int, error) {
+// spans returns the rows of pf that may hold wanted rows: the row groups whose statistics
+// admit them, counting the others as skipped, and in each, when clipping to key ranges, the
+// pages of the leading row key that may hold keys in the ranges.
+func (l *leafReader) spans(pf *parquet.File, fileCol func(int) (int, error), clip bool) ([]parquet.Span, error) {
 	spec := &l.x.scan.spec
 	t := spec.Table
 	keyType := t.Columns[t.RowKeys[0]].Type
@@ -499,7 +511,7 @@ func (l *leafReader) rowGroups(pf *parquet.File, fileCol func(int) (int, error))
 			return nil, err
 		}
 	}
-	var out []int
+	var out []parquet.Span
 	var skipped int64
 	for g, rg := range pf.RowGroups() {
 		if rg.Rows == 0 || !l.keyStatsOverlap(keyType, rg.Columns[keyCol]) {
@@ -517,7 +529,15 @@ func (l *leafReader) rowGroups(pf *parquet.File, fileCol func(int) (int, error))
 			skipped++
 			continue
 		}
-		out = append(out, g)
+		sp := parquet.Span{Group: g, Hi: rg.Rows}
+		if clip {
+			sp.Lo, sp.Hi = merge.KeySpan(pf, g, keyCol, keyType, l.ranges)
+			if sp.Hi <= sp.Lo {
+				skipped++
+				continue
+			}
+		}
+		out = append(out, sp)
 	}
 	if m := spec.Metrics; m != nil {
 		m.RowGroupsSkipped.Add(skipped)
@@ -756,6 +776,8 @@ type fanout struct {
 	errc    chan error
 	wg      sync.WaitGroup
 	closed  bool
+	// err is the sticky end (io.EOF or an error) of a single leaf read inline.
+	err error
 }
 
 // leafSource streams the rows of one leaf.
@@ -837,6 +859,12 @@ func (f *fanout) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if f.closed {
 		return nil, errors.New("catalog: scan stream is closed")
 	}
+	if len(f.leaves) == 1 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return f.inline()
+	}
 	if !f.started {
 		f.start()
 	}
@@ -858,6 +886,29 @@ func (f *fanout) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// inline reads the only leaf in the caller's goroutine: a scan of one leaf (a key lookup)
+// needs no reader goroutine and no hand-off of its batches.
+func (f *fanout) inline() (b arrow.RecordBatch, err error) {
+	if f.err != nil {
+		return nil, f.err
+	}
+	defer func() {
+		// A reader's panic fails the query, not the process.
+		if p := recover(); p != nil {
+			b, err = nil, errs.FromPanic(p)
+		}
+		if err != nil {
+			if err == io.EOF {
+				if perr := f.parent.Err(); perr != nil {
+					err = perr
+				}
+			}
+			f.err = err
+		}
+	}()
+	return f.leaves[0].Next(f.parent)
 }
 
 // Close implements exec.Stream: it stops the leaf readers and releases queued batches.

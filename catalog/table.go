@@ -70,7 +70,7 @@ type Table struct {
 //	key              default     meaning
 //	compression      zstd        Parquet codec: zstd, snappy, gzip or none
 //	row_group_rows   100000      rows per Parquet row group
-//	page_size        131072      target uncompressed bytes per Parquet data page
+//	page_size        8192        target uncompressed bytes per Parquet data page
 //	dictionary       false       dictionary-encode columns (true/false, on/off, yes/no, 1/0)
 //	split_threshold  10000000    rows in a leaf partition above which it is split
 //	split_points     (none)      initial split points: comma-separated values of the leading

@@ -281,7 +281,7 @@ func (e *Engine) planWith(ctx context.Context, root planner.Node, params []any, 
 	}
 	op, err = planner.Physical(ctx, n, planner.Env{
 		Store: e.store, Parallelism: e.opts.Parallelism, Metrics: e.metrics,
-		System: e.systemTable, Merge: e.mergeSpec, Analyze: analyze,
+		System: e.systemTable, Merge: e.mergeSpec, Analyze: analyze, Files: e.files,
 	})
 	return op, release, err
 }

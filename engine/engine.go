@@ -14,6 +14,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/storage/merge"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
@@ -52,6 +53,9 @@ type Options struct {
 	// (s3://bucket/...), with object names being keys; nil opens objstore.NewS3 on the bucket
 	// with AWS's default endpoint, credential chain and region.
 	External func(ctx context.Context, bucket string) (objstore.Store, error)
+	// FileCacheBytes bounds the memory of the open data files (decoded footers and page
+	// indexes) kept for all statements; 0 is merge.DefaultFileCacheBytes.
+	FileCacheBytes int64
 }
 
 // Engine is one database over one object store. It is safe for concurrent use by many
@@ -64,6 +68,8 @@ type Engine struct {
 	ss      *statestore.Store
 	cat     *catalog.Catalog
 	metrics *catalog.Metrics
+	// files caches the open data files (footers and page indexes) of every statement.
+	files *catalog.FileCache
 
 	rowIDMu   sync.Mutex
 	lastRowID int64
@@ -93,7 +99,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, errs.New(errs.InvalidParameter, "engine: no object store")
 	}
 	e := &Engine{opts: opts, log: opts.Logger, alloc: opts.Alloc, store: opts.Store, metrics: &catalog.Metrics{}, now: time.Now,
-		spill: &spillArea{parent: opts.SpillDir}}
+		spill: &spillArea{parent: opts.SpillDir}, files: merge.NewFileCache(opts.Store, opts.FileCacheBytes)}
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

@@ -64,12 +64,19 @@ func (e *Engine) maintainTable(ctx context.Context, t *catalog.Table, full bool)
 		return err
 	}
 	panicSite("gc")
-	if _, err := gc.Run(ctx, e.store, e.ss, t.StateID(), t.Props.GCDelay, time.Now(), func() uint64 {
+	deleted, err := gc.Run(ctx, e.store, e.ss, t.StateID(), t.Props.GCDelay, time.Now(), func() uint64 {
 		return e.readers.oldest(t.StateID())
-	}); err != nil {
+	})
+	for _, name := range deleted {
+		e.files.Drop(name)
+	}
+	if err != nil {
 		return err
 	}
 	swept, err := gc.SweepOrphans(ctx, e.store, e.ss, t.StateID(), t.Props.OrphanAge, time.Now())
+	for _, name := range swept {
+		e.files.Drop(name)
+	}
 	if len(swept) > 0 {
 		e.log.Info("orphans deleted", "table", t.Name, "objects", len(swept))
 	}
@@ -134,6 +141,7 @@ func (e *Engine) purgeDropped(ctx context.Context, live []*catalog.Table) error 
 			continue
 		}
 		n, err := gc.Purge(ctx, e.store, d.StateID())
+		e.files.DropPrefix(statestore.TablePrefix(d.StateID()))
 		if n > 0 {
 			e.log.Info("dropped table's objects deleted", "table", d.Name, "id", d.ID, "objects", n)
 		}

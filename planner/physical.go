@@ -21,6 +21,8 @@ type Env struct {
 	Store       objstore.Store
 	Parallelism int
 	Metrics     *catalog.Metrics
+	// Files, if set, is the cache of Store's open data files that scans open files through.
+	Files *catalog.FileCache
 	// System computes the rows of a system table.
 	System func(ctx context.Context, name string) (arrow.RecordBatch, error)
 	// Analyze wraps every operator to count its rows and time (EXPLAIN ANALYZE).
@@ -65,7 +67,7 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 		op, err := catalog.NewScan(env.Store, catalog.ScanSpec{
 			Table: n.Table, State: n.State, Leaves: leaves, Columns: cols,
 			Ranges: n.Ranges, Bounds: n.Bounds, Parallelism: env.Parallelism, Metrics: env.Metrics,
-			Merge: merge,
+			Merge: merge, Files: env.Files,
 		})
 		if err != nil {
 			return nil, err

@@ -87,6 +87,7 @@ type serveConfig struct {
 	flightAddr      string
 	s3Endpoint      string
 	s3PathStyle     bool
+	pprofAddr       string
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
@@ -108,6 +109,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.Var(&c.importMemory, "import-memory", "rows one write (INSERT, COPY FROM, Flight ingest) holds in memory before it sorts and spills them to --spill-dir, such as 256MiB; at most half of --query-memory-limit")
 	fs.StringVar(&c.spillDir, "spill-dir", "", "local directory for spill files (empty: the system temporary directory)")
 	fs.DurationVar(&c.maintenance, "maintenance-interval", 10*time.Second, "how often background compaction, splitting and garbage collection run (0 turns them off)")
+	fs.StringVar(&c.pprofAddr, "pprof", "", "debugging: serve net/http/pprof's profiles on this loopback address (empty: off)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -123,6 +125,12 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	if objstore.IsS3URL(c.data) {
 		if _, _, err := objstore.ParseS3URL(c.data); err != nil {
 			return c, err
+		}
+	}
+	if c.pprofAddr != "" {
+		host, _, err := net.SplitHostPort(c.pprofAddr)
+		if ip := net.ParseIP(host); err != nil || (host != "localhost" && (ip == nil || !ip.IsLoopback())) {
+			return c, fmt.Errorf("-pprof must be a loopback address such as 127.0.0.1:6060, not %q", c.pprofAddr)
 		}
 	}
 	if c.demoRows < 1 {
@@ -203,6 +211,14 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 		}
 	}()
 	log.Info("database open", "data", cfg.data, "version", buildVersion())
+
+	if cfg.pprofAddr != "" {
+		_, stopPprof, err := servePprof(cfg.pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 
 	if cfg.demo {
 		log.Info("ensuring demo table", "rows", cfg.demoRows)

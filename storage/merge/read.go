@@ -28,6 +28,10 @@ type FileSource struct {
 	// AddedTxn is the transaction that added the file: the version of every row of a file
 	// without a VersionColumn.
 	AddedTxn uint64
+	// Cache, if set, is the cache of Store's open files to open the file through.
+	Cache *FileCache
+	// OnRead, if set, counts the bytes read from the file.
+	OnRead func(n int64)
 }
 
 // ReadSpec describes what ReadFile reads.
@@ -105,11 +109,11 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (exec.Stream, 
 			return nil, OpenError("merge", src.Name, err)
 		}
 	}
-	or := &objstore.ReaderAt{Ctx: ctx, Store: src.Store, Name: src.Name, Size: size}
-	pf, err := parquet.Open(or, size)
+	pf, err := OpenFile(ctx, src.Cache, src.Store, src.Name, size, src.OnRead)
 	if err != nil {
 		return nil, OpenError("merge", src.Name, err)
 	}
+	or := &objstore.ReaderAt{Ctx: ctx, Store: src.Store, Name: src.Name, Size: size, OnRead: src.OnRead}
 	fs := pf.Schema()
 	fileCol := func(name string, want arrow.DataType) (int, error) {
 		idx := fs.FieldIndices(name)
@@ -168,20 +172,26 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (exec.Stream, 
 	if err != nil {
 		return nil, err
 	}
-	var groups []int
+	spans := []parquet.Span{}
 	for g, rg := range pf.RowGroups() {
 		if rg.Rows > 0 && statsOverlap(lead.Type, rg.Columns[keyCol], spec.Range) {
-			groups = append(groups, g)
+			sp := parquet.Span{Group: g, Hi: rg.Rows}
+			if s.clip {
+				sp.Lo, sp.Hi = KeySpan(pf, g, keyCol, lead.Type, []keys.Range{spec.Range})
+			}
+			if sp.Hi > sp.Lo {
+				spans = append(spans, sp)
+			}
 		}
 	}
-	if len(groups) == 0 {
+	if len(spans) == 0 {
 		s.done = true
 		return s, nil
 	}
 	if read == nil {
 		read = []int{} // nil would read every column
 	}
-	s.r, err = pf.Read(ctx, parquet.ReadOptions{Columns: read, RowGroups: groups, BatchRows: exec.BatchRows, Alloc: spec.Alloc})
+	s.r, err = pf.Read(ctx, parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: exec.BatchRows, Alloc: spec.Alloc, Source: or})
 	if err != nil {
 		return nil, fmt.Errorf("merge: read %s: %w", src.Name, err)
 	}
@@ -235,6 +245,9 @@ func (s *fileStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			break
 		}
 		if err != nil {
+			if errors.Is(err, objstore.ErrNotExist) {
+				return nil, OpenError("merge", s.src.Name, err)
+			}
 			return nil, fmt.Errorf("merge: read %s: %w", s.src.Name, err)
 		}
 		out, err := s.project(b)
@@ -294,14 +307,14 @@ func (s *fileStream) project(b arrow.RecordBatch) (arrow.RecordBatch, error) {
 		}
 		cols = append(cols, array.NewSlice(v, int64(lo), int64(hi)))
 	} else {
-		cols = append(cols, s.constant(&s.constVer, n, lo, hi, func(bld array.Builder) {
+		cols = append(cols, s.constant(&s.constVer, hi-lo, 0, hi-lo, func(bld array.Builder) {
 			bld.(*array.Int64Builder).Append(int64(s.src.AddedTxn))
 		}))
 	}
 	if s.deleted >= 0 {
 		cols = append(cols, array.NewSlice(b.Column(s.deleted), int64(lo), int64(hi)))
 	} else {
-		cols = append(cols, s.constant(&s.constDel, n, lo, hi, func(bld array.Builder) {
+		cols = append(cols, s.constant(&s.constDel, hi-lo, 0, hi-lo, func(bld array.Builder) {
 			bld.(*array.BooleanBuilder).Append(false)
 		}))
 	}

@@ -96,24 +96,45 @@ func (l *Local) open(ctx context.Context, name string) (*os.File, os.FileInfo, e
 	return f, fi, nil
 }
 
-// ReadAt implements Store.
+// ReadAt implements Store. Each read opens the object afresh (so it sees the object's
+// current version), with plain system calls: open, pread, close.
 func (l *Local) ReadAt(ctx context.Context, name string, p []byte, off int64) error {
 	if off < 0 {
 		return fmt.Errorf("reading %s: negative offset %d", name, off)
 	}
-	f, _, err := l.open(ctx, name)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	path, err := l.path(name)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	n, err := f.ReadAt(p, off)
-	if n == len(p) {
-		return nil
+	var fd int
+	for {
+		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != syscall.EINTR {
+			break
+		}
 	}
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF
+	if err != nil {
+		return notExist(name, &fs.PathError{Op: "open", Path: path, Err: err})
 	}
-	return fmt.Errorf("reading %s at %d: %w", name, off, err)
+	defer syscall.Close(fd)
+	for n := 0; n < len(p); {
+		m, err := syscall.Pread(fd, p[n:], off+int64(n))
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err == syscall.EISDIR:
+			return fmt.Errorf("%s: %w", name, ErrNotExist)
+		case err != nil:
+			return fmt.Errorf("reading %s at %d: %w", name, off, err)
+		case m == 0:
+			return fmt.Errorf("reading %s at %d: %w", name, off, io.ErrUnexpectedEOF)
+		}
+		n += m
+	}
+	return nil
 }
 
 // ReadAll implements WholeReader. The open file is one version of the object, so the result

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
@@ -21,6 +22,10 @@ type File struct {
 	cols   []column
 	leaves []*pq.Column
 	groups []RowGroup
+
+	// pages[g*len(cols)+c] are the decoded page statistics of column c in row group g, filled
+	// on first use; nil when the file was opened without its page index.
+	pages []atomic.Pointer[[]PageStats]
 }
 
 // RowGroup describes one row group of a file.
@@ -48,11 +53,25 @@ type ColumnStats struct {
 	MayHoldNaN bool
 }
 
+// OpenOption is an option of Open.
+type OpenOption func(*openConfig)
+
+type openConfig struct{ pageIndex bool }
+
+// WithPageIndex makes Open also read the file's page index (the column and offset indexes,
+// stored before the footer), which Pages and ReadOptions.Spans use to read only the pages
+// that hold the rows wanted.
+func WithPageIndex() OpenOption { return func(c *openConfig) { c.pageIndex = true } }
+
 // Open opens the Parquet file of the given size read through r. It reads the 4-byte header, the
-// 8-byte trailer and the footer, nothing else.
-func Open(r io.ReaderAt, size int64) (*File, error) {
+// 8-byte trailer and the footer, and with WithPageIndex the page index; nothing else.
+func Open(r io.ReaderAt, size int64, opts ...OpenOption) (*File, error) {
+	var cfg openConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
 	pf, err := pq.OpenFile(r, size,
-		pq.SkipPageIndex(true),
+		pq.SkipPageIndex(!cfg.pageIndex),
 		pq.SkipBloomFilters(true),
 		// Not OptimisticRead: it reads ReadBufferSize bytes of the tail, mostly column data.
 		pq.ReadBufferSize(256<<10),
@@ -72,6 +91,9 @@ func Open(r io.ReaderAt, size int64) (*File, error) {
 		return nil, fmt.Errorf("opening parquet file: %w", err)
 	}
 	f.initStats()
+	if n := len(f.groups) * len(f.cols); cfg.pageIndex && n > 0 && len(pf.ColumnIndexes()) == n && len(pf.OffsetIndexes()) == n {
+		f.pages = make([]atomic.Pointer[[]PageStats], n)
+	}
 	return f, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -16,10 +17,18 @@ import (
 
 // ReadOptions choose what a Reader reads.
 type ReadOptions struct {
-	Columns   []int            // indices into File.Schema(), in output order; nil reads all
-	RowGroups []int            // ascending row group indices; nil reads all
+	Columns   []int // indices into File.Schema(), in output order; nil reads all
+	RowGroups []int // ascending row group indices; nil reads all
+	// Spans, if not nil, replace RowGroups: only the rows of each span are read, spans in
+	// ascending order of row group, at most one per row group. With a page index (Open
+	// WithPageIndex) only the pages holding a span's rows are read and decoded, in every
+	// column; without one, the pages before a span are decoded and skipped.
+	Spans     []Span
 	BatchRows int              // maximum rows per batch; default 8192
 	Alloc     memory.Allocator // allocator of the batches; default memory.DefaultAllocator
+	// Source, if set, is read instead of the io.ReaderAt the file was opened with: a File
+	// shared by several readers reads through each reader's own source.
+	Source io.ReaderAt
 }
 
 // Reader streams record batches of the chosen columns and row groups of a File. Only the column
@@ -27,10 +36,11 @@ type ReadOptions struct {
 // requested. Batches never span row groups. A Reader is not safe for concurrent use.
 type Reader struct {
 	f      *File
+	src    io.ReaderAt // nil: the file's own
 	cols   []int
 	schema *arrow.Schema
-	groups []int
-	next   int   // index into groups of the next row group to open
+	spans  []Span
+	next   int   // index into spans of the next span to open
 	left   int64 // rows left in the open row group
 	batch  int
 	mem    memory.Allocator
@@ -43,7 +53,7 @@ func (f *File) Read(ctx context.Context, opts ReadOptions) (*Reader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &Reader{f: f, batch: opts.BatchRows, mem: opts.Alloc}
+	r := &Reader{f: f, batch: opts.BatchRows, mem: opts.Alloc, src: opts.Source}
 	if r.batch == 0 {
 		r.batch = 8192
 	}
@@ -70,12 +80,28 @@ func (f *File) Read(ctx context.Context, opts ReadOptions) (*Reader, error) {
 	}
 	md := f.schema.Metadata()
 	r.schema = arrow.NewSchema(fields, &md)
-	if opts.RowGroups == nil {
-		r.groups = make([]int, len(f.groups))
-		for i := range r.groups {
-			r.groups[i] = i
+	switch {
+	case opts.Spans != nil:
+		for i, sp := range opts.Spans {
+			if sp.Group < 0 || sp.Group >= len(f.groups) {
+				return nil, fmt.Errorf("%w: row group index %d out of range [0, %d)", ErrInvalidProperties, sp.Group, len(f.groups))
+			}
+			if i > 0 && sp.Group <= opts.Spans[i-1].Group {
+				return nil, fmt.Errorf("%w: spans not in ascending order of row group: %v", ErrInvalidProperties, opts.Spans)
+			}
+			if sp.Lo < 0 || sp.Hi < sp.Lo || sp.Hi > f.groups[sp.Group].Rows {
+				return nil, fmt.Errorf("%w: span [%d, %d) out of the %d rows of row group %d", ErrInvalidProperties, sp.Lo, sp.Hi, f.groups[sp.Group].Rows, sp.Group)
+			}
+			if sp.Hi > sp.Lo {
+				r.spans = append(r.spans, sp)
+			}
 		}
-	} else {
+	case opts.RowGroups == nil:
+		r.spans = make([]Span, len(f.groups))
+		for g := range r.spans {
+			r.spans[g] = Span{Group: g, Hi: f.groups[g].Rows}
+		}
+	default:
 		for i, g := range opts.RowGroups {
 			if g < 0 || g >= len(f.groups) {
 				return nil, fmt.Errorf("%w: row group index %d out of range [0, %d)", ErrInvalidProperties, g, len(f.groups))
@@ -83,8 +109,8 @@ func (f *File) Read(ctx context.Context, opts ReadOptions) (*Reader, error) {
 			if i > 0 && g <= opts.RowGroups[i-1] {
 				return nil, fmt.Errorf("%w: row group indices not ascending: %v", ErrInvalidProperties, opts.RowGroups)
 			}
+			r.spans = append(r.spans, Span{Group: g, Hi: f.groups[g].Rows})
 		}
-		r.groups = append([]int(nil), opts.RowGroups...)
 	}
 	return r, nil
 }
@@ -102,11 +128,15 @@ func (r *Reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 	for r.left == 0 {
 		r.closeChunks()
-		if r.next == len(r.groups) {
+		if r.next == len(r.spans) {
 			return nil, io.EOF
 		}
-		r.openGroup(r.groups[r.next])
+		sp := r.spans[r.next]
 		r.next++
+		if err := r.openSpan(sp); err != nil {
+			r.closeChunks()
+			return nil, fmt.Errorf("reading parquet row group %d: %w", sp.Group, err)
+		}
 	}
 	n := int(min(r.left, int64(r.batch)))
 	if len(r.cols) == 0 {
@@ -139,24 +169,62 @@ func (r *Reader) Close() error {
 	return nil
 }
 
-func (r *Reader) openGroup(g int) {
+// openSpan opens the column chunks of sp's row group, positioned at row sp.Lo.
+func (r *Reader) openSpan(sp Span) error {
+	g := sp.Group
 	rg := r.f.f.RowGroups()[g]
 	chunks := rg.ColumnChunks()
-	r.left = rg.NumRows()
+	r.left = sp.Hi - sp.Lo
 	md := &r.f.f.Metadata().RowGroups[g]
 	r.chunks = r.chunks[:0]
 	for _, c := range r.cols {
 		cr := &chunkReader{
 			col:    &r.f.cols[c],
 			maxDef: byte(r.f.leaves[c].MaxDefinitionLevel()),
-			pages:  chunks[c].Pages(),
+		}
+		fc, isFile := chunks[c].(*pq.FileColumnChunk)
+		pages, indexed := r.f.Pages(g, c)
+		switch {
+		case isFile && indexed && (sp.Lo > 0 || sp.Hi < rg.NumRows()):
+			// Read the span's pages in one request rather than a read buffer's worth of the
+			// column chunk.
+			src := r.src
+			if src == nil {
+				src = r.f.f
+			}
+			w, err := r.f.window(src, g, c, pages, sp)
+			if err != nil {
+				return fmt.Errorf("column %q: %w", cr.col.field.Name, err)
+			}
+			cr.pages = fc.PagesFrom(w)
+		case r.src != nil && isFile:
+			cr.pages = fc.PagesFrom(r.src)
+		default:
+			cr.pages = chunks[c].Pages()
 		}
 		if cm := &md.Columns[c].MetaData; cm.NumValues > 0 {
 			// An over-estimate (it counts lengths and levels); refined after each batch.
 			cr.bytesPerRow = float64(cm.TotalUncompressedSize) / float64(cm.NumValues)
 		}
 		r.chunks = append(r.chunks, cr)
+		if sp.Lo == 0 {
+			continue
+		}
+		skip := sp.Lo
+		if indexed {
+			if fp, ok := cr.pages.(*pq.FilePages); ok {
+				p := sort.Search(len(pages), func(i int) bool { return pages[i].FirstRow > sp.Lo }) - 1
+				if err := fp.SeekToRow(pages[p].FirstRow); err != nil {
+					return err
+				}
+				skip = sp.Lo - pages[p].FirstRow
+			}
+		}
+		if err := cr.skip(skip); err != nil {
+			return fmt.Errorf("column %q: %w", cr.col.field.Name, err)
+		}
 	}
+	return nil
 }
 
 func (r *Reader) closeChunks() {
@@ -249,6 +317,28 @@ func allDefined(defs []byte, max byte) bool {
 		}
 	}
 	return true
+}
+
+// skip consumes n rows without decoding them into arrays.
+func (c *chunkReader) skip(n int64) error {
+	for n > 0 {
+		k, defs, err := c.segment(int(min(n, 1<<30)))
+		if err != nil {
+			return err
+		}
+		v := k
+		if defs != nil {
+			v = 0
+			for _, d := range defs {
+				if d == c.maxDef {
+					v++
+				}
+			}
+		}
+		c.advance(k, v)
+		n -= int64(k)
+	}
+	return nil
 }
 
 // advance records that k rows holding v values of the current page were consumed.

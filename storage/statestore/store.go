@@ -53,6 +53,13 @@ type table struct {
 	// guarded by it. Waiting on a channel, unlike a mutex, honours ctx.
 	sem   chan struct{}
 	state *State // nil until loaded
+
+	// Snapshot calls that wait for sem share a refresh that began after they were called
+	// (it read every entry committed before they were). Guarded by mu.
+	mu      sync.Mutex
+	started uint64 // refreshes by Snapshot begun
+	fresh   uint64 // the number (by started) of the last such refresh that succeeded
+	freshSt *State // its state
 }
 
 // New returns a Store over os. It panics if os is nil.
@@ -253,14 +260,34 @@ func (s *Store) Snapshot(ctx context.Context, id TableID) (*State, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.mu.Lock()
+	called := t.started
+	t.mu.Unlock()
 	if err := t.lock(ctx); err != nil {
 		return nil, err
 	}
 	defer t.unlock()
+	// A refresh that began after this call, while it waited, saw every entry committed
+	// before the call: its state will do.
+	t.mu.Lock()
+	if t.fresh > called && t.freshSt != nil {
+		st := t.freshSt
+		t.mu.Unlock()
+		if st.txn == 0 {
+			return nil, fmt.Errorf("%w: %s", ErrTableNotFound, id)
+		}
+		return st, nil
+	}
+	t.started++
+	n := t.started
+	t.mu.Unlock()
 	st, err := t.refresh(ctx, s.opts.ReloadBehind, false)
 	if err != nil {
 		return nil, err
 	}
+	t.mu.Lock()
+	t.fresh, t.freshSt = n, st
+	t.mu.Unlock()
 	if st.txn == 0 {
 		return nil, fmt.Errorf("%w: %s", ErrTableNotFound, id)
 	}

@@ -1,0 +1,608 @@
+// Command pgbench compares sleeperd with PostgreSQL over the PostgreSQL wire protocol, using
+// PostgreSQL's own pgbench as the client: prepared point lookups by primary key and short
+// range aggregates on the same table in both servers.
+//
+// It starts a throwaway PostgreSQL server (a fresh cluster on a unix socket in a temporary
+// directory) and one sleeperd server per -sleeperd binary (each on its own temporary data
+// directory), loads the same rows into each with COPY, and runs pgbench against each target
+// in turn for every workload, so the targets of one workload run back to back under the same
+// machine load. It prints tps and latency percentiles (from pgbench's per-transaction logs)
+// as a markdown table.
+//
+//	go run ./cmd/pgbench -sleeperd ../bin/sleeperd
+//	go run ./cmd/pgbench -sleeperd before=/path/old,after=/path/new -T 10s
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/sleeperd/sleeperd/internal/slt"
+)
+
+// config is the run's configuration, from the flags.
+type config struct {
+	rows          int
+	partitions    int
+	duration      time.Duration
+	warmup        time.Duration
+	lookupClients []int
+	rangeClients  []int
+	rangeRows     int
+	sleeperd      []binary
+	postgres      bool
+	profileDir    string
+	dir           string
+	md            string
+	log           io.Writer
+}
+
+// binary is a sleeperd executable under a label.
+type binary struct{ label, path string }
+
+func main() {
+	var cfg config
+	var lookups, ranges, bins string
+	flag.IntVar(&cfg.rows, "rows", 1_000_000, "rows of the table t (id bigint PRIMARY KEY, v bigint, s text)")
+	flag.IntVar(&cfg.partitions, "partitions", 8, "sleeperd partitions (initial split points at equal steps of id)")
+	flag.DurationVar(&cfg.duration, "T", 10*time.Second, "how long pgbench runs per workload and target")
+	flag.DurationVar(&cfg.warmup, "warmup", 2*time.Second, "an unmeasured run of the lookups on each target before the first workload")
+	flag.StringVar(&lookups, "lookup-clients", "1,8", "client counts of the point lookup workload")
+	flag.StringVar(&ranges, "range-clients", "2", "client counts of the range aggregate workload")
+	flag.IntVar(&cfg.rangeRows, "range-rows", 10_000, "rows each range aggregate covers")
+	flag.StringVar(&bins, "sleeperd", "", "sleeperd binaries: PATH, or LABEL=PATH,LABEL=PATH to compare builds")
+	flag.BoolVar(&cfg.postgres, "postgres", true, "include PostgreSQL")
+	flag.StringVar(&cfg.profileDir, "cpuprofile", "", "directory for a CPU profile of each sleeperd run (needs serve --pprof)")
+	flag.StringVar(&cfg.dir, "dir", "", "scratch directory; empty makes and removes a temporary one")
+	flag.StringVar(&cfg.md, "md", "", "also write the markdown table to this file")
+	quiet := flag.Bool("q", false, "no progress lines on standard error")
+	flag.Parse()
+	var err error
+	if cfg.lookupClients, err = ints(lookups); err == nil {
+		cfg.rangeClients, err = ints(ranges)
+	}
+	if err == nil {
+		cfg.sleeperd, err = binaries(bins)
+	}
+	if err == nil && len(cfg.sleeperd) == 0 && !cfg.postgres {
+		err = errors.New("nothing to measure: no -sleeperd and -postgres=false")
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgbench:", err)
+		os.Exit(2)
+	}
+	cfg.log = os.Stderr
+	if *quiet {
+		cfg.log = io.Discard
+	}
+	ctx, stop := signalContext()
+	defer stop()
+	table, err := run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pgbench:", err)
+		os.Exit(1)
+	}
+	fmt.Print(table)
+	if cfg.md != "" {
+		if err := os.WriteFile(cfg.md, []byte(table), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "pgbench:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// signalContext is cancelled by SIGINT or SIGTERM.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func ints(s string) ([]int, error) {
+	var out []int
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("bad client count %q", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func binaries(s string) ([]binary, error) {
+	var out []binary
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		b := binary{label: "sleeperd", path: f}
+		if l, p, ok := strings.Cut(f, "="); ok {
+			b = binary{label: "sleeperd " + l, path: p}
+		}
+		if _, err := os.Stat(b.path); err != nil {
+			return nil, fmt.Errorf("sleeperd binary: %w", err)
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// target is one server pgbench runs against.
+type target struct {
+	name  string
+	dsn   string   // for loading
+	args  []string // pgbench connection arguments
+	pprof string   // address of sleeperd's pprof server, or ""
+	split bool     // sleeperd: the table gets split points
+	stop  func() error
+}
+
+// workload is one pgbench script at one client count.
+type workload struct {
+	name    string
+	script  string
+	clients int
+}
+
+// result is one pgbench run.
+type result struct {
+	target, workload string
+	clients          int
+	tps              float64
+	txns             int
+	mean, p50, p99   time.Duration
+	max              time.Duration
+	err              error
+}
+
+func run(ctx context.Context, cfg config) (string, error) {
+	dir := cfg.dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "sleeperd-pgbench-")
+		if err != nil {
+			return "", err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	}
+	bin, err := slt.FindPostgres()
+	if err != nil {
+		return "", err
+	}
+	pgbench := filepath.Join(bin, "pgbench")
+	if _, err := os.Stat(pgbench); err != nil {
+		if pgbench, err = exec.LookPath("pgbench"); err != nil {
+			return "", errors.New("pgbench not found")
+		}
+	}
+	scripts, err := writeScripts(dir, cfg)
+	if err != nil {
+		return "", err
+	}
+	var targets []*target
+	defer func() {
+		for _, t := range targets {
+			if err := t.stop(); err != nil {
+				fmt.Fprintf(cfg.log, "stopping %s: %v\n", t.name, err)
+			}
+		}
+	}()
+	if cfg.postgres {
+		fmt.Fprintln(cfg.log, "starting PostgreSQL")
+		srv, err := slt.StartPostgres(ctx, bin)
+		if err != nil {
+			return "", err
+		}
+		dsn := srv.DSN("")
+		host := dsnField(dsn, "host")
+		targets = append(targets, &target{name: "postgresql", dsn: dsn, stop: srv.Stop,
+			args: []string{"-h", host, "-p", strconv.Itoa(slt.Port), "-U", "postgres", "postgres"}})
+	}
+	for i, b := range cfg.sleeperd {
+		fmt.Fprintf(cfg.log, "starting %s (%s)\n", b.label, b.path)
+		t, err := startSleeperd(ctx, b, filepath.Join(dir, fmt.Sprintf("sleeperd-%d", i)), cfg.profileDir != "")
+		if err != nil {
+			return "", err
+		}
+		targets = append(targets, t)
+	}
+	for _, t := range targets {
+		start := time.Now()
+		if err := load(ctx, t, cfg); err != nil {
+			return "", fmt.Errorf("loading %s: %w", t.name, err)
+		}
+		fmt.Fprintf(cfg.log, "loaded %d rows into %s in %s\n", cfg.rows, t.name, time.Since(start).Round(time.Millisecond))
+	}
+	if cfg.profileDir != "" {
+		if err := os.MkdirAll(cfg.profileDir, 0o755); err != nil {
+			return "", err
+		}
+	}
+	var works []workload
+	for _, c := range cfg.lookupClients {
+		works = append(works, workload{name: "lookup", script: scripts["lookup"], clients: c})
+	}
+	for _, c := range cfg.rangeClients {
+		works = append(works, workload{name: fmt.Sprintf("range %d", cfg.rangeRows), script: scripts["range"], clients: c})
+	}
+	if cfg.warmup > 0 {
+		for _, t := range targets {
+			w := workload{name: "warmup", script: scripts["lookup"], clients: 1}
+			r := runPgbench(ctx, pgbench, dir, t, w, cfg, cfg.warmup, "")
+			if r.err != nil {
+				return "", fmt.Errorf("warming up %s: %w", t.name, r.err)
+			}
+		}
+	}
+	load0 := loadavg()
+	var results []result
+	for _, w := range works {
+		for _, t := range targets {
+			prof := ""
+			if t.pprof != "" && cfg.profileDir != "" {
+				prof = filepath.Join(cfg.profileDir, slug(fmt.Sprintf("%s-%s-c%d", t.name, w.name, w.clients))+".pprof")
+			}
+			r := runPgbench(ctx, pgbench, dir, t, w, cfg, cfg.duration, prof)
+			if r.err != nil {
+				fmt.Fprintf(cfg.log, "%s %s c=%d: %v\n", t.name, w.name, w.clients, r.err)
+			} else {
+				fmt.Fprintf(cfg.log, "%s %s c=%d: %.0f tps, p99 %s\n", t.name, w.name, w.clients, r.tps, ms(r.p99))
+			}
+			results = append(results, r)
+			if ctx.Err() != nil {
+				return "", ctx.Err()
+			}
+		}
+	}
+	return report(cfg, results, load0, loadavg()), nil
+}
+
+// writeScripts writes the pgbench scripts into dir.
+func writeScripts(dir string, cfg config) (map[string]string, error) {
+	span := cfg.rangeRows
+	if span > cfg.rows {
+		span = cfg.rows
+	}
+	texts := map[string]string{
+		"lookup": fmt.Sprintf("\\set id random(0, %d)\nSELECT * FROM t WHERE id = :id;\n", cfg.rows-1),
+		"range": fmt.Sprintf("\\set a random(0, %d)\nSELECT count(*), sum(v) FROM t WHERE id BETWEEN :a AND :a + %d;\n",
+			cfg.rows-span, span-1),
+	}
+	out := map[string]string{}
+	for name, text := range texts {
+		p := filepath.Join(dir, name+".sql")
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			return nil, err
+		}
+		out[name] = p
+	}
+	return out, nil
+}
+
+func dsnField(dsn, key string) string {
+	for f := range strings.FieldsSeq(dsn) {
+		if k, v, ok := strings.Cut(f, "="); ok && k == key {
+			return v
+		}
+	}
+	return ""
+}
+
+// startSleeperd starts a sleeperd server of b on data directory dir and a free loopback port.
+func startSleeperd(ctx context.Context, b binary, dir string, pprof bool) (*target, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	args := []string{"serve", "--data", filepath.Join(dir, "data"), "--pg-addr", addr, "--flight-addr", "", "--log-level", "warn"}
+	t := &target{name: b.label, split: true,
+		dsn:  fmt.Sprintf("postgres://bench@%s/bench?sslmode=disable", addr),
+		args: []string{"-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "bench", "bench"}}
+	if pprof {
+		pp, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		t.pprof = fmt.Sprintf("127.0.0.1:%d", pp)
+		args = append(args, "--pprof", t.pprof)
+	}
+	logf, err := os.Create(filepath.Join(dir, "server.log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(b.path, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait(); logf.Close() }()
+	t.stop = func() error {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-exited:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		return nil
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		c, err := pgconn.Connect(cctx, t.dsn)
+		cancel()
+		if err == nil {
+			c.Close(ctx)
+			return t, nil
+		}
+		select {
+		case err := <-exited:
+			text, _ := os.ReadFile(filepath.Join(dir, "server.log"))
+			return nil, fmt.Errorf("%s exited on start: %v\n%s", b.path, err, text)
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			t.stop()
+			return nil, fmt.Errorf("%s did not accept connections: %v", b.path, err)
+		}
+	}
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// load creates t and copies the rows into it: id 0..rows-1 in order, v a scramble of id, s a
+// short text. sleeperd's table gets partitions-1 split points at equal steps of id.
+func load(ctx context.Context, t *target, cfg config) error {
+	c, err := pgconn.Connect(ctx, t.dsn)
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	ddl := "CREATE TABLE t (id bigint PRIMARY KEY, v bigint, s text)"
+	if t.split && cfg.partitions > 1 {
+		var points []string
+		for i := 1; i < cfg.partitions; i++ {
+			points = append(points, strconv.Itoa(i*cfg.rows/cfg.partitions))
+		}
+		ddl += fmt.Sprintf(" WITH (split_points = '%s')", strings.Join(points, ","))
+	}
+	if err := c.Exec(ctx, ddl).Close(); err != nil {
+		return fmt.Errorf("%s: %w", ddl, err)
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		w := bufio.NewWriterSize(pw, 1<<16)
+		var line []byte
+		for i := range cfg.rows {
+			line = line[:0]
+			line = strconv.AppendInt(line, int64(i), 10)
+			line = append(line, '\t')
+			line = strconv.AppendInt(line, int64((uint64(i)*0x9E3779B97F4A7C15)>>44), 10)
+			line = append(line, "\trow-"...)
+			line = strconv.AppendInt(line, int64(i), 36)
+			line = append(line, '\n')
+			if _, err := w.Write(line); err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+		pw.CloseWithError(w.Flush())
+	}()
+	if _, err := c.CopyFrom(ctx, pr, "COPY t FROM STDIN"); err != nil {
+		pr.CloseWithError(err)
+		return err
+	}
+	if !t.split {
+		return c.Exec(ctx, "VACUUM ANALYZE t").Close()
+	}
+	return nil
+}
+
+var tpsRE = regexp.MustCompile(`tps = ([0-9.]+) \(without initial connection time\)`)
+
+// runPgbench runs pgbench with w's script against t for d, reading latencies from its
+// per-transaction logs. With prof set it fetches a CPU profile of sleeperd during the run.
+func runPgbench(ctx context.Context, pgbench, dir string, t *target, w workload, cfg config, d time.Duration, prof string) result {
+	r := result{target: t.name, workload: w.name, clients: w.clients}
+	logDir, err := os.MkdirTemp(dir, "log-")
+	if err != nil {
+		r.err = err
+		return r
+	}
+	defer os.RemoveAll(logDir)
+	secs := max(1, int(d.Round(time.Second)/time.Second))
+	args := []string{"-n", "-M", "prepared", "-f", w.script, "-c", strconv.Itoa(w.clients),
+		"-j", strconv.Itoa(min(w.clients, 2)), "-T", strconv.Itoa(secs),
+		"--log", "--log-prefix", filepath.Join(logDir, "txn")}
+	args = append(args, t.args...)
+	cmd := exec.CommandContext(ctx, pgbench, args...)
+	cmd.Env = append(os.Environ(), "PGCONNECT_TIMEOUT=10")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	profDone := make(chan error, 1)
+	if prof != "" {
+		go func() { profDone <- fetchProfile(t.pprof, prof, max(1, secs-1)) }()
+	} else {
+		profDone <- nil
+	}
+	err = cmd.Run()
+	if perr := <-profDone; perr != nil {
+		fmt.Fprintf(cfg.log, "profile of %s: %v\n", t.name, perr)
+	}
+	if err != nil {
+		r.err = fmt.Errorf("pgbench: %w\n%s", err, out.String())
+		return r
+	}
+	m := tpsRE.FindStringSubmatch(out.String())
+	if m == nil {
+		r.err = fmt.Errorf("pgbench printed no tps:\n%s", out.String())
+		return r
+	}
+	r.tps, _ = strconv.ParseFloat(m[1], 64)
+	lats, err := readLogs(logDir)
+	if err != nil {
+		r.err = err
+		return r
+	}
+	if len(lats) == 0 {
+		r.err = fmt.Errorf("no transactions logged:\n%s", out.String())
+		return r
+	}
+	slices.Sort(lats)
+	var sum time.Duration
+	for _, l := range lats {
+		sum += l
+	}
+	r.txns = len(lats)
+	r.mean = sum / time.Duration(len(lats))
+	r.p50 = pct(lats, 0.50)
+	r.p99 = pct(lats, 0.99)
+	r.max = lats[len(lats)-1]
+	return r
+}
+
+// readLogs reads the latencies of pgbench's per-transaction logs in dir: lines of
+// "client_id transaction_no time script_no time_epoch time_us ...", time in microseconds.
+func readLogs(dir string) ([]time.Duration, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "txn*"))
+	if err != nil {
+		return nil, err
+	}
+	var out []time.Duration
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			fs := strings.Fields(sc.Text())
+			if len(fs) < 3 {
+				continue
+			}
+			us, err := strconv.ParseInt(fs[2], 10, 64)
+			if err != nil {
+				continue // "skipped" or "failed" transactions
+			}
+			out = append(out, time.Duration(us)*time.Microsecond)
+		}
+		err = sc.Err()
+		fh.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func pct(sorted []time.Duration, p float64) time.Duration {
+	i := int(float64(len(sorted))*p+0.5) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// fetchProfile saves a CPU profile of secs seconds from the pprof server at addr to path.
+func fetchProfile(addr, path string, secs int) error {
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("pprof: %s", resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func slug(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '-'
+	}, strings.ToLower(s))
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(time.Millisecond)) }
+
+// report formats the results as a markdown table; the ratio column compares each sleeperd
+// run with PostgreSQL's run of the same workload.
+func report(cfg config, rs []result, load0, load1 string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d rows, %d sleeperd partitions, pgbench -n -M prepared -T %s; load average %s before, %s after\n\n",
+		cfg.rows, cfg.partitions, cfg.duration, load0, load1)
+	b.WriteString("| workload | clients | server | tps | x PostgreSQL | mean ms | p50 ms | p99 ms | max ms |\n")
+	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	base := map[string]float64{}
+	for _, r := range rs {
+		if r.target == "postgresql" && r.err == nil {
+			base[fmt.Sprintf("%s/%d", r.workload, r.clients)] = r.tps
+		}
+	}
+	for _, r := range rs {
+		if r.err != nil {
+			fmt.Fprintf(&b, "| %s | %d | %s | failed | | | | | |\n", r.workload, r.clients, r.target)
+			continue
+		}
+		ratio := ""
+		if pg, ok := base[fmt.Sprintf("%s/%d", r.workload, r.clients)]; ok && pg > 0 && r.target != "postgresql" {
+			ratio = fmt.Sprintf("%.3f", r.tps/pg)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %.0f | %s | %s | %s | %s | %s |\n",
+			r.workload, r.clients, r.target, r.tps, ratio, ms(r.mean), ms(r.p50), ms(r.p99), ms(r.max))
+	}
+	return b.String()
+}

@@ -1,0 +1,219 @@
+package merge
+
+import (
+	"bytes"
+	"container/list"
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/storage/objstore"
+	"github.com/sleeperd/sleeperd/storage/parquet"
+)
+
+// DefaultFileCacheBytes is the default bound of a FileCache.
+const DefaultFileCacheBytes = 128 << 20
+
+// FileCache keeps opened data files (their decoded footers and page indexes) for every
+// statement and session of a process, so that a file is opened once rather than once per
+// statement. Data files are immutable and their names unique, so an entry never goes stale;
+// Drop forgets a file that was deleted. The cache is bounded by the estimated memory of its
+// files (parquet.File.MemoryBytes) and evicts the least recently used. A nil *FileCache opens
+// every file afresh (OpenFile). It is safe for concurrent use.
+type FileCache struct {
+	store objstore.Store
+	max   int64
+
+	mu    sync.Mutex
+	used  int64
+	files map[string]*cacheEntry
+	lru   list.List // of *cacheEntry, most recently used first; only entries opened
+	stats CacheStats
+}
+
+// CacheStats count what a FileCache did.
+type CacheStats struct {
+	Hits, Misses, Evictions, Drops int64
+	Files                          int
+	Bytes                          int64
+}
+
+type cacheEntry struct {
+	key   string
+	ready chan struct{} // closed once f or err is set
+	f     *parquet.File
+	err   error
+	bytes int64
+	elem  *list.Element // nil until opened, and after removal
+}
+
+// NewFileCache returns a cache of the files of store, of at most maxBytes of open files (0:
+// DefaultFileCacheBytes).
+func NewFileCache(store objstore.Store, maxBytes int64) *FileCache {
+	if maxBytes <= 0 {
+		maxBytes = DefaultFileCacheBytes
+	}
+	return &FileCache{store: store, max: maxBytes, files: make(map[string]*cacheEntry)}
+}
+
+// Store returns the store whose files the cache holds.
+func (c *FileCache) Store() objstore.Store { return c.store }
+
+// Open returns the file name of the store (size bytes; 0 asks the store), opened with its page
+// index, from the cache or by reading its footer. Concurrent opens of one file read it once.
+// Readers of the file must read its pages through their own source (ReadOptions.Source),
+// not the one it was opened with. onRead, if set, counts the bytes an open reads.
+func (c *FileCache) Open(ctx context.Context, name string, size int64, onRead func(int64)) (*parquet.File, error) {
+	k := name
+	store := c.store
+	c.mu.Lock()
+	e, ok := c.files[k]
+	if ok {
+		if e.elem != nil {
+			c.lru.MoveToFront(e.elem)
+		}
+		c.stats.Hits++
+		c.mu.Unlock()
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if e.err == nil {
+			return e.f, nil
+		}
+		// The open that failed removed its entry; try again ourselves.
+		return c.Open(ctx, name, size, onRead)
+	}
+	e = &cacheEntry{key: k, ready: make(chan struct{})}
+	c.files[k] = e
+	c.stats.Misses++
+	c.mu.Unlock()
+
+	e.f, e.err = openFile(ctx, store, name, size, onRead)
+	c.mu.Lock()
+	if e.err != nil || c.files[k] != e {
+		// Failed, or dropped while opening: not kept.
+		if c.files[k] == e {
+			delete(c.files, k)
+		}
+	} else {
+		e.bytes = e.f.MemoryBytes()
+		e.elem = c.lru.PushFront(e)
+		c.used += e.bytes
+		c.evict()
+	}
+	c.mu.Unlock()
+	close(e.ready)
+	return e.f, e.err
+}
+
+// OpenFile opens the file name of store with its page index, through the cache c if it is not
+// nil, which must be a cache of store's files.
+func OpenFile(ctx context.Context, c *FileCache, store objstore.Store, name string, size int64, onRead func(int64)) (*parquet.File, error) {
+	if c != nil {
+		return c.Open(ctx, name, size, onRead)
+	}
+	return openFile(ctx, store, name, size, onRead)
+}
+
+func openFile(ctx context.Context, store objstore.Store, name string, size int64, onRead func(int64)) (*parquet.File, error) {
+	if size <= 0 {
+		var err error
+		if size, err = store.Size(ctx, name); err != nil {
+			return nil, err
+		}
+	}
+	r := &objstore.ReaderAt{Ctx: ctx, Store: store, Name: name, Size: size, OnRead: onRead}
+	return parquet.Open(r, size, parquet.WithPageIndex())
+}
+
+// evict removes the least recently used files until the cache fits its bound; the newest
+// file stays even when it alone is over. Callers hold c.mu.
+func (c *FileCache) evict() {
+	for c.used > c.max && c.lru.Len() > 1 {
+		e := c.lru.Back().Value.(*cacheEntry)
+		c.remove(e)
+		c.stats.Evictions++
+	}
+}
+
+func (c *FileCache) remove(e *cacheEntry) {
+	if c.files[e.key] == e {
+		delete(c.files, e.key)
+	}
+	if e.elem != nil {
+		c.lru.Remove(e.elem)
+		e.elem = nil
+		c.used -= e.bytes
+	}
+}
+
+// Drop forgets the file name, if cached: call it when the file is deleted.
+func (c *FileCache) Drop(name string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.files[name]; ok {
+		c.remove(e)
+		c.stats.Drops++
+	}
+}
+
+// DropPrefix forgets every cached file whose name starts with prefix.
+func (c *FileCache) DropPrefix(prefix string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, e := range c.files {
+		if strings.HasPrefix(k, prefix) {
+			c.remove(e)
+			c.stats.Drops++
+		}
+	}
+}
+
+// Stats returns the cache's counters and its current size.
+func (c *FileCache) Stats() CacheStats {
+	if c == nil {
+		return CacheStats{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stats
+	s.Files, s.Bytes = c.lru.Len(), c.used
+	return s
+}
+
+// KeySpan returns the rows of row group g of pf that may hold a row whose encoded row key
+// lies in one of ranges (sorted, disjoint, not empty), from the page index of the leading row
+// key column keyCol (of type t): the pages from the first whose keys do not all lie below
+// the first range to the last whose keys do not all lie above the last range. The file must
+// be sorted by row key, as table files are. Without a page index the whole row group is
+// returned.
+func KeySpan(pf *parquet.File, g, keyCol int, t arrow.DataType, ranges []keys.Range) (lo, hi int64) {
+	rows := pf.RowGroups()[g].Rows
+	if len(ranges) == 0 || !pf.HasPageIndex() {
+		return 0, rows
+	}
+	first, last := ranges[0], ranges[len(ranges)-1]
+	below := func(st parquet.ColumnStats) bool {
+		r, ok := keys.LeadingRange(t, st.Min, st.Max)
+		return ok && r.Max != nil && bytes.Compare(r.Max, first.Min) <= 0
+	}
+	above := func(st parquet.ColumnStats) bool {
+		if last.Max == nil {
+			return false
+		}
+		r, ok := keys.LeadingRange(t, st.Min, st.Max)
+		return ok && bytes.Compare(r.Min, last.Max) >= 0
+	}
+	return pf.PageSpan(g, keyCol, below, above)
+}
