@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -12,8 +11,9 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/internal/spillfile"
 )
 
 // Spilling
@@ -132,27 +132,14 @@ const SpillFilePrefix = "sleeperd-op-"
 // spillFanOut is how many partitions a hash aggregate or hash join spills into.
 const spillFanOut = 16
 
-// spillFile is a spill file: batches of one schema written as an Arrow IPC stream, then
-// read back once.
+// spillBufBytes is the size of a spill file's read or write buffer.
+const spillBufBytes = 64 << 10
+
+// spillFile is a spill file of an operator (see spillfile.File), counted by the statement's
+// budget.
 type spillFile struct {
-	schema *arrow.Schema
+	f      *spillfile.File
 	budget *MemoryBudget
-	f      *os.File
-	bw     *bufio.Writer
-	cw     countWriter
-	w      *ipc.Writer
-	rows   int64
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // newSpillFile creates a spill file for batches of schema.
@@ -161,14 +148,11 @@ func newSpillFile(ctx context.Context, schema *arrow.Schema) (*spillFile, error)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(dir, SpillFilePrefix+"*.arrows")
+	f, err := spillfile.Create(dir, SpillFilePrefix, schema, Allocator(ctx), spillBufBytes)
 	if err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
-	s := &spillFile{schema: schema, budget: Budget(ctx), f: f}
-	s.bw = bufio.NewWriterSize(f, 64<<10)
-	s.cw.w = s.bw
-	s.w = ipc.NewWriter(&s.cw, ipc.WithSchema(schema), ipc.WithAllocator(Allocator(ctx)))
+	s := &spillFile{f: f, budget: Budget(ctx)}
 	if s.budget != nil {
 		s.budget.files.Add(1)
 	}
@@ -180,31 +164,29 @@ func (s *spillFile) write(b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
 		return nil
 	}
-	if !b.Schema().Equal(s.schema) {
+	if schema := s.f.Schema(); !b.Schema().Equal(schema) {
 		// Same columns, other names or nullability (say, from another branch of a union).
-		b = array.NewRecordBatch(s.schema, b.Columns(), b.NumRows())
+		b = array.NewRecordBatch(schema, b.Columns(), b.NumRows())
 		defer b.Release()
 	}
-	if err := s.w.Write(b); err != nil {
+	if err := s.f.Write(b); err != nil {
 		return fmt.Errorf("spill: %w", err)
 	}
-	s.rows += b.NumRows()
 	return nil
 }
 
-// finish ends writing.
+// finish ends writing. It does nothing the second time.
 func (s *spillFile) finish() error {
-	if s.w == nil {
-		return nil
+	if s.budget == nil {
+		return wrapSpill(s.f.Finish())
 	}
-	err := s.w.Close()
-	s.w = nil
-	if err == nil {
-		err = s.bw.Flush()
-	}
-	if s.budget != nil {
-		s.budget.bytes.Add(s.cw.n)
-	}
+	before := s.f.Bytes()
+	err := s.f.Finish()
+	s.budget.bytes.Add(s.f.Bytes() - before)
+	return wrapSpill(err)
+}
+
+func wrapSpill(err error) error {
 	if err != nil {
 		return fmt.Errorf("spill: %w", err)
 	}
@@ -213,83 +195,53 @@ func (s *spillFile) finish() error {
 
 // remove deletes the file. It is safe to call more than once.
 func (s *spillFile) remove() {
-	if s == nil || s.f == nil {
-		return
+	if s != nil {
+		s.f.Remove()
 	}
-	if s.w != nil {
-		s.w.Close()
-		s.w = nil
-	}
-	s.f.Close()
-	os.Remove(s.f.Name())
-	s.f = nil
 }
 
 // open finishes the file and returns a stream of its batches; closing the stream removes
-// the file.
+// the file, and so does a failure.
 func (s *spillFile) open(ctx context.Context) (*spillStream, error) {
 	if err := s.finish(); err != nil {
 		s.remove()
 		return nil, err
 	}
-	if _, err := s.f.Seek(0, io.SeekStart); err != nil {
-		s.remove()
-		return nil, fmt.Errorf("spill: %w", err)
-	}
-	r, err := ipc.NewReader(bufio.NewReaderSize(s.f, 64<<10), ipc.WithAllocator(Allocator(ctx)))
+	r, err := s.f.Open(Allocator(ctx), spillBufBytes)
 	if err != nil {
-		s.remove()
-		return nil, fmt.Errorf("spill: %w", err)
+		return nil, wrapSpill(err)
 	}
-	return &spillStream{file: s, r: r}, nil
+	return &spillStream{r: r}, nil
 }
 
 // spillStream reads a spill file back; it is a Stream.
 type spillStream struct {
-	file *spillFile
-	r    *ipc.Reader
+	r    *spillfile.Reader
+	done bool // closed
 }
 
 func (s *spillStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
-	if s.r == nil {
+	if s.done {
 		return nil, io.EOF
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
-	if !s.r.Next() {
-		if err := s.r.Err(); err != nil && err != io.EOF {
-			return nil, fmt.Errorf("spill: %w", err)
-		}
+	b, err := s.r.Next()
+	if err == io.EOF {
 		s.Close()
 		return nil, io.EOF
 	}
-	b := s.r.RecordBatch()
-	b.Retain()
+	if err != nil {
+		return nil, wrapSpill(err)
+	}
 	return b, nil
 }
 
 func (s *spillStream) Close() error {
-	if s.r != nil {
-		s.r.Release()
-		s.r = nil
-	}
-	s.file.remove()
+	s.done = true
+	s.r.Close()
 	return nil
-}
-
-// arrayBytes is the size of the buffers d references.
-func arrayBytes(d arrow.ArrayData) int64 {
-	n := int64(0)
-	for _, buf := range d.Buffers() {
-		if buf != nil {
-			n += int64(buf.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += arrayBytes(c)
-	}
-	return n
 }
 
 var spillSeed = maphash.MakeSeed()
@@ -397,5 +349,5 @@ func arraySize(a arrow.Array) int64 {
 		offs := arrow.GetOffsets[int32](a.Data(), 1)
 		return 4*(l+1) + int64(offs[len(offs)-1]-offs[0]) + l/8
 	}
-	return arrayBytes(a.Data())
+	return spillfile.BufferBytes(a.Data())
 }

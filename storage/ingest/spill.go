@@ -1,21 +1,19 @@
 package ingest
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
-	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/internal/spillfile"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
@@ -68,31 +66,6 @@ func (t *trackingAllocator) Reallocate(size int, b []byte) []byte {
 func (t *trackingAllocator) Free(b []byte) {
 	t.hold(-int64(len(b)))
 	t.mem.Free(b)
-}
-
-// batchBytes returns the size of the buffers of b.
-func batchBytes(b arrow.RecordBatch) int64 {
-	var n int64
-	for _, c := range b.Columns() {
-		n += dataBytes(c.Data())
-	}
-	return n
-}
-
-func dataBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(b.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c)
-	}
-	if dict, ok := d.Dictionary().(*array.Data); ok && dict != nil {
-		n += dataBytes(dict)
-	}
-	return n
 }
 
 // source is a stream of batches of run schema in key order.
@@ -157,26 +130,20 @@ func (m *memSource) close() {
 
 // fileSource streams a spill file; closing it removes the file.
 type fileSource struct {
-	path string
-	f    *os.File
-	r    *ipc.Reader
+	r *spillfile.Reader
 }
 
-func (w *Writer) openRuns(runs []spillRun) ([]source, error) {
+// openRuns opens the runs for reading. On failure it closes the sources it opened, which
+// removes their files; the run that failed to open is removed too.
+func (w *Writer) openRuns(runs []*spillfile.File) ([]source, error) {
 	srcs := make([]source, 0, len(runs))
 	for _, r := range runs {
-		f, err := os.Open(r.path)
+		rd, err := r.Open(w.spec.Alloc, w.ioBuf())
 		if err != nil {
 			closeSources(srcs)
-			return nil, fmt.Errorf("ingest: open spill file: %w", err)
+			return nil, fmt.Errorf("ingest: %w", err)
 		}
-		rd, err := ipc.NewReader(bufio.NewReaderSize(f, w.ioBuf()), ipc.WithAllocator(w.spec.Alloc), ipc.WithSchema(runSchema(w.spec.Schema)))
-		if err != nil {
-			f.Close()
-			closeSources(srcs)
-			return nil, fmt.Errorf("ingest: read spill file: %w", err)
-		}
-		srcs = append(srcs, &fileSource{path: r.path, f: f, r: rd})
+		srcs = append(srcs, &fileSource{r: rd})
 	}
 	return srcs, nil
 }
@@ -187,25 +154,14 @@ func (w *Writer) ioBuf() int {
 }
 
 func (s *fileSource) next() (arrow.RecordBatch, error) {
-	b, err := s.r.Read()
-	if err != nil {
-		if err == io.EOF {
-			return nil, io.EOF
-		}
-		return nil, fmt.Errorf("ingest: read spill file: %w", err)
+	b, err := s.r.Next()
+	if err != nil && err != io.EOF {
+		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	b.Retain()
-	return b, nil
+	return b, err
 }
 
-func (s *fileSource) close() {
-	if s.r != nil {
-		s.r.Release()
-		s.f.Close()
-		os.Remove(s.path)
-		s.r = nil
-	}
-}
+func (s *fileSource) close() { s.r.Close() }
 
 func closeSources(srcs []source) {
 	for _, s := range srcs {
@@ -214,64 +170,39 @@ func closeSources(srcs []source) {
 }
 
 // writeRun merges srcs into a new spill file, and closes each source once read.
-func (w *Writer) writeRun(ctx context.Context, srcs []source) (r spillRun, err error) {
-	f, err := os.CreateTemp(w.opts.SpillDir, SpillPrefix+"*.arrows")
+func (w *Writer) writeRun(ctx context.Context, srcs []source) (_ *spillfile.File, err error) {
+	f, err := spillfile.Create(w.opts.SpillDir, SpillPrefix, runSchema(w.spec.Schema), w.spec.Alloc, w.ioBuf())
 	if err != nil {
-		return spillRun{}, fmt.Errorf("ingest: create spill file: %w", err)
+		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	cw := &countWriter{w: f}
-	bw := bufio.NewWriterSize(cw, w.ioBuf())
-	iw := ipc.NewWriter(bw, ipc.WithSchema(runSchema(w.spec.Schema)), ipc.WithAllocator(w.spec.Alloc))
-	sink := &runSink{iw: iw}
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("ingest: %w", errs.Recovered(p))
 		}
 		if err != nil {
-			iw.Close()
-			f.Close()
-			os.Remove(f.Name())
+			f.Remove()
 		}
 	}()
-	if err = w.merge(ctx, srcs, sink); err != nil {
-		return spillRun{}, err
+	if err = w.merge(ctx, srcs, &runSink{f: f}); err != nil {
+		return nil, err
 	}
-	if err = iw.Close(); err != nil {
-		return spillRun{}, fmt.Errorf("ingest: write spill file: %w", err)
+	if err = f.Finish(); err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	if err = bw.Flush(); err != nil {
-		return spillRun{}, fmt.Errorf("ingest: write spill file: %w", err)
-	}
-	if err = f.Close(); err != nil {
-		return spillRun{}, fmt.Errorf("ingest: write spill file: %w", err)
-	}
-	w.stats.BytesSpilled += cw.n
-	return spillRun{path: f.Name(), rows: sink.rows, bytes: cw.n}, nil
-}
-
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
+	w.stats.BytesSpilled += f.Bytes()
+	return f, nil
 }
 
 // runSink writes merged batches to a spill file.
 type runSink struct {
-	iw   *ipc.Writer
-	rows int64
+	f *spillfile.File
 }
 
 func (s *runSink) boundary([]byte) bool { return false }
 func (s *runSink) endGroup() error      { return nil }
 func (s *runSink) emit(b arrow.RecordBatch) error {
-	s.rows += b.NumRows()
-	if err := s.iw.Write(b); err != nil {
-		return fmt.Errorf("ingest: write spill file: %w", err)
+	if err := s.f.Write(b); err != nil {
+		return fmt.Errorf("ingest: %w", err)
 	}
 	return nil
 }

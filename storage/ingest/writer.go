@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/internal/spillfile"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
@@ -81,17 +82,10 @@ type Writer struct {
 	bufBytes  int64 // memory accounted for the rows held
 	holdBytes int64 // of which not allocated through mem
 	rowBytes  int64 // memory accounted for every row appended, for the average row size
-	runs      []spillRun
+	runs      []*spillfile.File
 	stats     WriterStats
 	err       error // the first Append failure: the Writer commits nothing after one
 	done      bool
-}
-
-// spillRun is a sorted run in a spill file.
-type spillRun struct {
-	path  string
-	rows  int64
-	bytes int64
 }
 
 // NewWriter returns a Writer into the table of spec.
@@ -139,7 +133,7 @@ func (w *Writer) append(b arrow.RecordBatch) error {
 	if n == 0 {
 		return nil
 	}
-	cost := batchBytes(b) + int64(keyBytes(w.spec, []arrow.RecordBatch{b})) + int64(n)*rowOverhead
+	cost := spillfile.BatchBufferBytes(b) + int64(keyBytes(w.spec, []arrow.RecordBatch{b})) + int64(n)*rowOverhead
 	half := w.opts.Memory / 2
 	if cost <= half || n == 1 {
 		return w.hold(b, cost)
@@ -170,7 +164,7 @@ func (w *Writer) append(b arrow.RecordBatch) error {
 		w.batches[i].Release()
 		w.batches[i] = cp
 		// The copy's buffers are allocated through w.mem, which counts them already.
-		own := batchBytes(cp)
+		own := spillfile.BatchBufferBytes(cp)
 		w.mem.hold(-own)
 		w.holdBytes -= own
 	}
@@ -283,7 +277,7 @@ func (w *Writer) Commit(ctx context.Context) (int64, error) {
 func (w *Writer) Abort() {
 	w.releaseBuffer()
 	for _, r := range w.runs {
-		os.Remove(r.path)
+		r.Remove()
 	}
 	w.runs = nil
 	w.done = true
@@ -361,7 +355,7 @@ func (w *Writer) commitSpilled(ctx context.Context) (int64, error) {
 // mergePass merges consecutive groups of fanIn runs into one run each, so that the runs keep
 // their order.
 func (w *Writer) mergePass(ctx context.Context, fanIn int) error {
-	var done []spillRun // the runs of this pass, in order
+	var done []*spillfile.File // the runs of this pass, in order
 	rest := w.runs
 	for len(rest) > 0 {
 		group := rest[:min(fanIn, len(rest))]
@@ -380,7 +374,7 @@ func (w *Writer) mergePass(ctx context.Context, fanIn int) error {
 			return err
 		}
 		for _, g := range group {
-			os.Remove(g.path)
+			g.Remove()
 		}
 		done = append(done, r)
 		w.runs = append(slices.Clone(done), rest...) // every spill file there is, for Abort

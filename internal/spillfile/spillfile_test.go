@@ -1,0 +1,289 @@
+package spillfile
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+var testSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "i", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int32), Nullable: true},
+}, nil)
+
+// testBatch returns a batch of n rows starting at row from, with NULLs in every column.
+func testBatch(mem memory.Allocator, from, n int) arrow.RecordBatch {
+	b := array.NewRecordBuilder(mem, testSchema)
+	defer b.Release()
+	ib := b.Field(0).(*array.Int64Builder)
+	sb := b.Field(1).(*array.StringBuilder)
+	lb := b.Field(2).(*array.ListBuilder)
+	vb := lb.ValueBuilder().(*array.Int32Builder)
+	for r := from; r < from+n; r++ {
+		if r%5 == 0 {
+			ib.AppendNull()
+		} else {
+			ib.Append(int64(r))
+		}
+		switch r % 7 {
+		case 0:
+			sb.AppendNull()
+		case 1:
+			sb.Append("")
+		default:
+			sb.Append(strings.Repeat("x", r%13) + "é")
+		}
+		if r%4 == 0 {
+			lb.AppendNull()
+		} else {
+			lb.Append(true)
+			for k := range r % 3 {
+				if k == 1 {
+					vb.AppendNull()
+				} else {
+					vb.Append(int32(r + k))
+				}
+			}
+		}
+	}
+	return b.NewRecordBatch()
+}
+
+func checkedAlloc(t *testing.T) *memory.CheckedAllocator {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	return mem
+}
+
+func TestRoundTrip(t *testing.T) {
+	mem := checkedAlloc(t)
+	dir := t.TempDir()
+	f, err := Create(dir, "test-run-", testSchema, mem, 4<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove()
+	if name := filepath.Base(f.Path()); !strings.HasPrefix(name, "test-run-") || !strings.HasSuffix(name, Ext) || filepath.Dir(f.Path()) != dir {
+		t.Fatalf("path %s", f.Path())
+	}
+	var want []arrow.RecordBatch
+	defer func() {
+		for _, b := range want {
+			b.Release()
+		}
+	}()
+	rows := 0
+	for i, n := range []int{100, 0, 1, 2000, 37} {
+		b := testBatch(mem, rows, n)
+		rows += n
+		if i == 3 {
+			// A slice of a larger batch is written as its own rows.
+			s := b.NewSlice(10, 1500)
+			b.Release()
+			b = s
+		}
+		if err := f.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, b)
+	}
+	if err := f.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Finish(); err != nil {
+		t.Fatalf("second finish: %v", err)
+	}
+	wantRows := int64(100 + 1 + 1490 + 37)
+	if f.Rows() != wantRows {
+		t.Errorf("rows %d, want %d", f.Rows(), wantRows)
+	}
+	fi, err := os.Stat(f.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Bytes() != fi.Size() || f.Bytes() == 0 {
+		t.Errorf("bytes %d, file size %d", f.Bytes(), fi.Size())
+	}
+	if err := f.Write(want[0]); err == nil {
+		t.Error("write after finish succeeded")
+	}
+
+	r, err := f.Open(mem, 4<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []arrow.RecordBatch
+	for {
+		b, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, b)
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Errorf("next after the end: %v", err)
+	}
+	var nonEmpty []arrow.RecordBatch
+	for _, b := range want {
+		if b.NumRows() > 0 {
+			nonEmpty = append(nonEmpty, b)
+		}
+	}
+	if len(got) != len(nonEmpty) {
+		t.Fatalf("%d batches read, want %d", len(got), len(nonEmpty))
+	}
+	for i := range got {
+		if !array.RecordEqual(got[i], nonEmpty[i]) {
+			t.Errorf("batch %d:\n got %v\nwant %v", i, got[i], nonEmpty[i])
+		}
+		got[i].Release()
+	}
+	r.Close()
+	r.Close()
+	if _, err := os.Stat(f.Path()); !os.IsNotExist(err) {
+		t.Errorf("file still there after the reader closed: %v", err)
+	}
+	if _, err := f.Open(mem, 4<<10); err == nil {
+		t.Error("open of a removed file succeeded")
+	}
+}
+
+func TestRemove(t *testing.T) {
+	mem := checkedAlloc(t)
+	dir := t.TempDir()
+	for _, finish := range []bool{false, true} {
+		f, err := Create(dir, "test-", testSchema, mem, 4<<10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := testBatch(mem, 0, 50)
+		err = f.Write(b)
+		b.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if finish {
+			if err := f.Finish(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.Remove()
+		f.Remove()
+		if err := f.Finish(); err != nil {
+			t.Errorf("finish after remove: %v", err)
+		}
+		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+			t.Errorf("finish=%v: %d files left", finish, len(ents))
+		}
+	}
+	var f *File
+	f.Remove() // a nil File
+}
+
+func TestEmpty(t *testing.T) {
+	mem := checkedAlloc(t)
+	f, err := Create(t.TempDir(), "test-", testSchema, mem, 4<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.Open(mem, 4<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if b, err := r.Next(); err != io.EOF {
+		t.Fatalf("next: %v, %v; want io.EOF", b, err)
+	}
+	if f.Rows() != 0 || f.Bytes() == 0 {
+		t.Errorf("rows %d, bytes %d", f.Rows(), f.Bytes())
+	}
+}
+
+func TestTruncated(t *testing.T) {
+	mem := checkedAlloc(t)
+	f, err := Create(t.TempDir(), "test-", testSchema, mem, 4<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove()
+	for i := range 4 {
+		b := testBatch(mem, i*500, 500)
+		err := f.Write(b)
+		b.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(f.Path(), f.Bytes()*2/3); err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.Open(mem, 4<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n := 0
+	for {
+		b, err := r.Next()
+		if err == io.EOF {
+			t.Fatalf("a truncated file read to its end after %d batches", n)
+		}
+		if err != nil {
+			if !strings.Contains(err.Error(), "read spill file") {
+				t.Errorf("error %q", err)
+			}
+			break
+		}
+		b.Release()
+		n++
+	}
+	if n == 0 || n >= 4 {
+		t.Errorf("%d whole batches read before the truncation, want 1 to 3", n)
+	}
+}
+
+func TestBufferBytes(t *testing.T) {
+	mem := checkedAlloc(t)
+	b := testBatch(mem, 0, 100)
+	defer b.Release()
+	var want int64
+	for _, c := range b.Columns() {
+		want += BufferBytes(c.Data())
+	}
+	if got := BatchBufferBytes(b); got != want || got == 0 {
+		t.Errorf("batch %d, columns %d", got, want)
+	}
+	// A slice references all of its parent's buffers.
+	s := b.NewSlice(10, 20)
+	defer s.Release()
+	if got := BatchBufferBytes(s); got != want {
+		t.Errorf("slice %d, want %d", got, want)
+	}
+	// The dictionary of a dictionary array counts.
+	db := array.NewDictionaryBuilder(mem, &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int8, ValueType: arrow.BinaryTypes.String}).(*array.BinaryDictionaryBuilder)
+	defer db.Release()
+	for _, v := range []string{"a", "bb", "a", "ccc"} {
+		if err := db.AppendString(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := db.NewArray().(*array.Dictionary)
+	defer d.Release()
+	idx := d.Data().Buffers()[1].Len() + d.Data().Buffers()[0].Len()
+	if got, dict := BufferBytes(d.Data()), BufferBytes(d.Dictionary().Data()); got != int64(idx)+dict || dict == 0 {
+		t.Errorf("dictionary array %d, indexes %d + dictionary %d", got, idx, dict)
+	}
+}
