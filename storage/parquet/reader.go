@@ -184,11 +184,19 @@ func (r *Reader) openSpan(sp Span) error {
 		}
 		fc, isFile := chunks[c].(*pq.FileColumnChunk)
 		pages, indexed := r.f.Pages(g, c)
+		src := r.src
+		if isFile && r.f.chunks != nil {
+			// The whole column chunk from the cache; the span's pages are then read from it.
+			w, err := r.f.cachedChunk(r.src, g, c)
+			if err != nil {
+				return fmt.Errorf("column %q: %w", cr.col.field.Name, err)
+			}
+			src = w
+		}
 		switch {
 		case isFile && indexed && (sp.Lo > 0 || sp.Hi < rg.NumRows()):
 			// Read the span's pages in one request rather than a read buffer's worth of the
 			// column chunk.
-			src := r.src
 			if src == nil {
 				src = r.f.f
 			}
@@ -197,8 +205,8 @@ func (r *Reader) openSpan(sp Span) error {
 				return fmt.Errorf("column %q: %w", cr.col.field.Name, err)
 			}
 			cr.pages = fc.PagesFrom(w)
-		case r.src != nil && isFile:
-			cr.pages = fc.PagesFrom(r.src)
+		case src != nil && isFile:
+			cr.pages = fc.PagesFrom(src)
 		default:
 			cr.pages = chunks[c].Pages()
 		}
