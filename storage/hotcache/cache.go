@@ -367,3 +367,17 @@ type FileChunks struct {
 func (f *FileChunks) Chunk(g, col int, n int64, load func([]byte) error) ([]byte, error) {
 	return f.c.Get(f.name, g, col, n, load)
 }
+
+// Files returns the names of the files with cached chunks.
+func (c *Cache) Files() map[string]bool {
+	out := map[string]bool{}
+	if c == nil {
+		return out
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for name := range c.files {
+		out[name] = true
+	}
+	return out
+}
