@@ -149,6 +149,25 @@ func (c *Cache) Get(name string, g, col int, n int64, load func([]byte) error) (
 	return buf, err
 }
 
+// Cached returns the bytes of column col of row group g of the file name if the cache holds
+// them (counting a hit), without loading them otherwise (counting nothing).
+func (c *Cache) Cached(name string, g, col int) ([]byte, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.files[name][chunk{g, col}]
+	if !ok || !e.in {
+		return nil, false
+	}
+	if e.elem != nil {
+		c.lru.MoveToFront(e.elem)
+	}
+	c.table(e.table).hits++
+	return e.buf, true
+}
+
 // admit keeps the loaded entry e of n bytes if it fits: pinned if its table is pinned and its
 // reservation has room, otherwise in the LRU, evicting others. Callers hold c.mu.
 func (c *Cache) admit(e *entry, n int64) {
@@ -362,6 +381,9 @@ type FileChunks struct {
 	c    *Cache
 	name string
 }
+
+// Cached returns the bytes of column col of row group g if the cache holds them.
+func (f *FileChunks) Cached(g, col int) ([]byte, bool) { return f.c.Cached(f.name, g, col) }
 
 // Chunk returns the n bytes of column col of row group g, loading them with load on a miss.
 func (f *FileChunks) Chunk(g, col int, n int64, load func([]byte) error) ([]byte, error) {

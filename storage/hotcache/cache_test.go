@@ -218,6 +218,20 @@ func TestConcurrentReadersShareOneEntry(t *testing.T) {
 	wg2.Wait()
 }
 
+func TestCached(t *testing.T) {
+	c := New(1000)
+	if _, ok := c.Cached(t1+"files/a.parquet", 0, 0); ok {
+		t.Fatal("empty cache has a chunk")
+	}
+	get(t, c, t1+"files/a.parquet", 1, 10)
+	if b, ok := c.Cached(t1+"files/a.parquet", 1, 0); !ok || len(b) != 10 {
+		t.Fatal("Cached missed a cached chunk")
+	}
+	if s := c.Stats(t1); s.Hits != 1 || s.Misses != 1 || s.Entries != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
 func TestFailedLoadNotKept(t *testing.T) {
 	c := New(1000)
 	boom := errors.New("boom")

@@ -13,6 +13,9 @@ type ChunkCache interface {
 	// into a new buffer of n bytes when it does not hold them. The bytes are shared: callers
 	// must not modify them.
 	Chunk(g, col int, n int64, load func([]byte) error) ([]byte, error)
+	// Cached returns the bytes of column col of row group g if it holds them, without
+	// loading them otherwise.
+	Cached(g, col int) ([]byte, bool)
 }
 
 // SetChunkCache makes every Reader of f read column chunks through c. Call it before f is
@@ -65,6 +68,22 @@ func (f *File) cachedChunk(src io.ReaderAt, g, col int) (io.ReaderAt, error) {
 		return nil, err
 	}
 	return &windowReader{src: src, off: start, buf: buf}, nil
+}
+
+// chunkIfCached is cachedChunk when the cache holds the chunk, and nil otherwise.
+func (f *File) chunkIfCached(src io.ReaderAt, g, col int) io.ReaderAt {
+	if src == nil {
+		src = f.f
+	}
+	buf, ok := f.chunks.Cached(g, col)
+	if !ok {
+		return nil
+	}
+	start, size := chunkRange(&f.f.Metadata().RowGroups[g].Columns[col].MetaData)
+	if int64(len(buf)) != size {
+		return nil
+	}
+	return &windowReader{src: src, off: start, buf: buf}
 }
 
 // Preload reads every column chunk of f into its chunk cache, from src (nil: the file's own

@@ -34,6 +34,16 @@ func (c *mapChunks) Chunk(g, col int, n int64, load func([]byte) error) ([]byte,
 	return b, nil
 }
 
+func (c *mapChunks) Cached(g, col int) ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[[2]int{g, col}]
+	if ok {
+		c.served++
+	}
+	return b, ok
+}
+
 // TestReadThroughChunkCache reads random spans and whole files through a chunk cache: the
 // values are those of the file, a read once the cache holds every chunk reads nothing from
 // the source, and Preload loads exactly ChunkBytes.
@@ -50,6 +60,18 @@ func TestReadThroughChunkCache(t *testing.T) {
 			}
 			cc := &mapChunks{m: map[[2]int][]byte{}}
 			f.SetChunkCache(cc)
+			if f.HasPageIndex() {
+				// A span the page index narrows does not load the chunk.
+				r, err := f.Read(context.Background(), ReadOptions{Spans: []Span{{Group: 0, Lo: 100, Hi: 101}}, Alloc: mem})
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkRead(t, r, func(int) int { return 100 }, 1)
+				r.Close()
+				if cc.loads != 0 {
+					t.Fatalf("a one-row span loaded %d chunks", cc.loads)
+				}
+			}
 			starts := make([]int64, len(f.RowGroups()))
 			for g := 1; g < len(starts); g++ {
 				starts[g] = starts[g-1] + f.RowGroups()[g-1].Rows

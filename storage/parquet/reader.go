@@ -185,8 +185,16 @@ func (r *Reader) openSpan(sp Span) error {
 		fc, isFile := chunks[c].(*pq.FileColumnChunk)
 		pages, indexed := r.f.Pages(g, c)
 		src := r.src
-		if isFile && r.f.chunks != nil {
-			// The whole column chunk from the cache; the span's pages are then read from it.
+		partial := indexed && (sp.Lo > 0 || sp.Hi < rg.NumRows())
+		switch {
+		case isFile && r.f.chunks != nil && partial:
+			// A span the page index narrows (a key lookup or range) is served from the cache
+			// if it holds the chunk, but does not load the whole chunk into it.
+			if w := r.f.chunkIfCached(r.src, g, c); w != nil {
+				src = w
+			}
+		case isFile && r.f.chunks != nil:
+			// The whole column chunk from the cache, loaded into it on a miss.
 			w, err := r.f.cachedChunk(r.src, g, c)
 			if err != nil {
 				return fmt.Errorf("column %q: %w", cr.col.field.Name, err)
@@ -194,7 +202,7 @@ func (r *Reader) openSpan(sp Span) error {
 			src = w
 		}
 		switch {
-		case isFile && indexed && (sp.Lo > 0 || sp.Hi < rg.NumRows()):
+		case isFile && partial:
 			// Read the span's pages in one request rather than a read buffer's worth of the
 			// column chunk.
 			if src == nil {
