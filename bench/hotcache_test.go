@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -72,47 +73,49 @@ func TestHotCacheJoin(t *testing.T) {
 		}
 		return time.Since(start), out
 	}
-	const runs = 5
-	best := func(c engine.Conn, want []string) time.Duration {
-		var b time.Duration
-		for i := range runs {
-			d, got := workload(c)
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Fatalf("results differ:\n%v\n%v", got, want)
-			}
-			if i == 0 || d < b {
-				b = d
-			}
-		}
-		return b
-	}
-
+	const runs = 9
 	e, c = openEng(0)
-	cold, want := workload(c)
-	warmOff := best(c, want)
-	e.Close()
-
-	e, c = openEng(4 << 30)
 	defer e.Close()
-	coldOn, got := workload(c)
+	cold, want := workload(c)
+	eOn, cOn := openEng(4 << 30)
+	defer eOn.Close()
+	coldOn, got := workload(cOn)
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("results differ with the cache:\n%v\n%v", got, want)
 	}
 	pinStart := time.Now()
 	var pinned int64
 	for _, tb := range []string{"fact", "dim"} {
-		n, _ := strconv.ParseInt(mustRun(t, c, fmt.Sprintf("SELECT sleeper.cache_pin('%s')", tb)), 10, 64)
+		n, _ := strconv.ParseInt(mustRun(t, cOn, fmt.Sprintf("SELECT sleeper.cache_pin('%s')", tb)), 10, 64)
 		pinned += n
 	}
 	pin := time.Since(pinStart)
-	hot := best(c, want)
-	stats := mustRun(t, c, "SELECT sum(entries), sum(bytes), sum(hits), sum(misses) FROM sleeper.cache")
+	// The machine may be loaded: alternate the two engines and take the median of each.
+	var off, on []time.Duration
+	for range runs {
+		for _, x := range []struct {
+			c engine.Conn
+			d *[]time.Duration
+		}{{c, &off}, {cOn, &on}} {
+			d, got := workload(x.c)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("results differ:\n%v\n%v", got, want)
+			}
+			*x.d = append(*x.d, d)
+		}
+	}
+	median := func(ds []time.Duration) time.Duration {
+		slices.Sort(ds)
+		return ds[len(ds)/2]
+	}
+	warmOff, hot := median(off), median(on)
+	stats := mustRun(t, cOn, "SELECT sum(entries), sum(bytes), sum(hits), sum(misses) FROM sleeper.cache")
 	perRow := float64(pinned) / float64(rows+10000)
-	t.Logf("rows: fact %d, dim 10000; %d joins per run, best of %d runs", rows, len(hotCacheJoins), runs)
-	t.Logf("cold (engine just opened, no hot cache): %v", cold.Round(time.Millisecond))
-	t.Logf("cold with the hot cache on (first run fills it): %v", coldOn.Round(time.Millisecond))
-	t.Logf("warm, hot cache off (OS page cache and open files warm): %v", warmOff.Round(time.Millisecond))
-	t.Logf("hot (tables pinned): %v; cold/hot %.1fx, warm-off/hot %.2fx", hot.Round(time.Millisecond), float64(cold)/float64(hot), float64(warmOff)/float64(hot))
+	t.Logf("rows: fact %d, dim 10000; %d joins per run; medians of %d alternating runs", rows, len(hotCacheJoins), runs)
+	t.Logf("cold (engine just opened, hot cache off): %v", cold.Round(time.Millisecond))
+	t.Logf("cold, hot cache on (the first join fills it, the next two hit): %v", coldOn.Round(time.Millisecond))
+	t.Logf("warm, hot cache off (OS page cache and open files warm): %v (min %v)", warmOff.Round(time.Millisecond), off[0].Round(time.Millisecond))
+	t.Logf("hot (tables pinned): %v (min %v); cold/hot %.1fx, warm-off/hot %.2fx", hot.Round(time.Millisecond), on[0].Round(time.Millisecond), float64(cold)/float64(hot), float64(warmOff)/float64(hot))
 	t.Logf("pinned %d bytes in %v: %.1f bytes per cached row; sleeper.cache entries, bytes, hits, misses: %s", pinned, pin.Round(time.Millisecond), perRow, stats)
 }
 
