@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -38,7 +37,7 @@ func (e *Engine) cacheCall(ctx context.Context, s *planner.CacheCall) (Result, e
 		if e.hot == nil {
 			return nil, errs.New(errs.InvalidParameter, "sleeper.cache_pin: the hot cache is off (--cache-memory 0)")
 		}
-		if n, err = e.pin(ctx, prefix, t.StateID()); err != nil {
+		if n, err = e.pin(ctx, t.Name, prefix, t.StateID()); err != nil {
 			return nil, err
 		}
 	}
@@ -50,41 +49,32 @@ func (e *Engine) cacheCall(ctx context.Context, s *planner.CacheCall) (Result, e
 	return &batchResult{batch: array.NewRecordBatch(cacheCallSchema(s), []arrow.Array{col}, 1), tag: "SELECT 1"}, nil
 }
 
-// pin pins the table with prefix in the hot cache, reserving the bytes of the column chunks
-// of its current files, and loads them.
-func (e *Engine) pin(ctx context.Context, prefix string, id statestore.TableID) (int64, error) {
+// pin pins the table with prefix in the hot cache and decodes every column chunk of its
+// current files into it. It fails, leaving the table unpinned, if they do not fit beside the
+// other pinned tables.
+func (e *Engine) pin(ctx context.Context, name, prefix string, id statestore.TableID) (int64, error) {
 	state, err := e.ss.Snapshot(ctx, id)
 	if err != nil {
 		return 0, err
 	}
-	type open struct {
-		name string
-		size int64
+	free := e.hot.Free(prefix)
+	if err := e.hot.Pin(prefix, free); err != nil {
+		return 0, errs.New(errs.InvalidParameter, "sleeper.cache_pin: %v", err)
 	}
-	var files []open
-	var need int64
 	for _, f := range state.Files() {
 		pf, err := e.files.Open(ctx, f.Name, f.Bytes, nil)
+		if err == nil {
+			err = pf.Preload(&objstore.ReaderAt{Ctx: ctx, Store: e.store, Name: f.Name, Size: pf.Size()})
+		}
 		if err != nil {
-			return 0, err
-		}
-		need += pf.ChunkBytes()
-		files = append(files, open{f.Name, f.Bytes})
-	}
-	if err := e.hot.Pin(prefix, need); err != nil {
-		if errors.Is(err, hotcache.ErrTooLarge) {
-			return 0, errs.New(errs.InvalidParameter, "sleeper.cache_pin: %v", err)
-		}
-		return 0, err
-	}
-	for _, f := range files {
-		pf, err := e.files.Open(ctx, f.name, f.size, nil)
-		if err != nil {
-			return 0, err
-		}
-		if _, err := pf.Preload(&objstore.ReaderAt{Ctx: ctx, Store: e.store, Name: f.name, Size: pf.Size()}); err != nil {
+			e.hot.Unpin(prefix)
 			return 0, err
 		}
 	}
-	return e.hot.Stats(prefix).Bytes, nil
+	pinned, overflow := e.hot.Settle(prefix)
+	if overflow {
+		e.hot.Unpin(prefix)
+		return 0, errs.New(errs.InvalidParameter, "sleeper.cache_pin: %v: table %q needs more than the %d bytes free", hotcache.ErrTooLarge, name, free)
+	}
+	return pinned, nil
 }

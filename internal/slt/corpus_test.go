@@ -96,8 +96,12 @@ func openEngineCache(ctx context.Context, t *testing.T, mem memory.Allocator, ca
 func TestCorpusInProcess(t *testing.T) { corpusInProcess(t, 0) }
 
 // TestCorpusHotCache runs the corpus in process with a hot cache so small that most of what
-// a query reads evicts what another read: the results must be those without one.
-func TestCorpusHotCache(t *testing.T) { corpusInProcess(t, 16<<10) }
+// a query reads evicts what another read, and with one that keeps everything: the results
+// must be those without one.
+func TestCorpusHotCache(t *testing.T) {
+	t.Run("16KiB", func(t *testing.T) { corpusInProcess(t, 16<<10) })
+	t.Run("64MiB", func(t *testing.T) { corpusInProcess(t, 64<<20) })
+}
 
 func corpusInProcess(t *testing.T, cacheMemory int64) {
 	for _, path := range corpusFiles(t) {

@@ -60,14 +60,16 @@ type tableState struct {
 	entries, bytes   int64
 	pinned           bool
 	pinBytes, budget int64 // budget: bytes Pin reserved for the table
+	overflow         int64 // chunks of the pinned table that did not fit its reservation
 }
 
 type entry struct {
 	name  string
 	key   chunk
 	table string
-	ready chan struct{} // closed once buf or err is set
-	buf   []byte
+	ready chan struct{} // closed once val or err is set
+	val   any
+	size  int64
 	err   error
 	in    bool // counted in used: loaded and kept
 	pin   bool
@@ -103,25 +105,74 @@ func (c *Cache) table(t string) *tableState {
 // by calling load to fill a new buffer of n bytes. Concurrent gets of one chunk load it once
 // and share the bytes, which the caller must not modify.
 func (c *Cache) Get(name string, g, col int, n int64, load func([]byte) error) ([]byte, error) {
-	if c == nil {
+	v, err := c.GetValue(name, g, col, func() (any, int64, error) {
 		buf := make([]byte, n)
-		return buf, load(buf)
+		if err := load(buf); err != nil {
+			return nil, 0, err
+		}
+		return buf, n, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.([]byte), nil
+}
+
+// refCounted values (Arrow arrays) hold one reference for the cache and one for each caller
+// of GetValue and CachedValue, who releases it.
+type refCounted interface {
+	Retain()
+	Release()
+}
+
+func retain(v any) {
+	if r, ok := v.(refCounted); ok {
+		r.Retain()
+	}
+}
+
+func release(v any) {
+	if r, ok := v.(refCounted); ok {
+		r.Release()
+	}
+}
+
+// GetValue returns the value of column col of row group g of the file name, from the cache
+// or by calling load, which returns a value and its size in bytes. Concurrent gets of one
+// chunk load it once and share the value. A value with Retain and Release (an Arrow array)
+// is retained for the caller, who must release it; the cache releases its own reference
+// when it lets the value go.
+func (c *Cache) GetValue(name string, g, col int, load func() (any, int64, error)) (any, error) {
+	if c == nil {
+		v, _, err := load()
+		return v, err
 	}
 	k := chunk{g, col}
 	t := Table(name)
 	c.mu.Lock()
 	if e, ok := c.files[name][k]; ok {
-		if e.elem != nil {
-			c.lru.MoveToFront(e.elem)
+		if e.in {
+			if e.elem != nil {
+				c.lru.MoveToFront(e.elem)
+			}
+			c.table(t).hits++
+			retain(e.val)
+			c.mu.Unlock()
+			return e.val, nil
 		}
+		// Being loaded: wait for it.
 		c.table(t).hits++
 		c.mu.Unlock()
 		<-e.ready
-		if e.err == nil {
-			return e.buf, nil
+		c.mu.Lock()
+		if e.err == nil && e.in {
+			retain(e.val)
+			c.mu.Unlock()
+			return e.val, nil
 		}
-		// The load that failed removed its entry; load again ourselves.
-		return c.Get(name, g, col, n, load)
+		c.mu.Unlock()
+		// The load failed, or its value was not kept: load again ourselves.
+		return c.GetValue(name, g, col, load)
 	}
 	e := &entry{name: name, key: k, table: t, ready: make(chan struct{})}
 	if c.files[name] == nil {
@@ -131,27 +182,42 @@ func (c *Cache) Get(name string, g, col int, n int64, load func([]byte) error) (
 	c.table(t).misses++
 	c.mu.Unlock()
 
-	buf := make([]byte, n)
-	err := load(buf)
+	v, n, err := load()
 	c.mu.Lock()
-	e.buf, e.err = buf, err
+	e.val, e.size, e.err = v, n, err
+	if err == nil {
+		retain(v) // the caller's reference; the load's is the cache's
+	}
 	switch {
 	case err != nil || c.files[name][k] != e:
 		// Failed, or dropped while loading: not kept.
 		if c.files[name][k] == e {
 			c.unlink(e)
 		}
+		if err == nil {
+			release(v)
+		}
 	default:
 		c.admit(e, n)
 	}
 	c.mu.Unlock()
 	close(e.ready)
-	return buf, err
+	return v, err
 }
 
 // Cached returns the bytes of column col of row group g of the file name if the cache holds
 // them (counting a hit), without loading them otherwise (counting nothing).
 func (c *Cache) Cached(name string, g, col int) ([]byte, bool) {
+	v, ok := c.CachedValue(name, g, col)
+	if !ok {
+		return nil, false
+	}
+	b, ok := v.([]byte)
+	return b, ok
+}
+
+// CachedValue is Cached for any value, retained for the caller as GetValue's are.
+func (c *Cache) CachedValue(name string, g, col int) (any, bool) {
 	if c == nil {
 		return nil, false
 	}
@@ -165,7 +231,8 @@ func (c *Cache) Cached(name string, g, col int) ([]byte, bool) {
 		c.lru.MoveToFront(e.elem)
 	}
 	c.table(e.table).hits++
-	return e.buf, true
+	retain(e.val)
+	return e.val, true
 }
 
 // admit keeps the loaded entry e of n bytes if it fits: pinned if its table is pinned and its
@@ -178,10 +245,17 @@ func (c *Cache) admit(e *entry, n int64) {
 		ts.pinBytes += n
 		c.pinBytes += n
 	case n <= c.max-c.pinBytes:
+		if ts.pinned {
+			ts.overflow++
+		}
 		e.elem = c.lru.PushFront(e)
 	default:
 		// Larger than the room pins leave: serve it, keep nothing.
+		if ts.pinned {
+			ts.overflow++
+		}
 		c.unlink(e)
+		release(e.val)
 		return
 	}
 	e.in = true
@@ -220,7 +294,8 @@ func (c *Cache) remove(e *entry) {
 		return
 	}
 	e.in = false
-	n := int64(len(e.buf))
+	release(e.val)
+	n := e.size
 	c.used -= n
 	ts := c.table(e.table)
 	ts.entries--
@@ -287,23 +362,81 @@ func (c *Cache) Pin(table string, need int64) error {
 		return fmt.Errorf("%w: %d bytes wanted, %d of %d free", ErrTooLarge, need, c.max-others, c.max)
 	}
 	ts := c.table(table)
-	ts.pinned, ts.budget = true, need
+	ts.pinned, ts.budget, ts.overflow = true, need, 0
 	for name, m := range c.files {
 		if Table(name) != table {
 			continue
 		}
 		for _, e := range m {
-			if e.in && !e.pin && ts.pinBytes+int64(len(e.buf)) <= ts.budget {
+			if e.in && !e.pin && ts.pinBytes+e.size <= ts.budget {
 				c.lru.Remove(e.elem)
 				e.elem = nil
 				e.pin = true
-				ts.pinBytes += int64(len(e.buf))
-				c.pinBytes += int64(len(e.buf))
+				ts.pinBytes += e.size
+				c.pinBytes += e.size
 			}
 		}
 	}
 	c.evict()
 	return nil
+}
+
+// Free returns the bytes Pin could reserve for table: the budget less the other pinned
+// tables' reservations.
+func (c *Cache) Free(table string) int64 {
+	if c == nil {
+		return 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	free := c.max
+	for t, ts := range c.tables {
+		if t != table && ts.pinned {
+			free -= ts.budget
+		}
+	}
+	return free
+}
+
+// Settle shrinks the reservation of the pinned table to the bytes it has pinned, once they
+// are loaded, and reports them, and whether any of its chunks loaded since Pin did not fit
+// the reservation.
+func (c *Cache) Settle(table string) (pinned int64, overflow bool) {
+	if c == nil {
+		return 0, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ts := c.table(table)
+	if ts.pinned {
+		ts.budget = ts.pinBytes
+	}
+	return ts.pinBytes, ts.overflow > 0
+}
+
+// Unpin unpins table, leaving its chunks in the cache to be evicted like any others.
+func (c *Cache) Unpin(table string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ts := c.table(table)
+	for name, m := range c.files {
+		if Table(name) != table {
+			continue
+		}
+		for _, e := range m {
+			if e.pin {
+				e.pin = false
+				ts.pinBytes -= e.size
+				c.pinBytes -= e.size
+				e.elem = c.lru.PushBack(e)
+			}
+		}
+	}
+	ts.pinned, ts.budget = false, 0
+	c.evict()
 }
 
 // Evict unpins table and forgets its chunks, returning the bytes freed.
@@ -382,12 +515,13 @@ type FileChunks struct {
 	name string
 }
 
-// Cached returns the bytes of column col of row group g if the cache holds them.
-func (f *FileChunks) Cached(g, col int) ([]byte, bool) { return f.c.Cached(f.name, g, col) }
+// Cached returns the value of column col of row group g if the cache holds it.
+func (f *FileChunks) Cached(g, col int) (any, bool) { return f.c.CachedValue(f.name, g, col) }
 
-// Chunk returns the n bytes of column col of row group g, loading them with load on a miss.
-func (f *FileChunks) Chunk(g, col int, n int64, load func([]byte) error) ([]byte, error) {
-	return f.c.Get(f.name, g, col, n, load)
+// Chunk returns the value of column col of row group g, loading it with load on a miss
+// (see GetValue).
+func (f *FileChunks) Chunk(g, col int, load func() (any, int64, error)) (any, error) {
+	return f.c.GetValue(f.name, g, col, load)
 }
 
 // Files returns the names of the files with cached chunks.

@@ -3,6 +3,9 @@ package hotcache
 import (
 	"errors"
 	"fmt"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -254,5 +257,72 @@ func TestNilCache(t *testing.T) {
 	c.DropPrefix("x")
 	if c.Evict("x") != 0 || c.Stats("x") != (Stats{}) || c.Pin("x", 1) == nil {
 		t.Fatal("nil cache")
+	}
+}
+
+// TestArrays checks the references of cached Arrow arrays: a get retains for the caller, the
+// cache releases its own when it evicts, drops or evicts a table, and an array evicted while
+// a reader holds it stays valid until the reader releases it.
+func TestArrays(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	mk := func(n int) func() (any, int64, error) {
+		return func() (any, int64, error) {
+			b := array.NewInt64Builder(mem)
+			defer b.Release()
+			for i := range n {
+				b.Append(int64(i))
+			}
+			a := b.NewArray()
+			return a, int64(8 * n), nil
+		}
+	}
+	c := New(8 * 300)
+	v, err := c.GetValue(t1+"files/a.parquet", 0, 0, mk(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := v.(arrow.Array)
+	for g := 1; g < 6; g++ { // evicts group 0 while held
+		v, err := c.GetValue(t1+"files/a.parquet", g, 0, mk(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.(arrow.Array).Release()
+	}
+	if _, ok := c.CachedValue(t1+"files/a.parquet", 0, 0); ok {
+		t.Fatal("group 0 not evicted")
+	}
+	if held.(*array.Int64).Value(99) != 99 {
+		t.Fatal("a held array changed after eviction")
+	}
+	held.Release()
+	v, ok := c.CachedValue(t1+"files/a.parquet", 5, 0)
+	if !ok {
+		t.Fatal("group 5 not cached")
+	}
+	v.(arrow.Array).Release()
+	// Pin, settle, overflow and unpin.
+	if err := c.Pin(t2, c.Free(t2)); err != nil {
+		t.Fatal(err)
+	}
+	for g := range 4 {
+		v, err := c.GetValue(t2+"files/b.parquet", g, 0, mk(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v.(arrow.Array).Release()
+	}
+	if pinned, overflow := c.Settle(t2); pinned != 8*300 || !overflow {
+		t.Fatalf("settle: %d pinned, overflow %v", pinned, overflow)
+	}
+	c.Unpin(t2)
+	if s := c.Stats(t2); s.Pinned || s.Bytes != 8*300 {
+		t.Fatalf("after unpin: %+v", s)
+	}
+	c.DropPrefix(t1)
+	c.Evict(t2)
+	if c.Used() != 0 {
+		t.Fatalf("used %d after dropping everything", c.Used())
 	}
 }

@@ -1,106 +1,117 @@
 package parquet
 
 import (
-	"fmt"
 	"io"
 
-	"github.com/parquet-go/parquet-go/format"
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	pq "github.com/parquet-go/parquet-go"
 )
 
-// ChunkCache serves the stored (compressed) bytes of the column chunks of one File.
+// ChunkCache keeps the decoded column chunks of one File, each an arrow.Array of a whole
+// column of a row group, shared by every Reader of the file.
 type ChunkCache interface {
-	// Chunk returns the n bytes of column col of row group g, calling load to read them
-	// into a new buffer of n bytes when it does not hold them. The bytes are shared: callers
-	// must not modify them.
-	Chunk(g, col int, n int64, load func([]byte) error) ([]byte, error)
-	// Cached returns the bytes of column col of row group g if it holds them, without
-	// loading them otherwise.
-	Cached(g, col int) ([]byte, bool)
+	// Chunk returns column col of row group g, calling load to decode it (returning the
+	// array and its bytes) when the cache does not hold it. The array is retained for the
+	// caller, who releases it.
+	Chunk(g, col int, load func() (any, int64, error)) (any, error)
+	// Cached returns column col of row group g, retained, if the cache holds it, without
+	// decoding it otherwise.
+	Cached(g, col int) (any, bool)
 }
 
-// SetChunkCache makes every Reader of f read column chunks through c. Call it before f is
-// shared.
+// maxCachedChunk bounds the stored (uncompressed) size of a column chunk decoded whole into
+// the cache; larger chunks are read page by page as without a cache.
+const maxCachedChunk = 256 << 20
+
+// SetChunkCache makes every Reader of f read column chunks through c: a read of a whole row
+// group decodes each column chunk once into an array that c keeps, and reads copy their rows
+// out of it; a read of a span the page index narrows (a key lookup or range) copies from the
+// array if c holds it and otherwise reads only the span's pages, keeping nothing. Call it
+// before f is shared.
 func (f *File) SetChunkCache(c ChunkCache) { f.chunks = c }
 
-// chunkRange returns the offset and length of a column chunk's pages in the file.
-func chunkRange(md *format.ColumnMetaData) (int64, int64) {
-	start := md.DataPageOffset
-	if md.DictionaryPageOffset != 0 {
-		start = md.DictionaryPageOffset
+// cacheable reports whether column col of row group g is decoded whole into the cache.
+func (f *File) cacheable(g, col int) bool {
+	if f.chunks == nil {
+		return false
 	}
-	return start, md.TotalCompressedSize
+	if _, ok := f.f.RowGroups()[g].ColumnChunks()[col].(*pq.FileColumnChunk); !ok {
+		return false
+	}
+	md := &f.f.Metadata().RowGroups[g].Columns[col].MetaData
+	return md.TotalUncompressedSize <= maxCachedChunk && f.groups[g].Rows <= 1<<30
 }
 
-// ChunkBytes returns the stored bytes of every column chunk of f.
-func (f *File) ChunkBytes() int64 {
+// decodedChunk returns column col of row group g from the chunk cache, decoding it from src
+// (nil: the file's own reader) on a miss. The caller releases it.
+func (f *File) decodedChunk(src io.ReaderAt, g, col int) (arrow.Array, error) {
+	if src == nil {
+		src = f.f
+	}
+	v, err := f.chunks.Chunk(g, col, func() (any, int64, error) {
+		fc := f.f.RowGroups()[g].ColumnChunks()[col].(*pq.FileColumnChunk)
+		cr := &chunkReader{col: &f.cols[col], maxDef: byte(f.leaves[col].MaxDefinitionLevel()), pages: fc.PagesFrom(src)}
+		defer cr.close()
+		if cm := &f.f.Metadata().RowGroups[g].Columns[col].MetaData; cm.NumValues > 0 {
+			cr.bytesPerRow = float64(cm.TotalUncompressedSize) / float64(cm.NumValues)
+		}
+		// Not a statement's memory: the cache's, for as long as it keeps the array.
+		a, err := cr.read(int(f.groups[g].Rows), memory.DefaultAllocator)
+		if err != nil {
+			return nil, 0, err
+		}
+		return a, arraySize(a), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(arrow.Array), nil
+}
+
+// cachedChunk returns column col of row group g, retained, if the cache holds it.
+func (f *File) cachedChunk(g, col int) arrow.Array {
+	v, ok := f.chunks.Cached(g, col)
+	if !ok {
+		return nil
+	}
+	a, _ := v.(arrow.Array)
+	return a
+}
+
+// arraySize is the bytes of a's buffers.
+func arraySize(a arrow.Array) int64 {
 	var n int64
-	for g := range f.f.Metadata().RowGroups {
-		for c := range f.f.Metadata().RowGroups[g].Columns {
-			_, size := chunkRange(&f.f.Metadata().RowGroups[g].Columns[c].MetaData)
-			n += size
+	for _, b := range a.Data().Buffers() {
+		if b != nil {
+			n += int64(b.Len())
 		}
 	}
 	return n
 }
 
-// cachedChunk returns a reader of the file that serves column col of row group g from the
-// chunk cache (loading it from src, nil: the file's own reader) and every other read from src.
-func (f *File) cachedChunk(src io.ReaderAt, g, col int) (io.ReaderAt, error) {
-	if src == nil {
-		src = f.f
-	}
-	md := &f.f.Metadata().RowGroups[g].Columns[col].MetaData
-	start, size := chunkRange(md)
-	if start < 0 || size <= 0 || start+size > f.f.Size() {
-		return nil, fmt.Errorf("%w: column chunk [%d, %d+%d) outside the file of %d bytes", ErrCorrupt, start, start, size, f.f.Size())
-	}
-	buf, err := f.chunks.Chunk(g, col, size, func(b []byte) error {
-		n, err := src.ReadAt(b, start)
-		if n < len(b) {
-			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return err
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &windowReader{src: src, off: start, buf: buf}, nil
+// copyRows returns rows [lo, lo+n) of a as a new array of mem (offset 0).
+func copyRows(a arrow.Array, lo, n int64, mem memory.Allocator) (arrow.Array, error) {
+	s := array.NewSlice(a, lo, lo+n)
+	defer s.Release()
+	return array.Concatenate([]arrow.Array{s}, mem)
 }
 
-// chunkIfCached is cachedChunk when the cache holds the chunk, and nil otherwise.
-func (f *File) chunkIfCached(src io.ReaderAt, g, col int) io.ReaderAt {
-	if src == nil {
-		src = f.f
-	}
-	buf, ok := f.chunks.Cached(g, col)
-	if !ok {
-		return nil
-	}
-	start, size := chunkRange(&f.f.Metadata().RowGroups[g].Columns[col].MetaData)
-	if int64(len(buf)) != size {
-		return nil
-	}
-	return &windowReader{src: src, off: start, buf: buf}
-}
-
-// Preload reads every column chunk of f into its chunk cache, from src (nil: the file's own
-// reader), and returns their bytes. It does nothing without a chunk cache.
-func (f *File) Preload(src io.ReaderAt) (int64, error) {
-	if f.chunks == nil {
-		return 0, nil
-	}
-	var n int64
+// Preload decodes every column chunk of f into its chunk cache, reading from src (nil: the
+// file's own reader). It does nothing without a chunk cache.
+func (f *File) Preload(src io.ReaderAt) error {
 	for g := range f.groups {
 		for c := range f.cols {
-			w, err := f.cachedChunk(src, g, c)
-			if err != nil {
-				return n, fmt.Errorf("row group %d column %d: %w", g, c, err)
+			if !f.cacheable(g, c) {
+				continue
 			}
-			n += int64(len(w.(*windowReader).buf))
+			a, err := f.decodedChunk(src, g, c)
+			if err != nil {
+				return err
+			}
+			a.Release()
 		}
 	}
-	return n, nil
+	return nil
 }
