@@ -1,13 +1,11 @@
-// Package hotcache is the process-wide cache of hot table data: the compressed bytes of the
-// column chunks of data files, keyed by (file, row group, column), shared by every statement,
-// session and frontend. Data files are immutable and uniquely named, so an entry never goes
-// stale; Drop and DropPrefix forget files that were deleted. The cache evicts the least
-// recently used chunks to stay within its byte budget, except those of pinned tables.
-//
-// It caches bytes as stored rather than decoded Arrow arrays: a hit saves the read (a GET on
-// S3) and the copy out of the store, and the read path stays the one parquet page decoder
-// whatever the cache holds; entries are plain Go byte slices that readers share without
-// reference counting, so a reader keeps a chunk evicted under it alive until it is done.
+// Package hotcache is the process-wide cache of hot table data: the column chunks of data
+// files, keyed by (file, row group, column), shared by every statement, session and frontend.
+// storage/parquet keeps each chunk decoded, as the Arrow array of the whole column of the row
+// group (see parquet.ChunkCache); the cache itself holds any value with a size, and
+// reference-counts values that have Retain and Release. Data files are immutable and uniquely
+// named, so an entry never goes stale; Drop and DropPrefix forget files that were deleted.
+// The cache evicts the least recently used chunks to stay within its byte budget, except
+// those of pinned tables.
 package hotcache
 
 import (

@@ -80,12 +80,12 @@ func (f *File) cachedChunk(g, col int) arrow.Array {
 	return a
 }
 
-// arraySize is the bytes of a's buffers.
+// arraySize is the bytes allocated for a's buffers.
 func arraySize(a arrow.Array) int64 {
 	var n int64
 	for _, b := range a.Data().Buffers() {
 		if b != nil {
-			n += int64(b.Len())
+			n += int64(max(b.Len(), b.Cap()))
 		}
 	}
 	return n
