@@ -66,14 +66,6 @@ func NewFileCache(store objstore.Store, maxBytes int64) *FileCache {
 // DropPrefix forget them there too. Call it before the cache is used.
 func (c *FileCache) SetHot(hot *hotcache.Cache) { c.hot = hot }
 
-// Hot returns the cache of column chunks set by SetHot, or nil.
-func (c *FileCache) Hot() *hotcache.Cache {
-	if c == nil {
-		return nil
-	}
-	return c.hot
-}
-
 // Store returns the store whose files the cache holds.
 func (c *FileCache) Store() objstore.Store { return c.store }
 
