@@ -198,3 +198,43 @@ func TestHotCacheS3Requests(t *testing.T) {
 		t.Fatalf("without the cache the repeated query made no parquet GET (%s)", formatCounts(off))
 	}
 }
+
+// TestHotCacheConcurrentQueries runs one query on several connections at once over a cold
+// cache: each column chunk is decoded once (misses equal entries) and every result is right.
+func TestHotCacheConcurrentQueries(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, c := openCache(t, objstore.NewMem(), mem, 64<<20)
+	defer e.Close()
+	fillCacheTables(t, c)
+	want, _ := run(t, c, cacheQueries[0])
+	run(t, c, "SELECT sleeper.cache_evict('t')")
+	h0, m0 := atoi(t, cacheRow(t, c, "t")[2]), atoi(t, cacheRow(t, c, "t")[3])
+	const n = 8
+	errc := make(chan error, n)
+	for range n {
+		go func() {
+			cn, err := e.Connect(context.Background(), "test", "test")
+			if err != nil {
+				errc <- err
+				return
+			}
+			defer cn.Close()
+			rows, _, err := tryRun(cn, cacheQueries[0])
+			if err == nil && fmt.Sprint(rows) != fmt.Sprint(want) {
+				err = fmt.Errorf("got %v, want %v", rows, want)
+			}
+			errc <- err
+		}()
+	}
+	for range n {
+		if err := <-errc; err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := cacheRow(t, c, "t")
+	entries, hits, misses := atoi(t, r[0]), atoi(t, r[2])-h0, atoi(t, r[3])-m0
+	if entries == 0 || misses != entries || hits != (n-1)*entries {
+		t.Fatalf("%d queries at once: %d entries, %d misses, %d hits; want each entry missed once and hit by the others", n, entries, misses, hits)
+	}
+}
