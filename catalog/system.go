@@ -46,6 +46,12 @@ var SystemTables = map[string]*arrow.Schema{
 		arrow.Field{Name: "output_rows", Type: int64T}, arrow.Field{Name: "started", Type: tsT},
 		arrow.Field{Name: "finished", Type: tsT}, arrow.Field{Name: "error", Type: textT},
 	),
+	"cache": fields(
+		arrow.Field{Name: "table_name", Type: textT}, arrow.Field{Name: "entries", Type: int64T},
+		arrow.Field{Name: "bytes", Type: int64T}, arrow.Field{Name: "hits", Type: int64T},
+		arrow.Field{Name: "misses", Type: int64T}, arrow.Field{Name: "pinned", Type: boolT},
+		arrow.Field{Name: "s3_requests_saved", Type: int64T},
+	),
 	"transactions": fields(
 		arrow.Field{Name: "table_name", Type: textT}, arrow.Field{Name: "txn", Type: int64T},
 		arrow.Field{Name: "kind", Type: textT}, arrow.Field{Name: "time", Type: tsT},

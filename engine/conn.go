@@ -83,6 +83,8 @@ func (s *statement) Schema() *arrow.Schema {
 		return textSchema("QUERY PLAN")
 	case *planner.ShowTables:
 		return textSchema("table_name")
+	case *planner.CacheCall:
+		return cacheCallSchema(b)
 	case *planner.ShowVariable:
 		if b.Name == "all" {
 			return textSchema("name", "setting", "description")
@@ -198,6 +200,8 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		}
 		lines := strings.Split(strings.TrimRight(exec.Explain(op), "\n"), "\n")
 		return textResult(ctx, "QUERY PLAN", lines, fmt.Sprintf("EXPLAIN"))
+	case *planner.CacheCall:
+		return e.cacheCall(ctx, b)
 	case *planner.ShowTables:
 		tables, err := e.cat.Tables(ctx)
 		if err != nil {

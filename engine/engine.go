@@ -14,6 +14,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/storage/hotcache"
 	"github.com/sleeperd/sleeperd/storage/merge"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/statestore"
@@ -56,6 +57,9 @@ type Options struct {
 	// FileCacheBytes bounds the memory of the open data files (decoded footers and page
 	// indexes) kept for all statements; 0 is merge.DefaultFileCacheBytes.
 	FileCacheBytes int64
+	// CacheMemory is the budget of the hot cache: the column chunks of data files that queries
+	// read, kept for every statement and session (see storage/hotcache); 0 turns it off.
+	CacheMemory int64
 }
 
 // Engine is one database over one object store. It is safe for concurrent use by many
@@ -70,6 +74,8 @@ type Engine struct {
 	metrics *catalog.Metrics
 	// files caches the open data files (footers and page indexes) of every statement.
 	files *catalog.FileCache
+	// hot caches the column chunks queries read; nil when Options.CacheMemory is 0.
+	hot *hotcache.Cache
 
 	rowIDMu   sync.Mutex
 	lastRowID int64
@@ -100,6 +106,8 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	e := &Engine{opts: opts, log: opts.Logger, alloc: opts.Alloc, store: opts.Store, metrics: &catalog.Metrics{}, now: time.Now,
 		spill: &spillArea{parent: opts.SpillDir}, files: merge.NewFileCache(opts.Store, opts.FileCacheBytes)}
+	e.hot = hotcache.New(opts.CacheMemory)
+	e.files.SetHot(e.hot)
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

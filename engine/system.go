@@ -13,6 +13,7 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
@@ -132,6 +133,23 @@ func (e *Engine) systemTable(ctx context.Context, name string) (arrow.RecordBatc
 					i64(7, f.Bytes)
 					i64(8, int64(f.AddedTxn))
 				}
+			}
+		}
+	case "cache":
+		_, s3 := e.store.(*objstore.S3)
+		for _, t := range tables {
+			st := e.hot.Stats(statestore.TablePrefix(t.StateID()))
+			str(0, t.Name)
+			i64(1, st.Entries)
+			i64(2, st.Bytes)
+			i64(3, st.Hits)
+			i64(4, st.Misses)
+			boolean(5, st.Pinned)
+			if s3 {
+				// A hit serves a column chunk that would otherwise take at least one GET.
+				i64(6, st.Hits)
+			} else {
+				b.Field(6).AppendNull()
 			}
 		}
 	case "compaction_jobs":

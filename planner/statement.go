@@ -193,3 +193,13 @@ func (s *DropIndex) Params() []arrow.DataType   { return nil }
 
 func (*CreateIndex) statement() {}
 func (*DropIndex) statement()   {}
+
+// CacheCall is SELECT sleeper.cache_pin('t') or sleeper.cache_evict('t'): pin a table's data
+// in the hot cache (loading it), or drop it from the cache and unpin it.
+type CacheCall struct {
+	Func  string // cache_pin or cache_evict
+	Table string
+}
+
+func (s *CacheCall) Params() []arrow.DataType { return nil }
+func (*CacheCall) statement()                 {}

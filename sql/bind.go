@@ -115,6 +115,9 @@ func (b *binder) finalParams() []arrow.DataType {
 func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 	switch {
 	case n.GetSelectStmt() != nil:
+		if st, ok, err := b.cacheCall(n.GetSelectStmt()); ok {
+			return st, err
+		}
 		return b.query(n.GetSelectStmt())
 	case n.GetInsertStmt() != nil:
 		return b.insert(n.GetInsertStmt())

@@ -83,6 +83,7 @@ type serveConfig struct {
 	maintenance     time.Duration
 	memoryLimit     byteSize
 	importMemory    byteSize
+	cacheMemory     byteSize
 	spillDir        string
 	flightAddr      string
 	s3Endpoint      string
@@ -107,6 +108,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.Var(&c.memoryLimit, "query-memory-limit", "most Arrow memory one statement may hold, in bytes or with a unit such as 4GiB (0: no limit); a statement over it fails with SQLSTATE 53200")
 	c.importMemory = ingest.DefaultMemory
 	fs.Var(&c.importMemory, "import-memory", "rows one write (INSERT, COPY FROM, Flight ingest) holds in memory before it sorts and spills them to --spill-dir, such as 256MiB; at most half of --query-memory-limit")
+	c.cacheMemory = 1 << 30
+	fs.Var(&c.cacheMemory, "cache-memory", "budget of the hot cache of table data that queries read, shared by every session, such as 1GiB (0: off); sleeper.cache_pin keeps a table in it")
 	fs.StringVar(&c.spillDir, "spill-dir", "", "local directory for spill files (empty: the system temporary directory)")
 	fs.DurationVar(&c.maintenance, "maintenance-interval", 10*time.Second, "how often background compaction, splitting and garbage collection run (0 turns them off)")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "debugging: serve net/http/pprof's profiles on this loopback address (empty: off)")
@@ -201,7 +204,7 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 		return err
 	}
 	eng, err := engine.Open(ctx, engine.Options{Store: withTestHook(store, log), Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: int64(cfg.memoryLimit),
-		ImportMemory: int64(cfg.importMemory), SpillDir: cfg.spillDir, External: cfg.externalStore})
+		ImportMemory: int64(cfg.importMemory), SpillDir: cfg.spillDir, External: cfg.externalStore, CacheMemory: int64(cfg.cacheMemory)})
 	if err != nil {
 		return fmt.Errorf("opening database in %s: %w", cfg.data, err)
 	}

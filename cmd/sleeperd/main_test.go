@@ -50,7 +50,7 @@ func TestParseServeDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, importMemory: 256 << 20, flightAddr: "127.0.0.1:32010"}
+	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, importMemory: 256 << 20, cacheMemory: 1 << 30, flightAddr: "127.0.0.1:32010"}
 	if c != want || c.shutdownTimeout <= 0 {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
@@ -67,6 +67,12 @@ func TestParseServeDefaults(t *testing.T) {
 	}
 	if c4.importMemory != 256<<20 || c4.memoryLimit != 1<<30 || c4.spillDir != "/s" {
 		t.Errorf("--import-memory 256MiB --query-memory-limit 1GB --spill-dir /s: got %d, %d, %q", c4.importMemory, c4.memoryLimit, c4.spillDir)
+	}
+	if c5, err := parseServe([]string{"--cache-memory", "0"}, io.Discard); err != nil || c5.cacheMemory != 0 {
+		t.Errorf("--cache-memory 0: %d, %v", c5.cacheMemory, err)
+	}
+	if c6, err := parseServe([]string{"--cache-memory", "256MiB"}, io.Discard); err != nil || c6.cacheMemory != 256<<20 {
+		t.Errorf("--cache-memory 256MiB: %d, %v", c6.cacheMemory, err)
 	}
 	if _, err := parseServe([]string{"--maintenance-interval", "-1s"}, io.Discard); err == nil {
 		t.Error("a negative maintenance interval was accepted")

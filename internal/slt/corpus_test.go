@@ -75,8 +75,13 @@ func runFile(ctx context.Context, t *testing.T, path string, db DB, opts Options
 
 // openEngine opens a fresh engine over an in-memory store, closed when the test ends.
 func openEngine(ctx context.Context, t *testing.T, mem memory.Allocator) *engine.Engine {
+	return openEngineCache(ctx, t, mem, 0)
+}
+
+// openEngineCache is openEngine with a hot cache of cacheMemory bytes (0: none).
+func openEngineCache(ctx context.Context, t *testing.T, mem memory.Allocator, cacheMemory int64) *engine.Engine {
 	t.Helper()
-	eng, err := engine.Open(ctx, engine.Options{Store: objstore.NewMem(), Alloc: mem})
+	eng, err := engine.Open(ctx, engine.Options{Store: objstore.NewMem(), Alloc: mem, CacheMemory: cacheMemory})
 	if err != nil {
 		t.Fatalf("opening engine: %v", err)
 	}
@@ -88,7 +93,17 @@ func openEngine(ctx context.Context, t *testing.T, mem memory.Allocator) *engine
 	return eng
 }
 
-func TestCorpusInProcess(t *testing.T) {
+func TestCorpusInProcess(t *testing.T) { corpusInProcess(t, 0) }
+
+// TestCorpusHotCache runs the corpus in process with a hot cache so small that most of what
+// a query reads evicts what another read, and with one that keeps everything: the results
+// must be those without one.
+func TestCorpusHotCache(t *testing.T) {
+	t.Run("16KiB", func(t *testing.T) { corpusInProcess(t, 16<<10) })
+	t.Run("64MiB", func(t *testing.T) { corpusInProcess(t, 64<<20) })
+}
+
+func corpusInProcess(t *testing.T, cacheMemory int64) {
 	for _, path := range corpusFiles(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -96,7 +111,7 @@ func TestCorpusInProcess(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
 			defer cancel()
 			func() {
-				eng := openEngine(ctx, t, mem)
+				eng := openEngineCache(ctx, t, mem, cacheMemory)
 				conn, err := eng.Connect(ctx, "slt", "slt")
 				if err != nil {
 					t.Fatalf("connecting: %v", err)
@@ -106,7 +121,7 @@ func TestCorpusInProcess(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				runFile(ctx, t, path, db, Options{Names: []string{"sleeperd", "inprocess"}, Rewrite: *rewrite})
+				runFile(ctx, t, path, db, Options{Names: []string{"sleeperd", "inprocess"}, Rewrite: *rewrite && cacheMemory == 0})
 			}()
 		})
 	}

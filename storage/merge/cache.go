@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/sleeperd/sleeperd/storage/hotcache"
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/parquet"
@@ -32,6 +33,8 @@ type FileCache struct {
 	files map[string]*cacheEntry
 	lru   list.List // of *cacheEntry, most recently used first; only entries opened
 	stats CacheStats
+
+	hot *hotcache.Cache // set once, before use
 }
 
 // CacheStats count what a FileCache did.
@@ -58,6 +61,10 @@ func NewFileCache(store objstore.Store, maxBytes int64) *FileCache {
 	}
 	return &FileCache{store: store, max: maxBytes, files: make(map[string]*cacheEntry)}
 }
+
+// SetHot makes every file the cache opens read its column chunks through hot, and Drop and
+// DropPrefix forget them there too. Call it before the cache is used.
+func (c *FileCache) SetHot(hot *hotcache.Cache) { c.hot = hot }
 
 // Store returns the store whose files the cache holds.
 func (c *FileCache) Store() objstore.Store { return c.store }
@@ -94,6 +101,9 @@ func (c *FileCache) Open(ctx context.Context, name string, size int64, onRead fu
 	c.mu.Unlock()
 
 	e.f, e.err = openFile(ctx, store, name, size, onRead)
+	if e.err == nil && c.hot != nil {
+		e.f.SetChunkCache(c.hot.File(name))
+	}
 	c.mu.Lock()
 	if e.err != nil || c.files[k] != e {
 		// Failed, or dropped while opening: not kept.
@@ -157,6 +167,7 @@ func (c *FileCache) Drop(name string) {
 	if c == nil {
 		return
 	}
+	c.hot.Drop(name)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.files[name]; ok {
@@ -170,6 +181,7 @@ func (c *FileCache) DropPrefix(prefix string) {
 	if c == nil {
 		return
 	}
+	c.hot.DropPrefix(prefix)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for k, e := range c.files {

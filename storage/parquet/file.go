@@ -26,6 +26,9 @@ type File struct {
 	// pages[g*len(cols)+c] are the decoded page statistics of column c in row group g, filled
 	// on first use; nil when the file was opened without its page index.
 	pages []atomic.Pointer[[]PageStats]
+
+	// chunks, if set, serves the stored bytes of column chunks to every Reader of the file.
+	chunks ChunkCache
 }
 
 // RowGroup describes one row group of a file.

@@ -184,11 +184,30 @@ func (r *Reader) openSpan(sp Span) error {
 		}
 		fc, isFile := chunks[c].(*pq.FileColumnChunk)
 		pages, indexed := r.f.Pages(g, c)
+		partial := indexed && (sp.Lo > 0 || sp.Hi < rg.NumRows())
+		if r.f.cacheable(g, c) {
+			// A span the page index narrows (a key lookup or range) is copied from the
+			// cache if it holds the chunk, but does not decode the whole chunk into it.
+			var a arrow.Array
+			if partial {
+				a = r.f.cachedChunk(g, c)
+			} else {
+				var err error
+				if a, err = r.f.decodedChunk(r.src, g, c); err != nil {
+					return fmt.Errorf("column %q: %w", cr.col.field.Name, err)
+				}
+			}
+			if a != nil {
+				cr.arr, cr.pos = a, sp.Lo
+				r.chunks = append(r.chunks, cr)
+				continue
+			}
+		}
+		src := r.src
 		switch {
-		case isFile && indexed && (sp.Lo > 0 || sp.Hi < rg.NumRows()):
+		case isFile && partial:
 			// Read the span's pages in one request rather than a read buffer's worth of the
 			// column chunk.
-			src := r.src
 			if src == nil {
 				src = r.f.f
 			}
@@ -197,8 +216,8 @@ func (r *Reader) openSpan(sp Span) error {
 				return fmt.Errorf("column %q: %w", cr.col.field.Name, err)
 			}
 			cr.pages = fc.PagesFrom(w)
-		case r.src != nil && isFile:
-			cr.pages = fc.PagesFrom(r.src)
+		case src != nil && isFile:
+			cr.pages = fc.PagesFrom(src)
 		default:
 			cr.pages = chunks[c].Pages()
 		}
@@ -251,9 +270,18 @@ type chunkReader struct {
 
 	scratch32 []int32 // int8, int16 and decimal conversions
 	scratch64 []int64
+
+	// arr, if set, is the whole column chunk, decoded (from a ChunkCache): rows are copied
+	// from it, from row pos, rather than decoded from pages.
+	arr arrow.Array
+	pos int64
 }
 
 func (c *chunkReader) close() {
+	if c.arr != nil {
+		c.arr.Release()
+		c.arr = nil
+	}
 	if c.page != nil {
 		pq.Release(c.page)
 		c.page = nil
@@ -349,6 +377,17 @@ func (c *chunkReader) advance(k, v int) {
 
 // read decodes the next n rows into an array.
 func (c *chunkReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
+	if c.arr != nil {
+		if c.pos+int64(n) > int64(c.arr.Len()) {
+			return nil, fmt.Errorf("%w: column chunk ended early", ErrCorrupt)
+		}
+		a, err := copyRows(c.arr, c.pos, int64(n), mem)
+		if err != nil {
+			return nil, err
+		}
+		c.pos += int64(n)
+		return a, nil
+	}
 	t := c.col.field.Type
 	var valid *memory.Buffer
 	if c.maxDef > 0 {

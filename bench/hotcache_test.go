@@ -1,0 +1,159 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/sleeperd/sleeperd/engine"
+	"github.com/sleeperd/sleeperd/storage/objstore"
+)
+
+// hotCacheRows is the fact table's size in TestHotCacheJoin (HOTCACHE_ROWS overrides it).
+const hotCacheRows = 500_000
+
+var hotCacheJoins = []string{
+	"SELECT d.name, count(*), sum(f.v) FROM fact f JOIN dim d ON f.k = d.k GROUP BY d.name ORDER BY 2 DESC, 1 LIMIT 10",
+	"SELECT d.region, count(*), avg(f.v) FROM fact f JOIN dim d ON f.k = d.k JOIN dim e ON d.k = e.k WHERE f.s LIKE 'row 1%' GROUP BY d.region ORDER BY 1",
+	"SELECT count(*) FROM fact f JOIN dim d ON f.k = d.k WHERE d.region = 'r3'",
+}
+
+// TestHotCacheJoin measures a join-heavy workload over a local store: the first run after
+// the engine opens (cold: no hot cache, no open files), the same runs again without the hot
+// cache (the operating system's page cache warm), and with the tables pinned in the hot
+// cache; and the hot cache's bytes per cached row. It runs only when HOTCACHE is set:
+//
+//	HOTCACHE=1 go test -run TestHotCacheJoin -v -timeout 30m .
+func TestHotCacheJoin(t *testing.T) {
+	if os.Getenv("HOTCACHE") == "" {
+		t.Skip("set HOTCACHE=1 to run the hot cache measurement")
+	}
+	rows := hotCacheRows
+	if s := os.Getenv("HOTCACHE_ROWS"); s != "" {
+		rows, _ = strconv.Atoi(s)
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, err := objstore.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	openEng := func(cache int64) (*engine.Engine, engine.Conn) {
+		e, err := engine.Open(ctx, engine.Options{Store: store, CacheMemory: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := e.Connect(ctx, "bench", "bench")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e, c
+	}
+	e, c := openEng(0)
+	for _, q := range []string{
+		"CREATE TABLE fact (id bigint PRIMARY KEY, k bigint, v double precision, s text) WITH (split_points = '125000,250000,375000')",
+		fmt.Sprintf("INSERT INTO fact SELECT g, g %% 10000, g * 0.5, 'row ' || g FROM generate_series(0, %d) AS g", rows-1),
+		"CREATE TABLE dim (k bigint PRIMARY KEY, name text, region text)",
+		"INSERT INTO dim SELECT g, 'name ' || (g % 997), 'r' || (g % 7) FROM generate_series(0, 9999) AS g",
+	} {
+		mustRun(t, c, q)
+	}
+	e.Close()
+
+	workload := func(c engine.Conn) (time.Duration, []string) {
+		start := time.Now()
+		var out []string
+		for _, q := range hotCacheJoins {
+			out = append(out, mustRun(t, c, q))
+		}
+		return time.Since(start), out
+	}
+	const runs = 9
+	e, c = openEng(0)
+	defer e.Close()
+	cold, want := workload(c)
+	eOn, cOn := openEng(4 << 30)
+	defer eOn.Close()
+	coldOn, got := workload(cOn)
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("results differ with the cache:\n%v\n%v", got, want)
+	}
+	pinStart := time.Now()
+	var pinned int64
+	for _, tb := range []string{"fact", "dim"} {
+		n, _ := strconv.ParseInt(mustRun(t, cOn, fmt.Sprintf("SELECT sleeper.cache_pin('%s')", tb)), 10, 64)
+		pinned += n
+	}
+	pin := time.Since(pinStart)
+	// The machine may be loaded: alternate the two engines and take the median of each.
+	var off, on []time.Duration
+	for range runs {
+		for _, x := range []struct {
+			c engine.Conn
+			d *[]time.Duration
+		}{{c, &off}, {cOn, &on}} {
+			d, got := workload(x.c)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("results differ:\n%v\n%v", got, want)
+			}
+			*x.d = append(*x.d, d)
+		}
+	}
+	median := func(ds []time.Duration) time.Duration {
+		slices.Sort(ds)
+		return ds[len(ds)/2]
+	}
+	warmOff, hot := median(off), median(on)
+	stats := mustRun(t, cOn, "SELECT sum(entries), sum(bytes), sum(hits), sum(misses) FROM sleeper.cache")
+	perRow := float64(pinned) / float64(rows+10000)
+	t.Logf("rows: fact %d, dim 10000; %d joins per run; medians of %d alternating runs", rows, len(hotCacheJoins), runs)
+	t.Logf("cold (engine just opened, hot cache off): %v", cold.Round(time.Millisecond))
+	t.Logf("cold, hot cache on (the first join fills it, the next two hit): %v", coldOn.Round(time.Millisecond))
+	t.Logf("warm, hot cache off (OS page cache and open files warm): %v (min %v)", warmOff.Round(time.Millisecond), off[0].Round(time.Millisecond))
+	t.Logf("hot (tables pinned): %v (min %v); cold/hot %.1fx, warm-off/hot %.2fx", hot.Round(time.Millisecond), on[0].Round(time.Millisecond), float64(cold)/float64(hot), float64(warmOff)/float64(hot))
+	t.Logf("pinned %d bytes in %v: %.1f bytes per cached row; sleeper.cache entries, bytes, hits, misses: %s", pinned, pin.Round(time.Millisecond), perRow, stats)
+}
+
+// mustRun runs q and returns its rows as text, one line per row.
+func mustRun(t *testing.T, c engine.Conn, q string) string {
+	t.Helper()
+	ctx := context.Background()
+	st, err := c.Prepare(ctx, q, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer st.Close()
+	r, err := st.Execute(ctx, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer r.Close()
+	out := ""
+	for {
+		b, err := r.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		for i := 0; i < int(b.NumRows()); i++ {
+			if out != "" {
+				out += "\n"
+			}
+			for j := 0; j < int(b.NumCols()); j++ {
+				if j > 0 {
+					out += " "
+				}
+				out += b.Column(j).ValueStr(i)
+			}
+		}
+		b.Release()
+	}
+	return out
+}

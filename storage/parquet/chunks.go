@@ -1,0 +1,117 @@
+package parquet
+
+import (
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	pq "github.com/parquet-go/parquet-go"
+)
+
+// ChunkCache keeps the decoded column chunks of one File, each an arrow.Array of a whole
+// column of a row group, shared by every Reader of the file.
+type ChunkCache interface {
+	// Chunk returns column col of row group g, calling load to decode it (returning the
+	// array and its bytes) when the cache does not hold it. The array is retained for the
+	// caller, who releases it.
+	Chunk(g, col int, load func() (any, int64, error)) (any, error)
+	// Cached returns column col of row group g, retained, if the cache holds it, without
+	// decoding it otherwise.
+	Cached(g, col int) (any, bool)
+}
+
+// maxCachedChunk bounds the stored (uncompressed) size of a column chunk decoded whole into
+// the cache; larger chunks are read page by page as without a cache.
+const maxCachedChunk = 256 << 20
+
+// SetChunkCache makes every Reader of f read column chunks through c: a read of a whole row
+// group decodes each column chunk once into an array that c keeps, and reads copy their rows
+// out of it; a read of a span the page index narrows (a key lookup or range) copies from the
+// array if c holds it and otherwise reads only the span's pages, keeping nothing. Call it
+// before f is shared.
+func (f *File) SetChunkCache(c ChunkCache) { f.chunks = c }
+
+// cacheable reports whether column col of row group g is decoded whole into the cache.
+func (f *File) cacheable(g, col int) bool {
+	if f.chunks == nil {
+		return false
+	}
+	if _, ok := f.f.RowGroups()[g].ColumnChunks()[col].(*pq.FileColumnChunk); !ok {
+		return false
+	}
+	md := &f.f.Metadata().RowGroups[g].Columns[col].MetaData
+	return md.TotalUncompressedSize <= maxCachedChunk && f.groups[g].Rows <= 1<<30
+}
+
+// decodedChunk returns column col of row group g from the chunk cache, decoding it from src
+// (nil: the file's own reader) on a miss. The caller releases it.
+func (f *File) decodedChunk(src io.ReaderAt, g, col int) (arrow.Array, error) {
+	if src == nil {
+		src = f.f
+	}
+	v, err := f.chunks.Chunk(g, col, func() (any, int64, error) {
+		fc := f.f.RowGroups()[g].ColumnChunks()[col].(*pq.FileColumnChunk)
+		cr := &chunkReader{col: &f.cols[col], maxDef: byte(f.leaves[col].MaxDefinitionLevel()), pages: fc.PagesFrom(src)}
+		defer cr.close()
+		if cm := &f.f.Metadata().RowGroups[g].Columns[col].MetaData; cm.NumValues > 0 {
+			cr.bytesPerRow = float64(cm.TotalUncompressedSize) / float64(cm.NumValues)
+		}
+		// Not a statement's memory: the cache's, for as long as it keeps the array.
+		a, err := cr.read(int(f.groups[g].Rows), memory.DefaultAllocator)
+		if err != nil {
+			return nil, 0, err
+		}
+		return a, arraySize(a), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(arrow.Array), nil
+}
+
+// cachedChunk returns column col of row group g, retained, if the cache holds it.
+func (f *File) cachedChunk(g, col int) arrow.Array {
+	v, ok := f.chunks.Cached(g, col)
+	if !ok {
+		return nil
+	}
+	a, _ := v.(arrow.Array)
+	return a
+}
+
+// arraySize is the bytes allocated for a's buffers.
+func arraySize(a arrow.Array) int64 {
+	var n int64
+	for _, b := range a.Data().Buffers() {
+		if b != nil {
+			n += int64(max(b.Len(), b.Cap()))
+		}
+	}
+	return n
+}
+
+// copyRows returns rows [lo, lo+n) of a as a new array of mem (offset 0).
+func copyRows(a arrow.Array, lo, n int64, mem memory.Allocator) (arrow.Array, error) {
+	s := array.NewSlice(a, lo, lo+n)
+	defer s.Release()
+	return array.Concatenate([]arrow.Array{s}, mem)
+}
+
+// Preload decodes every column chunk of f into its chunk cache, reading from src (nil: the
+// file's own reader). It does nothing without a chunk cache.
+func (f *File) Preload(src io.ReaderAt) error {
+	for g := range f.groups {
+		for c := range f.cols {
+			if !f.cacheable(g, c) {
+				continue
+			}
+			a, err := f.decodedChunk(src, g, c)
+			if err != nil {
+				return err
+			}
+			a.Release()
+		}
+	}
+	return nil
+}

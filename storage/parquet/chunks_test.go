@@ -1,0 +1,147 @@
+package parquet
+
+import (
+	"bytes"
+	"context"
+	"github.com/apache/arrow-go/v18/arrow"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// mapChunks is a ChunkCache that keeps every chunk.
+type mapChunks struct {
+	mu     sync.Mutex
+	m      map[[2]int]arrow.Array
+	loads  int
+	served int
+}
+
+func (c *mapChunks) Chunk(g, col int, load func() (any, int64, error)) (any, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a, ok := c.m[[2]int{g, col}]; ok {
+		c.served++
+		a.Retain()
+		return a, nil
+	}
+	v, _, err := load()
+	if err != nil {
+		return nil, err
+	}
+	c.loads++
+	a := v.(arrow.Array)
+	c.m[[2]int{g, col}] = a
+	a.Retain()
+	return a, nil
+}
+
+func (c *mapChunks) Cached(g, col int) (any, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a, ok := c.m[[2]int{g, col}]
+	if ok {
+		c.served++
+		a.Retain()
+	}
+	return a, ok
+}
+
+func (c *mapChunks) release() {
+	for _, a := range c.m {
+		a.Release()
+	}
+}
+
+// TestReadThroughChunkCache reads random spans and whole files through a cache of decoded
+// chunks (with a checked allocator: the statement's batches are its own, the cache's arrays
+// are not): the values are those of the file, a read once the cache holds every chunk reads
+// nothing from the source, and Preload decodes every chunk.
+func TestReadThroughChunkCache(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const rows = 8500
+	rng := rand.New(rand.NewPCG(3, 4))
+	for name, data := range spanFiles(t, mem, rows) {
+		t.Run(name, func(t *testing.T) {
+			f, err := Open(bytes.NewReader(data), int64(len(data)), WithPageIndex())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cc := &mapChunks{m: map[[2]int]arrow.Array{}}
+			defer cc.release()
+			f.SetChunkCache(cc)
+			if f.HasPageIndex() {
+				// A span the page index narrows does not load the chunk.
+				r, err := f.Read(context.Background(), ReadOptions{Spans: []Span{{Group: 0, Lo: 100, Hi: 101}}, Alloc: mem})
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkRead(t, r, func(int) int { return 100 }, 1)
+				r.Close()
+				if cc.loads != 0 {
+					t.Fatalf("a one-row span loaded %d chunks", cc.loads)
+				}
+			}
+			starts := make([]int64, len(f.RowGroups()))
+			for g := 1; g < len(starts); g++ {
+				starts[g] = starts[g-1] + f.RowGroups()[g-1].Rows
+			}
+			for pass := range 30 {
+				spans := []Span{}
+				for g, rg := range f.RowGroups() {
+					if pass > 0 && rng.IntN(3) == 0 {
+						continue
+					}
+					lo, hi := int64(0), rg.Rows
+					if pass > 0 {
+						lo = rng.Int64N(rg.Rows + 1)
+						hi = lo + rng.Int64N(rg.Rows-lo+1)
+					}
+					spans = append(spans, Span{Group: g, Lo: lo, Hi: hi})
+				}
+				var at []int
+				for _, sp := range spans {
+					for r := sp.Lo; r < sp.Hi; r++ {
+						at = append(at, int(starts[sp.Group]+r))
+					}
+				}
+				src := &countingReaderAt{r: bytes.NewReader(data)}
+				r, err := f.Read(context.Background(), ReadOptions{Spans: spans, Alloc: mem, BatchRows: 1 + rng.IntN(700), Source: src})
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkRead(t, r, func(n int) int { return at[n] }, len(at))
+				r.Close()
+				if pass > 0 && src.n.Load() != 0 {
+					t.Fatalf("pass %d read %d bytes from the source with every chunk cached", pass, src.n.Load())
+				}
+			}
+			if cc.loads != len(f.RowGroups())*len(f.Schema().Fields()) || cc.served == 0 {
+				t.Fatalf("%d loads, %d served", cc.loads, cc.served)
+			}
+			g, err := Open(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cc2 := &mapChunks{m: map[[2]int]arrow.Array{}}
+			defer cc2.release()
+			g.SetChunkCache(cc2)
+			if err := g.Preload(nil); err != nil || cc2.loads != cc.loads {
+				t.Fatalf("Preload: %v; %d chunks, reads decoded %d", err, cc2.loads, cc.loads)
+			}
+			src := &countingReaderAt{r: bytes.NewReader(data)}
+			r, err := g.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 999, Source: src})
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkRead(t, r, func(n int) int { return n }, rows)
+			r.Close()
+			if src.n.Load() != 0 {
+				t.Fatalf("a read after Preload read %d bytes", src.n.Load())
+			}
+		})
+	}
+}
