@@ -518,6 +518,7 @@ type jobHistory struct {
 	committed   map[string]bool // jobs whose ReplaceFileReferences committed
 	claimed     int             // jobs that claimed files
 	released    int             // jobs whose claims were released
+	releasedIDs map[string]bool // the jobs whose claims were released
 }
 
 // checkLog reads the transaction log of the only table in dataDir; see checkLogIn.
@@ -556,7 +557,7 @@ func onlyTable(ctx context.Context, store objstore.Store) (statestore.TableID, e
 // by two jobs, and that every committed job claimed exactly its inputs first and was not
 // released before committing. Entries trimmed from the front of the log are not checked.
 func checkLogIn(ctx context.Context, store objstore.Store) (jobHistory, []string, error) {
-	h := jobHistory{committed: make(map[string]bool)}
+	h := jobHistory{committed: make(map[string]bool), releasedIDs: make(map[string]bool)}
 	id, err := onlyTable(ctx, store)
 	if err != nil {
 		return h, nil, err
@@ -619,6 +620,7 @@ func checkLogIn(ctx context.Context, store objstore.Store) (jobHistory, []string
 		case *statestore.ReleaseJobs:
 			h.released += len(x.JobIDs)
 			for _, id := range x.JobIDs {
+				h.releasedIDs[id] = true
 				if c := claims[id]; c != nil {
 					c.released = true
 				}

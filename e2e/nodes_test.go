@@ -668,6 +668,7 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 	// No job finished on two nodes, and every finished job wrote the rows it read.
 	finishedBy := map[string]int{}
 	per := make([]int, len(conns))
+	var failed, failedIDs, failedErrs []string
 	for i, c := range conns {
 		jobs, err := settledJobs(ctx, c, "n")
 		if err != nil {
@@ -686,7 +687,9 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 				}
 			case "taken":
 			default:
-				t.Errorf("node %d: job %s of partition %s: %s %s", i, j.id, j.partition, j.status, j.err)
+				failed = append(failed, fmt.Sprintf("node %d: job %s of partition %s: %s %s", i, j.id, j.partition, j.status, j.err))
+				failedIDs = append(failedIDs, j.id)
+				failedErrs = append(failedErrs, j.err)
 			}
 		}
 	}
@@ -697,6 +700,16 @@ func TestThreeNodesConcurrentS3(t *testing.T) {
 	h, logProblems, err := checkLogIn(ctx, store)
 	if err != nil {
 		t.Fatalf("reading the table's log: %v", err)
+	}
+	// A job may fail only by outliving its claim: another node released the claim once it
+	// was older than compaction_job_timeout (a loaded machine makes a job that slow), and
+	// the commit was then refused, as it must be.
+	for k, msg := range failed {
+		if h.releasedIDs[failedIDs[k]] && strings.Contains(failedErrs[k], "not assigned to the job") {
+			t.Logf("%s (its claim was released in the log)", msg)
+			continue
+		}
+		t.Error(msg)
 	}
 	for _, p := range logProblems {
 		t.Error(p)
