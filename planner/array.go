@@ -1,24 +1,8 @@
 package planner
 
 import (
-	"strings"
-
 	"github.com/apache/arrow-go/v18/arrow"
 )
-
-// ArrayOf is the type of a SQL array of elem: a list whose elements are nullable.
-func ArrayOf(elem arrow.DataType) arrow.DataType { return arrow.ListOf(elem) }
-
-// ElemType is the element type of an array type, or nil when t is not an array.
-func ElemType(t arrow.DataType) arrow.DataType {
-	if l, ok := t.(*arrow.ListType); ok {
-		return l.Elem()
-	}
-	return nil
-}
-
-// IsArray reports whether t is an array type.
-func IsArray(t arrow.DataType) bool { return ElemType(t) != nil }
 
 // Array is ARRAY[Elems...]; the elements already have Typ's element type.
 type Array struct {
@@ -66,13 +50,3 @@ func (n *Unnest) Columns() []Column {
 }
 func (n *Unnest) Inputs() []Node { return []Node{n.Input} }
 func (*Unnest) node()            {}
-
-// formatArray renders a list literal as an ARRAY constructor.
-func formatArray(v []any, t arrow.DataType) string {
-	et := ElemType(t)
-	s := make([]string, len(v))
-	for i, x := range v {
-		s[i] = FormatLiteral(x, et)
-	}
-	return "ARRAY[" + strings.Join(s, ", ") + "]::" + TypeName(t)
-}

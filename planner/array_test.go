@@ -9,39 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-func TestArrayTypes(t *testing.T) {
-	tests := []struct {
-		a, b arrow.DataType
-		name string // TypeName(a)
-		want arrow.DataType
-	}{
-		{ArrayOf(Int32), ArrayOf(Int32), "integer[]", ArrayOf(Int32)},
-		{ArrayOf(Int32), ArrayOf(Int64), "integer[]", ArrayOf(Int64)},
-		{ArrayOf(Text), Unknown, "text[]", ArrayOf(Text)},
-		{ArrayOf(TimestampTZ), ArrayOf(TimestampTZ), "timestamp with time zone[]", ArrayOf(TimestampTZ)},
-		{ArrayOf(Text), ArrayOf(Int32), "text[]", nil},
-		{ArrayOf(Int32), Int32, "integer[]", nil},
-	}
-	for _, tc := range tests {
-		if got := TypeName(tc.a); got != tc.name {
-			t.Errorf("TypeName(%s) = %q, want %q", tc.a, got, tc.name)
-		}
-		got, err := CommonType(tc.a, tc.b)
-		if tc.want == nil {
-			if err == nil {
-				t.Errorf("CommonType(%s, %s) = %s, want an error", tc.a, tc.b, got)
-			}
-			continue
-		}
-		if err != nil || !arrow.TypeEqual(got, tc.want) {
-			t.Errorf("CommonType(%s, %s) = %v, %v, want %s", tc.a, tc.b, got, err, tc.want)
-		}
-	}
-	if ElemType(Int32) != nil || IsArray(Text) || !IsArray(ArrayOf(Bool)) {
-		t.Error("ElemType/IsArray misclassify")
-	}
-}
-
 func TestListValues(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -66,9 +33,6 @@ func TestListValues(t *testing.T) {
 	defer s.Release()
 	if got := ValueAt(s, 0); !reflect.DeepEqual(got, []any{}) {
 		t.Errorf("ValueAt of slice = %#v, want empty", got)
-	}
-	if got := FormatLiteral([]any{int32(1), nil}, ArrayOf(Int32)); got != "ARRAY[1, NULL]::integer[]" {
-		t.Errorf("FormatLiteral = %q", got)
 	}
 	lit, err := ParamLiteral([]any{"a"}, ArrayOf(Text))
 	if err != nil || !reflect.DeepEqual(lit, &Literal{Value: []any{"a"}, Typ: ArrayOf(Text)}) {

@@ -254,13 +254,6 @@ func Schema(cols []Column, names []string) *arrow.Schema {
 	return arrow.NewSchema(fields, nil)
 }
 
-// SQL type metadata of a result field whose Arrow type does not tell its SQL type: the
-// PostgreSQL type name ("varchar", "bpchar") and its type modifier (length + 4, or -1).
-const (
-	SQLTypeKey   = "sleeperd.sql_type"
-	SQLTypmodKey = "sleeperd.sql_typmod"
-)
-
 // ResultSchema is Schema for the rows a statement returns: a field of a character type keeps
 // its SQL type in its metadata (SQLTypeKey, SQLTypmodKey), which frontends describe.
 func ResultSchema(cols []Column, names []string) *arrow.Schema {

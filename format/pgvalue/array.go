@@ -10,49 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
-
-// arrayOIDs maps an element type's OID to the OID of its one-dimensional array type, from the
-// pg_type catalog (typarray).
-var arrayOIDs = map[uint32]uint32{
-	oidBool:        1000,
-	oidBytea:       1001,
-	oidName:        1003,
-	oidInt2:        1005,
-	oidInt4:        1007,
-	oidText:        1009,
-	oidBpchar:      1014,
-	oidVarchar:     1015,
-	oidInt8:        1016,
-	oidFloat4:      1021,
-	oidFloat8:      1022,
-	oidOID:         1028,
-	oidTimestamp:   1115,
-	oidDate:        1182,
-	oidTimestamptz: 1185,
-	oidInterval:    1187,
-	oidNumeric:     1231,
-}
-
-// elemOIDs is arrayOIDs inverted.
-var elemOIDs = func() map[uint32]uint32 {
-	m := make(map[uint32]uint32, len(arrayOIDs))
-	for e, a := range arrayOIDs {
-		m[a] = e
-	}
-	return m
-}()
-
-// arrayType is the PostgreSQL type of a list of elem: elem's array type, with elem's modifier
-// (as numeric(10,2)[] keeps numeric(10,2)'s). Elements without an array type are sent as text.
-func arrayType(elem arrow.DataType) pgType {
-	et := typeOf(elem)
-	oid, ok := arrayOIDs[et.oid]
-	if !ok {
-		return pgType{arrayOIDs[oidText], -1, -1}
-	}
-	return pgType{oid, -1, et.mod}
-}
 
 // listValues returns the element array and the element range of row i of a list array.
 func listRange(a *array.List, i int) (int, int) {
@@ -113,9 +72,9 @@ func appendArrayElem(dst, v []byte) []byte {
 func arrayBinaryWriter(a *array.List) Writer {
 	vals := a.ListValues()
 	elem := binaryWriter(vals)
-	oid := typeOf(vals.DataType()).oid
-	if _, ok := arrayOIDs[oid]; !ok {
-		oid = oidText
+	oid := types.PGTypeOf(vals.DataType()).OID
+	if _, ok := types.ArrayOID(oid); !ok {
+		oid = types.OIDText
 	}
 	return func(dst []byte, i int) []byte {
 		start, end := listRange(a, i)
@@ -169,7 +128,7 @@ func decodeArrayText(elem arrow.DataType, s string) ([]any, error) {
 	if strings.TrimSpace(body) == "" {
 		return out, nil
 	}
-	eoid := typeOf(elem).oid
+	eoid := types.PGTypeOf(elem).OID
 	i := 0
 	for {
 		for i < len(body) && isArraySpace(body[i]) {
@@ -266,7 +225,7 @@ func decodeArrayBinary(elem arrow.DataType, v []byte) ([]any, error) {
 	if n < 0 || n > len(v)/4 {
 		return nil, fmt.Errorf("invalid array length %d", n)
 	}
-	eoid := typeOf(elem).oid
+	eoid := types.PGTypeOf(elem).OID
 	out := make([]any, 0, n)
 	for k := 0; k < n; k++ {
 		if len(v) < 4 {

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // buildList builds a list array of elem from rows; a nil row is a NULL list, a nil element a
@@ -63,7 +64,7 @@ func TestArrayText(t *testing.T) {
 		if got := string(AppendText(nil, l, 0)); got != c.want {
 			t.Errorf("%v: text %s, want %s", c.row, got, c.want)
 		}
-		if got := typeOf(l.DataType()).oid; got != c.oid {
+		if got := types.PGTypeOf(l.DataType()).OID; got != c.oid {
 			t.Errorf("%v: oid %d, want %d", c.elem, got, c.oid)
 		}
 		// The text form reads back to the same elements.
@@ -120,7 +121,7 @@ func TestArrayBinaryWithPgx(t *testing.T) {
 		{1009, arrow.ListOf(arrow.BinaryTypes.String), []string{"a b", `q"`, ""}, []any{"a b", `q"`, ""}},
 		{1022, arrow.ListOf(arrow.PrimitiveTypes.Float64), []float64{}, []any{}},
 	} {
-		if got := arrowType(c.oid); !arrow.TypeEqual(got, c.dt) {
+		if got := types.FromOID(c.oid); !arrow.TypeEqual(got, c.dt) {
 			t.Errorf("oid %d: prepared as %v, want %v", c.oid, got, c.dt)
 		}
 		for _, format := range []int16{formatText, formatBinary} {

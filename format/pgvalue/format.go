@@ -4,12 +4,14 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
-	"github.com/sleeperd/sleeperd/exec"
 	"math"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/types"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -117,7 +119,7 @@ func textWriter(arr arrow.Array, loc *time.Location) Writer {
 	return func(dst []byte, i int) []byte { return append(dst, arr.ValueStr(i)...) }
 }
 
-// binaryWriter encodes values in PostgreSQL's binary format of the column's type (see typeOf).
+// binaryWriter encodes values in PostgreSQL's binary format of the column's type (see types.PGTypeOf).
 func binaryWriter(arr arrow.Array) Writer {
 	switch a := arr.(type) {
 	case *array.MonthDayNanoInterval:
@@ -440,7 +442,7 @@ func padded(w Writer, n int) Writer {
 // character(n) values to n characters.
 func AppendField(dst []byte, f arrow.Field, arr arrow.Array, i int, loc *time.Location) []byte {
 	w := textWriter(arr, loc)
-	if n, ok := bpcharLength(f); ok {
+	if n, fixed, ok := types.FieldCharLength(f); ok && fixed {
 		w = padded(w, n)
 	}
 	return w(dst, i)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/format/pgvalue/pgvaluetest"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 var floatCases = pgvaluetest.FloatCases
@@ -46,7 +47,7 @@ func TestDates(t *testing.T) {
 		if got := string(appendDate(nil, days)); got != c.text {
 			t.Errorf("%v: text %q, want %q", c.t, got, c.text)
 		}
-		got, err := decodeText(arrow.FixedWidthTypes.Date32, oidDate, c.text)
+		got, err := decodeText(arrow.FixedWidthTypes.Date32, types.OIDDate, c.text)
 		if err != nil || !got.(time.Time).Equal(c.t) {
 			t.Errorf("parsing %q: %v, %v", c.text, got, err)
 		}
@@ -61,7 +62,7 @@ func TestDates(t *testing.T) {
 		if c.send != "" && hex.EncodeToString(enc) != c.send {
 			t.Errorf("%v: binary %x, want %s", c.t, enc, c.send)
 		}
-		back, err := decodeBinary(arrow.FixedWidthTypes.Date32, oidDate, enc)
+		back, err := decodeBinary(arrow.FixedWidthTypes.Date32, types.OIDDate, enc)
 		if err != nil || !back.(time.Time).Equal(c.t) {
 			t.Errorf("decoding %x: %v, %v", enc, back, err)
 		}
@@ -85,9 +86,9 @@ func TestTimestamps(t *testing.T) {
 		{time.Date(-43, 3, 15, 12, 0, 0, 0, time.UTC), true, "0044-03-15 12:00:00+00 BC", "ff1af9e8fb46d000"},
 	} {
 		dt := &arrow.TimestampType{Unit: arrow.Microsecond}
-		oid := uint32(oidTimestamp)
+		oid := uint32(types.OIDTimestamp)
 		if c.tz {
-			dt.TimeZone, oid = "UTC", oidTimestamptz
+			dt.TimeZone, oid = "UTC", types.OIDTimestamptz
 		}
 		if got := string(appendTimestamp(nil, c.t.UnixMicro(), c.tz)); got != c.text {
 			t.Errorf("%v: text %q, want %q", c.t, got, c.text)
@@ -208,45 +209,45 @@ func TestDecodeText(t *testing.T) {
 		want any
 		code string // SQLSTATE of the error, if one is expected
 	}{
-		{oidBool, "true", true, ""},
-		{oidBool, " off ", false, ""},
-		{oidBool, "maybe", nil, "22P02"},
-		{oidInt2, "32767", int64(32767), ""},
-		{oidInt2, "32768", nil, "22003"},
-		{oidInt4, "-2147483648", int64(-2147483648), ""},
-		{oidInt4, "1.5", nil, "22P02"},
-		{oidInt8, "9223372036854775807", int64(math.MaxInt64), ""},
-		{oidFloat8, "Infinity", math.Inf(1), ""},
-		{oidFloat8, "-1e-5", -1e-5, ""},
-		{oidFloat4, "1e39", nil, "22003"},
-		{oidFloat8, "x", nil, "22P02"},
-		{oidNumeric, "12.50", "12.50", ""},
-		{oidNumeric, "1,5", nil, "22P02"},
-		{oidBytea, `\x00ff`, []byte{0, 0xff}, ""},
-		{oidBytea, `a\\b\001`, []byte{'a', '\\', 'b', 1}, ""},
-		{oidBytea, `\xzz`, nil, "22P02"},
-		{oidText, "héllo", "héllo", ""},
-		{oidDate, "2024-02-30", nil, "22008"}, // date/time field value out of range, as PostgreSQL 15 reports it
-		{oidDate, "2024-02-3x", nil, "22007"},
+		{types.OIDBool, "true", true, ""},
+		{types.OIDBool, " off ", false, ""},
+		{types.OIDBool, "maybe", nil, "22P02"},
+		{types.OIDInt2, "32767", int64(32767), ""},
+		{types.OIDInt2, "32768", nil, "22003"},
+		{types.OIDInt4, "-2147483648", int64(-2147483648), ""},
+		{types.OIDInt4, "1.5", nil, "22P02"},
+		{types.OIDInt8, "9223372036854775807", int64(math.MaxInt64), ""},
+		{types.OIDFloat8, "Infinity", math.Inf(1), ""},
+		{types.OIDFloat8, "-1e-5", -1e-5, ""},
+		{types.OIDFloat4, "1e39", nil, "22003"},
+		{types.OIDFloat8, "x", nil, "22P02"},
+		{types.OIDNumeric, "12.50", "12.50", ""},
+		{types.OIDNumeric, "1,5", nil, "22P02"},
+		{types.OIDBytea, `\x00ff`, []byte{0, 0xff}, ""},
+		{types.OIDBytea, `a\\b\001`, []byte{'a', '\\', 'b', 1}, ""},
+		{types.OIDBytea, `\xzz`, nil, "22P02"},
+		{types.OIDText, "héllo", "héllo", ""},
+		{types.OIDDate, "2024-02-30", nil, "22008"}, // date/time field value out of range, as PostgreSQL 15 reports it
+		{types.OIDDate, "2024-02-3x", nil, "22007"},
 	} {
-		dt := arrowType(c.oid)
+		dt := types.FromOID(c.oid)
 		got, err := decodeText(dt, c.oid, c.in)
 		if c.code != "" {
 			if err == nil || errs.KindOf(err) != kinds[c.code] {
-				t.Errorf("%s %q: got %v, %v; want error %s", typeName(c.oid), c.in, got, err, c.code)
+				t.Errorf("%s %q: got %v, %v; want error %s", types.NameOfOID(c.oid), c.in, got, err, c.code)
 			}
 			continue
 		}
 		if err != nil {
-			t.Errorf("%s %q: %v", typeName(c.oid), c.in, err)
+			t.Errorf("%s %q: %v", types.NameOfOID(c.oid), c.in, err)
 			continue
 		}
 		if b, ok := c.want.([]byte); ok {
 			if string(got.([]byte)) != string(b) {
-				t.Errorf("%s %q: %x, want %x", typeName(c.oid), c.in, got, b)
+				t.Errorf("%s %q: %x, want %x", types.NameOfOID(c.oid), c.in, got, b)
 			}
 		} else if got != c.want {
-			t.Errorf("%s %q: %#v, want %#v", typeName(c.oid), c.in, got, c.want)
+			t.Errorf("%s %q: %#v, want %#v", types.NameOfOID(c.oid), c.in, got, c.want)
 		}
 	}
 }
@@ -258,20 +259,20 @@ func TestDecodeBinaryWidths(t *testing.T) {
 		want any
 		ok   bool
 	}{
-		{oidInt8, "0000002a", int64(42), true}, // int4 sent for an int8 parameter
-		{oidInt2, "0000000000007fff", int64(32767), true},
-		{oidInt2, "0000000000008000", nil, false}, // out of range
-		{oidInt4, "01", nil, false},
-		{oidFloat8, "3fc00000", 1.5, true}, // float4 sent for a float8 parameter
-		{oidBool, "01", true, true},
-		{oidBool, "0101", nil, false},
-		{oidDate, "7fffffff", nil, false}, // infinity
-		{oidText, "68c3a9", "hé", true},
+		{types.OIDInt8, "0000002a", int64(42), true}, // int4 sent for an int8 parameter
+		{types.OIDInt2, "0000000000007fff", int64(32767), true},
+		{types.OIDInt2, "0000000000008000", nil, false}, // out of range
+		{types.OIDInt4, "01", nil, false},
+		{types.OIDFloat8, "3fc00000", 1.5, true}, // float4 sent for a float8 parameter
+		{types.OIDBool, "01", true, true},
+		{types.OIDBool, "0101", nil, false},
+		{types.OIDDate, "7fffffff", nil, false}, // infinity
+		{types.OIDText, "68c3a9", "hé", true},
 	} {
 		v, _ := hex.DecodeString(c.in)
-		got, err := decodeBinary(arrowType(c.oid), c.oid, v)
+		got, err := decodeBinary(types.FromOID(c.oid), c.oid, v)
 		if c.ok != (err == nil) || (c.ok && got != c.want) {
-			t.Errorf("%s %s: %#v, %v; want %#v", typeName(c.oid), c.in, got, err, c.want)
+			t.Errorf("%s %s: %#v, %v; want %#v", types.NameOfOID(c.oid), c.in, got, err, c.want)
 		}
 	}
 }
@@ -292,15 +293,15 @@ func TestOtherArrowTypes(t *testing.T) {
 		text string
 		bin  string // hex
 	}{
-		{build(arrow.PrimitiveTypes.Int8, func(b array.Builder) { b.(*array.Int8Builder).Append(-5) }), oidInt2, "-5", "fffb"},
-		{build(arrow.PrimitiveTypes.Uint16, func(b array.Builder) { b.(*array.Uint16Builder).Append(65535) }), oidInt4, "65535", "0000ffff"},
-		{build(arrow.PrimitiveTypes.Uint32, func(b array.Builder) { b.(*array.Uint32Builder).Append(1 << 31) }), oidInt8, "2147483648", "0000000080000000"},
-		{build(arrow.PrimitiveTypes.Uint64, func(b array.Builder) { b.(*array.Uint64Builder).Append(math.MaxUint64) }), oidNumeric, "18446744073709551615", ""},
-		{build(arrow.BinaryTypes.LargeString, func(b array.Builder) { b.(*array.LargeStringBuilder).Append("big") }), oidText, "big", "626967"},
-		{build(arrow.BinaryTypes.StringView, func(b array.Builder) { b.(*array.StringViewBuilder).Append("view") }), oidText, "view", "76696577"},
-		{build(arrow.BinaryTypes.LargeBinary, func(b array.Builder) { b.(*array.BinaryBuilder).Append([]byte{0xab}) }), oidBytea, `\xab`, "ab"},
-		{build(arrow.FixedWidthTypes.Date64, func(b array.Builder) { b.(*array.Date64Builder).Append(-1) }), oidDate, "1969-12-31", "ffffd532"},
-		{build(&arrow.Decimal256Type{Precision: 40, Scale: 1}, func(b array.Builder) { _ = b.AppendValueFromString("-2.5") }), oidNumeric, "-2.5", "000200004000000100021388"},
+		{build(arrow.PrimitiveTypes.Int8, func(b array.Builder) { b.(*array.Int8Builder).Append(-5) }), types.OIDInt2, "-5", "fffb"},
+		{build(arrow.PrimitiveTypes.Uint16, func(b array.Builder) { b.(*array.Uint16Builder).Append(65535) }), types.OIDInt4, "65535", "0000ffff"},
+		{build(arrow.PrimitiveTypes.Uint32, func(b array.Builder) { b.(*array.Uint32Builder).Append(1 << 31) }), types.OIDInt8, "2147483648", "0000000080000000"},
+		{build(arrow.PrimitiveTypes.Uint64, func(b array.Builder) { b.(*array.Uint64Builder).Append(math.MaxUint64) }), types.OIDNumeric, "18446744073709551615", ""},
+		{build(arrow.BinaryTypes.LargeString, func(b array.Builder) { b.(*array.LargeStringBuilder).Append("big") }), types.OIDText, "big", "626967"},
+		{build(arrow.BinaryTypes.StringView, func(b array.Builder) { b.(*array.StringViewBuilder).Append("view") }), types.OIDText, "view", "76696577"},
+		{build(arrow.BinaryTypes.LargeBinary, func(b array.Builder) { b.(*array.BinaryBuilder).Append([]byte{0xab}) }), types.OIDBytea, `\xab`, "ab"},
+		{build(arrow.FixedWidthTypes.Date64, func(b array.Builder) { b.(*array.Date64Builder).Append(-1) }), types.OIDDate, "1969-12-31", "ffffd532"},
+		{build(&arrow.Decimal256Type{Precision: 40, Scale: 1}, func(b array.Builder) { _ = b.AppendValueFromString("-2.5") }), types.OIDNumeric, "-2.5", "000200004000000100021388"},
 		{build(arrow.ListOf(arrow.PrimitiveTypes.Int32), func(b array.Builder) {
 			lb := b.(*array.ListBuilder)
 			lb.Append(true)
@@ -308,7 +309,7 @@ func TestOtherArrowTypes(t *testing.T) {
 		}), 1007, "{1,2}", "000000010000000000000017000000020000000100000004000000010000000400000002"},
 	} {
 		dt := c.arr.DataType()
-		if got := typeOf(dt).oid; got != c.oid {
+		if got := types.PGTypeOf(dt).OID; got != c.oid {
 			t.Errorf("%v: oid %d, want %d", dt, got, c.oid)
 		}
 		if got := string(textWriter(c.arr, nil)(nil, 0)); got != c.text {
@@ -318,7 +319,7 @@ func TestOtherArrowTypes(t *testing.T) {
 		if c.bin != "" && hex.EncodeToString(bin) != c.bin {
 			t.Errorf("%v: binary %x, want %s", dt, bin, c.bin)
 		}
-		if c.oid == oidNumeric {
+		if c.oid == types.OIDNumeric {
 			if got, err := decodeNumeric(bin); err != nil || got != c.text {
 				t.Errorf("%v: binary decodes to %q, %v", dt, got, err)
 			}

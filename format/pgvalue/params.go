@@ -13,39 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
-
-// typeName is the name PostgreSQL uses for oid in error messages.
-func typeName(oid uint32) string {
-	switch oid {
-	case oidBool:
-		return "boolean"
-	case oidBytea:
-		return "bytea"
-	case oidInt2:
-		return "smallint"
-	case oidInt4:
-		return "integer"
-	case oidInt8:
-		return "bigint"
-	case oidFloat4:
-		return "real"
-	case oidFloat8:
-		return "double precision"
-	case oidNumeric:
-		return "numeric"
-	case oidDate:
-		return "date"
-	case oidTimestamp:
-		return "timestamp without time zone"
-	case oidTimestamptz:
-		return "timestamp with time zone"
-	}
-	if elem, ok := elemOIDs[oid]; ok {
-		return typeName(elem) + "[]"
-	}
-	return "text"
-}
 
 // DecodeText parses s, a value of type dt (text when nil) in text format, as PostgreSQL's
 // input function for its type does, to a Go value: bool, int64, float64, string (text, and
@@ -55,7 +24,7 @@ func DecodeText(dt arrow.DataType, s string) (any, error) {
 	if dt == nil {
 		dt = arrow.BinaryTypes.String
 	}
-	return decodeText(dt, typeOf(dt).oid, s)
+	return decodeText(dt, types.PGTypeOf(dt).OID, s)
 }
 
 // DecodeTextIn is DecodeText with a timestamptz value without an offset taken as local time
@@ -80,7 +49,7 @@ func DecodeBinary(dt arrow.DataType, v []byte) (any, error) {
 	if dt == nil {
 		dt = arrow.BinaryTypes.String
 	}
-	return decodeBinary(dt, typeOf(dt).oid, v)
+	return decodeBinary(dt, types.PGTypeOf(dt).OID, v)
 }
 
 // decodeText parses s as PostgreSQL's input function for oid does.
@@ -89,10 +58,10 @@ func decodeText(dt arrow.DataType, oid uint32, s string) (any, error) {
 		return decodeArrayText(listElem(dt), s)
 	}
 	invalid := func() error {
-		return errs.New(errs.InvalidText, "invalid input syntax for type %s: %q", typeName(oid), s)
+		return errs.New(errs.InvalidText, "invalid input syntax for type %s: %q", types.NameOfOID(oid), s)
 	}
 	switch oid {
-	case oidBool:
+	case types.OIDBool:
 		switch strings.ToLower(strings.TrimSpace(s)) {
 		case "t", "tr", "tru", "true", "y", "ye", "yes", "on", "1":
 			return true, nil
@@ -100,39 +69,39 @@ func decodeText(dt arrow.DataType, oid uint32, s string) (any, error) {
 			return false, nil
 		}
 		return nil, invalid()
-	case oidInt2, oidInt4, oidInt8:
+	case types.OIDInt2, types.OIDInt4, types.OIDInt8:
 		if _, ok := dt.(*arrow.Uint64Type); ok {
 			break
 		}
-		bits := map[uint32]int{oidInt2: 16, oidInt4: 32, oidInt8: 64}[oid]
+		bits := map[uint32]int{types.OIDInt2: 16, types.OIDInt4: 32, types.OIDInt8: 64}[oid]
 		x, err := strconv.ParseInt(strings.TrimSpace(s), 10, bits)
 		if err != nil {
 			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-				return nil, errs.New(errs.NumericRange, "value %q is out of range for type %s", s, typeName(oid))
+				return nil, errs.New(errs.NumericRange, "value %q is out of range for type %s", s, types.NameOfOID(oid))
 			}
 			return nil, invalid()
 		}
 		return x, nil
-	case oidFloat4, oidFloat8:
+	case types.OIDFloat4, types.OIDFloat8:
 		bits := 64
-		if oid == oidFloat4 {
+		if oid == types.OIDFloat4 {
 			bits = 32
 		}
 		x, err := strconv.ParseFloat(strings.TrimSpace(s), bits)
 		if err != nil {
 			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-				return nil, errs.New(errs.NumericRange, "%q is out of range for type %s", s, typeName(oid))
+				return nil, errs.New(errs.NumericRange, "%q is out of range for type %s", s, types.NameOfOID(oid))
 			}
 			return nil, invalid()
 		}
 		return x, nil
-	case oidBytea:
+	case types.OIDBytea:
 		b, err := parseBytea(s)
 		if err != nil {
 			return nil, invalid()
 		}
 		return b, nil
-	case oidDate:
+	case types.OIDDate:
 		t, err := parseTimestamp(s, false, true)
 		if err == errFieldRange {
 			return nil, errs.New(errs.DatetimeOverflow, "date/time field value out of range: %q", s)
@@ -141,17 +110,17 @@ func decodeText(dt arrow.DataType, oid uint32, s string) (any, error) {
 			return nil, errs.Wrap(errs.InvalidDatetime, err, "invalid input syntax for type date: %q", s)
 		}
 		return t, nil
-	case oidTimestamp, oidTimestamptz:
-		t, err := parseTimestamp(s, oid == oidTimestamptz, false)
+	case types.OIDTimestamp, types.OIDTimestamptz:
+		t, err := parseTimestamp(s, oid == types.OIDTimestamptz, false)
 		if err == errFieldRange {
 			return nil, errs.New(errs.DatetimeOverflow, "date/time field value out of range: %q", s)
 		}
 		if err != nil {
-			return nil, errs.Wrap(errs.InvalidDatetime, err, "invalid input syntax for type %s: %q", typeName(oid), s)
+			return nil, errs.Wrap(errs.InvalidDatetime, err, "invalid input syntax for type %s: %q", types.NameOfOID(oid), s)
 		}
 		return t, nil
 	}
-	if oid == oidNumeric {
+	if oid == types.OIDNumeric {
 		d, ok := normalizeNumeric(s)
 		if !ok {
 			return nil, errs.New(errs.InvalidText, "invalid input syntax for type numeric: %q", s)
@@ -169,12 +138,12 @@ func decodeBinary(dt arrow.DataType, oid uint32, v []byte) (any, error) {
 		return decodeArrayBinary(listElem(dt), v)
 	}
 	switch oid {
-	case oidBool:
+	case types.OIDBool:
 		if len(v) != 1 {
 			return nil, fmt.Errorf("boolean of %d bytes", len(v))
 		}
 		return v[0] != 0, nil
-	case oidInt2, oidInt4, oidInt8:
+	case types.OIDInt2, types.OIDInt4, types.OIDInt8:
 		if _, ok := dt.(*arrow.Uint64Type); ok {
 			break
 		}
@@ -189,12 +158,12 @@ func decodeBinary(dt arrow.DataType, oid uint32, v []byte) (any, error) {
 		default:
 			return nil, fmt.Errorf("integer of %d bytes", len(v))
 		}
-		bits := map[uint32]uint{oidInt2: 16, oidInt4: 32, oidInt8: 64}[oid]
+		bits := map[uint32]uint{types.OIDInt2: 16, types.OIDInt4: 32, types.OIDInt8: 64}[oid]
 		if bits < 64 && (x < -1<<(bits-1) || x >= 1<<(bits-1)) {
-			return nil, fmt.Errorf("value %d out of range for type %s", x, typeName(oid))
+			return nil, fmt.Errorf("value %d out of range for type %s", x, types.NameOfOID(oid))
 		}
 		return x, nil
-	case oidFloat4, oidFloat8:
+	case types.OIDFloat4, types.OIDFloat8:
 		switch len(v) {
 		case 4:
 			return float64(math.Float32frombits(binary.BigEndian.Uint32(v))), nil
@@ -202,9 +171,9 @@ func decodeBinary(dt arrow.DataType, oid uint32, v []byte) (any, error) {
 			return math.Float64frombits(binary.BigEndian.Uint64(v)), nil
 		}
 		return nil, fmt.Errorf("float of %d bytes", len(v))
-	case oidBytea:
+	case types.OIDBytea:
 		return append([]byte(nil), v...), nil
-	case oidDate:
+	case types.OIDDate:
 		if len(v) != 4 {
 			return nil, fmt.Errorf("date of %d bytes", len(v))
 		}
@@ -214,7 +183,7 @@ func decodeBinary(dt arrow.DataType, oid uint32, v []byte) (any, error) {
 		}
 		y, m, day := civil(int64(d) + pgEpochDays)
 		return time.Date(int(y), time.Month(m), day, 0, 0, 0, 0, time.UTC), nil
-	case oidTimestamp, oidTimestamptz:
+	case types.OIDTimestamp, types.OIDTimestamptz:
 		if len(v) != 8 {
 			return nil, fmt.Errorf("timestamp of %d bytes", len(v))
 		}
@@ -223,7 +192,7 @@ func decodeBinary(dt arrow.DataType, oid uint32, v []byte) (any, error) {
 			return nil, fmt.Errorf("infinite timestamp")
 		}
 		return time.UnixMicro(us + pgEpochMicros).UTC(), nil
-	case oidNumeric:
+	case types.OIDNumeric:
 		return decodeNumeric(v)
 	}
 	return string(v), nil
