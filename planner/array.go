@@ -2,6 +2,7 @@ package planner
 
 import (
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // Array is ARRAY[Elems...]; the elements already have Typ's element type.
@@ -19,7 +20,7 @@ type AnyOp struct {
 }
 
 func (e *Array) Type() arrow.DataType { return e.Typ }
-func (e *AnyOp) Type() arrow.DataType { return Bool }
+func (e *AnyOp) Type() arrow.DataType { return types.Bool }
 func (*Array) expr()                  {}
 func (*AnyOp) expr()                  {}
 func (e *Array) String() string       { return "ARRAY[" + joinExprs(e.Elems) + "]" }

@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 func TestListValues(t *testing.T) {
@@ -34,11 +35,11 @@ func TestListValues(t *testing.T) {
 	if got := ValueAt(s, 0); !reflect.DeepEqual(got, []any{}) {
 		t.Errorf("ValueAt of slice = %#v, want empty", got)
 	}
-	lit, err := ParamLiteral([]any{"a"}, ArrayOf(Text))
-	if err != nil || !reflect.DeepEqual(lit, &Literal{Value: []any{"a"}, Typ: ArrayOf(Text)}) {
+	lit, err := ParamLiteral([]any{"a"}, types.ArrayOf(types.Text))
+	if err != nil || !reflect.DeepEqual(lit, &Literal{Value: []any{"a"}, Typ: types.ArrayOf(types.Text)}) {
 		t.Errorf("ParamLiteral = %v, %v", lit, err)
 	}
-	if _, err := ParamLiteral([]any{"a"}, Text); err == nil {
+	if _, err := ParamLiteral([]any{"a"}, types.Text); err == nil {
 		t.Error("ParamLiteral of an array for a text parameter succeeded")
 	}
 }

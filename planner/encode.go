@@ -9,8 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
-
-	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // exprJSON is the stored form of a bound expression over one table's columns: delete
@@ -51,7 +50,7 @@ func toExprJSON(e Expr) (*exprJSON, error) {
 		}
 		args = append(args, cj)
 	}
-	typ := catalog.FormatType(e.Type())
+	typ := types.Format(e.Type())
 	switch x := e.(type) {
 	case *ColumnRef:
 		return &exprJSON{K: "col", Column: x.Name, Type: typ}, nil
@@ -130,7 +129,7 @@ func fromExprJSON(j *exprJSON, cols func(string) (ColumnRef, bool)) (Expr, error
 	}
 	var typ arrow.DataType
 	if j.Type != "" {
-		t, err := catalog.ParseType(j.Type)
+		t, err := types.Parse(j.Type)
 		if err != nil {
 			return nil, err
 		}

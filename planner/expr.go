@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // ColumnID names a column produced somewhere in a plan. IDs are unique within one statement,
@@ -174,7 +175,7 @@ func (*Case) expr()      {}
 func (*Coalesce) expr()  {}
 
 func (e *ColumnRef) String() string { return e.Name }
-func (e *Literal) String() string   { return FormatLiteral(e.Value, e.Typ) }
+func (e *Literal) String() string   { return types.FormatLiteral(e.Value, e.Typ) }
 func (e *Param) String() string     { return fmt.Sprintf("$%d", e.Index) }
 func (e *Binary) String() string {
 	return "(" + e.L.String() + " " + e.Op.String() + " " + e.R.String() + ")"
@@ -193,7 +194,7 @@ func (e *InList) String() string {
 	}
 	return e.E.String() + " " + not + "IN (" + joinExprs(e.List) + ")"
 }
-func (e *Cast) String() string     { return "CAST(" + e.E.String() + " AS " + TypeName(e.To) + ")" }
+func (e *Cast) String() string     { return "CAST(" + e.E.String() + " AS " + types.Name(e.To) + ")" }
 func (e *Func) String() string     { return e.Name + "(" + joinExprs(e.Args) + ")" }
 func (e *Coalesce) String() string { return "coalesce(" + joinExprs(e.Args) + ")" }
 func (e *Case) String() string {
@@ -362,7 +363,7 @@ func ExprKey(e Expr) string {
 			fmt.Fprintf(&b, "#%d", x.ID)
 			return
 		case *Literal:
-			fmt.Fprintf(&b, "lit(%s:%s)", FormatLiteral(x.Value, x.Typ), x.Typ)
+			fmt.Fprintf(&b, "lit(%s:%s)", types.FormatLiteral(x.Value, x.Typ), x.Typ)
 			return
 		case *Param:
 			fmt.Fprintf(&b, "$%d", x.Index)

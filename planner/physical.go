@@ -3,7 +3,6 @@ package planner
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -14,6 +13,7 @@ import (
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/statestore"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // Env is what physical planning needs from the engine.
@@ -249,29 +249,20 @@ func Schema(cols []Column, names []string) *arrow.Schema {
 		if names != nil {
 			name = names[i]
 		}
-		fields[i] = arrow.Field{Name: name, Type: catalog.StorageType(c.Type), Nullable: true}
+		fields[i] = arrow.Field{Name: name, Type: types.Storage(c.Type), Nullable: true}
 	}
 	return arrow.NewSchema(fields, nil)
 }
 
 // ResultSchema is Schema for the rows a statement returns: a field of a character type keeps
-// its SQL type in its metadata (SQLTypeKey, SQLTypmodKey), which frontends describe.
+// its SQL type in its metadata (types.SQLMetadata), which frontends describe.
 func ResultSchema(cols []Column, names []string) *arrow.Schema {
 	s := Schema(cols, names)
 	fields := s.Fields()
 	for i, c := range cols {
-		ct, ok := c.Type.(*catalog.CharType)
-		if !ok {
-			continue
+		if md, ok := types.SQLMetadata(c.Type); ok {
+			fields[i].Metadata = md
 		}
-		name, mod := "varchar", int32(-1)
-		if ct.Fixed() {
-			name = "bpchar"
-		}
-		if n := ct.Length(); n >= 0 {
-			mod = n + 4
-		}
-		fields[i].Metadata = arrow.NewMetadata([]string{SQLTypeKey, SQLTypmodKey}, []string{name, strconv.Itoa(int(mod))})
 	}
 	return arrow.NewSchema(fields, nil)
 }
@@ -354,7 +345,7 @@ func CompileExpr(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	if want := catalog.StorageType(e.Type()); !IsUnknown(want) && want.ID() != arrow.NULL && !arrow.TypeEqual(out.DataType(), want) {
+	if want := types.Storage(e.Type()); !types.IsUnknown(want) && want.ID() != arrow.NULL && !arrow.TypeEqual(out.DataType(), want) {
 		return exec.NewCast(out, want)
 	}
 	return out, nil
@@ -367,11 +358,11 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 		if !ok {
 			return nil, errs.New(errs.Internal, "column %s (#%d) is not in the input", x.Name, x.ID)
 		}
-		return exec.NewColumn(idx, catalog.StorageType(x.Typ), x.Name)
+		return exec.NewColumn(idx, types.Storage(x.Typ), x.Name)
 	case *Literal:
-		t := catalog.StorageType(x.Typ)
-		if IsUnknown(t) || t.ID() == arrow.NULL {
-			t = Text
+		t := types.Storage(x.Typ)
+		if types.IsUnknown(t) || t.ID() == arrow.NULL {
+			t = types.Text
 		}
 		return exec.NewLiteral(x.Value, t)
 	case *Param:
@@ -418,7 +409,7 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		to := catalog.StorageType(x.To)
+		to := types.Storage(x.To)
 		if arrow.TypeEqual(in.DataType(), to) {
 			return in, nil
 		}
@@ -428,11 +419,11 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		if x.Name == "generate_series" && IsArray(x.Typ) {
+		if x.Name == "generate_series" && types.IsArray(x.Typ) {
 			if len(args) < 2 || len(args) > 3 {
 				return nil, errs.New(errs.UndefinedFunction, "function generate_series with %d arguments does not exist", len(args))
 			}
-			return &seriesList{args: args, typ: catalog.StorageType(x.Typ)}, nil
+			return &seriesList{args: args, typ: types.Storage(x.Typ)}, nil
 		}
 		return exec.NewFunc(x.Name, args)
 	case *Coalesce:
@@ -446,7 +437,7 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		return exec.NewArrayExpr(elems, catalog.StorageType(x.Typ))
+		return exec.NewArrayExpr(elems, types.Storage(x.Typ))
 	case *AnyOp:
 		lr, err := compileAll([]Expr{x.L, x.R}, layout)
 		if err != nil {
@@ -482,7 +473,7 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 			if els, err = CompileExpr(x.Else, layout); err != nil {
 				return nil, err
 			}
-		} else if els, err = exec.NewLiteral(nil, catalog.StorageType(x.Typ)); err != nil {
+		} else if els, err = exec.NewLiteral(nil, types.Storage(x.Typ)); err != nil {
 			return nil, err
 		}
 		return exec.NewCase(whens, thens, els)

@@ -3,9 +3,9 @@ package planner
 import (
 	"context"
 
-	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 var execJoinKinds = map[JoinKind]exec.JoinKind{
@@ -131,7 +131,7 @@ func physicalSetOp(ctx context.Context, n *SetOp, env Env) (exec.Operator, error
 func renameTo(op exec.Operator, from, to []Column) (exec.Operator, error) {
 	exprs := make([]exec.Expr, len(from))
 	for i, c := range from {
-		e, err := exec.NewColumn(i, catalog.StorageType(c.Type), c.Name)
+		e, err := exec.NewColumn(i, types.Storage(c.Type), c.Name)
 		if err != nil {
 			return nil, err
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // maxSeriesRows bounds generate_series, which is computed whole before it is served.
@@ -118,7 +119,7 @@ func appendSeries(ctx context.Context, b array.Builder, typ arrow.DataType, star
 			cur = next
 		}
 	default:
-		return errs.New(errs.UndefinedFunction, "function generate_series(%s) does not exist", TypeName(typ))
+		return errs.New(errs.UndefinedFunction, "function generate_series(%s) does not exist", types.Name(typ))
 	}
 	return nil
 }

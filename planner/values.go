@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // ValueAt returns row i of arr as a Go value in the representation Literal uses (nil for NULL).
@@ -90,8 +91,8 @@ func BindParams(n Node, params []any) (Node, error) {
 
 // ParamLiteral converts a parameter value to an expression of type t.
 func ParamLiteral(v any, t arrow.DataType) (Expr, error) {
-	if IsUnknown(t) || t.ID() == arrow.NULL {
-		t = Text
+	if types.IsUnknown(t) || t.ID() == arrow.NULL {
+		t = types.Text
 	}
 	switch x := v.(type) {
 	case nil:
@@ -100,35 +101,35 @@ func ParamLiteral(v any, t arrow.DataType) (Expr, error) {
 		if t.ID() == arrow.STRING {
 			return &Literal{Value: x, Typ: t}, nil
 		}
-		return &Cast{E: &Literal{Value: x, Typ: Text}, To: t}, nil
+		return &Cast{E: &Literal{Value: x, Typ: types.Text}, To: t}, nil
 	case []byte:
 		if t.ID() == arrow.BINARY {
 			return &Literal{Value: x, Typ: t}, nil
 		}
-		return &Cast{E: &Literal{Value: string(x), Typ: Text}, To: t}, nil
+		return &Cast{E: &Literal{Value: string(x), Typ: types.Text}, To: t}, nil
 	case bool:
-		return castLit(x, Bool, t), nil
+		return castLit(x, types.Bool, t), nil
 	case int64:
-		return castLit(x, Int64, t), nil
+		return castLit(x, types.Int64, t), nil
 	case int32:
-		return castLit(x, Int32, t), nil
+		return castLit(x, types.Int32, t), nil
 	case int16:
-		return castLit(x, Int16, t), nil
+		return castLit(x, types.Int16, t), nil
 	case int:
-		return castLit(int64(x), Int64, t), nil
+		return castLit(int64(x), types.Int64, t), nil
 	case float64:
-		return castLit(x, Float64, t), nil
+		return castLit(x, types.Float64, t), nil
 	case float32:
-		return castLit(x, Float32, t), nil
+		return castLit(x, types.Float32, t), nil
 	case []any:
-		if IsArray(t) {
-			elems, err := listParam(x, ElemType(t))
+		if types.IsArray(t) {
+			elems, err := listParam(x, types.Elem(t))
 			if err != nil {
 				return nil, err
 			}
 			return &Literal{Value: elems, Typ: t}, nil
 		}
-		return nil, errs.New(errs.InvalidParameter, "an array value was given for a parameter of type %s", TypeName(t))
+		return nil, errs.New(errs.InvalidParameter, "an array value was given for a parameter of type %s", types.Name(t))
 	case time.Time:
 		switch t.ID() {
 		case arrow.DATE32:
@@ -136,7 +137,7 @@ func ParamLiteral(v any, t arrow.DataType) (Expr, error) {
 		case arrow.TIMESTAMP:
 			return &Literal{Value: arrow.Timestamp(x.UnixMicro()), Typ: t}, nil
 		}
-		return castLit(arrow.Timestamp(x.UnixMicro()), TimestampTZ, t), nil
+		return castLit(arrow.Timestamp(x.UnixMicro()), types.TimestampTZ, t), nil
 	}
 	return nil, errs.New(errs.InvalidParameter, "unsupported parameter value of Go type %T", v)
 }
