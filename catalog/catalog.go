@@ -15,6 +15,7 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/statestore"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // LogPrefix is where the catalog keeps its log in the object store.
@@ -100,9 +101,9 @@ type columnJSON struct {
 func toJSON(t *Table) *tableJSON {
 	j := &tableJSON{ID: t.ID, Name: t.Name, RowKeys: t.RowKeys, SortKeys: t.SortKeys, PrimaryKey: t.PrimaryKey, Properties: t.Props.Raw}
 	for _, c := range t.Columns {
-		cj := columnJSON{Name: c.Name, Type: FormatType(c.Type), Nullable: c.Nullable, Hidden: c.Hidden}
+		cj := columnJSON{Name: c.Name, Type: types.Format(c.Type), Nullable: c.Nullable, Hidden: c.Hidden}
 		if c.SQLType != nil {
-			cj.SQLType = FormatType(c.SQLType)
+			cj.SQLType = types.Format(c.SQLType)
 		}
 		j.Columns = append(j.Columns, cj)
 	}
@@ -114,14 +115,14 @@ func toJSON(t *Table) *tableJSON {
 func fromJSON(j *tableJSON) (*Table, error) {
 	t := &Table{ID: j.ID, Name: j.Name, RowKeys: j.RowKeys, SortKeys: j.SortKeys, PrimaryKey: j.PrimaryKey}
 	for _, c := range j.Columns {
-		typ, err := ParseType(c.Type)
+		typ, err := types.Parse(c.Type)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("catalog: %w", err)
 		}
 		col := Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden}
 		if c.SQLType != "" {
-			if col.SQLType, err = ParseType(c.SQLType); err != nil {
-				return nil, err
+			if col.SQLType, err = types.Parse(c.SQLType); err != nil {
+				return nil, fmt.Errorf("catalog: %w", err)
 			}
 		}
 		t.Columns = append(t.Columns, col)

@@ -18,6 +18,7 @@ import (
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/parquet"
 	"github.com/sleeperd/sleeperd/storage/statestore"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // RowIDColumn is the name of the hidden row key column of a table keyed by insertion order.
@@ -32,7 +33,7 @@ type Column struct {
 	// insertion order.
 	Hidden bool
 	// SQLType, when set, is the column's SQL type where it says more than Type: a
-	// character varying(n) or character(n) column (a CharType) stored as strings (Type).
+	// character varying(n) or character(n) column (a types.Char) stored as strings (Type).
 	SQLType arrow.DataType
 }
 
@@ -147,7 +148,7 @@ func (t *Table) StateID() statestore.TableID { return statestore.TableID(t.ID) }
 func (t *Table) RowKeyTypes() []arrow.DataType {
 	out := make([]arrow.DataType, len(t.RowKeys))
 	for i, c := range t.RowKeys {
-		out[i] = StorageType(t.Columns[c].Type)
+		out[i] = types.Storage(t.Columns[c].Type)
 	}
 	return out
 }
@@ -198,7 +199,7 @@ func (t *Table) IngestSpec() ingest.Spec {
 func (t *Table) buildSchema() {
 	fields := make([]arrow.Field, len(t.Columns))
 	for i, c := range t.Columns {
-		fields[i] = arrow.Field{Name: c.Name, Type: StorageType(c.Type), Nullable: c.Nullable}
+		fields[i] = arrow.Field{Name: c.Name, Type: types.Storage(c.Type), Nullable: c.Nullable}
 	}
 	t.schema = arrow.NewSchema(fields, nil)
 }
@@ -237,7 +238,7 @@ func define(def TableDef) (*Table, [][]byte, error) {
 			return nil, nil, errs.New(errs.DuplicateColumn, "column %q specified more than once", c.Name)
 		}
 		byName[c.Name] = len(t.Columns)
-		if st := StorageType(c.Type); st != c.Type {
+		if st := types.Storage(c.Type); st != c.Type {
 			c.SQLType, c.Type = c.Type, st
 		}
 		t.Columns = append(t.Columns, c)
@@ -295,8 +296,8 @@ func define(def TableDef) (*Table, [][]byte, error) {
 	}
 	for _, i := range t.RowKeys {
 		c := &t.Columns[i]
-		if !keys.Supported(StorageType(c.Type)) {
-			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a row key (int32, int64, text, bytea, date and timestamp can)", c.Name, FormatType(c.Type))
+		if !keys.Supported(types.Storage(c.Type)) {
+			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a row key (int32, int64, text, bytea, date and timestamp can)", c.Name, types.Format(c.Type))
 		}
 		c.Nullable = false
 	}
@@ -305,8 +306,8 @@ func define(def TableDef) (*Table, [][]byte, error) {
 		if slices.Contains(t.RowKeys, i) {
 			return nil, nil, errs.New(errs.InvalidDefinition, "column %q cannot be both a row key and a sort key", c.Name)
 		}
-		if !keys.SortKeySupported(StorageType(c.Type)) {
-			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a sort key", c.Name, FormatType(c.Type))
+		if !keys.SortKeySupported(types.Storage(c.Type)) {
+			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a sort key", c.Name, types.Format(c.Type))
 		}
 	}
 	t.buildSchema()

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"github.com/sleeperd/sleeperd/types"
+
 	"github.com/sleeperd/sleeperd/planner"
 )
 
@@ -74,7 +76,7 @@ func factor(e planner.Expr) planner.Expr {
 		if rest == nil {
 			rest = br
 		} else {
-			rest = &planner.Binary{Op: planner.OpOr, L: rest, R: br, Typ: planner.Bool}
+			rest = &planner.Binary{Op: planner.OpOr, L: rest, R: br, Typ: types.Bool}
 		}
 	}
 	return planner.And(append(common, rest))

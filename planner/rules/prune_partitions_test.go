@@ -8,6 +8,7 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // scanOf builds a scan of a table keyed by (a int64, b text) with a value column v.
@@ -15,12 +16,12 @@ func scanOf(filter ...planner.Expr) *planner.Scan {
 	t := &catalog.Table{
 		Name: "t",
 		Columns: []catalog.Column{
-			{Name: "a", Type: planner.Int64}, {Name: "b", Type: planner.Text}, {Name: "v", Type: planner.Int64, Nullable: true},
+			{Name: "a", Type: types.Int64}, {Name: "b", Type: types.Text}, {Name: "v", Type: types.Int64, Nullable: true},
 		},
 		RowKeys: []int{0, 1},
 	}
 	return &planner.Scan{Table: t, Filter: filter, Cols: []planner.Column{
-		{ID: 1, Name: "a", Type: planner.Int64}, {ID: 2, Name: "b", Type: planner.Text}, {ID: 3, Name: "v", Type: planner.Int64},
+		{ID: 1, Name: "a", Type: types.Int64}, {ID: 2, Name: "b", Type: types.Text}, {ID: 3, Name: "v", Type: types.Int64},
 	}}
 }
 
@@ -29,14 +30,14 @@ func col(id planner.ColumnID, t arrow.DataType) *planner.ColumnRef {
 }
 
 func cmp(op planner.Op, l, r planner.Expr) planner.Expr {
-	return &planner.Binary{Op: op, L: l, R: r, Typ: planner.Bool}
+	return &planner.Binary{Op: op, L: l, R: r, Typ: types.Bool}
 }
 
-func i64(v int64) *planner.Literal  { return &planner.Literal{Value: v, Typ: planner.Int64} }
-func str(v string) *planner.Literal { return &planner.Literal{Value: v, Typ: planner.Text} }
+func i64(v int64) *planner.Literal  { return &planner.Literal{Value: v, Typ: types.Int64} }
+func str(v string) *planner.Literal { return &planner.Literal{Value: v, Typ: types.Text} }
 
 func enc(vals ...any) []byte {
-	types := []arrow.DataType{planner.Int64, planner.Text}
+	types := []arrow.DataType{types.Int64, types.Text}
 	var k []byte
 	for i, v := range vals {
 		var err error
@@ -48,7 +49,7 @@ func enc(vals ...any) []byte {
 }
 
 func TestKeyRanges(t *testing.T) {
-	a, b, v := col(1, planner.Int64), col(2, planner.Text), col(3, planner.Int64)
+	a, b, v := col(1, types.Int64), col(2, types.Text), col(3, types.Int64)
 	for _, tc := range []struct {
 		name   string
 		filter []planner.Expr
@@ -74,8 +75,8 @@ func TestKeyRanges(t *testing.T) {
 		{"in list narrowed by a bound", []planner.Expr{&planner.InList{E: a, List: []planner.Expr{i64(7), i64(3)}}, cmp(planner.OpGt, a, i64(4))},
 			[]keys.Range{{Min: enc(int64(7)), Max: keys.PrefixEnd(enc(int64(7)))}}},
 		{"contradiction", []planner.Expr{cmp(planner.OpEq, a, i64(1)), cmp(planner.OpEq, a, i64(2))}, []keys.Range{}},
-		{"comparison with NULL", []planner.Expr{cmp(planner.OpEq, a, &planner.Literal{Typ: planner.Int64})}, []keys.Range{}},
-		{"false", []planner.Expr{&planner.Literal{Value: false, Typ: planner.Bool}}, []keys.Range{}},
+		{"comparison with NULL", []planner.Expr{cmp(planner.OpEq, a, &planner.Literal{Typ: types.Int64})}, []keys.Range{}},
+		{"false", []planner.Expr{&planner.Literal{Value: false, Typ: types.Bool}}, []keys.Range{}},
 		{"not equal does not prune", []planner.Expr{cmp(planner.OpNotEq, a, i64(1))}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,10 +94,10 @@ func TestKeyRanges(t *testing.T) {
 }
 
 func TestFactorOr(t *testing.T) {
-	a, b := col(1, planner.Int64), col(2, planner.Int64)
+	a, b := col(1, types.Int64), col(2, types.Int64)
 	eq := func(l, r planner.Expr) planner.Expr { return cmp(planner.OpEq, l, r) }
 	or := func(l, r planner.Expr) planner.Expr {
-		return &planner.Binary{Op: planner.OpOr, L: l, R: r, Typ: planner.Bool}
+		return &planner.Binary{Op: planner.OpOr, L: l, R: r, Typ: types.Bool}
 	}
 	and := func(es ...planner.Expr) planner.Expr { return planner.And(es) }
 	join := eq(a, b)
