@@ -10,6 +10,7 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // sigType is the name of a type in a function signature of an error message.
@@ -17,7 +18,7 @@ func sigType(t arrow.DataType) string {
 	if t.ID() == arrow.DECIMAL128 {
 		return "numeric"
 	}
-	return planner.TypeName(t)
+	return types.Name(t)
 }
 
 // aggregateCall binds a call of an aggregate function: its argument, DISTINCT, FILTER
@@ -73,8 +74,8 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 		if err != nil {
 			return nil, err
 		}
-		if planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
-			e = b.coerce(e, planner.Text)
+		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			e = b.coerce(e, types.Text)
 		}
 		desc := sb.SortbyDir == pg_query.SortByDir_SORTBY_DESC
 		nf := desc
@@ -121,7 +122,7 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 		return fmt.Sprintf("function %s(%s) does not exist", name, strings.Join(names, ", "))
 	}
 	undefined := func() error { return &errs.Error{Kind: errs.UndefinedFunction, Msg: signature(), Position: pos} }
-	untyped := func(e planner.Expr) bool { return planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
+	untyped := func(e planner.Expr) bool { return types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
 	// PostgreSQL resolves a call whose WITHIN GROUP does not fit the function as a call of
 	// another signature, which does not exist.
 	if ordered != fc.AggWithinGroup {
@@ -150,15 +151,15 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 				return nil, undefined()
 			}
 			frac := args[0]
-			if !untyped(frac) && !planner.IsNumeric(frac.Type()) {
+			if !untyped(frac) && !types.IsNumeric(frac.Type()) {
 				return nil, undefined()
 			}
-			call.Extra = []planner.Expr{b.coerce(frac, planner.Float64)}
+			call.Extra = []planner.Expr{b.coerce(frac, types.Float64)}
 			if name == "percentile_cont" && key.E.Type().ID() != arrow.INTERVAL_MONTH_DAY_NANO {
-				if !planner.IsNumeric(key.E.Type()) && !untyped(key.E) {
+				if !types.IsNumeric(key.E.Type()) && !untyped(key.E) {
 					return nil, undefined()
 				}
-				key.E = b.coerce(key.E, planner.Float64)
+				key.E = b.coerce(key.E, types.Float64)
 			}
 		}
 		call.Arg = key.E
@@ -176,7 +177,7 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 		switch name {
 		case "string_agg":
 			if untyped(arg) {
-				arg = b.coerce(arg, planner.Text)
+				arg = b.coerce(arg, types.Text)
 			}
 			if arg.Type().ID() != arrow.STRING && arg.Type().ID() != arrow.BINARY {
 				return nil, undefined()
@@ -188,7 +189,7 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 			call.Extra = []planner.Expr{b.coerce(d, arg.Type())}
 		case "bool_and", "bool_or", "every":
 			if untyped(arg) {
-				arg = b.coerce(arg, planner.Bool)
+				arg = b.coerce(arg, types.Bool)
 			}
 		case "sum", "avg":
 			if untyped(arg) {
@@ -197,11 +198,11 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 			}
 		case "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop":
 			if untyped(arg) {
-				arg = b.coerce(arg, planner.Float64)
+				arg = b.coerce(arg, types.Float64)
 			}
 		default:
 			if untyped(arg) {
-				arg = b.coerce(arg, planner.Text)
+				arg = b.coerce(arg, types.Text)
 			}
 		}
 		call.Arg = arg
@@ -222,11 +223,11 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 		}
 		return nil, undefined()
 	}
-	if (name == "min" || name == "max") && planner.IsVarchar(t) {
-		t = planner.Text // PostgreSQL has no max(varchar): the text aggregate takes it
+	if (name == "min" || name == "max") && types.IsVarchar(t) {
+		t = types.Text // PostgreSQL has no max(varchar): the text aggregate takes it
 	}
-	if _, ok := planner.CharLength(t); ok && name == "string_agg" {
-		t = planner.Text // string_agg(text, text): character arguments convert to text
+	if _, ok := types.CharLength(t); ok && name == "string_agg" {
+		t = types.Text // string_agg(text, text): character arguments convert to text
 	}
 	key := fmt.Sprintf("%s|%v|", call.Func, call.Distinct)
 	for _, e := range append([]planner.Expr{call.Arg, call.Filter}, call.Extra...) {
@@ -255,7 +256,7 @@ func (b *binder) plainAggregateResolves(name string, args []planner.Expr, order 
 	for _, k := range order {
 		all = append(all, k.E)
 	}
-	untyped := func(e planner.Expr) bool { return planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
+	untyped := func(e planner.Expr) bool { return types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
 	switch name {
 	case "count":
 		return len(all) == 1

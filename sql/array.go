@@ -6,6 +6,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // arrayExpr binds ARRAY[e1, ...]. Its element type is the elements' common type, or want's
@@ -17,7 +18,7 @@ func (b *binder) arrayExpr(ae *pg_query.A_ArrayExpr, sc *scope, agg *aggContext,
 		}
 	}
 	if want != nil {
-		et := planner.ElemType(want)
+		et := types.Elem(want)
 		out := &planner.Array{Typ: want}
 		for _, el := range ae.Elements {
 			e, err := b.expr(el, sc, agg)
@@ -25,7 +26,7 @@ func (b *binder) arrayExpr(ae *pg_query.A_ArrayExpr, sc *scope, agg *aggContext,
 				return nil, err
 			}
 			if !castable(e.Type(), et) {
-				return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", planner.TypeName(e.Type()), planner.TypeName(et))
+				return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), types.Name(et))
 			}
 			out.Elems = append(out.Elems, b.coerce(e, et))
 		}
@@ -38,10 +39,10 @@ func (b *binder) arrayExpr(ae *pg_query.A_ArrayExpr, sc *scope, agg *aggContext,
 	if err != nil {
 		return nil, err
 	}
-	if planner.IsArray(t) {
+	if types.IsArray(t) {
 		return nil, errs.New(errs.NotImplemented, "multidimensional arrays are not supported")
 	}
-	return &planner.Array{Elems: elems, Typ: planner.ArrayOf(t)}, nil
+	return &planner.Array{Elems: elems, Typ: types.ArrayOf(t)}, nil
 }
 
 // subscript binds a[i] (and a[i][j] on nested indirections, one level at a time). Slices
@@ -59,20 +60,20 @@ func (b *binder) subscript(ind *pg_query.A_Indirection, sc *scope, agg *aggConte
 		if idx.IsSlice {
 			return nil, errs.New(errs.NotImplemented, "array slices are not supported yet")
 		}
-		if !planner.IsArray(e.Type()) {
-			return nil, errs.New(errs.DatatypeMismatch, "cannot subscript type %s because it does not support subscripting", planner.TypeName(e.Type()))
+		if !types.IsArray(e.Type()) {
+			return nil, errs.New(errs.DatatypeMismatch, "cannot subscript type %s because it does not support subscripting", types.Name(e.Type()))
 		}
 		i, err := b.expr(idx.Uidx, sc, agg)
 		if err != nil {
 			return nil, err
 		}
-		if planner.IsUnknown(i.Type()) || i.Type().ID() == arrow.NULL || planner.IsNumeric(i.Type()) {
+		if types.IsUnknown(i.Type()) || i.Type().ID() == arrow.NULL || types.IsNumeric(i.Type()) {
 			// numeric and float subscripts convert to integer as casts do, rounding.
-			i = b.coerce(i, planner.Int32)
+			i = b.coerce(i, types.Int32)
 		} else {
 			return nil, errs.New(errs.DatatypeMismatch, "array subscript must have type integer")
 		}
-		e = &planner.Func{Name: "array_subscript", Args: []planner.Expr{e, i}, Typ: planner.ElemType(e.Type())}
+		e = &planner.Func{Name: "array_subscript", Args: []planner.Expr{e, i}, Typ: types.Elem(e.Type())}
 	}
 	return e, nil
 }
@@ -87,36 +88,36 @@ func (b *binder) anyArray(a *pg_query.A_Expr, sc *scope, agg *aggContext) (plann
 		return nil, err
 	}
 	lt := l.Type()
-	if planner.IsUnknown(lt) || lt.ID() == arrow.NULL {
-		lt = planner.Text
-		if et := planner.ElemType(r.Type()); et != nil {
+	if types.IsUnknown(lt) || lt.ID() == arrow.NULL {
+		lt = types.Text
+		if et := types.Elem(r.Type()); et != nil {
 			lt = et
 		}
 	}
-	if planner.IsUnknown(r.Type()) || r.Type().ID() == arrow.NULL {
-		r = b.coerce(r, planner.ArrayOf(lt))
+	if types.IsUnknown(r.Type()) || r.Type().ID() == arrow.NULL {
+		r = b.coerce(r, types.ArrayOf(lt))
 	}
-	et := planner.ElemType(r.Type())
+	et := types.Elem(r.Type())
 	if et == nil {
 		return nil, errs.New(errs.WrongObjectType, "op ANY/ALL (array) requires array on right side")
 	}
 	bop, ok := binaryOps[op]
 	if !ok || !(bop.Comparison() || bop == planner.OpLike || bop == planner.OpNotLike || bop == planner.OpILike || bop == planner.OpNotILike) {
-		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(et))
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(lt), op, types.Name(et))
 	}
 	if !bop.Comparison() {
 		if !textLike(lt) || !textLike(et) {
-			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(et))
+			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(lt), op, types.Name(et))
 		}
-		return &planner.AnyOp{Op: bop, L: b.coerce(l, planner.Text), R: r, All: all}, nil
+		return &planner.AnyOp{Op: bop, L: b.coerce(l, types.Text), R: r, All: all}, nil
 	}
-	ct, err := planner.CommonType(lt, et)
+	ct, err := types.Common(lt, et)
 	if err != nil {
-		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(et))
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(lt), op, types.Name(et))
 	}
 	l = b.coerce(l, ct)
 	if !arrow.TypeEqual(et, ct) {
-		r = b.coerce(r, planner.ArrayOf(ct))
+		r = b.coerce(r, types.ArrayOf(ct))
 	}
 	return &planner.AnyOp{Op: bop, L: l, R: r, All: all}, nil
 }
@@ -137,25 +138,25 @@ func (b *binder) arrayOp(op string, l, r planner.Expr) (planner.Expr, error) {
 	if op == "&&" {
 		name = "array_overlap"
 	}
-	return &planner.Func{Name: name, Args: []planner.Expr{l, r}, Typ: planner.Bool}, nil
+	return &planner.Func{Name: name, Args: []planner.Expr{l, r}, Typ: types.Bool}, nil
 }
 
 // arrayOperands types both operands of an operator between arrays: untyped ones take the
 // other's type, and element types meet at their common type.
 func (b *binder) arrayOperands(op string, l, r planner.Expr) (planner.Expr, planner.Expr, error) {
 	lt, rt := l.Type(), r.Type()
-	if !planner.IsArray(lt) && planner.IsArray(rt) && (planner.IsUnknown(lt) || lt.ID() == arrow.NULL) {
+	if !types.IsArray(lt) && types.IsArray(rt) && (types.IsUnknown(lt) || lt.ID() == arrow.NULL) {
 		l, lt = b.coerce(l, rt), rt
 	}
-	if !planner.IsArray(rt) && planner.IsArray(lt) && (planner.IsUnknown(rt) || rt.ID() == arrow.NULL) {
+	if !types.IsArray(rt) && types.IsArray(lt) && (types.IsUnknown(rt) || rt.ID() == arrow.NULL) {
 		r, rt = b.coerce(r, lt), lt
 	}
-	if !planner.IsArray(lt) || !planner.IsArray(rt) {
-		return nil, nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
+	if !types.IsArray(lt) || !types.IsArray(rt) {
+		return nil, nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(lt), op, types.Name(rt))
 	}
-	ct, err := planner.CommonType(lt, rt)
+	ct, err := types.Common(lt, rt)
 	if err != nil {
-		return nil, nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
+		return nil, nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(lt), op, types.Name(rt))
 	}
 	return b.coerce(l, ct), b.coerce(r, ct), nil
 }
@@ -165,26 +166,26 @@ func (b *binder) arrayOperands(op string, l, r planner.Expr) (planner.Expr, plan
 func (b *binder) arrayConcat(l, r planner.Expr) (planner.Expr, error) {
 	lt, rt := l.Type(), r.Type()
 	switch {
-	case planner.IsArray(lt) && planner.IsArray(rt),
-		planner.IsArray(lt) && planner.IsUnknown(rt),
-		planner.IsArray(rt) && planner.IsUnknown(lt):
+	case types.IsArray(lt) && types.IsArray(rt),
+		types.IsArray(lt) && types.IsUnknown(rt),
+		types.IsArray(rt) && types.IsUnknown(lt):
 		l, r, err := b.arrayOperands("||", l, r)
 		if err != nil {
 			return nil, err
 		}
 		return &planner.Func{Name: "array_cat", Args: []planner.Expr{l, r}, Typ: l.Type()}, nil
-	case planner.IsArray(lt):
-		ct, err := planner.CommonType(planner.ElemType(lt), rt)
+	case types.IsArray(lt):
+		ct, err := types.Common(types.Elem(lt), rt)
 		if err != nil {
-			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s || %s", planner.TypeName(lt), planner.TypeName(rt))
+			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s || %s", types.Name(lt), types.Name(rt))
 		}
-		return &planner.Func{Name: "array_append", Args: []planner.Expr{b.coerce(l, planner.ArrayOf(ct)), b.coerce(r, ct)}, Typ: planner.ArrayOf(ct)}, nil
+		return &planner.Func{Name: "array_append", Args: []planner.Expr{b.coerce(l, types.ArrayOf(ct)), b.coerce(r, ct)}, Typ: types.ArrayOf(ct)}, nil
 	default:
-		ct, err := planner.CommonType(lt, planner.ElemType(rt))
+		ct, err := types.Common(lt, types.Elem(rt))
 		if err != nil {
-			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s || %s", planner.TypeName(lt), planner.TypeName(rt))
+			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s || %s", types.Name(lt), types.Name(rt))
 		}
-		return &planner.Func{Name: "array_prepend", Args: []planner.Expr{b.coerce(l, ct), b.coerce(r, planner.ArrayOf(ct))}, Typ: planner.ArrayOf(ct)}, nil
+		return &planner.Func{Name: "array_prepend", Args: []planner.Expr{b.coerce(l, ct), b.coerce(r, types.ArrayOf(ct))}, Typ: types.ArrayOf(ct)}, nil
 	}
 }
 
@@ -218,12 +219,12 @@ func (b *binder) unnestCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (
 	if err != nil {
 		return nil, err
 	}
-	if planner.IsUnknown(arg.Type()) {
+	if types.IsUnknown(arg.Type()) {
 		return nil, errs.New(errs.AmbiguousFunction, "function unnest(unknown) is not unique")
 	}
-	et := planner.ElemType(arg.Type())
+	et := types.Elem(arg.Type())
 	if et == nil {
-		return nil, errs.New(errs.UndefinedFunction, "function unnest(%s) does not exist", planner.TypeName(arg.Type()))
+		return nil, errs.New(errs.UndefinedFunction, "function unnest(%s) does not exist", types.Name(arg.Type()))
 	}
 	c := b.newColumn("unnest", et)
 	srf.lists = append(srf.lists, arg)
@@ -248,12 +249,12 @@ func (b *binder) unnestFrom(rf *pg_query.RangeFunction, fc *pg_query.FuncCall, i
 		if err != nil {
 			return nil, nil, err
 		}
-		et := planner.ElemType(e.Type())
+		et := types.Elem(e.Type())
 		if et == nil {
-			if planner.IsUnknown(e.Type()) && len(fc.Args) == 1 {
+			if types.IsUnknown(e.Type()) && len(fc.Args) == 1 {
 				return nil, nil, errs.New(errs.AmbiguousFunction, "function unnest(unknown) is not unique")
 			}
-			return nil, nil, errs.New(errs.UndefinedFunction, "function unnest(%s) does not exist", planner.TypeName(e.Type()))
+			return nil, nil, errs.New(errs.UndefinedFunction, "function unnest(%s) does not exist", types.Name(e.Type()))
 		}
 		name := "unnest"
 		if rf.Alias != nil {
@@ -273,7 +274,7 @@ func (b *binder) unnestFrom(rf *pg_query.RangeFunction, fc *pg_query.FuncCall, i
 		if rf.Alias != nil && len(rf.Alias.Colnames) > len(fc.Args) {
 			name = rf.Alias.Colnames[len(fc.Args)].GetString_().GetSval()
 		}
-		c := b.newColumn(name, planner.Int64)
+		c := b.newColumn(name, types.Int64)
 		u.Ordinality = &c
 		cols = append(cols, c)
 	}
@@ -314,7 +315,7 @@ var arrayForms = map[string]string{
 // type the others give its position (array_cat(ARRAY['a'], NULL) is text[] || text[]), and
 // the arguments of the anycompatible kinds (upper case) meet at their common type.
 func (b *binder) arrayArgs(name, form string, args []planner.Expr) error {
-	untyped := func(e planner.Expr) bool { return planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
+	untyped := func(e planner.Expr) bool { return types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
 	var et arrow.DataType
 	for i, e := range args {
 		if i >= len(form) || untyped(e) {
@@ -323,7 +324,7 @@ func (b *binder) arrayArgs(name, form string, args []planner.Expr) error {
 		var t arrow.DataType
 		switch form[i] {
 		case 'a', 'A':
-			if t = planner.ElemType(e.Type()); t == nil {
+			if t = types.Elem(e.Type()); t == nil {
 				return nil // not an array: function resolution reports it
 			}
 		case 'C':
@@ -335,7 +336,7 @@ func (b *binder) arrayArgs(name, form string, args []planner.Expr) error {
 			et = t
 			continue
 		}
-		ct, err := planner.SelectCommonType(et, t)
+		ct, err := types.SelectCommon(et, t)
 		if err != nil {
 			return nil // no common type: function resolution reports it
 		}
@@ -351,7 +352,7 @@ func (b *binder) arrayArgs(name, form string, args []planner.Expr) error {
 		switch form[i] {
 		case 'A', 'a':
 			if untyped(e) || form[i] == 'A' {
-				args[i] = b.coerce(e, planner.ArrayOf(et))
+				args[i] = b.coerce(e, types.ArrayOf(et))
 			}
 		case 'C':
 			args[i] = b.coerce(e, et)

@@ -13,6 +13,7 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // Catalog is what binding needs of the catalog.
@@ -104,8 +105,8 @@ func (b *binder) newColumn(name string, t arrow.DataType) planner.Column {
 func (b *binder) finalParams() []arrow.DataType {
 	out := make([]arrow.DataType, len(b.params))
 	for i, t := range b.params {
-		if t == nil || planner.IsUnknown(t) {
-			t = planner.Text
+		if t == nil || types.IsUnknown(t) {
+			t = types.Text
 		}
 		out[i] = t
 	}
@@ -326,9 +327,9 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 			if err != nil {
 				return nil, nil, err
 			}
-			if planner.IsUnknown(ge.Type()) {
+			if types.IsUnknown(ge.Type()) {
 				// An untyped literal or parameter groups as text, as in PostgreSQL.
-				ge = b.coerce(ge, planner.Text)
+				ge = b.coerce(ge, types.Text)
 			}
 			agg.groups = append(agg.groups, ge)
 		}
@@ -354,7 +355,7 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 		if err != nil {
 			return nil, nil, err
 		}
-		if planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
 			if e, err = b.resolveOutput(e, i, out); err != nil {
 				return nil, nil, err
 			}
@@ -599,7 +600,7 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 func (b *binder) resolveOutput(e planner.Expr, i int, out *outputTypes) (planner.Expr, error) {
 	switch {
 	case out == nil:
-		return coerceTo(e, planner.Text), nil
+		return coerceTo(e, types.Text), nil
 	case i >= len(out.types):
 		return e, nil
 	case out.types[i] == nil:
@@ -827,7 +828,7 @@ func rebuild(e planner.Expr, f func(planner.Expr) (planner.Expr, error)) (planne
 
 // values binds a VALUES list. With types given (INSERT), each value is coerced to its
 // column's type; otherwise column types are the common type of each column's values.
-func (b *binder) values(sel *pg_query.SelectStmt, types []arrow.DataType, colNames []string) (planner.Node, []string, error) {
+func (b *binder) values(sel *pg_query.SelectStmt, colTypes []arrow.DataType, colNames []string) (planner.Node, []string, error) {
 	if len(sel.SortClause) > 0 || sel.LimitCount != nil || sel.LimitOffset != nil {
 		return nil, nil, errs.New(errs.NotImplemented, "ORDER BY and LIMIT on VALUES are not supported yet")
 	}
@@ -846,9 +847,9 @@ func (b *binder) values(sel *pg_query.SelectStmt, types []arrow.DataType, colNam
 		width = len(items)
 		row := make([]planner.Expr, len(items))
 		for i, it := range items {
-			if types != nil && i < len(types) {
+			if colTypes != nil && i < len(colTypes) {
 				if p := it.GetParamRef(); p != nil {
-					b.setParam(int(p.Number), types[i])
+					b.setParam(int(p.Number), colTypes[i])
 				}
 			}
 			e, err := b.expr(it, &scope{}, nil)
@@ -860,33 +861,33 @@ func (b *binder) values(sel *pg_query.SelectStmt, types []arrow.DataType, colNam
 		rows = append(rows, row)
 		subs = append(subs, b.scalars)
 	}
-	if types != nil && width > len(types) {
+	if colTypes != nil && width > len(colTypes) {
 		return nil, nil, errs.New(errs.Syntax, "INSERT has more expressions than target columns")
 	}
 	v := &planner.Values{Rows: rows}
 	names := make([]string, width)
 	for i := 0; i < width; i++ {
 		var t arrow.DataType
-		if types != nil {
-			t = types[i]
+		if colTypes != nil {
+			t = colTypes[i]
 		} else {
 			t = rows[0][i].Type()
 			for _, r := range rows[1:] {
-				ct, err := planner.SelectCommonType(t, r[i].Type())
+				ct, err := types.SelectCommon(t, r[i].Type())
 				if err != nil {
-					return nil, nil, errs.New(errs.DatatypeMismatch, "VALUES types %s and %s cannot be matched", planner.TypeName(t), planner.TypeName(r[i].Type()))
+					return nil, nil, errs.New(errs.DatatypeMismatch, "VALUES types %s and %s cannot be matched", types.Name(t), types.Name(r[i].Type()))
 				}
 				t = ct
 			}
-			if planner.IsUnknown(t) || t.ID() == arrow.NULL {
-				t = planner.Text
+			if types.IsUnknown(t) || t.ID() == arrow.NULL {
+				t = types.Text
 			}
 		}
 		for _, r := range rows {
 			ce, err := b.assign(r[i], t)
 			if err != nil {
 				if colNames != nil {
-					return nil, nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", colNames[i], planner.TypeName(t), planner.TypeName(r[i].Type()))
+					return nil, nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", colNames[i], types.Name(t), types.Name(r[i].Type()))
 				}
 				return nil, nil, err
 			}
@@ -949,25 +950,25 @@ func asErr(err error, target **errs.Error) bool {
 // they do not fit), other numbers numeric, quoted strings of unknown type.
 func literalFromConst(c *pg_query.A_Const) (*planner.Literal, error) {
 	if c.Isnull {
-		return &planner.Literal{Typ: planner.Null}, nil
+		return &planner.Literal{Typ: types.Null}, nil
 	}
 	switch {
 	case c.GetIval() != nil:
-		return &planner.Literal{Value: c.GetIval().Ival, Typ: planner.Int32}, nil
+		return &planner.Literal{Value: c.GetIval().Ival, Typ: types.Int32}, nil
 	case c.GetFval() != nil:
 		s := c.GetFval().Fval
 		if v, err := strconv.ParseInt(s, 10, 64); err == nil {
 			if v >= -1<<31 && v <= 1<<31-1 {
 				// -2147483648 arrives folded: it is an integer, as in PostgreSQL.
-				return &planner.Literal{Value: int32(v), Typ: planner.Int32}, nil
+				return &planner.Literal{Value: int32(v), Typ: types.Int32}, nil
 			}
-			return &planner.Literal{Value: v, Typ: planner.Int64}, nil
+			return &planner.Literal{Value: v, Typ: types.Int64}, nil
 		}
 		return numericLiteral(s)
 	case c.GetSval() != nil:
-		return &planner.Literal{Value: c.GetSval().Sval, Typ: planner.Unknown}, nil
+		return &planner.Literal{Value: c.GetSval().Sval, Typ: types.Unknown}, nil
 	case c.GetBoolval() != nil:
-		return &planner.Literal{Value: c.GetBoolval().Boolval, Typ: planner.Bool}, nil
+		return &planner.Literal{Value: c.GetBoolval().Boolval, Typ: types.Bool}, nil
 	case c.GetBsval() != nil:
 		return nil, errs.New(errs.NotImplemented, "bit strings are not supported")
 	}
@@ -988,7 +989,7 @@ func numericLiteral(s string) (*planner.Literal, error) {
 			return nil, errs.New(errs.NumericRange, "value overflows numeric format")
 		}
 		if exp < -1000 {
-			return &planner.Literal{Value: decimal128.Num{}, Typ: planner.Numeric(38, 38)}, nil
+			return &planner.Literal{Value: decimal128.Num{}, Typ: types.Numeric(38, 38)}, nil
 		}
 	}
 	scale := 0
@@ -1008,9 +1009,9 @@ func numericLiteral(s string) (*planner.Literal, error) {
 		if ferr != nil {
 			return nil, errs.New(errs.NumericRange, "value overflows numeric format")
 		}
-		return &planner.Literal{Value: f, Typ: planner.Float64}, nil
+		return &planner.Literal{Value: f, Typ: types.Float64}, nil
 	}
-	return &planner.Literal{Value: n, Typ: planner.Numeric(38, int32(scale))}, nil
+	return &planner.Literal{Value: n, Typ: types.Numeric(38, int32(scale))}, nil
 }
 
 // withTies binds OFFSET o FETCH FIRST n ROWS WITH TIES over sorted, a Sort: the rows past the
@@ -1035,12 +1036,12 @@ func (b *binder) withTies(sel *pg_query.SelectStmt, sorted planner.Node) (planne
 	if count < 0 {
 		return nil, errs.New(errs.InvalidRowCount, "row count cannot be null in FETCH FIRST ... WITH TIES clause")
 	}
-	rn, rk := b.newColumn("?row_number?", planner.Int64), b.newColumn("?rank?", planner.Int64)
+	rn, rk := b.newColumn("?row_number?", types.Int64), b.newColumn("?rank?", types.Int64)
 	w := &planner.Window{Input: s.Input, Order: s.Keys, Calls: []planner.WindowCall{{Func: "row_number"}, {Func: "rank"}}, Cols: []planner.Column{rn, rk}}
-	lit := func(v int64) planner.Expr { return &planner.Literal{Value: v, Typ: planner.Int64} }
+	lit := func(v int64) planner.Expr { return &planner.Literal{Value: v, Typ: types.Int64} }
 	keep := planner.And([]planner.Expr{
-		&planner.Binary{Op: planner.OpGt, L: ref(rn), R: lit(offset), Typ: planner.Bool},
-		&planner.Binary{Op: planner.OpLtEq, L: ref(rk), R: lit(offset + count), Typ: planner.Bool},
+		&planner.Binary{Op: planner.OpGt, L: ref(rn), R: lit(offset), Typ: types.Bool},
+		&planner.Binary{Op: planner.OpLtEq, L: ref(rk), R: lit(offset + count), Typ: types.Bool},
 	})
 	return &planner.Sort{Input: &planner.Filter{Input: w, Pred: keep}, Keys: []planner.SortKey{{E: ref(rn)}}}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // fakeCatalog holds the tables t and p (k integer, v integer, s text), p with k its primary
@@ -23,7 +24,7 @@ func (fakeCatalog) Table(_ context.Context, name string) (*catalog.Table, error)
 		return nil, errs.New(errs.UndefinedTable, "relation %q does not exist", name)
 	}
 	t := &catalog.Table{Name: name, Columns: []catalog.Column{
-		{Name: "k", Type: planner.Int32}, {Name: "v", Type: planner.Int32, Nullable: true}, {Name: "s", Type: planner.Text, Nullable: true},
+		{Name: "k", Type: types.Int32}, {Name: "v", Type: types.Int32, Nullable: true}, {Name: "s", Type: types.Text, Nullable: true},
 	}, RowKeys: []int{0}}
 	if name == "p" {
 		t.PrimaryKey = []int{0}
@@ -78,11 +79,11 @@ func TestBindParamTypes(t *testing.T) {
 		sql  string
 		want []arrow.DataType
 	}{
-		{"SELECT k FROM t WHERE k = ANY($1)", []arrow.DataType{planner.ArrayOf(planner.Int32)}},
-		{"SELECT k FROM t WHERE s <> ALL ($1)", []arrow.DataType{planner.ArrayOf(planner.Text)}},
-		{"SELECT $1 = ANY(ARRAY[1, 2]::bigint[])", []arrow.DataType{planner.Int64}},
-		{"SELECT $1::int[]", []arrow.DataType{planner.ArrayOf(planner.Int32)}},
-		{"SELECT k FROM t WHERE v IN (SELECT k FROM t WHERE s = $1) OR v = $2", []arrow.DataType{planner.Text, planner.Int32}},
+		{"SELECT k FROM t WHERE k = ANY($1)", []arrow.DataType{types.ArrayOf(types.Int32)}},
+		{"SELECT k FROM t WHERE s <> ALL ($1)", []arrow.DataType{types.ArrayOf(types.Text)}},
+		{"SELECT $1 = ANY(ARRAY[1, 2]::bigint[])", []arrow.DataType{types.Int64}},
+		{"SELECT $1::int[]", []arrow.DataType{types.ArrayOf(types.Int32)}},
+		{"SELECT k FROM t WHERE v IN (SELECT k FROM t WHERE s = $1) OR v = $2", []arrow.DataType{types.Text, types.Int32}},
 	}
 	for _, tc := range tests {
 		st, err := bind(t, tc.sql)
@@ -97,7 +98,7 @@ func TestBindParamTypes(t *testing.T) {
 		}
 		for i := range got {
 			if !arrow.TypeEqual(got[i], tc.want[i]) {
-				t.Errorf("%s: $%d is %s, want %s", tc.sql, i+1, planner.TypeName(got[i]), planner.TypeName(tc.want[i]))
+				t.Errorf("%s: $%d is %s, want %s", tc.sql, i+1, types.Name(got[i]), types.Name(tc.want[i]))
 			}
 		}
 	}
@@ -139,7 +140,7 @@ func TestBindOutputTypes(t *testing.T) {
 		}
 		var got []string
 		for _, c := range st.(*planner.Query).Root.Columns() {
-			got = append(got, planner.TypeName(c.Type))
+			got = append(got, types.Name(c.Type))
 		}
 		if !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%s: types %v, want %v", tc.sql, got, tc.want)

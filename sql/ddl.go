@@ -13,6 +13,7 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // createTable binds CREATE TABLE name (columns...) WITH (row_keys = 'a,b', ...).
@@ -33,7 +34,7 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 			if err != nil {
 				return nil, err
 			}
-			if planner.IsArray(t) {
+			if types.IsArray(t) {
 				return nil, errs.New(errs.NotImplemented, "columns of array type are not supported yet")
 			}
 			col := catalog.Column{Name: cd.Colname, Type: t, Nullable: !cd.IsNotNull}
@@ -217,10 +218,10 @@ func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
 			}
 		}
 	}
-	types := make([]arrow.DataType, len(targets))
+	colTypes := make([]arrow.DataType, len(targets))
 	colNames := make([]string, len(targets))
 	for i, idx := range targets {
-		types[i] = t.Columns[idx].SQL()
+		colTypes[i] = t.Columns[idx].SQL()
 		colNames[i] = t.Columns[idx].Name
 	}
 	if is.SelectStmt == nil {
@@ -229,12 +230,12 @@ func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
 	sel := is.SelectStmt.GetSelectStmt()
 	var src planner.Node
 	if len(sel.ValuesLists) > 0 {
-		if src, _, err = b.values(sel, types, colNames); err != nil {
+		if src, _, err = b.values(sel, colTypes, colNames); err != nil {
 			return nil, err
 		}
 	} else {
 		// Untyped outputs are assigned to the target columns' types, as PostgreSQL does.
-		b.out = &outputTypes{types: types, assign: true}
+		b.out = &outputTypes{types: colTypes, assign: true}
 		if src, _, err = b.selectStmt(sel); err != nil {
 			return nil, err
 		}
@@ -251,15 +252,15 @@ func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
 	needProj := false
 	for i, c := range cols {
 		ref := &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}
-		e, err := b.assign(ref, types[i])
+		e, err := b.assign(ref, colTypes[i])
 		if err != nil {
-			return nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", t.Columns[targets[i]].Name, planner.TypeName(types[i]), planner.TypeName(c.Type))
+			return nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", t.Columns[targets[i]].Name, types.Name(colTypes[i]), types.Name(c.Type))
 		}
 		if e != planner.Expr(ref) {
 			needProj = true
 		}
 		proj.Exprs = append(proj.Exprs, e)
-		proj.Cols = append(proj.Cols, b.newColumn(t.Columns[targets[i]].Name, types[i]))
+		proj.Cols = append(proj.Cols, b.newColumn(t.Columns[targets[i]].Name, colTypes[i]))
 	}
 	if needProj {
 		src = proj

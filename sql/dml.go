@@ -9,6 +9,7 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // tableScope binds a table for DELETE and UPDATE: a scan of it and the scope of its columns.
@@ -111,7 +112,7 @@ func (b *binder) updateStmt(us *pg_query.UpdateStmt) (planner.Statement, error) 
 		}
 		ae, err := b.assign(e, t.Columns[idx].SQL())
 		if err != nil {
-			return nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", rt.Name, planner.TypeName(t.Columns[idx].SQL()), planner.TypeName(e.Type()))
+			return nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", rt.Name, types.Name(t.Columns[idx].SQL()), types.Name(e.Type()))
 		}
 		set[idx] = ae
 	}

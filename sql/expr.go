@@ -8,10 +8,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
-	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // isAggregate reports whether name is an aggregate function.
@@ -133,7 +133,7 @@ func columnName(n *pg_query.Node) string {
 			return inner
 		}
 		if t, err := ResolveType(tc.TypeName); err == nil {
-			return shortTypeName(t)
+			return types.InternalName(t)
 		}
 	case n.GetCoalesceExpr() != nil:
 		return "coalesce"
@@ -176,10 +176,10 @@ func coerceTo(e planner.Expr, t arrow.DataType) planner.Expr {
 	if arrow.TypeEqual(e.Type(), t) {
 		return e
 	}
-	if planner.IsBpchar(t) && !planner.IsBpchar(e.Type()) && e.Type().ID() == arrow.STRING {
+	if types.IsBpchar(t) && !types.IsBpchar(e.Type()) && e.Type().ID() == arrow.STRING {
 		// character values are held without trailing spaces.
-		if p, ok := e.(*planner.Param); ok && planner.IsUnknown(p.Typ) {
-			e = &planner.Param{Index: p.Index, Typ: planner.Text}
+		if p, ok := e.(*planner.Param); ok && types.IsUnknown(p.Typ) {
+			e = &planner.Param{Index: p.Index, Typ: types.Text}
 		}
 		return stripChar(e, t)
 	}
@@ -189,7 +189,7 @@ func coerceTo(e planner.Expr, t arrow.DataType) planner.Expr {
 			return &planner.Literal{Typ: t}
 		}
 	case *planner.Param:
-		if planner.IsUnknown(x.Typ) {
+		if types.IsUnknown(x.Typ) {
 			return &planner.Param{Index: x.Index, Typ: t}
 		}
 	}
@@ -198,7 +198,7 @@ func coerceTo(e planner.Expr, t arrow.DataType) planner.Expr {
 
 // coerce converts e to t and records the type of an untyped parameter.
 func (b *binder) coerce(e planner.Expr, t arrow.DataType) planner.Expr {
-	if p, ok := e.(*planner.Param); ok && planner.IsUnknown(p.Typ) {
+	if p, ok := e.(*planner.Param); ok && types.IsUnknown(p.Typ) {
 		b.setParam(p.Index, t)
 		b.params[p.Index-1] = t
 	}
@@ -210,9 +210,9 @@ func (b *binder) coerce(e planner.Expr, t arrow.DataType) planner.Expr {
 // and timestamps, anything to text); bool to integer or text to a number needs an explicit cast.
 func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) {
 	if !assignable(e.Type(), t) {
-		return nil, errs.New(errs.DatatypeMismatch, "column is of type %s but expression is of type %s", planner.TypeName(t), planner.TypeName(e.Type()))
+		return nil, errs.New(errs.DatatypeMismatch, "column is of type %s but expression is of type %s", types.Name(t), types.Name(e.Type()))
 	}
-	if _, ok := planner.CharLength(t); ok {
+	if _, ok := types.CharLength(t); ok {
 		return b.charCast(e, t, false), nil
 	}
 	return b.coerce(e, t), nil
@@ -220,9 +220,9 @@ func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) 
 
 func assignable(a, b arrow.DataType) bool {
 	switch {
-	case planner.IsUnknown(a), a.ID() == arrow.NULL, arrow.TypeEqual(a, b):
+	case types.IsUnknown(a), a.ID() == arrow.NULL, arrow.TypeEqual(a, b):
 		return true
-	case planner.IsNumeric(a) && planner.IsNumeric(b):
+	case types.IsNumeric(a) && types.IsNumeric(b):
 		return true
 	case (a.ID() == arrow.DATE32 || a.ID() == arrow.TIMESTAMP) && (b.ID() == arrow.DATE32 || b.ID() == arrow.TIMESTAMP):
 		return true
@@ -234,22 +234,22 @@ func assignable(a, b arrow.DataType) bool {
 
 // castable reports whether a cast from a to b exists.
 func castable(a, b arrow.DataType) bool {
-	if planner.IsUnknown(a) || a.ID() == arrow.NULL || arrow.TypeEqual(a, b) {
+	if types.IsUnknown(a) || a.ID() == arrow.NULL || arrow.TypeEqual(a, b) {
 		return true
 	}
 	if b.ID() == arrow.STRING || a.ID() == arrow.STRING {
 		return true
 	}
-	if planner.IsNumeric(a) && planner.IsNumeric(b) {
+	if types.IsNumeric(a) && types.IsNumeric(b) {
 		return true
 	}
 	if (a.ID() == arrow.DATE32 || a.ID() == arrow.TIMESTAMP) && (b.ID() == arrow.DATE32 || b.ID() == arrow.TIMESTAMP) {
 		return true
 	}
-	if ea, eb := planner.ElemType(a), planner.ElemType(b); ea != nil && eb != nil {
+	if ea, eb := types.Elem(a), types.Elem(b); ea != nil && eb != nil {
 		return castable(ea, eb)
 	}
-	if (a.ID() == arrow.BOOL && planner.IsInteger(b)) || (planner.IsInteger(a) && b.ID() == arrow.BOOL) {
+	if (a.ID() == arrow.BOOL && types.IsInteger(b)) || (types.IsInteger(a) && b.ID() == arrow.BOOL) {
 		return a.ID() == arrow.INT32 || b.ID() == arrow.INT32
 	}
 	return false
@@ -260,13 +260,13 @@ func (b *binder) coerceBool(e planner.Expr, clause string) (planner.Expr, error)
 	if t.ID() == arrow.BOOL {
 		return e, nil
 	}
-	if planner.IsUnknown(t) || t.ID() == arrow.NULL {
-		return b.coerce(e, planner.Bool), nil
+	if types.IsUnknown(t) || t.ID() == arrow.NULL {
+		return b.coerce(e, types.Bool), nil
 	}
-	if p, ok := e.(*planner.Param); ok && planner.IsUnknown(p.Typ) {
-		return b.coerce(e, planner.Bool), nil
+	if p, ok := e.(*planner.Param); ok && types.IsUnknown(p.Typ) {
+		return b.coerce(e, types.Bool), nil
 	}
-	return nil, errs.New(errs.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, planner.TypeName(t))
+	return nil, errs.New(errs.DatatypeMismatch, "argument of %s must be type boolean, not type %s", clause, types.Name(t))
 }
 
 // expr binds a scalar expression. With agg set, aggregate calls are allowed and become
@@ -309,7 +309,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		}
 		t := b.params[idx-1]
 		if t == nil {
-			t = planner.Unknown
+			t = types.Unknown
 		}
 		return &planner.Param{Index: idx, Typ: t}, nil
 
@@ -319,14 +319,14 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		if err != nil {
 			return nil, err
 		}
-		if ae := tc.Arg.GetAArrayExpr(); ae != nil && planner.IsArray(t) {
+		if ae := tc.Arg.GetAArrayExpr(); ae != nil && types.IsArray(t) {
 			return b.arrayExpr(ae, sc, agg, t)
 		}
 		e, err := b.expr(tc.Arg, sc, agg)
 		if err != nil {
 			return nil, err
 		}
-		if l, ok := e.(*planner.Literal); ok && t.ID() == arrow.INTERVAL_MONTH_DAY_NANO && planner.IsUnknown(l.Typ) {
+		if l, ok := e.(*planner.Literal); ok && t.ID() == arrow.INTERVAL_MONTH_DAY_NANO && types.IsUnknown(l.Typ) {
 			if unit := intervalUnit(tc.TypeName); unit != "" {
 				if s, ok := l.Value.(string); ok && !strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz:") {
 					e = &planner.Literal{Value: s + " " + unit, Typ: l.Typ}
@@ -334,12 +334,12 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 			}
 		}
 		if !castable(e.Type(), t) {
-			return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", planner.TypeName(e.Type()), planner.TypeName(t))
+			return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), types.Name(t))
 		}
-		if _, ok := planner.CharLength(t); ok {
+		if _, ok := types.CharLength(t); ok {
 			return b.charCast(e, t, true), nil
 		}
-		if p, ok := e.(*planner.Param); ok && planner.IsUnknown(p.Typ) {
+		if p, ok := e.(*planner.Param); ok && types.IsUnknown(p.Typ) {
 			return b.coerce(e, t), nil
 		}
 		if arrow.TypeEqual(e.Type(), t) {
@@ -372,7 +372,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		case pg_query.BoolExprType_OR_EXPR:
 			out := args[0]
 			for _, a := range args[1:] {
-				out = &planner.Binary{Op: planner.OpOr, L: out, R: a, Typ: planner.Bool}
+				out = &planner.Binary{Op: planner.OpOr, L: out, R: a, Typ: types.Bool}
 			}
 			return out, nil
 		}
@@ -384,8 +384,8 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		if err != nil {
 			return nil, err
 		}
-		if planner.IsUnknown(e.Type()) {
-			e = b.coerce(e, planner.Text)
+		if types.IsUnknown(e.Type()) {
+			e = b.coerce(e, types.Text)
 		}
 		return &planner.IsNull{E: e, Negate: nt.Nulltesttype == pg_query.NullTestType_IS_NOT_NULL}, nil
 
@@ -401,9 +401,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		if e, err = b.coerceBool(e, "IS TRUE"); err != nil {
 			return nil, err
 		}
-		lit := func(v bool) planner.Expr { return &planner.Literal{Value: v, Typ: planner.Bool} }
+		lit := func(v bool) planner.Expr { return &planner.Literal{Value: v, Typ: types.Bool} }
 		coalesce := func(x planner.Expr, v bool) planner.Expr {
-			return &planner.Coalesce{Args: []planner.Expr{x, lit(v)}, Typ: planner.Bool}
+			return &planner.Coalesce{Args: []planner.Expr{x, lit(v)}, Typ: types.Bool}
 		}
 		switch bt.Booltesttype {
 		case pg_query.BoolTestType_IS_TRUE:
@@ -437,7 +437,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 			if err != nil {
 				return nil, errs.New(errs.NotImplemented, "LOCALTIMESTAMP is not supported yet")
 			}
-			return &planner.Cast{E: &planner.Func{Name: "now", Typ: now}, To: planner.Timestamp}, nil
+			return &planner.Cast{E: &planner.Func{Name: "now", Typ: now}, To: types.Timestamp}, nil
 		default:
 			return nil, errs.New(errs.NotImplemented, "%s is not supported", strings.TrimPrefix(f.Op.String(), "SVFOP_"))
 		}
@@ -511,21 +511,21 @@ func (b *binder) commonArgsFrom(nodes []*pg_query.Node, first int, sc *scope, ag
 	var t arrow.DataType
 	for k := range args {
 		e := args[(first+k)%len(args)]
-		if planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
 			continue // untyped values take the others' type
 		}
 		if t == nil {
 			t = e.Type()
 			continue
 		}
-		ct, err := planner.SelectCommonType(t, e.Type())
+		ct, err := types.SelectCommon(t, e.Type())
 		if err != nil {
-			return nil, nil, errs.New(errs.DatatypeMismatch, "%s types %s and %s cannot be matched", what, planner.TypeName(t), planner.TypeName(e.Type()))
+			return nil, nil, errs.New(errs.DatatypeMismatch, "%s types %s and %s cannot be matched", what, types.Name(t), types.Name(e.Type()))
 		}
 		t = ct
 	}
-	if t == nil || planner.IsUnknown(t) || t.ID() == arrow.NULL {
-		t = planner.Text
+	if t == nil || types.IsUnknown(t) || t.ID() == arrow.NULL {
+		t = types.Text
 	}
 	for i := range args {
 		args[i] = b.coerce(args[i], t)
@@ -613,28 +613,28 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 						return neg, nil
 					}
 				}
-				if _, ok := r.(*planner.Literal); ok && (planner.IsUnknown(r.Type()) || r.Type().ID() == arrow.NULL) {
+				if _, ok := r.(*planner.Literal); ok && (types.IsUnknown(r.Type()) || r.Type().ID() == arrow.NULL) {
 					// Numbers and intervals are both candidates, as in PostgreSQL.
 					return nil, errs.New(errs.AmbiguousFunction, "operator is not unique: - unknown")
 				}
-				if planner.IsUnknown(r.Type()) {
-					r = b.coerce(r, planner.Float64)
+				if types.IsUnknown(r.Type()) {
+					r = b.coerce(r, types.Float64)
 				}
-				if !planner.IsNumeric(r.Type()) {
-					return nil, errs.New(errs.UndefinedFunction, "operator does not exist: - %s", planner.TypeName(r.Type()))
+				if !types.IsNumeric(r.Type()) {
+					return nil, errs.New(errs.UndefinedFunction, "operator does not exist: - %s", types.Name(r.Type()))
 				}
 				switch r.Type().ID() {
 				case arrow.FLOAT64:
 					// A real negation, unlike 0 - x, turns 0 into -0.
-					return &planner.Binary{Op: planner.OpMul, L: r, R: &planner.Literal{Value: float64(-1), Typ: planner.Float64}, Typ: planner.Float64}, nil
+					return &planner.Binary{Op: planner.OpMul, L: r, R: &planner.Literal{Value: float64(-1), Typ: types.Float64}, Typ: types.Float64}, nil
 				case arrow.FLOAT32:
-					return &planner.Binary{Op: planner.OpMul, L: r, R: &planner.Literal{Value: float32(-1), Typ: planner.Float32}, Typ: planner.Float32}, nil
+					return &planner.Binary{Op: planner.OpMul, L: r, R: &planner.Literal{Value: float32(-1), Typ: types.Float32}, Typ: types.Float32}, nil
 				}
 				return b.binary(planner.OpSub, &planner.Literal{Value: zeroOf(r.Type()), Typ: r.Type()}, r)
 			case "+":
 				return r, nil
 			}
-			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s", op, planner.TypeName(r.Type()))
+			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s", op, types.Name(r.Type()))
 		}
 		if op == "@>" || op == "<@" || op == "&&" {
 			l, r, err := b.operands(a, sc, agg)
@@ -694,12 +694,12 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 				return nil, err
 			}
 			list[i] = e
-			if t, err = planner.CommonType(t, e.Type()); err != nil {
+			if t, err = types.Common(t, e.Type()); err != nil {
 				return nil, err
 			}
 		}
-		if planner.IsUnknown(t) || t.ID() == arrow.NULL {
-			t = planner.Text
+		if types.IsUnknown(t) || t.ID() == arrow.NULL {
+			t = types.Text
 		}
 		l = b.coerce(l, t)
 		for i := range list {
@@ -743,7 +743,7 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 		eqb := eq.(*planner.Binary)
 		// a IS NOT DISTINCT FROM b: a = b, with NULL equal to NULL and to nothing else.
 		bothNull := planner.And([]planner.Expr{&planner.IsNull{E: eqb.L}, &planner.IsNull{E: eqb.R}})
-		same := &planner.Coalesce{Args: []planner.Expr{eq, bothNull}, Typ: planner.Bool}
+		same := &planner.Coalesce{Args: []planner.Expr{eq, bothNull}, Typ: types.Bool}
 		if a.Kind == pg_query.A_Expr_Kind_AEXPR_DISTINCT {
 			return &planner.Not{E: same}, nil
 		}
@@ -759,8 +759,8 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 		if e, ok := eq.(*planner.Binary); ok {
 			t = e.L.Type()
 		}
-		if planner.IsUnknown(t) || t.ID() == arrow.NULL {
-			t = planner.Text
+		if types.IsUnknown(t) || t.ID() == arrow.NULL {
+			t = types.Text
 		}
 		return &planner.Case{Whens: []planner.Expr{eq}, Thens: []planner.Expr{&planner.Literal{Typ: t}}, Else: b.coerce(l, t), Typ: t}, nil
 	}
@@ -822,7 +822,7 @@ func negate(l *planner.Literal) (*planner.Literal, bool) {
 		}
 		if v == 1<<31 {
 			// -2147483648 is parsed as -(2147483648): it fits an integer after all.
-			return &planner.Literal{Value: int32(-v), Typ: planner.Int32}, true
+			return &planner.Literal{Value: int32(-v), Typ: types.Int32}, true
 		}
 		return &planner.Literal{Value: -v, Typ: l.Typ}, true
 	case float64:
@@ -847,27 +847,27 @@ func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) 
 		if r, err = b.coerceBool(r, op.String()); err != nil {
 			return nil, err
 		}
-		return &planner.Binary{Op: op, L: l, R: r, Typ: planner.Bool}, nil
-	case op == planner.OpConcat && (planner.IsArray(lt) || planner.IsArray(rt)):
+		return &planner.Binary{Op: op, L: l, R: r, Typ: types.Bool}, nil
+	case op == planner.OpConcat && (types.IsArray(lt) || types.IsArray(rt)):
 		return b.arrayConcat(l, r)
 	case op == planner.OpConcat:
 		if !textLike(lt) && !textLike(rt) {
 			// Both candidates (text || anynonarray and its mirror) need a string operand.
-			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s || %s", planner.TypeName(lt), planner.TypeName(rt))
+			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s || %s", types.Name(lt), types.Name(rt))
 		}
-		return &planner.Binary{Op: op, L: b.coerce(bpcharText(l), planner.Text), R: b.coerce(bpcharText(r), planner.Text), Typ: planner.Text}, nil
+		return &planner.Binary{Op: op, L: b.coerce(bpcharText(l), types.Text), R: b.coerce(bpcharText(r), types.Text), Typ: types.Text}, nil
 	case op == planner.OpLike || op == planner.OpNotLike || op == planner.OpILike || op == planner.OpNotILike:
 		if !textLike(lt) || !textLike(rt) {
-			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
+			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(lt), op, types.Name(rt))
 		}
-		return &planner.Binary{Op: op, L: b.coerce(paddedChar(l), planner.Text), R: b.coerce(r, planner.Text), Typ: planner.Bool}, nil
+		return &planner.Binary{Op: op, L: b.coerce(paddedChar(l), types.Text), R: b.coerce(r, types.Text), Typ: types.Bool}, nil
 	}
 	// A quoted literal next to a date or timestamp is first read as the other operand's type,
 	// where the operator exists for that pair (date - date, timestamp - timestamp); date +
 	// a quoted literal has several candidates, as in PostgreSQL.
-	if (op == planner.OpAdd || op == planner.OpSub) && planner.IsUnknown(lt) != planner.IsUnknown(rt) {
+	if (op == planner.OpAdd || op == planner.OpSub) && types.IsUnknown(lt) != types.IsUnknown(rt) {
 		other := lt
-		if planner.IsUnknown(lt) {
+		if types.IsUnknown(lt) {
 			other = rt
 		}
 		switch {
@@ -876,34 +876,34 @@ func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) 
 			lt, rt = other, other
 		case op == planner.OpAdd && other.ID() == arrow.DATE32:
 			// PostgreSQL reports 42725 (ambiguous function), a kind errs does not have yet.
-			return nil, errs.New(errs.AmbiguousFunction, "operator is not unique: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
+			return nil, errs.New(errs.AmbiguousFunction, "operator is not unique: %s %s %s", types.Name(lt), op, types.Name(rt))
 		}
 	}
 	// Date arithmetic.
 	if op == planner.OpAdd || op == planner.OpSub {
-		if lt.ID() == arrow.DATE32 && planner.IsInteger(rt) {
-			return &planner.Binary{Op: op, L: l, R: b.coerce(r, planner.Int32), Typ: planner.Date}, nil
+		if lt.ID() == arrow.DATE32 && types.IsInteger(rt) {
+			return &planner.Binary{Op: op, L: l, R: b.coerce(r, types.Int32), Typ: types.Date}, nil
 		}
-		if op == planner.OpAdd && rt.ID() == arrow.DATE32 && planner.IsInteger(lt) {
-			return &planner.Binary{Op: op, L: r, R: b.coerce(l, planner.Int32), Typ: planner.Date}, nil
+		if op == planner.OpAdd && rt.ID() == arrow.DATE32 && types.IsInteger(lt) {
+			return &planner.Binary{Op: op, L: r, R: b.coerce(l, types.Int32), Typ: types.Date}, nil
 		}
 		if op == planner.OpSub && lt.ID() == arrow.DATE32 && rt.ID() == arrow.DATE32 {
-			return &planner.Binary{Op: op, L: l, R: r, Typ: planner.Int32}, nil
+			return &planner.Binary{Op: op, L: l, R: r, Typ: types.Int32}, nil
 		}
 	}
 	// Interval and timestamp arithmetic: the kernels decide the result type.
 	if op.Arithmetic() && (isTemporal(lt) || isTemporal(rt) || lt.ID() == arrow.INTERVAL_MONTH_DAY_NANO || rt.ID() == arrow.INTERVAL_MONTH_DAY_NANO) {
-		if planner.IsUnknown(rt) && isTemporal(lt) {
-			r, rt = b.coerce(r, planner.Interval), planner.Interval
+		if types.IsUnknown(rt) && isTemporal(lt) {
+			r, rt = b.coerce(r, types.Interval), types.Interval
 		}
-		if planner.IsUnknown(lt) && isTemporal(rt) {
-			l, lt = b.coerce(l, planner.Interval), planner.Interval
+		if types.IsUnknown(lt) && isTemporal(rt) {
+			l, lt = b.coerce(l, types.Interval), types.Interval
 		}
-		if planner.IsUnknown(lt) && rt.ID() == arrow.INTERVAL_MONTH_DAY_NANO {
-			l, lt = b.coerce(l, planner.Interval), planner.Interval
+		if types.IsUnknown(lt) && rt.ID() == arrow.INTERVAL_MONTH_DAY_NANO {
+			l, lt = b.coerce(l, types.Interval), types.Interval
 		}
-		if planner.IsUnknown(rt) && lt.ID() == arrow.INTERVAL_MONTH_DAY_NANO {
-			r, rt = b.coerce(r, planner.Interval), planner.Interval
+		if types.IsUnknown(rt) && lt.ID() == arrow.INTERVAL_MONTH_DAY_NANO {
+			r, rt = b.coerce(r, types.Interval), types.Interval
 		}
 		if execOp, ok := execArith[op]; ok {
 			if t, err := exec.BinaryResultType(execOp, lt, rt); err == nil {
@@ -911,40 +911,40 @@ func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) 
 			}
 		}
 	}
-	if planner.IsUnknown(lt) && planner.IsUnknown(rt) && op.Arithmetic() {
+	if types.IsUnknown(lt) && types.IsUnknown(rt) && op.Arithmetic() {
 		return nil, errs.New(errs.AmbiguousFunction, "operator is not unique: unknown %s unknown", op)
 	}
-	ct, err := planner.CommonType(lt, rt)
+	ct, err := types.Common(lt, rt)
 	if err != nil {
-		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(lt), op, types.Name(rt))
 	}
-	if le, re := planner.ElemType(lt), planner.ElemType(rt); op.Comparison() && le != nil && re != nil && !arrow.TypeEqual(le, re) && !(isString(le) && isString(re)) {
+	if le, re := types.Elem(lt), types.Elem(rt); op.Comparison() && le != nil && re != nil && !arrow.TypeEqual(le, re) && !(isString(le) && isString(re)) {
 		// Arrays compare as anyarray: both sides must be of one array type.
-		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(lt), op, types.Name(rt))
 	}
 	if op.Comparison() {
 		l, r = b.coerceCompare(l, ct), b.coerceCompare(r, ct)
 		if l.Type() != nil && r.Type() != nil && !arrow.TypeEqual(l.Type(), r.Type()) {
 			l, r = b.coerce(l, ct), b.coerce(r, ct)
 		}
-		return &planner.Binary{Op: op, L: l, R: r, Typ: planner.Bool}, nil
+		return &planner.Binary{Op: op, L: l, R: r, Typ: types.Bool}, nil
 	}
-	if !planner.IsNumeric(ct) {
-		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(lt), op, planner.TypeName(rt))
+	if !types.IsNumeric(ct) {
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(lt), op, types.Name(rt))
 	}
 	l, r = b.coerce(l, ct), b.coerce(r, ct)
 	t := ct
 	if d, ok := ct.(*arrow.Decimal128Type); ok {
 		ls, rs := decimalScale(lt, d.Scale), decimalScale(rt, d.Scale)
-		l = b.coerce(l, planner.Numeric(38, ls))
-		r = b.coerce(r, planner.Numeric(38, rs))
+		l = b.coerce(l, types.Numeric(38, ls))
+		r = b.coerce(r, types.Numeric(38, rs))
 		switch op {
 		case planner.OpAdd, planner.OpSub, planner.OpMod:
-			t = planner.Numeric(38, max(ls, rs))
+			t = types.Numeric(38, max(ls, rs))
 		case planner.OpMul:
-			t = planner.Numeric(38, min(38, ls+rs))
+			t = types.Numeric(38, min(38, ls+rs))
 		case planner.OpDiv:
-			t = planner.Numeric(38, max(16, ls, rs))
+			t = types.Numeric(38, max(16, ls, rs))
 		}
 	}
 	return &planner.Binary{Op: op, L: l, R: r, Typ: t}, nil
@@ -963,7 +963,7 @@ func decimalScale(t arrow.DataType, def int32) int32 {
 	if d, ok := t.(*arrow.Decimal128Type); ok {
 		return d.Scale
 	}
-	if planner.IsInteger(t) {
+	if types.IsInteger(t) {
 		return 0
 	}
 	return def
@@ -977,10 +977,10 @@ func (b *binder) coerceCompare(e planner.Expr, t arrow.DataType) planner.Expr {
 }
 
 // isString reports whether t is text, character varying or character.
-func isString(t arrow.DataType) bool { return t.ID() == arrow.STRING && !planner.IsUnknown(t) }
+func isString(t arrow.DataType) bool { return t.ID() == arrow.STRING && !types.IsUnknown(t) }
 
 func textLike(t arrow.DataType) bool {
-	return t.ID() == arrow.STRING || planner.IsUnknown(t) || t.ID() == arrow.NULL
+	return t.ID() == arrow.STRING || types.IsUnknown(t) || t.ID() == arrow.NULL
 }
 
 func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
@@ -1008,7 +1008,7 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 		return b.unnestCall(fc, sc, agg)
 	}
 	args := make([]planner.Expr, len(fc.Args))
-	types := make([]arrow.DataType, len(fc.Args))
+	argTypes := make([]arrow.DataType, len(fc.Args))
 	for i, a := range fc.Args {
 		e, err := b.expr(a, sc, agg)
 		if err != nil {
@@ -1026,12 +1026,12 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 		if e.Type().ID() == arrow.NULL {
 			nulls = append(nulls, i)
 		}
-		if planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
 			if name == "timezone" && i == len(fc.Args)-1 {
 				// x AT TIME ZONE z with an untyped x: PostgreSQL reads a timestamptz.
-				e = b.coerce(e, planner.TimestampTZ)
+				e = b.coerce(e, types.TimestampTZ)
 			} else {
-				e = b.coerce(e, planner.Text)
+				e = b.coerce(e, types.Text)
 			}
 		}
 		if name == "concat" || name == "concat_ws" && i > 0 || name == "octet_length" {
@@ -1040,44 +1040,44 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 			// separator is read as text, without the padding).
 			e = paddedChar(e)
 		}
-		args[i], types[i] = e, e.Type()
+		args[i], argTypes[i] = e, e.Type()
 	}
-	t, err := exec.FuncResultType(name, types)
+	t, err := exec.FuncResultType(name, argTypes)
 	if err != nil {
 		// Retry with integer arguments widened, as PostgreSQL's function resolution would.
 		widened := false
-		for i, at := range types {
-			if planner.IsInteger(at) && at.ID() != arrow.INT32 && at.ID() != arrow.INT64 {
-				args[i], types[i], widened = b.coerce(args[i], planner.Int32), planner.Int32, true
+		for i, at := range argTypes {
+			if types.IsInteger(at) && at.ID() != arrow.INT32 && at.ID() != arrow.INT64 {
+				args[i], argTypes[i], widened = b.coerce(args[i], types.Int32), types.Int32, true
 			}
 		}
 		if widened {
-			t, err = exec.FuncResultType(name, types)
+			t, err = exec.FuncResultType(name, argTypes)
 		}
-		if err != nil && (name == "round" || name == "trunc") && len(types) > 0 && planner.IsInteger(types[0]) {
+		if err != nil && (name == "round" || name == "trunc") && len(argTypes) > 0 && types.IsInteger(argTypes[0]) {
 			// round(integer, n): the integer is read as numeric, round(numeric, integer).
-			args[0], types[0] = b.coerce(args[0], planner.Numeric(38, 0)), planner.Numeric(38, 0)
-			t, err = exec.FuncResultType(name, types)
+			args[0], argTypes[0] = b.coerce(args[0], types.Numeric(38, 0)), types.Numeric(38, 0)
+			t, err = exec.FuncResultType(name, argTypes)
 		}
 		if err != nil && len(nulls) > 0 {
 			// An untyped NULL argument where text does not fit: try it as an integer.
 			for _, i := range nulls {
-				args[i], types[i] = &planner.Literal{Typ: planner.Int32}, planner.Int32
+				args[i], argTypes[i] = &planner.Literal{Typ: types.Int32}, types.Int32
 			}
-			t, err = exec.FuncResultType(name, types)
+			t, err = exec.FuncResultType(name, argTypes)
 		}
 		if err != nil {
-			names := make([]string, len(types))
-			for i, at := range types {
-				names[i] = planner.TypeName(at)
+			names := make([]string, len(argTypes))
+			for i, at := range argTypes {
+				names[i] = types.Name(at)
 			}
 			return nil, &errs.Error{Kind: errs.UndefinedFunction, Msg: fmt.Sprintf("function %s(%s) does not exist", name, strings.Join(names, ", ")), Position: int(fc.Location) + 1}
 		}
 	}
-	if _, ok := t.(*catalog.CharType); ok {
+	if _, ok := t.(*types.Char); ok {
 		// The string functions take and return text: a character argument's type does not
 		// carry over to the result.
-		t = planner.Text
+		t = types.Text
 	}
 	if (name == "round" || name == "trunc") && t.ID() == arrow.DECIMAL128 {
 		// The result's scale is the places kept, as PostgreSQL's numeric shows it; the value
@@ -1088,7 +1088,7 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 			scale, known = toInt64(l)
 		}
 		if known {
-			return &planner.Cast{E: &planner.Func{Name: name, Args: args, Typ: t}, To: planner.Numeric(38, int32(min(max(scale, 0), 38)))}, nil
+			return &planner.Cast{E: &planner.Func{Name: name, Args: args, Typ: t}, To: types.Numeric(38, int32(min(max(scale, 0), 38)))}, nil
 		}
 	}
 	if name == "extract" && len(args) == 2 {
@@ -1098,7 +1098,7 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 		}
 		if l, ok := field.(*planner.Literal); ok {
 			if field, ok := l.Value.(string); ok {
-				t = planner.Numeric(38, exec.ExtractScale(field, types[1]))
+				t = types.Numeric(38, exec.ExtractScale(field, argTypes[1]))
 			}
 		}
 	}
@@ -1115,7 +1115,7 @@ func (b *binder) rowCompare(op planner.Op, name string, ls, rs []*pg_query.Node,
 		return nil, errs.New(errs.Syntax, "unequal number of entries in row expressions")
 	}
 	bin := func(op planner.Op, l, r planner.Expr) planner.Expr {
-		return &planner.Binary{Op: op, L: l, R: r, Typ: planner.Bool}
+		return &planner.Binary{Op: op, L: l, R: r, Typ: types.Bool}
 	}
 	pairs := make([][2]planner.Expr, len(ls))
 	for i := range ls {
@@ -1204,7 +1204,7 @@ func (b *binder) minMax(mm *pg_query.MinMaxExpr, sc *scope, agg *aggContext) (pl
 				return nil, err
 			}
 			// y when x is NULL or y is better; x otherwise (also when y is NULL).
-			pick := &planner.Binary{Op: planner.OpOr, L: &planner.IsNull{E: x}, R: better, Typ: planner.Bool}
+			pick := &planner.Binary{Op: planner.OpOr, L: &planner.IsNull{E: x}, R: better, Typ: types.Bool}
 			next = append(next, &planner.Case{Whens: []planner.Expr{pick}, Thens: []planner.Expr{y}, Else: x, Typ: t})
 		}
 		if len(args)%2 == 1 {
@@ -1220,7 +1220,7 @@ func (b *binder) minMax(mm *pg_query.MinMaxExpr, sc *scope, agg *aggContext) (pl
 // integer too, as in PostgreSQL). An untyped operand takes the other's type if that is
 // numeric, else double precision.
 func (b *binder) power(l, r planner.Expr) (planner.Expr, error) {
-	untyped := func(e planner.Expr) bool { return planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
+	untyped := func(e planner.Expr) bool { return types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
 	fix := func(e, other planner.Expr) planner.Expr {
 		if !untyped(e) {
 			return e
@@ -1228,12 +1228,12 @@ func (b *binder) power(l, r planner.Expr) (planner.Expr, error) {
 		if other.Type().ID() == arrow.DECIMAL128 {
 			return b.coerce(e, other.Type())
 		}
-		return b.coerce(e, planner.Float64)
+		return b.coerce(e, types.Float64)
 	}
 	l, r = fix(l, r), fix(r, l)
 	t, err := exec.FuncResultType("power", []arrow.DataType{l.Type(), r.Type()})
 	if err != nil {
-		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s ^ %s", planner.TypeName(l.Type()), planner.TypeName(r.Type()))
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s ^ %s", types.Name(l.Type()), types.Name(r.Type()))
 	}
 	return &planner.Func{Name: "power", Args: []planner.Expr{l, r}, Typ: t}, nil
 }

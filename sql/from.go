@@ -9,6 +9,7 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // scopeCol is a column an expression may refer to, with the name of the relation (table,
@@ -558,7 +559,7 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 		case planner.JoinRight:
 			m = rc
 		case planner.JoinFull:
-			t, err := planner.SelectCommonType(lc.Type, rc.Type)
+			t, err := types.SelectCommon(lc.Type, rc.Type)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -711,14 +712,14 @@ func (b *binder) seriesFrom(rf *pg_query.RangeFunction, fc *pg_query.FuncCall, i
 	if s.Step != nil {
 		args = append(args, s.Step)
 	}
-	u := &planner.Unnest{Input: input, Lists: []planner.Expr{&planner.Func{Name: "generate_series", Args: args, Typ: planner.ArrayOf(t)}}, Cols: []planner.Column{s.Col}}
+	u := &planner.Unnest{Input: input, Lists: []planner.Expr{&planner.Func{Name: "generate_series", Args: args, Typ: types.ArrayOf(t)}}, Cols: []planner.Column{s.Col}}
 	cols := []planner.Column{s.Col}
 	if rf.Ordinality {
 		name := "ordinality"
 		if rf.Alias != nil && len(rf.Alias.Colnames) > 1 {
 			name = rf.Alias.Colnames[1].GetString_().GetSval()
 		}
-		c := b.newColumn(name, planner.Int64)
+		c := b.newColumn(name, types.Int64)
 		u.Ordinality = &c
 		cols = append(cols, c)
 	}
@@ -741,22 +742,22 @@ func (b *binder) seriesCall(fc *pg_query.FuncCall, sc *scope) (*planner.Series, 
 		}
 		args = append(args, e)
 	}
-	t, err := planner.CommonType(args[0].Type(), args[1].Type())
+	t, err := types.Common(args[0].Type(), args[1].Type())
 	if err != nil {
 		return nil, err
 	}
-	if planner.IsUnknown(t) {
-		t = planner.Timestamp // generate_series('2024-01-01', '2024-02-01', '1 day')
+	if types.IsUnknown(t) {
+		t = types.Timestamp // generate_series('2024-01-01', '2024-02-01', '1 day')
 	}
 	if t.ID() == arrow.DATE32 {
 		// Dates convert to either timestamp type; PostgreSQL prefers timestamp with time zone.
-		t = planner.TimestampTZ
+		t = types.TimestampTZ
 	}
 	s := &planner.Series{Start: b.coerce(args[0], t), Stop: b.coerce(args[1], t)}
 	switch {
-	case planner.IsInteger(t):
+	case types.IsInteger(t):
 		if t.ID() == arrow.INT16 {
-			t = planner.Int32
+			t = types.Int32
 			s.Start, s.Stop = b.coerce(args[0], t), b.coerce(args[1], t)
 		}
 		if len(args) == 3 {
@@ -764,11 +765,11 @@ func (b *binder) seriesCall(fc *pg_query.FuncCall, sc *scope) (*planner.Series, 
 		}
 	case t.ID() == arrow.TIMESTAMP:
 		if len(args) != 3 {
-			return nil, errs.New(errs.UndefinedFunction, "function generate_series(%s, %s) does not exist", planner.TypeName(t), planner.TypeName(t))
+			return nil, errs.New(errs.UndefinedFunction, "function generate_series(%s, %s) does not exist", types.Name(t), types.Name(t))
 		}
-		s.Step = b.coerce(args[2], planner.Interval)
+		s.Step = b.coerce(args[2], types.Interval)
 	default:
-		return nil, errs.New(errs.UndefinedFunction, "function generate_series(%s) does not exist", planner.TypeName(t))
+		return nil, errs.New(errs.UndefinedFunction, "function generate_series(%s) does not exist", types.Name(t))
 	}
 	return s, nil
 }
@@ -826,8 +827,8 @@ func (b *binder) lateralFuncJoin(j *pg_query.JoinExpr, rf *pg_query.RangeFunctio
 		}
 		for i, l := range u.Lists {
 			t := l.Type()
-			nonEmpty := &planner.Binary{Op: planner.OpGt, L: &planner.Func{Name: "cardinality", Args: []planner.Expr{l}, Typ: planner.Int32}, R: &planner.Literal{Value: int32(0), Typ: planner.Int32}, Typ: planner.Bool}
-			null := &planner.Array{Elems: []planner.Expr{&planner.Literal{Typ: planner.ElemType(t)}}, Typ: t}
+			nonEmpty := &planner.Binary{Op: planner.OpGt, L: &planner.Func{Name: "cardinality", Args: []planner.Expr{l}, Typ: types.Int32}, R: &planner.Literal{Value: int32(0), Typ: types.Int32}, Typ: types.Bool}
+			null := &planner.Array{Elems: []planner.Expr{&planner.Literal{Typ: types.Elem(t)}}, Typ: t}
 			u.Lists[i] = &planner.Case{Whens: []planner.Expr{nonEmpty}, Thens: []planner.Expr{l}, Else: null, Typ: t}
 		}
 		return u, sc, nil

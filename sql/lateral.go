@@ -5,6 +5,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // lateralSubquery binds left [INNER | LEFT] JOIN LATERAL (subquery) alias ON quals (quals nil:
@@ -124,7 +125,7 @@ func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *s
 			for i, k := range inner {
 				c := b.newColumn("key", k.Type())
 				keys = append(keys, c)
-				keyCond = append(keyCond, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(c), Typ: planner.Bool})
+				keyCond = append(keyCond, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(c), Typ: types.Bool})
 			}
 			na.Cols = append(append([]planner.Column{}, keys...), a.Cols...)
 			if ok, _ := checkOuterFree(na, outer); !ok {
@@ -164,7 +165,7 @@ func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *s
 			for _, e := range exprs {
 				f, err := planner.Transform(e, func(e planner.Expr) (planner.Expr, error) {
 					if c, ok := e.(*planner.ColumnRef); ok && counts[c.ID] {
-						return &planner.Coalesce{Args: []planner.Expr{c, &planner.Literal{Value: int64(0), Typ: planner.Int64}}, Typ: c.Typ}, nil
+						return &planner.Coalesce{Args: []planner.Expr{c, &planner.Literal{Value: int64(0), Typ: types.Int64}}, Typ: c.Typ}, nil
 					}
 					return e, nil
 				})
@@ -256,13 +257,13 @@ func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *s
 // to be NULL on the rows where the join found no right row: right gets a marker column that
 // is true on its rows (j's right side is replaced).
 func (b *binder) nullUnlessMatched(j *planner.Join, right planner.Node, exprs []planner.Expr) []planner.Expr {
-	m := b.newColumn("matched", planner.Bool)
+	m := b.newColumn("matched", types.Bool)
 	p := &planner.Project{Input: right}
 	for _, c := range right.Columns() {
 		p.Exprs = append(p.Exprs, ref(c))
 		p.Cols = append(p.Cols, c)
 	}
-	p.Exprs = append(p.Exprs, &planner.Literal{Value: true, Typ: planner.Bool})
+	p.Exprs = append(p.Exprs, &planner.Literal{Value: true, Typ: types.Bool})
 	p.Cols = append(p.Cols, m)
 	j.Right = p
 	out := make([]planner.Expr, len(exprs))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // likeEscape binds the pattern of x LIKE p ESCAPE e, which the parser gives as
@@ -26,14 +27,14 @@ func (b *binder) likeEscape(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (
 		return nil, err
 	}
 	if !textLike(p.Type()) || !textLike(e.Type()) {
-		return nil, errs.New(errs.UndefinedFunction, "function like_escape(%s, %s) does not exist", planner.TypeName(p.Type()), planner.TypeName(e.Type()))
+		return nil, errs.New(errs.UndefinedFunction, "function like_escape(%s, %s) does not exist", types.Name(p.Type()), types.Name(e.Type()))
 	}
 	el, ok := e.(*planner.Literal)
 	if !ok {
 		return nil, errs.New(errs.NotImplemented, "ESCAPE must be a constant")
 	}
 	if el.Value == nil {
-		return &planner.Literal{Typ: planner.Text}, nil // like_escape is strict
+		return &planner.Literal{Typ: types.Text}, nil // like_escape is strict
 	}
 	esc, _ := el.Value.(string)
 	if n := len([]rune(esc)); n > 1 {
@@ -44,14 +45,14 @@ func (b *binder) likeEscape(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (
 			return textLit(likePattern(s, esc)), nil
 		}
 		if pl.Value == nil {
-			return &planner.Literal{Typ: planner.Text}, nil
+			return &planner.Literal{Typ: types.Text}, nil
 		}
 	}
-	p = b.coerce(bpcharText(p), planner.Text)
+	p = b.coerce(bpcharText(p), types.Text)
 	if esc != `\` {
 		if esc == "" {
 			// Without an escape character, a backslash is an ordinary character.
-			return &planner.Func{Name: "replace", Args: []planner.Expr{p, textLit(`\`), textLit(`\\`)}, Typ: planner.Text}, nil
+			return &planner.Func{Name: "replace", Args: []planner.Expr{p, textLit(`\`), textLit(`\\`)}, Typ: types.Text}, nil
 		}
 		return nil, errs.New(errs.NotImplemented, "ESCAPE with a pattern that is not a constant is not supported yet")
 	}
@@ -88,4 +89,4 @@ func likePattern(pattern, esc string) string {
 	return out.String()
 }
 
-func textLit(s string) planner.Expr { return &planner.Literal{Value: s, Typ: planner.Text} }
+func textLit(s string) planner.Expr { return &planner.Literal{Value: s, Typ: types.Text} }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // setOp binds UNION, INTERSECT and EXCEPT [ALL], then the ORDER BY, LIMIT and OFFSET that
@@ -30,30 +31,30 @@ func (b *binder) setOp(sel *pg_query.SelectStmt) (planner.Node, []string, error)
 	if len(lc) != len(rc) {
 		return nil, nil, errs.New(errs.Syntax, "each %s query must have the same number of columns", what)
 	}
-	types := make([]arrow.DataType, len(lc))
+	colTypes := make([]arrow.DataType, len(lc))
 	for i := range lc {
-		t, err := planner.SelectCommonType(lc[i].Type, rc[i].Type)
+		t, err := types.SelectCommon(lc[i].Type, rc[i].Type)
 		if err != nil {
-			return nil, nil, errs.New(errs.DatatypeMismatch, "%s types %s and %s cannot be matched", what, planner.TypeName(lc[i].Type), planner.TypeName(rc[i].Type))
+			return nil, nil, errs.New(errs.DatatypeMismatch, "%s types %s and %s cannot be matched", what, types.Name(lc[i].Type), types.Name(rc[i].Type))
 		}
-		if planner.IsUnknown(t) || t.ID() == arrow.NULL {
-			t = planner.Text
+		if types.IsUnknown(t) || t.ID() == arrow.NULL {
+			t = types.Text
 		}
-		types[i] = t
+		colTypes[i] = t
 	}
 	if untyped(left) {
-		b.out = &outputTypes{types: types}
+		b.out = &outputTypes{types: colTypes}
 		if left, _, err = b.selectStmt(sel.Larg); err != nil {
 			return nil, nil, err
 		}
 	}
 	if untyped(right) {
-		b.out = &outputTypes{types: types}
+		b.out = &outputTypes{types: colTypes}
 		if right, _, err = b.selectStmt(sel.Rarg); err != nil {
 			return nil, nil, err
 		}
 	}
-	left, right = b.castColumns(left, types), b.castColumns(right, types)
+	left, right = b.castColumns(left, colTypes), b.castColumns(right, colTypes)
 	op := &planner.SetOp{All: sel.All, Left: left, Right: right}
 	switch sel.Op {
 	case pg_query.SetOperation_SETOP_INTERSECT:
@@ -61,7 +62,7 @@ func (b *binder) setOp(sel *pg_query.SelectStmt) (planner.Node, []string, error)
 	case pg_query.SetOperation_SETOP_EXCEPT:
 		op.Kind = planner.SetExcept
 	}
-	for i, t := range types {
+	for i, t := range colTypes {
 		op.Cols = append(op.Cols, b.newColumn(names[i], t))
 	}
 	out, err := b.sortLimit(sel, op, op.Cols, what)
@@ -74,7 +75,7 @@ func (b *binder) setOp(sel *pg_query.SelectStmt) (planner.Node, []string, error)
 // untyped reports whether a column of n has no type yet (NULL or a quoted literal).
 func untyped(n planner.Node) bool {
 	for _, c := range n.Columns() {
-		if planner.IsUnknown(c.Type) || c.Type.ID() == arrow.NULL {
+		if types.IsUnknown(c.Type) || c.Type.ID() == arrow.NULL {
 			return true
 		}
 	}
@@ -82,11 +83,11 @@ func untyped(n planner.Node) bool {
 }
 
 // castColumns returns n with its columns cast to types where they differ.
-func (b *binder) castColumns(n planner.Node, types []arrow.DataType) planner.Node {
+func (b *binder) castColumns(n planner.Node, colTypes []arrow.DataType) planner.Node {
 	cols := n.Columns()
 	same := true
 	for i, c := range cols {
-		if !arrow.TypeEqual(c.Type, types[i]) {
+		if !arrow.TypeEqual(c.Type, colTypes[i]) {
 			same = false
 		}
 	}
@@ -95,8 +96,8 @@ func (b *binder) castColumns(n planner.Node, types []arrow.DataType) planner.Nod
 	}
 	p := &planner.Project{Input: n}
 	for i, c := range cols {
-		p.Exprs = append(p.Exprs, b.coerce(ref(c), types[i]))
-		p.Cols = append(p.Cols, b.newColumn(c.Name, types[i]))
+		p.Exprs = append(p.Exprs, b.coerce(ref(c), colTypes[i]))
+		p.Cols = append(p.Cols, b.newColumn(c.Name, colTypes[i]))
 	}
 	return p
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // sublink binds EXISTS (subquery) and x op ANY|ALL (subquery) used as a value: anywhere in
@@ -41,7 +42,7 @@ func (b *binder) sublink(sl *pg_query.SubLink, sc *scope, agg *aggContext) (plan
 		// Correlated by more than equalities: mark the outer rows with semi and anti joins.
 		var corr []planner.Expr
 		for i := range inner {
-			corr = append(corr, &planner.Binary{Op: planner.OpEq, L: inner[i], R: outerKeys[i], Typ: planner.Bool})
+			corr = append(corr, &planner.Binary{Op: planner.OpEq, L: inner[i], R: outerKeys[i], Typ: types.Bool})
 		}
 		return b.markSublink(sl, sc, agg, sub, width, append(corr, rest...))
 	}
@@ -55,7 +56,7 @@ func (b *binder) sublink(sl *pg_query.SubLink, sc *scope, agg *aggContext) (plan
 			c := b.newColumn("key", k.Type())
 			a.Groups = append(a.Groups, k)
 			a.Cols = append(a.Cols, c)
-			keyCond = append(keyCond, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(c), Typ: planner.Bool})
+			keyCond = append(keyCond, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(c), Typ: types.Bool})
 		}
 		for _, e := range extra {
 			a.Groups = append(a.Groups, e)
@@ -77,13 +78,13 @@ func (b *binder) sublink(sl *pg_query.SubLink, sc *scope, agg *aggContext) (plan
 		}
 	}
 	marker := func(in planner.Node) (planner.Node, planner.Column) {
-		m := b.newColumn("marker", planner.Bool)
+		m := b.newColumn("marker", types.Bool)
 		p := &planner.Project{Input: in}
 		for _, c := range in.Columns() {
 			p.Exprs = append(p.Exprs, ref(c))
 			p.Cols = append(p.Cols, c)
 		}
-		p.Exprs = append(p.Exprs, &planner.Literal{Value: true, Typ: planner.Bool})
+		p.Exprs = append(p.Exprs, &planner.Literal{Value: true, Typ: types.Bool})
 		p.Cols = append(p.Cols, m)
 		return p, m
 	}
@@ -116,12 +117,12 @@ func (b *binder) sublink(sl *pg_query.SubLink, sc *scope, agg *aggContext) (plan
 	}
 	lit := func(v any) planner.Expr {
 		if v == nil {
-			return &planner.Literal{Typ: planner.Bool}
+			return &planner.Literal{Typ: types.Bool}
 		}
-		return &planner.Literal{Value: v, Typ: planner.Bool}
+		return &planner.Literal{Value: v, Typ: types.Bool}
 	}
 	bin := func(op planner.Op, l, r planner.Expr) planner.Expr {
-		return &planner.Binary{Op: op, L: l, R: r, Typ: planner.Bool}
+		return &planner.Binary{Op: op, L: l, R: r, Typ: types.Bool}
 	}
 	// Counts of rows and of non-NULL values per key, and a minimum or maximum.
 	calls := []planner.AggCall{{Func: "count_star"}, {Func: "count", Arg: v}}
@@ -137,15 +138,15 @@ func (b *binder) sublink(sl *pg_query.SubLink, sc *scope, agg *aggContext) (plan
 	}
 	for _, f := range ext {
 		if _, err := exec.AggregateResultType(f, v.Type()); err != nil {
-			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", planner.TypeName(xv.Type()), opName, planner.TypeName(v.Type()))
+			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(xv.Type()), opName, types.Name(v.Type()))
 		}
 		calls = append(calls, planner.AggCall{Func: f, Arg: v})
 	}
 	counts, cond := grouped(nil, calls)
 	join(counts, cond)
 	cc := counts.Columns()[len(inner):]
-	n := &planner.Coalesce{Args: []planner.Expr{ref(cc[0]), &planner.Literal{Value: int64(0), Typ: planner.Int64}}, Typ: planner.Int64}
-	empty := bin(planner.OpEq, n, &planner.Literal{Value: int64(0), Typ: planner.Int64})
+	n := &planner.Coalesce{Args: []planner.Expr{ref(cc[0]), &planner.Literal{Value: int64(0), Typ: types.Int64}}, Typ: types.Int64}
+	empty := bin(planner.OpEq, n, &planner.Literal{Value: int64(0), Typ: types.Int64})
 	unknown := bin(planner.OpOr, &planner.IsNull{E: xv}, bin(planner.OpLt, ref(cc[1]), ref(cc[0])))
 	var out planner.Expr
 	switch {
@@ -155,17 +156,17 @@ func (b *binder) sublink(sl *pg_query.SubLink, sc *scope, agg *aggContext) (plan
 		vcol := pairs.Columns()[len(inner)]
 		join(rel, append(pcond, bin(planner.OpEq, xv, ref(vcol))))
 		out = &planner.Case{Whens: []planner.Expr{&planner.IsNull{E: ref(m), Negate: true}, empty, unknown},
-			Thens: []planner.Expr{lit(true), lit(false), lit(nil)}, Else: lit(false), Typ: planner.Bool}
+			Thens: []planner.Expr{lit(true), lit(false), lit(nil)}, Else: lit(false), Typ: types.Bool}
 	case op == planner.OpEq:
 		differs := bin(planner.OpOr, bin(planner.OpNotEq, xv, ref(cc[2])), bin(planner.OpNotEq, xv, ref(cc[3])))
 		out = &planner.Case{Whens: []planner.Expr{empty, differs, unknown},
-			Thens: []planner.Expr{lit(true), lit(false), lit(nil)}, Else: lit(true), Typ: planner.Bool}
+			Thens: []planner.Expr{lit(true), lit(false), lit(nil)}, Else: lit(true), Typ: types.Bool}
 	case all:
 		out = &planner.Case{Whens: []planner.Expr{empty, &planner.Not{E: bin(op, xv, ref(cc[2]))}, unknown},
-			Thens: []planner.Expr{lit(true), lit(false), lit(nil)}, Else: lit(true), Typ: planner.Bool}
+			Thens: []planner.Expr{lit(true), lit(false), lit(nil)}, Else: lit(true), Typ: types.Bool}
 	default:
 		out = &planner.Case{Whens: []planner.Expr{empty, bin(op, xv, ref(cc[2])), unknown},
-			Thens: []planner.Expr{lit(false), lit(true), lit(nil)}, Else: lit(false), Typ: planner.Bool}
+			Thens: []planner.Expr{lit(false), lit(true), lit(nil)}, Else: lit(false), Typ: types.Bool}
 	}
 	if negate {
 		out = &planner.Not{E: out}
@@ -301,7 +302,7 @@ func (b *binder) arraySublink(sl *pg_query.SubLink, sc *scope) (planner.Expr, er
 		c := b.newColumn("key", k.Type())
 		a.Groups = append(a.Groups, k)
 		a.Cols = append(a.Cols, c)
-		cond = append(cond, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(c), Typ: planner.Bool})
+		cond = append(cond, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(c), Typ: types.Bool})
 	}
 	col := b.newColumn("array", t)
 	a.Cols = append(a.Cols, col)
@@ -355,7 +356,7 @@ func (b *binder) subqueryTest(sl *pg_query.SubLink, sc *scope, agg *aggContext, 
 // markSublink binds EXISTS or x op ANY|ALL (subquery) for a subquery correlated by any
 // conditions corr: see markJoin.
 func (b *binder) markSublink(sl *pg_query.SubLink, sc *scope, agg *aggContext, sub planner.Node, width int, corr []planner.Expr) (planner.Expr, error) {
-	m := &markJoin{sub: sub, corr: corr, marker: b.newColumn("marker", planner.Bool)}
+	m := &markJoin{sub: sub, corr: corr, marker: b.newColumn("marker", types.Bool)}
 	if sl.SubLinkType != pg_query.SubLinkType_EXISTS_SUBLINK {
 		op, _, err := sublinkOp(sl, width)
 		if err != nil {
@@ -365,7 +366,7 @@ func (b *binder) markSublink(sl *pg_query.SubLink, sc *scope, agg *aggContext, s
 		if err != nil {
 			return nil, err
 		}
-		m.test = &planner.Binary{Op: op, L: x, R: v, Typ: planner.Bool}
+		m.test = &planner.Binary{Op: op, L: x, R: v, Typ: types.Bool}
 		m.all = sl.SubLinkType == pg_query.SubLinkType_ALL_SUBLINK
 	}
 	b.scalars = append(b.scalars, pendingJoin{mark: m})
@@ -420,7 +421,7 @@ func (m *markJoin) build(plan planner.Node) planner.Node {
 		for _, c := range cols {
 			p.Exprs = append(p.Exprs, ref(c))
 		}
-		lit := &planner.Literal{Typ: planner.Bool}
+		lit := &planner.Literal{Typ: types.Bool}
 		if v != nil {
 			lit.Value = v
 		}
@@ -474,7 +475,7 @@ func (b *binder) rowSublink(sl *pg_query.SubLink, xs []*pg_query.Node, sc *scope
 	}
 	corr := append([]planner.Expr{}, rest...)
 	for i := range inner {
-		corr = append(corr, &planner.Binary{Op: planner.OpEq, L: inner[i], R: outerKeys[i], Typ: planner.Bool})
+		corr = append(corr, &planner.Binary{Op: planner.OpEq, L: inner[i], R: outerKeys[i], Typ: types.Bool})
 	}
 	cols := sub.Columns()
 	var eqs []planner.Expr
@@ -489,7 +490,7 @@ func (b *binder) rowSublink(sl *pg_query.SubLink, xs []*pg_query.Node, sc *scope
 		}
 		eqs = append(eqs, eq)
 	}
-	m := &markJoin{sub: sub, corr: corr, test: planner.And(eqs), marker: b.newColumn("marker", planner.Bool)}
+	m := &markJoin{sub: sub, corr: corr, test: planner.And(eqs), marker: b.newColumn("marker", types.Bool)}
 	b.scalars = append(b.scalars, pendingJoin{mark: m})
 	if b.constCols == nil {
 		b.constCols = map[planner.ColumnID]bool{}

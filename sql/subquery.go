@@ -6,6 +6,7 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // where binds a WHERE clause over plan. Its top-level conjuncts that are [NOT] EXISTS or
@@ -96,7 +97,7 @@ func (b *binder) semiJoin(sl *pg_query.SubLink, negate bool, plan planner.Node, 
 			// true or NULL.
 			eqb := eq.(*planner.Binary)
 			or := func(l, r planner.Expr) planner.Expr {
-				return &planner.Binary{Op: planner.OpOr, L: l, R: r, Typ: planner.Bool}
+				return &planner.Binary{Op: planner.OpOr, L: l, R: r, Typ: types.Bool}
 			}
 			conds = append(conds, or(or(eq, &planner.IsNull{E: eqb.L}), &planner.IsNull{E: eqb.R}))
 		case negate:
@@ -265,7 +266,7 @@ func (b *binder) scalarSubquery(sl *pg_query.SubLink, sc *scope) (planner.Expr, 
 func tooManyRows(val, cnt planner.Column) planner.Expr {
 	return &planner.Check{
 		E:    ref(val),
-		Fail: &planner.Binary{Op: planner.OpGt, L: ref(cnt), R: &planner.Literal{Value: int64(1), Typ: planner.Int64}, Typ: planner.Bool},
+		Fail: &planner.Binary{Op: planner.OpGt, L: ref(cnt), R: &planner.Literal{Value: int64(1), Typ: types.Int64}, Typ: types.Bool},
 		Kind: errs.TooManyRows,
 		Msg:  "more than one row returned by a subquery used as an expression",
 	}
@@ -282,7 +283,7 @@ func (b *binder) countedValue(in planner.Node, v planner.Expr, groups []planner.
 		a.Groups = append(a.Groups, g)
 		a.Cols = append(a.Cols, b.newColumn("key", g.Type()))
 	}
-	cnt := b.newColumn("count", planner.Int64)
+	cnt := b.newColumn("count", types.Int64)
 	val := b.newColumn(planner.ExprName(v), v.Type())
 	a.Cols = append(a.Cols, cnt, val)
 	return a, cnt, val, nil
@@ -374,7 +375,7 @@ func (b *binder) correlatedScalar(sub planner.Node, outer map[planner.ColumnID]b
 	keyCond := func(keys []planner.Column, outerKeys []planner.Expr) planner.Expr {
 		var conds []planner.Expr
 		for i, k := range keys {
-			conds = append(conds, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(k), Typ: planner.Bool})
+			conds = append(conds, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(k), Typ: types.Bool})
 		}
 		return planner.And(conds)
 	}
@@ -400,7 +401,7 @@ func (b *binder) correlatedScalar(sub planner.Node, outer map[planner.ColumnID]b
 			}
 			e, err := planner.Transform(p.Exprs[0], func(e planner.Expr) (planner.Expr, error) {
 				if c, ok := e.(*planner.ColumnRef); ok && counts[c.ID] {
-					return &planner.Coalesce{Args: []planner.Expr{c, &planner.Literal{Value: int64(0), Typ: planner.Int64}}, Typ: c.Typ}, nil
+					return &planner.Coalesce{Args: []planner.Expr{c, &planner.Literal{Value: int64(0), Typ: types.Int64}}, Typ: c.Typ}, nil
 				}
 				return e, nil
 			})

@@ -11,6 +11,7 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // transaction binds BEGIN, COMMIT and ROLLBACK. Every statement commits atomically on its own
@@ -152,8 +153,8 @@ func (b *binder) createTableAs(cs *pg_query.CreateTableAsStmt) (planner.Statemen
 	def := catalog.TableDef{Name: cs.Into.Rel.Relname, Properties: map[string]string{}}
 	for i, c := range cols {
 		t := c.Type
-		if planner.IsUnknown(t) {
-			t = planner.Text
+		if types.IsUnknown(t) {
+			t = types.Text
 		}
 		def.Columns = append(def.Columns, catalog.Column{Name: names[i], Type: t, Nullable: true})
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // windowContext collects the window function calls of a select list and ORDER BY, grouped by
@@ -52,7 +53,7 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 		return nil, errs.New(errs.NotImplemented, "DISTINCT, FILTER and ORDER BY in window function calls are not supported yet")
 	}
 	var args []planner.Expr
-	var types []arrow.DataType
+	var argTypes []arrow.DataType
 	// The value and the default of lag and lead resolve to one type together, as anycompatible.
 	withDefault := (name == "lag" || name == "lead") && len(fc.Args) == 3
 	for i, a := range fc.Args {
@@ -62,20 +63,20 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 		}
 		if withDefault && i != 1 {
 			args = append(args, e)
-			types = append(types, e.Type())
+			argTypes = append(argTypes, e.Type())
 			continue
 		}
-		if planner.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
-			e = b.coerce(e, planner.Text)
+		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			e = b.coerce(e, types.Text)
 		}
 		args = append(args, e)
-		types = append(types, e.Type())
+		argTypes = append(argTypes, e.Type())
 	}
 	if name == "string_agg" {
 		// string_agg takes text: varchar and character(n) values are read as text.
 		for i := range args {
-			if planner.IsVarchar(types[i]) || planner.IsBpchar(types[i]) {
-				args[i], types[i] = b.coerce(args[i], planner.Text), planner.Text
+			if types.IsVarchar(argTypes[i]) || types.IsBpchar(argTypes[i]) {
+				args[i], argTypes[i] = b.coerce(args[i], types.Text), types.Text
 			}
 		}
 	}
@@ -99,29 +100,29 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 			call.Offset = n
 		}
 		if len(args) == 3 {
-			t, err := planner.SelectCommonType(args[0].Type(), args[2].Type())
+			t, err := types.SelectCommon(args[0].Type(), args[2].Type())
 			if err != nil {
-				return nil, &errs.Error{Kind: errs.UndefinedFunction, Msg: fmt.Sprintf("function %s(%s, bigint, %s) does not exist", name, planner.TypeName(args[0].Type()), planner.TypeName(args[2].Type())), Position: int(fc.Location) + 1}
+				return nil, &errs.Error{Kind: errs.UndefinedFunction, Msg: fmt.Sprintf("function %s(%s, bigint, %s) does not exist", name, types.Name(args[0].Type()), types.Name(args[2].Type())), Position: int(fc.Location) + 1}
 			}
-			if planner.IsUnknown(t) || t.ID() == arrow.NULL {
-				t = planner.Text
+			if types.IsUnknown(t) || t.ID() == arrow.NULL {
+				t = types.Text
 			}
-			args[0], types[0] = b.coerce(args[0], t), t
+			args[0], argTypes[0] = b.coerce(args[0], t), t
 			call.Default = b.coerce(args[2], t)
 		}
-		args, types = args[:1], types[:1]
+		args, argTypes = args[:1], argTypes[:1]
 	case "count":
 		if fc.AggStar {
-			args, types = nil, nil
+			args, argTypes = nil, nil
 		}
 	}
 	call.Args = args
-	t, err := exec.WindowResultType(call.Func, types)
+	t, err := exec.WindowResultType(call.Func, argTypes)
 	if err != nil {
 		return nil, &errs.Error{Kind: errs.UndefinedFunction, Msg: fmt.Sprintf("window function %s does not exist for these arguments: %v", name, err), Position: int(fc.Location) + 1}
 	}
-	if (name == "min" || name == "max") && planner.IsVarchar(t) {
-		t = planner.Text // as the aggregate
+	if (name == "min" || name == "max") && types.IsVarchar(t) {
+		t = types.Text // as the aggregate
 	}
 	if call.Frame == (exec.Frame{}) {
 		if call.Frame, err = b.frame(w); err != nil {
