@@ -11,8 +11,8 @@ import (
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
-	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/storage/ingest"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // DemoTable is the name of the table EnsureDemo creates.
@@ -31,10 +31,10 @@ func (e *Engine) EnsureDemo(ctx context.Context, rows int) error {
 	t, err := e.cat.Create(ctx, catalog.TableDef{
 		Name: DemoTable,
 		Columns: []catalog.Column{
-			{Name: "key", Type: planner.Text},
-			{Name: "sort", Type: planner.Int64, Nullable: true},
-			{Name: "value", Type: planner.Text, Nullable: true},
-			{Name: "value2", Type: planner.Text, Nullable: true},
+			{Name: "key", Type: types.Text},
+			{Name: "sort", Type: types.Int64, Nullable: true},
+			{Name: "value", Type: types.Text, Nullable: true},
+			{Name: "value2", Type: types.Text, Nullable: true},
 		},
 		RowKeys:     []string{"key"},
 		SortKeys:    []string{"sort"},

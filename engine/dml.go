@@ -17,6 +17,7 @@ import (
 	"github.com/sleeperd/sleeperd/sql"
 	"github.com/sleeperd/sleeperd/storage/merge"
 	"github.com/sleeperd/sleeperd/storage/statestore"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // matching is the plan of the rows of a DELETE or UPDATE: its rows (the table scan, with the
@@ -62,7 +63,7 @@ func (e *Engine) deleteRows(ctx context.Context, d *planner.Delete, params []any
 	// Count what the predicate matches now, for the command tag.
 	pred := d.Pred
 	if pred == nil {
-		pred = &planner.Literal{Value: true, Typ: planner.Bool}
+		pred = &planner.Literal{Value: true, Typ: types.Bool}
 	}
 	bound, err := planner.BindParams(&planner.Filter{Input: d.Scan, Pred: pred}, params)
 	if err != nil {
@@ -198,7 +199,7 @@ func rulesFold(ctx context.Context, n planner.Node) (planner.Node, error) {
 // countRows counts the rows of a plan.
 func (e *Engine) countRows(ctx context.Context, n planner.Node) (int64, error) {
 	agg := &planner.Aggregate{Input: n, Aggs: []planner.AggCall{{Func: "count_star"}},
-		Cols: []planner.Column{{ID: 2_000_000, Name: "count", Type: planner.Int64}}}
+		Cols: []planner.Column{{ID: 2_000_000, Name: "count", Type: types.Int64}}}
 	batches, err := e.runPlan(ctx, agg, nil)
 	if err != nil {
 		return 0, err
@@ -414,7 +415,7 @@ func (e *Engine) checkViewReplace(ctx context.Context, v catalog.View) error {
 			return &errs.Error{Kind: errs.InvalidDefinition, Msg: fmt.Sprintf("cannot change name of view column %q to %q", oldNames[i], newNames[i]),
 				Hint: "Use ALTER VIEW ... RENAME COLUMN ... to change name of view column instead."}
 		}
-		if a, b := planner.TypeName(oldTypes[i]), planner.TypeName(newTypes[i]); a != b {
+		if a, b := types.Name(oldTypes[i]), types.Name(newTypes[i]); a != b {
 			return errs.New(errs.InvalidDefinition, "cannot change data type of view column %q from %s to %s", oldNames[i], a, b)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // Append writes the rows of batches into the named table as one commit and returns how
@@ -252,7 +253,7 @@ func castBatch(ctx context.Context, t *catalog.Table, targets []int, b arrow.Rec
 		c, err := compute.CastArray(cctx, cols[j], compute.SafeCastOptions(t.Columns[i].Type))
 		if err != nil {
 			return nil, errs.Wrap(errs.CannotCoerce, err, "column %q is of type %s but the data is of type %s: %v",
-				t.Columns[i].Name, planner.TypeName(t.Columns[i].Type), cols[j].DataType(), err)
+				t.Columns[i].Name, types.Name(t.Columns[i].Type), cols[j].DataType(), err)
 		}
 		cols[j].Release()
 		cols[j] = c

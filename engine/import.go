@@ -19,6 +19,7 @@ import (
 	"github.com/sleeperd/sleeperd/format/pgcopy"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/storage/parquet"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // maxImportReaders bounds the files one COPY FROM reads at once (below the engine's
@@ -343,7 +344,7 @@ func readParquetFile(ctx context.Context, st *planner.Copy, f importFile, emit f
 			case k < 0:
 				out[j] = array.MakeArrayOfNull(mem, t.Columns[idx].Type, n)
 			default:
-				ct, isChar := t.Columns[idx].SQLType.(*catalog.CharType)
+				ct, isChar := t.Columns[idx].SQLType.(*types.Char)
 				if isChar && ct.Length() >= 0 && cerr == nil {
 					out[j], cerr = fitChars(mem, c.Column(k), ct)
 				} else {
@@ -373,7 +374,7 @@ func readParquetFile(ctx context.Context, st *planner.Copy, f importFile, emit f
 
 // fitChars checks the strings of a varchar(n) or char(n) column as an assignment does (see
 // pgcopy.FitChar), returning them with what that drops dropped.
-func fitChars(mem memory.Allocator, a arrow.Array, ct *catalog.CharType) (arrow.Array, error) {
+func fitChars(mem memory.Allocator, a arrow.Array, ct *types.Char) (arrow.Array, error) {
 	strs, ok := a.(*array.String)
 	if !ok {
 		return nil, errs.New(errs.Internal, "%s column of type %s", ct, a.DataType())

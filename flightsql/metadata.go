@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/sleeperd/sleeperd/catalog"
-	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // Schemas and table types the metadata calls report.
@@ -162,7 +162,7 @@ func (s *sqlServer) tables(ctx context.Context) ([]tableEntry, error) {
 // columnMetadata is the Flight SQL column metadata of a table column.
 func columnMetadata(cat, schema, table string, t arrow.DataType) arrow.Metadata {
 	b := flightsql.NewColumnMetadataBuilder().CatalogName(cat).SchemaName(schema).TableName(table).
-		TypeName(planner.TypeName(t)).IsAutoIncrement(false).IsCaseSensitive(false).IsReadOnly(false).IsSearchable(true)
+		TypeName(types.Name(t)).IsAutoIncrement(false).IsCaseSensitive(false).IsReadOnly(false).IsSearchable(true)
 	if d, ok := t.(*arrow.Decimal128Type); ok {
 		b.Precision(d.Precision).Scale(d.Scale)
 	}

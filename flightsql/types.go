@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql/schema_ref"
 	pb "github.com/apache/arrow-go/v18/arrow/flight/gen/flight"
 
-	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // sqlType is one SQL type as GetXdbcTypeInfo describes it.
@@ -30,18 +30,18 @@ type sqlType struct {
 
 // sqlTypes are the SQL types of the engine, in the order GetXdbcTypeInfo lists them.
 var sqlTypes = []sqlType{
-	{name: "boolean", arrow: planner.Bool, xdbc: pb.XdbcDataType_XDBC_BIT, size: 1},
-	{name: "smallint", arrow: planner.Int16, xdbc: pb.XdbcDataType_XDBC_SMALLINT, size: 5, radix: 10, exact: true},
-	{name: "integer", arrow: planner.Int32, xdbc: pb.XdbcDataType_XDBC_INTEGER, size: 10, radix: 10, exact: true},
-	{name: "bigint", arrow: planner.Int64, xdbc: pb.XdbcDataType_XDBC_BIGINT, size: 19, radix: 10, exact: true},
-	{name: "real", arrow: planner.Float32, xdbc: pb.XdbcDataType_XDBC_REAL, size: 24, radix: 2},
-	{name: "double precision", arrow: planner.Float64, xdbc: pb.XdbcDataType_XDBC_DOUBLE, size: 53, radix: 2},
-	{name: "numeric", arrow: planner.Numeric(38, 9), xdbc: pb.XdbcDataType_XDBC_NUMERIC, size: 38, params: []string{"precision", "scale"}, radix: 10, exact: true},
-	{name: "text", arrow: planner.Text, xdbc: pb.XdbcDataType_XDBC_VARCHAR, size: 1 << 30, quote: true},
-	{name: "bytea", arrow: planner.Bytea, xdbc: pb.XdbcDataType_XDBC_VARBINARY, size: 1 << 30, quote: true},
-	{name: "date", arrow: planner.Date, xdbc: pb.XdbcDataType_XDBC_DATE, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: 1, size: 10, quote: true},
-	{name: "timestamp", arrow: planner.Timestamp, xdbc: pb.XdbcDataType_XDBC_TIMESTAMP, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: 3, size: 26, quote: true},
-	{name: "timestamptz", arrow: planner.TimestampTZ, xdbc: pb.XdbcDataType_XDBC_TIMESTAMP, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: 3, size: 32, quote: true},
+	{name: "boolean", arrow: types.Bool, xdbc: pb.XdbcDataType_XDBC_BIT, size: 1},
+	{name: "smallint", arrow: types.Int16, xdbc: pb.XdbcDataType_XDBC_SMALLINT, size: 5, radix: 10, exact: true},
+	{name: "integer", arrow: types.Int32, xdbc: pb.XdbcDataType_XDBC_INTEGER, size: 10, radix: 10, exact: true},
+	{name: "bigint", arrow: types.Int64, xdbc: pb.XdbcDataType_XDBC_BIGINT, size: 19, radix: 10, exact: true},
+	{name: "real", arrow: types.Float32, xdbc: pb.XdbcDataType_XDBC_REAL, size: 24, radix: 2},
+	{name: "double precision", arrow: types.Float64, xdbc: pb.XdbcDataType_XDBC_DOUBLE, size: 53, radix: 2},
+	{name: "numeric", arrow: types.DefaultNumeric, xdbc: pb.XdbcDataType_XDBC_NUMERIC, size: 38, params: []string{"precision", "scale"}, radix: 10, exact: true},
+	{name: "text", arrow: types.Text, xdbc: pb.XdbcDataType_XDBC_VARCHAR, size: 1 << 30, quote: true},
+	{name: "bytea", arrow: types.Bytea, xdbc: pb.XdbcDataType_XDBC_VARBINARY, size: 1 << 30, quote: true},
+	{name: "date", arrow: types.Date, xdbc: pb.XdbcDataType_XDBC_DATE, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: 1, size: 10, quote: true},
+	{name: "timestamp", arrow: types.Timestamp, xdbc: pb.XdbcDataType_XDBC_TIMESTAMP, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: 3, size: 26, quote: true},
+	{name: "timestamptz", arrow: types.TimestampTZ, xdbc: pb.XdbcDataType_XDBC_TIMESTAMP, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: 3, size: 32, quote: true},
 }
 
 // sqlTypeName is the name CREATE TABLE uses for a column of Arrow type t, and whether the
@@ -61,7 +61,7 @@ func sqlTypeName(t arrow.DataType) (string, bool) {
 	case *arrow.Float64Type:
 		return "double precision", true
 	case *arrow.Decimal128Type:
-		return planner.TypeName(t), t.Precision <= 38
+		return types.Name(t), t.Precision <= 38
 	case *arrow.StringType, *arrow.LargeStringType, *arrow.StringViewType:
 		return "text", true
 	case *arrow.BinaryType, *arrow.LargeBinaryType, *arrow.BinaryViewType, *arrow.FixedSizeBinaryType:

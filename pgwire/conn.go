@@ -18,6 +18,7 @@ import (
 	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/format/pgvalue"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // Transaction statuses of ReadyForQuery.
@@ -468,17 +469,17 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 	if len(texts) > 1 {
 		return errs.New(errs.Syntax, "cannot insert multiple commands into a prepared statement")
 	}
-	types := make([]arrow.DataType, len(m.ParameterOIDs))
+	params := make([]arrow.DataType, len(m.ParameterOIDs))
 	for i, oid := range m.ParameterOIDs {
-		types[i] = arrowType(oid)
+		params[i] = types.FromOID(oid)
 	}
-	p := &prepared{params: types}
+	p := &prepared{params: params}
 	if len(texts) == 1 {
 		ctx, cancel := context.WithCancel(c.srv.ctx)
 		defer cancel()
 		c.begin(cancel)
 		defer c.end()
-		stmt, err := c.ec.Prepare(ctx, texts[0], types)
+		stmt, err := c.ec.Prepare(ctx, texts[0], params)
 		if err != nil {
 			offset, _ := locate(m.Query, texts[0], 0)
 			return shift(err, offset)
@@ -578,9 +579,9 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 		}
 		oids := make([]uint32, len(prep.params))
 		for i, dt := range prep.params {
-			oids[i] = oidText
+			oids[i] = types.OIDText
 			if dt != nil {
-				oids[i] = pgvalue.TypeOf(dt).OID
+				oids[i] = types.PGTypeOf(dt).OID
 			}
 		}
 		c.be.Send(&pgproto3.ParameterDescription{ParameterOIDs: oids})
@@ -787,7 +788,7 @@ func (c *conn) sendRow(b arrow.RecordBatch, writers []writer, i int) {
 func rowDescription(schema *arrow.Schema, formats []int16) *pgproto3.RowDescription {
 	fields := make([]pgproto3.FieldDescription, schema.NumFields())
 	for i, f := range schema.Fields() {
-		t := pgvalue.FieldType(f)
+		t := types.FieldPGType(f)
 		fields[i] = pgproto3.FieldDescription{
 			Name:         []byte(f.Name),
 			DataTypeOID:  t.OID,

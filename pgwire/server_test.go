@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/sleeperd/sleeperd/engine"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // testTimeout bounds every network wait in these tests.
@@ -303,7 +304,7 @@ func TestPgxBinaryResults(t *testing.T) {
 	}
 	for _, fd := range rows.FieldDescriptions() {
 		// pgx asks for text as text, everything else in binary.
-		if fd.DataTypeOID != oidText && fd.Format != 1 {
+		if fd.DataTypeOID != types.OIDText && fd.Format != 1 {
 			t.Errorf("column %s in format %d, want binary", fd.Name, fd.Format)
 		}
 	}

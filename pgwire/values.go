@@ -14,10 +14,7 @@ type writer = pgvalue.Writer
 const (
 	formatText   = pgvalue.FormatText
 	formatBinary = pgvalue.FormatBinary
-	oidText      = pgvalue.OIDText
 )
-
-var arrowType = pgvalue.ArrowType
 
 // decodeParam converts parameter n (1-based) of type dt, sent in format, to the Go value
 // Statement.Execute takes: nil, bool, int64, float64, string, []byte, time.Time, or for an

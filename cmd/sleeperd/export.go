@@ -15,9 +15,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/format/pgcopy"
-	"github.com/sleeperd/sleeperd/format/pgvalue"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/storage/parquet"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // exportJob is an export of a table or a query to DEST.
@@ -201,7 +201,7 @@ func (j *exportJob) toParquet(ctx context.Context, s *session, p *progress) (int
 	}
 	fields := make([]arrow.Field, len(sd.Fields))
 	for i, fd := range sd.Fields {
-		t := pgvalue.ArrowType(fd.DataTypeOID)
+		t := types.FromOID(fd.DataTypeOID)
 		if t == nil {
 			t = arrow.BinaryTypes.String
 		}

@@ -15,12 +15,7 @@ import (
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/format/pgvalue"
 	"github.com/sleeperd/sleeperd/planner"
-)
-
-// OIDs of the character types.
-const (
-	oidBpchar  = 1042
-	oidVarchar = 1043
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // BatchRows is how many rows the decoder puts in one batch.
@@ -71,9 +66,8 @@ func NewDecoder(mem memory.Allocator, relation string, fields []arrow.Field, opt
 	d.charLen, d.charFixed = make([]int, len(fields)), make([]bool, len(fields))
 	for i, f := range fields {
 		d.charLen[i] = -1
-		t := pgvalue.FieldType(f)
-		if (t.OID == oidVarchar || t.OID == oidBpchar) && t.Mod >= 4 {
-			d.charLen[i], d.charFixed[i] = int(t.Mod-4), t.OID == oidBpchar
+		if n, fixed, ok := types.FieldCharLength(f); ok {
+			d.charLen[i], d.charFixed[i] = n, fixed
 		}
 	}
 	for _, i := range opts.ForceNotNull {
@@ -859,5 +853,5 @@ func (d *Decoder) append(i int, x any) error {
 			return nil
 		}
 	}
-	return errs.New(errs.NotImplemented, "COPY FROM into a column of type %s is not supported", planner.TypeName(f.Type))
+	return errs.New(errs.NotImplemented, "COPY FROM into a column of type %s is not supported", types.Name(f.Type))
 }
