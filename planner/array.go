@@ -2,6 +2,7 @@ package planner
 
 import (
 	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/sleeperd/sleeperd/types"
 )
 

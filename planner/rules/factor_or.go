@@ -1,9 +1,8 @@
 package rules
 
 import (
-	"github.com/sleeperd/sleeperd/types"
-
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // FactorOr pulls the conjuncts that every branch of an OR shares out of it:
