@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // aggregateNames are the aggregates HashAggregate computes; the ordered-set ones take
@@ -42,7 +43,7 @@ const varianceScale = 16
 // extraResultType is AggregateResultType for the aggregates beyond count, sum, min, max and
 // avg; ok is false for an unknown name.
 func extraResultType(fn string, arg arrow.DataType) (t arrow.DataType, err error, ok bool) {
-	undefined := errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", fn, pgType(arg))
+	undefined := errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", fn, types.BaseName(arg))
 	switch fn {
 	case "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop":
 		switch arg.ID() {

@@ -8,6 +8,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // AnyExpr is left op ANY (array) or left op ALL (array) with PostgreSQL's three-valued
@@ -35,7 +37,7 @@ func NewAnyExpr(op string, left, array Expr, all bool) (Expr, error) {
 	}
 	et := elemType(array.DataType())
 	if et == nil || !supported(array.DataType()) {
-		return nil, typeErr("ANY/ALL needs an array, got %s", pgType(array.DataType()))
+		return nil, typeErr("ANY/ALL needs an array, got %s", types.BaseName(array.DataType()))
 	}
 	a := &AnyExpr{op: op, left: left, array: array, all: all}
 	switch op {

@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // BinaryOp is an infix operator.
@@ -63,7 +64,7 @@ func BinaryResultType(op BinaryOp, l, r arrow.DataType) (arrow.DataType, error) 
 		return nil, typeErr("operator %s on %v and %v", op, l, r)
 	}
 	undefined := func() (arrow.DataType, error) {
-		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", pgType(l), op, pgType(r))
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.BaseName(l), op, types.BaseName(r))
 	}
 	li, ri := l.ID(), r.ID()
 	switch {

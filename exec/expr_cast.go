@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // Cast converts its operand to another type with PostgreSQL's semantics: text is parsed as
@@ -39,7 +40,7 @@ func NewCast(e Expr, to arrow.DataType) (*Cast, error) {
 		return nil, fmt.Errorf("cast: nil operand or type")
 	}
 	if !CanCast(e.DataType(), to) {
-		return nil, errs.New(errs.UndefinedFunction, "cannot cast type %s to %s", pgType(e.DataType()), pgType(to))
+		return nil, errs.New(errs.UndefinedFunction, "cannot cast type %s to %s", types.BaseName(e.DataType()), types.BaseName(to))
 	}
 	return &Cast{e: e, to: to}, nil
 }
@@ -75,7 +76,7 @@ func pgTypeFull(t arrow.DataType) string {
 	if d, ok := t.(*arrow.Decimal128Type); ok {
 		return fmt.Sprintf("numeric(%d,%d)", d.Precision, d.Scale)
 	}
-	return pgType(t)
+	return types.BaseName(t)
 }
 
 func (c *Cast) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, error) {
@@ -478,14 +479,14 @@ func parseTextIn(s string, to arrow.DataType, loc *time.Location) (any, error) {
 	case arrow.INT16, arrow.INT32, arrow.INT64:
 		bitSize := map[arrow.Type]int{arrow.INT16: 16, arrow.INT32: 32, arrow.INT64: 64}[to.ID()]
 		if t == "" || strings.ContainsAny(t, "_xXoObB") || t == "+" || t == "-" {
-			return nil, errs.New(errs.InvalidText, "invalid input syntax for type %s: %q", pgType(to), s)
+			return nil, errs.New(errs.InvalidText, "invalid input syntax for type %s: %q", types.BaseName(to), s)
 		}
 		v, err := strconv.ParseInt(t, 10, bitSize)
 		if err != nil {
 			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-				return nil, errs.New(errs.NumericRange, "value %q is out of range for type %s", s, pgType(to))
+				return nil, errs.New(errs.NumericRange, "value %q is out of range for type %s", s, types.BaseName(to))
 			}
-			return nil, errs.New(errs.InvalidText, "invalid input syntax for type %s: %q", pgType(to), s)
+			return nil, errs.New(errs.InvalidText, "invalid input syntax for type %s: %q", types.BaseName(to), s)
 		}
 		switch bitSize {
 		case 16:
@@ -500,14 +501,14 @@ func parseTextIn(s string, to arrow.DataType, loc *time.Location) (any, error) {
 			bitSize = 32
 		}
 		if t == "" || strings.ContainsAny(t, "_xXpP") {
-			return nil, errs.New(errs.InvalidText, "invalid input syntax for type %s: %q", pgType(to), s)
+			return nil, errs.New(errs.InvalidText, "invalid input syntax for type %s: %q", types.BaseName(to), s)
 		}
 		v, err := strconv.ParseFloat(t, bitSize)
 		if err != nil {
 			if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-				return nil, errs.New(errs.NumericRange, "%q is out of range for type %s", s, pgType(to))
+				return nil, errs.New(errs.NumericRange, "%q is out of range for type %s", s, types.BaseName(to))
 			}
-			return nil, errs.New(errs.InvalidText, "invalid input syntax for type %s: %q", pgType(to), s)
+			return nil, errs.New(errs.InvalidText, "invalid input syntax for type %s: %q", types.BaseName(to), s)
 		}
 		if bitSize == 32 {
 			return float32(v), nil

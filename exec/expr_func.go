@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // function is one entry of the scalar function registry.
@@ -44,7 +45,7 @@ func register(fn function, names ...string) {
 func undefinedFunc(name string, args []arrow.DataType) error {
 	ts := make([]string, len(args))
 	for i, t := range args {
-		ts[i] = pgType(t)
+		ts[i] = types.BaseName(t)
 	}
 	return errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", name, strings.Join(ts, ", "))
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // Literal is a constant, broadcast to the length of the batch it is evaluated over.
@@ -106,12 +108,12 @@ func (l *Literal) String() string {
 	case arrow.STRING:
 		return "'" + strings.ReplaceAll(l.v.(string), "'", "''") + "'"
 	case arrow.BINARY, arrow.DATE32, arrow.TIMESTAMP, arrow.INTERVAL_MONTH_DAY_NANO, arrow.LIST:
-		return "'" + formatText(l.v, l.typ) + "'::" + pgType(l.typ)
+		return "'" + formatText(l.v, l.typ) + "'::" + types.BaseName(l.typ)
 	case arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL128:
 		s := formatText(l.v, l.typ)
 		if strings.ContainsAny(s, "NI") { // NaN, Infinity
 
-			return "'" + s + "'::" + pgType(l.typ)
+			return "'" + s + "'::" + types.BaseName(l.typ)
 		}
 		return s
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // Not is logical negation; NOT NULL is NULL.
@@ -100,7 +102,7 @@ func NewNeg(e Expr) (*Neg, error) {
 	case arrow.INT16, arrow.INT32, arrow.INT64, arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL128, arrow.INTERVAL_MONTH_DAY_NANO:
 		return &Neg{e: e}, nil
 	}
-	return nil, typeErr("unary minus needs a numeric or interval operand, not %s", pgType(e.DataType()))
+	return nil, typeErr("unary minus needs a numeric or interval operand, not %s", types.BaseName(e.DataType()))
 }
 
 func (n *Neg) DataType() arrow.DataType { return n.e.DataType() }
@@ -140,7 +142,7 @@ func (n *Neg) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, e
 			return v, err == nil
 		})
 	}
-	return nil, typeErr("unary minus needs a numeric or interval operand, not %s", pgType(t))
+	return nil, typeErr("unary minus needs a numeric or interval operand, not %s", types.BaseName(t))
 }
 
 // negInt negates x, reporting false when -x does not fit T.

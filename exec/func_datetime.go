@@ -14,6 +14,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 type nowKey struct{}
@@ -124,9 +125,9 @@ func intPart(v int64) fieldVal {
 
 func unitErr(field string, t arrow.DataType, recognized bool) error {
 	if recognized {
-		return errs.New(errs.NotImplemented, "unit %q not supported for type %s", field, pgType(t))
+		return errs.New(errs.NotImplemented, "unit %q not supported for type %s", field, types.BaseName(t))
 	}
-	return errs.New(errs.InvalidParameter, "unit %q not recognized for type %s", field, pgType(t))
+	return errs.New(errs.InvalidParameter, "unit %q not recognized for type %s", field, types.BaseName(t))
 }
 
 // canonicalField maps PostgreSQL's field spellings to one name ("" when unknown).

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // Aggregate is one aggregate call of a HashAggregate.
@@ -68,7 +69,7 @@ func (a Aggregate) collects() bool {
 // check validates the aggregate's Filter, Extra and OrderBy.
 func (a Aggregate) check() error {
 	if a.Filter != nil && a.Filter.DataType().ID() != arrow.BOOL {
-		return errs.New(errs.DatatypeMismatch, "argument of FILTER must be type boolean, not type %s", pgType(a.Filter.DataType()))
+		return errs.New(errs.DatatypeMismatch, "argument of FILTER must be type boolean, not type %s", types.BaseName(a.Filter.DataType()))
 	}
 	if len(a.Extra) != extraArgs(a.Func) {
 		return fmt.Errorf("hash aggregate: %s: %w: %d extra arguments", a.Func, ErrArity, len(a.Extra))
@@ -81,11 +82,11 @@ func (a Aggregate) check() error {
 	switch a.Func {
 	case "string_agg":
 		if !arrow.TypeEqual(a.Extra[0].DataType(), a.Arg.DataType()) {
-			return errs.New(errs.UndefinedFunction, "function string_agg(%s, %s) does not exist", pgType(a.Arg.DataType()), pgType(a.Extra[0].DataType()))
+			return errs.New(errs.UndefinedFunction, "function string_agg(%s, %s) does not exist", types.BaseName(a.Arg.DataType()), types.BaseName(a.Extra[0].DataType()))
 		}
 	case "percentile_cont", "percentile_disc":
 		if a.Extra[0].DataType().ID() != arrow.FLOAT64 {
-			return errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", a.Func, pgType(a.Extra[0].DataType()))
+			return errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", a.Func, types.BaseName(a.Extra[0].DataType()))
 		}
 	}
 	if IsOrderedSetAggregate(a.Func) && len(a.OrderBy) != 1 {
@@ -112,7 +113,7 @@ func AggregateResultType(fn string, arg arrow.DataType) (arrow.DataType, error) 
 	if arg == nil || !supported(arg) {
 		return nil, errs.New(errs.UndefinedFunction, "function %s(%v) does not exist", fn, arg)
 	}
-	undefined := errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", fn, pgType(arg))
+	undefined := errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", fn, types.BaseName(arg))
 	switch fn {
 	case "count":
 		return arrow.PrimitiveTypes.Int64, nil

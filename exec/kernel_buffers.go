@@ -195,39 +195,3 @@ func supported(t arrow.DataType) bool {
 	}
 	return false
 }
-
-// pgType is the PostgreSQL name of t, for messages.
-func pgType(t arrow.DataType) string {
-	switch t.ID() {
-	case arrow.BOOL:
-		return "boolean"
-	case arrow.INT16:
-		return "smallint"
-	case arrow.INT32:
-		return "integer"
-	case arrow.INT64:
-		return "bigint"
-	case arrow.FLOAT32:
-		return "real"
-	case arrow.FLOAT64:
-		return "double precision"
-	case arrow.DECIMAL128:
-		return "numeric"
-	case arrow.STRING:
-		return "text"
-	case arrow.BINARY:
-		return "bytea"
-	case arrow.DATE32:
-		return "date"
-	case arrow.INTERVAL_MONTH_DAY_NANO:
-		return "interval"
-	case arrow.TIMESTAMP:
-		if t.(*arrow.TimestampType).TimeZone != "" {
-			return "timestamp with time zone"
-		}
-		return "timestamp without time zone"
-	case arrow.LIST:
-		return pgType(elemType(t)) + "[]"
-	}
-	return t.String()
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // A SQL array is an Arrow list (one dimension, nullable elements). The kernels here move,
@@ -230,7 +231,7 @@ func NewArrayExpr(elems []Expr, t arrow.DataType) (Expr, error) {
 			return nil, fmt.Errorf("ARRAY: nil element %d", i)
 		}
 		if !arrow.TypeEqual(e.DataType(), et) {
-			return nil, typeErr("ARRAY element %s of type %s, want %s", e, pgType(e.DataType()), pgType(et))
+			return nil, typeErr("ARRAY element %s of type %s, want %s", e, types.BaseName(e.DataType()), types.BaseName(et))
 		}
 	}
 	return &ArrayExpr{elems: append([]Expr(nil), elems...), typ: t}, nil

@@ -6,6 +6,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // Unnest expands list expressions into rows. Its output columns are the input's, then one
@@ -38,7 +40,7 @@ func NewUnnest(input Operator, lists []Expr, names []string, ordinality string) 
 		}
 		et := elemType(l.DataType())
 		if et == nil || !supported(l.DataType()) {
-			return nil, typeErr("unnest of %s", pgType(l.DataType()))
+			return nil, typeErr("unnest of %s", types.BaseName(l.DataType()))
 		}
 		fields = append(fields, arrow.Field{Name: names[i], Type: et, Nullable: true})
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // BoundKind is the kind of a window frame bound.
@@ -121,7 +122,7 @@ func WindowResultType(fn string, args []arrow.DataType) (arrow.DataType, error) 
 	undefined := func() error {
 		names := make([]string, len(args))
 		for i, a := range args {
-			names[i] = pgType(a)
+			names[i] = types.BaseName(a)
 		}
 		return errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", fn, strings.Join(names, ", "))
 	}

@@ -64,3 +64,20 @@ func TestByName(t *testing.T) {
 		t.Error("Storage of char(2)[]")
 	}
 }
+
+func TestBaseName(t *testing.T) {
+	for _, tc := range []struct {
+		t    arrow.DataType
+		want string
+	}{
+		{Numeric(10, 2), "numeric"},
+		{Varchar(3), "text"},
+		{TimestampTZ, "timestamp with time zone"},
+		{ArrayOf(Int32), "integer[]"},
+		{arrow.PrimitiveTypes.Uint8, "uint8"},
+	} {
+		if got := BaseName(tc.t); got != tc.want {
+			t.Errorf("BaseName(%s) = %q, want %q", tc.t, got, tc.want)
+		}
+	}
+}

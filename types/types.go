@@ -165,3 +165,42 @@ func InternalName(t arrow.DataType) string {
 	}
 	return "?column?"
 }
+
+// BaseName is the PostgreSQL name, without modifiers, of the type whose values are stored as
+// t, as messages about values name it ("invalid input syntax for type numeric"): numeric,
+// text, timestamp with time zone, integer[]. It goes by the storage type alone, so a
+// character type is text; an Arrow type without a SQL name is shown by Arrow's name.
+func BaseName(t arrow.DataType) string {
+	switch t.ID() {
+	case arrow.BOOL:
+		return "boolean"
+	case arrow.INT16:
+		return "smallint"
+	case arrow.INT32:
+		return "integer"
+	case arrow.INT64:
+		return "bigint"
+	case arrow.FLOAT32:
+		return "real"
+	case arrow.FLOAT64:
+		return "double precision"
+	case arrow.DECIMAL128:
+		return "numeric"
+	case arrow.STRING:
+		return "text"
+	case arrow.BINARY:
+		return "bytea"
+	case arrow.DATE32:
+		return "date"
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		return "interval"
+	case arrow.TIMESTAMP:
+		if t.(*arrow.TimestampType).TimeZone != "" {
+			return "timestamp with time zone"
+		}
+		return "timestamp without time zone"
+	case arrow.LIST:
+		return BaseName(t.(*arrow.ListType).Elem()) + "[]"
+	}
+	return t.String()
+}
