@@ -14,7 +14,8 @@
 //
 //   - Name is PostgreSQL's name of a type, as clients and error messages see it (numeric(10,2),
 //     character varying(3), timestamp with time zone); ByName reads a type name as written in
-//     SQL, with its modifiers, and InternalName is pg_type.typname (int4, varchar).
+//     SQL, with its modifiers, InternalName is pg_type.typname (int4, varchar), and BaseName
+//     names the type of stored values without modifiers, as messages about values do.
 //   - Format writes any Arrow type, with the SQL types this package adds, as the text that Parse
 //     reads back; the catalog and persisted expressions store types in it.
 //
