@@ -27,24 +27,73 @@ func sigType(t arrow.DataType) string {
 // call); the result refers to it.
 func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggContext) (planner.Expr, error) {
 	pos := int(fc.Location) + 1
+	if err := b.checkAggregateCall(fc, agg); err != nil {
+		return nil, err
+	}
+	call, args, order, err := b.aggregateInputs(fc, name, agg)
+	if err != nil {
+		return nil, err
+	}
+	r := aggResolution{b: b, fc: fc, name: name, pos: pos, args: args, order: order}
+	// PostgreSQL resolves a call whose WITHIN GROUP does not fit the function as a call of
+	// another signature, which does not exist.
+	if ordered := exec.IsOrderedSetAggregate(name); ordered != fc.AggWithinGroup {
+		if fc.AggWithinGroup && b.plainAggregateResolves(name, args, order) {
+			// The sorted arguments appended to the direct ones name an existing plain
+			// aggregate, which cannot have WITHIN GROUP.
+			return nil, &errs.Error{Kind: errs.WrongObjectType, Msg: fmt.Sprintf("%s is not an ordered-set aggregate, so it cannot have WITHIN GROUP", name), Position: pos}
+		}
+		return nil, r.undefined()
+	} else if ordered {
+		err = r.orderedSet(&call)
+	} else if call.Func != "count_star" {
+		err = r.plain(&call)
+	}
+	if err != nil {
+		return nil, err
+	}
+	t, err := exec.AggregateResultType(call.Func, argType(call.Arg))
+	if err != nil {
+		if errs.KindOf(err) == errs.NotImplemented {
+			return nil, err
+		}
+		return nil, r.undefined()
+	}
+	if (name == "min" || name == "max") && types.IsVarchar(t) {
+		t = types.Text // PostgreSQL has no max(varchar): the text aggregate takes it
+	}
+	if _, ok := types.CharLength(t); ok && name == "string_agg" {
+		t = types.Text // string_agg(text, text): character arguments convert to text
+	}
+	return b.aggregateColumn(agg, call, name, t), nil
+}
+
+// checkAggregateCall rejects an aggregate call where aggregates are not allowed, and
+// aggregates nested in its arguments, sort keys or FILTER.
+func (b *binder) checkAggregateCall(fc *pg_query.FuncCall, agg *aggContext) error {
+	pos := int(fc.Location) + 1
 	if agg == nil {
 		clause := b.clause
 		if clause == "" {
 			clause = "this context"
 		}
-		return nil, &errs.Error{Kind: errs.Grouping, Msg: fmt.Sprintf("aggregate functions are not allowed in %s", clause), Position: pos}
+		return &errs.Error{Kind: errs.Grouping, Msg: fmt.Sprintf("aggregate functions are not allowed in %s", clause), Position: pos}
 	}
-	ordered := exec.IsOrderedSetAggregate(name)
 	if fc.AggFilter != nil && containsAggregate(fc.AggFilter) {
-		return nil, &errs.Error{Kind: errs.Grouping, Msg: "aggregate functions are not allowed in FILTER", Position: pos}
+		return &errs.Error{Kind: errs.Grouping, Msg: "aggregate functions are not allowed in FILTER", Position: pos}
 	}
 	for _, a := range append(append([]*pg_query.Node{}, fc.Args...), fc.AggOrder...) {
 		if containsAggregate(a) {
-			return nil, &errs.Error{Kind: errs.Grouping, Msg: "aggregate function calls cannot be nested", Position: pos}
+			return &errs.Error{Kind: errs.Grouping, Msg: "aggregate function calls cannot be nested", Position: pos}
 		}
 	}
+	return nil
+}
+
+// aggregateInputs binds an aggregate call's arguments, sort keys and FILTER over the grouped
+// query's input; scalar subqueries among its arguments are joined in before the grouping.
+func (b *binder) aggregateInputs(fc *pg_query.FuncCall, name string, agg *aggContext) (planner.AggCall, []planner.Expr, []planner.SortKey, error) {
 	pending := len(b.scalars)
-	// Arguments and sort keys are bound over the grouped query's input.
 	bind := func(n *pg_query.Node) (planner.Expr, error) {
 		savedClause, savedSRF := b.clause, b.srf
 		b.clause, b.srf = "aggregate function calls", nil
@@ -55,14 +104,14 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 	var args []planner.Expr
 	if fc.AggStar {
 		if name != "count" || fc.AggDistinct {
-			return nil, &errs.Error{Kind: errs.Syntax, Msg: fmt.Sprintf("%s(*) is not valid", name), Position: pos}
+			return call, nil, nil, &errs.Error{Kind: errs.Syntax, Msg: fmt.Sprintf("%s(*) is not valid", name), Position: int(fc.Location) + 1}
 		}
 		call.Func = "count_star"
 	} else {
 		for _, a := range fc.Args {
 			e, err := bind(a)
 			if err != nil {
-				return nil, err
+				return call, nil, nil, err
 			}
 			args = append(args, e)
 		}
@@ -70,25 +119,18 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 	var order []planner.SortKey
 	for _, o := range fc.AggOrder {
 		sb := o.GetSortBy()
+		desc, nullsFirst, err := sortDirection(sb)
+		if err != nil {
+			return call, nil, nil, err
+		}
 		e, err := bind(sb.Node)
 		if err != nil {
-			return nil, err
+			return call, nil, nil, err
 		}
-		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+		if untypedExpr(e) {
 			e = b.coerce(e, types.Text)
 		}
-		desc := sb.SortbyDir == pg_query.SortByDir_SORTBY_DESC
-		nf := desc
-		switch sb.SortbyNulls {
-		case pg_query.SortByNulls_SORTBY_NULLS_FIRST:
-			nf = true
-		case pg_query.SortByNulls_SORTBY_NULLS_LAST:
-			nf = false
-		}
-		if sb.SortbyDir == pg_query.SortByDir_SORTBY_USING {
-			return nil, errs.New(errs.NotImplemented, "ORDER BY USING is not supported")
-		}
-		order = append(order, planner.SortKey{E: e, Desc: desc, NullsFirst: nf})
+		order = append(order, planner.SortKey{E: e, Desc: desc, NullsFirst: nullsFirst})
 	}
 	if fc.AggFilter != nil {
 		savedClause := b.clause
@@ -96,139 +138,158 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 		f, err := b.expr(fc.AggFilter, agg.input, nil)
 		b.clause = savedClause
 		if err != nil {
-			return nil, err
+			return call, nil, nil, err
 		}
 		if call.Filter, err = b.coerceBool(f, "FILTER"); err != nil {
-			return nil, err
+			return call, nil, nil, err
 		}
 	}
 	if len(b.scalars) > pending {
 		if len(order) > 0 || fc.AggFilter != nil {
-			return nil, errs.New(errs.NotImplemented, "subqueries in aggregate sort keys and FILTER are not supported yet")
+			return call, nil, nil, errs.New(errs.NotImplemented, "subqueries in aggregate sort keys and FILTER are not supported yet")
 		}
 		agg.pre = append(agg.pre, b.scalars[pending:]...)
 		b.scalars = b.scalars[:pending]
 	}
-	signature := func() string {
-		var names []string
-		for _, a := range args {
-			names = append(names, sigType(a.Type()))
-		}
-		if fc.AggWithinGroup {
-			for _, k := range order {
-				names = append(names, sigType(k.E.Type()))
-			}
-		}
-		return fmt.Sprintf("function %s(%s) does not exist", name, strings.Join(names, ", "))
-	}
-	undefined := func() error { return &errs.Error{Kind: errs.UndefinedFunction, Msg: signature(), Position: pos} }
-	untyped := func(e planner.Expr) bool { return types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
-	// PostgreSQL resolves a call whose WITHIN GROUP does not fit the function as a call of
-	// another signature, which does not exist.
-	if ordered != fc.AggWithinGroup {
-		if fc.AggWithinGroup && b.plainAggregateResolves(name, args, order) {
-			// The sorted arguments appended to the direct ones name an existing plain
-			// aggregate, which cannot have WITHIN GROUP.
-			return nil, &errs.Error{Kind: errs.WrongObjectType, Msg: fmt.Sprintf("%s is not an ordered-set aggregate, so it cannot have WITHIN GROUP", name), Position: pos}
-		}
-		return nil, undefined()
-	}
+	return call, args, order, nil
+}
 
-	switch {
-	case ordered:
-		// name(direct args) WITHIN GROUP (ORDER BY e): the sorted argument is e.
-		if len(order) != 1 {
-			return nil, undefined()
+// sortDirection reads the direction and NULLS placement of a sort key (NULLS FIRST by
+// default for DESC, as in PostgreSQL); ORDER BY USING is not supported.
+func sortDirection(sb *pg_query.SortBy) (desc, nullsFirst bool, err error) {
+	if sb.SortbyDir == pg_query.SortByDir_SORTBY_USING {
+		return false, false, errs.New(errs.NotImplemented, "ORDER BY USING is not supported")
+	}
+	desc = sb.SortbyDir == pg_query.SortByDir_SORTBY_DESC
+	nullsFirst = desc
+	switch sb.SortbyNulls {
+	case pg_query.SortByNulls_SORTBY_NULLS_FIRST:
+		nullsFirst = true
+	case pg_query.SortByNulls_SORTBY_NULLS_LAST:
+		nullsFirst = false
+	}
+	return desc, nullsFirst, nil
+}
+
+// untypedExpr says whether e has no type yet: an untyped literal or parameter, or NULL.
+func untypedExpr(e planner.Expr) bool {
+	return types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL
+}
+
+// aggResolution resolves the arguments of one aggregate call to a signature.
+type aggResolution struct {
+	b     *binder
+	fc    *pg_query.FuncCall
+	name  string
+	pos   int
+	args  []planner.Expr
+	order []planner.SortKey
+}
+
+// undefined is the error of a call that matches no signature, naming the argument types.
+func (r *aggResolution) undefined() error {
+	var names []string
+	for _, a := range r.args {
+		names = append(names, sigType(a.Type()))
+	}
+	if r.fc.AggWithinGroup {
+		for _, k := range r.order {
+			names = append(names, sigType(k.E.Type()))
 		}
-		key := order[0]
-		switch name {
-		case "mode":
-			if len(args) != 0 {
-				return nil, undefined()
-			}
-		default:
-			if len(args) != 1 {
-				return nil, undefined()
-			}
-			frac := args[0]
-			if !untyped(frac) && !types.IsNumeric(frac.Type()) {
-				return nil, undefined()
-			}
-			call.Extra = []planner.Expr{b.coerce(frac, types.Float64)}
-			if name == "percentile_cont" && key.E.Type().ID() != arrow.INTERVAL_MONTH_DAY_NANO {
-				if !types.IsNumeric(key.E.Type()) && !untyped(key.E) {
-					return nil, undefined()
-				}
-				key.E = b.coerce(key.E, types.Float64)
-			}
+	}
+	return &errs.Error{Kind: errs.UndefinedFunction, Msg: fmt.Sprintf("function %s(%s) does not exist", r.name, strings.Join(names, ", ")), Position: r.pos}
+}
+
+// orderedSet resolves name(direct args) WITHIN GROUP (ORDER BY e): the sorted argument is e.
+func (r *aggResolution) orderedSet(call *planner.AggCall) error {
+	if len(r.order) != 1 {
+		return r.undefined()
+	}
+	key := r.order[0]
+	switch r.name {
+	case "mode":
+		if len(r.args) != 0 {
+			return r.undefined()
 		}
-		call.Arg = key.E
-		call.OrderBy = []planner.SortKey{key}
-	case call.Func == "count_star":
 	default:
-		want := 1
-		if name == "string_agg" {
-			want = 2
+		if len(r.args) != 1 {
+			return r.undefined()
 		}
-		if len(args) != want {
-			return nil, undefined()
+		frac := r.args[0]
+		if !untypedExpr(frac) && !types.IsNumeric(frac.Type()) {
+			return r.undefined()
 		}
-		arg := args[0]
-		switch name {
-		case "string_agg":
-			if untyped(arg) {
-				arg = b.coerce(arg, types.Text)
+		call.Extra = []planner.Expr{r.b.coerce(frac, types.Float64)}
+		if r.name == "percentile_cont" && key.E.Type().ID() != arrow.INTERVAL_MONTH_DAY_NANO {
+			if !types.IsNumeric(key.E.Type()) && !untypedExpr(key.E) {
+				return r.undefined()
 			}
-			if arg.Type().ID() != arrow.STRING && arg.Type().ID() != arrow.BINARY {
-				return nil, undefined()
-			}
-			d := args[1]
-			if !untyped(d) && !arrow.TypeEqual(d.Type(), arg.Type()) {
-				return nil, undefined()
-			}
-			call.Extra = []planner.Expr{b.coerce(d, arg.Type())}
-		case "bool_and", "bool_or", "every":
-			if untyped(arg) {
-				arg = b.coerce(arg, types.Bool)
-			}
-		case "sum", "avg":
-			if untyped(arg) {
-				// Numbers and intervals are both candidates, as in PostgreSQL.
-				return nil, &errs.Error{Kind: errs.AmbiguousFunction, Msg: fmt.Sprintf("function %s(unknown) is not unique", name), Position: pos}
-			}
-		case "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop":
-			if untyped(arg) {
-				arg = b.coerce(arg, types.Float64)
-			}
-		default:
-			if untyped(arg) {
-				arg = b.coerce(arg, types.Text)
-			}
+			key.E = r.b.coerce(key.E, types.Float64)
 		}
-		call.Arg = arg
-		call.OrderBy = order
-		if call.Distinct && len(order) > 0 {
-			// PostgreSQL: with DISTINCT, the sort keys must be the argument.
-			for _, k := range order {
-				if planner.ExprKey(k.E) != planner.ExprKey(arg) {
-					return nil, &errs.Error{Kind: errs.InvalidColumnRef, Msg: "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list", Position: pos}
-				}
+	}
+	call.Arg = key.E
+	call.OrderBy = []planner.SortKey{key}
+	return nil
+}
+
+// plain resolves the argument of a plain aggregate (and string_agg's delimiter), typing
+// untyped arguments as PostgreSQL does.
+func (r *aggResolution) plain(call *planner.AggCall) error {
+	want := 1
+	if r.name == "string_agg" {
+		want = 2
+	}
+	if len(r.args) != want {
+		return r.undefined()
+	}
+	arg := r.args[0]
+	switch r.name {
+	case "string_agg":
+		if untypedExpr(arg) {
+			arg = r.b.coerce(arg, types.Text)
+		}
+		if arg.Type().ID() != arrow.STRING && arg.Type().ID() != arrow.BINARY {
+			return r.undefined()
+		}
+		d := r.args[1]
+		if !untypedExpr(d) && !arrow.TypeEqual(d.Type(), arg.Type()) {
+			return r.undefined()
+		}
+		call.Extra = []planner.Expr{r.b.coerce(d, arg.Type())}
+	case "bool_and", "bool_or", "every":
+		if untypedExpr(arg) {
+			arg = r.b.coerce(arg, types.Bool)
+		}
+	case "sum", "avg":
+		if untypedExpr(arg) {
+			// Numbers and intervals are both candidates, as in PostgreSQL.
+			return &errs.Error{Kind: errs.AmbiguousFunction, Msg: fmt.Sprintf("function %s(unknown) is not unique", r.name), Position: r.pos}
+		}
+	case "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop":
+		if untypedExpr(arg) {
+			arg = r.b.coerce(arg, types.Float64)
+		}
+	default:
+		if untypedExpr(arg) {
+			arg = r.b.coerce(arg, types.Text)
+		}
+	}
+	call.Arg = arg
+	call.OrderBy = r.order
+	if call.Distinct && len(r.order) > 0 {
+		// PostgreSQL: with DISTINCT, the sort keys must be the argument.
+		for _, k := range r.order {
+			if planner.ExprKey(k.E) != planner.ExprKey(arg) {
+				return &errs.Error{Kind: errs.InvalidColumnRef, Msg: "in an aggregate with DISTINCT, ORDER BY expressions must appear in argument list", Position: r.pos}
 			}
 		}
 	}
-	t, err := exec.AggregateResultType(call.Func, argType(call.Arg))
-	if err != nil {
-		if errs.KindOf(err) == errs.NotImplemented {
-			return nil, err
-		}
-		return nil, undefined()
-	}
-	if (name == "min" || name == "max") && types.IsVarchar(t) {
-		t = types.Text // PostgreSQL has no max(varchar): the text aggregate takes it
-	}
-	if _, ok := types.CharLength(t); ok && name == "string_agg" {
-		t = types.Text // string_agg(text, text): character arguments convert to text
-	}
+	return nil
+}
+
+// aggregateColumn returns a reference to the Aggregate's column of call, of type t, adding
+// the call unless an identical one is there.
+func (b *binder) aggregateColumn(agg *aggContext, call planner.AggCall, name string, t arrow.DataType) planner.Expr {
 	key := fmt.Sprintf("%s|%v|", call.Func, call.Distinct)
 	for _, e := range append([]planner.Expr{call.Arg, call.Filter}, call.Extra...) {
 		key += planner.ExprKey(e) + "|"
@@ -238,14 +299,14 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 	}
 	for i, k := range agg.keys {
 		if k == key {
-			return ref(agg.cols[i]), nil
+			return ref(agg.cols[i])
 		}
 	}
 	c := b.newColumn(name, t)
 	agg.calls = append(agg.calls, call)
 	agg.cols = append(agg.cols, c)
 	agg.keys = append(agg.keys, key)
-	return ref(c), nil
+	return ref(c)
 }
 
 // plainAggregateResolves reports whether name(args..., sort keys...) resolves to a plain

@@ -41,190 +41,222 @@ func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *s
 	if err != nil {
 		return nil, nil, err
 	}
-	outer := outerScope.outer
-	width := len(names)
-	leftCols := left.Columns()
-	// scopeOf is the scope of the subquery's columns cols.
-	scopeOf := func(cols []planner.Column) (*scope, error) {
-		return relationScope(rs.Alias.Aliasname, renamed(cols[:width], names), rs.Alias)
-	}
-	// on binds quals over left's columns and the subquery's columns rcols (nil: true).
-	on := func(rcols []planner.Column) (planner.Expr, error) {
-		if quals == nil {
-			return nil, nil
-		}
-		rsc, err := scopeOf(rcols)
-		if err != nil {
-			return nil, err
-		}
-		sc := &scope{}
-		if err := sc.add(ls); err != nil {
-			return nil, err
-		}
-		if err := sc.add(rsc); err != nil {
-			return nil, err
-		}
-		pending := len(b.scalars)
-		c, err := b.expr(quals, sc, nil)
-		if err != nil {
-			return nil, err
-		}
-		if len(b.scalars) > pending {
-			return nil, errs.New(errs.NotImplemented, "subqueries in the conditions of LATERAL joins are not supported yet")
-		}
-		if c, err = b.coerceBool(c, "JOIN/ON"); err != nil {
-			return nil, err
-		}
-		if l, ok := c.(*planner.Literal); ok && l.Value == true {
-			return nil, nil
-		}
-		return c, nil
-	}
-	if len(outer) == 0 {
-		cond, err := on(sub.Columns())
+	l := &lateral{b: b, kind: kind, left: left, ls: ls, rs: rs, quals: quals,
+		names: names, width: len(names), leftCols: left.Columns(), outer: outerScope.outer}
+	if len(l.outer) == 0 {
+		cond, err := l.on(sub.Columns())
 		if err != nil {
 			return nil, nil, err
 		}
-		sc, err := scopeOf(sub.Columns())
+		sc, err := l.scopeOf(sub.Columns())
 		if kind == planner.JoinInner && cond == nil {
 			kind = planner.JoinCross
 		}
 		return &planner.Join{Kind: kind, Left: left, Right: sub, Cond: cond}, sc, err
 	}
 	sub = dropSort(sub)
-	unsupported := errs.New(errs.NotImplemented, "this LATERAL subquery is not supported yet: its correlation must be in the conjuncts of its WHERE clause")
-	// project builds the columns of left and the expressions exprs over in, as cols.
-	project := func(in planner.Node, exprs []planner.Expr, cols []planner.Column) *planner.Project {
-		p := &planner.Project{Input: in}
-		for _, c := range leftCols {
-			p.Exprs = append(p.Exprs, ref(c))
-			p.Cols = append(p.Cols, c)
-		}
-		p.Exprs = append(p.Exprs, exprs...)
-		p.Cols = append(p.Cols, cols...)
-		return p
-	}
 	if p, ok := sub.(*planner.Project); ok {
 		if a, ok := p.Input.(*planner.Aggregate); ok {
-			var corr []planner.Expr
-			x, err := pullCorrelated(a.Input, outer, &corr)
-			if err != nil {
-				return nil, nil, err
-			}
-			var inner, outerKeys []planner.Expr
-			for _, c := range corr {
-				i, o, ok := splitEquality(c, outer)
-				if !ok {
-					return nil, nil, unsupported
-				}
-				inner, outerKeys = append(inner, i), append(outerKeys, o)
-			}
-			na := &planner.Aggregate{Input: x, Groups: append(append([]planner.Expr{}, inner...), a.Groups...), Aggs: a.Aggs}
-			var keys []planner.Column
-			var keyCond []planner.Expr
-			for i, k := range inner {
-				c := b.newColumn("key", k.Type())
-				keys = append(keys, c)
-				keyCond = append(keyCond, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(c), Typ: types.Bool})
-			}
-			na.Cols = append(append([]planner.Column{}, keys...), a.Cols...)
-			if ok, _ := checkOuterFree(na, outer); !ok {
-				return nil, nil, unsupported
-			}
-			exprs := p.Exprs[:width]
-			cols := p.Cols[:width]
-			if len(a.Groups) > 0 {
-				// Grouped: no group, no row.
-				j := &planner.Join{Kind: kind, Left: left, Right: na, Cond: planner.And(keyCond)}
-				pr := project(j, exprs, cols)
-				cond, err := on(cols)
-				if err != nil {
-					return nil, nil, err
-				}
-				var out planner.Node = pr
-				if cond != nil {
-					if kind == planner.JoinLeft {
-						return nil, nil, errs.New(errs.NotImplemented, "LEFT JOIN LATERAL of a grouped subquery is supported only with ON true")
-					}
-					out = &planner.Filter{Input: pr, Pred: cond}
-				}
-				if kind == planner.JoinLeft {
-					pr.Exprs = append(pr.Exprs[:len(leftCols)], b.nullUnlessMatched(j, na, exprs)...)
-				}
-				sc, err := scopeOf(cols)
-				return out, sc, err
-			}
-			// One row per left row: counts of no rows are 0.
-			counts := map[planner.ColumnID]bool{}
-			for i, call := range a.Aggs {
-				if call.Func == "count" || call.Func == "count_star" {
-					counts[a.Cols[len(a.Groups)+i].ID] = true
-				}
-			}
-			var fixed []planner.Expr
-			for _, e := range exprs {
-				f, err := planner.Transform(e, func(e planner.Expr) (planner.Expr, error) {
-					if c, ok := e.(*planner.ColumnRef); ok && counts[c.ID] {
-						return &planner.Coalesce{Args: []planner.Expr{c, &planner.Literal{Value: int64(0), Typ: types.Int64}}, Typ: c.Typ}, nil
-					}
-					return e, nil
-				})
-				if err != nil {
-					return nil, nil, err
-				}
-				fixed = append(fixed, f)
-			}
-			j := &planner.Join{Kind: planner.JoinLeft, Left: left, Right: na, Cond: planner.And(keyCond)}
-			pr := project(j, fixed, cols)
-			cond, err := on(cols)
-			if err != nil {
-				return nil, nil, err
-			}
-			if cond == nil {
-				sc, err := scopeOf(cols)
-				return pr, sc, err
-			}
-			if kind == planner.JoinInner {
-				sc, err := scopeOf(cols)
-				return &planner.Filter{Input: pr, Pred: cond}, sc, err
-			}
-			// LEFT: the subquery's columns are NULL where the condition does not hold.
-			var blanked []planner.Expr
-			var bcols []planner.Column
-			for _, c := range cols {
-				blanked = append(blanked, &planner.Case{Whens: []planner.Expr{cond}, Thens: []planner.Expr{ref(c)}, Else: &planner.Literal{Typ: c.Type}, Typ: c.Type})
-				bcols = append(bcols, b.newColumn(c.Name, c.Type))
-			}
-			sc, err := scopeOf(bcols)
-			return project(pr, blanked, bcols), sc, err
+			return l.aggregate(p, a)
 		}
 	}
+	return l.correlated(sub)
+}
+
+// lateral is the binding of one correlated LATERAL subquery (lateralSubquery).
+type lateral struct {
+	b        *binder
+	kind     planner.JoinKind
+	left     planner.Node
+	ls       *scope // the left side's scope
+	rs       *pg_query.RangeSubselect
+	quals    *pg_query.Node // the ON condition; nil: true
+	names    []string       // the subquery's output names
+	width    int            // len(names): the subquery's visible columns
+	leftCols []planner.Column
+	outer    map[planner.ColumnID]bool // the left columns the subquery refers to
+}
+
+func (l *lateral) unsupported() error {
+	return errs.New(errs.NotImplemented, "this LATERAL subquery is not supported yet: its correlation must be in the conjuncts of its WHERE clause")
+}
+
+// scopeOf is the scope of the subquery's columns cols.
+func (l *lateral) scopeOf(cols []planner.Column) (*scope, error) {
+	return relationScope(l.rs.Alias.Aliasname, renamed(cols[:l.width], l.names), l.rs.Alias)
+}
+
+// on binds the quals over left's columns and the subquery's columns rcols (nil: true).
+func (l *lateral) on(rcols []planner.Column) (planner.Expr, error) {
+	if l.quals == nil {
+		return nil, nil
+	}
+	rsc, err := l.scopeOf(rcols)
+	if err != nil {
+		return nil, err
+	}
+	sc := &scope{}
+	if err := sc.add(l.ls); err != nil {
+		return nil, err
+	}
+	if err := sc.add(rsc); err != nil {
+		return nil, err
+	}
+	pending := len(l.b.scalars)
+	c, err := l.b.expr(l.quals, sc, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(l.b.scalars) > pending {
+		return nil, errs.New(errs.NotImplemented, "subqueries in the conditions of LATERAL joins are not supported yet")
+	}
+	if c, err = l.b.coerceBool(c, "JOIN/ON"); err != nil {
+		return nil, err
+	}
+	if lit, ok := c.(*planner.Literal); ok && lit.Value == true {
+		return nil, nil
+	}
+	return c, nil
+}
+
+// project builds the columns of left and the expressions exprs over in, as cols.
+func (l *lateral) project(in planner.Node, exprs []planner.Expr, cols []planner.Column) *planner.Project {
+	p := &planner.Project{Input: in}
+	for _, c := range l.leftCols {
+		p.Exprs = append(p.Exprs, ref(c))
+		p.Cols = append(p.Cols, c)
+	}
+	p.Exprs = append(p.Exprs, exprs...)
+	p.Cols = append(p.Cols, cols...)
+	return p
+}
+
+// aggregate decorrelates a subquery p that aggregates a: its aggregates grouped by the inner
+// sides of the correlation's equalities as well, left-joined onto left on them.
+func (l *lateral) aggregate(p *planner.Project, a *planner.Aggregate) (planner.Node, *scope, error) {
+	b := l.b
 	var corr []planner.Expr
-	x, err := pullCorrelated(sub, outer, &corr)
+	x, err := pullCorrelated(a.Input, l.outer, &corr)
 	if err != nil {
 		return nil, nil, err
 	}
-	if ok, _ := checkOuterFree(x, outer); ok {
-		cond, err := on(x.Columns())
+	var inner, outerKeys []planner.Expr
+	for _, c := range corr {
+		i, o, ok := splitEquality(c, l.outer)
+		if !ok {
+			return nil, nil, l.unsupported()
+		}
+		inner, outerKeys = append(inner, i), append(outerKeys, o)
+	}
+	na := &planner.Aggregate{Input: x, Groups: append(append([]planner.Expr{}, inner...), a.Groups...), Aggs: a.Aggs}
+	var keys []planner.Column
+	var keyCond []planner.Expr
+	for i, k := range inner {
+		c := b.newColumn("key", k.Type())
+		keys = append(keys, c)
+		keyCond = append(keyCond, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(c), Typ: types.Bool})
+	}
+	na.Cols = append(append([]planner.Column{}, keys...), a.Cols...)
+	if ok, _ := checkOuterFree(na, l.outer); !ok {
+		return nil, nil, l.unsupported()
+	}
+	exprs := p.Exprs[:l.width]
+	cols := p.Cols[:l.width]
+	if len(a.Groups) > 0 {
+		// Grouped: no group, no row.
+		j := &planner.Join{Kind: l.kind, Left: l.left, Right: na, Cond: planner.And(keyCond)}
+		pr := l.project(j, exprs, cols)
+		cond, err := l.on(cols)
+		if err != nil {
+			return nil, nil, err
+		}
+		var out planner.Node = pr
+		if cond != nil {
+			if l.kind == planner.JoinLeft {
+				return nil, nil, errs.New(errs.NotImplemented, "LEFT JOIN LATERAL of a grouped subquery is supported only with ON true")
+			}
+			out = &planner.Filter{Input: pr, Pred: cond}
+		}
+		if l.kind == planner.JoinLeft {
+			pr.Exprs = append(pr.Exprs[:len(l.leftCols)], b.nullUnlessMatched(j, na, exprs)...)
+		}
+		sc, err := l.scopeOf(cols)
+		return out, sc, err
+	}
+	// One row per left row: counts of no rows are 0.
+	counts := map[planner.ColumnID]bool{}
+	for i, call := range a.Aggs {
+		if call.Func == "count" || call.Func == "count_star" {
+			counts[a.Cols[len(a.Groups)+i].ID] = true
+		}
+	}
+	var fixed []planner.Expr
+	for _, e := range exprs {
+		f, err := planner.Transform(e, func(e planner.Expr) (planner.Expr, error) {
+			if c, ok := e.(*planner.ColumnRef); ok && counts[c.ID] {
+				return &planner.Coalesce{Args: []planner.Expr{c, &planner.Literal{Value: int64(0), Typ: types.Int64}}, Typ: c.Typ}, nil
+			}
+			return e, nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+		fixed = append(fixed, f)
+	}
+	j := &planner.Join{Kind: planner.JoinLeft, Left: l.left, Right: na, Cond: planner.And(keyCond)}
+	pr := l.project(j, fixed, cols)
+	cond, err := l.on(cols)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cond == nil {
+		sc, err := l.scopeOf(cols)
+		return pr, sc, err
+	}
+	if l.kind == planner.JoinInner {
+		sc, err := l.scopeOf(cols)
+		return &planner.Filter{Input: pr, Pred: cond}, sc, err
+	}
+	// LEFT: the subquery's columns are NULL where the condition does not hold.
+	var blanked []planner.Expr
+	var bcols []planner.Column
+	for _, c := range cols {
+		blanked = append(blanked, &planner.Case{Whens: []planner.Expr{cond}, Thens: []planner.Expr{ref(c)}, Else: &planner.Literal{Typ: c.Type}, Typ: c.Type})
+		bcols = append(bcols, b.newColumn(c.Name, c.Type))
+	}
+	sc, err := l.scopeOf(bcols)
+	return l.project(pr, blanked, bcols), sc, err
+}
+
+// correlated decorrelates any other subquery: joined as asked on its correlation and the
+// quals, its select list computed over the join when it refers to left's columns.
+func (l *lateral) correlated(sub planner.Node) (planner.Node, *scope, error) {
+	var corr []planner.Expr
+	x, err := pullCorrelated(sub, l.outer, &corr)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ok, _ := checkOuterFree(x, l.outer); ok {
+		cond, err := l.on(x.Columns())
 		if err != nil {
 			return nil, nil, err
 		}
 		if cond != nil {
 			corr = append(corr, cond)
 		}
-		sc, err := scopeOf(x.Columns())
-		return &planner.Join{Kind: kind, Left: left, Right: x, Cond: planner.And(corr)}, sc, err
+		sc, err := l.scopeOf(x.Columns())
+		return &planner.Join{Kind: l.kind, Left: l.left, Right: x, Cond: planner.And(corr)}, sc, err
 	}
 	// The select list refers to left's columns: computed over the join.
 	p, ok := x.(*planner.Project)
 	if !ok {
-		return nil, nil, unsupported
+		return nil, nil, l.unsupported()
 	}
-	if ok, _ := checkOuterFree(p.Input, outer); !ok {
-		return nil, nil, unsupported
+	if ok, _ := checkOuterFree(p.Input, l.outer); !ok {
+		return nil, nil, l.unsupported()
 	}
-	exprs, cols := p.Exprs[:width], p.Cols[:width]
-	cond, err := on(cols)
+	exprs, cols := p.Exprs[:l.width], p.Cols[:l.width]
+	cond, err := l.on(cols)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -245,12 +277,12 @@ func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *s
 		}
 		corr = append(corr, cond)
 	}
-	j := &planner.Join{Kind: kind, Left: left, Right: p.Input, Cond: planner.And(corr)}
-	if kind == planner.JoinLeft {
-		exprs = b.nullUnlessMatched(j, p.Input, exprs)
+	j := &planner.Join{Kind: l.kind, Left: l.left, Right: p.Input, Cond: planner.And(corr)}
+	if l.kind == planner.JoinLeft {
+		exprs = l.b.nullUnlessMatched(j, p.Input, exprs)
 	}
-	sc, err := scopeOf(cols)
-	return project(j, exprs, cols), sc, err
+	sc, err := l.scopeOf(cols)
+	return l.project(j, exprs, cols), sc, err
 }
 
 // nullUnlessMatched rewrites exprs, computed over the left join j whose right side is right,

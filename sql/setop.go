@@ -129,13 +129,9 @@ func (b *binder) sortLimit(sel *pg_query.SelectStmt, n planner.Node, cols []plan
 			if idx < 0 {
 				return nil, errs.New(errs.NotImplemented, "ORDER BY on a %s must name an output column", what)
 			}
-			desc := sb.SortbyDir == pg_query.SortByDir_SORTBY_DESC
-			nullsFirst := desc
-			switch sb.SortbyNulls {
-			case pg_query.SortByNulls_SORTBY_NULLS_FIRST:
-				nullsFirst = true
-			case pg_query.SortByNulls_SORTBY_NULLS_LAST:
-				nullsFirst = false
+			desc, nullsFirst, err := sortDirection(sb)
+			if err != nil {
+				return nil, err
 			}
 			sort.Keys = append(sort.Keys, planner.SortKey{E: ref(cols[idx]), Desc: desc, NullsFirst: nullsFirst})
 		}

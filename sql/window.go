@@ -144,13 +144,9 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 		if err != nil {
 			return nil, err
 		}
-		desc := sb.SortbyDir == pg_query.SortByDir_SORTBY_DESC
-		nullsFirst := desc
-		switch sb.SortbyNulls {
-		case pg_query.SortByNulls_SORTBY_NULLS_FIRST:
-			nullsFirst = true
-		case pg_query.SortByNulls_SORTBY_NULLS_LAST:
-			nullsFirst = false
+		desc, nullsFirst, err := sortDirection(sb)
+		if err != nil {
+			return nil, err
 		}
 		order = append(order, planner.SortKey{E: e, Desc: desc, NullsFirst: nullsFirst})
 	}

@@ -1,0 +1,440 @@
+package sql
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// selectTarget is one output of a select list: its parse node (nil for a column of a star,
+// already bound), its output name and its bound expression.
+type selectTarget struct {
+	node *pg_query.Node
+	name string
+	expr planner.Expr
+}
+
+// sortOrder is one ORDER BY item, bound.
+type sortOrder struct {
+	expr       planner.Expr
+	desc       bool
+	nullsFirst bool
+}
+
+// selectStmt binds a SELECT into a plan and its output names. It binds the clauses in
+// PostgreSQL's order of evaluation: FROM and WHERE, the select list (with GROUP BY and
+// HAVING when the query aggregates), ORDER BY; then builds grouping, window functions,
+// set-returning functions, the projection, DISTINCT, the sort and LIMIT over them.
+func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, error) {
+	out := b.out
+	b.out = nil
+	pop, err := b.pushWith(sel.WithClause)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer pop()
+	if sel.Op != pg_query.SetOperation_SETOP_NONE && sel.Op != pg_query.SetOperation_SET_OPERATION_UNDEFINED {
+		return b.setOp(sel)
+	}
+	// Scalar subqueries are joined in at the level of the query that holds them.
+	savedScalars := b.scalars
+	b.scalars = nil
+	defer func() { b.scalars = savedScalars }()
+	savedDefs := b.windowDefs
+	defer func() { b.windowDefs = savedDefs }()
+	if err := b.windowClause(sel.WindowClause); err != nil {
+		return nil, nil, err
+	}
+	if sel.IntoClause != nil || len(sel.LockingClause) > 0 {
+		return nil, nil, errs.New(errs.NotImplemented, "SELECT INTO and locking clauses are not supported")
+	}
+	if len(sel.ValuesLists) > 0 {
+		return b.valuesSelect(sel)
+	}
+	plan, sc, err := b.from(sel.FromClause)
+	if err != nil {
+		return nil, nil, err
+	}
+	if sel.WhereClause != nil {
+		if plan, err = b.where(sel.WhereClause, plan, sc); err != nil {
+			return nil, nil, err
+		}
+	}
+	targets, err := b.selectTargets(sel, sc)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	hasAgg := aggregates(sel, targets)
+	agg := &aggContext{}
+	var aggCtx *aggContext
+	if hasAgg {
+		if err := b.groupBy(sel, sc, agg); err != nil {
+			return nil, nil, err
+		}
+		aggCtx = agg
+	}
+	win := &windowContext{}
+	savedWin := b.win
+	b.win = win
+	srf := &srfContext{}
+	savedSRF := b.srf
+	defer func() { b.srf = savedSRF }()
+	if err := b.bindTargets(targets, sc, aggCtx, srf, out); err != nil {
+		return nil, nil, err
+	}
+	var having planner.Expr
+	if sel.HavingClause != nil {
+		b.win, b.clause = nil, "HAVING"
+		h, err := b.expr(sel.HavingClause, sc, aggCtx)
+		b.win, b.clause = win, ""
+		if err != nil {
+			return nil, nil, err
+		}
+		if having, err = b.coerceBool(h, "HAVING"); err != nil {
+			return nil, nil, err
+		}
+	}
+	orders, err := b.orderBy(sel, targets, sc, aggCtx)
+	if err != nil {
+		return nil, nil, err
+	}
+	b.win = savedWin
+
+	if hasAgg {
+		if plan, err = b.grouped(plan, agg, targets, orders, having); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		plan = b.applyScalarSubqueries(plan)
+	}
+	// Window functions run after grouping, over the grouped rows.
+	for _, w := range win.specs {
+		if hasAgg {
+			if err := b.rewriteWindow(w, agg); err != nil {
+				return nil, nil, err
+			}
+		}
+		w.Input = plan
+		plan = w
+	}
+	// Set-returning functions of the select list expand the rows last.
+	if len(srf.lists) > 0 {
+		if hasAgg {
+			for i, l := range srf.lists {
+				e, err := b.rewriteGrouped(l, agg, agg.groupCols)
+				if err != nil {
+					return nil, nil, err
+				}
+				srf.lists[i] = e
+			}
+		}
+		plan = &planner.Unnest{Input: plan, Lists: srf.lists, Cols: srf.cols}
+	}
+	return b.selectOutput(sel, plan, targets, orders)
+}
+
+// valuesSelect binds a SELECT that is a VALUES list: ORDER BY, LIMIT and OFFSET apply to the
+// list's rows, as to a set operation's.
+func (b *binder) valuesSelect(sel *pg_query.SelectStmt) (planner.Node, []string, error) {
+	sort, count, offset := sel.SortClause, sel.LimitCount, sel.LimitOffset
+	sel.SortClause, sel.LimitCount, sel.LimitOffset = nil, nil, nil
+	n, names, err := b.values(sel, nil, nil)
+	sel.SortClause, sel.LimitCount, sel.LimitOffset = sort, count, offset
+	if err != nil {
+		return nil, nil, err
+	}
+	out, err := b.sortLimit(sel, n, n.Columns(), "VALUES")
+	return out, names, err
+}
+
+// selectTargets lists the select list's outputs with their names, expanding stars into
+// bound column references; the other expressions are bound later (bindTargets).
+func (b *binder) selectTargets(sel *pg_query.SelectStmt, sc *scope) ([]selectTarget, error) {
+	var targets []selectTarget
+	for _, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		if cr := rt.Val.GetColumnRef(); cr != nil && isStar(cr) {
+			cols, err := sc.star(cr)
+			if err != nil {
+				return nil, err
+			}
+			for _, c := range cols {
+				targets = append(targets, selectTarget{name: c.Name, expr: &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}})
+			}
+			if len(cols) == 0 && len(sel.FromClause) == 0 {
+				return nil, errs.New(errs.Syntax, "SELECT * with no tables specified is not valid")
+			}
+			continue
+		}
+		name := rt.Name
+		if name == "" {
+			name = columnName(rt.Val)
+		}
+		targets = append(targets, selectTarget{node: rt.Val, name: name})
+	}
+	return targets, nil
+}
+
+// aggregates says whether a SELECT groups its rows: GROUP BY, HAVING, or an aggregate call
+// in the select list or ORDER BY.
+func aggregates(sel *pg_query.SelectStmt, targets []selectTarget) bool {
+	if len(sel.GroupClause) > 0 || sel.HavingClause != nil {
+		return true
+	}
+	for _, t := range targets {
+		if t.node != nil && containsAggregate(t.node) {
+			return true
+		}
+	}
+	for _, s := range sel.SortClause {
+		if containsAggregate(s.GetSortBy().Node) {
+			return true
+		}
+	}
+	return false
+}
+
+// groupBy binds the GROUP BY expressions over the input scope into agg.
+func (b *binder) groupBy(sel *pg_query.SelectStmt, sc *scope, agg *aggContext) error {
+	for _, g := range sel.GroupClause {
+		b.clause = "GROUP BY"
+		ge, err := b.groupExpr(g, sc, sel.TargetList)
+		b.clause = ""
+		if err != nil {
+			return err
+		}
+		if types.IsUnknown(ge.Type()) {
+			// An untyped literal or parameter groups as text, as in PostgreSQL.
+			ge = b.coerce(ge, types.Text)
+		}
+		agg.groups = append(agg.groups, ge)
+	}
+	agg.input = sc
+	return nil
+}
+
+// bindTargets binds the select list's expressions, collecting set-returning functions into
+// srf and typing untyped outputs as out says.
+func (b *binder) bindTargets(targets []selectTarget, sc *scope, aggCtx *aggContext, srf *srfContext, out *outputTypes) error {
+	for i := range targets {
+		if targets[i].node == nil {
+			continue
+		}
+		b.srf = srf
+		e, err := b.expr(targets[i].node, sc, aggCtx)
+		b.srf = nil
+		if err != nil {
+			return err
+		}
+		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			if e, err = b.resolveOutput(e, i, out); err != nil {
+				return err
+			}
+		}
+		targets[i].expr = e
+	}
+	return nil
+}
+
+// orderBy binds ORDER BY items: output positions, output names, or expressions over the input.
+func (b *binder) orderBy(sel *pg_query.SelectStmt, targets []selectTarget, sc *scope, aggCtx *aggContext) ([]sortOrder, error) {
+	var orders []sortOrder
+	for _, s := range sel.SortClause {
+		sb := s.GetSortBy()
+		var o sortOrder
+		var err error
+		if o.desc, o.nullsFirst, err = sortDirection(sb); err != nil {
+			return nil, err
+		}
+		if c := sb.Node.GetAConst(); c != nil && c.GetIval() != nil {
+			pos := int(c.GetIval().Ival)
+			if pos < 1 || pos > len(targets) {
+				return nil, &errs.Error{Kind: errs.InvalidColumnRef, Msg: fmt.Sprintf("ORDER BY position %d is not in select list", pos), Position: int(c.Location) + 1}
+			}
+			o.expr = targets[pos-1].expr
+		} else if cr := sb.Node.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
+			name := cr.Fields[0].GetString_().Sval
+			for _, t := range targets {
+				if t.name == name {
+					o.expr = t.expr
+					break
+				}
+			}
+		}
+		if o.expr == nil {
+			e, err := b.expr(sb.Node, sc, aggCtx)
+			if err != nil {
+				return nil, err
+			}
+			o.expr = e
+		}
+		orders = append(orders, o)
+	}
+	return orders, nil
+}
+
+// grouped puts the aggregation over plan: group expressions in targets, orders and having
+// become references to the aggregate's group columns (anything else referring to an input
+// column is an error), scalar subqueries join the grouped rows, and HAVING filters them.
+func (b *binder) grouped(plan planner.Node, agg *aggContext, targets []selectTarget, orders []sortOrder, having planner.Expr) (planner.Node, error) {
+	var used []planner.Expr
+	for _, t := range targets {
+		used = append(used, t.expr)
+	}
+	for _, o := range orders {
+		used = append(used, o.expr)
+	}
+	if having != nil {
+		used = append(used, having)
+	}
+	b.addDependentGroups(agg, used)
+	for _, s := range agg.pre {
+		plan = applyPending(plan, s)
+	}
+	aggNode := &planner.Aggregate{Input: plan}
+	var groupCols []planner.Column
+	for _, g := range agg.groups {
+		c := b.newColumn(planner.ExprName(g), g.Type())
+		groupCols = append(groupCols, c)
+		aggNode.Groups = append(aggNode.Groups, g)
+	}
+	aggNode.Cols = append(groupCols, agg.cols...)
+	agg.groupCols = groupCols
+	aggNode.Aggs = agg.calls
+	rewrite := func(e planner.Expr) (planner.Expr, error) {
+		return b.rewriteGrouped(e, agg, groupCols)
+	}
+	for i := range targets {
+		e, err := rewrite(targets[i].expr)
+		if err != nil {
+			return nil, err
+		}
+		targets[i].expr = e
+	}
+	for i := range orders {
+		e, err := rewrite(orders[i].expr)
+		if err != nil {
+			return nil, err
+		}
+		orders[i].expr = e
+	}
+	// Subqueries of the select list and HAVING join the grouped rows: their conditions
+	// refer to group columns.
+	for i := range b.scalars {
+		if m := b.scalars[i].mark; m != nil {
+			if err := m.rewrite(rewrite); err != nil {
+				return nil, err
+			}
+		}
+		if b.scalars[i].cond == nil {
+			continue
+		}
+		c, err := rewrite(b.scalars[i].cond)
+		if err != nil {
+			return nil, err
+		}
+		b.scalars[i].cond = c
+	}
+	plan = b.applyScalarSubqueries(aggNode)
+	if having != nil {
+		h, err := rewrite(having)
+		if err != nil {
+			return nil, err
+		}
+		plan = &planner.Filter{Input: plan, Pred: h}
+	}
+	return plan, nil
+}
+
+// selectOutput projects the targets over plan (with any sort expressions not among them),
+// then applies DISTINCT, ORDER BY and LIMIT/OFFSET, and drops the extra sort columns.
+func (b *binder) selectOutput(sel *pg_query.SelectStmt, plan planner.Node, targets []selectTarget, orders []sortOrder) (planner.Node, []string, error) {
+	distinct := len(sel.DistinctClause) > 0
+	if distinct && sel.DistinctClause[0].GetNode() != nil {
+		return nil, nil, errs.New(errs.NotImplemented, "DISTINCT ON is not supported yet")
+	}
+	proj := &planner.Project{Input: plan}
+	names := make([]string, 0, len(targets))
+	for _, t := range targets {
+		c := b.newColumn(t.name, t.expr.Type())
+		proj.Exprs = append(proj.Exprs, t.expr)
+		proj.Cols = append(proj.Cols, c)
+		names = append(names, t.name)
+	}
+	var result planner.Node = proj
+	if distinct {
+		d := &planner.Aggregate{Input: proj}
+		for _, c := range proj.Cols {
+			d.Groups = append(d.Groups, &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type})
+			d.Cols = append(d.Cols, b.newColumn(c.Name, c.Type))
+		}
+		result = d
+	}
+	visible := len(targets)
+	if len(orders) > 0 {
+		keys := make([]planner.SortKey, len(orders))
+		for i, o := range orders {
+			idx := -1
+			for j, e := range proj.Exprs {
+				if planner.ExprKey(e) == planner.ExprKey(o.expr) {
+					idx = j
+					break
+				}
+			}
+			if idx < 0 {
+				if distinct {
+					return nil, nil, errs.New(errs.InvalidColumnRef, "for SELECT DISTINCT, ORDER BY expressions must appear in select list")
+				}
+				proj.Exprs = append(proj.Exprs, o.expr)
+				proj.Cols = append(proj.Cols, b.newColumn("?sort?", o.expr.Type()))
+				idx = len(proj.Exprs) - 1
+			}
+			c := result.Columns()[idx]
+			keys[i] = planner.SortKey{E: &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type}, Desc: o.desc, NullsFirst: o.nullsFirst}
+		}
+		result = &planner.Sort{Input: result, Keys: keys}
+	}
+	result, err := b.limit(sel, result)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(result.Columns()) > visible {
+		cols := result.Columns()[:visible]
+		p := &planner.Project{Input: result}
+		for _, c := range cols {
+			p.Exprs = append(p.Exprs, &planner.ColumnRef{ID: c.ID, Name: c.Name, Typ: c.Type})
+			p.Cols = append(p.Cols, b.newColumn(c.Name, c.Type))
+		}
+		result = p
+	}
+	return result, names, nil
+}
+
+// limit applies LIMIT (or FETCH ... WITH TIES) and OFFSET to result.
+func (b *binder) limit(sel *pg_query.SelectStmt, result planner.Node) (planner.Node, error) {
+	if sel.LimitOption == pg_query.LimitOption_LIMIT_OPTION_WITH_TIES {
+		return b.withTies(sel, result)
+	}
+	if sel.LimitCount == nil && sel.LimitOffset == nil {
+		return result, nil
+	}
+	l := &planner.Limit{Input: result, Count: -1}
+	var err error
+	if sel.LimitCount != nil {
+		if l.Count, err = b.constInt(sel.LimitCount, "LIMIT"); err != nil {
+			return nil, err
+		}
+	}
+	if sel.LimitOffset != nil {
+		if l.Offset, err = b.constInt(sel.LimitOffset, "OFFSET"); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
