@@ -50,6 +50,8 @@ const (
 	kindJSON       // PostgreSQL's text of json/jsonb
 	kindBigintList // array(bigint)
 	kindText       // PostgreSQL's text output, as varchar
+	// kindHyperLogLog is Trino's HyperLogLog: never produced, known to the validator.
+	kindHyperLogLog
 )
 
 // trinoType is the type name Trino's Thrift connector reads for k.
@@ -71,6 +73,8 @@ func (k kind) trinoType() string {
 		return "json"
 	case kindBigintList:
 		return "array(bigint)"
+	case kindHyperLogLog:
+		return "HyperLogLog"
 	}
 	return "varchar"
 }

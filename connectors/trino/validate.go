@@ -57,6 +57,8 @@ func kindOfTrinoType(t string) (kind, bool) {
 		return kindJSON, true
 	case t == "array(bigint)":
 		return kindBigintList, true
+	case t == "HyperLogLog":
+		return kindHyperLogLog, true
 	}
 	return 0, false
 }
@@ -141,6 +143,10 @@ func checkBlock(blk *trinothrift.TrinoThriftBlock, k kind, rows int) error {
 		}
 	case kindJSON:
 		if d := blk.JsonData; d != nil {
+			return sized(d.Nulls, d.Sizes, len(d.Bytes), "bytes")
+		}
+	case kindHyperLogLog:
+		if d := blk.HyperLogLogData; d != nil {
 			return sized(d.Nulls, d.Sizes, len(d.Bytes), "bytes")
 		}
 	case kindBigintList:
