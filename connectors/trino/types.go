@@ -428,7 +428,8 @@ func perMilli(unit arrow.TimeUnit) int64 {
 
 // blockValue reads the single value of a one-row block of a predicate (a marker's value or
 // an equatable set's element) as the engine's bound value for a column of field f: int64
-// for integers, dates and timestamps (in the column's unit), float64, string, []byte (for
+// for integers, dates and timestamps (in milliseconds, as Trino sends them: constraints
+// widen them to the column's unit), float64, string, []byte (for
 // binary columns, decoded from PostgreSQL's \x hex text), bool. ok is false when the value
 // is NULL or cannot be expressed so; the caller then does not prune on it.
 func blockValue(f arrow.Field, k kind, blk *trinothrift.TrinoThriftBlock, row int) (any, bool) {
@@ -458,6 +459,12 @@ func blockValue(f arrow.Field, k kind, blk *trinothrift.TrinoThriftBlock, row in
 			return nil, false
 		}
 		return int64(d.Dates[row]), true
+	case kindTimestamp: // milliseconds: the caller converts to the column's unit
+		d := blk.TimestampData
+		if d == nil || isNull(d.Nulls) || row >= len(d.Timestamps) {
+			return nil, false
+		}
+		return d.Timestamps[row], true
 	case kindDouble:
 		d := blk.DoubleData
 		if d == nil || isNull(d.Nulls) || row >= len(d.Doubles) || math.IsNaN(d.Doubles[row]) {
