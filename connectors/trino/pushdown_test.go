@@ -78,3 +78,30 @@ func TestPushdownKeepsMatchingRows(t *testing.T) {
 		t.Errorf("v IS NULL: %d rows read, want all 3 (Trino filters)", len(rows))
 	}
 }
+
+// TestValueBoundsSkipRowGroups checks that a domain on a value column skips the row groups
+// whose statistics miss it, and that the rows it matches are all read.
+func TestValueBoundsSkipRowGroups(t *testing.T) {
+	eng := openEngine(t, objstore.NewMem())
+	run(t, eng,
+		"CREATE TABLE rg (id bigint, v bigint) WITH (row_keys = 'id', row_group_rows = '100')",
+		"INSERT INTO rg SELECT g, g FROM generate_series(1, 1000) g",
+	)
+	c, _ := serve(t, eng)
+	m := eng.Metrics()
+	read, skipped := m.RowGroupsRead.Load(), m.RowGroupsSkipped.Load()
+	td := &trinothrift.TrinoThriftTupleDomain{Domains: map[string]*trinothrift.TrinoThriftDomain{"v": rangeDomain(450, 460)}}
+	rows := readTable(t, c, "rg", td, []string{"v"}, []string{"bigint"})
+	n := 0
+	for _, r := range rows {
+		if v := r[0].(int64); v >= 450 && v <= 460 {
+			n++
+		}
+	}
+	if n != 11 {
+		t.Errorf("%d rows with 450 <= v <= 460, want 11", n)
+	}
+	if r, s := m.RowGroupsRead.Load()-read, m.RowGroupsSkipped.Load()-skipped; r != 1 || s != 9 {
+		t.Errorf("read %d row groups and skipped %d, want 1 and 9", r, s)
+	}
+}
