@@ -52,8 +52,13 @@ type Server struct {
 	closed bool
 }
 
+// stopTimeout is how long Close waits for connections to finish their requests before it
+// closes them (Thrift's package-wide TSimpleServer setting, set once).
+var stopTimeout sync.Once
+
 // NewServer returns a server over cfg.Engine.
 func NewServer(cfg Config) (*Server, error) {
+	stopTimeout.Do(func() { thrift.ServerStopTimeout = 5 * time.Second })
 	if cfg.Engine == nil {
 		return nil, errors.New("trino: no engine")
 	}
@@ -143,7 +148,8 @@ func (s *Server) Serve(ln net.Listener) error {
 	return err
 }
 
-// Close stops accepting connections and waits (up to a few seconds) for requests in flight.
+// Close stops accepting connections, waits up to 5 seconds for the connections open to
+// finish their requests, and closes them.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
@@ -153,7 +159,6 @@ func (s *Server) Close() error {
 	if srv == nil {
 		return nil
 	}
-	thrift.ServerStopTimeout = 5 * time.Second
 	return srv.Stop()
 }
 
