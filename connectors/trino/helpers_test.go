@@ -18,7 +18,7 @@ import (
 
 // openEngine opens an engine over store with a checked allocator; when the test ends it is
 // closed and the allocator must hold nothing.
-func openEngine(t *testing.T, store objstore.Store) *engine.Engine {
+func openEngine(t testing.TB, store objstore.Store) *engine.Engine {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	eng, err := engine.Open(context.Background(), engine.Options{Store: store, Alloc: mem})
@@ -34,7 +34,7 @@ func openEngine(t *testing.T, store objstore.Store) *engine.Engine {
 
 // serve starts a server over eng on a free loopback port and returns a client of it; both
 // are closed when the test ends (before the engine).
-func serve(t *testing.T, eng *engine.Engine, advertise ...string) (*trinothrift.TrinoThriftServiceClient, string) {
+func serve(t testing.TB, eng *engine.Engine, advertise ...string) (*trinothrift.TrinoThriftServiceClient, string) {
 	t.Helper()
 	srv, err := NewServer(Config{Engine: eng, Advertise: advertise})
 	if err != nil {
@@ -59,7 +59,7 @@ func serve(t *testing.T, eng *engine.Engine, advertise ...string) (*trinothrift.
 
 // dial connects a client generated from the IDL: framed transport, strict binary protocol,
 // as Trino's connector does.
-func dial(t *testing.T, addr string) *trinothrift.TrinoThriftServiceClient {
+func dial(t testing.TB, addr string) *trinothrift.TrinoThriftServiceClient {
 	t.Helper()
 	conf := &thrift.TConfiguration{MaxFrameSize: MaxFrame, TBinaryStrictRead: thrift.BoolPtr(true), TBinaryStrictWrite: thrift.BoolPtr(true)}
 	sock := thrift.NewTSocketConf(addr, conf)
@@ -73,7 +73,7 @@ func dial(t *testing.T, addr string) *trinothrift.TrinoThriftServiceClient {
 }
 
 // run executes statements through the engine API.
-func run(t *testing.T, eng *engine.Engine, stmts ...string) {
+func run(t testing.TB, eng *engine.Engine, stmts ...string) {
 	t.Helper()
 	ctx := context.Background()
 	c, err := eng.Connect(ctx, "test", "test")
@@ -114,7 +114,7 @@ func all() *trinothrift.TrinoThriftTupleDomain {
 }
 
 // splits lists every split of a table, maxSplitCount at a time.
-func splits(t *testing.T, c *trinothrift.TrinoThriftServiceClient, table string, td *trinothrift.TrinoThriftTupleDomain, maxSplitCount int32) []*trinothrift.TrinoThriftSplit {
+func splits(t testing.TB, c *trinothrift.TrinoThriftServiceClient, table string, td *trinothrift.TrinoThriftTupleDomain, maxSplitCount int32) []*trinothrift.TrinoThriftSplit {
 	t.Helper()
 	var out []*trinothrift.TrinoThriftSplit
 	var tok *trinothrift.TrinoThriftNullableToken = &trinothrift.TrinoThriftNullableToken{}

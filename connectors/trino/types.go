@@ -148,6 +148,10 @@ type blockBuilder struct {
 	bools   []bool
 	sizes   []int32
 	bytes   []byte
+
+	textArr arrow.Array // the array textW writes
+	textW   pgvalue.Writer
+	textBuf []byte
 }
 
 func newBlockBuilder(f arrow.Field) *blockBuilder {
@@ -182,9 +186,14 @@ func (b *blockBuilder) rowBytes(arr arrow.Array, i int) int {
 	return n + 4 + len(b.text(arr, i))
 }
 
-// text is PostgreSQL's text output of row i of arr.
+// text is PostgreSQL's text output of row i of arr. The writer of the last array is kept:
+// rows are asked for array by array.
 func (b *blockBuilder) text(arr arrow.Array, i int) []byte {
-	return pgvalue.NewWriter(b.field, arr, 0, time.UTC)(nil, i)
+	if b.textArr != arr {
+		b.textArr, b.textW = arr, pgvalue.NewWriter(b.field, arr, 0, time.UTC)
+	}
+	b.textBuf = b.textW(b.textBuf[:0], i)
+	return b.textBuf
 }
 
 // append adds row i of arr.
