@@ -314,6 +314,7 @@ type pageCache struct {
 	mu      sync.Mutex
 	readers map[readerKey]*cachedReader
 	closed  bool
+	sweeper *time.Timer // closes idle readers while any are kept
 }
 
 type cachedReader struct {
@@ -348,8 +349,23 @@ func (c *pageCache) put(k readerKey, r *rowReader) {
 		c.readers = map[readerKey]*cachedReader{}
 	}
 	now := time.Now()
-	var oldest readerKey
-	var oldestAt time.Time
+	oldest, _ := c.sweepLocked(now)
+	if len(c.readers) >= maxCachedReaders {
+		c.readers[oldest].r.close()
+		delete(c.readers, oldest)
+	}
+	if old, ok := c.readers[k]; ok {
+		old.r.close()
+	}
+	c.readers[k] = &cachedReader{r: r, used: now}
+	if c.sweeper == nil {
+		c.sweeper = time.AfterFunc(readerIdle, c.sweep)
+	}
+}
+
+// sweepLocked closes the readers idle for longer than readerIdle and returns the key of the
+// least recently used one left.
+func (c *pageCache) sweepLocked(now time.Time) (oldest readerKey, oldestAt time.Time) {
 	for key, cr := range c.readers {
 		if now.Sub(cr.used) > readerIdle {
 			cr.r.close()
@@ -360,20 +376,28 @@ func (c *pageCache) put(k readerKey, r *rowReader) {
 			oldest, oldestAt = key, cr.used
 		}
 	}
-	if len(c.readers) >= maxCachedReaders {
-		c.readers[oldest].r.close()
-		delete(c.readers, oldest)
+	return oldest, oldestAt
+}
+
+// sweep runs from the timer: it closes idle readers and runs again while any are kept.
+func (c *pageCache) sweep() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sweepLocked(time.Now())
+	c.sweeper = nil
+	if len(c.readers) > 0 && !c.closed {
+		c.sweeper = time.AfterFunc(readerIdle/2, c.sweep)
 	}
-	if old, ok := c.readers[k]; ok {
-		old.r.close()
-	}
-	c.readers[k] = &cachedReader{r: r, used: now}
 }
 
 func (c *pageCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
+	if c.sweeper != nil {
+		c.sweeper.Stop()
+		c.sweeper = nil
+	}
 	for k, cr := range c.readers {
 		cr.r.close()
 		delete(c.readers, k)
