@@ -4,7 +4,6 @@
 package trino
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -168,9 +167,4 @@ func (h *handler) recoverTo(what string, err *error) {
 		h.log.Error("trino handler panic", "call", what, "panic", p)
 		*err = &trinothrift.TrinoThriftServiceException{Message: fmt.Sprintf("internal error in %s: %v", what, p)}
 	}
-}
-
-// handlerCtx bounds a request by Trino's request timeout.
-func handlerCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, 5*time.Minute)
 }

@@ -2,7 +2,6 @@ package trino
 
 import (
 	"encoding/hex"
-	"fmt"
 	"math"
 	"strings"
 	"time"
@@ -513,6 +512,3 @@ func blockValue(f arrow.Field, k kind, blk *trinothrift.TrinoThriftBlock, row in
 	}
 	return nil, false
 }
-
-// typeName describes a field for error messages.
-func typeName(f arrow.Field) string { return fmt.Sprintf("%s (%s)", kindOf(f).trinoType(), f.Type) }
