@@ -8,6 +8,7 @@ import (
 	"errors"
 	"sort"
 	"strconv"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -364,7 +365,14 @@ func (e *Engine) stateAt(ctx context.Context, t *catalog.Table, txn uint64) (*st
 	if txn == 0 {
 		return e.ss.Snapshot(ctx, t.StateID())
 	}
+	key := pastStateKey{ss: e.ss, table: t.StateID(), txn: txn}
+	if st := pastStates.get(key); st != nil {
+		return st, nil
+	}
 	st, err := e.ss.StateAt(ctx, t.StateID(), txn)
+	if err == nil {
+		pastStates.put(key, st)
+	}
 	if errors.Is(err, statestore.ErrStateGone) {
 		return nil, errs.New(errs.ObjectState, "table %q at transaction %d is no longer readable (the log was trimmed past it): list the splits again", t.Name, txn)
 	}
@@ -582,4 +590,55 @@ func ResultField(t *catalog.Table, col int) arrow.Field {
 	}
 	f.Metadata = arrow.NewMetadata([]string{planner.SQLTypeKey, planner.SQLTypmodKey}, []string{name, strconv.Itoa(int(mod))})
 	return f
+}
+
+// pastStates keeps the last few past states rebuilt for splits, so that the pages of splits
+// listed before the table moved on do not each replay the log. States are immutable.
+var pastStates = &stateCache{}
+
+type pastStateKey struct {
+	ss    *statestore.Store
+	table statestore.TableID
+	txn   uint64
+}
+
+// stateCache is a small most-recently-used list.
+type stateCache struct {
+	mu      sync.Mutex
+	entries []stateEntry // most recent first
+}
+
+type stateEntry struct {
+	key   pastStateKey
+	state *statestore.State
+}
+
+const maxPastStates = 8
+
+func (c *stateCache) get(k pastStateKey) *statestore.State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, e := range c.entries {
+		if e.key == k {
+			copy(c.entries[1:i+1], c.entries[:i])
+			c.entries[0] = e
+			return e.state
+		}
+	}
+	return nil
+}
+
+func (c *stateCache) put(k pastStateKey, st *statestore.State) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.entries {
+		if e.key == k {
+			return
+		}
+	}
+	c.entries = append([]stateEntry{{k, st}}, c.entries...)
+	if len(c.entries) > maxPastStates {
+		c.entries[maxPastStates] = stateEntry{}
+		c.entries = c.entries[:maxPastStates]
+	}
 }
