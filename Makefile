@@ -24,8 +24,14 @@ VERSITYGW ?= github.com/versity/versitygw/cmd/versitygw@v1.8.0
 SLT_REQUIRE_VERSITYGW ?= 1
 export SLT_REQUIRE_VERSITYGW
 
+# The Trino connector's end-to-end test drives sleeperd with Python's Thrift library
+# (Debian's python3-thrift, under Debian's /usr/bin/python3); make test requires it, and deps
+# installs it. The generated client code is committed, so the Thrift compiler is not needed.
+SLT_REQUIRE_PYTHON_THRIFT ?= 1
+export SLT_REQUIRE_PYTHON_THRIFT
+
 # deps installs what the tests need and is missing: psql and the PostgreSQL server programs,
-# and versitygw.
+# versitygw, and python3-thrift.
 deps:
 	@if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$$($(GO) env GOPATH | cut -d: -f1)/bin/versitygw" ]; then \
 		echo "installing versitygw ($(VERSITYGW))"; \
@@ -38,6 +44,13 @@ deps:
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-client >/dev/null 2>&1 || \
 		{ $$SUDO apt-get update -qq >/dev/null && \
 		  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-client >/dev/null; }; \
+	fi
+	@if ! /usr/bin/python3 -c 'import thrift' >/dev/null 2>&1; then \
+		echo "installing python3-thrift"; \
+		SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-thrift >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq >/dev/null && \
+		  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-thrift >/dev/null; }; \
 	fi
 
 test: deps

@@ -149,7 +149,7 @@ func TestServeS3MissingBucket(t *testing.T) {
 	endpoint := s3test.VersityGW(t)
 	s3test.SetEnv(t)
 	cmd := exec.CommandContext(ctx, build(t), "serve", "--data", "s3://nosuchbucket/x", "--s3-endpoint", endpoint,
-		"--s3-path-style", "--pg-addr", "127.0.0.1:0", "--flight-addr", "")
+		"--s3-path-style", "--pg-addr", "127.0.0.1:0", "--flight-addr", "", "--trino-addr", "")
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "s3://nosuchbucket/x") || !strings.Contains(string(out), "NoSuchBucket") {
 		t.Errorf("serve on a missing bucket: %v\n%s", err, out)

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sleeperd/sleeperd/connectors/trino"
 	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/flightsql"
 	"github.com/sleeperd/sleeperd/pgwire"
@@ -86,6 +87,8 @@ type serveConfig struct {
 	cacheMemory     byteSize
 	spillDir        string
 	flightAddr      string
+	trinoAddr       string
+	trinoAdvertise  string
 	s3Endpoint      string
 	s3PathStyle     bool
 	pprofAddr       string
@@ -104,6 +107,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for clients on shutdown")
 	fs.StringVar(&c.flightAddr, "flight-addr", flightsql.DefaultAddr, "address the Arrow Flight SQL server listens on (empty: off; port 0 picks a free port)")
+	fs.StringVar(&c.trinoAddr, "trino-addr", trino.DefaultAddr, "address the Trino Thrift connector service listens on (empty: off; port 0 picks a free port)")
+	fs.StringVar(&c.trinoAdvertise, "trino-advertise", "", "HOST:PORT[,HOST:PORT...] put in every Trino split as the servers able to serve it: this one and the others over the same data (empty: the --trino-addr listened on, unless a wildcard)")
 	c.memoryLimit = 4 << 30
 	fs.Var(&c.memoryLimit, "query-memory-limit", "most Arrow memory one statement may hold, in bytes or with a unit such as 4GiB (0: no limit); a statement over it fails with SQLSTATE 53200")
 	c.importMemory = ingest.DefaultMemory
@@ -121,6 +126,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if c.importMemory < 1<<20 {
 		return c, fmt.Errorf("-import-memory must be at least 1MiB, not %d bytes", c.importMemory)
+	}
+	if _, err := trino.ParseAdvertise(c.trinoAdvertise); err != nil {
+		return c, fmt.Errorf("-trino-advertise: %w", err)
 	}
 	if c.maintenance < 0 {
 		return c, fmt.Errorf("-maintenance-interval must not be negative, not %s", c.maintenance)
@@ -266,9 +274,38 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 		}()
 	}
 
+	tdone := make(chan error, 1)
+	if cfg.trinoAddr != "" {
+		advertise, err := trino.ParseAdvertise(cfg.trinoAdvertise)
+		if err != nil {
+			return err
+		}
+		tsrv, err := trino.NewServer(trino.Config{Engine: eng, Advertise: advertise, Logger: log})
+		if err != nil {
+			return err
+		}
+		tln, err := net.Listen("tcp", cfg.trinoAddr)
+		if err != nil {
+			return fmt.Errorf("listening for trino: %w", err)
+		}
+		go func() { tdone <- tsrv.Serve(tln) }()
+		log.Info("listening", "protocol", "trino-thrift", "addr", tln.Addr().String())
+		defer func() {
+			if serr := tsrv.Close(); serr != nil && err == nil {
+				err = fmt.Errorf("shutting down trino: %w", serr)
+			}
+			if serr := <-tdone; serr != nil && !errors.Is(serr, trino.ErrClosed) && err == nil {
+				err = fmt.Errorf("serving trino: %w", serr)
+			}
+		}()
+	}
+
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
+	case err := <-tdone:
+		tdone <- err // for the deferred shutdown
+		return fmt.Errorf("serving trino: %w", err)
 	case err := <-done:
 		return fmt.Errorf("serving: %w", err)
 	case err := <-fdone:

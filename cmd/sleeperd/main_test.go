@@ -25,6 +25,7 @@ func TestRun(t *testing.T) {
 		{[]string{"serve", "-h"}, 0, "", "-pg-addr"},
 		{[]string{"serve", "--data", "s3://bkt/a//b"}, 2, "", "empty segment"},
 		{[]string{"serve", "--data", "s3:///x"}, 2, "", "not an s3://BUCKET/PREFIX URL"},
+		{[]string{"serve", "--trino-advertise", "nohost"}, 2, "", "-trino-advertise"},
 		{[]string{"serve", "--import-memory", "lots"}, 2, "", "invalid size"},
 		{[]string{"serve", "--import-memory", "64kB"}, 2, "", "-import-memory must be at least 1MiB"},
 		{[]string{"serve", "--query-memory-limit", "-1"}, 2, "", "invalid size"},
@@ -50,7 +51,7 @@ func TestParseServeDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, importMemory: 256 << 20, cacheMemory: 1 << 30, flightAddr: "127.0.0.1:32010"}
+	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, importMemory: 256 << 20, cacheMemory: 1 << 30, flightAddr: "127.0.0.1:32010", trinoAddr: "127.0.0.1:7779"}
 	if c != want || c.shutdownTimeout <= 0 {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
