@@ -145,3 +145,55 @@ func TestReadThroughChunkCache(t *testing.T) {
 		})
 	}
 }
+
+// TestSpansAdmitHotChunk reads one-row spans of one row group through a chunk cache: they read
+// pages and load nothing until they have covered a quarter of the group's rows, then the next
+// one decodes each chunk whole, and later spans are served from the cache without reading
+// the source.
+func TestSpansAdmitHotChunk(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const rows = 8500
+	for name, data := range spanFiles(t, mem, rows) {
+		t.Run(name, func(t *testing.T) {
+			f, err := Open(bytes.NewReader(data), int64(len(data)), WithPageIndex())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !f.HasPageIndex() {
+				t.Skip("no page index")
+			}
+			cc := &mapChunks{m: map[[2]int]arrow.Array{}}
+			defer cc.release()
+			f.SetChunkCache(cc)
+			groupRows := f.RowGroups()[0].Rows
+			cols := len(f.Schema().Fields())
+			for i := range groupRows {
+				row := (i * 7919) % groupRows
+				src := &countingReaderAt{r: bytes.NewReader(data)}
+				r, err := f.Read(context.Background(), ReadOptions{Spans: []Span{{Group: 0, Lo: row, Hi: row + 1}}, Alloc: mem, Source: src})
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkRead(t, r, func(int) int { return int(row) }, 1)
+				r.Close()
+				switch covered := i + 1; {
+				case covered*admitShare < groupRows:
+					if cc.loads != 0 {
+						t.Fatalf("after %d one-row spans of %d rows: %d chunks loaded", covered, groupRows, cc.loads)
+					}
+				case (covered-1)*admitShare < groupRows:
+					if cc.loads != cols {
+						t.Fatalf("the span that reached a quarter of the rows loaded %d chunks, want %d", cc.loads, cols)
+					}
+				default:
+					if cc.loads != cols || src.n.Load() != 0 {
+						t.Fatalf("span %d: %d chunks loaded, %d bytes read; want %d and 0", covered, cc.loads, src.n.Load(), cols)
+					}
+					return
+				}
+			}
+			t.Fatal("no span loaded the chunks")
+		})
+	}
+}

@@ -29,6 +29,9 @@ type File struct {
 
 	// chunks, if set, serves the stored bytes of column chunks to every Reader of the file.
 	chunks ChunkCache
+	// spanRows[g*len(cols)+c] counts the rows that reads of spans narrowed by the page index
+	// have decoded from column c of row group g without the chunk cache (see admit).
+	spanRows []atomic.Int64
 }
 
 // RowGroup describes one row group of a file.

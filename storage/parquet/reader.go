@@ -187,11 +187,13 @@ func (r *Reader) openSpan(sp Span) error {
 		partial := indexed && (sp.Lo > 0 || sp.Hi < rg.NumRows())
 		if r.f.cacheable(g, c) {
 			// A span the page index narrows (a key lookup or range) is copied from the
-			// cache if it holds the chunk, but does not decode the whole chunk into it.
+			// cache if it holds the chunk, but decodes the whole chunk into it only once
+			// such reads have covered a share of its rows (File.admit).
 			var a arrow.Array
 			if partial {
 				a = r.f.cachedChunk(g, c)
-			} else {
+			}
+			if !partial || a == nil && r.f.admit(g, c, sp.Lo, sp.Hi) {
 				var err error
 				if a, err = r.f.decodedChunk(r.src, g, c); err != nil {
 					return fmt.Errorf("column %q: %w", cr.col.field.Name, err)
