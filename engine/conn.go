@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +67,10 @@ type statement struct {
 	c     *conn
 	bound planner.Statement
 	empty bool
+
+	// schema is Schema's result, built once: frontends ask for it at every execution.
+	schemaOnce sync.Once
+	schema     *arrow.Schema
 }
 
 func (s *statement) ParamTypes() []arrow.DataType {
@@ -76,6 +81,11 @@ func (s *statement) ParamTypes() []arrow.DataType {
 }
 
 func (s *statement) Schema() *arrow.Schema {
+	s.schemaOnce.Do(func() { s.schema = s.resultSchema() })
+	return s.schema
+}
+
+func (s *statement) resultSchema() *arrow.Schema {
 	switch b := s.bound.(type) {
 	case *planner.Query:
 		return planner.ResultSchema(b.Root.Columns(), b.Names)
