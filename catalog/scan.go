@@ -485,8 +485,15 @@ func (l *leafReader) openFile(ctx context.Context, name string) (*fileReader, er
 	if len(spans) == 0 {
 		return nil, nil
 	}
-	r, err := pf.Read(ctx, parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: exec.BatchRows,
-		Alloc: exec.Allocator(ctx), Source: l.x.source(ctx, name, pf.Size())})
+	opts := parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: exec.BatchRows,
+		Alloc: exec.Allocator(ctx), Source: l.x.source(ctx, name, pf.Size())}
+	if fr.clip {
+		if opts.NarrowColumn, err = fileCol(t.RowKeys[0]); err != nil {
+			return nil, err
+		}
+		opts.Narrow = merge.KeyNarrow(l.ranges)
+	}
+	r, err := pf.Read(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: read %s: %w", name, err)
 	}

@@ -191,7 +191,11 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (exec.Stream, 
 	if read == nil {
 		read = []int{} // nil would read every column
 	}
-	s.r, err = pf.Read(ctx, parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: exec.BatchRows, Alloc: spec.Alloc, Source: or})
+	opts := parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: exec.BatchRows, Alloc: spec.Alloc, Source: or}
+	if s.clip {
+		opts.Narrow, opts.NarrowColumn = KeyNarrow([]keys.Range{spec.Range}), keyCol
+	}
+	s.r, err = pf.Read(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("merge: read %s: %w", src.Name, err)
 	}

@@ -197,3 +197,67 @@ func TestSpansAdmitHotChunk(t *testing.T) {
 		})
 	}
 }
+
+// TestNarrowCachedSpan reads spans through a chunk cache that holds every chunk, with a
+// Narrow that keeps a part of each span: the rows read are that part, in every column, and a
+// narrowing to nothing reads nothing; the narrowed column is looked up in the cache once.
+func TestNarrowCachedSpan(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const rows = 8500
+	for name, data := range spanFiles(t, mem, rows) {
+		t.Run(name, func(t *testing.T) {
+			f, err := Open(bytes.NewReader(data), int64(len(data)), WithPageIndex())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cc := &mapChunks{m: map[[2]int]arrow.Array{}}
+			defer cc.release()
+			f.SetChunkCache(cc)
+			if err := f.Preload(nil); err != nil {
+				t.Fatal(err)
+			}
+			starts := make([]int64, len(f.RowGroups()))
+			for g := 1; g < len(starts); g++ {
+				starts[g] = starts[g-1] + f.RowGroups()[g-1].Rows
+			}
+			ncols := len(f.Schema().Fields())
+			for _, keep := range []int64{0, 1, 17} {
+				var spans []Span
+				var at []int
+				for g, rg := range f.RowGroups() {
+					lo, hi := rg.Rows/4, rg.Rows/2
+					spans = append(spans, Span{Group: g, Lo: lo, Hi: hi})
+					for r := lo + 3; r < lo+3+keep; r++ {
+						at = append(at, int(starts[g]+r))
+					}
+				}
+				calls := 0
+				narrow := func(g int, col arrow.Array, lo, hi int64) (int64, int64) {
+					calls++
+					if int64(col.Len()) != f.RowGroups()[g].Rows {
+						t.Fatalf("narrowing got %d rows of row group %d, want the whole chunk of %d", col.Len(), g, f.RowGroups()[g].Rows)
+					}
+					return lo + 3, lo + 3 + keep
+				}
+				served := cc.served
+				r, err := f.Read(context.Background(), ReadOptions{Spans: spans, Alloc: mem, Narrow: narrow, NarrowColumn: 0})
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkRead(t, r, func(n int) int { return at[n] }, len(at))
+				r.Close()
+				if calls != len(spans) {
+					t.Fatalf("narrow called %d times for %d spans", calls, len(spans))
+				}
+				want := len(spans) * ncols
+				if keep == 0 {
+					want = len(spans)
+				}
+				if got := cc.served - served; got != want {
+					t.Fatalf("keep %d: %d cache lookups served, want %d", keep, got, want)
+				}
+			}
+		})
+	}
+}
