@@ -145,7 +145,8 @@ func NewScan(store objstore.Store, spec ScanSpec) (*Scan, error) {
 		spec.Parallelism = runtime.GOMAXPROCS(0)
 	}
 	spec.Ranges = normalize(spec.Ranges)
-	return &Scan{store: store, spec: spec, schema: arrow.NewSchema(fields, nil), nfiles: len(files)}, nil
+	schema := t.cachedSchema('s', spec.Columns, func() *arrow.Schema { return arrow.NewSchema(fields, nil) })
+	return &Scan{store: store, spec: spec, schema: schema, nfiles: len(files)}, nil
 }
 
 // normalize sorts ranges and merges those that overlap or touch, dropping empty ones. Nil

@@ -41,12 +41,17 @@ type ReadSpec struct {
 	RowKeys []int         // indices into Schema of the row key columns, in key order
 	Range   keys.Range    // rows whose encoded row key lies outside [Min, Max) are dropped
 	Alloc   memory.Allocator
+	// Out, if set, is ReadSchema of the spec, which a caller reading many files may build once.
+	Out *arrow.Schema
 }
 
 // ReadSchema returns the schema of the batches ReadFile returns for spec: the fields of
 // spec.Columns in order, then VersionColumn (int64, not nullable), then DeletedColumn (bool,
 // nullable; NULL means not deleted).
 func ReadSchema(spec ReadSpec) *arrow.Schema {
+	if spec.Out != nil {
+		return spec.Out
+	}
 	fields := make([]arrow.Field, 0, len(spec.Columns)+2)
 	for _, c := range spec.Columns {
 		fields = append(fields, spec.Schema.Field(c))
