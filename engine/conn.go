@@ -54,7 +54,11 @@ func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.Data
 	default:
 		return nil, errs.New(errs.Syntax, "cannot insert multiple commands into a prepared statement")
 	}
-	bound, err := sql.BindWith(ctx, c.e.cat, stmts[0], paramTypes, sql.Options{DMLInput: true})
+	cat, err := c.e.cat.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bound, err := sql.BindWith(ctx, cat, stmts[0], paramTypes, sql.Options{DMLInput: true})
 	if err != nil {
 		return nil, err
 	}
