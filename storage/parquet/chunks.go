@@ -35,6 +35,7 @@ const maxCachedChunk = 256 << 20
 func (f *File) SetChunkCache(c ChunkCache) {
 	f.chunks = c
 	f.spanRows = make([]atomic.Int64, len(f.groups)*len(f.cols))
+	f.admits = make([]atomic.Int32, len(f.groups)*len(f.cols))
 }
 
 // admitShare is the inverse of the share of a column chunk's rows that reads of spans must
@@ -46,10 +47,20 @@ func (f *File) SetChunkCache(c ChunkCache) {
 const admitShare = 4
 
 // admit counts a read of rows [lo, hi) of column col of row group g that the cache did not
-// serve, and reports whether the chunk is now hot enough to decode whole.
+// serve, and reports whether the chunk is now hot enough to decode whole. Each time a chunk
+// is decoded whole again (the cache evicted it, or could not keep it) the share of its rows
+// needed doubles, so a chunk the cache has no room for is not decoded over and over: from
+// the third whole decode on, each costs no more than the page reads before it.
 func (f *File) admit(g, col int, lo, hi int64) bool {
-	n := f.spanRows[g*len(f.cols)+col].Add(hi - lo)
-	return n*admitShare >= f.groups[g].Rows
+	i := g*len(f.cols) + col
+	n := f.spanRows[i].Add(hi - lo)
+	k := min(f.admits[i].Load(), 20)
+	if n*admitShare < f.groups[g].Rows<<k {
+		return false
+	}
+	f.spanRows[i].Store(0)
+	f.admits[i].Add(1)
+	return true
 }
 
 // cacheable reports whether column col of row group g is decoded whole into the cache.

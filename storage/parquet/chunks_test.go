@@ -261,3 +261,43 @@ func TestNarrowCachedSpan(t *testing.T) {
 		})
 	}
 }
+
+// keepNothing is a ChunkCache with no room: it decodes what it is asked for and keeps nothing.
+type keepNothing struct{ loads int }
+
+func (c *keepNothing) Chunk(g, col int, load func() (any, int64, error)) (any, error) {
+	c.loads++
+	v, _, err := load()
+	return v, err
+}
+
+func (c *keepNothing) Cached(g, col int) (any, bool) { return nil, false }
+
+// TestSpansBackOffFromFullCache reads one-row spans through a cache that keeps nothing: each
+// chunk is decoded whole a few times (the share of its rows needed doubling each time), not
+// at every read once it has been found hot.
+func TestSpansBackOffFromFullCache(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const rows = 3000
+	data, _ := writeFile(t, mem, testSchema, Properties{RowGroupRows: 3000, PageBytes: 512}, rows, 333, 1000, 77)
+	f, err := Open(bytes.NewReader(data), int64(len(data)), WithPageIndex())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := &keepNothing{}
+	f.SetChunkCache(cc)
+	const reads = 5500 // covering a quarter, then half, then all of the rows again: 3 decodes
+	for i := range int64(reads) {
+		row := (i * 7919) % rows
+		r, err := f.Read(context.Background(), ReadOptions{Spans: []Span{{Group: 0, Lo: row, Hi: row + 1}}, Alloc: mem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRead(t, r, func(int) int { return int(row) }, 1)
+		r.Close()
+	}
+	if cols := len(f.Schema().Fields()); cc.loads != 3*cols {
+		t.Fatalf("%d one-row spans through a cache that keeps nothing decoded %d chunks whole, want %d", reads, cc.loads, 3*cols)
+	}
+}
