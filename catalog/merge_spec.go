@@ -23,7 +23,9 @@ type MergeSpec struct {
 
 // MergeSchema is the schema of a table's rows as merged: the stored columns, then
 // merge.VersionColumn and merge.DeletedColumn.
-func (t *Table) MergeSchema() *arrow.Schema { return merge.ReadSchema(t.readSpec(keys.Full)) }
+func (t *Table) MergeSchema() *arrow.Schema {
+	return t.cachedSchema('m', nil, func() *arrow.Schema { return merge.ReadSchema(t.readSpec(keys.Full)) })
+}
 
 func (t *Table) readSpec(r keys.Range) merge.ReadSpec {
 	all := make([]int, len(t.Columns))
@@ -88,7 +90,7 @@ func mergePlan(spec *ScanSpec) (cols, pos []int, opts merge.Options, schema *arr
 	}
 	opts.RowKeys, opts.SortKeys = remap(opts.RowKeys), remap(opts.SortKeys)
 	opts.VersionCol, opts.DeletedCol = len(cols), len(cols)+1
-	schema = merge.ReadSchema(merge.ReadSpec{Schema: t.Schema(), Columns: cols})
+	schema = t.cachedSchema('r', cols, func() *arrow.Schema { return merge.ReadSchema(merge.ReadSpec{Schema: t.Schema(), Columns: cols}) })
 	return cols, pos, opts, schema
 }
 
@@ -118,7 +120,7 @@ func (l *mergedLeaf) open(ctx context.Context) error {
 				continue
 			}
 			rs := t.readSpec(r)
-			rs.Columns, rs.Alloc = cols, mem
+			rs.Columns, rs.Alloc, rs.Out = cols, mem, schema
 			in, err := merge.ReadFile(ctx, merge.FileSource{Store: l.x.scan.store, Name: f.Name, Size: f.Bytes, AddedTxn: f.AddedTxn,
 				Cache: spec.Files, OnRead: l.x.onRead()}, rs)
 			if err != nil {

@@ -145,7 +145,8 @@ func NewScan(store objstore.Store, spec ScanSpec) (*Scan, error) {
 		spec.Parallelism = runtime.GOMAXPROCS(0)
 	}
 	spec.Ranges = normalize(spec.Ranges)
-	return &Scan{store: store, spec: spec, schema: arrow.NewSchema(fields, nil), nfiles: len(files)}, nil
+	schema := t.cachedSchema('s', spec.Columns, func() *arrow.Schema { return arrow.NewSchema(fields, nil) })
+	return &Scan{store: store, spec: spec, schema: schema, nfiles: len(files)}, nil
 }
 
 // normalize sorts ranges and merges those that overlap or touch, dropping empty ones. Nil
@@ -485,8 +486,15 @@ func (l *leafReader) openFile(ctx context.Context, name string) (*fileReader, er
 	if len(spans) == 0 {
 		return nil, nil
 	}
-	r, err := pf.Read(ctx, parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: exec.BatchRows,
-		Alloc: exec.Allocator(ctx), Source: l.x.source(ctx, name, pf.Size())})
+	opts := parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: exec.BatchRows,
+		Alloc: exec.Allocator(ctx), Source: l.x.source(ctx, name, pf.Size())}
+	if fr.clip {
+		if opts.NarrowColumn, err = fileCol(t.RowKeys[0]); err != nil {
+			return nil, err
+		}
+		opts.Narrow = merge.KeyNarrow(l.ranges)
+	}
+	r, err := pf.Read(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: read %s: %w", name, err)
 	}

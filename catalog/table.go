@@ -4,11 +4,13 @@ package catalog
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -63,6 +65,28 @@ type Table struct {
 	Props      Properties
 
 	schema *arrow.Schema
+	// schemas keeps the schemas scans of the table build over its columns (see
+	// cachedSchema); nil in a Table not built by the catalog.
+	schemas *sync.Map
+}
+
+// cachedSchema returns the schema build makes for the key (a kind of schema and the column
+// indices it is of), building it once per table: every execution of a statement plans a scan
+// over the same columns, and a Table is immutable.
+func (t *Table) cachedSchema(kind byte, cols []int, build func() *arrow.Schema) *arrow.Schema {
+	if t.schemas == nil {
+		return build()
+	}
+	key := make([]byte, 1, 1+4*len(cols))
+	key[0] = kind
+	for _, c := range cols {
+		key = binary.LittleEndian.AppendUint32(key, uint32(c))
+	}
+	if s, ok := t.schemas.Load(string(key)); ok {
+		return s.(*arrow.Schema)
+	}
+	s, _ := t.schemas.LoadOrStore(string(key), build())
+	return s.(*arrow.Schema)
 }
 
 // Properties are a table's parsed, validated properties. They are set with WITH (key = value)
@@ -202,6 +226,7 @@ func (t *Table) buildSchema() {
 		fields[i] = arrow.Field{Name: c.Name, Type: types.Storage(c.Type), Nullable: c.Nullable}
 	}
 	t.schema = arrow.NewSchema(fields, nil)
+	t.schemas = &sync.Map{}
 }
 
 // TableDef is what CREATE TABLE asks for. Names are already case-folded.

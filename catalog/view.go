@@ -128,3 +128,37 @@ func (c *Catalog) DropView(ctx context.Context, name string) error {
 		}
 	}
 }
+
+// Current is the catalog brought up to date once: its lookups read no more of the log, so
+// binding a statement, which looks up each name as a view and then as a table, reads the
+// log once. What it finds is at least as new as the catalog when Current was called.
+type Current struct{ c *Catalog }
+
+// Current reads the catalog's log up to its end and returns lookups that do not read it.
+func (c *Catalog) Current(ctx context.Context) (*Current, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.follow(ctx); err != nil {
+		return nil, err
+	}
+	return &Current{c: c}, nil
+}
+
+// Table returns the named table, or errs.UndefinedTable.
+func (cur *Current) Table(_ context.Context, name string) (*Table, error) {
+	cur.c.mu.Lock()
+	defer cur.c.mu.Unlock()
+	t, ok := cur.c.tables[name]
+	if !ok {
+		return nil, undefined(name)
+	}
+	return t, nil
+}
+
+// View returns the named view, if there is one.
+func (cur *Current) View(_ context.Context, name string) (*View, bool, error) {
+	cur.c.mu.Lock()
+	defer cur.c.mu.Unlock()
+	v, ok := cur.c.views[name]
+	return v, ok, nil
+}

@@ -238,3 +238,59 @@ func TestHotCacheConcurrentQueries(t *testing.T) {
 		t.Fatalf("%d queries at once: %d entries, %d misses, %d hits; want each entry missed once and hit by the others", n, entries, misses, hits)
 	}
 }
+
+// TestHotCacheKeyLookups runs key lookups and ranges, on a merged (primary key) table and a
+// plain one, with composite and text keys, against an engine without the cache and one with
+// the tables pinned, where the scans narrow their spans by binary search of the cached keys:
+// the results are the same.
+func TestHotCacheKeyLookups(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	queries := []string{
+		"SELECT * FROM pk WHERE id = 4321",
+		"SELECT * FROM pk WHERE id = 6000",
+		"SELECT * FROM pk WHERE id = -1",
+		"SELECT * FROM pk WHERE id IN (0, 1, 2999, 3000, 5999, 7000) ORDER BY id",
+		"SELECT count(*), sum(v) FROM pk WHERE id BETWEEN 1234 AND 4567",
+		"SELECT count(*), sum(v) FROM pk WHERE id > 5990",
+		"SELECT count(*), sum(v) FROM pk WHERE id < 7",
+		"SELECT * FROM ck WHERE a = 'k17' AND b = 170",
+		"SELECT * FROM ck WHERE a = 'k17' AND b = 171",
+		"SELECT count(*), sum(b) FROM ck WHERE a = 'k17'",
+		"SELECT count(*), sum(b) FROM ck WHERE a BETWEEN 'k1' AND 'k2'",
+		"SELECT count(*), sum(b) FROM ck WHERE a >= 'k9'",
+		"SELECT * FROM ck WHERE a IN ('k0', 'k33', 'zz') AND b < 40 ORDER BY a, b",
+		"SELECT * FROM plain WHERE id = 2500",
+		"SELECT * FROM plain WHERE id IN (3, 2999, 3000, 4000, 9000) ORDER BY id, v",
+		"SELECT count(*), sum(v) FROM plain WHERE id BETWEEN 100 AND 5100",
+	}
+	var want [][][]string
+	for _, size := range []int64{0, 64 << 20} {
+		func() {
+			e, c := openCache(t, objstore.NewMem(), mem, size)
+			defer e.Close()
+			run(t, c, "CREATE TABLE pk (id bigint PRIMARY KEY, v bigint, s text) WITH (split_points = '3000', page_size = '512', row_group_rows = '1000')")
+			run(t, c, "INSERT INTO pk SELECT g, g * 7, 'row ' || g FROM generate_series(0, 5999) AS g")
+			run(t, c, "UPDATE pk SET v = -v WHERE id % 100 = 21")
+			run(t, c, "CREATE TABLE ck (a text, b bigint, c text, PRIMARY KEY (a, b)) WITH (page_size = '512', row_group_rows = '1000')")
+			run(t, c, "INSERT INTO ck SELECT 'k' || (g % 50), g, 'c' || g FROM generate_series(0, 4999) AS g")
+			run(t, c, "CREATE TABLE plain (id bigint, v bigint) WITH (row_keys = 'id', split_points = '3000', page_size = '512', row_group_rows = '1000')")
+			run(t, c, "INSERT INTO plain SELECT g / 2, g FROM generate_series(0, 11999) AS g")
+			if size > 0 {
+				for _, tb := range []string{"pk", "ck", "plain"} {
+					run(t, c, "SELECT sleeper.cache_pin('"+tb+"')")
+				}
+			}
+			for i, q := range queries {
+				rows, _ := run(t, c, q)
+				if size == 0 {
+					want = append(want, rows)
+					continue
+				}
+				if fmt.Sprint(rows) != fmt.Sprint(want[i]) {
+					t.Errorf("%s: with the cache %v, without %v", q, rows, want[i])
+				}
+			}
+		}()
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -53,7 +54,11 @@ func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.Data
 	default:
 		return nil, errs.New(errs.Syntax, "cannot insert multiple commands into a prepared statement")
 	}
-	bound, err := sql.BindWith(ctx, c.e.cat, stmts[0], paramTypes, sql.Options{DMLInput: true})
+	cat, err := c.e.cat.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	bound, err := sql.BindWith(ctx, cat, stmts[0], paramTypes, sql.Options{DMLInput: true})
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +71,10 @@ type statement struct {
 	c     *conn
 	bound planner.Statement
 	empty bool
+
+	// schema is Schema's result, built once: frontends ask for it at every execution.
+	schemaOnce sync.Once
+	schema     *arrow.Schema
 }
 
 func (s *statement) ParamTypes() []arrow.DataType {
@@ -76,6 +85,11 @@ func (s *statement) ParamTypes() []arrow.DataType {
 }
 
 func (s *statement) Schema() *arrow.Schema {
+	s.schemaOnce.Do(func() { s.schema = s.resultSchema() })
+	return s.schema
+}
+
+func (s *statement) resultSchema() *arrow.Schema {
 	switch b := s.bound.(type) {
 	case *planner.Query:
 		return planner.ResultSchema(b.Root.Columns(), b.Names)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"container/list"
 	"context"
+	"sort"
 	"strings"
 	"sync"
 
@@ -228,4 +229,43 @@ func KeySpan(pf *parquet.File, g, keyCol int, t arrow.DataType, ranges []keys.Ra
 		return ok && bytes.Compare(r.Min, last.Max) >= 0
 	}
 	return pf.PageSpan(g, keyCol, below, above)
+}
+
+// KeyNarrow returns a parquet.ReadOptions.Narrow for reads clipped to ranges (sorted,
+// disjoint, not empty) of a file sorted by row key whose leading row key column is the one
+// narrowed by: it binary searches the cached column for the rows from the first whose leading
+// key does not lie wholly below the first range to the last that does not lie wholly at or
+// above the end of the last range. Like KeySpan it keeps every row that may be wanted; the
+// read still clips to the ranges. Columns of a type storage/keys does not encode are not
+// narrowed.
+func KeyNarrow(ranges []keys.Range) func(g int, col arrow.Array, lo, hi int64) (int64, int64) {
+	if len(ranges) == 0 {
+		return nil
+	}
+	first, last := ranges[0].Min, ranges[len(ranges)-1].Max
+	var buf []byte
+	return func(_ int, col arrow.Array, lo, hi int64) (int64, int64) {
+		if !keys.Supported(col.DataType()) || col.NullN() > 0 || hi > int64(col.Len()) {
+			return lo, hi
+		}
+		enc := func(i int64) []byte {
+			buf = keys.AppendValue(buf[:0], col, int(i))
+			return buf
+		}
+		// Every key with leading encoding e lies below first when e < first and first does
+		// not extend e (e's PrefixEnd is at most first).
+		if len(first) > 0 {
+			lo += int64(sort.Search(int(hi-lo), func(i int) bool {
+				e := enc(lo + int64(i))
+				return bytes.Compare(e, first) >= 0 || bytes.HasPrefix(first, e)
+			}))
+		}
+		// Every key with leading encoding e lies at or above last when e >= last.
+		if last != nil {
+			hi = lo + int64(sort.Search(int(hi-lo), func(i int) bool {
+				return bytes.Compare(enc(lo+int64(i)), last) >= 0
+			}))
+		}
+		return lo, hi
+	}
 }

@@ -41,12 +41,17 @@ type ReadSpec struct {
 	RowKeys []int         // indices into Schema of the row key columns, in key order
 	Range   keys.Range    // rows whose encoded row key lies outside [Min, Max) are dropped
 	Alloc   memory.Allocator
+	// Out, if set, is ReadSchema of the spec, which a caller reading many files may build once.
+	Out *arrow.Schema
 }
 
 // ReadSchema returns the schema of the batches ReadFile returns for spec: the fields of
 // spec.Columns in order, then VersionColumn (int64, not nullable), then DeletedColumn (bool,
 // nullable; NULL means not deleted).
 func ReadSchema(spec ReadSpec) *arrow.Schema {
+	if spec.Out != nil {
+		return spec.Out
+	}
 	fields := make([]arrow.Field, 0, len(spec.Columns)+2)
 	for _, c := range spec.Columns {
 		fields = append(fields, spec.Schema.Field(c))
@@ -191,7 +196,11 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (exec.Stream, 
 	if read == nil {
 		read = []int{} // nil would read every column
 	}
-	s.r, err = pf.Read(ctx, parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: exec.BatchRows, Alloc: spec.Alloc, Source: or})
+	opts := parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: exec.BatchRows, Alloc: spec.Alloc, Source: or}
+	if s.clip {
+		opts.Narrow, opts.NarrowColumn = KeyNarrow([]keys.Range{spec.Range}), keyCol
+	}
+	s.r, err = pf.Read(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("merge: read %s: %w", src.Name, err)
 	}

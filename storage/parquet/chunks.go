@@ -2,6 +2,7 @@ package parquet
 
 import (
 	"io"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -28,9 +29,39 @@ const maxCachedChunk = 256 << 20
 // SetChunkCache makes every Reader of f read column chunks through c: a read of a whole row
 // group decodes each column chunk once into an array that c keeps, and reads copy their rows
 // out of it; a read of a span the page index narrows (a key lookup or range) copies from the
-// array if c holds it and otherwise reads only the span's pages, keeping nothing. Call it
-// before f is shared.
-func (f *File) SetChunkCache(c ChunkCache) { f.chunks = c }
+// array if c holds it and otherwise reads only the span's pages, keeping nothing, until such
+// reads of the chunk have together covered a share of its rows (admitShare): then the chunk
+// is hot, and the next such read decodes it whole into c. Call it before f is shared.
+func (f *File) SetChunkCache(c ChunkCache) {
+	f.chunks = c
+	f.spanRows = make([]atomic.Int64, len(f.groups)*len(f.cols))
+	f.admits = make([]atomic.Int32, len(f.groups)*len(f.cols))
+}
+
+// admitShare is the inverse of the share of a column chunk's rows that reads of spans must
+// cover, in total, before a span read decodes the whole chunk into the cache. A single key
+// lookup decodes one page and keeps nothing, so a cold lookup into a large table does not
+// fill the cache with row groups it will not read again; a chunk that lookups keep coming
+// back to is decoded once, at the cost of a quarter of its rows already decoded page by page,
+// and is then read without decompression or I/O.
+const admitShare = 4
+
+// admit counts a read of rows [lo, hi) of column col of row group g that the cache did not
+// serve, and reports whether the chunk is now hot enough to decode whole. Each time a chunk
+// is decoded whole again (the cache evicted it, or could not keep it) the share of its rows
+// needed doubles, so a chunk the cache has no room for is not decoded over and over: from
+// the third whole decode on, each costs no more than the page reads before it.
+func (f *File) admit(g, col int, lo, hi int64) bool {
+	i := g*len(f.cols) + col
+	n := f.spanRows[i].Add(hi - lo)
+	k := min(f.admits[i].Load(), 20)
+	if n*admitShare < f.groups[g].Rows<<k {
+		return false
+	}
+	f.spanRows[i].Store(0)
+	f.admits[i].Add(1)
+	return true
+}
 
 // cacheable reports whether column col of row group g is decoded whole into the cache.
 func (f *File) cacheable(g, col int) bool {

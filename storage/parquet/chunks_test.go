@@ -145,3 +145,159 @@ func TestReadThroughChunkCache(t *testing.T) {
 		})
 	}
 }
+
+// TestSpansAdmitHotChunk reads one-row spans of one row group through a chunk cache: they read
+// pages and load nothing until they have covered a quarter of the group's rows, then the next
+// one decodes each chunk whole, and later spans are served from the cache without reading
+// the source.
+func TestSpansAdmitHotChunk(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const rows = 8500
+	for name, data := range spanFiles(t, mem, rows) {
+		t.Run(name, func(t *testing.T) {
+			f, err := Open(bytes.NewReader(data), int64(len(data)), WithPageIndex())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !f.HasPageIndex() {
+				t.Skip("no page index")
+			}
+			cc := &mapChunks{m: map[[2]int]arrow.Array{}}
+			defer cc.release()
+			f.SetChunkCache(cc)
+			groupRows := f.RowGroups()[0].Rows
+			cols := len(f.Schema().Fields())
+			for i := range groupRows {
+				row := (i * 7919) % groupRows
+				src := &countingReaderAt{r: bytes.NewReader(data)}
+				r, err := f.Read(context.Background(), ReadOptions{Spans: []Span{{Group: 0, Lo: row, Hi: row + 1}}, Alloc: mem, Source: src})
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkRead(t, r, func(int) int { return int(row) }, 1)
+				r.Close()
+				switch covered := i + 1; {
+				case covered*admitShare < groupRows:
+					if cc.loads != 0 {
+						t.Fatalf("after %d one-row spans of %d rows: %d chunks loaded", covered, groupRows, cc.loads)
+					}
+				case (covered-1)*admitShare < groupRows:
+					if cc.loads != cols {
+						t.Fatalf("the span that reached a quarter of the rows loaded %d chunks, want %d", cc.loads, cols)
+					}
+				default:
+					if cc.loads != cols || src.n.Load() != 0 {
+						t.Fatalf("span %d: %d chunks loaded, %d bytes read; want %d and 0", covered, cc.loads, src.n.Load(), cols)
+					}
+					return
+				}
+			}
+			t.Fatal("no span loaded the chunks")
+		})
+	}
+}
+
+// TestNarrowCachedSpan reads spans through a chunk cache that holds every chunk, with a
+// Narrow that keeps a part of each span: the rows read are that part, in every column, and a
+// narrowing to nothing reads nothing; the narrowed column is looked up in the cache once.
+func TestNarrowCachedSpan(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const rows = 8500
+	for name, data := range spanFiles(t, mem, rows) {
+		t.Run(name, func(t *testing.T) {
+			f, err := Open(bytes.NewReader(data), int64(len(data)), WithPageIndex())
+			if err != nil {
+				t.Fatal(err)
+			}
+			cc := &mapChunks{m: map[[2]int]arrow.Array{}}
+			defer cc.release()
+			f.SetChunkCache(cc)
+			if err := f.Preload(nil); err != nil {
+				t.Fatal(err)
+			}
+			starts := make([]int64, len(f.RowGroups()))
+			for g := 1; g < len(starts); g++ {
+				starts[g] = starts[g-1] + f.RowGroups()[g-1].Rows
+			}
+			ncols := len(f.Schema().Fields())
+			for _, keep := range []int64{0, 1, 17} {
+				var spans []Span
+				var at []int
+				for g, rg := range f.RowGroups() {
+					lo, hi := rg.Rows/4, rg.Rows/2
+					spans = append(spans, Span{Group: g, Lo: lo, Hi: hi})
+					for r := lo + 3; r < lo+3+keep; r++ {
+						at = append(at, int(starts[g]+r))
+					}
+				}
+				calls := 0
+				narrow := func(g int, col arrow.Array, lo, hi int64) (int64, int64) {
+					calls++
+					if int64(col.Len()) != f.RowGroups()[g].Rows {
+						t.Fatalf("narrowing got %d rows of row group %d, want the whole chunk of %d", col.Len(), g, f.RowGroups()[g].Rows)
+					}
+					return lo + 3, lo + 3 + keep
+				}
+				served := cc.served
+				r, err := f.Read(context.Background(), ReadOptions{Spans: spans, Alloc: mem, Narrow: narrow, NarrowColumn: 0})
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkRead(t, r, func(n int) int { return at[n] }, len(at))
+				r.Close()
+				if calls != len(spans) {
+					t.Fatalf("narrow called %d times for %d spans", calls, len(spans))
+				}
+				want := len(spans) * ncols
+				if keep == 0 {
+					want = len(spans)
+				}
+				if got := cc.served - served; got != want {
+					t.Fatalf("keep %d: %d cache lookups served, want %d", keep, got, want)
+				}
+			}
+		})
+	}
+}
+
+// keepNothing is a ChunkCache with no room: it decodes what it is asked for and keeps nothing.
+type keepNothing struct{ loads int }
+
+func (c *keepNothing) Chunk(g, col int, load func() (any, int64, error)) (any, error) {
+	c.loads++
+	v, _, err := load()
+	return v, err
+}
+
+func (c *keepNothing) Cached(g, col int) (any, bool) { return nil, false }
+
+// TestSpansBackOffFromFullCache reads one-row spans through a cache that keeps nothing: each
+// chunk is decoded whole a few times (the share of its rows needed doubling each time), not
+// at every read once it has been found hot.
+func TestSpansBackOffFromFullCache(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const rows = 3000
+	data, _ := writeFile(t, mem, testSchema, Properties{RowGroupRows: 3000, PageBytes: 512}, rows, 333, 1000, 77)
+	f, err := Open(bytes.NewReader(data), int64(len(data)), WithPageIndex())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := &keepNothing{}
+	f.SetChunkCache(cc)
+	const reads = 5500 // covering a quarter, then half, then all of the rows again: 3 decodes
+	for i := range int64(reads) {
+		row := (i * 7919) % rows
+		r, err := f.Read(context.Background(), ReadOptions{Spans: []Span{{Group: 0, Lo: row, Hi: row + 1}}, Alloc: mem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRead(t, r, func(int) int { return int(row) }, 1)
+		r.Close()
+	}
+	if cols := len(f.Schema().Fields()); cc.loads != 3*cols {
+		t.Fatalf("%d one-row spans through a cache that keeps nothing decoded %d chunks whole, want %d", reads, cc.loads, 3*cols)
+	}
+}

@@ -29,6 +29,11 @@ type File struct {
 
 	// chunks, if set, serves the stored bytes of column chunks to every Reader of the file.
 	chunks ChunkCache
+	// spanRows[g*len(cols)+c] counts the rows that reads of spans narrowed by the page index
+	// have decoded from column c of row group g without the chunk cache since it was last
+	// decoded whole, and admits[...] how often it has been (see admit).
+	spanRows []atomic.Int64
+	admits   []atomic.Int32
 }
 
 // RowGroup describes one row group of a file.

@@ -29,6 +29,13 @@ type ReadOptions struct {
 	// Source, if set, is read instead of the io.ReaderAt the file was opened with: a File
 	// shared by several readers reads through each reader's own source.
 	Source io.ReaderAt
+	// Narrow, if set, narrows a span whose column NarrowColumn (an index into File.Schema())
+	// the chunk cache holds decoded: it is called with the span's row group, the cached array
+	// of that column for the whole row group and the span's rows [lo, hi), and returns the rows
+	// within them to read. A key lookup uses it to binary search the cached keys for its row
+	// instead of copying the page-sized span the page index gives. It must not retain the array.
+	Narrow       func(g int, col arrow.Array, lo, hi int64) (int64, int64)
+	NarrowColumn int
 }
 
 // Reader streams record batches of the chosen columns and row groups of a File. Only the column
@@ -46,6 +53,9 @@ type Reader struct {
 	mem    memory.Allocator
 	chunks []*chunkReader // one per output column, for the open row group
 	closed bool
+
+	narrow    func(g int, col arrow.Array, lo, hi int64) (int64, int64)
+	narrowCol int
 }
 
 // Read returns a Reader of the chosen columns and row groups of f.
@@ -53,7 +63,10 @@ func (f *File) Read(ctx context.Context, opts ReadOptions) (*Reader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &Reader{f: f, batch: opts.BatchRows, mem: opts.Alloc, src: opts.Source}
+	r := &Reader{f: f, batch: opts.BatchRows, mem: opts.Alloc, src: opts.Source, narrow: opts.Narrow, narrowCol: opts.NarrowColumn}
+	if r.narrow != nil && (r.narrowCol < 0 || r.narrowCol >= len(f.cols)) {
+		return nil, fmt.Errorf("%w: narrowing column index %d out of range [0, %d)", ErrInvalidProperties, r.narrowCol, len(f.cols))
+	}
 	if r.batch == 0 {
 		r.batch = 8192
 	}
@@ -174,9 +187,27 @@ func (r *Reader) openSpan(sp Span) error {
 	g := sp.Group
 	rg := r.f.f.RowGroups()[g]
 	chunks := rg.ColumnChunks()
+	// The rows the page index gives, which reads of pages decode and the cache's admission
+	// counts, before narrowing.
+	pageLo, pageHi := sp.Lo, sp.Hi
+	var narrowed arrow.Array // the narrowing column's cached chunk, retained, until a chunk reader takes it
+	defer func() {
+		if narrowed != nil {
+			narrowed.Release()
+		}
+	}()
+	if r.narrow != nil && r.f.cacheable(g, r.narrowCol) {
+		if narrowed = r.f.cachedChunk(g, r.narrowCol); narrowed != nil {
+			lo, hi := r.narrow(g, narrowed, sp.Lo, sp.Hi)
+			sp.Lo, sp.Hi = max(lo, sp.Lo), max(min(hi, sp.Hi), max(lo, sp.Lo))
+		}
+	}
 	r.left = sp.Hi - sp.Lo
 	md := &r.f.f.Metadata().RowGroups[g]
 	r.chunks = r.chunks[:0]
+	if r.left == 0 {
+		return nil
+	}
 	for _, c := range r.cols {
 		cr := &chunkReader{
 			col:    &r.f.cols[c],
@@ -187,11 +218,16 @@ func (r *Reader) openSpan(sp Span) error {
 		partial := indexed && (sp.Lo > 0 || sp.Hi < rg.NumRows())
 		if r.f.cacheable(g, c) {
 			// A span the page index narrows (a key lookup or range) is copied from the
-			// cache if it holds the chunk, but does not decode the whole chunk into it.
+			// cache if it holds the chunk, but decodes the whole chunk into it only once
+			// such reads have covered a share of its rows (File.admit).
 			var a arrow.Array
-			if partial {
+			switch {
+			case c == r.narrowCol && narrowed != nil:
+				a, narrowed = narrowed, nil
+			case partial:
 				a = r.f.cachedChunk(g, c)
-			} else {
+			}
+			if a == nil && (!partial || r.f.admit(g, c, pageLo, pageHi)) {
 				var err error
 				if a, err = r.f.decodedChunk(r.src, g, c); err != nil {
 					return fmt.Errorf("column %q: %w", cr.col.field.Name, err)
