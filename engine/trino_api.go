@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"sort"
-	"strconv"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -15,9 +14,9 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
-	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/statestore"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // This file is the engine's API for connectors that read tables split by leaf partition
@@ -572,23 +571,13 @@ func compareValues(a, b any) (int, bool) {
 }
 
 // ResultField is the field a column of t has in a query's result: its stored Arrow type,
-// with the SQL type of character columns in its metadata (as planner.ResultSchema gives it),
+// with the SQL type of character columns in its metadata (as a query's result schema has it),
 // so that a frontend formats it as SELECT * does.
 func ResultField(t *catalog.Table, col int) arrow.Field {
-	c := t.Columns[col]
 	f := t.Schema().Field(col)
-	ct, ok := c.SQL().(*catalog.CharType)
-	if !ok {
-		return f
+	if md, ok := types.SQLMetadata(t.Columns[col].SQL()); ok {
+		f.Metadata = md
 	}
-	name, mod := "varchar", int32(-1)
-	if ct.Fixed() {
-		name = "bpchar"
-	}
-	if n := ct.Length(); n >= 0 {
-		mod = n + 4
-	}
-	f.Metadata = arrow.NewMetadata([]string{planner.SQLTypeKey, planner.SQLTypmodKey}, []string{name, strconv.Itoa(int(mod))})
 	return f
 }
 

@@ -16,6 +16,7 @@ const (
 	OIDInt4        uint32 = 23
 	OIDText        uint32 = 25
 	OIDOID         uint32 = 26
+	OIDJSON        uint32 = 114
 	OIDFloat4      uint32 = 700
 	OIDFloat8      uint32 = 701
 	OIDUnknown     uint32 = 705
@@ -26,6 +27,7 @@ const (
 	OIDTimestamptz uint32 = 1184
 	OIDInterval    uint32 = 1186
 	OIDNumeric     uint32 = 1700
+	OIDJSONB       uint32 = 3802
 )
 
 // arrayOIDs maps an element type's OID to the OID of its one-dimensional array type, from the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/connectors/trino/trinothrift"
 	"github.com/sleeperd/sleeperd/format/pgvalue"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // This file is the one place that maps Arrow types to Trino's: the type a column is shown
@@ -78,18 +79,12 @@ func (k kind) trinoType() string {
 	return "varchar"
 }
 
-const (
-	oidJSON   = 114
-	oidJSONB  = 3802
-	oidBpchar = 1042
-)
-
 // kindOf maps an Arrow field to its Trino representation.
 func kindOf(f arrow.Field) kind {
-	switch pgvalue.FieldType(f).OID {
-	case oidJSON, oidJSONB:
+	switch types.FieldPGType(f).OID {
+	case types.OIDJSON, types.OIDJSONB:
 		return kindJSON
-	case oidBpchar:
+	case types.OIDBpchar:
 		return kindText // character(n): padded to n on output
 	}
 	if _, ok := f.Type.(arrow.ExtensionType); ok {
