@@ -3,7 +3,7 @@
 GO      ?= go
 TIMEOUT ?= 15m
 # Packages with concurrent code run their tests under the race detector.
-RACE_RE := /(storage/.*|storage|exec|pgwire|engine)$$
+RACE_RE := /(storage/.*|storage|exec|pgwire|engine|connectors/trino)$$
 
 .PHONY: build run test deps bench bench-quick pgbench
 
