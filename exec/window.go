@@ -316,10 +316,13 @@ type windowStream struct {
 	in Stream
 
 	done  bool
-	data  arrow.RecordBatch // the input
+	data  arrow.RecordBatch // the rows being returned: the input, or a chunk of partitions
 	perm  []int32           // output order: rows of data
 	funcs []arrow.Array     // function results, in output order
 	pos   int
+
+	res   *Reservation // what the input held in memory takes of the budget
+	spill *windowSpill // the input sorted by partition, once it is past the budget
 }
 
 func (s *windowStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
@@ -329,8 +332,13 @@ func (s *windowStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			return nil, err
 		}
 	}
-	if s.pos >= len(s.perm) {
-		return nil, io.EOF
+	for s.pos >= len(s.perm) {
+		if s.spill == nil {
+			return nil, io.EOF
+		}
+		if err := s.nextChunk(ctx); err != nil {
+			return nil, err
+		}
 	}
 	mem := Allocator(ctx)
 	end := min(s.pos+BatchRows, len(s.perm))
@@ -347,13 +355,25 @@ func (s *windowStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	return out, nil
 }
 
-func (s *windowStream) Close() error {
+// reset releases the rows being returned.
+func (s *windowStream) reset() {
 	if s.data != nil {
 		s.data.Release()
 		s.data = nil
 	}
 	releaseAll(s.funcs)
-	s.funcs, s.perm, s.done = nil, nil, true
+	s.funcs, s.perm, s.pos = nil, nil, 0
+}
+
+func (s *windowStream) Close() error {
+	s.reset()
+	s.done = true
+	s.res.release()
+	if s.spill != nil {
+		err := s.spill.close()
+		s.spill = nil
+		return err
+	}
 	return s.in.Close()
 }
 
@@ -363,13 +383,20 @@ type layout struct {
 	ps, pe, qs, qe []int32
 }
 
+// run reads the input and computes the functions over it, or, past the memory budget,
+// starts the spilled path that computes them a chunk of partitions at a time.
 func (s *windowStream) run(ctx context.Context) error {
-	w := s.w
-	mem := Allocator(ctx)
-	data, err := materialize(ctx, s.in, w.input.Schema())
-	if err != nil {
+	data, err := s.read(ctx)
+	if err != nil || data == nil {
 		return err
 	}
+	return s.computeAll(ctx, data)
+}
+
+// computeAll computes the functions over data, whose reference it takes, in whole partitions.
+func (s *windowStream) computeAll(ctx context.Context, data arrow.RecordBatch) error {
+	w := s.w
+	mem := Allocator(ctx)
 	s.data = data
 	n := int(data.NumRows())
 	keys := make([]SortKey, 0, len(w.partitionBy)+len(w.orderBy))
