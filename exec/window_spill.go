@@ -71,7 +71,7 @@ func (s *windowStream) read(ctx context.Context) (arrow.RecordBatch, error) {
 			in := &replayStream{held: held, in: s.in}
 			held = nil
 			s.in = nil
-			s.spill = &windowSpill{res: Budget(ctx).reserve(), chunk: max(Budget(ctx).Limit()/4, 1<<20),
+			s.spill = &windowSpill{res: Budget(ctx).reserve(), chunk: max(Budget(ctx).Limit()/4, 64<<10),
 				sorted: &sortStream{keys: keys, schema: w.input.Schema(), in: in, limit: -1}}
 			return nil, nil
 		}
