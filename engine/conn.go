@@ -565,6 +565,12 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 		ctx = r.ctx
 	}
 	b, err = r.stream.Next(ctx)
+	if err == nil && r.ctx != nil && r.ctx.Err() != nil {
+		// The statement went over its memory limit (or was cancelled) making this batch:
+		// the operators that would have noticed at their next step may have none.
+		b.Release()
+		b, err = nil, context.Cause(r.ctx)
+	}
 	if err != nil {
 		if err == io.EOF {
 			r.done = true
