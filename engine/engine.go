@@ -40,6 +40,11 @@ type Options struct {
 	// operators of all statements share a quarter of it fairly (see exec.MemoryPool): when
 	// it is full, each statement spills past its share rather than the server grow.
 	MemoryLimit int64
+	// OperatorMemory is what the spilling operators (sorts, hash aggregates, hash joins,
+	// windows, set operations) of one statement may hold together before they spill, as
+	// PostgreSQL's work_mem but for all of them; 0 is a quarter of the statement's limit.
+	// Past the statement's limit a statement still fails with errs.OutOfMemory.
+	OperatorMemory int64
 	// StateStore tunes the state store (snapshot interval, commit retries).
 	StateStore statestore.Options
 	// CompactionWorkers bounds the compaction jobs one maintenance pass runs at once;

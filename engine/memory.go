@@ -38,19 +38,23 @@ func newMemoryPool(limit int64) *exec.MemoryPool {
 	return exec.NewMemoryPool(limit / operatorShare)
 }
 
-// withSpill returns ctx carrying the statement's operator memory budget, taken out of the
-// engine's pool when there is one, and the spill directory, when the statement has a memory
-// limit; without one nothing spills. The caller calls done when the statement ends.
+// withSpill returns ctx carrying the statement's operator memory budget (Options.
+// OperatorMemory, or a 1/operatorShare of its limit), taken out of the engine's pool when
+// there is one, and the spill directory; without a budget nothing spills. The caller calls done when the statement ends.
 func (e *Engine) withSpill(ctx context.Context) (_ context.Context, done func()) {
-	l := e.statementLimit()
-	if l <= 0 {
-		return ctx, func() {}
+	ob := e.opts.OperatorMemory
+	if ob <= 0 {
+		l := e.statementLimit()
+		if l <= 0 {
+			return ctx, func() {}
+		}
+		ob = l / operatorShare
 	}
 	var b *exec.MemoryBudget
 	if e.pool != nil {
-		b = exec.NewPooledBudget(l/operatorShare, e.pool)
+		b = exec.NewPooledBudget(ob, e.pool)
 	} else {
-		b = exec.NewMemoryBudget(l / operatorShare)
+		b = exec.NewMemoryBudget(ob)
 	}
 	ctx = exec.WithMemoryBudget(ctx, b)
 	return exec.WithSpillDir(ctx, e.spill.path), b.Close
