@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -22,8 +23,10 @@ import (
 // server keeps serving.
 func TestMemoryLimits(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	ctx := testCtx(t)
+	t.Cleanup(func() { mem.AssertSize(t, 0) }) // after the servers and engines close
+	// Spilling under the race detector on a loaded machine takes a while.
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
 	open := func(opts engine.Options) *engine.Engine {
 		opts.Store, opts.Alloc = objstore.NewMem(), mem
 		eng, err := engine.Open(context.Background(), opts)
