@@ -175,7 +175,9 @@ func WindowResultType(fn string, args []arrow.DataType) (arrow.DataType, error) 
 // Window computes window functions over partitions of its input. It reads its whole input
 // into memory at the first Next, orders it by the partition expressions (ascending, NULLs
 // last, NULLs forming one partition) and then by orderBy, and returns the input columns
-// followed by one column per function, in that order.
+// followed by one column per function, in that order. With PARTITION BY, an input past the
+// memory budget is sorted by a spilling Sort instead and computed a chunk of partitions at a
+// time (see window_spill.go), with the same output.
 //
 // Aggregates over a frame cost the sum of the frame sizes of the distinct frames of a
 // partition: linear for the whole partition, quadratic in the partition size for running
@@ -370,11 +372,16 @@ func (s *windowStream) Close() error {
 	s.done = true
 	s.res.release()
 	if s.spill != nil {
-		err := s.spill.close()
+		err := s.spill.close() // closes the input
 		s.spill = nil
 		return err
 	}
-	return s.in.Close()
+	if s.in == nil {
+		return nil
+	}
+	err := s.in.Close()
+	s.in = nil
+	return err
 }
 
 // layout is the partition and peer structure of the sorted rows: for sorted position p,

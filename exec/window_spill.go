@@ -42,7 +42,7 @@ func (s *windowStream) read(ctx context.Context) (arrow.RecordBatch, error) {
 	res := Budget(ctx).reserve()
 	s.res = res // released by Close
 	var held []arrow.RecordBatch
-	defer func() { releaseAll2(held) }()
+	defer func() { releaseRecords(held) }()
 	rows, size := int64(0), int64(0)
 	for {
 		b, err := s.in.Next(ctx)
@@ -79,7 +79,8 @@ func (s *windowStream) read(ctx context.Context) (arrow.RecordBatch, error) {
 	return concatBatches(Allocator(ctx), w.input.Schema(), held, rows)
 }
 
-func releaseAll2(bs []arrow.RecordBatch) {
+// releaseRecords releases every batch of bs.
+func releaseRecords(bs []arrow.RecordBatch) {
 	for _, b := range bs {
 		b.Release()
 	}
@@ -202,7 +203,7 @@ func (s *windowStream) computeChunk(ctx context.Context, cut, off int) error {
 		p.bytes += batchSize(b) + arraysSize(p.keys[i])
 	}
 	data, err := concatBatches(Allocator(ctx), s.w.input.Schema(), chunk, rows)
-	releaseAll2(chunk)
+	releaseRecords(chunk)
 	if err != nil {
 		return err
 	}
@@ -211,7 +212,7 @@ func (s *windowStream) computeChunk(ctx context.Context, cut, off int) error {
 
 // close releases what the spilled window holds and closes its input.
 func (p *windowSpill) close() error {
-	releaseAll2(p.pend)
+	releaseRecords(p.pend)
 	for _, ks := range p.keys {
 		releaseAll(ks)
 	}
@@ -236,7 +237,7 @@ func (s *replayStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 }
 
 func (s *replayStream) Close() error {
-	releaseAll2(s.held)
+	releaseRecords(s.held)
 	s.held = nil
 	return s.in.Close()
 }
