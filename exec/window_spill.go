@@ -21,16 +21,20 @@ import (
 const windowRowBytes = 24
 
 // windowSpill is the sorted input of a spilled window and the rows read from it but not yet
-// computed.
+// computed. A chunk is computed once the rows pending reach a quarter of the budget, or
+// sooner when the budget (shared with the statement's other operators and, through the
+// server's pool, with other statements) refuses them.
 type windowSpill struct {
 	res    *Reservation
 	sorted Stream // the input, sorted by the partition and order keys
 	eof    bool
 	chunk  int64 // bytes of rows to gather before computing a chunk
+	tight  bool  // the budget refused what pend takes: compute a chunk now
 
 	pend    []arrow.RecordBatch // sorted rows read, not yet computed
 	keys    [][]arrow.Array     // the partition keys of pend
 	bytes   int64
+	rows    int64
 	onePart int    // the first onePart batches of pend are all of the partition of last
 	last    []byte // encoded partition key of the last row read
 }
@@ -98,7 +102,7 @@ func (s *windowStream) nextChunk(ctx context.Context) error {
 				return io.EOF
 			}
 			cut, ok = len(p.pend), 0
-		} else if p.bytes >= p.chunk {
+		} else if p.bytes >= p.chunk || p.tight {
 			cut, ok = p.lastPartition()
 		}
 		if cut > 0 || ok > 0 {
@@ -132,7 +136,8 @@ func (p *windowSpill) add(ctx context.Context, partitionBy []Expr, b arrow.Recor
 	p.pend = append(p.pend, b)
 	p.keys = append(p.keys, keys)
 	p.bytes += batchSize(b) + arraysSize(keys)
-	p.res.resize(2*p.bytes + int64(b.NumRows())*windowRowBytes)
+	p.rows += b.NumRows()
+	p.tight = !p.res.resize(2*p.bytes + p.rows*windowRowBytes)
 	return nil
 }
 
@@ -198,10 +203,12 @@ func (s *windowStream) computeChunk(ctx context.Context, cut, off int) error {
 			restKeys = append(restKeys, p.keys[i])
 		}
 	}
-	p.pend, p.keys, p.onePart, p.bytes = rest, restKeys, 0, 0
+	p.pend, p.keys, p.onePart, p.bytes, p.rows = rest, restKeys, 0, 0, 0
 	for i, b := range p.pend {
 		p.bytes += batchSize(b) + arraysSize(p.keys[i])
+		p.rows += b.NumRows()
 	}
+	p.tight = !p.res.resize(2*p.bytes + p.rows*windowRowBytes)
 	data, err := concatBatches(Allocator(ctx), s.w.input.Schema(), chunk, rows)
 	releaseRecords(chunk)
 	if err != nil {
