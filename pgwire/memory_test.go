@@ -23,7 +23,7 @@ import (
 func TestServerMemoryPool(t *testing.T) {
 	mem := newMem(t)
 	// Spilling six statements at once on a loaded machine takes a while.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	open := func(opts engine.Options) *pgx.Conn {
 		opts.Store, opts.Alloc = objstore.NewMem(), mem
