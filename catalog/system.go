@@ -23,8 +23,8 @@ func fields(fs ...arrow.Field) *arrow.Schema {
 	return arrow.NewSchema(fs, nil)
 }
 
-// SystemTables are the schemas of the system tables, by name. Every one has a table_name
-// column first.
+// SystemTables are the schemas of the system tables, by name. Every one about tables has a
+// table_name column first; memory, about the server, has one row.
 var SystemTables = map[string]*arrow.Schema{
 	"partitions": fields(
 		arrow.Field{Name: "table_name", Type: textT}, arrow.Field{Name: "partition_id", Type: textT},
@@ -51,6 +51,14 @@ var SystemTables = map[string]*arrow.Schema{
 		arrow.Field{Name: "bytes", Type: int64T}, arrow.Field{Name: "hits", Type: int64T},
 		arrow.Field{Name: "misses", Type: int64T}, arrow.Field{Name: "pinned", Type: boolT},
 		arrow.Field{Name: "s3_requests_saved", Type: int64T},
+	),
+	"memory": fields(
+		arrow.Field{Name: "memory_limit", Type: int64T}, arrow.Field{Name: "statement_limit", Type: int64T},
+		arrow.Field{Name: "query_bytes", Type: int64T}, arrow.Field{Name: "pool_bytes", Type: int64T},
+		arrow.Field{Name: "reserved_bytes", Type: int64T}, arrow.Field{Name: "peak_reserved_bytes", Type: int64T},
+		arrow.Field{Name: "active_statements", Type: int64T}, arrow.Field{Name: "share_bytes", Type: int64T},
+		arrow.Field{Name: "statements", Type: int64T}, arrow.Field{Name: "refused", Type: int64T},
+		arrow.Field{Name: "spill_files", Type: int64T}, arrow.Field{Name: "spilled_bytes", Type: int64T},
 	),
 	"transactions": fields(
 		arrow.Field{Name: "table_name", Type: textT}, arrow.Field{Name: "txn", Type: int64T},

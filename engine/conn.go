@@ -12,7 +12,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
@@ -135,17 +134,14 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	// The statement runs under its own context: cancelled when its result closes, by the
 	// memory limit (cause: out of memory) and by statement_timeout, and carrying the
 	// allocator, the statement's clock and the session's time zone.
-	var alloc memory.Allocator = e.alloc
 	qctx, cancel := context.WithCancelCause(ctx)
-	if e.opts.QueryMemoryLimit > 0 {
-		alloc = &limitAllocator{base: e.alloc, limit: e.opts.QueryMemoryLimit, cancel: cancel}
-	}
+	alloc := e.newLimitAllocator(cancel)
 	var stopTimer context.CancelFunc = func() {}
 	if d := s.c.statementTimeout(); d > 0 {
 		qctx, stopTimer = context.WithTimeoutCause(qctx, d, errs.New(errs.Cancelled, "canceling statement due to statement timeout"))
 	}
 	ctx = exec.WithTimeZone(exec.WithNow(exec.WithAllocator(qctx, alloc), time.Now()), s.c.TimeZone())
-	ctx = e.withSpill(ctx)
+	ctx, endBudget := e.withSpill(ctx)
 	defer func() {
 		err = limitError(ctx, err)
 		rr, ok := r.(*rowsResult)
@@ -154,10 +150,11 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		}
 		if ok && err == nil {
 			rr.ctx, rr.cancel = ctx, cancel
-			rr.onClose = append(rr.onClose, stopTimer)
+			rr.onClose = append(rr.onClose, stopTimer, endBudget)
 			return
 		}
 		stopTimer()
+		endBudget()
 		cancel(nil)
 	}()
 	if n := len(s.bound.Params()); len(params) != n {
@@ -415,7 +412,7 @@ func (e *Engine) importMemory() int64 {
 	if m <= 0 {
 		m = ingest.DefaultMemory
 	}
-	if l := e.opts.QueryMemoryLimit; l > 0 {
+	if l := e.statementLimit(); l > 0 {
 		m = min(m, l/2)
 	}
 	return m
@@ -582,6 +579,12 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 		ctx = r.ctx
 	}
 	b, err = r.stream.Next(ctx)
+	if err == nil && r.ctx != nil && r.ctx.Err() != nil {
+		// The statement went over its memory limit (or was cancelled) making this batch:
+		// the operators that would have noticed at their next step may have none.
+		b.Release()
+		b, err = nil, context.Cause(r.ctx)
+	}
 	if err != nil {
 		if err == io.EOF {
 			r.done = true

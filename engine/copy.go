@@ -40,14 +40,12 @@ type copyInResult struct {
 }
 
 func newCopyIn(e *Engine, st *planner.Copy, loc *time.Location) *copyInResult {
-	r := &copyInResult{e: e, st: st, loc: loc, alloc: e.alloc}
-	if e.opts.QueryMemoryLimit > 0 {
-		r.alloc = &limitAllocator{base: e.alloc, limit: e.opts.QueryMemoryLimit, cancel: func(cause error) {
-			r.mu.Lock()
-			r.err = cause
-			r.mu.Unlock()
-		}}
-	}
+	r := &copyInResult{e: e, st: st, loc: loc}
+	r.alloc = e.newLimitAllocator(func(cause error) {
+		r.mu.Lock()
+		r.err = cause
+		r.mu.Unlock()
+	})
 	return r
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/storage/hotcache"
 	"github.com/sleeperd/sleeperd/storage/merge"
 	"github.com/sleeperd/sleeperd/storage/objstore"
@@ -34,6 +35,16 @@ type Options struct {
 	// statement over it fails with errs.OutOfMemory. Sorts, hash aggregates and hash joins
 	// spill to SpillDir rather than hold more than a quarter of it. 0 means no limit.
 	QueryMemoryLimit int64
+	// MemoryLimit bounds the memory of all running statements together, in bytes; 0 means
+	// no server-wide limit. A statement's own limit is at most MemoryLimit, and the spilling
+	// operators of all statements share a quarter of it fairly (see exec.MemoryPool): when
+	// it is full, each statement spills past its share rather than the server grow.
+	MemoryLimit int64
+	// OperatorMemory is what the spilling operators (sorts, hash aggregates, hash joins,
+	// windows, set operations) of one statement may hold together before they spill, as
+	// PostgreSQL's work_mem but for all of them; 0 is a quarter of the statement's limit.
+	// Past the statement's limit a statement still fails with errs.OutOfMemory.
+	OperatorMemory int64
 	// StateStore tunes the state store (snapshot interval, commit retries).
 	StateStore statestore.Options
 	// CompactionWorkers bounds the compaction jobs one maintenance pass runs at once;
@@ -83,6 +94,11 @@ type Engine struct {
 	jobs    jobLog
 	readers readers
 	spill   *spillArea
+	// pool is the memory the spilling operators of every statement share (Options.MemoryLimit);
+	// nil without one.
+	pool *exec.MemoryPool
+	// queryBytes is the Arrow memory statements with a limit hold now.
+	queryBytes atomic.Int64
 	// spillStats adds up the statistics of the writes that ended (see SpillStats).
 	spillStats spillCounters
 	// copyBytes and copyRows count what COPY FROM server files read (see CopyProgress).
@@ -107,6 +123,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	e := &Engine{opts: opts, log: opts.Logger, alloc: opts.Alloc, store: opts.Store, metrics: &catalog.Metrics{}, now: time.Now,
 		spill: &spillArea{parent: opts.SpillDir}, files: merge.NewFileCache(opts.Store, opts.FileCacheBytes)}
 	e.hot = hotcache.New(opts.CacheMemory)
+	e.pool = newMemoryPool(opts.MemoryLimit)
 	e.files.SetHot(e.hot)
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))

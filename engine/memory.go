@@ -19,15 +19,55 @@ import (
 // ingest.Writer bounds by half the limit (see importMemory).
 const operatorShare = 4
 
-// withSpill returns ctx carrying the statement's operator memory budget and the spill
-// directory, when the engine has a query memory limit; without one nothing spills.
-func (e *Engine) withSpill(ctx context.Context) context.Context {
-	l := e.opts.QueryMemoryLimit
-	if l <= 0 {
-		return ctx
+// statementLimit is the memory one statement may hold: Options.QueryMemoryLimit, and at most
+// Options.MemoryLimit; 0 is no limit.
+func (e *Engine) statementLimit() int64 {
+	l, m := e.opts.QueryMemoryLimit, e.opts.MemoryLimit
+	if m > 0 && (l <= 0 || m < l) {
+		return m
 	}
-	ctx = exec.WithMemoryBudget(ctx, exec.NewMemoryBudget(l/operatorShare))
-	return exec.WithSpillDir(ctx, e.spill.path)
+	return max(l, 0)
+}
+
+// newMemoryPool returns the pool the operators of all statements share, a 1/operatorShare of
+// Options.MemoryLimit (the same part as of a statement's own limit), or nil without one.
+func newMemoryPool(limit int64) *exec.MemoryPool {
+	if limit <= 0 {
+		return nil
+	}
+	return exec.NewMemoryPool(limit / operatorShare)
+}
+
+// withSpill returns ctx carrying the statement's operator memory budget (Options.
+// OperatorMemory, or a 1/operatorShare of its limit), taken out of the engine's pool when
+// there is one, and the spill directory; without a budget nothing spills. The caller calls done when the statement ends.
+func (e *Engine) withSpill(ctx context.Context) (_ context.Context, done func()) {
+	ob := e.opts.OperatorMemory
+	if ob <= 0 {
+		l := e.statementLimit()
+		if l <= 0 {
+			return ctx, func() {}
+		}
+		ob = l / operatorShare
+	}
+	var b *exec.MemoryBudget
+	if e.pool != nil {
+		b = exec.NewPooledBudget(ob, e.pool)
+	} else {
+		b = exec.NewMemoryBudget(ob)
+	}
+	ctx = exec.WithMemoryBudget(ctx, b)
+	return exec.WithSpillDir(ctx, e.spill.path), b.Close
+}
+
+// newLimitAllocator returns the allocator of a statement with a memory limit, which calls
+// cancel when the statement goes over it, or the engine's allocator without a limit.
+func (e *Engine) newLimitAllocator(cancel context.CancelCauseFunc) memory.Allocator {
+	l := e.statementLimit()
+	if l <= 0 {
+		return e.alloc
+	}
+	return &limitAllocator{base: e.alloc, limit: l, cancel: cancel, total: &e.queryBytes}
 }
 
 // limitAllocator counts the Arrow memory one statement holds. When an allocation takes it
@@ -39,11 +79,13 @@ type limitAllocator struct {
 	base   memory.Allocator
 	limit  int64
 	used   atomic.Int64
+	total  *atomic.Int64 // the Arrow memory of every statement, for sleeper.memory
 	cancel context.CancelCauseFunc
 	once   sync.Once
 }
 
 func (a *limitAllocator) reserve(n int64) {
+	a.total.Add(n)
 	if a.used.Add(n) > a.limit && n > 0 {
 		a.once.Do(func() {
 			a.cancel(errs.New(errs.OutOfMemory, "out of memory: the query needs more than its limit of %d bytes", a.limit))
@@ -63,6 +105,7 @@ func (a *limitAllocator) Reallocate(size int, b []byte) []byte {
 
 func (a *limitAllocator) Free(b []byte) {
 	a.used.Add(-int64(len(b)))
+	a.total.Add(-int64(len(b)))
 	a.base.Free(b)
 }
 

@@ -152,6 +152,27 @@ func (e *Engine) systemTable(ctx context.Context, name string) (arrow.RecordBatc
 				b.Field(6).AppendNull()
 			}
 		}
+	case "memory":
+		limit := func(i int, v int64) {
+			if v > 0 {
+				i64(i, v)
+			} else {
+				b.Field(i).AppendNull()
+			}
+		}
+		limit(0, e.opts.MemoryLimit)
+		limit(1, e.statementLimit())
+		i64(2, e.queryBytes.Load())
+		if e.pool == nil {
+			for i := 3; i < b.Schema().NumFields(); i++ {
+				b.Field(i).AppendNull()
+			}
+			break
+		}
+		st := e.pool.Stats()
+		for i, v := range []int64{st.Limit, st.Used, st.Peak, st.Active, st.Share, st.Statements, st.Refused, st.SpillFiles, st.Spilled} {
+			i64(3+i, v)
+		}
 	case "compaction_jobs":
 		jobs := e.jobs.snapshot()
 		sort.SliceStable(jobs, func(i, j int) bool { return jobs[i].Started.Before(jobs[j].Started) })

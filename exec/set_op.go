@@ -39,7 +39,9 @@ func (k SetOpKind) String() string {
 // UNION ALL streams the left input and then the right one. UNION keeps a set of the rows
 // seen; INTERSECT and EXCEPT first count the right input's rows, then stream the left input
 // and return left rows, so output rows come in left input order. Of equal rows the first is
-// returned.
+// returned. Past the memory budget the set or the counts stop growing, and the rows they do
+// not hold are spilled by a hash of the row and handled partition by partition at the end
+// (see set_op_spill.go): output rows then come in input order within each partition.
 type SetOp struct {
 	kind        SetOpKind
 	all         bool
@@ -110,10 +112,13 @@ type setOpStream struct {
 	leftEOF bool
 	err     error
 	closed  bool
+	depth   int // of partitioning: 0 for the operation, more for a spilled partition
 
 	key  []byte
 	sel  []int32
 	encs []rowEncoder
+
+	spill setOpSpill
 }
 
 func (s *setOpStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
@@ -124,6 +129,12 @@ func (s *setOpStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		return nil, s.err
 	}
 	o := s.o
+	if s.spill.draining {
+		return s.nextPartition(ctx)
+	}
+	if s.spill.res == nil {
+		s.spill.res = Budget(ctx).reserve()
+	}
 	if o.kind != SetUnion && !s.counted {
 		s.counted = true
 		if err := s.count(ctx); err != nil {
@@ -135,7 +146,7 @@ func (s *setOpStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		in := s.left
 		if s.leftEOF {
 			if o.kind != SetUnion {
-				return nil, io.EOF
+				return s.drain(ctx)
 			}
 			in = s.right
 		}
@@ -144,14 +155,21 @@ func (s *setOpStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			s.leftEOF = true
 			continue
 		}
+		if err == io.EOF {
+			return s.drain(ctx)
+		}
 		if err != nil {
 			return nil, err
 		}
 		if o.kind == SetUnion && o.all {
 			return s.relabel(b), nil
 		}
-		out := s.filter(ctx, b)
+		out, err := s.filter(ctx, b)
 		b.Release()
+		if err != nil {
+			s.err = err
+			return nil, err
+		}
 		if out != nil {
 			return out, nil
 		}
@@ -194,31 +212,58 @@ func (s *setOpStream) count(ctx context.Context) error {
 			return err
 		}
 		s.setEncoders(b)
+		s.sel = s.sel[:0]
 		for r := range int(b.NumRows()) {
-			s.counts[string(s.rowKey(r))]++
+			k := s.rowKey(r)
+			if n, ok := s.counts[string(k)]; ok {
+				s.counts[string(k)] = n + 1
+			} else if s.spill.full {
+				s.sel = append(s.sel, int32(r)) // counted in its partition
+			} else {
+				s.counts[string(k)] = 1
+				s.spill.add(len(k))
+			}
 		}
+		err = s.spill.write(ctx, &s.spill.right, s.o.schema, b, s.sel, s.depth)
 		b.Release()
+		if err != nil {
+			return err
+		}
+		s.spill.check(s.depth)
 	}
 }
 
-// filter returns the rows of b that the operation returns, or nil when there are none.
-func (s *setOpStream) filter(ctx context.Context, b arrow.RecordBatch) arrow.RecordBatch {
+// filter returns the rows of b that the operation returns, or nil when there are none, and
+// spills the rows that the set or the counts do not hold (see setOpSpill).
+func (s *setOpStream) filter(ctx context.Context, b arrow.RecordBatch) (arrow.RecordBatch, error) {
 	o := s.o
 	if s.seen == nil {
 		s.seen = map[string]struct{}{}
 	}
 	s.setEncoders(b)
 	s.sel = s.sel[:0]
+	spilled := s.spill.rows[:0]
+	// A row whose key the counts do not hold may be among the right rows spilled.
+	rightSpilled := s.spill.right.files != [spillFanOut]*spillFile{}
 	for r := range int(b.NumRows()) {
 		k := s.rowKey(r)
 		keep := false
+		if o.kind == SetUnion {
+			if _, dup := s.seen[string(k)]; !dup {
+				if s.spill.full {
+					spilled = append(spilled, int32(r))
+					continue
+				}
+				keep = true
+				s.seen[string(k)] = struct{}{}
+				s.spill.add(len(k))
+			}
+		} else if _, ok := s.counts[string(k)]; !ok && (rightSpilled || s.spill.full && o.kind == SetExcept && !o.all) {
+			spilled = append(spilled, int32(r))
+			continue
+		}
 		switch {
 		case o.kind == SetUnion:
-			_, dup := s.seen[string(k)]
-			keep = !dup
-			if keep {
-				s.seen[string(k)] = struct{}{}
-			}
 		case o.kind == SetIntersect:
 			// Without ALL the count drops to 0 after the first match.
 			if n := s.counts[string(k)]; n > 0 {
@@ -239,17 +284,23 @@ func (s *setOpStream) filter(ctx context.Context, b arrow.RecordBatch) arrow.Rec
 			if _, ok := s.counts[string(k)]; !ok {
 				keep = true
 				s.counts[string(k)] = 0 // later duplicates are excluded
+				s.spill.add(len(k))
 			}
 		}
 		if keep {
 			s.sel = append(s.sel, int32(r))
 		}
 	}
+	s.spill.rows = spilled
+	if err := s.spill.write(ctx, &s.spill.left, o.schema, b, spilled, s.depth); err != nil {
+		return nil, err
+	}
+	s.spill.check(s.depth)
 	if len(s.sel) == 0 {
-		return nil
+		return nil, nil
 	}
 	out := takeBatch(Allocator(ctx), b, s.sel)
-	return s.relabel(out)
+	return s.relabel(out), nil
 }
 
 func (s *setOpStream) Close() error {
@@ -258,6 +309,7 @@ func (s *setOpStream) Close() error {
 	}
 	s.closed = true
 	s.counts, s.seen = nil, nil
+	s.spill.close()
 	err := s.left.Close()
 	if rerr := s.right.Close(); err == nil {
 		err = rerr

@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"io"
 	"os"
+	"sync"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -41,6 +42,11 @@ import (
 type MemoryBudget struct {
 	limit int64
 	used  atomic.Int64
+
+	pool   *MemoryPool // nil: the budget is the statement's alone
+	mu     sync.Mutex  // joined and closed, and the pool's share of used
+	joined bool        // the statement is counted in the pool
+	closed bool
 
 	files atomic.Int64 // spill files created
 	bytes atomic.Int64 // bytes written to spill files
@@ -85,16 +91,17 @@ func (r *Reservation) resize(n int64) bool {
 	if r == nil {
 		return true
 	}
-	total := r.b.used.Add(n - r.n)
+	delta := n - r.n
+	total := r.b.used.Add(delta)
 	r.n = n
-	return total <= r.b.limit || n <= r.b.limit/minShare
+	limit := r.b.admit(delta, total)
+	return total <= limit || n <= limit/minShare
 }
 
 // release returns the reservation to the budget.
 func (r *Reservation) release() {
 	if r != nil {
-		r.b.used.Add(-r.n)
-		r.n = 0
+		r.resize(0)
 	}
 }
 
@@ -155,6 +162,9 @@ func newSpillFile(ctx context.Context, schema *arrow.Schema) (*spillFile, error)
 	s := &spillFile{f: f, budget: Budget(ctx)}
 	if s.budget != nil {
 		s.budget.files.Add(1)
+		if p := s.budget.pool; p != nil {
+			p.files.Add(1)
+		}
 	}
 	return s, nil
 }
@@ -183,6 +193,9 @@ func (s *spillFile) finish() error {
 	before := s.f.Bytes()
 	err := s.f.Finish()
 	s.budget.bytes.Add(s.f.Bytes() - before)
+	if p := s.budget.pool; p != nil {
+		p.bytes.Add(s.f.Bytes() - before)
+	}
 	return wrapSpill(err)
 }
 

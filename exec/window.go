@@ -176,7 +176,9 @@ func WindowResultType(fn string, args []arrow.DataType) (arrow.DataType, error) 
 // Window computes window functions over partitions of its input. It reads its whole input
 // into memory at the first Next, orders it by the partition expressions (ascending, NULLs
 // last, NULLs forming one partition) and then by orderBy, and returns the input columns
-// followed by one column per function, in that order.
+// followed by one column per function, in that order. With PARTITION BY, an input past the
+// memory budget is sorted by a spilling Sort instead and computed a chunk of partitions at a
+// time (see window_spill.go), with the same output.
 //
 // Aggregates over a frame cost the sum of the frame sizes of the distinct frames of a
 // partition: linear for the whole partition, quadratic in the partition size for running
@@ -317,10 +319,13 @@ type windowStream struct {
 	in Stream
 
 	done  bool
-	data  arrow.RecordBatch // the input
+	data  arrow.RecordBatch // the rows being returned: the input, or a chunk of partitions
 	perm  []int32           // output order: rows of data
 	funcs []arrow.Array     // function results, in output order
 	pos   int
+
+	res   *Reservation // what the input held in memory takes of the budget
+	spill *windowSpill // the input sorted by partition, once it is past the budget
 }
 
 func (s *windowStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
@@ -330,8 +335,13 @@ func (s *windowStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			return nil, err
 		}
 	}
-	if s.pos >= len(s.perm) {
-		return nil, io.EOF
+	for s.pos >= len(s.perm) {
+		if s.spill == nil {
+			return nil, io.EOF
+		}
+		if err := s.nextChunk(ctx); err != nil {
+			return nil, err
+		}
 	}
 	mem := Allocator(ctx)
 	end := min(s.pos+BatchRows, len(s.perm))
@@ -348,14 +358,31 @@ func (s *windowStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	return out, nil
 }
 
-func (s *windowStream) Close() error {
+// reset releases the rows being returned.
+func (s *windowStream) reset() {
 	if s.data != nil {
 		s.data.Release()
 		s.data = nil
 	}
 	releaseAll(s.funcs)
-	s.funcs, s.perm, s.done = nil, nil, true
-	return s.in.Close()
+	s.funcs, s.perm, s.pos = nil, nil, 0
+}
+
+func (s *windowStream) Close() error {
+	s.reset()
+	s.done = true
+	s.res.release()
+	if s.spill != nil {
+		err := s.spill.close() // closes the input
+		s.spill = nil
+		return err
+	}
+	if s.in == nil {
+		return nil
+	}
+	err := s.in.Close()
+	s.in = nil
+	return err
 }
 
 // layout is the partition and peer structure of the sorted rows: for sorted position p,
@@ -364,13 +391,20 @@ type layout struct {
 	ps, pe, qs, qe []int32
 }
 
+// run reads the input and computes the functions over it, or, past the memory budget,
+// starts the spilled path that computes them a chunk of partitions at a time.
 func (s *windowStream) run(ctx context.Context) error {
-	w := s.w
-	mem := Allocator(ctx)
-	data, err := materialize(ctx, s.in, w.input.Schema())
-	if err != nil {
+	data, err := s.read(ctx)
+	if err != nil || data == nil {
 		return err
 	}
+	return s.computeAll(ctx, data)
+}
+
+// computeAll computes the functions over data, whose reference it takes, in whole partitions.
+func (s *windowStream) computeAll(ctx context.Context, data arrow.RecordBatch) error {
+	w := s.w
+	mem := Allocator(ctx)
 	s.data = data
 	n := int(data.NumRows())
 	keys := make([]SortKey, 0, len(w.partitionBy)+len(w.orderBy))

@@ -83,6 +83,7 @@ type serveConfig struct {
 	shutdownTimeout time.Duration
 	maintenance     time.Duration
 	memoryLimit     byteSize
+	serverMemory    byteSize
 	importMemory    byteSize
 	cacheMemory     byteSize
 	spillDir        string
@@ -111,6 +112,8 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.trinoAdvertise, "trino-advertise", "", "HOST:PORT[,HOST:PORT...] put in every Trino split as the servers able to serve it: this one and the others over the same data (empty: the --trino-addr listened on, unless a wildcard)")
 	c.memoryLimit = 4 << 30
 	fs.Var(&c.memoryLimit, "query-memory-limit", "most Arrow memory one statement may hold, in bytes or with a unit such as 4GiB (0: no limit); a statement over it fails with SQLSTATE 53200")
+	c.serverMemory = 8 << 30
+	fs.Var(&c.serverMemory, "memory-limit", "most memory all running statements may hold together, such as 8GiB (0: no limit); a statement's own limit is at most this, and sorts, aggregates, joins, windows and set operations share a quarter of it fairly, spilling to --spill-dir when it is full")
 	c.importMemory = ingest.DefaultMemory
 	fs.Var(&c.importMemory, "import-memory", "rows one write (INSERT, COPY FROM, Flight ingest) holds in memory before it sorts and spills them to --spill-dir, such as 256MiB; at most half of --query-memory-limit")
 	c.cacheMemory = 1 << 30
@@ -212,6 +215,7 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 		return err
 	}
 	eng, err := engine.Open(ctx, engine.Options{Store: withTestHook(store, log), Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: int64(cfg.memoryLimit),
+		MemoryLimit:  int64(cfg.serverMemory),
 		ImportMemory: int64(cfg.importMemory), SpillDir: cfg.spillDir, External: cfg.externalStore, CacheMemory: int64(cfg.cacheMemory)})
 	if err != nil {
 		return fmt.Errorf("opening database in %s: %w", cfg.data, err)

@@ -29,6 +29,7 @@ func TestRun(t *testing.T) {
 		{[]string{"serve", "--import-memory", "lots"}, 2, "", "invalid size"},
 		{[]string{"serve", "--import-memory", "64kB"}, 2, "", "-import-memory must be at least 1MiB"},
 		{[]string{"serve", "--query-memory-limit", "-1"}, 2, "", "invalid size"},
+		{[]string{"serve", "--memory-limit", "much"}, 2, "", "invalid size"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -51,7 +52,7 @@ func TestParseServeDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, importMemory: 256 << 20, cacheMemory: 1 << 30, flightAddr: "127.0.0.1:32010", trinoAddr: "127.0.0.1:7779"}
+	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, serverMemory: 8 << 30, importMemory: 256 << 20, cacheMemory: 1 << 30, flightAddr: "127.0.0.1:32010", trinoAddr: "127.0.0.1:7779"}
 	if c != want || c.shutdownTimeout <= 0 {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
@@ -68,6 +69,12 @@ func TestParseServeDefaults(t *testing.T) {
 	}
 	if c4.importMemory != 256<<20 || c4.memoryLimit != 1<<30 || c4.spillDir != "/s" {
 		t.Errorf("--import-memory 256MiB --query-memory-limit 1GB --spill-dir /s: got %d, %d, %q", c4.importMemory, c4.memoryLimit, c4.spillDir)
+	}
+	if c7, err := parseServe([]string{"--memory-limit", "512MiB"}, io.Discard); err != nil || c7.serverMemory != 512<<20 {
+		t.Errorf("--memory-limit 512MiB: %d, %v", c7.serverMemory, err)
+	}
+	if c8, err := parseServe([]string{"--memory-limit", "0"}, io.Discard); err != nil || c8.serverMemory != 0 {
+		t.Errorf("--memory-limit 0: %d, %v", c8.serverMemory, err)
 	}
 	if c5, err := parseServe([]string{"--cache-memory", "0"}, io.Discard); err != nil || c5.cacheMemory != 0 {
 		t.Errorf("--cache-memory 0: %d, %v", c5.cacheMemory, err)

@@ -103,6 +103,53 @@ func TestCorpusHotCache(t *testing.T) {
 	t.Run("64MiB", func(t *testing.T) { corpusInProcess(t, 64<<20) })
 }
 
+// TestCorpusSpilling runs the corpus and the PostgreSQL-checked files of pg_compat in process
+// with an operator budget of 1 KiB, so that every sort, hash aggregate, hash join, window
+// with PARTITION BY and set operation over more than a few dozen rows spills: the results
+// must be the expected ones (those of pg_compat being PostgreSQL's). pg_compat/spill.slt
+// holds windows and set operations over 20,000 rows.
+func TestCorpusSpilling(t *testing.T) {
+	files := corpusFiles(t)
+	compat, err := filepath.Glob(filepath.Join(corpus, "pg_compat", "*.slt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range append(files, compat...) {
+		t.Run(filepath.Base(filepath.Dir(path))+"/"+filepath.Base(path), func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
+			defer cancel()
+			func() {
+				eng, err := engine.Open(ctx, engine.Options{Store: objstore.NewMem(), Alloc: mem, OperatorMemory: 1 << 10,
+					MemoryLimit: 1 << 30, SpillDir: t.TempDir()})
+				if err != nil {
+					t.Fatalf("opening engine: %v", err)
+				}
+				defer eng.Close()
+				conn, err := eng.Connect(ctx, "slt", "slt")
+				if err != nil {
+					t.Fatalf("connecting: %v", err)
+				}
+				defer conn.Close()
+				db, err := NewConn(conn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				runFile(ctx, t, path, db, Options{Names: []string{"sleeperd", "inprocess"}})
+				res, err := db.Exec(ctx, "SELECT spill_files, spilled_bytes FROM sleeper.memory")
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("spill files, bytes: %s, %s", res.Rows[0][0].String, res.Rows[0][1].String)
+				if filepath.Base(path) == "spill.slt" && res.Rows[0][0].String == "0" {
+					t.Error("nothing spilled")
+				}
+			}()
+		})
+	}
+}
+
 func corpusInProcess(t *testing.T, cacheMemory int64) {
 	for _, path := range corpusFiles(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
