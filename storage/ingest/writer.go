@@ -313,7 +313,7 @@ func (w *Writer) spill() error {
 }
 
 // sortBuffer sorts the rows held and returns them as a source; the Writer holds no rows
-// afterwards, the source holds their sorted copy until closed.
+// afterwards, the source holds them (and their memory accounted) until closed.
 func (w *Writer) sortBuffer() (src *memSource, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -321,15 +321,10 @@ func (w *Writer) sortBuffer() (src *memSource, err error) {
 		}
 	}()
 	srt := sortRows(w.spec, w.batches, w.bufRows)
-	cols, err := concatColumns(w.spec, w.batches)
-	if err != nil {
-		return nil, err
-	}
-	// The sorted keys stay; the retained batches go (cols holds the rows now).
-	held := int64(len(srt.buf)) + int64(w.bufRows)*rowOverhead
-	w.mem.hold(held)
-	w.releaseBuffer()
-	return &memSource{spec: w.spec, schema: runSchema(w.spec.Schema), s: srt, cols: cols, n: len(srt.perm), chunk: w.chunkRows(), mem: w.mem, held: held}, nil
+	src = &memSource{spec: w.spec, schema: runSchema(w.spec.Schema), s: srt, in: newInput(w.batches), n: len(srt.perm), chunk: w.chunkRows(), mem: w.mem, held: w.holdBytes}
+	w.batches = nil
+	w.bufRows, w.bufBytes, w.holdBytes = 0, 0, 0
+	return src, nil
 }
 
 // commitSpilled merges the runs and the rows held into files and commits them.
