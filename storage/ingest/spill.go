@@ -80,11 +80,18 @@ type memSource struct {
 	schema *arrow.Schema
 	s      *sorted
 	in     *input // the rows, retained until close
+	rows   int    // rows in in
 	refs   []take.Ref
 	pos, n int
 	chunk  int
 	mem    *trackingAllocator
 	held   int64 // accounted for the rows and their sorted keys
+}
+
+// sort sorts the rows; next returns them in key order afterwards.
+func (m *memSource) sort() {
+	m.s = sortRows(m.spec, m.in.batches, m.rows)
+	m.n = len(m.s.perm)
 }
 
 func (m *memSource) next() (arrow.RecordBatch, error) {
@@ -172,7 +179,9 @@ func closeSources(srcs []source) {
 }
 
 // writeRun merges srcs into a new spill file, and closes each source once read.
-func (w *Writer) writeRun(ctx context.Context, srcs []source) (_ *spillfile.File, err error) {
+// Its output batches have at most limit rows. It may run on a goroutine of its own: it
+// changes nothing of w.
+func (w *Writer) writeRun(ctx context.Context, srcs []source, limit int) (_ *spillfile.File, err error) {
 	f, err := spillfile.Create(w.opts.SpillDir, SpillPrefix, runSchema(w.spec.Schema), w.spec.Alloc, w.ioBuf())
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
@@ -185,13 +194,12 @@ func (w *Writer) writeRun(ctx context.Context, srcs []source) (_ *spillfile.File
 			f.Remove()
 		}
 	}()
-	if err = w.merge(ctx, srcs, &runSink{f: f}); err != nil {
+	if err = w.merge(ctx, srcs, &runSink{f: f}, limit); err != nil {
 		return nil, err
 	}
 	if err = f.Finish(); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	w.stats.BytesSpilled += f.Bytes()
 	return f, nil
 }
 
@@ -236,7 +244,7 @@ func (w *Writer) mergeToLeaves(ctx context.Context, leaves []*statestore.Partiti
 		}
 		srcs = append(srcs, src)
 	}
-	if err := w.merge(ctx, srcs, sink); err != nil {
+	if err := w.merge(ctx, srcs, sink, w.outRows()); err != nil {
 		return nil, err
 	}
 	return nil, sink.endGroup()
@@ -347,9 +355,9 @@ func less(a, b *cursor) bool {
 }
 
 // merge merges srcs (in run order) into sink in key order, rows with equal keys in run order,
-// closing each source once read. Rows go out in batches of at most chunkRows, cut whenever a
+// closing each source once read. Rows go out in batches of at most limit rows, cut whenever a
 // cursor needs its next batch, so that each source holds one batch at a time.
-func (w *Writer) merge(ctx context.Context, srcs []source, s sink) (err error) {
+func (w *Writer) merge(ctx context.Context, srcs []source, s sink, limit int) (err error) {
 	keyCol := w.spec.Schema.NumFields()
 	schema := runSchema(w.spec.Schema)
 	all := make([]*cursor, 0, len(srcs))
@@ -378,7 +386,6 @@ func (w *Writer) merge(ctx context.Context, srcs []source, s sink) (err error) {
 		down(heap, i)
 	}
 	m := &merging{mem: w.spec.Alloc, schema: schema, all: all}
-	limit := w.outRows()
 	for len(heap) > 0 {
 		c := heap[0]
 		if s.boundary(c.rowKey()) {
