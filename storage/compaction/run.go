@@ -91,8 +91,7 @@ type Result struct {
 // through the iterator stack into one sorted file, with the hidden version column (and the
 // deleted column while tombstones are kept) and the row key sketch in its footer, and commits
 // ReplaceFileReferences. Batches flow from the inputs to the Parquet writer, whose output
-// streams to the store: memory is bounded by a few batches per input (each input is decoded
-// ahead of the merge on its own goroutine) plus the row groups the writer encodes at once.
+// streams to the store: memory is bounded by a batch per input plus a row group.
 //
 // When the files cannot be claimed Run fails with ErrJobTaken and nothing changes. On a
 // failure after the claim the output object, if written and not committed, is deleted; the
@@ -216,7 +215,7 @@ func write(ctx context.Context, env Env, job Job, st *statestore.State, res *Res
 			closeAll(inputs)
 			return nil, fmt.Errorf("compaction: job %s: %w", job.ID, err)
 		}
-		inputs = append(inputs, &counting{Stream: newPrefetch(s), n: &res.RowsRead})
+		inputs = append(inputs, &counting{Stream: s, n: &res.RowsRead})
 	}
 	sortKeys := slices.Clone(t.SortKeys)
 	merged, err := merge.Merge(inputs, merge.Spec{Schema: schema, RowKeys: t.RowKeys, SortKeys: sortKeys, VersionCol: versionCol, Alloc: env.Alloc})
