@@ -337,7 +337,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	duckOut := filepath.Join(cfg.Dir, "duckdb-sorted.parquet")
 	const ingestName = "ingest (sort + write, 16 partitions)"
 	sdIngest, ddIngest, err := r.pair(ingestName,
-		func() (Figure, error) { return sleeperdIngest(ctx, r.eng, input, cfg.Alloc) },
+		func() (Figure, error) {
+			return sleeperdIngest(ctx, r.eng, input, cfg.Alloc, ingest.WriterOptions{Memory: cfg.ImportMemory, SpillDir: cfg.Dir})
+		},
 		func() (Figure, error) { return duckIngest(ctx, r.db, input, duckOut) })
 	if err != nil {
 		return nil, err
@@ -545,8 +547,10 @@ func exec(ctx context.Context, conn engine.Conn, text string) error {
 	return err
 }
 
-// sleeperdIngest reads the input file with sleeperd's reader and writes it into table t.
-func sleeperdIngest(ctx context.Context, eng *engine.Engine, input string, mem memory.Allocator) (Figure, error) {
+// sleeperdIngest reads the input file with sleeperd's reader and streams it into table t
+// through ingest.Writer within opts.Memory, spilling sorted runs past it: memory stays
+// bounded however big the input.
+func sleeperdIngest(ctx context.Context, eng *engine.Engine, input string, mem memory.Allocator, opts ingest.WriterOptions) (Figure, error) {
 	start := time.Now()
 	t, err := eng.Catalog().Table(ctx, "t")
 	if err != nil {
@@ -572,12 +576,11 @@ func sleeperdIngest(ctx context.Context, eng *engine.Engine, input string, mem m
 		return Figure{}, err
 	}
 	defer r.Close()
-	var batches []arrow.RecordBatch
-	defer func() {
-		for _, b := range batches {
-			b.Release()
-		}
-	}()
+	w, err := ingest.NewWriter(ctx, eng.Catalog().Store(), eng.Catalog().StateStore(), spec, opts)
+	if err != nil {
+		return Figure{}, fmt.Errorf("bench: sleeperd ingest: %w", err)
+	}
+	defer w.Abort()
 	for {
 		b, err := r.Next(ctx)
 		if err == io.EOF {
@@ -589,9 +592,13 @@ func sleeperdIngest(ctx context.Context, eng *engine.Engine, input string, mem m
 		// Rebind the columns to the table's schema (same types, the table's nullability).
 		rb := array.NewRecordBatch(spec.Schema, b.Columns(), b.NumRows())
 		b.Release()
-		batches = append(batches, rb)
+		err = w.Append(rb)
+		rb.Release()
+		if err != nil {
+			return Figure{}, fmt.Errorf("bench: sleeperd ingest: %w", err)
+		}
 	}
-	n, err := ingest.Write(ctx, eng.Catalog().Store(), eng.Catalog().StateStore(), spec, batches)
+	n, err := w.Commit(ctx)
 	if err != nil {
 		return Figure{}, fmt.Errorf("bench: sleeperd ingest: %w", err)
 	}

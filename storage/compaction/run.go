@@ -91,7 +91,8 @@ type Result struct {
 // through the iterator stack into one sorted file, with the hidden version column (and the
 // deleted column while tombstones are kept) and the row key sketch in its footer, and commits
 // ReplaceFileReferences. Batches flow from the inputs to the Parquet writer, whose output
-// streams to the store: memory is bounded by a batch per input plus a row group.
+// streams to the store: memory is bounded by a batch per input plus the row groups the writer
+// encodes at once (see parquet.Writer).
 //
 // When the files cannot be claimed Run fails with ErrJobTaken and nothing changes. On a
 // failure after the claim the output object, if written and not committed, is deleted; the

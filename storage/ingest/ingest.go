@@ -21,10 +21,10 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/internal/take"
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/parquet"
@@ -151,21 +151,13 @@ func checkBatch(spec Spec, b arrow.RecordBatch) error {
 // gathering chunk rows at a time, and commits them.
 func writeSorted(ctx context.Context, store objstore.Store, ss *statestore.Store, spec Spec, batches []arrow.RecordBatch, total, chunk int) (int64, error) {
 	srt := sortRows(spec, batches, total)
-	cols, err := concatColumns(spec, batches)
-	if err != nil {
-		return 0, err
-	}
-	defer func() {
-		for _, c := range cols {
-			c.Release()
-		}
-	}()
+	in := newInput(batches)
 
 	state, err := ss.Snapshot(ctx, spec.Table)
 	if err != nil {
 		return 0, fmt.Errorf("ingest: read state: %w", err)
 	}
-	files, err := writeFiles(ctx, store, spec, cols, srt, split(srt, 0, total, state.Leaves()), chunk)
+	files, err := writeFiles(ctx, store, spec, in, srt, split(srt, 0, total, state.Leaves()), chunk)
 	if err != nil {
 		cleanup(ctx, store, ss, spec.Table, files)
 		return 0, err
@@ -279,7 +271,6 @@ func sortRows(spec Spec, batches []arrow.RecordBatch, total int) *sorted {
 	return s
 }
 
-// concatColumns returns each column of the batches as one array.
 // keyBytes estimates the size of the encoded keys of batches.
 func keyBytes(spec Spec, batches []arrow.RecordBatch) int {
 	n := 0
@@ -323,30 +314,6 @@ func prefix64(k []byte) uint64 {
 	return binary.BigEndian.Uint64(b[:])
 }
 
-func concatColumns(spec Spec, batches []arrow.RecordBatch) ([]arrow.Array, error) {
-	cols := make([]arrow.Array, spec.Schema.NumFields())
-	parts := make([]arrow.Array, len(batches))
-	for c := range cols {
-		if len(batches) == 1 {
-			cols[c] = batches[0].Column(c)
-			cols[c].Retain()
-			continue
-		}
-		for i, b := range batches {
-			parts[i] = b.Column(c)
-		}
-		a, err := array.Concatenate(parts, spec.Alloc)
-		if err != nil {
-			for _, p := range cols[:c] {
-				p.Release()
-			}
-			return nil, fmt.Errorf("ingest: gather column %d: %w", c, err)
-		}
-		cols[c] = a
-	}
-	return cols, nil
-}
-
 // run is the sorted positions [lo, hi) that fall in one leaf.
 type run struct {
 	leaf   *statestore.Partition
@@ -385,7 +352,7 @@ type written struct {
 
 // writeFiles writes one file per run, a few at a time, gathering chunk rows at a time. It
 // returns the files written so far also on error, for cleanup.
-func writeFiles(ctx context.Context, store objstore.Store, spec Spec, cols []arrow.Array, s *sorted, runs []run, chunk int) ([]written, error) {
+func writeFiles(ctx context.Context, store objstore.Store, spec Spec, in *input, s *sorted, runs []run, chunk int) ([]written, error) {
 	out := make([]written, len(runs))
 	errs := make([]error, len(runs))
 	par := min(runtime.GOMAXPROCS(0), 4, len(runs))
@@ -400,7 +367,7 @@ func writeFiles(ctx context.Context, store objstore.Store, spec Spec, cols []arr
 					errs[i] = err
 					continue
 				}
-				out[i], errs[i] = writeFile(ctx, store, spec, cols, s, runs[i].lo, runs[i].hi, chunk)
+				out[i], errs[i] = writeFile(ctx, store, spec, in, s, runs[i].lo, runs[i].hi, chunk)
 			}
 		}()
 	}
@@ -421,7 +388,7 @@ func writeFiles(ctx context.Context, store objstore.Store, spec Spec, cols []arr
 // writeFile writes the rows at sorted positions [lo, hi) to a new file, with the sketch of
 // their row keys in its footer under sketch.FooterKey. A panic becomes its error (see
 // errs.Recovered): the statement fails and the files already written are deleted.
-func writeFile(ctx context.Context, store objstore.Store, spec Spec, cols []arrow.Array, s *sorted, lo, hi, chunk int) (w written, err error) {
+func writeFile(ctx context.Context, store objstore.Store, spec Spec, in *input, s *sorted, lo, hi, chunk int) (w written, err error) {
 	var fw *fileWriter
 	defer func() {
 		if p := recover(); p != nil {
@@ -436,9 +403,10 @@ func writeFile(ctx context.Context, store objstore.Store, spec Spec, cols []arro
 	if err != nil {
 		return written{}, err
 	}
-	cctx := compute.WithAllocator(ctx, spec.Alloc)
+	var refs []take.Ref
 	for c := lo; c < hi; c += chunk {
-		batch, err := gather(cctx, spec, cols, s.perm[c:min(c+chunk, hi)])
+		refs = in.refs(refs[:0], s.perm[c:min(c+chunk, hi)])
+		batch, err := gather(spec, in, refs)
 		if err != nil {
 			return written{}, fw.fail(err)
 		}
@@ -547,36 +515,76 @@ func (f *fileWriter) fail(err error) error {
 	return err
 }
 
-// gather returns the rows perm of cols as one batch of spec.Schema.
-func gather(ctx context.Context, spec Spec, cols []arrow.Array, perm []int32) (arrow.RecordBatch, error) {
-	out, err := gatherCols(ctx, spec, cols, perm)
+// input is the rows of a write, in input order: the batches as given.
+type input struct {
+	batches []arrow.RecordBatch
+	starts  []int // row number of the first row of each batch, and the total at the end
+}
+
+func newInput(batches []arrow.RecordBatch) *input {
+	in := &input{batches: batches, starts: make([]int, 1, len(batches)+1)}
+	for _, b := range batches {
+		in.starts = append(in.starts, in.starts[len(in.starts)-1]+int(b.NumRows()))
+	}
+	return in
+}
+
+// refs appends to out the batch and row of each of the input rows rows.
+func (in *input) refs(out []take.Ref, rows []int32) []take.Ref {
+	starts := in.starts
+	if len(in.batches) == 1 {
+		for _, r := range rows {
+			out = append(out, take.Ref{Row: r})
+		}
+		return out
+	}
+	for _, r := range rows {
+		// the last batch whose start is at most r
+		lo, hi := 0, len(starts)-1
+		for hi-lo > 1 {
+			m := int(uint(lo+hi) >> 1)
+			if starts[m] <= int(r) {
+				lo = m
+			} else {
+				hi = m
+			}
+		}
+		out = append(out, take.Ref{Src: int32(lo), Row: r - int32(starts[lo])})
+	}
+	return out
+}
+
+// gather returns the rows refs of in as one batch of spec.Schema.
+func gather(spec Spec, in *input, refs []take.Ref) (arrow.RecordBatch, error) {
+	out, err := gatherCols(spec, in.batches, refs)
 	if err != nil {
 		return nil, err
 	}
-	b := array.NewRecordBatch(spec.Schema, out, int64(len(perm)))
+	b := array.NewRecordBatch(spec.Schema, out, int64(len(refs)))
 	for _, a := range out {
 		a.Release()
 	}
 	return b, nil
 }
 
-// gatherCols returns the rows perm of each of cols.
-func gatherCols(ctx context.Context, spec Spec, cols []arrow.Array, perm []int32) ([]arrow.Array, error) {
-	ib := array.NewInt32Builder(spec.Alloc)
-	ib.AppendValues(perm, nil)
-	idx := ib.NewArray()
-	ib.Release()
-	defer idx.Release()
-	out := make([]arrow.Array, len(cols))
-	for i, c := range cols {
-		a, err := compute.TakeArray(ctx, c, idx)
+// gatherCols returns the rows refs of the first len(spec.Schema) columns of batches, each
+// value copied once.
+func gatherCols(spec Spec, batches []arrow.RecordBatch, refs []take.Ref) ([]arrow.Array, error) {
+	n := spec.Schema.NumFields()
+	out := make([]arrow.Array, 0, n)
+	srcs := make([]arrow.Array, len(batches))
+	for i := range n {
+		for j, b := range batches {
+			srcs[j] = b.Column(i)
+		}
+		a, err := take.Rows(spec.Alloc, spec.Schema.Field(i).Type, srcs, refs)
 		if err != nil {
-			for _, a := range out[:i] {
+			for _, a := range out {
 				a.Release()
 			}
 			return nil, fmt.Errorf("ingest: gather column %s: %w", spec.Schema.Field(i).Name, err)
 		}
-		out[i] = a
+		out = append(out, a)
 	}
 	return out, nil
 }

@@ -9,11 +9,11 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/internal/spillfile"
+	"github.com/sleeperd/sleeperd/internal/take"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
@@ -79,11 +79,19 @@ type memSource struct {
 	spec   Spec
 	schema *arrow.Schema
 	s      *sorted
-	cols   []arrow.Array
+	in     *input // the rows, retained until close
+	rows   int    // rows in in
+	refs   []take.Ref
 	pos, n int
 	chunk  int
 	mem    *trackingAllocator
-	held   int64 // accounted for the sorted keys
+	held   int64 // accounted for the rows and their sorted keys
+}
+
+// sort sorts the rows; next returns them in key order afterwards.
+func (m *memSource) sort() {
+	m.s = sortRows(m.spec, m.in.batches, m.rows)
+	m.n = len(m.s.perm)
 }
 
 func (m *memSource) next() (arrow.RecordBatch, error) {
@@ -92,7 +100,8 @@ func (m *memSource) next() (arrow.RecordBatch, error) {
 	}
 	perm := m.s.perm[m.pos:min(m.pos+m.chunk, m.n)]
 	m.pos += len(perm)
-	cols, err := gatherCols(compute.WithAllocator(context.Background(), m.spec.Alloc), m.spec, m.cols, perm)
+	m.refs = m.in.refs(m.refs[:0], perm)
+	cols, err := gatherCols(m.spec, m.in.batches, m.refs)
 	if err != nil {
 		return nil, err
 	}
@@ -120,10 +129,10 @@ func (m *memSource) next() (arrow.RecordBatch, error) {
 }
 
 func (m *memSource) close() {
-	for _, c := range m.cols {
-		c.Release()
+	for _, b := range m.in.batches {
+		b.Release()
 	}
-	m.cols = nil
+	m.in.batches = nil
 	m.mem.hold(-m.held)
 	m.held = 0
 }
@@ -170,7 +179,9 @@ func closeSources(srcs []source) {
 }
 
 // writeRun merges srcs into a new spill file, and closes each source once read.
-func (w *Writer) writeRun(ctx context.Context, srcs []source) (_ *spillfile.File, err error) {
+// Its output batches have at most limit rows. It may run on a goroutine of its own: it
+// changes nothing of w.
+func (w *Writer) writeRun(ctx context.Context, srcs []source, limit int) (_ *spillfile.File, err error) {
 	f, err := spillfile.Create(w.opts.SpillDir, SpillPrefix, runSchema(w.spec.Schema), w.spec.Alloc, w.ioBuf())
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
@@ -183,13 +194,12 @@ func (w *Writer) writeRun(ctx context.Context, srcs []source) (_ *spillfile.File
 			f.Remove()
 		}
 	}()
-	if err = w.merge(ctx, srcs, &runSink{f: f}); err != nil {
+	if err = w.merge(ctx, srcs, &runSink{f: f}, limit); err != nil {
 		return nil, err
 	}
 	if err = f.Finish(); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	w.stats.BytesSpilled += f.Bytes()
 	return f, nil
 }
 
@@ -234,7 +244,7 @@ func (w *Writer) mergeToLeaves(ctx context.Context, leaves []*statestore.Partiti
 		}
 		srcs = append(srcs, src)
 	}
-	if err := w.merge(ctx, srcs, sink); err != nil {
+	if err := w.merge(ctx, srcs, sink, w.outRows()); err != nil {
 		return nil, err
 	}
 	return nil, sink.endGroup()
@@ -345,9 +355,9 @@ func less(a, b *cursor) bool {
 }
 
 // merge merges srcs (in run order) into sink in key order, rows with equal keys in run order,
-// closing each source once read. Rows go out in batches of at most chunkRows, cut whenever a
+// closing each source once read. Rows go out in batches of at most limit rows, cut whenever a
 // cursor needs its next batch, so that each source holds one batch at a time.
-func (w *Writer) merge(ctx context.Context, srcs []source, s sink) (err error) {
+func (w *Writer) merge(ctx context.Context, srcs []source, s sink, limit int) (err error) {
 	keyCol := w.spec.Schema.NumFields()
 	schema := runSchema(w.spec.Schema)
 	all := make([]*cursor, 0, len(srcs))
@@ -376,7 +386,6 @@ func (w *Writer) merge(ctx context.Context, srcs []source, s sink) (err error) {
 		down(heap, i)
 	}
 	m := &merging{mem: w.spec.Alloc, schema: schema, all: all}
-	limit := w.outRows()
 	for len(heap) > 0 {
 		c := heap[0]
 		if s.boundary(c.rowKey()) {
@@ -446,8 +455,9 @@ type merging struct {
 	schema *arrow.Schema
 	all    []*cursor // by order
 	picks  []int32   // the order of the cursor of each output row
-	idx    []int32
 	offs   []int32
+	srcs   []arrow.RecordBatch
+	refs   []take.Ref
 }
 
 // flush emits the rows picked: each cursor's rows [from, row) of its batch, interleaved as
@@ -472,7 +482,7 @@ func (m *merging) flush(ctx context.Context, s sink) error {
 		out = only.b.NewSlice(int64(only.from), int64(only.row))
 	} else {
 		var err error
-		if out, err = m.interleave(ctx); err != nil {
+		if out, err = m.interleave(); err != nil {
 			return err
 		}
 	}
@@ -485,58 +495,40 @@ func (m *merging) flush(ctx context.Context, s sink) error {
 	return err
 }
 
-// interleave concatenates the picked rows of each cursor and takes them in pick order.
-func (m *merging) interleave(ctx context.Context) (arrow.RecordBatch, error) {
+// interleave takes the picked rows of each cursor in pick order, each value copied once.
+func (m *merging) interleave() (arrow.RecordBatch, error) {
 	m.offs = m.offs[:0]
-	var off int32
-	var parts []*cursor
+	m.srcs = m.srcs[:0]
 	for _, c := range m.all {
-		m.offs = append(m.offs, off)
-		if c.b != nil && c.row > c.from {
-			off += int32(c.row - c.from)
-			parts = append(parts, c)
-		}
+		m.offs = append(m.offs, int32(c.from))
+		m.srcs = append(m.srcs, c.b) // nil when exhausted: no picks refer to it
 	}
-	m.idx = m.idx[:0]
+	m.refs = m.refs[:0]
 	for _, o := range m.picks {
-		m.idx = append(m.idx, m.offs[o])
+		m.refs = append(m.refs, take.Ref{Src: o, Row: m.offs[o]})
 		m.offs[o]++
 	}
-	ib := array.NewInt32Builder(m.mem)
-	ib.AppendValues(m.idx, nil)
-	idx := ib.NewArray()
-	ib.Release()
-	defer idx.Release()
-	cctx := compute.WithAllocator(ctx, m.mem)
-	cols := make([]arrow.Array, m.schema.NumFields())
-	release := func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
+	cols := make([]arrow.Array, 0, m.schema.NumFields())
+	arrs := make([]arrow.Array, len(m.srcs))
+	for j := range m.schema.NumFields() {
+		for i, b := range m.srcs {
+			arrs[i] = nil
+			if b != nil {
+				arrs[i] = b.Column(j)
 			}
 		}
-	}
-	in := make([]arrow.Array, len(parts))
-	for j := range cols {
-		for i, c := range parts {
-			in[i] = array.NewSlice(c.b.Column(j), int64(c.from), int64(c.row))
-		}
-		cat, err := array.Concatenate(in, m.mem)
-		for _, a := range in {
-			a.Release()
-		}
+		a, err := take.Rows(m.mem, m.schema.Field(j).Type, arrs, m.refs)
 		if err != nil {
-			release()
+			for _, c := range cols {
+				c.Release()
+			}
 			return nil, fmt.Errorf("ingest: merge: %w", err)
 		}
-		cols[j], err = compute.TakeArray(cctx, cat, idx)
-		cat.Release()
-		if err != nil {
-			release()
-			return nil, fmt.Errorf("ingest: merge: %w", err)
-		}
+		cols = append(cols, a)
 	}
 	b := array.NewRecordBatch(m.schema, cols, int64(len(m.picks)))
-	release()
+	for _, c := range cols {
+		c.Release()
+	}
 	return b, nil
 }

@@ -51,9 +51,10 @@ type WriterStats struct {
 // Writer writes a stream of batches into a table as one commit, like Write, without holding
 // every row in memory.
 //
-// Append holds rows until they reach half of the memory budget; then it sorts them, writes
-// them to a spill file in SpillDir as one sorted run and lets them go (a batch above half the
-// budget is taken in slices). Commit writes the rows like Write when nothing was spilled.
+// Append holds rows until they reach half of the memory budget; then a goroutine sorts them,
+// writes them to a spill file in SpillDir as one sorted run and lets them go, while Append
+// goes on taking up to a quarter of the budget more (a batch above half the budget is taken
+// in slices). One spill runs at a time. Commit writes the rows like Write when nothing was spilled.
 // Otherwise it merges the runs and the rows still held in key order (rows with equal keys keep
 // their input order) and streams the merged rows into one Parquet file per touched leaf, one
 // leaf at a time, each straight into the store. A merge reads up to 64 runs at once, fewer
@@ -62,9 +63,10 @@ type WriterStats struct {
 //
 // The memory accounted, and reported as WriterStats.PeakBytes, is the Arrow memory the
 // Writer allocates plus, for the rows it holds, their Arrow buffers and the estimated size of
-// their encoded keys and sort index; it stays within the budget: half for the rows held, the
-// other half for sorting them (the gathered copy) or for merging (a batch of each run read,
-// the merged output batch). Not accounted: the Parquet writer's row group buffer, the spill
+// their encoded keys and sort index; it stays within the budget: half for the rows held (a
+// quarter while a spill runs), the rest for the rows being spilled and the chunks gathered
+// from them in key order, or for merging (a batch of each run read, the merged output
+// batch). Rows are gathered straight from the batches appended: they are not copied first. Not accounted: the Parquet writer's row group buffer, the spill
 // files' read and write buffers (at most 64 KiB each), the sketch of the file being written.
 //
 // One leaf's rows go into one file, however many there are. Spill files are removed as soon
@@ -83,6 +85,8 @@ type Writer struct {
 	holdBytes int64 // of which not allocated through mem
 	rowBytes  int64 // memory accounted for every row appended, for the average row size
 	runs      []*spillfile.File
+	spills    int              // spills started
+	spilling  chan spillResult // the spill running in the background, or nil
 	stats     WriterStats
 	err       error // the first Append failure: the Writer commits nothing after one
 	done      bool
@@ -144,7 +148,7 @@ func (w *Writer) append(b arrow.RecordBatch) error {
 	first := 0 // of the slices held
 	for lo := 0; lo < n; lo += per {
 		hi := min(lo+per, n)
-		runs := w.stats.Runs
+		spills := w.spills
 		sl := b.NewSlice(int64(lo), int64(hi))
 		c := cost * int64(hi-lo) / int64(n)
 		err := w.hold(sl, c)
@@ -152,7 +156,7 @@ func (w *Writer) append(b arrow.RecordBatch) error {
 		if err != nil {
 			return err
 		}
-		if lo == 0 || w.stats.Runs != runs {
+		if lo == 0 || w.spills != spills {
 			first = len(w.batches) - 1
 		}
 	}
@@ -175,6 +179,13 @@ func (w *Writer) append(b arrow.RecordBatch) error {
 // budget; cost is the memory b takes.
 func (w *Writer) hold(b arrow.RecordBatch, cost int64) error {
 	n := int(b.NumRows())
+	if w.spilling != nil && w.bufBytes+cost > w.opts.Memory/4 {
+		// The rows being spilled take up to half the budget: hold no more than a quarter
+		// beside them, the rest covers the spill's copies.
+		if err := w.waitSpill(); err != nil {
+			return err
+		}
+	}
 	if w.bufRows > 0 && (w.bufBytes+cost > w.opts.Memory/2 || w.bufRows+n > maxRunRows) {
 		if err := w.spill(); err != nil {
 			return err
@@ -263,6 +274,9 @@ func (w *Writer) Commit(ctx context.Context) (int64, error) {
 	if w.err != nil {
 		return 0, w.err
 	}
+	if err := w.waitSpill(); err != nil {
+		return 0, err
+	}
 	if len(w.runs) == 0 {
 		if w.bufRows == 0 {
 			return 0, nil
@@ -275,6 +289,7 @@ func (w *Writer) Commit(ctx context.Context) (int64, error) {
 // Abort drops every row appended and removes what was spilled. It is safe to call after
 // Commit, and more than once.
 func (w *Writer) Abort() {
+	w.waitSpill()
 	w.releaseBuffer()
 	for _, r := range w.runs {
 		r.Remove()
@@ -293,43 +308,78 @@ func (w *Writer) releaseBuffer() {
 	w.bufRows, w.bufBytes, w.holdBytes = 0, 0, 0
 }
 
-// spill writes the rows held to a new run.
+// spillResult is the outcome of a spill.
+type spillResult struct {
+	run *spillfile.File
+	err error
+}
+
+// spill hands the rows held to a background goroutine that sorts them and writes them to a
+// new run, after waiting for the spill before it: one runs at a time.
 func (w *Writer) spill() error {
 	if err := w.ctx.Err(); err != nil {
 		return err
 	}
-	src, err := w.sortBuffer()
-	if err != nil {
+	if err := w.waitSpill(); err != nil {
 		return err
 	}
-	defer src.close()
-	r, err := w.writeRun(w.ctx, []source{src})
-	if err != nil {
-		return err
-	}
-	w.runs = append(w.runs, r)
-	w.stats.Runs++
+	src := w.takeBuffer()
+	limit := w.outRows()
+	done := make(chan spillResult, 1)
+	w.spilling = done
+	w.spills++
+	go func() {
+		var res spillResult
+		defer func() {
+			if p := recover(); p != nil {
+				src.close()
+				res = spillResult{err: fmt.Errorf("ingest: %w", errs.Recovered(p))}
+			}
+			done <- res
+		}()
+		src.sort()
+		res.run, res.err = w.writeRun(w.ctx, []source{src}, limit)
+	}()
 	return nil
 }
 
+// waitSpill waits for the spill running in the background, if any, and adds its run.
+func (w *Writer) waitSpill() error {
+	if w.spilling == nil {
+		return nil
+	}
+	res := <-w.spilling
+	w.spilling = nil
+	if res.err != nil {
+		return res.err
+	}
+	w.runs = append(w.runs, res.run)
+	w.stats.Runs++
+	w.stats.BytesSpilled += res.run.Bytes()
+	return nil
+}
+
+// takeBuffer hands the rows held, and the memory accounted for them, to a new source, not
+// sorted yet; the Writer holds no rows afterwards.
+func (w *Writer) takeBuffer() *memSource {
+	src := &memSource{spec: w.spec, schema: runSchema(w.spec.Schema), in: newInput(w.batches), rows: w.bufRows, chunk: w.chunkRows(), mem: w.mem, held: w.holdBytes}
+	w.batches = nil
+	w.bufRows, w.bufBytes, w.holdBytes = 0, 0, 0
+	return src
+}
+
 // sortBuffer sorts the rows held and returns them as a source; the Writer holds no rows
-// afterwards, the source holds their sorted copy until closed.
+// afterwards, the source holds them (and their memory accounted) until closed.
 func (w *Writer) sortBuffer() (src *memSource, err error) {
+	src = w.takeBuffer()
 	defer func() {
 		if p := recover(); p != nil {
+			src.close()
 			err = fmt.Errorf("ingest: %w", errs.Recovered(p))
 		}
 	}()
-	srt := sortRows(w.spec, w.batches, w.bufRows)
-	cols, err := concatColumns(w.spec, w.batches)
-	if err != nil {
-		return nil, err
-	}
-	// The sorted keys stay; the retained batches go (cols holds the rows now).
-	held := int64(len(srt.buf)) + int64(w.bufRows)*rowOverhead
-	w.mem.hold(held)
-	w.releaseBuffer()
-	return &memSource{spec: w.spec, schema: runSchema(w.spec.Schema), s: srt, cols: cols, n: len(srt.perm), chunk: w.chunkRows(), mem: w.mem, held: held}, nil
+	src.sort()
+	return src, nil
 }
 
 // commitSpilled merges the runs and the rows held into files and commits them.
@@ -368,11 +418,12 @@ func (w *Writer) mergePass(ctx context.Context, fanIn int) error {
 		if err != nil {
 			return err
 		}
-		r, err := w.writeRun(ctx, srcs)
+		r, err := w.writeRun(ctx, srcs, w.outRows())
 		closeSources(srcs)
 		if err != nil {
 			return err
 		}
+		w.stats.BytesSpilled += r.Bytes()
 		for _, g := range group {
 			g.Remove()
 		}

@@ -1,191 +1,21 @@
 package merge
 
 import (
-	"fmt"
-	"unsafe"
-
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/internal/take"
 )
 
 // ref names one row of one of several source arrays.
 type ref struct{ src, row int32 }
 
-// gather returns a new array of type dt whose row j is row refs[j].row of srcs[refs[j].src].
-// Sources not referenced may be nil. The result is new memory from mem; srcs stay the
-// caller's.
+// gather returns a new array of type dt whose row j is row refs[j].row of srcs[refs[j].src]
+// (see take.Rows).
 func gather(mem memory.Allocator, dt arrow.DataType, srcs []arrow.Array, refs []ref) (arrow.Array, error) {
-	n := len(refs)
-	if dt.ID() == arrow.NULL {
-		return array.NewNull(n), nil
+	trefs := make([]take.Ref, len(refs))
+	for i, r := range refs {
+		trefs[i] = take.Ref{Src: r.src, Row: r.row}
 	}
-	var validity *memory.Buffer
-	nulls := 0
-	for _, s := range srcs {
-		if s != nil && s.NullN() > 0 {
-			validity = newBitmap(mem, n)
-			v := validity.Bytes()
-			for j, r := range refs {
-				if srcs[r.src].IsValid(int(r.row)) {
-					bitutil.SetBit(v, j)
-				} else {
-					nulls++
-				}
-			}
-			break
-		}
-	}
-	if validity != nil && nulls == 0 {
-		validity.Release()
-		validity = nil
-	}
-	bufs := []*memory.Buffer{validity}
-	release := func() {
-		for _, b := range bufs {
-			if b != nil {
-				b.Release()
-			}
-		}
-	}
-	switch dt.ID() {
-	case arrow.BOOL:
-		out := newBitmap(mem, n)
-		ob := out.Bytes()
-		for j, r := range refs {
-			d := srcs[r.src].Data()
-			if bitutil.BitIsSet(d.Buffers()[1].Bytes(), d.Offset()+int(r.row)) {
-				bitutil.SetBit(ob, j)
-			}
-		}
-		bufs = append(bufs, out)
-	case arrow.STRING, arrow.BINARY:
-		bufs = append(bufs, gatherBytes[int32](mem, srcs, refs)...)
-	case arrow.LARGE_STRING, arrow.LARGE_BINARY:
-		bufs = append(bufs, gatherBytes[int64](mem, srcs, refs)...)
-	default:
-		fw, ok := dt.(arrow.FixedWidthDataType)
-		if !ok || fw.BitWidth()%8 != 0 || fw.BitWidth() == 0 {
-			release()
-			return gatherSlices(mem, srcs, refs)
-		}
-		bufs = append(bufs, gatherFixed(mem, fw.BitWidth()/8, srcs, refs))
-	}
-	data := array.NewData(dt, n, bufs, nil, nulls, 0)
-	release()
-	defer data.Release()
-	return array.MakeFromData(data), nil
-}
-
-func newBitmap(mem memory.Allocator, n int) *memory.Buffer {
-	b := memory.NewResizableBuffer(mem)
-	b.Resize(int(bitutil.BytesForBits(int64(n))))
-	clear(b.Bytes())
-	return b
-}
-
-// gatherFixed copies values of width bytes.
-func gatherFixed(mem memory.Allocator, width int, srcs []arrow.Array, refs []ref) *memory.Buffer {
-	buf := memory.NewResizableBuffer(mem)
-	buf.Resize(width * len(refs))
-	out := buf.Bytes()
-	vals := make([][]byte, len(srcs))
-	for i, s := range srcs {
-		if s == nil {
-			continue
-		}
-		d := s.Data()
-		if b := d.Buffers()[1]; b != nil {
-			vals[i] = b.Bytes()[d.Offset()*width:]
-		}
-	}
-	switch width {
-	case 8:
-		o := arrow.Int64Traits.CastFromBytes(out)
-		v := make([][]int64, len(vals))
-		for i, b := range vals {
-			v[i] = arrow.Int64Traits.CastFromBytes(b[:len(b)/8*8])
-		}
-		for j, r := range refs {
-			o[j] = v[r.src][r.row]
-		}
-	case 4:
-		o := arrow.Int32Traits.CastFromBytes(out)
-		v := make([][]int32, len(vals))
-		for i, b := range vals {
-			v[i] = arrow.Int32Traits.CastFromBytes(b[:len(b)/4*4])
-		}
-		for j, r := range refs {
-			o[j] = v[r.src][r.row]
-		}
-	default:
-		for j, r := range refs {
-			at := int(r.row) * width
-			copy(out[j*width:(j+1)*width], vals[r.src][at:at+width])
-		}
-	}
-	return buf
-}
-
-// gatherBytes copies variable-width values with offsets of type O.
-func gatherBytes[O int32 | int64](mem memory.Allocator, srcs []arrow.Array, refs []ref) []*memory.Buffer {
-	offs := make([][]O, len(srcs))
-	datas := make([][]byte, len(srcs))
-	for i, s := range srcs {
-		if s == nil {
-			continue
-		}
-		offs[i] = arrow.GetOffsets[O](s.Data(), 1)
-		if b := s.Data().Buffers()[2]; b != nil {
-			datas[i] = b.Bytes()
-		}
-	}
-	total := 0
-	for _, r := range refs {
-		o := offs[r.src]
-		total += int(o[r.row+1] - o[r.row])
-	}
-	var zero O
-	ob := memory.NewResizableBuffer(mem)
-	ob.Resize((len(refs) + 1) * int(unsafe.Sizeof(zero)))
-	var oo []O
-	switch any(zero).(type) {
-	case int32:
-		oo = any(arrow.Int32Traits.CastFromBytes(ob.Bytes())).([]O)
-	default:
-		oo = any(arrow.Int64Traits.CastFromBytes(ob.Bytes())).([]O)
-	}
-	db := memory.NewResizableBuffer(mem)
-	db.Resize(total)
-	d := db.Bytes()
-	pos := 0
-	for j, r := range refs {
-		o := offs[r.src]
-		oo[j] = O(pos)
-		pos += copy(d[pos:], datas[r.src][o[r.row]:o[r.row+1]])
-	}
-	oo[len(refs)] = O(pos)
-	return []*memory.Buffer{ob, db}
-}
-
-// gatherSlices is the slow path for other types (nested ones): it concatenates one-row
-// slices.
-func gatherSlices(mem memory.Allocator, srcs []arrow.Array, refs []ref) (arrow.Array, error) {
-	parts := make([]arrow.Array, len(refs))
-	defer func() {
-		for _, p := range parts {
-			if p != nil {
-				p.Release()
-			}
-		}
-	}()
-	for j, r := range refs {
-		parts[j] = array.NewSlice(srcs[r.src], int64(r.row), int64(r.row)+1)
-	}
-	out, err := array.Concatenate(parts, mem)
-	if err != nil {
-		return nil, fmt.Errorf("merge: gather: %w", err)
-	}
-	return out, nil
+	return take.Rows(mem, dt, srcs, trefs)
 }

@@ -3,6 +3,7 @@ package merge
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -86,11 +87,16 @@ type cursor struct {
 	n     int
 	row   int
 	keys  keyBuf
+	pfx   []uint64 // the first 8 bytes of each row's key, big-endian, zero-padded
 	ver   []int64
 	slot  int32 // index of batch in merger.srcs, or -1
 }
 
 func (c *cursor) less(o *cursor) bool {
+	// Keys compare as their prefixes do unless the prefixes are equal.
+	if a, b := c.pfx[c.row], o.pfx[o.row]; a != b {
+		return a < b
+	}
 	if x := bytes.Compare(c.keys.key(c.row), o.keys.key(o.row)); x != 0 {
 		return x < 0
 	}
@@ -132,8 +138,22 @@ func (c *cursor) advance(ctx context.Context, spec *Spec) error {
 		c.batch, c.n, c.row = b, int(b.NumRows()), 0
 		c.ver = v.(*array.Int64).Int64Values()
 		c.keys.encode(b, spec.RowKeys, spec.SortKeys)
+		c.pfx = c.pfx[:0]
+		for i := range c.n {
+			c.pfx = append(c.pfx, prefix64(c.keys.key(i)))
+		}
 		return nil
 	}
+}
+
+// prefix64 returns the first 8 bytes of k as a big-endian number, zero-padded.
+func prefix64(k []byte) uint64 {
+	if len(k) >= 8 {
+		return binary.BigEndian.Uint64(k)
+	}
+	var b [8]byte
+	copy(b[:], k)
+	return binary.BigEndian.Uint64(b[:])
 }
 
 // merger is the stream Merge returns.

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
+	"runtime/debug"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -22,22 +24,47 @@ type Meta struct {
 // null count statistics, and every page an entry in the column and offset indexes; the footer
 // also records the NaN count of every float column chunk (NaNCountsKey). The file is complete
 // only after Close. A Writer is not safe for concurrent use.
+//
+// Row groups are encoded and compressed on worker goroutines, up to GOMAXPROCS (at most 4)
+// of them at once, while the caller goes on producing the next rows; they are written to the output in
+// order, by the goroutine that calls Write or Close. The file is the same byte for byte as a
+// sequential writer would produce.
 type Writer struct {
 	out    *countingWriter
 	w      *pq.Writer
 	schema *arrow.Schema
 	cols   []column
 	props  Properties
+	par    int
 	rgRows int // rows in the current row group
 	rows   int64
 	groups int
 	closed bool
+	err    error // the first failure: the Writer writes nothing more
+
+	cur      *rowGroup   // the row group taking rows, or nil
+	inflight []*rowGroup // row groups handed to workers, in file order (cur not included)
+	free     []*pq.ConcurrentRowGroupWriter
+	// nanCounts holds the NaN counts of the row groups written, by column name (float columns
+	// only).
+	nanCounts map[string][]int64
+}
+
+// rowGroup is one row group being encoded by its worker goroutine.
+type rowGroup struct {
+	rg   *pq.ConcurrentRowGroupWriter
+	in   chan arrow.RecordBatch // the group's rows in order; closed when the group is complete
+	done chan struct{}          // closed when the worker has encoded every batch of in
+	err  error                  // the worker's failure, read after done
+	enc  encoder
+}
+
+// encoder converts Arrow columns to parquet-go values; one per worker.
+type encoder struct {
+	cols   []column
 	values []pq.Value // scratch
 	fixed  []byte     // scratch for fixed-length decimals
-	// nans counts the NaNs of each float column in the current row group; nanCounts holds the
-	// counts of the row groups written, by column name (float columns only).
-	nans      []int64
-	nanCounts map[string][]int64
+	nans   []int64    // NaNs of each float column in the row group
 }
 
 // NaNCountsKey is the footer key under which Writer records how many NaNs each float column
@@ -91,7 +118,10 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties) (*Writer, er
 		pq.DefaultEncodingFor(pq.ByteArray, &pq.Plain),
 		pq.KeyValueMetadata(arrowSchemaKey, enc),
 	)...)
-	wr := &Writer{out: out, w: pw, schema: schema, cols: cols, props: props, nans: make([]int64, len(cols)), nanCounts: map[string][]int64{}}
+	// Each row group in flight holds its compressed pages until written, and up to two
+	// batches of its rows.
+	par := min(runtime.GOMAXPROCS(0), 4)
+	wr := &Writer{out: out, w: pw, schema: schema, cols: cols, props: props, par: par, nanCounts: map[string][]int64{}}
 	for _, c := range cols {
 		if isFloat(c.field.Type) {
 			wr.nanCounts[c.field.Name] = []int64{}
@@ -109,10 +139,15 @@ func isFloat(t arrow.DataType) bool {
 func (w *Writer) SetKeyValue(key, value string) { w.w.SetKeyValueMetadata(key, value) }
 
 // Write appends the rows of batch, whose schema must equal the writer's (field names, types and
-// nullability). The batch is not retained.
+// nullability). The batch's buffers are retained (by reference count) until its rows are
+// encoded; the caller may release it when Write returns. A failure of a worker may be
+// reported by a later Write or by Close.
 func (w *Writer) Write(batch arrow.RecordBatch) error {
 	if w.closed {
 		return fmt.Errorf("writing parquet: %w", ErrClosed)
+	}
+	if w.err != nil {
+		return w.err
 	}
 	if !batch.Schema().Equal(w.schema) {
 		return fmt.Errorf("%w: got %s", ErrSchemaMismatch, batch.Schema())
@@ -125,39 +160,126 @@ func (w *Writer) Write(batch arrow.RecordBatch) error {
 	n := int(batch.NumRows())
 	for off := 0; off < n; {
 		k := min(n-off, w.props.RowGroupRows-w.rgRows)
-		for i := range w.cols {
-			if err := w.writeColumn(i, batch.Column(i), off, off+k); err != nil {
-				return fmt.Errorf("writing parquet column %q: %w", w.cols[i].field.Name, err)
+		if w.cur == nil {
+			if err := w.startGroup(); err != nil {
+				return w.fail(err)
 			}
 		}
+		var part arrow.RecordBatch
+		if off == 0 && k == n {
+			batch.Retain()
+			part = batch
+		} else {
+			part = batch.NewSlice(int64(off), int64(off+k))
+		}
+		w.cur.in <- part // the worker releases it
 		off += k
 		w.rgRows += k
 		w.rows += int64(k)
 		if w.rgRows == w.props.RowGroupRows {
-			if err := w.flush(); err != nil {
-				return err
-			}
+			w.endGroup()
 		}
 	}
 	return nil
 }
 
-func (w *Writer) flush() error {
-	if w.rgRows == 0 {
-		return nil
+// fail records err as the Writer's failure and returns it.
+func (w *Writer) fail(err error) error {
+	if w.err == nil {
+		w.err = err
 	}
-	if err := w.w.Flush(); err != nil {
-		return fmt.Errorf("writing parquet row group: %w", err)
-	}
-	for i, c := range w.cols {
-		if counts, ok := w.nanCounts[c.field.Name]; ok {
-			w.nanCounts[c.field.Name] = append(counts, w.nans[i])
+	return w.err
+}
+
+// startGroup starts a worker on a new row group, first writing the oldest row groups in flight
+// while w.par of them are.
+func (w *Writer) startGroup() error {
+	for len(w.inflight) >= w.par {
+		if err := w.commitOldest(); err != nil {
+			return err
 		}
 	}
-	clear(w.nans)
+	var rg *pq.ConcurrentRowGroupWriter
+	if n := len(w.free); n > 0 {
+		rg, w.free = w.free[n-1], w.free[:n-1]
+	} else {
+		rg = w.w.BeginRowGroup()
+	}
+	g := &rowGroup{rg: rg, in: make(chan arrow.RecordBatch, 1), done: make(chan struct{}),
+		enc: encoder{cols: w.cols, nans: make([]int64, len(w.cols))}}
+	w.cur = g
+	go g.run()
+	return nil
+}
+
+// endGroup ends the current row group: its worker finishes it.
+func (w *Writer) endGroup() {
+	if w.cur == nil {
+		return
+	}
+	close(w.cur.in)
+	w.inflight = append(w.inflight, w.cur)
+	w.cur = nil
 	w.rgRows = 0
+}
+
+// commitOldest waits for the oldest row group in flight and writes it to the output.
+func (w *Writer) commitOldest() error {
+	g := w.inflight[0]
+	w.inflight[0] = nil
+	w.inflight = w.inflight[1:]
+	<-g.done
+	if g.err != nil {
+		return fmt.Errorf("writing parquet row group: %w", g.err)
+	}
+	if _, err := g.rg.Commit(); err != nil {
+		return fmt.Errorf("writing parquet row group: %w", err)
+	}
+	w.free = append(w.free, g.rg)
+	for i, c := range w.cols {
+		if counts, ok := w.nanCounts[c.field.Name]; ok {
+			w.nanCounts[c.field.Name] = append(counts, g.enc.nans[i])
+		}
+	}
 	w.groups++
 	return nil
+}
+
+// drain ends the current row group and waits for every worker, writing nothing more.
+func (w *Writer) drain() {
+	w.endGroup()
+	for _, g := range w.inflight {
+		<-g.done
+	}
+	w.inflight = nil
+}
+
+// run encodes the group's batches and compresses its last pages. A panic becomes its error.
+func (g *rowGroup) run() {
+	defer close(g.done)
+	defer func() {
+		if p := recover(); p != nil {
+			g.err = fmt.Errorf("parquet encoder panic: %v\n%s", p, debug.Stack())
+			for b := range g.in {
+				b.Release()
+			}
+		}
+	}()
+	cws := g.rg.ColumnWriters()
+	for b := range g.in {
+		if g.err == nil {
+			for i := range g.enc.cols {
+				if err := g.enc.writeColumn(cws[i], i, b.Column(i), 0, int(b.NumRows())); err != nil {
+					g.err = fmt.Errorf("column %q: %w", g.enc.cols[i].field.Name, err)
+					break
+				}
+			}
+		}
+		b.Release()
+	}
+	if g.err == nil {
+		g.err = g.rg.Flush()
+	}
 }
 
 // Close writes the last row group and the footer and returns the file's metadata. It does not
@@ -167,8 +289,16 @@ func (w *Writer) Close() (Meta, error) {
 		return Meta{}, fmt.Errorf("closing parquet writer: %w", ErrClosed)
 	}
 	w.closed = true
-	if err := w.flush(); err != nil {
-		return Meta{}, err
+	if w.err != nil {
+		w.drain()
+		return Meta{}, w.err
+	}
+	w.endGroup()
+	for len(w.inflight) > 0 {
+		if err := w.commitOldest(); err != nil {
+			w.drain()
+			return Meta{}, w.fail(err)
+		}
 	}
 	if len(w.nanCounts) > 0 {
 		enc, err := json.Marshal(w.nanCounts)
@@ -184,8 +314,7 @@ func (w *Writer) Close() (Meta, error) {
 }
 
 // writeColumn writes rows [from, to) of arr to column i in chunks of writeChunk rows.
-func (w *Writer) writeColumn(i int, arr arrow.Array, from, to int) error {
-	cw := w.w.ColumnWriters()[i]
+func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from, to int) error {
 	c := &w.cols[i]
 	def := 0
 	if c.field.Nullable {
