@@ -6,6 +6,8 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/stream"
 )
 
 // Operator is a node of a physical plan.
@@ -24,15 +26,8 @@ type Operator interface {
 	String() string
 }
 
-// Stream is one execution of an operator.
-type Stream interface {
-	// Next returns the next batch, or io.EOF when there are no more. The caller owns the batch
-	// and must Release it. Batches may have zero rows.
-	Next(ctx context.Context) (arrow.RecordBatch, error)
-	// Close stops the stream and releases everything it holds. It is safe to call more than
-	// once, and after Next returned an error.
-	Close() error
-}
+// Stream is one execution of an operator: the stream contract storage and the executor share.
+type Stream = stream.Stream
 
 // Expr is a physical expression, evaluated over a batch of its input.
 type Expr interface {
@@ -44,20 +39,13 @@ type Expr interface {
 	String() string
 }
 
-type allocatorKey struct{}
-
 // WithAllocator returns a context whose operators and expressions allocate from mem.
 func WithAllocator(ctx context.Context, mem memory.Allocator) context.Context {
-	return context.WithValue(ctx, allocatorKey{}, mem)
+	return stream.WithAllocator(ctx, mem)
 }
 
 // Allocator returns the allocator carried by ctx, or the default Go allocator.
-func Allocator(ctx context.Context) memory.Allocator {
-	if mem, ok := ctx.Value(allocatorKey{}).(memory.Allocator); ok {
-		return mem
-	}
-	return memory.DefaultAllocator
-}
+func Allocator(ctx context.Context) memory.Allocator { return stream.Allocator(ctx) }
 
 // BatchRows is the number of rows operators aim for in each batch they build.
-const BatchRows = 8192
+const BatchRows = stream.BatchRows

@@ -14,13 +14,13 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
-	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/merge"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/parquet"
 	"github.com/sleeperd/sleeperd/storage/sketch"
 	"github.com/sleeperd/sleeperd/storage/statestore"
+	"github.com/sleeperd/sleeperd/stream"
 )
 
 // Errors of the runner, wrapped with context.
@@ -204,7 +204,7 @@ func write(ctx context.Context, env Env, job Job, st *statestore.State, res *Res
 	// Tombstones exist only in last-write-wins tables; they stay until a full job drops them.
 	keepDeleted := opts.LastWriteWins && !opts.DropTombstones
 
-	inputs := make([]exec.Stream, 0, len(job.Files))
+	inputs := make([]stream.Stream, 0, len(job.Files))
 	for _, name := range job.Files {
 		f, ok := st.File(name)
 		if !ok {
@@ -223,11 +223,11 @@ func write(ctx context.Context, env Env, job Job, st *statestore.State, res *Res
 	if err != nil {
 		return nil, fmt.Errorf("compaction: job %s: %w", job.ID, err)
 	}
-	stream, err := merge.Apply(merged, schema, opts)
+	out, err := merge.Apply(merged, schema, opts)
 	if err != nil {
 		return nil, fmt.Errorf("compaction: job %s: %w", job.ID, err)
 	}
-	defer stream.Close()
+	defer out.Close()
 
 	outFields := slices.Clone(schema.Fields())
 	if !keepDeleted {
@@ -235,13 +235,13 @@ func write(ctx context.Context, env Env, job Job, st *statestore.State, res *Res
 	}
 	outSchema := arrow.NewSchema(outFields, nil)
 	name := OutputName(t.FilePrefix, job.ID, job.Full)
-	ctx = exec.WithAllocator(ctx, env.Alloc)
-	return writeObject(ctx, env, name, outSchema, stream, res)
+	ctx = stream.WithAllocator(ctx, env.Alloc)
+	return writeObject(ctx, env, name, outSchema, out, res)
 }
 
-// writeObject streams the batches of stream into a Parquet object name of schema outSchema
+// writeObject streams the batches of in into a Parquet object name of schema outSchema
 // (a prefix of the stream's columns).
-func writeObject(ctx context.Context, env Env, name string, outSchema *arrow.Schema, stream exec.Stream, res *Result) (f *statestore.File, err error) {
+func writeObject(ctx context.Context, env Env, name string, outSchema *arrow.Schema, in stream.Stream, res *Result) (f *statestore.File, err error) {
 	t := &env.Table
 	pr, pw := io.Pipe()
 	putErr := make(chan error, 1)
@@ -289,7 +289,7 @@ func writeObject(ctx context.Context, env Env, name string, outSchema *arrow.Sch
 	var rows int64
 	nOut := outSchema.NumFields()
 	for {
-		b, err := stream.Next(ctx)
+		b, err := in.Next(ctx)
 		if err == io.EOF {
 			break
 		}
@@ -344,7 +344,7 @@ func writeObject(ctx context.Context, env Env, name string, outSchema *arrow.Sch
 	return &statestore.File{Name: name, Rows: rows, Bytes: meta.Bytes, MinKey: minKey, MaxKey: bytes.Clone(maxKey)}, nil
 }
 
-func closeAll(ss []exec.Stream) {
+func closeAll(ss []stream.Stream) {
 	for _, s := range ss {
 		s.Close()
 	}
@@ -352,7 +352,7 @@ func closeAll(ss []exec.Stream) {
 
 // counting counts the rows of the batches a stream returns.
 type counting struct {
-	exec.Stream
+	stream.Stream
 	n *int64
 }
 

@@ -14,15 +14,15 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
-	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/stream"
 )
 
 // Delete is an active delete predicate: it removes every row whose version is below Txn and
 // for which Pred is true (NULL counts as false).
 type Delete struct {
 	Txn  int64
-	Pred exec.Expr // evaluated over batches of the stream's schema; must return bool
+	Pred stream.Predicate // evaluated over batches of the stream's schema; must return bool
 }
 
 // Aggregation functions.
@@ -173,7 +173,7 @@ func ageable(t arrow.DataType) bool {
 //
 // Apply takes ownership of input: the returned stream closes it, and Apply closes it itself
 // when it fails. With nothing to apply, it returns input.
-func Apply(input exec.Stream, schema *arrow.Schema, opts Options) (exec.Stream, error) {
+func Apply(input stream.Stream, schema *arrow.Schema, opts Options) (stream.Stream, error) {
 	roles, err := opts.validate(schema)
 	if err != nil {
 		input.Close()
@@ -205,7 +205,7 @@ type sumAcc struct {
 
 // stack is the stream Apply returns.
 type stack struct {
-	in      exec.Stream
+	in      stream.Stream
 	schema  *arrow.Schema
 	opts    Options
 	roles   []int
@@ -234,9 +234,9 @@ type stack struct {
 	scratch [2][]byte
 }
 
-var _ exec.Stream = (*stack)(nil)
+var _ stream.Stream = (*stack)(nil)
 
-// Next implements exec.Stream.
+// Next implements stream.Stream.
 func (s *stack) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if s.closed {
 		return nil, fmt.Errorf("merge: %w", ErrClosed)
@@ -245,7 +245,7 @@ func (s *stack) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		return nil, s.err
 	}
 	if s.mem = s.opts.Alloc; s.mem == nil {
-		s.mem = exec.Allocator(ctx)
+		s.mem = stream.Allocator(ctx)
 	}
 	for !s.eof {
 		b, err := s.in.Next(ctx)
@@ -371,7 +371,7 @@ func (s *stack) selectRows(ctx context.Context, b arrow.RecordBatch) (bool, erro
 	ver := b.Column(s.opts.VersionCol).(*array.Int64).Int64Values()
 	drop := make([]bool, n)
 	for _, d := range s.opts.Deletes {
-		arr, err := d.Pred.Eval(exec.WithAllocator(ctx, s.mem), b)
+		arr, err := d.Pred.Eval(stream.WithAllocator(ctx, s.mem), b)
 		if err != nil {
 			return false, fmt.Errorf("merge: delete predicate %s: %w", d.Pred, err)
 		}
@@ -667,7 +667,7 @@ func buildSum(mem memory.Allocator, t arrow.DataType, accs []sumAcc) arrow.Array
 	return bld.NewArray()
 }
 
-// Close implements exec.Stream: it closes the input.
+// Close implements stream.Stream: it closes the input.
 func (s *stack) Close() error {
 	if s.closed {
 		return nil

@@ -12,8 +12,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/stream"
 )
 
 // Spec describes the streams Merge merges: their common schema and the roles of its columns.
@@ -55,11 +55,11 @@ func (s Spec) validate() error {
 //
 // Merge takes ownership of the inputs: the returned stream closes them, and Merge closes them
 // itself when it fails. Memory is bounded: the stream holds the current batch of each input,
-// and until the output batch being built (at most exec.BatchRows rows) is returned, the
+// and until the output batch being built (at most stream.BatchRows rows) is returned, the
 // earlier batches it has rows of, at most len(inputs) of them. Output batches are new memory
 // from spec.Alloc (nil: memory.DefaultAllocator); with a single input, its batches pass
 // through unchanged.
-func Merge(inputs []exec.Stream, spec Spec) (exec.Stream, error) {
+func Merge(inputs []stream.Stream, spec Spec) (stream.Stream, error) {
 	if err := spec.validate(); err != nil {
 		for _, in := range inputs {
 			in.Close()
@@ -81,7 +81,7 @@ func Merge(inputs []exec.Stream, spec Spec) (exec.Stream, error) {
 
 // cursor is the read position in one input.
 type cursor struct {
-	in    exec.Stream
+	in    stream.Stream
 	idx   int
 	batch arrow.RecordBatch // current batch, or nil when exhausted
 	n     int
@@ -170,7 +170,7 @@ type merger struct {
 	refs    []ref
 }
 
-var _ exec.Stream = (*merger)(nil)
+var _ stream.Stream = (*merger)(nil)
 
 func (m *merger) start(ctx context.Context) error {
 	m.started = true
@@ -208,7 +208,7 @@ func (m *merger) down(i int) {
 	}
 }
 
-// Next implements exec.Stream.
+// Next implements stream.Stream.
 func (m *merger) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if m.closed {
 		return nil, fmt.Errorf("merge: %w", ErrClosed)
@@ -223,7 +223,7 @@ func (m *merger) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 	}
 	limit := len(m.cursors)
-	for len(m.refs) < exec.BatchRows && len(m.heap) > 0 && m.retired <= limit {
+	for len(m.refs) < stream.BatchRows && len(m.heap) > 0 && m.retired <= limit {
 		c := m.heap[0]
 		if c.slot < 0 {
 			c.slot = int32(len(m.srcs))
@@ -297,7 +297,7 @@ func (m *merger) flush() (arrow.RecordBatch, error) {
 	return array.NewRecordBatch(m.spec.Schema, cols, int64(len(m.refs))), nil
 }
 
-// Close implements exec.Stream: it closes every input.
+// Close implements stream.Stream: it closes every input.
 func (m *merger) Close() error {
 	if m.closed {
 		return nil

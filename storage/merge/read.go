@@ -13,10 +13,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/parquet"
+	"github.com/sleeperd/sleeperd/stream"
 )
 
 // FileSource is one table file in the object store.
@@ -94,7 +94,7 @@ func (s ReadSpec) validate() error {
 // Opening reads the footer only. Row groups whose leading row key statistics lie outside the
 // range are not read, and reading stops at the first row at or above Range.Max. Batches are
 // never empty. The stream reads from the store with the context given to Next.
-func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (exec.Stream, error) {
+func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream, error) {
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
@@ -196,7 +196,7 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (exec.Stream, 
 	if read == nil {
 		read = []int{} // nil would read every column
 	}
-	opts := parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: exec.BatchRows, Alloc: spec.Alloc, Source: or}
+	opts := parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: stream.BatchRows, Alloc: spec.Alloc, Source: or}
 	if s.clip {
 		opts.Narrow, opts.NarrowColumn = KeyNarrow([]keys.Range{spec.Range}), keyCol
 	}
@@ -239,9 +239,9 @@ type fileStream struct {
 	constVer, constDel arrow.Array
 }
 
-var _ exec.Stream = (*fileStream)(nil)
+var _ stream.Stream = (*fileStream)(nil)
 
-// Next implements exec.Stream.
+// Next implements stream.Stream.
 func (s *fileStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if s.closed {
 		return nil, fmt.Errorf("merge: read %s: %w", s.src.Name, ErrClosed)
@@ -365,7 +365,7 @@ func (s *fileStream) release() {
 	}
 }
 
-// Close implements exec.Stream.
+// Close implements stream.Stream.
 func (s *fileStream) Close() error {
 	if !s.closed {
 		s.closed = true
