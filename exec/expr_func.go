@@ -87,6 +87,9 @@ type Func struct {
 	fn   function
 	args []Expr
 	typ  arrow.DataType
+	// substrConst is set for substr whose start and count are literals: only the string is
+	// evaluated per batch, the constants are not broadcast into arrays.
+	substrConst *substrArgs
 }
 
 var _ Expr = (*Func)(nil)
@@ -140,7 +143,32 @@ func NewFunc(name string, args []Expr) (Expr, error) {
 			}
 		}
 	}
-	return &Func{name: lname, fn: fn, args: args, typ: typ}, nil
+	f := &Func{name: lname, fn: fn, args: args, typ: typ}
+	if lname == "substr" || lname == "substring" {
+		f.substrConst = constSubstrArgs(args[1:])
+	}
+	return f, nil
+}
+
+// constSubstrArgs returns substr's start and count when they are non-NULL literals.
+func constSubstrArgs(args []Expr) *substrArgs {
+	c := &substrArgs{}
+	for i, a := range args {
+		l, ok := a.(*Literal)
+		if !ok || l.v == nil {
+			return nil
+		}
+		v, ok := l.v.(int64)
+		if !ok {
+			return nil
+		}
+		if i == 0 {
+			c.from = []int64{v}
+		} else {
+			c.count = []int64{v}
+		}
+	}
+	return c
 }
 
 // foldWidening returns e converted to t when e is a literal (or NULL) and the conversion is
@@ -171,6 +199,14 @@ func (f *Func) DataType() arrow.DataType { return f.typ }
 func (f *Func) String() string { return f.name + "(" + joinExprs(f.args) + ")" }
 
 func (f *Func) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, error) {
+	if f.substrConst != nil {
+		a, err := f.args[0].Eval(ctx, batch)
+		if err != nil {
+			return nil, err
+		}
+		defer a.Release()
+		return substr(Allocator(ctx), a, copyValidity(Allocator(ctx), a), *f.substrConst)
+	}
 	args, err := evalAll(ctx, f.args, batch)
 	if err != nil {
 		return nil, err
@@ -391,34 +427,47 @@ func resolveSubstr(args []arrow.DataType) (arrow.DataType, []arrow.DataType, err
 }
 
 func evalSubstr(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
-	s := args[0]
+	sa := substrArgs{from: values[int64](args[1])}
+	if len(args) == 3 {
+		sa.count = values[int64](args[2])
+	}
+	return substr(mem, args[0], andValidity(mem, args...), sa)
+}
+
+// substrArgs are the start and count of substr per row, or one value for every row when
+// they have length 1; count is nil when absent.
+type substrArgs struct{ from, count []int64 }
+
+// substr is PostgreSQL's substr of the text array s: characters [from, from+count) of the
+// 1-based string, clipped. validity (owned; nil when no row is NULL) is the result's. The
+// result is built straight into Arrow buffers in two passes (sizes, then bytes) so that
+// nothing is allocated per row; byteRange takes the bytes of an ASCII prefix without
+// decoding runes.
+func substr(mem memory.Allocator, s arrow.Array, validity *memory.Buffer, sa substrArgs) (arrow.Array, error) {
 	n := s.Len()
 	offs := arrow.GetOffsets[int32](s.Data(), 1)
 	data := byteData(s)
-	from := values[int64](args[1])
-	var count []int64
-	if len(args) == 3 {
-		count = values[int64](args[2])
-	}
-	validity := andValidity(mem, args...)
 	var valid []byte
 	if validity != nil {
 		valid = validity.Bytes()
 	}
-	// PostgreSQL: characters [from, from+count) of the 1-based string, clipped. The result is
-	// built straight into Arrow buffers in two passes (sizes, then bytes) so that nothing is
-	// allocated per row; byteRange takes the bytes of an ASCII prefix without decoding runes.
+	constant := len(sa.from) == 1 && (sa.count == nil || len(sa.count) == 1)
 	span := func(i int) (int, int, error) {
-		start := from[i]
+		j := i
+		if constant {
+			j = 0
+		}
+		start := sa.from[j]
 		end := int64(math.MaxInt64)
-		if count != nil {
-			if count[i] < 0 {
+		if sa.count != nil {
+			c := sa.count[j]
+			if c < 0 {
 				return 0, 0, errs.New(errs.DataException, "negative substring length not allowed")
 			}
-			if start > math.MaxInt64-count[i] {
+			if start > math.MaxInt64-c {
 				end = math.MaxInt64
 			} else {
-				end = start + count[i]
+				end = start + c
 			}
 		}
 		return byteRange(data[offs[i]:offs[i+1]], max(start, 1)-1, end-1)
