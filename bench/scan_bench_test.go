@@ -18,7 +18,8 @@ import (
 
 // BenchmarkScans runs the full-scan workloads of Run on both engines, and a range scan of
 // one leaf (q2), without the rest of the run: SCANBENCH_DIR names a directory that keeps the generated table between runs (made on
-// the first), SCANBENCH_ROWS its rows (default 2,000,000). The engine reads with its hot cache
+// the first), SCANBENCH_ROWS its rows (default 2,000,000), SCANBENCH_PAGE_SIZE the table's
+// page_size (default the table default). The engine reads with its hot cache
 // off, as Run's does, so each iteration decodes every file.
 //
 //	SCANBENCH_DIR=/tmp/scanbench go test -run '^$' -bench Scans -benchtime 5x
@@ -61,7 +62,11 @@ func BenchmarkScans(b *testing.B) {
 		if _, err := Generate(ctx, input, rows, 1, nil); err != nil {
 			b.Fatal(err)
 		}
-		if err := exec(ctx, conn, createTable); err != nil {
+		create := createTable
+		if ps := os.Getenv("SCANBENCH_PAGE_SIZE"); ps != "" {
+			create = strings.Replace(create, "WITH (", fmt.Sprintf("WITH (page_size='%s', ", ps), 1)
+		}
+		if err := exec(ctx, conn, create); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := sleeperdIngest(ctx, eng, input, nil); err != nil {
