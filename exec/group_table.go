@@ -108,3 +108,66 @@ func hashKey(b []byte) uint64 {
 	hi, lo := bits.Mul64(h, p0^p1)
 	return hi ^ lo
 }
+
+// intGroups maps int64 keys to group ids: an open-addressing hash table (linear probing, at
+// most half full) holding keys and ids side by side, for a single integer-like group key.
+type intGroups struct {
+	keys []int64
+	vals []int32 // group id + 1; 0 is an empty slot
+	n    int
+}
+
+// bytes is the memory the table holds.
+func (t *intGroups) bytes() int64 { return int64(cap(t.keys))*8 + int64(cap(t.vals))*4 }
+
+// find returns the group of k, or the slot where it would go and false.
+func (t *intGroups) find(k int64) (int32, int, bool) {
+	if len(t.vals) == 0 {
+		t.keys = make([]int64, keyTableMinSlots)
+		t.vals = make([]int32, keyTableMinSlots)
+	}
+	mask := uint64(len(t.vals) - 1)
+	for i := hashInt(k) & mask; ; i = (i + 1) & mask {
+		v := t.vals[i]
+		if v == 0 {
+			return 0, int(i), false
+		}
+		if t.keys[i] == k {
+			return v - 1, 0, true
+		}
+	}
+}
+
+// insert adds k (not in the table) with group id at slot, as found by find.
+func (t *intGroups) insert(k int64, id int32, slot int) {
+	t.keys[slot], t.vals[slot] = k, id+1
+	t.n++
+	if 2*t.n > len(t.vals) {
+		keys, vals := t.keys, t.vals
+		t.keys = make([]int64, 2*len(keys))
+		t.vals = make([]int32, 2*len(vals))
+		mask := uint64(len(t.vals) - 1)
+		for j, v := range vals {
+			if v == 0 {
+				continue
+			}
+			i := hashInt(keys[j]) & mask
+			for t.vals[i] != 0 {
+				i = (i + 1) & mask
+			}
+			t.keys[i], t.vals[i] = keys[j], v
+		}
+	}
+}
+
+// hashInt mixes the bits of k (murmur3's finaliser) so that sequential keys spread over the
+// slots.
+func hashInt(k int64) uint64 {
+	h := uint64(k)
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}

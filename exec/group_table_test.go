@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"math"
 	"testing"
 )
 
@@ -46,5 +47,33 @@ func TestKeyTable(t *testing.T) {
 	}
 	if 2*kt.len() > len(kt.slots) {
 		t.Fatalf("%d keys in %d slots: over half full", kt.len(), len(kt.slots))
+	}
+}
+
+// TestIntGroups checks the integer table: one id per distinct key through growth, extreme
+// and zero keys included.
+func TestIntGroups(t *testing.T) {
+	var g intGroups
+	want := map[int64]int32{}
+	keys := []int64{0, -1, 1, math.MinInt64, math.MaxInt64}
+	for i := range 3000 {
+		keys = append(keys, int64(i)*1024, -int64(i))
+	}
+	for pass := range 2 {
+		for _, k := range keys {
+			id, slot, ok := g.find(k)
+			w, seen := want[k]
+			if ok != seen || (ok && id != w) {
+				t.Fatalf("pass %d: key %d: (%d, %v), want (%d, %v)", pass, k, id, ok, w, seen)
+			}
+			if !ok {
+				id = int32(len(want))
+				g.insert(k, id, slot)
+				want[k] = id
+			}
+		}
+	}
+	if g.n != len(want) || 2*g.n > len(g.vals) {
+		t.Fatalf("%d keys in %d slots, want %d keys at most half full", g.n, len(g.vals), len(want))
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -319,13 +320,13 @@ func (s *aggStream) Close() error {
 
 // groupTable assigns dense ids to distinct group keys and keeps each group's key values.
 // Keys are the rows' byte encodings (see encoder) in a keyTable; a single text or bytea key
-// column is keyed on its bytes as they are, a single integer-like key column uses a map keyed
-// by the value itself.
+// column is keyed on its bytes as they are, a single integer-like key column on its value in
+// an intGroups table.
 type groupTable struct {
-	ids      keyTable // the encoded keys, or the bytes of a single text or bytea key
-	idOf     []int32  // group of each key of ids, when the NULL group has no key in ids
-	intIDs   map[int64]int32
-	nullID   int32 // group of the NULL key in intIDs mode, or -1
+	ids      keyTable  // the encoded keys, or the bytes of a single text or bytea key
+	idOf     []int32   // group of each key of ids, when the NULL group has no key in ids
+	ints     intGroups // a single integer-like key
+	nullID   int32     // group of the NULL key of a single key column, or -1
 	builders []array.Builder
 	key      []byte
 	n        int
@@ -335,17 +336,17 @@ type groupTable struct {
 
 // size is the memory the table holds: its hash tables and the keys it keeps.
 func (gt *groupTable) size() int64 {
-	return gt.bytes + gt.ids.bytes() + int64(cap(gt.idOf))*4 + int64(len(gt.intIDs))*aggGroupBytes
+	return gt.bytes + gt.ids.bytes() + int64(cap(gt.idOf))*4 + gt.ints.bytes()
 }
 
-// aggGroupBytes is the estimated cost of an entry of a Go map (an integer key's group, a
-// DISTINCT value), and aggStateBytes of the state of one aggregate of one group.
+// aggGroupBytes is the estimated cost of an entry of a Go map (a DISTINCT value), and
+// aggStateBytes of the state of one aggregate of one group.
 const aggGroupBytes, aggStateBytes = 64, 24
 
 func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 	h := s.h
 	mem := Allocator(ctx)
-	gt := &groupTable{intIDs: map[int64]int32{}, nullID: -1}
+	gt := &groupTable{nullID: -1}
 	for _, g := range h.groups {
 		gt.builders = append(gt.builders, array.NewBuilder(mem, g.DataType()))
 	}
@@ -672,15 +673,15 @@ func assignInts[T integer](gt *groupTable, a arrow.Array, vals []T, gids []int32
 			gids[r] = gt.nullID
 			continue
 		}
-		id, ok := gt.intIDs[int64(v)]
+		id, slot, ok := gt.ints.find(int64(v))
 		if !ok {
 			if gt.frozen {
 				gids[r] = -1
 				continue
 			}
 			id = int32(gt.n)
-			gt.intIDs[int64(v)] = id
-			gt.bytes += 16
+			gt.ints.insert(int64(v), id, slot)
+			gt.bytes += int64(unsafe.Sizeof(v)) // the builder's copy
 			gt.n++
 			app(r)
 		}
