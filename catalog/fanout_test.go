@@ -44,8 +44,9 @@ func (l *fakeLeaf) Next(ctx context.Context) (arrow.RecordBatch, error) {
 func (l *fakeLeaf) Close()       { l.closed = true }
 func (l *fakeLeaf) name() string { return "fake" }
 
-// TestFanoutOneLeafInline checks the read of a single leaf in the caller's goroutine: its
-// batches, a sticky end, an error or a panic as the stream's error, cancellation, and Close.
+// TestFanoutOneLeafInline checks the read of a single leaf in the caller's goroutine, then
+// read ahead: its batches, a sticky end, an error or a panic as the stream's error,
+// cancellation, and Close.
 func TestFanoutOneLeafInline(t *testing.T) {
 	drain := func(f *fanout) (int, error) {
 		n := 0
@@ -59,14 +60,21 @@ func TestFanoutOneLeafInline(t *testing.T) {
 		}
 	}
 	boom := errors.New("boom")
+	// Past inlineBatches batches the leaf goes on in a reader goroutine, with the same
+	// batches, end, error or panic.
 	for _, tc := range []struct {
-		name string
-		leaf *fakeLeaf
-		want string
+		name    string
+		leaf    *fakeLeaf
+		want    string
+		rows    int
+		started bool
 	}{
-		{"eof", &fakeLeaf{n: 3}, "EOF"},
-		{"error", &fakeLeaf{n: 2, err: boom}, "boom"},
-		{"panic", &fakeLeaf{n: 1, panicVal: "reader bug"}, "reader bug"},
+		{"eof", &fakeLeaf{n: 1}, "EOF", 1, false},
+		{"error", &fakeLeaf{n: 1, err: boom}, "boom", 1, false},
+		{"panic", &fakeLeaf{n: 1, panicVal: "reader bug"}, "reader bug", 1, false},
+		{"eof read ahead", &fakeLeaf{n: 7}, "EOF", 7, true},
+		{"error read ahead", &fakeLeaf{n: 5, err: boom}, "boom", 5, true},
+		{"panic read ahead", &fakeLeaf{n: 3, panicVal: "reader bug"}, "reader bug", 3, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFanout(context.Background(), []leafSource{tc.leaf}, 4)
@@ -74,14 +82,14 @@ func TestFanoutOneLeafInline(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want %s", err, tc.want)
 			}
-			if n != 3 && tc.name == "eof" || n != 2 && tc.name == "error" || n != 1 && tc.name == "panic" {
-				t.Fatalf("%d rows", n)
+			if n != tc.rows {
+				t.Fatalf("%d rows, want %d", n, tc.rows)
 			}
 			if _, err2 := f.Next(context.Background()); err2 == nil || err2.Error() != err.Error() {
 				t.Fatalf("the end is not sticky: %v then %v", err, err2)
 			}
-			if f.started {
-				t.Fatal("a single leaf started reader goroutines")
+			if f.started != tc.started {
+				t.Fatalf("reader goroutines started: %v, want %v", f.started, tc.started)
 			}
 			f.Close()
 			if !tc.leaf.closed {

@@ -786,7 +786,14 @@ type fanout struct {
 	closed  bool
 	// err is the sticky end (io.EOF or an error) of a single leaf read inline.
 	err error
+	// inlined counts the batches a single leaf returned inline.
+	inlined int
 }
+
+// inlineBatches is how many batches a single leaf returns in the caller's goroutine before
+// the rest is read ahead on a goroutine of its own: a key lookup ends within them, a longer
+// read (a range) then decodes its next batches while the caller consumes this one.
+const inlineBatches = 2
 
 // leafSource streams the rows of one leaf.
 type leafSource interface {
@@ -867,11 +874,15 @@ func (f *fanout) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if f.closed {
 		return nil, errors.New("catalog: scan stream is closed")
 	}
-	if len(f.leaves) == 1 {
+	if len(f.leaves) == 1 && !f.started && (f.inlined < inlineBatches || f.err != nil || f.par < 2) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		return f.inline()
+		b, err := f.inline()
+		if err == nil {
+			f.inlined++
+		}
+		return b, err
 	}
 	if !f.started {
 		f.start()
@@ -897,7 +908,9 @@ func (f *fanout) Next(ctx context.Context) (arrow.RecordBatch, error) {
 }
 
 // inline reads the only leaf in the caller's goroutine: a scan of one leaf (a key lookup)
-// needs no reader goroutine and no hand-off of its batches.
+// needs no reader goroutine and no hand-off of its batches. Past inlineBatches batches (and
+// with more than one core to use) the leaf goes on in start's reader goroutine, so that
+// decoding overlaps the caller's work.
 func (f *fanout) inline() (b arrow.RecordBatch, err error) {
 	if f.err != nil {
 		return nil, f.err

@@ -73,3 +73,12 @@ func BenchmarkSort(b *testing.B) {
 	s, _ := NewSort([]SortKey{{Expr: mustCol(b, 0, tI64)}}, v)
 	benchRun(b, s, rows)
 }
+
+func BenchmarkHashAggregateText(b *testing.B) {
+	const rows = 1 << 20
+	v := benchInput(b, rows, 1000)
+	defer v.Release()
+	k, x := mustCol(b, 2, tStr), mustCol(b, 1, tI64)
+	h, _ := NewHashAggregate([]Expr{k}, []string{"k"}, []Aggregate{{Func: "count_star", Name: "n"}, {Func: "max", Arg: x, Name: "m"}}, v)
+	benchRun(b, h, rows)
+}

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/big"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -86,6 +88,9 @@ type Func struct {
 	fn   function
 	args []Expr
 	typ  arrow.DataType
+	// substrConst is set for substr whose start and count are literals: only the string is
+	// evaluated per batch, the constants are not broadcast into arrays.
+	substrConst *substrArgs
 }
 
 var _ Expr = (*Func)(nil)
@@ -129,12 +134,65 @@ func NewFunc(name string, args []Expr) (Expr, error) {
 	args = append([]Expr(nil), args...)
 	for i, t := range conv {
 		if t != nil && !arrow.TypeEqual(t, args[i].DataType()) {
+			if l, ok := foldWidening(args[i], t); ok {
+				// A constant converted once here, not an array cast per batch.
+				args[i] = l
+				continue
+			}
 			if args[i], err = NewCast(args[i], t); err != nil {
 				return nil, err
 			}
 		}
 	}
-	return &Func{name: lname, fn: fn, args: args, typ: typ}, nil
+	f := &Func{name: lname, fn: fn, args: args, typ: typ}
+	if lname == "substr" || lname == "substring" {
+		f.substrConst = constSubstrArgs(args[1:])
+	}
+	return f, nil
+}
+
+// constSubstrArgs returns substr's start and count when they are non-NULL literals.
+func constSubstrArgs(args []Expr) *substrArgs {
+	c := &substrArgs{}
+	for i, a := range args {
+		l, ok := a.(*Literal)
+		if !ok || l.v == nil {
+			return nil
+		}
+		v, ok := l.v.(int64)
+		if !ok {
+			return nil
+		}
+		if i == 0 {
+			c.from = []int64{v}
+		} else {
+			c.count = []int64{v}
+		}
+	}
+	return c
+}
+
+// foldWidening returns e converted to t when e is a literal (or NULL) and the conversion is
+// a lossless widening of an integer, the implicit conversions that function arguments get.
+func foldWidening(e Expr, t arrow.DataType) (*Literal, bool) {
+	l, ok := e.(*Literal)
+	if !ok || t.ID() != arrow.INT64 {
+		return nil, false
+	}
+	var v any
+	switch x := l.v.(type) {
+	case nil:
+	case int16:
+		v = int64(x)
+	case int32:
+		v = int64(x)
+	case int64:
+		v = x
+	default:
+		return nil, false
+	}
+	out, err := NewLiteral(v, t)
+	return out, err == nil
 }
 
 func (f *Func) DataType() arrow.DataType { return f.typ }
@@ -142,6 +200,14 @@ func (f *Func) DataType() arrow.DataType { return f.typ }
 func (f *Func) String() string { return f.name + "(" + joinExprs(f.args) + ")" }
 
 func (f *Func) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, error) {
+	if f.substrConst != nil {
+		a, err := f.args[0].Eval(ctx, batch)
+		if err != nil {
+			return nil, err
+		}
+		defer a.Release()
+		return substr(Allocator(ctx), a, copyValidity(Allocator(ctx), a), *f.substrConst)
+	}
 	args, err := evalAll(ctx, f.args, batch)
 	if err != nil {
 		return nil, err
@@ -300,6 +366,9 @@ func lengths(mem memory.Allocator, a arrow.Array, chars bool) (arrow.Array, erro
 	offs := arrow.GetOffsets[int32](a.Data(), 1)
 	d := byteData(a)
 	buf, out := newValues[int32](mem, a.Len())
+	if chars && len(offs) > 0 && isASCII(d[offs[0]:offs[len(offs)-1]]) {
+		chars = false // every character is a byte
+	}
 	for i := range out {
 		s := d[offs[i]:offs[i+1]]
 		if chars {
@@ -309,6 +378,22 @@ func lengths(mem memory.Allocator, a arrow.Array, chars bool) (arrow.Array, erro
 		}
 	}
 	return makeArray(arrow.PrimitiveTypes.Int32, a.Len(), copyValidity(mem, a), buf), nil
+}
+
+// isASCII reports whether b holds only ASCII bytes, eight at a time.
+func isASCII(b []byte) bool {
+	for len(b) >= 8 {
+		if binary.LittleEndian.Uint64(b)&0x8080808080808080 != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func mapText(f func(string) string) func(memory.Allocator, arrow.DataType, []arrow.Array) (arrow.Array, error) {
@@ -343,60 +428,122 @@ func resolveSubstr(args []arrow.DataType) (arrow.DataType, []arrow.DataType, err
 }
 
 func evalSubstr(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
-	s := args[0].(*array.String)
-	from := values[int64](args[1])
-	var count []int64
+	sa := substrArgs{from: values[int64](args[1])}
 	if len(args) == 3 {
-		count = values[int64](args[2])
+		sa.count = values[int64](args[2])
 	}
-	b := array.NewStringBuilder(mem)
-	defer b.Release()
-	b.Reserve(s.Len())
-	for i := 0; i < s.Len(); i++ {
-		if s.IsNull(i) || args[1].IsNull(i) || (count != nil && args[2].IsNull(i)) {
-			b.AppendNull()
-			continue
-		}
-		// PostgreSQL: characters [from, from+count) of the 1-based string, clipped.
-		start := from[i]
-		end := int64(math.MaxInt64)
-		if count != nil {
-			if count[i] < 0 {
-				return nil, errs.New(errs.DataException, "negative substring length not allowed")
-			}
-			if start > math.MaxInt64-count[i] {
-				end = math.MaxInt64
-			} else {
-				end = start + count[i]
-			}
-		}
-		b.Append(runeSlice(s.Value(i), max(start, 1)-1, end-1))
-	}
-	return b.NewArray(), nil
+	return substr(mem, args[0], andValidity(mem, args...), sa)
 }
 
-// runeSlice returns characters [from, to) of v (0-based, to may exceed the length).
-func runeSlice(v string, from, to int64) string {
-	if to <= from {
-		return ""
+// substrArgs are the start and count of substr per row, or one value for every row when
+// they have length 1; count is nil when absent.
+type substrArgs struct{ from, count []int64 }
+
+// substr is PostgreSQL's substr of the text array s: characters [from, from+count) of the
+// 1-based string, clipped. validity (owned; nil when no row is NULL) is the result's. The
+// result is built straight into Arrow buffers in two passes (sizes, then bytes) so that
+// nothing is allocated per row; byteRange takes the bytes of an ASCII prefix without
+// decoding runes.
+func substr(mem memory.Allocator, s arrow.Array, validity *memory.Buffer, sa substrArgs) (arrow.Array, error) {
+	n := s.Len()
+	offs := arrow.GetOffsets[int32](s.Data(), 1)
+	data := byteData(s)
+	var valid []byte
+	if validity != nil {
+		valid = validity.Bytes()
+	}
+	constant := len(sa.from) == 1 && (sa.count == nil || len(sa.count) == 1)
+	span := func(i int) (int, int, error) {
+		j := i
+		if constant {
+			j = 0
+		}
+		start := sa.from[j]
+		end := int64(math.MaxInt64)
+		if sa.count != nil {
+			c := sa.count[j]
+			if c < 0 {
+				return 0, 0, errs.New(errs.DataException, "negative substring length not allowed")
+			}
+			if start > math.MaxInt64-c {
+				end = math.MaxInt64
+			} else {
+				end = start + c
+			}
+		}
+		return byteRange(data[offs[i]:offs[i+1]], max(start, 1)-1, end-1)
+	}
+	offBuf, outOffs := newValues[int32](mem, n+1)
+	total := 0
+	for i := range n {
+		outOffs[i] = int32(total)
+		if valid != nil && !bitutil.BitIsSet(valid, i) {
+			continue
+		}
+		bs, be, err := span(i)
+		if err != nil {
+			offBuf.Release()
+			if validity != nil {
+				validity.Release()
+			}
+			return nil, err
+		}
+		total += be - bs
+	}
+	outOffs[n] = int32(total)
+	dataBuf := memory.NewResizableBuffer(mem)
+	dataBuf.Resize(total)
+	out := dataBuf.Bytes()
+	for i := range n {
+		if valid != nil && !bitutil.BitIsSet(valid, i) {
+			continue
+		}
+		bs, be, _ := span(i)
+		copy(out[outOffs[i]:], data[int(offs[i])+bs:int(offs[i])+be])
+	}
+	return makeArray(arrow.BinaryTypes.String, n, validity, offBuf, dataBuf), nil
+}
+
+// byteRange returns the byte offsets of characters [from, to) of v (0-based, to may exceed
+// the length); an empty range when to <= from.
+func byteRange(v []byte, from, to int64) (int, int, error) {
+	if to <= from || from >= int64(len(v)) {
+		return 0, 0, nil
+	}
+	// ASCII up to the end of the range: characters are bytes.
+	lim := len(v)
+	if to < int64(lim) {
+		lim = int(to)
+	}
+	ascii := true
+	for _, c := range v[:lim] {
+		if c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return int(from), lim, nil
 	}
 	start, pos := -1, int64(0)
-	for off := range v {
+	for off := 0; off < len(v); {
 		if pos == from {
 			start = off
 		}
 		if pos == to {
 			if start < 0 {
-				return ""
+				return 0, 0, nil
 			}
-			return v[start:off]
+			return start, off, nil
 		}
+		_, size := utf8.DecodeRune(v[off:])
+		off += size
 		pos++
 	}
 	if start < 0 {
-		return ""
+		return 0, 0, nil
 	}
-	return v[start:]
+	return start, len(v), nil
 }
 
 func evalAbs(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {

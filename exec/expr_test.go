@@ -348,6 +348,16 @@ func TestFunctions(t *testing.T) {
 		{name: "substr out of range starts", types: []arrow.DataType{tStr, tI32, tI32},
 			rows:  [][]any{{"hello", 0, 3}, {"hello", -1, 3}, {"héllo", 2, 2}, {"hello", 10, 1}, {"hello", 1, nil}},
 			build: fn("substr", c(0, tStr), c(1, tI32), c(2, tI32)), want: []string{"he", "h", "él", "", "NULL"}},
+		{name: "length of ASCII rows and of a batch mixing ASCII with other characters", types: str,
+			rows: [][]any{{"abcdefghij"}, {"naïve café"}, {nil}, {""}}, build: fn("length", c(0, tStr)),
+			want: []string{"10", "10", "NULL", "0"}},
+		// Integer literal arguments are widened once; an ASCII prefix is sliced by bytes, the
+		// rest by characters.
+		{name: "substr with literal arguments", types: str,
+			rows:  [][]any{{"abcdefgh"}, {"ab"}, {"héllo wörld"}, {"abcé"}, {nil}, {""}},
+			build: fn("substr", c(0, tStr), l(2, tI32), l(4, tI32)), want: []string{"bcde", "b", "éllo", "bcé", "NULL", ""}},
+		{name: "substr with a NULL literal", types: str, rows: [][]any{{"abc"}},
+			build: fn("substr", c(0, tStr), l(nil, tI32)), want: []string{"NULL"}},
 		{name: "substr without count", types: []arrow.DataType{tStr}, rows: [][]any{{"hello"}},
 			build: fn("substring", c(0, tStr), l(3, tI64)), want: []string{"llo"}},
 		{name: "substr negative count", types: []arrow.DataType{tStr}, rows: [][]any{{"hello"}},

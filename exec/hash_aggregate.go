@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -319,12 +320,14 @@ func (s *aggStream) Close() error {
 }
 
 // groupTable assigns dense ids to distinct group keys and keeps each group's key values.
-// Keys are the rows' byte encodings (see encoder); a single integer-like key column uses a
-// map keyed by the value itself instead.
+// Keys are the rows' byte encodings (see encoder) in a keyTable; a single text or bytea key
+// column is keyed on its bytes as they are, a single integer-like key column on its value in
+// an intGroups table.
 type groupTable struct {
-	ids      map[string]int32
-	intIDs   map[int64]int32
-	nullID   int32 // group of the NULL key in intIDs mode, or -1
+	ids      keyTable  // the encoded keys, or the bytes of a single text or bytea key
+	idOf     []int32   // group of each key of ids, when the NULL group has no key in ids
+	ints     intGroups // a single integer-like key
+	nullID   int32     // group of the NULL key of a single key column, or -1
 	builders []array.Builder
 	key      []byte
 	n        int
@@ -332,14 +335,19 @@ type groupTable struct {
 	bytes    int64 // estimated size of the keys held, in the maps and the builders
 }
 
-// aggGroupBytes is the estimated cost of a group beyond its key: map entry, and per
-// aggregate, its state.
+// size is the memory the table holds: its hash tables and the keys it keeps.
+func (gt *groupTable) size() int64 {
+	return gt.bytes + gt.ids.bytes() + int64(cap(gt.idOf))*4 + gt.ints.bytes()
+}
+
+// aggGroupBytes is the estimated cost of an entry of a Go map (a DISTINCT value), and
+// aggStateBytes of the state of one aggregate of one group.
 const aggGroupBytes, aggStateBytes = 64, 24
 
 func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 	h := s.h
 	mem := Allocator(ctx)
-	gt := &groupTable{ids: map[string]int32{}, intIDs: map[int64]int32{}, nullID: -1}
+	gt := &groupTable{nullID: -1}
 	for _, g := range h.groups {
 		gt.builders = append(gt.builders, array.NewBuilder(mem, g.DataType()))
 	}
@@ -500,7 +508,7 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 			return nil, err
 		}
 		if s.res != nil && !gt.frozen {
-			est := gt.bytes + int64(gt.n)*(aggGroupBytes+aggStateBytes*int64(len(h.aggs))) + distinctBytes
+			est := gt.size() + int64(gt.n)*aggStateBytes*int64(len(h.aggs)) + distinctBytes
 			for _, r := range rows {
 				if r != nil {
 					est += r.bytes
@@ -573,6 +581,10 @@ func (gt *groupTable) assign(keys []arrow.Array, gids []int32) {
 			return
 		}
 	}
+	if len(keys) == 1 && (keys[0].DataType().ID() == arrow.STRING || keys[0].DataType().ID() == arrow.BINARY) {
+		assignBytes(gt, keys[0], gids)
+		return
+	}
 	encs := make([]rowEncoder, len(keys))
 	apps := make([]rowAppender, len(keys))
 	for i, k := range keys {
@@ -584,19 +596,61 @@ func (gt *groupTable) assign(keys []arrow.Array, gids []int32) {
 		for _, e := range encs {
 			gt.key = e(gt.key, r)
 		}
-		id, ok := gt.ids[string(gt.key)]
+		h := hashKey(gt.key)
+		id, slot, ok := gt.ids.find(gt.key, h)
+		if !ok {
+			if gt.frozen {
+				gids[r] = -1
+				continue
+			}
+			id = gt.ids.insert(gt.key, h, slot)
+			gt.bytes += int64(len(gt.key)) // the builders' copy
+			gt.n++
+			for _, app := range apps {
+				app(r)
+			}
+		}
+		gids[r] = id
+	}
+}
+
+// assignBytes is assign for one text or bytea key column: the table is keyed on the bytes
+// of the Arrow buffer, NULL is a group of its own.
+func assignBytes(gt *groupTable, a arrow.Array, gids []int32) {
+	app := appender(a, gt.builders[0])
+	offs := arrow.GetOffsets[int32](a.Data(), 1)
+	d := byteData(a)
+	nulls := a.NullN() > 0
+	for r := range gids {
+		if nulls && a.IsNull(r) {
+			if gt.nullID < 0 && gt.frozen {
+				gids[r] = -1
+				continue
+			}
+			if gt.nullID < 0 {
+				gt.nullID = int32(gt.n)
+				gt.n++
+				app(r)
+			}
+			gids[r] = gt.nullID
+			continue
+		}
+		k := d[offs[r]:offs[r+1]]
+		h := hashKey(k)
+		id, slot, ok := gt.ids.find(k, h)
 		if !ok {
 			if gt.frozen {
 				gids[r] = -1
 				continue
 			}
 			id = int32(gt.n)
-			gt.ids[string(gt.key)] = id
-			gt.bytes += 2 * int64(len(gt.key))
+			gt.idOf = append(gt.idOf, id)
+			gt.ids.insert(k, h, slot)
+			gt.bytes += int64(len(k))
 			gt.n++
-			for _, app := range apps {
-				app(r)
-			}
+			app(r)
+		} else {
+			id = gt.idOf[id]
 		}
 		gids[r] = id
 	}
@@ -620,15 +674,15 @@ func assignInts[T integer](gt *groupTable, a arrow.Array, vals []T, gids []int32
 			gids[r] = gt.nullID
 			continue
 		}
-		id, ok := gt.intIDs[int64(v)]
+		id, slot, ok := gt.ints.find(int64(v))
 		if !ok {
 			if gt.frozen {
 				gids[r] = -1
 				continue
 			}
 			id = int32(gt.n)
-			gt.intIDs[int64(v)] = id
-			gt.bytes += 16
+			gt.ints.insert(int64(v), id, slot)
+			gt.bytes += int64(unsafe.Sizeof(v)) // the builder's copy
 			gt.n++
 			app(r)
 		}

@@ -1,0 +1,173 @@
+package exec
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
+
+// keyTable assigns dense ids 0, 1, ... to distinct byte-string keys: an open-addressing hash
+// table (linear probing, at most half full) over one arena holding every key's bytes. It
+// replaces a Go map[string]int32, which allocates a string per new key, hashes with the
+// general-purpose string hash, and whose size the memory budget could only guess.
+type keyTable struct {
+	// slots hold (tag << 32 | id+1): tag is the high 32 bits of the key's hash; 0 is empty.
+	slots []uint64
+	arena []byte  // the keys' bytes, in id order
+	ends  []int32 // ends[id] is the end of key id in arena
+}
+
+// keyTableMinSlots is the initial number of slots.
+const keyTableMinSlots = 256
+
+func (t *keyTable) len() int { return len(t.ends) }
+
+// bytes is the memory the table holds.
+func (t *keyTable) bytes() int64 {
+	return int64(cap(t.slots))*8 + int64(cap(t.arena)) + int64(cap(t.ends))*4
+}
+
+// key returns the bytes of key id.
+func (t *keyTable) key(id int32) []byte {
+	start := int32(0)
+	if id > 0 {
+		start = t.ends[id-1]
+	}
+	return t.arena[start:t.ends[id]]
+}
+
+// find returns the id of k, or the slot where it would go and false.
+func (t *keyTable) find(k []byte, h uint64) (int32, int, bool) {
+	if len(t.slots) == 0 {
+		t.slots = make([]uint64, keyTableMinSlots)
+	}
+	mask := uint64(len(t.slots) - 1)
+	tag := h >> 32
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := t.slots[i]
+		if s == 0 {
+			return 0, int(i), false
+		}
+		if s>>32 == tag {
+			id := int32(uint32(s)) - 1
+			if bytes.Equal(t.key(id), k) {
+				return id, 0, true
+			}
+		}
+	}
+}
+
+// insert adds k (not in the table) at slot, as found by find, and returns its id.
+func (t *keyTable) insert(k []byte, h uint64, slot int) int32 {
+	id := int32(len(t.ends))
+	t.arena = append(t.arena, k...)
+	t.ends = append(t.ends, int32(len(t.arena)))
+	t.slots[slot] = h>>32<<32 | uint64(uint32(id+1))
+	if 2*len(t.ends) > len(t.slots) {
+		t.grow()
+	}
+	return id
+}
+
+// grow doubles the slots and places every key again.
+func (t *keyTable) grow() {
+	slots := make([]uint64, 2*len(t.slots))
+	mask := uint64(len(slots) - 1)
+	for id := range t.ends {
+		h := hashKey(t.key(int32(id)))
+		i := h & mask
+		for slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		slots[i] = h>>32<<32 | uint64(uint32(id+1))
+	}
+	t.slots = slots
+}
+
+// hashKey is a fast hash of a short byte string (a group key): eight bytes at a time, mixed
+// with multiply-xorshift rounds (wyhash's constants), the length folded in.
+func hashKey(b []byte) uint64 {
+	const (
+		p0 = 0xa0761d6478bd642f
+		p1 = 0xe7037ed1a0b428db
+	)
+	h := uint64(len(b)) * p0
+	for len(b) >= 8 {
+		hi, lo := bits.Mul64(h^binary.LittleEndian.Uint64(b), p1)
+		h = hi ^ lo
+		b = b[8:]
+	}
+	if len(b) > 0 {
+		var w uint64
+		for i, c := range b {
+			w |= uint64(c) << (8 * i)
+		}
+		hi, lo := bits.Mul64(h^w^p0, p1)
+		h = hi ^ lo
+	}
+	hi, lo := bits.Mul64(h, p0^p1)
+	return hi ^ lo
+}
+
+// intGroups maps int64 keys to group ids: an open-addressing hash table (linear probing, at
+// most half full) holding keys and ids side by side, for a single integer-like group key.
+type intGroups struct {
+	keys []int64
+	vals []int32 // group id + 1; 0 is an empty slot
+	n    int
+}
+
+// bytes is the memory the table holds.
+func (t *intGroups) bytes() int64 { return int64(cap(t.keys))*8 + int64(cap(t.vals))*4 }
+
+// find returns the group of k, or the slot where it would go and false.
+func (t *intGroups) find(k int64) (int32, int, bool) {
+	if len(t.vals) == 0 {
+		t.keys = make([]int64, keyTableMinSlots)
+		t.vals = make([]int32, keyTableMinSlots)
+	}
+	mask := uint64(len(t.vals) - 1)
+	for i := hashInt(k) & mask; ; i = (i + 1) & mask {
+		v := t.vals[i]
+		if v == 0 {
+			return 0, int(i), false
+		}
+		if t.keys[i] == k {
+			return v - 1, 0, true
+		}
+	}
+}
+
+// insert adds k (not in the table) with group id at slot, as found by find.
+func (t *intGroups) insert(k int64, id int32, slot int) {
+	t.keys[slot], t.vals[slot] = k, id+1
+	t.n++
+	if 2*t.n > len(t.vals) {
+		keys, vals := t.keys, t.vals
+		t.keys = make([]int64, 2*len(keys))
+		t.vals = make([]int32, 2*len(vals))
+		mask := uint64(len(t.vals) - 1)
+		for j, v := range vals {
+			if v == 0 {
+				continue
+			}
+			i := hashInt(keys[j]) & mask
+			for t.vals[i] != 0 {
+				i = (i + 1) & mask
+			}
+			t.keys[i], t.vals[i] = keys[j], v
+		}
+	}
+}
+
+// hashInt mixes the bits of k (murmur3's finaliser) so that sequential keys spread over the
+// slots.
+func hashInt(k int64) uint64 {
+	h := uint64(k)
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
