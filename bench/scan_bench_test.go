@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sleeperd/sleeperd/engine"
+	"github.com/sleeperd/sleeperd/storage/ingest"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
@@ -69,7 +70,7 @@ func BenchmarkScans(b *testing.B) {
 		if err := exec(ctx, conn, create); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := sleeperdIngest(ctx, eng, input, nil); err != nil {
+		if _, err := sleeperdIngest(ctx, eng, input, nil, ingest.WriterOptions{Memory: 256 << 20, SpillDir: dir}); err != nil {
 			b.Fatal(err)
 		}
 	}
