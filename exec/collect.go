@@ -55,3 +55,17 @@ func Explain(op Operator) string {
 	walk(op, 0)
 	return sb.String()
 }
+
+// nextRows returns the next batch of in that has rows (releasing empty ones), or io.EOF.
+func nextRows(ctx context.Context, in Stream) (arrow.RecordBatch, error) {
+	for {
+		b, err := in.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if b.NumRows() > 0 {
+			return b, nil
+		}
+		b.Release()
+	}
+}

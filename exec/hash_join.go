@@ -264,17 +264,13 @@ func (s *joinStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 	for !s.leftEOF {
 		if s.cur == nil {
-			b, err := s.left.Next(ctx)
+			b, err := nextRows(ctx, s.left)
 			if err == io.EOF {
 				s.leftEOF = true
 				break
 			}
 			if err != nil {
 				return nil, err
-			}
-			if b.NumRows() == 0 {
-				b.Release()
-				continue
 			}
 			if err := s.p.prepare(ctx, b); err != nil {
 				b.Release()
@@ -476,16 +472,12 @@ func materialize(ctx context.Context, in Stream, schema *arrow.Schema) (arrow.Re
 	}()
 	rows := int64(0)
 	for {
-		b, err := in.Next(ctx)
+		b, err := nextRows(ctx, in)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, err
-		}
-		if b.NumRows() == 0 {
-			b.Release()
-			continue
 		}
 		batches = append(batches, b)
 		rows += b.NumRows()

@@ -27,16 +27,12 @@ func (s *joinStream) buildOrSpill(ctx context.Context) (arrow.RecordBatch, error
 	}()
 	rows, size := int64(0), int64(0)
 	for {
-		b, err := s.right.Next(ctx)
+		b, err := nextRows(ctx, s.right)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, err
-		}
-		if b.NumRows() == 0 {
-			b.Release()
-			continue
 		}
 		batches = append(batches, b)
 		rows += b.NumRows()

@@ -228,16 +228,12 @@ func (m *runMerger) load(ctx context.Context, c *runCursor) (bool, error) {
 	}
 	c.seg = -1
 	for {
-		b, err := c.s.Next(ctx)
+		b, err := nextRows(ctx, c.s)
 		if err == io.EOF {
 			return false, nil
 		}
 		if err != nil {
 			return false, err
-		}
-		if b.NumRows() == 0 {
-			b.Release()
-			continue
 		}
 		c.b, c.keys, c.row = b, b.Columns()[m.ncols:], 0
 		c.gen++

@@ -49,16 +49,12 @@ func (s *windowStream) read(ctx context.Context) (arrow.RecordBatch, error) {
 	defer func() { releaseRecords(held) }()
 	rows, size := int64(0), int64(0)
 	for {
-		b, err := s.in.Next(ctx)
+		b, err := nextRows(ctx, s.in)
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
 			return nil, err
-		}
-		if b.NumRows() == 0 {
-			b.Release()
-			continue
 		}
 		held = append(held, b)
 		rows += b.NumRows()
