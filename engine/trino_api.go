@@ -142,14 +142,7 @@ func (e *Engine) SystemTable(ctx context.Context, name string) (b arrow.RecordBa
 // listing; limit <= 0 means all.
 func (e *Engine) LeafSplits(ctx context.Context, name, tableID string, txn uint64, cons []ColumnConstraint, offset, limit int) (sp *Splits, err error) {
 	defer e.recoverTo("listing splits", &err)
-	t, err := e.cat.Table(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	if tableID != "" && t.ID != tableID {
-		return nil, errs.New(errs.ObjectState, "table %q was dropped and created again since the splits were listed", name)
-	}
-	state, err := e.stateAt(ctx, t, txn)
+	t, state, err := e.splitState(ctx, name, tableID, txn)
 	if err != nil {
 		return nil, err
 	}
@@ -194,20 +187,30 @@ func (e *Engine) LeafSplits(ctx context.Context, name, tableID string, txn uint6
 	return sp, nil
 }
 
+// splitState is table name, which must still have the ID tableID unless that is empty, and
+// its state at txn (0: current), for listing splits.
+func (e *Engine) splitState(ctx context.Context, name, tableID string, txn uint64) (*catalog.Table, *statestore.State, error) {
+	t, err := e.cat.Table(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if tableID != "" && t.ID != tableID {
+		return nil, nil, errs.New(errs.ObjectState, "table %q was dropped and created again since the splits were listed", name)
+	}
+	state, err := e.stateAt(ctx, t, txn)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, state, nil
+}
+
 // IndexSplits lists the splits that read the rows whose leading row key columns equal one
 // of keys (each a row of Go values, as in ColumnConstraint, for the first len(row) row key
 // columns): one split per leaf partition holding any of them, at the table's current state
 // (txn 0) or at txn, paged as LeafSplits.
 func (e *Engine) IndexSplits(ctx context.Context, name, tableID string, txn uint64, keyRows [][]any, cons []ColumnConstraint, offset, limit int) (sp *Splits, err error) {
 	defer e.recoverTo("listing index splits", &err)
-	t, err := e.cat.Table(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	if tableID != "" && t.ID != tableID {
-		return nil, errs.New(errs.ObjectState, "table %q was dropped and created again since the splits were listed", name)
-	}
-	state, err := e.stateAt(ctx, t, txn)
+	t, state, err := e.splitState(ctx, name, tableID, txn)
 	if err != nil {
 		return nil, err
 	}

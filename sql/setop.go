@@ -105,7 +105,6 @@ func (b *binder) castColumns(n planner.Node, colTypes []arrow.DataType) planner.
 // sortLimit applies the ORDER BY, LIMIT and OFFSET of a set operation or VALUES list to its
 // result n, whose columns are cols: ORDER BY names output columns by position or name.
 func (b *binder) sortLimit(sel *pg_query.SelectStmt, n planner.Node, cols []planner.Column, what string) (planner.Node, error) {
-	var err error
 	out := n
 	if len(sel.SortClause) > 0 {
 		sort := &planner.Sort{Input: out}
@@ -149,19 +148,7 @@ func (b *binder) sortLimit(sel *pg_query.SelectStmt, n planner.Node, cols []plan
 			p.Cols = append(p.Cols, b.newColumn(c.Name, c.Type))
 		}
 		out = p
-	} else if sel.LimitCount != nil || sel.LimitOffset != nil {
-		l := &planner.Limit{Input: out, Count: -1}
-		if sel.LimitCount != nil {
-			if l.Count, err = b.constInt(sel.LimitCount, "LIMIT"); err != nil {
-				return nil, err
-			}
-		}
-		if sel.LimitOffset != nil {
-			if l.Offset, err = b.constInt(sel.LimitOffset, "OFFSET"); err != nil {
-				return nil, err
-			}
-		}
-		out = l
+		return out, nil
 	}
-	return out, nil
+	return b.limit(sel, out)
 }

@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -251,7 +250,7 @@ func sortRows(spec Spec, batches []arrow.RecordBatch, total int) *sorted {
 	// one statement stay later.
 	ents := make([]sortEntry, total)
 	for r := range ents {
-		ents[r] = sortEntry{pfx: prefix64(s.key(int32(r))), row: int32(r)}
+		ents[r] = sortEntry{pfx: keys.Prefix64(s.key(int32(r))), row: int32(r)}
 	}
 	slices.SortFunc(ents, func(a, b sortEntry) int {
 		if a.pfx != b.pfx {
@@ -301,17 +300,6 @@ func keyBytes(spec Spec, batches []arrow.RecordBatch) int {
 type sortEntry struct {
 	pfx uint64
 	row int32
-}
-
-// prefix64 returns the first 8 bytes of k as a big-endian number, zero-padded: keys compare
-// as their prefixes do unless the prefixes are equal.
-func prefix64(k []byte) uint64 {
-	if len(k) >= 8 {
-		return binary.BigEndian.Uint64(k)
-	}
-	var b [8]byte
-	copy(b[:], k)
-	return binary.BigEndian.Uint64(b[:])
 }
 
 // run is the sorted positions [lo, hi) that fall in one leaf.

@@ -316,3 +316,15 @@ func LeadingRange(t arrow.DataType, min, max any) (r Range, ok bool) {
 	}
 	return Range{Min: lo, Max: PrefixEnd(hi)}, true
 }
+
+// Prefix64 returns the first 8 bytes of encoded key k as a big-endian number, zero-padded:
+// keys compare as their prefixes do unless the prefixes are equal, so sorts and merges
+// compare prefixes first and fall back to bytes.Compare only on ties.
+func Prefix64(k []byte) uint64 {
+	if len(k) >= 8 {
+		return binary.BigEndian.Uint64(k)
+	}
+	var b [8]byte
+	copy(b[:], k)
+	return binary.BigEndian.Uint64(b[:])
+}

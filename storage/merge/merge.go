@@ -3,7 +3,6 @@ package merge
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -140,20 +139,10 @@ func (c *cursor) advance(ctx context.Context, spec *Spec) error {
 		c.keys.encode(b, spec.RowKeys, spec.SortKeys)
 		c.pfx = c.pfx[:0]
 		for i := range c.n {
-			c.pfx = append(c.pfx, prefix64(c.keys.key(i)))
+			c.pfx = append(c.pfx, keys.Prefix64(c.keys.key(i)))
 		}
 		return nil
 	}
-}
-
-// prefix64 returns the first 8 bytes of k as a big-endian number, zero-padded.
-func prefix64(k []byte) uint64 {
-	if len(k) >= 8 {
-		return binary.BigEndian.Uint64(k)
-	}
-	var b [8]byte
-	copy(b[:], k)
-	return binary.BigEndian.Uint64(b[:])
 }
 
 // merger is the stream Merge returns.
