@@ -455,7 +455,18 @@ func runPgbench(ctx context.Context, pgbench, dir string, t *target, w workload,
 	cmd.Stdout, cmd.Stderr = &out, &out
 	profDone := make(chan error, 1)
 	if prof != "" {
-		go func() { profDone <- fetchProfile(t.pprof, prof, max(1, secs-1)) }()
+		go func() {
+			// The CPU profile, and the contention (mutex) and blocking profiles over the
+			// same seconds beside it: prof with ".mutex" and ".block" before its extension.
+			errs := make(chan error, 2)
+			for _, kind := range []string{"mutex", "block"} {
+				go func() {
+					errs <- fetchProfile(t.pprof, kind, strings.TrimSuffix(prof, ".pprof")+"."+kind+".pprof", max(1, secs-1))
+				}()
+			}
+			err := fetchProfile(t.pprof, "profile", prof, max(1, secs-1))
+			profDone <- errors.Join(err, <-errs, <-errs)
+		}()
 	} else {
 		profDone <- nil
 	}
@@ -534,9 +545,10 @@ func pct(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
-// fetchProfile saves a CPU profile of secs seconds from the pprof server at addr to path.
-func fetchProfile(addr, path string, secs int) error {
-	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs))
+// fetchProfile saves a profile of kind (profile for CPU, mutex, block) over secs seconds from
+// the pprof server at addr to path.
+func fetchProfile(addr, kind, path string, secs int) error {
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", addr, kind, secs))
 	if err != nil {
 		return err
 	}
