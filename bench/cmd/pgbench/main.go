@@ -598,13 +598,13 @@ func report(cfg config, rs []result, load0, load1 string) string {
 		cfg.rows, cfg.partitions, cfg.duration, load0, load1)
 	b.WriteString("| workload | clients | server | tps | x PostgreSQL | mean ms | p50 ms | p99 ms | max ms |\n")
 	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	// Each row's ratio is to PostgreSQL's run of the same workload that preceded it (runs
+	// are in order, PostgreSQL first), so a workload given twice compares within each round.
 	base := map[string]float64{}
 	for _, r := range rs {
 		if r.target == "postgresql" && r.err == nil {
 			base[fmt.Sprintf("%s/%d", r.workload, r.clients)] = r.tps
 		}
-	}
-	for _, r := range rs {
 		if r.err != nil {
 			fmt.Fprintf(&b, "| %s | %d | %s | failed | | | | | |\n", r.workload, r.clients, r.target)
 			continue
