@@ -456,16 +456,21 @@ func runPgbench(ctx context.Context, pgbench, dir string, t *target, w workload,
 	profDone := make(chan error, 1)
 	if prof != "" {
 		go func() {
-			// The CPU profile, and the contention (mutex) and blocking profiles over the
-			// same seconds beside it: prof with ".mutex" and ".block" before its extension.
-			errs := make(chan error, 2)
-			for _, kind := range []string{"mutex", "block"} {
+			// The CPU profile, and the contention (mutex), blocking and allocation profiles
+			// over the same seconds beside it: prof with ".mutex", ".block" and ".allocs"
+			// before its extension.
+			kinds := []string{"mutex", "block", "allocs"}
+			errs := make(chan error, len(kinds))
+			for _, kind := range kinds {
 				go func() {
 					errs <- fetchProfile(t.pprof, kind, strings.TrimSuffix(prof, ".pprof")+"."+kind+".pprof", max(1, secs-1))
 				}()
 			}
 			err := fetchProfile(t.pprof, "profile", prof, max(1, secs-1))
-			profDone <- errors.Join(err, <-errs, <-errs)
+			for range kinds {
+				err = errors.Join(err, <-errs)
+			}
+			profDone <- err
 		}()
 	} else {
 		profDone <- nil
