@@ -2,11 +2,11 @@ package merge
 
 import (
 	"bytes"
-	"container/list"
 	"context"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -25,15 +25,22 @@ const DefaultFileCacheBytes = 128 << 20
 // Drop forgets a file that was deleted. The cache is bounded by the estimated memory of its
 // files (parquet.File.MemoryBytes) and evicts the least recently used. A nil *FileCache opens
 // every file afresh (OpenFile). It is safe for concurrent use.
+//
+// A hit takes the lock shared and marks its entry's use with an atomic counter, so
+// concurrent statements reading cached files do not queue on the lock; an eviction (after a
+// miss, which reads a footer) looks for the least recently used entry among them all.
 type FileCache struct {
 	store objstore.Store
 	max   int64
 
-	mu    sync.Mutex
-	used  int64
-	files map[string]*cacheEntry
-	lru   list.List // of *cacheEntry, most recently used first; only entries opened
-	stats CacheStats
+	clock atomic.Uint64 // ticks at each use of an entry
+	hits  atomic.Int64
+
+	mu     sync.RWMutex
+	used   int64
+	opened int // entries opened and counted in used
+	files  map[string]*cacheEntry
+	stats  CacheStats // but Hits
 
 	hot *hotcache.Cache // set once, before use
 }
@@ -51,7 +58,8 @@ type cacheEntry struct {
 	f     *parquet.File
 	err   error
 	bytes int64
-	elem  *list.Element // nil until opened, and after removal
+	kept  bool          // opened and counted in FileCache.used, until removed
+	used  atomic.Uint64 // FileCache.clock at its last use
 }
 
 // NewFileCache returns a cache of the files of store, of at most maxBytes of open files (0:
@@ -77,14 +85,21 @@ func (c *FileCache) Store() objstore.Store { return c.store }
 func (c *FileCache) Open(ctx context.Context, name string, size int64, onRead func(int64)) (*parquet.File, error) {
 	k := name
 	store := c.store
-	c.mu.Lock()
+	c.mu.RLock()
 	e, ok := c.files[k]
-	if ok {
-		if e.elem != nil {
-			c.lru.MoveToFront(e.elem)
+	c.mu.RUnlock()
+	if !ok {
+		c.mu.Lock()
+		if e, ok = c.files[k]; !ok {
+			e = &cacheEntry{key: k, ready: make(chan struct{})}
+			c.files[k] = e
+			c.stats.Misses++
 		}
-		c.stats.Hits++
 		c.mu.Unlock()
+	}
+	if ok {
+		e.used.Store(c.clock.Add(1))
+		c.hits.Add(1)
 		select {
 		case <-e.ready:
 		case <-ctx.Done():
@@ -96,11 +111,7 @@ func (c *FileCache) Open(ctx context.Context, name string, size int64, onRead fu
 		// The open that failed removed its entry; try again ourselves.
 		return c.Open(ctx, name, size, onRead)
 	}
-	e = &cacheEntry{key: k, ready: make(chan struct{})}
-	c.files[k] = e
-	c.stats.Misses++
-	c.mu.Unlock()
-
+	e.used.Store(c.clock.Add(1))
 	e.f, e.err = openFile(ctx, store, name, size, onRead)
 	if e.err == nil && c.hot != nil {
 		e.f.SetChunkCache(c.hot.File(name))
@@ -113,9 +124,10 @@ func (c *FileCache) Open(ctx context.Context, name string, size int64, onRead fu
 		}
 	} else {
 		e.bytes = e.f.MemoryBytes()
-		e.elem = c.lru.PushFront(e)
+		e.kept = true
 		c.used += e.bytes
-		c.evict()
+		c.opened++
+		c.evict(e)
 	}
 	c.mu.Unlock()
 	close(e.ready)
@@ -144,10 +156,20 @@ func openFile(ctx context.Context, store objstore.Store, name string, size int64
 
 // evict removes the least recently used files until the cache fits its bound; the newest
 // file stays even when it alone is over. Callers hold c.mu.
-func (c *FileCache) evict() {
-	for c.used > c.max && c.lru.Len() > 1 {
-		e := c.lru.Back().Value.(*cacheEntry)
-		c.remove(e)
+// evict removes the least recently used opened entries, other than keep, while the cache is
+// over its bound. c.mu is held.
+func (c *FileCache) evict(keep *cacheEntry) {
+	for c.used > c.max && c.opened > 1 {
+		var lru *cacheEntry
+		for _, e := range c.files {
+			if e.kept && e != keep && (lru == nil || e.used.Load() < lru.used.Load()) {
+				lru = e
+			}
+		}
+		if lru == nil {
+			return
+		}
+		c.remove(lru)
 		c.stats.Evictions++
 	}
 }
@@ -156,10 +178,10 @@ func (c *FileCache) remove(e *cacheEntry) {
 	if c.files[e.key] == e {
 		delete(c.files, e.key)
 	}
-	if e.elem != nil {
-		c.lru.Remove(e.elem)
-		e.elem = nil
+	if e.kept {
+		e.kept = false
 		c.used -= e.bytes
+		c.opened--
 	}
 }
 
@@ -201,7 +223,8 @@ func (c *FileCache) Stats() CacheStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.stats
-	s.Files, s.Bytes = c.lru.Len(), c.used
+	s.Hits = c.hits.Load()
+	s.Files, s.Bytes = c.opened, c.used
 	return s
 }
 

@@ -54,12 +54,22 @@ type table struct {
 	sem   chan struct{}
 	state *State // nil until loaded
 
-	// Snapshot calls that wait for sem share a refresh that began after they were called
-	// (it read every entry committed before they were). Guarded by mu.
+	// Snapshot calls share a refresh that began after they were called (it read every entry
+	// committed before they were): one is in flight at a time, and the calls that arrive
+	// meanwhile wait for it to end and share the next, without taking sem in turn. Guarded
+	// by mu.
 	mu      sync.Mutex
-	started uint64 // refreshes by Snapshot begun
-	fresh   uint64 // the number (by started) of the last such refresh that succeeded
-	freshSt *State // its state
+	started uint64  // refreshes by Snapshot begun
+	fresh   uint64  // the number (by started) of the last such refresh that succeeded
+	freshSt *State  // its state
+	flight  *flight // the refresh by Snapshot in flight, or nil
+}
+
+// flight is a refresh by Snapshot; done is closed when it ends (its outcome is then in
+// table.fresh and freshSt, when it succeeded).
+type flight struct {
+	n    uint64
+	done chan struct{}
 }
 
 // New returns a Store over os. It panics if os is nil.
@@ -254,44 +264,68 @@ func (t *table) loadSnapshot(ctx context.Context) (*State, error) {
 	return emptyState(t.id), nil
 }
 
-// Snapshot returns the table's state after the last committed transaction.
+// Snapshot returns the table's state after the last committed transaction: every
+// transaction committed (by any process) before the call is in it.
 func (s *Store) Snapshot(ctx context.Context, id TableID) (*State, error) {
 	t, err := s.table(id)
 	if err != nil {
 		return nil, err
 	}
-	t.mu.Lock()
-	called := t.started
-	t.mu.Unlock()
-	if err := t.lock(ctx); err != nil {
-		return nil, err
-	}
-	defer t.unlock()
-	// A refresh that began after this call, while it waited, saw every entry committed
-	// before the call: its state will do.
-	t.mu.Lock()
-	if t.fresh > called && t.freshSt != nil {
-		st := t.freshSt
-		t.mu.Unlock()
+	found := func(st *State) (*State, error) {
 		if st.txn == 0 {
 			return nil, fmt.Errorf("%w: %s", ErrTableNotFound, id)
 		}
 		return st, nil
 	}
+	t.mu.Lock()
+	called := t.started
+	for {
+		// A refresh that began after this call saw every entry committed before the call:
+		// its state will do.
+		if t.fresh > called && t.freshSt != nil {
+			st := t.freshSt
+			t.mu.Unlock()
+			return found(st)
+		}
+		f := t.flight
+		if f == nil {
+			break
+		}
+		// A refresh is in flight; it may have begun before this call. Wait for it to end,
+		// then share it or the next.
+		t.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		t.mu.Lock()
+	}
 	t.started++
-	n := t.started
+	f := &flight{n: t.started, done: make(chan struct{})}
+	t.flight = f
 	t.mu.Unlock()
-	st, err := t.refresh(ctx, s.opts.ReloadBehind, false)
+	st, err := t.refreshLocking(ctx, s.opts.ReloadBehind)
+	t.mu.Lock()
+	t.flight = nil
+	if err == nil {
+		t.fresh, t.freshSt = f.n, st
+	}
+	close(f.done)
+	t.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
-	t.mu.Lock()
-	t.fresh, t.freshSt = n, st
-	t.mu.Unlock()
-	if st.txn == 0 {
-		return nil, fmt.Errorf("%w: %s", ErrTableNotFound, id)
+	return found(st)
+}
+
+// refreshLocking is refresh (not strict) with t locked for it.
+func (t *table) refreshLocking(ctx context.Context, reloadBehind int) (*State, error) {
+	if err := t.lock(ctx); err != nil {
+		return nil, err
 	}
-	return st, nil
+	defer t.unlock()
+	return t.refresh(ctx, reloadBehind, false)
 }
 
 // Create creates a table by committing init as its first transaction. It fails with an

@@ -455,7 +455,23 @@ func runPgbench(ctx context.Context, pgbench, dir string, t *target, w workload,
 	cmd.Stdout, cmd.Stderr = &out, &out
 	profDone := make(chan error, 1)
 	if prof != "" {
-		go func() { profDone <- fetchProfile(t.pprof, prof, max(1, secs-1)) }()
+		go func() {
+			// The CPU profile, and the contention (mutex), blocking and allocation profiles
+			// over the same seconds beside it: prof with ".mutex", ".block" and ".allocs"
+			// before its extension.
+			kinds := []string{"mutex", "block", "allocs"}
+			errs := make(chan error, len(kinds))
+			for _, kind := range kinds {
+				go func() {
+					errs <- fetchProfile(t.pprof, kind, strings.TrimSuffix(prof, ".pprof")+"."+kind+".pprof", max(1, secs-1))
+				}()
+			}
+			err := fetchProfile(t.pprof, "profile", prof, max(1, secs-1))
+			for range kinds {
+				err = errors.Join(err, <-errs)
+			}
+			profDone <- err
+		}()
 	} else {
 		profDone <- nil
 	}
@@ -534,9 +550,10 @@ func pct(sorted []time.Duration, p float64) time.Duration {
 	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
-// fetchProfile saves a CPU profile of secs seconds from the pprof server at addr to path.
-func fetchProfile(addr, path string, secs int) error {
-	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs))
+// fetchProfile saves a profile of kind (profile for CPU, mutex, block) over secs seconds from
+// the pprof server at addr to path.
+func fetchProfile(addr, kind, path string, secs int) error {
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", addr, kind, secs))
 	if err != nil {
 		return err
 	}
@@ -586,13 +603,13 @@ func report(cfg config, rs []result, load0, load1 string) string {
 		cfg.rows, cfg.partitions, cfg.duration, load0, load1)
 	b.WriteString("| workload | clients | server | tps | x PostgreSQL | mean ms | p50 ms | p99 ms | max ms |\n")
 	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	// Each row's ratio is to PostgreSQL's run of the same workload that preceded it (runs
+	// are in order, PostgreSQL first), so a workload given twice compares within each round.
 	base := map[string]float64{}
 	for _, r := range rs {
 		if r.target == "postgresql" && r.err == nil {
 			base[fmt.Sprintf("%s/%d", r.workload, r.clients)] = r.tps
 		}
-	}
-	for _, r := range rs {
 		if r.err != nil {
 			fmt.Fprintf(&b, "| %s | %d | %s | failed | | | | | |\n", r.workload, r.clients, r.target)
 			continue
