@@ -2,7 +2,8 @@
 
 GO      ?= go
 TIMEOUT ?= 15m
-# Packages with concurrent code run their tests under the race detector.
+# Packages with concurrent code run their tests under the race detector (engine's
+# TestOperatorsSpill, ten minutes under it, runs without it beside the other packages).
 RACE_RE := /(storage/.*|storage|exec|pgwire|engine|connectors/trino)$$
 
 .PHONY: build run test deps bench bench-quick pgbench
@@ -63,8 +64,12 @@ test: deps
 	status=0; \
 	if [ -n "$$race" ]; then echo "$(GO) test -race -timeout $(TIMEOUT) <concurrent packages>"; \
 		$(GO) test -race -timeout $(TIMEOUT) $$race || status=1; fi; \
+	spilllog="$$(mktemp)"; \
+	echo "$(GO) test -timeout $(TIMEOUT) -run TestOperatorsSpill ./engine (without -race, beside the other packages)"; \
+	$(GO) test -timeout $(TIMEOUT) -run '^TestOperatorsSpill$$' ./engine >"$$spilllog" 2>&1 & spillpid=$$!; \
 	if [ -n "$$rest" ]; then echo "$(GO) test -timeout $(TIMEOUT) <other packages>"; \
 		$(GO) test -timeout $(TIMEOUT) $$rest || status=1; fi; \
+	wait $$spillpid || status=1; cat "$$spilllog"; rm -f "$$spilllog"; \
 	echo "cd bench && $(GO) test ./... (benchmark smoke test, beside DuckDB)"; \
 	(cd bench && $(GO) vet ./... && $(GO) test -timeout $(TIMEOUT) ./...) || status=1; \
 	exit $$status

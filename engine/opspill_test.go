@@ -128,6 +128,10 @@ func TestOperatorsSpill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 80 MiB")
 	}
+	if raceEnabled {
+		// Ten minutes under the race detector: make test runs it in a pass of its own without.
+		t.Skip("too slow under the race detector; run without -race")
+	}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	spillDir := t.TempDir()
