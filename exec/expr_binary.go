@@ -153,6 +153,21 @@ func NewBinary(op BinaryOp, l, r Expr) (*Binary, error) {
 	return &Binary{op: op, l: l, r: r, typ: t}, nil
 }
 
+// NewDecimalDiv is NewBinary(Div, l, r) for numeric operands, its quotient kept at scale
+// places when that is more than BinaryResultType's: the binder picks PostgreSQL's scale of a
+// quotient of constants (select_div_scale, which can keep 20 places where DecimalDivScale
+// keeps 16).
+func NewDecimalDiv(l, r Expr, scale int32) (*Binary, error) {
+	b, err := NewBinary(Div, l, r)
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := b.typ.(*arrow.Decimal128Type); ok && scale > d.Scale && scale <= 38 {
+		b.typ = &arrow.Decimal128Type{Precision: 38, Scale: scale}
+	}
+	return b, nil
+}
+
 func (b *Binary) DataType() arrow.DataType { return b.typ }
 
 func (b *Binary) String() string { return fmt.Sprintf("%s %s %s", paren(b.l), b.op, paren(b.r)) }
