@@ -153,6 +153,21 @@ func NewBinary(op BinaryOp, l, r Expr) (*Binary, error) {
 	return &Binary{op: op, l: l, r: r, typ: t}, nil
 }
 
+// NewDecimalDiv is NewBinary(Div, l, r) for numeric operands, its quotient rounded once, at
+// scale places rather than BinaryResultType's: the binder picks PostgreSQL's scale of a
+// quotient of constants (select_div_scale, which keeps 20 places for 1/3 where
+// DecimalDivScale keeps 16, and 1 for 12345678901234567890 / 0.5).
+func NewDecimalDiv(l, r Expr, scale int32) (*Binary, error) {
+	b, err := NewBinary(Div, l, r)
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := b.typ.(*arrow.Decimal128Type); ok && scale != d.Scale && scale >= 0 && scale <= 38 {
+		b.typ = &arrow.Decimal128Type{Precision: 38, Scale: scale}
+	}
+	return b, nil
+}
+
 func (b *Binary) DataType() arrow.DataType { return b.typ }
 
 func (b *Binary) String() string { return fmt.Sprintf("%s %s %s", paren(b.l), b.op, paren(b.r)) }

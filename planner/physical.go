@@ -381,6 +381,9 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 		if !ok {
 			return nil, errs.New(errs.Internal, "operator %s has no kernel", x.Op)
 		}
+		if d, ok := x.Typ.(*arrow.Decimal128Type); ok && x.Op == OpDiv {
+			return exec.NewDecimalDiv(l, r, d.Scale)
+		}
 		return exec.NewBinary(op, l, r)
 	case *Not:
 		in, err := CompileExpr(x.E, layout)

@@ -336,6 +336,11 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		if !castable(e.Type(), t) {
 			return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), types.Name(t))
 		}
+		if t == types.DefaultNumeric {
+			if c := numericCast(e); c != nil {
+				return c, nil
+			}
+		}
 		if _, ok := types.CharLength(t); ok {
 			return b.charCast(e, t, true), nil
 		}
@@ -932,6 +937,7 @@ func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) 
 	if !types.IsNumeric(ct) {
 		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(lt), op, types.Name(rt))
 	}
+	l0, r0 := l, r
 	l, r = b.coerce(l, ct), b.coerce(r, ct)
 	t := ct
 	if d, ok := ct.(*arrow.Decimal128Type); ok {
@@ -945,6 +951,9 @@ func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) 
 			t = types.Numeric(38, min(38, ls+rs))
 		case planner.OpDiv:
 			t = types.Numeric(38, max(16, ls, rs))
+			if s, ok := divScale(l0, r0); ok {
+				t = types.Numeric(38, max(s, ls, rs))
+			}
 		}
 	}
 	return &planner.Binary{Op: op, L: l, R: r, Typ: t}, nil

@@ -26,7 +26,10 @@ var (
 	// PostgreSQL; values of it are strings.
 	Unknown = &unknownType{}
 	// DefaultNumeric is the type of numeric without a precision. PostgreSQL's unconstrained
-	// numeric has a scale per value; an Arrow column has one scale, so ours is fixed.
+	// numeric has a scale per value; an Arrow column has one scale, so ours is fixed. The
+	// binder narrows it where PostgreSQL's scale follows from types or constants (a cast of an
+	// integer has scale 0, of '2.50' scale 2): DefaultNumeric is what is left, such as a table
+	// column declared numeric.
 	DefaultNumeric = Numeric(38, 9)
 )
 

@@ -1,0 +1,132 @@
+package sql
+
+import (
+	"math/big"
+	"regexp"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// PostgreSQL's numeric without a type modifier keeps a display scale per value. Ours has one
+// scale per column (an Arrow decimal128), so the binder gives each typmod-less numeric
+// expression the scale PostgreSQL would give its values wherever the scale does not depend on
+// the value: a cast of an integer has scale 0, a cast of a constant has the scale written in
+// it, and a quotient of two constants has the scale PostgreSQL's select_div_scale picks. Other
+// typmod-less numerics (a numeric column without a modifier, a cast of text or float) keep
+// types.DefaultNumeric's scale. docs/sql.md lists what differs.
+
+// numericText is the text PostgreSQL's numeric input accepts as a finite number.
+var numericText = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
+
+// numericCast is e cast to numeric without a type modifier, or nil when the cast keeps
+// types.DefaultNumeric's scale: integers become numeric(38,0), a numeric keeps its type, and a
+// quoted constant becomes a numeric literal with the scale written in it.
+func numericCast(e planner.Expr) planner.Expr {
+	t := e.Type()
+	switch {
+	case t == nil:
+		return nil
+	case types.IsInteger(t):
+		if l, ok := e.(*planner.Literal); ok && l.Value != nil {
+			if v, ok := intValue(l.Value); ok {
+				return &planner.Literal{Value: decimal128.FromI64(v), Typ: types.Numeric(38, 0)}
+			}
+		}
+		return &planner.Cast{E: e, To: types.Numeric(38, 0)}
+	case t.ID() == arrow.DECIMAL128:
+		return e
+	}
+	l, ok := e.(*planner.Literal)
+	if !ok || (!types.IsUnknown(t) && t.ID() != arrow.STRING) {
+		return nil
+	}
+	s, ok := l.Value.(string)
+	if !ok {
+		return nil
+	}
+	s = strings.TrimSpace(s)
+	if !numericText.MatchString(s) {
+		return nil
+	}
+	n, err := numericLiteral(s)
+	if err != nil || n.Typ.ID() != arrow.DECIMAL128 {
+		return nil
+	}
+	return n
+}
+
+// intValue is an integer literal's value.
+func intValue(v any) (int64, bool) {
+	switch x := v.(type) {
+	case int16:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case int64:
+		return x, true
+	}
+	return 0, false
+}
+
+// constNumeric is the value of a constant number as an unscaled integer and its scale.
+func constNumeric(e planner.Expr) (*big.Int, int32, bool) {
+	l, ok := e.(*planner.Literal)
+	if !ok || l.Value == nil {
+		return nil, 0, false
+	}
+	if v, ok := intValue(l.Value); ok && types.IsInteger(l.Typ) {
+		return big.NewInt(v), 0, true
+	}
+	if n, ok := l.Value.(decimal128.Num); ok {
+		if d, ok := l.Typ.(*arrow.Decimal128Type); ok {
+			return n.BigInt(), d.Scale, true
+		}
+	}
+	return nil, 0, false
+}
+
+// divScale is the scale PostgreSQL's select_div_scale gives the quotient of constants l and r
+// (at least NUMERIC_MIN_SIG_DIGITS, 16, significant digits, and no fewer places than either
+// operand), or ok false when either is not a constant.
+func divScale(l, r planner.Expr) (int32, bool) {
+	lv, ls, ok1 := constNumeric(l)
+	rv, rs, ok2 := constNumeric(r)
+	if !ok1 || !ok2 {
+		return 0, false
+	}
+	w1, d1 := baseWeight(lv, ls)
+	w2, d2 := baseWeight(rv, rs)
+	q := w1 - w2
+	if d1 <= d2 {
+		q--
+	}
+	s := max(int32(16-q*4), ls, rs, 0)
+	return min(s, 38), true
+}
+
+// baseWeight is the weight (the power of 10000) and the value of the first nonzero base-10000
+// digit of u/10^scale, as PostgreSQL's numeric stores it; 0, 0 for zero.
+func baseWeight(u *big.Int, scale int32) (weight int, first int64) {
+	a := new(big.Int).Abs(u)
+	if a.Sign() == 0 {
+		return 0, 0
+	}
+	d := len(a.String()) - 1 - int(scale) // the power of ten of the leading digit
+	weight = d / 4
+	if d < 0 && d%4 != 0 {
+		weight--
+	}
+	e := int(scale) + 4*weight // first = floor(a / 10^e)
+	ten := big.NewInt(10)
+	if e >= 0 {
+		a.Quo(a, new(big.Int).Exp(ten, big.NewInt(int64(e)), nil))
+	} else {
+		a.Mul(a, new(big.Int).Exp(ten, big.NewInt(int64(-e)), nil))
+	}
+	return weight, a.Int64()
+}
