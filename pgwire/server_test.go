@@ -389,7 +389,7 @@ func TestPgxParameters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fmt.Sprint(sd.ParamOIDs) != "[20 25]" || sd.Fields[0].DataTypeOID != 20 {
+	if fmt.Sprint(sd.ParamOIDs) != "[20 1043]" || sd.Fields[0].DataTypeOID != 20 {
 		t.Errorf("described params %v, fields %v", sd.ParamOIDs, sd.Fields)
 	}
 
