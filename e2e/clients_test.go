@@ -102,6 +102,17 @@ func TestClients(t *testing.T) {
 		{name: "postgres", host: pg.host, port: pg.port, user: "postgres", db: "postgres"},
 		{name: "sleeperd", host: s.host, port: s.port, user: "clients", db: "sleeperd"},
 	}
+	known := map[string]bool{}
+	for _, c := range clients() {
+		for _, name := range c.cases {
+			known[c.name+"/"+name] = true
+		}
+	}
+	for key := range needsPGCatalog {
+		if !known[key] {
+			t.Errorf("needsPGCatalog lists %s, which is no client's case", key)
+		}
+	}
 	for _, c := range clients() {
 		t.Run(c.name, func(t *testing.T) {
 			var runOn func(ctx context.Context, e endpoint) []caseResult
