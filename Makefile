@@ -31,8 +31,17 @@ export SLT_REQUIRE_VERSITYGW
 SLT_REQUIRE_PYTHON_THRIFT ?= 1
 export SLT_REQUIRE_PYTHON_THRIFT
 
+# The client tests (e2e's TestClients) run real client libraries against sleeperd and a
+# throwaway PostgreSQL server: pandas and SQLAlchemy over psycopg2 (Debian's python3-pandas,
+# python3-sqlalchemy, python3-psycopg2 under /usr/bin/python3), the PostgreSQL JDBC driver
+# (libpostgresql-jdbc-java, with a JDK), and node-postgres (nodejs and npm; the test installs
+# its pinned pg and pg-cursor with npm into the user's cache directory). make test requires
+# them, and deps installs the Debian packages.
+SLT_REQUIRE_CLIENTS ?= 1
+export SLT_REQUIRE_CLIENTS
+
 # deps installs what the tests need and is missing: psql and the PostgreSQL server programs,
-# versitygw, and python3-thrift.
+# versitygw, python3-thrift, and the client libraries.
 deps:
 	@if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$$($(GO) env GOPATH | cut -d: -f1)/bin/versitygw" ]; then \
 		echo "installing versitygw ($(VERSITYGW))"; \
@@ -52,6 +61,21 @@ deps:
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-thrift >/dev/null 2>&1 || \
 		{ $$SUDO apt-get update -qq >/dev/null && \
 		  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-thrift >/dev/null; }; \
+	fi
+	@pkgs=; \
+	/usr/bin/python3 -c 'import pandas' >/dev/null 2>&1 || pkgs="$$pkgs python3-pandas"; \
+	/usr/bin/python3 -c 'import sqlalchemy' >/dev/null 2>&1 || pkgs="$$pkgs python3-sqlalchemy"; \
+	/usr/bin/python3 -c 'import psycopg2' >/dev/null 2>&1 || pkgs="$$pkgs python3-psycopg2"; \
+	[ -f /usr/share/java/postgresql.jar ] || pkgs="$$pkgs libpostgresql-jdbc-java"; \
+	command -v javac >/dev/null 2>&1 || pkgs="$$pkgs default-jdk-headless"; \
+	command -v node >/dev/null 2>&1 || pkgs="$$pkgs nodejs"; \
+	command -v npm >/dev/null 2>&1 || pkgs="$$pkgs npm"; \
+	if [ -n "$$pkgs" ]; then \
+		echo "installing the client libraries:$$pkgs"; \
+		SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq >/dev/null && \
+		  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; }; \
 	fi
 
 test: deps

@@ -74,8 +74,11 @@ type conn struct {
 // prepared is a statement made by Parse, or by a simple Query. A nil stmt is the empty
 // statement. The engine statement is closed once the name is dropped and no portal uses it.
 type prepared struct {
-	stmt    engine.Statement
-	params  []arrow.DataType
+	stmt   engine.Statement
+	params []arrow.DataType
+	// oids are the parameter types the client gave in Parse (0 for unspecified); Describe
+	// reports them as given, as PostgreSQL does, so a client that sent varchar sees varchar.
+	oids    []uint32
 	refs    int // portals bound to it
 	dropped bool
 }
@@ -473,7 +476,7 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 	for i, oid := range m.ParameterOIDs {
 		params[i] = types.FromOID(oid)
 	}
-	p := &prepared{params: params}
+	p := &prepared{params: params, oids: m.ParameterOIDs}
 	if len(texts) == 1 {
 		ctx, cancel := context.WithCancel(c.srv.ctx)
 		defer cancel()
@@ -580,7 +583,9 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 		oids := make([]uint32, len(prep.params))
 		for i, dt := range prep.params {
 			oids[i] = types.OIDText
-			if dt != nil {
+			if i < len(prep.oids) && prep.oids[i] != 0 && types.FromOID(prep.oids[i]) != nil {
+				oids[i] = prep.oids[i]
+			} else if dt != nil {
 				oids[i] = types.PGTypeOf(dt).OID
 			}
 		}

@@ -1,0 +1,270 @@
+// The PostgreSQL JDBC driver against a PostgreSQL-protocol server.
+//
+// Usage: java -cp postgresql.jar:. Clients HOST PORT USER DBNAME
+//
+// Runs each case and prints one JSON object a line: {"case", "ok", "error", "value"}. A case
+// checks the values it reads back itself; value is what it read, for the caller to compare
+// between servers.
+
+import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.DatabaseMetaData;
+import java.sql.Date;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+
+public class Clients {
+    interface Case {
+        Object run(Connection c) throws Exception;
+    }
+
+    static String url;
+    static String user;
+
+    public static void main(String[] args) throws Exception {
+        url = "jdbc:postgresql://" + args[0] + ":" + args[1] + "/" + args[3] + "?sslmode=disable";
+        user = args[2];
+        Object[][] cases = {
+            {"setup", (Case) Clients::setup},
+            {"query_values", (Case) Clients::queryValues},
+            {"prepared_params", (Case) Clients::preparedParams},
+            {"prepared_fetch_size", (Case) Clients::preparedFetchSize},
+            {"metadata_product", (Case) Clients::metadataProduct},
+            {"metadata_schemas", (Case) Clients::metadataSchemas},
+            {"metadata_tables", (Case) Clients::metadataTables},
+            {"metadata_columns", (Case) Clients::metadataColumns},
+            {"metadata_primary_keys", (Case) Clients::metadataPrimaryKeys},
+            {"metadata_index_info", (Case) Clients::metadataIndexInfo},
+        };
+        for (Object[] cs : cases) {
+            String name = (String) cs[0];
+            boolean ok = true;
+            String error = "";
+            Object value = null;
+            try (Connection c = DriverManager.getConnection(url, user, "")) {
+                value = ((Case) cs[1]).run(c);
+            } catch (Throwable e) {
+                ok = false;
+                error = e.toString();
+            }
+            System.out.println("{\"case\":" + json(name) + ",\"ok\":" + ok + ",\"error\":" + json(error)
+                + ",\"value\":" + json(value) + "}");
+            System.out.flush();
+        }
+    }
+
+    static String json(Object v) {
+        if (v == null) {
+            return "null";
+        }
+        if (v instanceof Boolean || v instanceof Long || v instanceof Integer) {
+            return v.toString();
+        }
+        if (v instanceof List) {
+            StringBuilder b = new StringBuilder("[");
+            for (Object x : (List<?>) v) {
+                if (b.length() > 1) {
+                    b.append(',');
+                }
+                b.append(json(x));
+            }
+            return b.append(']').toString();
+        }
+        String s = v.toString();
+        StringBuilder b = new StringBuilder("\"");
+        for (char ch : s.toCharArray()) {
+            if (ch == '"' || ch == '\\') {
+                b.append('\\').append(ch);
+            } else if (ch < 0x20) {
+                b.append(String.format("\\u%04x", (int) ch));
+            } else {
+                b.append(ch);
+            }
+        }
+        return b.append('"').toString();
+    }
+
+    static void expect(Object got, Object want, String what) {
+        if (!Objects.equals(got, want)) {
+            throw new AssertionError(what + ": got " + got + ", want " + want);
+        }
+    }
+
+    static Object setup(Connection c) throws Exception {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE java_t (id bigint PRIMARY KEY, name text, score double precision, "
+                + "born date, ts timestamp, ok boolean, amount numeric(10,2))");
+            s.execute("INSERT INTO java_t VALUES (1, 'one', 1.5, '2024-01-02', '2024-01-02 03:04:05', true, 12.34), "
+                + "(2, NULL, NULL, NULL, NULL, NULL, NULL)");
+            s.execute("CREATE TABLE java_big (id bigint PRIMARY KEY, v text)");
+        }
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO java_big VALUES (?, ?)")) {
+            for (long i = 1; i <= 100; i++) {
+                p.setLong(1, i);
+                p.setString(2, "v" + i);
+                p.addBatch();
+            }
+            int[] counts = p.executeBatch();
+            expect(counts.length, 100, "batch statements");
+        }
+        return 102;
+    }
+
+    static Object queryValues(Connection c) throws Exception {
+        List<Object> rows = new ArrayList<>();
+        try (Statement s = c.createStatement();
+             ResultSet r = s.executeQuery("SELECT id, name, score, born, ts, ok, amount FROM java_t ORDER BY id")) {
+            expect(r.getMetaData().getColumnType(1), Types.BIGINT, "id's JDBC type");
+            expect(r.getMetaData().getColumnType(7), Types.NUMERIC, "amount's JDBC type");
+            expect(r.next(), true, "first row");
+            expect(r.getLong(1), 1L, "id");
+            expect(r.getString(2), "one", "name");
+            expect(r.getDouble(3), 1.5, "score");
+            expect(r.getDate(4), Date.valueOf("2024-01-02"), "born");
+            expect(r.getTimestamp(5), Timestamp.valueOf("2024-01-02 03:04:05"), "ts");
+            expect(r.getBoolean(6), true, "ok");
+            expect(r.getBigDecimal(7), new BigDecimal("12.34"), "amount");
+            rows.add(Arrays.asList(r.getLong(1), r.getString(2), r.getString(3), r.getString(4), r.getString(5),
+                r.getString(6), r.getString(7)));
+            expect(r.next(), true, "second row");
+            expect(r.getLong(1), 2L, "id");
+            for (int i = 2; i <= 7; i++) {
+                expect(r.getObject(i), null, "column " + i + " of the second row");
+            }
+            r.getDouble(3);
+            expect(r.wasNull(), true, "wasNull after a NULL double");
+            rows.add(Arrays.asList(r.getLong(1), r.getString(2), r.getString(3)));
+            expect(r.next(), false, "end of rows");
+        }
+        return rows;
+    }
+
+    static Object preparedParams(Connection c) throws Exception {
+        List<Object> got = new ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement(
+                "SELECT id, name FROM java_t WHERE id = ? OR name = ? OR score > ? ORDER BY id")) {
+            // Run more than prepareThreshold (5) times, so the driver switches to a named
+            // server-side statement.
+            for (int i = 0; i < 7; i++) {
+                p.setLong(1, 2);
+                p.setString(2, "one");
+                p.setNull(3, Types.DOUBLE);
+                List<Object> rows = new ArrayList<>();
+                try (ResultSet r = p.executeQuery()) {
+                    while (r.next()) {
+                        rows.add(Arrays.asList(r.getLong(1), r.getString(2)));
+                    }
+                }
+                expect(rows, Arrays.asList(Arrays.asList(1L, "one"), Arrays.asList(2L, null)), "rows of run " + i);
+                got = rows;
+            }
+        }
+        return got;
+    }
+
+    // What Trino's PostgreSQL connector does: autocommit off and a fetch size, so the driver
+    // executes the portal for that many rows at a time.
+    static Object preparedFetchSize(Connection c) throws Exception {
+        c.setAutoCommit(false);
+        long n = 0, sum = 0, batches = 0;
+        String last = null;
+        try (PreparedStatement p = c.prepareStatement("SELECT id, v FROM java_big WHERE id > ? ORDER BY id")) {
+            p.setFetchSize(7);
+            p.setLong(1, 10);
+            try (ResultSet r = p.executeQuery()) {
+                expect(r.getFetchSize(), 7, "fetch size");
+                while (r.next()) {
+                    n++;
+                    sum += r.getLong(1);
+                    last = r.getString(2);
+                }
+            }
+        }
+        c.commit();
+        expect(n, 90L, "rows");
+        expect(sum, 4995L, "sum of ids");
+        expect(last, "v100", "last value");
+        return Arrays.asList(n, sum, last);
+    }
+
+    static Object metadataProduct(Connection c) throws Exception {
+        DatabaseMetaData md = c.getMetaData();
+        expect(md.getDatabaseProductName(), "PostgreSQL", "product name");
+        return md.getDatabaseProductName();
+    }
+
+    static Object metadataSchemas(Connection c) throws Exception {
+        List<Object> names = new ArrayList<>();
+        try (ResultSet r = c.getMetaData().getSchemas()) {
+            while (r.next()) {
+                names.add(r.getString("TABLE_SCHEM"));
+            }
+        }
+        if (!names.contains("public")) {
+            throw new AssertionError("public not in " + names);
+        }
+        return "public";
+    }
+
+    static Object metadataTables(Connection c) throws Exception {
+        List<Object> rows = new ArrayList<>();
+        try (ResultSet r = c.getMetaData().getTables(null, "public", "java%", new String[] {"TABLE"})) {
+            while (r.next()) {
+                rows.add(Arrays.asList(r.getString("TABLE_SCHEM"), r.getString("TABLE_NAME"), r.getString("TABLE_TYPE")));
+            }
+        }
+        expect(rows, Arrays.asList(Arrays.asList("public", "java_big", "TABLE"), Arrays.asList("public", "java_t", "TABLE")),
+            "tables");
+        return rows;
+    }
+
+    static Object metadataColumns(Connection c) throws Exception {
+        List<Object> rows = new ArrayList<>();
+        try (ResultSet r = c.getMetaData().getColumns(null, "public", "java_t", null)) {
+            while (r.next()) {
+                rows.add(Arrays.asList(r.getString("COLUMN_NAME"), r.getInt("DATA_TYPE"), r.getString("TYPE_NAME"),
+                    r.getInt("ORDINAL_POSITION"), r.getString("IS_NULLABLE")));
+            }
+        }
+        expect(rows, Arrays.asList(
+            Arrays.asList("id", Types.BIGINT, "int8", 1, "NO"),
+            Arrays.asList("name", Types.VARCHAR, "text", 2, "YES"),
+            Arrays.asList("score", Types.DOUBLE, "float8", 3, "YES"),
+            Arrays.asList("born", Types.DATE, "date", 4, "YES"),
+            Arrays.asList("ts", Types.TIMESTAMP, "timestamp", 5, "YES"),
+            Arrays.asList("ok", Types.BIT, "bool", 6, "YES"),
+            Arrays.asList("amount", Types.NUMERIC, "numeric", 7, "YES")), "columns");
+        return rows;
+    }
+
+    static Object metadataPrimaryKeys(Connection c) throws Exception {
+        List<Object> rows = new ArrayList<>();
+        try (ResultSet r = c.getMetaData().getPrimaryKeys(null, "public", "java_t")) {
+            while (r.next()) {
+                rows.add(Arrays.asList(r.getString("COLUMN_NAME"), r.getInt("KEY_SEQ"), r.getString("PK_NAME")));
+            }
+        }
+        expect(rows, Arrays.asList(Arrays.asList("id", 1, "java_t_pkey")), "primary key");
+        return rows;
+    }
+
+    static Object metadataIndexInfo(Connection c) throws Exception {
+        List<Object> rows = new ArrayList<>();
+        try (ResultSet r = c.getMetaData().getIndexInfo(null, "public", "java_t", false, false)) {
+            while (r.next()) {
+                rows.add(Arrays.asList(r.getString("INDEX_NAME"), r.getBoolean("NON_UNIQUE"), r.getString("COLUMN_NAME"),
+                    r.getInt("ORDINAL_POSITION")));
+            }
+        }
+        expect(rows, Arrays.asList(Arrays.asList("java_t_pkey", false, "id", 1)), "indexes");
+        return rows;
+    }
+}
