@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/sleeperd/sleeperd/catalog"
@@ -151,12 +152,33 @@ func (b *binder) createTableAs(cs *pg_query.CreateTableAsStmt) (planner.Statemen
 		}
 	}
 	def := catalog.TableDef{Name: cs.Into.Rel.Relname, Properties: map[string]string{}}
+	var widen *planner.Project // casts the columns whose type the table widens
 	for i, c := range cols {
 		t := c.Type
 		if types.IsUnknown(t) {
 			t = types.Text
 		}
+		dn := types.DefaultNumeric.(*arrow.Decimal128Type)
+		if d, ok := t.(*arrow.Decimal128Type); ok && d.Precision == dn.Precision && d.Scale < dn.Scale {
+			// A typmod-less numeric expression (the binder gives it its values' scale, such
+			// as 0 for i::numeric) makes a plain numeric column, as in PostgreSQL: rows
+			// inserted later keep their decimals instead of being rounded to the first
+			// query's scale.
+			t = types.DefaultNumeric
+			if widen == nil {
+				widen = &planner.Project{Input: src}
+				for _, c := range cols {
+					widen.Exprs = append(widen.Exprs, ref(c))
+					widen.Cols = append(widen.Cols, c)
+				}
+			}
+			widen.Exprs[i] = b.coerce(ref(c), t)
+			widen.Cols[i] = b.newColumn(c.Name, t)
+		}
 		def.Columns = append(def.Columns, catalog.Column{Name: names[i], Type: t, Nullable: true})
+	}
+	if widen != nil {
+		src = widen
 	}
 	for _, o := range cs.Into.Options {
 		d := o.GetDefElem()
