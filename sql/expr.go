@@ -315,6 +315,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 
 	case n.GetTypeCast() != nil:
 		tc := n.GetTypeCast()
+		if e, ok, err := b.regCast(tc, sc, agg); ok {
+			return e, err
+		}
 		t, err := ResolveType(tc.TypeName)
 		if err != nil {
 			return nil, err
@@ -424,6 +427,10 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 	case n.GetFuncCall() != nil:
 		return b.funcCall(n.GetFuncCall(), sc, agg)
 
+	case n.GetCollateClause() != nil:
+		// Only the default collation exists: COLLATE "C" and pg_catalog.default change nothing.
+		return b.expr(n.GetCollateClause().Arg, sc, agg)
+
 	case n.GetSqlvalueFunction() != nil:
 		f := n.GetSqlvalueFunction()
 		var name string
@@ -438,6 +445,16 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 				return nil, errs.New(errs.NotImplemented, "LOCALTIMESTAMP is not supported yet")
 			}
 			return &planner.Cast{E: &planner.Func{Name: "now", Typ: now}, To: types.Timestamp}, nil
+		case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_USER, pg_query.SQLValueFunctionOp_SVFOP_SESSION_USER,
+			pg_query.SQLValueFunctionOp_SVFOP_CURRENT_ROLE, pg_query.SQLValueFunctionOp_SVFOP_USER:
+			e, _, err := b.sessionFunc("current_user", nil, sc, agg)
+			return e, err
+		case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_CATALOG:
+			e, _, err := b.sessionFunc("current_database", nil, sc, agg)
+			return e, err
+		case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA:
+			e, _, err := b.sessionFunc("current_schema", nil, sc, agg)
+			return e, err
 		default:
 			return nil, errs.New(errs.NotImplemented, "%s is not supported", strings.TrimPrefix(f.Op.String(), "SVFOP_"))
 		}
@@ -599,6 +616,9 @@ func opName(a *pg_query.A_Expr) string {
 
 func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.Expr, error) {
 	op := opName(a)
+	if e, ok, err := b.regexOp(a, op, sc, agg); ok {
+		return e, err
+	}
 	switch a.Kind {
 	case pg_query.A_Expr_Kind_AEXPR_OP, pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
 		if a.Lexpr == nil { // prefix operator
@@ -985,6 +1005,11 @@ func textLike(t arrow.DataType) bool {
 
 func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
 	name := funcName(fc)
+	if fc.Over == nil && len(fc.Funcname) <= 2 {
+		if e, ok, err := b.sessionFunc(name, fc, sc, agg); ok {
+			return e, err
+		}
+	}
 	if fc.Over != nil {
 		return b.windowCall(fc, name, sc, agg)
 	}

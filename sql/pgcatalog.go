@@ -1,0 +1,334 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// ServerVersion is the version() string's PostgreSQL part; the binary sets VersionSuffix.
+var (
+	ServerVersion = "PostgreSQL 15.0"
+	VersionSuffix = "sleeperd"
+)
+
+// Lister is what the pg_catalog functions that describe objects (pg_get_indexdef,
+// pg_get_viewdef, ::regclass) need beyond Catalog: every table, view and index. A Catalog
+// without it describes nothing.
+type Lister interface {
+	Tables(ctx context.Context) ([]*catalog.Table, error)
+	Views(ctx context.Context) ([]*catalog.View, error)
+	AllIndexes(ctx context.Context) ([]*catalog.Index, error)
+}
+
+// pgSystemTable binds a table of pg_catalog or information_schema; ok is false when rv names
+// none (an unqualified name that is not one of pg_catalog's).
+func (b *binder) pgSystemTable(rv *pg_query.RangeVar) (planner.Node, *scope, bool, error) {
+	schema := rv.Schemaname
+	if schema == "" {
+		schema = catalog.PGCatalogSchema
+	}
+	s, ok := catalog.PGSystemTable(schema, rv.Relname)
+	if !ok {
+		if rv.Schemaname == "" {
+			return nil, nil, false, nil
+		}
+		return nil, nil, true, &errs.Error{Kind: errs.UndefinedTable, Msg: fmt.Sprintf("relation \"%s.%s\" does not exist", rv.Schemaname, rv.Relname), Position: int(rv.Location) + 1}
+	}
+	n := &planner.System{Name: schema + "." + rv.Relname}
+	for _, f := range s.Fields() {
+		n.Cols = append(n.Cols, b.newColumn(f.Name, f.Type))
+	}
+	sc, err := relationScope(aliasName(rv.Alias, rv.Relname), n.Cols, rv.Alias)
+	return n, sc, true, err
+}
+
+// isPGSystemSchema reports whether schema is pg_catalog or information_schema.
+func isPGSystemSchema(schema string) bool {
+	return schema == catalog.PGCatalogSchema || schema == catalog.InformationSchemaSchema
+}
+
+var txid atomic.Int64
+
+// regTypes are the object identifier types: all bigint here, like oid.
+var regTypes = map[string]bool{"oid": true, "regclass": true, "regtype": true, "regproc": true,
+	"regprocedure": true, "regnamespace": true, "regrole": true, "regoper": true, "xid": true, "cid": true, "tid": true}
+
+// regCast binds a cast to an object identifier type: 'name'::regclass looks the relation up,
+// 'name'::regtype the type, 'name'::regnamespace the schema; other values are oids already.
+func (b *binder) regCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	var names []string
+	for _, n := range tc.TypeName.Names {
+		if s := n.GetString_(); s != nil {
+			names = append(names, s.Sval)
+		}
+	}
+	if len(names) == 0 || len(tc.TypeName.ArrayBounds) > 0 {
+		return nil, false, nil
+	}
+	kind := strings.ToLower(names[len(names)-1])
+	if !regTypes[kind] {
+		return nil, false, nil
+	}
+	e, err := b.expr(tc.Arg, sc, agg)
+	if err != nil {
+		return nil, true, err
+	}
+	if l, ok := e.(*planner.Literal); ok {
+		if s, ok := l.Value.(string); ok && (types.IsUnknown(l.Typ) || l.Typ.ID() == arrow.STRING) {
+			oid, err := b.lookupOID(kind, s)
+			if err != nil {
+				return nil, true, err
+			}
+			return &planner.Literal{Value: oid, Typ: types.Int64}, true, nil
+		}
+	}
+	if types.IsUnknown(e.Type()) || types.IsInteger(e.Type()) || e.Type().ID() == arrow.NULL {
+		return b.coerce(e, types.Int64), true, nil
+	}
+	return nil, true, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), kind)
+}
+
+// lookupOID is the OID of the object s names as a value of type kind.
+func (b *binder) lookupOID(kind, s string) (int64, error) {
+	var n int64
+	if _, err := fmt.Sscanf(s, "%d", &n); err == nil && fmt.Sprint(n) == s {
+		return n, nil
+	}
+	name := strings.TrimSpace(s)
+	if i := strings.LastIndexByte(name, '.'); i >= 0 && kind != "regtype" {
+		name = name[i+1:]
+	}
+	name = strings.Trim(name, `"`)
+	switch kind {
+	case "regclass":
+		if v, ok, err := b.cat.View(b.ctx, name); err == nil && ok {
+			return catalog.ViewOID(v.Name), nil
+		}
+		if t, err := b.cat.Table(b.ctx, name); err == nil {
+			return catalog.RelationOID(t.ID), nil
+		}
+		if l, ok := b.cat.(Lister); ok {
+			if ixs, err := l.AllIndexes(b.ctx); err == nil {
+				for _, ix := range ixs {
+					if ix.Name == name {
+						return catalog.IndexOID(ix.Name), nil
+					}
+				}
+			}
+			if ts, err := l.Tables(b.ctx); err == nil {
+				for _, t := range ts {
+					if catalog.PrimaryKeyName(t.Name) == name && len(t.KeyColumns()) > 0 {
+						return catalog.PrimaryKeyOID(t.ID), nil
+					}
+				}
+			}
+		}
+		return 0, errs.New(errs.UndefinedTable, "relation \"%s\" does not exist", s)
+	case "regtype":
+		t, err := types.ByName(strings.ToLower(name), nil)
+		if err != nil {
+			return 0, errs.New(errs.UndefinedObject, "type \"%s\" does not exist", s)
+		}
+		return int64(types.PGTypeOf(t).OID), nil
+	case "regnamespace":
+		switch name {
+		case catalog.PGCatalogSchema:
+			return catalog.OIDPGCatalogNS, nil
+		case catalog.PublicSchema:
+			return catalog.OIDPublicNS, nil
+		case catalog.InformationSchemaSchema:
+			return catalog.OIDInfoSchemaNS, nil
+		case catalog.SystemSchema:
+			return catalog.OIDSleeperNS, nil
+		}
+		return 0, errs.New(errs.UndefinedObject, "schema \"%s\" does not exist", s)
+	case "regrole":
+		if name == catalog.OwnerName {
+			return catalog.OIDRole, nil
+		}
+		return 0, errs.New(errs.UndefinedObject, "role \"%s\" does not exist", s)
+	}
+	return 0, errs.New(errs.InvalidText, "invalid input syntax for type %s: \"%s\"", kind, s)
+}
+
+// sessionFunc binds the functions about the session and the server that have no arguments
+// to evaluate per row (version(), current_database(), ...); ok is false for other names.
+func (b *binder) sessionFunc(name string, fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	text := func(s string) (planner.Expr, bool, error) {
+		return &planner.Literal{Value: s, Typ: types.Text}, true, nil
+	}
+	switch name {
+	case "version":
+		return text(fmt.Sprintf("%s on %s (%s)", ServerVersion, "x86_64-pc-linux-gnu", VersionSuffix))
+	case "current_database", "current_catalog":
+		return text(catalog.DatabaseName)
+	case "current_schema":
+		return text(catalog.PublicSchema)
+	case "current_user", "session_user", "current_role", "user":
+		return text(catalog.OwnerName)
+	case "pg_backend_pid":
+		return &planner.Literal{Value: int32(os.Getpid()), Typ: types.Int32}, true, nil
+	case "txid_current", "pg_current_xact_id":
+		return &planner.Literal{Value: txid.Add(1), Typ: types.Int64}, true, nil
+	case "current_schemas":
+		return &planner.Literal{Value: []any{catalog.PGCatalogSchema, catalog.PublicSchema}, Typ: types.ArrayOf(types.Text)}, true, nil
+	case "pg_get_indexdef", "pg_get_constraintdef", "pg_get_viewdef", "obj_description", "col_description", "shobj_description":
+		return b.describeFunc(name, fc, sc, agg)
+	}
+	return nil, false, nil
+}
+
+// describeFunc binds the functions that describe an object by OID as a CASE over the
+// objects the catalog holds now.
+func (b *binder) describeFunc(name string, fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	if len(fc.Args) == 0 {
+		return nil, true, errs.New(errs.UndefinedFunction, "function %s() does not exist", name)
+	}
+	arg, err := b.expr(fc.Args[0], sc, agg)
+	if err != nil {
+		return nil, true, err
+	}
+	for _, a := range fc.Args[1:] {
+		if _, err := b.expr(a, sc, agg); err != nil {
+			return nil, true, err
+		}
+	}
+	if name == "obj_description" || name == "col_description" || name == "shobj_description" {
+		// sleeperd keeps no comments.
+		return &planner.Literal{Typ: types.Text}, true, nil
+	}
+	byName := false
+	if name == "pg_get_viewdef" && (arg.Type().ID() == arrow.STRING) {
+		byName = true
+	} else {
+		arg = b.coerce(arg, types.Int64)
+	}
+	defs := map[int64]string{}
+	names := map[string]string{}
+	l, ok := b.cat.(Lister)
+	if ok {
+		tables, err := l.Tables(b.ctx)
+		if err != nil {
+			return nil, true, err
+		}
+		for _, t := range tables {
+			keys := t.KeyColumns()
+			if len(keys) == 0 {
+				continue
+			}
+			cols := make([]string, len(keys))
+			for i, k := range keys {
+				cols[i] = exec.QuoteIdent(t.Columns[k].Name)
+			}
+			switch name {
+			case "pg_get_indexdef":
+				defs[catalog.PrimaryKeyOID(t.ID)] = fmt.Sprintf("CREATE UNIQUE INDEX %s ON public.%s USING btree (%s)", exec.QuoteIdent(catalog.PrimaryKeyName(t.Name)), exec.QuoteIdent(t.Name), strings.Join(cols, ", "))
+			case "pg_get_constraintdef":
+				defs[catalog.PrimaryKeyConstraintOID(t.ID)] = fmt.Sprintf("PRIMARY KEY (%s)", strings.Join(cols, ", "))
+			}
+		}
+		if name == "pg_get_indexdef" {
+			ixs, err := l.AllIndexes(b.ctx)
+			if err != nil {
+				return nil, true, err
+			}
+			for _, ix := range ixs {
+				u := ""
+				if ix.Unique {
+					u = "UNIQUE "
+				}
+				cols := make([]string, len(ix.Columns))
+				for i, c := range ix.Columns {
+					if strings.HasPrefix(c, "(") {
+						cols[i] = c
+					} else {
+						cols[i] = exec.QuoteIdent(c)
+					}
+				}
+				defs[catalog.IndexOID(ix.Name)] = fmt.Sprintf("CREATE %sINDEX %s ON public.%s USING btree (%s)", u, exec.QuoteIdent(ix.Name), exec.QuoteIdent(ix.Table), strings.Join(cols, ", "))
+			}
+		}
+		if name == "pg_get_viewdef" {
+			views, err := l.Views(b.ctx)
+			if err != nil {
+				return nil, true, err
+			}
+			for _, v := range views {
+				defs[catalog.ViewOID(v.Name)] = " " + v.SQL + ";"
+				names[v.Name] = " " + v.SQL + ";"
+			}
+		}
+	}
+	out := &planner.Case{Typ: types.Text}
+	if byName {
+		for n, d := range names {
+			w, err := b.binary(planner.OpEq, arg, &planner.Literal{Value: n, Typ: types.Text})
+			if err != nil {
+				return nil, true, err
+			}
+			out.Whens = append(out.Whens, w)
+			out.Thens = append(out.Thens, &planner.Literal{Value: d, Typ: types.Text})
+		}
+	} else {
+		for oid, d := range defs {
+			w, err := b.binary(planner.OpEq, arg, &planner.Literal{Value: oid, Typ: types.Int64})
+			if err != nil {
+				return nil, true, err
+			}
+			out.Whens = append(out.Whens, w)
+			out.Thens = append(out.Thens, &planner.Literal{Value: d, Typ: types.Text})
+		}
+	}
+	if len(out.Whens) == 0 {
+		return &planner.Literal{Typ: types.Text}, true, nil
+	}
+	return out, true, nil
+}
+
+// regexOp binds the regular expression match operators ~, ~*, !~ and !~*.
+func (b *binder) regexOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	if a.Kind != pg_query.A_Expr_Kind_AEXPR_OP || a.Lexpr == nil {
+		return nil, false, nil
+	}
+	var fn string
+	switch op {
+	case "~", "!~":
+		fn = "textregexeq"
+	case "~*", "!~*":
+		fn = "texticregexeq"
+	default:
+		return nil, false, nil
+	}
+	l, r, err := b.operands(a, sc, agg)
+	if err != nil {
+		return nil, true, err
+	}
+	args := []planner.Expr{l, r}
+	for i, e := range args {
+		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			e = b.coerce(e, types.Text)
+		}
+		if !textLike(e.Type()) && e.Type().ID() != arrow.STRING {
+			return nil, true, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(l.Type()), op, types.Name(r.Type()))
+		}
+		args[i] = e
+	}
+	var e planner.Expr = &planner.Func{Name: fn, Args: args, Typ: types.Bool}
+	if op[0] == '!' {
+		e = &planner.Not{E: e}
+	}
+	return e, true, nil
+}
