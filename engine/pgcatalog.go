@@ -101,7 +101,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 	switch name {
 	case "pg_catalog.pg_namespace":
 		row(int64(catalog.OIDPGCatalogNS), catalog.PGCatalogSchema, int64(owner), nil)
-		row(int64(catalog.OIDPublicNS), catalog.PublicSchema, int64(owner), nil)
+		row(int64(catalog.OIDPublicNS), catalog.PublicSchema, int64(6171), nil) // pg_database_owner, as in PostgreSQL 15
 		row(int64(catalog.OIDInfoSchemaNS), catalog.InformationSchemaSchema, int64(owner), nil)
 	case "pg_catalog.pg_class", "pg_catalog.pg_tables", "pg_catalog.pg_views", "pg_catalog.pg_indexes":
 		class := func(oid int64, relname string, nsp int64, am int64, hasIndex bool, kind string, natts int) {

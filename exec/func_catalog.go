@@ -31,8 +31,11 @@ func init() {
 		return FormatType(uint32(v[0].(int64)), int32(mod)), nil
 	})}, "format_type")
 	register(function{resolve: signature("pg_get_userbyid", text, []int{pInt}), eval: rowwise(false, func(v []any) (any, error) {
-		if v[0].(int64) == 10 {
+		switch v[0].(int64) {
+		case 10:
 			return catalogOwner, nil
+		case 6171:
+			return "pg_database_owner", nil
 		}
 		return fmt.Sprintf("unknown (OID=%d)", v[0].(int64)), nil
 	})}, "pg_get_userbyid")
