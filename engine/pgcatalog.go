@@ -236,7 +236,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 			row(db, catalog.PublicSchema, t.Name, "BASE TABLE", nil, nil, nil, nil, nil, "YES", "NO", nil)
 		}
 		for _, v := range views {
-			row(db, catalog.PublicSchema, v.Name, "VIEW", nil, nil, nil, nil, nil, "NO", "NO", nil)
+			row(db, catalog.PublicSchema, v.Name, "VIEW", nil, nil, nil, nil, nil, "YES", "NO", nil) // views over one table take INSERT, as in PostgreSQL
 		}
 	case "information_schema.columns":
 		for _, t := range tables {

@@ -82,3 +82,70 @@ func TestPsqlMetaCommands(t *testing.T) {
 		})
 	}
 }
+
+// TestInformationSchema compares information_schema queries over the same tables in
+// PostgreSQL and sleeperd row by row.
+func TestInformationSchema(t *testing.T) {
+	postgresDSN(t)
+	ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
+	defer cancel()
+	pgConn := freshDatabase(ctx, t, "info_schema")
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	addr := serve(ctx, t, openEngine(ctx, t, mem))
+	sdConn := dial(ctx, t, fmt.Sprintf("postgres://slt@%s/slt?sslmode=disable", addr))
+	for _, q := range psqlSetup {
+		for _, c := range []*pgx.Conn{pgConn, sdConn} {
+			if _, err := c.Exec(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	queries := []string{
+		"SELECT table_schema, table_name, table_type, is_insertable_into FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+		"SELECT table_name, column_name, ordinal_position, is_nullable, data_type, character_maximum_length, numeric_precision, numeric_precision_radix, numeric_scale, datetime_precision, udt_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name IN ('t', 'orders') ORDER BY table_name, ordinal_position",
+		"SELECT constraint_name, table_name, constraint_type FROM information_schema.table_constraints WHERE table_schema = 'public' AND constraint_type = 'PRIMARY KEY' ORDER BY table_name",
+		"SELECT constraint_name, table_name, column_name, ordinal_position FROM information_schema.key_column_usage WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
+		"SELECT schema_name FROM information_schema.schemata WHERE schema_name IN ('public', 'pg_catalog', 'information_schema') ORDER BY 1",
+		"SELECT table_name FROM information_schema.views WHERE table_schema = 'public'",
+		"SELECT c.relname, a.attname, a.attnum, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' AND a.attnum > 0 ORDER BY 1, 3",
+		"SELECT 'orders'::regclass = (SELECT oid FROM pg_class WHERE relname = 'orders'), pg_catalog.pg_get_indexdef('orders_pkey'::regclass)",
+		"SELECT i.indisprimary, i.indisunique, c2.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class c2 ON c2.oid = i.indexrelid WHERE c.relname = 't'",
+		"SELECT typname, typlen FROM pg_type WHERE oid IN (20, 23, 25, 1043, 1700, 1082) ORDER BY oid",
+	}
+	read := func(c *pgx.Conn, q string) ([]string, error) {
+		rows, err := c.Query(ctx, q, pgx.QueryExecModeSimpleProtocol)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			vals := rows.RawValues()
+			cells := make([]string, len(vals))
+			for i, v := range vals {
+				if v == nil {
+					cells[i] = "NULL"
+				} else {
+					cells[i] = string(v)
+				}
+			}
+			out = append(out, strings.Join(cells, "|"))
+		}
+		return out, rows.Err()
+	}
+	for _, q := range queries {
+		want, err := read(pgConn, q)
+		if err != nil {
+			t.Fatalf("postgres: %s: %v", q, err)
+		}
+		got, err := read(sdConn, q)
+		if err != nil {
+			t.Errorf("sleeperd: %s: %v", q, err)
+			continue
+		}
+		if strings.Join(want, "\n") != strings.Join(got, "\n") {
+			t.Errorf("%s\npostgres:\n%s\nsleeperd:\n%s", q, strings.Join(want, "\n"), strings.Join(got, "\n"))
+		}
+	}
+}
