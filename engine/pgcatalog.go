@@ -267,6 +267,10 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 			}
 		}
 	}
+	// Value buffers exist even without rows: the kernels read them.
+	for _, f := range b.Fields() {
+		f.Reserve(1)
+	}
 	return b.NewRecordBatch(), nil
 }
 

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/types"
 )
@@ -40,7 +42,7 @@ func init() {
 		return fmt.Sprintf("unknown (OID=%d)", v[0].(int64)), nil
 	})}, "pg_get_userbyid")
 	always := func(name string, res bool, lists ...[]int) {
-		register(function{resolve: signature(name, boolean, lists...), eval: rowwise(false, func([]any) (any, error) { return res, nil })}, name)
+		register(function{resolve: signature(name, boolean, lists...), eval: constBool(res)}, name)
 	}
 	for _, n := range []string{"pg_table_is_visible", "pg_type_is_visible", "pg_function_is_visible", "pg_collation_is_visible", "pg_opclass_is_visible", "pg_operator_is_visible", "pg_conversion_is_visible", "pg_ts_config_is_visible"} {
 		always(n, true, []int{pInt})
@@ -199,4 +201,27 @@ func reservedWord(s string) bool {
 		return true
 	}
 	return false
+}
+
+// constBool evaluates to res for every row whose arguments are not NULL. Its value buffer
+// always exists, even for no rows.
+func constBool(res bool) func(memory.Allocator, arrow.DataType, []arrow.Array) (arrow.Array, error) {
+	return func(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		n := args[0].Len()
+		b := array.NewBooleanBuilder(mem)
+		defer b.Release()
+		b.Reserve(n + 1)
+		for i := 0; i < n; i++ {
+			null := false
+			for _, a := range args {
+				null = null || a.IsNull(i)
+			}
+			if null {
+				b.AppendNull()
+			} else {
+				b.Append(res)
+			}
+		}
+		return b.NewArray(), nil
+	}
 }

@@ -332,3 +332,65 @@ func (b *binder) regexOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggConte
 	}
 	return e, true, nil
 }
+
+// emptyCatalogTables are the pg_catalog tables that never have rows here.
+var emptyCatalogTables = map[string]bool{"pg_policy": true, "pg_statistic_ext": true, "pg_publication": true,
+	"pg_publication_namespace": true, "pg_publication_rel": true, "pg_trigger": true, "pg_rewrite": true,
+	"pg_sequence": true, "pg_foreign_table": true, "pg_enum": true, "pg_range": true, "pg_inherits": true,
+	"pg_attrdef": true, "pg_description": true, "pg_auth_members": true}
+
+// emptyCatalogFrom reports whether a SELECT without aggregates reads, through inner joins
+// only, a pg_catalog table that never has rows: its result has none, whatever its select list.
+func emptyCatalogFrom(sel *pg_query.SelectStmt) bool {
+	if len(sel.GroupClause) > 0 || sel.HavingClause != nil {
+		return false
+	}
+	for _, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		if rt == nil || containsAggregate(rt.Val) {
+			return false
+		}
+		if cr := rt.Val.GetColumnRef(); cr != nil && isStar(cr) {
+			return false
+		}
+	}
+	var empty func(n *pg_query.Node) bool
+	empty = func(n *pg_query.Node) bool {
+		if rv := n.GetRangeVar(); rv != nil {
+			return (rv.Schemaname == "" || rv.Schemaname == catalog.PGCatalogSchema) && emptyCatalogTables[rv.Relname]
+		}
+		if j := n.GetJoinExpr(); j != nil && j.Jointype == pg_query.JoinType_JOIN_INNER {
+			return empty(j.Larg) || empty(j.Rarg)
+		}
+		if j := n.GetJoinExpr(); j != nil && j.Jointype == pg_query.JoinType_JOIN_LEFT {
+			return empty(j.Larg)
+		}
+		return false
+	}
+	for _, f := range sel.FromClause {
+		if empty(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// emptySelect binds a SELECT emptyCatalogFrom found to have no rows, when its select list
+// uses what the binder does not support yet (correlated array subqueries in psql's queries
+// over pg_policy and pg_publication): no rows, its columns named as PostgreSQL names them,
+// typed text.
+func (b *binder) emptySelect(sel *pg_query.SelectStmt) (planner.Node, []string, error) {
+	n := &planner.Values{Rows: [][]planner.Expr{nil}}
+	var names []string
+	for _, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		name := rt.Name
+		if name == "" {
+			name = columnName(rt.Val)
+		}
+		names = append(names, name)
+		n.Cols = append(n.Cols, b.newColumn(name, types.Text))
+		n.Rows[0] = append(n.Rows[0], &planner.Literal{Typ: types.Text})
+	}
+	return &planner.Limit{Input: n, Count: 0}, names, nil
+}
