@@ -14,6 +14,8 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/sql"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -138,7 +140,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 			}
 		}
 		for _, v := range views {
-			class(catalog.ViewOID(v.Name), v.Name, ns, 0, false, catalog.RelKindView, 0)
+			class(catalog.ViewOID(v.Name), v.Name, ns, 0, false, catalog.RelKindView, len(viewColumns(ctx, cur, v)))
 			if rel == "pg_views" {
 				row(catalog.PublicSchema, v.Name, catalog.OwnerName, " "+v.SQL+";")
 			}
@@ -158,6 +160,13 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 					row(catalog.PrimaryKeyOID(t.ID), c.Name, int64(pt.OID), int32(-1), pt.Size, int16(i+1), int32(0), int32(-1), pt.Mod, pt.Size > 0 && pt.Size <= 8,
 						"i", storageOf(pt), "", false, false, false, "", "", false, true, int32(0), collationOf(pt))
 				}
+			}
+		}
+		for _, v := range views {
+			for i, c := range viewColumns(ctx, cur, v) {
+				pt := types.PGTypeOf(c.SQL())
+				row(catalog.ViewOID(v.Name), c.Name, int64(pt.OID), int32(-1), pt.Size, int16(i+1), int32(0), int32(-1), pt.Mod, pt.Size > 0 && pt.Size <= 8,
+					"i", storageOf(pt), "", false, false, false, "", "", false, true, int32(0), collationOf(pt))
 			}
 		}
 	case "pg_catalog.pg_type":
@@ -244,6 +253,11 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 				row(append([]any{db, catalog.PublicSchema, t.Name, c.Name, int32(i + 1), nil, yesNo(c.Nullable)}, columnTypeInfo(c.SQL(), db, i+1)...)...)
 			}
 		}
+		for _, v := range views {
+			for i, c := range viewColumns(ctx, cur, v) {
+				row(append([]any{db, catalog.PublicSchema, v.Name, c.Name, int32(i + 1), nil, "YES"}, columnTypeInfo(c.SQL(), db, i+1)...)...)
+			}
+		}
 	case "information_schema.views":
 		for _, v := range views {
 			row(db, catalog.PublicSchema, v.Name, " "+v.SQL+";", "NONE", "NO", "NO", "NO", "NO", "NO")
@@ -272,6 +286,28 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 		f.Reserve(1)
 	}
 	return b.NewRecordBatch(), nil
+}
+
+// viewColumns are the columns of view v, as binding it finds them (none if it no longer binds).
+func viewColumns(ctx context.Context, cur *catalog.Current, v *catalog.View) []catalog.Column {
+	stmts, err := sql.Parse("SELECT * FROM " + exec.QuoteIdent(v.Name))
+	if err != nil || len(stmts) != 1 {
+		return nil
+	}
+	st, err := sql.Bind(ctx, cur, stmts[0], nil)
+	if err != nil {
+		return nil
+	}
+	q, ok := st.(*planner.Query)
+	if !ok {
+		return nil
+	}
+	cols := q.Root.Columns()
+	out := make([]catalog.Column, 0, len(q.Names))
+	for i, n := range q.Names {
+		out = append(out, catalog.Column{Name: n, Type: cols[i].Type, Nullable: true})
+	}
+	return out
 }
 
 func yesNo(b bool) string {

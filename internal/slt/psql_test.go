@@ -22,7 +22,7 @@ var psqlSetup = []string{
 // Owner columns differ only by the role's name: PostgreSQL's test role is postgres,
 // sleeperd's one role is sleeperd (the same width), so PostgreSQL's output is compared with
 // postgres read as sleeperd.
-var psqlCommands = []string{`\dt`, `\dv`, `\di`, `\dn`, `\d`, `\du`, `\df`, `\dT`}
+var psqlCommands = []string{`\dt`, `\dv`, `\di`, `\dn`, `\d`, `\du`, `\df`, `\dT`, `\d t`, `\d orders`, `\d vv`, `\di orders_pkey`, `\dt o*`}
 
 // TestPsqlMetaCommands runs the real psql's meta-commands against PostgreSQL and sleeperd
 // over the same tables and compares their output line by line.
@@ -103,7 +103,7 @@ func TestInformationSchema(t *testing.T) {
 	}
 	queries := []string{
 		"SELECT table_schema, table_name, table_type, is_insertable_into FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
-		"SELECT table_name, column_name, ordinal_position, is_nullable, data_type, character_maximum_length, numeric_precision, numeric_precision_radix, numeric_scale, datetime_precision, udt_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name IN ('t', 'orders') ORDER BY table_name, ordinal_position",
+		"SELECT table_name, column_name, ordinal_position, is_nullable, data_type, character_maximum_length, numeric_precision, numeric_precision_radix, numeric_scale, datetime_precision, udt_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name IN ('t', 'orders', 'vv') ORDER BY table_name, ordinal_position",
 		"SELECT constraint_name, table_name, constraint_type FROM information_schema.table_constraints WHERE table_schema = 'public' AND constraint_type = 'PRIMARY KEY' ORDER BY table_name",
 		"SELECT constraint_name, table_name, column_name, ordinal_position FROM information_schema.key_column_usage WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
 		"SELECT schema_name FROM information_schema.schemata WHERE schema_name IN ('public', 'pg_catalog', 'information_schema') ORDER BY 1",
