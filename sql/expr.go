@@ -135,6 +135,9 @@ func columnName(n *pg_query.Node) string {
 		if t, err := ResolveType(tc.TypeName); err == nil {
 			return types.InternalName(t)
 		}
+		if tn := tc.TypeName.Names; len(tn) > 0 && regTypes[tn[len(tn)-1].GetString_().GetSval()] {
+			return tn[len(tn)-1].GetString_().GetSval()
+		}
 	case n.GetCoalesceExpr() != nil:
 		return "coalesce"
 	case n.GetMinMaxExpr() != nil:
@@ -155,6 +158,10 @@ func columnName(n *pg_query.Node) string {
 		}
 	case n.GetAExpr() != nil && n.GetAExpr().Kind == pg_query.A_Expr_Kind_AEXPR_NULLIF:
 		return "nullif"
+	case n.GetSqlvalueFunction() != nil:
+		// current_user, current_date, ...: PostgreSQL names the column after the keyword.
+		name := strings.ToLower(strings.TrimPrefix(n.GetSqlvalueFunction().Op.String(), "SVFOP_"))
+		return strings.TrimSuffix(name, "_n")
 	}
 	return "?column?"
 }
