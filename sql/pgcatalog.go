@@ -79,6 +79,22 @@ func (b *binder) regCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (pla
 		return nil, false, nil
 	}
 	kind := strings.ToLower(names[len(names)-1])
+	if kind == "text" || kind == "varchar" || kind == "name" {
+		// An object identifier shown as text is the object's name, as its output function
+		// writes it.
+		if inner := tc.Arg.GetTypeCast(); inner != nil && len(inner.TypeName.Names) > 0 {
+			in := strings.ToLower(inner.TypeName.Names[len(inner.TypeName.Names)-1].GetString_().GetSval())
+			if in == "regclass" || in == "regtype" || in == "regnamespace" {
+				e, _, err := b.regCast(inner, sc, agg)
+				if err != nil {
+					return nil, true, err
+				}
+				e, err = b.regName(in, e)
+				return e, true, err
+			}
+		}
+		return nil, false, nil
+	}
 	if !regTypes[kind] {
 		return nil, false, nil
 	}
@@ -393,4 +409,54 @@ func (b *binder) emptySelect(sel *pg_query.SelectStmt) (planner.Node, []string, 
 		n.Rows[0] = append(n.Rows[0], &planner.Literal{Typ: types.Text})
 	}
 	return &planner.Limit{Input: n, Count: 0}, names, nil
+}
+
+// regName is the name of the object whose OID e is, as text: a relation's for regclass, a
+// type's for regtype, a schema's for regnamespace; the OID itself when nothing has it.
+func (b *binder) regName(kind string, e planner.Expr) (planner.Expr, error) {
+	if kind == "regtype" {
+		return &planner.Func{Name: "format_type", Args: []planner.Expr{e, &planner.Literal{Typ: types.Int64}}, Typ: types.Text}, nil
+	}
+	names := map[int64]string{}
+	if kind == "regnamespace" {
+		names[catalog.OIDPGCatalogNS] = catalog.PGCatalogSchema
+		names[catalog.OIDPublicNS] = catalog.PublicSchema
+		names[catalog.OIDInfoSchemaNS] = catalog.InformationSchemaSchema
+		names[catalog.OIDSleeperNS] = catalog.SystemSchema
+	} else if l, ok := b.cat.(Lister); ok {
+		tables, err := l.Tables(b.ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range tables {
+			names[catalog.RelationOID(t.ID)] = exec.QuoteIdent(t.Name)
+			if len(t.KeyColumns()) > 0 {
+				names[catalog.PrimaryKeyOID(t.ID)] = exec.QuoteIdent(catalog.PrimaryKeyName(t.Name))
+			}
+		}
+		views, err := l.Views(b.ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range views {
+			names[catalog.ViewOID(v.Name)] = exec.QuoteIdent(v.Name)
+		}
+		ixs, err := l.AllIndexes(b.ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, ix := range ixs {
+			names[catalog.IndexOID(ix.Name)] = exec.QuoteIdent(ix.Name)
+		}
+	}
+	out := &planner.Case{Typ: types.Text, Else: &planner.Cast{E: e, To: types.Text}}
+	for oid, n := range names {
+		w, err := b.binary(planner.OpEq, e, &planner.Literal{Value: oid, Typ: types.Int64})
+		if err != nil {
+			return nil, err
+		}
+		out.Whens = append(out.Whens, w)
+		out.Thens = append(out.Thens, &planner.Literal{Value: n, Typ: types.Text})
+	}
+	return out, nil
 }
