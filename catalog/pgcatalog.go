@@ -73,6 +73,25 @@ func PrimaryKeyConstraintOID(tableID string) int64 { return stableOID("pkeycon:"
 // SystemTableOID is the OID of the system table sleeper.name.
 func SystemTableOID(name string) int64 { return stableOID("system:" + name) }
 
+// pgCatalogOIDs are PostgreSQL's OIDs of the pg_catalog tables that have fixed ones.
+var pgCatalogOIDs = map[string]int64{"pg_type": 1247, "pg_attribute": 1249, "pg_proc": 1255, "pg_class": 1259,
+	"pg_authid": 1260, "pg_database": 1262, "pg_tablespace": 1213, "pg_attrdef": 2604, "pg_constraint": 2606,
+	"pg_inherits": 2611, "pg_index": 2610, "pg_namespace": 2615, "pg_description": 2609, "pg_am": 2601,
+	"pg_rewrite": 2618, "pg_trigger": 2620, "pg_extension": 3079, "pg_collation": 3456, "pg_enum": 3501,
+	"pg_policy": 3256, "pg_publication": 6104, "pg_statistic_ext": 3381, "pg_sequence": 2224,
+	"pg_auth_members": 1261, "pg_range": 3541, "pg_foreign_table": 3118}
+
+// PGSystemTableOID is the OID of the table name of pg_catalog or information_schema:
+// PostgreSQL's for the catalogs that have a fixed one, else derived from the name.
+func PGSystemTableOID(schema, name string) int64 {
+	if schema == PGCatalogSchema {
+		if oid, ok := pgCatalogOIDs[name]; ok {
+			return oid
+		}
+	}
+	return stableOID(schema + ":" + name)
+}
+
 // IndexOID is the OID of the created index name.
 func IndexOID(name string) int64 { return stableOID("index:" + name) }
 

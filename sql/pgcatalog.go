@@ -124,12 +124,22 @@ func (b *binder) lookupOID(kind, s string) (int64, error) {
 		return n, nil
 	}
 	name := strings.TrimSpace(s)
+	schema := ""
 	if i := strings.LastIndexByte(name, '.'); i >= 0 && kind != "regtype" {
-		name = name[i+1:]
+		schema, name = strings.Trim(name[:i], `"`), name[i+1:]
 	}
 	name = strings.Trim(name, `"`)
 	switch kind {
 	case "regclass":
+		if schema == "" || isPGSystemSchema(schema) {
+			sch := schema
+			if sch == "" {
+				sch = catalog.PGCatalogSchema
+			}
+			if _, ok := catalog.PGSystemTable(sch, name); ok {
+				return catalog.PGSystemTableOID(sch, name), nil
+			}
+		}
 		if v, ok, err := b.cat.View(b.ctx, name); err == nil && ok {
 			return catalog.ViewOID(v.Name), nil
 		}

@@ -113,6 +113,7 @@ func TestInformationSchema(t *testing.T) {
 		"SELECT i.indisprimary, i.indisunique, c2.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class c2 ON c2.oid = i.indexrelid WHERE c.relname = 't'",
 		"SELECT typname, typlen FROM pg_type WHERE oid IN (20, 23, 25, 1043, 1700, 1082) ORDER BY oid",
 		"SELECT c.oid::regclass::text, a.attnum, a.atttypid::regtype::text, c.relnamespace::regnamespace::text, c.relkind FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND a.attnum > 0 ORDER BY 1, 2",
+		"SELECT 'pg_class'::regclass::oid, 'pg_catalog.pg_type'::regclass::oid, 'pg_namespace'::regclass::oid",
 		"SELECT current_user = session_user, current_schema(), version() LIKE 'PostgreSQL 15.%', pg_backend_pid() > 0, quote_ident('Foo'), quote_ident('select'), quote_ident('a_1')",
 	}
 	read := func(c *pgx.Conn, q string) ([]string, error) {
