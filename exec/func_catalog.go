@@ -103,6 +103,31 @@ func init() {
 			return re.(*regexp.Regexp).MatchString(v[0].(string)), nil
 		})}, name)
 	}
+	// _pg_expandarray_n(a) is {1, ..., cardinality(a)}: the n field of
+	// information_schema._pg_expandarray(a), whose x field is unnest(a) (see package sql).
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 1 || args[0].ID() != arrow.LIST {
+			return nil, nil, undefinedFunc("_pg_expandarray", args)
+		}
+		return arrow.ListOf(arrow.PrimitiveTypes.Int32), nil, nil
+	}, eval: func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		in := args[0].(*array.List)
+		b := array.NewListBuilder(mem, arrow.PrimitiveTypes.Int32)
+		defer b.Release()
+		vb := b.ValueBuilder().(*array.Int32Builder)
+		for i := 0; i < in.Len(); i++ {
+			if in.IsNull(i) {
+				b.AppendNull()
+				continue
+			}
+			b.Append(true)
+			start, end := in.ValueOffsets(i)
+			for j := int64(1); j <= end-start; j++ {
+				vb.Append(int32(j))
+			}
+		}
+		return b.NewArray(), nil
+	}}, "_pg_expandarray_n")
 	register(function{resolve: signature("pg_get_function_result", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return nil, nil })}, "pg_get_function_result")
 	register(function{resolve: signature("pg_get_function_arguments", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return "", nil })}, "pg_get_function_arguments")
 	register(function{resolve: signature("pg_get_function_identity_arguments", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return "", nil })}, "pg_get_function_identity_arguments")

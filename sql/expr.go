@@ -490,6 +490,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		return b.arrayExpr(n.GetAArrayExpr(), sc, agg, nil)
 
 	case n.GetAIndirection() != nil:
+		if e, ok, err := b.recordField(n.GetAIndirection(), sc, agg); ok {
+			return e, err
+		}
 		return b.subscript(n.GetAIndirection(), sc, agg)
 
 	case n.GetSubLink() != nil:
@@ -1038,6 +1041,9 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 	}
 	if name == "unnest" {
 		return b.unnestCall(fc, sc, agg)
+	}
+	if isExpandArray(fc) {
+		return b.expandArray(fc, "", sc, agg)
 	}
 	args := make([]planner.Expr, len(fc.Args))
 	argTypes := make([]arrow.DataType, len(fc.Args))

@@ -470,3 +470,45 @@ func (b *binder) regName(kind string, e planner.Expr) (planner.Expr, error) {
 	}
 	return out, nil
 }
+
+// isExpandArray reports whether fc calls information_schema._pg_expandarray.
+func isExpandArray(fc *pg_query.FuncCall) bool {
+	return fc != nil && len(fc.Args) == 1 && len(fc.Funcname) == 2 &&
+		fc.Funcname[0].GetString_().GetSval() == catalog.InformationSchemaSchema &&
+		fc.Funcname[1].GetString_().GetSval() == "_pg_expandarray"
+}
+
+// expandArray binds information_schema._pg_expandarray(a), the set-returning function of
+// (x, n) pairs JDBC's metadata queries use, in a select list: the call or its x field is
+// unnest(a), its n field unnest of the positions 1..n, which run in step. field is "" for
+// the call itself.
+func (b *binder) expandArray(fc *pg_query.FuncCall, field string, sc *scope, agg *aggContext) (planner.Expr, error) {
+	arg := fc.Args[0]
+	switch field {
+	case "", "x":
+	case "n":
+		arg = &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: &pg_query.FuncCall{
+			Funcname: []*pg_query.Node{pg_query.MakeStrNode("_pg_expandarray_n")}, Args: fc.Args, Location: fc.Location}}}
+	default:
+		return nil, errs.New(errs.UndefinedColumn, "column \"%s\" not found in data type record", field)
+	}
+	return b.unnestCall(&pg_query.FuncCall{Funcname: []*pg_query.Node{pg_query.MakeStrNode("unnest")}, Args: []*pg_query.Node{arg}, Location: fc.Location}, sc, agg)
+}
+
+// recordField binds (e).x and (e).n where e is information_schema._pg_expandarray(a) or a
+// column holding its result (which is a's element, x); ok is false for other indirections.
+func (b *binder) recordField(ind *pg_query.A_Indirection, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	if len(ind.Indirection) != 1 || ind.Indirection[0].GetString_() == nil {
+		return nil, false, nil
+	}
+	field := ind.Indirection[0].GetString_().GetSval()
+	if fc := ind.Arg.GetFuncCall(); isExpandArray(fc) {
+		e, err := b.expandArray(fc, field, sc, agg)
+		return e, true, err
+	}
+	if ind.Arg.GetColumnRef() != nil && field == "x" {
+		e, err := b.expr(ind.Arg, sc, agg)
+		return e, true, err
+	}
+	return nil, false, nil
+}
