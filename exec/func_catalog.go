@@ -128,6 +128,19 @@ func init() {
 		}
 		return b.NewArray(), nil
 	}}, "_pg_expandarray_n")
+	// Bitwise operators over integers (& | # << >>), as bigint.
+	for name, op := range map[string]func(a, b int64) int64{
+		"int_and": func(a, b int64) int64 { return a & b }, "int_or": func(a, b int64) int64 { return a | b },
+		"int_xor": func(a, b int64) int64 { return a ^ b }, "int_shl": func(a, b int64) int64 { return a << uint(b&63) },
+		"int_shr": func(a, b int64) int64 { return a >> uint(b&63) },
+	} {
+		register(function{resolve: signature(name, arrow.PrimitiveTypes.Int64, []int{pInt, pInt}), eval: rowwise(false, func(v []any) (any, error) {
+			return op(v[0].(int64), v[1].(int64)), nil
+		})}, name)
+	}
+	register(function{resolve: signature("pg_indexam_has_property", boolean, []int{pInt, pText}), eval: rowwise(false, func(v []any) (any, error) {
+		return v[0].(int64) == 403 && (v[1] == "can_order" || v[1] == "can_unique" || v[1] == "can_multi_col"), nil
+	})}, "pg_indexam_has_property")
 	register(function{resolve: signature("pg_get_function_result", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return nil, nil })}, "pg_get_function_result")
 	register(function{resolve: signature("pg_get_function_arguments", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return "", nil })}, "pg_get_function_arguments")
 	register(function{resolve: signature("pg_get_function_identity_arguments", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return "", nil })}, "pg_get_function_identity_arguments")

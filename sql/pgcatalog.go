@@ -227,11 +227,18 @@ func (b *binder) describeFunc(name string, fc *pg_query.FuncCall, sc *scope, agg
 	if err != nil {
 		return nil, true, err
 	}
-	for _, a := range fc.Args[1:] {
-		if _, err := b.expr(a, sc, agg); err != nil {
+	var colArg planner.Expr // pg_get_indexdef(index, column, pretty): column > 0 names a column
+	for i, a := range fc.Args[1:] {
+		e, err := b.expr(a, sc, agg)
+		if err != nil {
 			return nil, true, err
 		}
+		if i == 0 && name == "pg_get_indexdef" && len(fc.Args) == 3 {
+			colArg = b.coerce(e, types.Int64)
+		}
 	}
+	// colDefs are the columns of each index, for pg_get_indexdef(index, column, pretty).
+	colDefs := map[int64][]string{}
 	if name == "obj_description" || name == "col_description" || name == "shobj_description" {
 		// sleeperd keeps no comments.
 		return &planner.Literal{Typ: types.Text}, true, nil
@@ -261,6 +268,7 @@ func (b *binder) describeFunc(name string, fc *pg_query.FuncCall, sc *scope, agg
 			}
 			switch name {
 			case "pg_get_indexdef":
+				colDefs[catalog.PrimaryKeyOID(t.ID)] = cols
 				defs[catalog.PrimaryKeyOID(t.ID)] = fmt.Sprintf("CREATE UNIQUE INDEX %s ON public.%s USING btree (%s)", exec.QuoteIdent(catalog.PrimaryKeyName(t.Name)), exec.QuoteIdent(t.Name), strings.Join(cols, ", "))
 			case "pg_get_constraintdef":
 				defs[catalog.PrimaryKeyConstraintOID(t.ID)] = fmt.Sprintf("PRIMARY KEY (%s)", strings.Join(cols, ", "))
@@ -284,6 +292,7 @@ func (b *binder) describeFunc(name string, fc *pg_query.FuncCall, sc *scope, agg
 						cols[i] = exec.QuoteIdent(c)
 					}
 				}
+				colDefs[catalog.IndexOID(ix.Name)] = cols
 				defs[catalog.IndexOID(ix.Name)] = fmt.Sprintf("CREATE %sINDEX %s ON public.%s USING btree (%s)", u, exec.QuoteIdent(ix.Name), exec.QuoteIdent(ix.Table), strings.Join(cols, ", "))
 			}
 		}
@@ -298,6 +307,14 @@ func (b *binder) describeFunc(name string, fc *pg_query.FuncCall, sc *scope, agg
 			}
 		}
 	}
+	if len(fc.Args) == 3 && name == "pg_get_indexdef" {
+		// Pretty-printed, names visible on the search path are not qualified.
+		if c := fc.Args[2].GetAConst(); c != nil && c.GetBoolval() != nil && c.GetBoolval().Boolval {
+			for oid, d := range defs {
+				defs[oid] = strings.Replace(d, " ON public.", " ON ", 1)
+			}
+		}
+	}
 	out := &planner.Case{Typ: types.Text}
 	if byName {
 		for n, d := range names {
@@ -309,6 +326,22 @@ func (b *binder) describeFunc(name string, fc *pg_query.FuncCall, sc *scope, agg
 			out.Thens = append(out.Thens, &planner.Literal{Value: d, Typ: types.Text})
 		}
 	} else {
+		if colArg != nil {
+			for oid, cols := range colDefs {
+				for i, c := range cols {
+					w1, err := b.binary(planner.OpEq, arg, &planner.Literal{Value: oid, Typ: types.Int64})
+					if err != nil {
+						return nil, true, err
+					}
+					w2, err := b.binary(planner.OpEq, colArg, &planner.Literal{Value: int64(i + 1), Typ: types.Int64})
+					if err != nil {
+						return nil, true, err
+					}
+					out.Whens = append(out.Whens, planner.And([]planner.Expr{w1, w2}))
+					out.Thens = append(out.Thens, &planner.Literal{Value: c, Typ: types.Text})
+				}
+			}
+		}
 		for oid, d := range defs {
 			w, err := b.binary(planner.OpEq, arg, &planner.Literal{Value: oid, Typ: types.Int64})
 			if err != nil {
@@ -331,6 +364,8 @@ func (b *binder) regexOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggConte
 	}
 	var fn string
 	switch op {
+	case "&", "|", "#", "<<", ">>":
+		return b.bitwiseOp(a, op, sc, agg)
 	case "~", "!~":
 		fn = "textregexeq"
 	case "~*", "!~*":
@@ -511,4 +546,24 @@ func (b *binder) recordField(ind *pg_query.A_Indirection, sc *scope, agg *aggCon
 		return e, true, err
 	}
 	return nil, false, nil
+}
+
+// bitwiseOp binds the integer operators & | # << >> (as bigint).
+func (b *binder) bitwiseOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	l, r, err := b.operands(a, sc, agg)
+	if err != nil {
+		return nil, true, err
+	}
+	args := []planner.Expr{l, r}
+	for i, e := range args {
+		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			e = b.coerce(e, types.Int64)
+		}
+		if !types.IsInteger(e.Type()) {
+			return nil, true, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(l.Type()), op, types.Name(r.Type()))
+		}
+		args[i] = b.coerce(e, types.Int64)
+	}
+	fn := map[string]string{"&": "int_and", "|": "int_or", "#": "int_xor", "<<": "int_shl", ">>": "int_shr"}[op]
+	return &planner.Func{Name: fn, Args: args, Typ: types.Int64}, true, nil
 }

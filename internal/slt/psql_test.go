@@ -116,6 +116,8 @@ func TestInformationSchema(t *testing.T) {
 		"SELECT 'pg_class'::regclass::oid, 'pg_catalog.pg_type'::regclass::oid, 'pg_namespace'::regclass::oid",
 		"SELECT (information_schema._pg_expandarray(i.indkey)).x, (information_schema._pg_expandarray(i.indkey)).n FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relname = 'orders' AND i.indisprimary",
 		"SELECT r.col, r.pos FROM (SELECT a.attname AS col, (information_schema._pg_expandarray(i.indkey)).n AS pos, information_schema._pg_expandarray(i.indkey) AS keys, a.attnum FROM pg_class ct JOIN pg_attribute a ON ct.oid = a.attrelid JOIN pg_index i ON a.attrelid = i.indrelid WHERE ct.relname = 'orders' AND i.indisprimary) r WHERE r.attnum = (r.keys).x ORDER BY r.pos",
+		"SELECT c.relname, pg_catalog.pg_get_indexdef(c.oid, 1, false), pg_catalog.pg_get_indexdef(c.oid, 2, false), pg_catalog.pg_get_indexdef(c.oid, 0, true) FROM pg_class c WHERE c.relname = 'orders_pkey'",
+		"SELECT 5 & 3, 5 | 3, 5 # 3, 1 << 4, 256 >> 2",
 		"SELECT current_user = session_user, current_schema(), version() LIKE 'PostgreSQL 15.%', pg_backend_pid() > 0, quote_ident('Foo'), quote_ident('select'), quote_ident('a_1')",
 	}
 	read := func(c *pgx.Conn, q string) ([]string, error) {
