@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,6 +63,9 @@ func (l *jobLog) snapshot() []JobReport {
 
 // systemTable computes the rows of a system table over every table.
 func (e *Engine) systemTable(ctx context.Context, name string) (arrow.RecordBatch, error) {
+	if strings.Contains(name, ".") {
+		return e.pgSystemTable(ctx, name)
+	}
 	schema, ok := catalog.SystemTables[name]
 	if !ok {
 		return nil, errs.New(errs.UndefinedTable, "relation \"sleeper.%s\" does not exist", name)

@@ -135,6 +135,9 @@ func columnName(n *pg_query.Node) string {
 		if t, err := ResolveType(tc.TypeName); err == nil {
 			return types.InternalName(t)
 		}
+		if tn := tc.TypeName.Names; len(tn) > 0 && regTypes[tn[len(tn)-1].GetString_().GetSval()] {
+			return tn[len(tn)-1].GetString_().GetSval()
+		}
 	case n.GetCoalesceExpr() != nil:
 		return "coalesce"
 	case n.GetMinMaxExpr() != nil:
@@ -155,6 +158,10 @@ func columnName(n *pg_query.Node) string {
 		}
 	case n.GetAExpr() != nil && n.GetAExpr().Kind == pg_query.A_Expr_Kind_AEXPR_NULLIF:
 		return "nullif"
+	case n.GetSqlvalueFunction() != nil:
+		// current_user, current_date, ...: PostgreSQL names the column after the keyword.
+		name := strings.ToLower(strings.TrimPrefix(n.GetSqlvalueFunction().Op.String(), "SVFOP_"))
+		return strings.TrimSuffix(name, "_n")
 	}
 	return "?column?"
 }
@@ -315,6 +322,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 
 	case n.GetTypeCast() != nil:
 		tc := n.GetTypeCast()
+		if e, ok, err := b.regCast(tc, sc, agg); ok {
+			return e, err
+		}
 		t, err := ResolveType(tc.TypeName)
 		if err != nil {
 			return nil, err
@@ -429,6 +439,10 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 	case n.GetFuncCall() != nil:
 		return b.funcCall(n.GetFuncCall(), sc, agg)
 
+	case n.GetCollateClause() != nil:
+		// Only the default collation exists: COLLATE "C" and pg_catalog.default change nothing.
+		return b.expr(n.GetCollateClause().Arg, sc, agg)
+
 	case n.GetSqlvalueFunction() != nil:
 		f := n.GetSqlvalueFunction()
 		var name string
@@ -443,6 +457,16 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 				return nil, errs.New(errs.NotImplemented, "LOCALTIMESTAMP is not supported yet")
 			}
 			return &planner.Cast{E: &planner.Func{Name: "now", Typ: now}, To: types.Timestamp}, nil
+		case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_USER, pg_query.SQLValueFunctionOp_SVFOP_SESSION_USER,
+			pg_query.SQLValueFunctionOp_SVFOP_CURRENT_ROLE, pg_query.SQLValueFunctionOp_SVFOP_USER:
+			e, _, err := b.sessionFunc("current_user", nil, sc, agg)
+			return e, err
+		case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_CATALOG:
+			e, _, err := b.sessionFunc("current_database", nil, sc, agg)
+			return e, err
+		case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_SCHEMA:
+			e, _, err := b.sessionFunc("current_schema", nil, sc, agg)
+			return e, err
 		default:
 			return nil, errs.New(errs.NotImplemented, "%s is not supported", strings.TrimPrefix(f.Op.String(), "SVFOP_"))
 		}
@@ -471,6 +495,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		return b.arrayExpr(n.GetAArrayExpr(), sc, agg, nil)
 
 	case n.GetAIndirection() != nil:
+		if e, ok, err := b.recordField(n.GetAIndirection(), sc, agg); ok {
+			return e, err
+		}
 		return b.subscript(n.GetAIndirection(), sc, agg)
 
 	case n.GetSubLink() != nil:
@@ -604,6 +631,9 @@ func opName(a *pg_query.A_Expr) string {
 
 func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.Expr, error) {
 	op := opName(a)
+	if e, ok, err := b.regexOp(a, op, sc, agg); ok {
+		return e, err
+	}
 	switch a.Kind {
 	case pg_query.A_Expr_Kind_AEXPR_OP, pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
 		if a.Lexpr == nil { // prefix operator
@@ -994,6 +1024,11 @@ func textLike(t arrow.DataType) bool {
 
 func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
 	name := funcName(fc)
+	if fc.Over == nil && len(fc.Funcname) <= 2 {
+		if e, ok, err := b.sessionFunc(name, fc, sc, agg); ok {
+			return e, err
+		}
+	}
 	if fc.Over != nil {
 		return b.windowCall(fc, name, sc, agg)
 	}
@@ -1015,6 +1050,9 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 	}
 	if name == "unnest" {
 		return b.unnestCall(fc, sc, agg)
+	}
+	if isExpandArray(fc) {
+		return b.expandArray(fc, "", sc, agg)
 	}
 	args := make([]planner.Expr, len(fc.Args))
 	argTypes := make([]arrow.DataType, len(fc.Args))

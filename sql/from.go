@@ -299,6 +299,12 @@ func (b *binder) subquery(sel *pg_query.SelectStmt) (planner.Node, []string, err
 
 // rangeVar binds a table, a CTE or a system table.
 func (b *binder) rangeVar(rv *pg_query.RangeVar) (planner.Node, *scope, error) {
+	if isPGSystemSchema(rv.Schemaname) || rv.Schemaname == "" && b.cte(rv.Relname) == nil {
+		// PostgreSQL searches pg_catalog before public.
+		if n, sc, ok, err := b.pgSystemTable(rv); ok {
+			return n, sc, err
+		}
+	}
 	if rv.Schemaname == catalog.SystemSchema {
 		return b.systemTable(rv)
 	}

@@ -41,6 +41,20 @@ func (b *binder) selectStmt(sel *pg_query.SelectStmt) (planner.Node, []string, e
 	if sel.Op != pg_query.SetOperation_SETOP_NONE && sel.Op != pg_query.SetOperation_SET_OPERATION_UNDEFINED {
 		return b.setOp(sel)
 	}
+	if emptyCatalogFrom(sel) {
+		n, names, err := b.selectBody(sel, out)
+		// What the binder cannot do yet (correlation in a subquery's FROM shows as a missing
+		// FROM-clause entry) does not stop a query with no rows.
+		if err != nil && (errs.KindOf(err) == errs.NotImplemented || errs.KindOf(err) == errs.UndefinedTable) {
+			return b.emptySelect(sel)
+		}
+		return n, names, err
+	}
+	return b.selectBody(sel, out)
+}
+
+// selectBody binds a SELECT that is not a set operation.
+func (b *binder) selectBody(sel *pg_query.SelectStmt, out *outputTypes) (planner.Node, []string, error) {
 	// Scalar subqueries are joined in at the level of the query that holds them.
 	savedScalars := b.scalars
 	b.scalars = nil

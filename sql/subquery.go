@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"github.com/apache/arrow-go/v18/arrow"
+
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/sleeperd/sleeperd/errs"
@@ -353,19 +355,55 @@ func (b *binder) applyScalarSubqueries(plan planner.Node) planner.Node {
 //     inner keys, left-joined on the keys; more than one row for an outer row fails.
 func (b *binder) correlatedScalar(sub planner.Node, outer map[planner.ColumnID]bool) (planner.Expr, error) {
 	unsupported := errs.New(errs.NotImplemented, "this correlated scalar subquery is not supported yet: it must be correlated by equalities in its WHERE clause")
+	// guards are the conjuncts that refer to outer columns only: they join the key
+	// condition of the left join, so an outer row failing one joins no row.
+	var guards []planner.Expr
 	split := func(in planner.Node) (planner.Node, []planner.Expr, []planner.Expr, error) {
 		var corr []planner.Expr
 		x, err := pullCorrelated(in, outer, &corr)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		var inner, outerKeys []planner.Expr
+		var inner, outerKeys, rest []planner.Expr
+		// same maps an outer column equal to an inner expression to that expression.
+		same := map[planner.ColumnID]planner.Expr{}
 		for _, c := range corr {
 			i, o, ok := splitEquality(c, outer)
 			if !ok {
-				return nil, nil, nil, unsupported
+				if outerOnly(c, outer) {
+					guards = append(guards, c)
+				} else {
+					rest = append(rest, c)
+				}
+				continue
+			}
+			if cr, ok := o.(*planner.ColumnRef); ok && arrow.TypeEqual(cr.Typ, i.Type()) {
+				same[cr.ID] = i
 			}
 			inner, outerKeys = append(inner, i), append(outerKeys, o)
+		}
+		// A conjunct over inner and outer columns whose outer columns each equal an inner
+		// expression is a condition on the inner rows alone: it filters them.
+		for _, c := range rest {
+			sub, err := planner.Transform(c, func(e planner.Expr) (planner.Expr, error) {
+				if cr, ok := e.(*planner.ColumnRef); ok && outer[cr.ID] {
+					if i, ok := same[cr.ID]; ok {
+						return i, nil
+					}
+				}
+				return e, nil
+			})
+			if err != nil {
+				return nil, nil, nil, err
+			}
+			used := map[planner.ColumnID]bool{}
+			planner.ColumnsUsed(sub, used)
+			for id := range used {
+				if outer[id] {
+					return nil, nil, nil, unsupported
+				}
+			}
+			x = &planner.Filter{Input: x, Pred: sub}
 		}
 		if ok, _ := checkOuterFree(x, outer); !ok {
 			return nil, nil, nil, unsupported
@@ -377,7 +415,7 @@ func (b *binder) correlatedScalar(sub planner.Node, outer map[planner.ColumnID]b
 		for i, k := range keys {
 			conds = append(conds, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(k), Typ: types.Bool})
 		}
-		return planner.And(conds)
+		return planner.And(append(conds, guards...))
 	}
 	if p, ok := sub.(*planner.Project); ok {
 		if a, ok := p.Input.(*planner.Aggregate); ok && len(a.Groups) == 0 {
@@ -422,6 +460,18 @@ func (b *binder) correlatedScalar(sub planner.Node, outer map[planner.ColumnID]b
 	}
 	b.joinScalar(a, keyCond(a.Cols[:len(inner)], outerKeys))
 	return tooManyRows(val, cnt), nil
+}
+
+// outerOnly reports whether e refers to outer columns only.
+func outerOnly(e planner.Expr, outer map[planner.ColumnID]bool) bool {
+	used := map[planner.ColumnID]bool{}
+	planner.ColumnsUsed(e, used)
+	for id := range used {
+		if !outer[id] {
+			return false
+		}
+	}
+	return true
 }
 
 func checkOuterFree(n planner.Node, outer map[planner.ColumnID]bool) (bool, error) {

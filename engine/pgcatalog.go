@@ -1,0 +1,482 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/sql"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// pgTypeRow is one row of pg_type: a base type and its array type.
+type pgTypeRow struct {
+	oid      uint32
+	name     string
+	len      int16
+	byval    bool
+	category string
+	align    string
+	storage  string
+}
+
+// pgTypes are the types pg_type lists: those sleeperd has, with PostgreSQL's OIDs.
+var pgTypes = []pgTypeRow{
+	{types.OIDBool, "bool", 1, true, "B", "c", "p"},
+	{types.OIDBytea, "bytea", -1, false, "U", "i", "x"},
+	{types.OIDName, "name", 64, false, "S", "c", "p"},
+	{types.OIDInt8, "int8", 8, true, "N", "d", "p"},
+	{types.OIDInt2, "int2", 2, true, "N", "s", "p"},
+	{types.OIDInt4, "int4", 4, true, "N", "i", "p"},
+	{types.OIDText, "text", -1, false, "S", "i", "x"},
+	{types.OIDOID, "oid", 4, true, "N", "i", "p"},
+	{types.OIDJSON, "json", -1, false, "U", "i", "x"},
+	{types.OIDFloat4, "float4", 4, true, "N", "i", "p"},
+	{types.OIDFloat8, "float8", 8, true, "N", "d", "p"},
+	{types.OIDBpchar, "bpchar", -1, false, "S", "i", "x"},
+	{types.OIDVarchar, "varchar", -1, false, "S", "i", "x"},
+	{types.OIDDate, "date", 4, true, "D", "i", "p"},
+	{types.OIDTimestamp, "timestamp", 8, true, "D", "d", "p"},
+	{types.OIDTimestamptz, "timestamptz", 8, true, "D", "d", "p"},
+	{types.OIDInterval, "interval", 16, false, "T", "d", "p"},
+	{types.OIDNumeric, "numeric", -1, false, "N", "i", "m"},
+	{types.OIDJSONB, "jsonb", -1, false, "U", "i", "x"},
+}
+
+// pgSystemTable computes a table of pg_catalog or information_schema (name is
+// "schema.table") from the catalog as it is now.
+func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBatch, error) {
+	schemaName, rel, _ := strings.Cut(name, ".")
+	schema, ok := catalog.PGSystemTable(schemaName, rel)
+	if !ok {
+		return nil, errs.New(errs.UndefinedTable, "relation \"%s\" does not exist", name)
+	}
+	cur, err := e.cat.Current(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tables, _ := cur.Tables(ctx)
+	views, _ := cur.Views(ctx)
+	indexes, _ := cur.AllIndexes(ctx)
+	// The batch lives in Go memory, as the sleeper.* tables' do (see systemTable).
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	row := func(vals ...any) {
+		for i, v := range vals {
+			appendCatalogValue(b.Field(i), v)
+		}
+		for i := len(vals); i < len(b.Fields()); i++ {
+			b.Field(i).AppendNull()
+		}
+	}
+	const (
+		ns    = catalog.OIDPublicNS
+		owner = catalog.OIDRole
+		db    = catalog.DatabaseName
+	)
+	visible := func(t *catalog.Table) []catalog.Column {
+		var out []catalog.Column
+		for _, c := range t.Columns {
+			if !c.Hidden {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	keyNames := func(t *catalog.Table) []string {
+		var out []string
+		for _, k := range t.KeyColumns() {
+			out = append(out, t.Columns[k].Name)
+		}
+		return out
+	}
+	switch name {
+	case "pg_catalog.pg_namespace":
+		row(int64(catalog.OIDPGCatalogNS), catalog.PGCatalogSchema, int64(owner), nil)
+		row(int64(catalog.OIDPublicNS), catalog.PublicSchema, int64(6171), nil) // pg_database_owner, as in PostgreSQL 15
+		row(int64(catalog.OIDInfoSchemaNS), catalog.InformationSchemaSchema, int64(owner), nil)
+	case "pg_catalog.pg_class", "pg_catalog.pg_tables", "pg_catalog.pg_views", "pg_catalog.pg_indexes":
+		class := func(oid int64, relname string, nsp int64, am int64, hasIndex bool, kind string, natts int) {
+			switch rel {
+			case "pg_class":
+				row(oid, relname, nsp, int64(0), int64(0), int64(owner), am, oid, int64(0), int32(0), float32(-1), int32(0), int64(0),
+					hasIndex, false, "p", kind, int16(natts), int16(0), false, false, false, false, false, true, "d", false, int64(0), int64(0), int64(0), nil, nil, nil)
+			}
+		}
+		for _, t := range tables {
+			hasKey := len(t.KeyColumns()) > 0
+			var ixs []*catalog.Index
+			for _, ix := range indexes {
+				if ix.TableID == t.ID {
+					ixs = append(ixs, ix)
+				}
+			}
+			oid := catalog.RelationOID(t.ID)
+			class(oid, t.Name, ns, catalog.OIDHeapAM, hasKey || len(ixs) > 0, catalog.RelKindTable, len(visible(t)))
+			if rel == "pg_tables" {
+				row(catalog.PublicSchema, t.Name, catalog.OwnerName, nil, hasKey || len(ixs) > 0, false, false, false)
+			}
+			if hasKey {
+				class(catalog.PrimaryKeyOID(t.ID), catalog.PrimaryKeyName(t.Name), ns, catalog.OIDBtreeAM, false, catalog.RelKindIndex, len(t.KeyColumns()))
+				if rel == "pg_indexes" {
+					row(catalog.PublicSchema, t.Name, catalog.PrimaryKeyName(t.Name), nil, primaryKeyDef(t))
+				}
+			}
+			for _, ix := range ixs {
+				class(catalog.IndexOID(ix.Name), ix.Name, ns, catalog.OIDBtreeAM, false, catalog.RelKindIndex, len(ix.Columns))
+				if rel == "pg_indexes" {
+					row(catalog.PublicSchema, t.Name, ix.Name, nil, indexDef(ix))
+				}
+			}
+		}
+		for _, v := range views {
+			class(catalog.ViewOID(v.Name), v.Name, ns, 0, false, catalog.RelKindView, len(viewColumns(ctx, cur, v)))
+			if rel == "pg_views" {
+				row(catalog.PublicSchema, v.Name, catalog.OwnerName, " "+v.SQL+";")
+			}
+		}
+	case "pg_catalog.pg_attribute":
+		for _, t := range tables {
+			oid := catalog.RelationOID(t.ID)
+			for i, c := range visible(t) {
+				pt := types.PGTypeOf(c.SQL())
+				row(oid, c.Name, int64(pt.OID), int32(-1), pt.Size, int16(i+1), int32(0), int32(-1), pt.Mod, pt.Size > 0 && pt.Size <= 8,
+					"i", storageOf(pt), "", !c.Nullable, false, false, "", "", false, true, int32(0), collationOf(pt))
+			}
+			if len(t.KeyColumns()) > 0 {
+				for i, k := range t.KeyColumns() {
+					c := t.Columns[k]
+					pt := types.PGTypeOf(c.SQL())
+					row(catalog.PrimaryKeyOID(t.ID), c.Name, int64(pt.OID), int32(-1), pt.Size, int16(i+1), int32(0), int32(-1), pt.Mod, pt.Size > 0 && pt.Size <= 8,
+						"i", storageOf(pt), "", false, false, false, "", "", false, true, int32(0), collationOf(pt))
+				}
+			}
+		}
+		for _, v := range views {
+			for i, c := range viewColumns(ctx, cur, v) {
+				pt := types.PGTypeOf(c.SQL())
+				row(catalog.ViewOID(v.Name), c.Name, int64(pt.OID), int32(-1), pt.Size, int16(i+1), int32(0), int32(-1), pt.Mod, pt.Size > 0 && pt.Size <= 8,
+					"i", storageOf(pt), "", false, false, false, "", "", false, true, int32(0), collationOf(pt))
+			}
+		}
+	case "pg_catalog.pg_type":
+		for _, pt := range pgTypes {
+			arr, _ := types.ArrayOID(pt.oid)
+			coll := int64(0)
+			if pt.category == "S" {
+				coll = catalog.OIDDefaultColl
+			}
+			row(int64(pt.oid), pt.name, int64(catalog.OIDPGCatalogNS), int64(owner), pt.len, pt.byval, "b", pt.category, false, true, ",", int64(0), nil, int64(0), int64(arr),
+				pt.name+"in", pt.name+"out", pt.name+"recv", pt.name+"send", nil, nil, nil, pt.align, pt.storage, false, int64(0), int32(-1), int32(0), coll)
+			if arr != 0 {
+				row(int64(arr), "_"+pt.name, int64(catalog.OIDPGCatalogNS), int64(owner), int16(-1), false, "b", "A", false, true, ",", int64(0), "array_subscript_handler", int64(pt.oid), int64(0),
+					"array_in", "array_out", "array_recv", "array_send", nil, nil, nil, pt.align, "x", false, int64(0), int32(-1), int32(0), coll)
+			}
+		}
+	case "pg_catalog.pg_index":
+		for _, t := range tables {
+			oid := catalog.RelationOID(t.ID)
+			if keys := t.KeyColumns(); len(keys) > 0 {
+				row(catalog.PrimaryKeyOID(t.ID), oid, int16(len(keys)), int16(len(keys)), true, false, true, false, true, false, true, false, true, true, false,
+					attnums(t, keyNames(t)), nil, nil, make([]int16, len(keys)), nil, nil)
+			}
+			for _, ix := range indexes {
+				if ix.TableID == t.ID {
+					row(catalog.IndexOID(ix.Name), oid, int16(len(ix.Columns)), int16(len(ix.Columns)), ix.Unique, false, false, false, true, false, true, false, true, true, false,
+						attnums(t, ix.Columns), nil, nil, make([]int16, len(ix.Columns)), nil, nil)
+				}
+			}
+		}
+	case "pg_catalog.pg_constraint":
+		for _, t := range tables {
+			if keys := t.KeyColumns(); len(keys) > 0 {
+				row(catalog.PrimaryKeyConstraintOID(t.ID), catalog.PrimaryKeyName(t.Name), int64(ns), "p", false, false, true, catalog.RelationOID(t.ID), int64(0),
+					catalog.PrimaryKeyOID(t.ID), int64(0), int64(0), " ", " ", " ", true, int32(0), true, attnums(t, keyNames(t)), nil, nil)
+			}
+		}
+	case "pg_catalog.pg_database":
+		row(int64(catalog.OIDDatabase), db, int64(owner), int32(6), "c", false, true, int32(-1), int64(0), int64(0), int64(catalog.OIDDefaultTS), "C", "C", nil, nil, nil)
+	case "pg_catalog.pg_roles":
+		row(catalog.OwnerName, true, true, true, true, true, true, int32(-1), "********", nil, true, nil, int64(owner))
+	case "pg_catalog.pg_authid":
+		row(int64(owner), catalog.OwnerName, true, true, true, true, true, true, true, int32(-1), nil, nil)
+	case "pg_catalog.pg_user":
+		row(catalog.OwnerName, int64(owner), true, true, true, true, "********", nil, nil)
+	case "pg_catalog.pg_am":
+		row(int64(catalog.OIDHeapAM), "heap", "heap_tableam_handler", "t")
+		row(int64(catalog.OIDBtreeAM), "btree", "bthandler", "i")
+	case "pg_catalog.pg_collation":
+		row(int64(catalog.OIDDefaultColl), "default", int64(catalog.OIDPGCatalogNS), int64(owner), "d", true, int32(-1), nil, nil, nil, nil)
+		row(int64(950), "C", int64(catalog.OIDPGCatalogNS), int64(owner), "c", true, int32(-1), "C", "C", nil, nil)
+	case "pg_catalog.pg_tablespace":
+		row(int64(catalog.OIDDefaultTS), "pg_default", int64(owner), nil, nil)
+		row(int64(1664), "pg_global", int64(owner), nil, nil)
+	case "pg_catalog.pg_extension":
+		row(int64(13500), "plpgsql", int64(owner), int64(catalog.OIDPGCatalogNS), false, "1.0", nil, nil)
+	case "pg_catalog.pg_settings":
+		for _, s := range [][]string{
+			{"server_version", "15.0"}, {"server_version_num", "150000"}, {"server_encoding", "UTF8"},
+			{"client_encoding", "UTF8"}, {"DateStyle", "ISO, MDY"}, {"TimeZone", "UTC"},
+			{"integer_datetimes", "on"}, {"standard_conforming_strings", "on"}, {"max_identifier_length", "63"},
+			{"search_path", "\"$user\", public"}, {"default_transaction_isolation", "read committed"},
+			{"transaction_isolation", "read committed"}, {"lc_collate", "C"}, {"lc_ctype", "C"},
+		} {
+			row(s[0], s[1], nil, "Preset Options", nil, nil, "internal", "string", "default", nil, nil, nil, s[1], s[1], nil, nil, false)
+		}
+	case "pg_catalog.pg_stat_activity":
+		row(int64(catalog.OIDDatabase), db, int32(os.Getpid()), nil, int64(owner), catalog.OwnerName, "", nil, nil, int32(-1),
+			time.Now(), nil, time.Now(), time.Now(), nil, nil, "active", nil, nil, nil, "", "client backend")
+	case "information_schema.schemata":
+		for _, n := range []string{catalog.PGCatalogSchema, catalog.PublicSchema, catalog.InformationSchemaSchema, catalog.SystemSchema} {
+			row(db, n, catalog.OwnerName, nil, nil, nil, nil)
+		}
+	case "information_schema.tables":
+		for _, t := range tables {
+			row(db, catalog.PublicSchema, t.Name, "BASE TABLE", nil, nil, nil, nil, nil, "YES", "NO", nil)
+		}
+		for _, v := range views {
+			row(db, catalog.PublicSchema, v.Name, "VIEW", nil, nil, nil, nil, nil, "YES", "NO", nil) // views over one table take INSERT, as in PostgreSQL
+		}
+	case "information_schema.columns":
+		for _, t := range tables {
+			for i, c := range visible(t) {
+				row(append([]any{db, catalog.PublicSchema, t.Name, c.Name, int32(i + 1), nil, yesNo(c.Nullable)}, columnTypeInfo(c.SQL(), db, i+1)...)...)
+			}
+		}
+		for _, v := range views {
+			for i, c := range viewColumns(ctx, cur, v) {
+				row(append([]any{db, catalog.PublicSchema, v.Name, c.Name, int32(i + 1), nil, "YES"}, columnTypeInfo(c.SQL(), db, i+1)...)...)
+			}
+		}
+	case "information_schema.views":
+		for _, v := range views {
+			row(db, catalog.PublicSchema, v.Name, " "+v.SQL+";", "NONE", "NO", "NO", "NO", "NO", "NO")
+		}
+	case "information_schema.table_constraints":
+		for _, t := range tables {
+			if len(t.KeyColumns()) > 0 {
+				row(db, catalog.PublicSchema, catalog.PrimaryKeyName(t.Name), db, catalog.PublicSchema, t.Name, "PRIMARY KEY", "NO", "NO", "YES", nil)
+			}
+			for _, c := range visible(t) {
+				if !c.Nullable {
+					name := fmt.Sprintf("%d_%d_%d_not_null", ns, catalog.RelationOID(t.ID), attnum(t, c.Name))
+					row(db, catalog.PublicSchema, name, db, catalog.PublicSchema, t.Name, "CHECK", "NO", "NO", "YES", nil)
+				}
+			}
+		}
+	case "information_schema.key_column_usage":
+		for _, t := range tables {
+			for i, k := range keyNames(t) {
+				row(db, catalog.PublicSchema, catalog.PrimaryKeyName(t.Name), db, catalog.PublicSchema, t.Name, k, int32(i+1), nil)
+			}
+		}
+	}
+	// Value buffers exist even without rows: the kernels read them.
+	for _, f := range b.Fields() {
+		f.Reserve(1)
+	}
+	return b.NewRecordBatch(), nil
+}
+
+// viewColumns are the columns of view v, as binding it finds them (none if it no longer binds).
+func viewColumns(ctx context.Context, cur *catalog.Current, v *catalog.View) []catalog.Column {
+	stmts, err := sql.Parse("SELECT * FROM " + exec.QuoteIdent(v.Name))
+	if err != nil || len(stmts) != 1 {
+		return nil
+	}
+	st, err := sql.Bind(ctx, cur, stmts[0], nil)
+	if err != nil {
+		return nil
+	}
+	q, ok := st.(*planner.Query)
+	if !ok {
+		return nil
+	}
+	cols := q.Root.Columns()
+	out := make([]catalog.Column, 0, len(q.Names))
+	for i, n := range q.Names {
+		out = append(out, catalog.Column{Name: n, Type: cols[i].Type, Nullable: true})
+	}
+	return out
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "YES"
+	}
+	return "NO"
+}
+
+// attnum is the column's number as pg_attribute shows it (visible columns from 1).
+func attnum(t *catalog.Table, name string) int16 {
+	n := int16(0)
+	for _, c := range t.Columns {
+		if c.Hidden {
+			continue
+		}
+		n++
+		if c.Name == name {
+			return n
+		}
+	}
+	return 0
+}
+
+func attnums(t *catalog.Table, names []string) []int16 {
+	out := make([]int16, len(names))
+	for i, n := range names {
+		out[i] = attnum(t, n)
+	}
+	return out
+}
+
+func storageOf(pt types.PGType) string {
+	if pt.Size > 0 {
+		return "p"
+	}
+	if pt.OID == types.OIDNumeric {
+		return "m"
+	}
+	return "x"
+}
+
+func collationOf(pt types.PGType) int64 {
+	switch pt.OID {
+	case types.OIDText, types.OIDVarchar, types.OIDBpchar, types.OIDName:
+		return catalog.OIDDefaultColl
+	}
+	return 0
+}
+
+// primaryKeyDef and indexDef are pg_get_indexdef's text of an index.
+func primaryKeyDef(t *catalog.Table) string {
+	var cols []string
+	for _, k := range t.KeyColumns() {
+		cols = append(cols, exec.QuoteIdent(t.Columns[k].Name))
+	}
+	return fmt.Sprintf("CREATE UNIQUE INDEX %s ON public.%s USING btree (%s)", exec.QuoteIdent(catalog.PrimaryKeyName(t.Name)), exec.QuoteIdent(t.Name), strings.Join(cols, ", "))
+}
+
+func indexDef(ix *catalog.Index) string {
+	u := ""
+	if ix.Unique {
+		u = "UNIQUE "
+	}
+	cols := make([]string, len(ix.Columns))
+	for i, c := range ix.Columns {
+		if strings.HasPrefix(c, "(") {
+			cols[i] = c
+		} else {
+			cols[i] = exec.QuoteIdent(c)
+		}
+	}
+	return fmt.Sprintf("CREATE %sINDEX %s ON public.%s USING btree (%s)", u, exec.QuoteIdent(ix.Name), exec.QuoteIdent(ix.Table), strings.Join(cols, ", "))
+}
+
+// columnTypeInfo is information_schema.columns from data_type on.
+func columnTypeInfo(t arrow.DataType, db string, pos int) []any {
+	pt := types.PGTypeOf(t)
+	dataType := exec.FormatType(pt.OID, -1)
+	udt := ""
+	for _, r := range pgTypes {
+		if r.oid == pt.OID {
+			udt = r.name
+		}
+	}
+	var charMax, charOctet, numPrec, numRadix, numScale, dtPrec any
+	if elem, ok := types.ElemOID(pt.OID); ok {
+		dataType = "ARRAY"
+		for _, r := range pgTypes {
+			if r.oid == elem {
+				udt = "_" + r.name
+			}
+		}
+	}
+	switch pt.OID {
+	case types.OIDVarchar, types.OIDBpchar:
+		if pt.Mod >= 4 {
+			charMax, charOctet = int32(pt.Mod-4), int32(4*(pt.Mod-4))
+		} else {
+			charOctet = int32(1073741824)
+		}
+	case types.OIDText:
+		charOctet = int32(1073741824)
+	case types.OIDInt2:
+		numPrec, numRadix, numScale = int32(16), int32(2), int32(0)
+	case types.OIDInt4:
+		numPrec, numRadix, numScale = int32(32), int32(2), int32(0)
+	case types.OIDInt8:
+		numPrec, numRadix, numScale = int32(64), int32(2), int32(0)
+	case types.OIDFloat4:
+		numPrec, numRadix = int32(24), int32(2)
+	case types.OIDFloat8:
+		numPrec, numRadix = int32(53), int32(2)
+	case types.OIDNumeric:
+		numRadix = int32(10)
+		if pt.Mod >= 4 {
+			m := pt.Mod - 4
+			numPrec, numScale = int32(m>>16), int32(m&0xffff)
+		}
+	case types.OIDDate:
+		dtPrec = int32(0)
+	case types.OIDTimestamp, types.OIDTimestamptz, types.OIDInterval:
+		dtPrec = int32(6)
+	}
+	var collCat, collSch, collName any
+	_ = collCat
+	return []any{dataType, charMax, charOctet, numPrec, numRadix, numScale, dtPrec, nil, nil, nil, nil, nil, collCat, collSch, collName, nil, nil, nil,
+		db, "pg_catalog", udt, nil, nil, nil, nil, fmt.Sprint(pos), "NO", "NO", nil, nil, nil, nil, nil, "NO", "NEVER", nil, "YES"}
+}
+
+// appendCatalogValue appends v (nil for NULL) to a builder of a pg_catalog column.
+func appendCatalogValue(b array.Builder, v any) {
+	if v == nil {
+		b.AppendNull()
+		return
+	}
+	switch b := b.(type) {
+	case *array.StringBuilder:
+		b.Append(v.(string))
+	case *array.BooleanBuilder:
+		b.Append(v.(bool))
+	case *array.Int16Builder:
+		b.Append(v.(int16))
+	case *array.Int32Builder:
+		b.Append(v.(int32))
+	case *array.Int64Builder:
+		b.Append(v.(int64))
+	case *array.Float32Builder:
+		b.Append(v.(float32))
+	case *array.TimestampBuilder:
+		b.Append(arrow.Timestamp(v.(time.Time).UnixMicro()))
+	case *array.ListBuilder:
+		b.Append(true)
+		vb := b.ValueBuilder()
+		switch vs := v.(type) {
+		case []int16:
+			for _, x := range vs {
+				vb.(*array.Int16Builder).Append(x)
+			}
+		case []int64:
+			for _, x := range vs {
+				vb.(*array.Int64Builder).Append(x)
+			}
+		case []string:
+			for _, x := range vs {
+				vb.(*array.StringBuilder).Append(x)
+			}
+		}
+	default:
+		panic(fmt.Sprintf("engine: pg_catalog column of %T", b))
+	}
+}

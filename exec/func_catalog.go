@@ -1,0 +1,265 @@
+package exec
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// The pg_catalog functions clients' introspection queries call that need no catalog: type
+// names by OID, visibility and privilege checks (everything is visible to and usable by the
+// one role), encodings. Those that describe catalog objects are bound by package sql.
+
+// catalogOwner is the one role's name, as catalog.OwnerName (exec does not import catalog).
+const catalogOwner = "sleeperd"
+
+func init() {
+	text, boolean := arrow.BinaryTypes.String, arrow.FixedWidthTypes.Boolean
+	register(function{resolve: signature("format_type", text, []int{pInt, pInt}), eval: rowwise(true, func(v []any) (any, error) {
+		if v[0] == nil {
+			return nil, nil
+		}
+		mod := int64(-1)
+		if v[1] != nil {
+			mod = v[1].(int64)
+		}
+		return FormatType(uint32(v[0].(int64)), int32(mod)), nil
+	})}, "format_type")
+	register(function{resolve: signature("pg_get_userbyid", text, []int{pInt}), eval: rowwise(false, func(v []any) (any, error) {
+		switch v[0].(int64) {
+		case 10:
+			return catalogOwner, nil
+		case 6171:
+			return "pg_database_owner", nil
+		}
+		return fmt.Sprintf("unknown (OID=%d)", v[0].(int64)), nil
+	})}, "pg_get_userbyid")
+	always := func(name string, res bool, lists ...[]int) {
+		register(function{resolve: signature(name, boolean, lists...), eval: constBool(res)}, name)
+	}
+	for _, n := range []string{"pg_table_is_visible", "pg_type_is_visible", "pg_function_is_visible", "pg_collation_is_visible", "pg_opclass_is_visible", "pg_operator_is_visible", "pg_conversion_is_visible", "pg_ts_config_is_visible"} {
+		always(n, true, []int{pInt})
+	}
+	always("pg_relation_is_publishable", false, []int{pInt}, []int{pText})
+	for _, n := range []string{"has_table_privilege", "has_schema_privilege", "has_database_privilege", "has_function_privilege", "has_sequence_privilege", "has_any_column_privilege", "has_tablespace_privilege"} {
+		always(n, true, []int{pText, pText}, []int{pInt, pText}, []int{pText, pText, pText}, []int{pText, pInt, pText}, []int{pInt, pInt, pText}, []int{pInt, pText, pText})
+	}
+	always("has_column_privilege", true, []int{pText, pText, pText}, []int{pInt, pText, pText}, []int{pInt, pInt, pText}, []int{pText, pText, pText, pText}, []int{pText, pInt, pText, pText}, []int{pText, pInt, pInt, pText})
+	register(function{resolve: signature("pg_encoding_to_char", text, []int{pInt}), eval: rowwise(false, func(v []any) (any, error) {
+		switch v[0].(int64) {
+		case 6:
+			return "UTF8", nil
+		case 0:
+			return "SQL_ASCII", nil
+		}
+		return "", nil
+	})}, "pg_encoding_to_char")
+	register(function{resolve: signature("pg_char_to_encoding", arrow.PrimitiveTypes.Int32, []int{pText}), eval: rowwise(false, func(v []any) (any, error) {
+		if strings.EqualFold(v[0].(string), "utf8") {
+			return int32(6), nil
+		}
+		return int32(-1), nil
+	})}, "pg_char_to_encoding")
+	register(function{resolve: signature("quote_ident", text, []int{pText}), eval: rowwise(false, func(v []any) (any, error) {
+		return QuoteIdent(v[0].(string)), nil
+	})}, "quote_ident")
+	// pg_get_expr(expr, relation[, pretty]): the catalog stores expressions as their SQL text.
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) == 3 && args[2].ID() == arrow.BOOL {
+			conv := []arrow.DataType{nil, nil, text}
+			if args[1].ID() != arrow.STRING {
+				if !isInteger(args[1]) {
+					return nil, nil, undefinedFunc("pg_get_expr", args)
+				}
+				conv[1] = arrow.PrimitiveTypes.Int64
+			}
+			if args[0].ID() != arrow.STRING {
+				return nil, nil, undefinedFunc("pg_get_expr", args)
+			}
+			return text, conv, nil
+		}
+		return signature("pg_get_expr", text, []int{pText, pInt}, []int{pText, pInt, pText})(args)
+	}, eval: rowwise(false, func(v []any) (any, error) { return v[0], nil })}, "pg_get_expr")
+	// The regular expression match operators ~ and ~* (!~ and !~* are their negations).
+	for name, flags := range map[string]string{"textregexeq": "", "texticregexeq": "i"} {
+		var cache sync.Map // pattern -> *regexp.Regexp
+		register(function{resolve: signature(name, boolean, []int{pText, pText}), eval: rowwise(false, func(v []any) (any, error) {
+			p := v[1].(string)
+			re, ok := cache.Load(p)
+			if !ok {
+				r, err := translateRegexp(p, flags)
+				if err != nil {
+					return nil, err
+				}
+				re, _ = cache.LoadOrStore(p, r)
+			}
+			return re.(*regexp.Regexp).MatchString(v[0].(string)), nil
+		})}, name)
+	}
+	// _pg_expandarray_n(a) is {1, ..., cardinality(a)}: the n field of
+	// information_schema._pg_expandarray(a), whose x field is unnest(a) (see package sql).
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 1 || args[0].ID() != arrow.LIST {
+			return nil, nil, undefinedFunc("_pg_expandarray", args)
+		}
+		return arrow.ListOf(arrow.PrimitiveTypes.Int32), nil, nil
+	}, eval: func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		in := args[0].(*array.List)
+		b := array.NewListBuilder(mem, arrow.PrimitiveTypes.Int32)
+		defer b.Release()
+		vb := b.ValueBuilder().(*array.Int32Builder)
+		for i := 0; i < in.Len(); i++ {
+			if in.IsNull(i) {
+				b.AppendNull()
+				continue
+			}
+			b.Append(true)
+			start, end := in.ValueOffsets(i)
+			for j := int64(1); j <= end-start; j++ {
+				vb.Append(int32(j))
+			}
+		}
+		return b.NewArray(), nil
+	}}, "_pg_expandarray_n")
+	// Bitwise operators over integers (& | # << >>), as bigint.
+	for name, op := range map[string]func(a, b int64) int64{
+		"int_and": func(a, b int64) int64 { return a & b }, "int_or": func(a, b int64) int64 { return a | b },
+		"int_xor": func(a, b int64) int64 { return a ^ b }, "int_shl": func(a, b int64) int64 { return a << uint(b&63) },
+		"int_shr": func(a, b int64) int64 { return a >> uint(b&63) },
+	} {
+		register(function{resolve: signature(name, arrow.PrimitiveTypes.Int64, []int{pInt, pInt}), eval: rowwise(false, func(v []any) (any, error) {
+			return op(v[0].(int64), v[1].(int64)), nil
+		})}, name)
+	}
+	register(function{resolve: signature("pg_indexam_has_property", boolean, []int{pInt, pText}), eval: rowwise(false, func(v []any) (any, error) {
+		return v[0].(int64) == 403 && (v[1] == "can_order" || v[1] == "can_unique" || v[1] == "can_multi_col"), nil
+	})}, "pg_indexam_has_property")
+	register(function{resolve: signature("pg_get_function_result", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return nil, nil })}, "pg_get_function_result")
+	register(function{resolve: signature("pg_get_function_arguments", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return "", nil })}, "pg_get_function_arguments")
+	register(function{resolve: signature("pg_get_function_identity_arguments", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return "", nil })}, "pg_get_function_identity_arguments")
+	register(function{resolve: signature("pg_get_statisticsobjdef_columns", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return nil, nil })}, "pg_get_statisticsobjdef_columns")
+}
+
+// FormatType is PostgreSQL's format_type(oid, typmod) for the types sleeperd has; mod is -1
+// for none.
+func FormatType(oid uint32, mod int32) string {
+	if elem, ok := types.ElemOID(oid); ok {
+		return FormatType(elem, mod) + "[]"
+	}
+	switch oid {
+	case types.OIDBool:
+		return "boolean"
+	case types.OIDBytea:
+		return "bytea"
+	case types.OIDName:
+		return "name"
+	case types.OIDInt2:
+		return "smallint"
+	case types.OIDInt4:
+		return "integer"
+	case types.OIDInt8:
+		return "bigint"
+	case types.OIDText:
+		return "text"
+	case types.OIDOID:
+		return "oid"
+	case types.OIDJSON:
+		return "json"
+	case types.OIDJSONB:
+		return "jsonb"
+	case types.OIDFloat4:
+		return "real"
+	case types.OIDFloat8:
+		return "double precision"
+	case types.OIDUnknown:
+		return "unknown"
+	case types.OIDBpchar:
+		if mod >= 4 {
+			return fmt.Sprintf("character(%d)", mod-4)
+		}
+		return "bpchar"
+	case types.OIDVarchar:
+		if mod >= 4 {
+			return fmt.Sprintf("character varying(%d)", mod-4)
+		}
+		return "character varying"
+	case types.OIDDate:
+		return "date"
+	case types.OIDTimestamp:
+		return "timestamp without time zone"
+	case types.OIDTimestamptz:
+		return "timestamp with time zone"
+	case types.OIDInterval:
+		return "interval"
+	case types.OIDNumeric:
+		if mod >= 4 {
+			m := mod - 4
+			return fmt.Sprintf("numeric(%d,%d)", m>>16, m&0xffff)
+		}
+		return "numeric"
+	case 0:
+		return "-"
+	}
+	return "???"
+}
+
+// QuoteIdent quotes an identifier as PostgreSQL's quote_ident does.
+func QuoteIdent(s string) string {
+	plain := s != ""
+	for i, c := range s {
+		if !(c >= 'a' && c <= 'z' || c == '_' || i > 0 && (c >= '0' && c <= '9' || c == '$')) {
+			plain = false
+			break
+		}
+	}
+	if plain && !reservedWord(s) {
+		return s
+	}
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
+
+// reservedWord reports whether s is a keyword quote_ident quotes.
+func reservedWord(s string) bool {
+	switch s {
+	case "all", "analyse", "analyze", "and", "any", "array", "as", "asc", "asymmetric", "both", "case", "cast",
+		"check", "collate", "column", "constraint", "create", "current_catalog", "current_date", "current_role",
+		"current_time", "current_timestamp", "current_user", "default", "deferrable", "desc", "distinct", "do",
+		"else", "end", "except", "false", "fetch", "for", "foreign", "from", "grant", "group", "having", "in",
+		"initially", "intersect", "into", "lateral", "leading", "limit", "localtime", "localtimestamp", "not",
+		"null", "offset", "on", "only", "or", "order", "placing", "primary", "references", "returning", "select",
+		"session_user", "some", "symmetric", "table", "then", "to", "trailing", "true", "union", "unique", "user",
+		"using", "variadic", "when", "where", "window", "with":
+		return true
+	}
+	return false
+}
+
+// constBool evaluates to res for every row whose arguments are not NULL. Its value buffer
+// always exists, even for no rows.
+func constBool(res bool) func(memory.Allocator, arrow.DataType, []arrow.Array) (arrow.Array, error) {
+	return func(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		n := args[0].Len()
+		b := array.NewBooleanBuilder(mem)
+		defer b.Release()
+		b.Reserve(n + 1)
+		for i := 0; i < n; i++ {
+			null := false
+			for _, a := range args {
+				null = null || a.IsNull(i)
+			}
+			if null {
+				b.AppendNull()
+			} else {
+				b.Append(res)
+			}
+		}
+		return b.NewArray(), nil
+	}
+}

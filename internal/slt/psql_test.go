@@ -1,0 +1,158 @@
+package slt
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/jackc/pgx/v5"
+)
+
+// psqlSetup creates the same objects in PostgreSQL and in sleeperd.
+var psqlSetup = []string{
+	"CREATE TABLE t (id bigint PRIMARY KEY, name text, v double precision)",
+	"CREATE TABLE orders (region text NOT NULL, day date NOT NULL, qty integer, price numeric(10,2), note character varying(20), PRIMARY KEY (region, day))",
+	"CREATE VIEW vv AS SELECT id FROM t",
+}
+
+// psqlCommands are the meta-commands whose output must be PostgreSQL's line for line. The
+// Owner columns differ only by the role's name: PostgreSQL's test role is postgres,
+// sleeperd's one role is sleeperd (the same width), so PostgreSQL's output is compared with
+// postgres read as sleeperd.
+var psqlCommands = []string{`\dt`, `\dv`, `\di`, `\dn`, `\d`, `\du`, `\df`, `\dT`, `\d t`, `\d orders`, `\d vv`, `\di orders_pkey`, `\dt o*`}
+
+// TestPsqlMetaCommands runs the real psql's meta-commands against PostgreSQL and sleeperd
+// over the same tables and compares their output line by line.
+func TestPsqlMetaCommands(t *testing.T) {
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("no psql")
+	}
+	postgresDSN(t)
+	ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
+	defer cancel()
+	pgConn := freshDatabase(ctx, t, "psql_meta")
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	addr := serve(ctx, t, openEngine(ctx, t, mem))
+	sdConn := dial(ctx, t, fmt.Sprintf("postgres://slt@%s/slt?sslmode=disable", addr))
+	for _, q := range psqlSetup {
+		for _, c := range []*pgx.Conn{pgConn, sdConn} {
+			if _, err := c.Exec(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	run := func(cfg *pgx.ConnConfig, cmd string) (string, error) {
+		c := exec.CommandContext(ctx, psql, "-X", "-h", cfg.Host, "-p", fmt.Sprint(cfg.Port), "-U", cfg.User, "-d", cfg.Database, "-c", cmd)
+		c.Env = append(c.Environ(), "PGSSLMODE=disable", "PGTZ=UTC", "LC_ALL=C")
+		out, err := c.CombinedOutput()
+		return string(out), err
+	}
+	for _, cmd := range psqlCommands {
+		t.Run(cmd, func(t *testing.T) {
+			want, err := run(pgConn.Config(), cmd)
+			if err != nil {
+				t.Fatalf("postgres: %v\n%s", err, want)
+			}
+			want = strings.ReplaceAll(want, "postgres", "sleeperd")
+			got, err := run(sdConn.Config(), cmd)
+			if err != nil {
+				t.Fatalf("sleeperd: %v\n%s", err, got)
+			}
+			wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
+			for i := 0; i < len(wl) || i < len(gl); i++ {
+				var w, g string
+				if i < len(wl) {
+					w = wl[i]
+				}
+				if i < len(gl) {
+					g = gl[i]
+				}
+				if w != g {
+					t.Errorf("line %d:\npostgres: %q\nsleeperd: %q", i+1, w, g)
+				}
+			}
+			if t.Failed() {
+				t.Logf("postgres:\n%s\nsleeperd:\n%s", want, got)
+			}
+		})
+	}
+}
+
+// TestInformationSchema compares information_schema queries over the same tables in
+// PostgreSQL and sleeperd row by row.
+func TestInformationSchema(t *testing.T) {
+	postgresDSN(t)
+	ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
+	defer cancel()
+	pgConn := freshDatabase(ctx, t, "info_schema")
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	addr := serve(ctx, t, openEngine(ctx, t, mem))
+	sdConn := dial(ctx, t, fmt.Sprintf("postgres://slt@%s/slt?sslmode=disable", addr))
+	for _, q := range psqlSetup {
+		for _, c := range []*pgx.Conn{pgConn, sdConn} {
+			if _, err := c.Exec(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	queries := []string{
+		"SELECT table_schema, table_name, table_type, is_insertable_into FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+		"SELECT table_name, column_name, ordinal_position, is_nullable, data_type, character_maximum_length, numeric_precision, numeric_precision_radix, numeric_scale, datetime_precision, udt_name FROM information_schema.columns WHERE table_schema = 'public' AND table_name IN ('t', 'orders', 'vv') ORDER BY table_name, ordinal_position",
+		"SELECT constraint_name, table_name, constraint_type FROM information_schema.table_constraints WHERE table_schema = 'public' AND constraint_type = 'PRIMARY KEY' ORDER BY table_name",
+		"SELECT constraint_name, table_name, column_name, ordinal_position FROM information_schema.key_column_usage WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
+		"SELECT schema_name FROM information_schema.schemata WHERE schema_name IN ('public', 'pg_catalog', 'information_schema') ORDER BY 1",
+		"SELECT table_name FROM information_schema.views WHERE table_schema = 'public'",
+		"SELECT c.relname, a.attname, a.attnum, pg_catalog.format_type(a.atttypid, a.atttypmod), a.attnotnull FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' AND a.attnum > 0 ORDER BY 1, 3",
+		"SELECT 'orders'::regclass = (SELECT oid FROM pg_class WHERE relname = 'orders'), pg_catalog.pg_get_indexdef('orders_pkey'::regclass)",
+		"SELECT i.indisprimary, i.indisunique, c2.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class c2 ON c2.oid = i.indexrelid WHERE c.relname = 't'",
+		"SELECT typname, typlen FROM pg_type WHERE oid IN (20, 23, 25, 1043, 1700, 1082) ORDER BY oid",
+		"SELECT c.oid::regclass::text, a.attnum, a.atttypid::regtype::text, c.relnamespace::regnamespace::text, c.relkind FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND a.attnum > 0 ORDER BY 1, 2",
+		"SELECT 'pg_class'::regclass::oid, 'pg_catalog.pg_type'::regclass::oid, 'pg_namespace'::regclass::oid",
+		"SELECT (information_schema._pg_expandarray(i.indkey)).x, (information_schema._pg_expandarray(i.indkey)).n FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid WHERE c.relname = 'orders' AND i.indisprimary",
+		"SELECT r.col, r.pos FROM (SELECT a.attname AS col, (information_schema._pg_expandarray(i.indkey)).n AS pos, information_schema._pg_expandarray(i.indkey) AS keys, a.attnum FROM pg_class ct JOIN pg_attribute a ON ct.oid = a.attrelid JOIN pg_index i ON a.attrelid = i.indrelid WHERE ct.relname = 'orders' AND i.indisprimary) r WHERE r.attnum = (r.keys).x ORDER BY r.pos",
+		"SELECT c.relname, pg_catalog.pg_get_indexdef(c.oid, 1, false), pg_catalog.pg_get_indexdef(c.oid, 2, false), pg_catalog.pg_get_indexdef(c.oid, 0, true) FROM pg_class c WHERE c.relname = 'orders_pkey'",
+		"SELECT 5 & 3, 5 | 3, 5 # 3, 1 << 4, 256 >> 2",
+		"SELECT current_user = session_user, current_schema(), version() LIKE 'PostgreSQL 15.%', pg_backend_pid() > 0, quote_ident('Foo'), quote_ident('select'), quote_ident('a_1')",
+	}
+	read := func(c *pgx.Conn, q string) ([]string, error) {
+		rows, err := c.Query(ctx, q, pgx.QueryExecModeSimpleProtocol)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			vals := rows.RawValues()
+			cells := make([]string, len(vals))
+			for i, v := range vals {
+				if v == nil {
+					cells[i] = "NULL"
+				} else {
+					cells[i] = string(v)
+				}
+			}
+			out = append(out, strings.Join(cells, "|"))
+		}
+		return out, rows.Err()
+	}
+	for _, q := range queries {
+		want, err := read(pgConn, q)
+		if err != nil {
+			t.Fatalf("postgres: %s: %v", q, err)
+		}
+		got, err := read(sdConn, q)
+		if err != nil {
+			t.Errorf("sleeperd: %s: %v", q, err)
+			continue
+		}
+		if strings.Join(want, "\n") != strings.Join(got, "\n") {
+			t.Errorf("%s\npostgres:\n%s\nsleeperd:\n%s", q, strings.Join(want, "\n"), strings.Join(got, "\n"))
+		}
+	}
+}

@@ -1,0 +1,569 @@
+package sql
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// ServerVersion is the version() string's PostgreSQL part; the binary sets VersionSuffix.
+var (
+	ServerVersion = "PostgreSQL 15.0"
+	VersionSuffix = "sleeperd"
+)
+
+// Lister is what the pg_catalog functions that describe objects (pg_get_indexdef,
+// pg_get_viewdef, ::regclass) need beyond Catalog: every table, view and index. A Catalog
+// without it describes nothing.
+type Lister interface {
+	Tables(ctx context.Context) ([]*catalog.Table, error)
+	Views(ctx context.Context) ([]*catalog.View, error)
+	AllIndexes(ctx context.Context) ([]*catalog.Index, error)
+}
+
+// pgSystemTable binds a table of pg_catalog or information_schema; ok is false when rv names
+// none (an unqualified name that is not one of pg_catalog's).
+func (b *binder) pgSystemTable(rv *pg_query.RangeVar) (planner.Node, *scope, bool, error) {
+	schema := rv.Schemaname
+	if schema == "" {
+		schema = catalog.PGCatalogSchema
+	}
+	s, ok := catalog.PGSystemTable(schema, rv.Relname)
+	if !ok {
+		if rv.Schemaname == "" {
+			return nil, nil, false, nil
+		}
+		return nil, nil, true, &errs.Error{Kind: errs.UndefinedTable, Msg: fmt.Sprintf("relation \"%s.%s\" does not exist", rv.Schemaname, rv.Relname), Position: int(rv.Location) + 1}
+	}
+	n := &planner.System{Name: schema + "." + rv.Relname}
+	for _, f := range s.Fields() {
+		n.Cols = append(n.Cols, b.newColumn(f.Name, f.Type))
+	}
+	sc, err := relationScope(aliasName(rv.Alias, rv.Relname), n.Cols, rv.Alias)
+	return n, sc, true, err
+}
+
+// isPGSystemSchema reports whether schema is pg_catalog or information_schema.
+func isPGSystemSchema(schema string) bool {
+	return schema == catalog.PGCatalogSchema || schema == catalog.InformationSchemaSchema
+}
+
+var txid atomic.Int64
+
+// regTypes are the object identifier types: all bigint here, like oid.
+var regTypes = map[string]bool{"oid": true, "regclass": true, "regtype": true, "regproc": true,
+	"regprocedure": true, "regnamespace": true, "regrole": true, "regoper": true, "xid": true, "cid": true, "tid": true}
+
+// regCast binds a cast to an object identifier type: 'name'::regclass looks the relation up,
+// 'name'::regtype the type, 'name'::regnamespace the schema; other values are oids already.
+func (b *binder) regCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	var names []string
+	for _, n := range tc.TypeName.Names {
+		if s := n.GetString_(); s != nil {
+			names = append(names, s.Sval)
+		}
+	}
+	if len(names) == 0 || len(tc.TypeName.ArrayBounds) > 0 {
+		return nil, false, nil
+	}
+	kind := strings.ToLower(names[len(names)-1])
+	if kind == "text" || kind == "varchar" || kind == "name" {
+		// An object identifier shown as text is the object's name, as its output function
+		// writes it.
+		if inner := tc.Arg.GetTypeCast(); inner != nil && len(inner.TypeName.Names) > 0 {
+			in := strings.ToLower(inner.TypeName.Names[len(inner.TypeName.Names)-1].GetString_().GetSval())
+			if in == "regclass" || in == "regtype" || in == "regnamespace" {
+				e, _, err := b.regCast(inner, sc, agg)
+				if err != nil {
+					return nil, true, err
+				}
+				e, err = b.regName(in, e)
+				return e, true, err
+			}
+		}
+		return nil, false, nil
+	}
+	if !regTypes[kind] {
+		return nil, false, nil
+	}
+	e, err := b.expr(tc.Arg, sc, agg)
+	if err != nil {
+		return nil, true, err
+	}
+	if l, ok := e.(*planner.Literal); ok {
+		if s, ok := l.Value.(string); ok && (types.IsUnknown(l.Typ) || l.Typ.ID() == arrow.STRING) {
+			oid, err := b.lookupOID(kind, s)
+			if err != nil {
+				return nil, true, err
+			}
+			return &planner.Literal{Value: oid, Typ: types.Int64}, true, nil
+		}
+	}
+	if types.IsUnknown(e.Type()) || types.IsInteger(e.Type()) || e.Type().ID() == arrow.NULL {
+		return b.coerce(e, types.Int64), true, nil
+	}
+	return nil, true, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), kind)
+}
+
+// lookupOID is the OID of the object s names as a value of type kind.
+func (b *binder) lookupOID(kind, s string) (int64, error) {
+	var n int64
+	if _, err := fmt.Sscanf(s, "%d", &n); err == nil && fmt.Sprint(n) == s {
+		return n, nil
+	}
+	name := strings.TrimSpace(s)
+	schema := ""
+	if i := strings.LastIndexByte(name, '.'); i >= 0 && kind != "regtype" {
+		schema, name = strings.Trim(name[:i], `"`), name[i+1:]
+	}
+	name = strings.Trim(name, `"`)
+	switch kind {
+	case "regclass":
+		if schema == "" || isPGSystemSchema(schema) {
+			sch := schema
+			if sch == "" {
+				sch = catalog.PGCatalogSchema
+			}
+			if _, ok := catalog.PGSystemTable(sch, name); ok {
+				return catalog.PGSystemTableOID(sch, name), nil
+			}
+		}
+		if v, ok, err := b.cat.View(b.ctx, name); err == nil && ok {
+			return catalog.ViewOID(v.Name), nil
+		}
+		if t, err := b.cat.Table(b.ctx, name); err == nil {
+			return catalog.RelationOID(t.ID), nil
+		}
+		if l, ok := b.cat.(Lister); ok {
+			if ixs, err := l.AllIndexes(b.ctx); err == nil {
+				for _, ix := range ixs {
+					if ix.Name == name {
+						return catalog.IndexOID(ix.Name), nil
+					}
+				}
+			}
+			if ts, err := l.Tables(b.ctx); err == nil {
+				for _, t := range ts {
+					if catalog.PrimaryKeyName(t.Name) == name && len(t.KeyColumns()) > 0 {
+						return catalog.PrimaryKeyOID(t.ID), nil
+					}
+				}
+			}
+		}
+		return 0, errs.New(errs.UndefinedTable, "relation \"%s\" does not exist", s)
+	case "regtype":
+		t, err := types.ByName(strings.ToLower(name), nil)
+		if err != nil {
+			return 0, errs.New(errs.UndefinedObject, "type \"%s\" does not exist", s)
+		}
+		return int64(types.PGTypeOf(t).OID), nil
+	case "regnamespace":
+		switch name {
+		case catalog.PGCatalogSchema:
+			return catalog.OIDPGCatalogNS, nil
+		case catalog.PublicSchema:
+			return catalog.OIDPublicNS, nil
+		case catalog.InformationSchemaSchema:
+			return catalog.OIDInfoSchemaNS, nil
+		case catalog.SystemSchema:
+			return catalog.OIDSleeperNS, nil
+		}
+		return 0, errs.New(errs.UndefinedObject, "schema \"%s\" does not exist", s)
+	case "regrole":
+		if name == catalog.OwnerName {
+			return catalog.OIDRole, nil
+		}
+		return 0, errs.New(errs.UndefinedObject, "role \"%s\" does not exist", s)
+	}
+	return 0, errs.New(errs.InvalidText, "invalid input syntax for type %s: \"%s\"", kind, s)
+}
+
+// sessionFunc binds the functions about the session and the server that have no arguments
+// to evaluate per row (version(), current_database(), ...); ok is false for other names.
+func (b *binder) sessionFunc(name string, fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	text := func(s string) (planner.Expr, bool, error) {
+		return &planner.Literal{Value: s, Typ: types.Text}, true, nil
+	}
+	switch name {
+	case "version":
+		return text(fmt.Sprintf("%s on %s (%s)", ServerVersion, "x86_64-pc-linux-gnu", VersionSuffix))
+	case "current_database", "current_catalog":
+		return text(catalog.DatabaseName)
+	case "current_schema":
+		return text(catalog.PublicSchema)
+	case "current_user", "session_user", "current_role", "user":
+		return text(catalog.OwnerName)
+	case "pg_backend_pid":
+		return &planner.Literal{Value: int32(os.Getpid()), Typ: types.Int32}, true, nil
+	case "txid_current", "pg_current_xact_id":
+		return &planner.Literal{Value: txid.Add(1), Typ: types.Int64}, true, nil
+	case "current_schemas":
+		return &planner.Literal{Value: []any{catalog.PGCatalogSchema, catalog.PublicSchema}, Typ: types.ArrayOf(types.Text)}, true, nil
+	case "pg_get_indexdef", "pg_get_constraintdef", "pg_get_viewdef", "obj_description", "col_description", "shobj_description":
+		return b.describeFunc(name, fc, sc, agg)
+	}
+	return nil, false, nil
+}
+
+// describeFunc binds the functions that describe an object by OID as a CASE over the
+// objects the catalog holds now.
+func (b *binder) describeFunc(name string, fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	if len(fc.Args) == 0 {
+		return nil, true, errs.New(errs.UndefinedFunction, "function %s() does not exist", name)
+	}
+	arg, err := b.expr(fc.Args[0], sc, agg)
+	if err != nil {
+		return nil, true, err
+	}
+	var colArg planner.Expr // pg_get_indexdef(index, column, pretty): column > 0 names a column
+	for i, a := range fc.Args[1:] {
+		e, err := b.expr(a, sc, agg)
+		if err != nil {
+			return nil, true, err
+		}
+		if i == 0 && name == "pg_get_indexdef" && len(fc.Args) == 3 {
+			colArg = b.coerce(e, types.Int64)
+		}
+	}
+	// colDefs are the columns of each index, for pg_get_indexdef(index, column, pretty).
+	colDefs := map[int64][]string{}
+	if name == "obj_description" || name == "col_description" || name == "shobj_description" {
+		// sleeperd keeps no comments.
+		return &planner.Literal{Typ: types.Text}, true, nil
+	}
+	byName := false
+	if name == "pg_get_viewdef" && (arg.Type().ID() == arrow.STRING) {
+		byName = true
+	} else {
+		arg = b.coerce(arg, types.Int64)
+	}
+	defs := map[int64]string{}
+	names := map[string]string{}
+	l, ok := b.cat.(Lister)
+	if ok {
+		tables, err := l.Tables(b.ctx)
+		if err != nil {
+			return nil, true, err
+		}
+		for _, t := range tables {
+			keys := t.KeyColumns()
+			if len(keys) == 0 {
+				continue
+			}
+			cols := make([]string, len(keys))
+			for i, k := range keys {
+				cols[i] = exec.QuoteIdent(t.Columns[k].Name)
+			}
+			switch name {
+			case "pg_get_indexdef":
+				colDefs[catalog.PrimaryKeyOID(t.ID)] = cols
+				defs[catalog.PrimaryKeyOID(t.ID)] = fmt.Sprintf("CREATE UNIQUE INDEX %s ON public.%s USING btree (%s)", exec.QuoteIdent(catalog.PrimaryKeyName(t.Name)), exec.QuoteIdent(t.Name), strings.Join(cols, ", "))
+			case "pg_get_constraintdef":
+				defs[catalog.PrimaryKeyConstraintOID(t.ID)] = fmt.Sprintf("PRIMARY KEY (%s)", strings.Join(cols, ", "))
+			}
+		}
+		if name == "pg_get_indexdef" {
+			ixs, err := l.AllIndexes(b.ctx)
+			if err != nil {
+				return nil, true, err
+			}
+			for _, ix := range ixs {
+				u := ""
+				if ix.Unique {
+					u = "UNIQUE "
+				}
+				cols := make([]string, len(ix.Columns))
+				for i, c := range ix.Columns {
+					if strings.HasPrefix(c, "(") {
+						cols[i] = c
+					} else {
+						cols[i] = exec.QuoteIdent(c)
+					}
+				}
+				colDefs[catalog.IndexOID(ix.Name)] = cols
+				defs[catalog.IndexOID(ix.Name)] = fmt.Sprintf("CREATE %sINDEX %s ON public.%s USING btree (%s)", u, exec.QuoteIdent(ix.Name), exec.QuoteIdent(ix.Table), strings.Join(cols, ", "))
+			}
+		}
+		if name == "pg_get_viewdef" {
+			views, err := l.Views(b.ctx)
+			if err != nil {
+				return nil, true, err
+			}
+			for _, v := range views {
+				defs[catalog.ViewOID(v.Name)] = " " + v.SQL + ";"
+				names[v.Name] = " " + v.SQL + ";"
+			}
+		}
+	}
+	if len(fc.Args) == 3 && name == "pg_get_indexdef" {
+		// Pretty-printed, names visible on the search path are not qualified.
+		if c := fc.Args[2].GetAConst(); c != nil && c.GetBoolval() != nil && c.GetBoolval().Boolval {
+			for oid, d := range defs {
+				defs[oid] = strings.Replace(d, " ON public.", " ON ", 1)
+			}
+		}
+	}
+	out := &planner.Case{Typ: types.Text}
+	if byName {
+		for n, d := range names {
+			w, err := b.binary(planner.OpEq, arg, &planner.Literal{Value: n, Typ: types.Text})
+			if err != nil {
+				return nil, true, err
+			}
+			out.Whens = append(out.Whens, w)
+			out.Thens = append(out.Thens, &planner.Literal{Value: d, Typ: types.Text})
+		}
+	} else {
+		if colArg != nil {
+			for oid, cols := range colDefs {
+				for i, c := range cols {
+					w1, err := b.binary(planner.OpEq, arg, &planner.Literal{Value: oid, Typ: types.Int64})
+					if err != nil {
+						return nil, true, err
+					}
+					w2, err := b.binary(planner.OpEq, colArg, &planner.Literal{Value: int64(i + 1), Typ: types.Int64})
+					if err != nil {
+						return nil, true, err
+					}
+					out.Whens = append(out.Whens, planner.And([]planner.Expr{w1, w2}))
+					out.Thens = append(out.Thens, &planner.Literal{Value: c, Typ: types.Text})
+				}
+			}
+		}
+		for oid, d := range defs {
+			w, err := b.binary(planner.OpEq, arg, &planner.Literal{Value: oid, Typ: types.Int64})
+			if err != nil {
+				return nil, true, err
+			}
+			out.Whens = append(out.Whens, w)
+			out.Thens = append(out.Thens, &planner.Literal{Value: d, Typ: types.Text})
+		}
+	}
+	if len(out.Whens) == 0 {
+		return &planner.Literal{Typ: types.Text}, true, nil
+	}
+	return out, true, nil
+}
+
+// regexOp binds the regular expression match operators ~, ~*, !~ and !~*.
+func (b *binder) regexOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	if a.Kind != pg_query.A_Expr_Kind_AEXPR_OP || a.Lexpr == nil {
+		return nil, false, nil
+	}
+	var fn string
+	switch op {
+	case "&", "|", "#", "<<", ">>":
+		return b.bitwiseOp(a, op, sc, agg)
+	case "~", "!~":
+		fn = "textregexeq"
+	case "~*", "!~*":
+		fn = "texticregexeq"
+	default:
+		return nil, false, nil
+	}
+	l, r, err := b.operands(a, sc, agg)
+	if err != nil {
+		return nil, true, err
+	}
+	args := []planner.Expr{l, r}
+	for i, e := range args {
+		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			e = b.coerce(e, types.Text)
+		}
+		if !textLike(e.Type()) && e.Type().ID() != arrow.STRING {
+			return nil, true, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(l.Type()), op, types.Name(r.Type()))
+		}
+		args[i] = e
+	}
+	var e planner.Expr = &planner.Func{Name: fn, Args: args, Typ: types.Bool}
+	if op[0] == '!' {
+		e = &planner.Not{E: e}
+	}
+	return e, true, nil
+}
+
+// emptyCatalogTables are the pg_catalog tables that never have rows here.
+var emptyCatalogTables = map[string]bool{"pg_policy": true, "pg_statistic_ext": true, "pg_publication": true,
+	"pg_publication_namespace": true, "pg_publication_rel": true, "pg_trigger": true, "pg_rewrite": true,
+	"pg_sequence": true, "pg_foreign_table": true, "pg_enum": true, "pg_range": true, "pg_inherits": true,
+	"pg_attrdef": true, "pg_description": true, "pg_auth_members": true}
+
+// emptyCatalogFrom reports whether a SELECT without aggregates reads, through inner joins
+// only, a pg_catalog table that never has rows: its result has none, whatever its select list.
+func emptyCatalogFrom(sel *pg_query.SelectStmt) bool {
+	if len(sel.GroupClause) > 0 || sel.HavingClause != nil {
+		return false
+	}
+	for _, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		if rt == nil || containsAggregate(rt.Val) {
+			return false
+		}
+		if cr := rt.Val.GetColumnRef(); cr != nil && isStar(cr) {
+			return false
+		}
+	}
+	var empty func(n *pg_query.Node) bool
+	empty = func(n *pg_query.Node) bool {
+		if rv := n.GetRangeVar(); rv != nil {
+			return (rv.Schemaname == "" || rv.Schemaname == catalog.PGCatalogSchema) && emptyCatalogTables[rv.Relname]
+		}
+		if j := n.GetJoinExpr(); j != nil && j.Jointype == pg_query.JoinType_JOIN_INNER {
+			return empty(j.Larg) || empty(j.Rarg)
+		}
+		if j := n.GetJoinExpr(); j != nil && j.Jointype == pg_query.JoinType_JOIN_LEFT {
+			return empty(j.Larg)
+		}
+		return false
+	}
+	for _, f := range sel.FromClause {
+		if empty(f) {
+			return true
+		}
+	}
+	return false
+}
+
+// emptySelect binds a SELECT emptyCatalogFrom found to have no rows, when its select list
+// uses what the binder does not support yet (correlated array subqueries in psql's queries
+// over pg_policy and pg_publication): no rows, its columns named as PostgreSQL names them,
+// typed text.
+func (b *binder) emptySelect(sel *pg_query.SelectStmt) (planner.Node, []string, error) {
+	n := &planner.Values{Rows: [][]planner.Expr{nil}}
+	var names []string
+	for _, t := range sel.TargetList {
+		rt := t.GetResTarget()
+		name := rt.Name
+		if name == "" {
+			name = columnName(rt.Val)
+		}
+		names = append(names, name)
+		n.Cols = append(n.Cols, b.newColumn(name, types.Text))
+		n.Rows[0] = append(n.Rows[0], &planner.Literal{Typ: types.Text})
+	}
+	return &planner.Limit{Input: n, Count: 0}, names, nil
+}
+
+// regName is the name of the object whose OID e is, as text: a relation's for regclass, a
+// type's for regtype, a schema's for regnamespace; the OID itself when nothing has it.
+func (b *binder) regName(kind string, e planner.Expr) (planner.Expr, error) {
+	if kind == "regtype" {
+		return &planner.Func{Name: "format_type", Args: []planner.Expr{e, &planner.Literal{Typ: types.Int64}}, Typ: types.Text}, nil
+	}
+	names := map[int64]string{}
+	if kind == "regnamespace" {
+		names[catalog.OIDPGCatalogNS] = catalog.PGCatalogSchema
+		names[catalog.OIDPublicNS] = catalog.PublicSchema
+		names[catalog.OIDInfoSchemaNS] = catalog.InformationSchemaSchema
+		names[catalog.OIDSleeperNS] = catalog.SystemSchema
+	} else if l, ok := b.cat.(Lister); ok {
+		tables, err := l.Tables(b.ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range tables {
+			names[catalog.RelationOID(t.ID)] = exec.QuoteIdent(t.Name)
+			if len(t.KeyColumns()) > 0 {
+				names[catalog.PrimaryKeyOID(t.ID)] = exec.QuoteIdent(catalog.PrimaryKeyName(t.Name))
+			}
+		}
+		views, err := l.Views(b.ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range views {
+			names[catalog.ViewOID(v.Name)] = exec.QuoteIdent(v.Name)
+		}
+		ixs, err := l.AllIndexes(b.ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, ix := range ixs {
+			names[catalog.IndexOID(ix.Name)] = exec.QuoteIdent(ix.Name)
+		}
+	}
+	out := &planner.Case{Typ: types.Text, Else: &planner.Cast{E: e, To: types.Text}}
+	for oid, n := range names {
+		w, err := b.binary(planner.OpEq, e, &planner.Literal{Value: oid, Typ: types.Int64})
+		if err != nil {
+			return nil, err
+		}
+		out.Whens = append(out.Whens, w)
+		out.Thens = append(out.Thens, &planner.Literal{Value: n, Typ: types.Text})
+	}
+	return out, nil
+}
+
+// isExpandArray reports whether fc calls information_schema._pg_expandarray.
+func isExpandArray(fc *pg_query.FuncCall) bool {
+	return fc != nil && len(fc.Args) == 1 && len(fc.Funcname) == 2 &&
+		fc.Funcname[0].GetString_().GetSval() == catalog.InformationSchemaSchema &&
+		fc.Funcname[1].GetString_().GetSval() == "_pg_expandarray"
+}
+
+// expandArray binds information_schema._pg_expandarray(a), the set-returning function of
+// (x, n) pairs JDBC's metadata queries use, in a select list: the call or its x field is
+// unnest(a), its n field unnest of the positions 1..n, which run in step. field is "" for
+// the call itself.
+func (b *binder) expandArray(fc *pg_query.FuncCall, field string, sc *scope, agg *aggContext) (planner.Expr, error) {
+	arg := fc.Args[0]
+	switch field {
+	case "", "x":
+	case "n":
+		arg = &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: &pg_query.FuncCall{
+			Funcname: []*pg_query.Node{pg_query.MakeStrNode("_pg_expandarray_n")}, Args: fc.Args, Location: fc.Location}}}
+	default:
+		return nil, errs.New(errs.UndefinedColumn, "column \"%s\" not found in data type record", field)
+	}
+	return b.unnestCall(&pg_query.FuncCall{Funcname: []*pg_query.Node{pg_query.MakeStrNode("unnest")}, Args: []*pg_query.Node{arg}, Location: fc.Location}, sc, agg)
+}
+
+// recordField binds (e).x and (e).n where e is information_schema._pg_expandarray(a) or a
+// column holding its result (which is a's element, x); ok is false for other indirections.
+func (b *binder) recordField(ind *pg_query.A_Indirection, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	if len(ind.Indirection) != 1 || ind.Indirection[0].GetString_() == nil {
+		return nil, false, nil
+	}
+	field := ind.Indirection[0].GetString_().GetSval()
+	if fc := ind.Arg.GetFuncCall(); isExpandArray(fc) {
+		e, err := b.expandArray(fc, field, sc, agg)
+		return e, true, err
+	}
+	if ind.Arg.GetColumnRef() != nil && field == "x" {
+		e, err := b.expr(ind.Arg, sc, agg)
+		return e, true, err
+	}
+	return nil, false, nil
+}
+
+// bitwiseOp binds the integer operators & | # << >> (as bigint).
+func (b *binder) bitwiseOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	l, r, err := b.operands(a, sc, agg)
+	if err != nil {
+		return nil, true, err
+	}
+	args := []planner.Expr{l, r}
+	for i, e := range args {
+		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			e = b.coerce(e, types.Int64)
+		}
+		if !types.IsInteger(e.Type()) {
+			return nil, true, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(l.Type()), op, types.Name(r.Type()))
+		}
+		args[i] = b.coerce(e, types.Int64)
+	}
+	fn := map[string]string{"&": "int_and", "|": "int_or", "#": "int_xor", "<<": "int_shl", ">>": "int_shr"}[op]
+	return &planner.Func{Name: fn, Args: args, Typ: types.Int64}, true, nil
+}
