@@ -32,7 +32,7 @@ const seedRows = 2_470_000
 
 var seedQueries = []string{
 	"SELECT count(*), sum(f.v), count(DISTINCT d.name) FROM fact f JOIN dim d ON f.k = d.k WHERE f.id < 1000000",
-	"SELECT id, k, v, s FROM fact WHERE v >= 100000 AND v < 150000",
+	"SELECT id, k, v, s FROM fact WHERE v >= 100000 AND v < 150000 ORDER BY id",
 }
 
 // TestHotCacheJoin measures a join-heavy workload: the first run after the engine opens
