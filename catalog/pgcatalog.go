@@ -2,11 +2,13 @@ package catalog
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
 	"sort"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/sleeperd/sleeperd/exec"
 )
 
 // The PostgreSQL system catalogs (pg_catalog) and the information schema, as system tables
@@ -272,4 +274,42 @@ func PGSystemTable(schema, name string) (*arrow.Schema, bool) {
 		return s, ok
 	}
 	return nil, false
+}
+
+// PrimaryKeyColumns are the quoted names of the columns of t's primary key index, as
+// pg_get_indexdef shows them.
+func (t *Table) PrimaryKeyColumns() []string {
+	var cols []string
+	for _, k := range t.KeyColumns() {
+		cols = append(cols, exec.QuoteIdent(t.Columns[k].Name))
+	}
+	return cols
+}
+
+// PrimaryKeyDef is pg_get_indexdef's text of t's primary key index.
+func (t *Table) PrimaryKeyDef() string {
+	return fmt.Sprintf("CREATE UNIQUE INDEX %s ON public.%s USING btree (%s)", exec.QuoteIdent(PrimaryKeyName(t.Name)), exec.QuoteIdent(t.Name), strings.Join(t.PrimaryKeyColumns(), ", "))
+}
+
+// DefColumns are the index's columns as pg_get_indexdef shows them: names quoted,
+// expressions as written.
+func (ix *Index) DefColumns() []string {
+	cols := make([]string, len(ix.Columns))
+	for i, c := range ix.Columns {
+		if strings.HasPrefix(c, "(") {
+			cols[i] = c
+		} else {
+			cols[i] = exec.QuoteIdent(c)
+		}
+	}
+	return cols
+}
+
+// Def is pg_get_indexdef's text of the index.
+func (ix *Index) Def() string {
+	u := ""
+	if ix.Unique {
+		u = "UNIQUE "
+	}
+	return fmt.Sprintf("CREATE %sINDEX %s ON public.%s USING btree (%s)", u, exec.QuoteIdent(ix.Name), exec.QuoteIdent(ix.Table), strings.Join(ix.DefColumns(), ", "))
 }

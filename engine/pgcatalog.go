@@ -129,13 +129,13 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 			if hasKey {
 				class(catalog.PrimaryKeyOID(t.ID), catalog.PrimaryKeyName(t.Name), ns, catalog.OIDBtreeAM, false, catalog.RelKindIndex, len(t.KeyColumns()))
 				if rel == "pg_indexes" {
-					row(catalog.PublicSchema, t.Name, catalog.PrimaryKeyName(t.Name), nil, primaryKeyDef(t))
+					row(catalog.PublicSchema, t.Name, catalog.PrimaryKeyName(t.Name), nil, t.PrimaryKeyDef())
 				}
 			}
 			for _, ix := range ixs {
 				class(catalog.IndexOID(ix.Name), ix.Name, ns, catalog.OIDBtreeAM, false, catalog.RelKindIndex, len(ix.Columns))
 				if rel == "pg_indexes" {
-					row(catalog.PublicSchema, t.Name, ix.Name, nil, indexDef(ix))
+					row(catalog.PublicSchema, t.Name, ix.Name, nil, ix.Def())
 				}
 			}
 		}
@@ -356,31 +356,6 @@ func collationOf(pt types.PGType) int64 {
 		return catalog.OIDDefaultColl
 	}
 	return 0
-}
-
-// primaryKeyDef and indexDef are pg_get_indexdef's text of an index.
-func primaryKeyDef(t *catalog.Table) string {
-	var cols []string
-	for _, k := range t.KeyColumns() {
-		cols = append(cols, exec.QuoteIdent(t.Columns[k].Name))
-	}
-	return fmt.Sprintf("CREATE UNIQUE INDEX %s ON public.%s USING btree (%s)", exec.QuoteIdent(catalog.PrimaryKeyName(t.Name)), exec.QuoteIdent(t.Name), strings.Join(cols, ", "))
-}
-
-func indexDef(ix *catalog.Index) string {
-	u := ""
-	if ix.Unique {
-		u = "UNIQUE "
-	}
-	cols := make([]string, len(ix.Columns))
-	for i, c := range ix.Columns {
-		if strings.HasPrefix(c, "(") {
-			cols[i] = c
-		} else {
-			cols[i] = exec.QuoteIdent(c)
-		}
-	}
-	return fmt.Sprintf("CREATE %sINDEX %s ON public.%s USING btree (%s)", u, exec.QuoteIdent(ix.Name), exec.QuoteIdent(ix.Table), strings.Join(cols, ", "))
 }
 
 // columnTypeInfo is information_schema.columns from data_type on.

@@ -258,18 +258,14 @@ func (b *binder) describeFunc(name string, fc *pg_query.FuncCall, sc *scope, agg
 			return nil, true, err
 		}
 		for _, t := range tables {
-			keys := t.KeyColumns()
-			if len(keys) == 0 {
+			cols := t.PrimaryKeyColumns()
+			if len(cols) == 0 {
 				continue
-			}
-			cols := make([]string, len(keys))
-			for i, k := range keys {
-				cols[i] = exec.QuoteIdent(t.Columns[k].Name)
 			}
 			switch name {
 			case "pg_get_indexdef":
 				colDefs[catalog.PrimaryKeyOID(t.ID)] = cols
-				defs[catalog.PrimaryKeyOID(t.ID)] = fmt.Sprintf("CREATE UNIQUE INDEX %s ON public.%s USING btree (%s)", exec.QuoteIdent(catalog.PrimaryKeyName(t.Name)), exec.QuoteIdent(t.Name), strings.Join(cols, ", "))
+				defs[catalog.PrimaryKeyOID(t.ID)] = t.PrimaryKeyDef()
 			case "pg_get_constraintdef":
 				defs[catalog.PrimaryKeyConstraintOID(t.ID)] = fmt.Sprintf("PRIMARY KEY (%s)", strings.Join(cols, ", "))
 			}
@@ -280,20 +276,8 @@ func (b *binder) describeFunc(name string, fc *pg_query.FuncCall, sc *scope, agg
 				return nil, true, err
 			}
 			for _, ix := range ixs {
-				u := ""
-				if ix.Unique {
-					u = "UNIQUE "
-				}
-				cols := make([]string, len(ix.Columns))
-				for i, c := range ix.Columns {
-					if strings.HasPrefix(c, "(") {
-						cols[i] = c
-					} else {
-						cols[i] = exec.QuoteIdent(c)
-					}
-				}
-				colDefs[catalog.IndexOID(ix.Name)] = cols
-				defs[catalog.IndexOID(ix.Name)] = fmt.Sprintf("CREATE %sINDEX %s ON public.%s USING btree (%s)", u, exec.QuoteIdent(ix.Name), exec.QuoteIdent(ix.Table), strings.Join(cols, ", "))
+				colDefs[catalog.IndexOID(ix.Name)] = ix.DefColumns()
+				defs[catalog.IndexOID(ix.Name)] = ix.Def()
 			}
 		}
 		if name == "pg_get_viewdef" {
