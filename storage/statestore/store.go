@@ -245,23 +245,31 @@ func (t *table) refresh(ctx context.Context, reloadBehind int, strict bool) (*St
 
 // loadSnapshot returns the state of the newest readable snapshot, or an empty state.
 func (t *table) loadSnapshot(ctx context.Context) (*State, error) {
-	ns, err := t.snap.Entries(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("listing snapshots of table %s: %w", t.id, err)
-	}
-	for _, n := range slices.Backward(ns) {
-		data, err := t.snap.Read(ctx, n)
+	// Trimming by another writer may delete every snapshot listed before they are read,
+	// once a newer one exists: then list again, a few times, before settling for none.
+	for attempt := 0; ; attempt++ {
+		ns, err := t.snap.Entries(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			continue // deleted meanwhile, or unreadable: try an older one
+			return nil, fmt.Errorf("listing snapshots of table %s: %w", t.id, err)
 		}
-		if st, err := unmarshalSnapshot(t.id, data); err == nil && st.txn == n {
-			return st, nil
+		missing := false
+		for _, n := range slices.Backward(ns) {
+			data, err := t.snap.Read(ctx, n)
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				missing = true
+				continue // deleted meanwhile, or unreadable: try an older one
+			}
+			if st, err := unmarshalSnapshot(t.id, data); err == nil && st.txn == n {
+				return st, nil
+			}
+		}
+		if !missing || attempt == 3 {
+			return emptyState(t.id), nil
 		}
 	}
-	return emptyState(t.id), nil
 }
 
 // Snapshot returns the table's state after the last committed transaction: every
