@@ -161,17 +161,13 @@ func (e *Engine) LeafSplits(ctx context.Context, name, tableID string, txn uint6
 			}
 		}
 	}
-	sort.Slice(leaves, func(i, j int) bool { return bytes.Compare(leaves[i].Range.Min, leaves[j].Range.Min) < 0 })
 	bounds := connectorBounds(t, cons)
 	sp = &Splits{Table: t, Txn: state.TxnNumber(), Total: len(leaves)}
-	if offset < 0 || offset > len(leaves) {
-		return nil, errs.New(errs.InvalidParameter, "split offset %d is outside the listing of %d splits", offset, len(leaves))
+	page, err := splitPage(leaves, offset, limit)
+	if err != nil {
+		return nil, err
 	}
-	end := len(leaves)
-	if limit > 0 && offset+limit < end {
-		end = offset + limit
-	}
-	for _, leaf := range leaves[offset:end] {
+	for _, leaf := range page {
 		d := splitDesc{Table: t.Name, ID: t.ID, Txn: state.TxnNumber(), Leaf: leaf.ID, All: ranges == nil, Bounds: bounds}
 		for _, r := range ranges {
 			if in := r.Intersect(leaf.Range); !in.Empty() {
@@ -185,6 +181,20 @@ func (e *Engine) LeafSplits(ctx context.Context, name, tableID string, txn uint6
 		sp.IDs = append(sp.IDs, id)
 	}
 	return sp, nil
+}
+
+// splitPage sorts leaves by their key ranges and returns the page [offset, offset+limit) of
+// them (limit <= 0: to the end).
+func splitPage(leaves []*statestore.Partition, offset, limit int) ([]*statestore.Partition, error) {
+	sort.Slice(leaves, func(i, j int) bool { return bytes.Compare(leaves[i].Range.Min, leaves[j].Range.Min) < 0 })
+	if offset < 0 || offset > len(leaves) {
+		return nil, errs.New(errs.InvalidParameter, "split offset %d is outside the listing of %d splits", offset, len(leaves))
+	}
+	end := len(leaves)
+	if limit > 0 && offset+limit < end {
+		end = offset + limit
+	}
+	return leaves[offset:end], nil
 }
 
 // splitState is table name, which must still have the ID tableID unless that is empty, and
@@ -245,17 +255,13 @@ func (e *Engine) IndexSplits(ctx context.Context, name, tableID string, txn uint
 			byLeaf[p.ID] = append(byLeaf[p.ID], r.Intersect(p.Range))
 		}
 	}
-	sort.Slice(leaves, func(i, j int) bool { return bytes.Compare(leaves[i].Range.Min, leaves[j].Range.Min) < 0 })
 	bounds := connectorBounds(t, cons)
 	sp = &Splits{Table: t, Txn: state.TxnNumber(), Total: len(leaves)}
-	if offset < 0 || offset > len(leaves) {
-		return nil, errs.New(errs.InvalidParameter, "split offset %d is outside the listing of %d splits", offset, len(leaves))
+	page, err := splitPage(leaves, offset, limit)
+	if err != nil {
+		return nil, err
 	}
-	end := len(leaves)
-	if limit > 0 && offset+limit < end {
-		end = offset + limit
-	}
-	for _, leaf := range leaves[offset:end] {
+	for _, leaf := range page {
 		d := splitDesc{Table: t.Name, ID: t.ID, Txn: state.TxnNumber(), Leaf: leaf.ID, Bounds: bounds}
 		for _, r := range byLeaf[leaf.ID] {
 			d.Ranges = append(d.Ranges, [2][]byte{r.Min, r.Max})
