@@ -504,13 +504,13 @@ func connectorBounds(t *catalog.Table, cons []ColumnConstraint) []boundDesc {
 		case len(c.Points) > 0:
 			lo, hi = c.Points[0], c.Points[0]
 			for _, p := range c.Points[1:] {
-				if n, ok := compareValues(p, lo); !ok {
+				if n, ok := CompareValues(p, lo); !ok {
 					lo, hi = nil, nil
 					break
 				} else if n < 0 {
 					lo = p
 				}
-				if n, ok := compareValues(p, hi); ok && n > 0 {
+				if n, ok := CompareValues(p, hi); ok && n > 0 {
 					hi = p
 				}
 			}
@@ -521,7 +521,7 @@ func connectorBounds(t *catalog.Table, cons []ColumnConstraint) []boundDesc {
 				if lo != nil {
 					if r.Lower == nil {
 						lo = nil
-					} else if n, ok := compareValues(r.Lower, lo); !ok {
+					} else if n, ok := CompareValues(r.Lower, lo); !ok {
 						lo = nil
 					} else if n < 0 || (n == 0 && r.LowerInclusive) {
 						lo, loIncl = r.Lower, r.LowerInclusive
@@ -530,7 +530,7 @@ func connectorBounds(t *catalog.Table, cons []ColumnConstraint) []boundDesc {
 				if hi != nil {
 					if r.Upper == nil {
 						hi = nil
-					} else if n, ok := compareValues(r.Upper, hi); !ok {
+					} else if n, ok := CompareValues(r.Upper, hi); !ok {
 						hi = nil
 					} else if n > 0 || (n == 0 && r.UpperInclusive) {
 						hi, hiIncl = r.Upper, r.UpperInclusive
@@ -556,8 +556,9 @@ func connectorBounds(t *catalog.Table, cons []ColumnConstraint) []boundDesc {
 	return out
 }
 
-// compareValues orders two bound values of one kind; ok is false for other kinds.
-func compareValues(a, b any) (int, bool) {
+// CompareValues orders two bound values of one kind (int64, float64, string or []byte, as
+// ColumnConstraint holds them); ok is false for other kinds or values of two kinds.
+func CompareValues(a, b any) (int, bool) {
 	switch x := a.(type) {
 	case int64:
 		if y, ok := b.(int64); ok {

@@ -138,68 +138,11 @@ func valueRange(f arrow.Field, k kind, r *trinothrift.TrinoThriftRange) (vr engi
 	}
 	isPoint = vr.Lower != nil && vr.Upper != nil && vr.LowerInclusive && vr.UpperInclusive
 	if isPoint {
-		if n, cok := compareAny(vr.Lower, vr.Upper); !cok || n != 0 {
+		if n, cok := engine.CompareValues(vr.Lower, vr.Upper); !cok || n != 0 {
 			isPoint = false
 		}
 	}
 	return vr, isPoint, true
-}
-
-func compareAny(a, b any) (int, bool) {
-	switch x := a.(type) {
-	case int64:
-		y, ok := b.(int64)
-		switch {
-		case !ok:
-			return 0, false
-		case x < y:
-			return -1, true
-		case x > y:
-			return 1, true
-		}
-		return 0, true
-	case float64:
-		y, ok := b.(float64)
-		switch {
-		case !ok:
-			return 0, false
-		case x < y:
-			return -1, true
-		case x > y:
-			return 1, true
-		}
-		return 0, true
-	case string:
-		y, ok := b.(string)
-		switch {
-		case !ok:
-			return 0, false
-		case x < y:
-			return -1, true
-		case x > y:
-			return 1, true
-		}
-		return 0, true
-	case []byte:
-		y, ok := b.([]byte)
-		if !ok {
-			return 0, false
-		}
-		return compareBytes(x, y), true
-	}
-	return 0, false
-}
-
-func compareBytes(a, b []byte) int {
-	for i := 0; i < len(a) && i < len(b); i++ {
-		if a[i] != b[i] {
-			if a[i] < b[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	return len(a) - len(b)
 }
 
 // widenTimestamps turns Trino's millisecond values into the column's unit. A stored value
