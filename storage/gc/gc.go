@@ -192,20 +192,32 @@ func unreferencedAfter(ctx context.Context, store objstore.Store, table statesto
 		if err != nil {
 			return nil, fmt.Errorf("gc: log entry %d: %w", n, err)
 		}
-		switch t := txn.(type) {
-		case *statestore.ReplaceFileReferences:
-			for _, j := range t.Jobs {
-				for _, f := range j.InputFiles {
-					out[f] = true
-				}
-			}
-		case statestore.ReplaceFileReferences:
-			for _, j := range t.Jobs {
-				for _, f := range j.InputFiles {
-					out[f] = true
-				}
-			}
-		}
+		replacedInputs(txn, out)
 	}
 	return out, nil
+}
+
+// replacedInputs adds to out the input files of the compaction jobs txn replaces, looking
+// into batches.
+func replacedInputs(txn statestore.Transaction, out map[string]bool) {
+	var jobs []statestore.JobResult
+	switch t := txn.(type) {
+	case *statestore.ReplaceFileReferences:
+		jobs = t.Jobs
+	case statestore.ReplaceFileReferences:
+		jobs = t.Jobs
+	case *statestore.Batch:
+		for _, x := range t.Txns {
+			replacedInputs(x, out)
+		}
+	case statestore.Batch:
+		for _, x := range t.Txns {
+			replacedInputs(x, out)
+		}
+	}
+	for _, j := range jobs {
+		for _, f := range j.InputFiles {
+			out[f] = true
+		}
+	}
 }

@@ -216,6 +216,27 @@ func (h *ddHarness) run(c ddCase) string {
 		st, err = h.store.Commit(ctx, ddTable, AddDeletePredicate{ID: c.args[0], Predicate: []byte(strings.Join(c.args[1:], " "))})
 	case "retire-deletes":
 		st, err = h.store.Commit(ctx, ddTable, RetireDeletePredicates{IDs: c.args})
+	case "batch":
+		// Lines: "delete id predicate text...", "add <file as for add-files>", "retire id,id" or
+		// "delete-files name,name": one log entry.
+		var txn Batch
+		for _, l := range c.input {
+			op, rest, _ := strings.Cut(l, " ")
+			switch op {
+			case "delete":
+				id, pred, _ := strings.Cut(rest, " ")
+				txn.Txns = append(txn.Txns, AddDeletePredicate{ID: id, Predicate: []byte(pred)})
+			case "add":
+				txn.Txns = append(txn.Txns, AddFiles{Files: []NewFile{h.parseFile(rest)}})
+			case "retire":
+				txn.Txns = append(txn.Txns, RetireDeletePredicates{IDs: splitList(rest)})
+			case "delete-files":
+				txn.Txns = append(txn.Txns, DeleteFiles{Files: splitList(rest)})
+			default:
+				t.Fatalf("line %d: unknown batch operation %q", c.line, op)
+			}
+		}
+		st, err = h.store.Commit(ctx, ddTable, txn)
 	case "jobs", "unreferenced", "retirable", "transactions":
 		st, err = h.store.Snapshot(ctx, ddTable)
 		if err != nil {
