@@ -155,6 +155,20 @@ func columnName(n *pg_query.Node) string {
 			return "array"
 		case pg_query.SubLinkType_EXISTS_SUBLINK:
 			return "exists"
+		case pg_query.SubLinkType_EXPR_SUBLINK:
+			// (SELECT expr ...): the name of the subquery's one column.
+			sel := n.GetSubLink().Subselect.GetSelectStmt()
+			for sel != nil && sel.Larg != nil {
+				sel = sel.Larg
+			}
+			if sel != nil && len(sel.TargetList) == 1 {
+				if rt := sel.TargetList[0].GetResTarget(); rt != nil {
+					if rt.Name != "" {
+						return rt.Name
+					}
+					return columnName(rt.Val)
+				}
+			}
 		}
 	case n.GetAExpr() != nil && n.GetAExpr().Kind == pg_query.A_Expr_Kind_AEXPR_NULLIF:
 		return "nullif"

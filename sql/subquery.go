@@ -164,6 +164,9 @@ func (b *binder) bindSubquery(sel *pg_query.SelectStmt, sc *scope) (planner.Node
 	if err != nil {
 		return nil, nil, err
 	}
+	if node, err = b.liftCorrelatedFuncs(node, outerScope.outer, sc); err != nil {
+		return nil, nil, err
+	}
 	return node, outerScope.outer, nil
 }
 
@@ -229,6 +232,14 @@ func pullCorrelated(n planner.Node, outer map[planner.ColumnID]bool, corr *[]pla
 		c := *x
 		c.Left = l
 		return &c, nil
+	case *planner.Unnest, *planner.Sort:
+		// Conditions on the input's rows hold on the rows an unnest expands them into, and
+		// on the same rows sorted.
+		in, err := pullCorrelated(n.Inputs()[0], outer, corr)
+		if err != nil {
+			return nil, err
+		}
+		return planner.WithInputs(n, []planner.Node{in}), nil
 	}
 	return n, nil
 }
