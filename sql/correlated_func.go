@@ -151,7 +151,9 @@ func nullSafeEq(o, p planner.Expr) []planner.Expr {
 	}
 	t := o.Type()
 	if types.Elem(t) == nil {
-		wrap := func(e planner.Expr) planner.Expr { return &planner.Array{Elems: []planner.Expr{e}, Typ: types.ArrayOf(t)} }
+		wrap := func(e planner.Expr) planner.Expr {
+			return &planner.Array{Elems: []planner.Expr{e}, Typ: types.ArrayOf(t)}
+		}
 		return []planner.Expr{eq(wrap(o), wrap(p))}
 	}
 	isNull := func(e planner.Expr) planner.Expr { return &planner.IsNull{E: e} }
