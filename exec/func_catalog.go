@@ -128,6 +128,48 @@ func init() {
 		}
 		return b.NewArray(), nil
 	}}, "_pg_expandarray_n")
+	// _pg_subscripts(a, dim[, reverse]) is the array of the subscripts of a's dimension dim,
+	// in reverse order when reverse is true: the rows of generate_subscripts(a, dim[, reverse])
+	// (see package sql). Arrays have one dimension with subscripts from 1; another dimension,
+	// as a NULL array or NULL arguments, has none.
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if (len(args) != 2 && len(args) != 3) || args[0].ID() != arrow.LIST || !isInteger(args[1]) || (len(args) == 3 && args[2].ID() != arrow.BOOL) {
+			return nil, nil, undefinedFunc("generate_subscripts", args)
+		}
+		conv := []arrow.DataType{nil, arrow.PrimitiveTypes.Int64}
+		if len(args) == 3 {
+			conv = append(conv, nil)
+		}
+		return arrow.ListOf(arrow.PrimitiveTypes.Int32), conv, nil
+	}, eval: func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		in := args[0].(*array.List)
+		dim := args[1].(*array.Int64)
+		b := array.NewListBuilder(mem, arrow.PrimitiveTypes.Int32)
+		defer b.Release()
+		vb := b.ValueBuilder().(*array.Int32Builder)
+		for i := 0; i < in.Len(); i++ {
+			b.Append(true)
+			if in.IsNull(i) || dim.IsNull(i) || dim.Value(i) != 1 || (len(args) == 3 && args[2].IsNull(i)) {
+				continue
+			}
+			start, end := in.ValueOffsets(i)
+			n := int32(end - start)
+			reverse := len(args) == 3 && args[2].(*array.Boolean).Value(i)
+			for j := int32(1); j <= n; j++ {
+				if reverse {
+					vb.Append(n + 1 - j)
+				} else {
+					vb.Append(j)
+				}
+			}
+		}
+		return b.NewArray(), nil
+	}}, "_pg_subscripts")
+	// _json_quote(s) is s as a JSON string: quoted, with JSON's escapes (see
+	// json_build_object in package sql).
+	register(function{resolve: signature("_json_quote", text, []int{pText}), eval: rowwise(false, func(v []any) (any, error) {
+		return jsonQuote(v[0].(string)), nil
+	})}, "_json_quote")
 	// Bitwise operators over integers (& | # << >>), as bigint.
 	for name, op := range map[string]func(a, b int64) int64{
 		"int_and": func(a, b int64) int64 { return a & b }, "int_or": func(a, b int64) int64 { return a | b },
@@ -262,4 +304,36 @@ func constBool(res bool) func(memory.Allocator, arrow.DataType, []arrow.Array) (
 		}
 		return b.NewArray(), nil
 	}
+}
+
+// jsonQuote writes s as a JSON string as PostgreSQL's escape_json does.
+func jsonQuote(s string) string {
+	var sb strings.Builder
+	sb.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			sb.WriteString(`\"`)
+		case '\\':
+			sb.WriteString(`\\`)
+		case '\b':
+			sb.WriteString(`\b`)
+		case '\f':
+			sb.WriteString(`\f`)
+		case '\n':
+			sb.WriteString(`\n`)
+		case '\r':
+			sb.WriteString(`\r`)
+		case '\t':
+			sb.WriteString(`\t`)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(&sb, `\u%04x`, r)
+			} else {
+				sb.WriteRune(r)
+			}
+		}
+	}
+	sb.WriteByte('"')
+	return sb.String()
 }

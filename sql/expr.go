@@ -1065,6 +1065,9 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 	if name == "unnest" {
 		return b.unnestCall(fc, sc, agg)
 	}
+	if name == "generate_subscripts" {
+		return b.unnestCall(subscriptsCall(fc), sc, agg)
+	}
 	if isExpandArray(fc) {
 		return b.expandArray(fc, "", sc, agg)
 	}
