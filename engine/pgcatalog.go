@@ -161,6 +161,23 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 						"i", storageOf(pt), "", false, false, false, "", "", false, true, int32(0), collationOf(pt))
 				}
 			}
+			// A created index's columns, as an index's attributes are its key columns (an
+			// expression's type is not kept, so it has none).
+			for _, ix := range indexes {
+				if ix.TableID != t.ID {
+					continue
+				}
+				for i, name := range ix.Columns {
+					k := attnum(t, name)
+					if k <= 0 {
+						continue
+					}
+					c := visible(t)[k-1]
+					pt := types.PGTypeOf(c.SQL())
+					row(catalog.IndexOID(ix.Name), c.Name, int64(pt.OID), int32(-1), pt.Size, int16(i+1), int32(0), int32(-1), pt.Mod, pt.Size > 0 && pt.Size <= 8,
+						"i", storageOf(pt), "", false, false, false, "", "", false, true, int32(0), collationOf(pt))
+				}
+			}
 		}
 		for _, v := range views {
 			for i, c := range viewColumns(ctx, cur, v) {
@@ -204,8 +221,24 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 					catalog.PrimaryKeyOID(t.ID), int64(0), int64(0), " ", " ", " ", true, int32(0), true, attnums(t, keyNames(t)), nil, nil)
 			}
 		}
+	case "pg_catalog.pg_proc":
+		// The PostgreSQL functions sleeperd implements, by the overloads it accepts, with
+		// PostgreSQL's OIDs (exec.PGProcs, generated from PostgreSQL's own pg_proc).
+		for _, p := range exec.PGProcs {
+			args := make([]int64, len(p.Args))
+			for i, a := range p.Args {
+				args[i] = int64(a)
+			}
+			lang, cost, rows := int64(12), float32(1), float32(0) // internal
+			if p.RetSet {
+				rows = 1000
+			}
+			row(int64(p.OID), p.Name, int64(catalog.OIDPGCatalogNS), int64(owner), lang, cost, rows, int64(p.Variadic), nil,
+				string(p.Kind), false, false, p.Strict, p.RetSet, string(p.Volatile), string(p.Parallel), int16(len(p.Args)), int16(0),
+				int64(p.Result), args, nil, nil, nil, nil, nil, p.Name, nil, nil, nil, nil)
+		}
 	case "pg_catalog.pg_database":
-		row(int64(catalog.OIDDatabase), db, int64(owner), int32(6), "c", false, true, int32(-1), int64(0), int64(0), int64(catalog.OIDDefaultTS), "C", "C", nil, nil, nil)
+		row(int64(catalog.OIDDatabase), db, int64(owner), int32(6), "c", false, true, int32(-1), int64(0), int64(0), int64(catalog.OIDDefaultTS), "C", "C.UTF-8", nil, nil, nil) // bytewise order, Unicode character classes
 	case "pg_catalog.pg_roles":
 		row(catalog.OwnerName, true, true, true, true, true, true, int32(-1), "********", nil, true, nil, int64(owner))
 	case "pg_catalog.pg_authid":
@@ -229,7 +262,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 			{"client_encoding", "UTF8"}, {"DateStyle", "ISO, MDY"}, {"TimeZone", "UTC"},
 			{"integer_datetimes", "on"}, {"standard_conforming_strings", "on"}, {"max_identifier_length", "63"},
 			{"search_path", "\"$user\", public"}, {"default_transaction_isolation", "read committed"},
-			{"transaction_isolation", "read committed"}, {"lc_collate", "C"}, {"lc_ctype", "C"},
+			{"transaction_isolation", "read committed"}, {"lc_collate", "C"}, {"lc_ctype", "C.UTF-8"},
 		} {
 			row(s[0], s[1], nil, "Preset Options", nil, nil, "internal", "string", "default", nil, nil, nil, s[1], s[1], nil, nil, false)
 		}

@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 
@@ -183,9 +184,21 @@ func init() {
 	register(function{resolve: signature("pg_indexam_has_property", boolean, []int{pInt, pText}), eval: rowwise(false, func(v []any) (any, error) {
 		return v[0].(int64) == 403 && (v[1] == "can_order" || v[1] == "can_unique" || v[1] == "can_multi_col"), nil
 	})}, "pg_indexam_has_property")
-	register(function{resolve: signature("pg_get_function_result", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return nil, nil })}, "pg_get_function_result")
-	register(function{resolve: signature("pg_get_function_arguments", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return "", nil })}, "pg_get_function_arguments")
-	register(function{resolve: signature("pg_get_function_identity_arguments", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return "", nil })}, "pg_get_function_identity_arguments")
+	// The signature of a function of pg_proc (PGProcs) by OID; NULL for another OID.
+	register(function{resolve: signature("pg_get_function_result", text, []int{pInt}), eval: rowwise(false, func(v []any) (any, error) {
+		if p, ok := pgProcByOID()[uint32(v[0].(int64))]; ok {
+			return p.ResultText(), nil
+		}
+		return nil, nil
+	})}, "pg_get_function_result")
+	for _, n := range []string{"pg_get_function_arguments", "pg_get_function_identity_arguments"} {
+		register(function{resolve: signature(n, text, []int{pInt}), eval: rowwise(false, func(v []any) (any, error) {
+			if p, ok := pgProcByOID()[uint32(v[0].(int64))]; ok {
+				return p.ArgumentsText(), nil
+			}
+			return nil, nil
+		})}, n)
+	}
 	register(function{resolve: signature("pg_get_statisticsobjdef_columns", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return nil, nil })}, "pg_get_statisticsobjdef_columns")
 }
 
@@ -248,8 +261,34 @@ func FormatType(oid uint32, mod int32) string {
 		return "numeric"
 	case 0:
 		return "-"
+	case 2276:
+		return `"any"`
+	case 2277:
+		return "anyarray"
+	case 2283:
+		return "anyelement"
+	case 2776:
+		return "anynonarray"
+	case 5077:
+		return "anycompatible"
+	case 5078:
+		return "anycompatiblearray"
+	case 2249:
+		return "record"
 	}
 	return "???"
+}
+
+// formatTypeName is a type's name as a function's signature shows it (PostgreSQL's
+// format_type_be): format_type without a typmod, but bpchar as character.
+func formatTypeName(oid uint32) string {
+	if elem, ok := types.ElemOID(oid); ok {
+		return formatTypeName(elem) + "[]"
+	}
+	if oid == types.OIDBpchar {
+		return "character"
+	}
+	return FormatType(oid, -1)
 }
 
 // QuoteIdent quotes an identifier as PostgreSQL's quote_ident does.
@@ -336,4 +375,70 @@ func jsonQuote(s string) string {
 	}
 	sb.WriteByte('"')
 	return sb.String()
+}
+
+// PGProc is a row of pg_proc: a PostgreSQL function sleeperd implements (one overload).
+type PGProc struct {
+	OID         uint32
+	Name        string
+	Kind        byte     // f (function), a (aggregate) or w (window)
+	Args        []uint32 // the argument types' OIDs
+	Result      uint32   // the result type's OID
+	RetSet      bool     // returns a set of rows
+	Strict      bool     // NULL for any NULL argument
+	Volatile    byte     // i (immutable), s (stable) or v (volatile)
+	Parallel    byte     // s (safe), r (restricted) or u (unsafe)
+	Variadic    uint32   // the variadic argument's element type, 0 for none
+	Description string
+}
+
+// ResultText is pg_get_function_result's text of p: its result type, SETOF for a set.
+func (p PGProc) ResultText() string {
+	t := formatTypeName(p.Result)
+	if p.RetSet {
+		return "SETOF " + t
+	}
+	return t
+}
+
+// ArgumentsText is pg_get_function_arguments' text of p: its argument types, the last
+// VARIADIC when p is variadic.
+func (p PGProc) ArgumentsText() string {
+	args := make([]string, len(p.Args))
+	for i, a := range p.Args {
+		args[i] = formatTypeName(a)
+	}
+	if p.Variadic != 0 && len(args) > 0 {
+		args[len(args)-1] = "VARIADIC " + args[len(args)-1]
+	}
+	return strings.Join(args, ", ")
+}
+
+var pgProcs struct {
+	once  sync.Once
+	byOID map[uint32]PGProc
+}
+
+// pgProcByOID indexes PGProcs by OID.
+func pgProcByOID() map[uint32]PGProc {
+	pgProcs.once.Do(func() {
+		pgProcs.byOID = make(map[uint32]PGProc, len(PGProcs))
+		for _, p := range PGProcs {
+			pgProcs.byOID[p.OID] = p
+		}
+	})
+	return pgProcs.byOID
+}
+
+// FunctionNames are the names of the scalar functions the registry holds, sorted, without
+// the internal ones (those starting with _).
+func FunctionNames() []string {
+	var out []string
+	for n := range registry {
+		if !strings.HasPrefix(n, "_") {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
