@@ -235,7 +235,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 			}
 			row(int64(p.OID), p.Name, int64(catalog.OIDPGCatalogNS), int64(owner), lang, cost, rows, int64(p.Variadic), nil,
 				string(p.Kind), false, false, p.Strict, p.RetSet, string(p.Volatile), string(p.Parallel), int16(len(p.Args)), int16(0),
-				int64(p.Result), args, nil, nil, nil, nil, nil, p.Name, nil, nil, nil, nil)
+				int64(p.Result), args, nil, nil, nil, nil, nil, p.Source, nil, nil, nil, nil)
 		}
 	case "pg_catalog.pg_database":
 		row(int64(catalog.OIDDatabase), db, int64(owner), int32(6), "c", false, true, int32(-1), int64(0), int64(0), int64(catalog.OIDDefaultTS), "C", "C.UTF-8", nil, nil, nil) // bytewise order, Unicode character classes
@@ -245,6 +245,10 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 		row(int64(owner), catalog.OwnerName, true, true, true, true, true, true, true, int32(-1), nil, nil)
 	case "pg_catalog.pg_user":
 		row(catalog.OwnerName, int64(owner), true, true, true, true, "********", nil, nil)
+	case "pg_catalog.pg_language":
+		row(int64(12), "internal", int64(owner), false, false, int64(0), int64(0), int64(2246), nil)
+		row(int64(13), "c", int64(owner), false, false, int64(0), int64(0), int64(2247), nil)
+		row(int64(14), "sql", int64(owner), false, true, int64(0), int64(0), int64(2248), nil)
 	case "pg_catalog.pg_am":
 		row(int64(catalog.OIDHeapAM), "heap", "heap_tableam_handler", "t")
 		row(int64(catalog.OIDBtreeAM), "btree", "bthandler", "i")

@@ -191,6 +191,14 @@ func init() {
 		}
 		return nil, nil
 	})}, "pg_get_function_result")
+	// _pg_proc_description(oid) is obj_description(oid, 'pg_proc') (see package sql).
+	register(function{resolve: signature("_pg_proc_description", text, []int{pInt}), eval: rowwise(false, func(v []any) (any, error) {
+		if p, ok := pgProcByOID()[uint32(v[0].(int64))]; ok && p.Description != "" {
+			return p.Description, nil
+		}
+		return nil, nil
+	})}, "_pg_proc_description")
+	register(function{resolve: signature("pg_get_function_sqlbody", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return nil, nil })}, "pg_get_function_sqlbody")
 	for _, n := range []string{"pg_get_function_arguments", "pg_get_function_identity_arguments"} {
 		register(function{resolve: signature(n, text, []int{pInt}), eval: rowwise(false, func(v []any) (any, error) {
 			if p, ok := pgProcByOID()[uint32(v[0].(int64))]; ok {
@@ -389,6 +397,7 @@ type PGProc struct {
 	Volatile    byte     // i (immutable), s (stable) or v (volatile)
 	Parallel    byte     // s (safe), r (restricted) or u (unsafe)
 	Variadic    uint32   // the variadic argument's element type, 0 for none
+	Source      string   // PostgreSQL's prosrc: the C function that implements it there
 	Description string
 }
 

@@ -388,6 +388,12 @@ func (b *binder) describeFunc(name string, fc *pg_query.FuncCall, sc *scope, agg
 	}
 	// colDefs are the columns of each index, for pg_get_indexdef(index, column, pretty).
 	colDefs := map[int64][]string{}
+	if name == "obj_description" && len(fc.Args) == 2 {
+		// A built-in function's description is PostgreSQL's.
+		if c, ok := fc.Args[1].GetAConst().GetVal().(*pg_query.A_Const_Sval); ok && c.Sval.Sval == "pg_proc" {
+			return &planner.Func{Name: "_pg_proc_description", Args: []planner.Expr{b.coerce(arg, types.Int64)}, Typ: types.Text}, true, nil
+		}
+	}
 	if name == "obj_description" || name == "col_description" || name == "shobj_description" {
 		// sleeperd keeps no comments.
 		return &planner.Literal{Typ: types.Text}, true, nil

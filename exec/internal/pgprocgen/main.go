@@ -77,6 +77,7 @@ type proc struct {
 	result                   uint32
 	retset, strict           bool
 	volatile, parallel, desc string
+	src                      string
 	variadic                 uint32
 }
 
@@ -91,7 +92,7 @@ func main() {
 	defer conn.Close(ctx)
 	names := append(append(append(exec.FunctionNames(), binderFuncs...), aggregates...), windows...)
 	rows, err := conn.Query(ctx, `SELECT p.oid, p.proname, p.prokind, p.proargtypes::oid[], p.prorettype, p.proretset,
-		p.proisstrict, p.provolatile, p.proparallel, p.provariadic, coalesce(d.description, '')
+		p.proisstrict, p.provolatile, p.proparallel, p.provariadic, p.prosrc, coalesce(d.description, '')
 		FROM pg_proc p LEFT JOIN pg_description d ON d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass
 		WHERE p.pronamespace = 'pg_catalog'::regnamespace AND p.proname = ANY($1) ORDER BY p.oid`, names)
 	if err != nil {
@@ -101,7 +102,7 @@ func main() {
 	for rows.Next() {
 		var p proc
 		var args []uint32
-		if err := rows.Scan(&p.oid, &p.name, &p.kind, &args, &p.result, &p.retset, &p.strict, &p.volatile, &p.parallel, &p.variadic, &p.desc); err != nil {
+		if err := rows.Scan(&p.oid, &p.name, &p.kind, &args, &p.result, &p.retset, &p.strict, &p.volatile, &p.parallel, &p.variadic, &p.src, &p.desc); err != nil {
 			log.Fatal(err)
 		}
 		p.args = args
@@ -125,8 +126,8 @@ func main() {
 			}
 			args = "[]uint32{" + strings.Join(as, ", ") + "}"
 		}
-		fmt.Fprintf(&b, "\t{OID: %d, Name: %q, Kind: '%s', Args: %s, Result: %d, RetSet: %v, Strict: %v, Volatile: '%s', Parallel: '%s', Variadic: %d, Description: %q},\n",
-			p.oid, p.name, p.kind, args, p.result, p.retset, p.strict, p.volatile, p.parallel, p.variadic, p.desc)
+		fmt.Fprintf(&b, "\t{OID: %d, Name: %q, Kind: '%s', Args: %s, Result: %d, RetSet: %v, Strict: %v, Volatile: '%s', Parallel: '%s', Variadic: %d, Source: %q, Description: %q},\n",
+			p.oid, p.name, p.kind, args, p.result, p.retset, p.strict, p.volatile, p.parallel, p.variadic, p.src, p.desc)
 	}
 	fmt.Fprintf(&b, "}\n")
 	src, err := format.Source(b.Bytes())
