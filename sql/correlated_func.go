@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"sort"
+
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/types"
@@ -29,7 +31,14 @@ func (b *binder) liftCorrelatedFuncs(n planner.Node, outer map[planner.ColumnID]
 	if len(outer) == 0 {
 		return n, nil
 	}
-	return planner.TransformPlan(n, func(x planner.Node) (planner.Node, error) {
+	var outerIDs []planner.ColumnID
+	for id := range outer {
+		outerIDs = append(outerIDs, id)
+	}
+	sort.Slice(outerIDs, func(i, j int) bool { return outerIDs[i] < outerIDs[j] })
+	var lifted []*planner.Filter
+	same := map[planner.ColumnID]planner.Expr{}
+	out, err := planner.TransformPlan(n, func(x planner.Node) (planner.Node, error) {
 		u, ok := x.(*planner.Unnest)
 		if !ok {
 			return x, nil
@@ -38,11 +47,13 @@ func (b *binder) liftCorrelatedFuncs(n planner.Node, outer map[planner.ColumnID]
 		for _, l := range u.Lists {
 			planner.ColumnsUsed(l, used)
 		}
-		// The outer columns, grouped by the scope whose FROM clause yields them.
+		// The outer columns the function takes, with the subquery's other outer columns of
+		// the same scopes (see substituteOuter), grouped by the scope whose FROM clause
+		// yields them.
 		var owners []*scope
 		byOwner := map[*scope][]planner.Column{}
-		for id := range used {
-			if !outer[id] {
+		for _, id := range outerIDs {
+			if !used[id] {
 				continue
 			}
 			s, col := ownerOf(sc, id)
@@ -57,11 +68,18 @@ func (b *binder) liftCorrelatedFuncs(n planner.Node, outer map[planner.ColumnID]
 		if len(owners) == 0 {
 			return x, nil
 		}
+		for _, id := range outerIDs {
+			if used[id] {
+				continue
+			}
+			if s, col := ownerOf(sc, id); byOwner[s] != nil {
+				byOwner[s] = append(byOwner[s], col)
+			}
+		}
 		in := u.Input
 		if isOneEmptyRow(in) {
 			in = nil
 		}
-		same := map[planner.ColumnID]planner.Expr{}
 		var conds []planner.Expr
 		for _, s := range owners {
 			d, err := b.domain(s, byOwner[s])
@@ -83,18 +101,112 @@ func (b *binder) liftCorrelatedFuncs(n planner.Node, outer map[planner.ColumnID]
 		c.Input = in
 		c.Lists = make([]planner.Expr, len(u.Lists))
 		for i, l := range u.Lists {
-			e, err := planner.Transform(l, func(e planner.Expr) (planner.Expr, error) {
-				if cr, ok := e.(*planner.ColumnRef); ok && same[cr.ID] != nil {
-					return same[cr.ID], nil
-				}
-				return e, nil
-			})
+			e, err := substitute(l, same)
 			if err != nil {
 				return nil, err
 			}
 			c.Lists[i] = e
 		}
-		return &planner.Filter{Input: &c, Pred: planner.And(conds)}, nil
+		f := &planner.Filter{Input: &c, Pred: planner.And(conds)}
+		lifted = append(lifted, f)
+		return f, nil
+	})
+	if err != nil || len(lifted) != 1 {
+		return out, err
+	}
+	out, _, err = substituteOuter(out, lifted[0], same)
+	return out, err
+}
+
+// substituteOuter replaces, in the nodes of a subquery's plan n whose input carries the rows
+// of the filter lifted (above it through filters, sorts and the left sides of joins), the
+// outer columns that have a domain column by that column: the filter makes them equal. So
+// the select list of ARRAY(SELECT f(x, outer) FROM unnest(outer.a) x), or an aggregate's
+// argument over it, refers to no outer column. It returns the node and whether its rows still
+// carry the domain columns.
+func substituteOuter(n planner.Node, lifted *planner.Filter, same map[planner.ColumnID]planner.Expr) (planner.Node, bool, error) {
+	if n == planner.Node(lifted) {
+		return n, true, nil
+	}
+	ins := n.Inputs()
+	if len(ins) == 0 {
+		return n, false, nil
+	}
+	in, visible, err := substituteOuter(ins[0], lifted, same)
+	if err != nil {
+		return nil, false, err
+	}
+	if !visible {
+		return planner.WithInputs(n, append([]planner.Node{in}, ins[1:]...)), false, nil
+	}
+	sub := func(e planner.Expr) planner.Expr {
+		if e == nil || err != nil {
+			return e
+		}
+		var out planner.Expr
+		out, err = substitute(e, same)
+		return out
+	}
+	switch x := n.(type) {
+	case *planner.Project:
+		c := *x
+		c.Input = in
+		c.Exprs = make([]planner.Expr, len(x.Exprs))
+		for i, e := range x.Exprs {
+			c.Exprs[i] = sub(e)
+		}
+		return &c, false, err
+	case *planner.Filter:
+		return &planner.Filter{Input: in, Pred: sub(x.Pred)}, true, err
+	case *planner.Sort:
+		c := *x
+		c.Input = in
+		c.Keys = make([]planner.SortKey, len(x.Keys))
+		for i, k := range x.Keys {
+			k.E = sub(k.E)
+			c.Keys[i] = k
+		}
+		return &c, true, err
+	case *planner.Aggregate:
+		c := *x
+		c.Input = in
+		c.Groups = make([]planner.Expr, len(x.Groups))
+		for i, g := range x.Groups {
+			c.Groups[i] = sub(g)
+		}
+		c.Aggs = make([]planner.AggCall, len(x.Aggs))
+		for i, a := range x.Aggs {
+			a.Arg, a.Filter = sub(a.Arg), sub(a.Filter)
+			a.Extra = append([]planner.Expr(nil), a.Extra...)
+			for j, e := range a.Extra {
+				a.Extra[j] = sub(e)
+			}
+			a.OrderBy = append([]planner.SortKey(nil), a.OrderBy...)
+			for j, k := range a.OrderBy {
+				k.E = sub(k.E)
+				a.OrderBy[j] = k
+			}
+			c.Aggs[i] = a
+		}
+		return &c, false, err
+	case *planner.Join:
+		c := *x
+		c.Left = in
+		if x.Cond != nil {
+			c.Cond = sub(x.Cond)
+		}
+		return &c, true, err
+	}
+	return planner.WithInputs(n, append([]planner.Node{in}, ins[1:]...)), false, nil
+}
+
+// substitute replaces the columns of e that same maps.
+func substitute(e planner.Expr, same map[planner.ColumnID]planner.Expr) (planner.Expr, error) {
+	return planner.Transform(e, func(e planner.Expr) (planner.Expr, error) {
+		if cr, ok := e.(*planner.ColumnRef); ok && same[cr.ID] != nil {
+			return same[cr.ID], nil
+		}
+		return e, nil
 	})
 }
 
