@@ -87,6 +87,12 @@ type tableJSON struct {
 	SortKeys   []int             `json:"sortKeys,omitempty"`
 	PrimaryKey []int             `json:"primaryKey,omitempty"`
 	Properties map[string]string `json:"properties,omitempty"`
+	Checks     []checkJSON       `json:"checks,omitempty"`
+}
+
+type checkJSON struct {
+	Name string `json:"name"`
+	Expr string `json:"expr"`
 }
 
 type columnJSON struct {
@@ -96,16 +102,21 @@ type columnJSON struct {
 	Hidden   bool   `json:"hidden,omitempty"`
 	// SQLType is Column.SQLType, when set.
 	SQLType string `json:"sql_type,omitempty"`
+	// Default is Column.Default (absent in catalogs written before defaults existed).
+	Default string `json:"default,omitempty"`
 }
 
 func toJSON(t *Table) *tableJSON {
 	j := &tableJSON{ID: t.ID, Name: t.Name, RowKeys: t.RowKeys, SortKeys: t.SortKeys, PrimaryKey: t.PrimaryKey, Properties: t.Props.Raw}
 	for _, c := range t.Columns {
-		cj := columnJSON{Name: c.Name, Type: types.Format(c.Type), Nullable: c.Nullable, Hidden: c.Hidden}
+		cj := columnJSON{Name: c.Name, Type: types.Format(c.Type), Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default}
 		if c.SQLType != nil {
 			cj.SQLType = types.Format(c.SQLType)
 		}
 		j.Columns = append(j.Columns, cj)
+	}
+	for _, c := range t.Checks {
+		j.Checks = append(j.Checks, checkJSON{Name: c.Name, Expr: c.Expr})
 	}
 	return j
 }
@@ -114,12 +125,15 @@ func toJSON(t *Table) *tableJSON {
 // but parses types and properties again.
 func fromJSON(j *tableJSON) (*Table, error) {
 	t := &Table{ID: j.ID, Name: j.Name, RowKeys: j.RowKeys, SortKeys: j.SortKeys, PrimaryKey: j.PrimaryKey}
+	for _, c := range j.Checks {
+		t.Checks = append(t.Checks, Check{Name: c.Name, Expr: c.Expr})
+	}
 	for _, c := range j.Columns {
 		typ, err := types.Parse(c.Type)
 		if err != nil {
 			return nil, fmt.Errorf("catalog: %w", err)
 		}
-		col := Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden}
+		col := Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default}
 		if c.SQLType != "" {
 			if col.SQLType, err = types.Parse(c.SQLType); err != nil {
 				return nil, fmt.Errorf("catalog: %w", err)

@@ -37,6 +37,18 @@ type Column struct {
 	// SQLType, when set, is the column's SQL type where it says more than Type: a
 	// character varying(n) or character(n) column (a types.Char) stored as strings (Type).
 	SQLType arrow.DataType
+	// Default is the SQL text of the column's DEFAULT expression, or empty: writers that
+	// leave the column out evaluate it for each row (sql.BindDefault).
+	Default string
+}
+
+// Check is a CHECK constraint: a row whose Expr is false is refused (NULL passes).
+type Check struct {
+	// Name is the constraint's name, as PostgreSQL chooses it when none is given:
+	// <table>_<column>_check for an expression over one column, <table>_check otherwise.
+	Name string
+	// Expr is the SQL text of the boolean expression over the table's columns.
+	Expr string
 }
 
 // SQL is the column's SQL type: SQLType when set, else Type.
@@ -63,6 +75,9 @@ type Table struct {
 	// PrimaryKey holds indices into Columns, or nothing.
 	PrimaryKey []int
 	Props      Properties
+	// Checks are the table's CHECK constraints, sorted by name (the order PostgreSQL checks
+	// them in).
+	Checks []Check
 
 	schema *arrow.Schema
 	// schemas keeps the schemas scans of the table build over its columns (see
@@ -242,6 +257,10 @@ type TableDef struct {
 	// into initial partitions; they add to the split_points property.
 	SplitPoints []string
 	Properties  map[string]string
+	// Checks are the CHECK constraints; an empty Name is chosen as PostgreSQL does.
+	Checks []Check
+	// CheckColumns[i], when set, is the only column Checks[i] refers to, for its name.
+	CheckColumns []string
 }
 
 // define validates def and returns the table it describes, without ID, and its initial split
@@ -335,6 +354,9 @@ func define(def TableDef) (*Table, [][]byte, error) {
 			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a sort key", c.Name, types.Format(c.Type))
 		}
 	}
+	if t.Checks, err = nameChecks(def.Name, def.Checks, def.CheckColumns); err != nil {
+		return nil, nil, err
+	}
 	t.buildSchema()
 	rawSplits := slices.Clone(def.SplitPoints)
 	if t.Props, err = parseProperties(def.Properties); err != nil {
@@ -363,6 +385,40 @@ func define(def TableDef) (*Table, [][]byte, error) {
 		return nil, nil, err
 	}
 	return t, splits, nil
+}
+
+// nameChecks gives each check without a name the one PostgreSQL's ChooseConstraintName
+// would, <table>_<column>_check or <table>_check with a number appended when taken, and
+// returns them sorted by name.
+func nameChecks(table string, checks []Check, cols []string) ([]Check, error) {
+	out := slices.Clone(checks)
+	taken := map[string]bool{}
+	for _, c := range out {
+		if c.Name != "" {
+			if taken[c.Name] {
+				return nil, errs.New(errs.DuplicateObject, "check constraint %q already exists", c.Name)
+			}
+			taken[c.Name] = true
+		}
+	}
+	for i := range out {
+		if out[i].Name != "" {
+			continue
+		}
+		base := table
+		if i < len(cols) && cols[i] != "" {
+			base += "_" + cols[i]
+		}
+		base += "_check"
+		name := base
+		for n := 1; taken[name]; n++ {
+			name = base + strconv.Itoa(n)
+		}
+		taken[name] = true
+		out[i].Name = name
+	}
+	slices.SortStableFunc(out, func(a, b Check) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }
 
 type discard struct{}

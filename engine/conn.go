@@ -452,6 +452,7 @@ type rowWriter struct {
 	*tableWriter
 	schema  *arrow.Schema
 	targets []int
+	rules   *writeRules
 }
 
 // newRowWriter returns a writer into t: table column i comes from batch column targets[i],
@@ -461,7 +462,12 @@ func (e *Engine) newRowWriter(ctx context.Context, t *catalog.Table, targets []i
 	if err != nil {
 		return nil, err
 	}
-	return &rowWriter{tableWriter: w, schema: t.Schema(), targets: targets}, nil
+	rules, err := e.rulesFor(ctx, t)
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	return &rowWriter{tableWriter: w, schema: t.Schema(), targets: targets, rules: rules}, nil
 }
 
 // Append adds the rows of b; the caller keeps b.
@@ -469,17 +475,20 @@ func (w *rowWriter) Append(ctx context.Context, b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
 		return nil
 	}
-	rec, err := w.e.tableBatch(ctx, w.t, w.schema, w.targets, b)
+	rec, err := w.e.tableBatch(ctx, w.t, w.schema, w.targets, b, w.rules)
 	if err != nil {
 		return err
 	}
 	defer rec.Release()
+	if err := w.rules.check(ctx, w.t, rec); err != nil {
+		return err
+	}
 	return w.w.Append(rec)
 }
 
 // tableBatch arranges the columns of a source batch as the table stores them: target
-// columns from the source, a generated row id, NULL elsewhere.
-func (e *Engine) tableBatch(ctx context.Context, t *catalog.Table, schema *arrow.Schema, targets []int, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+// columns from the source, a generated row id, the column's default (rules) or NULL elsewhere.
+func (e *Engine) tableBatch(ctx context.Context, t *catalog.Table, schema *arrow.Schema, targets []int, b arrow.RecordBatch, rules *writeRules) (arrow.RecordBatch, error) {
 	mem := exec.Allocator(ctx)
 	n := int(b.NumRows())
 	cols := make([]arrow.Array, len(t.Columns))
@@ -510,7 +519,15 @@ func (e *Engine) tableBatch(ctx context.Context, t *catalog.Table, schema *arrow
 			cols[i] = bld.NewArray()
 			bld.Release()
 		default:
-			cols[i] = array.MakeArrayOfNull(mem, col.Type, n)
+			d, err := rules.fillDefault(ctx, i, col, b)
+			if err != nil {
+				release()
+				return nil, err
+			}
+			if d == nil {
+				d = array.MakeArrayOfNull(mem, col.Type, n)
+			}
+			cols[i] = d
 		}
 		if !col.Nullable && cols[i].NullN() > 0 {
 			release()

@@ -26,6 +26,8 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 	}
 	def := catalog.TableDef{Name: cs.Relation.Relname, Properties: map[string]string{}}
 	notNull := map[string]bool{}
+	// checks are the CHECK constraints, bound once every column is known.
+	var checks []*pg_query.Constraint
 	for _, elt := range cs.TableElts {
 		switch {
 		case elt.GetColumnDef() != nil:
@@ -50,6 +52,14 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 					}
 					def.PrimaryKey = []string{cd.Colname}
 					col.Nullable = false
+				case pg_query.ConstrType_CONSTR_DEFAULT:
+					if err := b.constraintDefault(&col, con); err != nil {
+						return nil, err
+					}
+				case pg_query.ConstrType_CONSTR_CHECK:
+					checks = append(checks, con)
+				case pg_query.ConstrType_CONSTR_FOREIGN:
+					return nil, foreignKeyRefused()
 				default:
 					return nil, errs.New(errs.NotImplemented, "column constraint %s is not supported", strings.TrimPrefix(con.Contype.String(), "CONSTR_"))
 				}
@@ -60,6 +70,13 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 			def.Columns = append(def.Columns, col)
 		case elt.GetConstraint() != nil:
 			con := elt.GetConstraint()
+			if con.Contype == pg_query.ConstrType_CONSTR_CHECK {
+				checks = append(checks, con)
+				continue
+			}
+			if con.Contype == pg_query.ConstrType_CONSTR_FOREIGN {
+				return nil, foreignKeyRefused()
+			}
 			if con.Contype != pg_query.ConstrType_CONSTR_PRIMARY {
 				return nil, errs.New(errs.NotImplemented, "table constraint %s is not supported", strings.TrimPrefix(con.Contype.String(), "CONSTR_"))
 			}
@@ -79,6 +96,9 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 				def.Columns[i].Nullable = false
 			}
 		}
+	}
+	if err := b.tableChecks(&def, checks); err != nil {
+		return nil, err
 	}
 	for _, o := range cs.Options {
 		d := o.GetDefElem()
@@ -224,12 +244,18 @@ func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
 		colTypes[i] = t.Columns[idx].SQL()
 		colNames[i] = t.Columns[idx].Name
 	}
+	var src planner.Node
 	if is.SelectStmt == nil {
-		return nil, errs.New(errs.NotImplemented, "INSERT ... DEFAULT VALUES is not supported")
+		// DEFAULT VALUES: one row in which every column takes its default.
+		targets, colTypes, colNames = nil, nil, nil
+		src = &planner.Values{Rows: [][]planner.Expr{{}}}
 	}
 	sel := is.SelectStmt.GetSelectStmt()
-	var src planner.Node
-	if len(sel.ValuesLists) > 0 {
+	if sel != nil {
+		sel = withDefaults(sel, t, targets)
+	}
+	if src != nil {
+	} else if len(sel.ValuesLists) > 0 {
 		if src, _, err = b.values(sel, colTypes, colNames); err != nil {
 			return nil, err
 		}

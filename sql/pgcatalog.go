@@ -382,7 +382,7 @@ func (b *binder) regexOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggConte
 var emptyCatalogTables = map[string]bool{"pg_policy": true, "pg_statistic_ext": true, "pg_publication": true,
 	"pg_publication_namespace": true, "pg_publication_rel": true, "pg_trigger": true, "pg_rewrite": true,
 	"pg_sequence": true, "pg_foreign_table": true, "pg_enum": true, "pg_range": true, "pg_inherits": true,
-	"pg_attrdef": true, "pg_description": true, "pg_auth_members": true}
+	"pg_description": true, "pg_auth_members": true}
 
 // emptyCatalogFrom reports whether a SELECT without aggregates reads, through inner joins
 // only, a pg_catalog table that never has rows: its result has none, whatever its select list.
