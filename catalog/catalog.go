@@ -44,6 +44,8 @@ type Catalog struct {
 	dropped []DroppedTable    // in the order of their drops
 	// indexes are the recorded indexes, by name.
 	indexes map[string]*Index
+	// sequences are the sequences, by name.
+	sequences map[string]*Sequence
 }
 
 // DroppedTable is a table a DROP TABLE removed: its ID, its properties when it was dropped
@@ -71,6 +73,8 @@ type entry struct {
 	View *viewJSON `json:"view,omitempty"`
 	// Index is the index opCreateIndex records.
 	Index *indexJSON `json:"index,omitempty"`
+	// Sequence is the sequence opCreateSequence stores.
+	Sequence *sequenceJSON `json:"sequence,omitempty"`
 }
 
 const (
@@ -250,6 +254,9 @@ func (c *Catalog) apply(e entry) error {
 	case opDropIndex:
 		delete(c.indexes, e.Name)
 	default:
+		if ok, err := c.applySequence(e); ok {
+			return err
+		}
 		return fmt.Errorf("unknown operation %q", e.Op)
 	}
 	return nil

@@ -27,6 +27,9 @@ type conn struct {
 	e              *Engine
 	user, database string
 	s              session
+	// seq holds the session's currval and lastval (sequences.go).
+	seq     *seqSession
+	seqOnce sync.Once
 }
 
 var _ Conn = (*conn)(nil)
@@ -141,6 +144,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		qctx, stopTimer = context.WithTimeoutCause(qctx, d, errs.New(errs.Cancelled, "canceling statement due to statement timeout"))
 	}
 	ctx = exec.WithTimeZone(exec.WithNow(exec.WithAllocator(qctx, alloc), time.Now()), s.c.TimeZone())
+	ctx = exec.WithSequences(ctx, s.c.sequences())
 	ctx, endBudget := e.withSpill(ctx)
 	defer func() {
 		err = limitError(ctx, err)
@@ -174,6 +178,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	}
 	if cmd := writeCommand(s.bound); cmd != "" && s.c.readOnly() {
 		return nil, errs.New(errs.ReadOnlyTransaction, "cannot execute %s in a read-only transaction", cmd)
+	}
+	if r, ok, err := e.executeDDL(ctx, s.bound); ok {
+		return r, err
 	}
 	if r, ok, err := e.executeLifecycle(ctx, s.bound, params); ok {
 		return r, err
@@ -519,7 +526,7 @@ func (e *Engine) tableBatch(ctx context.Context, t *catalog.Table, schema *arrow
 			cols[i] = bld.NewArray()
 			bld.Release()
 		default:
-			d, err := rules.fillDefault(ctx, i, col, b)
+			d, err := rules.fillDefault(ctx, e, i, col, b)
 			if err != nil {
 				release()
 				return nil, err

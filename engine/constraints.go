@@ -72,11 +72,11 @@ func (e *Engine) rulesFor(ctx context.Context, t *catalog.Table) (*writeRules, e
 
 // fillDefault returns column i's default for each row of the source batch b, or nil when
 // the column has none.
-func (r *writeRules) fillDefault(ctx context.Context, i int, col catalog.Column, b arrow.RecordBatch) (arrow.Array, error) {
+func (r *writeRules) fillDefault(ctx context.Context, e *Engine, i int, col catalog.Column, b arrow.RecordBatch) (arrow.Array, error) {
 	if r == nil || r.defaults[i] == nil {
 		return nil, nil
 	}
-	a, err := r.defaults[i].Eval(ctx, b)
+	a, err := r.defaults[i].Eval(e.withSequences(ctx), b)
 	if err != nil {
 		return nil, err
 	}

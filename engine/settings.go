@@ -497,6 +497,10 @@ func writeCommand(st planner.Statement) string {
 		return "CREATE INDEX"
 	case *planner.DropIndex:
 		return "DROP INDEX"
+	case *planner.CreateSequence:
+		return "CREATE SEQUENCE"
+	case *planner.DropSequence:
+		return "DROP SEQUENCE"
 	case *planner.Copy:
 		if st.From {
 			return "COPY FROM"

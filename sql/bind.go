@@ -178,6 +178,8 @@ func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 		return b.variableSet(n.GetVariableSetStmt())
 	case n.GetCopyStmt() != nil:
 		return b.copyStmt(n.GetCopyStmt())
+	case n.GetCreateSeqStmt() != nil:
+		return b.createSequence(n.GetCreateSeqStmt())
 	}
 	return nil, errs.New(errs.NotImplemented, "statement %s is not supported", stmtName(n))
 }

@@ -167,6 +167,9 @@ func (b *binder) dropTable(ds *pg_query.DropStmt) (planner.Statement, error) {
 	if ds.RemoveType == pg_query.ObjectType_OBJECT_INDEX {
 		return b.dropIndex(ds)
 	}
+	if ds.RemoveType == pg_query.ObjectType_OBJECT_SEQUENCE {
+		return b.dropSequence(ds)
+	}
 	cascade := ds.Behavior == pg_query.DropBehavior_DROP_CASCADE
 	if ds.RemoveType == pg_query.ObjectType_OBJECT_VIEW {
 		st := &planner.DropView{IfExists: ds.MissingOk, Cascade: cascade}

@@ -1,0 +1,122 @@
+package sql
+
+import (
+	"strconv"
+	"strings"
+
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// createSequence binds CREATE SEQUENCE name [AS type] [INCREMENT [BY] n] [MINVALUE n | NO
+// MINVALUE] [MAXVALUE n | NO MAXVALUE] [START [WITH] n] [CACHE n] [[NO] CYCLE].
+func (b *binder) createSequence(cs *pg_query.CreateSeqStmt) (planner.Statement, error) {
+	if cs.Sequence.Schemaname != "" && cs.Sequence.Schemaname != "public" {
+		return nil, errs.New(errs.InvalidSchemaName, "schema %q does not exist", cs.Sequence.Schemaname)
+	}
+	def := catalog.SequenceDef{Name: cs.Sequence.Relname}
+	if err := sequenceOptions(&def, cs.Options); err != nil {
+		return nil, err
+	}
+	s, err := catalog.DefineSequence(def)
+	if err != nil {
+		return nil, err
+	}
+	return &planner.CreateSequence{Sequence: s, IfNotExists: cs.IfNotExists}, nil
+}
+
+// sequenceOptions reads the options of CREATE SEQUENCE (and of an identity column) into def.
+func sequenceOptions(def *catalog.SequenceDef, opts []*pg_query.Node) error {
+	seen := map[string]bool{}
+	for _, o := range opts {
+		d := o.GetDefElem()
+		if d == nil {
+			continue
+		}
+		name := strings.ToLower(d.Defname)
+		if seen[name] {
+			return errs.New(errs.Syntax, "conflicting or redundant options")
+		}
+		seen[name] = true
+		num := func() (*int64, error) {
+			if d.Arg == nil {
+				return nil, nil // NO MINVALUE, NO MAXVALUE
+			}
+			var s string
+			switch {
+			case d.Arg.GetInteger() != nil:
+				v := int64(d.Arg.GetInteger().Ival)
+				return &v, nil
+			case d.Arg.GetFloat() != nil:
+				s = d.Arg.GetFloat().Fval
+			default:
+				return nil, errs.New(errs.Syntax, "%s requires a numeric value", name)
+			}
+			v, err := strconv.ParseInt(s, 10, 64)
+			if err != nil {
+				return nil, errs.New(errs.NumericRange, "value %q is out of range for type bigint", s)
+			}
+			return &v, nil
+		}
+		var err error
+		switch name {
+		case "increment":
+			def.Increment, err = num()
+		case "minvalue":
+			def.Min, err = num()
+		case "maxvalue":
+			def.Max, err = num()
+		case "start":
+			def.Start, err = num()
+		case "cache":
+			def.Cache, err = num()
+		case "cycle":
+			def.Cycle = d.Arg == nil || d.Arg.GetBoolean().GetBoolval()
+		case "as":
+			t, terr := ResolveType(d.Arg.GetTypeName())
+			if terr != nil {
+				return terr
+			}
+			switch t.ID() {
+			case types.Int16.ID(), types.Int32.ID(), types.Int64.ID():
+				def.Type = types.Name(t)
+			default:
+				return errs.New(errs.InvalidParameter, "sequence type must be smallint, integer, or bigint")
+			}
+		case "sequence_name":
+			items := d.Arg.GetList().GetItems()
+			if len(items) > 0 {
+				def.Name = items[len(items)-1].GetString_().GetSval()
+			}
+		case "owned_by":
+			// OWNED BY NONE, or the column of a table: kept only for serial and
+			// identity columns, whose sequences the binder names itself.
+		default:
+			return errs.New(errs.NotImplemented, "sequence option %s is not supported", strings.ToUpper(name))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropSequence binds DROP SEQUENCE [IF EXISTS] name, ...
+func (b *binder) dropSequence(ds *pg_query.DropStmt) (planner.Statement, error) {
+	if ds.Behavior == pg_query.DropBehavior_DROP_CASCADE {
+		return nil, errs.New(errs.NotImplemented, "DROP SEQUENCE ... CASCADE is not supported")
+	}
+	st := &planner.DropSequence{IfExists: ds.MissingOk}
+	for _, o := range ds.Objects {
+		items := o.GetList().GetItems()
+		if len(items) == 2 && items[0].GetString_().Sval != "public" {
+			return nil, errs.New(errs.InvalidSchemaName, "schema %q does not exist", items[0].GetString_().Sval)
+		}
+		st.Names = append(st.Names, items[len(items)-1].GetString_().Sval)
+	}
+	return st, nil
+}
