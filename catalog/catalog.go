@@ -108,12 +108,14 @@ type columnJSON struct {
 	SQLType string `json:"sql_type,omitempty"`
 	// Default is Column.Default (absent in catalogs written before defaults existed).
 	Default string `json:"default,omitempty"`
+	// Identity is Column.Identity.
+	Identity string `json:"identity,omitempty"`
 }
 
 func toJSON(t *Table) *tableJSON {
 	j := &tableJSON{ID: t.ID, Name: t.Name, RowKeys: t.RowKeys, SortKeys: t.SortKeys, PrimaryKey: t.PrimaryKey, Properties: t.Props.Raw}
 	for _, c := range t.Columns {
-		cj := columnJSON{Name: c.Name, Type: types.Format(c.Type), Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default}
+		cj := columnJSON{Name: c.Name, Type: types.Format(c.Type), Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity}
 		if c.SQLType != nil {
 			cj.SQLType = types.Format(c.SQLType)
 		}
@@ -137,7 +139,7 @@ func fromJSON(j *tableJSON) (*Table, error) {
 		if err != nil {
 			return nil, fmt.Errorf("catalog: %w", err)
 		}
-		col := Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default}
+		col := Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity}
 		if c.SQLType != "" {
 			if col.SQLType, err = types.Parse(c.SQLType); err != nil {
 				return nil, fmt.Errorf("catalog: %w", err)

@@ -40,7 +40,16 @@ type Column struct {
 	// Default is the SQL text of the column's DEFAULT expression, or empty: writers that
 	// leave the column out evaluate it for each row (sql.BindDefault).
 	Default string
+	// Identity is IdentityAlways or IdentityByDefault for a GENERATED ... AS IDENTITY
+	// column (whose Default is the nextval of its sequence), else empty.
+	Identity string
 }
+
+// Identity kinds, as pg_attribute.attidentity shows them.
+const (
+	IdentityAlways    = "a"
+	IdentityByDefault = "d"
+)
 
 // Check is a CHECK constraint: a row whose Expr is false is refused (NULL passes).
 type Check struct {

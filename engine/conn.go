@@ -231,7 +231,13 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		}
 		return textResult(ctx, "table_name", names, fmt.Sprintf("SHOW TABLES %d", len(names)))
 	case *planner.CreateTable:
-		if _, err := e.cat.Create(ctx, b.Def, e.validateIterators); err != nil {
+		dropSeqs, err := e.createOwnedSequences(ctx, b)
+		if err == nil {
+			if _, err = e.cat.Create(ctx, b.Def, e.validateIterators); err != nil {
+				dropSeqs()
+			}
+		}
+		if err != nil {
 			if b.IfNotExists && errors.Is(err, errs.DuplicateTable) {
 				return &doneResult{tag: "CREATE TABLE", notices: []Notice{notice("42P07", "relation %q already exists, skipping", b.Def.Name)}}, nil
 			}
@@ -256,6 +262,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 					}
 					return nil, errs.New(errs.UndefinedTable, "table %q does not exist", name)
 				}
+				return nil, err
+			}
+			if err := e.dropOwnedSequences(ctx, name); err != nil {
 				return nil, err
 			}
 			e.log.Info("table dropped", "table", name)

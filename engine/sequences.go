@@ -37,7 +37,10 @@ type seqEntry struct {
 // values it reserved and has not handed out yet.
 type seqState struct {
 	mu     sync.Mutex
+	store  objstore.Store
 	log    *statestore.Log
+	// oldest is the oldest entry this process knows may still exist.
+	oldest uint64
 	n      uint64 // number of the last entry read; 0 before any
 	loaded bool
 	cur    seqEntry
@@ -57,7 +60,7 @@ func (e *Engine) sequenceState(s *catalog.Sequence) (*seqState, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, _ := e.seqs.LoadOrStore(s.ID, &seqState{log: log, cur: seqEntry{Last: s.Start}})
+	st, _ := e.seqs.LoadOrStore(s.ID, &seqState{store: e.store, log: log, cur: seqEntry{Last: s.Start}, oldest: 1})
 	return st.(*seqState), nil
 }
 
@@ -70,6 +73,7 @@ func (st *seqState) follow(ctx context.Context) error {
 		}
 		if len(ns) > 0 {
 			st.n = ns[len(ns)-1] - 1
+			st.oldest = ns[0]
 		}
 		st.loaded = true
 	}
@@ -90,20 +94,40 @@ func (st *seqState) follow(ctx context.Context) error {
 	}
 }
 
-// commit appends en as the next entry; false when another process took the number.
+// commit appends en as the next entry; false when another process took the number, or
+// when this process's view was stale (see below): the caller follows the log and decides
+// again.
+//
+// The log is trimmed to its last seqKeep entries, each process deleting old entries in
+// order, so that an entry missing below the head implies every entry before it is gone
+// too. A process that last read entry n and finds n+1 missing cannot tell the head from a
+// trimmed entry, so after writing n+1 it checks that n still exists: if not, the log had
+// moved on (and been trimmed past n+1), the entry it wrote is void, and it reloads the log.
 func (st *seqState) commit(ctx context.Context, en seqEntry) (bool, error) {
 	data, _ := json.Marshal(en)
-	err := st.log.Append(ctx, st.n+1, data)
+	n := st.n + 1
+	err := st.log.Append(ctx, n, data)
 	if errors.Is(err, objstore.ErrExists) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	st.n++
+	if n > 1 {
+		if _, err := st.store.Size(ctx, st.log.Name(n-1)); errors.Is(err, objstore.ErrNotExist) {
+			_ = st.log.Delete(context.WithoutCancel(ctx), n) // void; best effort
+			st.loaded, st.n = false, 0
+			return false, nil
+		} else if err != nil {
+			return false, err
+		}
+	}
+	st.n = n
 	st.cur = en
-	if st.n > seqKeep {
-		_ = st.log.Delete(context.WithoutCancel(ctx), st.n-seqKeep) // best effort
+	for ; st.oldest+seqKeep <= st.n; st.oldest++ {
+		if err := st.log.Delete(context.WithoutCancel(ctx), st.oldest); err != nil {
+			break // left for the next commit
+		}
 	}
 	return true, nil
 }
@@ -339,4 +363,44 @@ func (e *Engine) executeDDL(ctx context.Context, st planner.Statement) (Result, 
 		return res, true, nil
 	}
 	return nil, false, nil
+}
+
+// createOwnedSequences creates the sequences of the serial and identity columns of a table
+// about to be created, and returns what drops them again should the table's creation fail.
+func (e *Engine) createOwnedSequences(ctx context.Context, ct *planner.CreateTable) (undo func(), err error) {
+	undo = func() {}
+	if len(ct.Sequences) == 0 {
+		return undo, nil
+	}
+	if _, err := e.cat.Table(ctx, ct.Def.Name); err == nil {
+		return undo, errs.New(errs.DuplicateTable, "relation %q already exists", ct.Def.Name)
+	}
+	var made []string
+	undo = func() {
+		for _, n := range made {
+			_ = e.cat.DropSequence(context.WithoutCancel(ctx), n) // best effort
+		}
+	}
+	for _, s := range ct.Sequences {
+		if _, err := e.cat.CreateSequence(ctx, s, false); err != nil {
+			undo()
+			return func() {}, err
+		}
+		made = append(made, s.Name)
+	}
+	return undo, nil
+}
+
+// dropOwnedSequences drops the sequences the columns of a dropped table owned.
+func (e *Engine) dropOwnedSequences(ctx context.Context, table string) error {
+	names, err := e.cat.OwnedSequences(ctx, table)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if err := e.cat.DropSequence(ctx, n); err != nil && !errors.Is(err, errs.UndefinedTable) {
+			return err
+		}
+	}
+	return nil
 }

@@ -28,18 +28,32 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 	notNull := map[string]bool{}
 	// checks are the CHECK constraints, bound once every column is known.
 	var checks []*pg_query.Constraint
+	// seqs are the sequences of serial and identity columns.
+	var seqs []*catalog.Sequence
 	for _, elt := range cs.TableElts {
 		switch {
 		case elt.GetColumnDef() != nil:
 			cd := elt.GetColumnDef()
-			t, err := ResolveType(cd.TypeName)
+			serial, t, err := serialType(cd.TypeName)
 			if err != nil {
 				return nil, err
+			}
+			if t == nil {
+				if t, err = ResolveType(cd.TypeName); err != nil {
+					return nil, err
+				}
 			}
 			if types.IsArray(t) {
 				return nil, errs.New(errs.NotImplemented, "columns of array type are not supported yet")
 			}
 			col := catalog.Column{Name: cd.Colname, Type: t, Nullable: !cd.IsNotNull}
+			if serial != "" {
+				seq, err := b.ownedSequence(def.Name, &col, serial, nil)
+				if err != nil {
+					return nil, err
+				}
+				seqs = append(seqs, seq)
+			}
 			for _, c := range cd.Constraints {
 				con := c.GetConstraint()
 				switch con.Contype {
@@ -53,9 +67,21 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 					def.PrimaryKey = []string{cd.Colname}
 					col.Nullable = false
 				case pg_query.ConstrType_CONSTR_DEFAULT:
+					if col.Default != "" {
+						return nil, errs.New(errs.Syntax, "multiple default values specified for column %q of table %q", col.Name, def.Name)
+					}
 					if err := b.constraintDefault(&col, con); err != nil {
 						return nil, err
 					}
+				case pg_query.ConstrType_CONSTR_IDENTITY:
+					if col.Default != "" {
+						return nil, errs.New(errs.Syntax, "both default and identity specified for column %q of table %q", col.Name, def.Name)
+					}
+					seq, err := b.ownedSequence(def.Name, &col, "", con)
+					if err != nil {
+						return nil, err
+					}
+					seqs = append(seqs, seq)
 				case pg_query.ConstrType_CONSTR_CHECK:
 					checks = append(checks, con)
 				case pg_query.ConstrType_CONSTR_FOREIGN:
@@ -120,7 +146,7 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 			def.Properties[strings.ToLower(d.Defname)] = v
 		}
 	}
-	return &planner.CreateTable{Def: def, IfNotExists: cs.IfNotExists}, nil
+	return &planner.CreateTable{Def: def, IfNotExists: cs.IfNotExists, Sequences: seqs}, nil
 }
 
 func splitList(s string) []string {
@@ -254,6 +280,9 @@ func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
 		src = &planner.Values{Rows: [][]planner.Expr{{}}}
 	}
 	sel := is.SelectStmt.GetSelectStmt()
+	if err := checkIdentityTargets(is, sel, t, targets); err != nil {
+		return nil, err
+	}
 	if sel != nil {
 		sel = withDefaults(sel, t, targets)
 	}

@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -29,8 +30,11 @@ func exprText(n *pg_query.Node) (string, error) {
 	return strings.TrimPrefix(text, "SELECT "), nil
 }
 
-// parseExpr parses the text of a stored expression.
+// parseExpr parses the text of a stored expression. A regclass cast of a string (the
+// argument of nextval, as PostgreSQL shows it) is dropped: the sequence functions take the
+// name as text.
 func parseExpr(text string) (*pg_query.Node, error) {
+	text = strings.ReplaceAll(text, "'::regclass", "'")
 	res, err := pg_query.Parse("SELECT " + text)
 	if err != nil || len(res.Stmts) != 1 {
 		return nil, errs.New(errs.Internal, "stored expression %q does not parse", text)
@@ -276,4 +280,36 @@ func withDefaults(sel *pg_query.SelectStmt, t *catalog.Table, targets []int) *pg
 		}
 	}
 	return sel
+}
+
+// checkIdentityTargets refuses, as PostgreSQL does, a value other than DEFAULT for a
+// GENERATED ALWAYS identity column, unless the INSERT says OVERRIDING SYSTEM VALUE.
+func checkIdentityTargets(is *pg_query.InsertStmt, sel *pg_query.SelectStmt, t *catalog.Table, targets []int) error {
+	switch is.Override {
+	case pg_query.OverridingKind_OVERRIDING_SYSTEM_VALUE:
+		return nil
+	case pg_query.OverridingKind_OVERRIDING_USER_VALUE:
+		return errs.New(errs.NotImplemented, "OVERRIDING USER VALUE is not supported")
+	}
+	for i, idx := range targets {
+		c := t.Columns[idx]
+		if c.Identity != catalog.IdentityAlways {
+			continue
+		}
+		allDefault := sel != nil && len(sel.ValuesLists) > 0
+		if sel != nil {
+			for _, l := range sel.ValuesLists {
+				items := l.GetList().GetItems()
+				if i < len(items) && items[i].GetSetToDefault() == nil {
+					allDefault = false
+				}
+			}
+		}
+		if !allDefault {
+			return &errs.Error{Kind: errs.GeneratedAlways, Msg: fmt.Sprintf("cannot insert a non-DEFAULT value into column %q", c.Name),
+				Detail: fmt.Sprintf("Column %q is an identity column defined as GENERATED ALWAYS.", c.Name),
+				Hint:   "Use OVERRIDING SYSTEM VALUE to override."}
+		}
+	}
+	return nil
 }

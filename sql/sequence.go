@@ -2,6 +2,8 @@ package sql
 
 import (
 	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -119,4 +121,54 @@ func (b *binder) dropSequence(ds *pg_query.DropStmt) (planner.Statement, error) 
 		st.Names = append(st.Names, items[len(items)-1].GetString_().Sval)
 	}
 	return st, nil
+}
+
+// serialType returns, for the serial pseudo-types, the type of the sequence and of the
+// column; nil for any other type.
+func serialType(tn *pg_query.TypeName) (string, arrow.DataType, error) {
+	if len(tn.Names) == 0 || len(tn.ArrayBounds) > 0 {
+		return "", nil, nil
+	}
+	switch strings.ToLower(tn.Names[len(tn.Names)-1].GetString_().GetSval()) {
+	case "serial", "serial4":
+		return "integer", types.Int32, nil
+	case "bigserial", "serial8":
+		return "bigint", types.Int64, nil
+	case "smallserial", "serial2":
+		return "smallint", types.Int16, nil
+	}
+	return "", nil, nil
+}
+
+// ownedSequence makes col of table a serial column (seqType set) or an identity column
+// (con, GENERATED ... AS IDENTITY): NOT NULL, with the nextval of a sequence named
+// <table>_<column>_seq, which it returns, as its default.
+func (b *binder) ownedSequence(table string, col *catalog.Column, seqType string, con *pg_query.Constraint) (*catalog.Sequence, error) {
+	def := catalog.SequenceDef{Name: catalog.SerialSequenceName(table, col.Name), Type: seqType, OwnedByTable: table, OwnedByColumn: col.Name}
+	if con != nil {
+		switch col.Type.ID() {
+		case types.Int16.ID():
+			def.Type = "smallint"
+		case types.Int32.ID():
+			def.Type = "integer"
+		case types.Int64.ID():
+			def.Type = "bigint"
+		default:
+			return nil, errs.New(errs.InvalidParameter, "identity column type must be smallint, integer, or bigint")
+		}
+		if err := sequenceOptions(&def, con.Options); err != nil {
+			return nil, err
+		}
+		col.Identity = catalog.IdentityByDefault
+		if con.GeneratedWhen == "a" {
+			col.Identity = catalog.IdentityAlways
+		}
+	}
+	seq, err := catalog.DefineSequence(def)
+	if err != nil {
+		return nil, err
+	}
+	col.Nullable = false
+	col.Default = "nextval('" + strings.ReplaceAll(seq.Name, "'", "''") + "'::regclass)"
+	return seq, nil
 }
