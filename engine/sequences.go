@@ -36,9 +36,9 @@ type seqEntry struct {
 // seqState is what this process knows of one sequence: the last entry of its log and the
 // values it reserved and has not handed out yet.
 type seqState struct {
-	mu     sync.Mutex
-	store  objstore.Store
-	log    *statestore.Log
+	mu    sync.Mutex
+	store objstore.Store
+	log   *statestore.Log
 	// oldest is the oldest entry this process knows may still exist.
 	oldest uint64
 	n      uint64 // number of the last entry read; 0 before any
