@@ -92,6 +92,10 @@ type tableJSON struct {
 	PrimaryKey []int             `json:"primaryKey,omitempty"`
 	Properties map[string]string `json:"properties,omitempty"`
 	Checks     []checkJSON       `json:"checks,omitempty"`
+	// DroppedStored, Comment and ColumnComments are the Table's.
+	DroppedStored  []string          `json:"droppedStored,omitempty"`
+	Comment        string            `json:"comment,omitempty"`
+	ColumnComments map[string]string `json:"columnComments,omitempty"`
 }
 
 type checkJSON struct {
@@ -110,12 +114,15 @@ type columnJSON struct {
 	Default string `json:"default,omitempty"`
 	// Identity is Column.Identity.
 	Identity string `json:"identity,omitempty"`
+	// Stored and Missing are Column.Stored and Column.Missing.
+	Stored  string  `json:"stored,omitempty"`
+	Missing *string `json:"missing,omitempty"`
 }
 
 func toJSON(t *Table) *tableJSON {
 	j := &tableJSON{ID: t.ID, Name: t.Name, RowKeys: t.RowKeys, SortKeys: t.SortKeys, PrimaryKey: t.PrimaryKey, Properties: t.Props.Raw}
 	for _, c := range t.Columns {
-		cj := columnJSON{Name: c.Name, Type: types.Format(c.Type), Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity}
+		cj := columnJSON{Name: c.Name, Type: types.Format(c.Type), Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity, Stored: c.Stored, Missing: c.Missing}
 		if c.SQLType != nil {
 			cj.SQLType = types.Format(c.SQLType)
 		}
@@ -124,6 +131,7 @@ func toJSON(t *Table) *tableJSON {
 	for _, c := range t.Checks {
 		j.Checks = append(j.Checks, checkJSON{Name: c.Name, Expr: c.Expr})
 	}
+	j.DroppedStored, j.Comment, j.ColumnComments = t.DroppedStored, t.Comment, t.ColumnComments
 	return j
 }
 
@@ -134,12 +142,13 @@ func fromJSON(j *tableJSON) (*Table, error) {
 	for _, c := range j.Checks {
 		t.Checks = append(t.Checks, Check{Name: c.Name, Expr: c.Expr})
 	}
+	t.DroppedStored, t.Comment, t.ColumnComments = j.DroppedStored, j.Comment, j.ColumnComments
 	for _, c := range j.Columns {
 		typ, err := types.Parse(c.Type)
 		if err != nil {
 			return nil, fmt.Errorf("catalog: %w", err)
 		}
-		col := Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity}
+		col := Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity, Stored: c.Stored, Missing: c.Missing}
 		if c.SQLType != "" {
 			if col.SQLType, err = types.Parse(c.SQLType); err != nil {
 				return nil, fmt.Errorf("catalog: %w", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/ingest"
 	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/storage/merge"
 	"github.com/sleeperd/sleeperd/storage/parquet"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 	"github.com/sleeperd/sleeperd/types"
@@ -43,7 +44,26 @@ type Column struct {
 	// Identity is IdentityAlways or IdentityByDefault for a GENERATED ... AS IDENTITY
 	// column (whose Default is the nextval of its sequence), else empty.
 	Identity string
+	// Stored is the column's name in the table's data files when it differs from Name (a
+	// renamed column, or one added with the name of a dropped one).
+	Stored string
+	// Missing, for a column added by ALTER TABLE with a default, is the text of the value
+	// (as arrow's ValueStr writes it) that the rows of older data files, which lack the
+	// column, take; NULL otherwise.
+	Missing *string
 }
+
+// StoredName is the column's name in the table's data files.
+func (c Column) StoredName() string {
+	if c.Stored != "" {
+		return c.Stored
+	}
+	return c.Name
+}
+
+// MissingKey is the key of the field metadata of a table's schema that holds
+// Column.Missing: readers fill a column a data file lacks with it (NULL without it).
+const MissingKey = merge.MissingKey
 
 // Identity kinds, as pg_attribute.attidentity shows them.
 const (
@@ -87,6 +107,12 @@ type Table struct {
 	// Checks are the table's CHECK constraints, sorted by name (the order PostgreSQL checks
 	// them in).
 	Checks []Check
+	// DroppedStored are the stored names of dropped columns, which older data files may
+	// still hold: never given to a new column.
+	DroppedStored []string
+	// Comment is the table's COMMENT, and ColumnComments those of its columns by name.
+	Comment        string
+	ColumnComments map[string]string
 
 	schema *arrow.Schema
 	// schemas keeps the schemas scans of the table build over its columns (see
@@ -247,7 +273,10 @@ func (t *Table) IngestSpec() ingest.Spec {
 func (t *Table) buildSchema() {
 	fields := make([]arrow.Field, len(t.Columns))
 	for i, c := range t.Columns {
-		fields[i] = arrow.Field{Name: c.Name, Type: types.Storage(c.Type), Nullable: c.Nullable}
+		fields[i] = arrow.Field{Name: c.StoredName(), Type: types.Storage(c.Type), Nullable: c.Nullable}
+		if c.Missing != nil {
+			fields[i].Metadata = arrow.NewMetadata([]string{MissingKey}, []string{*c.Missing})
+		}
 	}
 	t.schema = arrow.NewSchema(fields, nil)
 	t.schemas = &sync.Map{}
