@@ -264,6 +264,8 @@ func (c *Catalog) apply(e entry) error {
 		c.indexes[e.Index.Name] = &Index{Name: e.Index.Name, Table: e.Index.Table, TableID: e.Index.TableID, Columns: e.Index.Columns, Unique: e.Index.Unique}
 	case opDropIndex:
 		delete(c.indexes, e.Name)
+	case opRedefine:
+		return c.applyRedefine(e)
 	default:
 		if ok, err := c.applySequence(e); ok {
 			return err

@@ -349,6 +349,15 @@ func (e *Engine) executeDDL(ctx context.Context, st planner.Statement) (Result, 
 			return &doneResult{tag: "CREATE SEQUENCE", notices: []Notice{notice("42P07", "relation %q already exists, skipping", s.Sequence.Name)}}, true, nil
 		}
 		return &doneResult{tag: "CREATE SEQUENCE"}, true, nil
+	case *planner.AlterColumns:
+		r, err := e.alterColumns(ctx, s)
+		return r, true, err
+	case *planner.Truncate:
+		r, err := e.truncate(ctx, s)
+		return r, true, err
+	case *planner.Comment:
+		r, err := e.comment(ctx, s)
+		return r, true, err
 	case *planner.DropSequence:
 		res := &doneResult{tag: "DROP SEQUENCE"}
 		for _, name := range s.Names {

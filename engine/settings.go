@@ -501,6 +501,12 @@ func writeCommand(st planner.Statement) string {
 		return "CREATE SEQUENCE"
 	case *planner.DropSequence:
 		return "DROP SEQUENCE"
+	case *planner.AlterColumns:
+		return "ALTER TABLE"
+	case *planner.Truncate:
+		return "TRUNCATE TABLE"
+	case *planner.Comment:
+		return "COMMENT"
 	case *planner.Copy:
 		if st.From {
 			return "COPY FROM"

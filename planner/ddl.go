@@ -23,3 +23,53 @@ func (s *DropSequence) Params() []arrow.DataType   { return nil }
 
 func (*CreateSequence) statement() {}
 func (*DropSequence) statement()   {}
+
+// AlterColumns changes the columns of a table: ALTER TABLE t ADD/DROP COLUMN, ALTER COLUMN
+// SET/DROP DEFAULT, SET/DROP NOT NULL, in order, as one change.
+type AlterColumns struct {
+	Table    string
+	IfExists bool
+	Cmds     []AlterColumn
+}
+
+// AlterColumn ops.
+const (
+	AddColumn     = "add"
+	DropColumn    = "drop"
+	SetDefault    = "set default"
+	DropDefault   = "drop default"
+	SetNotNull    = "set not null"
+	DropNotNull   = "drop not null"
+	RenameColumn  = "rename column"
+	RenameTableTo = "rename"
+)
+
+// AlterColumn is one command of AlterColumns.
+type AlterColumn struct {
+	Op     string
+	Column string
+	// Def is the column ADD COLUMN adds, with its Default; Default is also what SET
+	// DEFAULT sets. NewName is what RENAME renames to.
+	Def     catalog.Column
+	NewName string
+	// Missing is true for IF EXISTS (DROP) and IF NOT EXISTS (ADD).
+	Missing bool
+}
+
+// Truncate removes every row of tables.
+type Truncate struct {
+	Tables []string
+}
+
+// Comment sets (or, empty, removes) the comment of a table or of one of its columns.
+type Comment struct {
+	Table, Column, Text string
+}
+
+func (s *AlterColumns) Params() []arrow.DataType { return nil }
+func (s *Truncate) Params() []arrow.DataType     { return nil }
+func (s *Comment) Params() []arrow.DataType      { return nil }
+
+func (*AlterColumns) statement() {}
+func (*Truncate) statement()     {}
+func (*Comment) statement()      {}

@@ -313,3 +313,63 @@ func checkIdentityTargets(is *pg_query.InsertStmt, sel *pg_query.SelectStmt, t *
 	}
 	return nil
 }
+
+// ExprColumns returns the names of the columns a stored expression refers to.
+func ExprColumns(text string) ([]string, error) {
+	n, err := parseExpr(text)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	walkColumnRefs(n, func(cr *pg_query.ColumnRef) {
+		if f := cr.Fields; len(f) > 0 {
+			if s := f[len(f)-1].GetString_(); s != nil && !containsString(out, s.Sval) {
+				out = append(out, s.Sval)
+			}
+		}
+	})
+	return out, nil
+}
+
+// RenameColumnInExpr returns the text of a stored expression with its references to column
+// from renamed to to.
+func RenameColumnInExpr(text, from, to string) (string, error) {
+	n, err := parseExpr(text)
+	if err != nil {
+		return "", err
+	}
+	walkColumnRefs(n, func(cr *pg_query.ColumnRef) {
+		if f := cr.Fields; len(f) > 0 {
+			if s := f[len(f)-1].GetString_(); s != nil && s.Sval == from {
+				s.Sval = to
+			}
+		}
+	})
+	return exprText(n)
+}
+
+// walkColumnRefs calls f on every column reference of the parse tree n.
+func walkColumnRefs(n *pg_query.Node, f func(*pg_query.ColumnRef)) {
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		if cr, ok := m.Interface().(*pg_query.ColumnRef); ok {
+			f(cr)
+			return
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message())
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				walk(v.Message())
+			}
+			return true
+		})
+	}
+	if n != nil {
+		walk(n.ProtoReflect())
+	}
+}
