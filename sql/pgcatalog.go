@@ -240,8 +240,7 @@ func (b *binder) describeFunc(name string, fc *pg_query.FuncCall, sc *scope, agg
 	// colDefs are the columns of each index, for pg_get_indexdef(index, column, pretty).
 	colDefs := map[int64][]string{}
 	if name == "obj_description" || name == "col_description" || name == "shobj_description" {
-		// sleeperd keeps no comments.
-		return &planner.Literal{Typ: types.Text}, true, nil
+		return b.commentFunc(name, arg, fc, sc, agg) // comments.go
 	}
 	byName := false
 	if name == "pg_get_viewdef" && (arg.Type().ID() == arrow.STRING) {
