@@ -78,3 +78,30 @@ func TestCopyDefaultsAndChecks(t *testing.T) {
 		t.Fatalf("check after restart: %v", err)
 	}
 }
+
+// ALTER TABLE changes, comments and sequences are in the catalog: a restarted engine (or
+// another process on the same store) sees them.
+func TestAlterPersistsAcrossRestart(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	run(t, c, "CREATE TABLE t (id int, a text, b int CHECK (b > 0))")
+	run(t, c, "INSERT INTO t VALUES (1, 'x', 1)")
+	run(t, c, "ALTER TABLE t ADD COLUMN c int DEFAULT 9")
+	run(t, c, "ALTER TABLE t RENAME COLUMN a TO aa")
+	run(t, c, "ALTER TABLE t RENAME COLUMN b TO bb")
+	run(t, c, "ALTER TABLE t RENAME TO u")
+	run(t, c, "COMMENT ON COLUMN u.aa IS 'renamed'")
+	e.Close()
+
+	e, c = open(t, store, mem)
+	defer e.Close()
+	expect(t, c, "SELECT id, aa, bb, c FROM u", "1 x 1 9")
+	run(t, c, "INSERT INTO u (id, aa, bb) VALUES (2, 'y', 2)")
+	expect(t, c, "SELECT id, aa, bb, c FROM u ORDER BY id", "1 x 1 9|2 y 2 9")
+	if _, _, err := tryRun(c, "INSERT INTO u (id, bb) VALUES (3, 0)"); !errors.Is(err, errs.CheckViolation) {
+		t.Errorf("check on a renamed column after restart: %v", err)
+	}
+	expect(t, c, "SELECT col_description(c.oid, 2) FROM pg_class c WHERE c.relname = 'u'", "renamed")
+}
