@@ -105,3 +105,27 @@ func TestAlterPersistsAcrossRestart(t *testing.T) {
 	}
 	expect(t, c, "SELECT col_description(c.oid, 2) FROM pg_class c WHERE c.relname = 'u'", "renamed")
 }
+
+// Flight SQL ingest (Engine.Append) fills the columns a batch lacks with their defaults,
+// serial ones included, and checks the table's constraints.
+func TestAppendDefaultsAndChecks(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, c := open(t, objstore.NewMem(), mem)
+	defer e.Close()
+	ctx := context.Background()
+	run(t, c, "CREATE TABLE t (n serial, id int CHECK (id < 10), s text DEFAULT 'dflt', at timestamptz DEFAULT now())")
+	b := int32Batch(mem, "id", 1, 2, 3)
+	if _, err := e.Append(ctx, "t", []arrow.RecordBatch{b}); err != nil {
+		t.Fatal(err)
+	}
+	b.Release()
+	expect(t, c, "SELECT n, id, s, at IS NOT NULL FROM t ORDER BY id", "1 1 dflt true|2 2 dflt true|3 3 dflt true")
+	b = int32Batch(mem, "id", 4, 10)
+	_, err := e.Append(ctx, "t", []arrow.RecordBatch{b})
+	b.Release()
+	if !errors.Is(err, errs.CheckViolation) {
+		t.Fatalf("append of a row failing a check: %v", err)
+	}
+	expect(t, c, "SELECT count(*) FROM t", "3")
+}
