@@ -251,3 +251,32 @@ func (c *Catalog) OwnedSequences(ctx context.Context, table string) ([]string, e
 // SerialSequenceName is the name PostgreSQL gives the sequence of serial or identity column
 // col of table t.
 func SerialSequenceName(t, col string) string { return fmt.Sprintf("%s_%s_seq", t, col) }
+
+// AlterSequence replaces the definition of the named sequence (same ID, so its state goes
+// on) with what change returns from the current one.
+func (c *Catalog) AlterSequence(ctx context.Context, name string, change func(Sequence) (*Sequence, error)) (*Sequence, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if err := c.follow(ctx); err != nil {
+			return nil, err
+		}
+		s, ok := c.sequences[name]
+		if !ok {
+			return nil, errs.New(errs.UndefinedTable, "relation %q does not exist", name)
+		}
+		ns, err := change(*s)
+		if err != nil {
+			return nil, err
+		}
+		ns.ID, ns.Name = s.ID, s.Name
+		ok, err = c.commit(ctx, entry{Op: opCreateSequence, Sequence: &sequenceJSON{ID: ns.ID, Name: ns.Name, Type: ns.Type, Increment: ns.Increment,
+			Min: ns.Min, Max: ns.Max, Start: ns.Start, Cache: ns.Cache, Cycle: ns.Cycle, OwnedByTable: ns.OwnedByTable, OwnedByColumn: ns.OwnedByColumn}})
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return c.sequences[name], nil
+		}
+	}
+}

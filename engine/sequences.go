@@ -358,6 +358,9 @@ func (e *Engine) executeDDL(ctx context.Context, st planner.Statement) (Result, 
 	case *planner.Comment:
 		r, err := e.comment(ctx, s)
 		return r, true, err
+	case *planner.AlterSequence:
+		r, err := e.alterSequence(ctx, s)
+		return r, true, err
 	case *planner.DropSequence:
 		res := &doneResult{tag: "DROP SEQUENCE"}
 		for _, name := range s.Names {
@@ -412,4 +415,79 @@ func (e *Engine) dropOwnedSequences(ctx context.Context, table string) error {
 		}
 	}
 	return nil
+}
+
+// alterSequence runs ALTER SEQUENCE: the options given replace the sequence's, checked as
+// CREATE SEQUENCE checks them; RESTART then sets the next value.
+func (e *Engine) alterSequence(ctx context.Context, s *planner.AlterSequence) (Result, error) {
+	seq, err := e.cat.AlterSequence(ctx, s.Name, func(cur catalog.Sequence) (*catalog.Sequence, error) {
+		def := catalog.SequenceDef{Name: cur.Name, Type: cur.Type, Cycle: cur.Cycle, OwnedByTable: cur.OwnedByTable, OwnedByColumn: cur.OwnedByColumn}
+		inc, lo, hi, start, cache := cur.Increment, cur.Min, cur.Max, cur.Start, cur.Cache
+		def.Increment, def.Min, def.Max, def.Start, def.Cache = &inc, &lo, &hi, &start, &cache
+		g := s.Given
+		if g["as"] {
+			def.Type = s.Def.Type
+			// Bounds that were the old type's limits follow the new type.
+			if !g["maxvalue"] && (cur.Max == math.MaxInt64 || cur.Max == math.MaxInt32 || cur.Max == math.MaxInt16) {
+				def.Max = nil
+			}
+			if !g["minvalue"] && (cur.Min == math.MinInt64 || cur.Min == math.MinInt32 || cur.Min == math.MinInt16) {
+				def.Min = nil
+			}
+		}
+		if g["increment"] {
+			def.Increment = s.Def.Increment
+		}
+		if g["minvalue"] {
+			def.Min = s.Def.Min
+		}
+		if g["maxvalue"] {
+			def.Max = s.Def.Max
+		}
+		if g["start"] {
+			def.Start = s.Def.Start
+		}
+		if g["cache"] {
+			def.Cache = s.Def.Cache
+		}
+		if g["cycle"] {
+			def.Cycle = s.Def.Cycle
+		}
+		if g["owned_by"] {
+			def.OwnedByTable, def.OwnedByColumn = s.Def.OwnedByTable, s.Def.OwnedByColumn
+		}
+		ns, err := catalog.DefineSequence(def)
+		if err != nil || s.Restart == nil || s.Given["restart_start"] {
+			return ns, err
+		}
+		if v := *s.Restart; v < ns.Min {
+			return nil, errs.New(errs.InvalidParameter, "RESTART value (%d) cannot be less than MINVALUE (%d)", v, ns.Min)
+		} else if v > ns.Max {
+			return nil, errs.New(errs.InvalidParameter, "RESTART value (%d) cannot be greater than MAXVALUE (%d)", v, ns.Max)
+		}
+		return ns, nil
+	})
+	if err != nil {
+		if errors.Is(err, errs.UndefinedTable) && s.IfExists {
+			return &doneResult{tag: "ALTER SEQUENCE", notices: []Notice{notice("00000", "relation %q does not exist, skipping", s.Name)}}, nil
+		}
+		return nil, err
+	}
+	// Values this process reserved under the old definition are dropped.
+	if st, ok := e.seqs.Load(seq.ID); ok {
+		st := st.(*seqState)
+		st.mu.Lock()
+		st.left = 0
+		st.mu.Unlock()
+	}
+	if s.Restart != nil {
+		v := *s.Restart
+		if s.Given["restart_start"] {
+			v = seq.Start
+		}
+		if err := e.setValue(ctx, seq, v, false); err != nil {
+			return nil, err
+		}
+	}
+	return &doneResult{tag: "ALTER SEQUENCE"}, nil
 }

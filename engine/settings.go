@@ -501,6 +501,8 @@ func writeCommand(st planner.Statement) string {
 		return "CREATE SEQUENCE"
 	case *planner.DropSequence:
 		return "DROP SEQUENCE"
+	case *planner.AlterSequence:
+		return "ALTER SEQUENCE"
 	case *planner.AlterColumns:
 		return "ALTER TABLE"
 	case *planner.Truncate:

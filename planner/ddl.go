@@ -73,3 +73,17 @@ func (s *Comment) Params() []arrow.DataType      { return nil }
 func (*AlterColumns) statement() {}
 func (*Truncate) statement()     {}
 func (*Comment) statement()      {}
+
+// AlterSequence changes a sequence: the options in Given take Def's values (a nil bound
+// being NO MINVALUE or NO MAXVALUE); Restart, when set, is the next value nextval returns
+// (Given["restart_start"]: the sequence's start).
+type AlterSequence struct {
+	Name     string
+	IfExists bool
+	Def      catalog.SequenceDef
+	Given    map[string]bool
+	Restart  *int64
+}
+
+func (s *AlterSequence) Params() []arrow.DataType { return nil }
+func (*AlterSequence) statement()                 {}

@@ -189,6 +189,8 @@ func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 		return b.copyStmt(n.GetCopyStmt())
 	case n.GetCreateSeqStmt() != nil:
 		return b.createSequence(n.GetCreateSeqStmt())
+	case n.GetAlterSeqStmt() != nil:
+		return b.alterSequence(n.GetAlterSeqStmt())
 	}
 	return nil, errs.New(errs.NotImplemented, "statement %s is not supported", stmtName(n))
 }

@@ -33,6 +33,13 @@ func (b *binder) createSequence(cs *pg_query.CreateSeqStmt) (planner.Statement, 
 
 // sequenceOptions reads the options of CREATE SEQUENCE (and of an identity column) into def.
 func sequenceOptions(def *catalog.SequenceDef, opts []*pg_query.Node) error {
+	_, err := sequenceOptionsSeen(def, opts, nil)
+	return err
+}
+
+// sequenceOptionsSeen is sequenceOptions, also reading ALTER SEQUENCE's RESTART (into
+// restart, when not nil) and returning the names of the options given.
+func sequenceOptionsSeen(def *catalog.SequenceDef, opts []*pg_query.Node, restart **int64) (map[string]bool, error) {
 	seen := map[string]bool{}
 	for _, o := range opts {
 		d := o.GetDefElem()
@@ -41,7 +48,7 @@ func sequenceOptions(def *catalog.SequenceDef, opts []*pg_query.Node) error {
 		}
 		name := strings.ToLower(d.Defname)
 		if seen[name] {
-			return errs.New(errs.Syntax, "conflicting or redundant options")
+			return nil, errs.New(errs.Syntax, "conflicting or redundant options")
 		}
 		seen[name] = true
 		num := func() (*int64, error) {
@@ -81,13 +88,13 @@ func sequenceOptions(def *catalog.SequenceDef, opts []*pg_query.Node) error {
 		case "as":
 			t, terr := ResolveType(d.Arg.GetTypeName())
 			if terr != nil {
-				return terr
+				return nil, terr
 			}
 			switch t.ID() {
 			case types.Int16.ID(), types.Int32.ID(), types.Int64.ID():
 				def.Type = types.Name(t)
 			default:
-				return errs.New(errs.InvalidParameter, "sequence type must be smallint, integer, or bigint")
+				return nil, errs.New(errs.InvalidParameter, "sequence type must be smallint, integer, or bigint")
 			}
 		case "sequence_name":
 			items := d.Arg.GetList().GetItems()
@@ -95,16 +102,35 @@ func sequenceOptions(def *catalog.SequenceDef, opts []*pg_query.Node) error {
 				def.Name = items[len(items)-1].GetString_().GetSval()
 			}
 		case "owned_by":
-			// OWNED BY NONE, or the column of a table: kept only for serial and
-			// identity columns, whose sequences the binder names itself.
+			var names []string
+			for _, it := range d.Arg.GetList().GetItems() {
+				names = append(names, it.GetString_().GetSval())
+			}
+			switch {
+			case len(names) == 1 && strings.EqualFold(names[0], "none"):
+				def.OwnedByTable, def.OwnedByColumn = "", ""
+			case len(names) >= 2:
+				def.OwnedByTable, def.OwnedByColumn = names[len(names)-2], names[len(names)-1]
+			default:
+				return nil, errs.New(errs.Syntax, "invalid OWNED BY option")
+			}
+		case "restart":
+			if restart == nil {
+				return nil, errs.New(errs.Syntax, "RESTART is only allowed in ALTER SEQUENCE")
+			}
+			*restart, err = num()
+			if *restart == nil {
+				*restart = new(int64) // RESTART without a value: the start, filled by the caller
+				seen["restart_start"] = true
+			}
 		default:
-			return errs.New(errs.NotImplemented, "sequence option %s is not supported", strings.ToUpper(name))
+			return nil, errs.New(errs.NotImplemented, "sequence option %s is not supported", strings.ToUpper(name))
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return seen, nil
 }
 
 // dropSequence binds DROP SEQUENCE [IF EXISTS] name, ...
@@ -171,4 +197,18 @@ func (b *binder) ownedSequence(table string, col *catalog.Column, seqType string
 	col.Nullable = false
 	col.Default = "nextval('" + strings.ReplaceAll(seq.Name, "'", "''") + "'::regclass)"
 	return seq, nil
+}
+
+// alterSequence binds ALTER SEQUENCE [IF EXISTS] name options: the ones given replace the
+// sequence's, RESTART [WITH n] sets its next value.
+func (b *binder) alterSequence(as *pg_query.AlterSeqStmt) (planner.Statement, error) {
+	if as.ForIdentity {
+		return nil, errs.New(errs.NotImplemented, "ALTER TABLE ... ALTER COLUMN ... SET identity options is not supported")
+	}
+	st := &planner.AlterSequence{Name: as.Sequence.Relname, IfExists: as.MissingOk}
+	var err error
+	if st.Given, err = sequenceOptionsSeen(&st.Def, as.Options, &st.Restart); err != nil {
+		return nil, err
+	}
+	return st, nil
 }
