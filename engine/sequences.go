@@ -364,7 +364,7 @@ func (e *Engine) executeDDL(ctx context.Context, st planner.Statement) (Result, 
 	case *planner.DropSequence:
 		res := &doneResult{tag: "DROP SEQUENCE"}
 		for _, name := range s.Names {
-			if err := e.cat.DropSequence(ctx, name); err != nil {
+			if err := e.dropSequence(ctx, name); err != nil {
 				if errors.Is(err, errs.UndefinedTable) && s.IfExists {
 					res.notices = append(res.notices, notice("00000", "sequence %q does not exist, skipping", name))
 					continue
@@ -410,7 +410,7 @@ func (e *Engine) dropOwnedSequences(ctx context.Context, table string) error {
 		return err
 	}
 	for _, n := range names {
-		if err := e.cat.DropSequence(ctx, n); err != nil && !errors.Is(err, errs.UndefinedTable) {
+		if err := e.dropSequence(ctx, n); err != nil && !errors.Is(err, errs.UndefinedTable) {
 			return err
 		}
 	}
@@ -490,4 +490,23 @@ func (e *Engine) alterSequence(ctx context.Context, s *planner.AlterSequence) (R
 		}
 	}
 	return &doneResult{tag: "ALTER SEQUENCE"}, nil
+}
+
+// dropSequence drops the named sequence and then deletes its state (best effort: a process
+// still holding the sequence writes under an ID no one will read again).
+func (e *Engine) dropSequence(ctx context.Context, name string) error {
+	seq, err := e.cat.Sequence(ctx, name)
+	if err != nil {
+		return errs.New(errs.UndefinedTable, "sequence %q does not exist", name)
+	}
+	if err := e.cat.DropSequence(ctx, name); err != nil {
+		return err
+	}
+	e.seqs.Delete(seq.ID)
+	if objs, err := e.store.List(ctx, catalog.SequencePrefix(seq.ID)); err == nil {
+		for _, o := range objs {
+			_ = e.store.Delete(context.WithoutCancel(ctx), o)
+		}
+	}
+	return nil
 }

@@ -129,3 +129,25 @@ func TestSequenceTwoProcessesDistinct(t *testing.T) {
 		t.Errorf("currval in a new session: %v", err)
 	}
 }
+
+// DROP SEQUENCE deletes the sequence's state from the store.
+func TestDropSequenceDeletesState(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	defer e.Close()
+	ctx := context.Background()
+	run(t, c, "CREATE SEQUENCE s")
+	run(t, c, "CREATE TABLE t (id serial)")
+	nextval(t, c, "SELECT nextval('s')")
+	run(t, c, "INSERT INTO t DEFAULT VALUES")
+	if objs, _ := store.List(ctx, "sequences/"); len(objs) != 2 {
+		t.Fatalf("sequence state objects: %v", objs)
+	}
+	run(t, c, "DROP SEQUENCE s")
+	run(t, c, "DROP TABLE t")
+	if objs, _ := store.List(ctx, "sequences/"); len(objs) != 0 {
+		t.Errorf("sequence state left after DROP: %v", objs)
+	}
+}
