@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
@@ -211,4 +212,28 @@ func (b *binder) alterSequence(as *pg_query.AlterSeqStmt) (planner.Statement, er
 		return nil, err
 	}
 	return st, nil
+}
+
+// sequenceArg returns fc with the argument 's'::regclass of nextval, currval and setval as
+// the text 's' they take (a regclass of a sequence is its name here).
+func sequenceArg(name string, fc *pg_query.FuncCall) *pg_query.FuncCall {
+	switch name {
+	case "nextval", "currval", "setval":
+	default:
+		return fc
+	}
+	if len(fc.Args) == 0 {
+		return fc
+	}
+	tc := fc.Args[0].GetTypeCast()
+	if tc == nil || tc.Arg.GetAConst() == nil || tc.Arg.GetAConst().GetSval() == nil || len(tc.TypeName.GetNames()) == 0 {
+		return fc
+	}
+	names := tc.TypeName.Names
+	if !strings.EqualFold(names[len(names)-1].GetString_().GetSval(), "regclass") {
+		return fc
+	}
+	c := proto.Clone(fc).(*pg_query.FuncCall)
+	c.Args[0] = c.Args[0].GetTypeCast().Arg
+	return c
 }
