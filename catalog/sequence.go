@@ -280,3 +280,20 @@ func (c *Catalog) AlterSequence(ctx context.Context, name string, change func(Se
 		}
 	}
 }
+
+// SequenceCached is Sequence without reading the catalog log first when the sequence is
+// known: a statement's binding has just read it, and a sequence function runs for every
+// batch. An unknown name reads the log.
+func (c *Catalog) SequenceCached(ctx context.Context, name string) (*Sequence, error) {
+	c.mu.Lock()
+	s, ok := c.sequences[name]
+	c.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	return c.Sequence(ctx, name)
+}
+
+// Cached is Current without reading the catalog log first: the catalog as this process last
+// read it.
+func (c *Catalog) Cached() *Current { return &Current{c: c} }

@@ -35,10 +35,9 @@ func (e *Engine) rulesFor(ctx context.Context, t *catalog.Table) (*writeRules, e
 	if !has {
 		return nil, nil
 	}
-	cur, err := e.cat.Current(ctx)
-	if err != nil {
-		return nil, err
-	}
+	// The statement that writes has just read the catalog; defaults and checks name no
+	// relation, so the catalog as last read binds them.
+	cur := e.cat.Cached()
 	r := &writeRules{defaults: make([]exec.Expr, len(t.Columns))}
 	for i, c := range t.Columns {
 		if c.Default == "" {

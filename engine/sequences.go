@@ -182,8 +182,12 @@ func (e *Engine) nextValues(ctx context.Context, s *catalog.Sequence, n int) ([]
 	}
 	want := max(int64(need), s.Cache)
 	for attempt := 0; ; attempt++ {
-		if err := st.follow(ctx); err != nil {
-			return nil, err
+		// Optimistically, the last entry this process read is the head: writing the next
+		// one fails if it is not, and then the log is read.
+		if attempt > 0 || !st.loaded {
+			if err := st.follow(ctx); err != nil {
+				return nil, err
+			}
 		}
 		v, ok := st.cur.Last, true
 		if st.cur.Called {
@@ -251,7 +255,7 @@ type seqSession struct {
 var _ exec.Sequences = (*seqSession)(nil)
 
 func (s *seqSession) sequence(ctx context.Context, name string) (*catalog.Sequence, error) {
-	return s.e.cat.Sequence(ctx, name)
+	return s.e.cat.SequenceCached(ctx, name)
 }
 
 func (s *seqSession) NextVal(ctx context.Context, name string, n int) ([]int64, error) {
