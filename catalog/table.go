@@ -459,6 +459,18 @@ func nameChecks(table string, checks []Check, cols []string) ([]Check, error) {
 	return out, nil
 }
 
+// ChooseCheckName is the name PostgreSQL gives a new CHECK constraint of t over the one
+// column col (or several, col empty) when none is given.
+func ChooseCheckName(t *Table, col string) string {
+	named, _ := nameChecks(t.Name, append(slices.Clone(t.Checks), Check{}), append(make([]string, len(t.Checks)), col))
+	for _, c := range named {
+		if !slices.ContainsFunc(t.Checks, func(o Check) bool { return o.Name == c.Name }) {
+			return c.Name
+		}
+	}
+	return t.Name + "_check"
+}
+
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }

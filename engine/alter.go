@@ -139,8 +139,11 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (Res
 		}
 		return rows, nil
 	}
-	missing := make([]*string, len(s.Cmds))
-	for i, c := range s.Cmds {
+	// cmds is the statement's commands, with the names of new checks chosen (the bound
+	// statement is not changed: it may run again).
+	cmds := slices.Clone(s.Cmds)
+	missing := make([]*string, len(cmds))
+	for i, c := range cmds {
 		switch c.Op {
 		case planner.AddColumn:
 			if t.ColumnIndex(c.Column) >= 0 {
@@ -155,6 +158,21 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (Res
 			}
 			if !c.Def.Nullable && missing[i] == nil && n > 0 {
 				return nil, errs.New(errs.NotNullViolation, "column %q of relation %q contains null values", c.Column, t.Name)
+			}
+		case planner.AddCheck:
+			if c.Check.Name == "" {
+				cmds[i].Check.Name = catalog.ChooseCheckName(t, c.CheckColumn)
+			}
+			name := cmds[i].Check.Name
+			if slices.ContainsFunc(t.Checks, func(o catalog.Check) bool { return o.Name == name }) {
+				return nil, errs.New(errs.DuplicateObject, "constraint %q for relation %q already exists", name, t.Name)
+			}
+			n, err := e.queryInt(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE NOT (%s)", quoteIdent(t.Name), c.Check.Expr))
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				return nil, errs.New(errs.CheckViolation, "check constraint %q of relation %q is violated by some row", name, t.Name)
 			}
 		case planner.SetNotNull:
 			if i := t.ColumnIndex(c.Column); i >= 0 && t.Columns[i].Nullable && !t.Columns[i].Hidden {
@@ -180,7 +198,7 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (Res
 	_, err = e.cat.Redefine(ctx, s.Table, func(old *catalog.Table) (*catalog.Table, error) {
 		notices = nil
 		t := old.Clone()
-		for i, c := range s.Cmds {
+		for i, c := range cmds {
 			n, err := alterColumn(t, c, missing[i], indexes)
 			if err != nil {
 				return nil, err
@@ -243,6 +261,24 @@ func alterColumn(t *catalog.Table, c planner.AlterColumn, missing *string, idx [
 	switch c.Op {
 	case planner.RenameTableTo:
 		t.Name = c.NewName
+		return nil, nil
+	case planner.AddCheck:
+		if slices.ContainsFunc(t.Checks, func(o catalog.Check) bool { return o.Name == c.Check.Name }) {
+			return nil, errs.New(errs.DuplicateObject, "constraint %q for relation %q already exists", c.Check.Name, t.Name)
+		}
+		t.Checks = append(t.Checks, c.Check)
+		slices.SortStableFunc(t.Checks, func(a, b catalog.Check) int { return strings.Compare(a.Name, b.Name) })
+		return nil, nil
+	case planner.DropCheck:
+		k := slices.IndexFunc(t.Checks, func(o catalog.Check) bool { return o.Name == c.Column })
+		if k < 0 {
+			if c.Missing {
+				n := notice("00000", "constraint %q of relation %q does not exist, skipping", c.Column, t.Name)
+				return &n, nil
+			}
+			return nil, errs.New(errs.UndefinedObject, "constraint %q of relation %q does not exist", c.Column, t.Name)
+		}
+		t.Checks = slices.Delete(t.Checks, k, k+1)
 		return nil, nil
 	case planner.AddColumn:
 		if t.ColumnIndex(c.Column) >= 0 {

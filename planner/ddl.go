@@ -42,6 +42,8 @@ const (
 	DropNotNull   = "drop not null"
 	RenameColumn  = "rename column"
 	RenameTableTo = "rename"
+	AddCheck      = "add check"
+	DropCheck     = "drop constraint"
 )
 
 // AlterColumn is one command of AlterColumns.
@@ -54,6 +56,11 @@ type AlterColumn struct {
 	NewName string
 	// Missing is true for IF EXISTS (DROP) and IF NOT EXISTS (ADD).
 	Missing bool
+	// Check is the constraint AddCheck adds (Name empty: chosen as PostgreSQL does, after
+	// CheckColumn when the expression refers to one column only); DropCheck drops the
+	// constraint named Column.
+	Check       catalog.Check
+	CheckColumn string
 }
 
 // Truncate removes every row of tables.

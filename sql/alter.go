@@ -64,6 +64,35 @@ func (b *binder) alterColumns(as *pg_query.AlterTableStmt) (planner.Statement, b
 			c.Op = planner.SetNotNull
 		case pg_query.AlterTableType_AT_DropNotNull:
 			c.Op = planner.DropNotNull
+		case pg_query.AlterTableType_AT_AddConstraint:
+			con := cmd.Def.GetConstraint()
+			switch con.GetContype() {
+			case pg_query.ConstrType_CONSTR_CHECK:
+				if con.IsNoInherit || con.SkipValidation {
+					return nil, true, errs.New(errs.NotImplemented, "CHECK constraints with NO INHERIT or NOT VALID are not supported")
+				}
+				_, cols, err := b.checkExpr(con.RawExpr, tableColumnsScope(t.Name, t.Columns))
+				if err != nil {
+					return nil, true, err
+				}
+				text, err := exprText(con.RawExpr)
+				if err != nil {
+					return nil, true, err
+				}
+				c.Op, c.Check = planner.AddCheck, catalog.Check{Name: con.Conname, Expr: text}
+				if len(cols) == 1 {
+					c.CheckColumn = cols[0]
+				}
+			case pg_query.ConstrType_CONSTR_FOREIGN:
+				return nil, true, foreignKeyRefused()
+			default:
+				return nil, true, errs.New(errs.NotImplemented, "ALTER TABLE ADD CONSTRAINT %s is not supported", strings.TrimPrefix(con.GetContype().String(), "CONSTR_"))
+			}
+		case pg_query.AlterTableType_AT_DropConstraint:
+			c.Op = planner.DropCheck
+			if cmd.Behavior == pg_query.DropBehavior_DROP_CASCADE {
+				return nil, true, errs.New(errs.NotImplemented, "DROP CONSTRAINT ... CASCADE is not supported")
+			}
 		case pg_query.AlterTableType_AT_AlterColumnType:
 			return nil, true, errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE is not supported")
 		default:
