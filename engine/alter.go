@@ -246,7 +246,8 @@ func keyRole(t *catalog.Table, i int) string {
 // usedElsewhere reports what else names column name of t: an index or the table's iterators.
 func usedElsewhere(t *catalog.Table, name string, idx []*catalog.Index) string {
 	for _, ix := range idx {
-		if ix.TableID == t.ID && slices.ContainsFunc(ix.Columns, func(c string) bool { return c == name || strings.Contains(c, name) }) {
+		// An expression column, "(name of its function)", may use any column.
+		if ix.TableID == t.ID && slices.ContainsFunc(ix.Columns, func(c string) bool { return c == name || strings.HasPrefix(c, "(") }) {
 			return "index " + ix.Name
 		}
 	}

@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -49,31 +50,7 @@ func parseExpr(text string) (*pg_query.Node, error) {
 // hasColumnRef reports whether the parse tree n refers to a column.
 func hasColumnRef(n *pg_query.Node) bool {
 	found := false
-	var walk func(m protoreflect.Message)
-	walk = func(m protoreflect.Message) {
-		if found {
-			return
-		}
-		if _, ok := m.Interface().(*pg_query.ColumnRef); ok {
-			found = true
-			return
-		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message())
-				}
-			case fd.Message() != nil && !fd.IsMap():
-				walk(v.Message())
-			}
-			return !found
-		})
-	}
-	if n != nil {
-		walk(n.ProtoReflect())
-	}
+	walkColumnRefs(n, func(*pg_query.ColumnRef) { found = true })
 	return found
 }
 
@@ -162,7 +139,7 @@ func (b *binder) checkExpr(n *pg_query.Node, sc *scope) (planner.Expr, []string,
 	planner.Walk(ae, func(x planner.Expr) bool {
 		if r, ok := x.(*planner.ColumnRef); ok {
 			for _, c := range sc.cols {
-				if c.col.ID == r.ID && !containsString(cols, c.col.Name) {
+				if c.col.ID == r.ID && !slices.Contains(cols, c.col.Name) {
 					cols = append(cols, c.col.Name)
 				}
 			}
@@ -170,15 +147,6 @@ func (b *binder) checkExpr(n *pg_query.Node, sc *scope) (planner.Expr, []string,
 		return true
 	})
 	return ae, cols, nil
-}
-
-func containsString(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // constraintDefault handles a column's DEFAULT constraint at CREATE TABLE: the expression
@@ -323,7 +291,7 @@ func ExprColumns(text string) ([]string, error) {
 	var out []string
 	walkColumnRefs(n, func(cr *pg_query.ColumnRef) {
 		if f := cr.Fields; len(f) > 0 {
-			if s := f[len(f)-1].GetString_(); s != nil && !containsString(out, s.Sval) {
+			if s := f[len(f)-1].GetString_(); s != nil && !slices.Contains(out, s.Sval) {
 				out = append(out, s.Sval)
 			}
 		}
