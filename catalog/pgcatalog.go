@@ -62,6 +62,11 @@ func stableOID(key string) int64 {
 // RelationOID is the OID of the table with ID id.
 func RelationOID(tableID string) int64 { return stableOID("table:" + tableID) }
 
+// AttrDefOID is the OID of the default of column attnum of the table with ID id.
+func AttrDefOID(tableID string, attnum int) int64 {
+	return stableOID(fmt.Sprintf("attrdef:%s:%d", tableID, attnum))
+}
+
 // ViewOID is the OID of the view name.
 func ViewOID(name string) int64 { return stableOID("view:" + name) }
 

@@ -27,6 +27,9 @@ type conn struct {
 	e              *Engine
 	user, database string
 	s              session
+	// seq holds the session's currval and lastval (sequences.go).
+	seq     *seqSession
+	seqOnce sync.Once
 }
 
 var _ Conn = (*conn)(nil)
@@ -141,6 +144,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		qctx, stopTimer = context.WithTimeoutCause(qctx, d, errs.New(errs.Cancelled, "canceling statement due to statement timeout"))
 	}
 	ctx = exec.WithTimeZone(exec.WithNow(exec.WithAllocator(qctx, alloc), time.Now()), s.c.TimeZone())
+	ctx = exec.WithSequences(ctx, s.c.sequences())
 	ctx, endBudget := e.withSpill(ctx)
 	defer func() {
 		err = limitError(ctx, err)
@@ -174,6 +178,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	}
 	if cmd := writeCommand(s.bound); cmd != "" && s.c.readOnly() {
 		return nil, errs.New(errs.ReadOnlyTransaction, "cannot execute %s in a read-only transaction", cmd)
+	}
+	if r, ok, err := e.executeDDL(ctx, s.bound); ok {
+		return r, err
 	}
 	if r, ok, err := e.executeLifecycle(ctx, s.bound, params); ok {
 		return r, err
@@ -224,7 +231,13 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		}
 		return textResult(ctx, "table_name", names, fmt.Sprintf("SHOW TABLES %d", len(names)))
 	case *planner.CreateTable:
-		if _, err := e.cat.Create(ctx, b.Def, e.validateIterators); err != nil {
+		dropSeqs, err := e.createOwnedSequences(ctx, b)
+		if err == nil {
+			if _, err = e.cat.Create(ctx, b.Def, e.validateIterators); err != nil {
+				dropSeqs()
+			}
+		}
+		if err != nil {
 			if b.IfNotExists && errors.Is(err, errs.DuplicateTable) {
 				return &doneResult{tag: "CREATE TABLE", notices: []Notice{notice("42P07", "relation %q already exists, skipping", b.Def.Name)}}, nil
 			}
@@ -249,6 +262,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 					}
 					return nil, errs.New(errs.UndefinedTable, "table %q does not exist", name)
 				}
+				return nil, err
+			}
+			if err := e.dropOwnedSequences(ctx, name); err != nil {
 				return nil, err
 			}
 			e.log.Info("table dropped", "table", name)
@@ -452,6 +468,7 @@ type rowWriter struct {
 	*tableWriter
 	schema  *arrow.Schema
 	targets []int
+	rules   *writeRules
 }
 
 // newRowWriter returns a writer into t: table column i comes from batch column targets[i],
@@ -461,7 +478,12 @@ func (e *Engine) newRowWriter(ctx context.Context, t *catalog.Table, targets []i
 	if err != nil {
 		return nil, err
 	}
-	return &rowWriter{tableWriter: w, schema: t.Schema(), targets: targets}, nil
+	rules, err := e.rulesFor(ctx, t)
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	return &rowWriter{tableWriter: w, schema: t.Schema(), targets: targets, rules: rules}, nil
 }
 
 // Append adds the rows of b; the caller keeps b.
@@ -469,17 +491,20 @@ func (w *rowWriter) Append(ctx context.Context, b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
 		return nil
 	}
-	rec, err := w.e.tableBatch(ctx, w.t, w.schema, w.targets, b)
+	rec, err := w.e.tableBatch(ctx, w.t, w.schema, w.targets, b, w.rules)
 	if err != nil {
 		return err
 	}
 	defer rec.Release()
+	if err := w.rules.check(ctx, w.t, rec); err != nil {
+		return err
+	}
 	return w.w.Append(rec)
 }
 
 // tableBatch arranges the columns of a source batch as the table stores them: target
-// columns from the source, a generated row id, NULL elsewhere.
-func (e *Engine) tableBatch(ctx context.Context, t *catalog.Table, schema *arrow.Schema, targets []int, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+// columns from the source, a generated row id, the column's default (rules) or NULL elsewhere.
+func (e *Engine) tableBatch(ctx context.Context, t *catalog.Table, schema *arrow.Schema, targets []int, b arrow.RecordBatch, rules *writeRules) (arrow.RecordBatch, error) {
 	mem := exec.Allocator(ctx)
 	n := int(b.NumRows())
 	cols := make([]arrow.Array, len(t.Columns))
@@ -510,7 +535,15 @@ func (e *Engine) tableBatch(ctx context.Context, t *catalog.Table, schema *arrow
 			cols[i] = bld.NewArray()
 			bld.Release()
 		default:
-			cols[i] = array.MakeArrayOfNull(mem, col.Type, n)
+			d, err := rules.fillDefault(ctx, e, i, col, b)
+			if err != nil {
+				release()
+				return nil, err
+			}
+			if d == nil {
+				d = array.MakeArrayOfNull(mem, col.Type, n)
+			}
+			cols[i] = d
 		}
 		if !col.Nullable && cols[i].NullN() > 0 {
 			release()

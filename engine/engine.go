@@ -90,6 +90,8 @@ type Engine struct {
 
 	rowIDMu   sync.Mutex
 	lastRowID int64
+	// seqs is this process's state of each sequence, by ID (sequences.go).
+	seqs sync.Map
 
 	jobs    jobLog
 	readers readers

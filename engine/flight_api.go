@@ -52,8 +52,8 @@ type Appender struct {
 
 // OpenAppend starts a streaming append into the named table of batches with the given
 // schema. Batch columns are matched to table columns by name (exactly, else ignoring case)
-// and cast to the column types; table columns no batch column names are NULL (or the
-// generated row id). The caller ends it with Commit or Abort.
+// and cast to the column types; table columns no batch column names take their default,
+// or NULL (or the generated row id). The caller ends it with Commit or Abort.
 func (e *Engine) OpenAppend(ctx context.Context, table string, schema *arrow.Schema) (a *Appender, err error) {
 	defer e.recoverTo("append", &err)
 	panicSite("open append")

@@ -151,7 +151,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 			for i, c := range visible(t) {
 				pt := types.PGTypeOf(c.SQL())
 				row(oid, c.Name, int64(pt.OID), int32(-1), pt.Size, int16(i+1), int32(0), int32(-1), pt.Mod, pt.Size > 0 && pt.Size <= 8,
-					"i", storageOf(pt), "", !c.Nullable, false, false, "", "", false, true, int32(0), collationOf(pt))
+					"i", storageOf(pt), "", !c.Nullable, c.Default != "" && c.Identity == "", false, c.Identity, "", false, true, int32(0), collationOf(pt))
 			}
 			if len(t.KeyColumns()) > 0 {
 				for i, k := range t.KeyColumns() {
@@ -184,6 +184,14 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 				pt := types.PGTypeOf(c.SQL())
 				row(catalog.ViewOID(v.Name), c.Name, int64(pt.OID), int32(-1), pt.Size, int16(i+1), int32(0), int32(-1), pt.Mod, pt.Size > 0 && pt.Size <= 8,
 					"i", storageOf(pt), "", false, false, false, "", "", false, true, int32(0), collationOf(pt))
+			}
+		}
+	case "pg_catalog.pg_attrdef":
+		for _, t := range tables {
+			for i, c := range visible(t) {
+				if c.Default != "" && c.Identity == "" {
+					row(catalog.AttrDefOID(t.ID, i+1), catalog.RelationOID(t.ID), int16(i+1), c.Default)
+				}
 			}
 		}
 	case "pg_catalog.pg_type":
@@ -287,7 +295,11 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 	case "information_schema.columns":
 		for _, t := range tables {
 			for i, c := range visible(t) {
-				row(append([]any{db, catalog.PublicSchema, t.Name, c.Name, int32(i + 1), nil, yesNo(c.Nullable)}, columnTypeInfo(c.SQL(), db, i+1)...)...)
+				var def any
+				if c.Default != "" && c.Identity == "" {
+					def = c.Default
+				}
+				row(append([]any{db, catalog.PublicSchema, t.Name, c.Name, int32(i + 1), def, yesNo(c.Nullable)}, columnTypeInfo(c.SQL(), db, i+1)...)...)
 			}
 		}
 		for _, v := range views {

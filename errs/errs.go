@@ -55,6 +55,10 @@ var (
 	InvalidLogArgument    = errors.New("invalid argument for logarithm")      // 2201E
 	InvalidPowerArgument  = errors.New("invalid argument for power function") // 2201F
 	NotNullViolation      = errors.New("not null violation")                  // 23502
+	CheckViolation        = errors.New("check violation")                     // 23514
+	DuplicateObject       = errors.New("duplicate object")                    // 42710
+	SequenceLimit         = errors.New("sequence generator limit exceeded")   // 2200H
+	GeneratedAlways       = errors.New("generated always")                    // 428C9
 	ReadOnlyTransaction   = errors.New("read-only sql transaction")           // 25006
 	ProtocolViolation     = errors.New("protocol violation")                  // 08P01
 	NotImplemented        = errors.New("feature not supported")               // 0A000

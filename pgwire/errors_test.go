@@ -69,6 +69,10 @@ var kinds = map[string]error{
 	"UndefinedFile":         errs.UndefinedFile,
 	"InvalidBinary":         errs.InvalidBinary,
 	"Internal":              errs.Internal,
+	"CheckViolation":        errs.CheckViolation,
+	"DuplicateObject":       errs.DuplicateObject,
+	"SequenceLimit":         errs.SequenceLimit,
+	"GeneratedAlways":       errs.GeneratedAlways,
 }
 
 // TestSQLSTATEsFollowErrs checks that every kind declared in package errs maps to the

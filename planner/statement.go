@@ -34,6 +34,8 @@ type Insert struct {
 type CreateTable struct {
 	Def         catalog.TableDef
 	IfNotExists bool
+	// Sequences are those its serial and identity columns own, created before it.
+	Sequences []*catalog.Sequence
 }
 
 // DropTable drops tables; Cascade also drops the views that read them.

@@ -1038,6 +1038,7 @@ func textLike(t arrow.DataType) bool {
 
 func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
 	name := funcName(fc)
+	fc = sequenceArg(name, fc) // sequence.go
 	if fc.Over == nil && len(fc.Funcname) <= 2 {
 		if e, ok, err := b.sessionFunc(name, fc, sc, agg); ok {
 			return e, err

@@ -395,8 +395,7 @@ func (b *binder) describeFunc(name string, fc *pg_query.FuncCall, sc *scope, agg
 		}
 	}
 	if name == "obj_description" || name == "col_description" || name == "shobj_description" {
-		// sleeperd keeps no comments.
-		return &planner.Literal{Typ: types.Text}, true, nil
+		return b.commentFunc(name, arg, fc, sc, agg) // comments.go
 	}
 	byName := false
 	if name == "pg_get_viewdef" && (arg.Type().ID() == arrow.STRING) {
@@ -537,7 +536,7 @@ func (b *binder) regexOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggConte
 var emptyCatalogTables = map[string]bool{"pg_policy": true, "pg_statistic_ext": true, "pg_publication": true,
 	"pg_publication_namespace": true, "pg_publication_rel": true, "pg_trigger": true, "pg_rewrite": true,
 	"pg_sequence": true, "pg_foreign_table": true, "pg_enum": true, "pg_range": true, "pg_inherits": true,
-	"pg_attrdef": true, "pg_description": true, "pg_auth_members": true}
+	"pg_description": true, "pg_auth_members": true}
 
 // emptyCatalogFrom reports whether a SELECT without aggregates reads, through inner joins
 // only, a pg_catalog table that never has rows: its result has none, whatever its select list.

@@ -122,6 +122,9 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 	fs := pf.Schema()
 	fileCol := func(name string, want arrow.DataType) (int, error) {
 		idx := fs.FieldIndices(name)
+		if len(idx) == 0 && name != VersionColumn && name != DeletedColumn && !slices.ContainsFunc(spec.RowKeys, func(k int) bool { return spec.Schema.Field(k).Name == name }) {
+			return -1, nil // a column added after the file was written (FillMissing)
+		}
 		if len(idx) != 1 {
 			return -1, fmt.Errorf("merge: %w: %s has no column %q", ErrFileMismatch, src.Name, name)
 		}
@@ -144,6 +147,10 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 		fc, err := fileCol(f.Name, f.Type)
 		if err != nil {
 			return nil, err
+		}
+		if fc < 0 {
+			s.out = append(s.out, -1-c) // filled: -1-(index into spec.Schema)
+			continue
 		}
 		s.out = append(s.out, pos(fc))
 	}
@@ -176,6 +183,9 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 	keyCol, err := fileCol(lead.Name, lead.Type)
 	if err != nil {
 		return nil, err
+	}
+	if slices.ContainsFunc(s.out, func(c int) bool { return c < 0 }) {
+		pos(keyCol) // batches of filled columns take their row count from it
 	}
 	spans := []parquet.Span{}
 	for g, rg := range pf.RowGroups() {
@@ -307,6 +317,14 @@ func (s *fileStream) project(b arrow.RecordBatch) (arrow.RecordBatch, error) {
 		}
 	}()
 	for _, c := range s.out {
+		if c < 0 {
+			a, err := FillMissing(s.spec.Alloc, s.spec.Schema.Field(-1-c), hi-lo)
+			if err != nil {
+				return nil, fmt.Errorf("merge: filling column %q of %s: %w", s.spec.Schema.Field(-1-c).Name, s.src.Name, err)
+			}
+			cols = append(cols, a)
+			continue
+		}
 		cols = append(cols, array.NewSlice(b.Column(c), int64(lo), int64(hi)))
 	}
 	if s.version >= 0 {
