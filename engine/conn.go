@@ -61,7 +61,7 @@ func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.Data
 	if err != nil {
 		return nil, err
 	}
-	return &statement{c: c, bound: bound}, nil
+	return &statement{c: c, bound: bound, text: text, version: cat.Version()}, nil
 }
 
 // statement is a bound statement; it is planned afresh at each execution, against the
@@ -74,6 +74,13 @@ type statement struct {
 	// schema is Schema's result, built once: frontends ask for it at every execution.
 	schemaOnce sync.Once
 	schema     *arrow.Schema
+
+	// What keeps the statement's plan between executions (engine/plancache.go).
+	text    string
+	version uint64
+	runs    int
+	kept    *keptPlan
+	keep    bool // kept was tried
 }
 
 func (s *statement) ParamTypes() []arrow.DataType {
@@ -160,6 +167,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	if n := len(s.bound.Params()); len(params) != n {
 		return nil, errs.New(errs.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d", len(params), n)
 	}
+	if err := s.revalidate(ctx); err != nil {
+		return nil, err
+	}
 	switch b := s.bound.(type) {
 	case *planner.SetVariable:
 		return s.c.set(b)
@@ -180,6 +190,11 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	}
 	switch b := s.bound.(type) {
 	case *planner.Query:
+		if k := s.keptPlan(ctx, b); k != nil {
+			x := &execution{e: e, params: params}
+			ctx = context.WithValue(ctx, executionKey{}, x)
+			return e.runKept(ctx, k, x, s.Schema())
+		}
 		return e.rows(ctx, b.Root, params, s.Schema())
 	case *planner.Copy:
 		if b.From && b.File != "" {
@@ -294,11 +309,16 @@ func (e *Engine) planWith(ctx context.Context, root planner.Node, params []any, 
 	if err != nil {
 		return nil, release, err
 	}
-	op, err = planner.Physical(ctx, n, planner.Env{
+	op, err = planner.Physical(ctx, n, e.physicalEnv(analyze))
+	return op, release, err
+}
+
+// physicalEnv is what planner.Physical needs of the engine.
+func (e *Engine) physicalEnv(analyze bool) planner.Env {
+	return planner.Env{
 		Store: e.store, Parallelism: e.opts.Parallelism, Metrics: e.metrics,
 		System: e.systemTable, Merge: e.mergeSpec, Analyze: analyze, Files: e.files,
-	})
-	return op, release, err
+	}
 }
 
 // insert runs the source of an INSERT and streams its rows into the table as one commit.

@@ -71,6 +71,10 @@ type Options struct {
 	// CacheMemory is the budget of the hot cache: the column chunks of data files that queries
 	// read, kept for every statement and session (see storage/hotcache); 0 turns it off.
 	CacheMemory int64
+	// KeepPlanAt is the execution of a prepared query from which its plan is kept for the
+	// executions after it (engine/plancache.go): 0 means the second, 1 the first (every
+	// query then runs through a kept plan, which tests use); a negative value keeps none.
+	KeepPlanAt int
 }
 
 // Engine is one database over one object store. It is safe for concurrent use by many
