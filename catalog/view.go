@@ -147,6 +147,15 @@ func (c *Catalog) Current(ctx context.Context) (*Current, error) {
 	return &Current{c: c, version: c.next - 1}, nil
 }
 
+// Known is the version of the catalog as this process knows it, without reading the log:
+// with every change this process committed, and every one it read from the log (by
+// Current, say) before the call.
+func (c *Catalog) Known() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.next - 1
+}
+
 // Version is the number of catalog changes (entries of its log) that Current applied: two
 // Currents with the same version see the same tables, views and indexes.
 func (cur *Current) Version() uint64 { return cur.version }

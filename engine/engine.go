@@ -91,6 +91,9 @@ type Engine struct {
 	files *catalog.FileCache
 	// hot caches the column chunks queries read; nil when Options.CacheMemory is 0.
 	hot *hotcache.Cache
+	// catalogRead is when a prepared statement last read the catalog's log to revalidate
+	// (Unix nanoseconds; engine/plancache.go).
+	catalogRead atomic.Int64
 
 	rowIDMu   sync.Mutex
 	lastRowID int64

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -21,7 +22,8 @@ import (
 //
 //   - the catalog: a statement executed again first checks the catalog's version and, if a
 //     table, view or index changed since it was bound, binds its text again (and plans
-//     afresh), so it sees a table dropped and created again under its name. A result
+//     afresh), so it sees a table dropped and created again under its name (changes by
+//     other processes: see catalogRecheck). A result
 //     of other columns fails with "cached plan must not change result type", as in
 //     PostgreSQL.
 //   - the parameters and the tables' state: only a scan's pushed filters may hold
@@ -254,6 +256,15 @@ func (e *Engine) runKept(ctx context.Context, k *keptPlan, x *execution, schema 
 	return &rowsResult{e: e, stream: stream, schema: schema, release: x.release}, nil
 }
 
+// catalogRecheck is how often executions of prepared statements read the catalog's log
+// for changes other processes committed. In between they compare the statement's version
+// with the catalog as this process knows it (catalog.Known), which has every change this
+// process made: a statement sees a change made by this process at once, and one made by
+// another process sharing the store within catalogRecheck (or as soon as this process
+// reads the log for another reason, such as preparing a statement). Reading the log is a
+// request to the store (a failed open on a local disk), a tenth of a point lookup's CPU.
+const catalogRecheck = 100 * time.Millisecond
+
 // revalidate binds the statement's text again when the catalog changed since it was bound
 // (not at its first execution, which follows its binding at once), and drops its kept
 // plan; the statement's result columns must stay the same.
@@ -262,7 +273,15 @@ func (s *statement) revalidate(ctx context.Context) error {
 	if s.runs == 1 || s.text == "" {
 		return nil
 	}
-	cat, err := s.c.e.cat.Current(ctx)
+	e := s.c.e
+	if now := time.Now().UnixNano(); now-e.catalogRead.Load() < int64(catalogRecheck) {
+		if e.cat.Known() == s.version {
+			return nil
+		}
+	} else {
+		e.catalogRead.Store(now)
+	}
+	cat, err := e.cat.Current(ctx)
 	if err != nil {
 		return err
 	}

@@ -272,3 +272,30 @@ func TestKeptPlanEvaluatesPerExecution(t *testing.T) {
 		t.Errorf("Tokyo: got %q", got)
 	}
 }
+
+// TestKeptPlanOtherProcess checks that a kept plan sees a table another engine on the same
+// store dropped and created again, once the catalog is read again (catalogRecheck).
+func TestKeptPlanOtherProcess(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v text)")
+	run(t, c, "INSERT INTO t VALUES (1, 'old')")
+	p := prepare(t, c, "SELECT v FROM t WHERE id = $1")
+	p.rows(int64(1))
+	if got := p.rows(int64(1)); got != "old" {
+		t.Fatalf("got %q", got)
+	}
+	p.kept()
+
+	e2, c2 := open(t, store, mem)
+	defer e2.Close()
+	run(t, c2, "DROP TABLE t")
+	run(t, c2, "CREATE TABLE t (id bigint PRIMARY KEY, v text)")
+	run(t, c2, "INSERT INTO t VALUES (1, 'new')")
+	e.catalogRead.Store(0) // as if catalogRecheck had passed
+	if got := p.rows(int64(1)); got != "new" {
+		t.Errorf("after the other engine recreated t: got %q", got)
+	}
+}
