@@ -575,6 +575,9 @@ type rowsResult struct {
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
 	onClose []func()
+	// caller is the ctx of the last Next, which cancels the statement until stopCaller.
+	caller     context.Context
+	stopCaller func() bool
 }
 
 func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) {
@@ -588,14 +591,21 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 	}()
 	panicSite("next")
 	if r.ctx != nil {
-		// Operators run under the statement's context; the caller's ctx cancels too.
-		caller, cancel := ctx, r.cancel
-		stop := context.AfterFunc(caller, func() {
-			if cancel != nil {
-				cancel(context.Cause(caller))
+		// Operators run under the statement's context; the caller's ctx cancels too. A
+		// frontend passes the same ctx to every Next: it is watched from the first call
+		// until another comes or the result closes.
+		if r.caller != ctx {
+			if r.stopCaller != nil {
+				r.stopCaller()
 			}
-		})
-		defer stop()
+			caller, cancel := ctx, r.cancel
+			r.caller = ctx
+			r.stopCaller = context.AfterFunc(caller, func() {
+				if cancel != nil {
+					cancel(context.Cause(caller))
+				}
+			})
+		}
 		ctx = r.ctx
 	}
 	b, err = r.stream.Next(ctx)
@@ -634,6 +644,10 @@ func (r *rowsResult) Close() (err error) {
 		err = r.stream.Close()
 		panicSite("close")
 	}()
+	if r.stopCaller != nil {
+		r.stopCaller()
+		r.stopCaller, r.caller = nil, nil
+	}
 	if r.cancel != nil {
 		r.cancel(nil)
 		r.cancel = nil
