@@ -61,15 +61,21 @@ func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.Data
 	if err != nil {
 		return nil, err
 	}
-	return &statement{c: c, bound: bound, text: text, version: cat.Version()}, nil
+	s := &statement{c: c, bound: bound, params: bound.Params(), text: text, version: cat.Version()}
+	// Its parameter types and result schema stay those of this binding, however often
+	// the statement is bound again (engine/plancache.go): frontends may ask for them
+	// while it executes.
+	s.Schema()
+	return s, nil
 }
 
 // statement is a bound statement; it is planned afresh at each execution, against the
 // tables' current state and with its parameter values, so pruning uses both.
 type statement struct {
-	c     *conn
-	bound planner.Statement
-	empty bool
+	c      *conn
+	bound  planner.Statement
+	params []arrow.DataType // bound.Params() when prepared
+	empty  bool
 
 	// schema is Schema's result, built once: frontends ask for it at every execution.
 	schemaOnce sync.Once
@@ -84,10 +90,7 @@ type statement struct {
 }
 
 func (s *statement) ParamTypes() []arrow.DataType {
-	if s.empty {
-		return nil
-	}
-	return s.bound.Params()
+	return s.params
 }
 
 func (s *statement) Schema() *arrow.Schema {

@@ -295,13 +295,13 @@ func (s *statement) revalidate(ctx context.Context) error {
 	if len(stmts) != 1 {
 		return errs.New(errs.Internal, "prepared statement text holds %d statements", len(stmts))
 	}
-	bound, err := sql.BindWith(ctx, cat, stmts[0], s.bound.Params(), sql.Options{DMLInput: true})
+	bound, err := sql.BindWith(ctx, cat, stmts[0], s.params, sql.Options{DMLInput: true})
 	if err != nil {
 		return err
 	}
 	old := s.Schema()
 	next := &statement{c: s.c, bound: bound}
-	if nw := next.Schema(); (old == nil) != (nw == nil) || (old != nil && !old.Equal(nw)) {
+	if nw := next.Schema(); (old == nil) != (nw == nil) || (old != nil && !old.Equal(nw)) || !sameParamTypes(bound.Params(), s.params) {
 		return errs.New(errs.NotImplemented, "cached plan must not change result type")
 	}
 	s.bound, s.version, s.kept, s.keep = bound, cat.Version(), nil, false
@@ -326,4 +326,16 @@ func (s *statement) keptPlan(ctx context.Context, q *planner.Query) *keptPlan {
 	}
 	s.kept = k
 	return k
+}
+
+func sameParamTypes(a, b []arrow.DataType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !arrow.TypeEqual(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
 }
