@@ -69,8 +69,9 @@ func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.Data
 	return s, nil
 }
 
-// statement is a bound statement; it is planned afresh at each execution, against the
-// tables' current state and with its parameter values, so pruning uses both.
+// statement is a bound statement. Each execution prunes against the tables' current state
+// with its parameter values; a query keeps the rest of its plan from its second execution
+// (engine/plancache.go).
 type statement struct {
 	c      *conn
 	bound  planner.Statement

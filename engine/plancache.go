@@ -17,27 +17,27 @@ import (
 )
 
 // A prepared query keeps its plan between executions: the operators are built once, at its
-// first execution, and each execution only prunes its scans, with its own parameter values
-// against the tables' current state, and runs them. What a plan kept this way may depend on:
+// second execution (Options.KeepPlanAt), and each later execution only prunes its scans,
+// with its own parameter values against the tables' current state, and runs them. What a
+// plan kept this way may depend on:
 //
 //   - the catalog: a statement executed again first checks the catalog's version and, if a
 //     table, view or index changed since it was bound, binds its text again (and plans
 //     afresh), so it sees a table dropped and created again under its name (changes by
-//     other processes: see catalogRecheck). A result
-//     of other columns fails with "cached plan must not change result type", as in
-//     PostgreSQL.
+//     other processes: see catalogRecheck). A result of other columns fails with "cached
+//     plan must not change result type", as in PostgreSQL.
 //   - the parameters and the tables' state: only a scan's pushed filters may hold
 //     parameters. Each execution binds them into the filters, folds them to literals, reads
 //     each table's current state and prunes its partitions and row groups by them
 //     (deferredScan), exactly as a plan made for that execution would. A plan with
-//     parameters anywhere else is planned at each execution, as before.
+//     parameters anywhere else is planned at each execution, as one-off statements are.
 //   - nothing else: the kept plan is optimised without folding constants, so expressions
 //     such as now(), random() or a cast to timestamptz (which reads the session's time zone)
 //     are evaluated by each execution, never frozen at the first. A plan with a constant
 //     that fails to evaluate is not kept, so each execution fails before reading a row, as
-//     when planned afresh; a scan's filters are folded by each execution. Plans over system tables,
-//     VALUES lists other than of literals, generate_series, window functions, UNNEST and set
-//     operations are not kept.
+//     when planned afresh; a scan's filters are folded by each execution. Plans over
+//     system tables, VALUES lists other than of literals, generate_series, window
+//     functions, UNNEST and set operations are not kept.
 //
 // Operators are descriptions with no state of their own (exec.Operator), so results of
 // several executions of one kept plan may be open at once (pgwire portals).
