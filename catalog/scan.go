@@ -109,7 +109,6 @@ type Scan struct {
 	store  objstore.Store
 	spec   ScanSpec
 	schema *arrow.Schema
-	nfiles int
 }
 
 var _ exec.Operator = (*Scan)(nil)
@@ -132,14 +131,10 @@ func NewScan(store objstore.Store, spec ScanSpec) (*Scan, error) {
 			return nil, fmt.Errorf("catalog: scan of %s: bound on column index %d out of range", t.Name, b.Column)
 		}
 	}
-	files := make(map[string]bool)
 	for _, l := range spec.Leaves {
 		p, ok := spec.State.Partition(l.ID)
 		if !ok || !p.Leaf() {
 			return nil, fmt.Errorf("catalog: scan of %s: %s is not a leaf partition of the state", t.Name, l.ID)
-		}
-		for _, r := range spec.State.ReadFiles(l.ID) {
-			files[r.File] = true
 		}
 	}
 	if spec.Parallelism <= 0 {
@@ -147,7 +142,7 @@ func NewScan(store objstore.Store, spec ScanSpec) (*Scan, error) {
 	}
 	spec.Ranges = normalize(spec.Ranges)
 	schema := t.cachedSchema('s', spec.Columns, func() *arrow.Schema { return arrow.NewSchema(fields, nil) })
-	return &Scan{store: store, spec: spec, schema: schema, nfiles: len(files)}, nil
+	return &Scan{store: store, spec: spec, schema: schema}, nil
 }
 
 // normalize sorts ranges and merges those that overlap or touch, dropping empty ones. Nil
@@ -192,7 +187,13 @@ func (s *Scan) Spec() ScanSpec { return s.spec }
 func (s *Scan) String() string {
 	t := s.spec.Table
 	var b strings.Builder
-	fmt.Fprintf(&b, "TableScan: %s partitions=%d/%d files=%d columns=[", t.Name, len(s.spec.Leaves), len(s.spec.State.Leaves()), s.nfiles)
+	files := make(map[string]bool)
+	for _, l := range s.spec.Leaves {
+		for _, r := range s.spec.State.ReadFiles(l.ID) {
+			files[r.File] = true
+		}
+	}
+	fmt.Fprintf(&b, "TableScan: %s partitions=%d/%d files=%d columns=[", t.Name, len(s.spec.Leaves), len(s.spec.State.Leaves()), len(files))
 	for i, c := range s.spec.Columns {
 		if i > 0 {
 			b.WriteString(", ")

@@ -64,26 +64,37 @@ func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.Data
 	if err != nil {
 		return nil, err
 	}
-	return &statement{c: c, bound: bound}, nil
+	s := &statement{c: c, bound: bound, params: bound.Params(), text: text, version: cat.Version()}
+	// Its parameter types and result schema stay those of this binding, however often
+	// the statement is bound again (engine/plancache.go): frontends may ask for them
+	// while it executes.
+	s.Schema()
+	return s, nil
 }
 
-// statement is a bound statement; it is planned afresh at each execution, against the
-// tables' current state and with its parameter values, so pruning uses both.
+// statement is a bound statement. Each execution prunes against the tables' current state
+// with its parameter values; a query keeps the rest of its plan from its second execution
+// (engine/plancache.go).
 type statement struct {
-	c     *conn
-	bound planner.Statement
-	empty bool
+	c      *conn
+	bound  planner.Statement
+	params []arrow.DataType // bound.Params() when prepared
+	empty  bool
 
 	// schema is Schema's result, built once: frontends ask for it at every execution.
 	schemaOnce sync.Once
 	schema     *arrow.Schema
+
+	// What keeps the statement's plan between executions (engine/plancache.go).
+	text    string
+	version uint64
+	runs    int
+	kept    *keptPlan
+	keep    bool // kept was tried
 }
 
 func (s *statement) ParamTypes() []arrow.DataType {
-	if s.empty {
-		return nil
-	}
-	return s.bound.Params()
+	return s.params
 }
 
 func (s *statement) Schema() *arrow.Schema {
@@ -164,6 +175,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	if n := len(s.bound.Params()); len(params) != n {
 		return nil, errs.New(errs.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d", len(params), n)
 	}
+	if err := s.revalidate(ctx); err != nil {
+		return nil, err
+	}
 	switch b := s.bound.(type) {
 	case *planner.SetVariable:
 		return s.c.set(b)
@@ -187,6 +201,11 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	}
 	switch b := s.bound.(type) {
 	case *planner.Query:
+		if k := s.keptPlan(ctx, b); k != nil {
+			x := &execution{e: e, params: params}
+			ctx = context.WithValue(ctx, executionKey{}, x)
+			return e.runKept(ctx, k, x, s.Schema())
+		}
 		return e.rows(ctx, b.Root, params, s.Schema())
 	case *planner.Copy:
 		if b.From && b.File != "" {
@@ -310,11 +329,16 @@ func (e *Engine) planWith(ctx context.Context, root planner.Node, params []any, 
 	if err != nil {
 		return nil, release, err
 	}
-	op, err = planner.Physical(ctx, n, planner.Env{
+	op, err = planner.Physical(ctx, n, e.physicalEnv(analyze))
+	return op, release, err
+}
+
+// physicalEnv is what planner.Physical needs of the engine.
+func (e *Engine) physicalEnv(analyze bool) planner.Env {
+	return planner.Env{
 		Store: e.store, Parallelism: e.opts.Parallelism, Metrics: e.metrics,
 		System: e.systemTable, Merge: e.mergeSpec, Analyze: analyze, Files: e.files,
-	})
-	return op, release, err
+	}
 }
 
 // insert runs the source of an INSERT and streams its rows into the table as one commit.
@@ -588,6 +612,9 @@ type rowsResult struct {
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
 	onClose []func()
+	// caller is the ctx of the last Next, which cancels the statement until stopCaller.
+	caller     context.Context
+	stopCaller func() bool
 }
 
 func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) {
@@ -601,14 +628,21 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 	}()
 	panicSite("next")
 	if r.ctx != nil {
-		// Operators run under the statement's context; the caller's ctx cancels too.
-		caller, cancel := ctx, r.cancel
-		stop := context.AfterFunc(caller, func() {
-			if cancel != nil {
-				cancel(context.Cause(caller))
+		// Operators run under the statement's context; the caller's ctx cancels too. A
+		// frontend passes the same ctx to every Next: it is watched from the first call
+		// until another comes or the result closes.
+		if r.caller != ctx {
+			if r.stopCaller != nil {
+				r.stopCaller()
 			}
-		})
-		defer stop()
+			caller, cancel := ctx, r.cancel
+			r.caller = ctx
+			r.stopCaller = context.AfterFunc(caller, func() {
+				if cancel != nil {
+					cancel(context.Cause(caller))
+				}
+			})
+		}
 		ctx = r.ctx
 	}
 	b, err = r.stream.Next(ctx)
@@ -647,6 +681,10 @@ func (r *rowsResult) Close() (err error) {
 		err = r.stream.Close()
 		panicSite("close")
 	}()
+	if r.stopCaller != nil {
+		r.stopCaller()
+		r.stopCaller, r.caller = nil, nil
+	}
 	if r.cancel != nil {
 		r.cancel(nil)
 		r.cancel = nil
