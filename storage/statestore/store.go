@@ -343,7 +343,7 @@ func (s *Store) Create(ctx context.Context, id TableID, init InitialisePartition
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.attempt(ctx, t, init, true)
+	st, err := s.attempt(ctx, t, init, true, nil)
 	if errors.Is(err, errLostRace) {
 		return nil, fmt.Errorf("%w: %s", ErrTableExists, id)
 	}
@@ -356,6 +356,16 @@ func (s *Store) Create(ctx context.Context, id TableID, init InitialisePartition
 // that no longer applies fails with its validation error (wrapping ErrInvalidTransaction),
 // and after Options.Backoff.Attempts lost races Commit fails with ErrConflict.
 func (s *Store) Commit(ctx context.Context, id TableID, txn Transaction) (*State, error) {
+	return s.CommitIf(ctx, id, txn, nil)
+}
+
+// CommitIf is Commit with a condition: check (when not nil) runs with the latest state
+// before txn is validated against it, at every attempt, and its error fails the commit
+// as it is. No other committer of this Store commits between the check and the entry, and
+// an entry another Store wrote meanwhile makes the attempt lose the race, so the entry is
+// written only right after a state the check accepted. A check may read the log (the
+// entries after an older state, say) to decide.
+func (s *Store) CommitIf(ctx context.Context, id TableID, txn Transaction, check func(*State) error) (*State, error) {
 	if txn == nil {
 		return nil, errors.New("statestore: nil transaction")
 	}
@@ -365,7 +375,7 @@ func (s *Store) Commit(ctx context.Context, id TableID, txn Transaction) (*State
 	}
 	b := s.opts.Backoff
 	for retry := 0; ; retry++ {
-		st, err := s.attempt(ctx, t, txn, false)
+		st, err := s.attempt(ctx, t, txn, false, check)
 		if !errors.Is(err, errLostRace) {
 			return st, err
 		}
@@ -383,11 +393,11 @@ var errLostRace = errors.New("lost the race for the next log entry")
 
 // attempt makes one try at committing txn: refresh, validate, put-if-absent the next entry.
 // Committers of one Store take turns, so they lose races only to other Stores.
-func (s *Store) attempt(ctx context.Context, t *table, txn Transaction, create bool) (*State, error) {
+func (s *Store) attempt(ctx context.Context, t *table, txn Transaction, create bool, check func(*State) error) (*State, error) {
 	if err := t.lock(ctx); err != nil {
 		return nil, err
 	}
-	st, err := s.commitLocked(ctx, t, txn, create)
+	st, err := s.commitLocked(ctx, t, txn, create, check)
 	t.unlock()
 	if err != nil {
 		return nil, err
@@ -403,7 +413,7 @@ func (s *Store) attempt(ctx context.Context, t *table, txn Transaction, create b
 	return st, nil
 }
 
-func (s *Store) commitLocked(ctx context.Context, t *table, txn Transaction, create bool) (*State, error) {
+func (s *Store) commitLocked(ctx context.Context, t *table, txn Transaction, create bool, check func(*State) error) (*State, error) {
 	st, err := t.refresh(ctx, s.opts.ReloadBehind, true)
 	if err != nil {
 		return nil, err
@@ -413,6 +423,11 @@ func (s *Store) commitLocked(ctx context.Context, t *table, txn Transaction, cre
 		return nil, fmt.Errorf("%w: %s", ErrTableExists, t.id)
 	case !create && st.txn == 0:
 		return nil, fmt.Errorf("%w: %s", ErrTableNotFound, t.id)
+	}
+	if check != nil {
+		if err := check(st); err != nil {
+			return nil, err
+		}
 	}
 	if err := txn.Validate(st); err != nil {
 		return nil, fmt.Errorf("committing %s to table %s: %w", txn.Kind(), t.id, err)
