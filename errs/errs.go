@@ -56,6 +56,10 @@ var (
 	InvalidPowerArgument  = errors.New("invalid argument for power function") // 2201F
 	NotNullViolation      = errors.New("not null violation")                  // 23502
 	ReadOnlyTransaction   = errors.New("read-only sql transaction")           // 25006
+	ActiveTransaction     = errors.New("active sql transaction")              // 25001
+	NoActiveTransaction   = errors.New("no active sql transaction")           // 25P01
+	InFailedTransaction   = errors.New("in failed sql transaction")           // 25P02
+	InvalidSavepoint      = errors.New("invalid savepoint specification")     // 3B001
 	ProtocolViolation     = errors.New("protocol violation")                  // 08P01
 	NotImplemented        = errors.New("feature not supported")               // 0A000
 	InsufficientPrivilege = errors.New("insufficient privilege")              // 42501

@@ -724,32 +724,49 @@ func countByLeaf(ctx context.Context, store objstore.Store, spec Spec, f statest
 		counts[touched[0]] = f.Rows
 		return counts, nil
 	}
-	pf, err := parquet.Open(&objstore.ReaderAt{Ctx: ctx, Store: store, Name: f.Name, Size: f.Bytes}, f.Bytes)
+	leaf := 0
+	err := ReadRowKeys(ctx, store, spec, f, func(key []byte) error {
+		for leaves[leaf].Range.Max != nil && bytes.Compare(key, leaves[leaf].Range.Max) >= 0 {
+			leaf++
+		}
+		counts[leaf]++
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("ingest: count rows of %s by leaf: %w", f.Name, err)
+	}
+	return counts, nil
+}
+
+// ReadRowKeys calls each with the encoded row key of every row of file f, a file of the
+// table spec describes, in file order; the key is valid only during the call. An error of
+// each stops the read and is returned.
+func ReadRowKeys(ctx context.Context, store objstore.Store, spec Spec, f statestore.File, each func(key []byte) error) error {
+	pf, err := parquet.Open(&objstore.ReaderAt{Ctx: ctx, Store: store, Name: f.Name, Size: f.Bytes}, f.Bytes)
+	if err != nil {
+		return err
 	}
 	r, err := pf.Read(ctx, parquet.ReadOptions{Columns: spec.RowKeys, Alloc: spec.Alloc})
 	if err != nil {
-		return nil, fmt.Errorf("ingest: count rows of %s by leaf: %w", f.Name, err)
+		return err
 	}
 	defer r.Close()
-	leaf := 0
 	var key []byte
 	for {
 		b, err := r.Next(ctx)
 		if err == io.EOF {
-			return counts, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("ingest: count rows of %s by leaf: %w", f.Name, err)
+			return err
 		}
 		cols := b.Columns()
 		for i := range int(b.NumRows()) {
 			key = keys.AppendRow(key[:0], cols, i)
-			for leaves[leaf].Range.Max != nil && bytes.Compare(key, leaves[leaf].Range.Max) >= 0 {
-				leaf++
+			if err := each(key); err != nil {
+				b.Release()
+				return err
 			}
-			counts[leaf]++
 		}
 		b.Release()
 	}
