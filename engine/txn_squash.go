@@ -166,4 +166,3 @@ func (b *txnBlock) squash(ctx context.Context, tt *txnTable) error {
 	}
 	return nil
 }
-
