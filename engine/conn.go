@@ -148,6 +148,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	if err := s.c.blockAllows(s.bound); err != nil {
 		return nil, err
 	}
+	if b := s.c.blk; b != nil {
+		b.reads = map[statestore.TableID]uint64{}
+	}
 	// The statement runs under its own context: cancelled when its result closes, by the
 	// memory limit (cause: out of memory) and by statement_timeout, and carrying the
 	// allocator, the statement's clock and the session's time zone.
