@@ -492,6 +492,9 @@ func (c *conn) blockAllows(st planner.Statement) error {
 		return nil
 	}
 	cmd := writeCommand(st)
+	if cmd != "" && c.readOnly() {
+		return nil // refused as a write in a read-only transaction (25006), as PostgreSQL does
+	}
 	if cmd == "" {
 		cmd = statementName(st)
 	}
