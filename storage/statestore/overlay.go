@@ -25,7 +25,8 @@ func Overlay(s *State, txns ...Transaction) (*State, error) {
 }
 
 // Entries returns the transactions of a table's log numbered (after, upto], in order, with
-// the transactions of each Batch in it flattened. It fails with an error wrapping
+// the transactions of each Batch and PartOf in it flattened (those of a PartOf whether or
+// not its commit took effect). It fails with an error wrapping
 // ErrStateGone when one of them is no longer in the log (trimmed behind a snapshot).
 func (s *Store) Entries(ctx context.Context, id TableID, after, upto uint64) ([]Transaction, error) {
 	t, err := s.table(id)
@@ -47,6 +48,11 @@ func (s *Store) Entries(ctx context.Context, id TableID, after, upto uint64) ([]
 		}
 		if b, ok := txn.(*Batch); ok {
 			out = append(out, b.Txns...)
+			continue
+		}
+		if p, ok := txn.(*PartOf); ok {
+			// Whether or not its commit succeeds: a conflict check errs on the safe side.
+			out = append(out, p.Txns...)
 			continue
 		}
 		out = append(out, txn)

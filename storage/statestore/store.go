@@ -30,6 +30,9 @@ type Options struct {
 	// catching up looks for a snapshot to load instead of replaying them all: 0 means 200,
 	// a negative number never looks.
 	ReloadBehind int
+	// CommitGrace is how long after a PartOf entry was written a reader waits for its
+	// commit record before it aborts the commit (see PartOf): 0 means DefaultCommitGrace.
+	CommitGrace time.Duration
 }
 
 // Store keeps the transaction logs of tables in an object store and a cached State per
@@ -53,6 +56,8 @@ type table struct {
 	// guarded by it. Waiting on a channel, unlike a mutex, honours ctx.
 	sem   chan struct{}
 	state *State // nil until loaded
+	// resolve decides the outcome of a PartOf entry (Store.resolve).
+	resolve func(context.Context, *PartOf, time.Time) (bool, error)
 
 	// Snapshot calls share a refresh that began after they were called (it read every entry
 	// committed before they were): one is in flight at a time, and the calls that arrive
@@ -119,7 +124,7 @@ func (s *Store) table(id TableID) (*table, error) {
 		if err != nil {
 			return nil, err
 		}
-		t = &table{id: id, log: log, snap: snap, sem: make(chan struct{}, 1)}
+		t = &table{id: id, log: log, snap: snap, sem: make(chan struct{}, 1), resolve: s.resolve}
 		s.tables[id] = t
 	}
 	return t, nil
@@ -226,6 +231,14 @@ func (t *table) refresh(ctx context.Context, reloadBehind int, strict bool) (*St
 		if err != nil {
 			err = fmt.Errorf("reading entry %d of table %s: %w", n, t.id, err)
 			break
+		}
+		if p, ok := txn.(*PartOf); ok {
+			var decided bool
+			if decided, err = t.resolve(ctx, p, at); err != nil || !decided {
+				// Not decided yet: the state ends before the entry, as if it were not
+				// written yet.
+				break
+			}
 		}
 		if m == nil {
 			m = t.state.mutate()
@@ -457,6 +470,11 @@ func (s *Store) commitLocked(ctx context.Context, t *table, txn Transaction, cre
 			t.state = nil
 			return nil, fmt.Errorf("committing %s to table %s: entry %d: %w", txn.Kind(), t.id, n, cmp.Or(err, ErrUnknownOutcome))
 		}
+	}
+	if _, ok := txn.(*PartOf); ok {
+		// Its outcome is the commit record's, not written yet: the state follows the entry
+		// once a refresh reads the record.
+		return st, nil
 	}
 	st = apply(st, txn, n, now)
 	t.state = st
