@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
@@ -235,7 +238,7 @@ func (e *Engine) commitWrite(ctx context.Context, t *catalog.Table, before []sta
 	if p != nil {
 		tt.parts = append(tt.parts, txnPart{prep: p})
 	}
-	err := e.commitTable(ctx, tt, nil)
+	err := e.commitTable(ctx, tt, nil, nil)
 	if err != nil && p != nil {
 		p.Discard(ctx)
 	}
@@ -243,10 +246,10 @@ func (e *Engine) commitWrite(ctx context.Context, t *catalog.Table, before []sta
 }
 
 // commitTable commits a table's pending work as one log entry, after check (if any)
-// accepts the latest state. The AddFiles of prepared writes reference the leaves of the
-// state committed to; a commit that fails validation because the partitions changed is
-// built again and retried.
-func (e *Engine) commitTable(ctx context.Context, tt *txnTable, check func(*statestore.State) error) error {
+// accepts the latest state; wrap, if set, makes the entry of the transactions (a PartOf).
+// The AddFiles of prepared writes reference the leaves of the state committed to; a commit
+// that fails validation because the partitions changed is built again and retried.
+func (e *Engine) commitTable(ctx context.Context, tt *txnTable, check func(*statestore.State) error, wrap func([]statestore.Transaction) statestore.Transaction) error {
 	id := tt.t.StateID()
 	var err error
 	for attempt := 1; attempt <= ingest.MaxAttempts; attempt++ {
@@ -259,10 +262,12 @@ func (e *Engine) commitTable(ctx context.Context, tt *txnTable, check func(*stat
 			return err
 		}
 		var txn statestore.Transaction
-		switch len(txns) {
-		case 0:
+		switch {
+		case len(txns) == 0:
 			return nil
-		case 1:
+		case wrap != nil:
+			txn = wrap(txns)
+		case len(txns) == 1:
 			txn = txns[0]
 		default:
 			txn = statestore.Batch{Txns: txns}
@@ -322,10 +327,12 @@ func (b *txnBlock) end(ctx context.Context) {
 	b.holds = nil
 }
 
-// commit commits the block's work, table by table in the order they were first written,
-// each table's as one log entry. Before committing anything it checks every table for
-// conflicts with what was committed since the block's snapshot, and each table's commit
-// checks again, atomically with it.
+// commit commits the block's work, each table's as one log entry. Before committing
+// anything it checks every table for conflicts with what was committed since the block's
+// snapshot, and each table's commit checks again, atomically with it. The work of a block
+// that wrote several tables commits as PartOf entries, one per table, which take effect
+// together when the commit's record is published, after the last of them: all of them or
+// none, whatever fails or crashes in between (statestore.PartOf).
 func (b *txnBlock) commit(ctx context.Context) error {
 	var work []*txnTable
 	for _, id := range b.order {
@@ -354,18 +361,57 @@ func (b *txnBlock) commit(ctx context.Context) error {
 			return err
 		}
 	}
+	var wrap func([]statestore.Transaction) statestore.Transaction
+	var id string
+	if len(work) > 1 {
+		id = uuid.NewString()
+		wrap = func(txns []statestore.Transaction) statestore.Transaction {
+			return &statestore.PartOf{Commit: id, Txns: txns}
+		}
+	}
 	for i, tt := range work {
-		if err := b.e.commitTable(ctx, tt, checks[i].check); err != nil {
-			if i > 0 {
-				b.e.log.Error("transaction committed in part", "committed_tables", i, "failed_table", tt.t.Name, "err", err)
+		if h := testCommitTable.Load(); h != nil && i > 0 {
+			(*h)()
+		}
+		if err := b.e.commitTable(ctx, tt, checks[i].check, wrap); err != nil {
+			if wrap != nil && i > 0 {
+				if aerr := b.e.ss.Abort(context.WithoutCancel(ctx), id); aerr != nil {
+					b.e.log.Error("aborting a commit of several tables", "commit", id, "err", aerr)
+					return errs.Wrap(errs.Internal, aerr, "commit %s failed (%v), and so did recording its abort: %v", id, err, aerr)
+				}
 			}
 			return err
 		}
-		// The files are committed: the block no longer owns them.
-		tt.parts = nil
+	}
+	if wrap != nil {
+		if h := testCommitRecord.Load(); h != nil {
+			(*h)()
+		}
+		if err := b.e.ss.Publish(ctx, id); err != nil {
+			if errors.Is(err, statestore.ErrCommitAborted) {
+				return errConflict(work[0].t.Name, "the commit took longer than its grace period and was aborted")
+			}
+			// The outcome is unknown: keep the files, which the orphan sweep deletes if the
+			// commit turns out aborted.
+			for _, tt := range work {
+				tt.parts = nil
+			}
+			return errs.Wrap(errs.Internal, err, "publishing commit %s (its outcome is unknown): %v", id, err)
+		}
+	}
+	for _, tt := range work {
+		tt.parts = nil // committed: the block no longer owns the files
 	}
 	return nil
 }
+
+// testCommitRecord, when set by a test, runs before the record of a commit of several
+// tables is written.
+var testCommitRecord atomic.Pointer[func()]
+
+// testCommitTable, when set by a test, runs before each table's entry of a commit of
+// several tables but the first.
+var testCommitTable atomic.Pointer[func()]
 
 // savepoint marks the block's work so far under name.
 func (b *txnBlock) savepoint(name string) {

@@ -194,3 +194,66 @@ func increment(c Conn, level string, k int) (err error) {
 	_, _, err = tryRun(c, "COMMIT")
 	return err
 }
+
+// A block that wrote two tables commits both at once: until its commit record is written
+// neither shows its rows, to this engine or another on the same store; when the second
+// table conflicts, the first table's entry is aborted too.
+func TestTxnTwoTablesAtomic(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, a := open(t, store, mem)
+	defer e.Close()
+	e2, other := open(t, store, mem)
+	defer e2.Close()
+	b := connect(t, e)
+	run(t, a, "CREATE TABLE x (k int PRIMARY KEY, v int)")
+	run(t, a, "CREATE TABLE y (k int PRIMARY KEY, v int)")
+	run(t, a, "INSERT INTO x VALUES (1, 0)")
+	run(t, a, "INSERT INTO y VALUES (1, 0)")
+
+	seen := ""
+	hook := func() {
+		seen = rowsText(mustRows(t, other, "SELECT (SELECT sum(v) FROM x), (SELECT sum(v) FROM y)"))
+		seen += "," + rowsText(mustRows(t, b, "SELECT (SELECT sum(v) FROM x), (SELECT sum(v) FROM y)"))
+	}
+	testCommitRecord.Store(&hook)
+	defer testCommitRecord.Store(nil)
+	run(t, a, "BEGIN")
+	run(t, a, "UPDATE x SET v = 5 WHERE k = 1")
+	run(t, a, "UPDATE y SET v = 7 WHERE k = 1")
+	run(t, a, "COMMIT")
+	if seen != "0 0,0 0" {
+		t.Errorf("before the commit record: %s", seen)
+	}
+	expect(t, other, "SELECT (SELECT sum(v) FROM x), (SELECT sum(v) FROM y)", "5 7")
+	expect(t, b, "SELECT (SELECT sum(v) FROM x), (SELECT sum(v) FROM y)", "5 7")
+	testCommitRecord.Store(nil)
+
+	// x commits, then y conflicts: x's entry is aborted with it.
+	run(t, a, "BEGIN")
+	run(t, b, "BEGIN")
+	run(t, a, "UPDATE x SET v = 50 WHERE k = 1")
+	run(t, a, "UPDATE y SET v = 70 WHERE k = 1")
+	run(t, b, "UPDATE y SET v = 8 WHERE k = 1")
+	// Commit b's y after a's pre-check of every table, before a's y entry.
+	var once sync.Once
+	check := func() {
+		once.Do(func() { run(t, b, "COMMIT") })
+	}
+	testCommitTable.Store(&check)
+	defer testCommitTable.Store(nil)
+	runErr(t, a, "COMMIT", errs.Conflict)
+	testCommitTable.Store(nil)
+	expect(t, other, "SELECT (SELECT sum(v) FROM x), (SELECT sum(v) FROM y)", "5 8")
+	expect(t, a, "SELECT (SELECT sum(v) FROM x), (SELECT sum(v) FROM y)", "5 8")
+}
+
+func mustRows(t *testing.T, c Conn, q string) [][]string {
+	t.Helper()
+	rows, _, err := tryRun(c, q)
+	if err != nil {
+		t.Errorf("%s: %v", q, err)
+	}
+	return rows
+}
