@@ -118,3 +118,72 @@ func TestTransactionBlocks(t *testing.T) {
 		t.Fatalf("a dropped connection's block committed %d rows", n)
 	}
 }
+
+// A transaction that wrote two tables, killed (SIGKILL) after both tables' log entries are
+// written and before its commit record: after a restart neither table shows any of its
+// rows, then or once the entries are resolved as aborted, and both tables take new writes.
+func TestTransactionTwoTablesKilled(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	data := t.TempDir()
+	s := startEnv(ctx, t, data, []string{"SLEEPERD_TEST_HANG_PUT=record"})
+	conn, err := dial(ctx, s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{
+		"CREATE TABLE x (k int PRIMARY KEY, v int)",
+		"CREATE TABLE y (k int PRIMARY KEY, v int)",
+		"INSERT INTO x VALUES (1, 1)",
+		"INSERT INTO y VALUES (1, 1)",
+		"BEGIN",
+		"INSERT INTO x VALUES (2, 2)",
+		"UPDATE y SET v = 100 WHERE k = 1",
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := conn.Exec(ctx, "COMMIT")
+		done <- err
+	}()
+	s.waitLog(ctx, t, "test hook: commit record write hanging")
+	s.kill(ctx, t)
+	if err := <-done; err == nil {
+		t.Fatal("COMMIT succeeded on a server killed in its middle")
+	}
+	closeConn(conn)
+
+	s = start(ctx, t, data)
+	conn, err = dial(ctx, s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeConn(conn)
+	check := func(when string) {
+		t.Helper()
+		var n, v int
+		if err := conn.QueryRow(ctx, "SELECT (SELECT count(*) FROM x), (SELECT sum(v) FROM y)").Scan(&n, &v); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || v != 1 {
+			t.Fatalf("%s: x has %d rows, y sums to %d; want 1 and 1 (nothing of the killed transaction)", when, n, v)
+		}
+	}
+	check("after the restart")
+	// A write waits until the undecided entry is resolved (aborted), then commits.
+	for _, sql := range []string{"INSERT INTO x VALUES (3, 3)", "UPDATE y SET v = 5 WHERE k = 1"} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	var n, v int
+	if err := conn.QueryRow(ctx, "SELECT (SELECT count(*) FROM x WHERE k <> 2), (SELECT count(*) FROM x WHERE k = 2) + (SELECT sum(v) FROM y)").Scan(&n, &v); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 || v != 5 {
+		t.Fatalf("after new writes: %d rows of x, %d; want 2 and 5", n, v)
+	}
+}
