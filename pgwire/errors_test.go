@@ -69,6 +69,10 @@ var kinds = map[string]error{
 	"UndefinedFile":         errs.UndefinedFile,
 	"InvalidBinary":         errs.InvalidBinary,
 	"Internal":              errs.Internal,
+	"ActiveTransaction":     errs.ActiveTransaction,
+	"NoActiveTransaction":   errs.NoActiveTransaction,
+	"InFailedTransaction":   errs.InFailedTransaction,
+	"InvalidSavepoint":      errs.InvalidSavepoint,
 }
 
 // TestSQLSTATEsFollowErrs checks that every kind declared in package errs maps to the
