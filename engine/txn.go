@@ -224,10 +224,16 @@ func (e *Engine) commitWrite(ctx context.Context, t *catalog.Table, before []sta
 		}
 		return nil
 	}
-	if len(before) == 0 {
-		if p == nil {
-			return nil
-		}
+	switch {
+	case p == nil && len(before) == 0:
+		return nil
+	case p == nil && len(before) == 1:
+		_, err := e.ss.Commit(ctx, t.StateID(), before[0])
+		return err
+	case p == nil:
+		_, err := e.ss.Commit(ctx, t.StateID(), statestore.Batch{Txns: before})
+		return err
+	case len(before) == 0:
 		_, err := p.Commit(ctx)
 		return err
 	}

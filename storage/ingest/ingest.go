@@ -250,21 +250,9 @@ func (p *Prepared) Commit(ctx context.Context) (int64, error) {
 	if len(p.files) == 0 {
 		return p.rows, nil
 	}
+	txn := p.txn
 	var err error
 	for attempt := 1; ; attempt++ {
-		var state *statestore.State
-		state, err = p.ss.Snapshot(ctx, p.spec.Table)
-		if err != nil {
-			break
-		}
-		if attempt > 1 && slices.Equal(leafIDs(state), p.leaves) {
-			break // not a partition change: retrying the same transaction would fail again
-		}
-		var txn statestore.AddFiles
-		txn, err = p.AddFiles(ctx, state)
-		if err != nil {
-			break
-		}
 		_, err = p.ss.Commit(ctx, p.spec.Table, txn)
 		if err == nil {
 			return p.rows, nil
@@ -272,9 +260,19 @@ func (p *Prepared) Commit(ctx context.Context) (int64, error) {
 		if attempt >= MaxAttempts || ctx.Err() != nil || !errors.Is(err, statestore.ErrInvalidTransaction) {
 			break
 		}
+		state, serr := p.ss.Snapshot(ctx, p.spec.Table)
+		if serr != nil || slices.Equal(leafIDs(state), p.leaves) {
+			break // not a partition change: retrying the same transaction would fail again
+		}
+		var aerr error
+		if txn, aerr = p.AddFiles(ctx, state); aerr != nil {
+			err = aerr
+			break
+		}
 	}
+	n := len(p.files)
 	p.Discard(ctx)
-	return 0, fmt.Errorf("ingest: commit %d files: %w", len(p.files), err)
+	return 0, fmt.Errorf("ingest: commit %d files: %w", n, err)
 }
 
 // Discard deletes the files that a fresh state shows uncommitted; it keeps them all when
