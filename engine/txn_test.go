@@ -221,3 +221,34 @@ func TestTxnOrderWithinBlock(t *testing.T) {
 	expect(t, c, "SELECT k, v FROM kv ORDER BY k", "1 1|2 21|4 41")
 	expect(t, c, "SELECT x FROM t ORDER BY x", "1|3|4")
 }
+
+// COPY FROM STDIN inside a block is part of the block: seen by it, dropped by ROLLBACK,
+// kept by COMMIT.
+func TestTxnCopyIn(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, c := open(t, objstore.NewMem(), mem)
+	defer e.Close()
+	other := connect(t, e)
+	ctx := context.Background()
+	run(t, c, "CREATE TABLE t (k bigint PRIMARY KEY, s text)")
+	src := intBatches(mem, 0, 300, 100, 5)
+	defer releaseAll(src)
+	for _, end := range []string{"ROLLBACK", "COMMIT"} {
+		run(t, c, "BEGIN")
+		ci := copyIn(t, c, "COPY t FROM STDIN")
+		for _, b := range src {
+			if err := ci.CopyBatch(ctx, b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := ci.CopyCommit(ctx); err != nil {
+			t.Fatal(err)
+		}
+		ci.Close()
+		expect(t, c, "SELECT count(*) FROM t", "300")
+		expect(t, other, "SELECT count(*) FROM t", "0")
+		run(t, c, end)
+	}
+	expect(t, other, "SELECT count(*) FROM t", "300")
+}
