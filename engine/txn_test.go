@@ -97,14 +97,27 @@ func TestTxnVisibilityCommitRollback(t *testing.T) {
 func TestTxnDroppedConnection(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	e, a := open(t, objstore.NewMem(), mem)
+	store := objstore.NewMem()
+	e, a := open(t, store, mem)
 	defer e.Close()
 	run(t, a, "CREATE TABLE t (x int)")
+	ctx := context.Background()
+	before, err := store.List(ctx, "tables/")
+	if err != nil {
+		t.Fatal(err)
+	}
 	c := connect(t, e)
 	run(t, c, "BEGIN")
 	run(t, c, "INSERT INTO t VALUES (1), (2)")
+	if during, _ := store.List(ctx, "tables/"); len(during) <= len(before) {
+		t.Fatalf("the block wrote no file: %d objects", len(during))
+	}
 	c.Close()
 	expect(t, a, "SELECT count(*) FROM t", "0")
+	// Its files are deleted with it.
+	if after, _ := store.List(ctx, "tables/"); len(after) != len(before) {
+		t.Errorf("a closed connection's block left objects: %d before, %d after", len(before), len(after))
+	}
 }
 
 // After an error a block refuses everything but its end (25P02); COMMIT then rolls back.
@@ -251,4 +264,21 @@ func TestTxnCopyIn(t *testing.T) {
 		run(t, c, end)
 	}
 	expect(t, other, "SELECT count(*) FROM t", "300")
+}
+
+// The command tags of the transaction statements are PostgreSQL's.
+func TestTxnTags(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, c := open(t, objstore.NewMem(), mem)
+	defer e.Close()
+	for _, tc := range []struct{ q, tag string }{
+		{"START TRANSACTION", "START TRANSACTION"}, {"SAVEPOINT s", "SAVEPOINT"}, {"RELEASE s", "RELEASE"},
+		{"SAVEPOINT s", "SAVEPOINT"}, {"ROLLBACK TO s", "ROLLBACK"}, {"END", "COMMIT"},
+		{"BEGIN", "BEGIN"}, {"ABORT", "ROLLBACK"},
+	} {
+		if _, tag := run(t, c, tc.q); tag != tc.tag {
+			t.Errorf("%s: tag %q, want %q", tc.q, tag, tc.tag)
+		}
+	}
 }

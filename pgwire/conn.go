@@ -339,7 +339,7 @@ func (c *conn) fail(msg pgproto3.FrontendMessage, err error) {
 // transaction statements imply, and reports parameters a SET changed.
 func (c *conn) complete(tag string) {
 	switch tag {
-	case "BEGIN":
+	case "BEGIN", "START TRANSACTION":
 		c.tx = txBlock
 	case "COMMIT", "ROLLBACK":
 		c.tx = txIdle

@@ -28,7 +28,11 @@ func (b *binder) transaction(ts *pg_query.TransactionStmt) (planner.Statement, e
 		if err != nil {
 			return nil, err
 		}
-		return &planner.Utility{Tag: "BEGIN", Modes: modes}, nil
+		tag := "BEGIN"
+		if ts.Kind == pg_query.TransactionStmtKind_TRANS_STMT_START {
+			tag = "START TRANSACTION"
+		}
+		return &planner.Utility{Tag: tag, Modes: modes}, nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT:
 		return &planner.Utility{Tag: "COMMIT"}, nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
