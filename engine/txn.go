@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -46,6 +47,8 @@ type txnBlock struct {
 	holds []readHold
 	// reads are the states the running statement read, by table: a write's snapshot.
 	reads map[statestore.TableID]uint64
+	// settings are the session's parameters at BEGIN, which ROLLBACK restores.
+	settings map[string]string
 }
 
 // txnTable is a block's view of one table.
@@ -70,9 +73,10 @@ type txnPart struct {
 }
 
 type savepoint struct {
-	name  string
-	parts map[statestore.TableID]int
-	order int
+	name     string
+	parts    map[statestore.TableID]int
+	order    int
+	settings map[string]string // the session's parameters, which ROLLBACK TO restores
 }
 
 type blockKey struct{}
@@ -449,7 +453,7 @@ func (c *conn) transactionStmt(ctx context.Context, u *planner.Utility) (Result,
 		c.blk = &txnBlock{e: c.e, tables: map[statestore.TableID]*txnTable{}, level: func() string {
 			v, _ := c.Setting("transaction_isolation")
 			return v
-		}}
+		}, settings: maps.Clone(c.s.vals)}
 		return &doneResult{tag: u.Tag}, true, nil
 	case "COMMIT", "ROLLBACK":
 		if u.Savepoint != "" {
@@ -465,9 +469,11 @@ func (c *conn) transactionStmt(ctx context.Context, u *planner.Utility) (Result,
 		}
 		defer b.end(ctx)
 		if u.Tag == "ROLLBACK" || b.failed {
+			c.setSettings(b.settings)
 			return &doneResult{tag: "ROLLBACK"}, true, nil
 		}
 		if err := b.commit(ctx); err != nil {
+			c.setSettings(b.settings)
 			return nil, true, err
 		}
 		return &doneResult{tag: "COMMIT"}, true, nil
@@ -476,6 +482,7 @@ func (c *conn) transactionStmt(ctx context.Context, u *planner.Utility) (Result,
 			return nil, true, errs.New(errs.NoActiveTransaction, "SAVEPOINT can only be used in transaction blocks")
 		}
 		c.blk.savepoint(u.Savepoint)
+		c.blk.saves[len(c.blk.saves)-1].settings = maps.Clone(c.s.vals)
 		return &doneResult{tag: "SAVEPOINT"}, true, nil
 	case "RELEASE":
 		if c.blk == nil {
@@ -510,7 +517,20 @@ func (c *conn) rollbackTo(ctx context.Context, name string) (Result, bool, error
 	}
 	b.discard(ctx, keep, sp.order)
 	b.failed = false
+	c.setSettings(sp.settings)
 	return &doneResult{tag: "ROLLBACK"}, true, nil
+}
+
+// setSettings puts the session's parameters back to vals, as a rollback does (SET LOCAL
+// included: its values were taken after).
+func (c *conn) setSettings(vals map[string]string) {
+	c.s.vals = maps.Clone(vals)
+	tz, ok := c.s.vals["timezone"]
+	if ok {
+		c.restore("timezone", &tz, false)
+	} else {
+		c.restore("timezone", nil, false)
+	}
 }
 
 // blockAllows refuses a statement the transaction block cannot run: every statement but
