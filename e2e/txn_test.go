@@ -91,6 +91,22 @@ func TestTransactionBlocks(t *testing.T) {
 	}
 	exec(b, "ROLLBACK")
 	status(b, 'I')
+	// ROLLBACK TO SAVEPOINT takes a failed block back to 'T'.
+	exec(b, "BEGIN")
+	exec(b, "SAVEPOINT s")
+	exec(b, "INSERT INTO kv VALUES (7, 7)")
+	if _, err := b.Exec(ctx, "SELECT * FROM nosuch"); err == nil {
+		t.Fatal("a query of a missing table did not fail")
+	}
+	status(b, 'E')
+	exec(b, "ROLLBACK TO SAVEPOINT s")
+	status(b, 'T')
+	exec(b, "INSERT INTO kv VALUES (8, 8)")
+	exec(b, "COMMIT")
+	status(b, 'I')
+	if n := count(a, "SELECT count(*) FROM kv WHERE k IN (7, 8)"); n != 1 {
+		t.Fatalf("after ROLLBACK TO and COMMIT: %d of rows 7 and 8, want 8 only", n)
+	}
 
 	// First committer wins.
 	exec(a, "BEGIN")
