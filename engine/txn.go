@@ -363,6 +363,9 @@ func (b *txnBlock) commit(ctx context.Context) error {
 	checks := make([]*conflictCheck, len(work))
 	for i, tt := range work {
 		checks[i] = newConflictCheck(ctx, b.e, tt)
+		if len(work) == 1 {
+			break // the commit checks it
+		}
 		st, err := b.e.ss.Snapshot(ctx, tt.t.StateID())
 		if err != nil {
 			return err
