@@ -387,7 +387,9 @@ func (b *txnBlock) commit(ctx context.Context) error {
 			(*h)()
 		}
 		if err := b.e.commitTable(ctx, tt, checks[i].check, wrap); err != nil {
-			if wrap != nil && i > 0 {
+			// Decide the commit: entries written so far (this table's too, when its
+			// outcome is unknown) take no effect.
+			if wrap != nil {
 				if aerr := b.e.ss.Abort(context.WithoutCancel(ctx), id); aerr != nil {
 					b.e.log.Error("aborting a commit of several tables", "commit", id, "err", aerr)
 					return errs.Wrap(errs.Internal, aerr, "commit %s failed (%v), and so did recording its abort: %v", id, err, aerr)
