@@ -101,13 +101,54 @@ var ErrCommitAborted = errors.New("commit aborted")
 // takes effect. It fails with an error wrapping ErrCommitAborted when the record says
 // aborted already.
 func (s *Store) Publish(ctx context.Context, id string) error {
-	return s.decide(ctx, id, outcomeCommitted)
+	err := s.decide(ctx, id, outcomeCommitted)
+	if err == nil {
+		s.settle(ctx, id, true)
+	}
+	return err
 }
 
 // Abort writes the record of commit id as aborted: none of its PartOf entries takes effect.
 // It fails when the record says committed already.
 func (s *Store) Abort(ctx context.Context, id string) error {
-	return s.decide(ctx, id, outcomeAborted)
+	err := s.decide(ctx, id, outcomeAborted)
+	if err == nil {
+		s.settle(ctx, id, false)
+	}
+	return err
+}
+
+// pendingPart is a PartOf entry a Store committed, numbered n, written at at.
+type pendingPart struct {
+	n   uint64
+	at  time.Time
+	txn *PartOf
+}
+
+// settle applies the decided outcome of commit id to the cached states that stop just
+// before this Store's own entries of it, sparing the refreshes that would read them and the
+// record back. It is best effort: a state it cannot take (locked past ctx, moved on) is
+// left to its next refresh.
+func (s *Store) settle(ctx context.Context, id string, committed bool) {
+	s.mu.Lock()
+	ts := make([]*table, 0, len(s.tables))
+	for _, t := range s.tables {
+		ts = append(ts, t)
+	}
+	s.mu.Unlock()
+	for _, t := range ts {
+		if t.lock(ctx) != nil {
+			return
+		}
+		if p := t.mine; p != nil && p.txn.Commit == id {
+			t.mine = nil
+			if t.state != nil && t.state.txn == p.n-1 {
+				x := &PartOf{Commit: p.txn.Commit, Txns: p.txn.Txns, committed: committed}
+				t.state = apply(t.state, x, p.n, p.at)
+			}
+		}
+		t.unlock()
+	}
 }
 
 func (s *Store) decide(ctx context.Context, id, outcome string) error {
@@ -160,7 +201,8 @@ func (s *Store) resolve(ctx context.Context, p *PartOf, at time.Time) (bool, err
 		if s.opts.Now().Sub(at) < s.grace() {
 			return false, nil
 		}
-		if err := s.Abort(ctx, p.Commit); err != nil {
+		// decide, not Abort: the caller holds the table, which settle would wait for.
+		if err := s.decide(ctx, p.Commit, outcomeAborted); err != nil {
 			// The committer's record came first: read what it says.
 			if got, err = s.outcome(ctx, p.Commit); err != nil || got == "" {
 				return false, err

@@ -58,6 +58,9 @@ type table struct {
 	state *State // nil until loaded
 	// resolve decides the outcome of a PartOf entry (Store.resolve).
 	resolve func(context.Context, *PartOf, time.Time) (bool, error)
+	// mine is the PartOf entry this Store committed last and state stops before, until
+	// its commit is decided (Store.settle); nil when none.
+	mine *pendingPart
 
 	// Snapshot calls share a refresh that began after they were called (it read every entry
 	// committed before they were): one is in flight at a time, and the calls that arrive
@@ -471,9 +474,10 @@ func (s *Store) commitLocked(ctx context.Context, t *table, txn Transaction, cre
 			return nil, fmt.Errorf("committing %s to table %s: entry %d: %w", txn.Kind(), t.id, n, cmp.Or(err, ErrUnknownOutcome))
 		}
 	}
-	if _, ok := txn.(*PartOf); ok {
+	if p, ok := txn.(*PartOf); ok {
 		// Its outcome is the commit record's, not written yet: the state follows the entry
-		// once a refresh reads the record.
+		// once the committer decides it (settle) or a refresh reads the record.
+		t.mine = &pendingPart{n: n, at: now, txn: p}
 		return st, nil
 	}
 	st = apply(st, txn, n, now)
