@@ -219,7 +219,8 @@ func clients() []client {
 		{
 			name: "jdbc",
 			cases: []string{"setup", "query_values", "prepared_params", "prepared_fetch_size", "metadata_product",
-				"metadata_schemas", "metadata_tables", "metadata_columns", "metadata_primary_keys", "metadata_index_info"},
+				"metadata_schemas", "metadata_tables", "metadata_columns", "metadata_primary_keys", "metadata_index_info",
+				"transactions"},
 			prepare: prepareJDBC,
 		},
 		{

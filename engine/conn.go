@@ -30,6 +30,8 @@ type conn struct {
 	// seq holds the session's currval and lastval (sequences.go).
 	seq     *seqSession
 	seqOnce sync.Once
+	// blk is the transaction block the connection is in, or nil (see txn.go).
+	blk *txnBlock
 }
 
 var _ Conn = (*conn)(nil)
@@ -40,9 +42,18 @@ func (c *conn) Split(text string) (out []string, err error) {
 	return sql.Split(text)
 }
 
-func (c *conn) Close() error { return nil }
+// Close ends the connection: a transaction block still open is rolled back.
+func (c *conn) Close() error {
+	c.rollbackBlock(context.Background())
+	return nil
+}
 
 func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.DataType) (st Statement, err error) {
+	defer func() {
+		if err != nil {
+			c.fail()
+		}
+	}()
 	defer c.e.recoverTo("prepare", &err)
 	panicSite("prepare")
 	stmts, err := sql.Parse(text)
@@ -143,8 +154,17 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		if p := recover(); p != nil {
 			r, err = nil, e.panicError("execute", p)
 		}
+		if err != nil {
+			s.c.fail()
+		}
 	}()
 	panicSite("execute")
+	if err := s.c.blockAllows(s.bound); err != nil {
+		return nil, err
+	}
+	if b := s.c.blk; b != nil {
+		b.reads = map[statestore.TableID]uint64{}
+	}
 	// The statement runs under its own context: cancelled when its result closes, by the
 	// memory limit (cause: out of memory) and by statement_timeout, and carrying the
 	// allocator, the statement's clock and the session's time zone.
@@ -165,6 +185,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		}
 		if ok && err == nil {
 			rr.ctx, rr.cancel = ctx, cancel
+			rr.onErr = s.c.fail
 			rr.onClose = append(rr.onClose, stopTimer, endBudget)
 			return
 		}
@@ -186,10 +207,11 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	case *planner.SetTransaction:
 		return s.c.setTransaction(b)
 	case *planner.Utility:
-		if w, ok := s.c.transaction(b.Tag, b.Modes); ok {
-			return &doneResult{tag: b.Tag, notices: []Notice{w}}, nil
+		if r, ok, err := s.c.transactionStmt(ctx, b); ok {
+			return r, err
 		}
 	}
+	ctx = withBlock(ctx, s.c.blk)
 	if cmd := writeCommand(s.bound); cmd != "" && s.c.readOnly() {
 		return nil, errs.New(errs.ReadOnlyTransaction, "cannot execute %s in a read-only transaction", cmd)
 	}
@@ -212,7 +234,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 			return e.copyFromFile(ctx, b, s.c.TimeZone())
 		}
 		if b.From {
-			return newCopyIn(e, b, s.c.TimeZone()), nil
+			ci := newCopyIn(e, b, s.c.TimeZone())
+			ci.blk, ci.onErr = s.c.blk, s.c.fail
+			return ci, nil
 		}
 		if b.File != "" {
 			return e.copyToFile(ctx, b, params, s.c.TimeZone())
@@ -319,9 +343,9 @@ func (e *Engine) planWith(ctx context.Context, root planner.Node, params []any, 
 		return nil, release, err
 	}
 	snapshot := func(ctx context.Context, t *catalog.Table) (*statestore.State, error) {
-		st, err := e.ss.Snapshot(ctx, t.StateID())
+		st, h, err := e.readState(ctx, t)
 		if err == nil {
-			held = append(held, e.readers.hold(t.StateID(), st.TxnNumber()))
+			held = append(held, h)
 		}
 		return st, err
 	}
@@ -331,6 +355,24 @@ func (e *Engine) planWith(ctx context.Context, root planner.Node, params []any, 
 	}
 	op, err = planner.Physical(ctx, n, e.physicalEnv(analyze))
 	return op, release, err
+}
+
+// readState is the state of t a statement reads, held against garbage collection until the
+// hold is released: inside a transaction block, the block's view (its own work over the
+// committed state it reads); else the latest committed state.
+func (e *Engine) readState(ctx context.Context, t *catalog.Table) (*statestore.State, readHold, error) {
+	if b := blockOf(ctx); b != nil {
+		st, base, err := b.snapshot(ctx, t)
+		if err != nil {
+			return nil, readHold{}, err
+		}
+		return st, e.readers.hold(t.StateID(), base), nil
+	}
+	st, err := e.ss.Snapshot(ctx, t.StateID())
+	if err != nil {
+		return nil, readHold{}, err
+	}
+	return st, e.readers.hold(t.StateID(), st.TxnNumber()), nil
 }
 
 // physicalEnv is what planner.Physical needs of the engine.
@@ -458,11 +500,18 @@ func (e *Engine) importMemory() int64 {
 	return m
 }
 
-// Commit writes every row appended as one commit and returns how many there were.
+// Commit writes every row appended as one commit and returns how many there were; inside
+// a transaction block the rows are written but committed by the block's COMMIT.
 func (w *tableWriter) Commit(ctx context.Context) (int64, error) {
-	n, err := w.w.Commit(ctx)
+	p, err := w.w.Prepare(ctx)
 	w.count()
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	if err := w.e.commitWrite(ctx, w.t, nil, p); err != nil {
+		return 0, err
+	}
+	return p.Rows(), nil
 }
 
 // Abort drops the rows appended; it is safe after Commit.
@@ -615,6 +664,8 @@ type rowsResult struct {
 	// caller is the ctx of the last Next, which cancels the statement until stopCaller.
 	caller     context.Context
 	stopCaller func() bool
+	// onErr, if set, is called when the stream fails.
+	onErr func()
 }
 
 func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) {
@@ -659,6 +710,9 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 		}
 		if r.ctx != nil {
 			err = limitError(r.ctx, err)
+		}
+		if r.onErr != nil {
+			r.onErr()
 		}
 		return nil, err
 	}

@@ -81,7 +81,7 @@ func (e *Engine) deleteRows(ctx context.Context, d *planner.Delete, params []any
 	if err != nil {
 		return 0, errs.Wrap(errs.Internal, err, "encoding delete predicate: %v", err)
 	}
-	if _, err := e.ss.Commit(ctx, t.StateID(), statestore.AddDeletePredicate{ID: uuid.NewString(), Predicate: enc}); err != nil {
+	if err := e.commitWrite(ctx, t, []statestore.Transaction{statestore.AddDeletePredicate{ID: uuid.NewString(), Predicate: enc}}, nil); err != nil {
 		return 0, err
 	}
 	return n, nil

@@ -12,6 +12,7 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/storage/statestore"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -139,9 +140,23 @@ func (e *Engine) AppendParams(ctx context.Context, st Statement, batches []arrow
 	if !isInsert {
 		return 0, false, nil
 	}
+	if err := s.c.blockAllows(s.bound); err != nil {
+		s.c.fail()
+		return 0, true, err
+	}
 	if s.c.readOnly() {
 		return 0, true, errs.New(errs.ReadOnlyTransaction, "cannot execute INSERT in a read-only transaction")
 	}
+	// Inside a transaction block the rows are committed by the block's COMMIT.
+	ctx = withBlock(ctx, s.c.blk)
+	if b := s.c.blk; b != nil {
+		b.reads = map[statestore.TableID]uint64{}
+	}
+	defer func() {
+		if ok && err != nil {
+			s.c.fail()
+		}
+	}()
 	vals, isValues := ins.Source.(*planner.Values)
 	if !isValues || len(vals.Rows) != 1 {
 		return 0, false, nil

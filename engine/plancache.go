@@ -143,9 +143,8 @@ type executionKey struct{}
 
 // snapshot is rules.Env.Snapshot for this execution.
 func (x *execution) snapshot(ctx context.Context, t *catalog.Table) (*statestore.State, error) {
-	st, err := x.e.ss.Snapshot(ctx, t.StateID())
+	st, h, err := x.e.readState(ctx, t)
 	if err == nil {
-		h := x.e.readers.hold(t.StateID(), st.TxnNumber())
 		x.mu.Lock()
 		x.held = append(x.held, h)
 		x.mu.Unlock()

@@ -60,6 +60,10 @@ var (
 	SequenceLimit         = errors.New("sequence generator limit exceeded")   // 2200H
 	GeneratedAlways       = errors.New("generated always")                    // 428C9
 	ReadOnlyTransaction   = errors.New("read-only sql transaction")           // 25006
+	ActiveTransaction     = errors.New("active sql transaction")              // 25001
+	NoActiveTransaction   = errors.New("no active sql transaction")           // 25P01
+	InFailedTransaction   = errors.New("in failed sql transaction")           // 25P02
+	InvalidSavepoint      = errors.New("invalid savepoint specification")     // 3B001
 	ProtocolViolation     = errors.New("protocol violation")                  // 08P01
 	NotImplemented        = errors.New("feature not supported")               // 0A000
 	InsufficientPrivilege = errors.New("insufficient privilege")              // 42501

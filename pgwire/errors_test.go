@@ -73,6 +73,10 @@ var kinds = map[string]error{
 	"DuplicateObject":       errs.DuplicateObject,
 	"SequenceLimit":         errs.SequenceLimit,
 	"GeneratedAlways":       errs.GeneratedAlways,
+	"ActiveTransaction":     errs.ActiveTransaction,
+	"NoActiveTransaction":   errs.NoActiveTransaction,
+	"InFailedTransaction":   errs.InFailedTransaction,
+	"InvalidSavepoint":      errs.InvalidSavepoint,
 }
 
 // TestSQLSTATEsFollowErrs checks that every kind declared in package errs maps to the

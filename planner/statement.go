@@ -140,6 +140,8 @@ type Utility struct {
 	Tag string
 	// Modes are BEGIN's and START TRANSACTION's transaction modes.
 	Modes TransactionModes
+	// Savepoint names the savepoint of SAVEPOINT, RELEASE and ROLLBACK TO (Tag ROLLBACK).
+	Savepoint string
 }
 
 // CreateTableAs creates a table keyed by insertion order from the rows of a query.
