@@ -199,6 +199,18 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	if err := s.revalidate(ctx); err != nil {
 		return nil, err
 	}
+	if b := s.c.blk; b != nil && e.undoableCreate(ctx, s.bound) {
+		// A block drops what it creates if it rolls back (txn_ddl.go).
+		if name, existed := e.existsBefore(ctx, s.bound); !existed {
+			defer func() {
+				if err == nil && s.c.blk == b {
+					if u := e.undoOf(ctx, s.bound, name); u != nil {
+						b.undo = append(b.undo, u)
+					}
+				}
+			}()
+		}
+	}
 	switch b := s.bound.(type) {
 	case *planner.SetVariable:
 		return s.c.set(b)

@@ -49,6 +49,8 @@ type txnBlock struct {
 	reads map[statestore.TableID]uint64
 	// settings are the session's parameters at BEGIN, which ROLLBACK restores.
 	settings map[string]string
+	// undo drops the objects the block created, in creation order (txn_ddl.go).
+	undo []ddlUndo
 }
 
 // txnTable is a block's view of one table.
@@ -77,6 +79,7 @@ type savepoint struct {
 	parts    map[statestore.TableID]int
 	order    int
 	settings map[string]string // the session's parameters, which ROLLBACK TO restores
+	undo     int               // len(txnBlock.undo) at the savepoint
 }
 
 type blockKey struct{}
@@ -329,6 +332,12 @@ func (b *txnBlock) discard(ctx context.Context, keep map[statestore.TableID]int,
 	b.order = b.order[:order]
 }
 
+// rollback drops the block's work and the objects it created.
+func (b *txnBlock) rollback(ctx context.Context) {
+	b.discard(ctx, map[statestore.TableID]int{}, 0)
+	b.undoCreates(ctx, 0)
+}
+
 // end ends the block: its pending work is dropped (it was committed, or is rolled back)
 // and the states it pinned are released.
 func (b *txnBlock) end(ctx context.Context) {
@@ -430,7 +439,7 @@ var testCommitTable atomic.Pointer[func()]
 
 // savepoint marks the block's work so far under name.
 func (b *txnBlock) savepoint(name string) {
-	sp := savepoint{name: name, parts: map[statestore.TableID]int{}, order: len(b.order)}
+	sp := savepoint{name: name, parts: map[statestore.TableID]int{}, order: len(b.order), undo: len(b.undo)}
 	for id, tt := range b.tables {
 		sp.parts[id] = len(tt.parts)
 	}
@@ -474,10 +483,12 @@ func (c *conn) transactionStmt(ctx context.Context, u *planner.Utility) (Result,
 		}
 		defer b.end(ctx)
 		if u.Tag == "ROLLBACK" || b.failed {
+			b.rollback(ctx)
 			c.setSettings(b.settings)
 			return &doneResult{tag: "ROLLBACK"}, true, nil
 		}
 		if err := b.commit(ctx); err != nil {
+			b.rollback(ctx)
 			c.setSettings(b.settings)
 			return nil, true, err
 		}
@@ -521,6 +532,7 @@ func (c *conn) rollbackTo(ctx context.Context, name string) (Result, bool, error
 		keep[id] = sp.parts[id] // 0 for a table first touched after the savepoint
 	}
 	b.discard(ctx, keep, sp.order)
+	b.undoCreates(ctx, sp.undo)
 	b.failed = false
 	c.setSettings(sp.settings)
 	return &doneResult{tag: "ROLLBACK"}, true, nil
@@ -572,11 +584,14 @@ func (c *conn) blockAllows(st planner.Statement) error {
 	if cmd != "" && c.readOnly() {
 		return nil // refused as a write in a read-only transaction (25006), as PostgreSQL does
 	}
+	if c.e.undoableCreate(context.Background(), st) {
+		return nil // created at once, dropped again if the block rolls back (txn_ddl.go)
+	}
 	if cmd == "" {
 		cmd = statementName(st)
 	}
 	return &errs.Error{Kind: errs.ActiveTransaction, Msg: fmt.Sprintf("%s cannot run inside a transaction block", cmd),
-		Detail: "Schema changes and maintenance are not transactional: they would commit at once, whatever the block's end.",
+		Detail: "Only CREATE statements can run in a block (undone on rollback); other schema changes and maintenance would commit at once, whatever the block's end.",
 		Hint:   "Run it outside BEGIN ... COMMIT."}
 }
 
@@ -614,6 +629,7 @@ func (c *conn) FailTransaction() { c.fail() }
 func (c *conn) rollbackBlock(ctx context.Context) {
 	if c.blk != nil {
 		c.transaction("ROLLBACK", planner.TransactionModes{})
+		c.blk.rollback(ctx)
 		c.blk.end(ctx)
 		c.blk = nil
 	}

@@ -177,7 +177,9 @@ func TestTxnErrorsAndSavepoints(t *testing.T) {
 	runErr(t, c, "SAVEPOINT x", errs.NoActiveTransaction)
 }
 
-// DDL in a block is refused, and fails the block; read-only blocks refuse writes.
+// CREATE in a block is dropped again by ROLLBACK, ROLLBACK TO and a dropped connection, and
+// kept by COMMIT with the rows the block wrote to it; other DDL is refused and fails the
+// block; read-only blocks refuse writes.
 func TestTxnDDLAndReadOnly(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -185,12 +187,54 @@ func TestTxnDDLAndReadOnly(t *testing.T) {
 	defer e.Close()
 	run(t, c, "CREATE TABLE t (x int)")
 	run(t, c, "BEGIN")
-	err := runErr(t, c, "CREATE TABLE u (x int)", errs.ActiveTransaction)
-	if !strings.Contains(err.Error(), "CREATE TABLE cannot run inside a transaction block") {
-		t.Errorf("DDL in a block: %v", err)
-	}
+	run(t, c, "CREATE TABLE u (x int)")
+	run(t, c, "INSERT INTO u VALUES (1)")
+	run(t, c, "CREATE VIEW uv AS SELECT x FROM u")
+	run(t, c, "CREATE SEQUENCE us")
+	run(t, c, "CREATE INDEX ui ON t (x)")
+	expect(t, c, "SELECT x FROM uv", "1")
 	run(t, c, "ROLLBACK")
 	runErr(t, c, "SELECT * FROM u", errs.UndefinedTable)
+	runErr(t, c, "SELECT * FROM uv", errs.UndefinedTable)
+	runErr(t, c, "SELECT nextval('us')", errs.UndefinedTable)
+	expect(t, c, "SELECT count(*) FROM pg_class WHERE relname IN ('u', 'uv', 'us', 'ui')", "0")
+
+	// IF NOT EXISTS of an existing table creates nothing, so ROLLBACK keeps the table.
+	run(t, c, "BEGIN")
+	run(t, c, "CREATE TABLE IF NOT EXISTS t (x int)")
+	run(t, c, "ROLLBACK")
+	expect(t, c, "SELECT count(*) FROM t", "0")
+
+	run(t, c, "BEGIN")
+	run(t, c, "CREATE TABLE u (x int)")
+	run(t, c, "SAVEPOINT s")
+	run(t, c, "CREATE TABLE w (x int)")
+	run(t, c, "INSERT INTO u VALUES (2)")
+	run(t, c, "ROLLBACK TO SAVEPOINT s")
+	runErr(t, c, "SELECT * FROM w", errs.UndefinedTable)
+	run(t, c, "ROLLBACK TO SAVEPOINT s")
+	run(t, c, "INSERT INTO u VALUES (3)")
+	run(t, c, "COMMIT")
+	expect(t, c, "SELECT x FROM u", "3")
+
+	run(t, c, "BEGIN")
+	err := runErr(t, c, "DROP TABLE u", errs.ActiveTransaction)
+	if !strings.Contains(err.Error(), "DROP TABLE cannot run inside a transaction block") {
+		t.Errorf("DROP in a block: %v", err)
+	}
+	run(t, c, "ROLLBACK")
+	expect(t, c, "SELECT x FROM u", "3")
+
+	// A connection that ends inside a block drops what it created.
+	c2, err := e.Connect(context.Background(), "u", "db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, c2, "BEGIN")
+	run(t, c2, "CREATE TABLE gone (x int)")
+	run(t, c2, "INSERT INTO gone VALUES (1)")
+	c2.Close()
+	runErr(t, c, "SELECT * FROM gone", errs.UndefinedTable)
 
 	run(t, c, "BEGIN READ ONLY")
 	expect(t, c, "SELECT count(*) FROM t", "0")

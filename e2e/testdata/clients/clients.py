@@ -68,6 +68,7 @@ def setup():
         for r in ROWS:
             cur.execute("INSERT INTO py_t VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", r)
         cur.execute("CREATE TABLE py_loaded (id bigint PRIMARY KEY, label text, x double precision)")
+        cur.execute("CREATE TABLE py_txn (id bigint PRIMARY KEY, v text)")
         cur.execute("SELECT count(*) FROM py_t")
         expect(cur.fetchone()[0], 3, "rows inserted")
     return 3
@@ -150,7 +151,7 @@ def inspect_schemas():
 
 def inspect_tables():
     names = sa.inspect(engine()).get_table_names()
-    expect(sorted(names), ["py_loaded", "py_t"], "tables")
+    expect(sorted(names), ["py_loaded", "py_t", "py_txn"], "tables")
     return sorted(names)
 
 
@@ -176,8 +177,83 @@ def has_table():
     return got
 
 
+def txn_rows():
+    """The rows of py_txn, read on a connection of its own (so only committed rows)."""
+    with psycopg2.connect(DSN) as conn:
+        cur = conn.cursor()
+        cur.execute("SELECT id, v FROM py_txn ORDER BY id")
+        rows = [list(r) for r in cur.fetchall()]
+    conn.close()
+    return rows
+
+
+def psycopg2_transaction():
+    # psycopg2 opens a transaction block at the first statement (autocommit off).
+    conn = psycopg2.connect(DSN)
+    cur = conn.cursor()
+    cur.execute("INSERT INTO py_txn VALUES (1, 'rolled back')")
+    cur.execute("SELECT count(*) FROM py_txn")
+    expect(cur.fetchone()[0], 1, "the block reads its own row")
+    expect(txn_rows(), [], "rows others see before ROLLBACK")
+    conn.rollback()
+    expect(txn_rows(), [], "rows after ROLLBACK")
+    cur.execute("INSERT INTO py_txn VALUES (1, 'committed')")
+    cur.execute("UPDATE py_txn SET v = v || '!' WHERE id = 1")
+    expect(txn_rows(), [], "rows others see before COMMIT")
+    conn.commit()
+    expect(txn_rows(), [[1, "committed!"]], "rows after COMMIT")
+    # An error aborts the block until ROLLBACK.
+    try:
+        cur.execute("SELECT 1/0")
+        raise AssertionError("division by zero did not fail")
+    except psycopg2.errors.DivisionByZero:
+        pass
+    try:
+        cur.execute("SELECT 1")
+        raise AssertionError("a statement after an error in the block did not fail")
+    except psycopg2.errors.InFailedSqlTransaction:
+        pass
+    conn.rollback()
+    cur.execute("SELECT count(*) FROM py_txn")
+    expect(cur.fetchone()[0], 1, "rows after the failed block")
+    conn.commit()
+    conn.close()
+    return txn_rows()
+
+
+def sqlalchemy_begin():
+    eng = engine()
+    with eng.begin() as conn:
+        conn.execute(sa.text("INSERT INTO py_txn VALUES (:id, :v)"), [{"id": 2, "v": "two"}, {"id": 3, "v": "three"}])
+    try:
+        with eng.begin() as conn:
+            conn.execute(sa.text("INSERT INTO py_txn VALUES (4, 'four')"))
+            raise KeyError("rolled back")
+    except KeyError:
+        pass
+    rows = txn_rows()
+    expect([r[0] for r in rows], [1, 2, 3], "ids after engine.begin()")
+    return rows
+
+
+def sqlalchemy_session_rollback():
+    from sqlalchemy.orm import Session
+    with Session(engine()) as session:
+        session.execute(sa.text("DELETE FROM py_txn WHERE id = 2"))
+        session.execute(sa.text("INSERT INTO py_txn VALUES (5, 'five')"))
+        got = session.execute(sa.text("SELECT id FROM py_txn ORDER BY id")).scalars().all()
+        expect(got, [1, 3, 5], "the session reads its own writes")
+        session.rollback()
+        got = session.execute(sa.text("SELECT id FROM py_txn ORDER BY id")).scalars().all()
+        expect(got, [1, 2, 3], "ids after rollback")
+        session.execute(sa.text("UPDATE py_txn SET v = 'TWO' WHERE id = 2"))
+        session.commit()
+    return txn_rows()
+
+
 CASES = [setup, read_sql_dbapi, read_sql_dbapi_params, sqlalchemy_connect, sqlalchemy_read_sql, to_sql,
-         inspect_schemas, inspect_tables, inspect_columns, inspect_primary_key, has_table]
+         inspect_schemas, inspect_tables, inspect_columns, inspect_primary_key, has_table,
+         psycopg2_transaction, sqlalchemy_begin, sqlalchemy_session_rollback]
 
 for case in CASES:
     out = {"case": case.__name__, "ok": True, "error": "", "value": None}
