@@ -38,7 +38,7 @@ var psqlMetaSetup = []string{
 var psqlCommands = []string{`\dt`, `\dv`, `\di`, `\dn`, `\d`, `\du`, `\df`, `\dT`, `\d t`, `\d orders`, `\d vv`, `\di orders_pkey`, `\dt o*`,
 	`\d nopk`, `\d+ t`, `\d+ orders`, `\d+ nopk`, `\d+ orders_pkey`, `\d orders_qty`, `\d+ orders_qty`,
 	`\df strpos`, `\df row_number`, `\df count`, `\df array_length`, `\df generate_subscripts`, `\df pg_get_serial_sequence`,
-	`\df nosuch*`, `\df public.*`, `\df+ strpos`, `\df+ count`, `\dv+`}
+	`\df nosuch*`, `\df public.*`, `\df+ strpos`, `\df+ count`, `\dv+`, `\df pg_size_pretty`}
 
 // psqlNormalised are meta-commands whose output differs from PostgreSQL's in known ways,
 // each with the function that takes the difference out of both outputs before they are
