@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
@@ -80,12 +81,23 @@ func TestRelationSizes(t *testing.T) {
 		t.Errorf("after an INSERT: %d bytes, before %d", one, empty)
 	}
 	run(t, c, "INSERT INTO sz VALUES (3, 'c')")
-	if two := size(); two <= one {
+	two := size()
+	if two <= one {
 		t.Errorf("after a second INSERT: %d bytes, before %d", two, one)
 	}
 	rows, _ := run(t, c, "SELECT c.relname, pg_relation_size(c.oid), pg_table_size(c.oid), pg_relation_size(c.oid, 'fsm'), pg_size_pretty(pg_total_relation_size(c.oid)) FROM pg_class c WHERE c.relname IN ('sz_pkey', 'sz_name', 'szv') ORDER BY 1")
 	if got, want := rowsText(rows), "sz_name 0 0 0 0 bytes|sz_pkey 0 0 0 0 bytes|szv 0 0 0 0 bytes"; got != want {
 		t.Errorf("indexes and view:\n got %s\nwant %s", got, want)
+	}
+	// In WHERE, in an aggregate's argument, over an unqualified column, and in ORDER BY.
+	for _, q := range []string{
+		"SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) FROM pg_class c WHERE pg_table_size(c.oid) > 0",
+		"SELECT pg_size_pretty(pg_table_size(oid)) FROM pg_class WHERE relkind = 'r' ORDER BY pg_relation_size(oid) DESC LIMIT 1",
+	} {
+		rows, _ := run(t, c, q)
+		if got, want := rowsText(rows), exec.SizePretty(two); got != want {
+			t.Errorf("%s: got %s, want %s", q, got, want)
+		}
 	}
 	rows, _ = run(t, c, "SELECT pg_table_size(123), pg_relation_size(NULL), pg_relation_size('sz', 'vm')")
 	if got, want := rowsText(rows), "(null) (null) 0"; got != want {
