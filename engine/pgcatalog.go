@@ -56,6 +56,9 @@ var pgTypes = []pgTypeRow{
 // pgSystemTable computes a table of pg_catalog or information_schema (name is
 // "schema.table") from the catalog as it is now.
 func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBatch, error) {
+	if name == catalog.RelationSizesTable {
+		return e.relationSizes(ctx)
+	}
 	schemaName, rel, _ := strings.Cut(name, ".")
 	schema, ok := catalog.PGSystemTable(schemaName, rel)
 	if !ok {

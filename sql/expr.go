@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -1130,6 +1131,9 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 				args[i], argTypes[i] = &planner.Literal{Typ: types.Int32}, types.Int32
 			}
 			t, err = exec.FuncResultType(name, argTypes)
+		}
+		if err != nil && errors.Is(err, errs.AmbiguousFunction) {
+			return nil, err
 		}
 		if err != nil {
 			names := make([]string, len(argTypes))
