@@ -239,7 +239,7 @@ func init() {
 	register(function{resolve: oneArg(textOnly), eval: mapText(strings.ToUpper)}, "upper")
 	register(function{resolve: resolveSubstr, eval: evalSubstr}, "substr", "substring")
 	register(function{resolve: oneArg(func(t arrow.DataType) arrow.DataType {
-		if isNumeric(t) {
+		if isNumeric(t) || types.IsVarNumeric(t) {
 			return t
 		}
 		return nil
@@ -548,6 +548,9 @@ func byteRange(v []byte, from, to int64) (int, int, error) {
 
 func evalAbs(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
 	a := args[0]
+	if types.IsVarNumeric(typ) {
+		return varUnary(mem, a, true)
+	}
 	validity := copyValidity(mem, a)
 	var valid []byte
 	if validity != nil {

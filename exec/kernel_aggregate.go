@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // aggState is the state of one aggregate for every group, indexed by group id.
@@ -30,6 +31,12 @@ func newAggState(fn string, arg, result arrow.DataType) aggState {
 	switch fn {
 	case "count_star", "count":
 		return &countState{}
+	case "sum", "avg":
+		if types.IsVarNumeric(result) {
+			return &varSumState{avg: fn == "avg"}
+		}
+	}
+	switch fn {
 	case "sum":
 		switch arg.ID() {
 		case arrow.INT16:
@@ -409,6 +416,10 @@ func newMinMax(typ arrow.DataType, isMax bool) aggState {
 		return newFixedMinMax(typ, isMax, cmpFloat[float64])
 	case arrow.DECIMAL128:
 		return newFixedMinMax(typ, isMax, decimal128.Num.Cmp)
+	case arrow.EXTENSION:
+		if types.IsVarNumeric(typ) {
+			return newFixedMinMax(typ, isMax, cmpVarNum)
+		}
 	case arrow.INTERVAL_MONTH_DAY_NANO:
 		return newFixedMinMax(typ, isMax, cmpInterval)
 	case arrow.BOOL:

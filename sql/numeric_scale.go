@@ -99,34 +99,43 @@ func divScale(l, r planner.Expr) (int32, bool) {
 	if !ok1 || !ok2 {
 		return 0, false
 	}
-	w1, d1 := baseWeight(lv, ls)
-	w2, d2 := baseWeight(rv, rs)
-	q := w1 - w2
-	if d1 <= d2 {
-		q--
-	}
-	s := max(int32(16-q*4), ls, rs, 0)
-	return min(s, 38), true
+	return min(types.DivScale(lv, ls, rv, rs), 38), true
 }
 
-// baseWeight is the weight (the power of 10000) and the value of the first nonzero base-10000
-// digit of u/10^scale, as PostgreSQL's numeric stores it; 0, 0 for zero.
-func baseWeight(u *big.Int, scale int32) (weight int, first int64) {
-	a := new(big.Int).Abs(u)
-	if a.Sign() == 0 {
-		return 0, 0
+// Functions and aggregates whose kernels take numeric without a type modifier
+// (types.VarNumeric) as it is. Other calls get such arguments as types.DefaultNumeric
+// (fixedNumeric): their values rounded to its scale.
+var (
+	varNumericFuncs      = map[string]bool{"abs": true, "concat": true, "concat_ws": true, "num_nulls": true, "num_nonnulls": true}
+	varNumericAggregates = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true}
+	varNumericWindows    = map[string]bool{"lag": true, "lead": true, "first_value": true, "last_value": true, "nth_value": true}
+)
+
+// fixedNumeric is e, or e cast to types.DefaultNumeric when it is a numeric without a type
+// modifier, for a function whose kernel takes fixed-scale numerics only.
+func fixedNumeric(e planner.Expr) planner.Expr {
+	if types.IsVarNumeric(e.Type()) {
+		return &planner.Cast{E: e, To: types.DefaultNumeric}
 	}
-	d := len(a.String()) - 1 - int(scale) // the power of ten of the leading digit
-	weight = d / 4
-	if d < 0 && d%4 != 0 {
-		weight--
+	return e
+}
+
+// varNumericRounding binds round(x) and round(x, n) of a numeric without a type modifier and
+// a constant n >= 0 as a cast to numeric(38, n), which rounds half away from zero to n places
+// and shows n places, as PostgreSQL's round does; ok is false for other calls.
+func varNumericRounding(name string, args []planner.Expr) (planner.Expr, bool) {
+	if name != "round" || len(args) == 0 || len(args) > 2 || !types.IsVarNumeric(args[0].Type()) {
+		return nil, false
 	}
-	e := int(scale) + 4*weight // first = floor(a / 10^e)
-	ten := big.NewInt(10)
-	if e >= 0 {
-		a.Quo(a, new(big.Int).Exp(ten, big.NewInt(int64(e)), nil))
-	} else {
-		a.Mul(a, new(big.Int).Exp(ten, big.NewInt(int64(-e)), nil))
+	n := int64(0)
+	if len(args) == 2 {
+		l, ok := args[1].(*planner.Literal)
+		if !ok {
+			return nil, false
+		}
+		if n, ok = toInt64(l); !ok || n < 0 || n > 38 {
+			return nil, false
+		}
 	}
-	return weight, a.Int64()
+	return &planner.Cast{E: args[0], To: types.Numeric(38, int32(n))}, true
 }

@@ -73,6 +73,10 @@ func numericRank(t arrow.DataType) int {
 		return 5
 	case arrow.FLOAT64:
 		return 6
+	case arrow.EXTENSION:
+		if IsVarNumeric(t) {
+			return 4
+		}
 	}
 	return 0
 }
@@ -92,6 +96,8 @@ func Name(t arrow.DataType) string {
 		return "unknown"
 	case *Char:
 		return t.String()
+	case *VarNumericType:
+		return "numeric"
 	case *arrow.Decimal128Type:
 		return fmt.Sprintf("numeric(%d,%d)", t.Precision, t.Scale)
 	case *arrow.TimestampType:
@@ -138,6 +144,8 @@ func InternalName(t arrow.DataType) string {
 		return "varchar"
 	case IsBpchar(t):
 		return "bpchar"
+	case IsVarNumeric(t):
+		return "numeric"
 	}
 	switch t.ID() {
 	case arrow.BOOL:
@@ -204,6 +212,10 @@ func BaseName(t arrow.DataType) string {
 		return "timestamp without time zone"
 	case arrow.LIST:
 		return BaseName(t.(*arrow.ListType).Elem()) + "[]"
+	case arrow.EXTENSION:
+		if IsVarNumeric(t) {
+			return "numeric"
+		}
 	}
 	return t.String()
 }
