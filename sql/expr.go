@@ -839,6 +839,10 @@ func zeroOf(t arrow.DataType) any {
 		return float64(0)
 	case arrow.DECIMAL128:
 		return decimal128.Num{}
+	case arrow.EXTENSION:
+		if types.IsVarNumeric(t) {
+			return decimal128.Num{} // 0 of scale 0, packed
+		}
 	}
 	return nil
 }
