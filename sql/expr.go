@@ -1284,6 +1284,7 @@ func (b *binder) minMax(mm *pg_query.MinMaxExpr, sc *scope, agg *aggContext) (pl
 // integer too, as in PostgreSQL). An untyped operand takes the other's type if that is
 // numeric, else double precision.
 func (b *binder) power(l, r planner.Expr) (planner.Expr, error) {
+	l, r = fixedNumeric(l), fixedNumeric(r)
 	untyped := func(e planner.Expr) bool { return types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
 	fix := func(e, other planner.Expr) planner.Expr {
 		if !untyped(e) {

@@ -45,7 +45,13 @@ func IsUnknown(t arrow.DataType) bool { _, ok := t.(*unknownType); return ok }
 func Numeric(p, s int32) arrow.DataType { return &arrow.Decimal128Type{Precision: p, Scale: s} }
 
 // ArrayOf is the type of a SQL array of elem: a list whose elements are nullable.
-func ArrayOf(elem arrow.DataType) arrow.DataType { return arrow.ListOf(elem) }
+// Arrays of numeric without a type modifier hold DefaultNumeric: one scale for all elements.
+func ArrayOf(elem arrow.DataType) arrow.DataType {
+	if IsVarNumeric(elem) {
+		elem = DefaultNumeric
+	}
+	return arrow.ListOf(elem)
+}
 
 // Elem is the element type of an array type, or nil when t is not an array.
 func Elem(t arrow.DataType) arrow.DataType {
