@@ -387,34 +387,69 @@ func varUnary(mem memory.Allocator, a arrow.Array, abs bool) (arrow.Array, error
 // its values, as PostgreSQL's numeric addition does; avg divides it by the count with
 // PostgreSQL's division scale (numeric_avg).
 type varSumState struct {
-	avg    bool
-	sums   []big.Int
-	scales []int32
-	counts []int64
-	x      big.Int
+	avg     bool
+	sums    []decimal128.Num // each group's sum at scales[g], while it fits 128 bits
+	bigs    []*big.Int       // the sum past that, or nil
+	parts   []int64          // integer arguments not yet added to sums
+	scales  []int32
+	started []bool
+	counts  []int64
 }
 
 func (s *varSumState) grow(n int) {
-	s.sums, s.scales, s.counts = grown(s.sums, n), grown(s.scales, n), grown(s.counts, n)
+	s.sums, s.bigs, s.parts = grown(s.sums, n), grown(s.bigs, n), grown(s.parts, n)
+	s.scales, s.started, s.counts = grown(s.scales, n), grown(s.started, n), grown(s.counts, n)
 }
 
-// add adds u·10^-sc to group g.
-func (s *varSumState) add(g int32, u *big.Int, sc int32) {
-	sum := &s.sums[g]
+// add adds v·10^-sc to group g: in 128 bits while the scale stays and the sum fits, else
+// through a big integer.
+func (s *varSumState) add(g int32, v decimal128.Num, sc int32) {
+	if !s.started[g] {
+		s.sums[g], s.scales[g], s.started[g] = v, sc, true
+		return
+	}
+	if s.bigs[g] == nil && sc == s.scales[g] {
+		x := s.sums[g]
+		z := x.Add(v)
+		if x.Sign() != v.Sign() || x.Sign() == 0 || z.Sign() == x.Sign() {
+			s.sums[g] = z
+			return
+		}
+	}
+	sum := s.bigs[g]
+	if sum == nil {
+		sum = s.sums[g].BigInt()
+		s.bigs[g] = sum
+	}
+	u := v.BigInt()
 	switch {
-	case s.counts[g] == 0:
-		sum.Set(u)
-		s.scales[g] = sc
 	case sc > s.scales[g]:
 		sum.Mul(sum, pow10(sc-s.scales[g]))
 		s.scales[g] = sc
-		sum.Add(sum, u)
 	case sc < s.scales[g]:
-		sum.Add(sum, new(big.Int).Mul(u, pow10(s.scales[g]-sc)))
-	default:
-		sum.Add(sum, u)
+		u.Mul(u, pow10(s.scales[g]-sc))
 	}
-	s.counts[g]++
+	sum.Add(sum, u)
+}
+
+// addInts adds integer arguments in int64 parts, moving a part into the sum when the next
+// value would overflow it.
+func addVarInts[T integer](s *varSumState, gids []int32, arr arrow.Array) {
+	v := values[T](arr)
+	nulls := arr.NullN() > 0
+	for i, g := range gids {
+		if g < 0 || (nulls && arr.IsNull(i)) {
+			continue
+		}
+		x, y := s.parts[g], int64(v[i])
+		z := x + y
+		if (x^z)&(y^z) < 0 {
+			s.add(g, decimal128.FromI64(x), 0)
+			z = y
+		}
+		s.parts[g] = z
+		s.counts[g]++
+	}
 }
 
 func (s *varSumState) update(gids []int32, arr arrow.Array) error {
@@ -425,7 +460,8 @@ func (s *varSumState) update(gids []int32, arr arrow.Array) error {
 		for i, g := range gids {
 			if validRow(arr, gids, i) {
 				x := unpack(v[i])
-				s.add(g, x.v.BigInt(), x.s)
+				s.add(g, x.v, x.s)
+				s.counts[g]++
 			}
 		}
 	case t.ID() == arrow.DECIMAL128:
@@ -433,16 +469,16 @@ func (s *varSumState) update(gids []int32, arr arrow.Array) error {
 		sc := t.(*arrow.Decimal128Type).Scale
 		for i, g := range gids {
 			if validRow(arr, gids, i) {
-				s.add(g, v[i].BigInt(), sc)
+				s.add(g, v[i], sc)
+				s.counts[g]++
 			}
 		}
+	case t.ID() == arrow.INT16:
+		addVarInts[int16](s, gids, arr)
+	case t.ID() == arrow.INT32:
+		addVarInts[int32](s, gids, arr)
 	default:
-		ints := intsAsInt64(arr)
-		for i, g := range gids {
-			if validRow(arr, gids, i) {
-				s.add(g, s.x.SetInt64(ints[i]), 0)
-			}
-		}
+		addVarInts[int64](s, gids, arr)
 	}
 	return nil
 }
@@ -455,11 +491,19 @@ func (s *varSumState) finish(mem memory.Allocator) (arrow.Array, error) {
 		if s.counts[g] == 0 {
 			continue
 		}
+		if s.parts[g] != 0 {
+			s.add(int32(g), decimal128.FromI64(s.parts[g]), 0)
+			s.parts[g] = 0
+		}
+		sum := s.bigs[g]
+		if sum == nil {
+			sum = s.sums[g].BigInt()
+		}
 		var err error
 		if s.avg {
-			out[g], err = varDivBig(&s.sums[g], s.scales[g], big.NewInt(s.counts[g]), 0)
+			out[g], err = varDivBig(sum, s.scales[g], big.NewInt(s.counts[g]), 0)
 		} else {
-			out[g], err = packBig(new(big.Int).Set(&s.sums[g]), s.scales[g])
+			out[g], err = packBig(new(big.Int).Set(sum), s.scales[g])
 		}
 		if err != nil {
 			buf.Release()
