@@ -540,3 +540,50 @@ func cmpVarNum(a, b decimal128.Num) int {
 	x, y := unpack(a), unpack(b)
 	return types.CompareNumeric(x.v, x.s, y.v, y.s)
 }
+
+// varRounding is round, trunc, ceil or floor (dec rounds an unscaled value divided by a
+// power of ten to an integer) of numerics without a type modifier, at the places of the
+// second argument (0 without one): each result shows max(places, 0) decimals, as
+// PostgreSQL's do.
+func varRounding(mem memory.Allocator, dec func(x, d *big.Int) *big.Int, args []arrow.Array) (arrow.Array, error) {
+	a := args[0]
+	var places []int32
+	if len(args) == 2 {
+		places = values[int32](args[1])
+	}
+	validity := andValidity(mem, args...)
+	buf, res := newValues[decimal128.Num](mem, a.Len())
+	src := values[decimal128.Num](a)
+	fail := func(err error) (arrow.Array, error) {
+		buf.Release()
+		if validity != nil {
+			validity.Release()
+		}
+		return nil, err
+	}
+	for i := range res {
+		if validity != nil && skip(validity.Bytes(), i) {
+			continue
+		}
+		x := unpack(src[i])
+		p := int32(0)
+		if places != nil {
+			p = min(max(places[i], -types.VarNumericDigits-1), types.MaxVarNumericScale)
+		}
+		q := x.v.BigInt()
+		if p < x.s {
+			q = dec(q, pow10(x.s-p))
+		} else {
+			q.Mul(q, pow10(p-x.s))
+		}
+		if p < 0 {
+			q.Mul(q, pow10(-p))
+		}
+		n, err := packBig(q, max(p, 0))
+		if err != nil {
+			return fail(err)
+		}
+		res[i] = n
+	}
+	return makeArray(types.VarNumeric, a.Len(), validity, buf), nil
+}

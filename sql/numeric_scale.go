@@ -106,7 +106,8 @@ func divScale(l, r planner.Expr) (int32, bool) {
 // (types.VarNumeric) as it is. Other calls get such arguments as types.DefaultNumeric
 // (fixedNumeric): their values rounded to its scale.
 var (
-	varNumericFuncs      = map[string]bool{"abs": true, "concat": true, "concat_ws": true, "num_nulls": true, "num_nonnulls": true}
+	varNumericFuncs = map[string]bool{"abs": true, "round": true, "trunc": true, "ceil": true, "ceiling": true, "floor": true,
+		"concat": true, "concat_ws": true, "num_nulls": true, "num_nonnulls": true}
 	varNumericAggregates = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true}
 	varNumericWindows    = map[string]bool{"lag": true, "lead": true, "first_value": true, "last_value": true, "nth_value": true}
 )
