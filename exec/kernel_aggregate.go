@@ -418,7 +418,17 @@ func newMinMax(typ arrow.DataType, isMax bool) aggState {
 		return newFixedMinMax(typ, isMax, decimal128.Num.Cmp)
 	case arrow.EXTENSION:
 		if types.IsVarNumeric(typ) {
-			return newFixedMinMax(typ, isMax, cmpVarNum)
+			// Of equal values of different scales the last one met wins, as PostgreSQL's
+			// numeric_smaller and numeric_larger return their second argument on a tie.
+			return newFixedMinMax(typ, isMax, func(a, b decimal128.Num) int {
+				if c := cmpVarNum(a, b); c != 0 {
+					return c
+				}
+				if isMax {
+					return 1
+				}
+				return -1
+			})
 		}
 	case arrow.INTERVAL_MONTH_DAY_NANO:
 		return newFixedMinMax(typ, isMax, cmpInterval)

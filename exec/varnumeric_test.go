@@ -186,3 +186,36 @@ func TestVarNumericSumAvg(t *testing.T) {
 		}
 	}
 }
+
+// min and max compare by value and, of equal values, keep the last one met with its scale.
+func TestVarNumericMinMax(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	a := varNumArray(t, mem, "7", "7.00", "-1.5", "10.0", "7.0", "NULL")
+	defer a.Release()
+	gids := []int32{0, 0, 1, 1, 0, 1}
+	for _, c := range []struct {
+		max  bool
+		want []string
+	}{
+		{false, []string{"7.0", "-1.5"}},
+		{true, []string{"7.0", "10.0"}},
+	} {
+		s := newMinMax(types.VarNumeric, c.max)
+		s.grow(2)
+		if err := s.update(gids, a); err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.finish(mem)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := varTexts(out)
+		out.Release()
+		for i := range c.want {
+			if got[i] != c.want[i] {
+				t.Errorf("max %v, group %d: %s, want %s", c.max, i, got[i], c.want[i])
+			}
+		}
+	}
+}
