@@ -59,8 +59,6 @@ func unpack(n decimal128.Num) varNum {
 
 func varOverflow() error { return errs.New(errs.NumericRange, "value overflows numeric format") }
 
-func bigPow10(n int32) *big.Int { return pow10(n) }
-
 // roundQuo is num/den rounded half away from zero.
 func roundQuo(num, den *big.Int) *big.Int {
 	q, r := new(big.Int).QuoRem(num, den, new(big.Int))
@@ -78,7 +76,7 @@ func roundQuo(num, den *big.Int) *big.Int {
 	return q
 }
 
-var maxVarBig = new(big.Int).Sub(bigPow10(types.VarNumericDigits), big.NewInt(1))
+var maxVarBig = new(big.Int).Sub(pow10(types.VarNumericDigits), big.NewInt(1))
 
 // packBig packs the value u·10^-s, rounding away places that do not fit.
 func packBig(u *big.Int, s int32) (decimal128.Num, error) {
@@ -89,7 +87,7 @@ func packBig(u *big.Int, s int32) (decimal128.Num, error) {
 		if s == 0 {
 			return decimal128.Num{}, varOverflow()
 		}
-		u, s = roundQuo(u, bigPow10(1)), s-1
+		u, s = roundQuo(u, pow10(1)), s-1
 	}
 	n, ok := types.PackNumeric(decimal128.FromBigInt(u), s)
 	if !ok {
@@ -143,8 +141,8 @@ func varOp(op BinaryOp, x, y varNum) (decimal128.Num, error) {
 			}
 			return packNum(x.v.Sub(y.v), s)
 		}
-		u := new(big.Int).Mul(x.v.BigInt(), bigPow10(s-x.s))
-		w := new(big.Int).Mul(y.v.BigInt(), bigPow10(s-y.s))
+		u := new(big.Int).Mul(x.v.BigInt(), pow10(s-x.s))
+		w := new(big.Int).Mul(y.v.BigInt(), pow10(s-y.s))
 		if op == Add {
 			return packBig(u.Add(u, w), s)
 		}
@@ -158,8 +156,8 @@ func varOp(op BinaryOp, x, y varNum) (decimal128.Num, error) {
 			return decimal128.Num{}, divZero()
 		}
 		s := max(x.s, y.s)
-		u := new(big.Int).Mul(x.v.BigInt(), bigPow10(s-x.s))
-		w := new(big.Int).Mul(y.v.BigInt(), bigPow10(s-y.s))
+		u := new(big.Int).Mul(x.v.BigInt(), pow10(s-x.s))
+		w := new(big.Int).Mul(y.v.BigInt(), pow10(s-y.s))
 		return packBig(new(big.Int).Rem(u, w), s)
 	}
 	return decimal128.Num{}, typeErr("operator %s on numeric", op)
@@ -230,11 +228,10 @@ func ParseVarNumeric(s string) (decimal128.Num, error) {
 		neg = mant[0] == '-'
 		mant = mant[1:]
 	}
-	intPart, frac, dot := strings.Cut(mant, ".")
+	intPart, frac, _ := strings.Cut(mant, ".")
 	if intPart == "" && frac == "" || strings.ContainsAny(frac, ".") {
 		return bad()
 	}
-	_ = dot
 	digits := intPart + frac
 	for _, c := range digits {
 		if c < '0' || c > '9' {
@@ -247,7 +244,7 @@ func ParseVarNumeric(s string) (decimal128.Num, error) {
 	}
 	scale := int32(len(frac)) - int32(exp)
 	if scale < 0 {
-		u.Mul(u, bigPow10(-scale))
+		u.Mul(u, pow10(-scale))
 		scale = 0
 	}
 	if neg {
@@ -264,11 +261,11 @@ func varToDecimal(n decimal128.Num, p, s int32) (decimal128.Num, error) {
 	x := unpack(n)
 	var u *big.Int
 	if s >= x.s {
-		u = new(big.Int).Mul(x.v.BigInt(), bigPow10(s-x.s))
+		u = new(big.Int).Mul(x.v.BigInt(), pow10(s-x.s))
 	} else {
-		u = roundQuo(x.v.BigInt(), bigPow10(x.s-s))
+		u = roundQuo(x.v.BigInt(), pow10(x.s-s))
 	}
-	if new(big.Int).Abs(u).Cmp(bigPow10(p)) >= 0 {
+	if new(big.Int).Abs(u).Cmp(pow10(p)) >= 0 {
 		return decimal128.Num{}, errs.New(errs.NumericRange, "numeric field overflow")
 	}
 	return decimal128.FromBigInt(u), nil

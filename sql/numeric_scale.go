@@ -12,20 +12,20 @@ import (
 	"github.com/sleeperd/sleeperd/types"
 )
 
-// PostgreSQL's numeric without a type modifier keeps a display scale per value. Ours has one
-// scale per column (an Arrow decimal128), so the binder gives each typmod-less numeric
-// expression the scale PostgreSQL would give its values wherever the scale does not depend on
-// the value: a cast of an integer has scale 0, a cast of a constant has the scale written in
-// it, and a quotient of two constants has the scale PostgreSQL's select_div_scale picks. Other
-// typmod-less numerics (a numeric column without a modifier, a cast of text or float) keep
-// types.DefaultNumeric's scale. docs/sql.md lists what differs.
+// PostgreSQL's numeric without a type modifier keeps a display scale per value. Where that
+// scale does not depend on the value, the binder gives the expression an Arrow decimal of that
+// scale: a cast of an integer has scale 0, a cast of a constant the scale written in it, a
+// quotient of two constants the scale PostgreSQL's select_div_scale picks. Other typmod-less
+// numerics (a numeric column without a modifier, a cast of text or float, a quotient of
+// non-constants, avg) are types.VarNumeric, whose values each carry their scale.
+// docs/sql.md lists what differs.
 
 // numericText is the text PostgreSQL's numeric input accepts as a finite number.
 var numericText = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
 
-// numericCast is e cast to numeric without a type modifier, or nil when the cast keeps
-// types.DefaultNumeric's scale: integers become numeric(38,0), a numeric keeps its type, and a
-// quoted constant becomes a numeric literal with the scale written in it.
+// numericCast is e cast to numeric without a type modifier, or nil when the cast is to
+// types.VarNumeric: integers become numeric(38,0), a numeric keeps its type, and a quoted
+// constant becomes a numeric literal with the scale written in it.
 func numericCast(e planner.Expr) planner.Expr {
 	t := e.Type()
 	switch {

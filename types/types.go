@@ -25,11 +25,10 @@ var (
 	// Unknown is the type of a quoted literal ('...') before context gives it a type, as in
 	// PostgreSQL; values of it are strings.
 	Unknown = &unknownType{}
-	// DefaultNumeric is the type of numeric without a precision. PostgreSQL's unconstrained
-	// numeric has a scale per value; an Arrow column has one scale, so ours is fixed. The
-	// binder narrows it where PostgreSQL's scale follows from types or constants (a cast of an
-	// integer has scale 0, of '2.50' scale 2): DefaultNumeric is what is left, such as a table
-	// column declared numeric.
+	// DefaultNumeric is the fixed-scale stand-in for numeric without a precision where a
+	// value's own scale is not kept: the elements of numeric arrays, and the arguments of
+	// functions without a kernel for VarNumeric. Tables made before VarNumeric existed have
+	// columns of this type.
 	DefaultNumeric = Numeric(38, 9)
 )
 
