@@ -82,3 +82,14 @@ func BenchmarkHashAggregateText(b *testing.B) {
 	h, _ := NewHashAggregate([]Expr{k}, []string{"k"}, []Aggregate{{Func: "count_star", Name: "n"}, {Func: "max", Arg: x, Name: "m"}}, v)
 	benchRun(b, h, rows)
 }
+
+// BenchmarkHashAggregateAvg is avg of bigint values over 1000 groups: each group's exact sum
+// divided at PostgreSQL's scale (numeric_avg).
+func BenchmarkHashAggregateAvg(b *testing.B) {
+	const rows = 1 << 20
+	v := benchInput(b, rows, 1000)
+	defer v.Release()
+	k, x := mustCol(b, 0, tI64), mustCol(b, 1, tI64)
+	h, _ := NewHashAggregate([]Expr{k}, []string{"k"}, []Aggregate{{Func: "avg", Arg: x, Name: "a"}}, v)
+	benchRun(b, h, rows)
+}

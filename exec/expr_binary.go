@@ -86,6 +86,9 @@ func BinaryResultType(op BinaryOp, l, r arrow.DataType) (arrow.DataType, error) 
 			}
 			return undefined()
 		}
+		if types.IsVarNumeric(l) && types.IsVarNumeric(r) {
+			return l, nil
+		}
 		if li == arrow.DECIMAL128 && ri == arrow.DECIMAL128 {
 			ls, rs := l.(*arrow.Decimal128Type).Scale, r.(*arrow.Decimal128Type).Scale
 			s := max(ls, rs)
@@ -226,6 +229,8 @@ func (b *Binary) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array
 		return floatArith[float64](mem, b.op, b.typ, l, r, validity)
 	case arrow.DECIMAL128:
 		return decimalArith(mem, b.op, b.typ, l, r, validity)
+	case arrow.EXTENSION:
+		return varArith(mem, b.op, l, r, validity)
 	}
 	if validity != nil {
 		validity.Release()

@@ -50,7 +50,7 @@ func CanCast(from, to arrow.DataType) bool {
 	if !supported(from) || !supported(to) {
 		return false
 	}
-	f, t := from.ID(), to.ID()
+	f, t := tid(from), tid(to)
 	switch {
 	case f == arrow.LIST && t == arrow.LIST:
 		return CanCast(elemType(from), elemType(to))
@@ -58,7 +58,7 @@ func CanCast(from, to arrow.DataType) bool {
 		return true
 	case f == arrow.STRING || t == arrow.STRING:
 		return true
-	case isNumeric(from) && isNumeric(to):
+	case (isNumeric(from) || types.IsVarNumeric(from)) && (isNumeric(to) || types.IsVarNumeric(to)):
 		return true
 	case (f == arrow.BOOL && t == arrow.INT32) || (f == arrow.INT32 && t == arrow.BOOL):
 		return true
@@ -97,7 +97,7 @@ func castArray(mem memory.Allocator, loc *time.Location, a arrow.Array, to arrow
 	}
 	n := a.Len()
 	// Fixed-width numeric conversions run over the value buffers directly.
-	if isNumeric(from) && isNumeric(to) && from.ID() != arrow.DECIMAL128 && to.ID() != arrow.DECIMAL128 {
+	if isNumeric(from) && isNumeric(to) && tid(from) != arrow.DECIMAL128 && tid(to) != arrow.DECIMAL128 {
 		return castNumeric(mem, a, to)
 	}
 	if from.ID() == arrow.TIMESTAMP && to.ID() == arrow.TIMESTAMP && (loc == time.UTC || hasZone(from) == hasZone(to)) {
@@ -136,7 +136,7 @@ func rewrap(a arrow.Array, to arrow.DataType) arrow.Array {
 
 // appendValue appends a Go value of the kind NewLiteral accepts to b.
 func appendValue(b array.Builder, v any) {
-	switch b := b.(type) {
+	switch b := storageBuilder(b).(type) {
 	case *array.BooleanBuilder:
 		b.Append(v.(bool))
 	case *array.Int16Builder:
@@ -266,6 +266,9 @@ func hasZone(t arrow.DataType) bool {
 
 // convertValue casts one non-NULL value, with loc as the session time zone.
 func convertValue(v any, from, to arrow.DataType, loc *time.Location) (any, error) {
+	if out, ok, err := convertVarNumeric(v, from, to); ok {
+		return out, err
+	}
 	if to.ID() == arrow.STRING {
 		return formatTextIn(v, from, loc), nil
 	}
@@ -858,6 +861,9 @@ func formatTextIn(v any, t arrow.DataType, loc *time.Location) string {
 	case float64:
 		return formatFloat(x, 64)
 	case decimal128.Num:
+		if types.IsVarNumeric(t) {
+			return FormatVarNumeric(x)
+		}
 		return formatDecimal(x, t.(*arrow.Decimal128Type).Scale)
 	case string:
 		return x

@@ -239,7 +239,7 @@ func init() {
 	register(function{resolve: oneArg(textOnly), eval: mapText(strings.ToUpper)}, "upper")
 	register(function{resolve: resolveSubstr, eval: evalSubstr}, "substr", "substring")
 	register(function{resolve: oneArg(func(t arrow.DataType) arrow.DataType {
-		if isNumeric(t) {
+		if isNumeric(t) || types.IsVarNumeric(t) {
 			return t
 		}
 		return nil
@@ -548,6 +548,9 @@ func byteRange(v []byte, from, to int64) (int, int, error) {
 
 func evalAbs(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
 	a := args[0]
+	if types.IsVarNumeric(typ) {
+		return varUnary(mem, a, true)
+	}
 	validity := copyValidity(mem, a)
 	var valid []byte
 	if validity != nil {
@@ -603,6 +606,16 @@ func absInts[T integer](mem memory.Allocator, typ arrow.DataType, a arrow.Array,
 // n zero, since our decimals have a fixed scale), everything else is double precision.
 func resolveRounding(places bool) func([]arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
 	return func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) >= 1 && types.IsVarNumeric(args[0]) {
+			// Each value is rounded at its own places, which it then shows.
+			if len(args) == 1 {
+				return args[0], nil, nil
+			}
+			if len(args) == 2 && places && isInteger(args[1]) {
+				return args[0], []arrow.DataType{nil, arrow.PrimitiveTypes.Int32}, nil
+			}
+			return nil, nil, undefinedFunc("round", args)
+		}
 		if len(args) == 0 || len(args) > 2 || !isNumeric(args[0]) {
 			return nil, nil, undefinedFunc("round", args)
 		}
@@ -645,6 +658,9 @@ func evalRounding(dec func(x, d *big.Int) *big.Int, flt func(float64) float64) f
 	return func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
 		a := args[0]
 		n := a.Len()
+		if types.IsVarNumeric(typ) {
+			return varRounding(mem, dec, args)
+		}
 		if typ.ID() == arrow.FLOAT64 {
 			buf, out := newValues[float64](mem, n)
 			for i, v := range values[float64](a) {

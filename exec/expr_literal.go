@@ -35,7 +35,7 @@ func NewLiteral(v any, t arrow.DataType) (*Literal, error) {
 		return &Literal{typ: t}, nil
 	}
 	if i, ok := v.(int); ok {
-		switch t.ID() {
+		switch tid(t) {
 		case arrow.INT16:
 			if int(int16(i)) != i {
 				return nil, fmt.Errorf("literal %d out of range of smallint", i)
@@ -51,7 +51,7 @@ func NewLiteral(v any, t arrow.DataType) (*Literal, error) {
 		}
 	}
 	ok := false
-	switch t.ID() {
+	switch tid(t) {
 	case arrow.BOOL:
 		_, ok = v.(bool)
 	case arrow.INT16:
@@ -104,6 +104,9 @@ func (l *Literal) String() string {
 	if l.v == nil {
 		return "NULL"
 	}
+	if types.IsVarNumeric(l.typ) {
+		return "'" + FormatVarNumeric(l.v.(decimal128.Num)) + "'::numeric"
+	}
 	switch l.typ.ID() {
 	case arrow.STRING:
 		return "'" + strings.ReplaceAll(l.v.(string), "'", "''") + "'"
@@ -125,7 +128,7 @@ func broadcast(mem memory.Allocator, v any, t arrow.DataType, n int) arrow.Array
 	if v == nil {
 		return array.MakeArrayOfNull(mem, t, n)
 	}
-	switch t.ID() {
+	switch tid(t) {
 	case arrow.BOOL:
 		return makeArray(t, n, nil, newBitmap(mem, n, v.(bool)))
 	case arrow.INT16:
@@ -204,6 +207,8 @@ func valueAt(a arrow.Array, i int) any {
 		return a.Value(i)
 	case *array.Decimal128:
 		return a.Value(i)
+	case *types.VarNumericArray:
+		return values[decimal128.Num](a)[i]
 	case *array.String:
 		return a.Value(i)
 	case *array.Binary:

@@ -101,6 +101,10 @@ func NewNeg(e Expr) (*Neg, error) {
 	switch e.DataType().ID() {
 	case arrow.INT16, arrow.INT32, arrow.INT64, arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL128, arrow.INTERVAL_MONTH_DAY_NANO:
 		return &Neg{e: e}, nil
+	case arrow.EXTENSION:
+		if types.IsVarNumeric(e.DataType()) {
+			return &Neg{e: e}, nil
+		}
 	}
 	return nil, typeErr("unary minus needs a numeric or interval operand, not %s", types.BaseName(e.DataType()))
 }
@@ -123,6 +127,8 @@ func (n *Neg) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, e
 	mem := Allocator(ctx)
 	t := a.DataType()
 	switch t.ID() {
+	case arrow.EXTENSION:
+		return varUnary(mem, a, false)
 	case arrow.INT16:
 		return negate(mem, t, a, negInt[int16])
 	case arrow.INT32:

@@ -121,6 +121,9 @@ func AggregateResultType(fn string, arg arrow.DataType) (arrow.DataType, error) 
 	case "min", "max":
 		return arg, nil
 	case "sum":
+		if types.IsVarNumeric(arg) {
+			return arg, nil
+		}
 		switch arg.ID() {
 		case arrow.INT16, arrow.INT32:
 			return arrow.PrimitiveTypes.Int64, nil
@@ -133,13 +136,16 @@ func AggregateResultType(fn string, arg arrow.DataType) (arrow.DataType, error) 
 		}
 		return nil, undefined
 	case "avg":
+		if types.IsVarNumeric(arg) {
+			return arg, nil
+		}
 		switch arg.ID() {
-		case arrow.INT16, arrow.INT32, arrow.INT64:
-			return &arrow.Decimal128Type{Precision: 38, Scale: 16}, nil
+		case arrow.INT16, arrow.INT32, arrow.INT64, arrow.DECIMAL128:
+			// PostgreSQL divides the numeric sum by the count, each group's quotient at
+			// its own scale (numeric_avg).
+			return types.VarNumeric, nil
 		case arrow.FLOAT32, arrow.FLOAT64:
 			return arrow.PrimitiveTypes.Float64, nil
-		case arrow.DECIMAL128:
-			return &arrow.Decimal128Type{Precision: 38, Scale: max(scaleOf(arg), 16)}, nil
 		}
 		return nil, undefined
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // aggState is the state of one aggregate for every group, indexed by group id.
@@ -30,6 +31,12 @@ func newAggState(fn string, arg, result arrow.DataType) aggState {
 	switch fn {
 	case "count_star", "count":
 		return &countState{}
+	case "sum", "avg":
+		if types.IsVarNumeric(result) {
+			return &varSumState{avg: fn == "avg"}
+		}
+	}
+	switch fn {
 	case "sum":
 		switch arg.ID() {
 		case arrow.INT16:
@@ -409,6 +416,20 @@ func newMinMax(typ arrow.DataType, isMax bool) aggState {
 		return newFixedMinMax(typ, isMax, cmpFloat[float64])
 	case arrow.DECIMAL128:
 		return newFixedMinMax(typ, isMax, decimal128.Num.Cmp)
+	case arrow.EXTENSION:
+		if types.IsVarNumeric(typ) {
+			// Of equal values of different scales the last one met wins, as PostgreSQL's
+			// numeric_smaller and numeric_larger return their second argument on a tie.
+			return newFixedMinMax(typ, isMax, func(a, b decimal128.Num) int {
+				if c := cmpVarNum(a, b); c != 0 {
+					return c
+				}
+				if isMax {
+					return 1
+				}
+				return -1
+			})
+		}
 	case arrow.INTERVAL_MONTH_DAY_NANO:
 		return newFixedMinMax(typ, isMax, cmpInterval)
 	case arrow.BOOL:

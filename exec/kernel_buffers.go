@@ -193,7 +193,7 @@ func isInteger(t arrow.DataType) bool {
 
 // supported reports whether t is one of the types the package handles.
 func supported(t arrow.DataType) bool {
-	switch t.ID() {
+	switch tid(t) {
 	case arrow.BOOL, arrow.INT16, arrow.INT32, arrow.INT64, arrow.FLOAT32, arrow.FLOAT64,
 		arrow.DECIMAL128, arrow.STRING, arrow.BINARY, arrow.DATE32, arrow.INTERVAL_MONTH_DAY_NANO:
 		return true

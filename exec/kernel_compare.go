@@ -114,6 +114,8 @@ func compareArrays(mem memory.Allocator, op BinaryOp, l, r arrow.Array) arrow.Ar
 	outBuf := newBitmap(mem, n, false)
 	out := outBuf.Bytes()
 	switch l.DataType().ID() {
+	case arrow.EXTENSION:
+		varCompare(op, l, r, out)
 	case arrow.BOOL:
 		lb, rb := l.(*array.Boolean), r.(*array.Boolean)
 		for i := 0; i < n; i++ {
@@ -192,6 +194,8 @@ type rowComparer func(i, j int) int
 // the same scale) in PostgreSQL order. It ignores validity.
 func comparer(a, b arrow.Array) rowComparer {
 	switch a.DataType().ID() {
+	case arrow.EXTENSION:
+		return varComparer(a, b)
 	case arrow.BOOL:
 		x, y := a.(*array.Boolean), b.(*array.Boolean)
 		return func(i, j int) int { return cmpBool(x.Value(i), y.Value(j)) }

@@ -7,6 +7,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
+
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // rowEncoder appends an encoding of row i of an array to dst. Two rows encode to the same
@@ -19,6 +21,11 @@ func encoder(a arrow.Array) rowEncoder {
 	nulls := a.NullN() > 0
 	var enc rowEncoder
 	switch a.DataType().ID() {
+	case arrow.EXTENSION:
+		if !types.IsVarNumeric(a.DataType()) {
+			panic("exec: encode of unsupported type " + a.DataType().String())
+		}
+		enc = varEncoder(a)
 	case arrow.BOOL:
 		b := a.(*array.Boolean)
 		enc = func(dst []byte, i int) []byte {
@@ -94,7 +101,8 @@ type rowAppender func(i int)
 
 func appender(a arrow.Array, b array.Builder) rowAppender {
 	var app rowAppender
-	switch a.DataType().ID() {
+	b = storageBuilder(b)
+	switch tid(a.DataType()) {
 	case arrow.BOOL:
 		x, y := a.(*array.Boolean), b.(*array.BooleanBuilder)
 		app = func(i int) { y.Append(x.Value(i)) }

@@ -22,7 +22,7 @@ func take(mem memory.Allocator, a arrow.Array, idx []int32) arrow.Array {
 		}
 	}
 	t := a.DataType()
-	switch t.ID() {
+	switch tid(t) {
 	case arrow.BOOL:
 		b := a.(*array.Boolean)
 		out := newBitmap(mem, n, false)
@@ -115,7 +115,7 @@ func scatter(mem memory.Allocator, t arrow.DataType, n int, parts []part) arrow.
 			}
 		}
 	}
-	switch t.ID() {
+	switch tid(t) {
 	case arrow.BOOL:
 		out := newBitmap(mem, n, false)
 		ob := out.Bytes()

@@ -203,7 +203,7 @@ func (s *sqlServer) DoGetTables(ctx context.Context, cmd flightsql.GetTables) (*
 		bld.Field(2).(*array.StringBuilder).Append(e.name)
 		bld.Field(3).(*array.StringBuilder).Append(e.typ)
 		if cmd.GetIncludeSchema() {
-			bld.Field(4).(*array.BinaryBuilder).Append(flight.SerializeSchema(e.cols, s.mem))
+			bld.Field(4).(*array.BinaryBuilder).Append(flight.SerializeSchema(wireSchema(e.cols), s.mem))
 		}
 	}
 	return out, one(bld.NewRecordBatch()), nil

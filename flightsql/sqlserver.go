@@ -24,6 +24,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // sqlServer implements flightsql.Server over the engine.
@@ -91,7 +92,7 @@ func schemaOrEmpty(sc *arrow.Schema) *arrow.Schema {
 	if sc == nil {
 		return emptySchema
 	}
-	return sc
+	return wireSchema(sc)
 }
 
 // noTxn refuses a transaction id where transactions are not supported.
@@ -260,7 +261,7 @@ func (s *sqlServer) produce(ctx context.Context, schema *arrow.Schema, st engine
 		if err != nil {
 			return err
 		}
-		if b, err = conform(b, schema); err != nil {
+		if b, err = conform(s.mem, b, schema); err != nil {
 			return err
 		}
 		if !send(flight.StreamChunk{Data: b}) {
@@ -271,7 +272,7 @@ func (s *sqlServer) produce(ctx context.Context, schema *arrow.Schema, st engine
 
 // conform gives b the announced schema (names, nullability, metadata), which IPC needs
 // every batch of a stream to have. It takes ownership of b.
-func conform(b arrow.RecordBatch, schema *arrow.Schema) (arrow.RecordBatch, error) {
+func conform(mem memory.Allocator, b arrow.RecordBatch, schema *arrow.Schema) (arrow.RecordBatch, error) {
 	if b.Schema().Equal(schema) {
 		return b, nil
 	}
@@ -279,12 +280,18 @@ func conform(b arrow.RecordBatch, schema *arrow.Schema) (arrow.RecordBatch, erro
 	if int(b.NumCols()) != schema.NumFields() {
 		return nil, status.Errorf(codes.Internal, "batch has %d columns, result schema %d", b.NumCols(), schema.NumFields())
 	}
-	for i, c := range b.Columns() {
+	cols := append([]arrow.Array(nil), b.Columns()...)
+	for i, c := range cols {
+		if types.IsVarNumeric(c.DataType()) && arrow.TypeEqual(schema.Field(i).Type, wireNumeric) {
+			cols[i] = wireNumericArray(mem, c)
+			defer cols[i].Release()
+			continue
+		}
 		if !arrow.TypeEqual(c.DataType(), schema.Field(i).Type) {
 			return nil, status.Errorf(codes.Internal, "column %d is %s, result schema says %s", i, c.DataType(), schema.Field(i).Type)
 		}
 	}
-	return array.NewRecordBatch(schema, b.Columns(), b.NumRows()), nil
+	return array.NewRecordBatch(schema, cols, b.NumRows()), nil
 }
 
 func (s *sqlServer) DoPutCommandStatementUpdate(ctx context.Context, cmd flightsql.StatementUpdate) (int64, error) {
@@ -391,7 +398,7 @@ func (s *sqlServer) CreatePreparedStatement(ctx context.Context, req flightsql.A
 	}
 	isUpdate := st.Schema() == nil
 	res.Handle = h
-	res.DatasetSchema = st.Schema()
+	res.DatasetSchema = wireSchema(st.Schema())
 	res.ParameterSchema = arrow.NewSchema(fields, nil)
 	res.IsUpdate = &isUpdate
 	return res, nil

@@ -41,6 +41,9 @@ func ValueAt(arr arrow.Array, i int) any {
 		return a.Value(i)
 	case *array.MonthDayNanoInterval:
 		return a.Value(i)
+	case array.ExtensionArray:
+		// numeric without a type modifier: its packed storage value (types.PackNumeric).
+		return ValueAt(a.Storage(), i)
 	case *array.List:
 		start, end := a.ValueOffsets(i)
 		out := make([]any, 0, end-start)

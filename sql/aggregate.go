@@ -34,6 +34,11 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 	if err != nil {
 		return nil, err
 	}
+	if !varNumericAggregates[name] {
+		for i := range args {
+			args[i] = fixedNumeric(args[i])
+		}
+	}
 	r := aggResolution{b: b, fc: fc, name: name, pos: pos, args: args, order: order}
 	// PostgreSQL resolves a call whose WITHIN GROUP does not fit the function as a call of
 	// another signature, which does not exist.

@@ -42,6 +42,11 @@ func (b *binder) arrayExpr(ae *pg_query.A_ArrayExpr, sc *scope, agg *aggContext,
 	if types.IsArray(t) {
 		return nil, errs.New(errs.NotImplemented, "multidimensional arrays are not supported")
 	}
+	if types.IsVarNumeric(t) {
+		for i := range elems {
+			elems[i] = fixedNumeric(elems[i])
+		}
+	}
 	return &planner.Array{Elems: elems, Typ: types.ArrayOf(t)}, nil
 }
 

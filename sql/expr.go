@@ -361,7 +361,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		if !castable(e.Type(), t) {
 			return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), types.Name(t))
 		}
-		if t == types.DefaultNumeric {
+		if types.IsVarNumeric(t) {
 			if c := numericCast(e); c != nil {
 				return c, nil
 			}
@@ -854,6 +854,10 @@ func zeroOf(t arrow.DataType) any {
 		return float64(0)
 	case arrow.DECIMAL128:
 		return decimal128.Num{}
+	case arrow.EXTENSION:
+		if types.IsVarNumeric(t) {
+			return decimal128.Num{} // 0 of scale 0, packed
+		}
 	}
 	return nil
 }
@@ -995,10 +999,14 @@ func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) 
 		case planner.OpMul:
 			t = types.Numeric(38, min(38, ls+rs))
 		case planner.OpDiv:
-			t = types.Numeric(38, max(16, ls, rs))
-			if s, ok := divScale(l0, r0); ok {
-				t = types.Numeric(38, max(s, ls, rs))
+			s, ok := divScale(l0, r0)
+			if !ok {
+				// PostgreSQL's scale of a quotient depends on the values: each row's
+				// quotient keeps its own (select_div_scale).
+				l, r = b.coerce(l, types.VarNumeric), b.coerce(r, types.VarNumeric)
+				return &planner.Binary{Op: op, L: l, R: r, Typ: types.VarNumeric}, nil
 			}
+			t = types.Numeric(38, max(s, ls, rs))
 		}
 	}
 	return &planner.Binary{Op: op, L: l, R: r, Typ: t}, nil
@@ -1107,6 +1115,15 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 			e = paddedChar(e)
 		}
 		args[i], argTypes[i] = e, e.Type()
+	}
+	if e, ok := varNumericRounding(name, args); ok {
+		return e, nil
+	}
+	if !varNumericFuncs[name] {
+		for i := range args {
+			args[i] = fixedNumeric(args[i])
+			argTypes[i] = args[i].Type()
+		}
 	}
 	t, err := exec.FuncResultType(name, argTypes)
 	if err != nil {
@@ -1289,6 +1306,7 @@ func (b *binder) minMax(mm *pg_query.MinMaxExpr, sc *scope, agg *aggContext) (pl
 // integer too, as in PostgreSQL). An untyped operand takes the other's type if that is
 // numeric, else double precision.
 func (b *binder) power(l, r planner.Expr) (planner.Expr, error) {
+	l, r = fixedNumeric(l), fixedNumeric(r)
 	untyped := func(e planner.Expr) bool { return types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
 	fix := func(e, other planner.Expr) planner.Expr {
 		if !untyped(e) {

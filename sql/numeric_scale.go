@@ -12,20 +12,20 @@ import (
 	"github.com/sleeperd/sleeperd/types"
 )
 
-// PostgreSQL's numeric without a type modifier keeps a display scale per value. Ours has one
-// scale per column (an Arrow decimal128), so the binder gives each typmod-less numeric
-// expression the scale PostgreSQL would give its values wherever the scale does not depend on
-// the value: a cast of an integer has scale 0, a cast of a constant has the scale written in
-// it, and a quotient of two constants has the scale PostgreSQL's select_div_scale picks. Other
-// typmod-less numerics (a numeric column without a modifier, a cast of text or float) keep
-// types.DefaultNumeric's scale. docs/sql.md lists what differs.
+// PostgreSQL's numeric without a type modifier keeps a display scale per value. Where that
+// scale does not depend on the value, the binder gives the expression an Arrow decimal of that
+// scale: a cast of an integer has scale 0, a cast of a constant the scale written in it, a
+// quotient of two constants the scale PostgreSQL's select_div_scale picks. Other typmod-less
+// numerics (a numeric column without a modifier, a cast of text or float, a quotient of
+// non-constants, avg) are types.VarNumeric, whose values each carry their scale.
+// docs/sql.md lists what differs.
 
 // numericText is the text PostgreSQL's numeric input accepts as a finite number.
 var numericText = regexp.MustCompile(`^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$`)
 
-// numericCast is e cast to numeric without a type modifier, or nil when the cast keeps
-// types.DefaultNumeric's scale: integers become numeric(38,0), a numeric keeps its type, and a
-// quoted constant becomes a numeric literal with the scale written in it.
+// numericCast is e cast to numeric without a type modifier, or nil when the cast is to
+// types.VarNumeric: integers become numeric(38,0), a numeric keeps its type, and a quoted
+// constant becomes a numeric literal with the scale written in it.
 func numericCast(e planner.Expr) planner.Expr {
 	t := e.Type()
 	switch {
@@ -99,34 +99,44 @@ func divScale(l, r planner.Expr) (int32, bool) {
 	if !ok1 || !ok2 {
 		return 0, false
 	}
-	w1, d1 := baseWeight(lv, ls)
-	w2, d2 := baseWeight(rv, rs)
-	q := w1 - w2
-	if d1 <= d2 {
-		q--
-	}
-	s := max(int32(16-q*4), ls, rs, 0)
-	return min(s, 38), true
+	return min(types.DivScale(lv, ls, rv, rs), 38), true
 }
 
-// baseWeight is the weight (the power of 10000) and the value of the first nonzero base-10000
-// digit of u/10^scale, as PostgreSQL's numeric stores it; 0, 0 for zero.
-func baseWeight(u *big.Int, scale int32) (weight int, first int64) {
-	a := new(big.Int).Abs(u)
-	if a.Sign() == 0 {
-		return 0, 0
+// Functions and aggregates whose kernels take numeric without a type modifier
+// (types.VarNumeric) as it is. Other calls get such arguments as types.DefaultNumeric
+// (fixedNumeric): their values rounded to its scale.
+var (
+	varNumericFuncs = map[string]bool{"abs": true, "round": true, "trunc": true, "ceil": true, "ceiling": true, "floor": true,
+		"concat": true, "concat_ws": true, "num_nulls": true, "num_nonnulls": true}
+	varNumericAggregates = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true}
+	varNumericWindows    = map[string]bool{"lag": true, "lead": true, "first_value": true, "last_value": true, "nth_value": true}
+)
+
+// fixedNumeric is e, or e cast to types.DefaultNumeric when it is a numeric without a type
+// modifier, for a function whose kernel takes fixed-scale numerics only.
+func fixedNumeric(e planner.Expr) planner.Expr {
+	if types.IsVarNumeric(e.Type()) {
+		return &planner.Cast{E: e, To: types.DefaultNumeric}
 	}
-	d := len(a.String()) - 1 - int(scale) // the power of ten of the leading digit
-	weight = d / 4
-	if d < 0 && d%4 != 0 {
-		weight--
+	return e
+}
+
+// varNumericRounding binds round(x) and round(x, n) of a numeric without a type modifier and
+// a constant n >= 0 as a cast to numeric(38, n), which rounds half away from zero to n places
+// and shows n places, as PostgreSQL's round does; ok is false for other calls.
+func varNumericRounding(name string, args []planner.Expr) (planner.Expr, bool) {
+	if name != "round" || len(args) == 0 || len(args) > 2 || !types.IsVarNumeric(args[0].Type()) {
+		return nil, false
 	}
-	e := int(scale) + 4*weight // first = floor(a / 10^e)
-	ten := big.NewInt(10)
-	if e >= 0 {
-		a.Quo(a, new(big.Int).Exp(ten, big.NewInt(int64(e)), nil))
-	} else {
-		a.Mul(a, new(big.Int).Exp(ten, big.NewInt(int64(-e)), nil))
+	n := int64(0)
+	if len(args) == 2 {
+		l, ok := args[1].(*planner.Literal)
+		if !ok {
+			return nil, false
+		}
+		if n, ok = toInt64(l); !ok || n < 0 || n > 38 {
+			return nil, false
+		}
 	}
-	return weight, a.Int64()
+	return &planner.Cast{E: args[0], To: types.Numeric(38, int32(n))}, true
 }

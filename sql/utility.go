@@ -172,13 +172,11 @@ func (b *binder) createTableAs(cs *pg_query.CreateTableAsStmt) (planner.Statemen
 		if types.IsUnknown(t) {
 			t = types.Text
 		}
-		dn := types.DefaultNumeric.(*arrow.Decimal128Type)
-		if d, ok := t.(*arrow.Decimal128Type); ok && d.Precision == dn.Precision && d.Scale < dn.Scale {
+		if d, ok := t.(*arrow.Decimal128Type); ok && d.Precision == 38 {
 			// A typmod-less numeric expression (the binder gives it its values' scale, such
-			// as 0 for i::numeric) makes a plain numeric column, as in PostgreSQL: rows
-			// inserted later keep their decimals instead of being rounded to the first
-			// query's scale.
-			t = types.DefaultNumeric
+			// as 0 for i::numeric) makes a plain numeric column, as in PostgreSQL: each
+			// value keeps its scale, and rows inserted later keep theirs.
+			t = types.VarNumeric
 			if widen == nil {
 				widen = &planner.Project{Input: src}
 				for _, c := range cols {

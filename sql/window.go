@@ -69,6 +69,9 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
 			e = b.coerce(e, types.Text)
 		}
+		if !varNumericAggregates[name] && !varNumericWindows[name] {
+			e = fixedNumeric(e)
+		}
 		args = append(args, e)
 		argTypes = append(argTypes, e.Type())
 	}

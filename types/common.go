@@ -61,6 +61,11 @@ func Common(a, b arrow.DataType) (arrow.DataType, error) {
 	}
 	ra, rb := numericRank(a), numericRank(b)
 	if ra > 0 && rb > 0 {
+		if (ra == 4 && IsVarNumeric(a)) || (rb == 4 && IsVarNumeric(b)) {
+			if ra <= 4 && rb <= 4 {
+				return VarNumeric, nil
+			}
+		}
 		if ra == 4 && rb == 4 {
 			da, db := a.(*arrow.Decimal128Type), b.(*arrow.Decimal128Type)
 			return Numeric(38, max(da.Scale, db.Scale)), nil

@@ -45,6 +45,8 @@ func formatType(b *strings.Builder, t arrow.DataType) {
 		}
 	case *arrow.DurationType:
 		fmt.Fprintf(b, "duration[%s]", t.Unit)
+	case *VarNumericType:
+		b.WriteString("numeric")
 	case *arrow.Decimal128Type:
 		fmt.Fprintf(b, "decimal128(%d,%d)", t.Precision, t.Scale)
 	case *arrow.Decimal256Type:
@@ -252,6 +254,8 @@ func (p *typeParser) typ() (arrow.DataType, error) {
 			return nil, err
 		}
 		return &arrow.FixedSizeBinaryType{ByteWidth: n[0]}, nil
+	case "numeric":
+		return VarNumeric, nil
 	case "decimal128", "decimal256":
 		n, err := p.ints(2)
 		if err != nil {

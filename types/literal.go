@@ -34,6 +34,10 @@ func FormatLiteral(v any, t arrow.DataType) string {
 		if d, ok := t.(*arrow.Decimal128Type); ok {
 			return x.ToString(d.Scale)
 		}
+		if IsVarNumeric(t) {
+			v, s := UnpackNumeric(x)
+			return "'" + v.ToString(s) + "'::numeric"
+		}
 	case arrow.Date32:
 		return "'" + x.FormattedString() + "'::date"
 	case arrow.MonthDayNanoInterval:

@@ -31,7 +31,7 @@ func ByName(name string, mods []int32) (arrow.DataType, error) {
 	case "numeric", "decimal":
 		switch len(mods) {
 		case 0:
-			return DefaultNumeric, nil
+			return VarNumeric, nil
 		case 1, 2:
 			p, s := mods[0], int32(0)
 			if len(mods) == 2 {

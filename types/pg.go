@@ -99,6 +99,8 @@ func PGTypeOf(dt arrow.DataType) PGType {
 		return PGType{OIDFloat4, 4, -1}
 	case *arrow.Float64Type:
 		return PGType{OIDFloat8, 8, -1}
+	case *VarNumericType:
+		return PGType{OIDNumeric, -1, -1}
 	case *arrow.Decimal128Type:
 		return PGType{OIDNumeric, -1, NumericTypmod(t.Precision, t.Scale)}
 	case *arrow.Decimal256Type:
@@ -237,7 +239,7 @@ func FromOID(oid uint32) arrow.DataType {
 	case OIDFloat8:
 		return Float64
 	case OIDNumeric:
-		return DefaultNumeric
+		return VarNumeric
 	case OIDText, OIDVarchar, OIDBpchar, OIDName:
 		return Text
 	case OIDBytea:
@@ -251,6 +253,9 @@ func FromOID(oid uint32) arrow.DataType {
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		if et := FromOID(elem); et != nil {
+			if IsVarNumeric(et) {
+				et = DefaultNumeric // arrays of numeric keep one scale
+			}
 			return arrow.ListOf(et)
 		}
 	}

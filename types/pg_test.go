@@ -24,7 +24,7 @@ func TestPGTypeOf(t *testing.T) {
 		{Int64, "int8", 8, -1, Int64},
 		{Float32, "float4", 4, -1, Float32},
 		{Float64, "float8", 8, -1, Float64},
-		{Numeric(10, 2), "numeric", -1, 10<<16 | 2 + 4, DefaultNumeric},
+		{Numeric(10, 2), "numeric", -1, 10<<16 | 2 + 4, VarNumeric},
 		{Text, "text", -1, -1, Text},
 		{Varchar(5), "varchar", -1, 9, Text},
 		{Varchar(-1), "varchar", -1, -1, Text},
@@ -38,7 +38,7 @@ func TestPGTypeOf(t *testing.T) {
 		{ArrayOf(Numeric(10, 2)), "_numeric", -1, 10<<16 | 2 + 4, ArrayOf(DefaultNumeric)},
 		{ArrayOf(Varchar(2)), "_varchar", -1, 6, ArrayOf(Text)},
 		{arrow.PrimitiveTypes.Uint32, "int8", 8, -1, Int64},
-		{arrow.PrimitiveTypes.Uint64, "numeric", -1, -1, DefaultNumeric},
+		{arrow.PrimitiveTypes.Uint64, "numeric", -1, -1, VarNumeric},
 		{arrow.FixedWidthTypes.Time64us, "text", -1, -1, Text},
 	}
 	for _, tc := range tests {

@@ -25,11 +25,10 @@ var (
 	// Unknown is the type of a quoted literal ('...') before context gives it a type, as in
 	// PostgreSQL; values of it are strings.
 	Unknown = &unknownType{}
-	// DefaultNumeric is the type of numeric without a precision. PostgreSQL's unconstrained
-	// numeric has a scale per value; an Arrow column has one scale, so ours is fixed. The
-	// binder narrows it where PostgreSQL's scale follows from types or constants (a cast of an
-	// integer has scale 0, of '2.50' scale 2): DefaultNumeric is what is left, such as a table
-	// column declared numeric.
+	// DefaultNumeric is the fixed-scale stand-in for numeric without a precision where a
+	// value's own scale is not kept: the elements of numeric arrays, and the arguments of
+	// functions without a kernel for VarNumeric. Tables made before VarNumeric existed have
+	// columns of this type.
 	DefaultNumeric = Numeric(38, 9)
 )
 
@@ -45,7 +44,13 @@ func IsUnknown(t arrow.DataType) bool { _, ok := t.(*unknownType); return ok }
 func Numeric(p, s int32) arrow.DataType { return &arrow.Decimal128Type{Precision: p, Scale: s} }
 
 // ArrayOf is the type of a SQL array of elem: a list whose elements are nullable.
-func ArrayOf(elem arrow.DataType) arrow.DataType { return arrow.ListOf(elem) }
+// Arrays of numeric without a type modifier hold DefaultNumeric: one scale for all elements.
+func ArrayOf(elem arrow.DataType) arrow.DataType {
+	if IsVarNumeric(elem) {
+		elem = DefaultNumeric
+	}
+	return arrow.ListOf(elem)
+}
 
 // Elem is the element type of an array type, or nil when t is not an array.
 func Elem(t arrow.DataType) arrow.DataType {
@@ -73,6 +78,10 @@ func numericRank(t arrow.DataType) int {
 		return 5
 	case arrow.FLOAT64:
 		return 6
+	case arrow.EXTENSION:
+		if IsVarNumeric(t) {
+			return 4
+		}
 	}
 	return 0
 }
@@ -92,6 +101,8 @@ func Name(t arrow.DataType) string {
 		return "unknown"
 	case *Char:
 		return t.String()
+	case *VarNumericType:
+		return "numeric"
 	case *arrow.Decimal128Type:
 		return fmt.Sprintf("numeric(%d,%d)", t.Precision, t.Scale)
 	case *arrow.TimestampType:
@@ -138,6 +149,8 @@ func InternalName(t arrow.DataType) string {
 		return "varchar"
 	case IsBpchar(t):
 		return "bpchar"
+	case IsVarNumeric(t):
+		return "numeric"
 	}
 	switch t.ID() {
 	case arrow.BOOL:
@@ -204,6 +217,10 @@ func BaseName(t arrow.DataType) string {
 		return "timestamp without time zone"
 	case arrow.LIST:
 		return BaseName(t.(*arrow.ListType).Elem()) + "[]"
+	case arrow.EXTENSION:
+		if IsVarNumeric(t) {
+			return "numeric"
+		}
 	}
 	return t.String()
 }

@@ -815,6 +815,15 @@ func (d *Decoder) append(i int, x any) error {
 			b.Append(v)
 			return nil
 		}
+	case *array.ExtensionBuilder:
+		if v, ok := x.(string); ok && types.IsVarNumeric(f.Type) {
+			n, err := exec.ParseVarNumeric(v)
+			if err != nil {
+				return err
+			}
+			b.Builder.(*array.Decimal128Builder).Append(n)
+			return nil
+		}
 	case *array.Decimal128Builder:
 		if v, ok := x.(string); ok {
 			n, err := exec.ParseDecimal(v, f.Type.(*arrow.Decimal128Type))

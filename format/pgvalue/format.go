@@ -12,6 +12,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/types"
@@ -75,6 +76,9 @@ func textWriter(arr arrow.Array, loc *time.Location) Writer {
 	case *array.Decimal128:
 		scale := a.DataType().(*arrow.Decimal128Type).Scale
 		return func(dst []byte, i int) []byte { return append(dst, a.Value(i).ToString(scale)...) }
+	case *types.VarNumericArray:
+		v := arrow.GetValues[decimal128.Num](a.Data(), 1)
+		return func(dst []byte, i int) []byte { return append(dst, types.NumericText(v[i])...) }
 	case *array.Decimal256:
 		scale := a.DataType().(*arrow.Decimal256Type).Scale
 		return func(dst []byte, i int) []byte { return append(dst, a.Value(i).ToString(scale)...) }
@@ -171,6 +175,9 @@ func binaryWriter(arr arrow.Array) Writer {
 	case *array.Decimal128:
 		scale := a.DataType().(*arrow.Decimal128Type).Scale
 		return func(dst []byte, i int) []byte { return appendNumeric(dst, a.Value(i).ToString(scale)) }
+	case *types.VarNumericArray:
+		v := arrow.GetValues[decimal128.Num](a.Data(), 1)
+		return func(dst []byte, i int) []byte { return appendNumeric(dst, types.NumericText(v[i])) }
 	case *array.Decimal256:
 		scale := a.DataType().(*arrow.Decimal256Type).Scale
 		return func(dst []byte, i int) []byte { return appendNumeric(dst, a.Value(i).ToString(scale)) }

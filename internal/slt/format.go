@@ -4,6 +4,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sleeperd/sleeperd/format/pgvalue"
+	sqltypes "github.com/sleeperd/sleeperd/types"
 )
 
 // FormatValue formats row i of arr, which is not null, as PostgreSQL 15 sends it in text
@@ -19,6 +20,10 @@ func TypeLetter(dt arrow.DataType) byte {
 		return 'R'
 	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW, arrow.BINARY, arrow.LARGE_BINARY, arrow.BINARY_VIEW:
 		return 'T'
+	case arrow.EXTENSION:
+		if sqltypes.IsVarNumeric(dt) {
+			return 'R'
+		}
 	case arrow.BOOL:
 		return 'B'
 	case arrow.DATE32, arrow.DATE64, arrow.TIMESTAMP:

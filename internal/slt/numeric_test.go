@@ -20,6 +20,11 @@ var numericQueries = []string{
 	`SELECT sum(x), min(x), max(x) FROM (VALUES (1.5), (2.25), (-0.75)) v(x)`,
 	`SELECT sum(x::numeric), avg(x::numeric) FROM (VALUES (1), (2), (4)) v(x)`,
 	`SELECT round(2.567, 1), trunc(2::numeric / 3, 3), round(10::numeric / 4)`,
+	// Values of a plain numeric whose scale is each value's own.
+	`SELECT n, n * 2, n / 3, -n, abs(n), n + 0.5 FROM (VALUES ('-7.00'::text::numeric)) v(n)`,
+	`SELECT sum(t::numeric), avg(t::numeric), max(t::numeric), min(t::numeric) FROM (VALUES ('1.50'), ('-0.25'), ('3')) v(t)`,
+	`SELECT 0.1::float8::numeric, 1e20::float8::numeric, '1.5e-2'::text::numeric, 2.5::float4::numeric`,
+	`SELECT avg(x), avg(x * 0.1) FROM (VALUES (1), (2)) v(x)`,
 }
 
 // TestNumericScaleOverPgx reads typmod-less numeric results from PostgreSQL and from sleeperd

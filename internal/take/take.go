@@ -52,7 +52,11 @@ func Rows(mem memory.Allocator, dt arrow.DataType, srcs []arrow.Array, refs []Re
 			}
 		}
 	}
-	switch dt.ID() {
+	st := dt // an extension type moves as its storage
+	if e, ok := dt.(arrow.ExtensionType); ok {
+		st = e.StorageType()
+	}
+	switch st.ID() {
 	case arrow.BOOL:
 		out := newBitmap(mem, n)
 		ob := out.Bytes()
@@ -68,7 +72,7 @@ func Rows(mem memory.Allocator, dt arrow.DataType, srcs []arrow.Array, refs []Re
 	case arrow.LARGE_STRING, arrow.LARGE_BINARY:
 		bufs = append(bufs, gatherBytes[int64](mem, srcs, refs)...)
 	default:
-		fw, ok := dt.(arrow.FixedWidthDataType)
+		fw, ok := st.(arrow.FixedWidthDataType)
 		if !ok || fw.BitWidth()%8 != 0 || fw.BitWidth() == 0 {
 			release()
 			return gatherSlices(mem, srcs, refs)

@@ -436,7 +436,11 @@ func (c *chunkReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 		nulls int
 		err   error
 	)
-	switch t.ID() {
+	id := t.ID()
+	if e, ok := t.(arrow.ExtensionType); ok {
+		id = e.StorageType().ID()
+	}
+	switch id {
 	case arrow.BOOL:
 		bufs, nulls, err = c.readBool(n, mem, valid)
 	case arrow.STRING, arrow.BINARY:

@@ -31,6 +31,15 @@ type column struct {
 func columnOf(f arrow.Field) (column, pq.Node, error) {
 	c := column{field: f}
 	var n pq.Node
+	if e, ok := f.Type.(arrow.ExtensionType); ok {
+		// An extension type is stored as its storage type; the ARROW:schema footer keeps
+		// its name.
+		sf := f
+		sf.Type = e.StorageType()
+		sc, n, err := columnOf(sf)
+		sc.field = f
+		return sc, n, err
+	}
 	switch t := f.Type.(type) {
 	case *arrow.BooleanType:
 		c.kind, n = pq.Boolean, pq.Leaf(pq.BooleanType)
@@ -271,6 +280,9 @@ func isUnit[T any](u format.TimeUnit) bool {
 // compatible reports whether Arrow type t can be read from a Parquet leaf of the given kind
 // (and FIXED_LEN_BYTE_ARRAY length).
 func compatible(t arrow.DataType, kind pq.Kind, length int) bool {
+	if e, ok := t.(arrow.ExtensionType); ok {
+		return compatible(e.StorageType(), kind, length)
+	}
 	switch t.ID() {
 	case arrow.BOOL:
 		return kind == pq.Boolean

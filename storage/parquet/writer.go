@@ -320,6 +320,9 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 	if c.field.Nullable {
 		def = 1
 	}
+	if e, ok := arr.(array.ExtensionArray); ok {
+		arr = e.Storage()
+	}
 	for lo := from; lo < to; lo += writeChunk {
 		hi := min(lo+writeChunk, to)
 		vals := w.values[:0]

@@ -1,0 +1,60 @@
+package flightsql
+
+import (
+	"context"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// A numeric without a type modifier reaches Flight SQL clients as decimal256(76,38), the
+// schema announced and the batches alike, with its exact values.
+func TestNumericOverFlight(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx := context.Background()
+	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
+	cl := client(t, srv)
+	info, err := cl.Execute(ctx, "SELECT t::numeric AS n FROM (VALUES ('7.00'), ('-0.125'), (NULL)) v(t)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := flight.DeserializeSchema(info.Schema, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !arrow.TypeEqual(schema.Field(0).Type, wireNumeric) {
+		t.Fatalf("announced type %s, want %s", schema.Field(0).Type, wireNumeric)
+	}
+	batches, err := readInfo(ctx, cl, mem, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseAll(batches)
+	var got []string
+	for _, b := range batches {
+		c, ok := b.Column(0).(*array.Decimal256)
+		if !ok {
+			t.Fatalf("column is %s", b.Column(0).DataType())
+		}
+		for i := 0; i < c.Len(); i++ {
+			if c.IsNull(i) {
+				got = append(got, "NULL")
+				continue
+			}
+			got = append(got, c.Value(i).ToString(wireNumeric.Scale))
+		}
+	}
+	want := []string{"7.00000000000000000000000000000000000000", "-0.12500000000000000000000000000000000000", "NULL"}
+	if len(got) != len(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+}
