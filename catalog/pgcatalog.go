@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strings"
 
@@ -177,6 +178,18 @@ func (cur *Current) Views(_ context.Context) ([]*View, error) {
 	cur.c.mu.Lock()
 	defer cur.c.mu.Unlock()
 	return cur.c.viewList(), nil
+}
+
+// Sequences returns every sequence, sorted by name, as of the Current.
+func (cur *Current) Sequences(_ context.Context) ([]*Sequence, error) {
+	cur.c.mu.Lock()
+	defer cur.c.mu.Unlock()
+	out := make([]*Sequence, 0, len(cur.c.sequences))
+	for _, s := range cur.c.sequences {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b *Sequence) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }
 
 // AllIndexes returns every created index, by name, as of the Current.

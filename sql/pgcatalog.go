@@ -308,10 +308,34 @@ type serialSequence struct {
 	sequence string
 }
 
-// serialSequences lists the columns that own a sequence. sleeperd has no sequences yet, so
-// there are none; a column that owns one is to be listed here from the catalog.
+// SequenceLister is the part of a Catalog that lists sequences, for pg_get_serial_sequence.
+type SequenceLister interface {
+	Sequences(ctx context.Context) ([]*catalog.Sequence, error)
+}
+
+// serialSequences lists the columns that own a sequence (serial and identity columns), from
+// the catalog's sequences and the tables that own them.
 func (b *binder) serialSequences() ([]serialSequence, error) {
-	return nil, nil
+	sl, ok := b.cat.(SequenceLister)
+	if !ok {
+		return nil, nil
+	}
+	seqs, err := sl.Sequences(b.ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []serialSequence
+	for _, s := range seqs {
+		if s.OwnedByTable == "" || s.OwnedByColumn == "" {
+			continue
+		}
+		t, err := b.cat.Table(b.ctx, s.OwnedByTable)
+		if err != nil {
+			continue // the owner is gone; the sequence goes with it
+		}
+		out = append(out, serialSequence{table: catalog.RelationOID(t.ID), column: s.OwnedByColumn, sequence: catalog.PublicSchema + "." + exec.QuoteIdent(s.Name)})
+	}
+	return out, nil
 }
 
 // serialSequence binds pg_get_serial_sequence(table, column): the sequence the column owns,
