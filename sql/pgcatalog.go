@@ -258,6 +258,23 @@ func (b *binder) lookupOID(kind, s string) (int64, error) {
 			return catalog.OIDSleeperNS, nil
 		}
 		return 0, errs.New(errs.UndefinedObject, "schema \"%s\" does not exist", s)
+	case "regproc":
+		// A function's name, as regprocin: it must name exactly one function of pg_proc.
+		var oid uint32
+		n := 0
+		for _, p := range exec.PGProcs {
+			if p.Name == name {
+				oid = p.OID
+				n++
+			}
+		}
+		switch n {
+		case 0:
+			return 0, errs.New(errs.UndefinedFunction, "function \"%s\" does not exist", s)
+		case 1:
+			return int64(oid), nil
+		}
+		return 0, errs.New(errs.AmbiguousFunction, "more than one function named \"%s\"", s)
 	case "regrole":
 		if name == catalog.OwnerName {
 			return catalog.OIDRole, nil
