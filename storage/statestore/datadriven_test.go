@@ -217,8 +217,8 @@ func (h *ddHarness) run(c ddCase) string {
 	case "retire-deletes":
 		st, err = h.store.Commit(ctx, ddTable, RetireDeletePredicates{IDs: c.args})
 	case "batch":
-		// Lines: "delete id predicate text...", "add <file as for add-files>", "retire id,id" or
-		// "delete-files name,name": one log entry.
+		// Lines: "delete id predicate text...", "add <file as for add-files>", "retire id,id",
+		// "delete-files name,name" or "unchanged-since n": one log entry.
 		var txn Batch
 		for _, l := range c.input {
 			op, rest, _ := strings.Cut(l, " ")
@@ -232,6 +232,12 @@ func (h *ddHarness) run(c ddCase) string {
 				txn.Txns = append(txn.Txns, RetireDeletePredicates{IDs: splitList(rest)})
 			case "delete-files":
 				txn.Txns = append(txn.Txns, DeleteFiles{Files: splitList(rest)})
+			case "unchanged-since":
+				n, err := strconv.ParseUint(rest, 10, 64)
+				if err != nil {
+					t.Fatalf("line %d: bad %q", c.line, rest)
+				}
+				txn.Txns = append(txn.Txns, UnchangedSince{Since: n})
 			default:
 				t.Fatalf("line %d: unknown batch operation %q", c.line, op)
 			}

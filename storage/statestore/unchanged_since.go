@@ -1,0 +1,53 @@
+package statestore
+
+import "fmt"
+
+// UnchangedSince changes nothing; it is valid only while no transaction numbered above Since
+// has added rows to the table or deleted rows by predicate. A statement that read the
+// table's state Since and rewrites rows from it puts it first in a Batch: the batch then
+// commits only if the rows it read are still all there are, else it fails with
+// ErrRowsChanged and the statement reads again.
+//
+// It is conservative about compaction: the output of a compaction committed after Since
+// counts as added rows (the state does not tell whether its inputs were older), so a
+// compaction in between makes the batch fail too. Splits, job assignments and the
+// retirement of delete predicates do not.
+type UnchangedSince struct {
+	Since uint64 `json:"since"`
+}
+
+var _ Transaction = UnchangedSince{}
+
+func init() { register(UnchangedSince{}.Kind(), func() Transaction { return new(UnchangedSince) }) }
+
+// Kind implements Transaction.
+func (UnchangedSince) Kind() string { return "UNCHANGED_SINCE" }
+
+// Summary implements Transaction.
+func (t UnchangedSince) Summary() string {
+	return fmt.Sprintf("no rows added or deleted since transaction %d", t.Since)
+}
+
+// Validate implements Transaction.
+func (t UnchangedSince) Validate(s *State) error {
+	if !s.Initialised() {
+		return invalid(ErrNotInitialised, "checking table %s", s.Table())
+	}
+	if t.Since > s.txn {
+		return invalid(ErrInvalidTransaction, "state %d read is newer than the table's state %d", t.Since, s.txn)
+	}
+	for _, f := range s.fileList {
+		if f.AddedTxn > t.Since {
+			return invalid(ErrRowsChanged, "file %s added by transaction %d, after %d", f.Name, f.AddedTxn, t.Since)
+		}
+	}
+	for _, d := range s.dels {
+		if d.Txn > t.Since {
+			return invalid(ErrRowsChanged, "delete predicate %s added by transaction %d, after %d", d.ID, d.Txn, t.Since)
+		}
+	}
+	return nil
+}
+
+// Apply implements Transaction.
+func (UnchangedSince) Apply(*mutableState) {}
