@@ -149,19 +149,29 @@ func checkBatch(spec Spec, b arrow.RecordBatch) error {
 // writeSorted sorts the total rows of batches in memory, writes one file per touched leaf,
 // gathering chunk rows at a time, and commits them.
 func writeSorted(ctx context.Context, store objstore.Store, ss *statestore.Store, spec Spec, batches []arrow.RecordBatch, total, chunk int) (int64, error) {
+	p, err := prepareSorted(ctx, store, ss, spec, batches, total, chunk)
+	if err != nil {
+		return 0, err
+	}
+	return p.Commit(ctx)
+}
+
+// prepareSorted sorts the total rows of batches in memory and writes one file per touched
+// leaf, gathering chunk rows at a time, without committing them.
+func prepareSorted(ctx context.Context, store objstore.Store, ss *statestore.Store, spec Spec, batches []arrow.RecordBatch, total, chunk int) (*Prepared, error) {
 	srt := sortRows(spec, batches, total)
 	in := newInput(batches)
 
 	state, err := ss.Snapshot(ctx, spec.Table)
 	if err != nil {
-		return 0, fmt.Errorf("ingest: read state: %w", err)
+		return nil, fmt.Errorf("ingest: read state: %w", err)
 	}
 	files, err := writeFiles(ctx, store, spec, in, srt, split(srt, 0, total, state.Leaves()), chunk)
 	if err != nil {
 		cleanup(ctx, store, ss, spec.Table, files)
-		return 0, err
+		return nil, err
 	}
-	return commitFiles(ctx, store, ss, spec, state, files, int64(total))
+	return &Prepared{store: store, ss: ss, spec: spec, state: state, files: files, rows: int64(total)}, nil
 }
 
 // commitFiles commits files, which hold rows rows, in one AddFiles transaction, referencing

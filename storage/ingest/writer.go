@@ -267,23 +267,37 @@ func (w *Writer) outRows() int {
 // Commit writes every row appended and commits them in one transaction; it returns the
 // number of rows. The Writer is finished afterwards, whatever the outcome.
 func (w *Writer) Commit(ctx context.Context) (int64, error) {
+	p, err := w.Prepare(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if p.Rows() == 0 {
+		return 0, nil
+	}
+	return p.Commit(ctx)
+}
+
+// Prepare writes every row appended into files, like Commit, but commits nothing: the
+// caller commits the transaction of the Prepared, alone or with others, or aborts it. The
+// Writer is finished afterwards, whatever the outcome.
+func (w *Writer) Prepare(ctx context.Context) (*Prepared, error) {
 	if w.done {
-		return 0, errors.New("ingest: commit of a finished writer")
+		return nil, errors.New("ingest: commit of a finished writer")
 	}
 	defer w.Abort()
 	if w.err != nil {
-		return 0, w.err
+		return nil, w.err
 	}
 	if err := w.waitSpill(); err != nil {
-		return 0, err
+		return nil, err
 	}
 	if len(w.runs) == 0 {
 		if w.bufRows == 0 {
-			return 0, nil
+			return &Prepared{store: w.store, ss: w.ss, spec: w.spec}, nil
 		}
-		return writeSorted(ctx, w.store, w.ss, w.spec, w.batches, w.bufRows, w.chunkRows())
+		return prepareSorted(ctx, w.store, w.ss, w.spec, w.batches, w.bufRows, w.chunkRows())
 	}
-	return w.commitSpilled(ctx)
+	return w.prepareSpilled(ctx)
 }
 
 // Abort drops every row appended and removes what was spilled. It is safe to call after
@@ -382,24 +396,24 @@ func (w *Writer) sortBuffer() (src *memSource, err error) {
 	return src, nil
 }
 
-// commitSpilled merges the runs and the rows held into files and commits them.
-func (w *Writer) commitSpilled(ctx context.Context) (int64, error) {
+// prepareSpilled merges the runs and the rows held into files.
+func (w *Writer) prepareSpilled(ctx context.Context) (*Prepared, error) {
 	fanIn := w.fanIn()
 	for len(w.runs)+min(w.bufRows, 1) > fanIn {
 		if err := w.mergePass(ctx, fanIn); err != nil {
-			return 0, err
+			return nil, err
 		}
 	}
 	state, err := w.ss.Snapshot(ctx, w.spec.Table)
 	if err != nil {
-		return 0, fmt.Errorf("ingest: read state: %w", err)
+		return nil, fmt.Errorf("ingest: read state: %w", err)
 	}
 	files, err := w.mergeToLeaves(ctx, state.Leaves())
 	if err != nil {
 		cleanup(ctx, w.store, w.ss, w.spec.Table, files)
-		return 0, err
+		return nil, err
 	}
-	return commitFiles(ctx, w.store, w.ss, w.spec, state, files, w.stats.Rows)
+	return &Prepared{store: w.store, ss: w.ss, spec: w.spec, state: state, files: files, rows: w.stats.Rows}, nil
 }
 
 // mergePass merges consecutive groups of fanIn runs into one run each, so that the runs keep
