@@ -1,0 +1,296 @@
+package engine
+
+import (
+	"context"
+	"errors"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/google/uuid"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/planner/rules"
+	"github.com/sleeperd/sleeperd/storage/ingest"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// maxRewriteAttempts is how often a DELETE or UPDATE by predicate runs again when another
+// writer added or deleted rows of its table between its read and its commit, before it
+// fails with a serialization failure (40001).
+const maxRewriteAttempts = 5
+
+// rewrite is a DELETE or UPDATE of a table without a primary key, whose rows have no
+// identity a new version could replace: the statement commits, as one log entry, a delete
+// predicate that removes the rows it matched and the files of their new values (none for a
+// DELETE). The predicate removes rows older than the entry; the new rows have the entry's
+// own number, so it keeps them.
+//
+// The entry also holds statestore.UnchangedSince the state the statement read, so that it
+// commits only if no other write added or deleted rows meanwhile: the predicate would
+// remove rows the statement did not see (or did not rewrite), or the statement would
+// rewrite rows another DELETE removed. When that happens the statement runs again on the
+// newer state, up to maxRewriteAttempts times.
+type rewrite struct {
+	t    *catalog.Table
+	scan *planner.Scan
+	rows planner.Node // the rows Pred filters: the scan, with subqueries joined in
+	pred planner.Expr // nil: every row
+	// set maps column indices to their new values; nil for a DELETE.
+	set map[int]planner.Expr
+}
+
+// run runs the statement and returns the number of rows it deleted or updated.
+func (e *Engine) runRewrite(ctx context.Context, r rewrite, params []any) (int64, error) {
+	if err := r.check(); err != nil {
+		return 0, err
+	}
+	enc, err := r.encodePred(ctx, params)
+	if err != nil {
+		return 0, err
+	}
+	for attempt := 1; ; attempt++ {
+		n, err := e.rewriteOnce(ctx, r, enc, params)
+		if !errors.Is(err, statestore.ErrRowsChanged) {
+			return n, err
+		}
+		if attempt >= maxRewriteAttempts || ctx.Err() != nil {
+			return 0, errs.Wrap(errs.Conflict, err, "could not serialize access due to concurrent update of table %q", r.t.Name)
+		}
+	}
+}
+
+// check refuses what the delete predicate cannot express.
+func (r rewrite) check() error {
+	if r.t.Props.Aggregations == "" || r.pred == nil {
+		return nil
+	}
+	// An aggregating table stores the rows it combines: a predicate over a value column
+	// matches the combined row, not the stored ones the delete predicate tests.
+	var bad string
+	planner.Walk(r.pred, func(x planner.Expr) bool {
+		if c, ok := x.(*planner.ColumnRef); ok && bad == "" {
+			if i := r.t.ColumnIndex(c.Name); i >= 0 && !contains(r.t.RowKeys, i) && !contains(r.t.SortKeys, i) {
+				bad = c.Name
+			}
+		}
+		return true
+	})
+	if bad != "" {
+		return errs.New(errs.NotImplemented, "the WHERE clause of a DELETE or UPDATE of table %q, which aggregates its rows, can test its key columns only, not %q", r.t.Name, bad)
+	}
+	return nil
+}
+
+// encodePred returns the statement's predicate, with its parameters bound, as a delete
+// predicate.
+func (r rewrite) encodePred(ctx context.Context, params []any) ([]byte, error) {
+	if r.rows != planner.Node(r.scan) {
+		// The predicate reads subqueries joined onto the scan: the state store's predicate
+		// sees the table's columns only.
+		return nil, errs.New(errs.NotImplemented, "subqueries in DELETE or UPDATE are supported on tables with a PRIMARY KEY only; table %q has none", r.t.Name)
+	}
+	pred := r.pred
+	if pred == nil {
+		pred = &planner.Literal{Value: true, Typ: types.Bool}
+	}
+	bound, err := planner.BindParams(&planner.Filter{Input: r.scan, Pred: pred}, params)
+	if err != nil {
+		return nil, err
+	}
+	if bound, err = rules.FoldConstants(ctx, bound); err != nil {
+		return nil, err
+	}
+	f, ok := bound.(*planner.Filter)
+	if !ok {
+		// Folding removed a constant true filter.
+		f = &planner.Filter{Input: bound, Pred: &planner.Literal{Value: true, Typ: types.Bool}}
+	}
+	enc, err := planner.EncodeExpr(f.Pred)
+	if err != nil {
+		return nil, errs.Wrap(errs.NotImplemented, err, "the WHERE clause of a DELETE or UPDATE of table %q cannot be stored as a delete predicate: %v", r.t.Name, err)
+	}
+	return enc, nil
+}
+
+// rewriteOnce makes one attempt: read the table's newest state, write the new rows,
+// commit. It fails with statestore.ErrRowsChanged when another write got in between.
+func (e *Engine) rewriteOnce(ctx context.Context, r rewrite, pred []byte, params []any) (int64, error) {
+	id := r.t.StateID()
+	st, err := e.ss.Snapshot(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	held := []readHold{e.readers.hold(id, st.TxnNumber())}
+	defer func() { e.readers.release(held) }()
+
+	var p *ingest.Prepared
+	var n int64
+	if r.set == nil {
+		if n, err = e.countRowsAt(ctx, r, st, params); err != nil {
+			return 0, err
+		}
+	} else {
+		if p, err = e.prepareUpdate(ctx, r, st, params); err != nil {
+			return 0, err
+		}
+		defer p.Abort(context.WithoutCancel(ctx))
+		n = p.Rows()
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	streamEvent("commit")
+	del := statestore.AddDeletePredicate{ID: uuid.NewString(), Predicate: pred}
+	cur := st
+	for attempt := 1; ; attempt++ {
+		txns := []statestore.Transaction{statestore.UnchangedSince{Since: st.TxnNumber()}, del}
+		if p != nil {
+			add, err := p.Txn(ctx, cur)
+			if err != nil {
+				return 0, err
+			}
+			txns = append(txns, add)
+		}
+		_, err = e.ss.Commit(ctx, id, statestore.Batch{Txns: txns})
+		if err == nil {
+			if p != nil {
+				p.Done()
+			}
+			return n, nil
+		}
+		if errors.Is(err, statestore.ErrRowsChanged) || !errors.Is(err, statestore.ErrInvalidTransaction) || attempt >= ingest.MaxAttempts {
+			return 0, err
+		}
+		// The partitions changed since the files were split by them: reference them
+		// from the new leaves.
+		fresh, serr := e.ss.Snapshot(ctx, id)
+		if serr != nil || p == nil || samePartitions(cur, fresh) {
+			return 0, err
+		}
+		cur = fresh
+	}
+}
+
+// samePartitions reports whether a and b have the same leaves.
+func samePartitions(a, b *statestore.State) bool {
+	la, lb := a.Leaves(), b.Leaves()
+	if len(la) != len(lb) {
+		return false
+	}
+	for i := range la {
+		if la[i].ID != lb[i].ID {
+			return false
+		}
+	}
+	return true
+}
+
+// countRowsAt counts the rows of the table in state st that the statement's predicate
+// matches.
+func (e *Engine) countRowsAt(ctx context.Context, r rewrite, st *statestore.State, params []any) (int64, error) {
+	var rows planner.Node = r.rows
+	if r.pred != nil {
+		rows = &planner.Filter{Input: rows, Pred: r.pred}
+	}
+	agg := &planner.Aggregate{Input: rows, Aggs: []planner.AggCall{{Func: "count_star"}},
+		Cols: []planner.Column{{ID: 2_000_000, Name: "count", Type: types.Int64}}}
+	op, release, err := e.planAt(ctx, agg, params, r.t, st)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	batches, err := exec.Collect(ctx, op)
+	if err != nil {
+		return 0, err
+	}
+	defer releaseAll(batches)
+	return firstCount(batches), nil
+}
+
+// prepareUpdate writes the new values of the rows the statement matches in state st into
+// files, without committing them.
+func (e *Engine) prepareUpdate(ctx context.Context, r rewrite, st *statestore.State, params []any) (*ingest.Prepared, error) {
+	t := r.t
+	exprs := make([]planner.Expr, len(t.Columns))
+	names := make([]string, len(t.Columns))
+	targets := make([]int, len(t.Columns))
+	for i, c := range t.Columns {
+		if x, ok := r.set[i]; ok {
+			exprs[i] = x
+		} else {
+			col := r.scan.Cols[i]
+			exprs[i] = &planner.ColumnRef{ID: col.ID, Name: col.Name, Typ: col.Type}
+		}
+		names[i] = c.Name
+		targets[i] = i
+	}
+	w, err := e.newRowWriter(ctx, t, targets)
+	if err != nil {
+		return nil, err
+	}
+	defer w.Abort()
+	op, release, err := e.planAt(ctx, matching(r.rows, r.pred, exprs, names), params, t, st)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if err := pump(ctx, op, w.Append); err != nil {
+		return nil, err
+	}
+	return w.Prepare(ctx)
+}
+
+// Prepare writes every row appended into files without committing them.
+func (w *tableWriter) Prepare(ctx context.Context) (*ingest.Prepared, error) {
+	p, err := w.w.Prepare(ctx)
+	w.count()
+	return p, err
+}
+
+// planAt is plan, reading table t at state st (other tables at their newest state).
+func (e *Engine) planAt(ctx context.Context, root planner.Node, params []any, t *catalog.Table, st *statestore.State) (op exec.Operator, release func(), err error) {
+	var held []readHold
+	release = func() { e.readers.release(held) }
+	defer func() {
+		if err != nil {
+			release()
+		}
+	}()
+	n, err := planner.BindParams(root, params)
+	if err != nil {
+		return nil, release, err
+	}
+	snapshot := func(ctx context.Context, tt *catalog.Table) (*statestore.State, error) {
+		if tt.StateID() == t.StateID() {
+			return st, nil
+		}
+		s, err := e.ss.Snapshot(ctx, tt.StateID())
+		if err == nil {
+			held = append(held, e.readers.hold(tt.StateID(), s.TxnNumber()))
+		}
+		return s, err
+	}
+	if n, err = rules.Optimize(ctx, n, rules.Env{Snapshot: snapshot}); err != nil {
+		return nil, release, err
+	}
+	op, err = planner.Physical(ctx, n, planner.Env{
+		Store: e.store, Parallelism: e.opts.Parallelism, Metrics: e.metrics,
+		System: e.systemTable, Merge: e.mergeSpec, Files: e.files,
+	})
+	return op, release, err
+}
+
+// firstCount returns the count in the first row of batches, or 0.
+func firstCount(batches []arrow.RecordBatch) int64 {
+	for _, b := range batches {
+		if b.NumRows() > 0 {
+			if c, ok := b.Column(0).(interface{ Value(int) int64 }); ok {
+				return c.Value(0)
+			}
+		}
+	}
+	return 0
+}
