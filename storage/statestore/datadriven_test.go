@@ -218,7 +218,7 @@ func (h *ddHarness) run(c ddCase) string {
 		st, err = h.store.Commit(ctx, ddTable, RetireDeletePredicates{IDs: c.args})
 	case "batch":
 		// Lines: "delete id predicate text...", "add <file as for add-files>", "retire id,id",
-		// "delete-files name,name" or "unchanged-since n": one log entry.
+		// "delete-files name,name" or "unchanged-since n [min max]": one log entry.
 		var txn Batch
 		for _, l := range c.input {
 			op, rest, _ := strings.Cut(l, " ")
@@ -233,11 +233,17 @@ func (h *ddHarness) run(c ddCase) string {
 			case "delete-files":
 				txn.Txns = append(txn.Txns, DeleteFiles{Files: splitList(rest)})
 			case "unchanged-since":
-				n, err := strconv.ParseUint(rest, 10, 64)
+				// "n" or "n min max": keys as for files.
+				f := strings.Fields(rest)
+				n, err := strconv.ParseUint(f[0], 10, 64)
 				if err != nil {
 					t.Fatalf("line %d: bad %q", c.line, rest)
 				}
-				txn.Txns = append(txn.Txns, UnchangedSince{Since: n})
+				u := UnchangedSince{Since: n}
+				if len(f) == 3 {
+					u.MinKey, u.MaxKey = parseKey(t, f[1]), parseKey(t, f[2])
+				}
+				txn.Txns = append(txn.Txns, u)
 			default:
 				t.Fatalf("line %d: unknown batch operation %q", c.line, op)
 			}

@@ -1,6 +1,9 @@
 package statestore
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // UnchangedSince changes nothing; it is valid only while no transaction numbered above Since
 // has added rows to the table or deleted rows by predicate. A statement that read the
@@ -8,12 +11,18 @@ import "fmt"
 // commits only if the rows it read are still all there are, else it fails with
 // ErrRowsChanged and the statement reads again.
 //
+// With MaxKey set, only files whose row keys may fall in [MinKey, MaxKey] (encoded row keys,
+// both inclusive) count: an INSERT that checked its keys are new at Since needs no more.
+// Delete predicates count whatever their keys.
+//
 // It is conservative about compaction: the output of a compaction committed after Since
 // counts as added rows (the state does not tell whether its inputs were older), so a
 // compaction in between makes the batch fail too. Splits, job assignments and the
 // retirement of delete predicates do not.
 type UnchangedSince struct {
-	Since uint64 `json:"since"`
+	Since  uint64 `json:"since"`
+	MinKey []byte `json:"minKey,omitempty"`
+	MaxKey []byte `json:"maxKey,omitempty"`
 }
 
 var _ Transaction = UnchangedSince{}
@@ -25,6 +34,9 @@ func (UnchangedSince) Kind() string { return "UNCHANGED_SINCE" }
 
 // Summary implements Transaction.
 func (t UnchangedSince) Summary() string {
+	if t.MaxKey != nil {
+		return fmt.Sprintf("no rows added in keys [%x, %x] or deleted since transaction %d", t.MinKey, t.MaxKey, t.Since)
+	}
 	return fmt.Sprintf("no rows added or deleted since transaction %d", t.Since)
 }
 
@@ -37,6 +49,9 @@ func (t UnchangedSince) Validate(s *State) error {
 		return invalid(ErrInvalidTransaction, "state %d read is newer than the table's state %d", t.Since, s.txn)
 	}
 	for _, f := range s.fileList {
+		if t.MaxKey != nil && (f.MaxKey == nil || bytes.Compare(f.MaxKey, t.MinKey) < 0 || bytes.Compare(t.MaxKey, f.MinKey) < 0) {
+			continue
+		}
 		if f.AddedTxn > t.Since {
 			return invalid(ErrRowsChanged, "file %s added by transaction %d, after %d", f.Name, f.AddedTxn, t.Since)
 		}
