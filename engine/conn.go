@@ -305,6 +305,9 @@ func (e *Engine) planWith(ctx context.Context, root planner.Node, params []any, 
 // The statement cannot see its own rows (INSERT INTO t SELECT ... FROM t reads t as it was):
 // they are committed only after the source is exhausted.
 func (e *Engine) insert(ctx context.Context, ins *planner.Insert, params []any) (int64, error) {
+	if len(ins.Table.PrimaryKey) > 0 {
+		return e.insertKeyed(ctx, ins, params)
+	}
 	w, err := e.newRowWriter(ctx, ins.Table, ins.Targets)
 	if err != nil {
 		return 0, err

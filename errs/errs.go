@@ -55,6 +55,7 @@ var (
 	InvalidLogArgument    = errors.New("invalid argument for logarithm")      // 2201E
 	InvalidPowerArgument  = errors.New("invalid argument for power function") // 2201F
 	NotNullViolation      = errors.New("not null violation")                  // 23502
+	UniqueViolation       = errors.New("unique violation")                    // 23505
 	ReadOnlyTransaction   = errors.New("read-only sql transaction")           // 25006
 	ProtocolViolation     = errors.New("protocol violation")                  // 08P01
 	NotImplemented        = errors.New("feature not supported")               // 0A000

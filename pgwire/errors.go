@@ -72,6 +72,7 @@ var sqlstates = map[error]string{
 	errs.InvalidLogArgument:    "2201E",
 	errs.InvalidPowerArgument:  "2201F",
 	errs.NotNullViolation:      "23502",
+	errs.UniqueViolation:       "23505",
 	errs.ProtocolViolation:     "08P01",
 	errs.NotImplemented:        "0A000",
 	errs.ReadOnlyTransaction:   "25006",

@@ -28,6 +28,20 @@ type Insert struct {
 	Source     Node
 	Targets    []int
 	ParamTypes []arrow.DataType
+	// OnConflict is the ON CONFLICT clause on the table's primary key, or nil.
+	OnConflict *OnConflict
+}
+
+// OnConflict is INSERT's ON CONFLICT (primary key) clause. With DoNothing a row whose key
+// exists, or came earlier in the statement, is skipped. Otherwise the existing row is
+// updated: Set maps table column indices to expressions over Existing (the table's row, one
+// column per table column) and Excluded (the row proposed for insertion, likewise); the row
+// is updated only where Where, when set, is true.
+type OnConflict struct {
+	DoNothing          bool
+	Set                map[int]Expr
+	Where              Expr
+	Existing, Excluded []Column
 }
 
 // CreateTable creates a table.

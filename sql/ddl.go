@@ -175,8 +175,8 @@ func (b *binder) dropTable(ds *pg_query.DropStmt) (planner.Statement, error) {
 
 // insert binds INSERT INTO t [(cols)] VALUES ... | SELECT ...
 func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
-	if is.OnConflictClause != nil || len(is.ReturningList) > 0 || is.WithClause != nil {
-		return nil, errs.New(errs.NotImplemented, "ON CONFLICT, RETURNING and WITH in INSERT are not supported yet")
+	if len(is.ReturningList) > 0 || is.WithClause != nil {
+		return nil, errs.New(errs.NotImplemented, "RETURNING and WITH in INSERT are not supported yet")
 	}
 	if is.Relation.Schemaname == catalog.SystemSchema {
 		if _, ok := catalog.SystemTables[is.Relation.Relname]; ok {
@@ -271,6 +271,11 @@ func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
 	}
 	for i := range cols {
 		ins.Targets[targets[i]] = i
+	}
+	if is.OnConflictClause != nil {
+		if ins.OnConflict, err = b.onConflict(is.OnConflictClause, t, is.Relation); err != nil {
+			return nil, err
+		}
 	}
 	ins.ParamTypes = b.finalParams()
 	return ins, nil
