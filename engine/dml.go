@@ -125,7 +125,7 @@ func (e *Engine) updateRows(ctx context.Context, u *planner.Update, params []any
 	}
 	for idx := range u.Set {
 		if contains(t.RowKeys, idx) || contains(t.SortKeys, idx) {
-			return 0, errs.New(errs.NotImplemented, "UPDATE of key column %q is not supported; DELETE and INSERT the row instead", t.Columns[idx].Name)
+			return e.updateKeys(ctx, u, params)
 		}
 	}
 	exprs := make([]planner.Expr, len(t.Columns))

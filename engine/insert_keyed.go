@@ -84,14 +84,17 @@ func (k *keySet) describe(cols []arrow.Array, i int) string {
 }
 
 // add records the keys of the rows of a table batch.
-func (k *keySet) add(rec arrow.RecordBatch) {
-	cols := rec.Columns()
+func (k *keySet) add(rec arrow.RecordBatch) { k.addCols(rec.Columns(), int(rec.NumRows())) }
+
+// addCols records the keys of rows rows of the table columns cols (only the key columns are
+// read; the others may be nil).
+func (k *keySet) addCols(cols []arrow.Array, rows int) {
 	rk := make([]arrow.Array, len(k.t.RowKeys))
 	for j, c := range k.t.RowKeys {
 		rk[j] = cols[c]
 	}
 	lead := cols[k.t.RowKeys[0]]
-	for i := 0; i < int(rec.NumRows()); i++ {
+	for i := 0; i < rows; i++ {
 		id := k.identity(cols, i)
 		if _, ok := k.ord[id]; ok {
 			if k.dup < 0 {
