@@ -98,6 +98,8 @@ func (s *statement) resultSchema() *arrow.Schema {
 		return textSchema("table_name")
 	case *planner.CacheCall:
 		return cacheCallSchema(b)
+	case *planner.Insert, *planner.Update, *planner.Delete:
+		return returningSchema(b)
 	case *planner.ShowVariable:
 		if b.Name == "all" {
 			return textSchema("name", "setting", "description")
@@ -255,11 +257,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		}
 		return res, nil
 	case *planner.Insert:
-		n, err := e.insert(ctx, b, params)
-		if err != nil {
-			return nil, err
-		}
-		return &doneResult{tag: fmt.Sprintf("INSERT 0 %d", n)}, nil
+		return e.runInsert(ctx, b, params)
 	}
 	return nil, errs.New(errs.Internal, "cannot execute %T", s.bound)
 }
@@ -299,21 +297,6 @@ func (e *Engine) planWith(ctx context.Context, root planner.Node, params []any, 
 		System: e.systemTable, Merge: e.mergeSpec, Analyze: analyze, Files: e.files,
 	})
 	return op, release, err
-}
-
-// insert runs the source of an INSERT and streams its rows into the table as one commit.
-// The statement cannot see its own rows (INSERT INTO t SELECT ... FROM t reads t as it was):
-// they are committed only after the source is exhausted.
-func (e *Engine) insert(ctx context.Context, ins *planner.Insert, params []any) (int64, error) {
-	if len(ins.Table.PrimaryKey) > 0 {
-		return e.insertKeyed(ctx, ins, params)
-	}
-	w, err := e.newRowWriter(ctx, ins.Table, ins.Targets)
-	if err != nil {
-		return 0, err
-	}
-	defer w.Abort()
-	return e.writePlan(ctx, ins.Source, params, w)
 }
 
 // writePlan plans and runs root, appending each of its batches to w as it comes, then

@@ -45,7 +45,7 @@ func columnRefs(scan *planner.Scan, idx []int) ([]planner.Expr, []string) {
 // deleteRows runs DELETE. On a table with a primary key it writes tombstones for the matching
 // keys; on any other table it commits a delete predicate that reads apply at once and
 // compaction applies to the files (see rewrite).
-func (e *Engine) deleteRows(ctx context.Context, d *planner.Delete, params []any) (int64, error) {
+func (e *Engine) deleteRows(ctx context.Context, d *planner.Delete, params []any, ret *returner) (int64, error) {
 	t := d.Table
 	if len(t.PrimaryKey) > 0 {
 		keyCols := append(append([]int{}, t.RowKeys...), t.SortKeys...)
@@ -55,9 +55,19 @@ func (e *Engine) deleteRows(ctx context.Context, d *planner.Delete, params []any
 			return 0, err
 		}
 		defer w.Abort()
-		return e.writePlan(ctx, matching(d.Rows(), d.Pred, exprs, names), params, w)
+		if ret == nil {
+			return e.writePlan(ctx, matching(d.Rows(), d.Pred, exprs, names), params, w)
+		}
+		// The deleted rows' columns follow their keys, for RETURNING.
+		all := make([]int, len(t.Columns))
+		for i := range all {
+			all[i] = i
+		}
+		more, moreNames := columnRefs(d.Scan, all)
+		exprs, names = append(exprs, more...), append(names, moreNames...)
+		return e.writePlan(ctx, matching(d.Rows(), d.Pred, exprs, names), params, returningTombstones{w, ret, len(keyCols)})
 	}
-	return e.runRewrite(ctx, rewrite{t: t, scan: d.Scan, rows: d.Rows(), pred: d.Pred}, params)
+	return e.runRewrite(ctx, rewrite{t: t, scan: d.Scan, rows: d.Rows(), pred: d.Pred, ret: ret}, params)
 }
 
 // tombstoneWriter writes, for each key appended (the key columns keyCols of t), a row
@@ -118,14 +128,14 @@ func (w *tombstoneWriter) Append(ctx context.Context, b arrow.RecordBatch) error
 // updateRows runs UPDATE. On a table with a primary key the matching rows are written again
 // with the new values, as new versions that win over the old ones; on any other table the
 // statement is a rewrite: a delete predicate and the rows' new values, in one commit.
-func (e *Engine) updateRows(ctx context.Context, u *planner.Update, params []any) (int64, error) {
+func (e *Engine) updateRows(ctx context.Context, u *planner.Update, params []any, ret *returner) (int64, error) {
 	t := u.Table
 	if len(t.PrimaryKey) == 0 {
-		return e.runRewrite(ctx, rewrite{t: t, scan: u.Scan, rows: u.Rows(), pred: u.Pred, set: u.Set}, params)
+		return e.runRewrite(ctx, rewrite{t: t, scan: u.Scan, rows: u.Rows(), pred: u.Pred, set: u.Set, ret: ret}, params)
 	}
 	for idx := range u.Set {
 		if contains(t.RowKeys, idx) || contains(t.SortKeys, idx) {
-			return e.updateKeys(ctx, u, params)
+			return e.updateKeys(ctx, u, params, ret)
 		}
 	}
 	exprs := make([]planner.Expr, len(t.Columns))
@@ -148,7 +158,7 @@ func (e *Engine) updateRows(ctx context.Context, u *planner.Update, params []any
 		return 0, err
 	}
 	defer w.Abort()
-	return e.writePlan(ctx, matching(u.Rows(), u.Pred, exprs, names), params, w)
+	return e.writePlan(ctx, matching(u.Rows(), u.Pred, exprs, names), params, returningWriter{w, ret})
 }
 
 func contains(s []int, v int) bool { return indexIn(s, v) >= 0 }
@@ -170,17 +180,27 @@ var _ = fmt.Sprintf
 func (e *Engine) executeLifecycle(ctx context.Context, st planner.Statement, params []any) (Result, bool, error) {
 	switch s := st.(type) {
 	case *planner.Delete:
-		n, err := e.deleteRows(ctx, s, params)
+		ret, err := newReturner(s.Returning, params)
 		if err != nil {
 			return nil, true, err
 		}
-		return &doneResult{tag: fmt.Sprintf("DELETE %d", n)}, true, nil
+		defer ret.reset()
+		n, err := e.deleteRows(ctx, s, params, ret)
+		if err != nil {
+			return nil, true, err
+		}
+		return ret.result(fmt.Sprintf("DELETE %d", n)), true, nil
 	case *planner.Update:
-		n, err := e.updateRows(ctx, s, params)
+		ret, err := newReturner(s.Returning, params)
 		if err != nil {
 			return nil, true, err
 		}
-		return &doneResult{tag: fmt.Sprintf("UPDATE %d", n)}, true, nil
+		defer ret.reset()
+		n, err := e.updateRows(ctx, s, params, ret)
+		if err != nil {
+			return nil, true, err
+		}
+		return ret.result(fmt.Sprintf("UPDATE %d", n)), true, nil
 	case *planner.AlterTable:
 		if s.Name != "" {
 			if err := e.alterTable(ctx, s.Name, s.Set); err != nil {

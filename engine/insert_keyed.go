@@ -187,9 +187,10 @@ func (e *Engine) lookupKeys(ctx context.Context, t *catalog.Table, st *statestor
 }
 
 // insertKeyed runs an INSERT into a table with a primary key.
-func (e *Engine) insertKeyed(ctx context.Context, ins *planner.Insert, params []any) (int64, error) {
+// RETURNING rows go to ret.
+func (e *Engine) insertKeyed(ctx context.Context, ins *planner.Insert, params []any, ret *returner) (int64, error) {
 	if ins.OnConflict != nil {
-		return e.upsert(ctx, ins, params)
+		return e.upsert(ctx, ins, params, ret)
 	}
 	t := ins.Table
 	w, err := e.newRowWriter(ctx, t, ins.Targets)
@@ -213,6 +214,9 @@ func (e *Engine) insertKeyed(ctx context.Context, ins *planner.Insert, params []
 		}
 		defer rec.Release()
 		k.add(rec)
+		if err := ret.add(ctx, rec); err != nil {
+			return err
+		}
 		return w.w.Append(rec)
 	})
 	if err != nil {
@@ -299,7 +303,7 @@ func (e *Engine) commitKeyed(ctx context.Context, t *catalog.Table, k *keySet, p
 }
 
 // upsert runs INSERT ... ON CONFLICT on a table with a primary key.
-func (e *Engine) upsert(ctx context.Context, ins *planner.Insert, params []any) (int64, error) {
+func (e *Engine) upsert(ctx context.Context, ins *planner.Insert, params []any, ret *returner) (int64, error) {
 	t := ins.Table
 	oc := ins.OnConflict
 	mem := exec.Allocator(ctx)
@@ -342,6 +346,7 @@ func (e *Engine) upsert(ctx context.Context, ins *planner.Insert, params []any) 
 	}
 	streamEvent("commit")
 	return e.commitKeyed(ctx, t, k, func(st *statestore.State) (*ingest.Prepared, int64, error) {
+		ret.reset()
 		// The existing rows of the keys proposed, as one batch, and where each key's is.
 		var found []arrow.RecordBatch
 		defer func() { releaseAll(found) }()
@@ -396,7 +401,10 @@ func (e *Engine) upsert(ctx context.Context, ins *planner.Insert, params []any) 
 		count := int64(len(insert))
 		if len(insert) > 0 {
 			rows := exec.TakeBatch(mem, proposed, insert)
-			err := w.w.Append(rows)
+			err := ret.add(ctx, rows)
+			if err == nil {
+				err = w.w.Append(rows)
+			}
 			rows.Release()
 			if err != nil {
 				return nil, 0, err
@@ -408,7 +416,10 @@ func (e *Engine) upsert(ctx context.Context, ins *planner.Insert, params []any) 
 				return nil, 0, err
 			}
 			count += rows.NumRows()
-			err = w.w.Append(rows)
+			err = ret.add(ctx, rows)
+			if err == nil {
+				err = w.w.Append(rows)
+			}
 			rows.Release()
 			if err != nil {
 				return nil, 0, err

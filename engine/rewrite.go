@@ -40,6 +40,8 @@ type rewrite struct {
 	pred planner.Expr // nil: every row
 	// set maps column indices to their new values; nil for a DELETE.
 	set map[int]planner.Expr
+	// ret gets the rows deleted or the new rows, for RETURNING; nil without.
+	ret *returner
 }
 
 // run runs the statement and returns the number of rows it deleted or updated.
@@ -128,11 +130,17 @@ func (e *Engine) rewriteOnce(ctx context.Context, r rewrite, pred []byte, params
 
 	var p *ingest.Prepared
 	var n int64
-	if r.set == nil {
+	r.ret.reset()
+	switch {
+	case r.set == nil && r.ret != nil:
+		if n, err = e.returnRowsAt(ctx, r, st, params); err != nil {
+			return 0, err
+		}
+	case r.set == nil:
 		if n, err = e.countRowsAt(ctx, r, st, params); err != nil {
 			return 0, err
 		}
-	} else {
+	default:
 		if p, err = e.prepareUpdate(ctx, r, st, params); err != nil {
 			return 0, err
 		}
@@ -237,10 +245,31 @@ func (e *Engine) prepareUpdate(ctx context.Context, r rewrite, st *statestore.St
 		return nil, err
 	}
 	defer release()
-	if err := pump(ctx, op, w.Append); err != nil {
+	if err := pump(ctx, op, returningWriter{w, r.ret}.Append); err != nil {
 		return nil, err
 	}
 	return w.Prepare(ctx)
+}
+
+// returnRowsAt hands the rows of the table in state st that the statement's predicate
+// matches to its returner and counts them.
+func (e *Engine) returnRowsAt(ctx context.Context, r rewrite, st *statestore.State, params []any) (int64, error) {
+	all := make([]int, len(r.t.Columns))
+	for i := range all {
+		all[i] = i
+	}
+	exprs, names := columnRefs(r.scan, all)
+	op, release, err := e.planAt(ctx, matching(r.rows, r.pred, exprs, names), params, r.t, st)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	var n int64
+	err = pump(ctx, op, func(ctx context.Context, b arrow.RecordBatch) error {
+		n += b.NumRows()
+		return r.ret.add(ctx, b)
+	})
+	return n, err
 }
 
 // Prepare writes every row appended into files without committing them.

@@ -24,9 +24,10 @@ import (
 // The commit is guarded by statestore.UnchangedSince the state read, as a rewrite is; the
 // statement runs again when another write got in between. The old keys of the rows updated
 // are held in memory.
-func (e *Engine) updateKeys(ctx context.Context, u *planner.Update, params []any) (int64, error) {
+func (e *Engine) updateKeys(ctx context.Context, u *planner.Update, params []any, ret *returner) (int64, error) {
 	for attempt := 1; ; attempt++ {
-		n, err := e.updateKeysOnce(ctx, u, params)
+		ret.reset()
+		n, err := e.updateKeysOnce(ctx, u, params, ret)
 		if !errors.Is(err, statestore.ErrRowsChanged) {
 			return n, err
 		}
@@ -36,7 +37,7 @@ func (e *Engine) updateKeys(ctx context.Context, u *planner.Update, params []any
 	}
 }
 
-func (e *Engine) updateKeysOnce(ctx context.Context, u *planner.Update, params []any) (int64, error) {
+func (e *Engine) updateKeysOnce(ctx context.Context, u *planner.Update, params []any, ret *returner) (int64, error) {
 	t := u.Table
 	id := t.StateID()
 	st, err := e.ss.Snapshot(ctx, id)
@@ -96,6 +97,9 @@ func (e *Engine) updateKeysOnce(ctx context.Context, u *planner.Update, params [
 		}
 		defer rec.Release()
 		k.add(rec)
+		if err := ret.add(ctx, rec); err != nil {
+			return err
+		}
 		ok := array.NewRecordBatch(keySchema(b), b.Columns()[n:], rows)
 		oldKeys = append(oldKeys, ok)
 		old.addCols(keyColumns(n, keyCols, ok), int(rows))

@@ -30,6 +30,18 @@ type Insert struct {
 	ParamTypes []arrow.DataType
 	// OnConflict is the ON CONFLICT clause on the table's primary key, or nil.
 	OnConflict *OnConflict
+	Returning  *Returning
+}
+
+// Returning is the RETURNING list of an INSERT, UPDATE or DELETE: Exprs over Cols, one
+// column per table column (hidden ones included), which hold the row inserted, the new
+// values of a row updated or the row deleted. The statement's result has one column per
+// expression: Out, named Names.
+type Returning struct {
+	Cols  []Column
+	Exprs []Expr
+	Out   []Column
+	Names []string
 }
 
 // OnConflict is INSERT's ON CONFLICT (primary key) clause. With DoNothing a row whose key
@@ -92,6 +104,7 @@ type Delete struct {
 	Input      Node
 	Pred       Expr
 	ParamTypes []arrow.DataType
+	Returning  *Returning
 }
 
 // Update sets columns of the rows of Table for which Pred is true. Set maps table column
@@ -104,6 +117,7 @@ type Update struct {
 	Pred       Expr
 	Set        map[int]Expr
 	ParamTypes []arrow.DataType
+	Returning  *Returning
 }
 
 // Rows is the plan Pred filters: Input, or Scan when there is no Input.
