@@ -15,10 +15,10 @@ import (
 // both inclusive) count: an INSERT that checked its keys are new at Since needs no more.
 // Delete predicates count whatever their keys.
 //
-// It is conservative about compaction: the output of a compaction committed after Since
-// counts as added rows (the state does not tell whether its inputs were older), so a
-// compaction in between makes the batch fail too. Splits, job assignments and the
-// retirement of delete predicates do not.
+// A file counts by the newest rows it may hold (File.RowsThrough), not by when it was
+// added: the output of a compaction committed after Since counts only if one of its inputs
+// was added after Since. Splits, job assignments and the retirement of delete predicates do
+// not count.
 type UnchangedSince struct {
 	Since  uint64 `json:"since"`
 	MinKey []byte `json:"minKey,omitempty"`
@@ -52,8 +52,8 @@ func (t UnchangedSince) Validate(s *State) error {
 		if t.MaxKey != nil && (f.MaxKey == nil || bytes.Compare(f.MaxKey, t.MinKey) < 0 || bytes.Compare(t.MaxKey, f.MinKey) < 0) {
 			continue
 		}
-		if f.AddedTxn > t.Since {
-			return invalid(ErrRowsChanged, "file %s added by transaction %d, after %d", f.Name, f.AddedTxn, t.Since)
+		if f.RowsThrough() > t.Since {
+			return invalid(ErrRowsChanged, "file %s holds rows of transaction %d, after %d", f.Name, f.RowsThrough(), t.Since)
 		}
 	}
 	for _, d := range s.dels {
