@@ -87,12 +87,12 @@ func (r rewrite) check() error {
 }
 
 // encodePred returns the statement's predicate, with its parameters bound, as a delete
-// predicate.
+// predicate; nil when it cannot be one: it reads subqueries (joined onto the scan, while a
+// delete predicate sees the table's columns only) or holds what the encoding cannot. Then
+// each attempt matches the rows it read by their values (rowsPredicate).
 func (r rewrite) encodePred(ctx context.Context, params []any) ([]byte, error) {
 	if r.rows != planner.Node(r.scan) {
-		// The predicate reads subqueries joined onto the scan: the state store's predicate
-		// sees the table's columns only.
-		return nil, errs.New(errs.NotImplemented, "subqueries in DELETE or UPDATE are supported on tables with a PRIMARY KEY only; table %q has none", r.t.Name)
+		return nil, nil
 	}
 	pred := r.pred
 	if pred == nil {
@@ -112,7 +112,69 @@ func (r rewrite) encodePred(ctx context.Context, params []any) ([]byte, error) {
 	}
 	enc, err := planner.EncodeExpr(f.Pred)
 	if err != nil {
-		return nil, errs.Wrap(errs.NotImplemented, err, "the WHERE clause of a DELETE or UPDATE of table %q cannot be stored as a delete predicate: %v", r.t.Name, err)
+		return nil, nil
+	}
+	return enc, nil
+}
+
+// maxRowsPredicate is the most rows a predicate matching rows by their values names.
+const maxRowsPredicate = 1000
+
+// rowsPredicate returns a delete predicate that matches the rows of the table in state st
+// that the statement matches, by the values of all their columns (the row id of a keyless
+// table among them): rows equal in every column are alike to any predicate. It names at
+// most maxRowsPredicate rows; reads test it against every row until compaction applies it.
+func (e *Engine) rowsPredicate(ctx context.Context, r rewrite, st *statestore.State, params []any) ([]byte, error) {
+	if r.t.Props.Aggregations != "" {
+		return nil, errs.New(errs.NotImplemented, "the WHERE clause of a DELETE or UPDATE of table %q, which aggregates its rows, cannot have subqueries", r.t.Name)
+	}
+	all := make([]int, len(r.t.Columns))
+	for i := range all {
+		all[i] = i
+	}
+	exprs, names := columnRefs(r.scan, all)
+	op, release, err := e.planAt(ctx, matching(r.rows, r.pred, exprs, names), params, r.t, st)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	var or planner.Expr
+	rows := 0
+	err = pump(ctx, op, func(ctx context.Context, b arrow.RecordBatch) error {
+		for i := 0; i < int(b.NumRows()); i++ {
+			if rows++; rows > maxRowsPredicate {
+				return errs.New(errs.NotImplemented, "a DELETE or UPDATE of table %q, which has no PRIMARY KEY, whose WHERE clause cannot be kept as a delete predicate (it has subqueries) may match at most %d rows", r.t.Name, maxRowsPredicate)
+			}
+			var and planner.Expr
+			for j, c := range r.t.Columns {
+				col := r.scan.Cols[j]
+				ref := &planner.ColumnRef{ID: col.ID, Name: c.Name, Typ: col.Type}
+				var x planner.Expr
+				if v := planner.ValueAt(b.Column(j), i); v == nil {
+					x = &planner.IsNull{E: ref}
+				} else {
+					x = &planner.Binary{Op: planner.OpEq, L: ref, R: &planner.Literal{Value: v, Typ: col.Type}, Typ: types.Bool}
+				}
+				if and == nil {
+					and = x
+				} else {
+					and = &planner.Binary{Op: planner.OpAnd, L: and, R: x, Typ: types.Bool}
+				}
+			}
+			if or == nil {
+				or = and
+			} else {
+				or = &planner.Binary{Op: planner.OpOr, L: or, R: and, Typ: types.Bool}
+			}
+		}
+		return nil
+	})
+	if err != nil || or == nil {
+		return nil, err
+	}
+	enc, err := planner.EncodeExpr(or)
+	if err != nil {
+		return nil, errs.Wrap(errs.NotImplemented, err, "the rows a DELETE or UPDATE of table %q matches cannot be kept as a delete predicate: %v", r.t.Name, err)
 	}
 	return enc, nil
 }
@@ -149,6 +211,11 @@ func (e *Engine) rewriteOnce(ctx context.Context, r rewrite, pred []byte, params
 	}
 	if n == 0 {
 		return 0, nil
+	}
+	if pred == nil {
+		if pred, err = e.rowsPredicate(ctx, r, st, params); err != nil {
+			return 0, err
+		}
 	}
 	streamEvent("commit")
 	del := statestore.AddDeletePredicate{ID: uuid.NewString(), Predicate: pred}

@@ -61,10 +61,6 @@ func (b *binder) deleteStmt(ds *pg_query.DeleteStmt) (planner.Statement, error) 
 	}
 	d := &planner.Delete{Table: t, Scan: scan, Pred: pred}
 	if len(b.scalars) > 0 {
-		if len(t.PrimaryKey) == 0 {
-			// Without a key, a DELETE is a predicate over the table's columns alone.
-			return nil, errs.New(errs.NotImplemented, "subqueries in DELETE are not supported yet on a table without a PRIMARY KEY")
-		}
 		if d.Input, err = b.dmlInput(scan); err != nil {
 			return nil, err
 		}
