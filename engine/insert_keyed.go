@@ -143,12 +143,20 @@ func uniqueViolation(t *catalog.Table, key string) error {
 }
 
 // lookupKeys reads the rows of t at state st whose primary key is in k; found gets each
-// batch read and the rows of it that are, with their identities.
-func (e *Engine) lookupKeys(ctx context.Context, t *catalog.Table, st *statestore.State, k *keySet, found func(b arrow.RecordBatch, rows []int32, ids []string) error) error {
+// batch read and the rows of it that are, with their identities. With whole set the
+// batches hold every column of the table, else only the primary key columns, at their
+// table column index (the others are nil).
+func (e *Engine) lookupKeys(ctx context.Context, t *catalog.Table, st *statestore.State, k *keySet, whole bool, found func(cols []arrow.Array, rows []int32, ids []string) error) error {
 	scan := &planner.Scan{Table: t}
+	keyCols := append(append([]int{}, t.RowKeys...), t.SortKeys...)
 	for i, c := range t.Columns {
 		scan.Cols = append(scan.Cols, planner.Column{ID: planner.ColumnID(3_000_000 + i), Name: c.Name, Type: c.SQL(), Nullable: c.Nullable})
-		scan.Projected = append(scan.Projected, i)
+		if whole {
+			scan.Projected = append(scan.Projected, i)
+		}
+	}
+	if !whole {
+		scan.Projected = keyCols
 	}
 	lc := scan.Cols[t.RowKeys[0]]
 	ref := &planner.ColumnRef{ID: lc.ID, Name: lc.Name, Typ: lc.Type}
@@ -173,6 +181,9 @@ func (e *Engine) lookupKeys(ctx context.Context, t *catalog.Table, st *statestor
 		var rows []int32
 		var ids []string
 		cols := b.Columns()
+		if !whole {
+			cols = keyColumns(len(t.Columns), keyCols, b)
+		}
 		for i := 0; i < int(b.NumRows()); i++ {
 			id := k.identity(cols, i)
 			if _, ok := k.ord[id]; ok {
@@ -182,7 +193,7 @@ func (e *Engine) lookupKeys(ctx context.Context, t *catalog.Table, st *statestor
 		if len(rows) == 0 {
 			return nil
 		}
-		return found(b, rows, ids)
+		return found(cols, rows, ids)
 	})
 }
 
@@ -233,10 +244,10 @@ func (e *Engine) insertKeyed(ctx context.Context, ins *planner.Insert, params []
 	}
 	return e.commitKeyed(ctx, t, k, func(st *statestore.State) (*ingest.Prepared, int64, error) {
 		first, key := k.dup, k.dupKey
-		err := e.lookupKeys(ctx, t, st, k, func(b arrow.RecordBatch, rows []int32, ids []string) error {
+		err := e.lookupKeys(ctx, t, st, k, false, func(cols []arrow.Array, rows []int32, ids []string) error {
 			for j, id := range ids {
 				if o := k.ord[id]; first < 0 || o < first {
-					first, key = o, k.describe(b.Columns(), int(rows[j]))
+					first, key = o, k.describe(cols, int(rows[j]))
 				}
 			}
 			return nil
@@ -352,8 +363,12 @@ func (e *Engine) upsert(ctx context.Context, ins *planner.Insert, params []any, 
 		defer func() { releaseAll(found) }()
 		at := map[string]int32{}
 		var n int32
-		err := e.lookupKeys(ctx, t, st, k, func(b arrow.RecordBatch, rows []int32, ids []string) error {
-			found = append(found, exec.TakeBatch(mem, b, rows))
+		err := e.lookupKeys(ctx, t, st, k, !oc.DoNothing, func(cols []arrow.Array, rows []int32, ids []string) error {
+			if !oc.DoNothing {
+				b := array.NewRecordBatch(schema, cols, int64(cols[0].Len()))
+				found = append(found, exec.TakeBatch(mem, b, rows))
+				b.Release()
+			}
 			for _, id := range ids {
 				at[id] = n
 				n++

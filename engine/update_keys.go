@@ -117,10 +117,10 @@ func (e *Engine) updateKeysOnce(ctx context.Context, u *planner.Update, params [
 	}
 	// A new key that exists must be the old key of a row updated.
 	var clash string
-	err = e.lookupKeys(ctx, t, st, k, func(b arrow.RecordBatch, rows []int32, ids []string) error {
+	err = e.lookupKeys(ctx, t, st, k, false, func(cols []arrow.Array, rows []int32, ids []string) error {
 		for j, id := range ids {
 			if _, moved := old.ord[id]; !moved && clash == "" {
-				clash = k.describe(b.Columns(), int(rows[j]))
+				clash = k.describe(cols, int(rows[j]))
 			}
 		}
 		return nil
