@@ -97,3 +97,37 @@ func TestConcurrentInsertsOfOneKey(t *testing.T) {
 	}
 	expect(t, a, "SELECT count(*) FROM u", fmt.Sprint(keys))
 }
+
+// TestParamsInOnConflictAndReturning: parameters in VALUES, ON CONFLICT DO UPDATE and
+// RETURNING of a prepared INSERT, executed again and again.
+func TestParamsInOnConflictAndReturning(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE kv (k integer PRIMARY KEY, v text, n integer)")
+	const q = "INSERT INTO kv VALUES ($1, $2, 1) ON CONFLICT (k) DO UPDATE SET v = kv.v || $2, n = kv.n + 1 WHERE kv.n < $3 RETURNING k, v, n"
+	for _, tc := range []struct {
+		args []any
+		rows string
+		tag  string
+	}{
+		{[]any{int64(1), "a", int64(3)}, "[[1 a 1]]", "INSERT 0 1"},
+		{[]any{int64(1), "b", int64(3)}, "[[1 ab 2]]", "INSERT 0 1"},
+		{[]any{int64(1), "c", int64(3)}, "[[1 abc 3]]", "INSERT 0 1"},
+		{[]any{int64(1), "d", int64(3)}, "[]", "INSERT 0 0"}, // WHERE false: not updated
+		{[]any{int64(2), "x", int64(0)}, "[[2 x 1]]", "INSERT 0 1"},
+	} {
+		rows, tag := run(t, c, q, tc.args...)
+		if fmt.Sprint(rows) != tc.rows || tag != tc.tag {
+			t.Errorf("%v: rows %v, tag %q; want %s, %q", tc.args, rows, tag, tc.rows, tc.tag)
+		}
+	}
+	rows, tag := run(t, c, "DELETE FROM kv WHERE k = $1 RETURNING v, n * $2", int64(1), int64(10))
+	if fmt.Sprint(rows) != "[[abc 30]]" || tag != "DELETE 1" {
+		t.Errorf("DELETE RETURNING: %v %q", rows, tag)
+	}
+	rows, tag = run(t, c, "UPDATE kv SET k = k + $1 RETURNING k", int64(5))
+	if fmt.Sprint(rows) != "[[7]]" || tag != "UPDATE 1" {
+		t.Errorf("UPDATE RETURNING: %v %q", rows, tag)
+	}
+}
