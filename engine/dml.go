@@ -126,8 +126,9 @@ func (w *tombstoneWriter) Append(ctx context.Context, b arrow.RecordBatch) error
 }
 
 // updateRows runs UPDATE. On a table with a primary key the matching rows are written again
-// with the new values, as new versions that win over the old ones; on any other table the
-// statement is a rewrite: a delete predicate and the rows' new values, in one commit.
+// with the new values, as new versions that win over the old ones (updateVersions, or
+// updateKeys when key columns are set); on any other table the statement is a rewrite: a
+// delete predicate and the rows' new values, in one commit.
 func (e *Engine) updateRows(ctx context.Context, u *planner.Update, params []any, ret *returner) (int64, error) {
 	t := u.Table
 	if len(t.PrimaryKey) == 0 {
@@ -138,27 +139,7 @@ func (e *Engine) updateRows(ctx context.Context, u *planner.Update, params []any
 			return e.updateKeys(ctx, u, params, ret)
 		}
 	}
-	exprs := make([]planner.Expr, len(t.Columns))
-	names := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
-		if e, ok := u.Set[i]; ok {
-			exprs[i] = e
-		} else {
-			col := u.Scan.Cols[i]
-			exprs[i] = &planner.ColumnRef{ID: col.ID, Name: col.Name, Typ: col.Type}
-		}
-		names[i] = c.Name
-	}
-	targets := make([]int, len(t.Columns))
-	for i := range targets {
-		targets[i] = i
-	}
-	w, err := e.newRowWriter(ctx, t, targets)
-	if err != nil {
-		return 0, err
-	}
-	defer w.Abort()
-	return e.writePlan(ctx, matching(u.Rows(), u.Pred, exprs, names), params, returningWriter{w, ret})
+	return e.updateVersions(ctx, u, params, ret)
 }
 
 func contains(s []int, v int) bool { return indexIn(s, v) >= 0 }

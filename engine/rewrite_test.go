@@ -114,58 +114,62 @@ func TestUpdateConflictAfterRetries(t *testing.T) {
 	}
 }
 
-// TestConcurrentIncrements: sessions of two engines on one store increment counters of a
-// keyless table concurrently; every UPDATE that succeeded is counted exactly once (those
-// that fail with 40001 are retried, as a client would).
+// TestConcurrentIncrements: sessions of two engines on one store increment counters
+// concurrently, in a keyless table and in a PRIMARY KEY table; every UPDATE that succeeded is
+// counted exactly once (those that fail with 40001 are retried, as a client would).
 func TestConcurrentIncrements(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	store := objstore.NewMem()
-	_, a := open(t, store, mem)
-	_, b := open(t, store, mem)
-	run(t, a, "CREATE TABLE ctr (id integer, n bigint)")
-	run(t, a, "INSERT INTO ctr VALUES (1, 0), (2, 0)")
-	const workers, each = 4, 15
-	var wg sync.WaitGroup
-	var conflicts atomic.Int64
-	errc := make(chan error, workers)
-	for w := range workers {
-		c := a
-		if w%2 == 1 {
-			c = b
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; i < each; {
-				_, tag, err := tryRun(c, fmt.Sprintf("UPDATE ctr SET n = n + 1 WHERE id = %d", 1+w%2))
-				if errors.Is(err, errs.Conflict) {
-					conflicts.Add(1)
-					continue
+	for _, ddl := range []string{"CREATE TABLE ctr (id integer, n bigint)", "CREATE TABLE ctr (id integer PRIMARY KEY, n bigint)"} {
+		t.Run(ddl, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			store := objstore.NewMem()
+			_, a := open(t, store, mem)
+			_, b := open(t, store, mem)
+			run(t, a, ddl)
+			run(t, a, "INSERT INTO ctr VALUES (1, 0), (2, 0)")
+			const workers, each = 4, 15
+			var wg sync.WaitGroup
+			var conflicts atomic.Int64
+			errc := make(chan error, workers)
+			for w := range workers {
+				c := a
+				if w%2 == 1 {
+					c = b
 				}
-				if err != nil {
-					errc <- err
-					return
-				}
-				if tag != "UPDATE 1" {
-					errc <- fmt.Errorf("tag %q", tag)
-					return
-				}
-				i++
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < each; {
+						_, tag, err := tryRun(c, fmt.Sprintf("UPDATE ctr SET n = n + 1 WHERE id = %d", 1+w%2))
+						if errors.Is(err, errs.Conflict) {
+							conflicts.Add(1)
+							continue
+						}
+						if err != nil {
+							errc <- err
+							return
+						}
+						if tag != "UPDATE 1" {
+							errc <- fmt.Errorf("tag %q", tag)
+							return
+						}
+						i++
+					}
+				}()
 			}
-		}()
+			wg.Wait()
+			close(errc)
+			for err := range errc {
+				t.Fatal(err)
+			}
+			rows, _ := run(t, a, "SELECT id, n FROM ctr ORDER BY id")
+			want := strconv.Itoa(workers / 2 * each)
+			if got := fmt.Sprint(rows); got != fmt.Sprintf("[[1 %s] [2 %s]]", want, want) {
+				t.Errorf("counters %s, want %s each", got, want)
+			}
+			t.Logf("%d statements failed with 40001 and were retried", conflicts.Load())
+		})
 	}
-	wg.Wait()
-	close(errc)
-	for err := range errc {
-		t.Fatal(err)
-	}
-	rows, _ := run(t, a, "SELECT id, n FROM ctr ORDER BY id")
-	want := strconv.Itoa(workers / 2 * each)
-	if got := fmt.Sprint(rows); got != fmt.Sprintf("[[1 %s] [2 %s]]", want, want) {
-		t.Errorf("counters %s, want %s each", got, want)
-	}
-	t.Logf("%d statements failed with 40001 and were retried", conflicts.Load())
 }
 
 // TestUpdateKeyColumnsConcurrently: sessions of two engines move the keys of a PRIMARY KEY
