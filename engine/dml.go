@@ -48,24 +48,7 @@ func columnRefs(scan *planner.Scan, idx []int) ([]planner.Expr, []string) {
 func (e *Engine) deleteRows(ctx context.Context, d *planner.Delete, params []any, ret *returner) (int64, error) {
 	t := d.Table
 	if len(t.PrimaryKey) > 0 {
-		keyCols := append(append([]int{}, t.RowKeys...), t.SortKeys...)
-		exprs, names := columnRefs(d.Scan, keyCols)
-		w, err := e.newTombstoneWriter(ctx, t, keyCols)
-		if err != nil {
-			return 0, err
-		}
-		defer w.Abort()
-		if ret == nil {
-			return e.writePlan(ctx, matching(d.Rows(), d.Pred, exprs, names), params, w)
-		}
-		// The deleted rows' columns follow their keys, for RETURNING.
-		all := make([]int, len(t.Columns))
-		for i := range all {
-			all[i] = i
-		}
-		more, moreNames := columnRefs(d.Scan, all)
-		exprs, names = append(exprs, more...), append(names, moreNames...)
-		return e.writePlan(ctx, matching(d.Rows(), d.Pred, exprs, names), params, returningTombstones{w, ret, len(keyCols)})
+		return e.deleteKeys(ctx, d, params, ret)
 	}
 	return e.runRewrite(ctx, rewrite{t: t, scan: d.Scan, rows: d.Rows(), pred: d.Pred, ret: ret}, params)
 }

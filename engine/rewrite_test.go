@@ -214,3 +214,21 @@ func TestUpdateKeyColumnsConcurrently(t *testing.T) {
 	}
 	expect(t, a, "SELECT count(*), min(id - tag), max(id - tag) FROM pk", fmt.Sprintf("8 %d %d", rounds*100, rounds*100))
 }
+
+// TestDeleteByKeyRechecksConcurrentUpdate: a DELETE of a PRIMARY KEY table whose rows
+// another session updated out of its condition between its read and its commit runs again
+// and leaves them, as PostgreSQL re-checks the condition of a row updated meanwhile.
+func TestDeleteByKeyRechecksConcurrentUpdate(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	_, a := open(t, store, mem)
+	_, b := open(t, store, mem)
+	run(t, a, "CREATE TABLE acct (id integer PRIMARY KEY, balance integer)")
+	run(t, a, "INSERT INTO acct VALUES (1, 0), (2, 0), (3, 5)")
+	onFirstCommit(t, func() { run(t, b, "UPDATE acct SET balance = 7 WHERE id = 1") })
+	if _, tag := run(t, a, "DELETE FROM acct WHERE balance = 0"); tag != "DELETE 1" {
+		t.Errorf("tag %q, want DELETE 1", tag)
+	}
+	expect(t, a, "SELECT id, balance FROM acct ORDER BY id", "1 7|3 5")
+}
