@@ -44,6 +44,8 @@ type Catalog struct {
 	dropped []DroppedTable    // in the order of their drops
 	// indexes are the recorded indexes, by name.
 	indexes map[string]*Index
+	// sequences are the sequences, by name.
+	sequences map[string]*Sequence
 }
 
 // DroppedTable is a table a DROP TABLE removed: its ID, its properties when it was dropped
@@ -71,6 +73,8 @@ type entry struct {
 	View *viewJSON `json:"view,omitempty"`
 	// Index is the index opCreateIndex records.
 	Index *indexJSON `json:"index,omitempty"`
+	// Sequence is the sequence opCreateSequence stores.
+	Sequence *sequenceJSON `json:"sequence,omitempty"`
 }
 
 const (
@@ -87,6 +91,16 @@ type tableJSON struct {
 	SortKeys   []int             `json:"sortKeys,omitempty"`
 	PrimaryKey []int             `json:"primaryKey,omitempty"`
 	Properties map[string]string `json:"properties,omitempty"`
+	Checks     []checkJSON       `json:"checks,omitempty"`
+	// DroppedStored, Comment and ColumnComments are the Table's.
+	DroppedStored  []string          `json:"droppedStored,omitempty"`
+	Comment        string            `json:"comment,omitempty"`
+	ColumnComments map[string]string `json:"columnComments,omitempty"`
+}
+
+type checkJSON struct {
+	Name string `json:"name"`
+	Expr string `json:"expr"`
 }
 
 type columnJSON struct {
@@ -96,17 +110,28 @@ type columnJSON struct {
 	Hidden   bool   `json:"hidden,omitempty"`
 	// SQLType is Column.SQLType, when set.
 	SQLType string `json:"sql_type,omitempty"`
+	// Default is Column.Default (absent in catalogs written before defaults existed).
+	Default string `json:"default,omitempty"`
+	// Identity is Column.Identity.
+	Identity string `json:"identity,omitempty"`
+	// Stored and Missing are Column.Stored and Column.Missing.
+	Stored  string  `json:"stored,omitempty"`
+	Missing *string `json:"missing,omitempty"`
 }
 
 func toJSON(t *Table) *tableJSON {
 	j := &tableJSON{ID: t.ID, Name: t.Name, RowKeys: t.RowKeys, SortKeys: t.SortKeys, PrimaryKey: t.PrimaryKey, Properties: t.Props.Raw}
 	for _, c := range t.Columns {
-		cj := columnJSON{Name: c.Name, Type: types.Format(c.Type), Nullable: c.Nullable, Hidden: c.Hidden}
+		cj := columnJSON{Name: c.Name, Type: types.Format(c.Type), Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity, Stored: c.Stored, Missing: c.Missing}
 		if c.SQLType != nil {
 			cj.SQLType = types.Format(c.SQLType)
 		}
 		j.Columns = append(j.Columns, cj)
 	}
+	for _, c := range t.Checks {
+		j.Checks = append(j.Checks, checkJSON{Name: c.Name, Expr: c.Expr})
+	}
+	j.DroppedStored, j.Comment, j.ColumnComments = t.DroppedStored, t.Comment, t.ColumnComments
 	return j
 }
 
@@ -114,12 +139,16 @@ func toJSON(t *Table) *tableJSON {
 // but parses types and properties again.
 func fromJSON(j *tableJSON) (*Table, error) {
 	t := &Table{ID: j.ID, Name: j.Name, RowKeys: j.RowKeys, SortKeys: j.SortKeys, PrimaryKey: j.PrimaryKey}
+	for _, c := range j.Checks {
+		t.Checks = append(t.Checks, Check{Name: c.Name, Expr: c.Expr})
+	}
+	t.DroppedStored, t.Comment, t.ColumnComments = j.DroppedStored, j.Comment, j.ColumnComments
 	for _, c := range j.Columns {
 		typ, err := types.Parse(c.Type)
 		if err != nil {
 			return nil, fmt.Errorf("catalog: %w", err)
 		}
-		col := Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden}
+		col := Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity, Stored: c.Stored, Missing: c.Missing}
 		if c.SQLType != "" {
 			if col.SQLType, err = types.Parse(c.SQLType); err != nil {
 				return nil, fmt.Errorf("catalog: %w", err)
@@ -235,7 +264,12 @@ func (c *Catalog) apply(e entry) error {
 		c.indexes[e.Index.Name] = &Index{Name: e.Index.Name, Table: e.Index.Table, TableID: e.Index.TableID, Columns: e.Index.Columns, Unique: e.Index.Unique}
 	case opDropIndex:
 		delete(c.indexes, e.Name)
+	case opRedefine:
+		return c.applyRedefine(e)
 	default:
+		if ok, err := c.applySequence(e); ok {
+			return err
+		}
 		return fmt.Errorf("unknown operation %q", e.Op)
 	}
 	return nil

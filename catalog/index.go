@@ -69,7 +69,8 @@ func (c *Catalog) relationExists(name string) bool {
 	_, t := c.tables[name]
 	_, v := c.views[name]
 	_, i := c.indexes[name]
-	return t || v || i
+	_, s := c.sequences[name]
+	return t || v || i || s
 }
 
 // CreateIndex records an index on a table. Indexes share their names with tables and views

@@ -62,6 +62,11 @@ func stableOID(key string) int64 {
 // RelationOID is the OID of the table with ID id.
 func RelationOID(tableID string) int64 { return stableOID("table:" + tableID) }
 
+// AttrDefOID is the OID of the default of column attnum of the table with ID id.
+func AttrDefOID(tableID string, attnum int) int64 {
+	return stableOID(fmt.Sprintf("attrdef:%s:%d", tableID, attnum))
+}
+
 // ViewOID is the OID of the view name.
 func ViewOID(name string) int64 { return stableOID("view:" + name) }
 
@@ -80,7 +85,7 @@ var pgCatalogOIDs = map[string]int64{"pg_type": 1247, "pg_attribute": 1249, "pg_
 	"pg_authid": 1260, "pg_database": 1262, "pg_tablespace": 1213, "pg_attrdef": 2604, "pg_constraint": 2606,
 	"pg_inherits": 2611, "pg_index": 2610, "pg_namespace": 2615, "pg_description": 2609, "pg_am": 2601,
 	"pg_rewrite": 2618, "pg_trigger": 2620, "pg_extension": 3079, "pg_collation": 3456, "pg_enum": 3501,
-	"pg_policy": 3256, "pg_publication": 6104, "pg_statistic_ext": 3381, "pg_sequence": 2224,
+	"pg_policy": 3256, "pg_language": 2612, "pg_publication": 6104, "pg_statistic_ext": 3381, "pg_sequence": 2224,
 	"pg_auth_members": 1261, "pg_range": 3541, "pg_foreign_table": 3118}
 
 // PGSystemTableOID is the OID of the table name of pg_catalog or information_schema:
@@ -228,12 +233,13 @@ var PGCatalogTables = map[string]*arrow.Schema{
 	"pg_user":                  decl("usename name, usesysid oid, usecreatedb bool, usesuper bool, userepl bool, usebypassrls bool, passwd text, valuntil ts, useconfig txtv"),
 	"pg_auth_members":          decl("roleid oid, member oid, grantor oid, admin_option bool"),
 	"pg_am":                    decl("oid oid, amname name, amhandler text, amtype char"),
+	"pg_language":              decl("oid oid, lanname name, lanowner oid, lanispl bool, lanpltrusted bool, lanplcallfoid oid, laninline oid, lanvalidator oid, lanacl txtv"),
 	"pg_collation":             decl("oid oid, collname name, collnamespace oid, collowner oid, collprovider char, collisdeterministic bool, collencoding int4, collcollate text, collctype text, colliculocale text, collversion text"),
 	"pg_inherits":              decl("inhrelid oid, inhparent oid, inhseqno int4, inhdetachpending bool"),
 	"pg_tablespace":            decl("oid oid, spcname name, spcowner oid, spcacl text, spcoptions txtv"),
 	"pg_extension":             decl("oid oid, extname name, extowner oid, extnamespace oid, extrelocatable bool, extversion text, extconfig oidv, extcondition txtv"),
 	"pg_settings":              decl("name text, setting text, unit text, category text, short_desc text, extra_desc text, context text, vartype text, source text, min_val text, max_val text, enumvals txtv, boot_val text, reset_val text, sourcefile text, sourceline int4, pending_restart bool"),
-	"pg_proc":                  decl("oid oid, proname name, pronamespace oid, proowner oid, prolang oid, procost f4, prorows f4, provariadic oid, prosupport text, prokind char, prosecdef bool, proleakproof bool, proisstrict bool, proretset bool, provolatile char, proparallel char, pronargs int2, pronargdefaults int2, prorettype oid, proargtypes oidv, proallargtypes oidv, proargmodes txtv, proargnames txtv, proargdefaults text, protrftypes oidv, prosrc text, probin text, prosqlbody text, proconfig txtv, proacl text"),
+	"pg_proc":                  decl("oid oid, proname name, pronamespace oid, proowner oid, prolang oid, procost f4, prorows f4, provariadic oid, prosupport text, prokind char, prosecdef bool, proleakproof bool, proisstrict bool, proretset bool, provolatile char, proparallel char, pronargs int2, pronargdefaults int2, prorettype oid, proargtypes oidv, proallargtypes oidv, proargmodes txtv, proargnames txtv, proargdefaults text, protrftypes oidv, prosrc text, probin text, prosqlbody text, proconfig txtv, proacl txtv"),
 	"pg_stat_activity":         decl("datid oid, datname name, pid int4, leader_pid int4, usesysid oid, usename name, application_name text, client_addr text, client_hostname text, client_port int4, backend_start ts, xact_start ts, query_start ts, state_change ts, wait_event_type text, wait_event text, state text, backend_xid int8, backend_xmin int8, query_id int8, query text, backend_type text"),
 	"pg_policy":                decl("oid oid, polname name, polrelid oid, polcmd char, polpermissive bool, polroles oidv, polqual text, polwithcheck text"),
 	"pg_statistic_ext":         decl("oid oid, stxrelid oid, stxname name, stxnamespace oid, stxowner oid, stxstattarget int4, stxkeys i2v, stxkind txtv, stxexprs text"),

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
@@ -108,7 +109,6 @@ type Scan struct {
 	store  objstore.Store
 	spec   ScanSpec
 	schema *arrow.Schema
-	nfiles int
 }
 
 var _ exec.Operator = (*Scan)(nil)
@@ -131,14 +131,10 @@ func NewScan(store objstore.Store, spec ScanSpec) (*Scan, error) {
 			return nil, fmt.Errorf("catalog: scan of %s: bound on column index %d out of range", t.Name, b.Column)
 		}
 	}
-	files := make(map[string]bool)
 	for _, l := range spec.Leaves {
 		p, ok := spec.State.Partition(l.ID)
 		if !ok || !p.Leaf() {
 			return nil, fmt.Errorf("catalog: scan of %s: %s is not a leaf partition of the state", t.Name, l.ID)
-		}
-		for _, r := range spec.State.ReadFiles(l.ID) {
-			files[r.File] = true
 		}
 	}
 	if spec.Parallelism <= 0 {
@@ -146,7 +142,7 @@ func NewScan(store objstore.Store, spec ScanSpec) (*Scan, error) {
 	}
 	spec.Ranges = normalize(spec.Ranges)
 	schema := t.cachedSchema('s', spec.Columns, func() *arrow.Schema { return arrow.NewSchema(fields, nil) })
-	return &Scan{store: store, spec: spec, schema: schema, nfiles: len(files)}, nil
+	return &Scan{store: store, spec: spec, schema: schema}, nil
 }
 
 // normalize sorts ranges and merges those that overlap or touch, dropping empty ones. Nil
@@ -191,7 +187,13 @@ func (s *Scan) Spec() ScanSpec { return s.spec }
 func (s *Scan) String() string {
 	t := s.spec.Table
 	var b strings.Builder
-	fmt.Fprintf(&b, "TableScan: %s partitions=%d/%d files=%d columns=[", t.Name, len(s.spec.Leaves), len(s.spec.State.Leaves()), s.nfiles)
+	files := make(map[string]bool)
+	for _, l := range s.spec.Leaves {
+		for _, r := range s.spec.State.ReadFiles(l.ID) {
+			files[r.File] = true
+		}
+	}
+	fmt.Fprintf(&b, "TableScan: %s partitions=%d/%d files=%d columns=[", t.Name, len(s.spec.Leaves), len(s.spec.State.Leaves()), len(files))
 	for i, c := range s.spec.Columns {
 		if i > 0 {
 			b.WriteString(", ")
@@ -447,7 +449,10 @@ func (l *leafReader) openFile(ctx context.Context, name string) (*fileReader, er
 	t := spec.Table
 	fs := pf.Schema()
 	fileCol := func(c int) (int, error) {
-		idx := fs.FieldIndices(t.Columns[c].Name)
+		idx := fs.FieldIndices(t.Columns[c].StoredName())
+		if len(idx) == 0 && !slices.Contains(t.RowKeys, c) {
+			return -1, nil // added after the file was written: filled (merge.FillMissing)
+		}
 		if len(idx) != 1 {
 			return 0, fmt.Errorf("catalog: file %s of table %s has no column %q", name, t.Name, t.Columns[c].Name)
 		}
@@ -463,12 +468,26 @@ func (l *leafReader) openFile(ctx context.Context, name string) (*fileReader, er
 		return len(read) - 1
 	}
 	fr := &fileReader{clip: !within}
+	filled := false
 	for _, c := range spec.Columns {
 		fc, err := fileCol(c)
 		if err != nil {
 			return nil, err
 		}
+		if fc < 0 {
+			fr.outCols = append(fr.outCols, -1-c) // -1-(table column index)
+			filled = true
+			continue
+		}
 		fr.outCols = append(fr.outCols, pos(fc))
+	}
+	if filled {
+		// Batches of filled columns take their row count from the leading row key.
+		fc, err := fileCol(t.RowKeys[0])
+		if err != nil {
+			return nil, err
+		}
+		pos(fc)
 	}
 	if fr.clip {
 		for _, c := range t.RowKeys {
@@ -519,6 +538,16 @@ func (l *leafReader) spans(pf *parquet.File, fileCol func(int) (int, error), cli
 			return nil, err
 		}
 	}
+	// A column the file lacks has no statistics there: its bounds prune nothing.
+	bounds := spec.Bounds
+	if slices.Contains(boundCols, -1) {
+		bounds, boundCols = nil, nil
+		for _, b := range spec.Bounds {
+			if fc, _ := fileCol(b.Column); fc >= 0 {
+				bounds, boundCols = append(bounds, b), append(boundCols, fc)
+			}
+		}
+	}
 	var out []parquet.Span
 	var skipped int64
 	for g, rg := range pf.RowGroups() {
@@ -527,7 +556,7 @@ func (l *leafReader) spans(pf *parquet.File, fileCol func(int) (int, error), cli
 			continue
 		}
 		ok := true
-		for i, b := range spec.Bounds {
+		for i, b := range bounds {
 			if !boundAdmits(b, rg.Columns[boundCols[i]], rg.Rows) {
 				ok = false
 				break
@@ -759,6 +788,16 @@ func (l *leafReader) emit(b arrow.RecordBatch, lo, hi int) {
 	}
 	cols := make([]arrow.Array, len(l.cur.outCols))
 	for i, c := range l.cur.outCols {
+		if c < 0 {
+			// The fill is a constant of the column's type; its text was checked when the
+			// column was added, so it parses.
+			a, err := merge.FillMissing(memory.DefaultAllocator, l.x.scan.spec.Table.Schema().Field(-1-c), hi-lo)
+			if err != nil {
+				a = array.MakeArrayOfNull(memory.DefaultAllocator, l.x.scan.schema.Field(i).Type, hi-lo)
+			}
+			cols[i] = a
+			continue
+		}
 		cols[i] = array.NewSlice(b.Column(c), int64(lo), int64(hi))
 	}
 	out := array.NewRecordBatch(l.x.scan.schema, cols, int64(hi-lo))

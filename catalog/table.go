@@ -18,6 +18,7 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/ingest"
 	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/storage/merge"
 	"github.com/sleeperd/sleeperd/storage/parquet"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 	"github.com/sleeperd/sleeperd/types"
@@ -37,6 +38,46 @@ type Column struct {
 	// SQLType, when set, is the column's SQL type where it says more than Type: a
 	// character varying(n) or character(n) column (a types.Char) stored as strings (Type).
 	SQLType arrow.DataType
+	// Default is the SQL text of the column's DEFAULT expression, or empty: writers that
+	// leave the column out evaluate it for each row (sql.BindDefault).
+	Default string
+	// Identity is IdentityAlways or IdentityByDefault for a GENERATED ... AS IDENTITY
+	// column (whose Default is the nextval of its sequence), else empty.
+	Identity string
+	// Stored is the column's name in the table's data files when it differs from Name (a
+	// renamed column, or one added with the name of a dropped one).
+	Stored string
+	// Missing, for a column added by ALTER TABLE with a default, is the text of the value
+	// (as arrow's ValueStr writes it) that the rows of older data files, which lack the
+	// column, take; NULL otherwise.
+	Missing *string
+}
+
+// StoredName is the column's name in the table's data files.
+func (c Column) StoredName() string {
+	if c.Stored != "" {
+		return c.Stored
+	}
+	return c.Name
+}
+
+// MissingKey is the key of the field metadata of a table's schema that holds
+// Column.Missing: readers fill a column a data file lacks with it (NULL without it).
+const MissingKey = merge.MissingKey
+
+// Identity kinds, as pg_attribute.attidentity shows them.
+const (
+	IdentityAlways    = "a"
+	IdentityByDefault = "d"
+)
+
+// Check is a CHECK constraint: a row whose Expr is false is refused (NULL passes).
+type Check struct {
+	// Name is the constraint's name, as PostgreSQL chooses it when none is given:
+	// <table>_<column>_check for an expression over one column, <table>_check otherwise.
+	Name string
+	// Expr is the SQL text of the boolean expression over the table's columns.
+	Expr string
 }
 
 // SQL is the column's SQL type: SQLType when set, else Type.
@@ -63,6 +104,15 @@ type Table struct {
 	// PrimaryKey holds indices into Columns, or nothing.
 	PrimaryKey []int
 	Props      Properties
+	// Checks are the table's CHECK constraints, sorted by name (the order PostgreSQL checks
+	// them in).
+	Checks []Check
+	// DroppedStored are the stored names of dropped columns, which older data files may
+	// still hold: never given to a new column.
+	DroppedStored []string
+	// Comment is the table's COMMENT, and ColumnComments those of its columns by name.
+	Comment        string
+	ColumnComments map[string]string
 
 	schema *arrow.Schema
 	// schemas keeps the schemas scans of the table build over its columns (see
@@ -223,7 +273,10 @@ func (t *Table) IngestSpec() ingest.Spec {
 func (t *Table) buildSchema() {
 	fields := make([]arrow.Field, len(t.Columns))
 	for i, c := range t.Columns {
-		fields[i] = arrow.Field{Name: c.Name, Type: types.Storage(c.Type), Nullable: c.Nullable}
+		fields[i] = arrow.Field{Name: c.StoredName(), Type: types.Storage(c.Type), Nullable: c.Nullable}
+		if c.Missing != nil {
+			fields[i].Metadata = arrow.NewMetadata([]string{MissingKey}, []string{*c.Missing})
+		}
 	}
 	t.schema = arrow.NewSchema(fields, nil)
 	t.schemas = &sync.Map{}
@@ -242,6 +295,10 @@ type TableDef struct {
 	// into initial partitions; they add to the split_points property.
 	SplitPoints []string
 	Properties  map[string]string
+	// Checks are the CHECK constraints; an empty Name is chosen as PostgreSQL does.
+	Checks []Check
+	// CheckColumns[i], when set, is the only column Checks[i] refers to, for its name.
+	CheckColumns []string
 }
 
 // define validates def and returns the table it describes, without ID, and its initial split
@@ -335,6 +392,9 @@ func define(def TableDef) (*Table, [][]byte, error) {
 			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a sort key", c.Name, types.Format(c.Type))
 		}
 	}
+	if t.Checks, err = nameChecks(def.Name, def.Checks, def.CheckColumns); err != nil {
+		return nil, nil, err
+	}
 	t.buildSchema()
 	rawSplits := slices.Clone(def.SplitPoints)
 	if t.Props, err = parseProperties(def.Properties); err != nil {
@@ -363,6 +423,52 @@ func define(def TableDef) (*Table, [][]byte, error) {
 		return nil, nil, err
 	}
 	return t, splits, nil
+}
+
+// nameChecks gives each check without a name the one PostgreSQL's ChooseConstraintName
+// would, <table>_<column>_check or <table>_check with a number appended when taken, and
+// returns them sorted by name.
+func nameChecks(table string, checks []Check, cols []string) ([]Check, error) {
+	out := slices.Clone(checks)
+	taken := map[string]bool{}
+	for _, c := range out {
+		if c.Name != "" {
+			if taken[c.Name] {
+				return nil, errs.New(errs.DuplicateObject, "check constraint %q already exists", c.Name)
+			}
+			taken[c.Name] = true
+		}
+	}
+	for i := range out {
+		if out[i].Name != "" {
+			continue
+		}
+		base := table
+		if i < len(cols) && cols[i] != "" {
+			base += "_" + cols[i]
+		}
+		base += "_check"
+		name := base
+		for n := 1; taken[name]; n++ {
+			name = base + strconv.Itoa(n)
+		}
+		taken[name] = true
+		out[i].Name = name
+	}
+	slices.SortStableFunc(out, func(a, b Check) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// ChooseCheckName is the name PostgreSQL gives a new CHECK constraint of t over the one
+// column col (or several, col empty) when none is given.
+func ChooseCheckName(t *Table, col string) string {
+	named, _ := nameChecks(t.Name, append(slices.Clone(t.Checks), Check{}), append(make([]string, len(t.Checks)), col))
+	for _, c := range named {
+		if !slices.ContainsFunc(t.Checks, func(o Check) bool { return o.Name == c.Name }) {
+			return c.Name
+		}
+	}
+	return t.Name + "_check"
 }
 
 type discard struct{}

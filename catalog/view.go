@@ -132,7 +132,10 @@ func (c *Catalog) DropView(ctx context.Context, name string) error {
 // Current is the catalog brought up to date once: its lookups read no more of the log, so
 // binding a statement, which looks up each name as a view and then as a table, reads the
 // log once. What it finds is at least as new as the catalog when Current was called.
-type Current struct{ c *Catalog }
+type Current struct {
+	c       *Catalog
+	version uint64
+}
 
 // Current reads the catalog's log up to its end and returns lookups that do not read it.
 func (c *Catalog) Current(ctx context.Context) (*Current, error) {
@@ -141,8 +144,21 @@ func (c *Catalog) Current(ctx context.Context) (*Current, error) {
 	if err := c.follow(ctx); err != nil {
 		return nil, err
 	}
-	return &Current{c: c}, nil
+	return &Current{c: c, version: c.next - 1}, nil
 }
+
+// Known is the version of the catalog as this process knows it, without reading the log:
+// with every change this process committed, and every one it read from the log (by
+// Current, say) before the call.
+func (c *Catalog) Known() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.next - 1
+}
+
+// Version is the number of catalog changes (entries of its log) that Current applied: two
+// Currents with the same version see the same tables, views and indexes.
+func (cur *Current) Version() uint64 { return cur.version }
 
 // Table returns the named table, or errs.UndefinedTable.
 func (cur *Current) Table(_ context.Context, name string) (*Table, error) {

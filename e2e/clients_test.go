@@ -34,12 +34,7 @@ import (
 // needsPGCatalog lists the client cases (client/case) that fail on sleeperd for want of
 // more of pg_catalog: the clients' own introspection queries. The test fails when a listed
 // case passes, so the list shrinks as they land, and when an unlisted case fails.
-var needsPGCatalog = map[string]bool{
-	// SQLAlchemy's inspect() of columns calls pg_get_serial_sequence, and of a primary
-	// key generate_subscripts over pg_index.indkey: neither exists yet.
-	"pandas/inspect_columns":     true,
-	"pandas/inspect_primary_key": true,
-}
+var needsPGCatalog = map[string]bool{}
 
 // requireClients is set by make test: a missing client (Debian's python3-pandas,
 // python3-sqlalchemy, python3-psycopg2, libpostgresql-jdbc-java, a JDK, node and npm) fails
@@ -224,7 +219,8 @@ func clients() []client {
 		{
 			name: "jdbc",
 			cases: []string{"setup", "query_values", "prepared_params", "prepared_fetch_size", "metadata_product",
-				"metadata_schemas", "metadata_tables", "metadata_columns", "metadata_primary_keys", "metadata_index_info"},
+				"metadata_schemas", "metadata_tables", "metadata_columns", "metadata_primary_keys", "metadata_index_info",
+				"transactions"},
 			prepare: prepareJDBC,
 		},
 		{

@@ -51,6 +51,16 @@ type Result interface {
 	Close() error
 }
 
+// Transactions is implemented by connections that keep transaction blocks.
+type Transactions interface {
+	// TxStatus is the transaction status ReadyForQuery reports: 'I' outside a block, 'T'
+	// in one, 'E' in a block that failed (only its end runs).
+	TxStatus() byte
+	// FailTransaction marks the block, if any, failed: for errors of the frontend's own,
+	// such as a bad Bind message, inside a block.
+	FailTransaction()
+}
+
 // Notice is a message for the client that is not an error: PostgreSQL's NOTICE and WARNING
 // (Severity), with a SQLSTATE (Code, "00000" for a plain notice).
 type Notice struct {

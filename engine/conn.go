@@ -27,6 +27,11 @@ type conn struct {
 	e              *Engine
 	user, database string
 	s              session
+	// seq holds the session's currval and lastval (sequences.go).
+	seq     *seqSession
+	seqOnce sync.Once
+	// blk is the transaction block the connection is in, or nil (see txn.go).
+	blk *txnBlock
 }
 
 var _ Conn = (*conn)(nil)
@@ -37,9 +42,18 @@ func (c *conn) Split(text string) (out []string, err error) {
 	return sql.Split(text)
 }
 
-func (c *conn) Close() error { return nil }
+// Close ends the connection: a transaction block still open is rolled back.
+func (c *conn) Close() error {
+	c.rollbackBlock(context.Background())
+	return nil
+}
 
 func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.DataType) (st Statement, err error) {
+	defer func() {
+		if err != nil {
+			c.fail()
+		}
+	}()
 	defer c.e.recoverTo("prepare", &err)
 	panicSite("prepare")
 	stmts, err := sql.Parse(text)
@@ -61,26 +75,37 @@ func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.Data
 	if err != nil {
 		return nil, err
 	}
-	return &statement{c: c, bound: bound}, nil
+	s := &statement{c: c, bound: bound, params: bound.Params(), text: text, version: cat.Version()}
+	// Its parameter types and result schema stay those of this binding, however often
+	// the statement is bound again (engine/plancache.go): frontends may ask for them
+	// while it executes.
+	s.Schema()
+	return s, nil
 }
 
-// statement is a bound statement; it is planned afresh at each execution, against the
-// tables' current state and with its parameter values, so pruning uses both.
+// statement is a bound statement. Each execution prunes against the tables' current state
+// with its parameter values; a query keeps the rest of its plan from its second execution
+// (engine/plancache.go).
 type statement struct {
-	c     *conn
-	bound planner.Statement
-	empty bool
+	c      *conn
+	bound  planner.Statement
+	params []arrow.DataType // bound.Params() when prepared
+	empty  bool
 
 	// schema is Schema's result, built once: frontends ask for it at every execution.
 	schemaOnce sync.Once
 	schema     *arrow.Schema
+
+	// What keeps the statement's plan between executions (engine/plancache.go).
+	text    string
+	version uint64
+	runs    int
+	kept    *keptPlan
+	keep    bool // kept was tried
 }
 
 func (s *statement) ParamTypes() []arrow.DataType {
-	if s.empty {
-		return nil
-	}
-	return s.bound.Params()
+	return s.params
 }
 
 func (s *statement) Schema() *arrow.Schema {
@@ -131,8 +156,17 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		if p := recover(); p != nil {
 			r, err = nil, e.panicError("execute", p)
 		}
+		if err != nil {
+			s.c.fail()
+		}
 	}()
 	panicSite("execute")
+	if err := s.c.blockAllows(s.bound); err != nil {
+		return nil, err
+	}
+	if b := s.c.blk; b != nil {
+		b.reads = map[statestore.TableID]uint64{}
+	}
 	// The statement runs under its own context: cancelled when its result closes, by the
 	// memory limit (cause: out of memory) and by statement_timeout, and carrying the
 	// allocator, the statement's clock and the session's time zone.
@@ -143,6 +177,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		qctx, stopTimer = context.WithTimeoutCause(qctx, d, errs.New(errs.Cancelled, "canceling statement due to statement timeout"))
 	}
 	ctx = exec.WithTimeZone(exec.WithNow(exec.WithAllocator(qctx, alloc), time.Now()), s.c.TimeZone())
+	ctx = exec.WithSequences(ctx, s.c.sequences())
 	ctx, endBudget := e.withSpill(ctx)
 	defer func() {
 		err = limitError(ctx, err)
@@ -152,6 +187,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		}
 		if ok && err == nil {
 			rr.ctx, rr.cancel = ctx, cancel
+			rr.onErr = s.c.fail
 			rr.onClose = append(rr.onClose, stopTimer, endBudget)
 			return
 		}
@@ -162,6 +198,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	if n := len(s.bound.Params()); len(params) != n {
 		return nil, errs.New(errs.ProtocolViolation, "bind message supplies %d parameters, but prepared statement requires %d", len(params), n)
 	}
+	if err := s.revalidate(ctx); err != nil {
+		return nil, err
+	}
 	switch b := s.bound.(type) {
 	case *planner.SetVariable:
 		return s.c.set(b)
@@ -170,25 +209,36 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	case *planner.SetTransaction:
 		return s.c.setTransaction(b)
 	case *planner.Utility:
-		if w, ok := s.c.transaction(b.Tag, b.Modes); ok {
-			return &doneResult{tag: b.Tag, notices: []Notice{w}}, nil
+		if r, ok, err := s.c.transactionStmt(ctx, b); ok {
+			return r, err
 		}
 	}
+	ctx = withBlock(ctx, s.c.blk)
 	if cmd := writeCommand(s.bound); cmd != "" && s.c.readOnly() {
 		return nil, errs.New(errs.ReadOnlyTransaction, "cannot execute %s in a read-only transaction", cmd)
+	}
+	if r, ok, err := e.executeDDL(ctx, s.bound); ok {
+		return r, err
 	}
 	if r, ok, err := e.executeLifecycle(ctx, s.bound, params); ok {
 		return r, err
 	}
 	switch b := s.bound.(type) {
 	case *planner.Query:
+		if k := s.keptPlan(ctx, b); k != nil {
+			x := &execution{e: e, params: params}
+			ctx = context.WithValue(ctx, executionKey{}, x)
+			return e.runKept(ctx, k, x, s.Schema())
+		}
 		return e.rows(ctx, b.Root, params, s.Schema())
 	case *planner.Copy:
 		if b.From && b.File != "" {
 			return e.copyFromFile(ctx, b, s.c.TimeZone())
 		}
 		if b.From {
-			return newCopyIn(e, b, s.c.TimeZone()), nil
+			ci := newCopyIn(e, b, s.c.TimeZone())
+			ci.blk, ci.onErr = s.c.blk, s.c.fail
+			return ci, nil
 		}
 		if b.File != "" {
 			return e.copyToFile(ctx, b, params, s.c.TimeZone())
@@ -226,7 +276,13 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		}
 		return textResult(ctx, "table_name", names, fmt.Sprintf("SHOW TABLES %d", len(names)))
 	case *planner.CreateTable:
-		if _, err := e.cat.Create(ctx, b.Def, e.validateIterators); err != nil {
+		dropSeqs, err := e.createOwnedSequences(ctx, b)
+		if err == nil {
+			if _, err = e.cat.Create(ctx, b.Def, e.validateIterators); err != nil {
+				dropSeqs()
+			}
+		}
+		if err != nil {
 			if b.IfNotExists && errors.Is(err, errs.DuplicateTable) {
 				return &doneResult{tag: "CREATE TABLE", notices: []Notice{notice("42P07", "relation %q already exists, skipping", b.Def.Name)}}, nil
 			}
@@ -251,6 +307,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 					}
 					return nil, errs.New(errs.UndefinedTable, "table %q does not exist", name)
 				}
+				return nil, err
+			}
+			if err := e.dropOwnedSequences(ctx, name); err != nil {
 				return nil, err
 			}
 			e.log.Info("table dropped", "table", name)
@@ -282,9 +341,9 @@ func (e *Engine) planWith(ctx context.Context, root planner.Node, params []any, 
 		return nil, release, err
 	}
 	snapshot := func(ctx context.Context, t *catalog.Table) (*statestore.State, error) {
-		st, err := e.ss.Snapshot(ctx, t.StateID())
+		st, h, err := e.readState(ctx, t)
 		if err == nil {
-			held = append(held, e.readers.hold(t.StateID(), st.TxnNumber()))
+			held = append(held, h)
 		}
 		return st, err
 	}
@@ -292,11 +351,34 @@ func (e *Engine) planWith(ctx context.Context, root planner.Node, params []any, 
 	if err != nil {
 		return nil, release, err
 	}
-	op, err = planner.Physical(ctx, n, planner.Env{
+	op, err = planner.Physical(ctx, n, e.physicalEnv(analyze))
+	return op, release, err
+}
+
+// readState is the state of t a statement reads, held against garbage collection until the
+// hold is released: inside a transaction block, the block's view (its own work over the
+// committed state it reads); else the latest committed state.
+func (e *Engine) readState(ctx context.Context, t *catalog.Table) (*statestore.State, readHold, error) {
+	if b := blockOf(ctx); b != nil {
+		st, base, err := b.snapshot(ctx, t)
+		if err != nil {
+			return nil, readHold{}, err
+		}
+		return st, e.readers.hold(t.StateID(), base), nil
+	}
+	st, err := e.ss.Snapshot(ctx, t.StateID())
+	if err != nil {
+		return nil, readHold{}, err
+	}
+	return st, e.readers.hold(t.StateID(), st.TxnNumber()), nil
+}
+
+// physicalEnv is what planner.Physical needs of the engine.
+func (e *Engine) physicalEnv(analyze bool) planner.Env {
+	return planner.Env{
 		Store: e.store, Parallelism: e.opts.Parallelism, Metrics: e.metrics,
 		System: e.systemTable, Merge: e.mergeSpec, Analyze: analyze, Files: e.files,
-	})
-	return op, release, err
+	}
 }
 
 // writePlan plans and runs root, appending each of its batches to w as it comes, then
@@ -404,11 +486,18 @@ func (e *Engine) importMemory() int64 {
 	return m
 }
 
-// Commit writes every row appended as one commit and returns how many there were.
+// Commit writes every row appended as one commit and returns how many there were; inside
+// a transaction block the rows are written but committed by the block's COMMIT.
 func (w *tableWriter) Commit(ctx context.Context) (int64, error) {
-	n, err := w.w.Commit(ctx)
+	p, err := w.w.Prepare(ctx)
 	w.count()
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	if err := w.e.commitWrite(ctx, w.t, nil, p); err != nil {
+		return 0, err
+	}
+	return p.Rows(), nil
 }
 
 // Abort drops the rows appended; it is safe after Commit.
@@ -438,6 +527,7 @@ type rowWriter struct {
 	*tableWriter
 	schema  *arrow.Schema
 	targets []int
+	rules   *writeRules
 }
 
 // newRowWriter returns a writer into t: table column i comes from batch column targets[i],
@@ -447,7 +537,12 @@ func (e *Engine) newRowWriter(ctx context.Context, t *catalog.Table, targets []i
 	if err != nil {
 		return nil, err
 	}
-	return &rowWriter{tableWriter: w, schema: t.Schema(), targets: targets}, nil
+	rules, err := e.rulesFor(ctx, t)
+	if err != nil {
+		w.Abort()
+		return nil, err
+	}
+	return &rowWriter{tableWriter: w, schema: t.Schema(), targets: targets, rules: rules}, nil
 }
 
 // Append adds the rows of b; the caller keeps b.
@@ -455,17 +550,20 @@ func (w *rowWriter) Append(ctx context.Context, b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
 		return nil
 	}
-	rec, err := w.e.tableBatch(ctx, w.t, w.schema, w.targets, b)
+	rec, err := w.e.tableBatch(ctx, w.t, w.schema, w.targets, b, w.rules)
 	if err != nil {
 		return err
 	}
 	defer rec.Release()
+	if err := w.rules.check(ctx, w.t, rec); err != nil {
+		return err
+	}
 	return w.w.Append(rec)
 }
 
 // tableBatch arranges the columns of a source batch as the table stores them: target
-// columns from the source, a generated row id, NULL elsewhere.
-func (e *Engine) tableBatch(ctx context.Context, t *catalog.Table, schema *arrow.Schema, targets []int, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+// columns from the source, a generated row id, the column's default (rules) or NULL elsewhere.
+func (e *Engine) tableBatch(ctx context.Context, t *catalog.Table, schema *arrow.Schema, targets []int, b arrow.RecordBatch, rules *writeRules) (arrow.RecordBatch, error) {
 	mem := exec.Allocator(ctx)
 	n := int(b.NumRows())
 	cols := make([]arrow.Array, len(t.Columns))
@@ -496,7 +594,15 @@ func (e *Engine) tableBatch(ctx context.Context, t *catalog.Table, schema *arrow
 			cols[i] = bld.NewArray()
 			bld.Release()
 		default:
-			cols[i] = array.MakeArrayOfNull(mem, col.Type, n)
+			d, err := rules.fillDefault(ctx, e, i, col, b)
+			if err != nil {
+				release()
+				return nil, err
+			}
+			if d == nil {
+				d = array.MakeArrayOfNull(mem, col.Type, n)
+			}
+			cols[i] = d
 		}
 		if !col.Nullable && cols[i].NullN() > 0 {
 			release()
@@ -541,6 +647,11 @@ type rowsResult struct {
 	ctx     context.Context
 	cancel  context.CancelCauseFunc
 	onClose []func()
+	// caller is the ctx of the last Next, which cancels the statement until stopCaller.
+	caller     context.Context
+	stopCaller func() bool
+	// onErr, if set, is called when the stream fails.
+	onErr func()
 }
 
 func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) {
@@ -554,14 +665,21 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 	}()
 	panicSite("next")
 	if r.ctx != nil {
-		// Operators run under the statement's context; the caller's ctx cancels too.
-		caller, cancel := ctx, r.cancel
-		stop := context.AfterFunc(caller, func() {
-			if cancel != nil {
-				cancel(context.Cause(caller))
+		// Operators run under the statement's context; the caller's ctx cancels too. A
+		// frontend passes the same ctx to every Next: it is watched from the first call
+		// until another comes or the result closes.
+		if r.caller != ctx {
+			if r.stopCaller != nil {
+				r.stopCaller()
 			}
-		})
-		defer stop()
+			caller, cancel := ctx, r.cancel
+			r.caller = ctx
+			r.stopCaller = context.AfterFunc(caller, func() {
+				if cancel != nil {
+					cancel(context.Cause(caller))
+				}
+			})
+		}
 		ctx = r.ctx
 	}
 	b, err = r.stream.Next(ctx)
@@ -578,6 +696,9 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 		}
 		if r.ctx != nil {
 			err = limitError(r.ctx, err)
+		}
+		if r.onErr != nil {
+			r.onErr()
 		}
 		return nil, err
 	}
@@ -600,6 +721,10 @@ func (r *rowsResult) Close() (err error) {
 		err = r.stream.Close()
 		panicSite("close")
 	}()
+	if r.stopCaller != nil {
+		r.stopCaller()
+		r.stopCaller, r.caller = nil, nil
+	}
 	if r.cancel != nil {
 		r.cancel(nil)
 		r.cancel = nil

@@ -37,6 +37,9 @@ type copyInResult struct {
 	done  bool       // committed, or failed
 	mu    sync.Mutex
 	err   error // set when the copy's memory went over the limit
+	// blk is the transaction block the copy runs in, or nil; onErr marks it failed.
+	blk   *txnBlock
+	onErr func()
 }
 
 func newCopyIn(e *Engine, st *planner.Copy, loc *time.Location) *copyInResult {
@@ -75,7 +78,7 @@ func (r *copyInResult) CopyTarget() (string, []arrow.Field, CopyOptions) {
 
 // copyCtx is ctx carrying what the copy's writes need: its allocator, clock and time zone.
 func (r *copyInResult) copyCtx(ctx context.Context) context.Context {
-	return exec.WithTimeZone(exec.WithNow(exec.WithAllocator(ctx, r.alloc), time.Now()), r.loc)
+	return withBlock(exec.WithTimeZone(exec.WithNow(exec.WithAllocator(ctx, r.alloc), time.Now()), r.loc), r.blk)
 }
 
 // writer opens the copy's rowWriter on first use.
@@ -105,6 +108,9 @@ func (r *copyInResult) writer(ctx context.Context) (*rowWriter, error) {
 func (r *copyInResult) fail(err error) error {
 	if err != nil {
 		r.abort()
+		if r.onErr != nil {
+			r.onErr()
+		}
 	}
 	return err
 }

@@ -71,6 +71,10 @@ type Options struct {
 	// CacheMemory is the budget of the hot cache: the column chunks of data files that queries
 	// read, kept for every statement and session (see storage/hotcache); 0 turns it off.
 	CacheMemory int64
+	// KeepPlanAt is the execution of a prepared query from which its plan is kept for the
+	// executions after it (engine/plancache.go): 0 means the second, 1 the first (every
+	// query then runs through a kept plan, which tests use); a negative value keeps none.
+	KeepPlanAt int
 }
 
 // Engine is one database over one object store. It is safe for concurrent use by many
@@ -87,9 +91,14 @@ type Engine struct {
 	files *catalog.FileCache
 	// hot caches the column chunks queries read; nil when Options.CacheMemory is 0.
 	hot *hotcache.Cache
+	// catalogRead is when a prepared statement last read the catalog's log to revalidate
+	// (Unix nanoseconds; engine/plancache.go).
+	catalogRead atomic.Int64
 
 	rowIDMu   sync.Mutex
 	lastRowID int64
+	// seqs is this process's state of each sequence, by ID (sequences.go).
+	seqs sync.Map
 
 	jobs    jobLog
 	readers readers

@@ -12,6 +12,7 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/storage/statestore"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -52,8 +53,8 @@ type Appender struct {
 
 // OpenAppend starts a streaming append into the named table of batches with the given
 // schema. Batch columns are matched to table columns by name (exactly, else ignoring case)
-// and cast to the column types; table columns no batch column names are NULL (or the
-// generated row id). The caller ends it with Commit or Abort.
+// and cast to the column types; table columns no batch column names take their default,
+// or NULL (or the generated row id). The caller ends it with Commit or Abort.
 func (e *Engine) OpenAppend(ctx context.Context, table string, schema *arrow.Schema) (a *Appender, err error) {
 	defer e.recoverTo("append", &err)
 	panicSite("open append")
@@ -139,9 +140,23 @@ func (e *Engine) AppendParams(ctx context.Context, st Statement, batches []arrow
 	if !isInsert {
 		return 0, false, nil
 	}
+	if err := s.c.blockAllows(s.bound); err != nil {
+		s.c.fail()
+		return 0, true, err
+	}
 	if s.c.readOnly() {
 		return 0, true, errs.New(errs.ReadOnlyTransaction, "cannot execute INSERT in a read-only transaction")
 	}
+	// Inside a transaction block the rows are committed by the block's COMMIT.
+	ctx = withBlock(ctx, s.c.blk)
+	if b := s.c.blk; b != nil {
+		b.reads = map[statestore.TableID]uint64{}
+	}
+	defer func() {
+		if ok && err != nil {
+			s.c.fail()
+		}
+	}()
 	vals, isValues := ins.Source.(*planner.Values)
 	if !isValues || len(vals.Rows) != 1 {
 		return 0, false, nil

@@ -29,7 +29,8 @@ import (
 // that may hold them. The files are committed in one batch with statestore.UnchangedSince
 // over the keys' range, so that a key another writer added after the lookup is not
 // overwritten: the lookup runs again on the newer state (up to maxRewriteAttempts times,
-// then 40001).
+// then 40001). Inside a transaction block the lookup reads the block's view, its own rows
+// included, and the block's COMMIT checks for concurrent writes of the keys instead.
 //
 // ON CONFLICT holds the statement's rows in memory: which to write depends on the lookup.
 
@@ -219,11 +220,14 @@ func (e *Engine) insertKeyed(ctx context.Context, ins *planner.Insert, params []
 		if b.NumRows() == 0 {
 			return nil
 		}
-		rec, err := e.tableBatch(ctx, t, w.schema, w.targets, b)
+		rec, err := e.tableBatch(ctx, t, w.schema, w.targets, b, w.rules)
 		if err != nil {
 			return err
 		}
 		defer rec.Release()
+		if err := w.rules.check(ctx, t, rec); err != nil {
+			return err
+		}
 		k.add(rec)
 		if err := ret.add(ctx, rec); err != nil {
 			return err
@@ -238,7 +242,6 @@ func (e *Engine) insertKeyed(ctx context.Context, ins *planner.Insert, params []
 	if err != nil {
 		return 0, err
 	}
-	defer p.Abort(context.WithoutCancel(ctx))
 	if p.Rows() == 0 {
 		return 0, nil
 	}
@@ -253,37 +256,36 @@ func (e *Engine) insertKeyed(ctx context.Context, ins *planner.Insert, params []
 			return nil
 		})
 		if err != nil {
-			return nil, 0, err
+			return p, 0, err
 		}
 		if first >= 0 {
-			return nil, 0, uniqueViolation(t, key)
+			return p, 0, uniqueViolation(t, key)
 		}
 		return p, p.Rows(), nil
 	})
 }
 
-// commitKeyed commits the rows prepare writes (or has written) for the table's state st in
-// one batch guarded by k's key range; when another write got in between, it reads the newer
-// state and prepares again. A Prepared that prepare returns is aborted unless committed,
-// and only once when returned again.
+// commitKeyed commits the rows prepare writes (or has written) for the table's state st,
+// guarded by k's key range (commitGuarded); when another write got in between, it reads
+// the newer state and prepares again. prepare may return the Prepared of an earlier
+// attempt again, with an error too: the files of a Prepared are discarded unless
+// committed, once it is no longer returned.
 func (e *Engine) commitKeyed(ctx context.Context, t *catalog.Table, k *keySet, prepare func(st *statestore.State) (*ingest.Prepared, int64, error)) (int64, error) {
-	id := t.StateID()
 	var last *ingest.Prepared
 	defer func() {
 		if last != nil {
-			last.Abort(context.WithoutCancel(ctx))
+			last.Discard(context.WithoutCancel(ctx))
 		}
 	}()
 	for attempt := 1; ; attempt++ {
-		st, err := e.ss.Snapshot(ctx, id)
+		st, hold, err := e.readState(ctx, t)
 		if err != nil {
 			return 0, err
 		}
-		held := []readHold{e.readers.hold(id, st.TxnNumber())}
 		p, n, err := prepare(st)
-		e.readers.release(held)
+		e.readers.release([]readHold{hold})
 		if p != last && last != nil {
-			last.Abort(context.WithoutCancel(ctx))
+			last.Discard(context.WithoutCancel(ctx))
 		}
 		last = p
 		if err != nil {
@@ -292,23 +294,16 @@ func (e *Engine) commitKeyed(ctx context.Context, t *catalog.Table, k *keySet, p
 		if p == nil || p.Rows() == 0 {
 			return n, nil
 		}
-		add, err := p.Txn(ctx, st)
-		if err != nil {
-			return 0, err
-		}
-		_, err = e.ss.Commit(ctx, id, statestore.Batch{Txns: []statestore.Transaction{k.guard(st), add}})
+		err = e.commitGuarded(ctx, t, k.guard(st), nil, p)
 		if err == nil {
-			p.Done()
+			last = nil // committed, or the transaction block's
 			return n, nil
 		}
-		if !errors.Is(err, statestore.ErrInvalidTransaction) || ctx.Err() != nil {
+		if !errors.Is(err, statestore.ErrRowsChanged) || ctx.Err() != nil {
 			return 0, err
 		}
 		if attempt >= maxRewriteAttempts {
-			if errors.Is(err, statestore.ErrRowsChanged) {
-				return 0, errs.Wrap(errs.Conflict, err, "could not serialize access due to concurrent insert into table %q", t.Name)
-			}
-			return 0, err
+			return 0, errs.Wrap(errs.Conflict, err, "could not serialize access due to concurrent insert into table %q", t.Name)
 		}
 	}
 }
@@ -323,6 +318,10 @@ func (e *Engine) upsert(ctx context.Context, ins *planner.Insert, params []any, 
 	var recs []arrow.RecordBatch
 	defer func() { releaseAll(recs) }()
 	k := newKeySet(t)
+	rules, err := e.rulesFor(ctx, t)
+	if err != nil {
+		return 0, err
+	}
 	op, release, err := e.plan(ctx, ins.Source, params)
 	if err != nil {
 		return 0, err
@@ -331,12 +330,15 @@ func (e *Engine) upsert(ctx context.Context, ins *planner.Insert, params []any, 
 		if b.NumRows() == 0 {
 			return nil
 		}
-		rec, err := e.tableBatch(ctx, t, schema, ins.Targets, b)
+		rec, err := e.tableBatch(ctx, t, schema, ins.Targets, b, rules)
 		if err != nil {
 			return err
 		}
-		k.add(rec)
 		recs = append(recs, rec)
+		if err := rules.check(ctx, t, rec); err != nil {
+			return err
+		}
+		k.add(rec)
 		return nil
 	})
 	release()
@@ -431,7 +433,10 @@ func (e *Engine) upsert(ctx context.Context, ins *planner.Insert, params []any, 
 				return nil, 0, err
 			}
 			count += rows.NumRows()
-			err = ret.add(ctx, rows)
+			err = w.rules.check(ctx, t, rows)
+			if err == nil {
+				err = ret.add(ctx, rows)
+			}
 			if err == nil {
 				err = w.w.Append(rows)
 			}

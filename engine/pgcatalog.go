@@ -151,7 +151,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 			for i, c := range visible(t) {
 				pt := types.PGTypeOf(c.SQL())
 				row(oid, c.Name, int64(pt.OID), int32(-1), pt.Size, int16(i+1), int32(0), int32(-1), pt.Mod, pt.Size > 0 && pt.Size <= 8,
-					"i", storageOf(pt), "", !c.Nullable, false, false, "", "", false, true, int32(0), collationOf(pt))
+					"i", storageOf(pt), "", !c.Nullable, c.Default != "" && c.Identity == "", false, c.Identity, "", false, true, int32(0), collationOf(pt))
 			}
 			if len(t.KeyColumns()) > 0 {
 				for i, k := range t.KeyColumns() {
@@ -161,12 +161,37 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 						"i", storageOf(pt), "", false, false, false, "", "", false, true, int32(0), collationOf(pt))
 				}
 			}
+			// A created index's columns, as an index's attributes are its key columns (an
+			// expression's type is not kept, so it has none).
+			for _, ix := range indexes {
+				if ix.TableID != t.ID {
+					continue
+				}
+				for i, name := range ix.Columns {
+					k := attnum(t, name)
+					if k <= 0 {
+						continue
+					}
+					c := visible(t)[k-1]
+					pt := types.PGTypeOf(c.SQL())
+					row(catalog.IndexOID(ix.Name), c.Name, int64(pt.OID), int32(-1), pt.Size, int16(i+1), int32(0), int32(-1), pt.Mod, pt.Size > 0 && pt.Size <= 8,
+						"i", storageOf(pt), "", false, false, false, "", "", false, true, int32(0), collationOf(pt))
+				}
+			}
 		}
 		for _, v := range views {
 			for i, c := range viewColumns(ctx, cur, v) {
 				pt := types.PGTypeOf(c.SQL())
 				row(catalog.ViewOID(v.Name), c.Name, int64(pt.OID), int32(-1), pt.Size, int16(i+1), int32(0), int32(-1), pt.Mod, pt.Size > 0 && pt.Size <= 8,
 					"i", storageOf(pt), "", false, false, false, "", "", false, true, int32(0), collationOf(pt))
+			}
+		}
+	case "pg_catalog.pg_attrdef":
+		for _, t := range tables {
+			for i, c := range visible(t) {
+				if c.Default != "" && c.Identity == "" {
+					row(catalog.AttrDefOID(t.ID, i+1), catalog.RelationOID(t.ID), int16(i+1), c.Default)
+				}
 			}
 		}
 	case "pg_catalog.pg_type":
@@ -204,14 +229,34 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 					catalog.PrimaryKeyOID(t.ID), int64(0), int64(0), " ", " ", " ", true, int32(0), true, attnums(t, keyNames(t)), nil, nil)
 			}
 		}
+	case "pg_catalog.pg_proc":
+		// The PostgreSQL functions sleeperd implements, by the overloads it accepts, with
+		// PostgreSQL's OIDs (exec.PGProcs, generated from PostgreSQL's own pg_proc).
+		for _, p := range exec.PGProcs {
+			args := make([]int64, len(p.Args))
+			for i, a := range p.Args {
+				args[i] = int64(a)
+			}
+			lang, cost, rows := int64(12), float32(1), float32(0) // internal
+			if p.RetSet {
+				rows = 1000
+			}
+			row(int64(p.OID), p.Name, int64(catalog.OIDPGCatalogNS), int64(owner), lang, cost, rows, int64(p.Variadic), nil,
+				string(p.Kind), false, false, p.Strict, p.RetSet, string(p.Volatile), string(p.Parallel), int16(len(p.Args)), int16(0),
+				int64(p.Result), args, nil, nil, nil, nil, nil, p.Source, nil, nil, nil, nil)
+		}
 	case "pg_catalog.pg_database":
-		row(int64(catalog.OIDDatabase), db, int64(owner), int32(6), "c", false, true, int32(-1), int64(0), int64(0), int64(catalog.OIDDefaultTS), "C", "C", nil, nil, nil)
+		row(int64(catalog.OIDDatabase), db, int64(owner), int32(6), "c", false, true, int32(-1), int64(0), int64(0), int64(catalog.OIDDefaultTS), "C", "C.UTF-8", nil, nil, nil) // bytewise order, Unicode character classes
 	case "pg_catalog.pg_roles":
 		row(catalog.OwnerName, true, true, true, true, true, true, int32(-1), "********", nil, true, nil, int64(owner))
 	case "pg_catalog.pg_authid":
 		row(int64(owner), catalog.OwnerName, true, true, true, true, true, true, true, int32(-1), nil, nil)
 	case "pg_catalog.pg_user":
 		row(catalog.OwnerName, int64(owner), true, true, true, true, "********", nil, nil)
+	case "pg_catalog.pg_language":
+		row(int64(12), "internal", int64(owner), false, false, int64(0), int64(0), int64(2246), nil)
+		row(int64(13), "c", int64(owner), false, false, int64(0), int64(0), int64(2247), nil)
+		row(int64(14), "sql", int64(owner), false, true, int64(0), int64(0), int64(2248), nil)
 	case "pg_catalog.pg_am":
 		row(int64(catalog.OIDHeapAM), "heap", "heap_tableam_handler", "t")
 		row(int64(catalog.OIDBtreeAM), "btree", "bthandler", "i")
@@ -229,7 +274,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 			{"client_encoding", "UTF8"}, {"DateStyle", "ISO, MDY"}, {"TimeZone", "UTC"},
 			{"integer_datetimes", "on"}, {"standard_conforming_strings", "on"}, {"max_identifier_length", "63"},
 			{"search_path", "\"$user\", public"}, {"default_transaction_isolation", "read committed"},
-			{"transaction_isolation", "read committed"}, {"lc_collate", "C"}, {"lc_ctype", "C"},
+			{"transaction_isolation", "read committed"}, {"lc_collate", "C"}, {"lc_ctype", "C.UTF-8"},
 		} {
 			row(s[0], s[1], nil, "Preset Options", nil, nil, "internal", "string", "default", nil, nil, nil, s[1], s[1], nil, nil, false)
 		}
@@ -250,7 +295,11 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 	case "information_schema.columns":
 		for _, t := range tables {
 			for i, c := range visible(t) {
-				row(append([]any{db, catalog.PublicSchema, t.Name, c.Name, int32(i + 1), nil, yesNo(c.Nullable)}, columnTypeInfo(c.SQL(), db, i+1)...)...)
+				var def any
+				if c.Default != "" && c.Identity == "" {
+					def = c.Default
+				}
+				row(append([]any{db, catalog.PublicSchema, t.Name, c.Name, int32(i + 1), def, yesNo(c.Nullable)}, columnTypeInfo(c.SQL(), db, i+1)...)...)
 			}
 		}
 		for _, v := range views {

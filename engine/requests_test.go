@@ -33,6 +33,8 @@ func (c *requestCounter) RoundTrip(r *http.Request) (*http.Response, error) {
 		kind = "table-log"
 	case strings.Contains(p, "/snapshots/"):
 		kind = "snapshot"
+	case strings.Contains(p, "/commits/"):
+		kind = "commit-record"
 	case strings.HasSuffix(p, ".parquet"):
 		kind = "parquet"
 	case r.URL.Query().Has("list-type"):

@@ -127,11 +127,14 @@ func (w returningWriter) Append(ctx context.Context, b arrow.RecordBatch) error 
 	if b.NumRows() == 0 {
 		return nil
 	}
-	rec, err := w.e.tableBatch(ctx, w.t, w.schema, w.targets, b)
+	rec, err := w.e.tableBatch(ctx, w.t, w.schema, w.targets, b, w.rules)
 	if err != nil {
 		return err
 	}
 	defer rec.Release()
+	if err := w.rules.check(ctx, w.t, rec); err != nil {
+		return err
+	}
 	if err := w.ret.add(ctx, rec); err != nil {
 		return err
 	}

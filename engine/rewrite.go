@@ -32,7 +32,8 @@ const maxRewriteAttempts = 5
 // commits only if no other write added or deleted rows meanwhile: the predicate would
 // remove rows the statement did not see (or did not rewrite), or the statement would
 // rewrite rows another DELETE removed. When that happens the statement runs again on the
-// newer state, up to maxRewriteAttempts times.
+// newer state, up to maxRewriteAttempts times. Inside a transaction block the block's COMMIT
+// checks for such writes instead (commitGuarded).
 type rewrite struct {
 	t    *catalog.Table
 	scan *planner.Scan
@@ -179,16 +180,16 @@ func (e *Engine) rowsPredicate(ctx context.Context, r rewrite, st *statestore.St
 	return enc, nil
 }
 
-// rewriteOnce makes one attempt: read the table's newest state, write the new rows,
-// commit. It fails with statestore.ErrRowsChanged when another write got in between.
+// rewriteOnce makes one attempt: read the table's state, write the new rows, commit. It
+// fails with statestore.ErrRowsChanged when another write got in between. Inside a
+// transaction block it reads the block's view of the table and its work joins the block's
+// (commitGuarded).
 func (e *Engine) rewriteOnce(ctx context.Context, r rewrite, pred []byte, params []any) (int64, error) {
-	id := r.t.StateID()
-	st, err := e.ss.Snapshot(ctx, id)
+	st, hold, err := e.readState(ctx, r.t)
 	if err != nil {
 		return 0, err
 	}
-	held := []readHold{e.readers.hold(id, st.TxnNumber())}
-	defer func() { e.readers.release(held) }()
+	defer e.readers.release([]readHold{hold})
 
 	var p *ingest.Prepared
 	var n int64
@@ -206,7 +207,11 @@ func (e *Engine) rewriteOnce(ctx context.Context, r rewrite, pred []byte, params
 		if p, err = e.prepareUpdate(ctx, r, st, params); err != nil {
 			return 0, err
 		}
-		defer p.Abort(context.WithoutCancel(ctx))
+		defer func() {
+			if p != nil { // not committed
+				p.Discard(context.WithoutCancel(ctx))
+			}
+		}()
 		n = p.Rows()
 	}
 	if n == 0 {
@@ -219,48 +224,11 @@ func (e *Engine) rewriteOnce(ctx context.Context, r rewrite, pred []byte, params
 	}
 	streamEvent("commit")
 	del := statestore.AddDeletePredicate{ID: uuid.NewString(), Predicate: pred}
-	cur := st
-	for attempt := 1; ; attempt++ {
-		txns := []statestore.Transaction{statestore.UnchangedSince{Since: st.TxnNumber()}, del}
-		if p != nil {
-			add, err := p.Txn(ctx, cur)
-			if err != nil {
-				return 0, err
-			}
-			txns = append(txns, add)
-		}
-		_, err = e.ss.Commit(ctx, id, statestore.Batch{Txns: txns})
-		if err == nil {
-			if p != nil {
-				p.Done()
-			}
-			return n, nil
-		}
-		if errors.Is(err, statestore.ErrRowsChanged) || !errors.Is(err, statestore.ErrInvalidTransaction) || attempt >= ingest.MaxAttempts {
-			return 0, err
-		}
-		// The partitions changed since the files were split by them: reference them
-		// from the new leaves.
-		fresh, serr := e.ss.Snapshot(ctx, id)
-		if serr != nil || p == nil || samePartitions(cur, fresh) {
-			return 0, err
-		}
-		cur = fresh
+	if err := e.commitGuarded(ctx, r.t, statestore.UnchangedSince{Since: st.TxnNumber()}, []statestore.Transaction{del}, p); err != nil {
+		return 0, err
 	}
-}
-
-// samePartitions reports whether a and b have the same leaves.
-func samePartitions(a, b *statestore.State) bool {
-	la, lb := a.Leaves(), b.Leaves()
-	if len(la) != len(lb) {
-		return false
-	}
-	for i := range la {
-		if la[i].ID != lb[i].ID {
-			return false
-		}
-	}
-	return true
+	p = nil // committed, or the block's: the deferred Discard must not delete its files
+	return n, nil
 }
 
 // countRowsAt counts the rows of the table in state st that the statement's predicate
@@ -346,7 +314,7 @@ func (w *tableWriter) Prepare(ctx context.Context) (*ingest.Prepared, error) {
 	return p, err
 }
 
-// planAt is plan, reading table t at state st (other tables at their newest state).
+// planAt is plan, reading table t at state st (other tables as plan reads them: readState).
 func (e *Engine) planAt(ctx context.Context, root planner.Node, params []any, t *catalog.Table, st *statestore.State) (op exec.Operator, release func(), err error) {
 	var held []readHold
 	release = func() { e.readers.release(held) }
@@ -363,9 +331,9 @@ func (e *Engine) planAt(ctx context.Context, root planner.Node, params []any, t 
 		if tt.StateID() == t.StateID() {
 			return st, nil
 		}
-		s, err := e.ss.Snapshot(ctx, tt.StateID())
+		s, h, err := e.readState(ctx, tt)
 		if err == nil {
-			held = append(held, e.readers.hold(tt.StateID(), s.TxnNumber()))
+			held = append(held, h)
 		}
 		return s, err
 	}

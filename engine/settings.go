@@ -497,6 +497,18 @@ func writeCommand(st planner.Statement) string {
 		return "CREATE INDEX"
 	case *planner.DropIndex:
 		return "DROP INDEX"
+	case *planner.CreateSequence:
+		return "CREATE SEQUENCE"
+	case *planner.DropSequence:
+		return "DROP SEQUENCE"
+	case *planner.AlterSequence:
+		return "ALTER SEQUENCE"
+	case *planner.AlterColumns:
+		return "ALTER TABLE"
+	case *planner.Truncate:
+		return "TRUNCATE TABLE"
+	case *planner.Comment:
+		return "COMMENT"
 	case *planner.Copy:
 		if st.From {
 			return "COPY FROM"

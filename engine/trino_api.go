@@ -585,6 +585,7 @@ func CompareValues(a, b any) (int, bool) {
 // so that a frontend formats it as SELECT * does.
 func ResultField(t *catalog.Table, col int) arrow.Field {
 	f := t.Schema().Field(col)
+	f.Name, f.Metadata = t.Columns[col].Name, arrow.Metadata{} // the schema has the name it is stored under, and how to fill it
 	if md, ok := types.SQLMetadata(t.Columns[col].SQL()); ok {
 		f.Metadata = md
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
-	"github.com/sleeperd/sleeperd/storage/ingest"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
@@ -22,8 +21,9 @@ import (
 // checks it row by row, so that SET id = id + 1 can fail there and succeeds here).
 //
 // The commit is guarded by statestore.UnchangedSince the state read, as a rewrite is; the
-// statement runs again when another write got in between. The old keys of the rows updated
-// are held in memory.
+// statement runs again when another write got in between (inside a transaction block, the
+// block's COMMIT checks instead: commitGuarded). The old keys of the rows updated are held
+// in memory.
 func (e *Engine) updateKeys(ctx context.Context, u *planner.Update, params []any, ret *returner) (int64, error) {
 	for attempt := 1; ; attempt++ {
 		ret.reset()
@@ -39,13 +39,11 @@ func (e *Engine) updateKeys(ctx context.Context, u *planner.Update, params []any
 
 func (e *Engine) updateKeysOnce(ctx context.Context, u *planner.Update, params []any, ret *returner) (int64, error) {
 	t := u.Table
-	id := t.StateID()
-	st, err := e.ss.Snapshot(ctx, id)
+	st, hold, err := e.readState(ctx, t)
 	if err != nil {
 		return 0, err
 	}
-	held := []readHold{e.readers.hold(id, st.TxnNumber())}
-	defer func() { e.readers.release(held) }()
+	defer e.readers.release([]readHold{hold})
 
 	// The plan: the new values of every column, then the old key columns.
 	keyCols := append(append([]int{}, t.RowKeys...), t.SortKeys...)
@@ -91,11 +89,14 @@ func (e *Engine) updateKeysOnce(ctx context.Context, u *planner.Update, params [
 		}
 		src := array.NewRecordBatch(arrow.NewSchema(b.Schema().Fields()[:n], nil), b.Columns()[:n], rows)
 		defer src.Release()
-		rec, err := e.tableBatch(ctx, t, rw.schema, targets, src)
+		rec, err := e.tableBatch(ctx, t, rw.schema, targets, src, rw.rules)
 		if err != nil {
 			return err
 		}
 		defer rec.Release()
+		if err := rw.rules.check(ctx, t, rec); err != nil {
+			return err
+		}
 		k.add(rec)
 		if err := ret.add(ctx, rec); err != nil {
 			return err
@@ -161,40 +162,18 @@ func (e *Engine) updateKeysOnce(ctx context.Context, u *planner.Update, params [
 	if err != nil {
 		return 0, err
 	}
-	defer rows.Abort(context.WithoutCancel(ctx))
 	tombs, err := tw.Prepare(ctx)
 	if err != nil {
+		rows.Discard(context.WithoutCancel(ctx))
 		return 0, err
 	}
-	defer tombs.Abort(context.WithoutCancel(ctx))
-	cur := st
-	for attempt := 1; ; attempt++ {
-		txns := []statestore.Transaction{statestore.UnchangedSince{Since: st.TxnNumber()}}
-		for _, p := range []*ingest.Prepared{tombs, rows} {
-			if p.Rows() == 0 {
-				continue
-			}
-			add, err := p.Txn(ctx, cur)
-			if err != nil {
-				return 0, err
-			}
-			txns = append(txns, add)
-		}
-		_, err = e.ss.Commit(ctx, id, statestore.Batch{Txns: txns})
-		if err == nil {
-			rows.Done()
-			tombs.Done()
-			return rows.Rows(), nil
-		}
-		if errors.Is(err, statestore.ErrRowsChanged) || !errors.Is(err, statestore.ErrInvalidTransaction) || attempt >= ingest.MaxAttempts {
-			return 0, err
-		}
-		fresh, serr := e.ss.Snapshot(ctx, id)
-		if serr != nil || samePartitions(cur, fresh) {
-			return 0, err
-		}
-		cur = fresh
+	count := rows.Rows()
+	if err := e.commitGuarded(ctx, t, statestore.UnchangedSince{Since: st.TxnNumber()}, nil, tombs, rows); err != nil {
+		tombs.Discard(context.WithoutCancel(ctx))
+		rows.Discard(context.WithoutCancel(ctx))
+		return 0, err
 	}
+	return count, nil
 }
 
 // keyColumns places the columns of b, the key columns keyCols in order, at their index

@@ -21,7 +21,9 @@ import (
 // that a concurrent write of those keys (an UPDATE of the same rows) is not overwritten with
 // values computed from the old ones, nor a row deleted that a concurrent UPDATE moved out of
 // the condition: the statement runs again on the newer state instead, up to
-// maxRewriteAttempts times, then fails with 40001.
+// maxRewriteAttempts times, then fails with 40001. Inside a transaction block the statement
+// reads the block's view and its work joins the block's, whose COMMIT checks for conflicts
+// instead (commitGuarded).
 
 // versionWriter is a write of new versions for one attempt: rowWriter or tombstoneWriter.
 type versionWriter interface {
@@ -52,11 +54,14 @@ func (e *Engine) updateVersions(ctx context.Context, u *planner.Update, params [
 			return nil, nil, err
 		}
 		return w, func(ctx context.Context, b arrow.RecordBatch) ([]arrow.Array, error) {
-			rec, err := e.tableBatch(ctx, t, w.schema, targets, b)
+			rec, err := e.tableBatch(ctx, t, w.schema, targets, b, w.rules)
 			if err != nil {
 				return nil, err
 			}
 			defer rec.Release()
+			if err := w.rules.check(ctx, t, rec); err != nil {
+				return nil, err
+			}
 			if err := ret.add(ctx, rec); err != nil {
 				return nil, err
 			}
@@ -125,13 +130,11 @@ func (e *Engine) writeVersions(ctx context.Context, t *catalog.Table, root plann
 
 func (e *Engine) writeVersionsOnce(ctx context.Context, t *catalog.Table, root planner.Node, params []any,
 	open func(context.Context) (versionWriter, func(context.Context, arrow.RecordBatch) ([]arrow.Array, error), error)) (int64, error) {
-	id := t.StateID()
-	st, err := e.ss.Snapshot(ctx, id)
+	st, hold, err := e.readState(ctx, t)
 	if err != nil {
 		return 0, err
 	}
-	held := []readHold{e.readers.hold(id, st.TxnNumber())}
-	defer func() { e.readers.release(held) }()
+	defer e.readers.release([]readHold{hold})
 	w, add, err := open(ctx)
 	if err != nil {
 		return 0, err
@@ -170,29 +173,14 @@ func (e *Engine) writeVersionsOnce(ctx context.Context, t *catalog.Table, root p
 	if err != nil {
 		return 0, err
 	}
-	defer p.Abort(context.WithoutCancel(ctx))
-	if p.Rows() == 0 {
+	n := p.Rows()
+	if n == 0 {
 		return 0, nil
 	}
 	guard := statestore.UnchangedSince{Since: st.TxnNumber(), MinKey: minKey, MaxKey: maxKey}
-	cur := st
-	for attempt := 1; ; attempt++ {
-		txn, err := p.Txn(ctx, cur)
-		if err != nil {
-			return 0, err
-		}
-		_, err = e.ss.Commit(ctx, id, statestore.Batch{Txns: []statestore.Transaction{guard, txn}})
-		if err == nil {
-			p.Done()
-			return p.Rows(), nil
-		}
-		if errors.Is(err, statestore.ErrRowsChanged) || !errors.Is(err, statestore.ErrInvalidTransaction) || attempt >= ingest.MaxAttempts {
-			return 0, err
-		}
-		fresh, serr := e.ss.Snapshot(ctx, id)
-		if serr != nil || samePartitions(cur, fresh) {
-			return 0, err
-		}
-		cur = fresh
+	if err := e.commitGuarded(ctx, t, guard, nil, p); err != nil {
+		p.Discard(context.WithoutCancel(ctx))
+		return 0, err
 	}
+	return n, nil
 }

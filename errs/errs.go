@@ -56,7 +56,15 @@ var (
 	InvalidPowerArgument  = errors.New("invalid argument for power function") // 2201F
 	NotNullViolation      = errors.New("not null violation")                  // 23502
 	UniqueViolation       = errors.New("unique violation")                    // 23505
+	CheckViolation        = errors.New("check violation")                     // 23514
+	DuplicateObject       = errors.New("duplicate object")                    // 42710
+	SequenceLimit         = errors.New("sequence generator limit exceeded")   // 2200H
+	GeneratedAlways       = errors.New("generated always")                    // 428C9
 	ReadOnlyTransaction   = errors.New("read-only sql transaction")           // 25006
+	ActiveTransaction     = errors.New("active sql transaction")              // 25001
+	NoActiveTransaction   = errors.New("no active sql transaction")           // 25P01
+	InFailedTransaction   = errors.New("in failed sql transaction")           // 25P02
+	InvalidSavepoint      = errors.New("invalid savepoint specification")     // 3B001
 	ProtocolViolation     = errors.New("protocol violation")                  // 08P01
 	NotImplemented        = errors.New("feature not supported")               // 0A000
 	InsufficientPrivilege = errors.New("insufficient privilege")              // 42501

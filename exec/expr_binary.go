@@ -262,7 +262,7 @@ func bitsAt0(a arrow.Array) (vals, valid []byte) {
 	n := a.Len()
 	nb := int(bitutil.BytesForBits(int64(n)))
 	vals = make([]byte, nb)
-	bitutil.CopyBitmap(a.Data().Buffers()[1].Bytes(), a.Data().Offset(), n, vals, 0)
+	bitutil.CopyBitmap(boolBits(a), a.Data().Offset(), n, vals, 0)
 	valid = make([]byte, nb)
 	if a.NullN() == 0 {
 		for i := range valid {

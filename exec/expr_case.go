@@ -241,6 +241,6 @@ func joinExprs(es []Expr) string {
 // notArray negates a boolean array, keeping NULLs.
 func notArray(mem memory.Allocator, a arrow.Array) arrow.Array {
 	out := newBitmap(mem, a.Len(), false)
-	bitutil.InvertBitmap(a.Data().Buffers()[1].Bytes(), a.Data().Offset(), a.Len(), out.Bytes(), 0)
+	bitutil.InvertBitmap(boolBits(a), a.Data().Offset(), a.Len(), out.Bytes(), 0)
 	return makeArray(arrow.FixedWidthTypes.Boolean, a.Len(), copyValidity(mem, a), out)
 }

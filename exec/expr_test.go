@@ -197,6 +197,29 @@ func TestLogic(t *testing.T) {
 	})
 }
 
+// TestLogicOverNoRows evaluates AND, OR and NOT over boolean columns of no rows, which
+// have no value buffer at all (arrow-go's builders make none), as a filter over an empty
+// system table gets them.
+func TestLogicOverNoRows(t *testing.T) {
+	ctx, mem := checkedCtx(t)
+	b := mkBatch(t, mem, schemaOf(tBool, tBool, tStr))
+	defer b.Release()
+	if b.Column(0).Data().Buffers()[1] != nil {
+		t.Fatal("an empty builder's boolean column has a value buffer: the test no longer covers that case")
+	}
+	a, b2, s := mustCol(t, 0, tBool), mustCol(t, 1, tBool), mustCol(t, 2, tStr)
+	and, _ := NewBinary(And, a, b2)
+	or, _ := NewBinary(Or, a, b2)
+	not, _ := NewNot(a)
+	notIn, _ := NewInList(s, []Expr{lit(t, "x", tStr)}, true)
+	for _, e := range []Expr{and, or, not, notIn} {
+		got, err := evalText(ctx, e, b)
+		if err != nil || len(got) != 0 {
+			t.Errorf("%s over no rows = %q, %v", e, got, err)
+		}
+	}
+}
+
 func TestInList(t *testing.T) {
 	list := func(negate bool, items ...any) func(t *testing.T) (Expr, error) {
 		return func(t *testing.T) (Expr, error) {

@@ -37,7 +37,7 @@ func (n *Not) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, e
 	defer a.Release()
 	mem := Allocator(ctx)
 	out := newBitmap(mem, a.Len(), false)
-	bitutil.InvertBitmap(a.Data().Buffers()[1].Bytes(), a.Data().Offset(), a.Len(), out.Bytes(), 0)
+	bitutil.InvertBitmap(boolBits(a), a.Data().Offset(), a.Len(), out.Bytes(), 0)
 	return makeArray(arrow.FixedWidthTypes.Boolean, a.Len(), copyValidity(mem, a), out), nil
 }
 

@@ -54,6 +54,10 @@ func (s *filterStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		if err != nil {
 			return nil, err
 		}
+		if b.NumRows() == 0 {
+			b.Release()
+			continue
+		}
 		out, err := s.apply(ctx, b)
 		b.Release()
 		if err != nil {

@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
 
@@ -128,6 +129,48 @@ func init() {
 		}
 		return b.NewArray(), nil
 	}}, "_pg_expandarray_n")
+	// _pg_subscripts(a, dim[, reverse]) is the array of the subscripts of a's dimension dim,
+	// in reverse order when reverse is true: the rows of generate_subscripts(a, dim[, reverse])
+	// (see package sql). Arrays have one dimension with subscripts from 1; another dimension,
+	// as a NULL array or NULL arguments, has none.
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if (len(args) != 2 && len(args) != 3) || args[0].ID() != arrow.LIST || !isInteger(args[1]) || (len(args) == 3 && args[2].ID() != arrow.BOOL) {
+			return nil, nil, undefinedFunc("generate_subscripts", args)
+		}
+		conv := []arrow.DataType{nil, arrow.PrimitiveTypes.Int64}
+		if len(args) == 3 {
+			conv = append(conv, nil)
+		}
+		return arrow.ListOf(arrow.PrimitiveTypes.Int32), conv, nil
+	}, eval: func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		in := args[0].(*array.List)
+		dim := args[1].(*array.Int64)
+		b := array.NewListBuilder(mem, arrow.PrimitiveTypes.Int32)
+		defer b.Release()
+		vb := b.ValueBuilder().(*array.Int32Builder)
+		for i := 0; i < in.Len(); i++ {
+			b.Append(true)
+			if in.IsNull(i) || dim.IsNull(i) || dim.Value(i) != 1 || (len(args) == 3 && args[2].IsNull(i)) {
+				continue
+			}
+			start, end := in.ValueOffsets(i)
+			n := int32(end - start)
+			reverse := len(args) == 3 && args[2].(*array.Boolean).Value(i)
+			for j := int32(1); j <= n; j++ {
+				if reverse {
+					vb.Append(n + 1 - j)
+				} else {
+					vb.Append(j)
+				}
+			}
+		}
+		return b.NewArray(), nil
+	}}, "_pg_subscripts")
+	// _json_quote(s) is s as a JSON string: quoted, with JSON's escapes (see
+	// json_build_object in package sql).
+	register(function{resolve: signature("_json_quote", text, []int{pText}), eval: rowwise(false, func(v []any) (any, error) {
+		return jsonQuote(v[0].(string)), nil
+	})}, "_json_quote")
 	// Bitwise operators over integers (& | # << >>), as bigint.
 	for name, op := range map[string]func(a, b int64) int64{
 		"int_and": func(a, b int64) int64 { return a & b }, "int_or": func(a, b int64) int64 { return a | b },
@@ -141,9 +184,29 @@ func init() {
 	register(function{resolve: signature("pg_indexam_has_property", boolean, []int{pInt, pText}), eval: rowwise(false, func(v []any) (any, error) {
 		return v[0].(int64) == 403 && (v[1] == "can_order" || v[1] == "can_unique" || v[1] == "can_multi_col"), nil
 	})}, "pg_indexam_has_property")
-	register(function{resolve: signature("pg_get_function_result", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return nil, nil })}, "pg_get_function_result")
-	register(function{resolve: signature("pg_get_function_arguments", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return "", nil })}, "pg_get_function_arguments")
-	register(function{resolve: signature("pg_get_function_identity_arguments", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return "", nil })}, "pg_get_function_identity_arguments")
+	// The signature of a function of pg_proc (PGProcs) by OID; NULL for another OID.
+	register(function{resolve: signature("pg_get_function_result", text, []int{pInt}), eval: rowwise(false, func(v []any) (any, error) {
+		if p, ok := pgProcByOID()[uint32(v[0].(int64))]; ok {
+			return p.ResultText(), nil
+		}
+		return nil, nil
+	})}, "pg_get_function_result")
+	// _pg_proc_description(oid) is obj_description(oid, 'pg_proc') (see package sql).
+	register(function{resolve: signature("_pg_proc_description", text, []int{pInt}), eval: rowwise(false, func(v []any) (any, error) {
+		if p, ok := pgProcByOID()[uint32(v[0].(int64))]; ok && p.Description != "" {
+			return p.Description, nil
+		}
+		return nil, nil
+	})}, "_pg_proc_description")
+	register(function{resolve: signature("pg_get_function_sqlbody", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return nil, nil })}, "pg_get_function_sqlbody")
+	for _, n := range []string{"pg_get_function_arguments", "pg_get_function_identity_arguments"} {
+		register(function{resolve: signature(n, text, []int{pInt}), eval: rowwise(false, func(v []any) (any, error) {
+			if p, ok := pgProcByOID()[uint32(v[0].(int64))]; ok {
+				return p.ArgumentsText(), nil
+			}
+			return nil, nil
+		})}, n)
+	}
 	register(function{resolve: signature("pg_get_statisticsobjdef_columns", text, []int{pInt}), eval: rowwise(false, func([]any) (any, error) { return nil, nil })}, "pg_get_statisticsobjdef_columns")
 }
 
@@ -206,8 +269,34 @@ func FormatType(oid uint32, mod int32) string {
 		return "numeric"
 	case 0:
 		return "-"
+	case 2276:
+		return `"any"`
+	case 2277:
+		return "anyarray"
+	case 2283:
+		return "anyelement"
+	case 2776:
+		return "anynonarray"
+	case 5077:
+		return "anycompatible"
+	case 5078:
+		return "anycompatiblearray"
+	case 2249:
+		return "record"
 	}
 	return "???"
+}
+
+// formatTypeName is a type's name as a function's signature shows it (PostgreSQL's
+// format_type_be): format_type without a typmod, but bpchar as character.
+func formatTypeName(oid uint32) string {
+	if elem, ok := types.ElemOID(oid); ok {
+		return formatTypeName(elem) + "[]"
+	}
+	if oid == types.OIDBpchar {
+		return "character"
+	}
+	return FormatType(oid, -1)
 }
 
 // QuoteIdent quotes an identifier as PostgreSQL's quote_ident does.
@@ -262,4 +351,103 @@ func constBool(res bool) func(memory.Allocator, arrow.DataType, []arrow.Array) (
 		}
 		return b.NewArray(), nil
 	}
+}
+
+// jsonQuote writes s as a JSON string as PostgreSQL's escape_json does.
+func jsonQuote(s string) string {
+	var sb strings.Builder
+	sb.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			sb.WriteString(`\"`)
+		case '\\':
+			sb.WriteString(`\\`)
+		case '\b':
+			sb.WriteString(`\b`)
+		case '\f':
+			sb.WriteString(`\f`)
+		case '\n':
+			sb.WriteString(`\n`)
+		case '\r':
+			sb.WriteString(`\r`)
+		case '\t':
+			sb.WriteString(`\t`)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(&sb, `\u%04x`, r)
+			} else {
+				sb.WriteRune(r)
+			}
+		}
+	}
+	sb.WriteByte('"')
+	return sb.String()
+}
+
+// PGProc is a row of pg_proc: a PostgreSQL function sleeperd implements (one overload).
+type PGProc struct {
+	OID         uint32
+	Name        string
+	Kind        byte     // f (function), a (aggregate) or w (window)
+	Args        []uint32 // the argument types' OIDs
+	Result      uint32   // the result type's OID
+	RetSet      bool     // returns a set of rows
+	Strict      bool     // NULL for any NULL argument
+	Volatile    byte     // i (immutable), s (stable) or v (volatile)
+	Parallel    byte     // s (safe), r (restricted) or u (unsafe)
+	Variadic    uint32   // the variadic argument's element type, 0 for none
+	Source      string   // PostgreSQL's prosrc: the C function that implements it there
+	Description string
+}
+
+// ResultText is pg_get_function_result's text of p: its result type, SETOF for a set.
+func (p PGProc) ResultText() string {
+	t := formatTypeName(p.Result)
+	if p.RetSet {
+		return "SETOF " + t
+	}
+	return t
+}
+
+// ArgumentsText is pg_get_function_arguments' text of p: its argument types, the last
+// VARIADIC when p is variadic.
+func (p PGProc) ArgumentsText() string {
+	args := make([]string, len(p.Args))
+	for i, a := range p.Args {
+		args[i] = formatTypeName(a)
+	}
+	if p.Variadic != 0 && len(args) > 0 {
+		args[len(args)-1] = "VARIADIC " + args[len(args)-1]
+	}
+	return strings.Join(args, ", ")
+}
+
+var pgProcs struct {
+	once  sync.Once
+	byOID map[uint32]PGProc
+}
+
+// pgProcByOID indexes PGProcs by OID.
+func pgProcByOID() map[uint32]PGProc {
+	pgProcs.once.Do(func() {
+		pgProcs.byOID = make(map[uint32]PGProc, len(PGProcs))
+		for _, p := range PGProcs {
+			pgProcs.byOID[p.OID] = p
+		}
+	})
+	return pgProcs.byOID
+}
+
+// FunctionNames are the names of the scalar functions the registry holds, sorted, without
+// the internal ones (those starting with _).
+func FunctionNames() []string {
+	var out []string
+	for n := range registry {
+		if !strings.HasPrefix(n, "_") {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -31,6 +31,17 @@ func values[T arrow.FixedWidthType](a arrow.Array) []T {
 	return arrow.GetValues[T](a.Data(), 1)
 }
 
+// boolBits returns the value bitmap of a boolean array (from its buffer's start: index it
+// with the array's offset). An empty array may have no value buffer at all (arrow-go's
+// builders make none for no rows), and then it is nil; every bitmap routine accepts a nil
+// bitmap for no bits.
+func boolBits(a arrow.Array) []byte {
+	if b := a.Data().Buffers()[1]; b != nil {
+		return b.Bytes()
+	}
+	return nil
+}
+
 // newValues allocates a zero-filled value buffer of n values of T.
 func newValues[T arrow.FixedWidthType](mem memory.Allocator, n int) (*memory.Buffer, []T) {
 	var zero T

@@ -23,6 +23,10 @@ var codeOf = map[error]codes.Code{
 	errs.Conflict:            codes.Aborted,
 	errs.ObjectState:         codes.FailedPrecondition,
 	errs.ReadOnlyTransaction: codes.FailedPrecondition,
+	errs.ActiveTransaction:   codes.FailedPrecondition,
+	errs.NoActiveTransaction: codes.FailedPrecondition,
+	errs.InFailedTransaction: codes.FailedPrecondition,
+	errs.InvalidSavepoint:    codes.InvalidArgument,
 	errs.Internal:            codes.Internal,
 }
 

@@ -43,7 +43,7 @@ func registerSQLInfo(b *flightsql.BaseServer) error {
 		{flightsql.SqlInfoFlightSqlServerReadOnly, false},
 		{flightsql.SqlInfoFlightSqlServerSql, true},
 		{flightsql.SqlInfoFlightSqlServerSubstrait, false},
-		{flightsql.SqlInfoFlightSqlServerTransaction, int32(flightsql.SqlTransactionNone)},
+		{flightsql.SqlInfoFlightSqlServerTransaction, int32(flightsql.SqlTransactionTransaction)},
 		{flightsql.SqlInfoFlightSqlServerCancel, true},
 		{flightsql.SqlInfoFlightSqlServerBulkIngestion, true},
 		{flightsql.SqlInfoFlightSqlServerIngestTransactionsSupported, false},
@@ -56,7 +56,7 @@ func registerSQLInfo(b *flightsql.BaseServer) error {
 		{flightsql.SqlInfoIdentifierQuoteChar, `"`},
 		{flightsql.SqlInfoAllTablesAreASelectable, true},
 		{flightsql.SqlInfoNullOrdering, int32(flightsql.SqlNullOrderingSortHigh)},
-		{flightsql.SqlInfoTransactionsSupported, false},
+		{flightsql.SqlInfoTransactionsSupported, true},
 	}
 	for _, i := range infos {
 		if err := b.RegisterSqlInfo(i.id, i.v); err != nil {

@@ -36,6 +36,7 @@ type sqlServer struct {
 
 	mu       sync.Mutex
 	prepared map[string]*prepared
+	txns     map[string]*txn               // open transactions, by id
 	running  map[string]context.CancelFunc // by query key, for CancelFlightInfo
 	active   sync.WaitGroup                // result producers
 }
@@ -43,10 +44,12 @@ type sqlServer struct {
 var _ flightsql.Server = (*sqlServer)(nil)
 
 // prepared is a prepared statement and the connection it belongs to. mu serialises its
-// executions, which the engine does not allow to overlap.
+// executions, which the engine does not allow to overlap: its own, or its transaction's,
+// whose connection it shares (and does not close).
 type prepared struct {
-	mu     sync.Mutex
+	mu     *sync.Mutex
 	conn   engine.Conn
+	inTxn  bool
 	stmt   engine.Statement
 	params [][]any // the rows of the last bound parameter batches; nil when none
 }
@@ -56,7 +59,7 @@ const handleSize = 16
 
 func newSQLServer(cfg Config, log *slog.Logger) (*sqlServer, error) {
 	s := &sqlServer{cfg: cfg, eng: cfg.Engine, log: log, mem: cfg.Alloc,
-		prepared: map[string]*prepared{}, running: map[string]context.CancelFunc{}}
+		prepared: map[string]*prepared{}, txns: map[string]*txn{}, running: map[string]context.CancelFunc{}}
 	s.Alloc = cfg.Alloc
 	if err := registerSQLInfo(&s.BaseServer); err != nil {
 		return nil, err
@@ -91,6 +94,7 @@ func schemaOrEmpty(sc *arrow.Schema) *arrow.Schema {
 	return sc
 }
 
+// noTxn refuses a transaction id where transactions are not supported.
 func noTxn(id []byte) error {
 	if len(id) > 0 {
 		return status.Error(codes.Unimplemented, "transactions are not supported")
@@ -98,13 +102,14 @@ func noTxn(id []byte) error {
 	return nil
 }
 
-// describe prepares sql on a throwaway connection and returns its result schema.
-func (s *sqlServer) describe(ctx context.Context, sql string) (*arrow.Schema, error) {
-	conn, err := s.connect(ctx)
+// describe prepares sql on a throwaway connection (or the transaction's) and returns its
+// result schema.
+func (s *sqlServer) describe(ctx context.Context, txnID []byte, sql string) (*arrow.Schema, error) {
+	conn, release, err := s.conn(ctx, txnID)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, err
 	}
-	defer conn.Close()
+	defer release()
 	st, err := conn.Prepare(ctx, sql, nil)
 	if err != nil {
 		return nil, toStatus(err)
@@ -118,16 +123,16 @@ func (s *sqlServer) describe(ctx context.Context, sql string) (*arrow.Schema, er
 
 func (s *sqlServer) GetFlightInfoStatement(ctx context.Context, cmd flightsql.StatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {
 	panicSite("GetFlightInfoStatement")
-	if err := noTxn(cmd.GetTransactionId()); err != nil {
-		return nil, err
-	}
-	schema, err := s.describe(ctx, cmd.GetQuery())
+	schema, err := s.describe(ctx, cmd.GetTransactionId(), cmd.GetQuery())
 	if err != nil {
 		return nil, err
 	}
-	// The ticket carries a fresh query id (for CancelFlightInfo) and the text: DoGet
-	// prepares and runs it, so any server can serve it and nothing is held meanwhile.
-	tkt, err := flightsql.CreateStatementQueryTicket(append(newHandle(), cmd.GetQuery()...))
+	// The ticket carries a fresh query id (for CancelFlightInfo), the transaction id (if
+	// any) and the text: DoGet prepares and runs it, so any server can serve it (the
+	// transaction's only, inside one) and nothing is held meanwhile.
+	h := append(newHandle(), byte(len(cmd.GetTransactionId())))
+	h = append(h, cmd.GetTransactionId()...)
+	tkt, err := flightsql.CreateStatementQueryTicket(append(h, cmd.GetQuery()...))
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "creating ticket: %v", err)
 	}
@@ -145,10 +150,7 @@ func (s *sqlServer) info(desc *flight.FlightDescriptor, schema *arrow.Schema, ti
 }
 
 func (s *sqlServer) GetSchemaStatement(ctx context.Context, cmd flightsql.StatementQuery, _ *flight.FlightDescriptor) (*flight.SchemaResult, error) {
-	if err := noTxn(cmd.GetTransactionId()); err != nil {
-		return nil, err
-	}
-	schema, err := s.describe(ctx, cmd.GetQuery())
+	schema, err := s.describe(ctx, cmd.GetTransactionId(), cmd.GetQuery())
 	if err != nil {
 		return nil, err
 	}
@@ -157,23 +159,24 @@ func (s *sqlServer) GetSchemaStatement(ctx context.Context, cmd flightsql.Statem
 
 func (s *sqlServer) DoGetStatement(ctx context.Context, tkt flightsql.StatementQueryTicket) (*arrow.Schema, <-chan flight.StreamChunk, error) {
 	h := tkt.GetStatementHandle()
-	if len(h) < handleSize {
+	if len(h) < handleSize+1 || len(h) < handleSize+1+int(h[handleSize]) {
 		return nil, nil, status.Error(codes.InvalidArgument, "invalid statement ticket")
 	}
-	id, sql := hex.EncodeToString(h[:handleSize]), string(h[handleSize:])
-	conn, err := s.connect(ctx)
+	n := int(h[handleSize])
+	id, txnID, sql := hex.EncodeToString(h[:handleSize]), h[handleSize+1:handleSize+1+n], string(h[handleSize+1+n:])
+	conn, release, err := s.conn(ctx, txnID)
 	if err != nil {
-		return nil, nil, toStatus(err)
+		return nil, nil, err
 	}
 	st, err := conn.Prepare(ctx, sql, nil)
 	if err != nil {
-		conn.Close()
+		release()
 		return nil, nil, toStatus(err)
 	}
 	schema := schemaOrEmpty(st.Schema())
 	ch := s.stream(ctx, "q:"+id, schema, st, [][]any{nil}, func() {
 		st.Close()
-		conn.Close()
+		release()
 	})
 	return schema, ch, nil
 }
@@ -286,14 +289,11 @@ func conform(b arrow.RecordBatch, schema *arrow.Schema) (arrow.RecordBatch, erro
 
 func (s *sqlServer) DoPutCommandStatementUpdate(ctx context.Context, cmd flightsql.StatementUpdate) (int64, error) {
 	panicSite("DoPutCommandStatementUpdate")
-	if err := noTxn(cmd.GetTransactionId()); err != nil {
+	conn, release, err := s.conn(ctx, cmd.GetTransactionId())
+	if err != nil {
 		return 0, err
 	}
-	conn, err := s.connect(ctx)
-	if err != nil {
-		return 0, toStatus(err)
-	}
-	defer conn.Close()
+	defer release()
 	texts, err := conn.Split(cmd.GetQuery())
 	if err != nil {
 		return 0, toStatus(err)
@@ -357,21 +357,33 @@ func tagCount(tag string) int64 {
 
 func (s *sqlServer) CreatePreparedStatement(ctx context.Context, req flightsql.ActionCreatePreparedStatementRequest) (flightsql.ActionCreatePreparedStatementResult, error) {
 	var res flightsql.ActionCreatePreparedStatementResult
-	if err := noTxn(req.GetTransactionId()); err != nil {
-		return res, err
+	p := &prepared{mu: &sync.Mutex{}}
+	if id := req.GetTransactionId(); len(id) > 0 {
+		t, err := s.txn(id)
+		if err != nil {
+			return res, err
+		}
+		p.mu, p.conn, p.inTxn = &t.mu, t.conn, true
+	} else {
+		conn, err := s.connect(ctx)
+		if err != nil {
+			return res, toStatus(err)
+		}
+		p.conn = conn
 	}
-	conn, err := s.connect(ctx)
+	p.mu.Lock()
+	st, err := p.conn.Prepare(ctx, req.GetQuery(), nil)
+	p.mu.Unlock()
 	if err != nil {
+		if !p.inTxn {
+			p.conn.Close()
+		}
 		return res, toStatus(err)
 	}
-	st, err := conn.Prepare(ctx, req.GetQuery(), nil)
-	if err != nil {
-		conn.Close()
-		return res, toStatus(err)
-	}
+	p.stmt = st
 	h := newHandle()
 	s.mu.Lock()
-	s.prepared[string(h)] = &prepared{conn: conn, stmt: st}
+	s.prepared[string(h)] = p
 	s.mu.Unlock()
 	fields := make([]arrow.Field, len(st.ParamTypes()))
 	for i, t := range st.ParamTypes() {
@@ -401,7 +413,9 @@ func (p *prepared) close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.stmt.Close()
-	p.conn.Close()
+	if !p.inTxn {
+		p.conn.Close()
+	}
 }
 
 func (s *sqlServer) lookup(handle []byte) (*prepared, error) {
@@ -631,6 +645,7 @@ func (s *sqlServer) closeAll() {
 	for _, p := range ps {
 		p.close()
 	}
+	s.rollbackAll()
 }
 
 // producing reports how many results are being produced; for tests.

@@ -253,6 +253,7 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) (err error) {
 			c.srv.log.Error("panic serving client", "panic", p, "stack", string(debug.Stack()))
 			c.fail(msg, errs.FromPanic(p))
 			if _, simple := msg.(*pgproto3.Query); simple {
+				c.syncTx()
 				c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.tx})
 			}
 			err = c.flush()
@@ -308,6 +309,7 @@ func (c *conn) handle(msg pgproto3.FrontendMessage) (err error) {
 // ready ends a Query or Sync with ReadyForQuery. Outside a transaction block, that ends the
 // implicit transaction and with it every portal.
 func (c *conn) ready() error {
+	c.syncTx()
 	if c.tx == txIdle {
 		for name := range c.portals {
 			c.closePortal(name)
@@ -315,6 +317,14 @@ func (c *conn) ready() error {
 	}
 	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.tx})
 	return c.flush()
+}
+
+// syncTx takes up the transaction status from the engine connection, when it keeps
+// transaction blocks itself (it knows, say, that ROLLBACK TO SAVEPOINT leaves a block).
+func (c *conn) syncTx() {
+	if t, ok := c.ec.(engine.Transactions); ok {
+		c.tx = t.TxStatus()
+	}
 }
 
 // fail reports err, and after an extended-query message starts skipping to the next Sync.
@@ -329,7 +339,7 @@ func (c *conn) fail(msg pgproto3.FrontendMessage, err error) {
 // transaction statements imply, and reports parameters a SET changed.
 func (c *conn) complete(tag string) {
 	switch tag {
-	case "BEGIN":
+	case "BEGIN", "START TRANSACTION":
 		c.tx = txBlock
 	case "COMMIT", "ROLLBACK":
 		c.tx = txIdle
@@ -379,6 +389,9 @@ func (c *conn) report(all bool) {
 func (c *conn) sendError(err error) {
 	if c.tx == txBlock {
 		c.tx = txFailed
+	}
+	if t, ok := c.ec.(engine.Transactions); ok {
+		t.FailTransaction()
 	}
 	r := errorResponse(err)
 	if r.Code == "XX000" {

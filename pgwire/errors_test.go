@@ -70,6 +70,14 @@ var kinds = map[string]error{
 	"UndefinedFile":         errs.UndefinedFile,
 	"InvalidBinary":         errs.InvalidBinary,
 	"Internal":              errs.Internal,
+	"CheckViolation":        errs.CheckViolation,
+	"DuplicateObject":       errs.DuplicateObject,
+	"SequenceLimit":         errs.SequenceLimit,
+	"GeneratedAlways":       errs.GeneratedAlways,
+	"ActiveTransaction":     errs.ActiveTransaction,
+	"NoActiveTransaction":   errs.NoActiveTransaction,
+	"InFailedTransaction":   errs.InFailedTransaction,
+	"InvalidSavepoint":      errs.InvalidSavepoint,
 }
 
 // TestSQLSTATEsFollowErrs checks that every kind declared in package errs maps to the

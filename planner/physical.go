@@ -30,6 +30,10 @@ type Env struct {
 	// Merge returns how to read a table whose rows must be merged (primary key,
 	// iterators, deletes), or nil to read its files as they are.
 	Merge func(ctx context.Context, t *catalog.Table, state *statestore.State) (*catalog.MergeSpec, error)
+	// Scan, if set, plans every scan instead: a plan kept for many executions defers each
+	// scan's pruning, and its filter's parameters, to the execution (engine/plancache.go).
+	// The scan need not be pruned then.
+	Scan func(ctx context.Context, n *Scan) (exec.Operator, error)
 }
 
 // Physical turns an optimised logical plan into an operator whose output columns are
@@ -45,6 +49,9 @@ func Physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 	switch n := n.(type) {
 	case *Scan:
+		if env.Scan != nil {
+			return env.Scan(ctx, n)
+		}
 		if n.State == nil {
 			return nil, errs.New(errs.Internal, "scan of %s planned without a snapshot", n.Table.Name)
 		}

@@ -60,6 +60,8 @@ type OnConflict struct {
 type CreateTable struct {
 	Def         catalog.TableDef
 	IfNotExists bool
+	// Sequences are those its serial and identity columns own, created before it.
+	Sequences []*catalog.Sequence
 }
 
 // DropTable drops tables; Cascade also drops the views that read them.
@@ -166,6 +168,8 @@ type Utility struct {
 	Tag string
 	// Modes are BEGIN's and START TRANSACTION's transaction modes.
 	Modes TransactionModes
+	// Savepoint names the savepoint of SAVEPOINT, RELEASE and ROLLBACK TO (Tag ROLLBACK).
+	Savepoint string
 }
 
 // CreateTableAs creates a table keyed by insertion order from the rows of a query.

@@ -284,6 +284,14 @@ func (b *binder) unnestFrom(rf *pg_query.RangeFunction, fc *pg_query.FuncCall, i
 	return u, cols, nil
 }
 
+// subscriptsCall rewrites generate_subscripts(a, dim[, reverse]) as unnest of the array of
+// its rows, _pg_subscripts(a, dim[, reverse]).
+func subscriptsCall(fc *pg_query.FuncCall) *pg_query.FuncCall {
+	inner := &pg_query.FuncCall{Funcname: []*pg_query.Node{pg_query.MakeStrNode("_pg_subscripts")}, Args: fc.Args, Location: fc.Location}
+	return &pg_query.FuncCall{Funcname: []*pg_query.Node{pg_query.MakeStrNode("unnest")},
+		Args: []*pg_query.Node{{Node: &pg_query.Node_FuncCall{FuncCall: inner}}}, Location: fc.Location}
+}
+
 // isUnnestFrom reports whether a FROM item is unnest(...).
 func isUnnestFrom(it *pg_query.Node) (*pg_query.RangeFunction, *pg_query.FuncCall, bool) {
 	rf := it.GetRangeFunction()
@@ -295,6 +303,13 @@ func isUnnestFrom(it *pg_query.Node) (*pg_query.RangeFunction, *pg_query.FuncCal
 		return nil, nil, false
 	}
 	fc := items[0].GetFuncCall()
+	if funcName(fc) == "generate_subscripts" {
+		// unnest of the array of its rows, named as PostgreSQL names the function's column.
+		if rf.Alias == nil {
+			rf.Alias = &pg_query.Alias{Aliasname: "generate_subscripts"}
+		}
+		return rf, subscriptsCall(fc), true
+	}
 	if funcName(fc) != "unnest" {
 		return nil, nil, false
 	}

@@ -168,7 +168,16 @@ func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 	case n.GetVacuumStmt() != nil:
 		return b.vacuum(n.GetVacuumStmt())
 	case n.GetAlterTableStmt() != nil:
+		if st, ok, err := b.alterColumns(n.GetAlterTableStmt()); ok {
+			return st, err
+		}
 		return b.alterTable(n.GetAlterTableStmt())
+	case n.GetRenameStmt() != nil:
+		return b.rename(n.GetRenameStmt())
+	case n.GetTruncateStmt() != nil:
+		return b.truncate(n.GetTruncateStmt())
+	case n.GetCommentStmt() != nil:
+		return b.comment(n.GetCommentStmt())
 	case n.GetVariableShowStmt() != nil:
 		if strings.EqualFold(n.GetVariableShowStmt().Name, "tables") {
 			return &planner.ShowTables{}, nil
@@ -178,6 +187,10 @@ func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 		return b.variableSet(n.GetVariableSetStmt())
 	case n.GetCopyStmt() != nil:
 		return b.copyStmt(n.GetCopyStmt())
+	case n.GetCreateSeqStmt() != nil:
+		return b.createSequence(n.GetCreateSeqStmt())
+	case n.GetAlterSeqStmt() != nil:
+		return b.alterSequence(n.GetAlterSeqStmt())
 	}
 	return nil, errs.New(errs.NotImplemented, "statement %s is not supported", stmtName(n))
 }

@@ -26,18 +26,34 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 	}
 	def := catalog.TableDef{Name: cs.Relation.Relname, Properties: map[string]string{}}
 	notNull := map[string]bool{}
+	// checks are the CHECK constraints, bound once every column is known.
+	var checks []*pg_query.Constraint
+	// seqs are the sequences of serial and identity columns.
+	var seqs []*catalog.Sequence
 	for _, elt := range cs.TableElts {
 		switch {
 		case elt.GetColumnDef() != nil:
 			cd := elt.GetColumnDef()
-			t, err := ResolveType(cd.TypeName)
+			serial, t, err := serialType(cd.TypeName)
 			if err != nil {
 				return nil, err
+			}
+			if t == nil {
+				if t, err = ResolveType(cd.TypeName); err != nil {
+					return nil, err
+				}
 			}
 			if types.IsArray(t) {
 				return nil, errs.New(errs.NotImplemented, "columns of array type are not supported yet")
 			}
 			col := catalog.Column{Name: cd.Colname, Type: t, Nullable: !cd.IsNotNull}
+			if serial != "" {
+				seq, err := b.ownedSequence(def.Name, &col, serial, nil)
+				if err != nil {
+					return nil, err
+				}
+				seqs = append(seqs, seq)
+			}
 			for _, c := range cd.Constraints {
 				con := c.GetConstraint()
 				switch con.Contype {
@@ -50,6 +66,26 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 					}
 					def.PrimaryKey = []string{cd.Colname}
 					col.Nullable = false
+				case pg_query.ConstrType_CONSTR_DEFAULT:
+					if col.Default != "" {
+						return nil, errs.New(errs.Syntax, "multiple default values specified for column %q of table %q", col.Name, def.Name)
+					}
+					if err := b.constraintDefault(&col, con); err != nil {
+						return nil, err
+					}
+				case pg_query.ConstrType_CONSTR_IDENTITY:
+					if col.Default != "" {
+						return nil, errs.New(errs.Syntax, "both default and identity specified for column %q of table %q", col.Name, def.Name)
+					}
+					seq, err := b.ownedSequence(def.Name, &col, "", con)
+					if err != nil {
+						return nil, err
+					}
+					seqs = append(seqs, seq)
+				case pg_query.ConstrType_CONSTR_CHECK:
+					checks = append(checks, con)
+				case pg_query.ConstrType_CONSTR_FOREIGN:
+					return nil, foreignKeyRefused()
 				default:
 					return nil, errs.New(errs.NotImplemented, "column constraint %s is not supported", strings.TrimPrefix(con.Contype.String(), "CONSTR_"))
 				}
@@ -60,6 +96,13 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 			def.Columns = append(def.Columns, col)
 		case elt.GetConstraint() != nil:
 			con := elt.GetConstraint()
+			if con.Contype == pg_query.ConstrType_CONSTR_CHECK {
+				checks = append(checks, con)
+				continue
+			}
+			if con.Contype == pg_query.ConstrType_CONSTR_FOREIGN {
+				return nil, foreignKeyRefused()
+			}
 			if con.Contype != pg_query.ConstrType_CONSTR_PRIMARY {
 				return nil, errs.New(errs.NotImplemented, "table constraint %s is not supported", strings.TrimPrefix(con.Contype.String(), "CONSTR_"))
 			}
@@ -79,6 +122,9 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 				def.Columns[i].Nullable = false
 			}
 		}
+	}
+	if err := b.tableChecks(&def, checks); err != nil {
+		return nil, err
 	}
 	for _, o := range cs.Options {
 		d := o.GetDefElem()
@@ -100,7 +146,7 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 			def.Properties[strings.ToLower(d.Defname)] = v
 		}
 	}
-	return &planner.CreateTable{Def: def, IfNotExists: cs.IfNotExists}, nil
+	return &planner.CreateTable{Def: def, IfNotExists: cs.IfNotExists, Sequences: seqs}, nil
 }
 
 func splitList(s string) []string {
@@ -146,6 +192,9 @@ func defValue(d *pg_query.DefElem) (string, error) {
 func (b *binder) dropTable(ds *pg_query.DropStmt) (planner.Statement, error) {
 	if ds.RemoveType == pg_query.ObjectType_OBJECT_INDEX {
 		return b.dropIndex(ds)
+	}
+	if ds.RemoveType == pg_query.ObjectType_OBJECT_SEQUENCE {
+		return b.dropSequence(ds)
 	}
 	cascade := ds.Behavior == pg_query.DropBehavior_DROP_CASCADE
 	if ds.RemoveType == pg_query.ObjectType_OBJECT_VIEW {
@@ -224,12 +273,21 @@ func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
 		colTypes[i] = t.Columns[idx].SQL()
 		colNames[i] = t.Columns[idx].Name
 	}
+	var src planner.Node
 	if is.SelectStmt == nil {
-		return nil, errs.New(errs.NotImplemented, "INSERT ... DEFAULT VALUES is not supported")
+		// DEFAULT VALUES: one row in which every column takes its default.
+		targets, colTypes, colNames = nil, nil, nil
+		src = &planner.Values{Rows: [][]planner.Expr{{}}}
 	}
 	sel := is.SelectStmt.GetSelectStmt()
-	var src planner.Node
-	if len(sel.ValuesLists) > 0 {
+	if err := checkIdentityTargets(is, sel, t, targets); err != nil {
+		return nil, err
+	}
+	if sel != nil {
+		sel = withDefaults(sel, t, targets)
+	}
+	if src != nil {
+	} else if len(sel.ValuesLists) > 0 {
 		if src, _, err = b.values(sel, colTypes, colNames); err != nil {
 			return nil, err
 		}

@@ -155,6 +155,20 @@ func columnName(n *pg_query.Node) string {
 			return "array"
 		case pg_query.SubLinkType_EXISTS_SUBLINK:
 			return "exists"
+		case pg_query.SubLinkType_EXPR_SUBLINK:
+			// (SELECT expr ...): the name of the subquery's one column.
+			sel := n.GetSubLink().Subselect.GetSelectStmt()
+			for sel != nil && sel.Larg != nil {
+				sel = sel.Larg
+			}
+			if sel != nil && len(sel.TargetList) == 1 {
+				if rt := sel.TargetList[0].GetResTarget(); rt != nil {
+					if rt.Name != "" {
+						return rt.Name
+					}
+					return columnName(rt.Val)
+				}
+			}
 		}
 	case n.GetAExpr() != nil && n.GetAExpr().Kind == pg_query.A_Expr_Kind_AEXPR_NULLIF:
 		return "nullif"
@@ -1024,6 +1038,7 @@ func textLike(t arrow.DataType) bool {
 
 func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
 	name := funcName(fc)
+	fc = sequenceArg(name, fc) // sequence.go
 	if fc.Over == nil && len(fc.Funcname) <= 2 {
 		if e, ok, err := b.sessionFunc(name, fc, sc, agg); ok {
 			return e, err
@@ -1050,6 +1065,9 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 	}
 	if name == "unnest" {
 		return b.unnestCall(fc, sc, agg)
+	}
+	if name == "generate_subscripts" {
+		return b.unnestCall(subscriptsCall(fc), sc, agg)
 	}
 	if isExpandArray(fc) {
 		return b.expandArray(fc, "", sc, agg)

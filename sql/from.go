@@ -32,6 +32,10 @@ type scope struct {
 	parent *scope
 	// outer records the columns of parent scopes a subquery referred to.
 	outer map[planner.ColumnID]bool
+	// items are the FROM items whose columns cols are, as far as they are bound, when the
+	// scope is a FROM clause's: binding them again gives an independent copy of the rows
+	// (see liftCorrelatedFuncs).
+	items []*pg_query.Node
 }
 
 func (s *scope) lookup(table, name string, pos int32) (planner.Column, error) {
@@ -176,7 +180,8 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 	if sc == nil {
 		sc = &scope{}
 	}
-	for _, it := range items {
+	for i, it := range items {
+		sc.items = items[:i]
 		if rf, fc, ok := isUnnestFrom(it); ok {
 			// unnest in FROM may refer to the items before it (LATERAL is implied).
 			in := node
@@ -197,7 +202,9 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 			}
 			continue
 		}
-		if rf, fc, ok := isSeriesFrom(it); ok && node != nil {
+		if rf, fc, ok := isSeriesFrom(it); ok {
+			// Its arguments may refer to the items before it and, in a subquery, to the
+			// enclosing query's columns.
 			n, cols, lateral, err := b.seriesFrom(rf, fc, node, sc)
 			if err != nil {
 				return nil, nil, err
@@ -206,7 +213,7 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			if lateral {
+			if lateral || node == nil {
 				node = n
 			} else {
 				node = &planner.Join{Kind: planner.JoinCross, Left: node, Right: n}
@@ -240,6 +247,7 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 			return nil, nil, err
 		}
 	}
+	sc.items = items
 	return node, sc, nil
 }
 
@@ -415,6 +423,9 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 	left, ls, err := b.fromItem(j.Larg)
 	if err != nil {
 		return nil, nil, err
+	}
+	if ls.items == nil {
+		ls.items = []*pg_query.Node{j.Larg} // for a LATERAL subquery on the right
 	}
 	if rf, fc, ok := isUnnestFrom(j.Rarg); ok && (rf.Lateral || j.Jointype == pg_query.JoinType_JOIN_INNER) {
 		return b.lateralUnnestJoin(j, rf, fc, left, ls)

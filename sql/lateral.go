@@ -41,6 +41,9 @@ func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *s
 	if err != nil {
 		return nil, nil, err
 	}
+	if sub, err = b.liftCorrelatedFuncs(sub, outerScope.outer, ls); err != nil {
+		return nil, nil, err
+	}
 	l := &lateral{b: b, kind: kind, left: left, ls: ls, rs: rs, quals: quals,
 		names: names, width: len(names), leftCols: left.Columns(), outer: outerScope.outer}
 	if len(l.outer) == 0 {

@@ -114,7 +114,84 @@ func (b *binder) regCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (pla
 	if types.IsUnknown(e.Type()) || types.IsInteger(e.Type()) || e.Type().ID() == arrow.NULL {
 		return b.coerce(e, types.Int64), true, nil
 	}
+	if kind == "regclass" && e.Type().ID() == arrow.STRING {
+		out, err := b.regclassOfText(e)
+		return out, true, err
+	}
 	return nil, true, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), kind)
+}
+
+// regclassOfText binds text::regclass for text computed per row: the OID of the relation
+// the text names (as its regclass output writes it, qualified by public or not), NULL for
+// NULL, and an error for a name no relation has.
+func (b *binder) regclassOfText(e planner.Expr) (planner.Expr, error) {
+	used := map[planner.ColumnID]bool{}
+	planner.ColumnsUsed(e, used)
+	if len(used) == 0 {
+		// A constant: looked up now.
+		if l, err := planner.Eval(b.ctx, e); err == nil {
+			if s, ok := l.Value.(string); ok {
+				oid, err := b.lookupOID("regclass", s)
+				if err != nil {
+					return nil, err
+				}
+				return &planner.Literal{Value: oid, Typ: types.Int64}, nil
+			}
+			if l.Value == nil {
+				return &planner.Literal{Typ: types.Int64}, nil
+			}
+		}
+	}
+	names, err := b.relationNames()
+	if err != nil {
+		return nil, err
+	}
+	missing := &planner.Check{E: &planner.Literal{Typ: types.Int64}, Fail: &planner.IsNull{E: e, Negate: true},
+		Kind: errs.UndefinedTable, Msg: "relation does not exist"}
+	out := &planner.Case{Typ: types.Int64, Else: missing}
+	for oid, n := range names {
+		same := func(s string) planner.Expr {
+			return &planner.Binary{Op: planner.OpEq, L: e, R: &planner.Literal{Value: s, Typ: types.Text}, Typ: types.Bool}
+		}
+		out.Whens = append(out.Whens, &planner.Binary{Op: planner.OpOr, L: same(n), R: same(catalog.PublicSchema + "." + n), Typ: types.Bool})
+		out.Thens = append(out.Thens, &planner.Literal{Value: oid, Typ: types.Int64})
+	}
+	return out, nil
+}
+
+// relationNames are the names of the relations of the public schema by OID, as regclass
+// writes them.
+func (b *binder) relationNames() (map[int64]string, error) {
+	names := map[int64]string{}
+	l, ok := b.cat.(Lister)
+	if !ok {
+		return names, nil
+	}
+	tables, err := l.Tables(b.ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tables {
+		names[catalog.RelationOID(t.ID)] = exec.QuoteIdent(t.Name)
+		if len(t.KeyColumns()) > 0 {
+			names[catalog.PrimaryKeyOID(t.ID)] = exec.QuoteIdent(catalog.PrimaryKeyName(t.Name))
+		}
+	}
+	views, err := l.Views(b.ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range views {
+		names[catalog.ViewOID(v.Name)] = exec.QuoteIdent(v.Name)
+	}
+	ixs, err := l.AllIndexes(b.ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, ix := range ixs {
+		names[catalog.IndexOID(ix.Name)] = exec.QuoteIdent(ix.Name)
+	}
+	return names, nil
 }
 
 // lookupOID is the OID of the object s names as a value of type kind.
@@ -213,8 +290,80 @@ func (b *binder) sessionFunc(name string, fc *pg_query.FuncCall, sc *scope, agg 
 		return &planner.Literal{Value: []any{catalog.PGCatalogSchema, catalog.PublicSchema}, Typ: types.ArrayOf(types.Text)}, true, nil
 	case "pg_get_indexdef", "pg_get_constraintdef", "pg_get_viewdef", "obj_description", "col_description", "shobj_description":
 		return b.describeFunc(name, fc, sc, agg)
+	case "pg_get_serial_sequence":
+		return b.serialSequence(fc, sc, agg)
+	case "json_build_object":
+		return b.jsonBuildObject(fc, sc, agg)
 	}
 	return nil, false, nil
+}
+
+// serialSequence is a column that owns a sequence (serial or identity): its table's OID, its
+// name and the sequence's qualified name, as pg_get_serial_sequence returns it.
+type serialSequence struct {
+	table    int64
+	column   string
+	sequence string
+}
+
+// serialSequences lists the columns that own a sequence. sleeperd has no sequences yet, so
+// there are none; a column that owns one is to be listed here from the catalog.
+func (b *binder) serialSequences() ([]serialSequence, error) {
+	return nil, nil
+}
+
+// serialSequence binds pg_get_serial_sequence(table, column): the sequence the column owns,
+// NULL when it owns none, as a CASE over the columns that own one. table is a possibly
+// qualified and quoted name (a regclass's text), column a column's name as it is. A constant
+// table that does not exist fails, as in PostgreSQL.
+func (b *binder) serialSequence(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	if len(fc.Args) != 2 {
+		return nil, true, errs.New(errs.UndefinedFunction, "function pg_get_serial_sequence with %d arguments does not exist", len(fc.Args))
+	}
+	var args [2]planner.Expr
+	for i, a := range fc.Args {
+		e, err := b.expr(a, sc, agg)
+		if err != nil {
+			return nil, true, err
+		}
+		if !types.IsUnknown(e.Type()) && e.Type().ID() != arrow.STRING {
+			return nil, true, errs.New(errs.UndefinedFunction, "function pg_get_serial_sequence(%s) does not exist", types.Name(e.Type()))
+		}
+		args[i] = b.coerce(e, types.Text)
+	}
+	var tableOID planner.Expr
+	if lit, ok := fc.Args[0].GetAConst().GetVal().(*pg_query.A_Const_Sval); ok {
+		oid, err := b.lookupOID("regclass", lit.Sval.Sval)
+		if err != nil {
+			return nil, true, err
+		}
+		tableOID = &planner.Literal{Value: oid, Typ: types.Int64}
+	}
+	seqs, err := b.serialSequences()
+	if err != nil {
+		return nil, true, err
+	}
+	out := &planner.Case{Typ: types.Text}
+	for _, s := range seqs {
+		var sameTable planner.Expr
+		if tableOID != nil {
+			sameTable = &planner.Binary{Op: planner.OpEq, L: tableOID, R: &planner.Literal{Value: s.table, Typ: types.Int64}, Typ: types.Bool}
+		} else {
+			// A table named by an expression: compared by the regclass text of the table.
+			name, err := b.regName("regclass", &planner.Literal{Value: s.table, Typ: types.Int64})
+			if err != nil {
+				return nil, true, err
+			}
+			sameTable = &planner.Binary{Op: planner.OpEq, L: args[0], R: name, Typ: types.Bool}
+		}
+		sameColumn := &planner.Binary{Op: planner.OpEq, L: args[1], R: &planner.Literal{Value: s.column, Typ: types.Text}, Typ: types.Bool}
+		out.Whens = append(out.Whens, planner.And([]planner.Expr{sameTable, sameColumn}))
+		out.Thens = append(out.Thens, &planner.Literal{Value: s.sequence, Typ: types.Text})
+	}
+	if len(out.Whens) == 0 {
+		return &planner.Literal{Typ: types.Text}, true, nil
+	}
+	return out, true, nil
 }
 
 // describeFunc binds the functions that describe an object by OID as a CASE over the
@@ -239,9 +388,14 @@ func (b *binder) describeFunc(name string, fc *pg_query.FuncCall, sc *scope, agg
 	}
 	// colDefs are the columns of each index, for pg_get_indexdef(index, column, pretty).
 	colDefs := map[int64][]string{}
+	if name == "obj_description" && len(fc.Args) == 2 {
+		// A built-in function's description is PostgreSQL's.
+		if c, ok := fc.Args[1].GetAConst().GetVal().(*pg_query.A_Const_Sval); ok && c.Sval.Sval == "pg_proc" {
+			return &planner.Func{Name: "_pg_proc_description", Args: []planner.Expr{b.coerce(arg, types.Int64)}, Typ: types.Text}, true, nil
+		}
+	}
 	if name == "obj_description" || name == "col_description" || name == "shobj_description" {
-		// sleeperd keeps no comments.
-		return &planner.Literal{Typ: types.Text}, true, nil
+		return b.commentFunc(name, arg, fc, sc, agg) // comments.go
 	}
 	byName := false
 	if name == "pg_get_viewdef" && (arg.Type().ID() == arrow.STRING) {
@@ -382,7 +536,7 @@ func (b *binder) regexOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggConte
 var emptyCatalogTables = map[string]bool{"pg_policy": true, "pg_statistic_ext": true, "pg_publication": true,
 	"pg_publication_namespace": true, "pg_publication_rel": true, "pg_trigger": true, "pg_rewrite": true,
 	"pg_sequence": true, "pg_foreign_table": true, "pg_enum": true, "pg_range": true, "pg_inherits": true,
-	"pg_attrdef": true, "pg_description": true, "pg_auth_members": true}
+	"pg_description": true, "pg_auth_members": true}
 
 // emptyCatalogFrom reports whether a SELECT without aggregates reads, through inner joins
 // only, a pg_catalog table that never has rows: its result has none, whatever its select list.
@@ -452,30 +606,10 @@ func (b *binder) regName(kind string, e planner.Expr) (planner.Expr, error) {
 		names[catalog.OIDPublicNS] = catalog.PublicSchema
 		names[catalog.OIDInfoSchemaNS] = catalog.InformationSchemaSchema
 		names[catalog.OIDSleeperNS] = catalog.SystemSchema
-	} else if l, ok := b.cat.(Lister); ok {
-		tables, err := l.Tables(b.ctx)
-		if err != nil {
+	} else {
+		var err error
+		if names, err = b.relationNames(); err != nil {
 			return nil, err
-		}
-		for _, t := range tables {
-			names[catalog.RelationOID(t.ID)] = exec.QuoteIdent(t.Name)
-			if len(t.KeyColumns()) > 0 {
-				names[catalog.PrimaryKeyOID(t.ID)] = exec.QuoteIdent(catalog.PrimaryKeyName(t.Name))
-			}
-		}
-		views, err := l.Views(b.ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, v := range views {
-			names[catalog.ViewOID(v.Name)] = exec.QuoteIdent(v.Name)
-		}
-		ixs, err := l.AllIndexes(b.ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, ix := range ixs {
-			names[catalog.IndexOID(ix.Name)] = exec.QuoteIdent(ix.Name)
 		}
 	}
 	out := &planner.Case{Typ: types.Text, Else: &planner.Cast{E: e, To: types.Text}}
@@ -550,4 +684,42 @@ func (b *binder) bitwiseOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggCon
 	}
 	fn := map[string]string{"&": "int_and", "|": "int_or", "#": "int_xor", "<<": "int_shl", ">>": "int_shr"}[op]
 	return &planner.Func{Name: fn, Args: args, Typ: types.Int64}, true, nil
+}
+
+// jsonBuildObject binds json_build_object(key, value, ...) as the text of the JSON object
+// PostgreSQL builds, {"key" : value, ...}: numbers and booleans bare, NULL as null, other
+// values as JSON strings of their text. sleeperd has no json type, so the result is text.
+func (b *binder) jsonBuildObject(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	if len(fc.Args)%2 != 0 {
+		return nil, true, errs.New(errs.InvalidParameter, "argument list must have even number of elements")
+	}
+	lit := func(s string) planner.Expr { return &planner.Literal{Value: s, Typ: types.Text} }
+	parts := []planner.Expr{lit("{")}
+	for i, a := range fc.Args {
+		e, err := b.expr(a, sc, agg)
+		if err != nil {
+			return nil, true, err
+		}
+		t := e.Type()
+		var js planner.Expr
+		switch {
+		case types.IsInteger(t) || t.ID() == arrow.FLOAT32 || t.ID() == arrow.FLOAT64 || t.ID() == arrow.DECIMAL128 || t.ID() == arrow.BOOL:
+			js = b.coerce(e, types.Text)
+		default:
+			js = &planner.Func{Name: "_json_quote", Args: []planner.Expr{b.coerce(e, types.Text)}, Typ: types.Text}
+		}
+		if i%2 == 0 {
+			if i > 0 {
+				parts = append(parts, lit(", "))
+			}
+			if l, ok := e.(*planner.Literal); ok && l.Value == nil {
+				return nil, true, errs.New(errs.InvalidParameter, "null value not allowed for object key")
+			}
+			parts = append(parts, js, lit(" : "))
+			continue
+		}
+		parts = append(parts, &planner.Coalesce{Args: []planner.Expr{js, lit("null")}, Typ: types.Text})
+	}
+	parts = append(parts, lit("}"))
+	return &planner.Func{Name: "concat", Args: parts, Typ: types.Text}, true, nil
 }

@@ -254,6 +254,9 @@ func (b *binder) bindSubqueryWidth(sel *pg_query.SelectStmt, sc *scope) (planner
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	if node, err = b.liftCorrelatedFuncs(node, outerScope.outer, sc); err != nil {
+		return nil, nil, 0, err
+	}
 	return node, outerScope.outer, len(names), nil
 }
 

@@ -164,6 +164,9 @@ func (b *binder) bindSubquery(sel *pg_query.SelectStmt, sc *scope) (planner.Node
 	if err != nil {
 		return nil, nil, err
 	}
+	if node, err = b.liftCorrelatedFuncs(node, outerScope.outer, sc); err != nil {
+		return nil, nil, err
+	}
 	return node, outerScope.outer, nil
 }
 
@@ -229,6 +232,14 @@ func pullCorrelated(n planner.Node, outer map[planner.ColumnID]bool, corr *[]pla
 		c := *x
 		c.Left = l
 		return &c, nil
+	case *planner.Unnest, *planner.Sort:
+		// Conditions on the input's rows hold on the rows an unnest expands them into, and
+		// on the same rows sorted.
+		in, err := pullCorrelated(n.Inputs()[0], outer, corr)
+		if err != nil {
+			return nil, err
+		}
+		return planner.WithInputs(n, []planner.Node{in}), nil
 	}
 	return n, nil
 }
@@ -450,6 +461,57 @@ func (b *binder) correlatedScalar(sub planner.Node, outer map[planner.ColumnID]b
 			return e, nil
 		}
 	}
+	if p, ok := sub.(*planner.Project); ok && !outerFree(p.Exprs[0], outer) {
+		// SELECT f(inner, outer) FROM ... WHERE corr AND local: the inner columns f needs
+		// are aggregated (the minimum, which is the value of the one row) with the number of
+		// rows, grouped by the inner keys and left-joined on them; f is computed over the
+		// joined row, NULL where no row joined.
+		x, inner, outerKeys, err := split(p.Input)
+		if err != nil {
+			return nil, err
+		}
+		used := map[planner.ColumnID]bool{}
+		planner.ColumnsUsed(p.Exprs[0], used)
+		a := &planner.Aggregate{Input: x, Aggs: []planner.AggCall{{Func: "count_star"}}}
+		var keys []planner.Column
+		for _, k := range inner {
+			c := b.newColumn("key", k.Type())
+			a.Groups = append(a.Groups, k)
+			keys = append(keys, c)
+		}
+		cnt := b.newColumn("count", types.Int64)
+		a.Cols = append(append([]planner.Column{}, keys...), cnt)
+		mins := map[planner.ColumnID]planner.Column{}
+		for _, c := range x.Columns() {
+			if !used[c.ID] {
+				continue
+			}
+			if _, err := exec.AggregateResultType("min", c.Type); err != nil {
+				return nil, unsupported
+			}
+			m := b.newColumn(c.Name, c.Type)
+			a.Aggs = append(a.Aggs, planner.AggCall{Func: "min", Arg: ref(c)})
+			a.Cols = append(a.Cols, m)
+			mins[c.ID] = m
+		}
+		val, err := planner.Transform(p.Exprs[0], func(e planner.Expr) (planner.Expr, error) {
+			if c, ok := e.(*planner.ColumnRef); ok {
+				if m, ok := mins[c.ID]; ok {
+					return ref(m), nil
+				}
+			}
+			return e, nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		b.joinScalar(a, keyCond(keys, outerKeys))
+		t := val.Type()
+		val = &planner.Case{Whens: []planner.Expr{&planner.IsNull{E: ref(cnt)}}, Thens: []planner.Expr{&planner.Literal{Typ: t}}, Else: val, Typ: t}
+		return &planner.Check{E: val,
+			Fail: &planner.Binary{Op: planner.OpGt, L: ref(cnt), R: &planner.Literal{Value: int64(1), Typ: types.Int64}, Typ: types.Bool},
+			Kind: errs.TooManyRows, Msg: "more than one row returned by a subquery used as an expression"}, nil
+	}
 	x, inner, outerKeys, err := split(sub)
 	if err != nil {
 		return nil, err
@@ -460,6 +522,18 @@ func (b *binder) correlatedScalar(sub planner.Node, outer map[planner.ColumnID]b
 	}
 	b.joinScalar(a, keyCond(a.Cols[:len(inner)], outerKeys))
 	return tooManyRows(val, cnt), nil
+}
+
+// outerFree reports whether e refers to no outer column.
+func outerFree(e planner.Expr, outer map[planner.ColumnID]bool) bool {
+	used := map[planner.ColumnID]bool{}
+	planner.ColumnsUsed(e, used)
+	for id := range used {
+		if outer[id] {
+			return false
+		}
+	}
+	return true
 }
 
 // outerOnly reports whether e refers to outer columns only.

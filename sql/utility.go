@@ -15,28 +15,42 @@ import (
 	"github.com/sleeperd/sleeperd/types"
 )
 
-// transaction binds BEGIN, COMMIT and ROLLBACK. Every statement commits atomically on its own
-// when it completes, so a transaction block groups nothing: they are accepted for the tools
-// that send them, and ROLLBACK does not undo the statements before it.
+// transaction binds BEGIN, COMMIT and ROLLBACK (and their other spellings START
+// TRANSACTION, END and ABORT), SAVEPOINT, RELEASE [SAVEPOINT] and ROLLBACK TO [SAVEPOINT].
+// The engine runs them: a transaction block defers its writes to COMMIT.
 func (b *binder) transaction(ts *pg_query.TransactionStmt) (planner.Statement, error) {
+	if ts.Chain {
+		return nil, errs.New(errs.NotImplemented, "AND CHAIN is not supported")
+	}
 	switch ts.Kind {
 	case pg_query.TransactionStmtKind_TRANS_STMT_BEGIN, pg_query.TransactionStmtKind_TRANS_STMT_START:
 		modes, err := transactionModes(ts.Options)
 		if err != nil {
 			return nil, err
 		}
-		return &planner.Utility{Tag: "BEGIN", Modes: modes}, nil
+		tag := "BEGIN"
+		if ts.Kind == pg_query.TransactionStmtKind_TRANS_STMT_START {
+			tag = "START TRANSACTION"
+		}
+		return &planner.Utility{Tag: tag, Modes: modes}, nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_COMMIT:
 		return &planner.Utility{Tag: "COMMIT"}, nil
 	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK:
 		return &planner.Utility{Tag: "ROLLBACK"}, nil
+	case pg_query.TransactionStmtKind_TRANS_STMT_SAVEPOINT:
+		return &planner.Utility{Tag: "SAVEPOINT", Savepoint: ts.SavepointName}, nil
+	case pg_query.TransactionStmtKind_TRANS_STMT_RELEASE:
+		return &planner.Utility{Tag: "RELEASE", Savepoint: ts.SavepointName}, nil
+	case pg_query.TransactionStmtKind_TRANS_STMT_ROLLBACK_TO:
+		return &planner.Utility{Tag: "ROLLBACK", Savepoint: ts.SavepointName}, nil
 	}
 	return nil, errs.New(errs.NotImplemented, "%s is not supported", strings.TrimPrefix(ts.Kind.String(), "TRANS_STMT_"))
 }
 
 // transactionModes reads the modes of BEGIN, START TRANSACTION and SET TRANSACTION: READ
-// ONLY, READ WRITE, ISOLATION LEVEL (recorded, every statement being atomic on its own),
-// and DEFERRABLE (accepted; it matters only to serializable read-only transactions).
+// ONLY, READ WRITE, ISOLATION LEVEL (READ UNCOMMITTED and READ COMMITTED run as READ
+// COMMITTED, REPEATABLE READ and SERIALIZABLE as snapshot isolation), and DEFERRABLE
+// (accepted; it matters only to serializable read-only transactions).
 func transactionModes(opts []*pg_query.Node) (planner.TransactionModes, error) {
 	var m planner.TransactionModes
 	for _, o := range opts {

@@ -18,10 +18,14 @@ import (
 // place, before the write returns: so before the commit that would name it. With "during" it
 // hangs once the first part of the data has been written to the store's temporary file. The
 // server logs testHookLine with the object's name when a write hangs; the write stays hung
-// until its statement is cancelled. A test then kills the server with SIGKILL.
+// until its statement is cancelled. A test then kills the server with SIGKILL. With
+// "record" the write of a commit record (of a transaction that wrote several tables, under
+// commits/) hangs before it is made, once every table's log entry is written, and the server
+// logs testHookRecordLine.
 const (
-	testHookEnv  = "SLEEPERD_TEST_HANG_PUT"
-	testHookLine = "test hook: data file write hanging"
+	testHookEnv        = "SLEEPERD_TEST_HANG_PUT"
+	testHookLine       = "test hook: data file write hanging"
+	testHookRecordLine = "test hook: commit record write hanging"
 )
 
 // withTestHook returns store, wrapped as the test hook says when its variable is set. The hook
@@ -29,7 +33,7 @@ const (
 func withTestHook(store objstore.Store, log *slog.Logger) objstore.Store {
 	mode := os.Getenv(testHookEnv)
 	local, ok := store.(*objstore.Local)
-	if !ok || (mode != "after" && mode != "during") {
+	if !ok || (mode != "after" && mode != "during" && mode != "record") {
 		return store
 	}
 	log.Warn("test hook enabled: data file writes hang", "env", testHookEnv, "mode", mode)
@@ -53,9 +57,19 @@ func (h *hangStore) hang(ctx context.Context, name string) error {
 	return ctx.Err()
 }
 
+// PutIfAbsent implements objstore.Store.
+func (h *hangStore) PutIfAbsent(ctx context.Context, name string, data []byte) error {
+	if h.mode == "record" && strings.HasPrefix(name, "commits/") {
+		h.log.Warn(testHookRecordLine, "name", name)
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return h.Local.PutIfAbsent(ctx, name, data)
+}
+
 // Put implements objstore.Store.
 func (h *hangStore) Put(ctx context.Context, name string, data io.Reader) error {
-	if !isDataFile(name) {
+	if !isDataFile(name) || h.mode == "record" {
 		return h.Local.Put(ctx, name, data)
 	}
 	if h.mode == "during" {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sleeperd/sleeperd/catalog"
 )
 
 // psqlSetup creates the same objects in PostgreSQL and in sleeperd.
@@ -18,11 +21,92 @@ var psqlSetup = []string{
 	"CREATE VIEW vv AS SELECT id FROM t",
 }
 
+// psqlMetaSetup creates more objects for TestPsqlMetaCommands only: a table without a
+// primary key (keyed by a hidden row id in sleeperd) and a created index.
+var psqlMetaSetup = []string{
+	"CREATE TABLE nopk (a integer, b text)",
+	"CREATE INDEX orders_qty ON orders (qty)",
+}
+
 // psqlCommands are the meta-commands whose output must be PostgreSQL's line for line. The
 // Owner columns differ only by the role's name: PostgreSQL's test role is postgres,
 // sleeperd's one role is sleeperd (the same width), so PostgreSQL's output is compared with
 // postgres read as sleeperd.
-var psqlCommands = []string{`\dt`, `\dv`, `\di`, `\dn`, `\d`, `\du`, `\df`, `\dT`, `\d t`, `\d orders`, `\d vv`, `\di orders_pkey`, `\dt o*`}
+var psqlCommands = []string{`\dt`, `\dv`, `\di`, `\dn`, `\d`, `\du`, `\df`, `\dT`, `\d t`, `\d orders`, `\d vv`, `\di orders_pkey`, `\dt o*`,
+	`\d nopk`, `\d+ t`, `\d+ orders`, `\d+ nopk`, `\d+ orders_pkey`, `\d orders_qty`, `\d+ orders_qty`,
+	`\df strpos`, `\df row_number`, `\df count`, `\df array_length`, `\df generate_subscripts`, `\df pg_get_serial_sequence`,
+	`\df nosuch*`, `\df public.*`, `\df+ strpos`, `\df+ count`}
+
+// psqlNormalised are meta-commands whose output differs from PostgreSQL's in known ways,
+// each with the function that takes the difference out of both outputs before they are
+// compared line by line, and why.
+var psqlNormalised = map[string]struct {
+	norm func(out, db, user string) string
+	why  string
+}{
+	// The View definition: lines differ. PostgreSQL prints a view's query as it deparses
+	// its stored parse tree (columns qualified, one clause per line); sleeperd keeps and
+	// prints the query's text as it was written. The rest (columns, storage) is compared.
+	`\d+ vv`: {norm: dropViewDefinition, why: "view definition text"},
+	// Only the current database is listed (PostgreSQL's server has its template databases
+	// and other tests' databases; sleeperd has one database). The databases' names differ,
+	// and with them the columns' widths, so cells are compared, not the padding.
+	`\l :DBNAME`: {norm: func(out, db, user string) string {
+		lines := strings.Split(cells(out), "\n")
+		for i, l := range lines {
+			if strings.HasPrefix(l, db+"|") {
+				lines[i] = "DB" + strings.TrimPrefix(l, db)
+			}
+		}
+		return strings.Join(lines, "\n")
+	}, why: "database name"},
+	// The database, the user and the port differ; the sentence around them is compared.
+	`\conninfo`: {norm: func(out, db, user string) string {
+		out = strings.Replace(out, `database "`+db+`"`, `database "DB"`, 1)
+		out = strings.Replace(out, `user "`+user+`"`, `user "USER"`, 1)
+		// PostgreSQL's test server is reached through its Unix socket.
+		out = regexp.MustCompile(`(on host|via socket in) "[^"]*"`).ReplaceAllString(out, `on HOST`)
+		return regexp.MustCompile(`port "[0-9]+"`).ReplaceAllString(out, `port "PORT"`)
+	}, why: "connection parameters"},
+}
+
+// dropViewDefinition removes the lines of the View definition: footer of \d+ of a view.
+func dropViewDefinition(out, _, _ string) string {
+	var keep []string
+	skipping := false
+	for _, l := range strings.Split(out, "\n") {
+		switch {
+		case l == "View definition:":
+			skipping = true
+			keep = append(keep, l)
+			continue
+		case skipping && (l == "" || !strings.HasPrefix(l, " ")):
+			skipping = false
+		}
+		if !skipping {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// cells rewrites psql's aligned table output as its cells: each line's cells trimmed and
+// joined by |, border lines as -, the title trimmed.
+func cells(out string) string {
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Trim(l, "-+") == "" && l != "" {
+			lines = append(lines, "-")
+			continue
+		}
+		parts := strings.Split(l, "|")
+		for i, p := range parts {
+			parts[i] = strings.TrimSpace(p)
+		}
+		lines = append(lines, strings.Join(parts, "|"))
+	}
+	return strings.Join(lines, "\n")
+}
 
 // TestPsqlMetaCommands runs the real psql's meta-commands against PostgreSQL and sleeperd
 // over the same tables and compares their output line by line.
@@ -39,7 +123,7 @@ func TestPsqlMetaCommands(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	addr := serve(ctx, t, openEngine(ctx, t, mem))
 	sdConn := dial(ctx, t, fmt.Sprintf("postgres://slt@%s/slt?sslmode=disable", addr))
-	for _, q := range psqlSetup {
+	for _, q := range append(append([]string{}, psqlSetup...), psqlMetaSetup...) {
 		for _, c := range []*pgx.Conn{pgConn, sdConn} {
 			if _, err := c.Exec(ctx, q); err != nil {
 				t.Fatalf("%s: %v", q, err)
@@ -52,17 +136,29 @@ func TestPsqlMetaCommands(t *testing.T) {
 		out, err := c.CombinedOutput()
 		return string(out), err
 	}
-	for _, cmd := range psqlCommands {
+	cmds := append([]string{}, psqlCommands...)
+	for cmd := range psqlNormalised {
+		cmds = append(cmds, cmd)
+	}
+	for _, cmd := range cmds {
 		t.Run(cmd, func(t *testing.T) {
-			want, err := run(pgConn.Config(), cmd)
+			pgCfg, sdCfg := pgConn.Config(), sdConn.Config().Copy()
+			// psql connects to sleeperd's one database by its name, as \l lists it.
+			sdCfg.Database = catalog.DatabaseName
+			want, err := run(pgCfg, cmd)
 			if err != nil {
 				t.Fatalf("postgres: %v\n%s", err, want)
 			}
-			want = strings.ReplaceAll(want, "postgres", "sleeperd")
-			got, err := run(sdConn.Config(), cmd)
+			got, err := run(sdCfg, cmd)
 			if err != nil {
 				t.Fatalf("sleeperd: %v\n%s", err, got)
 			}
+			if n, ok := psqlNormalised[cmd]; ok {
+				want = n.norm(want, pgCfg.Database, pgCfg.User)
+				// sleeperd has one database, whatever the connection names.
+				got = n.norm(got, catalog.DatabaseName, sdCfg.User)
+			}
+			want = strings.ReplaceAll(want, "postgres", "sleeperd")
 			wl, gl := strings.Split(want, "\n"), strings.Split(got, "\n")
 			for i := 0; i < len(wl) || i < len(gl); i++ {
 				var w, g string

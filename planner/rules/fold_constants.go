@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 
+	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
 )
 
@@ -15,6 +16,10 @@ func FoldConstants(ctx context.Context, n planner.Node) (planner.Node, error) {
 			switch e.(type) {
 			case *planner.Literal, *planner.ColumnRef, *planner.Param:
 				return e, nil
+			case *planner.Func:
+				if exec.Volatile(e.(*planner.Func).Name) {
+					return e, nil // nextval() and the like: once per row, at run time
+				}
 			}
 			for _, c := range planner.Children(e) {
 				if _, ok := c.(*planner.Literal); !ok {

@@ -44,6 +44,9 @@ func PrunePartitions(ctx context.Context, n planner.Node, env Env) (planner.Node
 }
 
 func leavesFor(state *statestore.State, ranges []keys.Range) []*statestore.Partition {
+	if len(ranges) == 1 {
+		return state.LeavesOverlapping(ranges[0]) // in key order, each once
+	}
 	seen := map[string]bool{}
 	var out []*statestore.Partition
 	for _, r := range ranges {

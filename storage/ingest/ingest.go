@@ -171,40 +171,129 @@ func prepareSorted(ctx context.Context, store objstore.Store, ss *statestore.Sto
 		cleanup(ctx, store, ss, spec.Table, files)
 		return nil, err
 	}
-	return &Prepared{store: store, ss: ss, spec: spec, state: state, files: files, rows: int64(total)}, nil
+	return prepared(ctx, store, ss, spec, state, files, int64(total))
 }
 
-// commitFiles commits files, which hold rows rows, in one AddFiles transaction, referencing
-// each from the leaves of the newest state its rows fall in. It deletes the files when the
-// commit fails.
-func commitFiles(ctx context.Context, store objstore.Store, ss *statestore.Store, spec Spec, state *statestore.State, files []written, rows int64) (int64, error) {
+// Prepared is a write whose files are written but not committed: AddFiles builds the
+// transaction that commits them, Commit commits it on its own, Discard deletes the files.
+// A caller that commits the files with other transactions (a statestore.Batch, a
+// transaction block committed later) uses AddFiles against the state it commits to.
+type Prepared struct {
+	store objstore.Store
+	ss    *statestore.Store
+	spec  Spec
+	files []written
+	rows  int64
+	// txn references the files from leaves, the leaves of the state read last.
+	txn    statestore.AddFiles
+	leaves []string
+}
+
+// prepared references files from the leaves of the newest state (or of state, should it
+// not be readable) and returns them as a Prepared; it deletes the files on failure. The
+// files' rows are counted by leaf now, so that a Prepared holds no rows in memory.
+func prepared(ctx context.Context, store objstore.Store, ss *statestore.Store, spec Spec, state *statestore.State, files []written, rows int64) (*Prepared, error) {
 	// Writing may take a while: reference the files from the leaves of the newest state, so
 	// that a split committed meanwhile is honoured without a failed commit.
 	if fresh, err := ss.Snapshot(ctx, spec.Table); err == nil {
 		state = fresh
 	}
+	p := &Prepared{store: store, ss: ss, spec: spec, files: files, rows: rows}
+	txn, err := addFiles(ctx, store, spec, files, state.Leaves())
+	if err != nil {
+		cleanup(ctx, store, ss, spec.Table, files)
+		return nil, err
+	}
+	p.txn, p.leaves = txn, leafIDs(state)
+	for i := range p.files {
+		p.files[i].s = nil
+	}
+	return p, nil
+}
+
+// Rows returns the number of rows written.
+func (p *Prepared) Rows() int64 { return p.rows }
+
+// Files returns the files written, as AddFiles adds them.
+func (p *Prepared) Files() []statestore.File {
+	out := make([]statestore.File, len(p.files))
+	for i, f := range p.files {
+		out[i] = f.file
+	}
+	return out
+}
+
+// AddFiles returns the transaction that adds the files, each referenced from every leaf of
+// state its rows fall in with exact row counts; it is empty (no Files) when nothing was
+// written. It reads back the row keys of a file whose leaves have changed since it was
+// written.
+func (p *Prepared) AddFiles(ctx context.Context, state *statestore.State) (statestore.AddFiles, error) {
+	if len(p.files) == 0 {
+		return statestore.AddFiles{}, nil
+	}
+	if slices.Equal(leafIDs(state), p.leaves) {
+		return p.txn, nil
+	}
+	txn, err := addFiles(ctx, p.store, p.spec, p.files, state.Leaves())
+	if err != nil {
+		return statestore.AddFiles{}, err
+	}
+	p.txn, p.leaves = txn, leafIDs(state)
+	return txn, nil
+}
+
+// Commit commits the files in one AddFiles transaction and returns the number of rows.
+// Should validation fail because the partitions changed, it references the files from the
+// new leaves and retries, up to MaxAttempts times. It deletes the files when the commit
+// fails.
+func (p *Prepared) Commit(ctx context.Context) (int64, error) {
+	if len(p.files) == 0 {
+		return p.rows, nil
+	}
+	txn := p.txn
 	var err error
 	for attempt := 1; ; attempt++ {
-		var txn statestore.AddFiles
-		txn, err = addFiles(ctx, store, spec, files, state.Leaves())
-		if err != nil {
-			break
-		}
-		_, err = ss.Commit(ctx, spec.Table, txn)
+		_, err = p.ss.Commit(ctx, p.spec.Table, txn)
 		if err == nil {
-			return rows, nil
+			return p.rows, nil
 		}
 		if attempt >= MaxAttempts || ctx.Err() != nil || !errors.Is(err, statestore.ErrInvalidTransaction) {
 			break
 		}
-		fresh, serr := ss.Snapshot(ctx, spec.Table)
-		if serr != nil || samePartitions(state, fresh) {
+		state, serr := p.ss.Snapshot(ctx, p.spec.Table)
+		if serr != nil || slices.Equal(leafIDs(state), p.leaves) {
 			break // not a partition change: retrying the same transaction would fail again
 		}
-		state = fresh
+		var aerr error
+		if txn, aerr = p.AddFiles(ctx, state); aerr != nil {
+			err = aerr
+			break
+		}
 	}
-	cleanup(ctx, store, ss, spec.Table, files)
-	return 0, fmt.Errorf("ingest: commit %d files: %w", len(files), err)
+	n := len(p.files)
+	p.Discard(ctx)
+	return 0, fmt.Errorf("ingest: commit %d files: %w", n, err)
+}
+
+// Discard deletes the files that a fresh state shows uncommitted; it keeps them all when
+// the state cannot be read (they are then left to garbage collection's orphan sweep).
+// The Prepared holds nothing afterwards: no rows, and AddFiles adds no files. It is safe
+// more than once.
+func (p *Prepared) Discard(ctx context.Context) {
+	if len(p.files) > 0 {
+		cleanup(ctx, p.store, p.ss, p.spec.Table, p.files)
+	}
+	p.files, p.rows = nil, 0
+}
+
+// leafIDs returns the IDs of the state's leaves, in order.
+func leafIDs(s *statestore.State) []string {
+	leaves := s.Leaves()
+	ids := make([]string, len(leaves))
+	for i, l := range leaves {
+		ids[i] = l.ID
+	}
+	return ids
 }
 
 // checkSchema reports whether got has the fields of want, by type and order.
@@ -637,49 +726,52 @@ func countByLeaf(ctx context.Context, store objstore.Store, spec Spec, f statest
 		counts[touched[0]] = f.Rows
 		return counts, nil
 	}
-	pf, err := parquet.Open(&objstore.ReaderAt{Ctx: ctx, Store: store, Name: f.Name, Size: f.Bytes}, f.Bytes)
+	leaf := 0
+	err := ReadRowKeys(ctx, store, spec, f, func(key []byte) error {
+		for leaves[leaf].Range.Max != nil && bytes.Compare(key, leaves[leaf].Range.Max) >= 0 {
+			leaf++
+		}
+		counts[leaf]++
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("ingest: count rows of %s by leaf: %w", f.Name, err)
+	}
+	return counts, nil
+}
+
+// ReadRowKeys calls each with the encoded row key of every row of file f, a file of the
+// table spec describes, in file order; the key is valid only during the call. An error of
+// each stops the read and is returned.
+func ReadRowKeys(ctx context.Context, store objstore.Store, spec Spec, f statestore.File, each func(key []byte) error) error {
+	pf, err := parquet.Open(&objstore.ReaderAt{Ctx: ctx, Store: store, Name: f.Name, Size: f.Bytes}, f.Bytes)
+	if err != nil {
+		return err
 	}
 	r, err := pf.Read(ctx, parquet.ReadOptions{Columns: spec.RowKeys, Alloc: spec.Alloc})
 	if err != nil {
-		return nil, fmt.Errorf("ingest: count rows of %s by leaf: %w", f.Name, err)
+		return err
 	}
 	defer r.Close()
-	leaf := 0
 	var key []byte
 	for {
 		b, err := r.Next(ctx)
 		if err == io.EOF {
-			return counts, nil
+			return nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("ingest: count rows of %s by leaf: %w", f.Name, err)
+			return err
 		}
 		cols := b.Columns()
 		for i := range int(b.NumRows()) {
 			key = keys.AppendRow(key[:0], cols, i)
-			for leaves[leaf].Range.Max != nil && bytes.Compare(key, leaves[leaf].Range.Max) >= 0 {
-				leaf++
+			if err := each(key); err != nil {
+				b.Release()
+				return err
 			}
-			counts[leaf]++
 		}
 		b.Release()
 	}
-}
-
-// samePartitions reports whether a and b have the same leaves.
-func samePartitions(a, b *statestore.State) bool {
-	la, lb := a.Leaves(), b.Leaves()
-	if len(la) != len(lb) {
-		return false
-	}
-	for i := range la {
-		if la[i].ID != lb[i].ID {
-			return false
-		}
-	}
-	return true
 }
 
 // cleanup deletes the files of a failed write that a fresh state shows uncommitted. It keeps

@@ -62,7 +62,7 @@ func TestPrepareCommitInBatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		add, err := p.Txn(ctx, st)
+		add, err := p.AddFiles(ctx, st)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,8 +74,6 @@ func TestPrepareCommitInBatch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.Done()
-		p.Abort(ctx) // a no-op after Done
 		var rows int64
 		for _, f := range after.Files() {
 			rows += f.Rows
@@ -90,8 +88,8 @@ func TestPrepareCommitInBatch(t *testing.T) {
 	}
 }
 
-// TestPrepareAbort: an aborted prepared write leaves no file and commits nothing.
-func TestPrepareAbort(t *testing.T) {
+// TestPrepareDiscard: a discarded prepared write leaves no file and commits nothing.
+func TestPrepareDiscard(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	store := objstore.NewMem()
@@ -116,16 +114,24 @@ func TestPrepareAbort(t *testing.T) {
 	if n := len(fileObjects(t, store)); n != 2 {
 		t.Fatalf("%d files written, want 2", n)
 	}
-	p.Abort(ctx)
+	p.Discard(ctx)
 	if n := len(fileObjects(t, store)); n != 0 {
-		t.Errorf("%d files left after Abort", n)
+		t.Errorf("%d files left after Discard", n)
 	}
-	if _, err := p.Txn(ctx, nil); err == nil {
-		t.Error("Txn of an aborted write succeeded")
+	if p.Rows() != 0 {
+		t.Errorf("a discarded write holds %d rows", p.Rows())
 	}
-	if n, err := p.Commit(ctx); err == nil || n != 0 {
-		t.Errorf("Commit of an aborted write: %d, %v", n, err)
+	st, err := ss.Snapshot(ctx, "t1")
+	if err != nil {
+		t.Fatal(err)
 	}
+	if add, err := p.AddFiles(ctx, st); err != nil || len(add.Files) != 0 {
+		t.Errorf("AddFiles of a discarded write: %d files, %v", len(add.Files), err)
+	}
+	if n, err := p.Commit(ctx); err != nil || n != 0 {
+		t.Errorf("Commit of a discarded write: %d, %v", n, err)
+	}
+	p.Discard(ctx) // a no-op the second time
 	if st, _ := ss.Snapshot(ctx, "t1"); len(st.Files()) != 0 {
 		t.Errorf("%d files committed", len(st.Files()))
 	}

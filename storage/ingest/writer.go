@@ -271,15 +271,12 @@ func (w *Writer) Commit(ctx context.Context) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	if p.Rows() == 0 {
-		return 0, nil
-	}
 	return p.Commit(ctx)
 }
 
-// Prepare writes every row appended into files, like Commit, but commits nothing: the
-// caller commits the transaction of the Prepared, alone or with others, or aborts it. The
-// Writer is finished afterwards, whatever the outcome.
+// Prepare writes every row appended into files without committing them, and returns them
+// for the caller to commit (or discard). The Writer is finished afterwards, whatever the
+// outcome.
 func (w *Writer) Prepare(ctx context.Context) (*Prepared, error) {
 	if w.done {
 		return nil, errors.New("ingest: commit of a finished writer")
@@ -396,7 +393,7 @@ func (w *Writer) sortBuffer() (src *memSource, err error) {
 	return src, nil
 }
 
-// prepareSpilled merges the runs and the rows held into files.
+// prepareSpilled merges the runs and the rows held into files, not committed.
 func (w *Writer) prepareSpilled(ctx context.Context) (*Prepared, error) {
 	fanIn := w.fanIn()
 	for len(w.runs)+min(w.bufRows, 1) > fanIn {
@@ -413,7 +410,7 @@ func (w *Writer) prepareSpilled(ctx context.Context) (*Prepared, error) {
 		cleanup(ctx, w.store, w.ss, w.spec.Table, files)
 		return nil, err
 	}
-	return &Prepared{store: w.store, ss: w.ss, spec: w.spec, state: state, files: files, rows: w.stats.Rows}, nil
+	return prepared(ctx, w.store, w.ss, w.spec, state, files, w.stats.Rows)
 }
 
 // mergePass merges consecutive groups of fanIn runs into one run each, so that the runs keep

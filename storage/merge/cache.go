@@ -240,16 +240,35 @@ func KeySpan(pf *parquet.File, g, keyCol int, t arrow.DataType, ranges []keys.Ra
 		return 0, rows
 	}
 	first, last := ranges[0], ranges[len(ranges)-1]
+	// A page lies below the first range when the end of its keys' leading column
+	// (keys.LeadingRange's Max) is at most the range's start, and above the last when its
+	// least key is at or past the range's end. The binary search encodes one bound per page
+	// it looks at, into one buffer.
+	var buf []byte
 	below := func(st parquet.ColumnStats) bool {
-		r, ok := keys.LeadingRange(t, st.Min, st.Max)
-		return ok && r.Max != nil && bytes.Compare(r.Max, first.Min) <= 0
+		var err error
+		if buf, err = keys.AppendGo(buf[:0], t, st.Max); err != nil {
+			return false
+		}
+		i := len(buf) - 1
+		for i >= 0 && buf[i] == 0xFF {
+			i--
+		}
+		if i < 0 {
+			return false // no end: the page reaches the end of the key space
+		}
+		buf[i]++
+		return bytes.Compare(buf[:i+1], first.Min) <= 0
 	}
 	above := func(st parquet.ColumnStats) bool {
 		if last.Max == nil {
 			return false
 		}
-		r, ok := keys.LeadingRange(t, st.Min, st.Max)
-		return ok && bytes.Compare(r.Min, last.Max) >= 0
+		var err error
+		if buf, err = keys.AppendGo(buf[:0], t, st.Min); err != nil {
+			return false
+		}
+		return bytes.Compare(buf, last.Max) >= 0
 	}
 	return pf.PageSpan(g, keyCol, below, above)
 }

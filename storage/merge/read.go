@@ -11,6 +11,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/storage/keys"
@@ -122,6 +123,9 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 	fs := pf.Schema()
 	fileCol := func(name string, want arrow.DataType) (int, error) {
 		idx := fs.FieldIndices(name)
+		if len(idx) == 0 && name != VersionColumn && name != DeletedColumn && !slices.ContainsFunc(spec.RowKeys, func(k int) bool { return spec.Schema.Field(k).Name == name }) {
+			return -1, nil // a column added after the file was written (FillMissing)
+		}
 		if len(idx) != 1 {
 			return -1, fmt.Errorf("merge: %w: %s has no column %q", ErrFileMismatch, src.Name, name)
 		}
@@ -144,6 +148,10 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 		fc, err := fileCol(f.Name, f.Type)
 		if err != nil {
 			return nil, err
+		}
+		if fc < 0 {
+			s.out = append(s.out, -1-c) // filled: -1-(index into spec.Schema)
+			continue
 		}
 		s.out = append(s.out, pos(fc))
 	}
@@ -176,6 +184,9 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 	keyCol, err := fileCol(lead.Name, lead.Type)
 	if err != nil {
 		return nil, err
+	}
+	if slices.ContainsFunc(s.out, func(c int) bool { return c < 0 }) {
+		pos(keyCol) // batches of filled columns take their row count from it
 	}
 	spans := []parquet.Span{}
 	for g, rg := range pf.RowGroups() {
@@ -307,6 +318,14 @@ func (s *fileStream) project(b arrow.RecordBatch) (arrow.RecordBatch, error) {
 		}
 	}()
 	for _, c := range s.out {
+		if c < 0 {
+			a, err := FillMissing(s.spec.Alloc, s.spec.Schema.Field(-1-c), hi-lo)
+			if err != nil {
+				return nil, fmt.Errorf("merge: filling column %q of %s: %w", s.spec.Schema.Field(-1-c).Name, s.src.Name, err)
+			}
+			cols = append(cols, a)
+			continue
+		}
 		cols = append(cols, array.NewSlice(b.Column(c), int64(lo), int64(hi)))
 	}
 	if s.version >= 0 {
@@ -316,40 +335,48 @@ func (s *fileStream) project(b arrow.RecordBatch) (arrow.RecordBatch, error) {
 		}
 		cols = append(cols, array.NewSlice(v, int64(lo), int64(hi)))
 	} else {
-		cols = append(cols, s.constant(&s.constVer, hi-lo, 0, hi-lo, func(bld array.Builder) {
-			bld.(*array.Int64Builder).Append(int64(s.src.AddedTxn))
-		}))
+		cols = append(cols, s.constant(&s.constVer, hi-lo))
 	}
 	if s.deleted >= 0 {
 		cols = append(cols, array.NewSlice(b.Column(s.deleted), int64(lo), int64(hi)))
 	} else {
-		cols = append(cols, s.constant(&s.constDel, hi-lo, 0, hi-lo, func(bld array.Builder) {
-			bld.(*array.BooleanBuilder).Append(false)
-		}))
+		cols = append(cols, s.constant(&s.constDel, hi-lo))
 	}
 	return array.NewRecordBatch(s.schema, cols, int64(hi-lo)), nil
 }
 
-// constant returns rows [lo, hi) of a cached array of at least n copies of one value,
-// rebuilding the cache with add when it is too short.
-func (s *fileStream) constant(cache *arrow.Array, n, lo, hi int, add func(array.Builder)) arrow.Array {
+// constant returns n copies of the file's version (cache is &s.constVer) or of false (the
+// deleted column, &s.constDel): the first n rows of a cached array, rebuilt when it is too
+// short. The array is built from its buffers rather than through a builder: a point lookup
+// makes one per file it reads.
+func (s *fileStream) constant(cache *arrow.Array, n int) arrow.Array {
 	if *cache == nil || (*cache).Len() < n {
 		if *cache != nil {
 			(*cache).Release()
 		}
-		t := s.schema.Field(s.schema.NumFields() - 1).Type
+		buf := memory.NewResizableBuffer(s.spec.Alloc)
+		var data *array.Data
 		if cache == &s.constVer {
-			t = arrow.PrimitiveTypes.Int64
+			buf.Resize(n * arrow.Int64SizeBytes)
+			vals := arrow.Int64Traits.CastFromBytes(buf.Bytes())
+			for i := range vals {
+				vals[i] = int64(s.src.AddedTxn)
+			}
+			data = array.NewData(arrow.PrimitiveTypes.Int64, n, []*memory.Buffer{nil, buf}, nil, 0, 0)
+		} else {
+			buf.Resize(int(bitutil.BytesForBits(int64(n))))
+			clear(buf.Bytes())
+			data = array.NewData(s.schema.Field(s.schema.NumFields()-1).Type, n, []*memory.Buffer{nil, buf}, nil, 0, 0)
 		}
-		bld := array.NewBuilder(s.spec.Alloc, t)
-		bld.Reserve(n)
-		for range n {
-			add(bld)
-		}
-		*cache = bld.NewArray()
-		bld.Release()
+		*cache = array.MakeFromData(data)
+		data.Release()
+		buf.Release()
 	}
-	return array.NewSlice(*cache, int64(lo), int64(hi))
+	if (*cache).Len() == n {
+		(*cache).Retain()
+		return *cache
+	}
+	return array.NewSlice(*cache, 0, int64(n))
 }
 
 func (s *fileStream) release() {

@@ -209,7 +209,7 @@ func TestReadFileErrors(t *testing.T) {
 		want error
 	}{
 		{"missing object", FileSource{Store: store, Name: "nope"}, ReadSpec{Schema: tableSchema, RowKeys: []int{0}}, objstore.ErrNotExist},
-		{"missing column", FileSource{Store: store, Name: "f"}, ReadSpec{Schema: otherTable, Columns: []int{1}, RowKeys: []int{0}}, ErrFileMismatch},
+		{"missing row key column", FileSource{Store: store, Name: "f"}, ReadSpec{Schema: otherTable, Columns: []int{1}, RowKeys: []int{1}}, ErrFileMismatch},
 		{"version of another type", FileSource{Store: store, Name: "badver"}, ReadSpec{Schema: tableSchema, Columns: []int{0}, RowKeys: []int{0}}, ErrFileMismatch},
 		{"no row keys", FileSource{Store: store, Name: "f"}, ReadSpec{Schema: tableSchema}, ErrInvalidSpec},
 		{"column out of range", FileSource{Store: store, Name: "f"}, ReadSpec{Schema: tableSchema, Columns: []int{9}, RowKeys: []int{0}}, ErrInvalidSpec},

@@ -67,10 +67,17 @@ func (l *Local) path(name string) (string, error) {
 // notExist maps the errors of a missing object (or of a path through a file) to ErrNotExist.
 func notExist(name string, err error) error {
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
-		return fmt.Errorf("%s: %w", name, ErrNotExist)
+		return missingError(name)
 	}
 	return err
 }
+
+// missingError is fmt.Errorf("%s: %w", name, ErrNotExist) in one allocation: every
+// statement looks for the next entry of each table's log it reads, which is missing.
+type missingError string
+
+func (e missingError) Error() string { return string(e) + ": " + ErrNotExist.Error() }
+func (e missingError) Unwrap() error { return ErrNotExist }
 
 func (l *Local) open(ctx context.Context, name string) (*os.File, os.FileInfo, error) {
 	if err := ctx.Err(); err != nil {

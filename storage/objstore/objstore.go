@@ -115,7 +115,9 @@ func CheckName(name string) error {
 	if strings.IndexByte(name, 0) >= 0 {
 		return fmt.Errorf("%w: %q has a NUL byte", ErrInvalidName, name)
 	}
-	for i, seg := range strings.Split(name, "/") {
+	for i, rest := 0, name; ; i++ { // the segments between slashes, without splitting
+		seg, after, more := strings.Cut(rest, "/")
+		rest = after
 		switch {
 		case seg == "":
 			return fmt.Errorf("%w: %q has an empty segment", ErrInvalidName, name)
@@ -124,8 +126,10 @@ func CheckName(name string) error {
 		case i == 0 && seg == tmpDir:
 			return fmt.Errorf("%w: %q is in the reserved %s directory", ErrInvalidName, name, tmpDir)
 		}
+		if !more {
+			return nil
+		}
 	}
-	return nil
 }
 
 // checkPrefix validates a List prefix: it may be empty or end in "/" or a partial segment,

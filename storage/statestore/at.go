@@ -74,6 +74,15 @@ func (s *Store) StateAt(ctx context.Context, id TableID, txn uint64) (*State, er
 		if err != nil {
 			return nil, fmt.Errorf("reading entry %d of table %s: %w", n, id, err)
 		}
+		if p, ok := tx.(*PartOf); ok {
+			decided, err := s.resolve(ctx, p, at)
+			if err != nil {
+				return nil, err
+			}
+			if !decided {
+				return nil, fmt.Errorf("%w: %s has no transaction %d yet", ErrTableNotFound, id, txn)
+			}
+		}
 		m.begin(n, at)
 		tx.Apply(m)
 	}

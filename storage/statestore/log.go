@@ -33,7 +33,19 @@ func NewLog(s objstore.Store, prefix string) (*Log, error) {
 }
 
 // Name returns the object name of entry n.
-func (l *Log) Name(n uint64) string { return fmt.Sprintf("%s%020d.json", l.prefix, n) }
+func (l *Log) Name(n uint64) string {
+	// fmt.Sprintf("%s%020d.json", l.prefix, n) without fmt: every statement looks for the
+	// next entry of each table it reads.
+	b := make([]byte, 0, len(l.prefix)+25)
+	b = append(b, l.prefix...)
+	var d [20]byte
+	digits := strconv.AppendUint(d[:0], n, 10)
+	for range 20 - len(digits) {
+		b = append(b, '0')
+	}
+	b = append(b, digits...)
+	return string(append(b, ".json"...))
+}
 
 // Append writes entry n if it does not exist yet, and fails with an error wrapping
 // objstore.ErrExists if it does.

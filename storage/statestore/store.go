@@ -30,6 +30,9 @@ type Options struct {
 	// catching up looks for a snapshot to load instead of replaying them all: 0 means 200,
 	// a negative number never looks.
 	ReloadBehind int
+	// CommitGrace is how long after a PartOf entry was written a reader waits for its
+	// commit record before it aborts the commit (see PartOf): 0 means DefaultCommitGrace.
+	CommitGrace time.Duration
 }
 
 // Store keeps the transaction logs of tables in an object store and a cached State per
@@ -53,6 +56,11 @@ type table struct {
 	// guarded by it. Waiting on a channel, unlike a mutex, honours ctx.
 	sem   chan struct{}
 	state *State // nil until loaded
+	// resolve decides the outcome of a PartOf entry (Store.resolve).
+	resolve func(context.Context, *PartOf, time.Time) (bool, error)
+	// mine is the PartOf entry this Store committed last and state stops before, until
+	// its commit is decided (Store.settle); nil when none.
+	mine *pendingPart
 
 	// Snapshot calls share a refresh that began after they were called (it read every entry
 	// committed before they were): one is in flight at a time, and the calls that arrive
@@ -119,7 +127,7 @@ func (s *Store) table(id TableID) (*table, error) {
 		if err != nil {
 			return nil, err
 		}
-		t = &table{id: id, log: log, snap: snap, sem: make(chan struct{}, 1)}
+		t = &table{id: id, log: log, snap: snap, sem: make(chan struct{}, 1), resolve: s.resolve}
 		s.tables[id] = t
 	}
 	return t, nil
@@ -226,6 +234,14 @@ func (t *table) refresh(ctx context.Context, reloadBehind int, strict bool) (*St
 		if err != nil {
 			err = fmt.Errorf("reading entry %d of table %s: %w", n, t.id, err)
 			break
+		}
+		if p, ok := txn.(*PartOf); ok {
+			var decided bool
+			if decided, err = t.resolve(ctx, p, at); err != nil || !decided {
+				// Not decided yet: the state ends before the entry, as if it were not
+				// written yet.
+				break
+			}
 		}
 		if m == nil {
 			m = t.state.mutate()
@@ -343,7 +359,7 @@ func (s *Store) Create(ctx context.Context, id TableID, init InitialisePartition
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.attempt(ctx, t, init, true)
+	st, err := s.attempt(ctx, t, init, true, nil)
 	if errors.Is(err, errLostRace) {
 		return nil, fmt.Errorf("%w: %s", ErrTableExists, id)
 	}
@@ -356,6 +372,16 @@ func (s *Store) Create(ctx context.Context, id TableID, init InitialisePartition
 // that no longer applies fails with its validation error (wrapping ErrInvalidTransaction),
 // and after Options.Backoff.Attempts lost races Commit fails with ErrConflict.
 func (s *Store) Commit(ctx context.Context, id TableID, txn Transaction) (*State, error) {
+	return s.CommitIf(ctx, id, txn, nil)
+}
+
+// CommitIf is Commit with a condition: check (when not nil) runs with the latest state
+// before txn is validated against it, at every attempt, and its error fails the commit
+// as it is. No other committer of this Store commits between the check and the entry, and
+// an entry another Store wrote meanwhile makes the attempt lose the race, so the entry is
+// written only right after a state the check accepted. A check may read the log (the
+// entries after an older state, say) to decide.
+func (s *Store) CommitIf(ctx context.Context, id TableID, txn Transaction, check func(*State) error) (*State, error) {
 	if txn == nil {
 		return nil, errors.New("statestore: nil transaction")
 	}
@@ -365,7 +391,7 @@ func (s *Store) Commit(ctx context.Context, id TableID, txn Transaction) (*State
 	}
 	b := s.opts.Backoff
 	for retry := 0; ; retry++ {
-		st, err := s.attempt(ctx, t, txn, false)
+		st, err := s.attempt(ctx, t, txn, false, check)
 		if !errors.Is(err, errLostRace) {
 			return st, err
 		}
@@ -383,11 +409,11 @@ var errLostRace = errors.New("lost the race for the next log entry")
 
 // attempt makes one try at committing txn: refresh, validate, put-if-absent the next entry.
 // Committers of one Store take turns, so they lose races only to other Stores.
-func (s *Store) attempt(ctx context.Context, t *table, txn Transaction, create bool) (*State, error) {
+func (s *Store) attempt(ctx context.Context, t *table, txn Transaction, create bool, check func(*State) error) (*State, error) {
 	if err := t.lock(ctx); err != nil {
 		return nil, err
 	}
-	st, err := s.commitLocked(ctx, t, txn, create)
+	st, err := s.commitLocked(ctx, t, txn, create, check)
 	t.unlock()
 	if err != nil {
 		return nil, err
@@ -403,7 +429,7 @@ func (s *Store) attempt(ctx context.Context, t *table, txn Transaction, create b
 	return st, nil
 }
 
-func (s *Store) commitLocked(ctx context.Context, t *table, txn Transaction, create bool) (*State, error) {
+func (s *Store) commitLocked(ctx context.Context, t *table, txn Transaction, create bool, check func(*State) error) (*State, error) {
 	st, err := t.refresh(ctx, s.opts.ReloadBehind, true)
 	if err != nil {
 		return nil, err
@@ -413,6 +439,11 @@ func (s *Store) commitLocked(ctx context.Context, t *table, txn Transaction, cre
 		return nil, fmt.Errorf("%w: %s", ErrTableExists, t.id)
 	case !create && st.txn == 0:
 		return nil, fmt.Errorf("%w: %s", ErrTableNotFound, t.id)
+	}
+	if check != nil {
+		if err := check(st); err != nil {
+			return nil, err
+		}
 	}
 	if err := txn.Validate(st); err != nil {
 		return nil, fmt.Errorf("committing %s to table %s: %w", txn.Kind(), t.id, err)
@@ -442,6 +473,12 @@ func (s *Store) commitLocked(ctx context.Context, t *table, txn Transaction, cre
 			t.state = nil
 			return nil, fmt.Errorf("committing %s to table %s: entry %d: %w", txn.Kind(), t.id, n, cmp.Or(err, ErrUnknownOutcome))
 		}
+	}
+	if p, ok := txn.(*PartOf); ok {
+		// Its outcome is the commit record's, not written yet: the state follows the entry
+		// once the committer decides it (settle) or a refresh reads the record.
+		t.mine = &pendingPart{n: n, at: now, txn: p}
+		return st, nil
 	}
 	st = apply(st, txn, n, now)
 	t.state = st

@@ -43,6 +43,7 @@ public class Clients {
             {"metadata_columns", (Case) Clients::metadataColumns},
             {"metadata_primary_keys", (Case) Clients::metadataPrimaryKeys},
             {"metadata_index_info", (Case) Clients::metadataIndexInfo},
+            {"transactions", (Case) Clients::transactions},
         };
         for (Object[] cs : cases) {
             String name = (String) cs[0];
@@ -193,6 +194,34 @@ public class Clients {
         expect(sum, 4995L, "sum of ids");
         expect(last, "v100", "last value");
         return Arrays.asList(n, sum, last);
+    }
+
+    // Autocommit off: rollback discards, commit keeps, and another connection sees nothing
+    // before the commit.
+    static Object transactions(Connection c) throws Exception {
+        c.setAutoCommit(false);
+        try (Connection other = DriverManager.getConnection(url, user, "");
+             Statement s = c.createStatement(); Statement o = other.createStatement()) {
+            s.executeUpdate("INSERT INTO java_big VALUES (101, 'rolled back')");
+            c.rollback();
+            s.executeUpdate("INSERT INTO java_big VALUES (102, 'committed')");
+            s.executeUpdate("UPDATE java_big SET v = 'changed' WHERE id = 1");
+            List<Object> seen = new ArrayList<>();
+            try (ResultSet r = o.executeQuery("SELECT count(*), max(v) FROM java_big WHERE id IN (1, 101, 102)")) {
+                r.next();
+                seen.add(r.getLong(1));
+                seen.add(r.getString(2));
+            }
+            c.commit();
+            try (ResultSet r = o.executeQuery("SELECT id, v FROM java_big WHERE id IN (1, 101, 102) ORDER BY id")) {
+                while (r.next()) {
+                    seen.add(r.getLong(1));
+                    seen.add(r.getString(2));
+                }
+            }
+            expect(seen, Arrays.asList(1L, "v1", 1L, "changed", 102L, "committed"), "rows seen");
+            return seen;
+        }
     }
 
     static Object metadataProduct(Connection c) throws Exception {

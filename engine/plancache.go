@@ -1,0 +1,340 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/planner/rules"
+	"github.com/sleeperd/sleeperd/sql"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+// A prepared query keeps its plan between executions: the operators are built once, at its
+// second execution (Options.KeepPlanAt), and each later execution only prunes its scans,
+// with its own parameter values against the tables' current state, and runs them. What a
+// plan kept this way may depend on:
+//
+//   - the catalog: a statement executed again first checks the catalog's version and, if a
+//     table, view or index changed since it was bound, binds its text again (and plans
+//     afresh), so it sees a table dropped and created again under its name (changes by
+//     other processes: see catalogRecheck). A result of other columns fails with "cached
+//     plan must not change result type", as in PostgreSQL.
+//   - the parameters and the tables' state: only a scan's pushed filters may hold
+//     parameters. Each execution binds them into the filters, folds them to literals, reads
+//     each table's current state and prunes its partitions and row groups by them
+//     (deferredScan), exactly as a plan made for that execution would. A plan with
+//     parameters anywhere else is planned at each execution, as one-off statements are.
+//   - nothing else: the kept plan is optimised without folding constants, so expressions
+//     such as now(), random() or a cast to timestamptz (which reads the session's time zone)
+//     are evaluated by each execution, never frozen at the first. A plan with a constant
+//     that fails to evaluate is not kept, so each execution fails before reading a row, as
+//     when planned afresh; a scan's filters are folded by each execution. Plans over
+//     system tables, VALUES lists other than of literals, generate_series, window
+//     functions, UNNEST and set operations are not kept.
+//
+// Operators are descriptions with no state of their own (exec.Operator), so results of
+// several executions of one kept plan may be open at once (pgwire portals).
+
+// keptPlan is a prepared query's plan for every execution: see above.
+type keptPlan struct {
+	op exec.Operator
+}
+
+// keepPlan builds the plan of root for every execution, or returns nil when root cannot be
+// kept (see above).
+func (e *Engine) keepPlan(ctx context.Context, root planner.Node) (*keptPlan, error) {
+	// A constant that fails to evaluate (1/0, 'x'::int) fails every execution before any
+	// row is read: such a plan is not kept, so that each execution reports the error.
+	if _, err := rules.FoldConstants(ctx, root); err != nil {
+		return nil, err
+	}
+	n, err := optimizeKept(root)
+	if err != nil {
+		return nil, err
+	}
+	if !keepable(n) {
+		return nil, nil
+	}
+	env := e.physicalEnv(false)
+	kenv := env
+	kenv.Scan = func(_ context.Context, s *planner.Scan) (exec.Operator, error) {
+		return newDeferredScan(s, env), nil
+	}
+	op, err := planner.Physical(ctx, n, kenv)
+	if err != nil {
+		return nil, err
+	}
+	return &keptPlan{op: op}, nil
+}
+
+// optimizeKept runs the rules of rules.Optimize that depend neither on parameter values
+// nor on the tables' state nor on when or where the statement runs: everything but folding
+// constants and pruning, which deferredScan does per execution.
+func optimizeKept(n planner.Node) (planner.Node, error) {
+	var err error
+	if n, err = rules.FactorOr(n); err != nil {
+		return nil, err
+	}
+	if n, err = rules.PushJoinConditions(n); err != nil {
+		return nil, err
+	}
+	if n, err = rules.PushFilters(n); err != nil {
+		return nil, err
+	}
+	return rules.PruneColumns(n)
+}
+
+// keepable reports whether an optimised plan can serve every execution: only node kinds
+// whose operators are fixed by the plan, and parameters only in scans' filters.
+func keepable(n planner.Node) bool {
+	switch x := n.(type) {
+	case *planner.Scan:
+		return true
+	case *planner.Values:
+		for _, row := range x.Rows {
+			for _, c := range row {
+				if _, ok := c.(*planner.Literal); !ok {
+					return false
+				}
+			}
+		}
+		return true
+	case *planner.Filter, *planner.Project, *planner.Aggregate, *planner.Sort, *planner.Limit, *planner.Join:
+	default:
+		return false
+	}
+	params := false
+	if _, err := planner.MapExprs(n, func(e planner.Expr) (planner.Expr, error) {
+		if _, ok := e.(*planner.Param); ok {
+			params = true
+		}
+		return e, nil
+	}); err != nil || params {
+		return false
+	}
+	for _, in := range n.Inputs() {
+		if !keepable(in) {
+			return false
+		}
+	}
+	return true
+}
+
+// execution is what one execution of a kept plan gives its deferred scans, through the
+// context: the parameter values, and the snapshots read, held against garbage collection
+// until the result is closed.
+type execution struct {
+	e      *Engine
+	params []any
+
+	mu    sync.Mutex
+	held  []readHold
+	scans map[*deferredScan]exec.Operator
+}
+
+type executionKey struct{}
+
+// snapshot is rules.Env.Snapshot for this execution.
+func (x *execution) snapshot(ctx context.Context, t *catalog.Table) (*statestore.State, error) {
+	st, h, err := x.e.readState(ctx, t)
+	if err == nil {
+		x.mu.Lock()
+		x.held = append(x.held, h)
+		x.mu.Unlock()
+	}
+	return st, err
+}
+
+// release lets garbage collection have the files of the snapshots read.
+func (x *execution) release() {
+	x.mu.Lock()
+	held := x.held
+	x.held = nil
+	x.mu.Unlock()
+	x.e.readers.release(held)
+}
+
+// deferredScan is a scan of a kept plan: each execution binds its parameters into the
+// scan's filter, prunes by it against the table's current state, and builds the scan and
+// filter operators that a plan made for that execution would have (planner.Physical).
+type deferredScan struct {
+	n      *planner.Scan
+	env    planner.Env
+	schema *arrow.Schema
+}
+
+var _ exec.Operator = (*deferredScan)(nil)
+
+func newDeferredScan(n *planner.Scan, env planner.Env) *deferredScan {
+	cols := n.Projected
+	if cols == nil {
+		for i, c := range n.Table.Columns {
+			if !c.Hidden {
+				cols = append(cols, i)
+			}
+		}
+	}
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		fields[i] = n.Table.Schema().Field(c)
+	}
+	return &deferredScan{n: n, env: env, schema: arrow.NewSchema(fields, nil)}
+}
+
+func (d *deferredScan) Schema() *arrow.Schema     { return d.schema }
+func (d *deferredScan) Children() []exec.Operator { return nil }
+func (d *deferredScan) String() string {
+	return "TableScan: " + d.n.Table.Name + " (pruned at each execution)"
+}
+
+// Execute plans the scan for the execution ctx carries, once per execution (an operator
+// executed again within one statement, such as the inner side of a nested loop, reads the
+// same snapshot), and starts it.
+func (d *deferredScan) Execute(ctx context.Context) (exec.Stream, error) {
+	op, err := d.plan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return op.Execute(ctx)
+}
+
+func (d *deferredScan) plan(ctx context.Context) (exec.Operator, error) {
+	x, _ := ctx.Value(executionKey{}).(*execution)
+	if x == nil {
+		return nil, errs.New(errs.Internal, "kept plan executed without its execution")
+	}
+	x.mu.Lock()
+	op, ok := x.scans[d]
+	x.mu.Unlock()
+	if ok {
+		return op, nil
+	}
+	var n planner.Node = d.n
+	var err error
+	if len(d.n.Filter) > 0 {
+		if n, err = planner.BindParams(n, x.params); err != nil {
+			return nil, err
+		}
+		if n, err = rules.FoldConstants(ctx, n); err != nil {
+			return nil, err
+		}
+	}
+	if n, err = rules.PrunePartitions(ctx, n, rules.Env{Snapshot: x.snapshot}); err != nil {
+		return nil, err
+	}
+	if n, err = rules.RowGroupBounds(n); err != nil {
+		return nil, err
+	}
+	if op, err = planner.Physical(ctx, n, d.env); err != nil {
+		return nil, err
+	}
+	x.mu.Lock()
+	if x.scans == nil {
+		x.scans = make(map[*deferredScan]exec.Operator)
+	}
+	x.scans[d] = op
+	x.mu.Unlock()
+	return op, nil
+}
+
+// runKept starts execution x of a kept plan: a result streaming its rows as schema. ctx
+// carries x (under executionKey), and so must every context its streams are read with.
+func (e *Engine) runKept(ctx context.Context, k *keptPlan, x *execution, schema *arrow.Schema) (*rowsResult, error) {
+	stream, err := k.op.Execute(ctx)
+	if err != nil {
+		x.release()
+		return nil, err
+	}
+	return &rowsResult{e: e, stream: stream, schema: schema, release: x.release}, nil
+}
+
+// catalogRecheck is how often executions of prepared statements read the catalog's log
+// for changes other processes committed. In between they compare the statement's version
+// with the catalog as this process knows it (catalog.Known), which has every change this
+// process made: a statement sees a change made by this process at once, and one made by
+// another process sharing the store within catalogRecheck (or as soon as this process
+// reads the log for another reason, such as preparing a statement). Reading the log is a
+// request to the store (a failed open on a local disk), a tenth of a point lookup's CPU.
+const catalogRecheck = 100 * time.Millisecond
+
+// revalidate binds the statement's text again when the catalog changed since it was bound
+// (not at its first execution, which follows its binding at once), and drops its kept
+// plan; the statement's result columns must stay the same.
+func (s *statement) revalidate(ctx context.Context) error {
+	s.runs++
+	if s.runs == 1 || s.text == "" {
+		return nil
+	}
+	e := s.c.e
+	if now := time.Now().UnixNano(); now-e.catalogRead.Load() < int64(catalogRecheck) {
+		if e.cat.Known() == s.version {
+			return nil
+		}
+	} else {
+		e.catalogRead.Store(now)
+	}
+	cat, err := e.cat.Current(ctx)
+	if err != nil {
+		return err
+	}
+	if cat.Version() == s.version {
+		return nil
+	}
+	stmts, err := sql.Parse(s.text)
+	if err != nil {
+		return err
+	}
+	if len(stmts) != 1 {
+		return errs.New(errs.Internal, "prepared statement text holds %d statements", len(stmts))
+	}
+	bound, err := sql.BindWith(ctx, cat, stmts[0], s.params, sql.Options{DMLInput: true})
+	if err != nil {
+		return err
+	}
+	old := s.Schema()
+	next := &statement{c: s.c, bound: bound}
+	if nw := next.Schema(); (old == nil) != (nw == nil) || (old != nil && !old.Equal(nw)) || !sameParamTypes(bound.Params(), s.params) {
+		return errs.New(errs.NotImplemented, "cached plan must not change result type")
+	}
+	s.bound, s.version, s.kept, s.keep = bound, cat.Version(), nil, false
+	return nil
+}
+
+// keptPlan returns the plan kept for q, building it at the statement's second execution
+// (Options.KeepPlanAt), or nil when the statement is planned at each execution.
+func (s *statement) keptPlan(ctx context.Context, q *planner.Query) *keptPlan {
+	at := s.c.e.opts.KeepPlanAt
+	if at == 0 {
+		at = 2
+	}
+	if at < 0 || s.runs < at || s.keep {
+		return s.kept
+	}
+	s.keep = true
+	k, err := s.c.e.keepPlan(ctx, q.Root)
+	if err != nil {
+		// Planned at each execution instead, which reports the error if it is one.
+		return nil
+	}
+	s.kept = k
+	return k
+}
+
+func sameParamTypes(a, b []arrow.DataType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !arrow.TypeEqual(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}

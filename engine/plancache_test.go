@@ -1,0 +1,301 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/storage/objstore"
+)
+
+// prepared is a statement prepared once and executed many times, as pgwire's extended
+// protocol does.
+type prepared struct {
+	t  *testing.T
+	st Statement
+}
+
+func prepare(t *testing.T, c Conn, q string) *prepared {
+	t.Helper()
+	st, err := c.Prepare(context.Background(), q, nil)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &prepared{t: t, st: st}
+}
+
+// rows executes the statement with params and returns its rows as in run, joined by "|".
+func (p *prepared) rows(params ...any) string {
+	p.t.Helper()
+	out, err := p.try(params...)
+	if err != nil {
+		p.t.Fatalf("execute %v: %v", params, err)
+	}
+	return out
+}
+
+func (p *prepared) try(params ...any) (string, error) {
+	ctx := context.Background()
+	r, err := p.st.Execute(ctx, params)
+	if err != nil {
+		return "", err
+	}
+	defer r.Close()
+	var rows []string
+	for {
+		b, err := r.Next(ctx)
+		if err != nil {
+			if err.Error() == "EOF" {
+				break
+			}
+			return "", err
+		}
+		for i := 0; i < int(b.NumRows()); i++ {
+			var cells []string
+			for j := 0; j < int(b.NumCols()); j++ {
+				cells = append(cells, b.Column(j).ValueStr(i))
+			}
+			rows = append(rows, strings.Join(cells, " "))
+		}
+		b.Release()
+	}
+	return strings.Join(rows, "|"), nil
+}
+
+// kept is the statement's kept plan, failing the test when it has none.
+func (p *prepared) kept() *keptPlan {
+	p.t.Helper()
+	k := p.st.(*statement).kept
+	if k == nil {
+		p.t.Fatal("the statement's plan was not kept")
+	}
+	return k
+}
+
+// scanOf plans the kept plan's one deferred scan for an execution with params, as an
+// execution would, and returns the table scan it reads with.
+func scanOf(t *testing.T, e *Engine, k *keptPlan, params ...any) *catalog.Scan {
+	t.Helper()
+	var find func(op exec.Operator) *deferredScan
+	find = func(op exec.Operator) *deferredScan {
+		if d, ok := op.(*deferredScan); ok {
+			return d
+		}
+		for _, c := range op.Children() {
+			if d := find(c); d != nil {
+				return d
+			}
+		}
+		return nil
+	}
+	d := find(k.op)
+	if d == nil {
+		t.Fatal("no deferred scan in the kept plan")
+	}
+	x := &execution{e: e, params: params}
+	defer x.release()
+	op, err := d.plan(context.WithValue(context.Background(), executionKey{}, x))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for op != nil {
+		if s, ok := op.(*catalog.Scan); ok {
+			return s
+		}
+		cs := op.Children()
+		if len(cs) != 1 {
+			break
+		}
+		op = cs[0]
+	}
+	t.Fatalf("no table scan under %s", op)
+	return nil
+}
+
+func TestKeptPlanSeesNewData(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v bigint, s text) WITH (split_points = '100,200')")
+	run(t, c, "INSERT INTO t VALUES (1, 10, 'a'), (150, 20, 'b'), (250, 30, 'c')")
+	point := prepare(t, c, "SELECT v, s FROM t WHERE id = $1")
+	rng := prepare(t, c, "SELECT count(*), sum(v) FROM t WHERE id BETWEEN $1 AND $2 + 99")
+	for _, want := range []struct {
+		p      *prepared
+		params []any
+		rows   string
+	}{
+		{point, []any{int64(1)}, "10 a"},
+		{point, []any{int64(150)}, "20 b"},
+		{point, []any{"250"}, "30 c"}, // text converted to the parameter's type
+		{point, []any{int64(2)}, ""},
+		{rng, []any{int64(100), int64(100)}, "1 20"},
+		{rng, []any{int64(0), int64(200)}, "3 60"},
+	} {
+		if got := want.p.rows(want.params...); got != want.rows {
+			t.Errorf("%v: got %q, want %q", want.params, got, want.rows)
+		}
+	}
+	point.kept()
+	rng.kept()
+	run(t, c, "INSERT INTO t VALUES (2, 40, 'd'), (150, 50, 'e') ON CONFLICT (id) DO UPDATE SET v = excluded.v, s = excluded.s")
+	if got := point.rows(int64(2)); got != "40 d" {
+		t.Errorf("new row: got %q", got)
+	}
+	if got := point.rows(int64(150)); got != "50 e" {
+		t.Errorf("replaced row: got %q", got)
+	}
+	if got := rng.rows(int64(0), int64(200)); got != "4 130" {
+		t.Errorf("range after insert: got %q", got)
+	}
+	// Each execution prunes by its own parameters.
+	e := c.(*conn).e
+	if s := scanOf(t, e, point.kept(), int64(150)).String(); !strings.Contains(s, "partitions=1/3") {
+		t.Errorf("point lookup scan: %s", s)
+	}
+	if s := scanOf(t, e, rng.kept(), int64(50), int64(200)).String(); !strings.Contains(s, "partitions=3/3") {
+		t.Errorf("range scan: %s", s)
+	}
+	if s := scanOf(t, e, rng.kept(), int64(100), int64(100)).String(); !strings.Contains(s, "partitions=1/3") {
+		t.Errorf("range scan: %s", s)
+	}
+	// A parameter that does not convert fails the execution, not the plan.
+	if _, err := point.try("x"); !errors.Is(err, errs.InvalidText) {
+		t.Errorf("bad parameter: %v", err)
+	}
+	if got := point.rows(int64(1)); got != "10 a" {
+		t.Errorf("after a failed execution: got %q", got)
+	}
+}
+
+func TestKeptPlanSeesSplitPartitions(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE s (k bigint PRIMARY KEY, v text) WITH (split_threshold = 100, gc_delay = '0s')")
+	var vals []string
+	for i := 0; i < 400; i++ {
+		vals = append(vals, "("+itoa(i)+", 'v"+itoa(i)+"')")
+	}
+	run(t, c, "INSERT INTO s VALUES "+strings.Join(vals, ","))
+	p := prepare(t, c, "SELECT v FROM s WHERE k = $1")
+	if got := p.rows(int64(123)); got != "v123" {
+		t.Fatalf("got %q", got)
+	}
+	if got := p.rows(int64(321)); got != "v321" {
+		t.Fatalf("got %q", got)
+	}
+	if s := scanOf(t, e, p.kept(), int64(123)).String(); !strings.Contains(s, "partitions=1/1") {
+		t.Fatalf("before the split: %s", s)
+	}
+	for i := 0; i < 4; i++ {
+		run(t, c, "VACUUM s")
+	}
+	leaves, _ := run(t, c, "SELECT count(*) FROM sleeper.partitions WHERE table_name = 's' AND leaf")
+	if leaves[0][0] == "1" {
+		t.Fatal("no split happened")
+	}
+	run(t, c, "INSERT INTO s VALUES (1000, 'new'), (123, 'w123') ON CONFLICT (k) DO UPDATE SET v = excluded.v")
+	for k, want := range map[int64]string{123: "w123", 321: "v321", 1000: "new", 0: "v0", 399: "v399"} {
+		if got := p.rows(k); got != want {
+			t.Errorf("k = %d: got %q, want %q", k, got, want)
+		}
+	}
+	if s := scanOf(t, e, p.kept(), int64(123)).String(); !strings.Contains(s, "partitions=1/"+leaves[0][0]) {
+		t.Errorf("after the split: %s", s)
+	}
+}
+
+func TestKeptPlanDroppedTable(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v text)")
+	run(t, c, "INSERT INTO t VALUES (1, 'old')")
+	p := prepare(t, c, "SELECT v FROM t WHERE id = $1")
+	p.rows(int64(1))
+	if got := p.rows(int64(1)); got != "old" {
+		t.Fatalf("got %q", got)
+	}
+	p.kept()
+
+	run(t, c, "DROP TABLE t")
+	if _, err := p.try(int64(1)); !errors.Is(err, errs.UndefinedTable) {
+		t.Errorf("dropped table: %v", err)
+	}
+	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v text) WITH (split_points = '5')")
+	run(t, c, "INSERT INTO t VALUES (1, 'new'), (7, 'seven')")
+	if got := p.rows(int64(1)); got != "new" {
+		t.Errorf("recreated table: got %q", got)
+	}
+	if got := p.rows(int64(7)); got != "seven" {
+		t.Errorf("recreated table: got %q", got)
+	}
+	p.kept()
+	// Any change to the catalog binds the statement again, even one that leaves its table.
+	run(t, c, "CREATE TABLE other (id int PRIMARY KEY)")
+	if got := p.rows(int64(7)); got != "seven" {
+		t.Errorf("after another table's creation: got %q", got)
+	}
+
+	run(t, c, "DROP TABLE t")
+	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v bigint)")
+	if _, err := p.try(int64(1)); !errors.Is(err, errs.NotImplemented) || !strings.Contains(err.Error(), "cached plan must not change result type") {
+		t.Errorf("changed result type: %v", err)
+	}
+}
+
+// TestKeptPlanEvaluatesPerExecution checks that a kept plan does not freeze what depends on
+// when and where it runs: the session's time zone here.
+func TestKeptPlanEvaluatesPerExecution(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY)")
+	run(t, c, "INSERT INTO t VALUES (1)")
+	p := prepare(t, c, "SELECT CAST(CAST('2024-01-01 12:00:00+00' AS timestamptz) AS text) FROM t WHERE id = $1")
+	run(t, c, "SET TIME ZONE 'UTC'")
+	p.rows(int64(1))
+	if got := p.rows(int64(1)); got != "2024-01-01 12:00:00+00" {
+		t.Errorf("UTC: got %q", got)
+	}
+	p.kept()
+	run(t, c, "SET TIME ZONE 'Asia/Tokyo'")
+	if got := p.rows(int64(1)); got != "2024-01-01 21:00:00+09" {
+		t.Errorf("Tokyo: got %q", got)
+	}
+}
+
+// TestKeptPlanOtherProcess checks that a kept plan sees a table another engine on the same
+// store dropped and created again, once the catalog is read again (catalogRecheck).
+func TestKeptPlanOtherProcess(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v text)")
+	run(t, c, "INSERT INTO t VALUES (1, 'old')")
+	p := prepare(t, c, "SELECT v FROM t WHERE id = $1")
+	p.rows(int64(1))
+	if got := p.rows(int64(1)); got != "old" {
+		t.Fatalf("got %q", got)
+	}
+	p.kept()
+
+	e2, c2 := open(t, store, mem)
+	defer e2.Close()
+	run(t, c2, "DROP TABLE t")
+	run(t, c2, "CREATE TABLE t (id bigint PRIMARY KEY, v text)")
+	run(t, c2, "INSERT INTO t VALUES (1, 'new')")
+	e.catalogRead.Store(0) // as if catalogRecheck had passed
+	if got := p.rows(int64(1)); got != "new" {
+		t.Errorf("after the other engine recreated t: got %q", got)
+	}
+}

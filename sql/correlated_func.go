@@ -1,0 +1,283 @@
+package sql
+
+import (
+	"sort"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// liftCorrelatedFuncs rewrites the set-returning functions in the FROM clause of a subquery
+// whose arguments refer to the enclosing query's columns (a LATERAL unnest(outer.arr) or
+// generate_series(1, outer.n)) so that the correlation becomes conjuncts of a filter, which
+// the decorrelation of every kind of subquery (pullCorrelated) takes out as the condition of
+// its join. outer is the set of outer columns the subquery refers to; sc is the scope of the
+// enclosing query.
+//
+// Such a function's rows depend on the values of its outer arguments o only, so it is
+// evaluated once per distinct value of o over a domain: the enclosing FROM clause bound again
+// (fresh column IDs, so the copy is independent of the outer plan), grouped by o, as columns
+// p. The function takes p for o, and a filter above it keeps the rows where p is o, NULL
+// equal to NULL (a function can yield rows for a NULL argument: unnest(ARRAY[o])):
+//
+//	Unnest(in, f(o))  =>  Filter(Unnest(in × Domain(p), f(p)), p ≡ o)
+//
+// The domain holds every value o takes in the enclosing FROM clause, a superset of the values
+// of the rows the subquery is evaluated for, and the filter's equalities become hash join
+// keys. A function whose outer arguments come from a scope whose FROM clause cannot be bound
+// again (a join's ON condition) is left as it is, and the subquery stays unsupported.
+func (b *binder) liftCorrelatedFuncs(n planner.Node, outer map[planner.ColumnID]bool, sc *scope) (planner.Node, error) {
+	if len(outer) == 0 {
+		return n, nil
+	}
+	var outerIDs []planner.ColumnID
+	for id := range outer {
+		outerIDs = append(outerIDs, id)
+	}
+	sort.Slice(outerIDs, func(i, j int) bool { return outerIDs[i] < outerIDs[j] })
+	var lifted []*planner.Filter
+	same := map[planner.ColumnID]planner.Expr{}
+	out, err := planner.TransformPlan(n, func(x planner.Node) (planner.Node, error) {
+		u, ok := x.(*planner.Unnest)
+		if !ok {
+			return x, nil
+		}
+		used := map[planner.ColumnID]bool{}
+		for _, l := range u.Lists {
+			planner.ColumnsUsed(l, used)
+		}
+		// The outer columns the function takes, with the subquery's other outer columns of
+		// the same scopes (see substituteOuter), grouped by the scope whose FROM clause
+		// yields them.
+		var owners []*scope
+		byOwner := map[*scope][]planner.Column{}
+		for _, id := range outerIDs {
+			if !used[id] {
+				continue
+			}
+			s, col := ownerOf(sc, id)
+			if s == nil || len(s.items) == 0 {
+				return x, nil
+			}
+			if _, ok := byOwner[s]; !ok {
+				owners = append(owners, s)
+			}
+			byOwner[s] = append(byOwner[s], col)
+		}
+		if len(owners) == 0 {
+			return x, nil
+		}
+		for _, id := range outerIDs {
+			if used[id] {
+				continue
+			}
+			if s, col := ownerOf(sc, id); byOwner[s] != nil {
+				byOwner[s] = append(byOwner[s], col)
+			}
+		}
+		in := u.Input
+		if isOneEmptyRow(in) {
+			in = nil
+		}
+		var conds []planner.Expr
+		for _, s := range owners {
+			d, err := b.domain(s, byOwner[s])
+			if err != nil {
+				return nil, err
+			}
+			for i, o := range byOwner[s] {
+				p := d.Cols[i]
+				same[o.ID] = ref(p)
+				conds = append(conds, nullSafeEq(ref(o), ref(p))...)
+			}
+			if in == nil {
+				in = d
+			} else {
+				in = &planner.Join{Kind: planner.JoinCross, Left: in, Right: d}
+			}
+		}
+		c := *u
+		c.Input = in
+		c.Lists = make([]planner.Expr, len(u.Lists))
+		for i, l := range u.Lists {
+			e, err := substitute(l, same)
+			if err != nil {
+				return nil, err
+			}
+			c.Lists[i] = e
+		}
+		f := &planner.Filter{Input: &c, Pred: planner.And(conds)}
+		lifted = append(lifted, f)
+		return f, nil
+	})
+	if err != nil || len(lifted) != 1 {
+		return out, err
+	}
+	out, _, err = substituteOuter(out, lifted[0], same)
+	return out, err
+}
+
+// substituteOuter replaces, in the nodes of a subquery's plan n whose input carries the rows
+// of the filter lifted (above it through filters, sorts and the left sides of joins), the
+// outer columns that have a domain column by that column: the filter makes them equal. So
+// the select list of ARRAY(SELECT f(x, outer) FROM unnest(outer.a) x), or an aggregate's
+// argument over it, refers to no outer column. It returns the node and whether its rows still
+// carry the domain columns.
+func substituteOuter(n planner.Node, lifted *planner.Filter, same map[planner.ColumnID]planner.Expr) (planner.Node, bool, error) {
+	if n == planner.Node(lifted) {
+		return n, true, nil
+	}
+	ins := n.Inputs()
+	if len(ins) == 0 {
+		return n, false, nil
+	}
+	in, visible, err := substituteOuter(ins[0], lifted, same)
+	if err != nil {
+		return nil, false, err
+	}
+	if !visible {
+		return planner.WithInputs(n, append([]planner.Node{in}, ins[1:]...)), false, nil
+	}
+	sub := func(e planner.Expr) planner.Expr {
+		if e == nil || err != nil {
+			return e
+		}
+		var out planner.Expr
+		out, err = substitute(e, same)
+		return out
+	}
+	switch x := n.(type) {
+	case *planner.Project:
+		c := *x
+		c.Input = in
+		c.Exprs = make([]planner.Expr, len(x.Exprs))
+		for i, e := range x.Exprs {
+			c.Exprs[i] = sub(e)
+		}
+		return &c, false, err
+	case *planner.Filter:
+		return &planner.Filter{Input: in, Pred: sub(x.Pred)}, true, err
+	case *planner.Sort:
+		c := *x
+		c.Input = in
+		c.Keys = make([]planner.SortKey, len(x.Keys))
+		for i, k := range x.Keys {
+			k.E = sub(k.E)
+			c.Keys[i] = k
+		}
+		return &c, true, err
+	case *planner.Aggregate:
+		c := *x
+		c.Input = in
+		c.Groups = make([]planner.Expr, len(x.Groups))
+		for i, g := range x.Groups {
+			c.Groups[i] = sub(g)
+		}
+		c.Aggs = make([]planner.AggCall, len(x.Aggs))
+		for i, a := range x.Aggs {
+			a.Arg, a.Filter = sub(a.Arg), sub(a.Filter)
+			a.Extra = append([]planner.Expr(nil), a.Extra...)
+			for j, e := range a.Extra {
+				a.Extra[j] = sub(e)
+			}
+			a.OrderBy = append([]planner.SortKey(nil), a.OrderBy...)
+			for j, k := range a.OrderBy {
+				k.E = sub(k.E)
+				a.OrderBy[j] = k
+			}
+			c.Aggs[i] = a
+		}
+		return &c, false, err
+	case *planner.Join:
+		c := *x
+		c.Left = in
+		if x.Cond != nil {
+			c.Cond = sub(x.Cond)
+		}
+		return &c, true, err
+	}
+	return planner.WithInputs(n, append([]planner.Node{in}, ins[1:]...)), false, nil
+}
+
+// substitute replaces the columns of e that same maps.
+func substitute(e planner.Expr, same map[planner.ColumnID]planner.Expr) (planner.Expr, error) {
+	return planner.Transform(e, func(e planner.Expr) (planner.Expr, error) {
+		if cr, ok := e.(*planner.ColumnRef); ok && same[cr.ID] != nil {
+			return same[cr.ID], nil
+		}
+		return e, nil
+	})
+}
+
+// ownerOf finds the scope, sc or one enclosing it, whose columns include id.
+func ownerOf(sc *scope, id planner.ColumnID) (*scope, planner.Column) {
+	for s := sc; s != nil; s = s.parent {
+		for _, c := range s.cols {
+			if c.col.ID == id {
+				return s, c.col
+			}
+		}
+	}
+	return nil, planner.Column{}
+}
+
+// domain binds the FROM clause of s again and groups its rows by the counterparts of cols:
+// the distinct values cols take, as new columns.
+func (b *binder) domain(s *scope, cols []planner.Column) (*planner.Aggregate, error) {
+	saved, pending := b.outer, len(b.scalars)
+	b.outer = nil
+	if s.parent != nil {
+		b.outer = &scope{parent: s.parent}
+	}
+	node, again, err := b.from(s.items)
+	b.outer = saved
+	if err != nil {
+		return nil, err
+	}
+	if len(b.scalars) != pending || len(again.cols) < len(s.cols) {
+		return nil, errs.New(errs.NotImplemented, "this correlated set-returning function is not supported yet")
+	}
+	a := &planner.Aggregate{Input: node}
+	for _, c := range cols {
+		for i, sc := range s.cols {
+			if sc.col.ID == c.ID {
+				a.Groups = append(a.Groups, ref(again.cols[i].col))
+				a.Cols = append(a.Cols, b.newColumn(c.Name, c.Type))
+				break
+			}
+		}
+	}
+	if len(a.Cols) != len(cols) {
+		return nil, errs.New(errs.Internal, "correlated function: outer column not found in its FROM clause")
+	}
+	return a, nil
+}
+
+// nullSafeEq is o IS NOT DISTINCT FROM p as equalities a hash join can take as keys: a
+// one-element array of each (arrays compare NULL elements as equal), or, for arrays, which
+// have no two-dimensional arrays here, their NULLness and their value with NULL as empty.
+func nullSafeEq(o, p planner.Expr) []planner.Expr {
+	eq := func(l, r planner.Expr) planner.Expr {
+		return &planner.Binary{Op: planner.OpEq, L: l, R: r, Typ: types.Bool}
+	}
+	t := o.Type()
+	if types.Elem(t) == nil {
+		wrap := func(e planner.Expr) planner.Expr {
+			return &planner.Array{Elems: []planner.Expr{e}, Typ: types.ArrayOf(t)}
+		}
+		return []planner.Expr{eq(wrap(o), wrap(p))}
+	}
+	isNull := func(e planner.Expr) planner.Expr { return &planner.IsNull{E: e} }
+	orEmpty := func(e planner.Expr) planner.Expr {
+		return &planner.Coalesce{Args: []planner.Expr{e, &planner.Array{Typ: t}}, Typ: t}
+	}
+	return []planner.Expr{eq(isNull(o), isNull(p)), eq(orEmpty(o), orEmpty(p))}
+}
+
+// isOneEmptyRow reports whether n is the one row without columns a FROM clause without items
+// (or before its first item) is.
+func isOneEmptyRow(n planner.Node) bool {
+	v, ok := n.(*planner.Values)
+	return ok && len(v.Rows) == 1 && len(v.Rows[0]) == 0 && len(v.Cols) == 0
+}
