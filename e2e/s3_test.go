@@ -35,7 +35,7 @@ func TestServeS3(t *testing.T) {
 	s.psql(ctx, t, "CREATE TABLE t (k bigint PRIMARY KEY, v text) WITH (split_points = '100')")
 	for _, stmt := range []string{
 		"INSERT INTO t SELECT g, 'a' || g FROM generate_series(1, 150) g",
-		"INSERT INTO t SELECT g, 'b' || g FROM generate_series(50, 200) g",
+		"INSERT INTO t SELECT g, 'b' || g FROM generate_series(50, 200) g ON CONFLICT (k) DO UPDATE SET v = excluded.v",
 		"DELETE FROM t WHERE k % 10 = 0",
 	} {
 		s.psql(ctx, t, stmt)

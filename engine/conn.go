@@ -123,6 +123,8 @@ func (s *statement) resultSchema() *arrow.Schema {
 		return textSchema("table_name")
 	case *planner.CacheCall:
 		return cacheCallSchema(b)
+	case *planner.Insert, *planner.Update, *planner.Delete:
+		return returningSchema(b)
 	case *planner.ShowVariable:
 		if b.Name == "all" {
 			return textSchema("name", "setting", "description")
@@ -326,11 +328,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		}
 		return res, nil
 	case *planner.Insert:
-		n, err := e.insert(ctx, b, params)
-		if err != nil {
-			return nil, err
-		}
-		return &doneResult{tag: fmt.Sprintf("INSERT 0 %d", n)}, nil
+		return e.runInsert(ctx, b, params)
 	}
 	return nil, errs.New(errs.Internal, "cannot execute %T", s.bound)
 }
@@ -393,18 +391,6 @@ func (e *Engine) physicalEnv(analyze bool) planner.Env {
 		Store: e.store, Parallelism: e.opts.Parallelism, Metrics: e.metrics,
 		System: e.systemTable, Merge: e.mergeSpec, Analyze: analyze, Files: e.files,
 	}
-}
-
-// insert runs the source of an INSERT and streams its rows into the table as one commit.
-// The statement cannot see its own rows (INSERT INTO t SELECT ... FROM t reads t as it was):
-// they are committed only after the source is exhausted.
-func (e *Engine) insert(ctx context.Context, ins *planner.Insert, params []any) (int64, error) {
-	w, err := e.newRowWriter(ctx, ins.Table, ins.Targets)
-	if err != nil {
-		return 0, err
-	}
-	defer w.Abort()
-	return e.writePlan(ctx, ins.Source, params, w)
 }
 
 // writePlan plans and runs root, appending each of its batches to w as it comes, then

@@ -7,16 +7,13 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/google/uuid"
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
-	"github.com/sleeperd/sleeperd/planner/rules"
 	"github.com/sleeperd/sleeperd/sql"
 	"github.com/sleeperd/sleeperd/storage/merge"
-	"github.com/sleeperd/sleeperd/storage/statestore"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -47,44 +44,13 @@ func columnRefs(scan *planner.Scan, idx []int) ([]planner.Expr, []string) {
 
 // deleteRows runs DELETE. On a table with a primary key it writes tombstones for the matching
 // keys; on any other table it commits a delete predicate that reads apply at once and
-// compaction applies to the files.
-func (e *Engine) deleteRows(ctx context.Context, d *planner.Delete, params []any) (int64, error) {
+// compaction applies to the files (see rewrite).
+func (e *Engine) deleteRows(ctx context.Context, d *planner.Delete, params []any, ret *returner) (int64, error) {
 	t := d.Table
 	if len(t.PrimaryKey) > 0 {
-		keyCols := append(append([]int{}, t.RowKeys...), t.SortKeys...)
-		exprs, names := columnRefs(d.Scan, keyCols)
-		w, err := e.newTombstoneWriter(ctx, t, keyCols)
-		if err != nil {
-			return 0, err
-		}
-		defer w.Abort()
-		return e.writePlan(ctx, matching(d.Rows(), d.Pred, exprs, names), params, w)
+		return e.deleteKeys(ctx, d, params, ret)
 	}
-	// Count what the predicate matches now, for the command tag.
-	pred := d.Pred
-	if pred == nil {
-		pred = &planner.Literal{Value: true, Typ: types.Bool}
-	}
-	bound, err := planner.BindParams(&planner.Filter{Input: d.Scan, Pred: pred}, params)
-	if err != nil {
-		return 0, err
-	}
-	bound, err = rulesFold(ctx, bound)
-	if err != nil {
-		return 0, err
-	}
-	n, err := e.countRows(ctx, bound)
-	if err != nil {
-		return 0, err
-	}
-	enc, err := planner.EncodeExpr(bound.(*planner.Filter).Pred)
-	if err != nil {
-		return 0, errs.Wrap(errs.Internal, err, "encoding delete predicate: %v", err)
-	}
-	if err := e.commitWrite(ctx, t, []statestore.Transaction{statestore.AddDeletePredicate{ID: uuid.NewString(), Predicate: enc}}, nil); err != nil {
-		return 0, err
-	}
-	return n, nil
+	return e.runRewrite(ctx, rewrite{t: t, scan: d.Scan, rows: d.Rows(), pred: d.Pred, ret: ret}, params)
 }
 
 // tombstoneWriter writes, for each key appended (the key columns keyCols of t), a row
@@ -142,39 +108,21 @@ func (w *tombstoneWriter) Append(ctx context.Context, b arrow.RecordBatch) error
 	return w.w.Append(rec)
 }
 
-// updateRows runs UPDATE on a table with a primary key: the matching rows are written again
-// with the new values, as new versions that win over the old ones.
-func (e *Engine) updateRows(ctx context.Context, u *planner.Update, params []any) (int64, error) {
+// updateRows runs UPDATE. On a table with a primary key the matching rows are written again
+// with the new values, as new versions that win over the old ones (updateVersions, or
+// updateKeys when key columns are set); on any other table the statement is a rewrite: a
+// delete predicate and the rows' new values, in one commit.
+func (e *Engine) updateRows(ctx context.Context, u *planner.Update, params []any, ret *returner) (int64, error) {
 	t := u.Table
 	if len(t.PrimaryKey) == 0 {
-		return 0, errs.New(errs.NotImplemented, "UPDATE needs a table with a PRIMARY KEY; use DELETE and INSERT on table %q", t.Name)
+		return e.runRewrite(ctx, rewrite{t: t, scan: u.Scan, rows: u.Rows(), pred: u.Pred, set: u.Set, ret: ret}, params)
 	}
 	for idx := range u.Set {
 		if contains(t.RowKeys, idx) || contains(t.SortKeys, idx) {
-			return 0, errs.New(errs.NotImplemented, "UPDATE of key column %q is not supported; DELETE and INSERT the row instead", t.Columns[idx].Name)
+			return e.updateKeys(ctx, u, params, ret)
 		}
 	}
-	exprs := make([]planner.Expr, len(t.Columns))
-	names := make([]string, len(t.Columns))
-	for i, c := range t.Columns {
-		if e, ok := u.Set[i]; ok {
-			exprs[i] = e
-		} else {
-			col := u.Scan.Cols[i]
-			exprs[i] = &planner.ColumnRef{ID: col.ID, Name: col.Name, Typ: col.Type}
-		}
-		names[i] = c.Name
-	}
-	targets := make([]int, len(t.Columns))
-	for i := range targets {
-		targets[i] = i
-	}
-	w, err := e.newRowWriter(ctx, t, targets)
-	if err != nil {
-		return 0, err
-	}
-	defer w.Abort()
-	return e.writePlan(ctx, matching(u.Rows(), u.Pred, exprs, names), params, w)
+	return e.updateVersions(ctx, u, params, ret)
 }
 
 func contains(s []int, v int) bool { return indexIn(s, v) >= 0 }
@@ -192,42 +140,31 @@ func indexOf(t *catalog.Table, name string) int { return t.ColumnIndex(name) }
 
 var _ = fmt.Sprintf
 
-func rulesFold(ctx context.Context, n planner.Node) (planner.Node, error) {
-	return rules.FoldConstants(ctx, n)
-}
-
-// countRows counts the rows of a plan.
-func (e *Engine) countRows(ctx context.Context, n planner.Node) (int64, error) {
-	agg := &planner.Aggregate{Input: n, Aggs: []planner.AggCall{{Func: "count_star"}},
-		Cols: []planner.Column{{ID: 2_000_000, Name: "count", Type: types.Int64}}}
-	batches, err := e.runPlan(ctx, agg, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer releaseAll(batches)
-	for _, b := range batches {
-		if b.NumRows() > 0 {
-			return b.Column(0).(*array.Int64).Value(0), nil
-		}
-	}
-	return 0, nil
-}
-
 // executeLifecycle runs the statements of the table lifecycle; ok is false for others.
 func (e *Engine) executeLifecycle(ctx context.Context, st planner.Statement, params []any) (Result, bool, error) {
 	switch s := st.(type) {
 	case *planner.Delete:
-		n, err := e.deleteRows(ctx, s, params)
+		ret, err := newReturner(s.Returning, params)
 		if err != nil {
 			return nil, true, err
 		}
-		return &doneResult{tag: fmt.Sprintf("DELETE %d", n)}, true, nil
+		defer ret.reset()
+		n, err := e.deleteRows(ctx, s, params, ret)
+		if err != nil {
+			return nil, true, err
+		}
+		return ret.result(fmt.Sprintf("DELETE %d", n)), true, nil
 	case *planner.Update:
-		n, err := e.updateRows(ctx, s, params)
+		ret, err := newReturner(s.Returning, params)
 		if err != nil {
 			return nil, true, err
 		}
-		return &doneResult{tag: fmt.Sprintf("UPDATE %d", n)}, true, nil
+		defer ret.reset()
+		n, err := e.updateRows(ctx, s, params, ret)
+		if err != nil {
+			return nil, true, err
+		}
+		return ret.result(fmt.Sprintf("UPDATE %d", n)), true, nil
 	case *planner.AlterTable:
 		if s.Name != "" {
 			if err := e.alterTable(ctx, s.Name, s.Set); err != nil {

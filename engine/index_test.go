@@ -39,10 +39,12 @@ func TestUniqueIndexRefused(t *testing.T) {
 	run(t, c, "CREATE UNIQUE INDEX u2 ON pk2 (b, a)")
 	run(t, c, "CREATE UNIQUE INDEX ON pk2 (a, b)")
 	run(t, c, "DROP INDEX u2, pk2_a_b_idx")
-	// And uniqueness on the key holds: a second row with the key replaces the first.
+	// And uniqueness on the key holds: a second row with the key is refused.
 	run(t, c, "INSERT INTO pk2 VALUES (1, 'x', 1)")
-	run(t, c, "INSERT INTO pk2 VALUES (1, 'x', 2)")
-	if rows, _ := run(t, c, "SELECT count(*), max(c) FROM pk2"); rows[0][0] != "1" || rows[0][1] != "2" {
+	if _, _, err := tryRun(c, "INSERT INTO pk2 VALUES (1, 'x', 2)"); !errors.Is(err, errs.UniqueViolation) {
+		t.Errorf("second row of a key: %v, want 23505", err)
+	}
+	if rows, _ := run(t, c, "SELECT count(*), max(c) FROM pk2"); rows[0][0] != "1" || rows[0][1] != "1" {
 		t.Errorf("rows with one primary key: %v", rows)
 	}
 }

@@ -55,7 +55,10 @@ func TestPrimaryKeyUpserts(t *testing.T) {
 	_, c := open(t, objstore.NewMem(), mem)
 	run(t, c, "CREATE TABLE p (k int PRIMARY KEY, v text, n bigint) WITH (split_points = '10', gc_delay = '0s')")
 	run(t, c, "INSERT INTO p VALUES (1, 'a', 1), (2, 'b', 2), (11, 'c', 3)")
-	run(t, c, "INSERT INTO p VALUES (1, 'a2', 10)")
+	if _, _, err := tryRun(c, "INSERT INTO p VALUES (1, 'a2', 10)"); !errors.Is(err, errs.UniqueViolation) {
+		t.Errorf("INSERT of an existing key: %v, want 23505", err)
+	}
+	run(t, c, "INSERT INTO p VALUES (1, 'a2', 10) ON CONFLICT (k) DO UPDATE SET v = excluded.v, n = excluded.n")
 	expect(t, c, "SELECT k, v, n FROM p ORDER BY k", "1 a2 10|2 b 2|11 c 3")
 	_, tag := run(t, c, "UPDATE p SET n = n + 100 WHERE k >= 2")
 	if tag != "UPDATE 2" {

@@ -157,6 +157,9 @@ func TestModel(t *testing.T) {
 						vals[i] = fmt.Sprintf("(%d, %d, %d)", rows[i][0], rows[i][1], rows[i][2])
 					}
 					op = "INSERT INTO m VALUES " + strings.Join(vals, ", ")
+					if kind == "pk" {
+						op += " ON CONFLICT (k) DO UPDATE SET v = excluded.v, n = excluded.n"
+					}
 					m.insert(rows)
 				case x < 60 && kind == "pk":
 					k, d := rng.Int64N(60), rng.Int64N(10)-5

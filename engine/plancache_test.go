@@ -145,7 +145,7 @@ func TestKeptPlanSeesNewData(t *testing.T) {
 	}
 	point.kept()
 	rng.kept()
-	run(t, c, "INSERT INTO t VALUES (2, 40, 'd'), (150, 50, 'e')")
+	run(t, c, "INSERT INTO t VALUES (2, 40, 'd'), (150, 50, 'e') ON CONFLICT (id) DO UPDATE SET v = excluded.v, s = excluded.s")
 	if got := point.rows(int64(2)); got != "40 d" {
 		t.Errorf("new row: got %q", got)
 	}
@@ -202,7 +202,7 @@ func TestKeptPlanSeesSplitPartitions(t *testing.T) {
 	if leaves[0][0] == "1" {
 		t.Fatal("no split happened")
 	}
-	run(t, c, "INSERT INTO s VALUES (1000, 'new'), (123, 'w123')")
+	run(t, c, "INSERT INTO s VALUES (1000, 'new'), (123, 'w123') ON CONFLICT (k) DO UPDATE SET v = excluded.v")
 	for k, want := range map[int64]string{123: "w123", 321: "v321", 1000: "new", 0: "v0", 399: "v399"} {
 		if got := p.rows(k); got != want {
 			t.Errorf("k = %d: got %q, want %q", k, got, want)

@@ -96,7 +96,7 @@ func TestRequestsPerStatement(t *testing.T) {
 	// Warm node B's caches.
 	for i := 0; i < 2; i++ {
 		run(t, b, "SELECT v FROM t WHERE k = 5")
-		run(t, b, "INSERT INTO t VALUES (3000, 'x')")
+		run(t, b, fmt.Sprintf("INSERT INTO t VALUES (%d, 'x')", 3000+i))
 	}
 	ctr.take()
 

@@ -207,55 +207,92 @@ func (b *txnBlock) add(ctx context.Context, t *catalog.Table, parts ...txnPart) 
 	return nil
 }
 
-// commitWrite commits the transactions before and then the files of p (nil for none) to
-// table t as one log entry, or, inside a transaction block, adds them to the block's work.
-// It is how every statement that changes a table's rows commits; it discards p's files
-// when the commit fails.
-func (e *Engine) commitWrite(ctx context.Context, t *catalog.Table, before []statestore.Transaction, p *ingest.Prepared) error {
+// commitWrite commits the transactions before and then the files of ps (nil ones are
+// skipped) to table t as one log entry, or, inside a transaction block, adds them to the
+// block's work. It is how every statement that changes a table's rows commits; it discards
+// the files of ps when the commit fails.
+func (e *Engine) commitWrite(ctx context.Context, t *catalog.Table, before []statestore.Transaction, ps ...*ingest.Prepared) error {
+	var preps []*ingest.Prepared
+	for _, p := range ps {
+		if p != nil && p.Rows() > 0 {
+			preps = append(preps, p)
+		}
+	}
+	discard := func() {
+		for _, p := range preps {
+			p.Discard(ctx)
+		}
+	}
 	if b := blockOf(ctx); b != nil {
-		parts := make([]txnPart, 0, len(before)+1)
+		parts := make([]txnPart, 0, len(before)+len(preps))
 		for _, x := range before {
 			parts = append(parts, txnPart{txn: x})
 		}
-		if p != nil && p.Rows() > 0 {
+		for _, p := range preps {
 			parts = append(parts, txnPart{prep: p})
 		}
 		if len(parts) == 0 {
 			return nil
 		}
 		if err := b.add(ctx, t, parts...); err != nil {
-			if p != nil {
-				p.Discard(ctx)
-			}
+			discard()
 			return err
 		}
 		return nil
 	}
 	switch {
-	case p == nil && len(before) == 0:
+	case len(preps) == 0 && len(before) == 0:
 		return nil
-	case p == nil && len(before) == 1:
+	case len(preps) == 0 && len(before) == 1:
 		_, err := e.ss.Commit(ctx, t.StateID(), before[0])
 		return err
-	case p == nil:
+	case len(preps) == 0:
 		_, err := e.ss.Commit(ctx, t.StateID(), statestore.Batch{Txns: before})
 		return err
-	case len(before) == 0:
-		_, err := p.Commit(ctx)
+	case len(before) == 0 && len(preps) == 1:
+		_, err := preps[0].Commit(ctx)
 		return err
 	}
-	tt := &txnTable{t: t}
-	for _, x := range before {
-		tt.parts = append(tt.parts, txnPart{txn: x})
-	}
-	if p != nil {
-		tt.parts = append(tt.parts, txnPart{prep: p})
-	}
-	err := e.commitTable(ctx, tt, nil, nil)
-	if err != nil && p != nil {
-		p.Discard(ctx)
+	err := e.commitTable(ctx, newTxnTable(t, before, preps), nil, nil)
+	if err != nil {
+		discard()
 	}
 	return err
+}
+
+// commitGuarded is commitWrite for a statement that read the table before writing it (an
+// UPDATE, a DELETE, an INSERT into a PRIMARY KEY table), with guard, the check that what
+// the statement read is unchanged. Outside a transaction block the entry starts with guard:
+// it commits only if no other write changed the rows guard covers since the statement read
+// them, and fails with an error wrapping statestore.ErrRowsChanged otherwise, leaving the
+// files of ps to the caller (to commit again after a new read, or to discard). Inside a
+// block the work joins the block's without guard: the block's COMMIT checks it against what
+// others committed since the block's snapshot of the table (conflictCheck), first committer
+// wins.
+func (e *Engine) commitGuarded(ctx context.Context, t *catalog.Table, guard statestore.UnchangedSince, txns []statestore.Transaction, ps ...*ingest.Prepared) error {
+	if blockOf(ctx) != nil {
+		return e.commitWrite(ctx, t, txns, ps...)
+	}
+	var preps []*ingest.Prepared
+	for _, p := range ps {
+		if p != nil && p.Rows() > 0 {
+			preps = append(preps, p)
+		}
+	}
+	return e.commitTable(ctx, newTxnTable(t, append([]statestore.Transaction{guard}, txns...), preps), nil, nil)
+}
+
+// newTxnTable returns the work of one statement on t: the transactions txns, then the
+// files of preps.
+func newTxnTable(t *catalog.Table, txns []statestore.Transaction, preps []*ingest.Prepared) *txnTable {
+	tt := &txnTable{t: t}
+	for _, x := range txns {
+		tt.parts = append(tt.parts, txnPart{txn: x})
+	}
+	for _, p := range preps {
+		tt.parts = append(tt.parts, txnPart{prep: p})
+	}
+	return tt
 }
 
 // commitTable commits a table's pending work as one log entry, after check (if any)
@@ -286,7 +323,7 @@ func (e *Engine) commitTable(ctx context.Context, tt *txnTable, check func(*stat
 			txn = statestore.Batch{Txns: txns}
 		}
 		_, err = e.ss.CommitIf(ctx, id, txn, check)
-		if err == nil || ctx.Err() != nil || !errors.Is(err, statestore.ErrInvalidTransaction) {
+		if err == nil || ctx.Err() != nil || !errors.Is(err, statestore.ErrInvalidTransaction) || errors.Is(err, statestore.ErrRowsChanged) {
 			return err
 		}
 		if fresh, serr := e.ss.Snapshot(ctx, id); serr != nil || slices.Equal(leafIDs(fresh), leafIDs(st)) {

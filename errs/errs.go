@@ -55,6 +55,7 @@ var (
 	InvalidLogArgument    = errors.New("invalid argument for logarithm")      // 2201E
 	InvalidPowerArgument  = errors.New("invalid argument for power function") // 2201F
 	NotNullViolation      = errors.New("not null violation")                  // 23502
+	UniqueViolation       = errors.New("unique violation")                    // 23505
 	CheckViolation        = errors.New("check violation")                     // 23514
 	DuplicateObject       = errors.New("duplicate object")                    // 42710
 	SequenceLimit         = errors.New("sequence generator limit exceeded")   // 2200H

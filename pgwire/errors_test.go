@@ -60,6 +60,7 @@ var kinds = map[string]error{
 	"ReadOnlyTransaction":   errs.ReadOnlyTransaction,
 	"ObjectState":           errs.ObjectState,
 	"Conflict":              errs.Conflict,
+	"UniqueViolation":       errs.UniqueViolation,
 	"OutOfMemory":           errs.OutOfMemory,
 	"Cancelled":             errs.Cancelled,
 	"InsufficientPrivilege": errs.InsufficientPrivilege,

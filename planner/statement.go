@@ -28,6 +28,32 @@ type Insert struct {
 	Source     Node
 	Targets    []int
 	ParamTypes []arrow.DataType
+	// OnConflict is the ON CONFLICT clause on the table's primary key, or nil.
+	OnConflict *OnConflict
+	Returning  *Returning
+}
+
+// Returning is the RETURNING list of an INSERT, UPDATE or DELETE: Exprs over Cols, one
+// column per table column (hidden ones included), which hold the row inserted, the new
+// values of a row updated or the row deleted. The statement's result has one column per
+// expression: Out, named Names.
+type Returning struct {
+	Cols  []Column
+	Exprs []Expr
+	Out   []Column
+	Names []string
+}
+
+// OnConflict is INSERT's ON CONFLICT (primary key) clause. With DoNothing a row whose key
+// exists, or came earlier in the statement, is skipped. Otherwise the existing row is
+// updated: Set maps table column indices to expressions over Existing (the table's row, one
+// column per table column) and Excluded (the row proposed for insertion, likewise); the row
+// is updated only where Where, when set, is true.
+type OnConflict struct {
+	DoNothing          bool
+	Set                map[int]Expr
+	Where              Expr
+	Existing, Excluded []Column
 }
 
 // CreateTable creates a table.
@@ -80,6 +106,7 @@ type Delete struct {
 	Input      Node
 	Pred       Expr
 	ParamTypes []arrow.DataType
+	Returning  *Returning
 }
 
 // Update sets columns of the rows of Table for which Pred is true. Set maps table column
@@ -92,6 +119,7 @@ type Update struct {
 	Pred       Expr
 	Set        map[int]Expr
 	ParamTypes []arrow.DataType
+	Returning  *Returning
 }
 
 // Rows is the plan Pred filters: Input, or Scan when there is no Input.

@@ -224,8 +224,8 @@ func (b *binder) dropTable(ds *pg_query.DropStmt) (planner.Statement, error) {
 
 // insert binds INSERT INTO t [(cols)] VALUES ... | SELECT ...
 func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
-	if is.OnConflictClause != nil || len(is.ReturningList) > 0 || is.WithClause != nil {
-		return nil, errs.New(errs.NotImplemented, "ON CONFLICT, RETURNING and WITH in INSERT are not supported yet")
+	if is.WithClause != nil {
+		return nil, errs.New(errs.NotImplemented, "WITH in INSERT is not supported yet")
 	}
 	if is.Relation.Schemaname == catalog.SystemSchema {
 		if _, ok := catalog.SystemTables[is.Relation.Relname]; ok {
@@ -329,6 +329,20 @@ func (b *binder) insert(is *pg_query.InsertStmt) (planner.Statement, error) {
 	}
 	for i := range cols {
 		ins.Targets[targets[i]] = i
+	}
+	if is.OnConflictClause != nil {
+		if ins.OnConflict, err = b.onConflict(is.OnConflictClause, t, is.Relation); err != nil {
+			return nil, err
+		}
+	}
+	if len(is.ReturningList) > 0 {
+		cols, sc, err := b.insertScope(t, is.Relation)
+		if err != nil {
+			return nil, err
+		}
+		if ins.Returning, err = b.returning(is.ReturningList, t, cols, sc); err != nil {
+			return nil, err
+		}
 	}
 	ins.ParamTypes = b.finalParams()
 	return ins, nil

@@ -47,8 +47,8 @@ func (b *binder) whereClause(n *pg_query.Node, sc *scope) (planner.Expr, error) 
 
 // deleteStmt binds DELETE FROM t [WHERE p].
 func (b *binder) deleteStmt(ds *pg_query.DeleteStmt) (planner.Statement, error) {
-	if len(ds.UsingClause) > 0 || len(ds.ReturningList) > 0 || ds.WithClause != nil {
-		return nil, errs.New(errs.NotImplemented, "DELETE with USING, RETURNING or WITH is not supported yet")
+	if len(ds.UsingClause) > 0 || ds.WithClause != nil {
+		return nil, errs.New(errs.NotImplemented, "DELETE with USING or WITH is not supported yet")
 	}
 	t, scan, sc, err := b.tableScope(ds.Relation, "delete from")
 	if err != nil {
@@ -61,13 +61,12 @@ func (b *binder) deleteStmt(ds *pg_query.DeleteStmt) (planner.Statement, error) 
 	}
 	d := &planner.Delete{Table: t, Scan: scan, Pred: pred}
 	if len(b.scalars) > 0 {
-		if len(t.PrimaryKey) == 0 {
-			// Without a key, a DELETE is a predicate over the table's columns alone.
-			return nil, errs.New(errs.NotImplemented, "subqueries in DELETE are not supported yet on a table without a PRIMARY KEY")
-		}
 		if d.Input, err = b.dmlInput(scan); err != nil {
 			return nil, err
 		}
+	}
+	if d.Returning, err = b.returning(ds.ReturningList, t, scan.Cols, sc); err != nil {
+		return nil, err
 	}
 	d.ParamTypes = b.finalParams()
 	return d, nil
@@ -83,8 +82,8 @@ func (b *binder) dmlInput(scan *planner.Scan) (planner.Node, error) {
 
 // updateStmt binds UPDATE t SET c = e, ... [WHERE p].
 func (b *binder) updateStmt(us *pg_query.UpdateStmt) (planner.Statement, error) {
-	if len(us.FromClause) > 0 || len(us.ReturningList) > 0 || us.WithClause != nil {
-		return nil, errs.New(errs.NotImplemented, "UPDATE with FROM, RETURNING or WITH is not supported yet")
+	if len(us.FromClause) > 0 || us.WithClause != nil {
+		return nil, errs.New(errs.NotImplemented, "UPDATE with FROM or WITH is not supported yet")
 	}
 	t, scan, sc, err := b.tableScope(us.Relation, "update")
 	if err != nil {
@@ -125,6 +124,9 @@ func (b *binder) updateStmt(us *pg_query.UpdateStmt) (planner.Statement, error) 
 		if u.Input, err = b.dmlInput(scan); err != nil {
 			return nil, err
 		}
+	}
+	if u.Returning, err = b.returning(us.ReturningList, t, scan.Cols, sc); err != nil {
+		return nil, err
 	}
 	u.ParamTypes = b.finalParams()
 	return u, nil

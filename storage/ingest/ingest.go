@@ -277,9 +277,13 @@ func (p *Prepared) Commit(ctx context.Context) (int64, error) {
 
 // Discard deletes the files that a fresh state shows uncommitted; it keeps them all when
 // the state cannot be read (they are then left to garbage collection's orphan sweep).
+// The Prepared holds nothing afterwards: no rows, and AddFiles adds no files. It is safe
+// more than once.
 func (p *Prepared) Discard(ctx context.Context) {
-	cleanup(ctx, p.store, p.ss, p.spec.Table, p.files)
-	p.files = nil
+	if len(p.files) > 0 {
+		cleanup(ctx, p.store, p.ss, p.spec.Table, p.files)
+	}
+	p.files, p.rows = nil, 0
 }
 
 // leafIDs returns the IDs of the state's leaves, in order.

@@ -20,8 +20,8 @@ type AddFiles struct {
 	Files []NewFile `json:"files"`
 }
 
-// NewFile is a file with the references that AddFiles creates for it. File.AddedTxn and
-// File.Updated and File.DeletesApplied are ignored: the store sets them.
+// NewFile is a file with the references that AddFiles creates for it. File.AddedTxn,
+// File.Updated, File.DeletesApplied and File.NewestRows are ignored: the store sets them.
 type NewFile struct {
 	File       File            `json:"file"`
 	References []FileReference `json:"references"`
@@ -142,6 +142,7 @@ func (t AddFiles) Apply(m *mutableState) {
 		f.AddedTxn = m.txn
 		f.Updated = m.time
 		f.DeletesApplied = 0
+		f.NewestRows = m.txn
 		m.putFile(&f)
 		for _, r := range nf.References {
 			m.putReference(r)

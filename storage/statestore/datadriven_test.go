@@ -217,8 +217,8 @@ func (h *ddHarness) run(c ddCase) string {
 	case "retire-deletes":
 		st, err = h.store.Commit(ctx, ddTable, RetireDeletePredicates{IDs: c.args})
 	case "batch":
-		// Lines: "delete id predicate text...", "add <file as for add-files>", "retire id,id" or
-		// "delete-files name,name": one log entry.
+		// Lines: "delete id predicate text...", "add <file as for add-files>", "retire id,id",
+		// "delete-files name,name" or "unchanged-since n [min max]": one log entry.
 		var txn Batch
 		for _, l := range c.input {
 			op, rest, _ := strings.Cut(l, " ")
@@ -232,6 +232,18 @@ func (h *ddHarness) run(c ddCase) string {
 				txn.Txns = append(txn.Txns, RetireDeletePredicates{IDs: splitList(rest)})
 			case "delete-files":
 				txn.Txns = append(txn.Txns, DeleteFiles{Files: splitList(rest)})
+			case "unchanged-since":
+				// "n" or "n min max": keys as for files.
+				f := strings.Fields(rest)
+				n, err := strconv.ParseUint(f[0], 10, 64)
+				if err != nil {
+					t.Fatalf("line %d: bad %q", c.line, rest)
+				}
+				u := UnchangedSince{Since: n}
+				if len(f) == 3 {
+					u.MinKey, u.MaxKey = parseKey(t, f[1]), parseKey(t, f[2])
+				}
+				txn.Txns = append(txn.Txns, u)
 			default:
 				t.Fatalf("line %d: unknown batch operation %q", c.line, op)
 			}

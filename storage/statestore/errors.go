@@ -70,6 +70,8 @@ var (
 	// ErrDeleteInUse: a delete predicate being retired may still match rows of a referenced
 	// file.
 	ErrDeleteInUse = fmt.Errorf("%w: delete predicate still in use", ErrInvalidTransaction)
+	// ErrRowsChanged: UnchangedSince found rows added or deleted after the state it names.
+	ErrRowsChanged = fmt.Errorf("%w: rows changed since the state read", ErrInvalidTransaction)
 )
 
 // invalid returns an error of kind ErrInvalidTransaction (or a finer sentinel wrapping it).

@@ -215,6 +215,7 @@ func sentinelName(err error) string {
 		{"ErrBadSplit", ErrBadSplit},
 		{"ErrFileReferenced", ErrFileReferenced},
 		{"ErrDeleteExists", ErrDeleteExists},
+		{"ErrRowsChanged", ErrRowsChanged},
 		{"ErrDeleteNotFound", ErrDeleteNotFound},
 		{"ErrDeleteInUse", ErrDeleteInUse},
 		{"ErrCorrupt", ErrCorrupt},

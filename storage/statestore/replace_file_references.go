@@ -25,8 +25,8 @@ type JobResult struct {
 	InputFiles  []string `json:"inputs"`
 	// Output is the file the job wrote, or nil when it holds no rows. Its References may be
 	// empty, meaning one exact reference of all its rows in PartitionID; otherwise they
-	// must be that single reference. The store sets File.AddedTxn, File.Updated and
-	// File.DeletesApplied.
+	// must be that single reference. The store sets File.AddedTxn, File.Updated,
+	// File.DeletesApplied and File.NewestRows.
 	Output *NewFile `json:"output,omitempty"`
 	// AppliedTxn is the number of the transaction whose state's delete predicates the job
 	// applied to the rows it wrote (normally the snapshot it planned from), or 0 if unknown.
@@ -134,9 +134,11 @@ func (t ReplaceFileReferences) Apply(m *mutableState) {
 	for _, j := range t.Jobs {
 		clear := j.AppliedTxn
 		inputs := ^uint64(0)
+		var newest uint64
 		for _, name := range j.InputFiles {
 			if f, ok := m.files[name]; ok {
 				inputs = min(inputs, f.ClearThrough())
+				newest = max(newest, f.RowsThrough())
 			}
 			m.removeReference(name, j.PartitionID)
 		}
@@ -149,6 +151,7 @@ func (t ReplaceFileReferences) Apply(m *mutableState) {
 			f.AddedTxn = m.txn
 			f.Updated = m.time
 			f.DeletesApplied = clear // at least the AddedTxn of an input, so never 0
+			f.NewestRows = newest
 			m.putFile(&f)
 			for _, r := range nf.References {
 				m.putReference(r)

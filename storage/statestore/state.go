@@ -55,6 +55,19 @@ type File struct {
 	// predicate committed by a transaction numbered at most DeletesApplied matches a row of
 	// the file. It is 0 for a file added by AddFiles; see ClearThrough.
 	DeletesApplied uint64 `json:"deletesApplied,omitempty"`
+	// NewestRows is set by the store: the number of the newest transaction that added rows
+	// the file may hold. It is AddedTxn for a file of AddFiles, and the greatest of its
+	// inputs' for the output of a compaction. See RowsThrough.
+	NewestRows uint64 `json:"newestRows,omitempty"`
+}
+
+// RowsThrough returns the number of the newest transaction that added rows the file may
+// hold: NewestRows, or AddedTxn for a file recorded before NewestRows existed.
+func (f *File) RowsThrough() uint64 {
+	if f.NewestRows != 0 {
+		return f.NewestRows
+	}
+	return f.AddedTxn
 }
 
 // ClearThrough returns the number of the newest transaction such that no delete predicate
@@ -404,6 +417,9 @@ func (s *State) Format(key func(k []byte, max bool) string) string {
 	for _, f := range s.fileList {
 		fmt.Fprintf(&b, "  %s rows=%d bytes=%d keys=[%s, %s] added=%d refs=%d",
 			f.Name, f.Rows, f.Bytes, key(f.MinKey, false), key(f.MaxKey, false), f.AddedTxn, len(s.byFile[f.Name]))
+		if f.NewestRows != 0 && f.NewestRows != f.AddedTxn {
+			fmt.Fprintf(&b, " newestRows=%d", f.NewestRows)
+		}
 		if f.DeletesApplied != 0 {
 			fmt.Fprintf(&b, " deletesApplied=%d", f.DeletesApplied)
 		}
