@@ -84,7 +84,7 @@ func (b *binder) regCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (pla
 		// writes it.
 		if inner := tc.Arg.GetTypeCast(); inner != nil && len(inner.TypeName.Names) > 0 {
 			in := strings.ToLower(inner.TypeName.Names[len(inner.TypeName.Names)-1].GetString_().GetSval())
-			if in == "regclass" || in == "regtype" || in == "regnamespace" {
+			if in == "regclass" || in == "regtype" || in == "regnamespace" || in == "regproc" {
 				e, _, err := b.regCast(inner, sc, agg)
 				if err != nil {
 					return nil, true, err
@@ -644,7 +644,11 @@ func (b *binder) regName(kind string, e planner.Expr) (planner.Expr, error) {
 		return &planner.Func{Name: "format_type", Args: []planner.Expr{e, &planner.Literal{Typ: types.Int64}}, Typ: types.Text}, nil
 	}
 	names := map[int64]string{}
-	if kind == "regnamespace" {
+	if kind == "regproc" {
+		for _, p := range exec.PGProcs {
+			names[int64(p.OID)] = p.Name
+		}
+	} else if kind == "regnamespace" {
 		names[catalog.OIDPGCatalogNS] = catalog.PGCatalogSchema
 		names[catalog.OIDPublicNS] = catalog.PublicSchema
 		names[catalog.OIDInfoSchemaNS] = catalog.InformationSchemaSchema
