@@ -341,6 +341,12 @@ func (e *Engine) plan(ctx context.Context, root planner.Node, params []any) (op 
 
 // planWith is plan, with every operator instrumented for EXPLAIN ANALYZE when analyze is set.
 func (e *Engine) planWith(ctx context.Context, root planner.Node, params []any, analyze bool) (op exec.Operator, release func(), err error) {
+	return e.planReading(ctx, root, params, analyze, nil, nil)
+}
+
+// planReading is planWith, reading table at state when table is set: every other table is
+// read at readState's state.
+func (e *Engine) planReading(ctx context.Context, root planner.Node, params []any, analyze bool, table *catalog.Table, state *statestore.State) (op exec.Operator, release func(), err error) {
 	var held []readHold
 	release = func() { e.readers.release(held) }
 	defer func() {
@@ -353,6 +359,9 @@ func (e *Engine) planWith(ctx context.Context, root planner.Node, params []any, 
 		return nil, release, err
 	}
 	snapshot := func(ctx context.Context, t *catalog.Table) (*statestore.State, error) {
+		if table != nil && t.StateID() == table.StateID() {
+			return state, nil
+		}
 		st, h, err := e.readState(ctx, t)
 		if err == nil {
 			held = append(held, h)

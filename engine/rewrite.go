@@ -316,35 +316,7 @@ func (w *tableWriter) Prepare(ctx context.Context) (*ingest.Prepared, error) {
 
 // planAt is plan, reading table t at state st (other tables as plan reads them: readState).
 func (e *Engine) planAt(ctx context.Context, root planner.Node, params []any, t *catalog.Table, st *statestore.State) (op exec.Operator, release func(), err error) {
-	var held []readHold
-	release = func() { e.readers.release(held) }
-	defer func() {
-		if err != nil {
-			release()
-		}
-	}()
-	n, err := planner.BindParams(root, params)
-	if err != nil {
-		return nil, release, err
-	}
-	snapshot := func(ctx context.Context, tt *catalog.Table) (*statestore.State, error) {
-		if tt.StateID() == t.StateID() {
-			return st, nil
-		}
-		s, h, err := e.readState(ctx, tt)
-		if err == nil {
-			held = append(held, h)
-		}
-		return s, err
-	}
-	if n, err = rules.Optimize(ctx, n, rules.Env{Snapshot: snapshot}); err != nil {
-		return nil, release, err
-	}
-	op, err = planner.Physical(ctx, n, planner.Env{
-		Store: e.store, Parallelism: e.opts.Parallelism, Metrics: e.metrics,
-		System: e.systemTable, Merge: e.mergeSpec, Files: e.files,
-	})
-	return op, release, err
+	return e.planReading(ctx, root, params, false, t, st)
 }
 
 // firstCount returns the count in the first row of batches, or 0.

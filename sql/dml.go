@@ -92,26 +92,9 @@ func (b *binder) updateStmt(us *pg_query.UpdateStmt) (planner.Statement, error) 
 	b.scalars = nil
 	set := map[int]planner.Expr{}
 	for _, n := range us.TargetList {
-		rt := n.GetResTarget()
-		if len(rt.Indirection) > 0 {
-			return nil, errs.New(errs.NotImplemented, "UPDATE of parts of a column is not supported")
-		}
-		idx := t.ColumnIndex(rt.Name)
-		if idx < 0 || t.Columns[idx].Hidden {
-			return nil, &errs.Error{Kind: errs.UndefinedColumn, Msg: fmt.Sprintf("column %q of relation %q does not exist", rt.Name, t.Name), Position: int(rt.Location) + 1}
-		}
-		if _, dup := set[idx]; dup {
-			return nil, errs.New(errs.Syntax, "multiple assignments to same column %q", rt.Name)
-		}
-		var e planner.Expr
-		if rt.Val.GetSetToDefault() != nil {
-			e = &planner.Literal{Typ: t.Columns[idx].SQL()}
-		} else if e, err = b.expr(rt.Val, sc, nil); err != nil {
-			return nil, err
-		}
-		ae, err := b.assign(e, t.Columns[idx].SQL())
+		idx, ae, err := b.setTarget(t, n.GetResTarget(), set, sc)
 		if err != nil {
-			return nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", rt.Name, types.Name(t.Columns[idx].SQL()), types.Name(e.Type()))
+			return nil, err
 		}
 		set[idx] = ae
 	}
@@ -190,4 +173,36 @@ func (b *binder) alterTable(as *pg_query.AlterTableStmt) (planner.Statement, err
 		}
 	}
 	return st, nil
+}
+
+// setTarget binds one `column = expression` of an UPDATE's (or ON CONFLICT DO UPDATE's) SET
+// list against table t: the column's index and the value, cast to the column's type;
+// DEFAULT is the column's default (NULL without one). set holds the columns set so far.
+func (b *binder) setTarget(t *catalog.Table, rt *pg_query.ResTarget, set map[int]planner.Expr, sc *scope) (int, planner.Expr, error) {
+	if len(rt.Indirection) > 0 {
+		return 0, nil, errs.New(errs.NotImplemented, "UPDATE of parts of a column is not supported")
+	}
+	idx := t.ColumnIndex(rt.Name)
+	if idx < 0 || t.Columns[idx].Hidden {
+		return 0, nil, &errs.Error{Kind: errs.UndefinedColumn, Msg: fmt.Sprintf("column %q of relation %q does not exist", rt.Name, t.Name), Position: int(rt.Location) + 1}
+	}
+	if _, dup := set[idx]; dup {
+		return 0, nil, errs.New(errs.Syntax, "multiple assignments to same column %q", rt.Name)
+	}
+	if rt.Val.GetSetToDefault() != nil {
+		if t.Columns[idx].Default == "" {
+			return idx, &planner.Literal{Typ: t.Columns[idx].SQL()}, nil
+		}
+		e, err := b.defaultExpr(t.Columns[idx])
+		return idx, e, err
+	}
+	e, err := b.expr(rt.Val, sc, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	ae, err := b.assign(e, t.Columns[idx].SQL())
+	if err != nil {
+		return 0, nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", rt.Name, types.Name(t.Columns[idx].SQL()), types.Name(e.Type()))
+	}
+	return idx, ae, nil
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
-	"github.com/sleeperd/sleeperd/types"
 )
 
 // onConflict binds the ON CONFLICT clause of an INSERT into t. The only unique constraint a
@@ -57,28 +56,13 @@ func (b *binder) onConflict(oc *pg_query.OnConflictClause, t *catalog.Table, rv 
 	b.scalars = nil
 	for _, n := range oc.TargetList {
 		rt := n.GetResTarget()
-		if len(rt.Indirection) > 0 {
-			return nil, errs.New(errs.NotImplemented, "UPDATE of parts of a column is not supported")
-		}
 		idx := t.ColumnIndex(rt.Name)
-		if idx < 0 || t.Columns[idx].Hidden {
-			return nil, &errs.Error{Kind: errs.UndefinedColumn, Msg: fmt.Sprintf("column %q of relation %q does not exist", rt.Name, t.Name), Position: int(rt.Location) + 1}
-		}
-		if _, dup := out.Set[idx]; dup {
-			return nil, errs.New(errs.Syntax, "multiple assignments to same column %q", rt.Name)
-		}
-		if slices.Contains(t.PrimaryKey, idx) {
+		if idx >= 0 && slices.Contains(t.PrimaryKey, idx) {
 			return nil, errs.New(errs.NotImplemented, "ON CONFLICT DO UPDATE of primary key column %q is not supported", rt.Name)
 		}
-		var e planner.Expr
-		if rt.Val.GetSetToDefault() != nil {
-			e = &planner.Literal{Typ: t.Columns[idx].SQL()}
-		} else if e, err = b.expr(rt.Val, sc, nil); err != nil {
-			return nil, err
-		}
-		ae, err := b.assign(e, t.Columns[idx].SQL())
+		idx, ae, err := b.setTarget(t, rt, out.Set, sc)
 		if err != nil {
-			return nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", rt.Name, types.Name(t.Columns[idx].SQL()), types.Name(e.Type()))
+			return nil, err
 		}
 		out.Set[idx] = ae
 	}
