@@ -568,6 +568,12 @@ func (e *Engine) newRowWriter(ctx context.Context, t *catalog.Table, targets []i
 
 // Append adds the rows of b; the caller keeps b.
 func (w *rowWriter) Append(ctx context.Context, b arrow.RecordBatch) error {
+	return w.appendWith(ctx, b, nil)
+}
+
+// appendWith adds the rows of b, arranged as the table stores them and checked against its
+// constraints, first handing that batch to also when it is set.
+func (w *rowWriter) appendWith(ctx context.Context, b arrow.RecordBatch, also func(context.Context, arrow.RecordBatch) error) error {
 	if b.NumRows() == 0 {
 		return nil
 	}
@@ -578,6 +584,11 @@ func (w *rowWriter) Append(ctx context.Context, b arrow.RecordBatch) error {
 	defer rec.Release()
 	if err := w.rules.check(ctx, w.t, rec); err != nil {
 		return err
+	}
+	if also != nil {
+		if err := also(ctx, rec); err != nil {
+			return err
+		}
 	}
 	return w.w.Append(rec)
 }

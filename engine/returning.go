@@ -124,21 +124,7 @@ func (w returningWriter) Append(ctx context.Context, b arrow.RecordBatch) error 
 	if w.ret == nil {
 		return w.rowWriter.Append(ctx, b)
 	}
-	if b.NumRows() == 0 {
-		return nil
-	}
-	rec, err := w.e.tableBatch(ctx, w.t, w.schema, w.targets, b, w.rules)
-	if err != nil {
-		return err
-	}
-	defer rec.Release()
-	if err := w.rules.check(ctx, w.t, rec); err != nil {
-		return err
-	}
-	if err := w.ret.add(ctx, rec); err != nil {
-		return err
-	}
-	return w.w.Append(rec)
+	return w.appendWith(ctx, b, w.ret.add)
 }
 
 // returningSchema is the schema of the rows of an INSERT, UPDATE or DELETE: nil without
