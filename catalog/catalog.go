@@ -394,6 +394,24 @@ func (c *Catalog) Alter(ctx context.Context, name string, set map[string]string,
 	if _, ok := set[PropSplitPoints]; ok {
 		return nil, errs.New(errs.InvalidParameter, "parameter %q can only be set when a table is created", PropSplitPoints)
 	}
+	return c.changeTable(ctx, name, func(t *Table) (entry, string, error) {
+		nt, err := t.withProperties(set)
+		if err != nil {
+			return entry{}, "", err
+		}
+		if check != nil {
+			if err := check(nt); err != nil {
+				return entry{}, "", err
+			}
+		}
+		return entry{Op: opAlter, Name: name, ID: t.ID, Set: set}, name, nil
+	})
+}
+
+// changeTable commits the entry change makes from the named table's current definition,
+// calling it again if another writer moved the catalog on first, and returns the table
+// (named newName) as the entry left it.
+func (c *Catalog) changeTable(ctx context.Context, name string, change func(t *Table) (e entry, newName string, err error)) (*Table, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
@@ -404,21 +422,16 @@ func (c *Catalog) Alter(ctx context.Context, name string, set map[string]string,
 		if !ok {
 			return nil, undefined(name)
 		}
-		nt, err := t.withProperties(set)
+		e, newName, err := change(t)
 		if err != nil {
 			return nil, err
 		}
-		if check != nil {
-			if err := check(nt); err != nil {
-				return nil, err
-			}
-		}
-		committed, err := c.commit(ctx, entry{Op: opAlter, Name: name, ID: t.ID, Set: set})
+		committed, err := c.commit(ctx, e)
 		if err != nil {
 			return nil, err
 		}
 		if committed {
-			return c.tables[name], nil
+			return c.tables[newName], nil
 		}
 	}
 }

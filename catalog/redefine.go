@@ -18,37 +18,22 @@ const opRedefine = "RedefineTable"
 // must be free (errs.DuplicateTable). Indexes and owned sequences follow a rename; views
 // read tables by name and so stop a rename (errs.DependentObjects).
 func (c *Catalog) Redefine(ctx context.Context, name string, change func(*Table) (*Table, error)) (*Table, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for {
-		if err := c.follow(ctx); err != nil {
-			return nil, err
-		}
-		t, ok := c.tables[name]
-		if !ok {
-			return nil, undefined(name)
-		}
+	return c.changeTable(ctx, name, func(t *Table) (entry, string, error) {
 		nt, err := change(t)
 		if err != nil {
-			return nil, err
+			return entry{}, "", err
 		}
 		nt.ID = t.ID
 		if nt.Name != name {
 			if c.relationExists(nt.Name) {
-				return nil, errs.New(errs.DuplicateTable, "relation %q already exists", nt.Name)
+				return entry{}, "", errs.New(errs.DuplicateTable, "relation %q already exists", nt.Name)
 			}
 			if deps := c.dependents(name); len(deps) > 0 {
-				return nil, errs.New(errs.DependentObjects, "cannot rename table %s because other objects depend on it (view %s)", name, deps[len(deps)-1])
+				return entry{}, "", errs.New(errs.DependentObjects, "cannot rename table %s because other objects depend on it (view %s)", name, deps[len(deps)-1])
 			}
 		}
-		committed, err := c.commit(ctx, entry{Op: opRedefine, Name: name, ID: t.ID, Table: toJSON(nt)})
-		if err != nil {
-			return nil, err
-		}
-		if committed {
-			return c.tables[nt.Name], nil
-		}
-	}
+		return entry{Op: opRedefine, Name: name, ID: t.ID, Table: toJSON(nt)}, nt.Name, nil
+	})
 }
 
 // applyRedefine applies an opRedefine entry.
