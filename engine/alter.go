@@ -374,6 +374,8 @@ func alterColumn(t *catalog.Table, c planner.AlterColumn, missing *string, idx [
 		if c.Op == planner.SetDefault {
 			col.Default = c.Def.Default
 		}
+	case planner.SetType:
+		return nil, setType(t, i, col, c.Def.Type)
 	case planner.SetNotNull:
 		col.Nullable = false
 	case planner.DropNotNull:
@@ -454,4 +456,38 @@ func (e *Engine) comment(ctx context.Context, s *planner.Comment) (Result, error
 		return nil, err
 	}
 	return &doneResult{tag: "COMMENT"}, nil
+}
+
+// setType changes the SQL type of column col (index i of t) to typ where every value it
+// holds is a value of typ as it is stored, so that no data file changes: character varying
+// widened (a larger length, or none: text). Other changes would rewrite or check the data
+// and are refused.
+func setType(t *catalog.Table, i int, col *catalog.Column, typ arrow.DataType) error {
+	from := col.SQL()
+	if arrow.TypeEqual(from, typ) {
+		return nil
+	}
+	if r := keyRole(t, i); r != "" {
+		return errs.New(errs.NotImplemented, "cannot change the type of column %q: it is in a %s", col.Name, r)
+	}
+	varying := func(x arrow.DataType) (n int32, ok bool) {
+		if x.ID() == arrow.STRING && !types.IsBpchar(x) {
+			if n, isChar := types.CharLength(x); isChar {
+				return n, true
+			}
+			return -1, true // text
+		}
+		return 0, false
+	}
+	fromN, fromOK := varying(from)
+	toN, toOK := varying(typ)
+	if !fromOK || !toOK || (toN >= 0 && (fromN < 0 || toN < fromN)) {
+		return errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE from %s to %s is not supported: only widening character varying (to a longer length or to text) keeps the stored values as they are",
+			types.Name(from), types.Name(typ))
+	}
+	col.Type, col.SQLType = types.Storage(typ), nil
+	if st := types.Storage(typ); !arrow.TypeEqual(st, typ) {
+		col.SQLType = typ
+	}
+	return nil
 }

@@ -44,6 +44,7 @@ const (
 	RenameTableTo = "rename"
 	AddCheck      = "add check"
 	DropCheck     = "drop constraint"
+	SetType       = "set type"
 )
 
 // AlterColumn is one command of AlterColumns.
@@ -51,7 +52,7 @@ type AlterColumn struct {
 	Op     string
 	Column string
 	// Def is the column ADD COLUMN adds, with its Default; Default is also what SET
-	// DEFAULT sets. NewName is what RENAME renames to.
+	// DEFAULT sets, and Def.Type the type SET TYPE gives. NewName is what RENAME renames to.
 	Def     catalog.Column
 	NewName string
 	// Missing is true for IF EXISTS (DROP) and IF NOT EXISTS (ADD).

@@ -94,7 +94,15 @@ func (b *binder) alterColumns(as *pg_query.AlterTableStmt) (planner.Statement, b
 				return nil, true, errs.New(errs.NotImplemented, "DROP CONSTRAINT ... CASCADE is not supported")
 			}
 		case pg_query.AlterTableType_AT_AlterColumnType:
-			return nil, true, errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE is not supported")
+			cd := cmd.Def.GetColumnDef()
+			if cd.GetRawDefault() != nil || cd.GetCollClause() != nil {
+				return nil, true, errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE with USING or COLLATE is not supported")
+			}
+			typ, err := ResolveType(cd.TypeName)
+			if err != nil {
+				return nil, true, err
+			}
+			c.Op, c.Def = planner.SetType, catalog.Column{Name: cmd.Name, Type: typ}
 		default:
 			return nil, true, errs.New(errs.NotImplemented, "ALTER TABLE %s is not supported", strings.TrimPrefix(cmd.Subtype.String(), "AT_"))
 		}
