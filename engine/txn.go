@@ -326,20 +326,11 @@ func (e *Engine) commitTable(ctx context.Context, tt *txnTable, check func(*stat
 		if err == nil || ctx.Err() != nil || !errors.Is(err, statestore.ErrInvalidTransaction) || errors.Is(err, statestore.ErrRowsChanged) {
 			return err
 		}
-		if fresh, serr := e.ss.Snapshot(ctx, id); serr != nil || slices.Equal(leafIDs(fresh), leafIDs(st)) {
+		if fresh, serr := e.ss.Snapshot(ctx, id); serr != nil || slices.Equal(fresh.LeafIDs(), st.LeafIDs()) {
 			return err // not a partition change: the same transaction would fail again
 		}
 	}
 	return err
-}
-
-func leafIDs(s *statestore.State) []string {
-	leaves := s.Leaves()
-	ids := make([]string, len(leaves))
-	for i, l := range leaves {
-		ids[i] = l.ID
-	}
-	return ids
 }
 
 // discard drops the pending work from part from on of every table, deleting its files.

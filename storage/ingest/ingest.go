@@ -204,7 +204,7 @@ func prepared(ctx context.Context, store objstore.Store, ss *statestore.Store, s
 		cleanup(ctx, store, ss, spec.Table, files)
 		return nil, err
 	}
-	p.txn, p.leaves = txn, leafIDs(state)
+	p.txn, p.leaves = txn, state.LeafIDs()
 	for i := range p.files {
 		p.files[i].s = nil
 	}
@@ -231,14 +231,14 @@ func (p *Prepared) AddFiles(ctx context.Context, state *statestore.State) (state
 	if len(p.files) == 0 {
 		return statestore.AddFiles{}, nil
 	}
-	if slices.Equal(leafIDs(state), p.leaves) {
+	if slices.Equal(state.LeafIDs(), p.leaves) {
 		return p.txn, nil
 	}
 	txn, err := addFiles(ctx, p.store, p.spec, p.files, state.Leaves())
 	if err != nil {
 		return statestore.AddFiles{}, err
 	}
-	p.txn, p.leaves = txn, leafIDs(state)
+	p.txn, p.leaves = txn, state.LeafIDs()
 	return txn, nil
 }
 
@@ -261,7 +261,7 @@ func (p *Prepared) Commit(ctx context.Context) (int64, error) {
 			break
 		}
 		state, serr := p.ss.Snapshot(ctx, p.spec.Table)
-		if serr != nil || slices.Equal(leafIDs(state), p.leaves) {
+		if serr != nil || slices.Equal(state.LeafIDs(), p.leaves) {
 			break // not a partition change: retrying the same transaction would fail again
 		}
 		var aerr error
@@ -284,16 +284,6 @@ func (p *Prepared) Discard(ctx context.Context) {
 		cleanup(ctx, p.store, p.ss, p.spec.Table, p.files)
 	}
 	p.files, p.rows = nil, 0
-}
-
-// leafIDs returns the IDs of the state's leaves, in order.
-func leafIDs(s *statestore.State) []string {
-	leaves := s.Leaves()
-	ids := make([]string, len(leaves))
-	for i, l := range leaves {
-		ids[i] = l.ID
-	}
-	return ids
 }
 
 // checkSchema reports whether got has the fields of want, by type and order.

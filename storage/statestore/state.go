@@ -172,6 +172,16 @@ func (s *State) Partitions() []*Partition { return slices.Clone(s.sorted) }
 // every key.
 func (s *State) Leaves() []*Partition { return slices.Clone(s.leaves) }
 
+// LeafIDs returns the IDs of the leaf partitions, in key order: equal slices from two states
+// mean the same partitioning.
+func (s *State) LeafIDs() []string {
+	ids := make([]string, len(s.leaves))
+	for i, l := range s.leaves {
+		ids[i] = l.ID
+	}
+	return ids
+}
+
 // LeafFor returns the leaf partition whose range holds key, or nil before the table is
 // initialised.
 func (s *State) LeafFor(key []byte) *Partition {
