@@ -82,6 +82,26 @@ func (e *Engine) compact(ctx context.Context, t *catalog.Table, full bool) error
 	return nil
 }
 
+// claimLost reports whether a job's commit was refused because the job no longer holds its
+// files: another runner released its claim once it outlived compaction_job_timeout (and may
+// have compacted the files since). Like a job another runner took, that is a lost race, not
+// a failure.
+func (e *Engine) claimLost(ctx context.Context, t *catalog.Table, jobID string, err error) bool {
+	if !errors.Is(err, statestore.ErrNotAssigned) && !errors.Is(err, statestore.ErrReferenceNotFound) {
+		return false
+	}
+	state, serr := e.ss.Snapshot(ctx, t.StateID())
+	if serr != nil {
+		return false
+	}
+	for _, j := range state.Jobs() {
+		if j.ID == jobID {
+			return false // still claimed: the refusal has another cause
+		}
+	}
+	return true
+}
+
 // runJobs runs compaction jobs, at most CompactionWorkers at once. A job another runner took
 // is skipped; the first other error is returned after every job has ended.
 func (e *Engine) runJobs(ctx context.Context, t *catalog.Table, env compaction.Env, jobs []compaction.Job) error {
@@ -98,6 +118,9 @@ func (e *Engine) runJobs(ctx context.Context, t *catalog.Table, env compaction.E
 			rep := &JobReport{Table: t.Name, JobID: job.ID, Partition: job.PartitionID, Status: "running", InputFiles: len(job.Files), Started: time.Now()}
 			e.jobs.add(rep)
 			res, err := e.runJob(ctx, env, job)
+			if err != nil && e.claimLost(ctx, t, job.ID, err) {
+				err = fmt.Errorf("%w: its claim was released before it committed: %v", compaction.ErrJobTaken, err)
+			}
 			e.jobs.update(rep, func(r *JobReport) {
 				r.Finished = time.Now()
 				r.InputRows, r.OutputRows = res.RowsRead, res.RowsWritten
