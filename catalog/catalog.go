@@ -117,12 +117,14 @@ type columnJSON struct {
 	// Stored and Missing are Column.Stored and Column.Missing.
 	Stored  string  `json:"stored,omitempty"`
 	Missing *string `json:"missing,omitempty"`
+	// Former is Column.Former.
+	Former []formerJSON `json:"former,omitempty"`
 }
 
 func toJSON(t *Table) *tableJSON {
 	j := &tableJSON{ID: t.ID, Name: t.Name, RowKeys: t.RowKeys, SortKeys: t.SortKeys, PrimaryKey: t.PrimaryKey, Properties: t.Props.Raw}
 	for _, c := range t.Columns {
-		cj := columnJSON{Name: c.Name, Type: types.Format(c.Type), Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity, Stored: c.Stored, Missing: c.Missing}
+		cj := columnJSON{Name: c.Name, Type: types.Format(c.Type), Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity, Stored: c.Stored, Missing: c.Missing, Former: formersToJSON(c.Former)}
 		if c.SQLType != nil {
 			cj.SQLType = types.Format(c.SQLType)
 		}
@@ -149,6 +151,9 @@ func fromJSON(j *tableJSON) (*Table, error) {
 			return nil, fmt.Errorf("catalog: %w", err)
 		}
 		col := Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity, Stored: c.Stored, Missing: c.Missing}
+		if col.Former, err = formersFromJSON(c.Former); err != nil {
+			return nil, err
+		}
 		if c.SQLType != "" {
 			if col.SQLType, err = types.Parse(c.SQLType); err != nil {
 				return nil, fmt.Errorf("catalog: %w", err)

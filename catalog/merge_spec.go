@@ -32,7 +32,7 @@ func (t *Table) readSpec(r keys.Range) merge.ReadSpec {
 	for i := range all {
 		all[i] = i
 	}
-	return merge.ReadSpec{Schema: t.Schema(), Columns: all, RowKeys: t.RowKeys, Range: r}
+	return merge.ReadSpec{Schema: t.Schema(), Columns: all, RowKeys: t.RowKeys, Range: r, Convert: t.ConvertFormer}
 }
 
 // mergedLeaf reads one leaf by merging its files in key order and applying the iterator

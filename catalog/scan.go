@@ -355,6 +355,39 @@ type fileReader struct {
 	keyCols []int // positions of the row key columns in the read batches, in key order
 	outCols []int // positions of the output columns in the read batches
 	done    bool  // the rest of the file lies above the last range
+	conv    []conversion
+}
+
+// conversion is a column a file holds under a former name: position read of the read
+// batches holds former k of table column col.
+type conversion struct {
+	read, col, former int
+}
+
+// convert returns b with the columns of fr.conv converted to their current types. It
+// releases b.
+func (l *leafReader) convert(ctx context.Context, fr *fileReader, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+	defer b.Release()
+	t := l.x.scan.spec.Table
+	cols := slices.Clone(b.Columns())
+	fields := slices.Clone(b.Schema().Fields())
+	var made []arrow.Array
+	defer func() {
+		for _, a := range made {
+			a.Release()
+		}
+	}()
+	for _, v := range fr.conv {
+		f := t.Schema().Field(v.col)
+		a, err := t.ConvertFormer(ctx, f, v.former, b.Column(v.read))
+		if err != nil {
+			return nil, fmt.Errorf("catalog: converting column %q of table %s: %w", t.Columns[v.col].Name, t.Name, err)
+		}
+		made = append(made, a)
+		cols[v.read] = a
+		fields[v.read] = arrow.Field{Name: fields[v.read].Name, Type: a.DataType(), Nullable: true}
+	}
+	return array.NewRecordBatch(arrow.NewSchema(fields, nil), cols, b.NumRows()), nil
 }
 
 // Next returns the leaf's next non-empty batch, or io.EOF.
@@ -391,6 +424,11 @@ func (l *leafReader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		if err != nil {
 			return nil, fmt.Errorf("catalog: read %s: %w", l.x.scan.spec.Table.Name, err)
+		}
+		if len(l.cur.conv) > 0 {
+			if b, err = l.convert(ctx, l.cur, b); err != nil {
+				return nil, err
+			}
 		}
 		l.clip(b)
 		b.Release()
@@ -448,6 +486,14 @@ func (l *leafReader) openFile(ctx context.Context, name string) (*fileReader, er
 	}
 	t := spec.Table
 	fs := pf.Schema()
+	// formerCol finds a column the file holds under a former name (Column.Former): its
+	// values are converted as read, and its statistics prune nothing (fileCol sees it absent).
+	formerCol := func(c int) (fc, k int) {
+		if len(t.Columns[c].Former) == 0 || len(fs.FieldIndices(t.Columns[c].StoredName())) > 0 {
+			return -1, -1
+		}
+		return merge.FormerColumn(fs, t.Schema().Field(c))
+	}
 	fileCol := func(c int) (int, error) {
 		idx := fs.FieldIndices(t.Columns[c].StoredName())
 		if len(idx) == 0 && !slices.Contains(t.RowKeys, c) {
@@ -470,6 +516,12 @@ func (l *leafReader) openFile(ctx context.Context, name string) (*fileReader, er
 	fr := &fileReader{clip: !within}
 	filled := false
 	for _, c := range spec.Columns {
+		if fc, k := formerCol(c); fc >= 0 {
+			p := pos(fc)
+			fr.conv = append(fr.conv, conversion{read: p, col: c, former: k})
+			fr.outCols = append(fr.outCols, p)
+			continue
+		}
 		fc, err := fileCol(c)
 		if err != nil {
 			return nil, err

@@ -51,6 +51,9 @@ type Column struct {
 	// (as arrow's ValueStr writes it) that the rows of older data files, which lack the
 	// column, take; NULL otherwise.
 	Missing *string
+	// Former are the column's shapes before ALTER COLUMN ... TYPE changes that changed its
+	// stored values, newest first: files of those times hold it under other names.
+	Former []Former
 }
 
 // StoredName is the column's name in the table's data files.
@@ -274,8 +277,15 @@ func (t *Table) buildSchema() {
 	fields := make([]arrow.Field, len(t.Columns))
 	for i, c := range t.Columns {
 		fields[i] = arrow.Field{Name: c.StoredName(), Type: types.Storage(c.Type), Nullable: c.Nullable}
+		var mk, mv []string
 		if c.Missing != nil {
-			fields[i].Metadata = arrow.NewMetadata([]string{MissingKey}, []string{*c.Missing})
+			mk, mv = append(mk, MissingKey), append(mv, *c.Missing)
+		}
+		if len(c.Former) > 0 {
+			mk, mv = append(mk, merge.FormerKey), append(mv, formerMetadata(c.Former))
+		}
+		if len(mk) > 0 {
+			fields[i].Metadata = arrow.NewMetadata(mk, mv)
 		}
 	}
 	t.schema = arrow.NewSchema(fields, nil)

@@ -174,6 +174,10 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (Res
 			if n > 0 {
 				return nil, errs.New(errs.CheckViolation, "check constraint %q of relation %q is violated by some row", name, t.Name)
 			}
+		case planner.SetType:
+			if missing[i], err = e.checkSetType(ctx, t, c); err != nil {
+				return nil, err
+			}
 		case planner.SetNotNull:
 			if i := t.ColumnIndex(c.Column); i >= 0 && t.Columns[i].Nullable && !t.Columns[i].Hidden {
 				n, err := e.queryInt(ctx, fmt.Sprintf("SELECT count(*) FROM %s WHERE %s IS NULL", quoteIdent(t.Name), quoteIdent(c.Column)))
@@ -328,6 +332,9 @@ func alterColumn(t *catalog.Table, c planner.AlterColumn, missing *string, idx [
 		}
 		t.Checks = keep
 		t.DroppedStored = append(t.DroppedStored, col.StoredName())
+		for _, f := range col.Former {
+			t.DroppedStored = append(t.DroppedStored, f.Stored)
+		}
 		delete(t.ColumnComments, c.Column)
 		t.Columns = slices.Delete(t.Columns, i, i+1)
 		shift := func(xs []int) {
@@ -375,7 +382,7 @@ func alterColumn(t *catalog.Table, c planner.AlterColumn, missing *string, idx [
 			col.Default = c.Def.Default
 		}
 	case planner.SetType:
-		return nil, setType(t, i, col, c.Def.Type)
+		return nil, setType(t, i, c, missing, idx)
 	case planner.SetNotNull:
 		col.Nullable = false
 	case planner.DropNotNull:
@@ -400,7 +407,7 @@ func freeStoredName(t *catalog.Table, name string) string {
 			return true
 		}
 		for _, c := range t.Columns {
-			if c.StoredName() == s {
+			if c.StoredName() == s || slices.ContainsFunc(c.Former, func(f catalog.Former) bool { return f.Stored == s }) {
 				return true
 			}
 		}
@@ -456,38 +463,4 @@ func (e *Engine) comment(ctx context.Context, s *planner.Comment) (Result, error
 		return nil, err
 	}
 	return &doneResult{tag: "COMMENT"}, nil
-}
-
-// setType changes the SQL type of column col (index i of t) to typ where every value it
-// holds is a value of typ as it is stored, so that no data file changes: character varying
-// widened (a larger length, or none: text). Other changes would rewrite or check the data
-// and are refused.
-func setType(t *catalog.Table, i int, col *catalog.Column, typ arrow.DataType) error {
-	from := col.SQL()
-	if arrow.TypeEqual(from, typ) {
-		return nil
-	}
-	if r := keyRole(t, i); r != "" {
-		return errs.New(errs.NotImplemented, "cannot change the type of column %q: it is in a %s", col.Name, r)
-	}
-	varying := func(x arrow.DataType) (n int32, ok bool) {
-		if x.ID() == arrow.STRING && !types.IsBpchar(x) {
-			if n, isChar := types.CharLength(x); isChar {
-				return n, true
-			}
-			return -1, true // text
-		}
-		return 0, false
-	}
-	fromN, fromOK := varying(from)
-	toN, toOK := varying(typ)
-	if !fromOK || !toOK || (toN >= 0 && (fromN < 0 || toN < fromN)) {
-		return errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE from %s to %s is not supported: only widening character varying (to a longer length or to text) keeps the stored values as they are",
-			types.Name(from), types.Name(typ))
-	}
-	col.Type, col.SQLType = types.Storage(typ), nil
-	if st := types.Storage(typ); !arrow.TypeEqual(st, typ) {
-		col.SQLType = typ
-	}
-	return nil
 }

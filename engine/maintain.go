@@ -25,7 +25,7 @@ func (e *Engine) compactionEnv(t *catalog.Table) compaction.Env {
 		States: e.ss,
 		Table: compaction.TableSpec{
 			ID: t.StateID(), Schema: t.Schema(), RowKeys: t.RowKeys, SortKeys: t.SortKeys,
-			Props: t.Props.Parquet, FilePrefix: t.FilePrefix(),
+			Props: t.Props.Parquet, FilePrefix: t.FilePrefix(), Convert: t.ConvertFormer,
 		},
 		Iterators: func(state *statestore.State, full bool) (merge.Options, error) {
 			panicSite("compaction")

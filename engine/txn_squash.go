@@ -88,7 +88,7 @@ func (b *txnBlock) squash(ctx context.Context, tt *txnTable) error {
 	for i := range cols {
 		cols[i] = i
 	}
-	rspec := merge.ReadSpec{Schema: t.Schema(), Columns: cols, RowKeys: t.RowKeys, Alloc: alloc}
+	rspec := merge.ReadSpec{Schema: t.Schema(), Columns: cols, RowKeys: t.RowKeys, Alloc: alloc, Convert: t.ConvertFormer}
 	schema := merge.ReadSchema(rspec)
 	rspec.Out = schema
 	inputs := make([]stream.Stream, 0, len(srcs))

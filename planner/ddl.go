@@ -62,6 +62,9 @@ type AlterColumn struct {
 	// constraint named Column.
 	Check       catalog.Check
 	CheckColumn string
+	// Via are the explicit casts SET TYPE's USING clause applies to the column, in order,
+	// before the assignment to Def.Type.
+	Via []arrow.DataType
 }
 
 // Truncate removes every row of tables.

@@ -1,7 +1,11 @@
 package sql
 
 import (
+	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
@@ -94,15 +98,9 @@ func (b *binder) alterColumns(as *pg_query.AlterTableStmt) (planner.Statement, b
 				return nil, true, errs.New(errs.NotImplemented, "DROP CONSTRAINT ... CASCADE is not supported")
 			}
 		case pg_query.AlterTableType_AT_AlterColumnType:
-			cd := cmd.Def.GetColumnDef()
-			if cd.GetRawDefault() != nil || cd.GetCollClause() != nil {
-				return nil, true, errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE with USING or COLLATE is not supported")
-			}
-			typ, err := ResolveType(cd.TypeName)
-			if err != nil {
+			if c, err = setType(t, cmd); err != nil {
 				return nil, true, err
 			}
-			c.Op, c.Def = planner.SetType, catalog.Column{Name: cmd.Name, Type: typ}
 		default:
 			return nil, true, errs.New(errs.NotImplemented, "ALTER TABLE %s is not supported", strings.TrimPrefix(cmd.Subtype.String(), "AT_"))
 		}
@@ -215,4 +213,61 @@ func (b *binder) comment(cs *pg_query.CommentStmt) (planner.Statement, error) {
 		return &planner.Comment{Table: names[0], Column: names[1], Text: cs.Comment}, nil
 	}
 	return nil, errs.New(errs.NotImplemented, "COMMENT ON %s is not supported", strings.TrimPrefix(cs.Objtype.String(), "OBJECT_"))
+}
+
+// setType binds ALTER [COLUMN] c [SET DATA] TYPE typ [USING expr]. USING may be the column
+// cast explicitly, any number of times (c::integer, CAST(c AS text)::date); other
+// expressions are refused. The value is then assigned to typ with PostgreSQL's assignment
+// casts: text to a number, for one, needs USING (42804 as in PostgreSQL).
+func setType(t *catalog.Table, cmd *pg_query.AlterTableCmd) (planner.AlterColumn, error) {
+	c := planner.AlterColumn{Op: planner.SetType, Column: cmd.Name}
+	cd := cmd.Def.GetColumnDef()
+	if cd.GetCollClause() != nil {
+		return c, errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE with COLLATE is not supported")
+	}
+	typ, err := ResolveType(cd.TypeName)
+	if err != nil {
+		return c, err
+	}
+	c.Def = catalog.Column{Name: cmd.Name, Type: typ}
+	i := t.ColumnIndex(cmd.Name)
+	if i < 0 || t.Columns[i].Hidden {
+		return c, nil // reported when run
+	}
+	from := t.Columns[i].SQL()
+	if u := cd.GetRawDefault(); u != nil {
+		var via []arrow.DataType
+		for {
+			if tc := u.GetTypeCast(); tc != nil {
+				vt, err := ResolveType(tc.TypeName)
+				if err != nil {
+					return c, err
+				}
+				via = append(via, vt)
+				u = tc.Arg
+				continue
+			}
+			break
+		}
+		ref := u.GetColumnRef()
+		if ref == nil || len(ref.Fields) != 1 || ref.Fields[0].GetString_() == nil || ref.Fields[0].GetString_().Sval != cmd.Name {
+			return c, errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE ... USING is supported only for casts of the column itself (USING %s::type)", cmd.Name)
+		}
+		slices.Reverse(via) // innermost cast first
+		for _, v := range via {
+			if !castable(from, v) {
+				return c, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(from), types.Name(v))
+			}
+			from = v
+		}
+		c.Via = via
+	}
+	if !assignable(from, typ) {
+		if len(c.Via) > 0 {
+			return c, errs.New(errs.DatatypeMismatch, "result of USING clause for column %q cannot be cast automatically to type %s", cmd.Name, types.Name(typ))
+		}
+		return c, &errs.Error{Kind: errs.DatatypeMismatch, Msg: fmt.Sprintf("column %q cannot be cast automatically to type %s", cmd.Name, types.Name(typ)),
+			Hint: fmt.Sprintf("You might need to specify \"USING %s::%s\".", cmd.Name, types.Name(typ))}
+	}
+	return c, nil
 }

@@ -40,6 +40,9 @@ type TableSpec struct {
 	SortKeys   []int         // indices into Schema of the sort key columns, in key order
 	Props      parquet.Properties
 	FilePrefix string // object name prefix of output files, e.g. "tables/<id>/files/"
+	// Convert converts columns input files hold under former names (merge.FormerKey), so
+	// that the output holds them in the current type; nil refuses such files.
+	Convert merge.Converter
 }
 
 // Env is what a runner works with.
@@ -186,7 +189,7 @@ func write(ctx context.Context, env Env, job Job, st *statestore.State, res *Res
 	for i := range cols {
 		cols[i] = i
 	}
-	rspec := merge.ReadSpec{Schema: t.Schema, Columns: cols, RowKeys: t.RowKeys, Range: part.Range, Alloc: env.Alloc}
+	rspec := merge.ReadSpec{Schema: t.Schema, Columns: cols, RowKeys: t.RowKeys, Range: part.Range, Alloc: env.Alloc, Convert: t.Convert}
 	schema := merge.ReadSchema(rspec)
 	versionCol, deletedCol := n, n+1
 

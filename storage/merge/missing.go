@@ -1,6 +1,9 @@
 package merge
 
 import (
+	"context"
+	"encoding/json"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -26,4 +29,38 @@ func FillMissing(mem memory.Allocator, f arrow.Field, n int) (arrow.Array, error
 		}
 	}
 	return b.NewArray(), nil
+}
+
+// FormerKey is the key of the field metadata that holds, as a JSON array of strings, the
+// names a column was stored under before changes of its type that changed its stored values,
+// newest first. A data file that lacks the column's name but has one of these holds the
+// column's values of that time, which ReadSpec.Convert converts.
+const FormerKey = "sleeperd.former"
+
+// Converter converts the values a data file holds under the former name k (FormerNames(f)[k])
+// of field f to f's type. It does not release a.
+type Converter func(ctx context.Context, f arrow.Field, k int, a arrow.Array) (arrow.Array, error)
+
+// FormerNames returns the former stored names of f (FormerKey), newest first.
+func FormerNames(f arrow.Field) []string {
+	v, ok := f.Metadata.GetValue(FormerKey)
+	if !ok {
+		return nil
+	}
+	var names []string
+	if json.Unmarshal([]byte(v), &names) != nil {
+		return nil
+	}
+	return names
+}
+
+// FormerColumn returns the index in fs of the column that holds f under a former name, and
+// which former name it is; fc is -1 when fs has none.
+func FormerColumn(fs *arrow.Schema, f arrow.Field) (fc, k int) {
+	for k, name := range FormerNames(f) {
+		if idx := fs.FieldIndices(name); len(idx) == 1 {
+			return idx[0], k
+		}
+	}
+	return -1, -1
 }

@@ -44,6 +44,9 @@ type ReadSpec struct {
 	Alloc   memory.Allocator
 	// Out, if set, is ReadSchema of the spec, which a caller reading many files may build once.
 	Out *arrow.Schema
+	// Convert converts the values of a column a file holds under a former name (FormerKey).
+	// Without it such a file does not match the schema.
+	Convert Converter
 }
 
 // ReadSchema returns the schema of the batches ReadFile returns for spec: the fields of
@@ -145,6 +148,16 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 	s := &fileStream{src: src, spec: spec, or: or, schema: ReadSchema(spec), version: -1, deleted: -1}
 	for _, c := range spec.Columns {
 		f := spec.Schema.Field(c)
+		if len(fs.FieldIndices(f.Name)) == 0 {
+			if fc, k := FormerColumn(fs, f); fc >= 0 {
+				if spec.Convert == nil {
+					return nil, fmt.Errorf("merge: %w: %s holds column %q under a former type", ErrFileMismatch, src.Name, f.Name)
+				}
+				s.conv = append(s.conv, conversion{out: len(s.out), field: f, former: k})
+				s.out = append(s.out, pos(fc))
+				continue
+			}
+		}
 		fc, err := fileCol(f.Name, f.Type)
 		if err != nil {
 			return nil, err
@@ -229,6 +242,14 @@ func statsOverlap(t arrow.DataType, st parquet.ColumnStats, r keys.Range) bool {
 	return !ok || r.Overlaps(rg)
 }
 
+// conversion is an output column (index into fileStream.out) a file holds under former name
+// former of field.
+type conversion struct {
+	out    int
+	field  arrow.Field
+	former int
+}
+
 // fileStream is the stream ReadFile returns.
 type fileStream struct {
 	src     FileSource
@@ -245,6 +266,7 @@ type fileStream struct {
 	closed  bool
 	keyBuf  []byte
 	rk      []arrow.Array
+	conv    []conversion // output columns the file holds under a former name
 
 	// constant columns for files without hidden columns, sliced per batch
 	constVer, constDel arrow.Array
@@ -270,7 +292,7 @@ func (s *fileStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			}
 			return nil, fmt.Errorf("merge: read %s: %w", s.src.Name, err)
 		}
-		out, err := s.project(b)
+		out, err := s.project(ctx, b)
 		b.Release()
 		if err != nil {
 			return nil, err
@@ -284,7 +306,7 @@ func (s *fileStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 }
 
 // project returns rows of b within the range as an output batch, or nil if there are none.
-func (s *fileStream) project(b arrow.RecordBatch) (arrow.RecordBatch, error) {
+func (s *fileStream) project(ctx context.Context, b arrow.RecordBatch) (arrow.RecordBatch, error) {
 	n := int(b.NumRows())
 	lo, hi := 0, n
 	if s.clip && n > 0 {
@@ -317,7 +339,18 @@ func (s *fileStream) project(b arrow.RecordBatch) (arrow.RecordBatch, error) {
 			c.Release()
 		}
 	}()
-	for _, c := range s.out {
+	for i, c := range s.out {
+		if k := slices.IndexFunc(s.conv, func(v conversion) bool { return v.out == i }); k >= 0 {
+			v := s.conv[k]
+			part := array.NewSlice(b.Column(c), int64(lo), int64(hi))
+			a, err := s.spec.Convert(ctx, v.field, v.former, part)
+			part.Release()
+			if err != nil {
+				return nil, fmt.Errorf("merge: converting column %q of %s: %w", v.field.Name, s.src.Name, err)
+			}
+			cols = append(cols, a)
+			continue
+		}
 		if c < 0 {
 			a, err := FillMissing(s.spec.Alloc, s.spec.Schema.Field(-1-c), hi-lo)
 			if err != nil {
