@@ -423,12 +423,23 @@ func freeStoredName(t *catalog.Table, name string) string {
 	return s
 }
 
-// truncate removes every row of the tables, one transaction each.
+// truncate removes every row of the tables, one transaction each. In a transaction block
+// the truncation joins the block's work on each table (txn_ddl.go).
 func (e *Engine) truncate(ctx context.Context, s *planner.Truncate) (Result, error) {
+	var tables []*catalog.Table
 	for _, name := range s.Tables {
 		t, err := e.cat.Table(ctx, name)
 		if err != nil {
 			return nil, err
+		}
+		tables = append(tables, t)
+	}
+	for _, t := range tables {
+		if b := blockOf(ctx); b != nil {
+			if err := b.add(ctx, t, txnPart{txn: statestore.Truncate{}}); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if _, err := e.ss.Commit(ctx, t.StateID(), statestore.Truncate{}); err != nil {
 			return nil, err

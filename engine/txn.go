@@ -392,6 +392,7 @@ func (b *txnBlock) commit(ctx context.Context) error {
 				Detail: fmt.Sprintf("Table %q was first written %s ago; uncommitted files older than its orphan_age (%s) may be removed.", tt.t.Name, time.Since(tt.since).Round(time.Second), age),
 				Hint:   "Retry the transaction."}
 		}
+		tt.fromTruncate(ctx)
 		if err := b.squash(ctx, tt); err != nil {
 			return err
 		}
@@ -609,6 +610,9 @@ func (c *conn) blockAllows(st planner.Statement) error {
 		return nil
 	}
 	cmd := writeCommand(st)
+	if _, ok := st.(*planner.Truncate); ok && !c.readOnly() {
+		return nil // joins the block's work (txn_ddl.go)
+	}
 	if cmd != "" && c.readOnly() {
 		return nil // refused as a write in a read-only transaction (25006), as PostgreSQL does
 	}
@@ -619,7 +623,7 @@ func (c *conn) blockAllows(st planner.Statement) error {
 		cmd = statementName(st)
 	}
 	return &errs.Error{Kind: errs.ActiveTransaction, Msg: fmt.Sprintf("%s cannot run inside a transaction block", cmd),
-		Detail: "Only CREATE statements can run in a block (undone on rollback); other schema changes and maintenance would commit at once, whatever the block's end.",
+		Detail: "Only CREATE statements (undone on rollback) and TRUNCATE (committed with the block) can run in a block; other schema changes and maintenance would commit at once, whatever the block's end.",
 		Hint:   "Run it outside BEGIN ... COMMIT."}
 }
 

@@ -3,10 +3,12 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
 // Creating statements in a transaction block. Clients run CREATE inside blocks all the time
@@ -15,8 +17,16 @@ import (
 // outside a block (other sessions can see it before COMMIT), and the block records how to
 // drop it again. ROLLBACK, ROLLBACK TO a savepoint taken before it, a failed COMMIT and a
 // connection that ends inside the block drop it (after dropping the block's rows written
-// to it). A process that dies inside the block leaves it created. Other DDL (DROP, ALTER,
-// TRUNCATE, ...) cannot be undone this way and is refused inside a block (25001).
+// to it). A process that dies inside the block leaves it created.
+//
+// TRUNCATE in a block is a statestore.Truncate in the block's work on the table, like a
+// delete: the block's later reads see the table empty (with the rows it writes after), other
+// sessions see it unchanged until COMMIT, which commits it with the rest of the block's
+// work, atomically across tables (a PartOf entry per table); ROLLBACK and ROLLBACK TO drop
+// it. It removes the rows committed when the block commits, including rows others committed
+// after the block's snapshot (as PostgreSQL's TRUNCATE, which waits for them, would), and
+// never conflicts. Other DDL (DROP, ALTER, ...) cannot be undone and is refused inside a
+// block (25001).
 
 // ddlUndo drops an object a block created.
 type ddlUndo func(ctx context.Context) error
@@ -138,4 +148,24 @@ func (b *txnBlock) undoCreates(ctx context.Context, from int) {
 		}
 	}
 	b.undo = b.undo[:from]
+}
+
+// fromTruncate drops, at COMMIT, the table's work before its last TRUNCATE (deleting its
+// files), leaving the truncation first: it then removes committed rows only.
+func (tt *txnTable) fromTruncate(ctx context.Context) {
+	last := -1
+	for i, p := range tt.parts {
+		if _, ok := p.txn.(statestore.Truncate); ok {
+			last = i
+		}
+	}
+	if last <= 0 {
+		return
+	}
+	for _, p := range tt.parts[:last] {
+		if p.prep != nil {
+			p.prep.Discard(ctx)
+		}
+	}
+	tt.parts = slices.Clone(tt.parts[last:])
 }

@@ -69,6 +69,10 @@ func (b *txnBlock) squash(ctx context.Context, tt *txnTable) error {
 			}
 			continue
 		}
+		if _, ok := p.txn.(statestore.Truncate); ok && i == 0 {
+			preds = append(preds, p) // first: it removes committed rows only (fromTruncate)
+			continue
+		}
 		d, ok := p.txn.(statestore.AddDeletePredicate)
 		if !ok {
 			return errs.New(errs.Internal, "table %s: cannot order a %s in a transaction", t.Name, p.txn.Kind())
