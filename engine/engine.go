@@ -106,7 +106,7 @@ type Engine struct {
 	sess sessions
 	// counters count commits and compaction jobs (stats.go).
 	counters counters
-	spill   *spillArea
+	spill    *spillArea
 	// pool is the memory the spilling operators of every statement share (Options.MemoryLimit);
 	// nil without one.
 	pool *exec.MemoryPool
