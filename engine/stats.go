@@ -153,9 +153,16 @@ func (e *Engine) TableStats(ctx context.Context) ([]TableStats, error) {
 		}
 		ts := TableStats{Name: t.Name}
 		for _, f := range state.Files() {
+			// A file no partition references any more waits for garbage collection.
+			refs := state.FileReferences(f.Name)
+			if len(refs) == 0 {
+				continue
+			}
 			ts.Files++
-			ts.Rows += f.Rows
 			ts.Bytes += f.Bytes
+			for _, r := range refs {
+				ts.Rows += r.Rows
+			}
 		}
 		parts := state.Partitions()
 		children := map[string][]*statestore.Partition{}

@@ -189,7 +189,7 @@ func statusOf(err error, code string) int {
 		return http.StatusUnauthorized
 	case code == "42501":
 		return http.StatusForbidden
-	case code == "42P01" || code == "42704" || code == "3F000":
+	case code == "42P01":
 		return http.StatusNotFound
 	case code == "42P07" || code == "42710" || code == "40001" || code == "55000" || code == "2BP01":
 		return http.StatusConflict
