@@ -55,6 +55,7 @@ func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.Data
 	defer func() {
 		if err != nil {
 			c.fail()
+			c.e.sess.refused(c, text, err)
 		}
 	}()
 	defer c.e.recoverTo("prepare", &err)

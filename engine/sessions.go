@@ -418,3 +418,10 @@ func activityRow(a SessionInfo, owner int64) []any {
 	return []any{int64(catalog.OIDDatabase), a.Database, a.PID, nil, owner, a.User, a.ApplicationName, addr, nil, port,
 		a.BackendStart, at(a.XactStart), at(a.QueryStart), at(a.StateChange), nil, nil, a.State, nil, nil, nil, query, "client backend"}
 }
+
+// refused logs a statement that failed before it could run (a syntax error, a missing
+// table): it takes no time and returns nothing.
+func (s *sessions) refused(c *conn, text string, err error) {
+	_, q := s.begin(context.Background(), c, text)
+	s.end(c, q, 0, 0, err)
+}

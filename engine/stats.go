@@ -17,9 +17,11 @@ import (
 // grow; CacheBytes, CacheEntries and CacheMax are the cache's now.
 type Stats struct {
 	// Table scans.
-	FilesOpened, FilesSkipped                 int64
-	RowGroupsRead, RowGroupsSkipped           int64
-	RowsScanned, BytesScanned                 int64
+	FilesOpened, FilesSkipped       int64
+	RowGroupsRead, RowGroupsSkipped int64
+	// RowsScanned are the rows scans returned, after key ranges and merging; RowsDecoded
+	// those the plain (unmerged) scan path decoded from files before clipping.
+	RowsScanned, RowsDecoded, BytesScanned    int64
 	PartitionsRead, PartitionsPruned          int64
 	CacheHits, CacheMisses                    int64
 	CacheBytes, CacheEntries, CacheMax        int64
@@ -100,7 +102,7 @@ func (e *Engine) Stats() Stats {
 	s := Stats{
 		FilesOpened: m.FilesOpened.Load(), FilesSkipped: m.FilesSkipped.Load(),
 		RowGroupsRead: m.RowGroupsRead.Load(), RowGroupsSkipped: m.RowGroupsSkipped.Load(),
-		RowsScanned: m.RowsRead.Load(), BytesScanned: m.BytesRead.Load(),
+		RowsScanned: m.RowsOutput.Load(), RowsDecoded: m.RowsRead.Load(), BytesScanned: m.BytesRead.Load(),
 		PartitionsRead: m.PartitionsRead.Load(), PartitionsPruned: m.PartitionsPruned.Load(),
 		Commits: e.counters.commits.Load(), CommitConflicts: e.counters.conflicts.Load(),
 		CommitLostRaces: e.counters.lostRaces.Load(), CompactionJobs: map[string]int64{},

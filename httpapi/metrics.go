@@ -80,7 +80,8 @@ var (
 	dFilesSkipped   = desc("sleeperd_scan_files_skipped_total", "Data files table scans skipped by key range.")
 	dGroupsRead     = desc("sleeperd_scan_row_groups_read_total", "Parquet row groups table scans read.")
 	dGroupsSkipped  = desc("sleeperd_scan_row_groups_skipped_total", "Parquet row groups table scans skipped by statistics.")
-	dRowsScanned    = desc("sleeperd_scan_rows_total", "Rows table scans decoded from data files.")
+	dRowsScanned    = desc("sleeperd_scan_rows_total", "Rows table scans returned, after key ranges and merging.")
+	dRowsDecoded    = desc("sleeperd_scan_rows_decoded_total", "Rows unmerged table scans decoded from data files before clipping to key ranges.")
 	dBytesScanned   = desc("sleeperd_scan_bytes_total", "Bytes table scans read from the object store.")
 	dPartsRead      = desc("sleeperd_scan_partitions_read_total", "Leaf partitions table scans read.")
 	dPartsPruned    = desc("sleeperd_scan_partitions_pruned_total", "Leaf partitions table scans skipped by key range.")
@@ -106,8 +107,8 @@ var (
 )
 
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{dFilesOpened, dFilesSkipped, dGroupsRead, dGroupsSkipped, dRowsScanned, dBytesScanned,
-		dPartsRead, dPartsPruned, dCacheHits, dCacheMisses, dCacheBytes, dCacheEntries, dCacheMax, dJobs, dJobRowsRead,
+	for _, d := range []*prometheus.Desc{dFilesOpened, dFilesSkipped, dGroupsRead, dGroupsSkipped, dRowsScanned, dRowsDecoded,
+		dBytesScanned, dPartsRead, dPartsPruned, dCacheHits, dCacheMisses, dCacheBytes, dCacheEntries, dCacheMax, dJobs, dJobRowsRead,
 		dJobRowsWritten, dCommits, dConflicts, dLostRaces, dSessions, dTableFiles, dTableRows, dTableBytes, dTableParts,
 		dTableLeaves, dScrapeErrors} {
 		ch <- d
@@ -130,6 +131,7 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(dGroupsRead, s.RowGroupsRead)
 	counter(dGroupsSkipped, s.RowGroupsSkipped)
 	counter(dRowsScanned, s.RowsScanned)
+	counter(dRowsDecoded, s.RowsDecoded)
 	counter(dBytesScanned, s.BytesScanned)
 	counter(dPartsRead, s.PartitionsRead)
 	counter(dPartsPruned, s.PartitionsPruned)
