@@ -36,8 +36,8 @@ type sample struct {
 	rows, compacted int64
 }
 
-// rates keeps the recent samples of the rate charts: taken at most every sampleEvery, at
-// each render of the page and each metrics scrape.
+// rates keeps the recent samples of the rate charts: taken at each render of the page, at
+// most one every sampleEvery.
 type rates struct {
 	mu      sync.Mutex
 	samples []sample
@@ -55,11 +55,6 @@ func (r *rates) add(s sample) []sample {
 		r.samples = append(r.samples, s)
 		if len(r.samples) > maxSamples {
 			r.samples = r.samples[len(r.samples)-maxSamples:]
-		}
-	} else {
-		r.samples[n-1].rows, r.samples[n-1].compacted = s.rows, s.compacted
-		if n == 1 {
-			r.samples = append(r.samples, s)
 		}
 	}
 	return append([]sample(nil), r.samples...)
@@ -124,6 +119,10 @@ func lineChart(title string, samples []sample, value func(sample) int64) chart {
 			d, dt = 0, 1
 		}
 		pts = append(pts, d/dt)
+	}
+	if len(pts) == 1 {
+		// One rate so far: a level line across the chart.
+		pts = append(pts, pts[0])
 	}
 	max := 1.0
 	for _, p := range pts {
