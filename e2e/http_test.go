@@ -136,7 +136,6 @@ func TestHTTPMetrics(t *testing.T) {
 		`sleeperd_table_rows{table="readings"}`:                    func(v float64) bool { return v == 3100 },
 		`sleeperd_table_leaf_partitions{table="readings"}`:         func(v float64) bool { return v == 3 },
 		`sleeperd_table_partitions{table="readings"}`:              func(v float64) bool { return v == 5 },
-		`sleeperd_sessions`:                                        func(v float64) bool { return v == 0 },
 	} {
 		if v := metricValue(t, body, series); !check(v) {
 			t.Errorf("%s = %v", series, v)
