@@ -40,8 +40,16 @@ export SLT_REQUIRE_PYTHON_THRIFT
 SLT_REQUIRE_CLIENTS ?= 1
 export SLT_REQUIRE_CLIENTS
 
+# The HTTP frontend's end-to-end tests check /metrics with promtool (Debian's prometheus
+# package) and load the status page in headless Chromium (Debian's chromium); make test
+# requires both, and deps installs them.
+SLT_REQUIRE_PROMTOOL ?= 1
+export SLT_REQUIRE_PROMTOOL
+SLT_REQUIRE_CHROMIUM ?= 1
+export SLT_REQUIRE_CHROMIUM
+
 # deps installs what the tests need and is missing: psql and the PostgreSQL server programs,
-# versitygw, python3-thrift, and the client libraries.
+# versitygw, python3-thrift, the client libraries, promtool and chromium.
 deps:
 	@if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$$($(GO) env GOPATH | cut -d: -f1)/bin/versitygw" ]; then \
 		echo "installing versitygw ($(VERSITYGW))"; \
@@ -76,6 +84,16 @@ deps:
 		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null 2>&1 || \
 		{ $$SUDO apt-get update -qq >/dev/null && \
 		  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null; }; \
+	fi
+	@pkgs=; \
+	command -v promtool >/dev/null 2>&1 || pkgs="$$pkgs prometheus"; \
+	command -v chromium >/dev/null 2>&1 || pkgs="$$pkgs chromium"; \
+	if [ -n "$$pkgs" ]; then \
+		echo "installing promtool and chromium:$$pkgs"; \
+		SUDO=; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$pkgs >/dev/null 2>&1 || \
+		{ $$SUDO apt-get update -qq >/dev/null && \
+		  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$pkgs >/dev/null; }; \
 	fi
 
 test: deps

@@ -76,6 +76,10 @@ type Metrics struct {
 	RowsRead         atomic.Int64 // rows decoded from files, before clipping
 	RowsOutput       atomic.Int64
 	BytesRead        atomic.Int64
+	// PartitionsRead and PartitionsPruned count the leaf partitions scans read and those
+	// they skipped by key range.
+	PartitionsRead   atomic.Int64
+	PartitionsPruned atomic.Int64
 
 	mu    sync.Mutex
 	files map[string]bool
@@ -270,6 +274,10 @@ func (s *Scan) Execute(ctx context.Context) (exec.Stream, error) {
 			continue
 		}
 		leaves = append(leaves, &leafReader{x: x, leaf: l, ranges: ranges, refs: refs})
+	}
+	if m := s.spec.Metrics; m != nil && s.spec.State != nil {
+		m.PartitionsRead.Add(int64(len(leaves)))
+		m.PartitionsPruned.Add(int64(len(s.spec.State.Leaves()) - len(leaves)))
 	}
 	return newFanout(ctx, leaves, s.spec.Parallelism), nil
 }

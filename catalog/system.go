@@ -24,7 +24,7 @@ func fields(fs ...arrow.Field) *arrow.Schema {
 }
 
 // SystemTables are the schemas of the system tables, by name. Every one about tables has a
-// table_name column first; memory, about the server, has one row.
+// table_name column first; memory, about the server, has one row; queries is about the server too.
 var SystemTables = map[string]*arrow.Schema{
 	"partitions": fields(
 		arrow.Field{Name: "table_name", Type: textT}, arrow.Field{Name: "partition_id", Type: textT},
@@ -59,6 +59,15 @@ var SystemTables = map[string]*arrow.Schema{
 		arrow.Field{Name: "active_statements", Type: int64T}, arrow.Field{Name: "share_bytes", Type: int64T},
 		arrow.Field{Name: "statements", Type: int64T}, arrow.Field{Name: "refused", Type: int64T},
 		arrow.Field{Name: "spill_files", Type: int64T}, arrow.Field{Name: "spilled_bytes", Type: int64T},
+	),
+	// queries, about the server, holds the running statements and the recent ones that
+	// ended (engine.QueryInfo).
+	"queries": fields(
+		arrow.Field{Name: "pid", Type: int64T}, arrow.Field{Name: "query", Type: textT},
+		arrow.Field{Name: "frontend", Type: textT}, arrow.Field{Name: "user_name", Type: textT},
+		arrow.Field{Name: "start", Type: tsT}, arrow.Field{Name: "duration_ms", Type: arrow.PrimitiveTypes.Float64},
+		arrow.Field{Name: "rows", Type: int64T}, arrow.Field{Name: "bytes", Type: int64T},
+		arrow.Field{Name: "status", Type: textT}, arrow.Field{Name: "sqlstate", Type: textT},
 	),
 	"transactions": fields(
 		arrow.Field{Name: "table_name", Type: textT}, arrow.Field{Name: "txn", Type: int64T},

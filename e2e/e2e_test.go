@@ -135,7 +135,7 @@ func start(ctx context.Context, t *testing.T, dataDir string, args ...string) *s
 func startEnv(ctx context.Context, t *testing.T, dataDir string, env []string, args ...string) *server {
 	t.Helper()
 	bin := build(t)
-	args = append([]string{"serve", "--data", dataDir, "--pg-addr", "127.0.0.1:0", "--flight-addr", "127.0.0.1:0", "--trino-addr", "127.0.0.1:0"}, args...)
+	args = append([]string{"serve", "--data", dataDir, "--pg-addr", "127.0.0.1:0", "--flight-addr", "127.0.0.1:0", "--trino-addr", "127.0.0.1:0", "--http-addr", "127.0.0.1:0"}, args...)
 	cmd := exec.Command(bin, args...)
 	if env != nil {
 		cmd.Env = append(os.Environ(), env...)

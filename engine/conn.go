@@ -32,6 +32,8 @@ type conn struct {
 	seqOnce sync.Once
 	// blk is the transaction block the connection is in, or nil (see txn.go).
 	blk *txnBlock
+	// act is what pg_stat_activity shows of the connection (sessions.go).
+	act *activity
 }
 
 var _ Conn = (*conn)(nil)
@@ -45,6 +47,7 @@ func (c *conn) Split(text string) (out []string, err error) {
 // Close ends the connection: a transaction block still open is rolled back.
 func (c *conn) Close() error {
 	c.rollbackBlock(context.Background())
+	c.e.sess.remove(c)
 	return nil
 }
 
@@ -52,6 +55,7 @@ func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.Data
 	defer func() {
 		if err != nil {
 			c.fail()
+			c.e.sess.refused(c, text, err)
 		}
 	}()
 	defer c.e.recoverTo("prepare", &err)
@@ -123,6 +127,8 @@ func (s *statement) resultSchema() *arrow.Schema {
 		return textSchema("table_name")
 	case *planner.CacheCall:
 		return cacheCallSchema(b)
+	case *planner.SignalBackend:
+		return signalSchema(b)
 	case *planner.Insert, *planner.Update, *planner.Delete:
 		return returningSchema(b)
 	case *planner.ShowVariable:
@@ -147,7 +153,7 @@ func textSchema(names ...string) *arrow.Schema {
 
 func (s *statement) Close() error { return nil }
 
-func (s *statement) Execute(ctx context.Context, params []any) (r Result, err error) {
+func (s *statement) execute(ctx context.Context, params []any) (r Result, err error) {
 	if s.empty {
 		return &doneResult{}, nil
 	}
@@ -277,6 +283,8 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		return textResult(ctx, "QUERY PLAN", lines, fmt.Sprintf("EXPLAIN"))
 	case *planner.CacheCall:
 		return e.cacheCall(ctx, b)
+	case *planner.SignalBackend:
+		return s.c.signal(ctx, b, params)
 	case *planner.ShowTables:
 		tables, err := e.cat.Tables(ctx)
 		if err != nil {
@@ -672,6 +680,7 @@ type rowsResult struct {
 	stream  exec.Stream
 	schema  *arrow.Schema
 	rows    int64
+	bytes   int64 // of the batches returned
 	done    bool
 	release func()
 	// ctx and cancel are the statement's own context (see Execute); onClose run when the
@@ -684,6 +693,8 @@ type rowsResult struct {
 	stopCaller func() bool
 	// onErr, if set, is called when the stream fails.
 	onErr func()
+	// err is the error the stream failed with, for the query log.
+	err error
 }
 
 func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) {
@@ -729,12 +740,14 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 		if r.ctx != nil {
 			err = limitError(r.ctx, err)
 		}
+		r.err = err
 		if r.onErr != nil {
 			r.onErr()
 		}
 		return nil, err
 	}
 	r.rows += b.NumRows()
+	r.bytes += batchBytes(b)
 	if r.schema != nil && !b.Schema().Equal(r.schema) {
 		// Same columns and types; give the batch the statement's column names.
 		nb := array.NewRecordBatch(r.schema, b.Columns(), b.NumRows())

@@ -102,7 +102,11 @@ type Engine struct {
 
 	jobs    jobLog
 	readers readers
-	spill   *spillArea
+	// sess holds the open connections and the recent statements (sessions.go).
+	sess sessions
+	// counters count commits and compaction jobs (stats.go).
+	counters counters
+	spill    *spillArea
 	// pool is the memory the spilling operators of every statement share (Options.MemoryLimit);
 	// nil without one.
 	pool *exec.MemoryPool
@@ -146,7 +150,9 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	if e.opts.CompactionWorkers <= 0 {
 		e.opts.CompactionWorkers = 2
 	}
-	e.ss = statestore.New(opts.Store, opts.StateStore)
+	ssOpts := opts.StateStore
+	ssOpts.OnCommit = e.commitHook(ssOpts.OnCommit)
+	e.ss = statestore.New(opts.Store, ssOpts)
 	cat, err := catalog.Open(ctx, opts.Store, e.ss)
 	if err != nil {
 		return nil, err
@@ -168,7 +174,9 @@ func (e *Engine) Metrics() *catalog.Metrics { return e.metrics }
 
 // Connect opens a connection for a client. Any user and database name are accepted.
 func (e *Engine) Connect(ctx context.Context, user, database string) (Conn, error) {
-	return &conn{e: e, user: user, database: database}, nil
+	c := &conn{e: e, user: user, database: database}
+	e.sess.add(c)
+	return c, nil
 }
 
 // Close stops background work, waiting for a running pass to end, and releases the engine.

@@ -133,6 +133,7 @@ func (e *Engine) runJobs(ctx context.Context, t *catalog.Table, env compaction.E
 					r.Status, r.Err = "failed", err.Error()
 				}
 			})
+			e.jobEnded(rep.Status, res.RowsRead, res.RowsWritten)
 			if err != nil && !errors.Is(err, compaction.ErrJobTaken) {
 				if stack := errs.StackOf(err); stack != nil {
 					e.log.Error("compaction job panicked", "table", t.Name, "job", job.ID, "err", err, "stack", string(stack))

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -282,8 +281,9 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 			row(s[0], s[1], nil, "Preset Options", nil, nil, "internal", "string", "default", nil, nil, nil, s[1], s[1], nil, nil, false)
 		}
 	case "pg_catalog.pg_stat_activity":
-		row(int64(catalog.OIDDatabase), db, int32(os.Getpid()), nil, int64(owner), catalog.OwnerName, "", nil, nil, int32(-1),
-			time.Now(), nil, time.Now(), time.Now(), nil, nil, "active", nil, nil, nil, "", "client backend")
+		for _, a := range e.Sessions() {
+			row(activityRow(a, int64(owner))...)
+		}
 	case "information_schema.schemata":
 		for _, n := range []string{catalog.PGCatalogSchema, catalog.PublicSchema, catalog.InformationSchemaSchema, catalog.SystemSchema} {
 			row(db, n, catalog.OwnerName, nil, nil, nil, nil)

@@ -192,6 +192,19 @@ func (e *Engine) systemTable(ctx context.Context, name string) (arrow.RecordBatc
 			ts(8, j.Finished)
 			nullable(9, j.Err)
 		}
+	case "queries":
+		for _, q := range e.Queries() {
+			i64(0, int64(q.PID))
+			str(1, q.Text)
+			nullable(2, q.Frontend)
+			str(3, q.User)
+			ts(4, q.Start)
+			b.Field(5).(*array.Float64Builder).Append(float64(q.Duration.Microseconds()) / 1000)
+			i64(6, q.Rows)
+			i64(7, q.Bytes)
+			str(8, q.Status)
+			nullable(9, q.Code)
+		}
 	case "transactions":
 		for _, t := range tables {
 			txns, err := e.ss.Transactions(ctx, t.StateID(), 1)

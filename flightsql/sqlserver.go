@@ -18,6 +18,7 @@ import (
 	pb "github.com/apache/arrow-go/v18/arrow/flight/gen/flight"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -82,7 +83,15 @@ func (s *sqlServer) connect(ctx context.Context) (engine.Conn, error) {
 	if u, ok := flight.AuthFromContext(ctx).(string); ok && u != "" {
 		user = u
 	}
-	return s.eng.Connect(ctx, user, s.cfg.Catalog)
+	c, err := s.eng.Connect(ctx, user, s.cfg.Catalog)
+	if es, ok := c.(engine.Session); ok && err == nil {
+		addr := ""
+		if p, ok := peer.FromContext(ctx); ok {
+			addr = p.Addr.String()
+		}
+		es.SetClient("flight", addr)
+	}
+	return c, err
 }
 
 // emptySchema is the schema of the results of statements without rows.

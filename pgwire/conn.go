@@ -180,6 +180,11 @@ func (c *conn) startup() bool {
 		return false
 	}
 	c.ec = ec
+	if es, ok := ec.(engine.Session); ok {
+		es.SetClient("pgwire", c.nc.RemoteAddr().String())
+		// pg_terminate_backend closes the connection; serve's read then ends it.
+		es.OnTerminate(func() { c.nc.Close() })
+	}
 	if err := c.srv.register(c); err != nil {
 		c.fatal(err)
 		ec.Close()

@@ -201,6 +201,14 @@ func (s *Server) register(c *conn) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if es, ok := c.ec.(engine.Session); ok {
+		// The engine's process ID, which pg_stat_activity shows and pg_cancel_backend takes.
+		if pid := uint32(es.PID()); pid != 0 && s.keys[pid] == nil {
+			c.pid, c.secret = pid, secret
+			s.keys[pid] = c
+			return nil
+		}
+	}
 	for {
 		s.pid++
 		if _, used := s.keys[s.pid]; !used && s.pid != 0 {

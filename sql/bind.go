@@ -119,6 +119,9 @@ func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 		if st, ok, err := b.cacheCall(n.GetSelectStmt()); ok {
 			return st, err
 		}
+		if st, ok, err := b.signalCall(n.GetSelectStmt()); ok {
+			return st, err
+		}
 		return b.query(n.GetSelectStmt())
 	case n.GetInsertStmt() != nil:
 		return b.insert(n.GetInsertStmt())

@@ -19,6 +19,7 @@ import (
 	"github.com/sleeperd/sleeperd/connectors/trino"
 	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/flightsql"
+	"github.com/sleeperd/sleeperd/httpapi"
 	"github.com/sleeperd/sleeperd/pgwire"
 	"github.com/sleeperd/sleeperd/storage/ingest"
 	"github.com/sleeperd/sleeperd/storage/objstore"
@@ -93,6 +94,7 @@ type serveConfig struct {
 	s3Endpoint      string
 	s3PathStyle     bool
 	pprofAddr       string
+	httpAddr        string
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
@@ -108,6 +110,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to wait for clients on shutdown")
 	fs.StringVar(&c.flightAddr, "flight-addr", flightsql.DefaultAddr, "address the Arrow Flight SQL server listens on (empty: off; port 0 picks a free port)")
+	fs.StringVar(&c.httpAddr, "http-addr", httpapi.DefaultAddr, "address the HTTP server (metrics, /healthz, status page, REST API) listens on (empty: off; port 0 picks a free port)")
 	fs.StringVar(&c.trinoAddr, "trino-addr", trino.DefaultAddr, "address the Trino Thrift connector service listens on (empty: off; port 0 picks a free port)")
 	fs.StringVar(&c.trinoAdvertise, "trino-advertise", "", "HOST:PORT[,HOST:PORT...] put in every Trino split as the servers able to serve it: this one and the others over the same data (empty: the --trino-addr listened on, unless a wildcard)")
 	c.memoryLimit = 4 << 30
@@ -278,6 +281,21 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 		}()
 	}
 
+	var hdone <-chan error
+	if cfg.httpAddr != "" {
+		// Requests are let in as the trust authentication of the other frontends does.
+		stopHTTP, d, err := serveHTTP(cfg.httpAddr, eng, httpapi.Trust{}, nil, log, cfg.shutdownTimeout)
+		if err != nil {
+			return err
+		}
+		hdone = d
+		defer func() {
+			if serr := stopHTTP(); serr != nil && err == nil {
+				err = serr
+			}
+		}()
+	}
+
 	tdone := make(chan error, 1)
 	if cfg.trinoAddr != "" {
 		advertise, err := trino.ParseAdvertise(cfg.trinoAdvertise)
@@ -312,6 +330,8 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 		return fmt.Errorf("serving trino: %w", err)
 	case err := <-done:
 		return fmt.Errorf("serving: %w", err)
+	case err := <-hdone:
+		return fmt.Errorf("serving http: %w", err)
 	case err := <-fdone:
 		fdone <- err // for the deferred shutdown
 		return fmt.Errorf("serving flight sql: %w", err)

@@ -33,6 +33,19 @@ type Options struct {
 	// CommitGrace is how long after a PartOf entry was written a reader waits for its
 	// commit record before it aborts the commit (see PartOf): 0 means DefaultCommitGrace.
 	CommitGrace time.Duration
+	// OnCommit, if set, is told of every Commit and CommitIf when it returns, from the
+	// committing goroutine: metrics count commits, lost races and latency with it.
+	OnCommit func(CommitEvent)
+}
+
+// CommitEvent is the outcome of one Commit: the transaction's kind, how long it took, how
+// many races for the next log entry it lost to other writers, and its error (ErrConflict
+// after too many).
+type CommitEvent struct {
+	Kind      string
+	Duration  time.Duration
+	LostRaces int
+	Err       error
 }
 
 // Store keeps the transaction logs of tables in an object store and a cached State per
@@ -381,7 +394,7 @@ func (s *Store) Commit(ctx context.Context, id TableID, txn Transaction) (*State
 // an entry another Store wrote meanwhile makes the attempt lose the race, so the entry is
 // written only right after a state the check accepted. A check may read the log (the
 // entries after an older state, say) to decide.
-func (s *Store) CommitIf(ctx context.Context, id TableID, txn Transaction, check func(*State) error) (*State, error) {
+func (s *Store) CommitIf(ctx context.Context, id TableID, txn Transaction, check func(*State) error) (_ *State, err error) {
 	if txn == nil {
 		return nil, errors.New("statestore: nil transaction")
 	}
@@ -389,12 +402,26 @@ func (s *Store) CommitIf(ctx context.Context, id TableID, txn Transaction, check
 	if err != nil {
 		return nil, err
 	}
+	if s.opts.OnCommit != nil {
+		start, lost := time.Now(), 0
+		defer func() {
+			s.opts.OnCommit(CommitEvent{Kind: txn.Kind(), Duration: time.Since(start), LostRaces: lost, Err: err})
+		}()
+		return s.commitRetrying(ctx, t, id, txn, check, &lost)
+	}
+	return s.commitRetrying(ctx, t, id, txn, check, new(int))
+}
+
+// commitRetrying makes attempts at committing txn until one does not lose the race, counting
+// the races lost in lost.
+func (s *Store) commitRetrying(ctx context.Context, t *table, id TableID, txn Transaction, check func(*State) error, lost *int) (*State, error) {
 	b := s.opts.Backoff
 	for retry := 0; ; retry++ {
 		st, err := s.attempt(ctx, t, txn, false, check)
 		if !errors.Is(err, errLostRace) {
 			return st, err
 		}
+		*lost++
 		if retry+1 >= b.Attempts {
 			return nil, fmt.Errorf("committing %s to table %s: %d attempts: %w", txn.Kind(), id, b.Attempts, ErrConflict)
 		}

@@ -209,7 +209,7 @@ func run(c config) error {
 	if err != nil {
 		return err
 	}
-	srv := exec.Command(c.sleeperd, "serve", "--data", data, "--pg-addr", addr, "--flight-addr", "", "--trino-addr", "",
+	srv := exec.Command(c.sleeperd, "serve", "--data", data, "--pg-addr", addr, "--flight-addr", "", "--trino-addr", "", "--http-addr", "",
 		"--import-memory", c.importMemory, "--spill-dir", spill, "--maintenance-interval", "0", "--log-level", "info")
 	env := []string{"GODEBUG=gctrace=1"}
 	if c.gogc != "" {

@@ -318,7 +318,7 @@ func startSleeperd(ctx context.Context, b binary, dir string, pprof bool) (*targ
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	args := []string{"serve", "--data", filepath.Join(dir, "data"), "--pg-addr", addr, "--flight-addr", "", "--trino-addr", "", "--log-level", "warn"}
+	args := []string{"serve", "--data", filepath.Join(dir, "data"), "--pg-addr", addr, "--flight-addr", "", "--trino-addr", "", "--http-addr", "", "--log-level", "warn"}
 	t := &target{name: b.label, split: true,
 		dsn:  fmt.Sprintf("postgres://bench@%s/bench?sslmode=disable", addr),
 		args: []string{"-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "bench", "bench"}}
