@@ -77,3 +77,57 @@ func TestImportParquetLists(t *testing.T) {
 	run(t, c, "CREATE TABLE flat (k bigint, tags text, nums bigint, fs float8) WITH (row_keys = 'k')")
 	importErr(t, c, fmt.Sprintf("COPY flat FROM '%s' (FORMAT parquet)", filepath.Join(dir, "lists.parquet")), errs.CannotCoerce)
 }
+
+// TestReadParquet reads Parquet files written by arrow-go's pqarrow with read_parquet in
+// FROM, creates a keyed table from them with CREATE TABLE ... AS, and refuses what it
+// cannot read.
+func TestReadParquet(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	dir := t.TempDir()
+	rb := array.NewRecordBuilder(memory.NewGoAllocator(), arrow.NewSchema([]arrow.Field{
+		{Name: "k", Type: arrow.PrimitiveTypes.Int16},
+		{Name: "name", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "nums", Type: arrow.ListOf(arrow.PrimitiveTypes.Int8), Nullable: true},
+	}, nil))
+	for k := range 3 {
+		rb.Field(0).(*array.Int16Builder).Append(int16(10 - k))
+		rb.Field(1).(*array.StringBuilder).AppendValues([]string{fmt.Sprintf("n%d", k)}, []bool{k != 1})
+		lb := rb.Field(2).(*array.ListBuilder)
+		switch k {
+		case 0:
+			lb.Append(true)
+			lb.ValueBuilder().(*array.Int8Builder).AppendValues([]int8{-1, 0, 1}, []bool{true, false, true})
+		case 1:
+			lb.AppendEmptyValue()
+		default:
+			lb.AppendNull()
+		}
+	}
+	b := rb.NewRecordBatch()
+	rb.Release()
+	writePqarrow(t, filepath.Join(dir, "a.parquet"), b)
+	writePqarrow(t, filepath.Join(dir, "b.parquet"), b)
+	b.Release()
+	one := filepath.Join(dir, "a.parquet")
+	rows, _ := run(t, c, fmt.Sprintf("SELECT k, name, nums, cardinality(nums) FROM read_parquet('%s') ORDER BY k", one))
+	if got, want := fmt.Sprint(rows), "[[8 n2 (null) (null)] [9 (null) [] 0] [10 n0 [-1,null,1] 3]]"; got != want {
+		t.Errorf("rows %s, want %s", got, want)
+	}
+	rows, _ = run(t, c, fmt.Sprintf("SELECT count(*), sum(k) FROM read_parquet('%s/*.parquet') AS p", dir))
+	if got := fmt.Sprint(rows); got != "[[6 54]]" {
+		t.Errorf("two files: %s", got)
+	}
+	run(t, c, fmt.Sprintf("CREATE TABLE fromfile WITH (row_keys = 'k') AS SELECT k::integer AS k, name, nums FROM read_parquet('%s')", one))
+	rows, _ = run(t, c, "SELECT k, name, nums FROM fromfile ORDER BY k")
+	if got, want := fmt.Sprint(rows), "[[8 n2 (null)] [9 (null) []] [10 n0 [-1,null,1]]]"; got != want {
+		t.Errorf("created table: %s, want %s", got, want)
+	}
+	rows, _ = run(t, c, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'fromfile'::regclass AND attnum > 0 ORDER BY attnum")
+	if got, want := fmt.Sprint(rows), "[[integer] [text] [smallint[]]]"; got != want {
+		t.Errorf("column types %s, want %s", got, want)
+	}
+	importErr(t, c, "SELECT * FROM read_parquet('relative.parquet')", errs.InvalidName)
+	importErr(t, c, fmt.Sprintf("SELECT * FROM read_parquet('%s/none.parquet')", dir), errs.UndefinedFile)
+}
