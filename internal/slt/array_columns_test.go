@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -54,6 +55,26 @@ func TestArrayColumnsPgxMatchPostgres(t *testing.T) {
 			}
 		}
 	}
+	// The same rows again through COPY FROM STDIN in binary (pgx's CopyFrom).
+	cols := []string{"id", "i2", "i4", "i8", "f4", "f8", "n", "t", "b", "d", "ts", "by"}
+	copied := make([][]any, len(rows))
+	for i, r := range rows {
+		copied[i] = append([]any{r[0].(int32) + 10}, r[1:]...)
+	}
+	for _, c := range []*pgx.Conn{pg, sd} {
+		if n, err := c.CopyFrom(ctx, pgx.Identifier{"ac"}, cols, pgx.CopyFromRows(copied)); err != nil || n != int64(len(rows)) {
+			t.Fatalf("CopyFrom: %d, %v", n, err)
+		}
+	}
+	rows = append(rows, copied...)
+	// And one row through COPY FROM STDIN in text.
+	const text = "30\t{1,-2}\t{}\t\\N\t{1.5,NULL}\t{-0.5}\t{1.25}\t{\"a b\",NULL,\"\"}\t{t}\t{2024-01-01}\t{\"2024-01-01 10:00:00\"}\t\\N\n"
+	for _, c := range []*pgx.Conn{pg, sd} {
+		if _, err := c.PgConn().CopyFrom(ctx, strings.NewReader(text), "COPY ac FROM STDIN"); err != nil {
+			t.Fatalf("COPY text: %v", err)
+		}
+	}
+	rows = append(rows, nil)
 	const q = "SELECT i2, i4, i8, f4, f8, n, t, b, d, ts, by FROM ac ORDER BY id"
 	for _, format := range []int16{pgx.BinaryFormatCode, pgx.TextFormatCode} {
 		want, wantOIDs := rawRows(ctx, t, pg, q, format)
