@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -130,4 +131,28 @@ func TestReadParquet(t *testing.T) {
 	}
 	importErr(t, c, "SELECT * FROM read_parquet('relative.parquet')", errs.InvalidName)
 	importErr(t, c, fmt.Sprintf("SELECT * FROM read_parquet('%s/none.parquet')", dir), errs.UndefinedFile)
+}
+
+// TestImportParquetStructRefused refuses a file with a struct column with 22P04 naming it.
+func TestImportParquetStructRefused(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE s (k bigint, v text) WITH (row_keys = 'k')")
+	dir := t.TempDir()
+	rb := array.NewRecordBuilder(memory.NewGoAllocator(), arrow.NewSchema([]arrow.Field{
+		{Name: "k", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "v", Type: arrow.StructOf(arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Int64}, arrow.Field{Name: "b", Type: arrow.BinaryTypes.String}), Nullable: true},
+	}, nil))
+	rb.Field(0).(*array.Int64Builder).Append(1)
+	rb.Field(1).AppendNull()
+	b := rb.NewRecordBatch()
+	rb.Release()
+	writePqarrow(t, filepath.Join(dir, "s.parquet"), b)
+	b.Release()
+	e := importErr(t, c, fmt.Sprintf("COPY s FROM '%s/s.parquet' (FORMAT parquet)", dir), errs.BadCopyFormat)
+	if !strings.Contains(e.Msg, `nested column "v"`) {
+		t.Errorf("message %q", e.Msg)
+	}
+	importErr(t, c, fmt.Sprintf("SELECT * FROM read_parquet('%s/s.parquet')", dir), errs.BadCopyFormat)
 }
