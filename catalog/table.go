@@ -389,7 +389,7 @@ func define(def TableDef) (*Table, [][]byte, error) {
 	for _, i := range t.RowKeys {
 		c := &t.Columns[i]
 		if !keys.Supported(types.Storage(c.Type)) {
-			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a row key (int32, int64, text, bytea, date and timestamp can)", c.Name, types.Format(c.Type))
+			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a row key (int32, int64, text, bytea, date and timestamp can)", c.Name, types.Name(c.SQL()))
 		}
 		c.Nullable = false
 	}
@@ -399,7 +399,7 @@ func define(def TableDef) (*Table, [][]byte, error) {
 			return nil, nil, errs.New(errs.InvalidDefinition, "column %q cannot be both a row key and a sort key", c.Name)
 		}
 		if !keys.SortKeySupported(types.Storage(c.Type)) {
-			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a sort key", c.Name, types.Format(c.Type))
+			return nil, nil, errs.New(errs.InvalidDefinition, "column %q of type %s cannot be a sort key", c.Name, types.Name(c.SQL()))
 		}
 	}
 	if t.Checks, err = nameChecks(def.Name, def.Checks, def.CheckColumns); err != nil {

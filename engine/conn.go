@@ -75,7 +75,7 @@ func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.Data
 	if err != nil {
 		return nil, err
 	}
-	bound, err := sql.BindWith(ctx, cat, stmts[0], paramTypes, sql.Options{DMLInput: true})
+	bound, err := sql.BindWith(ctx, cat, stmts[0], paramTypes, c.e.bindOptions())
 	if err != nil {
 		return nil, err
 	}

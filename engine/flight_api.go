@@ -265,7 +265,7 @@ func castBatch(ctx context.Context, t *catalog.Table, targets []int, b arrow.Rec
 		if j < 0 || arrow.TypeEqual(cols[j].DataType(), t.Columns[i].Type) {
 			continue
 		}
-		c, err := compute.CastArray(cctx, cols[j], compute.SafeCastOptions(t.Columns[i].Type))
+		c, err := castColumn(cctx, cols[j], t.Columns[i].Type)
 		if err != nil {
 			return nil, errs.Wrap(errs.CannotCoerce, err, "column %q is of type %s but the data is of type %s: %v",
 				t.Columns[i].Name, types.Name(t.Columns[i].Type), cols[j].DataType(), err)

@@ -294,7 +294,7 @@ func (s *statement) revalidate(ctx context.Context) error {
 	if len(stmts) != 1 {
 		return errs.New(errs.Internal, "prepared statement text holds %d statements", len(stmts))
 	}
-	bound, err := sql.BindWith(ctx, cat, stmts[0], s.params, sql.Options{DMLInput: true})
+	bound, err := sql.BindWith(ctx, cat, stmts[0], s.params, e.bindOptions())
 	if err != nil {
 		return err
 	}

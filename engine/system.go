@@ -13,6 +13,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/sql"
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/statestore"
@@ -63,6 +64,9 @@ func (l *jobLog) snapshot() []JobReport {
 
 // systemTable computes the rows of a system table over every table.
 func (e *Engine) systemTable(ctx context.Context, name string) (arrow.RecordBatch, error) {
+	if loc, ok := strings.CutPrefix(name, sql.ReadParquetPrefix); ok {
+		return e.readParquetTable(ctx, loc)
+	}
 	if strings.Contains(name, ".") {
 		return e.pgSystemTable(ctx, name)
 	}

@@ -75,6 +75,14 @@ func sqlTypeName(t arrow.DataType) (string, bool) {
 		return "timestamp", true
 	case *arrow.DictionaryType:
 		return sqlTypeName(t.ValueType)
+	case *arrow.ListType:
+		// An array of a flat type; arrays of arrays have no SQL counterpart here.
+		if types.IsArray(t.Elem()) {
+			return "", false
+		}
+		if e, ok := sqlTypeName(t.Elem()); ok {
+			return e + "[]", true
+		}
 	}
 	return "", false
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
-	"github.com/sleeperd/sleeperd/types"
 )
 
 // alterColumns binds ALTER TABLE t ADD [COLUMN], DROP [COLUMN], ALTER [COLUMN] c SET/DROP
@@ -119,8 +118,8 @@ func (b *binder) addedColumn(t *catalog.Table, cd *pg_query.ColumnDef) (catalog.
 	if err != nil {
 		return catalog.Column{}, err
 	}
-	if types.IsArray(typ) {
-		return catalog.Column{}, errs.New(errs.NotImplemented, "columns of array type are not supported yet")
+	if err := checkColumnType(cd.Colname, typ); err != nil {
+		return catalog.Column{}, err
 	}
 	col := catalog.Column{Name: cd.Colname, Type: typ, Nullable: !cd.IsNotNull}
 	for _, n := range cd.Constraints {

@@ -28,6 +28,8 @@ type Options struct {
 	// planner.Update.Rows), so that subqueries of their WHERE and SET clauses are bound,
 	// joined into Input. Without it such subqueries are rejected as not supported.
 	DMLInput bool
+	// ParquetSchema, if set, makes read_parquet('location') available in FROM.
+	ParquetSchema ParquetSchemaFunc
 }
 
 // Bind binds one parsed statement. paramTypes holds the declared types of $1, $2, ...; nil

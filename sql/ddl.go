@@ -43,8 +43,8 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 					return nil, err
 				}
 			}
-			if types.IsArray(t) {
-				return nil, errs.New(errs.NotImplemented, "columns of array type are not supported yet")
+			if err := checkColumnType(cd.Colname, t); err != nil {
+				return nil, err
 			}
 			col := catalog.Column{Name: cd.Colname, Type: t, Nullable: !cd.IsNotNull}
 			if serial != "" {

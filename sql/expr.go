@@ -251,6 +251,10 @@ func assignable(a, b arrow.DataType) bool {
 	case b.ID() == arrow.STRING:
 		return true
 	}
+	if ea, eb := types.Elem(a), types.Elem(b); ea != nil && eb != nil {
+		// An array is assigned element by element, as PostgreSQL's array coercion does.
+		return assignable(ea, eb)
+	}
 	return false
 }
 

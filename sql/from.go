@@ -681,6 +681,9 @@ func (b *binder) rangeFunction(rf *pg_query.RangeFunction) (planner.Node, *scope
 	}
 	fc := items[0].GetFuncCall()
 	name := funcName(fc)
+	if name == "read_parquet" {
+		return b.readParquet(rf, fc)
+	}
 	if name != "generate_series" {
 		return nil, nil, errs.New(errs.NotImplemented, "function %s in FROM is not supported yet", name)
 	}

@@ -23,11 +23,8 @@ func ResolveType(tn *pg_query.TypeName) (arrow.DataType, error) {
 	}
 	name := strings.ToLower(names[len(names)-1])
 	if len(tn.ArrayBounds) > 0 {
-		// int[], integer ARRAY, int[3] and int[][] are all one-dimensional here, as
-		// PostgreSQL ignores declared bounds and dimensions.
-		if len(tn.ArrayBounds) > 1 {
-			return nil, errs.New(errs.NotImplemented, "multidimensional arrays are not supported")
-		}
+		// int[], integer ARRAY, int[3] and int[][] are all the same type, as PostgreSQL
+		// ignores declared bounds and dimensions; values have one dimension here.
 		elem := &pg_query.TypeName{Names: tn.Names, Typmods: tn.Typmods, Typemod: tn.Typemod, Location: tn.Location}
 		et, err := ResolveType(elem)
 		if err != nil {

@@ -179,11 +179,16 @@ const (
 // SQLMetadata is the metadata that keeps SQL type t on a result field whose Arrow type is
 // Storage(t), and whether t needs it (only character types do).
 func SQLMetadata(t arrow.DataType) (arrow.Metadata, bool) {
+	prefix := ""
+	if lt, ok := t.(*arrow.ListType); ok {
+		// An array of a character type: "_varchar" or "_bpchar", as pg_type names it.
+		t, prefix = lt.Elem(), "_"
+	}
 	c, ok := t.(*Char)
 	if !ok {
 		return arrow.Metadata{}, false
 	}
-	return arrow.NewMetadata([]string{SQLTypeKey, SQLTypmodKey}, []string{c.Name(), strconv.Itoa(int(CharTypmod(c.Length())))}), true
+	return arrow.NewMetadata([]string{SQLTypeKey, SQLTypmodKey}, []string{prefix + c.Name(), strconv.Itoa(int(CharTypmod(c.Length())))}), true
 }
 
 // FieldPGType is the PostgreSQL type of a result column: its Arrow type's, unless its
@@ -202,6 +207,10 @@ func FieldPGType(f arrow.Field) PGType {
 			return PGType{OIDVarchar, -1, mod}
 		case "bpchar":
 			return PGType{OIDBpchar, -1, mod}
+		case "_varchar":
+			return PGType{arrayOIDs[OIDVarchar], -1, mod}
+		case "_bpchar":
+			return PGType{arrayOIDs[OIDBpchar], -1, mod}
 		}
 	}
 	return PGTypeOf(f.Type)

@@ -501,3 +501,38 @@ func TestSystemTables(t *testing.T) {
 		t.Errorf("sleeper.partitions rows %v", rows)
 	}
 }
+
+// TestArrayColumns reads array columns of a table: integer arrays as array(bigint), other
+// arrays as PostgreSQL's text of them; NULL arrays, empty arrays and NULL elements kept.
+func TestArrayColumns(t *testing.T) {
+	ctx := context.Background()
+	eng := openEngine(t, objstore.NewMem())
+	run(t, eng,
+		`CREATE TABLE ar (k integer, i4 integer[], i8 bigint[], s text[], d date[]) WITH (row_keys = 'k')`,
+		`INSERT INTO ar VALUES (1, '{1,NULL,3}', '{-9223372036854775808}', '{a,"b c",NULL}', '{2024-02-29}'),
+			(2, NULL, NULL, NULL, NULL), (3, '{}', '{}', '{}', '{}')`,
+	)
+	c, _ := serve(t, eng)
+	md, err := c.TrinoGetTableMetadata(ctx, public("ar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cols, types []string
+	for _, col := range md.TableMetadata.Columns {
+		cols = append(cols, col.Name)
+		types = append(types, col.Type)
+	}
+	if want := []string{"integer", "array(bigint)", "array(bigint)", "varchar", "varchar"}; !reflect.DeepEqual(types, want) {
+		t.Fatalf("types %v, want %v", types, want)
+	}
+	rows := readTable(t, c, "ar", all(), cols, types)
+	sortRows(rows)
+	want := [][]any{
+		{int32(1), []any{int64(1), nil, int64(3)}, []any{int64(-9223372036854775808)}, `{a,"b c",NULL}`, "{2024-02-29}"},
+		{int32(2), nil, nil, nil, nil},
+		{int32(3), []any{}, []any{}, "{}", "{}"},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("rows\n%v\nwant\n%v", rows, want)
+	}
+}

@@ -777,8 +777,28 @@ func fixedWidth(dt arrow.DataType) int {
 
 // append appends x, a value as pgvalue decodes it, to the builder of field i.
 func (d *Decoder) append(i int, x any) error {
-	f := d.fields[i]
-	switch b := d.builders[i].(type) {
+	return appendValue(d.fields[i], d.builders[i], x)
+}
+
+// appendValue appends x, a value as pgvalue decodes it, to bld, a builder of field f's type.
+func appendValue(f arrow.Field, bld array.Builder, x any) error {
+	switch b := bld.(type) {
+	case *array.ListBuilder:
+		// An array: pgvalue decodes it to its elements, nil for NULL.
+		if v, ok := x.([]any); ok {
+			b.Append(true)
+			ef := f.Type.(*arrow.ListType).ElemField()
+			for _, e := range v {
+				if e == nil {
+					b.ValueBuilder().AppendNull()
+					continue
+				}
+				if err := appendValue(ef, b.ValueBuilder(), e); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 	case *array.BooleanBuilder:
 		if v, ok := x.(bool); ok {
 			b.Append(v)

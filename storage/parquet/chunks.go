@@ -112,12 +112,18 @@ func (f *File) cachedChunk(g, col int) arrow.Array {
 }
 
 // arraySize is the bytes allocated for a's buffers.
-func arraySize(a arrow.Array) int64 {
+func arraySize(a arrow.Array) int64 { return dataSize(a.Data()) }
+
+// dataSize is the bytes allocated for the buffers of d and its children.
+func dataSize(d arrow.ArrayData) int64 {
 	var n int64
-	for _, b := range a.Data().Buffers() {
+	for _, b := range d.Buffers() {
 		if b != nil {
 			n += int64(max(b.Len(), b.Cap()))
 		}
+	}
+	for _, c := range d.Children() {
+		n += dataSize(c)
 	}
 	return n
 }

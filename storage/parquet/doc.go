@@ -1,8 +1,13 @@
 // Package parquet writes Arrow record batches to Parquet files and reads chosen columns and row
 // groups of them back into Arrow, with per row group statistics for pruning.
 //
-// Files are flat: one Parquet leaf per Arrow field, REQUIRED when the field is not nullable,
-// OPTIONAL otherwise. Type mapping (readable by other Parquet readers):
+// Every Arrow field has exactly one Parquet leaf, REQUIRED when the field is not nullable,
+// OPTIONAL otherwise. A list of a flat type is stored in the standard three-level LIST layout
+// (group (LIST) { repeated group list { element } }), whose one leaf holds the elements with
+// repetition and definition levels telling NULL lists, empty lists and NULL elements apart
+// (nested.go); list columns report no statistics, since the leaf's bounds are of the elements.
+// Lists of nested types, structs and maps are rejected with ErrUnsupportedType. Type mapping
+// (readable by other Parquet readers):
 //
 //	bool                 BOOLEAN
 //	int8/16/32/64        INT32/INT32/INT32/INT64 + INT(bits, signed)

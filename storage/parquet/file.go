@@ -20,7 +20,8 @@ type File struct {
 	f      *pq.File
 	schema *arrow.Schema
 	cols   []column
-	leaves []*pq.Column
+	leaves []*pq.Column // the leaf of each column
+	tops   []*pq.Column // each column: its leaf, or the LIST group holding it
 	groups []RowGroup
 
 	// pages[g*len(cols)+c] are the decoded page statistics of column c in row group g, filled
@@ -90,10 +91,12 @@ func Open(r io.ReaderAt, size int64, opts ...OpenOption) (*File, error) {
 	f := &File{f: pf}
 	root := pf.Root()
 	for _, c := range root.Columns() {
-		if !c.Leaf() || c.MaxRepetitionLevel() > 0 || c.MaxDefinitionLevel() > 1 {
-			return nil, fmt.Errorf("opening parquet file: %w: nested column %q", ErrUnsupportedType, c.Name())
+		leaf, err := leafOf(c)
+		if err != nil {
+			return nil, fmt.Errorf("opening parquet file: %w", err)
 		}
-		f.leaves = append(f.leaves, c)
+		f.leaves = append(f.leaves, leaf)
+		f.tops = append(f.tops, c)
 	}
 	if err := f.initSchema(); err != nil {
 		return nil, fmt.Errorf("opening parquet file: %w", err)
@@ -120,13 +123,20 @@ func (f *File) initSchema() error {
 			if err != nil {
 				return err
 			}
-			fields[i] = arrow.Field{Name: c.Name(), Type: t, Nullable: c.Optional()}
+			top := f.tops[i]
+			if c.MaxRepetitionLevel() > 0 {
+				t = arrow.ListOfField(arrow.Field{Name: "element", Type: t, Nullable: c.Optional()})
+			}
+			fields[i] = arrow.Field{Name: top.Name(), Type: t, Nullable: top.Optional()}
 		}
 		f.schema = arrow.NewSchema(fields, nil)
 	}
 	f.cols = make([]column, len(f.leaves))
 	for i, c := range f.leaves {
 		f.cols[i] = column{field: f.schema.Field(i), kind: c.Type().Kind(), size: c.Type().Length()}
+		if c.MaxRepetitionLevel() > 0 {
+			f.cols[i].list = levelsOf(c)
+		}
 	}
 	return nil
 }
@@ -136,8 +146,20 @@ func (f *File) matches(s *arrow.Schema) bool {
 		return false
 	}
 	for i, c := range f.leaves {
-		fd := s.Field(i)
-		if fd.Name != c.Name() || (c.Optional() && !fd.Nullable) || !compatible(fd.Type, c.Type().Kind(), c.Type().Length()) {
+		fd, top := s.Field(i), f.tops[i]
+		t := fd.Type
+		if lt, ok := t.(*arrow.ListType); ok {
+			if c.MaxRepetitionLevel() == 0 {
+				return false
+			}
+			t = lt.Elem()
+			if c.Optional() && !lt.ElemField().Nullable {
+				return false
+			}
+		} else if c.MaxRepetitionLevel() > 0 {
+			return false
+		}
+		if fd.Name != top.Name() || (top.Optional() && !fd.Nullable) || !compatible(t, c.Type().Kind(), c.Type().Length()) {
 			return false
 		}
 	}
@@ -170,6 +192,10 @@ func (f *File) initStats() {
 				continue
 			}
 			c := &f.cols[i]
+			if c.list != nil {
+				// The leaf's bounds and null count are of the elements, not of the rows.
+				continue
+			}
 			out.Columns[i] = statsOf(c, &rg.Columns[i].MetaData.Statistics)
 			if c.kind != pq.Float && c.kind != pq.Double {
 				continue

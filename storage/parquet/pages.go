@@ -70,7 +70,7 @@ func (f *File) decodePages(g, col int) []PageStats {
 		out[p] = PageStats{FirstRow: locs[p].FirstRowIndex, Rows: end - locs[p].FirstRowIndex}
 	}
 	c := &f.cols[col]
-	if len(ci.MinValues) != n || len(ci.MaxValues) != n || len(ci.NullPages) != n || c.kind == pq.Float || c.kind == pq.Double {
+	if len(ci.MinValues) != n || len(ci.MaxValues) != n || len(ci.NullPages) != n || c.list != nil || c.kind == pq.Float || c.kind == pq.Double {
 		return out // offsets without bounds
 	}
 	for p := range out {

@@ -302,6 +302,10 @@ type chunkReader struct {
 	idx    []int32 // dictionary indices of page, or nil for plain pages
 	data   pq.Page // the page holding the values: page itself or its dictionary's page
 
+	// The values of a list column's page with their levels, and how many were consumed.
+	levels []pq.Value
+	lpos   int
+
 	bytesPerRow float64 // expected bytes of string and binary data per row
 
 	scratch32 []int32 // int8, int16 and decimal conversions
@@ -385,6 +389,9 @@ func allDefined(defs []byte, max byte) bool {
 
 // skip consumes n rows without decoding them into arrays.
 func (c *chunkReader) skip(n int64) error {
+	if c.col.list != nil {
+		return c.walkList(int(n), nil)
+	}
 	for n > 0 {
 		k, defs, err := c.segment(int(min(n, 1<<30)))
 		if err != nil {
@@ -423,6 +430,9 @@ func (c *chunkReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 		}
 		c.pos += int64(n)
 		return a, nil
+	}
+	if c.col.list != nil {
+		return c.readList(n, mem)
 	}
 	t := c.col.field.Type
 	var valid *memory.Buffer

@@ -25,6 +25,9 @@ type column struct {
 	field arrow.Field
 	kind  pq.Kind
 	size  int // byte length of FIXED_LEN_BYTE_ARRAY decimals
+	// list, when set, says the field is a list of a flat element type, stored as a LIST group
+	// whose one leaf holds the elements (see nested.go).
+	list *listLevels
 }
 
 // columnOf maps an Arrow field to its Parquet storage and leaf node (without repetition).
@@ -114,14 +117,20 @@ func buildSchema(s *arrow.Schema, props Properties, codec compress.Codec) ([]col
 			return nil, nil, fmt.Errorf("%w: duplicate column name %q", ErrUnsupportedType, f.Name)
 		}
 		seen[f.Name] = true
+		if lt, ok := f.Type.(*arrow.ListType); ok {
+			c, n, err := listColumnOf(f, lt, props, codec)
+			if err != nil {
+				return nil, nil, err
+			}
+			cols[i] = c
+			fields[i] = namedNode{Node: n, name: f.Name}
+			continue
+		}
 		c, n, err := columnOf(f)
 		if err != nil {
 			return nil, nil, err
 		}
-		if props.Dictionary && c.kind != pq.Boolean {
-			n = pq.Encoded(n, &pq.RLEDictionary)
-		}
-		n = pq.Compressed(n, codec)
+		n = leafEncoding(n, c, props, codec)
 		if f.Nullable {
 			n = pq.Optional(n)
 		} else {
@@ -131,6 +140,14 @@ func buildSchema(s *arrow.Schema, props Properties, codec compress.Codec) ([]col
 		fields[i] = namedNode{Node: n, name: f.Name}
 	}
 	return cols, pq.NewSchema("schema", fields), nil
+}
+
+// leafEncoding sets the encoding and compression of a leaf node of column c.
+func leafEncoding(n pq.Node, c column, props Properties, codec compress.Codec) pq.Node {
+	if props.Dictionary && c.kind != pq.Boolean {
+		n = pq.Encoded(n, &pq.RLEDictionary)
+	}
+	return pq.Compressed(n, codec)
 }
 
 // group is a Parquet group node that keeps its fields in the given order (parquet.Group sorts

@@ -76,8 +76,9 @@ const NaNCountsKey = "sleeperd.nan_counts"
 // writeChunk is the number of rows handed to parquet-go at once; pages are cut between chunks.
 const writeChunk = 1024
 
-// NewWriter returns a Writer of a file with the given Arrow schema to w. Nested types (list,
-// map, struct) and types without a Parquet mapping are rejected with ErrUnsupportedType.
+// NewWriter returns a Writer of a file with the given Arrow schema to w. Lists of flat types
+// are written as LIST groups; other nested types (structs, maps, lists of them) and types
+// without a Parquet mapping are rejected with ErrUnsupportedType.
 // Non-nullable fields become REQUIRED columns. Zero fields of props take their defaults.
 func NewWriter(w io.Writer, schema *arrow.Schema, props Properties) (*Writer, error) {
 	if w == nil || schema == nil {
@@ -104,7 +105,7 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties) (*Writer, er
 		if c.kind == pq.FixedLenByteArray {
 			// parquet-go would order decimal bytes unsigned, which is wrong for mixed signs;
 			// no bounds is better than bounds other readers would prune by.
-			opts = append(opts, pq.SkipPageBounds(c.field.Name))
+			opts = append(opts, pq.SkipPageBounds(c.path()...))
 		}
 	}
 	out := &countingWriter{w: w}
@@ -316,6 +317,9 @@ func (w *Writer) Close() (Meta, error) {
 // writeColumn writes rows [from, to) of arr to column i in chunks of writeChunk rows.
 func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from, to int) error {
 	c := &w.cols[i]
+	if c.list != nil {
+		return w.writeList(cw, i, arr, from, to)
+	}
 	def := 0
 	if c.field.Nullable {
 		def = 1

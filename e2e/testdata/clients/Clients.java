@@ -7,6 +7,7 @@
 // between servers.
 
 import java.math.BigDecimal;
+import java.sql.Array;
 import java.sql.Connection;
 import java.sql.DatabaseMetaData;
 import java.sql.Date;
@@ -44,6 +45,7 @@ public class Clients {
             {"metadata_primary_keys", (Case) Clients::metadataPrimaryKeys},
             {"metadata_index_info", (Case) Clients::metadataIndexInfo},
             {"transactions", (Case) Clients::transactions},
+            {"arrays", (Case) Clients::arrays},
         };
         for (Object[] cs : cases) {
             String name = (String) cs[0];
@@ -117,6 +119,62 @@ public class Clients {
             expect(counts.length, 100, "batch statements");
         }
         return 102;
+    }
+
+    // Array columns: written with createArrayOf through a prepared statement, read back with
+    // getArray as Java arrays of the element types (pgjdbc asks for binary arrays once the
+    // statement is named, text before).
+    static Object arrays(Connection c) throws Exception {
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE java_arr (id bigint PRIMARY KEY, i integer[], b bigint[], t text[], "
+                + "f double precision[], d date[], n numeric(6,2)[])");
+        }
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO java_arr VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            p.setLong(1, 1);
+            p.setArray(2, c.createArrayOf("int4", new Integer[] {1, null, 3}));
+            p.setArray(3, c.createArrayOf("int8", new Long[] {Long.MIN_VALUE, Long.MAX_VALUE}));
+            p.setArray(4, c.createArrayOf("text", new String[] {"a", "b c", "\"q\"", null, ""}));
+            p.setArray(5, c.createArrayOf("float8", new Double[] {1.5, -0.25}));
+            p.setArray(6, c.createArrayOf("date", new Date[] {Date.valueOf("2024-02-29")}));
+            p.setArray(7, c.createArrayOf("numeric", new BigDecimal[] {new BigDecimal("1.25"), null}));
+            p.executeUpdate();
+            p.setLong(1, 2);
+            for (int i = 2; i <= 7; i++) {
+                p.setNull(i, Types.ARRAY);
+            }
+            p.executeUpdate();
+        }
+        try (Statement s = c.createStatement()) {
+            s.execute("INSERT INTO java_arr VALUES (3, '{}', '{}', '{}', '{}', '{}', '{}')");
+        }
+        List<Object> rows = new ArrayList<>();
+        try (PreparedStatement p = c.prepareStatement("SELECT id, i, b, t, f, d, n FROM java_arr WHERE id > ? ORDER BY id")) {
+            for (int run = 0; run < 7; run++) {
+                p.setLong(1, 0);
+                rows = new ArrayList<>();
+                try (ResultSet r = p.executeQuery()) {
+                    expect(r.getMetaData().getColumnType(2), Types.ARRAY, "i's JDBC type");
+                    expect(r.getMetaData().getColumnTypeName(4), "_text", "t's type name");
+                    while (r.next()) {
+                        List<Object> row = new ArrayList<>();
+                        row.add(r.getLong(1));
+                        for (int i = 2; i <= 7; i++) {
+                            Array a = r.getArray(i);
+                            row.add(a == null ? null : Arrays.asList((Object[]) a.getArray()));
+                        }
+                        rows.add(row);
+                    }
+                }
+                List<?> first = (List<?>) rows.get(0);
+                expect(first.get(1), Arrays.asList(1, null, 3), "i of run " + run);
+                expect(first.get(2), Arrays.asList(Long.MIN_VALUE, Long.MAX_VALUE), "b of run " + run);
+                expect(first.get(3), Arrays.asList("a", "b c", "\"q\"", null, ""), "t of run " + run);
+                expect(first.get(4), Arrays.asList(1.5, -0.25), "f of run " + run);
+                expect(((List<?>) rows.get(1)).get(1), null, "NULL array of run " + run);
+                expect(((List<?>) rows.get(2)).get(3), Arrays.asList(), "empty array of run " + run);
+            }
+        }
+        return rows;
     }
 
     static Object queryValues(Connection c) throws Exception {

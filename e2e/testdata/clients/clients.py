@@ -251,9 +251,34 @@ def sqlalchemy_session_rollback():
     return txn_rows()
 
 
+def psycopg2_arrays():
+    """Array columns: Python lists as parameters, read back as lists of the element types."""
+    with psycopg2.connect(DSN) as conn:
+        conn.autocommit = True
+        cur = conn.cursor()
+        cur.execute("CREATE TABLE py_arr (id bigint PRIMARY KEY, i integer[], t text[], f double precision[], "
+                    "d date[], n numeric(6,2)[], b boolean[])")
+        cur.execute("INSERT INTO py_arr VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    (1, [1, None, 3], ["a", "b c", '"q"', None, ""], [1.5, -0.25], [datetime.date(2024, 2, 29)],
+                     [decimal.Decimal("1.25"), None], [True, False]))
+        cur.execute("INSERT INTO py_arr VALUES (2, NULL, NULL, NULL, NULL, NULL, NULL), "
+                    "(3, '{}', '{}', '{}', '{}', '{}', '{}')")
+        cur.execute("SELECT id, i, t, f, d, n, b FROM py_arr ORDER BY id")
+        rows = cur.fetchall()
+        expect(rows[0][1], [1, None, 3], "integer[]")
+        expect(rows[0][2], ["a", "b c", '"q"', None, ""], "text[]")
+        expect(rows[0][3], [1.5, -0.25], "double precision[]")
+        expect(rows[0][4], [datetime.date(2024, 2, 29)], "date[]")
+        expect(rows[0][5], [decimal.Decimal("1.25"), None], "numeric(6,2)[]")
+        expect(rows[0][6], [True, False], "boolean[]")
+        expect(list(rows[1][1:]), [None] * 6, "NULL arrays")
+        expect(list(rows[2][1:]), [[]] * 6, "empty arrays")
+        return [plain(list(r)) for r in rows]
+
+
 CASES = [setup, read_sql_dbapi, read_sql_dbapi_params, sqlalchemy_connect, sqlalchemy_read_sql, to_sql,
          inspect_schemas, inspect_tables, inspect_columns, inspect_primary_key, has_table,
-         psycopg2_transaction, sqlalchemy_begin, sqlalchemy_session_rollback]
+         psycopg2_transaction, sqlalchemy_begin, sqlalchemy_session_rollback, psycopg2_arrays]
 
 for case in CASES:
     out = {"case": case.__name__, "ok": True, "error": "", "value": None}
