@@ -12,6 +12,7 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // alterColumns binds ALTER TABLE t ADD [COLUMN], DROP [COLUMN], ALTER [COLUMN] c SET/DROP
