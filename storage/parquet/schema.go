@@ -25,6 +25,10 @@ type column struct {
 	field arrow.Field
 	kind  pq.Kind
 	size  int // byte length of FIXED_LEN_BYTE_ARRAY decimals
+	dict  bool
+	// pageBytes is the page size of a column whose writer cuts its pages itself (smaller
+	// than the writer's page size), or 0.
+	pageBytes int
 }
 
 // columnOf maps an Arrow field to its Parquet storage and leaf node (without repetition).
@@ -120,6 +124,7 @@ func buildSchema(s *arrow.Schema, props Properties, codec compress.Codec) ([]col
 		}
 		if props.Dictionary && c.kind != pq.Boolean {
 			n = pq.Encoded(n, &pq.RLEDictionary)
+			c.dict = true
 		}
 		n = pq.Compressed(n, codec)
 		if f.Nullable {
