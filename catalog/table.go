@@ -199,6 +199,7 @@ const (
 	PropCompression    = "compression"
 	PropRowGroupRows   = "row_group_rows"
 	PropPageSize       = "page_size"
+	PropValuePageSize  = "value_page_size"
 	PropDictionary     = "dictionary"
 	PropSplitThreshold = "split_threshold"
 	PropSplitPoints    = "split_points"
@@ -559,6 +560,12 @@ func parseProperties(raw map[string]string) (Properties, error) {
 				return p, err
 			}
 			p.Parquet.PageBytes = int(n)
+		case PropValuePageSize:
+			n, err := positive(k, v, 32)
+			if err != nil {
+				return p, err
+			}
+			p.Parquet.ValuePageBytes = int(n)
 		case PropDictionary:
 			b, err := parseBool(k, v)
 			if err != nil {

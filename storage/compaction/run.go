@@ -282,7 +282,7 @@ func writeObject(ctx context.Context, env Env, name string, outSchema *arrow.Sch
 			f, err = fail(fmt.Errorf("compaction: write %s: %w", name, errs.Recovered(p)))
 		}
 	}()
-	w, err := parquet.NewWriter(pw, outSchema, t.Props)
+	w, err := parquet.NewWriter(pw, outSchema, t.Props, parquet.KeyColumns(t.RowKeys...))
 	if err != nil {
 		return fail(fmt.Errorf("compaction: %w", err))
 	}

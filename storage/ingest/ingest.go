@@ -533,7 +533,7 @@ func newFileWriter(ctx context.Context, store objstore.Store, spec Spec) (*fileW
 		pr.CloseWithError(err) // unblocks the writer if Put gave up early
 		f.putErr <- err
 	}()
-	w, err := parquet.NewWriter(pw, spec.Schema, spec.Props)
+	w, err := parquet.NewWriter(pw, spec.Schema, spec.Props, parquet.KeyColumns(spec.RowKeys...))
 	if err != nil {
 		return nil, f.fail(fmt.Errorf("ingest: %w", err))
 	}

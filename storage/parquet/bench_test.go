@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -74,54 +76,122 @@ func BenchmarkWrite1M(b *testing.B) {
 	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 }
 
+// cpuTime is the CPU time (user and system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// layouts are the page layouts BenchmarkRead1M compares: every page 8 KiB, and 8 KiB pages
+// of the key column with value pages of 32, 64 or 128 KiB.
+var layouts = []string{"uniform", "keyed-32k", "keyed-64k", "keyed-128k"}
+
+// BenchmarkRead1M reads the 1M-row table whole and by columns, from a file whose every page
+// is 8 KiB (pages=uniform) and from one whose key column has 8 KiB pages and the others
+// the default value pages (pages=keyed, as tables write them). cpu-ms/op is the process's
+// CPU time per read, every thread.
 func BenchmarkRead1M(b *testing.B) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(b, 0)
 	batches := benchBatches(mem)
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, benchSchema, DefaultProperties())
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, x := range batches {
-		if err := w.Write(x); err != nil {
+	files := map[string][]byte{}
+	for _, layout := range layouts {
+		var opts []WriterOption
+		props := DefaultProperties()
+		if layout != "uniform" {
+			opts = append(opts, KeyColumns(0))
+			fmt.Sscanf(layout, "keyed-%dk", &props.ValuePageBytes)
+			props.ValuePageBytes <<= 10
+		}
+		var buf bytes.Buffer
+		w, err := NewWriter(&buf, benchSchema, props, opts...)
+		if err != nil {
 			b.Fatal(err)
 		}
+		for _, x := range batches {
+			if err := w.Write(x); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if _, err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		files[layout] = buf.Bytes()
+	}
+	for _, x := range batches {
 		x.Release()
 	}
-	if _, err := w.Close(); err != nil {
-		b.Fatal(err)
+	for _, layout := range layouts {
+		for _, cols := range [][]int{nil, {1}, {0, 3}, {2, 3}} {
+			benchRead(b, mem, fmt.Sprintf("pages=%s/columns=%v", layout, cols), files[layout], cols)
+		}
 	}
-	data := buf.Bytes()
-	for _, cols := range [][]int{nil, {1}, {0, 3}} {
-		b.Run(fmt.Sprintf("columns=%v", cols), func(b *testing.B) {
-			for b.Loop() {
-				f, err := Open(bytes.NewReader(data), int64(len(data)))
-				if err != nil {
-					b.Fatal(err)
-				}
-				r, err := f.Read(context.Background(), ReadOptions{Columns: cols, Alloc: mem})
-				if err != nil {
-					b.Fatal(err)
-				}
-				n := 0
-				for {
-					x, err := r.Next(context.Background())
-					if errors.Is(err, io.EOF) {
-						break
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-					n += int(x.NumRows())
-					x.Release()
-				}
-				r.Close()
-				if n != benchRows {
-					b.Fatalf("read %d rows", n)
-				}
+	// A cold key lookup: one row of every column through the page index, without a chunk
+	// cache, at rows spread over the file.
+	for _, layout := range layouts {
+		b.Run(fmt.Sprintf("pages=%s/one-row", layout), func(b *testing.B) {
+			data := files[layout]
+			f, err := Open(bytes.NewReader(data), int64(len(data)), WithPageIndex())
+			if err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			groups := f.RowGroups()
+			cpu := cpuTime()
+			i := 0
+			for b.Loop() {
+				i++
+				g := i * 7 % len(groups)
+				row := int64(i) * 7919 % groups[g].Rows
+				r, err := f.Read(context.Background(), ReadOptions{Spans: []Span{{Group: g, Lo: row, Hi: row + 1}}, Alloc: mem})
+				if err != nil {
+					b.Fatal(err)
+				}
+				x, err := r.Next(context.Background())
+				if err != nil || x.NumRows() != 1 {
+					b.Fatalf("read %v, %v", x, err)
+				}
+				x.Release()
+				r.Close()
+			}
+			b.ReportMetric(float64(cpuTime()-cpu)/1e3/float64(b.N), "cpu-us/op")
 		})
 	}
+}
+
+func benchRead(b *testing.B, mem memory.Allocator, name string, data []byte, cols []int) {
+	b.Run(name, func(b *testing.B) {
+		cpu := cpuTime()
+		for b.Loop() {
+			f, err := Open(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, err := f.Read(context.Background(), ReadOptions{Columns: cols, Alloc: mem})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n := 0
+			for {
+				x, err := r.Next(context.Background())
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				n += int(x.NumRows())
+				x.Release()
+			}
+			r.Close()
+			if n != benchRows {
+				b.Fatalf("read %d rows", n)
+			}
+		}
+		b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		b.ReportMetric(float64(cpuTime()-cpu)/1e6/float64(b.N), "cpu-ms/op")
+		b.ReportMetric(float64(len(data)), "file-bytes")
+	})
 }

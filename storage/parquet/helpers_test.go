@@ -193,8 +193,14 @@ func equalValues(a, b any) bool {
 // writeFile writes rows [0, rows) of schema to a buffer in batches of the given sizes (cycled).
 func writeFile(t testing.TB, mem memory.Allocator, schema *arrow.Schema, props Properties, rows int, batches ...int) ([]byte, Meta) {
 	t.Helper()
+	return writeFileWith(t, mem, schema, props, nil, rows, batches...)
+}
+
+// writeFileWith is writeFile with writer options.
+func writeFileWith(t testing.TB, mem memory.Allocator, schema *arrow.Schema, props Properties, opts []WriterOption, rows int, batches ...int) ([]byte, Meta) {
+	t.Helper()
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf, schema, props)
+	w, err := NewWriter(&buf, schema, props, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,11 @@ func spanFiles(t *testing.T, mem memory.Allocator, rows int) map[string][]byte {
 		data, _ := writeFile(t, mem, testSchema, Properties{RowGroupRows: 3000, PageBytes: 512, Dictionary: dict}, rows, 333, 1000, 77)
 		out[fmt.Sprintf("sleeperd dictionary=%v", dict)] = data
 	}
+	// Key columns with small pages, the others with larger ones: pages of different columns
+	// start at different rows.
+	data, _ := writeFileWith(t, mem, testSchema, Properties{RowGroupRows: 3000, PageBytes: 512, ValuePageBytes: 4096},
+		[]WriterOption{KeyColumns(0, 1)}, rows, 333, 1000, 77)
+	out["sleeperd key pages"] = data
 	for _, index := range []bool{false, true} {
 		var buf bytes.Buffer
 		props := apq.NewWriterProperties(apq.WithDataPageSize(700), apq.WithMaxRowGroupLength(2500),
@@ -262,4 +267,49 @@ func TestReadSpansConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestKeyColumnPages checks that KeyColumns gives the key columns pages of PageBytes and
+// the other columns pages of ValuePageBytes, and that without it every column's pages are
+// PageBytes.
+func TestKeyColumnPages(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const rows = 6000
+	props := Properties{RowGroupRows: rows, PageBytes: 1024, ValuePageBytes: 16 << 10}
+	pages := func(data []byte) map[string]int {
+		f, err := Open(bytes.NewReader(data), int64(len(data)), WithPageIndex())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int{}
+		for c, fl := range f.Schema().Fields() {
+			ps, ok := f.Pages(0, c)
+			if !ok {
+				t.Fatalf("no page index for %s", fl.Name)
+			}
+			out[fl.Name] = len(ps)
+		}
+		return out
+	}
+	// Batches of 200 rows: the writer hands rows to parquet-go at most a batch at a time,
+	// so pages can be cut finely enough to tell the sizes apart.
+	plain, _ := writeFile(t, mem, testSchema, props, rows, 200)
+	keyed, _ := writeFileWith(t, mem, testSchema, props, []WriterOption{KeyColumns(1)}, rows, 200)
+	p, k := pages(plain), pages(keyed)
+	// seq (int64, 8 bytes a row): 1 KiB pages hold 128 rows, cut at the first batch
+	// boundary past 98% of it.
+	if p["seq"] != rows/200 || k["seq"] != rows/200 {
+		t.Errorf("seq pages: %d without key columns, %d as a key column; want %d", p["seq"], k["seq"], rows/200)
+	}
+	// i64, not a key: 16 KiB pages of 8-byte values (plus levels) are about 2,000 rows.
+	if k["i64"] > rows/1000 || k["i64"] < 2 {
+		t.Errorf("i64 pages with key columns: %d, want 2..%d", k["i64"], rows/1000)
+	}
+	if p["i64"] != rows/200 {
+		t.Errorf("i64 pages without key columns: %d, want %d", p["i64"], rows/200)
+	}
+	if _, err := NewWriter(&bytes.Buffer{}, testSchema, props, KeyColumns(len(testSchema.Fields()))); err == nil {
+		t.Error("a key column out of range was accepted")
+	}
 }

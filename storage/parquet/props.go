@@ -43,7 +43,18 @@ type Properties struct {
 	RowGroupRows int    // rows per row group; the last row group of a file may be smaller
 	PageBytes    int    // target uncompressed size of a data page
 	Dictionary   bool   // dictionary-encode every column except booleans
+	// ValuePageBytes is the target uncompressed size of a data page of the columns that are
+	// not key columns, in a file whose writer was given its key columns (KeyColumns): at
+	// least PageBytes; 0 means DefaultValuePageBytes. Lookups and ranges find their rows
+	// by the key columns' page index and read only a span of the others, so those can have
+	// larger pages, which scans decode with less work per row (each page is a compressed
+	// frame of its own).
+	ValuePageBytes int
 }
+
+// DefaultValuePageBytes is the page size of the columns other than the key columns when
+// Properties.ValuePageBytes is 0.
+const DefaultValuePageBytes = 64 << 10
 
 // DefaultProperties returns zstd compression, 100,000-row row groups, 8 KiB pages and no
 // dictionary encoding. Small pages let a read of a few rows (a key lookup, through the page
@@ -64,6 +75,10 @@ func (p Properties) withDefaults() Properties {
 	if p.PageBytes == 0 {
 		p.PageBytes = d.PageBytes
 	}
+	if p.ValuePageBytes == 0 {
+		p.ValuePageBytes = DefaultValuePageBytes
+	}
+	p.ValuePageBytes = max(p.ValuePageBytes, p.PageBytes)
 	return p
 }
 
@@ -78,6 +93,9 @@ func (p Properties) Validate() error {
 	}
 	if p.PageBytes < 0 {
 		return fmt.Errorf("%w: page bytes %d < 0", ErrInvalidProperties, p.PageBytes)
+	}
+	if p.ValuePageBytes < 0 {
+		return fmt.Errorf("%w: value page bytes %d < 0", ErrInvalidProperties, p.ValuePageBytes)
 	}
 	return nil
 }

@@ -28,6 +28,10 @@ type column struct {
 	// list, when set, says the field is a list of a flat element type, stored as a LIST group
 	// whose one leaf holds the elements (see nested.go).
 	list *listLevels
+	dict bool
+	// pageBytes is the page size of a column whose writer cuts its pages itself (smaller
+	// than the writer's page size), or 0.
+	pageBytes int
 }
 
 // columnOf maps an Arrow field to its Parquet storage and leaf node (without repetition).
@@ -131,6 +135,7 @@ func buildSchema(s *arrow.Schema, props Properties, codec compress.Codec) ([]col
 			return nil, nil, err
 		}
 		n = leafEncoding(n, c, props, codec)
+		c.dict = props.Dictionary && c.kind != pq.Boolean
 		if f.Nullable {
 			n = pq.Optional(n)
 		} else {

@@ -65,6 +65,25 @@ type encoder struct {
 	values []pq.Value // scratch
 	fixed  []byte     // scratch for fixed-length decimals
 	nans   []int64    // NaNs of each float column in the row group
+	// pending is the estimated bytes buffered since the last page of each column that cuts
+	// its own pages (column.pageBytes > 0).
+	pending []int
+}
+
+// WriterOption configures a Writer beyond its Properties.
+type WriterOption func(*writerConfig)
+
+type writerConfig struct {
+	keys []int
+}
+
+// KeyColumns gives the schema indices of the columns a reader looks rows up by (a table's
+// row keys). Their pages are Properties.PageBytes and the other columns' pages
+// Properties.ValuePageBytes (larger by default): the key columns' page index narrows a
+// lookup to a few rows, and the other columns are read from the pages that hold those
+// rows. Without this option every column's pages are PageBytes.
+func KeyColumns(idx ...int) WriterOption {
+	return func(c *writerConfig) { c.keys = append(c.keys, idx...) }
 }
 
 // NaNCountsKey is the footer key under which Writer records how many NaNs each float column
@@ -80,7 +99,7 @@ const writeChunk = 1024
 // are written as LIST groups; other nested types (structs, maps, lists of them) and types
 // without a Parquet mapping are rejected with ErrUnsupportedType.
 // Non-nullable fields become REQUIRED columns. Zero fields of props take their defaults.
-func NewWriter(w io.Writer, schema *arrow.Schema, props Properties) (*Writer, error) {
+func NewWriter(w io.Writer, schema *arrow.Schema, props Properties, opts ...WriterOption) (*Writer, error) {
 	if w == nil || schema == nil {
 		return nil, fmt.Errorf("%w: nil writer or schema", ErrInvalidProperties)
 	}
@@ -100,18 +119,36 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties) (*Writer, er
 	if err != nil {
 		return nil, err
 	}
-	opts := []pq.WriterOption{pschema}
+	var cfg writerConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	pageBytes := props.PageBytes
+	if len(cfg.keys) > 0 {
+		// parquet-go cuts pages of one size for every column: the larger one, while the
+		// encoder cuts the key columns' pages itself.
+		pageBytes = props.ValuePageBytes
+		for _, k := range cfg.keys {
+			if k < 0 || k >= len(cols) {
+				return nil, fmt.Errorf("%w: key column %d of %d columns", ErrInvalidProperties, k, len(cols))
+			}
+			if props.PageBytes < pageBytes {
+				cols[k].pageBytes = props.PageBytes
+			}
+		}
+	}
+	pqOpts := []pq.WriterOption{pschema}
 	for _, c := range cols {
 		if c.kind == pq.FixedLenByteArray {
 			// parquet-go would order decimal bytes unsigned, which is wrong for mixed signs;
 			// no bounds is better than bounds other readers would prune by.
-			opts = append(opts, pq.SkipPageBounds(c.path()...))
+			pqOpts = append(pqOpts, pq.SkipPageBounds(c.path()...))
 		}
 	}
 	out := &countingWriter{w: w}
-	pw := pq.NewWriter(out, append(opts,
+	pw := pq.NewWriter(out, append(pqOpts,
 		pq.Compression(codec),
-		pq.PageBufferSize(props.PageBytes),
+		pq.PageBufferSize(pageBytes),
 		pq.MaxRowsPerRowGroup(int64(props.RowGroupRows)),
 		pq.CreatedBy("sleeperd", "", ""),
 		// PLAIN byte arrays: the most widely readable encoding and the cheapest to decode
@@ -207,7 +244,7 @@ func (w *Writer) startGroup() error {
 		rg = w.w.BeginRowGroup()
 	}
 	g := &rowGroup{rg: rg, in: make(chan arrow.RecordBatch, 1), done: make(chan struct{}),
-		enc: encoder{cols: w.cols, nans: make([]int64, len(w.cols))}}
+		enc: encoder{cols: w.cols, nans: make([]int64, len(w.cols)), pending: make([]int, len(w.cols))}}
 	w.cur = g
 	go g.run()
 	return nil
@@ -435,8 +472,47 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 		}
 		clear(vals) // drop references to the batch's buffers
 		w.values = vals[:0]
+		if c.pageBytes > 0 {
+			// Cut the page where parquet-go would have at this page size (it flushes a
+			// buffer of 98% of its size or more).
+			w.pending[i] += c.bufferedBytes(arr, lo, hi)
+			if w.pending[i] >= c.pageBytes*98/100 {
+				w.pending[i] = 0
+				if err := cw.Flush(); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
+}
+
+// bufferedBytes estimates the bytes rows [lo, hi) of arr (c's values) take in parquet-go's
+// page buffer: the plain values, or the dictionary indexes.
+func (c *column) bufferedBytes(arr arrow.Array, lo, hi int) int {
+	n := hi - lo
+	if c.dict {
+		return 4 * n
+	}
+	switch c.kind {
+	case pq.Boolean:
+		return (n + 7) / 8
+	case pq.Int32, pq.Float:
+		return 4 * n
+	case pq.Int64, pq.Double:
+		return 8 * n
+	case pq.FixedLenByteArray:
+		return c.size * n
+	}
+	switch a := arr.(type) {
+	case *array.String:
+		offs := a.ValueOffsets()
+		return int(offs[hi]-offs[lo]) + 4*n
+	case *array.Binary:
+		offs := a.ValueOffsets()
+		return int(offs[hi]-offs[lo]) + 4*n
+	}
+	return 8 * n
 }
 
 func appendValue(vals []pq.Value, null bool, v pq.Value, def, col int) []pq.Value {
