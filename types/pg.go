@@ -85,6 +85,8 @@ func PGTypeOf(dt arrow.DataType) PGType {
 	switch t := dt.(type) {
 	case *Char:
 		return charPGType(t.Fixed(), t.Length())
+	case *JSON:
+		return jsonPGType(t)
 	case *arrow.BooleanType:
 		return PGType{OIDBool, 1, -1}
 	case *arrow.Int8Type, *arrow.Uint8Type, *arrow.Int16Type:
@@ -179,6 +181,9 @@ const (
 // SQLMetadata is the metadata that keeps SQL type t on a result field whose Arrow type is
 // Storage(t), and whether t needs it (only character types do).
 func SQLMetadata(t arrow.DataType) (arrow.Metadata, bool) {
+	if j, ok := t.(*JSON); ok {
+		return arrow.NewMetadata([]string{SQLTypeKey}, []string{j.Name()}), true
+	}
 	c, ok := t.(*Char)
 	if !ok {
 		return arrow.Metadata{}, false
@@ -202,6 +207,10 @@ func FieldPGType(f arrow.Field) PGType {
 			return PGType{OIDVarchar, -1, mod}
 		case "bpchar":
 			return PGType{OIDBpchar, -1, mod}
+		case "json":
+			return PGType{OIDJSON, -1, -1}
+		case "jsonb":
+			return PGType{OIDJSONB, -1, -1}
 		}
 	}
 	return PGTypeOf(f.Type)
@@ -250,6 +259,10 @@ func FromOID(oid uint32) arrow.DataType {
 		return Timestamp
 	case OIDTimestamptz:
 		return TimestampTZ
+	case OIDJSON:
+		return JSONType
+	case OIDJSONB:
+		return JSONBType
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		if et := FromOID(elem); et != nil {
@@ -288,6 +301,10 @@ func NameOfOID(oid uint32) string {
 		return "timestamp without time zone"
 	case OIDTimestamptz:
 		return "timestamp with time zone"
+	case OIDJSON:
+		return "json"
+	case OIDJSONB:
+		return "jsonb"
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		return NameOfOID(elem) + "[]"

@@ -22,5 +22,10 @@ func NewWriter(f arrow.Field, arr arrow.Array, format int16, loc *time.Location)
 	if n, fixed, ok := types.FieldCharLength(f); ok && fixed {
 		w = padded(w, n)
 	}
+	if format == formatBinary && types.FieldPGType(f).OID == types.OIDJSONB {
+		// jsonb's binary format is a version byte, 1, and the text.
+		inner := w
+		w = func(dst []byte, i int) []byte { return inner(append(dst, 1), i) }
+	}
 	return w
 }

@@ -194,6 +194,12 @@ func decodeBinary(dt arrow.DataType, oid uint32, v []byte) (any, error) {
 		return time.UnixMicro(us + pgEpochMicros).UTC(), nil
 	case types.OIDNumeric:
 		return decodeNumeric(v)
+	case types.OIDJSONB:
+		// jsonb's binary format is a version byte, 1, and the text.
+		if len(v) == 0 || v[0] != 1 {
+			return nil, fmt.Errorf("unsupported jsonb version number")
+		}
+		return string(v[1:]), nil
 	}
 	return string(v), nil
 }
