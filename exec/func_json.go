@@ -751,3 +751,61 @@ func jsonSetPath(v *types.JSONValue, path []string, nv *types.JSONValue, create 
 	}
 	return nil
 }
+
+func init() {
+	texts := arrow.ListOf(arrow.BinaryTypes.String)
+	elems := func(asText bool) func([]any) (any, error) {
+		return func(v []any) (any, error) {
+			j, err := jsonArg(v[0])
+			if err != nil {
+				return nil, err
+			}
+			switch j.Kind {
+			case types.JSONArray:
+			case types.JSONObject:
+				return nil, errs.New(errs.InvalidParameter, "cannot extract elements from an object")
+			default:
+				return nil, errs.New(errs.InvalidParameter, "cannot extract elements from a scalar")
+			}
+			out := make([]any, len(j.Elems))
+			for i, e := range j.Elems {
+				if asText {
+					out[i] = jsonScalarText(e)
+				} else {
+					out[i] = e.Text()
+				}
+			}
+			return out, nil
+		}
+	}
+	each := func(fn string, part int) func([]any) (any, error) {
+		return func(v []any) (any, error) {
+			j, err := jsonArg(v[0])
+			if err != nil {
+				return nil, err
+			}
+			if j.Kind != types.JSONObject {
+				return nil, errs.New(errs.InvalidParameter, "cannot call %s on a non-object", fn)
+			}
+			out := make([]any, len(j.Keys))
+			for i, k := range j.Keys {
+				switch part {
+				case 0:
+					out[i] = k
+				case 1:
+					out[i] = j.Vals[i].Text()
+				default:
+					out[i] = jsonScalarText(j.Vals[i])
+				}
+			}
+			return out, nil
+		}
+	}
+	for _, p := range []string{"json", "jsonb"} {
+		regJSON(texts, false, elems(false), p+"_elements_list", arrow.STRING)
+		regJSON(texts, false, elems(true), p+"_elements_text_list", arrow.STRING)
+		regJSON(texts, false, each(p+"_each", 0), p+"_keys_list", arrow.STRING)
+		regJSON(texts, false, each(p+"_each", 1), p+"_values_list", arrow.STRING)
+		regJSON(texts, false, each(p+"_each_text", 2), p+"_values_text_list", arrow.STRING)
+	}
+}

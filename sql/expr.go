@@ -1102,6 +1102,9 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 	if name == "unnest" {
 		return b.unnestCall(fc, sc, agg)
 	}
+	if u, ok := jsonSetFunc(nil, fc); ok && len(u.Args) == 1 {
+		return b.unnestCall(u, sc, agg)
+	}
 	if name == "generate_subscripts" {
 		return b.unnestCall(subscriptsCall(fc), sc, agg)
 	}

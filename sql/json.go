@@ -461,6 +461,7 @@ type jsonSig struct {
 	opt      int // trailing parameters that may be left out
 	variadic bool
 	result   arrow.DataType // nil: the family's type
+	list     bool           // the result is an array of the family's type
 }
 
 // jsonSignatures are the json functions whose arguments the binder types (untyped literals
@@ -484,6 +485,12 @@ var jsonSignatures = map[string]jsonSig{
 	"concat":            {params: []int{jpJSON, jpJSON}},
 	"delete":            {params: []int{jpJSON, jpText}},
 	"delete_path":       {params: []int{jpJSON, jpTexts}},
+	// The lists the set-returning functions unnest (jsonSetFunc).
+	"elements_list":      {params: []int{jpJSON}, list: true},
+	"elements_text_list": {params: []int{jpJSON}, result: types.ArrayOf(types.Text)},
+	"keys_list":          {params: []int{jpJSON}, result: types.ArrayOf(types.Text)},
+	"values_list":        {params: []int{jpJSON}, list: true},
+	"values_text_list":   {params: []int{jpJSON}, result: types.ArrayOf(types.Text)},
 }
 
 // jsonOnlyB are the functions of jsonSignatures that only the jsonb family has.
@@ -555,5 +562,56 @@ func (b *binder) jsonTypedCall(name string, fc *pg_query.FuncCall, sc *scope, ag
 	if res == nil {
 		res = family
 	}
+	if sig.list {
+		res = types.ArrayOf(family)
+	}
 	return &planner.Func{Name: name, Args: args, Typ: res}, true, nil
+}
+
+// jsonSetFuncs are the set-returning json functions: the lists they unnest and the names of
+// the columns they return.
+var jsonSetFuncs = map[string]struct {
+	lists []string
+	cols  []string
+}{
+	"json_array_elements":       {[]string{"json_elements_list"}, []string{"value"}},
+	"jsonb_array_elements":      {[]string{"jsonb_elements_list"}, []string{"value"}},
+	"json_array_elements_text":  {[]string{"json_elements_text_list"}, []string{"value"}},
+	"jsonb_array_elements_text": {[]string{"jsonb_elements_text_list"}, []string{"value"}},
+	"json_each":                 {[]string{"json_keys_list", "json_values_list"}, []string{"key", "value"}},
+	"jsonb_each":                {[]string{"jsonb_keys_list", "jsonb_values_list"}, []string{"key", "value"}},
+	"json_each_text":            {[]string{"json_keys_list", "json_values_text_list"}, []string{"key", "value"}},
+	"jsonb_each_text":           {[]string{"jsonb_keys_list", "jsonb_values_text_list"}, []string{"key", "value"}},
+}
+
+// jsonSetFunc rewrites a set-returning json function as unnest of the lists of its rows:
+// jsonb_each(j) is unnest(jsonb_keys_list(j), jsonb_values_list(j)) with columns key and
+// value. In FROM, rf gets the function's name and column names as its alias where it has
+// none. ok is false for other functions.
+func jsonSetFunc(rf *pg_query.RangeFunction, fc *pg_query.FuncCall) (*pg_query.FuncCall, bool) {
+	name := funcName(fc)
+	f, ok := jsonSetFuncs[name]
+	if !ok || len(fc.Args) != 1 {
+		return nil, false
+	}
+	var args []*pg_query.Node
+	for _, l := range f.lists {
+		args = append(args, &pg_query.Node{Node: &pg_query.Node_FuncCall{FuncCall: &pg_query.FuncCall{
+			Funcname: []*pg_query.Node{pg_query.MakeStrNode(l)}, Args: fc.Args, Location: fc.Location}}})
+	}
+	if rf != nil {
+		cols := f.cols
+		if rf.Alias == nil {
+			rf.Alias = &pg_query.Alias{Aliasname: name}
+		} else if len(cols) == 1 {
+			// A function of one column named by an alias names its column so too.
+			cols = []string{rf.Alias.Aliasname}
+		}
+		if len(rf.Alias.Colnames) == 0 {
+			for _, c := range cols {
+				rf.Alias.Colnames = append(rf.Alias.Colnames, pg_query.MakeStrNode(c))
+			}
+		}
+	}
+	return &pg_query.FuncCall{Funcname: []*pg_query.Node{pg_query.MakeStrNode("unnest")}, Args: args, Location: fc.Location}, true
 }
