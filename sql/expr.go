@@ -203,6 +203,11 @@ func coerceTo(e planner.Expr, t arrow.DataType) planner.Expr {
 			return out
 		}
 	}
+	if types.IsUUID(t) || types.IsUUID(e.Type()) {
+		if out, ok := uuidCoerceLazy(e, t); ok {
+			return out
+		}
+	}
 	if types.IsBpchar(t) && !types.IsBpchar(e.Type()) && e.Type().ID() == arrow.STRING {
 		// character values are held without trailing spaces.
 		if p, ok := e.(*planner.Param); ok && types.IsUnknown(p.Typ) {
@@ -244,6 +249,9 @@ func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) 
 	}
 	if types.IsJSON(t) || types.IsJSON(e.Type()) {
 		return b.jsonAssign(e, t)
+	}
+	if types.IsUUID(t) || types.IsUUID(e.Type()) {
+		return b.uuidAssign(e, t)
 	}
 	return b.coerce(e, t), nil
 }
@@ -368,6 +376,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		}
 		if types.IsJSON(t) || types.IsJSON(e.Type()) {
 			return b.jsonCast(e, t)
+		}
+		if types.IsUUID(t) || types.IsUUID(e.Type()) {
+			return b.uuidCast(e, t)
 		}
 		if !castable(e.Type(), t) {
 			return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), types.Name(t))

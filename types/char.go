@@ -86,6 +86,8 @@ func Storage(t arrow.DataType) arrow.DataType {
 	switch x := t.(type) {
 	case *Char, *JSON:
 		return arrow.BinaryTypes.String
+	case *UUID:
+		return arrow.BinaryTypes.Binary
 	case *arrow.ListType:
 		if e := Storage(x.Elem()); e != x.Elem() {
 			return arrow.ListOf(e)

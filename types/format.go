@@ -33,6 +33,8 @@ func formatType(b *strings.Builder, t arrow.DataType) {
 		b.WriteString(t.format())
 	case *JSON:
 		b.WriteString(t.Name())
+	case *UUID:
+		b.WriteString("uuid")
 	case *arrow.FixedSizeBinaryType:
 		fmt.Fprintf(b, "fixed_size_binary(%d)", t.ByteWidth)
 	case *arrow.Time32Type:
@@ -262,6 +264,8 @@ func (p *typeParser) typ() (arrow.DataType, error) {
 		return JSONType, nil
 	case "jsonb":
 		return JSONBType, nil
+	case "uuid":
+		return UUIDType, nil
 	case "decimal128", "decimal256":
 		n, err := p.ints(2)
 		if err != nil {

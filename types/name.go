@@ -57,6 +57,8 @@ func ByName(name string, mods []int32) (arrow.DataType, error) {
 		return JSONType, nil
 	case "jsonb":
 		return JSONBType, nil
+	case "uuid":
+		return UUIDType, nil
 	case "date":
 		return Date, nil
 	case "timestamp", "timestamp without time zone":

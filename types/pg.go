@@ -87,6 +87,8 @@ func PGTypeOf(dt arrow.DataType) PGType {
 		return charPGType(t.Fixed(), t.Length())
 	case *JSON:
 		return jsonPGType(t)
+	case *UUID:
+		return PGType{OIDUUID, 16, -1}
 	case *arrow.BooleanType:
 		return PGType{OIDBool, 1, -1}
 	case *arrow.Int8Type, *arrow.Uint8Type, *arrow.Int16Type:
@@ -184,6 +186,9 @@ func SQLMetadata(t arrow.DataType) (arrow.Metadata, bool) {
 	if j, ok := t.(*JSON); ok {
 		return arrow.NewMetadata([]string{SQLTypeKey}, []string{j.Name()}), true
 	}
+	if IsUUID(t) {
+		return arrow.NewMetadata([]string{SQLTypeKey}, []string{"uuid"}), true
+	}
 	c, ok := t.(*Char)
 	if !ok {
 		return arrow.Metadata{}, false
@@ -211,6 +216,8 @@ func FieldPGType(f arrow.Field) PGType {
 			return PGType{OIDJSON, -1, -1}
 		case "jsonb":
 			return PGType{OIDJSONB, -1, -1}
+		case "uuid":
+			return PGType{OIDUUID, 16, -1}
 		}
 	}
 	return PGTypeOf(f.Type)
@@ -263,6 +270,8 @@ func FromOID(oid uint32) arrow.DataType {
 		return JSONType
 	case OIDJSONB:
 		return JSONBType
+	case OIDUUID:
+		return UUIDType
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		if et := FromOID(elem); et != nil {
@@ -305,6 +314,8 @@ func NameOfOID(oid uint32) string {
 		return "json"
 	case OIDJSONB:
 		return "jsonb"
+	case OIDUUID:
+		return "uuid"
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		return NameOfOID(elem) + "[]"

@@ -103,6 +103,8 @@ func Name(t arrow.DataType) string {
 		return t.String()
 	case *JSON:
 		return t.Name()
+	case *UUID:
+		return "uuid"
 	case *VarNumericType:
 		return "numeric"
 	case *arrow.Decimal128Type:
@@ -155,6 +157,8 @@ func InternalName(t arrow.DataType) string {
 		return "numeric"
 	case IsJSON(t):
 		return t.(*JSON).Name()
+	case IsUUID(t):
+		return "uuid"
 	}
 	switch t.ID() {
 	case arrow.BOOL:
@@ -193,6 +197,9 @@ func InternalName(t arrow.DataType) string {
 func BaseName(t arrow.DataType) string {
 	if j, ok := t.(*JSON); ok {
 		return j.Name()
+	}
+	if IsUUID(t) {
+		return "uuid"
 	}
 	switch t.ID() {
 	case arrow.BOOL:
