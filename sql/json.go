@@ -18,6 +18,18 @@ import (
 // _json_in or _jsonb_in; ok is false when e's type has no implicit or assignment cast to t.
 func jsonCoerce(e planner.Expr, t arrow.DataType) (planner.Expr, bool, error) {
 	from := e.Type()
+	if p, ok := e.(*planner.Param); ok && (types.IsJSON(from) || types.IsUnknown(from) || from.ID() == arrow.STRING) {
+		// A parameter's value arrives as the client's text, whatever type it is declared
+		// as: it is checked and normalised when the statement runs.
+		if types.IsUnknown(from) {
+			e = &planner.Param{Index: p.Index, Typ: t}
+		}
+		fn := "_json_in"
+		if types.IsJSONB(t) {
+			fn = "_jsonb_in"
+		}
+		return &planner.Func{Name: fn, Args: []planner.Expr{relabel(e, types.Text)}, Typ: t}, true, nil
+	}
 	switch {
 	case types.IsJSON(from):
 		if types.IsJSONB(t) && !types.IsJSONB(from) {
