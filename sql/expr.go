@@ -716,6 +716,9 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 			if err != nil {
 				return nil, err
 			}
+			if e, ok, err := b.jsonBinary(op, l, r); ok {
+				return e, err
+			}
 			return b.arrayOp(op, l, r)
 		}
 		if op == "^" {
@@ -746,6 +749,9 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 		l, r, err := b.operands(a, sc, agg)
 		if err != nil {
 			return nil, err
+		}
+		if e, ok, err := b.jsonBinary(op, l, r); ok {
+			return e, err
 		}
 		return b.binary(bop, l, r)
 

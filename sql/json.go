@@ -122,15 +122,22 @@ func (b *binder) jsonOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggContex
 	}
 	switch op {
 	case "->", "->>", "#>", "#>>", "?", "?|", "?&", "#-":
-	case "@>", "<@", "||", "-", "=", "<>", "!=", "<", "<=", ">", ">=":
-		// Only with a json operand; the binder's other paths bind them otherwise.
 	default:
+		// @> <@ || - and the comparisons with a json operand are bound by jsonBinary once
+		// the binder's own path has bound the operands.
 		return nil, false, nil
 	}
 	l, r, err := b.operands(a, sc, agg)
 	if err != nil {
 		return nil, true, err
 	}
+	return b.jsonBinary(op, l, r)
+}
+
+// jsonBinary binds the json operator op over bound operands; ok is false when neither operand
+// is json or jsonb.
+func (b *binder) jsonBinary(op string, l, r planner.Expr) (planner.Expr, bool, error) {
+	var err error
 	lt, rt := l.Type(), r.Type()
 	if !types.IsJSON(lt) && !types.IsJSON(rt) {
 		switch op {
