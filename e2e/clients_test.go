@@ -205,7 +205,7 @@ func clients() []client {
 			name: "pandas",
 			cases: []string{"setup", "read_sql_dbapi", "read_sql_dbapi_params", "sqlalchemy_connect", "sqlalchemy_read_sql",
 				"to_sql", "inspect_schemas", "inspect_tables", "inspect_columns", "inspect_primary_key", "has_table",
-				"psycopg2_transaction", "sqlalchemy_begin", "sqlalchemy_session_rollback", "psycopg2_arrays"},
+				"psycopg2_transaction", "sqlalchemy_begin", "sqlalchemy_session_rollback", "psycopg2_arrays", "json_uuid"},
 			prepare: func(ctx context.Context, t *testing.T) func(context.Context, endpoint) *exec.Cmd {
 				if out, err := exec.CommandContext(ctx, python, "-c", "import pandas, sqlalchemy, psycopg2").CombinedOutput(); err != nil {
 					missing(t, fmt.Sprintf("%s cannot import pandas, sqlalchemy and psycopg2 (Debian's python3-pandas, python3-sqlalchemy, python3-psycopg2): %v %s",
@@ -221,7 +221,7 @@ func clients() []client {
 			name: "jdbc",
 			cases: []string{"setup", "query_values", "prepared_params", "prepared_fetch_size", "metadata_product",
 				"metadata_schemas", "metadata_tables", "metadata_columns", "metadata_primary_keys", "metadata_index_info",
-				"transactions", "arrays"},
+				"transactions", "arrays", "json_uuid"},
 			prepare: prepareJDBC,
 		},
 		{

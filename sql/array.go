@@ -315,6 +315,9 @@ func isUnnestFrom(it *pg_query.Node) (*pg_query.RangeFunction, *pg_query.FuncCal
 		}
 		return rf, subscriptsCall(fc), true
 	}
+	if u, ok := jsonSetFunc(rf, fc); ok {
+		return rf, u, true
+	}
 	if funcName(fc) != "unnest" {
 		return nil, nil, false
 	}

@@ -2,6 +2,7 @@ package sql
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -535,7 +536,7 @@ func (b *binder) values(sel *pg_query.SelectStmt, colTypes []arrow.DataType, col
 		for _, r := range rows {
 			ce, err := b.assign(r[i], t)
 			if err != nil {
-				if colNames != nil {
+				if colNames != nil && errors.Is(err, errs.DatatypeMismatch) {
 					return nil, nil, errs.New(errs.DatatypeMismatch, "column %q is of type %s but expression is of type %s", colNames[i], types.Name(t), types.Name(r[i].Type()))
 				}
 				return nil, nil, err

@@ -16,7 +16,7 @@ import (
 )
 
 // isAggregate reports whether name is an aggregate function.
-func isAggregate(name string) bool { return exec.IsAggregate(name) }
+func isAggregate(name string) bool { return exec.IsAggregate(name) || jsonAggregates[name] }
 
 // aggContext collects the aggregate calls of a grouped query. Each call becomes a column of
 // the Aggregate node; the expression that contained it refers to that column.
@@ -198,6 +198,16 @@ func coerceTo(e planner.Expr, t arrow.DataType) planner.Expr {
 	if arrow.TypeEqual(e.Type(), t) {
 		return e
 	}
+	if types.IsJSON(t) {
+		if out, ok := jsonCoerceLazy(e, t); ok {
+			return out
+		}
+	}
+	if types.IsUUID(t) || types.IsUUID(e.Type()) {
+		if out, ok := uuidCoerceLazy(e, t); ok {
+			return out
+		}
+	}
 	if types.IsBpchar(t) && !types.IsBpchar(e.Type()) && e.Type().ID() == arrow.STRING {
 		// character values are held without trailing spaces.
 		if p, ok := e.(*planner.Param); ok && types.IsUnknown(p.Typ) {
@@ -236,6 +246,12 @@ func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) 
 	}
 	if _, ok := types.CharLength(t); ok {
 		return b.charCast(e, t, false), nil
+	}
+	if types.IsJSON(t) || types.IsJSON(e.Type()) {
+		return b.jsonAssign(e, t)
+	}
+	if types.IsUUID(t) || types.IsUUID(e.Type()) {
+		return b.uuidAssign(e, t)
 	}
 	return b.coerce(e, t), nil
 }
@@ -361,6 +377,12 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 					e = &planner.Literal{Value: s + " " + unit, Typ: l.Typ}
 				}
 			}
+		}
+		if types.IsJSON(t) || types.IsJSON(e.Type()) {
+			return b.jsonCast(e, t)
+		}
+		if types.IsUUID(t) || types.IsUUID(e.Type()) {
+			return b.uuidCast(e, t)
 		}
 		if !castable(e.Type(), t) {
 			return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), types.Name(t))
@@ -653,6 +675,9 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 	if e, ok, err := b.regexOp(a, op, sc, agg); ok {
 		return e, err
 	}
+	if e, ok, err := b.jsonOp(a, op, sc, agg); ok {
+		return e, err
+	}
 	switch a.Kind {
 	case pg_query.A_Expr_Kind_AEXPR_OP, pg_query.A_Expr_Kind_AEXPR_LIKE, pg_query.A_Expr_Kind_AEXPR_ILIKE:
 		if a.Lexpr == nil { // prefix operator
@@ -695,6 +720,9 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 			if err != nil {
 				return nil, err
 			}
+			if e, ok, err := b.jsonBinary(op, l, r); ok {
+				return e, err
+			}
 			return b.arrayOp(op, l, r)
 		}
 		if op == "^" {
@@ -725,6 +753,9 @@ func (b *binder) aexpr(a *pg_query.A_Expr, sc *scope, agg *aggContext) (planner.
 		l, r, err := b.operands(a, sc, agg)
 		if err != nil {
 			return nil, err
+		}
+		if e, ok, err := b.jsonBinary(op, l, r); ok {
+			return e, err
 		}
 		return b.binary(bop, l, r)
 
@@ -1052,7 +1083,20 @@ func textLike(t arrow.DataType) bool {
 func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
 	name := funcName(fc)
 	fc = sequenceArg(name, fc) // sequence.go
+	if fc.Over == nil && jsonAggregates[name] {
+		n, err := jsonAggregate(fc, name)
+		if err != nil {
+			return nil, err
+		}
+		return b.expr(n, sc, agg)
+	}
 	if fc.Over == nil && len(fc.Funcname) <= 2 {
+		if e, ok, err := b.jsonFunc(name, fc, sc, agg); ok {
+			return e, err
+		}
+		if e, ok, err := b.jsonTypedCall(name, fc, sc, agg); ok {
+			return e, err
+		}
 		if e, ok, err := b.sessionFunc(name, fc, sc, agg); ok {
 			return e, err
 		}
@@ -1078,6 +1122,9 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 	}
 	if name == "unnest" {
 		return b.unnestCall(fc, sc, agg)
+	}
+	if u, ok := jsonSetFunc(nil, fc); ok && len(u.Args) == 1 {
+		return b.unnestCall(u, sc, agg)
 	}
 	if name == "generate_subscripts" {
 		return b.unnestCall(subscriptsCall(fc), sc, agg)

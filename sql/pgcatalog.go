@@ -309,8 +309,6 @@ func (b *binder) sessionFunc(name string, fc *pg_query.FuncCall, sc *scope, agg 
 		return b.describeFunc(name, fc, sc, agg)
 	case "pg_get_serial_sequence":
 		return b.serialSequence(fc, sc, agg)
-	case "json_build_object":
-		return b.jsonBuildObject(fc, sc, agg)
 	case "pg_relation_size", "pg_table_size", "pg_indexes_size", "pg_total_relation_size":
 		return b.relationSize(name, fc, sc, agg)
 	}
@@ -731,42 +729,4 @@ func (b *binder) bitwiseOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggCon
 	}
 	fn := map[string]string{"&": "int_and", "|": "int_or", "#": "int_xor", "<<": "int_shl", ">>": "int_shr"}[op]
 	return &planner.Func{Name: fn, Args: args, Typ: types.Int64}, true, nil
-}
-
-// jsonBuildObject binds json_build_object(key, value, ...) as the text of the JSON object
-// PostgreSQL builds, {"key" : value, ...}: numbers and booleans bare, NULL as null, other
-// values as JSON strings of their text. sleeperd has no json type, so the result is text.
-func (b *binder) jsonBuildObject(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
-	if len(fc.Args)%2 != 0 {
-		return nil, true, errs.New(errs.InvalidParameter, "argument list must have even number of elements")
-	}
-	lit := func(s string) planner.Expr { return &planner.Literal{Value: s, Typ: types.Text} }
-	parts := []planner.Expr{lit("{")}
-	for i, a := range fc.Args {
-		e, err := b.expr(a, sc, agg)
-		if err != nil {
-			return nil, true, err
-		}
-		t := e.Type()
-		var js planner.Expr
-		switch {
-		case types.IsInteger(t) || t.ID() == arrow.FLOAT32 || t.ID() == arrow.FLOAT64 || t.ID() == arrow.DECIMAL128 || t.ID() == arrow.BOOL:
-			js = b.coerce(e, types.Text)
-		default:
-			js = &planner.Func{Name: "_json_quote", Args: []planner.Expr{b.coerce(e, types.Text)}, Typ: types.Text}
-		}
-		if i%2 == 0 {
-			if i > 0 {
-				parts = append(parts, lit(", "))
-			}
-			if l, ok := e.(*planner.Literal); ok && l.Value == nil {
-				return nil, true, errs.New(errs.InvalidParameter, "null value not allowed for object key")
-			}
-			parts = append(parts, js, lit(" : "))
-			continue
-		}
-		parts = append(parts, &planner.Coalesce{Args: []planner.Expr{js, lit("null")}, Typ: types.Text})
-	}
-	parts = append(parts, lit("}"))
-	return &planner.Func{Name: "concat", Args: parts, Typ: types.Text}, true, nil
 }

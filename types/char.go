@@ -84,8 +84,10 @@ func CharLength(t arrow.DataType) (n int32, ok bool) {
 // length (character types are strings), within arrays too.
 func Storage(t arrow.DataType) arrow.DataType {
 	switch x := t.(type) {
-	case *Char:
+	case *Char, *JSON:
 		return arrow.BinaryTypes.String
+	case *UUID:
+		return arrow.BinaryTypes.Binary
 	case *arrow.ListType:
 		if e := Storage(x.Elem()); e != x.Elem() {
 			return arrow.ListOf(e)

@@ -31,6 +31,10 @@ func formatType(b *strings.Builder, t arrow.DataType) {
 	switch t := t.(type) {
 	case *Char:
 		b.WriteString(t.format())
+	case *JSON:
+		b.WriteString(t.Name())
+	case *UUID:
+		b.WriteString("uuid")
 	case *arrow.FixedSizeBinaryType:
 		fmt.Fprintf(b, "fixed_size_binary(%d)", t.ByteWidth)
 	case *arrow.Time32Type:
@@ -256,6 +260,12 @@ func (p *typeParser) typ() (arrow.DataType, error) {
 		return &arrow.FixedSizeBinaryType{ByteWidth: n[0]}, nil
 	case "numeric":
 		return VarNumeric, nil
+	case "json":
+		return JSONType, nil
+	case "jsonb":
+		return JSONBType, nil
+	case "uuid":
+		return UUIDType, nil
 	case "decimal128", "decimal256":
 		n, err := p.ints(2)
 		if err != nil {

@@ -53,6 +53,12 @@ func ByName(name string, mods []int32) (arrow.DataType, error) {
 		return Text, nil
 	case "bytea":
 		return Bytea, nil
+	case "json":
+		return JSONType, nil
+	case "jsonb":
+		return JSONBType, nil
+	case "uuid":
+		return UUIDType, nil
 	case "date":
 		return Date, nil
 	case "timestamp", "timestamp without time zone":

@@ -85,6 +85,10 @@ func PGTypeOf(dt arrow.DataType) PGType {
 	switch t := dt.(type) {
 	case *Char:
 		return charPGType(t.Fixed(), t.Length())
+	case *JSON:
+		return jsonPGType(t)
+	case *UUID:
+		return PGType{OIDUUID, 16, -1}
 	case *arrow.BooleanType:
 		return PGType{OIDBool, 1, -1}
 	case *arrow.Int8Type, *arrow.Uint8Type, *arrow.Int16Type:
@@ -179,6 +183,12 @@ const (
 // SQLMetadata is the metadata that keeps SQL type t on a result field whose Arrow type is
 // Storage(t), and whether t needs it (only character types do).
 func SQLMetadata(t arrow.DataType) (arrow.Metadata, bool) {
+	if j, ok := t.(*JSON); ok {
+		return arrow.NewMetadata([]string{SQLTypeKey}, []string{j.Name()}), true
+	}
+	if IsUUID(t) {
+		return arrow.NewMetadata([]string{SQLTypeKey}, []string{"uuid"}), true
+	}
 	prefix := ""
 	if lt, ok := t.(*arrow.ListType); ok {
 		// An array of a character type: "_varchar" or "_bpchar", as pg_type names it.
@@ -211,6 +221,12 @@ func FieldPGType(f arrow.Field) PGType {
 			return PGType{arrayOIDs[OIDVarchar], -1, mod}
 		case "_bpchar":
 			return PGType{arrayOIDs[OIDBpchar], -1, mod}
+		case "json":
+			return PGType{OIDJSON, -1, -1}
+		case "jsonb":
+			return PGType{OIDJSONB, -1, -1}
+		case "uuid":
+			return PGType{OIDUUID, 16, -1}
 		}
 	}
 	return PGTypeOf(f.Type)
@@ -259,6 +275,12 @@ func FromOID(oid uint32) arrow.DataType {
 		return Timestamp
 	case OIDTimestamptz:
 		return TimestampTZ
+	case OIDJSON:
+		return JSONType
+	case OIDJSONB:
+		return JSONBType
+	case OIDUUID:
+		return UUIDType
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		if et := FromOID(elem); et != nil {
@@ -297,6 +319,12 @@ func NameOfOID(oid uint32) string {
 		return "timestamp without time zone"
 	case OIDTimestamptz:
 		return "timestamp with time zone"
+	case OIDJSON:
+		return "json"
+	case OIDJSONB:
+		return "jsonb"
+	case OIDUUID:
+		return "uuid"
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		return NameOfOID(elem) + "[]"

@@ -101,6 +101,10 @@ func Name(t arrow.DataType) string {
 		return "unknown"
 	case *Char:
 		return t.String()
+	case *JSON:
+		return t.Name()
+	case *UUID:
+		return "uuid"
 	case *VarNumericType:
 		return "numeric"
 	case *arrow.Decimal128Type:
@@ -151,6 +155,10 @@ func InternalName(t arrow.DataType) string {
 		return "bpchar"
 	case IsVarNumeric(t):
 		return "numeric"
+	case IsJSON(t):
+		return t.(*JSON).Name()
+	case IsUUID(t):
+		return "uuid"
 	}
 	switch t.ID() {
 	case arrow.BOOL:
@@ -187,6 +195,12 @@ func InternalName(t arrow.DataType) string {
 // text, timestamp with time zone, integer[]. It goes by the storage type alone, so a
 // character type is text; an Arrow type without a SQL name is shown by Arrow's name.
 func BaseName(t arrow.DataType) string {
+	if j, ok := t.(*JSON); ok {
+		return j.Name()
+	}
+	if IsUUID(t) {
+		return "uuid"
+	}
 	switch t.ID() {
 	case arrow.BOOL:
 		return "boolean"

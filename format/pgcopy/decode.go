@@ -437,7 +437,7 @@ func (d *Decoder) row(rec []byte) error {
 		if d.nulls[i] {
 			continue
 		}
-		x, err := pgvalue.DecodeTextIn(d.fields[i].Type, string(v), d.loc)
+		x, err := d.textField(i, v)
 		if err == nil && d.charLen[i] >= 0 {
 			x, err = d.char(i, x.(string))
 		}
@@ -449,6 +449,23 @@ func (d *Decoder) row(rec []byte) error {
 		}
 	}
 	return d.finishRow(rec, func(i int) bool { return d.nulls[i] })
+}
+
+// textField decodes the text v of field i: json checked, jsonb normalised and uuid parsed as
+// their input functions do, other types by pgvalue.
+func (d *Decoder) textField(i int, v []byte) (any, error) {
+	switch types.FieldPGType(d.fields[i]).OID {
+	case types.OIDUUID:
+		return types.ParseUUID(string(v))
+	case types.OIDJSONB:
+		return types.JSONBNormalize(string(v))
+	case types.OIDJSON:
+		if _, err := types.ParseJSON(string(v), "json"); err != nil {
+			return nil, err
+		}
+		return string(v), nil
+	}
+	return pgvalue.DecodeTextIn(d.fields[i].Type, string(v), d.loc)
 }
 
 // char checks a value of a varchar(n) or char(n) column as an assignment does (see FitChar).
@@ -750,7 +767,23 @@ func (d *Decoder) binaryField(i int, v []byte) (any, error) {
 	if w > 0 && len(v) > w {
 		return nil, errs.New(errs.InvalidBinary, "incorrect binary data format")
 	}
-	x, err := pgvalue.DecodeBinary(d.fields[i].Type, v)
+	var x any
+	var err error
+	switch types.FieldPGType(d.fields[i]).OID {
+	case types.OIDUUID:
+		if len(v) != 16 {
+			return nil, errs.New(errs.InvalidBinary, "incorrect binary data format")
+		}
+		return append([]byte(nil), v...), nil
+	case types.OIDJSONB:
+		if len(v) == 0 || v[0] != 1 {
+			return nil, errs.New(errs.InvalidBinary, "unsupported jsonb version number")
+		}
+		return types.JSONBNormalize(string(v[1:]))
+	case types.OIDJSON:
+		return d.textField(i, v)
+	}
+	x, err = pgvalue.DecodeBinary(d.fields[i].Type, v)
 	if err != nil {
 		return nil, errs.New(errs.InvalidBinary, "incorrect binary data format")
 	}

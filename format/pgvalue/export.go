@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/sleeperd/sleeperd/types"
 )
@@ -19,8 +20,28 @@ const (
 // values to n characters. The writer reads arr, which must outlive it.
 func NewWriter(f arrow.Field, arr arrow.Array, format int16, loc *time.Location) Writer {
 	w := newWriter(arr, format, loc)
+	if format != formatBinary {
+		if u, ok := uuidWriter(f, arr); ok {
+			return u
+		}
+	}
 	if n, fixed, ok := types.FieldCharLength(f); ok && fixed {
 		w = padded(w, n)
 	}
+	if format == formatBinary && types.FieldPGType(f).OID == types.OIDJSONB {
+		// jsonb's binary format is a version byte, 1, and the text.
+		inner := w
+		w = func(dst []byte, i int) []byte { return inner(append(dst, 1), i) }
+	}
 	return w
+}
+
+// uuidWriter is the text writer of a uuid column (binary values of 16 bytes); ok is false for
+// other columns. uuid's binary format is its 16 bytes, as bytea's is.
+func uuidWriter(f arrow.Field, arr arrow.Array) (Writer, bool) {
+	b, ok := arr.(*array.Binary)
+	if !ok || types.FieldPGType(f).OID != types.OIDUUID {
+		return nil, false
+	}
+	return func(dst []byte, i int) []byte { return types.AppendUUID(dst, b.Value(i)) }, true
 }

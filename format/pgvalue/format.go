@@ -448,6 +448,9 @@ func padded(w Writer, n int) Writer {
 // AppendField appends row i of arr, a column of result field f, as AppendTextIn does, padding
 // character(n) values to n characters.
 func AppendField(dst []byte, f arrow.Field, arr arrow.Array, i int, loc *time.Location) []byte {
+	if u, ok := uuidWriter(f, arr); ok {
+		return u(dst, i)
+	}
 	w := textWriter(arr, loc)
 	if n, fixed, ok := types.FieldCharLength(f); ok && fixed {
 		w = padded(w, n)

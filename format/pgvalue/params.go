@@ -120,6 +120,9 @@ func decodeText(dt arrow.DataType, oid uint32, s string) (any, error) {
 		}
 		return t, nil
 	}
+	if oid == types.OIDUUID {
+		return types.ParseUUID(s)
+	}
 	if oid == types.OIDNumeric {
 		d, ok := normalizeNumeric(s)
 		if !ok {
@@ -194,6 +197,17 @@ func decodeBinary(dt arrow.DataType, oid uint32, v []byte) (any, error) {
 		return time.UnixMicro(us + pgEpochMicros).UTC(), nil
 	case types.OIDNumeric:
 		return decodeNumeric(v)
+	case types.OIDUUID:
+		if len(v) != 16 {
+			return nil, fmt.Errorf("uuid of %d bytes", len(v))
+		}
+		return append([]byte(nil), v...), nil
+	case types.OIDJSONB:
+		// jsonb's binary format is a version byte, 1, and the text.
+		if len(v) == 0 || v[0] != 1 {
+			return nil, fmt.Errorf("unsupported jsonb version number")
+		}
+		return string(v[1:]), nil
 	}
 	return string(v), nil
 }

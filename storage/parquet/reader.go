@@ -467,6 +467,8 @@ func (c *chunkReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 		bufs, nulls, err = c.readSmallInt(n, mem, valid, t.ID())
 	case arrow.DECIMAL128:
 		bufs, nulls, err = c.readDecimal(n, mem, valid)
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		bufs, nulls, err = c.readInterval(n, mem, valid)
 	default:
 		err = fmt.Errorf("%w: %s", ErrUnsupportedType, t)
 	}
@@ -816,4 +818,55 @@ func (c *chunkReader) readBytes(n int, mem memory.Allocator, valid *memory.Buffe
 	}
 	c.bytesPerRow = float64(size) / float64(n)
 	return []*memory.Buffer{offBuf, data}, nulls, nil
+}
+
+// readInterval reads month_day_nano intervals stored as 16-byte fixed-length byte arrays in
+// Arrow's layout (see columnOf).
+func (c *chunkReader) readInterval(n int, mem memory.Allocator, valid *memory.Buffer) ([]*memory.Buffer, int, error) {
+	if c.col.kind != pq.FixedLenByteArray {
+		return nil, 0, fmt.Errorf("%w: interval stored as %s", ErrUnsupportedType, c.col.kind)
+	}
+	buf := newBuffer(mem, n*intervalBytes)
+	dst := buf.Bytes()
+	nulls := 0
+	for pos := 0; pos < n; {
+		k, defs, err := c.segment(n - pos)
+		if err != nil {
+			buf.Release()
+			return nil, 0, err
+		}
+		d := c.data.Data()
+		src, size := d.FixedLenByteArray()
+		if size != intervalBytes {
+			buf.Release()
+			return nil, 0, fmt.Errorf("%w: interval of %d bytes", ErrUnsupportedType, size)
+		}
+		count := len(src) / size
+		if c.idx != nil {
+			count = len(c.idx)
+		}
+		v := c.val
+		for j := range k {
+			out := dst[(pos+j)*size : (pos+j+1)*size]
+			if defs != nil && defs[j] != c.maxDef {
+				clear(out)
+				bitutil.ClearBit(valid.Bytes(), pos+j)
+				nulls++
+				continue
+			}
+			if v >= count {
+				buf.Release()
+				return nil, 0, fmt.Errorf("%w: page has too few values", ErrCorrupt)
+			}
+			i := v
+			if c.idx != nil {
+				i = int(c.idx[v])
+			}
+			copy(out, src[i*size:(i+1)*size])
+			v++
+		}
+		c.advance(k, v-c.val)
+		pos += k
+	}
+	return []*memory.Buffer{buf}, nulls, nil
 }

@@ -81,6 +81,12 @@ func columnOf(f arrow.Field) (column, pq.Node, error) {
 			return c, nil, fmt.Errorf("%w: column %q: timestamp unit %s", ErrUnsupportedType, f.Name, t.Unit)
 		}
 		c.kind, n = pq.Int64, pq.TimestampAdjusted(unit, t.TimeZone != "")
+	case *arrow.MonthDayNanoIntervalType:
+		// Parquet's INTERVAL holds milliseconds only: the 16 bytes of Arrow's layout (months,
+		// days, nanoseconds, little-endian) are stored as they are; the ARROW:schema footer
+		// names the type.
+		c.size = intervalBytes
+		c.kind, n = pq.FixedLenByteArray, pq.Leaf(pq.FixedLenByteArrayType(intervalBytes))
 	case *arrow.Decimal128Type:
 		p, s := int(t.Precision), int(t.Scale)
 		if p < 1 || p > 38 || s < 0 || s > p {
@@ -100,6 +106,9 @@ func columnOf(f arrow.Field) (column, pq.Node, error) {
 	}
 	return c, n, nil
 }
+
+// intervalBytes is the size of a stored interval: Arrow's month_day_nano layout.
+const intervalBytes = 16
 
 // decimalBytes is the smallest byte length whose signed range holds every decimal of precision p.
 func decimalBytes(p int) int {
@@ -323,6 +332,8 @@ func compatible(t arrow.DataType, kind pq.Kind, length int) bool {
 		return kind == pq.ByteArray
 	case arrow.DECIMAL128:
 		return kind == pq.Int32 || kind == pq.Int64 || (kind == pq.FixedLenByteArray && length >= 1 && length <= 16)
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		return kind == pq.FixedLenByteArray && length == intervalBytes
 	}
 	return false
 }

@@ -437,6 +437,20 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 				b, e := offs[j]-base, offs[j+1]-base
 				vals = appendValue(vals, nulls && a.IsNull(j), pq.ByteArrayValue(data[b:e:e]), def, i)
 			}
+		case *array.MonthDayNanoInterval:
+			// Values reference w.fixed until WriteRowValues has copied them.
+			if need := (hi - lo) * intervalBytes; cap(w.fixed) < need {
+				w.fixed = make([]byte, need)
+			}
+			buf := w.fixed[:(hi-lo)*intervalBytes]
+			vs := a.MonthDayNanoIntervalValues()
+			for j := lo; j < hi; j++ {
+				b := buf[(j-lo)*intervalBytes : (j-lo+1)*intervalBytes : (j-lo+1)*intervalBytes]
+				binary.LittleEndian.PutUint32(b[0:], uint32(vs[j].Months))
+				binary.LittleEndian.PutUint32(b[4:], uint32(vs[j].Days))
+				binary.LittleEndian.PutUint64(b[8:], uint64(vs[j].Nanoseconds))
+				vals = appendValue(vals, nulls && a.IsNull(j), pq.FixedLenByteArrayValue(b), def, i)
+			}
 		case *array.Decimal128:
 			vs := a.Values()
 			switch c.kind {

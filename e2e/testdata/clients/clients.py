@@ -12,10 +12,12 @@ import decimal
 import json
 import sys
 import traceback
+import uuid
 import warnings
 
 import pandas as pd
 import psycopg2
+import psycopg2.extras
 import sqlalchemy as sa
 
 HOST, PORT, USER, DBNAME = sys.argv[1:5]
@@ -276,9 +278,27 @@ def psycopg2_arrays():
         return [plain(list(r)) for r in rows]
 
 
+def json_uuid():
+    """json and jsonb read as Python values, uuid as uuid.UUID (psycopg2's register_uuid)."""
+    psycopg2.extras.register_uuid()
+    key = uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
+    doc = {"b": [1, "x", None], "a": {"c": True}}
+    with psycopg2.connect(DSN) as conn:
+        conn.autocommit = True
+        cur = conn.cursor()
+        cur.execute("CREATE TABLE py_json (id uuid PRIMARY KEY, j jsonb, p json)")
+        cur.execute("INSERT INTO py_json VALUES (%s, %s, %s), (%s, NULL, NULL)",
+                    (key, psycopg2.extras.Json(doc), '{"k":  1}', uuid.UUID(int=1)))
+        cur.execute("SELECT id, j, p, j -> 'b', j::text FROM py_json ORDER BY id")
+        rows = cur.fetchall()
+    expect(rows[0], (uuid.UUID(int=1), None, None, None, None), "row of NULLs")
+    expect(rows[1], (key, doc, {"k": 1}, [1, "x", None], '{"a": {"c": true}, "b": [1, "x", null]}'), "row")
+    return plain([[str(r[0])] + list(r[1:]) for r in rows])
+
+
 CASES = [setup, read_sql_dbapi, read_sql_dbapi_params, sqlalchemy_connect, sqlalchemy_read_sql, to_sql,
          inspect_schemas, inspect_tables, inspect_columns, inspect_primary_key, has_table,
-         psycopg2_transaction, sqlalchemy_begin, sqlalchemy_session_rollback, psycopg2_arrays]
+         psycopg2_transaction, sqlalchemy_begin, sqlalchemy_session_rollback, psycopg2_arrays, json_uuid]
 
 for case in CASES:
     out = {"case": case.__name__, "ok": True, "error": "", "value": None}
