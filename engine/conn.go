@@ -32,6 +32,9 @@ type conn struct {
 	seqOnce sync.Once
 	// blk is the transaction block the connection is in, or nil (see txn.go).
 	blk *txnBlock
+	// checked says the session's statements are checked against its role's privileges
+	// (roles.go).
+	checked bool
 }
 
 var _ Conn = (*conn)(nil)
@@ -164,6 +167,17 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 	if err := s.c.blockAllows(s.bound); err != nil {
 		return nil, err
 	}
+	after, err := s.c.authorize(ctx, s.bound)
+	if err != nil {
+		return nil, err
+	}
+	if after != nil {
+		defer func() {
+			if err == nil {
+				after(ctx)
+			}
+		}()
+	}
 	if b := s.c.blk; b != nil {
 		b.reads = map[statestore.TableID]uint64{}
 	}
@@ -230,6 +244,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		return nil, errs.New(errs.ReadOnlyTransaction, "cannot execute %s in a read-only transaction", cmd)
 	}
 	if r, ok, err := e.executeDDL(ctx, s.bound); ok {
+		return r, err
+	}
+	if r, ok, err := e.executeRole(ctx, s.bound); ok {
 		return r, err
 	}
 	if r, ok, err := e.executeLifecycle(ctx, s.bound, params); ok {

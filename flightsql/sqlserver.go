@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -53,6 +55,9 @@ type prepared struct {
 	inTxn  bool
 	stmt   engine.Statement
 	params [][]any // the rows of the last bound parameter batches; nil when none
+	// used is when the statement was last looked up (Unix nanoseconds), for
+	// Config.StatementIdle.
+	used atomic.Int64
 }
 
 // handleSize is the size of statement handles and query ids, in bytes.
@@ -78,11 +83,15 @@ func newHandle() []byte {
 
 // connect opens an engine connection for the caller: the authenticated user, or "flight".
 func (s *sqlServer) connect(ctx context.Context) (engine.Conn, error) {
-	user := "flight"
+	return s.eng.Connect(ctx, s.user(ctx), s.cfg.Catalog)
+}
+
+// user is the caller's user name: the authenticated user, or "flight".
+func (s *sqlServer) user(ctx context.Context) string {
 	if u, ok := flight.AuthFromContext(ctx).(string); ok && u != "" {
-		user = u
+		return u
 	}
-	return s.eng.Connect(ctx, user, s.cfg.Catalog)
+	return "flight"
 }
 
 // emptySchema is the schema of the results of statements without rows.
@@ -388,6 +397,8 @@ func (s *sqlServer) CreatePreparedStatement(ctx context.Context, req flightsql.A
 		return res, toStatus(err)
 	}
 	p.stmt = st
+	p.used.Store(time.Now().UnixNano())
+	s.expireIdle()
 	h := newHandle()
 	s.mu.Lock()
 	s.prepared[string(h)] = p
@@ -432,7 +443,28 @@ func (s *sqlServer) lookup(handle []byte) (*prepared, error) {
 	if !ok {
 		return nil, status.Error(codes.NotFound, "prepared statement not found")
 	}
+	p.used.Store(time.Now().UnixNano())
 	return p, nil
+}
+
+// expireIdle closes the prepared statements unused for longer than Config.StatementIdle.
+func (s *sqlServer) expireIdle() {
+	if s.cfg.StatementIdle <= 0 {
+		return
+	}
+	cutoff := time.Now().Add(-s.cfg.StatementIdle).UnixNano()
+	var idle []*prepared
+	s.mu.Lock()
+	for h, p := range s.prepared {
+		if p.used.Load() < cutoff {
+			delete(s.prepared, h)
+			idle = append(idle, p)
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range idle {
+		p.close()
+	}
 }
 
 func (s *sqlServer) GetFlightInfoPreparedStatement(_ context.Context, cmd flightsql.PreparedStatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {

@@ -93,6 +93,7 @@ type serveConfig struct {
 	s3Endpoint      string
 	s3PathStyle     bool
 	pprofAddr       string
+	sec             securityConfig
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
@@ -121,6 +122,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.spillDir, "spill-dir", "", "local directory for spill files (empty: the system temporary directory)")
 	fs.DurationVar(&c.maintenance, "maintenance-interval", 10*time.Second, "how often background compaction, splitting and garbage collection run (0 turns them off)")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "debugging: serve net/http/pprof's profiles on this loopback address (empty: off)")
+	addSecurityFlags(fs, &c.sec)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -149,6 +151,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if c.demoRows < 1 {
 		return c, fmt.Errorf("-demo-rows must be positive, not %d", c.demoRows)
+	}
+	if err := c.sec.resolve(c.pgAddr, c.flightAddr); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -216,7 +221,8 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 	}
 	eng, err := engine.Open(ctx, engine.Options{Store: withTestHook(store, log), Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: int64(cfg.memoryLimit),
 		MemoryLimit:  int64(cfg.serverMemory),
-		ImportMemory: int64(cfg.importMemory), SpillDir: cfg.spillDir, External: cfg.externalStore, CacheMemory: int64(cfg.cacheMemory)})
+		ImportMemory: int64(cfg.importMemory), SpillDir: cfg.spillDir, External: cfg.externalStore, CacheMemory: int64(cfg.cacheMemory),
+		RequireRole: cfg.sec.requirePasswords()})
 	if err != nil {
 		return fmt.Errorf("opening database in %s: %w", cfg.data, err)
 	}
@@ -226,6 +232,9 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 		}
 	}()
 	log.Info("database open", "data", cfg.data, "version", buildVersion())
+	if err := cfg.sec.ensureSuperuser(ctx, eng, log); err != nil {
+		return err
+	}
 
 	if cfg.pprofAddr != "" {
 		_, stopPprof, err := servePprof(cfg.pprofAddr, log)
@@ -242,7 +251,7 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 		}
 	}
 
-	srv, err := pgwire.NewServer(pgwire.Config{Addr: cfg.pgAddr, Logger: log, Connect: eng.Connect})
+	srv, err := pgwire.NewServer(cfg.sec.pgwireConfig(pgwire.Config{Addr: cfg.pgAddr, Logger: log, Connect: eng.Connect}, eng))
 	if err != nil {
 		return err
 	}
@@ -252,11 +261,11 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	log.Info("listening", "protocol", "postgres", "addr", ln.Addr().String())
+	log.Info("listening", "protocol", "postgres", "addr", ln.Addr().String(), "auth", cfg.sec.auth, "tls", cfg.sec.tlsMode)
 
 	fdone := make(chan error, 1)
 	if cfg.flightAddr != "" {
-		fsrv, err := flightsql.NewServer(flightsql.Config{Engine: eng, Addr: cfg.flightAddr, Logger: log})
+		fsrv, err := flightsql.NewServer(cfg.sec.flightConfig(flightsql.Config{Engine: eng, Addr: cfg.flightAddr, Logger: log}, eng))
 		if err != nil {
 			return err
 		}
