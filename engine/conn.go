@@ -172,9 +172,10 @@ func (s *statement) Execute(ctx context.Context, params []any) (r Result, err er
 		return nil, err
 	}
 	if after != nil {
+		actx := context.WithoutCancel(ctx) // ctx is the statement's, cancelled as it ends
 		defer func() {
 			if err == nil {
-				after(ctx)
+				after(actx)
 			}
 		}()
 	}
