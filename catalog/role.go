@@ -334,3 +334,6 @@ func (c *Catalog) ChangeACL(ctx context.Context, tableIDs []string, owner, grant
 		}
 	}
 }
+
+// RoleOID is the OID of the role with ID id.
+func RoleOID(roleID string) int64 { return stableOID("role:" + roleID) }

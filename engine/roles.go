@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
@@ -499,4 +500,14 @@ func (e *Engine) grant(ctx context.Context, s *planner.Grant) (Result, bool, err
 		}
 	}
 	return &doneResult{tag: tag}, true, nil
+}
+
+// rolesForCatalog lists the roles for pg_roles and its kin (none when the catalog cannot be
+// read: the system table then shows the built-in owner only).
+func (e *Engine) rolesForCatalog(ctx context.Context) []catalog.Role {
+	roles, err := e.cat.Roles(ctx)
+	if err != nil {
+		return nil
+	}
+	return slices.DeleteFunc(roles, func(r catalog.Role) bool { return r.Name == catalog.OwnerName })
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -287,5 +289,29 @@ func TestRolesSharedAndDurable(t *testing.T) {
 	c.connect(t, "bob", "pw")
 	if _, err := pgx.Connect(testContext(t), c.url("bob", "wrong", "")); err == nil {
 		t.Error("wrong password accepted after a restart")
+	}
+}
+
+// psql's \du lists the roles, with a password given through PGPASSWORD.
+func TestPsqlRoles(t *testing.T) {
+	bin, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql not installed")
+	}
+	s := startAuthServer(t, objstore.NewMem(), nil)
+	mustExec(t, s.connect(t, "admin", "secret"), "CREATE USER bob PASSWORD 'pw'", "CREATE ROLE nologin")
+	host, port, _ := net.SplitHostPort(s.addr)
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "-X", "-A", "-t", "-h", host, "-p", port, "-U", "bob", "-d", "db", "-c", `\du`)
+	cmd.Env = []string{"HOME=" + t.TempDir(), "LC_ALL=C.UTF-8", "PGCONNECT_TIMEOUT=10", "PGPASSWORD=pw", "PATH=" + os.Getenv("PATH")}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("psql \\du: %v\n%s", err, out)
+	}
+	for _, want := range []string{"admin|Superuser|{}", "bob||{}", "nologin|Cannot login|{}"} {
+		if !strings.Contains(string(out), want+"\n") {
+			t.Errorf("\\du output lacks %q:\n%s", want, out)
+		}
 	}
 }
