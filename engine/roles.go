@@ -108,20 +108,33 @@ func (e *Engine) IsSuperuser(ctx context.Context, user string) (bool, error) {
 }
 
 // EnsureSuperuser creates the superuser name with password if no role of that name exists
-// (the first superuser of a server); an existing role is left as it is.
+// (the first superuser of a server). An existing role is left as it is, but for being
+// given password when it has none.
 func (e *Engine) EnsureSuperuser(ctx context.Context, name, password string) (created bool, err error) {
 	ro, err := e.cat.Role(ctx, name)
-	if err != nil || ro != nil {
+	if err != nil {
 		return false, err
 	}
-	r := catalog.Role{Name: name, Superuser: true, Login: true}
+	var verifier string
 	if password != "" {
 		v, err := scram.NewVerifier(password)
 		if err != nil {
 			return false, err
 		}
-		r.Verifier = v.String()
+		verifier = v.String()
 	}
+	if ro != nil {
+		if ro.Verifier != "" || verifier == "" {
+			return false, nil
+		}
+		return false, e.cat.AlterRole(ctx, name, func(r catalog.Role) (catalog.Role, error) {
+			if r.Verifier == "" {
+				r.Verifier = verifier
+			}
+			return r, nil
+		})
+	}
+	r := catalog.Role{Name: name, Superuser: true, Login: true, Verifier: verifier}
 	if err := e.cat.CreateRole(ctx, r); err != nil {
 		if errors.Is(err, errs.DuplicateObject) {
 			return false, nil

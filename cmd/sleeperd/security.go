@@ -132,14 +132,18 @@ func (c *securityConfig) TLSConfig() *tls.Config {
 func (c *securityConfig) requirePasswords() bool { return c.auth == authSCRAM }
 
 // ensureSuperuser creates the first superuser, SLEEPERD_USER (default sleeper) with
-// SLEEPERD_PASSWORD, if no role of that name exists. With passwords required, a new
-// superuser needs a password.
+// SLEEPERD_PASSWORD, if no role of that name exists, or gives it the password if it has
+// none. With passwords required, a superuser without a password needs SLEEPERD_PASSWORD;
+// under trust without SLEEPERD_PASSWORD nothing is created.
 func (c *securityConfig) ensureSuperuser(ctx context.Context, eng *engine.Engine, log *slog.Logger) error {
 	user := os.Getenv("SLEEPERD_USER")
 	if user == "" {
 		user = "sleeper"
 	}
 	password := os.Getenv("SLEEPERD_PASSWORD")
+	if !c.requirePasswords() && password == "" {
+		return nil // trust: nothing to create a password for
+	}
 	if c.requirePasswords() && password == "" {
 		if v, err := eng.Verifier(ctx, user); err != nil || v == "" {
 			if err != nil {
