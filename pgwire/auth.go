@@ -56,7 +56,10 @@ func checkTLSConfig(cfg *Config) error {
 // answerSSLRequest answers SSLRequest: with TLS on it switches the connection to TLS and
 // reports whether the handshake succeeded; else it declines.
 func (c *conn) answerSSLRequest() bool {
-	if c.srv.cfg.TLSMode == TLSDisable || c.tls {
+	if c.tls {
+		return false // a second request, inside TLS: a protocol violation
+	}
+	if c.srv.cfg.TLSMode == TLSDisable {
 		_, err := c.nc.Write([]byte{'N'})
 		return err == nil
 	}

@@ -162,6 +162,9 @@ func (c *conn) startup() bool {
 			}
 		case *pgproto3.GSSEncRequest:
 			// GSSAPI encryption is not offered; the client goes on without or gives up.
+			if c.tls {
+				return false
+			}
 			if _, err := c.nc.Write([]byte{'N'}); err != nil {
 				return false
 			}
