@@ -46,6 +46,8 @@ type Catalog struct {
 	indexes map[string]*Index
 	// sequences are the sequences, by name.
 	sequences map[string]*Sequence
+	// roles are the roles and table ACLs (role.go).
+	roles *roles
 }
 
 // DroppedTable is a table a DROP TABLE removed: its ID, its properties when it was dropped
@@ -75,6 +77,9 @@ type entry struct {
 	Index *indexJSON `json:"index,omitempty"`
 	// Sequence is the sequence opCreateSequence stores.
 	Sequence *sequenceJSON `json:"sequence,omitempty"`
+	// Role is the role opCreateRole and opAlterRole store; ACL is opACL's change.
+	Role *roleJSON `json:"role,omitempty"`
+	ACL  *aclJSON  `json:"acl,omitempty"`
 }
 
 const (
@@ -273,6 +278,9 @@ func (c *Catalog) apply(e entry) error {
 		return c.applyRedefine(e)
 	default:
 		if ok, err := c.applySequence(e); ok {
+			return err
+		}
+		if ok, err := c.applyRole(e); ok {
 			return err
 		}
 		return fmt.Errorf("unknown operation %q", e.Op)

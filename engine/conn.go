@@ -34,6 +34,9 @@ type conn struct {
 	blk *txnBlock
 	// act is what pg_stat_activity shows of the connection (sessions.go).
 	act *activity
+	// checked says the session's statements are checked against its role's privileges
+	// (roles.go).
+	checked bool
 }
 
 var _ Conn = (*conn)(nil)
@@ -75,7 +78,7 @@ func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.Data
 	if err != nil {
 		return nil, err
 	}
-	bound, err := sql.BindWith(ctx, cat, stmts[0], paramTypes, c.e.bindOptions())
+	bound, err := sql.BindWith(ctx, cat, stmts[0], paramTypes, c.bindOptions())
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +173,18 @@ func (s *statement) execute(ctx context.Context, params []any) (r Result, err er
 	if err := s.c.blockAllows(s.bound); err != nil {
 		return nil, err
 	}
+	after, err := s.c.authorize(ctx, s.bound)
+	if err != nil {
+		return nil, err
+	}
+	if after != nil {
+		actx := context.WithoutCancel(ctx) // ctx is the statement's, cancelled as it ends
+		defer func() {
+			if err == nil {
+				after(actx)
+			}
+		}()
+	}
 	if b := s.c.blk; b != nil {
 		b.reads = map[statestore.TableID]uint64{}
 	}
@@ -236,6 +251,9 @@ func (s *statement) execute(ctx context.Context, params []any) (r Result, err er
 		return nil, errs.New(errs.ReadOnlyTransaction, "cannot execute %s in a read-only transaction", cmd)
 	}
 	if r, ok, err := e.executeDDL(ctx, s.bound); ok {
+		return r, err
+	}
+	if r, ok, err := e.executeRole(ctx, s.bound); ok {
 		return r, err
 	}
 	if r, ok, err := e.executeLifecycle(ctx, s.bound, params); ok {

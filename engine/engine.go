@@ -75,6 +75,10 @@ type Options struct {
 	// executions after it (engine/plancache.go): 0 means the second, 1 the first (every
 	// query then runs through a kept plan, which tests use); a negative value keeps none.
 	KeepPlanAt int
+	// RequireRole refuses a connection whose user names no role (errs.InvalidAuthorization)
+	// and checks privileges of every session; without it a user that names no role is
+	// trusted with every right (see roles.go).
+	RequireRole bool
 }
 
 // Engine is one database over one object store. It is safe for concurrent use by many
@@ -172,9 +176,16 @@ func (e *Engine) Catalog() *catalog.Catalog { return e.cat }
 // Metrics returns the counters of every table scan the engine has run.
 func (e *Engine) Metrics() *catalog.Metrics { return e.metrics }
 
-// Connect opens a connection for a client. Any user and database name are accepted.
+// Connect opens a connection for a client, which runs as the role user names (a role
+// without LOGIN is refused with errs.InvalidAuthorization). A user that names no role is
+// refused with Options.RequireRole, and else trusted (see roles.go). Any database name is
+// accepted. Passwords are the frontend's to check (Authenticate, Verifier).
 func (e *Engine) Connect(ctx context.Context, user, database string) (Conn, error) {
-	c := &conn{e: e, user: user, database: database}
+	ro, err := e.checkLogin(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	c := &conn{e: e, user: user, database: database, checked: ro != nil || e.opts.RequireRole}
 	e.sess.add(c)
 	return c, nil
 }

@@ -144,6 +144,9 @@ func (e *Engine) AppendParams(ctx context.Context, st Statement, batches []arrow
 		s.c.fail()
 		return 0, true, err
 	}
+	if _, err := s.c.authorize(ctx, s.bound); err != nil {
+		return 0, true, err
+	}
 	if s.c.readOnly() {
 		return 0, true, errs.New(errs.ReadOnlyTransaction, "cannot execute INSERT in a read-only transaction")
 	}

@@ -251,10 +251,22 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 		row(int64(catalog.OIDDatabase), db, int64(owner), int32(6), "c", false, true, int32(-1), int64(0), int64(0), int64(catalog.OIDDefaultTS), "C", "C.UTF-8", nil, nil, nil) // bytewise order, Unicode character classes
 	case "pg_catalog.pg_roles":
 		row(catalog.OwnerName, true, true, true, true, true, true, int32(-1), "********", nil, true, nil, int64(owner))
+		for _, r := range e.rolesForCatalog(ctx) {
+			row(r.Name, r.Superuser, true, false, false, r.Login, false, int32(-1), "********", nil, false, nil, catalog.RoleOID(r.ID))
+		}
 	case "pg_catalog.pg_authid":
+		// The password verifiers are not shown: every role can read the system tables.
 		row(int64(owner), catalog.OwnerName, true, true, true, true, true, true, true, int32(-1), nil, nil)
+		for _, r := range e.rolesForCatalog(ctx) {
+			row(catalog.RoleOID(r.ID), r.Name, r.Superuser, true, false, false, r.Login, false, false, int32(-1), "********", nil)
+		}
 	case "pg_catalog.pg_user":
 		row(catalog.OwnerName, int64(owner), true, true, true, true, "********", nil, nil)
+		for _, r := range e.rolesForCatalog(ctx) {
+			if r.Login {
+				row(r.Name, catalog.RoleOID(r.ID), false, r.Superuser, false, false, "********", nil, nil)
+			}
+		}
 	case "pg_catalog.pg_language":
 		row(int64(12), "internal", int64(owner), false, false, int64(0), int64(0), int64(2246), nil)
 		row(int64(13), "c", int64(owner), false, false, int64(0), int64(0), int64(2247), nil)

@@ -172,3 +172,19 @@ func makeEmpty(s *arrow.Schema) []arrow.Array {
 	}
 	return out
 }
+
+// bindOptions are the engine's bind options for the session: read_parquet may look at a
+// server file's schema only for a superuser (as COPY FROM a file), checked before the file
+// is opened so that its error messages show nothing of a file the role may not read.
+func (c *conn) bindOptions() sql.Options {
+	o := c.e.bindOptions()
+	o.ParquetSchema = func(ctx context.Context, loc string) (*arrow.Schema, error) {
+		if ro, checked := c.sessionRole(); checked {
+			if err := superuserOnly(ro, "read files on the server with read_parquet"); err != nil {
+				return nil, err
+			}
+		}
+		return c.e.parquetSchema(ctx, loc)
+	}
+	return o
+}

@@ -257,7 +257,17 @@ func (e *Engine) Sessions() []SessionInfo {
 // maySignal reports whether the session of user caller may cancel or terminate a session
 // of user target. Without roles every user may signal every session; with them, a superuser
 // or the target's own user may (PostgreSQL's rule, less pg_signal_backend).
-var maySignal = func(ctx context.Context, e *Engine, caller, target string) error {
+func maySignal(ctx context.Context, e *Engine, caller, target string) error {
+	if caller == target {
+		return nil
+	}
+	super, err := e.IsSuperuser(ctx, caller)
+	if err != nil {
+		return err
+	}
+	if !super {
+		return errs.New(errs.InsufficientPrivilege, "permission denied to signal a process of another role")
+	}
 	return nil
 }
 

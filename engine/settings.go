@@ -87,7 +87,7 @@ var params = func() map[string]param {
 		{"default_transaction_isolation", "read committed", any, "Sets the transaction isolation level of each new transaction."},
 		{"default_transaction_read_only", "off", onOff, "Sets the default read-only status of new transactions."},
 		{"extra_float_digits", "1", intIn(1, 3), "Sets the number of digits displayed for floating-point values (values below 1 are not supported)."},
-		{"idle_in_transaction_session_timeout", "0", any, "Sets the maximum allowed idle time between queries, when in a transaction."},
+		{"idle_in_transaction_session_timeout", "0", checkDuration, "Sets the maximum allowed idle time between queries, when in a transaction."},
 		{"in_hot_standby", "off", nil, "Shows whether hot standby is currently active."},
 		{"integer_datetimes", "on", nil, "Shows whether datetimes are integer based."},
 		{"IntervalStyle", "postgres", only("postgres"), "Sets the display format for interval values."},
@@ -292,6 +292,11 @@ func (c *conn) Setting(name string) (string, bool) {
 	switch key {
 	case "session_authorization":
 		return c.user, true
+	case "is_superuser":
+		if ro, checked := c.sessionRole(); !checked || ro != nil && ro.Superuser {
+			return "on", true
+		}
+		return "off", true
 	}
 	return p.def, true
 }

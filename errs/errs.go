@@ -76,6 +76,13 @@ var (
 	IOError               = errors.New("i/o error")                           // 58030
 	UndefinedFile         = errors.New("undefined file")                      // 58P01
 	Internal              = errors.New("internal error")                      // XX000
+	// Authentication and connection limits.
+	InvalidPassword          = errors.New("invalid password")                    // 28P01
+	InvalidAuthorization     = errors.New("invalid authorization specification") // 28000
+	TooManyConnections       = errors.New("too many connections")                // 53300
+	IdleInTransactionTimeout = errors.New("idle in transaction session timeout") // 25P03
+	ReservedName             = errors.New("reserved name")                       // 42939
+	InvalidGrantOperation    = errors.New("invalid grant operation")             // 0LP01
 )
 
 // Error is an error of a kind with a message for the user.

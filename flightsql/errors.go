@@ -13,21 +13,23 @@ import (
 // codeOf maps error kinds to gRPC codes. Kinds not listed are SQL or data errors:
 // InvalidArgument.
 var codeOf = map[error]codes.Code{
-	errs.UndefinedTable:      codes.NotFound,
-	errs.InvalidSchemaName:   codes.NotFound,
-	errs.UndefinedFile:       codes.NotFound,
-	errs.DuplicateTable:      codes.AlreadyExists,
-	errs.OutOfMemory:         codes.ResourceExhausted,
-	errs.Cancelled:           codes.Canceled,
-	errs.NotImplemented:      codes.Unimplemented,
-	errs.Conflict:            codes.Aborted,
-	errs.ObjectState:         codes.FailedPrecondition,
-	errs.ReadOnlyTransaction: codes.FailedPrecondition,
-	errs.ActiveTransaction:   codes.FailedPrecondition,
-	errs.NoActiveTransaction: codes.FailedPrecondition,
-	errs.InFailedTransaction: codes.FailedPrecondition,
-	errs.InvalidSavepoint:    codes.InvalidArgument,
-	errs.Internal:            codes.Internal,
+	errs.UndefinedTable:        codes.NotFound,
+	errs.InvalidSchemaName:     codes.NotFound,
+	errs.UndefinedFile:         codes.NotFound,
+	errs.DuplicateTable:        codes.AlreadyExists,
+	errs.OutOfMemory:           codes.ResourceExhausted,
+	errs.InvalidPassword:       codes.Unauthenticated,
+	errs.InsufficientPrivilege: codes.PermissionDenied,
+	errs.Cancelled:             codes.Canceled,
+	errs.NotImplemented:        codes.Unimplemented,
+	errs.Conflict:              codes.Aborted,
+	errs.ObjectState:           codes.FailedPrecondition,
+	errs.ReadOnlyTransaction:   codes.FailedPrecondition,
+	errs.ActiveTransaction:     codes.FailedPrecondition,
+	errs.NoActiveTransaction:   codes.FailedPrecondition,
+	errs.InFailedTransaction:   codes.FailedPrecondition,
+	errs.InvalidSavepoint:      codes.InvalidArgument,
+	errs.Internal:              codes.Internal,
 }
 
 // toStatus turns an engine error into a gRPC status error. Errors that already are status

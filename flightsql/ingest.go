@@ -56,6 +56,9 @@ func (s *sqlServer) DoPutCommandStatementIngest(ctx context.Context, cmd flights
 	if err := s.prepareTable(ctx, cmd, rdr.Schema()); err != nil {
 		return 0, err
 	}
+	if err := s.eng.CheckPrivilege(ctx, s.user(ctx), name, engine.PrivInsert); err != nil {
+		return 0, toStatus(err)
+	}
 	app, err := s.eng.OpenAppend(ctx, name, rdr.Schema())
 	if err != nil {
 		return 0, toStatus(err)

@@ -58,6 +58,9 @@ type Config struct {
 	Authenticate func(user, password string) bool
 	// TokenTTL is how long a bearer token stays valid; DefaultTokenTTL when zero.
 	TokenTTL time.Duration
+	// StatementIdle, when positive, is how long a prepared statement may go unused before
+	// it is closed (and its handle answers NotFound).
+	StatementIdle time.Duration
 	// AllowNoAuth permits serving a non-loopback address without Authenticate.
 	AllowNoAuth bool
 	// TLS, when set, serves TLS with this configuration (it needs a certificate).

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -54,6 +56,9 @@ type prepared struct {
 	inTxn  bool
 	stmt   engine.Statement
 	params [][]any // the rows of the last bound parameter batches; nil when none
+	// used is when the statement was last looked up (Unix nanoseconds), for
+	// Config.StatementIdle.
+	used atomic.Int64
 }
 
 // handleSize is the size of statement handles and query ids, in bytes.
@@ -79,11 +84,7 @@ func newHandle() []byte {
 
 // connect opens an engine connection for the caller: the authenticated user, or "flight".
 func (s *sqlServer) connect(ctx context.Context) (engine.Conn, error) {
-	user := "flight"
-	if u, ok := flight.AuthFromContext(ctx).(string); ok && u != "" {
-		user = u
-	}
-	c, err := s.eng.Connect(ctx, user, s.cfg.Catalog)
+	c, err := s.eng.Connect(ctx, s.user(ctx), s.cfg.Catalog)
 	if es, ok := c.(engine.Session); ok && err == nil {
 		addr := ""
 		if p, ok := peer.FromContext(ctx); ok {
@@ -92,6 +93,14 @@ func (s *sqlServer) connect(ctx context.Context) (engine.Conn, error) {
 		es.SetClient("flight", addr)
 	}
 	return c, err
+}
+
+// user is the caller's user name: the authenticated user, or "flight".
+func (s *sqlServer) user(ctx context.Context) string {
+	if u, ok := flight.AuthFromContext(ctx).(string); ok && u != "" {
+		return u
+	}
+	return "flight"
 }
 
 // emptySchema is the schema of the results of statements without rows.
@@ -397,6 +406,8 @@ func (s *sqlServer) CreatePreparedStatement(ctx context.Context, req flightsql.A
 		return res, toStatus(err)
 	}
 	p.stmt = st
+	p.used.Store(time.Now().UnixNano())
+	s.expireIdle()
 	h := newHandle()
 	s.mu.Lock()
 	s.prepared[string(h)] = p
@@ -441,7 +452,28 @@ func (s *sqlServer) lookup(handle []byte) (*prepared, error) {
 	if !ok {
 		return nil, status.Error(codes.NotFound, "prepared statement not found")
 	}
+	p.used.Store(time.Now().UnixNano())
 	return p, nil
+}
+
+// expireIdle closes the prepared statements unused for longer than Config.StatementIdle.
+func (s *sqlServer) expireIdle() {
+	if s.cfg.StatementIdle <= 0 {
+		return
+	}
+	cutoff := time.Now().Add(-s.cfg.StatementIdle).UnixNano()
+	var idle []*prepared
+	s.mu.Lock()
+	for h, p := range s.prepared {
+		if p.used.Load() < cutoff {
+			delete(s.prepared, h)
+			idle = append(idle, p)
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range idle {
+		p.close()
+	}
 }
 
 func (s *sqlServer) GetFlightInfoPreparedStatement(_ context.Context, cmd flightsql.PreparedStatementQuery, desc *flight.FlightDescriptor) (*flight.FlightInfo, error) {

@@ -69,6 +69,11 @@ type conn struct {
 	loc           *time.Location
 	reported      map[string]string
 	startupParams map[string]string // the startup packet's parameters
+
+	// tls is set once the connection switched to TLS; idleArmed while a read deadline
+	// for idle_in_transaction_session_timeout is set (auth.go).
+	tls       bool
+	idleArmed bool
 }
 
 // prepared is a statement made by Parse, or by a simple Query. A nil stmt is the empty
@@ -105,16 +110,24 @@ func (c *conn) serve() {
 	defer c.nc.Close()
 	c.be = pgproto3.NewBackend(c.nc, c.nc)
 	log := c.srv.log.With("remote", c.nc.RemoteAddr().String())
-	if !c.startup() {
+	if !c.withStartupDeadline(c.startup) {
 		return
 	}
+	c.be.SetMaxBodyLen(c.srv.cfg.MaxMessageSize)
 	log.Debug("client connected", "pid", c.pid)
 	c.stmts = map[string]*prepared{}
 	c.portals = map[string]*portal{}
 	defer c.release()
 	for {
+		idle := c.idleDeadline()
 		msg, err := c.be.Receive()
 		if err != nil {
+			var ne net.Error
+			if idle > 0 && errors.As(err, &ne) && ne.Timeout() {
+				log.Debug("idle in transaction too long", "pid", c.pid)
+				c.fatal(errs.New(errs.IdleInTransactionTimeout, "terminating connection due to idle-in-transaction timeout"))
+				return
+			}
 			if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) {
 				log.Debug("reading from client", "err", err)
 				c.fatal(&pgError{code: "08P01", msg: err.Error()})
@@ -143,8 +156,15 @@ func (c *conn) startup() bool {
 			return false
 		}
 		switch m := msg.(type) {
-		case *pgproto3.SSLRequest, *pgproto3.GSSEncRequest:
-			// Encryption is not offered; the client goes on in the clear or gives up.
+		case *pgproto3.SSLRequest:
+			if !c.answerSSLRequest() {
+				return false
+			}
+		case *pgproto3.GSSEncRequest:
+			// GSSAPI encryption is not offered; the client goes on without or gives up.
+			if c.tls {
+				return false
+			}
 			if _, err := c.nc.Write([]byte{'N'}); err != nil {
 				return false
 			}
@@ -173,6 +193,9 @@ func (c *conn) startup() bool {
 	}
 	if db == "" {
 		db = user
+	}
+	if !c.admit(user) {
+		return false
 	}
 	ec, err := c.srv.cfg.Connect(c.srv.ctx, user, db)
 	if err != nil {

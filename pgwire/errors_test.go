@@ -78,6 +78,13 @@ var kinds = map[string]error{
 	"NoActiveTransaction":   errs.NoActiveTransaction,
 	"InFailedTransaction":   errs.InFailedTransaction,
 	"InvalidSavepoint":      errs.InvalidSavepoint,
+
+	"InvalidPassword":          errs.InvalidPassword,
+	"InvalidAuthorization":     errs.InvalidAuthorization,
+	"TooManyConnections":       errs.TooManyConnections,
+	"IdleInTransactionTimeout": errs.IdleInTransactionTimeout,
+	"ReservedName":             errs.ReservedName,
+	"InvalidGrantOperation":    errs.InvalidGrantOperation,
 }
 
 // TestSQLSTATEsFollowErrs checks that every kind declared in package errs maps to the

@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/sleeperd/sleeperd/engine"
 )
@@ -37,8 +39,26 @@ type Config struct {
 	Logger *slog.Logger
 	// Connect opens the engine connection for a client that started up with user and
 	// database. It is called once per client connection; the server closes the returned Conn
-	// when the client goes. No password is asked for.
+	// when the client goes. No password is asked for unless Verifier is set.
 	Connect func(ctx context.Context, user, database string) (engine.Conn, error)
+	// Verifier, when set, turns on SCRAM-SHA-256 password authentication: it returns the
+	// stored verifier of user in PostgreSQL's format (engine.Engine.Verifier), "" for a user
+	// that is unknown or has no password. Failures are 28P01, the same for every cause.
+	Verifier func(ctx context.Context, user string) (string, error)
+	// TLS, when set, is the configuration of the connections that ask for TLS (SSLRequest).
+	TLS *tls.Config
+	// TLSMode is TLSDisable, TLSAllow or TLSRequire; "" is TLSAllow with TLS set, else
+	// TLSDisable.
+	TLSMode string
+	// MaxConnections, when positive, is the most client connections open at once; more are
+	// refused with 53300.
+	MaxConnections int
+	// MaxMessageSize is the largest message a client may send, in bytes
+	// (DefaultMaxMessageSize when 0); a larger one ends the connection with 08P01.
+	MaxMessageSize int
+	// StartupTimeout bounds the startup phase, authentication included
+	// (DefaultStartupTimeout when 0).
+	StartupTimeout time.Duration
 	// ServerVersion is reported as the server_version parameter; DefaultServerVersion when
 	// empty. It should start with a PostgreSQL version number.
 	ServerVersion string
@@ -60,6 +80,9 @@ type Server struct {
 	keys   map[uint32]*conn // by process ID, for CancelRequest
 	pid    uint32
 	active sync.WaitGroup // connection goroutines
+
+	// mockSecret salts the SCRAM exchange of unknown users (scram.Mock).
+	mockSecret []byte
 }
 
 // NewServer returns a server for cfg. It does not listen until Serve or ListenAndServe.
@@ -72,6 +95,12 @@ func NewServer(cfg Config) (*Server, error) {
 	}
 	if cfg.ServerVersion == "" {
 		cfg.ServerVersion = DefaultServerVersion
+	}
+	if cfg.MaxMessageSize <= 0 {
+		cfg.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if err := checkTLSConfig(&cfg); err != nil {
+		return nil, err
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -86,6 +115,8 @@ func NewServer(cfg Config) (*Server, error) {
 		lns:    map[net.Listener]struct{}{},
 		conns:  map[*conn]struct{}{},
 		keys:   map[uint32]*conn{},
+
+		mockSecret: newMockSecret(),
 	}, nil
 }
 

@@ -117,6 +117,9 @@ func (b *binder) finalParams() []arrow.DataType {
 }
 
 func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
+	if st, ok, err := b.roleStatement(n); ok {
+		return st, err
+	}
 	switch {
 	case n.GetSelectStmt() != nil:
 		if st, ok, err := b.cacheCall(n.GetSelectStmt()); ok {

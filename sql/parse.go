@@ -45,6 +45,10 @@ func Split(text string) ([]string, error) {
 func syntaxError(err error) error {
 	var pe *parser.Error
 	if errors.As(err, &pe) {
+		if strings.HasPrefix(pe.Message, "role name ") && strings.HasSuffix(pe.Message, " is reserved") {
+			// Raised by PostgreSQL's grammar, with its own SQLSTATE.
+			return &errs.Error{Kind: errs.ReservedName, Msg: pe.Message, Position: pe.Cursorpos}
+		}
 		return &errs.Error{Kind: errs.Syntax, Msg: pe.Message, Position: pe.Cursorpos}
 	}
 	return errs.Wrap(errs.Syntax, err, "%s", err.Error())

@@ -95,6 +95,7 @@ type serveConfig struct {
 	s3PathStyle     bool
 	pprofAddr       string
 	httpAddr        string
+	sec             securityConfig
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
@@ -124,6 +125,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.spillDir, "spill-dir", "", "local directory for spill files (empty: the system temporary directory)")
 	fs.DurationVar(&c.maintenance, "maintenance-interval", 10*time.Second, "how often background compaction, splitting and garbage collection run (0 turns them off)")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "debugging: serve net/http/pprof's profiles on this loopback address (empty: off)")
+	addSecurityFlags(fs, &c.sec)
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -152,6 +154,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if c.demoRows < 1 {
 		return c, fmt.Errorf("-demo-rows must be positive, not %d", c.demoRows)
+	}
+	if err := c.sec.resolve(c.pgAddr, c.flightAddr, c.httpAddr); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -219,7 +224,8 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 	}
 	eng, err := engine.Open(ctx, engine.Options{Store: withTestHook(store, log), Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: int64(cfg.memoryLimit),
 		MemoryLimit:  int64(cfg.serverMemory),
-		ImportMemory: int64(cfg.importMemory), SpillDir: cfg.spillDir, External: cfg.externalStore, CacheMemory: int64(cfg.cacheMemory)})
+		ImportMemory: int64(cfg.importMemory), SpillDir: cfg.spillDir, External: cfg.externalStore, CacheMemory: int64(cfg.cacheMemory),
+		RequireRole: cfg.sec.requirePasswords()})
 	if err != nil {
 		return fmt.Errorf("opening database in %s: %w", cfg.data, err)
 	}
@@ -229,6 +235,9 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 		}
 	}()
 	log.Info("database open", "data", cfg.data, "version", buildVersion())
+	if err := cfg.sec.ensureSuperuser(ctx, eng, log); err != nil {
+		return err
+	}
 
 	if cfg.pprofAddr != "" {
 		_, stopPprof, err := servePprof(cfg.pprofAddr, log)
@@ -245,7 +254,7 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 		}
 	}
 
-	srv, err := pgwire.NewServer(pgwire.Config{Addr: cfg.pgAddr, Logger: log, Connect: eng.Connect})
+	srv, err := pgwire.NewServer(cfg.sec.pgwireConfig(pgwire.Config{Addr: cfg.pgAddr, Logger: log, Connect: eng.Connect}, eng))
 	if err != nil {
 		return err
 	}
@@ -255,11 +264,11 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
-	log.Info("listening", "protocol", "postgres", "addr", ln.Addr().String())
+	log.Info("listening", "protocol", "postgres", "addr", ln.Addr().String(), "auth", cfg.sec.auth, "tls", cfg.sec.tlsMode)
 
 	fdone := make(chan error, 1)
 	if cfg.flightAddr != "" {
-		fsrv, err := flightsql.NewServer(flightsql.Config{Engine: eng, Addr: cfg.flightAddr, Logger: log})
+		fsrv, err := flightsql.NewServer(cfg.sec.flightConfig(flightsql.Config{Engine: eng, Addr: cfg.flightAddr, Logger: log}, eng))
 		if err != nil {
 			return err
 		}
@@ -284,7 +293,7 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 	var hdone <-chan error
 	if cfg.httpAddr != "" {
 		// Requests are let in as the trust authentication of the other frontends does.
-		stopHTTP, d, err := serveHTTP(cfg.httpAddr, eng, httpapi.Trust{}, nil, log, cfg.shutdownTimeout)
+		stopHTTP, d, err := serveHTTP(cfg.httpAddr, eng, cfg.sec.httpAuth(eng), cfg.sec.TLSConfig(), log, cfg.shutdownTimeout)
 		if err != nil {
 			return err
 		}
