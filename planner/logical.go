@@ -87,10 +87,14 @@ type Sort struct {
 	Keys  []SortKey
 }
 
-// Limit skips Offset rows then passes at most Count (Count < 0: all).
+// Limit skips Offset rows then passes at most Count (Count < 0: all). CountExpr and
+// OffsetExpr, when set, replace Count and Offset: bigint expressions without column
+// references (LIMIT $1, LIMIT 1 + 1) evaluated when the plan runs, after its parameters
+// are bound; NULL means no limit and no offset, a negative value is an error.
 type Limit struct {
-	Input         Node
-	Offset, Count int64
+	Input                 Node
+	Offset, Count         int64
+	OffsetExpr, CountExpr Expr
 }
 
 // Values is a constant relation.
@@ -248,6 +252,14 @@ func Exprs(n Node) []Expr {
 			out = append(out, r...)
 		}
 		return out
+	case *Limit:
+		var out []Expr
+		for _, e := range []Expr{n.CountExpr, n.OffsetExpr} {
+			if e != nil {
+				out = append(out, e)
+			}
+		}
+		return out
 	}
 	return nil
 }
@@ -344,6 +356,10 @@ func MapExprs(n Node, f func(Expr) (Expr, error)) (Node, error) {
 		for i, r := range n.Rows {
 			c.Rows[i] = ms(r)
 		}
+		return &c, err
+	case *Limit:
+		c := *n
+		c.CountExpr, c.OffsetExpr = m(n.CountExpr), m(n.OffsetExpr)
 		return &c, err
 	}
 	return n, nil
