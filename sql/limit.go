@@ -136,4 +136,3 @@ func (b *binder) withTies(sel *pg_query.SelectStmt, sorted planner.Node) (planne
 	})
 	return &planner.Sort{Input: &planner.Filter{Input: w, Pred: keep}, Keys: []planner.SortKey{{E: ref(rn)}}}, nil
 }
-

@@ -457,4 +457,3 @@ func (b *binder) selectOutput(sel *pg_query.SelectStmt, plan planner.Node, targe
 	}
 	return result, names, nil
 }
-
