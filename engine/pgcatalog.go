@@ -281,6 +281,10 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 		} {
 			row(s[0], s[1], nil, "Preset Options", nil, nil, "internal", "string", "default", nil, nil, nil, s[1], s[1], nil, nil, false)
 		}
+	case "pg_catalog.pg_prepared_statements":
+		for _, p := range preparedFrom(ctx) {
+			row(p.name, p.text, p.at, p.paramText(), true, int64(0), int64(p.runs))
+		}
 	case "pg_catalog.pg_stat_activity":
 		row(int64(catalog.OIDDatabase), db, int32(os.Getpid()), nil, int64(owner), catalog.OwnerName, "", nil, nil, int32(-1),
 			time.Now(), nil, time.Now(), time.Now(), nil, nil, "active", nil, nil, nil, "", "client backend")

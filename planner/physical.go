@@ -194,6 +194,12 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 	case *SetOp:
 		return physicalSetOp(ctx, n, env)
 
+	case *RecursiveCTE:
+		return physicalRecursive(ctx, n, env)
+
+	case *WorkTable:
+		return physicalWorkTable(ctx, n)
+
 	case *Window:
 		return physicalWindow(ctx, n, env)
 

@@ -58,6 +58,11 @@ type binder struct {
 	// query that refers to itself.
 	ctes       []map[string]*pg_query.CommonTableExpr
 	cteBinding map[string]bool
+	// recursive are the names a WITH RECURSIVE declares; workTables the recursive queries
+	// whose recursive term is being bound, by name (recursive.go).
+	recursive  map[*pg_query.CommonTableExpr]bool
+	workTables map[string]*workTableRef
+	nextWork   int
 	// outer is the scope a subquery being bound may refer to (through its FROM scope's
 	// parent), for correlation.
 	outer *scope
