@@ -37,6 +37,8 @@ type conn struct {
 	// checked says the session's statements are checked against its role's privileges
 	// (roles.go).
 	checked bool
+	// prepared are the statements of SQL-level PREPARE, by name (prepared.go).
+	prepared preparedSet
 }
 
 var _ Conn = (*conn)(nil)
@@ -73,6 +75,9 @@ func (c *conn) Prepare(ctx context.Context, text string, paramTypes []arrow.Data
 	case 1:
 	default:
 		return nil, errs.New(errs.Syntax, "cannot insert multiple commands into a prepared statement")
+	}
+	if st, ok, err := c.prepareSQL(ctx, stmts[0], text); ok { // prepared.go
+		return st, err
 	}
 	cat, err := c.e.cat.Current(ctx)
 	if err != nil {
@@ -247,6 +252,7 @@ func (s *statement) execute(ctx context.Context, params []any) (r Result, err er
 		}
 	}
 	ctx = withBlock(ctx, s.c.blk)
+	ctx = withPrepared(ctx, s.c)
 	if cmd := writeCommand(s.bound); cmd != "" && s.c.readOnly() {
 		return nil, errs.New(errs.ReadOnlyTransaction, "cannot execute %s in a read-only transaction", cmd)
 	}

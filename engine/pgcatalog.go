@@ -292,6 +292,10 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 		} {
 			row(s[0], s[1], nil, "Preset Options", nil, nil, "internal", "string", "default", nil, nil, nil, s[1], s[1], nil, nil, false)
 		}
+	case "pg_catalog.pg_prepared_statements":
+		for _, p := range preparedFrom(ctx) {
+			row(p.name, p.text, p.at, p.paramText(), true, int64(0), int64(p.runs))
+		}
 	case "pg_catalog.pg_stat_activity":
 		for _, a := range e.Sessions() {
 			row(activityRow(a, int64(owner))...)

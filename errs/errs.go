@@ -58,6 +58,9 @@ var (
 	UniqueViolation       = errors.New("unique violation")                    // 23505
 	CheckViolation        = errors.New("check violation")                     // 23514
 	DuplicateObject       = errors.New("duplicate object")                    // 42710
+	DuplicatePrepared     = errors.New("duplicate prepared statement")        // 42P05
+	InvalidStatementName  = errors.New("invalid sql statement name")          // 26000
+	InvalidRecursion      = errors.New("invalid recursion")                   // 42P19
 	SequenceLimit         = errors.New("sequence generator limit exceeded")   // 2200H
 	GeneratedAlways       = errors.New("generated always")                    // 428C9
 	ReadOnlyTransaction   = errors.New("read-only sql transaction")           // 25006

@@ -72,6 +72,9 @@ var sqlstates = map[error]string{
 	DuplicateAlias:           "42712",
 	Windowing:                "42P20",
 	DependentObjects:         "2BP01",
+	DuplicatePrepared:        "42P05",
+	InvalidStatementName:     "26000",
+	InvalidRecursion:         "42P19",
 	Internal:                 "XX000",
 }
 

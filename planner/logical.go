@@ -87,10 +87,14 @@ type Sort struct {
 	Keys  []SortKey
 }
 
-// Limit skips Offset rows then passes at most Count (Count < 0: all).
+// Limit skips Offset rows then passes at most Count (Count < 0: all). CountExpr and
+// OffsetExpr, when set, replace Count and Offset: bigint expressions without column
+// references (LIMIT $1, LIMIT 1 + 1) evaluated when the plan runs, after its parameters
+// are bound; NULL means no limit and no offset, a negative value is an error.
 type Limit struct {
-	Input         Node
-	Offset, Count int64
+	Input                 Node
+	Offset, Count         int64
+	OffsetExpr, CountExpr Expr
 }
 
 // Values is a constant relation.
@@ -158,6 +162,10 @@ func WithInputs(n Node, in []Node) Node {
 	case *SetOp:
 		c := *n
 		c.Left, c.Right = in[0], in[1]
+		return &c
+	case *RecursiveCTE:
+		c := *n
+		c.Base, c.Step = in[0], in[1]
 		return &c
 	case *Filter:
 		c := *n
@@ -246,6 +254,14 @@ func Exprs(n Node) []Expr {
 		var out []Expr
 		for _, r := range n.Rows {
 			out = append(out, r...)
+		}
+		return out
+	case *Limit:
+		var out []Expr
+		for _, e := range []Expr{n.CountExpr, n.OffsetExpr} {
+			if e != nil {
+				out = append(out, e)
+			}
 		}
 		return out
 	}
@@ -344,6 +360,10 @@ func MapExprs(n Node, f func(Expr) (Expr, error)) (Node, error) {
 		for i, r := range n.Rows {
 			c.Rows[i] = ms(r)
 		}
+		return &c, err
+	case *Limit:
+		c := *n
+		c.CountExpr, c.OffsetExpr = m(n.CountExpr), m(n.OffsetExpr)
 		return &c, err
 	}
 	return n, nil

@@ -163,6 +163,10 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 		return exec.NewSort(keys, in)
 
 	case *Limit:
+		n, err := evalLimit(ctx, n)
+		if err != nil {
+			return nil, err
+		}
 		if s, ok := n.Input.(*Sort); ok && n.Count >= 0 {
 			// ORDER BY ... LIMIT keeps only the best rows in a bounded heap.
 			in, err := Physical(ctx, s.Input, env)
@@ -189,6 +193,12 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 
 	case *SetOp:
 		return physicalSetOp(ctx, n, env)
+
+	case *RecursiveCTE:
+		return physicalRecursive(ctx, n, env)
+
+	case *WorkTable:
+		return physicalWorkTable(ctx, n)
 
 	case *Window:
 		return physicalWindow(ctx, n, env)
@@ -489,4 +499,54 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 		return exec.NewCase(whens, thens, els)
 	}
 	return nil, errs.New(errs.Internal, "cannot compile %s", fmt.Sprintf("%T", e))
+}
+
+// evalLimit evaluates a Limit's CountExpr and OffsetExpr into Count and Offset.
+func evalLimit(ctx context.Context, n *Limit) (*Limit, error) {
+	if n.CountExpr == nil && n.OffsetExpr == nil {
+		return n, nil
+	}
+	c := *n
+	c.CountExpr, c.OffsetExpr = nil, nil
+	if n.CountExpr != nil {
+		v, err := limitValue(ctx, n.CountExpr)
+		if err != nil {
+			return nil, err
+		}
+		if v < -1 {
+			return nil, errs.New(errs.InvalidRowCount, "LIMIT must not be negative")
+		}
+		c.Count = v
+	}
+	if n.OffsetExpr != nil {
+		v, err := limitValue(ctx, n.OffsetExpr)
+		if err != nil {
+			return nil, err
+		}
+		if v < -1 {
+			return nil, errs.New(errs.InvalidOffset, "OFFSET must not be negative")
+		}
+		c.Offset = max(v, 0)
+	}
+	return &c, nil
+}
+
+// limitValue evaluates a LIMIT or OFFSET expression: -1 for NULL, less than -1 for a
+// negative value.
+func limitValue(ctx context.Context, e Expr) (int64, error) {
+	l, err := Eval(ctx, e)
+	if err != nil {
+		return 0, err
+	}
+	if l.Value == nil {
+		return -1, nil
+	}
+	v, ok := l.Value.(int64)
+	if !ok {
+		return 0, errs.New(errs.Internal, "LIMIT value of type %T", l.Value)
+	}
+	if v < 0 {
+		return min(v, -2), nil
+	}
+	return v, nil
 }

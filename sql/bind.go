@@ -61,6 +61,11 @@ type binder struct {
 	// query that refers to itself.
 	ctes       []map[string]*pg_query.CommonTableExpr
 	cteBinding map[string]bool
+	// recursive are the names a WITH RECURSIVE declares; workTables the recursive queries
+	// whose recursive term is being bound, by name (recursive.go).
+	recursive  map[*pg_query.CommonTableExpr]bool
+	workTables map[string]*workTableRef
+	nextWork   int
 	// outer is the scope a subquery being bound may refer to (through its FROM scope's
 	// parent), for correlation.
 	outer *scope
@@ -665,36 +670,4 @@ func numericLiteral(s string) (*planner.Literal, error) {
 		return &planner.Literal{Value: f, Typ: types.Float64}, nil
 	}
 	return &planner.Literal{Value: n, Typ: types.Numeric(38, int32(scale))}, nil
-}
-
-// withTies binds OFFSET o FETCH FIRST n ROWS WITH TIES over sorted, a Sort: the rows past the
-// first o, up to the (o+n)th and those that sort equal to it. A row sorts no later than the
-// (o+n)th exactly when its rank is at most o+n, so the rows kept are those numbered past o
-// with a rank of at most o+n.
-func (b *binder) withTies(sel *pg_query.SelectStmt, sorted planner.Node) (planner.Node, error) {
-	s, ok := sorted.(*planner.Sort)
-	if !ok {
-		return nil, errs.New(errs.Syntax, "WITH TIES cannot be specified without ORDER BY clause")
-	}
-	count, err := b.constInt(sel.LimitCount, "LIMIT")
-	if err != nil {
-		return nil, err
-	}
-	var offset int64
-	if sel.LimitOffset != nil {
-		if offset, err = b.constInt(sel.LimitOffset, "OFFSET"); err != nil {
-			return nil, err
-		}
-	}
-	if count < 0 {
-		return nil, errs.New(errs.InvalidRowCount, "row count cannot be null in FETCH FIRST ... WITH TIES clause")
-	}
-	rn, rk := b.newColumn("?row_number?", types.Int64), b.newColumn("?rank?", types.Int64)
-	w := &planner.Window{Input: s.Input, Order: s.Keys, Calls: []planner.WindowCall{{Func: "row_number"}, {Func: "rank"}}, Cols: []planner.Column{rn, rk}}
-	lit := func(v int64) planner.Expr { return &planner.Literal{Value: v, Typ: types.Int64} }
-	keep := planner.And([]planner.Expr{
-		&planner.Binary{Op: planner.OpGt, L: ref(rn), R: lit(offset), Typ: types.Bool},
-		&planner.Binary{Op: planner.OpLtEq, L: ref(rk), R: lit(offset + count), Typ: types.Bool},
-	})
-	return &planner.Sort{Input: &planner.Filter{Input: w, Pred: keep}, Keys: []planner.SortKey{{E: ref(rn)}}}, nil
 }

@@ -29,11 +29,20 @@ type aggContext struct {
 	keys      []string
 	// pre are the subqueries of aggregate arguments, joined onto the input before grouping.
 	pre []pendingJoin
+	// sets are the grouping sets of ROLLUP, CUBE and GROUPING SETS, as indices into
+	// groups; nil for a plain GROUP BY. groupings are the GROUPING() calls.
+	sets      [][]int
+	groupings []groupingCall
 }
 
 func (a *aggContext) isAggColumn(id planner.ColumnID) bool {
 	for _, c := range a.cols {
 		if c.ID == id {
+			return true
+		}
+	}
+	for _, g := range a.groupings {
+		if g.col.ID == id {
 			return true
 		}
 	}
@@ -62,6 +71,9 @@ func containsAggregate(n *pg_query.Node) bool {
 			return
 		}
 		switch {
+		case n.GetGroupingFunc() != nil:
+			found = true
+			return
 		case n.GetFuncCall() != nil:
 			fc := n.GetFuncCall()
 			if isAggregate(funcName(fc)) && fc.Over == nil {
@@ -339,6 +351,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 
 	case n.GetAConst() != nil:
 		return literalFromConst(n.GetAConst())
+
+	case n.GetGroupingFunc() != nil:
+		return b.groupingFunc(n.GetGroupingFunc(), sc, agg)
 
 	case n.GetParamRef() != nil:
 		p := n.GetParamRef()

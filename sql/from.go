@@ -319,10 +319,10 @@ func (b *binder) rangeVar(rv *pg_query.RangeVar) (planner.Node, *scope, error) {
 	if rv.Schemaname == "" {
 		if cte := b.cte(rv.Relname); cte != nil {
 			if b.cteBinding[rv.Relname] {
-				return nil, nil, errs.New(errs.NotImplemented, "recursive WITH queries are not supported yet")
+				return b.recursiveReference(rv) // recursive.go
 			}
 			b.cteBinding[rv.Relname] = true
-			n, names, err := b.subquery(cte.Ctequery.GetSelectStmt())
+			n, names, err := b.cteQuery(rv.Relname, cte)
 			delete(b.cteBinding, rv.Relname)
 			if err != nil {
 				return nil, nil, err
@@ -397,9 +397,6 @@ func (b *binder) pushWith(w *pg_query.WithClause) (func(), error) {
 	if w == nil {
 		return func() {}, nil
 	}
-	if w.Recursive {
-		return nil, errs.New(errs.NotImplemented, "WITH RECURSIVE is not supported yet")
-	}
 	level := map[string]*pg_query.CommonTableExpr{}
 	for _, n := range w.Ctes {
 		c := n.GetCommonTableExpr()
@@ -410,6 +407,12 @@ func (b *binder) pushWith(w *pg_query.WithClause) (func(), error) {
 			return nil, errs.New(errs.NotImplemented, "WITH supports SELECT queries only")
 		}
 		level[c.Ctename] = c
+		if w.Recursive {
+			if b.recursive == nil {
+				b.recursive = map[*pg_query.CommonTableExpr]bool{}
+			}
+			b.recursive[c] = true
+		}
 	}
 	b.ctes = append(b.ctes, level)
 	if b.cteBinding == nil {

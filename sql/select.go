@@ -118,12 +118,19 @@ func (b *binder) selectBody(sel *pg_query.SelectStmt, out *outputTypes) (planner
 	if err != nil {
 		return nil, nil, err
 	}
+	distinctOn, err := b.distinctOn(sel, targets, sc, aggCtx)
+	if err != nil {
+		return nil, nil, err
+	}
 	b.win = savedWin
 
 	if hasAgg {
-		if plan, err = b.grouped(plan, agg, targets, orders, having); err != nil {
+		// DISTINCT ON's expressions are rewritten over the groups as ORDER BY's are.
+		keys := append(orders[:len(orders):len(orders)], distinctOn...)
+		if plan, err = b.grouped(plan, agg, targets, keys, having); err != nil {
 			return nil, nil, err
 		}
+		orders, distinctOn = keys[:len(orders)], keys[len(orders):]
 	} else {
 		plan = b.applyScalarSubqueries(plan)
 	}
@@ -150,7 +157,7 @@ func (b *binder) selectBody(sel *pg_query.SelectStmt, out *outputTypes) (planner
 		}
 		plan = &planner.Unnest{Input: plan, Lists: srf.lists, Cols: srf.cols}
 	}
-	return b.selectOutput(sel, plan, targets, orders)
+	return b.selectOutput(sel, plan, targets, orders, distinctOn)
 }
 
 // valuesSelect binds a SELECT that is a VALUES list: ORDER BY, LIMIT and OFFSET apply to the
@@ -216,6 +223,9 @@ func aggregates(sel *pg_query.SelectStmt, targets []selectTarget) bool {
 
 // groupBy binds the GROUP BY expressions over the input scope into agg.
 func (b *binder) groupBy(sel *pg_query.SelectStmt, sc *scope, agg *aggContext) error {
+	if hasGroupingSets(sel.GroupClause) {
+		return b.groupingSets(sel, sc, agg)
+	}
 	for _, g := range sel.GroupClause {
 		b.clause = "GROUP BY"
 		ge, err := b.groupExpr(g, sc, sel.TargetList)
@@ -266,31 +276,33 @@ func (b *binder) orderBy(sel *pg_query.SelectStmt, targets []selectTarget, sc *s
 		if o.desc, o.nullsFirst, err = sortDirection(sb); err != nil {
 			return nil, err
 		}
-		if c := sb.Node.GetAConst(); c != nil && c.GetIval() != nil {
-			pos := int(c.GetIval().Ival)
-			if pos < 1 || pos > len(targets) {
-				return nil, &errs.Error{Kind: errs.InvalidColumnRef, Msg: fmt.Sprintf("ORDER BY position %d is not in select list", pos), Position: int(c.Location) + 1}
-			}
-			o.expr = targets[pos-1].expr
-		} else if cr := sb.Node.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
-			name := cr.Fields[0].GetString_().Sval
-			for _, t := range targets {
-				if t.name == name {
-					o.expr = t.expr
-					break
-				}
-			}
-		}
-		if o.expr == nil {
-			e, err := b.expr(sb.Node, sc, aggCtx)
-			if err != nil {
-				return nil, err
-			}
-			o.expr = e
+		if o.expr, err = b.outputOrInput(sb.Node, "ORDER BY", targets, sc, aggCtx); err != nil {
+			return nil, err
 		}
 		orders = append(orders, o)
 	}
 	return orders, nil
+}
+
+// outputOrInput binds an ORDER BY or DISTINCT ON item: an output position, an output name,
+// or an expression over the input.
+func (b *binder) outputOrInput(n *pg_query.Node, clause string, targets []selectTarget, sc *scope, aggCtx *aggContext) (planner.Expr, error) {
+	if c := n.GetAConst(); c != nil && c.GetIval() != nil {
+		pos := int(c.GetIval().Ival)
+		if pos < 1 || pos > len(targets) {
+			return nil, &errs.Error{Kind: errs.InvalidColumnRef, Msg: fmt.Sprintf("%s position %d is not in select list", clause, pos), Position: int(c.Location) + 1}
+		}
+		return targets[pos-1].expr, nil
+	}
+	if cr := n.GetColumnRef(); cr != nil && len(cr.Fields) == 1 && cr.Fields[0].GetString_() != nil {
+		name := cr.Fields[0].GetString_().Sval
+		for _, t := range targets {
+			if t.name == name {
+				return t.expr, nil
+			}
+		}
+	}
+	return b.expr(n, sc, aggCtx)
 }
 
 // grouped puts the aggregation over plan: group expressions in targets, orders and having
@@ -311,16 +323,32 @@ func (b *binder) grouped(plan planner.Node, agg *aggContext, targets []selectTar
 	for _, s := range agg.pre {
 		plan = applyPending(plan, s)
 	}
-	aggNode := &planner.Aggregate{Input: plan}
+	var aggNode planner.Node
 	var groupCols []planner.Column
-	for _, g := range agg.groups {
-		c := b.newColumn(planner.ExprName(g), g.Type())
-		groupCols = append(groupCols, c)
-		aggNode.Groups = append(aggNode.Groups, g)
+	if agg.sets == nil && len(agg.groupings) > 0 {
+		// GROUPING() in a plain GROUP BY: one set of all the groups.
+		all := make([]int, len(agg.groups))
+		for i := range all {
+			all[i] = i
+		}
+		agg.sets = [][]int{all}
 	}
-	aggNode.Cols = append(groupCols, agg.cols...)
+	if agg.sets != nil {
+		var cols []planner.Column
+		aggNode, cols = b.groupingSetsPlan(plan, agg)
+		groupCols = cols[:len(agg.groups)]
+	} else {
+		a := &planner.Aggregate{Input: plan}
+		for _, g := range agg.groups {
+			c := b.newColumn(planner.ExprName(g), g.Type())
+			groupCols = append(groupCols, c)
+			a.Groups = append(a.Groups, g)
+		}
+		a.Cols = append(groupCols, agg.cols...)
+		a.Aggs = agg.calls
+		aggNode = a
+	}
 	agg.groupCols = groupCols
-	aggNode.Aggs = agg.calls
 	rewrite := func(e planner.Expr) (planner.Expr, error) {
 		return b.rewriteGrouped(e, agg, groupCols)
 	}
@@ -368,11 +396,11 @@ func (b *binder) grouped(plan planner.Node, agg *aggContext, targets []selectTar
 
 // selectOutput projects the targets over plan (with any sort expressions not among them),
 // then applies DISTINCT, ORDER BY and LIMIT/OFFSET, and drops the extra sort columns.
-func (b *binder) selectOutput(sel *pg_query.SelectStmt, plan planner.Node, targets []selectTarget, orders []sortOrder) (planner.Node, []string, error) {
-	distinct := len(sel.DistinctClause) > 0
-	if distinct && sel.DistinctClause[0].GetNode() != nil {
-		return nil, nil, errs.New(errs.NotImplemented, "DISTINCT ON is not supported yet")
+func (b *binder) selectOutput(sel *pg_query.SelectStmt, plan planner.Node, targets []selectTarget, orders, distinctOn []sortOrder) (planner.Node, []string, error) {
+	if len(distinctOn) > 0 {
+		return b.distinctOnOutput(sel, plan, targets, orders, distinctOn)
 	}
+	distinct := len(sel.DistinctClause) > 0
 	proj := &planner.Project{Input: plan}
 	names := make([]string, 0, len(targets))
 	for _, t := range targets {
@@ -428,27 +456,4 @@ func (b *binder) selectOutput(sel *pg_query.SelectStmt, plan planner.Node, targe
 		result = p
 	}
 	return result, names, nil
-}
-
-// limit applies LIMIT (or FETCH ... WITH TIES) and OFFSET to result.
-func (b *binder) limit(sel *pg_query.SelectStmt, result planner.Node) (planner.Node, error) {
-	if sel.LimitOption == pg_query.LimitOption_LIMIT_OPTION_WITH_TIES {
-		return b.withTies(sel, result)
-	}
-	if sel.LimitCount == nil && sel.LimitOffset == nil {
-		return result, nil
-	}
-	l := &planner.Limit{Input: result, Count: -1}
-	var err error
-	if sel.LimitCount != nil {
-		if l.Count, err = b.constInt(sel.LimitCount, "LIMIT"); err != nil {
-			return nil, err
-		}
-	}
-	if sel.LimitOffset != nil {
-		if l.Offset, err = b.constInt(sel.LimitOffset, "OFFSET"); err != nil {
-			return nil, err
-		}
-	}
-	return l, nil
 }
