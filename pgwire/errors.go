@@ -71,6 +71,7 @@ var sqlstates = map[error]string{
 	errs.InvalidEscape:         "22025",
 	errs.InvalidLogArgument:    "2201E",
 	errs.InvalidPowerArgument:  "2201F",
+	errs.InvalidRegex:          "2201B",
 	errs.NotNullViolation:      "23502",
 	errs.UniqueViolation:       "23505",
 	errs.CheckViolation:        "23514",
