@@ -55,6 +55,7 @@ var (
 	InvalidLogArgument    = errors.New("invalid argument for logarithm")      // 2201E
 	InvalidPowerArgument  = errors.New("invalid argument for power function") // 2201F
 	InvalidRegex          = errors.New("invalid regular expression")          // 2201B
+	InvalidWidthBucket    = errors.New("invalid argument for width_bucket")   // 2201G
 	NotNullViolation      = errors.New("not null violation")                  // 23502
 	UniqueViolation       = errors.New("unique violation")                    // 23505
 	CheckViolation        = errors.New("check violation")                     // 23514

@@ -145,7 +145,7 @@ func NewFunc(name string, args []Expr) (Expr, error) {
 		}
 	}
 	f := &Func{name: lname, fn: fn, args: args, typ: typ}
-	if lname == "substr" || lname == "substring" {
+	if (lname == "substr" || lname == "substring") && args[0].DataType().ID() == arrow.STRING && len(args) > 1 && isInteger(args[1].DataType()) {
 		f.substrConst = constSubstrArgs(args[1:])
 	}
 	return f, nil

@@ -154,7 +154,7 @@ func WindowResultType(fn string, args []arrow.DataType) (arrow.DataType, error) 
 		return arrow.PrimitiveTypes.Int64, nil
 	case "sum", "avg", "min", "max", "array_agg",
 		"stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop",
-		"bool_and", "bool_or", "every":
+		"bool_and", "bool_or", "every", "bit_and", "bit_or", "bit_xor":
 		if len(args) != 1 {
 			return nil, undefined()
 		}

@@ -72,6 +72,7 @@ var sqlstates = map[error]string{
 	errs.InvalidLogArgument:    "2201E",
 	errs.InvalidPowerArgument:  "2201F",
 	errs.InvalidRegex:          "2201B",
+	errs.InvalidWidthBucket:    "2201G",
 	errs.NotNullViolation:      "23502",
 	errs.UniqueViolation:       "23505",
 	errs.CheckViolation:        "23514",

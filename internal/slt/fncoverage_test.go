@@ -108,10 +108,11 @@ func (p coverageProc) call() string {
 	case p.kind == "a" && len(p.args) == 0:
 		expr = fn + "(*)"
 	case p.kind == "a" && (p.aggKind == "o" || p.aggKind == "h"):
-		direct, ordered := cols[:p.directArgs], cols[p.directArgs:]
+		// Direct arguments are constants, the same in every row of a group.
+		direct, ordered := vals[:p.directArgs], cols[p.directArgs:]
 		if p.aggKind == "h" {
 			// A hypothetical-set aggregate takes as many ordering as direct arguments.
-			direct, ordered = cols, cols
+			direct, ordered = vals, cols
 		}
 		expr = fmt.Sprintf("%s(%s) WITHIN GROUP (ORDER BY %s)", fn, strings.Join(direct, ", "), strings.Join(ordered, ", "))
 	case p.kind == "w":
