@@ -15,7 +15,6 @@ import (
 // justify_days, justify_hours, justify_interval, isfinite, age of one timestamp, date_bin,
 // clock_timestamp and OVERLAPS.
 
-
 func init() {
 	boolean := arrow.FixedWidthTypes.Boolean
 	date := arrow.FixedWidthTypes.Date32
