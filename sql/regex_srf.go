@@ -1,7 +1,12 @@
 package sql
 
 import (
+	"regexp"
+
+	"github.com/apache/arrow-go/v18/arrow"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sleeperd/sleeperd/errs"
 
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/types"
@@ -34,4 +39,23 @@ func (b *binder) arraySRF(name string, u *pg_query.FuncCall, sc *scope, agg *agg
 	}
 	// Its rows arrive as the text of their text[] values.
 	return &planner.Cast{E: e, To: types.ArrayOf(types.Text)}, nil
+}
+
+var typmod = regexp.MustCompile(`\(\d+(,\d+)?\)`)
+
+// typeofCall binds pg_typeof(x) as the name of x's type. PostgreSQL's result is of type
+// regtype, whose text this is; here it is text.
+func (b *binder) typeofCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	if len(fc.Args) != 1 {
+		return nil, true, errs.New(errs.UndefinedFunction, "function pg_typeof with %d arguments does not exist", len(fc.Args))
+	}
+	e, err := b.expr(fc.Args[0], sc, agg)
+	if err != nil {
+		return nil, true, err
+	}
+	name := "unknown"
+	if t := e.Type(); !types.IsUnknown(t) && t.ID() != arrow.NULL {
+		name = typmod.ReplaceAllString(types.Name(t), "") // regtype prints no modifier
+	}
+	return &planner.Literal{Value: name, Typ: types.Text}, true, nil
 }
