@@ -55,7 +55,9 @@ func (b FrameBound) String() string {
 // the whole partition. A Start without an End ends at the current row. RANGE frames
 // (Rows false) take only UNBOUNDED and CURRENT ROW bounds.
 type Frame struct {
-	Rows       bool
+	Rows bool
+	// Groups is GROUPS mode (Rows false): offsets count peer groups.
+	Groups     bool
 	Start, End FrameBound
 }
 
@@ -63,6 +65,8 @@ func (f Frame) String() string {
 	mode := "RANGE"
 	if f.Rows {
 		mode = "ROWS"
+	} else if f.Groups {
+		mode = "GROUPS"
 	}
 	return fmt.Sprintf("%s BETWEEN %s AND %s", mode, f.Start, f.End)
 }
@@ -249,6 +253,9 @@ func NewWindow(input Operator, partitionBy []Expr, orderBy []SortKey, funcs []Wi
 
 // resolveFrame fills in defaults and checks the bounds as PostgreSQL does.
 func resolveFrame(f Frame, ordered bool) (Frame, error) {
+	if f.Groups && !ordered {
+		return f, errs.New(errs.Windowing, "GROUPS mode requires an ORDER BY clause")
+	}
 	if f.Start.Kind == DefaultBound {
 		if f.End.Kind != DefaultBound {
 			return f, fmt.Errorf("window: frame end without a start")
@@ -266,19 +273,19 @@ func resolveFrame(f Frame, ordered bool) (Frame, error) {
 	case f.Start.Kind < DefaultBound || f.Start.Kind > UnboundedFollowing || f.End.Kind > UnboundedFollowing:
 		return f, fmt.Errorf("window: unknown frame bound")
 	case f.Start.Kind == UnboundedFollowing:
-		return f, errs.New(errs.Syntax, "frame start cannot be UNBOUNDED FOLLOWING")
+		return f, errs.New(errs.Windowing, "frame start cannot be UNBOUNDED FOLLOWING")
 	case f.End.Kind == UnboundedPreceding:
-		return f, errs.New(errs.Syntax, "frame end cannot be UNBOUNDED PRECEDING")
+		return f, errs.New(errs.Windowing, "frame end cannot be UNBOUNDED PRECEDING")
 	case f.Start.Kind == CurrentRow && f.End.Kind == Preceding:
-		return f, errs.New(errs.Syntax, "frame starting from current row cannot have preceding rows")
+		return f, errs.New(errs.Windowing, "frame starting from current row cannot have preceding rows")
 	case f.Start.Kind == Following && (f.End.Kind == Preceding || f.End.Kind == CurrentRow):
-		return f, errs.New(errs.Syntax, "frame starting from following row cannot have preceding rows")
+		return f, errs.New(errs.Windowing, "frame starting from following row cannot have preceding rows")
 	}
 	for _, b := range []FrameBound{f.Start, f.End} {
 		if b.Kind != Preceding && b.Kind != Following {
 			continue
 		}
-		if !f.Rows {
+		if !f.Rows && !f.Groups {
 			return f, errs.New(errs.NotImplemented, "RANGE frames with an offset are not supported yet")
 		}
 		if b.Offset < 0 {
@@ -490,6 +497,9 @@ func (lay layout) frame(f Frame, p int) (int, int) {
 	ps, pe := int64(lay.ps[p]), int64(lay.pe[p])
 	clamp := func(x int64) int64 { return min(max(x, ps), pe) }
 	at := func(b FrameBound, end bool) int64 {
+		if f.Groups && (b.Kind == Preceding || b.Kind == Following) {
+			return lay.groupBound(p, b, end)
+		}
 		switch b.Kind {
 		case UnboundedPreceding:
 			return ps
@@ -521,6 +531,32 @@ func (lay layout) frame(f Frame, p int) (int, int) {
 	}
 	start, end := at(f.Start, false), at(f.End, true)
 	return int(start), int(max(start, end))
+}
+
+// groupBound is a GROUPS frame bound of sorted position p: the start (or, for end, the
+// end) of the peer group b.Offset groups before or after p's, the partition's start or end
+// when there is no such group.
+func (lay layout) groupBound(p int, b FrameBound, end bool) int64 {
+	ps, pe := int(lay.ps[p]), int(lay.pe[p])
+	q := int(lay.qs[p]) // the start of the group reached so far
+	for i := int64(0); i < b.Offset; i++ {
+		if b.Kind == Preceding {
+			if q == ps {
+				return int64(ps) // before the partition: an empty frame end, a start at ps
+			}
+			q = int(lay.qs[q-1])
+		} else {
+			next := int(lay.qe[q])
+			if next >= pe {
+				return int64(pe)
+			}
+			q = next
+		}
+	}
+	if end {
+		return int64(lay.qe[q])
+	}
+	return int64(q)
 }
 
 // compute returns the values of f for every sorted position.

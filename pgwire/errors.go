@@ -73,6 +73,7 @@ var sqlstates = map[error]string{
 	errs.InvalidPowerArgument:  "2201F",
 	errs.InvalidRegex:          "2201B",
 	errs.InvalidWidthBucket:    "2201G",
+	errs.InvalidFrameOffset:    "22013",
 	errs.NotNullViolation:      "23502",
 	errs.UniqueViolation:       "23505",
 	errs.CheckViolation:        "23514",
