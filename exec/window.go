@@ -59,6 +59,32 @@ type Frame struct {
 	// Groups is GROUPS mode (Rows false): offsets count peer groups.
 	Groups     bool
 	Start, End FrameBound
+	// Exclude leaves rows out of the frame (EXCLUDE CURRENT ROW, GROUP or TIES).
+	Exclude Exclusion
+}
+
+// Exclusion is a frame's EXCLUDE clause.
+type Exclusion int
+
+// The EXCLUDE options; ExcludeNone is EXCLUDE NO OTHERS, the default.
+const (
+	ExcludeNone Exclusion = iota
+	ExcludeCurrentRow
+	ExcludeGroup
+	ExcludeTies
+)
+
+// excluded reports whether sorted position q is left out of the frame of position p.
+func (lay layout) excluded(e Exclusion, p, q int) bool {
+	switch e {
+	case ExcludeCurrentRow:
+		return q == p
+	case ExcludeGroup:
+		return q >= int(lay.qs[p]) && q < int(lay.qe[p])
+	case ExcludeTies:
+		return q != p && q >= int(lay.qs[p]) && q < int(lay.qe[p])
+	}
+	return false
 }
 
 func (f Frame) String() string {
@@ -68,7 +94,8 @@ func (f Frame) String() string {
 	} else if f.Groups {
 		mode = "GROUPS"
 	}
-	return fmt.Sprintf("%s BETWEEN %s AND %s", mode, f.Start, f.End)
+	excl := map[Exclusion]string{ExcludeCurrentRow: " EXCLUDE CURRENT ROW", ExcludeGroup: " EXCLUDE GROUP", ExcludeTies: " EXCLUDE TIES"}[f.Exclude]
+	return fmt.Sprintf("%s BETWEEN %s AND %s%s", mode, f.Start, f.End, excl)
 }
 
 // WindowFunc is one window function call of a Window.
@@ -242,6 +269,9 @@ func NewWindow(input Operator, partitionBy []Expr, orderBy []SortKey, funcs []Wi
 		}
 		if f.Frame, err = resolveFrame(f.Frame, len(orderBy) > 0); err != nil {
 			return nil, err
+		}
+		if f.Frame.Exclude != ExcludeNone && (f.Func == "first_value" || f.Func == "last_value" || f.Func == "nth_value" || (f.Func == "min" || f.Func == "max") && t.ID() == arrow.LIST) {
+			return nil, errs.New(errs.NotImplemented, "EXCLUDE in the frame of %s is not supported yet", f.Func)
 		}
 		w.funcs = append(w.funcs, f)
 		w.types = append(w.types, t)
@@ -790,7 +820,7 @@ func (s *windowStream) frames(f Frame, lay layout, emit func(src, gids []int32, 
 	lastS, lastE := -1, -1
 	for p := range n {
 		fs, fe := lay.frame(f, p)
-		if fs == lastS && fe == lastE && p > 0 && lay.ps[p] == lay.ps[p-1] {
+		if f.Exclude == ExcludeNone && fs == lastS && fe == lastE && p > 0 && lay.ps[p] == lay.ps[p-1] {
 			gidOf[p] = int32(groups - 1)
 			continue
 		}
@@ -799,6 +829,9 @@ func (s *windowStream) frames(f Frame, lay layout, emit func(src, gids []int32, 
 		groups++
 		gidOf[p] = g
 		for q := fs; q < fe; q++ {
+			if f.Exclude != ExcludeNone && lay.excluded(f.Exclude, p, q) {
+				continue
+			}
 			src = append(src, s.perm[q])
 			gids = append(gids, g)
 		}

@@ -210,9 +210,6 @@ func (b *binder) frame(w *pg_query.WindowDef) (exec.Frame, error) {
 	if o&frameNonDefault == 0 {
 		return exec.Frame{}, nil
 	}
-	if o&frameExclude != 0 {
-		return exec.Frame{}, errs.New(errs.NotImplemented, "EXCLUDE in window frames is not supported yet")
-	}
 	f := exec.Frame{Rows: o&frameRows != 0, Groups: o&frameGroups != 0}
 	offset := func(n *pg_query.Node) (int64, error) {
 		if c := n.GetAConst(); c != nil && c.GetIval() != nil && c.GetIval().Ival >= 0 {
@@ -254,6 +251,14 @@ func (b *binder) frame(w *pg_query.WindowDef) (exec.Frame, error) {
 		f.End.Offset, err = offset(w.EndOffset)
 	case o&frameEndUnboundedPreceding != 0:
 		f.End.Kind = exec.UnboundedPreceding
+	}
+	switch {
+	case o&0x8000 != 0:
+		f.Exclude = exec.ExcludeCurrentRow
+	case o&0x10000 != 0:
+		f.Exclude = exec.ExcludeGroup
+	case o&0x20000 != 0:
+		f.Exclude = exec.ExcludeTies
 	}
 	return f, err
 }
