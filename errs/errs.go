@@ -54,6 +54,9 @@ var (
 	InvalidEscape         = errors.New("invalid escape sequence")             // 22025
 	InvalidLogArgument    = errors.New("invalid argument for logarithm")      // 2201E
 	InvalidPowerArgument  = errors.New("invalid argument for power function") // 2201F
+	InvalidRegex          = errors.New("invalid regular expression")          // 2201B
+	InvalidWidthBucket    = errors.New("invalid argument for width_bucket")   // 2201G
+	InvalidFrameOffset    = errors.New("invalid preceding or following size") // 22013
 	NotNullViolation      = errors.New("not null violation")                  // 23502
 	UniqueViolation       = errors.New("unique violation")                    // 23505
 	CheckViolation        = errors.New("check violation")                     // 23514

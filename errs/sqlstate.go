@@ -75,6 +75,9 @@ var sqlstates = map[error]string{
 	DuplicatePrepared:        "42P05",
 	InvalidStatementName:     "26000",
 	InvalidRecursion:         "42P19",
+	InvalidRegex:             "2201B",
+	InvalidWidthBucket:       "2201G",
+	InvalidFrameOffset:       "22013",
 	Internal:                 "XX000",
 }
 

@@ -23,7 +23,7 @@ var (
 		"stddev": true, "stddev_samp": true, "stddev_pop": true,
 		"variance": true, "var_samp": true, "var_pop": true,
 		"bool_and": true, "bool_or": true, "every": true,
-		"string_agg": true, "array_agg": true,
+		"string_agg": true, "array_agg": true, "bit_and": true, "bit_or": true, "bit_xor": true,
 	}
 	orderedSetNames = map[string]bool{"percentile_cont": true, "percentile_disc": true, "mode": true}
 )
@@ -51,6 +51,11 @@ func extraResultType(fn string, arg arrow.DataType) (t arrow.DataType, err error
 			return arrow.PrimitiveTypes.Float64, nil, true
 		case arrow.INT16, arrow.INT32, arrow.INT64, arrow.DECIMAL128:
 			return &arrow.Decimal128Type{Precision: 38, Scale: varianceScale}, nil, true
+		}
+		return nil, undefined, true
+	case "bit_and", "bit_or", "bit_xor":
+		if isInteger(arg) {
+			return arg, nil, true
 		}
 		return nil, undefined, true
 	case "bool_and", "bool_or", "every":
@@ -113,6 +118,8 @@ func newExtraState(fn string, arg, result arrow.DataType) aggState {
 		return &boolState{and: true}
 	case "bool_or":
 		return &boolState{}
+	case "bit_and", "bit_or", "bit_xor":
+		return &bitState{op: map[string]byte{"bit_and": '&', "bit_or": '|', "bit_xor": '#'}[fn], typ: result}
 	}
 	return nil
 }

@@ -145,7 +145,7 @@ func NewFunc(name string, args []Expr) (Expr, error) {
 		}
 	}
 	f := &Func{name: lname, fn: fn, args: args, typ: typ}
-	if lname == "substr" || lname == "substring" {
+	if (lname == "substr" || lname == "substring") && args[0].DataType().ID() == arrow.STRING && len(args) > 1 && isInteger(args[1].DataType()) {
 		f.substrConst = constSubstrArgs(args[1:])
 	}
 	return f, nil
@@ -237,7 +237,18 @@ func init() {
 	}), eval: evalOctetLength}, "octet_length")
 	register(function{resolve: oneArg(textOnly), eval: mapText(strings.ToLower)}, "lower")
 	register(function{resolve: oneArg(textOnly), eval: mapText(strings.ToUpper)}, "upper")
-	register(function{resolve: resolveSubstr, eval: evalSubstr}, "substr", "substring")
+	register(function{resolve: resolveSubstr, eval: evalSubstr}, "substr")
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) >= 2 && args[1].ID() == arrow.STRING {
+			return registry[regexSubstringFunc(len(args))].resolve(args)
+		}
+		return resolveSubstr(args)
+	}, eval: func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		if args[1].DataType().ID() == arrow.STRING {
+			return registry[regexSubstringFunc(len(args))].eval(mem, typ, args)
+		}
+		return evalSubstr(mem, typ, args)
+	}}, "substring")
 	register(function{resolve: oneArg(func(t arrow.DataType) arrow.DataType {
 		if isNumeric(t) || types.IsVarNumeric(t) {
 			return t
@@ -411,6 +422,15 @@ func mapText(f func(string) string) func(memory.Allocator, arrow.DataType, []arr
 		}
 		return b.NewArray(), nil
 	}
+}
+
+// regexSubstringFunc is the function substring(s FROM pattern) (two arguments) or
+// substring(s SIMILAR pattern ESCAPE e) (three) is.
+func regexSubstringFunc(n int) string {
+	if n == 2 {
+		return "_pg_regex_substring"
+	}
+	return "_pg_similar_substring"
 }
 
 func resolveSubstr(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {

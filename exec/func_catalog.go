@@ -2,7 +2,6 @@ package exec
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -88,22 +87,6 @@ func init() {
 		}
 		return signature("pg_get_expr", text, []int{pText, pInt}, []int{pText, pInt, pText})(args)
 	}, eval: rowwise(false, func(v []any) (any, error) { return v[0], nil })}, "pg_get_expr")
-	// The regular expression match operators ~ and ~* (!~ and !~* are their negations).
-	for name, flags := range map[string]string{"textregexeq": "", "texticregexeq": "i"} {
-		var cache sync.Map // pattern -> *regexp.Regexp
-		register(function{resolve: signature(name, boolean, []int{pText, pText}), eval: rowwise(false, func(v []any) (any, error) {
-			p := v[1].(string)
-			re, ok := cache.Load(p)
-			if !ok {
-				r, err := translateRegexp(p, flags)
-				if err != nil {
-					return nil, err
-				}
-				re, _ = cache.LoadOrStore(p, r)
-			}
-			return re.(*regexp.Regexp).MatchString(v[0].(string)), nil
-		})}, name)
-	}
 	// _pg_expandarray_n(a) is {1, ..., cardinality(a)}: the n field of
 	// information_schema._pg_expandarray(a), whose x field is unnest(a) (see package sql).
 	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {

@@ -3,7 +3,6 @@ package exec
 import (
 	"crypto/md5"
 	"encoding/hex"
-	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -222,7 +221,6 @@ func init() {
 		}
 		return text, nil, nil
 	}, zoned: evalConcatWS}, "concat_ws")
-	register(function{resolve: signature("regexp_replace", text, []int{pText, pText, pText}, []int{pText, pText, pText, pText}), eval: evalRegexpReplace}, "regexp_replace")
 }
 
 // clampLen is the number of leading characters left(s, n) keeps of a string of l characters.
@@ -265,89 +263,5 @@ func evalConcatWS(mem memory.Allocator, loc *time.Location, typ arrow.DataType, 
 			sb.WriteString(formatTextIn(x, args[j+1].DataType(), loc))
 		}
 		return sb.String(), nil
-	})(mem, typ, args)
-}
-
-// translateRegexp rewrites a PostgreSQL (ARE) pattern for Go's RE2 syntax where they
-// differ in common use; flags i (case-insensitive), n and s are honoured.
-func translateRegexp(pattern, flags string) (*regexp.Regexp, error) {
-	prefix := ""
-	for _, f := range flags {
-		switch f {
-		case 'i':
-			prefix += "(?i)"
-		case 'g':
-		case 'n', 'm':
-			prefix += "(?m)"
-		case 's':
-			prefix += "(?s)"
-		case 'c':
-		default:
-			return nil, errs.New(errs.InvalidParameter, "invalid regular expression option: %q", string(f))
-		}
-	}
-	re, err := regexp.Compile(prefix + pattern)
-	if err != nil {
-		return nil, errs.New(errs.InvalidParameter, "invalid regular expression: %v", err)
-	}
-	return re, nil
-}
-
-// translateReplacement turns PostgreSQL's replacement text (\1..\9 back-references, \&
-// the whole match, \\ a backslash) into Go's Expand template.
-func translateReplacement(r string) string {
-	var sb strings.Builder
-	for i := 0; i < len(r); i++ {
-		c := r[i]
-		switch {
-		case c == '$':
-			sb.WriteString("$$")
-		case c == '\\' && i+1 < len(r) && r[i+1] >= '0' && r[i+1] <= '9':
-			sb.WriteString("${" + string(r[i+1]) + "}")
-			i++
-		case c == '\\' && i+1 < len(r) && r[i+1] == '&':
-			sb.WriteString("${0}")
-			i++
-		case c == '\\' && i+1 < len(r) && r[i+1] == '\\':
-			sb.WriteByte('\\')
-			i++
-		default:
-			sb.WriteByte(c)
-		}
-	}
-	return sb.String()
-}
-
-// evalRegexpReplace is regexp_replace(s, pattern, replacement[, flags]): the first match
-// is replaced, every match with flag g. Patterns are compiled once per distinct text.
-func evalRegexpReplace(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
-	cache := map[string]*regexp.Regexp{}
-	return rowwise(false, func(v []any) (any, error) {
-		flags := ""
-		if len(v) == 4 {
-			flags = v[3].(string)
-		}
-		key := flags + "/" + v[1].(string)
-		re, ok := cache[key]
-		if !ok {
-			var err error
-			if re, err = translateRegexp(v[1].(string), flags); err != nil {
-				return nil, err
-			}
-			cache[key] = re
-		}
-		s, tmpl := v[0].(string), translateReplacement(v[2].(string))
-		all := strings.Contains(flags, "g")
-		var out []byte
-		last := 0
-		for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
-			out = append(out, s[last:m[0]]...)
-			out = re.ExpandString(out, tmpl, s, m)
-			last = m[1]
-			if !all {
-				break
-			}
-		}
-		return string(append(out, s[last:]...)), nil
 	})(mem, typ, args)
 }

@@ -55,16 +55,47 @@ func (b FrameBound) String() string {
 // the whole partition. A Start without an End ends at the current row. RANGE frames
 // (Rows false) take only UNBOUNDED and CURRENT ROW bounds.
 type Frame struct {
-	Rows       bool
+	Rows bool
+	// Groups is GROUPS mode (Rows false): offsets count peer groups.
+	Groups     bool
 	Start, End FrameBound
+	// Exclude leaves rows out of the frame (EXCLUDE CURRENT ROW, GROUP or TIES).
+	Exclude Exclusion
+}
+
+// Exclusion is a frame's EXCLUDE clause.
+type Exclusion int
+
+// The EXCLUDE options; ExcludeNone is EXCLUDE NO OTHERS, the default.
+const (
+	ExcludeNone Exclusion = iota
+	ExcludeCurrentRow
+	ExcludeGroup
+	ExcludeTies
+)
+
+// excluded reports whether sorted position q is left out of the frame of position p.
+func (lay layout) excluded(e Exclusion, p, q int) bool {
+	switch e {
+	case ExcludeCurrentRow:
+		return q == p
+	case ExcludeGroup:
+		return q >= int(lay.qs[p]) && q < int(lay.qe[p])
+	case ExcludeTies:
+		return q != p && q >= int(lay.qs[p]) && q < int(lay.qe[p])
+	}
+	return false
 }
 
 func (f Frame) String() string {
 	mode := "RANGE"
 	if f.Rows {
 		mode = "ROWS"
+	} else if f.Groups {
+		mode = "GROUPS"
 	}
-	return fmt.Sprintf("%s BETWEEN %s AND %s", mode, f.Start, f.End)
+	excl := map[Exclusion]string{ExcludeCurrentRow: " EXCLUDE CURRENT ROW", ExcludeGroup: " EXCLUDE GROUP", ExcludeTies: " EXCLUDE TIES"}[f.Exclude]
+	return fmt.Sprintf("%s BETWEEN %s AND %s%s", mode, f.Start, f.End, excl)
 }
 
 // WindowFunc is one window function call of a Window.
@@ -154,7 +185,7 @@ func WindowResultType(fn string, args []arrow.DataType) (arrow.DataType, error) 
 		return arrow.PrimitiveTypes.Int64, nil
 	case "sum", "avg", "min", "max", "array_agg",
 		"stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop",
-		"bool_and", "bool_or", "every":
+		"bool_and", "bool_or", "every", "bit_and", "bit_or", "bit_xor":
 		if len(args) != 1 {
 			return nil, undefined()
 		}
@@ -239,6 +270,9 @@ func NewWindow(input Operator, partitionBy []Expr, orderBy []SortKey, funcs []Wi
 		if f.Frame, err = resolveFrame(f.Frame, len(orderBy) > 0); err != nil {
 			return nil, err
 		}
+		if f.Frame.Exclude != ExcludeNone && (f.Func == "first_value" || f.Func == "last_value" || f.Func == "nth_value" || (f.Func == "min" || f.Func == "max") && t.ID() == arrow.LIST) {
+			return nil, errs.New(errs.NotImplemented, "EXCLUDE in the frame of %s is not supported yet", f.Func)
+		}
 		w.funcs = append(w.funcs, f)
 		w.types = append(w.types, t)
 		fields = append(fields, arrow.Field{Name: f.Name, Type: t, Nullable: true})
@@ -249,6 +283,9 @@ func NewWindow(input Operator, partitionBy []Expr, orderBy []SortKey, funcs []Wi
 
 // resolveFrame fills in defaults and checks the bounds as PostgreSQL does.
 func resolveFrame(f Frame, ordered bool) (Frame, error) {
+	if f.Groups && !ordered {
+		return f, errs.New(errs.Windowing, "GROUPS mode requires an ORDER BY clause")
+	}
 	if f.Start.Kind == DefaultBound {
 		if f.End.Kind != DefaultBound {
 			return f, fmt.Errorf("window: frame end without a start")
@@ -266,19 +303,19 @@ func resolveFrame(f Frame, ordered bool) (Frame, error) {
 	case f.Start.Kind < DefaultBound || f.Start.Kind > UnboundedFollowing || f.End.Kind > UnboundedFollowing:
 		return f, fmt.Errorf("window: unknown frame bound")
 	case f.Start.Kind == UnboundedFollowing:
-		return f, errs.New(errs.Syntax, "frame start cannot be UNBOUNDED FOLLOWING")
+		return f, errs.New(errs.Windowing, "frame start cannot be UNBOUNDED FOLLOWING")
 	case f.End.Kind == UnboundedPreceding:
-		return f, errs.New(errs.Syntax, "frame end cannot be UNBOUNDED PRECEDING")
+		return f, errs.New(errs.Windowing, "frame end cannot be UNBOUNDED PRECEDING")
 	case f.Start.Kind == CurrentRow && f.End.Kind == Preceding:
-		return f, errs.New(errs.Syntax, "frame starting from current row cannot have preceding rows")
+		return f, errs.New(errs.Windowing, "frame starting from current row cannot have preceding rows")
 	case f.Start.Kind == Following && (f.End.Kind == Preceding || f.End.Kind == CurrentRow):
-		return f, errs.New(errs.Syntax, "frame starting from following row cannot have preceding rows")
+		return f, errs.New(errs.Windowing, "frame starting from following row cannot have preceding rows")
 	}
 	for _, b := range []FrameBound{f.Start, f.End} {
 		if b.Kind != Preceding && b.Kind != Following {
 			continue
 		}
-		if !f.Rows {
+		if !f.Rows && !f.Groups {
 			return f, errs.New(errs.NotImplemented, "RANGE frames with an offset are not supported yet")
 		}
 		if b.Offset < 0 {
@@ -490,6 +527,9 @@ func (lay layout) frame(f Frame, p int) (int, int) {
 	ps, pe := int64(lay.ps[p]), int64(lay.pe[p])
 	clamp := func(x int64) int64 { return min(max(x, ps), pe) }
 	at := func(b FrameBound, end bool) int64 {
+		if f.Groups && (b.Kind == Preceding || b.Kind == Following) {
+			return lay.groupBound(p, b, end)
+		}
 		switch b.Kind {
 		case UnboundedPreceding:
 			return ps
@@ -521,6 +561,32 @@ func (lay layout) frame(f Frame, p int) (int, int) {
 	}
 	start, end := at(f.Start, false), at(f.End, true)
 	return int(start), int(max(start, end))
+}
+
+// groupBound is a GROUPS frame bound of sorted position p: the start (or, for end, the
+// end) of the peer group b.Offset groups before or after p's, the partition's start or end
+// when there is no such group.
+func (lay layout) groupBound(p int, b FrameBound, end bool) int64 {
+	ps, pe := int(lay.ps[p]), int(lay.pe[p])
+	q := int(lay.qs[p]) // the start of the group reached so far
+	for i := int64(0); i < b.Offset; i++ {
+		if b.Kind == Preceding {
+			if q == ps {
+				return int64(ps) // before the partition: an empty frame end, a start at ps
+			}
+			q = int(lay.qs[q-1])
+		} else {
+			next := int(lay.qe[q])
+			if next >= pe {
+				return int64(pe)
+			}
+			q = next
+		}
+	}
+	if end {
+		return int64(lay.qe[q])
+	}
+	return int64(q)
 }
 
 // compute returns the values of f for every sorted position.
@@ -754,7 +820,7 @@ func (s *windowStream) frames(f Frame, lay layout, emit func(src, gids []int32, 
 	lastS, lastE := -1, -1
 	for p := range n {
 		fs, fe := lay.frame(f, p)
-		if fs == lastS && fe == lastE && p > 0 && lay.ps[p] == lay.ps[p-1] {
+		if f.Exclude == ExcludeNone && fs == lastS && fe == lastE && p > 0 && lay.ps[p] == lay.ps[p-1] {
 			gidOf[p] = int32(groups - 1)
 			continue
 		}
@@ -763,6 +829,9 @@ func (s *windowStream) frames(f Frame, lay layout, emit func(src, gids []int32, 
 		groups++
 		gidOf[p] = g
 		for q := fs; q < fe; q++ {
+			if f.Exclude != ExcludeNone && lay.excluded(f.Exclude, p, q) {
+				continue
+			}
 			src = append(src, s.perm[q])
 			gids = append(gids, g)
 		}

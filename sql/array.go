@@ -318,6 +318,12 @@ func isUnnestFrom(it *pg_query.Node) (*pg_query.RangeFunction, *pg_query.FuncCal
 	if u, ok := jsonSetFunc(rf, fc); ok {
 		return rf, u, true
 	}
+	if u, ok := arraySRFCall(fc); ok && funcName(fc) != "regexp_matches" {
+		if rf.Alias == nil {
+			rf.Alias = &pg_query.Alias{Aliasname: funcName(fc)}
+		}
+		return rf, u, true
+	}
 	if funcName(fc) != "unnest" {
 		return nil, nil, false
 	}

@@ -1144,6 +1144,9 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 	if name == "generate_subscripts" {
 		return b.unnestCall(subscriptsCall(fc), sc, agg)
 	}
+	if u, ok := arraySRFCall(fc); ok {
+		return b.arraySRF(name, u, sc, agg)
+	}
 	if isExpandArray(fc) {
 		return b.expandArray(fc, "", sc, agg)
 	}

@@ -309,6 +309,8 @@ func (b *binder) sessionFunc(name string, fc *pg_query.FuncCall, sc *scope, agg 
 		return b.describeFunc(name, fc, sc, agg)
 	case "pg_get_serial_sequence":
 		return b.serialSequence(fc, sc, agg)
+	case "pg_typeof":
+		return b.typeofCall(fc, sc, agg)
 	case "pg_relation_size", "pg_table_size", "pg_indexes_size", "pg_total_relation_size":
 		return b.relationSize(name, fc, sc, agg)
 	}
@@ -536,9 +538,10 @@ func (b *binder) describeFunc(name string, fc *pg_query.FuncCall, sc *scope, agg
 	return out, true, nil
 }
 
-// regexOp binds the regular expression match operators ~, ~*, !~ and !~*.
+// regexOp binds the regular expression match operators ~, ~*, !~ and !~*, and [NOT]
+// SIMILAR TO, which the parser gives as ~ over similar_to_escape(pattern [, escape]).
 func (b *binder) regexOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
-	if a.Kind != pg_query.A_Expr_Kind_AEXPR_OP || a.Lexpr == nil {
+	if a.Kind != pg_query.A_Expr_Kind_AEXPR_OP && a.Kind != pg_query.A_Expr_Kind_AEXPR_SIMILAR || a.Lexpr == nil {
 		return nil, false, nil
 	}
 	var fn string

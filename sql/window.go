@@ -49,8 +49,12 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 	if err != nil {
 		return nil, err
 	}
-	if fc.AggDistinct || fc.AggFilter != nil || len(fc.AggOrder) > 0 {
-		return nil, errs.New(errs.NotImplemented, "DISTINCT, FILTER and ORDER BY in window function calls are not supported yet")
+	if fc.AggDistinct || len(fc.AggOrder) > 0 {
+		return nil, errs.New(errs.NotImplemented, "DISTINCT and ORDER BY in window function calls are not supported yet")
+	}
+	filter, err := b.windowFilter(fc, name, sc, agg)
+	if err != nil {
+		return nil, err
 	}
 	var args []planner.Expr
 	var argTypes []arrow.DataType
@@ -118,6 +122,9 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 		if fc.AggStar {
 			args, argTypes = nil, nil
 		}
+	}
+	if filter != nil {
+		args, argTypes = filterArgs(fc, name, filter, args, argTypes)
 	}
 	call.Args = args
 	t, err := exec.WindowResultType(call.Func, argTypes)
@@ -203,16 +210,13 @@ func (b *binder) frame(w *pg_query.WindowDef) (exec.Frame, error) {
 	if o&frameNonDefault == 0 {
 		return exec.Frame{}, nil
 	}
-	if o&frameGroups != 0 {
-		return exec.Frame{}, errs.New(errs.NotImplemented, "GROUPS frames are not supported yet")
-	}
-	if o&frameExclude != 0 {
-		return exec.Frame{}, errs.New(errs.NotImplemented, "EXCLUDE in window frames is not supported yet")
-	}
-	f := exec.Frame{Rows: o&frameRows != 0}
+	f := exec.Frame{Rows: o&frameRows != 0, Groups: o&frameGroups != 0}
 	offset := func(n *pg_query.Node) (int64, error) {
 		if c := n.GetAConst(); c != nil && c.GetIval() != nil && c.GetIval().Ival >= 0 {
 			return int64(c.GetIval().Ival), nil
+		}
+		if c := n.GetAConst(); c != nil && c.GetIval() != nil && c.GetIval().Ival < 0 {
+			return 0, errs.New(errs.InvalidFrameOffset, "frame starting offset must not be negative")
 		}
 		return 0, errs.New(errs.NotImplemented, "frame offsets must be non-negative integer constants")
 	}
@@ -247,6 +251,14 @@ func (b *binder) frame(w *pg_query.WindowDef) (exec.Frame, error) {
 		f.End.Offset, err = offset(w.EndOffset)
 	case o&frameEndUnboundedPreceding != 0:
 		f.End.Kind = exec.UnboundedPreceding
+	}
+	switch {
+	case o&0x8000 != 0:
+		f.Exclude = exec.ExcludeCurrentRow
+	case o&0x10000 != 0:
+		f.Exclude = exec.ExcludeGroup
+	case o&0x20000 != 0:
+		f.Exclude = exec.ExcludeTies
 	}
 	return f, err
 }
