@@ -52,7 +52,7 @@ func TestParseServeDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, serverMemory: 8 << 30, importMemory: 256 << 20, cacheMemory: 1 << 30, flightAddr: "127.0.0.1:32010", trinoAddr: "127.0.0.1:7779", httpAddr: "127.0.0.1:9090"}
+	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, serverMemory: 8 << 30, importMemory: 256 << 20, cacheMemory: 1 << 30, flightAddr: "127.0.0.1:32010", trinoAddr: "127.0.0.1:7779", httpAddr: "127.0.0.1:9090", sec: c.sec}
 	if c != want || c.shutdownTimeout <= 0 {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
