@@ -69,22 +69,7 @@ func TestAuthAndTLS(t *testing.T) {
 					return err
 				}
 				defer cnx.Close()
-				st, err := cnx.NewStatement()
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				if err := st.SetSqlQuery("SELECT 1"); err != nil {
-					return err
-				}
-				rdr, _, err := st.ExecuteQuery(ctx)
-				if err != nil {
-					return err
-				}
-				defer rdr.Release()
-				for rdr.Next() {
-				}
-				return rdr.Err()
+				return adbcExec(ctx, cnx, "SELECT 1")
 			}()
 			if tc.wantError == 0 && err != nil {
 				t.Fatalf("query failed: %v", err)
