@@ -132,45 +132,7 @@ func (e *Engine) readParquetTable(ctx context.Context, loc string) (arrow.Record
 			return nil, err
 		}
 	}
-	if len(batches) == 0 {
-		empty := makeEmpty(schema)
-		defer func() {
-			for _, c := range empty {
-				c.Release()
-			}
-		}()
-		return array.NewRecordBatch(schema, empty, 0), nil
-	}
-	cols := make([]arrow.Array, schema.NumFields())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	var rows int64
-	for _, b := range batches {
-		rows += b.NumRows()
-	}
-	for i := range cols {
-		parts := make([]arrow.Array, len(batches))
-		for j, b := range batches {
-			parts[j] = b.Column(i)
-		}
-		if cols[i], err = array.Concatenate(parts, mem); err != nil {
-			return nil, err
-		}
-	}
-	return array.NewRecordBatch(schema, cols, rows), nil
-}
-
-func makeEmpty(s *arrow.Schema) []arrow.Array {
-	out := make([]arrow.Array, s.NumFields())
-	for i, f := range s.Fields() {
-		out[i] = array.MakeArrayOfNull(memory.DefaultAllocator, f.Type, 0)
-	}
-	return out
+	return concatBatches(mem, schema, batches)
 }
 
 // bindOptions are the engine's bind options for the session: read_parquet may look at a

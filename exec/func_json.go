@@ -674,17 +674,14 @@ func jsonDeletePath(v *types.JSONValue, path []string) {
 	last := len(path) == 1
 	switch v.Kind {
 	case types.JSONObject:
-		for i := len(v.Keys) - 1; i >= 0; i-- {
-			if v.Keys[i] != path[0] {
-				continue
-			}
-			if last {
-				v.Keys = append(v.Keys[:i:i], v.Keys[i+1:]...)
-				v.Vals = append(v.Vals[:i:i], v.Vals[i+1:]...)
-			} else {
-				jsonDeletePath(v.Vals[i], path[1:])
-			}
-			return
+		i := v.KeyIndex(path[0])
+		switch {
+		case i < 0:
+		case last:
+			v.Keys = append(v.Keys[:i:i], v.Keys[i+1:]...)
+			v.Vals = append(v.Vals[:i:i], v.Vals[i+1:]...)
+		default:
+			jsonDeletePath(v.Vals[i], path[1:])
 		}
 	case types.JSONArray:
 		i, err := strconv.ParseInt(path[0], 10, 64)
@@ -714,17 +711,12 @@ func jsonSetPath(v *types.JSONValue, path []string, nv *types.JSONValue, create 
 	last := len(path) == 1
 	switch v.Kind {
 	case types.JSONObject:
-		for i := len(v.Keys) - 1; i >= 0; i-- {
-			if v.Keys[i] != path[0] {
-				continue
-			}
-			if last {
-				v.Vals[i] = nv
-				return nil
-			}
+		switch i := v.KeyIndex(path[0]); {
+		case i >= 0 && last:
+			v.Vals[i] = nv
+		case i >= 0:
 			return jsonSetPath(v.Vals[i], path[1:], nv, create)
-		}
-		if last && create {
+		case last && create:
 			v.Keys, v.Vals = append(v.Keys, path[0]), append(v.Vals, nv)
 		}
 	case types.JSONArray:

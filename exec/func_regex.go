@@ -203,32 +203,7 @@ func init() {
 
 // textArrayLiteral is the text form of a text[] value, as array_out writes it.
 func textArrayLiteral(elems []any) string {
-	var sb strings.Builder
-	sb.WriteByte('{')
-	for i, e := range elems {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		if e == nil {
-			sb.WriteString("NULL")
-			continue
-		}
-		s := e.(string)
-		if s == "" || strings.EqualFold(s, "null") || strings.ContainsAny(s, "{},\"\\ \t\n\r\v\f") {
-			sb.WriteByte('"')
-			for _, c := range s {
-				if c == '"' || c == '\\' {
-					sb.WriteByte('\\')
-				}
-				sb.WriteRune(c)
-			}
-			sb.WriteByte('"')
-			continue
-		}
-		sb.WriteString(s)
-	}
-	sb.WriteByte('}')
-	return sb.String()
+	return arrayText(elems, func(x any) string { return x.(string) })
 }
 
 func regexSubstring(s, pattern string) (any, error) {

@@ -280,6 +280,12 @@ func (a *ArrayExpr) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Ar
 // elements quoted when empty, "NULL"-like, or containing special characters.
 func formatArray(v []any, t arrow.DataType, loc *time.Location) string {
 	et := elemType(t)
+	return arrayText(v, func(x any) string { return formatTextIn(x, et, loc) })
+}
+
+// arrayText writes elements as PostgreSQL's array text output, text giving the text form
+// of each non-NULL element.
+func arrayText(v []any, text func(any) string) string {
 	var sb strings.Builder
 	sb.WriteByte('{')
 	for i, x := range v {
@@ -290,7 +296,7 @@ func formatArray(v []any, t arrow.DataType, loc *time.Location) string {
 			sb.WriteString("NULL")
 			continue
 		}
-		s := formatTextIn(x, et, loc)
+		s := text(x)
 		if needsQuote(s) {
 			sb.WriteByte('"')
 			for _, c := range []byte(s) {

@@ -2,17 +2,10 @@ package flightsql
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-adbc/go/adbc"
 	adbcfsql "github.com/apache/arrow-adbc/go/adbc/driver/flightsql"
@@ -22,40 +15,23 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+
+	"github.com/sleeperd/sleeperd/internal/testca"
 )
 
-// selfSigned returns a TLS certificate for 127.0.0.1 and a pool that trusts it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool, []byte) {
+// testCert returns a server certificate for localhost and 127.0.0.1, a pool that trusts
+// the CA that signed it, and that CA's certificate in PEM form.
+func testCert(t *testing.T) (tls.Certificate, *x509.CertPool, []byte) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "sleeperd test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, pool,
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	ca := testca.New(t)
+	return ca.Server, ca.Pool, ca.PEM
 }
 
 func TestAuthAndTLS(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	ctx := testCtx(t)
-	cert, pool, certPEM := selfSigned(t)
+	cert, pool, certPEM := testCert(t)
 	auth := func(user, password string) bool { return user == "alice" && password == "secret" }
 	for _, tc := range []struct {
 		name      string
@@ -93,22 +69,7 @@ func TestAuthAndTLS(t *testing.T) {
 					return err
 				}
 				defer cnx.Close()
-				st, err := cnx.NewStatement()
-				if err != nil {
-					return err
-				}
-				defer st.Close()
-				if err := st.SetSqlQuery("SELECT 1"); err != nil {
-					return err
-				}
-				rdr, _, err := st.ExecuteQuery(ctx)
-				if err != nil {
-					return err
-				}
-				defer rdr.Release()
-				for rdr.Next() {
-				}
-				return rdr.Err()
+				return adbcExec(ctx, cnx, "SELECT 1")
 			}()
 			if tc.wantError == 0 && err != nil {
 				t.Fatalf("query failed: %v", err)

@@ -29,7 +29,7 @@ func roleServer(t *testing.T, mem memory.Allocator, configure func(*Config)) (*S
 	if _, err := eng.EnsureSuperuser(ctx, "admin", "secret"); err != nil {
 		t.Fatal(err)
 	}
-	cert, _, certPEM := selfSigned(t)
+	cert, _, certPEM := testCert(t)
 	cfg := Config{Engine: eng, Alloc: mem, TLS: &tls.Config{Certificates: []tls.Certificate{cert}},
 		Authenticate: func(user, password string) bool {
 			_, err := eng.Authenticate(context.Background(), user, password)

@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sleeperd/sleeperd/engine"
-	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
 // waitFor polls cond until it holds or the test's context ends.
@@ -28,17 +27,7 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 // pg_stat_activity, sleeper.queries, pg_cancel_backend and pg_terminate_backend over the
 // wire: one session watches and signals another, by the process ID of its BackendKeyData.
 func TestActivityCancelTerminate(t *testing.T) {
-	mem := newMem(t)
-	eng, err := engine.Open(context.Background(), engine.Options{Store: objstore.NewMem(), Alloc: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, addr, shutdown := serveLoopback(t, eng.Connect)
-	t.Cleanup(func() {
-		shutdown()
-		eng.Close()
-		mem.AssertSize(t, 0)
-	})
+	addr := serveEngine(t, engine.Options{})
 	ctx := testContext(t)
 	admin, err := pgx.Connect(ctx, "postgres://alice@"+addr+"/db?sslmode=disable&application_name=watcher")
 	if err != nil {

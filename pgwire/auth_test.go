@@ -39,27 +39,13 @@ func startAuthServer(t *testing.T, store objstore.Store, configure func(*Config)
 	if configure != nil {
 		configure(&cfg)
 	}
-	srv, err := NewServer(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	_, addr, shutdown := serveConfig(t, cfg)
 	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-		defer cancel()
-		if err := srv.Shutdown(sctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		<-served
+		shutdown()
 		eng.Close()
 		mem.AssertSize(t, 0)
 	})
-	return &authServer{eng: eng, addr: ln.Addr().String()}
+	return &authServer{eng: eng, addr: addr}
 }
 
 func (s *authServer) url(user, password, opts string) string {

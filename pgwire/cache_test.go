@@ -1,29 +1,17 @@
 package pgwire
 
 import (
-	"context"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sleeperd/sleeperd/engine"
-	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
 // sleeper.cache_pin, sleeper.cache_evict and sleeper.cache over the wire, in the simple and
 // the extended protocol.
 func TestHotCacheFunctions(t *testing.T) {
-	mem := newMem(t)
-	eng, err := engine.Open(context.Background(), engine.Options{Store: objstore.NewMem(), Alloc: mem, CacheMemory: 64 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, addr, shutdown := serveLoopback(t, eng.Connect)
-	t.Cleanup(func() {
-		shutdown()
-		eng.Close()
-		mem.AssertSize(t, 0)
-	})
+	addr := serveEngine(t, engine.Options{CacheMemory: 64 << 20})
 	ctx := testContext(t)
 	c, err := pgx.Connect(ctx, "postgres://alice@"+addr+"/db?sslmode=disable")
 	if err != nil {

@@ -51,7 +51,13 @@ func startServer(t *testing.T, mem memory.Allocator) (*testServer, func()) {
 // function that shuts it down and checks Serve ended with ErrClosed.
 func serveLoopback(t *testing.T, connect func(ctx context.Context, user, database string) (engine.Conn, error)) (*Server, string, func()) {
 	t.Helper()
-	srv, err := NewServer(Config{Connect: connect})
+	return serveConfig(t, Config{Connect: connect})
+}
+
+// serveConfig is serveLoopback for a server made with cfg.
+func serveConfig(t *testing.T, cfg Config) (*Server, string, func()) {
+	t.Helper()
+	srv, err := NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

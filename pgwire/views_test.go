@@ -18,12 +18,21 @@ import (
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
-// startEngineServer serves a real engine over an in-memory store on a loopback port; both are
-// shut down when the test ends.
+// startEngineServer serves a real engine over an in-memory store on a loopback port and
+// returns a URL for user alice; both are shut down when the test ends.
 func startEngineServer(t *testing.T) string {
 	t.Helper()
+	return "postgres://alice@" + serveEngine(t, engine.Options{}) + "/db?sslmode=disable"
+}
+
+// serveEngine serves a real engine opened with opts, over an in-memory store and a checked
+// allocator, on a loopback port and returns its address; both are shut down, and the
+// allocator checked for leaks, when the test ends.
+func serveEngine(t *testing.T, opts engine.Options) string {
+	t.Helper()
 	mem := newMem(t)
-	eng, err := engine.Open(context.Background(), engine.Options{Store: objstore.NewMem(), Alloc: mem})
+	opts.Store, opts.Alloc = objstore.NewMem(), mem
+	eng, err := engine.Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +42,7 @@ func startEngineServer(t *testing.T) string {
 		eng.Close()
 		mem.AssertSize(t, 0)
 	})
-	return "postgres://alice@" + addr + "/db?sslmode=disable"
+	return addr
 }
 
 // DELETE, UPDATE and INSERT on a view fail with PostgreSQL's SQLSTATE, message and detail,

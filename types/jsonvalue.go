@@ -161,18 +161,12 @@ func (p *jsonParser) object(depth int) (*JSONValue, error) {
 			return nil, err
 		}
 		v.Keys, v.Vals = append(v.Keys, k), append(v.Vals, e)
-		p.space()
-		if p.i >= len(p.s) {
-			return nil, jsonSyntax(p.typ)
+		done, err := p.separator('}')
+		if err != nil {
+			return nil, err
 		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
+		if done {
 			return v, nil
-		default:
-			return nil, jsonSyntax(p.typ)
 		}
 	}
 }
@@ -192,19 +186,32 @@ func (p *jsonParser) array(depth int) (*JSONValue, error) {
 			return nil, err
 		}
 		v.Elems = append(v.Elems, e)
-		p.space()
-		if p.i >= len(p.s) {
-			return nil, jsonSyntax(p.typ)
+		done, err := p.separator(']')
+		if err != nil {
+			return nil, err
 		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
+		if done {
 			return v, nil
-		default:
-			return nil, jsonSyntax(p.typ)
 		}
+	}
+}
+
+// separator reads, after the spaces following a member or element, the comma before the
+// next one or the close that ends the object or array: done is true after close.
+func (p *jsonParser) separator(close byte) (done bool, err error) {
+	p.space()
+	if p.i >= len(p.s) {
+		return false, jsonSyntax(p.typ)
+	}
+	switch p.s[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case close:
+		p.i++
+		return true, nil
+	default:
+		return false, jsonSyntax(p.typ)
 	}
 }
 
@@ -449,12 +456,24 @@ func (v *JSONValue) Get(k string) *JSONValue {
 	if v.Kind != JSONObject {
 		return nil
 	}
-	for i := len(v.Keys) - 1; i >= 0; i-- {
-		if v.Keys[i] == k {
-			return v.Vals[i]
-		}
+	if i := v.KeyIndex(k); i >= 0 {
+		return v.Vals[i]
 	}
 	return nil
+}
+
+// KeyIndex is the index in Keys of the last member of an object named k (the one that
+// counts where a key repeats), or -1.
+func (v *JSONValue) KeyIndex(k string) int {
+	if v.Kind != JSONObject {
+		return -1
+	}
+	for i := len(v.Keys) - 1; i >= 0; i-- {
+		if v.Keys[i] == k {
+			return i
+		}
+	}
+	return -1
 }
 
 // Index is element i of an array (counting from the end when negative), or nil.

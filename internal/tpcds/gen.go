@@ -7,28 +7,23 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sleeperd/sleeperd/internal/tpc"
 )
 
 // Kind is how a column's values are written as SQL literals.
-type Kind int
+type Kind = tpc.Kind
 
 // Column kinds.
 const (
-	Int     Kind = iota // an integer, written as is
-	Numeric             // a decimal with two fraction digits, written as is
-	Text                // a string, written quoted
-	Date                // a date in ISO form, written quoted
+	Int     = tpc.Int
+	Numeric = tpc.Numeric
+	Text    = tpc.Text
+	Date    = tpc.Date
 )
 
 // Table is the generated contents of one table.
-type Table struct {
-	Name    string
-	Columns []string
-	Kinds   []Kind
-	// Rows hold the values in PostgreSQL's text format; "" in a column that is not Text is
-	// NULL.
-	Rows [][]string
-}
+type Table = tpc.Table
 
 // ErrScale means a scale factor outside (0, 1].
 var ErrScale = errors.New("tpcds: scale factor must be in (0, 1]")
@@ -142,47 +137,7 @@ func Generate(sf float64) ([]*Table, error) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 // cents writes an amount of cents as a decimal.
-func cents(c int) string {
-	sign := ""
-	if c < 0 {
-		sign, c = "-", -c
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
-}
+func cents(c int) string { return tpc.Cents(int64(c)) }
 
 // money is a random amount between lo and hi cents.
 func money(r *rand.Rand, lo, hi int) string { return cents(lo + r.IntN(hi-lo+1)) }
-
-// Inserts returns INSERT statements that load the table, batch rows each.
-func (t *Table) Inserts(batch int) ([]string, error) {
-	if batch <= 0 {
-		return nil, fmt.Errorf("tpcds: batch size must be positive, got %d", batch)
-	}
-	var out []string
-	for start := 0; start < len(t.Rows); start += batch {
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + t.Name + " (" + strings.Join(t.Columns, ", ") + ") VALUES ")
-		for i, row := range t.Rows[start:min(start+batch, len(t.Rows))] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for j, v := range row {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				switch {
-				case t.Kinds[j] == Text || t.Kinds[j] == Date && v != "":
-					b.WriteString("'" + strings.ReplaceAll(v, "'", "''") + "'")
-				case v == "":
-					b.WriteString("NULL")
-				default:
-					b.WriteString(v)
-				}
-			}
-			b.WriteByte(')')
-		}
-		out = append(out, b.String())
-	}
-	return out, nil
-}

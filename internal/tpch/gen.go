@@ -7,31 +7,23 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sleeperd/sleeperd/internal/tpc"
 )
 
 // Kind is how a column's values are written as SQL literals.
-type Kind int
+type Kind = tpc.Kind
 
 // Column kinds.
 const (
-	// Int is an integer, written as is.
-	Int Kind = iota
-	// Numeric is a decimal with two fraction digits, written as is.
-	Numeric
-	// Text is a string, written quoted.
-	Text
-	// Date is a date in ISO form (2006-01-02), written quoted.
-	Date
+	Int     = tpc.Int
+	Numeric = tpc.Numeric
+	Text    = tpc.Text
+	Date    = tpc.Date
 )
 
-// Table is the generated contents of one TPC-H table.
-type Table struct {
-	Name    string
-	Columns []string
-	Kinds   []Kind
-	// Rows hold the values in PostgreSQL's text format, one entry per column; none is NULL.
-	Rows [][]string
-}
+// Table is the generated contents of one table.
+type Table = tpc.Table
 
 // ErrScale means a scale factor outside (0, 1].
 var ErrScale = errors.New("tpch: scale factor must be in (0, 1]")
@@ -76,15 +68,6 @@ func rng(stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) 
 func between(r *rand.Rand, lo, hi int) int { return lo + r.IntN(hi-lo+1) }
 
 func date(t time.Time) string { return t.Format("2006-01-02") }
-
-// money formats cents as a decimal with two fraction digits.
-func money(cents int64) string {
-	sign := ""
-	if cents < 0 {
-		sign, cents = "-", -cents
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, cents/100, cents%100)
-}
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
@@ -152,7 +135,7 @@ func (g *gen) supplier() *Table {
 			c = insertWords(r, c, "Customer ", "Recommends")
 		}
 		t.Rows = append(t.Rows, []string{itoa(k), fmt.Sprintf("Supplier#%09d", k), address(r), itoa(nation),
-			phone(r, nation), money(int64(between(r, -99999, 999999))), c})
+			phone(r, nation), tpc.Cents(int64(between(r, -99999, 999999))), c})
 	}
 	return t
 }
@@ -209,7 +192,7 @@ func (g *gen) part() *Table {
 			fmt.Sprintf("Brand#%d%d", m, between(r, 1, 5)),
 			pick(r, typeSyl1) + " " + pick(r, typeSyl2) + " " + pick(r, typeSyl3),
 			itoa(between(r, 1, 50)), pick(r, contSyl1) + " " + pick(r, contSyl2),
-			money(retailPrice(k)), comment(r, 5, 22)})
+			tpc.Cents(retailPrice(k)), comment(r, 5, 22)})
 	}
 	return t
 }
@@ -237,7 +220,7 @@ func (g *gen) partsupp() *Table {
 	for k := 1; k <= g.parts; k++ {
 		for i := 0; i < 4; i++ {
 			t.Rows = append(t.Rows, []string{itoa(k), itoa(g.partSupplier(k, i)), itoa(between(r, 1, 9999)),
-				money(int64(between(r, 100, 100000))), comment(r, 49, 198)})
+				tpc.Cents(int64(between(r, 100, 100000))), comment(r, 49, 198)})
 		}
 	}
 	return t
@@ -251,7 +234,7 @@ func (g *gen) customer() *Table {
 	for k := 1; k <= g.customers; k++ {
 		nation := r.IntN(len(nations))
 		t.Rows = append(t.Rows, []string{itoa(k), fmt.Sprintf("Customer#%09d", k), address(r), itoa(nation),
-			phone(r, nation), money(int64(between(r, -99999, 999999))), pick(r, segments), comment(r, 29, 116)})
+			phone(r, nation), tpc.Cents(int64(between(r, -99999, 999999))), pick(r, segments), comment(r, 29, 116)})
 	}
 	return t
 }
@@ -304,7 +287,7 @@ func (g *gen) ordersAndLines() (lineitem, orders *Table) {
 				open++
 			}
 			lineitem.Rows = append(lineitem.Rows, []string{itoa(key), itoa(part), itoa(supp), itoa(ln),
-				money(qty * 100), money(ext), money(disc), money(tax), flag, status,
+				tpc.Cents(qty * 100), tpc.Cents(ext), tpc.Cents(disc), tpc.Cents(tax), flag, status,
 				date(ship), date(commit), date(receipt), pick(r, instructs), pick(r, modes), comment(r, 10, 43)})
 		}
 		ostatus := "P"
@@ -314,7 +297,7 @@ func (g *gen) ordersAndLines() (lineitem, orders *Table) {
 		case shipped == 0:
 			ostatus = "O"
 		}
-		orders.Rows = append(orders.Rows, []string{itoa(key), itoa(cust), ostatus, money(total), date(odate),
+		orders.Rows = append(orders.Rows, []string{itoa(key), itoa(cust), ostatus, tpc.Cents(total), date(odate),
 			pick(r, priorities), fmt.Sprintf("Clerk#%09d", between(r, 1, g.clerks)), "0", comment(r, 19, 78)})
 	}
 	return lineitem, orders
@@ -371,38 +354,6 @@ func comment(r *rand.Rand, lo, hi int) string {
 		}
 	}
 	return strings.TrimSpace(s)
-}
-
-// Inserts returns INSERT statements that load the table, at most batch rows each.
-func (t *Table) Inserts(batch int) ([]string, error) {
-	if batch <= 0 {
-		return nil, fmt.Errorf("tpch: batch size must be positive, got %d", batch)
-	}
-	var out []string
-	for start := 0; start < len(t.Rows); start += batch {
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + t.Name + " (" + strings.Join(t.Columns, ", ") + ") VALUES ")
-		for i, row := range t.Rows[start:min(start+batch, len(t.Rows))] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteByte('(')
-			for j, v := range row {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				switch t.Kinds[j] {
-				case Text, Date:
-					b.WriteString("'" + strings.ReplaceAll(v, "'", "''") + "'")
-				default:
-					b.WriteString(v)
-				}
-			}
-			b.WriteByte(')')
-		}
-		out = append(out, b.String())
-	}
-	return out, nil
 }
 
 // seed is the seed of every table's random stream. Q18 selects orders whose quantities sum
