@@ -27,6 +27,8 @@ type CA struct {
 	Pool *x509.CertPool
 	// Server is the server's certificate and key, for localhost and 127.0.0.1.
 	Server tls.Certificate
+	// ServerCertPEM and ServerKeyPEM are Server in PEM form, for servers that read files.
+	ServerCertPEM, ServerKeyPEM []byte
 }
 
 // New makes a CA and a server certificate; it fails t on error.
@@ -64,13 +66,15 @@ func New(t testing.TB) *CA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	server, err := tls.X509KeyPair(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}))
+	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+	server, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(caCert)
-	return &CA{PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), Pool: pool, Server: server}
+	return &CA{PEM: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), Pool: pool, Server: server, ServerCertPEM: certPEM, ServerKeyPEM: keyPEM}
 }
 
 // File writes the CA certificate in PEM form to a file in t's temporary directory and
@@ -82,4 +86,19 @@ func (ca *CA) File(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// ServerFiles writes the server certificate and its key in PEM form to files in t's
+// temporary directory and returns their paths, for servers that take them as files.
+func (ca *CA) ServerFiles(t testing.TB) (cert, key string) {
+	t.Helper()
+	dir := t.TempDir()
+	cert, key = filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key")
+	if err := os.WriteFile(cert, ca.ServerCertPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key, ca.ServerKeyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cert, key
 }
