@@ -208,12 +208,12 @@ func (e *Engine) ObserveQueries(o QueryObserver) {
 }
 
 // RecordQuery logs a statement that ran outside a connection (a Trino split scan, a REST
-// call that is no SQL statement): it joins sleeper.queries' recent statements and the
-// observers see it.
-func (e *Engine) RecordQuery(q QueryInfo) {
+// call that is no SQL statement) from q.Start until now, ending with err or without: it
+// joins sleeper.queries' recent statements and the observers see it.
+func (e *Engine) RecordQuery(q QueryInfo, err error) {
 	c := &conn{e: e, act: &activity{}}
 	qq := q
-	e.sess.end(c, &qq, q.Rows, q.Bytes, nil)
+	e.sess.end(c, &qq, q.Rows, q.Bytes, err)
 }
 
 // Queries returns the running statements, oldest first, then the recent ones that ended,

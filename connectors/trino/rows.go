@@ -82,10 +82,12 @@ func (h *handler) TrinoGetRows(ctx context.Context, splitID *trinothrift.TrinoTh
 	}
 	page, done, err := r.page(budget)
 	if err != nil {
+		h.record(r, err)
 		r.close()
 		return nil, serviceError(err)
 	}
 	if done {
+		h.record(r, nil)
 		r.close()
 		return page, nil
 	}
@@ -98,7 +100,7 @@ func (h *handler) TrinoGetRows(ctx context.Context, splitID *trinothrift.TrinoTh
 // openReader starts reading a split from its first row.
 func (h *handler) openReader(ctx context.Context, split []byte, columns []string) (*rowReader, error) {
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	r := &rowReader{ctx: rctx, cancel: cancel}
+	r := &rowReader{ctx: rctx, cancel: cancel, start: time.Now()}
 	switch split[0] {
 	case prefixSystem:
 		b, err := h.e.SystemTable(ctx, string(split[1:]))
@@ -119,6 +121,7 @@ func (h *handler) openReader(ctx context.Context, split []byte, columns []string
 		}
 		r.cols = idx
 		r.stream = &oneBatch{b: b}
+		r.text = "trino split scan of sleeper." + string(split[1:])
 	case prefixLeaf:
 		t, err := h.e.SplitTable(ctx, split[1:])
 		if err != nil {
@@ -145,6 +148,7 @@ func (h *handler) openReader(ctx context.Context, split []byte, columns []string
 			return nil, err
 		}
 		r.stream = s
+		r.text = "trino split scan of " + t.Name
 		r.cols = make([]int, len(idx))
 		for i := range idx {
 			r.cols[i] = i // the scan outputs the columns asked for, in order
@@ -167,6 +171,16 @@ type rowReader struct {
 	pos    int
 	offset int64
 	eof    bool
+	// start and text describe the scan in the engine's query log (record).
+	start time.Time
+	text  string
+}
+
+// record logs a split scan that ended, with err or without, as a statement of the trino
+// frontend: sleeper.queries lists it and the query metrics count it. A scan whose pages
+// were read over several calls is one entry, timed from its first page to its last.
+func (h *handler) record(r *rowReader, err error) {
+	h.e.RecordQuery(engine.QueryInfo{Text: r.text, Frontend: "trino", User: "trino", Start: r.start, Rows: r.offset}, err)
 }
 
 // current returns the batch holding the next row, or nil at the end.

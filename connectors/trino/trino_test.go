@@ -386,6 +386,17 @@ func TestCountStar(t *testing.T) {
 	if total != 1234 {
 		t.Errorf("count(*) %d, want 1234", total)
 	}
+	// Each split scan joins the query log as a statement of the trino frontend.
+	var scans, rows int64
+	for _, q := range eng.Queries() {
+		if q.Frontend == "trino" && q.Text == "trino split scan of c" && q.Status == "ok" {
+			scans++
+			rows += q.Rows
+		}
+	}
+	if scans < 2 || rows != 1234 {
+		t.Errorf("the query log holds %d trino split scans of c with %d rows, want one per split and 1234 rows", scans, rows)
+	}
 }
 
 func TestIndexSplits(t *testing.T) {
