@@ -77,6 +77,9 @@ type TableACL struct {
 	Owner string
 	// Grants are the privileges granted, by role ID (or Public).
 	Grants map[string]Privilege
+	// Granted is whether a GRANT or REVOKE ever named the table: until then its
+	// pg_class.relacl is NULL (the owner's default rights), as in PostgreSQL.
+	Granted bool
 }
 
 const (
@@ -162,6 +165,7 @@ func (c *Catalog) applyRole(e entry) (bool, error) {
 				acl.Owner = e.ACL.Owner
 			}
 			if e.ACL.Role != "" {
+				acl.Granted = true
 				p := (acl.Grants[e.ACL.Role] | e.ACL.Grant) &^ e.ACL.Revoke
 				if p == 0 {
 					delete(acl.Grants, e.ACL.Role)
@@ -226,7 +230,7 @@ func (c *Catalog) KnownACL(tableID string) TableACL {
 	if acl == nil {
 		return TableACL{}
 	}
-	return TableACL{Owner: acl.Owner, Grants: maps(acl.Grants)}
+	return TableACL{Owner: acl.Owner, Grants: maps(acl.Grants), Granted: acl.Granted}
 }
 
 func maps(m map[string]Privilege) map[string]Privilege {

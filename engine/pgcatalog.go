@@ -108,14 +108,19 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 		row(int64(catalog.OIDPublicNS), catalog.PublicSchema, int64(6171), nil) // pg_database_owner, as in PostgreSQL 15
 		row(int64(catalog.OIDInfoSchemaNS), catalog.InformationSchemaSchema, int64(owner), nil)
 	case "pg_catalog.pg_class", "pg_catalog.pg_tables", "pg_catalog.pg_views", "pg_catalog.pg_indexes":
+		rights := e.tableRights(ctx)
+		relOwner, relACL := int64(owner), any(nil) // of the relation class is called for
 		class := func(oid int64, relname string, nsp int64, am int64, hasIndex bool, kind string, natts int) {
 			switch rel {
 			case "pg_class":
-				row(oid, relname, nsp, int64(0), int64(0), int64(owner), am, oid, int64(0), int32(0), float32(-1), int32(0), int64(0),
-					hasIndex, false, "p", kind, int16(natts), int16(0), false, false, false, false, false, true, "d", false, int64(0), int64(0), int64(0), nil, nil, nil)
+				row(oid, relname, nsp, int64(0), int64(0), relOwner, am, oid, int64(0), int32(0), float32(-1), int32(0), int64(0),
+					hasIndex, false, "p", kind, int16(natts), int16(0), false, false, false, false, false, true, "d", false, int64(0), int64(0), int64(0), relACL, nil, nil)
 			}
 		}
 		for _, t := range tables {
+			acl := e.cat.KnownACL(t.ID)
+			ownerName, ownerOID := rights.owner(acl)
+			relOwner, relACL = ownerOID, rights.relacl(acl)
 			hasKey := len(t.KeyColumns()) > 0
 			var ixs []*catalog.Index
 			for _, ix := range indexes {
@@ -126,8 +131,9 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 			oid := catalog.RelationOID(t.ID)
 			class(oid, t.Name, ns, catalog.OIDHeapAM, hasKey || len(ixs) > 0, catalog.RelKindTable, len(visible(t)))
 			if rel == "pg_tables" {
-				row(catalog.PublicSchema, t.Name, catalog.OwnerName, nil, hasKey || len(ixs) > 0, false, false, false)
+				row(catalog.PublicSchema, t.Name, ownerName, nil, hasKey || len(ixs) > 0, false, false, false)
 			}
+			relACL = nil // an index has no privileges; its owner is its table's
 			if hasKey {
 				class(catalog.PrimaryKeyOID(t.ID), catalog.PrimaryKeyName(t.Name), ns, catalog.OIDBtreeAM, false, catalog.RelKindIndex, len(t.KeyColumns()))
 				if rel == "pg_indexes" {
@@ -141,6 +147,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 				}
 			}
 		}
+		relOwner, relACL = int64(owner), nil // views are the built-in role's: no GRANT names them
 		for _, v := range views {
 			class(catalog.ViewOID(v.Name), v.Name, ns, 0, false, catalog.RelKindView, len(viewColumns(ctx, cur, v)))
 			if rel == "pg_views" {
@@ -303,6 +310,11 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 	case "information_schema.schemata":
 		for _, n := range []string{catalog.PGCatalogSchema, catalog.PublicSchema, catalog.InformationSchemaSchema, catalog.SystemSchema} {
 			row(db, n, catalog.OwnerName, nil, nil, nil, nil)
+		}
+	case "information_schema.table_privileges", "information_schema.role_table_grants":
+		rights := e.tableRights(ctx)
+		for _, t := range tables {
+			rights.privilegeRows(t.Name, e.cat.KnownACL(t.ID), row)
 		}
 	case "information_schema.tables":
 		for _, t := range tables {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/internal/scram"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/sql"
@@ -544,5 +545,9 @@ func (e *Engine) rolesForCatalog(ctx context.Context) []catalog.Role {
 	if err != nil {
 		return nil
 	}
-	return slices.DeleteFunc(roles, func(r catalog.Role) bool { return r.Name == catalog.OwnerName })
+	roles = slices.DeleteFunc(roles, func(r catalog.Role) bool { return r.Name == catalog.OwnerName })
+	for _, r := range roles {
+		exec.SetRoleName(catalog.RoleOID(r.ID), r.Name)
+	}
+	return roles
 }

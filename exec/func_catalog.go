@@ -39,6 +39,9 @@ func init() {
 		case 6171:
 			return "pg_database_owner", nil
 		}
+		if n, ok := roleName(v[0].(int64)); ok {
+			return n, nil
+		}
 		return fmt.Sprintf("unknown (OID=%d)", v[0].(int64)), nil
 	})}, "pg_get_userbyid")
 	always := func(name string, res bool, lists ...[]int) {

@@ -300,4 +300,14 @@ func TestPsqlRoles(t *testing.T) {
 			t.Errorf("\\du output lacks %q:\n%s", want, out)
 		}
 	}
+	// A table bob creates is bob's (\dt's Owner); \dp shows what bob granted on it.
+	mustExec(t, s.connect(t, "bob", "pw"), "CREATE TABLE bobs (id int PRIMARY KEY)", "GRANT SELECT ON bobs TO nologin")
+	for cmd, want := range map[string]string{`\dt`: "public|bobs|table|bob\n", `\dp`: "public|bobs|table|bob=arwdD/bob\nnologin=r/bob||\n"} {
+		cmd := exec.CommandContext(ctx, bin, "-X", "-A", "-t", "-h", host, "-p", port, "-U", "bob", "-d", "db", "-c", cmd)
+		cmd.Env = []string{"HOME=" + t.TempDir(), "LC_ALL=C.UTF-8", "PGCONNECT_TIMEOUT=10", "PGPASSWORD=pw", "PATH=" + os.Getenv("PATH")}
+		out, err := cmd.CombinedOutput()
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("psql %s: %v, output lacks %q:\n%s", cmd.Args[len(cmd.Args)-1], err, want, out)
+		}
+	}
 }

@@ -31,6 +31,26 @@ var psqlMetaSetup = []string{
 	"INSERT INTO orders VALUES ('eu', '2024-01-01', 3, 9.99, 'first')",
 }
 
+// psqlACLRoles are the roles psqlACLSetup grants to. Roles belong to PostgreSQL's whole
+// server, so the test drops them (with their grants) before it creates them and when it ends.
+var psqlACLRoles = []string{"dp_reader", "dp_writer"}
+
+// psqlACLSetup grants and revokes table privileges for \dp, in both servers: t is granted
+// to one role, orders to PUBLIC and (partly revoked) to another, nopk's only grant is
+// revoked again (its ACL is then the owner's alone, no longer NULL), vv is never named (NULL).
+// PUBLIC is granted first: sleeperd lists a table's grantees after the owner with PUBLIC
+// first and the roles by name, PostgreSQL in the order they were first granted.
+var psqlACLSetup = []string{
+	"CREATE ROLE dp_reader",
+	"CREATE ROLE dp_writer",
+	"GRANT SELECT ON t TO dp_reader",
+	"GRANT SELECT ON orders TO PUBLIC",
+	"GRANT SELECT, INSERT, UPDATE, TRUNCATE ON orders TO dp_writer",
+	"REVOKE UPDATE ON orders FROM dp_writer",
+	"GRANT ALL ON nopk TO dp_writer",
+	"REVOKE ALL ON nopk FROM dp_writer",
+}
+
 // psqlCommands are the meta-commands whose output must be PostgreSQL's line for line. The
 // Owner columns differ only by the role's name: PostgreSQL's test role is postgres,
 // sleeperd's one role is sleeperd (the same width), so PostgreSQL's output is compared with
@@ -70,6 +90,11 @@ var psqlNormalised = map[string]struct {
 	`\dt+`: {norm: dropSizes, why: "relation sizes"},
 	`\di+`: {norm: dropSizes, why: "relation sizes"},
 	`\d+`:  {norm: dropSizes, why: "relation sizes"},
+	// The access privileges: sleeperd has no REFERENCES (x) or TRIGGER (t) privilege, so
+	// its owner's aclitem is arwdD where PostgreSQL's is arwdDxt, and the column is
+	// narrower; the cells are compared with PostgreSQL's x and t taken out.
+	`\dp`: {norm: dropRefTrigger, why: "no REFERENCES or TRIGGER privilege"},
+	`\z`:  {norm: dropRefTrigger, why: "no REFERENCES or TRIGGER privilege"},
 	// The database, the user and the port differ; the sentence around them is compared.
 	`\conninfo`: {norm: func(out, db, user string) string {
 		out = strings.Replace(out, `database "`+db+`"`, `database "DB"`, 1)
@@ -99,6 +124,19 @@ func dropViewDefinition(out, _, _ string) string {
 	}
 	return strings.Join(keep, "\n")
 }
+
+// dropRefTrigger rewrites psql's aligned table output as its cells (see cells) with the
+// REFERENCES and TRIGGER privileges (x, t) taken out of each aclitem, and the padding
+// before a multi-line cell's + (which follows the column's width) dropped.
+func dropRefTrigger(out, _, _ string) string {
+	out = aclPrivileges.ReplaceAllStringFunc(cells(out), func(item string) string {
+		return strings.NewReplacer("x", "", "t", "").Replace(item)
+	})
+	return regexp.MustCompile(`(?m) +\+(\||$)`).ReplaceAllString(out, "+$1")
+}
+
+// aclPrivileges are the privilege letters of an aclitem: after = and before /.
+var aclPrivileges = regexp.MustCompile(`=[arwdDxt]+/`)
 
 // sizeCell is a size as pg_size_pretty writes it.
 var sizeCell = regexp.MustCompile(`^-?[0-9]+ (bytes|kB|MB|GB|TB|PB)$`)
@@ -159,7 +197,23 @@ func TestPsqlMetaCommands(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	addr := serve(ctx, t, openEngine(ctx, t, mem))
 	sdConn := dial(ctx, t, fmt.Sprintf("postgres://slt@%s/slt?sslmode=disable", addr))
-	for _, q := range append(append([]string{}, psqlSetup...), psqlMetaSetup...) {
+	dropRoles := func() {
+		for _, r := range psqlACLRoles {
+			for _, q := range []string{"DROP OWNED BY " + r, "DROP ROLE " + r} {
+				if _, err := pgConn.Exec(context.Background(), q); err != nil {
+					t.Logf("%s: %v", q, err)
+				}
+			}
+		}
+	}
+	for _, r := range psqlACLRoles {
+		// Left by an earlier run that did not end (its database is gone, and its grants).
+		if _, err := pgConn.Exec(ctx, "DROP ROLE IF EXISTS "+r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(dropRoles)
+	for _, q := range append(append(append([]string{}, psqlSetup...), psqlMetaSetup...), psqlACLSetup...) {
 		for _, c := range []*pgx.Conn{pgConn, sdConn} {
 			if _, err := c.Exec(ctx, q); err != nil {
 				t.Fatalf("%s: %v", q, err)
