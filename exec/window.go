@@ -34,7 +34,8 @@ type FrameBound struct {
 	Offset int64 // for Preceding and Following of ROWS and GROUPS frames; not negative
 	// Delta is the offset of Preceding and Following in a RANGE frame, added to or taken
 	// from the ORDER BY column's value: an int64 for integer columns, a float64 for float
-	// columns, an arrow.MonthDayNanoInterval for dates and timestamps.
+	// columns, a *big.Rat for numeric columns, an arrow.MonthDayNanoInterval for dates and
+	// timestamps.
 	Delta any
 }
 

@@ -3,12 +3,15 @@ package exec
 import (
 	"fmt"
 	"math"
+	"math/big"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // rangeKey is the ORDER BY column of a window whose RANGE frames have offsets.
@@ -20,7 +23,7 @@ type rangeKey struct {
 
 // checkRangeOffset checks a RANGE offset against the type of the ORDER BY column as
 // PostgreSQL's in_range functions do: integers take an integer offset, floats a float,
-// dates and timestamps an interval; the offset must not be negative.
+// numerics a *big.Rat, dates and timestamps an interval; the offset must not be negative.
 func checkRangeOffset(key arrow.DataType, delta any) error {
 	var neg, ok bool
 	switch d := delta.(type) {
@@ -28,6 +31,8 @@ func checkRangeOffset(key arrow.DataType, delta any) error {
 		ok, neg = isIntegerType(key), d < 0
 	case float64:
 		ok, neg = key.ID() == arrow.FLOAT32 || key.ID() == arrow.FLOAT64, d < 0 || math.IsNaN(d)
+	case *big.Rat:
+		ok, neg = types.IsDecimal(key), d.Sign() < 0
 	case arrow.MonthDayNanoInterval:
 		ok = key.ID() == arrow.DATE32 || key.ID() == arrow.TIMESTAMP
 		neg = int64(d.Months)*30*86400e9+int64(d.Days)*86400e9+d.Nanoseconds < 0
@@ -121,6 +126,14 @@ func inRange(a arrow.Array, base int, delta any, sub, less bool) func(val int) b
 			}
 			return v >= sum
 		}
+	case *big.Rat:
+		sum := new(big.Rat)
+		if sub {
+			sum.Sub(ratAt(a, base), d)
+		} else {
+			sum.Add(ratAt(a, base), d)
+		}
+		return func(val int) bool { return cmp(ratAt(a, val).Cmp(sum)) }
 	case arrow.MonthDayNanoInterval:
 		if sub {
 			d = arrow.MonthDayNanoInterval{Months: -d.Months, Days: -d.Days, Nanoseconds: -d.Nanoseconds}
@@ -141,6 +154,18 @@ func floatAt(a arrow.Array, i int) float64 {
 		return float64(f.Value(i))
 	}
 	return a.(*array.Float64).Value(i)
+}
+
+// ratAt is row i of a numeric(p,s) or numeric array.
+func ratAt(a arrow.Array, i int) *big.Rat {
+	var v decimal128.Num
+	var scale int32
+	if x, ok := a.(*array.Decimal128); ok {
+		v, scale = x.Value(i), x.DataType().(*arrow.Decimal128Type).Scale
+	} else {
+		v, scale = types.UnpackNumeric(a.(array.ExtensionArray).Storage().(*array.Decimal128).Value(i))
+	}
+	return new(big.Rat).SetFrac(v.BigInt(), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
 }
 
 // microsAt is row i of a date or timestamp (microsecond) array as microseconds since the

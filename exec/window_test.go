@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"math/big"
 	"slices"
 	"strings"
 	"testing"
@@ -233,6 +234,8 @@ func TestWindowValidation(t *testing.T) {
 			Start: FrameBound{Kind: Preceding, Offset: 1}}}, errs.NotImplemented},
 		{"range float offset of an integer", WindowFunc{Func: "sum", Args: []Expr{o}, Frame: Frame{
 			Start: FrameBound{Kind: Preceding, Delta: 1.5}}}, errs.NotImplemented},
+		{"range numeric offset of an integer", WindowFunc{Func: "sum", Args: []Expr{o}, Frame: Frame{
+			Start: FrameBound{Kind: Preceding, Delta: big.NewRat(1, 2)}}}, errs.NotImplemented},
 		{"range negative offset", WindowFunc{Func: "sum", Args: []Expr{o}, Frame: Frame{
 			Start: FrameBound{Kind: Preceding, Delta: int64(-1)}}}, errs.InvalidFrameOffset},
 		{"range interval offset of an integer", WindowFunc{Func: "sum", Args: []Expr{o}, Frame: Frame{

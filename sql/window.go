@@ -3,8 +3,10 @@ package sql
 import (
 	"context"
 	"fmt"
+	"math/big"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/sleeperd/sleeperd/errs"
@@ -306,12 +308,13 @@ func (b *binder) rangeOffsets(f *exec.Frame, w *pg_query.WindowDef, order []plan
 		case arrow.DATE32, arrow.TIMESTAMP:
 			want = types.Interval
 			ok = ok || arrow.TypeEqual(et, types.Interval)
-		case arrow.DECIMAL128:
-			return errs.New(errs.NotImplemented, "RANGE with offset PRECEDING/FOLLOWING for column type numeric is not supported yet")
-		default:
-			if types.IsVarNumeric(kt) {
-				return errs.New(errs.NotImplemented, "RANGE with offset PRECEDING/FOLLOWING for column type numeric is not supported yet")
+		case arrow.DECIMAL128, arrow.EXTENSION:
+			if !types.IsDecimal(kt) {
+				return errs.New(errs.NotImplemented, "RANGE with offset PRECEDING/FOLLOWING is not supported for column type %s", types.Name(kt))
 			}
+			want = types.VarNumeric
+			ok = ok || arrow.IsInteger(et.ID()) || types.IsDecimal(et)
+		default:
 			return errs.New(errs.NotImplemented, "RANGE with offset PRECEDING/FOLLOWING is not supported for column type %s", types.Name(kt))
 		}
 		if !ok {
@@ -319,7 +322,11 @@ func (b *binder) rangeOffsets(f *exec.Frame, w *pg_query.WindowDef, order []plan
 			if arrow.IsDecimal(et.ID()) || types.IsVarNumeric(et) {
 				name = "numeric"
 			}
-			return errs.New(errs.NotImplemented, "RANGE with offset PRECEDING/FOLLOWING is not supported for column type %s and offset type %s", types.Name(kt), name)
+			kname := types.Name(kt)
+			if types.IsDecimal(kt) {
+				kname = "numeric"
+			}
+			return errs.New(errs.NotImplemented, "RANGE with offset PRECEDING/FOLLOWING is not supported for column type %s and offset type %s", kname, name)
 		}
 		l, err := planner.Eval(context.Background(), b.coerce(e, want))
 		if err != nil {
@@ -329,6 +336,10 @@ func (b *binder) rangeOffsets(f *exec.Frame, w *pg_query.WindowDef, order []plan
 			return errs.New(errs.NullNotAllowed, "frame starting offset must not be null")
 		}
 		x.b.Delta = l.Value
+		if types.IsVarNumeric(want) {
+			v, scale := types.UnpackNumeric(l.Value.(decimal128.Num))
+			x.b.Delta = new(big.Rat).SetFrac(v.BigInt(), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
+		}
 	}
 	return nil
 }
