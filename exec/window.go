@@ -489,7 +489,7 @@ func (s *windowStream) computeAll(ctx context.Context, data arrow.RecordBatch) e
 	lay := s.layout(keys, arrs)
 	if len(w.orderBy) == 1 {
 		k := w.orderBy[0]
-		lay.rk = &rangeKey{arr: arrs[len(arrs)-1], perm: s.perm, desc: k.Desc, nullsFirst: k.NullsFirst}
+		lay.rk = &rangeKey{arr: arrs[len(arrs)-1], perm: s.perm, desc: k.Desc, nullsFirst: k.NullsFirst, loc: TimeZone(ctx)}
 	}
 	for i, f := range w.funcs {
 		a, err := s.compute(ctx, mem, f, w.types[i], lay)

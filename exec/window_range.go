@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"sort"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -19,6 +20,7 @@ type rangeKey struct {
 	arr              arrow.Array // input rows, read through perm
 	perm             []int32
 	desc, nullsFirst bool
+	loc              *time.Location // where timestamptz days and months are counted
 }
 
 // checkRangeOffset checks a RANGE offset against the type of the ORDER BY column as
@@ -78,14 +80,14 @@ func (lay layout) rangeBound(p int, b FrameBound, end bool) int64 {
 	if k.desc {
 		sub, less = !sub, !less
 	}
-	in := inRange(k.arr, int(k.perm[p]), b.Delta, sub, less)
+	in := inRange(k.arr, int(k.perm[p]), b.Delta, sub, less, k.loc)
 	i := sort.Search(ne-ns, func(i int) bool { return in(int(k.perm[ns+i])) != end })
 	return int64(ns + i)
 }
 
 // inRange returns PostgreSQL's in_range(val, base, offset, sub, less) for the rows val of
 // a against the row base: whether val <= base ± offset (less) or val >= base ± offset.
-func inRange(a arrow.Array, base int, delta any, sub, less bool) func(val int) bool {
+func inRange(a arrow.Array, base int, delta any, sub, less bool, loc *time.Location) func(val int) bool {
 	cmp := func(c int) bool {
 		if less {
 			return c <= 0
@@ -138,8 +140,10 @@ func inRange(a arrow.Array, base int, delta any, sub, less bool) func(val int) b
 		if sub {
 			d = arrow.MonthDayNanoInterval{Months: -d.Months, Days: -d.Days, Nanoseconds: -d.Nanoseconds}
 		}
-		// Day and month arithmetic is in UTC, also for timestamptz.
-		sum, err := addInterval(microsAt(a, base), d)
+		if loc == nil || !hasZone(a.DataType()) {
+			loc = time.UTC
+		}
+		sum, err := addIntervalIn(loc, microsAt(a, base), d)
 		if err != nil {
 			// Out of the timestamp range: past every value, as for integers.
 			return func(int) bool { return sub != less }
