@@ -45,14 +45,14 @@ func (b FrameBound) String() string {
 		return "UNBOUNDED PRECEDING"
 	case Preceding:
 		if b.Delta != nil {
-			return fmt.Sprintf("%v PRECEDING", b.Delta)
+			return deltaString(b.Delta) + " PRECEDING"
 		}
 		return fmt.Sprintf("%d PRECEDING", b.Offset)
 	case CurrentRow:
 		return "CURRENT ROW"
 	case Following:
 		if b.Delta != nil {
-			return fmt.Sprintf("%v FOLLOWING", b.Delta)
+			return deltaString(b.Delta) + " FOLLOWING"
 		}
 		return fmt.Sprintf("%d FOLLOWING", b.Offset)
 	case UnboundedFollowing:

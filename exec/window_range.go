@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -223,4 +224,18 @@ func (lay layout) nthKept(f Frame, p int, k int64, fromEnd bool) int {
 		k -= n
 	}
 	return -1
+}
+
+// deltaString is a RANGE offset as SQL.
+func deltaString(d any) string {
+	switch x := d.(type) {
+	case *big.Rat:
+		if x.IsInt() {
+			return x.Num().String()
+		}
+		return strings.TrimRight(x.FloatString(30), "0")
+	case arrow.MonthDayNanoInterval:
+		return types.FormatLiteral(x, types.Interval)
+	}
+	return fmt.Sprint(d)
 }

@@ -261,6 +261,18 @@ func TestWindowValidation(t *testing.T) {
 	if _, err := NewWindow(in, nil, []SortKey{{Expr: o}, {Expr: g}}, []WindowFunc{twoKeys}); !errorsIs(err, errs.Windowing) {
 		t.Errorf("RANGE offset over two keys: error %v", err)
 	}
+	for _, c := range []struct {
+		b    FrameBound
+		want string
+	}{
+		{FrameBound{Kind: Preceding, Delta: int64(3)}, "3 PRECEDING"},
+		{FrameBound{Kind: Following, Delta: big.NewRat(5, 4)}, "1.25 FOLLOWING"},
+		{FrameBound{Kind: Preceding, Delta: arrow.MonthDayNanoInterval{Days: 2}}, "'0 mons 2 days 0 us'::interval PRECEDING"},
+	} {
+		if got := c.b.String(); got != c.want {
+			t.Errorf("bound %q, want %q", got, c.want)
+		}
+	}
 	if _, err := NewWindow(in, nil, nil, nil); err == nil {
 		t.Error("no functions accepted")
 	}
