@@ -31,7 +31,12 @@ const (
 // FrameBound is one end of a window frame.
 type FrameBound struct {
 	Kind   BoundKind
-	Offset int64 // for Preceding and Following; not negative
+	Offset int64 // for Preceding and Following of ROWS and GROUPS frames; not negative
+	// Delta is the offset of Preceding and Following in a RANGE frame, added to or taken
+	// from the ORDER BY column's value: an int64 for integer columns, a float64 for float
+	// columns, a *big.Rat for numeric columns, an arrow.MonthDayNanoInterval for dates and
+	// timestamps.
+	Delta any
 }
 
 func (b FrameBound) String() string {
@@ -39,10 +44,16 @@ func (b FrameBound) String() string {
 	case UnboundedPreceding:
 		return "UNBOUNDED PRECEDING"
 	case Preceding:
+		if b.Delta != nil {
+			return deltaString(b.Delta) + " PRECEDING"
+		}
 		return fmt.Sprintf("%d PRECEDING", b.Offset)
 	case CurrentRow:
 		return "CURRENT ROW"
 	case Following:
+		if b.Delta != nil {
+			return deltaString(b.Delta) + " FOLLOWING"
+		}
 		return fmt.Sprintf("%d FOLLOWING", b.Offset)
 	case UnboundedFollowing:
 		return "UNBOUNDED FOLLOWING"
@@ -52,8 +63,8 @@ func (b FrameBound) String() string {
 
 // Frame is a window frame. The zero Frame is PostgreSQL's default: with ORDER BY, RANGE
 // BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW (the current row's peers included); without,
-// the whole partition. A Start without an End ends at the current row. RANGE frames
-// (Rows false) take only UNBOUNDED and CURRENT ROW bounds.
+// the whole partition. A Start without an End ends at the current row. Offsets of RANGE
+// frames (Rows and Groups false) are in the bounds' Delta and need exactly one ORDER BY key.
 type Frame struct {
 	Rows bool
 	// Groups is GROUPS mode (Rows false): offsets count peer groups.
@@ -267,10 +278,10 @@ func NewWindow(input Operator, partitionBy []Expr, orderBy []SortKey, funcs []Wi
 				return nil, typeErr("window: %s default of type %s, argument %s", f.Func, f.Default.DataType(), t)
 			}
 		}
-		if f.Frame, err = resolveFrame(f.Frame, len(orderBy) > 0); err != nil {
+		if f.Frame, err = resolveFrame(f.Frame, orderBy); err != nil {
 			return nil, err
 		}
-		if f.Frame.Exclude != ExcludeNone && (f.Func == "first_value" || f.Func == "last_value" || f.Func == "nth_value" || (f.Func == "min" || f.Func == "max") && t.ID() == arrow.LIST) {
+		if f.Frame.Exclude != ExcludeNone && (f.Func == "min" || f.Func == "max") && t.ID() == arrow.LIST {
 			return nil, errs.New(errs.NotImplemented, "EXCLUDE in the frame of %s is not supported yet", f.Func)
 		}
 		w.funcs = append(w.funcs, f)
@@ -282,7 +293,8 @@ func NewWindow(input Operator, partitionBy []Expr, orderBy []SortKey, funcs []Wi
 }
 
 // resolveFrame fills in defaults and checks the bounds as PostgreSQL does.
-func resolveFrame(f Frame, ordered bool) (Frame, error) {
+func resolveFrame(f Frame, orderBy []SortKey) (Frame, error) {
+	ordered := len(orderBy) > 0
 	if f.Groups && !ordered {
 		return f, errs.New(errs.Windowing, "GROUPS mode requires an ORDER BY clause")
 	}
@@ -316,7 +328,13 @@ func resolveFrame(f Frame, ordered bool) (Frame, error) {
 			continue
 		}
 		if !f.Rows && !f.Groups {
-			return f, errs.New(errs.NotImplemented, "RANGE frames with an offset are not supported yet")
+			if len(orderBy) != 1 {
+				return f, errs.New(errs.Windowing, "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column")
+			}
+			if err := checkRangeOffset(orderBy[0].Expr.DataType(), b.Delta); err != nil {
+				return f, err
+			}
+			continue
 		}
 		if b.Offset < 0 {
 			return f, errs.New(errs.InvalidParameter, "frame starting or ending offset must not be negative")
@@ -426,6 +444,7 @@ func (s *windowStream) Close() error {
 // its partition is [ps[p], pe[p]) and its peers [qs[p], qe[p]).
 type layout struct {
 	ps, pe, qs, qe []int32
+	rk             *rangeKey // the ORDER BY column, for RANGE offsets
 }
 
 // run reads the input and computes the functions over it, or, past the memory budget,
@@ -468,6 +487,10 @@ func (s *windowStream) computeAll(ctx context.Context, data arrow.RecordBatch) e
 		}
 	}
 	lay := s.layout(keys, arrs)
+	if len(w.orderBy) == 1 {
+		k := w.orderBy[0]
+		lay.rk = &rangeKey{arr: arrs[len(arrs)-1], perm: s.perm, desc: k.Desc, nullsFirst: k.NullsFirst, loc: TimeZone(ctx)}
+	}
 	for i, f := range w.funcs {
 		a, err := s.compute(ctx, mem, f, w.types[i], lay)
 		if err != nil {
@@ -529,6 +552,9 @@ func (lay layout) frame(f Frame, p int) (int, int) {
 	at := func(b FrameBound, end bool) int64 {
 		if f.Groups && (b.Kind == Preceding || b.Kind == Following) {
 			return lay.groupBound(p, b, end)
+		}
+		if !f.Rows && (b.Kind == Preceding || b.Kind == Following) {
+			return lay.rangeBound(p, b, end)
 		}
 		switch b.Kind {
 		case UnboundedPreceding:
@@ -673,14 +699,9 @@ func (s *windowStream) compute(ctx context.Context, mem memory.Allocator, f Wind
 	case "first_value", "last_value":
 		idx := make([]int32, n)
 		for p := range n {
-			fs, fe := lay.frame(f.Frame, p)
-			switch {
-			case fs >= fe:
-				idx[p] = -1
-			case f.Func == "first_value":
-				idx[p] = s.perm[fs]
-			default:
-				idx[p] = s.perm[fe-1]
+			idx[p] = -1
+			if q := lay.nthKept(f.Frame, p, 1, f.Func == "last_value"); q >= 0 {
+				idx[p] = s.perm[q]
 			}
 		}
 		return takeOrNull(mem, arg, idx), nil
@@ -714,10 +735,9 @@ func (s *windowStream) compute(ctx context.Context, mem memory.Allocator, f Wind
 			if k <= 0 {
 				return nil, errs.New(errs.NthValueArgument, "argument of nth_value must be greater than zero")
 			}
-			fs, fe := lay.frame(f.Frame, p)
 			idx[p] = -1
-			if k <= int64(fe-fs) {
-				idx[p] = s.perm[int64(fs)+k-1]
+			if q := lay.nthKept(f.Frame, p, k, false); q >= 0 {
+				idx[p] = s.perm[q]
 			}
 		}
 		return takeOrNull(mem, arg, idx), nil

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"math/big"
 	"slices"
 	"strings"
 	"testing"
@@ -127,6 +128,27 @@ func TestWindowFunctions(t *testing.T) {
 			"a|1|10|false|false|false", "a|2|30|false|true|false", "a|2|NULL|false|true|false", "a|4|40|false|true|false",
 			"b|1|5|false|false|false", "b|9|NULL|false|false|false", "b|NULL|7|false|false|false",
 			"NULL|3|1|false|false|false", "NULL|3|2|false|false|false"}},
+		{"range 1 preceding and 1 following", []Expr{g}, byO, func() []WindowFunc {
+			fr := Frame{Start: FrameBound{Kind: Preceding, Delta: int64(1)}, End: FrameBound{Kind: Following, Delta: int64(1)}}
+			ex := fr
+			ex.Exclude = ExcludeGroup
+			return []WindowFunc{framed(fn("sum", v), fr), framed(fn("count"), fr), framed(fn("count"), ex)}
+		}(), []string{
+			"a|1|10|40|3|2", "a|2|30|40|3|1", "a|2|NULL|40|3|1", "a|4|40|40|1|0",
+			"b|1|5|5|1|0", "b|9|NULL|NULL|1|0", "b|NULL|7|7|1|0", "NULL|3|1|3|2|0", "NULL|3|2|3|2|0"}},
+		{"range desc nulls first, current row and 2 following", []Expr{g}, []SortKey{{Expr: o, Desc: true, NullsFirst: true}}, func() []WindowFunc {
+			fr := Frame{Start: FrameBound{Kind: CurrentRow}, End: FrameBound{Kind: Following, Delta: int64(2)}}
+			return []WindowFunc{framed(fn("sum", v), fr)}
+		}(), []string{
+			"a|4|40|70", "a|2|30|40", "a|2|NULL|40", "a|1|10|10",
+			"b|NULL|7|7", "b|9|NULL|NULL", "b|1|5|5", "NULL|3|1|3", "NULL|3|2|3"}},
+		{"first_value, last_value and nth_value excluding", []Expr{g}, byOV, func() []WindowFunc {
+			fr := rows(FrameBound{Kind: Preceding, Offset: 1}, FrameBound{Kind: Following, Offset: 1})
+			fr.Exclude = ExcludeCurrentRow
+			return []WindowFunc{framed(fn("first_value", v), fr), framed(fn("last_value", v), fr), framed(fn("nth_value", v, lit(t, 2, tI64)), fr)}
+		}(), []string{
+			"a|1|10|30|30|NULL", "a|2|30|10|NULL|NULL", "a|2|NULL|30|40|40", "a|4|40|NULL|NULL|NULL",
+			"b|1|5|NULL|NULL|NULL", "b|9|NULL|5|7|7", "b|NULL|7|NULL|NULL|NULL", "NULL|3|1|2|2|NULL", "NULL|3|2|1|1|NULL"}},
 		{"no partition, desc nulls first", nil, []SortKey{{Expr: o, Desc: true, NullsFirst: true}, {Expr: g}, {Expr: v}},
 			[]WindowFunc{fn("row_number"), fn("sum", v)}, []string{
 				"b|NULL|7|1|7", "b|9|NULL|2|7", "a|4|40|3|47", "NULL|3|1|4|48", "NULL|3|2|5|50",
@@ -208,8 +230,16 @@ func TestWindowValidation(t *testing.T) {
 			Start: FrameBound{Kind: Following, Offset: 1}, End: FrameBound{Kind: CurrentRow}}}, errs.Windowing},
 		{"negative offset", WindowFunc{Func: "sum", Args: []Expr{o}, Frame: Frame{Rows: true,
 			Start: FrameBound{Kind: Preceding, Offset: -1}}}, errs.InvalidParameter},
-		{"range offset", WindowFunc{Func: "sum", Args: []Expr{o}, Frame: Frame{
+		{"range offset without a value", WindowFunc{Func: "sum", Args: []Expr{o}, Frame: Frame{
 			Start: FrameBound{Kind: Preceding, Offset: 1}}}, errs.NotImplemented},
+		{"range float offset of an integer", WindowFunc{Func: "sum", Args: []Expr{o}, Frame: Frame{
+			Start: FrameBound{Kind: Preceding, Delta: 1.5}}}, errs.NotImplemented},
+		{"range numeric offset of an integer", WindowFunc{Func: "sum", Args: []Expr{o}, Frame: Frame{
+			Start: FrameBound{Kind: Preceding, Delta: big.NewRat(1, 2)}}}, errs.NotImplemented},
+		{"range negative offset", WindowFunc{Func: "sum", Args: []Expr{o}, Frame: Frame{
+			Start: FrameBound{Kind: Preceding, Delta: int64(-1)}}}, errs.InvalidFrameOffset},
+		{"range interval offset of an integer", WindowFunc{Func: "sum", Args: []Expr{o}, Frame: Frame{
+			End: FrameBound{Kind: Following, Delta: arrow.MonthDayNanoInterval{Days: 1}}, Start: FrameBound{Kind: CurrentRow}}}, errs.NotImplemented},
 		{"ntile of text", WindowFunc{Func: "ntile", Args: []Expr{g}}, errs.UndefinedFunction},
 		{"ntile without buckets", WindowFunc{Func: "ntile"}, errs.UndefinedFunction},
 		{"nth_value without position", WindowFunc{Func: "nth_value", Args: []Expr{g}}, errs.UndefinedFunction},
@@ -225,6 +255,22 @@ func TestWindowValidation(t *testing.T) {
 		_, err := NewWindow(in, nil, []SortKey{{Expr: o}}, []WindowFunc{tc.f})
 		if !errorsIs(err, tc.kind) {
 			t.Errorf("%s: error %v, want %v", tc.name, err, tc.kind)
+		}
+	}
+	twoKeys := WindowFunc{Func: "sum", Args: []Expr{o}, Frame: Frame{Start: FrameBound{Kind: Preceding, Delta: int64(1)}}}
+	if _, err := NewWindow(in, nil, []SortKey{{Expr: o}, {Expr: g}}, []WindowFunc{twoKeys}); !errorsIs(err, errs.Windowing) {
+		t.Errorf("RANGE offset over two keys: error %v", err)
+	}
+	for _, c := range []struct {
+		b    FrameBound
+		want string
+	}{
+		{FrameBound{Kind: Preceding, Delta: int64(3)}, "3 PRECEDING"},
+		{FrameBound{Kind: Following, Delta: big.NewRat(5, 4)}, "1.25 FOLLOWING"},
+		{FrameBound{Kind: Preceding, Delta: arrow.MonthDayNanoInterval{Days: 2}}, "'0 mons 2 days 0 us'::interval PRECEDING"},
+	} {
+		if got := c.b.String(); got != c.want {
+			t.Errorf("bound %q, want %q", got, c.want)
 		}
 	}
 	if _, err := NewWindow(in, nil, nil, nil); err == nil {

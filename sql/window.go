@@ -1,9 +1,12 @@
 package sql
 
 import (
+	"context"
 	"fmt"
+	"math/big"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/sleeperd/sleeperd/errs"
@@ -139,14 +142,6 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 			return nil, err
 		}
 	}
-	var part []planner.Expr
-	for _, p := range w.PartitionClause {
-		e, err := b.expr(p, sc, agg)
-		if err != nil {
-			return nil, err
-		}
-		part = append(part, e)
-	}
 	var order []planner.SortKey
 	for _, o := range w.OrderClause {
 		sb := o.GetSortBy()
@@ -159,6 +154,17 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 			return nil, err
 		}
 		order = append(order, planner.SortKey{E: e, Desc: desc, NullsFirst: nullsFirst})
+	}
+	if err := b.rangeOffsets(&call.Frame, w, order, sc, agg); err != nil {
+		return nil, err
+	}
+	var part []planner.Expr
+	for _, p := range w.PartitionClause {
+		e, err := b.expr(p, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		part = append(part, e)
 	}
 	key := ""
 	for _, p := range part {
@@ -212,6 +218,9 @@ func (b *binder) frame(w *pg_query.WindowDef) (exec.Frame, error) {
 	}
 	f := exec.Frame{Rows: o&frameRows != 0, Groups: o&frameGroups != 0}
 	offset := func(n *pg_query.Node) (int64, error) {
+		if !f.Rows && !f.Groups {
+			return 0, nil // a RANGE offset: bound with the ORDER BY column, by rangeOffsets
+		}
 		if c := n.GetAConst(); c != nil && c.GetIval() != nil && c.GetIval().Ival >= 0 {
 			return int64(c.GetIval().Ival), nil
 		}
@@ -261,6 +270,78 @@ func (b *binder) frame(w *pg_query.WindowDef) (exec.Frame, error) {
 		f.Exclude = exec.ExcludeTies
 	}
 	return f, err
+}
+
+// rangeOffsets binds the offsets of a RANGE frame: constants of the type PostgreSQL's
+// in_range takes for the one ORDER BY column, a bigint for integers, a double precision for
+// floats, an interval for dates and timestamps.
+func (b *binder) rangeOffsets(f *exec.Frame, w *pg_query.WindowDef, order []planner.SortKey, sc *scope, agg *aggContext) error {
+	if f.Rows || f.Groups {
+		return nil
+	}
+	for _, x := range []struct {
+		b *exec.FrameBound
+		n *pg_query.Node
+	}{{&f.Start, w.StartOffset}, {&f.End, w.EndOffset}} {
+		if x.b.Kind != exec.Preceding && x.b.Kind != exec.Following {
+			continue
+		}
+		if len(order) != 1 {
+			return &errs.Error{Kind: errs.Windowing, Msg: "RANGE with offset PRECEDING/FOLLOWING requires exactly one ORDER BY column", Position: int(w.Location) + 1}
+		}
+		kt := order[0].E.Type()
+		e, err := b.expr(x.n, sc, agg)
+		if err != nil {
+			return err
+		}
+		et := e.Type()
+		unknown := types.IsUnknown(et) || et.ID() == arrow.NULL
+		var want arrow.DataType
+		ok := unknown
+		switch kt.ID() {
+		case arrow.INT16, arrow.INT32, arrow.INT64:
+			want = arrow.PrimitiveTypes.Int64
+			ok = ok || et.ID() == arrow.INT16 || et.ID() == arrow.INT32 || et.ID() == arrow.INT64
+		case arrow.FLOAT32, arrow.FLOAT64:
+			want = arrow.PrimitiveTypes.Float64
+			ok = ok || arrow.IsInteger(et.ID()) || arrow.IsFloating(et.ID()) || arrow.IsDecimal(et.ID()) || types.IsVarNumeric(et)
+		case arrow.DATE32, arrow.TIMESTAMP:
+			want = types.Interval
+			ok = ok || arrow.TypeEqual(et, types.Interval)
+		case arrow.DECIMAL128, arrow.EXTENSION:
+			if !types.IsDecimal(kt) {
+				return errs.New(errs.NotImplemented, "RANGE with offset PRECEDING/FOLLOWING is not supported for column type %s", types.Name(kt))
+			}
+			want = types.VarNumeric
+			ok = ok || arrow.IsInteger(et.ID()) || types.IsDecimal(et)
+		default:
+			return errs.New(errs.NotImplemented, "RANGE with offset PRECEDING/FOLLOWING is not supported for column type %s", types.Name(kt))
+		}
+		if !ok {
+			name := types.Name(et)
+			if arrow.IsDecimal(et.ID()) || types.IsVarNumeric(et) {
+				name = "numeric"
+			}
+			kname := types.Name(kt)
+			if types.IsDecimal(kt) {
+				kname = "numeric"
+			}
+			return errs.New(errs.NotImplemented, "RANGE with offset PRECEDING/FOLLOWING is not supported for column type %s and offset type %s", kname, name)
+		}
+		l, err := planner.Eval(context.Background(), b.coerce(e, want))
+		if err != nil {
+			return err
+		}
+		if l.Value == nil {
+			return errs.New(errs.NullNotAllowed, "frame starting offset must not be null")
+		}
+		x.b.Delta = l.Value
+		if types.IsVarNumeric(want) {
+			v, scale := types.UnpackNumeric(l.Value.(decimal128.Num))
+			x.b.Delta = new(big.Rat).SetFrac(v.BigInt(), new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(scale)), nil))
+		}
+	}
+	return nil
 }
 
 // resolveWindow resolves a window that names another: OVER w is the window w of the WINDOW
