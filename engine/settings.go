@@ -554,3 +554,38 @@ func (c *conn) statementTimeout() time.Duration {
 	d, _ := parseDuration(v)
 	return d
 }
+
+// SetConfig runs set_config(name, value, is_local): SET, or SET LOCAL when local (RESET when
+// value is nil), returning the parameter's new value as current_setting shows it. Outside a
+// transaction block a local change lasts as long as the statement's own transaction, so it
+// changes nothing: the value is checked and returned, as PostgreSQL returns it.
+func (c *conn) SetConfig(name string, value *string, local bool) (string, error) {
+	key := strings.ToLower(name)
+	s := &planner.SetVariable{Name: key, Local: local, Reset: value == nil}
+	if value != nil {
+		s.Value = *value
+	}
+	if local && !c.s.inBlock {
+		if _, isTx := txParams[key]; !isTx {
+			p, known := params[key]
+			switch {
+			case !known && !strings.Contains(key, "."):
+				return "", errs.New(errs.UndefinedObject, "unrecognized configuration parameter \"%s\"", name)
+			case known && p.check == nil:
+				return "", errs.New(errs.CantChange, "parameter \"%s\" cannot be changed", p.name)
+			case value == nil && known:
+				return p.def, nil
+			case value == nil:
+				return "", nil
+			case known:
+				return p.check(*value)
+			}
+			return *value, nil
+		}
+	}
+	if _, err := c.set(s); err != nil {
+		return "", err
+	}
+	v, _ := c.Setting(key)
+	return v, nil
+}

@@ -298,7 +298,9 @@ func (b *binder) sessionFunc(name string, fc *pg_query.FuncCall, sc *scope, agg 
 	case "current_schema":
 		return text(catalog.PublicSchema)
 	case "current_user", "session_user", "current_role", "user":
-		return text(catalog.OwnerName)
+		// Evaluated by each execution, from the session's settings (exec.SessionSettings):
+		// without SET ROLE the current user is always the session's.
+		return &planner.Func{Name: "current_user", Typ: types.Text}, true, nil
 	case "pg_backend_pid":
 		return &planner.Literal{Value: int32(os.Getpid()), Typ: types.Int32}, true, nil
 	case "txid_current", "pg_current_xact_id":

@@ -29,6 +29,7 @@ import (
 var binderFuncs = []string{"unnest", "generate_series", "generate_subscripts", "version", "current_database",
 	"current_schema", "current_schemas", "pg_backend_pid", "txid_current", "pg_get_indexdef", "pg_get_constraintdef",
 	"pg_get_viewdef", "obj_description", "col_description", "shobj_description", "pg_get_serial_sequence",
+	"current_user", "session_user",
 	"coalesce", "nullif", "greatest", "least"}
 
 // aggregates and windows are tried with exec.AggregateResultType and exec.WindowResultType.
@@ -61,7 +62,7 @@ func typeOf(oid uint32) arrow.DataType {
 	}
 	if t.ID() == arrow.STRING {
 		switch oid {
-		case types.OIDText, types.OIDVarchar, types.OIDBpchar, types.OIDName:
+		case types.OIDText, types.OIDVarchar, types.OIDBpchar, types.OIDName, types.OIDJSON, types.OIDJSONB:
 		default:
 			return nil
 		}
@@ -172,6 +173,23 @@ func keep(p proc) bool {
 			return true
 		}
 	}
+	if resolves(p, args, same) {
+		return true
+	}
+	// The binder passes a numeric without a type modifier to a kernel that takes
+	// fixed-scale numerics only as types.DefaultNumeric: try the overload so too.
+	fixed := make([]arrow.DataType, len(args))
+	for i, a := range args {
+		fixed[i] = a
+		if types.IsVarNumeric(a) {
+			fixed[i] = types.DefaultNumeric
+		}
+	}
+	return resolves(p, fixed, same)
+}
+
+// resolves reports whether sleeperd accepts p's overload for args with p's result type.
+func resolves(p proc, args []arrow.DataType, same func(arrow.DataType) bool) bool {
 	switch p.kind {
 	case "a":
 		var arg arrow.DataType
