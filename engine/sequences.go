@@ -1,11 +1,13 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sync"
 
 	"github.com/sleeperd/sleeperd/catalog"
@@ -31,25 +33,25 @@ import (
 type seqEntry struct {
 	Last   int64 `json:"last"`
 	Called bool  `json:"called"`
+	// Nonce is random per write, so that two writes of one entry number never read alike
+	// (see commit).
+	Nonce uint64 `json:"nonce,omitempty"`
 }
 
 // seqState is what this process knows of one sequence: the last entry of its log and the
 // values it reserved and has not handed out yet.
 type seqState struct {
-	mu    sync.Mutex
-	store objstore.Store
-	log   *statestore.Log
-	// oldest is the oldest entry this process knows may still exist.
-	oldest uint64
+	mu     sync.Mutex
+	store  objstore.Store
+	log    *statestore.Log
 	n      uint64 // number of the last entry read; 0 before any
 	loaded bool
 	cur    seqEntry
+	// raw is entry n as this process read or wrote it (nil when unknown).
+	raw []byte
 	// next and left are the reserved values not handed out: left values from next on.
 	next, left int64
 }
-
-// seqKeep is how many entries of a sequence's log are kept; older ones are deleted.
-const seqKeep = 8
 
 // sequenceState returns this process's state of sequence s.
 func (e *Engine) sequenceState(s *catalog.Sequence) (*seqState, error) {
@@ -60,7 +62,7 @@ func (e *Engine) sequenceState(s *catalog.Sequence) (*seqState, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, _ := e.seqs.LoadOrStore(s.ID, &seqState{store: e.store, log: log, cur: seqEntry{Last: s.Start}, oldest: 1})
+	st, _ := e.seqs.LoadOrStore(s.ID, &seqState{store: e.store, log: log, cur: seqEntry{Last: s.Start}})
 	return st.(*seqState), nil
 }
 
@@ -73,7 +75,6 @@ func (st *seqState) follow(ctx context.Context) error {
 		}
 		if len(ns) > 0 {
 			st.n = ns[len(ns)-1] - 1
-			st.oldest = ns[0]
 		}
 		st.loaded = true
 	}
@@ -89,7 +90,7 @@ func (st *seqState) follow(ctx context.Context) error {
 		if err := json.Unmarshal(data, &en); err != nil {
 			return fmt.Errorf("sequence log entry %d: %w", st.n+1, err)
 		}
-		st.cur = en
+		st.cur, st.raw = en, data
 		st.n++
 	}
 }
@@ -98,12 +99,14 @@ func (st *seqState) follow(ctx context.Context) error {
 // when this process's view was stale (see below): the caller follows the log and decides
 // again.
 //
-// The log is trimmed to its last seqKeep entries, each process deleting old entries in
-// order, so that an entry missing below the head implies every entry before it is gone
-// too. A process that last read entry n and finds n+1 missing cannot tell the head from a
-// trimmed entry, so after writing n+1 it checks that n still exists: if not, the log had
-// moved on (and been trimmed past n+1), the entry it wrote is void, and it reloads the log.
+// Entries are never deleted while the sequence exists (DROP SEQUENCE deletes them all). An
+// entry number that was once written and then deleted could be written again by a process
+// that had not read past it, and another process as far behind would take that stale entry
+// for the head and hand out values already handed out; so the log is not trimmed. As a
+// guard, after writing n+1 a process checks that entry n still holds the bytes it read (a
+// random nonce makes them unique per write), and treats its entry as void if not.
 func (st *seqState) commit(ctx context.Context, en seqEntry) (bool, error) {
+	en.Nonce = rand.Uint64() | 1
 	data, _ := json.Marshal(en)
 	n := st.n + 1
 	err := st.log.Append(ctx, n, data)
@@ -114,21 +117,18 @@ func (st *seqState) commit(ctx context.Context, en seqEntry) (bool, error) {
 		return false, err
 	}
 	if n > 1 {
-		if _, err := st.store.Size(ctx, st.log.Name(n-1)); errors.Is(err, objstore.ErrNotExist) {
-			_ = st.log.Delete(context.WithoutCancel(ctx), n) // void; best effort
-			st.loaded, st.n = false, 0
-			return false, nil
-		} else if err != nil {
+		prev, err := st.log.Read(ctx, n-1)
+		if err != nil && !errors.Is(err, objstore.ErrNotExist) {
 			return false, err
 		}
-	}
-	st.n = n
-	st.cur = en
-	for ; st.oldest+seqKeep <= st.n; st.oldest++ {
-		if err := st.log.Delete(context.WithoutCancel(ctx), st.oldest); err != nil {
-			break // left for the next commit
+		if err != nil || st.raw == nil || !bytes.Equal(prev, st.raw) {
+			_ = st.log.Delete(context.WithoutCancel(ctx), n) // void; best effort
+			st.loaded, st.n, st.raw = false, 0, nil
+			return false, nil
 		}
 	}
+	st.n, st.raw = n, data
+	st.cur = en
 	return true, nil
 }
 
