@@ -15,11 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 
+	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/internal/slt"
 	"github.com/sleeperd/sleeperd/internal/tpc"
+	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
 // Decimals is the number of fraction digits the values of numeric columns (those
@@ -207,4 +210,32 @@ func connect(ctx context.Context, t testing.TB, dsn string) *pgconn.PgConn {
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
+}
+
+// Sleeperd opens an engine over an in-memory store with a leak-checked allocator and
+// returns a connection to it as user and database name; the test's cleanup closes both and
+// checks that every Arrow buffer was released.
+func Sleeperd(ctx context.Context, t testing.TB, name string) slt.DB {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	eng, err := engine.Open(ctx, engine.Options{Store: objstore.NewMem(), Alloc: mem})
+	if err != nil {
+		t.Fatalf("opening engine: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := eng.Close(); err != nil {
+			t.Errorf("closing engine: %v", err)
+		}
+		mem.AssertSize(t, 0)
+	})
+	ec, err := eng.Connect(ctx, name, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ec.Close() })
+	sd, err := slt.NewConn(ec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sd
 }

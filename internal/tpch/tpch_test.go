@@ -10,12 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/internal/oracle"
 	"github.com/sleeperd/sleeperd/internal/slt"
-	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
 // scale is the scale factor of the conformance test: about 30,000 line items.
@@ -224,26 +220,7 @@ func TestConformance(t *testing.T) {
 	}
 	pg := oracle.Postgres(ctx, t, "tpch_conformance", startTimeout)
 
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	eng, err := engine.Open(ctx, engine.Options{Store: objstore.NewMem(), Alloc: mem})
-	if err != nil {
-		t.Fatalf("opening engine: %v", err)
-	}
-	defer func() {
-		if err := eng.Close(); err != nil {
-			t.Errorf("closing engine: %v", err)
-		}
-	}()
-	ec, err := eng.Connect(ctx, "tpch", "tpch")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ec.Close()
-	sd, err := slt.NewConn(ec)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sd := oracle.Sleeperd(ctx, t, "tpch")
 
 	start := time.Now()
 	lctx, lcancel := context.WithTimeout(ctx, loadTimeout)
