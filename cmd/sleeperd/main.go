@@ -96,6 +96,7 @@ type serveConfig struct {
 	pprofAddr       string
 	httpAddr        string
 	sec             securityConfig
+	gc              gcConfig
 }
 
 func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
@@ -125,6 +126,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.spillDir, "spill-dir", "", "local directory for spill files (empty: the system temporary directory)")
 	fs.DurationVar(&c.maintenance, "maintenance-interval", 10*time.Second, "how often background compaction, splitting and garbage collection run (0 turns them off)")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "debugging: serve net/http/pprof's profiles on this loopback address (empty: off)")
+	c.gc = gcConfig{percent: -1, limit: -1}
+	fs.IntVar(&c.gc.percent, "gc-percent", -1, fmt.Sprintf("the Go garbage collector's GOGC: collect when the heap has grown by this percentage since the last collection (0: only near --gc-memory-limit; -1: GOGC from the environment, else %d)", defaultGCPercent))
+	fs.Var(&c.gc.limit, "gc-memory-limit", "the Go runtime's soft memory limit (GOMEMLIMIT), such as 12GiB: the collector works harder as the heap nears it (0: none; unset: GOMEMLIMIT from the environment, else --cache-memory plus --memory-limit plus 1GiB, at most three quarters of the machine's memory)")
 	addSecurityFlags(fs, &c.sec)
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -152,6 +156,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 			return c, fmt.Errorf("-pprof must be a loopback address such as 127.0.0.1:6060, not %q", c.pprofAddr)
 		}
 	}
+	if err := c.gc.validate(); err != nil {
+		return c, err
+	}
 	if c.demoRows < 1 {
 		return c, fmt.Errorf("-demo-rows must be positive, not %d", c.demoRows)
 	}
@@ -171,6 +178,7 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
+	applyGC(cfg, log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := serveUntilDone(ctx, cfg, log); err != nil {

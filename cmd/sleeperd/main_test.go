@@ -52,7 +52,7 @@ func TestParseServeDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, serverMemory: 8 << 30, importMemory: 256 << 20, cacheMemory: 1 << 30, flightAddr: "127.0.0.1:32010", trinoAddr: "127.0.0.1:7779", httpAddr: "127.0.0.1:9090", sec: c.sec}
+	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, serverMemory: 8 << 30, importMemory: 256 << 20, cacheMemory: 1 << 30, flightAddr: "127.0.0.1:32010", trinoAddr: "127.0.0.1:7779", httpAddr: "127.0.0.1:9090", sec: c.sec, gc: gcConfig{percent: -1, limit: -1}}
 	if c != want || c.shutdownTimeout <= 0 {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
@@ -110,5 +110,42 @@ func TestParseByteSize(t *testing.T) {
 		if got, err := parseByteSize(in); err == nil {
 			t.Errorf("parseByteSize(%q) = %d, want an error", in, got)
 		}
+	}
+}
+
+func TestGCSettings(t *testing.T) {
+	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
+	base := serveConfig{cacheMemory: 1 << 30, serverMemory: 8 << 30, gc: gcConfig{percent: -1, limit: -1}}
+	for _, tc := range []struct {
+		name       string
+		cfg        serveConfig
+		env        map[string]string
+		physical   int64
+		percent    int
+		setPercent bool
+		limit      int64
+		setLimit   bool
+	}{
+		{"defaults", base, nil, 24 << 30, defaultGCPercent, true, 10 << 30, true},
+		{"defaults on a small machine", base, nil, 8 << 30, defaultGCPercent, true, 6 << 30, true},
+		{"unknown machine", base, nil, 0, defaultGCPercent, true, 10 << 30, true},
+		{"environment", base, map[string]string{"GOGC": "200", "GOMEMLIMIT": "4GiB"}, 24 << 30, 0, false, 0, false},
+		{"flags over environment", serveConfig{cacheMemory: 1 << 30, serverMemory: 8 << 30, gc: gcConfig{percent: 150, limit: 2 << 30}},
+			map[string]string{"GOGC": "200", "GOMEMLIMIT": "4GiB"}, 24 << 30, 150, true, 2 << 30, true},
+		{"no statement budget", serveConfig{cacheMemory: 1 << 30, gc: gcConfig{percent: -1, limit: -1}}, nil, 24 << 30, defaultGCPercent, true, 18 << 30, true},
+		{"limit off", serveConfig{gc: gcConfig{percent: -1, limit: 0}}, nil, 24 << 30, defaultGCPercent, true, 0, true},
+	} {
+		p, sp, l, sl := tc.cfg.gcSettings(env(tc.env), tc.physical)
+		if p != tc.percent || sp != tc.setPercent || l != tc.limit || sl != tc.setLimit {
+			t.Errorf("%s: got %d %v %d %v, want %d %v %d %v", tc.name, p, sp, l, sl, tc.percent, tc.setPercent, tc.limit, tc.setLimit)
+		}
+	}
+	for _, args := range [][]string{{"--gc-percent", "-5"}, {"--gc-percent", "0", "--gc-memory-limit", "0"}, {"--gc-memory-limit", "-1"}} {
+		if _, err := parseServe(args, io.Discard); err == nil {
+			t.Errorf("%v: no error", args)
+		}
+	}
+	if c, err := parseServe([]string{"--gc-percent", "0", "--gc-memory-limit", "6GiB"}, io.Discard); err != nil || c.gc != (gcConfig{0, 6 << 30}) {
+		t.Errorf("--gc-percent 0 --gc-memory-limit 6GiB: %+v, %v", c.gc, err)
 	}
 }
