@@ -260,3 +260,15 @@ func TestMergeKeySwap(t *testing.T) {
 	runErr(t, c, "MERGE INTO s USING (VALUES (1, 3)) AS m(old, new) ON s.k = m.old WHEN MATCHED THEN UPDATE SET k = m.new", errs.UniqueViolation)
 	expect(t, c, "SELECT k, v FROM s ORDER BY k", "1 b|2 a|3 c")
 }
+
+// A subquery of the ON condition that refers to the target is refused (0A000).
+func TestMergeOnSubqueryOfTarget(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, c := open(t, objstore.NewMem(), mem)
+	defer e.Close()
+	run(t, c, "CREATE TABLE q (id int PRIMARY KEY, v int)")
+	run(t, c, "INSERT INTO q VALUES (1, 1), (2, 2)")
+	runErr(t, c, "MERGE INTO q USING (VALUES (1), (2)) AS s(id) ON q.id = s.id AND EXISTS (SELECT 1 FROM q q2 WHERE q2.v = q.v + 1) WHEN MATCHED THEN DELETE", errs.NotImplemented)
+	expect(t, c, "SELECT id, v FROM q ORDER BY id", "1 1|2 2")
+}

@@ -43,6 +43,9 @@ func (b *binder) mergeStmt(ms *pg_query.MergeStmt) (planner.Statement, error) {
 	if err != nil {
 		return nil, err
 	}
+	if src, err = b.mergeOnSubqueries(src, m.target); err != nil {
+		return nil, err
+	}
 	if err := b.mergeClauses(m, ms.MergeWhenClauses); err != nil {
 		return nil, err
 	}
@@ -94,6 +97,41 @@ func (b *binder) mergeView(rv *pg_query.RangeVar) error {
 	}
 	return &errs.Error{Kind: errs.NotImplemented, Msg: fmt.Sprintf("cannot execute MERGE on relation %q", rv.Relname),
 		Detail: "This operation is not supported for views."}
+}
+
+// mergeOnSubqueries joins the subqueries of the ON condition onto the source, below the
+// join the condition is evaluated in; one that refers to the target cannot be (0A000).
+func (b *binder) mergeOnSubqueries(src planner.Node, scan *planner.Scan) (planner.Node, error) {
+	if len(b.scalars) == 0 {
+		return src, nil
+	}
+	src = b.applyScalarSubqueries(src)
+	b.scalars = nil
+	target := map[planner.ColumnID]bool{}
+	for _, c := range scan.Cols {
+		target[c.ID] = true
+	}
+	if planRefers(src, target) {
+		return nil, errs.New(errs.NotImplemented, "a subquery in the ON condition of MERGE that refers to the target table is not supported")
+	}
+	return src, nil
+}
+
+// planRefers reports whether an expression of plan n refers to a column of cols.
+func planRefers(n planner.Node, cols map[planner.ColumnID]bool) bool {
+	found := false
+	for _, e := range planner.Exprs(n) {
+		planner.Walk(e, func(x planner.Expr) bool {
+			if c, ok := x.(*planner.ColumnRef); ok && cols[c.ID] {
+				found = true
+			}
+			return !found
+		})
+	}
+	for _, in := range n.Inputs() {
+		found = found || planRefers(in, cols)
+	}
+	return found
 }
 
 // mergeCondition binds a boolean condition of a MERGE (ON or a WHEN clause's AND).
