@@ -165,6 +165,9 @@ func (e *Engine) executeLifecycle(ctx context.Context, st planner.Statement, par
 			return nil, true, err
 		}
 		return ret.result(fmt.Sprintf("UPDATE %d", n)), true, nil
+	case *planner.Merge:
+		r, err := e.runMerge(ctx, s, params)
+		return r, true, err
 	case *planner.AlterTable:
 		if s.Name != "" {
 			if err := e.alterTable(ctx, s.Name, s.Set); err != nil {

@@ -260,6 +260,8 @@ func (c *conn) authorize(ctx context.Context, st planner.Statement) (after func(
 		return nil, c.authorizeWrite(ro, s.Table, catalog.PrivUpdate, s.Pred != nil || s.Returning != nil, s.Rows(), reads)
 	case *planner.Delete:
 		return nil, c.authorizeWrite(ro, s.Table, catalog.PrivDelete, s.Pred != nil || s.Returning != nil, s.Rows(), reads)
+	case *planner.Merge:
+		return nil, c.authorizeWrite(ro, s.Table, mergePrivileges(s), true, s.Source, reads)
 	case *planner.Copy:
 		if s.File != "" {
 			what := "COPY to a file"

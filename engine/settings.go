@@ -486,6 +486,8 @@ func writeCommand(st planner.Statement) string {
 		return "UPDATE"
 	case *planner.Delete:
 		return "DELETE"
+	case *planner.Merge:
+		return "MERGE"
 	case *planner.CreateTable:
 		return "CREATE TABLE"
 	case *planner.CreateTableAs:

@@ -604,7 +604,7 @@ func (c *conn) blockAllows(st planner.Statement) error {
 		}
 	}
 	switch st.(type) {
-	case *planner.Query, *planner.Insert, *planner.Update, *planner.Delete, *planner.Copy, *planner.Explain,
+	case *planner.Query, *planner.Insert, *planner.Update, *planner.Delete, *planner.Merge, *planner.Copy, *planner.Explain,
 		*planner.SetVariable, *planner.ShowVariable, *planner.SetTransaction, *planner.Utility,
 		*planner.ShowTables, *planner.CacheCall:
 		return nil

@@ -179,6 +179,8 @@ func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 		return b.deleteStmt(n.GetDeleteStmt())
 	case n.GetUpdateStmt() != nil:
 		return b.updateStmt(n.GetUpdateStmt())
+	case n.GetMergeStmt() != nil:
+		return b.mergeStmt(n.GetMergeStmt())
 	case n.GetVacuumStmt() != nil:
 		return b.vacuum(n.GetVacuumStmt())
 	case n.GetAlterTableStmt() != nil:
