@@ -72,7 +72,7 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 		}
 		var op exec.Operator
 		op, err := catalog.NewScan(env.Store, catalog.ScanSpec{
-			Table: n.Table, State: n.State, Leaves: leaves, Columns: cols,
+			Table: n.Table, State: n.State, Leaves: leaves, Columns: cols, NullOnly: n.NullOnly,
 			Ranges: n.Ranges, Bounds: n.Bounds, Parallelism: env.Parallelism, Metrics: env.Metrics,
 			Merge: merge, Files: env.Files,
 		})
