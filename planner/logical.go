@@ -39,6 +39,9 @@ type Scan struct {
 	Bounds []catalog.ColumnBound
 	// Pruned is true once partitions have been pruned (Leaves is then meaningful).
 	Pruned bool
+	// KeyExact is true when Ranges, which the scan clips its rows to, keep exactly the rows
+	// Filter keeps: no filter is needed above the scan (rules.PrunePartitions).
+	KeyExact bool
 }
 
 // Filter keeps the rows for which Pred is true.

@@ -79,7 +79,7 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(n.Filter) > 0 {
+		if len(n.Filter) > 0 && !n.KeyExact {
 			pred, err := CompileExpr(And(n.Filter), layoutOf(n.Columns()))
 			if err != nil {
 				return nil, err
