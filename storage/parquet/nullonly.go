@@ -49,28 +49,32 @@ type levelReader struct {
 	zeros []byte // shared zero value bytes of the arrays made
 }
 
-// levelPages reads the page headers of column c in row group g through src and returns the
-// chunk's data pages, or nil (and no error) when a page is not a V2 data page or the chunk is
-// encrypted or holds no rows: such a chunk is read in full.
-func (f *File) levelPages(src io.ReaderAt, g, c int) ([]levelPage, error) {
+// levelPages reads the page headers of column c in row group g through src into buf (grown
+// as needed and returned; the pages' levels point into it) and returns the chunk's data
+// pages, or nil (and no error) when a page is not a V2 data page or the chunk is encrypted
+// or holds no rows: such a chunk is read in full.
+func (f *File) levelPages(src io.ReaderAt, g, c int, buf []byte) ([]levelPage, []byte, error) {
 	cc := &f.f.Metadata().RowGroups[g].Columns[c]
 	if len(cc.EncryptedColumnMetadata) > 0 || cc.MetaData.NumValues == 0 {
-		return nil, nil
+		return nil, buf, nil
 	}
 	md := &cc.MetaData
 	start := md.DataPageOffset
 	if md.DictionaryPageOffset > 0 && md.DictionaryPageOffset < start {
 		start = md.DictionaryPageOffset
 	}
-	if start < 0 || md.TotalCompressedSize <= 0 {
-		return nil, nil
+	if start < 0 || md.TotalCompressedSize <= 0 || md.TotalCompressedSize > 1<<31-1 {
+		return nil, buf, nil
 	}
-	buf := make([]byte, md.TotalCompressedSize)
+	if int64(cap(buf)) < md.TotalCompressedSize {
+		buf = make([]byte, md.TotalCompressedSize)
+	}
+	buf = buf[:md.TotalCompressedSize]
 	if n, err := src.ReadAt(buf, start); n < len(buf) {
 		if err == nil || err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, err
+		return nil, buf, err
 	}
 	proto := &thrift.CompactProtocol{}
 	r := proto.NewReaderFromBytes(buf)
@@ -81,12 +85,12 @@ func (f *File) levelPages(src io.ReaderAt, g, c int) ([]levelPage, error) {
 		r.ResetBytes(buf[pos:])
 		var h format.PageHeader
 		if err := dec.Decode(&h); err != nil {
-			return nil, fmt.Errorf("%w: page header: %v", ErrCorrupt, err)
+			return nil, buf, fmt.Errorf("%w: page header: %v", ErrCorrupt, err)
 		}
 		body := pos + r.BytesRead()
 		end := body + int(h.CompressedPageSize)
 		if h.CompressedPageSize < 0 || end > len(buf) || end < body {
-			return nil, fmt.Errorf("%w: page of %d bytes past the column chunk", ErrCorrupt, h.CompressedPageSize)
+			return nil, buf, fmt.Errorf("%w: page of %d bytes past the column chunk", ErrCorrupt, h.CompressedPageSize)
 		}
 		pos = end
 		switch h.Type {
@@ -94,17 +98,17 @@ func (f *File) levelPages(src io.ReaderAt, g, c int) ([]levelPage, error) {
 			continue
 		case format.DataPageV2:
 		default:
-			return nil, nil
+			return nil, buf, nil
 		}
 		if !h.DataPageHeaderV2.Valid {
-			return nil, nil
+			return nil, buf, nil
 		}
 		v2 := &h.DataPageHeaderV2.V
 		if v2.NumNulls < 0 || v2.NumRows < 0 || v2.NumNulls > v2.NumRows || v2.NumValues != v2.NumRows ||
 			v2.RepetitionLevelsByteLength != 0 || v2.DefinitionLevelsByteLength < 0 ||
 			int(v2.DefinitionLevelsByteLength) > end-body {
 			// Repeated values, or levels that do not fit: read the chunk in full.
-			return nil, nil
+			return nil, buf, nil
 		}
 		p := levelPage{rows: int(v2.NumRows), nulls: int(v2.NumNulls)}
 		if p.nulls > 0 && p.nulls < p.rows {
@@ -114,9 +118,9 @@ func (f *File) levelPages(src io.ReaderAt, g, c int) ([]levelPage, error) {
 		rows += int64(p.rows)
 	}
 	if rows != f.f.Metadata().RowGroups[g].NumRows {
-		return nil, fmt.Errorf("%w: data pages hold %d rows of a row group of %d", ErrCorrupt, rows, f.f.Metadata().RowGroups[g].NumRows)
+		return nil, buf, fmt.Errorf("%w: data pages hold %d rows of a row group of %d", ErrCorrupt, rows, f.f.Metadata().RowGroups[g].NumRows)
 	}
-	return pages, nil
+	return pages, buf, nil
 }
 
 // current makes the current page have unconsumed rows, decoding its levels when needed.

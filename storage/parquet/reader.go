@@ -60,7 +60,8 @@ type Reader struct {
 
 	narrow    func(g int, col arrow.Array, lo, hi int64) (int64, int64)
 	narrowCol int
-	nullOnly  []bool // by index into File.Schema(); nil for none
+	nullOnly  []bool   // by index into File.Schema(); nil for none
+	levelBufs [][]byte // by output column: the bytes of the open chunk read null-only, reused
 }
 
 // Read returns a Reader of the chosen columns and row groups of f.
@@ -222,7 +223,7 @@ func (r *Reader) openSpan(sp Span) error {
 	if r.left == 0 {
 		return nil
 	}
-	for _, c := range r.cols {
+	for i, c := range r.cols {
 		cr := &chunkReader{
 			col:    &r.f.cols[c],
 			maxDef: byte(r.f.leaves[c].MaxDefinitionLevel()),
@@ -231,7 +232,7 @@ func (r *Reader) openSpan(sp Span) error {
 		pages, indexed := r.f.Pages(g, c)
 		partial := indexed && (sp.Lo > 0 || sp.Hi < rg.NumRows())
 		if r.nullOnly != nil && r.nullOnly[c] && cr.col.list == nil && nullOnlyType(cr.col.field.Type) {
-			ok, err := r.openNullOnly(cr, sp, g, c)
+			ok, err := r.openNullOnly(cr, sp, g, c, i)
 			if err != nil {
 				return fmt.Errorf("column %q: %w", cr.col.field.Name, err)
 			}
@@ -309,7 +310,7 @@ func (r *Reader) openSpan(sp Span) error {
 // openNullOnly positions cr, a column read null-only, at row sp.Lo of row group g: from the
 // chunk cache if it holds the chunk, else from the chunk's page headers and levels. It
 // returns false when the chunk must be read in full instead.
-func (r *Reader) openNullOnly(cr *chunkReader, sp Span, g, c int) (bool, error) {
+func (r *Reader) openNullOnly(cr *chunkReader, sp Span, g, c, out int) (bool, error) {
 	if r.f.cacheable(g, c) {
 		if a := r.f.cachedChunk(g, c); a != nil {
 			cr.arr, cr.pos = a, sp.Lo
@@ -325,7 +326,12 @@ func (r *Reader) openNullOnly(cr *chunkReader, sp Span, g, c int) (bool, error) 
 		if src == nil {
 			src = r.f.f
 		}
-		pages, err := r.f.levelPages(src, g, c)
+		if r.levelBufs == nil {
+			r.levelBufs = make([][]byte, len(r.cols))
+		}
+		// The chunk reader of the span before, which pointed into the buffer, is closed.
+		pages, buf, err := r.f.levelPages(src, g, c, r.levelBufs[out])
+		r.levelBufs[out] = buf
 		if err != nil || pages == nil {
 			return false, err
 		}
