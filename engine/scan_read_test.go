@@ -116,3 +116,28 @@ func TestKeyRangeWithoutFilter(t *testing.T) {
 		}
 	}
 }
+
+// TestCountStarReadsNoColumn checks that count(*) reads no column chunk: its scan reads the
+// leading row key null-only, and a required column needs no page.
+func TestCountStarReadsNoColumn(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE t (k text, v text) WITH (row_keys = 'k', split_points = 'm')")
+	run(t, c, "INSERT INTO t SELECT 'key' || g, 'value' || g FROM generate_series(1, 5000) g")
+	read := func(q string) (string, int64) {
+		before := e.Stats().BytesScanned
+		rows, _ := run(t, c, q)
+		return rows[0][0], e.Stats().BytesScanned - before
+	}
+	read("SELECT count(*) FROM t") // opens the files
+	n, keyBytes := read("SELECT count(k || '') FROM t")
+	m, countBytes := read("SELECT count(*) FROM t")
+	if n != "5000" || m != "5000" {
+		t.Fatalf("counts %s and %s, want 5000", n, m)
+	}
+	if keyBytes == 0 || countBytes*10 > keyBytes {
+		t.Errorf("count(*) read %d bytes, a count of the keys' values %d", countBytes, keyBytes)
+	}
+	t.Logf("count(*) read %d bytes, a count of the keys' values %d", countBytes, keyBytes)
+}
