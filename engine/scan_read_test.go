@@ -77,7 +77,8 @@ func testCountColumnReadsNulls(t *testing.T, cacheMemory int64) {
 
 // TestKeyRangeWithoutFilter checks ranges of the row key, whose scans clip to the range with
 // no filter above them, against the same ranges over an expression of the key, which the
-// scan cannot clip to, as literals and as parameters of a prepared statement.
+// scan cannot clip to, as literals and as parameters of a prepared statement, in tables with
+// and without a primary key (whose leaves are merged).
 func TestKeyRangeWithoutFilter(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -88,6 +89,9 @@ func TestKeyRangeWithoutFilter(t *testing.T) {
 	run(t, c, "INSERT INTO s SELECT substr('abcdefghijklmnopqrstuvwxyz', g % 26 + 1, 1) || 'x' || g, g FROM generate_series(1, 300) g")
 	run(t, c, "INSERT INTO n SELECT g, g FROM generate_series(1, 300) g")
 	run(t, c, "INSERT INTO n SELECT g * 2, g FROM generate_series(1, 150) g")
+	run(t, c, "CREATE TABLE pk (k int PRIMARY KEY, v int)")
+	run(t, c, "INSERT INTO pk SELECT g, g FROM generate_series(1, 300) g")
+	run(t, c, "INSERT INTO pk SELECT g * 3, -g FROM generate_series(1, 150) g ON CONFLICT (k) DO UPDATE SET v = excluded.v")
 	for _, tc := range []struct{ keyed, plain string }{
 		{"SELECT count(*), sum(v), min(k), max(k) FROM s WHERE k >= 'c' AND k < 'n5'", "SELECT count(*), sum(v), min(k), max(k) FROM s WHERE k || '' >= 'c' AND k || '' < 'n5'"},
 		{"SELECT count(*), sum(v) FROM s WHERE k > 'd1' AND k <= 'mx9'", "SELECT count(*), sum(v) FROM s WHERE k || '' > 'd1' AND k || '' <= 'mx9'"},
@@ -95,6 +99,8 @@ func TestKeyRangeWithoutFilter(t *testing.T) {
 		{"SELECT count(*), sum(v) FROM n WHERE k >= 90 AND k < 210", "SELECT count(*), sum(v) FROM n WHERE k + 0 >= 90 AND k + 0 < 210"},
 		{"SELECT count(*), sum(v) FROM n WHERE k = 150", "SELECT count(*), sum(v) FROM n WHERE k + 0 = 150"},
 		{"SELECT count(*), sum(v) FROM n WHERE k > 250 AND k > 100 AND k <= 300", "SELECT count(*), sum(v) FROM n WHERE k + 0 > 250 AND k + 0 <= 300"},
+		{"SELECT count(*), sum(v) FROM pk WHERE k >= 50 AND k < 320", "SELECT count(*), sum(v) FROM pk WHERE k + 0 >= 50 AND k + 0 < 320"},
+		{"SELECT count(*), sum(v) FROM pk WHERE k IN (3, 4, 600)", "SELECT count(*), sum(v) FROM pk WHERE k + 0 IN (3, 4, 600)"},
 	} {
 		got, _ := run(t, c, tc.keyed)
 		want, _ := run(t, c, tc.plain)
