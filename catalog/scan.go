@@ -48,6 +48,11 @@ type ScanSpec struct {
 	Leaves []*statestore.Partition
 	// Columns are the indices of the table columns to output, in order.
 	Columns []int
+	// NullOnly lists output columns (table column indices, among Columns) whose values the
+	// plan never uses, only whether each is NULL (the argument of count): they may come back
+	// with their NULLs in place and zero values (parquet.ReadOptions.NullOnly). A scan that
+	// merges its leaves (Merge) reads them in full.
+	NullOnly []int
 	// Ranges of encoded row keys: rows outside every range are dropped. Nil keeps every row of
 	// the leaves read. Overlapping ranges do not duplicate rows.
 	Ranges []keys.Range
@@ -567,6 +572,24 @@ func (l *leafReader) openFile(ctx context.Context, name string) (*fileReader, er
 	}
 	opts := parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: exec.BatchRows,
 		Alloc: exec.Allocator(ctx), Source: l.x.source(ctx, name, pf.Size())}
+	// Null-only output columns, unless also read for their values: as a row key to clip
+	// by, or under a former name to convert.
+	for _, c := range spec.NullOnly {
+		if !slices.Contains(spec.Columns, c) {
+			continue
+		}
+		if fc, _ := formerCol(c); fc >= 0 {
+			continue
+		}
+		fc, err := fileCol(c)
+		if err != nil {
+			return nil, err
+		}
+		if fc < 0 || slices.Contains(fr.keyCols, slices.Index(read, fc)) {
+			continue
+		}
+		opts.NullOnly = append(opts.NullOnly, fc)
+	}
 	if fr.clip {
 		if opts.NarrowColumn, err = fileCol(t.RowKeys[0]); err != nil {
 			return nil, err

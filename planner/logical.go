@@ -25,6 +25,10 @@ type Scan struct {
 	// Projected lists the indices of the table columns the scan outputs; nil means the
 	// visible columns.
 	Projected []int
+	// NullOnly lists the projected columns (table column indices) the rest of the plan uses
+	// only to ask whether they are NULL (as the argument of count): the scan need not decode
+	// their values (catalog.ScanSpec.NullOnly).
+	NullOnly []int
 	// Filter holds the predicates pushed into the scan. They are applied by a filter right
 	// above the scan, after the scan has used them to prune.
 	Filter []Expr
@@ -35,6 +39,9 @@ type Scan struct {
 	Bounds []catalog.ColumnBound
 	// Pruned is true once partitions have been pruned (Leaves is then meaningful).
 	Pruned bool
+	// KeyExact is true when Ranges, which the scan clips its rows to, keep exactly the rows
+	// Filter keeps: no filter is needed above the scan (rules.PrunePartitions).
+	KeyExact bool
 }
 
 // Filter keeps the rows for which Pred is true.

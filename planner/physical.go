@@ -72,14 +72,14 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 		}
 		var op exec.Operator
 		op, err := catalog.NewScan(env.Store, catalog.ScanSpec{
-			Table: n.Table, State: n.State, Leaves: leaves, Columns: cols,
+			Table: n.Table, State: n.State, Leaves: leaves, Columns: cols, NullOnly: n.NullOnly,
 			Ranges: n.Ranges, Bounds: n.Bounds, Parallelism: env.Parallelism, Metrics: env.Metrics,
 			Merge: merge, Files: env.Files,
 		})
 		if err != nil {
 			return nil, err
 		}
-		if len(n.Filter) > 0 {
+		if len(n.Filter) > 0 && !n.KeyExact {
 			pred, err := CompileExpr(And(n.Filter), layoutOf(n.Columns()))
 			if err != nil {
 				return nil, err

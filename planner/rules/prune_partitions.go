@@ -34,6 +34,7 @@ func PrunePartitions(ctx context.Context, n planner.Node, env Env) (planner.Node
 		c.State = state
 		c.Pruned = true
 		c.Ranges = KeyRanges(s)
+		c.KeyExact = c.Ranges != nil && keyExact(s)
 		if c.Ranges == nil {
 			c.Leaves = state.Leaves()
 			return &c, nil
@@ -139,6 +140,54 @@ func KeyRanges(s *planner.Scan) []keys.Range {
 		out = append(out, keys.Range{Min: p, Max: keys.PrefixEnd(p)})
 	}
 	return out
+}
+
+// keyExact reports whether the key ranges of s (KeyRanges) keep exactly the rows its filter
+// keeps: the table has one row key column, NOT NULL, of a type whose encoded keys order as
+// its values compare (text, which compares by bytes, and integers), and every conjunct
+// compares it with a literal of its type (=, <, <=, >, >=, or IN a list of literals).
+func keyExact(s *planner.Scan) bool {
+	t := s.Table
+	if len(t.RowKeys) != 1 || t.Columns[t.RowKeys[0]].Nullable || len(s.Filter) == 0 {
+		return false
+	}
+	col := s.Cols[t.RowKeys[0]]
+	switch {
+	case arrow.TypeEqual(col.Type, arrow.BinaryTypes.String), arrow.TypeEqual(col.Type, arrow.PrimitiveTypes.Int64),
+		arrow.TypeEqual(col.Type, arrow.PrimitiveTypes.Int32), arrow.TypeEqual(col.Type, arrow.PrimitiveTypes.Int16):
+	default:
+		return false
+	}
+	for _, e := range s.Filter {
+		switch x := e.(type) {
+		case *planner.Binary:
+			if !x.Op.Comparison() || x.Op == planner.OpNotEq {
+				return false
+			}
+			other := x.R
+			if !isColumn(x.L, col.ID) {
+				if !isColumn(x.R, col.ID) {
+					return false
+				}
+				other = x.L
+			}
+			if _, _, ok := keyLiteral(other, col.Type); !ok {
+				return false
+			}
+		case *planner.InList:
+			if x.Negate || !isColumn(x.E, col.ID) {
+				return false
+			}
+			for _, it := range x.List {
+				if _, _, ok := keyLiteral(it, col.Type); !ok {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // keyLiteral returns the encoded value of e when it is a non-NULL literal of type t.

@@ -114,3 +114,36 @@ func TestFactorOr(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyExact checks when the key ranges of a scan keep exactly the rows of its filter.
+func TestKeyExact(t *testing.T) {
+	one := func(typ arrow.DataType, nullable bool, filter ...planner.Expr) *planner.Scan {
+		tb := &catalog.Table{Name: "t", Columns: []catalog.Column{{Name: "k", Type: typ, Nullable: nullable}, {Name: "v", Type: types.Int64, Nullable: true}}, RowKeys: []int{0}}
+		return &planner.Scan{Table: tb, Filter: filter, Cols: []planner.Column{{ID: 1, Name: "k", Type: typ}, {ID: 2, Name: "v", Type: types.Int64}}}
+	}
+	k, ki, v := col(1, types.Text), col(1, types.Int64), col(2, types.Int64)
+	i32 := &planner.Literal{Value: int32(3), Typ: types.Int32}
+	for _, tc := range []struct {
+		name string
+		scan *planner.Scan
+		want bool
+	}{
+		{"text range", one(types.Text, false, cmp(planner.OpGtEq, k, str("30")), cmp(planner.OpLt, k, str("3d"))), true},
+		{"text point", one(types.Text, false, cmp(planner.OpEq, str("a"), k)), true},
+		{"integer IN", one(types.Int64, false, &planner.InList{E: ki, List: []planner.Expr{i64(3), i64(9)}}), true},
+		{"no filter", one(types.Text, false), false},
+		{"not equal", one(types.Text, false, cmp(planner.OpNotEq, k, str("a"))), false},
+		{"NOT IN", one(types.Int64, false, &planner.InList{E: ki, List: []planner.Expr{i64(3)}, Negate: true}), false},
+		{"a value column too", one(types.Int64, false, cmp(planner.OpGt, ki, i64(3)), cmp(planner.OpGt, v, i64(3))), false},
+		{"literal of another type", one(types.Int64, false, cmp(planner.OpGt, ki, i32)), false},
+		{"nullable key", one(types.Text, true, cmp(planner.OpEq, k, str("a"))), false},
+		{"float key", one(types.Float64, false, cmp(planner.OpLt, col(1, types.Float64), &planner.Literal{Value: 0.0, Typ: types.Float64})), false},
+		{"two row key columns", scanOf(cmp(planner.OpEq, col(1, types.Int64), i64(5))), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := keyExact(tc.scan); got != tc.want {
+				t.Errorf("keyExact = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -36,6 +36,10 @@ type ReadOptions struct {
 	// instead of copying the page-sized span the page index gives. It must not retain the array.
 	Narrow       func(g int, col arrow.Array, lo, hi int64) (int64, int64)
 	NarrowColumn int
+	// NullOnly lists columns (indices into File.Schema(), among Columns) whose values the
+	// caller does not use, only whether each is NULL: see nullonly.go. Columns of other
+	// types than strings, binary and flat numbers, dates and timestamps are read in full.
+	NullOnly []int
 }
 
 // Reader streams record batches of the chosen columns and row groups of a File. Only the column
@@ -56,6 +60,8 @@ type Reader struct {
 
 	narrow    func(g int, col arrow.Array, lo, hi int64) (int64, int64)
 	narrowCol int
+	nullOnly  []bool   // by index into File.Schema(); nil for none
+	levelBufs [][]byte // by output column: the bytes of the open chunk read null-only, reused
 }
 
 // Read returns a Reader of the chosen columns and row groups of f.
@@ -69,6 +75,15 @@ func (f *File) Read(ctx context.Context, opts ReadOptions) (*Reader, error) {
 	}
 	if r.batch == 0 {
 		r.batch = 8192
+	}
+	for _, c := range opts.NullOnly {
+		if c < 0 || c >= len(f.cols) {
+			return nil, fmt.Errorf("%w: null-only column index %d out of range [0, %d)", ErrInvalidProperties, c, len(f.cols))
+		}
+		if r.nullOnly == nil {
+			r.nullOnly = make([]bool, len(f.cols))
+		}
+		r.nullOnly[c] = true
 	}
 	if r.batch < 0 {
 		return nil, fmt.Errorf("%w: batch rows %d < 0", ErrInvalidProperties, r.batch)
@@ -208,7 +223,7 @@ func (r *Reader) openSpan(sp Span) error {
 	if r.left == 0 {
 		return nil
 	}
-	for _, c := range r.cols {
+	for i, c := range r.cols {
 		cr := &chunkReader{
 			col:    &r.f.cols[c],
 			maxDef: byte(r.f.leaves[c].MaxDefinitionLevel()),
@@ -216,6 +231,16 @@ func (r *Reader) openSpan(sp Span) error {
 		fc, isFile := chunks[c].(*pq.FileColumnChunk)
 		pages, indexed := r.f.Pages(g, c)
 		partial := indexed && (sp.Lo > 0 || sp.Hi < rg.NumRows())
+		if r.nullOnly != nil && r.nullOnly[c] && cr.col.list == nil && nullOnlyType(cr.col.field.Type) {
+			ok, err := r.openNullOnly(cr, sp, g, c, i)
+			if err != nil {
+				return fmt.Errorf("column %q: %w", cr.col.field.Name, err)
+			}
+			if ok {
+				r.chunks = append(r.chunks, cr)
+				continue
+			}
+		}
 		if r.f.cacheable(g, c) {
 			// A span the page index narrows (a key lookup or range) is copied from the
 			// cache if it holds the chunk, but decodes the whole chunk into it only once
@@ -282,6 +307,43 @@ func (r *Reader) openSpan(sp Span) error {
 	return nil
 }
 
+// openNullOnly positions cr, a column read null-only, at row sp.Lo of row group g: from the
+// chunk cache if it holds the chunk, else from the chunk's page headers and levels. It
+// returns false when the chunk must be read in full instead.
+func (r *Reader) openNullOnly(cr *chunkReader, sp Span, g, c, out int) (bool, error) {
+	if r.f.cacheable(g, c) {
+		if a := r.f.cachedChunk(g, c); a != nil {
+			cr.arr, cr.pos = a, sp.Lo
+			return true, nil
+		}
+	}
+	l := &levelReader{width: levelWidth(cr.maxDef), max: cr.maxDef}
+	if cr.maxDef == 0 {
+		// Every row holds a value: nothing to read.
+		l.pages = []levelPage{{rows: int(r.f.groups[g].Rows)}}
+	} else {
+		src := r.src
+		if src == nil {
+			src = r.f.f
+		}
+		if r.levelBufs == nil {
+			r.levelBufs = make([][]byte, len(r.cols))
+		}
+		// The chunk reader of the span before, which pointed into the buffer, is closed.
+		pages, buf, err := r.f.levelPages(src, g, c, r.levelBufs[out])
+		r.levelBufs[out] = buf
+		if err != nil || pages == nil {
+			return false, err
+		}
+		l.pages = pages
+	}
+	if err := l.skip(sp.Lo); err != nil {
+		return false, err
+	}
+	cr.nulls = l
+	return true, nil
+}
+
 func (r *Reader) closeChunks() {
 	for _, c := range r.chunks {
 		c.close()
@@ -315,6 +377,9 @@ type chunkReader struct {
 	// from it, from row pos, rather than decoded from pages.
 	arr arrow.Array
 	pos int64
+
+	// nulls, if set, reads the chunk null-only (nullonly.go).
+	nulls *levelReader
 }
 
 func (c *chunkReader) close() {
@@ -389,6 +454,9 @@ func allDefined(defs []byte, max byte) bool {
 
 // skip consumes n rows without decoding them into arrays.
 func (c *chunkReader) skip(n int64) error {
+	if c.nulls != nil {
+		return c.nulls.skip(n)
+	}
 	if c.col.list != nil {
 		return c.walkList(int(n), nil)
 	}
@@ -430,6 +498,9 @@ func (c *chunkReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 		}
 		c.pos += int64(n)
 		return a, nil
+	}
+	if c.nulls != nil {
+		return c.readNullOnly(n, mem)
 	}
 	if c.col.list != nil {
 		return c.readList(n, mem)
