@@ -85,6 +85,11 @@ func (a Aggregate) check() error {
 		if !arrow.TypeEqual(a.Extra[0].DataType(), a.Arg.DataType()) {
 			return errs.New(errs.UndefinedFunction, "function string_agg(%s, %s) does not exist", types.BaseName(a.Arg.DataType()), types.BaseName(a.Extra[0].DataType()))
 		}
+	case "corr", "covar_pop", "covar_samp", "regr_avgx", "regr_avgy", "regr_count", "regr_intercept", "regr_r2",
+		"regr_slope", "regr_sxx", "regr_sxy", "regr_syy":
+		if err := checkPair(a); err != nil {
+			return err
+		}
 	case "percentile_cont", "percentile_disc":
 		if a.Extra[0].DataType().ID() != arrow.FLOAT64 {
 			return errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", a.Func, types.BaseName(a.Extra[0].DataType()))
@@ -500,6 +505,8 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 				}
 				if rows[i] != nil {
 					err = h.collect(ctx, mem, rows[i], a, b, use, arg)
+				} else if ps, ok := states[i].(pairState); ok {
+					err = updatePair(ctx, ps, a, b, use, arg)
 				} else {
 					err = states[i].update(use, arg)
 				}
