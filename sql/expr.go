@@ -1098,6 +1098,10 @@ func textLike(t arrow.DataType) bool {
 func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
 	name := funcName(fc)
 	fc = sequenceArg(name, fc) // sequence.go
+	fc, err := namedArgs(name, fc) // named_args.go
+	if err != nil {
+		return nil, err
+	}
 	if fc.Over == nil && jsonAggregates[name] {
 		n, err := jsonAggregate(fc, name)
 		if err != nil {
