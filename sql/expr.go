@@ -1097,7 +1097,7 @@ func textLike(t arrow.DataType) bool {
 
 func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
 	name := funcName(fc)
-	fc = sequenceArg(name, fc) // sequence.go
+	fc = sequenceArg(name, fc)     // sequence.go
 	fc, err := namedArgs(name, fc) // named_args.go
 	if err != nil {
 		return nil, err
