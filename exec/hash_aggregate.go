@@ -125,6 +125,11 @@ func AggregateResultType(fn string, arg arrow.DataType) (arrow.DataType, error) 
 		return arrow.PrimitiveTypes.Int64, nil
 	case "min", "max":
 		return arg, nil
+	}
+	if isIntervalSumAvg(fn, arg) {
+		return arg, nil
+	}
+	switch fn {
 	case "sum":
 		if types.IsVarNumeric(arg) {
 			return arg, nil
