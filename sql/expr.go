@@ -1142,6 +1142,9 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 	if name == "unnest" {
 		return b.unnestCall(fc, sc, agg)
 	}
+	if name == "generate_series" {
+		return b.seriesSelect(fc, sc) // series_select.go
+	}
 	if u, ok := jsonSetFunc(nil, fc); ok && len(u.Args) == 1 {
 		return b.unnestCall(u, sc, agg)
 	}
