@@ -207,3 +207,35 @@ func (s *regrState) finish(mem memory.Allocator) (arrow.Array, error) {
 	}
 	return makeArray(arrow.PrimitiveTypes.Float64, n, seenValidity(mem, seen), buf), nil
 }
+
+// aggregatePair computes a two-argument aggregate over each row's frame: y and x are the
+// arguments' values in the window's rows (borrowed).
+func (s *windowStream) aggregatePair(mem memory.Allocator, f WindowFunc, typ arrow.DataType, y, x arrow.Array, lay layout) (arrow.Array, error) {
+	st := &regrState{fn: f.Func}
+	gidOf, groups, err := s.frames(f.Frame, lay, func(src, gids []int32, groups int) error {
+		st.grow(groups)
+		ya, xa := take(mem, y, src), take(mem, x, src)
+		defer ya.Release()
+		defer xa.Release()
+		return st.updatePair(gids, ya, xa)
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.grow(groups)
+	res, err := st.finish(mem)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Release()
+	return take(mem, res, gidOf), nil
+}
+
+// pairWindowResultType is WindowResultType of a two-argument aggregate.
+func pairWindowResultType(fn string, args []arrow.DataType) (arrow.DataType, bool) {
+	if len(args) != 2 || args[0] == nil || args[1] == nil || args[0].ID() != arrow.FLOAT64 || args[1].ID() != arrow.FLOAT64 {
+		return nil, false
+	}
+	t, err := AggregateResultType(fn, args[0])
+	return t, err == nil
+}

@@ -212,6 +212,12 @@ func WindowResultType(fn string, args []arrow.DataType) (arrow.DataType, error) 
 		}
 		return args[0], nil
 	}
+	if IsPairAggregate(fn) {
+		if t, ok := pairWindowResultType(fn, args); ok {
+			return t, nil
+		}
+		return nil, undefined()
+	}
 	return nil, errs.New(errs.UndefinedFunction, "window function %s does not exist", fn)
 }
 
@@ -741,6 +747,14 @@ func (s *windowStream) compute(ctx context.Context, mem memory.Allocator, f Wind
 			}
 		}
 		return takeOrNull(mem, arg, idx), nil
+	}
+	if IsPairAggregate(f.Func) {
+		x, err := f.Args[1].Eval(ctx, s.data)
+		if err != nil {
+			return nil, err
+		}
+		defer x.Release()
+		return s.aggregatePair(mem, f, typ, arg, x, lay)
 	}
 	return s.aggregate(mem, f, typ, arg, lay)
 }
