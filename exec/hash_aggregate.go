@@ -30,7 +30,8 @@ type Aggregate struct {
 	// (FILTER (WHERE ...)).
 	Filter Expr
 	// Extra are further arguments: string_agg's delimiter, the fraction of percentile_cont
-	// and percentile_disc (double precision, read from the first row each group folds).
+	// and percentile_disc (double precision, read from the first row each group folds), X
+	// of the two-argument aggregates f(Y, X) (IsPairAggregate; Arg is Y).
 	Extra []Expr
 	// OrderBy is the ORDER BY inside the call; the values a group folds are ordered by it.
 	// For the ordered-set aggregates (WITHIN GROUP (ORDER BY e)) Arg is e and OrderBy is

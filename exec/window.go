@@ -120,7 +120,7 @@ type WindowFunc struct {
 	// Args holds the arguments: none for row_number, rank, dense_rank, percent_rank,
 	// cume_dist and count(*); the value and the (integer) position for nth_value; the
 	// value and the delimiter (of the value's type, read at each value's row) for
-	// string_agg; one otherwise. ntile's bucket count is evaluated at the first row of each
+	// string_agg; Y and X for the two-argument aggregates (IsPairAggregate); one otherwise. ntile's bucket count is evaluated at the first row of each
 	// partition, nth_value's position at every row.
 	Args []Expr
 	// Offset is lag's and lead's offset; 0 means the default, 1. A negative offset looks
