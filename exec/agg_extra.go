@@ -44,6 +44,10 @@ const varianceScale = 16
 // avg; ok is false for an unknown name.
 func extraResultType(fn string, arg arrow.DataType) (t arrow.DataType, err error, ok bool) {
 	undefined := errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", fn, types.BaseName(arg))
+	if regrAggregates[fn] {
+		t, err := regrResultType(fn, arg)
+		return t, err, true
+	}
 	switch fn {
 	case "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop":
 		switch arg.ID() {
@@ -101,11 +105,17 @@ func extraArgs(fn string) int {
 	case "string_agg", "percentile_cont", "percentile_disc":
 		return 1
 	}
+	if regrAggregates[fn] {
+		return 1 // X of f(Y, X)
+	}
 	return 0
 }
 
 // newExtraState is newAggState for the folding aggregates beyond count, sum, min, max, avg.
 func newExtraState(fn string, arg, result arrow.DataType) aggState {
+	if regrAggregates[fn] {
+		return &regrState{fn: fn}
+	}
 	switch fn {
 	case "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop":
 		pop := fn == "stddev_pop" || fn == "var_pop"

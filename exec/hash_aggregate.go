@@ -30,7 +30,8 @@ type Aggregate struct {
 	// (FILTER (WHERE ...)).
 	Filter Expr
 	// Extra are further arguments: string_agg's delimiter, the fraction of percentile_cont
-	// and percentile_disc (double precision, read from the first row each group folds).
+	// and percentile_disc (double precision, read from the first row each group folds), X
+	// of the two-argument aggregates f(Y, X) (IsPairAggregate; Arg is Y).
 	Extra []Expr
 	// OrderBy is the ORDER BY inside the call; the values a group folds are ordered by it.
 	// For the ordered-set aggregates (WITHIN GROUP (ORDER BY e)) Arg is e and OrderBy is
@@ -85,6 +86,11 @@ func (a Aggregate) check() error {
 		if !arrow.TypeEqual(a.Extra[0].DataType(), a.Arg.DataType()) {
 			return errs.New(errs.UndefinedFunction, "function string_agg(%s, %s) does not exist", types.BaseName(a.Arg.DataType()), types.BaseName(a.Extra[0].DataType()))
 		}
+	case "corr", "covar_pop", "covar_samp", "regr_avgx", "regr_avgy", "regr_count", "regr_intercept", "regr_r2",
+		"regr_slope", "regr_sxx", "regr_sxy", "regr_syy":
+		if err := checkPair(a); err != nil {
+			return err
+		}
 	case "percentile_cont", "percentile_disc":
 		if a.Extra[0].DataType().ID() != arrow.FLOAT64 {
 			return errs.New(errs.UndefinedFunction, "function %s(%s) does not exist", a.Func, types.BaseName(a.Extra[0].DataType()))
@@ -120,6 +126,11 @@ func AggregateResultType(fn string, arg arrow.DataType) (arrow.DataType, error) 
 		return arrow.PrimitiveTypes.Int64, nil
 	case "min", "max":
 		return arg, nil
+	}
+	if isIntervalSumAvg(fn, arg) {
+		return arg, nil
+	}
+	switch fn {
 	case "sum":
 		if types.IsVarNumeric(arg) {
 			return arg, nil
@@ -500,6 +511,8 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 				}
 				if rows[i] != nil {
 					err = h.collect(ctx, mem, rows[i], a, b, use, arg)
+				} else if ps, ok := states[i].(pairState); ok {
+					err = updatePair(ctx, ps, a, b, use, arg)
 				} else {
 					err = states[i].update(use, arg)
 				}

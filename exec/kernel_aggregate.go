@@ -28,6 +28,9 @@ type aggState interface {
 }
 
 func newAggState(fn string, arg, result arrow.DataType) aggState {
+	if isIntervalSumAvg(fn, arg) {
+		return &intervalSumState{avg: fn == "avg"}
+	}
 	switch fn {
 	case "count_star", "count":
 		return &countState{}

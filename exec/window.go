@@ -120,7 +120,7 @@ type WindowFunc struct {
 	// Args holds the arguments: none for row_number, rank, dense_rank, percent_rank,
 	// cume_dist and count(*); the value and the (integer) position for nth_value; the
 	// value and the delimiter (of the value's type, read at each value's row) for
-	// string_agg; one otherwise. ntile's bucket count is evaluated at the first row of each
+	// string_agg; Y and X for the two-argument aggregates (IsPairAggregate); one otherwise. ntile's bucket count is evaluated at the first row of each
 	// partition, nth_value's position at every row.
 	Args []Expr
 	// Offset is lag's and lead's offset; 0 means the default, 1. A negative offset looks
@@ -211,6 +211,12 @@ func WindowResultType(fn string, args []arrow.DataType) (arrow.DataType, error) 
 			return nil, undefined()
 		}
 		return args[0], nil
+	}
+	if IsPairAggregate(fn) {
+		if t, ok := pairWindowResultType(fn, args); ok {
+			return t, nil
+		}
+		return nil, undefined()
 	}
 	return nil, errs.New(errs.UndefinedFunction, "window function %s does not exist", fn)
 }
@@ -741,6 +747,14 @@ func (s *windowStream) compute(ctx context.Context, mem memory.Allocator, f Wind
 			}
 		}
 		return takeOrNull(mem, arg, idx), nil
+	}
+	if IsPairAggregate(f.Func) {
+		x, err := f.Args[1].Eval(ctx, s.data)
+		if err != nil {
+			return nil, err
+		}
+		defer x.Release()
+		return s.aggregatePair(mem, f, typ, arg, x, lay)
 	}
 	return s.aggregate(mem, f, typ, arg, lay)
 }

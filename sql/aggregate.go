@@ -34,7 +34,7 @@ func (b *binder) aggregateCall(fc *pg_query.FuncCall, name string, agg *aggConte
 	if err != nil {
 		return nil, err
 	}
-	if !varNumericAggregates[name] {
+	if !varNumericAggregates[name] && !exec.IsPairAggregate(name) {
 		for i := range args {
 			args[i] = fixedNumeric(args[i])
 		}
@@ -241,7 +241,7 @@ func (r *aggResolution) orderedSet(call *planner.AggCall) error {
 // untyped arguments as PostgreSQL does.
 func (r *aggResolution) plain(call *planner.AggCall) error {
 	want := 1
-	if r.name == "string_agg" {
+	if r.name == "string_agg" || exec.IsPairAggregate(r.name) {
 		want = 2
 	}
 	if len(r.args) != want {
@@ -270,6 +270,17 @@ func (r *aggResolution) plain(call *planner.AggCall) error {
 			// Numbers and intervals are both candidates, as in PostgreSQL.
 			return &errs.Error{Kind: errs.AmbiguousFunction, Msg: fmt.Sprintf("function %s(unknown) is not unique", r.name), Position: r.pos}
 		}
+	case "corr", "covar_pop", "covar_samp", "regr_avgx", "regr_avgy", "regr_count", "regr_intercept", "regr_r2",
+		"regr_slope", "regr_sxx", "regr_sxy", "regr_syy":
+		// f(double precision Y, double precision X): numbers convert implicitly.
+		for i, e := range r.args {
+			if !untypedExpr(e) && !types.IsNumeric(e.Type()) {
+				return r.undefined()
+			}
+			r.args[i] = r.b.coerce(e, types.Float64)
+		}
+		arg = r.args[0]
+		call.Extra = []planner.Expr{r.args[1]}
 	case "stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop":
 		if untypedExpr(arg) {
 			arg = r.b.coerce(arg, types.Float64)
@@ -326,6 +337,17 @@ func (b *binder) plainAggregateResolves(name string, args []planner.Expr, order 
 	switch name {
 	case "count":
 		return len(all) == 1
+	case "corr", "covar_pop", "covar_samp", "regr_avgx", "regr_avgy", "regr_count", "regr_intercept", "regr_r2",
+		"regr_slope", "regr_sxx", "regr_sxy", "regr_syy":
+		if len(all) != 2 {
+			return false
+		}
+		for _, a := range all {
+			if !untyped(a) && !types.IsNumeric(a.Type()) {
+				return false
+			}
+		}
+		return true
 	case "string_agg":
 		if len(all) != 2 {
 			return false

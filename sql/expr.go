@@ -1097,7 +1097,11 @@ func textLike(t arrow.DataType) bool {
 
 func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
 	name := funcName(fc)
-	fc = sequenceArg(name, fc) // sequence.go
+	fc = sequenceArg(name, fc)     // sequence.go
+	fc, err := namedArgs(name, fc) // named_args.go
+	if err != nil {
+		return nil, err
+	}
 	if fc.Over == nil && jsonAggregates[name] {
 		n, err := jsonAggregate(fc, name)
 		if err != nil {
@@ -1137,6 +1141,9 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 	}
 	if name == "unnest" {
 		return b.unnestCall(fc, sc, agg)
+	}
+	if name == "generate_series" {
+		return b.seriesSelect(fc, sc) // series_select.go
 	}
 	if u, ok := jsonSetFunc(nil, fc); ok && len(u.Args) == 1 {
 		return b.unnestCall(u, sc, agg)

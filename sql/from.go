@@ -182,6 +182,10 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 	}
 	for i, it := range items {
 		sc.items = items[:i]
+		it, err := regexpMatchesFrom(it, node != nil) // regex_srf.go
+		if err != nil {
+			return nil, nil, err
+		}
 		if rf, fc, ok := isUnnestFrom(it); ok {
 			// unnest in FROM may refer to the items before it (LATERAL is implied).
 			in := node

@@ -107,7 +107,9 @@ func divScale(l, r planner.Expr) (int32, bool) {
 // (fixedNumeric): their values rounded to its scale.
 var (
 	varNumericFuncs = map[string]bool{"abs": true, "round": true, "trunc": true, "ceil": true, "ceiling": true, "floor": true,
-		"concat": true, "concat_ws": true, "num_nulls": true, "num_nonnulls": true}
+		"concat": true, "concat_ws": true, "num_nulls": true, "num_nonnulls": true,
+		"sqrt": true, "exp": true, "ln": true, "log": true, "log10": true, "sign": true, "div": true, "gcd": true,
+		"lcm": true, "scale": true, "min_scale": true, "trim_scale": true}
 	varNumericAggregates = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true}
 	varNumericWindows    = map[string]bool{"lag": true, "lead": true, "first_value": true, "last_value": true, "nth_value": true}
 )

@@ -59,3 +59,32 @@ func (b *binder) typeofCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (
 	}
 	return &planner.Literal{Value: name, Typ: types.Text}, true, nil
 }
+
+// regexpMatchesFrom rewrites regexp_matches(...) in FROM as the subquery
+// (SELECT regexp_matches(...) AS name) AS name, LATERAL after other FROM items so that its
+// arguments may refer to them (a function in FROM may, as in PostgreSQL). Its one column is
+// named as PostgreSQL names a function's scalar column: by the alias's column, the alias, or
+// the function. Other items are returned as they are.
+func regexpMatchesFrom(it *pg_query.Node, lateral bool) (*pg_query.Node, error) {
+	rf := it.GetRangeFunction()
+	if rf == nil || rf.IsRowsfrom || len(rf.Functions) != 1 {
+		return it, nil
+	}
+	items := rf.Functions[0].GetList().GetItems()
+	if len(items) == 0 || items[0].GetFuncCall() == nil || funcName(items[0].GetFuncCall()) != "regexp_matches" {
+		return it, nil
+	}
+	if rf.Ordinality {
+		return nil, errs.New(errs.NotImplemented, "regexp_matches WITH ORDINALITY is not supported yet")
+	}
+	alias := &pg_query.Alias{Aliasname: "regexp_matches"}
+	if rf.Alias != nil {
+		alias = &pg_query.Alias{Aliasname: rf.Alias.Aliasname, Colnames: rf.Alias.Colnames}
+	}
+	target := &pg_query.ResTarget{Name: alias.Aliasname, Val: items[0], Location: -1}
+	sel := &pg_query.SelectStmt{TargetList: []*pg_query.Node{{Node: &pg_query.Node_ResTarget{ResTarget: target}}},
+		LimitOption: pg_query.LimitOption_LIMIT_OPTION_DEFAULT, Op: pg_query.SetOperation_SETOP_NONE}
+	rs := &pg_query.RangeSubselect{Lateral: lateral || rf.Lateral, Alias: alias,
+		Subquery: &pg_query.Node{Node: &pg_query.Node_SelectStmt{SelectStmt: sel}}}
+	return &pg_query.Node{Node: &pg_query.Node_RangeSubselect{RangeSubselect: rs}}, nil
+}

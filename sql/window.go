@@ -76,7 +76,7 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
 			e = b.coerce(e, types.Text)
 		}
-		if !varNumericAggregates[name] && !varNumericWindows[name] {
+		if !varNumericAggregates[name] && !varNumericWindows[name] && !exec.IsPairAggregate(name) {
 			e = fixedNumeric(e)
 		}
 		args = append(args, e)
@@ -87,6 +87,14 @@ func (b *binder) windowCall(fc *pg_query.FuncCall, name string, sc *scope, agg *
 		for i := range args {
 			if types.IsVarchar(argTypes[i]) || types.IsBpchar(argTypes[i]) {
 				args[i], argTypes[i] = b.coerce(args[i], types.Text), types.Text
+			}
+		}
+	}
+	if exec.IsPairAggregate(name) {
+		// f(double precision Y, double precision X): numbers convert implicitly.
+		for i := range args {
+			if types.IsNumeric(argTypes[i]) {
+				args[i], argTypes[i] = b.coerce(args[i], types.Float64), types.Float64
 			}
 		}
 	}

@@ -34,7 +34,9 @@ var binderFuncs = []string{"unnest", "generate_series", "generate_subscripts", "
 
 // aggregates and windows are tried with exec.AggregateResultType and exec.WindowResultType.
 var aggregates = []string{"count", "sum", "min", "max", "avg", "array_agg", "string_agg", "bool_and", "bool_or", "every",
-	"stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop", "bit_and", "bit_or"}
+	"stddev", "stddev_samp", "stddev_pop", "variance", "var_samp", "var_pop", "bit_and", "bit_or", "bit_xor",
+	"corr", "covar_pop", "covar_samp", "regr_avgx", "regr_avgy", "regr_count", "regr_intercept", "regr_r2", "regr_slope",
+	"regr_sxx", "regr_sxy", "regr_syy"}
 var windows = []string{"row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead",
 	"first_value", "last_value", "nth_value"}
 
@@ -193,9 +195,12 @@ func resolves(p proc, args []arrow.DataType, same func(arrow.DataType) bool) boo
 	switch p.kind {
 	case "a":
 		var arg arrow.DataType
-		if len(args) == 1 {
+		switch {
+		case len(args) == 1:
 			arg = args[0]
-		} else if len(args) > 1 {
+		case len(args) == 2 && exec.IsPairAggregate(p.name) && args[1].ID() == arrow.FLOAT64:
+			arg = args[0] // f(Y, X)
+		case len(args) > 1:
 			return false
 		}
 		fn := p.name
