@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,7 +47,9 @@ var seedQueries = []string{
 // HOTCACHE_WORKLOAD=seed runs the seed design's workload (seedQueries over seedRows rows)
 // instead of hotCacheJoins; HOTCACHE_STORE=s3 keeps the tables in a bucket of a versitygw
 // server on 127.0.0.1 (make deps installs it) instead of a local directory, so that cold
-// reads are S3 requests.
+// reads are S3 requests. HOTCACHE_DIR keeps a local store's tables in that directory
+// between runs (made by the first), and HOTCACHE_CPUPROFILE writes a CPU profile of nine
+// further hot runs to that file.
 func TestHotCacheJoin(t *testing.T) {
 	if os.Getenv("HOTCACHE") == "" {
 		t.Skip("set HOTCACHE=1 to run the hot cache measurement")
@@ -59,10 +63,19 @@ func TestHotCacheJoin(t *testing.T) {
 	}
 	ctx := context.Background()
 	var store objstore.Store
+	var storeDir string
+	reuse := false
 	var err error
 	switch kind := os.Getenv("HOTCACHE_STORE"); kind {
 	case "", "local":
-		store, err = objstore.NewLocal(t.TempDir())
+		dir := os.Getenv("HOTCACHE_DIR") // keeps the tables between runs
+		if dir == "" {
+			dir = t.TempDir()
+		} else if _, err := os.Stat(filepath.Join(dir, "ready")); err == nil {
+			reuse = true
+		}
+		storeDir = dir
+		store, err = objstore.NewLocal(dir)
 	case "s3":
 		endpoint := s3test.VersityGW(t)
 		store, err = objstore.NewS3(ctx, objstore.S3Options{
@@ -87,13 +100,22 @@ func TestHotCacheJoin(t *testing.T) {
 		return e, c
 	}
 	e, c := openEng(0)
-	for _, q := range []string{
+	setup := []string{
 		"CREATE TABLE fact (id bigint PRIMARY KEY, k bigint, v double precision, s text) WITH (split_points = '125000,250000,375000')",
 		fmt.Sprintf("INSERT INTO fact SELECT g, g %% 10000, g * 0.5, 'row ' || g FROM generate_series(0, %d) AS g", rows-1),
 		"CREATE TABLE dim (k bigint PRIMARY KEY, name text, region text)",
 		"INSERT INTO dim SELECT g, 'name ' || (g % 997), 'r' || (g % 7) FROM generate_series(0, 9999) AS g",
-	} {
+	}
+	if reuse {
+		setup = nil
+	}
+	for _, q := range setup {
 		mustRun(t, c, q)
+	}
+	if storeDir != "" && !reuse {
+		if err := os.WriteFile(filepath.Join(storeDir, "ready"), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.Close()
 
@@ -141,6 +163,21 @@ func TestHotCacheJoin(t *testing.T) {
 		return ds[len(ds)/2]
 	}
 	warmOff, hot := median(off), median(on)
+	if p := os.Getenv("HOTCACHE_CPUPROFILE"); p != "" {
+		// A CPU profile of further hot runs only.
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		for range runs {
+			workload(cOn)
+		}
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 	stats := mustRun(t, cOn, "SELECT sum(entries), sum(bytes), sum(hits), sum(misses) FROM sleeper.cache")
 	perRow := float64(pinned) / float64(rows+10000)
 	t.Logf("store %q, rows: fact %d, dim 10000; %d queries per run; medians of %d alternating runs", os.Getenv("HOTCACHE_STORE"), rows, len(queries), runs)

@@ -473,6 +473,9 @@ func substr(mem memory.Allocator, s arrow.Array, validity *memory.Buffer, sa sub
 		valid = validity.Bytes()
 	}
 	constant := len(sa.from) == 1 && (sa.count == nil || len(sa.count) == 1)
+	if constant && sa.count != nil && sa.count[0] >= 0 && sa.count[0] <= 1<<20 && sa.from[0] > -1<<40 && sa.from[0] < 1<<40 {
+		return substrConst(mem, s, validity, sa.from[0], sa.count[0])
+	}
 	span := func(i int) (int, int, error) {
 		j := i
 		if constant {
@@ -521,6 +524,57 @@ func substr(mem memory.Allocator, s arrow.Array, validity *memory.Buffer, sa sub
 		bs, be, _ := span(i)
 		copy(out[outOffs[i]:], data[int(offs[i])+bs:int(offs[i])+be])
 	}
+	return makeArray(arrow.BinaryTypes.String, n, validity, offBuf, dataBuf), nil
+}
+
+// substrConst is substr with one start and one non-negative count for every row, in one pass:
+// a result holds at most 4*count bytes (count characters of UTF-8) and at most the bytes of
+// its input, so the output is sized for that up front.
+func substrConst(mem memory.Allocator, s arrow.Array, validity *memory.Buffer, from, count int64) (arrow.Array, error) {
+	n := s.Len()
+	offs := arrow.GetOffsets[int32](s.Data(), 1)
+	data := byteData(s)
+	var valid []byte
+	if validity != nil {
+		valid = validity.Bytes()
+	}
+	// Characters [lo, hi) of the 0-based string; an empty range when hi <= lo.
+	lo, hi := max(from, 1)-1, from+count-1
+	offBuf, outOffs := newValues[int32](mem, n+1)
+	limit := int64(offs[n]) - int64(offs[0])
+	if hi > lo {
+		limit = min(limit, int64(n)*4*(hi-lo))
+	} else {
+		limit = 0
+	}
+	dataBuf := memory.NewResizableBuffer(mem)
+	dataBuf.Resize(int(limit))
+	out := dataBuf.Bytes()
+	total := 0
+	for i := range n {
+		outOffs[i] = int32(total)
+		if hi <= lo || (valid != nil && !bitutil.BitIsSet(valid, i)) {
+			continue
+		}
+		v := data[offs[i]:offs[i+1]]
+		if lo >= int64(len(v)) {
+			continue
+		}
+		lim := len(v)
+		if hi < int64(lim) {
+			lim = int(hi)
+		}
+		bs, be := int(lo), lim
+		for _, c := range v[:lim] {
+			if c >= utf8.RuneSelf {
+				bs, be, _ = byteRange(v, lo, hi)
+				break
+			}
+		}
+		total += copy(out[total:], v[bs:be])
+	}
+	outOffs[n] = int32(total)
+	dataBuf.ResizeNoShrink(total)
 	return makeArray(arrow.BinaryTypes.String, n, validity, offBuf, dataBuf), nil
 }
 

@@ -344,6 +344,7 @@ type groupTable struct {
 	ids      keyTable  // the encoded keys, or the bytes of a single text or bytea key
 	idOf     []int32   // group of each key of ids, when the NULL group has no key in ids
 	ints     intGroups // a single integer-like key
+	shorts   intGroups // a single text or bytea key's values of at most 7 bytes, packed
 	nullID   int32     // group of the NULL key of a single key column, or -1
 	builders []array.Builder
 	key      []byte
@@ -354,12 +355,11 @@ type groupTable struct {
 
 // size is the memory the table holds: its hash tables and the keys it keeps.
 func (gt *groupTable) size() int64 {
-	return gt.bytes + gt.ids.bytes() + int64(cap(gt.idOf))*4 + gt.ints.bytes()
+	return gt.bytes + gt.ids.bytes() + int64(cap(gt.idOf))*4 + gt.ints.bytes() + gt.shorts.bytes()
 }
 
-// aggGroupBytes is the estimated cost of an entry of a Go map (a DISTINCT value), and
-// aggStateBytes of the state of one aggregate of one group.
-const aggGroupBytes, aggStateBytes = 64, 24
+// aggStateBytes is the estimated size of the state of one aggregate of one group.
+const aggStateBytes = 24
 
 func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 	h := s.h
@@ -382,14 +382,14 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 			}
 		}
 	}()
-	distinct := make([]map[string]struct{}, len(h.aggs))
+	distinct := make([]*keyTable, len(h.aggs)) // (group, value) pairs seen, for DISTINCT
 	for i, a := range h.aggs {
 		var arg arrow.DataType
 		if a.Arg != nil {
 			arg = a.Arg.DataType()
 		}
 		if a.Distinct {
-			distinct[i] = map[string]struct{}{}
+			distinct[i] = &keyTable{}
 		}
 		if a.collects() {
 			rows[i] = newRowsState(a, h.types[i])
@@ -397,7 +397,7 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		states[i] = newAggState(a.Func, arg, h.types[i])
 		if a.Distinct {
-			distinct[i] = map[string]struct{}{}
+			distinct[i] = &keyTable{}
 		}
 	}
 	if len(h.groups) == 0 {
@@ -501,9 +501,11 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 						}
 						key = binary.LittleEndian.AppendUint32(key[:0], uint32(g))
 						key = enc(key, r)
-						if _, ok := distinct[i][string(key)]; !ok {
-							distinct[i][string(key)] = struct{}{}
-							distinctBytes += int64(len(key)) + aggGroupBytes
+						kh := hashKey(key)
+						if _, slot, ok := distinct[i].find(key, kh); !ok {
+							before := distinct[i].bytes()
+							distinct[i].insert(key, kh, slot)
+							distinctBytes += distinct[i].bytes() - before
 							dgids[r] = g
 						}
 					}
@@ -655,6 +657,24 @@ func assignBytes(gt *groupTable, a arrow.Array, gids []int32) {
 			continue
 		}
 		k := d[offs[r]:offs[r+1]]
+		if len(k) <= 7 {
+			// A short value is its own key: its bytes and its length packed in an integer.
+			p := packShort(d, int(offs[r]), len(k))
+			id, slot, ok := gt.shorts.find(p)
+			if !ok {
+				if gt.frozen {
+					gids[r] = -1
+					continue
+				}
+				id = int32(gt.n)
+				gt.shorts.insert(p, id, slot)
+				gt.bytes += int64(len(k))
+				gt.n++
+				app(r)
+			}
+			gids[r] = id
+			continue
+		}
 		h := hashKey(k)
 		id, slot, ok := gt.ids.find(k, h)
 		if !ok {
@@ -673,6 +693,20 @@ func assignBytes(gt *groupTable, a arrow.Array, gids []int32) {
 		}
 		gids[r] = id
 	}
+}
+
+// packShort packs the n <= 7 bytes of d at off into an integer, n in the top byte: distinct
+// values give distinct integers.
+func packShort(d []byte, off, n int) int64 {
+	var w uint64
+	if off+8 <= len(d) {
+		w = binary.LittleEndian.Uint64(d[off:]) & (1<<(8*n) - 1)
+	} else {
+		for i, c := range d[off : off+n] {
+			w |= uint64(c) << (8 * i)
+		}
+	}
+	return int64(w | uint64(n)<<56)
 }
 
 // assignInts is assign for one integer-like key column.

@@ -347,7 +347,7 @@ func (s *joinStream) step(ctx context.Context, mem memory.Allocator) (arrow.Reco
 		if len(s.ol) == 0 {
 			return nil, nil
 		}
-		return takeBatch(mem, s.cur, s.ol), nil
+		return sliceOrTake(mem, s.cur, s.ol), nil
 	case kind.leftOnly():
 		s.ol = s.ol[:0]
 		j := 0
@@ -363,7 +363,7 @@ func (s *joinStream) step(ctx context.Context, mem memory.Allocator) (arrow.Reco
 		if len(s.ol) == 0 {
 			return nil, nil
 		}
-		return takeBatch(mem, s.cur, s.ol), nil
+		return sliceOrTake(mem, s.cur, s.ol), nil
 	case kind.keepsLeft():
 		s.ol, s.or = s.ol[:0], s.or[:0]
 		j := 0
@@ -393,12 +393,18 @@ func (s *joinStream) pairs(mem memory.Allocator, schema *arrow.Schema, lb arrow.
 	cols := make([]arrow.Array, 0, schema.NumFields())
 	defer func() { releaseAll(cols) }()
 	nl := s.spec.left.Schema().NumFields()
+	// Left rows that each match once, in order (a join on a foreign key), are a slice of
+	// the left batch: its columns are shared, not copied.
+	run := lb != nil && len(li) > 0 && li[0] >= 0 && int(li[0])+len(li) <= int(lb.NumRows()) && consecutive(li)
 	for i := 0; i < nl; i++ {
-		if lb == nil {
+		switch {
+		case lb == nil:
 			cols = append(cols, array.MakeArrayOfNull(mem, s.spec.left.Schema().Field(i).Type, len(li)))
-			continue
+		case run:
+			cols = append(cols, array.NewSlice(lb.Column(i), int64(li[0]), int64(li[0])+int64(len(li))))
+		default:
+			cols = append(cols, takeOrNull(mem, lb.Column(i), li))
 		}
-		cols = append(cols, takeOrNull(mem, lb.Column(i), li))
 	}
 	for _, c := range s.build.Columns() {
 		cols = append(cols, takeOrNull(mem, c, ri))
@@ -430,6 +436,24 @@ func (s *joinStream) Close() error {
 		err = rerr
 	}
 	return err
+}
+
+// sliceOrTake returns rows idx of b: a slice of b when they are consecutive.
+func sliceOrTake(mem memory.Allocator, b arrow.RecordBatch, idx []int32) arrow.RecordBatch {
+	if len(idx) > 0 && idx[0] >= 0 && int(idx[0])+len(idx) <= int(b.NumRows()) && consecutive(idx) {
+		return b.NewSlice(int64(idx[0]), int64(idx[0])+int64(len(idx)))
+	}
+	return takeBatch(mem, b, idx)
+}
+
+// consecutive reports whether idx is idx[0], idx[0]+1, ...
+func consecutive(idx []int32) bool {
+	for j := 1; j < len(idx); j++ {
+		if idx[j] != idx[j-1]+1 {
+			return false
+		}
+	}
+	return true
 }
 
 // takeOrNull is take where an index of -1 gives NULL.

@@ -391,6 +391,48 @@ func fixedBuild[T arrow.FixedWidthType](mem memory.Allocator, typ arrow.DataType
 	return makeArray(typ, len(vals), seenValidity(mem, seen), buf)
 }
 
+// minMaxInt is minMaxState for integer-like values, compared in place without calls per row.
+type minMaxInt[T integer] struct {
+	typ  arrow.DataType
+	max  bool
+	vals []T
+	seen []bool
+}
+
+func (s *minMaxInt[T]) grow(n int) { s.vals, s.seen = grown(s.vals, n), grown(s.seen, n) }
+
+func (s *minMaxInt[T]) update(gids []int32, arr arrow.Array) error {
+	v := values[T](arr)
+	v = v[:len(gids)]
+	nulls := arr.NullN() > 0
+	vals, seen := s.vals, s.seen
+	for i, g := range gids {
+		if g < 0 || (nulls && arr.IsNull(i)) {
+			continue
+		}
+		x := v[i]
+		switch {
+		case !seen[g]:
+			vals[g], seen[g] = x, true
+		case s.max:
+			if x > vals[g] {
+				vals[g] = x
+			}
+		default:
+			if x < vals[g] {
+				vals[g] = x
+			}
+		}
+	}
+	return nil
+}
+
+func (s *minMaxInt[T]) finish(mem memory.Allocator) (arrow.Array, error) {
+	buf, out := newValues[T](mem, len(s.vals))
+	copy(out, s.vals)
+	return makeArray(s.typ, len(s.vals), seenValidity(mem, s.seen), buf), nil
+}
+
 func newFixedMinMax[T arrow.FixedWidthType](typ arrow.DataType, isMax bool, cmp func(a, b T) int) aggState {
 	return &minMaxState[T]{typ: typ, max: isMax, cmp: cmp, get: fixedGet[T], build: fixedBuild[T]}
 }
@@ -408,11 +450,11 @@ func cmpInt[T integer](a, b T) int {
 func newMinMax(typ arrow.DataType, isMax bool) aggState {
 	switch typ.ID() {
 	case arrow.INT16:
-		return newFixedMinMax(typ, isMax, cmpInt[int16])
+		return &minMaxInt[int16]{typ: typ, max: isMax}
 	case arrow.INT32, arrow.DATE32:
-		return newFixedMinMax(typ, isMax, cmpInt[int32])
+		return &minMaxInt[int32]{typ: typ, max: isMax}
 	case arrow.INT64, arrow.TIMESTAMP:
-		return newFixedMinMax(typ, isMax, cmpInt[int64])
+		return &minMaxInt[int64]{typ: typ, max: isMax}
 	case arrow.FLOAT32:
 		return newFixedMinMax(typ, isMax, cmpFloat[float32])
 	case arrow.FLOAT64:

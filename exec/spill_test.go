@@ -173,6 +173,7 @@ func TestHashAggregateSpills(t *testing.T) {
 		{[]Expr{c(1, tI64)}, 4 << 10, 25},               // one integer key, a NULL group
 		{[]Expr{c(0, tI32)}, 256 << 10, 500},            // every row a group of its own
 		{[]Expr{c(3, tF64)}, 16 << 10, 500},             // NaN, -0 = 0
+		{[]Expr{c(2, tStr)}, 8 << 10, 500},              // one short text key, a NULL group
 	} {
 		groups := c.groups
 		t.Run(fmt.Sprint(i), func(t *testing.T) {

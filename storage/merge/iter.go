@@ -231,6 +231,7 @@ type stack struct {
 	outSums [][]sumAcc // per sum column
 	sel     []int32
 	srcs    [2]arrow.Array
+	queue   []arrow.RecordBatch // output batches to return before reading on
 	scratch [2][]byte
 }
 
@@ -246,6 +247,11 @@ func (s *stack) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 	if s.mem = s.opts.Alloc; s.mem == nil {
 		s.mem = stream.Allocator(ctx)
+	}
+	if len(s.queue) > 0 {
+		out := s.queue[0]
+		s.queue = s.queue[1:]
+		return out, nil
 	}
 	for !s.eof {
 		b, err := s.in.Next(ctx)
@@ -332,6 +338,19 @@ func (s *stack) process(ctx context.Context, b arrow.RecordBatch) (arrow.RecordB
 	}
 	s.keys.encode(b, s.opts.RowKeys, s.opts.SortKeys)
 	defer s.keys.reset()
+	if s.runnable() {
+		ok, outs, err := s.processRun(b)
+		if err != nil {
+			releaseBatches(outs)
+			return nil, err
+		}
+		if ok {
+			if len(outs) > 1 {
+				s.queue = append(s.queue, outs[1:]...)
+			}
+			return outs[0], nil
+		}
+	}
 	for _, r := range s.sel {
 		k := s.keys.key(int(r))
 		if s.open && bytes.Equal(k, s.openKey) {
@@ -674,5 +693,7 @@ func (s *stack) Close() error {
 	}
 	s.closed = true
 	s.releaseCarry()
+	releaseBatches(s.queue)
+	s.queue = nil
 	return s.in.Close()
 }

@@ -154,10 +154,15 @@ func randomInput(rng *rand.Rand, n int, fixed int64) []row {
 		}
 		rows[i] = r
 	}
+	sortRows(rows)
+	return rows
+}
+
+// sortRows orders rows as Merge does: by key, sort key (NULLs last) and version.
+func sortRows(rows []row) {
 	slices.SortStableFunc(rows, func(x, y row) int {
 		return cmp.Or(cmp.Compare(x.k, y.k), cmpStrNullsLast(x.s, y.s), cmp.Compare(x.ver, y.ver))
 	})
-	return rows
 }
 
 // TestRandomAgainstModel checks Merge followed by Apply against model on random inputs,

@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/parquet-go/parquet-go"
 )
@@ -27,11 +26,12 @@ type ChunkCache interface {
 const maxCachedChunk = 256 << 20
 
 // SetChunkCache makes every Reader of f read column chunks through c: a read of a whole row
-// group decodes each column chunk once into an array that c keeps, and reads copy their rows
-// out of it; a read of a span the page index narrows (a key lookup or range) copies from the
-// array if c holds it and otherwise reads only the span's pages, keeping nothing, until such
-// reads of the chunk have together covered a share of its rows (admitShare): then the chunk
-// is hot, and the next such read decodes it whole into c. Call it before f is shared.
+// group decodes each column chunk once into an array that c keeps, and reads return slices
+// of it (sharing its buffers, not copying them); a read of a span the page index narrows (a
+// key lookup or range) slices the array too if c holds it, and otherwise reads only the
+// span's pages, keeping nothing, until such reads of the chunk have together covered a share
+// of its rows (admitShare): then the chunk is hot, and the next such read decodes it whole
+// into c. Call it before f is shared.
 func (f *File) SetChunkCache(c ChunkCache) {
 	f.chunks = c
 	f.spanRows = make([]atomic.Int64, len(f.groups)*len(f.cols))
@@ -126,13 +126,6 @@ func dataSize(d arrow.ArrayData) int64 {
 		n += dataSize(c)
 	}
 	return n
-}
-
-// copyRows returns rows [lo, lo+n) of a as a new array of mem (offset 0).
-func copyRows(a arrow.Array, lo, n int64, mem memory.Allocator) (arrow.Array, error) {
-	s := array.NewSlice(a, lo, lo+n)
-	defer s.Release()
-	return array.Concatenate([]arrow.Array{s}, mem)
 }
 
 // Preload decodes every column chunk of f into its chunk cache, reading from src (nil: the

@@ -242,7 +242,7 @@ func (r *Reader) openSpan(sp Span) error {
 			}
 		}
 		if r.f.cacheable(g, c) {
-			// A span the page index narrows (a key lookup or range) is copied from the
+			// A span the page index narrows (a key lookup or range) is sliced from the
 			// cache if it holds the chunk, but decodes the whole chunk into it only once
 			// such reads have covered a share of its rows (File.admit).
 			var a arrow.Array
@@ -373,7 +373,7 @@ type chunkReader struct {
 	scratch32 []int32 // int8, int16 and decimal conversions
 	scratch64 []int64
 
-	// arr, if set, is the whole column chunk, decoded (from a ChunkCache): rows are copied
+	// arr, if set, is the whole column chunk, decoded (from a ChunkCache): rows are sliced
 	// from it, from row pos, rather than decoded from pages.
 	arr arrow.Array
 	pos int64
@@ -492,10 +492,8 @@ func (c *chunkReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 		if c.pos+int64(n) > int64(c.arr.Len()) {
 			return nil, fmt.Errorf("%w: column chunk ended early", ErrCorrupt)
 		}
-		a, err := copyRows(c.arr, c.pos, int64(n), mem)
-		if err != nil {
-			return nil, err
-		}
+		// A slice shares the cached buffers (retained, read-only) instead of copying them.
+		a := array.NewSlice(c.arr, c.pos, c.pos+int64(n))
 		c.pos += int64(n)
 		return a, nil
 	}
