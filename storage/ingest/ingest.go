@@ -341,18 +341,7 @@ func sortRows(spec Spec, batches []arrow.RecordBatch, total int) *sorted {
 	for r := range ents {
 		ents[r] = sortEntry{pfx: keys.Prefix64(s.key(int32(r))), row: int32(r)}
 	}
-	slices.SortFunc(ents, func(a, b sortEntry) int {
-		if a.pfx != b.pfx {
-			if a.pfx < b.pfx {
-				return -1
-			}
-			return 1
-		}
-		if c := bytes.Compare(s.key(a.row), s.key(b.row)); c != 0 {
-			return c
-		}
-		return int(a.row - b.row)
-	})
+	sortEntries(ents, s.key)
 	for i, e := range ents {
 		s.perm[i] = e.row
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/internal/spillfile"
 	"github.com/sleeperd/sleeperd/internal/take"
+	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
@@ -320,6 +321,7 @@ type cursor struct {
 	from   int // first row of b not emitted yet
 	row, n int
 	key    []byte // key of row
+	pfx    uint64 // keys.Prefix64(key)
 }
 
 // load reads the next non-empty batch; it reports false at the end of the source.
@@ -341,6 +343,7 @@ func (c *cursor) load(keyCol int) (bool, error) {
 		c.keys = b.Column(keyCol).(*array.Binary)
 		c.rkLen = b.Column(keyCol + 1).(*array.Int32)
 		c.key = c.keys.Value(0)
+		c.pfx = keys.Prefix64(c.key)
 		return true, nil
 	}
 }
@@ -348,6 +351,9 @@ func (c *cursor) load(keyCol int) (bool, error) {
 func (c *cursor) rowKey() []byte { return c.key[:c.rkLen.Value(c.row)] }
 
 func less(a, b *cursor) bool {
+	if a.pfx != b.pfx {
+		return a.pfx < b.pfx
+	}
 	if c := bytes.Compare(a.key, b.key); c != 0 {
 		return c < 0
 	}
@@ -405,6 +411,7 @@ func (w *Writer) merge(ctx context.Context, srcs []source, s sink, limit int) (e
 		}
 		if c.row < c.n {
 			c.key = c.keys.Value(c.row)
+			c.pfx = keys.Prefix64(c.key)
 			down(heap, 0)
 			continue
 		}

@@ -371,55 +371,53 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 		switch a := arr.(type) {
 		case *array.Boolean:
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.BooleanValue(a.Value(j)), def, i)
+				vals = append(vals, pq.BooleanValue(a.Value(j)))
 			}
 		case *array.Int8:
 			vs := a.Int8Values()
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(int32(vs[j])), def, i)
+				vals = append(vals, pq.Int32Value(int32(vs[j])))
 			}
 		case *array.Int16:
 			vs := a.Int16Values()
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(int32(vs[j])), def, i)
+				vals = append(vals, pq.Int32Value(int32(vs[j])))
 			}
 		case *array.Int32:
 			vs := a.Int32Values()
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(vs[j]), def, i)
+				vals = append(vals, pq.Int32Value(vs[j]))
 			}
 		case *array.Date32:
 			vs := a.Date32Values()
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(int32(vs[j])), def, i)
+				vals = append(vals, pq.Int32Value(int32(vs[j])))
 			}
 		case *array.Int64:
 			vs := a.Int64Values()
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int64Value(vs[j]), def, i)
+				vals = append(vals, pq.Int64Value(vs[j]))
 			}
 		case *array.Timestamp:
 			vs := a.TimestampValues()
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int64Value(int64(vs[j])), def, i)
+				vals = append(vals, pq.Int64Value(int64(vs[j])))
 			}
 		case *array.Float32:
 			vs := a.Float32Values()
 			for j := lo; j < hi; j++ {
-				null := nulls && a.IsNull(j)
-				if !null && vs[j] != vs[j] {
+				if vs[j] != vs[j] && !(nulls && a.IsNull(j)) {
 					w.nans[i]++
 				}
-				vals = appendValue(vals, null, pq.FloatValue(vs[j]), def, i)
+				vals = append(vals, pq.FloatValue(vs[j]))
 			}
 		case *array.Float64:
 			vs := a.Float64Values()
 			for j := lo; j < hi; j++ {
-				null := nulls && a.IsNull(j)
-				if !null && vs[j] != vs[j] {
+				if vs[j] != vs[j] && !(nulls && a.IsNull(j)) {
 					w.nans[i]++
 				}
-				vals = appendValue(vals, null, pq.DoubleValue(vs[j]), def, i)
+				vals = append(vals, pq.DoubleValue(vs[j]))
 			}
 		case *array.String:
 			// ValueBytes starts at the first value's offset, which a slice need not have at 0.
@@ -427,7 +425,7 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 			base := offs[0]
 			for j := lo; j < hi; j++ {
 				b, e := offs[j]-base, offs[j+1]-base
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.ByteArrayValue(data[b:e:e]), def, i)
+				vals = append(vals, pq.ByteArrayValue(data[b:e:e]))
 			}
 		case *array.Binary:
 			// ValueBytes starts at the first value's offset, which a slice need not have at 0.
@@ -435,7 +433,7 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 			base := offs[0]
 			for j := lo; j < hi; j++ {
 				b, e := offs[j]-base, offs[j+1]-base
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.ByteArrayValue(data[b:e:e]), def, i)
+				vals = append(vals, pq.ByteArrayValue(data[b:e:e]))
 			}
 		case *array.MonthDayNanoInterval:
 			// Values reference w.fixed until WriteRowValues has copied them.
@@ -449,18 +447,18 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 				binary.LittleEndian.PutUint32(b[0:], uint32(vs[j].Months))
 				binary.LittleEndian.PutUint32(b[4:], uint32(vs[j].Days))
 				binary.LittleEndian.PutUint64(b[8:], uint64(vs[j].Nanoseconds))
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.FixedLenByteArrayValue(b), def, i)
+				vals = append(vals, pq.FixedLenByteArrayValue(b))
 			}
 		case *array.Decimal128:
 			vs := a.Values()
 			switch c.kind {
 			case pq.Int32:
 				for j := lo; j < hi; j++ {
-					vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(int32(vs[j].LowBits())), def, i)
+					vals = append(vals, pq.Int32Value(int32(vs[j].LowBits())))
 				}
 			case pq.Int64:
 				for j := lo; j < hi; j++ {
-					vals = appendValue(vals, nulls && a.IsNull(j), pq.Int64Value(int64(vs[j].LowBits())), def, i)
+					vals = append(vals, pq.Int64Value(int64(vs[j].LowBits())))
 				}
 			default:
 				// Values reference w.fixed until WriteRowValues has copied them.
@@ -475,12 +473,13 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 					binary.BigEndian.PutUint64(be[8:], vs[j].LowBits())
 					b := buf[(j-lo)*size : (j-lo+1)*size : (j-lo+1)*size]
 					copy(b, be[16-size:])
-					vals = appendValue(vals, nulls && a.IsNull(j), pq.FixedLenByteArrayValue(b), def, i)
+					vals = append(vals, pq.FixedLenByteArrayValue(b))
 				}
 			}
 		default:
 			return fmt.Errorf("%w: %s", ErrUnsupportedType, arr.DataType())
 		}
+		setLevels(vals, arr, lo, nulls, def, i)
 		if _, err := cw.WriteRowValues(vals); err != nil {
 			return err
 		}
@@ -529,6 +528,29 @@ func (c *column) bufferedBytes(arr arrow.Array, lo, hi int) int {
 	return 8 * n
 }
 
+// setLevels gives vals, the values of rows [lo, lo+len(vals)) of arr in column col, their
+// definition levels and column index: a null where arr has one, def elsewhere. parquet-go's
+// column buffers read only the definition level, which is 0 in a value made without levels,
+// so the values of a required column (def 0, no nulls) are left as made.
+func setLevels(vals []pq.Value, arr arrow.Array, lo int, nulls bool, def, col int) {
+	switch {
+	case nulls:
+		null := pq.NullValue().Level(0, 0, col)
+		for k := range vals {
+			if arr.IsNull(lo + k) {
+				vals[k] = null
+			} else {
+				vals[k] = vals[k].Level(0, def, col)
+			}
+		}
+	case def > 0:
+		for k := range vals {
+			vals[k] = vals[k].Level(0, def, col)
+		}
+	}
+}
+
+// appendValue appends v to vals with its levels: a null, or def.
 func appendValue(vals []pq.Value, null bool, v pq.Value, def, col int) []pq.Value {
 	if null {
 		return append(vals, pq.NullValue().Level(0, 0, col))
