@@ -106,27 +106,52 @@ func (m *memSource) next() (arrow.RecordBatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	kb := array.NewBinaryBuilder(m.spec.Alloc, arrow.BinaryTypes.Binary)
-	lb := array.NewInt32Builder(m.spec.Alloc)
-	kb.Reserve(len(perm))
-	lb.Reserve(len(perm))
-	size := 0
-	for _, r := range perm {
-		size += m.s.off[r+1] - m.s.off[r]
-	}
-	kb.ReserveData(size)
-	for _, r := range perm {
-		kb.Append(m.s.key(r))
-		lb.UnsafeAppend(int32(m.s.rk[r] - m.s.off[r]))
-	}
-	cols = append(cols, kb.NewArray(), lb.NewArray())
-	kb.Release()
-	lb.Release()
+	cols = append(cols, m.sortedKeys(perm), m.rowKeyLens(perm))
 	b := array.NewRecordBatch(m.schema, cols, int64(len(perm)))
 	for _, c := range cols {
 		c.Release()
 	}
 	return b, nil
+}
+
+// sortedKeys returns the encoded keys of rows perm, in that order, as a binary array built
+// in one pass.
+func (m *memSource) sortedKeys(perm []int32) arrow.Array {
+	size := 0
+	for _, r := range perm {
+		size += m.s.off[r+1] - m.s.off[r]
+	}
+	ob := memory.NewResizableBuffer(m.spec.Alloc)
+	ob.Resize((len(perm) + 1) * arrow.Int32SizeBytes)
+	offs := arrow.Int32Traits.CastFromBytes(ob.Bytes())
+	db := memory.NewResizableBuffer(m.spec.Alloc)
+	db.Resize(size)
+	d := db.Bytes()
+	pos := 0
+	for i, r := range perm {
+		offs[i] = int32(pos)
+		pos += copy(d[pos:], m.s.buf[m.s.off[r]:m.s.off[r+1]])
+	}
+	offs[len(perm)] = int32(pos)
+	data := array.NewData(arrow.BinaryTypes.Binary, len(perm), []*memory.Buffer{nil, ob, db}, nil, 0, 0)
+	ob.Release()
+	db.Release()
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+// rowKeyLens returns the length of the row key prefix of the encoded key of rows perm.
+func (m *memSource) rowKeyLens(perm []int32) arrow.Array {
+	buf := memory.NewResizableBuffer(m.spec.Alloc)
+	buf.Resize(len(perm) * arrow.Int32SizeBytes)
+	ls := arrow.Int32Traits.CastFromBytes(buf.Bytes())
+	for i, r := range perm {
+		ls[i] = int32(m.s.rk[r] - m.s.off[r])
+	}
+	data := array.NewData(arrow.PrimitiveTypes.Int32, len(perm), []*memory.Buffer{nil, buf}, nil, 0, 0)
+	buf.Release()
+	defer data.Release()
+	return array.MakeFromData(data)
 }
 
 func (m *memSource) close() {
