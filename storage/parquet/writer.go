@@ -28,7 +28,10 @@ type Meta struct {
 // Row groups are encoded and compressed on worker goroutines, up to GOMAXPROCS (at most 4)
 // of them at once, while the caller goes on producing the next rows; they are written to the output in
 // order, by the goroutine that calls Write or Close. The file is the same byte for byte as a
-// sequential writer would produce.
+// sequential writer would produce. Write queues a row group's batches for its worker (up to
+// groupQueue of them) rather than waiting for each to be encoded, so the caller can run
+// ahead into the next row groups while earlier ones are encoded: the encoding of one row
+// group is not the pace of the whole file.
 type Writer struct {
 	out    *countingWriter
 	w      *pq.Writer
@@ -53,7 +56,7 @@ type Writer struct {
 // rowGroup is one row group being encoded by its worker goroutine.
 type rowGroup struct {
 	rg   *pq.ConcurrentRowGroupWriter
-	in   chan arrow.RecordBatch // the group's rows in order; closed when the group is complete
+	in   chan arrow.RecordBatch // the group's rows in order (groupQueue batches at most); closed when the group is complete
 	done chan struct{}          // closed when the worker has encoded every batch of in
 	err  error                  // the worker's failure, read after done
 	enc  encoder
@@ -91,6 +94,12 @@ func KeyColumns(idx ...int) WriterOption {
 // Parquet min/max statistics leave NaN out, so only this record shows that a chunk whose max
 // is 6 holds no NaN, which sorts above every number in PostgreSQL's order.
 const NaNCountsKey = "sleeperd.nan_counts"
+
+// groupQueue is the number of batches Write queues for a row group's worker before it waits
+// for the worker to take one. A row group holds RowGroupRows rows at most, so in the usual
+// case (batches of thousands of rows) the caller never waits for a row group to be encoded
+// while fewer than the writer's limit of them are in flight.
+const groupQueue = 64
 
 // writeChunk is the number of rows handed to parquet-go at once; pages are cut between chunks.
 const writeChunk = 1024
@@ -156,8 +165,8 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties, opts ...Writ
 		pq.DefaultEncodingFor(pq.ByteArray, &pq.Plain),
 		pq.KeyValueMetadata(arrowSchemaKey, enc),
 	)...)
-	// Each row group in flight holds its compressed pages until written, and up to two
-	// batches of its rows.
+	// Each row group in flight holds its compressed pages until written, and the batches
+	// of its rows queued for its worker (see groupQueue).
 	par := min(runtime.GOMAXPROCS(0), 4)
 	wr := &Writer{out: out, w: pw, schema: schema, cols: cols, props: props, par: par, nanCounts: map[string][]int64{}}
 	for _, c := range cols {
@@ -243,7 +252,7 @@ func (w *Writer) startGroup() error {
 	} else {
 		rg = w.w.BeginRowGroup()
 	}
-	g := &rowGroup{rg: rg, in: make(chan arrow.RecordBatch, 1), done: make(chan struct{}),
+	g := &rowGroup{rg: rg, in: make(chan arrow.RecordBatch, groupQueue), done: make(chan struct{}),
 		enc: encoder{cols: w.cols, nans: make([]int64, len(w.cols)), pending: make([]int, len(w.cols))}}
 	w.cur = g
 	go g.run()
