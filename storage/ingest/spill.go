@@ -255,6 +255,9 @@ func (w *Writer) mergeToLeaves(ctx context.Context, leaves []*statestore.Partiti
 			sink.fw.fail(err)
 			sink.fw = nil
 		}
+		if ferr := sink.wait(); err == nil {
+			err = ferr
+		}
 		files = sink.files
 	}()
 	srcs, err := w.openRuns(w.runs)
@@ -284,6 +287,16 @@ type leafSink struct {
 	leaf   int
 	fw     *fileWriter
 	files  []written
+	// finishing is the result of the file being completed on a goroutine of its own, or
+	// nil: the merge goes on into the next leaf while the last row groups of the previous
+	// one are encoded and written. One file at a time finishes.
+	finishing chan finished
+}
+
+// finished is the outcome of fileWriter.finish.
+type finished struct {
+	f   statestore.File
+	err error
 }
 
 // boundary advances to the leaf of row key rk and reports whether the rows so far belong to
@@ -313,16 +326,45 @@ func (s *leafSink) emit(b arrow.RecordBatch) error {
 	return s.fw.write(data, func(i int) []byte { return ks.Value(i)[:rk.Value(i)] })
 }
 
+// endGroup completes the current leaf's file on a goroutine, once the previous one is
+// complete; wait collects it.
 func (s *leafSink) endGroup() error {
 	if s.fw == nil {
 		return nil
 	}
-	f, err := s.fw.finish()
-	s.fw = nil
-	if err != nil {
+	if err := s.wait(); err != nil {
+		s.fw.fail(err)
+		s.fw = nil
 		return err
 	}
-	s.files = append(s.files, written{file: f})
+	fw := s.fw
+	s.fw = nil
+	ch := make(chan finished, 1)
+	s.finishing = ch
+	go func() {
+		var r finished
+		defer func() {
+			if p := recover(); p != nil {
+				r = finished{err: fw.fail(fmt.Errorf("ingest: %w", errs.Recovered(p)))}
+			}
+			ch <- r
+		}()
+		r.f, r.err = fw.finish()
+	}()
+	return nil
+}
+
+// wait waits for the file being completed, if any, and adds it to the files written.
+func (s *leafSink) wait() error {
+	if s.finishing == nil {
+		return nil
+	}
+	r := <-s.finishing
+	s.finishing = nil
+	if r.err != nil {
+		return r.err
+	}
+	s.files = append(s.files, written{file: r.f})
 	return nil
 }
 

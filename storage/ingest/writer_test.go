@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -278,20 +279,26 @@ func TestWriterIntermediateMerge(t *testing.T) {
 	assertEmptyDir(t, dir)
 }
 
-// failPutStore fails the upload of data files after reading part of them.
+// failPutStore fails the upload of data files after reading part of them. Like every
+// objstore.Store it is safe for concurrent use: files are uploaded while others are written.
 type failPutStore struct {
 	objstore.Store
+	mu    sync.Mutex
 	armed bool
 	puts  int
 }
 
 func (f *failPutStore) Put(ctx context.Context, name string, data io.Reader) error {
+	f.mu.Lock()
+	n := 0
 	if f.armed && strings.HasSuffix(name, ".parquet") {
 		f.puts++
-		if f.puts == 2 {
-			io.CopyN(io.Discard, data, 100)
-			return errInjected
-		}
+		n = f.puts
+	}
+	f.mu.Unlock()
+	if n == 2 {
+		io.CopyN(io.Discard, data, 100)
+		return errInjected
 	}
 	return f.Store.Put(ctx, name, data)
 }
