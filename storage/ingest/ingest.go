@@ -504,7 +504,7 @@ type fileWriter struct {
 	rows           int64
 }
 
-func newFileWriter(ctx context.Context, store objstore.Store, spec Spec) (*fileWriter, error) {
+func newFileWriter(ctx context.Context, store objstore.Store, spec Spec, opts ...parquet.WriterOption) (*fileWriter, error) {
 	pr, pw := io.Pipe()
 	f := &fileWriter{
 		ctx: ctx, store: store, name: spec.FilePrefix + newID() + ".parquet",
@@ -522,7 +522,7 @@ func newFileWriter(ctx context.Context, store objstore.Store, spec Spec) (*fileW
 		pr.CloseWithError(err) // unblocks the writer if Put gave up early
 		f.putErr <- err
 	}()
-	w, err := parquet.NewWriter(pw, spec.Schema, spec.Props, parquet.KeyColumns(spec.RowKeys...))
+	w, err := parquet.NewWriter(pw, spec.Schema, spec.Props, append([]parquet.WriterOption{parquet.KeyColumns(spec.RowKeys...)}, opts...)...)
 	if err != nil {
 		return nil, f.fail(fmt.Errorf("ingest: %w", err))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/sleeperd/sleeperd/internal/spillfile"
 	"github.com/sleeperd/sleeperd/internal/take"
 	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/storage/parquet"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
@@ -279,6 +280,15 @@ func (w *Writer) mergeToLeaves(ctx context.Context, leaves []*statestore.Partiti
 	return nil, sink.endGroup()
 }
 
+// runAheadMemory is the least Memory with which the final merge runs ahead of the Parquet
+// encoders: it queues whole row groups for them and completes one leaf's file while it
+// writes the next, which holds up to a few row groups of rows (tens of MiB at 100,000-row
+// row groups) beyond the merge's own batches. With less, the merge waits for the encoders
+// batch by batch and for each file to be stored, as the budget asks.
+var runAheadMemory int64 = 256 << 20 // a variable for tests
+
+func (w *Writer) runAhead() bool { return w.opts.Memory >= runAheadMemory }
+
 // leafSink writes merged batches into one file per leaf.
 type leafSink struct {
 	ctx    context.Context
@@ -289,7 +299,7 @@ type leafSink struct {
 	files  []written
 	// finishing is the result of the file being completed on a goroutine of its own, or
 	// nil: the merge goes on into the next leaf while the last row groups of the previous
-	// one are encoded and written. One file at a time finishes.
+	// one are encoded and written (with runAhead). One file at a time finishes.
 	finishing chan finished
 }
 
@@ -312,7 +322,11 @@ func (s *leafSink) boundary(rk []byte) bool {
 
 func (s *leafSink) emit(b arrow.RecordBatch) error {
 	if s.fw == nil {
-		fw, err := newFileWriter(s.ctx, s.w.store, s.w.spec)
+		var opts []parquet.WriterOption
+		if !s.w.runAhead() {
+			opts = append(opts, parquet.QueueBatches(1))
+		}
+		fw, err := newFileWriter(s.ctx, s.w.store, s.w.spec, opts...)
 		if err != nil {
 			return err
 		}
@@ -326,8 +340,8 @@ func (s *leafSink) emit(b arrow.RecordBatch) error {
 	return s.fw.write(data, func(i int) []byte { return ks.Value(i)[:rk.Value(i)] })
 }
 
-// endGroup completes the current leaf's file on a goroutine, once the previous one is
-// complete; wait collects it.
+// endGroup completes the current leaf's file: with runAhead on a goroutine, once the
+// previous one is complete (wait collects it); otherwise before it returns.
 func (s *leafSink) endGroup() error {
 	if s.fw == nil {
 		return nil
@@ -339,6 +353,14 @@ func (s *leafSink) endGroup() error {
 	}
 	fw := s.fw
 	s.fw = nil
+	if !s.w.runAhead() {
+		f, err := fw.finish()
+		if err != nil {
+			return err
+		}
+		s.files = append(s.files, written{file: f})
+		return nil
+	}
 	ch := make(chan finished, 1)
 	s.finishing = ch
 	go func() {

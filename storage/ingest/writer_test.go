@@ -573,3 +573,14 @@ func processCPU(tb testing.TB) int64 {
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
 }
+
+// TestWriterSpillRunAhead runs the spilling tests with the final merge running ahead of the
+// encoders (queued row groups, each leaf's file completed while the next is written), which
+// the default budget gets but the tests' small budgets do not.
+func TestWriterSpillRunAhead(t *testing.T) {
+	old := runAheadMemory
+	runAheadMemory = 0
+	defer func() { runAheadMemory = old }()
+	t.Run("matches write", TestWriterSpillMatchesWrite)
+	t.Run("cleanup", TestWriterSpillCleanup)
+}

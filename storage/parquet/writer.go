@@ -29,7 +29,7 @@ type Meta struct {
 // of them at once, while the caller goes on producing the next rows; they are written to the output in
 // order, by the goroutine that calls Write or Close. The file is the same byte for byte as a
 // sequential writer would produce. Write queues a row group's batches for its worker (up to
-// groupQueue of them) rather than waiting for each to be encoded, so the caller can run
+// groupQueue of them, or QueueBatches) rather than waiting for each to be encoded, so the caller can run
 // ahead into the next row groups while earlier ones are encoded: the encoding of one row
 // group is not the pace of the whole file.
 type Writer struct {
@@ -39,6 +39,7 @@ type Writer struct {
 	cols   []column
 	props  Properties
 	par    int
+	queue  int // batches queued for a row group's worker at most
 	rgRows int // rows in the current row group
 	rows   int64
 	groups int
@@ -56,7 +57,7 @@ type Writer struct {
 // rowGroup is one row group being encoded by its worker goroutine.
 type rowGroup struct {
 	rg   *pq.ConcurrentRowGroupWriter
-	in   chan arrow.RecordBatch // the group's rows in order (groupQueue batches at most); closed when the group is complete
+	in   chan arrow.RecordBatch // the group's rows in order (Writer.queue batches at most); closed when the group is complete
 	done chan struct{}          // closed when the worker has encoded every batch of in
 	err  error                  // the worker's failure, read after done
 	enc  encoder
@@ -77,7 +78,16 @@ type encoder struct {
 type WriterOption func(*writerConfig)
 
 type writerConfig struct {
-	keys []int
+	keys  []int
+	queue int
+}
+
+// QueueBatches sets how many batches Write queues for a row group's worker before it waits
+// for the worker to take one (at least 1; groupQueue without this option). A caller with
+// little memory to spare passes 1: it then holds at most two batches per row group in
+// flight, and waits for each row group's encoding batch by batch.
+func QueueBatches(n int) WriterOption {
+	return func(c *writerConfig) { c.queue = max(n, 1) }
 }
 
 // KeyColumns gives the schema indices of the columns a reader looks rows up by (a table's
@@ -168,7 +178,11 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties, opts ...Writ
 	// Each row group in flight holds its compressed pages until written, and the batches
 	// of its rows queued for its worker (see groupQueue).
 	par := min(runtime.GOMAXPROCS(0), 4)
-	wr := &Writer{out: out, w: pw, schema: schema, cols: cols, props: props, par: par, nanCounts: map[string][]int64{}}
+	queue := groupQueue
+	if cfg.queue > 0 {
+		queue = cfg.queue
+	}
+	wr := &Writer{out: out, w: pw, schema: schema, cols: cols, props: props, par: par, queue: queue, nanCounts: map[string][]int64{}}
 	for _, c := range cols {
 		if isFloat(c.field.Type) {
 			wr.nanCounts[c.field.Name] = []int64{}
@@ -252,7 +266,7 @@ func (w *Writer) startGroup() error {
 	} else {
 		rg = w.w.BeginRowGroup()
 	}
-	g := &rowGroup{rg: rg, in: make(chan arrow.RecordBatch, groupQueue), done: make(chan struct{}),
+	g := &rowGroup{rg: rg, in: make(chan arrow.RecordBatch, w.queue), done: make(chan struct{}),
 		enc: encoder{cols: w.cols, nans: make([]int64, len(w.cols)), pending: make([]int, len(w.cols))}}
 	w.cur = g
 	go g.run()
