@@ -148,11 +148,9 @@ func gatherBytes[O int32 | int64](mem memory.Allocator, srcs []arrow.Array, refs
 			datas[i] = b.Bytes()
 		}
 	}
-	total := 0
-	for _, r := range refs {
-		o := offs[r.Src]
-		total += int(o[r.Row+1] - o[r.Row])
-	}
+	// One random read of each value's offsets: the first pass keeps each value's start, and
+	// its length in the output offsets, which the second pass turns into positions.
+	starts := make([]O, len(refs))
 	var zero O
 	ob := memory.NewResizableBuffer(mem)
 	ob.Resize((len(refs) + 1) * int(unsafe.Sizeof(zero)))
@@ -163,14 +161,21 @@ func gatherBytes[O int32 | int64](mem memory.Allocator, srcs []arrow.Array, refs
 	default:
 		oo = any(arrow.Int64Traits.CastFromBytes(ob.Bytes())).([]O)
 	}
+	total := 0
+	for j, r := range refs {
+		o := offs[r.Src][r.Row : r.Row+2]
+		starts[j] = o[0]
+		oo[j] = o[1] - o[0]
+		total += int(o[1] - o[0])
+	}
 	db := memory.NewResizableBuffer(mem)
 	db.Resize(total)
 	d := db.Bytes()
 	pos := 0
 	for j, r := range refs {
-		o := offs[r.Src]
+		b, n := starts[j], oo[j]
 		oo[j] = O(pos)
-		pos += copy(d[pos:], datas[r.Src][o[r.Row]:o[r.Row+1]])
+		pos += copy(d[pos:], datas[r.Src][b:b+n])
 	}
 	oo[len(refs)] = O(pos)
 	return []*memory.Buffer{ob, db}

@@ -341,18 +341,7 @@ func sortRows(spec Spec, batches []arrow.RecordBatch, total int) *sorted {
 	for r := range ents {
 		ents[r] = sortEntry{pfx: keys.Prefix64(s.key(int32(r))), row: int32(r)}
 	}
-	slices.SortFunc(ents, func(a, b sortEntry) int {
-		if a.pfx != b.pfx {
-			if a.pfx < b.pfx {
-				return -1
-			}
-			return 1
-		}
-		if c := bytes.Compare(s.key(a.row), s.key(b.row)); c != 0 {
-			return c
-		}
-		return int(a.row - b.row)
-	})
+	sortEntries(ents, s.key)
 	for i, e := range ents {
 		s.perm[i] = e.row
 	}
@@ -515,7 +504,7 @@ type fileWriter struct {
 	rows           int64
 }
 
-func newFileWriter(ctx context.Context, store objstore.Store, spec Spec) (*fileWriter, error) {
+func newFileWriter(ctx context.Context, store objstore.Store, spec Spec, opts ...parquet.WriterOption) (*fileWriter, error) {
 	pr, pw := io.Pipe()
 	f := &fileWriter{
 		ctx: ctx, store: store, name: spec.FilePrefix + newID() + ".parquet",
@@ -533,7 +522,7 @@ func newFileWriter(ctx context.Context, store objstore.Store, spec Spec) (*fileW
 		pr.CloseWithError(err) // unblocks the writer if Put gave up early
 		f.putErr <- err
 	}()
-	w, err := parquet.NewWriter(pw, spec.Schema, spec.Props, parquet.KeyColumns(spec.RowKeys...))
+	w, err := parquet.NewWriter(pw, spec.Schema, spec.Props, append([]parquet.WriterOption{parquet.KeyColumns(spec.RowKeys...)}, opts...)...)
 	if err != nil {
 		return nil, f.fail(fmt.Errorf("ingest: %w", err))
 	}

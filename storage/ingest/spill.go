@@ -14,6 +14,8 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/internal/spillfile"
 	"github.com/sleeperd/sleeperd/internal/take"
+	"github.com/sleeperd/sleeperd/storage/keys"
+	"github.com/sleeperd/sleeperd/storage/parquet"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
@@ -105,27 +107,52 @@ func (m *memSource) next() (arrow.RecordBatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	kb := array.NewBinaryBuilder(m.spec.Alloc, arrow.BinaryTypes.Binary)
-	lb := array.NewInt32Builder(m.spec.Alloc)
-	kb.Reserve(len(perm))
-	lb.Reserve(len(perm))
-	size := 0
-	for _, r := range perm {
-		size += m.s.off[r+1] - m.s.off[r]
-	}
-	kb.ReserveData(size)
-	for _, r := range perm {
-		kb.Append(m.s.key(r))
-		lb.UnsafeAppend(int32(m.s.rk[r] - m.s.off[r]))
-	}
-	cols = append(cols, kb.NewArray(), lb.NewArray())
-	kb.Release()
-	lb.Release()
+	cols = append(cols, m.sortedKeys(perm), m.rowKeyLens(perm))
 	b := array.NewRecordBatch(m.schema, cols, int64(len(perm)))
 	for _, c := range cols {
 		c.Release()
 	}
 	return b, nil
+}
+
+// sortedKeys returns the encoded keys of rows perm, in that order, as a binary array built
+// in one pass.
+func (m *memSource) sortedKeys(perm []int32) arrow.Array {
+	size := 0
+	for _, r := range perm {
+		size += m.s.off[r+1] - m.s.off[r]
+	}
+	ob := memory.NewResizableBuffer(m.spec.Alloc)
+	ob.Resize((len(perm) + 1) * arrow.Int32SizeBytes)
+	offs := arrow.Int32Traits.CastFromBytes(ob.Bytes())
+	db := memory.NewResizableBuffer(m.spec.Alloc)
+	db.Resize(size)
+	d := db.Bytes()
+	pos := 0
+	for i, r := range perm {
+		offs[i] = int32(pos)
+		pos += copy(d[pos:], m.s.buf[m.s.off[r]:m.s.off[r+1]])
+	}
+	offs[len(perm)] = int32(pos)
+	data := array.NewData(arrow.BinaryTypes.Binary, len(perm), []*memory.Buffer{nil, ob, db}, nil, 0, 0)
+	ob.Release()
+	db.Release()
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+// rowKeyLens returns the length of the row key prefix of the encoded key of rows perm.
+func (m *memSource) rowKeyLens(perm []int32) arrow.Array {
+	buf := memory.NewResizableBuffer(m.spec.Alloc)
+	buf.Resize(len(perm) * arrow.Int32SizeBytes)
+	ls := arrow.Int32Traits.CastFromBytes(buf.Bytes())
+	for i, r := range perm {
+		ls[i] = int32(m.s.rk[r] - m.s.off[r])
+	}
+	data := array.NewData(arrow.PrimitiveTypes.Int32, len(perm), []*memory.Buffer{nil, buf}, nil, 0, 0)
+	buf.Release()
+	defer data.Release()
+	return array.MakeFromData(data)
 }
 
 func (m *memSource) close() {
@@ -229,6 +256,9 @@ func (w *Writer) mergeToLeaves(ctx context.Context, leaves []*statestore.Partiti
 			sink.fw.fail(err)
 			sink.fw = nil
 		}
+		if ferr := sink.wait(); err == nil {
+			err = ferr
+		}
 		files = sink.files
 	}()
 	srcs, err := w.openRuns(w.runs)
@@ -250,6 +280,15 @@ func (w *Writer) mergeToLeaves(ctx context.Context, leaves []*statestore.Partiti
 	return nil, sink.endGroup()
 }
 
+// runAheadMemory is the least Memory with which the final merge runs ahead of the Parquet
+// encoders: it queues whole row groups for them and completes one leaf's file while it
+// writes the next, which holds up to a few row groups of rows (tens of MiB at 100,000-row
+// row groups) beyond the merge's own batches. With less, the merge waits for the encoders
+// batch by batch and for each file to be stored, as the budget asks.
+var runAheadMemory int64 = 256 << 20 // a variable for tests
+
+func (w *Writer) runAhead() bool { return w.opts.Memory >= runAheadMemory }
+
 // leafSink writes merged batches into one file per leaf.
 type leafSink struct {
 	ctx    context.Context
@@ -258,6 +297,16 @@ type leafSink struct {
 	leaf   int
 	fw     *fileWriter
 	files  []written
+	// finishing is the result of the file being completed on a goroutine of its own, or
+	// nil: the merge goes on into the next leaf while the last row groups of the previous
+	// one are encoded and written (with runAhead). One file at a time finishes.
+	finishing chan finished
+}
+
+// finished is the outcome of fileWriter.finish.
+type finished struct {
+	f   statestore.File
+	err error
 }
 
 // boundary advances to the leaf of row key rk and reports whether the rows so far belong to
@@ -273,7 +322,11 @@ func (s *leafSink) boundary(rk []byte) bool {
 
 func (s *leafSink) emit(b arrow.RecordBatch) error {
 	if s.fw == nil {
-		fw, err := newFileWriter(s.ctx, s.w.store, s.w.spec)
+		var opts []parquet.WriterOption
+		if !s.w.runAhead() {
+			opts = append(opts, parquet.QueueBatches(1))
+		}
+		fw, err := newFileWriter(s.ctx, s.w.store, s.w.spec, opts...)
 		if err != nil {
 			return err
 		}
@@ -287,16 +340,53 @@ func (s *leafSink) emit(b arrow.RecordBatch) error {
 	return s.fw.write(data, func(i int) []byte { return ks.Value(i)[:rk.Value(i)] })
 }
 
+// endGroup completes the current leaf's file: with runAhead on a goroutine, once the
+// previous one is complete (wait collects it); otherwise before it returns.
 func (s *leafSink) endGroup() error {
 	if s.fw == nil {
 		return nil
 	}
-	f, err := s.fw.finish()
-	s.fw = nil
-	if err != nil {
+	if err := s.wait(); err != nil {
+		s.fw.fail(err)
+		s.fw = nil
 		return err
 	}
-	s.files = append(s.files, written{file: f})
+	fw := s.fw
+	s.fw = nil
+	if !s.w.runAhead() {
+		f, err := fw.finish()
+		if err != nil {
+			return err
+		}
+		s.files = append(s.files, written{file: f})
+		return nil
+	}
+	ch := make(chan finished, 1)
+	s.finishing = ch
+	go func() {
+		var r finished
+		defer func() {
+			if p := recover(); p != nil {
+				r = finished{err: fw.fail(fmt.Errorf("ingest: %w", errs.Recovered(p)))}
+			}
+			ch <- r
+		}()
+		r.f, r.err = fw.finish()
+	}()
+	return nil
+}
+
+// wait waits for the file being completed, if any, and adds it to the files written.
+func (s *leafSink) wait() error {
+	if s.finishing == nil {
+		return nil
+	}
+	r := <-s.finishing
+	s.finishing = nil
+	if r.err != nil {
+		return r.err
+	}
+	s.files = append(s.files, written{file: r.f})
 	return nil
 }
 
@@ -320,6 +410,7 @@ type cursor struct {
 	from   int // first row of b not emitted yet
 	row, n int
 	key    []byte // key of row
+	pfx    uint64 // keys.Prefix64(key)
 }
 
 // load reads the next non-empty batch; it reports false at the end of the source.
@@ -341,6 +432,7 @@ func (c *cursor) load(keyCol int) (bool, error) {
 		c.keys = b.Column(keyCol).(*array.Binary)
 		c.rkLen = b.Column(keyCol + 1).(*array.Int32)
 		c.key = c.keys.Value(0)
+		c.pfx = keys.Prefix64(c.key)
 		return true, nil
 	}
 }
@@ -348,6 +440,9 @@ func (c *cursor) load(keyCol int) (bool, error) {
 func (c *cursor) rowKey() []byte { return c.key[:c.rkLen.Value(c.row)] }
 
 func less(a, b *cursor) bool {
+	if a.pfx != b.pfx {
+		return a.pfx < b.pfx
+	}
 	if c := bytes.Compare(a.key, b.key); c != 0 {
 		return c < 0
 	}
@@ -405,6 +500,7 @@ func (w *Writer) merge(ctx context.Context, srcs []source, s sink, limit int) (e
 		}
 		if c.row < c.n {
 			c.key = c.keys.Value(c.row)
+			c.pfx = keys.Prefix64(c.key)
 			down(heap, 0)
 			continue
 		}

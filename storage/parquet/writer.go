@@ -28,7 +28,10 @@ type Meta struct {
 // Row groups are encoded and compressed on worker goroutines, up to GOMAXPROCS (at most 4)
 // of them at once, while the caller goes on producing the next rows; they are written to the output in
 // order, by the goroutine that calls Write or Close. The file is the same byte for byte as a
-// sequential writer would produce.
+// sequential writer would produce. Write queues a row group's batches for its worker (up to
+// groupQueue of them, or QueueBatches) rather than waiting for each to be encoded, so the caller can run
+// ahead into the next row groups while earlier ones are encoded: the encoding of one row
+// group is not the pace of the whole file.
 type Writer struct {
 	out    *countingWriter
 	w      *pq.Writer
@@ -36,6 +39,7 @@ type Writer struct {
 	cols   []column
 	props  Properties
 	par    int
+	queue  int // batches queued for a row group's worker at most
 	rgRows int // rows in the current row group
 	rows   int64
 	groups int
@@ -53,7 +57,7 @@ type Writer struct {
 // rowGroup is one row group being encoded by its worker goroutine.
 type rowGroup struct {
 	rg   *pq.ConcurrentRowGroupWriter
-	in   chan arrow.RecordBatch // the group's rows in order; closed when the group is complete
+	in   chan arrow.RecordBatch // the group's rows in order (Writer.queue batches at most); closed when the group is complete
 	done chan struct{}          // closed when the worker has encoded every batch of in
 	err  error                  // the worker's failure, read after done
 	enc  encoder
@@ -74,7 +78,16 @@ type encoder struct {
 type WriterOption func(*writerConfig)
 
 type writerConfig struct {
-	keys []int
+	keys  []int
+	queue int
+}
+
+// QueueBatches sets how many batches Write queues for a row group's worker before it waits
+// for the worker to take one (at least 1; groupQueue without this option). A caller with
+// little memory to spare passes 1: it then holds at most two batches per row group in
+// flight, and waits for each row group's encoding batch by batch.
+func QueueBatches(n int) WriterOption {
+	return func(c *writerConfig) { c.queue = max(n, 1) }
 }
 
 // KeyColumns gives the schema indices of the columns a reader looks rows up by (a table's
@@ -91,6 +104,12 @@ func KeyColumns(idx ...int) WriterOption {
 // Parquet min/max statistics leave NaN out, so only this record shows that a chunk whose max
 // is 6 holds no NaN, which sorts above every number in PostgreSQL's order.
 const NaNCountsKey = "sleeperd.nan_counts"
+
+// groupQueue is the number of batches Write queues for a row group's worker before it waits
+// for the worker to take one. A row group holds RowGroupRows rows at most, so in the usual
+// case (batches of thousands of rows) the caller never waits for a row group to be encoded
+// while fewer than the writer's limit of them are in flight.
+const groupQueue = 64
 
 // writeChunk is the number of rows handed to parquet-go at once; pages are cut between chunks.
 const writeChunk = 1024
@@ -156,10 +175,14 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties, opts ...Writ
 		pq.DefaultEncodingFor(pq.ByteArray, &pq.Plain),
 		pq.KeyValueMetadata(arrowSchemaKey, enc),
 	)...)
-	// Each row group in flight holds its compressed pages until written, and up to two
-	// batches of its rows.
+	// Each row group in flight holds its compressed pages until written, and the batches
+	// of its rows queued for its worker (see groupQueue).
 	par := min(runtime.GOMAXPROCS(0), 4)
-	wr := &Writer{out: out, w: pw, schema: schema, cols: cols, props: props, par: par, nanCounts: map[string][]int64{}}
+	queue := groupQueue
+	if cfg.queue > 0 {
+		queue = cfg.queue
+	}
+	wr := &Writer{out: out, w: pw, schema: schema, cols: cols, props: props, par: par, queue: queue, nanCounts: map[string][]int64{}}
 	for _, c := range cols {
 		if isFloat(c.field.Type) {
 			wr.nanCounts[c.field.Name] = []int64{}
@@ -243,7 +266,7 @@ func (w *Writer) startGroup() error {
 	} else {
 		rg = w.w.BeginRowGroup()
 	}
-	g := &rowGroup{rg: rg, in: make(chan arrow.RecordBatch, 1), done: make(chan struct{}),
+	g := &rowGroup{rg: rg, in: make(chan arrow.RecordBatch, w.queue), done: make(chan struct{}),
 		enc: encoder{cols: w.cols, nans: make([]int64, len(w.cols)), pending: make([]int, len(w.cols))}}
 	w.cur = g
 	go g.run()
@@ -371,55 +394,53 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 		switch a := arr.(type) {
 		case *array.Boolean:
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.BooleanValue(a.Value(j)), def, i)
+				vals = append(vals, pq.BooleanValue(a.Value(j)))
 			}
 		case *array.Int8:
 			vs := a.Int8Values()
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(int32(vs[j])), def, i)
+				vals = append(vals, pq.Int32Value(int32(vs[j])))
 			}
 		case *array.Int16:
 			vs := a.Int16Values()
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(int32(vs[j])), def, i)
+				vals = append(vals, pq.Int32Value(int32(vs[j])))
 			}
 		case *array.Int32:
 			vs := a.Int32Values()
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(vs[j]), def, i)
+				vals = append(vals, pq.Int32Value(vs[j]))
 			}
 		case *array.Date32:
 			vs := a.Date32Values()
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(int32(vs[j])), def, i)
+				vals = append(vals, pq.Int32Value(int32(vs[j])))
 			}
 		case *array.Int64:
 			vs := a.Int64Values()
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int64Value(vs[j]), def, i)
+				vals = append(vals, pq.Int64Value(vs[j]))
 			}
 		case *array.Timestamp:
 			vs := a.TimestampValues()
 			for j := lo; j < hi; j++ {
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.Int64Value(int64(vs[j])), def, i)
+				vals = append(vals, pq.Int64Value(int64(vs[j])))
 			}
 		case *array.Float32:
 			vs := a.Float32Values()
 			for j := lo; j < hi; j++ {
-				null := nulls && a.IsNull(j)
-				if !null && vs[j] != vs[j] {
+				if vs[j] != vs[j] && !(nulls && a.IsNull(j)) {
 					w.nans[i]++
 				}
-				vals = appendValue(vals, null, pq.FloatValue(vs[j]), def, i)
+				vals = append(vals, pq.FloatValue(vs[j]))
 			}
 		case *array.Float64:
 			vs := a.Float64Values()
 			for j := lo; j < hi; j++ {
-				null := nulls && a.IsNull(j)
-				if !null && vs[j] != vs[j] {
+				if vs[j] != vs[j] && !(nulls && a.IsNull(j)) {
 					w.nans[i]++
 				}
-				vals = appendValue(vals, null, pq.DoubleValue(vs[j]), def, i)
+				vals = append(vals, pq.DoubleValue(vs[j]))
 			}
 		case *array.String:
 			// ValueBytes starts at the first value's offset, which a slice need not have at 0.
@@ -427,7 +448,7 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 			base := offs[0]
 			for j := lo; j < hi; j++ {
 				b, e := offs[j]-base, offs[j+1]-base
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.ByteArrayValue(data[b:e:e]), def, i)
+				vals = append(vals, pq.ByteArrayValue(data[b:e:e]))
 			}
 		case *array.Binary:
 			// ValueBytes starts at the first value's offset, which a slice need not have at 0.
@@ -435,7 +456,7 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 			base := offs[0]
 			for j := lo; j < hi; j++ {
 				b, e := offs[j]-base, offs[j+1]-base
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.ByteArrayValue(data[b:e:e]), def, i)
+				vals = append(vals, pq.ByteArrayValue(data[b:e:e]))
 			}
 		case *array.MonthDayNanoInterval:
 			// Values reference w.fixed until WriteRowValues has copied them.
@@ -449,18 +470,18 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 				binary.LittleEndian.PutUint32(b[0:], uint32(vs[j].Months))
 				binary.LittleEndian.PutUint32(b[4:], uint32(vs[j].Days))
 				binary.LittleEndian.PutUint64(b[8:], uint64(vs[j].Nanoseconds))
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.FixedLenByteArrayValue(b), def, i)
+				vals = append(vals, pq.FixedLenByteArrayValue(b))
 			}
 		case *array.Decimal128:
 			vs := a.Values()
 			switch c.kind {
 			case pq.Int32:
 				for j := lo; j < hi; j++ {
-					vals = appendValue(vals, nulls && a.IsNull(j), pq.Int32Value(int32(vs[j].LowBits())), def, i)
+					vals = append(vals, pq.Int32Value(int32(vs[j].LowBits())))
 				}
 			case pq.Int64:
 				for j := lo; j < hi; j++ {
-					vals = appendValue(vals, nulls && a.IsNull(j), pq.Int64Value(int64(vs[j].LowBits())), def, i)
+					vals = append(vals, pq.Int64Value(int64(vs[j].LowBits())))
 				}
 			default:
 				// Values reference w.fixed until WriteRowValues has copied them.
@@ -475,12 +496,13 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 					binary.BigEndian.PutUint64(be[8:], vs[j].LowBits())
 					b := buf[(j-lo)*size : (j-lo+1)*size : (j-lo+1)*size]
 					copy(b, be[16-size:])
-					vals = appendValue(vals, nulls && a.IsNull(j), pq.FixedLenByteArrayValue(b), def, i)
+					vals = append(vals, pq.FixedLenByteArrayValue(b))
 				}
 			}
 		default:
 			return fmt.Errorf("%w: %s", ErrUnsupportedType, arr.DataType())
 		}
+		setLevels(vals, arr, lo, nulls, def, i)
 		if _, err := cw.WriteRowValues(vals); err != nil {
 			return err
 		}
@@ -529,6 +551,29 @@ func (c *column) bufferedBytes(arr arrow.Array, lo, hi int) int {
 	return 8 * n
 }
 
+// setLevels gives vals, the values of rows [lo, lo+len(vals)) of arr in column col, their
+// definition levels and column index: a null where arr has one, def elsewhere. parquet-go's
+// column buffers read only the definition level, which is 0 in a value made without levels,
+// so the values of a required column (def 0, no nulls) are left as made.
+func setLevels(vals []pq.Value, arr arrow.Array, lo int, nulls bool, def, col int) {
+	switch {
+	case nulls:
+		null := pq.NullValue().Level(0, 0, col)
+		for k := range vals {
+			if arr.IsNull(lo + k) {
+				vals[k] = null
+			} else {
+				vals[k] = vals[k].Level(0, def, col)
+			}
+		}
+	case def > 0:
+		for k := range vals {
+			vals[k] = vals[k].Level(0, def, col)
+		}
+	}
+}
+
+// appendValue appends v to vals with its levels: a null, or def.
 func appendValue(vals []pq.Value, null bool, v pq.Value, def, col int) []pq.Value {
 	if null {
 		return append(vals, pq.NullValue().Level(0, 0, col))
