@@ -165,8 +165,12 @@ func relationScope(table string, cols []planner.Column, alias *pg_query.Alias) (
 func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 	// A subquery's scope sees the enclosing query's columns (correlation).
 	var parent *scope
+	savedFromOuter := b.fromOuter
+	b.fromOuter = nil
+	defer func() { b.fromOuter = savedFromOuter }()
 	if b.outer != nil {
 		parent, b.outer = b.outer, nil
+		b.fromOuter = parent
 		defer func() { b.outer = parent }()
 	}
 	if len(items) == 0 {
@@ -176,9 +180,15 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 		return &planner.Values{Rows: [][]planner.Expr{{}}}, &scope{}, nil
 	}
 	var node planner.Node
-	sc := parent
-	if sc == nil {
-		sc = &scope{}
+	sc := &scope{}
+	if parent != nil {
+		// A fresh scope per FROM clause (each arm of a set operation has its own), which
+		// records its references to the enclosing queries in the caller's map.
+		if parent.outer == nil {
+			parent.outer = map[planner.ColumnID]bool{}
+		}
+		sc = &scope{parent: parent.parent, outer: parent.outer}
+		b.fromOuter = sc
 	}
 	for i, it := range items {
 		sc.items = items[:i]
@@ -274,8 +284,7 @@ func (b *binder) fromItem(it *pg_query.Node) (planner.Node, *scope, error) {
 		if rs.Alias == nil {
 			return nil, nil, errs.New(errs.Syntax, "subquery in FROM must have an alias")
 		}
-		sel := rs.Subquery.GetSelectStmt()
-		n, names, err := b.subquery(sel)
+		n, names, err := b.derivedTable(rs.Subquery.GetSelectStmt())
 		if err != nil {
 			return nil, nil, err
 		}
@@ -883,9 +892,12 @@ func (b *binder) placeJoinSubqueries(j *planner.Join, subs []pendingJoin) ([]pen
 	for _, s := range subs {
 		used := map[planner.ColumnID]bool{}
 		var exprs []planner.Expr
-		if s.mark != nil {
+		switch {
+		case s.mark != nil:
 			exprs = append(append(exprs, s.mark.corr...), s.mark.test)
-		} else {
+		case s.apply != nil:
+			used = freeColumns(s.apply.Right)
+		default:
 			exprs = append(exprs, s.cond)
 		}
 		for _, e := range exprs {
@@ -894,7 +906,11 @@ func (b *binder) placeJoinSubqueries(j *planner.Join, subs []pendingJoin) ([]pen
 			}
 		}
 		own := map[planner.ColumnID]bool{}
-		if s.mark != nil {
+		if s.apply != nil {
+			for _, c := range s.apply.Cols {
+				own[c.ID] = true
+			}
+		} else if s.mark != nil {
 			for _, c := range append(s.mark.sub.Columns(), s.mark.marker) {
 				own[c.ID] = true
 			}
@@ -933,6 +949,9 @@ func (b *binder) placeJoinSubqueries(j *planner.Join, subs []pendingJoin) ([]pen
 func applyPending(plan planner.Node, s pendingJoin) planner.Node {
 	if s.mark != nil {
 		return s.mark.build(plan)
+	}
+	if s.apply != nil {
+		return placeApply(plan, s.apply)
 	}
 	return &planner.Join{Kind: planner.JoinLeft, Left: plan, Right: s.node, Cond: s.cond}
 }

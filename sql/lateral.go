@@ -58,12 +58,23 @@ func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *s
 		return &planner.Join{Kind: kind, Left: left, Right: sub, Cond: cond}, sc, err
 	}
 	sub = dropSort(sub)
-	if p, ok := sub.(*planner.Project); ok {
-		if a, ok := p.Input.(*planner.Aggregate); ok {
-			return l.aggregate(p, a)
-		}
+	var n planner.Node
+	var sc *scope
+	if p, ok := sub.(*planner.Project); ok && isAggregateNode(p.Input) {
+		n, sc, err = l.aggregate(p, p.Input.(*planner.Aggregate))
+	} else {
+		n, sc, err = l.correlated(sub)
 	}
-	return l.correlated(sub)
+	if decorrelationFailed(err) {
+		// Run per left row instead.
+		return l.apply(sub)
+	}
+	return n, sc, err
+}
+
+func isAggregateNode(n planner.Node) bool {
+	_, ok := n.(*planner.Aggregate)
+	return ok
 }
 
 // lateral is the binding of one correlated LATERAL subquery (lateralSubquery).

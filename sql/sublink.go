@@ -35,6 +35,9 @@ func (b *binder) sublink(sl *pg_query.SubLink, sc *scope, agg *aggContext) (plan
 	restore := existsBody(sl)
 	sub, width, inner, outerKeys, rest, err := b.equiCorrelated(sel, sc)
 	restore()
+	if decorrelationFailed(err) {
+		return b.applySublink(sl, sc, agg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -269,11 +272,11 @@ func (b *binder) arraySublink(sl *pg_query.SubLink, sc *scope) (planner.Expr, er
 		return nil, errs.New(errs.NotImplemented, "this subquery is not supported")
 	}
 	sub, width, inner, outerKeys, rest, err := b.equiCorrelated(sel, sc)
+	if decorrelationFailed(err) || err == nil && len(rest) > 0 {
+		return b.applySublink(sl, sc, nil)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if len(rest) > 0 {
-		return nil, errs.New(errs.NotImplemented, "ARRAY(subquery) correlated by more than equalities is not supported yet")
 	}
 	if width != 1 {
 		return nil, errs.New(errs.Syntax, "subquery must return only one column")

@@ -27,6 +27,18 @@ func (b *binder) where(n *pg_query.Node, plan planner.Node, sc *scope) (planner.
 		}
 		if sl := inner.GetSubLink(); sl != nil && (sl.SubLinkType == pg_query.SubLinkType_EXISTS_SUBLINK || (sl.SubLinkType == pg_query.SubLinkType_ANY_SUBLINK && isEqOp(sl.OperName) && sl.Testexpr.GetRowExpr() == nil)) {
 			j, err := b.semiJoin(sl, negate, plan, sc)
+			if decorrelationFailed(err) {
+				// Run per outer row instead.
+				e, err := b.applySublink(sl, sc, nil)
+				if err != nil {
+					return nil, err
+				}
+				if negate {
+					e = &planner.Not{E: e}
+				}
+				preds = append(preds, e)
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -258,7 +270,11 @@ func (b *binder) scalarSubquery(sl *pg_query.SubLink, sc *scope) (planner.Expr, 
 		return nil, errs.New(errs.Syntax, "subquery must return only one column")
 	}
 	if len(outer) > 0 {
-		return b.correlatedScalar(sub, outer)
+		e, err := b.correlatedScalar(sub, outer)
+		if decorrelationFailed(err) {
+			return b.applyValue(sub), nil
+		}
+		return e, err
 	}
 	v := sub.Columns()[0]
 	if atMostOneRow(sub) {
@@ -340,16 +356,14 @@ type pendingJoin struct {
 	cond planner.Expr
 	// mark, when set, replaces the left join: see markJoin.
 	mark *markJoin
+	// apply, when set, replaces the left join: a dependent join (apply.go).
+	apply *planner.Apply
 }
 
 // applyScalarSubqueries joins the scalar subqueries bound so far onto plan.
 func (b *binder) applyScalarSubqueries(plan planner.Node) planner.Node {
 	for _, s := range b.scalars {
-		if s.mark != nil {
-			plan = s.mark.build(plan)
-			continue
-		}
-		plan = &planner.Join{Kind: planner.JoinLeft, Left: plan, Right: s.node, Cond: s.cond}
+		plan = applyPending(plan, s)
 	}
 	b.scalars = nil
 	return plan
