@@ -48,6 +48,8 @@ type Apply struct {
 	inner  ApplyInnerFunc
 	schema *arrow.Schema
 	right  *arrow.Schema // the inner plan's columns appended (ApplyScalar: one)
+	// cacheBytes bounds the cache of inner results (ApplyCacheBytes).
+	cacheBytes int
 }
 
 var _ Operator = (*Apply)(nil)
@@ -64,7 +66,7 @@ func NewApply(mode ApplyMode, left Operator, params []int, right *arrow.Schema, 
 		}
 	}
 	fields := append(append([]arrow.Field{}, left.Schema().Fields()...), right.Fields()...)
-	return &Apply{mode: mode, left: left, params: params, inner: inner, schema: arrow.NewSchema(fields, nil), right: right}, nil
+	return &Apply{mode: mode, left: left, params: params, inner: inner, schema: arrow.NewSchema(fields, nil), right: right, cacheBytes: ApplyCacheBytes}, nil
 }
 
 func (a *Apply) Schema() *arrow.Schema { return a.schema }
@@ -244,7 +246,7 @@ func (s *applyStream) result(ctx context.Context, params []arrow.Array, row int)
 	s.cache[key] = s.lru.PushFront(r)
 	s.bytes += r.bytes
 	// Keep the newest result whatever its size; drop the least recently used past the bound.
-	for s.bytes > ApplyCacheBytes && s.lru.Len() > 1 {
+	for s.bytes > s.a.cacheBytes && s.lru.Len() > 1 {
 		old := s.lru.Back()
 		or := old.Value.(*applyResult)
 		s.lru.Remove(old)
