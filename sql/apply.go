@@ -82,6 +82,39 @@ func (b *binder) applySublink(sl *pg_query.SubLink, sc *scope, agg *aggContext) 
 	return b.applyQuantified(sub, &planner.Binary{Op: op, L: x, R: v, Typ: types.Bool}, sl.SubLinkType == pg_query.SubLinkType_ALL_SUBLINK), nil
 }
 
+// applyRowSublink binds (x1, x2, ...) IN (subquery) (all false) or NOT IN (all true) for
+// a correlated subquery run per outer row.
+func (b *binder) applyRowSublink(sl *pg_query.SubLink, xs []*pg_query.Node, sc *scope, agg *aggContext, all bool) (planner.Expr, error) {
+	sub, _, width, err := b.bindSubqueryWidth(sl.Subselect.GetSelectStmt(), sc)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case width > len(xs):
+		return nil, errs.New(errs.Syntax, "subquery has too many columns")
+	case width < len(xs):
+		return nil, errs.New(errs.Syntax, "subquery has too few columns")
+	}
+	cols := sub.Columns()
+	var eqs []planner.Expr
+	for i, x := range xs {
+		l, err := b.expr(x, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		eq, err := b.binary(planner.OpEq, l, ref(cols[i]))
+		if err != nil {
+			return nil, err
+		}
+		eqs = append(eqs, eq)
+	}
+	in := b.applyQuantified(sub, planner.And(eqs), false)
+	if all {
+		return &planner.Not{E: in}, nil
+	}
+	return in, nil
+}
+
 // applyQuantified is x op ANY|ALL (sub), test being x op v, with PostgreSQL's NULL
 // semantics: ANY is true when a row's test is true, else NULL when one is NULL, else false
 // (false with no rows); ALL the dual.

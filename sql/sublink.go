@@ -470,6 +470,9 @@ func (b *binder) rowSublink(sl *pg_query.SubLink, xs []*pg_query.Node, sc *scope
 		return nil, errs.New(errs.NotImplemented, "row comparisons with subqueries other than IN and NOT IN are not supported yet")
 	}
 	sub, width, inner, outerKeys, rest, err := b.equiCorrelated(sl.Subselect.GetSelectStmt(), sc)
+	if decorrelationFailed(err) {
+		return b.applyRowSublink(sl, xs, sc, agg, all)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -456,6 +456,10 @@ func (b *binder) correlatedScalar(sub planner.Node, outer map[planner.ColumnID]b
 				keys = append(keys, c)
 			}
 			na.Cols = append(append([]planner.Column{}, keys...), a.Cols...)
+			if ok, _ := checkOuterFree(na, outer); !ok {
+				// The outer row in an aggregate's argument or FILTER.
+				return nil, unsupported
+			}
 			counts := map[planner.ColumnID]bool{}
 			for i, call := range a.Aggs {
 				if call.Func == "count" || call.Func == "count_star" {
