@@ -104,18 +104,27 @@ type applyStream struct {
 	cache map[string]*list.Element
 	lru   *list.List // of *applyResult, most recently used first
 	bytes int
+	// cur is the left batch being joined, from its row pos on.
+	cur arrow.RecordBatch
+	pos int
 }
 
 func (s *applyStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	for {
-		b, err := s.in.Next(ctx)
+		if s.cur == nil {
+			b, err := s.in.Next(ctx)
+			if err != nil {
+				return nil, err
+			}
+			s.cur, s.pos = b, 0
+		}
+		out, err := s.apply(ctx, s.cur)
 		if err != nil {
 			return nil, err
 		}
-		out, err := s.apply(ctx, b)
-		b.Release()
-		if err != nil {
-			return nil, err
+		if s.pos >= int(s.cur.NumRows()) {
+			s.cur.Release()
+			s.cur = nil
 		}
 		if out != nil {
 			return out, nil
@@ -123,9 +132,11 @@ func (s *applyStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 }
 
-// apply joins one left batch with its rows' inner results; nil when no row results.
+// apply joins the rows of the left batch b from s.pos on with their inner results, up to
+// about BatchRows rows out, and advances s.pos; nil when no row results.
 func (s *applyStream) apply(ctx context.Context, b arrow.RecordBatch) (arrow.RecordBatch, error) {
 	mem := Allocator(ctx)
+	first := s.pos
 	n := int(b.NumRows())
 	params := make([]arrow.Array, len(s.a.params))
 	for i, p := range s.a.params {
@@ -143,7 +154,8 @@ func (s *applyStream) apply(ctx context.Context, b arrow.RecordBatch) (arrow.Rec
 	var refs []takerows.Ref
 	// Rows without an inner row take a one-row source of NULLs (Src -1 until it exists).
 	needNull := false
-	for row := 0; row < n; row++ {
+	row := first
+	for ; row < n && len(leftIdx) < BatchRows; row++ {
 		r, err := s.result(ctx, params, row)
 		if err != nil {
 			return nil, err
@@ -174,6 +186,7 @@ func (s *applyStream) apply(ctx context.Context, b arrow.RecordBatch) (arrow.Rec
 			refs = append(refs, takerows.Ref{Src: src, Row: int32(j)})
 		}
 	}
+	s.pos = row
 	if len(leftIdx) == 0 {
 		return nil, nil
 	}
@@ -183,7 +196,7 @@ func (s *applyStream) apply(ctx context.Context, b arrow.RecordBatch) (arrow.Rec
 			c.Release()
 		}
 	}()
-	identity := len(leftIdx) == n
+	identity := first == 0 && len(leftIdx) == n
 	for i, v := range leftIdx {
 		if int(v) != i {
 			identity = false
@@ -339,6 +352,10 @@ func bindingKey(params []arrow.Array, row int) string {
 }
 
 func (s *applyStream) Close() error {
+	if s.cur != nil {
+		s.cur.Release()
+		s.cur = nil
+	}
 	for e := s.lru.Front(); e != nil; e = e.Next() {
 		e.Value.(*applyResult).release()
 	}

@@ -107,3 +107,29 @@ func TestApplyScalarTooManyRows(t *testing.T) {
 	_, err = Collect(ctx, a)
 	wantErrKind(t, err, errs.TooManyRows)
 }
+
+// TestApplyBatches: the rows of one left batch whose inner results are large come out in
+// batches of about BatchRows rows, not one batch for the whole left batch.
+func TestApplyBatches(t *testing.T) {
+	ctx, _ := checkedCtx(t)
+	f := newApplyFixture(t, memory.NewGoAllocator(), map[int64]int{1: BatchRows, 3: 10})
+	a, err := NewApply(ApplyInner, f.left, []int{0}, applyRight, f.inner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Collect(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseBatches(out)
+	total := 0
+	for _, b := range out {
+		if b.NumRows() > BatchRows {
+			t.Errorf("a batch of %d rows, more than %d", b.NumRows(), BatchRows)
+		}
+		total += int(b.NumRows())
+	}
+	if total != 2*BatchRows+10 || len(out) < 3 {
+		t.Errorf("%d rows in %d batches, want %d rows in at least 3", total, len(out), 2*BatchRows+10)
+	}
+}
