@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"fmt"
+
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/sleeperd/sleeperd/errs"
@@ -228,6 +230,36 @@ func refersToColumns(e planner.Expr) bool {
 	return len(used) > 0
 }
 
+// leftJoinApply is the left join j whose condition has the subqueries subs that refer to
+// both sides: its right side, joined with them and filtered by the condition, runs per left
+// row, and a left row without a right row is kept with NULLs.
+func leftJoinApply(j *planner.Join, subs []pendingJoin) planner.Node {
+	r := j.Right
+	for _, s := range subs {
+		r = applyPending(r, s)
+	}
+	r = &planner.Filter{Input: r, Pred: j.Cond}
+	return placeApply(j.Left, &planner.Apply{Kind: planner.ApplyLeft, Right: r, Cols: j.Right.Columns()})
+}
+
+// checkKind rejects a LATERAL subquery that refers to the left side of a join that
+// null-extends it (RIGHT or FULL), as PostgreSQL does.
+func (l *lateral) checkKind() error {
+	if l.kind == planner.JoinInner || l.kind == planner.JoinCross || l.kind == planner.JoinLeft {
+		return nil
+	}
+	table := ""
+	for _, c := range l.leftCols {
+		if l.outer[c.ID] {
+			if table = l.ls.tableOf(c.ID); table != "" {
+				break
+			}
+		}
+	}
+	return &errs.Error{Kind: errs.InvalidColumnRef, Msg: fmt.Sprintf("invalid reference to FROM-clause entry for table %q", table),
+		Hint: "The combining JOIN type must be INNER or LEFT for a LATERAL reference."}
+}
+
 // freeColumns returns the columns the expressions of the plan n refer to that no node of it
 // produces: its references to enclosing queries.
 func freeColumns(n planner.Node) map[planner.ColumnID]bool {
@@ -291,8 +323,6 @@ func (l *lateral) apply(sub planner.Node) (planner.Node, *scope, error) {
 	kind := planner.ApplyInner
 	if l.kind == planner.JoinLeft {
 		kind = planner.ApplyLeft
-	} else if l.kind != planner.JoinInner && l.kind != planner.JoinCross {
-		return nil, nil, &errs.Error{Kind: errs.UndefinedTable, Msg: "invalid reference to FROM-clause entry for a LATERAL subquery", Hint: "The combining JOIN type must be INNER or LEFT for a LATERAL reference."}
 	}
 	sc, err := l.scopeOf(cols)
 	if err != nil {

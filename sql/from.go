@@ -456,8 +456,10 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 		switch {
 		case j.Jointype == pg_query.JoinType_JOIN_LEFT:
 			kind = planner.JoinLeft
-		case j.Jointype != pg_query.JoinType_JOIN_INNER:
-			return nil, nil, errs.New(errs.InvalidColumnRef, "the combining JOIN type must be INNER or LEFT for a LATERAL reference")
+		case j.Jointype == pg_query.JoinType_JOIN_RIGHT:
+			kind = planner.JoinRight // an error if the subquery refers to the left side
+		case j.Jointype == pg_query.JoinType_JOIN_FULL:
+			kind = planner.JoinFull
 		}
 		if j.IsNatural || len(j.UsingClause) > 0 || j.Alias != nil {
 			return nil, nil, errs.New(errs.NotImplemented, "LATERAL joins with USING, NATURAL or an alias are not supported yet")
@@ -532,6 +534,12 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 		}
 		if node.Cond, err = b.coerceBool(cond, "JOIN/ON"); err != nil {
 			return nil, nil, err
+		}
+		if len(above) > 0 && node.Kind == planner.JoinLeft {
+			if len(using) > 0 || j.IsNatural || j.Alias != nil {
+				return nil, nil, errs.New(errs.NotImplemented, "subqueries in JOIN conditions with USING, NATURAL or an alias are not supported yet")
+			}
+			return leftJoinApply(node, above), sc, nil
 		}
 		if len(above) > 0 {
 			// An inner join whose condition's subqueries refer to both sides: they join the
@@ -936,7 +944,7 @@ func (b *binder) placeJoinSubqueries(j *planner.Join, subs []pendingJoin) ([]pen
 			j.Left = applyPending(j.Left, s)
 		case within(j.Right):
 			j.Right = applyPending(j.Right, s)
-		case j.Kind == planner.JoinInner || j.Kind == planner.JoinCross:
+		case j.Kind == planner.JoinInner || j.Kind == planner.JoinCross || j.Kind == planner.JoinLeft:
 			above = append(above, s)
 		default:
 			return nil, errs.New(errs.NotImplemented, "subqueries referring to both sides of an outer join's condition are not supported yet")

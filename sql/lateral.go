@@ -57,6 +57,9 @@ func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *s
 		}
 		return &planner.Join{Kind: kind, Left: left, Right: sub, Cond: cond}, sc, err
 	}
+	if err := l.checkKind(); err != nil {
+		return nil, nil, err
+	}
 	sub = dropSort(sub)
 	var n planner.Node
 	var sc *scope
