@@ -452,31 +452,7 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 		}
 	}
 	if rs := j.Rarg.GetRangeSubselect(); rs != nil && rs.Lateral {
-		kind := planner.JoinInner
-		switch {
-		case j.Jointype == pg_query.JoinType_JOIN_LEFT:
-			kind = planner.JoinLeft
-		case j.Jointype == pg_query.JoinType_JOIN_RIGHT:
-			kind = planner.JoinRight // an error if the subquery refers to the left side
-		case j.Jointype == pg_query.JoinType_JOIN_FULL:
-			kind = planner.JoinFull
-		}
-		if j.IsNatural || len(j.UsingClause) > 0 || j.Alias != nil {
-			return nil, nil, errs.New(errs.NotImplemented, "LATERAL joins with USING, NATURAL or an alias are not supported yet")
-		}
-		quals := j.Quals
-		n, rsc, err := b.lateralSubquery(kind, left, ls, rs, quals)
-		if err != nil {
-			return nil, nil, err
-		}
-		sc := &scope{}
-		if err := sc.add(ls); err != nil {
-			return nil, nil, err
-		}
-		if err := sc.add(rsc); err != nil {
-			return nil, nil, err
-		}
-		return n, sc, nil
+		return b.lateralJoin(j, rs, left, ls)
 	}
 	right, rs, err := b.fromItem(j.Rarg)
 	if err != nil {
@@ -518,41 +494,10 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 		}
 	}
 	node := &planner.Join{Kind: kind, Left: left, Right: right}
-	var above []pendingJoin
 	if j.Quals != nil {
-		pending := len(b.scalars)
-		cond, err := b.expr(j.Quals, sc, nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(b.scalars) > pending {
-			subs := append([]pendingJoin(nil), b.scalars[pending:]...)
-			b.scalars = b.scalars[:pending]
-			if above, err = b.placeJoinSubqueries(node, subs); err != nil {
-				return nil, nil, err
-			}
-		}
-		if node.Cond, err = b.coerceBool(cond, "JOIN/ON"); err != nil {
-			return nil, nil, err
-		}
-		if len(above) > 0 && node.Kind == planner.JoinLeft {
-			if len(using) > 0 || j.IsNatural || j.Alias != nil {
-				return nil, nil, errs.New(errs.NotImplemented, "subqueries in JOIN conditions with USING, NATURAL or an alias are not supported yet")
-			}
-			return leftJoinApply(node, above), sc, nil
-		}
-		if len(above) > 0 {
-			// An inner join whose condition's subqueries refer to both sides: they join the
-			// joined rows, which the condition then filters.
-			var out planner.Node = &planner.Join{Kind: planner.JoinCross, Left: left, Right: node.Right}
-			for _, s := range above {
-				out = applyPending(out, s)
-			}
-			out = &planner.Filter{Input: out, Pred: node.Cond}
-			if len(using) > 0 || j.IsNatural || j.Alias != nil {
-				return nil, nil, errs.New(errs.NotImplemented, "subqueries in JOIN conditions with USING, NATURAL or an alias are not supported yet")
-			}
-			return out, sc, nil
+		out, err := b.joinOn(j, node, sc, len(using) > 0)
+		if out != nil || err != nil {
+			return out, sc, err
 		}
 	} else if len(using) == 0 && !j.IsNatural {
 		node.Kind = planner.JoinCross
@@ -571,6 +516,42 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 		}
 		return node, sc, nil
 	}
+	return b.joinUsing(node, using, kind, ls, rs, sc)
+}
+
+// lateralJoin binds left JOIN LATERAL (subquery) ON ...: see lateralSubquery.
+func (b *binder) lateralJoin(j *pg_query.JoinExpr, rs *pg_query.RangeSubselect, left planner.Node, ls *scope) (planner.Node, *scope, error) {
+	kind := planner.JoinInner
+	switch {
+	case j.Jointype == pg_query.JoinType_JOIN_LEFT:
+		kind = planner.JoinLeft
+	case j.Jointype == pg_query.JoinType_JOIN_RIGHT:
+		kind = planner.JoinRight // an error if the subquery refers to the left side
+	case j.Jointype == pg_query.JoinType_JOIN_FULL:
+		kind = planner.JoinFull
+	}
+	if j.IsNatural || len(j.UsingClause) > 0 || j.Alias != nil {
+		return nil, nil, errs.New(errs.NotImplemented, "LATERAL joins with USING, NATURAL or an alias are not supported yet")
+	}
+	quals := j.Quals
+	n, rsc, err := b.lateralSubquery(kind, left, ls, rs, quals)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := &scope{}
+	if err := sc.add(ls); err != nil {
+		return nil, nil, err
+	}
+	if err := sc.add(rsc); err != nil {
+		return nil, nil, err
+	}
+	return n, sc, nil
+}
+
+// joinUsing binds the USING columns of the join node: equal columns, shown once first by
+// SELECT *; the unqualified name means the left column (right for a right join, either one
+// for a full join).
+func (b *binder) joinUsing(node *planner.Join, using []string, kind planner.JoinKind, ls, rs, sc *scope) (planner.Node, *scope, error) {
 	// USING: equal columns, shown once first by SELECT *; the unqualified name means the
 	// left column (right for a right join, either one for a full join).
 	var conds []planner.Expr
@@ -635,6 +616,49 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 		k++
 	}
 	return p, out, nil
+}
+
+// joinOn binds the ON condition of the join node into its condition. Subqueries in it join
+// the side whose columns they refer to; when they refer to both, the join is built here
+// and returned (nil otherwise): the joined rows filtered for an inner join, the right side
+// run per left row for a left join.
+func (b *binder) joinOn(j *pg_query.JoinExpr, node *planner.Join, sc *scope, using bool) (planner.Node, error) {
+	var above []pendingJoin
+	pending := len(b.scalars)
+	cond, err := b.expr(j.Quals, sc, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.scalars) > pending {
+		subs := append([]pendingJoin(nil), b.scalars[pending:]...)
+		b.scalars = b.scalars[:pending]
+		if above, err = b.placeJoinSubqueries(node, subs); err != nil {
+			return nil, err
+		}
+	}
+	if node.Cond, err = b.coerceBool(cond, "JOIN/ON"); err != nil {
+		return nil, err
+	}
+	if len(above) > 0 && node.Kind == planner.JoinLeft {
+		if using || j.IsNatural || j.Alias != nil {
+			return nil, errs.New(errs.NotImplemented, "subqueries in JOIN conditions with USING, NATURAL or an alias are not supported yet")
+		}
+		return leftJoinApply(node, above), nil
+	}
+	if len(above) > 0 {
+		// An inner join whose condition's subqueries refer to both sides: they join the
+		// joined rows, which the condition then filters.
+		var out planner.Node = &planner.Join{Kind: planner.JoinCross, Left: node.Left, Right: node.Right}
+		for _, s := range above {
+			out = applyPending(out, s)
+		}
+		out = &planner.Filter{Input: out, Pred: node.Cond}
+		if using || j.IsNatural || j.Alias != nil {
+			return nil, errs.New(errs.NotImplemented, "subqueries in JOIN conditions with USING, NATURAL or an alias are not supported yet")
+		}
+		return out, nil
+	}
+	return nil, nil
 }
 
 func condList(e planner.Expr) []planner.Expr {
