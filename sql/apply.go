@@ -330,3 +330,49 @@ func (l *lateral) apply(sub planner.Node) (planner.Node, *scope, error) {
 	}
 	return placeApply(l.left, &planner.Apply{Kind: kind, Right: sub, Cols: cols}), sc, nil
 }
+
+// pullThroughLimit takes the correlation out from under [ORDER BY ...] LIMIT n OFFSET m when
+// it is equalities inner_i = outer_i: the rows of one outer row are those of one value of
+// the inner sides, so the limit becomes a limit per value, row_number() OVER (PARTITION BY
+// inner sides ORDER BY ...) between m+1 and m+n, and the equalities join. (A top-n per
+// group: one pass, where running the subquery per outer row reads its input each time.)
+// Anything else under a limit stays, for the subquery to run per outer row.
+func (b *binder) pullThroughLimit(l *planner.Limit, outer map[planner.ColumnID]bool, corr *[]planner.Expr) (planner.Node, error) {
+	if l.CountExpr != nil || l.OffsetExpr != nil {
+		return l, nil
+	}
+	var below []planner.Expr
+	in := l.Input
+	var order []planner.SortKey
+	if s, ok := in.(*planner.Sort); ok {
+		in, order = s.Input, s.Keys
+	}
+	pulled, err := b.pullCorrelated(in, outer, &below)
+	if err != nil || len(below) == 0 {
+		return l, err
+	}
+	var partition []planner.Expr
+	for _, c := range below {
+		i, _, ok := splitEquality(c, outer)
+		if !ok {
+			return l, nil
+		}
+		partition = append(partition, i)
+	}
+	// The sort keys must be over the pulled plan's columns, which keep the input's.
+	rn := b.newColumn("row_number", types.Int64)
+	w := &planner.Window{Input: pulled, Partition: partition, Order: order, Calls: []planner.WindowCall{{Func: "row_number"}}, Cols: []planner.Column{rn}}
+	lit := func(v int64) planner.Expr { return &planner.Literal{Value: v, Typ: types.Int64} }
+	conds := []planner.Expr{&planner.Binary{Op: planner.OpGt, L: ref(rn), R: lit(l.Offset), Typ: types.Bool}}
+	if l.Count >= 0 {
+		conds = append(conds, &planner.Binary{Op: planner.OpLtEq, L: ref(rn), R: lit(l.Offset + l.Count), Typ: types.Bool})
+	}
+	f := &planner.Filter{Input: w, Pred: planner.And(conds)}
+	p := &planner.Project{Input: f}
+	for _, c := range pulled.Columns() {
+		p.Exprs = append(p.Exprs, ref(c))
+		p.Cols = append(p.Cols, c)
+	}
+	*corr = append(*corr, below...)
+	return p, nil
+}

@@ -153,7 +153,7 @@ func (l *lateral) project(in planner.Node, exprs []planner.Expr, cols []planner.
 func (l *lateral) aggregate(p *planner.Project, a *planner.Aggregate) (planner.Node, *scope, error) {
 	b := l.b
 	var corr []planner.Expr
-	x, err := pullCorrelated(a.Input, l.outer, &corr)
+	x, err := l.b.pullCorrelated(a.Input, l.outer, &corr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -249,7 +249,7 @@ func (l *lateral) aggregate(p *planner.Project, a *planner.Aggregate) (planner.N
 // quals, its select list computed over the join when it refers to left's columns.
 func (l *lateral) correlated(sub planner.Node) (planner.Node, *scope, error) {
 	var corr []planner.Expr
-	x, err := pullCorrelated(sub, l.outer, &corr)
+	x, err := l.b.pullCorrelated(sub, l.outer, &corr)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -197,7 +197,7 @@ func (b *binder) equiCorrelated(sel *pg_query.SelectStmt, sc *scope) (sub planne
 		return sub, width, nil, nil, nil, nil
 	}
 	var corr []planner.Expr
-	if sub, err = pullCorrelated(sub, outer, &corr); err != nil {
+	if sub, err = b.pullCorrelated(sub, outer, &corr); err != nil {
 		return nil, 0, nil, nil, nil, err
 	}
 	if ok, _ := checkOuterFree(sub, outer); !ok {

@@ -137,7 +137,7 @@ func (b *binder) correlatedSubquery(sel *pg_query.SelectStmt, sc *scope) (planne
 		return node, nil, width, nil
 	}
 	var corr []planner.Expr
-	node, err = pullCorrelated(node, outer, &corr)
+	node, err = b.pullCorrelated(node, outer, &corr)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -182,13 +182,14 @@ func (b *binder) bindSubquery(sel *pg_query.SelectStmt, sc *scope) (planner.Node
 	return node, outerScope.outer, nil
 }
 
-// pullCorrelated removes the conjuncts of filters in n (through projections and filters,
-// not through aggregates or limits) that refer to outer columns, appending them to corr. The
-// columns those conjuncts use from inside are kept in the projections above.
-func pullCorrelated(n planner.Node, outer map[planner.ColumnID]bool, corr *[]planner.Expr) (planner.Node, error) {
+// pullCorrelated removes the conjuncts of filters in n (through projections and filters, and
+// limits whose correlation is equalities; not through aggregates) that refer to outer
+// columns, appending them to corr. The columns those conjuncts use from inside are kept in
+// the projections above.
+func (b *binder) pullCorrelated(n planner.Node, outer map[planner.ColumnID]bool, corr *[]planner.Expr) (planner.Node, error) {
 	switch x := n.(type) {
 	case *planner.Project:
-		in, err := pullCorrelated(x.Input, outer, corr)
+		in, err := b.pullCorrelated(x.Input, outer, corr)
 		if err != nil {
 			return nil, err
 		}
@@ -212,7 +213,7 @@ func pullCorrelated(n planner.Node, outer map[planner.ColumnID]bool, corr *[]pla
 		}
 		return &c, nil
 	case *planner.Filter:
-		in, err := pullCorrelated(x.Input, outer, corr)
+		in, err := b.pullCorrelated(x.Input, outer, corr)
 		if err != nil {
 			return nil, err
 		}
@@ -237,17 +238,19 @@ func pullCorrelated(n planner.Node, outer map[planner.ColumnID]bool, corr *[]pla
 		}
 		return &planner.Filter{Input: in, Pred: planner.And(keep)}, nil
 	case *planner.Join:
-		l, err := pullCorrelated(x.Left, outer, corr)
+		l, err := b.pullCorrelated(x.Left, outer, corr)
 		if err != nil {
 			return nil, err
 		}
 		c := *x
 		c.Left = l
 		return &c, nil
+	case *planner.Limit:
+		return b.pullThroughLimit(x, outer, corr)
 	case *planner.Unnest, *planner.Sort:
 		// Conditions on the input's rows hold on the rows an unnest expands them into, and
 		// on the same rows sorted.
-		in, err := pullCorrelated(n.Inputs()[0], outer, corr)
+		in, err := b.pullCorrelated(n.Inputs()[0], outer, corr)
 		if err != nil {
 			return nil, err
 		}
@@ -419,7 +422,7 @@ type scalarDecorrelation struct {
 func (d *scalarDecorrelation) split(in planner.Node) (planner.Node, []planner.Expr, []planner.Expr, error) {
 	outer := d.outer
 	var corr []planner.Expr
-	x, err := pullCorrelated(in, outer, &corr)
+	x, err := d.b.pullCorrelated(in, outer, &corr)
 	if err != nil {
 		return nil, nil, nil, err
 	}
