@@ -174,6 +174,10 @@ func WithInputs(n Node, in []Node) Node {
 		c := *n
 		c.Base, c.Step = in[0], in[1]
 		return &c
+	case *Apply:
+		c := *n
+		c.Left, c.Right = in[0], in[1]
+		return &c
 	case *Filter:
 		c := *n
 		c.Input = in[0]

@@ -197,6 +197,9 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 	case *RecursiveCTE:
 		return physicalRecursive(ctx, n, env)
 
+	case *Apply:
+		return physicalApply(ctx, n, env)
+
 	case *WorkTable:
 		return physicalWorkTable(ctx, n)
 

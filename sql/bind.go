@@ -69,6 +69,9 @@ type binder struct {
 	// outer is the scope a subquery being bound may refer to (through its FROM scope's
 	// parent), for correlation.
 	outer *scope
+	// fromOuter is the scope of the query whose FROM clause is being bound, when it is a
+	// subquery: its derived tables may refer to the enclosing queries (fromOuter.parent).
+	fromOuter *scope
 	// scalars are scalar subqueries bound in the current clause, to be joined in;
 	// constCols are their columns, which are constant and so allowed in grouped queries.
 	scalars   []pendingJoin
@@ -415,7 +418,7 @@ func (b *binder) rewriteGrouped(e planner.Expr, agg *aggContext, groupCols []pla
 			}
 		}
 		if c, ok := e.(*planner.ColumnRef); ok {
-			if agg.isAggColumn(c.ID) || b.constCols[c.ID] || b.windowCols[c.ID] {
+			if agg.isAggColumn(c.ID) || b.constCols[c.ID] || b.windowCols[c.ID] || agg.input != nil && agg.input.outer[c.ID] {
 				return e, nil
 			}
 			name := c.Name

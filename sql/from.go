@@ -165,8 +165,12 @@ func relationScope(table string, cols []planner.Column, alias *pg_query.Alias) (
 func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 	// A subquery's scope sees the enclosing query's columns (correlation).
 	var parent *scope
+	savedFromOuter := b.fromOuter
+	b.fromOuter = nil
+	defer func() { b.fromOuter = savedFromOuter }()
 	if b.outer != nil {
 		parent, b.outer = b.outer, nil
+		b.fromOuter = parent
 		defer func() { b.outer = parent }()
 	}
 	if len(items) == 0 {
@@ -176,9 +180,15 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 		return &planner.Values{Rows: [][]planner.Expr{{}}}, &scope{}, nil
 	}
 	var node planner.Node
-	sc := parent
-	if sc == nil {
-		sc = &scope{}
+	sc := &scope{}
+	if parent != nil {
+		// A fresh scope per FROM clause (each arm of a set operation has its own), which
+		// records its references to the enclosing queries in the caller's map.
+		if parent.outer == nil {
+			parent.outer = map[planner.ColumnID]bool{}
+		}
+		sc = &scope{parent: parent.parent, outer: parent.outer}
+		b.fromOuter = sc
 	}
 	for i, it := range items {
 		sc.items = items[:i]
@@ -278,8 +288,7 @@ func (b *binder) fromItem(it *pg_query.Node) (planner.Node, *scope, error) {
 		if rs.Alias == nil {
 			return nil, nil, errs.New(errs.Syntax, "subquery in FROM must have an alias")
 		}
-		sel := rs.Subquery.GetSelectStmt()
-		n, names, err := b.subquery(sel)
+		n, names, err := b.derivedTable(rs.Subquery.GetSelectStmt())
 		if err != nil {
 			return nil, nil, err
 		}
@@ -447,29 +456,7 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 		}
 	}
 	if rs := j.Rarg.GetRangeSubselect(); rs != nil && rs.Lateral {
-		kind := planner.JoinInner
-		switch {
-		case j.Jointype == pg_query.JoinType_JOIN_LEFT:
-			kind = planner.JoinLeft
-		case j.Jointype != pg_query.JoinType_JOIN_INNER:
-			return nil, nil, errs.New(errs.InvalidColumnRef, "the combining JOIN type must be INNER or LEFT for a LATERAL reference")
-		}
-		if j.IsNatural || len(j.UsingClause) > 0 || j.Alias != nil {
-			return nil, nil, errs.New(errs.NotImplemented, "LATERAL joins with USING, NATURAL or an alias are not supported yet")
-		}
-		quals := j.Quals
-		n, rsc, err := b.lateralSubquery(kind, left, ls, rs, quals)
-		if err != nil {
-			return nil, nil, err
-		}
-		sc := &scope{}
-		if err := sc.add(ls); err != nil {
-			return nil, nil, err
-		}
-		if err := sc.add(rsc); err != nil {
-			return nil, nil, err
-		}
-		return n, sc, nil
+		return b.lateralJoin(j, rs, left, ls)
 	}
 	right, rs, err := b.fromItem(j.Rarg)
 	if err != nil {
@@ -511,35 +498,10 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 		}
 	}
 	node := &planner.Join{Kind: kind, Left: left, Right: right}
-	var above []pendingJoin
 	if j.Quals != nil {
-		pending := len(b.scalars)
-		cond, err := b.expr(j.Quals, sc, nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(b.scalars) > pending {
-			subs := append([]pendingJoin(nil), b.scalars[pending:]...)
-			b.scalars = b.scalars[:pending]
-			if above, err = b.placeJoinSubqueries(node, subs); err != nil {
-				return nil, nil, err
-			}
-		}
-		if node.Cond, err = b.coerceBool(cond, "JOIN/ON"); err != nil {
-			return nil, nil, err
-		}
-		if len(above) > 0 {
-			// An inner join whose condition's subqueries refer to both sides: they join the
-			// joined rows, which the condition then filters.
-			var out planner.Node = &planner.Join{Kind: planner.JoinCross, Left: left, Right: node.Right}
-			for _, s := range above {
-				out = applyPending(out, s)
-			}
-			out = &planner.Filter{Input: out, Pred: node.Cond}
-			if len(using) > 0 || j.IsNatural || j.Alias != nil {
-				return nil, nil, errs.New(errs.NotImplemented, "subqueries in JOIN conditions with USING, NATURAL or an alias are not supported yet")
-			}
-			return out, sc, nil
+		out, err := b.joinOn(j, node, sc, len(using) > 0)
+		if out != nil || err != nil {
+			return out, sc, err
 		}
 	} else if len(using) == 0 && !j.IsNatural {
 		node.Kind = planner.JoinCross
@@ -558,6 +520,42 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 		}
 		return node, sc, nil
 	}
+	return b.joinUsing(node, using, kind, ls, rs, sc)
+}
+
+// lateralJoin binds left JOIN LATERAL (subquery) ON ...: see lateralSubquery.
+func (b *binder) lateralJoin(j *pg_query.JoinExpr, rs *pg_query.RangeSubselect, left planner.Node, ls *scope) (planner.Node, *scope, error) {
+	kind := planner.JoinInner
+	switch {
+	case j.Jointype == pg_query.JoinType_JOIN_LEFT:
+		kind = planner.JoinLeft
+	case j.Jointype == pg_query.JoinType_JOIN_RIGHT:
+		kind = planner.JoinRight // an error if the subquery refers to the left side
+	case j.Jointype == pg_query.JoinType_JOIN_FULL:
+		kind = planner.JoinFull
+	}
+	if j.IsNatural || len(j.UsingClause) > 0 || j.Alias != nil {
+		return nil, nil, errs.New(errs.NotImplemented, "LATERAL joins with USING, NATURAL or an alias are not supported yet")
+	}
+	quals := j.Quals
+	n, rsc, err := b.lateralSubquery(kind, left, ls, rs, quals)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := &scope{}
+	if err := sc.add(ls); err != nil {
+		return nil, nil, err
+	}
+	if err := sc.add(rsc); err != nil {
+		return nil, nil, err
+	}
+	return n, sc, nil
+}
+
+// joinUsing binds the USING columns of the join node: equal columns, shown once first by
+// SELECT *; the unqualified name means the left column (right for a right join, either one
+// for a full join).
+func (b *binder) joinUsing(node *planner.Join, using []string, kind planner.JoinKind, ls, rs, sc *scope) (planner.Node, *scope, error) {
 	// USING: equal columns, shown once first by SELECT *; the unqualified name means the
 	// left column (right for a right join, either one for a full join).
 	var conds []planner.Expr
@@ -622,6 +620,49 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 		k++
 	}
 	return p, out, nil
+}
+
+// joinOn binds the ON condition of the join node into its condition. Subqueries in it join
+// the side whose columns they refer to; when they refer to both, the join is built here
+// and returned (nil otherwise): the joined rows filtered for an inner join, the right side
+// run per left row for a left join.
+func (b *binder) joinOn(j *pg_query.JoinExpr, node *planner.Join, sc *scope, using bool) (planner.Node, error) {
+	var above []pendingJoin
+	pending := len(b.scalars)
+	cond, err := b.expr(j.Quals, sc, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.scalars) > pending {
+		subs := append([]pendingJoin(nil), b.scalars[pending:]...)
+		b.scalars = b.scalars[:pending]
+		if above, err = b.placeJoinSubqueries(node, subs); err != nil {
+			return nil, err
+		}
+	}
+	if node.Cond, err = b.coerceBool(cond, "JOIN/ON"); err != nil {
+		return nil, err
+	}
+	if len(above) > 0 && node.Kind == planner.JoinLeft {
+		if using || j.IsNatural || j.Alias != nil {
+			return nil, errs.New(errs.NotImplemented, "subqueries in JOIN conditions with USING, NATURAL or an alias are not supported yet")
+		}
+		return leftJoinApply(node, above), nil
+	}
+	if len(above) > 0 {
+		// An inner join whose condition's subqueries refer to both sides: they join the
+		// joined rows, which the condition then filters.
+		var out planner.Node = &planner.Join{Kind: planner.JoinCross, Left: node.Left, Right: node.Right}
+		for _, s := range above {
+			out = applyPending(out, s)
+		}
+		out = &planner.Filter{Input: out, Pred: node.Cond}
+		if using || j.IsNatural || j.Alias != nil {
+			return nil, errs.New(errs.NotImplemented, "subqueries in JOIN conditions with USING, NATURAL or an alias are not supported yet")
+		}
+		return out, nil
+	}
+	return nil, nil
 }
 
 func condList(e planner.Expr) []planner.Expr {
@@ -887,9 +928,12 @@ func (b *binder) placeJoinSubqueries(j *planner.Join, subs []pendingJoin) ([]pen
 	for _, s := range subs {
 		used := map[planner.ColumnID]bool{}
 		var exprs []planner.Expr
-		if s.mark != nil {
+		switch {
+		case s.mark != nil:
 			exprs = append(append(exprs, s.mark.corr...), s.mark.test)
-		} else {
+		case s.apply != nil:
+			used = freeColumns(s.apply.Right)
+		default:
 			exprs = append(exprs, s.cond)
 		}
 		for _, e := range exprs {
@@ -898,7 +942,11 @@ func (b *binder) placeJoinSubqueries(j *planner.Join, subs []pendingJoin) ([]pen
 			}
 		}
 		own := map[planner.ColumnID]bool{}
-		if s.mark != nil {
+		if s.apply != nil {
+			for _, c := range s.apply.Cols {
+				own[c.ID] = true
+			}
+		} else if s.mark != nil {
 			for _, c := range append(s.mark.sub.Columns(), s.mark.marker) {
 				own[c.ID] = true
 			}
@@ -924,7 +972,7 @@ func (b *binder) placeJoinSubqueries(j *planner.Join, subs []pendingJoin) ([]pen
 			j.Left = applyPending(j.Left, s)
 		case within(j.Right):
 			j.Right = applyPending(j.Right, s)
-		case j.Kind == planner.JoinInner || j.Kind == planner.JoinCross:
+		case j.Kind == planner.JoinInner || j.Kind == planner.JoinCross || j.Kind == planner.JoinLeft:
 			above = append(above, s)
 		default:
 			return nil, errs.New(errs.NotImplemented, "subqueries referring to both sides of an outer join's condition are not supported yet")
@@ -937,6 +985,9 @@ func (b *binder) placeJoinSubqueries(j *planner.Join, subs []pendingJoin) ([]pen
 func applyPending(plan planner.Node, s pendingJoin) planner.Node {
 	if s.mark != nil {
 		return s.mark.build(plan)
+	}
+	if s.apply != nil {
+		return placeApply(plan, s.apply)
 	}
 	return &planner.Join{Kind: planner.JoinLeft, Left: plan, Right: s.node, Cond: s.cond}
 }

@@ -57,13 +57,27 @@ func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *s
 		}
 		return &planner.Join{Kind: kind, Left: left, Right: sub, Cond: cond}, sc, err
 	}
-	sub = dropSort(sub)
-	if p, ok := sub.(*planner.Project); ok {
-		if a, ok := p.Input.(*planner.Aggregate); ok {
-			return l.aggregate(p, a)
-		}
+	if err := l.checkKind(); err != nil {
+		return nil, nil, err
 	}
-	return l.correlated(sub)
+	sub = dropSort(sub)
+	var n planner.Node
+	var sc *scope
+	if p, ok := sub.(*planner.Project); ok && isAggregateNode(p.Input) {
+		n, sc, err = l.aggregate(p, p.Input.(*planner.Aggregate))
+	} else {
+		n, sc, err = l.correlated(sub)
+	}
+	if decorrelationFailed(err) {
+		// Run per left row instead.
+		return l.apply(sub)
+	}
+	return n, sc, err
+}
+
+func isAggregateNode(n planner.Node) bool {
+	_, ok := n.(*planner.Aggregate)
+	return ok
 }
 
 // lateral is the binding of one correlated LATERAL subquery (lateralSubquery).
@@ -139,7 +153,7 @@ func (l *lateral) project(in planner.Node, exprs []planner.Expr, cols []planner.
 func (l *lateral) aggregate(p *planner.Project, a *planner.Aggregate) (planner.Node, *scope, error) {
 	b := l.b
 	var corr []planner.Expr
-	x, err := pullCorrelated(a.Input, l.outer, &corr)
+	x, err := l.b.pullCorrelated(a.Input, l.outer, &corr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -235,7 +249,7 @@ func (l *lateral) aggregate(p *planner.Project, a *planner.Aggregate) (planner.N
 // quals, its select list computed over the join when it refers to left's columns.
 func (l *lateral) correlated(sub planner.Node) (planner.Node, *scope, error) {
 	var corr []planner.Expr
-	x, err := pullCorrelated(sub, l.outer, &corr)
+	x, err := l.b.pullCorrelated(sub, l.outer, &corr)
 	if err != nil {
 		return nil, nil, err
 	}

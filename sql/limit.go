@@ -43,7 +43,13 @@ func (b *binder) limitValue(n *pg_query.Node, what string) (int64, planner.Expr,
 	}
 	saved, scalars := b.clause, len(b.scalars)
 	b.clause = what
-	e, err := b.expr(n, &scope{}, nil)
+	// In a subquery, LIMIT may refer to the enclosing queries' columns (b.outer has none of
+	// its own).
+	sc := b.outer
+	if sc == nil {
+		sc = &scope{}
+	}
+	e, err := b.expr(n, sc, nil)
 	b.clause = saved
 	if err != nil {
 		return 0, nil, err
@@ -58,7 +64,7 @@ func (b *binder) limitValue(n *pg_query.Node, what string) (int64, planner.Expr,
 		}
 		e = b.coerce(e, types.Int64)
 	}
-	if hasParam(e) {
+	if hasParam(e) || refersToColumns(e) {
 		return 0, e, nil
 	}
 	l, err := planner.Eval(b.ctx, e)

@@ -28,11 +28,23 @@ type workTableRef struct {
 // name) as a planner.RecursiveCTE, any other as a subquery.
 func (b *binder) cteQuery(name string, cte *pg_query.CommonTableExpr) (planner.Node, []string, error) {
 	sel := cte.Ctequery.GetSelectStmt()
+	clauses := cte.SearchClause != nil || cte.CycleClause != nil
 	if !b.recursive[cte] || !refersTo(cte.Ctequery, name) {
+		if clauses {
+			return nil, nil, errs.New(errs.Syntax, "WITH query is not recursive")
+		}
 		return b.subquery(sel)
 	}
 	if sel.Op != pg_query.SetOperation_SETOP_UNION {
 		return nil, nil, errs.New(errs.InvalidRecursion, "recursive query %q does not have the form non-recursive-term UNION [ALL] recursive-term", name)
+	}
+	if clauses {
+		for i, term := range []*pg_query.SelectStmt{sel.Larg, sel.Rarg} {
+			side := [...]string{"left", "right"}[i]
+			if term.Op != pg_query.SetOperation_SETOP_NONE {
+				return nil, nil, errs.New(errs.NotImplemented, "with a SEARCH or CYCLE clause, the %s side of the UNION must be a SELECT", side)
+			}
+		}
 	}
 	if len(sel.SortClause) > 0 {
 		return nil, nil, errs.New(errs.NotImplemented, "ORDER BY in a recursive query is not implemented")
@@ -61,6 +73,10 @@ func (b *binder) cteQuery(name string, cte *pg_query.CommonTableExpr) (planner.N
 			names[i] = a.GetString_().GetSval()
 		}
 	}
+	search, err := b.newSearchCycle(cte, names)
+	if err != nil {
+		return nil, nil, err
+	}
 	wt := &workTableRef{id: b.nextWork, name: name, names: names}
 	b.nextWork++
 	for _, c := range base.Columns() {
@@ -81,6 +97,12 @@ func (b *binder) cteQuery(name string, cte *pg_query.CommonTableExpr) (planner.N
 	}
 	if step, err = b.stepTypes(name, step, wt.types); err != nil {
 		return nil, nil, err
+	}
+	if search != nil {
+		if base, step, err = search.add(b, base, step, wt, name); err != nil {
+			return nil, nil, err
+		}
+		names = wt.names
 	}
 	n := &planner.RecursiveCTE{ID: wt.id, Base: base, Step: step, Distinct: !sel.All}
 	for i, t := range wt.types {

@@ -374,6 +374,13 @@ func (b *binder) grouped(plan planner.Node, agg *aggContext, targets []selectTar
 				return nil, err
 			}
 		}
+		if a := b.scalars[i].apply; a != nil {
+			c := *a
+			if err := b.rewriteApply(&c, agg, groupCols); err != nil {
+				return nil, err
+			}
+			b.scalars[i].apply = &c
+		}
 		if b.scalars[i].cond == nil {
 			continue
 		}

@@ -35,6 +35,9 @@ func (b *binder) sublink(sl *pg_query.SubLink, sc *scope, agg *aggContext) (plan
 	restore := existsBody(sl)
 	sub, width, inner, outerKeys, rest, err := b.equiCorrelated(sel, sc)
 	restore()
+	if decorrelationFailed(err) {
+		return b.applySublink(sl, sc, agg)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -46,67 +49,85 @@ func (b *binder) sublink(sl *pg_query.SubLink, sc *scope, agg *aggContext) (plan
 		}
 		return b.markSublink(sl, sc, agg, sub, width, append(corr, rest...))
 	}
-	var keyCond []planner.Expr // outer_i = key_i, filled per relation
-	// grouped builds an Aggregate over sub grouped by the inner keys (plus extra groups), with
-	// the given calls, and returns it with the join condition on the keys.
-	grouped := func(extra []planner.Expr, calls []planner.AggCall) (*planner.Aggregate, []planner.Expr) {
-		a := &planner.Aggregate{Input: sub, Aggs: calls}
-		keyCond = nil
-		for i, k := range inner {
-			c := b.newColumn("key", k.Type())
-			a.Groups = append(a.Groups, k)
-			a.Cols = append(a.Cols, c)
-			keyCond = append(keyCond, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(c), Typ: types.Bool})
-		}
-		for _, e := range extra {
-			a.Groups = append(a.Groups, e)
-			a.Cols = append(a.Cols, b.newColumn(planner.ExprName(e), e.Type()))
-		}
-		for _, call := range calls {
-			t, _ := exec.AggregateResultType(call.Func, argType(call.Arg))
-			a.Cols = append(a.Cols, b.newColumn(call.Func, t))
-		}
-		return a, append([]planner.Expr(nil), keyCond...)
-	}
-	join := func(n planner.Node, cond []planner.Expr) {
-		b.scalars = append(b.scalars, pendingJoin{node: n, cond: planner.And(cond)})
-		if b.constCols == nil {
-			b.constCols = map[planner.ColumnID]bool{}
-		}
-		for _, c := range n.Columns() {
-			b.constCols[c.ID] = true
-		}
-	}
-	marker := func(in planner.Node) (planner.Node, planner.Column) {
-		m := b.newColumn("marker", types.Bool)
-		p := &planner.Project{Input: in}
-		for _, c := range in.Columns() {
-			p.Exprs = append(p.Exprs, ref(c))
-			p.Cols = append(p.Cols, c)
-		}
-		p.Exprs = append(p.Exprs, &planner.Literal{Value: true, Typ: types.Bool})
-		p.Cols = append(p.Cols, m)
-		return p, m
-	}
-
+	e := &equiSublink{b: b, sub: sub, inner: inner, outerKeys: outerKeys}
 	if sl.SubLinkType == pg_query.SubLinkType_EXISTS_SUBLINK {
-		var rel planner.Node
-		var cond []planner.Expr
-		if len(inner) == 0 {
-			rel = &planner.Limit{Input: sub, Count: 1}
-		} else {
-			rel, cond = grouped(nil, nil)
-		}
-		rel, m := marker(rel)
-		join(rel, cond)
-		return &planner.IsNull{E: ref(m), Negate: true}, nil
+		return e.exists(), nil
 	}
+	return e.quantified(sl, sc, agg, width)
+}
+
+// equiSublink is a subquery used as a value, correlated by the equalities inner_i =
+// outerKeys_i (none when it is not correlated): see sublink.
+type equiSublink struct {
+	b                *binder
+	sub              planner.Node
+	inner, outerKeys []planner.Expr
+}
+
+// grouped builds an Aggregate over sub grouped by the inner keys (plus extra groups), with
+// the given calls, and returns it with the join condition on the keys.
+func (e *equiSublink) grouped(extra []planner.Expr, calls []planner.AggCall) (*planner.Aggregate, []planner.Expr) {
+	b := e.b
+	a := &planner.Aggregate{Input: e.sub, Aggs: calls}
+	var keyCond []planner.Expr
+	for i, k := range e.inner {
+		c := b.newColumn("key", k.Type())
+		a.Groups = append(a.Groups, k)
+		a.Cols = append(a.Cols, c)
+		keyCond = append(keyCond, &planner.Binary{Op: planner.OpEq, L: e.outerKeys[i], R: ref(c), Typ: types.Bool})
+	}
+	for _, x := range extra {
+		a.Groups = append(a.Groups, x)
+		a.Cols = append(a.Cols, b.newColumn(planner.ExprName(x), x.Type()))
+	}
+	for _, call := range calls {
+		t, _ := exec.AggregateResultType(call.Func, argType(call.Arg))
+		a.Cols = append(a.Cols, b.newColumn(call.Func, t))
+	}
+	return a, keyCond
+}
+
+// join queues n to be left-joined onto the query on cond.
+func (e *equiSublink) join(n planner.Node, cond []planner.Expr) {
+	e.b.joinScalar(n, planner.And(cond))
+}
+
+// marker is in with a column that is true on its rows (NULL where a left join found none).
+func (e *equiSublink) marker(in planner.Node) (planner.Node, planner.Column) {
+	m := e.b.newColumn("marker", types.Bool)
+	p := &planner.Project{Input: in}
+	for _, c := range in.Columns() {
+		p.Exprs = append(p.Exprs, ref(c))
+		p.Cols = append(p.Cols, c)
+	}
+	p.Exprs = append(p.Exprs, &planner.Literal{Value: true, Typ: types.Bool})
+	p.Cols = append(p.Cols, m)
+	return p, m
+}
+
+// exists is EXISTS (sub): the distinct keys (one row, uncorrelated) with a marker.
+func (e *equiSublink) exists() planner.Expr {
+	var rel planner.Node
+	var cond []planner.Expr
+	if len(e.inner) == 0 {
+		rel = &planner.Limit{Input: e.sub, Count: 1}
+	} else {
+		rel, cond = e.grouped(nil, nil)
+	}
+	rel, m := e.marker(rel)
+	e.join(rel, cond)
+	return &planner.IsNull{E: ref(m), Negate: true}
+}
+
+// quantified is x op ANY|ALL (sub): see sublink.
+func (e *equiSublink) quantified(sl *pg_query.SubLink, sc *scope, agg *aggContext, width int) (planner.Expr, error) {
+	b := e.b
 	op, opName, err := sublinkOp(sl, width)
 	if err != nil {
 		return nil, err
 	}
 	all := sl.SubLinkType == pg_query.SubLinkType_ALL_SUBLINK
-	xv, v, err := b.subqueryTest(sl, sc, agg, op, sub)
+	xv, v, err := b.subqueryTest(sl, sc, agg, op, e.sub)
 	if err != nil {
 		return nil, err
 	}
@@ -142,19 +163,19 @@ func (b *binder) sublink(sl *pg_query.SubLink, sc *scope, agg *aggContext) (plan
 		}
 		calls = append(calls, planner.AggCall{Func: f, Arg: v})
 	}
-	counts, cond := grouped(nil, calls)
-	join(counts, cond)
-	cc := counts.Columns()[len(inner):]
+	counts, cond := e.grouped(nil, calls)
+	e.join(counts, cond)
+	cc := counts.Columns()[len(e.inner):]
 	n := &planner.Coalesce{Args: []planner.Expr{ref(cc[0]), &planner.Literal{Value: int64(0), Typ: types.Int64}}, Typ: types.Int64}
 	empty := bin(planner.OpEq, n, &planner.Literal{Value: int64(0), Typ: types.Int64})
 	unknown := bin(planner.OpOr, &planner.IsNull{E: xv}, bin(planner.OpLt, ref(cc[1]), ref(cc[0])))
 	var out planner.Expr
 	switch {
 	case op == planner.OpEq && !all:
-		pairs, pcond := grouped([]planner.Expr{v}, nil)
-		rel, m := marker(pairs)
-		vcol := pairs.Columns()[len(inner)]
-		join(rel, append(pcond, bin(planner.OpEq, xv, ref(vcol))))
+		pairs, pcond := e.grouped([]planner.Expr{v}, nil)
+		rel, m := e.marker(pairs)
+		vcol := pairs.Columns()[len(e.inner)]
+		e.join(rel, append(pcond, bin(planner.OpEq, xv, ref(vcol))))
 		out = &planner.Case{Whens: []planner.Expr{&planner.IsNull{E: ref(m), Negate: true}, empty, unknown},
 			Thens: []planner.Expr{lit(true), lit(false), lit(nil)}, Else: lit(false), Typ: types.Bool}
 	case op == planner.OpEq:
@@ -194,7 +215,7 @@ func (b *binder) equiCorrelated(sel *pg_query.SelectStmt, sc *scope) (sub planne
 		return sub, width, nil, nil, nil, nil
 	}
 	var corr []planner.Expr
-	if sub, err = pullCorrelated(sub, outer, &corr); err != nil {
+	if sub, err = b.pullCorrelated(sub, outer, &corr); err != nil {
 		return nil, 0, nil, nil, nil, err
 	}
 	if ok, _ := checkOuterFree(sub, outer); !ok {
@@ -269,11 +290,11 @@ func (b *binder) arraySublink(sl *pg_query.SubLink, sc *scope) (planner.Expr, er
 		return nil, errs.New(errs.NotImplemented, "this subquery is not supported")
 	}
 	sub, width, inner, outerKeys, rest, err := b.equiCorrelated(sel, sc)
+	if decorrelationFailed(err) || err == nil && len(rest) > 0 {
+		return b.applySublink(sl, sc, nil)
+	}
 	if err != nil {
 		return nil, err
-	}
-	if len(rest) > 0 {
-		return nil, errs.New(errs.NotImplemented, "ARRAY(subquery) correlated by more than equalities is not supported yet")
 	}
 	if width != 1 {
 		return nil, errs.New(errs.Syntax, "subquery must return only one column")
@@ -467,6 +488,9 @@ func (b *binder) rowSublink(sl *pg_query.SubLink, xs []*pg_query.Node, sc *scope
 		return nil, errs.New(errs.NotImplemented, "row comparisons with subqueries other than IN and NOT IN are not supported yet")
 	}
 	sub, width, inner, outerKeys, rest, err := b.equiCorrelated(sl.Subselect.GetSelectStmt(), sc)
+	if decorrelationFailed(err) {
+		return b.applyRowSublink(sl, xs, sc, agg, all)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,18 @@ func (b *binder) where(n *pg_query.Node, plan planner.Node, sc *scope) (planner.
 		}
 		if sl := inner.GetSubLink(); sl != nil && (sl.SubLinkType == pg_query.SubLinkType_EXISTS_SUBLINK || (sl.SubLinkType == pg_query.SubLinkType_ANY_SUBLINK && isEqOp(sl.OperName) && sl.Testexpr.GetRowExpr() == nil)) {
 			j, err := b.semiJoin(sl, negate, plan, sc)
+			if decorrelationFailed(err) {
+				// Run per outer row instead.
+				e, err := b.applySublink(sl, sc, nil)
+				if err != nil {
+					return nil, err
+				}
+				if negate {
+					e = &planner.Not{E: e}
+				}
+				preds = append(preds, e)
+				continue
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -125,7 +137,7 @@ func (b *binder) correlatedSubquery(sel *pg_query.SelectStmt, sc *scope) (planne
 		return node, nil, width, nil
 	}
 	var corr []planner.Expr
-	node, err = pullCorrelated(node, outer, &corr)
+	node, err = b.pullCorrelated(node, outer, &corr)
 	if err != nil {
 		return nil, nil, 0, err
 	}
@@ -170,13 +182,14 @@ func (b *binder) bindSubquery(sel *pg_query.SelectStmt, sc *scope) (planner.Node
 	return node, outerScope.outer, nil
 }
 
-// pullCorrelated removes the conjuncts of filters in n (through projections and filters,
-// not through aggregates or limits) that refer to outer columns, appending them to corr. The
-// columns those conjuncts use from inside are kept in the projections above.
-func pullCorrelated(n planner.Node, outer map[planner.ColumnID]bool, corr *[]planner.Expr) (planner.Node, error) {
+// pullCorrelated removes the conjuncts of filters in n (through projections and filters, and
+// limits whose correlation is equalities; not through aggregates) that refer to outer
+// columns, appending them to corr. The columns those conjuncts use from inside are kept in
+// the projections above.
+func (b *binder) pullCorrelated(n planner.Node, outer map[planner.ColumnID]bool, corr *[]planner.Expr) (planner.Node, error) {
 	switch x := n.(type) {
 	case *planner.Project:
-		in, err := pullCorrelated(x.Input, outer, corr)
+		in, err := b.pullCorrelated(x.Input, outer, corr)
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +213,7 @@ func pullCorrelated(n planner.Node, outer map[planner.ColumnID]bool, corr *[]pla
 		}
 		return &c, nil
 	case *planner.Filter:
-		in, err := pullCorrelated(x.Input, outer, corr)
+		in, err := b.pullCorrelated(x.Input, outer, corr)
 		if err != nil {
 			return nil, err
 		}
@@ -225,17 +238,19 @@ func pullCorrelated(n planner.Node, outer map[planner.ColumnID]bool, corr *[]pla
 		}
 		return &planner.Filter{Input: in, Pred: planner.And(keep)}, nil
 	case *planner.Join:
-		l, err := pullCorrelated(x.Left, outer, corr)
+		l, err := b.pullCorrelated(x.Left, outer, corr)
 		if err != nil {
 			return nil, err
 		}
 		c := *x
 		c.Left = l
 		return &c, nil
+	case *planner.Limit:
+		return b.pullThroughLimit(x, outer, corr)
 	case *planner.Unnest, *planner.Sort:
 		// Conditions on the input's rows hold on the rows an unnest expands them into, and
 		// on the same rows sorted.
-		in, err := pullCorrelated(n.Inputs()[0], outer, corr)
+		in, err := b.pullCorrelated(n.Inputs()[0], outer, corr)
 		if err != nil {
 			return nil, err
 		}
@@ -258,7 +273,11 @@ func (b *binder) scalarSubquery(sl *pg_query.SubLink, sc *scope) (planner.Expr, 
 		return nil, errs.New(errs.Syntax, "subquery must return only one column")
 	}
 	if len(outer) > 0 {
-		return b.correlatedScalar(sub, outer)
+		e, err := b.correlatedScalar(sub, outer)
+		if decorrelationFailed(err) {
+			return b.applyValue(sub), nil
+		}
+		return e, err
 	}
 	v := sub.Columns()[0]
 	if atMostOneRow(sub) {
@@ -340,16 +359,14 @@ type pendingJoin struct {
 	cond planner.Expr
 	// mark, when set, replaces the left join: see markJoin.
 	mark *markJoin
+	// apply, when set, replaces the left join: a dependent join (apply.go).
+	apply *planner.Apply
 }
 
 // applyScalarSubqueries joins the scalar subqueries bound so far onto plan.
 func (b *binder) applyScalarSubqueries(plan planner.Node) planner.Node {
 	for _, s := range b.scalars {
-		if s.mark != nil {
-			plan = s.mark.build(plan)
-			continue
-		}
-		plan = &planner.Join{Kind: planner.JoinLeft, Left: plan, Right: s.node, Cond: s.cond}
+		plan = applyPending(plan, s)
 	}
 	b.scalars = nil
 	return plan
@@ -364,164 +381,193 @@ func (b *binder) applyScalarSubqueries(plan planner.Node) planner.Node {
 //     aggregates over no rows.
 //   - SELECT v FROM ... WHERE corr AND local becomes the number of rows and v grouped by the
 //     inner keys, left-joined on the keys; more than one row for an outer row fails.
+//
+// What it cannot decorrelate is a NotImplemented error: the subquery then runs per outer
+// row (applyValue).
 func (b *binder) correlatedScalar(sub planner.Node, outer map[planner.ColumnID]bool) (planner.Expr, error) {
-	unsupported := errs.New(errs.NotImplemented, "this correlated scalar subquery is not supported yet: it must be correlated by equalities in its WHERE clause")
-	// guards are the conjuncts that refer to outer columns only: they join the key
-	// condition of the left join, so an outer row failing one joins no row.
-	var guards []planner.Expr
-	split := func(in planner.Node) (planner.Node, []planner.Expr, []planner.Expr, error) {
-		var corr []planner.Expr
-		x, err := pullCorrelated(in, outer, &corr)
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		var inner, outerKeys, rest []planner.Expr
-		// same maps an outer column equal to an inner expression to that expression.
-		same := map[planner.ColumnID]planner.Expr{}
-		for _, c := range corr {
-			i, o, ok := splitEquality(c, outer)
-			if !ok {
-				if outerOnly(c, outer) {
-					guards = append(guards, c)
-				} else {
-					rest = append(rest, c)
-				}
-				continue
-			}
-			if cr, ok := o.(*planner.ColumnRef); ok && arrow.TypeEqual(cr.Typ, i.Type()) {
-				same[cr.ID] = i
-			}
-			inner, outerKeys = append(inner, i), append(outerKeys, o)
-		}
-		// A conjunct over inner and outer columns whose outer columns each equal an inner
-		// expression is a condition on the inner rows alone: it filters them.
-		for _, c := range rest {
-			sub, err := planner.Transform(c, func(e planner.Expr) (planner.Expr, error) {
-				if cr, ok := e.(*planner.ColumnRef); ok && outer[cr.ID] {
-					if i, ok := same[cr.ID]; ok {
-						return i, nil
-					}
-				}
-				return e, nil
-			})
-			if err != nil {
-				return nil, nil, nil, err
-			}
-			used := map[planner.ColumnID]bool{}
-			planner.ColumnsUsed(sub, used)
-			for id := range used {
-				if outer[id] {
-					return nil, nil, nil, unsupported
-				}
-			}
-			x = &planner.Filter{Input: x, Pred: sub}
-		}
-		if ok, _ := checkOuterFree(x, outer); !ok {
-			return nil, nil, nil, unsupported
-		}
-		return x, inner, outerKeys, nil
-	}
-	keyCond := func(keys []planner.Column, outerKeys []planner.Expr) planner.Expr {
-		var conds []planner.Expr
-		for i, k := range keys {
-			conds = append(conds, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(k), Typ: types.Bool})
-		}
-		return planner.And(append(conds, guards...))
-	}
+	d := &scalarDecorrelation{b: b, outer: outer}
 	if p, ok := sub.(*planner.Project); ok {
 		if a, ok := p.Input.(*planner.Aggregate); ok && len(a.Groups) == 0 {
-			x, inner, outerKeys, err := split(a.Input)
-			if err != nil {
-				return nil, err
-			}
-			na := &planner.Aggregate{Input: x, Aggs: a.Aggs}
-			var keys []planner.Column
-			for _, k := range inner {
-				c := b.newColumn("key", k.Type())
-				na.Groups = append(na.Groups, k)
-				keys = append(keys, c)
-			}
-			na.Cols = append(append([]planner.Column{}, keys...), a.Cols...)
-			counts := map[planner.ColumnID]bool{}
-			for i, call := range a.Aggs {
-				if call.Func == "count" || call.Func == "count_star" {
-					counts[a.Cols[i].ID] = true
-				}
-			}
-			e, err := planner.Transform(p.Exprs[0], func(e planner.Expr) (planner.Expr, error) {
-				if c, ok := e.(*planner.ColumnRef); ok && counts[c.ID] {
-					return &planner.Coalesce{Args: []planner.Expr{c, &planner.Literal{Value: int64(0), Typ: types.Int64}}, Typ: c.Typ}, nil
-				}
-				return e, nil
-			})
-			if err != nil {
-				return nil, err
-			}
-			b.joinScalar(na, keyCond(keys, outerKeys))
-			return e, nil
+			return d.aggregate(p, a)
+		}
+		if !outerFree(p.Exprs[0], outer) {
+			return d.value(p)
 		}
 	}
-	if p, ok := sub.(*planner.Project); ok && !outerFree(p.Exprs[0], outer) {
-		// SELECT f(inner, outer) FROM ... WHERE corr AND local: the inner columns f needs
-		// are aggregated (the minimum, which is the value of the one row) with the number of
-		// rows, grouped by the inner keys and left-joined on them; f is computed over the
-		// joined row, NULL where no row joined.
-		x, inner, outerKeys, err := split(p.Input)
-		if err != nil {
-			return nil, err
-		}
-		used := map[planner.ColumnID]bool{}
-		planner.ColumnsUsed(p.Exprs[0], used)
-		a := &planner.Aggregate{Input: x, Aggs: []planner.AggCall{{Func: "count_star"}}}
-		var keys []planner.Column
-		for _, k := range inner {
-			c := b.newColumn("key", k.Type())
-			a.Groups = append(a.Groups, k)
-			keys = append(keys, c)
-		}
-		cnt := b.newColumn("count", types.Int64)
-		a.Cols = append(append([]planner.Column{}, keys...), cnt)
-		mins := map[planner.ColumnID]planner.Column{}
-		for _, c := range x.Columns() {
-			if !used[c.ID] {
-				continue
-			}
-			if _, err := exec.AggregateResultType("min", c.Type); err != nil {
-				return nil, unsupported
-			}
-			m := b.newColumn(c.Name, c.Type)
-			a.Aggs = append(a.Aggs, planner.AggCall{Func: "min", Arg: ref(c)})
-			a.Cols = append(a.Cols, m)
-			mins[c.ID] = m
-		}
-		val, err := planner.Transform(p.Exprs[0], func(e planner.Expr) (planner.Expr, error) {
-			if c, ok := e.(*planner.ColumnRef); ok {
-				if m, ok := mins[c.ID]; ok {
-					return ref(m), nil
-				}
-			}
-			return e, nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		b.joinScalar(a, keyCond(keys, outerKeys))
-		t := val.Type()
-		val = &planner.Case{Whens: []planner.Expr{&planner.IsNull{E: ref(cnt)}}, Thens: []planner.Expr{&planner.Literal{Typ: t}}, Else: val, Typ: t}
-		return &planner.Check{E: val,
-			Fail: &planner.Binary{Op: planner.OpGt, L: ref(cnt), R: &planner.Literal{Value: int64(1), Typ: types.Int64}, Typ: types.Bool},
-			Kind: errs.TooManyRows, Msg: "more than one row returned by a subquery used as an expression"}, nil
-	}
-	x, inner, outerKeys, err := split(sub)
+	x, inner, outerKeys, err := d.split(sub)
 	if err != nil {
 		return nil, err
 	}
 	a, cnt, val, err := b.countedValue(x, ref(x.Columns()[0]), inner)
 	if err != nil {
-		return nil, unsupported
+		return nil, errUnsupportedScalar
 	}
-	b.joinScalar(a, keyCond(a.Cols[:len(inner)], outerKeys))
+	b.joinScalar(a, d.keyCond(a.Cols[:len(inner)], outerKeys))
 	return tooManyRows(val, cnt), nil
+}
+
+var errUnsupportedScalar = errs.New(errs.NotImplemented, "this correlated scalar subquery is not supported yet: it must be correlated by equalities in its WHERE clause")
+
+// scalarDecorrelation is the decorrelation of one scalar subquery (correlatedScalar).
+type scalarDecorrelation struct {
+	b     *binder
+	outer map[planner.ColumnID]bool
+	// guards are the conjuncts that refer to outer columns only: they join the key
+	// condition of the left join, so an outer row failing one joins no row.
+	guards []planner.Expr
+}
+
+// split takes the correlation out of in: the plan without it, and its equalities as inner
+// expressions equal to outer ones.
+func (d *scalarDecorrelation) split(in planner.Node) (planner.Node, []planner.Expr, []planner.Expr, error) {
+	outer := d.outer
+	var corr []planner.Expr
+	x, err := d.b.pullCorrelated(in, outer, &corr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var inner, outerKeys, rest []planner.Expr
+	// same maps an outer column equal to an inner expression to that expression.
+	same := map[planner.ColumnID]planner.Expr{}
+	for _, c := range corr {
+		i, o, ok := splitEquality(c, outer)
+		if !ok {
+			if outerOnly(c, outer) {
+				d.guards = append(d.guards, c)
+			} else {
+				rest = append(rest, c)
+			}
+			continue
+		}
+		if cr, ok := o.(*planner.ColumnRef); ok && arrow.TypeEqual(cr.Typ, i.Type()) {
+			same[cr.ID] = i
+		}
+		inner, outerKeys = append(inner, i), append(outerKeys, o)
+	}
+	// A conjunct over inner and outer columns whose outer columns each equal an inner
+	// expression is a condition on the inner rows alone: it filters them.
+	for _, c := range rest {
+		sub, err := planner.Transform(c, func(e planner.Expr) (planner.Expr, error) {
+			if cr, ok := e.(*planner.ColumnRef); ok && outer[cr.ID] {
+				if i, ok := same[cr.ID]; ok {
+					return i, nil
+				}
+			}
+			return e, nil
+		})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if !outerFree(sub, outer) {
+			return nil, nil, nil, errUnsupportedScalar
+		}
+		x = &planner.Filter{Input: x, Pred: sub}
+	}
+	if ok, _ := checkOuterFree(x, outer); !ok {
+		return nil, nil, nil, errUnsupportedScalar
+	}
+	return x, inner, outerKeys, nil
+}
+
+// keyCond is the condition joining the grouped keys to the outer keys, with the guards.
+func (d *scalarDecorrelation) keyCond(keys []planner.Column, outerKeys []planner.Expr) planner.Expr {
+	var conds []planner.Expr
+	for i, k := range keys {
+		conds = append(conds, &planner.Binary{Op: planner.OpEq, L: outerKeys[i], R: ref(k), Typ: types.Bool})
+	}
+	return planner.And(append(conds, d.guards...))
+}
+
+// groupedBy is an Aggregate over x grouped by the inner keys, with its key columns.
+func (d *scalarDecorrelation) groupedBy(x planner.Node, inner []planner.Expr, aggs []planner.AggCall) (*planner.Aggregate, []planner.Column) {
+	a := &planner.Aggregate{Input: x, Aggs: aggs}
+	var keys []planner.Column
+	for _, k := range inner {
+		a.Groups = append(a.Groups, k)
+		keys = append(keys, d.b.newColumn("key", k.Type()))
+	}
+	return a, keys
+}
+
+// aggregate decorrelates SELECT f(aggregates) FROM ... WHERE corr AND local: the aggregates
+// grouped by the inner keys, left-joined on the keys; f is computed over the joined
+// columns, with the counts of an empty group (no joined row) taken as 0, not NULL, as
+// PostgreSQL computes aggregates over no rows.
+func (d *scalarDecorrelation) aggregate(p *planner.Project, a *planner.Aggregate) (planner.Expr, error) {
+	x, inner, outerKeys, err := d.split(a.Input)
+	if err != nil {
+		return nil, err
+	}
+	na, keys := d.groupedBy(x, inner, a.Aggs)
+	na.Cols = append(append([]planner.Column{}, keys...), a.Cols...)
+	if ok, _ := checkOuterFree(na, d.outer); !ok {
+		// The outer row in an aggregate's argument or FILTER.
+		return nil, errUnsupportedScalar
+	}
+	counts := map[planner.ColumnID]bool{}
+	for i, call := range a.Aggs {
+		if call.Func == "count" || call.Func == "count_star" {
+			counts[a.Cols[i].ID] = true
+		}
+	}
+	e, err := planner.Transform(p.Exprs[0], func(e planner.Expr) (planner.Expr, error) {
+		if c, ok := e.(*planner.ColumnRef); ok && counts[c.ID] {
+			return &planner.Coalesce{Args: []planner.Expr{c, &planner.Literal{Value: int64(0), Typ: types.Int64}}, Typ: c.Typ}, nil
+		}
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.b.joinScalar(na, d.keyCond(keys, outerKeys))
+	return e, nil
+}
+
+// value decorrelates SELECT f(inner, outer) FROM ... WHERE corr AND local: the inner
+// columns f needs are aggregated (the minimum, which is the value of the one row) with the
+// number of rows, grouped by the inner keys and left-joined on them; f is computed over the
+// joined row, NULL where no row joined, and more than one row fails.
+func (d *scalarDecorrelation) value(p *planner.Project) (planner.Expr, error) {
+	b := d.b
+	x, inner, outerKeys, err := d.split(p.Input)
+	if err != nil {
+		return nil, err
+	}
+	used := map[planner.ColumnID]bool{}
+	planner.ColumnsUsed(p.Exprs[0], used)
+	a, keys := d.groupedBy(x, inner, []planner.AggCall{{Func: "count_star"}})
+	cnt := b.newColumn("count", types.Int64)
+	a.Cols = append(append([]planner.Column{}, keys...), cnt)
+	mins := map[planner.ColumnID]planner.Column{}
+	for _, c := range x.Columns() {
+		if !used[c.ID] {
+			continue
+		}
+		if _, err := exec.AggregateResultType("min", c.Type); err != nil {
+			return nil, errUnsupportedScalar
+		}
+		m := b.newColumn(c.Name, c.Type)
+		a.Aggs = append(a.Aggs, planner.AggCall{Func: "min", Arg: ref(c)})
+		a.Cols = append(a.Cols, m)
+		mins[c.ID] = m
+	}
+	val, err := planner.Transform(p.Exprs[0], func(e planner.Expr) (planner.Expr, error) {
+		if c, ok := e.(*planner.ColumnRef); ok {
+			if m, ok := mins[c.ID]; ok {
+				return ref(m), nil
+			}
+		}
+		return e, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.joinScalar(a, d.keyCond(keys, outerKeys))
+	t := val.Type()
+	val = &planner.Case{Whens: []planner.Expr{&planner.IsNull{E: ref(cnt)}}, Thens: []planner.Expr{&planner.Literal{Typ: t}}, Else: val, Typ: t}
+	return &planner.Check{E: val,
+		Fail: &planner.Binary{Op: planner.OpGt, L: ref(cnt), R: &planner.Literal{Value: int64(1), Typ: types.Int64}, Typ: types.Bool},
+		Kind: errs.TooManyRows, Msg: "more than one row returned by a subquery used as an expression"}, nil
 }
 
 // outerFree reports whether e refers to no outer column.
