@@ -435,7 +435,14 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 			base := offs[0]
 			for j := lo; j < hi; j++ {
 				b, e := offs[j]-base, offs[j+1]-base
-				vals = appendValue(vals, nulls && a.IsNull(j), pq.ByteArrayValue(data[b:e:e]), def, i)
+				v := pq.ByteArrayValue(data[b:e:e])
+				if c.kind == pq.FixedLenByteArray && !(nulls && a.IsNull(j)) {
+					var err error
+					if v, err = fixedBinaryValue(data[b:e:e], c.size, c.field.Name); err != nil {
+						return err
+					}
+				}
+				vals = appendValue(vals, nulls && a.IsNull(j), v, def, i)
 			}
 		case *array.MonthDayNanoInterval:
 			// Values reference w.fixed until WriteRowValues has copied them.
