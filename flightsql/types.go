@@ -73,6 +73,16 @@ func sqlTypeName(t arrow.DataType) (string, bool) {
 			return "timestamptz", true
 		}
 		return "timestamp", true
+	case *arrow.Time64Type:
+		return "time", t.Unit == arrow.Microsecond
+	case arrow.ExtensionType:
+		switch t.ExtensionName() {
+		case wireUUID.ExtensionName():
+			return "uuid", true
+		case "arrow.json":
+			return "json", true
+		}
+		return "", false
 	case *arrow.DictionaryType:
 		return sqlTypeName(t.ValueType)
 	case *arrow.ListType:
