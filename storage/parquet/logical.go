@@ -1,12 +1,14 @@
 package parquet
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/sleeperd/sleeperd/types"
@@ -134,4 +136,27 @@ func logicalMetadata(col *pq.Column) arrow.Metadata {
 		return arrow.Metadata{}
 	}
 	return arrow.NewMetadata([]string{types.SQLTypeKey}, []string{name})
+}
+
+// parquetIntervalBytes is the size of Parquet's INTERVAL (converted type only): unsigned
+// little-endian months, days and milliseconds, as DuckDB and Spark write intervals.
+const parquetIntervalBytes = 12
+
+// isParquetInterval reports whether typ is Parquet's INTERVAL.
+func isParquetInterval(typ pq.Type) bool {
+	ct := typ.ConvertedType()
+	return ct != nil && *ct == deprecated.Interval && typ.Kind() == pq.FixedLenByteArray && typ.Length() == parquetIntervalBytes
+}
+
+// widenIntervals converts Parquet INTERVAL values to Arrow's month_day_nano layout.
+func widenIntervals(src []byte) []byte {
+	n := len(src) / parquetIntervalBytes
+	out := make([]byte, n*intervalBytes)
+	for i := range n {
+		s, d := src[i*parquetIntervalBytes:], out[i*intervalBytes:]
+		copy(d[0:8], s[0:8]) // months and days
+		ms := uint64(binary.LittleEndian.Uint32(s[8:12]))
+		binary.LittleEndian.PutUint64(d[8:16], ms*1_000_000)
+	}
+	return out
 }

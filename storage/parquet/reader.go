@@ -841,6 +841,10 @@ func (c *chunkReader) readInterval(n int, mem memory.Allocator, valid *memory.Bu
 		}
 		d := c.data.Data()
 		src, size := d.FixedLenByteArray()
+		if size == parquetIntervalBytes {
+			src = widenIntervals(src)
+			size = intervalBytes
+		}
 		if size != intervalBytes {
 			buf.Release()
 			return nil, 0, fmt.Errorf("%w: interval of %d bytes", ErrUnsupportedType, size)

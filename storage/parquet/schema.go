@@ -244,6 +244,9 @@ func arrowTypeOf(col *pq.Column) (arrow.DataType, error) {
 		ltv = lt.Value
 	}
 	kind := typ.Kind()
+	if isParquetInterval(typ) {
+		return arrow.FixedWidthTypes.MonthDayNanoInterval, nil
+	}
 	switch v := ltv.(type) {
 	case *format.StringType, *format.EnumType, *format.JsonType:
 		if kind == pq.ByteArray {
@@ -346,7 +349,7 @@ func compatible(t arrow.DataType, kind pq.Kind, length int) bool {
 	case arrow.DECIMAL128:
 		return kind == pq.Int32 || kind == pq.Int64 || (kind == pq.FixedLenByteArray && length >= 1 && length <= 16)
 	case arrow.INTERVAL_MONTH_DAY_NANO:
-		return kind == pq.FixedLenByteArray && length == intervalBytes
+		return kind == pq.FixedLenByteArray && (length == intervalBytes || length == parquetIntervalBytes)
 	}
 	return false
 }
