@@ -801,3 +801,20 @@ func init() {
 		regJSON(texts, false, each(p+"_each_text", 2), p+"_values_text_list", arrow.STRING)
 	}
 }
+
+func init() {
+	// _jsonb_sortkey(jsonb) is a byte string whose order is PostgreSQL's jsonb order
+	// (types.AppendJSONBSortKey): sorts and comparisons of jsonb go through it.
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 1 || args[0].ID() != arrow.STRING {
+			return nil, nil, undefinedFunc("_jsonb_sortkey", args)
+		}
+		return arrow.BinaryTypes.Binary, nil, nil
+	}, eval: rowwise(false, func(v []any) (any, error) {
+		j, err := types.ParseJSONB(v[0].(string))
+		if err != nil {
+			return nil, err
+		}
+		return types.AppendJSONBSortKey(nil, j), nil
+	})}, "_jsonb_sortkey")
+}

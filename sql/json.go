@@ -236,8 +236,12 @@ func (b *binder) jsonBinary(op string, l, r planner.Expr) (planner.Expr, bool, e
 		case "||":
 			return fn("jsonb_concat", lt, l, r)
 		}
-		// Comparisons: jsonb values are compared by their normalised text (see docs/sql.md).
-		e, err := b.binary(binaryOps[op], relabel(l, types.Text), relabel(r, types.Text))
+		// Comparisons: jsonb values compare in PostgreSQL's jsonb order, through their sort
+		// keys (types.AppendJSONBSortKey).
+		key := func(x planner.Expr) planner.Expr {
+			return &planner.Func{Name: "_jsonb_sortkey", Args: []planner.Expr{relabel(x, types.Text)}, Typ: types.Bytea}
+		}
+		e, err := b.binary(binaryOps[op], key(l), key(r))
 		return e, true, err
 	}
 	return nil, true, opMissing(op, lt, rt)
