@@ -42,6 +42,9 @@ func timeCoerce(e planner.Expr, t arrow.DataType, ctx timeConv) (planner.Expr, b
 	switch {
 	case toTime && types.IsTime(from):
 		q, _ := types.TimePrecision(from)
+		if _, ok := e.(*planner.Param); ok {
+			q = -1 // a parameter's value arrives as sent, whatever precision it was typed with
+		}
 		return round(e, q), true, nil
 	case toTime:
 		if from.ID() == arrow.NULL {
