@@ -143,6 +143,17 @@ func TestADBCIngestLogicalTypes(t *testing.T) {
 		t.Fatalf("row keys %v, want id", tbl.RowKeys)
 	}
 
+	// ADBC's table schema (Flight SQL GetTables with the schema) names the same types.
+	ts, err := cnx.GetTableSchema(ctx, nil, nil, "logical")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range ts.Fields() {
+		if !arrow.TypeEqual(f.Type, sc.Field(i).Type) {
+			t.Errorf("table schema: column %s is %s, want %s", f.Name, f.Type, sc.Field(i).Type)
+		}
+	}
+
 	got := adbcQuery(ctx, t, cnx, "SELECT id, t, u, j, tags FROM logical ORDER BY id")
 	defer releaseAll(got)
 	for i, f := range got[0].Schema().Fields() {
