@@ -285,6 +285,9 @@ func (t *Table) buildSchema() {
 		if len(c.Former) > 0 {
 			mk, mv = append(mk, merge.FormerKey), append(mv, formerMetadata(c.Former))
 		}
+		if name, ok := types.StoredTypeName(c.SQL()); ok {
+			mk, mv = append(mk, types.SQLTypeKey), append(mv, name)
+		}
 		if len(mk) > 0 {
 			fields[i].Metadata = arrow.NewMetadata(mk, mv)
 		}

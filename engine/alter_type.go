@@ -126,6 +126,16 @@ func refusedTypeChange(col catalog.Column, to arrow.DataType, via []arrow.DataTy
 	if types.IsBpchar(col.SQL()) || types.IsBpchar(to) || slices.ContainsFunc(via, types.IsBpchar) {
 		return errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE to or from character(n) is not supported")
 	}
+	for _, sqlType := range []struct {
+		is   func(arrow.DataType) bool
+		name string
+	}{{types.IsTime, "time"}, {types.IsUUID, "uuid"}} {
+		// time is held as int64 and uuid as binary: the casts of stored values do not know
+		// them from bigint and bytea.
+		if sqlType.is(col.SQL()) || sqlType.is(to) || slices.ContainsFunc(via, sqlType.is) {
+			return errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE to or from %s is not supported", sqlType.name)
+		}
+	}
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
@@ -216,6 +217,13 @@ func writeParquet(ctx context.Context, out output, name string, schema *arrow.Sc
 				return 0, err
 			}
 			if b.NumRows() > 0 {
+				if !b.Schema().Equal(schema) && sameTypes(b.Schema(), schema) {
+					// The result fields' metadata (the SQL types the writer maps to
+					// Parquet's logical types) is the schema's, not the batches'.
+					nb := array.NewRecordBatch(schema, b.Columns(), b.NumRows())
+					b.Release()
+					b = nb
+				}
 				err = pw.Write(b)
 			}
 			rows += b.NumRows()

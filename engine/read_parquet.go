@@ -13,6 +13,7 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/sql"
 	"github.com/sleeperd/sleeperd/storage/parquet"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // bindOptions are the options every statement is bound with.
@@ -79,7 +80,7 @@ func (e *Engine) readParquetTable(ctx context.Context, loc string) (arrow.Record
 					if err != nil {
 						return inFile(err, f.name)
 					}
-					fields[i] = arrow.Field{Name: fd.Name, Type: t, Nullable: true}
+					fields[i] = arrow.Field{Name: fd.Name, Type: types.Storage(t), Nullable: true}
 				}
 				schema = arrow.NewSchema(fields, nil)
 			}

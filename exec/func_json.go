@@ -801,3 +801,181 @@ func init() {
 		regJSON(texts, false, each(p+"_each_text", 2), p+"_values_text_list", arrow.STRING)
 	}
 }
+
+func init() {
+	// _jsonb_sortkey(jsonb) is a byte string whose order is PostgreSQL's jsonb order
+	// (types.AppendJSONBSortKey): sorts and comparisons of jsonb go through it.
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 1 || args[0].ID() != arrow.STRING {
+			return nil, nil, undefinedFunc("_jsonb_sortkey", args)
+		}
+		return arrow.BinaryTypes.Binary, nil, nil
+	}, eval: rowwise(false, func(v []any) (any, error) {
+		j, err := types.ParseJSONB(v[0].(string))
+		if err != nil {
+			return nil, err
+		}
+		return types.AppendJSONBSortKey(nil, j), nil
+	})}, "_jsonb_sortkey")
+}
+
+// jsonPathStep is one accessor of a simple SQL/JSON path: a member (key), any member (.*),
+// any element ([*]) or an element by index.
+type jsonPathStep struct {
+	kind  byte // 'k' key, 'm' any member, 'e' any element, 'i' index
+	key   string
+	index int
+}
+
+// parseJSONPath reads the simple SQL/JSON paths the jsonb_path functions take here: an
+// optional lax mode, $, then .key, ."key", .*, [*] and [n]. Filters, item methods, strict
+// mode and the other accessors fail with 0A000; text that is no path with 42601.
+func parseJSONPath(s string) ([]jsonPathStep, error) {
+	syntax := func() error {
+		return errs.New(errs.Syntax, "syntax error in jsonpath %q", s)
+	}
+	unsupported := func(what string) error {
+		return errs.New(errs.NotImplemented, "jsonpath %s is not supported (in %q)", what, s)
+	}
+	p := strings.TrimSpace(s)
+	if rest, ok := strings.CutPrefix(p, "lax "); ok {
+		p = strings.TrimSpace(rest)
+	} else if strings.HasPrefix(p, "strict ") {
+		return nil, unsupported("strict mode")
+	}
+	if !strings.HasPrefix(p, "$") {
+		return nil, syntax()
+	}
+	p = p[1:]
+	var steps []jsonPathStep
+	for p = strings.TrimLeft(p, " "); p != ""; p = strings.TrimLeft(p, " ") {
+		switch {
+		case strings.HasPrefix(p, ".*"):
+			steps, p = append(steps, jsonPathStep{kind: 'm'}), p[2:]
+		case strings.HasPrefix(p, `."`):
+			end := strings.IndexByte(p[2:], '"')
+			if end < 0 {
+				return nil, syntax()
+			}
+			steps, p = append(steps, jsonPathStep{kind: 'k', key: p[2 : 2+end]}), p[3+end:]
+		case strings.HasPrefix(p, "."):
+			j := 1
+			for j < len(p) && (p[j] == '_' || p[j] >= 'a' && p[j] <= 'z' || p[j] >= 'A' && p[j] <= 'Z' || j > 1 && p[j] >= '0' && p[j] <= '9') {
+				j++
+			}
+			if j == 1 {
+				return nil, syntax()
+			}
+			if j < len(p) && p[j] == '(' {
+				return nil, unsupported("item method " + p[1:j] + "()")
+			}
+			steps, p = append(steps, jsonPathStep{kind: 'k', key: p[1:j]}), p[j:]
+		case strings.HasPrefix(p, "[*]"):
+			steps, p = append(steps, jsonPathStep{kind: 'e'}), p[3:]
+		case strings.HasPrefix(p, "["):
+			end := strings.IndexByte(p, ']')
+			if end < 0 {
+				return nil, syntax()
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(p[1:end]))
+			if err != nil {
+				return nil, unsupported("subscript " + p[:end+1])
+			}
+			steps, p = append(steps, jsonPathStep{kind: 'i', index: n}), p[end+1:]
+		case strings.HasPrefix(p, "?"):
+			return nil, unsupported("filter expression")
+		default:
+			return nil, syntax()
+		}
+	}
+	return steps, nil
+}
+
+// evalJSONPath applies steps to v in lax mode, as PostgreSQL does: a member accessor on an
+// array applies to its elements, an element accessor on a non-array to the value itself, and
+// what does not exist is no item (no error).
+func evalJSONPath(v *types.JSONValue, steps []jsonPathStep) []*types.JSONValue {
+	items := []*types.JSONValue{v}
+	for _, st := range steps {
+		var next []*types.JSONValue
+		for _, it := range items {
+			switch st.kind {
+			case 'k', 'm':
+				targets := []*types.JSONValue{it}
+				if it.Kind == types.JSONArray {
+					targets = it.Elems // lax: unwrap one level
+				}
+				for _, o := range targets {
+					if o.Kind != types.JSONObject {
+						continue
+					}
+					for i, k := range o.Keys {
+						if st.kind == 'm' || k == st.key {
+							next = append(next, o.Vals[i])
+						}
+					}
+				}
+			case 'e', 'i':
+				elems := []*types.JSONValue{it}
+				if it.Kind == types.JSONArray {
+					elems = it.Elems
+				}
+				if st.kind == 'e' {
+					next = append(next, elems...)
+				} else if st.index >= 0 && st.index < len(elems) {
+					next = append(next, elems[st.index])
+				}
+			}
+		}
+		items = next
+	}
+	return items
+}
+
+func init() {
+	S := arrow.STRING
+	path := func(v []any) ([]*types.JSONValue, error) {
+		steps, err := parseJSONPath(v[1].(string))
+		if err != nil {
+			return nil, err
+		}
+		j, err := types.ParseJSONB(v[0].(string))
+		if err != nil {
+			return nil, err
+		}
+		return evalJSONPath(j, steps), nil
+	}
+	regJSON(arrow.FixedWidthTypes.Boolean, false, func(v []any) (any, error) {
+		items, err := path(v)
+		return len(items) > 0, err
+	}, "jsonb_path_exists", S, S)
+	regJSON(arrow.BinaryTypes.String, false, func(v []any) (any, error) {
+		items, err := path(v)
+		if err != nil || len(items) == 0 {
+			return nil, err
+		}
+		return items[0].JSONB(), nil
+	}, "jsonb_path_query_first", S, S)
+	regJSON(arrow.BinaryTypes.String, false, func(v []any) (any, error) {
+		items, err := path(v)
+		if err != nil {
+			return nil, err
+		}
+		parts := make([]string, len(items))
+		for i, it := range items {
+			parts[i] = it.JSONB()
+		}
+		return "[" + strings.Join(parts, ", ") + "]", nil
+	}, "jsonb_path_query_array", S, S)
+	regJSON(arrow.ListOf(arrow.BinaryTypes.String), false, func(v []any) (any, error) {
+		items, err := path(v)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]any, len(items))
+		for i, it := range items {
+			out[i] = it.JSONB()
+		}
+		return out, nil
+	}, "jsonb_path_query_list", S, S)
+}

@@ -59,7 +59,20 @@ func (s *sqlServer) DoPutCommandStatementIngest(ctx context.Context, cmd flights
 	if err := s.eng.CheckPrivilege(ctx, s.user(ctx), name, engine.PrivInsert); err != nil {
 		return 0, toStatus(err)
 	}
-	app, err := s.eng.OpenAppend(ctx, name, rdr.Schema())
+	tbl, err := s.eng.Catalog().Table(ctx, name)
+	if err != nil {
+		return 0, toStatus(err)
+	}
+	colTypes := make(map[string]arrow.DataType, len(tbl.Columns))
+	for _, c := range tbl.Columns {
+		colTypes[c.Name] = c.SQL()
+	}
+	convs, convSchema := ingestConverters(colTypes, rdr.Schema())
+	appendSchema := rdr.Schema()
+	if convSchema != nil {
+		appendSchema = convSchema
+	}
+	app, err := s.eng.OpenAppend(ctx, name, appendSchema)
 	if err != nil {
 		return 0, toStatus(err)
 	}
@@ -67,6 +80,18 @@ func (s *sqlServer) DoPutCommandStatementIngest(ctx context.Context, cmd flights
 	for rdr.Next() {
 		b := rdr.RecordBatch()
 		if b.NumRows() == 0 {
+			continue
+		}
+		if convs != nil {
+			c, err := convertBatch(s.mem, convs, convSchema, b)
+			if err != nil {
+				return 0, toStatus(err)
+			}
+			err = app.Append(ctx, c)
+			c.Release()
+			if err != nil {
+				return 0, toStatus(err)
+			}
 			continue
 		}
 		if err := app.Append(ctx, b); err != nil {
@@ -135,6 +160,16 @@ func createTable(name string, schema *arrow.Schema, opts map[string]string) (str
 	if schema.NumFields() == 0 {
 		return "", errors.New("cannot create a table without columns")
 	}
+	// The key columns come from the options, else from the Arrow schema's metadata under the
+	// same keys, so that a schema can carry its table's roles.
+	md := schema.Metadata()
+	role := func(key string) string {
+		if v := opts[key]; v != "" {
+			return v
+		}
+		v, _ := md.GetValue(key)
+		return v
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE TABLE %s (", quoteIdent(name))
 	for i, f := range schema.Fields() {
@@ -150,15 +185,15 @@ func createTable(name string, schema *arrow.Schema, opts map[string]string) (str
 			b.WriteString(" NOT NULL")
 		}
 	}
-	if pk := opts[OptionPrimaryKey]; pk != "" {
+	if pk := role(OptionPrimaryKey); pk != "" {
 		fmt.Fprintf(&b, ", PRIMARY KEY (%s)", identList(pk))
 	}
 	b.WriteString(")")
 	var with []string
-	if rk := opts[OptionRowKeys]; rk != "" {
+	if rk := role(OptionRowKeys); rk != "" {
 		with = append(with, "row_keys = "+quoteLiteral(rk))
 	}
-	if sk := opts[OptionSortKeys]; sk != "" {
+	if sk := role(OptionSortKeys); sk != "" {
 		with = append(with, "sort_keys = "+quoteLiteral(sk))
 	}
 	if len(with) > 0 {

@@ -142,8 +142,12 @@ func (s *sqlServer) tables(ctx context.Context) ([]tableEntry, error) {
 		var fields []arrow.Field
 		for _, i := range t.Visible() {
 			c := t.Columns[i]
-			fields = append(fields, arrow.Field{Name: c.Name, Type: c.Type, Nullable: c.Nullable,
-				Metadata: columnMetadata(s.cfg.Catalog, PublicSchema, t.Name, c.Type)})
+			md := columnMetadata(s.cfg.Catalog, PublicSchema, t.Name, c.SQL())
+			if name, ok := types.StoredTypeName(c.SQL()); ok {
+				// wireSchema gives time, uuid and json columns their Arrow types.
+				md = arrow.NewMetadata(append(md.Keys(), types.SQLTypeKey), append(md.Values(), name))
+			}
+			fields = append(fields, arrow.Field{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Metadata: md})
 		}
 		out = append(out, tableEntry{PublicSchema, t.Name, TableType, arrow.NewSchema(fields, nil)})
 	}

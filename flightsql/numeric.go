@@ -32,6 +32,12 @@ func wireSchema(sc *arrow.Schema) *arrow.Schema {
 			}
 			fields[i].Type = wireNumeric
 		}
+		if wt, ok := wireType(f); ok {
+			if fields == nil {
+				fields = sc.Fields()
+			}
+			fields[i].Type = wt
+		}
 	}
 	if fields == nil {
 		return sc

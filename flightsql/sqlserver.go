@@ -305,6 +305,11 @@ func conform(mem memory.Allocator, b arrow.RecordBatch, schema *arrow.Schema) (a
 			defer cols[i].Release()
 			continue
 		}
+		if w, ok := wireArray(mem, c, schema.Field(i).Type); ok {
+			cols[i] = w
+			defer cols[i].Release()
+			continue
+		}
 		if !arrow.TypeEqual(c.DataType(), schema.Field(i).Type) {
 			return nil, status.Errorf(codes.Internal, "column %d is %s, result schema says %s", i, c.DataType(), schema.Field(i).Type)
 		}

@@ -42,6 +42,7 @@ var sqlTypes = []sqlType{
 	{name: "date", arrow: types.Date, xdbc: pb.XdbcDataType_XDBC_DATE, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: 1, size: 10, quote: true},
 	{name: "timestamp", arrow: types.Timestamp, xdbc: pb.XdbcDataType_XDBC_TIMESTAMP, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: 3, size: 26, quote: true},
 	{name: "timestamptz", arrow: types.TimestampTZ, xdbc: pb.XdbcDataType_XDBC_TIMESTAMP, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: 3, size: 32, quote: true},
+	{name: "time", arrow: types.TimeType, xdbc: pb.XdbcDataType_XDBC_TIME, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: 2, size: 15, quote: true},
 }
 
 // sqlTypeName is the name CREATE TABLE uses for a column of Arrow type t, and whether the
@@ -73,6 +74,16 @@ func sqlTypeName(t arrow.DataType) (string, bool) {
 			return "timestamptz", true
 		}
 		return "timestamp", true
+	case *arrow.Time64Type:
+		return "time", t.Unit == arrow.Microsecond
+	case arrow.ExtensionType:
+		switch t.ExtensionName() {
+		case wireUUID.ExtensionName():
+			return "uuid", true
+		case "arrow.json":
+			return "json", true
+		}
+		return "", false
 	case *arrow.DictionaryType:
 		return sqlTypeName(t.ValueType)
 	case *arrow.ListType:

@@ -131,7 +131,7 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 				return nil, err
 			}
 			for _, k := range a.OrderBy {
-				e, err := CompileExpr(k.E, layout)
+				e, err := CompileExpr(SortExpr(k.E), layout)
 				if err != nil {
 					return nil, err
 				}
@@ -226,7 +226,7 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 func sortKeys(n *Sort, layout map[ColumnID]int) ([]exec.SortKey, error) {
 	keys := make([]exec.SortKey, len(n.Keys))
 	for i, k := range n.Keys {
-		e, err := CompileExpr(k.E, layout)
+		e, err := CompileExpr(SortExpr(k.E), layout)
 		if err != nil {
 			return nil, err
 		}

@@ -153,7 +153,7 @@ func physicalWindow(ctx context.Context, n *Window, env Env) (exec.Operator, err
 	}
 	order := make([]exec.SortKey, len(n.Order))
 	for i, k := range n.Order {
-		e, err := CompileExpr(k.E, layout)
+		e, err := CompileExpr(SortExpr(k.E), layout)
 		if err != nil {
 			return nil, err
 		}

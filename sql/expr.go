@@ -220,6 +220,11 @@ func coerceTo(e planner.Expr, t arrow.DataType) planner.Expr {
 			return out
 		}
 	}
+	if types.IsTime(t) || types.IsTime(e.Type()) {
+		if out, ok := timeCoerceLazy(e, t); ok {
+			return out
+		}
+	}
 	if types.IsBpchar(t) && !types.IsBpchar(e.Type()) && e.Type().ID() == arrow.STRING {
 		// character values are held without trailing spaces.
 		if p, ok := e.(*planner.Param); ok && types.IsUnknown(p.Typ) {
@@ -253,6 +258,9 @@ func (b *binder) coerce(e planner.Expr, t arrow.DataType) planner.Expr {
 // implicit and assignment casts only (untyped literals, between numeric types, between dates
 // and timestamps, anything to text); bool to integer or text to a number needs an explicit cast.
 func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) {
+	if types.IsTime(t) || types.IsTime(e.Type()) {
+		return b.timeAssign(e, t)
+	}
 	if !assignable(e.Type(), t) {
 		return nil, errs.New(errs.DatatypeMismatch, "column is of type %s but expression is of type %s", types.Name(t), types.Name(e.Type()))
 	}
@@ -398,6 +406,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		}
 		if types.IsUUID(t) || types.IsUUID(e.Type()) {
 			return b.uuidCast(e, t)
+		}
+		if types.IsTime(t) || types.IsTime(e.Type()) {
+			return b.timeCast(e, t)
 		}
 		if !castable(e.Type(), t) {
 			return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), types.Name(t))
@@ -966,6 +977,9 @@ func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) 
 		}
 		return &planner.Binary{Op: op, L: b.coerce(paddedChar(l), types.Text), R: b.coerce(r, types.Text), Typ: types.Bool}, nil
 	}
+	if e, ok, err := b.timeBinary(op, l, r); ok {
+		return e, err
+	}
 	// A quoted literal next to a date or timestamp is first read as the other operand's type,
 	// where the operator exists for that pair (date - date, timestamp - timestamp); date +
 	// a quoted literal has several candidates, as in PostgreSQL.
@@ -1191,6 +1205,9 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 			e = paddedChar(e)
 		}
 		args[i], argTypes[i] = e, e.Type()
+	}
+	if e, ok, err := b.timeFunc(name, args); ok {
+		return e, err
 	}
 	if e, ok := varNumericRounding(name, args); ok {
 		return e, nil

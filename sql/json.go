@@ -236,8 +236,12 @@ func (b *binder) jsonBinary(op string, l, r planner.Expr) (planner.Expr, bool, e
 		case "||":
 			return fn("jsonb_concat", lt, l, r)
 		}
-		// Comparisons: jsonb values are compared by their normalised text (see docs/sql.md).
-		e, err := b.binary(binaryOps[op], relabel(l, types.Text), relabel(r, types.Text))
+		// Comparisons: jsonb values compare in PostgreSQL's jsonb order, through their sort
+		// keys (types.AppendJSONBSortKey).
+		key := func(x planner.Expr) planner.Expr {
+			return &planner.Func{Name: "_jsonb_sortkey", Args: []planner.Expr{relabel(x, types.Text)}, Typ: types.Bytea}
+		}
+		e, err := b.binary(binaryOps[op], key(l), key(r))
 		return e, true, err
 	}
 	return nil, true, opMissing(op, lt, rt)
@@ -510,11 +514,17 @@ var jsonSignatures = map[string]jsonSig{
 	"keys_list":          {params: []int{jpJSON}, result: types.ArrayOf(types.Text)},
 	"values_list":        {params: []int{jpJSON}, list: true},
 	"values_text_list":   {params: []int{jpJSON}, result: types.ArrayOf(types.Text)},
+	// Simple SQL/JSON paths (exec's parseJSONPath), the path as text.
+	"path_exists":      {params: []int{jpJSON, jpText}, result: types.Bool},
+	"path_query_first": {params: []int{jpJSON, jpText}},
+	"path_query_array": {params: []int{jpJSON, jpText}},
+	"path_query_list":  {params: []int{jpJSON, jpText}, list: true},
 }
 
 // jsonOnlyB are the functions of jsonSignatures that only the jsonb family has.
 var jsonOnlyB = map[string]bool{"pretty": true, "set": true, "contains": true, "contained": true, "exists": true,
-	"exists_any": true, "exists_all": true, "concat": true, "delete": true, "delete_path": true}
+	"exists_any": true, "exists_all": true, "concat": true, "delete": true, "delete_path": true,
+	"path_exists": true, "path_query_first": true, "path_query_array": true, "path_query_list": true}
 
 // jsonTypedCall binds a call of a function of jsonSignatures; ok is false for other names.
 func (b *binder) jsonTypedCall(name string, fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
@@ -601,6 +611,7 @@ var jsonSetFuncs = map[string]struct {
 	"jsonb_each":                {[]string{"jsonb_keys_list", "jsonb_values_list"}, []string{"key", "value"}},
 	"json_each_text":            {[]string{"json_keys_list", "json_values_text_list"}, []string{"key", "value"}},
 	"jsonb_each_text":           {[]string{"jsonb_keys_list", "jsonb_values_text_list"}, []string{"key", "value"}},
+	"jsonb_path_query":          {[]string{"jsonb_path_query_list"}, []string{"jsonb_path_query"}},
 }
 
 // jsonSetFunc rewrites a set-returning json function as unnest of the lists of its rows:
@@ -610,7 +621,11 @@ var jsonSetFuncs = map[string]struct {
 func jsonSetFunc(rf *pg_query.RangeFunction, fc *pg_query.FuncCall) (*pg_query.FuncCall, bool) {
 	name := funcName(fc)
 	f, ok := jsonSetFuncs[name]
-	if !ok || len(fc.Args) != 1 {
+	want := 1
+	if name == "jsonb_path_query" {
+		want = 2 // the value and the path
+	}
+	if !ok || len(fc.Args) != want {
 		return nil, false
 	}
 	var args []*pg_query.Node

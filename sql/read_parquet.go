@@ -59,6 +59,12 @@ func (b *binder) readParquet(rf *pg_query.RangeFunction, fc *pg_query.FuncCall) 
 // nearest SQL type that holds every value of its Arrow type (unsigned and 8-bit integers
 // widen, timestamps become microseconds, lists arrays of their element's type).
 func ParquetColumnType(f arrow.Field) (arrow.DataType, error) {
+	if name, ok := f.Metadata.GetValue(types.SQLTypeKey); ok {
+		// time, uuid and json leaves name their SQL type (Parquet's logical types).
+		if t, err := types.ByName(name, nil); err == nil && arrow.TypeEqual(types.Storage(t), f.Type) {
+			return t, nil
+		}
+	}
 	t, ok := parquetSQLType(f.Type)
 	if !ok {
 		return nil, errs.New(errs.NotImplemented, "column %q of the Parquet file is of type %s, which has no SQL type here", f.Name, f.Type)
@@ -91,6 +97,8 @@ func parquetSQLType(t arrow.DataType) (arrow.DataType, bool) {
 		return types.Bytea, true
 	case *arrow.Date32Type:
 		return types.Date, true
+	case *arrow.MonthDayNanoIntervalType:
+		return types.Interval, true
 	case *arrow.TimestampType:
 		if t.TimeZone != "" {
 			return types.TimestampTZ, true

@@ -88,6 +88,8 @@ func Storage(t arrow.DataType) arrow.DataType {
 		return arrow.BinaryTypes.String
 	case *UUID:
 		return arrow.BinaryTypes.Binary
+	case *Time:
+		return arrow.PrimitiveTypes.Int64
 	case *arrow.ListType:
 		if e := Storage(x.Elem()); e != x.Elem() {
 			return arrow.ListOf(e)

@@ -37,6 +37,8 @@ func Common(a, b arrow.DataType) (arrow.DataType, error) {
 		return b, nil
 	case IsUnknown(b):
 		return a, nil
+	case IsTime(a) || IsTime(b):
+		return commonTime(a, b)
 	}
 	ca, aChar := a.(*Char)
 	cb, bChar := b.(*Char)
@@ -133,4 +135,18 @@ func SelectCommon(a, b arrow.DataType) (arrow.DataType, error) {
 		return ArrayOf(et), nil
 	}
 	return Common(a, b)
+}
+
+// commonTime is Common where a or b is time: time values of any precision compare as time;
+// time with another type has no operator (time is held as int64, but is no integer).
+func commonTime(a, b arrow.DataType) (arrow.DataType, error) {
+	pa, aTime := TimePrecision(a)
+	pb, bTime := TimePrecision(b)
+	if !aTime || !bTime {
+		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s and %s are not comparable", Name(a), Name(b))
+	}
+	if pa == pb {
+		return a, nil
+	}
+	return TimeType, nil
 }

@@ -35,6 +35,8 @@ func formatType(b *strings.Builder, t arrow.DataType) {
 		b.WriteString(t.Name())
 	case *UUID:
 		b.WriteString("uuid")
+	case *Time:
+		b.WriteString(t.format())
 	case *arrow.FixedSizeBinaryType:
 		fmt.Fprintf(b, "fixed_size_binary(%d)", t.ByteWidth)
 	case *arrow.Time32Type:
@@ -266,6 +268,16 @@ func (p *typeParser) typ() (arrow.DataType, error) {
 		return JSONBType, nil
 	case "uuid":
 		return UUIDType, nil
+	case "time":
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == '(' {
+			ns, err := p.ints(1)
+			if err != nil {
+				return nil, err
+			}
+			return TimeOf(int32(ns[0])), nil
+		}
+		return TimeType, nil
 	case "decimal128", "decimal256":
 		n, err := p.ints(2)
 		if err != nil {

@@ -44,6 +44,10 @@ func FormatLiteral(v any, t arrow.DataType) string {
 		return fmt.Sprintf("'%d mons %d days %d us'::interval", x.Months, x.Days, x.Nanoseconds/1000)
 	case []any:
 		return formatArray(x, t)
+	case int64:
+		if IsTime(t) {
+			return "'" + FormatTime(x) + "'::" + Name(t)
+		}
 	case arrow.Timestamp:
 		unit := arrow.Microsecond
 		if ts, ok := t.(*arrow.TimestampType); ok {

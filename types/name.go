@@ -59,6 +59,8 @@ func ByName(name string, mods []int32) (arrow.DataType, error) {
 		return JSONBType, nil
 	case "uuid":
 		return UUIDType, nil
+	case "time", "time without time zone":
+		return timeByName(mods)
 	case "date":
 		return Date, nil
 	case "timestamp", "timestamp without time zone":

@@ -89,6 +89,8 @@ func PGTypeOf(dt arrow.DataType) PGType {
 		return jsonPGType(t)
 	case *UUID:
 		return PGType{OIDUUID, 16, -1}
+	case *Time:
+		return PGType{OIDTime, 8, t.prec}
 	case *arrow.BooleanType:
 		return PGType{OIDBool, 1, -1}
 	case *arrow.Int8Type, *arrow.Uint8Type, *arrow.Int16Type:
@@ -189,6 +191,9 @@ func SQLMetadata(t arrow.DataType) (arrow.Metadata, bool) {
 	if IsUUID(t) {
 		return arrow.NewMetadata([]string{SQLTypeKey}, []string{"uuid"}), true
 	}
+	if tt, ok := t.(*Time); ok {
+		return arrow.NewMetadata([]string{SQLTypeKey, SQLTypmodKey}, []string{"time", strconv.Itoa(int(tt.prec))}), true
+	}
 	prefix := ""
 	if lt, ok := t.(*arrow.ListType); ok {
 		// An array of a character type: "_varchar" or "_bpchar", as pg_type names it.
@@ -227,6 +232,8 @@ func FieldPGType(f arrow.Field) PGType {
 			return PGType{OIDJSONB, -1, -1}
 		case "uuid":
 			return PGType{OIDUUID, 16, -1}
+		case "time":
+			return PGType{OIDTime, 8, mod}
 		}
 	}
 	return PGTypeOf(f.Type)
@@ -281,6 +288,8 @@ func FromOID(oid uint32) arrow.DataType {
 		return JSONBType
 	case OIDUUID:
 		return UUIDType
+	case OIDTime:
+		return TimeType
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		if et := FromOID(elem); et != nil {
@@ -325,6 +334,8 @@ func NameOfOID(oid uint32) string {
 		return "jsonb"
 	case OIDUUID:
 		return "uuid"
+	case OIDTime:
+		return "time without time zone"
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		return NameOfOID(elem) + "[]"

@@ -65,6 +65,9 @@ func IsArray(t arrow.DataType) bool { return Elem(t) != nil }
 
 // numericRank orders the numeric types for implicit promotion; 0 is not numeric.
 func numericRank(t arrow.DataType) int {
+	if IsTime(t) {
+		return 0
+	}
 	switch t.ID() {
 	case arrow.INT16:
 		return 1
@@ -105,6 +108,8 @@ func Name(t arrow.DataType) string {
 		return t.Name()
 	case *UUID:
 		return "uuid"
+	case *Time:
+		return t.String()
 	case *VarNumericType:
 		return "numeric"
 	case *arrow.Decimal128Type:
@@ -159,6 +164,8 @@ func InternalName(t arrow.DataType) string {
 		return t.(*JSON).Name()
 	case IsUUID(t):
 		return "uuid"
+	case IsTime(t):
+		return "time"
 	}
 	switch t.ID() {
 	case arrow.BOOL:
@@ -200,6 +207,9 @@ func BaseName(t arrow.DataType) string {
 	}
 	if IsUUID(t) {
 		return "uuid"
+	}
+	if IsTime(t) {
+		return "time without time zone"
 	}
 	switch t.ID() {
 	case arrow.BOOL:

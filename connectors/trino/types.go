@@ -86,6 +86,8 @@ func kindOf(f arrow.Field) kind {
 		return kindJSON
 	case types.OIDBpchar:
 		return kindText // character(n): padded to n on output
+	case types.OIDTime:
+		return kindText // time over int64 storage: its text, not the microseconds
 	}
 	if _, ok := f.Type.(arrow.ExtensionType); ok {
 		return kindText

@@ -454,7 +454,13 @@ func (d *Decoder) row(rec []byte) error {
 // textField decodes the text v of field i: json checked, jsonb normalised and uuid parsed as
 // their input functions do, other types by pgvalue.
 func (d *Decoder) textField(i int, v []byte) (any, error) {
-	switch types.FieldPGType(d.fields[i]).OID {
+	switch pt := types.FieldPGType(d.fields[i]); pt.OID {
+	case types.OIDTime:
+		us, err := types.ParseTime(string(v))
+		if err != nil {
+			return nil, err
+		}
+		return types.RoundTime(us, pt.Mod), nil
 	case types.OIDUUID:
 		return types.ParseUUID(string(v))
 	case types.OIDJSONB:
@@ -769,7 +775,16 @@ func (d *Decoder) binaryField(i int, v []byte) (any, error) {
 	}
 	var x any
 	var err error
-	switch types.FieldPGType(d.fields[i]).OID {
+	switch pt := types.FieldPGType(d.fields[i]); pt.OID {
+	case types.OIDTime:
+		if len(v) != 8 {
+			return nil, errs.New(errs.InvalidBinary, "incorrect binary data format")
+		}
+		us := int64(binary.BigEndian.Uint64(v))
+		if us < 0 || us > types.MicrosPerDay {
+			return nil, errs.New(errs.DatetimeOverflow, "time out of range")
+		}
+		return types.RoundTime(us, pt.Mod), nil
 	case types.OIDUUID:
 		if len(v) != 16 {
 			return nil, errs.New(errs.InvalidBinary, "incorrect binary data format")

@@ -24,6 +24,9 @@ func NewWriter(f arrow.Field, arr arrow.Array, format int16, loc *time.Location)
 		if u, ok := uuidWriter(f, arr); ok {
 			return u
 		}
+		if t, ok := timeWriter(f, arr); ok {
+			return t
+		}
 	}
 	if n, fixed, ok := types.FieldCharLength(f); ok && fixed {
 		w = padded(w, n)
@@ -44,4 +47,14 @@ func uuidWriter(f arrow.Field, arr arrow.Array) (Writer, bool) {
 		return nil, false
 	}
 	return func(dst []byte, i int) []byte { return types.AppendUUID(dst, b.Value(i)) }, true
+}
+
+// timeWriter is the text writer of a time column (int64 microseconds since midnight); ok is
+// false for other columns. time's binary format is its int64, as bigint's is.
+func timeWriter(f arrow.Field, arr arrow.Array) (Writer, bool) {
+	a, ok := arr.(*array.Int64)
+	if !ok || types.FieldPGType(f).OID != types.OIDTime {
+		return nil, false
+	}
+	return func(dst []byte, i int) []byte { return types.AppendTime(dst, a.Value(i)) }, true
 }

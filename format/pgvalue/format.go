@@ -451,6 +451,9 @@ func AppendField(dst []byte, f arrow.Field, arr arrow.Array, i int, loc *time.Lo
 	if u, ok := uuidWriter(f, arr); ok {
 		return u(dst, i)
 	}
+	if t, ok := timeWriter(f, arr); ok {
+		return t(dst, i)
+	}
 	w := textWriter(arr, loc)
 	if n, fixed, ok := types.FieldCharLength(f); ok && fixed {
 		w = padded(w, n)

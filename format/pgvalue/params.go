@@ -123,6 +123,9 @@ func decodeText(dt arrow.DataType, oid uint32, s string) (any, error) {
 	if oid == types.OIDUUID {
 		return types.ParseUUID(s)
 	}
+	if oid == types.OIDTime {
+		return types.ParseTime(s)
+	}
 	if oid == types.OIDNumeric {
 		d, ok := normalizeNumeric(s)
 		if !ok {
@@ -197,6 +200,15 @@ func decodeBinary(dt arrow.DataType, oid uint32, v []byte) (any, error) {
 		return time.UnixMicro(us + pgEpochMicros).UTC(), nil
 	case types.OIDNumeric:
 		return decodeNumeric(v)
+	case types.OIDTime:
+		if len(v) != 8 {
+			return nil, fmt.Errorf("time of %d bytes", len(v))
+		}
+		us := int64(binary.BigEndian.Uint64(v))
+		if us < 0 || us > types.MicrosPerDay {
+			return nil, errs.New(errs.DatetimeOverflow, "time out of range")
+		}
+		return us, nil
 	case types.OIDUUID:
 		if len(v) != 16 {
 			return nil, fmt.Errorf("uuid of %d bytes", len(v))

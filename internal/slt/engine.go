@@ -55,7 +55,7 @@ func (c *Conn) exec(ctx context.Context, text string) (*Result, error) {
 	if schema := stmt.Schema(); schema != nil {
 		res.Columns = []Column{}
 		for _, f := range schema.Fields() {
-			res.Columns = append(res.Columns, Column{Name: f.Name, Type: TypeLetter(f.Type)})
+			res.Columns = append(res.Columns, Column{Name: f.Name, Type: FieldTypeLetter(f)})
 		}
 	}
 	out, err := stmt.Execute(ctx, nil)

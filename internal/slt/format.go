@@ -11,6 +11,15 @@ import (
 // format with DateStyle ISO and TimeZone UTC: the wire server's own formatter.
 func FormatValue(arr arrow.Array, i int) string { return string(pgvalue.AppendText(nil, arr, i)) }
 
+// FieldTypeLetter is the type letter of a result field: its Arrow type's, except for SQL
+// types held in another type's storage that PostgreSQL's clients see as text (time).
+func FieldTypeLetter(f arrow.Field) byte {
+	if sqltypes.FieldPGType(f).OID == sqltypes.OIDTime {
+		return 'T'
+	}
+	return TypeLetter(f.Type)
+}
+
 // TypeLetter is the type letter of an Arrow type, or 0.
 func TypeLetter(dt arrow.DataType) byte {
 	switch dt.ID() {

@@ -127,7 +127,7 @@ func (f *File) initSchema() error {
 			if c.MaxRepetitionLevel() > 0 {
 				t = arrow.ListOfField(arrow.Field{Name: "element", Type: t, Nullable: c.Optional()})
 			}
-			fields[i] = arrow.Field{Name: top.Name(), Type: t, Nullable: top.Optional()}
+			fields[i] = arrow.Field{Name: top.Name(), Type: t, Nullable: top.Optional(), Metadata: logicalMetadata(c)}
 		}
 		f.schema = arrow.NewSchema(fields, nil)
 	}
@@ -317,6 +317,9 @@ func statValue(c *column, b []byte) (any, bool) {
 		}
 		return append([]byte{}, b...), true
 	case pq.FixedLenByteArray:
+		if c.field.Type.ID() == arrow.BINARY && len(b) == c.size {
+			return append([]byte{}, b...), true
+		}
 		if c.field.Type.ID() != arrow.DECIMAL128 || len(b) == 0 || len(b) > 16 || len(b) != c.size {
 			return nil, false
 		}

@@ -523,6 +523,10 @@ func (c *chunkReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 	case arrow.BOOL:
 		bufs, nulls, err = c.readBool(n, mem, valid)
 	case arrow.STRING, arrow.BINARY:
+		if c.col.kind == pq.FixedLenByteArray {
+			bufs, nulls, err = c.readFixedBytes(n, mem, valid)
+			break
+		}
 		bufs, nulls, err = c.readBytes(n, mem, valid)
 	case arrow.INT64, arrow.TIMESTAMP:
 		bufs, nulls, err = readFixed[int64](c, n, mem, valid, pq.Int64, int64sOf)
@@ -906,6 +910,10 @@ func (c *chunkReader) readInterval(n int, mem memory.Allocator, valid *memory.Bu
 		}
 		d := c.data.Data()
 		src, size := d.FixedLenByteArray()
+		if size == parquetIntervalBytes {
+			src = widenIntervals(src)
+			size = intervalBytes
+		}
 		if size != intervalBytes {
 			buf.Release()
 			return nil, 0, fmt.Errorf("%w: interval of %d bytes", ErrUnsupportedType, size)

@@ -47,6 +47,9 @@ func columnOf(f arrow.Field) (column, pq.Node, error) {
 		sc.field = f
 		return sc, n, err
 	}
+	if lc, n, ok := logicalColumn(f); ok {
+		return lc, n, nil
+	}
 	switch t := f.Type.(type) {
 	case *arrow.BooleanType:
 		c.kind, n = pq.Boolean, pq.Leaf(pq.BooleanType)
@@ -241,6 +244,9 @@ func arrowTypeOf(col *pq.Column) (arrow.DataType, error) {
 		ltv = lt.Value
 	}
 	kind := typ.Kind()
+	if isParquetInterval(typ) {
+		return arrow.FixedWidthTypes.MonthDayNanoInterval, nil
+	}
 	switch v := ltv.(type) {
 	case *format.StringType, *format.EnumType, *format.JsonType:
 		if kind == pq.ByteArray {
@@ -262,6 +268,14 @@ func arrowTypeOf(col *pq.Column) (arrow.DataType, error) {
 	case *format.DateType:
 		if kind == pq.Int32 {
 			return arrow.FixedWidthTypes.Date32, nil
+		}
+	case *format.UUIDType:
+		if kind == pq.FixedLenByteArray && typ.Length() == uuidBytes {
+			return arrow.BinaryTypes.Binary, nil
+		}
+	case *format.TimeType:
+		if kind == pq.Int64 && isUnit[*format.MicroSeconds](v.Unit) {
+			return arrow.PrimitiveTypes.Int64, nil
 		}
 	case *format.TimestampType:
 		if kind == pq.Int64 {
@@ -328,12 +342,14 @@ func compatible(t arrow.DataType, kind pq.Kind, length int) bool {
 		return kind == pq.Float
 	case arrow.FLOAT64:
 		return kind == pq.Double
-	case arrow.STRING, arrow.BINARY:
+	case arrow.STRING:
 		return kind == pq.ByteArray
+	case arrow.BINARY:
+		return kind == pq.ByteArray || (kind == pq.FixedLenByteArray && length > 0)
 	case arrow.DECIMAL128:
 		return kind == pq.Int32 || kind == pq.Int64 || (kind == pq.FixedLenByteArray && length >= 1 && length <= 16)
 	case arrow.INTERVAL_MONTH_DAY_NANO:
-		return kind == pq.FixedLenByteArray && length == intervalBytes
+		return kind == pq.FixedLenByteArray && (length == intervalBytes || length == parquetIntervalBytes)
 	}
 	return false
 }

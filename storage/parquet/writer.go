@@ -456,7 +456,14 @@ func (w *encoder) writeColumn(cw *pq.ColumnWriter, i int, arr arrow.Array, from,
 			base := offs[0]
 			for j := lo; j < hi; j++ {
 				b, e := offs[j]-base, offs[j+1]-base
-				vals = append(vals, pq.ByteArrayValue(data[b:e:e]))
+				v := pq.ByteArrayValue(data[b:e:e])
+				if c.kind == pq.FixedLenByteArray && !(nulls && a.IsNull(j)) {
+					var err error
+					if v, err = fixedBinaryValue(data[b:e:e], c.size, c.field.Name); err != nil {
+						return err
+					}
+				}
+				vals = append(vals, v)
 			}
 		case *array.MonthDayNanoInterval:
 			// Values reference w.fixed until WriteRowValues has copied them.

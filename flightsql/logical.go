@@ -1,0 +1,230 @@
+package flightsql
+
+import (
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/extensions"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// SQL types held in plain storage inside the engine (types.Time as int64, types.UUID as
+// binary, types.JSON as string), which result fields name in their metadata, are sent to
+// Flight SQL clients as the Arrow types that say what they are:
+//
+//	time         time64[us]
+//	uuid         arrow.uuid, Arrow's canonical extension type (storage fixed_size_binary(16))
+//	json, jsonb  arrow.json, Arrow's canonical extension type (storage utf8)
+//
+// A client that does not know an extension type sees its storage type.
+
+var (
+	wireTime = arrow.FixedWidthTypes.Time64us
+	wireUUID = extensions.NewUUIDType()
+	wireJSON = func() arrow.DataType {
+		t, err := extensions.NewJSONType(arrow.BinaryTypes.String)
+		if err != nil {
+			panic(err)
+		}
+		return t
+	}()
+)
+
+// wireType is the type a result field f is sent as, if its metadata names one of these SQL
+// types; ok is false otherwise.
+func wireType(f arrow.Field) (arrow.DataType, bool) {
+	name, ok := f.Metadata.GetValue(types.SQLTypeKey)
+	if !ok {
+		return nil, false
+	}
+	switch {
+	case name == "time" && f.Type.ID() == arrow.INT64:
+		return wireTime, true
+	case name == "uuid" && f.Type.ID() == arrow.BINARY:
+		return wireUUID, true
+	case (name == "json" || name == "jsonb") && f.Type.ID() == arrow.STRING:
+		return wireJSON, true
+	}
+	return nil, false
+}
+
+// wireArray converts a, a column in engine storage, to wire type to (wireType's); ok is
+// false if to is not one of them. The result is a new reference.
+func wireArray(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, bool) {
+	switch {
+	case to == wireTime && a.DataType().ID() == arrow.INT64:
+		d := a.Data()
+		nd := array.NewData(wireTime, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())
+		defer nd.Release()
+		return array.MakeFromData(nd), true
+	case to == wireJSON && a.DataType().ID() == arrow.STRING:
+		return array.NewExtensionArrayWithStorage(wireJSON.(arrow.ExtensionType), a), true
+	case to == wireUUID:
+		bin, ok := a.(*array.Binary)
+		if !ok {
+			return nil, false
+		}
+		b := array.NewFixedSizeBinaryBuilder(mem, &arrow.FixedSizeBinaryType{ByteWidth: 16})
+		defer b.Release()
+		b.Reserve(bin.Len())
+		for i := 0; i < bin.Len(); i++ {
+			if bin.IsNull(i) || len(bin.Value(i)) != 16 {
+				b.AppendNull()
+				continue
+			}
+			b.Append(bin.Value(i))
+		}
+		st := b.NewArray()
+		defer st.Release()
+		return array.NewExtensionArrayWithStorage(wireUUID, st), true
+	}
+	return nil, false
+}
+
+// ingestConv converts one column of uploaded batches into the storage of its table column.
+type ingestConv func(mem memory.Allocator, a arrow.Array) (arrow.Array, error)
+
+// ingestConverters are the conversions uploaded columns of schema need before they are
+// appended to table, by column (nil: none), and the schema of the converted batches, or nil
+// when no column needs one. time64[us] becomes time (checked to lie within a day), the
+// arrow.uuid extension and fixed_size_binary(16) uuid, the arrow.json extension its text;
+// values bound for json and jsonb columns are checked as PostgreSQL's input functions check
+// them (and jsonb normalised), values for time columns to lie within a day.
+func ingestConverters(table map[string]arrow.DataType, schema *arrow.Schema) ([]ingestConv, *arrow.Schema) {
+	convs := make([]ingestConv, schema.NumFields())
+	fields := schema.Fields()
+	any := false
+	for i, f := range fields {
+		target := table[f.Name]
+		if target == nil {
+			for name, t := range table {
+				if strings.EqualFold(name, f.Name) {
+					target = t
+				}
+			}
+		}
+		src := f.Type
+		if e, ok := src.(arrow.ExtensionType); ok && (e.ExtensionName() == wireUUID.ExtensionName() || e.ExtensionName() == "arrow.json") {
+			src = e.StorageType()
+		}
+		switch {
+		case types.IsTime(target) && (src.ID() == arrow.TIME64 && src.(*arrow.Time64Type).Unit == arrow.Microsecond || src.ID() == arrow.INT64):
+			convs[i], fields[i].Type = ingestTime, arrow.PrimitiveTypes.Int64
+		case types.IsUUID(target) && (src.ID() == arrow.FIXED_SIZE_BINARY || src.ID() == arrow.BINARY):
+			convs[i], fields[i].Type = ingestUUID, arrow.BinaryTypes.Binary
+		case types.IsJSON(target) && src.ID() == arrow.STRING:
+			convs[i], fields[i].Type = ingestJSON(types.IsJSONB(target)), arrow.BinaryTypes.String
+		}
+		any = any || convs[i] != nil
+	}
+	if !any {
+		return nil, nil
+	}
+	md := schema.Metadata()
+	return convs, arrow.NewSchema(fields, &md)
+}
+
+// storageOf is a's storage: its extension's storage array, else a.
+func storageOf(a arrow.Array) arrow.Array {
+	if e, ok := a.(array.ExtensionArray); ok {
+		return e.Storage()
+	}
+	return a
+}
+
+func ingestTime(_ memory.Allocator, a arrow.Array) (arrow.Array, error) {
+	d := a.Data()
+	vals := arrow.Int64Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset() : d.Offset()+d.Len()]
+	for i, v := range vals {
+		if (v < 0 || v > types.MicrosPerDay) && a.IsValid(i) {
+			return nil, errs.New(errs.DatetimeOverflow, "time out of range: %d microseconds", v)
+		}
+	}
+	nd := array.NewData(arrow.PrimitiveTypes.Int64, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())
+	defer nd.Release()
+	return array.MakeFromData(nd), nil
+}
+
+func ingestUUID(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
+	st := storageOf(a)
+	b := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
+	defer b.Release()
+	b.Reserve(st.Len())
+	for i := 0; i < st.Len(); i++ {
+		if st.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		var v []byte
+		switch x := st.(type) {
+		case *array.FixedSizeBinary:
+			v = x.Value(i)
+		case *array.Binary:
+			v = x.Value(i)
+		}
+		if len(v) != 16 {
+			b.Release()
+			return nil, errs.New(errs.InvalidText, "invalid uuid: %d bytes", len(v))
+		}
+		b.Append(v)
+	}
+	return b.NewArray(), nil
+}
+
+func ingestJSON(binary bool) ingestConv {
+	return func(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
+		st := storageOf(a).(*array.String)
+		b := array.NewStringBuilder(mem)
+		defer b.Release()
+		b.Reserve(st.Len())
+		for i := 0; i < st.Len(); i++ {
+			if st.IsNull(i) {
+				b.AppendNull()
+				continue
+			}
+			s := st.Value(i)
+			if binary {
+				n, err := types.JSONBNormalize(s)
+				if err != nil {
+					return nil, err
+				}
+				b.Append(n)
+				continue
+			}
+			if _, err := types.ParseJSON(s, "json"); err != nil {
+				return nil, err
+			}
+			b.Append(s)
+		}
+		return b.NewArray(), nil
+	}
+}
+
+// convertBatch applies convs to b, giving a batch of schema; b stays the caller's.
+func convertBatch(mem memory.Allocator, convs []ingestConv, schema *arrow.Schema, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+	cols := make([]arrow.Array, b.NumCols())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	for i, c := range b.Columns() {
+		if convs[i] == nil {
+			c.Retain()
+			cols[i] = c
+			continue
+		}
+		out, err := convs[i](mem, c)
+		if err != nil {
+			return nil, err
+		}
+		cols[i] = out
+	}
+	return array.NewRecordBatch(schema, cols, b.NumRows()), nil
+}
