@@ -27,7 +27,7 @@ type File struct {
 	nestedLeaves [][]*pq.Column
 	first        []int
 	nleaves      int
-	groups []RowGroup
+	groups       []RowGroup
 
 	// pages[g*len(cols)+c] are the decoded page statistics of column c in row group g, filled
 	// on first use; nil when the file was opened without its page index.
