@@ -221,6 +221,8 @@ func valueAt(a arrow.Array, i int) any {
 		return a.Value(i)
 	case *array.List:
 		return listValue(a, i)
+	case *array.Struct:
+		return structValue(a, i)
 	}
 	panic("exec: value of unsupported type " + a.DataType().String())
 }

@@ -1,0 +1,269 @@
+package exec
+
+import (
+	"encoding/binary"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+)
+
+// A SQL composite value (a record) is an Arrow struct, one child per field; a map column
+// (from Parquet files of other writers) is an Arrow map. The kernels here move, encode and
+// compare them; fields, keys and values use the kernels of their types.
+
+// structField returns field k of row-aligned struct array s (children sliced as s is).
+func structField(s *array.Struct, k int) arrow.Array { return s.Field(k) }
+
+// makeStruct assembles a struct array of type t from a validity bitmap (may be nil, owned)
+// and the children (retained).
+func makeStruct(t arrow.DataType, n int, validity *memory.Buffer, children []arrow.Array) arrow.Array {
+	nulls := 0
+	if validity != nil {
+		nulls = n - bitutil.CountSetBits(validity.Bytes(), 0, n)
+	}
+	cd := make([]arrow.ArrayData, len(children))
+	for i, c := range children {
+		cd[i] = c.Data()
+	}
+	data := array.NewData(t, n, []*memory.Buffer{validity}, cd, nulls, 0)
+	if validity != nil {
+		validity.Release()
+	}
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+// takeStruct is take for structs: each field taken by the same rows.
+func takeStruct(mem memory.Allocator, a arrow.Array, idx []int32, validity *memory.Buffer) arrow.Array {
+	s := a.(*array.Struct)
+	kids := make([]arrow.Array, s.NumField())
+	for k := range kids {
+		kids[k] = take(mem, structField(s, k), idx)
+	}
+	defer releaseAll(kids)
+	return makeStruct(a.DataType(), len(idx), validity, kids)
+}
+
+// scatterStruct is scatter for structs: each field scattered from the parts' fields.
+func scatterStruct(mem memory.Allocator, t arrow.DataType, n int, parts []part, validity *memory.Buffer) arrow.Array {
+	st := t.(*arrow.StructType)
+	kids := make([]arrow.Array, st.NumFields())
+	for k := range kids {
+		ps := make([]part, len(parts))
+		for i, p := range parts {
+			ps[i] = part{rows: p.rows, arr: structField(p.arr.(*array.Struct), k)}
+		}
+		kids[k] = scatter(mem, st.Field(k).Type, n, ps)
+	}
+	defer releaseAll(kids)
+	return makeStruct(t, n, validity, kids)
+}
+
+// mapSpan returns the entry range [start, end) of row i of a map array; NULL rows are empty.
+func mapSpan(m *array.Map, i int) (int, int) {
+	if m.IsNull(i) {
+		return 0, 0
+	}
+	s, e := m.ValueOffsets(i)
+	return int(s), int(e)
+}
+
+// makeMap assembles a map array like makeList.
+func makeMap(t arrow.DataType, n int, validity, offsets *memory.Buffer, entries arrow.Array) arrow.Array {
+	nulls := 0
+	if validity != nil {
+		nulls = n - bitutil.CountSetBits(validity.Bytes(), 0, n)
+	}
+	data := array.NewData(t, n, []*memory.Buffer{validity, offsets}, []arrow.ArrayData{entries.Data()}, nulls, 0)
+	if validity != nil {
+		validity.Release()
+	}
+	offsets.Release()
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
+// takeMap is take for maps: the rows idx of a, their entries gathered.
+func takeMap(mem memory.Allocator, a arrow.Array, idx []int32, validity *memory.Buffer) arrow.Array {
+	m := a.(*array.Map)
+	n := len(idx)
+	offBuf, oo := newValues[int32](mem, n+1)
+	var elems []int32
+	for j, i := range idx {
+		oo[j] = int32(len(elems))
+		s, e := mapSpan(m, int(i))
+		for k := s; k < e; k++ {
+			elems = append(elems, int32(k))
+		}
+	}
+	oo[n] = int32(len(elems))
+	entries := take(mem, m.ListValues(), elems)
+	defer entries.Release()
+	return makeMap(a.DataType(), n, validity, offBuf, entries)
+}
+
+// scatterMap is scatter for maps.
+func scatterMap(mem memory.Allocator, t arrow.DataType, n int, parts []part, validity *memory.Buffer) arrow.Array {
+	lens := make([]int32, n)
+	for _, p := range parts {
+		m := p.arr.(*array.Map)
+		for j, r := range p.rows {
+			s, e := mapSpan(m, j)
+			lens[r] = int32(e - s)
+		}
+	}
+	offBuf, oo, total := lengthOffsets(mem, lens)
+	var childParts []part
+	for _, p := range parts {
+		m := p.arr.(*array.Map)
+		var elems, rows []int32
+		for j, r := range p.rows {
+			s, e := mapSpan(m, j)
+			for k := s; k < e; k++ {
+				elems = append(elems, int32(k))
+				rows = append(rows, oo[r]+int32(k-s))
+			}
+		}
+		childParts = append(childParts, part{rows: rows, arr: take(mem, m.ListValues(), elems)})
+	}
+	child := scatter(mem, t.(*arrow.MapType).Elem(), int(total), childParts)
+	for _, p := range childParts {
+		p.arr.Release()
+	}
+	defer child.Release()
+	return makeMap(t, n, validity, offBuf, child)
+}
+
+// structEncoder encodes a record as its fields' encodings (which mark NULL fields), so
+// records equal field by field, NULL fields included, encode alike: PostgreSQL groups
+// records with record_eq, where NULL fields equal each other.
+func structEncoder(a arrow.Array) rowEncoder {
+	s := a.(*array.Struct)
+	encs := make([]rowEncoder, s.NumField())
+	for k := range encs {
+		encs[k] = encoder(structField(s, k))
+	}
+	return func(dst []byte, i int) []byte {
+		for _, e := range encs {
+			dst = e(dst, i)
+		}
+		return dst
+	}
+}
+
+// mapEncoder encodes a map as its entry count and its entries' keys and values.
+func mapEncoder(a arrow.Array) rowEncoder {
+	m := a.(*array.Map)
+	ke, ve := encoder(m.Keys()), encoder(m.Items())
+	return func(dst []byte, i int) []byte {
+		s, e := mapSpan(m, i)
+		dst = binary.AppendUvarint(dst, uint64(e-s))
+		for k := s; k < e; k++ {
+			dst = ke(dst, k)
+			dst = ve(dst, k)
+		}
+		return dst
+	}
+}
+
+// structAppender appends records of a to the struct builder b.
+func structAppender(a arrow.Array, b array.Builder) rowAppender {
+	s, sb := a.(*array.Struct), b.(*array.StructBuilder)
+	apps := make([]rowAppender, s.NumField())
+	for k := range apps {
+		apps[k] = appender(structField(s, k), sb.FieldBuilder(k))
+	}
+	return func(i int) {
+		sb.Append(true)
+		for _, app := range apps {
+			app(i)
+		}
+	}
+}
+
+// mapAppender appends maps of a to the map builder b.
+func mapAppender(a arrow.Array, b array.Builder) rowAppender {
+	m, mb := a.(*array.Map), b.(*array.MapBuilder)
+	ka, va := appender(m.Keys(), mb.KeyBuilder()), appender(m.Items(), mb.ItemBuilder())
+	return func(i int) {
+		mb.Append(true)
+		s, e := mapSpan(m, i)
+		for k := s; k < e; k++ {
+			ka(k)
+			va(k)
+		}
+	}
+}
+
+// structComparer orders records as PostgreSQL's record_cmp does: field by field, a NULL field
+// above every value and equal to another NULL.
+func structComparer(a, b arrow.Array) rowComparer {
+	x, y := a.(*array.Struct), b.(*array.Struct)
+	n := min(x.NumField(), y.NumField())
+	cs := make([]rowComparer, n)
+	xs, ys := make([]arrow.Array, n), make([]arrow.Array, n)
+	for k := range n {
+		xs[k], ys[k] = structField(x, k), structField(y, k)
+		cs[k] = comparer(xs[k], ys[k])
+	}
+	return func(i, j int) int {
+		for k, c := range cs {
+			xn, yn := xs[k].IsNull(i), ys[k].IsNull(j)
+			switch {
+			case xn && yn:
+			case xn:
+				return 1
+			case yn:
+				return -1
+			default:
+				if r := c(i, j); r != 0 {
+					return r
+				}
+			}
+		}
+		return 0
+	}
+}
+
+// structValue is row i of a struct array as a Go []any of its fields.
+func structValue(s *array.Struct, i int) []any {
+	out := make([]any, s.NumField())
+	for k := range out {
+		out[k] = valueAt(structField(s, k), i)
+	}
+	return out
+}
+
+// appendStruct appends a Go []any record to b.
+func appendStruct(b *array.StructBuilder, v []any) {
+	b.Append(true)
+	for k, x := range v {
+		fb := b.FieldBuilder(k)
+		if x == nil {
+			fb.AppendNull()
+			continue
+		}
+		appendValue(fb, x)
+	}
+}
+
+// supportedNested reports whether t is a struct or map the kernels handle.
+func supportedNested(t arrow.DataType) bool {
+	switch t := t.(type) {
+	case *arrow.StructType:
+		if t.NumFields() == 0 {
+			return false
+		}
+		for _, f := range t.Fields() {
+			if !supported(f.Type) {
+				return false
+			}
+		}
+		return true
+	case *arrow.MapType:
+		return supported(t.KeyType()) && supported(t.ItemType()) && t.KeyType().ID() != arrow.STRUCT && t.ItemType().ID() != arrow.STRUCT
+	}
+	return false
+}
