@@ -129,6 +129,9 @@ func PGTypeOf(dt arrow.DataType) PGType {
 	case *arrow.ListType:
 		return arrayPGType(t.Elem())
 	}
+	if p, ok := nestedPGType(dt); ok {
+		return p
+	}
 	return PGType{OIDText, -1, -1}
 }
 
@@ -325,6 +328,8 @@ func NameOfOID(oid uint32) string {
 		return "jsonb"
 	case OIDUUID:
 		return "uuid"
+	case OIDRecord:
+		return "record"
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		return NameOfOID(elem) + "[]"

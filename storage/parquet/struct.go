@@ -86,6 +86,17 @@ func isMapGroup(c *pq.Column) bool {
 	return false
 }
 
+// isListGroup reports whether c is a LIST group.
+func isListGroup(c *pq.Column) bool {
+	if lt := c.Type().LogicalType(); lt != nil {
+		if _, ok := lt.Value.(*format.ListType); ok {
+			return true
+		}
+	}
+	ct := c.Type().ConvertedType()
+	return ct != nil && *ct == deprecated.List
+}
+
 func forLeaves(c *pq.Column, do func(*pq.Column)) {
 	if c.Leaf() {
 		do(c)
