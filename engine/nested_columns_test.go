@@ -160,6 +160,13 @@ func TestNestedValueColumns(t *testing.T) {
 		}
 	}
 	check("after writes")
+	if got, w := runText(t, c, "SELECT k, (s).a, (s).b, (s).a + 1 FROM n WHERE k < 10 ORDER BY k"), `[[0 1 x 2] [1 NULL NULL NULL] [2 NULL NULL NULL] [3 1 a b 2] [4 -2 q"( -1] [5 1 x 2]]`; got != w {
+		t.Errorf("field selection: %s\nwant %s", got, w)
+	}
+	if got, w := runText(t, c, "SELECT (s).b, count(*) FROM n WHERE (s).a = 1 GROUP BY (s).b ORDER BY 1"), `[[a b 2] [x 4]]`; got != w {
+		t.Errorf("field selection in WHERE and GROUP BY: %s\nwant %s", got, w)
+	}
+	importErr(t, c, "SELECT (s).zz FROM n", errs.UndefinedColumn)
 	run(t, c, "VACUUM n")
 	run(t, c, "VACUUM FULL n")
 	if got := runText(t, c, "SELECT count(*) > 1 FROM sleeper.partitions WHERE table_name = 'n' AND leaf"); got != "[[t]]" {

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"context"
 	"encoding/binary"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -266,4 +267,71 @@ func supportedNested(t arrow.DataType) bool {
 		return supported(t.KeyType()) && supported(t.ItemType()) && t.KeyType().ID() != arrow.STRUCT && t.ItemType().ID() != arrow.STRUCT
 	}
 	return false
+}
+
+// RecordField is (r).f: field k of the record r, NULL where r is NULL.
+type RecordField struct {
+	rec Expr
+	k   int
+	typ arrow.DataType
+}
+
+var _ Expr = (*RecordField)(nil)
+
+// newRecordField binds record_field(r, k), k a constant field index.
+func newRecordField(args []Expr) (Expr, error) {
+	if len(args) != 2 {
+		return nil, typeErr("record_field takes a record and a field index")
+	}
+	st, ok := args[0].DataType().(*arrow.StructType)
+	l, isLit := args[1].(*Literal)
+	if !ok || !isLit {
+		return nil, typeErr("record_field of %s", args[0].DataType())
+	}
+	k, ok := l.Value().(int32)
+	if !ok || int(k) < 0 || int(k) >= st.NumFields() {
+		return nil, typeErr("record_field index %v of %s", l.Value(), st)
+	}
+	return &RecordField{rec: args[0], k: int(k), typ: st.Field(int(k)).Type}, nil
+}
+
+func (f *RecordField) DataType() arrow.DataType { return f.typ }
+
+func (f *RecordField) String() string {
+	return "(" + f.rec.String() + ")." + f.rec.DataType().(*arrow.StructType).Field(f.k).Name
+}
+
+func (f *RecordField) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, error) {
+	mem := Allocator(ctx)
+	r, err := f.rec.Eval(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Release()
+	s := r.(*array.Struct)
+	child := structField(s, f.k)
+	n := s.Len()
+	idx := make([]int32, n)
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	out := take(mem, child, idx)
+	if s.NullN() == 0 {
+		return out, nil
+	}
+	// Arrow leaves a NULL record's fields unspecified: they are NULL here.
+	defer out.Release()
+	valid := newBitmap(mem, n, false)
+	vb := valid.Bytes()
+	for i := range n {
+		if s.IsValid(i) && out.IsValid(i) {
+			bitutil.SetBit(vb, i)
+		}
+	}
+	d := out.Data()
+	bufs := append([]*memory.Buffer{valid}, d.Buffers()[1:]...)
+	nd := array.NewData(d.DataType(), n, bufs, d.Children(), n-bitutil.CountSetBits(vb, 0, n), 0)
+	valid.Release()
+	defer nd.Release()
+	return array.MakeFromData(nd), nil
 }

@@ -551,6 +551,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		return b.arrayExpr(n.GetAArrayExpr(), sc, agg, nil)
 
 	case n.GetAIndirection() != nil:
+		if e, ok, err := b.structField(n.GetAIndirection(), sc, agg); ok {
+			return e, err
+		}
 		if e, ok, err := b.recordField(n.GetAIndirection(), sc, agg); ok {
 			return e, err
 		}

@@ -1,0 +1,77 @@
+package sql
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// structField binds (r).f, field selection from a record: r a column (or a field of one) of
+// a record type, f one of its fields, by name. ok is false when r is not a record column,
+// leaving the indirection to subscripts and the catalog's records.
+func (b *binder) structField(ind *pg_query.A_Indirection, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	if len(ind.Indirection) == 0 || ind.Indirection[0].GetString_() == nil && ind.Indirection[0].GetAStar() == nil {
+		return nil, false, nil
+	}
+	switch {
+	case ind.Arg.GetColumnRef() != nil:
+		if cr := ind.Arg.GetColumnRef(); len(cr.Fields) > 0 && cr.Fields[len(cr.Fields)-1].GetAStar() != nil {
+			return nil, false, nil
+		}
+	case ind.Arg.GetAIndirection() != nil:
+	default:
+		return nil, false, nil
+	}
+	if inner := ind.Arg.GetAIndirection(); inner != nil {
+		// ((r).f).g: only through record fields.
+		e, ok, err := b.structField(inner, sc, agg)
+		if !ok || err != nil {
+			return e, ok, err
+		}
+		return b.selectFields(e, ind.Indirection)
+	}
+	e, err := b.expr(ind.Arg, sc, agg)
+	if err != nil {
+		return nil, false, nil // left to the other indirections, which report it
+	}
+	if _, isStruct := e.Type().(*arrow.StructType); !isStruct {
+		return nil, false, nil
+	}
+	return b.selectFields(e, ind.Indirection)
+}
+
+// selectFields applies the field selections of ind to the record e.
+func (b *binder) selectFields(e planner.Expr, ind []*pg_query.Node) (planner.Expr, bool, error) {
+	for _, in := range ind {
+		st, ok := e.Type().(*arrow.StructType)
+		if !ok {
+			if in.GetAIndices() != nil && types.IsArray(e.Type()) {
+				return nil, true, errs.New(errs.NotImplemented, "subscripts of record fields are not supported")
+			}
+			return nil, true, errs.New(errs.WrongObjectType, "column notation .%s applied to type %s, which is not a composite type", fieldName(in), types.Name(e.Type()))
+		}
+		if in.GetAStar() != nil {
+			return nil, true, errs.New(errs.NotImplemented, "(record).* is not supported; name the fields")
+		}
+		name := fieldName(in)
+		k, found := st.FieldIdx(name)
+		if !found {
+			return nil, true, errs.New(errs.UndefinedColumn, "column \"%s\" not found in data type %s", name, types.Name(e.Type()))
+		}
+		e = &planner.Func{Name: "record_field", Args: []planner.Expr{e, &planner.Literal{Value: int32(k), Typ: types.Int32}}, Typ: st.Field(k).Type}
+	}
+	return e, true, nil
+}
+
+func fieldName(n *pg_query.Node) string {
+	if s := n.GetString_(); s != nil {
+		return s.GetSval()
+	}
+	if n.GetAStar() != nil {
+		return "*"
+	}
+	return "[]"
+}
