@@ -125,4 +125,3 @@ func TestReadRecordsAndMaps(t *testing.T) {
 		t.Error("ADBC: rows read back differ from the file's")
 	}
 }
-
