@@ -118,6 +118,8 @@ func NewFunc(name string, args []Expr) (Expr, error) {
 		return newMod(args, types)
 	case "record_field":
 		return newRecordField(args)
+	case "row":
+		return newRowExpr(args)
 	}
 	fn, ok := registry[lname]
 	if !ok {

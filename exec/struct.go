@@ -3,6 +3,7 @@ package exec
 import (
 	"context"
 	"encoding/binary"
+	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -334,4 +335,82 @@ func (f *RecordField) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.
 	valid.Release()
 	defer nd.Release()
 	return array.MakeFromData(nd), nil
+}
+
+// RowExpr is ROW(a, b, ...): a record per row of the arguments' values (never NULL itself).
+type RowExpr struct {
+	args []Expr
+	typ  *arrow.StructType
+}
+
+var _ Expr = (*RowExpr)(nil)
+
+func newRowExpr(args []Expr) (Expr, error) {
+	if len(args) == 0 {
+		return nil, typeErr("ROW of no fields")
+	}
+	fields := make([]arrow.Field, len(args))
+	for i, a := range args {
+		if !supported(a.DataType()) {
+			return nil, typeErr("ROW field of type %s", a.DataType())
+		}
+		fields[i] = arrow.Field{Name: fmt.Sprintf("f%d", i+1), Type: a.DataType(), Nullable: true}
+	}
+	return &RowExpr{args: append([]Expr(nil), args...), typ: arrow.StructOf(fields...)}, nil
+}
+
+func (r *RowExpr) DataType() arrow.DataType { return r.typ }
+
+func (r *RowExpr) String() string { return "ROW(" + joinExprs(r.args) + ")" }
+
+func (r *RowExpr) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, error) {
+	vals, err := evalAll(ctx, r.args, batch)
+	if err != nil {
+		return nil, err
+	}
+	defer releaseAll(vals)
+	n := int(batch.NumRows())
+	for i, v := range vals {
+		if v.Data().Offset() != 0 {
+			// Children of a struct share its offset: copy a sliced field to offset 0.
+			c, err := array.Concatenate([]arrow.Array{v}, Allocator(ctx))
+			if err != nil {
+				return nil, err
+			}
+			v.Release()
+			vals[i] = c
+		}
+	}
+	return makeStruct(r.typ, n, nil, vals), nil
+}
+
+// checkRecordValue checks that v is a []any of Go values of the fields of record type t and
+// returns a copy.
+func checkRecordValue(v any, t arrow.DataType) ([]any, error) {
+	st := t.(*arrow.StructType)
+	r, ok := v.([]any)
+	if !ok || len(r) != st.NumFields() {
+		return nil, typeErr("literal %v (%T) is not a value of type %s", v, v, t)
+	}
+	out := make([]any, len(r))
+	for i, x := range r {
+		if x == nil {
+			continue
+		}
+		lit, err := NewLiteral(x, st.Field(i).Type)
+		if err != nil {
+			return nil, fmt.Errorf("record field %d: %w", i+1, err)
+		}
+		out[i] = lit.v
+	}
+	return out, nil
+}
+
+// recordLiteralString is a record constant as SQL: ROW(1, 'x', NULL).
+func recordLiteralString(v []any, t *arrow.StructType) string {
+	fields := make([]Expr, len(v))
+	for i, x := range v {
+		fields[i] = &Literal{v: x, typ: t.Field(i).Type}
+	}
+	return "ROW(" + joinExprs(fields) + ")"
 }

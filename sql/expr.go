@@ -568,6 +568,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 			return b.sublink(sl, sc, agg)
 		}
 		return b.scalarSubquery(sl, sc)
+
+	case n.GetRowExpr() != nil:
+		return b.rowValue(n.GetRowExpr(), sc, agg)
 	}
 	return nil, errs.New(errs.NotImplemented, "expression %s is not supported", stmtName(n))
 }

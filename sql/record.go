@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"strconv"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
@@ -74,4 +76,40 @@ func fieldName(n *pg_query.Node) string {
 		return "*"
 	}
 	return "[]"
+}
+
+// rowValue binds ROW(a, b, ...) and (a, b, ...) as a value: a record whose fields f1, f2, ...
+// have the arguments' types (text for untyped literals and NULLs, as PostgreSQL resolves
+// them).
+func (b *binder) rowValue(r *pg_query.RowExpr, sc *scope, agg *aggContext) (planner.Expr, error) {
+	if len(r.Args) == 0 {
+		return nil, errs.New(errs.NotImplemented, "records of no fields are not supported")
+	}
+	args := make([]planner.Expr, len(r.Args))
+	fields := make([]arrow.Field, len(r.Args))
+	for i, a := range r.Args {
+		if a.GetColumnRef() != nil {
+			if f := a.GetColumnRef().Fields; len(f) > 0 && f[len(f)-1].GetAStar() != nil {
+				return nil, errs.New(errs.NotImplemented, "ROW(t.*) is not supported; name the columns")
+			}
+		}
+		e, err := b.expr(a, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			e = b.coerce(e, types.Text)
+		}
+		ft := e.Type()
+		switch {
+		case types.IsVarchar(ft) || types.IsJSON(ft):
+			// Held as their text, which is how the record shows them.
+			ft = types.Storage(ft)
+		case types.IsArray(ft) || ft.ID() == arrow.MAP || types.Storage(ft) != ft || types.IsVarNumeric(ft):
+			return nil, errs.New(errs.NotImplemented, "record fields of type %s are not supported", types.Name(ft))
+		}
+		args[i] = e
+		fields[i] = arrow.Field{Name: "f" + strconv.Itoa(i+1), Type: ft, Nullable: true}
+	}
+	return &planner.Func{Name: "row", Args: args, Typ: arrow.StructOf(fields...)}, nil
 }
