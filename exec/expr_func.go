@@ -120,6 +120,8 @@ func NewFunc(name string, args []Expr) (Expr, error) {
 		return newRecordField(args)
 	case "row":
 		return newRowExpr(args)
+	case "record_retype":
+		return newRecordRetype(args)
 	}
 	fn, ok := registry[lname]
 	if !ok {

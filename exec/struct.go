@@ -414,3 +414,43 @@ func recordLiteralString(v []any, t *arrow.StructType) string {
 	}
 	return "ROW(" + joinExprs(fields) + ")"
 }
+
+// recordRetype is a record given the field names of another record type of the same field
+// types (the type of args[1], a typed NULL), for comparing the two.
+type recordRetype struct {
+	rec Expr
+	typ arrow.DataType
+}
+
+func newRecordRetype(args []Expr) (Expr, error) {
+	if len(args) != 2 {
+		return nil, typeErr("record_retype takes a record and a type")
+	}
+	from, ok1 := args[0].DataType().(*arrow.StructType)
+	to, ok2 := args[1].DataType().(*arrow.StructType)
+	if !ok1 || !ok2 || from.NumFields() != to.NumFields() {
+		return nil, typeErr("record_retype of %s to %s", args[0].DataType(), args[1].DataType())
+	}
+	for i := range from.NumFields() {
+		if !arrow.TypeEqual(from.Field(i).Type, to.Field(i).Type) {
+			return nil, typeErr("record_retype of %s to %s", from, to)
+		}
+	}
+	return &recordRetype{rec: args[0], typ: to}, nil
+}
+
+func (r *recordRetype) DataType() arrow.DataType { return r.typ }
+
+func (r *recordRetype) String() string { return r.rec.String() }
+
+func (r *recordRetype) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, error) {
+	a, err := r.rec.Eval(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	defer a.Release()
+	d := a.Data()
+	nd := array.NewData(r.typ, d.Len(), d.Buffers(), d.Children(), d.NullN(), d.Offset())
+	defer nd.Release()
+	return array.MakeFromData(nd), nil
+}

@@ -948,6 +948,9 @@ func negate(l *planner.Literal) (*planner.Literal, bool) {
 // types we have.
 func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) {
 	lt, rt := l.Type(), r.Type()
+	if e, ok, err := nestedBinary(op, l, r); ok {
+		return e, err
+	}
 	switch {
 	case op == planner.OpAnd || op == planner.OpOr:
 		var err error

@@ -113,3 +113,44 @@ func (b *binder) rowValue(r *pg_query.RowExpr, sc *scope, agg *aggContext) (plan
 	}
 	return &planner.Func{Name: "row", Args: args, Typ: arrow.StructOf(fields...)}, nil
 }
+
+// nestedBinary binds a comparison of two records (record_cmp's order: field by field, NULL
+// fields equal and after values) and refuses operators on maps; ok is false when neither
+// operand is a record or a map.
+func nestedBinary(op planner.Op, l, r planner.Expr) (planner.Expr, bool, error) {
+	lt, rt := l.Type(), r.Type()
+	if !types.IsNested(lt) && !types.IsNested(rt) {
+		return nil, false, nil
+	}
+	ls, lok := lt.(*arrow.StructType)
+	rs, rok := rt.(*arrow.StructType)
+	if !lok || !rok || !op.Comparison() || ls.NumFields() != rs.NumFields() {
+		return nil, true, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(lt), op, types.Name(rt))
+	}
+	for i := range ls.NumFields() {
+		if !arrow.TypeEqual(ls.Field(i).Type, rs.Field(i).Type) {
+			return nil, true, errs.New(errs.DatatypeMismatch, "cannot compare dissimilar column types %s and %s at record column %d", types.Name(ls.Field(i).Type), types.Name(rs.Field(i).Type), i+1)
+		}
+	}
+	if !arrow.TypeEqual(lt, rt) {
+		// Fields named differently (a record column beside ROW(...)): compare as r's type.
+		r = &planner.Func{Name: "record_retype", Args: []planner.Expr{r, &planner.Literal{Value: nil, Typ: lt}}, Typ: lt}
+	}
+	return &planner.Binary{Op: op, L: l, R: r, Typ: types.Bool}, true, nil
+}
+
+// sortable refuses ORDER BY over a map column (or a record holding one), which has no order
+// here.
+func sortable(t arrow.DataType) error {
+	switch t := t.(type) {
+	case *arrow.MapType:
+		return errs.New(errs.NotImplemented, "ORDER BY a map column (shown as jsonb) is not supported")
+	case *arrow.StructType:
+		for _, f := range t.Fields() {
+			if err := sortable(f.Type); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
