@@ -458,6 +458,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		if types.IsUnknown(e.Type()) {
 			e = b.coerce(e, types.Text)
 		}
+		if st, ok := e.Type().(*arrow.StructType); ok {
+			return recordNullTest(e, st, nt.Nulltesttype == pg_query.NullTestType_IS_NOT_NULL), nil
+		}
 		return &planner.IsNull{E: e, Negate: nt.Nulltesttype == pg_query.NullTestType_IS_NOT_NULL}, nil
 
 	case n.GetAExpr() != nil:

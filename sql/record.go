@@ -154,3 +154,18 @@ func sortable(t arrow.DataType) error {
 	}
 	return nil
 }
+
+// recordNullTest is r IS [NOT] NULL for a record r as PostgreSQL tests records: IS NULL when
+// every field is NULL (a NULL record's fields are), IS NOT NULL when none is.
+func recordNullTest(r planner.Expr, st *arrow.StructType, negate bool) planner.Expr {
+	var out planner.Expr
+	for k := range st.NumFields() {
+		f := &planner.Func{Name: "record_field", Args: []planner.Expr{r, &planner.Literal{Value: int32(k), Typ: types.Int32}}, Typ: st.Field(k).Type}
+		var t planner.Expr = &planner.IsNull{E: f, Negate: negate}
+		if out != nil {
+			t = &planner.Binary{Op: planner.OpAnd, L: out, R: t, Typ: types.Bool}
+		}
+		out = t
+	}
+	return out
+}
