@@ -197,3 +197,27 @@ func TestNestedValueColumns(t *testing.T) {
 	run(t, c, fmt.Sprintf("CREATE TABLE n2 WITH (row_keys = 'k') AS SELECT * FROM read_parquet('%s')", out))
 	sameRows(t, c, "SELECT k, s, m FROM n ORDER BY k", "SELECT k, s, m FROM n2 ORDER BY k")
 }
+
+// TestNestedValueColumnsHotCache reads a table with record and map columns through the hot
+// cache: pinned, by key lookups and by scans, the flat columns cached and the nested ones
+// read from their pages.
+func TestNestedValueColumnsHotCache(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := openCache(t, objstore.NewMem(), mem, 64<<20)
+	file := filepath.Join(t.TempDir(), "nested.parquet")
+	writeNestedParquet(t, file)
+	run(t, c, fmt.Sprintf("CREATE TABLE hc WITH (row_keys = 'k') AS SELECT * FROM read_parquet('%s')", file))
+	run(t, c, "SELECT sleeper.cache_pin('hc')")
+	for range 2 {
+		if got, w := runText(t, c, "SELECT k, s, m FROM hc WHERE k = 3"), `[[3 (1,"a b") {"a": null, "z": 3}]]`; got != w {
+			t.Errorf("lookup: %s\nwant %s", got, w)
+		}
+		if got, w := runText(t, c, "SELECT k, (s).b, m FROM hc WHERE k BETWEEN 1 AND 2 ORDER BY k"), `[[1 NULL NULL] [2 NULL {}]]`; got != w {
+			t.Errorf("range: %s\nwant %s", got, w)
+		}
+		if got := runText(t, c, "SELECT count(*), count(s), count(m) FROM hc"); got != "[[6 5 5]]" {
+			t.Errorf("scan: %s", got)
+		}
+	}
+}
