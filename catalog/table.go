@@ -390,6 +390,9 @@ func define(def TableDef) (*Table, [][]byte, error) {
 		t.RowKeys = []int{len(t.Columns)}
 		t.Columns = append(t.Columns, Column{Name: RowIDColumn, Type: arrow.PrimitiveTypes.Int64, Hidden: true})
 	}
+	if err := flatKeys(t); err != nil {
+		return nil, nil, err
+	}
 	for _, i := range t.RowKeys {
 		c := &t.Columns[i]
 		if !keys.Supported(types.Storage(c.Type)) {

@@ -133,26 +133,37 @@ func TestReadParquet(t *testing.T) {
 	importErr(t, c, fmt.Sprintf("SELECT * FROM read_parquet('%s/none.parquet')", dir), errs.UndefinedFile)
 }
 
-// TestImportParquetStructRefused refuses a file with a struct column with 22P04 naming it.
-func TestImportParquetStructRefused(t *testing.T) {
+// TestImportParquetNestedRefused refuses a struct column where the table has a flat one
+// (42846), and a file whose struct holds a list with 22P04 naming the column.
+func TestImportParquetNestedRefused(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	_, c := open(t, objstore.NewMem(), mem)
 	run(t, c, "CREATE TABLE s (k bigint, v text) WITH (row_keys = 'k')")
 	dir := t.TempDir()
-	rb := array.NewRecordBuilder(memory.NewGoAllocator(), arrow.NewSchema([]arrow.Field{
-		{Name: "k", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "v", Type: arrow.StructOf(arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Int64}, arrow.Field{Name: "b", Type: arrow.BinaryTypes.String}), Nullable: true},
-	}, nil))
-	rb.Field(0).(*array.Int64Builder).Append(1)
-	rb.Field(1).AppendNull()
-	b := rb.NewRecordBatch()
-	rb.Release()
-	writePqarrow(t, filepath.Join(dir, "s.parquet"), b)
-	b.Release()
-	e := importErr(t, c, fmt.Sprintf("COPY s FROM '%s/s.parquet' (FORMAT parquet)", dir), errs.BadCopyFormat)
-	if !strings.Contains(e.Msg, `nested column "v"`) {
-		t.Errorf("message %q", e.Msg)
+	for i, vt := range []arrow.DataType{
+		arrow.StructOf(arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Int64}, arrow.Field{Name: "b", Type: arrow.BinaryTypes.String}),
+		arrow.StructOf(arrow.Field{Name: "a", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64), Nullable: true}),
+	} {
+		rb := array.NewRecordBuilder(memory.NewGoAllocator(), arrow.NewSchema([]arrow.Field{
+			{Name: "k", Type: arrow.PrimitiveTypes.Int64},
+			{Name: "v", Type: vt, Nullable: true},
+		}, nil))
+		rb.Field(0).(*array.Int64Builder).Append(1)
+		rb.Field(1).AppendNull()
+		b := rb.NewRecordBatch()
+		rb.Release()
+		name := filepath.Join(dir, fmt.Sprintf("s%d.parquet", i))
+		writePqarrow(t, name, b)
+		b.Release()
+		if i == 0 {
+			importErr(t, c, fmt.Sprintf("COPY s FROM '%s' (FORMAT parquet)", name), errs.CannotCoerce)
+			continue
+		}
+		e := importErr(t, c, fmt.Sprintf("COPY s FROM '%s' (FORMAT parquet)", name), errs.BadCopyFormat)
+		if !strings.Contains(e.Msg, `nested column "v"`) {
+			t.Errorf("message %q", e.Msg)
+		}
+		importErr(t, c, fmt.Sprintf("SELECT * FROM read_parquet('%s')", name), errs.BadCopyFormat)
 	}
-	importErr(t, c, fmt.Sprintf("SELECT * FROM read_parquet('%s/s.parquet')", dir), errs.BadCopyFormat)
 }

@@ -163,6 +163,8 @@ func appendValue(b array.Builder, v any) {
 		b.Append(v.(arrow.MonthDayNanoInterval))
 	case *array.ListBuilder:
 		appendList(b, v.([]any))
+	case *array.StructBuilder:
+		appendStruct(b, v.([]any))
 	default:
 		panic(fmt.Sprintf("exec: append %T to %T", v, b))
 	}

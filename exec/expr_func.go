@@ -116,6 +116,12 @@ func NewFunc(name string, args []Expr) (Expr, error) {
 		return NewLike(args[0], args[1], strings.HasPrefix(lname, "not"), strings.HasSuffix(lname, "ilike"))
 	case "mod":
 		return newMod(args, types)
+	case "record_field":
+		return newRecordField(args)
+	case "row":
+		return newRowExpr(args)
+	case "record_retype":
+		return newRecordRetype(args)
 	}
 	fn, ok := registry[lname]
 	if !ok {

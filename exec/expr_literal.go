@@ -84,6 +84,12 @@ func NewLiteral(v any, t arrow.DataType) (*Literal, error) {
 			return nil, err
 		}
 		v, ok = l, true
+	case arrow.STRUCT:
+		r, err := checkRecordValue(v, t)
+		if err != nil {
+			return nil, err
+		}
+		v, ok = r, true
 	}
 	if !ok {
 		return nil, typeErr("literal %v (%T) is not a value of type %s", v, v, t)
@@ -108,6 +114,8 @@ func (l *Literal) String() string {
 		return "'" + FormatVarNumeric(l.v.(decimal128.Num)) + "'::numeric"
 	}
 	switch l.typ.ID() {
+	case arrow.STRUCT:
+		return recordLiteralString(l.v.([]any), l.typ.(*arrow.StructType))
 	case arrow.STRING:
 		return "'" + strings.ReplaceAll(l.v.(string), "'", "''") + "'"
 	case arrow.BINARY, arrow.DATE32, arrow.TIMESTAMP, arrow.INTERVAL_MONTH_DAY_NANO, arrow.LIST:
@@ -159,6 +167,13 @@ func broadcast(mem memory.Allocator, v any, t arrow.DataType, n int) arrow.Array
 		b.Reserve(n)
 		for i := 0; i < n; i++ {
 			appendList(b, v.([]any))
+		}
+		return b.NewArray()
+	case arrow.STRUCT:
+		b := array.NewStructBuilder(mem, t.(*arrow.StructType))
+		defer b.Release()
+		for i := 0; i < n; i++ {
+			appendStruct(b, v.([]any))
 		}
 		return b.NewArray()
 	}
@@ -221,6 +236,8 @@ func valueAt(a arrow.Array, i int) any {
 		return a.Value(i)
 	case *array.List:
 		return listValue(a, i)
+	case *array.Struct:
+		return structValue(a, i)
 	}
 	panic("exec: value of unsupported type " + a.DataType().String())
 }

@@ -203,6 +203,8 @@ func supported(t arrow.DataType) bool {
 		// One dimension only.
 		e := elemType(t)
 		return e.ID() != arrow.LIST && supported(e)
+	case arrow.STRUCT, arrow.MAP:
+		return supportedNested(t)
 	}
 	return false
 }

@@ -168,8 +168,8 @@ func compareArrays(mem memory.Allocator, op BinaryOp, l, r arrow.Array) arrow.Ar
 				bitutil.SetBit(out, i)
 			}
 		}
-	case arrow.LIST:
-		c := listComparer(l, r)
+	case arrow.LIST, arrow.STRUCT:
+		c := comparer(l, r)
 		for i := 0; i < n; i++ {
 			if l.IsValid(i) && r.IsValid(i) && holds(op, c(i, i)) {
 				bitutil.SetBit(out, i)
@@ -219,6 +219,8 @@ func comparer(a, b arrow.Array) rowComparer {
 		return func(i, j int) int { return bytes.Compare(xd[xo[i]:xo[i+1]], yd[yo[j]:yo[j+1]]) }
 	case arrow.LIST:
 		return listComparer(a, b)
+	case arrow.STRUCT:
+		return structComparer(a, b)
 	}
 	panic("exec: compare of unsupported type " + a.DataType().String())
 }

@@ -72,6 +72,10 @@ func encoder(a arrow.Array) rowEncoder {
 		}
 	case arrow.LIST:
 		enc = listEncoder(a)
+	case arrow.STRUCT:
+		enc = structEncoder(a)
+	case arrow.MAP:
+		enc = mapEncoder(a)
 	default:
 		panic("exec: encode of unsupported type " + a.DataType().String())
 	}
@@ -132,6 +136,10 @@ func appender(a arrow.Array, b array.Builder) rowAppender {
 		app = func(i int) { y.Append(x.Value(i)) }
 	case arrow.LIST:
 		app = listAppender(a, b)
+	case arrow.STRUCT:
+		app = structAppender(a, b)
+	case arrow.MAP:
+		app = mapAppender(a, b)
 	default:
 		panic("exec: append of unsupported type " + a.DataType().String())
 	}

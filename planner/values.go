@@ -51,6 +51,13 @@ func ValueAt(arr arrow.Array, i int) any {
 			out = append(out, ValueAt(a.ListValues(), int(j)))
 		}
 		return out
+	case *array.Struct:
+		// A record: its fields' values.
+		out := make([]any, a.NumField())
+		for k := range out {
+			out[k] = ValueAt(a.Field(k), i)
+		}
+		return out
 	}
 	return nil
 }

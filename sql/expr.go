@@ -469,6 +469,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		if types.IsUnknown(e.Type()) {
 			e = b.coerce(e, types.Text)
 		}
+		if st, ok := e.Type().(*arrow.StructType); ok {
+			return recordNullTest(e, st, nt.Nulltesttype == pg_query.NullTestType_IS_NOT_NULL), nil
+		}
 		return &planner.IsNull{E: e, Negate: nt.Nulltesttype == pg_query.NullTestType_IS_NOT_NULL}, nil
 
 	case n.GetAExpr() != nil:
@@ -562,6 +565,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		return b.arrayExpr(n.GetAArrayExpr(), sc, agg, nil)
 
 	case n.GetAIndirection() != nil:
+		if e, ok, err := b.structField(n.GetAIndirection(), sc, agg); ok {
+			return e, err
+		}
 		if e, ok, err := b.recordField(n.GetAIndirection(), sc, agg); ok {
 			return e, err
 		}
@@ -576,6 +582,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 			return b.sublink(sl, sc, agg)
 		}
 		return b.scalarSubquery(sl, sc)
+
+	case n.GetRowExpr() != nil:
+		return b.rowValue(n.GetRowExpr(), sc, agg)
 	}
 	return nil, errs.New(errs.NotImplemented, "expression %s is not supported", stmtName(n))
 }
@@ -953,6 +962,9 @@ func negate(l *planner.Literal) (*planner.Literal, bool) {
 // types we have.
 func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) {
 	lt, rt := l.Type(), r.Type()
+	if e, ok, err := nestedBinary(op, l, r); ok {
+		return e, err
+	}
 	switch {
 	case op == planner.OpAnd || op == planner.OpOr:
 		var err error

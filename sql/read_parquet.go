@@ -104,6 +104,8 @@ func parquetSQLType(t arrow.DataType) (arrow.DataType, bool) {
 			return types.TimestampTZ, true
 		}
 		return types.Timestamp, true
+	case *arrow.StructType, *arrow.MapType:
+		return parquetNestedType(t)
 	case *arrow.ListType:
 		if types.IsArray(t.Elem()) {
 			return nil, false

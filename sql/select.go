@@ -279,6 +279,9 @@ func (b *binder) orderBy(sel *pg_query.SelectStmt, targets []selectTarget, sc *s
 		if o.expr, err = b.outputOrInput(sb.Node, "ORDER BY", targets, sc, aggCtx); err != nil {
 			return nil, err
 		}
+		if err := sortable(o.expr.Type()); err != nil {
+			return nil, err
+		}
 		orders = append(orders, o)
 	}
 	return orders, nil

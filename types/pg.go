@@ -131,6 +131,9 @@ func PGTypeOf(dt arrow.DataType) PGType {
 	case *arrow.ListType:
 		return arrayPGType(t.Elem())
 	}
+	if p, ok := nestedPGType(dt); ok {
+		return p
+	}
 	return PGType{OIDText, -1, -1}
 }
 
@@ -336,6 +339,8 @@ func NameOfOID(oid uint32) string {
 		return "uuid"
 	case OIDTime:
 		return "time without time zone"
+	case OIDRecord:
+		return "record"
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		return NameOfOID(elem) + "[]"

@@ -122,6 +122,9 @@ func Name(t arrow.DataType) string {
 	case *arrow.ListType:
 		return Name(t.Elem()) + "[]"
 	}
+	if n, ok := nestedName(t); ok {
+		return n
+	}
 	switch t.ID() {
 	case arrow.NULL:
 		return "unknown"

@@ -28,10 +28,11 @@ import (
 //	timestamp[any unit] (with or without    timestamp(3)   epoch milliseconds (UTC); finer
 //	  a time zone)                                         units are truncated toward -inf
 //	list<int8|int16|int32|int64>            array(bigint)
-//	json, jsonb (by PostgreSQL type)        json           PostgreSQL's text
+//	json, jsonb, maps (by PostgreSQL type)  json           PostgreSQL's text (a map's as jsonb)
 //	everything else: binary, decimal,       varchar        PostgreSQL's text output, as psql
 //	  uint64, time, interval, uuid, bpchar,                shows it (bytea as \x..., decimals
-//	  other lists, structs, maps                           exactly, arrays as {..})
+//	  other lists, structs                                 exactly, arrays as {..}, records
+//	                                                       as (..))
 //
 // Trino's HyperLogLog type is never produced. Columns whose names do not match
 // [a-z][a-z0-9_]* are not exposed (Trino's rule for names).

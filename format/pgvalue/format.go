@@ -119,6 +119,10 @@ func textWriter(arr arrow.Array, loc *time.Location) Writer {
 		}
 	case *array.List:
 		return arrayTextWriter(a, loc)
+	case *array.Struct:
+		return recordTextWriter(a, loc)
+	case *array.Map:
+		return mapJSONWriter(a, loc)
 	}
 	return func(dst []byte, i int) []byte { return append(dst, arr.ValueStr(i)...) }
 }
@@ -216,6 +220,10 @@ func binaryWriter(arr arrow.Array) Writer {
 		}
 	case *array.List:
 		return arrayBinaryWriter(a)
+	case *array.Struct:
+		return recordBinaryWriter(a)
+	case *array.Map:
+		return mapJSONWriter(a, nil) // jsonb's text, after NewWriter's version byte
 	}
 	// Other types are sent as text, whose binary format is its text.
 	return func(dst []byte, i int) []byte { return append(dst, arr.ValueStr(i)...) }

@@ -65,13 +65,14 @@ func (f *File) admit(g, col int, lo, hi int64) bool {
 
 // cacheable reports whether column col of row group g is decoded whole into the cache.
 func (f *File) cacheable(g, col int) bool {
-	if f.chunks == nil {
+	if f.chunks == nil || f.cols[col].nested != nil {
 		return false
 	}
-	if _, ok := f.f.RowGroups()[g].ColumnChunks()[col].(*pq.FileColumnChunk); !ok {
+	leaf := f.cols[col].leaf
+	if _, ok := f.f.RowGroups()[g].ColumnChunks()[leaf].(*pq.FileColumnChunk); !ok {
 		return false
 	}
-	md := &f.f.Metadata().RowGroups[g].Columns[col].MetaData
+	md := &f.f.Metadata().RowGroups[g].Columns[leaf].MetaData
 	return md.TotalUncompressedSize <= maxCachedChunk && f.groups[g].Rows <= 1<<30
 }
 
@@ -82,10 +83,11 @@ func (f *File) decodedChunk(src io.ReaderAt, g, col int) (arrow.Array, error) {
 		src = f.f
 	}
 	v, err := f.chunks.Chunk(g, col, func() (any, int64, error) {
-		fc := f.f.RowGroups()[g].ColumnChunks()[col].(*pq.FileColumnChunk)
+		leaf := f.cols[col].leaf
+		fc := f.f.RowGroups()[g].ColumnChunks()[leaf].(*pq.FileColumnChunk)
 		cr := &chunkReader{col: &f.cols[col], maxDef: byte(f.leaves[col].MaxDefinitionLevel()), pages: fc.PagesFrom(src)}
 		defer cr.close()
-		if cm := &f.f.Metadata().RowGroups[g].Columns[col].MetaData; cm.NumValues > 0 {
+		if cm := &f.f.Metadata().RowGroups[g].Columns[leaf].MetaData; cm.NumValues > 0 {
 			cr.bytesPerRow = float64(cm.TotalUncompressedSize) / float64(cm.NumValues)
 		}
 		// Not a statement's memory: the cache's, for as long as it keeps the array.

@@ -21,8 +21,13 @@ type File struct {
 	schema *arrow.Schema
 	cols   []column
 	leaves []*pq.Column // the leaf of each column
-	tops   []*pq.Column // each column: its leaf, or the LIST group holding it
-	groups []RowGroup
+	tops   []*pq.Column // each column: its leaf, or the LIST, struct or MAP group holding it
+	// nestedLeaves are the leaves of each struct or map column (nil for the others); first
+	// is each column's first leaf, nleaves the file's leaves.
+	nestedLeaves [][]*pq.Column
+	first        []int
+	nleaves      int
+	groups       []RowGroup
 
 	// pages[g*len(cols)+c] are the decoded page statistics of column c in row group g, filled
 	// on first use; nil when the file was opened without its page index.
@@ -91,18 +96,15 @@ func Open(r io.ReaderAt, size int64, opts ...OpenOption) (*File, error) {
 	f := &File{f: pf}
 	root := pf.Root()
 	for _, c := range root.Columns() {
-		leaf, err := leafOf(c)
-		if err != nil {
+		if err := f.addColumn(c); err != nil {
 			return nil, fmt.Errorf("opening parquet file: %w", err)
 		}
-		f.leaves = append(f.leaves, leaf)
-		f.tops = append(f.tops, c)
 	}
 	if err := f.initSchema(); err != nil {
 		return nil, fmt.Errorf("opening parquet file: %w", err)
 	}
 	f.initStats()
-	if n := len(f.groups) * len(f.cols); cfg.pageIndex && n > 0 && len(pf.ColumnIndexes()) == n && len(pf.OffsetIndexes()) == n {
+	if n := len(f.groups) * f.nleaves; cfg.pageIndex && n > 0 && len(pf.ColumnIndexes()) == n && len(pf.OffsetIndexes()) == n {
 		f.pages = make([]atomic.Pointer[[]PageStats], n)
 	}
 	return f, nil
@@ -119,11 +121,19 @@ func (f *File) initSchema() error {
 	if f.schema == nil {
 		fields := make([]arrow.Field, len(f.leaves))
 		for i, c := range f.leaves {
+			top := f.tops[i]
+			if f.nestedLeaves[i] != nil {
+				t, err := nestedArrowType(top)
+				if err != nil {
+					return err
+				}
+				fields[i] = arrow.Field{Name: top.Name(), Type: t, Nullable: top.Optional()}
+				continue
+			}
 			t, err := arrowTypeOf(c)
 			if err != nil {
 				return err
 			}
-			top := f.tops[i]
 			if c.MaxRepetitionLevel() > 0 {
 				t = arrow.ListOfField(arrow.Field{Name: "element", Type: t, Nullable: c.Optional()})
 			}
@@ -133,7 +143,15 @@ func (f *File) initSchema() error {
 	}
 	f.cols = make([]column, len(f.leaves))
 	for i, c := range f.leaves {
-		f.cols[i] = column{field: f.schema.Field(i), kind: c.Type().Kind(), size: c.Type().Length()}
+		f.cols[i] = column{field: f.schema.Field(i), kind: c.Type().Kind(), size: c.Type().Length(), leaf: f.first[i]}
+		if ls := f.nestedLeaves[i]; ls != nil {
+			nc, err := nestedColOfFile(f.cols[i].field, f.tops[i], ls)
+			if err != nil {
+				return err
+			}
+			f.cols[i].nested, f.cols[i].kind, f.cols[i].size = nc, 0, 0
+			continue
+		}
 		if c.MaxRepetitionLevel() > 0 {
 			f.cols[i].list = levelsOf(c)
 		}
@@ -147,6 +165,12 @@ func (f *File) matches(s *arrow.Schema) bool {
 	}
 	for i, c := range f.leaves {
 		fd, top := s.Field(i), f.tops[i]
+		if ls := f.nestedLeaves[i]; ls != nil {
+			if _, err := nestedColOfFile(fd, top, ls); err != nil || fd.Name != top.Name() {
+				return false
+			}
+			continue
+		}
 		t := fd.Type
 		if lt, ok := t.(*arrow.ListType); ok {
 			if c.MaxRepetitionLevel() == 0 {
@@ -188,15 +212,15 @@ func (f *File) initStats() {
 		rg := &md.RowGroups[g]
 		out := RowGroup{Rows: rg.NumRows, Columns: make([]ColumnStats, len(f.cols))}
 		for i := range f.cols {
-			if i >= len(rg.Columns) {
+			if f.cols[i].leaf >= len(rg.Columns) {
 				continue
 			}
 			c := &f.cols[i]
-			if c.list != nil {
+			if c.list != nil || c.nested != nil {
 				// The leaf's bounds and null count are of the elements, not of the rows.
 				continue
 			}
-			out.Columns[i] = statsOf(c, &rg.Columns[i].MetaData.Statistics)
+			out.Columns[i] = statsOf(c, &rg.Columns[c.leaf].MetaData.Statistics)
 			if c.kind != pq.Float && c.kind != pq.Double {
 				continue
 			}
@@ -205,7 +229,7 @@ func (f *File) initStats() {
 				continue
 			}
 			out.Columns[i].MayHoldNaN = true
-			if dictionaryEncoded(&rg.Columns[i].MetaData) {
+			if dictionaryEncoded(&rg.Columns[c.leaf].MetaData) {
 				// parquet-go's bounds of dictionary-encoded floats are wrong when NaN is among
 				// the values (a NaN can hide the true min or max), unlike its bounds of plain
 				// pages, which skip NaN.

@@ -42,10 +42,13 @@ func leafOf(c *pq.Column) (*pq.Column, error) {
 		}
 		return c, nil
 	}
+	if !isListGroup(c) {
+		return nil, fmt.Errorf("%w: nested column %q (only lists of one flat element type, structs of flat fields and maps of flat keys and values are read)", ErrUnsupportedType, c.Name())
+	}
 	leaf := c
-	for !leaf.Leaf() {
+	for depth := 0; !leaf.Leaf(); depth++ {
 		kids := leaf.Columns()
-		if len(kids) != 1 {
+		if len(kids) != 1 || depth == 2 {
 			return nil, fmt.Errorf("%w: nested column %q (only lists of one flat element type are read)", ErrUnsupportedType, c.Name())
 		}
 		leaf = kids[0]

@@ -54,7 +54,7 @@ type levelReader struct {
 // pages, or nil (and no error) when a page is not a V2 data page or the chunk is encrypted
 // or holds no rows: such a chunk is read in full.
 func (f *File) levelPages(src io.ReaderAt, g, c int, buf []byte) ([]levelPage, []byte, error) {
-	cc := &f.f.Metadata().RowGroups[g].Columns[c]
+	cc := &f.f.Metadata().RowGroups[g].Columns[f.cols[c].leaf]
 	if len(cc.EncryptedColumnMetadata) > 0 || cc.MetaData.NumValues == 0 {
 		return nil, buf, nil
 	}

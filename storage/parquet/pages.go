@@ -34,10 +34,10 @@ func (f *File) HasPageIndex() bool { return f.pages != nil }
 // has no page index (HasPageIndex) or its entry for the chunk is malformed. The slice is
 // shared and must not be modified.
 func (f *File) Pages(g, col int) ([]PageStats, bool) {
-	if f.pages == nil || g < 0 || g >= len(f.groups) || col < 0 || col >= len(f.cols) {
+	if f.pages == nil || g < 0 || g >= len(f.groups) || col < 0 || col >= len(f.cols) || f.cols[col].nested != nil {
 		return nil, false
 	}
-	slot := &f.pages[g*len(f.cols)+col]
+	slot := &f.pages[g*f.nleaves+f.cols[col].leaf]
 	if p := slot.Load(); p != nil {
 		return *p, *p != nil
 	}
@@ -50,7 +50,7 @@ func (f *File) Pages(g, col int) ([]PageStats, bool) {
 // decodePages decodes the page index entry of one column chunk, or returns nil when it is
 // missing or inconsistent.
 func (f *File) decodePages(g, col int) []PageStats {
-	i := g*len(f.cols) + col
+	i := g*f.nleaves + f.cols[col].leaf
 	ci, oi := &f.f.ColumnIndexes()[i], &f.f.OffsetIndexes()[i]
 	locs := oi.PageLocations
 	rows := f.groups[g].Rows
@@ -155,7 +155,7 @@ func (f *File) Size() int64 { return f.f.Size() }
 // from src, and returns a reader of the file that serves reads within them from memory and
 // every other read (a dictionary page) from src.
 func (f *File) window(src io.ReaderAt, g, col int, pages []PageStats, sp Span) (io.ReaderAt, error) {
-	locs := f.f.OffsetIndexes()[g*len(f.cols)+col].PageLocations
+	locs := f.f.OffsetIndexes()[g*f.nleaves+f.cols[col].leaf].PageLocations
 	first := sort.Search(len(pages), func(i int) bool { return pages[i].FirstRow > sp.Lo }) - 1
 	last := sort.Search(len(pages), func(i int) bool { return pages[i].FirstRow >= sp.Hi }) - 1
 	if first < 0 || last < first || last >= len(locs) {

@@ -224,11 +224,20 @@ func (r *Reader) openSpan(sp Span) error {
 		return nil
 	}
 	for i, c := range r.cols {
+		if r.f.cols[c].nested != nil {
+			cr, err := r.f.openNested(r.src, g, c, sp.Lo)
+			if err != nil {
+				return fmt.Errorf("column %q: %w", r.f.cols[c].field.Name, err)
+			}
+			r.chunks = append(r.chunks, cr)
+			continue
+		}
+		leaf := r.f.cols[c].leaf
 		cr := &chunkReader{
 			col:    &r.f.cols[c],
 			maxDef: byte(r.f.leaves[c].MaxDefinitionLevel()),
 		}
-		fc, isFile := chunks[c].(*pq.FileColumnChunk)
+		fc, isFile := chunks[leaf].(*pq.FileColumnChunk)
 		pages, indexed := r.f.Pages(g, c)
 		partial := indexed && (sp.Lo > 0 || sp.Hi < rg.NumRows())
 		if r.nullOnly != nil && r.nullOnly[c] && cr.col.list == nil && nullOnlyType(cr.col.field.Type) {
@@ -280,9 +289,9 @@ func (r *Reader) openSpan(sp Span) error {
 		case src != nil && isFile:
 			cr.pages = fc.PagesFrom(src)
 		default:
-			cr.pages = chunks[c].Pages()
+			cr.pages = chunks[leaf].Pages()
 		}
-		if cm := &md.Columns[c].MetaData; cm.NumValues > 0 {
+		if cm := &md.Columns[leaf].MetaData; cm.NumValues > 0 {
 			// An over-estimate (it counts lengths and levels); refined after each batch.
 			cr.bytesPerRow = float64(cm.TotalUncompressedSize) / float64(cm.NumValues)
 		}
@@ -367,6 +376,8 @@ type chunkReader struct {
 	// The values of a list column's page with their levels, and how many were consumed.
 	levels []pq.Value
 	lpos   int
+	// nested, when set, reads a struct or map column from its leaves instead.
+	nested *nestedReader
 
 	bytesPerRow float64 // expected bytes of string and binary data per row
 
@@ -383,6 +394,10 @@ type chunkReader struct {
 }
 
 func (c *chunkReader) close() {
+	if c.nested != nil {
+		c.nested.close()
+		c.nested = nil
+	}
 	if c.arr != nil {
 		c.arr.Release()
 		c.arr = nil
@@ -460,6 +475,9 @@ func (c *chunkReader) skip(n int64) error {
 	if c.col.list != nil {
 		return c.walkList(int(n), nil)
 	}
+	if c.nested != nil {
+		return c.nested.walk(int(n), nil)
+	}
 	for n > 0 {
 		k, defs, err := c.segment(int(min(n, 1<<30)))
 		if err != nil {
@@ -502,6 +520,9 @@ func (c *chunkReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 	}
 	if c.col.list != nil {
 		return c.readList(n, mem)
+	}
+	if c.nested != nil {
+		return c.nested.read(n, mem)
 	}
 	t := c.col.field.Type
 	var valid *memory.Buffer

@@ -28,7 +28,11 @@ type column struct {
 	// list, when set, says the field is a list of a flat element type, stored as a LIST group
 	// whose one leaf holds the elements (see nested.go).
 	list *listLevels
-	dict bool
+	// nested, when set, says the field is a struct or a map, stored as a group of leaves
+	// starting at leaf (see struct.go).
+	nested *nestedCol
+	leaf   int // the index of the column's (first) leaf in the file
+	dict   bool
 	// pageBytes is the page size of a column whose writer cuts its pages itself (smaller
 	// than the writer's page size), or 0.
 	pageBytes int
@@ -142,6 +146,15 @@ func buildSchema(s *arrow.Schema, props Properties, codec compress.Codec) ([]col
 			fields[i] = namedNode{Node: n, name: f.Name}
 			continue
 		}
+		if id := f.Type.ID(); id == arrow.STRUCT || id == arrow.MAP {
+			c, n, err := nestedColumnOf(f, props, codec)
+			if err != nil {
+				return nil, nil, err
+			}
+			cols[i] = c
+			fields[i] = namedNode{Node: n, name: f.Name}
+			continue
+		}
 		c, n, err := columnOf(f)
 		if err != nil {
 			return nil, nil, err
@@ -156,6 +169,7 @@ func buildSchema(s *arrow.Schema, props Properties, codec compress.Codec) ([]col
 		cols[i] = c
 		fields[i] = namedNode{Node: n, name: f.Name}
 	}
+	setLeaves(cols)
 	return cols, pq.NewSchema("schema", fields), nil
 }
 

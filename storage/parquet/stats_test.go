@@ -185,9 +185,9 @@ func TestErrors(t *testing.T) {
 	if _, err := NewWriter(&buf, nested, Properties{}); !errors.Is(err, ErrUnsupportedType) {
 		t.Errorf("list of lists column: %v", err)
 	}
-	st := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.StructOf(arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Int64})}}, nil)
+	st := arrow.NewSchema([]arrow.Field{{Name: "s", Type: arrow.StructOf(arrow.Field{Name: "a", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64)})}}, nil)
 	if _, err := NewWriter(&buf, st, Properties{}); !errors.Is(err, ErrUnsupportedType) {
-		t.Errorf("struct column: %v", err)
+		t.Errorf("struct of a list column: %v", err)
 	}
 	for _, p := range []Properties{{Compression: "brotli"}, {Compression: LZ4}, {RowGroupRows: -1}} {
 		if _, err := NewWriter(&buf, testSchema, p); !errors.Is(err, ErrInvalidProperties) {

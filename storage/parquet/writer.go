@@ -163,6 +163,13 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties, opts ...Writ
 			// no bounds is better than bounds other readers would prune by.
 			pqOpts = append(pqOpts, pq.SkipPageBounds(c.path()...))
 		}
+		if c.nested != nil {
+			for k, l := range c.nested.leaves {
+				if l.kind == pq.FixedLenByteArray {
+					pqOpts = append(pqOpts, pq.SkipPageBounds(c.nested.paths[k]...))
+				}
+			}
+		}
 	}
 	out := &countingWriter{w: w}
 	pw := pq.NewWriter(out, append(pqOpts,
@@ -330,7 +337,7 @@ func (g *rowGroup) run() {
 	for b := range g.in {
 		if g.err == nil {
 			for i := range g.enc.cols {
-				if err := g.enc.writeColumn(cws[i], i, b.Column(i), 0, int(b.NumRows())); err != nil {
+				if err := g.enc.write(cws, i, b.Column(i), 0, int(b.NumRows())); err != nil {
 					g.err = fmt.Errorf("column %q: %w", g.enc.cols[i].field.Name, err)
 					break
 				}

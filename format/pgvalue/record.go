@@ -1,0 +1,145 @@
+package pgvalue
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// recordTextWriter formats a struct as PostgreSQL's record_out does: "(1,"a b",)", a NULL
+// field as nothing, and a field quoted when it is empty or holds a quote, a backslash, a
+// parenthesis, a comma or white space, with quotes and backslashes doubled inside.
+func recordTextWriter(a *array.Struct, loc *time.Location) Writer {
+	fields := make([]arrow.Array, a.NumField())
+	ws := make([]Writer, a.NumField())
+	for k := range ws {
+		fields[k] = a.Field(k)
+		ws[k] = textWriter(fields[k], loc)
+	}
+	var buf []byte
+	return func(dst []byte, i int) []byte {
+		dst = append(dst, '(')
+		for k, f := range fields {
+			if k > 0 {
+				dst = append(dst, ',')
+			}
+			if f.IsNull(i) {
+				continue
+			}
+			buf = ws[k](buf[:0], i)
+			dst = appendRecordField(dst, buf)
+		}
+		return append(dst, ')')
+	}
+}
+
+// appendRecordField appends one field of a record's text form, quoted when it needs to be.
+func appendRecordField(dst, v []byte) []byte {
+	quote := len(v) == 0
+	for _, c := range v {
+		switch c {
+		case '"', '\\', '(', ')', ',', ' ', '\t', '\n', '\r', '\v', '\f':
+			quote = true
+		}
+	}
+	if !quote {
+		return append(dst, v...)
+	}
+	dst = append(dst, '"')
+	for _, c := range v {
+		if c == '"' || c == '\\' {
+			dst = append(dst, c)
+		}
+		dst = append(dst, c)
+	}
+	return append(dst, '"')
+}
+
+// recordBinaryWriter encodes a struct in record_send's format: the number of fields, then
+// per field its type OID, its length (-1 for NULL) and its binary form.
+func recordBinaryWriter(a *array.Struct) Writer {
+	fields := make([]arrow.Array, a.NumField())
+	ws := make([]Writer, a.NumField())
+	oids := make([]uint32, a.NumField())
+	for k := range ws {
+		fields[k] = a.Field(k)
+		ws[k] = binaryWriter(fields[k])
+		oids[k] = types.PGTypeOf(fields[k].DataType()).OID
+	}
+	return func(dst []byte, i int) []byte {
+		dst = binary.BigEndian.AppendUint32(dst, uint32(len(fields)))
+		for k, f := range fields {
+			dst = binary.BigEndian.AppendUint32(dst, oids[k])
+			if f.IsNull(i) {
+				dst = binary.BigEndian.AppendUint32(dst, 0xFFFFFFFF)
+				continue
+			}
+			at := len(dst)
+			dst = binary.BigEndian.AppendUint32(dst, 0)
+			dst = ws[k](dst, i)
+			binary.BigEndian.PutUint32(dst[at:], uint32(len(dst)-at-4))
+		}
+		return dst
+	}
+}
+
+// mapJSONWriter formats a map as the jsonb object to_jsonb would make of it: keys as their
+// text, numbers and booleans as JSON's, other values as strings of their text, NULL values
+// as null; keys in jsonb's order, the last of duplicate keys kept.
+func mapJSONWriter(a *array.Map, loc *time.Location) Writer {
+	keys, items := a.Keys(), a.Items()
+	kw, iw := textWriter(keys, loc), textWriter(items, loc)
+	raw, isBool := jsonRaw(items.DataType()), items.DataType().ID() == arrow.BOOL
+	var buf, obj []byte
+	return func(dst []byte, i int) []byte {
+		s, e := a.ValueOffsets(i)
+		obj = append(obj[:0], '{')
+		for k := int(s); k < int(e); k++ {
+			if k > int(s) {
+				obj = append(obj, ", "...)
+			}
+			buf = kw(buf[:0], k)
+			obj = types.AppendJSONString(obj, string(buf))
+			obj = append(obj, ": "...)
+			if items.IsNull(k) {
+				obj = append(obj, "null"...)
+				continue
+			}
+			buf = iw(buf[:0], k)
+			switch {
+			case isBool && buf[0] == 't':
+				obj = append(obj, "true"...)
+			case isBool:
+				obj = append(obj, "false"...)
+			case raw && isJSONNumber(buf):
+				obj = append(obj, buf...)
+			default:
+				obj = types.AppendJSONString(obj, string(buf))
+			}
+		}
+		obj = append(obj, '}')
+		if n, err := types.JSONBNormalize(string(obj)); err == nil {
+			return append(dst, n...)
+		}
+		return append(dst, obj...)
+	}
+}
+
+// jsonRaw reports whether values of t are JSON numbers as their text (when finite).
+func jsonRaw(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64, arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64,
+		arrow.FLOAT32, arrow.FLOAT64, arrow.DECIMAL128, arrow.DECIMAL256:
+		return true
+	}
+	return types.IsVarNumeric(t)
+}
+
+// isJSONNumber reports whether s is a finite number's text (not NaN or Infinity).
+func isJSONNumber(s []byte) bool {
+	return len(s) > 0 && (s[0] == '-' || s[0] >= '0' && s[0] <= '9') && s[len(s)-1] != 'y'
+}

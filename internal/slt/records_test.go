@@ -1,0 +1,157 @@
+package slt
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/jackc/pgx/v5"
+)
+
+// writeRecordsParquet writes, with arrow-go's pqarrow, rows k = 0..4 holding a record column
+// s (int4, text) and a map column m (text to bigint) as recordsOracle builds them in
+// PostgreSQL.
+func writeRecordsParquet(t *testing.T, name string) {
+	t.Helper()
+	rb := array.NewRecordBuilder(memory.NewGoAllocator(), arrow.NewSchema([]arrow.Field{
+		{Name: "k", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "s", Type: arrow.StructOf(
+			arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+			arrow.Field{Name: "b", Type: arrow.BinaryTypes.String, Nullable: true},
+		), Nullable: true},
+		{Name: "m", Type: arrow.MapOf(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int64), Nullable: true},
+	}, nil))
+	defer rb.Release()
+	sb, mb := rb.Field(1).(*array.StructBuilder), rb.Field(2).(*array.MapBuilder)
+	as, bs := sb.FieldBuilder(0).(*array.Int32Builder), sb.FieldBuilder(1).(*array.StringBuilder)
+	ks, vs := mb.KeyBuilder().(*array.StringBuilder), mb.ItemBuilder().(*array.Int64Builder)
+	for k := range 5 {
+		rb.Field(0).(*array.Int64Builder).Append(int64(k))
+		switch k {
+		case 1:
+			sb.AppendNull()
+			mb.AppendNull()
+			continue
+		case 2:
+			sb.Append(true)
+			as.AppendNull()
+			bs.AppendNull()
+			mb.Append(true)
+			continue
+		}
+		sb.Append(true)
+		as.Append(map[int]int32{0: 1, 3: 1, 4: -2}[k])
+		bs.Append(map[int]string{0: "x", 3: "a b", 4: `q"(\`}[k])
+		mb.Append(true)
+		ks.AppendValues([]string{"z", "a"}, nil)
+		vs.AppendValues([]int64{int64(k), 0}, []bool{true, k != 3})
+	}
+	b := rb.NewRecordBatch()
+	defer b.Release()
+	var buf bytes.Buffer
+	w, err := pqarrow.NewFileWriter(b.Schema(), &buf, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recordsOracle is the PostgreSQL query giving the rows writeRecordsParquet writes: records
+// made with ROW, maps as jsonb objects.
+const recordsOracle = `SELECT k, CASE WHEN k = 1 THEN NULL ELSE ROW(a, b) END AS s, m FROM (VALUES
+	(0::bigint, 1, 'x', '{"z": 0, "a": 0}'::jsonb),
+	(1, NULL, NULL, NULL),
+	(2, NULL, NULL, '{}'),
+	(3, 1, 'a b', '{"z": 3, "a": null}'),
+	(4, -2, 'q"(\', '{"z": 4, "a": 0}')) AS v(k, a, b, m)`
+
+// TestRecordsOverPgx reads record and map columns of a table made from a Parquet file
+// through pgx, against PostgreSQL's records (ROW) and jsonb: the raw text and binary results
+// must be the same bytes (record_out's quoting, record_send's field OIDs and lengths, jsonb's
+// version byte), and pgx must decode the binary records to the same Go values.
+func TestRecordsOverPgx(t *testing.T) {
+	postgresDSN(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
+	defer cancel()
+	func() {
+		pg := freshDatabase(ctx, t, "records_pgx")
+		addr := serve(ctx, t, openEngine(ctx, t, mem))
+		sd := dial(ctx, t, fmt.Sprintf("postgres://slt@%s/slt?sslmode=disable", addr))
+		file := filepath.Join(t.TempDir(), "records.parquet")
+		writeRecordsParquet(t, file)
+		if _, err := sd.Exec(ctx, fmt.Sprintf("CREATE TABLE r WITH (row_keys = 'k') AS SELECT * FROM read_parquet('%s')", file)); err != nil {
+			t.Fatal(err)
+		}
+		queries := map[*pgx.Conn]string{
+			pg: "SELECT k, s, m FROM (" + recordsOracle + ") AS o ORDER BY k",
+			sd: "SELECT k, s, m FROM r ORDER BY k",
+		}
+		for _, format := range []int16{0, 1} {
+			raw := func(c *pgx.Conn) ([][][]byte, []uint32) {
+				res := c.PgConn().ExecParams(ctx, queries[c], nil, nil, nil, []int16{format}).Read()
+				if res.Err != nil {
+					t.Fatalf("%s: %v", queries[c], res.Err)
+				}
+				var oids []uint32
+				for _, f := range res.FieldDescriptions {
+					oids = append(oids, f.DataTypeOID)
+				}
+				return res.Rows, oids
+			}
+			want, wantOIDs := raw(pg)
+			got, gotOIDs := raw(sd)
+			if !reflect.DeepEqual(want, got) {
+				t.Errorf("format %d: sleeperd sent %q, PostgreSQL %q", format, got, want)
+			}
+			if !reflect.DeepEqual(wantOIDs, gotOIDs) {
+				t.Errorf("format %d: column types %v, PostgreSQL's %v", format, gotOIDs, wantOIDs)
+			}
+		}
+		scan := func(c *pgx.Conn) []any {
+			rows, err := c.Query(ctx, queries[c])
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var out []any
+			for rows.Next() {
+				// Values decodes a binary record to the []any of its fields.
+				vals, err := rows.Values()
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, vals...)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			return out
+		}
+		want, got := scan(pg), scan(sd)
+		if !reflect.DeepEqual(want, got) {
+			t.Errorf("pgx read %v, from PostgreSQL %v", got, want)
+		}
+		if len(got) != 15 || !reflect.DeepEqual(got[12+1], []any{int32(-2), `q"(\`}) || got[4] != nil {
+			t.Errorf("pgx read %v", got)
+		}
+	}()
+}

@@ -1,0 +1,171 @@
+package sql
+
+import (
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// structField binds (r).f, field selection from a record: r a column (or a field of one) of
+// a record type, f one of its fields, by name. ok is false when r is not a record column,
+// leaving the indirection to subscripts and the catalog's records.
+func (b *binder) structField(ind *pg_query.A_Indirection, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	if len(ind.Indirection) == 0 || ind.Indirection[0].GetString_() == nil && ind.Indirection[0].GetAStar() == nil {
+		return nil, false, nil
+	}
+	switch {
+	case ind.Arg.GetColumnRef() != nil:
+		if cr := ind.Arg.GetColumnRef(); len(cr.Fields) > 0 && cr.Fields[len(cr.Fields)-1].GetAStar() != nil {
+			return nil, false, nil
+		}
+	case ind.Arg.GetAIndirection() != nil:
+	default:
+		return nil, false, nil
+	}
+	if inner := ind.Arg.GetAIndirection(); inner != nil {
+		// ((r).f).g: only through record fields.
+		e, ok, err := b.structField(inner, sc, agg)
+		if !ok || err != nil {
+			return e, ok, err
+		}
+		return b.selectFields(e, ind.Indirection)
+	}
+	e, err := b.expr(ind.Arg, sc, agg)
+	if err != nil {
+		return nil, false, nil // left to the other indirections, which report it
+	}
+	if _, isStruct := e.Type().(*arrow.StructType); !isStruct {
+		return nil, false, nil
+	}
+	return b.selectFields(e, ind.Indirection)
+}
+
+// selectFields applies the field selections of ind to the record e.
+func (b *binder) selectFields(e planner.Expr, ind []*pg_query.Node) (planner.Expr, bool, error) {
+	for _, in := range ind {
+		st, ok := e.Type().(*arrow.StructType)
+		if !ok {
+			if in.GetAIndices() != nil && types.IsArray(e.Type()) {
+				return nil, true, errs.New(errs.NotImplemented, "subscripts of record fields are not supported")
+			}
+			return nil, true, errs.New(errs.WrongObjectType, "column notation .%s applied to type %s, which is not a composite type", fieldName(in), types.Name(e.Type()))
+		}
+		if in.GetAStar() != nil {
+			return nil, true, errs.New(errs.NotImplemented, "(record).* is not supported; name the fields")
+		}
+		name := fieldName(in)
+		k, found := st.FieldIdx(name)
+		if !found {
+			return nil, true, errs.New(errs.UndefinedColumn, "column \"%s\" not found in data type %s", name, types.Name(e.Type()))
+		}
+		e = &planner.Func{Name: "record_field", Args: []planner.Expr{e, &planner.Literal{Value: int32(k), Typ: types.Int32}}, Typ: st.Field(k).Type}
+	}
+	return e, true, nil
+}
+
+func fieldName(n *pg_query.Node) string {
+	if s := n.GetString_(); s != nil {
+		return s.GetSval()
+	}
+	if n.GetAStar() != nil {
+		return "*"
+	}
+	return "[]"
+}
+
+// rowValue binds ROW(a, b, ...) and (a, b, ...) as a value: a record whose fields f1, f2, ...
+// have the arguments' types (text for untyped literals and NULLs, as PostgreSQL resolves
+// them).
+func (b *binder) rowValue(r *pg_query.RowExpr, sc *scope, agg *aggContext) (planner.Expr, error) {
+	if len(r.Args) == 0 {
+		return nil, errs.New(errs.NotImplemented, "records of no fields are not supported")
+	}
+	args := make([]planner.Expr, len(r.Args))
+	fields := make([]arrow.Field, len(r.Args))
+	for i, a := range r.Args {
+		if a.GetColumnRef() != nil {
+			if f := a.GetColumnRef().Fields; len(f) > 0 && f[len(f)-1].GetAStar() != nil {
+				return nil, errs.New(errs.NotImplemented, "ROW(t.*) is not supported; name the columns")
+			}
+		}
+		e, err := b.expr(a, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			e = b.coerce(e, types.Text)
+		}
+		ft := e.Type()
+		switch {
+		case types.IsVarchar(ft) || types.IsJSON(ft):
+			// Held as their text, which is how the record shows them.
+			ft = types.Storage(ft)
+		case types.IsArray(ft) || ft.ID() == arrow.MAP || types.Storage(ft) != ft || types.IsVarNumeric(ft):
+			return nil, errs.New(errs.NotImplemented, "record fields of type %s are not supported", types.Name(ft))
+		}
+		args[i] = e
+		fields[i] = arrow.Field{Name: "f" + strconv.Itoa(i+1), Type: ft, Nullable: true}
+	}
+	return &planner.Func{Name: "row", Args: args, Typ: arrow.StructOf(fields...)}, nil
+}
+
+// nestedBinary binds a comparison of two records (record_cmp's order: field by field, NULL
+// fields equal and after values) and refuses operators on maps; ok is false when neither
+// operand is a record or a map.
+func nestedBinary(op planner.Op, l, r planner.Expr) (planner.Expr, bool, error) {
+	lt, rt := l.Type(), r.Type()
+	if !types.IsNested(lt) && !types.IsNested(rt) {
+		return nil, false, nil
+	}
+	ls, lok := lt.(*arrow.StructType)
+	rs, rok := rt.(*arrow.StructType)
+	if !lok || !rok || !op.Comparison() || ls.NumFields() != rs.NumFields() {
+		return nil, true, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(lt), op, types.Name(rt))
+	}
+	for i := range ls.NumFields() {
+		if !arrow.TypeEqual(ls.Field(i).Type, rs.Field(i).Type) {
+			return nil, true, errs.New(errs.DatatypeMismatch, "cannot compare dissimilar column types %s and %s at record column %d", types.Name(ls.Field(i).Type), types.Name(rs.Field(i).Type), i+1)
+		}
+	}
+	if !arrow.TypeEqual(lt, rt) {
+		// Fields named differently (a record column beside ROW(...)): compare as r's type.
+		r = &planner.Func{Name: "record_retype", Args: []planner.Expr{r, &planner.Literal{Value: nil, Typ: lt}}, Typ: lt}
+	}
+	return &planner.Binary{Op: op, L: l, R: r, Typ: types.Bool}, true, nil
+}
+
+// sortable refuses ORDER BY over a map column (or a record holding one), which has no order
+// here.
+func sortable(t arrow.DataType) error {
+	switch t := t.(type) {
+	case *arrow.MapType:
+		return errs.New(errs.NotImplemented, "ORDER BY a map column (shown as jsonb) is not supported")
+	case *arrow.StructType:
+		for _, f := range t.Fields() {
+			if err := sortable(f.Type); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// recordNullTest is r IS [NOT] NULL for a record r as PostgreSQL tests records: IS NULL when
+// every field is NULL (a NULL record's fields are), IS NOT NULL when none is.
+func recordNullTest(r planner.Expr, st *arrow.StructType, negate bool) planner.Expr {
+	var out planner.Expr
+	for k := range st.NumFields() {
+		f := &planner.Func{Name: "record_field", Args: []planner.Expr{r, &planner.Literal{Value: int32(k), Typ: types.Int32}}, Typ: st.Field(k).Type}
+		var t planner.Expr = &planner.IsNull{E: f, Negate: negate}
+		if out != nil {
+			t = &planner.Binary{Op: planner.OpAnd, L: out, R: t, Typ: types.Bool}
+		}
+		out = t
+	}
+	return out
+}
