@@ -69,12 +69,10 @@ func take(mem memory.Allocator, a arrow.Array, idx []int32) arrow.Array {
 		}
 		oo[n] = int32(pos)
 		return makeArray(t, n, validity, offBuf, dbuf)
-	case arrow.LIST:
+	case arrow.LIST, arrow.MAP:
 		return takeList(mem, a, idx, validity)
 	case arrow.STRUCT:
 		return takeStruct(mem, a, idx, validity)
-	case arrow.MAP:
-		return takeMap(mem, a, idx, validity)
 	}
 	if validity != nil {
 		validity.Release()
@@ -169,12 +167,10 @@ func scatter(mem memory.Allocator, t arrow.DataType, n int, parts []part) arrow.
 			}
 		}
 		return makeArray(t, n, validity, offBuf, dbuf)
-	case arrow.LIST:
+	case arrow.LIST, arrow.MAP:
 		return scatterList(mem, t, n, parts, validity)
 	case arrow.STRUCT:
 		return scatterStruct(mem, t, n, parts, validity)
-	case arrow.MAP:
-		return scatterMap(mem, t, n, parts, validity)
 	}
 	validity.Release()
 	panic("exec: scatter of unsupported type " + t.String())

@@ -27,9 +27,9 @@ func elemType(t arrow.DataType) arrow.DataType {
 	return nil
 }
 
-// listSpan returns the element range [start, end) of row i of a list array; NULL rows are
-// empty whatever their offsets say.
-func listSpan(l *array.List, i int) (int, int) {
+// listSpan returns the element range [start, end) of row i of a list array, or the entry
+// range of a map array; NULL rows are empty whatever their offsets say.
+func listSpan(l array.ListLike, i int) (int, int) {
 	if l.IsNull(i) {
 		return 0, 0
 	}
@@ -37,8 +37,8 @@ func listSpan(l *array.List, i int) (int, int) {
 	return int(s), int(e)
 }
 
-// makeList assembles a list array of type t from a validity bitmap (may be nil) and offsets
-// (n+1 values), taking ownership of both, and the child array, which it retains.
+// makeList assembles a list (or map) array of type t from a validity bitmap (may be nil) and
+// offsets (n+1 values), taking ownership of both, and the child array, which it retains.
 func makeList(t arrow.DataType, n int, validity, offsets *memory.Buffer, child arrow.Array) arrow.Array {
 	nulls := 0
 	if validity != nil {
@@ -53,10 +53,10 @@ func makeList(t arrow.DataType, n int, validity, offsets *memory.Buffer, child a
 	return array.MakeFromData(data)
 }
 
-// takeList is take for lists: the rows idx of a, with their elements gathered into a new
-// child array.
+// takeList is take for lists and maps: the rows idx of a, with their elements (entries)
+// gathered into a new child array.
 func takeList(mem memory.Allocator, a arrow.Array, idx []int32, validity *memory.Buffer) arrow.Array {
-	l := a.(*array.List)
+	l := a.(array.ListLike)
 	n := len(idx)
 	offBuf, oo := newValues[int32](mem, n+1)
 	var elems []int32
@@ -73,11 +73,11 @@ func takeList(mem memory.Allocator, a arrow.Array, idx []int32, validity *memory
 	return makeList(a.DataType(), n, validity, offBuf, child)
 }
 
-// scatterList is scatter for lists.
+// scatterList is scatter for lists and maps.
 func scatterList(mem memory.Allocator, t arrow.DataType, n int, parts []part, validity *memory.Buffer) arrow.Array {
 	lens := make([]int32, n)
 	for _, p := range parts {
-		l := p.arr.(*array.List)
+		l := p.arr.(array.ListLike)
 		for j, r := range p.rows {
 			s, e := listSpan(l, j)
 			lens[r] = int32(e - s)
@@ -86,7 +86,7 @@ func scatterList(mem memory.Allocator, t arrow.DataType, n int, parts []part, va
 	offBuf, oo, total := lengthOffsets(mem, lens)
 	var childParts []part
 	for _, p := range parts {
-		l := p.arr.(*array.List)
+		l := p.arr.(array.ListLike)
 		var elems, rows []int32
 		for j, r := range p.rows {
 			s, e := listSpan(l, j)
@@ -97,7 +97,7 @@ func scatterList(mem memory.Allocator, t arrow.DataType, n int, parts []part, va
 		}
 		childParts = append(childParts, part{rows: rows, arr: take(mem, l.ListValues(), elems)})
 	}
-	child := scatter(mem, elemType(t), int(total), childParts)
+	child := scatter(mem, t.(arrow.ListLikeType).Elem(), int(total), childParts)
 	for _, p := range childParts {
 		p.arr.Release()
 	}

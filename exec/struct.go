@@ -63,81 +63,6 @@ func scatterStruct(mem memory.Allocator, t arrow.DataType, n int, parts []part, 
 	return makeStruct(t, n, validity, kids)
 }
 
-// mapSpan returns the entry range [start, end) of row i of a map array; NULL rows are empty.
-func mapSpan(m *array.Map, i int) (int, int) {
-	if m.IsNull(i) {
-		return 0, 0
-	}
-	s, e := m.ValueOffsets(i)
-	return int(s), int(e)
-}
-
-// makeMap assembles a map array like makeList.
-func makeMap(t arrow.DataType, n int, validity, offsets *memory.Buffer, entries arrow.Array) arrow.Array {
-	nulls := 0
-	if validity != nil {
-		nulls = n - bitutil.CountSetBits(validity.Bytes(), 0, n)
-	}
-	data := array.NewData(t, n, []*memory.Buffer{validity, offsets}, []arrow.ArrayData{entries.Data()}, nulls, 0)
-	if validity != nil {
-		validity.Release()
-	}
-	offsets.Release()
-	defer data.Release()
-	return array.MakeFromData(data)
-}
-
-// takeMap is take for maps: the rows idx of a, their entries gathered.
-func takeMap(mem memory.Allocator, a arrow.Array, idx []int32, validity *memory.Buffer) arrow.Array {
-	m := a.(*array.Map)
-	n := len(idx)
-	offBuf, oo := newValues[int32](mem, n+1)
-	var elems []int32
-	for j, i := range idx {
-		oo[j] = int32(len(elems))
-		s, e := mapSpan(m, int(i))
-		for k := s; k < e; k++ {
-			elems = append(elems, int32(k))
-		}
-	}
-	oo[n] = int32(len(elems))
-	entries := take(mem, m.ListValues(), elems)
-	defer entries.Release()
-	return makeMap(a.DataType(), n, validity, offBuf, entries)
-}
-
-// scatterMap is scatter for maps.
-func scatterMap(mem memory.Allocator, t arrow.DataType, n int, parts []part, validity *memory.Buffer) arrow.Array {
-	lens := make([]int32, n)
-	for _, p := range parts {
-		m := p.arr.(*array.Map)
-		for j, r := range p.rows {
-			s, e := mapSpan(m, j)
-			lens[r] = int32(e - s)
-		}
-	}
-	offBuf, oo, total := lengthOffsets(mem, lens)
-	var childParts []part
-	for _, p := range parts {
-		m := p.arr.(*array.Map)
-		var elems, rows []int32
-		for j, r := range p.rows {
-			s, e := mapSpan(m, j)
-			for k := s; k < e; k++ {
-				elems = append(elems, int32(k))
-				rows = append(rows, oo[r]+int32(k-s))
-			}
-		}
-		childParts = append(childParts, part{rows: rows, arr: take(mem, m.ListValues(), elems)})
-	}
-	child := scatter(mem, t.(*arrow.MapType).Elem(), int(total), childParts)
-	for _, p := range childParts {
-		p.arr.Release()
-	}
-	defer child.Release()
-	return makeMap(t, n, validity, offBuf, child)
-}
-
 // structEncoder encodes a record as its fields' encodings (which mark NULL fields), so
 // records equal field by field, NULL fields included, encode alike: PostgreSQL groups
 // records with record_eq, where NULL fields equal each other.
@@ -160,7 +85,7 @@ func mapEncoder(a arrow.Array) rowEncoder {
 	m := a.(*array.Map)
 	ke, ve := encoder(m.Keys()), encoder(m.Items())
 	return func(dst []byte, i int) []byte {
-		s, e := mapSpan(m, i)
+		s, e := listSpan(m, i)
 		dst = binary.AppendUvarint(dst, uint64(e-s))
 		for k := s; k < e; k++ {
 			dst = ke(dst, k)
@@ -191,7 +116,7 @@ func mapAppender(a arrow.Array, b array.Builder) rowAppender {
 	ka, va := appender(m.Keys(), mb.KeyBuilder()), appender(m.Items(), mb.ItemBuilder())
 	return func(i int) {
 		mb.Append(true)
-		s, e := mapSpan(m, i)
+		s, e := listSpan(m, i)
 		for k := s; k < e; k++ {
 			ka(k)
 			va(k)
