@@ -91,26 +91,11 @@ func (b *binder) applyRowSublink(sl *pg_query.SubLink, xs []*pg_query.Node, sc *
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case width > len(xs):
-		return nil, errs.New(errs.Syntax, "subquery has too many columns")
-	case width < len(xs):
-		return nil, errs.New(errs.Syntax, "subquery has too few columns")
+	test, err := b.rowEquality(xs, sub, width, sc, agg)
+	if err != nil {
+		return nil, err
 	}
-	cols := sub.Columns()
-	var eqs []planner.Expr
-	for i, x := range xs {
-		l, err := b.expr(x, sc, agg)
-		if err != nil {
-			return nil, err
-		}
-		eq, err := b.binary(planner.OpEq, l, ref(cols[i]))
-		if err != nil {
-			return nil, err
-		}
-		eqs = append(eqs, eq)
-	}
-	in := b.applyQuantified(sub, planner.And(eqs), false)
+	in := b.applyQuantified(sub, test, false)
 	if all {
 		return &planner.Not{E: in}, nil
 	}

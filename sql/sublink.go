@@ -494,30 +494,15 @@ func (b *binder) rowSublink(sl *pg_query.SubLink, xs []*pg_query.Node, sc *scope
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case width > len(xs):
-		return nil, errs.New(errs.Syntax, "subquery has too many columns")
-	case width < len(xs):
-		return nil, errs.New(errs.Syntax, "subquery has too few columns")
+	test, err := b.rowEquality(xs, sub, width, sc, agg)
+	if err != nil {
+		return nil, err
 	}
 	corr := append([]planner.Expr{}, rest...)
 	for i := range inner {
 		corr = append(corr, &planner.Binary{Op: planner.OpEq, L: inner[i], R: outerKeys[i], Typ: types.Bool})
 	}
-	cols := sub.Columns()
-	var eqs []planner.Expr
-	for i, x := range xs {
-		l, err := b.expr(x, sc, agg)
-		if err != nil {
-			return nil, err
-		}
-		eq, err := b.binary(planner.OpEq, l, ref(cols[i]))
-		if err != nil {
-			return nil, err
-		}
-		eqs = append(eqs, eq)
-	}
-	m := &markJoin{sub: sub, corr: corr, test: planner.And(eqs), marker: b.newColumn("marker", types.Bool)}
+	m := &markJoin{sub: sub, corr: corr, test: test, marker: b.newColumn("marker", types.Bool)}
 	b.scalars = append(b.scalars, pendingJoin{mark: m})
 	if b.constCols == nil {
 		b.constCols = map[planner.ColumnID]bool{}
@@ -529,4 +514,29 @@ func (b *binder) rowSublink(sl *pg_query.SubLink, xs []*pg_query.Node, sc *scope
 		return &planner.Not{E: ref(m.marker)}, nil
 	}
 	return ref(m.marker), nil
+}
+
+// rowEquality binds the test of (x1, x2, ...) IN (sub), x1 = c1 AND x2 = c2 ..., over the
+// columns of sub, whose select list is width wide and must match the row's.
+func (b *binder) rowEquality(xs []*pg_query.Node, sub planner.Node, width int, sc *scope, agg *aggContext) (planner.Expr, error) {
+	switch {
+	case width > len(xs):
+		return nil, errs.New(errs.Syntax, "subquery has too many columns")
+	case width < len(xs):
+		return nil, errs.New(errs.Syntax, "subquery has too few columns")
+	}
+	cols := sub.Columns()
+	eqs := make([]planner.Expr, 0, len(xs))
+	for i, x := range xs {
+		l, err := b.expr(x, sc, agg)
+		if err != nil {
+			return nil, err
+		}
+		eq, err := b.binary(planner.OpEq, l, ref(cols[i]))
+		if err != nil {
+			return nil, err
+		}
+		eqs = append(eqs, eq)
+	}
+	return planner.And(eqs), nil
 }
