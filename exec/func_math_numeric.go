@@ -5,7 +5,6 @@ import (
 	"math/big"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -320,31 +319,7 @@ func orNumeric(fl function, arity []int, num func(args []decArg) (any, error)) f
 
 // evalDecRows applies f to the numeric values of each row without a NULL argument.
 func evalDecRows(mem memory.Allocator, typ arrow.DataType, args []arrow.Array, f func(args []decArg) (any, error)) (arrow.Array, error) {
-	n := args[0].Len()
-	b := array.NewBuilder(mem, typ)
-	defer b.Release()
-	b.Reserve(n)
-	ds := make([]decArg, len(args))
-rows:
-	for i := 0; i < n; i++ {
-		for j, a := range args {
-			if a.IsNull(i) {
-				b.AppendNull()
-				continue rows
-			}
-			ds[j] = decValue(a, i)
-		}
-		v, err := f(ds)
-		if err != nil {
-			return nil, err
-		}
-		if v == nil {
-			b.AppendNull()
-			continue
-		}
-		appendValue(b, v)
-	}
-	return b.NewArray(), nil
+	return evalRows(mem, typ, args, false, decValue, f)
 }
 
 func init() {

@@ -53,32 +53,44 @@ func signature(name string, res arrow.DataType, lists ...[]int) func([]arrow.Dat
 // NULL argument gives NULL without calling f. f returns nil for NULL.
 func rowwise(nulls bool, f func(vals []any) (any, error)) func(memory.Allocator, arrow.DataType, []arrow.Array) (arrow.Array, error) {
 	return func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
-		n := args[0].Len()
-		b := array.NewBuilder(mem, typ)
-		defer b.Release()
-		b.Reserve(n)
-		vals := make([]any, len(args))
-	rows:
-		for i := 0; i < n; i++ {
-			for j, a := range args {
-				vals[j] = valueAt(a, i)
-				if vals[j] == nil && !nulls {
-					b.AppendNull()
-					continue rows
-				}
-			}
-			v, err := f(vals)
-			if err != nil {
-				return nil, err
-			}
-			if v == nil {
-				b.AppendNull()
+		return evalRows(mem, typ, args, nulls, valueAt, f)
+	}
+}
+
+// evalRows builds an array of type typ by applying f to each row's arguments, read by value.
+// Unless nulls is set, a NULL argument gives NULL without calling f; with it, f sees T's zero
+// value for a NULL argument. f returns nil for NULL.
+func evalRows[T any](mem memory.Allocator, typ arrow.DataType, args []arrow.Array, nulls bool, value func(arrow.Array, int) T, f func([]T) (any, error)) (arrow.Array, error) {
+	n := args[0].Len()
+	b := array.NewBuilder(mem, typ)
+	defer b.Release()
+	b.Reserve(n)
+	vals := make([]T, len(args))
+	var zero T
+rows:
+	for i := 0; i < n; i++ {
+		for j, a := range args {
+			if !a.IsNull(i) {
+				vals[j] = value(a, i)
 				continue
 			}
-			appendValue(b, v)
+			if !nulls {
+				b.AppendNull()
+				continue rows
+			}
+			vals[j] = zero
 		}
-		return b.NewArray(), nil
+		v, err := f(vals)
+		if err != nil {
+			return nil, err
+		}
+		if v == nil {
+			b.AppendNull()
+			continue
+		}
+		appendValue(b, v)
 	}
+	return b.NewArray(), nil
 }
 
 func init() {
