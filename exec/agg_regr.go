@@ -212,23 +212,12 @@ func (s *regrState) finish(mem memory.Allocator) (arrow.Array, error) {
 // arguments' values in the window's rows (borrowed).
 func (s *windowStream) aggregatePair(mem memory.Allocator, f WindowFunc, typ arrow.DataType, y, x arrow.Array, lay layout) (arrow.Array, error) {
 	st := &regrState{fn: f.Func}
-	gidOf, groups, err := s.frames(f.Frame, lay, func(src, gids []int32, groups int) error {
-		st.grow(groups)
+	return s.foldFrames(mem, f.Frame, lay, st, func(src, gids []int32) error {
 		ya, xa := take(mem, y, src), take(mem, x, src)
 		defer ya.Release()
 		defer xa.Release()
 		return st.updatePair(gids, ya, xa)
 	})
-	if err != nil {
-		return nil, err
-	}
-	st.grow(groups)
-	res, err := st.finish(mem)
-	if err != nil {
-		return nil, err
-	}
-	defer res.Release()
-	return take(mem, res, gidOf), nil
 }
 
 // pairWindowResultType is WindowResultType of a two-argument aggregate.

@@ -895,14 +895,26 @@ func (s *windowStream) aggregate(mem memory.Allocator, f WindowFunc, typ arrow.D
 		argType = arg.DataType()
 	}
 	st := newAggState(fn, argType, typ)
-	gidOf, groups, err := s.frames(f.Frame, lay, func(src, gids []int32, groups int) error {
-		st.grow(groups)
+	return s.foldFrames(mem, f.Frame, lay, st, func(src, gids []int32) error {
 		if arg == nil {
 			return st.update(gids, nil)
 		}
 		a := take(mem, arg, src)
 		defer a.Release()
 		return st.update(gids, a)
+	})
+}
+
+// foldFrames feeds each row's frame to a grouped folding state st, rows with the same frame
+// sharing a group (update folds the frame rows src into groups gids), and returns each row's
+// group result.
+func (s *windowStream) foldFrames(mem memory.Allocator, fr Frame, lay layout, st interface {
+	grow(n int)
+	finish(mem memory.Allocator) (arrow.Array, error)
+}, update func(src, gids []int32) error) (arrow.Array, error) {
+	gidOf, groups, err := s.frames(fr, lay, func(src, gids []int32, groups int) error {
+		st.grow(groups)
+		return update(src, gids)
 	})
 	if err != nil {
 		return nil, err
