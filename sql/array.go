@@ -201,18 +201,24 @@ type srfContext struct {
 	cols  []planner.Column
 }
 
+// srfNotAllowed is the error for the set-returning function call fc where the clause being
+// bound takes none.
+func (b *binder) srfNotAllowed(fc *pg_query.FuncCall) error {
+	clause := b.clause
+	if clause == "" {
+		clause = "this context"
+	}
+	kind := errs.NotImplemented
+	if clause == "GROUP BY" {
+		kind = errs.Grouping // as PostgreSQL reports it
+	}
+	return &errs.Error{Kind: kind, Msg: "set-returning functions are not allowed in " + clause, Position: int(fc.Location) + 1}
+}
+
 // unnestCall binds unnest(array) in a select list.
 func (b *binder) unnestCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, error) {
 	if b.srf == nil {
-		clause := b.clause
-		if clause == "" {
-			clause = "this context"
-		}
-		kind := errs.NotImplemented
-		if clause == "GROUP BY" {
-			kind = errs.Grouping // as PostgreSQL reports it
-		}
-		return nil, &errs.Error{Kind: kind, Msg: "set-returning functions are not allowed in " + clause, Position: int(fc.Location) + 1}
+		return nil, b.srfNotAllowed(fc)
 	}
 	if len(fc.Args) != 1 {
 		return nil, errs.New(errs.NotImplemented, "unnest with several arguments is supported only in FROM")

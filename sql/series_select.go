@@ -3,7 +3,6 @@ package sql
 import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
-	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/types"
 )
@@ -13,15 +12,7 @@ import (
 // The arguments are typed as in FROM (seriesCall).
 func (b *binder) seriesSelect(fc *pg_query.FuncCall, sc *scope) (planner.Expr, error) {
 	if b.srf == nil {
-		clause := b.clause
-		if clause == "" {
-			clause = "this context"
-		}
-		kind := errs.NotImplemented
-		if clause == "GROUP BY" {
-			kind = errs.Grouping
-		}
-		return nil, &errs.Error{Kind: kind, Msg: "set-returning functions are not allowed in " + clause, Position: int(fc.Location) + 1}
+		return nil, b.srfNotAllowed(fc)
 	}
 	srf := b.srf
 	b.srf = nil
