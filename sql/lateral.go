@@ -306,14 +306,7 @@ func (l *lateral) correlated(sub planner.Node) (planner.Node, *scope, error) {
 // to be NULL on the rows where the join found no right row: right gets a marker column that
 // is true on its rows (j's right side is replaced).
 func (b *binder) nullUnlessMatched(j *planner.Join, right planner.Node, exprs []planner.Expr) []planner.Expr {
-	m := b.newColumn("matched", types.Bool)
-	p := &planner.Project{Input: right}
-	for _, c := range right.Columns() {
-		p.Exprs = append(p.Exprs, ref(c))
-		p.Cols = append(p.Cols, c)
-	}
-	p.Exprs = append(p.Exprs, &planner.Literal{Value: true, Typ: types.Bool})
-	p.Cols = append(p.Cols, m)
+	p, m := b.markRows(right, "matched")
 	j.Right = p
 	out := make([]planner.Expr, len(exprs))
 	for i, e := range exprs {

@@ -92,9 +92,10 @@ func (e *equiSublink) join(n planner.Node, cond []planner.Expr) {
 	e.b.joinScalar(n, planner.And(cond))
 }
 
-// marker is in with a column that is true on its rows (NULL where a left join found none).
-func (e *equiSublink) marker(in planner.Node) (planner.Node, planner.Column) {
-	m := e.b.newColumn("marker", types.Bool)
+// markRows is in with a new column, named name, that is true on its rows (NULL where a left
+// join found none).
+func (b *binder) markRows(in planner.Node, name string) (planner.Node, planner.Column) {
+	m := b.newColumn(name, types.Bool)
 	p := &planner.Project{Input: in}
 	for _, c := range in.Columns() {
 		p.Exprs = append(p.Exprs, ref(c))
@@ -114,7 +115,7 @@ func (e *equiSublink) exists() planner.Expr {
 	} else {
 		rel, cond = e.grouped(nil, nil)
 	}
-	rel, m := e.marker(rel)
+	rel, m := e.b.markRows(rel, "marker")
 	e.join(rel, cond)
 	return &planner.IsNull{E: ref(m), Negate: true}
 }
@@ -173,7 +174,7 @@ func (e *equiSublink) quantified(sl *pg_query.SubLink, sc *scope, agg *aggContex
 	switch {
 	case op == planner.OpEq && !all:
 		pairs, pcond := e.grouped([]planner.Expr{v}, nil)
-		rel, m := e.marker(pairs)
+		rel, m := e.b.markRows(pairs, "marker")
 		vcol := pairs.Columns()[len(e.inner)]
 		e.join(rel, append(pcond, bin(planner.OpEq, xv, ref(vcol))))
 		out = &planner.Case{Whens: []planner.Expr{&planner.IsNull{E: ref(m), Negate: true}, empty, unknown},
