@@ -810,17 +810,26 @@ func formatTimestamp(us int64, loc *time.Location) string {
 	return sb.String()
 }
 
+// floatSpecial is PostgreSQL's spelling of f when it is NaN or an infinity; ok is false for
+// finite f.
+func floatSpecial(f float64) (s string, ok bool) {
+	switch {
+	case math.IsNaN(f):
+		return "NaN", true
+	case math.IsInf(f, 1):
+		return "Infinity", true
+	case math.IsInf(f, -1):
+		return "-Infinity", true
+	}
+	return "", false
+}
+
 // formatFloat prints f as PostgreSQL's float4out/float8out do with extra_float_digits = 1:
 // the shortest text that reads back exactly, in exponent form below 1e-4 or from 1e15
 // (1e6 for real).
 func formatFloat(f float64, bitSize int) string {
-	switch {
-	case math.IsNaN(f):
-		return "NaN"
-	case math.IsInf(f, 1):
-		return "Infinity"
-	case math.IsInf(f, -1):
-		return "-Infinity"
+	if s, ok := floatSpecial(f); ok {
+		return s
 	}
 	e := strconv.FormatFloat(f, 'e', -1, bitSize)
 	mant, expText, _ := strings.Cut(e, "e")

@@ -456,13 +456,8 @@ func init() {
 		return text, nil, nil
 	}, eval: rowwise(false, func(v []any) (any, error) {
 		f := v[0].(float64)
-		switch {
-		case math.IsNaN(f):
-			return `"NaN"`, nil
-		case math.IsInf(f, 1):
-			return `"Infinity"`, nil
-		case math.IsInf(f, -1):
-			return `"-Infinity"`, nil
+		if s, ok := floatSpecial(f); ok {
+			return `"` + s + `"`, nil
 		}
 		return formatFloat(f, 64), nil
 	})}, "_json_float")

@@ -382,13 +382,8 @@ func numberText(v any, d *numDesc, bits int) (num string, sign byte, preSpaces i
 
 // cFloat is C's "%.*f" of x, with PostgreSQL's spellings of NaN and infinity.
 func cFloat(x float64, prec int) string {
-	switch {
-	case math.IsNaN(x):
-		return "NaN"
-	case math.IsInf(x, 1):
-		return "Infinity"
-	case math.IsInf(x, -1):
-		return "-Infinity"
+	if s, ok := floatSpecial(x); ok {
+		return s
 	}
 	return strconv.FormatFloat(x, 'f', prec, 64)
 }
