@@ -249,10 +249,7 @@ func (c *chunkReader) walkList(n int, b *array.ListBuilder) error {
 	lv := c.col.list
 	var eb array.Builder
 	if b != nil {
-		eb = b.ValueBuilder()
-		if x, ok := eb.(*array.ExtensionBuilder); ok {
-			eb = x.Builder
-		}
+		eb = storageBuilder(b.ValueBuilder())
 	}
 	rows := 0
 	for {
@@ -298,6 +295,15 @@ func (c *chunkReader) walkList(n int, b *array.ListBuilder) error {
 		}
 		c.lpos++
 	}
+}
+
+// storageBuilder is b, or for an extension type's builder the builder of its storage, which
+// the leaf appenders fill.
+func storageBuilder(b array.Builder) array.Builder {
+	if x, ok := b.(*array.ExtensionBuilder); ok {
+		return x.Builder
+	}
+	return b
 }
 
 // readList decodes the next n rows of a list column.

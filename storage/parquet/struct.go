@@ -621,9 +621,7 @@ func (r *nestedReader) walkLeaf(k, n int, b array.Builder, defs *[]byte) error {
 	lc := &r.col.nested.leaves[k]
 	maxDef := r.col.nested.maxDef[k]
 	if b != nil {
-		if x, ok := b.(*array.ExtensionBuilder); ok {
-			b = x.Builder
-		}
+		b = storageBuilder(b)
 		*defs = make([]byte, 0, n)
 	}
 	for range n {
@@ -701,13 +699,7 @@ func (r *nestedReader) walkMap(n int, b *array.MapBuilder) error {
 	entry := nc.maxDef[0]
 	var kb, ib array.Builder
 	if b != nil {
-		kb, ib = b.KeyBuilder(), b.ItemBuilder()
-		if x, ok := kb.(*array.ExtensionBuilder); ok {
-			kb = x.Builder
-		}
-		if x, ok := ib.(*array.ExtensionBuilder); ok {
-			ib = x.Builder
-		}
+		kb, ib = storageBuilder(b.KeyBuilder()), storageBuilder(b.ItemBuilder())
 	}
 	rows := 0
 	for {
