@@ -73,15 +73,11 @@ func (b *binder) applySublink(sl *pg_query.SubLink, sc *scope, agg *aggContext) 
 	case pg_query.SubLinkType_ARRAY_SUBLINK:
 		return b.applyArray(sub, width)
 	}
-	op, _, err := sublinkOp(sl, width)
+	test, err := b.quantifiedTest(sl, sc, agg, sub, width)
 	if err != nil {
 		return nil, err
 	}
-	x, v, err := b.subqueryTest(sl, sc, agg, op, sub)
-	if err != nil {
-		return nil, err
-	}
-	return b.applyQuantified(sub, &planner.Binary{Op: op, L: x, R: v, Typ: types.Bool}, sl.SubLinkType == pg_query.SubLinkType_ALL_SUBLINK), nil
+	return b.applyQuantified(sub, test, sl.SubLinkType == pg_query.SubLinkType_ALL_SUBLINK), nil
 }
 
 // applyRowSublink binds (x1, x2, ...) IN (subquery) (all false) or NOT IN (all true) for

@@ -363,6 +363,20 @@ func sublinkOp(sl *pg_query.SubLink, width int) (planner.Op, string, error) {
 	return op, name, nil
 }
 
+// quantifiedTest binds the test x op v of x op ANY|ALL (subquery), v being the value of a
+// row of sub, whose select list is width wide.
+func (b *binder) quantifiedTest(sl *pg_query.SubLink, sc *scope, agg *aggContext, sub planner.Node, width int) (planner.Expr, error) {
+	op, _, err := sublinkOp(sl, width)
+	if err != nil {
+		return nil, err
+	}
+	x, v, err := b.subqueryTest(sl, sc, agg, op, sub)
+	if err != nil {
+		return nil, err
+	}
+	return &planner.Binary{Op: op, L: x, R: v, Typ: types.Bool}, nil
+}
+
 // subqueryTest binds x of x op ANY|ALL (subquery) and returns x and the subquery's value,
 // coerced to their common type.
 func (b *binder) subqueryTest(sl *pg_query.SubLink, sc *scope, agg *aggContext, op planner.Op, sub planner.Node) (planner.Expr, planner.Expr, error) {
@@ -383,15 +397,11 @@ func (b *binder) subqueryTest(sl *pg_query.SubLink, sc *scope, agg *aggContext, 
 func (b *binder) markSublink(sl *pg_query.SubLink, sc *scope, agg *aggContext, sub planner.Node, width int, corr []planner.Expr) (planner.Expr, error) {
 	m := &markJoin{sub: sub, corr: corr, marker: b.newColumn("marker", types.Bool)}
 	if sl.SubLinkType != pg_query.SubLinkType_EXISTS_SUBLINK {
-		op, _, err := sublinkOp(sl, width)
+		test, err := b.quantifiedTest(sl, sc, agg, sub, width)
 		if err != nil {
 			return nil, err
 		}
-		x, v, err := b.subqueryTest(sl, sc, agg, op, sub)
-		if err != nil {
-			return nil, err
-		}
-		m.test = &planner.Binary{Op: op, L: x, R: v, Typ: types.Bool}
+		m.test = test
 		m.all = sl.SubLinkType == pg_query.SubLinkType_ALL_SUBLINK
 	}
 	b.scalars = append(b.scalars, pendingJoin{mark: m})
