@@ -167,7 +167,6 @@ func ingestUUID(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
 			v = x.Value(i)
 		}
 		if len(v) != 16 {
-			b.Release()
 			return nil, errs.New(errs.InvalidText, "invalid uuid: %d bytes", len(v))
 		}
 		b.Append(v)
