@@ -117,6 +117,13 @@ func textWriter(arr arrow.Array, loc *time.Location) Writer {
 		return func(dst []byte, i int) []byte {
 			return appendTimestampIn(dst, toMicros(int64(a.Value(i)), unit), loc)
 		}
+	case *array.Time64:
+		// Arrow's own time (a Flight result, another tool's file) as PostgreSQL's time.
+		unit := a.DataType().(*arrow.Time64Type).Unit
+		return func(dst []byte, i int) []byte { return types.AppendTime(dst, toMicros(int64(a.Value(i)), unit)) }
+	case *array.Time32:
+		unit := a.DataType().(*arrow.Time32Type).Unit
+		return func(dst []byte, i int) []byte { return types.AppendTime(dst, toMicros(int64(a.Value(i)), unit)) }
 	case *array.List:
 		return arrayTextWriter(a, loc)
 	case *array.Struct:
