@@ -245,6 +245,7 @@ func (c *Catalog) apply(e entry) error {
 		if err != nil {
 			return err
 		}
+		c.nameRecords(t)
 		c.tables[t.Name] = t
 	case opDrop:
 		if t, ok := c.tables[e.Name]; ok && t.ID == e.ID {

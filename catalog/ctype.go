@@ -23,8 +23,29 @@ type CompositeType struct {
 	Fields []arrow.Field
 }
 
-// Struct is the Arrow type of the type's values.
-func (ct *CompositeType) Struct() *arrow.StructType { return arrow.StructOf(ct.Fields...) }
+// Struct is the Arrow type of the type's values, carrying the type's name and OID
+// (types.NamedRecord).
+func (ct *CompositeType) Struct() *arrow.StructType {
+	return types.NamedRecord(arrow.StructOf(ct.Fields...), ct.Name, ct.OID())
+}
+
+// nameRecords gives the columns of t declared of a composite type that type's named struct
+// (the log holds the struct's fields only).
+func (c *Catalog) nameRecords(t *Table) {
+	named := false
+	for i := range t.Columns {
+		col := &t.Columns[i]
+		if ct, ok := c.types[col.TypeName]; ok && col.TypeName != "" {
+			if st, isStruct := col.Type.(*arrow.StructType); isStruct && arrow.TypeEqual(st, arrow.StructOf(ct.Fields...)) {
+				col.Type = ct.Struct()
+				named = true
+			}
+		}
+	}
+	if named {
+		t.buildSchema()
+	}
+}
 
 // OID is the type's OID as the PostgreSQL catalogs show it (pg_type.oid); RelOID is that of
 // its pg_class row (relkind 'c'). Both derive from ID, so every process agrees on them.
