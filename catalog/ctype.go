@@ -223,3 +223,15 @@ func (cur *Current) Type(_ context.Context, name string) (*CompositeType, bool, 
 	ct, ok := cur.c.types[name]
 	return ct, ok, nil
 }
+
+// Types returns every composite type, sorted by name.
+func (cur *Current) Types(_ context.Context) ([]*CompositeType, error) {
+	cur.c.mu.Lock()
+	defer cur.c.mu.Unlock()
+	out := make([]*CompositeType, 0, len(cur.c.types))
+	for _, ct := range cur.c.types {
+		out = append(out, ct)
+	}
+	slices.SortFunc(out, func(a, b *CompositeType) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
