@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"context"
+
 	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -31,5 +34,22 @@ func compositeRows(rel string, cts []*catalog.CompositeType, row func(...any)) {
 			row(arr, "_"+ct.Name, int64(ns), int64(owner), int16(-1), false, "b", "A", false, true, ",", int64(0), "array_subscript_handler", oid, int64(0),
 				"array_in", "array_out", "array_recv", "array_send", nil, nil, nil, "d", "x", false, int64(0), int32(-1), int32(0), int64(0))
 		}
+	}
+}
+
+// typeNames names the composite types of the catalog as this process last read it (a
+// statement's binding has just read it), and their array types, for format_type.
+func (e *Engine) typeNames(ctx context.Context) exec.TypeNames {
+	return func(oid uint32) (string, bool) {
+		cts, _ := e.cat.Cached().Types(ctx)
+		for _, ct := range cts {
+			switch oid {
+			case ct.OID():
+				return ct.Name, true
+			case ct.ArrayOID():
+				return ct.Name + "[]", true
+			}
+		}
+		return "", false
 	}
 }
