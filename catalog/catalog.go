@@ -351,6 +351,10 @@ func (c *Catalog) Create(ctx context.Context, def TableDef, check func(*Table) e
 	if _, ok := c.indexes[t.Name]; ok {
 		return nil, errs.New(errs.DuplicateTable, "relation %q already exists", t.Name)
 	}
+	if _, ok := c.types[t.Name]; ok {
+		// A table's row type would take the type's name: PostgreSQL refuses it alike.
+		return nil, errs.New(errs.DuplicateTable, "relation %q already exists", t.Name)
+	}
 	t.ID = newTableID()
 	// The state comes first: a crash before the catalog entry leaves an unreachable state
 	// log, never a table without state.

@@ -269,27 +269,3 @@ func parseRecordText(s string) ([]*string, error) {
 	}
 	return out, nil
 }
-
-// recordOperands gives ROW(...) beside a record of another type that record's type, field
-// by field, as PostgreSQL coerces a row constructor compared with a composite value.
-func (b *binder) recordOperands(l, r planner.Expr) (planner.Expr, planner.Expr) {
-	isRow := func(e planner.Expr) bool {
-		f, ok := e.(*planner.Func)
-		return ok && f.Name == "row"
-	}
-	ls, lok := l.Type().(*arrow.StructType)
-	rs, rok := r.Type().(*arrow.StructType)
-	if !lok || !rok || arrow.TypeEqual(ls, rs) {
-		return l, r
-	}
-	if isRow(r) && !isRow(l) {
-		if e, err := b.toRecord(r, ls, "", true); err == nil {
-			return l, e
-		}
-	} else if isRow(l) && !isRow(r) {
-		if e, err := b.toRecord(l, rs, "", true); err == nil {
-			return e, r
-		}
-	}
-	return l, r
-}

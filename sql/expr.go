@@ -971,7 +971,6 @@ func negate(l *planner.Literal) (*planner.Literal, bool) {
 // binary types a binary operator application the way PostgreSQL resolves operators over the
 // types we have.
 func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) {
-	l, r = b.recordOperands(l, r)
 	lt, rt := l.Type(), r.Type()
 	if e, ok, err := nestedBinary(op, l, r); ok {
 		return e, err
