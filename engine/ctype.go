@@ -31,3 +31,13 @@ func (e *Engine) executeTypeDDL(ctx context.Context, st planner.Statement) (Resu
 	}
 	return nil, false, nil
 }
+
+// undoCreateType drops the composite type a block created, should the block roll back.
+func undoCreateType(e *Engine, name string) ddlUndo {
+	return func(ctx context.Context) error {
+		if err := e.cat.DropType(ctx, name); err != nil && !errors.Is(err, errs.UndefinedObject) {
+			return err
+		}
+		return nil
+	}
+}
