@@ -15,10 +15,9 @@ import (
 // (psycopg2's `with connection`, pandas' to_sql, SQLAlchemy's create_all, dbt), so a block
 // may create tables, views, named indexes, sequences and composite types: the object is
 // created at once, as outside a block (other sessions can see it before COMMIT), and the
-// block records how to
-// drop it again. ROLLBACK, ROLLBACK TO a savepoint taken before it, a failed COMMIT and a
-// connection that ends inside the block drop it (after dropping the block's rows written
-// to it). A process that dies inside the block leaves it created.
+// block records how to drop it again. ROLLBACK, ROLLBACK TO a savepoint taken before it, a
+// failed COMMIT and a connection that ends inside the block drop it (after dropping the
+// block's rows written to it). A process that dies inside the block leaves it created.
 //
 // TRUNCATE in a block is a statestore.Truncate in the block's work on the table, like a
 // delete: the block's later reads see the table empty (with the rows it writes after), other
