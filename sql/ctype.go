@@ -269,3 +269,34 @@ func parseRecordText(s string) ([]*string, error) {
 	}
 	return out, nil
 }
+
+// expandRecordStar expands (r).* in a select list into (r).f1, (r).f2, ..., one target per
+// field of the record r, named after the fields; ok is false when n is not such an item.
+func (b *binder) expandRecordStar(n *pg_query.Node, sc *scope) ([]selectTarget, bool, error) {
+	ind := n.GetAIndirection()
+	if ind == nil || len(ind.Indirection) == 0 || ind.Indirection[len(ind.Indirection)-1].GetAStar() == nil {
+		return nil, false, nil
+	}
+	if ind.Arg.GetColumnRef() == nil && ind.Arg.GetAIndirection() == nil {
+		return nil, false, nil
+	}
+	prefix := ind.Indirection[:len(ind.Indirection)-1]
+	rec := ind.Arg
+	if len(prefix) > 0 {
+		rec = &pg_query.Node{Node: &pg_query.Node_AIndirection{AIndirection: &pg_query.A_Indirection{Arg: ind.Arg, Indirection: prefix}}}
+	}
+	e, err := b.expr(rec, sc, nil)
+	if err != nil {
+		return nil, false, nil // left to the binding of the item, which reports it
+	}
+	st, ok := e.Type().(*arrow.StructType)
+	if !ok {
+		return nil, false, nil
+	}
+	out := make([]selectTarget, st.NumFields())
+	for i, f := range st.Fields() {
+		path := append(append([]*pg_query.Node(nil), prefix...), &pg_query.Node{Node: &pg_query.Node_String_{String_: &pg_query.String{Sval: f.Name}}})
+		out[i] = selectTarget{node: &pg_query.Node{Node: &pg_query.Node_AIndirection{AIndirection: &pg_query.A_Indirection{Arg: ind.Arg, Indirection: path}}}, name: f.Name}
+	}
+	return out, true, nil
+}
