@@ -129,7 +129,7 @@ func (b *binder) toRecord(e planner.Expr, st *arrow.StructType, name string, exp
 			ft := st.Field(i).Type
 			var err error
 			switch {
-			case explicit || types.IsUnknown(a.Type()) || a.Type().ID() == arrow.NULL:
+			case explicit || types.IsUnknown(a.Type()) || a.Type().ID() == arrow.NULL || isNullLiteral(a):
 				if !castable(a.Type(), ft) {
 					err = errs.New(errs.CannotCoerce, "cannot cast type %s to %s in column %d", types.Name(a.Type()), types.Name(ft), i+1)
 				} else {
@@ -299,4 +299,16 @@ func (b *binder) expandRecordStar(n *pg_query.Node, sc *scope) ([]selectTarget, 
 		out[i] = selectTarget{node: &pg_query.Node{Node: &pg_query.Node_AIndirection{AIndirection: &pg_query.A_Indirection{Arg: ind.Arg, Indirection: path}}}, name: f.Name}
 	}
 	return out, true, nil
+}
+
+// isNullLiteral reports whether e is a NULL constant (ROW(NULL, ...) holds its NULLs as
+// text, which assign to a field of any type, as PostgreSQL's untyped NULL does).
+func isNullLiteral(e planner.Expr) bool {
+	switch x := e.(type) {
+	case *planner.Literal:
+		return x.Value == nil
+	case *planner.Cast:
+		return isNullLiteral(x.E)
+	}
+	return false
 }
