@@ -48,6 +48,8 @@ type Catalog struct {
 	sequences map[string]*Sequence
 	// roles are the roles and table ACLs (role.go).
 	roles *roles
+	// types are the composite types, by name (ctype.go).
+	types map[string]*CompositeType
 }
 
 // DroppedTable is a table a DROP TABLE removed: its ID, its properties when it was dropped
@@ -80,6 +82,8 @@ type entry struct {
 	// Role is the role opCreateRole and opAlterRole store; ACL is opACL's change.
 	Role *roleJSON `json:"role,omitempty"`
 	ACL  *aclJSON  `json:"acl,omitempty"`
+	// Type is the composite type opCreateType stores.
+	Type *compositeJSON `json:"type,omitempty"`
 }
 
 const (
@@ -124,12 +128,14 @@ type columnJSON struct {
 	Missing *string `json:"missing,omitempty"`
 	// Former is Column.Former.
 	Former []formerJSON `json:"former,omitempty"`
+	// TypeName is Column.TypeName.
+	TypeName string `json:"typeName,omitempty"`
 }
 
 func toJSON(t *Table) *tableJSON {
 	j := &tableJSON{ID: t.ID, Name: t.Name, RowKeys: t.RowKeys, SortKeys: t.SortKeys, PrimaryKey: t.PrimaryKey, Properties: t.Props.Raw}
 	for _, c := range t.Columns {
-		cj := columnJSON{Name: c.Name, Type: types.Format(c.Type), Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity, Stored: c.Stored, Missing: c.Missing, Former: formersToJSON(c.Former)}
+		cj := columnJSON{Name: c.Name, Type: types.Format(c.Type), Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity, Stored: c.Stored, Missing: c.Missing, Former: formersToJSON(c.Former), TypeName: c.TypeName}
 		if c.SQLType != nil {
 			cj.SQLType = types.Format(c.SQLType)
 		}
@@ -155,7 +161,7 @@ func fromJSON(j *tableJSON) (*Table, error) {
 		if err != nil {
 			return nil, fmt.Errorf("catalog: %w", err)
 		}
-		col := Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity, Stored: c.Stored, Missing: c.Missing}
+		col := Column{Name: c.Name, Type: typ, Nullable: c.Nullable, Hidden: c.Hidden, Default: c.Default, Identity: c.Identity, Stored: c.Stored, Missing: c.Missing, TypeName: c.TypeName}
 		if col.Former, err = formersFromJSON(c.Former); err != nil {
 			return nil, err
 		}
@@ -239,6 +245,7 @@ func (c *Catalog) apply(e entry) error {
 		if err != nil {
 			return err
 		}
+		c.nameRecords(t)
 		c.tables[t.Name] = t
 	case opDrop:
 		if t, ok := c.tables[e.Name]; ok && t.ID == e.ID {
@@ -281,6 +288,9 @@ func (c *Catalog) apply(e entry) error {
 			return err
 		}
 		if ok, err := c.applyRole(e); ok {
+			return err
+		}
+		if ok, err := c.applyType(e); ok {
 			return err
 		}
 		return fmt.Errorf("unknown operation %q", e.Op)
@@ -339,6 +349,10 @@ func (c *Catalog) Create(ctx context.Context, def TableDef, check func(*Table) e
 		return nil, errs.New(errs.DuplicateTable, "relation %q already exists", t.Name)
 	}
 	if _, ok := c.indexes[t.Name]; ok {
+		return nil, errs.New(errs.DuplicateTable, "relation %q already exists", t.Name)
+	}
+	if _, ok := c.types[t.Name]; ok {
+		// A table's row type would take the type's name: PostgreSQL refuses it alike.
 		return nil, errs.New(errs.DuplicateTable, "relation %q already exists", t.Name)
 	}
 	t.ID = newTableID()

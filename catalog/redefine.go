@@ -49,6 +49,7 @@ func (c *Catalog) applyRedefine(e entry) error {
 	if err != nil {
 		return err
 	}
+	c.nameRecords(nt)
 	delete(c.tables, e.Name)
 	c.tables[nt.Name] = nt
 	if nt.Name != e.Name {

@@ -54,6 +54,9 @@ type Column struct {
 	// Former are the column's shapes before ALTER COLUMN ... TYPE changes that changed its
 	// stored values, newest first: files of those times hold it under other names.
 	Former []Former
+	// TypeName names the composite type (CREATE TYPE) of a record column declared of one;
+	// Type is then its struct.
+	TypeName string
 }
 
 // StoredName is the column's name in the table's data files.

@@ -205,6 +205,7 @@ func (s *statement) execute(ctx context.Context, params []any) (r Result, err er
 	ctx = exec.WithTimeZone(exec.WithNow(exec.WithAllocator(qctx, alloc), time.Now()), s.c.TimeZone())
 	ctx = exec.WithSequences(ctx, s.c.sequences())
 	ctx = exec.WithSettings(ctx, s.c)
+	ctx = exec.WithTypeNames(ctx, e.typeNames(ctx))
 	ctx, endBudget := e.withSpill(ctx)
 	defer func() {
 		err = limitError(ctx, err)

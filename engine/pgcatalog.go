@@ -70,6 +70,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 	tables, _ := cur.Tables(ctx)
 	views, _ := cur.Views(ctx)
 	indexes, _ := cur.AllIndexes(ctx)
+	composites, _ := cur.Types(ctx)
 	// The batch lives in Go memory, as the sleeper.* tables' do (see systemTable).
 	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
 	defer b.Release()
@@ -154,6 +155,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 				row(catalog.PublicSchema, v.Name, catalog.OwnerName, " "+v.SQL+";")
 			}
 		}
+		compositeRows(rel, composites, row)
 	case "pg_catalog.pg_attribute":
 		for _, t := range tables {
 			oid := catalog.RelationOID(t.ID)
@@ -195,6 +197,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 					"i", storageOf(pt), "", false, false, false, "", "", false, true, int32(0), collationOf(pt))
 			}
 		}
+		compositeRows(rel, composites, row)
 	case "pg_catalog.pg_attrdef":
 		for _, t := range tables {
 			for i, c := range visible(t) {
@@ -217,6 +220,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 					"array_in", "array_out", "array_recv", "array_send", nil, nil, nil, pt.align, "x", false, int64(0), int32(-1), int32(0), coll)
 			}
 		}
+		compositeRows(rel, composites, row)
 	case "pg_catalog.pg_index":
 		for _, t := range tables {
 			oid := catalog.RelationOID(t.ID)

@@ -343,6 +343,9 @@ func (e *Engine) withSequences(ctx context.Context) context.Context {
 // executeDDL runs the statements of sequences and of ALTER TABLE on columns; false for any
 // other statement.
 func (e *Engine) executeDDL(ctx context.Context, st planner.Statement) (Result, bool, error) {
+	if r, ok, err := e.executeTypeDDL(ctx, st); ok {
+		return r, ok, err
+	}
 	switch s := st.(type) {
 	case *planner.CreateSequence:
 		created, err := e.cat.CreateSequence(ctx, s.Sequence, s.IfNotExists)

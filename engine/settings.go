@@ -508,6 +508,10 @@ func writeCommand(st planner.Statement) string {
 		return "CREATE SEQUENCE"
 	case *planner.DropSequence:
 		return "DROP SEQUENCE"
+	case *planner.CreateType:
+		return "CREATE TYPE"
+	case *planner.DropType:
+		return "DROP TYPE"
 	case *planner.AlterSequence:
 		return "ALTER SEQUENCE"
 	case *planner.AlterColumns:

@@ -13,11 +13,11 @@ import (
 
 // Creating statements in a transaction block. Clients run CREATE inside blocks all the time
 // (psycopg2's `with connection`, pandas' to_sql, SQLAlchemy's create_all, dbt), so a block
-// may create tables, views, named indexes and sequences: the object is created at once, as
-// outside a block (other sessions can see it before COMMIT), and the block records how to
-// drop it again. ROLLBACK, ROLLBACK TO a savepoint taken before it, a failed COMMIT and a
-// connection that ends inside the block drop it (after dropping the block's rows written
-// to it). A process that dies inside the block leaves it created.
+// may create tables, views, named indexes, sequences and composite types: the object is
+// created at once, as outside a block (other sessions can see it before COMMIT), and the
+// block records how to drop it again. ROLLBACK, ROLLBACK TO a savepoint taken before it, a
+// failed COMMIT and a connection that ends inside the block drop it (after dropping the
+// block's rows written to it). A process that dies inside the block leaves it created.
 //
 // TRUNCATE in a block is a statestore.Truncate in the block's work on the table, like a
 // delete: the block's later reads see the table empty (with the rows it writes after), other
@@ -33,10 +33,10 @@ type ddlUndo func(ctx context.Context) error
 
 // undoableCreate reports whether st creates one object that a block can drop again on
 // rollback: CREATE TABLE [AS], CREATE VIEW (not replacing a view), CREATE INDEX with a
-// name, CREATE SEQUENCE.
+// name, CREATE SEQUENCE, CREATE TYPE.
 func (e *Engine) undoableCreate(ctx context.Context, st planner.Statement) bool {
 	switch s := st.(type) {
-	case *planner.CreateTable, *planner.CreateTableAs, *planner.CreateSequence:
+	case *planner.CreateTable, *planner.CreateTableAs, *planner.CreateSequence, *planner.CreateType:
 		return true
 	case *planner.CreateView:
 		if !s.Replace {
@@ -64,6 +64,11 @@ func (e *Engine) existsBefore(ctx context.Context, st planner.Statement) (name s
 		name = s.Name
 	case *planner.CreateSequence:
 		name = s.Sequence.Name
+	case *planner.CreateType:
+		if _, ok, err := e.cat.Type(ctx, s.Name); err == nil && ok {
+			return s.Name, true
+		}
+		name = s.Name
 	}
 	if _, err := e.cat.Table(ctx, name); err == nil {
 		return name, true
@@ -131,6 +136,8 @@ func (e *Engine) undoOf(ctx context.Context, st planner.Statement, name string) 
 			}
 			return nil
 		}
+	case *planner.CreateType:
+		return undoCreateType(e, name)
 	}
 	return nil
 }

@@ -890,6 +890,9 @@ func formatTextIn(v any, t arrow.DataType, loc *time.Location) string {
 	case arrow.MonthDayNanoInterval:
 		return formatInterval(x)
 	case []any:
+		if st, ok := t.(*arrow.StructType); ok {
+			return formatRecord(x, st, loc)
+		}
 		return formatArray(x, t, loc)
 	}
 	return fmt.Sprint(v)

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -22,16 +23,24 @@ const catalogOwner = "sleeperd"
 
 func init() {
 	text, boolean := arrow.BinaryTypes.String, arrow.FixedWidthTypes.Boolean
-	register(function{resolve: signature("format_type", text, []int{pInt, pInt}), eval: rowwise(true, func(v []any) (any, error) {
-		if v[0] == nil {
-			return nil, nil
-		}
-		mod := int64(-1)
-		if v[1] != nil {
-			mod = v[1].(int64)
-		}
-		return FormatType(uint32(v[0].(int64)), int32(mod)), nil
-	})}, "format_type")
+	register(function{resolve: signature("format_type", text, []int{pInt, pInt}), evalCtx: func(ctx context.Context, _ int, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		names := typeNamesOf(ctx)
+		return rowwise(true, func(v []any) (any, error) {
+			if v[0] == nil {
+				return nil, nil
+			}
+			if names != nil {
+				if n, ok := names(uint32(v[0].(int64))); ok {
+					return n, nil
+				}
+			}
+			mod := int64(-1)
+			if v[1] != nil {
+				mod = v[1].(int64)
+			}
+			return FormatType(uint32(v[0].(int64)), int32(mod)), nil
+		})(Allocator(ctx), typ, args)
+	}}, "format_type")
 	register(function{resolve: signature("pg_get_userbyid", text, []int{pInt}), eval: rowwise(false, func(v []any) (any, error) {
 		switch v[0].(int64) {
 		case 10:

@@ -210,6 +210,8 @@ func (b *binder) statement(n *pg_query.Node) (planner.Statement, error) {
 		return b.createSequence(n.GetCreateSeqStmt())
 	case n.GetAlterSeqStmt() != nil:
 		return b.alterSequence(n.GetAlterSeqStmt())
+	case n.GetCompositeTypeStmt() != nil:
+		return b.createType(n.GetCompositeTypeStmt())
 	}
 	return nil, errs.New(errs.NotImplemented, "statement %s is not supported", stmtName(n))
 }

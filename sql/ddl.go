@@ -38,15 +38,16 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 			if err != nil {
 				return nil, err
 			}
+			var typeName string
 			if t == nil {
-				if t, err = ResolveType(cd.TypeName); err != nil {
+				if t, typeName, err = b.resolveType(cd.TypeName); err != nil {
 					return nil, err
 				}
 			}
 			if err := checkColumnType(cd.Colname, t); err != nil {
 				return nil, err
 			}
-			col := catalog.Column{Name: cd.Colname, Type: t, Nullable: !cd.IsNotNull}
+			col := catalog.Column{Name: cd.Colname, Type: t, Nullable: !cd.IsNotNull, TypeName: typeName}
 			if serial != "" {
 				seq, err := b.ownedSequence(def.Name, &col, serial, nil)
 				if err != nil {
@@ -195,6 +196,9 @@ func (b *binder) dropTable(ds *pg_query.DropStmt) (planner.Statement, error) {
 	}
 	if ds.RemoveType == pg_query.ObjectType_OBJECT_SEQUENCE {
 		return b.dropSequence(ds)
+	}
+	if ds.RemoveType == pg_query.ObjectType_OBJECT_TYPE {
+		return b.dropType(ds)
 	}
 	cascade := ds.Behavior == pg_query.DropBehavior_DROP_CASCADE
 	if ds.RemoveType == pg_query.ObjectType_OBJECT_VIEW {

@@ -258,6 +258,9 @@ func (b *binder) coerce(e planner.Expr, t arrow.DataType) planner.Expr {
 // implicit and assignment casts only (untyped literals, between numeric types, between dates
 // and timestamps, anything to text); bool to integer or text to a number needs an explicit cast.
 func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) {
+	if st, ok := t.(*arrow.StructType); ok {
+		return b.toRecord(e, st, "", false)
+	}
 	if types.IsTime(t) || types.IsTime(e.Type()) {
 		return b.timeAssign(e, t)
 	}
@@ -383,9 +386,16 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		if e, ok, err := b.regCast(tc, sc, agg); ok {
 			return e, err
 		}
-		t, err := ResolveType(tc.TypeName)
+		t, typeName, err := b.resolveType(tc.TypeName)
 		if err != nil {
 			return nil, err
+		}
+		if st, ok := t.(*arrow.StructType); ok && typeName != "" {
+			e, err := b.expr(tc.Arg, sc, agg)
+			if err != nil {
+				return nil, err
+			}
+			return b.toRecord(e, st, typeName, true)
 		}
 		if ae := tc.Arg.GetAArrayExpr(); ae != nil && types.IsArray(t) {
 			return b.arrayExpr(ae, sc, agg, t)

@@ -193,6 +193,13 @@ func (b *binder) selectTargets(sel *pg_query.SelectStmt, sc *scope) ([]selectTar
 			}
 			continue
 		}
+		if exp, ok, err := b.expandRecordStar(rt.Val, sc); ok || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			targets = append(targets, exp...)
+			continue
+		}
 		name := rt.Name
 		if name == "" {
 			name = columnName(rt.Val)

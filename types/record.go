@@ -1,6 +1,10 @@
 package types
 
-import "github.com/apache/arrow-go/v18/arrow"
+import (
+	"strconv"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
 
 // OIDRecord is the OID of PostgreSQL's record pseudo-type, the type of a composite value
 // without a type of its own.
@@ -9,10 +13,51 @@ const OIDRecord uint32 = 2249
 // A composite value is an Arrow struct, its fields the record's fields in order; a map
 // column (from Parquet files of other writers) is an Arrow map, shown as jsonb.
 
+// The keys of the metadata of a named record's first field: the name and OID of its
+// composite type.
+const (
+	recordNameKey = "pg.type.name"
+	recordOIDKey  = "pg.type.oid"
+)
+
+// NamedRecord is st as the values of the composite type name of OID oid: its first field
+// carries the name and OID as metadata, which Arrow's type equality ignores, so a named
+// record is the same type as the struct of its fields wherever values are computed.
+func NamedRecord(st *arrow.StructType, name string, oid uint32) *arrow.StructType {
+	fields := st.Fields()
+	if len(fields) == 0 {
+		return st
+	}
+	fields[0].Metadata = arrow.NewMetadata([]string{recordNameKey, recordOIDKey}, []string{name, strconv.FormatUint(uint64(oid), 10)})
+	return arrow.StructOf(fields...)
+}
+
+// RecordType is the name and OID of the composite type of a named record (NamedRecord), and
+// whether t is one.
+func RecordType(t arrow.DataType) (name string, oid uint32, ok bool) {
+	st, isStruct := t.(*arrow.StructType)
+	if !isStruct || st.NumFields() == 0 {
+		return "", 0, false
+	}
+	md := st.Field(0).Metadata
+	ni, oi := md.FindKey(recordNameKey), md.FindKey(recordOIDKey)
+	if ni < 0 || oi < 0 {
+		return "", 0, false
+	}
+	n, err := strconv.ParseUint(md.Values()[oi], 10, 32)
+	if err != nil {
+		return "", 0, false
+	}
+	return md.Values()[ni], uint32(n), true
+}
+
 // nestedPGType is the PostgreSQL type of a struct or map, and whether t is one.
 func nestedPGType(t arrow.DataType) (PGType, bool) {
 	switch t.(type) {
 	case *arrow.StructType:
+		if _, oid, ok := RecordType(t); ok {
+			return PGType{oid, -1, -1}, true
+		}
 		return PGType{OIDRecord, -1, -1}, true
 	case *arrow.MapType:
 		return PGType{OIDJSONB, -1, -1}, true
@@ -24,6 +69,9 @@ func nestedPGType(t arrow.DataType) (PGType, bool) {
 func nestedName(t arrow.DataType) (string, bool) {
 	switch t.(type) {
 	case *arrow.StructType:
+		if name, _, ok := RecordType(t); ok {
+			return name, true
+		}
 		return "record", true
 	case *arrow.MapType:
 		return "jsonb", true

@@ -172,7 +172,9 @@ func equalOIDs(a, b []uint32) bool {
 		return false
 	}
 	for i := range a {
-		if a[i] != b[i] {
+		// Types a database defines (CREATE TYPE) have OIDs of that database's own, from 16384
+		// (FirstNormalObjectId) on: any two such match.
+		if a[i] != b[i] && (a[i] < 16384 || b[i] < 16384) {
 			return false
 		}
 	}

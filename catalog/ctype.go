@@ -1,0 +1,237 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// CompositeType is a type CREATE TYPE name AS (f1 t1, ...) defines: a record of named,
+// typed fields, stored in tables as an Arrow struct of those fields.
+type CompositeType struct {
+	// ID identifies the type forever: one created with a dropped type's name gets a new ID.
+	ID     string
+	Name   string
+	Fields []arrow.Field
+}
+
+// Struct is the Arrow type of the type's values, carrying the type's name and OID
+// (types.NamedRecord).
+func (ct *CompositeType) Struct() *arrow.StructType {
+	return types.NamedRecord(arrow.StructOf(ct.Fields...), ct.Name, ct.OID())
+}
+
+// nameRecords gives the columns of t declared of a composite type that type's named struct
+// (the log holds the struct's fields only).
+func (c *Catalog) nameRecords(t *Table) {
+	named := false
+	for i := range t.Columns {
+		col := &t.Columns[i]
+		if ct, ok := c.types[col.TypeName]; ok && col.TypeName != "" {
+			if st, isStruct := col.Type.(*arrow.StructType); isStruct && arrow.TypeEqual(st, arrow.StructOf(ct.Fields...)) {
+				col.Type = ct.Struct()
+				named = true
+			}
+		}
+	}
+	if named {
+		t.buildSchema()
+	}
+}
+
+// OID is the type's OID as the PostgreSQL catalogs show it (pg_type.oid); RelOID is that of
+// its pg_class row (relkind 'c'). Both derive from ID, so every process agrees on them.
+func (ct *CompositeType) OID() uint32 { return compositeOID(ct.ID, 0) }
+
+// RelOID is the OID of the type's pg_class row.
+func (ct *CompositeType) RelOID() uint32 { return compositeOID(ct.ID, 1) }
+
+// ArrayOID is the OID of the type's array type.
+func (ct *CompositeType) ArrayOID() uint32 { return compositeOID(ct.ID, 2) }
+
+// compositeOID is an OID above PostgreSQL's fixed ones (FirstNormalObjectId, 16384) and
+// below 2^31, from id and a kind.
+func compositeOID(id string, kind byte) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	h.Write([]byte{kind})
+	return 1<<30 + h.Sum32()%(1<<29)
+}
+
+const (
+	opCreateType = "CreateType"
+	opDropType   = "DropType"
+)
+
+type compositeJSON struct {
+	ID     string      `json:"id"`
+	Name   string      `json:"name"`
+	Fields []fieldJSON `json:"fields"`
+}
+
+type fieldJSON struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+}
+
+// applyType applies a type entry; it reports false for other operations.
+func (c *Catalog) applyType(e entry) (bool, error) {
+	switch e.Op {
+	case opCreateType:
+		if e.Type == nil {
+			return true, errors.New("create type without a type")
+		}
+		ct := &CompositeType{ID: e.Type.ID, Name: e.Type.Name}
+		for _, f := range e.Type.Fields {
+			t, err := types.Parse(f.Type)
+			if err != nil {
+				return true, fmt.Errorf("catalog: type %s: %w", ct.Name, err)
+			}
+			ct.Fields = append(ct.Fields, arrow.Field{Name: f.Name, Type: t, Nullable: true})
+		}
+		if c.types == nil {
+			c.types = map[string]*CompositeType{}
+		}
+		c.types[ct.Name] = ct
+		return true, nil
+	case opDropType:
+		if ct, ok := c.types[e.Name]; ok && ct.ID == e.ID {
+			delete(c.types, e.Name)
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// CreateType commits a composite type of the given fields under a new ID. It fails with
+// errs.DuplicateObject when a type (or a relation, whose row type PostgreSQL names alike)
+// has the name, and with errs.DuplicateColumn for a field named twice.
+func (c *Catalog) CreateType(ctx context.Context, name string, fields []arrow.Field) (*CompositeType, error) {
+	if len(fields) == 0 {
+		return nil, errs.New(errs.NotImplemented, "composite types of no fields are not supported")
+	}
+	j := &compositeJSON{Name: name}
+	for i, f := range fields {
+		for _, g := range fields[:i] {
+			if g.Name == f.Name {
+				return nil, errs.New(errs.DuplicateColumn, "column %q specified more than once", f.Name)
+			}
+		}
+		j.Fields = append(j.Fields, fieldJSON{Name: f.Name, Type: types.Format(f.Type)})
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if err := c.follow(ctx); err != nil {
+			return nil, err
+		}
+		if c.types[name] != nil || c.relationExists(name) || c.sequences[name] != nil {
+			return nil, errs.New(errs.DuplicateObject, "type %q already exists", name)
+		}
+		j.ID = newTableID()
+		ok, err := c.commit(ctx, entry{Op: opCreateType, Type: j})
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return c.types[name], nil
+		}
+	}
+}
+
+// DropType removes the named composite type. It fails with errs.UndefinedObject when there
+// is none, and with errs.DependentObjects while a table column is of the type.
+func (c *Catalog) DropType(ctx context.Context, name string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if err := c.follow(ctx); err != nil {
+			return err
+		}
+		ct, ok := c.types[name]
+		if !ok {
+			return errs.New(errs.UndefinedObject, "type %q does not exist", name)
+		}
+		if t, col := c.typeUser(name); t != "" {
+			return errs.New(errs.DependentObjects, "cannot drop type %s because other objects depend on it (column %s of table %s depends on type %s); use DROP ... CASCADE", name, col, t, name)
+		}
+		ok, err := c.commit(ctx, entry{Op: opDropType, Name: name, ID: ct.ID})
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+	}
+}
+
+// typeUser names a table column (the first by table name) of the named type, or "".
+func (c *Catalog) typeUser(name string) (table, column string) {
+	names := make([]string, 0, len(c.tables))
+	for n := range c.tables {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		for _, col := range c.tables[n].Columns {
+			if col.TypeName == name {
+				return n, col.Name
+			}
+		}
+	}
+	return "", ""
+}
+
+// Type returns the named composite type, if there is one.
+func (c *Catalog) Type(ctx context.Context, name string) (*CompositeType, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.follow(ctx); err != nil {
+		return nil, false, err
+	}
+	ct, ok := c.types[name]
+	return ct, ok, nil
+}
+
+// Types returns every composite type, sorted by name.
+func (c *Catalog) Types(ctx context.Context) ([]*CompositeType, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.follow(ctx); err != nil {
+		return nil, err
+	}
+	out := make([]*CompositeType, 0, len(c.types))
+	for _, ct := range c.types {
+		out = append(out, ct)
+	}
+	slices.SortFunc(out, func(a, b *CompositeType) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// Type returns the named composite type, if there is one.
+func (cur *Current) Type(_ context.Context, name string) (*CompositeType, bool, error) {
+	cur.c.mu.Lock()
+	defer cur.c.mu.Unlock()
+	ct, ok := cur.c.types[name]
+	return ct, ok, nil
+}
+
+// Types returns every composite type, sorted by name.
+func (cur *Current) Types(_ context.Context) ([]*CompositeType, error) {
+	cur.c.mu.Lock()
+	defer cur.c.mu.Unlock()
+	out := make([]*CompositeType, 0, len(cur.c.types))
+	for _, ct := range cur.c.types {
+		out = append(out, ct)
+	}
+	slices.SortFunc(out, func(a, b *CompositeType) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}

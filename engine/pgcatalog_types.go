@@ -1,0 +1,55 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// compositeRows appends the rows of the composite types (CREATE TYPE) to pg_class (a row of
+// relkind 'c' each), pg_attribute (their fields) and pg_type (the type, typtype 'c', and its
+// array type), as PostgreSQL lists them; rel is the table's name in pg_catalog.
+func compositeRows(rel string, cts []*catalog.CompositeType, row func(...any)) {
+	const (
+		ns    = catalog.OIDPublicNS
+		owner = catalog.OIDRole
+	)
+	for _, ct := range cts {
+		relOID, oid, arr := int64(ct.RelOID()), int64(ct.OID()), int64(ct.ArrayOID())
+		switch rel {
+		case "pg_class":
+			row(relOID, ct.Name, int64(ns), oid, int64(0), int64(owner), int64(0), int64(0), int64(0), int32(0), float32(-1), int32(0), int64(0),
+				false, false, "p", "c", int16(len(ct.Fields)), int16(0), false, false, false, false, false, true, "n", false, int64(0), int64(0), int64(0), nil, nil, nil)
+		case "pg_attribute":
+			for i, f := range ct.Fields {
+				pt := types.PGTypeOf(f.Type)
+				row(relOID, f.Name, int64(pt.OID), int32(-1), pt.Size, int16(i+1), int32(0), int32(-1), pt.Mod, pt.Size > 0 && pt.Size <= 8,
+					"i", storageOf(pt), "", false, false, false, "", "", false, true, int32(0), collationOf(pt))
+			}
+		case "pg_type":
+			row(oid, ct.Name, int64(ns), int64(owner), int16(-1), false, "c", "C", false, true, ",", relOID, nil, int64(0), arr,
+				"record_in", "record_out", "record_recv", "record_send", nil, nil, nil, "d", "x", false, int64(0), int32(-1), int32(0), int64(0))
+			row(arr, "_"+ct.Name, int64(ns), int64(owner), int16(-1), false, "b", "A", false, true, ",", int64(0), "array_subscript_handler", oid, int64(0),
+				"array_in", "array_out", "array_recv", "array_send", nil, nil, nil, "d", "x", false, int64(0), int32(-1), int32(0), int64(0))
+		}
+	}
+}
+
+// typeNames names the composite types of the catalog as this process last read it (a
+// statement's binding has just read it), and their array types, for format_type.
+func (e *Engine) typeNames(ctx context.Context) exec.TypeNames {
+	return func(oid uint32) (string, bool) {
+		cts, _ := e.cat.Cached().Types(ctx)
+		for _, ct := range cts {
+			switch oid {
+			case ct.OID():
+				return ct.Name, true
+			case ct.ArrayOID():
+				return ct.Name + "[]", true
+			}
+		}
+		return "", false
+	}
+}
