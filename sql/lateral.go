@@ -50,6 +50,9 @@ func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *s
 	}
 	l := &lateral{b: b, kind: kind, left: left, ls: ls, rs: rs, quals: quals,
 		names: names, width: len(names), leftCols: left.Columns(), outer: outerScope.outer}
+	if kind == planner.JoinLeft && quals != nil && hasSubLink(quals) {
+		return l.applyOn(dropSort(sub))
+	}
 	if len(l.outer) == 0 {
 		cond, err := l.on(sub.Columns())
 		if err != nil {
@@ -129,7 +132,7 @@ func (l *lateral) on(rcols []planner.Column) (planner.Expr, error) {
 		return nil, err
 	}
 	if len(l.b.scalars) > pending {
-		return nil, errs.New(errs.NotImplemented, "subqueries in the conditions of LEFT JOIN LATERAL are not supported yet")
+		return nil, errs.New(errs.Internal, "subqueries in the condition of a LATERAL join bound without them")
 	}
 	if c, err = l.b.coerceBool(c, "JOIN/ON"); err != nil {
 		return nil, err
@@ -400,4 +403,39 @@ func hasSubLink(n *pg_query.Node) bool {
 	}
 	walk(n.ProtoReflect())
 	return found
+}
+
+// applyOn binds left LEFT JOIN LATERAL (sub) ON quals where quals hold subqueries: sub,
+// joined with the subqueries and filtered by quals, run per left row, which it keeps with
+// NULLs when no row of sub passes.
+func (l *lateral) applyOn(sub planner.Node) (planner.Node, *scope, error) {
+	b := l.b
+	cols := sub.Columns()[:l.width]
+	rsc, err := l.scopeOf(cols)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := &scope{}
+	if err := sc.add(l.ls); err != nil {
+		return nil, nil, err
+	}
+	if err := sc.add(rsc); err != nil {
+		return nil, nil, err
+	}
+	pending := len(b.scalars)
+	c, err := b.expr(l.quals, sc, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	subs := append([]pendingJoin(nil), b.scalars[pending:]...)
+	b.scalars = b.scalars[:pending]
+	if c, err = b.coerceBool(c, "JOIN/ON"); err != nil {
+		return nil, nil, err
+	}
+	r := sub
+	for _, s := range subs {
+		r = applyPending(r, s)
+	}
+	r = &planner.Filter{Input: r, Pred: c}
+	return placeApply(l.left, &planner.Apply{Kind: planner.ApplyLeft, Right: r, Cols: cols}), rsc, nil
 }
