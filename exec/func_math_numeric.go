@@ -139,25 +139,47 @@ func clampScale(rscale int, args ...decArg) int {
 	return min(max(rscale, 0), numericMaxScale)
 }
 
-// packFloat packs r rounded half away from zero at scale rscale, or at fewer places when
-// the result would not fit (see above).
-func packFloat(r *big.Float, rscale int) (decimal128.Num, error) {
-	s := min(rscale, types.MaxVarNumericScale)
-	for {
-		u := roundFloat(new(big.Float).SetPrec(floatPrec).Mul(r, new(big.Float).SetPrec(floatPrec).SetInt(pow10(int32(s)))))
-		if digits := len(new(big.Int).Abs(u).String()); u.Sign() != 0 && digits > types.VarNumericDigits {
-			if s == 0 || digits-types.VarNumericDigits > s {
-				return decimal128.Num{}, varOverflow()
-			}
-			s -= digits - types.VarNumericDigits
-			continue
+// packFloat packs r rounded half away from zero at scale rscale, the display scale
+// PostgreSQL gives the result of the function name. Trailing zero places beyond what numeric
+// holds are dropped; a result whose other digits do not fit (more than
+// types.MaxVarNumericScale places or types.VarNumericDigits digits) fails with 22003 rather
+// than come back rounded to a value PostgreSQL would not give.
+func packFloat(name string, r *big.Float, rscale int) (decimal128.Num, error) {
+	s := int32(rscale)
+	u := roundFloat(new(big.Float).SetPrec(floatPrec).Mul(r, new(big.Float).SetPrec(floatPrec).SetInt(pow10(s))))
+	return packScaled(name, u, s, rscale)
+}
+
+// packScaled is packFloat for the value u·10^-s, already rounded.
+func packScaled(name string, u *big.Int, s int32, rscale int) (decimal128.Num, error) {
+	digits := len(new(big.Int).Abs(u).String())
+	if u.Sign() == 0 {
+		digits = 1
+	}
+	rem := new(big.Int)
+	for s > 0 && (s > types.MaxVarNumericScale || digits > types.VarNumericDigits) {
+		q, m := new(big.Int).QuoRem(u, bigTen, rem)
+		if m.Sign() != 0 {
+			break
 		}
-		n, ok := types.PackNumeric(decimal128.FromBigInt(u), int32(s))
-		if !ok {
+		u, s = q, s-1
+		if u.Sign() != 0 {
+			digits--
+		}
+	}
+	if s > types.MaxVarNumericScale || digits > types.VarNumericDigits {
+		if digits-int(s) > types.VarNumericDigits {
 			return decimal128.Num{}, varOverflow()
 		}
-		return n, nil
+		return decimal128.Num{}, errs.New(errs.NumericRange,
+			"value out of range: the result of %s needs %d significant digits at %d decimal places; numeric holds at most %d digits and %d places",
+			name, digits, rscale, types.VarNumericDigits, types.MaxVarNumericScale)
 	}
+	n, ok := types.PackNumeric(decimal128.FromBigInt(u), s)
+	if !ok {
+		return decimal128.Num{}, varOverflow()
+	}
+	return n, nil
 }
 
 // roundFloat is f rounded half away from zero to an integer.
@@ -198,7 +220,7 @@ func numExp(x decArg) (decimal128.Num, error) {
 	val, _ := x.float().Float64()
 	if math.Abs(val) >= 2000*3 {
 		if val < 0 {
-			return packFloat(new(big.Float), clampScale(numericMaxScale, x))
+			return packFloat("exp(numeric)", new(big.Float), clampScale(numericMaxScale, x))
 		}
 		return decimal128.Num{}, varOverflow()
 	}
@@ -208,7 +230,7 @@ func numExp(x decArg) (decimal128.Num, error) {
 	if d > float64(types.VarNumericDigits)+1 {
 		return decimal128.Num{}, varOverflow()
 	}
-	return packFloat(bigExp(x.float(), floatPrec), rscale)
+	return packFloat("exp(numeric)", bigExp(x.float(), floatPrec), rscale)
 }
 
 func checkLn(x decArg) error {
@@ -225,7 +247,7 @@ func numLn(x decArg) (decimal128.Num, error) {
 	if err := checkLn(x); err != nil {
 		return decimal128.Num{}, err
 	}
-	return packFloat(bigLn(x.float(), floatPrec), clampScale(numericMinSigDigits-lnDweight(x), x))
+	return packFloat("ln(numeric)", bigLn(x.float(), floatPrec), clampScale(numericMinSigDigits-lnDweight(x), x))
 }
 
 // numLog is the logarithm of x to base b, as PostgreSQL's log_var.
@@ -242,7 +264,7 @@ func numLog(b, x decArg) (decimal128.Num, error) {
 		return decimal128.Num{}, errs.New(errs.DivisionByZero, "division by zero")
 	}
 	lx := bigLn(x.float(), floatPrec)
-	return packFloat(lx.Quo(lx, lb), rscale)
+	return packFloat("log(numeric)", lx.Quo(lx, lb), rscale)
 }
 
 // align returns the unscaled values of a and b at their larger scale.
@@ -334,6 +356,15 @@ func init() {
 		return v, nil
 	}
 	wrap("sqrt", []int{1}, func(a []decArg) (any, error) { return num(numSqrt(a[0])) })
+	for _, name := range []string{"power", "pow"} {
+		wrap(name, []int{2}, func(a []decArg) (any, error) {
+			v, s, err := numericPowerScaled(a[0].u, a[0].s, a[1].u, a[1].s, max(numericMinSigDigits, a[0].s, a[1].s))
+			if err != nil {
+				return nil, err
+			}
+			return num(packScaled("power(numeric, numeric)", v, s, int(s)))
+		})
+	}
 	wrap("exp", []int{1}, func(a []decArg) (any, error) { return num(numExp(a[0])) })
 	wrap("ln", []int{1}, func(a []decArg) (any, error) { return num(numLn(a[0])) })
 	logf := func(a []decArg) (any, error) {

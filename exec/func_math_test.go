@@ -83,9 +83,12 @@ func TestMathFunctions(t *testing.T) {
 		{"power", []Expr{num("0", 0), num("-1", 0)}, errs.InvalidPowerArgument, zeroPow},
 		{"power", []Expr{n(-1), f(0.5)}, errs.InvalidPowerArgument, cplxPow},
 		{"power", []Expr{num("-2.0", 1), num("0.5", 1)}, errs.InvalidPowerArgument, cplxPow},
-		// Past 38 digits (PostgreSQL's numeric has no such limit).
-		{"power", []Expr{num("10.0", 1), num("30", 0)}, errs.NumericRange, "numeric field overflow"},
-		{"power", []Expr{num("10.0", 1), num("1000000000", 0)}, errs.NumericRange, "numeric field overflow"},
+		// Past 36 integer digits (PostgreSQL's numeric has no such limit).
+		{"power", []Expr{num("10.0", 1), num("37", 0)}, errs.NumericRange, "value overflows numeric format"},
+		{"power", []Expr{num("10.0", 1), num("1000000000", 0)}, errs.NumericRange, "value overflows numeric format"},
+		// Past 38 places (PostgreSQL shows 46).
+		{"power", []Expr{num("0.5", 1), num("100.5", 1)}, errs.NumericRange, "value out of range: the result of power(numeric, numeric) needs 16 significant digits at 46 decimal places; numeric holds at most 36 digits and 38 places"},
+		{"exp", []Expr{num("-100.0", 1)}, errs.NumericRange, "value out of range: the result of exp(numeric) needs 16 significant digits at 59 decimal places; numeric holds at most 36 digits and 38 places"},
 		{"pow", []Expr{num("-1", 0), num("0.5", 1)}, errs.InvalidPowerArgument, cplxPow},
 		{"power", []Expr{f(10), f(400)}, errs.NumericRange, "value out of range: overflow"},
 		{"power", []Expr{f(2), f(-1075)}, errs.NumericRange, "value out of range: underflow"},

@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"github.com/sleeperd/sleeperd/errs"
 	"math"
 	"math/big"
 	"sync"
@@ -82,20 +83,36 @@ func evalPower(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (ar
 // exp(y ln x) with far more precision than 38 digits need. A result beyond any decimal's
 // range is reported by a result larger than 38 digits.
 func numericPower(x *big.Int, xs int32, y *big.Int, ys int32, rs int32) (*big.Int, error) {
+	v, s, err := numericPowerScaled(x, xs, y, ys, rs)
+	if err != nil || s == rs {
+		return v, err
+	}
+	q, m := new(big.Int).QuoRem(v, pow10(s-rs), new(big.Int))
+	if m.Sign() != 0 {
+		return nil, errs.New(errs.NumericRange,
+			"value out of range: the result of power(numeric, numeric) needs %d decimal places; its type holds %d", s, rs)
+	}
+	return q, nil
+}
+
+// numericPowerScaled is numericPower at the display scale PostgreSQL gives the result: rs
+// for an integral exponent, and for another the places that give at least 16 significant
+// digits (at least rs); it returns the unscaled result and its scale.
+func numericPowerScaled(x *big.Int, xs int32, y *big.Int, ys int32, rs int32) (*big.Int, int32, error) {
 	one := pow10(rs)
 	if y.Sign() == 0 {
-		return one, nil
+		return one, rs, nil
 	}
 	if x.Sign() == 0 {
 		if y.Sign() < 0 {
-			return nil, zeroPowErr()
+			return nil, 0, zeroPowErr()
 		}
-		return new(big.Int), nil
+		return new(big.Int), rs, nil
 	}
 	exp, frac := new(big.Int).QuoRem(y, pow10(ys), new(big.Int))
 	integral := frac.Sign() == 0
 	if !integral && x.Sign() < 0 {
-		return nil, complexPowErr()
+		return nil, 0, complexPowErr()
 	}
 	// The result's decimal weight, roughly: far too large overflows, far too small is 0.
 	xf, _ := new(big.Rat).SetFrac(new(big.Int).Abs(x), pow10(xs)).Float64()
@@ -103,9 +120,15 @@ func numericPower(x *big.Int, xs int32, y *big.Int, ys int32, rs int32) (*big.In
 	weight := yf * math.Log10(xf)
 	switch {
 	case weight > 40:
-		return new(big.Int).Lsh(one, 200), nil // out of range
-	case weight < -float64(rs)-2:
-		return new(big.Int), nil
+		return new(big.Int).Lsh(one, 200), rs, nil // out of range
+	case weight < -float64(rs)-2 && (integral || weight < -numericMaxScale-2):
+		return new(big.Int), rs, nil
+	}
+	// PostgreSQL shows a non-integral power at the places exp gives it, at least 16
+	// significant digits.
+	prs := int32(rs)
+	if !integral {
+		prs = min(max(int32(numericMinSigDigits-int(weight)), xs, ys, rs), numericMaxScale)
 	}
 	if integral && exp.IsInt64() && int64(x.BitLen())*new(big.Int).Abs(exp).Int64() <= 1<<13 {
 		// Exactly: x^n / 10^(xs n), or its reciprocal for n < 0.
@@ -115,7 +138,7 @@ func numericPower(x *big.Int, xs int32, y *big.Int, ys int32, rs int32) (*big.In
 		if exp.Sign() < 0 {
 			num, den = den, num
 		}
-		return quoHalfAway(num.Mul(num, one), den), nil
+		return quoHalfAway(num.Mul(num, one), den), rs, nil
 	}
 	const prec = 320
 	bx := new(big.Float).SetPrec(prec).Quo(new(big.Float).SetPrec(prec).SetInt(new(big.Int).Abs(x)), new(big.Float).SetPrec(prec).SetInt(pow10(xs)))
@@ -124,13 +147,13 @@ func numericPower(x *big.Int, xs int32, y *big.Int, ys int32, rs int32) (*big.In
 	if x.Sign() < 0 && exp.Bit(0) == 1 {
 		r.Neg(r)
 	}
-	r.Mul(r, new(big.Float).SetPrec(prec).SetInt(one))
+	r.Mul(r, new(big.Float).SetPrec(prec).SetInt(pow10(prs)))
 	half := big.NewFloat(0.5)
 	if r.Sign() < 0 {
 		half.Neg(half)
 	}
 	v, _ := r.Add(r, half).Int(nil) // rounds half away from zero: truncation after +-0.5
-	return v, nil
+	return v, prs, nil
 }
 
 // quoHalfAway is x / y rounded half away from zero, at any size.

@@ -223,6 +223,24 @@ func leftJoinApply(j *planner.Join, subs []pendingJoin) planner.Node {
 	return placeApply(j.Left, &planner.Apply{Kind: planner.ApplyLeft, Right: r, Cols: j.Right.Columns()})
 }
 
+// rightJoinApply is the right join j whose condition's subqueries subs refer to both
+// sides: the left side, joined with subs and filtered by the condition, run per right row,
+// which it keeps with NULLs when none matches; its columns in j's order.
+func rightJoinApply(j *planner.Join, subs []pendingJoin) planner.Node {
+	l := j.Left
+	for _, s := range subs {
+		l = applyPending(l, s)
+	}
+	l = &planner.Filter{Input: l, Pred: j.Cond}
+	a := placeApply(j.Right, &planner.Apply{Kind: planner.ApplyLeft, Right: l, Cols: j.Left.Columns()})
+	p := &planner.Project{Input: a}
+	for _, c := range j.Columns() {
+		p.Exprs = append(p.Exprs, ref(c))
+		p.Cols = append(p.Cols, c)
+	}
+	return p
+}
+
 // checkKind rejects a LATERAL subquery that refers to the left side of a join that
 // null-extends it (RIGHT or FULL), as PostgreSQL does.
 func (l *lateral) checkKind() error {

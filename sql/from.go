@@ -637,15 +637,22 @@ func (b *binder) joinOn(j *pg_query.JoinExpr, node *planner.Join, sc *scope, usi
 		subs := append([]pendingJoin(nil), b.scalars[pending:]...)
 		b.scalars = b.scalars[:pending]
 		if above, err = b.placeJoinSubqueries(node, subs); err != nil {
+			if err == errFullJoinSubquery && !hashJoinable(node, cond) {
+				// PostgreSQL's error for such a FULL JOIN.
+				return nil, errs.New(errs.NotImplemented, "FULL JOIN is only supported with merge-joinable or hash-joinable join conditions")
+			}
 			return nil, err
 		}
 	}
 	if node.Cond, err = b.coerceBool(cond, "JOIN/ON"); err != nil {
 		return nil, err
 	}
-	if len(above) > 0 && node.Kind == planner.JoinLeft {
+	if len(above) > 0 && (node.Kind == planner.JoinLeft || node.Kind == planner.JoinRight) {
 		if using || j.IsNatural || j.Alias != nil {
 			return nil, errs.New(errs.NotImplemented, "subqueries in JOIN conditions with USING, NATURAL or an alias are not supported yet")
+		}
+		if node.Kind == planner.JoinRight {
+			return rightJoinApply(node, above), nil
 		}
 		return leftJoinApply(node, above), nil
 	}
@@ -873,6 +880,7 @@ func (b *binder) lateralFuncJoin(j *pg_query.JoinExpr, rf *pg_query.RangeFunctio
 		return nil, nil, err
 	}
 	var cond planner.Expr
+	var subs []pendingJoin
 	if j.Quals != nil {
 		pending := len(b.scalars)
 		c, err := b.expr(j.Quals, sc, nil)
@@ -880,7 +888,12 @@ func (b *binder) lateralFuncJoin(j *pg_query.JoinExpr, rf *pg_query.RangeFunctio
 			return nil, nil, err
 		}
 		if len(b.scalars) > pending {
-			return nil, nil, errs.New(errs.NotImplemented, "subqueries in the conditions of LATERAL joins are not supported yet")
+			if j.Jointype == pg_query.JoinType_JOIN_LEFT {
+				return nil, nil, errs.New(errs.NotImplemented, "subqueries in the conditions of LEFT JOIN LATERAL are not supported yet")
+			}
+			// They join the function's rows, which the condition then filters.
+			subs = append(subs, b.scalars[pending:]...)
+			b.scalars = b.scalars[:pending]
 		}
 		if cond, err = b.coerceBool(c, "JOIN/ON"); err != nil {
 			return nil, nil, err
@@ -902,7 +915,11 @@ func (b *binder) lateralFuncJoin(j *pg_query.JoinExpr, rf *pg_query.RangeFunctio
 		return u, sc, nil
 	}
 	if cond != nil {
-		return &planner.Filter{Input: u, Pred: cond}, sc, nil
+		var in planner.Node = u
+		for _, s := range subs {
+			in = applyPending(in, s)
+		}
+		return &planner.Filter{Input: in, Pred: cond}, sc, nil
 	}
 	return u, sc, nil
 }
@@ -972,13 +989,46 @@ func (b *binder) placeJoinSubqueries(j *planner.Join, subs []pendingJoin) ([]pen
 			j.Left = applyPending(j.Left, s)
 		case within(j.Right):
 			j.Right = applyPending(j.Right, s)
-		case j.Kind == planner.JoinInner || j.Kind == planner.JoinCross || j.Kind == planner.JoinLeft:
+		case j.Kind == planner.JoinInner || j.Kind == planner.JoinCross || j.Kind == planner.JoinLeft || j.Kind == planner.JoinRight:
 			above = append(above, s)
 		default:
-			return nil, errs.New(errs.NotImplemented, "subqueries referring to both sides of an outer join's condition are not supported yet")
+			return nil, errFullJoinSubquery
 		}
 	}
 	return above, nil
+}
+
+var errFullJoinSubquery = errs.New(errs.NotImplemented, "subqueries referring to both sides of a FULL JOIN's condition are not supported yet")
+
+// hashJoinable says whether the condition cond of the join j has a conjunct l = r, l over
+// columns of j's left side only and r of its right side only, or the reverse: what
+// PostgreSQL needs to run a FULL JOIN.
+func hashJoinable(j *planner.Join, cond planner.Expr) bool {
+	side := func(n planner.Node) map[planner.ColumnID]bool {
+		m := map[planner.ColumnID]bool{}
+		for _, c := range n.Columns() {
+			m[c.ID] = true
+		}
+		return m
+	}
+	left, right := side(j.Left), side(j.Right)
+	only := func(e planner.Expr, of map[planner.ColumnID]bool) bool {
+		used := map[planner.ColumnID]bool{}
+		planner.ColumnsUsed(e, used)
+		for id := range used {
+			if !of[id] {
+				return false
+			}
+		}
+		return len(used) > 0
+	}
+	for _, c := range condList(cond) {
+		b, ok := c.(*planner.Binary)
+		if ok && b.Op == planner.OpEq && (only(b.L, left) && only(b.R, right) || only(b.L, right) && only(b.R, left)) {
+			return true
+		}
+	}
+	return false
 }
 
 // applyPending joins one pending subquery onto plan.

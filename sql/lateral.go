@@ -2,6 +2,7 @@ package sql
 
 import (
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
@@ -29,6 +30,9 @@ func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *s
 	if rs.Alias == nil {
 		return nil, nil, errs.New(errs.Syntax, "subquery in FROM must have an alias")
 	}
+	if kind == planner.JoinInner && quals != nil && hasSubLink(quals) {
+		return b.lateralSubqueryOn(left, ls, rs, quals)
+	}
 	sel := rs.Subquery.GetSelectStmt()
 	if sel == nil {
 		return nil, nil, errs.New(errs.NotImplemented, "this subquery in FROM is not supported")
@@ -46,6 +50,9 @@ func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *s
 	}
 	l := &lateral{b: b, kind: kind, left: left, ls: ls, rs: rs, quals: quals,
 		names: names, width: len(names), leftCols: left.Columns(), outer: outerScope.outer}
+	if kind == planner.JoinLeft && quals != nil && hasSubLink(quals) {
+		return l.applyOn(dropSort(sub))
+	}
 	if len(l.outer) == 0 {
 		cond, err := l.on(sub.Columns())
 		if err != nil {
@@ -125,7 +132,7 @@ func (l *lateral) on(rcols []planner.Column) (planner.Expr, error) {
 		return nil, err
 	}
 	if len(l.b.scalars) > pending {
-		return nil, errs.New(errs.NotImplemented, "subqueries in the conditions of LATERAL joins are not supported yet")
+		return nil, errs.New(errs.Internal, "subqueries in the condition of a LATERAL join bound without them")
 	}
 	if c, err = l.b.coerceBool(c, "JOIN/ON"); err != nil {
 		return nil, err
@@ -329,4 +336,99 @@ func dropSort(n planner.Node) planner.Node {
 		}
 	}
 	return n
+}
+
+// lateralSubqueryOn binds left JOIN LATERAL (subquery) alias ON quals where quals hold
+// subqueries: the lateral join with ON true, its rows joined with the subqueries of quals
+// (correlated ones run per joined row, or decorrelated) and then filtered by quals.
+func (b *binder) lateralSubqueryOn(left planner.Node, ls *scope, rs *pg_query.RangeSubselect, quals *pg_query.Node) (planner.Node, *scope, error) {
+	n, rsc, err := b.lateralSubquery(planner.JoinInner, left, ls, rs, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := &scope{}
+	if err := sc.add(ls); err != nil {
+		return nil, nil, err
+	}
+	if err := sc.add(rsc); err != nil {
+		return nil, nil, err
+	}
+	pending := len(b.scalars)
+	c, err := b.expr(quals, sc, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	subs := append([]pendingJoin(nil), b.scalars[pending:]...)
+	b.scalars = b.scalars[:pending]
+	if c, err = b.coerceBool(c, "JOIN/ON"); err != nil {
+		return nil, nil, err
+	}
+	for _, s := range subs {
+		n = applyPending(n, s)
+	}
+	return &planner.Filter{Input: n, Pred: c}, rsc, nil
+}
+
+// hasSubLink says whether the parse tree n holds a subquery expression.
+func hasSubLink(n *pg_query.Node) bool {
+	found := false
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		if found {
+			return
+		}
+		if _, ok := m.Interface().(*pg_query.SubLink); ok {
+			found = true
+			return
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message())
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				walk(v.Message())
+			}
+			return !found
+		})
+	}
+	walk(n.ProtoReflect())
+	return found
+}
+
+// applyOn binds left LEFT JOIN LATERAL (sub) ON quals where quals hold subqueries: sub,
+// joined with the subqueries and filtered by quals, run per left row, which it keeps with
+// NULLs when no row of sub passes.
+func (l *lateral) applyOn(sub planner.Node) (planner.Node, *scope, error) {
+	b := l.b
+	cols := sub.Columns()[:l.width]
+	rsc, err := l.scopeOf(cols)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc := &scope{}
+	if err := sc.add(l.ls); err != nil {
+		return nil, nil, err
+	}
+	if err := sc.add(rsc); err != nil {
+		return nil, nil, err
+	}
+	pending := len(b.scalars)
+	c, err := b.expr(l.quals, sc, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	subs := append([]pendingJoin(nil), b.scalars[pending:]...)
+	b.scalars = b.scalars[:pending]
+	if c, err = b.coerceBool(c, "JOIN/ON"); err != nil {
+		return nil, nil, err
+	}
+	r := sub
+	for _, s := range subs {
+		r = applyPending(r, s)
+	}
+	r = &planner.Filter{Input: r, Pred: c}
+	return placeApply(l.left, &planner.Apply{Kind: planner.ApplyLeft, Right: r, Cols: cols}), rsc, nil
 }

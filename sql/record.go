@@ -86,7 +86,6 @@ func (b *binder) rowValue(r *pg_query.RowExpr, sc *scope, agg *aggContext) (plan
 		return nil, errs.New(errs.NotImplemented, "records of no fields are not supported")
 	}
 	args := make([]planner.Expr, len(r.Args))
-	fields := make([]arrow.Field, len(r.Args))
 	for i, a := range r.Args {
 		if a.GetColumnRef() != nil {
 			if f := a.GetColumnRef().Fields; len(f) > 0 && f[len(f)-1].GetAStar() != nil {
@@ -97,6 +96,17 @@ func (b *binder) rowValue(r *pg_query.RowExpr, sc *scope, agg *aggContext) (plan
 		if err != nil {
 			return nil, err
 		}
+		args[i] = e
+	}
+	return b.record(args)
+}
+
+// record is the record of the values args, its fields f1, f2, ... of the arguments' types
+// (text for untyped literals and NULLs).
+func (b *binder) record(args []planner.Expr) (planner.Expr, error) {
+	args = append([]planner.Expr(nil), args...)
+	fields := make([]arrow.Field, len(args))
+	for i, e := range args {
 		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
 			e = b.coerce(e, types.Text)
 		}

@@ -11,23 +11,21 @@ import (
 
 // searchCycle is a recursive query's SEARCH and CYCLE clauses, checked against the query's
 // column names: the columns they add to the query's rows, after its own, in PostgreSQL's
-// order (the search sequence, then the cycle mark and path).
+// order (the search sequence, then the cycle mark and path). As in PostgreSQL, the sequence
+// and path are records of the listed columns:
 //
-//   - SEARCH DEPTH FIRST BY c SET s: s is the array of c's values from the first row to this
-//     one, so that ORDER BY s lists each subtree before the next sibling.
-//   - SEARCH BREADTH FIRST BY c SET s: s is {depth, c} (bigint), so that ORDER BY s lists
-//     the rows by level, then by c.
-//   - CYCLE c SET m [TO v DEFAULT d] USING p: p is the path of c's values; m is v on a row
-//     whose c is already on its path, d elsewhere, and rows marked v are not followed.
-//
-// PostgreSQL's sequence and path columns are records (arrays of records); without a record
-// type the BY and CYCLE lists take one column, whose values stand for the records: they
-// order and compare as the records of one column do.
+//   - SEARCH DEPTH FIRST BY c1, c2 SET s: s is the array of the records (c1, c2) from the
+//     first row to this one, so that ORDER BY s lists each subtree before the next sibling.
+//   - SEARCH BREADTH FIRST BY c1, c2 SET s: s is the record (depth, c1, c2), depth a bigint
+//     from 0, so that ORDER BY s lists the rows by level, then by the columns.
+//   - CYCLE c1, c2 SET m [TO v DEFAULT d] USING p: p is the path of the records (c1, c2); m
+//     is v on a row whose record is already on its path, d elsewhere, and rows marked v are
+//     not followed.
 type searchCycle struct {
 	breadth  bool
-	searchBy int // column index; -1 without SEARCH
+	searchBy []int // column indexes; nil without SEARCH
 	seqName  string
-	cycleBy  int // column index; -1 without CYCLE
+	cycleBy  []int // column indexes; nil without CYCLE
 	markName string
 	pathName string
 	to, def  planner.Expr
@@ -40,20 +38,20 @@ func (b *binder) newSearchCycle(cte *pg_query.CommonTableExpr, names []string) (
 	if sc == nil && cc == nil {
 		return nil, nil
 	}
-	s := &searchCycle{searchBy: -1, cycleBy: -1}
+	s := &searchCycle{}
 	if sc != nil {
-		i, err := clauseColumn(sc.SearchColList, names, "search")
+		by, err := clauseColumns(sc.SearchColList, names, "search")
 		if err != nil {
 			return nil, err
 		}
-		s.searchBy, s.breadth, s.seqName = i, sc.SearchBreadthFirst, sc.SearchSeqColumn
+		s.searchBy, s.breadth, s.seqName = by, sc.SearchBreadthFirst, sc.SearchSeqColumn
 	}
 	if cc != nil {
-		i, err := clauseColumn(cc.CycleColList, names, "cycle")
+		by, err := clauseColumns(cc.CycleColList, names, "cycle")
 		if err != nil {
 			return nil, err
 		}
-		s.cycleBy, s.markName, s.pathName = i, cc.CycleMarkColumn, cc.CyclePathColumn
+		s.cycleBy, s.markName, s.pathName = by, cc.CycleMarkColumn, cc.CyclePathColumn
 		if s.markName == s.pathName {
 			return nil, errs.New(errs.Syntax, "cycle mark column name and cycle path column name are the same")
 		}
@@ -79,9 +77,9 @@ func (b *binder) newSearchCycle(cte *pg_query.CommonTableExpr, names []string) (
 	return s, nil
 }
 
-// clauseColumn finds the one column of a SEARCH or CYCLE list among names.
-func clauseColumn(list []*pg_query.Node, names []string, what string) (int, error) {
-	found := -1
+// clauseColumns finds the columns of a SEARCH or CYCLE list among names.
+func clauseColumns(list []*pg_query.Node, names []string, what string) ([]int, error) {
+	var out []int
 	seen := map[string]bool{}
 	for _, n := range list {
 		name := n.GetString_().GetSval()
@@ -92,18 +90,15 @@ func clauseColumn(list []*pg_query.Node, names []string, what string) (int, erro
 			}
 		}
 		if i < 0 {
-			return 0, errs.New(errs.Syntax, "%s column %q not in WITH query column list", what, name)
+			return nil, errs.New(errs.Syntax, "%s column %q not in WITH query column list", what, name)
 		}
 		if seen[name] {
-			return 0, errs.New(errs.DuplicateColumn, "%s column %q specified more than once", what, name)
+			return nil, errs.New(errs.DuplicateColumn, "%s column %q specified more than once", what, name)
 		}
 		seen[name] = true
-		found = i
+		out = append(out, i)
 	}
-	if len(list) != 1 {
-		return 0, errs.New(errs.NotImplemented, "%s over more than one column is not supported (sleeperd has no record type)", what)
-	}
-	return found, nil
+	return out, nil
 }
 
 // cycleMark binds the mark values of CYCLE: TO true DEFAULT false when not given, else
@@ -132,22 +127,77 @@ func (b *binder) cycleMark(s *searchCycle, cc *pg_query.CTECycleClause) error {
 	return nil
 }
 
+// depth is the breadth-first sequence's level d, a bigint.
+func depth(d int64) planner.Expr { return &planner.Literal{Value: d, Typ: types.Int64} }
+
+// searchRecord is the record a row adds to the search sequence, its columns cols: (c1, c2,
+// ...), or (level, c1, c2, ...) breadth first.
+func (b *binder) searchRecord(s *searchCycle, cols []planner.Expr, level planner.Expr) (planner.Expr, error) {
+	var fields []planner.Expr
+	if s.breadth {
+		fields = append(fields, level)
+	}
+	for _, i := range s.searchBy {
+		fields = append(fields, cols[i])
+	}
+	r, err := b.record(fields)
+	if err != nil {
+		return nil, clauseError("SEARCH BY", err)
+	}
+	return r, nil
+}
+
+// cycleRecord is the record a row adds to the cycle path, its columns cols.
+func (b *binder) cycleRecord(s *searchCycle, cols []planner.Expr) (planner.Expr, error) {
+	var fields []planner.Expr
+	for _, i := range s.cycleBy {
+		fields = append(fields, cols[i])
+	}
+	r, err := b.record(fields)
+	if err != nil {
+		return nil, clauseError("CYCLE", err)
+	}
+	return r, nil
+}
+
+// typed stands for values of the types ts, to find the types of records of them.
+func typed(ts []arrow.DataType) []planner.Expr {
+	out := make([]planner.Expr, len(ts))
+	for i, t := range ts {
+		out[i] = &planner.Literal{Value: nil, Typ: t}
+	}
+	return out
+}
+
+func refs(cols []planner.Column) []planner.Expr {
+	out := make([]planner.Expr, len(cols))
+	for i, c := range cols {
+		out[i] = ref(c)
+	}
+	return out
+}
+
 // extra returns the types and names of the added columns for a query of types cols.
-func (s *searchCycle) extra(cols []arrow.DataType) ([]arrow.DataType, []string, error) {
+func (b *binder) extraColumns(s *searchCycle, cols []arrow.DataType) ([]arrow.DataType, []string, error) {
 	var ts []arrow.DataType
 	var names []string
-	if s.searchBy >= 0 {
-		t := types.ArrayOf(cols[s.searchBy])
-		if s.breadth {
-			if !types.IsInteger(cols[s.searchBy]) {
-				return nil, nil, errs.New(errs.NotImplemented, "SEARCH BREADTH FIRST is supported by a column of an integer type only (sleeperd has no record type)")
-			}
-			t = types.ArrayOf(types.Int64)
+	if s.searchBy != nil {
+		r, err := b.searchRecord(s, typed(cols), depth(0))
+		if err != nil {
+			return nil, nil, err
+		}
+		t := r.Type()
+		if !s.breadth {
+			t = types.ArrayOf(t)
 		}
 		ts, names = append(ts, t), append(names, s.seqName)
 	}
-	if s.cycleBy >= 0 {
-		ts = append(ts, s.to.Type(), types.ArrayOf(cols[s.cycleBy]))
+	if s.cycleBy != nil {
+		r, err := b.cycleRecord(s, typed(cols))
+		if err != nil {
+			return nil, nil, err
+		}
+		ts = append(ts, s.to.Type(), types.ArrayOf(r.Type()))
 		names = append(names, s.markName, s.pathName)
 	}
 	return ts, names, nil
@@ -155,51 +205,62 @@ func (s *searchCycle) extra(cols []arrow.DataType) ([]arrow.DataType, []string, 
 
 // baseValues are the added columns' values for a row of the non-recursive term, its
 // columns cols.
-func (s *searchCycle) baseValues(cols []planner.Column, extra []arrow.DataType) []planner.Expr {
+func (b *binder) baseValues(s *searchCycle, cols []planner.Column, extra []arrow.DataType) ([]planner.Expr, error) {
 	var out []planner.Expr
 	i := 0
-	if s.searchBy >= 0 {
-		v := ref(cols[s.searchBy])
-		if s.breadth {
-			out = append(out, &planner.Array{Elems: []planner.Expr{&planner.Literal{Value: int64(0), Typ: types.Int64}, &planner.Cast{E: v, To: types.Int64}}, Typ: extra[i]})
-		} else {
-			out = append(out, &planner.Array{Elems: []planner.Expr{v}, Typ: extra[i]})
+	if s.searchBy != nil {
+		r, err := b.searchRecord(s, refs(cols), depth(0))
+		if err != nil {
+			return nil, err
 		}
+		if !s.breadth {
+			r = &planner.Array{Elems: []planner.Expr{r}, Typ: extra[i]}
+		}
+		out = append(out, r)
 		i++
 	}
-	if s.cycleBy >= 0 {
-		out = append(out, s.def, &planner.Array{Elems: []planner.Expr{ref(cols[s.cycleBy])}, Typ: extra[i+1]})
+	if s.cycleBy != nil {
+		r, err := b.cycleRecord(s, refs(cols))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s.def, &planner.Array{Elems: []planner.Expr{r}, Typ: extra[i+1]})
 	}
-	return out
+	return out, nil
 }
 
 // stepValues are the added columns' values for a row of the recursive term, its columns
 // cols, derived from the work table row's added columns prev.
-func (s *searchCycle) stepValues(cols, prev []planner.Column) []planner.Expr {
+func (b *binder) stepValues(s *searchCycle, cols, prev []planner.Column) ([]planner.Expr, error) {
 	var out []planner.Expr
 	i := 0
 	appendTo := func(a planner.Column, v planner.Expr) planner.Expr {
 		return &planner.Func{Name: "array_append", Args: []planner.Expr{ref(a), v}, Typ: a.Type}
 	}
-	if s.searchBy >= 0 {
-		v := ref(cols[s.searchBy])
+	if s.searchBy != nil {
+		level := &planner.Binary{Op: planner.OpAdd, L: &planner.Func{Name: "record_field", Args: []planner.Expr{ref(prev[i]), &planner.Literal{Value: int32(0), Typ: types.Int32}}, Typ: types.Int64}, R: depth(1), Typ: types.Int64}
+		r, err := b.searchRecord(s, refs(cols), level)
+		if err != nil {
+			return nil, err
+		}
 		if s.breadth {
-			depth := &planner.Func{Name: "array_subscript", Args: []planner.Expr{ref(prev[i]), &planner.Literal{Value: int64(1), Typ: types.Int64}}, Typ: types.Int64}
-			next := &planner.Binary{Op: planner.OpAdd, L: depth, R: &planner.Literal{Value: int64(1), Typ: types.Int64}, Typ: types.Int64}
-			out = append(out, &planner.Array{Elems: []planner.Expr{next, &planner.Cast{E: v, To: types.Int64}}, Typ: prev[i].Type})
+			out = append(out, r)
 		} else {
-			out = append(out, appendTo(prev[i], v))
+			out = append(out, appendTo(prev[i], r))
 		}
 		i++
 	}
-	if s.cycleBy >= 0 {
-		v := ref(cols[s.cycleBy])
+	if s.cycleBy != nil {
+		r, err := b.cycleRecord(s, refs(cols))
+		if err != nil {
+			return nil, err
+		}
 		path := prev[i+1]
-		seen := &planner.AnyOp{Op: planner.OpEq, L: v, R: ref(path)}
+		seen := &planner.AnyOp{Op: planner.OpEq, L: r, R: ref(path)}
 		mark := &planner.Case{Whens: []planner.Expr{seen}, Thens: []planner.Expr{s.to}, Else: s.def, Typ: s.to.Type()}
-		out = append(out, mark, appendTo(path, v))
+		out = append(out, mark, appendTo(path, r))
 	}
-	return out
+	return out, nil
 }
 
 // projectWith is in's first n columns and exprs, as new columns named names.
@@ -225,7 +286,7 @@ func (s *searchCycle) carry(n planner.Node, id int, extra []planner.Column, name
 		c := *w
 		c.Cols = append(append([]planner.Column{}, w.Cols...), extra...)
 		var out planner.Node = &c
-		if s.cycleBy >= 0 {
+		if s.cycleBy != nil {
 			mark := extra[len(extra)-2]
 			out = &planner.Filter{Input: out, Pred: &planner.Binary{Op: planner.OpNotEq, L: ref(mark), R: s.to, Typ: types.Bool}}
 		}
@@ -275,12 +336,16 @@ func (s *searchCycle) carry(n planner.Node, id int, extra []planner.Column, name
 // add builds the non-recursive and recursive terms with the added columns: base and step
 // have the query's columns, of types cols; wt is the recursive reference's work table.
 func (s *searchCycle) add(b *binder, base, step planner.Node, wt *workTableRef, name string) (planner.Node, planner.Node, error) {
-	ts, names, err := s.extra(wt.types)
+	ts, names, err := b.extraColumns(s, wt.types)
 	if err != nil {
 		return nil, nil, err
 	}
 	n := len(wt.types)
-	base = b.projectWith(base, n, s.baseValues(base.Columns(), ts), names)
+	bv, err := b.baseValues(s, base.Columns()[:n], ts)
+	if err != nil {
+		return nil, nil, err
+	}
+	base = b.projectWith(base, n, bv, names)
 	var prev []planner.Column
 	for i, t := range ts {
 		prev = append(prev, b.newColumn(names[i], t))
@@ -292,8 +357,20 @@ func (s *searchCycle) add(b *binder, base, step planner.Node, wt *workTableRef, 
 	if !found {
 		return nil, nil, errs.New(errs.Internal, "recursive term of %q without its work table", name)
 	}
-	step = b.projectWith(carried, n, s.stepValues(carried.Columns()[:n], prev), names)
+	sv, err := b.stepValues(s, carried.Columns()[:n], prev)
+	if err != nil {
+		return nil, nil, err
+	}
+	step = b.projectWith(carried, n, sv, names)
 	wt.types = append(wt.types, ts...)
 	wt.names = append(wt.names, names...)
 	return base, step, nil
+}
+
+// clauseError names the clause in an error about its record.
+func clauseError(clause string, err error) error {
+	if e, ok := err.(*errs.Error); ok {
+		return errs.New(e.Kind, "%s: %s", clause, e.Msg)
+	}
+	return err
 }

@@ -50,6 +50,7 @@ var arrayOIDs = map[uint32]uint32{
 	OIDTimestamptz: 1185,
 	OIDInterval:    1187,
 	OIDNumeric:     1231,
+	OIDRecord:      2287,
 }
 
 // elemOIDs is arrayOIDs inverted.
