@@ -76,6 +76,11 @@ func relabel(e planner.Expr, t arrow.DataType) planner.Expr {
 	return &planner.Cast{E: e, To: t}
 }
 
+// mapJSON is the jsonb text of the map e, as a map column is shown.
+func mapJSON(e planner.Expr) planner.Expr {
+	return &planner.Func{Name: "_json_map", Args: []planner.Expr{e}, Typ: types.Text}
+}
+
 // jsonCast binds e::t where e or t is json or jsonb: from and to text types, between json
 // and jsonb, and jsonb to the number types and boolean, as PostgreSQL's casts allow.
 func (b *binder) jsonCast(e planner.Expr, t arrow.DataType) (planner.Expr, error) {
@@ -84,6 +89,9 @@ func (b *binder) jsonCast(e planner.Expr, t arrow.DataType) (planner.Expr, error
 		b.setParam(p.Index, t)
 	}
 	if types.IsJSON(t) {
+		if from.ID() == arrow.MAP {
+			return relabel(mapJSON(e), t), nil
+		}
 		if out, ok, err := jsonCoerce(e, t); ok || err != nil {
 			return out, err
 		}
@@ -282,6 +290,8 @@ func (b *binder) jsonFrag(e planner.Expr, compact bool) planner.Expr {
 		return &planner.Func{Name: "_json_datetime", Args: []planner.Expr{b.coerce(e, txt)}, Typ: txt}
 	case types.IsArray(t):
 		return &planner.Func{Name: "_json_list", Args: []planner.Expr{e, &planner.Literal{Value: !compact, Typ: types.Bool}}, Typ: txt}
+	case t.ID() == arrow.MAP:
+		return mapJSON(e)
 	}
 	return &planner.Func{Name: "_json_quote", Args: []planner.Expr{b.coerce(e, txt)}, Typ: txt}
 }
