@@ -591,8 +591,28 @@ func newInput(batches []arrow.RecordBatch) *input {
 	in := &input{batches: batches, starts: make([]int, 1, len(batches)+1)}
 	for _, b := range batches {
 		in.starts = append(in.starts, in.starts[len(in.starts)-1]+int(b.NumRows()))
+		for _, c := range b.Columns() {
+			settleNulls(c)
+		}
 	}
 	return in
+}
+
+// settleNulls counts the NULLs of a and its children now. An array made by slicing keeps its
+// count unknown until asked, and asking writes it into the array's data: files written at
+// once from the same batches (writeFiles) would otherwise each write it, a data race.
+func settleNulls(a arrow.Array) {
+	a.NullN()
+	switch a := a.(type) {
+	case array.ListLike:
+		settleNulls(a.ListValues())
+	case *array.Struct:
+		for i := range a.NumField() {
+			settleNulls(a.Field(i))
+		}
+	case *array.Dictionary:
+		settleNulls(a.Dictionary())
+	}
 }
 
 // refs appends to out the batch and row of each of the input rows rows.
