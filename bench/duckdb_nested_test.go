@@ -1,18 +1,11 @@
 package bench
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"github.com/sleeperd/sleeperd/engine"
-	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
 // TestDuckDBNestedRoundTrips checks struct and map columns between DuckDB and sleeperd:
@@ -21,45 +14,7 @@ import (
 // SELECT FROM read_parquet and shows the same fields and entries; DuckDB then reads the
 // table's data file and sleeperd's COPY TO file back as STRUCT and MAP with equal values.
 func TestDuckDBNestedRoundTrips(t *testing.T) {
-	ctx := context.Background()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	dir := t.TempDir()
-	store, err := objstore.NewLocal(filepath.Join(dir, "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng, err := engine.Open(ctx, engine.Options{Store: store, Alloc: mem, MaintenanceInterval: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eng.Close()
-	conn, err := eng.Connect(ctx, "bench", "bench")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	run := func(q string) [][]string {
-		t.Helper()
-		rows, err := sleeperdRows(ctx, conn, q)
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		return rows
-	}
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	duck := func(q string) [][]string {
-		t.Helper()
-		rows, err := duckRows(db, q)
-		if err != nil {
-			t.Fatalf("duckdb: %s: %v", q, err)
-		}
-		return rows
-	}
+	dir, run, duck := roundTrip(t)
 
 	duck(`CREATE TABLE src AS SELECT * FROM (VALUES
 		(0, {'a': 1, 'b': 'x'}, MAP {'k1': 10, 'k2': 20}),

@@ -49,11 +49,15 @@ var roundTripColumns = []roundTripColumn{
 // Arrow's month_day_nano layout in 16 bytes, which DuckDB reads as a blob (checked bytewise);
 // DuckDB's INTERVAL files (months, days and milliseconds, never negative) read into
 // sleeperd's interval.
-func TestDuckDBRoundTrips(t *testing.T) {
+// roundTrip opens a sleeperd engine on a local store under a new temporary directory (its
+// checked allocator asserted empty at the end of the test) and an in-memory DuckDB in UTC,
+// and returns the directory and functions running a statement on each, as text rows.
+func roundTrip(t *testing.T) (dir string, run, duck func(q string) [][]string) {
+	t.Helper()
 	ctx := context.Background()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	dir := t.TempDir()
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	dir = t.TempDir()
 	store, err := objstore.NewLocal(filepath.Join(dir, "store"))
 	if err != nil {
 		t.Fatal(err)
@@ -62,13 +66,13 @@ func TestDuckDBRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer eng.Close()
+	t.Cleanup(func() { eng.Close() })
 	conn, err := eng.Connect(ctx, "bench", "bench")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	run := func(q string) [][]string {
+	t.Cleanup(func() { conn.Close() })
+	run = func(q string) [][]string {
 		t.Helper()
 		rows, err := sleeperdRows(ctx, conn, q)
 		if err != nil {
@@ -80,11 +84,11 @@ func TestDuckDBRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() })
 	if _, err := db.Exec("SET TimeZone = 'UTC'"); err != nil {
 		t.Fatal(err)
 	}
-	duck := func(q string) [][]string {
+	duck = func(q string) [][]string {
 		t.Helper()
 		rows, err := duckRows(db, q)
 		if err != nil {
@@ -92,6 +96,11 @@ func TestDuckDBRoundTrips(t *testing.T) {
 		}
 		return rows
 	}
+	return dir, run, duck
+}
+
+func TestDuckDBRoundTrips(t *testing.T) {
+	dir, run, duck := roundTrip(t)
 
 	var defs, names []string
 	for _, c := range roundTripColumns {
@@ -217,9 +226,7 @@ func TestDuckDBRoundTrips(t *testing.T) {
 				casts = append(casts, fmt.Sprintf("CAST('%s' AS %s)", strings.ReplaceAll(arg, "'", "''"), c.duckType))
 			}
 		}
-		if _, err := db.Exec("INSERT INTO src VALUES (" + strings.Join(casts, ", ") + ")"); err != nil {
-			t.Fatalf("duckdb insert row %d: %v", r, err)
-		}
+		duck("INSERT INTO src VALUES (" + strings.Join(casts, ", ") + ")")
 	}
 	compareRows(t, "DuckDB's own copy of the values", duck(duckSelect("src", nil)), want)
 	duckFile := filepath.Join(dir, "duck.parquet")
