@@ -188,19 +188,8 @@ func TestMergePrivileges(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	ctx := context.Background()
-	e, err := Open(ctx, Options{Store: objstore.NewMem(), Alloc: mem, RequireRole: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	if _, err := e.EnsureSuperuser(ctx, "root", "pw"); err != nil {
-		t.Fatal(err)
-	}
-	root, err := e.Connect(ctx, "root", "db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
+	e, root, done := openWithRoot(t, mem)
+	defer done()
 	run(t, root, "CREATE TABLE t (id int PRIMARY KEY, v int)")
 	run(t, root, "CREATE TABLE src (id int, v int)")
 	run(t, root, "INSERT INTO t VALUES (1, 1)")

@@ -20,19 +20,8 @@ func TestTableOwnersAndGrantsInCatalogs(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	ctx := context.Background()
-	e, err := Open(ctx, Options{Store: objstore.NewMem(), Alloc: mem, RequireRole: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	if _, err := e.EnsureSuperuser(ctx, "root", "pw"); err != nil {
-		t.Fatal(err)
-	}
-	root, err := e.Connect(ctx, "root", "db")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
+	e, root, done := openWithRoot(t, mem)
+	defer done()
 	run(t, root, "CREATE USER alice")
 	run(t, root, "CREATE USER bob")
 	run(t, root, "CREATE TABLE rt (id int PRIMARY KEY)")
@@ -109,4 +98,28 @@ func hierarchy(p string) string {
 		return "YES"
 	}
 	return "NO"
+}
+
+// openWithRoot opens an engine that requires roles, with the superuser root (password pw),
+// and connects as root. done closes both; defer it after the allocator's check.
+func openWithRoot(t *testing.T, mem memory.Allocator) (e *Engine, root Conn, done func()) {
+	t.Helper()
+	ctx := context.Background()
+	e, err := Open(ctx, Options{Store: objstore.NewMem(), Alloc: mem, RequireRole: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.EnsureSuperuser(ctx, "root", "pw"); err != nil {
+		e.Close()
+		t.Fatal(err)
+	}
+	root, err = e.Connect(ctx, "root", "db")
+	if err != nil {
+		e.Close()
+		t.Fatal(err)
+	}
+	return e, root, func() {
+		root.Close()
+		e.Close()
+	}
 }
