@@ -76,18 +76,7 @@ func TestCompositeTypesOverPgx(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var out []any
-			for rows.Next() {
-				vals, err := rows.Values()
-				if err != nil {
-					t.Fatal(err)
-				}
-				out = append(out, vals...)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-			return out
+			return rowValues(t, rows)
 		}
 		want, got := scan(pg), scan(sd)
 		if !reflect.DeepEqual(want, got) {

@@ -132,19 +132,7 @@ func TestRecordsOverPgx(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer rows.Close()
-			var out []any
-			for rows.Next() {
-				// Values decodes a binary record to the []any of its fields.
-				vals, err := rows.Values()
-				if err != nil {
-					t.Fatal(err)
-				}
-				out = append(out, vals...)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
-			return out
+			return rowValues(t, rows)
 		}
 		want, got := scan(pg), scan(sd)
 		if !reflect.DeepEqual(want, got) {
@@ -154,4 +142,22 @@ func TestRecordsOverPgx(t *testing.T) {
 			t.Errorf("pgx read %v", got)
 		}
 	}()
+}
+
+// rowValues reads every row of rows and returns their values in order, as pgx decodes them
+// (a binary record to the []any of its fields).
+func rowValues(t *testing.T, rows pgx.Rows) []any {
+	t.Helper()
+	var out []any
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, vals...)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
