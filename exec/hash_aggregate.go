@@ -178,6 +178,11 @@ type HashAggregate struct {
 	types  []arrow.DataType // aggregate result types
 	schema *arrow.Schema
 	input  Operator
+	// prefixArg is set when the only group is a text prefix of at most 7 characters
+	// (substr(s, 1, n)): the table is keyed on the first prefixChars characters of
+	// prefixArg's values, read from the string's buffers, without building the substrings.
+	prefixArg   Expr
+	prefixChars int
 }
 
 var _ Operator = (*HashAggregate)(nil)
@@ -198,6 +203,9 @@ func NewHashAggregate(groups []Expr, groupNames []string, aggs []Aggregate, inpu
 		fields = append(fields, arrow.Field{Name: groupNames[i], Type: g.DataType(), Nullable: true})
 	}
 	h := &HashAggregate{groups: groups, input: input}
+	if len(groups) == 1 {
+		h.prefixArg, h.prefixChars = textPrefix(groups[0])
+	}
 	aggs = append([]Aggregate(nil), aggs...)
 	for i, a := range aggs {
 		a.Func = strings.ToLower(a.Func)
@@ -383,6 +391,7 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 	}()
 	distinct := make([]*keyTable, len(h.aggs)) // (group, value) pairs seen, for DISTINCT
+	sets := make([]*valueSet, len(h.aggs))     // values seen, for DISTINCT without groups
 	for i, a := range h.aggs {
 		var arg arrow.DataType
 		if a.Arg != nil {
@@ -398,6 +407,11 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 		states[i] = newAggState(a.Func, arg, h.types[i])
 		if a.Distinct {
 			distinct[i] = &keyTable{}
+		}
+	}
+	for i, a := range h.aggs {
+		if a.Distinct && len(h.groups) == 0 && valueSetType(a.Arg.DataType()) && (rows[i] == nil || rows[i].skipNull) {
+			sets[i] = &valueSet{}
 		}
 	}
 	if len(h.groups) == 0 {
@@ -431,6 +445,13 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 			gids = resized(gids, n)
 			if len(h.groups) == 0 {
 				clear(gids)
+			} else if h.prefixArg != nil && !gt.frozen {
+				str, err := h.prefixArg.Eval(ctx, b)
+				if err != nil {
+					return err
+				}
+				defer str.Release()
+				assignBytes(gt, str, gids, h.prefixChars)
 			} else {
 				keys, err := evalAll(ctx, h.groups, b)
 				if err != nil {
@@ -490,7 +511,14 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 				if err != nil {
 					return err
 				}
-				if a.Distinct {
+				if a.Distinct && sets[i] != nil {
+					// Without groups: keep only the first occurrence of each value.
+					dgids = resized(dgids, n)
+					before := sets[i].bytes()
+					sets[i].firstSeen(arg, use, dgids)
+					distinctBytes += sets[i].bytes() - before
+					use = dgids
+				} else if a.Distinct {
 					// Keep only the first occurrence of each (group, value).
 					dgids = resized(dgids, n)
 					enc := encoder(arg)
@@ -603,7 +631,7 @@ func (gt *groupTable) assign(keys []arrow.Array, gids []int32) {
 		}
 	}
 	if len(keys) == 1 && (keys[0].DataType().ID() == arrow.STRING || keys[0].DataType().ID() == arrow.BINARY) {
-		assignBytes(gt, keys[0], gids)
+		assignBytes(gt, keys[0], gids, -1)
 		return
 	}
 	encs := make([]rowEncoder, len(keys))
@@ -636,9 +664,15 @@ func (gt *groupTable) assign(keys []arrow.Array, gids []int32) {
 }
 
 // assignBytes is assign for one text or bytea key column: the table is keyed on the bytes
-// of the Arrow buffer, NULL is a group of its own.
-func assignBytes(gt *groupTable, a arrow.Array, gids []int32) {
+// of the Arrow buffer, NULL is a group of its own. With prefix >= 0 the key is the first
+// prefix characters (at most 7) of each text value instead, as substr(value, 1, prefix)
+// would return them.
+func assignBytes(gt *groupTable, a arrow.Array, gids []int32, prefix int) {
 	app := appender(a, gt.builders[0])
+	var keyBuilder *array.BinaryBuilder
+	if prefix >= 0 {
+		keyBuilder = storageBuilder(gt.builders[0]).(*array.StringBuilder).BinaryBuilder
+	}
 	offs := arrow.GetOffsets[int32](a.Data(), 1)
 	d := byteData(a)
 	nulls := a.NullN() > 0
@@ -656,10 +690,30 @@ func assignBytes(gt *groupTable, a arrow.Array, gids []int32) {
 			gids[r] = gt.nullID
 			continue
 		}
-		k := d[offs[r]:offs[r+1]]
-		if len(k) <= 7 {
+		off := int(offs[r])
+		k := d[off:offs[r+1]]
+		var p int64
+		short := false
+		if prefix >= 0 {
+			n := min(len(k), prefix)
+			if off+8 <= len(d) {
+				// One load: the prefix's bytes, checked for ASCII (then characters are
+				// bytes) and packed at once.
+				w := binary.LittleEndian.Uint64(d[off:]) & (1<<(8*n) - 1)
+				if w&0x8080808080808080 == 0 {
+					k, p, short = k[:n], int64(w|uint64(n)<<56), true
+				}
+			}
+			if !short {
+				_, be, _ := byteRange(k, 0, int64(prefix))
+				k = k[:be]
+			}
+		}
+		if !short && len(k) <= 7 {
+			p, short = packShort(d, off, len(k)), true
+		}
+		if short {
 			// A short value is its own key: its bytes and its length packed in an integer.
-			p := packShort(d, int(offs[r]), len(k))
 			id, slot, ok := gt.shorts.find(p)
 			if !ok {
 				if gt.frozen {
@@ -670,7 +724,11 @@ func assignBytes(gt *groupTable, a arrow.Array, gids []int32) {
 				gt.shorts.insert(p, id, slot)
 				gt.bytes += int64(len(k))
 				gt.n++
-				app(r)
+				if keyBuilder != nil {
+					keyBuilder.Append(k)
+				} else {
+					app(r)
+				}
 			}
 			gids[r] = id
 			continue
@@ -687,12 +745,35 @@ func assignBytes(gt *groupTable, a arrow.Array, gids []int32) {
 			gt.ids.insert(k, h, slot)
 			gt.bytes += int64(len(k))
 			gt.n++
-			app(r)
+			if keyBuilder != nil {
+				keyBuilder.Append(k)
+			} else {
+				app(r)
+			}
 		} else {
 			id = gt.idOf[id]
 		}
 		gids[r] = id
 	}
+}
+
+// textPrefix returns s and n when g is substr(s, from, count) (or substring) of a text s
+// with literal from <= 1 and count >= 0, so that it returns the first n = from+count-1 (at
+// most 7) characters of s, or nil.
+func textPrefix(g Expr) (Expr, int) {
+	f, ok := g.(*Func)
+	if !ok || f.substrConst == nil || len(f.substrConst.from) != 1 || len(f.substrConst.count) != 1 || len(f.args) != 3 {
+		return nil, 0
+	}
+	from, count := f.substrConst.from[0], f.substrConst.count[0]
+	if from > 1 || count < 0 || from < -1<<40 || count > 1<<40 || f.args[0].DataType().ID() != arrow.STRING {
+		return nil, 0
+	}
+	n := max(from+count-1, 0)
+	if n > 7 {
+		return nil, 0
+	}
+	return f.args[0], int(n)
 }
 
 // packShort packs the n <= 7 bytes of d at off into an integer, n in the top byte: distinct
