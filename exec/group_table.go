@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+
+	"github.com/apache/arrow-go/v18/arrow"
 )
 
 // keyTable assigns dense ids 0, 1, ... to distinct byte-string keys: an open-addressing hash
@@ -170,4 +172,91 @@ func hashInt(k int64) uint64 {
 	h *= 0xc4ceb9fe1a85ec53
 	h ^= h >> 33
 	return h
+}
+
+// valueSet is the set of values a DISTINCT aggregate without groups has seen, for a text,
+// bytea or integer-like argument: values are kept by their bytes or value in integer tables
+// where they fit one (integers; texts of at most 7 bytes packed with their length; texts
+// of exactly 8 bytes as their bytes), longer texts in a keyTable.
+type valueSet struct {
+	ints   intGroups // integers, or short values packed
+	eights intGroups // values of exactly 8 bytes
+	long   keyTable
+}
+
+// bytes is the memory the set holds.
+func (s *valueSet) bytes() int64 { return s.ints.bytes() + s.eights.bytes() + s.long.bytes() }
+
+// addInt adds k and reports whether it was new.
+func (s *valueSet) addInt(k int64) bool {
+	if _, slot, ok := s.ints.find(k); !ok {
+		s.ints.insert(k, 0, slot)
+		return true
+	}
+	return false
+}
+
+// addBytes adds the n bytes of d at off and reports whether they were new.
+func (s *valueSet) addBytes(d []byte, off, n int) bool {
+	switch {
+	case n <= 7:
+		return s.addInt(packShort(d, off, n))
+	case n == 8:
+		k := int64(binary.LittleEndian.Uint64(d[off:]))
+		if _, slot, ok := s.eights.find(k); !ok {
+			s.eights.insert(k, 0, slot)
+			return true
+		}
+		return false
+	}
+	v := d[off : off+n]
+	h := hashKey(v)
+	if _, slot, ok := s.long.find(v, h); !ok {
+		s.long.insert(v, h, slot)
+		return true
+	}
+	return false
+}
+
+// valueSetType reports whether a valueSet holds values of type t.
+func valueSetType(t arrow.DataType) bool {
+	switch t.ID() {
+	case arrow.STRING, arrow.BINARY, arrow.INT16, arrow.INT32, arrow.DATE32, arrow.INT64, arrow.TIMESTAMP:
+		return true
+	}
+	return false
+}
+
+// firstSeen sets out[r] to use[r] for the rows whose non-NULL value of a is not in s yet
+// (adding it), and to -1 for the others (NULLs, rows with use[r] < 0, values seen before).
+func (s *valueSet) firstSeen(a arrow.Array, use, out []int32) {
+	nulls := a.NullN() > 0
+	skip := func(r int, g int32) bool {
+		out[r] = -1
+		return g < 0 || (nulls && a.IsNull(r))
+	}
+	switch a.DataType().ID() {
+	case arrow.STRING, arrow.BINARY:
+		offs := arrow.GetOffsets[int32](a.Data(), 1)
+		d := byteData(a)
+		for r, g := range use {
+			if !skip(r, g) && s.addBytes(d, int(offs[r]), int(offs[r+1]-offs[r])) {
+				out[r] = g
+			}
+		}
+	case arrow.INT16:
+		firstSeenInts(s, values[int16](a), use, out, skip)
+	case arrow.INT32, arrow.DATE32:
+		firstSeenInts(s, values[int32](a), use, out, skip)
+	default:
+		firstSeenInts(s, values[int64](a), use, out, skip)
+	}
+}
+
+func firstSeenInts[T integer](s *valueSet, vals []T, use, out []int32, skip func(int, int32) bool) {
+	for r, g := range use {
+		if !skip(r, g) && s.addInt(int64(vals[r])) {
+			out[r] = g
+		}
+	}
 }
