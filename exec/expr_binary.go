@@ -190,6 +190,11 @@ func (b *Binary) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array
 		return nil, err
 	}
 	defer l.Release()
+	if b.op.comparison() {
+		if out, ok := compareLiteral(Allocator(ctx), b.op, l, b.r); ok {
+			return out, nil
+		}
+	}
 	r, err := b.r.Eval(ctx, batch)
 	if err != nil && (b.op == And || b.op == Or) && ctx.Err() == nil {
 		// Like PostgreSQL, which stops at a false AND operand (a true OR operand), raise the
