@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/bits"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -382,8 +383,9 @@ func (s *stack) selectRows(ctx context.Context, b arrow.RecordBatch) (bool, erro
 	n := int(b.NumRows())
 	s.sel = s.sel[:0]
 	if len(s.opts.Deletes) == 0 {
-		for i := range n {
-			s.sel = append(s.sel, int32(i))
+		s.sel = slices.Grow(s.sel, n)[:n]
+		for i := range s.sel {
+			s.sel[i] = int32(i)
 		}
 		return true, nil
 	}
