@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -112,52 +113,56 @@ func hashKey(b []byte) uint64 {
 }
 
 // intGroups maps int64 keys to group ids: an open-addressing hash table (linear probing, at
-// most half full) holding keys and ids side by side, for a single integer-like group key.
+// most half full) whose slots hold a key and its id together, so that a probe touches one
+// cache line, for a single integer-like group key.
 type intGroups struct {
-	keys []int64
-	vals []int32 // group id + 1; 0 is an empty slot
-	n    int
+	slots []intSlot
+	n     int
+}
+
+// intSlot is a slot of an intGroups: id is the group id + 1, 0 for an empty slot.
+type intSlot struct {
+	key int64
+	id  int32
 }
 
 // bytes is the memory the table holds.
-func (t *intGroups) bytes() int64 { return int64(cap(t.keys))*8 + int64(cap(t.vals))*4 }
+func (t *intGroups) bytes() int64 { return int64(cap(t.slots)) * int64(unsafe.Sizeof(intSlot{})) }
 
 // find returns the group of k, or the slot where it would go and false.
 func (t *intGroups) find(k int64) (int32, int, bool) {
-	if len(t.vals) == 0 {
-		t.keys = make([]int64, keyTableMinSlots)
-		t.vals = make([]int32, keyTableMinSlots)
+	if len(t.slots) == 0 {
+		t.slots = make([]intSlot, keyTableMinSlots)
 	}
-	mask := uint64(len(t.vals) - 1)
+	mask := uint64(len(t.slots) - 1)
 	for i := hashInt(k) & mask; ; i = (i + 1) & mask {
-		v := t.vals[i]
-		if v == 0 {
+		s := &t.slots[i]
+		if s.id == 0 {
 			return 0, int(i), false
 		}
-		if t.keys[i] == k {
-			return v - 1, 0, true
+		if s.key == k {
+			return s.id - 1, 0, true
 		}
 	}
 }
 
 // insert adds k (not in the table) with group id at slot, as found by find.
 func (t *intGroups) insert(k int64, id int32, slot int) {
-	t.keys[slot], t.vals[slot] = k, id+1
+	t.slots[slot] = intSlot{k, id + 1}
 	t.n++
-	if 2*t.n > len(t.vals) {
-		keys, vals := t.keys, t.vals
-		t.keys = make([]int64, 2*len(keys))
-		t.vals = make([]int32, 2*len(vals))
-		mask := uint64(len(t.vals) - 1)
-		for j, v := range vals {
-			if v == 0 {
+	if 2*t.n > len(t.slots) {
+		old := t.slots
+		t.slots = make([]intSlot, 2*len(old))
+		mask := uint64(len(t.slots) - 1)
+		for _, s := range old {
+			if s.id == 0 {
 				continue
 			}
-			i := hashInt(keys[j]) & mask
-			for t.vals[i] != 0 {
+			i := hashInt(s.key) & mask
+			for t.slots[i].id != 0 {
 				i = (i + 1) & mask
 			}
-			t.keys[i], t.vals[i] = keys[j], v
+			t.slots[i] = s
 		}
 	}
 }

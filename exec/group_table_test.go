@@ -73,7 +73,7 @@ func TestIntGroups(t *testing.T) {
 			}
 		}
 	}
-	if g.n != len(want) || 2*g.n > len(g.vals) {
-		t.Fatalf("%d keys in %d slots, want %d keys at most half full", g.n, len(g.vals), len(want))
+	if g.n != len(want) || 2*g.n > len(g.slots) {
+		t.Fatalf("%d keys in %d slots, want %d keys at most half full", g.n, len(g.slots), len(want))
 	}
 }
