@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -119,18 +120,31 @@ func TestHotCacheJoin(t *testing.T) {
 	}
 	e.Close()
 
+	// CPU time of the process (user + system, every thread) spent in each kind of run: on
+	// a shared machine it moves less with the load than wall time does.
+	var coldCPU, offCPU, onCPU time.Duration
+	cpuUsed := func() time.Duration {
+		var ru syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	var lastCPU time.Duration
 	workload := func(c engine.Conn) (time.Duration, []string) {
-		start := time.Now()
+		start, startCPU := time.Now(), cpuUsed()
 		var out []string
 		for _, q := range queries {
 			out = append(out, mustRun(t, c, q))
 		}
+		lastCPU = cpuUsed() - startCPU
 		return time.Since(start), out
 	}
 	const runs = 9
 	e, c = openEng(0)
 	defer e.Close()
 	cold, want := workload(c)
+	coldCPU = lastCPU
 	eOn, cOn := openEng(4 << 30)
 	defer eOn.Close()
 	coldOn, got := workload(cOn)
@@ -148,14 +162,16 @@ func TestHotCacheJoin(t *testing.T) {
 	var off, on []time.Duration
 	for range runs {
 		for _, x := range []struct {
-			c engine.Conn
-			d *[]time.Duration
-		}{{c, &off}, {cOn, &on}} {
+			c   engine.Conn
+			d   *[]time.Duration
+			cpu *time.Duration
+		}{{c, &off, &offCPU}, {cOn, &on, &onCPU}} {
 			d, got := workload(x.c)
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("results differ:\n%v\n%v", got, want)
 			}
 			*x.d = append(*x.d, d)
+			*x.cpu += lastCPU
 		}
 	}
 	median := func(ds []time.Duration) time.Duration {
@@ -185,6 +201,10 @@ func TestHotCacheJoin(t *testing.T) {
 	t.Logf("cold, hot cache on (the first join fills it, the next two hit): %v", coldOn.Round(time.Millisecond))
 	t.Logf("warm, hot cache off (OS page cache and open files warm): %v (min %v)", warmOff.Round(time.Millisecond), off[0].Round(time.Millisecond))
 	t.Logf("hot (tables pinned): %v (min %v); cold/hot %.1fx, warm-off/hot %.2fx", hot.Round(time.Millisecond), on[0].Round(time.Millisecond), float64(cold)/float64(hot), float64(warmOff)/float64(hot))
+	offCPU, onCPU = offCPU/runs, onCPU/runs
+	t.Logf("CPU (process, user + system): cold %v, warm without the hot cache %v per run, hot %v per run; cold/hot %.1fx, warm-off/hot %.2fx",
+		coldCPU.Round(time.Millisecond), offCPU.Round(time.Millisecond), onCPU.Round(time.Millisecond),
+		float64(coldCPU)/float64(onCPU), float64(offCPU)/float64(onCPU))
 	t.Logf("pinned %d bytes in %v: %.1f bytes per cached row; sleeper.cache entries, bytes, hits, misses: %s", pinned, pin.Round(time.Millisecond), perRow, stats)
 }
 
