@@ -49,6 +49,10 @@ type Writer struct {
 	cur      *rowGroup   // the row group taking rows, or nil
 	inflight []*rowGroup // row groups handed to workers, in file order (cur not included)
 	free     []*pq.ConcurrentRowGroupWriter
+	// flat, when set, writes the file through this package's own page writer instead of w
+	// (see flat.go); freeFlat holds its row group encoders for reuse.
+	flat     *flatFile
+	freeFlat []*flatGroup
 	// nanCounts holds the NaN counts of the row groups written, by column name (float columns
 	// only).
 	nanCounts map[string][]int64
@@ -61,6 +65,7 @@ type rowGroup struct {
 	done chan struct{}          // closed when the worker has encoded every batch of in
 	err  error                  // the worker's failure, read after done
 	enc  encoder
+	flat *flatGroup // the flat path's encoder, instead of rg and enc
 }
 
 // encoder converts Arrow columns to parquet-go values; one per worker.
@@ -172,7 +177,7 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties, opts ...Writ
 		}
 	}
 	out := &countingWriter{w: w}
-	pw := pq.NewWriter(out, append(pqOpts,
+	pqOpts = append(pqOpts,
 		pq.Compression(codec),
 		pq.PageBufferSize(pageBytes),
 		pq.MaxRowsPerRowGroup(int64(props.RowGroupRows)),
@@ -181,7 +186,16 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties, opts ...Writ
 		// (parquet-go defaults to DELTA_LENGTH_BYTE_ARRAY).
 		pq.DefaultEncodingFor(pq.ByteArray, &pq.Plain),
 		pq.KeyValueMetadata(arrowSchemaKey, enc),
-	)...)
+	)
+	var pw *pq.Writer
+	var flat *flatFile
+	if flatEligible(cols, props) {
+		if flat, err = newFlatFile(cols, pqOpts, codec, pageBytes); err != nil {
+			return nil, err
+		}
+	} else {
+		pw = pq.NewWriter(out, pqOpts...)
+	}
 	// Each row group in flight holds its compressed pages until written, and the batches
 	// of its rows queued for its worker (see groupQueue).
 	par := min(runtime.GOMAXPROCS(0), 4)
@@ -189,7 +203,7 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties, opts ...Writ
 	if cfg.queue > 0 {
 		queue = cfg.queue
 	}
-	wr := &Writer{out: out, w: pw, schema: schema, cols: cols, props: props, par: par, queue: queue, nanCounts: map[string][]int64{}}
+	wr := &Writer{out: out, w: pw, flat: flat, schema: schema, cols: cols, props: props, par: par, queue: queue, nanCounts: map[string][]int64{}}
 	for _, c := range cols {
 		if isFloat(c.field.Type) {
 			wr.nanCounts[c.field.Name] = []int64{}
@@ -204,7 +218,13 @@ func isFloat(t arrow.DataType) bool {
 
 // SetKeyValue sets a footer key/value pair; the last value set for a key wins. It may be called
 // any time before Close.
-func (w *Writer) SetKeyValue(key, value string) { w.w.SetKeyValueMetadata(key, value) }
+func (w *Writer) SetKeyValue(key, value string) {
+	if w.flat != nil {
+		w.flat.setKeyValue(key, value)
+		return
+	}
+	w.w.SetKeyValueMetadata(key, value)
+}
 
 // Write appends the rows of batch, whose schema must equal the writer's (field names, types and
 // nullability). The batch's buffers are retained (by reference count) until its rows are
@@ -268,12 +288,18 @@ func (w *Writer) startGroup() error {
 		}
 	}
 	var rg *pq.ConcurrentRowGroupWriter
-	if n := len(w.free); n > 0 {
+	var fg *flatGroup
+	if w.flat != nil {
+		if n := len(w.freeFlat); n > 0 {
+			fg, w.freeFlat = w.freeFlat[n-1], w.freeFlat[:n-1]
+		}
+		fg = w.flat.newGroup(w.cols, fg)
+	} else if n := len(w.free); n > 0 {
 		rg, w.free = w.free[n-1], w.free[:n-1]
 	} else {
 		rg = w.w.BeginRowGroup()
 	}
-	g := &rowGroup{rg: rg, in: make(chan arrow.RecordBatch, w.queue), done: make(chan struct{}),
+	g := &rowGroup{rg: rg, flat: fg, in: make(chan arrow.RecordBatch, w.queue), done: make(chan struct{}),
 		enc: encoder{cols: w.cols, nans: make([]int64, len(w.cols)), pending: make([]int, len(w.cols))}}
 	w.cur = g
 	go g.run()
@@ -300,10 +326,17 @@ func (w *Writer) commitOldest() error {
 	if g.err != nil {
 		return fmt.Errorf("writing parquet row group: %w", g.err)
 	}
-	if _, err := g.rg.Commit(); err != nil {
-		return fmt.Errorf("writing parquet row group: %w", err)
+	if g.flat != nil {
+		if err := w.flat.writeGroup(w.out, g.flat); err != nil {
+			return fmt.Errorf("writing parquet row group: %w", err)
+		}
+		w.freeFlat = append(w.freeFlat, g.flat)
+	} else {
+		if _, err := g.rg.Commit(); err != nil {
+			return fmt.Errorf("writing parquet row group: %w", err)
+		}
+		w.free = append(w.free, g.rg)
 	}
-	w.free = append(w.free, g.rg)
 	for i, c := range w.cols {
 		if counts, ok := w.nanCounts[c.field.Name]; ok {
 			w.nanCounts[c.field.Name] = append(counts, g.enc.nans[i])
@@ -333,6 +366,18 @@ func (g *rowGroup) run() {
 			}
 		}
 	}()
+	if g.flat != nil {
+		for b := range g.in {
+			if g.err == nil {
+				g.err = g.flat.write(b)
+			}
+			b.Release()
+		}
+		if g.err == nil {
+			g.err = g.flat.finish()
+		}
+		return
+	}
 	cws := g.rg.ColumnWriters()
 	for b := range g.in {
 		if g.err == nil {
@@ -373,7 +418,13 @@ func (w *Writer) Close() (Meta, error) {
 		if err != nil {
 			return Meta{}, fmt.Errorf("writing parquet footer: %w", err)
 		}
-		w.w.SetKeyValueMetadata(NaNCountsKey, string(enc))
+		w.SetKeyValue(NaNCountsKey, string(enc))
+	}
+	if w.flat != nil {
+		if err := w.flat.close(w.out); err != nil {
+			return Meta{}, fmt.Errorf("writing parquet footer: %w", err)
+		}
+		return Meta{Rows: w.rows, RowGroups: w.groups, Bytes: w.out.n}, nil
 	}
 	if err := w.w.Close(); err != nil {
 		return Meta{}, fmt.Errorf("writing parquet footer: %w", err)

@@ -1,0 +1,654 @@
+package parquet
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	pq "github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/encoding/rle"
+	"github.com/parquet-go/parquet-go/encoding/thrift"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// The flat path: a file whose columns are all flat integers, dates, timestamps, strings or
+// binaries, without dictionary encoding, is written by this package's own page writer
+// instead of through parquet-go's Value per cell. The pages are what parquet-go writes for
+// the same schema: V2 data pages of PLAIN values, RLE definition levels for nullable
+// columns, min/max/null-count statistics in each page header and column chunk, a column
+// index (byte array bounds truncated to columnIndexLimit bytes as parquet-go does) and an
+// offset index for every chunk, and the footer's schema elements as parquet-go builds them.
+// Statistics are computed on the Arrow arrays in the same pass that encodes the values.
+// Other schemas (floats, booleans, decimals, intervals, lists, structs, maps, logical
+// extension columns, dictionary encoding) take the parquet-go path.
+
+// columnIndexLimit is the length byte array bounds are truncated to in the column index
+// (parquet-go's DefaultColumnIndexSizeLimit).
+const columnIndexLimit = 16
+
+// flatPath disables the flat path when false (tests compare the two paths).
+var flatPath = true
+
+// flatEligible reports whether every column of cols can take the flat path.
+func flatEligible(cols []column, props Properties) bool {
+	if !flatPath || props.Dictionary {
+		return false
+	}
+	for i := range cols {
+		c := &cols[i]
+		if c.list != nil || c.nested != nil || c.dict {
+			return false
+		}
+		if _, ok := c.field.Type.(arrow.ExtensionType); ok {
+			return false
+		}
+		if _, _, ok := logicalColumn(c.field); ok {
+			return false
+		}
+		switch c.field.Type.ID() {
+		case arrow.INT8, arrow.INT16, arrow.INT32, arrow.DATE32:
+			if c.kind != pq.Int32 {
+				return false
+			}
+		case arrow.INT64, arrow.TIMESTAMP:
+			if c.kind != pq.Int64 {
+				return false
+			}
+		case arrow.STRING, arrow.BINARY:
+			if c.kind != pq.ByteArray {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// flatFile is the state of a file written by the flat path: what the footer needs.
+type flatFile struct {
+	schema    []format.SchemaElement
+	orders    []format.ColumnOrder
+	createdBy string
+	kv        []format.KeyValue
+	codec     compress.Codec
+	paths     [][]string
+	pageBytes []int // page size of each column
+	groups    []format.RowGroup
+	colIdx    [][]format.ColumnIndex
+	offIdx    [][]format.OffsetIndex
+	header    bool // the magic number has been written
+}
+
+// newFlatFile builds the footer's schema elements the way parquet-go does, by writing an
+// empty file of the same schema.
+func newFlatFile(cols []column, pqOpts []pq.WriterOption, codec compress.Codec, pageBytes int) (*flatFile, error) {
+	var buf bytes.Buffer
+	pw := pq.NewWriter(&buf, pqOpts...)
+	if err := pw.Close(); err != nil {
+		return nil, fmt.Errorf("writing parquet schema: %w", err)
+	}
+	f, err := pq.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		return nil, fmt.Errorf("writing parquet schema: %w", err)
+	}
+	md := f.Metadata()
+	ff := &flatFile{
+		schema:    md.Schema,
+		orders:    md.ColumnOrders,
+		createdBy: md.CreatedBy,
+		kv:        md.KeyValueMetadata,
+		codec:     codec,
+	}
+	for i := range cols {
+		ff.paths = append(ff.paths, []string{cols[i].field.Name})
+		pb := pageBytes
+		if cols[i].pageBytes > 0 {
+			pb = cols[i].pageBytes
+		}
+		ff.pageBytes = append(ff.pageBytes, pb)
+	}
+	return ff, nil
+}
+
+func (f *flatFile) setKeyValue(key, value string) {
+	for i := range f.kv {
+		if f.kv[i].Key == key {
+			f.kv[i].Value = value
+			return
+		}
+	}
+	f.kv = append(f.kv, format.KeyValue{Key: key, Value: value})
+}
+
+// newGroup returns the encoder of a row group (reusing g's buffers when g is not nil).
+func (f *flatFile) newGroup(cols []column, g *flatGroup) *flatGroup {
+	if g == nil {
+		g = &flatGroup{cols: make([]flatCol, len(cols))}
+		for i := range cols {
+			fc := &g.cols[i]
+			fc.c = &cols[i]
+			fc.codec = f.codec
+			fc.limit = max(f.pageBytes[i]*98/100, 1)
+			fc.compressed = f.codec.CompressionCodec() != format.Uncompressed
+			fc.enc = thrift.NewEncoder(new(thrift.CompactProtocol).NewWriter(&fc.hdr))
+			fc.path = f.paths[i]
+		}
+	}
+	for i := range g.cols {
+		g.cols[i].reset()
+	}
+	g.rows = 0
+	return g
+}
+
+// writeGroup writes an encoded row group to out.
+func (f *flatFile) writeGroup(out *countingWriter, g *flatGroup) error {
+	if err := f.writeHeader(out); err != nil {
+		return err
+	}
+	rg := format.RowGroup{NumRows: g.rows, FileOffset: out.n, Ordinal: int16(len(f.groups))}
+	cis := make([]format.ColumnIndex, len(g.cols))
+	ois := make([]format.OffsetIndex, len(g.cols))
+	for i := range g.cols {
+		fc := &g.cols[i]
+		meta := fc.meta
+		meta.DataPageOffset = out.n
+		locs := make([]format.PageLocation, len(fc.locs))
+		for k, l := range fc.locs {
+			l.Offset += out.n
+			locs[k] = l
+		}
+		if _, err := out.Write(fc.buf); err != nil {
+			return err
+		}
+		meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPageV2, Encoding: format.Plain, Count: int32(len(fc.locs))}}
+		rg.Columns = append(rg.Columns, format.ColumnChunk{MetaData: meta})
+		rg.TotalByteSize += meta.TotalUncompressedSize
+		rg.TotalCompressedSize += meta.TotalCompressedSize
+		cis[i] = fc.columnIndex()
+		ois[i] = format.OffsetIndex{PageLocations: locs}
+	}
+	f.groups = append(f.groups, rg)
+	f.colIdx = append(f.colIdx, cis)
+	f.offIdx = append(f.offIdx, ois)
+	return nil
+}
+
+func (f *flatFile) writeHeader(out *countingWriter) error {
+	if f.header {
+		return nil
+	}
+	f.header = true
+	_, err := io.WriteString(out, "PAR1")
+	return err
+}
+
+// close writes the page index and the footer.
+func (f *flatFile) close(out *countingWriter) error {
+	if err := f.writeHeader(out); err != nil {
+		return err
+	}
+	enc := thrift.NewEncoder(new(thrift.CompactProtocol).NewWriter(out))
+	for g := range f.colIdx {
+		for c := range f.colIdx[g] {
+			cc := &f.groups[g].Columns[c]
+			cc.ColumnIndexOffset = out.n
+			if err := enc.Encode(&f.colIdx[g][c]); err != nil {
+				return err
+			}
+			cc.ColumnIndexLength = int32(out.n - cc.ColumnIndexOffset)
+		}
+	}
+	for g := range f.offIdx {
+		for c := range f.offIdx[g] {
+			cc := &f.groups[g].Columns[c]
+			cc.OffsetIndexOffset = out.n
+			if err := enc.Encode(&f.offIdx[g][c]); err != nil {
+				return err
+			}
+			cc.OffsetIndexLength = int32(out.n - cc.OffsetIndexOffset)
+		}
+	}
+	var rows int64
+	for _, g := range f.groups {
+		rows += g.NumRows
+	}
+	md := format.FileMetaData{
+		Version:          2,
+		Schema:           f.schema,
+		NumRows:          rows,
+		RowGroups:        f.groups,
+		KeyValueMetadata: f.kv,
+		CreatedBy:        f.createdBy,
+		ColumnOrders:     f.orders,
+	}
+	start := out.n
+	if err := enc.Encode(&md); err != nil {
+		return err
+	}
+	var tail [8]byte
+	binary.LittleEndian.PutUint32(tail[:4], uint32(out.n-start))
+	copy(tail[4:], "PAR1")
+	_, err := out.Write(tail[:])
+	return err
+}
+
+// flatGroup encodes one row group: its columns' pages, in memory until written.
+type flatGroup struct {
+	cols []flatCol
+	rows int64
+}
+
+// write encodes the rows of batch.
+func (g *flatGroup) write(batch arrow.RecordBatch) error {
+	n := int(batch.NumRows())
+	for i := range g.cols {
+		if err := g.cols[i].write(batch.Column(i), n); err != nil {
+			return fmt.Errorf("column %q: %w", g.cols[i].c.field.Name, err)
+		}
+	}
+	g.rows += int64(n)
+	return nil
+}
+
+// finish flushes the last page of every column.
+func (g *flatGroup) finish() error {
+	for i := range g.cols {
+		if err := g.cols[i].flush(); err != nil {
+			return fmt.Errorf("column %q: %w", g.cols[i].c.field.Name, err)
+		}
+	}
+	return nil
+}
+
+// flatCol encodes one column chunk.
+type flatCol struct {
+	c          *column
+	path       []string
+	codec      compress.Codec
+	compressed bool
+	limit      int // a page is cut when its values take this many bytes
+
+	// The page being filled.
+	vals   []byte // PLAIN values
+	defs   []byte // definition levels, one per row, once the page has a null
+	rows   int
+	nulls  int
+	unenc  int64 // byte array bytes
+	has    bool  // the page has a non-null value: min/max below are set
+	minI   int64
+	maxI   int64
+	minB   []byte // owned copies
+	maxB   []byte
+	minRef []byte // bounds within the current batch, not yet in minB/maxB
+	maxRef []byte
+	hasRef bool
+
+	// The chunk.
+	buf      []byte // encoded pages
+	locs     []format.PageLocation
+	nullPgs  []bool
+	nullCnts []int64
+	pgMin    [][]byte
+	pgMax    [][]byte
+	meta     format.ColumnMetaData
+	chunkHas bool
+	firstRow int64
+
+	// Scratch.
+	hdr  bytes.Buffer
+	enc  *thrift.Encoder
+	lev  []byte
+	comp []byte
+	bnd  [2][8]byte
+}
+
+func (fc *flatCol) reset() {
+	fc.vals, fc.defs = fc.vals[:0], fc.defs[:0]
+	fc.rows, fc.nulls, fc.unenc, fc.has, fc.hasRef = 0, 0, 0, false, false
+	fc.buf = fc.buf[:0]
+	fc.locs = fc.locs[:0]
+	fc.nullPgs, fc.nullCnts = fc.nullPgs[:0], fc.nullCnts[:0]
+	fc.pgMin, fc.pgMax = nil, nil
+	encs := []format.Encoding{format.Plain}
+	if fc.c.field.Nullable {
+		encs = append(encs, format.RLE)
+	}
+	fc.meta = format.ColumnMetaData{
+		Type:         format.Type(fc.c.kind),
+		Encoding:     encs,
+		PathInSchema: fc.path,
+		Codec:        fc.codec.CompressionCodec(),
+	}
+	fc.chunkHas = false
+	fc.firstRow = 0
+}
+
+// null adds a null row to the page.
+func (fc *flatCol) null() {
+	if fc.nulls == 0 {
+		for range fc.rows {
+			fc.defs = append(fc.defs, 1)
+		}
+	}
+	fc.defs = append(fc.defs, 0)
+	fc.nulls++
+	fc.rows++
+}
+
+// valid records a non-null row of the page.
+func (fc *flatCol) valid() {
+	if fc.nulls > 0 {
+		fc.defs = append(fc.defs, 1)
+	}
+	fc.rows++
+}
+
+func (fc *flatCol) write(arr arrow.Array, n int) error {
+	nulls := arr.NullN() > 0
+	switch a := arr.(type) {
+	case *array.Int8:
+		return writeInts(fc, a.Int8Values(), arr, nulls, n, 4)
+	case *array.Int16:
+		return writeInts(fc, a.Int16Values(), arr, nulls, n, 4)
+	case *array.Int32:
+		return writeInts(fc, a.Int32Values(), arr, nulls, n, 4)
+	case *array.Date32:
+		return writeInts(fc, a.Date32Values(), arr, nulls, n, 4)
+	case *array.Int64:
+		return writeInts(fc, a.Int64Values(), arr, nulls, n, 8)
+	case *array.Timestamp:
+		return writeInts(fc, a.TimestampValues(), arr, nulls, n, 8)
+	case *array.String:
+		return fc.writeBytes(a.ValueOffsets(), a.ValueBytes(), arr, nulls, n)
+	case *array.Binary:
+		return fc.writeBytes(a.ValueOffsets(), a.ValueBytes(), arr, nulls, n)
+	}
+	return fmt.Errorf("%w: %s", ErrUnsupportedType, arr.DataType())
+}
+
+type integer interface {
+	~int8 | ~int16 | ~int32 | ~int64
+}
+
+func writeInts[T integer](fc *flatCol, vs []T, arr arrow.Array, nulls bool, n, width int) error {
+	for j := 0; j < n; j++ {
+		if nulls && arr.IsNull(j) {
+			fc.null()
+			continue
+		}
+		v := int64(vs[j])
+		if !fc.has {
+			fc.has, fc.minI, fc.maxI = true, v, v
+		} else if v < fc.minI {
+			fc.minI = v
+		} else if v > fc.maxI {
+			fc.maxI = v
+		}
+		if width == 4 {
+			fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(int32(v)))
+		} else {
+			fc.vals = binary.LittleEndian.AppendUint64(fc.vals, uint64(v))
+		}
+		fc.valid()
+		if len(fc.vals) >= fc.limit {
+			if err := fc.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (fc *flatCol) writeBytes(offs []int32, data []byte, arr arrow.Array, nulls bool, n int) error {
+	// ValueBytes starts at the first value's offset, which a slice need not have at 0.
+	base := offs[0]
+	for j := 0; j < n; j++ {
+		if nulls && arr.IsNull(j) {
+			fc.null()
+			continue
+		}
+		v := data[offs[j]-base : offs[j+1]-base]
+		if !fc.hasRef {
+			fc.hasRef, fc.minRef, fc.maxRef = true, v, v
+		} else if bytes.Compare(v, fc.minRef) < 0 {
+			fc.minRef = v
+		} else if bytes.Compare(v, fc.maxRef) > 0 {
+			fc.maxRef = v
+		}
+		fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(len(v)))
+		fc.vals = append(fc.vals, v...)
+		fc.unenc += int64(len(v))
+		fc.valid()
+		if len(fc.vals) >= fc.limit {
+			if err := fc.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	// The batch's buffers are released after this call: keep copies of its bounds.
+	fc.foldRefs()
+	return nil
+}
+
+// foldRefs folds the bounds found in the current batch into the page's owned bounds.
+func (fc *flatCol) foldRefs() {
+	if !fc.hasRef {
+		return
+	}
+	fc.hasRef = false
+	if !fc.has {
+		fc.has = true
+		fc.minB = setBytes(fc.minB, fc.minRef)
+		fc.maxB = setBytes(fc.maxB, fc.maxRef)
+		return
+	}
+	if bytes.Compare(fc.minRef, fc.minB) < 0 {
+		fc.minB = setBytes(fc.minB, fc.minRef)
+	}
+	if bytes.Compare(fc.maxRef, fc.maxB) > 0 {
+		fc.maxB = setBytes(fc.maxB, fc.maxRef)
+	}
+}
+
+// setBytes copies src into dst's memory; an empty value is not nil (a nil bound is
+// omitted from the footer, an empty one is the empty string).
+func setBytes(dst, src []byte) []byte {
+	if dst == nil {
+		dst = make([]byte, 0, max(len(src), 16))
+	}
+	return append(dst[:0], src...)
+}
+
+// bounds returns the page's min and max as statistics bytes (valid until the next page).
+func (fc *flatCol) bounds() (lo, hi []byte) {
+	switch fc.c.kind {
+	case pq.Int32:
+		binary.LittleEndian.PutUint32(fc.bnd[0][:4], uint32(int32(fc.minI)))
+		binary.LittleEndian.PutUint32(fc.bnd[1][:4], uint32(int32(fc.maxI)))
+		return fc.bnd[0][:4], fc.bnd[1][:4]
+	case pq.Int64:
+		binary.LittleEndian.PutUint64(fc.bnd[0][:], uint64(fc.minI))
+		binary.LittleEndian.PutUint64(fc.bnd[1][:], uint64(fc.maxI))
+		return fc.bnd[0][:], fc.bnd[1][:]
+	}
+	return fc.minB, fc.maxB
+}
+
+// flush writes the page being filled, if it has rows.
+func (fc *flatCol) flush() error {
+	fc.foldRefs()
+	if fc.rows == 0 {
+		return nil
+	}
+	// Definition levels: one RLE run of 1s when the page has no null.
+	lev := fc.lev[:0]
+	if fc.c.field.Nullable {
+		if fc.nulls == 0 {
+			lev = binary.AppendUvarint(lev, uint64(fc.rows)<<1)
+			lev = append(lev, 1)
+		} else {
+			var err error
+			lev, err = (&rle.Encoding{BitWidth: 1}).EncodeLevels(lev, fc.defs)
+			if err != nil {
+				return err
+			}
+		}
+	}
+	fc.lev = lev
+	body := fc.vals
+	if fc.compressed {
+		var err error
+		fc.comp, err = fc.codec.Encode(fc.comp[:0], fc.vals)
+		if err != nil {
+			return fmt.Errorf("compressing parquet data page: %w", err)
+		}
+		body = fc.comp
+	}
+	crc := crc32.Update(crc32.ChecksumIEEE(lev), crc32.IEEETable, body)
+
+	var st format.Statistics
+	st.NullCount = int64(fc.nulls)
+	var lo, hi []byte
+	if fc.has {
+		lo, hi = fc.bounds()
+		st.MinValue, st.MaxValue = lo, hi
+	}
+	h := format.PageHeader{
+		Type:                 format.DataPageV2,
+		UncompressedPageSize: int32(len(lev) + len(fc.vals)),
+		CompressedPageSize:   int32(len(lev) + len(body)),
+		CRC:                  int32(crc),
+		DataPageHeaderV2: thrift.New(format.DataPageHeaderV2{
+			NumValues:                  int32(fc.rows),
+			NumNulls:                   int32(fc.nulls),
+			NumRows:                    int32(fc.rows),
+			Encoding:                   format.Plain,
+			DefinitionLevelsByteLength: int32(len(lev)),
+			IsCompressed:               thrift.New(fc.compressed),
+			Statistics:                 st,
+		}),
+	}
+	fc.hdr.Reset()
+	if err := fc.enc.Encode(&h); err != nil {
+		return err
+	}
+	hl := int64(fc.hdr.Len())
+	fc.locs = append(fc.locs, format.PageLocation{
+		Offset:             int64(len(fc.buf)),
+		CompressedPageSize: int32(hl) + h.CompressedPageSize,
+		FirstRowIndex:      fc.firstRow,
+	})
+	fc.buf = append(fc.buf, fc.hdr.Bytes()...)
+	fc.buf = append(fc.buf, lev...)
+	fc.buf = append(fc.buf, body...)
+
+	// Column index and chunk statistics.
+	fc.nullPgs = append(fc.nullPgs, !fc.has)
+	fc.nullCnts = append(fc.nullCnts, int64(fc.nulls))
+	if fc.has {
+		fc.pgMin = append(fc.pgMin, setBytes(nil, lo))
+		fc.pgMax = append(fc.pgMax, setBytes(nil, hi))
+		cs := &fc.meta.Statistics
+		if !fc.chunkHas || fc.less(lo, cs.MinValue) {
+			cs.MinValue = setBytes(nil, lo)
+		}
+		if !fc.chunkHas || fc.less(cs.MaxValue, hi) {
+			cs.MaxValue = setBytes(nil, hi)
+		}
+		fc.chunkHas = true
+	} else {
+		fc.pgMin = append(fc.pgMin, []byte{})
+		fc.pgMax = append(fc.pgMax, []byte{})
+	}
+	fc.meta.Statistics.NullCount += int64(fc.nulls)
+	fc.meta.NumValues += int64(fc.rows)
+	fc.meta.TotalUncompressedSize += hl + int64(h.UncompressedPageSize)
+	fc.meta.TotalCompressedSize += hl + int64(h.CompressedPageSize)
+	if fc.c.kind == pq.ByteArray {
+		fc.meta.SizeStatistics.UnencodedByteArrayDataBytes += fc.unenc
+	}
+
+	fc.firstRow += int64(fc.rows)
+	fc.vals, fc.defs = fc.vals[:0], fc.defs[:0]
+	fc.rows, fc.nulls, fc.unenc, fc.has = 0, 0, 0, false
+	return nil
+}
+
+// less compares two statistics values of the column.
+func (fc *flatCol) less(a, b []byte) bool {
+	switch fc.c.kind {
+	case pq.Int32:
+		return int32(binary.LittleEndian.Uint32(a)) < int32(binary.LittleEndian.Uint32(b))
+	case pq.Int64:
+		return int64(binary.LittleEndian.Uint64(a)) < int64(binary.LittleEndian.Uint64(b))
+	}
+	return bytes.Compare(a, b) < 0
+}
+
+// columnIndex returns the chunk's column index.
+func (fc *flatCol) columnIndex() format.ColumnIndex {
+	mins, maxs := fc.pgMin, fc.pgMax
+	if fc.c.kind == pq.ByteArray {
+		for p := range mins {
+			if len(mins[p]) > columnIndexLimit {
+				mins[p] = mins[p][:columnIndexLimit]
+			}
+			if len(maxs[p]) > columnIndexLimit {
+				m := maxs[p][:columnIndexLimit]
+				incrementBytes(m)
+				maxs[p] = m
+			}
+		}
+	}
+	asc, desc := true, true
+	prev := -1
+	for p := range mins {
+		if fc.nullPgs[p] {
+			continue
+		}
+		if prev >= 0 {
+			if fc.less(mins[p], mins[prev]) || fc.less(maxs[p], maxs[prev]) {
+				asc = false
+			}
+			if fc.less(mins[prev], mins[p]) || fc.less(maxs[prev], maxs[p]) {
+				desc = false
+			}
+		}
+		prev = p
+	}
+	order := format.Unordered
+	switch {
+	case asc:
+		order = format.Ascending
+	case desc:
+		order = format.Descending
+	}
+	return format.ColumnIndex{
+		NullPages:     append([]bool(nil), fc.nullPgs...),
+		MinValues:     mins,
+		MaxValues:     maxs,
+		BoundaryOrder: order,
+		NullCounts:    append([]int64(nil), fc.nullCnts...),
+	}
+}
+
+// incrementBytes adds 1 to a big-endian byte string in place; all 0xff stays all 0xff
+// (readers treat such a bound as unknown).
+func incrementBytes(b []byte) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i]++
+		if b[i] != 0 {
+			return
+		}
+	}
+	for i := range b {
+		b[i] = 0xff
+	}
+}
