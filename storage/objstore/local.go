@@ -30,12 +30,16 @@ type Local struct {
 	tmp  string
 	// sync fsyncs an open file or directory; tests replace it to observe the sequence.
 	sync func(f *os.File) error
+	// stamps is whether the directory is on a file system whose directory times Stamp
+	// trusts.
+	stamps bool
 }
 
 var (
 	_ Store       = (*Local)(nil)
 	_ WholeReader = (*Local)(nil)
 	_ TempSweeper = (*Local)(nil)
+	_ Stamper     = (*Local)(nil)
 )
 
 // NewLocal returns a store rooted at dir, creating the directory if needed.
@@ -51,7 +55,7 @@ func NewLocal(dir string) (*Local, error) {
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("objstore: creating %s: %w", dir, err)
 	}
-	return &Local{root: root, tmp: tmp, sync: (*os.File).Sync}, nil
+	return &Local{root: root, tmp: tmp, sync: (*os.File).Sync, stamps: stampsTrusted(root)}, nil
 }
 
 // Dir returns the store's root directory.
