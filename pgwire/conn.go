@@ -34,16 +34,16 @@ const flushSize = 64 << 10
 // conn is one client connection. Its goroutine reads a message, answers it, and reads the
 // next; only cancelRunning is called from other goroutines.
 type conn struct {
-	srv    *Server
-	nc     net.Conn
+	srv *Server
+	nc  net.Conn
 	// ctx is the server's context, cancelled also when the connection ends: the parent of
 	// the contexts of its queries.
 	ctx       context.Context
 	cancelCtx context.CancelFunc
-	be     *pgproto3.Backend
-	ec     engine.Conn
-	pid    uint32
-	secret []byte
+	be        *pgproto3.Backend
+	ec        engine.Conn
+	pid       uint32
+	secret    []byte
 
 	stmts   map[string]*prepared
 	portals map[string]*portal
