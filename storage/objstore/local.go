@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -31,8 +33,10 @@ type Local struct {
 	// sync fsyncs an open file or directory; tests replace it to observe the sequence.
 	sync func(f *os.File) error
 	// stamps is whether the directory is on a file system whose directory times Stamp
-	// trusts.
-	stamps bool
+	// trusts; stampDirs maps the prefixes stamped to their directories (see stampPath).
+	stamps     bool
+	stampDirs  sync.Map
+	nstampDirs atomic.Int64
 }
 
 var (

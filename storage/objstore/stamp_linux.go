@@ -43,14 +43,38 @@ func (l *Local) Stamp(ctx context.Context, prefix string) (Stamp, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return Stamp{}, false, err
 	}
-	if !l.stamps || !strings.HasSuffix(prefix, "/") || CheckName(prefix+"x") != nil {
+	if !l.stamps {
+		return Stamp{}, false, nil
+	}
+	p, ok := l.stampPath(prefix)
+	if !ok {
 		return Stamp{}, false, nil
 	}
 	var st syscall.Stat_t
-	if err := syscall.Stat(filepath.Join(l.root, filepath.FromSlash(prefix)), &st); err != nil {
+	if err := syscall.Stat(p, &st); err != nil {
 		return Stamp{}, false, nil
 	}
 	s := Stamp{dev: uint64(st.Dev), ino: uint64(st.Ino), mtimeNs: st.Mtim.Nano(), ctimeNs: st.Ctim.Nano()}
 	newest := max(s.mtimeNs, s.ctimeNs)
 	return s, time.Now().UnixNano()-newest >= int64(stampSettle), nil
+}
+
+// stampPaths bounds the prefixes whose directories Local remembers for Stamp.
+const stampPaths = 4096
+
+// stampPath returns the directory of prefix, remembered for the next Stamp of the prefix (a
+// reader stamps the same few prefixes again and again); ok is false for a prefix that is
+// not a directory's.
+func (l *Local) stampPath(prefix string) (string, bool) {
+	if p, ok := l.stampDirs.Load(prefix); ok {
+		return p.(string), true
+	}
+	if !strings.HasSuffix(prefix, "/") || CheckName(prefix+"x") != nil {
+		return "", false
+	}
+	p := filepath.Join(l.root, filepath.FromSlash(prefix))
+	if l.nstampDirs.Add(1) <= stampPaths {
+		l.stampDirs.Store(prefix, p)
+	}
+	return p, true
 }
