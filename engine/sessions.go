@@ -149,10 +149,12 @@ func (s *sessions) begin(ctx context.Context, c *conn, text string) (context.Con
 	ctx, cancel := context.WithCancelCause(ctx)
 	app, _ := c.Setting("application_name")
 	now := time.Now()
+	// Built before taking the lock every statement of every connection takes.
+	q := &QueryInfo{Text: strings.TrimSpace(text), User: c.user, Start: now, Status: "running"}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := c.act
-	q := &QueryInfo{PID: a.pid, Text: strings.TrimSpace(text), Frontend: a.frontend, User: c.user, Start: now, Status: "running"}
+	q.PID, q.Frontend = a.pid, a.frontend
 	a.running, a.cancel = q, cancel
 	a.appName, a.state, a.query, a.queryStart, a.stateChange = app, "active", q.Text, now, now
 	if a.xactStart.IsZero() {
@@ -164,10 +166,11 @@ func (s *sessions) begin(ctx context.Context, c *conn, text string) (context.Con
 // end records the end of q, run by c, with err (nil for success), and tells the observers.
 func (s *sessions) end(c *conn, q *QueryInfo, rows, bytes int64, err error) {
 	now := time.Now()
+	var cancel context.CancelCauseFunc
 	s.mu.Lock()
 	a := c.act
 	if a.running == q {
-		a.cancel(nil)
+		cancel = a.cancel
 		a.running, a.cancel = nil, nil
 		a.state, a.stateChange = "idle", now
 		switch {
@@ -195,6 +198,9 @@ func (s *sessions) end(c *conn, q *QueryInfo, rows, bytes int64, err error) {
 	}
 	obs := s.obs
 	s.mu.Unlock()
+	if cancel != nil {
+		cancel(nil) // outside the lock: it takes the parent context's
+	}
 	for _, o := range obs {
 		o(done)
 	}

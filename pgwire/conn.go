@@ -34,12 +34,16 @@ const flushSize = 64 << 10
 // conn is one client connection. Its goroutine reads a message, answers it, and reads the
 // next; only cancelRunning is called from other goroutines.
 type conn struct {
-	srv    *Server
-	nc     net.Conn
-	be     *pgproto3.Backend
-	ec     engine.Conn
-	pid    uint32
-	secret []byte
+	srv *Server
+	nc  net.Conn
+	// ctx is the server's context, cancelled also when the connection ends: the parent of
+	// the contexts of its queries.
+	ctx       context.Context
+	cancelCtx context.CancelFunc
+	be        *pgproto3.Backend
+	ec        engine.Conn
+	pid       uint32
+	secret    []byte
 
 	stmts   map[string]*prepared
 	portals map[string]*portal
@@ -483,7 +487,7 @@ func locate(text, sql string, from int) (offset, next int) {
 
 // simple prepares and runs one statement of a simple query, sending its rows in text format.
 func (c *conn) simple(sql string) error {
-	ctx, cancel := context.WithCancel(c.srv.ctx)
+	ctx, cancel := context.WithCancel(c.ctx)
 	defer cancel()
 	p := &portal{ctx: ctx, cancel: cancel}
 	c.begin(p.cancel)
@@ -519,7 +523,7 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 	}
 	p := &prepared{params: params, oids: m.ParameterOIDs}
 	if len(texts) == 1 {
-		ctx, cancel := context.WithCancel(c.srv.ctx)
+		ctx, cancel := context.WithCancel(c.ctx)
 		defer cancel()
 		c.begin(cancel)
 		defer c.end()
@@ -608,7 +612,7 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 		}
 	}
 	c.closePortal(m.DestinationPortal)
-	ctx, cancel := context.WithCancel(c.srv.ctx)
+	ctx, cancel := context.WithCancel(c.ctx)
 	prep.refs++
 	c.portals[m.DestinationPortal] = &portal{prep: prep, args: args, formats: formats, ctx: ctx, cancel: cancel}
 	c.be.Send(&pgproto3.BindComplete{})

@@ -174,11 +174,15 @@ func (s *Server) Serve(ln net.Listener) error {
 			return ErrClosed
 		}
 		c := &conn{srv: s, nc: nc, tx: txIdle}
+		// The connection's queries derive their contexts from its own, so that starting one
+		// does not contend with every other connection's on the server's context.
+		c.ctx, c.cancelCtx = context.WithCancel(s.ctx)
 		s.conns[c] = struct{}{}
 		s.active.Add(1)
 		s.mu.Unlock()
 		go func() {
 			defer s.active.Done()
+			defer c.cancelCtx()
 			c.serve()
 			s.mu.Lock()
 			delete(s.conns, c)

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrTooLarge is returned by Pin when a table does not fit in the cache beside the tables
@@ -43,7 +44,15 @@ type Stats struct {
 type Cache struct {
 	max int64
 
-	mu       sync.Mutex
+	// mu is read-locked by a hit, which counts the hit atomically and records its entry in
+	// hits (see hit), and locked by everything else.
+	mu sync.RWMutex
+	// hits are the entries hit under the read lock, in order, numbered by nhits, which
+	// counts past len(hits) when it is full: they move to the front of lru, in that order,
+	// before anything else changes lru under the lock (touch), so lru stays in order of
+	// least recent use.
+	hits     [256]atomic.Pointer[entry]
+	nhits    atomic.Uint64
 	used     int64
 	pinBytes int64 // bytes of entries of pinned tables
 	files    map[string]map[chunk]*entry
@@ -54,7 +63,8 @@ type Cache struct {
 type chunk struct{ group, col int }
 
 type tableState struct {
-	hits, misses     int64
+	hits             atomic.Int64
+	misses           int64
 	entries, bytes   int64
 	pinned           bool
 	pinBytes, budget int64 // budget: bytes Pin reserved for the table
@@ -145,21 +155,22 @@ func (c *Cache) GetValue(name string, g, col int, load func() (any, int64, error
 		v, _, err := load()
 		return v, err
 	}
+	if v, ok := c.hit(name, g, col); ok {
+		return v, nil
+	}
 	k := chunk{g, col}
 	t := Table(name)
 	c.mu.Lock()
 	if e, ok := c.files[name][k]; ok {
 		if e.in {
-			if e.elem != nil {
-				c.lru.MoveToFront(e.elem)
-			}
-			c.table(t).hits++
+			c.touch(e)
+			c.table(t).hits.Add(1)
 			retain(e.val)
 			c.mu.Unlock()
 			return e.val, nil
 		}
 		// Being loaded: wait for it.
-		c.table(t).hits++
+		c.table(t).hits.Add(1)
 		c.mu.Unlock()
 		<-e.ready
 		c.mu.Lock()
@@ -219,23 +230,61 @@ func (c *Cache) CachedValue(name string, g, col int) (any, bool) {
 	if c == nil {
 		return nil, false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	return c.hit(name, g, col)
+}
+
+// hit returns the cached value of the chunk, retained, marking it used and counting a hit,
+// under the read lock only; ok is false when the chunk is not cached and loaded.
+func (c *Cache) hit(name string, g, col int) (any, bool) {
+	c.mu.RLock()
 	e, ok := c.files[name][chunk{g, col}]
 	if !ok || !e.in {
+		c.mu.RUnlock()
 		return nil, false
 	}
-	if e.elem != nil {
+	ts, ok := c.tables[e.table]
+	if !ok {
+		// Every entry kept has its table's state: not reached.
+		c.mu.RUnlock()
+		return nil, false
+	}
+	ts.hits.Add(1)
+	retain(e.val)
+	v := e.val
+	i := c.nhits.Add(1) - 1
+	if i < uint64(len(c.hits)) {
+		c.hits[i].Store(e)
+		c.mu.RUnlock()
+		return v, true
+	}
+	c.mu.RUnlock()
+	// The record of hits is full: move them and this one under the lock.
+	c.mu.Lock()
+	c.touch(e)
+	c.mu.Unlock()
+	return v, true
+}
+
+// touch moves the entries of the hits recorded under the read lock, then e (when not nil),
+// to the front of lru. Callers hold c.mu (locked): every read-locked hit numbered below
+// len(hits) has stored its entry.
+func (c *Cache) touch(e *entry) {
+	n := min(c.nhits.Load(), uint64(len(c.hits)))
+	for i := range n {
+		if h := c.hits[i].Swap(nil); h != nil && h.elem != nil {
+			c.lru.MoveToFront(h.elem)
+		}
+	}
+	c.nhits.Store(0)
+	if e != nil && e.elem != nil {
 		c.lru.MoveToFront(e.elem)
 	}
-	c.table(e.table).hits++
-	retain(e.val)
-	return e.val, true
 }
 
 // admit keeps the loaded entry e of n bytes if it fits: pinned if its table is pinned and its
 // reservation has room, otherwise in the LRU, evicting others. Callers hold c.mu.
 func (c *Cache) admit(e *entry, n int64) {
+	c.touch(nil) // hits before this load come before it in lru
 	ts := c.table(e.table)
 	switch {
 	case ts.pinned && ts.pinBytes+n <= ts.budget:
@@ -265,6 +314,7 @@ func (c *Cache) admit(e *entry, n int64) {
 
 // evict removes the least recently used unpinned entries until the cache fits its budget.
 func (c *Cache) evict() {
+	c.touch(nil)
 	for c.used > c.max && c.lru.Len() > 0 {
 		c.remove(c.lru.Back().Value.(*entry))
 	}
@@ -468,7 +518,7 @@ func (c *Cache) Stats(table string) Stats {
 	if ts == nil {
 		return Stats{}
 	}
-	return Stats{Entries: ts.entries, Bytes: ts.bytes, Hits: ts.hits, Misses: ts.misses, Pinned: ts.pinned}
+	return Stats{Entries: ts.entries, Bytes: ts.bytes, Hits: ts.hits.Load(), Misses: ts.misses, Pinned: ts.pinned}
 }
 
 // Total returns the counters summed over every table.
@@ -482,7 +532,7 @@ func (c *Cache) Total() Stats {
 	for _, ts := range c.tables {
 		s.Entries += ts.entries
 		s.Bytes += ts.bytes
-		s.Hits += ts.hits
+		s.Hits += ts.hits.Load()
 		s.Misses += ts.misses
 		s.Pinned = s.Pinned || ts.pinned
 	}

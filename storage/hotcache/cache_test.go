@@ -6,6 +6,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -324,5 +326,86 @@ func TestArrays(t *testing.T) {
 	c.Evict(t2)
 	if c.Used() != 0 {
 		t.Fatalf("used %d after dropping everything", c.Used())
+	}
+}
+
+// Eviction follows least recent use exactly, with hits by Cached (under the read lock, moved
+// in the list later) as by Get: the cache keeps the same chunks as a model LRU over a long
+// random sequence of reads, more of them than the record of read-locked hits holds.
+func TestLRUFollowsCachedHits(t *testing.T) {
+	const groups, room = 12, 5
+	c := New(room * 100)
+	name := t1 + "files/f.parquet"
+	var model []int // most recent first
+	use := func(g int) {
+		model = slices.DeleteFunc(model, func(x int) bool { return x == g })
+		model = slices.Insert(model, 0, g)
+		if len(model) > room {
+			model = model[:room]
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 5000 {
+		g := rng.IntN(groups)
+		if _, ok := c.Cached(name, g, 0); ok {
+			if !slices.Contains(model, g) {
+				t.Fatalf("read %d: group %d cached, the model evicted it", i, g)
+			}
+		} else {
+			if slices.Contains(model, g) {
+				t.Fatalf("read %d: group %d evicted, the model keeps it (%v)", i, g, model)
+			}
+			get(t, c, name, g, 100)
+		}
+		use(g)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n := len(c.files[name]); n != room {
+		t.Fatalf("%d chunks cached, want %d", n, room)
+	}
+}
+
+// Hits under the read lock race neither with loads and evictions nor with each other, and
+// the hits and misses all add up.
+func TestConcurrentHitsAndEvictions(t *testing.T) {
+	c := New(1000)
+	name := t1 + "files/f.parquet"
+	const workers, reads = 8, 2000
+	var wg sync.WaitGroup
+	var hits, misses atomic.Int64
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range reads {
+				g := (i*7 + w) % 20 // 20 groups of 100 bytes in room for 10
+				if b, ok := c.Cached(name, g, 0); ok {
+					if len(b) != 100 || b[0] != byte(g) {
+						t.Errorf("group %d: cached bytes %v...", g, b[:1])
+						return
+					}
+					hits.Add(1)
+					continue
+				}
+				b, err := c.Get(name, g, 0, 100, fill(byte(g)))
+				if err != nil || len(b) != 100 || b[0] != byte(g) {
+					t.Errorf("group %d: %v", g, err)
+					return
+				}
+				misses.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if u := c.Used(); u > 1000 {
+		t.Fatalf("used %d over the budget of 1000", u)
+	}
+	s := c.Stats(t1)
+	// Every Cached hit counted one hit; a Get after a Cached miss counted a miss or a hit
+	// (a Get that waited for a load whose chunk was not kept counts a hit, then loads
+	// itself: a miss too).
+	if s.Hits < hits.Load() || s.Misses > misses.Load() || s.Hits+s.Misses < hits.Load()+misses.Load() {
+		t.Fatalf("stats %+v; %d hits by Cached and %d gets", s, hits.Load(), misses.Load())
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -30,12 +32,18 @@ type Local struct {
 	tmp  string
 	// sync fsyncs an open file or directory; tests replace it to observe the sequence.
 	sync func(f *os.File) error
+	// stamps is whether the directory is on a file system whose directory times Stamp
+	// trusts; stampDirs maps the prefixes stamped to their directories (see stampPath).
+	stamps     bool
+	stampDirs  sync.Map
+	nstampDirs atomic.Int64
 }
 
 var (
 	_ Store       = (*Local)(nil)
 	_ WholeReader = (*Local)(nil)
 	_ TempSweeper = (*Local)(nil)
+	_ Stamper     = (*Local)(nil)
 )
 
 // NewLocal returns a store rooted at dir, creating the directory if needed.
@@ -51,7 +59,7 @@ func NewLocal(dir string) (*Local, error) {
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
 		return nil, fmt.Errorf("objstore: creating %s: %w", dir, err)
 	}
-	return &Local{root: root, tmp: tmp, sync: (*os.File).Sync}, nil
+	return &Local{root: root, tmp: tmp, sync: (*os.File).Sync, stamps: stampsTrusted(root)}, nil
 }
 
 // Dir returns the store's root directory.

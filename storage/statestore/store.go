@@ -84,6 +84,15 @@ type table struct {
 	fresh   uint64  // the number (by started) of the last such refresh that succeeded
 	freshSt *State  // its state
 	flight  *flight // the refresh by Snapshot in flight, or nil
+
+	// stamper is the object store's Stamper, or nil. A refresh that took a settled stamp of
+	// the log before reading it and found the state complete (every entry decided) keeps
+	// both: while the log's stamp stays the same, no entry was written or deleted since, so
+	// Snapshot returns stampSt without reading the log. Guarded by mu; stampSt is nil when
+	// there is none.
+	stamper objstore.Stamper
+	stamp   objstore.Stamp
+	stampSt *State
 }
 
 // flight is a refresh by Snapshot; done is closed when it ends (its outcome is then in
@@ -141,6 +150,7 @@ func (s *Store) table(id TableID) (*table, error) {
 			return nil, err
 		}
 		t = &table{id: id, log: log, snap: snap, sem: make(chan struct{}, 1), resolve: s.resolve}
+		t.stamper, _ = s.os.(objstore.Stamper)
 		s.tables[id] = t
 	}
 	return t, nil
@@ -169,6 +179,16 @@ func (t *table) unlock() { <-t.sem }
 // reloads from the newest snapshot. A state more than reloadBehind entries behind the log
 // also reloads from the newest snapshot, when that is newer.
 func (t *table) refresh(ctx context.Context, reloadBehind int, strict bool) (*State, error) {
+	// The stamp is taken before anything is read: a change after it changes the stamp.
+	var stamp objstore.Stamp
+	settled := false
+	if t.stamper != nil {
+		var err error
+		if stamp, settled, err = t.stamper.Stamp(ctx, t.log.prefix); err != nil {
+			settled = false
+		}
+	}
+	undecided := false
 	loaded := false
 	if t.state == nil || t.state.txn == 0 {
 		st, err := t.loadSnapshot(ctx)
@@ -253,6 +273,7 @@ func (t *table) refresh(ctx context.Context, reloadBehind int, strict bool) (*St
 			if decided, err = t.resolve(ctx, p, at); err != nil || !decided {
 				// Not decided yet: the state ends before the entry, as if it were not
 				// written yet.
+				undecided = true
 				break
 			}
 		}
@@ -265,6 +286,15 @@ func (t *table) refresh(ctx context.Context, reloadBehind int, strict bool) (*St
 	}
 	if m != nil {
 		t.state = m.freeze()
+	}
+	if t.stamper != nil {
+		var st *State
+		if err == nil && settled && !undecided && t.mine == nil && t.state.txn != 0 {
+			st = t.state
+		}
+		t.mu.Lock()
+		t.stamp, t.stampSt = stamp, st
+		t.mu.Unlock()
 	}
 	if err != nil {
 		return nil, err
@@ -313,6 +343,17 @@ func (s *Store) Snapshot(ctx context.Context, id TableID) (*State, error) {
 			return nil, fmt.Errorf("%w: %s", ErrTableNotFound, id)
 		}
 		return st, nil
+	}
+	// Unchanged since a refresh that found the state complete: that state is current.
+	if t.stamper != nil {
+		t.mu.Lock()
+		st, stamp := t.stampSt, t.stamp
+		t.mu.Unlock()
+		if st != nil {
+			if now, _, err := t.stamper.Stamp(ctx, t.log.prefix); err == nil && now == stamp {
+				return found(st)
+			}
+		}
 	}
 	t.mu.Lock()
 	called := t.started
