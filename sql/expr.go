@@ -142,7 +142,13 @@ func columnName(n *pg_query.Node) string {
 		return name
 	case n.GetTypeCast() != nil:
 		tc := n.GetTypeCast()
-		if inner := columnName(tc.Arg); inner != "?column?" {
+		// A name the argument has of its own (a column's, a function's) wins over the type's;
+		// a cast's type name gives way to an outer cast's ('int4'::text::regtype is regtype).
+		arg := tc.Arg
+		for arg.GetTypeCast() != nil {
+			arg = arg.GetTypeCast().Arg
+		}
+		if inner := columnName(arg); inner != "?column?" {
 			return inner
 		}
 		if t, err := ResolveType(tc.TypeName); err == nil {
@@ -151,6 +157,7 @@ func columnName(n *pg_query.Node) string {
 		if tn := tc.TypeName.Names; len(tn) > 0 && regTypes[tn[len(tn)-1].GetString_().GetSval()] {
 			return tn[len(tn)-1].GetString_().GetSval()
 		}
+		return columnName(tc.Arg)
 	case n.GetCoalesceExpr() != nil:
 		return "coalesce"
 	case n.GetMinMaxExpr() != nil:
