@@ -544,6 +544,8 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 				return nil, errs.New(errs.NotImplemented, "LOCALTIMESTAMP is not supported yet")
 			}
 			return &planner.Cast{E: &planner.Func{Name: "now", Typ: now}, To: types.Timestamp}, nil
+		case pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME, pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME_N:
+			return localTime(f.Typmod)
 		case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_USER, pg_query.SQLValueFunctionOp_SVFOP_SESSION_USER,
 			pg_query.SQLValueFunctionOp_SVFOP_CURRENT_ROLE, pg_query.SQLValueFunctionOp_SVFOP_USER:
 			e, _, err := b.sessionFunc("current_user", nil, sc, agg)
