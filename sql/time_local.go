@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
@@ -29,4 +31,21 @@ func localTime(mod int32) (planner.Expr, error) {
 		return nil, errs.New(errs.NotImplemented, "LOCALTIME is not supported yet")
 	}
 	return e, nil
+}
+
+// timeCastable reports whether a cast between a and b, one of them time, exists as an
+// assignment (explicit false) or explicitly: time to time(p) and to interval, interval,
+// timestamp and timestamptz to time; text to and from time only explicitly (assignment to
+// text is assignable's).
+func timeCastable(a, b arrow.DataType, explicit bool) bool {
+	ta, tb := types.IsTime(a), types.IsTime(b)
+	switch {
+	case ta && tb:
+		return true
+	case ta:
+		return b.ID() == arrow.INTERVAL_MONTH_DAY_NANO
+	case tb:
+		return a.ID() == arrow.INTERVAL_MONTH_DAY_NANO || a.ID() == arrow.TIMESTAMP || explicit && a.ID() == arrow.STRING && !types.IsUUID(a)
+	}
+	return false
 }
