@@ -152,6 +152,9 @@ func columnName(n *pg_query.Node) string {
 			return inner
 		}
 		if t, err := ResolveType(tc.TypeName); err == nil {
+			if et := types.Elem(t); et != nil {
+				return types.InternalName(et) // an array type is named by its element's: int4[] is int4
+			}
 			return types.InternalName(t)
 		}
 		if tn := tc.TypeName.Names; len(tn) > 0 && regTypes[tn[len(tn)-1].GetString_().GetSval()] {
@@ -267,6 +270,9 @@ func (b *binder) coerce(e planner.Expr, t arrow.DataType) planner.Expr {
 func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) {
 	if st, ok := t.(*arrow.StructType); ok {
 		return b.toRecord(e, st, "", false)
+	}
+	if out, ok := b.storageArrayIn(e, t, false); ok {
+		return out, nil
 	}
 	if types.IsTime(t) || types.IsTime(e.Type()) {
 		return b.timeAssign(e, t)
@@ -417,6 +423,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 					e = &planner.Literal{Value: s + " " + unit, Typ: l.Typ}
 				}
 			}
+		}
+		if out, ok := b.storageArrayIn(e, t, true); ok {
+			return out, nil
 		}
 		if types.IsJSON(t) || types.IsJSON(e.Type()) {
 			return b.jsonCast(e, t)
