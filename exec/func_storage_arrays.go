@@ -60,3 +60,23 @@ func init() {
 		return in, nil
 	})}, "_uuid_array_in")
 }
+
+func init() {
+	// _time_array_round(a, p) rounds each time of a to p fractional digits, as a time[] cast or
+	// assigned to time(p)[] is.
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 2 || args[0].ID() != arrow.LIST || args[1].ID() != arrow.INT32 {
+			return nil, nil, undefinedFunc("_time_array_round", args)
+		}
+		return arrow.ListOf(arrow.PrimitiveTypes.Int64), nil, nil
+	}, eval: rowwise(false, func(v []any) (any, error) {
+		in := v[0].([]any)
+		out := make([]any, len(in))
+		for i, e := range in {
+			if e != nil {
+				out[i] = types.RoundTime(e.(int64), v[1].(int32))
+			}
+		}
+		return out, nil
+	})}, "_time_array_round")
+}

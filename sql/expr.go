@@ -161,6 +161,16 @@ func columnName(n *pg_query.Node) string {
 			return tn[len(tn)-1].GetString_().GetSval()
 		}
 		return columnName(tc.Arg)
+	case n.GetAIndirection() != nil:
+		// PostgreSQL's rule: the last field name selected ((r).f is f), else the name of what
+		// is subscripted (a[1] is a).
+		ind := n.GetAIndirection()
+		for i := len(ind.Indirection) - 1; i >= 0; i-- {
+			if s := ind.Indirection[i].GetString_(); s != nil {
+				return s.Sval
+			}
+		}
+		return columnName(ind.Arg)
 	case n.GetCoalesceExpr() != nil:
 		return "coalesce"
 	case n.GetMinMaxExpr() != nil:
@@ -272,6 +282,9 @@ func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) 
 		return b.toRecord(e, st, "", false)
 	}
 	if out, ok := b.storageArrayIn(e, t, false); ok {
+		return out, nil
+	}
+	if out, ok := timeArrayRound(e, t); ok {
 		return out, nil
 	}
 	if types.IsTime(t) || types.IsTime(e.Type()) {
@@ -425,6 +438,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 			}
 		}
 		if out, ok := b.storageArrayIn(e, t, true); ok {
+			return out, nil
+		}
+		if out, ok := timeArrayRound(e, t); ok {
 			return out, nil
 		}
 		if types.IsJSON(t) || types.IsJSON(e.Type()) {

@@ -30,3 +30,19 @@ func (b *binder) storageArrayIn(e planner.Expr, t arrow.DataType, explicit bool)
 	p, _ := types.TimePrecision(et)
 	return &planner.Func{Name: "_time_array_in", Args: []planner.Expr{arg, &planner.Literal{Value: p, Typ: types.Int32}}, Typ: t}, true
 }
+
+// timeArrayRound converts e, a time[] of any precision, to t, a time(p)[] (or time[]), rounding
+// each element as a cast or assignment to time(p) does; ok is false unless both are arrays of
+// time.
+func timeArrayRound(e planner.Expr, t arrow.DataType) (planner.Expr, bool) {
+	fe, te := types.Elem(e.Type()), types.Elem(t)
+	if fe == nil || te == nil || !types.IsTime(fe) || !types.IsTime(te) {
+		return nil, false
+	}
+	p, _ := types.TimePrecision(te)
+	q, _ := types.TimePrecision(fe)
+	if p < 0 || p >= 6 || (q >= 0 && q <= p) {
+		return relabel(e, t), true
+	}
+	return &planner.Func{Name: "_time_array_round", Args: []planner.Expr{e, &planner.Literal{Value: p, Typ: types.Int32}}, Typ: t}, true
+}
