@@ -88,18 +88,18 @@ func (c Column) FormerPath(k int) []arrow.DataType {
 	return append(path, c.SQL())
 }
 
-// CastPath converts a through the SQL types of path in order, with PostgreSQL's casts (an
-// explicit cast to character varying(n) truncates), and returns an array of the last type's
-// stored type. It does not release a.
-func CastPath(ctx context.Context, a arrow.Array, path []arrow.DataType) (arrow.Array, error) {
+// CastPath converts a, stored values of SQL type from, through the SQL types of path in
+// order, with PostgreSQL's casts (an explicit cast to character varying(n) truncates), and
+// returns an array of the last type's stored type. It does not release a.
+func CastPath(ctx context.Context, a arrow.Array, from arrow.DataType, path []arrow.DataType) (arrow.Array, error) {
 	a.Retain()
 	for _, t := range path {
-		out, err := exec.CastArray(ctx, a, t)
+		out, err := exec.CastSQL(ctx, a, from, t)
 		a.Release()
 		if err != nil {
 			return nil, err
 		}
-		a = out
+		a, from = out, t
 		if n, ok := types.CharLength(t); ok && n >= 0 {
 			out := truncate(ctx, a, int(n))
 			a.Release()
@@ -127,7 +127,7 @@ func (t *Table) ConvertFormer(ctx context.Context, field arrow.Field, k int, a a
 			if k < 0 || k >= len(c.Former) {
 				break
 			}
-			return CastPath(ctx, a, c.FormerPath(k))
+			return CastPath(ctx, a, c.Former[k].Type, c.FormerPath(k))
 		}
 	}
 	return nil, fmt.Errorf("catalog: table %s has no former column %d of %q", t.Name, k, field.Name)

@@ -66,7 +66,7 @@ func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.A
 	}
 	path, limit := typeChangePath(to, c.Via)
 	check := func(a arrow.Array) error {
-		out, err := catalog.CastPath(ctx, a, path)
+		out, err := catalog.CastPath(ctx, a, from, path)
 		if err != nil {
 			return err
 		}
@@ -102,7 +102,7 @@ func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.A
 	if err := check(a); err != nil {
 		return nil, err
 	}
-	out, err := catalog.CastPath(ctx, a, append(slices.Clone(c.Via), to))
+	out, err := catalog.CastPath(ctx, a, from, append(slices.Clone(c.Via), to))
 	if err != nil {
 		return nil, err
 	}
@@ -125,16 +125,6 @@ func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.A
 func refusedTypeChange(col catalog.Column, to arrow.DataType, via []arrow.DataType) error {
 	if types.IsBpchar(col.SQL()) || types.IsBpchar(to) || slices.ContainsFunc(via, types.IsBpchar) {
 		return errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE to or from character(n) is not supported")
-	}
-	for _, sqlType := range []struct {
-		is   func(arrow.DataType) bool
-		name string
-	}{{types.IsTime, "time"}, {types.IsUUID, "uuid"}} {
-		// time is held as int64 and uuid as binary: the casts of stored values do not know
-		// them from bigint and bytea.
-		if sqlType.is(col.SQL()) || sqlType.is(to) || slices.ContainsFunc(via, sqlType.is) {
-			return errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE to or from %s is not supported", sqlType.name)
-		}
 	}
 	return nil
 }

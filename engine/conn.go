@@ -206,6 +206,7 @@ func (s *statement) execute(ctx context.Context, params []any) (r Result, err er
 	ctx = exec.WithSequences(ctx, s.c.sequences())
 	ctx = exec.WithSettings(ctx, s.c)
 	ctx = exec.WithTypeNames(ctx, e.typeNames(ctx))
+	ctx = exec.WithTypeOIDs(ctx, e.typeOIDs(ctx))
 	ctx, endBudget := e.withSpill(ctx)
 	defer func() {
 		err = limitError(ctx, err)

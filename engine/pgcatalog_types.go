@@ -53,3 +53,15 @@ func (e *Engine) typeNames(ctx context.Context) exec.TypeNames {
 		return "", false
 	}
 }
+
+// typeOIDs finds the composite types of the catalog as this process last read it by name,
+// for text::regtype computed per row.
+func (e *Engine) typeOIDs(ctx context.Context) exec.TypeOIDs {
+	return func(name string) (uint32, uint32, bool) {
+		ct, ok, _ := e.cat.Cached().Type(ctx, name)
+		if !ok {
+			return 0, 0, false
+		}
+		return ct.OID(), ct.ArrayOID(), true
+	}
+}

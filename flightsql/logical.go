@@ -48,14 +48,46 @@ func wireType(f arrow.Field) (arrow.DataType, bool) {
 		return wireUUID, true
 	case (name == "json" || name == "jsonb") && f.Type.ID() == arrow.STRING:
 		return wireJSON, true
+	case name == "_time" || name == "_uuid":
+		// Arrays of time and uuid: lists of the element's wire type.
+		lt, ok := f.Type.(*arrow.ListType)
+		if !ok {
+			return nil, false
+		}
+		et, ok := wireType(arrow.Field{Type: lt.Elem(), Metadata: arrow.NewMetadata([]string{types.SQLTypeKey}, []string{name[1:]})})
+		if !ok {
+			return nil, false
+		}
+		return arrow.ListOf(et), true
 	}
 	return nil, false
+}
+
+// wireList converts a, a list column in engine storage, to to, a list of a wire type
+// (wireType's), converting its elements with wireArray; ok is false otherwise.
+func wireList(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, bool) {
+	lt, ok := to.(*arrow.ListType)
+	l, isList := a.(*array.List)
+	if !ok || !isList {
+		return nil, false
+	}
+	vals, ok := wireArray(mem, l.ListValues(), lt.Elem())
+	if !ok {
+		return nil, false
+	}
+	defer vals.Release()
+	d := a.Data()
+	nd := array.NewData(to, d.Len(), d.Buffers(), []arrow.ArrayData{vals.Data()}, d.NullN(), d.Offset())
+	defer nd.Release()
+	return array.MakeFromData(nd), true
 }
 
 // wireArray converts a, a column in engine storage, to wire type to (wireType's); ok is
 // false if to is not one of them. The result is a new reference.
 func wireArray(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, bool) {
 	switch {
+	case to.ID() == arrow.LIST:
+		return wireList(mem, a, to)
 	case to == wireTime && a.DataType().ID() == arrow.INT64:
 		d := a.Data()
 		nd := array.NewData(wireTime, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())

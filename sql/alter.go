@@ -255,14 +255,14 @@ func setType(t *catalog.Table, cmd *pg_query.AlterTableCmd) (planner.AlterColumn
 		}
 		slices.Reverse(via) // innermost cast first
 		for _, v := range via {
-			if !castable(from, v) {
+			if !castable(from, v) && !timeCastable(from, v, true) {
 				return c, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(from), types.Name(v))
 			}
 			from = v
 		}
 		c.Via = via
 	}
-	if !assignable(from, typ) {
+	if !assignable(from, typ) && !timeCastable(from, typ, false) {
 		if len(c.Via) > 0 {
 			return c, errs.New(errs.DatatypeMismatch, "result of USING clause for column %q cannot be cast automatically to type %s", cmd.Name, types.Name(typ))
 		}

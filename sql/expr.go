@@ -142,15 +142,35 @@ func columnName(n *pg_query.Node) string {
 		return name
 	case n.GetTypeCast() != nil:
 		tc := n.GetTypeCast()
-		if inner := columnName(tc.Arg); inner != "?column?" {
+		// A name the argument has of its own (a column's, a function's) wins over the type's;
+		// a cast's type name gives way to an outer cast's ('int4'::text::regtype is regtype).
+		arg := tc.Arg
+		for arg.GetTypeCast() != nil {
+			arg = arg.GetTypeCast().Arg
+		}
+		if inner := columnName(arg); inner != "?column?" {
 			return inner
 		}
 		if t, err := ResolveType(tc.TypeName); err == nil {
+			if et := types.Elem(t); et != nil {
+				return types.InternalName(et) // an array type is named by its element's: int4[] is int4
+			}
 			return types.InternalName(t)
 		}
 		if tn := tc.TypeName.Names; len(tn) > 0 && regTypes[tn[len(tn)-1].GetString_().GetSval()] {
 			return tn[len(tn)-1].GetString_().GetSval()
 		}
+		return columnName(tc.Arg)
+	case n.GetAIndirection() != nil:
+		// PostgreSQL's rule: the last field name selected ((r).f is f), else the name of what
+		// is subscripted (a[1] is a).
+		ind := n.GetAIndirection()
+		for i := len(ind.Indirection) - 1; i >= 0; i-- {
+			if s := ind.Indirection[i].GetString_(); s != nil {
+				return s.Sval
+			}
+		}
+		return columnName(ind.Arg)
 	case n.GetCoalesceExpr() != nil:
 		return "coalesce"
 	case n.GetMinMaxExpr() != nil:
@@ -260,6 +280,12 @@ func (b *binder) coerce(e planner.Expr, t arrow.DataType) planner.Expr {
 func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) {
 	if st, ok := t.(*arrow.StructType); ok {
 		return b.toRecord(e, st, "", false)
+	}
+	if out, ok := b.storageArrayIn(e, t, false); ok {
+		return out, nil
+	}
+	if out, ok := timeArrayRound(e, t); ok {
+		return out, nil
 	}
 	if types.IsTime(t) || types.IsTime(e.Type()) {
 		return b.timeAssign(e, t)
@@ -411,6 +437,12 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 				}
 			}
 		}
+		if out, ok := b.storageArrayIn(e, t, true); ok {
+			return out, nil
+		}
+		if out, ok := timeArrayRound(e, t); ok {
+			return out, nil
+		}
 		if types.IsJSON(t) || types.IsJSON(e.Type()) {
 			return b.jsonCast(e, t)
 		}
@@ -537,6 +569,8 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 				return nil, errs.New(errs.NotImplemented, "LOCALTIMESTAMP is not supported yet")
 			}
 			return &planner.Cast{E: &planner.Func{Name: "now", Typ: now}, To: types.Timestamp}, nil
+		case pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME, pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME_N:
+			return localTime(f.Typmod)
 		case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_USER, pg_query.SQLValueFunctionOp_SVFOP_SESSION_USER,
 			pg_query.SQLValueFunctionOp_SVFOP_CURRENT_ROLE, pg_query.SQLValueFunctionOp_SVFOP_USER:
 			e, _, err := b.sessionFunc("current_user", nil, sc, agg)

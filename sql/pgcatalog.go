@@ -118,6 +118,10 @@ func (b *binder) regCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (pla
 		out, err := b.regclassOfText(e)
 		return out, true, err
 	}
+	if kind == "regtype" && e.Type().ID() == arrow.STRING {
+		out, err := b.regtypeOfText(e)
+		return out, true, err
+	}
 	return nil, true, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), kind)
 }
 
@@ -149,12 +153,16 @@ func (b *binder) regclassOfText(e planner.Expr) (planner.Expr, error) {
 	missing := &planner.Check{E: &planner.Literal{Typ: types.Int64}, Fail: &planner.IsNull{E: e, Negate: true},
 		Kind: errs.UndefinedTable, Msg: "relation does not exist"}
 	out := &planner.Case{Typ: types.Int64, Else: missing}
+	same := func(s string) planner.Expr {
+		return &planner.Binary{Op: planner.OpEq, L: e, R: &planner.Literal{Value: s, Typ: types.Text}, Typ: types.Bool}
+	}
 	for oid, n := range names {
-		same := func(s string) planner.Expr {
-			return &planner.Binary{Op: planner.OpEq, L: e, R: &planner.Literal{Value: s, Typ: types.Text}, Typ: types.Bool}
-		}
 		out.Whens = append(out.Whens, &planner.Binary{Op: planner.OpOr, L: same(n), R: same(catalog.PublicSchema + "." + n), Typ: types.Bool})
 		out.Thens = append(out.Thens, &planner.Literal{Value: oid, Typ: types.Int64})
+	}
+	for n := range catalog.PGCatalogTables {
+		out.Whens = append(out.Whens, &planner.Binary{Op: planner.OpOr, L: same(n), R: same(catalog.PGCatalogSchema + "." + n), Typ: types.Bool})
+		out.Thens = append(out.Thens, &planner.Literal{Value: catalog.PGSystemTableOID(catalog.PGCatalogSchema, n), Typ: types.Int64})
 	}
 	return out, nil
 }
@@ -241,11 +249,8 @@ func (b *binder) lookupOID(kind, s string) (int64, error) {
 		}
 		return 0, errs.New(errs.UndefinedTable, "relation \"%s\" does not exist", s)
 	case "regtype":
-		t, err := types.ByName(strings.ToLower(name), nil)
-		if err != nil {
-			return 0, errs.New(errs.UndefinedObject, "type \"%s\" does not exist", s)
-		}
-		return int64(types.PGTypeOf(t).OID), nil
+		oid, err := exec.RegtypeOID(s, b.typeOIDs())
+		return int64(oid), err
 	case "regnamespace":
 		switch name {
 		case catalog.PGCatalogSchema:

@@ -113,6 +113,9 @@ func Common(a, b arrow.DataType) (arrow.DataType, error) {
 // stays, with its length only when b's is the same. Arrays follow their elements.
 func SelectCommon(a, b arrow.DataType) (arrow.DataType, error) {
 	str := func(t arrow.DataType) bool { return t.ID() == arrow.STRING && !IsUnknown(t) }
+	if IsJSON(a) && arrow.TypeEqual(a, b) {
+		return a, nil // json with json, jsonb with jsonb: not text
+	}
 	if str(a) && str(b) {
 		ca, ok := a.(*Char)
 		if !ok {

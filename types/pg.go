@@ -200,8 +200,15 @@ func SQLMetadata(t arrow.DataType) (arrow.Metadata, bool) {
 	}
 	prefix := ""
 	if lt, ok := t.(*arrow.ListType); ok {
-		// An array of a character type: "_varchar" or "_bpchar", as pg_type names it.
+		// An array of a character type: "_varchar" or "_bpchar", as pg_type names it; of
+		// uuid or time, "_uuid" or "_time".
 		t, prefix = lt.Elem(), "_"
+		if IsUUID(t) {
+			return arrow.NewMetadata([]string{SQLTypeKey}, []string{"_uuid"}), true
+		}
+		if tt, ok := t.(*Time); ok {
+			return arrow.NewMetadata([]string{SQLTypeKey, SQLTypmodKey}, []string{"_time", strconv.Itoa(int(tt.prec))}), true
+		}
 	}
 	c, ok := t.(*Char)
 	if !ok {
@@ -238,6 +245,10 @@ func FieldPGType(f arrow.Field) PGType {
 			return PGType{OIDUUID, 16, -1}
 		case "time":
 			return PGType{OIDTime, 8, mod}
+		case "_uuid":
+			return PGType{OIDUUIDArray, -1, -1}
+		case "_time":
+			return PGType{OIDTimeArray, -1, mod}
 		}
 	}
 	return PGTypeOf(f.Type)

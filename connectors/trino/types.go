@@ -27,7 +27,7 @@ import (
 //	date32 date64                           date           days since 1970-01-01
 //	timestamp[any unit] (with or without    timestamp(3)   epoch milliseconds (UTC); finer
 //	  a time zone)                                         units are truncated toward -inf
-//	list<int8|int16|int32|int64>            array(bigint)
+//	list<int8|int16|int32|int64>            array(bigint)  (not time[]: its text)
 //	json, jsonb, maps (by PostgreSQL type)  json           PostgreSQL's text (a map's as jsonb)
 //	everything else: binary, decimal,       varchar        PostgreSQL's text output, as psql
 //	  uint64, time, interval, uuid, bpchar,                shows it (bytea as \x..., decimals
@@ -87,7 +87,7 @@ func kindOf(f arrow.Field) kind {
 		return kindJSON
 	case types.OIDBpchar:
 		return kindText // character(n): padded to n on output
-	case types.OIDTime:
+	case types.OIDTime, types.OIDTimeArray:
 		return kindText // time over int64 storage: its text, not the microseconds
 	}
 	if _, ok := f.Type.(arrow.ExtensionType); ok {

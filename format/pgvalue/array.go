@@ -23,8 +23,12 @@ func listRange(a *array.List, i int) (int, int) {
 // quoted when they are empty, spell NULL, or contain braces, quotes, commas, backslashes or
 // white space.
 func arrayTextWriter(a *array.List, loc *time.Location) Writer {
+	return arrayTextWriterOf(a, textWriter(a.ListValues(), loc))
+}
+
+// arrayTextWriterOf is arrayTextWriter with elem writing the elements.
+func arrayTextWriterOf(a *array.List, elem Writer) Writer {
 	vals := a.ListValues()
-	elem := textWriter(vals, loc)
 	var buf []byte
 	return func(dst []byte, i int) []byte {
 		start, end := listRange(a, i)
@@ -70,12 +74,17 @@ func appendArrayElem(dst, v []byte) []byte {
 // empty array, else 1), a has-nulls flag, the element OID, then per dimension its length and
 // lower bound (1), then each element as a length (-1 for NULL) and its binary form.
 func arrayBinaryWriter(a *array.List) Writer {
-	vals := a.ListValues()
-	elem := binaryWriter(vals)
-	oid := types.PGTypeOf(vals.DataType()).OID
+	oid := types.PGTypeOf(a.ListValues().DataType()).OID
 	if _, ok := types.ArrayOID(oid); !ok {
 		oid = types.OIDText
 	}
+	return arrayBinaryWriterOf(a, oid)
+}
+
+// arrayBinaryWriterOf is arrayBinaryWriter with oid as the elements' type.
+func arrayBinaryWriterOf(a *array.List, oid uint32) Writer {
+	vals := a.ListValues()
+	elem := binaryWriter(vals)
 	return func(dst []byte, i int) []byte {
 		start, end := listRange(a, i)
 		if start == end {

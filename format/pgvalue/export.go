@@ -20,6 +20,9 @@ const (
 // values to n characters. The writer reads arr, which must outlive it.
 func NewWriter(f arrow.Field, arr arrow.Array, format int16, loc *time.Location) Writer {
 	w := newWriter(arr, format, loc)
+	if a, ok := storageArrayWriter(f, arr, format); ok {
+		return a
+	}
 	if format != formatBinary {
 		if u, ok := uuidWriter(f, arr); ok {
 			return u
@@ -57,4 +60,42 @@ func timeWriter(f arrow.Field, arr arrow.Array) (Writer, bool) {
 		return nil, false
 	}
 	return func(dst []byte, i int) []byte { return types.AppendTime(dst, a.Value(i)) }, true
+}
+
+// storageArrayWriter is the writer of a uuid[] or time[] column, whose elements arrive as
+// their storage (16-byte binary values, int64 microseconds): PostgreSQL's array text with
+// each element as uuid or time text, or array_send's format with the element type's OID (the
+// element bytes are the storage's own). ok is false for other columns.
+func storageArrayWriter(f arrow.Field, arr arrow.Array, format int16) (Writer, bool) {
+	a, ok := arr.(*array.List)
+	if !ok {
+		return nil, false
+	}
+	var elem uint32
+	switch types.FieldPGType(f).OID {
+	case types.OIDUUIDArray:
+		if _, ok := a.ListValues().(*array.Binary); !ok {
+			return nil, false
+		}
+		elem = types.OIDUUID
+	case types.OIDTimeArray:
+		if _, ok := a.ListValues().(*array.Int64); !ok {
+			return nil, false
+		}
+		elem = types.OIDTime
+	default:
+		return nil, false
+	}
+	if format == formatBinary {
+		return arrayBinaryWriterOf(a, elem), true
+	}
+	var w Writer
+	if elem == types.OIDUUID {
+		b := a.ListValues().(*array.Binary)
+		w = func(dst []byte, i int) []byte { return types.AppendUUID(dst, b.Value(i)) }
+	} else {
+		v := a.ListValues().(*array.Int64)
+		w = func(dst []byte, i int) []byte { return types.AppendTime(dst, v.Value(i)) }
+	}
+	return arrayTextWriterOf(a, w), true
 }

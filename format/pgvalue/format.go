@@ -463,6 +463,9 @@ func padded(w Writer, n int) Writer {
 // AppendField appends row i of arr, a column of result field f, as AppendTextIn does, padding
 // character(n) values to n characters.
 func AppendField(dst []byte, f arrow.Field, arr arrow.Array, i int, loc *time.Location) []byte {
+	if a, ok := storageArrayWriter(f, arr, formatText); ok {
+		return a(dst, i)
+	}
 	if u, ok := uuidWriter(f, arr); ok {
 		return u(dst, i)
 	}

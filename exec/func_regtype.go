@@ -1,0 +1,221 @@
+package exec
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// TypeOIDs finds a type the database defines (a composite type) by its name, unqualified:
+// the type's OID and its array type's; ok is false for other names.
+type TypeOIDs func(name string) (oid, array uint32, ok bool)
+
+type typeOIDsKey struct{}
+
+// WithTypeOIDs gives ctx the OIDs of the database's own types by name, for text::regtype.
+func WithTypeOIDs(ctx context.Context, f TypeOIDs) context.Context {
+	return context.WithValue(ctx, typeOIDsKey{}, f)
+}
+
+// typeOIDsOf returns the TypeOIDs of ctx, or nil.
+func typeOIDsOf(ctx context.Context) TypeOIDs {
+	f, _ := ctx.Value(typeOIDsKey{}).(TypeOIDs)
+	return f
+}
+
+// otherTypeOIDs are the OIDs of the types regtype input knows by name that have no Arrow type
+// of their own here (or, as name, share one with another type).
+var otherTypeOIDs = map[string]uint32{
+	"name": types.OIDName, `"char"`: 18, "oid": types.OIDOID, "regproc": 24, "regclass": 2205,
+	"regtype": 2206, "regnamespace": 4089, "regrole": 4096, "regprocedure": 2202, "regoper": 2203,
+	"xid": 28, "cid": 29, "tid": 27, "record": types.OIDRecord, "unknown": types.OIDUnknown,
+	"void": 2278, "interval": types.OIDInterval, "anyelement": 2283, "anyarray": 2277,
+	"timetz": 1266, "time with time zone": 1266,
+}
+
+// typeNameParts is a type's name as regtype input reads it: the schema (or ""), the name
+// (lower-cased unless quoted, the words of a name such as "double precision" joined by one
+// space), the type modifiers and whether it names the array type.
+type typeNameParts struct {
+	schema, name string
+	mods         []int32
+	array        bool
+}
+
+// parseTypeName splits s, a type's name as PostgreSQL's regtype input takes it:
+// [schema.]name[(mod, ...)][[]...], the name possibly of several words
+// ("timestamp(3) with time zone").
+func parseTypeName(s string) (typeNameParts, error) {
+	var p typeNameParts
+	bad := func() (typeNameParts, error) {
+		return typeNameParts{}, errs.New(errs.InvalidText, "invalid type name \"%s\"", s)
+	}
+	var words []string
+	i := 0
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n':
+			i++
+		case c == '"':
+			j := i + 1
+			var w strings.Builder
+			w.WriteByte('"')
+			for {
+				if j >= len(s) {
+					return bad()
+				}
+				if s[j] == '"' {
+					if j+1 < len(s) && s[j+1] == '"' {
+						w.WriteByte('"')
+						j += 2
+						continue
+					}
+					break
+				}
+				w.WriteByte(s[j])
+				j++
+			}
+			w.WriteByte('"')
+			words = append(words, w.String())
+			i = j + 1
+		case c == '.':
+			if len(words) != 1 || p.schema != "" || p.array || p.mods != nil {
+				return bad()
+			}
+			p.schema, words = unquoteIdent(words[0]), nil
+			i++
+		case c == '(':
+			if len(words) == 0 || p.mods != nil || p.array {
+				return bad()
+			}
+			j := strings.IndexByte(s[i:], ')')
+			if j < 0 {
+				return bad()
+			}
+			for _, m := range strings.Split(s[i+1:i+j], ",") {
+				n, err := strconv.ParseInt(strings.TrimSpace(m), 10, 32)
+				if err != nil {
+					return bad()
+				}
+				p.mods = append(p.mods, int32(n))
+			}
+			i += j + 1
+		case c == '[':
+			j := strings.IndexByte(s[i:], ']')
+			if j < 0 || len(words) == 0 {
+				return bad()
+			}
+			if d := strings.TrimSpace(s[i+1 : i+j]); d != "" {
+				if _, err := strconv.Atoi(d); err != nil {
+					return bad()
+				}
+			}
+			p.array = true
+			i += j + 1
+		case c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80:
+			if p.array {
+				return bad()
+			}
+			j := i
+			for j < len(s) && (s[j] == '_' || s[j] == '$' || s[j] >= '0' && s[j] <= '9' || s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= 0x80) {
+				j++
+			}
+			words = append(words, strings.ToLower(s[i:j]))
+			i = j
+		default:
+			return bad()
+		}
+	}
+	if len(words) == 0 {
+		return bad()
+	}
+	if len(words) > 1 {
+		for _, w := range words {
+			if strings.HasPrefix(w, `"`) {
+				return bad()
+			}
+		}
+	}
+	p.name = strings.Join(words, " ")
+	return p, nil
+}
+
+// unquoteIdent is identifier w without its double quotes, if it has them.
+func unquoteIdent(w string) string {
+	if len(w) >= 2 && w[0] == '"' && w[len(w)-1] == '"' {
+		return w[1 : len(w)-1]
+	}
+	return w
+}
+
+// RegtypeOID is the OID of the type s names, as PostgreSQL's regtype input reads it: a
+// built-in type under any of its names, with modifiers and [] for its array type, or a type
+// own finds (the database's composite types; nil for none). An unknown type is 42704.
+func RegtypeOID(s string, own TypeOIDs) (uint32, error) {
+	if n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32); err == nil {
+		return uint32(n), nil
+	}
+	p, err := parseTypeName(s)
+	if err != nil {
+		return 0, err
+	}
+	missing := errs.New(errs.UndefinedObject, "type \"%s\" does not exist", strings.TrimSpace(s))
+	name := p.name
+	oid, ok := uint32(0), false
+	switch p.schema {
+	case "", "pg_catalog":
+		if o, found := otherTypeOIDs[name]; found {
+			oid, ok = o, true
+		} else if t, err := types.ByName(unquoteIdent(name), p.mods); err == nil {
+			oid, ok = types.PGTypeOf(t).OID, true
+		} else if errs.KindOf(err) == errs.InvalidParameter {
+			return 0, err
+		}
+	}
+	if !ok && own != nil && (p.schema == "" || p.schema == "public") {
+		if o, arr, found := own(unquoteIdent(name)); found {
+			if p.array {
+				return arr, nil
+			}
+			return o, nil
+		}
+	}
+	if !ok {
+		return 0, missing
+	}
+	if p.array {
+		arr, has := types.ArrayOID(oid)
+		if !has {
+			return 0, missing
+		}
+		return arr, nil
+	}
+	return oid, nil
+}
+
+func init() {
+	i64 := arrow.PrimitiveTypes.Int64
+	// _regtype_in(text) is text::regtype computed per row: the OID of the type the text names
+	// (an error for a name no type has).
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 1 || args[0].ID() != arrow.STRING {
+			return nil, nil, undefinedFunc("_regtype_in", args)
+		}
+		return i64, nil, nil
+	}, evalCtx: func(ctx context.Context, _ int, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		own := typeOIDsOf(ctx)
+		return rowwise(false, func(v []any) (any, error) {
+			oid, err := RegtypeOID(v[0].(string), own)
+			if err != nil {
+				return nil, err
+			}
+			return int64(oid), nil
+		})(Allocator(ctx), typ, args)
+	}}, "_regtype_in")
+}
