@@ -126,7 +126,10 @@ func BenchmarkRead1M(b *testing.B) {
 	}
 	for _, layout := range layouts {
 		for _, cols := range [][]int{nil, {1}, {0, 3}, {2, 3}} {
-			benchRead(b, mem, fmt.Sprintf("pages=%s/columns=%v", layout, cols), files[layout], cols)
+			// Pages decoded by this package (direct.go), and through parquet-go's pages.
+			for _, via := range []string{"direct", "pages"} {
+				benchRead(b, mem, fmt.Sprintf("pages=%s/columns=%v/read=%s", layout, cols, via), files[layout], cols, via == "pages")
+			}
 		}
 	}
 	// A cold key lookup: one row of every column through the page index, without a chunk
@@ -161,7 +164,7 @@ func BenchmarkRead1M(b *testing.B) {
 	}
 }
 
-func benchRead(b *testing.B, mem memory.Allocator, name string, data []byte, cols []int) {
+func benchRead(b *testing.B, mem memory.Allocator, name string, data []byte, cols []int, viaPages bool) {
 	b.Run(name, func(b *testing.B) {
 		cpu := cpuTime()
 		for b.Loop() {
@@ -169,7 +172,7 @@ func benchRead(b *testing.B, mem memory.Allocator, name string, data []byte, col
 			if err != nil {
 				b.Fatal(err)
 			}
-			r, err := f.Read(context.Background(), ReadOptions{Columns: cols, Alloc: mem})
+			r, err := f.Read(context.Background(), ReadOptions{Columns: cols, Alloc: mem, viaPages: viaPages})
 			if err != nil {
 				b.Fatal(err)
 			}
