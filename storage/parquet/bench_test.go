@@ -135,8 +135,15 @@ func BenchmarkRead1M(b *testing.B) {
 	// A cold key lookup: one row of every column through the page index, without a chunk
 	// cache, at rows spread over the file.
 	for _, layout := range layouts {
-		b.Run(fmt.Sprintf("pages=%s/one-row", layout), func(b *testing.B) {
-			data := files[layout]
+		for _, via := range []string{"direct", "pages"} {
+			benchOneRow(b, mem, fmt.Sprintf("pages=%s/one-row/read=%s", layout, via), files[layout], via == "pages")
+		}
+	}
+}
+
+func benchOneRow(b *testing.B, mem memory.Allocator, name string, data []byte, viaPages bool) {
+	{
+		b.Run(name, func(b *testing.B) {
 			f, err := Open(bytes.NewReader(data), int64(len(data)), WithPageIndex())
 			if err != nil {
 				b.Fatal(err)
@@ -148,7 +155,7 @@ func BenchmarkRead1M(b *testing.B) {
 				i++
 				g := i * 7 % len(groups)
 				row := int64(i) * 7919 % groups[g].Rows
-				r, err := f.Read(context.Background(), ReadOptions{Spans: []Span{{Group: g, Lo: row, Hi: row + 1}}, Alloc: mem})
+				r, err := f.Read(context.Background(), ReadOptions{Spans: []Span{{Group: g, Lo: row, Hi: row + 1}}, Alloc: mem, viaPages: viaPages})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"sort"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -40,6 +41,24 @@ type directPage struct {
 // directly: the chunk's bytes, one page's decompressed values and decoded levels.
 type directBuffers struct {
 	chunk, vals, defs []byte
+}
+
+// directPool keeps the buffers of closed readers for the next ones: a cold key lookup opens
+// a reader per query and would otherwise allocate a page's worth of bytes per column.
+var directPool = sync.Pool{New: func() any { return &directBuffers{} }}
+
+// maxPooledBytes bounds the buffers a closed reader returns to directPool.
+const maxPooledBytes = 4 << 20
+
+// releaseDirect returns the reader's direct buffers to directPool. The chunks that used
+// them are closed, and no array returned points into them.
+func (r *Reader) releaseDirect() {
+	for i, b := range r.direct {
+		if b != nil && cap(b.chunk)+cap(b.vals)+cap(b.defs) <= maxPooledBytes {
+			directPool.Put(b)
+		}
+		r.direct[i] = nil
+	}
 }
 
 // directReader walks the data pages of one column chunk read directly.
@@ -129,7 +148,7 @@ func (r *Reader) openDirect(cr *chunkReader, sp Span, g, c, out int, pages []Pag
 	}
 	bufs := r.direct[out]
 	if bufs == nil {
-		bufs = &directBuffers{}
+		bufs = directPool.Get().(*directBuffers)
 		r.direct[out] = bufs
 	}
 	if int64(cap(bufs.chunk)) < end-start {

@@ -199,6 +199,7 @@ func (r *Reader) Close() error {
 	if !r.closed {
 		r.closed = true
 		r.closeChunks()
+		r.releaseDirect()
 	}
 	return nil
 }
