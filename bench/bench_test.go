@@ -3,12 +3,16 @@ package bench
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/engine"
@@ -290,5 +294,54 @@ func TestSetupCompaction(t *testing.T) {
 				t.Fatal("running the same job twice: want an error")
 			}
 		})
+	}
+}
+
+// TestChecksumCells checks that a row's hash is FNV-1a of its cells, each followed by
+// 0x1f, as hash/fnv computes it, and that arrowCell renders text and bigint cells as
+// ValueStr and DuckDB's side (fmt.Sprint) do.
+func TestChecksumCells(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	sb := array.NewStringBuilder(mem)
+	sb.AppendValues([]string{"", "abc", "héllo"}, nil)
+	sb.AppendNull()
+	strs := sb.NewArray()
+	sb.Release()
+	defer strs.Release()
+	ib := array.NewInt64Builder(mem)
+	ib.AppendValues([]int64{0, -1, math.MaxInt64, math.MinInt64}, nil)
+	ib.AppendNull()
+	ints := ib.NewArray()
+	ib.Release()
+	defer ints.Release()
+	for _, a := range []arrow.Array{strs, ints} {
+		for i := range a.Len() {
+			want := "NULL"
+			if a.IsValid(i) {
+				want = a.ValueStr(i)
+				if s := fmt.Sprint(a.GetOneForMarshal(i)); s != want {
+					t.Fatalf("row %d of %s: fmt.Sprint %q, ValueStr %q", i, a.DataType(), s, want)
+				}
+			}
+			if got := arrowCell(a, i); got != want {
+				t.Fatalf("row %d of %s: arrowCell %q, want %q", i, a.DataType(), got, want)
+			}
+		}
+	}
+	rows := [][]string{{}, {"k", "1", "NULL", ""}, {"héllo", "-9223372036854775808"}}
+	var c checksum
+	var want uint64
+	for _, cells := range rows {
+		h := fnv.New64a()
+		for _, s := range cells {
+			h.Write([]byte(s))
+			h.Write([]byte{0x1f})
+		}
+		want += h.Sum64()
+		c.add(cells)
+	}
+	if c.sum != want || c.rows != int64(len(rows)) {
+		t.Fatalf("checksum %d/%x, want %d/%x", c.rows, c.sum, len(rows), want)
 	}
 }

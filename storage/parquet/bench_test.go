@@ -126,14 +126,24 @@ func BenchmarkRead1M(b *testing.B) {
 	}
 	for _, layout := range layouts {
 		for _, cols := range [][]int{nil, {1}, {0, 3}, {2, 3}} {
-			benchRead(b, mem, fmt.Sprintf("pages=%s/columns=%v", layout, cols), files[layout], cols)
+			// Pages decoded by this package (direct.go), and through parquet-go's pages.
+			for _, via := range []string{"direct", "pages"} {
+				benchRead(b, mem, fmt.Sprintf("pages=%s/columns=%v/read=%s", layout, cols, via), files[layout], cols, via == "pages")
+			}
 		}
 	}
 	// A cold key lookup: one row of every column through the page index, without a chunk
 	// cache, at rows spread over the file.
 	for _, layout := range layouts {
-		b.Run(fmt.Sprintf("pages=%s/one-row", layout), func(b *testing.B) {
-			data := files[layout]
+		for _, via := range []string{"direct", "pages"} {
+			benchOneRow(b, mem, fmt.Sprintf("pages=%s/one-row/read=%s", layout, via), files[layout], via == "pages")
+		}
+	}
+}
+
+func benchOneRow(b *testing.B, mem memory.Allocator, name string, data []byte, viaPages bool) {
+	{
+		b.Run(name, func(b *testing.B) {
 			f, err := Open(bytes.NewReader(data), int64(len(data)), WithPageIndex())
 			if err != nil {
 				b.Fatal(err)
@@ -145,7 +155,7 @@ func BenchmarkRead1M(b *testing.B) {
 				i++
 				g := i * 7 % len(groups)
 				row := int64(i) * 7919 % groups[g].Rows
-				r, err := f.Read(context.Background(), ReadOptions{Spans: []Span{{Group: g, Lo: row, Hi: row + 1}}, Alloc: mem})
+				r, err := f.Read(context.Background(), ReadOptions{Spans: []Span{{Group: g, Lo: row, Hi: row + 1}}, Alloc: mem, viaPages: viaPages})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -161,7 +171,7 @@ func BenchmarkRead1M(b *testing.B) {
 	}
 }
 
-func benchRead(b *testing.B, mem memory.Allocator, name string, data []byte, cols []int) {
+func benchRead(b *testing.B, mem memory.Allocator, name string, data []byte, cols []int, viaPages bool) {
 	b.Run(name, func(b *testing.B) {
 		cpu := cpuTime()
 		for b.Loop() {
@@ -169,7 +179,7 @@ func benchRead(b *testing.B, mem memory.Allocator, name string, data []byte, col
 			if err != nil {
 				b.Fatal(err)
 			}
-			r, err := f.Read(context.Background(), ReadOptions{Columns: cols, Alloc: mem})
+			r, err := f.Read(context.Background(), ReadOptions{Columns: cols, Alloc: mem, viaPages: viaPages})
 			if err != nil {
 				b.Fatal(err)
 			}

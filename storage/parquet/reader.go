@@ -40,6 +40,10 @@ type ReadOptions struct {
 	// caller does not use, only whether each is NULL: see nullonly.go. Columns of other
 	// types than strings, binary and flat numbers, dates and timestamps are read in full.
 	NullOnly []int
+
+	// viaPages reads every chunk through parquet-go's pages, none directly (direct.go): for
+	// tests that compare the two.
+	viaPages bool
 }
 
 // Reader streams record batches of the chosen columns and row groups of a File. Only the column
@@ -60,8 +64,10 @@ type Reader struct {
 
 	narrow    func(g int, col arrow.Array, lo, hi int64) (int64, int64)
 	narrowCol int
-	nullOnly  []bool   // by index into File.Schema(); nil for none
-	levelBufs [][]byte // by output column: the bytes of the open chunk read null-only, reused
+	nullOnly  []bool           // by index into File.Schema(); nil for none
+	levelBufs [][]byte         // by output column: the bytes of the open chunk read null-only, reused
+	direct    []*directBuffers // by output column: the buffers of chunks read directly (direct.go), reused
+	viaPages  bool
 }
 
 // Read returns a Reader of the chosen columns and row groups of f.
@@ -69,7 +75,7 @@ func (f *File) Read(ctx context.Context, opts ReadOptions) (*Reader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &Reader{f: f, batch: opts.BatchRows, mem: opts.Alloc, src: opts.Source, narrow: opts.Narrow, narrowCol: opts.NarrowColumn}
+	r := &Reader{f: f, batch: opts.BatchRows, mem: opts.Alloc, src: opts.Source, narrow: opts.Narrow, narrowCol: opts.NarrowColumn, viaPages: opts.viaPages}
 	if r.narrow != nil && (r.narrowCol < 0 || r.narrowCol >= len(f.cols)) {
 		return nil, fmt.Errorf("%w: narrowing column index %d out of range [0, %d)", ErrInvalidProperties, r.narrowCol, len(f.cols))
 	}
@@ -193,6 +199,7 @@ func (r *Reader) Close() error {
 	if !r.closed {
 		r.closed = true
 		r.closeChunks()
+		r.releaseDirect()
 	}
 	return nil
 }
@@ -269,6 +276,14 @@ func (r *Reader) openSpan(sp Span) error {
 			}
 			if a != nil {
 				cr.arr, cr.pos = a, sp.Lo
+				r.chunks = append(r.chunks, cr)
+				continue
+			}
+		}
+		if !r.viaPages {
+			if ok, err := r.openDirect(cr, sp, g, c, i, pages, indexed); err != nil {
+				return fmt.Errorf("column %q: %w", cr.col.field.Name, err)
+			} else if ok {
 				r.chunks = append(r.chunks, cr)
 				continue
 			}
@@ -391,6 +406,8 @@ type chunkReader struct {
 
 	// nulls, if set, reads the chunk null-only (nullonly.go).
 	nulls *levelReader
+	// direct, if set, reads the chunk's pages itself (direct.go).
+	direct *directReader
 }
 
 func (c *chunkReader) close() {
@@ -472,6 +489,9 @@ func (c *chunkReader) skip(n int64) error {
 	if c.nulls != nil {
 		return c.nulls.skip(n)
 	}
+	if c.direct != nil {
+		return c.direct.skip(int(n))
+	}
 	if c.col.list != nil {
 		return c.walkList(int(n), nil)
 	}
@@ -517,6 +537,9 @@ func (c *chunkReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 	}
 	if c.nulls != nil {
 		return c.readNullOnly(n, mem)
+	}
+	if c.direct != nil {
+		return c.direct.read(n, mem, c.col.field.Type)
 	}
 	if c.col.list != nil {
 		return c.readList(n, mem)
