@@ -50,7 +50,9 @@ func BindWith(ctx context.Context, cat Catalog, raw *pg_query.RawStmt, paramType
 }
 
 type binder struct {
-	ctx    context.Context
+	// untypedRow marks the text casts ROW(...) gives its untyped literals (record.go).
+	untypedRow map[planner.Expr]bool
+	ctx        context.Context
 	cat    Catalog
 	opts   Options
 	nextID planner.ColumnID
