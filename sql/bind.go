@@ -50,9 +50,7 @@ func BindWith(ctx context.Context, cat Catalog, raw *pg_query.RawStmt, paramType
 }
 
 type binder struct {
-	// untypedRow marks the text casts ROW(...) gives its untyped literals (record.go).
-	untypedRow map[planner.Expr]bool
-	ctx        context.Context
+	ctx    context.Context
 	cat    Catalog
 	opts   Options
 	nextID planner.ColumnID
@@ -98,6 +96,8 @@ type binder struct {
 	// next SELECT bound become; that SELECT takes it, so its subqueries do not see it. With
 	// none, they are text.
 	out *outputTypes
+	// untypedRow marks the text casts ROW(...) gives its untyped literals (record.go).
+	untypedRow map[planner.Expr]bool
 }
 
 // outputTypes is how a caller resolves the untyped outputs of a SELECT: output i takes
