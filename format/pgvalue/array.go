@@ -73,7 +73,8 @@ func arrayBinaryWriter(a *array.List) Writer {
 	vals := a.ListValues()
 	elem := binaryWriter(vals)
 	oid := types.PGTypeOf(vals.DataType()).OID
-	if _, ok := types.ArrayOID(oid); !ok {
+	if _, ok := types.ArrayOID(oid); !ok && vals.DataType().ID() != arrow.STRUCT {
+		// (A record element keeps its composite type's OID, or record's.)
 		oid = types.OIDText
 	}
 	return func(dst []byte, i int) []byte {
