@@ -73,6 +73,7 @@ func compositeOID(id string, kind byte) uint32 {
 const (
 	opCreateType = "CreateType"
 	opDropType   = "DropType"
+	opAlterType  = "AlterType"
 )
 
 type compositeJSON struct {
@@ -134,6 +135,21 @@ func (c *Catalog) applyType(e entry) (bool, error) {
 		}
 		c.types[ct.Name] = ct
 		return true, nil
+	case opAlterType:
+		old, ok := c.types[e.Name]
+		if !ok || e.Type == nil || old.ID != e.Type.ID {
+			return true, nil
+		}
+		ct := &CompositeType{ID: old.ID, Name: old.Name}
+		for _, f := range e.Type.Fields {
+			t, err := types.Parse(f.Type)
+			if err != nil {
+				return true, fmt.Errorf("catalog: type %s: %w", ct.Name, err)
+			}
+			ct.Fields = append(ct.Fields, arrow.Field{Name: f.Name, Type: c.namedField(t, f.TypeName), Nullable: true})
+		}
+		c.types[ct.Name] = ct
+		return true, nil
 	case opDropType:
 		if ct, ok := c.types[e.Name]; ok && ct.ID == e.ID {
 			delete(c.types, e.Name)
@@ -175,6 +191,55 @@ func (c *Catalog) CreateType(ctx context.Context, name string, fields []arrow.Fi
 		}
 		if ok {
 			return c.types[name], nil
+		}
+	}
+}
+
+// AlterType replaces the fields of the named composite type by those edit returns, given
+// the current ones (ALTER TYPE ... ADD, DROP and RENAME ATTRIBUTE). It fails with
+// errs.UndefinedTable when there is no such type (PostgreSQL looks for the type's relation),
+// and with errs.NotImplemented while a table column or another composite type is of the type:
+// data files hold its values by field names and count, which PostgreSQL's change in place
+// would leave behind.
+func (c *Catalog) AlterType(ctx context.Context, name string, edit func([]arrow.Field) ([]arrow.Field, error)) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if err := c.follow(ctx); err != nil {
+			return err
+		}
+		ct, ok := c.types[name]
+		if !ok {
+			return errs.New(errs.UndefinedTable, "relation %q does not exist", name)
+		}
+		if t, col := c.typeUser(name); t != "" {
+			return errs.New(errs.NotImplemented, "cannot alter type %q because column \"%s.%s\" uses it", name, t, col)
+		}
+		if t, f := c.typeFieldUser(name); t != "" {
+			return errs.New(errs.NotImplemented, "cannot alter type %q because column \"%s.%s\" uses it", name, t, f)
+		}
+		fields, err := edit(slices.Clone(ct.Fields))
+		if err != nil {
+			return err
+		}
+		if len(fields) == 0 {
+			return errs.New(errs.NotImplemented, "composite types of no fields are not supported")
+		}
+		j := &compositeJSON{ID: ct.ID, Name: name}
+		for i, f := range fields {
+			for _, g := range fields[:i] {
+				if g.Name == f.Name {
+					return errs.New(errs.DuplicateColumn, "column \"%s\" of relation \"%s\" already exists", f.Name, name)
+				}
+			}
+			j.Fields = append(j.Fields, fieldJSON{Name: f.Name, Type: types.Format(f.Type), TypeName: recordTypeName(f.Type)})
+		}
+		ok, err = c.commit(ctx, entry{Op: opAlterType, Name: name, ID: ct.ID, Type: j})
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
 		}
 	}
 }

@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
@@ -82,4 +84,41 @@ func TestNestedColumnsCompactAndSplit(t *testing.T) {
 	defer c.Close()
 	check("after reopening")
 	expect(t, c, "SELECT pg_typeof((o).i)::text, pg_typeof(rs)::text FROM nt WHERE k = 2", "inner_t inner_t[]")
+}
+
+// TestAlterTypeInUse: ALTER TYPE refuses (0A000) to change a composite type a table column
+// or another composite type is of, whose values data files hold by field names and count,
+// and changes it once nothing uses it; the change survives reopening the engine.
+func TestAlterTypeInUse(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	run(t, c, "CREATE TYPE pt AS (x integer, y text)")
+	run(t, c, "CREATE TABLE pt_user (k bigint PRIMARY KEY, p pt[])")
+	for _, q := range []string{
+		"ALTER TYPE pt ADD ATTRIBUTE v integer",
+		"ALTER TYPE pt RENAME ATTRIBUTE x TO xx",
+		"ALTER TYPE pt DROP ATTRIBUTE y",
+	} {
+		if _, _, err := tryRun(c, q); !errors.Is(err, errs.NotImplemented) || !strings.Contains(err.Error(), `column "pt_user.p" uses it`) {
+			t.Errorf("%s with a table column of the type: %v", q, err)
+		}
+	}
+	run(t, c, "DROP TABLE pt_user")
+	run(t, c, "CREATE TYPE pt_outer AS (p pt, n integer)")
+	if _, _, err := tryRun(c, "ALTER TYPE pt DROP ATTRIBUTE y"); !errors.Is(err, errs.NotImplemented) || !strings.Contains(err.Error(), `column "pt_outer.p" uses it`) {
+		t.Errorf("ALTER TYPE with a composite type's field of the type: %v", err)
+	}
+	run(t, c, "DROP TYPE pt_outer")
+	run(t, c, "ALTER TYPE pt RENAME ATTRIBUTE x TO xx")
+	run(t, c, "ALTER TYPE pt ADD ATTRIBUTE z bigint[]")
+	c.Close()
+	e.Close()
+	e, c = open(t, store, mem)
+	defer e.Close()
+	defer c.Close()
+	run(t, c, "CREATE TABLE pt_user (k bigint PRIMARY KEY, p pt)")
+	run(t, c, "INSERT INTO pt_user VALUES (1, ROW(1, 'a', '{2,3}'))")
+	expect(t, c, "SELECT (p).xx, (p).y, (p).z::text FROM pt_user", "1 a {2,3}")
 }
