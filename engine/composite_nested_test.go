@@ -1,0 +1,124 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/storage/objstore"
+)
+
+// TestNestedColumnsCompactAndSplit runs compaction, splitting, deletes, updates and a
+// reopening of the engine over a table whose value columns are composite values holding a
+// composite value and arrays, and arrays of composite values (nested Parquet columns): the
+// rows read back the same through every step.
+func TestNestedColumnsCompactAndSplit(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	run(t, c, "CREATE TYPE inner_t AS (a integer, b text)")
+	run(t, c, "CREATE TYPE outer_t AS (i inner_t, xs bigint[], n numeric, rs inner_t[])")
+	run(t, c, "CREATE TABLE nt (k bigint, o outer_t, rs inner_t[], m text) WITH (row_keys = 'k', split_threshold = 150, gc_delay = '0s')")
+	row := func(k int) string {
+		switch k % 5 {
+		case 0:
+			return fmt.Sprintf("(%d, NULL, NULL, 'n')", k)
+		case 1:
+			return fmt.Sprintf("(%d, ROW(NULL, NULL, NULL, NULL), '{}', 'e')", k)
+		}
+		return fmt.Sprintf("(%d, ROW(ROW(%d, 'b%d'), ARRAY[%d, NULL, %d], %d.25, ARRAY[ROW(%d, NULL)::inner_t, NULL]), ARRAY[ROW(%d, 'x y')::inner_t, ROW(NULL, NULL)::inner_t, NULL], 'v')",
+			k, k, k%7, k, -k, k, k%3, k)
+	}
+	var vals []string
+	for k := 0; k < 300; k++ {
+		vals = append(vals, row(k))
+		if len(vals) == 60 {
+			run(t, c, "INSERT INTO nt VALUES "+strings.Join(vals, ","))
+			vals = vals[:0]
+		}
+	}
+	const all = "SELECT k, o, rs, (o).i, ((o).i).b, (o).xs, (rs[1]).a FROM nt ORDER BY k"
+	want, _ := run(t, c, all)
+	if len(want) != 300 || want[2][1] == "" || want[2][2] == "" {
+		t.Fatalf("rows %d: %v", len(want), want[:3])
+	}
+	check := func(step string) {
+		t.Helper()
+		got, _ := run(t, c, all)
+		if rowsText(got) != rowsText(want) {
+			t.Fatalf("%s: rows differ\n got %v\nwant %v", step, got[:5], want[:5])
+		}
+	}
+	for range 4 {
+		run(t, c, "VACUUM nt")
+	}
+	rows, _ := run(t, c, "SELECT count(*) FROM sleeper.partitions WHERE table_name = 'nt' AND leaf")
+	if rows[0][0] == "1" {
+		t.Fatalf("no split happened")
+	}
+	check("after splitting")
+	run(t, c, "VACUUM FULL nt")
+	check("after compaction")
+	run(t, c, "DELETE FROM nt WHERE k % 10 = 3")
+	run(t, c, "UPDATE nt SET o = ROW((o).i, (o).xs || 99::bigint, (o).n + 1, (o).rs) WHERE k % 10 = 4")
+	want, _ = run(t, c, all)
+	if len(want) != 270 {
+		t.Fatalf("%d rows after the delete", len(want))
+	}
+	expect(t, c, "SELECT (o).xs::text, (o).n FROM nt WHERE k = 4", "{4,NULL,-4,99} 5.25")
+	run(t, c, "VACUUM FULL nt")
+	check("after compacting the delete and update")
+	// 300 rows less 30 deleted; o is NULL for the 60 of k % 5 = 0; o and rs differ by k for
+	// the 150 rows left of k % 5 in (2, 3, 4), and are alike (all-NULL fields, '{}') for
+	// k % 5 = 1.
+	expect(t, c, "SELECT count(*), count(o), count(DISTINCT o), count(DISTINCT rs) FROM nt", "270 210 151 151")
+	c.Close()
+	e.Close()
+	e, c = open(t, store, mem)
+	defer e.Close()
+	defer c.Close()
+	check("after reopening")
+	expect(t, c, "SELECT pg_typeof((o).i)::text, pg_typeof(rs)::text FROM nt WHERE k = 2", "inner_t inner_t[]")
+}
+
+// TestAlterTypeInUse: ALTER TYPE refuses (0A000) to change a composite type a table column
+// or another composite type is of, whose values data files hold by field names and count,
+// and changes it once nothing uses it; the change survives reopening the engine.
+func TestAlterTypeInUse(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	run(t, c, "CREATE TYPE pt AS (x integer, y text)")
+	run(t, c, "CREATE TABLE pt_user (k bigint PRIMARY KEY, p pt[])")
+	for _, q := range []string{
+		"ALTER TYPE pt ADD ATTRIBUTE v integer",
+		"ALTER TYPE pt RENAME ATTRIBUTE x TO xx",
+		"ALTER TYPE pt DROP ATTRIBUTE y",
+	} {
+		if _, _, err := tryRun(c, q); !errors.Is(err, errs.NotImplemented) || !strings.Contains(err.Error(), `column "pt_user.p" uses it`) {
+			t.Errorf("%s with a table column of the type: %v", q, err)
+		}
+	}
+	run(t, c, "DROP TABLE pt_user")
+	run(t, c, "CREATE TYPE pt_outer AS (p pt, n integer)")
+	if _, _, err := tryRun(c, "ALTER TYPE pt DROP ATTRIBUTE y"); !errors.Is(err, errs.NotImplemented) || !strings.Contains(err.Error(), `column "pt_outer.p" uses it`) {
+		t.Errorf("ALTER TYPE with a composite type's field of the type: %v", err)
+	}
+	run(t, c, "DROP TYPE pt_outer")
+	run(t, c, "ALTER TYPE pt RENAME ATTRIBUTE x TO xx")
+	run(t, c, "ALTER TYPE pt ADD ATTRIBUTE z bigint[]")
+	c.Close()
+	e.Close()
+	e, c = open(t, store, mem)
+	defer e.Close()
+	defer c.Close()
+	run(t, c, "CREATE TABLE pt_user (k bigint PRIMARY KEY, p pt)")
+	run(t, c, "INSERT INTO pt_user VALUES (1, ROW(1, 'a', '{2,3}'))")
+	expect(t, c, "SELECT (p).xx, (p).y, (p).z::text FROM pt_user", "1 a {2,3}")
+}
