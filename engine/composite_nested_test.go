@@ -3,9 +3,12 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
@@ -121,4 +124,54 @@ func TestAlterTypeInUse(t *testing.T) {
 	run(t, c, "CREATE TABLE pt_user (k bigint PRIMARY KEY, p pt)")
 	run(t, c, "INSERT INTO pt_user VALUES (1, ROW(1, 'a', '{2,3}'))")
 	expect(t, c, "SELECT (p).xx, (p).y, (p).z::text FROM pt_user", "1 a {2,3}")
+}
+
+// TestCopyNestedComposites loads a Parquet file of arrow-go's whose struct holds a struct and
+// a list, and whose list holds structs, into columns of a nested composite type and of an
+// array of composite values with COPY FROM.
+func TestCopyNestedComposites(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TYPE inner_t AS (a integer, b text)")
+	run(t, c, "CREATE TYPE outer_t AS (i inner_t, xs bigint[])")
+	run(t, c, "CREATE TABLE nt (k bigint, o outer_t, rs inner_t[]) WITH (row_keys = 'k')")
+	inner := arrow.StructOf(arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Int32, Nullable: true}, arrow.Field{Name: "b", Type: arrow.BinaryTypes.String, Nullable: true})
+	sc := arrow.NewSchema([]arrow.Field{
+		{Name: "k", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "o", Type: arrow.StructOf(arrow.Field{Name: "i", Type: inner, Nullable: true}, arrow.Field{Name: "xs", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64), Nullable: true}), Nullable: true},
+		{Name: "rs", Type: arrow.ListOf(inner), Nullable: true},
+	}, nil)
+	rb := array.NewRecordBuilder(memory.NewGoAllocator(), sc)
+	ob, lb := rb.Field(1).(*array.StructBuilder), rb.Field(2).(*array.ListBuilder)
+	for k := range 3 {
+		rb.Field(0).(*array.Int64Builder).Append(int64(k))
+		if k == 1 {
+			ob.AppendNull()
+			lb.AppendNull()
+			continue
+		}
+		ob.Append(true)
+		ib := ob.FieldBuilder(0).(*array.StructBuilder)
+		ib.Append(true)
+		ib.FieldBuilder(0).(*array.Int32Builder).Append(int32(k))
+		ib.FieldBuilder(1).(*array.StringBuilder).Append("b c")
+		xb := ob.FieldBuilder(1).(*array.ListBuilder)
+		xb.Append(true)
+		xb.ValueBuilder().(*array.Int64Builder).AppendValues([]int64{int64(k), -1}, nil)
+		lb.Append(true)
+		eb := lb.ValueBuilder().(*array.StructBuilder)
+		eb.Append(true)
+		eb.FieldBuilder(0).AppendNull()
+		eb.FieldBuilder(1).(*array.StringBuilder).Append("e")
+		eb.AppendNull()
+	}
+	b := rb.NewRecordBatch()
+	rb.Release()
+	name := filepath.Join(t.TempDir(), "nested.parquet")
+	writePqarrow(t, name, b)
+	b.Release()
+	run(t, c, fmt.Sprintf("COPY nt FROM '%s' (FORMAT parquet)", name))
+	expect(t, c, "SELECT k, o::text, rs::text, ((o).i).b, (rs[1]).b FROM nt ORDER BY k",
+		`0 ("(0,""b c"")","{0,-1}") {"(,e)",NULL} b c e|1 (null) (null) (null) (null)|2 ("(2,""b c"")","{2,-1}") {"(,e)",NULL} b c e`)
 }
