@@ -100,7 +100,7 @@ func recordFieldType(name string, t arrow.DataType) error {
 			return errs.New(errs.NotImplemented, "field %q: fields of type %s are not supported; use text", name, types.Name(t))
 		}
 	case types.IsJSON(t):
-	case types.Storage(t) != t:
+	case types.Storage(t) != t || containsMap(t):
 		return errs.New(errs.NotImplemented, "field %q: fields of type %s are not supported", name, types.Name(t))
 	}
 	return nil

@@ -122,7 +122,7 @@ func (b *binder) record(args []planner.Expr) (planner.Expr, error) {
 		case heldAsText(ft):
 			// Held as their text, which is how the record shows them.
 			ft = types.Storage(ft)
-		case types.Storage(ft) != ft:
+		case types.Storage(ft) != ft || containsMap(ft):
 			return nil, errs.New(errs.NotImplemented, "record fields of type %s are not supported", types.Name(ft))
 		}
 		args[i] = e
@@ -215,4 +215,22 @@ func isRowFunc(e planner.Expr) bool {
 func isUnknownLiteral(e planner.Expr) bool {
 	l, ok := e.(*planner.Literal)
 	return ok && l.Value != nil && types.IsUnknown(l.Typ)
+}
+
+// containsMap reports whether t is a map or holds one (in a record field or as an array's
+// element): records do not hold maps here.
+func containsMap(t arrow.DataType) bool {
+	switch t := t.(type) {
+	case *arrow.MapType:
+		return true
+	case *arrow.ListType:
+		return containsMap(t.Elem())
+	case *arrow.StructType:
+		for _, f := range t.Fields() {
+			if containsMap(f.Type) {
+				return true
+			}
+		}
+	}
+	return false
 }
