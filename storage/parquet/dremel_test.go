@@ -319,3 +319,106 @@ func TestReadArrowGoDeep(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkDeepWrite writes 10000 rows of deepSchema with the general shredding, beside
+// arrow-go's writer on the same batch (the peer).
+func BenchmarkDeepWrite(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	schema := deepSchema()
+	batch := genDeepBatch(mem, schema, 0, 10000)
+	defer batch.Release()
+	b.Run("sleeperd", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			w, err := NewWriter(io.Discard, schema, Properties{RowGroupRows: 10000}, KeyColumns(0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Write(batch); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("arrow-go", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			w, err := pqarrow.NewFileWriter(schema, io.Discard, parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(10000)), pqarrow.NewArrowWriterProperties())
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Write(batch); err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkDeepRead reads 10000 rows of deepSchema written here, with the general
+// assembly and with arrow-go's reader (the peer).
+func BenchmarkDeepRead(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	schema := deepSchema()
+	batch := genDeepBatch(mem, schema, 0, 10000)
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, Properties{RowGroupRows: 10000}, KeyColumns(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Write(batch); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	batch.Release()
+	data := buf.Bytes()
+	b.Run("sleeperd", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			f, err := Open(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 10000})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for {
+				rec, err := r.Next(context.Background())
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				rec.Release()
+			}
+			r.Close()
+		}
+	})
+	b.Run("arrow-go", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			pf, err := file.NewParquetReader(bytes.NewReader(data))
+			if err != nil {
+				b.Fatal(err)
+			}
+			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 10000}, mem)
+			if err != nil {
+				b.Fatal(err)
+			}
+			tbl, err := fr.ReadTable(context.Background())
+			if err != nil {
+				b.Fatal(err)
+			}
+			tbl.Release()
+			pf.Close()
+		}
+	})
+}
