@@ -26,7 +26,7 @@ type CompositeType struct {
 // Struct is the Arrow type of the type's values, carrying the type's name and OID
 // (types.NamedRecord).
 func (ct *CompositeType) Struct() *arrow.StructType {
-	return types.NamedRecord(arrow.StructOf(ct.Fields...), ct.Name, ct.OID())
+	return types.NamedRecord(arrow.StructOf(ct.Fields...), ct.Name, ct.OID(), ct.ArrayOID())
 }
 
 // nameRecords gives the columns of t declared of a composite type that type's named struct
@@ -38,6 +38,10 @@ func (c *Catalog) nameRecords(t *Table) {
 		if ct, ok := c.types[col.TypeName]; ok && col.TypeName != "" {
 			if st, isStruct := col.Type.(*arrow.StructType); isStruct && arrow.TypeEqual(st, arrow.StructOf(ct.Fields...)) {
 				col.Type = ct.Struct()
+				named = true
+			}
+			if lt, isList := col.Type.(*arrow.ListType); isList && arrow.TypeEqual(lt.Elem(), arrow.StructOf(ct.Fields...)) {
+				col.Type = arrow.ListOfField(arrow.Field{Name: lt.ElemField().Name, Type: ct.Struct(), Nullable: lt.ElemField().Nullable})
 				named = true
 			}
 		}
@@ -69,6 +73,7 @@ func compositeOID(id string, kind byte) uint32 {
 const (
 	opCreateType = "CreateType"
 	opDropType   = "DropType"
+	opAlterType  = "AlterType"
 )
 
 type compositeJSON struct {
@@ -80,6 +85,34 @@ type compositeJSON struct {
 type fieldJSON struct {
 	Name string `json:"name"`
 	Type string `json:"type"`
+	// TypeName names the composite type of a field of one (or of an array of one).
+	TypeName string `json:"typeName,omitempty"`
+}
+
+// recordTypeName is the name of the composite type of a field of type t, a named record or
+// an array of one, or "".
+func recordTypeName(t arrow.DataType) string {
+	if lt, ok := t.(*arrow.ListType); ok {
+		t = lt.Elem()
+	}
+	name, _, _ := types.RecordType(t)
+	return name
+}
+
+// namedField is the type of field f of a composite type, given the name of its own
+// composite type: that type's named record (or an array of it).
+func (c *Catalog) namedField(t arrow.DataType, typeName string) arrow.DataType {
+	ct, ok := c.types[typeName]
+	if typeName == "" || !ok {
+		return t
+	}
+	if lt, isList := t.(*arrow.ListType); isList && arrow.TypeEqual(lt.Elem(), arrow.StructOf(ct.Fields...)) {
+		return arrow.ListOfField(arrow.Field{Name: lt.ElemField().Name, Type: ct.Struct(), Nullable: lt.ElemField().Nullable})
+	}
+	if arrow.TypeEqual(t, arrow.StructOf(ct.Fields...)) {
+		return ct.Struct()
+	}
+	return t
 }
 
 // applyType applies a type entry; it reports false for other operations.
@@ -95,10 +128,25 @@ func (c *Catalog) applyType(e entry) (bool, error) {
 			if err != nil {
 				return true, fmt.Errorf("catalog: type %s: %w", ct.Name, err)
 			}
-			ct.Fields = append(ct.Fields, arrow.Field{Name: f.Name, Type: t, Nullable: true})
+			ct.Fields = append(ct.Fields, arrow.Field{Name: f.Name, Type: c.namedField(t, f.TypeName), Nullable: true})
 		}
 		if c.types == nil {
 			c.types = map[string]*CompositeType{}
+		}
+		c.types[ct.Name] = ct
+		return true, nil
+	case opAlterType:
+		old, ok := c.types[e.Name]
+		if !ok || e.Type == nil || old.ID != e.Type.ID {
+			return true, nil
+		}
+		ct := &CompositeType{ID: old.ID, Name: old.Name}
+		for _, f := range e.Type.Fields {
+			t, err := types.Parse(f.Type)
+			if err != nil {
+				return true, fmt.Errorf("catalog: type %s: %w", ct.Name, err)
+			}
+			ct.Fields = append(ct.Fields, arrow.Field{Name: f.Name, Type: c.namedField(t, f.TypeName), Nullable: true})
 		}
 		c.types[ct.Name] = ct
 		return true, nil
@@ -125,7 +173,7 @@ func (c *Catalog) CreateType(ctx context.Context, name string, fields []arrow.Fi
 				return nil, errs.New(errs.DuplicateColumn, "column %q specified more than once", f.Name)
 			}
 		}
-		j.Fields = append(j.Fields, fieldJSON{Name: f.Name, Type: types.Format(f.Type)})
+		j.Fields = append(j.Fields, fieldJSON{Name: f.Name, Type: types.Format(f.Type), TypeName: recordTypeName(f.Type)})
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -147,6 +195,55 @@ func (c *Catalog) CreateType(ctx context.Context, name string, fields []arrow.Fi
 	}
 }
 
+// AlterType replaces the fields of the named composite type by those edit returns, given
+// the current ones (ALTER TYPE ... ADD, DROP and RENAME ATTRIBUTE). It fails with
+// errs.UndefinedTable when there is no such type (PostgreSQL looks for the type's relation),
+// and with errs.NotImplemented while a table column or another composite type is of the type:
+// data files hold its values by field names and count, which PostgreSQL's change in place
+// would leave behind.
+func (c *Catalog) AlterType(ctx context.Context, name string, edit func([]arrow.Field) ([]arrow.Field, error)) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if err := c.follow(ctx); err != nil {
+			return err
+		}
+		ct, ok := c.types[name]
+		if !ok {
+			return errs.New(errs.UndefinedTable, "relation %q does not exist", name)
+		}
+		if t, col := c.typeUser(name); t != "" {
+			return errs.New(errs.NotImplemented, "cannot alter type %q because column \"%s.%s\" uses it", name, t, col)
+		}
+		if t, f := c.typeFieldUser(name); t != "" {
+			return errs.New(errs.NotImplemented, "cannot alter type %q because column \"%s.%s\" uses it", name, t, f)
+		}
+		fields, err := edit(slices.Clone(ct.Fields))
+		if err != nil {
+			return err
+		}
+		if len(fields) == 0 {
+			return errs.New(errs.NotImplemented, "composite types of no fields are not supported")
+		}
+		j := &compositeJSON{ID: ct.ID, Name: name}
+		for i, f := range fields {
+			for _, g := range fields[:i] {
+				if g.Name == f.Name {
+					return errs.New(errs.DuplicateColumn, "column \"%s\" of relation \"%s\" already exists", f.Name, name)
+				}
+			}
+			j.Fields = append(j.Fields, fieldJSON{Name: f.Name, Type: types.Format(f.Type), TypeName: recordTypeName(f.Type)})
+		}
+		ok, err = c.commit(ctx, entry{Op: opAlterType, Name: name, ID: ct.ID, Type: j})
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+	}
+}
+
 // DropType removes the named composite type. It fails with errs.UndefinedObject when there
 // is none, and with errs.DependentObjects while a table column is of the type.
 func (c *Catalog) DropType(ctx context.Context, name string) error {
@@ -162,6 +259,9 @@ func (c *Catalog) DropType(ctx context.Context, name string) error {
 		}
 		if t, col := c.typeUser(name); t != "" {
 			return errs.New(errs.DependentObjects, "cannot drop type %s because other objects depend on it (column %s of table %s depends on type %s); use DROP ... CASCADE", name, col, t, name)
+		}
+		if t, f := c.typeFieldUser(name); t != "" {
+			return errs.New(errs.DependentObjects, "cannot drop type %s because other objects depend on it (column %s of composite type %s depends on type %s); use DROP ... CASCADE", name, f, t, name)
 		}
 		ok, err := c.commit(ctx, entry{Op: opDropType, Name: name, ID: ct.ID})
 		if err != nil {
@@ -184,6 +284,24 @@ func (c *Catalog) typeUser(name string) (table, column string) {
 		for _, col := range c.tables[n].Columns {
 			if col.TypeName == name {
 				return n, col.Name
+			}
+		}
+	}
+	return "", ""
+}
+
+// typeFieldUser names a field of another composite type (the first by type name) of the
+// named type or an array of it, or "".
+func (c *Catalog) typeFieldUser(name string) (typ, field string) {
+	names := make([]string, 0, len(c.types))
+	for n := range c.types {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		for _, f := range c.types[n].Fields {
+			if n != name && recordTypeName(f.Type) == name {
+				return n, f.Name
 			}
 		}
 	}

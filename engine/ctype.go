@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 
+	"github.com/apache/arrow-go/v18/arrow"
+
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
 )
 
-// executeTypeDDL runs CREATE TYPE and DROP TYPE; false for any other statement.
+// executeTypeDDL runs CREATE TYPE, ALTER TYPE and DROP TYPE; false for any other statement.
 func (e *Engine) executeTypeDDL(ctx context.Context, st planner.Statement) (Result, bool, error) {
 	switch s := st.(type) {
 	case *planner.CreateType:
@@ -16,6 +18,13 @@ func (e *Engine) executeTypeDDL(ctx context.Context, st planner.Statement) (Resu
 			return nil, true, err
 		}
 		return &doneResult{tag: "CREATE TYPE"}, true, nil
+	case *planner.AlterType:
+		if err := e.cat.AlterType(ctx, s.Name, func(fields []arrow.Field) ([]arrow.Field, error) {
+			return alterFields(s.Name, fields, s.Cmds)
+		}); err != nil {
+			return nil, true, err
+		}
+		return &doneResult{tag: "ALTER TYPE"}, true, nil
 	case *planner.DropType:
 		res := &doneResult{tag: "DROP TYPE"}
 		for _, name := range s.Names {
@@ -40,4 +49,44 @@ func undoCreateType(e *Engine, name string) ddlUndo {
 		}
 		return nil
 	}
+}
+
+// alterFields applies ALTER TYPE's commands to the fields of the composite type name.
+func alterFields(name string, fields []arrow.Field, cmds []planner.AlterTypeCmd) ([]arrow.Field, error) {
+	find := func(f string) int {
+		for i, g := range fields {
+			if g.Name == f {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, c := range cmds {
+		switch {
+		case c.Add != nil:
+			if find(c.Add.Name) >= 0 {
+				return nil, errs.New(errs.DuplicateColumn, "column \"%s\" of relation \"%s\" already exists", c.Add.Name, name)
+			}
+			fields = append(fields, *c.Add)
+		case c.Drop:
+			i := find(c.Field)
+			if i < 0 {
+				if c.IfExists {
+					continue
+				}
+				return nil, errs.New(errs.UndefinedColumn, "column \"%s\" of relation \"%s\" does not exist", c.Field, name)
+			}
+			fields = append(fields[:i:i], fields[i+1:]...)
+		default:
+			i := find(c.Field)
+			if i < 0 {
+				return nil, errs.New(errs.UndefinedColumn, "column \"%s\" does not exist", c.Field)
+			}
+			if find(c.NewName) >= 0 {
+				return nil, errs.New(errs.DuplicateColumn, "column \"%s\" of relation \"%s\" already exists", c.NewName, name)
+			}
+			fields[i].Name = c.NewName
+		}
+	}
+	return fields, nil
 }

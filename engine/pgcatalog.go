@@ -342,6 +342,8 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 				row(append([]any{db, catalog.PublicSchema, v.Name, c.Name, int32(i + 1), nil, "YES"}, columnTypeInfo(c.SQL(), db, i+1)...)...)
 			}
 		}
+	case "information_schema.attributes", "information_schema.user_defined_types":
+		compositeInfoRows(name, composites, db, row)
 	case "information_schema.views":
 		for _, v := range views {
 			row(db, catalog.PublicSchema, v.Name, " "+v.SQL+";", "NONE", "NO", "NO", "NO", "NO", "NO")

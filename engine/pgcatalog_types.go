@@ -2,6 +2,9 @@ package engine
 
 import (
 	"context"
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/exec"
@@ -63,5 +66,37 @@ func (e *Engine) typeOIDs(ctx context.Context) exec.TypeOIDs {
 			return 0, 0, false
 		}
 		return ct.OID(), ct.ArrayOID(), true
+	}
+}
+
+// compositeInfoRows appends the rows of the composite types to information_schema.attributes
+// (a row per field) and user_defined_types (a row per type), as PostgreSQL lists them; rel
+// is the view's qualified name.
+func compositeInfoRows(rel string, cts []*catalog.CompositeType, db string, row func(...any)) {
+	for _, ct := range cts {
+		if rel == "information_schema.user_defined_types" {
+			vals := make([]any, catalog.InformationSchemaTables["user_defined_types"].NumFields())
+			copy(vals, []any{db, catalog.PublicSchema, ct.Name, "STRUCTURED", "YES"})
+			row(vals...)
+			continue
+		}
+		for i, f := range ct.Fields {
+			ti := columnTypeInfo(f.Type, db, i+1)
+			dataType, udtSchema, udt := ti[0], any("pg_catalog"), ti[20]
+			elem := f.Type
+			if lt, ok := elem.(*arrow.ListType); ok {
+				elem = lt.Elem()
+			}
+			if name, _, ok := types.RecordType(elem); ok {
+				udtSchema, udt = catalog.PublicSchema, name
+				if elem == f.Type {
+					dataType = "USER-DEFINED"
+				} else {
+					dataType, udt = "ARRAY", "_"+name
+				}
+			}
+			row(db, catalog.PublicSchema, ct.Name, f.Name, int32(i+1), nil, "YES", dataType, ti[1], ti[2], nil, nil, nil, nil, nil, nil,
+				ti[3], ti[4], ti[5], ti[6], ti[7], ti[8], db, udtSchema, udt, nil, nil, nil, nil, fmt.Sprint(i+1), "NO")
+		}
 	}
 }

@@ -512,6 +512,8 @@ func writeCommand(st planner.Statement) string {
 		return "CREATE TYPE"
 	case *planner.DropType:
 		return "DROP TYPE"
+	case *planner.AlterType:
+		return "ALTER TYPE"
 	case *planner.AlterSequence:
 		return "ALTER SEQUENCE"
 	case *planner.AlterColumns:

@@ -568,6 +568,8 @@ func parseTextIn(s string, to arrow.DataType, loc *time.Location) (any, error) {
 		return parseInterval(s)
 	case arrow.LIST:
 		return parseArray(s, to, loc)
+	case arrow.STRUCT:
+		return parseRecord(s, to.(*arrow.StructType), loc)
 	case arrow.BINARY:
 		if strings.HasPrefix(s, `\x`) {
 			return decodeByteaHex(s[2:])

@@ -5,6 +5,9 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // formatRecord prints a record as PostgreSQL's record_out does (the text of r::text): its
@@ -45,4 +48,37 @@ func formatRecord(v []any, st *arrow.StructType, loc *time.Location) string {
 	}
 	sb.WriteByte(')')
 	return sb.String()
+}
+
+// parseRecord reads a record of type st from PostgreSQL's record input syntax, '(1,"a b",)',
+// each field from its text as a cast from text does.
+func parseRecord(s string, st *arrow.StructType, loc *time.Location) (any, error) {
+	vals, err := types.ParseRecordText(s)
+	if err != nil {
+		return nil, err
+	}
+	if len(vals) != st.NumFields() {
+		detail := "Too few columns."
+		if len(vals) > st.NumFields() {
+			detail = "Too many columns."
+		}
+		return nil, errs.New(errs.InvalidText, "malformed record literal: %q (%s)", s, detail)
+	}
+	out := make([]any, len(vals))
+	for k, v := range vals {
+		if v == nil {
+			continue
+		}
+		ft := st.Field(k).Type
+		if ft.ID() == arrow.STRING {
+			out[k] = *v
+			continue
+		}
+		x, err := parseTextIn(*v, ft, loc)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = x
+	}
+	return out, nil
 }

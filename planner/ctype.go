@@ -19,3 +19,24 @@ func (s *DropType) Params() []arrow.DataType   { return nil }
 
 func (*CreateType) statement() {}
 func (*DropType) statement()   {}
+
+// AlterType changes a composite type's attributes: ALTER TYPE name ADD ATTRIBUTE f type,
+// DROP ATTRIBUTE [IF EXISTS] f, RENAME ATTRIBUTE f TO g, each command in order.
+type AlterType struct {
+	Name string
+	Cmds []AlterTypeCmd
+}
+
+// AlterTypeCmd is one command of ALTER TYPE: Add a field, Drop the field Field (IfExists:
+// no error when there is none), or rename the field Field to NewName.
+type AlterTypeCmd struct {
+	Add      *arrow.Field
+	Drop     bool
+	IfExists bool
+	Field    string
+	NewName  string
+}
+
+func (s *AlterType) Params() []arrow.DataType { return nil }
+
+func (*AlterType) statement() {}

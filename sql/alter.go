@@ -148,6 +148,8 @@ func (b *binder) rename(rs *pg_query.RenameStmt) (planner.Statement, error) {
 	case pg_query.ObjectType_OBJECT_TABLE:
 		return &planner.AlterColumns{Table: rs.Relation.Relname, IfExists: rs.MissingOk,
 			Cmds: []planner.AlterColumn{{Op: planner.RenameTableTo, NewName: rs.Newname}}}, nil
+	case pg_query.ObjectType_OBJECT_ATTRIBUTE:
+		return b.renameAttribute(rs)
 	case pg_query.ObjectType_OBJECT_COLUMN:
 		if rs.RelationType != pg_query.ObjectType_OBJECT_TABLE {
 			break

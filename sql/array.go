@@ -60,6 +60,13 @@ func (b *binder) subscript(ind *pg_query.A_Indirection, sc *scope, agg *aggConte
 	for _, in := range ind.Indirection {
 		idx := in.GetAIndices()
 		if idx == nil {
+			if _, isRecord := e.Type().(*arrow.StructType); isRecord && in.GetString_() != nil {
+				// (a[i]).f: a field of an array's record element.
+				if e, _, err = b.selectFields(e, []*pg_query.Node{in}); err != nil {
+					return nil, err
+				}
+				continue
+			}
 			return nil, errs.New(errs.NotImplemented, "field selection is not supported")
 		}
 		if idx.IsSlice {

@@ -96,6 +96,8 @@ type binder struct {
 	// next SELECT bound become; that SELECT takes it, so its subqueries do not see it. With
 	// none, they are text.
 	out *outputTypes
+	// untypedRow marks the text casts ROW(...) gives its untyped literals (record.go).
+	untypedRow map[planner.Expr]bool
 }
 
 // outputTypes is how a caller resolves the untyped outputs of a SELECT: output i takes

@@ -2,8 +2,8 @@ package sql
 
 import (
 	"context"
+	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
@@ -38,12 +38,20 @@ func (b *binder) resolveType(tn *pg_query.TypeName) (arrow.DataType, string, err
 	if err == nil {
 		return t, "", nil
 	}
+	array := false
+	if tn != nil && len(tn.ArrayBounds) > 0 {
+		// name[]: an array of records, of one dimension as every array here.
+		tn, array = &pg_query.TypeName{Names: tn.Names, Typmods: tn.Typmods}, true
+	}
 	ct, ok, cerr := b.compositeType(tn)
 	if cerr != nil {
 		return nil, "", cerr
 	}
 	if !ok {
 		return nil, "", err
+	}
+	if array {
+		return arrow.ListOf(ct.Struct()), ct.Name, nil
 	}
 	return ct.Struct(), ct.Name, nil
 }
@@ -71,15 +79,28 @@ func (b *binder) createType(cs *pg_query.CompositeTypeStmt) (planner.Statement, 
 	return st, nil
 }
 
-// recordFieldType refuses field types records do not hold here.
+// recordFieldType refuses field types records do not hold here: types whose values are
+// stored as another Arrow type (character types with a length, uuid, time), which a record's
+// field would lose. Arrays, records, maps and numeric of any precision are held as they are.
 func recordFieldType(name string, t arrow.DataType) error {
+	switch x := t.(type) {
+	case *arrow.StructType:
+		for _, f := range x.Fields() {
+			if err := recordFieldType(name, f.Type); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *arrow.ListType:
+		return recordFieldType(name, x.Elem())
+	}
 	switch {
 	case types.IsVarchar(t) && !arrow.TypeEqual(t, types.Text):
 		if n, ok := types.CharLength(t); ok && n >= 0 {
 			return errs.New(errs.NotImplemented, "field %q: fields of type %s are not supported; use text", name, types.Name(t))
 		}
 	case types.IsJSON(t):
-	case types.IsArray(t) || types.IsNested(t) || types.Storage(t) != t || types.IsVarNumeric(t):
+	case types.Storage(t) != t || containsMap(t):
 		return errs.New(errs.NotImplemented, "field %q: fields of type %s are not supported", name, types.Name(t))
 	}
 	return nil
@@ -126,9 +147,18 @@ func (b *binder) toRecord(e planner.Expr, st *arrow.StructType, name string, exp
 		out := make([]planner.Expr, len(args))
 		rf := make([]arrow.Field, len(args))
 		for i, a := range args {
+			if c, ok := a.(*planner.Cast); ok && b.untypedRow[a] {
+				// An untyped literal of ROW(...), held as text: it takes the field's type as
+				// PostgreSQL's unknown constants do.
+				a = c.E
+			}
 			ft := st.Field(i).Type
 			var err error
+			fst, isRecord := ft.(*arrow.StructType)
 			switch {
+			case isRecord && !isNullLiteral(a):
+				// A record field: converted as a record, field by field.
+				out[i], err = b.toRecord(a, fst, "", explicit)
 			case explicit || types.IsUnknown(a.Type()) || a.Type().ID() == arrow.NULL || isNullLiteral(a):
 				if !castable(a.Type(), ft) {
 					err = errs.New(errs.CannotCoerce, "cannot cast type %s to %s in column %d", types.Name(a.Type()), types.Name(ft), i+1)
@@ -136,7 +166,10 @@ func (b *binder) toRecord(e planner.Expr, st *arrow.StructType, name string, exp
 					out[i] = b.coerce(a, ft)
 				}
 			default:
-				out[i], err = b.assign(a, ft)
+				if out[i], err = b.assign(a, ft); err != nil && !errors.Is(err, errs.CannotCoerce) {
+					// PostgreSQL's record coercion names the record, not the field.
+					err = errs.New(errs.CannotCoerce, "cannot cast type record to %s (cannot cast type %s to %s in column %d)", name, types.Name(a.Type()), types.Name(ft), i+1)
+				}
 			}
 			if err != nil {
 				return nil, err
@@ -208,67 +241,9 @@ func (b *binder) toRecord(e planner.Expr, st *arrow.StructType, name string, exp
 	return nil, errs.New(errs.DatatypeMismatch, "column is of type %s but expression is of type %s", name, types.Name(e.Type()))
 }
 
-// parseRecordText splits PostgreSQL's record input syntax, (a,"b c",,"d""e"), into its
-// fields' texts, nil for NULL (an empty unquoted field).
-func parseRecordText(s string) ([]*string, error) {
-	bad := func(detail string) error {
-		return errs.New(errs.InvalidText, "malformed record literal: %q (%s)", s, detail)
-	}
-	p := strings.TrimLeft(s, " \t\n\r\v\f")
-	if !strings.HasPrefix(p, "(") {
-		return nil, bad("Missing left parenthesis.")
-	}
-	p = p[1:]
-	var out []*string
-	for {
-		var sb strings.Builder
-		quoted := false
-		inQuote := false
-		i := 0
-	field:
-		for ; ; i++ {
-			if i >= len(p) {
-				return nil, bad("Unexpected end of input.")
-			}
-			c := p[i]
-			switch {
-			case c == '\\':
-				if i+1 >= len(p) {
-					return nil, bad("Unexpected end of input.")
-				}
-				i++
-				sb.WriteByte(p[i])
-			case c == '"':
-				if inQuote && i+1 < len(p) && p[i+1] == '"' {
-					sb.WriteByte('"')
-					i++
-				} else {
-					inQuote = !inQuote
-					quoted = true
-				}
-			case !inQuote && (c == ',' || c == ')'):
-				break field
-			default:
-				sb.WriteByte(c)
-			}
-		}
-		if quoted || sb.Len() > 0 {
-			v := sb.String()
-			out = append(out, &v)
-		} else {
-			out = append(out, nil)
-		}
-		c := p[i]
-		p = p[i+1:]
-		if c == ')' {
-			break
-		}
-	}
-	if strings.TrimSpace(p) != "" {
-		return nil, bad("Junk after right parenthesis.")
-	}
-	return out, nil
-}
+// parseRecordText splits PostgreSQL's record input syntax into its fields' texts, nil for
+// NULL (types.ParseRecordText).
+func parseRecordText(s string) ([]*string, error) { return types.ParseRecordText(s) }
 
 // expandRecordStar expands (r).* in a select list into (r).f1, (r).f2, ..., one target per
 // field of the record r, named after the fields; ok is false when n is not such an item.

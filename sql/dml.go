@@ -148,6 +148,9 @@ func (b *binder) vacuum(vs *pg_query.VacuumStmt) (planner.Statement, error) {
 
 // alterTable binds ALTER TABLE t SET (k = v, ...).
 func (b *binder) alterTable(as *pg_query.AlterTableStmt) (planner.Statement, error) {
+	if as.Objtype == pg_query.ObjectType_OBJECT_TYPE {
+		return b.alterType(as)
+	}
 	if as.Objtype != pg_query.ObjectType_OBJECT_TABLE {
 		return nil, errs.New(errs.NotImplemented, "ALTER %s is not supported", strings.TrimPrefix(as.Objtype.String(), "OBJECT_"))
 	}

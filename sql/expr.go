@@ -1006,7 +1006,7 @@ func negate(l *planner.Literal) (*planner.Literal, bool) {
 // types we have.
 func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) {
 	lt, rt := l.Type(), r.Type()
-	if e, ok, err := nestedBinary(op, l, r); ok {
+	if e, ok, err := nestedBinary(op, l, r, b.untypedRow); ok {
 		return e, err
 	}
 	switch {

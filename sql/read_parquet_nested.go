@@ -8,8 +8,9 @@ import (
 
 // parquetNestedType maps a struct column of a Parquet file to a record of the SQL types of
 // its fields (every field nullable, as a record's are), and a map column to a map of the SQL
-// types of its keys and values (shown as jsonb). Structs and maps of lists, lists of structs
-// and maps of structs have no SQL type here.
+// types of its keys and values (shown as jsonb). Fields may be arrays and records (and
+// records arrays' elements, read_parquet.go); maps in structs, and maps of structs or lists,
+// have no SQL type here.
 func parquetNestedType(t arrow.DataType) (arrow.DataType, bool) {
 	switch t := t.(type) {
 	case *arrow.StructType:
@@ -18,11 +19,11 @@ func parquetNestedType(t arrow.DataType) (arrow.DataType, bool) {
 		}
 		fields := make([]arrow.Field, t.NumFields())
 		for i, f := range t.Fields() {
-			if types.IsArray(f.Type) || f.Type.ID() == arrow.MAP {
+			if f.Type.ID() == arrow.MAP {
 				return nil, false
 			}
 			ft, ok := parquetSQLType(f.Type)
-			if !ok || types.IsVarNumeric(ft) {
+			if !ok {
 				return nil, false
 			}
 			fields[i] = arrow.Field{Name: f.Name, Type: ft, Nullable: true}

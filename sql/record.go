@@ -108,14 +108,21 @@ func (b *binder) record(args []planner.Expr) (planner.Expr, error) {
 	fields := make([]arrow.Field, len(args))
 	for i, e := range args {
 		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			untyped := isUnknownLiteral(e)
 			e = b.coerce(e, types.Text)
+			if untyped {
+				if b.untypedRow == nil {
+					b.untypedRow = map[planner.Expr]bool{}
+				}
+				b.untypedRow[e] = true
+			}
 		}
 		ft := e.Type()
 		switch {
-		case types.IsVarchar(ft) || types.IsJSON(ft):
+		case heldAsText(ft):
 			// Held as their text, which is how the record shows them.
 			ft = types.Storage(ft)
-		case types.IsArray(ft) || ft.ID() == arrow.MAP || types.Storage(ft) != ft || types.IsVarNumeric(ft):
+		case types.Storage(ft) != ft || containsMap(ft):
 			return nil, errs.New(errs.NotImplemented, "record fields of type %s are not supported", types.Name(ft))
 		}
 		args[i] = e
@@ -127,7 +134,7 @@ func (b *binder) record(args []planner.Expr) (planner.Expr, error) {
 // nestedBinary binds a comparison of two records (record_cmp's order: field by field, NULL
 // fields equal and after values) and refuses operators on maps; ok is false when neither
 // operand is a record or a map.
-func nestedBinary(op planner.Op, l, r planner.Expr) (planner.Expr, bool, error) {
+func nestedBinary(op planner.Op, l, r planner.Expr, untyped map[planner.Expr]bool) (planner.Expr, bool, error) {
 	lt, rt := l.Type(), r.Type()
 	if !types.IsNested(lt) && !types.IsNested(rt) {
 		return nil, false, nil
@@ -138,6 +145,16 @@ func nestedBinary(op planner.Op, l, r planner.Expr) (planner.Expr, bool, error) 
 		return nil, true, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(lt), op, types.Name(rt))
 	}
 	for i := range ls.NumFields() {
+		// An untyped literal of ROW(...) compared with a record column's field stays of
+		// type unknown in PostgreSQL, which no field compares with.
+		for _, side := range [2]struct {
+			e     planner.Expr
+			other arrow.DataType
+		}{{r, ls.Field(i).Type}, {l, rs.Field(i).Type}} {
+			if f, ok := side.e.(*planner.Func); ok && f.Name == "row" && !isRowFunc(l) != !isRowFunc(r) && untyped[f.Args[i]] {
+				return nil, true, errs.New(errs.DatatypeMismatch, "cannot compare dissimilar column types %s and unknown at record column %d", types.Name(side.other), i+1)
+			}
+		}
 		if !arrow.TypeEqual(ls.Field(i).Type, rs.Field(i).Type) {
 			return nil, true, errs.New(errs.DatatypeMismatch, "cannot compare dissimilar column types %s and %s at record column %d", types.Name(ls.Field(i).Type), types.Name(rs.Field(i).Type), i+1)
 		}
@@ -178,4 +195,42 @@ func recordNullTest(r planner.Expr, st *arrow.StructType, negate bool) planner.E
 		out = t
 	}
 	return out
+}
+
+// heldAsText reports whether t is a character or JSON type, or an array of one, which a
+// record field holds as its text.
+func heldAsText(t arrow.DataType) bool {
+	if lt, ok := t.(*arrow.ListType); ok {
+		t = lt.Elem()
+	}
+	return types.IsVarchar(t) || types.IsJSON(t)
+}
+
+func isRowFunc(e planner.Expr) bool {
+	f, ok := e.(*planner.Func)
+	return ok && f.Name == "row"
+}
+
+// isUnknownLiteral reports whether e is a string literal of no type.
+func isUnknownLiteral(e planner.Expr) bool {
+	l, ok := e.(*planner.Literal)
+	return ok && l.Value != nil && types.IsUnknown(l.Typ)
+}
+
+// containsMap reports whether t is a map or holds one (in a record field or as an array's
+// element): records do not hold maps here.
+func containsMap(t arrow.DataType) bool {
+	switch t := t.(type) {
+	case *arrow.MapType:
+		return true
+	case *arrow.ListType:
+		return containsMap(t.Elem())
+	case *arrow.StructType:
+		for _, f := range t.Fields() {
+			if containsMap(f.Type) {
+				return true
+			}
+		}
+	}
+	return false
 }

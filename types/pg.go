@@ -142,6 +142,9 @@ func PGTypeOf(dt arrow.DataType) PGType {
 // modifier (as numeric(10,2)[] keeps numeric(10,2)'s). Elements without an array type are
 // sent as text.
 func arrayPGType(elem arrow.DataType) PGType {
+	if p, ok := recordArrayPGType(elem); ok {
+		return p
+	}
 	et := PGTypeOf(elem)
 	oid, ok := arrayOIDs[et.OID]
 	if !ok {

@@ -16,20 +16,44 @@ const OIDRecord uint32 = 2249
 // The keys of the metadata of a named record's first field: the name and OID of its
 // composite type.
 const (
-	recordNameKey = "pg.type.name"
-	recordOIDKey  = "pg.type.oid"
+	recordNameKey     = "pg.type.name"
+	recordOIDKey      = "pg.type.oid"
+	recordArrayOIDKey = "pg.type.array_oid"
 )
 
-// NamedRecord is st as the values of the composite type name of OID oid: its first field
-// carries the name and OID as metadata, which Arrow's type equality ignores, so a named
-// record is the same type as the struct of its fields wherever values are computed.
-func NamedRecord(st *arrow.StructType, name string, oid uint32) *arrow.StructType {
+// OIDRecordArray is the OID of PostgreSQL's record[] (_record).
+const OIDRecordArray uint32 = 2287
+
+// NamedRecord is st as the values of the composite type name of OID oid, whose array type
+// is arrayOID: its first field carries the name and OIDs as metadata, which Arrow's type
+// equality ignores, so a named record is the same type as the struct of its fields wherever
+// values are computed.
+func NamedRecord(st *arrow.StructType, name string, oid, arrayOID uint32) *arrow.StructType {
 	fields := st.Fields()
 	if len(fields) == 0 {
 		return st
 	}
-	fields[0].Metadata = arrow.NewMetadata([]string{recordNameKey, recordOIDKey}, []string{name, strconv.FormatUint(uint64(oid), 10)})
+	fields[0].Metadata = arrow.NewMetadata([]string{recordNameKey, recordOIDKey, recordArrayOIDKey},
+		[]string{name, strconv.FormatUint(uint64(oid), 10), strconv.FormatUint(uint64(arrayOID), 10)})
 	return arrow.StructOf(fields...)
+}
+
+// recordArrayPGType is the PostgreSQL type of an array of records: the array type of a
+// named record's composite type, else record[]; ok is false when elem is not a struct.
+func recordArrayPGType(elem arrow.DataType) (PGType, bool) {
+	st, ok := elem.(*arrow.StructType)
+	if !ok {
+		return PGType{}, false
+	}
+	if _, _, named := RecordType(st); named {
+		md := st.Field(0).Metadata
+		if i := md.FindKey(recordArrayOIDKey); i >= 0 {
+			if n, err := strconv.ParseUint(md.Values()[i], 10, 32); err == nil {
+				return PGType{uint32(n), -1, -1}, true
+			}
+		}
+	}
+	return PGType{OIDRecordArray, -1, -1}, true
 }
 
 // RecordType is the name and OID of the composite type of a named record (NamedRecord), and

@@ -74,8 +74,10 @@ func appendArrayElem(dst, v []byte) []byte {
 // empty array, else 1), a has-nulls flag, the element OID, then per dimension its length and
 // lower bound (1), then each element as a length (-1 for NULL) and its binary form.
 func arrayBinaryWriter(a *array.List) Writer {
-	oid := types.PGTypeOf(a.ListValues().DataType()).OID
-	if _, ok := types.ArrayOID(oid); !ok {
+	vals := a.ListValues()
+	oid := types.PGTypeOf(vals.DataType()).OID
+	if _, ok := types.ArrayOID(oid); !ok && vals.DataType().ID() != arrow.STRUCT {
+		// (A record element keeps its composite type's OID, or record's.)
 		oid = types.OIDText
 	}
 	return arrayBinaryWriterOf(a, oid)

@@ -137,7 +137,7 @@ func buildSchema(s *arrow.Schema, props Properties, codec compress.Codec) ([]col
 			return nil, nil, fmt.Errorf("%w: duplicate column name %q", ErrUnsupportedType, f.Name)
 		}
 		seen[f.Name] = true
-		if lt, ok := f.Type.(*arrow.ListType); ok {
+		if lt, ok := f.Type.(*arrow.ListType); ok && !isNestedType(lt.Elem()) {
 			c, n, err := listColumnOf(f, lt, props, codec)
 			if err != nil {
 				return nil, nil, err
@@ -146,7 +146,7 @@ func buildSchema(s *arrow.Schema, props Properties, codec compress.Codec) ([]col
 			fields[i] = namedNode{Node: n, name: f.Name}
 			continue
 		}
-		if id := f.Type.ID(); id == arrow.STRUCT || id == arrow.MAP {
+		if id := f.Type.ID(); id == arrow.STRUCT || id == arrow.MAP || id == arrow.LIST {
 			c, n, err := nestedColumnOf(f, props, codec)
 			if err != nil {
 				return nil, nil, err

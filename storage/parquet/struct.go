@@ -41,10 +41,13 @@ import (
 // Nested columns keep no statistics and no page index use: their rows are skipped by
 // walking the levels.
 type nestedCol struct {
-	isMap  bool
-	leaves []column   // the flat leaves, in file order
-	maxDef []byte     // per leaf: the definition level of a value
-	paths  [][]string // per leaf: its path in the file's schema
+	isMap bool
+	// general says the column is shredded by the general scheme of dremel.go: lists and maps
+	// below structs, lists of nested types, maps of nested keys or values.
+	general bool
+	leaves  []column   // the flat leaves, in file order
+	maxDef  []byte     // per leaf: the definition level of a value
+	paths   [][]string // per leaf: its path in the file's schema
 }
 
 // isNestedGroup reports whether the top-level Parquet column c is a struct or a map (rather
@@ -56,18 +59,22 @@ func isNestedGroup(c *pq.Column) bool {
 	if isMapGroup(c) {
 		return true
 	}
-	if lt := c.Type().LogicalType(); lt != nil {
-		if _, ok := lt.Value.(*format.ListType); ok {
-			return false
-		}
+	if isListGroup(c) {
+		// A list of one flat element type is read as a list column of one leaf.
+		_, err := leafOf(c)
+		return err != nil && nestedList(c)
 	}
-	flat := true
-	forLeaves(c, func(l *pq.Column) {
-		if l.MaxRepetitionLevel() > 0 {
-			flat = false
-		}
-	})
-	return flat
+	return true
+}
+
+// nestedList reports whether the LIST group c is in the standard three-level layout with an
+// element of a nested type (a group).
+func nestedList(c *pq.Column) bool {
+	kids := c.Columns()
+	if len(kids) != 1 || kids[0].Leaf() || len(kids[0].Columns()) != 1 {
+		return false
+	}
+	return !kids[0].Columns()[0].Leaf()
 }
 
 // isMapGroup reports whether c is a MAP group (or the MAP_KEY_VALUE of older writers).
@@ -131,9 +138,45 @@ func (f *File) addColumn(c *pq.Column) error {
 	return nil
 }
 
-// nestedArrowType maps a struct or MAP group of a file without an ARROW:schema key.
+// nestedArrowType maps a struct, LIST or MAP group of a file without an ARROW:schema key.
 func nestedArrowType(c *pq.Column) (arrow.DataType, error) {
+	if isListGroup(c) {
+		if !nestedList(c) {
+			leaf := c.Columns()[0]
+			if !leaf.Leaf() {
+				leaf = leaf.Columns()[0]
+			}
+			if !leaf.Leaf() {
+				return nil, fmt.Errorf("%w: list column %q", ErrUnsupportedType, c.Name())
+			}
+			t, err := arrowTypeOf(leaf)
+			if err != nil {
+				return nil, err
+			}
+			return arrow.ListOfField(arrow.Field{Name: "element", Type: t, Nullable: leaf.Optional()}), nil
+		}
+		el := c.Columns()[0].Columns()[0]
+		t, err := nestedArrowType(el)
+		if err != nil {
+			return nil, err
+		}
+		return arrow.ListOfField(arrow.Field{Name: "element", Type: t, Nullable: el.Optional()}), nil
+	}
 	if isMapGroup(c) {
+		if kids := c.Columns(); len(kids) == 1 && len(kids[0].Columns()) == 2 && (!kids[0].Columns()[0].Leaf() || !kids[0].Columns()[1].Leaf()) {
+			k, v := kids[0].Columns()[0], kids[0].Columns()[1]
+			kt, err := nodeArrowType(k)
+			if err != nil {
+				return nil, err
+			}
+			vt, err := nodeArrowType(v)
+			if err != nil {
+				return nil, err
+			}
+			mt := arrow.MapOf(kt, vt)
+			mt.SetItemNullable(v.Optional())
+			return mt, nil
+		}
 		kids := c.Columns()
 		if len(kids) != 1 || kids[0].Leaf() || len(kids[0].Columns()) != 2 {
 			return nil, fmt.Errorf("%w: map column %q without a key and a value", ErrUnsupportedType, c.Name())
@@ -160,12 +203,12 @@ func nestedArrowType(c *pq.Column) (arrow.DataType, error) {
 			t   arrow.DataType
 			err error
 		)
-		if k.Leaf() {
+		if k.Leaf() && k.MaxRepetitionLevel() == c.MaxRepetitionLevel() {
 			t, err = arrowTypeOf(k)
-		} else if isNestedGroup(k) && !isMapGroup(k) {
+		} else if !k.Leaf() {
 			t, err = nestedArrowType(k)
 		} else {
-			err = fmt.Errorf("%w: field %q of struct column %q (lists and maps in structs are not read)", ErrUnsupportedType, k.Name(), c.Name())
+			err = fmt.Errorf("%w: repeated field %q of struct column %q outside a LIST group", ErrUnsupportedType, k.Name(), c.Name())
 		}
 		if err != nil {
 			return nil, err
@@ -175,43 +218,18 @@ func nestedArrowType(c *pq.Column) (arrow.DataType, error) {
 	return arrow.StructOf(fields...), nil
 }
 
-// nestedSpec walks the Arrow field f of a struct or map column, calling leaf for each flat
-// leaf with its field, path and definition level, and returns the Parquet node of the
-// column (without its own repetition) built from the leaf nodes leaf returns.
+// nestedSpec walks the Arrow field f of a struct, map or list column, calling leaf for each
+// flat leaf with its field, path and definition level, and returns the Parquet node of the
+// column (without its own repetition) built from the leaf nodes leaf returns, and whether the
+// column is a map of flat keys and values.
 func nestedSpec(f arrow.Field, leaf func(arrow.Field, []string, byte) (pq.Node, error)) (pq.Node, bool, error) {
 	def := byte(0)
 	if f.Nullable {
 		def = 1
 	}
-	switch t := f.Type.(type) {
-	case *arrow.StructType:
-		n, err := structSpec(t, []string{f.Name}, def, leaf)
-		return n, false, err
-	case *arrow.MapType:
-		kf, vf := t.KeyField(), t.ItemField()
-		if isNestedType(kf.Type) || isNestedType(vf.Type) {
-			return nil, true, fmt.Errorf("%w: column %q: %s (maps of nested types)", ErrUnsupportedType, f.Name, f.Type)
-		}
-		kn, err := leaf(arrow.Field{Name: "key", Type: kf.Type}, []string{f.Name, "key_value", "key"}, def+1)
-		if err != nil {
-			return nil, true, err
-		}
-		vdef := def + 1
-		if vf.Nullable {
-			vdef++
-		}
-		vn, err := leaf(arrow.Field{Name: "value", Type: vf.Type, Nullable: vf.Nullable}, []string{f.Name, "key_value", "value"}, vdef)
-		if err != nil {
-			return nil, true, err
-		}
-		if vf.Nullable {
-			vn = pq.Optional(vn)
-		} else {
-			vn = pq.Required(vn)
-		}
-		return pq.Map(kn, vn), true, nil
-	}
-	return nil, false, fmt.Errorf("%w: column %q: %s", ErrUnsupportedType, f.Name, f.Type)
+	n, err := nodeSpec(f, []string{f.Name}, def, leaf)
+	_, isMap := f.Type.(*arrow.MapType)
+	return n, isMap && !needsGeneral(f.Type), err
 }
 
 func structSpec(t *arrow.StructType, path []string, def byte, leaf func(arrow.Field, []string, byte) (pq.Node, error)) (pq.Node, error) {
@@ -234,16 +252,7 @@ func structSpec(t *arrow.StructType, path []string, def byte, leaf func(arrow.Fi
 			n   pq.Node
 			err error
 		)
-		switch ct := cf.Type.(type) {
-		case *arrow.StructType:
-			n, err = structSpec(ct, p, d, leaf)
-		default:
-			if isNestedType(cf.Type) {
-				err = fmt.Errorf("%w: column %q: field %q of type %s (lists and maps in structs)", ErrUnsupportedType, path[0], cf.Name, cf.Type)
-			} else {
-				n, err = leaf(cf, p, d)
-			}
-		}
+		n, err = nodeSpec(cf, p, d, leaf)
 		if err != nil {
 			return nil, err
 		}
@@ -284,6 +293,7 @@ func nestedColumnOf(f arrow.Field, props Properties, codec compress.Codec) (colu
 		return column{}, nil, err
 	}
 	nc.isMap = isMap
+	nc.general = needsGeneral(f.Type)
 	if f.Nullable {
 		n = pq.Optional(n)
 	} else {
@@ -305,7 +315,7 @@ func nestedColOfFile(f arrow.Field, top *pq.Column, leaves []*pq.Column) (*neste
 			return nil, fmt.Errorf("%w: column %q has more fields than the file", ErrUnsupportedType, f.Name)
 		}
 		l := leaves[k]
-		if !isMapGroup(top) && l.Name() != lf.Name {
+		if inStruct := len(path) < 2 || path[len(path)-2] != "list" && path[len(path)-2] != "key_value"; inStruct && !isMapGroup(top) && l.Name() != lf.Name {
 			return nil, fmt.Errorf("%w: column %q: field %q is %q in the file", ErrUnsupportedType, f.Name, lf.Name, l.Name())
 		}
 		if !compatible(lf.Type, l.Type().Kind(), l.Type().Length()) || l.Optional() && !lf.Nullable {
@@ -313,6 +323,9 @@ func nestedColOfFile(f arrow.Field, top *pq.Column, leaves []*pq.Column) (*neste
 		}
 		c := column{field: lf, kind: l.Type().Kind(), size: l.Type().Length()}
 		nc.leaves = append(nc.leaves, c)
+		if needsGeneral(f.Type) && byte(l.MaxDefinitionLevel()) != def {
+			return nil, fmt.Errorf("%w: column %q: field %q has other levels in the file", ErrUnsupportedType, f.Name, lf.Name)
+		}
 		nc.maxDef = append(nc.maxDef, byte(l.MaxDefinitionLevel()))
 		nc.paths = append(nc.paths, path)
 		return pq.Leaf(pq.BooleanType), nil // the node is not used
@@ -320,11 +333,12 @@ func nestedColOfFile(f arrow.Field, top *pq.Column, leaves []*pq.Column) (*neste
 	if err != nil {
 		return nil, err
 	}
-	if len(nc.leaves) != len(leaves) || isMap != isMapGroup(top) {
+	if len(nc.leaves) != len(leaves) || isMap != (isMapGroup(top) && !needsGeneral(f.Type)) {
 		return nil, fmt.Errorf("%w: column %q does not match the file's column", ErrUnsupportedType, f.Name)
 	}
 	// A file's own levels are read as they are (a required key_value group of an older
 	// writer still has the standard levels, since only optional and repeated nodes count).
+	nc.general = needsGeneral(f.Type)
 	if isMap {
 		nc.isMap = true
 		for _, l := range leaves {
@@ -343,6 +357,9 @@ func (w *encoder) write(cws []*pq.ColumnWriter, i int, arr arrow.Array, from, to
 		return w.writeColumn(cws[c.leaf], i, arr, from, to)
 	}
 	cws = cws[c.leaf : c.leaf+len(c.nested.leaves)]
+	if c.nested.general {
+		return w.writeGeneral(cws, c, arr, from, to)
+	}
 	if c.nested.isMap {
 		return w.writeMap(cws, c, arr, from, to)
 	}
@@ -564,6 +581,9 @@ func (r *nestedReader) next(k int) (pq.Value, error) {
 
 // read decodes the next n rows.
 func (r *nestedReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
+	if r.col.nested.general {
+		return r.readGeneral(n, mem)
+	}
 	if r.col.nested.isMap {
 		b := array.NewMapBuilderWithType(mem, r.col.field.Type.(*arrow.MapType))
 		defer b.Release()
@@ -604,6 +624,14 @@ func (r *nestedReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 
 // walk consumes n rows, appending map rows to mb when it is not nil.
 func (r *nestedReader) walk(n int, mb *array.MapBuilder) error {
+	if r.col.nested.general {
+		for k := range r.leaves {
+			if _, err := r.gather(k, n, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if r.col.nested.isMap {
 		return r.walkMap(n, mb)
 	}
@@ -763,4 +791,12 @@ func setLeaves(cols []column) {
 			leaf++
 		}
 	}
+}
+
+// nodeArrowType maps a node of a nested column: a leaf or a group.
+func nodeArrowType(c *pq.Column) (arrow.DataType, error) {
+	if c.Leaf() {
+		return arrowTypeOf(c)
+	}
+	return nestedArrowType(c)
 }
