@@ -10,4 +10,8 @@
 // they need of the statement from the context exec defines (exec/context.go): the
 // allocator, the time zone, the statement time, the session's settings and sequences and
 // the database's type names.
+//
+// Each file registers its functions in a register function of its own, which the one init
+// in func.go calls in a fixed order: an entry that extends an earlier one of the same name
+// (a bytea or numeric overload) wraps it, so it is registered after it.
 package function
