@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/function"
 )
 
 // The PostgreSQL system catalogs (pg_catalog) and the information schema, as system tables
@@ -303,14 +303,14 @@ func PGSystemTable(schema, name string) (*arrow.Schema, bool) {
 func (t *Table) PrimaryKeyColumns() []string {
 	var cols []string
 	for _, k := range t.KeyColumns() {
-		cols = append(cols, exec.QuoteIdent(t.Columns[k].Name))
+		cols = append(cols, function.QuoteIdent(t.Columns[k].Name))
 	}
 	return cols
 }
 
 // PrimaryKeyDef is pg_get_indexdef's text of t's primary key index.
 func (t *Table) PrimaryKeyDef() string {
-	return fmt.Sprintf("CREATE UNIQUE INDEX %s ON public.%s USING btree (%s)", exec.QuoteIdent(PrimaryKeyName(t.Name)), exec.QuoteIdent(t.Name), strings.Join(t.PrimaryKeyColumns(), ", "))
+	return fmt.Sprintf("CREATE UNIQUE INDEX %s ON public.%s USING btree (%s)", function.QuoteIdent(PrimaryKeyName(t.Name)), function.QuoteIdent(t.Name), strings.Join(t.PrimaryKeyColumns(), ", "))
 }
 
 // DefColumns are the index's columns as pg_get_indexdef shows them: names quoted,
@@ -321,7 +321,7 @@ func (ix *Index) DefColumns() []string {
 		if strings.HasPrefix(c, "(") {
 			cols[i] = c
 		} else {
-			cols[i] = exec.QuoteIdent(c)
+			cols[i] = function.QuoteIdent(c)
 		}
 	}
 	return cols
@@ -333,5 +333,5 @@ func (ix *Index) Def() string {
 	if ix.Unique {
 		u = "UNIQUE "
 	}
-	return fmt.Sprintf("CREATE %sINDEX %s ON public.%s USING btree (%s)", u, exec.QuoteIdent(ix.Name), exec.QuoteIdent(ix.Table), strings.Join(ix.DefColumns(), ", "))
+	return fmt.Sprintf("CREATE %sINDEX %s ON public.%s USING btree (%s)", u, function.QuoteIdent(ix.Name), function.QuoteIdent(ix.Table), strings.Join(ix.DefColumns(), ", "))
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/function"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/sql"
 	"github.com/sleeperd/sleeperd/storage/statestore"
@@ -81,7 +82,7 @@ func (e *Engine) addedValue(ctx context.Context, t *catalog.Table, col catalog.C
 	}
 	volatile := false
 	planner.Walk(d, func(x planner.Expr) bool {
-		if f, ok := x.(*planner.Func); ok && exec.Volatile(f.Name) {
+		if f, ok := x.(*planner.Func); ok && function.Volatile(f.Name) {
 			volatile = true
 		}
 		return !volatile

@@ -12,7 +12,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
-	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/function"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/sql"
 	"github.com/sleeperd/sleeperd/types"
@@ -244,8 +244,8 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 		}
 	case "pg_catalog.pg_proc":
 		// The PostgreSQL functions sleeperd implements, by the overloads it accepts, with
-		// PostgreSQL's OIDs (exec.PGProcs, generated from PostgreSQL's own pg_proc).
-		for _, p := range exec.PGProcs {
+		// PostgreSQL's OIDs (function.PGProcs, generated from PostgreSQL's own pg_proc).
+		for _, p := range function.PGProcs {
 			args := make([]int64, len(p.Args))
 			for i, a := range p.Args {
 				args[i] = int64(a)
@@ -376,7 +376,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 
 // viewColumns are the columns of view v, as binding it finds them (none if it no longer binds).
 func viewColumns(ctx context.Context, cur *catalog.Current, v *catalog.View) []catalog.Column {
-	stmts, err := sql.Parse("SELECT * FROM " + exec.QuoteIdent(v.Name))
+	stmts, err := sql.Parse("SELECT * FROM " + function.QuoteIdent(v.Name))
 	if err != nil || len(stmts) != 1 {
 		return nil
 	}
@@ -447,7 +447,7 @@ func collationOf(pt types.PGType) int64 {
 // columnTypeInfo is information_schema.columns from data_type on.
 func columnTypeInfo(t arrow.DataType, db string, pos int) []any {
 	pt := types.PGTypeOf(t)
-	dataType := exec.FormatType(pt.OID, -1)
+	dataType := function.FormatType(pt.OID, -1)
 	udt := ""
 	for _, r := range pgTypes {
 		if r.oid == pt.OID {

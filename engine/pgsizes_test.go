@@ -11,7 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
-	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/function"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
@@ -95,7 +95,7 @@ func TestRelationSizes(t *testing.T) {
 		"SELECT pg_size_pretty(pg_table_size(oid)) FROM pg_class WHERE relkind = 'r' ORDER BY pg_relation_size(oid) DESC LIMIT 1",
 	} {
 		rows, _ := run(t, c, q)
-		if got, want := rowsText(rows), exec.SizePretty(two); got != want {
+		if got, want := rowsText(rows), function.SizePretty(two); got != want {
 			t.Errorf("%s: got %s, want %s", q, got, want)
 		}
 	}

@@ -830,24 +830,7 @@ func floatSpecial(f float64) (s string, ok bool) {
 // the shortest text that reads back exactly, in exponent form below 1e-4 or from 1e15
 // (1e6 for real).
 func formatFloat(f float64, bitSize int) string {
-	if s, ok := floatSpecial(f); ok {
-		return s
-	}
-	e := strconv.FormatFloat(f, 'e', -1, bitSize)
-	mant, expText, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expText)
-	limit := 15
-	if bitSize == 32 {
-		limit = 6
-	}
-	if exp < -4 || exp >= limit {
-		sign := "+"
-		if exp < 0 {
-			sign, exp = "-", -exp
-		}
-		return fmt.Sprintf("%se%s%02d", mant, sign, exp)
-	}
-	return strconv.FormatFloat(f, 'f', -1, bitSize)
+	return string(types.AppendFloat(make([]byte, 0, 24), f, bitSize))
 }
 
 // formatText prints a non-NULL value of type t as PostgreSQL's text output does in the time

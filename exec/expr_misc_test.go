@@ -53,39 +53,6 @@ func TestLiteralEveryType(t *testing.T) {
 	}
 }
 
-func TestExprStrings(t *testing.T) {
-	a, s := mustCol(t, 0, tI32), mustCol(t, 1, tStr)
-	add, _ := NewBinary(Add, a, lit(t, 1, tI32))
-	mul, _ := NewBinary(Mul, add, lit(t, 2, tI32))
-	gt, _ := NewBinary(Gt, mul, a)
-	not, _ := NewNot(gt)
-	isn, _ := NewIsNull(s, true)
-	in, _ := NewInList(a, []Expr{lit(t, 1, tI32), lit(t, 2, tI32)}, true)
-	cs, _ := NewCase([]Expr{gt}, []Expr{s}, lit(t, "x", tStr))
-	co, _ := NewCoalesce([]Expr{s, lit(t, "y", tStr)})
-	cast, _ := NewCast(a, tDec(10, 2))
-	fn, _ := NewFunc("upper", []Expr{s})
-	like, _ := NewFunc("not ilike", []Expr{s, lit(t, "a%", tStr)})
-	for _, c := range []struct {
-		e    Expr
-		want string
-	}{
-		{mul, "(c0 + 1) * 2"},
-		{not, "NOT (((c0 + 1) * 2) > c0)"},
-		{isn, "c1 IS NOT NULL"},
-		{in, "c0 NOT IN (1, 2)"},
-		{cs, "CASE WHEN ((c0 + 1) * 2) > c0 THEN c1 ELSE 'x' END"},
-		{co, "coalesce(c1, 'y')"},
-		{cast, "CAST(c0 AS numeric(10,2))"},
-		{fn, "upper(c1)"},
-		{like, "c1 NOT ILIKE 'a%'"},
-	} {
-		if got := c.e.String(); got != c.want {
-			t.Errorf("String() = %q, want %q", got, c.want)
-		}
-	}
-}
-
 func TestSortEveryType(t *testing.T) {
 	// Ascending order of each type's values, NULLS LAST, from a reversed input.
 	for _, c := range []struct {
@@ -157,77 +124,5 @@ func TestAvgSumFloat32(t *testing.T) {
 	}
 	if h.Schema().Field(0).Type.ID() != arrow.FLOAT64 || h.Schema().Field(1).Type.ID() != arrow.FLOAT32 {
 		t.Fatalf("schema %s", h.Schema())
-	}
-}
-
-// Every kernel must respect array offsets: evaluating over a slice of a batch gives the
-// slice of evaluating over the whole batch.
-func TestSlicedInput(t *testing.T) {
-	ctx, mem := checkedCtx(t)
-	s := schemaOf(tI32, tStr, tBool, tDec(6, 2))
-	var rows [][]any
-	for i := 0; i < 20; i++ {
-		var n, str, b, d any = int32(i - 10), strings.Repeat("ab", i%4), i%3 == 0, dec(t, "1.25", 2)
-		if i%5 == 0 {
-			n = nil
-		}
-		if i%7 == 0 {
-			str, b, d = nil, nil, nil
-		}
-		rows = append(rows, []any{n, str, b, d})
-	}
-	batch := mkBatch(t, mem, s, rows...)
-	defer batch.Release()
-	a, str, b, d := mustCol(t, 0, tI32), mustCol(t, 1, tStr), mustCol(t, 2, tBool), mustCol(t, 3, tDec(6, 2))
-	mk := func(e Expr, err error) Expr {
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e
-	}
-	exprs := []Expr{
-		mk(NewBinary(Add, a, lit(t, 1, tI32))),
-		mk(NewBinary(Lt, a, lit(t, 3, tI32))),
-		mk(NewBinary(Concat, str, str)),
-		mk(NewBinary(Eq, str, lit(t, "abab", tStr))),
-		mk(NewBinary(And, b, mk(NewBinary(Gt, a, lit(t, 0, tI32))))),
-		mk(NewBinary(Mul, d, d)),
-		mk(NewNot(b)),
-		mk(NewIsNull(a, false)),
-		mk(NewLike(str, lit(t, "a%b", tStr), false, false)),
-		mk(NewCast(a, tStr)),
-		mk(NewCast(a, tF64)),
-		mk(NewFunc("length", []Expr{str})),
-		mk(NewCoalesce([]Expr{str, lit(t, "z", tStr)})),
-		mk(NewInList(a, []Expr{lit(t, 2, tI32), lit(t, -3, tI32)}, false)),
-		mk(NewCase([]Expr{b}, []Expr{str}, lit(t, "no", tStr))),
-	}
-	sl := batch.NewSlice(3, 17)
-	defer sl.Release()
-	for _, e := range exprs {
-		full, err := evalText(ctx, e, batch)
-		if err != nil {
-			t.Fatalf("%s: %v", e, err)
-		}
-		part, err := evalText(ctx, e, sl)
-		if err != nil {
-			t.Fatalf("%s over slice: %v", e, err)
-		}
-		if !equalStrings(part, full[3:17]) {
-			t.Errorf("%s over slice = %q, want %q", e, part, full[3:17])
-		}
-	}
-	// Operators over sliced batches: filter, sort and aggregate.
-	v := mkValues(t, s, sl)
-	sl.Retain()
-	f, _ := NewFilter(mk(NewIsNull(a, true)), v)
-	srt, _ := NewSort([]SortKey{{Expr: str, Desc: true}, {Expr: a}}, f)
-	got := collectText(t, ctx, srt)
-	if len(got) != 11 || got[0] != "-7|ababab|true|1.25" || got[10] != "4|NULL|NULL|NULL" {
-		t.Fatalf("sorted slice: %q", got)
-	}
-	h, _ := NewHashAggregate([]Expr{str}, []string{"s"}, []Aggregate{{Func: "count_star", Name: "n"}}, v)
-	if got := collectText(t, ctx, h); len(got) != 5 {
-		t.Fatalf("grouped slice: %q", got)
 	}
 }

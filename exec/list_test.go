@@ -2,7 +2,6 @@ package exec
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -310,101 +309,6 @@ func TestAnyAll(t *testing.T) {
 	}
 }
 
-func TestArrayFunctions(t *testing.T) {
-	a := func(v ...any) *Literal { return &Literal{v: ints(v...), typ: tI32s} }
-	null := &Literal{typ: tI32s}
-	i := func(v int) *Literal { return &Literal{v: int32(v), typ: tI32} }
-	s := func(v string) *Literal { return &Literal{v: v, typ: tStr} }
-	ns := &Literal{typ: tStr}
-	ni := &Literal{typ: tI32}
-	tests := []struct {
-		fn   string
-		args []Expr
-		want string
-	}{
-		{"cardinality", []Expr{a(1, nil, 3)}, "3"},
-		{"cardinality", []Expr{a()}, "0"},
-		{"cardinality", []Expr{null}, "NULL"},
-		{"array_length", []Expr{a(1, 2), i(1)}, "2"},
-		{"array_length", []Expr{a(1, 2), i(2)}, "NULL"},
-		{"array_length", []Expr{a(), i(1)}, "NULL"},
-		{"array_lower", []Expr{a(1, 2), i(1)}, "1"},
-		{"array_upper", []Expr{a(1, 2), i(1)}, "2"},
-		{"array_upper", []Expr{a(), i(1)}, "NULL"},
-		{"array_to_string", []Expr{a(1, nil, 3), s(",")}, "1,3"},
-		{"array_to_string", []Expr{a(1, nil, 3), s("-"), s("*")}, "1-*-3"},
-		{"array_to_string", []Expr{a(1, nil, 3), s("-"), ns}, "1-3"},
-		{"array_to_string", []Expr{a(1), ns}, "NULL"},
-		{"array_to_string", []Expr{a(), s(",")}, ""},
-		{"string_to_array", []Expr{s("a,b,,c"), s(",")}, `{a,b,"",c}`},
-		{"string_to_array", []Expr{s("a,b,x"), s(","), s("x")}, `{a,b,NULL}`},
-		{"string_to_array", []Expr{s("abc"), ns}, `{a,b,c}`},
-		{"string_to_array", []Expr{s("abc"), s("")}, `{abc}`},
-		{"string_to_array", []Expr{s(""), s(",")}, `{}`},
-		{"string_to_array", []Expr{ns, s(",")}, `NULL`},
-		{"array_append", []Expr{a(1), i(2)}, "{1,2}"},
-		{"array_append", []Expr{null, i(2)}, "{2}"},
-		{"array_append", []Expr{a(1), ni}, "{1,NULL}"},
-		{"array_prepend", []Expr{i(0), a(1)}, "{0,1}"},
-		{"array_cat", []Expr{a(1), a(2, 3)}, "{1,2,3}"},
-		{"array_cat", []Expr{null, a(2)}, "{2}"},
-		{"array_cat", []Expr{null, null}, "NULL"},
-		{"array_position", []Expr{a(5, 6, 6), i(6)}, "2"},
-		{"array_position", []Expr{a(5, nil), ni}, "2"},
-		{"array_position", []Expr{a(5), i(7)}, "NULL"},
-		{"array_position", []Expr{a(1, 2, 3, 2, 1), i(2), i(3)}, "4"},
-		{"array_position", []Expr{a(1, 2, 3, 2, 1), i(1), i(2)}, "5"},
-		{"array_position", []Expr{a(1, 2, 3, 2, 1), i(2), i(-7)}, "2"},
-		{"array_position", []Expr{a(1, 2), i(2), i(9)}, "NULL"},
-		{"array_position", []Expr{a(1, nil, 3, nil), ni, i(3)}, "4"},
-		{"array_position", []Expr{null, i(2), ni}, "NULL"},
-		{"array_remove", []Expr{a(1, 2, 1, nil), i(1)}, "{2,NULL}"},
-		{"array_remove", []Expr{a(1, nil), ni}, "{1}"},
-		{"array_contains", []Expr{a(1, 2, 3), a(3, 1)}, "true"},
-		{"array_contains", []Expr{a(1, 2, 3), a(4)}, "false"},
-		{"array_contains", []Expr{a(1, nil), a(nil)}, "false"},
-		{"array_contains", []Expr{a(1), a()}, "true"},
-		{"array_contains", []Expr{null, a()}, "NULL"},
-		{"array_overlap", []Expr{a(1, 2), a(2, 9)}, "true"},
-		{"array_overlap", []Expr{a(1, nil), a(nil, 9)}, "false"},
-		{"array_subscript", []Expr{a(7, 8), i(2)}, "8"},
-		{"array_subscript", []Expr{a(7, 8), i(3)}, "NULL"},
-		{"array_subscript", []Expr{a(7, 8), i(0)}, "NULL"},
-		{"array_subscript", []Expr{a(7, nil), i(2)}, "NULL"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.fn+"("+joinExprs(tc.args)+")", func(t *testing.T) {
-			ctx, mem := checkedCtx(t)
-			b := col(t, mem, tI32, 1)
-			defer b.Release()
-			e, err := NewFunc(tc.fn, tc.args)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := evalText(ctx, e, b)
-			if err != nil || got[0] != tc.want {
-				t.Fatalf("got %q, %v, want %s", got, err, tc.want)
-			}
-		})
-	}
-	// A NULL start position of a non-NULL array is an error.
-	ctx, mem := checkedCtx(t)
-	b := col(t, mem, tI32, 1)
-	defer b.Release()
-	pos, err := NewFunc("array_position", []Expr{a(1), i(1), ni})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := evalText(ctx, pos, b); !errorsIs(err, errs.NullNotAllowed) {
-		t.Fatalf("array_position with a NULL start: %v", err)
-	}
-	for _, bad := range [][]Expr{{i(1)}, {a(1), s("x")}} {
-		if _, err := NewFunc("array_append", bad); !errorsIs(err, errs.UndefinedFunction) {
-			t.Fatalf("array_append(%s): %v", joinExprs(bad), err)
-		}
-	}
-}
-
 func TestUnnest(t *testing.T) {
 	ctx, mem := checkedCtx(t)
 	s := schemaOf(tI32, tI32s, tStrs)
@@ -436,44 +340,5 @@ func TestUnnest(t *testing.T) {
 	}
 	if _, err := NewUnnest(v, []Expr{mustCol(t, 1, tI32s)}, nil, ""); err == nil {
 		t.Fatal("unnest without names accepted")
-	}
-}
-
-func TestUnnestBatches(t *testing.T) {
-	ctx, mem := checkedCtx(t)
-	n := BatchRows + 5
-	long := make([]any, n)
-	for i := range long {
-		long[i] = int32(i)
-	}
-	// The lists come from an expression, so input rows do not carry them.
-	s := schemaOf(tI32)
-	v := mkValues(t, s, mkBatch(t, mem, s, []any{1}, []any{2}))
-	e, err := NewFunc("array_cat", []Expr{lit(t, long, tI32s), lit(t, ints(1, 2), tI32s)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := NewUnnest(v, []Expr{e}, []string{"x"}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bs, err := Collect(ctx, u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer releaseBatches(bs)
-	total := 0
-	for _, b := range bs {
-		if b.NumRows() > BatchRows {
-			t.Fatalf("batch of %d rows", b.NumRows())
-		}
-		total += int(b.NumRows())
-	}
-	if total != 2*(n+2) {
-		t.Fatalf("%d rows, want %d", total, 2*(n+2))
-	}
-	last := bs[len(bs)-1]
-	if got := texts(last.Column(1)); !strings.HasSuffix(strings.Join(got, ","), fmt.Sprintf("%d,1,2", n-1)) {
-		t.Fatalf("last batch ends %q", got[max(0, len(got)-3):])
 	}
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/errs"
-	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/function"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -448,7 +448,7 @@ func (s *Server) writeTable(w http.ResponseWriter, r *http.Request, name string,
 	out := statsJSON(st)
 	for _, i := range t.Visible() {
 		c := t.Columns[i]
-		out.Columns = append(out.Columns, columnJSON{Name: c.Name, Type: exec.FormatType(types.PGTypeOf(c.SQL()).OID, -1), Nullable: c.Nullable})
+		out.Columns = append(out.Columns, columnJSON{Name: c.Name, Type: function.FormatType(types.PGTypeOf(c.SQL()).OID, -1), Nullable: c.Nullable})
 	}
 	for _, i := range t.RowKeys {
 		out.RowKeys = append(out.RowKeys, t.Columns[i].Name)

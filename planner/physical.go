@@ -11,6 +11,7 @@ import (
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/function"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 	"github.com/sleeperd/sleeperd/types"
@@ -448,7 +449,7 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 			}
 			return &seriesList{args: args, typ: types.Storage(x.Typ)}, nil
 		}
-		return exec.NewFunc(x.Name, args)
+		return function.NewFunc(x.Name, args)
 	case *Coalesce:
 		args, err := compileAll(x.Args, layout)
 		if err != nil {

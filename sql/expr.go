@@ -11,6 +11,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/function"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/types"
 )
@@ -564,7 +565,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP, pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIMESTAMP_N:
 			name = "now"
 		case pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP, pg_query.SQLValueFunctionOp_SVFOP_LOCALTIMESTAMP_N:
-			now, err := exec.FuncResultType("now", nil)
+			now, err := function.FuncResultType("now", nil)
 			if err != nil {
 				return nil, errs.New(errs.NotImplemented, "LOCALTIMESTAMP is not supported yet")
 			}
@@ -584,7 +585,7 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		default:
 			return nil, errs.New(errs.NotImplemented, "%s is not supported", strings.TrimPrefix(f.Op.String(), "SVFOP_"))
 		}
-		t, err := exec.FuncResultType(name, nil)
+		t, err := function.FuncResultType(name, nil)
 		if err != nil {
 			return nil, errs.New(errs.NotImplemented, "%s is not supported yet", name)
 		}
@@ -1274,7 +1275,7 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 			argTypes[i] = args[i].Type()
 		}
 	}
-	t, err := exec.FuncResultType(name, argTypes)
+	t, err := function.FuncResultType(name, argTypes)
 	if err != nil {
 		// Retry with integer arguments widened, as PostgreSQL's function resolution would.
 		widened := false
@@ -1284,19 +1285,19 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 			}
 		}
 		if widened {
-			t, err = exec.FuncResultType(name, argTypes)
+			t, err = function.FuncResultType(name, argTypes)
 		}
 		if err != nil && (name == "round" || name == "trunc") && len(argTypes) > 0 && types.IsInteger(argTypes[0]) {
 			// round(integer, n): the integer is read as numeric, round(numeric, integer).
 			args[0], argTypes[0] = b.coerce(args[0], types.Numeric(38, 0)), types.Numeric(38, 0)
-			t, err = exec.FuncResultType(name, argTypes)
+			t, err = function.FuncResultType(name, argTypes)
 		}
 		if err != nil && len(nulls) > 0 {
 			// An untyped NULL argument where text does not fit: try it as an integer.
 			for _, i := range nulls {
 				args[i], argTypes[i] = &planner.Literal{Typ: types.Int32}, types.Int32
 			}
-			t, err = exec.FuncResultType(name, argTypes)
+			t, err = function.FuncResultType(name, argTypes)
 		}
 		if err != nil && errors.Is(err, errs.AmbiguousFunction) {
 			return nil, err
@@ -1333,7 +1334,7 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 		}
 		if l, ok := field.(*planner.Literal); ok {
 			if field, ok := l.Value.(string); ok {
-				t = types.Numeric(38, exec.ExtractScale(field, argTypes[1]))
+				t = types.Numeric(38, function.ExtractScale(field, argTypes[1]))
 			}
 		}
 	}
@@ -1467,7 +1468,7 @@ func (b *binder) power(l, r planner.Expr) (planner.Expr, error) {
 		return b.coerce(e, types.Float64)
 	}
 	l, r = fix(l, r), fix(r, l)
-	t, err := exec.FuncResultType("power", []arrow.DataType{l.Type(), r.Type()})
+	t, err := function.FuncResultType("power", []arrow.DataType{l.Type(), r.Type()})
 	if err != nil {
 		return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s ^ %s", types.Name(l.Type()), types.Name(r.Type()))
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
-	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/function"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/types"
 )
@@ -180,9 +180,9 @@ func (b *binder) relationNames() (map[int64]string, error) {
 		return nil, err
 	}
 	for _, t := range tables {
-		names[catalog.RelationOID(t.ID)] = exec.QuoteIdent(t.Name)
+		names[catalog.RelationOID(t.ID)] = function.QuoteIdent(t.Name)
 		if len(t.KeyColumns()) > 0 {
-			names[catalog.PrimaryKeyOID(t.ID)] = exec.QuoteIdent(catalog.PrimaryKeyName(t.Name))
+			names[catalog.PrimaryKeyOID(t.ID)] = function.QuoteIdent(catalog.PrimaryKeyName(t.Name))
 		}
 	}
 	views, err := l.Views(b.ctx)
@@ -190,14 +190,14 @@ func (b *binder) relationNames() (map[int64]string, error) {
 		return nil, err
 	}
 	for _, v := range views {
-		names[catalog.ViewOID(v.Name)] = exec.QuoteIdent(v.Name)
+		names[catalog.ViewOID(v.Name)] = function.QuoteIdent(v.Name)
 	}
 	ixs, err := l.AllIndexes(b.ctx)
 	if err != nil {
 		return nil, err
 	}
 	for _, ix := range ixs {
-		names[catalog.IndexOID(ix.Name)] = exec.QuoteIdent(ix.Name)
+		names[catalog.IndexOID(ix.Name)] = function.QuoteIdent(ix.Name)
 	}
 	return names, nil
 }
@@ -267,7 +267,7 @@ func (b *binder) lookupOID(kind, s string) (int64, error) {
 		// A function's name, as regprocin: it must name exactly one function of pg_proc.
 		var oid uint32
 		n := 0
-		for _, p := range exec.PGProcs {
+		for _, p := range function.PGProcs {
 			if p.Name == name {
 				oid = p.OID
 				n++
@@ -357,7 +357,7 @@ func (b *binder) serialSequences() ([]serialSequence, error) {
 		if err != nil {
 			continue // the owner is gone; the sequence goes with it
 		}
-		out = append(out, serialSequence{table: catalog.RelationOID(t.ID), column: s.OwnedByColumn, sequence: catalog.PublicSchema + "." + exec.QuoteIdent(s.Name)})
+		out = append(out, serialSequence{table: catalog.RelationOID(t.ID), column: s.OwnedByColumn, sequence: catalog.PublicSchema + "." + function.QuoteIdent(s.Name)})
 	}
 	return out, nil
 }
@@ -653,7 +653,7 @@ func (b *binder) regName(kind string, e planner.Expr) (planner.Expr, error) {
 	}
 	names := map[int64]string{}
 	if kind == "regproc" {
-		for _, p := range exec.PGProcs {
+		for _, p := range function.PGProcs {
 			names[int64(p.OID)] = p.Name
 		}
 	} else if kind == "regnamespace" {

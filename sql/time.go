@@ -11,9 +11,10 @@ import (
 )
 
 // time (types.Time) is held as int64 microseconds since midnight. Every conversion to and
-// from it is bound here to exec's time functions (_time_in, _time_out, _time_round and the
-// others in exec/func_time.go), never to a cast between integer types, and the operators
-// over it to their time functions, so that a time value is never taken for a number.
+// from it is bound here to the time functions of package function (_time_in, _time_out,
+// _time_round and the others in function/time.go), never to a cast between integer types,
+// and the operators over it to their time functions, so that a time value is never taken
+// for a number.
 
 // timeConv is the context of a conversion: PostgreSQL's implicit, assignment or explicit
 // casts.

@@ -244,31 +244,8 @@ func appendFloat4(dst []byte, v float32) []byte {
 	return binary.BigEndian.AppendUint32(dst, math.Float32bits(v))
 }
 
-// appendFloat formats f as PostgreSQL 15's float4out and float8out do with the default
-// extra_float_digits of 1: the shortest digits that read back exactly, in exponent notation
-// when the decimal exponent is below -4 or at least 6 (float4) or 15 (float8).
-func appendFloat(dst []byte, f float64, bits int) []byte {
-	switch {
-	case math.IsNaN(f):
-		return append(dst, "NaN"...)
-	case math.IsInf(f, 1):
-		return append(dst, "Infinity"...)
-	case math.IsInf(f, -1):
-		return append(dst, "-Infinity"...)
-	}
-	limit := 15
-	if bits == 32 {
-		limit = 6
-	}
-	start := len(dst)
-	dst = strconv.AppendFloat(dst, f, 'e', -1, bits)
-	e := strings.LastIndexByte(string(dst[start:]), 'e')
-	exp, _ := strconv.Atoi(string(dst[start+e+1:]))
-	if exp < -4 || exp >= limit {
-		return dst
-	}
-	return strconv.AppendFloat(dst[:start], f, 'f', -1, bits)
-}
+// appendFloat formats f as PostgreSQL 15's float4out and float8out do (types.AppendFloat).
+func appendFloat(dst []byte, f float64, bits int) []byte { return types.AppendFloat(dst, f, bits) }
 
 // appendBytea formats b in bytea's hex output format.
 func appendBytea(dst, b []byte) []byte {

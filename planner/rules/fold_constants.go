@@ -3,7 +3,7 @@ package rules
 import (
 	"context"
 
-	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/function"
 	"github.com/sleeperd/sleeperd/planner"
 )
 
@@ -17,7 +17,7 @@ func FoldConstants(ctx context.Context, n planner.Node) (planner.Node, error) {
 			case *planner.Literal, *planner.ColumnRef, *planner.Param:
 				return e, nil
 			case *planner.Func:
-				if exec.Volatile(e.(*planner.Func).Name) {
+				if function.Volatile(e.(*planner.Func).Name) {
 					return e, nil // nextval() and the like: once per row, at run time
 				}
 			}

@@ -1,0 +1,62 @@
+package function
+
+import (
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// _json_map is the jsonb text of a map value: an object of its entries, keys as text and
+// values as to_json converts them, normalised as jsonb (keys in jsonb's order, the last of
+// equal keys kept), which is how a map column is shown over the wire. Package sql binds
+// map::jsonb, map::json and to_json(b) of a map to it.
+func registerJSONMap() {
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 1 || args[0].ID() != arrow.MAP {
+			return nil, nil, undefinedFunc("_json_map", args)
+		}
+		return arrow.BinaryTypes.String, nil, nil
+	}, eval: jsonOfMaps}, "_json_map")
+}
+
+func jsonOfMaps(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+	m := args[0].(*array.Map)
+	keys, err := exec.CastArrayIn(mem, time.UTC, m.Keys(), arrow.BinaryTypes.String)
+	if err != nil {
+		return nil, err
+	}
+	defer keys.Release()
+	ks := keys.(*array.String)
+	items := m.Items()
+	it := items.DataType()
+	out := array.NewStringBuilder(mem)
+	defer out.Release()
+	var buf []byte
+	for i := 0; i < m.Len(); i++ {
+		if m.IsNull(i) {
+			out.AppendNull()
+			continue
+		}
+		lo, hi := m.ValueOffsets(i)
+		buf = append(buf[:0], '{')
+		for j := int(lo); j < int(hi); j++ {
+			if j > int(lo) {
+				buf = append(buf, ", "...)
+			}
+			buf = types.AppendJSONString(buf, ks.Value(j))
+			buf = append(buf, ": "...)
+			buf = appendJSONOf(buf, exec.ValueAt(items, j), it)
+		}
+		s, err := types.JSONBNormalize(string(append(buf, '}')))
+		if err != nil {
+			return nil, err
+		}
+		out.Append(s)
+	}
+	return out.NewArray(), nil
+}
