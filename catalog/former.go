@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/function"
 	"github.com/sleeperd/sleeperd/storage/merge"
 	"github.com/sleeperd/sleeperd/types"
 )
@@ -94,7 +95,7 @@ func (c Column) FormerPath(k int) []arrow.DataType {
 func CastPath(ctx context.Context, a arrow.Array, from arrow.DataType, path []arrow.DataType) (arrow.Array, error) {
 	a.Retain()
 	for _, t := range path {
-		out, err := exec.CastSQL(ctx, a, from, t)
+		out, err := function.CastSQL(ctx, a, from, t)
 		a.Release()
 		if err != nil {
 			return nil, err

@@ -705,7 +705,7 @@ func assignBytes(gt *groupTable, a arrow.Array, gids []int32, prefix int) {
 				}
 			}
 			if !short {
-				_, be, _ := byteRange(k, 0, int64(prefix))
+				_, be, _ := ByteRange(k, 0, int64(prefix))
 				k = k[:be]
 			}
 		}
@@ -757,23 +757,25 @@ func assignBytes(gt *groupTable, a arrow.Array, gids []int32, prefix int) {
 	}
 }
 
-// textPrefix returns s and n when g is substr(s, from, count) (or substring) of a text s
-// with literal from <= 1 and count >= 0, so that it returns the first n = from+count-1 (at
-// most 7) characters of s, or nil.
+// TextPrefixer is an expression that may return the first n (at most 7) characters of a
+// text expression s, such as substr(s, 1, n): a group key the group table can read from s's
+// buffers without building the substrings. ok is false when it does not.
+type TextPrefixer interface {
+	TextPrefix() (s Expr, n int, ok bool)
+}
+
+// textPrefix returns s and n when g is a TextPrefixer returning the first n characters of s,
+// or nil.
 func textPrefix(g Expr) (Expr, int) {
-	f, ok := g.(*Func)
-	if !ok || f.substrConst == nil || len(f.substrConst.from) != 1 || len(f.substrConst.count) != 1 || len(f.args) != 3 {
+	f, ok := g.(TextPrefixer)
+	if !ok {
 		return nil, 0
 	}
-	from, count := f.substrConst.from[0], f.substrConst.count[0]
-	if from > 1 || count < 0 || from < -1<<40 || count > 1<<40 || f.args[0].DataType().ID() != arrow.STRING {
+	s, n, ok := f.TextPrefix()
+	if !ok || n > 7 {
 		return nil, 0
 	}
-	n := max(from+count-1, 0)
-	if n > 7 {
-		return nil, 0
-	}
-	return f.args[0], int(n)
+	return s, n
 }
 
 // packShort packs the n <= 7 bytes of d at off into an integer, n in the top byte: distinct

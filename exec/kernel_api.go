@@ -25,6 +25,11 @@ func AndValidity(mem memory.Allocator, arrs ...arrow.Array) *memory.Buffer {
 // AppendValue is appendValue (expr_cast.go).
 func AppendValue(b array.Builder, v any) { appendValue(b, v) }
 
+// ParseArray is parseArray (list.go).
+func ParseArray(s string, t arrow.DataType, loc *time.Location) ([]any, error) {
+	return parseArray(s, t, loc)
+}
+
 // ArrayText is arrayText (list.go).
 func ArrayText(v []any, text func(any) string) string { return arrayText(v, text) }
 

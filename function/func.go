@@ -71,6 +71,8 @@ func init() {
 	registerUnistr()
 	registerTime()
 	registerUUID()
+	registerRegtype()
+	registerStorageArrays()
 }
 
 func register(fn function, names ...string) {
@@ -535,7 +537,7 @@ func substr(mem memory.Allocator, s arrow.Array, validity *memory.Buffer, sa sub
 				end = start + c
 			}
 		}
-		return byteRange(data[offs[i]:offs[i+1]], max(start, 1)-1, end-1)
+		return exec.ByteRange(data[offs[i]:offs[i+1]], max(start, 1)-1, end-1)
 	}
 	offBuf, outOffs := exec.AllocValues[int32](mem, n+1)
 	total := 0
@@ -608,7 +610,7 @@ func substrConst(mem memory.Allocator, s arrow.Array, validity *memory.Buffer, f
 		bs, be := int(lo), lim
 		for _, c := range v[:lim] {
 			if c >= utf8.RuneSelf {
-				bs, be, _ = byteRange(v, lo, hi)
+				bs, be, _ = exec.ByteRange(v, lo, hi)
 				break
 			}
 		}
@@ -617,48 +619,6 @@ func substrConst(mem memory.Allocator, s arrow.Array, validity *memory.Buffer, f
 	outOffs[n] = int32(total)
 	dataBuf.ResizeNoShrink(total)
 	return exec.MakeArray(arrow.BinaryTypes.String, n, validity, offBuf, dataBuf), nil
-}
-
-// byteRange returns the byte offsets of characters [from, to) of v (0-based, to may exceed
-// the length); an empty range when to <= from.
-func byteRange(v []byte, from, to int64) (int, int, error) {
-	if to <= from || from >= int64(len(v)) {
-		return 0, 0, nil
-	}
-	// ASCII up to the end of the range: characters are bytes.
-	lim := len(v)
-	if to < int64(lim) {
-		lim = int(to)
-	}
-	ascii := true
-	for _, c := range v[:lim] {
-		if c >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return int(from), lim, nil
-	}
-	start, pos := -1, int64(0)
-	for off := 0; off < len(v); {
-		if pos == from {
-			start = off
-		}
-		if pos == to {
-			if start < 0 {
-				return 0, 0, nil
-			}
-			return start, off, nil
-		}
-		_, size := utf8.DecodeRune(v[off:])
-		off += size
-		pos++
-	}
-	if start < 0 {
-		return 0, 0, nil
-	}
-	return start, len(v), nil
 }
 
 func evalAbs(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
@@ -855,4 +815,22 @@ func evalConcat(mem memory.Allocator, loc *time.Location, _ arrow.DataType, args
 		b.Append(sb.String())
 	}
 	return b.NewArray(), nil
+}
+
+// TextPrefix returns s and n when f is substr(s, from, count) (or substring) of a text s with
+// literal from <= 1 and count >= 0, so that it returns the first n = from+count-1 (at most 7)
+// characters of s: the group table keys such groups on s's bytes (exec.TextPrefixer).
+func (f *Func) TextPrefix() (exec.Expr, int, bool) {
+	if f.substrConst == nil || len(f.substrConst.from) != 1 || len(f.substrConst.count) != 1 || len(f.args) != 3 {
+		return nil, 0, false
+	}
+	from, count := f.substrConst.from[0], f.substrConst.count[0]
+	if from > 1 || count < 0 || from < -1<<40 || count > 1<<40 || f.args[0].DataType().ID() != arrow.STRING {
+		return nil, 0, false
+	}
+	n := max(from+count-1, 0)
+	if n > 7 {
+		return nil, 0, false
+	}
+	return f.args[0], int(n), true
 }

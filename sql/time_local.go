@@ -4,7 +4,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sleeperd/sleeperd/errs"
-	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/function"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/types"
 )
@@ -12,7 +12,7 @@ import (
 // localTime binds LOCALTIME and LOCALTIME(p): the time of day of the statement's start in the
 // session time zone, as time, or time(p) rounded to p fractional digits (mod is -1 without p).
 func localTime(mod int32) (planner.Expr, error) {
-	now, err := exec.FuncResultType("now", nil)
+	now, err := function.FuncResultType("now", nil)
 	if err != nil {
 		return nil, errs.New(errs.NotImplemented, "LOCALTIME is not supported yet")
 	}

@@ -1,4 +1,4 @@
-package exec
+package function
 
 import (
 	"context"
@@ -7,21 +7,22 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/types"
 )
 
 // CastSQL converts a, stored values of SQL type from, to SQL type to, with PostgreSQL's casts,
-// and returns an array of to's stored type. Unlike CastArray, it knows the types whose stored
+// and returns an array of to's stored type. Unlike exec.CastArray, it knows the types whose stored
 // form is another type's (time is int64 microseconds, uuid 16-byte binary): text ↔ time,
 // time ↔ interval, timestamp and timestamptz → time, time → time(p), text ↔ uuid. A cast
 // PostgreSQL does not have from or to time or uuid is 42846. It does not release a.
 func CastSQL(ctx context.Context, a arrow.Array, from, to arrow.DataType) (arrow.Array, error) {
-	mem, loc := Allocator(ctx), TimeZone(ctx)
+	mem, loc := exec.Allocator(ctx), exec.TimeZone(ctx)
 	p, toTime := types.TimePrecision(to)
 	_, fromTime := types.TimePrecision(from)
 	toUUID, fromUUID := types.IsUUID(to), types.IsUUID(from)
 	if !toTime && !fromTime && !toUUID && !fromUUID {
-		return CastArray(ctx, a, to)
+		return exec.CastArray(ctx, a, to)
 	}
 	row := func(typ arrow.DataType, f func(v any) (any, error)) (arrow.Array, error) {
 		return rowwise(false, func(v []any) (any, error) { return f(v[0]) })(mem, typ, []arrow.Array{a})
@@ -78,5 +79,5 @@ func castText(ctx context.Context, row func(arrow.DataType, func(any) (any, erro
 		return nil, err
 	}
 	defer out.Release()
-	return CastArray(ctx, out, to)
+	return exec.CastArray(ctx, out, to)
 }

@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow"
-
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/types"
 )
@@ -22,8 +20,8 @@ func WithTypeOIDs(ctx context.Context, f TypeOIDs) context.Context {
 	return context.WithValue(ctx, typeOIDsKey{}, f)
 }
 
-// typeOIDsOf returns the TypeOIDs of ctx, or nil.
-func typeOIDsOf(ctx context.Context) TypeOIDs {
+// TypeOIDsOf returns the TypeOIDs of ctx, or nil.
+func TypeOIDsOf(ctx context.Context) TypeOIDs {
 	f, _ := ctx.Value(typeOIDsKey{}).(TypeOIDs)
 	return f
 }
@@ -197,25 +195,4 @@ func RegtypeOID(s string, own TypeOIDs) (uint32, error) {
 		return arr, nil
 	}
 	return oid, nil
-}
-
-func init() {
-	i64 := arrow.PrimitiveTypes.Int64
-	// _regtype_in(text) is text::regtype computed per row: the OID of the type the text names
-	// (an error for a name no type has).
-	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
-		if len(args) != 1 || args[0].ID() != arrow.STRING {
-			return nil, nil, undefinedFunc("_regtype_in", args)
-		}
-		return i64, nil, nil
-	}, evalCtx: func(ctx context.Context, _ int, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
-		own := typeOIDsOf(ctx)
-		return rowwise(false, func(v []any) (any, error) {
-			oid, err := RegtypeOID(v[0].(string), own)
-			if err != nil {
-				return nil, err
-			}
-			return int64(oid), nil
-		})(Allocator(ctx), typ, args)
-	}}, "_regtype_in")
 }

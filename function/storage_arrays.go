@@ -1,8 +1,9 @@
-package exec
+package function
 
 import (
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -11,9 +12,9 @@ import (
 // fractional digits, p < 0 for none; 16-byte binary values), with each element's own input
 // errors. Package sql puts them where text becomes time[] or uuid[].
 
-func init() {
+func registerStorageArrays() {
 	text := arrow.ListOf(arrow.BinaryTypes.String)
-	elems := func(s string) ([]any, error) { return parseArray(s, text, nil) }
+	elems := func(s string) ([]any, error) { return exec.ParseArray(s, text, nil) }
 	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
 		if len(args) != 2 || args[0].ID() != arrow.STRING || args[1].ID() != arrow.INT32 {
 			return nil, nil, undefinedFunc("_time_array_in", args)
