@@ -93,3 +93,58 @@ func TestNarrowPages(t *testing.T) {
 		}
 	}
 }
+
+// TestNarrowPagesAdmit narrows the same spans again and again through a chunk cache that
+// starts empty: the first reads narrow from the pages, and once they have covered the share
+// of a chunk that admits it, the narrowing column's chunk is decoded whole into the cache and
+// narrowed from there; every read returns the narrowed rows.
+func TestNarrowPagesAdmit(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	data, _ := writeFileWith(t, mem, testSchema, Properties{RowGroupRows: 3000, PageBytes: 512, ValuePageBytes: 4096},
+		[]WriterOption{KeyColumns(0, 1)}, 8500, 333, 1000, 77)
+	f, err := Open(bytes.NewReader(data), int64(len(data)), WithPageIndex())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := &mapChunks{m: map[[2]int]arrow.Array{}}
+	defer cc.release()
+	f.SetChunkCache(cc)
+	starts := []int64{0}
+	for _, rg := range f.RowGroups() {
+		starts = append(starts, starts[len(starts)-1]+rg.Rows)
+	}
+	var spans []Span
+	var at []int
+	for g, rg := range f.RowGroups() {
+		lo := rg.Rows / 3
+		spans = append(spans, Span{Group: g, Lo: lo, Hi: lo + 200})
+		for r := lo + 11; r < lo+14; r++ {
+			at = append(at, int(starts[g]+r))
+		}
+	}
+	whole := 0
+	for range 8 {
+		narrow := func(g int, col arrow.Array, lo, hi int64) (int64, int64) {
+			if hi-lo != 200 || hi > int64(col.Len()) {
+				t.Fatalf("narrowing got rows [%d, %d) of %d", lo, hi, col.Len())
+			}
+			if int64(col.Len()) == f.RowGroups()[g].Rows {
+				whole++
+			}
+			return lo + 11, lo + 14
+		}
+		r, err := f.Read(context.Background(), ReadOptions{Spans: spans, Alloc: mem, Narrow: narrow, NarrowColumn: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkRead(t, r, func(n int) int { return at[n] }, len(at))
+		r.Close()
+	}
+	if whole == 0 {
+		t.Fatal("the narrowing column's chunk was never decoded whole into the cache")
+	}
+	if _, ok := cc.m[[2]int{0, 1}]; !ok {
+		t.Fatal("the cache does not hold the narrowing column's chunk")
+	}
+}
