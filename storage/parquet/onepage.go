@@ -84,6 +84,10 @@ func (r *Reader) readOnePage(g, c int, pages []PageStats, sp Span) (arrow.Array,
 	default:
 		return nil, nil
 	}
+	cm := &r.f.f.Metadata().RowGroups[g].Columns[cl.leaf].MetaData
+	if cm.DictionaryPageOffset > 0 {
+		return nil, nil // dictionary-encoded pages: not worth reading a page to find out
+	}
 	p := sort.Search(len(pages), func(i int) bool { return pages[i].FirstRow > sp.Lo }) - 1
 	if p < 0 || sp.Hi > pages[p].FirstRow+pages[p].Rows {
 		return nil, nil
@@ -135,7 +139,7 @@ func (r *Reader) readOnePage(g, c int, pages []PageStats, sp Span) (arrow.Array,
 		*dp = d[:0]
 		defs = d[:rows]
 	}
-	if codec := r.f.f.Metadata().RowGroups[g].Columns[cl.leaf].MetaData.Codec; codec != format.Uncompressed && (!v2.IsCompressed.Valid || v2.IsCompressed.V) {
+	if codec := cm.Codec; codec != format.Uncompressed && (!v2.IsCompressed.Valid || v2.IsCompressed.V) {
 		if h.UncompressedPageSize < v2.DefinitionLevelsByteLength || h.UncompressedPageSize > 256<<20 {
 			return nil, fmt.Errorf("%w: page of %d uncompressed bytes", ErrCorrupt, h.UncompressedPageSize)
 		}
