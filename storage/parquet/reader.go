@@ -29,11 +29,15 @@ type ReadOptions struct {
 	// Source, if set, is read instead of the io.ReaderAt the file was opened with: a File
 	// shared by several readers reads through each reader's own source.
 	Source io.ReaderAt
-	// Narrow, if set, narrows a span whose column NarrowColumn (an index into File.Schema())
-	// the chunk cache holds decoded: it is called with the span's row group, the cached array
-	// of that column for the whole row group and the span's rows [lo, hi), and returns the rows
-	// within them to read. A key lookup uses it to binary search the cached keys for its row
-	// instead of copying the page-sized span the page index gives. It must not retain the array.
+	// Narrow, if set, narrows a span of column NarrowColumn (an index into File.Schema()),
+	// whose values must be sorted within each row group: it is called with the span's row
+	// group, an array of that column's rows and the span's rows [lo, hi) as indices into the
+	// array, and returns the rows within them to read (as indices into the array). The array
+	// is the chunk cache's whole chunk when it holds it; otherwise, for a span of part of a
+	// row group with a page index, the span's rows decoded from their pages (lo is 0). A key
+	// lookup uses it to binary search the keys for its row, so that the other columns read
+	// only the page holding it instead of the page-sized span the page index gives. It must
+	// not retain the array.
 	Narrow       func(g int, col arrow.Array, lo, hi int64) (int64, int64)
 	NarrowColumn int
 	// NullOnly lists columns (indices into File.Schema(), among Columns) whose values the
@@ -224,6 +228,22 @@ func (r *Reader) openSpan(sp Span) error {
 			sp.Lo, sp.Hi = max(lo, sp.Lo), max(min(hi, sp.Hi), max(lo, sp.Lo))
 		}
 	}
+	// Without the narrowing column's chunk cached, a span the page index gives is narrowed
+	// from that column's pages, decoded first (narrow.go): the other columns then read only
+	// the pages that hold the rows wanted.
+	var spanArr arrow.Array // the narrowing column's rows from spanLo, decoded from pages
+	var spanLo int64
+	defer func() {
+		if spanArr != nil {
+			spanArr.Release()
+		}
+	}()
+	if narrowed == nil {
+		var err error
+		if sp, spanArr, spanLo, narrowed, err = r.narrowPages(sp); err != nil {
+			return fmt.Errorf("column %q: %w", r.f.cols[r.narrowCol].field.Name, err)
+		}
+	}
 	r.left = sp.Hi - sp.Lo
 	md := &r.f.f.Metadata().RowGroups[g]
 	r.chunks = r.chunks[:0]
@@ -243,6 +263,12 @@ func (r *Reader) openSpan(sp Span) error {
 		cr := &chunkReader{
 			col:    &r.f.cols[c],
 			maxDef: byte(r.f.leaves[c].MaxDefinitionLevel()),
+		}
+		if c == r.narrowCol && spanArr != nil {
+			cr.arr, cr.pos = spanArr, sp.Lo-spanLo
+			spanArr.Retain()
+			r.chunks = append(r.chunks, cr)
+			continue
 		}
 		fc, isFile := chunks[leaf].(*pq.FileColumnChunk)
 		pages, indexed := r.f.Pages(g, c)
