@@ -617,3 +617,83 @@ func parquetGoBounds(id arrow.Type, vals []any) (lo, hi []byte) {
 	}
 	return binary.LittleEndian.AppendUint64(nil, math.Float64bits(l)), binary.LittleEndian.AppendUint64(nil, math.Float64bits(h))
 }
+
+// TestFlatFloatChunkBounds writes a float chunk whose first pages hold only NaN: its bounds
+// are those of its numbers (parquet-go keeps the first page's NaN, which bounds nothing), and
+// a chunk of only NaN and NULL has no usable bounds; the NaN record counts every NaN.
+func TestFlatFloatChunkBounds(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "f", Type: arrow.PrimitiveTypes.Float64, Nullable: true}}, nil)
+	b := array.NewFloat64Builder(mem)
+	defer b.Release()
+	for r := range 2000 {
+		switch {
+		case r%10 == 9:
+			b.AppendNull()
+		case r < 500, r >= 1000: // group 0: NaN then numbers; group 1: NaN and NULL only
+			b.Append(math.NaN())
+		case r == 700:
+			b.Append(negZero)
+		default:
+			b.Append(float64(r%300) - 7)
+		}
+	}
+	col := b.NewArray()
+	defer col.Release()
+	rec := array.NewRecordBatch(schema, []arrow.Array{col}, int64(col.Len()))
+	defer rec.Release()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, Properties{RowGroupRows: 1000, PageBytes: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.flat == nil {
+		t.Fatal("float column not on the flat path")
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := f.KeyValue(NaNCountsKey); v != `{"f":[450,900]}` {
+		t.Errorf("%s = %s", NaNCountsKey, v)
+	}
+	g := f.RowGroups()
+	st0, st1 := g[0].Columns[0], g[1].Columns[0]
+	if !st0.HasMinMax || st0.Min != -7.0 || st0.Max != 291.0 || !st0.MayHoldNaN || st0.NullCount != 100 {
+		t.Errorf("group 0: %+v, want bounds -7 291 with NaN and 100 nulls", st0)
+	}
+	if st1.HasMinMax || !st1.MayHoldNaN || st1.NullCount != 100 {
+		t.Errorf("group 1: %+v, want no bounds, NaN and 100 nulls", st1)
+	}
+	r, err := f.Read(context.Background(), ReadOptions{Alloc: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n := 0
+	for {
+		got, err := r.Next(context.Background())
+		if err != nil {
+			break
+		}
+		for i := range int(got.NumRows()) {
+			gv, wv := goValue(got.Column(0), i), goValue(col, n+i)
+			if !equalValues(gv, wv) || wv != nil && math.Signbit(wv.(float64)) != math.Signbit(gv.(float64)) {
+				got.Release()
+				t.Fatalf("row %d: %v, want %v", n+i, gv, wv)
+			}
+		}
+		n += int(got.NumRows())
+		got.Release()
+	}
+	if n != 2000 {
+		t.Fatalf("read %d rows", n)
+	}
+}
