@@ -7,6 +7,7 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -183,8 +184,10 @@ func (f *flatFile) writeGroup(out *countingWriter, g *flatGroup) error {
 			l.Offset += out.n
 			locs[k] = l
 		}
-		if _, err := out.Write(fc.buf); err != nil {
-			return err
+		for _, b := range fc.buf.blocks {
+			if _, err := out.Write(b); err != nil {
+				return err
+			}
 		}
 		meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPageV2, Encoding: format.Plain, Count: int32(len(fc.locs))}}
 		rg.Columns = append(rg.Columns, format.ColumnChunk{MetaData: meta})
@@ -276,6 +279,13 @@ func (g *flatGroup) write(batch arrow.RecordBatch) error {
 	return nil
 }
 
+// release returns the group's page blocks to blockPool; the group is not used again.
+func (g *flatGroup) release() {
+	for i := range g.cols {
+		g.cols[i].buf.release()
+	}
+}
+
 // finish flushes the last page of every column.
 func (g *flatGroup) finish() error {
 	for i := range g.cols {
@@ -314,7 +324,7 @@ type flatCol struct {
 	hasRef bool
 
 	// The chunk.
-	buf      []byte // encoded pages
+	buf      blocks // encoded pages
 	locs     []format.PageLocation
 	nullPgs  []bool
 	nullCnts []int64
@@ -338,7 +348,7 @@ func (fc *flatCol) reset() {
 	fc.vals, fc.defs = fc.vals[:0], fc.defs[:0]
 	fc.rows, fc.nulls, fc.unenc, fc.has, fc.hasRef = 0, 0, 0, false, false
 	fc.num, fc.bits, fc.nans = false, 0, 0
-	fc.buf = fc.buf[:0]
+	fc.buf.reset()
 	fc.locs = fc.locs[:0]
 	fc.nullPgs, fc.nullCnts = fc.nullPgs[:0], fc.nullCnts[:0]
 	fc.pgMin, fc.pgMax = nil, nil
@@ -667,13 +677,13 @@ func (fc *flatCol) flush() error {
 	}
 	hl := int64(fc.hdr.Len())
 	fc.locs = append(fc.locs, format.PageLocation{
-		Offset:             int64(len(fc.buf)),
+		Offset:             fc.buf.n,
 		CompressedPageSize: int32(hl) + h.CompressedPageSize,
 		FirstRowIndex:      fc.firstRow,
 	})
-	fc.buf = append(fc.buf, fc.hdr.Bytes()...)
-	fc.buf = append(fc.buf, lev...)
-	fc.buf = append(fc.buf, body...)
+	fc.buf.append(fc.hdr.Bytes())
+	fc.buf.append(lev)
+	fc.buf.append(body)
 
 	// Column index and chunk statistics.
 	fc.nullPgs = append(fc.nullPgs, !fc.has)
@@ -813,4 +823,67 @@ func (fc *flatCol) isNaN(b []byte) bool {
 		return math.IsNaN(math.Float64frombits(binary.LittleEndian.Uint64(b)))
 	}
 	return false
+}
+
+// blocks holds a column chunk's encoded pages in blocks that are filled in turn and never
+// copied as the chunk grows; a row group's blocks are reused by the next.
+type blocks struct {
+	blocks [][]byte
+	next   int   // blocks[next] is being filled
+	n      int64 // bytes held
+}
+
+const (
+	minBlock = 8 << 10
+	maxBlock = 1 << 20
+)
+
+// blockPool holds blocks of maxBlock bytes between files.
+var blockPool sync.Pool
+
+func (b *blocks) reset() {
+	for i := range b.blocks {
+		b.blocks[i] = b.blocks[i][:0]
+	}
+	b.next, b.n = 0, 0
+}
+
+func (b *blocks) append(p []byte) {
+	b.n += int64(len(p))
+	for len(p) > 0 {
+		if b.next == len(b.blocks) {
+			size := minBlock
+			if b.next > 0 {
+				size = min(2*cap(b.blocks[b.next-1]), maxBlock)
+			}
+			var blk []byte
+			if size == maxBlock {
+				if v, ok := blockPool.Get().(*[]byte); ok {
+					blk = (*v)[:0]
+				}
+			}
+			if blk == nil {
+				blk = make([]byte, 0, size)
+			}
+			b.blocks = append(b.blocks, blk)
+		}
+		blk := b.blocks[b.next]
+		k := min(cap(blk)-len(blk), len(p))
+		b.blocks[b.next] = append(blk, p[:k]...)
+		p = p[k:]
+		if len(p) > 0 {
+			b.next++
+		}
+	}
+}
+
+// release returns the full-size blocks to blockPool.
+func (b *blocks) release() {
+	for _, blk := range b.blocks {
+		if cap(blk) == maxBlock {
+			blk = blk[:0]
+			blockPool.Put(&blk)
+		}
+	}
+	b.blocks, b.next, b.n = nil, 0, 0
 }

@@ -425,6 +425,10 @@ func (w *Writer) Close() (Meta, error) {
 		w.SetKeyValue(NaNCountsKey, string(enc))
 	}
 	if w.flat != nil {
+		for _, g := range w.freeFlat {
+			g.release()
+		}
+		w.freeFlat = nil
 		if err := w.flat.close(w.out); err != nil {
 			return Meta{}, fmt.Errorf("writing parquet footer: %w", err)
 		}
