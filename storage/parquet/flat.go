@@ -11,6 +11,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/encoding/rle"
@@ -18,8 +19,8 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 )
 
-// The flat path: a file whose columns are all flat booleans, integers, floats, dates,
-// timestamps, strings or binaries, without dictionary encoding, is written by this package's own page writer
+// The flat path: a file whose columns are all flat booleans, integers, decimals of up to 18
+// digits, floats, dates, timestamps, strings or binaries, without dictionary encoding, is written by this package's own page writer
 // instead of through parquet-go's Value per cell. The pages are what parquet-go writes for
 // the same schema: V2 data pages of PLAIN values, RLE definition levels for nullable
 // columns, min/max/null-count statistics in each page header and column chunk, a column
@@ -32,7 +33,7 @@ import (
 // first NaN of a chunk of only NaN). That is parquet-go's result except where parquet-go's
 // first page of a chunk holds only NaN: it then keeps NaN as the chunk's bounds, which
 // readers cannot use. Float NaNs are counted per chunk for NaNCountsKey.
-// Other schemas (decimals, intervals, lists, structs, maps, logical
+// Other schemas (wider decimals, intervals, lists, structs, maps, logical
 // extension columns, dictionary encoding) take the parquet-go path.
 
 // columnIndexLimit is the length byte array bounds are truncated to in the column index
@@ -77,6 +78,12 @@ func flatEligible(cols []column, props Properties) bool {
 			}
 		case arrow.INT64, arrow.TIMESTAMP:
 			if c.kind != pq.Int64 {
+				return false
+			}
+		case arrow.DECIMAL128:
+			// Decimals of up to 18 digits are stored as integers; wider ones as
+			// fixed-length byte arrays without page bounds take parquet-go's path.
+			if c.kind != pq.Int32 && c.kind != pq.Int64 {
 				return false
 			}
 		case arrow.STRING, arrow.BINARY:
@@ -401,6 +408,12 @@ func (fc *flatCol) write(arr arrow.Array, n int) error {
 		return writeInts(fc, a.Int64Values(), arr, nulls, n, 8)
 	case *array.Timestamp:
 		return writeInts(fc, a.TimestampValues(), arr, nulls, n, 8)
+	case *array.Decimal128:
+		width := 8
+		if fc.c.kind == pq.Int32 {
+			width = 4
+		}
+		return writeDecimals(fc, a.Values(), arr, nulls, n, width)
 	case *array.Float32:
 		return writeFloats(fc, a.Float32Values(), arr, nulls, n, 4)
 	case *array.Float64:
@@ -426,6 +439,39 @@ func writeInts[T integer](fc *flatCol, vs []T, arr arrow.Array, nulls bool, n, w
 			continue
 		}
 		v := int64(vs[j])
+		if !fc.has {
+			fc.has, fc.minI, fc.maxI = true, v, v
+		} else if v < fc.minI {
+			fc.minI = v
+		} else if v > fc.maxI {
+			fc.maxI = v
+		}
+		if width == 4 {
+			fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(int32(v)))
+		} else {
+			fc.vals = binary.LittleEndian.AppendUint64(fc.vals, uint64(v))
+		}
+		fc.valid()
+		if len(fc.vals) >= fc.limit {
+			if err := fc.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeDecimals writes decimals of up to 18 digits as integers (their low 64 bits).
+func writeDecimals(fc *flatCol, vs []decimal128.Num, arr arrow.Array, nulls bool, n, width int) error {
+	for j := 0; j < n; j++ {
+		if nulls && arr.IsNull(j) {
+			fc.null()
+			continue
+		}
+		v := int64(vs[j].LowBits())
+		if width == 4 {
+			v = int64(int32(v))
+		}
 		if !fc.has {
 			fc.has, fc.minI, fc.maxI = true, v, v
 		} else if v < fc.minI {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -43,6 +44,8 @@ var flatSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "f8", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
 	{Name: "bool", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
 	{Name: "fnn", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "d9", Type: &arrow.Decimal128Type{Precision: 9, Scale: 2}, Nullable: true},
+	{Name: "d18", Type: &arrow.Decimal128Type{Precision: 18, Scale: 4}, Nullable: true},
 }, nil)
 
 // flatFloat is the value of float column f4, f8 or fnn (not nullable) at row r: numbers of
@@ -139,6 +142,8 @@ func flatBatch(t testing.TB, mem memory.Allocator, start, n int) arrow.RecordBat
 				fb.Append(v.(float64))
 			case *array.BooleanBuilder:
 				fb.Append(v.(bool))
+			case *array.Decimal128Builder:
+				fb.Append(v.(decimal128.Num))
 			case *array.Int8Builder:
 				fb.Append(int8(v.(int64)))
 			case *array.Int16Builder:
@@ -210,7 +215,7 @@ func TestFlatPathTaken(t *testing.T) {
 	}{
 		{flatSchema, Properties{}, true},
 		{flatSchema, Properties{Dictionary: true}, false},
-		{testSchema, Properties{}, false}, // decimals
+		{testSchema, Properties{}, false}, // decimal(38, s)
 		{arrow.NewSchema([]arrow.Field{{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64), Nullable: true}}, nil), Properties{}, false},
 	} {
 		w, err := NewWriter(&bytes.Buffer{}, tt.schema, tt.props)
