@@ -216,6 +216,12 @@ func TestFlatPathTaken(t *testing.T) {
 		{flatSchema, Properties{}, true},
 		{flatSchema, Properties{Dictionary: true}, false},
 		{testSchema, Properties{}, false}, // decimal(38, s)
+		{arrow.NewSchema([]arrow.Field{{Name: "d", Type: &arrow.Decimal128Type{Precision: 19, Scale: 2}}}, nil), Properties{}, false},
+		{arrow.NewSchema([]arrow.Field{
+			{Name: "b", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+			{Name: "f", Type: arrow.PrimitiveTypes.Float32},
+			{Name: "d", Type: &arrow.Decimal128Type{Precision: 18, Scale: 2}, Nullable: true},
+		}, nil), Properties{}, true},
 		{arrow.NewSchema([]arrow.Field{{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64), Nullable: true}}, nil), Properties{}, false},
 	} {
 		w, err := NewWriter(&bytes.Buffer{}, tt.schema, tt.props)
