@@ -22,10 +22,10 @@
 // Parquet schema.
 //
 // Writing goes through parquet-go's column writers, one chunk of values per column at a time,
-// except for files whose columns are all flat integers, dates, timestamps, strings or
-// binaries without dictionary encoding: those are written by this package's own page
-// writer (flat.go), which encodes the Arrow arrays straight into PLAIN pages and computes
-// their statistics in the same pass.
+// except for files whose columns are all flat booleans, integers, decimals of up to 18
+// digits, floats, dates, timestamps, strings or binaries without dictionary encoding: those are written by this package's own
+// page writer (flat.go), which encodes the Arrow arrays straight into PLAIN pages and
+// computes their statistics (and float NaN counts) in the same pass.
 // Reading decodes parquet-go pages (plain or dictionary, with definition levels for nulls)
 // straight into Arrow buffers, never through rows. Only the column chunks of the chosen columns
 // and row groups are read from the io.ReaderAt, besides the footer.

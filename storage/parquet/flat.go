@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"math"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/encoding/rle"
@@ -16,15 +19,21 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 )
 
-// The flat path: a file whose columns are all flat integers, dates, timestamps, strings or
-// binaries, without dictionary encoding, is written by this package's own page writer
+// The flat path: a file whose columns are all flat booleans, integers, decimals of up to 18
+// digits, floats, dates, timestamps, strings or binaries, without dictionary encoding, is written by this package's own page writer
 // instead of through parquet-go's Value per cell. The pages are what parquet-go writes for
 // the same schema: V2 data pages of PLAIN values, RLE definition levels for nullable
 // columns, min/max/null-count statistics in each page header and column chunk, a column
 // index (byte array bounds truncated to columnIndexLimit bytes as parquet-go does) and an
 // offset index for every chunk, and the footer's schema elements as parquet-go builds them.
 // Statistics are computed on the Arrow arrays in the same pass that encodes the values.
-// Other schemas (floats, booleans, decimals, intervals, lists, structs, maps, logical
+// Float statistics follow parquet-go's: a page's bounds leave NaN out (the first NaN is both
+// bounds of a page of only NaN), -0 and +0 compare equal (the first seen stays a bound), and
+// a chunk's bounds are the least and greatest bounds of its pages that have a number (the
+// first NaN of a chunk of only NaN). That is parquet-go's result except where parquet-go's
+// first page of a chunk holds only NaN: it then keeps NaN as the chunk's bounds, which
+// readers cannot use. Float NaNs are counted per chunk for NaNCountsKey.
+// Other schemas (wider decimals, intervals, lists, structs, maps, logical
 // extension columns, dictionary encoding) take the parquet-go path.
 
 // columnIndexLimit is the length byte array bounds are truncated to in the column index
@@ -51,12 +60,30 @@ func flatEligible(cols []column, props Properties) bool {
 			return false
 		}
 		switch c.field.Type.ID() {
+		case arrow.BOOL:
+			if c.kind != pq.Boolean {
+				return false
+			}
+		case arrow.FLOAT32:
+			if c.kind != pq.Float {
+				return false
+			}
+		case arrow.FLOAT64:
+			if c.kind != pq.Double {
+				return false
+			}
 		case arrow.INT8, arrow.INT16, arrow.INT32, arrow.DATE32:
 			if c.kind != pq.Int32 {
 				return false
 			}
 		case arrow.INT64, arrow.TIMESTAMP:
 			if c.kind != pq.Int64 {
+				return false
+			}
+		case arrow.DECIMAL128:
+			// Decimals of up to 18 digits are stored as integers; wider ones as
+			// fixed-length byte arrays without page bounds take parquet-go's path.
+			if c.kind != pq.Int32 && c.kind != pq.Int64 {
 				return false
 			}
 		case arrow.STRING, arrow.BINARY:
@@ -164,8 +191,10 @@ func (f *flatFile) writeGroup(out *countingWriter, g *flatGroup) error {
 			l.Offset += out.n
 			locs[k] = l
 		}
-		if _, err := out.Write(fc.buf); err != nil {
-			return err
+		for _, b := range fc.buf.blocks {
+			if _, err := out.Write(b); err != nil {
+				return err
+			}
 		}
 		meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPageV2, Encoding: format.Plain, Count: int32(len(fc.locs))}}
 		rg.Columns = append(rg.Columns, format.ColumnChunk{MetaData: meta})
@@ -257,6 +286,13 @@ func (g *flatGroup) write(batch arrow.RecordBatch) error {
 	return nil
 }
 
+// release returns the group's page blocks to blockPool; the group is not used again.
+func (g *flatGroup) release() {
+	for i := range g.cols {
+		g.cols[i].buf.release()
+	}
+}
+
 // finish flushes the last page of every column.
 func (g *flatGroup) finish() error {
 	for i := range g.cols {
@@ -282,8 +318,12 @@ type flatCol struct {
 	nulls  int
 	unenc  int64 // byte array bytes
 	has    bool  // the page has a non-null value: min/max below are set
-	minI   int64
+	minI   int64 // integer and boolean bounds; float bounds as the bits of the value
 	maxI   int64
+	num    bool // a float page has a number (not NaN): minF/maxF are set
+	minF   float64
+	maxF   float64
+	bits   int    // boolean values in vals (bit-packed)
 	minB   []byte // owned copies
 	maxB   []byte
 	minRef []byte // bounds within the current batch, not yet in minB/maxB
@@ -291,7 +331,7 @@ type flatCol struct {
 	hasRef bool
 
 	// The chunk.
-	buf      []byte // encoded pages
+	buf      blocks // encoded pages
 	locs     []format.PageLocation
 	nullPgs  []bool
 	nullCnts []int64
@@ -299,7 +339,9 @@ type flatCol struct {
 	pgMax    [][]byte
 	meta     format.ColumnMetaData
 	chunkHas bool
+	chunkNaN bool // the chunk's bounds are a NaN of a page of only NaN
 	firstRow int64
+	nans     int64 // float NaNs in the chunk
 
 	// Scratch.
 	hdr  bytes.Buffer
@@ -312,7 +354,8 @@ type flatCol struct {
 func (fc *flatCol) reset() {
 	fc.vals, fc.defs = fc.vals[:0], fc.defs[:0]
 	fc.rows, fc.nulls, fc.unenc, fc.has, fc.hasRef = 0, 0, 0, false, false
-	fc.buf = fc.buf[:0]
+	fc.num, fc.bits, fc.nans = false, 0, 0
+	fc.buf.reset()
 	fc.locs = fc.locs[:0]
 	fc.nullPgs, fc.nullCnts = fc.nullPgs[:0], fc.nullCnts[:0]
 	fc.pgMin, fc.pgMax = nil, nil
@@ -326,7 +369,7 @@ func (fc *flatCol) reset() {
 		PathInSchema: fc.path,
 		Codec:        fc.codec.CompressionCodec(),
 	}
-	fc.chunkHas = false
+	fc.chunkHas, fc.chunkNaN = false, false
 	fc.firstRow = 0
 }
 
@@ -365,6 +408,18 @@ func (fc *flatCol) write(arr arrow.Array, n int) error {
 		return writeInts(fc, a.Int64Values(), arr, nulls, n, 8)
 	case *array.Timestamp:
 		return writeInts(fc, a.TimestampValues(), arr, nulls, n, 8)
+	case *array.Decimal128:
+		width := 8
+		if fc.c.kind == pq.Int32 {
+			width = 4
+		}
+		return writeDecimals(fc, a.Values(), arr, nulls, n, width)
+	case *array.Float32:
+		return writeFloats(fc, a.Float32Values(), arr, nulls, n, 4)
+	case *array.Float64:
+		return writeFloats(fc, a.Float64Values(), arr, nulls, n, 8)
+	case *array.Boolean:
+		return fc.writeBools(a, nulls, n)
 	case *array.String:
 		return fc.writeBytes(a.ValueOffsets(), a.ValueBytes(), arr, nulls, n)
 	case *array.Binary:
@@ -395,6 +450,114 @@ func writeInts[T integer](fc *flatCol, vs []T, arr arrow.Array, nulls bool, n, w
 			fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(int32(v)))
 		} else {
 			fc.vals = binary.LittleEndian.AppendUint64(fc.vals, uint64(v))
+		}
+		fc.valid()
+		if len(fc.vals) >= fc.limit {
+			if err := fc.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeDecimals writes decimals of up to 18 digits as integers (their low 64 bits).
+func writeDecimals(fc *flatCol, vs []decimal128.Num, arr arrow.Array, nulls bool, n, width int) error {
+	for j := 0; j < n; j++ {
+		if nulls && arr.IsNull(j) {
+			fc.null()
+			continue
+		}
+		v := int64(vs[j].LowBits())
+		if width == 4 {
+			v = int64(int32(v))
+		}
+		if !fc.has {
+			fc.has, fc.minI, fc.maxI = true, v, v
+		} else if v < fc.minI {
+			fc.minI = v
+		} else if v > fc.maxI {
+			fc.maxI = v
+		}
+		if width == 4 {
+			fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(int32(v)))
+		} else {
+			fc.vals = binary.LittleEndian.AppendUint64(fc.vals, uint64(v))
+		}
+		fc.valid()
+		if len(fc.vals) >= fc.limit {
+			if err := fc.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func writeFloats[T float32 | float64](fc *flatCol, vs []T, arr arrow.Array, nulls bool, n, width int) error {
+	for j := 0; j < n; j++ {
+		if nulls && arr.IsNull(j) {
+			fc.null()
+			continue
+		}
+		v := vs[j]
+		var bits uint64
+		if width == 4 {
+			bits = uint64(math.Float32bits(float32(v)))
+			fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(bits))
+		} else {
+			bits = math.Float64bits(float64(v))
+			fc.vals = binary.LittleEndian.AppendUint64(fc.vals, bits)
+		}
+		if v != v {
+			fc.nans++
+			if !fc.has {
+				// The bounds of a page of only NaN: its first value.
+				fc.has, fc.minI, fc.maxI = true, int64(bits), int64(bits)
+			}
+		} else {
+			f := float64(v)
+			fc.has = true
+			if !fc.num {
+				fc.num, fc.minF, fc.maxF = true, f, f
+			} else if f < fc.minF {
+				fc.minF = f
+			} else if f > fc.maxF {
+				fc.maxF = f
+			}
+		}
+		fc.valid()
+		if len(fc.vals) >= fc.limit {
+			if err := fc.flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// writeBools bit-packs booleans, least significant bit first (PLAIN).
+func (fc *flatCol) writeBools(a *array.Boolean, nulls bool, n int) error {
+	for j := 0; j < n; j++ {
+		if nulls && a.IsNull(j) {
+			fc.null()
+			continue
+		}
+		var v int64
+		if fc.bits&7 == 0 {
+			fc.vals = append(fc.vals, 0)
+		}
+		if a.Value(j) {
+			v = 1
+			fc.vals[len(fc.vals)-1] |= 1 << (fc.bits & 7)
+		}
+		fc.bits++
+		if !fc.has {
+			fc.has, fc.minI, fc.maxI = true, v, v
+		} else if v < fc.minI {
+			fc.minI = v
+		} else if v > fc.maxI {
+			fc.maxI = v
 		}
 		fc.valid()
 		if len(fc.vals) >= fc.limit {
@@ -469,6 +632,25 @@ func setBytes(dst, src []byte) []byte {
 // bounds returns the page's min and max as statistics bytes (valid until the next page).
 func (fc *flatCol) bounds() (lo, hi []byte) {
 	switch fc.c.kind {
+	case pq.Boolean:
+		fc.bnd[0][0], fc.bnd[1][0] = byte(fc.minI), byte(fc.maxI)
+		return fc.bnd[0][:1], fc.bnd[1][:1]
+	case pq.Float:
+		lo, hi := uint32(fc.minI), uint32(fc.maxI)
+		if fc.num {
+			lo, hi = math.Float32bits(float32(fc.minF)), math.Float32bits(float32(fc.maxF))
+		}
+		binary.LittleEndian.PutUint32(fc.bnd[0][:4], lo)
+		binary.LittleEndian.PutUint32(fc.bnd[1][:4], hi)
+		return fc.bnd[0][:4], fc.bnd[1][:4]
+	case pq.Double:
+		lo, hi := uint64(fc.minI), uint64(fc.maxI)
+		if fc.num {
+			lo, hi = math.Float64bits(fc.minF), math.Float64bits(fc.maxF)
+		}
+		binary.LittleEndian.PutUint64(fc.bnd[0][:], lo)
+		binary.LittleEndian.PutUint64(fc.bnd[1][:], hi)
+		return fc.bnd[0][:], fc.bnd[1][:]
 	case pq.Int32:
 		binary.LittleEndian.PutUint32(fc.bnd[0][:4], uint32(int32(fc.minI)))
 		binary.LittleEndian.PutUint32(fc.bnd[1][:4], uint32(int32(fc.maxI)))
@@ -541,13 +723,13 @@ func (fc *flatCol) flush() error {
 	}
 	hl := int64(fc.hdr.Len())
 	fc.locs = append(fc.locs, format.PageLocation{
-		Offset:             int64(len(fc.buf)),
+		Offset:             fc.buf.n,
 		CompressedPageSize: int32(hl) + h.CompressedPageSize,
 		FirstRowIndex:      fc.firstRow,
 	})
-	fc.buf = append(fc.buf, fc.hdr.Bytes()...)
-	fc.buf = append(fc.buf, lev...)
-	fc.buf = append(fc.buf, body...)
+	fc.buf.append(fc.hdr.Bytes())
+	fc.buf.append(lev)
+	fc.buf.append(body)
 
 	// Column index and chunk statistics.
 	fc.nullPgs = append(fc.nullPgs, !fc.has)
@@ -556,13 +738,25 @@ func (fc *flatCol) flush() error {
 		fc.pgMin = append(fc.pgMin, setBytes(nil, lo))
 		fc.pgMax = append(fc.pgMax, setBytes(nil, hi))
 		cs := &fc.meta.Statistics
-		if !fc.chunkHas || fc.less(lo, cs.MinValue) {
-			cs.MinValue = setBytes(nil, lo)
+		float := fc.c.kind == pq.Float || fc.c.kind == pq.Double
+		switch {
+		case float && !fc.num:
+			// A page of only NaN bounds the chunk only until a page has a number.
+			if !fc.chunkHas {
+				cs.MinValue, cs.MaxValue = setBytes(nil, lo), setBytes(nil, hi)
+				fc.chunkHas, fc.chunkNaN = true, true
+			}
+		case !fc.chunkHas || fc.chunkNaN:
+			cs.MinValue, cs.MaxValue = setBytes(nil, lo), setBytes(nil, hi)
+			fc.chunkHas, fc.chunkNaN = true, false
+		default:
+			if fc.less(lo, cs.MinValue) {
+				cs.MinValue = setBytes(nil, lo)
+			}
+			if fc.less(cs.MaxValue, hi) {
+				cs.MaxValue = setBytes(nil, hi)
+			}
 		}
-		if !fc.chunkHas || fc.less(cs.MaxValue, hi) {
-			cs.MaxValue = setBytes(nil, hi)
-		}
-		fc.chunkHas = true
 	} else {
 		fc.pgMin = append(fc.pgMin, []byte{})
 		fc.pgMax = append(fc.pgMax, []byte{})
@@ -577,13 +771,20 @@ func (fc *flatCol) flush() error {
 
 	fc.firstRow += int64(fc.rows)
 	fc.vals, fc.defs = fc.vals[:0], fc.defs[:0]
-	fc.rows, fc.nulls, fc.unenc, fc.has = 0, 0, 0, false
+	fc.rows, fc.nulls, fc.unenc, fc.has, fc.num, fc.bits = 0, 0, 0, false, false, 0
 	return nil
 }
 
-// less compares two statistics values of the column.
+// less compares two statistics values of the column (floats as parquet-go does: false when
+// either is NaN).
 func (fc *flatCol) less(a, b []byte) bool {
 	switch fc.c.kind {
+	case pq.Boolean:
+		return a[0] < b[0]
+	case pq.Float:
+		return math.Float32frombits(binary.LittleEndian.Uint32(a)) < math.Float32frombits(binary.LittleEndian.Uint32(b))
+	case pq.Double:
+		return math.Float64frombits(binary.LittleEndian.Uint64(a)) < math.Float64frombits(binary.LittleEndian.Uint64(b))
 	case pq.Int32:
 		return int32(binary.LittleEndian.Uint32(a)) < int32(binary.LittleEndian.Uint32(b))
 	case pq.Int64:
@@ -612,6 +813,11 @@ func (fc *flatCol) columnIndex() format.ColumnIndex {
 	for p := range mins {
 		if fc.nullPgs[p] {
 			continue
+		}
+		if fc.isNaN(mins[p]) || fc.isNaN(maxs[p]) {
+			// NaN is not ordered among numbers.
+			asc, desc = false, false
+			break
 		}
 		if prev >= 0 {
 			if fc.less(mins[p], mins[prev]) || fc.less(maxs[p], maxs[prev]) {
@@ -651,4 +857,79 @@ func incrementBytes(b []byte) {
 	for i := range b {
 		b[i] = 0xff
 	}
+}
+
+// isNaN reports whether a statistics value of a float column is NaN.
+func (fc *flatCol) isNaN(b []byte) bool {
+	switch fc.c.kind {
+	case pq.Float:
+		f := math.Float32frombits(binary.LittleEndian.Uint32(b))
+		return f != f
+	case pq.Double:
+		return math.IsNaN(math.Float64frombits(binary.LittleEndian.Uint64(b)))
+	}
+	return false
+}
+
+// blocks holds a column chunk's encoded pages in blocks that are filled in turn and never
+// copied as the chunk grows; a row group's blocks are reused by the next.
+type blocks struct {
+	blocks [][]byte
+	next   int   // blocks[next] is being filled
+	n      int64 // bytes held
+}
+
+const (
+	minBlock = 8 << 10
+	maxBlock = 1 << 20
+)
+
+// blockPool holds blocks of maxBlock bytes between files.
+var blockPool sync.Pool
+
+func (b *blocks) reset() {
+	for i := range b.blocks {
+		b.blocks[i] = b.blocks[i][:0]
+	}
+	b.next, b.n = 0, 0
+}
+
+func (b *blocks) append(p []byte) {
+	b.n += int64(len(p))
+	for len(p) > 0 {
+		if b.next == len(b.blocks) {
+			size := minBlock
+			if b.next > 0 {
+				size = min(2*cap(b.blocks[b.next-1]), maxBlock)
+			}
+			var blk []byte
+			if size == maxBlock {
+				if v, ok := blockPool.Get().(*[]byte); ok {
+					blk = (*v)[:0]
+				}
+			}
+			if blk == nil {
+				blk = make([]byte, 0, size)
+			}
+			b.blocks = append(b.blocks, blk)
+		}
+		blk := b.blocks[b.next]
+		k := min(cap(blk)-len(blk), len(p))
+		b.blocks[b.next] = append(blk, p[:k]...)
+		p = p[k:]
+		if len(p) > 0 {
+			b.next++
+		}
+	}
+}
+
+// release returns the full-size blocks to blockPool.
+func (b *blocks) release() {
+	for _, blk := range b.blocks {
+		if cap(blk) == maxBlock {
+			blk = blk[:0]
+			blockPool.Put(&blk)
+		}
+	}
+	b.blocks, b.next, b.n = nil, 0, 0
 }

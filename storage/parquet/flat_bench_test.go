@@ -3,6 +3,7 @@ package parquet
 import (
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -47,6 +48,56 @@ func BenchmarkFlatWriter(b *testing.B) {
 			bt.Release()
 		}
 	}()
+	benchmarkPaths(b, schema, batches, rows)
+}
+
+// BenchmarkFlatWriterFloats is BenchmarkFlatWriter with float and boolean columns: key
+// text, sort bigint, a nullable double with NaN, a real and a nullable boolean.
+func BenchmarkFlatWriterFloats(b *testing.B) {
+	mem := memory.NewGoAllocator()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "key", Type: arrow.BinaryTypes.String},
+		{Name: "sort", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "f", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "r", Type: arrow.PrimitiveTypes.Float32},
+		{Name: "b", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+	}, nil)
+	const rows, batchRows = 1_000_000, 8192
+	rng := rand.New(rand.NewPCG(1, 2))
+	var batches []arrow.RecordBatch
+	for r := 0; r < rows; r += batchRows {
+		bld := array.NewRecordBuilder(mem, schema)
+		for i := r; i < min(r+batchRows, rows); i++ {
+			bld.Field(0).(*array.StringBuilder).Append(fmt.Sprintf("%012x", uint64(i)<<12|rng.Uint64N(1<<12)))
+			bld.Field(1).(*array.Int64Builder).Append(rng.Int64N(1 << 40))
+			switch rng.IntN(50) {
+			case 0:
+				bld.Field(2).AppendNull()
+			case 1:
+				bld.Field(2).(*array.Float64Builder).Append(math.NaN())
+			default:
+				bld.Field(2).(*array.Float64Builder).Append(rng.NormFloat64() * 1000)
+			}
+			bld.Field(3).(*array.Float32Builder).Append(float32(rng.IntN(100000)) / 100)
+			if rng.IntN(10) == 0 {
+				bld.Field(4).AppendNull()
+			} else {
+				bld.Field(4).(*array.BooleanBuilder).Append(rng.IntN(3) == 0)
+			}
+		}
+		batches = append(batches, bld.NewRecordBatch())
+		bld.Release()
+	}
+	defer func() {
+		for _, bt := range batches {
+			bt.Release()
+		}
+	}()
+	benchmarkPaths(b, schema, batches, rows)
+}
+
+// benchmarkPaths writes batches through the flat path and through parquet-go.
+func benchmarkPaths(b *testing.B, schema *arrow.Schema, batches []arrow.RecordBatch, rows int64) {
 	for _, flat := range []bool{true, false} {
 		name := "parquet-go"
 		if flat {

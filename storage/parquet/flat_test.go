@@ -3,8 +3,10 @@ package parquet
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -37,7 +40,51 @@ var flatSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "allnull", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 	{Name: "long", Type: arrow.BinaryTypes.String, Nullable: true},
 	{Name: "someNull", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "f4", Type: arrow.PrimitiveTypes.Float32, Nullable: true},
+	{Name: "f8", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "bool", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+	{Name: "fnn", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "d9", Type: &arrow.Decimal128Type{Precision: 9, Scale: 2}, Nullable: true},
+	{Name: "d18", Type: &arrow.Decimal128Type{Precision: 18, Scale: 4}, Nullable: true},
 }, nil)
+
+// flatFloat is the value of float column f4, f8 or fnn (not nullable) at row r: numbers of
+// both signs with NULLs, NaNs and infinities among them, runs of only NaN (rows 4000-4299,
+// the start of a row group in most layouts, and 6800-6899), a run of NaN and zeros of both
+// signs (6000-6399) and a run of only zeros of both signs (7000-7199).
+func flatFloat(col string, r int) any {
+	if col == "f4" {
+		r += 7 // the float columns' runs start at different rows
+	}
+	switch {
+	case col != "fnn" && r%11 == 3:
+		return nil
+	case r >= 4000 && r < 4300, r >= 6800 && r < 6900, r%17 == 0:
+		return math.NaN()
+	case r >= 6000 && r < 6400:
+		switch r % 3 {
+		case 0:
+			return negZero
+		case 1:
+			return 0.0
+		}
+		return math.NaN()
+	case r >= 7000 && r < 7200:
+		if (r/5)%2 == 0 {
+			return negZero
+		}
+		return 0.0
+	case r%301 == 1:
+		return math.Inf(1)
+	case r%307 == 2:
+		return math.Inf(-1)
+	}
+	v := float64((r*7919)%1000) / 8 * float64sign(r)
+	if col == "f4" {
+		v = float64(float32(v))
+	}
+	return v
+}
 
 // flatValue is testValue with the columns only flatSchema has: "long" (long strings, some
 // of one repeated two-byte character, the rows 1000-1499 null) and "someNull" (null in rows 2000-3999).
@@ -56,6 +103,18 @@ func flatValue(col string, r int) any {
 			return nil
 		}
 		return fmt.Sprintf("v%d", r%50)
+	case "f4", "f8", "fnn":
+		return flatFloat(col, r)
+	case "bool":
+		switch {
+		case r%13 == 6:
+			return nil
+		case r >= 2000 && r < 2600:
+			return true
+		case r >= 8000 && r < 8400:
+			return false
+		}
+		return r%3 == 0
 	}
 	return testValue(col, r)
 }
@@ -77,6 +136,14 @@ func flatBatch(t testing.TB, mem memory.Allocator, start, n int) arrow.RecordBat
 				fb.Append(v.(string))
 			case *array.BinaryBuilder:
 				fb.Append(v.([]byte))
+			case *array.Float32Builder:
+				fb.Append(float32(v.(float64)))
+			case *array.Float64Builder:
+				fb.Append(v.(float64))
+			case *array.BooleanBuilder:
+				fb.Append(v.(bool))
+			case *array.Decimal128Builder:
+				fb.Append(v.(decimal128.Num))
 			case *array.Int8Builder:
 				fb.Append(int8(v.(int64)))
 			case *array.Int16Builder:
@@ -148,7 +215,13 @@ func TestFlatPathTaken(t *testing.T) {
 	}{
 		{flatSchema, Properties{}, true},
 		{flatSchema, Properties{Dictionary: true}, false},
-		{testSchema, Properties{}, false}, // floats, booleans, decimals
+		{testSchema, Properties{}, false}, // decimal(38, s)
+		{arrow.NewSchema([]arrow.Field{{Name: "d", Type: &arrow.Decimal128Type{Precision: 19, Scale: 2}}}, nil), Properties{}, false},
+		{arrow.NewSchema([]arrow.Field{
+			{Name: "b", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+			{Name: "f", Type: arrow.PrimitiveTypes.Float32},
+			{Name: "d", Type: &arrow.Decimal128Type{Precision: 18, Scale: 2}, Nullable: true},
+		}, nil), Properties{}, true},
 		{arrow.NewSchema([]arrow.Field{{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64), Nullable: true}}, nil), Properties{}, false},
 	} {
 		w, err := NewWriter(&bytes.Buffer{}, tt.schema, tt.props)
@@ -189,6 +262,7 @@ func TestFlatMatchesParquetGo(t *testing.T) {
 			ref := writeFlat(t, mem, false, tt.props, tt.opts, rows, 333, 1000, 1)
 			compareFooters(t, flat, ref)
 			checkPageIndex(t, flat, rows)
+			checkFloatPageIndex(t, flat, ref, rows)
 			checkCRCs(t, flat)
 			checkCRCs(t, ref)
 
@@ -296,10 +370,16 @@ func checkPageIndex(t *testing.T, data []byte, rows int) {
 						hi = v
 					}
 				}
-				if p.Stats.NullCount != nulls {
+				isFloat := fld.Type.ID() == arrow.FLOAT32 || fld.Type.ID() == arrow.FLOAT64
+				if p.Stats.NullCount != nulls && !isFloat {
 					t.Fatalf("row group %d column %s page at %d: %d nulls, want %d", g, fld.Name, p.FirstRow, p.Stats.NullCount, nulls)
 				}
 				switch {
+				case isFloat:
+					// The reader does not use float page statistics: checkFloatPageIndex checks them.
+					if p.Stats.HasMinMax {
+						t.Fatalf("row group %d column %s page at %d: float page bounds", g, fld.Name, p.FirstRow)
+					}
 				case lo == nil:
 					if p.Stats.HasMinMax {
 						t.Fatalf("row group %d column %s page at %d: bounds of a null page", g, fld.Name, p.FirstRow)
@@ -429,5 +509,202 @@ func checkCRCs(t *testing.T, data []byte) {
 	}
 	if pages == 0 {
 		t.Fatal("no pages")
+	}
+}
+
+// checkFloatPageIndex checks the column index entries of the float and boolean columns
+// against the values of each page by parquet-go's rules (a float page's bounds leave NaN out,
+// a page of only NaN has its first NaN as both bounds, the first of -0 and +0 seen stays a
+// bound), byte for byte, and against parquet-go's own column index (ref) where both files
+// cut the chunk into the same pages.
+func checkFloatPageIndex(t *testing.T, data, ref []byte, rows int) {
+	t.Helper()
+	ff, err := pq.OpenFile(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rf, err := pq.OpenFile(bytes.NewReader(ref), int64(len(ref)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fields := flatSchema.Fields()
+	fcis, foix := ff.ColumnIndexes(), ff.OffsetIndexes()
+	rcis, roix := rf.ColumnIndexes(), rf.OffsetIndexes()
+	base, compared := 0, 0
+	for g, rg := range ff.Metadata().RowGroups {
+		for c, fld := range fields {
+			id := fld.Type.ID()
+			if id != arrow.FLOAT32 && id != arrow.FLOAT64 && id != arrow.BOOL {
+				continue
+			}
+			k := g*len(fields) + c
+			ci, locs := fcis[k], foix[k].PageLocations
+			for p, loc := range locs {
+				end := rg.NumRows
+				if p+1 < len(locs) {
+					end = locs[p+1].FirstRowIndex
+				}
+				var vals []any
+				nulls := int64(0)
+				for r := base + int(loc.FirstRowIndex); r < base+int(end); r++ {
+					if v := flatValue(fld.Name, r); v != nil {
+						vals = append(vals, v)
+					} else {
+						nulls++
+					}
+				}
+				if ci.NullCounts[p] != nulls || ci.NullPages[p] != (len(vals) == 0) {
+					t.Fatalf("row group %d column %s page %d: %d nulls (null page %v), want %d of %d", g, fld.Name, p, ci.NullCounts[p], ci.NullPages[p], nulls, end-loc.FirstRowIndex)
+				}
+				if len(vals) == 0 {
+					continue
+				}
+				lo, hi := parquetGoBounds(id, vals)
+				if !bytes.Equal(ci.MinValues[p], lo) || !bytes.Equal(ci.MaxValues[p], hi) {
+					t.Fatalf("row group %d column %s page %d: bounds %x %x, want %x %x", g, fld.Name, p, ci.MinValues[p], ci.MaxValues[p], lo, hi)
+				}
+			}
+			// parquet-go's column index of the same chunk, where its pages are the same.
+			rci := rcis[k]
+			if slices.Equal(locRows(locs), locRows(roix[k].PageLocations)) {
+				compared++
+				for p := range locs {
+					if rci.NullPages[p] != ci.NullPages[p] || rci.NullCounts[p] != ci.NullCounts[p] ||
+						!rci.NullPages[p] && (!bytes.Equal(rci.MinValues[p], ci.MinValues[p]) || !bytes.Equal(rci.MaxValues[p], ci.MaxValues[p])) {
+						t.Fatalf("row group %d column %s page %d: index entry differs from parquet-go's", g, fld.Name, p)
+					}
+				}
+			}
+		}
+		base += int(rg.NumRows)
+	}
+	if base != rows {
+		t.Fatalf("%d rows, want %d", base, rows)
+	}
+	t.Logf("%d float and boolean chunks compared with parquet-go's column index", compared)
+}
+
+func locRows(locs []format.PageLocation) []int64 {
+	out := make([]int64, len(locs))
+	for i, l := range locs {
+		out[i] = l.FirstRowIndex
+	}
+	return out
+}
+
+// parquetGoBounds returns the statistics bytes of a page of vals (no nulls) by parquet-go's
+// rules.
+func parquetGoBounds(id arrow.Type, vals []any) (lo, hi []byte) {
+	if id == arrow.BOOL {
+		min, max := byte(1), byte(0)
+		for _, v := range vals {
+			if v.(bool) {
+				max = 1
+			} else {
+				min = 0
+			}
+		}
+		return []byte{min}, []byte{max}
+	}
+	var l, h float64
+	found := false
+	for _, v := range vals {
+		f := v.(float64)
+		switch {
+		case math.IsNaN(f):
+		case !found:
+			l, h, found = f, f, true
+		case f < l:
+			l = f
+		case f > h:
+			h = f
+		}
+	}
+	if !found {
+		l, h = vals[0].(float64), vals[0].(float64)
+	}
+	if id == arrow.FLOAT32 {
+		return binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(l))), binary.LittleEndian.AppendUint32(nil, math.Float32bits(float32(h)))
+	}
+	return binary.LittleEndian.AppendUint64(nil, math.Float64bits(l)), binary.LittleEndian.AppendUint64(nil, math.Float64bits(h))
+}
+
+// TestFlatFloatChunkBounds writes a float chunk whose first pages hold only NaN: its bounds
+// are those of its numbers (parquet-go keeps the first page's NaN, which bounds nothing), and
+// a chunk of only NaN and NULL has no usable bounds; the NaN record counts every NaN.
+func TestFlatFloatChunkBounds(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "f", Type: arrow.PrimitiveTypes.Float64, Nullable: true}}, nil)
+	b := array.NewFloat64Builder(mem)
+	defer b.Release()
+	for r := range 2000 {
+		switch {
+		case r%10 == 9:
+			b.AppendNull()
+		case r < 500, r >= 1000: // group 0: NaN then numbers; group 1: NaN and NULL only
+			b.Append(math.NaN())
+		case r == 700:
+			b.Append(negZero)
+		default:
+			b.Append(float64(r%300) - 7)
+		}
+	}
+	col := b.NewArray()
+	defer col.Release()
+	rec := array.NewRecordBatch(schema, []arrow.Array{col}, int64(col.Len()))
+	defer rec.Release()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, Properties{RowGroupRows: 1000, PageBytes: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.flat == nil {
+		t.Fatal("float column not on the flat path")
+	}
+	if err := w.Write(rec); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := f.KeyValue(NaNCountsKey); v != `{"f":[450,900]}` {
+		t.Errorf("%s = %s", NaNCountsKey, v)
+	}
+	g := f.RowGroups()
+	st0, st1 := g[0].Columns[0], g[1].Columns[0]
+	if !st0.HasMinMax || st0.Min != -7.0 || st0.Max != 291.0 || !st0.MayHoldNaN || st0.NullCount != 100 {
+		t.Errorf("group 0: %+v, want bounds -7 291 with NaN and 100 nulls", st0)
+	}
+	if st1.HasMinMax || !st1.MayHoldNaN || st1.NullCount != 100 {
+		t.Errorf("group 1: %+v, want no bounds, NaN and 100 nulls", st1)
+	}
+	r, err := f.Read(context.Background(), ReadOptions{Alloc: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n := 0
+	for {
+		got, err := r.Next(context.Background())
+		if err != nil {
+			break
+		}
+		for i := range int(got.NumRows()) {
+			gv, wv := goValue(got.Column(0), i), goValue(col, n+i)
+			if !equalValues(gv, wv) || wv != nil && math.Signbit(wv.(float64)) != math.Signbit(gv.(float64)) {
+				got.Release()
+				t.Fatalf("row %d: %v, want %v", n+i, gv, wv)
+			}
+		}
+		n += int(got.NumRows())
+		got.Release()
+	}
+	if n != 2000 {
+		t.Fatalf("read %d rows", n)
 	}
 }

@@ -339,7 +339,11 @@ func (w *Writer) commitOldest() error {
 	}
 	for i, c := range w.cols {
 		if counts, ok := w.nanCounts[c.field.Name]; ok {
-			w.nanCounts[c.field.Name] = append(counts, g.enc.nans[i])
+			nans := g.enc.nans[i]
+			if g.flat != nil {
+				nans = g.flat.cols[i].nans
+			}
+			w.nanCounts[c.field.Name] = append(counts, nans)
 		}
 	}
 	w.groups++
@@ -421,6 +425,10 @@ func (w *Writer) Close() (Meta, error) {
 		w.SetKeyValue(NaNCountsKey, string(enc))
 	}
 	if w.flat != nil {
+		for _, g := range w.freeFlat {
+			g.release()
+		}
+		w.freeFlat = nil
 		if err := w.flat.close(w.out); err != nil {
 			return Meta{}, fmt.Errorf("writing parquet footer: %w", err)
 		}
