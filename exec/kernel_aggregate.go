@@ -90,7 +90,18 @@ type countState struct{ counts []int64 }
 func (s *countState) grow(n int) { s.counts = grown(s.counts, n) }
 
 func (s *countState) update(gids []int32, arr arrow.Array) error {
-	if arr == nil || arr.NullN() == 0 {
+	nulls := 0
+	if arr != nil {
+		nulls = arr.NullN()
+	}
+	if g, ok := uniformGroup(gids); ok {
+		// Every row in one group (an aggregate without GROUP BY): the batch's count at once.
+		if g >= 0 {
+			s.counts[g] += int64(len(gids) - nulls)
+		}
+		return nil
+	}
+	if nulls == 0 {
 		for _, g := range gids {
 			if g >= 0 {
 				s.counts[g]++
@@ -98,12 +109,49 @@ func (s *countState) update(gids []int32, arr arrow.Array) error {
 		}
 		return nil
 	}
+	bits, off := validBits(arr)
+	if bits == nil {
+		for i, g := range gids {
+			if g >= 0 && arr.IsValid(i) {
+				s.counts[g]++
+			}
+		}
+		return nil
+	}
 	for i, g := range gids {
-		if g >= 0 && arr.IsValid(i) {
+		if g >= 0 && bitutil.BitIsSet(bits, off+i) {
 			s.counts[g]++
 		}
 	}
 	return nil
+}
+
+// uniformGroup returns the group of every row of gids when they all have the same one
+// (which is negative if every row is skipped), and false when they do not or gids is empty.
+func uniformGroup(gids []int32) (int32, bool) {
+	if len(gids) == 0 {
+		return 0, false
+	}
+	g := gids[0]
+	for _, x := range gids[1:] {
+		if x != g {
+			return 0, false
+		}
+	}
+	return g, true
+}
+
+// validBits returns arr's validity bitmap and the bit of its row 0, or nil when arr has no
+// NULLs or keeps them without a bitmap (an array of type null).
+func validBits(arr arrow.Array) ([]byte, int) {
+	if arr.NullN() == 0 {
+		return nil, 0
+	}
+	b := arr.NullBitmapBytes()
+	if len(b) == 0 {
+		return nil, 0
+	}
+	return b, arr.Data().Offset()
 }
 
 func (s *countState) finish(mem memory.Allocator) (arrow.Array, error) {
@@ -138,8 +186,42 @@ func (s *sumIntState[T]) grow(n int) { s.sums, s.seen = grown(s.sums, n), grown(
 
 func (s *sumIntState[T]) update(gids []int32, arr arrow.Array) error {
 	v := values[T](arr)
+	if g, ok := uniformGroup(gids); ok && (arr.NullN() == 0 || len(arr.NullBitmapBytes()) > 0) {
+		// Every row in one group (an aggregate without GROUP BY): the batch summed on its
+		// own, which cannot overflow (fewer than 2^32 values of at most 32 bits), then added.
+		if g < 0 {
+			return nil
+		}
+		var sum int64
+		any := false
+		if bits, off := validBits(arr); bits == nil {
+			for _, x := range v[:len(gids)] {
+				sum += int64(x)
+			}
+			any = len(gids) > 0
+		} else {
+			for i, x := range v[:len(gids)] {
+				if bitutil.BitIsSet(bits, off+i) {
+					sum += int64(x)
+					any = true
+				}
+			}
+		}
+		if !any {
+			return nil
+		}
+		x := s.sums[g]
+		z := x + sum
+		if (x^z)&(sum^z) < 0 {
+			return errs.New(errs.NumericRange, "bigint out of range")
+		}
+		s.sums[g], s.seen[g] = z, true
+		return nil
+	}
+	bits, off := validBits(arr)
+	nulls := bits == nil && arr.NullN() > 0
 	for i, g := range gids {
-		if !validRow(arr, gids, i) {
+		if g < 0 || bits != nil && !bitutil.BitIsSet(bits, off+i) || nulls && arr.IsNull(i) {
 			continue
 		}
 		x, y := s.sums[g], int64(v[i])

@@ -126,9 +126,10 @@ func BenchmarkRead1M(b *testing.B) {
 	}
 	for _, layout := range layouts {
 		for _, cols := range [][]int{nil, {1}, {0, 3}, {2, 3}} {
-			// Pages decoded by this package (direct.go), and through parquet-go's pages.
-			for _, via := range []string{"direct", "pages"} {
-				benchRead(b, mem, fmt.Sprintf("pages=%s/columns=%v/read=%s", layout, cols, via), files[layout], cols, via == "pages")
+			// Pages decoded by this package (direct.go), and through parquet-go's pages;
+			// direct-serial decodes a batch's columns one after another (parallel.go).
+			for _, via := range []string{"direct", "pages", "direct-serial"} {
+				benchRead(b, mem, fmt.Sprintf("pages=%s/columns=%v/read=%s", layout, cols, via), files[layout], cols, ReadOptions{viaPages: via == "pages", serial: via == "direct-serial"})
 			}
 		}
 	}
@@ -171,7 +172,7 @@ func benchOneRow(b *testing.B, mem memory.Allocator, name string, data []byte, v
 	}
 }
 
-func benchRead(b *testing.B, mem memory.Allocator, name string, data []byte, cols []int, viaPages bool) {
+func benchRead(b *testing.B, mem memory.Allocator, name string, data []byte, cols []int, how ReadOptions) {
 	b.Run(name, func(b *testing.B) {
 		cpu := cpuTime()
 		for b.Loop() {
@@ -179,7 +180,7 @@ func benchRead(b *testing.B, mem memory.Allocator, name string, data []byte, col
 			if err != nil {
 				b.Fatal(err)
 			}
-			r, err := f.Read(context.Background(), ReadOptions{Columns: cols, Alloc: mem, viaPages: viaPages})
+			r, err := f.Read(context.Background(), ReadOptions{Columns: cols, Alloc: mem, viaPages: how.viaPages, serial: how.serial})
 			if err != nil {
 				b.Fatal(err)
 			}

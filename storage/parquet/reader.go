@@ -48,6 +48,9 @@ type ReadOptions struct {
 	// viaPages reads every chunk through parquet-go's pages, none directly (direct.go): for
 	// tests that compare the two.
 	viaPages bool
+	// serial reads a batch's columns one after another, never in parallel (parallel.go):
+	// for tests that compare the two.
+	serial bool
 }
 
 // Reader streams record batches of the chosen columns and row groups of a File. Only the column
@@ -72,6 +75,7 @@ type Reader struct {
 	levelBufs [][]byte         // by output column: the bytes of the open chunk read null-only, reused
 	direct    []*directBuffers // by output column: the buffers of chunks read directly (direct.go), reused
 	viaPages  bool
+	serial    bool
 }
 
 // Read returns a Reader of the chosen columns and row groups of f.
@@ -79,7 +83,7 @@ func (f *File) Read(ctx context.Context, opts ReadOptions) (*Reader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r := &Reader{f: f, batch: opts.BatchRows, mem: opts.Alloc, src: opts.Source, narrow: opts.Narrow, narrowCol: opts.NarrowColumn, viaPages: opts.viaPages}
+	r := &Reader{f: f, batch: opts.BatchRows, mem: opts.Alloc, src: opts.Source, narrow: opts.Narrow, narrowCol: opts.NarrowColumn, viaPages: opts.viaPages, serial: opts.serial}
 	if r.narrow != nil && (r.narrowCol < 0 || r.narrowCol >= len(f.cols)) {
 		return nil, fmt.Errorf("%w: narrowing column index %d out of range [0, %d)", ErrInvalidProperties, r.narrowCol, len(f.cols))
 	}
@@ -181,19 +185,15 @@ func (r *Reader) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		r.left -= int64(n)
 		return array.NewRecordBatch(r.schema, nil, int64(n)), nil
 	}
-	arrs := make([]arrow.Array, 0, len(r.chunks))
+	arrs := make([]arrow.Array, len(r.chunks))
+	if err := r.readColumns(n, r.mem, arrs); err != nil {
+		return nil, err
+	}
 	defer func() {
 		for _, a := range arrs {
 			a.Release()
 		}
 	}()
-	for _, c := range r.chunks {
-		a, err := c.read(n, r.mem)
-		if err != nil {
-			return nil, fmt.Errorf("reading parquet column %q: %w", c.col.field.Name, err)
-		}
-		arrs = append(arrs, a)
-	}
 	r.left -= int64(n)
 	return array.NewRecordBatch(r.schema, arrs, int64(n)), nil
 }
