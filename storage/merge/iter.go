@@ -591,8 +591,22 @@ func (s *stack) build(b arrow.RecordBatch) (arrow.RecordBatch, error) {
 			c.Release()
 		}
 	}()
+	lastSrc, lastStart, lastRun := contiguous(s.outLast)
 	for c, role := range s.roles {
 		t := s.schema.Field(c).Type
+		if role == roleLast && lastRun {
+			var src arrow.Array
+			switch {
+			case lastSrc == 0:
+				src = s.carry[c]
+			case b != nil:
+				src = b.Column(c)
+			}
+			if a := sliceOf(src, int(lastStart), n); a != nil {
+				cols = append(cols, a)
+				continue
+			}
+		}
 		if role == roleSum {
 			cols = append(cols, buildSum(s.mem, t, s.outSums[c]))
 			continue
