@@ -187,10 +187,13 @@ func Apply(input stream.Stream, schema *arrow.Schema, opts Options) (stream.Stre
 	s := &stack{in: input, schema: schema, opts: opts, roles: roles, combine: combine}
 	n := schema.NumFields()
 	s.carry = make([]arrow.Array, n)
-	s.gref = make([]ref, n)
-	s.acc = make([]sumAcc, n)
-	s.outRefs = make([][]ref, n)
-	s.outSums = make([][]sumAcc, n)
+	if len(opts.Aggregations) > 0 {
+		// only aggregated columns have roles other than roleLast, which use these
+		s.gref = make([]ref, n)
+		s.acc = make([]sumAcc, n)
+		s.outRefs = make([][]ref, n)
+		s.outSums = make([][]sumAcc, n)
+	}
 	return s, nil
 }
 
