@@ -777,9 +777,9 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 			}
 			p.batch, p.row = b, 0
 			p.writers = p.writers[:0]
-			fields := p.prep.stmt.Schema().Fields()
+			schema := p.prep.stmt.Schema() // Field, not Fields: no copy of the fields per batch
 			for j, col := range b.Columns() {
-				p.writers = append(p.writers, pgvalue.NewWriter(fields[j], col, p.formats[j], c.loc))
+				p.writers = append(p.writers, pgvalue.NewWriter(schema.Field(j), col, p.formats[j], c.loc))
 			}
 		}
 		n := int(p.batch.NumRows())
