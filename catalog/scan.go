@@ -128,12 +128,10 @@ func NewScan(store objstore.Store, spec ScanSpec) (*Scan, error) {
 		return nil, errors.New("catalog: scan needs a store, a table and a state")
 	}
 	t := spec.Table
-	fields := make([]arrow.Field, len(spec.Columns))
-	for i, c := range spec.Columns {
+	for _, c := range spec.Columns {
 		if c < 0 || c >= len(t.Columns) {
 			return nil, fmt.Errorf("catalog: scan of %s: column index %d out of range", t.Name, c)
 		}
-		fields[i] = t.schema.Field(c)
 	}
 	for _, b := range spec.Bounds {
 		if b.Column < 0 || b.Column >= len(t.Columns) {
@@ -150,7 +148,13 @@ func NewScan(store objstore.Store, spec ScanSpec) (*Scan, error) {
 		spec.Parallelism = runtime.GOMAXPROCS(0)
 	}
 	spec.Ranges = normalize(spec.Ranges)
-	schema := t.cachedSchema('s', spec.Columns, func() *arrow.Schema { return arrow.NewSchema(fields, nil) })
+	schema := t.cachedSchema('s', spec.Columns, func() *arrow.Schema {
+		fields := make([]arrow.Field, len(spec.Columns))
+		for i, c := range spec.Columns {
+			fields[i] = t.schema.Field(c)
+		}
+		return arrow.NewSchema(fields, nil)
+	})
 	return &Scan{store: store, spec: spec, schema: schema}, nil
 }
 

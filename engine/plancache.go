@@ -136,7 +136,23 @@ type execution struct {
 
 	mu    sync.Mutex
 	held  []readHold
-	scans map[*deferredScan]exec.Operator
+	scans []plannedScan // few: a kept plan has a scan per table it reads
+}
+
+// plannedScan is a deferred scan's operators for one execution.
+type plannedScan struct {
+	d  *deferredScan
+	op exec.Operator
+}
+
+// planned returns the operators planned for d in this execution, if any; x.mu is held.
+func (x *execution) planned(d *deferredScan) (exec.Operator, bool) {
+	for _, p := range x.scans {
+		if p.d == d {
+			return p.op, true
+		}
+	}
+	return nil, false
 }
 
 type executionKey struct{}
@@ -211,7 +227,7 @@ func (d *deferredScan) plan(ctx context.Context) (exec.Operator, error) {
 		return nil, errs.New(errs.Internal, "kept plan executed without its execution")
 	}
 	x.mu.Lock()
-	op, ok := x.scans[d]
+	op, ok := x.planned(d)
 	x.mu.Unlock()
 	if ok {
 		return op, nil
@@ -236,10 +252,11 @@ func (d *deferredScan) plan(ctx context.Context) (exec.Operator, error) {
 		return nil, err
 	}
 	x.mu.Lock()
-	if x.scans == nil {
-		x.scans = make(map[*deferredScan]exec.Operator)
+	if prev, ok := x.planned(d); ok {
+		op = prev // planned concurrently: the first one serves the execution
+	} else {
+		x.scans = append(x.scans, plannedScan{d, op})
 	}
-	x.scans[d] = op
 	x.mu.Unlock()
 	return op, nil
 }

@@ -130,6 +130,10 @@ func checkDuration(v string) (string, error) {
 	return strings.TrimSpace(v), err
 }
 
+// durationUnits are the units parseDuration takes (none is milliseconds).
+var durationUnits = map[string]time.Duration{"": time.Millisecond, "us": time.Microsecond, "ms": time.Millisecond,
+	"s": time.Second, "min": time.Minute, "h": time.Hour, "d": 24 * time.Hour}
+
 func parseDuration(v string) (time.Duration, error) {
 	s := strings.TrimSpace(v)
 	i := 0
@@ -137,9 +141,7 @@ func parseDuration(v string) (time.Duration, error) {
 		i++
 	}
 	n, err := strconv.ParseFloat(s[:i], 64)
-	unit := map[string]time.Duration{"": time.Millisecond, "us": time.Microsecond, "ms": time.Millisecond,
-		"s": time.Second, "min": time.Minute, "h": time.Hour, "d": 24 * time.Hour}
-	u, ok := unit[strings.TrimSpace(s[i:])]
+	u, ok := durationUnits[strings.TrimSpace(s[i:])]
 	if err != nil || !ok || n < 0 {
 		return 0, errs.New(errs.InvalidParameter, "invalid value for a duration: %q", v)
 	}

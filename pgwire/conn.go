@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -90,6 +91,22 @@ type prepared struct {
 	oids    []uint32
 	refs    int // portals bound to it
 	dropped bool
+	// desc is the RowDescription last sent for the statement's portals (clients such as
+	// libpq describe the portal at every execution), for schema descSchema and formats
+	// descFormats.
+	desc        *pgproto3.RowDescription
+	descSchema  *arrow.Schema
+	descFormats []int16
+}
+
+// portalDescription returns the RowDescription of the statement's result in formats,
+// reusing the one last built when the schema and formats are the same.
+func (p *prepared) portalDescription(schema *arrow.Schema, formats []int16) *pgproto3.RowDescription {
+	if p.desc == nil || p.descSchema != schema || !slices.Equal(p.descFormats, formats) {
+		p.desc = rowDescription(schema, formats)
+		p.descSchema, p.descFormats = schema, slices.Clone(formats)
+	}
+	return p.desc
 }
 
 // portal is a statement bound to parameter values, run by Execute, possibly over several
@@ -651,7 +668,7 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 		c.be.Send(&pgproto3.NoData{})
 		return nil
 	}
-	c.be.Send(rowDescription(p.prep.stmt.Schema(), p.formats))
+	c.be.Send(p.prep.portalDescription(p.prep.stmt.Schema(), p.formats))
 	return nil
 }
 
@@ -760,9 +777,9 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 			}
 			p.batch, p.row = b, 0
 			p.writers = p.writers[:0]
-			fields := p.prep.stmt.Schema().Fields()
+			schema := p.prep.stmt.Schema() // Field, not Fields: no copy of the fields per batch
 			for j, col := range b.Columns() {
-				p.writers = append(p.writers, pgvalue.NewWriter(fields[j], col, p.formats[j], c.loc))
+				p.writers = append(p.writers, pgvalue.NewWriter(schema.Field(j), col, p.formats[j], c.loc))
 			}
 		}
 		n := int(p.batch.NumRows())
@@ -837,7 +854,8 @@ func (c *conn) sendRow(b arrow.RecordBatch, writers []writer, i int) {
 // rowDescription describes the columns of schema sent in formats.
 func rowDescription(schema *arrow.Schema, formats []int16) *pgproto3.RowDescription {
 	fields := make([]pgproto3.FieldDescription, schema.NumFields())
-	for i, f := range schema.Fields() {
+	for i := range fields {
+		f := schema.Field(i)
 		t := types.FieldPGType(f)
 		fields[i] = pgproto3.FieldDescription{
 			Name:         []byte(f.Name),

@@ -675,6 +675,29 @@ func TestRawProtocol(t *testing.T) {
 		})
 	})
 
+	t.Run("describing portals of one statement in turn", func(t *testing.T) {
+		// The portals' row description is kept between Describes of the same formats.
+		r.t = t
+		r.send(
+			&pgproto3.Parse{Name: "d", Query: "select series 1"},
+			&pgproto3.Bind{PreparedStatement: "d", DestinationPortal: "t1"},
+			&pgproto3.Describe{ObjectType: 'P', Name: "t1"},
+			&pgproto3.Bind{PreparedStatement: "d", DestinationPortal: "b", ResultFormatCodes: []int16{1}},
+			&pgproto3.Describe{ObjectType: 'P', Name: "b"},
+			&pgproto3.Describe{ObjectType: 'P', Name: "t1"},
+			&pgproto3.Execute{Portal: "b"},
+			&pgproto3.Execute{Portal: "t1"},
+			&pgproto3.Close{ObjectType: 'S', Name: "d"},
+			&pgproto3.Sync{},
+		)
+		checkMessages(t, "describes", recvUntil[*pgproto3.ReadyForQuery](r), []string{
+			"ParseComplete", "BindComplete", "RowDescription n:20:0",
+			"BindComplete", "RowDescription n:20:1", "RowDescription n:20:0",
+			"DataRow \x00\x00\x00\x00\x00\x00\x00\x01", "CommandComplete SELECT 1",
+			"DataRow 1", "CommandComplete SELECT 1", "CloseComplete", "ReadyForQuery I",
+		})
+	})
+
 	t.Run("describe statement", func(t *testing.T) {
 		r.t = t
 		r.send(

@@ -290,6 +290,19 @@ func KeyNarrow(ranges []keys.Range) func(g int, col arrow.Array, lo, hi int64) (
 		if !keys.Supported(col.DataType()) || col.NullN() > 0 || hi > int64(col.Len()) {
 			return lo, hi
 		}
+		if vals := int64Values(col); vals != nil {
+			l, h := int(lo), int(hi)
+			ok := true
+			if len(first) > 0 {
+				l, ok = searchInt64NotBelow(vals, l, h, first)
+			}
+			if ok && last != nil {
+				h, ok = searchInt64AtOrAbove(vals, l, h, last)
+			}
+			if ok {
+				return int64(l), int64(h)
+			}
+		}
 		enc := func(i int64) []byte {
 			buf = keys.AppendValue(buf[:0], col, int(i))
 			return buf

@@ -187,10 +187,13 @@ func Apply(input stream.Stream, schema *arrow.Schema, opts Options) (stream.Stre
 	s := &stack{in: input, schema: schema, opts: opts, roles: roles, combine: combine}
 	n := schema.NumFields()
 	s.carry = make([]arrow.Array, n)
-	s.gref = make([]ref, n)
-	s.acc = make([]sumAcc, n)
-	s.outRefs = make([][]ref, n)
-	s.outSums = make([][]sumAcc, n)
+	if len(opts.Aggregations) > 0 {
+		// only aggregated columns have roles other than roleLast, which use these
+		s.gref = make([]ref, n)
+		s.acc = make([]sumAcc, n)
+		s.outRefs = make([][]ref, n)
+		s.outSums = make([][]sumAcc, n)
+	}
 	return s, nil
 }
 
@@ -591,8 +594,22 @@ func (s *stack) build(b arrow.RecordBatch) (arrow.RecordBatch, error) {
 			c.Release()
 		}
 	}()
+	lastSrc, lastStart, lastRun := contiguous(s.outLast)
 	for c, role := range s.roles {
 		t := s.schema.Field(c).Type
+		if role == roleLast && lastRun {
+			var src arrow.Array
+			switch {
+			case lastSrc == 0:
+				src = s.carry[c]
+			case b != nil:
+				src = b.Column(c)
+			}
+			if a := sliceOf(src, int(lastStart), n); a != nil {
+				cols = append(cols, a)
+				continue
+			}
+		}
 		if role == roleSum {
 			cols = append(cols, buildSum(s.mem, t, s.outSums[c]))
 			continue

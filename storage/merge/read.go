@@ -319,6 +319,13 @@ func (s *fileStream) project(ctx context.Context, b arrow.RecordBatch) (arrow.Re
 			return s.keyBuf
 		}
 		r := s.spec.Range
+		if lo, hi, ok := s.clipInt64(n); ok {
+			clear(s.rk)
+			if hi < n {
+				s.done = true
+			}
+			return s.projectRows(ctx, b, lo, hi)
+		}
 		if len(r.Min) > 0 {
 			lo = sort.Search(n, func(i int) bool { return bytes.Compare(key(i), r.Min) >= 0 })
 		}
@@ -330,6 +337,36 @@ func (s *fileStream) project(ctx context.Context, b arrow.RecordBatch) (arrow.Re
 		}
 		clear(s.rk)
 	}
+	return s.projectRows(ctx, b, lo, hi)
+}
+
+// clipInt64 is project's clipping of a batch of n rows (keys in s.rk) to the range when the
+// row key is one bigint column (see searchInt64AtOrAbove); ok is false otherwise.
+func (s *fileStream) clipInt64(n int) (lo, hi int, ok bool) {
+	if len(s.rk) != 1 {
+		return 0, 0, false
+	}
+	vals := int64Values(s.rk[0])
+	if vals == nil {
+		return 0, 0, false
+	}
+	r := s.spec.Range
+	lo, hi = 0, n
+	if len(r.Min) > 0 {
+		if lo, ok = searchInt64AtOrAbove(vals, 0, n, r.Min); !ok {
+			return 0, 0, false
+		}
+	}
+	if r.Max != nil {
+		if hi, ok = searchInt64AtOrAbove(vals, lo, n, r.Max); !ok {
+			return 0, 0, false
+		}
+	}
+	return lo, hi, true
+}
+
+// projectRows returns rows [lo, hi) of b as an output batch, or nil if there are none.
+func (s *fileStream) projectRows(ctx context.Context, b arrow.RecordBatch, lo, hi int) (arrow.RecordBatch, error) {
 	if hi <= lo {
 		return nil, nil
 	}
