@@ -757,20 +757,24 @@ func scanRows(rows *sql.Rows, sum *checksum) error {
 			return err
 		}
 		for i, v := range vals {
-			switch v := v.(type) {
-			case nil:
-				cells[i] = "NULL"
-			case string:
-				cells[i] = v
-			case int64:
-				cells[i] = strconv.FormatInt(v, 10)
-			default:
-				cells[i] = fmt.Sprint(v)
-			}
+			cells[i] = duckCell(v)
 		}
 		sum.add(cells)
 	}
 	return rows.Err()
+}
+
+// duckCell renders one value scanned from DuckDB the way arrowCell renders sleeperd's.
+func duckCell(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "NULL"
+	case string:
+		return v
+	case int64:
+		return strconv.FormatInt(v, 10)
+	}
+	return fmt.Sprint(v)
 }
 
 // arrowCell renders one value the way scanRows renders DuckDB's.
