@@ -25,6 +25,10 @@ func TestAlterColumnTypeAfterDelete(t *testing.T) {
 	run(t, c, "ALTER TABLE d ALTER COLUMN n TYPE integer USING n::integer")
 	want := "1 a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11 1|3 00000000-0000-0000-0000-000000000001 3"
 	expect(t, c, "SELECT id, v::text, n FROM d ORDER BY id", want)
+	expect(t, c, "SELECT count(*) FROM d WHERE id = 2", "0")
+	expect(t, c, "SELECT n FROM d WHERE id = 3", "3")
+	run(t, c, "UPDATE d SET n = n + 1 WHERE id IN (2, 3)")
+	run(t, c, "UPDATE d SET n = n - 1 WHERE id = 3")
 	// A table without a key: DELETE keeps a delete predicate.
 	run(t, c, "CREATE TABLE p (v text, n text)")
 	run(t, c, "INSERT INTO p VALUES ('a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '1'), ('x', 'y')")
