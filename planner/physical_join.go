@@ -159,7 +159,12 @@ func physicalWindow(ctx context.Context, n *Window, env Env) (exec.Operator, err
 		return nil, err
 	}
 	layout := layoutOf(n.Input.Columns())
-	part, err := compileAll(n.Partition, layout)
+	// Partitions are rows of equal partition keys as the type's = finds them: jsonb by value.
+	keys := make([]Expr, len(n.Partition))
+	for i, p := range n.Partition {
+		keys[i] = SortExpr(p)
+	}
+	part, err := compileAll(keys, layout)
 	if err != nil {
 		return nil, err
 	}
