@@ -136,6 +136,17 @@ func (t *Table) ConvertFormer(ctx context.Context, field arrow.Field, k int, a a
 
 var _ merge.Converter = (*Table)(nil).ConvertFormer
 
+// hasFormers reports whether a column of t has a former type: files may hold values reads
+// convert.
+func (t *Table) hasFormers() bool {
+	for _, c := range t.Columns {
+		if len(c.Former) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // formerIndex returns the index of the Former of column c that name is, or -1.
 func formerIndex(c Column, name string) int {
 	for k, f := range c.Former {

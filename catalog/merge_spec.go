@@ -107,6 +107,11 @@ func (l *mergedLeaf) open(ctx context.Context) error {
 	}
 	mem := exec.Allocator(ctx)
 	cols, pos, opts, schema := mergePlan(spec)
+	// Rows whose older values the column's type cannot take fail only if they survive.
+	var failures *merge.Failures
+	if t.hasFormers() {
+		failures = merge.NewFailures()
+	}
 	for _, ref := range l.refs {
 		f, ok := spec.State.File(ref.File)
 		if !ok {
@@ -120,7 +125,7 @@ func (l *mergedLeaf) open(ctx context.Context) error {
 				continue
 			}
 			rs := t.readSpec(r)
-			rs.Columns, rs.Alloc, rs.Out = cols, mem, schema
+			rs.Columns, rs.Alloc, rs.Out, rs.Failures = cols, mem, schema, failures
 			in, err := merge.ReadFile(ctx, merge.FileSource{Store: l.x.scan.store, Name: f.Name, Size: f.Bytes, AddedTxn: f.AddedTxn,
 				Cache: spec.Files, OnRead: l.x.onRead()}, rs)
 			if err != nil {
@@ -142,7 +147,7 @@ func (l *mergedLeaf) open(ctx context.Context) error {
 		merged.Close()
 		return err
 	}
-	l.stream = applied
+	l.stream = failures.Check(applied, opts.RowKeys, opts.VersionCol)
 	l.pos = make([]int, len(spec.Columns))
 	for i, c := range spec.Columns {
 		l.pos[i] = pos[c]

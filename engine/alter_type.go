@@ -64,6 +64,11 @@ func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.A
 	if err := refusedTypeChange(col, to, c.Via); err != nil {
 		return nil, err
 	}
+	if convertsValues(from, to, c.Via) {
+		if err := e.foldDeletes(ctx, t, col.Name); err != nil {
+			return nil, err
+		}
+	}
 	path, limit := typeChangePath(to, c.Via)
 	check := func(a arrow.Array) error {
 		out, err := catalog.CastPath(ctx, a, from, path)
@@ -218,4 +223,42 @@ func setType(t *catalog.Table, i int, c planner.AlterColumn, missing *string, id
 		col.SQLType = to
 	}
 	return nil
+}
+
+// foldDeletes applies the active delete predicates of t that test column name to its files
+// (a full compaction) and retires them, before the column's type changes: a delete predicate
+// tests the values in the type they had when it was made, which reads of the converted
+// column no longer see.
+func (e *Engine) foldDeletes(ctx context.Context, t *catalog.Table, name string) error {
+	tests := func() (bool, error) {
+		st, err := e.ss.Snapshot(ctx, t.StateID())
+		if err != nil {
+			return false, err
+		}
+		for _, d := range st.DeletePredicates() {
+			found := false
+			_, err := planner.DecodeExpr(d.Predicate, func(n string) (planner.ColumnRef, bool) {
+				found = found || n == name
+				i := t.ColumnIndex(n)
+				if i < 0 {
+					return planner.ColumnRef{}, false
+				}
+				return planner.ColumnRef{ID: planner.ColumnID(i + 1), Name: n, Typ: t.Columns[i].Type}, true
+			})
+			if err != nil || found {
+				return true, nil
+			}
+		}
+		return false, nil
+	}
+	if ok, err := tests(); err != nil || !ok {
+		return err
+	}
+	if err := e.maintainTable(ctx, t, true); err != nil {
+		return err
+	}
+	if ok, err := tests(); err != nil || !ok {
+		return err
+	}
+	return errs.New(errs.Conflict, "could not change the type of column %q of table %q: rows deleted by a concurrent statement remain; try again", name, t.Name)
 }

@@ -37,6 +37,9 @@ type Aggregate struct {
 	// For the ordered-set aggregates (WITHIN GROUP (ORDER BY e)) Arg is e and OrderBy is
 	// [{e, desc, nullsFirst}].
 	OrderBy []SortKey
+	// DistinctJSONB: Arg holds jsonb values as strings, which DISTINCT compares as jsonb's =
+	// does (numbers by value).
+	DistinctJSONB bool
 }
 
 func (a Aggregate) String() string {
@@ -410,7 +413,7 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 	}
 	for i, a := range h.aggs {
-		if a.Distinct && len(h.groups) == 0 && valueSetType(a.Arg.DataType()) && (rows[i] == nil || rows[i].skipNull) {
+		if a.Distinct && len(h.groups) == 0 && valueSetType(a.Arg.DataType()) && !a.DistinctJSONB && (rows[i] == nil || rows[i].skipNull) {
 			sets[i] = &valueSet{}
 		}
 	}
@@ -522,6 +525,9 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 					// Keep only the first occurrence of each (group, value).
 					dgids = resized(dgids, n)
 					enc := encoder(arg)
+					if a.DistinctJSONB {
+						enc = jsonbKeyEncoder(arg)
+					}
 					for r, g := range use {
 						dgids[r] = -1
 						if g < 0 || (arg.IsNull(r) && !(rows[i] != nil && !rows[i].skipNull)) {
@@ -630,7 +636,7 @@ func (gt *groupTable) assign(keys []arrow.Array, gids []int32) {
 			return
 		}
 	}
-	if len(keys) == 1 && (keys[0].DataType().ID() == arrow.STRING || keys[0].DataType().ID() == arrow.BINARY) {
+	if len(keys) == 1 && (keys[0].DataType().ID() == arrow.STRING || keys[0].DataType().ID() == arrow.BINARY) && !types.IsJSONB(keys[0].DataType()) {
 		assignBytes(gt, keys[0], gids, -1)
 		return
 	}

@@ -63,6 +63,10 @@ func encoder(a arrow.Array) rowEncoder {
 			return binary.LittleEndian.AppendUint64(dst, uint64(us))
 		}
 	case arrow.STRING, arrow.BINARY:
+		if types.IsJSONB(a.DataType()) {
+			enc = jsonbEncoder(a)
+			break
+		}
 		offs := arrow.GetOffsets[int32](a.Data(), 1)
 		d := byteData(a)
 		enc = func(dst []byte, i int) []byte {

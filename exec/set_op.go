@@ -47,6 +47,7 @@ type SetOp struct {
 	all         bool
 	left, right Operator
 	schema      *arrow.Schema
+	jsonb       []bool // columns compared as jsonb (CompareJSONB)
 }
 
 var _ Operator = (*SetOp)(nil)
@@ -196,7 +197,11 @@ func (s *setOpStream) rowKey(r int) []byte {
 
 func (s *setOpStream) setEncoders(b arrow.RecordBatch) {
 	s.encs = s.encs[:0]
-	for _, c := range b.Columns() {
+	for i, c := range b.Columns() {
+		if i < len(s.o.jsonb) && s.o.jsonb[i] {
+			s.encs = append(s.encs, jsonbKeyEncoder(c))
+			continue
+		}
 		s.encs = append(s.encs, encoder(c))
 	}
 }
@@ -224,7 +229,7 @@ func (s *setOpStream) count(ctx context.Context) error {
 				s.spill.add(len(k))
 			}
 		}
-		err = s.spill.write(ctx, &s.spill.right, s.o.schema, b, s.sel, s.depth)
+		err = s.spill.write(ctx, &s.spill.right, s.o.schema, s.o.jsonb, b, s.sel, s.depth)
 		b.Release()
 		if err != nil {
 			return err
@@ -292,7 +297,7 @@ func (s *setOpStream) filter(ctx context.Context, b arrow.RecordBatch) (arrow.Re
 		}
 	}
 	s.spill.rows = spilled
-	if err := s.spill.write(ctx, &s.spill.left, o.schema, b, spilled, s.depth); err != nil {
+	if err := s.spill.write(ctx, &s.spill.left, o.schema, o.jsonb, b, spilled, s.depth); err != nil {
 		return nil, err
 	}
 	s.spill.check(s.depth)

@@ -43,7 +43,7 @@ func (p *setOpSpill) check(depth int) {
 }
 
 // write spills rows of b to w's partitions.
-func (p *setOpSpill) write(ctx context.Context, w *partitionWriter, schema *arrow.Schema, b arrow.RecordBatch, rows []int32, depth int) error {
+func (p *setOpSpill) write(ctx context.Context, w *partitionWriter, schema *arrow.Schema, jsonb []bool, b arrow.RecordBatch, rows []int32, depth int) error {
 	if len(rows) == 0 {
 		return nil
 	}
@@ -53,7 +53,9 @@ func (p *setOpSpill) write(ctx context.Context, w *partitionWriter, schema *arro
 		p.part = make([]int32, n)
 	}
 	part := p.part[:n]
-	partitionsOf(b.Columns(), depth, part)
+	cols, release := jsonbViews(b.Columns(), jsonb)
+	partitionsOf(cols, depth, part)
+	release()
 	keep := make([]bool, n)
 	for _, r := range rows {
 		keep[r] = true

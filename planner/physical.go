@@ -115,9 +115,11 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 		if err != nil {
 			return nil, err
 		}
+		jsonbKeys(n.Groups, groups)
 		aggs := make([]exec.Aggregate, len(n.Aggs))
 		for i, a := range n.Aggs {
 			aggs[i] = exec.Aggregate{Func: a.Func, Distinct: a.Distinct, Name: n.Cols[len(n.Groups)+i].Name}
+			aggs[i].DistinctJSONB = a.Distinct && a.Arg != nil && types.IsJSONB(a.Arg.Type())
 			if a.Arg != nil {
 				if aggs[i].Arg, err = CompileExpr(a.Arg, layout); err != nil {
 					return nil, err

@@ -44,6 +44,9 @@ func physicalJoin(ctx context.Context, n *Join, env Env) (exec.Operator, error) 
 			if err != nil {
 				return nil, err
 			}
+			if types.IsJSONB(l.Type()) && types.IsJSONB(r.Type()) {
+				lk, rk = exec.JSONBKey(lk), exec.JSONBKey(rk)
+			}
 			lkeys, rkeys = append(lkeys, lk), append(rkeys, rk)
 			continue
 		}
@@ -124,7 +127,16 @@ func physicalSetOp(ctx context.Context, n *SetOp, env Env) (exec.Operator, error
 	if right, err = renameTo(right, n.Right.Columns(), n.Cols); err != nil {
 		return nil, err
 	}
-	return exec.NewSetOp(kinds[n.Kind], n.All, left, right)
+	op, err := exec.NewSetOp(kinds[n.Kind], n.All, left, right)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range n.Cols {
+		if types.IsJSONB(c.Type) {
+			op.CompareJSONB(i)
+		}
+	}
+	return op, nil
 }
 
 // renameTo projects op's columns (from) under the names of to.
@@ -147,7 +159,12 @@ func physicalWindow(ctx context.Context, n *Window, env Env) (exec.Operator, err
 		return nil, err
 	}
 	layout := layoutOf(n.Input.Columns())
-	part, err := compileAll(n.Partition, layout)
+	// Partitions are rows of equal partition keys as the type's = finds them: jsonb by value.
+	keys := make([]Expr, len(n.Partition))
+	for i, p := range n.Partition {
+		keys[i] = SortExpr(p)
+	}
+	part, err := compileAll(keys, layout)
 	if err != nil {
 		return nil, err
 	}

@@ -190,6 +190,12 @@ func write(ctx context.Context, env Env, job Job, st *statestore.State, res *Res
 		cols[i] = i
 	}
 	rspec := merge.ReadSpec{Schema: t.Schema, Columns: cols, RowKeys: t.RowKeys, Range: part.Range, Alloc: env.Alloc, Convert: t.Convert}
+	if t.Convert != nil {
+		// A row whose older value the column's type cannot take was removed before the type
+		// changed: a full job, which sees what removes it, fails only if it survives; another
+		// job writes it with NULL (a newer file still removes it).
+		rspec.Failures = merge.NewFailures()
+	}
 	schema := merge.ReadSchema(rspec)
 	versionCol, deletedCol := n, n+1
 
@@ -229,6 +235,9 @@ func write(ctx context.Context, env Env, job Job, st *statestore.State, res *Res
 	out, err := merge.Apply(merged, schema, opts)
 	if err != nil {
 		return nil, fmt.Errorf("compaction: job %s: %w", job.ID, err)
+	}
+	if job.Full {
+		out = rspec.Failures.Check(out, t.RowKeys, versionCol)
 	}
 	defer out.Close()
 

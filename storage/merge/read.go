@@ -47,6 +47,9 @@ type ReadSpec struct {
 	// Convert converts the values of a column a file holds under a former name (FormerKey).
 	// Without it such a file does not match the schema.
 	Convert Converter
+	// Failures, if set, defers conversion errors to Failures.Check (it needs the row key
+	// columns among Columns).
+	Failures *Failures
 }
 
 // ReadSchema returns the schema of the batches ReadFile returns for spec: the fields of
@@ -168,6 +171,16 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 		}
 		s.out = append(s.out, pos(fc))
 	}
+	if spec.Failures != nil && len(s.conv) > 0 {
+		for _, k := range spec.RowKeys {
+			p := slices.Index(spec.Columns, k)
+			if p < 0 {
+				s.failKey = nil
+				break
+			}
+			s.failKey = append(s.failKey, p)
+		}
+	}
 	s.clip = len(spec.Range.Min) > 0 || spec.Range.Max != nil
 	if s.clip {
 		for _, c := range spec.RowKeys {
@@ -267,6 +280,8 @@ type fileStream struct {
 	keyBuf  []byte
 	rk      []arrow.Array
 	conv    []conversion // output columns the file holds under a former name
+	failKey []int        // positions among the output columns of the row key columns, for Failures
+	failBuf []byte
 
 	// constant columns for files without hidden columns, sliced per batch
 	constVer, constDel arrow.Array
@@ -371,6 +386,12 @@ func (s *fileStream) projectRows(ctx context.Context, b arrow.RecordBatch, lo, h
 		return nil, nil
 	}
 	cols := make([]arrow.Array, 0, len(s.out)+2)
+	type failed struct {
+		col  int
+		rows []int
+		errs []error
+	}
+	var fails []failed
 	defer func() {
 		for _, c := range cols {
 			c.Release()
@@ -380,10 +401,13 @@ func (s *fileStream) projectRows(ctx context.Context, b arrow.RecordBatch, lo, h
 		if k := slices.IndexFunc(s.conv, func(v conversion) bool { return v.out == i }); k >= 0 {
 			v := s.conv[k]
 			part := array.NewSlice(b.Column(c), int64(lo), int64(hi))
-			a, err := s.spec.Convert(ctx, v.field, v.former, part)
+			a, rows, errs, err := convertRows(ctx, s.spec.Convert, v.field, v.former, part, s.spec.Alloc, s.failKey != nil)
 			part.Release()
 			if err != nil {
 				return nil, fmt.Errorf("merge: converting column %q of %s: %w", v.field.Name, s.src.Name, err)
+			}
+			if len(rows) > 0 {
+				fails = append(fails, failed{col: i, rows: rows, errs: errs})
 			}
 			cols = append(cols, a)
 			continue
@@ -411,6 +435,19 @@ func (s *fileStream) projectRows(ctx context.Context, b arrow.RecordBatch, lo, h
 		cols = append(cols, array.NewSlice(b.Column(s.deleted), int64(lo), int64(hi)))
 	} else {
 		cols = append(cols, s.constant(&s.constDel, hi-lo))
+	}
+	if len(fails) > 0 {
+		keyCols := make([]arrow.Array, len(s.failKey))
+		for j, p := range s.failKey {
+			keyCols[j] = cols[p]
+		}
+		version := cols[len(s.out)]
+		for _, f := range fails {
+			for j, r := range f.rows {
+				s.failBuf = failureID(s.failBuf[:0], keyCols, version, r)
+				s.spec.Failures.add(s.failBuf, f.col, fmt.Errorf("%s: %w", s.src.Name, f.errs[j]))
+			}
+		}
 	}
 	return array.NewRecordBatch(s.schema, cols, int64(hi-lo)), nil
 }
