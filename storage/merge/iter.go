@@ -216,6 +216,7 @@ type stack struct {
 	eof     bool
 	err     error
 	keys    keyBuf
+	intRuns int // batches processRunInt returned as runs
 
 	// The open group: rows of equal key seen so far, whose last row may be followed by more
 	// in the next batch. Refs point into carry (src 0) or the current batch (src 1).
@@ -336,6 +337,17 @@ func (s *stack) process(ctx context.Context, b arrow.RecordBatch) (arrow.RecordB
 			return b, nil
 		}
 		return s.build(b)
+	}
+	if s.runnable() {
+		ok, outs, err := s.processRunInt(b)
+		if err != nil {
+			releaseBatches(outs)
+			return nil, err
+		}
+		if ok {
+			s.queue = append(s.queue, outs[1:]...)
+			return outs[0], nil
+		}
 	}
 	s.keys.encode(b, s.opts.RowKeys, s.opts.SortKeys)
 	defer s.keys.reset()
