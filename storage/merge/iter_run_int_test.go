@@ -32,7 +32,8 @@ func slicedStreamOf(mem memory.Allocator, rows []row, sizes []int) *sliceStream 
 // no sort key, where batches of strictly increasing keys without a tombstone take
 // processRunInt's path (asserted), against model: keys now and then repeated within a batch
 // or across a batch boundary (the batch's first key equal to the open group's), tombstones,
-// batches of one row, slices starting within a byte of the bitmaps, one input or two
+// batches of one row (held whole like the others), slices starting within a byte of the
+// bitmaps, one input or two
 // merged; the checked allocator finds no leak.
 func TestBigintKeyRunsAgainstModel(t *testing.T) {
 	runs := 0
