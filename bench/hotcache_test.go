@@ -262,63 +262,83 @@ func digestRows(t *testing.T, c engine.Conn, q string) string {
 	return d.String()
 }
 
-// rowDigest is an order-dependent digest of rows: their count and an FNV-1a hash of their
-// values' bytes, column by column.
+// rowDigest is an order-dependent digest of rows: their count and, per column, a hash of
+// its values in row order (a value's bytes; NULLs marked), folded column by column over
+// each batch's buffers. Two results have equal digests when every column holds the same
+// values in the same order, however they are cut into batches.
 type rowDigest struct {
 	rows int64
-	h    uint64
+	cols []uint64
 }
 
-const fnvPrime = 1099511628211
+const fnvOffset, fnvPrime = 14695981039346656037, 1099511628211
 
-func (d *rowDigest) word(v uint64) {
-	h := d.h
-	for range 8 {
-		h = (h ^ (v & 0xff)) * fnvPrime
-		v >>= 8
-	}
-	d.h = h
+// mix folds a 64-bit word into h.
+func mix(h, v uint64) uint64 {
+	h ^= v
+	h *= 0x9e3779b97f4a7c15
+	return h ^ h>>29
 }
 
-func (d *rowDigest) bytes(s string) {
-	h := d.h
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint64(s[i])) * fnvPrime
-	}
-	d.h = (h ^ 0x1f) * fnvPrime
-}
-
-// add folds the rows of b into d: row by row, each row's values in column order.
+// add folds the rows of b into d.
 func (d *rowDigest) add(b arrow.RecordBatch) {
-	if d.rows == 0 && d.h == 0 {
-		d.h = 14695981039346656037
-	}
-	n := int(b.NumRows())
-	cols := b.Columns()
-	for i := range n {
-		for _, c := range cols {
-			if c.IsNull(i) {
-				d.word(0x9e3779b97f4a7c15)
-				continue
-			}
-			switch a := c.(type) {
-			case *array.Int64:
-				d.word(uint64(a.Value(i)))
-			case *array.Float64:
-				d.word(math.Float64bits(a.Value(i)))
-			case *array.Int32:
-				d.word(uint64(a.Value(i)))
-			case *array.String:
-				d.bytes(a.Value(i))
-			default:
-				d.bytes(c.ValueStr(i))
-			}
+	if d.cols == nil {
+		d.cols = make([]uint64, b.NumCols())
+		for i := range d.cols {
+			d.cols[i] = fnvOffset
 		}
 	}
-	d.rows += int64(n)
+	for j, c := range b.Columns() {
+		h := d.cols[j]
+		nulls := c.NullN() > 0
+		switch a := c.(type) {
+		case *array.Int64:
+			for i, v := range a.Int64Values() {
+				if nulls && a.IsNull(i) {
+					h = mix(h, 0x5bd1e995)
+					continue
+				}
+				h = mix(h, uint64(v))
+			}
+		case *array.Float64:
+			for i, v := range a.Float64Values() {
+				if nulls && a.IsNull(i) {
+					h = mix(h, 0x5bd1e995)
+					continue
+				}
+				h = mix(h, math.Float64bits(v))
+			}
+		case *array.String:
+			for i := range a.Len() {
+				if nulls && a.IsNull(i) {
+					h = mix(h, 0x5bd1e995)
+					continue
+				}
+				s := a.Value(i)
+				for k := 0; k < len(s); k++ {
+					h = (h ^ uint64(s[k])) * fnvPrime
+				}
+				h = mix(h, uint64(len(s)))
+			}
+		default:
+			for i := range c.Len() {
+				if c.IsNull(i) {
+					h = mix(h, 0x5bd1e995)
+					continue
+				}
+				s := c.ValueStr(i)
+				for k := 0; k < len(s); k++ {
+					h = (h ^ uint64(s[k])) * fnvPrime
+				}
+				h = mix(h, uint64(len(s)))
+			}
+		}
+		d.cols[j] = h
+	}
+	d.rows += b.NumRows()
 }
 
-func (d rowDigest) String() string { return fmt.Sprintf("%d/%016x", d.rows, d.h) }
+func (d rowDigest) String() string { return fmt.Sprintf("%d/%016x", d.rows, d.cols) }
 
 // mustRun runs q and returns its rows as text, one line per row.
 func mustRun(t *testing.T, c engine.Conn, q string) string {
