@@ -53,8 +53,10 @@ var seedQueries = []string{
 // instead of hotCacheJoins; HOTCACHE_STORE=s3 keeps the tables in a bucket of a versitygw
 // server on 127.0.0.1 (make deps installs it) instead of a local directory, so that cold
 // reads are S3 requests. HOTCACHE_DIR keeps a local store's tables in that directory
-// between runs (made by the first), and HOTCACHE_CPUPROFILE writes a CPU profile of nine
-// further hot runs to that file.
+// between runs (made by the first), HOTCACHE_DROP evicts a local store's files from the
+// operating system's page cache before the cold run (so that it reads from the disk), and
+// HOTCACHE_CPUPROFILE writes a CPU profile of nine further hot runs to that file. Timed
+// runs consume the rows by a digest of their values (digestRows), not as text.
 func TestHotCacheJoin(t *testing.T) {
 	if os.Getenv("HOTCACHE") == "" {
 		t.Skip("set HOTCACHE=1 to run the hot cache measurement")
