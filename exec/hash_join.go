@@ -221,6 +221,9 @@ type joinStream struct {
 	grace *graceJoin   // the partitions, once the build side spilled
 
 	li, ri, ol, or []int32
+
+	fromLeft     []int // see keyFromLeft
+	fromLeftDone bool
 }
 
 func (s *joinStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
@@ -406,8 +409,12 @@ func (s *joinStream) pairs(mem memory.Allocator, schema *arrow.Schema, lb arrow.
 			cols = append(cols, takeOrNull(mem, lb.Column(i), li))
 		}
 	}
-	for _, c := range s.build.Columns() {
-		cols = append(cols, takeOrNull(mem, c, ri))
+	for c, a := range s.build.Columns() {
+		if k := s.rightKeyFromLeft(mem, lb, c, li, ri, run); k != nil {
+			cols = append(cols, k)
+			continue
+		}
+		cols = append(cols, takeOrNull(mem, a, ri))
 	}
 	return array.NewRecordBatch(schema, cols, int64(len(li)))
 }

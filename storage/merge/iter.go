@@ -219,6 +219,12 @@ type stack struct {
 	eof     bool
 	err     error
 	keys    keyBuf
+	intRuns int // batches processRunInt took as runs
+
+	// A batch processRunInt took whole, whose last row may yet be followed by rows of its
+	// key; pendLast is that row's key. It excludes an open group.
+	pend     arrow.RecordBatch
+	pendLast int64
 
 	// The open group: rows of equal key seen so far, whose last row may be followed by more
 	// in the next batch. Refs point into carry (src 0) or the current batch (src 1).
@@ -275,6 +281,11 @@ func (s *stack) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			return out, nil
 		}
 	}
+	if s.pend != nil {
+		out := s.pend
+		s.pend = nil
+		return out, nil
+	}
 	if !s.open {
 		return nil, io.EOF
 	}
@@ -318,10 +329,43 @@ func (s *stack) processRelease(ctx context.Context, b arrow.RecordBatch) (arrow.
 
 // process returns the rows of b that are final, or nil when there are none.
 func (s *stack) process(ctx context.Context, b arrow.RecordBatch) (arrow.RecordBatch, error) {
-	n := int(b.NumRows())
-	if n == 0 {
+	if b.NumRows() == 0 {
 		return nil, nil
 	}
+	if s.runnable() {
+		ok, outs, err := s.processRunInt(b)
+		if err != nil {
+			releaseBatches(outs)
+			return nil, err
+		}
+		if ok {
+			if len(outs) == 0 {
+				return nil, nil
+			}
+			s.queue = append(s.queue, outs[1:]...)
+			return outs[0], nil
+		}
+		if len(outs) > 0 {
+			// The rows of the batch processRunInt held go before b's.
+			out, err := s.processRows(ctx, b)
+			if err != nil {
+				releaseBatches(outs)
+				return nil, err
+			}
+			if out != nil {
+				outs = append(outs, out)
+			}
+			s.queue = append(outs[1:], s.queue...)
+			return outs[0], nil
+		}
+	}
+	return s.processRows(ctx, b)
+}
+
+// processRows is process for a batch processRunInt did not take: row by row, or as a run of
+// encoded keys.
+func (s *stack) processRows(ctx context.Context, b arrow.RecordBatch) (arrow.RecordBatch, error) {
+	n := int(b.NumRows())
 	all, err := s.selectRows(ctx, b)
 	if err != nil {
 		return nil, err
@@ -714,5 +758,9 @@ func (s *stack) Close() error {
 	s.releaseCarry()
 	releaseBatches(s.queue)
 	s.queue = nil
+	if s.pend != nil {
+		s.pend.Release()
+		s.pend = nil
+	}
 	return s.in.Close()
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 )
 
 // Most batches of a table whose keys are unique hold no two rows with equal keys and no
@@ -36,25 +37,50 @@ func (s *stack) processRun(b arrow.RecordBatch) (bool, []arrow.RecordBatch, erro
 		}
 		prev = k
 	}
-	if s.opts.DeletedCol >= 0 {
-		d := b.Column(s.opts.DeletedCol).(*array.Boolean)
-		for i := range n {
-			if d.IsValid(i) && d.Value(i) {
-				return false, nil, nil
-			}
+	if s.hasTombstone(b) {
+		return false, nil, nil
+	}
+	outs, err := s.run(b, s.keys.key(n-1))
+	return true, outs, err
+}
+
+// hasTombstone reports whether some row of b has DeletedCol true.
+func (s *stack) hasTombstone(b arrow.RecordBatch) bool {
+	if s.opts.DeletedCol < 0 {
+		return false
+	}
+	d := b.Column(s.opts.DeletedCol).(*array.Boolean)
+	n := d.Len()
+	if d.NullN() == n {
+		return false
+	}
+	if d.NullN() == 0 {
+		// The value bits of every row count: none may be set.
+		return bitutil.CountSetBits(d.Data().Buffers()[1].Bytes(), d.Data().Offset(), n) > 0
+	}
+	for i := range n {
+		if d.IsValid(i) && d.Value(i) {
+			return true
 		}
 	}
+	return false
+}
+
+// run returns the open group's row, if any, and the rows of b but the last, and opens the
+// group of b's last row, whose encoded key is lastKey.
+func (s *stack) run(b arrow.RecordBatch, lastKey []byte) ([]arrow.RecordBatch, error) {
+	n := int(b.NumRows())
 	var outs []arrow.RecordBatch
 	if s.open {
 		s.resetOut()
 		if err := s.emit(nil); err != nil {
-			return true, nil, err
+			return nil, err
 		}
 		s.open = false
 		out, err := s.build(nil)
 		s.releaseCarry()
 		if err != nil {
-			return true, nil, err
+			return nil, err
 		}
 		if out != nil {
 			outs = append(outs, out)
@@ -62,9 +88,9 @@ func (s *stack) processRun(b arrow.RecordBatch) (bool, []arrow.RecordBatch, erro
 	}
 	outs = append(outs, b.NewSlice(0, int64(n-1)))
 	s.startGroup(b, int32(n-1))
-	s.openKey = append(s.openKey[:0], s.keys.key(n-1)...)
+	s.openKey = append(s.openKey[:0], lastKey...)
 	s.carryOver(b)
-	return true, outs, nil
+	return outs, nil
 }
 
 func releaseBatches(bs []arrow.RecordBatch) {
