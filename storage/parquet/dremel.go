@@ -180,7 +180,8 @@ func (s *shredder) shred(a arrow.Array, j int, f arrow.Field, def, rep, depth, l
 			return fmt.Errorf("%w: %s for %s", ErrSchemaMismatch, a.DataType(), t)
 		}
 		l := leaf
-		for i, cf := range t.Fields() {
+		for i := range t.NumFields() {
+			cf := t.Field(i) // not Fields(), which copies them
 			if err := s.shred(sa.Field(i), j, cf, def, rep, depth, l); err != nil {
 				return err
 			}
