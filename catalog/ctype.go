@@ -35,16 +35,28 @@ func (c *Catalog) nameRecords(t *Table) {
 	named := false
 	for i := range t.Columns {
 		col := &t.Columns[i]
-		if ct, ok := c.types[col.TypeName]; ok && col.TypeName != "" {
-			if st, isStruct := col.Type.(*arrow.StructType); isStruct && arrow.TypeEqual(st, arrow.StructOf(ct.Fields...)) {
-				col.Type = ct.Struct()
-				named = true
-			}
-			if lt, isList := col.Type.(*arrow.ListType); isList && arrow.TypeEqual(lt.Elem(), arrow.StructOf(ct.Fields...)) {
-				col.Type = arrow.ListOfField(arrow.Field{Name: lt.ElemField().Name, Type: ct.Struct(), Nullable: lt.ElemField().Nullable})
-				named = true
-			}
+		ct, ok := c.types[col.TypeName]
+		if !ok || col.TypeName == "" {
+			continue
 		}
+		var nt arrow.DataType
+		sqlType := col.SQL()
+		if st, isStruct := sqlType.(*arrow.StructType); isStruct && arrow.TypeEqual(st, arrow.StructOf(ct.Fields...)) {
+			nt = ct.Struct()
+		}
+		if lt, isList := sqlType.(*arrow.ListType); isList && arrow.TypeEqual(lt.Elem(), arrow.StructOf(ct.Fields...)) {
+			nt = arrow.ListOfField(arrow.Field{Name: lt.ElemField().Name, Type: ct.Struct(), Nullable: lt.ElemField().Nullable})
+		}
+		if nt == nil {
+			continue
+		}
+		// Fields of SQL types their storage does not say (character types with a length,
+		// uuid, time) are stored as that storage (types.Storage).
+		col.SQLType, col.Type = nil, nt
+		if st := types.Storage(nt); st != nt {
+			col.SQLType, col.Type = nt, st
+		}
+		named = true
 	}
 	if named {
 		t.buildSchema()

@@ -840,6 +840,9 @@ func formatText(v any, t arrow.DataType) string { return formatTextIn(v, t, time
 // formatTextIn prints a non-NULL value of type t as PostgreSQL's text output does, writing
 // timestamptz values as local time in loc.
 func formatTextIn(v any, t arrow.DataType, loc *time.Location) string {
+	if s, ok := formatStorageText(v, t); ok {
+		return s
+	}
 	switch x := v.(type) {
 	case bool:
 		if x {

@@ -3,6 +3,7 @@ package exec
 import (
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -31,7 +32,14 @@ func formatRecord(v []any, st *arrow.StructType, loc *time.Location) string {
 				s = "t"
 			}
 		} else {
-			s = formatTextIn(x, st.Field(k).Type, loc)
+			ft := types.RecordField(st.Field(k)).Type
+			s = formatTextIn(x, ft, loc)
+			if n, ok := types.CharLength(ft); ok && n > 0 && types.IsBpchar(ft) {
+				// character(n) is held without its trailing spaces and shown padded.
+				if pad := int(n) - utf8.RuneCountInString(s); pad > 0 {
+					s += strings.Repeat(" ", pad)
+				}
+			}
 		}
 		if s != "" && !strings.ContainsAny(s, "\"\\(), \t\n\r\v\f") {
 			sb.WriteString(s)
@@ -48,6 +56,22 @@ func formatRecord(v []any, st *arrow.StructType, loc *time.Location) string {
 	}
 	sb.WriteByte(')')
 	return sb.String()
+}
+
+// formatStorageText is the text of v, a value of a SQL type held in other storage (time in
+// int64 microseconds, uuid in 16 bytes), and whether t is one.
+func formatStorageText(v any, t arrow.DataType) (string, bool) {
+	switch x := v.(type) {
+	case int64:
+		if types.IsTime(t) {
+			return types.FormatTime(x), true
+		}
+	case []byte:
+		if types.IsUUID(t) && len(x) == 16 {
+			return string(types.AppendUUID(nil, x)), true
+		}
+	}
+	return "", false
 }
 
 // parseRecord reads a record of type st from PostgreSQL's record input syntax, '(1,"a b",)',
@@ -69,8 +93,8 @@ func parseRecord(s string, st *arrow.StructType, loc *time.Location) (any, error
 		if v == nil {
 			continue
 		}
-		ft := st.Field(k).Type
-		if ft.ID() == arrow.STRING {
+		ft := types.RecordField(st.Field(k)).Type
+		if ft.ID() == arrow.STRING && !types.IsJSON(ft) {
 			out[k] = *v
 			continue
 		}

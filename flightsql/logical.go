@@ -37,6 +37,13 @@ var (
 // wireType is the type a result field f is sent as, if its metadata names one of these SQL
 // types; ok is false otherwise.
 func wireType(f arrow.Field) (arrow.DataType, bool) {
+	if st, isStruct := f.Type.(*arrow.StructType); isStruct {
+		return wireStruct(st)
+	}
+	if md, ok := types.SQLMetadata(f.Type); ok {
+		// A record's field of such a SQL type (types.RecordField).
+		f = arrow.Field{Type: types.Storage(f.Type), Metadata: md}
+	}
 	name, ok := f.Metadata.GetValue(types.SQLTypeKey)
 	if !ok {
 		return nil, false
@@ -61,6 +68,55 @@ func wireType(f arrow.Field) (arrow.DataType, bool) {
 		return arrow.ListOf(et), true
 	}
 	return nil, false
+}
+
+// wireStruct is the wire type of a record type whose fields (or their fields) are of the SQL
+// types wireType sends as other Arrow types: the struct of its fields' wire types; ok is
+// false when no field needs one.
+func wireStruct(st *arrow.StructType) (arrow.DataType, bool) {
+	var fields []arrow.Field
+	for k, f := range st.Fields() {
+		wt, ok := wireType(types.RecordField(f))
+		if !ok {
+			continue
+		}
+		if fields == nil {
+			fields = st.Fields()
+		}
+		fields[k].Type = wt
+	}
+	if fields == nil {
+		return nil, false
+	}
+	return arrow.StructOf(fields...), true
+}
+
+// wireRecord converts a, a struct column in engine storage, to to, a struct of wire types
+// (wireStruct's), converting the fields that need it with wireArray.
+func wireRecord(mem memory.Allocator, a arrow.Array, to *arrow.StructType) (arrow.Array, bool) {
+	d := a.Data()
+	if _, ok := a.(*array.Struct); !ok || len(d.Children()) != to.NumFields() {
+		return nil, false
+	}
+	children := make([]arrow.ArrayData, to.NumFields())
+	for k, cd := range d.Children() {
+		c := array.MakeFromData(cd)
+		if arrow.TypeEqual(c.DataType(), to.Field(k).Type) {
+			children[k] = cd
+			c.Release()
+			continue
+		}
+		w, ok := wireArray(mem, c, to.Field(k).Type)
+		c.Release()
+		if !ok {
+			return nil, false
+		}
+		defer w.Release()
+		children[k] = w.Data()
+	}
+	nd := array.NewData(to, d.Len(), d.Buffers(), children, d.NullN(), d.Offset())
+	defer nd.Release()
+	return array.MakeFromData(nd), true
 }
 
 // wireList converts a, a list column in engine storage, to to, a list of a wire type
@@ -88,6 +144,8 @@ func wireArray(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Ar
 	switch {
 	case to.ID() == arrow.LIST:
 		return wireList(mem, a, to)
+	case to.ID() == arrow.STRUCT:
+		return wireRecord(mem, a, to.(*arrow.StructType))
 	case to == wireTime && a.DataType().ID() == arrow.INT64:
 		d := a.Data()
 		nd := array.NewData(wireTime, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())

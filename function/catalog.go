@@ -257,6 +257,13 @@ func FormatType(oid uint32, mod int32) string {
 		return "timestamp with time zone"
 	case types.OIDInterval:
 		return "interval"
+	case types.OIDUUID:
+		return "uuid"
+	case types.OIDTime:
+		if mod >= 0 {
+			return fmt.Sprintf("time(%d) without time zone", mod)
+		}
+		return "time without time zone"
 	case types.OIDNumeric:
 		if mod >= 4 {
 			m := mod - 4

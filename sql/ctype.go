@@ -74,36 +74,39 @@ func (b *binder) createType(cs *pg_query.CompositeTypeStmt) (planner.Statement, 
 		if err := recordFieldType(cd.Colname, t); err != nil {
 			return nil, err
 		}
-		st.Fields = append(st.Fields, arrow.Field{Name: cd.Colname, Type: types.Storage(t), Nullable: true})
+		st.Fields = append(st.Fields, arrow.Field{Name: cd.Colname, Type: recordFieldStorage(t), Nullable: true})
 	}
 	return st, nil
 }
 
-// recordFieldType refuses field types records do not hold here: types whose values are
-// stored as another Arrow type (character types with a length, uuid, time), which a record's
-// field would lose. Arrays, records, maps and numeric of any precision are held as they are.
+// recordFieldType refuses field types records do not hold here: maps. Fields keep their SQL
+// types (character types with a length, uuid, time, and arrays of them), which tables store
+// as their Arrow storage with the SQL type in the stored struct's field metadata
+// (types.Storage).
 func recordFieldType(name string, t arrow.DataType) error {
-	switch x := t.(type) {
-	case *arrow.StructType:
-		for _, f := range x.Fields() {
-			if err := recordFieldType(name, f.Type); err != nil {
-				return err
-			}
-		}
-		return nil
-	case *arrow.ListType:
-		return recordFieldType(name, x.Elem())
-	}
-	switch {
-	case types.IsVarchar(t) && !arrow.TypeEqual(t, types.Text):
-		if n, ok := types.CharLength(t); ok && n >= 0 {
-			return errs.New(errs.NotImplemented, "field %q: fields of type %s are not supported; use text", name, types.Name(t))
-		}
-	case types.IsJSON(t):
-	case types.Storage(t) != t || containsMap(t):
+	if containsMap(t) {
 		return errs.New(errs.NotImplemented, "field %q: fields of type %s are not supported", name, types.Name(t))
 	}
 	return nil
+}
+
+// recordFieldStorage is the type a record field of SQL type t holds: json and jsonb (and
+// arrays of them) as their text, other types as they are.
+func recordFieldStorage(t arrow.DataType) arrow.DataType {
+	e := t
+	if lt, ok := t.(*arrow.ListType); ok {
+		e = lt.Elem()
+	}
+	if types.IsJSON(e) {
+		return types.Storage(t)
+	}
+	return t
+}
+
+// isCharType reports whether t is a character type with a length.
+func isCharType(t arrow.DataType) bool {
+	n, ok := types.CharLength(t)
+	return ok && n >= 0
 }
 
 // dropType binds DROP TYPE [IF EXISTS] name, ...
@@ -159,6 +162,14 @@ func (b *binder) toRecord(e planner.Expr, st *arrow.StructType, name string, exp
 			case isRecord && !isNullLiteral(a):
 				// A record field: converted as a record, field by field.
 				out[i], err = b.toRecord(a, fst, "", explicit)
+			case isCharType(ft) && !isNullLiteral(a) && a.Type().ID() != arrow.NULL && (explicit || types.IsUnknown(a.Type())):
+				// A field of a character type with a length: a cast truncates a longer value,
+				// an assignment fails on it.
+				if explicit {
+					out[i] = b.charCast(a, ft, true)
+				} else {
+					out[i], err = b.assign(a, ft)
+				}
 			case explicit || types.IsUnknown(a.Type()) || a.Type().ID() == arrow.NULL || isNullLiteral(a):
 				if !castable(a.Type(), ft) {
 					err = errs.New(errs.CannotCoerce, "cannot cast type %s to %s in column %d", types.Name(a.Type()), types.Name(ft), i+1)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/planner"
-	"github.com/sleeperd/sleeperd/types"
 )
 
 // alterType binds ALTER TYPE name ADD ATTRIBUTE f type, DROP ATTRIBUTE [IF EXISTS] f, ...
@@ -39,7 +38,7 @@ func (b *binder) alterType(as *pg_query.AlterTableStmt) (planner.Statement, erro
 			if err := recordFieldType(cd.Colname, t); err != nil {
 				return nil, err
 			}
-			f := arrow.Field{Name: cd.Colname, Type: types.Storage(t), Nullable: true}
+			f := arrow.Field{Name: cd.Colname, Type: recordFieldStorage(t), Nullable: true}
 			st.Cmds = append(st.Cmds, planner.AlterTypeCmd{Add: &f})
 		case pg_query.AlterTableType_AT_DropColumn:
 			st.Cmds = append(st.Cmds, planner.AlterTypeCmd{Drop: true, Field: cmd.Name, IfExists: cmd.MissingOk})

@@ -122,7 +122,7 @@ func (b *binder) record(args []planner.Expr) (planner.Expr, error) {
 		case heldAsText(ft):
 			// Held as their text, which is how the record shows them.
 			ft = types.Storage(ft)
-		case types.Storage(ft) != ft || containsMap(ft):
+		case containsMap(ft):
 			return nil, errs.New(errs.NotImplemented, "record fields of type %s are not supported", types.Name(ft))
 		}
 		args[i] = e

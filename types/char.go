@@ -2,6 +2,8 @@ package types
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -92,8 +94,117 @@ func Storage(t arrow.DataType) arrow.DataType {
 		return arrow.PrimitiveTypes.Int64
 	case *arrow.ListType:
 		if e := Storage(x.Elem()); e != x.Elem() {
+			if _, isStruct := e.(*arrow.StructType); isStruct {
+				ef := x.ElemField()
+				return arrow.ListOfField(arrow.Field{Name: ef.Name, Type: e, Nullable: ef.Nullable, Metadata: ef.Metadata})
+			}
 			return arrow.ListOf(e)
 		}
+	case *arrow.StructType:
+		return storageStruct(x)
 	}
 	return t
+}
+
+// storageStruct is the storage of a record type: its fields' storage, each field of a SQL
+// type its storage does not say keeping that type in its metadata (SQLMetadata), which Arrow's
+// type equality ignores; st itself when no field needs it.
+func storageStruct(st *arrow.StructType) arrow.DataType {
+	var fields []arrow.Field
+	for i, f := range st.Fields() {
+		s := Storage(f.Type)
+		if s == f.Type {
+			continue
+		}
+		if fields == nil {
+			fields = st.Fields()
+		}
+		fields[i].Type = s
+		if md, ok := SQLMetadata(f.Type); ok {
+			fields[i].Metadata = mergeMetadata(f.Metadata, md)
+		}
+	}
+	if fields == nil {
+		return st
+	}
+	return arrow.StructOf(fields...)
+}
+
+// mergeMetadata is a with the keys of b added (b's values win).
+func mergeMetadata(a, b arrow.Metadata) arrow.Metadata {
+	if a.Len() == 0 {
+		return b
+	}
+	keys, vals := a.Keys(), a.Values()
+	var k2, v2 []string
+	for i, k := range keys {
+		if b.FindKey(k) < 0 {
+			k2, v2 = append(k2, k), append(v2, vals[i])
+		}
+	}
+	return arrow.NewMetadata(append(k2, b.Keys()...), append(v2, b.Values()...))
+}
+
+// RecordField is field f of a record type with the SQL type it holds: its own type, or the
+// SQL type its metadata names over a storage type (a stored record's field, Storage).
+func RecordField(f arrow.Field) arrow.Field {
+	if _, ok := SQLMetadata(f.Type); ok {
+		return f
+	}
+	if t, ok := FieldSQLType(f); ok {
+		f.Type = t
+	}
+	return f
+}
+
+// FieldSQLType is the SQL type field f's metadata names over its storage type (SQLMetadata's
+// names), and whether it names one.
+func FieldSQLType(f arrow.Field) (arrow.DataType, bool) {
+	name, ok := f.Metadata.GetValue(SQLTypeKey)
+	if !ok {
+		return nil, false
+	}
+	mod := int32(-1)
+	if m, ok := f.Metadata.GetValue(SQLTypmodKey); ok {
+		if v, err := strconv.Atoi(m); err == nil {
+			mod = int32(v)
+		}
+	}
+	var t arrow.DataType
+	switch name {
+	case "varchar", "_varchar":
+		t = Varchar(charLen(mod))
+	case "bpchar", "_bpchar":
+		t = Bpchar(charLen(mod))
+	case "uuid", "_uuid":
+		t = UUIDType
+	case "time", "_time":
+		t = TimeOf(mod)
+	case "json", "jsonb":
+		t2, err := ByName(name, nil)
+		if err != nil {
+			return nil, false
+		}
+		t = t2
+	default:
+		return nil, false
+	}
+	if strings.HasPrefix(name, "_") {
+		if _, isList := f.Type.(*arrow.ListType); !isList {
+			return nil, false
+		}
+		t = arrow.ListOf(t)
+	}
+	if !arrow.TypeEqual(Storage(t), f.Type) {
+		return nil, false
+	}
+	return t, true
+}
+
+// charLen is n of a character type's modifier n + 4, or -1.
+func charLen(mod int32) int32 {
+	if mod < 4 {
+		return -1
+	}
+	return mod - 4
 }

@@ -19,6 +19,15 @@ const (
 // FormatBinary), showing timestamptz values in loc (UTC when nil) and padding character(n)
 // values to n characters. The writer reads arr, which must outlive it.
 func NewWriter(f arrow.Field, arr arrow.Array, format int16, loc *time.Location) Writer {
+	f = sqlField(f)
+	if a, ok := arr.(*array.Struct); ok {
+		// A record: its fields as their SQL types, which f's type may say.
+		st, _ := f.Type.(*arrow.StructType)
+		if format == formatBinary {
+			return recordBinaryWriter(a, st)
+		}
+		return recordTextWriter(a, st, loc)
+	}
 	w := newWriter(arr, format, loc)
 	if a, ok := storageArrayWriter(f, arr, format); ok {
 		return a

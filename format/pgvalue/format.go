@@ -127,7 +127,7 @@ func textWriter(arr arrow.Array, loc *time.Location) Writer {
 	case *array.List:
 		return arrayTextWriter(a, loc)
 	case *array.Struct:
-		return recordTextWriter(a, loc)
+		return recordTextWriter(a, nil, loc)
 	case *array.Map:
 		return mapJSONWriter(a, loc)
 	}
@@ -228,7 +228,7 @@ func binaryWriter(arr arrow.Array) Writer {
 	case *array.List:
 		return arrayBinaryWriter(a)
 	case *array.Struct:
-		return recordBinaryWriter(a)
+		return recordBinaryWriter(a, nil)
 	case *array.Map:
 		return mapJSONWriter(a, nil) // jsonb's text, after NewWriter's version byte
 	}
@@ -440,6 +440,9 @@ func padded(w Writer, n int) Writer {
 // AppendField appends row i of arr, a column of result field f, as AppendTextIn does, padding
 // character(n) values to n characters.
 func AppendField(dst []byte, f arrow.Field, arr arrow.Array, i int, loc *time.Location) []byte {
+	if _, ok := arr.(*array.Struct); ok {
+		return NewWriter(f, arr, formatText, loc)(dst, i)
+	}
 	if a, ok := storageArrayWriter(f, arr, formatText); ok {
 		return a(dst, i)
 	}

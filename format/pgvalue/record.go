@@ -12,13 +12,15 @@ import (
 
 // recordTextWriter formats a struct as PostgreSQL's record_out does: "(1,"a b",)", a NULL
 // field as nothing, and a field quoted when it is empty or holds a quote, a backslash, a
-// parenthesis, a comma or white space, with quotes and backslashes doubled inside.
-func recordTextWriter(a *array.Struct, loc *time.Location) Writer {
+// parenthesis, a comma or white space, with quotes and backslashes doubled inside. Each
+// field is shown as its SQL type (types.RecordField: character(n) padded, uuid and time as
+// their text), from a's type or, when given, st, the record type of the result.
+func recordTextWriter(a *array.Struct, st *arrow.StructType, loc *time.Location) Writer {
 	fields := make([]arrow.Array, a.NumField())
 	ws := make([]Writer, a.NumField())
 	for k := range ws {
 		fields[k] = a.Field(k)
-		ws[k] = textWriter(fields[k], loc)
+		ws[k] = NewWriter(recordField(a, st, k), fields[k], formatText, loc)
 	}
 	var buf []byte
 	return func(dst []byte, i int) []byte {
@@ -35,6 +37,18 @@ func recordTextWriter(a *array.Struct, loc *time.Location) Writer {
 		}
 		return append(dst, ')')
 	}
+}
+
+// recordField is field k of the record a, of type st when st fits a's type (else a's own),
+// with the SQL type it holds (types.RecordField).
+func recordField(a *array.Struct, st *arrow.StructType, k int) arrow.Field {
+	t := a.DataType().(*arrow.StructType)
+	if st != nil && st.NumFields() == t.NumFields() && arrow.TypeEqual(st.Field(k).Type, t.Field(k).Type) {
+		if f := types.RecordField(st.Field(k)); f.Type != st.Field(k).Type || f.Metadata.Len() > 0 {
+			return f
+		}
+	}
+	return types.RecordField(t.Field(k))
 }
 
 // appendRecordField appends one field of a record's text form, quoted when it needs to be.
@@ -60,15 +74,17 @@ func appendRecordField(dst, v []byte) []byte {
 }
 
 // recordBinaryWriter encodes a struct in record_send's format: the number of fields, then
-// per field its type OID, its length (-1 for NULL) and its binary form.
-func recordBinaryWriter(a *array.Struct) Writer {
+// per field its type OID, its length (-1 for NULL) and its binary form; fields as
+// recordTextWriter types them.
+func recordBinaryWriter(a *array.Struct, st *arrow.StructType) Writer {
 	fields := make([]arrow.Array, a.NumField())
 	ws := make([]Writer, a.NumField())
 	oids := make([]uint32, a.NumField())
 	for k := range ws {
 		fields[k] = a.Field(k)
-		ws[k] = binaryWriter(fields[k])
-		oids[k] = types.PGTypeOf(fields[k].DataType()).OID
+		f := recordField(a, st, k)
+		ws[k] = NewWriter(f, fields[k], formatBinary, nil)
+		oids[k] = types.FieldPGType(sqlField(f)).OID
 	}
 	return func(dst []byte, i int) []byte {
 		dst = binary.BigEndian.AppendUint32(dst, uint32(len(fields)))
@@ -85,6 +101,15 @@ func recordBinaryWriter(a *array.Struct) Writer {
 		}
 		return dst
 	}
+}
+
+// sqlField is f with the metadata naming its SQL type when its type is one that storage does
+// not say (types.SQLMetadata), so that writers chosen by the field see it.
+func sqlField(f arrow.Field) arrow.Field {
+	if md, ok := types.SQLMetadata(f.Type); ok {
+		f.Metadata = md
+	}
+	return f
 }
 
 // mapJSONWriter formats a map as the jsonb object to_jsonb would make of it: keys as their

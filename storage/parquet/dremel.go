@@ -59,8 +59,8 @@ func leafCount(t arrow.DataType) int {
 	switch t := t.(type) {
 	case *arrow.StructType:
 		n := 0
-		for _, f := range t.Fields() {
-			n += leafCount(f.Type)
+		for i := range t.NumFields() {
+			n += leafCount(t.Field(i).Type)
 		}
 		return n
 	case *arrow.MapType:
@@ -180,7 +180,8 @@ func (s *shredder) shred(a arrow.Array, j int, f arrow.Field, def, rep, depth, l
 			return fmt.Errorf("%w: %s for %s", ErrSchemaMismatch, a.DataType(), t)
 		}
 		l := leaf
-		for i, cf := range t.Fields() {
+		for i := range t.NumFields() {
+			cf := t.Field(i) // not Fields(), which copies them
 			if err := s.shred(sa.Field(i), j, cf, def, rep, depth, l); err != nil {
 				return err
 			}
@@ -322,14 +323,13 @@ func (a *assembler) skip(leaf, n int) {
 // value appends one value of field f to b from the leaves from leaf on; def and depth are
 // as shred's.
 func (a *assembler) value(f arrow.Field, b array.Builder, def, depth, leaf int) error {
-	n := leafCount(f.Type)
 	e, ok := a.peek(leaf)
 	if !ok {
 		return fmt.Errorf("%w: leaf %d ended early", ErrCorrupt, leaf)
 	}
 	if f.Nullable {
 		if e.DefinitionLevel() <= def {
-			a.skip(leaf, n)
+			a.skip(leaf, leafCount(f.Type))
 			b.AppendNull()
 			return nil
 		}
@@ -340,7 +340,8 @@ func (a *assembler) value(f arrow.Field, b array.Builder, def, depth, leaf int) 
 		sb := storageBuilder(b).(*array.StructBuilder)
 		sb.Append(true)
 		l := leaf
-		for i, cf := range t.Fields() {
+		for i := range t.NumFields() {
+			cf := t.Field(i) // not Fields(), which copies them
 			if err := a.value(cf, sb.FieldBuilder(i), def, depth, l); err != nil {
 				return err
 			}
@@ -351,7 +352,7 @@ func (a *assembler) value(f arrow.Field, b array.Builder, def, depth, leaf int) 
 		lb := storageBuilder(b).(*array.ListBuilder)
 		lb.Append(true)
 		if e.DefinitionLevel() <= def {
-			a.skip(leaf, n)
+			a.skip(leaf, leafCount(f.Type))
 			return nil
 		}
 		ef := elementField(t)
@@ -367,7 +368,7 @@ func (a *assembler) value(f arrow.Field, b array.Builder, def, depth, leaf int) 
 		mb := storageBuilder(b).(*array.MapBuilder)
 		mb.Append(true)
 		if e.DefinitionLevel() <= def {
-			a.skip(leaf, n)
+			a.skip(leaf, leafCount(f.Type))
 			return nil
 		}
 		kf := arrow.Field{Name: "key", Type: t.KeyType()}
