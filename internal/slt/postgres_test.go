@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -145,4 +146,20 @@ func TestFindPostgres(t *testing.T) {
 	if _, err := StartPostgres(context.Background(), ""); err == nil {
 		t.Error("StartPostgres accepted an empty directory")
 	}
+}
+
+// besidePostgres opens a fresh PostgreSQL database named after name and a sleeperd server
+// over a fresh engine (its memory checked for leaks when the test ends), and returns a
+// context bounded by fileTimeout and a pgx connection to each.
+func besidePostgres(t *testing.T, name string) (ctx context.Context, pg, sd *pgx.Conn) {
+	t.Helper()
+	postgresDSN(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
+	t.Cleanup(cancel)
+	pg = freshDatabase(ctx, t, name)
+	addr := serve(ctx, t, openEngine(ctx, t, mem))
+	sd = dial(ctx, t, fmt.Sprintf("postgres://slt@%s/slt?sslmode=disable", addr))
+	return ctx, pg, sd
 }
