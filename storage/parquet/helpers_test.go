@@ -274,3 +274,28 @@ func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	c.n.Add(int64(n))
 	return n, err
 }
+
+// corruptLength writes batch (releasing it) uncompressed and makes the length of the first
+// byte array holding value run past its page.
+func corruptLength(t testing.TB, schema *arrow.Schema, batch arrow.RecordBatch, value string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, Properties{Compression: None})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(batch); err != nil {
+		t.Fatal(err)
+	}
+	batch.Release()
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	i := bytes.Index(data, []byte(value))
+	if i < 4 {
+		t.Fatal("value not found in the file")
+	}
+	data[i-4], data[i-3] = 0xff, 0x7f
+	return data
+}
