@@ -28,18 +28,7 @@ func TestJSONUUIDOverPgx(t *testing.T) {
 	setup(pg)
 	setup(sd)
 	const query = "SELECT id, j, p, j -> 'b', id::text AS s FROM ju ORDER BY id"
-	for _, format := range []int16{0, 1} {
-		raw := func(c *pgx.Conn) [][][]byte {
-			res := c.PgConn().ExecParams(ctx, query, nil, nil, nil, []int16{format}).Read()
-			if res.Err != nil {
-				t.Fatalf("%s: %v", query, res.Err)
-			}
-			return res.Rows
-		}
-		if want, got := raw(pg), raw(sd); !reflect.DeepEqual(want, got) {
-			t.Errorf("format %d: sleeperd sent %q, PostgreSQL %q", format, got, want)
-		}
-	}
+	sameRawRows(ctx, t, pg, sd, query, nil, nil)
 	scan := func(c *pgx.Conn) []any {
 		rows, err := c.Query(ctx, query)
 		if err != nil {

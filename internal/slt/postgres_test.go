@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -162,4 +163,23 @@ func besidePostgres(t *testing.T, name string) (ctx context.Context, pg, sd *pgx
 	addr := serve(ctx, t, openEngine(ctx, t, mem))
 	sd = dial(ctx, t, fmt.Sprintf("postgres://slt@%s/slt?sslmode=disable", addr))
 	return ctx, pg, sd
+}
+
+// sameRawRows runs query with text params of the given type OIDs on PostgreSQL (pg) and on
+// sleeperd (sd), with results in the text and in the binary format: the rows' bytes must be
+// the same.
+func sameRawRows(ctx context.Context, t *testing.T, pg, sd *pgx.Conn, query string, params [][]byte, oids []uint32) {
+	t.Helper()
+	for _, format := range []int16{0, 1} {
+		raw := func(c *pgx.Conn) [][][]byte {
+			res := c.PgConn().ExecParams(ctx, query, params, oids, nil, []int16{format}).Read()
+			if res.Err != nil {
+				t.Fatalf("%s: %v", query, res.Err)
+			}
+			return res.Rows
+		}
+		if want, got := raw(pg), raw(sd); !reflect.DeepEqual(want, got) {
+			t.Errorf("format %d: sleeperd sent %q, PostgreSQL %q", format, got, want)
+		}
+	}
 }

@@ -29,18 +29,7 @@ func TestTimeOverPgx(t *testing.T) {
 	setup(sd)
 	const query = "SELECT id, t, t2, t - time '01:00', t::text FROM tp WHERE t IS NULL OR t > $1 ORDER BY id"
 	arg := pgtype.Time{Microseconds: 3600e6, Valid: true}
-	for _, format := range []int16{0, 1} {
-		raw := func(c *pgx.Conn) [][][]byte {
-			res := c.PgConn().ExecParams(ctx, query, [][]byte{[]byte("01:00:00")}, []uint32{1083}, nil, []int16{format}).Read()
-			if res.Err != nil {
-				t.Fatalf("%s: %v", query, res.Err)
-			}
-			return res.Rows
-		}
-		if want, got := raw(pg), raw(sd); !reflect.DeepEqual(want, got) {
-			t.Errorf("format %d: sleeperd sent %q, PostgreSQL %q", format, got, want)
-		}
-	}
+	sameRawRows(ctx, t, pg, sd, query, [][]byte{[]byte("01:00:00")}, []uint32{1083})
 	scan := func(c *pgx.Conn) []any {
 		rows, err := c.Query(ctx, query, arg)
 		if err != nil {
