@@ -238,6 +238,14 @@ func TestHotCacheJoin(t *testing.T) {
 // read from the batches' buffers (a value's bytes; NULLs and column boundaries marked).
 func digestRows(t *testing.T, c engine.Conn, q string) string {
 	t.Helper()
+	var d rowDigest
+	eachBatch(t, c, q, d.add)
+	return d.String()
+}
+
+// eachBatch runs q and calls fn on each batch of its result in order.
+func eachBatch(t *testing.T, c engine.Conn, q string, fn func(arrow.RecordBatch)) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := c.Prepare(ctx, q, nil)
 	if err != nil {
@@ -249,19 +257,17 @@ func digestRows(t *testing.T, c engine.Conn, q string) string {
 		t.Fatalf("%s: %v", q, err)
 	}
 	defer r.Close()
-	var d rowDigest
 	for {
 		b, err := r.Next(ctx)
 		if err == io.EOF {
-			break
+			return
 		}
 		if err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
-		d.add(b)
+		fn(b)
 		b.Release()
 	}
-	return d.String()
 }
 
 // rowDigest is an order-dependent digest of rows: their count and, per column, a hash of
@@ -345,26 +351,8 @@ func (d rowDigest) String() string { return fmt.Sprintf("%d/%016x", d.rows, d.co
 // mustRun runs q and returns its rows as text, one line per row.
 func mustRun(t *testing.T, c engine.Conn, q string) string {
 	t.Helper()
-	ctx := context.Background()
-	st, err := c.Prepare(ctx, q, nil)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer st.Close()
-	r, err := st.Execute(ctx, nil)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer r.Close()
 	var out strings.Builder
-	for {
-		b, err := r.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
+	eachBatch(t, c, q, func(b arrow.RecordBatch) {
 		for i := 0; i < int(b.NumRows()); i++ {
 			if out.Len() > 0 {
 				out.WriteByte('\n')
@@ -376,7 +364,6 @@ func mustRun(t *testing.T, c engine.Conn, q string) string {
 				out.WriteString(b.Column(j).ValueStr(i))
 			}
 		}
-		b.Release()
-	}
+	})
 	return out.String()
 }

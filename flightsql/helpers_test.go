@@ -189,6 +189,36 @@ func readInfo(ctx context.Context, cl *flightsql.Client, mem memory.Allocator, i
 	return out, nil
 }
 
+// adbcFetch runs q on cnx and returns its batches (at least one) for the caller to release.
+func adbcFetch(ctx context.Context, t *testing.T, cnx adbc.Connection, q string) []arrow.RecordBatch {
+	t.Helper()
+	st, err := cnx.NewStatement()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.SetSqlQuery(q); err != nil {
+		t.Fatal(err)
+	}
+	ar, _, err := st.ExecuteQuery(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []arrow.RecordBatch
+	for ar.Next() {
+		b := ar.RecordBatch()
+		b.Retain()
+		out = append(out, b)
+	}
+	err = ar.Err()
+	ar.Release()
+	if err != nil || len(out) == 0 {
+		releaseAll(out)
+		t.Fatalf("ADBC: %d batches, %v", len(out), err)
+	}
+	return out
+}
+
 func releaseAll(bs []arrow.RecordBatch) {
 	for _, b := range bs {
 		b.Release()

@@ -119,30 +119,8 @@ func TestReadNestedRecordsAndLists(t *testing.T) {
 	}
 
 	cnx := adbcConn(t, srv, mem, nil)
-	st, err := cnx.NewStatement()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.SetSqlQuery(q); err != nil {
-		t.Fatal(err)
-	}
-	ar, _, err := st.ExecuteQuery(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var viaADBC []arrow.RecordBatch
-	for ar.Next() {
-		b := ar.RecordBatch()
-		b.Retain()
-		viaADBC = append(viaADBC, b)
-	}
-	err = ar.Err()
-	ar.Release()
+	viaADBC := adbcFetch(ctx, t, cnx, q)
 	defer releaseAll(viaADBC)
-	if err != nil || len(viaADBC) == 0 {
-		t.Fatalf("ADBC: %d batches, %v", len(viaADBC), err)
-	}
 	if !sameRows(t, viaADBC, []arrow.RecordBatch{src}) {
 		t.Error("ADBC: rows read back differ from the file's")
 	}

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -144,5 +146,40 @@ func TestFindPostgres(t *testing.T) {
 	}
 	if _, err := StartPostgres(context.Background(), ""); err == nil {
 		t.Error("StartPostgres accepted an empty directory")
+	}
+}
+
+// besidePostgres opens a fresh PostgreSQL database named after name and a sleeperd server
+// over a fresh engine (its memory checked for leaks when the test ends), and returns a
+// context bounded by fileTimeout and a pgx connection to each.
+func besidePostgres(t *testing.T, name string) (ctx context.Context, pg, sd *pgx.Conn) {
+	t.Helper()
+	postgresDSN(t)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
+	t.Cleanup(cancel)
+	pg = freshDatabase(ctx, t, name)
+	addr := serve(ctx, t, openEngine(ctx, t, mem))
+	sd = dial(ctx, t, fmt.Sprintf("postgres://slt@%s/slt?sslmode=disable", addr))
+	return ctx, pg, sd
+}
+
+// sameRawRows runs query with text params of the given type OIDs on PostgreSQL (pg) and on
+// sleeperd (sd), with results in the text and in the binary format: the rows' bytes must be
+// the same.
+func sameRawRows(ctx context.Context, t *testing.T, pg, sd *pgx.Conn, query string, params [][]byte, oids []uint32) {
+	t.Helper()
+	for _, format := range []int16{0, 1} {
+		raw := func(c *pgx.Conn) [][][]byte {
+			res := c.PgConn().ExecParams(ctx, query, params, oids, nil, []int16{format}).Read()
+			if res.Err != nil {
+				t.Fatalf("%s: %v", query, res.Err)
+			}
+			return res.Rows
+		}
+		if want, got := raw(pg), raw(sd); !reflect.DeepEqual(want, got) {
+			t.Errorf("format %d: sleeperd sent %q, PostgreSQL %q", format, got, want)
+		}
 	}
 }

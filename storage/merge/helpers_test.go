@@ -210,6 +210,22 @@ func drain(t *testing.T, s exec.Stream) ([]row, []int, error) {
 	}
 }
 
+// mergeApply merges streams by spec, applies opts and drains the result: its rows, the
+// applied stream (for its counters) and the error of the drain.
+func mergeApply(t *testing.T, streams []exec.Stream, spec Spec, opts Options) ([]row, exec.Stream, error) {
+	t.Helper()
+	m, err := Merge(streams, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := Apply(m, streamSchema, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := drain(t, s)
+	return got, s, err
+}
+
 func mergeSpec(mem memory.Allocator) Spec {
 	return Spec{Schema: streamSchema, RowKeys: []int{colK}, SortKeys: []int{colS}, VersionCol: colVer, Alloc: mem}
 }

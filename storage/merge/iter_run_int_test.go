@@ -67,15 +67,7 @@ func TestBigintKeyRunsAgainstModel(t *testing.T) {
 		opts := Options{RowKeys: []int{colK}, VersionCol: colVer, DeletedCol: colDel, Alloc: mem, LastWriteWins: true}
 		opts.DropTombstones = rng.IntN(2) == 0
 		want := model(inputs, opts, nil)
-		m, err := Merge(streams, Spec{Schema: streamSchema, RowKeys: []int{colK}, VersionCol: colVer, Alloc: mem})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := Apply(m, streamSchema, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _, err := drain(t, s)
+		got, s, err := mergeApply(t, streams, Spec{Schema: streamSchema, RowKeys: []int{colK}, VersionCol: colVer, Alloc: mem}, opts)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}

@@ -43,15 +43,7 @@ func TestMostlyUniqueKeysAgainstModel(t *testing.T) {
 		opts.LastWriteWins = true
 		opts.DropTombstones = rng.IntN(2) == 0
 		want := model(inputs, opts, nil)
-		m, err := Merge(streams, mergeSpec(mem))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := Apply(m, streamSchema, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _, err := drain(t, s)
+		got, _, err := mergeApply(t, streams, mergeSpec(mem), opts)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}

@@ -220,15 +220,7 @@ func TestRandomAgainstModel(t *testing.T) {
 			opts.AgeOff = []AgeOff{{Column: colTS, Before: int64(rng.IntN(1000))}}
 		}
 		want := model(inputs, opts, preds)
-		m, err := Merge(streams, mergeSpec(mem))
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := Apply(m, streamSchema, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, _, err := drain(t, s)
+		got, _, err := mergeApply(t, streams, mergeSpec(mem), opts)
 		if err != nil {
 			t.Fatalf("seed %d: %v", seed, err)
 		}

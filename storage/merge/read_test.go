@@ -286,18 +286,10 @@ func TestReadMergeApply(t *testing.T) {
 		}
 		ins = append(ins, s)
 	}
-	m, err := Merge(ins, mergeSpec(mem))
-	if err != nil {
-		t.Fatal(err)
-	}
 	opts := baseOptions(mem)
 	opts.LastWriteWins = true
 	opts.DropTombstones = true
-	s, err := Apply(m, streamSchema, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, _, err := drain(t, s)
+	got, _, err := mergeApply(t, ins, mergeSpec(mem), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/parquet-go/parquet-go"
@@ -362,12 +361,7 @@ func (d *directReader) length() (int, error) {
 
 // read decodes the next n rows into an array of type t.
 func (d *directReader) read(n int, mem memory.Allocator, t arrow.DataType) (arrow.Array, error) {
-	var valid *memory.Buffer
-	if d.max > 0 {
-		valid = memory.NewResizableBuffer(mem)
-		valid.Resize(int(bitutil.BytesForBits(int64(n))))
-		memory.Set(valid.Bytes(), 0xff)
-	}
+	valid := newValidity(mem, n, d.max > 0)
 	var (
 		bufs  []*memory.Buffer
 		nulls int
@@ -381,25 +375,7 @@ func (d *directReader) read(n int, mem memory.Allocator, t arrow.DataType) (arro
 	default: // Int32, Float (directKind)
 		bufs, nulls, err = d.readFixed(n, 4, mem, valid)
 	}
-	if err != nil {
-		if valid != nil {
-			valid.Release()
-		}
-		return nil, err
-	}
-	if valid != nil && nulls == 0 {
-		valid.Release()
-		valid = nil
-	}
-	all := append([]*memory.Buffer{valid}, bufs...)
-	data := array.NewData(t, n, all, nil, nulls, 0)
-	for _, b := range all {
-		if b != nil {
-			b.Release()
-		}
-	}
-	defer data.Release()
-	return array.MakeFromData(data), nil
+	return makeArray(t, n, valid, bufs, nulls, err)
 }
 
 // readFixed decodes n rows of values of width bytes; NULLs become zero values with their

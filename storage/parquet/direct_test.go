@@ -164,26 +164,9 @@ func TestReadDirectCorrupt(t *testing.T) {
 	b.Release()
 	batch := array.NewRecordBatch(schema, []arrow.Array{col}, 100)
 	col.Release()
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, schema, Properties{Compression: None})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(batch); err != nil {
-		t.Fatal(err)
-	}
-	batch.Release()
-	if _, err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
 	// Make the length of the 51st value (uncompressed: "value 050" at a known place) run
 	// past its page.
-	i := bytes.Index(data, []byte("value 050"))
-	if i < 4 {
-		t.Fatal("value not found in the file")
-	}
-	data[i-4], data[i-3] = 0xff, 0x7f
+	data := corruptLength(t, schema, batch, "value 050")
 	f, err := Open(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)

@@ -428,6 +428,34 @@ func (fc *flatCol) write(arr arrow.Array, n int) error {
 	return fmt.Errorf("%w: %s", ErrUnsupportedType, arr.DataType())
 }
 
+// boundInt widens the page's integer bounds to hold v.
+func (fc *flatCol) boundInt(v int64) {
+	if !fc.has {
+		fc.has, fc.minI, fc.maxI = true, v, v
+	} else if v < fc.minI {
+		fc.minI = v
+	} else if v > fc.maxI {
+		fc.maxI = v
+	}
+}
+
+// appendInt appends v PLAIN-encoded in width (4 or 8) bytes.
+func (fc *flatCol) appendInt(v int64, width int) {
+	if width == 4 {
+		fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(int32(v)))
+	} else {
+		fc.vals = binary.LittleEndian.AppendUint64(fc.vals, uint64(v))
+	}
+}
+
+// flushFull flushes the page once its values reach the page limit.
+func (fc *flatCol) flushFull() error {
+	if len(fc.vals) < fc.limit {
+		return nil
+	}
+	return fc.flush()
+}
+
 type integer interface {
 	~int8 | ~int16 | ~int32 | ~int64
 }
@@ -439,23 +467,11 @@ func writeInts[T integer](fc *flatCol, vs []T, arr arrow.Array, nulls bool, n, w
 			continue
 		}
 		v := int64(vs[j])
-		if !fc.has {
-			fc.has, fc.minI, fc.maxI = true, v, v
-		} else if v < fc.minI {
-			fc.minI = v
-		} else if v > fc.maxI {
-			fc.maxI = v
-		}
-		if width == 4 {
-			fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(int32(v)))
-		} else {
-			fc.vals = binary.LittleEndian.AppendUint64(fc.vals, uint64(v))
-		}
+		fc.boundInt(v)
+		fc.appendInt(v, width)
 		fc.valid()
-		if len(fc.vals) >= fc.limit {
-			if err := fc.flush(); err != nil {
-				return err
-			}
+		if err := fc.flushFull(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -472,23 +488,11 @@ func writeDecimals(fc *flatCol, vs []decimal128.Num, arr arrow.Array, nulls bool
 		if width == 4 {
 			v = int64(int32(v))
 		}
-		if !fc.has {
-			fc.has, fc.minI, fc.maxI = true, v, v
-		} else if v < fc.minI {
-			fc.minI = v
-		} else if v > fc.maxI {
-			fc.maxI = v
-		}
-		if width == 4 {
-			fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(int32(v)))
-		} else {
-			fc.vals = binary.LittleEndian.AppendUint64(fc.vals, uint64(v))
-		}
+		fc.boundInt(v)
+		fc.appendInt(v, width)
 		fc.valid()
-		if len(fc.vals) >= fc.limit {
-			if err := fc.flush(); err != nil {
-				return err
-			}
+		if err := fc.flushFull(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -527,10 +531,8 @@ func writeFloats[T float32 | float64](fc *flatCol, vs []T, arr arrow.Array, null
 			}
 		}
 		fc.valid()
-		if len(fc.vals) >= fc.limit {
-			if err := fc.flush(); err != nil {
-				return err
-			}
+		if err := fc.flushFull(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -552,18 +554,10 @@ func (fc *flatCol) writeBools(a *array.Boolean, nulls bool, n int) error {
 			fc.vals[len(fc.vals)-1] |= 1 << (fc.bits & 7)
 		}
 		fc.bits++
-		if !fc.has {
-			fc.has, fc.minI, fc.maxI = true, v, v
-		} else if v < fc.minI {
-			fc.minI = v
-		} else if v > fc.maxI {
-			fc.maxI = v
-		}
+		fc.boundInt(v)
 		fc.valid()
-		if len(fc.vals) >= fc.limit {
-			if err := fc.flush(); err != nil {
-				return err
-			}
+		if err := fc.flushFull(); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -589,10 +583,8 @@ func (fc *flatCol) writeBytes(offs []int32, data []byte, arr arrow.Array, nulls 
 		fc.vals = append(fc.vals, v...)
 		fc.unenc += int64(len(v))
 		fc.valid()
-		if len(fc.vals) >= fc.limit {
-			if err := fc.flush(); err != nil {
-				return err
-			}
+		if err := fc.flushFull(); err != nil {
+			return err
 		}
 	}
 	// The batch's buffers are released after this call: keep copies of its bounds.

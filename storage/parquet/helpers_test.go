@@ -14,6 +14,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // testSchema has one column of every supported type; "key" and "seq" are non-nullable.
@@ -273,4 +275,48 @@ func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	n, err := c.r.ReadAt(p, off)
 	c.n.Add(int64(n))
 	return n, err
+}
+
+// corruptLength writes batch (releasing it) uncompressed and makes the length of the first
+// byte array holding value run past its page.
+func corruptLength(t testing.TB, schema *arrow.Schema, batch arrow.RecordBatch, value string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, Properties{Compression: None})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(batch); err != nil {
+		t.Fatal(err)
+	}
+	batch.Release()
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	i := bytes.Index(data, []byte(value))
+	if i < 4 {
+		t.Fatal("value not found in the file")
+	}
+	data[i-4], data[i-3] = 0xff, 0x7f
+	return data
+}
+
+// readByArrowGo reads a whole file with arrow-go's reader in batches of batchSize rows.
+func readByArrowGo(t testing.TB, mem memory.Allocator, data []byte, batchSize int64) arrow.Table {
+	t.Helper()
+	pf, err := file.NewParquetReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batchSize}, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tbl
 }

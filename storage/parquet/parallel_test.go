@@ -171,25 +171,8 @@ func TestReadParallelCorrupt(t *testing.T) {
 	for _, c := range cols {
 		c.Release()
 	}
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, schema, Properties{Compression: None})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(batch); err != nil {
-		t.Fatal(err)
-	}
-	batch.Release()
-	if _, err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
 	// Make the length of a value of column b run past its page.
-	i := bytes.Index(data, []byte("b value 00050"))
-	if i < 4 {
-		t.Fatal("value not found in the file")
-	}
-	data[i-4], data[i-3] = 0xff, 0x7f
+	data := corruptLength(t, schema, batch, "b value 00050")
 	f, err := Open(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
@@ -28,19 +27,7 @@ func TestReadByArrowGo(t *testing.T) {
 			defer mem.AssertSize(t, 0)
 			const rows = 2500
 			data, _ := writeFile(t, mem, testSchema, props, rows, 1000)
-			pf, err := file.NewParquetReader(bytes.NewReader(data))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pf.Close()
-			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 512}, mem)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tbl, err := fr.ReadTable(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			tbl := readByArrowGo(t, mem, data, 512)
 			defer tbl.Release()
 			if tbl.NumRows() != rows {
 				t.Fatalf("rows %d", tbl.NumRows())

@@ -574,12 +574,7 @@ func (c *chunkReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 		return c.nested.read(n, mem)
 	}
 	t := c.col.field.Type
-	var valid *memory.Buffer
-	if c.maxDef > 0 {
-		valid = memory.NewResizableBuffer(mem)
-		valid.Resize(int(bitutil.BytesForBits(int64(n))))
-		memory.Set(valid.Bytes(), 0xff)
-	}
+	valid := newValidity(mem, n, c.maxDef > 0)
 	var (
 		bufs  []*memory.Buffer
 		nulls int
@@ -615,6 +610,28 @@ func (c *chunkReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 	default:
 		err = fmt.Errorf("%w: %s", ErrUnsupportedType, t)
 	}
+	return makeArray(t, n, valid, bufs, nulls, err)
+}
+
+func int64sOf(p pq.Page) []int64     { d := p.Data(); return d.Int64() }
+func int32sOf(p pq.Page) []int32     { d := p.Data(); return d.Int32() }
+func float32sOf(p pq.Page) []float32 { d := p.Data(); return d.Float() }
+func float64sOf(p pq.Page) []float64 { d := p.Data(); return d.Double() }
+
+// newValidity returns a validity bitmap of n rows all set, or nil when the column has no NULL.
+func newValidity(mem memory.Allocator, n int, nullable bool) *memory.Buffer {
+	if !nullable {
+		return nil
+	}
+	valid := memory.NewResizableBuffer(mem)
+	valid.Resize(int(bitutil.BytesForBits(int64(n))))
+	memory.Set(valid.Bytes(), 0xff)
+	return valid
+}
+
+// makeArray builds an array of n rows of type t from its validity bitmap and value buffers,
+// taking over their references (valid is dropped when nulls is 0); on err it releases valid.
+func makeArray(t arrow.DataType, n int, valid *memory.Buffer, bufs []*memory.Buffer, nulls int, err error) (arrow.Array, error) {
 	if err != nil {
 		if valid != nil {
 			valid.Release()
@@ -635,11 +652,6 @@ func (c *chunkReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 	defer data.Release()
 	return array.MakeFromData(data), nil
 }
-
-func int64sOf(p pq.Page) []int64     { d := p.Data(); return d.Int64() }
-func int32sOf(p pq.Page) []int32     { d := p.Data(); return d.Int32() }
-func float32sOf(p pq.Page) []float32 { d := p.Data(); return d.Float() }
-func float64sOf(p pq.Page) []float64 { d := p.Data(); return d.Double() }
 
 func newBuffer(mem memory.Allocator, size int) *memory.Buffer {
 	b := memory.NewResizableBuffer(mem)
