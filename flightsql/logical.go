@@ -40,6 +40,18 @@ func wireType(f arrow.Field) (arrow.DataType, bool) {
 	if st, isStruct := f.Type.(*arrow.StructType); isStruct {
 		return wireStruct(st)
 	}
+	if lt, isList := f.Type.(*arrow.ListType); isList {
+		if st, isStruct := lt.Elem().(*arrow.StructType); isStruct {
+			// An array of records: a list of its record type's wire type.
+			wt, ok := wireStruct(st)
+			if !ok {
+				return nil, false
+			}
+			ef := lt.ElemField()
+			ef.Type = wt
+			return arrow.ListOfField(ef), true
+		}
+	}
 	if md, ok := types.SQLMetadata(f.Type); ok {
 		// A record's field of such a SQL type (types.RecordField).
 		f = arrow.Field{Type: types.Storage(f.Type), Metadata: md}
@@ -70,9 +82,9 @@ func wireType(f arrow.Field) (arrow.DataType, bool) {
 	return nil, false
 }
 
-// wireStruct is the wire type of a record type whose fields (or their fields) are of the SQL
-// types wireType sends as other Arrow types: the struct of its fields' wire types; ok is
-// false when no field needs one.
+// wireStruct is the wire type of a record type whose fields (or their fields, or the fields
+// of records in arrays among them) are of the SQL types wireType sends as other Arrow types:
+// the struct of its fields' wire types; ok is false when no field needs one.
 func wireStruct(st *arrow.StructType) (arrow.DataType, bool) {
 	var fields []arrow.Field
 	for k, f := range st.Fields() {
