@@ -15,7 +15,8 @@ import (
 // TestADBCIngestNestedLogicalTypes appends, through the ADBC Flight SQL driver's bulk
 // ingest, Arrow structs holding arrow.uuid and time64[us] fields, lists of such structs and
 // lists of arrow.uuid and time64[us] to a table of a composite type, an array of it, uuid[]
-// and time[] columns; reads them back as SQL text and as the same Arrow types and values;
+// and time[] columns; reads them back as SQL text and as the same Arrow types and values
+// (in results and in the table schema);
 // and refuses a time past 24:00:00 and a 15-byte uuid inside a record, writing nothing.
 func TestADBCIngestNestedLogicalTypes(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -130,6 +131,16 @@ func TestADBCIngestNestedLogicalTypes(t *testing.T) {
 	}
 	if !sameRows(t, back, []arrow.RecordBatch{batch}) {
 		t.Error("rows read back through ADBC differ from the rows ingested")
+	}
+	// ADBC's table schema (Flight SQL GetTables with the schema) names the same types.
+	ts, err := cnx.GetTableSchema(ctx, nil, nil, "nested")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, f := range ts.Fields() {
+		if !arrow.TypeEqual(f.Type, sc.Field(i).Type) {
+			t.Errorf("table schema: column %s is %s, want %s", f.Name, f.Type, sc.Field(i).Type)
+		}
 	}
 
 	// Bad values inside records and arrays are refused, and nothing of the batch is written.
