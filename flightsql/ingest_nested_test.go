@@ -190,3 +190,63 @@ func TestADBCIngestNestedLogicalTypes(t *testing.T) {
 		t.Errorf("rows after the refused ingests: %v", r)
 	}
 }
+
+// TestIngestFixedSizeBinaryInRecord appends Arrow structs with a fixed_size_binary field
+// to a record column whose field is bytea, and lists of fixed_size_binary to a bytea[]
+// column, through ADBC's bulk ingest, and reads the bytes back as SQL text.
+func TestIngestFixedSizeBinaryInRecord(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx := testCtx(t)
+	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
+	cnx := adbcConn(t, srv, mem, nil)
+	for _, q := range []string{
+		"CREATE TYPE blob AS (n int, b bytea)",
+		"CREATE TABLE blobs (id bigint NOT NULL, r blob, bs bytea[]) WITH (row_keys = 'id')",
+	} {
+		if err := adbcExec(ctx, cnx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	fsb := &arrow.FixedSizeBinaryType{ByteWidth: 2}
+	sc := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "r", Type: arrow.StructOf(
+			arrow.Field{Name: "n", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+			arrow.Field{Name: "b", Type: fsb, Nullable: true}), Nullable: true},
+		{Name: "bs", Type: arrow.ListOf(fsb), Nullable: true},
+	}, nil)
+	b := array.NewRecordBuilder(mem, sc)
+	defer b.Release()
+	sb := b.Field(1).(*array.StructBuilder)
+	lb := b.Field(2).(*array.ListBuilder)
+	b.Field(0).(*array.Int64Builder).Append(1)
+	sb.Append(true)
+	sb.FieldBuilder(0).(*array.Int32Builder).Append(3)
+	sb.FieldBuilder(1).(*array.FixedSizeBinaryBuilder).Append([]byte{0xab, 0x01})
+	lb.Append(true)
+	lb.ValueBuilder().(*array.FixedSizeBinaryBuilder).Append([]byte{0x00, 0xff})
+	lb.ValueBuilder().AppendNull()
+	b.Field(0).(*array.Int64Builder).Append(2)
+	sb.AppendNull()
+	lb.AppendNull()
+	batch := b.NewRecordBatch()
+	defer batch.Release()
+	if n, err := adbcIngest(ctx, cnx, "blobs", adbc.OptionValueIngestModeAppend, batch); err != nil || n != 2 {
+		t.Fatalf("ingest: n=%d err=%v", n, err)
+	}
+	text := adbcQuery(ctx, t, cnx, "SELECT id, r::text, (bs[1])::text, bs[2] IS NULL, cardinality(bs) FROM blobs ORDER BY id")
+	defer releaseAll(text)
+	want := [][]string{{"1", `(3,"\\xab01")`, `\x00ff`, "true", "2"}, {"2", "NULL", "NULL", "true", "NULL"}}
+	got := rowsOf(text)
+	if len(got) != len(want) {
+		t.Fatalf("rows as SQL text: %v", got)
+	}
+	for i := range want {
+		for j := range want[i] {
+			if got[i][j] != want[i][j] {
+				t.Errorf("row %d column %d: %s, want %s", i+1, j+1, got[i][j], want[i][j])
+			}
+		}
+	}
+}

@@ -222,7 +222,8 @@ func ingestConverters(table map[string]arrow.DataType, schema *arrow.Schema) ([]
 // ingestConversion is the conversion an uploaded column of Arrow type src needs to be stored
 // as SQL type target, and the type of the converted column; conv is nil (and out src) when
 // it needs none. time64[us] becomes time (checked to lie within a day), the arrow.uuid
-// extension and fixed_size_binary(16) uuid, the arrow.json extension its text; values bound
+// extension and fixed_size_binary(16) uuid, the arrow.json extension its text,
+// fixed_size_binary bytea; values bound
 // for json and jsonb are checked as PostgreSQL's input functions check them (and jsonb
 // normalised), values for time to lie within a day. The same holds within lists bound for
 // arrays and structs bound for records (their fields matched by name, else by position),
@@ -239,6 +240,9 @@ func ingestConversion(target, src arrow.DataType) (conv ingestConv, out arrow.Da
 		return ingestUUID, arrow.BinaryTypes.Binary
 	case types.IsJSON(target) && base.ID() == arrow.STRING:
 		return ingestJSON(types.IsJSONB(target)), arrow.BinaryTypes.String
+	case target.ID() == arrow.BINARY && base.ID() == arrow.FIXED_SIZE_BINARY:
+		// bytea: arrow-go's cast of fixed_size_binary to binary fails inside structs.
+		return ingestBytea, arrow.BinaryTypes.Binary
 	}
 	switch tt := target.(type) {
 	case *arrow.ListType:
@@ -393,6 +397,25 @@ func ingestUUID(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
 			return nil, errs.New(errs.InvalidText, "invalid uuid: %d bytes", len(v))
 		}
 		b.Append(v)
+	}
+	return b.NewArray(), nil
+}
+
+// ingestBytea converts a fixed_size_binary column (or an extension over one) to binary.
+func ingestBytea(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
+	st, ok := storageOf(a).(*array.FixedSizeBinary)
+	if !ok {
+		return nil, errs.New(errs.DatatypeMismatch, "column of type %s is not fixed_size_binary", a.DataType())
+	}
+	b := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
+	defer b.Release()
+	b.Reserve(st.Len())
+	for i := 0; i < st.Len(); i++ {
+		if st.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		b.Append(st.Value(i))
 	}
 	return b.NewArray(), nil
 }
