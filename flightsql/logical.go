@@ -40,6 +40,18 @@ func wireType(f arrow.Field) (arrow.DataType, bool) {
 	if st, isStruct := f.Type.(*arrow.StructType); isStruct {
 		return wireStruct(st)
 	}
+	if lt, isList := f.Type.(*arrow.ListType); isList {
+		if st, isStruct := lt.Elem().(*arrow.StructType); isStruct {
+			// An array of records: a list of its record type's wire type.
+			wt, ok := wireStruct(st)
+			if !ok {
+				return nil, false
+			}
+			ef := lt.ElemField()
+			ef.Type = wt
+			return arrow.ListOfField(ef), true
+		}
+	}
 	if md, ok := types.SQLMetadata(f.Type); ok {
 		// A record's field of such a SQL type (types.RecordField).
 		f = arrow.Field{Type: types.Storage(f.Type), Metadata: md}
@@ -70,9 +82,9 @@ func wireType(f arrow.Field) (arrow.DataType, bool) {
 	return nil, false
 }
 
-// wireStruct is the wire type of a record type whose fields (or their fields) are of the SQL
-// types wireType sends as other Arrow types: the struct of its fields' wire types; ok is
-// false when no field needs one.
+// wireStruct is the wire type of a record type whose fields (or their fields, or the fields
+// of records in arrays among them) are of the SQL types wireType sends as other Arrow types:
+// the struct of its fields' wire types; ok is false when no field needs one.
 func wireStruct(st *arrow.StructType) (arrow.DataType, bool) {
 	var fields []arrow.Field
 	for k, f := range st.Fields() {
@@ -180,10 +192,7 @@ type ingestConv func(mem memory.Allocator, a arrow.Array) (arrow.Array, error)
 
 // ingestConverters are the conversions uploaded columns of schema need before they are
 // appended to table, by column (nil: none), and the schema of the converted batches, or nil
-// when no column needs one. time64[us] becomes time (checked to lie within a day), the
-// arrow.uuid extension and fixed_size_binary(16) uuid, the arrow.json extension its text;
-// values bound for json and jsonb columns are checked as PostgreSQL's input functions check
-// them (and jsonb normalised), values for time columns to lie within a day.
+// when no column needs one (ingestConversion).
 func ingestConverters(table map[string]arrow.DataType, schema *arrow.Schema) ([]ingestConv, *arrow.Schema) {
 	convs := make([]ingestConv, schema.NumFields())
 	fields := schema.Fields()
@@ -197,18 +206,10 @@ func ingestConverters(table map[string]arrow.DataType, schema *arrow.Schema) ([]
 				}
 			}
 		}
-		src := f.Type
-		if e, ok := src.(arrow.ExtensionType); ok && (e.ExtensionName() == wireUUID.ExtensionName() || e.ExtensionName() == "arrow.json") {
-			src = e.StorageType()
+		if target == nil {
+			continue
 		}
-		switch {
-		case types.IsTime(target) && (src.ID() == arrow.TIME64 && src.(*arrow.Time64Type).Unit == arrow.Microsecond || src.ID() == arrow.INT64):
-			convs[i], fields[i].Type = ingestTime, arrow.PrimitiveTypes.Int64
-		case types.IsUUID(target) && (src.ID() == arrow.FIXED_SIZE_BINARY || src.ID() == arrow.BINARY):
-			convs[i], fields[i].Type = ingestUUID, arrow.BinaryTypes.Binary
-		case types.IsJSON(target) && src.ID() == arrow.STRING:
-			convs[i], fields[i].Type = ingestJSON(types.IsJSONB(target)), arrow.BinaryTypes.String
-		}
+		convs[i], fields[i].Type = ingestConversion(target, f.Type)
 		any = any || convs[i] != nil
 	}
 	if !any {
@@ -216,6 +217,139 @@ func ingestConverters(table map[string]arrow.DataType, schema *arrow.Schema) ([]
 	}
 	md := schema.Metadata()
 	return convs, arrow.NewSchema(fields, &md)
+}
+
+// ingestConversion is the conversion an uploaded column of Arrow type src needs to be stored
+// as SQL type target, and the type of the converted column; conv is nil (and out src) when
+// it needs none. time64[us] becomes time (checked to lie within a day), the arrow.uuid
+// extension and fixed_size_binary(16) uuid, the arrow.json extension its text,
+// fixed_size_binary bytea; values bound
+// for json and jsonb are checked as PostgreSQL's input functions check them (and jsonb
+// normalised), values for time to lie within a day. The same holds within lists bound for
+// arrays and structs bound for records (their fields matched by name, else by position),
+// at any depth.
+func ingestConversion(target, src arrow.DataType) (conv ingestConv, out arrow.DataType) {
+	base := src
+	if e, ok := src.(arrow.ExtensionType); ok && (e.ExtensionName() == wireUUID.ExtensionName() || e.ExtensionName() == "arrow.json") {
+		base = e.StorageType()
+	}
+	switch {
+	case types.IsTime(target) && (base.ID() == arrow.TIME64 && base.(*arrow.Time64Type).Unit == arrow.Microsecond || base.ID() == arrow.INT64):
+		return ingestTime, arrow.PrimitiveTypes.Int64
+	case types.IsUUID(target) && (base.ID() == arrow.FIXED_SIZE_BINARY || base.ID() == arrow.BINARY):
+		return ingestUUID, arrow.BinaryTypes.Binary
+	case types.IsJSON(target) && base.ID() == arrow.STRING:
+		return ingestJSON(types.IsJSONB(target)), arrow.BinaryTypes.String
+	case target.ID() == arrow.BINARY && base.ID() == arrow.FIXED_SIZE_BINARY:
+		// bytea: arrow-go's cast of fixed_size_binary to binary fails inside structs.
+		return ingestBytea, arrow.BinaryTypes.Binary
+	}
+	switch tt := target.(type) {
+	case *arrow.ListType:
+		sl, ok := src.(*arrow.ListType)
+		if !ok {
+			return nil, src
+		}
+		elem, et := ingestConversion(tt.Elem(), sl.Elem())
+		if elem == nil {
+			return nil, src
+		}
+		ef := sl.ElemField()
+		ef.Type = et
+		lt := arrow.ListOfField(ef)
+		return ingestList(elem, lt), lt
+	case *arrow.StructType:
+		ss, ok := src.(*arrow.StructType)
+		if !ok {
+			return nil, src
+		}
+		convs := make([]ingestConv, ss.NumFields())
+		fields := ss.Fields()
+		any := false
+		for k, f := range fields {
+			tf, ok := recordFieldFor(tt, ss, k)
+			if !ok {
+				continue
+			}
+			convs[k], fields[k].Type = ingestConversion(types.RecordField(tf).Type, f.Type)
+			any = any || convs[k] != nil
+		}
+		if !any {
+			return nil, src
+		}
+		st := arrow.StructOf(fields...)
+		return ingestRecord(convs, st), st
+	}
+	return nil, src
+}
+
+// recordFieldFor is the field of record type target that field k of the uploaded struct src
+// is bound for: the one of its name, else of its name in another case, else the one in its
+// place when both have as many fields.
+func recordFieldFor(target, src *arrow.StructType, k int) (arrow.Field, bool) {
+	name := src.Field(k).Name
+	if f, ok := target.FieldByName(name); ok {
+		return f, true
+	}
+	for _, f := range target.Fields() {
+		if strings.EqualFold(f.Name, name) {
+			return f, true
+		}
+	}
+	if target.NumFields() == src.NumFields() {
+		return target.Field(k), true
+	}
+	return arrow.Field{}, false
+}
+
+// ingestList converts a list column with elem, its elements' conversion, to type to.
+func ingestList(elem ingestConv, to *arrow.ListType) ingestConv {
+	return func(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
+		l, ok := a.(*array.List)
+		if !ok {
+			return nil, errs.New(errs.DatatypeMismatch, "column of type %s is not a list", a.DataType())
+		}
+		vals := l.ListValues()
+		cv, err := elem(mem, vals)
+		if err != nil {
+			return nil, err
+		}
+		defer cv.Release()
+		d := a.Data()
+		nd := array.NewData(to, d.Len(), d.Buffers(), []arrow.ArrayData{cv.Data()}, d.NullN(), d.Offset())
+		defer nd.Release()
+		return array.MakeFromData(nd), nil
+	}
+}
+
+// ingestRecord converts a struct column with convs, its fields' conversions (nil: none), to
+// type to.
+func ingestRecord(convs []ingestConv, to *arrow.StructType) ingestConv {
+	return func(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
+		d := a.Data()
+		if _, ok := a.(*array.Struct); !ok || len(d.Children()) != len(convs) {
+			return nil, errs.New(errs.DatatypeMismatch, "column of type %s is not a struct of %d fields", a.DataType(), len(convs))
+		}
+		children := make([]arrow.ArrayData, len(convs))
+		for k, cd := range d.Children() {
+			if convs[k] == nil {
+				children[k] = cd
+				continue
+			}
+			// Children hold the struct's whole length; its offset applies to them.
+			c := array.MakeFromData(cd)
+			w, err := convs[k](mem, c)
+			c.Release()
+			if err != nil {
+				return nil, err
+			}
+			defer w.Release()
+			children[k] = w.Data()
+		}
+		nd := array.NewData(to, d.Len(), d.Buffers(), children, d.NullN(), d.Offset())
+		defer nd.Release()
+		return array.MakeFromData(nd), nil
+	}
 }
 
 // storageOf is a's storage: its extension's storage array, else a.
@@ -228,7 +362,10 @@ func storageOf(a arrow.Array) arrow.Array {
 
 func ingestTime(_ memory.Allocator, a arrow.Array) (arrow.Array, error) {
 	d := a.Data()
-	vals := arrow.Int64Traits.CastFromBytes(d.Buffers()[1].Bytes())[d.Offset() : d.Offset()+d.Len()]
+	var vals []int64
+	if buf := d.Buffers()[1]; buf != nil && d.Len() > 0 {
+		vals = arrow.Int64Traits.CastFromBytes(buf.Bytes())[d.Offset() : d.Offset()+d.Len()]
+	}
 	for i, v := range vals {
 		if (v < 0 || v > types.MicrosPerDay) && a.IsValid(i) {
 			return nil, errs.New(errs.DatetimeOverflow, "time out of range: %d microseconds", v)
@@ -260,6 +397,25 @@ func ingestUUID(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
 			return nil, errs.New(errs.InvalidText, "invalid uuid: %d bytes", len(v))
 		}
 		b.Append(v)
+	}
+	return b.NewArray(), nil
+}
+
+// ingestBytea converts a fixed_size_binary column (or an extension over one) to binary.
+func ingestBytea(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
+	st, ok := storageOf(a).(*array.FixedSizeBinary)
+	if !ok {
+		return nil, errs.New(errs.DatatypeMismatch, "column of type %s is not fixed_size_binary", a.DataType())
+	}
+	b := array.NewBinaryBuilder(mem, arrow.BinaryTypes.Binary)
+	defer b.Release()
+	b.Reserve(st.Len())
+	for i := 0; i < st.Len(); i++ {
+		if st.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		b.Append(st.Value(i))
 	}
 	return b.NewArray(), nil
 }

@@ -143,8 +143,15 @@ func (s *sqlServer) tables(ctx context.Context) ([]tableEntry, error) {
 		for _, i := range t.Visible() {
 			c := t.Columns[i]
 			md := columnMetadata(s.cfg.Catalog, PublicSchema, t.Name, c.SQL())
-			if name, ok := types.StoredTypeName(c.SQL()); ok {
-				// wireSchema gives time, uuid and json columns their Arrow types.
+			name, ok := types.StoredTypeName(c.SQL())
+			if lt, isList := c.SQL().(*arrow.ListType); isList && (types.IsTime(lt.Elem()) || types.IsUUID(lt.Elem())) {
+				// time[] and uuid[]: "_time" and "_uuid".
+				elem, _ := types.StoredTypeName(lt.Elem())
+				name, ok = "_"+elem, true
+			}
+			if ok {
+				// wireSchema gives time, uuid and json columns, and arrays of time and
+				// uuid, their Arrow types.
 				md = arrow.NewMetadata(append(md.Keys(), types.SQLTypeKey), append(md.Values(), name))
 			}
 			fields = append(fields, arrow.Field{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Metadata: md})
