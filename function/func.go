@@ -73,6 +73,8 @@ func init() {
 	registerUUID()
 	registerRegtype()
 	registerStorageArrays()
+	registerTimeArrayRound()
+	registerStorageArraysOut()
 }
 
 func register(fn function, names ...string) {

@@ -62,7 +62,7 @@ func registerStorageArrays() {
 	})}, "_uuid_array_in")
 }
 
-func init() {
+func registerTimeArrayRound() {
 	// _time_array_round(a, p) rounds each time of a to p fractional digits, as a time[] cast or
 	// assigned to time(p)[] is.
 	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
@@ -80,4 +80,22 @@ func init() {
 		}
 		return out, nil
 	})}, "_time_array_round")
+}
+
+// _time_array_out(a) and _uuid_array_out(a) are time[] and uuid[] (lists of their stored
+// int64 microseconds and 16-byte binary values) as PostgreSQL's array text ('{10:00:00,NULL}'):
+// package sql puts them where such an array is cast or assigned to text.
+func registerStorageArraysOut() {
+	out := func(name string, elem arrow.Type, text func(any) string) {
+		register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+			if len(args) != 1 || args[0].ID() != arrow.LIST || args[0].(*arrow.ListType).Elem().ID() != elem {
+				return nil, nil, undefinedFunc(name, args)
+			}
+			return arrow.BinaryTypes.String, nil, nil
+		}, eval: rowwise(false, func(v []any) (any, error) {
+			return exec.ArrayText(v[0].([]any), text), nil
+		})}, name)
+	}
+	out("_time_array_out", arrow.INT64, func(x any) string { return types.FormatTime(x.(int64)) })
+	out("_uuid_array_out", arrow.BINARY, func(x any) string { return string(types.AppendUUID(nil, x.([]byte))) })
 }

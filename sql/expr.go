@@ -285,6 +285,9 @@ func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) 
 	if out, ok := b.storageArrayIn(e, t, false); ok {
 		return out, nil
 	}
+	if out, ok := storageArrayOut(e, t); ok {
+		return out, nil
+	}
 	if out, ok := timeArrayRound(e, t); ok {
 		return out, nil
 	}
@@ -439,6 +442,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 			}
 		}
 		if out, ok := b.storageArrayIn(e, t, true); ok {
+			return out, nil
+		}
+		if out, ok := storageArrayOut(e, t); ok {
 			return out, nil
 		}
 		if out, ok := timeArrayRound(e, t); ok {

@@ -46,3 +46,18 @@ func timeArrayRound(e planner.Expr, t arrow.DataType) (planner.Expr, bool) {
 	}
 	return &planner.Func{Name: "_time_array_round", Args: []planner.Expr{e, &planner.Literal{Value: p, Typ: types.Int32}}, Typ: t}, true
 }
+
+// storageArrayOut binds e, a time[] or uuid[], converted to text (t) as PostgreSQL's array
+// text of the elements' own text, through _time_array_out or _uuid_array_out: the elements'
+// stored forms (int64, binary) would print as numbers or bytes. ok is false for other
+// conversions.
+func storageArrayOut(e planner.Expr, t arrow.DataType) (planner.Expr, bool) {
+	et := types.Elem(e.Type())
+	if et == nil || t != types.Text || !types.IsTime(et) && !types.IsUUID(et) {
+		return nil, false
+	}
+	if types.IsUUID(et) {
+		return &planner.Func{Name: "_uuid_array_out", Args: []planner.Expr{e}, Typ: t}, true
+	}
+	return &planner.Func{Name: "_time_array_out", Args: []planner.Expr{e}, Typ: t}, true
+}
