@@ -52,21 +52,9 @@ func TestNestedColumnsCompactAndSplit(t *testing.T) {
 	}
 	check := func(step string) {
 		t.Helper()
-		got, _ := run(t, c, all)
-		if rowsText(got) != rowsText(want) {
-			t.Fatalf("%s: rows differ\n got %v\nwant %v", step, got[:5], want[:5])
-		}
+		rowsAre(t, c, all, want, step)
 	}
-	for range 4 {
-		run(t, c, "VACUUM nt")
-	}
-	rows, _ := run(t, c, "SELECT count(*) FROM sleeper.partitions WHERE table_name = 'nt' AND leaf")
-	if rows[0][0] == "1" {
-		t.Fatalf("no split happened")
-	}
-	check("after splitting")
-	run(t, c, "VACUUM FULL nt")
-	check("after compaction")
+	splitAndCompact(t, c, "nt", check)
 	run(t, c, "DELETE FROM nt WHERE k % 10 = 3")
 	run(t, c, "UPDATE nt SET o = ROW((o).i, (o).xs || 99::bigint, (o).n + 1, (o).rs) WHERE k % 10 = 4")
 	want, _ = run(t, c, all)
@@ -200,4 +188,29 @@ func TestRecordsRefuseMaps(t *testing.T) {
 			t.Errorf("%s: %v, want 0A000", q, err)
 		}
 	}
+}
+
+// rowsAre fails t when query's rows on c are not want (step names the point reached).
+func rowsAre(t *testing.T, c Conn, query string, want [][]string, step string) {
+	t.Helper()
+	got, _ := run(t, c, query)
+	if rowsText(got) != rowsText(want) {
+		t.Fatalf("%s: rows differ\n got %v\nwant %v", step, got[:min(5, len(got))], want[:min(5, len(want))])
+	}
+}
+
+// splitAndCompact runs VACUUM on table until a leaf has split (failing t if none has after
+// four), then VACUUM FULL, calling check after each.
+func splitAndCompact(t *testing.T, c Conn, table string, check func(step string)) {
+	t.Helper()
+	for range 4 {
+		run(t, c, "VACUUM "+table)
+	}
+	rows, _ := run(t, c, "SELECT count(*) FROM sleeper.partitions WHERE table_name = '"+table+"' AND leaf")
+	if rows[0][0] == "1" {
+		t.Fatalf("no split happened")
+	}
+	check("after splitting")
+	run(t, c, "VACUUM FULL "+table)
+	check("after compaction")
 }
