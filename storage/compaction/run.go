@@ -376,6 +376,10 @@ func (c *counting) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	return b, err
 }
 
+// pushDownBackoff spaces PushDownAll's attempts when other processes' commits invalidate its
+// plan.
+var pushDownBackoff = statestore.Backoff{Attempts: 12, First: 5 * time.Millisecond, Max: 500 * time.Millisecond}
+
 // PushDownAll pushes every unassigned reference of a non-leaf partition down to the leaves,
 // committing one SplitFileReferences per level (see PlanPushDown), and returns the number of
 // references pushed. References assigned to running jobs stay until those jobs commit.
@@ -395,8 +399,13 @@ func PushDownAll(ctx context.Context, states *statestore.Store, table statestore
 			txn.Splits[i] = statestore.FileSplit{File: p.File, FromPartition: p.From, ToPartitions: p.To}
 		}
 		if _, err := states.Commit(ctx, table, txn); err != nil {
-			if errors.Is(err, statestore.ErrInvalidTransaction) && attempt < 10 {
-				continue // the state changed under the plan: plan again
+			if errors.Is(err, statestore.ErrInvalidTransaction) && attempt+1 < pushDownBackoff.Attempts {
+				// The state changed under the plan (another process committed): plan again
+				// after a jittered wait, so that busy writers elsewhere do not win every race.
+				if err := pushDownBackoff.Wait(ctx, attempt); err != nil {
+					return total, fmt.Errorf("compaction: push down: %w", err)
+				}
+				continue
 			}
 			return total, fmt.Errorf("compaction: push down: %w", err)
 		}
