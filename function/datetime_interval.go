@@ -2,10 +2,8 @@ package function
 
 import (
 	"strings"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
@@ -71,18 +69,11 @@ func truncInterval(field string, v arrow.MonthDayNanoInterval) (arrow.MonthDayNa
 }
 
 func registerDatetimeInterval() {
-	ts := registry["date_trunc"]
-	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
-		if len(args) == 2 && args[0].ID() == arrow.STRING && args[1].ID() == arrow.INTERVAL_MONTH_DAY_NANO {
-			return args[1], nil, nil
-		}
-		return ts.resolve(args)
-	}, zoned: func(mem memory.Allocator, loc *time.Location, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
-		if args[1].DataType().ID() != arrow.INTERVAL_MONTH_DAY_NANO {
-			return ts.zoned(mem, loc, typ, args)
-		}
-		return rowwise(false, func(v []any) (any, error) {
-			return truncInterval(v[0].(string), v[1].(arrow.MonthDayNanoInterval))
-		})(mem, typ, args)
-	}}, "date_trunc")
+	register(function{takes: func(args []arrow.DataType) bool {
+		return len(args) == 2 && args[0].ID() == arrow.STRING && args[1].ID() == arrow.INTERVAL_MONTH_DAY_NANO
+	}, resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		return args[1], nil, nil
+	}, eval: rowwise(false, func(v []any) (any, error) {
+		return truncInterval(v[0].(string), v[1].(arrow.MonthDayNanoInterval))
+	})}, "date_trunc")
 }

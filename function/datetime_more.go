@@ -125,17 +125,12 @@ func registerDatetimeMore() {
 		return nil, nil, undefinedFunc("isfinite", args)
 	}, eval: rowwise(false, func(v []any) (any, error) { return true, nil })}, "isfinite")
 	// age(t) is age(current_date at midnight, t).
-	two := registry["age"]
-	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
-		if len(args) == 1 && args[0].ID() == arrow.TIMESTAMP {
-			return exec.Interval, nil, nil
-		}
-		return two.resolve(args)
-	}, zoned: two.zoned, evalCtx: func(ctx context.Context, n int, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+	register(function{takes: func(args []arrow.DataType) bool {
+		return len(args) == 1 && args[0].ID() == arrow.TIMESTAMP
+	}, resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		return exec.Interval, nil, nil
+	}, evalCtx: func(ctx context.Context, n int, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
 		loc := exec.TimeZone(ctx)
-		if len(args) == 2 {
-			return two.zoned(exec.Allocator(ctx), loc, typ, args)
-		}
 		if !exec.HasZone(args[0].DataType()) {
 			loc = time.UTC
 		}

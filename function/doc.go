@@ -12,6 +12,8 @@
 // the database's type names.
 //
 // Each file registers its functions in a register function of its own, which the one init
-// in func.go calls in a fixed order: an entry that extends an earlier one of the same name
-// (a bytea or numeric overload) wraps it, so it is registered after it.
+// in func.go calls in a fixed order. A name holds a set of overloads: the first takes any
+// call, and each later one (a bytea or numeric overload) says which calls it takes and
+// answers them before the earlier ones, so it is registered after them. A call resolves to
+// one overload once, when it is planned.
 package function

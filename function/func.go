@@ -34,15 +34,21 @@ type function struct {
 	evalCtx func(ctx context.Context, n int, typ arrow.DataType, args []arrow.Array) (arrow.Array, error)
 	// zoned, when set, replaces eval for functions that depend on the session time zone.
 	zoned func(mem memory.Allocator, loc *time.Location, typ arrow.DataType, args []arrow.Array) (arrow.Array, error)
+	// takes, when set, says which calls this overload answers: an overload with takes is
+	// registered after the general one of its name and answers the calls takes accepts
+	// (resolve's answer, result or error, is then final); the rest go on to the overloads
+	// registered before it. The first overload of a name has none.
+	takes func(args []arrow.DataType) bool
 }
 
-// registry holds the scalar functions by lower-case name.
-var registry = map[string]function{}
+// registry holds the scalar functions by lower-case name: each name's overloads in the
+// order they were registered.
+var registry = map[string][]function{}
 
-// The functions are registered in this order, by name. Some registrations wrap the entry
-// an earlier one made under the same name (the bytea overloads of the text functions, the
-// numeric overloads of the double precision ones, date_trunc of an interval, age of one
-// timestamp, to_char of a number), so a file's functions are registered after those they
+// The functions are registered in this order, by name. A name's later overloads (the bytea
+// overloads of the text functions, the numeric overloads of the double precision ones,
+// date_trunc of an interval, age of one timestamp, to_char of a number) answer the calls
+// they take before the general one, so a file's functions are registered after those they
 // extend.
 func init() {
 	registerBasic()
@@ -77,10 +83,30 @@ func init() {
 	registerStorageArraysOut()
 }
 
+// register adds fn to the overloads of each name. Only the first overload of a name may
+// take every call.
 func register(fn function, names ...string) {
 	for _, n := range names {
-		registry[n] = fn
+		if len(registry[n]) > 0 && fn.takes == nil {
+			panic("function: " + n + " registered twice without takes")
+		}
+		registry[n] = append(registry[n], fn)
 	}
+}
+
+// overload returns the overload of name that answers a call over args: the newest whose
+// takes accepts them, else the first. ok is false for an unknown name.
+func overload(name string, args []arrow.DataType) (fn function, ok bool) {
+	set := registry[name]
+	for i := len(set) - 1; i > 0; i-- {
+		if set[i].takes(args) {
+			return set[i], true
+		}
+	}
+	if len(set) == 0 {
+		return function{}, false
+	}
+	return set[0], true
 }
 
 func undefinedFunc(name string, args []arrow.DataType) error {
@@ -94,7 +120,12 @@ func undefinedFunc(name string, args []arrow.DataType) error {
 // FuncResultType is the result type of the scalar function name over arguments of the
 // given types, or an errs.UndefinedFunction error.
 func FuncResultType(name string, args []arrow.DataType) (arrow.DataType, error) {
-	fn, ok := registry[strings.ToLower(name)]
+	for _, t := range args {
+		if t == nil {
+			return nil, undefinedFunc(name, args)
+		}
+	}
+	fn, ok := overload(strings.ToLower(name), args)
 	if !ok {
 		return nil, undefinedFunc(name, args)
 	}
@@ -162,7 +193,7 @@ func NewFunc(name string, args []exec.Expr) (exec.Expr, error) {
 	case "record_retype":
 		return exec.NewRecordRetype(args)
 	}
-	fn, ok := registry[lname]
+	fn, ok := overload(lname, types)
 	if !ok {
 		return nil, undefinedFunc(name, types)
 	}
@@ -285,12 +316,12 @@ func registerBasic() {
 	register(function{resolve: resolveSubstr, eval: evalSubstr}, "substr")
 	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
 		if len(args) >= 2 && args[1].ID() == arrow.STRING {
-			return registry[regexSubstringFunc(len(args))].resolve(args)
+			return registry[regexSubstringFunc(len(args))][0].resolve(args)
 		}
 		return resolveSubstr(args)
 	}, eval: func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
 		if args[1].DataType().ID() == arrow.STRING {
-			return registry[regexSubstringFunc(len(args))].eval(mem, typ, args)
+			return registry[regexSubstringFunc(len(args))][0].eval(mem, typ, args)
 		}
 		return evalSubstr(mem, typ, args)
 	}}, "substring")

@@ -116,25 +116,7 @@ func registerMath() {
 	}
 	register(logOf(math.Log), "ln")
 	log10 := logOf(math.Log10)
-	register(function{resolve: signature("log", f64, []int{pNum}, []int{pNum, pNum}), eval: func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
-		if len(args) == 1 {
-			return log10.eval(mem, typ, args)
-		}
-		// log(b, x) is the logarithm of x to base b; like PostgreSQL's numeric log, it checks
-		// the base before x.
-		return mapFloat(func(xs []float64) (float64, error) {
-			b, x := xs[0], xs[1]
-			switch {
-			case b <= 0:
-				return 0, logErr(b)
-			case x <= 0:
-				return 0, logErr(x)
-			case b == 1:
-				return 0, errs.New(errs.DivisionByZero, "division by zero")
-			}
-			return math.Log(x) / math.Log(b), nil
-		})(mem, typ, args)
-	}}, "log", "log10")
+	register(log10, "log", "log10")
 	register(unary(func(x float64) (float64, error) {
 		v := math.Exp(x)
 		if v == 0 && !math.IsInf(x, -1) {

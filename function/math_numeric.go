@@ -322,20 +322,20 @@ func numericMath(arity int, result arrow.DataType, f func(args []decArg) (any, e
 	}}
 }
 
-// orNumeric returns fl extended with a numeric variant: calls that resolveNumericMath takes
-// for one of the arities are numeric's.
-func orNumeric(fl function, arity []int, num func(args []decArg) (any, error)) function {
-	return function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+// numericOverload is the numeric overload of a double precision function: it takes the
+// calls that resolveNumericMath takes for one of the arities.
+func numericOverload(arity []int, num func(args []decArg) (any, error)) function {
+	takes := func(args []arrow.DataType) bool {
 		for _, n := range arity {
 			if resolveNumericMath(args, n) {
-				return types.VarNumeric, nil, nil
+				return true
 			}
 		}
-		return fl.resolve(args)
+		return false
+	}
+	return function{takes: takes, resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		return types.VarNumeric, nil, nil
 	}, eval: func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
-		if !types.IsVarNumeric(typ) {
-			return fl.eval(mem, typ, args)
-		}
 		return evalDecRows(mem, typ, args, num)
 	}}
 }
@@ -348,7 +348,7 @@ func evalDecRows(mem memory.Allocator, typ arrow.DataType, args []arrow.Array, f
 func registerMathNumeric() {
 	i32 := arrow.PrimitiveTypes.Int32
 	wrap := func(name string, arity []int, f func(args []decArg) (any, error)) {
-		register(orNumeric(registry[name], arity, f), name)
+		register(numericOverload(arity, f), name)
 	}
 	num := func(v decimal128.Num, err error) (any, error) {
 		if err != nil {
@@ -374,18 +374,16 @@ func registerMathNumeric() {
 		}
 		return num(numLog(a[0], a[1]))
 	}
-	wrap("log", []int{1, 2}, logf)
+	wrap("log", []int{1}, logf)
 	// log(b, x) is numeric only, as in PostgreSQL: integers convert, floats do not.
-	logn := registry["log"]
-	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
-		if len(args) == 2 {
-			if (types.IsDecimal(args[0]) || exec.IsInteger(args[0])) && (types.IsDecimal(args[1]) || exec.IsInteger(args[1])) {
-				return types.VarNumeric, nil, nil
-			}
-			return nil, nil, undefinedFunc("log", args)
+	register(function{takes: func(args []arrow.DataType) bool { return len(args) == 2 }, resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if (types.IsDecimal(args[0]) || exec.IsInteger(args[0])) && (types.IsDecimal(args[1]) || exec.IsInteger(args[1])) {
+			return types.VarNumeric, nil, nil
 		}
-		return logn.resolve(args)
-	}, eval: logn.eval}, "log")
+		return nil, nil, undefinedFunc("log", args)
+	}, eval: func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		return evalDecRows(mem, typ, args, logf)
+	}}, "log")
 	wrap("log10", []int{1}, logf)
 	wrap("sign", []int{1}, func(a []decArg) (any, error) {
 		return num(exec.PackNum(decimal128.FromI64(int64(a[0].u.Sign())), 0))
@@ -401,12 +399,11 @@ func registerMathNumeric() {
 		x, y, s := align(a, b)
 		return new(big.Int).GCD(nil, nil, x.Abs(x), y.Abs(y)), s
 	}
-	intGCD, intLCM := registry["gcd"], registry["lcm"]
-	register(orNumeric(intGCD, []int{2}, func(a []decArg) (any, error) {
+	register(numericOverload([]int{2}, func(a []decArg) (any, error) {
 		g, s := gcd(a[0], a[1])
 		return num(exec.PackBig(g, s))
 	}), "gcd")
-	register(orNumeric(intLCM, []int{2}, func(a []decArg) (any, error) {
+	register(numericOverload([]int{2}, func(a []decArg) (any, error) {
 		g, s := gcd(a[0], a[1])
 		if g.Sign() == 0 {
 			return num(exec.PackBig(g, s))

@@ -34,18 +34,12 @@ func registerStringHash() {
 	} {
 		register(function{resolve: byteaOnly(name, bin), eval: rowwise(false, func(v []any) (any, error) { return sum(v[0].([]byte)), nil })}, name)
 	}
-	textMD5 := registry["md5"]
-	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
-		if len(args) == 1 && args[0].ID() == arrow.BINARY {
-			return text, nil, nil
-		}
-		return textMD5.resolve(args)
+	register(function{takes: func(args []arrow.DataType) bool {
+		return len(args) == 1 && args[0].ID() == arrow.BINARY
+	}, resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		return text, nil, nil
 	}, eval: rowwise(false, func(v []any) (any, error) {
-		b, ok := v[0].([]byte)
-		if !ok {
-			b = []byte(v[0].(string))
-		}
-		h := md5.Sum(b)
+		h := md5.Sum(v[0].([]byte))
 		return hex.EncodeToString(h[:]), nil
 	})}, "md5")
 	nulls := func(name string, want bool) {

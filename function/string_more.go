@@ -86,21 +86,11 @@ func registerStringMore() {
 	})}, "bit_length")
 	// The bytea overloads.
 	byteaOverload := func(name string, f function) {
-		prev, ok := registry[name]
-		if !ok {
+		if _, ok := registry[name]; !ok {
 			panic("function: bytea overload of unregistered " + name)
 		}
-		register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
-			if len(args) > 0 && args[0].ID() == arrow.BINARY {
-				return f.resolve(args)
-			}
-			return prev.resolve(args)
-		}, eval: func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
-			if args[0].DataType().ID() == arrow.BINARY {
-				return f.eval(mem, typ, args)
-			}
-			return prev.eval(mem, typ, args)
-		}, zoned: prev.zoned, evalCtx: prev.evalCtx}, name)
+		f.takes = func(args []arrow.DataType) bool { return len(args) > 0 && args[0].ID() == arrow.BINARY }
+		register(f, name)
 	}
 	bothBytea := func(name string, res arrow.DataType) func([]arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
 		return func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {

@@ -6,7 +6,6 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -731,20 +730,15 @@ func isToCharNumber(t arrow.DataType) bool {
 }
 
 func registerToCharNumber() {
-	dt := registry["to_char"]
-	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
-		if len(args) == 2 && args[1].ID() == arrow.STRING && isToCharNumber(args[0]) {
-			if args[0].ID() == arrow.INT16 {
-				// to_char(integer, text): smallint converts.
-				return arrow.BinaryTypes.String, []arrow.DataType{arrow.PrimitiveTypes.Int32, nil}, nil
-			}
-			return arrow.BinaryTypes.String, nil, nil
+	register(function{takes: func(args []arrow.DataType) bool {
+		return len(args) == 2 && args[1].ID() == arrow.STRING && isToCharNumber(args[0])
+	}, resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if args[0].ID() == arrow.INT16 {
+			// to_char(integer, text): smallint converts.
+			return arrow.BinaryTypes.String, []arrow.DataType{arrow.PrimitiveTypes.Int32, nil}, nil
 		}
-		return dt.resolve(args)
-	}, zoned: func(mem memory.Allocator, loc *time.Location, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
-		if !isToCharNumber(args[0].DataType()) {
-			return dt.zoned(mem, loc, typ, args)
-		}
+		return arrow.BinaryTypes.String, nil, nil
+	}, eval: func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
 		return evalNumberToChar(mem, args)
 	}}, "to_char")
 }
