@@ -75,6 +75,7 @@ func init() {
 	registerStorageArrays()
 	registerTimeArrayRound()
 	registerStorageArraysOut()
+	registerStorageArraysText()
 }
 
 func register(fn function, names ...string) {
