@@ -335,3 +335,16 @@ func (ix *Index) Def() string {
 	}
 	return fmt.Sprintf("CREATE %sINDEX %s ON public.%s USING btree (%s)", u, function.QuoteIdent(ix.Name), function.QuoteIdent(ix.Table), strings.Join(ix.DefColumns(), ", "))
 }
+
+// RowTypeOID is the OID of the row type of the table with ID id (pg_type's row of the
+// table's composite type, its pg_class reltype).
+func RowTypeOID(tableID string) int64 { return stableOID("rowtype:" + tableID) }
+
+// RowArrayOID is the OID of the array type of the row type of the table with ID id.
+func RowArrayOID(tableID string) int64 { return stableOID("rowarray:" + tableID) }
+
+// ViewRowTypeOID and ViewRowArrayOID are RowTypeOID and RowArrayOID of the view name.
+func ViewRowTypeOID(name string) int64 { return stableOID("viewrowtype:" + name) }
+
+// ViewRowArrayOID is the OID of the array type of the row type of the view name.
+func ViewRowArrayOID(name string) int64 { return stableOID("viewrowarray:" + name) }

@@ -111,10 +111,11 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 	case "pg_catalog.pg_class", "pg_catalog.pg_tables", "pg_catalog.pg_views", "pg_catalog.pg_indexes":
 		rights := e.tableRights(ctx)
 		relOwner, relACL := int64(owner), any(nil) // of the relation class is called for
+		reltypes := rowTypeOIDs(tables, views)
 		class := func(oid int64, relname string, nsp int64, am int64, hasIndex bool, kind string, natts int) {
 			switch rel {
 			case "pg_class":
-				row(oid, relname, nsp, int64(0), int64(0), relOwner, am, oid, int64(0), int32(0), float32(-1), int32(0), int64(0),
+				row(oid, relname, nsp, reltypes[oid], int64(0), relOwner, am, oid, int64(0), int32(0), float32(-1), int32(0), int64(0),
 					hasIndex, false, "p", kind, int16(natts), int16(0), false, false, false, false, false, true, "d", false, int64(0), int64(0), int64(0), relACL, nil, nil)
 			}
 		}
@@ -220,6 +221,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 					"array_in", "array_out", "array_recv", "array_send", nil, nil, nil, pt.align, "x", false, int64(0), int32(-1), int32(0), coll)
 			}
 		}
+		rowTypeRows(tables, views, row)
 		compositeRows(rel, composites, row)
 	case "pg_catalog.pg_index":
 		for _, t := range tables {

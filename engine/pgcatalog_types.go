@@ -44,13 +44,24 @@ func compositeRows(rel string, cts []*catalog.CompositeType, row func(...any)) {
 // statement's binding has just read it), and their array types, for format_type.
 func (e *Engine) typeNames(ctx context.Context) exec.TypeNames {
 	return func(oid uint32) (string, bool) {
-		cts, _ := e.cat.Cached().Types(ctx)
+		cur := e.cat.Cached()
+		cts, _ := cur.Types(ctx)
 		for _, ct := range cts {
 			switch oid {
 			case ct.OID():
 				return ct.Name, true
 			case ct.ArrayOID():
 				return ct.Name + "[]", true
+			}
+		}
+		tables, _ := cur.Tables(ctx)
+		views, _ := cur.Views(ctx)
+		for _, r := range relRowTypes(tables, views) {
+			switch int64(oid) {
+			case r.oid:
+				return r.name, true
+			case r.arr:
+				return r.name + "[]", true
 			}
 		}
 		return "", false
@@ -63,7 +74,7 @@ func (e *Engine) typeOIDs(ctx context.Context) exec.TypeOIDs {
 	return func(name string) (uint32, uint32, bool) {
 		ct, ok, _ := e.cat.Cached().Type(ctx, name)
 		if !ok {
-			return 0, 0, false
+			return rowTypeByName(ctx, e.cat.Cached(), name)
 		}
 		return ct.OID(), ct.ArrayOID(), true
 	}
@@ -99,4 +110,58 @@ func compositeInfoRows(rel string, cts []*catalog.CompositeType, db string, row 
 				ti[3], ti[4], ti[5], ti[6], ti[7], ti[8], db, udtSchema, udt, nil, nil, nil, nil, fmt.Sprint(i+1), "NO")
 		}
 	}
+}
+
+// relRowType is the row type of a table or view: PostgreSQL gives each a composite type of
+// its name (typtype 'c', typrelid the relation) and its array type.
+type relRowType struct {
+	name          string
+	oid, arr, rel int64
+}
+
+// relRowTypes are the row types of the tables and views.
+func relRowTypes(tables []*catalog.Table, views []*catalog.View) []relRowType {
+	out := make([]relRowType, 0, len(tables)+len(views))
+	for _, t := range tables {
+		out = append(out, relRowType{t.Name, catalog.RowTypeOID(t.ID), catalog.RowArrayOID(t.ID), catalog.RelationOID(t.ID)})
+	}
+	for _, v := range views {
+		out = append(out, relRowType{v.Name, catalog.ViewRowTypeOID(v.Name), catalog.ViewRowArrayOID(v.Name), catalog.ViewOID(v.Name)})
+	}
+	return out
+}
+
+// rowTypeOIDs are the pg_class reltype of the tables and views by their relation OIDs.
+func rowTypeOIDs(tables []*catalog.Table, views []*catalog.View) map[int64]int64 {
+	out := map[int64]int64{}
+	for _, r := range relRowTypes(tables, views) {
+		out[r.rel] = r.oid
+	}
+	return out
+}
+
+// rowTypeRows appends pg_type's rows of the row types of the tables and views and of their
+// array types.
+func rowTypeRows(tables []*catalog.Table, views []*catalog.View, row func(...any)) {
+	const (
+		ns    = catalog.OIDPublicNS
+		owner = catalog.OIDRole
+	)
+	for _, r := range relRowTypes(tables, views) {
+		row(r.oid, r.name, int64(ns), int64(owner), int16(-1), false, "c", "C", false, true, ",", r.rel, nil, int64(0), r.arr,
+			"record_in", "record_out", "record_recv", "record_send", nil, nil, nil, "d", "x", false, int64(0), int32(-1), int32(0), int64(0))
+		row(r.arr, "_"+r.name, int64(ns), int64(owner), int16(-1), false, "b", "A", false, true, ",", int64(0), "array_subscript_handler", r.oid, int64(0),
+			"array_in", "array_out", "array_recv", "array_send", nil, nil, nil, "d", "x", false, int64(0), int32(-1), int32(0), int64(0))
+	}
+}
+
+// rowTypeByName finds the row type of the table or view name in cat, for regtype.
+func rowTypeByName(ctx context.Context, cat *catalog.Current, name string) (oid, arr uint32, ok bool) {
+	if t, err := cat.Table(ctx, name); err == nil {
+		return uint32(catalog.RowTypeOID(t.ID)), uint32(catalog.RowArrayOID(t.ID)), true
+	}
+	if v, found, err := cat.View(ctx, name); err == nil && found {
+		return uint32(catalog.ViewRowTypeOID(v.Name)), uint32(catalog.ViewRowArrayOID(v.Name)), true
+	}
+	return 0, 0, false
 }

@@ -280,7 +280,19 @@ func (a *ArrayExpr) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Ar
 // elements quoted when empty, "NULL"-like, or containing special characters.
 func formatArray(v []any, t arrow.DataType, loc *time.Location) string {
 	et := elemType(t)
-	return arrayText(v, func(x any) string { return formatTextIn(x, et, loc) })
+	return arrayText(v, func(x any) string { return FormatElemText(x, et, loc) })
+}
+
+// FormatElemText is the text of a non-NULL element of an array of type et, as the element
+// type's output function writes it: as formatTextIn, but a boolean is t or f.
+func FormatElemText(x any, et arrow.DataType, loc *time.Location) string {
+	if b, ok := x.(bool); ok {
+		if b {
+			return "t"
+		}
+		return "f"
+	}
+	return formatTextIn(x, et, loc)
 }
 
 // arrayText writes elements as PostgreSQL's array text output, text giving the text form

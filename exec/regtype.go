@@ -183,6 +183,12 @@ func RegtypeOID(s string, own TypeOIDs) (uint32, error) {
 			}
 			return o, nil
 		}
+		if n := unquoteIdent(name); strings.HasPrefix(n, "_") && !p.array {
+			// _t, the internal name of the array type of t.
+			if _, arr, found := own(n[1:]); found {
+				return arr, nil
+			}
+		}
 	}
 	if !ok {
 		return 0, missing

@@ -232,7 +232,7 @@ func arrayToString(v []any, et arrow.DataType, loc *time.Location) (any, error) 
 		var s string
 		switch {
 		case x != nil:
-			s = exec.FormatTextIn(x, et, loc)
+			s = exec.FormatElemText(x, et, loc)
 		case null != nil:
 			s = *null
 		default:

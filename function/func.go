@@ -81,6 +81,7 @@ func init() {
 	registerStorageArrays()
 	registerTimeArrayRound()
 	registerStorageArraysOut()
+	registerStorageArraysText()
 }
 
 // register adds fn to the overloads of each name. Only the first overload of a name may

@@ -471,7 +471,7 @@ func registerJSON() {
 		return string(types.AppendJSONString(nil, s)), nil
 	}, "_json_datetime", S)
 	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
-		if len(args) != 2 || args[0].ID() != arrow.LIST || args[1].ID() != arrow.BOOL {
+		if len(args) != 2 || args[0].ID() != arrow.LIST || args[1].ID() != arrow.BOOL && args[1].ID() != arrow.STRING {
 			return nil, nil, undefinedFunc("_json_list", args)
 		}
 		return text, nil, nil
@@ -479,8 +479,13 @@ func registerJSON() {
 		elem := exec.ElemType(args[0].DataType())
 		return rowwise(false, func(v []any) (any, error) {
 			sep := ","
-			if v[1].(bool) {
-				sep = ", "
+			switch x := v[1].(type) {
+			case bool:
+				if x {
+					sep = ", "
+				}
+			case string:
+				sep = x // array_to_json's separator
 			}
 			b := []byte{'['}
 			for i, x := range v[0].([]any) {

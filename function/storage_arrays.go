@@ -99,3 +99,28 @@ func registerStorageArraysOut() {
 	out("_time_array_out", arrow.INT64, func(x any) string { return types.FormatTime(x.(int64)) })
 	out("_uuid_array_out", arrow.BINARY, func(x any) string { return string(types.AppendUUID(nil, x.([]byte))) })
 }
+
+// _time_array_text(a) and _uuid_array_text(a) are time[] and uuid[] (lists of their stored
+// int64 microseconds and 16-byte binary values) as text[] of each element's own text: package
+// sql puts them where a function shows the elements (array_to_string, to_json).
+func registerStorageArraysText() {
+	texts := func(name string, elem arrow.Type, text func(any) string) {
+		register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+			if len(args) != 1 || args[0].ID() != arrow.LIST || args[0].(*arrow.ListType).Elem().ID() != elem {
+				return nil, nil, undefinedFunc(name, args)
+			}
+			return arrow.ListOf(arrow.BinaryTypes.String), nil, nil
+		}, eval: rowwise(false, func(v []any) (any, error) {
+			in := v[0].([]any)
+			out := make([]any, len(in))
+			for i, e := range in {
+				if e != nil {
+					out[i] = text(e)
+				}
+			}
+			return out, nil
+		})}, name)
+	}
+	texts("_time_array_text", arrow.INT64, func(x any) string { return types.FormatTime(x.(int64)) })
+	texts("_uuid_array_text", arrow.BINARY, func(x any) string { return string(types.AppendUUID(nil, x.([]byte))) })
+}

@@ -1269,6 +1269,7 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 		}
 		args[i], argTypes[i] = e, e.Type()
 	}
+	storageArrayArgs(name, args)
 	if e, ok, err := b.timeFunc(name, args); ok {
 		return e, err
 	}

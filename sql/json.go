@@ -288,8 +288,10 @@ func (b *binder) jsonFrag(e planner.Expr, compact bool) planner.Expr {
 		return &planner.Func{Name: "_json_float", Args: []planner.Expr{b.coerce(e, types.Float64)}, Typ: txt}
 	case t.ID() == arrow.TIMESTAMP || t.ID() == arrow.DATE32:
 		return &planner.Func{Name: "_json_datetime", Args: []planner.Expr{b.coerce(e, txt)}, Typ: txt}
+	case types.IsTime(t):
+		return &planner.Func{Name: "_json_quote", Args: []planner.Expr{&planner.Func{Name: "_time_out", Args: []planner.Expr{e}, Typ: txt}}, Typ: txt}
 	case types.IsArray(t):
-		return &planner.Func{Name: "_json_list", Args: []planner.Expr{e, &planner.Literal{Value: !compact, Typ: types.Bool}}, Typ: txt}
+		return &planner.Func{Name: "_json_list", Args: []planner.Expr{storageArrayText(e), &planner.Literal{Value: !compact, Typ: types.Bool}}, Typ: txt}
 	case t.ID() == arrow.MAP:
 		return mapJSON(e)
 	}
@@ -301,7 +303,7 @@ func (b *binder) jsonFrag(e planner.Expr, compact bool) planner.Expr {
 // (jsonAggregate). ok is false for other names.
 func (b *binder) jsonFunc(name string, fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
 	switch name {
-	case "to_json", "to_jsonb", "json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array",
+	case "to_json", "to_jsonb", "array_to_json", "json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array",
 		"_json_frag", "_jsonb_frag", "_json_pair", "_json_agg_finish", "_jsonb_agg_finish", "_json_object_agg_finish", "_jsonb_object_agg_finish":
 	default:
 		return nil, false, nil
@@ -356,6 +358,25 @@ func (b *binder) jsonFunc(name string, fc *pg_query.FuncCall, sc *scope, agg *ag
 			return nil, true, err
 		}
 		return relabel(jsonOf(args[0], true), types.JSONType), true, nil
+	case "array_to_json":
+		// array_to_json(a [, pretty]): a's JSON as to_json writes it, pretty putting a line
+		// break between the top level's elements.
+		if len(args) == 0 || len(args) > 2 || !types.IsArray(args[0].Type()) && args[0].Type().ID() != arrow.NULL {
+			return nil, true, errs.New(errs.UndefinedFunction, "function array_to_json(%s) does not exist", typeNames(args))
+		}
+		if args[0].Type().ID() == arrow.NULL {
+			return nil, true, errs.New(errs.DatatypeMismatch, "could not determine polymorphic type because input has type unknown")
+		}
+		if len(args) == 1 {
+			return relabel(jsonOf(args[0], true), types.JSONType), true, nil
+		}
+		pretty := b.coerce(args[1], types.Bool)
+		if pretty.Type().ID() != arrow.BOOL {
+			return nil, true, errs.New(errs.UndefinedFunction, "function array_to_json(%s) does not exist", typeNames(args))
+		}
+		sep := &planner.Case{Whens: []planner.Expr{pretty}, Thens: []planner.Expr{lit(",\n ")}, Else: lit(","), Typ: types.Text}
+		list := &planner.Func{Name: "_json_list", Args: []planner.Expr{storageArrayText(args[0]), sep}, Typ: types.Text}
+		return relabel(list, types.JSONType), true, nil
 	case "to_jsonb":
 		if err := one(); err != nil {
 			return nil, true, err

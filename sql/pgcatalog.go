@@ -112,6 +112,11 @@ func (b *binder) regCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (pla
 			return &planner.Literal{Value: oid, Typ: types.Int64}, true, nil
 		}
 	}
+	if p, ok := e.(*planner.Param); ok && types.IsUnknown(p.Typ) && (kind == "regclass" || kind == "regtype") {
+		// A parameter of a name, as clients send 't' for $1::regclass: read as text and
+		// looked up when it is bound.
+		e = b.coerce(e, types.Text)
+	}
 	if types.IsUnknown(e.Type()) || types.IsInteger(e.Type()) || e.Type().ID() == arrow.NULL {
 		return b.coerce(e, types.Int64), true, nil
 	}
@@ -151,9 +156,7 @@ func (b *binder) regclassOfText(e planner.Expr) (planner.Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	missing := &planner.Check{E: &planner.Literal{Typ: types.Int64}, Fail: &planner.IsNull{E: e, Negate: true},
-		Kind: errs.UndefinedTable, Msg: "relation does not exist"}
-	out := &planner.Case{Typ: types.Int64, Else: missing}
+	out := &planner.Case{Typ: types.Int64, Else: &planner.Literal{Typ: types.Int64}}
 	same := func(s string) planner.Expr {
 		return &planner.Binary{Op: planner.OpEq, L: e, R: &planner.Literal{Value: s, Typ: types.Text}, Typ: types.Bool}
 	}
@@ -165,7 +168,10 @@ func (b *binder) regclassOfText(e planner.Expr) (planner.Expr, error) {
 		out.Whens = append(out.Whens, &planner.Binary{Op: planner.OpOr, L: same(n), R: same(catalog.PGCatalogSchema + "." + n), Typ: types.Bool})
 		out.Thens = append(out.Thens, &planner.Literal{Value: catalog.PGSystemTableOID(catalog.PGCatalogSchema, n), Typ: types.Int64})
 	}
-	return out, nil
+	// The check is around the CASE, not its ELSE: a parameter bound to a name, folded with the
+	// rest, then finds the relation before the check is evaluated.
+	missing := &planner.Binary{Op: planner.OpAnd, L: &planner.IsNull{E: e, Negate: true}, R: &planner.IsNull{E: out}, Typ: types.Bool}
+	return &planner.Check{E: out, Fail: missing, Kind: errs.UndefinedTable, Msg: "relation does not exist"}, nil
 }
 
 // relationNames are the names of the relations of the public schema by OID, as regclass
@@ -666,6 +672,11 @@ func (b *binder) regName(kind string, e planner.Expr) (planner.Expr, error) {
 		var err error
 		if names, err = b.relationNames(); err != nil {
 			return nil, err
+		}
+		if kind == "regclass" {
+			for n := range catalog.PGCatalogTables {
+				names[catalog.PGSystemTableOID(catalog.PGCatalogSchema, n)] = n
+			}
 		}
 	}
 	out := &planner.Case{Typ: types.Text, Else: &planner.Cast{E: e, To: types.Text}}

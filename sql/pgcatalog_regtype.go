@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/types"
@@ -16,6 +17,13 @@ func (b *binder) typeOIDs() exec.TypeOIDs {
 	return func(name string) (uint32, uint32, bool) {
 		ct, ok, err := tc.Type(b.ctx, name)
 		if err != nil || !ok {
+			// A table's or view's row type, named by the relation.
+			if t, err := b.cat.Table(b.ctx, name); err == nil {
+				return uint32(catalog.RowTypeOID(t.ID)), uint32(catalog.RowArrayOID(t.ID)), true
+			}
+			if v, found, err := b.cat.View(b.ctx, name); err == nil && found {
+				return uint32(catalog.ViewRowTypeOID(v.Name)), uint32(catalog.ViewRowArrayOID(v.Name)), true
+			}
 			return 0, 0, false
 		}
 		return ct.OID(), ct.ArrayOID(), true

@@ -61,3 +61,49 @@ func storageArrayOut(e planner.Expr, t arrow.DataType) (planner.Expr, bool) {
 	}
 	return &planner.Func{Name: "_time_array_out", Args: []planner.Expr{e}, Typ: t}, true
 }
+
+// storageArrayText is e, a time[] or uuid[], as text[] of the elements' own text (through
+// _time_array_text or _uuid_array_text), for the functions that show the elements:
+// array_to_string, to_json. Other expressions are returned as they are.
+func storageArrayText(e planner.Expr) planner.Expr {
+	et := types.Elem(e.Type())
+	switch {
+	case et == nil:
+		return e
+	case types.IsUUID(et):
+		return &planner.Func{Name: "_uuid_array_text", Args: []planner.Expr{e}, Typ: types.ArrayOf(types.Text)}
+	case types.IsTime(et):
+		return &planner.Func{Name: "_time_array_text", Args: []planner.Expr{e}, Typ: types.ArrayOf(types.Text)}
+	}
+	return e
+}
+
+// storageArrayArgs rewrites the time[] and uuid[] arguments of the functions that show their
+// arguments' text: array_to_string's array becomes text[] of the elements' text, and
+// concat's, concat_ws's and format's arrays their array text.
+func storageArrayArgs(name string, args []planner.Expr) {
+	for i, a := range args {
+		switch name {
+		case "array_to_string":
+			if i == 0 {
+				args[i] = storageArrayText(a)
+			}
+		case "concat", "concat_ws", "format":
+			if out, ok := storageArrayOut(a, types.Text); ok {
+				args[i] = out
+			}
+		}
+	}
+}
+
+// typeNames is the comma-separated names of the types of args, as an error names a call.
+func typeNames(args []planner.Expr) string {
+	var b []byte
+	for i, a := range args {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, types.Name(a.Type())...)
+	}
+	return string(b)
+}

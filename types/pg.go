@@ -308,6 +308,8 @@ func FromOID(oid uint32) arrow.DataType {
 		return UUIDType
 	case OIDTime:
 		return TimeType
+	case OIDInterval:
+		return Interval
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		if et := FromOID(elem); et != nil {

@@ -33,7 +33,7 @@ func TestPGTypeOf(t *testing.T) {
 		{Date, "date", 4, -1, Date},
 		{Timestamp, "timestamp", 8, -1, Timestamp},
 		{TimestampTZ, "timestamptz", 8, -1, TimestampTZ},
-		{Interval, "interval", 16, -1, Text},
+		{Interval, "interval", 16, -1, Interval},
 		{ArrayOf(Int64), "_int8", -1, -1, ArrayOf(Int64)},
 		{ArrayOf(Numeric(10, 2)), "_numeric", -1, 10<<16 | 2 + 4, ArrayOf(DefaultNumeric)},
 		{ArrayOf(Varchar(2)), "_varchar", -1, 6, ArrayOf(Text)},

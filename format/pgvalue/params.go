@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -214,6 +215,14 @@ func decodeBinary(dt arrow.DataType, oid uint32, v []byte) (any, error) {
 			return nil, fmt.Errorf("uuid of %d bytes", len(v))
 		}
 		return append([]byte(nil), v...), nil
+	case types.OIDInterval:
+		// microseconds (int64), days (int32), months (int32), read as interval's text.
+		if len(v) != 16 {
+			return nil, fmt.Errorf("interval of %d bytes", len(v))
+		}
+		us := int64(binary.BigEndian.Uint64(v))
+		iv := arrow.MonthDayNanoInterval{Months: int32(binary.BigEndian.Uint32(v[12:])), Days: int32(binary.BigEndian.Uint32(v[8:])), Nanoseconds: us * 1000}
+		return exec.FormatInterval(iv), nil
 	case types.OIDJSONB:
 		// jsonb's binary format is a version byte, 1, and the text.
 		if len(v) == 0 || v[0] != 1 {
