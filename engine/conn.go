@@ -166,6 +166,7 @@ func (s *statement) execute(ctx context.Context, params []any) (r Result, err er
 		return &doneResult{}, nil
 	}
 	e := s.c.e
+	parent := ctx
 	defer func() {
 		if p := recover(); p != nil {
 			r, err = nil, e.panicError("execute", p)
@@ -215,8 +216,11 @@ func (s *statement) execute(ctx context.Context, params []any) (r Result, err er
 			rr, ok = c.rowsResult, true
 		}
 		if ok && err == nil {
-			rr.ctx, rr.cancel = ctx, cancel
+			rr.ctx, rr.cancel, rr.parent = ctx, cancel, parent
 			rr.onErr = s.c.fail
+			if rr.onClose == nil {
+				rr.onClose = make([]func(), 0, 3) // and the query log's, when run by Execute
+			}
 			rr.onClose = append(rr.onClose, stopTimer, endBudget)
 			return
 		}
@@ -718,6 +722,10 @@ type rowsResult struct {
 	// caller is the ctx of the last Next, which cancels the statement until stopCaller.
 	caller     context.Context
 	stopCaller func() bool
+	// parent is a context ctx descends from, the one the statement was executed under: a
+	// Next under it (as a frontend's Next usually is) needs no watch, as cancelling it
+	// cancels ctx with the same cause.
+	parent context.Context
 	// onErr, if set, is called when the stream fails.
 	onErr func()
 	// err is the error the stream failed with, for the query log.
@@ -742,13 +750,16 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 			if r.stopCaller != nil {
 				r.stopCaller()
 			}
+			r.stopCaller = nil
 			caller, cancel := ctx, r.cancel
 			r.caller = ctx
-			r.stopCaller = context.AfterFunc(caller, func() {
-				if cancel != nil {
-					cancel(context.Cause(caller))
-				}
-			})
+			if ctx != r.parent && ctx.Done() != nil {
+				r.stopCaller = context.AfterFunc(caller, func() {
+					if cancel != nil {
+						cancel(context.Cause(caller))
+					}
+				})
+			}
 		}
 		ctx = r.ctx
 	}

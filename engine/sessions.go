@@ -318,6 +318,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (Result, error) {
 		return s.execute(ctx, params)
 	}
 	e := s.c.e
+	caller := ctx
 	ctx, q := e.sess.begin(ctx, s.c, s.text)
 	r, err := s.execute(ctx, params)
 	if err != nil {
@@ -329,6 +330,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (Result, error) {
 		rr, ok = c.rowsResult, true
 	}
 	if ok {
+		if rr.ctx != nil {
+			rr.parent = caller // an ancestor of the one execute saw, which descends from it
+		}
 		rr.onClose = append(rr.onClose, func() { e.sess.end(s.c, q, rr.rows, rr.bytes, rr.err) })
 		return r, nil
 	}
