@@ -275,7 +275,7 @@ func (s *statement) execute(ctx context.Context, params []any) (r Result, err er
 	switch b := s.bound.(type) {
 	case *planner.Query:
 		if k := s.keptPlan(ctx, b); k != nil {
-			x := &execution{e: e, params: params}
+			x := newExecution(e, params)
 			ctx = context.WithValue(ctx, executionKey{}, x)
 			return e.runKept(ctx, k, x, s.Schema())
 		}
@@ -714,6 +714,9 @@ type rowsResult struct {
 	bytes   int64 // of the batches returned
 	done    bool
 	release func()
+	// exec, if set, is the execution of a kept plan whose snapshots the result holds until
+	// it closes (as release, without a closure made per statement).
+	exec *execution
 	// ctx and cancel are the statement's own context (see Execute); onClose run when the
 	// result closes.
 	ctx     context.Context
@@ -819,6 +822,10 @@ func (r *rowsResult) Close() (err error) {
 	if r.release != nil {
 		r.release()
 		r.release = nil
+	}
+	if r.exec != nil {
+		r.exec.release()
+		r.exec = nil
 	}
 	return err
 }
