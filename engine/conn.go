@@ -161,12 +161,13 @@ func textSchema(names ...string) *arrow.Schema {
 
 func (s *statement) Close() error { return nil }
 
-func (s *statement) execute(ctx context.Context, params []any) (r Result, err error) {
+// execute runs the statement under ctx, a context made for it alone (Execute's, from the
+// session registry), which cancel cancels.
+func (s *statement) execute(ctx context.Context, cancel context.CancelCauseFunc, params []any) (r Result, err error) {
 	if s.empty {
 		return &doneResult{}, nil
 	}
 	e := s.c.e
-	parent := ctx
 	defer func() {
 		if p := recover(); p != nil {
 			r, err = nil, e.panicError("execute", p)
@@ -195,9 +196,9 @@ func (s *statement) execute(ctx context.Context, params []any) (r Result, err er
 		b.reads = map[statestore.TableID]uint64{}
 	}
 	// The statement runs under its own context: cancelled when its result closes, by the
-	// memory limit (cause: out of memory) and by statement_timeout, and carrying the
-	// allocator, the statement's clock and the session's time zone.
-	qctx, cancel := context.WithCancelCause(ctx)
+	// memory limit (cause: out of memory), by pg_cancel_backend and by statement_timeout,
+	// and carrying the allocator, the statement's clock and the session's time zone.
+	qctx := ctx
 	alloc := e.newLimitAllocator(cancel)
 	var stopTimer context.CancelFunc = func() {}
 	if d := s.c.statementTimeout(); d > 0 {
@@ -216,7 +217,7 @@ func (s *statement) execute(ctx context.Context, params []any) (r Result, err er
 			rr, ok = c.rowsResult, true
 		}
 		if ok && err == nil {
-			rr.ctx, rr.cancel, rr.parent = ctx, cancel, parent
+			rr.ctx, rr.cancel = ctx, cancel
 			rr.onErr = s.c.fail
 			if rr.onClose == nil {
 				rr.onClose = make([]func(), 0, 3) // and the query log's, when run by Execute
