@@ -76,3 +76,58 @@ func TestStatementTimeoutStopsSeries(t *testing.T) {
 		}
 	}
 }
+
+// TestNextCallerCancels cancels, with a cause, the context of a result's Next while the
+// statement streams: the context the statement was executed under (which its own descends
+// from) and another one given to Next only. The next Next fails with that cause either way,
+// and closing the result frees every buffer.
+func TestNextCallerCancels(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE g (x bigint PRIMARY KEY)")
+	run(t, c, "INSERT INTO g SELECT i FROM generate_series(1, 5000) AS s(i)")
+	const q = "SELECT a.x, b.x FROM g a CROSS JOIN g b"
+	for _, sameAsExecute := range []bool{true, false} {
+		base := mem.CurrentAlloc()
+		execCtx, cancelExec := context.WithCancelCause(context.Background())
+		nextCtx, cancelNext := execCtx, cancelExec
+		if !sameAsExecute {
+			nextCtx, cancelNext = context.WithCancelCause(context.Background())
+		}
+		st, err := c.Prepare(execCtx, q, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := st.Execute(execCtx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := res.Next(nextCtx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Release()
+		cause := errors.New("the caller gave up")
+		cancelNext(cause)
+		for i := 0; ; i++ {
+			b, err := res.Next(nextCtx)
+			if err != nil {
+				if !errors.Is(err, cause) {
+					t.Errorf("Next under the context of Execute %v: %v after cancelling, want %v", sameAsExecute, err, cause)
+				}
+				break
+			}
+			b.Release()
+			if i > 1000 {
+				t.Fatalf("Next under the context of Execute %v: still streaming after cancelling", sameAsExecute)
+			}
+		}
+		res.Close()
+		st.Close()
+		cancelExec(nil)
+		if got := mem.CurrentAlloc(); got != base {
+			t.Errorf("%d bytes still allocated after close, want %d", got, base)
+		}
+	}
+}

@@ -161,7 +161,9 @@ func textSchema(names ...string) *arrow.Schema {
 
 func (s *statement) Close() error { return nil }
 
-func (s *statement) execute(ctx context.Context, params []any) (r Result, err error) {
+// execute runs the statement under ctx, a context made for it alone (Execute's, from the
+// session registry), which cancel cancels.
+func (s *statement) execute(ctx context.Context, cancel context.CancelCauseFunc, params []any) (r Result, err error) {
 	if s.empty {
 		return &doneResult{}, nil
 	}
@@ -194,9 +196,9 @@ func (s *statement) execute(ctx context.Context, params []any) (r Result, err er
 		b.reads = map[statestore.TableID]uint64{}
 	}
 	// The statement runs under its own context: cancelled when its result closes, by the
-	// memory limit (cause: out of memory) and by statement_timeout, and carrying the
-	// allocator, the statement's clock and the session's time zone.
-	qctx, cancel := context.WithCancelCause(ctx)
+	// memory limit (cause: out of memory), by pg_cancel_backend and by statement_timeout,
+	// and carrying the allocator, the statement's clock and the session's time zone.
+	qctx := ctx
 	alloc := e.newLimitAllocator(cancel)
 	var stopTimer context.CancelFunc = func() {}
 	if d := s.c.statementTimeout(); d > 0 {
@@ -217,6 +219,9 @@ func (s *statement) execute(ctx context.Context, params []any) (r Result, err er
 		if ok && err == nil {
 			rr.ctx, rr.cancel = ctx, cancel
 			rr.onErr = s.c.fail
+			if rr.onClose == nil {
+				rr.onClose = make([]func(), 0, 3) // and the query log's, when run by Execute
+			}
 			rr.onClose = append(rr.onClose, stopTimer, endBudget)
 			return
 		}
@@ -271,7 +276,7 @@ func (s *statement) execute(ctx context.Context, params []any) (r Result, err er
 	switch b := s.bound.(type) {
 	case *planner.Query:
 		if k := s.keptPlan(ctx, b); k != nil {
-			x := &execution{e: e, params: params}
+			x := newExecution(e, params)
 			ctx = context.WithValue(ctx, executionKey{}, x)
 			return e.runKept(ctx, k, x, s.Schema())
 		}
@@ -710,6 +715,9 @@ type rowsResult struct {
 	bytes   int64 // of the batches returned
 	done    bool
 	release func()
+	// exec, if set, is the execution of a kept plan whose snapshots the result holds until
+	// it closes (as release, without a closure made per statement).
+	exec *execution
 	// ctx and cancel are the statement's own context (see Execute); onClose run when the
 	// result closes.
 	ctx     context.Context
@@ -718,6 +726,10 @@ type rowsResult struct {
 	// caller is the ctx of the last Next, which cancels the statement until stopCaller.
 	caller     context.Context
 	stopCaller func() bool
+	// parent is a context ctx descends from, the one the statement was executed under: a
+	// Next under it (as a frontend's Next usually is) needs no watch, as cancelling it
+	// cancels ctx with the same cause.
+	parent context.Context
 	// onErr, if set, is called when the stream fails.
 	onErr func()
 	// err is the error the stream failed with, for the query log.
@@ -742,13 +754,16 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 			if r.stopCaller != nil {
 				r.stopCaller()
 			}
+			r.stopCaller = nil
 			caller, cancel := ctx, r.cancel
 			r.caller = ctx
-			r.stopCaller = context.AfterFunc(caller, func() {
-				if cancel != nil {
-					cancel(context.Cause(caller))
-				}
-			})
+			if ctx != r.parent && ctx.Done() != nil {
+				r.stopCaller = context.AfterFunc(caller, func() {
+					if cancel != nil {
+						cancel(context.Cause(caller))
+					}
+				})
+			}
 		}
 		ctx = r.ctx
 	}
@@ -808,6 +823,10 @@ func (r *rowsResult) Close() (err error) {
 	if r.release != nil {
 		r.release()
 		r.release = nil
+	}
+	if r.exec != nil {
+		r.exec.release()
+		r.exec = nil
 	}
 	return err
 }

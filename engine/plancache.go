@@ -137,6 +137,17 @@ type execution struct {
 	mu    sync.Mutex
 	held  []readHold
 	scans []plannedScan // few: a kept plan has a scan per table it reads
+
+	// The first ones of held and scans (a lookup's only ones), without an allocation.
+	heldBuf [1]readHold
+	scanBuf [1]plannedScan
+}
+
+// newExecution returns an execution of a kept plan with parameter values params.
+func newExecution(e *Engine, params []any) *execution {
+	x := &execution{e: e, params: params}
+	x.held, x.scans = x.heldBuf[:0], x.scanBuf[:0]
+	return x
 }
 
 // plannedScan is a deferred scan's operators for one execution.
@@ -269,7 +280,7 @@ func (e *Engine) runKept(ctx context.Context, k *keptPlan, x *execution, schema 
 		x.release()
 		return nil, err
 	}
-	return &rowsResult{e: e, stream: stream, schema: schema, release: x.release}, nil
+	return &rowsResult{e: e, stream: stream, schema: schema, exec: x}, nil
 }
 
 // catalogRecheck is how often executions of prepared statements read the catalog's log

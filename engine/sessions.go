@@ -143,9 +143,9 @@ func (c *conn) OnTerminate(f func()) {
 	c.act.terminate = f
 }
 
-// begin records that c starts running text; the returned context is cancelled by
-// pg_cancel_backend.
-func (s *sessions) begin(ctx context.Context, c *conn, text string) (context.Context, *QueryInfo) {
+// begin records that c starts running text; the returned context, the statement's own, is
+// cancelled by pg_cancel_backend, when the statement ends and by the returned function.
+func (s *sessions) begin(ctx context.Context, c *conn, text string) (context.Context, *QueryInfo, context.CancelCauseFunc) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	app, _ := c.Setting("application_name")
 	now := time.Now()
@@ -160,7 +160,7 @@ func (s *sessions) begin(ctx context.Context, c *conn, text string) (context.Con
 	if a.xactStart.IsZero() {
 		a.xactStart = now
 	}
-	return ctx, q
+	return ctx, q, cancel
 }
 
 // end records the end of q, run by c, with err (nil for success), and tells the observers.
@@ -315,11 +315,12 @@ func (e *Engine) SignalBackend(ctx context.Context, caller string, pid int32, te
 // pg_cancel_backend cancels it through the context begin makes.
 func (s *statement) Execute(ctx context.Context, params []any) (Result, error) {
 	if s.empty {
-		return s.execute(ctx, params)
+		return &doneResult{}, nil
 	}
 	e := s.c.e
-	ctx, q := e.sess.begin(ctx, s.c, s.text)
-	r, err := s.execute(ctx, params)
+	caller := ctx
+	ctx, q, cancel := e.sess.begin(ctx, s.c, s.text)
+	r, err := s.execute(ctx, cancel, params)
 	if err != nil {
 		e.sess.end(s.c, q, 0, 0, err)
 		return nil, err
@@ -329,6 +330,9 @@ func (s *statement) Execute(ctx context.Context, params []any) (Result, error) {
 		rr, ok = c.rowsResult, true
 	}
 	if ok {
+		if rr.ctx != nil {
+			rr.parent = caller // the statement's context descends from it
+		}
 		rr.onClose = append(rr.onClose, func() { e.sess.end(s.c, q, rr.rows, rr.bytes, rr.err) })
 		return r, nil
 	}
@@ -438,6 +442,6 @@ func activityRow(a SessionInfo, owner int64) []any {
 // refused logs a statement that failed before it could run (a syntax error, a missing
 // table): it takes no time and returns nothing.
 func (s *sessions) refused(c *conn, text string, err error) {
-	_, q := s.begin(context.Background(), c, text)
+	_, q, _ := s.begin(context.Background(), c, text)
 	s.end(c, q, 0, 0, err)
 }

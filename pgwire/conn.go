@@ -61,6 +61,11 @@ type conn struct {
 	buf    []byte
 	ends   []int
 	values [][]byte
+	// Messages sent for every statement, reused: Send encodes a message at once.
+	dataRow  pgproto3.DataRow
+	cmdDone  pgproto3.CommandComplete
+	rfq      pgproto3.ReadyForQuery
+	pformats []int16 // a Bind's parameter formats
 
 	// dead is set when the connection failed in the middle of a message exchange (during
 	// COPY FROM STDIN): the connection ends.
@@ -97,6 +102,25 @@ type prepared struct {
 	desc        *pgproto3.RowDescription
 	descSchema  *arrow.Schema
 	descFormats []int16
+	// resFormats are the result formats of the last Bind, whose format codes were resCodes.
+	resCodes, resFormats []int16
+	// spareWriters is the value writers' slice of a finished portal, for the next one.
+	spareWriters []writer
+}
+
+// resultFormats returns the result formats of a Bind of the statement with format codes
+// codes for n columns (see formatCodes), the same slice as the last Bind's when its codes
+// were the same: portals only read it.
+func (p *prepared) resultFormats(codes []int16, n int) ([]int16, error) {
+	if p.resFormats != nil && len(p.resFormats) == n && slices.Equal(p.resCodes, codes) {
+		return p.resFormats, nil
+	}
+	f, err := formatCodes(codes, n, "result")
+	if err != nil {
+		return nil, err
+	}
+	p.resCodes, p.resFormats = slices.Clone(codes), f
+	return f, nil
 }
 
 // portalDescription returns the RowDescription of the statement's result in formats,
@@ -364,7 +388,8 @@ func (c *conn) ready() error {
 			c.closePortal(name)
 		}
 	}
-	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: c.tx})
+	c.rfq.TxStatus = c.tx
+	c.be.Send(&c.rfq)
 	return c.flush()
 }
 
@@ -393,7 +418,8 @@ func (c *conn) complete(tag string) {
 	case "COMMIT", "ROLLBACK":
 		c.tx = txIdle
 	}
-	c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
+	c.cmdDone.CommandTag = append(c.cmdDone.CommandTag[:0], tag...)
+	c.be.Send(&c.cmdDone)
 	switch tag {
 	case "SET", "RESET", "COMMIT", "ROLLBACK":
 		c.report(false)
@@ -580,7 +606,13 @@ func (c *conn) unref(p *prepared) {
 // formatCodes expands the format codes of a Bind message to one per value: none means text
 // for all, one applies to all.
 func formatCodes(codes []int16, n int, what string) ([]int16, error) {
-	out := make([]int16, n)
+	return appendFormatCodes(make([]int16, 0, n), codes, n, what)
+}
+
+// appendFormatCodes is formatCodes into dst's storage, reused when large enough.
+func appendFormatCodes(dst, codes []int16, n int, what string) ([]int16, error) {
+	out := slices.Grow(dst[:0], n)[:n]
+	clear(out)
 	switch len(codes) {
 	case 0:
 	case 1:
@@ -612,10 +644,11 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 		return &pgError{code: "08P01", msg: fmt.Sprintf("bind message supplies %d parameters, but prepared statement %q requires %d",
 			len(m.Parameters), m.PreparedStatement, len(prep.params))}
 	}
-	pformats, err := formatCodes(m.ParameterFormatCodes, len(m.Parameters), "parameter")
+	pformats, err := appendFormatCodes(c.pformats, m.ParameterFormatCodes, len(m.Parameters), "parameter")
 	if err != nil {
 		return err
 	}
+	c.pformats = pformats
 	args := make([]any, len(m.Parameters))
 	for i, v := range m.Parameters {
 		if args[i], err = decodeParam(i+1, prep.params[i], pformats[i], v); err != nil {
@@ -624,7 +657,7 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	}
 	var formats []int16
 	if prep.stmt != nil && prep.stmt.Schema() != nil {
-		if formats, err = formatCodes(m.ResultFormatCodes, prep.stmt.Schema().NumFields(), "result"); err != nil {
+		if formats, err = prep.resultFormats(m.ResultFormatCodes, prep.stmt.Schema().NumFields()); err != nil {
 			return err
 		}
 	}
@@ -714,6 +747,10 @@ func (c *conn) finish(p *portal) {
 	}
 	p.cancel()
 	if p.prep != nil {
+		if p.writers != nil {
+			clear(p.writers[:cap(p.writers)]) // no batch's columns kept alive
+			p.prep.spareWriters, p.writers = p.writers[:0], nil
+		}
 		p.prep.refs--
 		c.unref(p.prep)
 		p.prep = nil
@@ -776,7 +813,11 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 				return false, errs.New(errs.Internal, "result batch has %d columns, statement schema %d", b.NumCols(), len(p.formats))
 			}
 			p.batch, p.row = b, 0
-			p.writers = p.writers[:0]
+			if p.writers == nil {
+				p.writers = p.prep.spareWriters // the last finished portal's, or nil
+				p.prep.spareWriters = nil
+			}
+			p.writers = slices.Grow(p.writers[:0], len(p.formats))
 			schema := p.prep.stmt.Schema() // Field, not Fields: no copy of the fields per batch
 			for j, col := range b.Columns() {
 				p.writers = append(p.writers, pgvalue.NewWriter(schema.Field(j), col, p.formats[j], c.loc))
@@ -847,7 +888,8 @@ func (c *conn) sendRow(b arrow.RecordBatch, writers []writer, i int) {
 		c.values = append(c.values, c.buf[start:end:end])
 		start = end
 	}
-	c.be.Send(&pgproto3.DataRow{Values: c.values})
+	c.dataRow.Values = c.values
+	c.be.Send(&c.dataRow)
 	c.pending += len(c.buf) + 4*len(c.values) + 7
 }
 

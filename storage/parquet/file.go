@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -40,6 +41,51 @@ type File struct {
 	// decoded whole, and admits[...] how often it has been (see admit).
 	spanRows []atomic.Int64
 	admits   []atomic.Int32
+
+	// readSchemas are the output columns and schemas of recent Reads, reused by Reads of
+	// the same columns (a table's lookups ask for the same ones each time), replaced in
+	// turn from nextSchema; see readSchema.
+	readSchemas [4]atomic.Pointer[readSchema]
+	nextSchema  atomic.Uint32
+}
+
+// readSchema is the schema of a Read of columns cols (all columns when all is set). Both are
+// shared by the Readers that use it and never modified.
+type readSchema struct {
+	all    bool
+	cols   []int
+	schema *arrow.Schema
+}
+
+// readSchemaOf returns the output columns and schema of a Read of cols (nil for all), from
+// the ones kept for recent Reads or built and kept.
+func (f *File) readSchemaOf(cols []int) (*readSchema, error) {
+	all := cols == nil
+	for i := range f.readSchemas {
+		if rs := f.readSchemas[i].Load(); rs != nil && rs.all == all && slices.Equal(rs.cols, cols) {
+			return rs, nil
+		}
+	}
+	rs := &readSchema{all: all}
+	if all {
+		rs.cols = make([]int, len(f.cols))
+		for i := range rs.cols {
+			rs.cols[i] = i
+		}
+	} else {
+		rs.cols = slices.Clone(cols)
+	}
+	fields := make([]arrow.Field, len(rs.cols))
+	for i, c := range rs.cols {
+		if c < 0 || c >= len(f.cols) {
+			return nil, fmt.Errorf("%w: column index %d out of range [0, %d)", ErrInvalidProperties, c, len(f.cols))
+		}
+		fields[i] = f.schema.Field(c)
+	}
+	md := f.schema.Metadata()
+	rs.schema = arrow.NewSchema(fields, &md)
+	f.readSchemas[(f.nextSchema.Add(1)-1)%uint32(len(f.readSchemas))].Store(rs)
+	return rs, nil
 }
 
 // RowGroup describes one row group of a file.

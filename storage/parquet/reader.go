@@ -105,23 +105,11 @@ func (f *File) Read(ctx context.Context, opts ReadOptions) (*Reader, error) {
 	if r.mem == nil {
 		r.mem = memory.DefaultAllocator
 	}
-	if opts.Columns == nil {
-		r.cols = make([]int, len(f.cols))
-		for i := range r.cols {
-			r.cols[i] = i
-		}
-	} else {
-		r.cols = append([]int(nil), opts.Columns...)
+	rs, err := f.readSchemaOf(opts.Columns)
+	if err != nil {
+		return nil, err
 	}
-	fields := make([]arrow.Field, len(r.cols))
-	for i, c := range r.cols {
-		if c < 0 || c >= len(f.cols) {
-			return nil, fmt.Errorf("%w: column index %d out of range [0, %d)", ErrInvalidProperties, c, len(f.cols))
-		}
-		fields[i] = f.schema.Field(c)
-	}
-	md := f.schema.Metadata()
-	r.schema = arrow.NewSchema(fields, &md)
+	r.cols, r.schema = rs.cols, rs.schema // shared with other Readers: never modified
 	switch {
 	case opts.Spans != nil:
 		for i, sp := range opts.Spans {

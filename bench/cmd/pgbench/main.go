@@ -155,6 +155,7 @@ type target struct {
 	pprof string   // address of sleeperd's pprof server, or ""
 	split bool     // sleeperd: the table gets split points
 	stop  func() error
+	pid   int // sleeperd's process, whose CPU time each run reports; 0 for none
 }
 
 // workload is one pgbench script at one client count.
@@ -172,6 +173,8 @@ type result struct {
 	txns             int
 	mean, p50, p99   time.Duration
 	max              time.Duration
+	cpu              time.Duration // the server's CPU time during the run, or 0 if not known
+	gcs              int           // the server's garbage collections during the run, or -1
 	err              error
 }
 
@@ -220,7 +223,9 @@ func run(ctx context.Context, cfg config) (string, error) {
 	}
 	for i, b := range cfg.sleeperd {
 		fmt.Fprintf(cfg.log, "starting %s (%s)\n", b.label, b.path)
-		t, err := startSleeperd(ctx, b, filepath.Join(dir, fmt.Sprintf("sleeperd-%d", i)), cfg.profileDir != "")
+		// Always with its pprof server, which counts its garbage collections for the
+		// report; profiles are fetched only with -cpuprofile.
+		t, err := startSleeperd(ctx, b, filepath.Join(dir, fmt.Sprintf("sleeperd-%d", i)), true)
 		if err != nil {
 			return "", err
 		}
@@ -341,6 +346,7 @@ func startSleeperd(ctx context.Context, b binary, dir string, pprof bool) (*targ
 		logf.Close()
 		return nil, err
 	}
+	t.pid = cmd.Process.Pid
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait(); logf.Close() }()
 	t.stop = func() error {
@@ -475,7 +481,16 @@ func runPgbench(ctx context.Context, pgbench, dir string, t *target, w workload,
 	} else {
 		profDone <- nil
 	}
+	r.gcs = -1
+	gc0, gcErr := numGC(t.pprof)
+	cpu0, cpuErr := processCPU(t.pid)
 	err = cmd.Run()
+	if cpu1, err1 := processCPU(t.pid); cpuErr == nil && err1 == nil {
+		r.cpu = cpu1 - cpu0
+	}
+	if gc1, err1 := numGC(t.pprof); gcErr == nil && err1 == nil {
+		r.gcs = gc1 - gc0
+	}
 	if perr := <-profDone; perr != nil {
 		fmt.Fprintf(cfg.log, "profile of %s: %v\n", t.name, perr)
 	}
@@ -545,6 +560,61 @@ func readLogs(dir string) ([]time.Duration, error) {
 	return out, nil
 }
 
+// processCPU returns the user and system CPU time of process pid so far, from
+// /proc/PID/stat (in clock ticks of 1/100 s, Linux's USER_HZ); an error for pid 0 or
+// without /proc.
+func processCPU(pid int) (time.Duration, error) {
+	if pid == 0 {
+		return 0, errors.New("no process")
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The fields after the command name in parentheses (which may hold spaces): state is
+	// field 3, utime 14 and stime 15.
+	i := strings.LastIndexByte(string(b), ')')
+	f := strings.Fields(string(b[i+1:]))
+	if i < 0 || len(f) < 13 {
+		return 0, fmt.Errorf("unexpected /proc/%d/stat", pid)
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
+}
+
+// numGCRE finds the count of garbage collections in the runtime's memory statistics that
+// the heap profile's text form ends with.
+var numGCRE = regexp.MustCompile(`(?m)^# NumGC = ([0-9]+)$`)
+
+// numGC returns how many garbage collections the server whose pprof server is at addr has
+// run; an error for addr "".
+func numGC(addr string) (int, error) {
+	if addr == "" {
+		return 0, errors.New("no pprof server")
+	}
+	resp, err := http.Get(fmt.Sprintf("http://%s/debug/pprof/heap?debug=1", addr))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	m := numGCRE.FindSubmatch(b)
+	if m == nil {
+		return 0, errors.New("no NumGC in the heap profile")
+	}
+	return strconv.Atoi(string(m[1]))
+}
+
 func pct(sorted []time.Duration, p float64) time.Duration {
 	i := int(float64(len(sorted))*p+0.5) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
@@ -601,8 +671,8 @@ func report(cfg config, rs []result, load0, load1 string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d rows, %d sleeperd partitions, pgbench -n -M prepared -T %s; load average %s before, %s after\n\n",
 		cfg.rows, cfg.partitions, cfg.duration, load0, load1)
-	b.WriteString("| workload | clients | server | tps | x PostgreSQL | mean ms | p50 ms | p99 ms | max ms |\n")
-	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| workload | clients | server | tps | x PostgreSQL | mean ms | p50 ms | p99 ms | max ms | server CPU µs/txn | server GCs |\n")
+	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	// Each row's ratio is to PostgreSQL's run of the same workload that preceded it (runs
 	// are in order, PostgreSQL first), so a workload given twice compares within each round.
 	base := map[string]float64{}
@@ -611,15 +681,23 @@ func report(cfg config, rs []result, load0, load1 string) string {
 			base[fmt.Sprintf("%s/%d", r.workload, r.clients)] = r.tps
 		}
 		if r.err != nil {
-			fmt.Fprintf(&b, "| %s | %d | %s | failed | | | | | |\n", r.workload, r.clients, r.target)
+			fmt.Fprintf(&b, "| %s | %d | %s | failed | | | | | | | |\n", r.workload, r.clients, r.target)
 			continue
 		}
 		ratio := ""
 		if pg, ok := base[fmt.Sprintf("%s/%d", r.workload, r.clients)]; ok && pg > 0 && r.target != "postgresql" {
 			ratio = fmt.Sprintf("%.3f", r.tps/pg)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %.0f | %s | %s | %s | %s | %s |\n",
-			r.workload, r.clients, r.target, r.tps, ratio, ms(r.mean), ms(r.p50), ms(r.p99), ms(r.max))
+		cpu := ""
+		if r.cpu > 0 && r.txns > 0 {
+			cpu = fmt.Sprintf("%.1f", float64(r.cpu)/float64(time.Microsecond)/float64(r.txns))
+		}
+		gcs := ""
+		if r.gcs >= 0 {
+			gcs = strconv.Itoa(r.gcs)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %.0f | %s | %s | %s | %s | %s | %s | %s |\n",
+			r.workload, r.clients, r.target, r.tps, ratio, ms(r.mean), ms(r.p50), ms(r.p99), ms(r.max), cpu, gcs)
 	}
 	return b.String()
 }
