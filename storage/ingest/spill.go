@@ -146,9 +146,10 @@ func (m *memSource) next() (arrow.RecordBatch, error) {
 	if m.pos >= m.n {
 		return nil, io.EOF
 	}
-	perm := m.s.perm[m.pos:min(m.pos+m.chunk, m.n)]
-	m.pos += len(perm)
-	m.refs = m.in.refs(m.refs[:0], perm)
+	lo, hi := m.pos, min(m.pos+m.chunk, m.n)
+	perm := m.s.perm[lo:hi]
+	m.pos = hi
+	m.refs = m.in.sortedRefs(m.refs[:0], m.s, lo, hi)
 	cols, err := gatherCols(m.spec, m.in.batches, m.refs)
 	if err != nil {
 		return nil, err
@@ -313,12 +314,12 @@ func (w *Writer) mergeToLeaves(ctx context.Context, leaves []*statestore.Partiti
 	}
 	w.runs = w.runs[len(srcs):] // the sources remove their files
 	if w.bufRows > 0 {
-		src, err := w.sortBuffer()
+		held, err := w.sortBuffer()
 		if err != nil {
 			closeSources(srcs)
 			return nil, err
 		}
-		srcs = append(srcs, src)
+		srcs = append(srcs, held...)
 	}
 	if err := w.merge(ctx, srcs, sink, w.outRows()); err != nil {
 		return nil, err

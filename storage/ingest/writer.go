@@ -35,8 +35,8 @@ const DefaultMemory = 256 << 20
 const SpillPrefix = "sleeperd-spill-"
 
 // rowOverhead is the memory the sort takes per row besides the encoded key: key offsets, row
-// key ends, the permutation and the sort entries.
-const rowOverhead = 8 + 8 + 4 + 16
+// key ends, the permutation, the batch of each sorted row and the sort entries.
+const rowOverhead = 8 + 8 + 4 + 4 + 16
 
 // WriterStats describe the work of a Writer.
 type WriterStats struct {
@@ -423,18 +423,36 @@ func (w *Writer) takeBuffer() *memSource {
 	return src
 }
 
-// sortBuffer sorts the rows held and returns them as a source; the Writer holds no rows
-// afterwards, the source holds them (and their memory accounted) until closed.
-func (w *Writer) sortBuffer() (src *memSource, err error) {
-	src = w.takeBuffer()
-	defer func() {
-		if p := recover(); p != nil {
-			src.close()
-			err = fmt.Errorf("ingest: %w", errs.Recovered(p))
-		}
-	}()
-	src.sort()
-	return src, nil
+// sortBuffer sorts the rows held and returns them as sources of consecutive rows, in input
+// order: cut into spillParts parts sorted at once. The Writer holds no rows afterwards, the
+// sources hold them (and their memory accounted) until closed.
+func (w *Writer) sortBuffer() ([]source, error) {
+	src := w.takeBuffer()
+	parts := src.split(spillParts(src.rows))
+	failed := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					failed[i] = fmt.Errorf("ingest: %w", errs.Recovered(r))
+				}
+			}()
+			p.sort()
+		}()
+	}
+	wg.Wait()
+	srcs := make([]source, len(parts))
+	for i, p := range parts {
+		srcs[i] = p
+	}
+	if err := errors.Join(failed...); err != nil {
+		closeSources(srcs)
+		return nil, err
+	}
+	return srcs, nil
 }
 
 // prepareSpilled merges the runs and the rows held into files, not committed.
