@@ -305,6 +305,8 @@ type sorted struct {
 	off  []int   // row r's key is buf[off[r]:off[r+1]]
 	rk   []int   // row r's row key is buf[off[r]:rk[r]]
 	perm []int32 // perm[i] is the input row at sorted position i
+	// src[i] is the batch of the row at sorted position i; nil for rows of one batch.
+	src []int32
 }
 
 func (s *sorted) key(r int32) []byte    { return s.buf[s.off[r]:s.off[r+1]] }
@@ -318,8 +320,9 @@ func sortRows(spec Spec, batches []arrow.RecordBatch, total int) *sorted {
 	s.off = append(s.off, 0)
 	s.buf = make([]byte, 0, keyBytes(spec, batches))
 	rkCols := make([]arrow.Array, len(spec.RowKeys))
+	ents := make([]sortEntry, total)
 	r := 0
-	for _, b := range batches {
+	for bi, b := range batches {
 		for j, c := range spec.RowKeys {
 			rkCols[j] = b.Column(c)
 		}
@@ -330,20 +333,23 @@ func sortRows(spec Spec, batches []arrow.RecordBatch, total int) *sorted {
 				s.buf = keys.AppendSortValue(s.buf, b.Column(c), i)
 			}
 			s.off = append(s.off, len(s.buf))
-			s.perm[r] = int32(r)
+			ents[r] = sortEntry{pfx: keys.Prefix64(s.key(int32(r))), row: int32(r), src: int32(bi)}
 			r++
 		}
 	}
 	// Sort (8-byte key prefix, row) pairs: most comparisons end at the prefix, without
 	// touching the key buffer. Ties on the whole key keep the input order, so later rows of
 	// one statement stay later.
-	ents := make([]sortEntry, total)
-	for r := range ents {
-		ents[r] = sortEntry{pfx: keys.Prefix64(s.key(int32(r))), row: int32(r)}
-	}
 	sortEntries(ents, s.key)
-	for i, e := range ents {
-		s.perm[i] = e.row
+	if len(batches) > 1 {
+		s.src = make([]int32, total)
+		for i, e := range ents {
+			s.perm[i], s.src[i] = e.row, e.src
+		}
+	} else {
+		for i, e := range ents {
+			s.perm[i] = e.row
+		}
 	}
 	return s
 }
@@ -378,6 +384,7 @@ func keyBytes(spec Spec, batches []arrow.RecordBatch) int {
 type sortEntry struct {
 	pfx uint64
 	row int32
+	src int32 // the batch of row: the sort does not look at it
 }
 
 // run is the sorted positions [lo, hi) that fall in one leaf.
@@ -471,7 +478,7 @@ func writeFile(ctx context.Context, store objstore.Store, spec Spec, in *input, 
 	}
 	var refs []take.Ref
 	for c := lo; c < hi; c += chunk {
-		refs = in.refs(refs[:0], s.perm[c:min(c+chunk, hi)])
+		refs = in.sortedRefs(refs[:0], s, c, min(c+chunk, hi))
 		batch, err := gather(spec, in, refs)
 		if err != nil {
 			return written{}, fw.fail(err)
@@ -613,6 +620,20 @@ func settleNulls(a arrow.Array) {
 	case *array.Dictionary:
 		settleNulls(a.Dictionary())
 	}
+}
+
+// sortedRefs appends to out the batch and row of the rows at sorted positions [lo, hi) of s,
+// the sort of in's rows.
+func (in *input) sortedRefs(out []take.Ref, s *sorted, lo, hi int) []take.Ref {
+	if s.src == nil {
+		return in.refs(out, s.perm[lo:hi])
+	}
+	starts := in.starts
+	for i, r := range s.perm[lo:hi] {
+		b := s.src[lo+i]
+		out = append(out, take.Ref{Src: b, Row: r - int32(starts[b])})
+	}
+	return out
 }
 
 // refs appends to out the batch and row of each of the input rows rows.

@@ -90,6 +90,52 @@ type memSource struct {
 	held   int64 // accounted for the rows and their sorted keys
 }
 
+// split cuts the rows, not sorted yet, into up to n sources of consecutive rows of about
+// the same number, which share out the memory accounted for them; m holds nothing
+// afterwards. A batch is sliced where a cut falls inside it.
+func (m *memSource) split(n int) []*memSource {
+	if n <= 1 || m.rows < n {
+		return []*memSource{m}
+	}
+	out := make([]*memSource, 0, n)
+	var part []arrow.RecordBatch
+	start, pos := 0, 0 // the first row of the part, the next row of the input
+	var given int64    // memory accounted to the parts so far
+	for _, b := range m.in.batches {
+		k := int(b.NumRows())
+		if k == 0 {
+			b.Release()
+			continue
+		}
+		whole := true
+		for lo := 0; lo < k; {
+			end := m.rows * (len(out) + 1) / n // the row the part ends before
+			take := min(k-lo, end-pos)
+			if take == k {
+				part = append(part, b) // the part owns b now
+			} else {
+				part = append(part, b.NewSlice(int64(lo), int64(lo+take)))
+				whole = false
+			}
+			lo, pos = lo+take, pos+take
+			if pos == end {
+				held := m.held * int64(end-start) / int64(m.rows)
+				if len(out) == n-1 {
+					held = m.held - given
+				}
+				out = append(out, &memSource{spec: m.spec, schema: m.schema, in: newInput(part), rows: end - start, chunk: m.chunk, mem: m.mem, held: held})
+				given += held
+				part, start = nil, end
+			}
+		}
+		if !whole {
+			b.Release()
+		}
+	}
+	m.in.batches, m.rows, m.held = nil, 0, 0
+	return out
+}
+
 // sort sorts the rows; next returns them in key order afterwards.
 func (m *memSource) sort() {
 	m.s = sortRows(m.spec, m.in.batches, m.rows)
@@ -100,9 +146,10 @@ func (m *memSource) next() (arrow.RecordBatch, error) {
 	if m.pos >= m.n {
 		return nil, io.EOF
 	}
-	perm := m.s.perm[m.pos:min(m.pos+m.chunk, m.n)]
-	m.pos += len(perm)
-	m.refs = m.in.refs(m.refs[:0], perm)
+	lo, hi := m.pos, min(m.pos+m.chunk, m.n)
+	perm := m.s.perm[lo:hi]
+	m.pos = hi
+	m.refs = m.in.sortedRefs(m.refs[:0], m.s, lo, hi)
 	cols, err := gatherCols(m.spec, m.in.batches, m.refs)
 	if err != nil {
 		return nil, err
@@ -267,12 +314,12 @@ func (w *Writer) mergeToLeaves(ctx context.Context, leaves []*statestore.Partiti
 	}
 	w.runs = w.runs[len(srcs):] // the sources remove their files
 	if w.bufRows > 0 {
-		src, err := w.sortBuffer()
+		held, err := w.sortBuffer()
 		if err != nil {
 			closeSources(srcs)
 			return nil, err
 		}
-		srcs = append(srcs, src)
+		srcs = append(srcs, held...)
 	}
 	if err := w.merge(ctx, srcs, sink, w.outRows()); err != nil {
 		return nil, err

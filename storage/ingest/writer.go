@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -33,8 +35,8 @@ const DefaultMemory = 256 << 20
 const SpillPrefix = "sleeperd-spill-"
 
 // rowOverhead is the memory the sort takes per row besides the encoded key: key offsets, row
-// key ends, the permutation and the sort entries.
-const rowOverhead = 8 + 8 + 4 + 16
+// key ends, the permutation, the batch of each sorted row and the sort entries.
+const rowOverhead = 8 + 8 + 4 + 4 + 16
 
 // WriterStats describe the work of a Writer.
 type WriterStats struct {
@@ -319,14 +321,26 @@ func (w *Writer) releaseBuffer() {
 	w.bufRows, w.bufBytes, w.holdBytes = 0, 0, 0
 }
 
-// spillResult is the outcome of a spill.
+// spillResult is the outcome of a spill: its runs, in input order.
 type spillResult struct {
-	run *spillfile.File
-	err error
+	runs []*spillfile.File
+	err  error
 }
 
-// spill hands the rows held to a background goroutine that sorts them and writes them to a
-// new run, after waiting for the spill before it: one runs at a time.
+// minSplitRows is the fewest rows per part of a spill split into parts sorted and written
+// at once (a variable for tests).
+var minSplitRows = 64 << 10
+
+// spillParts returns how many parts a spill of rows rows is split into: one per core, up to
+// 4, each of at least minSplitRows rows.
+func spillParts(rows int) int {
+	return max(1, min(runtime.GOMAXPROCS(0), 4, rows/minSplitRows))
+}
+
+// spill hands the rows held to a background goroutine that sorts them and writes them to
+// new runs, after waiting for the spill before it: one spill runs at a time. The rows are
+// cut into consecutive parts (spillParts), each sorted and written to a run of its own on a
+// goroutine of its own, so that a spill keeps every core busy while Append waits for it.
 func (w *Writer) spill() error {
 	if err := w.ctx.Err(); err != nil {
 		return err
@@ -335,26 +349,54 @@ func (w *Writer) spill() error {
 		return err
 	}
 	src := w.takeBuffer()
+	srcs := src.split(spillParts(src.rows))
 	limit := w.outRows()
 	done := make(chan spillResult, 1)
 	w.spilling = done
 	w.spills++
 	go func() {
-		var res spillResult
-		defer func() {
-			if p := recover(); p != nil {
-				src.close()
-				res = spillResult{err: fmt.Errorf("ingest: %w", errs.Recovered(p))}
+		runs := make([]*spillfile.File, len(srcs))
+		errs := make([]error, len(srcs))
+		var wg sync.WaitGroup
+		for i, src := range srcs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				runs[i], errs[i] = w.sortRun(src, limit)
+			}()
+		}
+		wg.Wait()
+		res := spillResult{runs: runs, err: errors.Join(errs...)}
+		if res.err != nil {
+			for _, r := range runs {
+				if r != nil {
+					r.Remove()
+				}
 			}
-			done <- res
-		}()
-		src.sort()
-		res.run, res.err = w.writeRun(w.ctx, []source{src}, limit)
+			res.runs = nil
+		}
+		done <- res
 	}()
 	return nil
 }
 
-// waitSpill waits for the spill running in the background, if any, and adds its run.
+// sortRun sorts the rows of src and writes them to a new run; src is closed afterwards.
+func (w *Writer) sortRun(src *memSource, limit int) (run *spillfile.File, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			src.close()
+			run, err = nil, fmt.Errorf("ingest: %w", errs.Recovered(p))
+		}
+	}()
+	src.sort()
+	run, err = w.writeRun(w.ctx, []source{src}, limit)
+	if err != nil {
+		src.close() // writeRun closes it, unless it failed before the merge
+	}
+	return run, err
+}
+
+// waitSpill waits for the spill running in the background, if any, and adds its runs.
 func (w *Writer) waitSpill() error {
 	if w.spilling == nil {
 		return nil
@@ -364,9 +406,11 @@ func (w *Writer) waitSpill() error {
 	if res.err != nil {
 		return res.err
 	}
-	w.runs = append(w.runs, res.run)
-	w.stats.Runs++
-	w.stats.BytesSpilled += res.run.Bytes()
+	for _, r := range res.runs {
+		w.runs = append(w.runs, r)
+		w.stats.Runs++
+		w.stats.BytesSpilled += r.Bytes()
+	}
 	return nil
 }
 
@@ -379,18 +423,36 @@ func (w *Writer) takeBuffer() *memSource {
 	return src
 }
 
-// sortBuffer sorts the rows held and returns them as a source; the Writer holds no rows
-// afterwards, the source holds them (and their memory accounted) until closed.
-func (w *Writer) sortBuffer() (src *memSource, err error) {
-	src = w.takeBuffer()
-	defer func() {
-		if p := recover(); p != nil {
-			src.close()
-			err = fmt.Errorf("ingest: %w", errs.Recovered(p))
-		}
-	}()
-	src.sort()
-	return src, nil
+// sortBuffer sorts the rows held and returns them as sources of consecutive rows, in input
+// order: cut into spillParts parts sorted at once. The Writer holds no rows afterwards, the
+// sources hold them (and their memory accounted) until closed.
+func (w *Writer) sortBuffer() ([]source, error) {
+	src := w.takeBuffer()
+	parts := src.split(spillParts(src.rows))
+	failed := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					failed[i] = fmt.Errorf("ingest: %w", errs.Recovered(r))
+				}
+			}()
+			p.sort()
+		}()
+	}
+	wg.Wait()
+	srcs := make([]source, len(parts))
+	for i, p := range parts {
+		srcs[i] = p
+	}
+	if err := errors.Join(failed...); err != nil {
+		closeSources(srcs)
+		return nil, err
+	}
+	return srcs, nil
 }
 
 // prepareSpilled merges the runs and the rows held into files, not committed.

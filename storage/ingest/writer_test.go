@@ -258,8 +258,9 @@ func TestWriterSpillMatchesWrite(t *testing.T) {
 		batches := testBatches(mem, rand.New(rand.NewPCG(11, 12)), 5000, 100, 1000)
 		defer release(batches)
 		st := writeBoth(t, mem, testSchema, []int{0}, []int{1}, [][]byte{int64Key(10), int64Key(400), int64Key(401)}, batches, WriterOptions{SpillDir: t.TempDir()})
-		if st.Runs != 4 {
-			t.Errorf("%d runs, want 4 (and 1000 rows held at commit)", st.Runs)
+		// 4 spills of 1000 rows, each cut into spillParts runs, and 1000 rows held at commit.
+		if want := 4 * spillParts(1000); st.Runs != want {
+			t.Errorf("%d runs, want %d", st.Runs, want)
 		}
 	})
 }
