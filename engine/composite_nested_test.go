@@ -164,32 +164,6 @@ func TestCopyNestedComposites(t *testing.T) {
 		`0 ("(0,""b c"")","{0,-1}") {"(,e)",NULL} b c e|1 (null) (null) (null) (null)|2 ("(2,""b c"")","{2,-1}") {"(,e)",NULL} b c e`)
 }
 
-// TestRecordsRefuseMaps: a record does not hold a map column's value (0A000), whether made
-// by ROW(...) or by a file's struct field.
-func TestRecordsRefuseMaps(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	_, c := open(t, objstore.NewMem(), mem)
-	sc := arrow.NewSchema([]arrow.Field{
-		{Name: "k", Type: arrow.PrimitiveTypes.Int64},
-		{Name: "m", Type: arrow.MapOf(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int64), Nullable: true},
-	}, nil)
-	rb := array.NewRecordBuilder(memory.NewGoAllocator(), sc)
-	rb.Field(0).(*array.Int64Builder).Append(1)
-	rb.Field(1).AppendNull()
-	b := rb.NewRecordBatch()
-	rb.Release()
-	name := filepath.Join(t.TempDir(), "m.parquet")
-	writePqarrow(t, name, b)
-	b.Release()
-	run(t, c, fmt.Sprintf("CREATE TABLE mt WITH (row_keys = 'k') AS SELECT * FROM read_parquet('%s')", name))
-	for _, q := range []string{"SELECT ROW(k, m) FROM mt", "SELECT ROW(k, ROW(m)) FROM mt"} {
-		if _, _, err := tryRun(c, q); !errors.Is(err, errs.NotImplemented) {
-			t.Errorf("%s: %v, want 0A000", q, err)
-		}
-	}
-}
-
 // rowsAre fails t when query's rows on c are not want (step names the point reached).
 func rowsAre(t *testing.T, c Conn, query string, want [][]string, step string) {
 	t.Helper()

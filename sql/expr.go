@@ -450,6 +450,10 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		if out, ok := timeArrayRound(e, t); ok {
 			return out, nil
 		}
+		if e.Type().ID() == arrow.MAP && t.ID() == arrow.STRING && !types.IsJSON(t) {
+			// A map's text is the jsonb it is shown as.
+			return b.jsonCast(relabel(mapJSON(e), types.JSONBType), t)
+		}
 		if types.IsJSON(t) || types.IsJSON(e.Type()) {
 			return b.jsonCast(e, t)
 		}
