@@ -120,6 +120,14 @@ func TestMapsInComposites(t *testing.T) {
 		s::text, lm::text, ml::text, (ms::jsonb -> 'r') = '{"y": "a \"q\"", "x": 30}'::jsonb FROM mc WHERE k BETWEEN 2 AND 3 ORDER BY k`,
 		`2 (null) (null) 2 null 1 a "q" true array (2,) {"{\"p\": 2}",NULL,"{}"} {"e": [], "n": null, "xs": [1, null]} false|`+
 			`3 3 (null) 3 3 1 a "q" true array (3,"{""a"": null, ""z"": 3}") {"{\"p\": 3}",NULL,"{}"} {"e": [], "n": null, "xs": [1, 3]} true`)
+	expect(t, c, `SELECT (s).m @> '{"z": 0}', ms @> '{"r": {"x": 0}}', (s).m ?| '{q,a}', ml #> '{xs}', (ml - 'xs')::text, ((s).m || '{"b": 1}')::text FROM mc WHERE k = 0`,
+		`true true true [1, 0] {"e": [], "n": null} {"a": 7, "b": 1, "z": 0}`)
+	// Only a map is written into a map column.
+	for _, q := range []string{`INSERT INTO mc (k, ml) VALUES (1000, '{"xs": [1]}'::jsonb)`, `UPDATE mc SET ml = '{}' WHERE k = 0`} {
+		if _, _, err := tryRun(c, q); !errors.Is(err, errs.DatatypeMismatch) {
+			t.Errorf("%s: %v, want 42804", q, err)
+		}
+	}
 	expect(t, c, "SELECT ROW(k, (s).m, ml)::text FROM mc WHERE k = 0", `(0,"{""a"": 7, ""z"": 0}","{""e"": [], ""n"": null, ""xs"": [1, 0]}")`)
 	// Maps still neither compare nor order (they are not jsonb values until cast).
 	for _, q := range []string{"SELECT (s).m = (s).m FROM mc", "SELECT ml = ml FROM mc"} {
@@ -135,14 +143,14 @@ func TestMapsInComposites(t *testing.T) {
 
 	// Writes: INSERT ... SELECT copies them, UPDATE sets a column from another row's value.
 	run(t, c, "INSERT INTO mc SELECT k + 100, s, lm, ml, ms FROM mc WHERE k < 20")
-	run(t, c, "UPDATE mc SET s = NULL, lm = ARRAY[lm[3], NULL] WHERE k = 105")
+	run(t, c, "UPDATE mc SET s = NULL, ms = NULL, lm = ARRAY[lm[3], NULL] WHERE k = 105")
 	run(t, c, "DELETE FROM mc WHERE k = 104")
 	const all = "SELECT k, s, lm, ml, ms, (s).m ->> 'z' FROM mc ORDER BY k"
 	rows, _ := run(t, c, all)
 	if len(rows) != 59 {
 		t.Fatalf("%d rows", len(rows))
 	}
-	expect(t, c, "SELECT s IS NULL, lm::text FROM mc WHERE k = 105", `true {"{}",NULL}`)
+	expect(t, c, "SELECT s IS NULL, ms IS NULL, lm::text FROM mc WHERE k = 105", `true true {"{}",NULL}`)
 	check := func(step string) {
 		t.Helper()
 		rowsAre(t, c, all, rows, step)

@@ -279,6 +279,12 @@ func (b *binder) coerce(e planner.Expr, t arrow.DataType) planner.Expr {
 // implicit and assignment casts only (untyped literals, between numeric types, between dates
 // and timestamps, anything to text); bool to integer or text to a number needs an explicit cast.
 func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) {
+	if t.ID() == arrow.MAP && !arrow.TypeEqual(e.Type(), t) {
+		// A map column takes a map of its type (or NULL), nothing else: not jsonb.
+		if l, ok := e.(*planner.Literal); !ok || l.Value != nil {
+			return nil, errs.New(errs.DatatypeMismatch, "column is of type %s but expression is of type %s", types.Name(t), types.Name(e.Type()))
+		}
+	}
 	if st, ok := t.(*arrow.StructType); ok {
 		return b.toRecord(e, st, "", false)
 	}
