@@ -128,6 +128,12 @@ func TestMapsInComposites(t *testing.T) {
 			t.Errorf("%s: %v, want 42804", q, err)
 		}
 	}
+	// A map assigned to a jsonb column or a jsonb field of a composite type is its jsonb.
+	run(t, c, "CREATE TYPE kj AS (k bigint, j jsonb)")
+	run(t, c, "CREATE TABLE js (k bigint, j jsonb, r kj) WITH (row_keys = 'k')")
+	run(t, c, "INSERT INTO js SELECT k, ml, ROW(k, (s).m) FROM mc WHERE k < 3")
+	expect(t, c, "SELECT k, j::text, r::text, j ->> 'xs' FROM js ORDER BY k",
+		`0 {"e": [], "n": null, "xs": [1, 0]} (0,"{""a"": 7, ""z"": 0}") [1, 0]|1 (null) (1,) (null)|2 {"e": [], "n": null, "xs": [1, null]} (2,) [1, null]`)
 	expect(t, c, "SELECT ROW(k, (s).m, ml)::text FROM mc WHERE k = 0", `(0,"{""a"": 7, ""z"": 0}","{""e"": [], ""n"": null, ""xs"": [1, 0]}")`)
 	// Maps still neither compare nor order (they are not jsonb values until cast).
 	for _, q := range []string{"SELECT (s).m = (s).m FROM mc", "SELECT ml = ml FROM mc"} {

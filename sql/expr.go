@@ -279,6 +279,10 @@ func (b *binder) coerce(e planner.Expr, t arrow.DataType) planner.Expr {
 // implicit and assignment casts only (untyped literals, between numeric types, between dates
 // and timestamps, anything to text); bool to integer or text to a number needs an explicit cast.
 func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) {
+	if e.Type().ID() == arrow.MAP && types.IsJSON(t) {
+		// A map assigned to json or jsonb is the jsonb it is shown as.
+		return relabel(mapJSON(e), t), nil
+	}
 	if t.ID() == arrow.MAP && !arrow.TypeEqual(e.Type(), t) {
 		// A map column takes a map of its type (or NULL), nothing else: not jsonb.
 		if l, ok := e.(*planner.Literal); !ok || l.Value != nil {
