@@ -170,3 +170,35 @@ func TestMapsInComposites(t *testing.T) {
 	check("after reopening")
 	pgText("SELECT k, s, lm, ml, ms FROM mc WHERE k < 4 ORDER BY k", want)
 }
+
+// TestMapsInCompositesHotCache reads maps inside records and arrays, and maps of arrays and
+// records, through the hot cache, and a record column through it across ALTER TYPE of its
+// type: lookups and scans give what the files give.
+func TestMapsInCompositesHotCache(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := openCache(t, objstore.NewMem(), mem, 64<<20)
+	file := filepath.Join(t.TempDir(), "maps.parquet")
+	writeMapsInCompositesParquet(t, file, 12)
+	run(t, c, fmt.Sprintf("CREATE TABLE hc WITH (row_keys = 'k') AS SELECT * FROM read_parquet('%s')", file))
+	run(t, c, "SELECT sleeper.cache_pin('hc')")
+	want := runText(t, c, fmt.Sprintf("SELECT k, s, lm, ml, ms FROM read_parquet('%s') WHERE k IN (2, 3) ORDER BY k", file))
+	for range 2 {
+		if got := runText(t, c, "SELECT k, s, lm, ml, ms FROM hc WHERE k IN (2, 3) ORDER BY k"); got != want {
+			t.Errorf("lookup: %s\nwant %s", got, want)
+		}
+		expect(t, c, "SELECT count(*), count(s), count((s).m ->> 'z'), count(lm[1] ->> 'p') FROM hc", "12 10 9 10")
+	}
+
+	run(t, c, "CREATE TYPE hp AS (x integer, y text)")
+	run(t, c, "CREATE TABLE ht (k bigint, p hp) WITH (row_keys = 'k')")
+	run(t, c, "INSERT INTO ht VALUES (1, ROW(1, 'a')), (2, ROW(2, 'b'))")
+	run(t, c, "SELECT sleeper.cache_pin('ht')")
+	expect(t, c, "SELECT p::text FROM ht WHERE k = 2", "(2,b)")
+	run(t, c, "ALTER TYPE hp ADD ATTRIBUTE z bigint")
+	run(t, c, "ALTER TYPE hp DROP ATTRIBUTE x")
+	for range 2 {
+		expect(t, c, "SELECT p::text, (p).z FROM ht WHERE k = 2", "(b,) (null)")
+		expect(t, c, "SELECT string_agg(p::text, ' ' ORDER BY k) FROM ht", "(a,) (b,)")
+	}
+}
