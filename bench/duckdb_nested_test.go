@@ -76,3 +76,72 @@ func TestDuckDBNestedRoundTrips(t *testing.T) {
 		}
 	}
 }
+
+// TestDuckDBMapsInComposites checks maps inside composites between DuckDB and sleeperd:
+// DuckDB writes a Parquet file with a STRUCT holding a MAP, a list of MAPs, a MAP of lists
+// and a MAP of STRUCTs (NULLs at each level); sleeperd loads it with CREATE TABLE ... AS
+// SELECT FROM read_parquet and with COPY FROM and shows each map as the jsonb of DuckDB's
+// to_json of it; DuckDB reads the table's data files and COPY TO's file back with equal
+// values.
+func TestDuckDBMapsInComposites(t *testing.T) {
+	dir, run, duck := roundTrip(t)
+
+	duck(`CREATE TABLE src AS SELECT * FROM (VALUES
+		(0, {'a': 1, 'm': MAP {'z': 1, 'a': 2}}, [MAP {'p': 1}, NULL, MAP {}], MAP {'xs': [1, NULL], 'e': [], 'n': NULL}, MAP {'r': {'x': 5, 'y': 'a "q"'}}),
+		(1, NULL, NULL, NULL, NULL),
+		(2, {'a': NULL, 'm': NULL}, [], MAP {}, MAP {'r': NULL, 's': {'x': NULL, 'y': NULL}}),
+		(3, {'a': -7, 'm': MAP {'only': NULL}}, [NULL], MAP {'xs': [3]}, MAP {})
+	) v(id, st, lm, ml, ms)`)
+	in := filepath.Join(dir, "duck_maps.parquet")
+	duck(fmt.Sprintf("COPY src TO '%s' (FORMAT parquet)", in))
+
+	// DuckDB's view: the JSON of each map (and of the list's elements), NULL as 'NULL'.
+	duckView := func(from string) [][]string {
+		return duck(`SELECT id::VARCHAR, coalesce(st.a::VARCHAR, 'NULL'), coalesce(to_json(st.m)::VARCHAR, 'NULL'),
+			coalesce(len(lm)::VARCHAR, 'NULL'), coalesce(to_json(lm[1])::VARCHAR, 'NULL'), coalesce(to_json(lm[2])::VARCHAR, 'NULL'),
+			coalesce(to_json(ml)::VARCHAR, 'NULL'), coalesce(to_json(ms)::VARCHAR, 'NULL')
+			FROM ` + from + ` ORDER BY id`)
+	}
+	want := duckView("src")
+	if len(want) != 4 {
+		t.Fatalf("DuckDB has %d rows", len(want))
+	}
+	// DuckDB's JSON, normalised as sleeperd's jsonb prints it.
+	norm := func(rows [][]string) [][]string {
+		out := make([][]string, len(rows))
+		for i, r := range rows {
+			out[i] = append([]string(nil), r...)
+			for _, c := range []int{2, 4, 5, 6, 7} {
+				if r[c] != "NULL" {
+					out[i][c] = run("SELECT '" + strings.ReplaceAll(r[c], "'", "''") + "'::jsonb::text")[0][0]
+				}
+			}
+		}
+		return out
+	}
+	want = norm(want)
+	const view = `SELECT id::text, coalesce((st).a::text, 'NULL'), coalesce((st).m::text, 'NULL'),
+		coalesce(cardinality(lm)::text, 'NULL'), coalesce(lm[1]::text, 'NULL'), coalesce(lm[2]::text, 'NULL'),
+		coalesce(ml::text, 'NULL'), coalesce(ms::text, 'NULL') FROM %s ORDER BY id`
+
+	run(fmt.Sprintf("CREATE TABLE mc WITH (row_keys = 'id') AS SELECT * FROM read_parquet('%s')", in))
+	compareRows(t, "sleeperd reading DuckDB's maps in composites", run(fmt.Sprintf(view, "mc")), want)
+	run(fmt.Sprintf("CREATE TABLE mc2 WITH (row_keys = 'id') AS SELECT * FROM read_parquet('%s') WHERE false", in))
+	run(fmt.Sprintf("COPY mc2 FROM '%s' (FORMAT parquet)", in))
+	compareRows(t, "sleeperd's COPY FROM of DuckDB's maps in composites", run(fmt.Sprintf(view, "mc2")), want)
+	compareRows(t, "the jsonb operators on them",
+		run(`SELECT id::text, coalesce((st).m ->> 'z', 'NULL'), coalesce(lm[1] ->> 'p', 'NULL'), coalesce(ml -> 'xs' ->> 0, 'NULL'), coalesce(ms #>> '{r,y}', 'NULL') FROM mc ORDER BY id`),
+		duck(`SELECT id::VARCHAR, coalesce(st.m['z']::VARCHAR, 'NULL'), coalesce(lm[1]['p']::VARCHAR, 'NULL'), coalesce(ml['xs'][1]::VARCHAR, 'NULL'), coalesce(ms['r'].y, 'NULL') FROM src ORDER BY id`))
+
+	files, err := filepath.Glob(filepath.Join(dir, "store", "tables", "*", "files", "*.parquet"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("data files: %v %v", files, err)
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		compareRows(t, "DuckDB reading sleeperd's data file "+filepath.Base(f), norm(duckView(fmt.Sprintf("read_parquet('%s')", f))), want)
+	}
+	out := filepath.Join(dir, "out_maps.parquet")
+	run(fmt.Sprintf("COPY mc TO '%s' (FORMAT parquet)", out))
+	compareRows(t, "DuckDB reading sleeperd's COPY TO file", norm(duckView(fmt.Sprintf("read_parquet('%s')", out))), want)
+}

@@ -84,6 +84,8 @@ type entry struct {
 	ACL  *aclJSON  `json:"acl,omitempty"`
 	// Type is the composite type opCreateType stores.
 	Type *compositeJSON `json:"type,omitempty"`
+	// Tables are the tables opAlterType redefines with it: their columns of the type.
+	Tables []*tableJSON `json:"tables,omitempty"`
 }
 
 const (

@@ -161,6 +161,12 @@ func (c *Catalog) applyType(e entry) (bool, error) {
 			ct.Fields = append(ct.Fields, arrow.Field{Name: f.Name, Type: c.namedField(t, f.TypeName), Nullable: true})
 		}
 		c.types[ct.Name] = ct
+		// The tables whose columns are of the type change with it, in the same entry.
+		for _, tj := range e.Tables {
+			if err := c.applyRedefine(entry{Op: opRedefine, Name: tj.Name, ID: tj.ID, Table: tj}); err != nil {
+				return true, err
+			}
+		}
 		return true, nil
 	case opDropType:
 		if ct, ok := c.types[e.Name]; ok && ct.ID == e.ID {
@@ -208,12 +214,15 @@ func (c *Catalog) CreateType(ctx context.Context, name string, fields []arrow.Fi
 }
 
 // AlterType replaces the fields of the named composite type by those edit returns, given
-// the current ones (ALTER TYPE ... ADD, DROP and RENAME ATTRIBUTE). It fails with
+// the current ones (ALTER TYPE ... ADD, DROP and RENAME ATTRIBUTE), with, for each new field,
+// the index of the current field it is (-1 for an added one). It fails with
 // errs.UndefinedTable when there is no such type (PostgreSQL looks for the type's relation),
-// and with errs.NotImplemented while a table column or another composite type is of the type:
-// data files hold its values by field names and count, which PostgreSQL's change in place
-// would leave behind.
-func (c *Catalog) AlterType(ctx context.Context, name string, edit func([]arrow.Field) ([]arrow.Field, error)) error {
+// and with errs.NotImplemented while another composite type is of the type. Table columns of
+// the type (or an array of it) change with it in the same catalog entry, without rewriting
+// data files: each takes a new stored name and records its former one (Former, with the
+// field map), so that readers reshape the records of older files as they read them (an added
+// field NULL, a dropped one gone, a renamed one kept) and compaction writes the new shape.
+func (c *Catalog) AlterType(ctx context.Context, name string, edit func([]arrow.Field) ([]arrow.Field, []int, error)) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
@@ -224,13 +233,10 @@ func (c *Catalog) AlterType(ctx context.Context, name string, edit func([]arrow.
 		if !ok {
 			return errs.New(errs.UndefinedTable, "relation %q does not exist", name)
 		}
-		if t, col := c.typeUser(name); t != "" {
-			return errs.New(errs.NotImplemented, "cannot alter type %q because column \"%s.%s\" uses it", name, t, col)
-		}
 		if t, f := c.typeFieldUser(name); t != "" {
 			return errs.New(errs.NotImplemented, "cannot alter type %q because column \"%s.%s\" uses it", name, t, f)
 		}
-		fields, err := edit(slices.Clone(ct.Fields))
+		fields, from, err := edit(slices.Clone(ct.Fields))
 		if err != nil {
 			return err
 		}
@@ -246,7 +252,12 @@ func (c *Catalog) AlterType(ctx context.Context, name string, edit func([]arrow.
 			}
 			j.Fields = append(j.Fields, fieldJSON{Name: f.Name, Type: types.Format(f.Type), TypeName: recordTypeName(f.Type)})
 		}
-		ok, err = c.commit(ctx, entry{Op: opAlterType, Name: name, ID: ct.ID, Type: j})
+		nt := &CompositeType{ID: ct.ID, Name: name, Fields: fields}
+		tables, err := c.retypedTables(ct, nt, from)
+		if err != nil {
+			return err
+		}
+		ok, err = c.commit(ctx, entry{Op: opAlterType, Name: name, ID: ct.ID, Type: j, Tables: tables})
 		if err != nil {
 			return err
 		}
@@ -254,6 +265,83 @@ func (c *Catalog) AlterType(ctx context.Context, name string, edit func([]arrow.
 			return nil
 		}
 	}
+}
+
+// retypedTables are the definitions of the tables with columns of the composite type ct (or
+// arrays of it) once it becomes nt, whose field i is ct's field from[i] (-1 for none).
+func (c *Catalog) retypedTables(ct, nt *CompositeType, from []int) ([]*tableJSON, error) {
+	names := make([]string, 0, len(c.tables))
+	for n := range c.tables {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var out []*tableJSON
+	for _, n := range names {
+		t := c.tables[n]
+		var nt2 *Table
+		for i, col := range t.Columns {
+			if col.TypeName != ct.Name {
+				continue
+			}
+			var to arrow.DataType
+			switch st := col.SQL().(type) {
+			case *arrow.StructType:
+				to = nt.Struct()
+			case *arrow.ListType:
+				if _, ok := st.Elem().(*arrow.StructType); ok {
+					to = arrow.ListOfField(arrow.Field{Name: st.ElemField().Name, Type: nt.Struct(), Nullable: st.ElemField().Nullable})
+				}
+			}
+			if to == nil {
+				return nil, errs.New(errs.NotImplemented, "cannot alter type %q because column \"%s.%s\" uses it", ct.Name, n, col.Name)
+			}
+			if col.Missing != nil {
+				return nil, errs.New(errs.NotImplemented, "cannot alter type %q because column \"%s.%s\" was added with a default", ct.Name, n, col.Name)
+			}
+			if nt2 == nil {
+				nt2 = t.Clone()
+			}
+			cc := &nt2.Columns[i]
+			former := Former{Stored: cc.StoredName(), Type: cc.SQL(), Fields: slices.Clone(from)}
+			cc.Former = append([]Former{former}, cc.Former...)
+			cc.Stored = "\x00" // the name in use stays taken, as a former name
+			cc.Stored = freeStoredName(nt2, cc.Name)
+			cc.Type, cc.SQLType = types.Storage(to), nil
+			if st := types.Storage(to); !arrow.TypeEqual(st, to) {
+				cc.SQLType = to
+			}
+		}
+		if nt2 != nil {
+			nt2.Rebuild()
+			out = append(out, toJSON(nt2))
+		}
+	}
+	return out, nil
+}
+
+// freeStoredName is the name a column name takes a new stored name under: name, unless a
+// column (or a former or dropped column) of t is stored under it, then name#2, name#3, ...
+// ("" for name itself).
+func freeStoredName(t *Table, name string) string {
+	taken := func(s string) bool {
+		if slices.Contains(t.DroppedStored, s) {
+			return true
+		}
+		for _, c := range t.Columns {
+			if c.StoredName() == s || slices.ContainsFunc(c.Former, func(f Former) bool { return f.Stored == s }) {
+				return true
+			}
+		}
+		return false
+	}
+	s := name
+	for k := 2; taken(s); k++ {
+		s = fmt.Sprintf("%s#%d", name, k)
+	}
+	if s == name {
+		return ""
+	}
+	return s
 }
 
 // DropType removes the named composite type. It fails with errs.UndefinedObject when there

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -25,18 +26,23 @@ type Former struct {
 	Stored string
 	Type   arrow.DataType // the SQL type
 	Via    []arrow.DataType
+	// Fields, when set, make the step to the next type a change of the column's composite
+	// type (ALTER TYPE ... ADD, DROP, RENAME ATTRIBUTE) rather than a cast: field i of the
+	// next type's records is field Fields[i] of this one's, or NULL for -1 (reshape).
+	Fields []int
 }
 
 type formerJSON struct {
 	Stored string   `json:"stored"`
 	Type   string   `json:"type"`
 	Via    []string `json:"via,omitempty"`
+	Fields []int    `json:"fields,omitempty"`
 }
 
 func formersToJSON(fs []Former) []formerJSON {
 	var out []formerJSON
 	for _, f := range fs {
-		j := formerJSON{Stored: f.Stored, Type: types.Format(f.Type)}
+		j := formerJSON{Stored: f.Stored, Type: types.Format(f.Type), Fields: f.Fields}
 		for _, v := range f.Via {
 			j.Via = append(j.Via, types.Format(v))
 		}
@@ -52,7 +58,7 @@ func formersFromJSON(js []formerJSON) ([]Former, error) {
 		if err != nil {
 			return nil, fmt.Errorf("catalog: %w", err)
 		}
-		f := Former{Stored: j.Stored, Type: t}
+		f := Former{Stored: j.Stored, Type: t, Fields: j.Fields}
 		for _, v := range j.Via {
 			vt, err := types.Parse(v)
 			if err != nil {
@@ -128,13 +134,87 @@ func (t *Table) ConvertFormer(ctx context.Context, field arrow.Field, k int, a a
 			if k < 0 || k >= len(c.Former) {
 				break
 			}
-			return CastPath(ctx, a, c.Former[k].Type, c.FormerPath(k))
+			return c.convertFormer(ctx, k, a)
 		}
 	}
 	return nil, fmt.Errorf("catalog: table %s has no former column %d of %q", t.Name, k, field.Name)
 }
 
 var _ merge.Converter = (*Table)(nil).ConvertFormer
+
+// convertFormer converts values of Former k of c to c's type, step by step: casts, and the
+// reshapes of records of a changed composite type. It does not release a.
+func (c Column) convertFormer(ctx context.Context, k int, a arrow.Array) (arrow.Array, error) {
+	if !slices.ContainsFunc(c.Former[:k+1], func(f Former) bool { return f.Fields != nil }) {
+		return CastPath(ctx, a, c.Former[k].Type, c.FormerPath(k))
+	}
+	a.Retain()
+	for j := k; j >= 0; j-- {
+		next := c.SQL()
+		if j > 0 {
+			next = c.Former[j-1].Type
+		}
+		var out arrow.Array
+		var err error
+		if f := c.Former[j]; f.Fields != nil {
+			out, err = reshape(ctx, a, types.Storage(next), f.Fields)
+		} else {
+			out, err = CastPath(ctx, a, f.Type, append(slices.Clone(f.Via), next))
+		}
+		a.Release()
+		if err != nil {
+			return nil, err
+		}
+		a = out
+	}
+	return a, nil
+}
+
+// reshape returns the records of a (or of the arrays of records a holds) as records of the
+// stored type to, whose field i is a's field fields[i], or NULL for -1. The values are a's,
+// not copied. It does not release a.
+func reshape(ctx context.Context, a arrow.Array, to arrow.DataType, fields []int) (arrow.Array, error) {
+	d := a.Data()
+	switch tt := to.(type) {
+	case *arrow.ListType:
+		l, ok := a.(*array.List)
+		if !ok {
+			break
+		}
+		vals, err := reshape(ctx, l.ListValues(), tt.Elem(), fields)
+		if err != nil {
+			return nil, err
+		}
+		defer vals.Release()
+		nd := array.NewData(to, d.Len(), d.Buffers(), []arrow.ArrayData{vals.Data()}, d.NullN(), d.Offset())
+		defer nd.Release()
+		return array.MakeFromData(nd), nil
+	case *arrow.StructType:
+		_, ok := a.(*array.Struct)
+		if !ok || tt.NumFields() != len(fields) {
+			break
+		}
+		n := d.Offset() + d.Len()
+		children := make([]arrow.ArrayData, len(fields))
+		for i, k := range fields {
+			ft := tt.Field(i).Type
+			if k < 0 || k >= len(d.Children()) {
+				nulls := array.MakeArrayOfNull(exec.Allocator(ctx), ft, n)
+				defer nulls.Release()
+				children[i] = nulls.Data()
+				continue
+			}
+			cd := d.Children()[k]
+			cd2 := array.NewData(ft, cd.Len(), cd.Buffers(), cd.Children(), cd.NullN(), cd.Offset())
+			defer cd2.Release()
+			children[i] = cd2
+		}
+		nd := array.NewData(to, d.Len(), d.Buffers(), children, d.NullN(), d.Offset())
+		defer nd.Release()
+		return array.MakeFromData(nd), nil
+	}
+	return nil, fmt.Errorf("catalog: cannot reshape %s into %s", a.DataType(), to)
+}
 
 // hasFormers reports whether a column of t has a former type: files may hold values reads
 // convert.

@@ -19,7 +19,10 @@ func (e *Engine) executeTypeDDL(ctx context.Context, st planner.Statement) (Resu
 		}
 		return &doneResult{tag: "CREATE TYPE"}, true, nil
 	case *planner.AlterType:
-		if err := e.cat.AlterType(ctx, s.Name, func(fields []arrow.Field) ([]arrow.Field, error) {
+		if err := e.foldTypeDeletes(ctx, s.Name); err != nil {
+			return nil, true, err
+		}
+		if err := e.cat.AlterType(ctx, s.Name, func(fields []arrow.Field) ([]arrow.Field, []int, error) {
 			return alterFields(s.Name, fields, s.Cmds)
 		}); err != nil {
 			return nil, true, err
@@ -51,8 +54,33 @@ func undoCreateType(e *Engine, name string) ddlUndo {
 	}
 }
 
-// alterFields applies ALTER TYPE's commands to the fields of the composite type name.
-func alterFields(name string, fields []arrow.Field, cmds []planner.AlterTypeCmd) ([]arrow.Field, error) {
+// foldTypeDeletes folds the delete predicates that test a table column of the composite
+// type name into the table's files (foldDeletes) before ALTER TYPE changes the type: a
+// predicate tests the records in the shape they had when it was made.
+func (e *Engine) foldTypeDeletes(ctx context.Context, name string) error {
+	tables, err := e.cat.Tables(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range tables {
+		for _, c := range t.Columns {
+			if c.TypeName == name {
+				if err := e.foldDeletes(ctx, t, c.Name); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// alterFields applies ALTER TYPE's commands to the fields of the composite type name, and
+// returns for each new field the index of the field it was (-1 for an added one).
+func alterFields(name string, fields []arrow.Field, cmds []planner.AlterTypeCmd) ([]arrow.Field, []int, error) {
+	from := make([]int, len(fields))
+	for i := range from {
+		from[i] = i
+	}
 	find := func(f string) int {
 		for i, g := range fields {
 			if g.Name == f {
@@ -65,28 +93,30 @@ func alterFields(name string, fields []arrow.Field, cmds []planner.AlterTypeCmd)
 		switch {
 		case c.Add != nil:
 			if find(c.Add.Name) >= 0 {
-				return nil, errs.New(errs.DuplicateColumn, "column \"%s\" of relation \"%s\" already exists", c.Add.Name, name)
+				return nil, nil, errs.New(errs.DuplicateColumn, "column \"%s\" of relation \"%s\" already exists", c.Add.Name, name)
 			}
 			fields = append(fields, *c.Add)
+			from = append(from, -1)
 		case c.Drop:
 			i := find(c.Field)
 			if i < 0 {
 				if c.IfExists {
 					continue
 				}
-				return nil, errs.New(errs.UndefinedColumn, "column \"%s\" of relation \"%s\" does not exist", c.Field, name)
+				return nil, nil, errs.New(errs.UndefinedColumn, "column \"%s\" of relation \"%s\" does not exist", c.Field, name)
 			}
 			fields = append(fields[:i:i], fields[i+1:]...)
+			from = append(from[:i:i], from[i+1:]...)
 		default:
 			i := find(c.Field)
 			if i < 0 {
-				return nil, errs.New(errs.UndefinedColumn, "column \"%s\" does not exist", c.Field)
+				return nil, nil, errs.New(errs.UndefinedColumn, "column \"%s\" does not exist", c.Field)
 			}
 			if find(c.NewName) >= 0 {
-				return nil, errs.New(errs.DuplicateColumn, "column \"%s\" of relation \"%s\" already exists", c.NewName, name)
+				return nil, nil, errs.New(errs.DuplicateColumn, "column \"%s\" of relation \"%s\" already exists", c.NewName, name)
 			}
 			fields[i].Name = c.NewName
 		}
 	}
-	return fields, nil
+	return fields, from, nil
 }

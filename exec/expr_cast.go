@@ -165,6 +165,8 @@ func appendValue(b array.Builder, v any) {
 		appendList(b, v.([]any))
 	case *array.StructBuilder:
 		appendStruct(b, v.([]any))
+	case *array.MapBuilder:
+		appendMap(b, v.(MapValue))
 	default:
 		panic(fmt.Sprintf("exec: append %T to %T", v, b))
 	}
@@ -882,6 +884,8 @@ func formatTextIn(v any, t arrow.DataType, loc *time.Location) string {
 			return formatRecord(x, st, loc)
 		}
 		return formatArray(x, t, loc)
+	case MapValue:
+		return formatMapJSON(x, t.(*arrow.MapType), loc)
 	}
 	return fmt.Sprint(v)
 }

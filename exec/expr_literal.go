@@ -90,6 +90,8 @@ func NewLiteral(v any, t arrow.DataType) (*Literal, error) {
 			return nil, err
 		}
 		v, ok = r, true
+	case arrow.MAP:
+		_, ok = v.(MapValue)
 	}
 	if !ok {
 		return nil, typeErr("literal %v (%T) is not a value of type %s", v, v, t)
@@ -176,6 +178,8 @@ func broadcast(mem memory.Allocator, v any, t arrow.DataType, n int) arrow.Array
 			appendStruct(b, v.([]any))
 		}
 		return b.NewArray()
+	case arrow.MAP:
+		return broadcastMap(array.NewMapBuilderWithType(mem, t.(*arrow.MapType)), v.(MapValue), n)
 	}
 	panic("exec: broadcast of unsupported type " + t.String())
 }
@@ -238,6 +242,8 @@ func valueAt(a arrow.Array, i int) any {
 		return listValue(a, i)
 	case *array.Struct:
 		return structValue(a, i)
+	case *array.Map:
+		return mapValue(a, i)
 	}
 	panic("exec: value of unsupported type " + a.DataType().String())
 }

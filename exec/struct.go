@@ -190,7 +190,7 @@ func supportedNested(t arrow.DataType) bool {
 		}
 		return true
 	case *arrow.MapType:
-		return supported(t.KeyType()) && supported(t.ItemType()) && t.KeyType().ID() != arrow.STRUCT && t.ItemType().ID() != arrow.STRUCT
+		return supported(t.KeyType()) && supported(t.ItemType()) && t.KeyType().ID() != arrow.STRUCT
 	}
 	return false
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/format/pgvalue"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -34,12 +35,19 @@ func jsonOfMaps(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arr
 	ks := keys.(*array.String)
 	items := m.Items()
 	it := items.DataType()
+	// Values that are arrays, records or maps are JSON arrays and objects, as the map is shown.
+	nestedItems := it.ID() == arrow.LIST || it.ID() == arrow.STRUCT || it.ID() == arrow.MAP
 	out := array.NewStringBuilder(mem)
 	defer out.Release()
 	var buf []byte
 	for i := 0; i < m.Len(); i++ {
 		if m.IsNull(i) {
 			out.AppendNull()
+			continue
+		}
+		if nestedItems {
+			buf = pgvalue.MapJSON(buf[:0], m, i, time.UTC)
+			out.Append(string(buf))
 			continue
 		}
 		lo, hi := m.ValueOffsets(i)

@@ -22,9 +22,6 @@ func (b *binder) alterType(as *pg_query.AlterTableStmt) (planner.Statement, erro
 		if cmd == nil {
 			continue
 		}
-		if cmd.Behavior == pg_query.DropBehavior_DROP_CASCADE {
-			return nil, errs.New(errs.NotImplemented, "ALTER TYPE ... CASCADE is not supported")
-		}
 		switch cmd.Subtype {
 		case pg_query.AlterTableType_AT_AddColumn:
 			cd := cmd.Def.GetColumnDef()
@@ -53,9 +50,6 @@ func (b *binder) alterType(as *pg_query.AlterTableStmt) (planner.Statement, erro
 func (b *binder) renameAttribute(rs *pg_query.RenameStmt) (planner.Statement, error) {
 	if rs.RelationType != pg_query.ObjectType_OBJECT_TYPE {
 		return nil, errs.New(errs.NotImplemented, "ALTER %s ... RENAME ATTRIBUTE is not supported", strings.TrimPrefix(rs.RelationType.String(), "OBJECT_"))
-	}
-	if rs.Behavior == pg_query.DropBehavior_DROP_CASCADE {
-		return nil, errs.New(errs.NotImplemented, "ALTER TYPE ... CASCADE is not supported")
 	}
 	name, err := typeRelName(rs.Relation)
 	if err != nil {

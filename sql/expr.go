@@ -279,6 +279,16 @@ func (b *binder) coerce(e planner.Expr, t arrow.DataType) planner.Expr {
 // implicit and assignment casts only (untyped literals, between numeric types, between dates
 // and timestamps, anything to text); bool to integer or text to a number needs an explicit cast.
 func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) {
+	if e.Type().ID() == arrow.MAP && types.IsJSON(t) {
+		// A map assigned to json or jsonb is the jsonb it is shown as.
+		return relabel(mapJSON(e), t), nil
+	}
+	if t.ID() == arrow.MAP && !arrow.TypeEqual(e.Type(), t) {
+		// A map column takes a map of its type (or NULL), nothing else: not jsonb.
+		if l, ok := e.(*planner.Literal); !ok || l.Value != nil {
+			return nil, errs.New(errs.DatatypeMismatch, "column is of type %s but expression is of type %s", types.Name(t), types.Name(e.Type()))
+		}
+	}
 	if st, ok := t.(*arrow.StructType); ok {
 		return b.toRecord(e, st, "", false)
 	}
@@ -449,6 +459,10 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		}
 		if out, ok := timeArrayRound(e, t); ok {
 			return out, nil
+		}
+		if e.Type().ID() == arrow.MAP && t.ID() == arrow.STRING && !types.IsJSON(t) {
+			// A map's text is the jsonb it is shown as.
+			return b.jsonCast(relabel(mapJSON(e), types.JSONBType), t)
 		}
 		if types.IsJSON(t) || types.IsJSON(e.Type()) {
 			return b.jsonCast(e, t)

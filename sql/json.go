@@ -146,6 +146,15 @@ func (b *binder) jsonOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggContex
 // is json or jsonb.
 func (b *binder) jsonBinary(op string, l, r planner.Expr) (planner.Expr, bool, error) {
 	var err error
+	if !isComparison(op) {
+		// A map (shown as jsonb) is the jsonb object it is shown as for the jsonb operators.
+		if l.Type().ID() == arrow.MAP {
+			l = relabel(mapJSON(l), types.JSONBType)
+		}
+		if r.Type().ID() == arrow.MAP {
+			r = relabel(mapJSON(r), types.JSONBType)
+		}
+	}
 	lt, rt := l.Type(), r.Type()
 	if !types.IsJSON(lt) && !types.IsJSON(rt) {
 		switch op {
@@ -253,6 +262,15 @@ func (b *binder) jsonBinary(op string, l, r planner.Expr) (planner.Expr, bool, e
 		return e, true, err
 	}
 	return nil, true, opMissing(op, lt, rt)
+}
+
+// isComparison reports whether op is one of the comparison operators.
+func isComparison(op string) bool {
+	switch op {
+	case "=", "<>", "!=", "<", "<=", ">", ">=":
+		return true
+	}
+	return false
 }
 
 func opMissing(op string, l, r arrow.DataType) error {

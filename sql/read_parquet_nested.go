@@ -8,9 +8,9 @@ import (
 
 // parquetNestedType maps a struct column of a Parquet file to a record of the SQL types of
 // its fields (every field nullable, as a record's are), and a map column to a map of the SQL
-// types of its keys and values (shown as jsonb). Fields may be arrays and records (and
-// records arrays' elements, read_parquet.go); maps in structs, and maps of structs or lists,
-// have no SQL type here.
+// types of its keys and values (shown as jsonb). Fields may be arrays, records and maps
+// (and records and maps arrays' elements, read_parquet.go); a map's values may be arrays,
+// records and maps, its keys only flat values.
 func parquetNestedType(t arrow.DataType) (arrow.DataType, bool) {
 	switch t := t.(type) {
 	case *arrow.StructType:
@@ -19,9 +19,6 @@ func parquetNestedType(t arrow.DataType) (arrow.DataType, bool) {
 		}
 		fields := make([]arrow.Field, t.NumFields())
 		for i, f := range t.Fields() {
-			if f.Type.ID() == arrow.MAP {
-				return nil, false
-			}
 			ft, ok := parquetSQLType(f.Type)
 			if !ok {
 				return nil, false
@@ -35,7 +32,7 @@ func parquetNestedType(t arrow.DataType) (arrow.DataType, bool) {
 			return nil, false
 		}
 		it, ok := parquetSQLType(t.ItemType())
-		if !ok || types.IsNested(it) || types.IsArray(it) || types.IsVarNumeric(it) {
+		if !ok || types.IsVarNumeric(it) {
 			return nil, false
 		}
 		return arrow.MapOf(kt, it), true

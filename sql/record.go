@@ -118,12 +118,9 @@ func (b *binder) record(args []planner.Expr) (planner.Expr, error) {
 			}
 		}
 		ft := e.Type()
-		switch {
-		case heldAsText(ft):
+		if heldAsText(ft) {
 			// Held as their text, which is how the record shows them.
 			ft = types.Storage(ft)
-		case containsMap(ft):
-			return nil, errs.New(errs.NotImplemented, "record fields of type %s are not supported", types.Name(ft))
 		}
 		args[i] = e
 		fields[i] = arrow.Field{Name: "f" + strconv.Itoa(i+1), Type: ft, Nullable: true}

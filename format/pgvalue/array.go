@@ -87,6 +87,11 @@ func arrayBinaryWriter(a *array.List) Writer {
 func arrayBinaryWriterOf(a *array.List, oid uint32) Writer {
 	vals := a.ListValues()
 	elem := binaryWriter(vals)
+	if m, ok := vals.(*array.Map); ok {
+		// A map element is jsonb: its version byte, 1, and the text.
+		mw := mapJSONWriter(m, nil)
+		elem = func(dst []byte, i int) []byte { return mw(append(dst, 1), i) }
+	}
 	return func(dst []byte, i int) []byte {
 		start, end := listRange(a, i)
 		if start == end {

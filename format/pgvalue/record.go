@@ -113,44 +113,108 @@ func sqlField(f arrow.Field) arrow.Field {
 }
 
 // mapJSONWriter formats a map as the jsonb object to_jsonb would make of it: keys as their
-// text, numbers and booleans as JSON's, other values as strings of their text, NULL values
-// as null; keys in jsonb's order, the last of duplicate keys kept.
+// text, values as jsonValueWriter writes them; keys in jsonb's order, the last of duplicate
+// keys kept.
 func mapJSONWriter(a *array.Map, loc *time.Location) Writer {
-	keys, items := a.Keys(), a.Items()
-	kw, iw := textWriter(keys, loc), textWriter(items, loc)
-	raw, isBool := jsonRaw(items.DataType()), items.DataType().ID() == arrow.BOOL
-	var buf, obj []byte
+	obj := mapObjectWriter(a, loc)
+	var raw []byte
 	return func(dst []byte, i int) []byte {
-		s, e := a.ValueOffsets(i)
-		obj = append(obj[:0], '{')
-		for k := int(s); k < int(e); k++ {
-			if k > int(s) {
-				obj = append(obj, ", "...)
-			}
-			buf = kw(buf[:0], k)
-			obj = types.AppendJSONString(obj, string(buf))
-			obj = append(obj, ": "...)
-			if items.IsNull(k) {
-				obj = append(obj, "null"...)
-				continue
-			}
-			buf = iw(buf[:0], k)
-			switch {
-			case isBool && buf[0] == 't':
-				obj = append(obj, "true"...)
-			case isBool:
-				obj = append(obj, "false"...)
-			case raw && isJSONNumber(buf):
-				obj = append(obj, buf...)
-			default:
-				obj = types.AppendJSONString(obj, string(buf))
-			}
-		}
-		obj = append(obj, '}')
-		if n, err := types.JSONBNormalize(string(obj)); err == nil {
+		raw = obj(raw[:0], i)
+		if n, err := types.JSONBNormalize(string(raw)); err == nil {
 			return append(dst, n...)
 		}
-		return append(dst, obj...)
+		return append(dst, raw...)
+	}
+}
+
+// MapJSON appends the jsonb text of the map a's value i, as a map is shown.
+func MapJSON(dst []byte, a *array.Map, i int, loc *time.Location) []byte {
+	return mapJSONWriter(a, loc)(dst, i)
+}
+
+// mapObjectWriter writes a map's value as a JSON object, not yet normalised.
+func mapObjectWriter(a *array.Map, loc *time.Location) Writer {
+	keys := a.Keys()
+	kw, iw := textWriter(keys, loc), jsonValueWriter(a.Items(), loc)
+	var buf []byte
+	return func(dst []byte, i int) []byte {
+		s, e := a.ValueOffsets(i)
+		dst = append(dst, '{')
+		for k := int(s); k < int(e); k++ {
+			if k > int(s) {
+				dst = append(dst, ", "...)
+			}
+			buf = kw(buf[:0], k)
+			dst = types.AppendJSONString(dst, string(buf))
+			dst = append(dst, ": "...)
+			dst = iw(dst, k)
+		}
+		return append(dst, '}')
+	}
+}
+
+// jsonValueWriter writes a value as JSON, as a map's value is shown: NULL as null, numbers
+// (when finite) and booleans as JSON's, arrays as JSON arrays, records as objects of their
+// fields (as to_jsonb makes of them), maps as objects, other values as strings of their text.
+func jsonValueWriter(arr arrow.Array, loc *time.Location) Writer {
+	var w Writer
+	switch a := arr.(type) {
+	case *array.Boolean:
+		w = func(dst []byte, i int) []byte {
+			if a.Value(i) {
+				return append(dst, "true"...)
+			}
+			return append(dst, "false"...)
+		}
+	case *array.List:
+		ew := jsonValueWriter(a.ListValues(), loc)
+		w = func(dst []byte, i int) []byte {
+			s, e := a.ValueOffsets(i)
+			dst = append(dst, '[')
+			for k := int(s); k < int(e); k++ {
+				if k > int(s) {
+					dst = append(dst, ", "...)
+				}
+				dst = ew(dst, k)
+			}
+			return append(dst, ']')
+		}
+	case *array.Map:
+		w = mapObjectWriter(a, loc)
+	case *array.Struct:
+		st := a.DataType().(*arrow.StructType)
+		fws := make([]Writer, a.NumField())
+		for k := range fws {
+			fws[k] = jsonValueWriter(a.Field(k), loc)
+		}
+		w = func(dst []byte, i int) []byte {
+			dst = append(dst, '{')
+			for k, fw := range fws {
+				if k > 0 {
+					dst = append(dst, ", "...)
+				}
+				dst = types.AppendJSONString(dst, st.Field(k).Name)
+				dst = append(dst, ": "...)
+				dst = fw(dst, i)
+			}
+			return append(dst, '}')
+		}
+	default:
+		tw, raw := textWriter(arr, loc), jsonRaw(arr.DataType())
+		var buf []byte
+		w = func(dst []byte, i int) []byte {
+			buf = tw(buf[:0], i)
+			if raw && isJSONNumber(buf) {
+				return append(dst, buf...)
+			}
+			return types.AppendJSONString(dst, string(buf))
+		}
+	}
+	return func(dst []byte, i int) []byte {
+		if arr.IsNull(i) {
+			return append(dst, "null"...)
+		}
+		return w(dst, i)
 	}
 }
 
