@@ -136,7 +136,7 @@ func ParseTime(s string) (int64, error) {
 	for i, f := range fields {
 		if j := strings.IndexByte(f, 't'); j > 0 && strings.ContainsAny(f[:j], "-/") && j+1 < len(f) && f[j+1] >= '0' && f[j+1] <= '9' {
 			f = f[j+1:]
-		} else if strings.ContainsAny(f, "-/") && !strings.Contains(f, ":") {
+		} else if isDateField(f) {
 			if clock != "" {
 				rest = append(rest, f) // a numeric zone such as -08
 				continue
@@ -238,6 +238,12 @@ func ParseTime(s string) (int64, error) {
 		return 0, overflow()
 	}
 	return total, nil
+}
+
+// isDateField reports whether f, a field of a time's text without a ':', is a date
+// (2003-04-12, 4/12/2003) rather than a time with a zone offset (040506-08).
+func isDateField(f string) bool {
+	return !strings.Contains(f, ":") && (strings.Contains(f, "/") || strings.Count(f, "-") >= 2)
 }
 
 func dotted(frac string) string {

@@ -32,6 +32,9 @@ func NewWriter(f arrow.Field, arr arrow.Array, format int16, loc *time.Location)
 	if a, ok := storageArrayWriter(f, arr, format); ok {
 		return a
 	}
+	if t, ok := timetzWriter(f, arr, format); ok {
+		return t
+	}
 	if format != formatBinary {
 		if u, ok := uuidWriter(f, arr); ok {
 			return u

@@ -452,6 +452,9 @@ func AppendField(dst []byte, f arrow.Field, arr arrow.Array, i int, loc *time.Lo
 	if t, ok := timeWriter(f, arr); ok {
 		return t(dst, i)
 	}
+	if t, ok := timetzWriter(f, arr, formatText); ok {
+		return t(dst, i)
+	}
 	w := textWriter(arr, loc)
 	if n, fixed, ok := types.FieldCharLength(f); ok && fixed {
 		w = padded(w, n)
