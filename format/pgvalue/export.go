@@ -28,12 +28,12 @@ func NewWriter(f arrow.Field, arr arrow.Array, format int16, loc *time.Location)
 		}
 		return recordTextWriter(a, st, loc)
 	}
+	if t, ok := timetzWriter(f, arr, format); ok {
+		return t
+	}
 	w := newWriter(arr, format, loc)
 	if a, ok := storageArrayWriter(f, arr, format); ok {
 		return a
-	}
-	if t, ok := timetzWriter(f, arr, format); ok {
-		return t
 	}
 	if format != formatBinary {
 		if u, ok := uuidWriter(f, arr); ok {
