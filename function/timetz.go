@@ -6,7 +6,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
-	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/types"
 )
@@ -44,7 +43,7 @@ func registerTimeTZ() {
 	// text::timetz: a value without a zone takes the session zone's offset on the day it
 	// names, or on the current day.
 	register(function{resolve: ids("_timetz_in", arrow.STRING), evalCtx: inSession(func(now time.Time, v []any) (any, error) {
-		return TimeTZIn(v[0].(string), now)
+		return types.TimeTZIn(v[0].(string), now, exec.ParseZone)
 	})}, "_timetz_in")
 	register(function{resolve: ids("_timetz_out", arrow.INT64), eval: rowwise(false, func(v []any) (any, error) {
 		return types.FormatTimeTZ(v[0].(int64)), nil
@@ -56,7 +55,7 @@ func registerTimeTZ() {
 	// PostgreSQL's time_timetz does.
 	register(function{resolve: ids("_timetz_from_time", arrow.INT64), evalCtx: inSession(func(now time.Time, v []any) (any, error) {
 		us := v[0].(int64)
-		return types.PackTimeTZ(us, zoneAt(now.Location(), now.Year(), now.Month(), now.Day(), us)), nil
+		return types.PackTimeTZ(us, types.ZoneAt(now.Location(), now.Year(), now.Month(), now.Day(), us)), nil
 	})}, "_timetz_from_time")
 	// timestamptz::timetz is the time of day in the session zone with the offset in force then.
 	register(function{resolve: ids("_timetz_from_timestamptz", arrow.TIMESTAMP), evalCtx: inSession(func(now time.Time, v []any) (any, error) {
@@ -115,42 +114,4 @@ func registerTimeTZ() {
 		v := types.PackTimeTZ(timeOfDay(us+off*1_000_000), int32(-off))
 		return exec.Broadcast(exec.Allocator(ctx), v, i64, n), nil
 	}}, "_timetz_now")
-}
-
-// zoneAt is the offset, in seconds west of UTC, of loc at the local time us (microseconds
-// since midnight) of the day y-m-d.
-func zoneAt(loc *time.Location, y int, m time.Month, d int, us int64) int32 {
-	_, east := time.Date(y, m, d, int(us/3_600_000_000), int(us/60_000_000%60), int(us/1_000_000%60), 0, loc).Zone()
-	return int32(-east)
-}
-
-// TimeTZIn reads a timetz value as PostgreSQL's timetz_in does (types.ParseTimeTZText): a
-// value without a zone takes now's zone at that time of the day the text names, or of now's
-// day; a zone name takes its offset, which for a zone with daylight-saving time needs a date
-// in the text.
-func TimeTZIn(s string, now time.Time) (int64, error) {
-	p, err := types.ParseTimeTZText(s)
-	if err != nil {
-		return 0, err
-	}
-	y, m, d := now.Date()
-	if p.HasDate() {
-		y, m, d = p.Year, time.Month(p.Month), p.Day
-	}
-	switch {
-	case p.HasZone:
-		return types.PackTimeTZ(p.Micros, p.Zone), nil
-	case p.ZoneName != "":
-		loc, err := exec.ParseZone(p.ZoneName)
-		if err != nil {
-			return 0, errs.New(errs.InvalidDatetime, "invalid input syntax for type time with time zone: \"%s\"", s)
-		}
-		_, jan := time.Date(now.Year(), 1, 1, 0, 0, 0, 0, loc).Zone()
-		_, jul := time.Date(now.Year(), 7, 1, 0, 0, 0, 0, loc).Zone()
-		if jan != jul && !p.HasDate() {
-			return 0, errs.New(errs.InvalidDatetime, "invalid input syntax for type time with time zone: \"%s\"", s)
-		}
-		return types.PackTimeTZ(p.Micros, zoneAt(loc, y, m, d, p.Micros)), nil
-	}
-	return types.PackTimeTZ(p.Micros, zoneAt(now.Location(), y, m, d, p.Micros)), nil
 }

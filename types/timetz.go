@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -319,4 +320,42 @@ func commonTimeTZ(a, b arrow.DataType) (arrow.DataType, error) {
 		return TimeTZType, nil
 	}
 	return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s and %s are not comparable", Name(a), Name(b))
+}
+
+// ZoneAt is the offset, in seconds west of UTC, of loc at the local time us (microseconds
+// since midnight) of the day y-m-d.
+func ZoneAt(loc *time.Location, y int, m time.Month, d int, us int64) int32 {
+	_, east := time.Date(y, m, d, int(us/3_600_000_000), int(us/60_000_000%60), int(us/1_000_000%60), 0, loc).Zone()
+	return int32(-east)
+}
+
+// TimeTZIn reads a timetz value as PostgreSQL's timetz_in does (ParseTimeTZText): a
+// value without a zone takes now's zone at that time of the day the text names, or of now's
+// day; a zone name takes its offset, which for a zone with daylight-saving time needs a date
+// in the text. parseZone resolves zone names.
+func TimeTZIn(s string, now time.Time, parseZone func(string) (*time.Location, error)) (int64, error) {
+	p, err := ParseTimeTZText(s)
+	if err != nil {
+		return 0, err
+	}
+	y, m, d := now.Date()
+	if p.HasDate() {
+		y, m, d = p.Year, time.Month(p.Month), p.Day
+	}
+	switch {
+	case p.HasZone:
+		return PackTimeTZ(p.Micros, p.Zone), nil
+	case p.ZoneName != "":
+		loc, err := parseZone(p.ZoneName)
+		if err != nil {
+			return 0, errs.New(errs.InvalidDatetime, "invalid input syntax for type time with time zone: \"%s\"", s)
+		}
+		_, jan := time.Date(now.Year(), 1, 1, 0, 0, 0, 0, loc).Zone()
+		_, jul := time.Date(now.Year(), 7, 1, 0, 0, 0, 0, loc).Zone()
+		if jan != jul && !p.HasDate() {
+			return 0, errs.New(errs.InvalidDatetime, "invalid input syntax for type time with time zone: \"%s\"", s)
+		}
+		return PackTimeTZ(p.Micros, ZoneAt(loc, y, m, d, p.Micros)), nil
+	}
+	return PackTimeTZ(p.Micros, ZoneAt(now.Location(), y, m, d, p.Micros)), nil
 }

@@ -1,8 +1,10 @@
 package slt
 
 import (
+	"bytes"
 	"encoding/binary"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -67,6 +69,41 @@ func TestTimeTZOverPgx(t *testing.T) {
 		}
 		if want, got := run(pg), run(sd); !reflect.DeepEqual(want, got) {
 			t.Errorf("parameter in format %d: sleeperd sent %q, PostgreSQL %q", p.format, got, want)
+		}
+	}
+
+	// COPY: text rows in (one without a zone, taking the session's), PostgreSQL's binary COPY
+	// of them in, and both formats out.
+	for _, c := range []*pgx.Conn{pg, sd} {
+		for _, q := range []string{"CREATE TABLE tzc (k int, t timetz(2))", "CREATE TABLE tzb (k int, t timetz(2))"} {
+			if _, err := c.Exec(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		in := "1\t04:05:06.789-08\n2\t\\N\n3\t10:00\n4\t2024-07-01 12:00:00.125 Europe/Paris\n"
+		if _, err := c.PgConn().CopyFrom(ctx, strings.NewReader(in), "COPY tzc FROM STDIN"); err != nil {
+			t.Fatalf("COPY FROM: %v", err)
+		}
+	}
+	var pgBinary bytes.Buffer
+	if _, err := pg.PgConn().CopyTo(ctx, &pgBinary, "COPY tzc TO STDOUT (FORMAT binary)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*pgx.Conn{pg, sd} {
+		if _, err := c.PgConn().CopyFrom(ctx, bytes.NewReader(pgBinary.Bytes()), "COPY tzb FROM STDIN (FORMAT binary)"); err != nil {
+			t.Fatalf("binary COPY FROM: %v", err)
+		}
+	}
+	for _, q := range []string{"COPY (SELECT * FROM tzc ORDER BY k) TO STDOUT", "COPY (SELECT * FROM tzb ORDER BY k) TO STDOUT", "COPY (SELECT * FROM tzc ORDER BY k) TO STDOUT (FORMAT binary)"} {
+		out := func(c *pgx.Conn) string {
+			var b bytes.Buffer
+			if _, err := c.PgConn().CopyTo(ctx, &b, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+			return b.String()
+		}
+		if want, got := out(pg), out(sd); want != got {
+			t.Errorf("%s: sleeperd %q, PostgreSQL %q", q, got, want)
 		}
 	}
 
