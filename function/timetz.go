@@ -2,10 +2,14 @@ package function
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 
+	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/types"
 )
@@ -27,8 +31,13 @@ func registerTimeTZ() {
 					return nil, nil, undefinedFunc(name, args)
 				}
 			}
-			if name == "_timetz_out" {
+			switch name {
+			case "_timetz_out":
 				return text, nil, nil
+			case "_timetz_part":
+				return arrow.PrimitiveTypes.Float64, nil, nil
+			case "_timetz_extract":
+				return &arrow.Decimal128Type{Precision: 38, Scale: 6}, nil, nil
 			}
 			return i64, nil, nil
 		}
@@ -114,4 +123,88 @@ func registerTimeTZ() {
 		v := types.PackTimeTZ(timeOfDay(us+off*1_000_000), int32(-off))
 		return exec.Broadcast(exec.Allocator(ctx), v, i64, n), nil
 	}}, "_timetz_now")
+	// _timetz_array_in(text, p) reads PostgreSQL's array text of timetz values into a list of
+	// packed values rounded to p digits; _timetz_array_out(a) is the array text of one.
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 2 || args[0].ID() != arrow.STRING || args[1].ID() != arrow.INT32 {
+			return nil, nil, undefinedFunc("_timetz_array_in", args)
+		}
+		return arrow.ListOf(i64), nil, nil
+	}, evalCtx: inSession(func(now time.Time, v []any) (any, error) {
+		in, err := exec.ParseArray(v[0].(string), arrow.ListOf(text), nil)
+		if err != nil {
+			return nil, err
+		}
+		for i, e := range in {
+			if e == nil {
+				continue
+			}
+			x, err := types.TimeTZIn(e.(string), now, exec.ParseZone)
+			if err != nil {
+				return nil, err
+			}
+			in[i] = types.RoundTimeTZ(x, v[1].(int32))
+		}
+		return in, nil
+	})}, "_timetz_array_in")
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 1 || args[0].ID() != arrow.LIST || args[0].(*arrow.ListType).Elem().ID() != arrow.INT64 {
+			return nil, nil, undefinedFunc("_timetz_array_out", args)
+		}
+		return text, nil, nil
+	}, eval: rowwise(false, func(v []any) (any, error) {
+		return exec.ArrayText(v[0].([]any), func(x any) string { return types.FormatTimeTZ(x.(int64)) }), nil
+	})}, "_timetz_array_out")
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 2 || args[0].ID() != arrow.LIST || args[1].ID() != arrow.INT32 {
+			return nil, nil, undefinedFunc("_timetz_array_round", args)
+		}
+		return arrow.ListOf(i64), nil, nil
+	}, eval: rowwise(false, func(v []any) (any, error) {
+		in := v[0].([]any)
+		out := make([]any, len(in))
+		for i, e := range in {
+			if e != nil {
+				out[i] = types.RoundTimeTZ(e.(int64), v[1].(int32))
+			}
+		}
+		return out, nil
+	})}, "_timetz_array_round")
+	// date_part and extract over timetz: time's fields, the zone's (timezone in seconds east,
+	// timezone_hour, timezone_minute), and the epoch of the time in UTC.
+	register(function{resolve: ids("_timetz_part", arrow.STRING, arrow.INT64), eval: rowwise(false, func(v []any) (any, error) {
+		f, err := timetzPart(v[0].(string), v[1].(int64))
+		return f.flt, err
+	})}, "_timetz_part")
+	register(function{resolve: ids("_timetz_extract", arrow.STRING, arrow.INT64), eval: rowwise(false, func(v []any) (any, error) {
+		f, err := timetzPart(v[0].(string), v[1].(int64))
+		return f.exact, err
+	})}, "_timetz_extract")
+}
+
+// timetzPart is extract's and date_part's field of a packed timetz value, as PostgreSQL's
+// timetz_part gives it.
+func timetzPart(field string, v int64) (fieldVal, error) {
+	us, zone := types.UnpackTimeTZ(v)
+	east := -int64(zone)
+	switch strings.ToLower(field) {
+	case "timezone":
+		return intPart(east), nil
+	case "timezone_hour":
+		return intPart(east / 3600), nil
+	case "timezone_minute":
+		return intPart(east / 60 % 60), nil
+	case "epoch":
+		utc := us + int64(zone)*1_000_000
+		return fieldVal{decimal128.FromI64(utc), float64(utc) / 1_000_000}, nil
+	case "day", "days", "d", "month", "months", "mon", "mons", "year", "years", "y", "yr", "yrs",
+		"week", "weeks", "w", "quarter", "qtr", "decade", "decades", "century", "centuries",
+		"millennium", "millennia", "dow", "doy", "isodow", "isoyear", "julian":
+		return fieldVal{}, errs.New(errs.NotImplemented, "unit %q not supported for type time with time zone", strings.ToLower(field))
+	}
+	f, err := timePart(field, us)
+	if err != nil && errors.Is(err, errs.InvalidParameter) {
+		return fieldVal{}, errs.New(errs.InvalidParameter, "unit %q not recognized for type time with time zone", strings.ToLower(field))
+	}
+	return f, err
 }

@@ -287,6 +287,9 @@ func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) 
 	if st, ok := t.(*arrow.StructType); ok {
 		return b.toRecord(e, st, "", false)
 	}
+	if out, ok := timetzArray(e, t, false); ok {
+		return out, nil
+	}
 	if out, ok := b.storageArrayIn(e, t, false); ok {
 		return out, nil
 	}
@@ -448,6 +451,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 					e = &planner.Literal{Value: s + " " + unit, Typ: l.Typ}
 				}
 			}
+		}
+		if out, ok := timetzArray(e, t, true); ok {
+			return out, nil
 		}
 		if out, ok := b.storageArrayIn(e, t, true); ok {
 			return out, nil

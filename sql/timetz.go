@@ -1,6 +1,8 @@
 package sql
 
 import (
+	"strings"
+
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sleeperd/sleeperd/errs"
@@ -143,6 +145,24 @@ func (b *binder) timetzBinary(op planner.Op, l, r planner.Expr) (planner.Expr, b
 // other calls.
 func (b *binder) timetzFunc(name string, args []planner.Expr) (planner.Expr, bool, error) {
 	switch name {
+	case "date_part", "extract":
+		if len(args) != 2 || !types.IsTimeTZ(args[1].Type()) || args[0].Type().ID() != arrow.STRING {
+			return nil, false, nil
+		}
+		if name == "date_part" {
+			return &planner.Func{Name: "_timetz_part", Args: args, Typ: types.Float64}, true, nil
+		}
+		f := &planner.Func{Name: "_timetz_extract", Args: args, Typ: types.Numeric(38, 6)}
+		field := args[0]
+		if c, ok := field.(*planner.Cast); ok {
+			field = c.E
+		}
+		if l, ok := field.(*planner.Literal); ok {
+			if field, ok := l.Value.(string); ok {
+				return &planner.Cast{E: f, To: types.Numeric(38, timeExtractScale(strings.ToLower(field)))}, true, nil
+			}
+		}
+		return f, true, nil
 	case "timezone":
 		if len(args) != 2 || !types.IsTimeTZ(args[1].Type()) && !types.IsTime(args[1].Type()) {
 			return nil, false, nil
@@ -200,4 +220,31 @@ func timetzCastable(a, b arrow.DataType, explicit bool) bool {
 		return types.IsTime(a) || types.PGTypeOf(a).OID == types.OIDTimestamptz || explicit && a.ID() == arrow.STRING && !types.IsUUID(a) && !types.IsJSON(a)
 	}
 	return false
+}
+
+// timetzArray converts e to t where one is timetz[] and the other text, or both are arrays of
+// timetz: text (an untyped literal, or any text when explicit) through _timetz_array_in,
+// timetz[] to text through _timetz_array_out (the elements' stored forms would print as
+// numbers), and timetz[] to timetz(p)[] rounding each element. ok is false otherwise.
+func timetzArray(e planner.Expr, t arrow.DataType, explicit bool) (planner.Expr, bool) {
+	fe, te := types.Elem(e.Type()), types.Elem(t)
+	from := e.Type()
+	switch {
+	case te != nil && types.IsTimeTZ(te) && fe != nil && types.IsTimeTZ(fe):
+		p, _ := types.TimeTZPrecision(te)
+		q, _ := types.TimeTZPrecision(fe)
+		if p < 0 || p >= 6 || (q >= 0 && q <= p) {
+			return relabel(e, t), true
+		}
+		return &planner.Func{Name: "_timetz_array_round", Args: []planner.Expr{e, &planner.Literal{Value: p, Typ: types.Int32}}, Typ: t}, true
+	case te != nil && types.IsTimeTZ(te):
+		if _, isParam := e.(*planner.Param); isParam || from.ID() != arrow.STRING || types.IsJSON(from) || types.IsUUID(from) || !explicit && !types.IsUnknown(from) {
+			return nil, false
+		}
+		p, _ := types.TimeTZPrecision(te)
+		return &planner.Func{Name: "_timetz_array_in", Args: []planner.Expr{relabel(e, types.Text), &planner.Literal{Value: p, Typ: types.Int32}}, Typ: t}, true
+	case fe != nil && types.IsTimeTZ(fe) && t == types.Text:
+		return &planner.Func{Name: "_timetz_array_out", Args: []planner.Expr{e}, Typ: t}, true
+	}
+	return nil, false
 }
