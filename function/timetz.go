@@ -208,3 +208,46 @@ func timetzPart(field string, v int64) (fieldVal, error) {
 	}
 	return f, err
 }
+
+// castTimeTZ is CastSQL where from or to is timetz: text, time and timestamptz to timetz
+// (in the session zone), timetz to timetz(p), time and text.
+func castTimeTZ(ctx context.Context, a arrow.Array, from, to arrow.DataType) (arrow.Array, error) {
+	mem, now := exec.Allocator(ctx), time.UnixMicro(exec.NowMicros(ctx)).In(exec.TimeZone(ctx))
+	row := func(typ arrow.DataType, f func(v any) (any, error)) (arrow.Array, error) {
+		return rowwise(false, func(v []any) (any, error) { return f(v[0]) })(mem, typ, []arrow.Array{a})
+	}
+	i64 := arrow.PrimitiveTypes.Int64
+	p, toTZ := types.TimeTZPrecision(to)
+	pack := func(f func(v any) (int64, error)) (arrow.Array, error) {
+		return row(i64, func(v any) (any, error) {
+			x, err := f(v)
+			return types.RoundTimeTZ(x, p), err
+		})
+	}
+	switch {
+	case toTZ && types.IsTimeTZ(from):
+		return pack(func(v any) (int64, error) { return v.(int64), nil })
+	case toTZ && types.IsTime(from):
+		return pack(func(v any) (int64, error) {
+			us := v.(int64)
+			return types.PackTimeTZ(us, types.ZoneAt(now.Location(), now.Year(), now.Month(), now.Day(), us)), nil
+		})
+	case toTZ && types.PGTypeOf(from).OID == types.OIDTimestamptz:
+		return pack(func(v any) (int64, error) {
+			ts := int64(v.(arrow.Timestamp))
+			off := exec.OffsetAt(now.Location(), ts)
+			return types.PackTimeTZ(timeOfDay(ts+off*1_000_000), int32(-off)), nil
+		})
+	case toTZ && from.ID() == arrow.STRING && !types.IsUUID(from) && !types.IsJSON(from):
+		return pack(func(v any) (int64, error) { return types.TimeTZIn(v.(string), now, exec.ParseZone) })
+	case types.IsTimeTZ(from) && types.IsTime(to):
+		tp, _ := types.TimePrecision(to)
+		return row(i64, func(v any) (any, error) {
+			us, _ := types.UnpackTimeTZ(v.(int64))
+			return types.RoundTime(us, tp), nil
+		})
+	case types.IsTimeTZ(from) && to.ID() == arrow.STRING && !types.IsUUID(to) && !types.IsJSON(to):
+		return castText(ctx, row, to, func(v any) (any, error) { return types.FormatTimeTZ(v.(int64)), nil })
+	}
+	return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(from), types.Name(to))
+}

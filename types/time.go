@@ -332,11 +332,14 @@ func FormatTime(us int64) string { return string(AppendTime(nil, us)) }
 
 // StoredTypeName is the name a stored column of SQL type t keeps in its field's metadata
 // (SQLTypeKey) when its storage does not say it, so that data files name the type (Parquet's
-// TIME, UUID and JSON logical types): time, uuid, json or jsonb. ok is false for other types.
+// TIME, UUID and JSON logical types): time, timetz, uuid, json or jsonb. ok is false for
+// other types.
 func StoredTypeName(t arrow.DataType) (string, bool) {
 	switch x := t.(type) {
 	case *Time:
 		return "time", true
+	case *TimeTZ:
+		return "timetz", true
 	case *UUID:
 		return "uuid", true
 	case *JSON:
