@@ -14,7 +14,7 @@ import (
 // are described with OIDs 1266 and 1270, the text and the binary bytes (timetz_send: int64
 // microseconds, then int32 seconds west of UTC) are PostgreSQL's, parameters sent as text
 // and as binary are read as PostgreSQL reads them, and pgx scans the values to the same
-// strings.
+// strings. Records holding timetz values have PostgreSQL's text.
 func TestTimeTZOverPgx(t *testing.T) {
 	ctx, pg, sd := besidePostgres(t, "timetz_pgx")
 	for _, c := range []*pgx.Conn{pg, sd} {
@@ -49,6 +49,19 @@ func TestTimeTZOverPgx(t *testing.T) {
 		if want, got := raw(pg), raw(sd); !reflect.DeepEqual(want, got) {
 			t.Errorf("format %d: sleeperd sent %q, PostgreSQL %q", format, got, want)
 		}
+	}
+
+	// Records holding timetz values, in text.
+	const rq = "SELECT ROW(tp, t), ROW(t, k) FROM tzp ORDER BY k"
+	recText := func(c *pgx.Conn) [][][]byte {
+		res := c.PgConn().ExecParams(ctx, rq, nil, nil, nil, []int16{0}).Read()
+		if res.Err != nil {
+			t.Fatalf("%s: %v", rq, res.Err)
+		}
+		return res.Rows
+	}
+	if want, got := recText(pg), recText(sd); !reflect.DeepEqual(want, got) {
+		t.Errorf("records: sleeperd sent %q, PostgreSQL %q", got, want)
 	}
 
 	// Parameters: text with an offset, and timetz_send's bytes (10:30:00.25 at +02:00, that
