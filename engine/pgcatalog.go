@@ -50,6 +50,7 @@ var pgTypes = []pgTypeRow{
 	{types.OIDInterval, "interval", 16, false, "T", "d", "p"},
 	{types.OIDNumeric, "numeric", -1, false, "N", "i", "m"},
 	{types.OIDJSONB, "jsonb", -1, false, "U", "i", "x"},
+	{types.OIDTimeTZ, "timetz", 12, false, "D", "d", "p"},
 }
 
 // pgSystemTable computes a table of pg_catalog or information_schema (name is
@@ -494,6 +495,11 @@ func columnTypeInfo(t arrow.DataType, db string, pos int) []any {
 		dtPrec = int32(0)
 	case types.OIDTimestamp, types.OIDTimestamptz, types.OIDInterval:
 		dtPrec = int32(6)
+	case types.OIDTimeTZ:
+		dtPrec = int32(6)
+		if pt.Mod >= 0 {
+			dtPrec = pt.Mod
+		}
 	}
 	var collCat, collSch, collName any
 	_ = collCat

@@ -89,6 +89,8 @@ var (
 	IdleInTransactionTimeout = errors.New("idle in transaction session timeout") // 25P03
 	ReservedName             = errors.New("reserved name")                       // 42939
 	InvalidGrantOperation    = errors.New("invalid grant operation")             // 0LP01
+	// Dates and times.
+	InvalidTimeZoneDisplacement = errors.New("invalid time zone displacement value") // 22009
 )
 
 // Error is an error of a kind with a message for the user.

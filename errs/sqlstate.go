@@ -79,6 +79,8 @@ var sqlstates = map[error]string{
 	InvalidWidthBucket:       "2201G",
 	InvalidFrameOffset:       "22013",
 	Internal:                 "XX000",
+
+	InvalidTimeZoneDisplacement: "22009",
 }
 
 // SQLState is the SQLSTATE of err: that of its kind (KindOf), XX000 for kinds without one.

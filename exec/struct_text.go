@@ -66,6 +66,9 @@ func formatStorageText(v any, t arrow.DataType) (string, bool) {
 		if types.IsTime(t) {
 			return types.FormatTime(x), true
 		}
+		if types.IsTimeTZ(t) {
+			return types.FormatTimeTZ(x), true
+		}
 	case []byte:
 		if types.IsUUID(t) && len(x) == 16 {
 			return string(types.AppendUUID(nil, x)), true

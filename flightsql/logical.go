@@ -19,6 +19,8 @@ import (
 //	time         time64[us]
 //	uuid         arrow.uuid, Arrow's canonical extension type (storage fixed_size_binary(16))
 //	json, jsonb  arrow.json, Arrow's canonical extension type (storage utf8)
+//	timetz       struct<time: time64[us], offset: int32>, the time of day and the zone's
+//	             offset in seconds east of UTC (+02 is 7200); Arrow has no type of its own
 //
 // A client that does not know an extension type sees its storage type.
 
@@ -63,11 +65,13 @@ func wireType(f arrow.Field) (arrow.DataType, bool) {
 	switch {
 	case name == "time" && f.Type.ID() == arrow.INT64:
 		return wireTime, true
+	case name == "timetz" && f.Type.ID() == arrow.INT64:
+		return wireTimeTZ, true
 	case name == "uuid" && f.Type.ID() == arrow.BINARY:
 		return wireUUID, true
 	case (name == "json" || name == "jsonb") && f.Type.ID() == arrow.STRING:
 		return wireJSON, true
-	case name == "_time" || name == "_uuid":
+	case name == "_time" || name == "_uuid" || name == "_timetz":
 		// Arrays of time and uuid: lists of the element's wire type.
 		lt, ok := f.Type.(*arrow.ListType)
 		if !ok {
@@ -156,6 +160,8 @@ func wireArray(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Ar
 	switch {
 	case to.ID() == arrow.LIST:
 		return wireList(mem, a, to)
+	case to == wireTimeTZ:
+		return wireTimeTZArray(mem, a)
 	case to.ID() == arrow.STRUCT:
 		return wireRecord(mem, a, to.(*arrow.StructType))
 	case to == wireTime && a.DataType().ID() == arrow.INT64:
@@ -236,6 +242,8 @@ func ingestConversion(target, src arrow.DataType) (conv ingestConv, out arrow.Da
 	switch {
 	case types.IsTime(target) && (base.ID() == arrow.TIME64 && base.(*arrow.Time64Type).Unit == arrow.Microsecond || base.ID() == arrow.INT64):
 		return ingestTime, arrow.PrimitiveTypes.Int64
+	case types.IsTimeTZ(target) && arrow.TypeEqual(base, wireTimeTZ):
+		return ingestTimeTZ, arrow.PrimitiveTypes.Int64
 	case types.IsUUID(target) && (base.ID() == arrow.FIXED_SIZE_BINARY || base.ID() == arrow.BINARY):
 		return ingestUUID, arrow.BinaryTypes.Binary
 	case types.IsJSON(target) && base.ID() == arrow.STRING:

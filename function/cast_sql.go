@@ -17,6 +17,9 @@ import (
 // time ↔ interval, timestamp and timestamptz → time, time → time(p), text ↔ uuid. A cast
 // PostgreSQL does not have from or to time or uuid is 42846. It does not release a.
 func CastSQL(ctx context.Context, a arrow.Array, from, to arrow.DataType) (arrow.Array, error) {
+	if types.IsTimeTZ(from) || types.IsTimeTZ(to) {
+		return castTimeTZ(ctx, a, from, to)
+	}
 	mem, loc := exec.Allocator(ctx), exec.TimeZone(ctx)
 	p, toTime := types.TimePrecision(to)
 	_, fromTime := types.TimePrecision(from)

@@ -264,6 +264,11 @@ func FormatType(oid uint32, mod int32) string {
 			return fmt.Sprintf("time(%d) without time zone", mod)
 		}
 		return "time without time zone"
+	case types.OIDTimeTZ:
+		if mod >= 0 {
+			return fmt.Sprintf("time(%d) with time zone", mod)
+		}
+		return "time with time zone"
 	case types.OIDNumeric:
 		if mod >= 4 {
 			m := mod - 4

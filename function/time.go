@@ -94,6 +94,7 @@ func registerTime() {
 	}, eval: rowwise(false, func(v []any) (any, error) {
 		return makeTime(v[0].(int64), v[1].(int64), v[2].(float64))
 	})}, "make_time")
+	registerTimeTZ()
 }
 
 // timeOfDay is us (microseconds) modulo a day, in [0, a day).

@@ -91,6 +91,8 @@ var kinds = map[string]error{
 	"IdleInTransactionTimeout": errs.IdleInTransactionTimeout,
 	"ReservedName":             errs.ReservedName,
 	"InvalidGrantOperation":    errs.InvalidGrantOperation,
+
+	"InvalidTimeZoneDisplacement": errs.InvalidTimeZoneDisplacement,
 }
 
 // TestSQLSTATEsFollowErrs checks that every kind declared in package errs maps to the

@@ -241,6 +241,11 @@ func coerceTo(e planner.Expr, t arrow.DataType) planner.Expr {
 			return out
 		}
 	}
+	if types.IsTimeTZ(t) || types.IsTimeTZ(e.Type()) {
+		if out, ok := timetzCoerceLazy(e, t); ok {
+			return out
+		}
+	}
 	if types.IsTime(t) || types.IsTime(e.Type()) {
 		if out, ok := timeCoerceLazy(e, t); ok {
 			return out
@@ -292,6 +297,9 @@ func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) 
 	if st, ok := t.(*arrow.StructType); ok {
 		return b.toRecord(e, st, "", false)
 	}
+	if out, ok := timetzArray(e, t, false); ok {
+		return out, nil
+	}
 	if out, ok := b.storageArrayIn(e, t, false); ok {
 		return out, nil
 	}
@@ -300,6 +308,9 @@ func (b *binder) assign(e planner.Expr, t arrow.DataType) (planner.Expr, error) 
 	}
 	if out, ok := timeArrayRound(e, t); ok {
 		return out, nil
+	}
+	if types.IsTimeTZ(t) || types.IsTimeTZ(e.Type()) {
+		return b.timetzAssign(e, t)
 	}
 	if types.IsTime(t) || types.IsTime(e.Type()) {
 		return b.timeAssign(e, t)
@@ -451,6 +462,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 				}
 			}
 		}
+		if out, ok := timetzArray(e, t, true); ok {
+			return out, nil
+		}
 		if out, ok := b.storageArrayIn(e, t, true); ok {
 			return out, nil
 		}
@@ -469,6 +483,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		}
 		if types.IsUUID(t) || types.IsUUID(e.Type()) {
 			return b.uuidCast(e, t)
+		}
+		if types.IsTimeTZ(t) || types.IsTimeTZ(e.Type()) {
+			return b.timetzCast(e, t)
 		}
 		if types.IsTime(t) || types.IsTime(e.Type()) {
 			return b.timeCast(e, t)
@@ -592,6 +609,8 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 			return &planner.Cast{E: &planner.Func{Name: "now", Typ: now}, To: types.Timestamp}, nil
 		case pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME, pg_query.SQLValueFunctionOp_SVFOP_LOCALTIME_N:
 			return localTime(f.Typmod)
+		case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIME, pg_query.SQLValueFunctionOp_SVFOP_CURRENT_TIME_N:
+			return currentTime(f.Typmod)
 		case pg_query.SQLValueFunctionOp_SVFOP_CURRENT_USER, pg_query.SQLValueFunctionOp_SVFOP_SESSION_USER,
 			pg_query.SQLValueFunctionOp_SVFOP_CURRENT_ROLE, pg_query.SQLValueFunctionOp_SVFOP_USER:
 			e, _, err := b.sessionFunc("current_user", nil, sc, agg)

@@ -126,6 +126,9 @@ func (b *binder) timeAssign(e planner.Expr, t arrow.DataType) (planner.Expr, err
 // interval, interval + time (time), date + time and time + date (timestamp). ok is false
 // where no operand is time (comparisons go the common way: both sides are time).
 func (b *binder) timeBinary(op planner.Op, l, r planner.Expr) (planner.Expr, bool, error) {
+	if e, ok, err := b.timetzBinary(op, l, r); ok {
+		return e, ok, err
+	}
 	lt, rt := l.Type(), r.Type()
 	if !types.IsTime(lt) && !types.IsTime(rt) || !op.Arithmetic() {
 		return nil, false, nil
@@ -166,6 +169,9 @@ func (b *binder) timeBinary(op planner.Op, l, r planner.Expr) (planner.Expr, boo
 // functions that show any value (concat, concat_ws, format) get time arguments as text. ok
 // is false for calls without time arguments.
 func (b *binder) timeFunc(name string, args []planner.Expr) (planner.Expr, bool, error) {
+	if e, ok, err := b.timetzFunc(name, args); ok {
+		return e, ok, err
+	}
 	has := false
 	for _, a := range args {
 		has = has || types.IsTime(a.Type())

@@ -38,6 +38,9 @@ func localTime(mod int32) (planner.Expr, error) {
 // timestamp and timestamptz to time; text to and from time only explicitly (assignment to
 // text is assignable's).
 func timeCastable(a, b arrow.DataType, explicit bool) bool {
+	if types.IsTimeTZ(a) || types.IsTimeTZ(b) {
+		return timetzCastable(a, b, explicit)
+	}
 	ta, tb := types.IsTime(a), types.IsTime(b)
 	switch {
 	case ta && tb:

@@ -90,7 +90,7 @@ func Storage(t arrow.DataType) arrow.DataType {
 		return arrow.BinaryTypes.String
 	case *UUID:
 		return arrow.BinaryTypes.Binary
-	case *Time:
+	case *Time, *TimeTZ:
 		return arrow.PrimitiveTypes.Int64
 	case *arrow.ListType:
 		if e := Storage(x.Elem()); e != x.Elem() {
@@ -180,6 +180,8 @@ func FieldSQLType(f arrow.Field) (arrow.DataType, bool) {
 		t = UUIDType
 	case "time", "_time":
 		t = TimeOf(mod)
+	case "timetz", "_timetz":
+		t = TimeTZOf(mod)
 	case "json", "jsonb":
 		t2, err := ByName(name, nil)
 		if err != nil {

@@ -39,6 +39,8 @@ func Common(a, b arrow.DataType) (arrow.DataType, error) {
 		return a, nil
 	case IsTime(a) || IsTime(b):
 		return commonTime(a, b)
+	case IsTimeTZ(a) || IsTimeTZ(b):
+		return commonTimeTZ(a, b)
 	}
 	ca, aChar := a.(*Char)
 	cb, bChar := b.(*Char)
@@ -143,6 +145,9 @@ func SelectCommon(a, b arrow.DataType) (arrow.DataType, error) {
 // commonTime is Common where a or b is time: time values of any precision compare as time;
 // time with another type has no operator (time is held as int64, but is no integer).
 func commonTime(a, b arrow.DataType) (arrow.DataType, error) {
+	if IsTimeTZ(a) || IsTimeTZ(b) {
+		return commonTimeTZ(a, b)
+	}
 	pa, aTime := TimePrecision(a)
 	pb, bTime := TimePrecision(b)
 	if !aTime || !bTime {

@@ -37,6 +37,8 @@ func formatType(b *strings.Builder, t arrow.DataType) {
 		b.WriteString("uuid")
 	case *Time:
 		b.WriteString(t.format())
+	case *TimeTZ:
+		b.WriteString(t.format())
 	case *arrow.FixedSizeBinaryType:
 		fmt.Fprintf(b, "fixed_size_binary(%d)", t.ByteWidth)
 	case *arrow.Time32Type:
@@ -278,6 +280,16 @@ func (p *typeParser) typ() (arrow.DataType, error) {
 			return TimeOf(int32(ns[0])), nil
 		}
 		return TimeType, nil
+	case "timetz":
+		p.space()
+		if p.i < len(p.s) && p.s[p.i] == '(' {
+			ns, err := p.ints(1)
+			if err != nil {
+				return nil, err
+			}
+			return TimeTZOf(int32(ns[0])), nil
+		}
+		return TimeTZType, nil
 	case "decimal128", "decimal256":
 		n, err := p.ints(2)
 		if err != nil {

@@ -48,6 +48,9 @@ func FormatLiteral(v any, t arrow.DataType) string {
 		if IsTime(t) {
 			return "'" + FormatTime(x) + "'::" + Name(t)
 		}
+		if IsTimeTZ(t) {
+			return "'" + FormatTimeTZ(x) + "'::" + Name(t)
+		}
 	case arrow.Timestamp:
 		unit := arrow.Microsecond
 		if ts, ok := t.(*arrow.TimestampType); ok {

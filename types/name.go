@@ -61,6 +61,8 @@ func ByName(name string, mods []int32) (arrow.DataType, error) {
 		return UUIDType, nil
 	case "time", "time without time zone":
 		return timeByName(mods)
+	case "timetz", "time with time zone":
+		return timetzByName(mods)
 	case "date":
 		return Date, nil
 	case "timestamp", "timestamp without time zone":

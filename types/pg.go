@@ -92,6 +92,8 @@ func PGTypeOf(dt arrow.DataType) PGType {
 		return PGType{OIDUUID, 16, -1}
 	case *Time:
 		return PGType{OIDTime, 8, t.prec}
+	case *TimeTZ:
+		return PGType{OIDTimeTZ, 12, t.prec}
 	case *arrow.BooleanType:
 		return PGType{OIDBool, 1, -1}
 	case *arrow.Int8Type, *arrow.Uint8Type, *arrow.Int16Type:
@@ -201,6 +203,9 @@ func SQLMetadata(t arrow.DataType) (arrow.Metadata, bool) {
 	if tt, ok := t.(*Time); ok {
 		return arrow.NewMetadata([]string{SQLTypeKey, SQLTypmodKey}, []string{"time", strconv.Itoa(int(tt.prec))}), true
 	}
+	if tt, ok := t.(*TimeTZ); ok {
+		return arrow.NewMetadata([]string{SQLTypeKey, SQLTypmodKey}, []string{"timetz", strconv.Itoa(int(tt.prec))}), true
+	}
 	prefix := ""
 	if lt, ok := t.(*arrow.ListType); ok {
 		// An array of a character type: "_varchar" or "_bpchar", as pg_type names it; of
@@ -211,6 +216,9 @@ func SQLMetadata(t arrow.DataType) (arrow.Metadata, bool) {
 		}
 		if tt, ok := t.(*Time); ok {
 			return arrow.NewMetadata([]string{SQLTypeKey, SQLTypmodKey}, []string{"_time", strconv.Itoa(int(tt.prec))}), true
+		}
+		if tt, ok := t.(*TimeTZ); ok {
+			return arrow.NewMetadata([]string{SQLTypeKey, SQLTypmodKey}, []string{"_timetz", strconv.Itoa(int(tt.prec))}), true
 		}
 	}
 	c, ok := t.(*Char)
@@ -252,6 +260,10 @@ func FieldPGType(f arrow.Field) PGType {
 			return PGType{OIDUUIDArray, -1, -1}
 		case "_time":
 			return PGType{OIDTimeArray, -1, mod}
+		case "timetz":
+			return PGType{OIDTimeTZ, 12, mod}
+		case "_timetz":
+			return PGType{OIDTimeTZArray, -1, mod}
 		}
 	}
 	return PGTypeOf(f.Type)
@@ -310,6 +322,8 @@ func FromOID(oid uint32) arrow.DataType {
 		return TimeType
 	case OIDInterval:
 		return Interval
+	case OIDTimeTZ:
+		return TimeTZType
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		if et := FromOID(elem); et != nil {
@@ -356,6 +370,8 @@ func NameOfOID(oid uint32) string {
 		return "uuid"
 	case OIDTime:
 		return "time without time zone"
+	case OIDTimeTZ:
+		return "time with time zone"
 	case OIDRecord:
 		return "record"
 	}

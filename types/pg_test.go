@@ -60,7 +60,14 @@ func TestPGTypeOf(t *testing.T) {
 		}
 	}
 	for elem, arr := range arrayOIDs {
-		pe, _ := m.TypeForOID(elem)
+		pe, known := m.TypeForOID(elem)
+		if !known {
+			// pgx registers no codec for timetz, only its OIDs.
+			if elem != pgtype.TimetzOID || arr != pgtype.TimetzArrayOID {
+				t.Errorf("array OID of %d is %d, unknown to pgx", elem, arr)
+			}
+			continue
+		}
 		pa, ok := m.TypeForOID(arr)
 		if !ok || pa.Name != "_"+pe.Name {
 			t.Errorf("array OID of %s is %d (%v)", pe.Name, arr, pa)

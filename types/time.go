@@ -136,7 +136,7 @@ func ParseTime(s string) (int64, error) {
 	for i, f := range fields {
 		if j := strings.IndexByte(f, 't'); j > 0 && strings.ContainsAny(f[:j], "-/") && j+1 < len(f) && f[j+1] >= '0' && f[j+1] <= '9' {
 			f = f[j+1:]
-		} else if strings.ContainsAny(f, "-/") && !strings.Contains(f, ":") {
+		} else if isDateField(f) {
 			if clock != "" {
 				rest = append(rest, f) // a numeric zone such as -08
 				continue
@@ -240,6 +240,12 @@ func ParseTime(s string) (int64, error) {
 	return total, nil
 }
 
+// isDateField reports whether f, a field of a time's text without a ':', is a date
+// (2003-04-12, 4/12/2003) rather than a time with a zone offset (040506-08).
+func isDateField(f string) bool {
+	return !strings.Contains(f, ":") && (strings.Contains(f, "/") || strings.Count(f, "-") >= 2)
+}
+
 func dotted(frac string) string {
 	if frac == "" {
 		return ""
@@ -326,11 +332,14 @@ func FormatTime(us int64) string { return string(AppendTime(nil, us)) }
 
 // StoredTypeName is the name a stored column of SQL type t keeps in its field's metadata
 // (SQLTypeKey) when its storage does not say it, so that data files name the type (Parquet's
-// TIME, UUID and JSON logical types): time, uuid, json or jsonb. ok is false for other types.
+// TIME, UUID and JSON logical types): time, timetz, uuid, json or jsonb. ok is false for
+// other types.
 func StoredTypeName(t arrow.DataType) (string, bool) {
 	switch x := t.(type) {
 	case *Time:
 		return "time", true
+	case *TimeTZ:
+		return "timetz", true
 	case *UUID:
 		return "uuid", true
 	case *JSON:

@@ -65,7 +65,7 @@ func IsArray(t arrow.DataType) bool { return Elem(t) != nil }
 
 // numericRank orders the numeric types for implicit promotion; 0 is not numeric.
 func numericRank(t arrow.DataType) int {
-	if IsTime(t) {
+	if IsTime(t) || IsTimeTZ(t) {
 		return 0
 	}
 	switch t.ID() {
@@ -109,6 +109,8 @@ func Name(t arrow.DataType) string {
 	case *UUID:
 		return "uuid"
 	case *Time:
+		return t.String()
+	case *TimeTZ:
 		return t.String()
 	case *VarNumericType:
 		return "numeric"
@@ -169,6 +171,8 @@ func InternalName(t arrow.DataType) string {
 		return "uuid"
 	case IsTime(t):
 		return "time"
+	case IsTimeTZ(t):
+		return "timetz"
 	}
 	switch t.ID() {
 	case arrow.BOOL:
@@ -213,6 +217,9 @@ func BaseName(t arrow.DataType) string {
 	}
 	if IsTime(t) {
 		return "time without time zone"
+	}
+	if IsTimeTZ(t) {
+		return "time with time zone"
 	}
 	switch t.ID() {
 	case arrow.BOOL:

@@ -87,8 +87,8 @@ func kindOf(f arrow.Field) kind {
 		return kindJSON
 	case types.OIDBpchar:
 		return kindText // character(n): padded to n on output
-	case types.OIDTime, types.OIDTimeArray:
-		return kindText // time over int64 storage: its text, not the microseconds
+	case types.OIDTime, types.OIDTimeArray, types.OIDTimeTZ, types.OIDTimeTZArray:
+		return kindText // time and timetz over int64 storage: their text, not the integers
 	}
 	if _, ok := f.Type.(arrow.ExtensionType); ok {
 		return kindText

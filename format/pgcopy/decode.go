@@ -461,6 +461,8 @@ func (d *Decoder) textField(i int, v []byte) (any, error) {
 			return nil, err
 		}
 		return types.RoundTime(us, pt.Mod), nil
+	case types.OIDTimeTZ:
+		return timetzText(string(v), d.loc, pt.Mod)
 	case types.OIDUUID:
 		return types.ParseUUID(string(v))
 	case types.OIDJSONB:
@@ -766,6 +768,9 @@ func (d *Decoder) binaryTuple(t []byte) error {
 // binaryField decodes v, the binary value of field i, as PostgreSQL's receive function of
 // its type does.
 func (d *Decoder) binaryField(i int, v []byte) (any, error) {
+	if pt := types.FieldPGType(d.fields[i]); pt.OID == types.OIDTimeTZ {
+		return timetzBinary(v, pt.Mod)
+	}
 	w := fixedWidth(d.fields[i].Type)
 	if w > 0 && len(v) < w {
 		return nil, errs.New(errs.ProtocolViolation, "insufficient data left in message")

@@ -28,6 +28,9 @@ func NewWriter(f arrow.Field, arr arrow.Array, format int16, loc *time.Location)
 		}
 		return recordTextWriter(a, st, loc)
 	}
+	if t, ok := timetzWriter(f, arr, format); ok {
+		return t
+	}
 	w := newWriter(arr, format, loc)
 	if a, ok := storageArrayWriter(f, arr, format); ok {
 		return a

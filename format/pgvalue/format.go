@@ -443,6 +443,9 @@ func AppendField(dst []byte, f arrow.Field, arr arrow.Array, i int, loc *time.Lo
 	if _, ok := arr.(*array.Struct); ok {
 		return NewWriter(f, arr, formatText, loc)(dst, i)
 	}
+	if t, ok := timetzWriter(f, arr, formatText); ok {
+		return t(dst, i)
+	}
 	if a, ok := storageArrayWriter(f, arr, formatText); ok {
 		return a(dst, i)
 	}

@@ -127,6 +127,9 @@ func decodeText(dt arrow.DataType, oid uint32, s string) (any, error) {
 	if oid == types.OIDTime {
 		return types.ParseTime(s)
 	}
+	if oid == types.OIDTimeTZ {
+		return decodeTimeTZText(s)
+	}
 	if oid == types.OIDNumeric {
 		d, ok := normalizeNumeric(s)
 		if !ok {
@@ -201,6 +204,8 @@ func decodeBinary(dt arrow.DataType, oid uint32, v []byte) (any, error) {
 		return time.UnixMicro(us + pgEpochMicros).UTC(), nil
 	case types.OIDNumeric:
 		return decodeNumeric(v)
+	case types.OIDTimeTZ:
+		return decodeTimeTZBinary(v)
 	case types.OIDTime:
 		if len(v) != 8 {
 			return nil, fmt.Errorf("time of %d bytes", len(v))

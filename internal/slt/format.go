@@ -12,9 +12,9 @@ import (
 func FormatValue(arr arrow.Array, i int) string { return string(pgvalue.AppendText(nil, arr, i)) }
 
 // FieldTypeLetter is the type letter of a result field: its Arrow type's, except for SQL
-// types held in another type's storage that PostgreSQL's clients see as text (time).
+// types held in another type's storage that PostgreSQL's clients see as text (time, timetz).
 func FieldTypeLetter(f arrow.Field) byte {
-	if sqltypes.FieldPGType(f).OID == sqltypes.OIDTime {
+	if oid := sqltypes.FieldPGType(f).OID; oid == sqltypes.OIDTime || oid == sqltypes.OIDTimeTZ {
 		return 'T'
 	}
 	return TypeLetter(f.Type)
