@@ -19,7 +19,8 @@ import (
 )
 
 // A flat column chunk of strings, binary, 32- and 64-bit integers, floats, dates or
-// timestamps whose data pages are all V2 pages of PLAIN values, as this package writes
+// timestamps whose data pages are all V2 pages of PLAIN values, or of the delta encodings
+// delta.go decodes to PLAIN when it loads a page, as this package writes
 // them without dictionary encoding, is decoded here rather than through parquet-go's
 // pages: its bytes are read in one request, each page's values are decompressed into a
 // buffer the reader keeps and decoded straight into the batch's Arrow buffers (a string is
@@ -34,12 +35,14 @@ type directPage struct {
 	body               []byte // the values, compressed unless raw
 	raw                bool   // body is not compressed
 	size               int    // uncompressed bytes of the values
+	enc                format.Encoding
 }
 
 // directBuffers are the buffers a Reader keeps per output column for the chunks it reads
 // directly: the chunk's bytes, one page's decompressed values and decoded levels.
 type directBuffers struct {
 	chunk, vals, defs []byte
+	plain             []byte // a delta-encoded page's values decoded to PLAIN (delta.go)
 }
 
 // directPool keeps the buffers of closed readers for the next ones: a cold key lookup opens
@@ -53,7 +56,7 @@ const maxPooledBytes = 4 << 20
 // them are closed, and no array returned points into them.
 func (r *Reader) releaseDirect() {
 	for i, b := range r.direct {
-		if b != nil && cap(b.chunk)+cap(b.vals)+cap(b.defs) <= maxPooledBytes {
+		if b != nil && cap(b.chunk)+cap(b.vals)+cap(b.defs)+cap(b.plain) <= maxPooledBytes {
 			directPool.Put(b)
 		}
 		r.direct[i] = nil
@@ -212,7 +215,7 @@ func (d *directReader) parse(buf []byte, first int) (bool, error) {
 			return false, nil
 		}
 		v2 := &h.DataPageHeaderV2.V
-		if v2.Encoding != format.Plain || v2.NumNulls < 0 || v2.NumRows <= 0 || v2.NumNulls > v2.NumRows ||
+		if !directEncoding(d.kind, v2.Encoding) || v2.NumNulls < 0 || v2.NumRows <= 0 || v2.NumNulls > v2.NumRows ||
 			v2.NumValues != v2.NumRows || v2.RepetitionLevelsByteLength != 0 || v2.DefinitionLevelsByteLength < 0 ||
 			int(v2.DefinitionLevelsByteLength) > end-body || h.UncompressedPageSize < v2.DefinitionLevelsByteLength ||
 			v2.NumNulls > 0 && d.max == 0 {
@@ -224,6 +227,7 @@ func (d *directReader) parse(buf []byte, first int) (bool, error) {
 			body: buf[body+levels : end],
 			raw:  v2.IsCompressed.Valid && !v2.IsCompressed.V,
 			size: int(h.UncompressedPageSize) - levels,
+			enc:  v2.Encoding,
 		}
 		if p.nulls > 0 && p.nulls < p.rows {
 			p.levels = buf[body : body+levels]
@@ -264,6 +268,14 @@ func (d *directReader) current() error {
 		return fmt.Errorf("%w: page of %d bytes, %d expected", ErrCorrupt, len(d.vals), p.size)
 	}
 	values := p.rows - p.nulls
+	if p.enc != format.Plain {
+		v, err := plainValues(d.bufs.plain, d.vals, d.kind, p.enc, values)
+		if err != nil {
+			return err
+		}
+		d.bufs.plain = v[:0]
+		d.vals = v
+	}
 	switch d.kind {
 	case pq.Int64, pq.Double:
 		if len(d.vals) < 8*values {

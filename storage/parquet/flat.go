@@ -110,11 +110,12 @@ type flatFile struct {
 	colIdx    [][]format.ColumnIndex
 	offIdx    [][]format.OffsetIndex
 	header    bool // the magic number has been written
+	props     Properties
 }
 
 // newFlatFile builds the footer's schema elements the way parquet-go does, by writing an
 // empty file of the same schema.
-func newFlatFile(cols []column, pqOpts []pq.WriterOption, codec compress.Codec, pageBytes int) (*flatFile, error) {
+func newFlatFile(cols []column, pqOpts []pq.WriterOption, codec compress.Codec, pageBytes int, props Properties) (*flatFile, error) {
 	var buf bytes.Buffer
 	pw := pq.NewWriter(&buf, pqOpts...)
 	if err := pw.Close(); err != nil {
@@ -131,6 +132,7 @@ func newFlatFile(cols []column, pqOpts []pq.WriterOption, codec compress.Codec, 
 		createdBy: md.CreatedBy,
 		kv:        md.KeyValueMetadata,
 		codec:     codec,
+		props:     props,
 	}
 	for i := range cols {
 		ff.paths = append(ff.paths, []string{cols[i].field.Name})
@@ -163,6 +165,10 @@ func (f *flatFile) newGroup(cols []column, g *flatGroup) *flatGroup {
 			fc.codec = f.codec
 			fc.limit = max(f.pageBytes[i]*98/100, 1)
 			fc.compressed = f.codec.CompressionCodec() != format.Uncompressed
+			fc.encoding = flatEncoding(cols[i].kind, f.props)
+			if fc.encoding == format.DeltaByteArray && f.codec.CompressionCodec() == format.Zstd && f.props.Compression == Zstd {
+				fc.codec = litZstd
+			}
 			fc.enc = thrift.NewEncoder(new(thrift.CompactProtocol).NewWriter(&fc.hdr))
 			fc.path = f.paths[i]
 		}
@@ -196,7 +202,7 @@ func (f *flatFile) writeGroup(out *countingWriter, g *flatGroup) error {
 				return err
 			}
 		}
-		meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPageV2, Encoding: format.Plain, Count: int32(len(fc.locs))}}
+		meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPageV2, Encoding: fc.encoding, Count: int32(len(fc.locs))}}
 		rg.Columns = append(rg.Columns, format.ColumnChunk{MetaData: meta})
 		rg.TotalByteSize += meta.TotalUncompressedSize
 		rg.TotalCompressedSize += meta.TotalCompressedSize
@@ -309,7 +315,8 @@ type flatCol struct {
 	path       []string
 	codec      compress.Codec
 	compressed bool
-	limit      int // a page is cut when its values take this many bytes
+	limit      int             // a page is cut when its PLAIN values take this many bytes
+	encoding   format.Encoding // of the values in the pages (delta.go)
 
 	// The page being filled.
 	vals   []byte // PLAIN values
@@ -348,6 +355,9 @@ type flatCol struct {
 	enc  *thrift.Encoder
 	lev  []byte
 	comp []byte
+	encd []byte // the page's values in encoding
+	offs []uint32
+	data []byte
 	bnd  [2][8]byte
 }
 
@@ -359,7 +369,7 @@ func (fc *flatCol) reset() {
 	fc.locs = fc.locs[:0]
 	fc.nullPgs, fc.nullCnts = fc.nullPgs[:0], fc.nullCnts[:0]
 	fc.pgMin, fc.pgMax = nil, nil
-	encs := []format.Encoding{format.Plain}
+	encs := []format.Encoding{fc.encoding}
 	if fc.c.field.Nullable {
 		encs = append(encs, format.RLE)
 	}
@@ -676,10 +686,19 @@ func (fc *flatCol) flush() error {
 		}
 	}
 	fc.lev = lev
-	body := fc.vals
+	vals := fc.vals
+	if fc.encoding != format.Plain {
+		var err error
+		fc.encd, err = encodePage(fc.encd[:0], fc.vals, fc.c.kind, fc.encoding, &fc.offs, &fc.data)
+		if err != nil {
+			return err
+		}
+		vals = fc.encd
+	}
+	body := vals
 	if fc.compressed {
 		var err error
-		fc.comp, err = fc.codec.Encode(fc.comp[:0], fc.vals)
+		fc.comp, err = fc.codec.Encode(fc.comp[:0], vals)
 		if err != nil {
 			return fmt.Errorf("compressing parquet data page: %w", err)
 		}
@@ -696,14 +715,14 @@ func (fc *flatCol) flush() error {
 	}
 	h := format.PageHeader{
 		Type:                 format.DataPageV2,
-		UncompressedPageSize: int32(len(lev) + len(fc.vals)),
+		UncompressedPageSize: int32(len(lev) + len(vals)),
 		CompressedPageSize:   int32(len(lev) + len(body)),
 		CRC:                  int32(crc),
 		DataPageHeaderV2: thrift.New(format.DataPageHeaderV2{
 			NumValues:                  int32(fc.rows),
 			NumNulls:                   int32(fc.nulls),
 			NumRows:                    int32(fc.rows),
-			Encoding:                   format.Plain,
+			Encoding:                   fc.encoding,
 			DefinitionLevelsByteLength: int32(len(lev)),
 			IsCompressed:               thrift.New(fc.compressed),
 			Statistics:                 st,
