@@ -168,6 +168,34 @@ func plainValues(dst, vals []byte, kind pq.Kind, enc format.Encoding, values int
 	return nil, fmt.Errorf("%w: %s values of a %s column", ErrCorrupt, enc, kind)
 }
 
+// decodeByteArrays decodes the values of a DELTA_BYTE_ARRAY or DELTA_LENGTH_BYTE_ARRAY page
+// (vals, holding values byte arrays) into strs, one after another, and their values+1
+// offsets into offs (offs[0] is 0), reusing the memory of both.
+func decodeByteArrays(strs []byte, offs []uint32, vals []byte, enc format.Encoding, values int) ([]byte, []uint32, error) {
+	if n, ok := binaryPackedCount(vals); !ok || n != values {
+		return strs, offs, fmt.Errorf("%w: %s page of %d values, %d expected", ErrCorrupt, enc, n, values)
+	}
+	if values == 0 {
+		return strs[:0], append(offs[:0], 0), nil
+	}
+	var err error
+	switch enc {
+	case format.DeltaByteArray:
+		strs, offs, err = (&delta.ByteArrayEncoding{}).DecodeByteArray(strs, vals, offs)
+	case format.DeltaLengthByteArray:
+		strs, offs, err = (&delta.LengthByteArrayEncoding{}).DecodeByteArray(strs, vals, offs)
+	default:
+		return strs, offs, fmt.Errorf("%w: %s values of a byte array column", ErrCorrupt, enc)
+	}
+	if err != nil {
+		return strs, offs, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if len(offs) != values+1 || offs[0] != 0 || int(offs[values]) > len(strs) {
+		return strs, offs, fmt.Errorf("%w: %s page of %d values, %d expected", ErrCorrupt, enc, len(offs)-1, values)
+	}
+	return strs, offs, nil
+}
+
 // binaryPackedCount returns the value count in the header of a DELTA_BINARY_PACKED stream
 // (block size, miniblocks per block, value count, first value, as ULEB128 varints).
 func binaryPackedCount(b []byte) (int, bool) {

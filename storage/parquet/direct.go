@@ -42,7 +42,9 @@ type directPage struct {
 // directly: the chunk's bytes, one page's decompressed values and decoded levels.
 type directBuffers struct {
 	chunk, vals, defs []byte
-	plain             []byte // a delta-encoded page's values decoded to PLAIN (delta.go)
+	plain             []byte   // a DELTA_BINARY_PACKED page's values decoded to PLAIN (delta.go)
+	strs              []byte   // a delta-encoded byte array page's values, one after another
+	offs              []uint32 // and their offsets into strs
 }
 
 // directPool keeps the buffers of closed readers for the next ones: a cold key lookup opens
@@ -56,7 +58,7 @@ const maxPooledBytes = 4 << 20
 // them are closed, and no array returned points into them.
 func (r *Reader) releaseDirect() {
 	for i, b := range r.direct {
-		if b != nil && cap(b.chunk)+cap(b.vals)+cap(b.defs)+cap(b.plain) <= maxPooledBytes {
+		if b != nil && cap(b.chunk)+cap(b.vals)+cap(b.defs)+cap(b.plain)+cap(b.strs)+4*cap(b.offs) <= maxPooledBytes {
 			directPool.Put(b)
 		}
 		r.direct[i] = nil
@@ -73,9 +75,12 @@ type directReader struct {
 	row   int // rows of the current page consumed
 	// The current page's values once decompressed (loaded), its definition levels (nil
 	// when every row or none is NULL) and the position of its next value: a byte offset
-	// into vals for byte arrays, an index of values for fixed-size types.
+	// into vals for PLAIN byte arrays, an index of values for fixed-size types and for
+	// delta-encoded byte arrays, which are decoded into strs and offs (vals is nil).
 	loaded bool
 	vals   []byte
+	strs   []byte
+	offs   []uint32
 	defs   []byte
 	pos    int
 	width  int  // bit width of the definition levels
@@ -268,7 +273,17 @@ func (d *directReader) current() error {
 		return fmt.Errorf("%w: page of %d bytes, %d expected", ErrCorrupt, len(d.vals), p.size)
 	}
 	values := p.rows - p.nulls
-	if p.enc != format.Plain {
+	d.offs = nil
+	switch {
+	case p.enc == format.Plain:
+	case d.kind == pq.ByteArray:
+		var err error
+		d.bufs.strs, d.bufs.offs, err = decodeByteArrays(d.bufs.strs, d.bufs.offs, d.vals, p.enc, values)
+		if err != nil {
+			return err
+		}
+		d.strs, d.offs, d.vals = d.bufs.strs, d.bufs.offs, nil
+	default:
 		v, err := plainValues(d.bufs.plain, d.vals, d.kind, p.enc, values)
 		if err != nil {
 			return err
@@ -342,7 +357,12 @@ func (d *directReader) skip(n int) error {
 		}
 		k := min(n, p.rows-d.row)
 		v := d.valuesIn(k)
-		if d.kind == pq.ByteArray {
+		if d.offs != nil {
+			if d.pos+v >= len(d.offs) {
+				return fmt.Errorf("%w: page has too few values", ErrCorrupt)
+			}
+			d.pos += v
+		} else if d.kind == pq.ByteArray {
 			for range v {
 				l, err := d.length()
 				if err != nil {
@@ -465,6 +485,36 @@ func (d *directReader) readBytes(n int, mem memory.Allocator, valid *memory.Buff
 		var defs []byte
 		if p.nulls > 0 {
 			defs = d.defs[d.row : d.row+k]
+		}
+		if d.offs != nil {
+			// Delta-encoded: the page's values are decoded one after another into strs,
+			// so the batch's rows take one copy.
+			offs, idx, end := d.offs, d.pos, size
+			for j := range o {
+				if defs != nil && defs[j] != d.max {
+					bitutil.ClearBit(valid.Bytes(), at+j)
+					nulls++
+					o[j] = int32(end)
+					continue
+				}
+				if idx+1 >= len(offs) {
+					return fail(fmt.Errorf("%w: page has too few values", ErrCorrupt))
+				}
+				end += int(offs[idx+1] - offs[idx])
+				idx++
+				if end > math.MaxInt32 {
+					return fail(fmt.Errorf("%w: more than 2 GiB of bytes in one batch", ErrUnsupportedType))
+				}
+				o[j] = int32(end)
+			}
+			if end > data.Cap() {
+				data.Reserve(max(end, data.Cap()+data.Cap()/2))
+			}
+			size += copy(data.Buf()[size:end], d.strs[offs[d.pos]:offs[idx]])
+			d.pos = idx
+			d.row += k
+			at += k
+			continue
 		}
 		// First the offsets, checking each length against the page, then the bytes, into
 		// a buffer of the size they take.
