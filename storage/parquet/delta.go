@@ -24,8 +24,8 @@ import (
 //
 // Pages are still cut by the size of their PLAIN values, so a page holds the same rows
 // whatever the encoding: the page index and the reads through it do not change. The
-// encoder keeps the page's PLAIN values as before and encodes them when the page is
-// flushed; the readers of this package (direct.go, onepage.go) decode such a page back
+// encoder keeps a page's integers PLAIN as before, and its byte arrays one after another
+// with their offsets, and encodes them when the page is flushed; the readers of this package (direct.go, onepage.go) decode such a page back
 // into PLAIN values when they load it and then read it as before.
 //
 // zstd at its fastest level stores a block in which it finds no match without entropy
@@ -58,27 +58,16 @@ func flatEncoding(kind pq.Kind, props Properties) format.Encoding {
 	return format.Plain
 }
 
-// encodePage encodes a page's PLAIN values (plain) of a column of kind in enc, appending
-// to dst. offs is scratch for byte array offsets.
-func encodePage(dst, plain []byte, kind pq.Kind, enc format.Encoding, offs *[]uint32, data *[]byte) ([]byte, error) {
+// encodePage encodes a page's values in enc, appending to dst: integers from their PLAIN
+// encoding (plain), byte arrays from data and its offsets (offs; empty or starting at 0).
+func encodePage(dst, plain []byte, kind pq.Kind, enc format.Encoding, offs []uint32, data []byte) ([]byte, error) {
 	switch {
 	case enc == format.DeltaBinaryPacked && kind == pq.Int64:
 		return (&delta.BinaryPackedEncoding{}).EncodeInt64(dst, arrow.Int64Traits.CastFromBytes(plain))
 	case enc == format.DeltaBinaryPacked && kind == pq.Int32:
 		return (&delta.BinaryPackedEncoding{}).EncodeInt32(dst, arrow.Int32Traits.CastFromBytes(plain))
 	case enc == format.DeltaByteArray && kind == pq.ByteArray:
-		// PLAIN (4-byte length, bytes) to values and offsets.
-		o, d := (*offs)[:0], (*data)[:0]
-		for pos := 0; pos < len(plain); {
-			l := int(binary.LittleEndian.Uint32(plain[pos:]))
-			pos += 4
-			o = append(o, uint32(len(d)))
-			d = append(d, plain[pos:pos+l]...)
-			pos += l
-		}
-		o = append(o, uint32(len(d)))
-		*offs, *data = o, d
-		return (&delta.ByteArrayEncoding{}).EncodeByteArray(dst, d, o)
+		return (&delta.ByteArrayEncoding{}).EncodeByteArray(dst, data, offs)
 	}
 	return nil, fmt.Errorf("%w: %s values of %s", ErrUnsupportedType, enc, kind)
 }

@@ -351,18 +351,20 @@ type flatCol struct {
 	nans     int64 // float NaNs in the chunk
 
 	// Scratch.
-	hdr  bytes.Buffer
-	enc  *thrift.Encoder
-	lev  []byte
-	comp []byte
-	encd []byte // the page's values in encoding
-	offs []uint32
-	data []byte
-	bnd  [2][8]byte
+	hdr   bytes.Buffer
+	enc   *thrift.Encoder
+	lev   []byte
+	comp  []byte
+	encd  []byte   // the page's values in encoding
+	offs  []uint32 // a DELTA_BYTE_ARRAY page's values: offsets into data
+	data  []byte
+	dsize int // bytes the values in data would take PLAIN
+	bnd   [2][8]byte
 }
 
 func (fc *flatCol) reset() {
 	fc.vals, fc.defs = fc.vals[:0], fc.defs[:0]
+	fc.offs, fc.data, fc.dsize = fc.offs[:0], fc.data[:0], 0
 	fc.rows, fc.nulls, fc.unenc, fc.has, fc.hasRef = 0, 0, 0, false, false
 	fc.num, fc.bits, fc.nans = false, 0, 0
 	fc.buf.reset()
@@ -460,7 +462,7 @@ func (fc *flatCol) appendInt(v int64, width int) {
 
 // flushFull flushes the page once its values reach the page limit.
 func (fc *flatCol) flushFull() error {
-	if len(fc.vals) < fc.limit {
+	if len(fc.vals)+fc.dsize < fc.limit {
 		return nil
 	}
 	return fc.flush()
@@ -589,8 +591,18 @@ func (fc *flatCol) writeBytes(offs []int32, data []byte, arr arrow.Array, nulls 
 		} else if bytes.Compare(v, fc.maxRef) > 0 {
 			fc.maxRef = v
 		}
-		fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(len(v)))
-		fc.vals = append(fc.vals, v...)
+		if fc.encoding == format.DeltaByteArray {
+			// Kept as values and offsets for the encoder; dsize is what PLAIN would take.
+			if len(fc.offs) == 0 {
+				fc.offs = append(fc.offs, 0)
+			}
+			fc.data = append(fc.data, v...)
+			fc.offs = append(fc.offs, uint32(len(fc.data)))
+			fc.dsize += 4 + len(v)
+		} else {
+			fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(len(v)))
+			fc.vals = append(fc.vals, v...)
+		}
 		fc.unenc += int64(len(v))
 		fc.valid()
 		if err := fc.flushFull(); err != nil {
@@ -689,7 +701,7 @@ func (fc *flatCol) flush() error {
 	vals := fc.vals
 	if fc.encoding != format.Plain {
 		var err error
-		fc.encd, err = encodePage(fc.encd[:0], fc.vals, fc.c.kind, fc.encoding, &fc.offs, &fc.data)
+		fc.encd, err = encodePage(fc.encd[:0], fc.vals, fc.c.kind, fc.encoding, fc.offs, fc.data)
 		if err != nil {
 			return err
 		}
@@ -782,6 +794,7 @@ func (fc *flatCol) flush() error {
 
 	fc.firstRow += int64(fc.rows)
 	fc.vals, fc.defs = fc.vals[:0], fc.defs[:0]
+	fc.offs, fc.data, fc.dsize = fc.offs[:0], fc.data[:0], 0
 	fc.rows, fc.nulls, fc.unenc, fc.has, fc.num, fc.bits = 0, 0, 0, false, false, 0
 	return nil
 }
