@@ -9,8 +9,8 @@ import (
 
 // TestDuckDBFlatFiles has DuckDB read a table of flat columns only (integers, text, date,
 // timestamp, with NULLs), whose files sleeperd writes with its own page writer: the values,
-// filters DuckDB prunes by the files' statistics, and each file's column chunk statistics
-// of the row key.
+// filters DuckDB prunes by the files' statistics, each file's column chunk statistics
+// of the row key, and the delta encodings of the chunks.
 func TestDuckDBFlatFiles(t *testing.T) {
 	dir, run, duck := roundTrip(t)
 	run("CREATE TABLE ft (id bigint NOT NULL, s text, i int, si smallint, d date, ts timestamp) WITH (row_keys = 'id')")
@@ -38,6 +38,12 @@ func TestDuckDBFlatFiles(t *testing.T) {
 		got = duck(fmt.Sprintf("SELECT sum(stats_null_count)::text FROM parquet_metadata('%s') WHERE path_in_schema = 's'", f))
 		want = duck(fmt.Sprintf("SELECT (count(*) - count(s))::text FROM read_parquet('%s')", f))
 		compareRows(t, "null count of s in "+filepath.Base(f), got, want)
+		// The values DuckDB read above were delta-encoded: text as DELTA_BYTE_ARRAY,
+		// integers, dates and timestamps as DELTA_BINARY_PACKED.
+		got = duck(fmt.Sprintf(`SELECT count(*) FILTER (WHERE path_in_schema = 's' AND encodings::text LIKE '%%DELTA_BYTE_ARRAY%%')::text,
+			count(*) FILTER (WHERE path_in_schema <> 's' AND encodings::text LIKE '%%DELTA_BINARY_PACKED%%')::text FROM parquet_metadata('%s')`, f))
+		want = duck(fmt.Sprintf("SELECT count(*) FILTER (WHERE path_in_schema = 's')::text, count(*) FILTER (WHERE path_in_schema <> 's')::text FROM parquet_metadata('%s')", f))
+		compareRows(t, "encodings of "+filepath.Base(f), got, want)
 	}
 }
 

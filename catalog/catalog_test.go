@@ -168,7 +168,7 @@ func TestSplitPointsAndProperties(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want := parquet.Properties{Compression: "snappy", RowGroupRows: 500, PageBytes: 8 << 10, Dictionary: true}
+			want := parquet.Properties{Compression: "snappy", RowGroupRows: 500, PageBytes: 8 << 10, Dictionary: true, Encoding: parquet.EncodingDelta}
 			if tb.Props.Parquet != want || tb.Props.SplitThreshold != 1234 {
 				t.Errorf("props %+v", tb.Props)
 			}

@@ -204,6 +204,7 @@ const (
 	PropPageSize       = "page_size"
 	PropValuePageSize  = "value_page_size"
 	PropDictionary     = "dictionary"
+	PropEncoding       = "encoding"
 	PropSplitThreshold = "split_threshold"
 	PropSplitPoints    = "split_points"
 	PropFilters        = "filters"
@@ -581,6 +582,12 @@ func parseProperties(raw map[string]string) (Properties, error) {
 				return p, err
 			}
 			p.Parquet.Dictionary = b
+		case PropEncoding:
+			e := strings.ToLower(strings.TrimSpace(v))
+			if e != parquet.EncodingDelta && e != parquet.EncodingPlain {
+				return p, errs.New(errs.InvalidParameter, "invalid value for parameter %q: %q (want delta or plain)", k, v)
+			}
+			p.Parquet.Encoding = e
 		case PropSplitThreshold:
 			n, err := positive(k, v, 64)
 			if err != nil {

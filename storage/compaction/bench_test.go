@@ -2,14 +2,21 @@ package compaction
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
+	"runtime/pprof"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sleeperd/sleeperd/storage/ingest"
+	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/parquet"
+	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
 // BenchmarkRun compacts 11 files of 100,000 rows each in one leaf into one file, with the
@@ -42,7 +49,7 @@ func benchmarkRun(b *testing.B, codec string) {
 		env.Table.Props.Compression = codec
 		b.StartTimer()
 		cpu0, t0 := processCPU(b), time.Now()
-		res, err := Run(ctx, env, jobs[0])
+		res, err := runLabelled(ctx, env, jobs[0])
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -70,4 +77,106 @@ func processCPU(tb testing.TB) int64 {
 		tb.Fatal(err)
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// runLabelled runs job with the profiler label phase=run (on every goroutine it starts), so
+// that a CPU profile of a benchmark can be narrowed to the timed job with -tagfocus=phase=run.
+func runLabelled(ctx context.Context, env Env, job Job) (res Result, err error) {
+	pprof.Do(ctx, pprof.Labels("phase", "run"), func(ctx context.Context) {
+		res, err = Run(ctx, env, job)
+	})
+	return res, err
+}
+
+// textSchema is the schema of the bench workloads (Sleeper's system-test schema): a text row
+// key, a bigint sort key, a text value and a nullable text value.
+var textSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "key", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "sort", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "value", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "value2", Type: arrow.BinaryTypes.String, Nullable: true},
+}, nil)
+
+// textBatch returns n rows of textSchema made the way the bench's generator makes them: keys
+// of 12 random hex characters, sort values below 10^9, "value-<n>-<hex>" values and
+// "v2-<n>" values of which a tenth are NULL.
+func textBatch(mem memory.Allocator, r *rand.Rand, n int) arrow.RecordBatch {
+	const hex = "0123456789abcdef"
+	b := array.NewRecordBuilder(mem, textSchema)
+	defer b.Release()
+	kb := b.Field(0).(*array.StringBuilder)
+	sb := b.Field(1).(*array.Int64Builder)
+	vb := b.Field(2).(*array.StringBuilder)
+	v2b := b.Field(3).(*array.StringBuilder)
+	var k [12]byte
+	for range n {
+		for i := range k {
+			k[i] = hex[r.IntN(16)]
+		}
+		kb.Append(string(k[:]))
+		sb.Append(r.Int64N(1_000_000_000))
+		vb.Append(fmt.Sprintf("value-%d-%x", r.IntN(1000), r.Uint64()>>uint(r.IntN(48))))
+		if r.IntN(10) == 0 {
+			v2b.AppendNull()
+		} else {
+			v2b.Append(fmt.Sprintf("v2-%d", r.IntN(100_000)))
+		}
+	}
+	return b.NewRecordBatch()
+}
+
+// BenchmarkRunText compacts 11 files of 100,000 rows of the bench's schema (text row key,
+// bigint sort key, two text values) in one leaf into one file, with the default properties.
+func BenchmarkRunText(b *testing.B) {
+	const files, rows = 11, 100_000
+	ctx := context.Background()
+	var total, bytes, cpu int64
+	var wall time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+		store := objstore.NewMem()
+		states := statestore.New(store, statestore.Options{})
+		if _, err := states.Create(ctx, "t", statestore.InitialisePartitions{}); err != nil {
+			b.Fatal(err)
+		}
+		spec := ingest.Spec{Table: "t", Schema: textSchema, RowKeys: []int{0}, SortKeys: []int{1}, FilePrefix: "tables/t/files/", Alloc: mem}
+		r := rand.New(rand.NewPCG(1, 2))
+		for range files {
+			batch := textBatch(mem, r, rows)
+			_, err := ingest.Write(ctx, store, states, spec, []arrow.RecordBatch{batch})
+			batch.Release()
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		st, err := states.Snapshot(ctx, "t")
+		if err != nil {
+			b.Fatal(err)
+		}
+		jobs := Plan(st, Config{})
+		if len(jobs) != 1 || len(jobs[0].Files) != files {
+			b.Fatalf("jobs %q", describe(jobs))
+		}
+		env := Env{Store: store, States: states, Alloc: mem, Table: TableSpec{
+			ID: "t", Schema: textSchema, RowKeys: []int{0}, SortKeys: []int{1}, FilePrefix: "tables/t/files/",
+		}}
+		b.StartTimer()
+		cpu0, t0 := processCPU(b), time.Now()
+		res, err := runLabelled(ctx, env, jobs[0])
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu += processCPU(b) - cpu0
+		wall += time.Since(t0)
+		b.StopTimer()
+		total += res.RowsWritten
+		bytes += res.Output.Bytes
+		mem.AssertSize(b, 0)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(bytes)/float64(total), "bytes/row")
+	b.ReportMetric(float64(cpu)/float64(total), "cpu-ns/row")
+	b.ReportMetric(float64(cpu)/float64(wall.Nanoseconds()), "cores")
 }

@@ -19,7 +19,8 @@ import (
 )
 
 // A flat column chunk of strings, binary, 32- and 64-bit integers, floats, dates or
-// timestamps whose data pages are all V2 pages of PLAIN values, as this package writes
+// timestamps whose data pages are all V2 pages of PLAIN values, or of the delta encodings
+// delta.go decodes to PLAIN when it loads a page, as this package writes
 // them without dictionary encoding, is decoded here rather than through parquet-go's
 // pages: its bytes are read in one request, each page's values are decompressed into a
 // buffer the reader keeps and decoded straight into the batch's Arrow buffers (a string is
@@ -34,12 +35,16 @@ type directPage struct {
 	body               []byte // the values, compressed unless raw
 	raw                bool   // body is not compressed
 	size               int    // uncompressed bytes of the values
+	enc                format.Encoding
 }
 
 // directBuffers are the buffers a Reader keeps per output column for the chunks it reads
 // directly: the chunk's bytes, one page's decompressed values and decoded levels.
 type directBuffers struct {
 	chunk, vals, defs []byte
+	plain             []byte   // a DELTA_BINARY_PACKED page's values decoded to PLAIN (delta.go)
+	strs              []byte   // a delta-encoded byte array page's values, one after another
+	offs              []uint32 // and their offsets into strs
 }
 
 // directPool keeps the buffers of closed readers for the next ones: a cold key lookup opens
@@ -53,7 +58,7 @@ const maxPooledBytes = 4 << 20
 // them are closed, and no array returned points into them.
 func (r *Reader) releaseDirect() {
 	for i, b := range r.direct {
-		if b != nil && cap(b.chunk)+cap(b.vals)+cap(b.defs) <= maxPooledBytes {
+		if b != nil && cap(b.chunk)+cap(b.vals)+cap(b.defs)+cap(b.plain)+cap(b.strs)+4*cap(b.offs) <= maxPooledBytes {
 			directPool.Put(b)
 		}
 		r.direct[i] = nil
@@ -70,9 +75,12 @@ type directReader struct {
 	row   int // rows of the current page consumed
 	// The current page's values once decompressed (loaded), its definition levels (nil
 	// when every row or none is NULL) and the position of its next value: a byte offset
-	// into vals for byte arrays, an index of values for fixed-size types.
+	// into vals for PLAIN byte arrays, an index of values for fixed-size types and for
+	// delta-encoded byte arrays, which are decoded into strs and offs (vals is nil).
 	loaded bool
 	vals   []byte
+	strs   []byte
+	offs   []uint32
 	defs   []byte
 	pos    int
 	width  int  // bit width of the definition levels
@@ -212,7 +220,7 @@ func (d *directReader) parse(buf []byte, first int) (bool, error) {
 			return false, nil
 		}
 		v2 := &h.DataPageHeaderV2.V
-		if v2.Encoding != format.Plain || v2.NumNulls < 0 || v2.NumRows <= 0 || v2.NumNulls > v2.NumRows ||
+		if !directEncoding(d.kind, v2.Encoding) || v2.NumNulls < 0 || v2.NumRows <= 0 || v2.NumNulls > v2.NumRows ||
 			v2.NumValues != v2.NumRows || v2.RepetitionLevelsByteLength != 0 || v2.DefinitionLevelsByteLength < 0 ||
 			int(v2.DefinitionLevelsByteLength) > end-body || h.UncompressedPageSize < v2.DefinitionLevelsByteLength ||
 			v2.NumNulls > 0 && d.max == 0 {
@@ -224,6 +232,7 @@ func (d *directReader) parse(buf []byte, first int) (bool, error) {
 			body: buf[body+levels : end],
 			raw:  v2.IsCompressed.Valid && !v2.IsCompressed.V,
 			size: int(h.UncompressedPageSize) - levels,
+			enc:  v2.Encoding,
 		}
 		if p.nulls > 0 && p.nulls < p.rows {
 			p.levels = buf[body : body+levels]
@@ -264,6 +273,24 @@ func (d *directReader) current() error {
 		return fmt.Errorf("%w: page of %d bytes, %d expected", ErrCorrupt, len(d.vals), p.size)
 	}
 	values := p.rows - p.nulls
+	d.offs = nil
+	switch {
+	case p.enc == format.Plain:
+	case d.kind == pq.ByteArray:
+		var err error
+		d.bufs.strs, d.bufs.offs, err = decodeByteArrays(d.bufs.strs, d.bufs.offs, d.vals, p.enc, values)
+		if err != nil {
+			return err
+		}
+		d.strs, d.offs, d.vals = d.bufs.strs, d.bufs.offs, nil
+	default:
+		v, err := plainValues(d.bufs.plain, d.vals, d.kind, p.enc, values)
+		if err != nil {
+			return err
+		}
+		d.bufs.plain = v[:0]
+		d.vals = v
+	}
 	switch d.kind {
 	case pq.Int64, pq.Double:
 		if len(d.vals) < 8*values {
@@ -330,7 +357,12 @@ func (d *directReader) skip(n int) error {
 		}
 		k := min(n, p.rows-d.row)
 		v := d.valuesIn(k)
-		if d.kind == pq.ByteArray {
+		if d.offs != nil {
+			if d.pos+v >= len(d.offs) {
+				return fmt.Errorf("%w: page has too few values", ErrCorrupt)
+			}
+			d.pos += v
+		} else if d.kind == pq.ByteArray {
 			for range v {
 				l, err := d.length()
 				if err != nil {
@@ -453,6 +485,36 @@ func (d *directReader) readBytes(n int, mem memory.Allocator, valid *memory.Buff
 		var defs []byte
 		if p.nulls > 0 {
 			defs = d.defs[d.row : d.row+k]
+		}
+		if d.offs != nil {
+			// Delta-encoded: the page's values are decoded one after another into strs,
+			// so the batch's rows take one copy.
+			offs, idx, end := d.offs, d.pos, size
+			for j := range o {
+				if defs != nil && defs[j] != d.max {
+					bitutil.ClearBit(valid.Bytes(), at+j)
+					nulls++
+					o[j] = int32(end)
+					continue
+				}
+				if idx+1 >= len(offs) {
+					return fail(fmt.Errorf("%w: page has too few values", ErrCorrupt))
+				}
+				end += int(offs[idx+1] - offs[idx])
+				idx++
+				if end > math.MaxInt32 {
+					return fail(fmt.Errorf("%w: more than 2 GiB of bytes in one batch", ErrUnsupportedType))
+				}
+				o[j] = int32(end)
+			}
+			if end > data.Cap() {
+				data.Reserve(max(end, data.Cap()+data.Cap()/2))
+			}
+			size += copy(data.Buf()[size:end], d.strs[offs[d.pos]:offs[idx]])
+			d.pos = idx
+			d.row += k
+			at += k
+			continue
 		}
 		// First the offsets, checking each length against the page, then the bytes, into
 		// a buffer of the size they take.

@@ -110,11 +110,12 @@ type flatFile struct {
 	colIdx    [][]format.ColumnIndex
 	offIdx    [][]format.OffsetIndex
 	header    bool // the magic number has been written
+	props     Properties
 }
 
 // newFlatFile builds the footer's schema elements the way parquet-go does, by writing an
 // empty file of the same schema.
-func newFlatFile(cols []column, pqOpts []pq.WriterOption, codec compress.Codec, pageBytes int) (*flatFile, error) {
+func newFlatFile(cols []column, pqOpts []pq.WriterOption, codec compress.Codec, pageBytes int, props Properties) (*flatFile, error) {
 	var buf bytes.Buffer
 	pw := pq.NewWriter(&buf, pqOpts...)
 	if err := pw.Close(); err != nil {
@@ -131,6 +132,7 @@ func newFlatFile(cols []column, pqOpts []pq.WriterOption, codec compress.Codec, 
 		createdBy: md.CreatedBy,
 		kv:        md.KeyValueMetadata,
 		codec:     codec,
+		props:     props,
 	}
 	for i := range cols {
 		ff.paths = append(ff.paths, []string{cols[i].field.Name})
@@ -163,6 +165,10 @@ func (f *flatFile) newGroup(cols []column, g *flatGroup) *flatGroup {
 			fc.codec = f.codec
 			fc.limit = max(f.pageBytes[i]*98/100, 1)
 			fc.compressed = f.codec.CompressionCodec() != format.Uncompressed
+			fc.encoding = flatEncoding(cols[i].kind, f.props)
+			if fc.encoding == format.DeltaByteArray && f.codec.CompressionCodec() == format.Zstd && f.props.Compression == Zstd {
+				fc.codec = litZstd
+			}
 			fc.enc = thrift.NewEncoder(new(thrift.CompactProtocol).NewWriter(&fc.hdr))
 			fc.path = f.paths[i]
 		}
@@ -196,7 +202,7 @@ func (f *flatFile) writeGroup(out *countingWriter, g *flatGroup) error {
 				return err
 			}
 		}
-		meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPageV2, Encoding: format.Plain, Count: int32(len(fc.locs))}}
+		meta.EncodingStats = []format.PageEncodingStats{{PageType: format.DataPageV2, Encoding: fc.encoding, Count: int32(len(fc.locs))}}
 		rg.Columns = append(rg.Columns, format.ColumnChunk{MetaData: meta})
 		rg.TotalByteSize += meta.TotalUncompressedSize
 		rg.TotalCompressedSize += meta.TotalCompressedSize
@@ -309,7 +315,8 @@ type flatCol struct {
 	path       []string
 	codec      compress.Codec
 	compressed bool
-	limit      int // a page is cut when its values take this many bytes
+	limit      int             // a page is cut when its PLAIN values take this many bytes
+	encoding   format.Encoding // of the values in the pages (delta.go)
 
 	// The page being filled.
 	vals   []byte // PLAIN values
@@ -344,22 +351,27 @@ type flatCol struct {
 	nans     int64 // float NaNs in the chunk
 
 	// Scratch.
-	hdr  bytes.Buffer
-	enc  *thrift.Encoder
-	lev  []byte
-	comp []byte
-	bnd  [2][8]byte
+	hdr   bytes.Buffer
+	enc   *thrift.Encoder
+	lev   []byte
+	comp  []byte
+	encd  []byte   // the page's values in encoding
+	offs  []uint32 // a DELTA_BYTE_ARRAY page's values: offsets into data
+	data  []byte
+	dsize int // bytes the values in data would take PLAIN
+	bnd   [2][8]byte
 }
 
 func (fc *flatCol) reset() {
 	fc.vals, fc.defs = fc.vals[:0], fc.defs[:0]
+	fc.offs, fc.data, fc.dsize = fc.offs[:0], fc.data[:0], 0
 	fc.rows, fc.nulls, fc.unenc, fc.has, fc.hasRef = 0, 0, 0, false, false
 	fc.num, fc.bits, fc.nans = false, 0, 0
 	fc.buf.reset()
 	fc.locs = fc.locs[:0]
 	fc.nullPgs, fc.nullCnts = fc.nullPgs[:0], fc.nullCnts[:0]
 	fc.pgMin, fc.pgMax = nil, nil
-	encs := []format.Encoding{format.Plain}
+	encs := []format.Encoding{fc.encoding}
 	if fc.c.field.Nullable {
 		encs = append(encs, format.RLE)
 	}
@@ -450,7 +462,7 @@ func (fc *flatCol) appendInt(v int64, width int) {
 
 // flushFull flushes the page once its values reach the page limit.
 func (fc *flatCol) flushFull() error {
-	if len(fc.vals) < fc.limit {
+	if len(fc.vals)+fc.dsize < fc.limit {
 		return nil
 	}
 	return fc.flush()
@@ -579,8 +591,18 @@ func (fc *flatCol) writeBytes(offs []int32, data []byte, arr arrow.Array, nulls 
 		} else if bytes.Compare(v, fc.maxRef) > 0 {
 			fc.maxRef = v
 		}
-		fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(len(v)))
-		fc.vals = append(fc.vals, v...)
+		if fc.encoding == format.DeltaByteArray {
+			// Kept as values and offsets for the encoder; dsize is what PLAIN would take.
+			if len(fc.offs) == 0 {
+				fc.offs = append(fc.offs, 0)
+			}
+			fc.data = append(fc.data, v...)
+			fc.offs = append(fc.offs, uint32(len(fc.data)))
+			fc.dsize += 4 + len(v)
+		} else {
+			fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(len(v)))
+			fc.vals = append(fc.vals, v...)
+		}
 		fc.unenc += int64(len(v))
 		fc.valid()
 		if err := fc.flushFull(); err != nil {
@@ -676,10 +698,19 @@ func (fc *flatCol) flush() error {
 		}
 	}
 	fc.lev = lev
-	body := fc.vals
+	vals := fc.vals
+	if fc.encoding != format.Plain {
+		var err error
+		fc.encd, err = encodePage(fc.encd[:0], fc.vals, fc.c.kind, fc.encoding, fc.offs, fc.data)
+		if err != nil {
+			return err
+		}
+		vals = fc.encd
+	}
+	body := vals
 	if fc.compressed {
 		var err error
-		fc.comp, err = fc.codec.Encode(fc.comp[:0], fc.vals)
+		fc.comp, err = fc.codec.Encode(fc.comp[:0], vals)
 		if err != nil {
 			return fmt.Errorf("compressing parquet data page: %w", err)
 		}
@@ -696,14 +727,14 @@ func (fc *flatCol) flush() error {
 	}
 	h := format.PageHeader{
 		Type:                 format.DataPageV2,
-		UncompressedPageSize: int32(len(lev) + len(fc.vals)),
+		UncompressedPageSize: int32(len(lev) + len(vals)),
 		CompressedPageSize:   int32(len(lev) + len(body)),
 		CRC:                  int32(crc),
 		DataPageHeaderV2: thrift.New(format.DataPageHeaderV2{
 			NumValues:                  int32(fc.rows),
 			NumNulls:                   int32(fc.nulls),
 			NumRows:                    int32(fc.rows),
-			Encoding:                   format.Plain,
+			Encoding:                   fc.encoding,
 			DefinitionLevelsByteLength: int32(len(lev)),
 			IsCompressed:               thrift.New(fc.compressed),
 			Statistics:                 st,
@@ -763,6 +794,7 @@ func (fc *flatCol) flush() error {
 
 	fc.firstRow += int64(fc.rows)
 	fc.vals, fc.defs = fc.vals[:0], fc.defs[:0]
+	fc.offs, fc.data, fc.dsize = fc.offs[:0], fc.data[:0], 0
 	fc.rows, fc.nulls, fc.unenc, fc.has, fc.num, fc.bits = 0, 0, 0, false, false, 0
 	return nil
 }

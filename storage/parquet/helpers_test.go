@@ -282,7 +282,7 @@ func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 func corruptLength(t testing.TB, schema *arrow.Schema, batch arrow.RecordBatch, value string) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf, schema, Properties{Compression: None})
+	w, err := NewWriter(&buf, schema, Properties{Compression: None, Encoding: EncodingPlain})
 	if err != nil {
 		t.Fatal(err)
 	}

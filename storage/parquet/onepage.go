@@ -28,7 +28,8 @@ import (
 //
 // Only the common layout is read so: a flat column of strings, binary, 32- or 64-bit
 // integers, floats, dates or timestamps, at most one definition level, in a PLAIN-encoded
-// DATA_PAGE_V2 page (what Writer writes for columns it does not dictionary-encode). Anything
+// DATA_PAGE_V2 page (what Writer writes for columns it does not dictionary-encode), or one
+// of the delta encodings, decoded to PLAIN first (delta.go). Anything
 // else is read through the page reader as before.
 
 // onePageReads counts the spans read by readOnePage (tests check the path is taken).
@@ -120,7 +121,7 @@ func (r *Reader) readOnePage(g, c int, pages []PageStats, sp Span) (arrow.Array,
 		return nil, nil
 	}
 	v2 := &h.DataPageHeaderV2.V
-	if v2.Encoding != format.Plain || int(h.CompressedPageSize) != len(body) ||
+	if !directEncoding(cl.kind, v2.Encoding) || int(h.CompressedPageSize) != len(body) ||
 		v2.RepetitionLevelsByteLength != 0 || v2.NumRows != v2.NumValues || int64(v2.NumRows) != pages[p].Rows ||
 		v2.DefinitionLevelsByteLength < 0 || int(v2.DefinitionLevelsByteLength) > len(body) {
 		return nil, nil
@@ -148,6 +149,19 @@ func (r *Reader) readOnePage(g, c int, pages []PageStats, sp Span) (arrow.Array,
 		d, err := pq.LookupCompressionCodec(codec).Decode((*out)[:0], vals)
 		if err != nil {
 			return nil, fmt.Errorf("decompressing page: %w", err)
+		}
+		*out = d[:0]
+		vals = d
+	}
+	if v2.Encoding != format.Plain {
+		if v2.NumNulls < 0 || v2.NumNulls > v2.NumRows {
+			return nil, fmt.Errorf("%w: page of %d rows with %d NULLs", ErrCorrupt, rows, v2.NumNulls)
+		}
+		out := getPageBuf(0)
+		defer putPageBuf(out)
+		d, err := plainValues((*out)[:0], vals, cl.kind, v2.Encoding, rows-int(v2.NumNulls))
+		if err != nil {
+			return nil, err
 		}
 		*out = d[:0]
 		vals = d

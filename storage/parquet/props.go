@@ -50,17 +50,22 @@ type Properties struct {
 	// larger pages, which scans decode with less work per row (each page is a compressed
 	// frame of its own).
 	ValuePageBytes int
+	// Encoding is the encoding of the values of integer and byte-array columns written by
+	// this package's own page writer (flat columns without dictionary encoding):
+	// EncodingDelta (the default: DELTA_BINARY_PACKED and DELTA_BYTE_ARRAY, smaller pages
+	// that cost less to compress) or EncodingPlain. Other columns are PLAIN.
+	Encoding string
 }
 
 // DefaultValuePageBytes is the page size of the columns other than the key columns when
 // Properties.ValuePageBytes is 0.
 const DefaultValuePageBytes = 64 << 10
 
-// DefaultProperties returns zstd compression, 100,000-row row groups, 8 KiB pages and no
-// dictionary encoding. Small pages let a read of a few rows (a key lookup, through the page
+// DefaultProperties returns zstd compression, 100,000-row row groups, 8 KiB pages, delta
+// encodings and no dictionary encoding. Small pages let a read of a few rows (a key lookup, through the page
 // index) decode little more than those rows; they cost some compression.
 func DefaultProperties() Properties {
-	return Properties{Compression: Zstd, RowGroupRows: 100_000, PageBytes: 8 << 10}
+	return Properties{Compression: Zstd, RowGroupRows: 100_000, PageBytes: 8 << 10, Encoding: EncodingDelta}
 }
 
 // withDefaults fills zero fields with their defaults.
@@ -77,6 +82,9 @@ func (p Properties) withDefaults() Properties {
 	}
 	if p.ValuePageBytes == 0 {
 		p.ValuePageBytes = DefaultValuePageBytes
+	}
+	if p.Encoding == "" {
+		p.Encoding = d.Encoding
 	}
 	p.ValuePageBytes = max(p.ValuePageBytes, p.PageBytes)
 	return p
@@ -96,6 +104,9 @@ func (p Properties) Validate() error {
 	}
 	if p.ValuePageBytes < 0 {
 		return fmt.Errorf("%w: value page bytes %d < 0", ErrInvalidProperties, p.ValuePageBytes)
+	}
+	if p.Encoding != EncodingDelta && p.Encoding != EncodingPlain {
+		return fmt.Errorf("%w: unknown encoding %q", ErrInvalidProperties, p.Encoding)
 	}
 	return nil
 }

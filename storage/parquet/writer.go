@@ -190,7 +190,7 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties, opts ...Writ
 	var pw *pq.Writer
 	var flat *flatFile
 	if flatEligible(cols, props) {
-		if flat, err = newFlatFile(cols, pqOpts, codec, pageBytes); err != nil {
+		if flat, err = newFlatFile(cols, pqOpts, codec, pageBytes, props); err != nil {
 			return nil, err
 		}
 	} else {
