@@ -110,7 +110,7 @@ func parquetSQLType(t arrow.DataType) (arrow.DataType, bool) {
 		if types.IsArray(t.Elem()) {
 			return nil, false
 		}
-		if e, ok := parquetSQLType(t.Elem()); ok && !types.IsVarNumeric(e) {
+		if e, err := ParquetColumnType(t.ElemField()); err == nil && !types.IsVarNumeric(e) {
 			return types.ArrayOf(e), true
 		}
 	}
