@@ -132,6 +132,16 @@ func castToColumn(ctx context.Context, a arrow.Array, col *catalog.Column) (arro
 	return c, nil
 }
 
+// checkedColumn reports whether values bound for col are checked even when their type is
+// its storage type (see checkStorage).
+func checkedColumn(col *catalog.Column) bool {
+	t := col.SQLType
+	if t == nil {
+		t = col.Type
+	}
+	return types.IsUUID(t) || types.IsTime(t)
+}
+
 // nestedType reports whether values of t hold other values.
 func nestedType(t arrow.DataType) bool {
 	_, ok := t.(arrow.NestedType)

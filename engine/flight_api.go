@@ -263,7 +263,7 @@ func castBatch(ctx context.Context, t *catalog.Table, targets []int, b arrow.Rec
 		}
 	}()
 	for i, j := range targets {
-		if j < 0 || arrow.TypeEqual(cols[j].DataType(), t.Columns[i].Type) {
+		if j < 0 || arrow.TypeEqual(cols[j].DataType(), t.Columns[i].Type) && !checkedColumn(&t.Columns[i]) {
 			continue
 		}
 		c, err := castToColumn(ctx, cols[j], &t.Columns[i])
