@@ -40,7 +40,7 @@ func castColumn(ctx context.Context, a arrow.Array, to arrow.DataType) (arrow.Ar
 			s   arrow.Array
 			err error
 		)
-		if types.IsUUID(to) && isText(from) {
+		if types.IsUUID(to) && isString(from) {
 			s, err = uuidsFromText(ctx, a)
 		} else {
 			s, err = castColumn(ctx, a, et.StorageType())
@@ -111,14 +111,14 @@ func castColumn(ctx context.Context, a arrow.Array, to arrow.DataType) (arrow.Ar
 }
 
 // castToColumn casts a column of data to the type of table column col, checking values
-// bound for a column whose SQL type says more than its storage (uuid, time) and reading
-// text bound for a uuid column as uuids.
+// bound for a column whose SQL type says more than its storage (uuid, time, json and
+// jsonb, normalised) and reading text bound for a uuid column as uuids.
 func castToColumn(ctx context.Context, a arrow.Array, col *catalog.Column) (arrow.Array, error) {
 	sqlType := col.SQLType
 	if sqlType == nil {
 		sqlType = col.Type
 	}
-	if types.IsUUID(sqlType) && isText(a.DataType()) {
+	if types.IsUUID(sqlType) && isString(a.DataType()) {
 		return uuidsFromText(ctx, a)
 	}
 	c, err := castColumn(ctx, a, col.Type)
@@ -129,17 +129,60 @@ func castToColumn(ctx context.Context, a arrow.Array, col *catalog.Column) (arro
 		c.Release()
 		return nil, err
 	}
+	if types.IsJSON(sqlType) {
+		defer c.Release()
+		return jsonValues(ctx, c, types.IsJSONB(sqlType))
+	}
 	return c, nil
 }
 
+// jsonValues checks that the strings of s read as JSON, as PostgreSQL's json and jsonb
+// input functions check them, and returns them (normalised for jsonb).
+func jsonValues(ctx context.Context, s arrow.Array, binary bool) (arrow.Array, error) {
+	if ext, ok := s.(array.ExtensionArray); ok {
+		s = ext.Storage()
+	}
+	st, ok := s.(*array.String)
+	if !ok {
+		name := "json"
+		if binary {
+			name = "jsonb"
+		}
+		return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", typeName(s.DataType()), name)
+	}
+	b := array.NewStringBuilder(exec.Allocator(ctx))
+	defer b.Release()
+	b.Reserve(st.Len())
+	for i := 0; i < st.Len(); i++ {
+		if st.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		v := st.Value(i)
+		if binary {
+			n, err := types.JSONBNormalize(v)
+			if err != nil {
+				return nil, err
+			}
+			b.Append(n)
+			continue
+		}
+		if _, err := types.ParseJSON(v, "json"); err != nil {
+			return nil, err
+		}
+		b.Append(v)
+	}
+	return b.NewArray(), nil
+}
+
 // checkedColumn reports whether values bound for col are checked even when their type is
-// its storage type (see checkStorage).
+// its storage type (see checkStorage, jsonValues).
 func checkedColumn(col *catalog.Column) bool {
 	t := col.SQLType
 	if t == nil {
 		t = col.Type
 	}
-	return types.IsUUID(t) || types.IsTime(t)
+	return types.IsUUID(t) || types.IsTime(t) || types.IsJSON(t)
 }
 
 // nestedType reports whether values of t hold other values.
@@ -174,6 +217,18 @@ func isText(t arrow.DataType) bool {
 	}
 	switch t.ID() {
 	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW, arrow.BINARY, arrow.LARGE_BINARY, arrow.BINARY_VIEW:
+		return true
+	}
+	return false
+}
+
+// isString reports whether values of t are strings (or a dictionary of them).
+func isString(t arrow.DataType) bool {
+	if d, ok := t.(*arrow.DictionaryType); ok {
+		t = d.ValueType
+	}
+	switch t.ID() {
+	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
 		return true
 	}
 	return false

@@ -88,3 +88,49 @@ func tryWritePqarrow(name string, b arrow.RecordBatch) bool {
 	}
 	return os.WriteFile(name, buf.Bytes(), 0o644) == nil
 }
+
+// TestCopyParquetTextIntoJSON copies Parquet text columns (string and large_string) into
+// json and jsonb columns: text that is not JSON fails with 22P02, as PostgreSQL's input
+// functions fail, and jsonb values are stored normalised.
+func TestCopyParquetTextIntoJSON(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	dir := t.TempDir()
+	run(t, c, "CREATE TABLE j (k int, a json, b jsonb) WITH (row_keys = 'k')")
+	gomem := memory.NewGoAllocator()
+	for i, tt := range []arrow.DataType{arrow.BinaryTypes.String, arrow.BinaryTypes.LargeString} {
+		write := func(name string, vals ...string) string {
+			schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: arrow.PrimitiveTypes.Int32},
+				{Name: "a", Type: tt, Nullable: true}, {Name: "b", Type: tt, Nullable: true}}, nil)
+			rb := array.NewRecordBuilder(gomem, schema)
+			defer rb.Release()
+			for r, v := range vals {
+				rb.Field(0).(*array.Int32Builder).Append(int32(i*10 + r))
+				for f := 1; f <= 2; f++ {
+					if err := rb.Field(f).AppendValueFromString(v); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			b := rb.NewRecordBatch()
+			defer b.Release()
+			path := filepath.Join(dir, fmt.Sprintf("%s%d.parquet", name, i))
+			if !tryWritePqarrow(path, b) {
+				t.Fatalf("writing %s", path)
+			}
+			return path
+		}
+		bad := write("bad", `{"a": 1}`, "not json")
+		if _, _, err := tryRun(c, fmt.Sprintf("COPY j FROM '%s' (FORMAT parquet)", bad)); errs.SQLState(err) != "22P02" {
+			t.Errorf("%s: text that is not JSON: %v", tt, err)
+		}
+		good := write("good", `{"b": 1,  "a": [1, 2]}`)
+		run(t, c, fmt.Sprintf("COPY j FROM '%s' (FORMAT parquet)", good))
+	}
+	rows, _ := run(t, c, "SELECT k, a::text, b::text FROM j ORDER BY k")
+	want := [][]string{{"0", `{"b": 1,  "a": [1, 2]}`, `{"a": [1, 2], "b": 1}`}, {"10", `{"b": 1,  "a": [1, 2]}`, `{"a": [1, 2], "b": 1}`}}
+	if fmt.Sprint(rows) != fmt.Sprint(want) {
+		t.Errorf("rows %v, want %v", rows, want)
+	}
+}
