@@ -22,8 +22,8 @@ func parquetNestedType(t arrow.DataType) (arrow.DataType, bool) {
 			if f.Type.ID() == arrow.MAP {
 				return nil, false
 			}
-			ft, err := ParquetColumnType(f)
-			if err != nil {
+			ft, ok := parquetSQLType(f.Type)
+			if !ok {
 				return nil, false
 			}
 			fields[i] = arrow.Field{Name: f.Name, Type: ft, Nullable: true}
