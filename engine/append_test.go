@@ -68,7 +68,7 @@ func TestAppender(t *testing.T) {
 	if err := a.Append(ctx, src[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Append(ctx, big[0]); !errors.Is(err, errs.CannotCoerce) {
+	if err := a.Append(ctx, big[0]); !errors.Is(err, errs.NumericRange) {
 		t.Errorf("Append of values out of range: %v", err)
 	}
 	a.Abort()

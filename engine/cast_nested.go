@@ -2,35 +2,431 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"math"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/types"
 )
 
-// castColumn casts a column of data to a table column's type. A list is cast by its
-// elements, keeping its offsets and validity (arrow-go's list cast leaks its scratch
-// buffers); anything else goes through compute.CastArray.
+// castColumn casts a column of data to a table column's type. Nested types are taken apart
+// here, on the calling goroutine: a list (or large or fixed-size list) is cast by its
+// elements keeping its validity, a struct field by field (matched by name, else by name in
+// another case, else by place), a map by its keys and items, an extension through its
+// storage. Only casts between flat types reach compute.CastArray, after the input has been
+// validated: arrow-go runs every kernel on a goroutine of its own, where a panic could not
+// be recovered, and its nested casts panic on some inputs (a list cast to a list of
+// strings). A cast that cannot be made fails with CannotCoerce (42846), a value that does
+// not convert with InvalidText (22P02) from text or NumericRange (22003) otherwise.
 func castColumn(ctx context.Context, a arrow.Array, to arrow.DataType) (arrow.Array, error) {
-	l, ok := a.(*array.List)
-	lt, ok2 := to.(*arrow.ListType)
-	if !ok || !ok2 {
-		return compute.CastArray(ctx, a, compute.SafeCastOptions(to))
+	from := a.DataType()
+	if arrow.TypeEqual(from, to) {
+		a.Retain()
+		return a, nil
 	}
-	vals := l.ListValues()
-	var cv arrow.Array
-	if arrow.TypeEqual(vals.DataType(), lt.Elem()) {
-		vals.Retain()
-		cv = vals
-	} else {
-		var err error
-		if cv, err = castColumn(ctx, vals, lt.Elem()); err != nil {
+	if ext, ok := a.(array.ExtensionArray); ok {
+		return castColumn(ctx, ext.Storage(), to)
+	}
+	if et, ok := to.(arrow.ExtensionType); ok {
+		var (
+			s   arrow.Array
+			err error
+		)
+		if types.IsUUID(to) && isString(from) {
+			s, err = uuidsFromText(ctx, a)
+		} else {
+			s, err = castColumn(ctx, a, et.StorageType())
+		}
+		if err != nil {
 			return nil, err
 		}
+		defer s.Release()
+		if err := checkStorage(to, s); err != nil {
+			return nil, err
+		}
+		return array.NewExtensionArrayWithStorage(et, s), nil
+	}
+	if from.ID() == arrow.NULL {
+		return array.MakeArrayOfNull(exec.Allocator(ctx), to, a.Len()), nil
+	}
+	switch tt := to.(type) {
+	case *arrow.ListType:
+		return castList(ctx, a, tt)
+	case *arrow.StructType:
+		if _, ok := a.(*array.Struct); ok {
+			return castStruct(ctx, a.Data(), tt)
+		}
+	case *arrow.MapType:
+		if _, ok := a.(*array.Map); ok {
+			return castMap(ctx, a, tt)
+		}
+	}
+	if nestedType(from) || nestedType(to) {
+		return nil, cannotCast(from, to)
+	}
+	if d, ok := from.(*arrow.DictionaryType); ok && nestedType(d.ValueType) {
+		return nil, cannotCast(from, to)
+	}
+	if err := array.ValidateFull(a); err != nil {
+		return nil, errs.Wrap(errs.InvalidParameter, err, "invalid %s data: %v", from, err)
+	}
+	if !compute.CanCast(from, to) {
+		return nil, cannotCast(from, to)
+	}
+	if ft, ok := from.(*arrow.TimestampType); ok {
+		if tt, ok := to.(*arrow.TimestampType); ok && ft.Unit == tt.Unit {
+			// Only the time zone differs: the values stay. (arrow-go's cast loses the
+			// NULLs of an array that starts at an offset.)
+			d := a.Data()
+			data := array.NewData(to, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())
+			defer data.Release()
+			return array.MakeFromData(data), nil
+		}
+	}
+	mem := exec.Allocator(ctx)
+	switch to.ID() {
+	case arrow.STRING, arrow.BINARY:
+		// arrow-go's casts to strings and bytes leave buffers unreleased: they cast into
+		// Go's memory, the collector's to free, and the result is copied.
+		out, err := compute.CastArray(compute.WithAllocator(ctx, memory.DefaultAllocator), a, compute.SafeCastOptions(to))
+		if err != nil {
+			return nil, castError(from, to, err)
+		}
+		defer out.Release()
+		return array.Concatenate([]arrow.Array{out}, mem)
+	}
+	out, err := compute.CastArray(compute.WithAllocator(ctx, mem), a, compute.SafeCastOptions(to))
+	if err != nil {
+		return nil, castError(from, to, err)
+	}
+	return out, nil
+}
+
+// castToColumn casts a column of data to the type of table column col, checking values
+// bound for a column whose SQL type says more than its storage (uuid, time, json and
+// jsonb, normalised) and reading text bound for a uuid column as uuids.
+func castToColumn(ctx context.Context, a arrow.Array, col *catalog.Column) (arrow.Array, error) {
+	sqlType := col.SQLType
+	if sqlType == nil {
+		sqlType = col.Type
+	}
+	if types.IsUUID(sqlType) && isString(a.DataType()) {
+		return uuidsFromText(ctx, a)
+	}
+	c, err := castColumn(ctx, a, col.Type)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkStorage(sqlType, c); err != nil {
+		c.Release()
+		return nil, err
+	}
+	if types.IsJSON(sqlType) {
+		defer c.Release()
+		return jsonValues(ctx, c, types.IsJSONB(sqlType))
+	}
+	return c, nil
+}
+
+// jsonValues checks that the strings of s read as JSON, as PostgreSQL's json and jsonb
+// input functions check them, and returns them (normalised for jsonb).
+func jsonValues(ctx context.Context, s arrow.Array, binary bool) (arrow.Array, error) {
+	if ext, ok := s.(array.ExtensionArray); ok {
+		s = ext.Storage()
+	}
+	st, ok := s.(*array.String)
+	if !ok {
+		name := "json"
+		if binary {
+			name = "jsonb"
+		}
+		return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", typeName(s.DataType()), name)
+	}
+	b := array.NewStringBuilder(exec.Allocator(ctx))
+	defer b.Release()
+	b.Reserve(st.Len())
+	for i := 0; i < st.Len(); i++ {
+		if st.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		v := st.Value(i)
+		if binary {
+			n, err := types.JSONBNormalize(v)
+			if err != nil {
+				return nil, err
+			}
+			b.Append(n)
+			continue
+		}
+		if _, err := types.ParseJSON(v, "json"); err != nil {
+			return nil, err
+		}
+		b.Append(v)
+	}
+	return b.NewArray(), nil
+}
+
+// checkedColumn reports whether values bound for col are checked even when their type is
+// its storage type (see checkStorage, jsonValues).
+func checkedColumn(col *catalog.Column) bool {
+	t := col.SQLType
+	if t == nil {
+		t = col.Type
+	}
+	return types.IsUUID(t) || types.IsTime(t) || types.IsJSON(t)
+}
+
+// nestedType reports whether values of t hold other values.
+func nestedType(t arrow.DataType) bool {
+	_, ok := t.(arrow.NestedType)
+	return ok
+}
+
+func cannotCast(from, to arrow.DataType) error {
+	return errs.New(errs.CannotCoerce, "cannot cast type %s to %s", typeName(from), typeName(to))
+}
+
+// typeName is the SQL name of an Arrow type where it has one, else its Arrow name.
+func typeName(t arrow.DataType) string { return types.Name(t) }
+
+// castError is the error of a failed cast between flat types.
+func castError(from, to arrow.DataType, err error) error {
+	if !errors.Is(err, arrow.ErrInvalid) {
+		return errs.Wrap(errs.CannotCoerce, err, "cannot cast type %s to %s: %v", typeName(from), typeName(to), err)
+	}
+	msg := strings.TrimPrefix(err.Error(), "invalid: ")
+	if isText(from) {
+		return errs.Wrap(errs.InvalidText, err, "invalid input syntax for type %s: %s", typeName(to), msg)
+	}
+	return errs.Wrap(errs.NumericRange, err, "%s value out of range: %s", typeName(to), msg)
+}
+
+// isText reports whether values of t are strings or bytes (or a dictionary of them).
+func isText(t arrow.DataType) bool {
+	if d, ok := t.(*arrow.DictionaryType); ok {
+		t = d.ValueType
+	}
+	switch t.ID() {
+	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW, arrow.BINARY, arrow.LARGE_BINARY, arrow.BINARY_VIEW:
+		return true
+	}
+	return false
+}
+
+// isString reports whether values of t are strings (or a dictionary of them).
+func isString(t arrow.DataType) bool {
+	if d, ok := t.(*arrow.DictionaryType); ok {
+		t = d.ValueType
+	}
+	switch t.ID() {
+	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW:
+		return true
+	}
+	return false
+}
+
+// uuidsFromText reads text as uuids, into their storage (16 bytes each).
+func uuidsFromText(ctx context.Context, a arrow.Array) (arrow.Array, error) {
+	s, err := castColumn(ctx, a, arrow.BinaryTypes.String)
+	if err != nil {
+		return nil, err
+	}
+	defer s.Release()
+	strs := s.(*array.String)
+	b := array.NewBinaryBuilder(exec.Allocator(ctx), arrow.BinaryTypes.Binary)
+	defer b.Release()
+	b.Reserve(strs.Len())
+	for i := 0; i < strs.Len(); i++ {
+		if strs.IsNull(i) {
+			b.AppendNull()
+			continue
+		}
+		u, err := types.ParseUUID(strs.Value(i))
+		if err != nil {
+			return nil, errs.New(errs.InvalidText, "invalid input syntax for type uuid: %q", strs.Value(i))
+		}
+		b.Append(u)
+	}
+	return b.NewArray(), nil
+}
+
+// checkStorage checks that s holds values of SQL type t: a uuid of 16 bytes, a time within
+// a day.
+func checkStorage(t arrow.DataType, s arrow.Array) error {
+	if ext, ok := s.(array.ExtensionArray); ok {
+		s = ext.Storage()
+	}
+	switch {
+	case types.IsUUID(t):
+		bs, ok := s.(*array.Binary)
+		if !ok {
+			return nil
+		}
+		for i := 0; i < bs.Len(); i++ {
+			if bs.IsValid(i) && len(bs.Value(i)) != 16 {
+				return errs.New(errs.InvalidText, "invalid input syntax for type uuid: a value of %d bytes", len(bs.Value(i)))
+			}
+		}
+	case types.IsTime(t):
+		vs, ok := s.(*array.Int64)
+		if !ok {
+			return nil
+		}
+		for i := 0; i < vs.Len(); i++ {
+			if v := vs.Value(i); vs.IsValid(i) && (v < 0 || v > 86_400_000_000) {
+				return errs.New(errs.DatetimeOverflow, "time out of range: %d microseconds", v)
+			}
+		}
+	}
+	return nil
+}
+
+// castList casts a list, large list or fixed-size list to a list of another element type.
+// The result keeps a's offset and validity; its offsets start where a's do.
+func castList(ctx context.Context, a arrow.Array, to *arrow.ListType) (arrow.Array, error) {
+	d := a.Data()
+	n := d.Offset() + d.Len()
+	var (
+		offsets *memory.Buffer
+		values  arrow.ArrayData
+	)
+	switch l := a.(type) {
+	case *array.List:
+		offsets = d.Buffers()[1]
+		offsets.Retain()
+		values = d.Children()[0]
+	case *array.LargeList:
+		src := arrow.Int64Traits.CastFromBytes(d.Buffers()[1].Bytes())
+		if n > 0 && src[n] > math.MaxInt32 {
+			return nil, errs.New(errs.NotImplemented, "a list column of %d elements is too large", src[n])
+		}
+		offsets = memory.NewResizableBuffer(exec.Allocator(ctx))
+		offsets.Resize(arrow.Int32Traits.BytesRequired(n + 1))
+		dst := arrow.Int32Traits.CastFromBytes(offsets.Bytes())
+		for i := 0; i <= n && i < len(src); i++ {
+			dst[i] = int32(src[i])
+		}
+		values = d.Children()[0]
+	case *array.FixedSizeList:
+		size := int64(l.DataType().(*arrow.FixedSizeListType).Len())
+		if int64(n)*size > math.MaxInt32 {
+			return nil, errs.New(errs.NotImplemented, "a list column of %d elements is too large", int64(n)*size)
+		}
+		offsets = memory.NewResizableBuffer(exec.Allocator(ctx))
+		offsets.Resize(arrow.Int32Traits.BytesRequired(n + 1))
+		dst := arrow.Int32Traits.CastFromBytes(offsets.Bytes())
+		for i := range dst {
+			dst[i] = int32(int64(i) * size)
+		}
+		values = d.Children()[0]
+	default:
+		return nil, cannotCast(a.DataType(), to)
+	}
+	defer offsets.Release()
+	vals := array.MakeFromData(values)
+	defer vals.Release()
+	cv, err := castColumn(ctx, vals, to.Elem())
+	if err != nil {
+		return nil, err
 	}
 	defer cv.Release()
-	d := l.Data()
-	data := array.NewData(to, d.Len(), d.Buffers()[:2], []arrow.ArrayData{cv.Data()}, d.NullN(), d.Offset())
+	out := to
+	if !arrow.TypeEqual(cv.DataType(), to.Elem()) {
+		ef := to.ElemField()
+		ef.Type = cv.DataType()
+		out = arrow.ListOfField(ef)
+	}
+	data := array.NewData(out, d.Len(), []*memory.Buffer{d.Buffers()[0], offsets}, []arrow.ArrayData{cv.Data()}, d.NullN(), d.Offset())
+	defer data.Release()
+	return array.MakeFromData(data), nil
+}
+
+// castStruct casts struct data d to struct type to: each field of to takes the field of
+// d's type of its name, else of its name in another case, else (when both have as many
+// fields) the one in its place; a field d lacks is NULL where to allows it. The result
+// keeps d's offset and validity.
+func castStruct(ctx context.Context, d arrow.ArrayData, to *arrow.StructType) (arrow.Array, error) {
+	from := d.DataType().(*arrow.StructType)
+	n := d.Offset() + d.Len()
+	children := make([]arrow.ArrayData, to.NumFields())
+	defer func() {
+		for _, c := range children {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	fields := to.Fields()
+	for i, tf := range fields {
+		k := structFieldFor(from, to, i)
+		var c arrow.Array
+		if k < 0 {
+			if !tf.Nullable {
+				return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s: field %q is missing", typeName(from), typeName(to), tf.Name)
+			}
+			c = array.MakeArrayOfNull(exec.Allocator(ctx), tf.Type, n)
+		} else {
+			src := array.MakeFromData(d.Children()[k])
+			var err error
+			c, err = castColumn(ctx, src, tf.Type)
+			src.Release()
+			if err != nil {
+				return nil, err
+			}
+		}
+		children[i] = c.Data()
+		children[i].Retain()
+		c.Release()
+		fields[i].Type = children[i].DataType()
+	}
+	data := array.NewData(arrow.StructOf(fields...), d.Len(), d.Buffers()[:1], children, d.NullN(), d.Offset())
+	defer data.Release()
+	return array.MakeFromData(data), nil
+}
+
+// structFieldFor is the index of the field of from that field i of to takes, or -1.
+func structFieldFor(from, to *arrow.StructType, i int) int {
+	name := to.Field(i).Name
+	if ks := from.FieldIndices(name); len(ks) > 0 {
+		return ks[0]
+	}
+	for k, f := range from.Fields() {
+		if strings.EqualFold(f.Name, name) {
+			return k
+		}
+	}
+	if from.NumFields() == to.NumFields() {
+		return i
+	}
+	return -1
+}
+
+// castMap casts a map to a map of other key and item types.
+func castMap(ctx context.Context, a arrow.Array, to *arrow.MapType) (arrow.Array, error) {
+	d := a.Data()
+	entries := d.Children()[0]
+	et := to.Elem().(*arrow.StructType)
+	if entries.DataType().(*arrow.StructType).NumFields() != 2 {
+		return nil, cannotCast(a.DataType(), to)
+	}
+	ce, err := castStruct(ctx, entries, et)
+	if err != nil {
+		return nil, err
+	}
+	defer ce.Release()
+	if !arrow.TypeEqual(ce.DataType(), et) {
+		return nil, cannotCast(a.DataType(), to)
+	}
+	data := array.NewData(to, d.Len(), d.Buffers()[:2], []arrow.ArrayData{ce.Data()}, d.NullN(), d.Offset())
 	defer data.Release()
 	return array.MakeFromData(data), nil
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
@@ -251,7 +250,6 @@ func (e *Engine) writeCast(ctx context.Context, t *catalog.Table, targets []int,
 // table's types (table column i comes from column targets[i], or none when -1), allocated
 // from the context's allocator. The caller releases the result and keeps b.
 func castBatch(ctx context.Context, t *catalog.Table, targets []int, b arrow.RecordBatch) (arrow.RecordBatch, error) {
-	cctx := compute.WithAllocator(ctx, exec.Allocator(ctx))
 	cols := make([]arrow.Array, b.NumCols())
 	fields := make([]arrow.Field, b.NumCols())
 	for j := range cols {
@@ -265,12 +263,12 @@ func castBatch(ctx context.Context, t *catalog.Table, targets []int, b arrow.Rec
 		}
 	}()
 	for i, j := range targets {
-		if j < 0 || arrow.TypeEqual(cols[j].DataType(), t.Columns[i].Type) {
+		if j < 0 || arrow.TypeEqual(cols[j].DataType(), t.Columns[i].Type) && !checkedColumn(&t.Columns[i]) {
 			continue
 		}
-		c, err := castColumn(cctx, cols[j], t.Columns[i].Type)
+		c, err := castToColumn(ctx, cols[j], &t.Columns[i])
 		if err != nil {
-			return nil, errs.Wrap(errs.CannotCoerce, err, "column %q is of type %s but the data is of type %s: %v",
+			return nil, errs.Wrap(errs.KindOf(err), err, "column %q is of type %s but the data is of type %s: %v",
 				t.Columns[i].Name, types.Name(t.Columns[i].Type), cols[j].DataType(), err)
 		}
 		cols[j].Release()

@@ -169,7 +169,7 @@ func TestImportParquetForeign(t *testing.T) {
 	})
 	writePqarrow(t, filepath.Join(dir, "range.parquet"), b)
 	b.Release()
-	importErr(t, c, fmt.Sprintf("COPY f FROM '%s' (FORMAT parquet)", filepath.Join(dir, "range.parquet")), errs.CannotCoerce)
+	importErr(t, c, fmt.Sprintf("COPY f FROM '%s' (FORMAT parquet)", filepath.Join(dir, "range.parquet")), errs.NumericRange)
 
 	// varchar(n) and char(n) lengths are checked as on assignment.
 	run(t, c, "CREATE TABLE vc (k int, v varchar(3), c char(3)) WITH (row_keys = 'k')")

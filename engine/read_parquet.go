@@ -7,10 +7,10 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/sql"
 	"github.com/sleeperd/sleeperd/storage/parquet"
 	"github.com/sleeperd/sleeperd/types"
@@ -51,7 +51,7 @@ func (e *Engine) readParquetTable(ctx context.Context, loc string) (arrow.Record
 		return nil, err
 	}
 	mem := memory.DefaultAllocator
-	cctx := compute.WithAllocator(ctx, mem)
+	cctx := exec.WithAllocator(ctx, mem)
 	var (
 		schema  *arrow.Schema
 		batches []arrow.RecordBatch
@@ -118,7 +118,7 @@ func (e *Engine) readParquetTable(ctx context.Context, loc string) (arrow.Record
 							c.Release()
 						}
 						b.Release()
-						return errs.Wrap(errs.CannotCoerce, err, "column %q of Parquet file \"%s\": %v", schema.Field(i).Name, f.name, err)
+						return errs.Wrap(errs.KindOf(err), err, "column %q of Parquet file \"%s\": %v", schema.Field(i).Name, f.name, err)
 					}
 				}
 				nb := array.NewRecordBatch(schema, cols, b.NumRows())

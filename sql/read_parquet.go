@@ -104,15 +104,45 @@ func parquetSQLType(t arrow.DataType) (arrow.DataType, bool) {
 			return types.TimestampTZ, true
 		}
 		return types.Timestamp, true
-	case *arrow.StructType, *arrow.MapType:
+	case *arrow.StructType:
+		rt, ok := parquetNestedType(t)
+		if !ok {
+			return nil, false
+		}
+		return fieldSQLTypes(rt.(*arrow.StructType), t), true
+	case *arrow.MapType:
 		return parquetNestedType(t)
 	case *arrow.ListType:
 		if types.IsArray(t.Elem()) {
 			return nil, false
 		}
-		if e, ok := parquetSQLType(t.Elem()); ok && !types.IsVarNumeric(e) {
+		if e, err := ParquetColumnType(t.ElemField()); err == nil && !types.IsVarNumeric(e) {
 			return types.ArrayOf(e), true
 		}
 	}
 	return nil, false
+}
+
+// fieldSQLTypes is record type rt, mapped from struct t, with the fields of t whose
+// metadata names their SQL type (time, uuid and json leaves of other writers' structs) of
+// that type.
+func fieldSQLTypes(rt, t *arrow.StructType) *arrow.StructType {
+	var fields []arrow.Field
+	for i, f := range t.Fields() {
+		if _, ok := f.Metadata.GetValue(types.SQLTypeKey); !ok {
+			continue
+		}
+		ft, err := ParquetColumnType(f)
+		if err != nil {
+			continue
+		}
+		if fields == nil {
+			fields = rt.Fields()
+		}
+		fields[i].Type = ft
+	}
+	if fields == nil {
+		return rt
+	}
+	return arrow.StructOf(fields...)
 }

@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -246,16 +247,36 @@ func (s *shredder) shred(a arrow.Array, j int, f arrow.Field, def, rep, depth, l
 
 // readGeneral decodes the next n rows of a general nested column.
 func (r *nestedReader) readGeneral(n int, mem memory.Allocator) (arrow.Array, error) {
-	as := &assembler{nc: r.col.nested, ents: make([][]pq.Value, len(r.leaves)), pos: make([]int, len(r.leaves))}
+	if len(r.ents) != len(r.leaves) {
+		r.ents = make([][]pq.Value, len(r.leaves))
+	}
+	r.arena.reset()
+	as := &assembler{nc: r.col.nested, ents: r.ents, pos: make([]int, len(r.leaves))}
 	for k := range r.leaves {
-		ents, err := r.gather(k, n, true)
+		ents, err := r.gather(k, n, true, r.ents[k][:0])
 		if err != nil {
 			return nil, err
 		}
-		as.ents[k] = ents
+		r.ents[k] = ents
+	}
+	defer func() {
+		for k := range r.ents {
+			clear(r.ents[k]) // drop references to the arena
+		}
+	}()
+	if columnarShape(r.col.field.Type) {
+		d, err := as.columnar(r.col.field, 0, 0, 0, 0, n, mem)
+		if err == nil {
+			defer d.Release()
+			return array.MakeFromData(d), nil
+		}
+		if !errors.Is(err, errNotColumnar) {
+			return nil, err
+		}
 	}
 	b := array.NewBuilder(mem, r.col.field.Type)
 	defer b.Release()
+	b.Reserve(n)
 	for range n {
 		if err := as.value(r.col.field, b, 0, 0, 0); err != nil {
 			return nil, err
@@ -269,34 +290,51 @@ func (r *nestedReader) readGeneral(n int, mem memory.Allocator) (arrow.Array, er
 	return b.NewArray(), nil
 }
 
-// gather consumes the entries of the next n rows of leaf k, returning copies of them when
-// keep is set.
-func (r *nestedReader) gather(k, n int, keep bool) ([]pq.Value, error) {
-	var out []pq.Value
+// gather consumes the entries of the next n rows of leaf k, appending them to out when
+// keep is set (byte values copied to the reader's arena, as the pages they point into are
+// released) and returning it.
+func (r *nestedReader) gather(k, n int, keep bool, out []pq.Value) ([]pq.Value, error) {
 	rows := 0
+	c := r.leaves[k]
 	for {
-		v, ok, err := r.leaves[k].nextLevel()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			if rows < n {
-				return nil, fmt.Errorf("%w: column chunk ended early", ErrCorrupt)
-			}
-			return out, nil
-		}
-		if v.RepetitionLevel() == 0 {
-			if rows == n {
+		if c.page == nil || c.lpos == len(c.levels) {
+			if _, ok, err := c.nextLevel(); err != nil {
+				return nil, err
+			} else if !ok {
+				if rows < n {
+					return nil, fmt.Errorf("%w: column chunk ended early", ErrCorrupt)
+				}
 				return out, nil
 			}
-			rows++
-		} else if rows == 0 {
-			return nil, fmt.Errorf("%w: repeated values before the first row", ErrCorrupt)
+		}
+		// The entries left in the page, up to the first of row n+1.
+		page := c.levels[c.lpos:]
+		j := 0
+		for ; j < len(page); j++ {
+			if page[j].RepetitionLevel() == 0 {
+				if rows == n {
+					break
+				}
+				rows++
+			} else if rows == 0 {
+				return nil, fmt.Errorf("%w: repeated values before the first row", ErrCorrupt)
+			}
 		}
 		if keep {
-			out = append(out, v.Clone())
+			start := len(out)
+			out = append(out, page[:j]...)
+			for i := start; i < len(out); i++ {
+				if v := out[i]; v.Kind() == pq.ByteArray || v.Kind() == pq.FixedLenByteArray {
+					if !v.IsNull() {
+						out[i] = r.arena.copyValue(v)
+					}
+				}
+			}
 		}
-		r.leaves[k].lpos++
+		c.lpos += j
+		if j < len(page) {
+			return out, nil
+		}
 	}
 }
 

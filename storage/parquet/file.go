@@ -173,6 +173,7 @@ func (f *File) initSchema() error {
 				if err != nil {
 					return err
 				}
+				t = nestedLogical(t, top)
 				fields[i] = arrow.Field{Name: top.Name(), Type: t, Nullable: top.Optional()}
 				continue
 			}
@@ -181,7 +182,7 @@ func (f *File) initSchema() error {
 				return err
 			}
 			if c.MaxRepetitionLevel() > 0 {
-				t = arrow.ListOfField(arrow.Field{Name: "element", Type: t, Nullable: c.Optional()})
+				t = arrow.ListOfField(arrow.Field{Name: "element", Type: t, Nullable: c.Optional(), Metadata: logicalMetadata(c)})
 			}
 			fields[i] = arrow.Field{Name: top.Name(), Type: t, Nullable: top.Optional(), Metadata: logicalMetadata(c)}
 		}

@@ -160,3 +160,57 @@ func widenIntervals(src []byte) []byte {
 	}
 	return out
 }
+
+// nestedLogical is t, the Arrow type nestedArrowType maps the struct or list column c to,
+// with the fields of its time, uuid and json leaves (struct fields, list elements, at any
+// depth) naming their SQL type in metadata (logicalMetadata), as flat columns' fields do.
+// Map keys and items are left as they are.
+func nestedLogical(t arrow.DataType, c *pq.Column) arrow.DataType {
+	switch tt := t.(type) {
+	case *arrow.ListType:
+		if !isListGroup(c) || len(c.Columns()) != 1 {
+			return t
+		}
+		el := c.Columns()[0]
+		if !el.Leaf() && len(el.Columns()) == 1 {
+			el = el.Columns()[0]
+		}
+		ef := tt.ElemField()
+		if el.Leaf() {
+			if md := logicalMetadata(el); md.Len() > 0 {
+				ef.Metadata = md
+				return arrow.ListOfField(ef)
+			}
+			return t
+		}
+		if et := nestedLogical(ef.Type, el); et != ef.Type {
+			ef.Type = et
+			return arrow.ListOfField(ef)
+		}
+	case *arrow.StructType:
+		kids := c.Columns()
+		if isListGroup(c) || isMapGroup(c) || len(kids) != tt.NumFields() {
+			return t
+		}
+		fields := tt.Fields()
+		changed := false
+		for k, f := range fields {
+			if kids[k].Name() != f.Name {
+				return t
+			}
+			if kids[k].Leaf() {
+				if md := logicalMetadata(kids[k]); md.Len() > 0 && f.Metadata.Len() == 0 {
+					fields[k].Metadata, changed = md, true
+				}
+				continue
+			}
+			if ft := nestedLogical(f.Type, kids[k]); ft != f.Type {
+				fields[k].Type, changed = ft, true
+			}
+		}
+		if changed {
+			return arrow.StructOf(fields...)
+		}
+	}
+	return t
+}

@@ -533,6 +533,10 @@ func appendNestedLeaf(b array.Builder, v pq.Value, c *column) error {
 type nestedReader struct {
 	col    *column
 	leaves []*chunkReader
+	// For the general assembly (readGeneral): the entries of each leaf and the copies of
+	// their bytes, kept from one batch to the next.
+	ents  [][]pq.Value
+	arena byteArena
 }
 
 // openNested returns the reader of nested column col of row group g, from src (nil: the
@@ -626,7 +630,7 @@ func (r *nestedReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 func (r *nestedReader) walk(n int, mb *array.MapBuilder) error {
 	if r.col.nested.general {
 		for k := range r.leaves {
-			if _, err := r.gather(k, n, false); err != nil {
+			if _, err := r.gather(k, n, false, nil); err != nil {
 				return err
 			}
 		}

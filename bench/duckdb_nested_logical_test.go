@@ -1,0 +1,42 @@
+package bench
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+)
+
+// TestDuckDBNestedTimeAndUUID reads a DuckDB file whose time and uuid values sit inside a
+// struct and in lists: read_parquet gives the struct's fields and the lists' elements the
+// SQL types time and uuid (as it gives flat columns), and a table made of the file shows
+// the values DuckDB shows.
+func TestDuckDBNestedTimeAndUUID(t *testing.T) {
+	dir, run, duck := roundTrip(t)
+	duck(`CREATE TABLE src AS SELECT * FROM (VALUES
+		(0, {'t': TIME '01:02:03.456789', 'u': UUID '00112233-4455-6677-8899-aabbccddeeff'},
+			[UUID '0000000a-0000-0000-0000-000000000001', NULL], [TIME '23:59:59.999999']),
+		(1, {'t': NULL, 'u': NULL}, [], NULL),
+		(2, NULL, NULL, [TIME '00:00:00', NULL]),
+		(3, {'t': TIME '12:00:00', 'u': UUID 'ffffffff-ffff-ffff-ffff-ffffffffffff'},
+			[UUID 'ffffffff-ffff-ffff-ffff-fffffffffff0'], [])
+	) v(id, r, us, ts)`)
+	in := filepath.Join(dir, "duck.parquet")
+	duck(fmt.Sprintf("COPY src TO '%s' (FORMAT parquet)", in))
+	want := duck(`SELECT id::VARCHAR, coalesce(r.t::VARCHAR, 'NULL'), coalesce(r.u::VARCHAR, 'NULL'),
+		coalesce(us[1]::VARCHAR, 'NULL'), coalesce(us[2]::VARCHAR, 'NULL'), coalesce(len(us)::VARCHAR, 'NULL'),
+		coalesce(ts[1]::VARCHAR, 'NULL'), coalesce(ts[2]::VARCHAR, 'NULL'), coalesce(len(ts)::VARCHAR, 'NULL')
+		FROM src ORDER BY id`)
+	view := func(from string) [][]string {
+		return run(`SELECT id::text, coalesce((r).t::text, 'NULL'), coalesce((r).u::text, 'NULL'),
+			coalesce(us[1]::text, 'NULL'), coalesce(us[2]::text, 'NULL'), coalesce(cardinality(us)::text, 'NULL'),
+			coalesce(ts[1]::text, 'NULL'), coalesce(ts[2]::text, 'NULL'), coalesce(cardinality(ts)::text, 'NULL')
+			FROM ` + from + ` ORDER BY id`)
+	}
+	compareRows(t, "read_parquet of DuckDB's file", view(fmt.Sprintf("read_parquet('%s')", in)), want)
+	compareRows(t, "the types read_parquet gives",
+		run(fmt.Sprintf(`SELECT pg_typeof((r).t)::text, pg_typeof((r).u)::text, pg_typeof(us)::text, pg_typeof(ts)::text
+			FROM read_parquet('%s') WHERE id = 0`, in)),
+		[][]string{{"time without time zone", "uuid", "uuid[]", "time without time zone[]"}})
+	run(fmt.Sprintf("CREATE TABLE nested WITH (row_keys = 'id') AS SELECT * FROM read_parquet('%s')", in))
+	compareRows(t, "a table made of DuckDB's file", view("nested"), want)
+}

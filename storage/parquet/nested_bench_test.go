@@ -1,0 +1,161 @@
+package parquet
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strconv"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+)
+
+// nestedBenchRows is the size of the files BenchmarkNestedRead reads.
+const nestedBenchRows = 1_000_000
+
+// nestedBenchFile is a file written here of one column of type t, 1M rows (every tenth
+// NULL, lists of 0 to 4 elements, some NULL), in row groups of 250000 rows.
+func nestedBenchFile(b *testing.B, t arrow.DataType) []byte {
+	mem := memory.NewGoAllocator()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "c", Type: t, Nullable: true}}, nil)
+	rb := array.NewRecordBuilder(mem, schema)
+	defer rb.Release()
+	var fill func(bl array.Builder, r int)
+	fill = func(bl array.Builder, r int) {
+		switch x := bl.(type) {
+		case *array.Int64Builder:
+			if r%13 == 5 {
+				x.AppendNull()
+			} else {
+				x.Append(int64(r) * 7919)
+			}
+		case *array.StringBuilder:
+			if r%11 == 4 {
+				x.AppendNull()
+			} else {
+				x.Append("value " + strconv.Itoa(r%5000))
+			}
+		case *array.ListBuilder:
+			if r%10 == 9 {
+				x.AppendNull()
+				return
+			}
+			x.Append(true)
+			for k := range r % 5 {
+				fill(x.ValueBuilder(), r*5+k)
+			}
+		case *array.StructBuilder:
+			if r%10 == 9 {
+				x.AppendNull()
+				return
+			}
+			x.Append(true)
+			for k := range x.NumField() {
+				fill(x.FieldBuilder(k), r+k)
+			}
+		}
+	}
+	for r := range nestedBenchRows {
+		fill(rb.Field(0), r)
+	}
+	batch := rb.NewRecordBatch()
+	defer batch.Release()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, Properties{RowGroupRows: 250_000})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Write(batch); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkNestedRead reads a file of 1M rows of list<int64>, list<string> and
+// struct{int64, string, list<int64>} with this package's reader and with arrow-go's
+// pqarrow (the peer), each in batches of 65536 rows.
+func BenchmarkNestedRead(b *testing.B) {
+	shapes := []struct {
+		name string
+		t    arrow.DataType
+	}{
+		{"list_int64", arrow.ListOf(arrow.PrimitiveTypes.Int64)},
+		{"list_string", arrow.ListOf(arrow.BinaryTypes.String)},
+		{"struct", arrow.StructOf(
+			arrow.Field{Name: "n", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+			arrow.Field{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
+			arrow.Field{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64), Nullable: true})},
+	}
+	for _, sh := range shapes {
+		data := nestedBenchFile(b, sh.t)
+		b.Run(sh.name+"/sleeperd", func(b *testing.B) {
+			mem := memory.NewGoAllocator()
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				f, err := Open(bytes.NewReader(data), int64(len(data)))
+				if err != nil {
+					b.Fatal(err)
+				}
+				r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 65536})
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows := 0
+				for {
+					rec, err := r.Next(context.Background())
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					rows += int(rec.NumRows())
+					rec.Release()
+				}
+				r.Close()
+				if rows != nestedBenchRows {
+					b.Fatalf("%d rows", rows)
+				}
+			}
+		})
+		b.Run(sh.name+"/pqarrow", func(b *testing.B) {
+			mem := memory.NewGoAllocator()
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				pf, err := file.NewParquetReader(bytes.NewReader(data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 65536}, mem)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rr, err := fr.GetRecordReader(context.Background(), nil, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows := 0
+				for rr.Next() {
+					rows += int(rr.RecordBatch().NumRows())
+				}
+				if err := rr.Err(); err != nil {
+					b.Fatal(err)
+				}
+				rr.Release()
+				pf.Close()
+				if rows != nestedBenchRows {
+					b.Fatalf("%d rows", rows)
+				}
+			}
+		})
+	}
+}
