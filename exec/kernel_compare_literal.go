@@ -179,19 +179,21 @@ func bitsGtEq[T integer | ~float64](out []byte, a []T, c T) {
 	}
 }
 
+// bitsGtNaN and bitsGtEqNaN test x > c || x != x as !(x <= c), and x >= c || x != x as
+// !(x < c): with c not NaN, one comparison each (NaN compares false with everything).
 func bitsGtNaN[T integer | ~float64](out []byte, a []T, c T) {
 	full := len(a) / 8
 	for j := range full {
 		var b byte
 		for k, x := range a[8*j : 8*j+8] {
-			if x > c || x != x {
+			if !(x <= c) {
 				b |= 1 << k
 			}
 		}
 		out[j] = b
 	}
 	for i := 8 * full; i < len(a); i++ {
-		if x := a[i]; x > c || x != x {
+		if x := a[i]; !(x <= c) {
 			out[i/8] |= 1 << (i % 8)
 		}
 	}
@@ -202,14 +204,14 @@ func bitsGtEqNaN[T integer | ~float64](out []byte, a []T, c T) {
 	for j := range full {
 		var b byte
 		for k, x := range a[8*j : 8*j+8] {
-			if x >= c || x != x {
+			if !(x < c) {
 				b |= 1 << k
 			}
 		}
 		out[j] = b
 	}
 	for i := 8 * full; i < len(a); i++ {
-		if x := a[i]; x >= c || x != x {
+		if x := a[i]; !(x < c) {
 			out[i/8] |= 1 << (i % 8)
 		}
 	}
