@@ -47,25 +47,7 @@ func compareLiteral(mem memory.Allocator, op BinaryOp, l arrow.Array, r Expr) (a
 // every c (c is not NaN), as cmpFloat orders it.
 func compareScalar[T integer | ~float64](mem memory.Allocator, op BinaryOp, a []T, c T, nan bool) *memory.Buffer {
 	buf := newBitmap(mem, len(a), false)
-	out := buf.Bytes()
-	switch {
-	case op == Eq:
-		bitsEq(out, a, c)
-	case op == NotEq:
-		bitsNotEq(out, a, c)
-	case op == Lt:
-		bitsLt(out, a, c)
-	case op == LtEq:
-		bitsLtEq(out, a, c)
-	case op == Gt && nan:
-		bitsGtNaN(out, a, c)
-	case op == Gt:
-		bitsGt(out, a, c)
-	case nan:
-		bitsGtEqNaN(out, a, c)
-	default:
-		bitsGtEq(out, a, c)
-	}
+	bitsOp(buf.Bytes(), a, op, c, nan)
 	return buf
 }
 
