@@ -258,10 +258,6 @@ func (h *HashAggregate) Execute(ctx context.Context) (Stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, ok := h.input.(*HashJoin); ok {
-		// The join probes its next batches while this aggregates the last ones.
-		in = withReadAhead(in)
-	}
 	return &aggStream{h: h, in: in}, nil
 }
 
