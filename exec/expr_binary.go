@@ -185,6 +185,11 @@ func paren(e Expr) string {
 }
 
 func (b *Binary) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, error) {
+	if b.op == And {
+		if out, ok, err := compareRange(ctx, b, batch); ok || err != nil {
+			return out, err
+		}
+	}
 	l, err := b.l.Eval(ctx, batch)
 	if err != nil {
 		return nil, err

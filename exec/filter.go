@@ -77,12 +77,7 @@ func (s *filterStream) apply(ctx context.Context, b arrow.RecordBatch) (arrow.Re
 	}
 	defer p.Release()
 	pb := p.(*array.Boolean)
-	s.sel = s.sel[:0]
-	for i := 0; i < pb.Len(); i++ {
-		if pb.IsValid(i) && pb.Value(i) {
-			s.sel = append(s.sel, int32(i))
-		}
-	}
+	s.sel = selectedRows(pb, s.sel[:0])
 	switch len(s.sel) {
 	case 0:
 		return nil, nil

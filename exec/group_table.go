@@ -244,6 +244,10 @@ func (s *valueSet) firstSeen(a arrow.Array, use, out []int32) {
 	case arrow.STRING, arrow.BINARY:
 		offs := arrow.GetOffsets[int32](a.Data(), 1)
 		d := byteData(a)
+		if !nulls {
+			s.firstSeenBytes(d, offs, use, out)
+			return
+		}
 		for r, g := range use {
 			if !skip(r, g) && s.addBytes(d, int(offs[r]), int(offs[r+1]-offs[r])) {
 				out[r] = g
@@ -262,6 +266,49 @@ func firstSeenInts[T integer](s *valueSet, vals []T, use, out []int32, skip func
 	for r, g := range use {
 		if !skip(r, g) && s.addInt(int64(vals[r])) {
 			out[r] = g
+		}
+	}
+}
+
+// firstSeenBytes is firstSeen for a text or bytea array without NULLs, of offsets offs into
+// d: a value of at most 8 bytes with 8 bytes of d from its start is loaded as one word and
+// looked up as addBytes would key it.
+func (s *valueSet) firstSeenBytes(d []byte, offs []int32, use, out []int32) {
+	for r, g := range use {
+		out[r] = -1
+		if g < 0 {
+			continue
+		}
+		off, n := int(offs[r]), int(offs[r+1]-offs[r])
+		var added bool
+		switch {
+		case n < 8 && off+8 <= len(d):
+			added = s.ints.add(int64(binary.LittleEndian.Uint64(d[off:])&(1<<(8*n)-1) | uint64(n)<<56))
+		case n == 8:
+			added = s.eights.add(int64(binary.LittleEndian.Uint64(d[off:])))
+		default:
+			added = s.addBytes(d, off, n)
+		}
+		if added {
+			out[r] = g
+		}
+	}
+}
+
+// add adds k with group 0 and reports whether it was new: find and insert in one probe.
+func (t *intGroups) add(k int64) bool {
+	if len(t.slots) == 0 {
+		t.slots = make([]intSlot, keyTableMinSlots)
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := hashInt(k) & mask; ; i = (i + 1) & mask {
+		sl := &t.slots[i]
+		if sl.id == 0 {
+			t.insert(k, 0, int(i))
+			return true
+		}
+		if sl.key == k {
+			return false
 		}
 	}
 }

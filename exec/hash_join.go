@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -547,6 +548,7 @@ type hashProbe struct {
 	strs    map[string]int32 // otherwise: encoded key -> first row
 	chain   []int32          // next right row with the same key, or -1
 	nullKey bool             // some right row has a NULL key
+	unique  bool             // no two right rows have the same key: every chain ends at once
 	empty   bool             // the right side has no rows
 	heads   []int32          // per row of the current left batch: first candidate or -1
 	vals    []int64
@@ -601,12 +603,15 @@ func (p *hashProbe) build(ctx context.Context, right arrow.RecordBatch) error {
 	if len(keys) == 1 && intKey(keys[0].DataType()) {
 		vals := int64s(keys[0], nil)
 		p.ints = newIntTable(n)
+		p.unique = true
 		for r := n - 1; r >= 0; r-- {
 			if keys[0].IsNull(r) {
 				p.nullKey = true
+				p.chain[r] = -1
 				continue
 			}
 			p.chain[r] = p.ints.insert(vals[r], int32(r))
+			p.unique = p.unique && p.chain[r] < 0
 		}
 		return nil
 	}
@@ -649,9 +654,16 @@ func (p *hashProbe) prepare(ctx context.Context, left arrow.RecordBatch) error {
 		hasNulls = hasNulls || k.NullN() > 0
 	}
 	if p.ints != nil {
-		p.vals = int64s(keys[0], p.vals)
-		for r, v := range p.vals {
-			p.heads[r] = p.ints.lookup(v)
+		var vals []int64 // bigint keys as they are, others widened
+		if id := keys[0].DataType().ID(); id == arrow.INT64 || id == arrow.TIMESTAMP {
+			vals = values[int64](keys[0])
+		} else {
+			p.vals = int64s(keys[0], p.vals)
+			vals = p.vals
+		}
+		heads := p.heads[:len(vals)]
+		for r, v := range vals {
+			heads[r] = p.ints.lookup(v)
 		}
 	} else {
 		encs := make([]rowEncoder, len(keys))
@@ -689,6 +701,21 @@ func (p *hashProbe) prepare(ctx context.Context, left arrow.RecordBatch) error {
 
 func (p *hashProbe) next(pos int, first bool, li, ri []int32) (int, []int32, []int32) {
 	n := len(p.heads)
+	if p.unique && p.j.kind != NullAwareAnti {
+		// Each left row matches at most one right row (no -2 heads either): the pairs
+		// are the rows with a head, written by position, BatchRows at most.
+		m := len(li)
+		li, ri = slices.Grow(li, BatchRows), slices.Grow(ri, BatchRows)
+		li, ri = li[:m+BatchRows], ri[:m+BatchRows]
+		for ; pos < n && m < BatchRows; pos++ {
+			h := p.heads[pos]
+			li[m], ri[m] = int32(pos), h
+			if h >= 0 {
+				m++
+			}
+		}
+		return pos, li[:m], ri[:m]
+	}
 	for ; pos < n; pos++ {
 		h := p.heads[pos]
 		if h == -2 { // matches "something": excluded from the anti join

@@ -316,6 +316,63 @@ func TestJoinsAgainstReference(t *testing.T) {
 	}
 }
 
+// TestHashJoinUniqueKeysAgainstReference joins a left input of more than two batches' worth
+// of rows, NULL keys among them, with a right side whose keys are distinct (each left row
+// matches at most one right row, the path that writes pairs by position), for every join
+// kind with and without a residual, against the naive reference.
+func TestHashJoinUniqueKeysAgainstReference(t *testing.T) {
+	ctx, mem := checkedCtx(t)
+	rng := rand.New(rand.NewSource(2))
+	lk := make([]*int, 2*BatchRows+500)
+	for i := range lk {
+		if rng.Intn(30) > 0 {
+			k := rng.Intn(700)
+			lk[i] = &k
+		}
+	}
+	var rk []*int
+	for _, k := range rng.Perm(500) {
+		rk = append(rk, &k)
+	}
+	rk = append(rk, nil, nil)
+	s := schemaOf(tI64, tI64)
+	mk := func(ks []*int, per int) *Values {
+		var bs []arrow.RecordBatch
+		for off := 0; off < len(ks); off += per {
+			var rows [][]any
+			for i := off; i < min(off+per, len(ks)); i++ {
+				var k any
+				if ks[i] != nil {
+					k = int64(*ks[i])
+				}
+				rows = append(rows, []any{k, int64(i)})
+			}
+			bs = append(bs, mkBatch(t, mem, s, rows...))
+		}
+		return mkValues(t, s, bs...)
+	}
+	l, r := mk(lk, BatchRows+300), mk(rk, 97)
+	res := mustBinary(t, NotEq, mustBinary(t, Mod, mustBinary(t, Add, mustCol(t, 1, tI64), mustCol(t, 3, tI64)), lit(t, int64(3), tI64)), lit(t, int64(0), tI64))
+	for _, kind := range []JoinKind{Inner, Left, Right, Full, Semi, Anti} {
+		for _, withRes := range []bool{false, true} {
+			var residual Expr
+			pred := func(i, j int) bool { return true }
+			if withRes {
+				residual = res
+				pred = func(i, j int) bool { return (i+j)%3 != 0 }
+			}
+			want := naiveJoin(kind, lk, rk, pred)
+			hj, err := NewHashJoin(kind, l, r, []Expr{mustCol(t, 0, tI64)}, []Expr{mustCol(t, 0, tI64)}, residual)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := collectText(t, ctx, hj); !equalStrings(got, want) {
+				t.Fatalf("%s residual=%v: %d rows, want %d", kind, withRes, len(got), len(want))
+			}
+		}
+	}
+}
+
 // BenchmarkHashJoinInt64 joins 1M probe rows with a 100k-row build side on an int64 key
 // (every probe row matches one build row).
 func BenchmarkHashJoinInt64(b *testing.B) {

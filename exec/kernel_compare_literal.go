@@ -47,25 +47,7 @@ func compareLiteral(mem memory.Allocator, op BinaryOp, l arrow.Array, r Expr) (a
 // every c (c is not NaN), as cmpFloat orders it.
 func compareScalar[T integer | ~float64](mem memory.Allocator, op BinaryOp, a []T, c T, nan bool) *memory.Buffer {
 	buf := newBitmap(mem, len(a), false)
-	out := buf.Bytes()
-	switch {
-	case op == Eq:
-		bitsEq(out, a, c)
-	case op == NotEq:
-		bitsNotEq(out, a, c)
-	case op == Lt:
-		bitsLt(out, a, c)
-	case op == LtEq:
-		bitsLtEq(out, a, c)
-	case op == Gt && nan:
-		bitsGtNaN(out, a, c)
-	case op == Gt:
-		bitsGt(out, a, c)
-	case nan:
-		bitsGtEqNaN(out, a, c)
-	default:
-		bitsGtEq(out, a, c)
-	}
+	bitsOp(buf.Bytes(), a, op, c, nan)
 	return buf
 }
 
@@ -179,19 +161,21 @@ func bitsGtEq[T integer | ~float64](out []byte, a []T, c T) {
 	}
 }
 
+// bitsGtNaN and bitsGtEqNaN test x > c || x != x as !(x <= c), and x >= c || x != x as
+// !(x < c): with c not NaN, one comparison each (NaN compares false with everything).
 func bitsGtNaN[T integer | ~float64](out []byte, a []T, c T) {
 	full := len(a) / 8
 	for j := range full {
 		var b byte
 		for k, x := range a[8*j : 8*j+8] {
-			if x > c || x != x {
+			if !(x <= c) {
 				b |= 1 << k
 			}
 		}
 		out[j] = b
 	}
 	for i := 8 * full; i < len(a); i++ {
-		if x := a[i]; x > c || x != x {
+		if x := a[i]; !(x <= c) {
 			out[i/8] |= 1 << (i % 8)
 		}
 	}
@@ -202,14 +186,14 @@ func bitsGtEqNaN[T integer | ~float64](out []byte, a []T, c T) {
 	for j := range full {
 		var b byte
 		for k, x := range a[8*j : 8*j+8] {
-			if x >= c || x != x {
+			if !(x < c) {
 				b |= 1 << k
 			}
 		}
 		out[j] = b
 	}
 	for i := 8 * full; i < len(a); i++ {
-		if x := a[i]; x >= c || x != x {
+		if x := a[i]; !(x < c) {
 			out[i/8] |= 1 << (i % 8)
 		}
 	}

@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"encoding/binary"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
@@ -61,11 +63,19 @@ func take(mem memory.Allocator, a arrow.Array, idx []int32) arrow.Array {
 		offBuf, oo := newValues[int32](mem, n+1)
 		dbuf := memory.NewResizableBuffer(mem)
 		dbuf.Resize(total)
-		d := dbuf.Bytes()
+		d := dbuf.Buf() // its capacity: room past total for the last word below
 		pos := 0
 		for j, i := range idx {
 			oo[j] = int32(pos)
-			pos += copy(d[pos:], src[offs[i]:offs[i+1]])
+			s, e := int(offs[i]), int(offs[i+1])
+			if e-s <= 8 && s+8 <= len(src) && pos+8 <= len(d) {
+				// A short value moves as one word; the bytes past it are overwritten by
+				// the next value or lie past the data's length.
+				binary.LittleEndian.PutUint64(d[pos:], binary.LittleEndian.Uint64(src[s:]))
+				pos += e - s
+				continue
+			}
+			pos += copy(d[pos:], src[s:e])
 		}
 		oo[n] = int32(pos)
 		return makeArray(t, n, validity, offBuf, dbuf)

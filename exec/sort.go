@@ -324,6 +324,14 @@ func (b *sortBuffer) release() {
 
 // sortPerm returns the stable order of rows 0..n by keys evaluated as keyArrs.
 func sortPerm(keys []SortKey, keyArrs []arrow.Array, n int) []int32 {
+	if perm, ok := sortPermInts(keys, keyArrs, n); ok {
+		return perm
+	}
+	return sortPermRows(keys, keyArrs, n)
+}
+
+// sortPermRows is sortPerm comparing rows through each key's comparer.
+func sortPermRows(keys []SortKey, keyArrs []arrow.Array, n int) []int32 {
 	perm := make([]int32, n)
 	for i := range perm {
 		perm[i] = int32(i)
