@@ -212,6 +212,9 @@ func SQLMetadata(t arrow.DataType) (arrow.Metadata, bool) {
 		if tt, ok := t.(*Time); ok {
 			return arrow.NewMetadata([]string{SQLTypeKey, SQLTypmodKey}, []string{"_time", strconv.Itoa(int(tt.prec))}), true
 		}
+		if j, ok := t.(*JSON); ok {
+			return arrow.NewMetadata([]string{SQLTypeKey}, []string{"_" + j.Name()}), true
+		}
 	}
 	c, ok := t.(*Char)
 	if !ok {
@@ -252,6 +255,10 @@ func FieldPGType(f arrow.Field) PGType {
 			return PGType{OIDUUIDArray, -1, -1}
 		case "_time":
 			return PGType{OIDTimeArray, -1, mod}
+		case "_json":
+			return PGType{OIDJSONArray, -1, -1}
+		case "_jsonb":
+			return PGType{OIDJSONBArray, -1, -1}
 		}
 	}
 	return PGTypeOf(f.Type)

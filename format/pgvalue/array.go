@@ -85,8 +85,17 @@ func arrayBinaryWriter(a *array.List) Writer {
 
 // arrayBinaryWriterOf is arrayBinaryWriter with oid as the elements' type.
 func arrayBinaryWriterOf(a *array.List, oid uint32) Writer {
+	return arrayBinaryWriterElem(a, oid, nil)
+}
+
+// arrayBinaryWriterElem is arrayBinaryWriterOf with each element's binary form wrap's
+// wrapping of the element writer (nil: the element writer as it is).
+func arrayBinaryWriterElem(a *array.List, oid uint32, wrap func(Writer) Writer) Writer {
 	vals := a.ListValues()
 	elem := binaryWriter(vals)
+	if wrap != nil {
+		elem = wrap(elem)
+	}
 	return func(dst []byte, i int) []byte {
 		start, end := listRange(a, i)
 		if start == end {
