@@ -449,6 +449,12 @@ func parseArray(s string, t arrow.DataType, loc *time.Location) ([]any, error) {
 				out = append(out, elem.String())
 			case et.ID() == arrow.STRING:
 				out = append(out, elem.String())
+			case types.IsVarNumeric(et):
+				v, err := ParseVarNumeric(elem.String())
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, v)
 			default:
 				v, err := parseTextIn(elem.String(), et, loc)
 				if err != nil {

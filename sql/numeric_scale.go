@@ -110,7 +110,7 @@ var (
 		"concat": true, "concat_ws": true, "num_nulls": true, "num_nonnulls": true,
 		"sqrt": true, "exp": true, "ln": true, "log": true, "log10": true, "sign": true, "div": true, "gcd": true,
 		"lcm": true, "scale": true, "min_scale": true, "trim_scale": true}
-	varNumericAggregates = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true}
+	varNumericAggregates = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true, "array_agg": true}
 	varNumericWindows    = map[string]bool{"lag": true, "lead": true, "first_value": true, "last_value": true, "nth_value": true}
 )
 

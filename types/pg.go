@@ -320,9 +320,6 @@ func FromOID(oid uint32) arrow.DataType {
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		if et := FromOID(elem); et != nil {
-			if IsVarNumeric(et) {
-				et = DefaultNumeric // arrays of numeric keep one scale
-			}
 			return arrow.ListOf(et)
 		}
 	}
