@@ -1286,7 +1286,11 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 	if e, ok := varNumericRounding(name, args); ok {
 		return e, nil
 	}
-	if !varNumericFuncs[name] {
+	if varNumericArrayArgs(name, args) {
+		for i := range args {
+			argTypes[i] = args[i].Type()
+		}
+	} else if !varNumericFuncs[name] {
 		for i := range args {
 			args[i] = fixedNumeric(args[i])
 			argTypes[i] = args[i].Type()
