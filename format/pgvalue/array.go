@@ -205,6 +205,9 @@ func decodeArrayText(elem arrow.DataType, s string) ([]any, error) {
 			out = append(out, nil)
 		} else {
 			x, err := decodeText(elem, eoid, string(v))
+			if err == nil {
+				x, err = jsonElem(elem, x)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -218,6 +221,22 @@ func decodeArrayText(elem arrow.DataType, s string) ([]any, error) {
 		}
 		i++
 	}
+}
+
+// jsonElem is x, a decoded element of an array of elem, as json's and jsonb's input functions
+// take it: checked as json, and normalised when elem is jsonb. Other elements are as they are.
+func jsonElem(elem arrow.DataType, x any) (any, error) {
+	s, ok := x.(string)
+	switch {
+	case !ok:
+	case types.IsJSONB(elem):
+		return types.JSONBNormalize(s)
+	case types.IsPlainJSON(elem):
+		if _, err := types.ParseJSON(s, "json"); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
 }
 
 func isArraySpace(c byte) bool {
@@ -261,6 +280,9 @@ func decodeArrayBinary(elem arrow.DataType, v []byte) ([]any, error) {
 			return nil, fmt.Errorf("invalid array element length %d", size)
 		}
 		x, err := decodeBinary(elem, eoid, v[:size])
+		if err == nil {
+			x, err = jsonElem(elem, x)
+		}
 		if err != nil {
 			return nil, err
 		}

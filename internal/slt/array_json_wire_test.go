@@ -66,3 +66,21 @@ func TestJSONArraysOnTheWire(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONBArrayParameters sends jsonb[] parameters as text through pgx's query modes and
+// reads them back beside PostgreSQL: the elements are normalised as jsonb.
+func TestJSONBArrayParameters(t *testing.T) {
+	ctx, pg, sd := besidePostgres(t, "jsonb_array_params")
+	for _, mode := range []pgx.QueryExecMode{pgx.QueryExecModeSimpleProtocol, pgx.QueryExecModeExec, pgx.QueryExecModeCacheStatement} {
+		read := func(c *pgx.Conn) []string {
+			var a, b string
+			if err := c.QueryRow(ctx, "SELECT ($1::jsonb[])::text, ($1::jsonb[])[1]::text", mode, `{"{\"b\":1,  \"a\":2}",NULL}`).Scan(&a, &b); err != nil {
+				t.Fatal(err)
+			}
+			return []string{a, b}
+		}
+		if want, got := read(pg), read(sd); !reflect.DeepEqual(want, got) {
+			t.Errorf("mode %v: %q, PostgreSQL's %q", mode, got, want)
+		}
+	}
+}
