@@ -436,8 +436,25 @@ func parseArray(s string, t arrow.DataType, loc *time.Location) ([]any, error) {
 			switch {
 			case null:
 				out = append(out, nil)
+			case types.IsJSONB(et):
+				v, err := types.JSONBNormalize(elem.String())
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, v)
+			case types.IsPlainJSON(et):
+				if _, err := types.ParseJSON(elem.String(), "json"); err != nil {
+					return nil, err
+				}
+				out = append(out, elem.String())
 			case et.ID() == arrow.STRING:
 				out = append(out, elem.String())
+			case types.IsVarNumeric(et):
+				v, err := ParseVarNumeric(elem.String())
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, v)
 			default:
 				v, err := parseTextIn(elem.String(), et, loc)
 				if err != nil {

@@ -18,6 +18,32 @@ import (
 // most 38); the per-value display scale is not sent.
 var wireNumeric = &arrow.Decimal256Type{Precision: 76, Scale: types.MaxVarNumericScale}
 
+// wireNumericList is how an array of numeric without a type modifier reaches Flight SQL
+// clients: a list of wireNumeric.
+var wireNumericList = arrow.ListOf(wireNumeric)
+
+// isVarNumericList reports whether t is an array of numeric without a type modifier.
+func isVarNumericList(t arrow.DataType) bool {
+	l, ok := t.(*arrow.ListType)
+	return ok && types.IsVarNumeric(l.Elem())
+}
+
+// wireNumericListArray converts a list of numeric without a type modifier to
+// wireNumericList: the same offsets and validity over the elements as wireNumeric.
+func wireNumericListArray(mem memory.Allocator, a arrow.Array) arrow.Array {
+	l := a.(*array.List)
+	vals := l.ListValues()
+	if ext, ok := vals.(array.ExtensionArray); ok {
+		vals = ext.Storage()
+	}
+	w := wireNumericArray(mem, vals)
+	defer w.Release()
+	d := l.Data()
+	data := array.NewData(wireNumericList, d.Len(), d.Buffers(), []arrow.ArrayData{w.Data()}, d.NullN(), d.Offset())
+	defer data.Release()
+	return array.MakeFromData(data)
+}
+
 // wireSchema is sc with the fields of numeric without a type modifier as Flight SQL sends
 // them.
 func wireSchema(sc *arrow.Schema) *arrow.Schema {
@@ -31,6 +57,12 @@ func wireSchema(sc *arrow.Schema) *arrow.Schema {
 				fields = sc.Fields()
 			}
 			fields[i].Type = wireNumeric
+		}
+		if isVarNumericList(f.Type) {
+			if fields == nil {
+				fields = sc.Fields()
+			}
+			fields[i].Type = wireNumericList
 		}
 		if wt, ok := wireType(f); ok {
 			if fields == nil {

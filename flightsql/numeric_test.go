@@ -2,6 +2,7 @@ package flightsql
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -56,5 +57,62 @@ func TestNumericOverFlight(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("got %q, want %q", got, want)
 		}
+	}
+}
+
+// An array of numeric without a type modifier reaches Flight SQL clients as a list of
+// decimal256(76,38), with the exact values of its elements and its NULLs.
+func TestNumericArrayOverFlight(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx := context.Background()
+	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
+	cl := client(t, srv)
+	info, err := cl.Execute(ctx, "SELECT a FROM (VALUES (1, '{7.00,NULL,-0.125}'::numeric[]), (2, NULL), (3, '{}')) v(k, a) ORDER BY k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := flight.DeserializeSchema(info.Schema, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !arrow.TypeEqual(schema.Field(0).Type, wireNumericList) {
+		t.Fatalf("announced type %s, want %s", schema.Field(0).Type, wireNumericList)
+	}
+	batches, err := readInfo(ctx, cl, mem, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseAll(batches)
+	var got []string
+	for _, b := range batches {
+		c, ok := b.Column(0).(*array.List)
+		if !ok {
+			t.Fatalf("column is %s", b.Column(0).DataType())
+		}
+		vals := c.ListValues().(*array.Decimal256)
+		for i := 0; i < c.Len(); i++ {
+			if c.IsNull(i) {
+				got = append(got, "NULL")
+				continue
+			}
+			s, e := c.ValueOffsets(i)
+			row := "{"
+			for j := s; j < e; j++ {
+				if j > s {
+					row += ","
+				}
+				if vals.IsNull(int(j)) {
+					row += "NULL"
+				} else {
+					row += vals.Value(int(j)).ToString(wireNumeric.Scale)
+				}
+			}
+			got = append(got, row+"}")
+		}
+	}
+	want := []string{"{7.00000000000000000000000000000000000000,NULL,-0.12500000000000000000000000000000000000}", "NULL", "{}"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %q, want %q", got, want)
 	}
 }

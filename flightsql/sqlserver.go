@@ -305,6 +305,11 @@ func conform(mem memory.Allocator, b arrow.RecordBatch, schema *arrow.Schema) (a
 			defer cols[i].Release()
 			continue
 		}
+		if isVarNumericList(c.DataType()) && arrow.TypeEqual(schema.Field(i).Type, wireNumericList) {
+			cols[i] = wireNumericListArray(mem, c)
+			defer cols[i].Release()
+			continue
+		}
 		if w, ok := wireArray(mem, c, schema.Field(i).Type); ok {
 			cols[i] = w
 			defer cols[i].Release()

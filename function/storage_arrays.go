@@ -60,6 +60,20 @@ func registerStorageArrays() {
 		}
 		return in, nil
 	})}, "_uuid_array_in")
+	// _json_array_in(text) and _jsonb_array_in(text) read the array text of json and jsonb
+	// values, each element checked as json (and normalised as jsonb) with its input errors:
+	// their lists hold the elements' text.
+	for _, jt := range []*types.JSON{types.JSONType, types.JSONBType} {
+		name, lt := "_"+jt.Name()+"_array_in", arrow.ListOf(jt)
+		register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+			if len(args) != 1 || args[0].ID() != arrow.STRING {
+				return nil, nil, undefinedFunc(name, args)
+			}
+			return text, nil, nil
+		}, eval: rowwise(false, func(v []any) (any, error) {
+			return exec.ParseArray(v[0].(string), lt, nil)
+		})}, name)
+	}
 }
 
 func registerTimeArrayRound() {

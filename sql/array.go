@@ -35,17 +35,26 @@ func (b *binder) arrayExpr(ae *pg_query.A_ArrayExpr, sc *scope, agg *aggContext,
 	if len(ae.Elements) == 0 {
 		return nil, &errs.Error{Kind: errs.IndeterminateType, Msg: "cannot determine type of empty array", Position: int(ae.Location) + 1}
 	}
-	elems, t, err := b.commonArgs(ae.Elements, sc, agg, "ARRAY")
+	elems, t, err := b.commonArgsWith(ae.Elements, 0, sc, agg, "ARRAY", func(args []planner.Expr, t arrow.DataType) arrow.DataType {
+		if t.ID() != arrow.DECIMAL128 {
+			return t
+		}
+		// Numeric elements make an array of numeric without a type modifier, each element
+		// keeping its own scale, as in PostgreSQL, unless all are of one numeric(p,s) (a
+		// decimal constant is numeric, without a type modifier).
+		for _, e := range args {
+			l, isLit := e.(*planner.Literal)
+			if !arrow.TypeEqual(e.Type(), t) || isLit && l.Typ.(*arrow.Decimal128Type).Precision == 38 {
+				return types.VarNumeric
+			}
+		}
+		return t
+	})
 	if err != nil {
 		return nil, err
 	}
 	if types.IsArray(t) {
 		return nil, errs.New(errs.NotImplemented, "multidimensional arrays are not supported")
-	}
-	if types.IsVarNumeric(t) {
-		for i := range elems {
-			elems[i] = fixedNumeric(elems[i])
-		}
 	}
 	return &planner.Array{Elems: elems, Typ: types.ArrayOf(t)}, nil
 }

@@ -109,7 +109,7 @@ func TestBindOutputTypes(t *testing.T) {
 		sql  string
 		want []string
 	}{
-		{"SELECT ARRAY[1, 2], ARRAY[1, 2.5], '{a}'::text[], ARRAY[]::int ARRAY", []string{"integer[]", "numeric(38,1)[]", "text[]", "integer[]"}},
+		{"SELECT ARRAY[1, 2], ARRAY[1, 2.5], '{a}'::text[], ARRAY[]::int ARRAY", []string{"integer[]", "numeric[]", "text[]", "integer[]"}},
 		{"SELECT (ARRAY['a'])[1], ARRAY[1] || 2, 0 || ARRAY[1]::bigint[], ARRAY[1] @> ARRAY[1]", []string{"text", "integer[]", "bigint[]", "boolean"}},
 		{"SELECT k IN (SELECT v FROM t), EXISTS (SELECT 1 FROM t t2 WHERE t2.k = t.v) FROM t", []string{"boolean", "boolean"}},
 		{"SELECT unnest(ARRAY['x']), k FROM t", []string{"text", "integer"}},

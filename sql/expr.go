@@ -692,6 +692,13 @@ func (b *binder) commonArgs(nodes []*pg_query.Node, sc *scope, agg *aggContext, 
 // commonArgsFrom is commonArgs with the type resolution starting at nodes[first] and then
 // going through the others in order (CASE resolves its ELSE first, as PostgreSQL does).
 func (b *binder) commonArgsFrom(nodes []*pg_query.Node, first int, sc *scope, agg *aggContext, what string) ([]planner.Expr, arrow.DataType, error) {
+	return b.commonArgsWith(nodes, first, sc, agg, what, nil)
+}
+
+// commonArgsWith is commonArgsFrom with the common type, when adjust is not nil, what adjust
+// makes of it given the arguments before their conversion.
+func (b *binder) commonArgsWith(nodes []*pg_query.Node, first int, sc *scope, agg *aggContext, what string,
+	adjust func([]planner.Expr, arrow.DataType) arrow.DataType) ([]planner.Expr, arrow.DataType, error) {
 	args := make([]planner.Expr, len(nodes))
 	for i, a := range nodes {
 		e, err := b.expr(a, sc, agg)
@@ -718,6 +725,9 @@ func (b *binder) commonArgsFrom(nodes []*pg_query.Node, first int, sc *scope, ag
 	}
 	if t == nil || types.IsUnknown(t) || t.ID() == arrow.NULL {
 		t = types.Text
+	}
+	if adjust != nil {
+		t = adjust(args, t)
 	}
 	for i := range args {
 		args[i] = b.coerce(args[i], t)
@@ -1309,7 +1319,11 @@ func (b *binder) funcCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (pl
 	if e, ok := varNumericRounding(name, args); ok {
 		return e, nil
 	}
-	if !varNumericFuncs[name] {
+	if varNumericArrayArgs(name, args) {
+		for i := range args {
+			argTypes[i] = args[i].Type()
+		}
+	} else if !varNumericFuncs[name] {
 		for i := range args {
 			args[i] = fixedNumeric(args[i])
 			argTypes[i] = args[i].Type()

@@ -110,7 +110,7 @@ var (
 		"concat": true, "concat_ws": true, "num_nulls": true, "num_nonnulls": true,
 		"sqrt": true, "exp": true, "ln": true, "log": true, "log10": true, "sign": true, "div": true, "gcd": true,
 		"lcm": true, "scale": true, "min_scale": true, "trim_scale": true}
-	varNumericAggregates = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true}
+	varNumericAggregates = map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true, "array_agg": true}
 	varNumericWindows    = map[string]bool{"lag": true, "lead": true, "first_value": true, "last_value": true, "nth_value": true}
 )
 
@@ -141,4 +141,44 @@ func varNumericRounding(name string, args []planner.Expr) (planner.Expr, bool) {
 		}
 	}
 	return &planner.Cast{E: args[0], To: types.Numeric(38, int32(n))}, true
+}
+
+// varNumericArrayArgs binds the numeric arguments of a call that has a numeric[] argument
+// without a type modifier, and reports whether there was one. array_append, array_prepend
+// and array_cat make the other numeric arguments (arrays and elements, numeric(p,s) or
+// integer) numeric without a type modifier too, so that each value keeps its own scale;
+// the functions that compare elements (array_position, array_positions, array_remove,
+// array_replace) compare numerics of one fixed scale (types.DefaultNumeric), as their
+// kernels compare values by their stored form; others take their arguments as they are.
+func varNumericArrayArgs(name string, args []planner.Expr) bool {
+	found := false
+	for _, a := range args {
+		if et := types.Elem(a.Type()); et != nil && types.IsVarNumeric(et) {
+			found = true
+		}
+	}
+	if !found {
+		return false
+	}
+	numeric := func(t arrow.DataType) bool {
+		return t.ID() == arrow.DECIMAL128 || types.IsVarNumeric(t) || types.IsInteger(t)
+	}
+	var elem arrow.DataType
+	switch name {
+	case "array_append", "array_prepend", "array_cat":
+		elem = types.VarNumeric
+	case "array_position", "array_positions", "array_remove", "array_replace":
+		elem = types.DefaultNumeric
+	default:
+		return true
+	}
+	for i, a := range args {
+		switch t := a.Type(); {
+		case numeric(t) && !arrow.TypeEqual(t, elem) && (i > 0 || name == "array_prepend"):
+			args[i] = &planner.Cast{E: a, To: elem}
+		case types.IsArray(t) && numeric(types.Elem(t)) && !arrow.TypeEqual(types.Elem(t), elem):
+			args[i] = &planner.Cast{E: a, To: types.ArrayOf(elem)}
+		}
+	}
+	return true
 }

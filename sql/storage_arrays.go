@@ -7,13 +7,14 @@ import (
 	"github.com/sleeperd/sleeperd/types"
 )
 
-// storageArrayIn binds text read as time[] or uuid[] (t): an untyped literal, or, when
-// explicit, any text (not a parameter), goes through _time_array_in or _uuid_array_in, since the elements'
-// stored forms (int64, binary) would read the text as numbers or bytes. ok is false for other
+// storageArrayIn binds text read as time[], uuid[], json[] or jsonb[] (t): an untyped
+// literal, or, when explicit, any text (not a parameter), goes through _time_array_in,
+// _uuid_array_in, _json_array_in or _jsonb_array_in, since the elements' stored forms (int64,
+// binary, text) would read the text as numbers or bytes, or take JSON unchecked. ok is false for other
 // conversions.
 func (b *binder) storageArrayIn(e planner.Expr, t arrow.DataType, explicit bool) (planner.Expr, bool) {
 	et := types.Elem(t)
-	if et == nil || !types.IsTime(et) && !types.IsUUID(et) {
+	if et == nil || !types.IsTime(et) && !types.IsUUID(et) && !types.IsJSON(et) {
 		return nil, false
 	}
 	from := e.Type()
@@ -24,6 +25,9 @@ func (b *binder) storageArrayIn(e planner.Expr, t arrow.DataType, explicit bool)
 		return nil, false
 	}
 	arg := relabel(e, types.Text)
+	if j, ok := et.(*types.JSON); ok {
+		return &planner.Func{Name: "_" + j.Name() + "_array_in", Args: []planner.Expr{arg}, Typ: t}, true
+	}
 	if types.IsUUID(et) {
 		return &planner.Func{Name: "_uuid_array_in", Args: []planner.Expr{arg}, Typ: t}, true
 	}

@@ -220,6 +220,9 @@ func SQLMetadata(t arrow.DataType) (arrow.Metadata, bool) {
 		if tt, ok := t.(*TimeTZ); ok {
 			return arrow.NewMetadata([]string{SQLTypeKey, SQLTypmodKey}, []string{"_timetz", strconv.Itoa(int(tt.prec))}), true
 		}
+		if j, ok := t.(*JSON); ok {
+			return arrow.NewMetadata([]string{SQLTypeKey}, []string{"_" + j.Name()}), true
+		}
 	}
 	c, ok := t.(*Char)
 	if !ok {
@@ -264,6 +267,10 @@ func FieldPGType(f arrow.Field) PGType {
 			return PGType{OIDTimeTZ, 12, mod}
 		case "_timetz":
 			return PGType{OIDTimeTZArray, -1, mod}
+		case "_json":
+			return PGType{OIDJSONArray, -1, -1}
+		case "_jsonb":
+			return PGType{OIDJSONBArray, -1, -1}
 		}
 	}
 	return PGTypeOf(f.Type)
@@ -327,9 +334,6 @@ func FromOID(oid uint32) arrow.DataType {
 	}
 	if elem, ok := elemOIDs[oid]; ok {
 		if et := FromOID(elem); et != nil {
-			if IsVarNumeric(et) {
-				et = DefaultNumeric // arrays of numeric keep one scale
-			}
 			return arrow.ListOf(et)
 		}
 	}

@@ -44,11 +44,8 @@ func IsUnknown(t arrow.DataType) bool { _, ok := t.(*unknownType); return ok }
 func Numeric(p, s int32) arrow.DataType { return &arrow.Decimal128Type{Precision: p, Scale: s} }
 
 // ArrayOf is the type of a SQL array of elem: a list whose elements are nullable.
-// Arrays of numeric without a type modifier hold DefaultNumeric: one scale for all elements.
+// An array of numeric without a type modifier holds VarNumeric values, each with its own scale.
 func ArrayOf(elem arrow.DataType) arrow.DataType {
-	if IsVarNumeric(elem) {
-		elem = DefaultNumeric
-	}
 	return arrow.ListOf(elem)
 }
 

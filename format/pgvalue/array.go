@@ -85,12 +85,21 @@ func arrayBinaryWriter(a *array.List) Writer {
 
 // arrayBinaryWriterOf is arrayBinaryWriter with oid as the elements' type.
 func arrayBinaryWriterOf(a *array.List, oid uint32) Writer {
+	return arrayBinaryWriterElem(a, oid, nil)
+}
+
+// arrayBinaryWriterElem is arrayBinaryWriterOf with each element's binary form wrap's
+// wrapping of the element writer (nil: the element writer as it is).
+func arrayBinaryWriterElem(a *array.List, oid uint32, wrap func(Writer) Writer) Writer {
 	vals := a.ListValues()
 	elem := binaryWriter(vals)
 	if m, ok := vals.(*array.Map); ok {
 		// A map element is jsonb: its version byte, 1, and the text.
 		mw := mapJSONWriter(m, nil)
 		elem = func(dst []byte, i int) []byte { return mw(append(dst, 1), i) }
+	}
+	if wrap != nil {
+		elem = wrap(elem)
 	}
 	return func(dst []byte, i int) []byte {
 		start, end := listRange(a, i)
@@ -201,6 +210,9 @@ func decodeArrayText(elem arrow.DataType, s string) ([]any, error) {
 			out = append(out, nil)
 		} else {
 			x, err := decodeText(elem, eoid, string(v))
+			if err == nil {
+				x, err = jsonElem(elem, x)
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -214,6 +226,22 @@ func decodeArrayText(elem arrow.DataType, s string) ([]any, error) {
 		}
 		i++
 	}
+}
+
+// jsonElem is x, a decoded element of an array of elem, as json's and jsonb's input functions
+// take it: checked as json, and normalised when elem is jsonb. Other elements are as they are.
+func jsonElem(elem arrow.DataType, x any) (any, error) {
+	s, ok := x.(string)
+	switch {
+	case !ok:
+	case types.IsJSONB(elem):
+		return types.JSONBNormalize(s)
+	case types.IsPlainJSON(elem):
+		if _, err := types.ParseJSON(s, "json"); err != nil {
+			return nil, err
+		}
+	}
+	return x, nil
 }
 
 func isArraySpace(c byte) bool {
@@ -257,6 +285,9 @@ func decodeArrayBinary(elem arrow.DataType, v []byte) ([]any, error) {
 			return nil, fmt.Errorf("invalid array element length %d", size)
 		}
 		x, err := decodeBinary(elem, eoid, v[:size])
+		if err == nil {
+			x, err = jsonElem(elem, x)
+		}
 		if err != nil {
 			return nil, err
 		}

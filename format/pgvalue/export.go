@@ -74,7 +74,7 @@ func timeWriter(f arrow.Field, arr arrow.Array) (Writer, bool) {
 	return func(dst []byte, i int) []byte { return types.AppendTime(dst, a.Value(i)) }, true
 }
 
-// storageArrayWriter is the writer of a uuid[] or time[] column, whose elements arrive as
+// storageArrayWriter is the writer of a uuid[], time[], json[] or jsonb[] column, whose elements arrive as
 // their storage (16-byte binary values, int64 microseconds): PostgreSQL's array text with
 // each element as uuid or time text, or array_send's format with the element type's OID (the
 // element bytes are the storage's own). ok is false for other columns.
@@ -95,6 +95,18 @@ func storageArrayWriter(f arrow.Field, arr arrow.Array, format int16) (Writer, b
 			return nil, false
 		}
 		elem = types.OIDTime
+	case types.OIDJSONArray, types.OIDJSONBArray:
+		// json[] and jsonb[] elements are their text; in the binary format a jsonb element
+		// is jsonb's: a version byte, 1, and the text. The text format is any text array's.
+		if format != formatBinary {
+			return nil, false
+		}
+		if types.FieldPGType(f).OID == types.OIDJSONArray {
+			return arrayBinaryWriterOf(a, types.OIDJSON), true
+		}
+		return arrayBinaryWriterElem(a, types.OIDJSONB, func(w Writer) Writer {
+			return func(dst []byte, i int) []byte { return w(append(dst, 1), i) }
+		}), true
 	default:
 		return nil, false
 	}
