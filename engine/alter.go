@@ -208,6 +208,12 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (_ R
 	if err != nil {
 		return nil, err
 	}
+	if len(fenced) > 0 {
+		alterStep("checked")
+	}
+	if err := e.stillFenced(ctx, t, fenced); err != nil {
+		return nil, err
+	}
 	var notices []Notice
 	_, err = e.cat.Redefine(ctx, s.Table, func(old *catalog.Table) (*catalog.Table, error) {
 		notices = nil

@@ -42,17 +42,43 @@ import (
 // file with the former name that will ever be committed. An ALTER that fails takes the name
 // back. Former names are never used again for the column, so the fence stays.
 
-// testAlterFenced, when set by a test, runs after an ALTER COLUMN ... TYPE has retired the
-// column's stored name and before it reads the column's values.
-var testAlterFenced atomic.Pointer[func()]
+// testAlterHook, when set by a test, runs at the named steps of an ALTER COLUMN ... TYPE:
+// "fenced" once it has retired a column's stored name, before it reads the column's values;
+// "checked" once it has checked them all, before it changes the catalog.
+var testAlterHook atomic.Pointer[func(step string)]
+
+// alterStep runs the test hook for step, if one is set.
+func alterStep(step string) {
+	if f := testAlterHook.Load(); f != nil {
+		(*f)(step)
+	}
+}
 
 // fenceStored retires the stored column name of t (see above).
 func (e *Engine) fenceStored(ctx context.Context, t *catalog.Table, stored string) error {
 	if _, err := e.ss.Commit(ctx, t.StateID(), statestore.RetireColumns{Names: []string{stored}}); err != nil {
 		return err
 	}
-	if f := testAlterFenced.Load(); f != nil {
-		(*f)()
+	alterStep("fenced")
+	return nil
+}
+
+// stillFenced checks that the stored names of t in fenced are still retired: a concurrent
+// ALTER of the same column that failed takes the name back, and writes under it may have
+// committed since.
+func (e *Engine) stillFenced(ctx context.Context, t *catalog.Table, fenced map[string]string) error {
+	if len(fenced) == 0 {
+		return nil
+	}
+	st, err := e.ss.Snapshot(ctx, t.StateID())
+	if err != nil {
+		return err
+	}
+	retired := st.RetiredColumns()
+	for name, stored := range fenced {
+		if !slices.Contains(retired, stored) {
+			return errs.New(errs.Conflict, "could not change the type of column %q of table %q: it was altered concurrently; try again", name, t.Name)
+		}
 	}
 	return nil
 }

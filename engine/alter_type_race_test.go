@@ -8,6 +8,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/objstore"
+	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
 // A write prepared under a column's former type and committed after ALTER COLUMN ... TYPE
@@ -75,7 +76,10 @@ func TestAlterTypeRefusesWritesDuringCheck(t *testing.T) {
 	expect(t, w, "SELECT count(*) FROM d", "1")
 	expect(t, c2, "SELECT count(*) FROM d", "1")
 	ran := 0
-	hook := func() {
+	hook := func(step string) {
+		if step != "fenced" {
+			return
+		}
 		ran++
 		runErr(t, w, "INSERT INTO d VALUES (2, 'y')", errs.Conflict)
 		runErr(t, w, "INSERT INTO d VALUES (3, '30')", errs.Conflict)
@@ -83,10 +87,10 @@ func TestAlterTypeRefusesWritesDuringCheck(t *testing.T) {
 		runErr(t, c2, "UPDATE d SET s = 'q' WHERE id = 1", errs.Conflict)
 		runErr(t, w, "DELETE FROM d WHERE id = 1", errs.Conflict)
 	}
-	testAlterFenced.Store(&hook)
-	defer testAlterFenced.Store(nil)
+	testAlterHook.Store(&hook)
+	defer testAlterHook.Store(nil)
 	run(t, c, "ALTER TABLE d ALTER COLUMN s TYPE integer USING s::integer")
-	testAlterFenced.Store(nil)
+	testAlterHook.Store(nil)
 	if ran != 1 {
 		t.Fatalf("the hook ran %d times, want 1", ran)
 	}
@@ -134,4 +138,38 @@ func TestAlterTypeFailedLiftsFence(t *testing.T) {
 	if r := st.RetiredColumns(); len(r) != 1 || r[0] != "s" {
 		t.Fatalf("retired after the ALTER: %v, want [s]", r)
 	}
+}
+
+// An ALTER COLUMN ... TYPE whose fence was lifted while it checked (by a concurrent ALTER of
+// the same column that failed) fails with 40001 and changes nothing: writes may have
+// committed values it did not check.
+func TestAlterTypeFenceLiftedMeanwhile(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx := context.Background()
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	defer e.Close()
+	w := connect(t, e)
+	run(t, c, "CREATE TABLE l (id integer PRIMARY KEY, s text)")
+	run(t, c, "INSERT INTO l VALUES (1, '1')")
+	tb, err := e.cat.Table(ctx, "l")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hook := func(step string) {
+		if step != "checked" {
+			return
+		}
+		if _, err := e.ss.Commit(ctx, tb.StateID(), statestore.RetireColumns{Names: []string{"s"}, Revive: true}); err != nil {
+			t.Error(err)
+		}
+		run(t, w, "INSERT INTO l VALUES (2, 'x')")
+	}
+	testAlterHook.Store(&hook)
+	defer testAlterHook.Store(nil)
+	runErr(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer", errs.Conflict)
+	testAlterHook.Store(nil)
+	expect(t, c, "SELECT id, s FROM l ORDER BY id", "1 1|2 x")
+	runErr(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer", errs.InvalidText)
 }
