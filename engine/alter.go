@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -118,7 +119,7 @@ func (e *Engine) addedValue(ctx context.Context, t *catalog.Table, col catalog.C
 }
 
 // alterColumns runs ALTER TABLE ... ADD/DROP/RENAME COLUMN, ALTER COLUMN, RENAME TO.
-func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (Result, error) {
+func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (_ Result, err error) {
 	res := &doneResult{tag: "ALTER TABLE"}
 	t, err := e.cat.Table(ctx, s.Table)
 	if err != nil {
@@ -144,6 +145,14 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (Res
 	// statement is not changed: it may run again).
 	cmds := slices.Clone(s.Cmds)
 	missing := make([]*string, len(cmds))
+	// fenced maps each column whose type change retired its stored name (fenceStored) to
+	// that name; should the ALTER fail, the names are taken back.
+	fenced := map[string]string{}
+	defer func() {
+		if err != nil && len(fenced) > 0 {
+			e.reviveStored(ctx, t, slices.Collect(maps.Values(fenced)))
+		}
+	}()
 	for i, c := range cmds {
 		switch c.Op {
 		case planner.AddColumn:
@@ -176,7 +185,7 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (Res
 				return nil, errs.New(errs.CheckViolation, "check constraint %q of relation %q is violated by some row", name, t.Name)
 			}
 		case planner.SetType:
-			if missing[i], err = e.checkSetType(ctx, t, c); err != nil {
+			if missing[i], err = e.checkSetType(ctx, t, c, fenced); err != nil {
 				return nil, err
 			}
 		case planner.SetNotNull:
@@ -199,9 +208,22 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (Res
 	if err != nil {
 		return nil, err
 	}
+	if len(fenced) > 0 {
+		alterStep("checked")
+	}
+	if err := e.stillFenced(ctx, t, fenced); err != nil {
+		return nil, err
+	}
 	var notices []Notice
 	_, err = e.cat.Redefine(ctx, s.Table, func(old *catalog.Table) (*catalog.Table, error) {
 		notices = nil
+		// The values checked are those of the stored names fenced: a column another ALTER
+		// changed meanwhile holds others.
+		for name, stored := range fenced {
+			if i := old.ColumnIndex(name); i < 0 || old.Columns[i].StoredName() != stored {
+				return nil, errs.New(errs.Conflict, "could not change the type of column %q of table %q: it was changed concurrently; try again", name, old.Name)
+			}
+		}
 		t := old.Clone()
 		for i, c := range cmds {
 			n, err := alterColumn(t, c, missing[i], indexes)

@@ -701,7 +701,12 @@ func gatherCols(spec Spec, batches []arrow.RecordBatch, refs []take.Ref) ([]arro
 // all its rows; one spanning several leaves (a split committed while it was written) has its
 // row keys read back to count them.
 func addFiles(ctx context.Context, store objstore.Store, spec Spec, files []written, leaves []*statestore.Partition) (statestore.AddFiles, error) {
-	txn := statestore.AddFiles{Files: make([]statestore.NewFile, 0, len(files))}
+	// The stored column names fence the write against a change of a column's type
+	// (statestore.RetireColumns) committed after the schema it was written under was read.
+	txn := statestore.AddFiles{Files: make([]statestore.NewFile, 0, len(files)), Columns: make([]string, 0, spec.Schema.NumFields())}
+	for _, f := range spec.Schema.Fields() {
+		txn.Columns = append(txn.Columns, f.Name)
+	}
 	for _, f := range files {
 		nf := statestore.NewFile{File: f.file}
 		ref := func(leaf *statestore.Partition, rows int64) {

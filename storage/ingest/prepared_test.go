@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -134,5 +135,66 @@ func TestPrepareDiscard(t *testing.T) {
 	p.Discard(ctx) // a no-op the second time
 	if st, _ := ss.Snapshot(ctx, "t1"); len(st.Files()) != 0 {
 		t.Errorf("%d files committed", len(st.Files()))
+	}
+}
+
+// TestPrepareCommitRetiredColumn: a write prepared before one of its stored columns was
+// retired (statestore.RetireColumns, a change of the column's type) fails to commit with
+// ErrColumnRetired, on its own or in a batch, and leaves no file; its transaction names every
+// stored column it writes.
+func TestPrepareCommitRetiredColumn(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	ss, spec := newTable(t, store, testSchema, []int{0}, []int{1}, int64Key(500))
+	spec.Alloc = mem
+	ctx := context.Background()
+	prepare := func(seed uint64) *Prepared {
+		w, err := NewWriter(ctx, store, ss, spec, WriterOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		batches := testBatches(mem, rand.New(rand.NewPCG(seed, 4)), 500, 100, 1000)
+		defer release(batches)
+		for _, b := range batches {
+			if err := w.Append(b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p, err := w.Prepare(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	alone, batched := prepare(1), prepare(2)
+	last := testSchema.Field(testSchema.NumFields() - 1).Name
+	if _, err := ss.Commit(ctx, "t1", statestore.RetireColumns{Names: []string{last}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alone.Commit(ctx); !errors.Is(err, statestore.ErrColumnRetired) {
+		t.Fatalf("commit after the column was retired: %v, want ErrColumnRetired", err)
+	}
+	st, err := ss.Snapshot(ctx, "t1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	add, err := batched.AddFiles(ctx, st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(add.Columns) != testSchema.NumFields() || add.Columns[0] != testSchema.Field(0).Name {
+		t.Errorf("AddFiles names columns %v, want those of %v", add.Columns, testSchema)
+	}
+	_, err = ss.Commit(ctx, "t1", statestore.Batch{Txns: []statestore.Transaction{statestore.UnchangedSince{Since: st.TxnNumber()}, add}})
+	if !errors.Is(err, statestore.ErrColumnRetired) {
+		t.Fatalf("batch after the column was retired: %v, want ErrColumnRetired", err)
+	}
+	batched.Discard(ctx)
+	if n := len(fileObjects(t, store)); n != 0 {
+		t.Errorf("%d files left after refused commits", n)
+	}
+	if st, _ := ss.Snapshot(ctx, "t1"); len(st.Files()) != 0 {
+		t.Errorf("refused commits added %d files", len(st.Files()))
 	}
 }

@@ -16,8 +16,13 @@ import (
 // file, and together covering the file's key range [MinKey, MaxKey]. A reference's row count
 // is at most the file's; when all of a file's references are exact they sum to its rows.
 // New references are not assigned to a job.
+//
+// Columns, when set, are the stored names of the columns the files hold: the transaction is
+// refused (ErrColumnRetired) if one of them is retired (RetireColumns), because the files
+// were written under a schema the table has left.
 type AddFiles struct {
-	Files []NewFile `json:"files"`
+	Files   []NewFile `json:"files"`
+	Columns []string  `json:"columns,omitempty"`
 }
 
 // NewFile is a file with the references that AddFiles creates for it. File.AddedTxn,
@@ -52,6 +57,11 @@ func (t AddFiles) Validate(s *State) error {
 	}
 	if len(t.Files) == 0 {
 		return invalid(ErrInvalidTransaction, "no files to add")
+	}
+	for _, c := range t.Columns {
+		if _, found := slices.BinarySearch(s.retired, c); found {
+			return invalid(ErrColumnRetired, "column %q is retired", c)
+		}
 	}
 	seen := make(map[string]bool, len(t.Files))
 	for _, nf := range t.Files {

@@ -47,7 +47,10 @@
 // garbage collection, which deletes them from the object store and then from the state
 // (DeleteFiles). Splitting divides a leaf (SplitPartition) and pushes its references down
 // (SplitFileReferences). Deletes by predicate are added (AddDeletePredicate) and retired once
-// no referenced file can hold a row they match (RetireDeletePredicates).
+// no referenced file can hold a row they match (RetireDeletePredicates). A change of a
+// column's type retires the column's former stored name (RetireColumns) before it checks the
+// stored values: an AddFiles naming a retired column, written under the former schema, is
+// refused (ErrColumnRetired, a serialization conflict).
 //
 // # Adding a transaction
 //

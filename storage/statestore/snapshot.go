@@ -3,6 +3,7 @@ package statestore
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -15,6 +16,8 @@ type snapshotJSON struct {
 	Files      []snapshotFile `json:"files"`
 	// Deletes are the active delete predicates, oldest first.
 	Deletes []DeletePredicate `json:"deletes,omitempty"`
+	// Retired are the retired stored column names, sorted (RetireColumns).
+	Retired []string `json:"retired,omitempty"`
 }
 
 type snapshotFile struct {
@@ -24,7 +27,7 @@ type snapshotFile struct {
 
 // marshalSnapshot encodes s; equal states give equal bytes.
 func marshalSnapshot(s *State) ([]byte, error) {
-	out := snapshotJSON{Table: s.table, Txn: s.txn, Time: s.time, Partitions: s.sorted, Deletes: s.dels}
+	out := snapshotJSON{Table: s.table, Txn: s.txn, Time: s.time, Partitions: s.sorted, Deletes: s.dels, Retired: s.retired}
 	for _, f := range s.fileList {
 		out.Files = append(out.Files, snapshotFile{File: f, References: s.FileReferences(f.Name)})
 	}
@@ -78,6 +81,10 @@ func unmarshalSnapshot(table TableID, data []byte) (*State, error) {
 		}
 	}
 	m.dels = in.Deletes
+	if !slices.IsSorted(in.Retired) || len(slices.Compact(slices.Clone(in.Retired))) != len(in.Retired) {
+		return nil, fmt.Errorf("%w: snapshot retired columns not sorted and distinct", ErrCorrupt)
+	}
+	m.retired = in.Retired
 	// References were written per file in partition order; byPart must be sorted by file.
 	for id, refs := range m.byPart {
 		sortRefs(refs)

@@ -125,6 +125,9 @@ type State struct {
 	byPart map[string][]FileReference // partition ID -> references sorted by file; never modified in place
 	byFile map[string][]string        // file -> sorted partition IDs; never modified in place
 	dels   []DeletePredicate          // active deletes by Txn; never modified in place
+	// retired are the stored column names no write may add files with (RetireColumns),
+	// sorted; never modified in place.
+	retired []string
 
 	// Derived in freeze.
 	root     *Partition
@@ -340,6 +343,10 @@ func (s *State) jobIDs() map[string]bool {
 // each to the rows whose version is below its Txn.
 func (s *State) DeletePredicates() []DeletePredicate { return slices.Clone(s.dels) }
 
+// RetiredColumns returns the stored column names no write may add files with, sorted
+// (RetireColumns).
+func (s *State) RetiredColumns() []string { return slices.Clone(s.retired) }
+
 // DeletePredicate returns the active delete predicate with the given ID.
 func (s *State) DeletePredicate(id string) (DeletePredicate, bool) {
 	for _, d := range s.dels {
@@ -529,6 +536,24 @@ func (m *mutableState) removeFile(name string) {
 // addDelete appends an active delete predicate; d.Txn is at least every other's.
 func (m *mutableState) addDelete(d DeletePredicate) {
 	m.dels = append(slices.Clip(m.dels), d)
+}
+
+// retireColumns adds names to the retired stored column names, or removes them with revive.
+func (m *mutableState) retireColumns(names []string, revive bool) {
+	r := slices.Clone(m.retired)
+	for _, n := range names {
+		i, found := slices.BinarySearch(r, n)
+		switch {
+		case !revive && !found:
+			r = slices.Insert(r, i, n)
+		case revive && found:
+			r = slices.Delete(r, i, i+1)
+		}
+	}
+	if len(r) == 0 {
+		r = nil
+	}
+	m.retired = r
 }
 
 // retireDeletes removes the active delete predicates with the given IDs.

@@ -1,0 +1,124 @@
+package statestore
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/storage/objstore"
+)
+
+// A write prepared before RetireColumns, naming a retired column, fails to commit with
+// ErrColumnRetired, a serialization conflict, also when another Store on the same objects
+// (another process) retired it, and also inside a Batch; one naming only the new name, or
+// none, commits; a replay and a snapshot reach the same state; Revive takes a name back.
+func TestRetireColumnsFencesWrites(t *testing.T) {
+	ctx := context.Background()
+	os := objstore.NewMem()
+	writer := New(os, Options{Now: fixedClock(), SnapshotEvery: 4})
+	alter := New(os, Options{Now: fixedClock()})
+	st, err := writer.Create(ctx, "t", InitialisePartitions{SplitPoints: [][]byte{k(100)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := addFile(st, "old", 10, k(1), k(200))
+	old.Columns = []string{"id", "v"}
+	if _, err := alter.Commit(ctx, "t", RetireColumns{Names: []string{"v", "w"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = writer.Commit(ctx, "t", old)
+	if !errors.Is(err, ErrColumnRetired) || !errors.Is(err, ErrInvalidTransaction) || errs.KindOf(err) != errs.Conflict {
+		t.Fatalf("commit of a write naming a retired column: %v (kind %v), want ErrColumnRetired, a conflict", err, errs.KindOf(err))
+	}
+	_, err = writer.Commit(ctx, "t", Batch{Txns: []Transaction{UnchangedSince{Since: 1}, old}})
+	if !errors.Is(err, ErrColumnRetired) {
+		t.Fatalf("batch holding a write naming a retired column: %v, want ErrColumnRetired", err)
+	}
+	st, err = writer.Snapshot(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := st.RetiredColumns(); !slices.Equal(got, []string{"v", "w"}) {
+		t.Fatalf("retired %v, want [v w]", got)
+	}
+	if len(st.Files()) != 0 {
+		t.Fatalf("refused writes left files %v", st.Files())
+	}
+	fresh := addFile(st, "new", 10, k(1), k(200))
+	fresh.Columns = []string{"id", "v#2"}
+	if _, err := writer.Commit(ctx, "t", fresh); err != nil {
+		t.Fatalf("write under the new name: %v", err)
+	}
+	unnamed := addFile(st, "unnamed", 1, k(5), k(5))
+	if _, err := writer.Commit(ctx, "t", unnamed); err != nil {
+		t.Fatalf("write naming no columns: %v", err)
+	}
+	if st, err = alter.Commit(ctx, "t", RetireColumns{Names: []string{"w", "x"}, Revive: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.RetiredColumns(); !slices.Equal(got, []string{"v"}) {
+		t.Fatalf("retired after revive %v, want [v]", got)
+	}
+	if _, err := alter.Commit(ctx, "t", RetireColumns{}); !errors.Is(err, ErrInvalidTransaction) {
+		t.Fatalf("empty RetireColumns: %v, want ErrInvalidTransaction", err)
+	}
+	checkInvariants(t, st)
+	assertSameState(t, "replay", st, replayAll(t, os, "t"))
+	data, err := marshalSnapshot(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := unmarshalSnapshot("t", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameState(t, "snapshot", st, back)
+	// A third store opening the table from its snapshot still refuses the retired name.
+	third := New(os, Options{Now: fixedClock()})
+	again := addFile(st, "again", 1, k(7), k(7))
+	again.Columns = []string{"v"}
+	if _, err := third.Commit(ctx, "t", again); !errors.Is(err, ErrColumnRetired) {
+		t.Fatalf("reopened store: %v, want ErrColumnRetired", err)
+	}
+}
+
+// Writes racing a RetireColumns from another Store either commit before it (and are in
+// the state it follows) or are refused: none commits after it.
+func TestRetireColumnsRace(t *testing.T) {
+	ctx := context.Background()
+	os := objstore.NewMem()
+	alter := New(os, Options{Now: fixedClock()})
+	st, err := alter.Create(ctx, "t", InitialisePartitions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	const writers = 8
+	for i := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := New(os, Options{Now: fixedClock()})
+			txn := addFile(st, "f"+string(rune('a'+i)), 1, k(int64(i)), k(int64(i)))
+			txn.Columns = []string{"v"}
+			if _, err := w.Commit(ctx, "t", txn); err != nil && !errors.Is(err, ErrColumnRetired) {
+				t.Errorf("writer %d: %v", i, err)
+			}
+		}()
+	}
+	fenced, err := alter.Commit(ctx, "t", RetireColumns{Names: []string{"v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	final, err := alter.Snapshot(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(final.Files()) != len(fenced.Files()) {
+		t.Fatalf("%d files after the fence, %d at it: a write committed after the fence", len(final.Files()), len(fenced.Files()))
+	}
+}
