@@ -19,16 +19,12 @@ func TestReadCompositeSQLTypes(t *testing.T) {
 	ctx := testCtx(t)
 	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
 	cl := client(t, srv)
-	for _, q := range []string{
+	execAll(ctx, t, cl,
 		"CREATE TYPE tagged AS (c char(3), u uuid, t time, ts time[], us uuid[])",
 		"CREATE TABLE tg (k bigint NOT NULL, r tagged) WITH (row_keys = 'k')",
 		`INSERT INTO tg VALUES (1, ROW('ab', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '12:34:56.5', ARRAY['01:00'::time, NULL], ARRAY['00000000-0000-0000-0000-000000000001'::uuid])),
 		 (2, NULL), (3, ROW(NULL, NULL, NULL, NULL, NULL))`,
-	} {
-		if _, err := cl.ExecuteUpdate(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	got := fetch(ctx, t, cl, mem, "SELECT k, r FROM tg ORDER BY k")
 	defer releaseAll(got)
 	st, ok := got[0].Schema().Field(1).Type.(*arrow.StructType)

@@ -20,18 +20,14 @@ func TestReadRecordArraySQLTypes(t *testing.T) {
 	ctx := testCtx(t)
 	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
 	cl := client(t, srv)
-	for _, q := range []string{
+	execAll(ctx, t, cl,
 		"CREATE TYPE stamp AS (n int, u uuid, t time, ts time[], us uuid[])",
 		"CREATE TABLE st (k bigint NOT NULL, rs stamp[]) WITH (row_keys = 'k')",
 		`INSERT INTO st VALUES
 		 (1, ARRAY[ROW(7, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '12:34:56.5', ARRAY['01:00'::time, NULL], ARRAY['00000000-0000-0000-0000-000000000001'::uuid])::stamp,
 		           NULL, ROW(NULL, NULL, NULL, NULL, NULL)::stamp, ROW(8, '00000000-0000-0000-0000-0000000000ff', '23:00', ARRAY[]::time[], NULL)::stamp]),
 		 (2, NULL), (3, ARRAY[]::stamp[])`,
-	} {
-		if _, err := cl.ExecuteUpdate(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	uuidType := extensions.NewUUIDType()
 	want := []arrow.DataType{arrow.PrimitiveTypes.Int32, uuidType, arrow.FixedWidthTypes.Time64us, arrow.ListOf(arrow.FixedWidthTypes.Time64us), arrow.ListOf(uuidType)}
 	wantVals := []string{

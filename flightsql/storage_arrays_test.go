@@ -17,14 +17,10 @@ func TestTimeAndUUIDArrays(t *testing.T) {
 	ctx := testCtx(t)
 	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
 	cl := client(t, srv)
-	for _, q := range []string{
+	execAll(ctx, t, cl,
 		"CREATE TABLE ta (k bigint NOT NULL, t time[], u uuid[]) WITH (row_keys = 'k')",
 		"INSERT INTO ta VALUES (1, ARRAY['10:00'::time, NULL, '00:00:00.000001'], ARRAY['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, NULL]), (2, NULL, NULL), (3, ARRAY[]::time[], ARRAY[]::uuid[])",
-	} {
-		if _, err := cl.ExecuteUpdate(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	got := fetch(ctx, t, cl, mem, "SELECT k, t, u FROM ta ORDER BY k")
 	defer releaseAll(got)
 	sc := got[0].Schema()

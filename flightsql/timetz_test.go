@@ -18,14 +18,10 @@ func TestTimeTZOverFlight(t *testing.T) {
 	ctx := testCtx(t)
 	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
 	cl := client(t, srv)
-	for _, q := range []string{
+	execAll(ctx, t, cl,
 		"CREATE TABLE tzf (k bigint NOT NULL, t timetz) WITH (row_keys = 'k')",
 		"INSERT INTO tzf VALUES (1, '10:00:00.5+05:30'), (2, NULL), (3, '23:59:59-15:59:59')",
-	} {
-		if _, err := cl.ExecuteUpdate(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	got := fetch(ctx, t, cl, mem, "SELECT k, t, ARRAY[t, NULL] AS a FROM tzf ORDER BY k")
 	defer releaseAll(got)
 	sc := got[0].Schema()
