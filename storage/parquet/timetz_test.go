@@ -43,18 +43,7 @@ func TestTimeTZColumn(t *testing.T) {
 	}
 	want := build()
 	defer want.Release()
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, schema, Properties{RowGroupRows: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(want); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
+	data := writeBatch(t, schema, Properties{RowGroupRows: 200}, want)
 
 	pf, err := file.NewParquetReader(bytes.NewReader(data))
 	if err != nil {
@@ -66,14 +55,7 @@ func TestTimeTZColumn(t *testing.T) {
 		t.Errorf("timetz leaf is %s, logical type %s", c.PhysicalType(), c.LogicalType())
 	}
 
-	f, err := Open(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 128})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openRead(t, data, ReadOptions{Alloc: mem, BatchRows: 128})
 	compareLogical(t, r, want)
 	r.Close()
 
