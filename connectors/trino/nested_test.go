@@ -52,15 +52,7 @@ func TestNestedColumns(t *testing.T) {
 			{int64(2), nil, nil},
 		}},
 	} {
-		md, err := c.TrinoGetTableMetadata(ctx, public(tc.table))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cols, types []string
-		for _, col := range md.TableMetadata.Columns {
-			cols = append(cols, col.Name)
-			types = append(types, col.Type)
-		}
+		cols, types := tableColumns(ctx, t, c, tc.table)
 		if !reflect.DeepEqual(types, tc.types) {
 			t.Fatalf("%s: types %v, want %v", tc.table, types, tc.types)
 		}
