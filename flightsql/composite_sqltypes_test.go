@@ -6,7 +6,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // TestReadCompositeSQLTypes reads a column of a composite type whose fields are of uuid,
@@ -14,11 +13,7 @@ import (
 // struct whose children are the types flat columns of those types are sent as (the
 // arrow.uuid extension, time64[us], utf8, lists of them), values and NULLs as inserted.
 func TestReadCompositeSQLTypes(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	ctx := testCtx(t)
-	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
-	cl := client(t, srv)
+	ctx, mem, _, cl := serveChecked(t)
 	execAll(ctx, t, cl,
 		"CREATE TYPE tagged AS (c char(3), u uuid, t time, ts time[], us uuid[])",
 		"CREATE TABLE tg (k bigint NOT NULL, r tagged) WITH (row_keys = 'k')",

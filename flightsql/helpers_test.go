@@ -324,3 +324,14 @@ func checkReadBack(ctx context.Context, t *testing.T, srv *Server, cl *flightsql
 		t.Errorf("%sADBC: rows read back differ from the file's", step)
 	}
 }
+
+// serveChecked starts a server over a fresh engine whose memory is checked for leaks when
+// the test ends, and returns a bounded context, the allocator, the server and a client.
+func serveChecked(t *testing.T) (context.Context, *memory.CheckedAllocator, *Server, *flightsql.Client) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	ctx := testCtx(t)
+	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
+	return ctx, mem, srv, client(t, srv)
+}

@@ -6,7 +6,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // TestReadRecordArraySQLTypes reads an array of a composite type whose fields are of uuid,
@@ -15,11 +14,7 @@ import (
 // arrow.uuid extension, time64[us], lists of them), with values, NULL records, NULL fields,
 // NULL and empty arrays as inserted.
 func TestReadRecordArraySQLTypes(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	ctx := testCtx(t)
-	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
-	cl := client(t, srv)
+	ctx, mem, srv, cl := serveChecked(t)
 	execAll(ctx, t, cl,
 		"CREATE TYPE stamp AS (n int, u uuid, t time, ts time[], us uuid[])",
 		"CREATE TABLE st (k bigint NOT NULL, rs stamp[]) WITH (row_keys = 'k')",
