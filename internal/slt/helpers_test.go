@@ -59,3 +59,15 @@ func sameRawResults(ctx context.Context, t *testing.T, pg, sd *pgx.Conn, queries
 		}
 	}
 }
+
+// queryValues runs q on c (args may choose the result formats) and returns the values of
+// its rows in order, as pgx decodes them.
+func queryValues(ctx context.Context, t *testing.T, c *pgx.Conn, q string, args ...any) []any {
+	t.Helper()
+	rows, err := c.Query(ctx, q, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	return rowValues(t, rows)
+}

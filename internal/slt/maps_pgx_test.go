@@ -103,15 +103,7 @@ func TestMapsInCompositesOverPgx(t *testing.T) {
 	}
 	sameRawResults(ctx, t, pg, sd, queries)
 	for _, formats := range []pgx.QueryResultFormats{{pgx.TextFormatCode}, {pgx.BinaryFormatCode}} {
-		scan := func(c *pgx.Conn) []any {
-			rows, err := c.Query(ctx, queries[c], formats)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			return rowValues(t, rows)
-		}
-		want, got := scan(pg), scan(sd)
+		want, got := queryValues(ctx, t, pg, queries[pg], formats), queryValues(ctx, t, sd, queries[sd], formats)
 		if !reflect.DeepEqual(want, got) {
 			t.Errorf("formats %v: pgx read %v, from PostgreSQL %v", formats, got, want)
 		}

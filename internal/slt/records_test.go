@@ -80,15 +80,7 @@ func TestRecordsOverPgx(t *testing.T) {
 		sd: "SELECT k, s, m FROM r ORDER BY k",
 	}
 	sameRawResults(ctx, t, pg, sd, queries)
-	scan := func(c *pgx.Conn) []any {
-		rows, err := c.Query(ctx, queries[c])
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		return rowValues(t, rows)
-	}
-	want, got := scan(pg), scan(sd)
+	want, got := queryValues(ctx, t, pg, queries[pg]), queryValues(ctx, t, sd, queries[sd])
 	if !reflect.DeepEqual(want, got) {
 		t.Errorf("pgx read %v, from PostgreSQL %v", got, want)
 	}
