@@ -220,19 +220,7 @@ func TestDeepReadByArrowGo(t *testing.T) {
 	schema := deepSchema()
 	const rows = 1800
 	data := writeDeep(t, mem, schema, Properties{RowGroupRows: 700, Dictionary: true}, rows)
-	pf, err := file.NewParquetReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 512}, mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tbl := readByArrowGo(t, mem, data, 512)
 	defer tbl.Release()
 	want := genDeepBatch(mem, schema, 0, rows)
 	defer want.Release()

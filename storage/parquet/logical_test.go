@@ -11,7 +11,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	arrowschema "github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/sleeperd/sleeperd/types"
@@ -100,14 +99,7 @@ func TestLogicalTypes(t *testing.T) {
 			r.Close()
 
 			// arrow-go reads the same values (time64[us] for time).
-			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 256}, mem)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tbl, err := fr.ReadTable(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			tbl := readByArrowGo(t, mem, data, 256)
 			defer tbl.Release()
 			for c := 1; c < 4; c++ {
 				col, err := array.Concatenate(tbl.Column(c).Data().Chunks(), mem)

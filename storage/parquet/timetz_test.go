@@ -2,7 +2,6 @@ package parquet
 
 import (
 	"bytes"
-	"context"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -10,7 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	arrowschema "github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/sleeperd/sleeperd/types"
@@ -59,14 +57,7 @@ func TestTimeTZColumn(t *testing.T) {
 	compareLogical(t, r, want)
 	r.Close()
 
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tbl := readByArrowGo(t, mem, data, 0)
 	defer tbl.Release()
 	col, err := array.Concatenate(tbl.Column(1).Data().Chunks(), mem)
 	if err != nil {
