@@ -1,11 +1,9 @@
 package flightsql
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
-	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -18,11 +16,11 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/sleeperd/sleeperd/engine"
+	"github.com/sleeperd/sleeperd/internal/arrowgen"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
@@ -272,19 +270,8 @@ func execAll(ctx context.Context, t *testing.T, cl *flightsql.Client, stmts ...s
 // called name in a temporary directory, and returns its path.
 func writeParquet(t *testing.T, src arrow.RecordBatch, name string, rowGroup int64) string {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(src.Schema(), &buf, parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(rowGroup)), pqarrow.NewArrowWriterProperties())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(src); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
 	file := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+	if err := arrowgen.WriteParquet(file, src, parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(rowGroup))); err != nil {
 		t.Fatal(err)
 	}
 	return file
