@@ -1,33 +1,20 @@
 package slt
 
 import (
-	"bytes"
 	"context"
-	"os"
 	"reflect"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/jackc/pgx/v5"
+
+	"github.com/sleeperd/sleeperd/internal/arrowgen"
 )
 
 // writeParquetFile writes b with arrow-go's pqarrow, default properties, to the file name.
 func writeParquetFile(t *testing.T, b arrow.RecordBatch, name string) {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(b.Schema(), &buf, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+	if err := arrowgen.WriteParquet(name, b, nil); err != nil {
 		t.Fatal(err)
 	}
 }
