@@ -1,10 +1,8 @@
 package trino
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -12,9 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/sleeperd/sleeperd/internal/arrowgen"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
@@ -102,19 +99,8 @@ func writeMapFile(t *testing.T) string {
 	sb.AppendNull()
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(sc, &buf, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
 	file := filepath.Join(t.TempDir(), "maps.parquet")
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+	if err := arrowgen.WriteParquet(file, rec, nil); err != nil {
 		t.Fatal(err)
 	}
 	return file
