@@ -1,17 +1,13 @@
 package engine
 
 import (
-	"bytes"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	pqfile "github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/internal/arrowgen"
@@ -74,19 +70,7 @@ func TestCopyParquetEveryTypeIntoEveryColumnType(t *testing.T) {
 // tryWritePqarrow writes b to a Parquet file with arrow-go, reporting whether arrow-go
 // could write its types.
 func tryWritePqarrow(name string, b arrow.RecordBatch) bool {
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(b.Schema(), &buf, pqfile.NewWriterProperties(), pqarrow.NewArrowWriterProperties())
-	if err != nil {
-		return false
-	}
-	if err := w.Write(b); err != nil {
-		w.Close()
-		return false
-	}
-	if err := w.Close(); err != nil {
-		return false
-	}
-	return os.WriteFile(name, buf.Bytes(), 0o644) == nil
+	return arrowgen.WriteParquet(name, b, nil) == nil
 }
 
 // TestCopyParquetTextIntoJSON copies Parquet text columns (string and large_string) into

@@ -15,10 +15,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	pqfile "github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/internal/arrowgen"
 	"github.com/sleeperd/sleeperd/internal/s3test"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
@@ -47,18 +46,7 @@ func sameRows(t *testing.T, c Conn, q1, q2 string) {
 // schema, as files written elsewhere are.
 func writePqarrow(t *testing.T, name string, b arrow.RecordBatch) {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(b.Schema(), &buf, pqfile.NewWriterProperties(), pqarrow.NewArrowWriterProperties())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+	if err := arrowgen.WriteParquet(name, b, nil); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -182,3 +183,13 @@ func wantErrKind(t *testing.T, err, kind error) {
 }
 
 func errorsIs(err, kind error) bool { return err != nil && errors.Is(err, kind) }
+
+// compareEdgeValues are column values of bigint, integer, smallint and double precision for
+// comparison tests: the types' extremes, negatives, zero (and -0, NaN and infinities for
+// double precision) and NULL.
+var compareEdgeValues = map[arrow.DataType][]any{
+	tI64: {int64(math.MinInt64), int64(-1), int64(0), int64(1), int64(7), int64(math.MaxInt64), nil},
+	tI32: {int32(math.MinInt32), int32(-5), int32(0), int32(3), int32(math.MaxInt32), nil},
+	tI16: {int16(math.MinInt16), int16(-2), int16(0), int16(9), int16(math.MaxInt16), nil},
+	tF64: {math.Inf(-1), -1.5, math.Copysign(0, -1), 0.0, 2.5, math.Inf(1), math.NaN(), nil},
+}

@@ -19,22 +19,18 @@ func TestCompareRange(t *testing.T) {
 	ctx, mem := checkedCtx(t)
 	cases := []struct {
 		typ  arrow.DataType
-		vals []any
 		lits []any
 	}{
-		{tI64, []any{int64(math.MinInt64), int64(-1), int64(0), int64(1), int64(7), int64(math.MaxInt64), nil},
-			[]any{int64(math.MinInt64), int64(0), int64(7), int64(math.MaxInt64)}},
-		{tI32, []any{int32(math.MinInt32), int32(-5), int32(0), int32(3), int32(math.MaxInt32), nil},
-			[]any{int32(math.MinInt32), int32(0), int32(3)}},
-		{tI16, []any{int16(math.MinInt16), int16(-2), int16(0), int16(9), int16(math.MaxInt16), nil},
-			[]any{int16(-2), int16(10)}},
-		{tF64, []any{math.Inf(-1), -1.5, math.Copysign(0, -1), 0.0, 2.5, math.Inf(1), math.NaN(), nil},
-			[]any{math.Inf(-1), math.Copysign(0, -1), 2.5, math.Inf(1)}},
+		{tI64, []any{int64(math.MinInt64), int64(0), int64(7), int64(math.MaxInt64)}},
+		{tI32, []any{int32(math.MinInt32), int32(0), int32(3)}},
+		{tI16, []any{int16(-2), int16(10)}},
+		{tF64, []any{math.Inf(-1), math.Copysign(0, -1), 2.5, math.Inf(1)}},
 	}
 	for _, c := range cases {
+		vals := compareEdgeValues[c.typ]
 		var rows []any
 		for i := range rangeBlock + 301 {
-			rows = append(rows, c.vals[(i*7+i/13)%len(c.vals)])
+			rows = append(rows, vals[(i*7+i/13)%len(vals)])
 		}
 		b := col(t, mem, c.typ, rows...)
 		sl := b.NewSlice(3, int64(rangeBlock+290))

@@ -6,7 +6,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // TestReadCompositeSQLTypes reads a column of a composite type whose fields are of uuid,
@@ -14,21 +13,13 @@ import (
 // struct whose children are the types flat columns of those types are sent as (the
 // arrow.uuid extension, time64[us], utf8, lists of them), values and NULLs as inserted.
 func TestReadCompositeSQLTypes(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	ctx := testCtx(t)
-	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
-	cl := client(t, srv)
-	for _, q := range []string{
+	ctx, mem, _, cl := serveChecked(t)
+	execAll(ctx, t, cl,
 		"CREATE TYPE tagged AS (c char(3), u uuid, t time, ts time[], us uuid[])",
 		"CREATE TABLE tg (k bigint NOT NULL, r tagged) WITH (row_keys = 'k')",
 		`INSERT INTO tg VALUES (1, ROW('ab', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '12:34:56.5', ARRAY['01:00'::time, NULL], ARRAY['00000000-0000-0000-0000-000000000001'::uuid])),
 		 (2, NULL), (3, ROW(NULL, NULL, NULL, NULL, NULL))`,
-	} {
-		if _, err := cl.ExecuteUpdate(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	got := fetch(ctx, t, cl, mem, "SELECT k, r FROM tg ORDER BY k")
 	defer releaseAll(got)
 	st, ok := got[0].Schema().Field(1).Type.(*arrow.StructType)

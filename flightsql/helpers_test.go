@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,10 +15,12 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/sleeperd/sleeperd/engine"
+	"github.com/sleeperd/sleeperd/internal/arrowgen"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
@@ -251,4 +254,71 @@ func createOpts() *flightsql.TableDefinitionOptions {
 		IfNotExist: flightsql.TableDefinitionOptionsTableNotExistOptionCreate,
 		IfExists:   flightsql.TableDefinitionOptionsTableExistsOptionFail,
 	}
+}
+
+// execAll runs each statement with the Flight SQL client, failing the test on the first error.
+func execAll(ctx context.Context, t *testing.T, cl *flightsql.Client, stmts ...string) {
+	t.Helper()
+	for _, q := range stmts {
+		if _, err := cl.ExecuteUpdate(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+}
+
+// writeParquet writes src with arrow-go's pqarrow, rowGroup rows a row group, to a file
+// called name in a temporary directory, and returns its path.
+func writeParquet(t *testing.T, src arrow.RecordBatch, name string, rowGroup int64) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), name)
+	if err := arrowgen.WriteParquet(file, src, parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(rowGroup))); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+// sameType reports whether two Arrow types are equal (arrow.TypeEqual).
+func sameType(got, want arrow.DataType) bool { return arrow.TypeEqual(got, want) }
+
+// sameTypeText reports whether two Arrow types have the same ID and print the same.
+func sameTypeText(got, want arrow.DataType) bool {
+	return got.ID() == want.ID() && got.String() == want.String()
+}
+
+// checkReadBack runs q with the Flight SQL client cl and over ADBC against srv, and fails
+// the test unless the columns' types match src's (by sameType) and both read back src's
+// rows. step, when not empty, prefixes the messages.
+func checkReadBack(ctx context.Context, t *testing.T, srv *Server, cl *flightsql.Client, mem memory.Allocator, q string, src arrow.RecordBatch, sameType func(got, want arrow.DataType) bool, step string) {
+	t.Helper()
+	if step != "" {
+		step += ": "
+	}
+	sc := src.Schema()
+	got := fetch(ctx, t, cl, mem, q)
+	defer releaseAll(got)
+	for i, f := range got[0].Schema().Fields() {
+		if !sameType(f.Type, sc.Field(i).Type) {
+			t.Fatalf("%scolumn %s: %s, want %s", step, f.Name, f.Type, sc.Field(i).Type)
+		}
+	}
+	if !sameRows(t, got, []arrow.RecordBatch{src}) {
+		t.Errorf("%sFlight SQL: rows read back differ from the file's", step)
+	}
+	cnx := adbcConn(t, srv, mem, nil)
+	viaADBC := adbcFetch(ctx, t, cnx, q)
+	defer releaseAll(viaADBC)
+	if !sameRows(t, viaADBC, []arrow.RecordBatch{src}) {
+		t.Errorf("%sADBC: rows read back differ from the file's", step)
+	}
+}
+
+// serveChecked starts a server over a fresh engine whose memory is checked for leaks when
+// the test ends, and returns a bounded context, the allocator, the server and a client.
+func serveChecked(t *testing.T) (context.Context, *memory.CheckedAllocator, *Server, *flightsql.Client) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	ctx := testCtx(t)
+	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
+	return ctx, mem, srv, client(t, srv)
 }

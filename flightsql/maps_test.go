@@ -1,17 +1,12 @@
 package flightsql
 
 import (
-	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // TestReadMapsInComposites reads a table made from a Parquet file of arrow-go's whose struct
@@ -79,21 +74,7 @@ func TestReadMapsInComposites(t *testing.T) {
 	src := b.NewRecordBatch()
 	b.Release()
 	defer src.Release()
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(sc, &buf, parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(70)), pqarrow.NewArrowWriterProperties())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(src); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "maps.parquet")
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := writeParquet(t, src, "maps.parquet", 70)
 
 	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
 	cl := client(t, srv)
@@ -101,29 +82,7 @@ func TestReadMapsInComposites(t *testing.T) {
 		t.Fatal(err)
 	}
 	const q = "SELECT id, s, lm, ml, ms FROM mc ORDER BY id"
-	check := func(step string) {
-		got := fetch(ctx, t, cl, mem, q)
-		defer releaseAll(got)
-		for i, f := range got[0].Schema().Fields() {
-			if f.Type.ID() != sc.Field(i).Type.ID() || f.Type.String() != sc.Field(i).Type.String() {
-				t.Fatalf("%s: column %s: %s, want %s", step, f.Name, f.Type, sc.Field(i).Type)
-			}
-		}
-		if !sameRows(t, got, []arrow.RecordBatch{src}) {
-			t.Errorf("%s: Flight SQL: rows read back differ from the file's", step)
-		}
-		cnx := adbcConn(t, srv, mem, nil)
-		viaADBC := adbcFetch(ctx, t, cnx, q)
-		defer releaseAll(viaADBC)
-		if !sameRows(t, viaADBC, []arrow.RecordBatch{src}) {
-			t.Errorf("%s: ADBC: rows read back differ from the file's", step)
-		}
-	}
-	check("as loaded")
-	for _, q := range []string{"VACUUM mc", "VACUUM mc", "VACUUM FULL mc"} {
-		if _, err := cl.ExecuteUpdate(ctx, q); err != nil {
-			t.Fatal(err)
-		}
-	}
-	check("after splitting and compaction")
+	checkReadBack(ctx, t, srv, cl, mem, q, src, sameTypeText, "as loaded")
+	execAll(ctx, t, cl, "VACUUM mc", "VACUUM mc", "VACUUM FULL mc")
+	checkReadBack(ctx, t, srv, cl, mem, q, src, sameTypeText, "after splitting and compaction")
 }

@@ -1,17 +1,12 @@
 package flightsql
 
 import (
-	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // TestReadNestedRecordsAndLists reads columns of nested shapes (a record holding an array
@@ -85,21 +80,7 @@ func TestReadNestedRecordsAndLists(t *testing.T) {
 	src := b.NewRecordBatch()
 	b.Release()
 	defer src.Release()
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(sc, &buf, parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(700)), pqarrow.NewArrowWriterProperties())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(src); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "nested.parquet")
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := writeParquet(t, src, "nested.parquet", 700)
 
 	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
 	cl := client(t, srv)
@@ -107,21 +88,5 @@ func TestReadNestedRecordsAndLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	const q = "SELECT id, s, l FROM nest ORDER BY id"
-	got := fetch(ctx, t, cl, mem, q)
-	defer releaseAll(got)
-	for i, f := range got[0].Schema().Fields() {
-		if !arrow.TypeEqual(f.Type, sc.Field(i).Type) {
-			t.Fatalf("column %s: %s, want %s", f.Name, f.Type, sc.Field(i).Type)
-		}
-	}
-	if !sameRows(t, got, []arrow.RecordBatch{src}) {
-		t.Error("Flight SQL: rows read back differ from the file's")
-	}
-
-	cnx := adbcConn(t, srv, mem, nil)
-	viaADBC := adbcFetch(ctx, t, cnx, q)
-	defer releaseAll(viaADBC)
-	if !sameRows(t, viaADBC, []arrow.RecordBatch{src}) {
-		t.Error("ADBC: rows read back differ from the file's")
-	}
+	checkReadBack(ctx, t, srv, cl, mem, q, src, sameType, "")
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // TestReadRecordArraySQLTypes reads an array of a composite type whose fields are of uuid,
@@ -15,23 +14,15 @@ import (
 // arrow.uuid extension, time64[us], lists of them), with values, NULL records, NULL fields,
 // NULL and empty arrays as inserted.
 func TestReadRecordArraySQLTypes(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	ctx := testCtx(t)
-	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
-	cl := client(t, srv)
-	for _, q := range []string{
+	ctx, mem, srv, cl := serveChecked(t)
+	execAll(ctx, t, cl,
 		"CREATE TYPE stamp AS (n int, u uuid, t time, ts time[], us uuid[])",
 		"CREATE TABLE st (k bigint NOT NULL, rs stamp[]) WITH (row_keys = 'k')",
 		`INSERT INTO st VALUES
 		 (1, ARRAY[ROW(7, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '12:34:56.5', ARRAY['01:00'::time, NULL], ARRAY['00000000-0000-0000-0000-000000000001'::uuid])::stamp,
 		           NULL, ROW(NULL, NULL, NULL, NULL, NULL)::stamp, ROW(8, '00000000-0000-0000-0000-0000000000ff', '23:00', ARRAY[]::time[], NULL)::stamp]),
 		 (2, NULL), (3, ARRAY[]::stamp[])`,
-	} {
-		if _, err := cl.ExecuteUpdate(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	uuidType := extensions.NewUUIDType()
 	want := []arrow.DataType{arrow.PrimitiveTypes.Int32, uuidType, arrow.FixedWidthTypes.Time64us, arrow.ListOf(arrow.FixedWidthTypes.Time64us), arrow.ListOf(uuidType)}
 	wantVals := []string{

@@ -1,17 +1,12 @@
 package flightsql
 
 import (
-	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // TestReadRecordsAndMaps reads record and map columns of a table made from a Parquet file of
@@ -63,21 +58,7 @@ func TestReadRecordsAndMaps(t *testing.T) {
 	src := b.NewRecordBatch()
 	b.Release()
 	defer src.Release()
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(sc, &buf, parquet.NewWriterProperties(parquet.WithMaxRowGroupLength(700)), pqarrow.NewArrowWriterProperties())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(src); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	file := filepath.Join(t.TempDir(), "records.parquet")
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := writeParquet(t, src, "records.parquet", 700)
 
 	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
 	cl := client(t, srv)
@@ -85,21 +66,5 @@ func TestReadRecordsAndMaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	const q = "SELECT id, s, m FROM rec ORDER BY id"
-	got := fetch(ctx, t, cl, mem, q)
-	defer releaseAll(got)
-	for i, f := range got[0].Schema().Fields() {
-		if f.Type.ID() != sc.Field(i).Type.ID() || f.Type.String() != sc.Field(i).Type.String() {
-			t.Fatalf("column %s: %s, want %s", f.Name, f.Type, sc.Field(i).Type)
-		}
-	}
-	if !sameRows(t, got, []arrow.RecordBatch{src}) {
-		t.Error("Flight SQL: rows read back differ from the file's")
-	}
-
-	cnx := adbcConn(t, srv, mem, nil)
-	viaADBC := adbcFetch(ctx, t, cnx, q)
-	defer releaseAll(viaADBC)
-	if !sameRows(t, viaADBC, []arrow.RecordBatch{src}) {
-		t.Error("ADBC: rows read back differ from the file's")
-	}
+	checkReadBack(ctx, t, srv, cl, mem, q, src, sameTypeText, "")
 }

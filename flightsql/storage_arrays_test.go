@@ -6,25 +6,16 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/extensions"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // TestTimeAndUUIDArrays reads time[] and uuid[] columns over Flight SQL: lists of time64[us]
 // and of the arrow.uuid extension, with the values, NULL elements, NULL and empty arrays.
 func TestTimeAndUUIDArrays(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	ctx := testCtx(t)
-	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
-	cl := client(t, srv)
-	for _, q := range []string{
+	ctx, mem, _, cl := serveChecked(t)
+	execAll(ctx, t, cl,
 		"CREATE TABLE ta (k bigint NOT NULL, t time[], u uuid[]) WITH (row_keys = 'k')",
 		"INSERT INTO ta VALUES (1, ARRAY['10:00'::time, NULL, '00:00:00.000001'], ARRAY['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid, NULL]), (2, NULL, NULL), (3, ARRAY[]::time[], ARRAY[]::uuid[])",
-	} {
-		if _, err := cl.ExecuteUpdate(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	got := fetch(ctx, t, cl, mem, "SELECT k, t, u FROM ta ORDER BY k")
 	defer releaseAll(got)
 	sc := got[0].Schema()

@@ -6,26 +6,17 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
 // TestTimeTZOverFlight reads timetz values over Flight SQL: a stored column and an array of
 // them arrive as struct<time: time64[us], offset: int32> (the offset in seconds east of
 // UTC), NULLs as NULL structs.
 func TestTimeTZOverFlight(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	ctx := testCtx(t)
-	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
-	cl := client(t, srv)
-	for _, q := range []string{
+	ctx, mem, _, cl := serveChecked(t)
+	execAll(ctx, t, cl,
 		"CREATE TABLE tzf (k bigint NOT NULL, t timetz) WITH (row_keys = 'k')",
 		"INSERT INTO tzf VALUES (1, '10:00:00.5+05:30'), (2, NULL), (3, '23:59:59-15:59:59')",
-	} {
-		if _, err := cl.ExecuteUpdate(ctx, q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
+	)
 	got := fetch(ctx, t, cl, mem, "SELECT k, t, ARRAY[t, NULL] AS a FROM tzf ORDER BY k")
 	defer releaseAll(got)
 	sc := got[0].Schema()
@@ -54,11 +45,7 @@ func TestTimeTZOverFlight(t *testing.T) {
 // TestTimeTZIngest uploads struct<time: time64[us], offset: int32> values into a timetz
 // column over Flight SQL ingest and reads them back over SQL as PostgreSQL's text.
 func TestTimeTZIngest(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	ctx := testCtx(t)
-	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
-	cl := client(t, srv)
+	ctx, mem, _, cl := serveChecked(t)
 	if _, err := cl.ExecuteUpdate(ctx, "CREATE TABLE tzi (k bigint NOT NULL, t timetz) WITH (row_keys = 'k')"); err != nil {
 		t.Fatal(err)
 	}

@@ -300,3 +300,18 @@ func rangeDomain(lo, hi any) *trinothrift.TrinoThriftDomain {
 		RangeValueSet: &trinothrift.TrinoThriftRangeValueSet{Ranges: []*trinothrift.TrinoThriftRange{{Low: low, High: high}}},
 	}}
 }
+
+// tableColumns returns the names and Trino types of the columns of public.table, as the
+// connector's metadata gives them.
+func tableColumns(ctx context.Context, t *testing.T, c *trinothrift.TrinoThriftServiceClient, table string) (cols, types []string) {
+	t.Helper()
+	md, err := c.TrinoGetTableMetadata(ctx, public(table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, col := range md.TableMetadata.Columns {
+		cols = append(cols, col.Name)
+		types = append(types, col.Type)
+	}
+	return cols, types
+}

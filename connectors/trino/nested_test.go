@@ -1,10 +1,8 @@
 package trino
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -12,9 +10,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/sleeperd/sleeperd/internal/arrowgen"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
@@ -52,15 +49,7 @@ func TestNestedColumns(t *testing.T) {
 			{int64(2), nil, nil},
 		}},
 	} {
-		md, err := c.TrinoGetTableMetadata(ctx, public(tc.table))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cols, types []string
-		for _, col := range md.TableMetadata.Columns {
-			cols = append(cols, col.Name)
-			types = append(types, col.Type)
-		}
+		cols, types := tableColumns(ctx, t, c, tc.table)
 		if !reflect.DeepEqual(types, tc.types) {
 			t.Fatalf("%s: types %v, want %v", tc.table, types, tc.types)
 		}
@@ -110,19 +99,8 @@ func writeMapFile(t *testing.T) string {
 	sb.AppendNull()
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(sc, &buf, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
 	file := filepath.Join(t.TempDir(), "maps.parquet")
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+	if err := arrowgen.WriteParquet(file, rec, nil); err != nil {
 		t.Fatal(err)
 	}
 	return file

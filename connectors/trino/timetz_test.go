@@ -18,15 +18,7 @@ func TestTimeTZColumns(t *testing.T) {
 		`INSERT INTO ttz VALUES (1, '10:00:00.5+05:30', ARRAY['23:59:59-15:59:59'::timetz, NULL]), (2, NULL, NULL)`,
 	)
 	c, _ := serve(t, eng)
-	md, err := c.TrinoGetTableMetadata(ctx, public("ttz"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cols, types []string
-	for _, col := range md.TableMetadata.Columns {
-		cols = append(cols, col.Name)
-		types = append(types, col.Type)
-	}
+	cols, types := tableColumns(ctx, t, c, "ttz")
 	if want := []string{"integer", "varchar", "varchar"}; !reflect.DeepEqual(types, want) {
 		t.Fatalf("types %v, want %v", types, want)
 	}

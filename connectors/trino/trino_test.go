@@ -116,15 +116,7 @@ func TestEveryType(t *testing.T) {
 		`INSERT INTO ty VALUES (3, 0, 0, 0, 0, 0, '', '', '', false, '1969-12-31', '1969-12-31 23:59:59.9995', NULL, '\x', -0.01, NULL)`,
 	)
 	c, _ := serve(t, eng)
-	md, err := c.TrinoGetTableMetadata(ctx, public("ty"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cols, types []string
-	for _, col := range md.TableMetadata.Columns {
-		cols = append(cols, col.Name)
-		types = append(types, col.Type)
-	}
+	cols, types := tableColumns(ctx, t, c, "ty")
 	wantTypes := []string{"integer", "integer", "integer", "bigint", "double", "double", "varchar", "varchar", "varchar",
 		"boolean", "date", "timestamp(3)", "timestamp(3)", "varchar", "varchar", "bigint"}
 	if !reflect.DeepEqual(types, wantTypes) {
@@ -524,15 +516,7 @@ func TestArrayColumns(t *testing.T) {
 			(2, NULL, NULL, NULL, NULL), (3, '{}', '{}', '{}', '{}')`,
 	)
 	c, _ := serve(t, eng)
-	md, err := c.TrinoGetTableMetadata(ctx, public("ar"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cols, types []string
-	for _, col := range md.TableMetadata.Columns {
-		cols = append(cols, col.Name)
-		types = append(types, col.Type)
-	}
+	cols, types := tableColumns(ctx, t, c, "ar")
 	if want := []string{"integer", "array(bigint)", "array(bigint)", "varchar", "varchar"}; !reflect.DeepEqual(types, want) {
 		t.Fatalf("types %v, want %v", types, want)
 	}

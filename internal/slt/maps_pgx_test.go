@@ -1,10 +1,7 @@
 package slt
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -12,8 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -80,20 +75,7 @@ func writeMapsParquet(t *testing.T, name string) {
 	}
 	b := rb.NewRecordBatch()
 	defer b.Release()
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(b.Schema(), &buf, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeParquetFile(t, b, name)
 }
 
 // mapsOracle is the PostgreSQL query giving the rows writeMapsParquet writes: records made
@@ -109,65 +91,28 @@ const mapsOracle = `SELECT k, CASE WHEN k = 1 THEN NULL ELSE ROW(a, m) END AS s,
 // must be the same bytes (record_send's jsonb field OID and version byte, array_send's
 // jsonb element OID and version bytes), and pgx must decode them to the same Go values.
 func TestMapsInCompositesOverPgx(t *testing.T) {
-	postgresDSN(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
-	defer cancel()
-	func() {
-		pg := freshDatabase(ctx, t, "maps_pgx")
-		addr := serve(ctx, t, openEngine(ctx, t, mem))
-		sd := dial(ctx, t, fmt.Sprintf("postgres://slt@%s/slt?sslmode=disable", addr))
-		file := filepath.Join(t.TempDir(), "maps.parquet")
-		writeMapsParquet(t, file)
-		if _, err := sd.Exec(ctx, fmt.Sprintf("CREATE TABLE r WITH (row_keys = 'k') AS SELECT * FROM read_parquet('%s')", file)); err != nil {
-			t.Fatal(err)
+	ctx, pg, sd := besidePostgres(t, "maps_pgx")
+	file := filepath.Join(t.TempDir(), "maps.parquet")
+	writeMapsParquet(t, file)
+	if _, err := sd.Exec(ctx, fmt.Sprintf("CREATE TABLE r WITH (row_keys = 'k') AS SELECT * FROM read_parquet('%s')", file)); err != nil {
+		t.Fatal(err)
+	}
+	queries := map[*pgx.Conn]string{
+		pg: "SELECT k, s, lm, ml, ms FROM (" + mapsOracle + ") AS o ORDER BY k",
+		sd: "SELECT k, s, lm, ml, ms FROM r ORDER BY k",
+	}
+	sameRawResults(ctx, t, pg, sd, queries)
+	for _, formats := range []pgx.QueryResultFormats{{pgx.TextFormatCode}, {pgx.BinaryFormatCode}} {
+		want, got := queryValues(ctx, t, pg, queries[pg], formats), queryValues(ctx, t, sd, queries[sd], formats)
+		if !reflect.DeepEqual(want, got) {
+			t.Errorf("formats %v: pgx read %v, from PostgreSQL %v", formats, got, want)
 		}
-		queries := map[*pgx.Conn]string{
-			pg: "SELECT k, s, lm, ml, ms FROM (" + mapsOracle + ") AS o ORDER BY k",
-			sd: "SELECT k, s, lm, ml, ms FROM r ORDER BY k",
+		var s0 any = `(0,"{""a"": 7, ""z"": 0}")` // text: the record's text
+		if formats[0] == pgx.BinaryFormatCode {
+			s0 = []any{int32(0), map[string]any{"a": float64(7), "z": float64(0)}}
 		}
-		for _, format := range []int16{0, 1} {
-			raw := func(c *pgx.Conn) ([][][]byte, []uint32) {
-				res := c.PgConn().ExecParams(ctx, queries[c], nil, nil, nil, []int16{format}).Read()
-				if res.Err != nil {
-					t.Fatalf("%s: %v", queries[c], res.Err)
-				}
-				var oids []uint32
-				for _, f := range res.FieldDescriptions {
-					oids = append(oids, f.DataTypeOID)
-				}
-				return res.Rows, oids
-			}
-			want, wantOIDs := raw(pg)
-			got, gotOIDs := raw(sd)
-			if !reflect.DeepEqual(want, got) {
-				t.Errorf("format %d: sleeperd sent %q, PostgreSQL %q", format, got, want)
-			}
-			if !reflect.DeepEqual(wantOIDs, gotOIDs) {
-				t.Errorf("format %d: column types %v, PostgreSQL's %v", format, gotOIDs, wantOIDs)
-			}
+		if len(got) != 15 || !reflect.DeepEqual(got[1], s0) {
+			t.Errorf("formats %v: pgx read %#v", formats, got)
 		}
-		for _, formats := range []pgx.QueryResultFormats{{pgx.TextFormatCode}, {pgx.BinaryFormatCode}} {
-			scan := func(c *pgx.Conn) []any {
-				rows, err := c.Query(ctx, queries[c], formats)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer rows.Close()
-				return rowValues(t, rows)
-			}
-			want, got := scan(pg), scan(sd)
-			if !reflect.DeepEqual(want, got) {
-				t.Errorf("formats %v: pgx read %v, from PostgreSQL %v", formats, got, want)
-			}
-			var s0 any = `(0,"{""a"": 7, ""z"": 0}")` // text: the record's text
-			if formats[0] == pgx.BinaryFormatCode {
-				s0 = []any{int32(0), map[string]any{"a": float64(7), "z": float64(0)}}
-			}
-			if len(got) != 15 || !reflect.DeepEqual(got[1], s0) {
-				t.Errorf("formats %v: pgx read %#v", formats, got)
-			}
-		}
-	}()
+	}
 }

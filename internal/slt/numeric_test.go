@@ -1,11 +1,9 @@
 package slt
 
 import (
-	"context"
 	"fmt"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 )
@@ -31,70 +29,61 @@ var numericQueries = []string{
 // through pgx in the text and the binary format: the text and the binary values (which carry
 // the display scale, dscale) must be the same bytes, and pgx must decode the same numbers.
 func TestNumericScaleOverPgx(t *testing.T) {
-	postgresDSN(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
-	defer cancel()
-	func() {
-		pg := freshDatabase(ctx, t, "numeric_pgx")
-		addr := serve(ctx, t, openEngine(ctx, t, mem))
-		sd := dial(ctx, t, fmt.Sprintf("postgres://slt@%s/slt?sslmode=disable", addr))
-		raw := func(c *pgx.Conn, sql string, format int16) [][]byte {
-			t.Helper()
-			res := c.PgConn().ExecParams(ctx, sql, nil, nil, nil, []int16{format}).Read()
-			if res.Err != nil {
-				t.Fatalf("%s: %v", sql, res.Err)
-			}
-			if len(res.Rows) != 1 {
-				t.Fatalf("%s: %d rows", sql, len(res.Rows))
-			}
-			for _, fd := range res.FieldDescriptions {
-				if fd.DataTypeOID != pgtype.NumericOID {
-					t.Errorf("%s: column %s has type %d", sql, fd.Name, fd.DataTypeOID)
-				}
-			}
-			return res.Rows[0]
+	ctx, pg, sd := besidePostgres(t, "numeric_pgx")
+	raw := func(c *pgx.Conn, sql string, format int16) [][]byte {
+		t.Helper()
+		res := c.PgConn().ExecParams(ctx, sql, nil, nil, nil, []int16{format}).Read()
+		if res.Err != nil {
+			t.Fatalf("%s: %v", sql, res.Err)
 		}
-		for _, sql := range numericQueries {
-			for _, format := range []int16{0, 1} {
-				want, got := raw(pg, sql, format), raw(sd, sql, format)
-				if len(want) != len(got) {
-					t.Fatalf("%s: %d columns, PostgreSQL %d", sql, len(got), len(want))
-				}
-				for i := range want {
-					if string(want[i]) != string(got[i]) {
-						t.Errorf("%s, format %d, column %d: %q, PostgreSQL %q", sql, format, i+1, got[i], want[i])
-					}
+		if len(res.Rows) != 1 {
+			t.Fatalf("%s: %d rows", sql, len(res.Rows))
+		}
+		for _, fd := range res.FieldDescriptions {
+			if fd.DataTypeOID != pgtype.NumericOID {
+				t.Errorf("%s: column %s has type %d", sql, fd.Name, fd.DataTypeOID)
+			}
+		}
+		return res.Rows[0]
+	}
+	for _, sql := range numericQueries {
+		for _, format := range []int16{0, 1} {
+			want, got := raw(pg, sql, format), raw(sd, sql, format)
+			if len(want) != len(got) {
+				t.Fatalf("%s: %d columns, PostgreSQL %d", sql, len(got), len(want))
+			}
+			for i := range want {
+				if string(want[i]) != string(got[i]) {
+					t.Errorf("%s, format %d, column %d: %q, PostgreSQL %q", sql, format, i+1, got[i], want[i])
 				}
 			}
-			// pgx's own decoding, with the extended protocol's binary results.
-			scan := func(c *pgx.Conn) []string {
-				rows, err := c.Query(ctx, sql)
+		}
+		// pgx's own decoding, with the extended protocol's binary results.
+		scan := func(c *pgx.Conn) []string {
+			rows, err := c.Query(ctx, sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var out []string
+			for rows.Next() {
+				vals, err := rows.Values()
 				if err != nil {
 					t.Fatal(err)
 				}
-				defer rows.Close()
-				var out []string
-				for rows.Next() {
-					vals, err := rows.Values()
-					if err != nil {
-						t.Fatal(err)
-					}
-					for _, v := range vals {
-						n := v.(pgtype.Numeric)
-						s, _ := n.Value()
-						out = append(out, fmt.Sprint(s))
-					}
+				for _, v := range vals {
+					n := v.(pgtype.Numeric)
+					s, _ := n.Value()
+					out = append(out, fmt.Sprint(s))
 				}
-				if err := rows.Err(); err != nil {
-					t.Fatal(err)
-				}
-				return out
 			}
-			if want, got := scan(pg), scan(sd); fmt.Sprint(want) != fmt.Sprint(got) {
-				t.Errorf("%s: pgx read %v, from PostgreSQL %v", sql, got, want)
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
 			}
+			return out
 		}
-	}()
+		if want, got := scan(pg), scan(sd); fmt.Sprint(want) != fmt.Sprint(got) {
+			t.Errorf("%s: pgx read %v, from PostgreSQL %v", sql, got, want)
+		}
+	}
 }

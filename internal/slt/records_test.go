@@ -1,10 +1,7 @@
 package slt
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -12,8 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -57,20 +52,7 @@ func writeRecordsParquet(t *testing.T, name string) {
 	}
 	b := rb.NewRecordBatch()
 	defer b.Release()
-	var buf bytes.Buffer
-	w, err := pqarrow.NewFileWriter(b.Schema(), &buf, parquet.NewWriterProperties(), pqarrow.NewArrowWriterProperties())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeParquetFile(t, b, name)
 }
 
 // recordsOracle is the PostgreSQL query giving the rows writeRecordsParquet writes: records
@@ -87,61 +69,24 @@ const recordsOracle = `SELECT k, CASE WHEN k = 1 THEN NULL ELSE ROW(a, b) END AS
 // must be the same bytes (record_out's quoting, record_send's field OIDs and lengths, jsonb's
 // version byte), and pgx must decode the binary records to the same Go values.
 func TestRecordsOverPgx(t *testing.T) {
-	postgresDSN(t)
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
-	defer cancel()
-	func() {
-		pg := freshDatabase(ctx, t, "records_pgx")
-		addr := serve(ctx, t, openEngine(ctx, t, mem))
-		sd := dial(ctx, t, fmt.Sprintf("postgres://slt@%s/slt?sslmode=disable", addr))
-		file := filepath.Join(t.TempDir(), "records.parquet")
-		writeRecordsParquet(t, file)
-		if _, err := sd.Exec(ctx, fmt.Sprintf("CREATE TABLE r WITH (row_keys = 'k') AS SELECT * FROM read_parquet('%s')", file)); err != nil {
-			t.Fatal(err)
-		}
-		queries := map[*pgx.Conn]string{
-			pg: "SELECT k, s, m FROM (" + recordsOracle + ") AS o ORDER BY k",
-			sd: "SELECT k, s, m FROM r ORDER BY k",
-		}
-		for _, format := range []int16{0, 1} {
-			raw := func(c *pgx.Conn) ([][][]byte, []uint32) {
-				res := c.PgConn().ExecParams(ctx, queries[c], nil, nil, nil, []int16{format}).Read()
-				if res.Err != nil {
-					t.Fatalf("%s: %v", queries[c], res.Err)
-				}
-				var oids []uint32
-				for _, f := range res.FieldDescriptions {
-					oids = append(oids, f.DataTypeOID)
-				}
-				return res.Rows, oids
-			}
-			want, wantOIDs := raw(pg)
-			got, gotOIDs := raw(sd)
-			if !reflect.DeepEqual(want, got) {
-				t.Errorf("format %d: sleeperd sent %q, PostgreSQL %q", format, got, want)
-			}
-			if !reflect.DeepEqual(wantOIDs, gotOIDs) {
-				t.Errorf("format %d: column types %v, PostgreSQL's %v", format, gotOIDs, wantOIDs)
-			}
-		}
-		scan := func(c *pgx.Conn) []any {
-			rows, err := c.Query(ctx, queries[c])
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			return rowValues(t, rows)
-		}
-		want, got := scan(pg), scan(sd)
-		if !reflect.DeepEqual(want, got) {
-			t.Errorf("pgx read %v, from PostgreSQL %v", got, want)
-		}
-		if len(got) != 15 || !reflect.DeepEqual(got[12+1], []any{int32(-2), `q"(\`}) || got[4] != nil {
-			t.Errorf("pgx read %v", got)
-		}
-	}()
+	ctx, pg, sd := besidePostgres(t, "records_pgx")
+	file := filepath.Join(t.TempDir(), "records.parquet")
+	writeRecordsParquet(t, file)
+	if _, err := sd.Exec(ctx, fmt.Sprintf("CREATE TABLE r WITH (row_keys = 'k') AS SELECT * FROM read_parquet('%s')", file)); err != nil {
+		t.Fatal(err)
+	}
+	queries := map[*pgx.Conn]string{
+		pg: "SELECT k, s, m FROM (" + recordsOracle + ") AS o ORDER BY k",
+		sd: "SELECT k, s, m FROM r ORDER BY k",
+	}
+	sameRawResults(ctx, t, pg, sd, queries)
+	want, got := queryValues(ctx, t, pg, queries[pg]), queryValues(ctx, t, sd, queries[sd])
+	if !reflect.DeepEqual(want, got) {
+		t.Errorf("pgx read %v, from PostgreSQL %v", got, want)
+	}
+	if len(got) != 15 || !reflect.DeepEqual(got[12+1], []any{int32(-2), `q"(\`}) || got[4] != nil {
+		t.Errorf("pgx read %v", got)
+	}
 }
 
 // rowValues reads every row of rows and returns their values in order, as pgx decodes them

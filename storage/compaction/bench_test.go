@@ -29,27 +29,35 @@ func BenchmarkRun(b *testing.B) {
 
 func benchmarkRun(b *testing.B, codec string) {
 	const files, rows = 11, 100_000
+	benchmarkJob(b, func(mem memory.Allocator) (Env, Job) {
+		f := newFixture(b, mem)
+		r := rand.New(rand.NewPCG(1, 2))
+		for range files {
+			f.ingest(b, randomRows(r, rows, 1<<40), false)
+		}
+		job := onlyJob(b, f.state(b), files)
+		env := f.env()
+		env.Table.Props.RowGroupRows = 100_000
+		env.Table.Props.Compression = codec
+		return env, job
+	})
+}
+
+// benchmarkJob runs, in each iteration, the one compaction job prepare sets up over a fresh
+// checked allocator (the set-up is not timed), fails if it leaves memory allocated, and
+// reports rows/s, the output's bytes a row, the CPU time (every thread of the process) a
+// row and the cores it kept busy on average.
+func benchmarkJob(b *testing.B, prepare func(mem memory.Allocator) (Env, Job)) {
 	ctx := context.Background()
 	var total, bytes, cpu int64
 	var wall time.Duration
 	for b.Loop() {
 		b.StopTimer()
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-		f := newFixture(b, mem)
-		r := rand.New(rand.NewPCG(1, 2))
-		for range files {
-			f.ingest(b, randomRows(r, rows, 1<<40), false)
-		}
-		jobs := Plan(f.state(b), Config{})
-		if len(jobs) != 1 || len(jobs[0].Files) != files {
-			b.Fatalf("jobs %q", describe(jobs))
-		}
-		env := f.env()
-		env.Table.Props.RowGroupRows = 100_000
-		env.Table.Props.Compression = codec
+		env, job := prepare(mem)
 		b.StartTimer()
 		cpu0, t0 := processCPU(b), time.Now()
-		res, err := runLabelled(ctx, env, jobs[0])
+		res, err := runLabelled(ctx, env, job)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -68,6 +76,16 @@ func benchmarkRun(b *testing.B, codec string) {
 	b.ReportMetric(float64(cpu)/float64(total), "cpu-ns/row")
 	// How many cores the job kept busy on average.
 	b.ReportMetric(float64(cpu)/float64(wall.Nanoseconds()), "cores")
+}
+
+// onlyJob plans state and returns its one job, which must compact files files.
+func onlyJob(b *testing.B, state *statestore.State, files int) Job {
+	b.Helper()
+	jobs := Plan(state, Config{})
+	if len(jobs) != 1 || len(jobs[0].Files) != files {
+		b.Fatalf("jobs %q", describe(jobs))
+	}
+	return jobs[0]
 }
 
 // processCPU returns the user and system CPU time of the process so far, in nanoseconds.
@@ -130,11 +148,7 @@ func textBatch(mem memory.Allocator, r *rand.Rand, n int) arrow.RecordBatch {
 func BenchmarkRunText(b *testing.B) {
 	const files, rows = 11, 100_000
 	ctx := context.Background()
-	var total, bytes, cpu int64
-	var wall time.Duration
-	for b.Loop() {
-		b.StopTimer()
-		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	benchmarkJob(b, func(mem memory.Allocator) (Env, Job) {
 		store := objstore.NewMem()
 		states := statestore.New(store, statestore.Options{})
 		if _, err := states.Create(ctx, "t", statestore.InitialisePartitions{}); err != nil {
@@ -154,29 +168,9 @@ func BenchmarkRunText(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		jobs := Plan(st, Config{})
-		if len(jobs) != 1 || len(jobs[0].Files) != files {
-			b.Fatalf("jobs %q", describe(jobs))
-		}
 		env := Env{Store: store, States: states, Alloc: mem, Table: TableSpec{
 			ID: "t", Schema: textSchema, RowKeys: []int{0}, SortKeys: []int{1}, FilePrefix: "tables/t/files/",
 		}}
-		b.StartTimer()
-		cpu0, t0 := processCPU(b), time.Now()
-		res, err := runLabelled(ctx, env, jobs[0])
-		if err != nil {
-			b.Fatal(err)
-		}
-		cpu += processCPU(b) - cpu0
-		wall += time.Since(t0)
-		b.StopTimer()
-		total += res.RowsWritten
-		bytes += res.Output.Bytes
-		mem.AssertSize(b, 0)
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "rows/s")
-	b.ReportMetric(float64(bytes)/float64(total), "bytes/row")
-	b.ReportMetric(float64(cpu)/float64(total), "cpu-ns/row")
-	b.ReportMetric(float64(cpu)/float64(wall.Nanoseconds()), "cores")
+		return env, onlyJob(b, st, files)
+	})
 }

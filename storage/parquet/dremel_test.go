@@ -220,19 +220,7 @@ func TestDeepReadByArrowGo(t *testing.T) {
 	schema := deepSchema()
 	const rows = 1800
 	data := writeDeep(t, mem, schema, Properties{RowGroupRows: 700, Dictionary: true}, rows)
-	pf, err := file.NewParquetReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 512}, mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tbl := readByArrowGo(t, mem, data, 512)
 	defer tbl.Release()
 	want := genDeepBatch(mem, schema, 0, rows)
 	defer want.Release()
@@ -365,41 +353,12 @@ func BenchmarkDeepRead(b *testing.B) {
 	mem := memory.NewGoAllocator()
 	schema := deepSchema()
 	batch := genDeepBatch(mem, schema, 0, 10000)
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, schema, Properties{RowGroupRows: 10000}, KeyColumns(0))
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Write(batch); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
+	data := writeBatch(b, schema, Properties{RowGroupRows: 10000}, batch, KeyColumns(0))
 	batch.Release()
-	data := buf.Bytes()
 	b.Run("sleeperd", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			f, err := Open(bytes.NewReader(data), int64(len(data)))
-			if err != nil {
-				b.Fatal(err)
-			}
-			r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 10000})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for {
-				rec, err := r.Next(context.Background())
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-				rec.Release()
-			}
-			r.Close()
+			drainRows(b, openRead(b, data, ReadOptions{Alloc: mem, BatchRows: 10000}))
 		}
 	})
 	b.Run("arrow-go", func(b *testing.B) {

@@ -320,3 +320,53 @@ func readByArrowGo(t testing.TB, mem memory.Allocator, data []byte, batchSize in
 	}
 	return tbl
 }
+
+// writeBatch writes batch in a file of schema with props (and opts) and returns the file.
+func writeBatch(t testing.TB, schema *arrow.Schema, props Properties, batch arrow.RecordBatch, opts ...WriterOption) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, props, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(batch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// openRead opens the file data and starts reading it with opts.
+func openRead(t testing.TB, data []byte, opts ReadOptions) *Reader {
+	t.Helper()
+	f, err := Open(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.Read(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// drainRows reads r to its end, releasing the batches, closes it and returns how many rows
+// it gave.
+func drainRows(t testing.TB, r *Reader) int {
+	t.Helper()
+	defer r.Close()
+	rows := 0
+	for {
+		rec, err := r.Next(context.Background())
+		if err == io.EOF {
+			return rows
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows += int(rec.NumRows())
+		rec.Release()
+	}
+}

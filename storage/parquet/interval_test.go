@@ -41,19 +41,9 @@ func TestIntervalRoundTrip(t *testing.T) {
 		batch := array.NewRecordBatch(schema, []arrow.Array{ka, ia}, rows)
 		ka.Release()
 		ia.Release()
-		var buf bytes.Buffer
-		w, err := NewWriter(&buf, schema, Properties{RowGroupRows: 1000, PageBytes: 2 << 10, Dictionary: dict})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Write(batch); err != nil {
-			t.Fatal(err)
-		}
+		data := writeBatch(t, schema, Properties{RowGroupRows: 1000, PageBytes: 2 << 10, Dictionary: dict}, batch)
 		batch.Release()
-		if _, err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		f, err := Open(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		f, err := Open(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			t.Fatal(err)
 		}

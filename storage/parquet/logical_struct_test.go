@@ -61,18 +61,7 @@ func TestLogicalStructFields(t *testing.T) {
 	want := b.NewRecordBatch()
 	b.Release()
 	defer want.Release()
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, schema, Properties{RowGroupRows: 300, PageBytes: 1 << 10})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(want); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
+	data := writeBatch(t, schema, Properties{RowGroupRows: 300, PageBytes: 1 << 10}, want)
 
 	pf, err := file.NewParquetReader(bytes.NewReader(data))
 	if err != nil {
@@ -87,14 +76,7 @@ func TestLogicalStructFields(t *testing.T) {
 	}
 	pf.Close()
 
-	f, err := Open(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 128})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openRead(t, data, ReadOptions{Alloc: mem, BatchRows: 128})
 	defer r.Close()
 	row := 0
 	for {

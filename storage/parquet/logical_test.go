@@ -11,7 +11,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	arrowschema "github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/sleeperd/sleeperd/types"
@@ -58,20 +57,9 @@ func logicalBatch(mem memory.Allocator, schema *arrow.Schema, rows int) arrow.Re
 
 func writeLogical(t *testing.T, mem memory.Allocator, schema *arrow.Schema, props Properties, rows int) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, schema, props)
-	if err != nil {
-		t.Fatal(err)
-	}
 	b := logicalBatch(mem, schema, rows)
 	defer b.Release()
-	if err := w.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return writeBatch(t, schema, props, b)
 }
 
 // TestLogicalTypes writes time, uuid and jsonb columns with Parquet's TIME(MICROS), UUID and
@@ -106,26 +94,12 @@ func TestLogicalTypes(t *testing.T) {
 			want := logicalBatch(mem, schema, rows)
 			defer want.Release()
 			// Our reader: the same storage and values.
-			f, err := Open(bytes.NewReader(data), int64(len(data)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 128})
-			if err != nil {
-				t.Fatal(err)
-			}
+			r := openRead(t, data, ReadOptions{Alloc: mem, BatchRows: 128})
 			compareLogical(t, r, want)
 			r.Close()
 
 			// arrow-go reads the same values (time64[us] for time).
-			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 256}, mem)
-			if err != nil {
-				t.Fatal(err)
-			}
-			tbl, err := fr.ReadTable(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			tbl := readByArrowGo(t, mem, data, 256)
 			defer tbl.Release()
 			for c := 1; c < 4; c++ {
 				col, err := array.Concatenate(tbl.Column(c).Data().Chunks(), mem)

@@ -3,7 +3,6 @@ package parquet
 import (
 	"bytes"
 	"context"
-	"io"
 	"strconv"
 	"testing"
 
@@ -64,18 +63,7 @@ func nestedBenchFile(b *testing.B, t arrow.DataType) []byte {
 	}
 	batch := rb.NewRecordBatch()
 	defer batch.Release()
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, schema, Properties{RowGroupRows: 250_000})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := w.Write(batch); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := w.Close(); err != nil {
-		b.Fatal(err)
-	}
-	return buf.Bytes()
+	return writeBatch(b, schema, Properties{RowGroupRows: 250_000}, batch)
 }
 
 // BenchmarkNestedRead reads a file of 1M rows of list<int64>, list<string> and
@@ -100,27 +88,7 @@ func BenchmarkNestedRead(b *testing.B) {
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
 			for b.Loop() {
-				f, err := Open(bytes.NewReader(data), int64(len(data)))
-				if err != nil {
-					b.Fatal(err)
-				}
-				r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 65536})
-				if err != nil {
-					b.Fatal(err)
-				}
-				rows := 0
-				for {
-					rec, err := r.Next(context.Background())
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						b.Fatal(err)
-					}
-					rows += int(rec.NumRows())
-					rec.Release()
-				}
-				r.Close()
+				rows := drainRows(b, openRead(b, data, ReadOptions{Alloc: mem, BatchRows: 65536}))
 				if rows != nestedBenchRows {
 					b.Fatalf("%d rows", rows)
 				}

@@ -12,7 +12,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
-	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
@@ -323,19 +322,7 @@ func TestNestedReadByArrowGo(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	const rows = 1800
 	data := writeNested(t, mem, arrowGoSchema, Properties{RowGroupRows: 700, Dictionary: true}, rows)
-	pf, err := file.NewParquetReader(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pf.Close()
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 512}, mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tbl := readByArrowGo(t, mem, data, 512)
 	defer tbl.Release()
 	want := genNestedBatch(mem, arrowGoSchema, 0, rows)
 	defer want.Release()

@@ -2,7 +2,6 @@ package parquet
 
 import (
 	"bytes"
-	"context"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -10,7 +9,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	arrowschema "github.com/apache/arrow-go/v18/parquet/schema"
 
 	"github.com/sleeperd/sleeperd/types"
@@ -43,18 +41,7 @@ func TestTimeTZColumn(t *testing.T) {
 	}
 	want := build()
 	defer want.Release()
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, schema, Properties{RowGroupRows: 200})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(want); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
+	data := writeBatch(t, schema, Properties{RowGroupRows: 200}, want)
 
 	pf, err := file.NewParquetReader(bytes.NewReader(data))
 	if err != nil {
@@ -66,25 +53,11 @@ func TestTimeTZColumn(t *testing.T) {
 		t.Errorf("timetz leaf is %s, logical type %s", c.PhysicalType(), c.LogicalType())
 	}
 
-	f, err := Open(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 128})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openRead(t, data, ReadOptions{Alloc: mem, BatchRows: 128})
 	compareLogical(t, r, want)
 	r.Close()
 
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tbl, err := fr.ReadTable(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tbl := readByArrowGo(t, mem, data, 0)
 	defer tbl.Release()
 	col, err := array.Concatenate(tbl.Column(1).Data().Chunks(), mem)
 	if err != nil {
