@@ -220,7 +220,7 @@ func TestDeepReadByArrowGo(t *testing.T) {
 	schema := deepSchema()
 	const rows = 1800
 	data := writeDeep(t, mem, schema, Properties{RowGroupRows: 700, Dictionary: true}, rows)
-	tbl := readByArrowGo(t, mem, data, 512)
+	tbl := readByArrowGo(t, data, 512)
 	defer tbl.Release()
 	want := genDeepBatch(mem, schema, 0, rows)
 	defer want.Release()

@@ -472,11 +472,8 @@ func checkFlatRead(t *testing.T, r *Reader, rows int) {
 
 func checkArrowGoRead(t *testing.T, mem memory.Allocator, data []byte, rows int) {
 	t.Helper()
-	// arrow-go's DELTA_BINARY_PACKED decoder (v18.8.0) never frees the buffer of a block's
-	// miniblock bit widths, which it takes from the reader's allocator: a checked allocator
-	// would report arrow-go's leak, so arrow-go reads with its own.
 	_ = mem
-	tbl := readByArrowGo(t, memory.NewGoAllocator(), data, 700)
+	tbl := readByArrowGo(t, data, 700)
 	defer tbl.Release()
 	if tbl.NumRows() != int64(rows) {
 		t.Fatalf("arrow-go: %d rows", tbl.NumRows())

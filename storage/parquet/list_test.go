@@ -208,7 +208,7 @@ func TestListsReadByArrowGo(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	const rows = 1800
 	data := writeLists(t, mem, Properties{RowGroupRows: 700, Dictionary: true}, rows)
-	tbl := readByArrowGo(t, mem, data, 512)
+	tbl := readByArrowGo(t, data, 512)
 	defer tbl.Release()
 	want := genListBatch(mem, listSchema, 0, rows)
 	defer want.Release()

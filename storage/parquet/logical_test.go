@@ -99,7 +99,7 @@ func TestLogicalTypes(t *testing.T) {
 			r.Close()
 
 			// arrow-go reads the same values (time64[us] for time).
-			tbl := readByArrowGo(t, mem, data, 256)
+			tbl := readByArrowGo(t, data, 256)
 			defer tbl.Release()
 			for c := 1; c < 4; c++ {
 				col, err := array.Concatenate(tbl.Column(c).Data().Chunks(), mem)

@@ -27,7 +27,7 @@ func TestReadByArrowGo(t *testing.T) {
 			defer mem.AssertSize(t, 0)
 			const rows = 2500
 			data, _ := writeFile(t, mem, testSchema, props, rows, 1000)
-			tbl := readByArrowGo(t, mem, data, 512)
+			tbl := readByArrowGo(t, data, 512)
 			defer tbl.Release()
 			if tbl.NumRows() != rows {
 				t.Fatalf("rows %d", tbl.NumRows())

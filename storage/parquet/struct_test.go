@@ -322,7 +322,7 @@ func TestNestedReadByArrowGo(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	const rows = 1800
 	data := writeNested(t, mem, arrowGoSchema, Properties{RowGroupRows: 700, Dictionary: true}, rows)
-	tbl := readByArrowGo(t, mem, data, 512)
+	tbl := readByArrowGo(t, data, 512)
 	defer tbl.Release()
 	want := genNestedBatch(mem, arrowGoSchema, 0, rows)
 	defer want.Release()

@@ -57,7 +57,7 @@ func TestTimeTZColumn(t *testing.T) {
 	compareLogical(t, r, want)
 	r.Close()
 
-	tbl := readByArrowGo(t, mem, data, 0)
+	tbl := readByArrowGo(t, data, 0)
 	defer tbl.Release()
 	col, err := array.Concatenate(tbl.Column(1).Data().Chunks(), mem)
 	if err != nil {
