@@ -90,18 +90,9 @@ func recordFieldType(name string, t arrow.DataType) error {
 	return nil
 }
 
-// recordFieldStorage is the type a record field of SQL type t holds: json and jsonb (and
-// arrays of them) as their text, other types as they are.
-func recordFieldStorage(t arrow.DataType) arrow.DataType {
-	e := t
-	if lt, ok := t.(*arrow.ListType); ok {
-		e = lt.Elem()
-	}
-	if types.IsJSON(e) {
-		return types.Storage(t)
-	}
-	return t
-}
+// recordFieldStorage is the type a record field of SQL type t holds: t itself (json and jsonb
+// and arrays of them too, which tables store as their text, types.Storage).
+func recordFieldStorage(t arrow.DataType) arrow.DataType { return t }
 
 // isCharType reports whether t is a character type with a length.
 func isCharType(t arrow.DataType) bool {

@@ -609,6 +609,10 @@ func (b *binder) jsonTypedCall(name string, fc *pg_query.FuncCall, sc *scope, ag
 		bad := false
 		switch p {
 		case jpJSON:
+			if t.ID() == arrow.MAP && types.IsJSONB(family) {
+				// A map is shown as jsonb, and the jsonb functions take it as that jsonb.
+				e, t = relabel(mapJSON(e), types.JSONBType), types.JSONBType
+			}
 			if !types.IsJSON(t) && !types.IsUnknown(t) && t.ID() != arrow.NULL {
 				bad = true
 				break
@@ -661,6 +665,8 @@ var jsonSetFuncs = map[string]struct {
 	"json_each_text":            {[]string{"json_keys_list", "json_values_text_list"}, []string{"key", "value"}},
 	"jsonb_each_text":           {[]string{"jsonb_keys_list", "jsonb_values_text_list"}, []string{"key", "value"}},
 	"jsonb_path_query":          {[]string{"jsonb_path_query_list"}, []string{"jsonb_path_query"}},
+	"json_object_keys":          {[]string{"json_keys_list"}, []string{"json_object_keys"}},
+	"jsonb_object_keys":         {[]string{"jsonb_keys_list"}, []string{"jsonb_object_keys"}},
 }
 
 // jsonSetFunc rewrites a set-returning json function as unnest of the lists of its rows:

@@ -63,7 +63,8 @@ func (b *binder) selectFields(e planner.Expr, ind []*pg_query.Node) (planner.Exp
 		if !found {
 			return nil, true, errs.New(errs.UndefinedColumn, "column \"%s\" not found in data type %s", name, types.Name(e.Type()))
 		}
-		e = &planner.Func{Name: "record_field", Args: []planner.Expr{e, &planner.Literal{Value: int32(k), Typ: types.Int32}}, Typ: st.Field(k).Type}
+		// The field's SQL type, which its metadata may keep (types.RecordField).
+		e = &planner.Func{Name: "record_field", Args: []planner.Expr{e, &planner.Literal{Value: int32(k), Typ: types.Int32}}, Typ: types.RecordField(st.Field(k)).Type}
 	}
 	return e, true, nil
 }
@@ -118,12 +119,17 @@ func (b *binder) record(args []planner.Expr) (planner.Expr, error) {
 			}
 		}
 		ft := e.Type()
+		var md arrow.Metadata
 		if heldAsText(ft) {
-			// Held as their text, which is how the record shows them.
+			// Held as their text, which is how the record shows them; a json or jsonb
+			// field keeps its type in the field's metadata (types.RecordField).
+			if types.IsJSON(ft) {
+				md, _ = types.SQLMetadata(ft)
+			}
 			ft = types.Storage(ft)
 		}
 		args[i] = e
-		fields[i] = arrow.Field{Name: "f" + strconv.Itoa(i+1), Type: ft, Nullable: true}
+		fields[i] = arrow.Field{Name: "f" + strconv.Itoa(i+1), Type: ft, Nullable: true, Metadata: md}
 	}
 	return &planner.Func{Name: "row", Args: args, Typ: arrow.StructOf(fields...)}, nil
 }

@@ -193,6 +193,14 @@ func leafValue(a arrow.Array, k int, c *column) (pq.Value, error) {
 		return pq.ByteArrayValue([]byte(a.Value(k))), nil
 	case *array.Binary:
 		return pq.ByteArrayValue(a.Value(k)), nil
+	case *array.MonthDayNanoInterval:
+		// As flat intervals: the 16 bytes of Arrow's layout, little-endian.
+		v := a.Value(k)
+		b := make([]byte, intervalBytes)
+		binary.LittleEndian.PutUint32(b[0:], uint32(v.Months))
+		binary.LittleEndian.PutUint32(b[4:], uint32(v.Days))
+		binary.LittleEndian.PutUint64(b[8:], uint64(v.Nanoseconds))
+		return pq.FixedLenByteArrayValue(b), nil
 	case *array.Decimal128:
 		d := a.Value(k)
 		switch c.kind {
@@ -342,6 +350,16 @@ func appendLeaf(b array.Builder, v pq.Value, c *column) error {
 		b.BinaryBuilder.Append(v.ByteArray())
 	case *array.BinaryBuilder:
 		b.Append(v.ByteArray())
+	case *array.MonthDayNanoIntervalBuilder:
+		bs := v.ByteArray()
+		if len(bs) != intervalBytes {
+			return fmt.Errorf("%w: interval of %d bytes", ErrCorrupt, len(bs))
+		}
+		b.Append(arrow.MonthDayNanoInterval{
+			Months:      int32(binary.LittleEndian.Uint32(bs[0:])),
+			Days:        int32(binary.LittleEndian.Uint32(bs[4:])),
+			Nanoseconds: int64(binary.LittleEndian.Uint64(bs[8:])),
+		})
 	case *array.Decimal128Builder:
 		switch c.kind {
 		case pq.Int32:
