@@ -95,7 +95,7 @@ func TestIntervalListRoundTrip(t *testing.T) {
 		if n != rows {
 			t.Fatalf("read %d rows, want %d", n, rows)
 		}
-		tbl := readByArrowGo(t, mem, buf.Bytes(), 700)
+		tbl := readByArrowGo(t, buf.Bytes(), 700)
 		if tbl.NumRows() != rows {
 			t.Errorf("arrow-go read %d rows, want %d", tbl.NumRows(), rows)
 		}
