@@ -204,12 +204,18 @@ func (s *statement) execute(ctx context.Context, cancel context.CancelCauseFunc,
 	if d := s.c.statementTimeout(); d > 0 {
 		qctx, stopTimer = context.WithTimeoutCause(qctx, d, errs.New(errs.Cancelled, "canceling statement due to statement timeout"))
 	}
-	ctx = exec.WithTimeZone(exec.WithNow(exec.WithAllocator(qctx, alloc), time.Now()), s.c.TimeZone())
-	ctx = exec.WithSequences(ctx, s.c.sequences())
-	ctx = exec.WithSettings(ctx, s.c)
-	ctx = exec.WithTypeNames(ctx, e.typeNames(ctx))
-	ctx = exec.WithTypeOIDs(ctx, e.typeOIDs(ctx))
-	ctx, endBudget := e.withSpill(ctx)
+	ctx = exec.WithAllocator(qctx, alloc)
+	budget, spillDir, endBudget := e.spillBudget()
+	ctx = exec.WithStatement(ctx, exec.Statement{
+		Now:          time.Now(),
+		TimeZone:     s.c.TimeZone(),
+		Sequences:    s.c.sequences(),
+		Settings:     s.c,
+		TypeNames:    e.typeNames(ctx),
+		TypeOIDs:     e.typeOIDs(ctx),
+		MemoryBudget: budget,
+		SpillDir:     spillDir,
+	})
 	defer func() {
 		err = limitError(ctx, err)
 		rr, ok := r.(*rowsResult)

@@ -38,15 +38,16 @@ func newMemoryPool(limit int64) *exec.MemoryPool {
 	return exec.NewMemoryPool(limit / operatorShare)
 }
 
-// withSpill returns ctx carrying the statement's operator memory budget (Options.
-// OperatorMemory, or a 1/operatorShare of its limit), taken out of the engine's pool when
-// there is one, and the spill directory; without a budget nothing spills. The caller calls done when the statement ends.
-func (e *Engine) withSpill(ctx context.Context) (_ context.Context, done func()) {
+// spillBudget returns the statement's operator memory budget (Options.OperatorMemory, or a
+// 1/operatorShare of its limit), taken out of the engine's pool when there is one, and the
+// spill directory, for the statement's context; without a budget (nil) nothing spills. The
+// caller calls done when the statement ends.
+func (e *Engine) spillBudget() (_ *exec.MemoryBudget, dir func() (string, error), done func()) {
 	ob := e.opts.OperatorMemory
 	if ob <= 0 {
 		l := e.statementLimit()
 		if l <= 0 {
-			return ctx, func() {}
+			return nil, nil, func() {}
 		}
 		ob = l / operatorShare
 	}
@@ -56,8 +57,7 @@ func (e *Engine) withSpill(ctx context.Context) (_ context.Context, done func())
 	} else {
 		b = exec.NewMemoryBudget(ob)
 	}
-	ctx = exec.WithMemoryBudget(ctx, b)
-	return exec.WithSpillDir(ctx, e.spill.path), b.Close
+	return b, e.spill.path, b.Close
 }
 
 // newLimitAllocator returns the allocator of a statement with a memory limit, which calls

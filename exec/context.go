@@ -13,36 +13,91 @@ import (
 // OID, for format_type; ok is false for other OIDs.
 type TypeNames func(oid uint32) (name string, ok bool)
 
-type typeNamesKey struct{}
+// Statement is the values the engine sets once per statement, given to WithStatement to
+// be set at once: each field as its own With function sets it.
+type Statement struct {
+	Now          time.Time              // WithNow
+	TimeZone     *time.Location         // WithTimeZone
+	Sequences    Sequences              // WithSequences
+	Settings     SessionSettings        // WithSettings
+	TypeNames    TypeNames              // WithTypeNames
+	TypeOIDs     TypeOIDs               // WithTypeOIDs
+	MemoryBudget *MemoryBudget          // WithMemoryBudget
+	SpillDir     func() (string, error) // WithSpillDir
+}
+
+// ctxValues is the one context value holding a Statement's values: each With function sets
+// one field of a copy of the values ctx already holds, and the getters read the innermost.
+type ctxValues struct {
+	st     Statement
+	hasNow bool
+}
+
+type valuesKey struct{}
+
+func valuesOf(ctx context.Context) *ctxValues {
+	v, _ := ctx.Value(valuesKey{}).(*ctxValues)
+	return v
+}
+
+// with returns ctx carrying the values of ctx with set applied.
+func with(ctx context.Context, set func(*ctxValues)) context.Context {
+	v := new(ctxValues)
+	if p := valuesOf(ctx); p != nil {
+		*v = *p
+	}
+	set(v)
+	return context.WithValue(ctx, valuesKey{}, v)
+}
+
+// statementValues is a statement's values with its settings' lock, allocated at once.
+type statementValues struct {
+	v  ctxValues
+	ls lockedSettings
+}
+
+// WithStatement returns ctx carrying every value of s, as calling WithNow, WithTimeZone,
+// WithSequences, WithSettings, WithTypeNames, WithTypeOIDs, WithMemoryBudget and
+// WithSpillDir with them in turn would, in one context value.
+func WithStatement(ctx context.Context, s Statement) context.Context {
+	a := &statementValues{v: ctxValues{st: s, hasNow: true}}
+	if a.v.st.TimeZone == nil {
+		a.v.st.TimeZone = time.UTC
+	}
+	if s.Settings != nil {
+		a.ls.s = s.Settings
+		a.v.st.Settings = &a.ls
+	}
+	return context.WithValue(ctx, valuesKey{}, &a.v)
+}
 
 // WithTypeNames gives ctx the names of the database's own types.
 func WithTypeNames(ctx context.Context, f TypeNames) context.Context {
-	return context.WithValue(ctx, typeNamesKey{}, f)
+	return with(ctx, func(v *ctxValues) { v.st.TypeNames = f })
 }
 
 // TypeNamesOf returns the TypeNames of ctx, or nil.
 func TypeNamesOf(ctx context.Context) TypeNames {
-	f, _ := ctx.Value(typeNamesKey{}).(TypeNames)
-	return f
+	if v := valuesOf(ctx); v != nil {
+		return v.st.TypeNames
+	}
+	return nil
 }
-
-type nowKey struct{}
 
 // WithNow returns a context whose now(), current_timestamp, current_date and
 // localtimestamp return t. The engine sets it once per statement so they are stable within
 // the statement, as PostgreSQL's are within a transaction; without it each evaluation
 // reads the clock.
 func WithNow(ctx context.Context, t time.Time) context.Context {
-	return context.WithValue(ctx, nowKey{}, t)
+	return with(ctx, func(v *ctxValues) { v.st.Now, v.hasNow = t, true })
 }
 
 // NowMicros is the statement time of ctx in microseconds since 1970-01-01 UTC.
 func NowMicros(ctx context.Context) int64 {
-	t, ok := ctx.Value(nowKey{}).(time.Time)
-	if !ok {
-		t = time.Now()
+	if v := valuesOf(ctx); v != nil && v.hasNow {
+		return v.st.Now.UnixMicro()
 	}
-	return t.UnixMicro()
+	return time.Now().UnixMicro()
 }
 
 // Sequences hands out the values of sequences for nextval, currval, setval and lastval. The
@@ -60,17 +115,17 @@ type Sequences interface {
 	LastVal(ctx context.Context) (int64, error)
 }
 
-type sequencesKey struct{}
-
 // WithSequences returns a context whose sequence functions use s.
 func WithSequences(ctx context.Context, s Sequences) context.Context {
-	return context.WithValue(ctx, sequencesKey{}, s)
+	return with(ctx, func(v *ctxValues) { v.st.Sequences = s })
 }
 
 // SequencesOf returns the Sequences of ctx, or nil.
 func SequencesOf(ctx context.Context) Sequences {
-	s, _ := ctx.Value(sequencesKey{}).(Sequences)
-	return s
+	if v := valuesOf(ctx); v != nil {
+		return v.st.Sequences
+	}
+	return nil
 }
 
 // SessionSettings is the session's configuration parameters, for current_setting,
@@ -83,8 +138,6 @@ type SessionSettings interface {
 	// value is nil, and returns its new value as SHOW shows it.
 	SetConfig(name string, value *string, local bool) (string, error)
 }
-
-type settingsKey struct{}
 
 // lockedSettings serialises the calls of one statement, whose operators may run at once.
 type lockedSettings struct {
@@ -106,11 +159,17 @@ func (l *lockedSettings) SetConfig(name string, value *string, local bool) (stri
 
 // WithSettings returns a context whose session settings are s.
 func WithSettings(ctx context.Context, s SessionSettings) context.Context {
-	return context.WithValue(ctx, settingsKey{}, &lockedSettings{s: s})
+	var l SessionSettings
+	if s != nil {
+		l = &lockedSettings{s: s}
+	}
+	return with(ctx, func(v *ctxValues) { v.st.Settings = l })
 }
 
 // SettingsOf returns the session settings of ctx, or nil.
 func SettingsOf(ctx context.Context) SessionSettings {
-	s, _ := ctx.Value(settingsKey{}).(SessionSettings)
-	return s
+	if v := valuesOf(ctx); v != nil {
+		return v.st.Settings
+	}
+	return nil
 }

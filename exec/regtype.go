@@ -13,17 +13,17 @@ import (
 // the type's OID and its array type's; ok is false for other names.
 type TypeOIDs func(name string) (oid, array uint32, ok bool)
 
-type typeOIDsKey struct{}
-
 // WithTypeOIDs gives ctx the OIDs of the database's own types by name, for text::regtype.
 func WithTypeOIDs(ctx context.Context, f TypeOIDs) context.Context {
-	return context.WithValue(ctx, typeOIDsKey{}, f)
+	return with(ctx, func(v *ctxValues) { v.st.TypeOIDs = f })
 }
 
 // TypeOIDsOf returns the TypeOIDs of ctx, or nil.
 func TypeOIDsOf(ctx context.Context) TypeOIDs {
-	f, _ := ctx.Value(typeOIDsKey{}).(TypeOIDs)
-	return f
+	if v := valuesOf(ctx); v != nil {
+		return v.st.TypeOIDs
+	}
+	return nil
 }
 
 // otherTypeOIDs are the OIDs of the types regtype input knows by name that have no Arrow type

@@ -105,30 +105,29 @@ func (r *Reservation) release() {
 	}
 }
 
-type budgetKey struct{}
-type spillDirKey struct{}
-
 // WithMemoryBudget returns a context whose operators spill rather than hold more than b.
 func WithMemoryBudget(ctx context.Context, b *MemoryBudget) context.Context {
-	return context.WithValue(ctx, budgetKey{}, b)
+	return with(ctx, func(v *ctxValues) { v.st.MemoryBudget = b })
 }
 
 // Budget returns the memory budget carried by ctx, or nil (no limit).
 func Budget(ctx context.Context) *MemoryBudget {
-	b, _ := ctx.Value(budgetKey{}).(*MemoryBudget)
-	return b
+	if v := valuesOf(ctx); v != nil {
+		return v.st.MemoryBudget
+	}
+	return nil
 }
 
 // WithSpillDir returns a context whose operators spill into the directory dir returns,
 // called at an operator's first spill.
 func WithSpillDir(ctx context.Context, dir func() (string, error)) context.Context {
-	return context.WithValue(ctx, spillDirKey{}, dir)
+	return with(ctx, func(v *ctxValues) { v.st.SpillDir = dir })
 }
 
 // spillDir returns the directory spill files go in: ctx's, or the system temp directory.
 func spillDir(ctx context.Context) (string, error) {
-	if f, ok := ctx.Value(spillDirKey{}).(func() (string, error)); ok {
-		return f()
+	if v := valuesOf(ctx); v != nil && v.st.SpillDir != nil {
+		return v.st.SpillDir()
 	}
 	return os.TempDir(), nil
 }

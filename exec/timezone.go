@@ -14,8 +14,6 @@ import (
 	"github.com/sleeperd/sleeperd/errs"
 )
 
-type timeZoneKey struct{}
-
 // WithTimeZone returns a context whose session time zone is loc (UTC when loc is nil).
 // timestamptz values stay UTC instants; the zone affects how they are read and written as
 // text and how they convert to and from local date/time values.
@@ -23,13 +21,13 @@ func WithTimeZone(ctx context.Context, loc *time.Location) context.Context {
 	if loc == nil {
 		loc = time.UTC
 	}
-	return context.WithValue(ctx, timeZoneKey{}, loc)
+	return with(ctx, func(v *ctxValues) { v.st.TimeZone = loc })
 }
 
 // TimeZone is the session time zone carried by ctx, UTC when there is none.
 func TimeZone(ctx context.Context) *time.Location {
-	if loc, ok := ctx.Value(timeZoneKey{}).(*time.Location); ok && loc != nil {
-		return loc
+	if v := valuesOf(ctx); v != nil && v.st.TimeZone != nil {
+		return v.st.TimeZone
 	}
 	return time.UTC
 }

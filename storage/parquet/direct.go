@@ -172,7 +172,8 @@ func (r *Reader) openDirect(cr *chunkReader, sp Span, g, c, out int, pages []Pag
 		}
 		return false, err
 	}
-	d := &directReader{bufs: bufs, codec: codec, kind: col.kind, width: levelWidth(cr.maxDef), max: cr.maxDef}
+	d := &cr.dr // held by cr, which is pooled: its pages' slice is reused
+	*d = directReader{bufs: bufs, codec: codec, kind: col.kind, width: levelWidth(cr.maxDef), max: cr.maxDef, pages: d.pages[:0]}
 	if md.NumValues > 0 && col.kind == pq.ByteArray {
 		// An over-estimate (it counts lengths and levels); refined after each batch.
 		d.bytesPerRow = float64(md.TotalUncompressedSize) / float64(md.NumValues)

@@ -55,8 +55,8 @@ func (r *Reader) narrowPages(sp Span) (out Span, col arrow.Array, base int64, wh
 		return sp, nil, 0, nil, err
 	}
 	if a == nil {
-		cr := &chunkReader{col: cl, maxDef: byte(r.f.leaves[c].MaxDefinitionLevel())}
-		defer cr.close()
+		cr := newChunkReader(cl, byte(r.f.leaves[c].MaxDefinitionLevel()))
+		defer cr.free()
 		if err := r.openPages(cr, fc, g, c, pages, sp); err != nil {
 			return sp, nil, 0, nil, err
 		}

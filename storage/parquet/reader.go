@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -238,6 +239,9 @@ func (r *Reader) openSpan(sp Span) error {
 	if r.left == 0 {
 		return nil
 	}
+	if r.chunks == nil {
+		r.chunks = make([]*chunkReader, 0, len(r.cols))
+	}
 	for i, c := range r.cols {
 		if r.f.cols[c].nested != nil {
 			cr, err := r.f.openNested(r.src, g, c, sp.Lo)
@@ -248,10 +252,7 @@ func (r *Reader) openSpan(sp Span) error {
 			continue
 		}
 		leaf := r.f.cols[c].leaf
-		cr := &chunkReader{
-			col:    &r.f.cols[c],
-			maxDef: byte(r.f.leaves[c].MaxDefinitionLevel()),
-		}
+		cr := newChunkReader(&r.f.cols[c], byte(r.f.leaves[c].MaxDefinitionLevel()))
 		if c == r.narrowCol && spanArr != nil {
 			cr.arr, cr.pos = spanArr, sp.Lo-spanLo
 			spanArr.Retain()
@@ -384,9 +385,33 @@ func (r *Reader) openNullOnly(cr *chunkReader, sp Span, g, c, out int) (bool, er
 
 func (r *Reader) closeChunks() {
 	for _, c := range r.chunks {
-		c.close()
+		c.free()
 	}
+	clear(r.chunks)
 	r.chunks = r.chunks[:0]
+}
+
+// chunkReaders pools chunk readers: a key lookup opens one per column it reads, and a
+// reader is about a tenth of the bytes such a lookup allocates.
+var chunkReaders = sync.Pool{New: func() any { return new(chunkReader) }}
+
+// newChunkReader returns a chunk reader of col, from the pool; free returns it.
+func newChunkReader(col *column, maxDef byte) *chunkReader {
+	c := chunkReaders.Get().(*chunkReader)
+	c.col, c.maxDef = col, maxDef
+	return c
+}
+
+// free closes c and returns it to the pool: the caller keeps no reference to it.
+func (c *chunkReader) free() {
+	c.close()
+	pages := c.dr.pages[:0]
+	if cap(pages) > 64 {
+		pages = nil // a whole chunk's pages: not kept for the next lookup
+	}
+	*c = chunkReader{}
+	c.dr.pages = pages
+	chunkReaders.Put(c)
 }
 
 // chunkReader decodes the pages of one column chunk into Arrow arrays.
@@ -420,8 +445,9 @@ type chunkReader struct {
 
 	// nulls, if set, reads the chunk null-only (nullonly.go).
 	nulls *levelReader
-	// direct, if set, reads the chunk's pages itself (direct.go).
+	// direct, if set, reads the chunk's pages itself (direct.go): it is dr.
 	direct *directReader
+	dr     directReader
 }
 
 func (c *chunkReader) close() {
