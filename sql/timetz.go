@@ -251,3 +251,16 @@ func timetzArray(e planner.Expr, t arrow.DataType, explicit bool) (planner.Expr,
 	}
 	return nil, false
 }
+
+// fieldCastable reports whether a record field of type a casts explicitly to b: castable's
+// casts, and those between time, timetz and their precisions (timeCastable), of values or of
+// array elements (timetz[] to timetz(2)[]).
+func fieldCastable(a, b arrow.DataType) bool {
+	if castable(a, b) {
+		return true
+	}
+	if ea, eb := types.Elem(a), types.Elem(b); ea != nil && eb != nil {
+		a, b = ea, eb
+	}
+	return timeCastable(a, b, true)
+}
