@@ -114,9 +114,9 @@ func registerStorageArraysOut() {
 	out("_uuid_array_out", arrow.BINARY, func(x any) string { return string(types.AppendUUID(nil, x.([]byte))) })
 }
 
-// _time_array_text(a) and _uuid_array_text(a) are time[] and uuid[] (lists of their stored
-// int64 microseconds and 16-byte binary values) as text[] of each element's own text: package
-// sql puts them where a function shows the elements (array_to_string, to_json).
+// _time_array_text(a), _timetz_array_text(a) and _uuid_array_text(a) are time[], timetz[]
+// and uuid[] (lists of their stored int64 microseconds, packed timetz values and 16-byte
+// binary values) as text[] of each element's own text: package sql puts them where a function shows the elements (array_to_string, to_json).
 func registerStorageArraysText() {
 	texts := func(name string, elem arrow.Type, text func(any) string) {
 		register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
@@ -137,4 +137,5 @@ func registerStorageArraysText() {
 	}
 	texts("_time_array_text", arrow.INT64, func(x any) string { return types.FormatTime(x.(int64)) })
 	texts("_uuid_array_text", arrow.BINARY, func(x any) string { return string(types.AppendUUID(nil, x.([]byte))) })
+	texts("_timetz_array_text", arrow.INT64, func(x any) string { return types.FormatTimeTZ(x.(int64)) })
 }

@@ -38,6 +38,8 @@ func registerTimeTZ() {
 				return arrow.PrimitiveTypes.Float64, nil, nil
 			case "_timetz_extract":
 				return &arrow.Decimal128Type{Precision: 38, Scale: 6}, nil, nil
+			case "_date_pl_timetz":
+				return tszType, nil, nil
 			}
 			return i64, nil, nil
 		}
@@ -76,6 +78,12 @@ func registerTimeTZ() {
 		us, _ := types.UnpackTimeTZ(v[0].(int64))
 		return us, nil
 	})}, "_timetz_to_time")
+	// date + timetz is the instant of that day at that time in the value's offset, as
+	// PostgreSQL's datetimetz_timestamptz makes it.
+	register(function{resolve: ids("_date_pl_timetz", arrow.DATE32, arrow.INT64), eval: rowwise(false, func(v []any) (any, error) {
+		us, zone := types.UnpackTimeTZ(v[1].(int64))
+		return arrow.Timestamp(int64(v[0].(arrow.Date32))*exec.UsPerDay + us + int64(zone)*1_000_000), nil
+	})}, "_date_pl_timetz")
 	// timetz + interval and timetz - interval move the time part around the clock and keep
 	// the offset; the interval's days and months are ignored, as PostgreSQL does.
 	register(function{resolve: ids("_timetz_pl_interval", arrow.INT64, arrow.INTERVAL_MONTH_DAY_NANO), eval: rowwise(false, func(v []any) (any, error) {

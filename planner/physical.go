@@ -451,7 +451,11 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 			}
 			return &seriesList{args: args, typ: types.Storage(x.Typ)}, nil
 		}
-		return function.NewFunc(x.Name, args)
+		f, err := function.NewFunc(x.Name, args)
+		if err != nil {
+			return nil, err
+		}
+		return withRecordType(f, x.Typ)
 	case *Coalesce:
 		args, err := compileAll(x.Args, layout)
 		if err != nil {
@@ -505,6 +509,22 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 		return exec.NewCase(whens, thens, els)
 	}
 	return nil, errs.New(errs.Internal, "cannot compile %s", fmt.Sprintf("%T", e))
+}
+
+// withRecordType is e, a record made from its fields' storage (ROW(a, b)), given the
+// record type t in storage: its fields keep the SQL types that storage does not say (time,
+// timetz, uuid, character types) in their metadata, so the record's text and binary forms
+// show them. e itself when t is no such record type.
+func withRecordType(e exec.Expr, t arrow.DataType) (exec.Expr, error) {
+	st, ok := types.Storage(t).(*arrow.StructType)
+	if !ok || st == e.DataType() || !arrow.TypeEqual(st, e.DataType()) {
+		return e, nil
+	}
+	carrier, err := exec.NewLiteral(nil, st)
+	if err != nil {
+		return nil, err
+	}
+	return exec.NewRecordRetype([]exec.Expr{e, carrier})
 }
 
 // evalLimit evaluates a Limit's CountExpr and OffsetExpr into Count and Offset.

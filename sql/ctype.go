@@ -162,8 +162,10 @@ func (b *binder) toRecord(e planner.Expr, st *arrow.StructType, name string, exp
 					out[i], err = b.assign(a, ft)
 				}
 			case explicit || types.IsUnknown(a.Type()) || a.Type().ID() == arrow.NULL || isNullLiteral(a):
-				if !castable(a.Type(), ft) {
+				if !fieldCastable(a.Type(), ft) {
 					err = errs.New(errs.CannotCoerce, "cannot cast type %s to %s in column %d", types.Name(a.Type()), types.Name(ft), i+1)
+				} else if arr, ok := timetzArray(a, ft, explicit); ok {
+					out[i] = arr
 				} else {
 					out[i] = b.coerce(a, ft)
 				}

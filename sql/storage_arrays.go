@@ -51,22 +51,25 @@ func timeArrayRound(e planner.Expr, t arrow.DataType) (planner.Expr, bool) {
 	return &planner.Func{Name: "_time_array_round", Args: []planner.Expr{e, &planner.Literal{Value: p, Typ: types.Int32}}, Typ: t}, true
 }
 
-// storageArrayOut binds e, a time[] or uuid[], converted to text (t) as PostgreSQL's array
+// storageArrayOut binds e, a time[], timetz[] or uuid[], converted to text (t) as PostgreSQL's array
 // text of the elements' own text, through _time_array_out or _uuid_array_out: the elements'
 // stored forms (int64, binary) would print as numbers or bytes. ok is false for other
 // conversions.
 func storageArrayOut(e planner.Expr, t arrow.DataType) (planner.Expr, bool) {
 	et := types.Elem(e.Type())
-	if et == nil || t != types.Text || !types.IsTime(et) && !types.IsUUID(et) {
+	if et == nil || t != types.Text || !types.IsTime(et) && !types.IsTimeTZ(et) && !types.IsUUID(et) {
 		return nil, false
 	}
 	if types.IsUUID(et) {
 		return &planner.Func{Name: "_uuid_array_out", Args: []planner.Expr{e}, Typ: t}, true
 	}
+	if types.IsTimeTZ(et) {
+		return &planner.Func{Name: "_timetz_array_out", Args: []planner.Expr{e}, Typ: t}, true
+	}
 	return &planner.Func{Name: "_time_array_out", Args: []planner.Expr{e}, Typ: t}, true
 }
 
-// storageArrayText is e, a time[] or uuid[], as text[] of the elements' own text (through
+// storageArrayText is e, a time[], timetz[] or uuid[], as text[] of the elements' own text (through
 // _time_array_text or _uuid_array_text), for the functions that show the elements:
 // array_to_string, to_json. Other expressions are returned as they are.
 func storageArrayText(e planner.Expr) planner.Expr {
@@ -78,11 +81,13 @@ func storageArrayText(e planner.Expr) planner.Expr {
 		return &planner.Func{Name: "_uuid_array_text", Args: []planner.Expr{e}, Typ: types.ArrayOf(types.Text)}
 	case types.IsTime(et):
 		return &planner.Func{Name: "_time_array_text", Args: []planner.Expr{e}, Typ: types.ArrayOf(types.Text)}
+	case types.IsTimeTZ(et):
+		return &planner.Func{Name: "_timetz_array_text", Args: []planner.Expr{e}, Typ: types.ArrayOf(types.Text)}
 	}
 	return e
 }
 
-// storageArrayArgs rewrites the time[] and uuid[] arguments of the functions that show their
+// storageArrayArgs rewrites the time[], timetz[] and uuid[] arguments of the functions that show their
 // arguments' text: array_to_string's array becomes text[] of the elements' text, and
 // concat's, concat_ws's and format's arrays their array text.
 func storageArrayArgs(name string, args []planner.Expr) {

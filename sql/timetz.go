@@ -115,7 +115,7 @@ func (b *binder) timetzAssign(e planner.Expr, t arrow.DataType) (planner.Expr, e
 }
 
 // timetzBinary binds the arithmetic operators over timetz: timetz ± interval and interval +
-// timetz (timetz). ok is false where no operand is timetz.
+// timetz (timetz), date + timetz and timetz + date (timestamptz). ok is false where no operand is timetz.
 func (b *binder) timetzBinary(op planner.Op, l, r planner.Expr) (planner.Expr, bool, error) {
 	lt, rt := l.Type(), r.Type()
 	if !types.IsTimeTZ(lt) && !types.IsTimeTZ(rt) || !op.Arithmetic() {
@@ -134,6 +134,9 @@ func (b *binder) timetzBinary(op planner.Op, l, r planner.Expr) (planner.Expr, b
 		}
 		if types.IsTimeTZ(lt) && (isInterval(rt) || unknown(rt)) {
 			return &planner.Func{Name: "_timetz_pl_interval", Args: []planner.Expr{l, b.coerce(r, types.Interval)}, Typ: lt}, true, nil
+		}
+		if types.IsTimeTZ(lt) && rt.ID() == arrow.DATE32 {
+			return &planner.Func{Name: "_date_pl_timetz", Args: []planner.Expr{r, l}, Typ: types.TimestampTZ}, true, nil
 		}
 	}
 	return nil, true, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(l.Type()), op, types.Name(r.Type()))
@@ -247,4 +250,17 @@ func timetzArray(e planner.Expr, t arrow.DataType, explicit bool) (planner.Expr,
 		return &planner.Func{Name: "_timetz_array_out", Args: []planner.Expr{e}, Typ: t}, true
 	}
 	return nil, false
+}
+
+// fieldCastable reports whether a record field of type a casts explicitly to b: castable's
+// casts, and those between time, timetz and their precisions (timeCastable), of values or of
+// array elements (timetz[] to timetz(2)[]).
+func fieldCastable(a, b arrow.DataType) bool {
+	if castable(a, b) {
+		return true
+	}
+	if ea, eb := types.Elem(a), types.Elem(b); ea != nil && eb != nil {
+		a, b = ea, eb
+	}
+	return timeCastable(a, b, true)
 }
