@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -18,7 +19,7 @@ import (
 )
 
 // castFlatHook, when set (by tests), runs at the start of every cast between flat types.
-var castFlatHook func(from, to arrow.DataType)
+var castFlatHook atomic.Pointer[func(from, to arrow.DataType)]
 
 // castFlat casts a validated array of a flat type to another flat type, on the calling
 // goroutine: a panic in it becomes an Internal error (XX000) here. Values of Arrow types
@@ -40,8 +41,8 @@ func castFlat(ctx context.Context, a arrow.Array, to arrow.DataType) (out arrow.
 		}
 	}()
 	from := a.DataType()
-	if castFlatHook != nil {
-		castFlatHook(from, to)
+	if hook := castFlatHook.Load(); hook != nil {
+		(*hook)(from, to)
 	}
 	mem := exec.Allocator(ctx)
 	if exec.IsInteger(to) {
