@@ -92,7 +92,7 @@ func castFlat(ctx context.Context, a arrow.Array, to arrow.DataType) (out arrow.
 		defer i32.Release()
 		return exec.CastArray(ctx, i32, to)
 	}
-	if !exec.CanCast(nf, to) || nestedType(to) {
+	if !exec.CanCast(nf, to) {
 		return nil, cannotCast(from, to)
 	}
 	return exec.CastArray(ctx, n, to)

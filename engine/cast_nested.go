@@ -32,6 +32,16 @@ func castColumn(ctx context.Context, a arrow.Array, to arrow.DataType) (arrow.Ar
 	if ext, ok := a.(array.ExtensionArray); ok {
 		return castColumn(ctx, ext.Storage(), to)
 	}
+	if types.IsVarNumeric(to) {
+		// Its storage packs each value with its scale: exec's casts make it.
+		if nestedType(from) {
+			return nil, cannotCast(from, to)
+		}
+		if err := array.ValidateFull(a); err != nil {
+			return nil, errs.Wrap(errs.InvalidParameter, err, "invalid %s data: %v", from, err)
+		}
+		return castFlat(ctx, a, to)
+	}
 	if et, ok := to.(arrow.ExtensionType); ok {
 		var (
 			s   arrow.Array
