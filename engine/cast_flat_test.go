@@ -3,17 +3,21 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/decimal256"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -128,5 +132,39 @@ func TestCastFlatValues(t *testing.T) {
 			t.Errorf("%s: %s, want %s", c.name, got, c.want)
 		}
 		out.Release()
+	}
+}
+
+// TestCopyParquetIntoNumeric copies integer, float and decimal Parquet columns into
+// numeric columns: the values keep their numbers.
+func TestCopyParquetIntoNumeric(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	_, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE n (i numeric, f numeric, d numeric)")
+	gm := memory.NewGoAllocator()
+	ib := array.NewInt32Builder(gm)
+	ib.AppendValues([]int32{7, -3, 0}, []bool{true, true, false})
+	fb := array.NewFloat64Builder(gm)
+	fb.AppendValues([]float64{1.5, -0.25, 2}, nil)
+	db := array.NewDecimal128Builder(gm, &arrow.Decimal128Type{Precision: 10, Scale: 2})
+	db.AppendValues([]decimal128.Num{decimal128.FromI64(1234), decimal128.FromI64(-5), decimal128.FromI64(0)}, nil)
+	cols := []arrow.Array{ib.NewArray(), fb.NewArray(), db.NewArray()}
+	ib.Release()
+	fb.Release()
+	db.Release()
+	b := array.NewRecordBatch(arrow.NewSchema([]arrow.Field{
+		{Name: "i", Type: cols[0].DataType(), Nullable: true},
+		{Name: "f", Type: cols[1].DataType()},
+		{Name: "d", Type: cols[2].DataType()},
+	}, nil), cols, 3)
+	exec.ReleaseAll(cols)
+	f := filepath.Join(t.TempDir(), "n.parquet")
+	writePqarrow(t, f, b)
+	b.Release()
+	run(t, c, fmt.Sprintf("COPY n FROM '%s' (FORMAT parquet)", f))
+	rows, _ := run(t, c, "SELECT i, f, d FROM n ORDER BY f")
+	if got, want := fmt.Sprint(rows), "[[-3 -0.25 -0.05] [7 1.5 12.34] [(null) 2 0.00]]"; got != want {
+		t.Errorf("rows %s, want %s", got, want)
 	}
 }
