@@ -2,13 +2,11 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"math"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/catalog"
@@ -21,10 +19,9 @@ import (
 // here, on the calling goroutine: a list (or large or fixed-size list) is cast by its
 // elements keeping its validity, a struct field by field (matched by name, else by name in
 // another case, else by place), a map by its keys and items, an extension through its
-// storage. Only casts between flat types reach compute.CastArray, after the input has been
-// validated: arrow-go runs every kernel on a goroutine of its own, where a panic could not
-// be recovered, and its nested casts panic on some inputs (a list cast to a list of
-// strings). A cast that cannot be made fails with CannotCoerce (42846), a value that does
+// storage. Casts between flat types (castFlat), after the input has been validated, run
+// here too, where a panic is recovered: arrow-go's compute runs every kernel on a goroutine
+// of its own, where it could not be. A cast that cannot be made fails with CannotCoerce (42846), a value that does
 // not convert with InvalidText (22P02) from text or NumericRange (22003) otherwise.
 func castColumn(ctx context.Context, a arrow.Array, to arrow.DataType) (arrow.Array, error) {
 	from := a.DataType()
@@ -34,6 +31,16 @@ func castColumn(ctx context.Context, a arrow.Array, to arrow.DataType) (arrow.Ar
 	}
 	if ext, ok := a.(array.ExtensionArray); ok {
 		return castColumn(ctx, ext.Storage(), to)
+	}
+	if types.IsVarNumeric(to) {
+		// Its storage packs each value with its scale: exec's casts make it.
+		if nestedType(from) {
+			return nil, cannotCast(from, to)
+		}
+		if err := array.ValidateFull(a); err != nil {
+			return nil, errs.Wrap(errs.InvalidParameter, err, "invalid %s data: %v", from, err)
+		}
+		return castFlat(ctx, a, to)
 	}
 	if et, ok := to.(arrow.ExtensionType); ok {
 		var (
@@ -78,36 +85,7 @@ func castColumn(ctx context.Context, a arrow.Array, to arrow.DataType) (arrow.Ar
 	if err := array.ValidateFull(a); err != nil {
 		return nil, errs.Wrap(errs.InvalidParameter, err, "invalid %s data: %v", from, err)
 	}
-	if !compute.CanCast(from, to) {
-		return nil, cannotCast(from, to)
-	}
-	if ft, ok := from.(*arrow.TimestampType); ok {
-		if tt, ok := to.(*arrow.TimestampType); ok && ft.Unit == tt.Unit {
-			// Only the time zone differs: the values stay. (arrow-go's cast loses the
-			// NULLs of an array that starts at an offset.)
-			d := a.Data()
-			data := array.NewData(to, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())
-			defer data.Release()
-			return array.MakeFromData(data), nil
-		}
-	}
-	mem := exec.Allocator(ctx)
-	switch to.ID() {
-	case arrow.STRING, arrow.BINARY:
-		// arrow-go's casts to strings and bytes leave buffers unreleased: they cast into
-		// Go's memory, the collector's to free, and the result is copied.
-		out, err := compute.CastArray(compute.WithAllocator(ctx, memory.DefaultAllocator), a, compute.SafeCastOptions(to))
-		if err != nil {
-			return nil, castError(from, to, err)
-		}
-		defer out.Release()
-		return array.Concatenate([]arrow.Array{out}, mem)
-	}
-	out, err := compute.CastArray(compute.WithAllocator(ctx, mem), a, compute.SafeCastOptions(to))
-	if err != nil {
-		return nil, castError(from, to, err)
-	}
-	return out, nil
+	return castFlat(ctx, a, to)
 }
 
 // castToColumn casts a column of data to the type of table column col, checking values
@@ -197,30 +175,6 @@ func cannotCast(from, to arrow.DataType) error {
 
 // typeName is the SQL name of an Arrow type where it has one, else its Arrow name.
 func typeName(t arrow.DataType) string { return types.Name(t) }
-
-// castError is the error of a failed cast between flat types.
-func castError(from, to arrow.DataType, err error) error {
-	if !errors.Is(err, arrow.ErrInvalid) {
-		return errs.Wrap(errs.CannotCoerce, err, "cannot cast type %s to %s: %v", typeName(from), typeName(to), err)
-	}
-	msg := strings.TrimPrefix(err.Error(), "invalid: ")
-	if isText(from) {
-		return errs.Wrap(errs.InvalidText, err, "invalid input syntax for type %s: %s", typeName(to), msg)
-	}
-	return errs.Wrap(errs.NumericRange, err, "%s value out of range: %s", typeName(to), msg)
-}
-
-// isText reports whether values of t are strings or bytes (or a dictionary of them).
-func isText(t arrow.DataType) bool {
-	if d, ok := t.(*arrow.DictionaryType); ok {
-		t = d.ValueType
-	}
-	switch t.ID() {
-	case arrow.STRING, arrow.LARGE_STRING, arrow.STRING_VIEW, arrow.BINARY, arrow.LARGE_BINARY, arrow.BINARY_VIEW:
-		return true
-	}
-	return false
-}
 
 // isString reports whether values of t are strings (or a dictionary of them).
 func isString(t arrow.DataType) bool {
