@@ -97,8 +97,7 @@ func arrayBinaryWriterElem(a *array.List, oid uint32, wrap func(Writer) Writer) 
 		// A map element is jsonb: its version byte, 1, and the text.
 		mw := mapJSONWriter(m, nil)
 		elem = func(dst []byte, i int) []byte { return mw(append(dst, 1), i) }
-	}
-	if wrap != nil {
+	} else if wrap != nil {
 		elem = wrap(elem)
 	}
 	return func(dst []byte, i int) []byte {
