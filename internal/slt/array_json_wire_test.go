@@ -13,58 +13,14 @@ import (
 // to the same Go values.
 func TestJSONArraysOnTheWire(t *testing.T) {
 	ctx, pg, sd := besidePostgres(t, "json_array_wire")
-	for _, c := range []*pgx.Conn{pg, sd} {
-		for _, q := range []string{
-			"CREATE TABLE jaw (k bigint PRIMARY KEY, jb jsonb[], j json[])",
-			`INSERT INTO jaw VALUES (1, ARRAY['{"b": 2, "a": [1, null]}'::jsonb, NULL, '"x"'], ARRAY['{"b":2,  "a":1}'::json, NULL]),
-					(2, '{}', '{}'), (3, NULL, NULL)`,
-		} {
-			if _, err := c.Exec(ctx, q); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-	}
-	for _, q := range []string{
+	sameWireResults(ctx, t, pg, sd, []string{
+		"CREATE TABLE jaw (k bigint PRIMARY KEY, jb jsonb[], j json[])",
+		`INSERT INTO jaw VALUES (1, ARRAY['{"b": 2, "a": [1, null]}'::jsonb, NULL, '"x"'], ARRAY['{"b":2,  "a":1}'::json, NULL]),
+				(2, '{}', '{}'), (3, NULL, NULL)`,
+	}, []string{
 		"SELECT k, jb, jb[1], j, j[1] FROM jaw ORDER BY k",
 		`SELECT ARRAY['{"a":1}'::jsonb, '[true, 2.50]'], '{"{\"z\": 1, \"a\": 2}",null}'::jsonb[], ARRAY['{"a" : 1}'::json], array_agg(jb[1] ORDER BY k) FROM jaw`,
-	} {
-		for _, format := range []int16{0, 1} {
-			type col struct {
-				name string
-				oid  uint32
-				mod  int32
-			}
-			read := func(c *pgx.Conn) ([]col, [][][]byte) {
-				res := c.PgConn().ExecParams(ctx, q, nil, nil, nil, []int16{format}).Read()
-				if res.Err != nil {
-					t.Fatalf("%s: %v", q, res.Err)
-				}
-				var cols []col
-				for _, fd := range res.FieldDescriptions {
-					cols = append(cols, col{fd.Name, fd.DataTypeOID, fd.TypeModifier})
-				}
-				return cols, res.Rows
-			}
-			wc, wr := read(pg)
-			gc, gr := read(sd)
-			if !reflect.DeepEqual(wc, gc) {
-				t.Errorf("format %d: %s\ncolumns %v, PostgreSQL's %v", format, q, gc, wc)
-			}
-			if !reflect.DeepEqual(wr, gr) {
-				t.Errorf("format %d: %s\nsleeperd sent %q, PostgreSQL %q", format, q, gr, wr)
-			}
-		}
-		values := func(c *pgx.Conn) []any {
-			rows, err := c.Query(ctx, q, pgx.QueryResultFormats{pgx.BinaryFormatCode})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return rowValues(t, rows)
-		}
-		if want, got := values(pg), values(sd); !reflect.DeepEqual(want, got) {
-			t.Errorf("%s: pgx values %v, PostgreSQL's %v", q, got, want)
-		}
-	}
+	})
 }
 
 // TestJSONBArrayParameters sends jsonb[] parameters as text through pgx's query modes and

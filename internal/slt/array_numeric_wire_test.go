@@ -15,57 +15,13 @@ import (
 // and pgx decodes them to the same Go values.
 func TestNumericArraysOnTheWire(t *testing.T) {
 	ctx, pg, sd := besidePostgres(t, "numeric_array_wire")
-	for _, c := range []*pgx.Conn{pg, sd} {
-		for _, q := range []string{
-			"CREATE TABLE naw (k bigint PRIMARY KEY, a numeric[])",
-			`INSERT INTO naw VALUES (1, '{1.5,2,NULL,-0.001,12345678901234.5}'), (2, ARRAY[10, 2.50]), (3, '{}'), (4, NULL)`,
-		} {
-			if _, err := c.Exec(ctx, q); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-	}
-	for _, q := range []string{
+	sameWireResults(ctx, t, pg, sd, []string{
+		"CREATE TABLE naw (k bigint PRIMARY KEY, a numeric[])",
+		`INSERT INTO naw VALUES (1, '{1.5,2,NULL,-0.001,12345678901234.5}'), (2, ARRAY[10, 2.50]), (3, '{}'), (4, NULL)`,
+	}, []string{
 		"SELECT k, a, a[1], a[2] FROM naw ORDER BY k",
 		"SELECT ARRAY[1.5, 2], '{0.10,NULL,100}'::numeric[], ARRAY[1, 2.25, 3.100], array_agg(a[2] ORDER BY k) FROM naw",
-	} {
-		for _, format := range []int16{0, 1} {
-			type col struct {
-				name string
-				oid  uint32
-				mod  int32
-			}
-			read := func(c *pgx.Conn) ([]col, [][][]byte) {
-				res := c.PgConn().ExecParams(ctx, q, nil, nil, nil, []int16{format}).Read()
-				if res.Err != nil {
-					t.Fatalf("%s: %v", q, res.Err)
-				}
-				var cols []col
-				for _, fd := range res.FieldDescriptions {
-					cols = append(cols, col{fd.Name, fd.DataTypeOID, fd.TypeModifier})
-				}
-				return cols, res.Rows
-			}
-			wc, wr := read(pg)
-			gc, gr := read(sd)
-			if !reflect.DeepEqual(wc, gc) {
-				t.Errorf("format %d: %s\ncolumns %v, PostgreSQL's %v", format, q, gc, wc)
-			}
-			if !reflect.DeepEqual(wr, gr) {
-				t.Errorf("format %d: %s\nsleeperd sent %q, PostgreSQL %q", format, q, gr, wr)
-			}
-		}
-		values := func(c *pgx.Conn) []any {
-			rows, err := c.Query(ctx, q, pgx.QueryResultFormats{pgx.BinaryFormatCode})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return rowValues(t, rows)
-		}
-		if want, got := values(pg), values(sd); !reflect.DeepEqual(want, got) {
-			t.Errorf("%s: pgx values %v, PostgreSQL's %v", q, got, want)
-		}
-	}
+	})
 }
 
 // TestNumericArrayParameters sends numeric[] parameters in the text and the binary format

@@ -58,3 +58,50 @@ func queryValues(ctx context.Context, t *testing.T, c *pgx.Conn, q string, args 
 	defer rows.Close()
 	return rowValues(t, rows)
 }
+
+// sameWireResults runs the setup statements on both servers, then each query in the text and
+// the binary result format: sleeperd must send the same columns (names, type OIDs and
+// modifiers) and the same bytes as PostgreSQL, and pgx must decode the binary results to the
+// same values.
+func sameWireResults(ctx context.Context, t *testing.T, pg, sd *pgx.Conn, setup, queries []string) {
+	t.Helper()
+	for _, c := range []*pgx.Conn{pg, sd} {
+		for _, q := range setup {
+			if _, err := c.Exec(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+	}
+	type col struct {
+		name string
+		oid  uint32
+		mod  int32
+	}
+	for _, q := range queries {
+		for _, format := range []int16{0, 1} {
+			read := func(c *pgx.Conn) ([]col, [][][]byte) {
+				res := c.PgConn().ExecParams(ctx, q, nil, nil, nil, []int16{format}).Read()
+				if res.Err != nil {
+					t.Fatalf("%s: %v", q, res.Err)
+				}
+				var cols []col
+				for _, fd := range res.FieldDescriptions {
+					cols = append(cols, col{fd.Name, fd.DataTypeOID, fd.TypeModifier})
+				}
+				return cols, res.Rows
+			}
+			wc, wr := read(pg)
+			gc, gr := read(sd)
+			if !reflect.DeepEqual(wc, gc) {
+				t.Errorf("format %d: %s\ncolumns %v, PostgreSQL's %v", format, q, gc, wc)
+			}
+			if !reflect.DeepEqual(wr, gr) {
+				t.Errorf("format %d: %s\nsleeperd sent %q, PostgreSQL %q", format, q, gr, wr)
+			}
+		}
+		binary := pgx.QueryResultFormats{pgx.BinaryFormatCode}
+		if want, got := queryValues(ctx, t, pg, q, binary), queryValues(ctx, t, sd, q, binary); !reflect.DeepEqual(want, got) {
+			t.Errorf("%s: pgx values %v, PostgreSQL's %v", q, got, want)
+		}
+	}
+}
