@@ -16,6 +16,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // castFlatHook, when set (by tests), runs at the start of every cast between flat types.
@@ -29,7 +30,8 @@ var castFlatHook atomic.Pointer[func(from, to arrow.DataType)]
 // bytea, date64 to date, timestamps to microseconds, durations and other intervals to
 // interval, dictionaries decoded); then exec's casts convert them as PostgreSQL does. Text
 // and bytea convert to each other byte for byte (text must be UTF-8), and times, dates,
-// timestamps and durations give their stored integers to an integer column.
+// timestamps and durations give their stored integers to an integer column, and times of
+// any unit their microseconds to a time column.
 func castFlat(ctx context.Context, a arrow.Array, to arrow.DataType) (out arrow.Array, err error) {
 	defer func() {
 		if p := recover(); p != nil {
@@ -45,6 +47,12 @@ func castFlat(ctx context.Context, a arrow.Array, to arrow.DataType) (out arrow.
 		(*hook)(from, to)
 	}
 	mem := exec.Allocator(ctx)
+	if types.IsTime(to) && (from.ID() == arrow.TIME32 || from.ID() == arrow.TIME64) {
+		// A time column holds microseconds: Arrow times of other units convert.
+		us := timeMicros(mem, a)
+		defer us.Release()
+		return exec.CastArray(ctx, us, to)
+	}
 	if exec.IsInteger(to) {
 		if raw := rawInteger(a); raw != nil {
 			defer raw.Release()

@@ -86,6 +86,24 @@ func TestCastFlatValues(t *testing.T) {
 		{"time to text", func() arrow.Array {
 			return build(arrow.FixedWidthTypes.Time64ns, func(b array.Builder) { b.(*array.Time64Builder).Append(45_296_500_000_000) })
 		}, arrow.BinaryTypes.String, "12:34:56.5", nil},
+		{"time32 of milliseconds to time", func() arrow.Array {
+			return build(arrow.FixedWidthTypes.Time32ms, func(b array.Builder) {
+				b.(*array.Time32Builder).Append(45_296_500)
+				b.AppendNull()
+			})
+		}, types.TimeType, "45296500000|(null)", nil},
+		{"time32 of seconds to time", func() arrow.Array {
+			return build(arrow.FixedWidthTypes.Time32s, func(b array.Builder) { b.(*array.Time32Builder).Append(1) })
+		}, types.TimeType, "1000000", nil},
+		{"time64 of nanoseconds to time, rounded", func() arrow.Array {
+			return build(arrow.FixedWidthTypes.Time64ns, func(b array.Builder) {
+				b.(*array.Time64Builder).Append(1_000_000_500)
+				b.(*array.Time64Builder).Append(86_399_999_999_600)
+			})
+		}, types.TimeType, "1000001|86400000000", nil},
+		{"time64 of microseconds to time", func() arrow.Array {
+			return build(arrow.FixedWidthTypes.Time64us, func(b array.Builder) { b.(*array.Time64Builder).Append(7) })
+		}, types.TimeType, "7", nil},
 		{"duration to interval", func() arrow.Array {
 			return build(arrow.FixedWidthTypes.Duration_ms, func(b array.Builder) { b.(*array.DurationBuilder).Append(1500) })
 		}, arrow.FixedWidthTypes.MonthDayNanoInterval, `{"months":0,"days":0,"nanoseconds":1500000000}`, nil},

@@ -384,3 +384,37 @@ func castMap(ctx context.Context, a arrow.Array, to *arrow.MapType) (arrow.Array
 	defer data.Release()
 	return array.MakeFromData(data), nil
 }
+
+// timeMicros is a's times of day in microseconds, a time column's storage, when a holds
+// Arrow times (of seconds, milliseconds, microseconds or nanoseconds: nanoseconds round to
+// the nearest microsecond, as PostgreSQL's input rounds), else nil.
+func timeMicros(mem memory.Allocator, a arrow.Array) arrow.Array {
+	var at func(i int) int64
+	switch a := a.(type) {
+	case *array.Time32:
+		m := int64(1_000_000)
+		if a.DataType().(*arrow.Time32Type).Unit == arrow.Millisecond {
+			m = 1_000
+		}
+		at = func(i int) int64 { return int64(a.Value(i)) * m }
+	case *array.Time64:
+		if a.DataType().(*arrow.Time64Type).Unit == arrow.Nanosecond {
+			at = func(i int) int64 { return (int64(a.Value(i)) + 500) / 1_000 }
+		} else {
+			at = func(i int) int64 { return int64(a.Value(i)) }
+		}
+	default:
+		return nil
+	}
+	b := array.NewInt64Builder(mem)
+	defer b.Release()
+	b.Reserve(a.Len())
+	for i := 0; i < a.Len(); i++ {
+		if a.IsNull(i) {
+			b.AppendNull()
+		} else {
+			b.UnsafeAppend(at(i))
+		}
+	}
+	return b.NewArray()
+}
