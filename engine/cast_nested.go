@@ -128,29 +128,7 @@ func jsonValues(ctx context.Context, s arrow.Array, binary bool) (arrow.Array, e
 		}
 		return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", typeName(s.DataType()), name)
 	}
-	b := array.NewStringBuilder(exec.Allocator(ctx))
-	defer b.Release()
-	b.Reserve(st.Len())
-	for i := 0; i < st.Len(); i++ {
-		if st.IsNull(i) {
-			b.AppendNull()
-			continue
-		}
-		v := st.Value(i)
-		if binary {
-			n, err := types.JSONBNormalize(v)
-			if err != nil {
-				return nil, err
-			}
-			b.Append(n)
-			continue
-		}
-		if _, err := types.ParseJSON(v, "json"); err != nil {
-			return nil, err
-		}
-		b.Append(v)
-	}
-	return b.NewArray(), nil
+	return types.JSONIn(exec.Allocator(ctx), st, binary)
 }
 
 // checkedColumn reports whether values bound for col are checked even when their type is

@@ -430,30 +430,7 @@ func ingestBytea(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
 
 func ingestJSON(binary bool) ingestConv {
 	return func(mem memory.Allocator, a arrow.Array) (arrow.Array, error) {
-		st := storageOf(a).(*array.String)
-		b := array.NewStringBuilder(mem)
-		defer b.Release()
-		b.Reserve(st.Len())
-		for i := 0; i < st.Len(); i++ {
-			if st.IsNull(i) {
-				b.AppendNull()
-				continue
-			}
-			s := st.Value(i)
-			if binary {
-				n, err := types.JSONBNormalize(s)
-				if err != nil {
-					return nil, err
-				}
-				b.Append(n)
-				continue
-			}
-			if _, err := types.ParseJSON(s, "json"); err != nil {
-				return nil, err
-			}
-			b.Append(s)
-		}
-		return b.NewArray(), nil
+		return types.JSONIn(mem, storageOf(a).(*array.String), binary)
 	}
 }
 
