@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -19,21 +20,7 @@ func TestNumericOverFlight(t *testing.T) {
 	ctx := context.Background()
 	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
 	cl := client(t, srv)
-	info, err := cl.Execute(ctx, "SELECT t::numeric AS n FROM (VALUES ('7.00'), ('-0.125'), (NULL)) v(t)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema, err := flight.DeserializeSchema(info.Schema, mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !arrow.TypeEqual(schema.Field(0).Type, wireNumeric) {
-		t.Fatalf("announced type %s, want %s", schema.Field(0).Type, wireNumeric)
-	}
-	batches, err := readInfo(ctx, cl, mem, info)
-	if err != nil {
-		t.Fatal(err)
-	}
+	batches := readAnnounced(t, ctx, cl, mem, "SELECT t::numeric AS n FROM (VALUES ('7.00'), ('-0.125'), (NULL)) v(t)", wireNumeric)
 	defer releaseAll(batches)
 	var got []string
 	for _, b := range batches {
@@ -68,21 +55,7 @@ func TestNumericArrayOverFlight(t *testing.T) {
 	ctx := context.Background()
 	srv := serve(t, Config{Engine: openEngine(t, mem), Alloc: mem})
 	cl := client(t, srv)
-	info, err := cl.Execute(ctx, "SELECT a FROM (VALUES (1, '{7.00,NULL,-0.125}'::numeric[]), (2, NULL), (3, '{}')) v(k, a) ORDER BY k")
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema, err := flight.DeserializeSchema(info.Schema, mem)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !arrow.TypeEqual(schema.Field(0).Type, wireNumericList) {
-		t.Fatalf("announced type %s, want %s", schema.Field(0).Type, wireNumericList)
-	}
-	batches, err := readInfo(ctx, cl, mem, info)
-	if err != nil {
-		t.Fatal(err)
-	}
+	batches := readAnnounced(t, ctx, cl, mem, "SELECT a FROM (VALUES (1, '{7.00,NULL,-0.125}'::numeric[]), (2, NULL), (3, '{}')) v(k, a) ORDER BY k", wireNumericList)
 	defer releaseAll(batches)
 	var got []string
 	for _, b := range batches {
@@ -115,4 +88,26 @@ func TestNumericArrayOverFlight(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
+}
+
+// readAnnounced executes q and reads its batches, after checking that the schema the server
+// announced types the first column as want.
+func readAnnounced(t *testing.T, ctx context.Context, cl *flightsql.Client, mem memory.Allocator, q string, want arrow.DataType) []arrow.RecordBatch {
+	t.Helper()
+	info, err := cl.Execute(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema, err := flight.DeserializeSchema(info.Schema, mem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !arrow.TypeEqual(schema.Field(0).Type, want) {
+		t.Fatalf("announced type %s, want %s", schema.Field(0).Type, want)
+	}
+	batches, err := readInfo(ctx, cl, mem, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return batches
 }
