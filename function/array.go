@@ -13,6 +13,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/exec"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // The array functions work on one-dimensional arrays whose lower bound is 1.
@@ -58,7 +59,7 @@ func registerArray() {
 	})}, "array_cat")
 	// array_position(a, e [, start]): the first position from start (1 by default) of an
 	// element not distinct from e. A NULL array gives NULL, a NULL start an error.
-	register(function{resolve: arraySig("array_position", i32, "ae", "aei"), eval: rowwise(true, func(v []any) (any, error) {
+	register(function{resolve: arraySig("array_position", i32, "ae", "aei"), eval: byElem(true, func(eq func(a, b any) bool, v []any) (any, error) {
 		if v[0] == nil {
 			return nil, nil
 		}
@@ -71,35 +72,76 @@ func registerArray() {
 		}
 		a := v[0].([]any)
 		for i := from; i < len(a); i++ {
-			if notDistinct(a[i], v[1]) {
+			if notDistinct(eq, a[i], v[1]) {
 				return int32(i + 1), nil
 			}
 		}
 		return nil, nil
 	})}, "array_position")
-	register(function{resolve: arraySig("array_remove", nil, "ae"), eval: rowwise(true, func(v []any) (any, error) {
+	// array_positions(a, e): the positions of the elements not distinct from e, in order; a
+	// NULL array gives NULL.
+	register(function{resolve: arraySig("array_positions", arrow.ListOf(i32), "ae"), eval: byElem(true, func(eq func(a, b any) bool, v []any) (any, error) {
+		if v[0] == nil {
+			return nil, nil
+		}
+		out := []any{}
+		for i, x := range v[0].([]any) {
+			if notDistinct(eq, x, v[1]) {
+				out = append(out, int32(i+1))
+			}
+		}
+		return out, nil
+	})}, "array_positions")
+	// array_remove(a, e) drops the elements not distinct from e; the others keep their
+	// values as they are (a numeric keeps its scale).
+	register(function{resolve: arraySig("array_remove", nil, "ae"), eval: byElem(true, func(eq func(a, b any) bool, v []any) (any, error) {
 		if v[0] == nil {
 			return nil, nil
 		}
 		out := []any{}
 		for _, x := range v[0].([]any) {
-			if !notDistinct(x, v[1]) {
+			if !notDistinct(eq, x, v[1]) {
 				out = append(out, x)
 			}
 		}
 		return out, nil
 	})}, "array_remove")
-	register(function{resolve: arraySig("array_contains", arrow.FixedWidthTypes.Boolean, "aa"), eval: rowwise(false, func(v []any) (any, error) {
-		return containsAll(v[0].([]any), v[1].([]any)), nil
+	// array_replace(a, e, r) puts r in place of each element not distinct from e.
+	register(function{resolve: arraySig("array_replace", nil, "aee"), eval: byElem(true, func(eq func(a, b any) bool, v []any) (any, error) {
+		if v[0] == nil {
+			return nil, nil
+		}
+		a := v[0].([]any)
+		out := make([]any, len(a))
+		for i, x := range a {
+			out[i] = x
+			if notDistinct(eq, x, v[1]) {
+				out[i] = v[2]
+			}
+		}
+		return out, nil
+	})}, "array_replace")
+	register(function{resolve: arraySig("array_contains", arrow.FixedWidthTypes.Boolean, "aa"), eval: byElem(false, func(eq func(a, b any) bool, v []any) (any, error) {
+		return containsAll(eq, v[0].([]any), v[1].([]any)), nil
 	})}, "array_contains")
-	register(function{resolve: arraySig("array_overlap", arrow.FixedWidthTypes.Boolean, "aa"), eval: rowwise(false, func(v []any) (any, error) {
+	register(function{resolve: arraySig("array_overlap", arrow.FixedWidthTypes.Boolean, "aa"), eval: byElem(false, func(eq func(a, b any) bool, v []any) (any, error) {
 		for _, y := range v[1].([]any) {
-			if y != nil && containsAll(v[0].([]any), []any{y}) {
+			if y != nil && containsAll(eq, v[0].([]any), []any{y}) {
 				return true, nil
 			}
 		}
 		return false, nil
 	})}, "array_overlap")
+	// array_slice(a, lo, hi) is a[lo:hi]: the elements from lo to hi, as far as the array
+	// has them (an empty array where it has none); a NULL bound gives NULL.
+	register(function{resolve: arraySig("array_slice", nil, "aii"), eval: rowwise(false, func(v []any) (any, error) {
+		a := v[0].([]any)
+		lo, hi := max(v[1].(int64), 1), min(v[2].(int64), int64(len(a)))
+		if lo > hi {
+			return []any{}, nil
+		}
+		return append([]any{}, a[lo-1:hi]...), nil
+	})}, "array_slice")
 	register(function{resolve: arraySig("array_subscript", nil, "ai"), eval: rowwise(false, func(v []any) (any, error) {
 		a, i := v[0].([]any), v[1].(int64)
 		if i < 1 || i > int64(len(a)) {
@@ -162,13 +204,36 @@ func arraySig(name string, res arrow.DataType, forms ...string) func([]arrow.Dat
 	}
 }
 
+// byElem is rowwise for the array functions that compare elements: f gets the equality of
+// the first argument's element type.
+func byElem(nulls bool, f func(eq func(a, b any) bool, v []any) (any, error)) func(memory.Allocator, arrow.DataType, []arrow.Array) (arrow.Array, error) {
+	return func(mem memory.Allocator, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		eq := elemEqual(exec.ElemType(args[0].DataType()))
+		return rowwise(nulls, func(v []any) (any, error) { return f(eq, v) })(mem, typ, args)
+	}
+}
+
+// elemEqual is the equality of two non-NULL values of type t, as PostgreSQL's equality of
+// the type says: numerics without a type modifier are equal when their numbers are, whatever
+// their scales (1.0 = 1).
+func elemEqual(t arrow.DataType) func(a, b any) bool {
+	if types.IsVarNumeric(t) {
+		return func(a, b any) bool {
+			x, xs := types.UnpackNumeric(a.(decimal128.Num))
+			y, ys := types.UnpackNumeric(b.(decimal128.Num))
+			return types.CompareNumeric(x, xs, y, ys) == 0
+		}
+	}
+	return equalValues
+}
+
 // notDistinct reports whether two element values (nil: NULL) are not distinct: both NULL,
-// or equal as PostgreSQL's equality of their type says.
-func notDistinct(a, b any) bool {
+// or equal as eq says.
+func notDistinct(eq func(a, b any) bool, a, b any) bool {
 	if a == nil || b == nil {
 		return a == nil && b == nil
 	}
-	return equalValues(a, b)
+	return eq(a, b)
 }
 
 // equalValues compares two non-NULL values of one type.
@@ -188,16 +253,16 @@ func equalValues(a, b any) bool {
 	return a == b
 }
 
-// containsAll reports whether every element of b equals some element of a; NULL elements
-// equal nothing (PostgreSQL's @>).
-func containsAll(a, b []any) bool {
+// containsAll reports whether every element of b equals (eq) some element of a; NULL
+// elements equal nothing (PostgreSQL's @>).
+func containsAll(eq func(a, b any) bool, a, b []any) bool {
 	for _, y := range b {
 		if y == nil {
 			return false
 		}
 		found := false
 		for _, x := range a {
-			if x != nil && equalValues(x, y) {
+			if x != nil && eq(x, y) {
 				found = true
 				break
 			}

@@ -1,6 +1,9 @@
 package sql
 
 import (
+	"fmt"
+	"math"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	pg_query "github.com/pganalyze/pg_query_go/v6"
 
@@ -59,8 +62,9 @@ func (b *binder) arrayExpr(ae *pg_query.A_ArrayExpr, sc *scope, agg *aggContext,
 	return &planner.Array{Elems: elems, Typ: types.ArrayOf(t)}, nil
 }
 
-// subscript binds a[i] (and a[i][j] on nested indirections, one level at a time). Slices
-// and field selection are not supported.
+// subscript binds a[i], a[lo:hi] and jsonb subscripts j['k'][1], each on what the one
+// before gives (a[i][j] one level at a time), and field selection from a record element
+// ((a[i]).f).
 func (b *binder) subscript(ind *pg_query.A_Indirection, sc *scope, agg *aggContext) (planner.Expr, error) {
 	e, err := b.expr(ind.Arg, sc, agg)
 	if err != nil {
@@ -71,32 +75,83 @@ func (b *binder) subscript(ind *pg_query.A_Indirection, sc *scope, agg *aggConte
 		if idx == nil {
 			if _, isRecord := e.Type().(*arrow.StructType); isRecord && in.GetString_() != nil {
 				// (a[i]).f: a field of an array's record element.
-				if e, _, err = b.selectFields(e, []*pg_query.Node{in}); err != nil {
+				if e, _, err = b.selectFields(e, []*pg_query.Node{in}, sc, agg); err != nil {
 					return nil, err
 				}
 				continue
 			}
 			return nil, errs.New(errs.NotImplemented, "field selection is not supported")
 		}
-		if idx.IsSlice {
-			return nil, errs.New(errs.NotImplemented, "array slices are not supported yet")
+		if e, err = b.subscriptOne(e, idx, sc, agg); err != nil {
+			return nil, err
 		}
-		if !types.IsArray(e.Type()) {
-			return nil, errs.New(errs.DatatypeMismatch, "cannot subscript type %s because it does not support subscripting", types.Name(e.Type()))
+	}
+	return e, nil
+}
+
+// subscriptOne binds one subscript of e: an element a[i] or a slice a[lo:hi] (either bound
+// may be left out) of an array, or the element or field of a jsonb value.
+func (b *binder) subscriptOne(e planner.Expr, idx *pg_query.A_Indices, sc *scope, agg *aggContext) (planner.Expr, error) {
+	if types.IsJSONB(e.Type()) {
+		return b.jsonbSubscript(e, idx, sc, agg)
+	}
+	if !types.IsArray(e.Type()) {
+		return nil, errs.New(errs.DatatypeMismatch, "cannot subscript type %s because it does not support subscripting", types.Name(e.Type()))
+	}
+	bound := func(n *pg_query.Node, omitted int32) (planner.Expr, error) {
+		if n == nil {
+			return &planner.Literal{Value: omitted, Typ: types.Int32}, nil
 		}
-		i, err := b.expr(idx.Uidx, sc, agg)
+		i, err := b.expr(n, sc, agg)
 		if err != nil {
 			return nil, err
 		}
 		if types.IsUnknown(i.Type()) || i.Type().ID() == arrow.NULL || types.IsNumeric(i.Type()) {
 			// numeric and float subscripts convert to integer as casts do, rounding.
-			i = b.coerce(i, types.Int32)
-		} else {
-			return nil, errs.New(errs.DatatypeMismatch, "array subscript must have type integer")
+			return b.coerce(i, types.Int32), nil
 		}
-		e = &planner.Func{Name: "array_subscript", Args: []planner.Expr{e, i}, Typ: types.Elem(e.Type())}
+		return nil, errs.New(errs.DatatypeMismatch, "array subscript must have type integer")
 	}
-	return e, nil
+	if idx.IsSlice {
+		// An omitted bound is the array's own: 1, or its last subscript.
+		lo, err := bound(idx.Lidx, 1)
+		if err != nil {
+			return nil, err
+		}
+		hi, err := bound(idx.Uidx, math.MaxInt32)
+		if err != nil {
+			return nil, err
+		}
+		return &planner.Func{Name: "array_slice", Args: []planner.Expr{e, lo, hi}, Typ: e.Type()}, nil
+	}
+	i, err := bound(idx.Uidx, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &planner.Func{Name: "array_subscript", Args: []planner.Expr{e, i}, Typ: types.Elem(e.Type())}, nil
+}
+
+// jsonbSubscript binds j[x], PostgreSQL's jsonb subscript: j #> ARRAY[x::text], the field x
+// of an object or the element x of an array (negative from the end), NULL where there is
+// none. x is an integer (smallint or integer) or text; untyped literals are text.
+func (b *binder) jsonbSubscript(e planner.Expr, idx *pg_query.A_Indices, sc *scope, agg *aggContext) (planner.Expr, error) {
+	if idx.IsSlice {
+		return nil, errs.New(errs.DatatypeMismatch, "jsonb subscript does not support slices")
+	}
+	x, err := b.expr(idx.Uidx, sc, agg)
+	if err != nil {
+		return nil, err
+	}
+	switch t := x.Type(); {
+	case types.IsUnknown(t) || t.ID() == arrow.NULL || textLike(t) && !types.IsJSON(t):
+	case t.ID() == arrow.INT16 || t.ID() == arrow.INT32:
+	default:
+		return nil, &errs.Error{Kind: errs.DatatypeMismatch, Msg: fmt.Sprintf("subscript type %s is not supported", types.Name(t)),
+			Hint: "jsonb subscript must be coercible to either integer or text."}
+	}
+	path := &planner.Array{Elems: []planner.Expr{b.coerce(x, types.Text)}, Typ: types.ArrayOf(types.Text)}
+	out, _, err := b.jsonBinary("#>", e, path)
+	return out, err
 }
 
 // anyArray binds x op ANY (array) and x op ALL (array). An untyped parameter or literal on
@@ -179,7 +234,27 @@ func (b *binder) arrayOperands(op string, l, r planner.Expr) (planner.Expr, plan
 	if err != nil {
 		return nil, nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s %s %s", types.Name(lt), op, types.Name(rt))
 	}
+	if et := types.Elem(ct); et != nil {
+		ct = types.ArrayOf(arrayElemCommon(et, types.Elem(lt), types.Elem(rt)))
+	}
 	return b.coerce(l, ct), b.coerce(r, ct), nil
+}
+
+// arrayElemCommon is ct, the common type of the element types ts of an array function's or
+// operator's arguments, or numeric without a type modifier when ct is numeric and ts are not
+// all one type: PostgreSQL's anycompatible numeric[] keeps each element's own scale
+// (array_prepend(0.0, ARRAY[1]) is {0.0,1}), where one numeric(p,s) would round every element
+// to s places.
+func arrayElemCommon(ct arrow.DataType, ts ...arrow.DataType) arrow.DataType {
+	if !types.IsDecimal(ct) {
+		return ct
+	}
+	for _, t := range ts {
+		if !arrow.TypeEqual(t, ts[0]) {
+			return types.VarNumeric
+		}
+	}
+	return ct
 }
 
 // arrayConcat binds || with an array operand: array_cat of two arrays, array_append and
@@ -200,12 +275,14 @@ func (b *binder) arrayConcat(l, r planner.Expr) (planner.Expr, error) {
 		if err != nil {
 			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s || %s", types.Name(lt), types.Name(rt))
 		}
+		ct = arrayElemCommon(ct, types.Elem(lt), rt)
 		return &planner.Func{Name: "array_append", Args: []planner.Expr{b.coerce(l, types.ArrayOf(ct)), b.coerce(r, ct)}, Typ: types.ArrayOf(ct)}, nil
 	default:
 		ct, err := types.Common(lt, types.Elem(rt))
 		if err != nil {
 			return nil, errs.New(errs.UndefinedFunction, "operator does not exist: %s || %s", types.Name(lt), types.Name(rt))
 		}
+		ct = arrayElemCommon(ct, lt, types.Elem(rt))
 		return &planner.Func{Name: "array_prepend", Args: []planner.Expr{b.coerce(l, ct), b.coerce(r, types.ArrayOf(ct))}, Typ: types.ArrayOf(ct)}, nil
 	}
 }
@@ -357,7 +434,7 @@ func isUnnestFrom(it *pg_query.Node) (*pg_query.RangeFunction, *pg_query.FuncCal
 // (PostgreSQL's anycompatiblearray and anycompatible), and - any other parameter.
 var arrayForms = map[string]string{
 	"array_cat": "AA", "array_append": "AC", "array_prepend": "CA", "array_position": "AC-",
-	"array_remove": "AC", "array_length": "a-", "cardinality": "a", "array_to_string": "a--",
+	"array_positions": "AC", "array_remove": "AC", "array_replace": "ACC", "array_length": "a-", "cardinality": "a", "array_to_string": "a--",
 	"array_lower": "a-", "array_upper": "a-",
 }
 
@@ -368,6 +445,7 @@ var arrayForms = map[string]string{
 func (b *binder) arrayArgs(name, form string, args []planner.Expr) error {
 	untyped := func(e planner.Expr) bool { return types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL }
 	var et arrow.DataType
+	var ts []arrow.DataType
 	for i, e := range args {
 		if i >= len(form) || untyped(e) {
 			continue
@@ -383,6 +461,7 @@ func (b *binder) arrayArgs(name, form string, args []planner.Expr) error {
 		default:
 			continue
 		}
+		ts = append(ts, t)
 		if et == nil {
 			et = t
 			continue
@@ -396,6 +475,7 @@ func (b *binder) arrayArgs(name, form string, args []planner.Expr) error {
 	if et == nil {
 		return nil
 	}
+	et = arrayElemCommon(et, ts...)
 	for i, e := range args {
 		if i >= len(form) {
 			continue

@@ -144,12 +144,12 @@ func varNumericRounding(name string, args []planner.Expr) (planner.Expr, bool) {
 }
 
 // varNumericArrayArgs binds the numeric arguments of a call that has a numeric[] argument
-// without a type modifier, and reports whether there was one. array_append, array_prepend
-// and array_cat make the other numeric arguments (arrays and elements, numeric(p,s) or
-// integer) numeric without a type modifier too, so that each value keeps its own scale;
-// the functions that compare elements (array_position, array_positions, array_remove,
-// array_replace) compare numerics of one fixed scale (types.DefaultNumeric), as their
-// kernels compare values by their stored form; others take their arguments as they are.
+// without a type modifier, and reports whether there was one. The polymorphic array
+// functions (array_append, array_prepend, array_cat, and array_position, array_positions,
+// array_remove and array_replace, whose kernels compare such numerics by their numbers) make
+// the other numeric arguments (arrays and elements, numeric(p,s) or integer) numeric without
+// a type modifier too, so that each value keeps its own scale; others take their arguments as
+// they are.
 func varNumericArrayArgs(name string, args []planner.Expr) bool {
 	found := false
 	for _, a := range args {
@@ -163,18 +163,16 @@ func varNumericArrayArgs(name string, args []planner.Expr) bool {
 	numeric := func(t arrow.DataType) bool {
 		return t.ID() == arrow.DECIMAL128 || types.IsVarNumeric(t) || types.IsInteger(t)
 	}
-	var elem arrow.DataType
 	switch name {
-	case "array_append", "array_prepend", "array_cat":
-		elem = types.VarNumeric
-	case "array_position", "array_positions", "array_remove", "array_replace":
-		elem = types.DefaultNumeric
+	case "array_append", "array_prepend", "array_cat", "array_position", "array_positions", "array_remove", "array_replace":
 	default:
 		return true
 	}
+	elem := types.VarNumeric
 	for i, a := range args {
 		switch t := a.Type(); {
-		case numeric(t) && !arrow.TypeEqual(t, elem) && (i > 0 || name == "array_prepend"):
+		case name == "array_position" && i == 2:
+		case numeric(t) && !arrow.TypeEqual(t, elem):
 			args[i] = &planner.Cast{E: a, To: elem}
 		case types.IsArray(t) && numeric(types.Elem(t)) && !arrow.TypeEqual(types.Elem(t), elem):
 			args[i] = &planner.Cast{E: a, To: types.ArrayOf(elem)}

@@ -33,7 +33,7 @@ func (b *binder) structField(ind *pg_query.A_Indirection, sc *scope, agg *aggCon
 		if !ok || err != nil {
 			return e, ok, err
 		}
-		return b.selectFields(e, ind.Indirection)
+		return b.selectFields(e, ind.Indirection, sc, agg)
 	}
 	e, err := b.expr(ind.Arg, sc, agg)
 	if err != nil {
@@ -42,16 +42,21 @@ func (b *binder) structField(ind *pg_query.A_Indirection, sc *scope, agg *aggCon
 	if _, isStruct := e.Type().(*arrow.StructType); !isStruct {
 		return nil, false, nil
 	}
-	return b.selectFields(e, ind.Indirection)
+	return b.selectFields(e, ind.Indirection, sc, agg)
 }
 
-// selectFields applies the field selections of ind to the record e.
-func (b *binder) selectFields(e planner.Expr, ind []*pg_query.Node) (planner.Expr, bool, error) {
+// selectFields applies the field selections of ind to the record e, and the subscripts
+// among them to the arrays and jsonb values the fields hold ((r).a[1], (r).a[1:2].f).
+func (b *binder) selectFields(e planner.Expr, ind []*pg_query.Node, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
 	for _, in := range ind {
 		st, ok := e.Type().(*arrow.StructType)
 		if !ok {
-			if in.GetAIndices() != nil && types.IsArray(e.Type()) {
-				return nil, true, errs.New(errs.NotImplemented, "subscripts of record fields are not supported")
+			if idx := in.GetAIndices(); idx != nil {
+				var err error
+				if e, err = b.subscriptOne(e, idx, sc, agg); err != nil {
+					return nil, true, err
+				}
+				continue
 			}
 			return nil, true, errs.New(errs.WrongObjectType, "column notation .%s applied to type %s, which is not a composite type", fieldName(in), types.Name(e.Type()))
 		}

@@ -8,7 +8,9 @@ import (
 // join (or of an inner join's condition) that refers to one side only becomes a filter on that
 // side; one that refers to both sides becomes part of the join condition, which turns a cross
 // join into an inner join the physical planner can run as a hash join. Predicates are not moved
-// below the null-extended side of an outer join, nor out of an outer join's condition.
+// below the null-extended side of an outer join, nor out of an outer join's condition. A
+// conjunct above a set-returning function's Unnest that refers to its input only goes below it
+// (intoUnnest), and on into the joins there.
 func PushJoinConditions(n planner.Node) (planner.Node, error) {
 	return pushDown(n), nil
 }
@@ -18,6 +20,11 @@ func pushDown(n planner.Node) planner.Node {
 	case *planner.Filter:
 		if j, ok := x.Input.(*planner.Join); ok {
 			if out := intoJoin(j, planner.Conjuncts(x.Pred)); out != nil {
+				return pushDown(out)
+			}
+		}
+		if u, ok := x.Input.(*planner.Unnest); ok {
+			if out := intoUnnest(u, planner.Conjuncts(x.Pred)); out != nil {
 				return pushDown(out)
 			}
 		}
