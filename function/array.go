@@ -3,6 +3,7 @@ package function
 import (
 	"bytes"
 	"math"
+	"reflect"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -217,6 +218,43 @@ func byElem(nulls bool, f func(eq func(a, b any) bool, v []any) (any, error)) fu
 // the type says: numerics without a type modifier are equal when their numbers are, whatever
 // their scales (1.0 = 1).
 func elemEqual(t arrow.DataType) func(a, b any) bool {
+	if st, ok := t.(*arrow.StructType); ok {
+		// Records are equal when their fields are not distinct, field by field (record_eq:
+		// two NULL fields are equal).
+		fields := make([]func(a, b any) bool, st.NumFields())
+		for i := range fields {
+			fields[i] = elemEqual(st.Field(i).Type)
+		}
+		return func(a, b any) bool {
+			x, y := a.([]any), b.([]any)
+			for i, eq := range fields {
+				if !notDistinct(eq, x[i], y[i]) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	if et := exec.ElemType(t); et != nil && t.ID() != arrow.MAP {
+		// Arrays (of a record's fields) are equal when they have the same length and their
+		// elements are not distinct.
+		eq := elemEqual(et)
+		return func(a, b any) bool {
+			x, y := a.([]any), b.([]any)
+			if len(x) != len(y) {
+				return false
+			}
+			for i := range x {
+				if !notDistinct(eq, x[i], y[i]) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	if t.ID() == arrow.MAP {
+		return func(a, b any) bool { return reflect.DeepEqual(a, b) }
+	}
 	if types.IsVarNumeric(t) {
 		return func(a, b any) bool {
 			x, xs := types.UnpackNumeric(a.(decimal128.Num))
