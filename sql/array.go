@@ -146,7 +146,7 @@ func (b *binder) jsonbSubscript(e planner.Expr, idx *pg_query.A_Indices, sc *sco
 	case types.IsUnknown(t) || t.ID() == arrow.NULL || textLike(t) && !types.IsJSON(t):
 	case t.ID() == arrow.INT16 || t.ID() == arrow.INT32:
 	default:
-		return nil, &errs.Error{Kind: errs.DatatypeMismatch, Msg: fmt.Sprintf("subscript type %s is not supported", types.Name(t)),
+		return nil, &errs.Error{Kind: errs.DatatypeMismatch, Msg: fmt.Sprintf("subscript type %s is not supported", types.BaseName(t)),
 			Hint: "jsonb subscript must be coercible to either integer or text."}
 	}
 	path := &planner.Array{Elems: []planner.Expr{b.coerce(x, types.Text)}, Typ: types.ArrayOf(types.Text)}
