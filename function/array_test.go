@@ -70,6 +70,21 @@ func TestArrayFunctions(t *testing.T) {
 		{"array_subscript", []exec.Expr{a(7, 8), i(3)}, "NULL"},
 		{"array_subscript", []exec.Expr{a(7, 8), i(0)}, "NULL"},
 		{"array_subscript", []exec.Expr{a(7, nil), i(2)}, "NULL"},
+		{"array_positions", []exec.Expr{a(1, 2, 1, nil), i(1)}, "{1,3}"},
+		{"array_positions", []exec.Expr{a(1, nil, nil), ni}, "{2,3}"},
+		{"array_positions", []exec.Expr{a(1), i(2)}, "{}"},
+		{"array_positions", []exec.Expr{null, i(2)}, "NULL"},
+		{"array_replace", []exec.Expr{a(1, 2, 1), i(1), i(9)}, "{9,2,9}"},
+		{"array_replace", []exec.Expr{a(1, nil), ni, i(0)}, "{1,0}"},
+		{"array_replace", []exec.Expr{a(1, 2), i(2), ni}, "{1,NULL}"},
+		{"array_replace", []exec.Expr{null, i(2), i(3)}, "NULL"},
+		{"array_slice", []exec.Expr{a(1, 2, 3), i(2), i(3)}, "{2,3}"},
+		{"array_slice", []exec.Expr{a(1, 2, 3), i(-4), i(1)}, "{1}"},
+		{"array_slice", []exec.Expr{a(1, 2, 3), i(3), i(2)}, "{}"},
+		{"array_slice", []exec.Expr{a(1, 2, 3), i(4), i(9)}, "{}"},
+		{"array_slice", []exec.Expr{a(1, nil, 3), i(2), i(2)}, "{NULL}"},
+		{"array_slice", []exec.Expr{a(1, 2), ni, i(2)}, "NULL"},
+		{"array_slice", []exec.Expr{null, i(1), i(2)}, "NULL"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.fn+"("+exec.JoinExprs(tc.args)+")", func(t *testing.T) {
