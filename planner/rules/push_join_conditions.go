@@ -10,7 +10,8 @@ import (
 // join into an inner join the physical planner can run as a hash join. Predicates are not moved
 // below the null-extended side of an outer join, nor out of an outer join's condition. A
 // conjunct above a set-returning function's Unnest that refers to its input only goes below it
-// (intoUnnest), and on into the joins there.
+// (intoUnnest), and one above a Project on the columns it passes through goes below that
+// (intoProject), and on into the joins there.
 func PushJoinConditions(n planner.Node) (planner.Node, error) {
 	return pushDown(n), nil
 }
@@ -25,6 +26,11 @@ func pushDown(n planner.Node) planner.Node {
 		}
 		if u, ok := x.Input.(*planner.Unnest); ok {
 			if out := intoUnnest(u, planner.Conjuncts(x.Pred)); out != nil {
+				return pushDown(out)
+			}
+		}
+		if p, ok := x.Input.(*planner.Project); ok {
+			if out := intoProject(p, planner.Conjuncts(x.Pred)); out != nil {
 				return pushDown(out)
 			}
 		}
