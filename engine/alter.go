@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -145,14 +144,11 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (_ R
 	// statement is not changed: it may run again).
 	cmds := slices.Clone(s.Cmds)
 	missing := make([]*string, len(cmds))
-	// fenced maps each column whose type change retired its stored name (fenceStored) to
-	// that name; should the ALTER fail, the names are taken back.
-	fenced := map[string]string{}
-	defer func() {
-		if err != nil && len(fenced) > 0 {
-			e.reviveStored(ctx, t, slices.Collect(maps.Values(fenced)))
-		}
-	}()
+	// fenced holds the stored names of the columns whose type change fences them
+	// (alter_fence.go); should the ALTER fail, the fences are lifted.
+	fenced := newAlterFence(e, t)
+	committed := false
+	defer func() { fenced.end(ctx, committed) }()
 	for i, c := range cmds {
 		switch c.Op {
 		case planner.AddColumn:
@@ -208,18 +204,19 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (_ R
 	if err != nil {
 		return nil, err
 	}
-	if len(fenced) > 0 {
+	names := fenced.stored()
+	if len(names) > 0 {
 		alterStep("checked")
 	}
-	if err := e.stillFenced(ctx, t, fenced); err != nil {
+	if err := fenced.standing(ctx); err != nil {
 		return nil, err
 	}
 	var notices []Notice
 	_, err = e.cat.Redefine(ctx, s.Table, func(old *catalog.Table) (*catalog.Table, error) {
 		notices = nil
 		// The values checked are those of the stored names fenced: a column another ALTER
-		// changed meanwhile holds others.
-		for name, stored := range fenced {
+		// changed (or whose expired fence was lifted) meanwhile holds others.
+		for name, stored := range fenced.names {
 			if i := old.ColumnIndex(name); i < 0 || old.Columns[i].StoredName() != stored {
 				return nil, errs.New(errs.Conflict, "could not change the type of column %q of table %q: it was changed concurrently; try again", name, old.Name)
 			}
@@ -239,6 +236,10 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (_ R
 	})
 	if err != nil {
 		return nil, err
+	}
+	committed = true
+	if len(names) > 0 {
+		alterStep("changed")
 	}
 	res.notices = notices
 	return res, nil

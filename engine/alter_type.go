@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"time"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -16,7 +15,6 @@ import (
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/sql"
-	"github.com/sleeperd/sleeperd/storage/statestore"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -35,63 +33,26 @@ import (
 // Writes that race the change. Rows another session (or process) writes under the former
 // schema while the ALTER runs would escape its check, and a value that does not convert
 // would fail reads or be written as NULL by compaction. So before it reads the values the
-// ALTER retires the column's stored name in the state store (statestore.RetireColumns): the
-// commit of every write names the stored columns its files hold (statestore.AddFiles), and
-// one naming a retired name fails with 40001, its files deleted; the client retries under
-// the new schema, whose new stored name is not retired. The ALTER's check thus reads every
-// file with the former name that will ever be committed. An ALTER that fails takes the name
-// back. Former names are never used again for the column, so the fence stays.
+// ALTER fences the column's stored name in the state store (statestore.RetireColumns with a
+// token and a lease, alter_fence.go): the commit of every write names the stored columns its
+// files hold (statestore.AddFiles), and one naming a retired name fails with 40001, its files
+// deleted; the client retries under the new schema, whose new stored name is not retired. A
+// DELETE's predicate tests values in the types of the schema it was made under, so its
+// commit names the stored columns too (statestore.AddDeletePredicate) and is refused alike.
+// The ALTER's check thus reads every file with the former name that will ever be committed.
+// An ALTER that fails lifts its fence; one that succeeds keeps the name retired for good
+// (former names are never used again for the column).
 
 // testAlterHook, when set by a test, runs at the named steps of an ALTER COLUMN ... TYPE:
 // "fenced" once it has retired a column's stored name, before it reads the column's values;
-// "checked" once it has checked them all, before it changes the catalog.
+// "checked" once it has checked them all, before it changes the catalog; "changed" once the
+// catalog changed, before the retirement is kept for good.
 var testAlterHook atomic.Pointer[func(step string)]
 
 // alterStep runs the test hook for step, if one is set.
 func alterStep(step string) {
 	if f := testAlterHook.Load(); f != nil {
 		(*f)(step)
-	}
-}
-
-// fenceStored retires the stored column name of t (see above).
-func (e *Engine) fenceStored(ctx context.Context, t *catalog.Table, stored string) error {
-	if _, err := e.ss.Commit(ctx, t.StateID(), statestore.RetireColumns{Names: []string{stored}}); err != nil {
-		return err
-	}
-	alterStep("fenced")
-	return nil
-}
-
-// stillFenced checks that the stored names of t in fenced are still retired: a concurrent
-// ALTER of the same column that failed takes the name back, and writes under it may have
-// committed since.
-func (e *Engine) stillFenced(ctx context.Context, t *catalog.Table, fenced map[string]string) error {
-	if len(fenced) == 0 {
-		return nil
-	}
-	st, err := e.ss.Snapshot(ctx, t.StateID())
-	if err != nil {
-		return err
-	}
-	retired := st.RetiredColumns()
-	for name, stored := range fenced {
-		if !slices.Contains(retired, stored) {
-			return errs.New(errs.Conflict, "could not change the type of column %q of table %q: it was altered concurrently; try again", name, t.Name)
-		}
-	}
-	return nil
-}
-
-// reviveStored takes back stored names of t that a failed ALTER retired. It runs however the
-// statement ended; a failure is logged: writes to the table then fail with 40001 until an
-// ALTER COLUMN ... TYPE of the column runs again.
-func (e *Engine) reviveStored(ctx context.Context, t *catalog.Table, stored []string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	slices.Sort(stored)
-	if _, err := e.ss.Commit(ctx, t.StateID(), statestore.RetireColumns{Names: stored, Revive: true}); err != nil {
-		e.log.Error("taking back retired column names", "table", t.Name, "columns", stored, "error", err)
 	}
 }
 
@@ -118,8 +79,8 @@ func typeChangePath(to arrow.DataType, via []arrow.DataType) (path []arrow.DataT
 // type, reading them all, and that the column's default still binds. It returns the value
 // rows of files older than the column take (catalog.Column.Missing) in the new type. When
 // the values will be converted it first retires the column's stored name in the state store
-// (fenceStored) and records it in fenced under the column's name.
-func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.AlterColumn, fenced map[string]string) (*string, error) {
+// (fenced.add).
+func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.AlterColumn, fenced *alterFence) (*string, error) {
 	i := column(t, c.Column)
 	if i < 0 {
 		return nil, nil // reported by setType
@@ -133,11 +94,14 @@ func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.A
 		return nil, err
 	}
 	if convertsValues(from, to, c.Via) {
-		if _, ok := fenced[col.Name]; !ok {
-			if err := e.fenceStored(ctx, t, col.StoredName()); err != nil {
+		if !fenced.has(col.Name) {
+			if err := e.liftExpiredFences(ctx, t); err != nil {
 				return nil, err
 			}
-			fenced[col.Name] = col.StoredName()
+			if err := fenced.add(ctx, col.Name, col.StoredName()); err != nil {
+				return nil, err
+			}
+			alterStep("fenced")
 		}
 		if err := e.foldDeletes(ctx, t, col.Name); err != nil {
 			return nil, err

@@ -1,0 +1,332 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/storage/objstore"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+// fences returns the fences standing on the stored names of table name.
+func fences(t *testing.T, e *Engine, name string) []statestore.Fence {
+	t.Helper()
+	ctx := context.Background()
+	tb, err := e.cat.Table(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.ss.Snapshot(ctx, tb.StateID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Fences()
+}
+
+// A concurrent ALTER of the same column that fails lifts only its own fence: the first
+// ALTER's fence still refuses writes under the old schema between its check and its catalog
+// change, and the first ALTER commits with every value it converts checked.
+func TestAlterTypeConcurrentFailureKeepsFence(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	defer e.Close()
+	e2, c2 := open(t, store, mem)
+	defer e2.Close()
+	defer c2.Close()
+	w := connect(t, e)
+	run(t, c, "CREATE TABLE l (id integer PRIMARY KEY, s text)")
+	run(t, c, "INSERT INTO l VALUES (1, '1')")
+	expect(t, w, "SELECT count(*) FROM l", "1")
+	ran := false
+	hook := func(step string) {
+		if step != "checked" || ran {
+			return
+		}
+		ran = true
+		// The same column, to a type its values do not take: it fences, checks, fails and
+		// lifts its fence.
+		runErr(t, c2, "ALTER TABLE l ALTER COLUMN s TYPE date USING s::date", errs.InvalidDatetime)
+		if f := fences(t, e2, "l"); len(f) != 1 {
+			t.Errorf("fences after the other ALTER failed: %v, want the first one's", f)
+		}
+		runErr(t, w, "INSERT INTO l VALUES (2, 'x')", errs.Conflict)
+		runErr(t, c2, "INSERT INTO l VALUES (3, 'y')", errs.Conflict)
+	}
+	testAlterHook.Store(&hook)
+	defer testAlterHook.Store(nil)
+	run(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer")
+	testAlterHook.Store(nil)
+	if !ran {
+		t.Fatal("the hook did not run")
+	}
+	if f := fences(t, e, "l"); len(f) != 0 {
+		t.Fatalf("fences after the ALTER: %v", f)
+	}
+	runErr(t, w, "INSERT INTO l VALUES (2, 'x')", errs.InvalidText)
+	run(t, c2, "INSERT INTO l VALUES (3, '3')")
+	run(t, c, "VACUUM FULL l")
+	expect(t, c, "SELECT id, s + 1 FROM l ORDER BY id", "1 2|3 4")
+}
+
+// An ALTER COLUMN ... TYPE whose lease another process finds over (a clock far ahead, as if
+// the ALTER had stalled) loses its fence while it checks: a write that other process tries
+// is refused once, lifts the fence by moving the column to a new stored name of the same
+// type, and its retry commits; the ALTER then fails with 40001 and changes nothing, and runs
+// again against the values written meanwhile.
+func TestAlterTypeFenceLiftedMeanwhile(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	defer e.Close()
+	e2, c2 := open(t, store, mem)
+	defer e2.Close()
+	defer c2.Close()
+	e2.now = func() time.Time { return time.Now().Add(3 * fenceLease) }
+	run(t, c, "CREATE TABLE l (id integer PRIMARY KEY, s text)")
+	run(t, c, "INSERT INTO l VALUES (1, '1')")
+	expect(t, c2, "SELECT count(*) FROM l", "1")
+	hook := func(step string) {
+		if step != "checked" {
+			return
+		}
+		runErr(t, c2, "INSERT INTO l VALUES (2, 'x')", errs.Conflict)
+		if f := fences(t, e2, "l"); len(f) != 0 {
+			t.Errorf("expired fence not lifted: %v", f)
+		}
+		run(t, c2, "INSERT INTO l VALUES (2, 'x')")
+	}
+	testAlterHook.Store(&hook)
+	defer testAlterHook.Store(nil)
+	runErr(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer", errs.Conflict)
+	testAlterHook.Store(nil)
+	expect(t, c, "SELECT id, s FROM l ORDER BY id", "1 1|2 x")
+	runErr(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer", errs.InvalidText)
+	run(t, c, "UPDATE l SET s = '2' WHERE id = 2")
+	run(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer")
+	run(t, c, "VACUUM FULL l")
+	expect(t, c, "SELECT id, s * 10 FROM l ORDER BY id", "1 10|2 20")
+}
+
+// A long ALTER COLUMN ... TYPE renews its lease: another process whose clock is past the
+// lease the ALTER first took neither lifts the fence (VACUUM) nor commits a write under the
+// old schema, and the ALTER commits.
+func TestAlterTypeLiveFenceRenewed(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	defer func(d time.Duration) { fenceLease = d }(fenceLease)
+	fenceLease = 150 * time.Millisecond
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	defer e.Close()
+	e2, c2 := open(t, store, mem)
+	defer e2.Close()
+	defer c2.Close()
+	run(t, c, "CREATE TABLE r (k bigint NOT NULL, s text) WITH (row_keys = 'k')")
+	run(t, c, "INSERT INTO r VALUES (1, '1')")
+	expect(t, c2, "SELECT count(*) FROM r", "1")
+	ran := false
+	hook := func(step string) {
+		if step != "fenced" {
+			return
+		}
+		ran = true
+		f := fences(t, e, "r")
+		if len(f) != 1 || f[0].Owner != fenceOwner() {
+			t.Errorf("fences %v, want one of this process", f)
+			return
+		}
+		first := f[0].Until
+		// The clock of the other process is past the first lease.
+		e2.now = func() time.Time { return first.Add(time.Millisecond) }
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if f = fences(t, e, "r"); len(f) == 1 && f[0].Until.After(first.Add(time.Millisecond)) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("the lease was not renewed: %v", f)
+				return
+			}
+		}
+		run(t, c2, "VACUUM r")
+		runErr(t, c2, "INSERT INTO r VALUES (2, 'x')", errs.Conflict)
+		if g := fences(t, e2, "r"); len(g) != 1 || g[0].Token != f[0].Token {
+			t.Errorf("fences after the other process looked: %v, want %v", g, f)
+		}
+	}
+	testAlterHook.Store(&hook)
+	defer testAlterHook.Store(nil)
+	run(t, c, "ALTER TABLE r ALTER COLUMN s TYPE integer USING s::integer")
+	testAlterHook.Store(nil)
+	if !ran {
+		t.Fatal("the hook did not run")
+	}
+	runErr(t, c2, "INSERT INTO r VALUES (2, 'x')", errs.InvalidText)
+	run(t, c2, "INSERT INTO r VALUES (2, '2')")
+	expect(t, c, "SELECT k, s + 1 FROM r ORDER BY k", "1 2|2 3")
+}
+
+// crashChildEnv names the store directory of the child process of TestAlterTypeCrashLiftsFence.
+const crashChildEnv = "SLEEPERD_ALTER_CRASH_DIR"
+
+// TestAlterTypeCrashChild is the child process of TestAlterTypeCrashLiftsFence: it runs an
+// ALTER COLUMN ... TYPE and, once the fence stands, says so and waits to be killed.
+func TestAlterTypeCrashChild(t *testing.T) {
+	dir := os.Getenv(crashChildEnv)
+	if dir == "" {
+		t.Skip("the child process of TestAlterTypeCrashLiftsFence")
+	}
+	fenceLease = time.Hour
+	store, err := objstore.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, c := open(t, store, memory.NewGoAllocator())
+	hook := func(step string) {
+		if step == "fenced" {
+			fmt.Println("FENCED")
+			select {}
+		}
+	}
+	testAlterHook.Store(&hook)
+	run(t, c, "ALTER TABLE cr ALTER COLUMN s TYPE integer USING s::integer")
+	e.Close()
+	t.Fatal("the ALTER ended")
+}
+
+// A process killed while its ALTER COLUMN ... TYPE holds the fence leaves writes refused
+// (40001) while its lease lasts; once the lease is over the first write refused lifts the
+// fence and its retry commits, or the next ALTER or VACUUM lifts it; every row committed
+// before is still there, and the column's values read as before.
+func TestAlterTypeCrashLiftsFence(t *testing.T) {
+	for _, how := range []string{"write", "vacuum", "alter"} {
+		t.Run(how, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			dir := t.TempDir()
+			store, err := objstore.NewLocal(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, c := open(t, store, mem)
+			defer e.Close()
+			run(t, c, "CREATE TABLE cr (k bigint NOT NULL, s text, n integer) WITH (row_keys = 'k')")
+			run(t, c, "INSERT INTO cr VALUES (1, '10', 1), (2, '20', 2)")
+			run(t, c, "INSERT INTO cr VALUES (3, 'x', 3)")
+			run(t, c, "DELETE FROM cr WHERE n = 2")
+
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
+			child := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestAlterTypeCrashChild$", "-test.count=1")
+			child.Env = append(os.Environ(), crashChildEnv+"="+dir)
+			out, err := child.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			child.Stderr = os.Stderr
+			if err := child.Start(); err != nil {
+				t.Fatal(err)
+			}
+			fenced := false
+			for sc := bufio.NewScanner(out); sc.Scan(); {
+				if strings.TrimSpace(sc.Text()) == "FENCED" {
+					fenced = true
+					break
+				}
+			}
+			if err := child.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			_ = child.Wait()
+			if !fenced {
+				t.Fatal("the child ended before its ALTER fenced the column")
+			}
+			f := fences(t, e, "cr")
+			if len(f) != 1 || f[0].Name != "s" || f[0].Owner == fenceOwner() || f[0].Owner == "" {
+				t.Fatalf("fences left by the killed process: %v", f)
+			}
+			// The lease (an hour) lasts: writes are refused, and nothing lifts the fence.
+			runErr(t, c, "INSERT INTO cr VALUES (4, '40', 4)", errs.Conflict)
+			run(t, c, "VACUUM cr")
+			runErr(t, c, "INSERT INTO cr VALUES (4, '40', 4)", errs.Conflict)
+			if g := fences(t, e, "cr"); !slices.Equal(g, f) {
+				t.Fatalf("fences %v during the lease, want %v", g, f)
+			}
+			// The lease is over.
+			e.now = func() time.Time { return f[0].Until.Add(time.Second) }
+			switch how {
+			case "write":
+				runErr(t, c, "INSERT INTO cr VALUES (4, '40', 4)", errs.Conflict)
+			case "vacuum":
+				run(t, c, "VACUUM cr")
+			case "alter":
+				runErr(t, c, "ALTER TABLE cr ALTER COLUMN s TYPE integer USING s::integer", errs.InvalidText)
+			}
+			if g := fences(t, e, "cr"); len(g) != 0 {
+				t.Fatalf("fences after the lease: %v", g)
+			}
+			run(t, c, "INSERT INTO cr VALUES (4, '40', 4)")
+			run(t, c, "DELETE FROM cr WHERE s = 'x'")
+			expect(t, c, "SELECT k, s, n FROM cr ORDER BY k", "1 10 1|4 40 4")
+			run(t, c, "ALTER TABLE cr ALTER COLUMN s TYPE integer USING s::integer")
+			run(t, c, "VACUUM FULL cr")
+			expect(t, c, "SELECT k, s + 1, n FROM cr ORDER BY k", "1 11 1|4 41 4")
+		})
+	}
+}
+
+// A DELETE whose predicate is on the column whose type changes, made under the old schema
+// and committed while the ALTER checks the values, is refused (40001), in this engine or in
+// another on the same store; retried under the new type it deletes the rows it names.
+func TestAlterTypeRefusesDeletesDuringCheck(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	defer e.Close()
+	e2, c2 := open(t, store, mem)
+	defer e2.Close()
+	defer c2.Close()
+	w := connect(t, e)
+	run(t, c, "CREATE TABLE dp (k bigint NOT NULL, s text) WITH (row_keys = 'k')")
+	run(t, c, "INSERT INTO dp VALUES (1, '10'), (2, '20'), (3, '030')")
+	expect(t, w, "SELECT count(*) FROM dp", "3")
+	expect(t, c2, "SELECT count(*) FROM dp", "3")
+	ran := false
+	hook := func(step string) {
+		if step != "fenced" {
+			return
+		}
+		ran = true
+		runErr(t, w, "DELETE FROM dp WHERE s = '20'", errs.Conflict)
+		runErr(t, c2, "DELETE FROM dp WHERE s = '030'", errs.Conflict)
+		run(t, w, "BEGIN")
+		run(t, w, "DELETE FROM dp WHERE k = 1")
+		runErr(t, w, "COMMIT", errs.Conflict)
+	}
+	testAlterHook.Store(&hook)
+	defer testAlterHook.Store(nil)
+	run(t, c, "ALTER TABLE dp ALTER COLUMN s TYPE integer USING s::integer")
+	testAlterHook.Store(nil)
+	if !ran {
+		t.Fatal("the hook did not run")
+	}
+	expect(t, c, "SELECT k, s FROM dp ORDER BY k", "1 10|2 20|3 30")
+	run(t, w, "DELETE FROM dp WHERE s = 20")
+	run(t, c2, "DELETE FROM dp WHERE s = 30")
+	expect(t, c, "SELECT k, s FROM dp ORDER BY k", "1 10")
+	run(t, c, "VACUUM FULL dp")
+	expect(t, c, "SELECT k, s FROM dp ORDER BY k", "1 10")
+}
