@@ -147,8 +147,8 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (_ R
 	// fenced holds the stored names of the columns whose type change fences them
 	// (alter_fence.go); should the ALTER fail, the fences are lifted.
 	fenced := newAlterFence(e, t)
-	committed := false
-	defer func() { fenced.end(ctx, committed) }()
+	var changed *catalog.Table
+	defer func() { fenced.end(ctx, changed) }()
 	for i, c := range cmds {
 		switch c.Op {
 		case planner.AddColumn:
@@ -212,7 +212,7 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (_ R
 		return nil, err
 	}
 	var notices []Notice
-	_, err = e.cat.Redefine(ctx, s.Table, func(old *catalog.Table) (*catalog.Table, error) {
+	changed, err = e.cat.Redefine(ctx, s.Table, func(old *catalog.Table) (*catalog.Table, error) {
 		notices = nil
 		// The values checked are those of the stored names fenced: a column another ALTER
 		// changed (or whose expired fence was lifted) meanwhile holds others.
@@ -223,7 +223,7 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (_ R
 		}
 		t := old.Clone()
 		for i, c := range cmds {
-			n, err := alterColumn(t, c, missing[i], indexes)
+			n, err := alterColumn(t, c, missing[i], indexes, fenced)
 			if err != nil {
 				return nil, err
 			}
@@ -237,7 +237,6 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (_ R
 	if err != nil {
 		return nil, err
 	}
-	committed = true
 	if len(names) > 0 {
 		alterStep("changed")
 	}
@@ -286,7 +285,7 @@ func usedElsewhere(t *catalog.Table, name string, idx []*catalog.Index) string {
 }
 
 // alterColumn applies one command to t, a Clone being changed.
-func alterColumn(t *catalog.Table, c planner.AlterColumn, missing *string, idx []*catalog.Index) (*Notice, error) {
+func alterColumn(t *catalog.Table, c planner.AlterColumn, missing *string, idx []*catalog.Index, fenced *alterFence) (*Notice, error) {
 	switch c.Op {
 	case planner.RenameTableTo:
 		t.Name = c.NewName
@@ -406,7 +405,7 @@ func alterColumn(t *catalog.Table, c planner.AlterColumn, missing *string, idx [
 			col.Default = c.Def.Default
 		}
 	case planner.SetType:
-		return nil, setType(t, i, c, missing, idx)
+		return nil, setType(t, i, c, missing, idx, fenced)
 	case planner.SetNotNull:
 		col.Nullable = false
 	case planner.DropNotNull:

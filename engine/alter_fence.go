@@ -143,10 +143,11 @@ func (f *alterFence) standing(ctx context.Context) error {
 	return nil
 }
 
-// end stops the renewals and keeps the retirements for good (the catalog change committed)
-// or lifts the fences (it did not). It runs however the statement ended; a failure is
+// end stops the renewals and keeps the retirements for good of the names no column of
+// changed, the table the catalog change committed (nil if it did not), has as its stored
+// name, and lifts the other fences. It runs however the statement ended; a failure is
 // logged: the fence then stands until its lease ends and someone lifts it.
-func (f *alterFence) end(ctx context.Context, committed bool) {
+func (f *alterFence) end(ctx context.Context, changed *catalog.Table) {
 	f.mu.Lock()
 	stop, done := f.stop, f.done
 	f.mu.Unlock()
@@ -157,9 +158,21 @@ func (f *alterFence) end(ctx context.Context, committed bool) {
 	<-done
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	txn := statestore.RetireColumns{Names: f.stored(), Token: f.token, Keep: committed, Revive: !committed}
-	if _, err := f.e.ss.Commit(ctx, f.t.StateID(), txn); err != nil {
-		f.e.log.Error("ending the write fence of ALTER COLUMN ... TYPE", "table", f.t.Name, "columns", txn.Names, "kept", committed, "error", err)
+	var keep, lift []string
+	for _, n := range f.stored() {
+		if changed != nil && !slices.ContainsFunc(changed.Columns, func(c catalog.Column) bool { return c.StoredName() == n }) {
+			keep = append(keep, n)
+		} else {
+			lift = append(lift, n)
+		}
+	}
+	for _, txn := range []statestore.RetireColumns{{Names: keep, Token: f.token, Keep: true}, {Names: lift, Token: f.token, Revive: true}} {
+		if len(txn.Names) == 0 {
+			continue
+		}
+		if _, err := f.e.ss.Commit(ctx, f.t.StateID(), txn); err != nil {
+			f.e.log.Error("ending the write fence of ALTER COLUMN ... TYPE", "table", f.t.Name, "columns", txn.Names, "kept", txn.Keep, "error", err)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"slices"
@@ -220,8 +221,13 @@ func TestAlterTypeCrashLiftsFence(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			e, c := open(t, store, mem)
+			var logs syncBuffer
+			e, err := Open(context.Background(), Options{Store: store, Alloc: mem, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
 			defer e.Close()
+			c := connect(t, e)
 			run(t, c, "CREATE TABLE cr (k bigint NOT NULL, s text, n integer) WITH (row_keys = 'k')")
 			run(t, c, "INSERT INTO cr VALUES (1, '10', 1), (2, '20', 2)")
 			run(t, c, "INSERT INTO cr VALUES (3, 'x', 3)")
@@ -277,6 +283,9 @@ func TestAlterTypeCrashLiftsFence(t *testing.T) {
 			if g := fences(t, e, "cr"); len(g) != 0 {
 				t.Fatalf("fences after the lease: %v", g)
 			}
+			if l := logs.String(); !strings.Contains(l, "lifting the write fence of an ALTER COLUMN ... TYPE that did not finish") || !strings.Contains(l, f[0].Owner) {
+				t.Errorf("no log line names the fence lifted and its owner %s:\n%s", f[0].Owner, l)
+			}
 			run(t, c, "INSERT INTO cr VALUES (4, '40', 4)")
 			run(t, c, "DELETE FROM cr WHERE s = 'x'")
 			expect(t, c, "SELECT k, s, n FROM cr ORDER BY k", "1 10 1|4 40 4")
@@ -329,4 +338,56 @@ func TestAlterTypeRefusesDeletesDuringCheck(t *testing.T) {
 	expect(t, c, "SELECT k, s FROM dp ORDER BY k", "1 10")
 	run(t, c, "VACUUM FULL dp")
 	expect(t, c, "SELECT k, s FROM dp ORDER BY k", "1 10")
+}
+
+// A change to a shorter character varying is fenced like a conversion: a write under the
+// old schema committed while the ALTER checks the values is refused (40001), whatever its
+// values, and its retry goes through the new length (22001 for a longer value). Spaces past
+// the new length are dropped as PostgreSQL's assignment drops them, and stay dropped when
+// the length grows again. A column in the row key still changes its length (the catalog
+// only, unfenced).
+func TestAlterTypeVarcharShorterFenced(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	defer e.Close()
+	e2, c2 := open(t, store, mem)
+	defer e2.Close()
+	defer c2.Close()
+	w := connect(t, e)
+	run(t, c, "CREATE TABLE v (k varchar(10) NOT NULL, s varchar(10)) WITH (row_keys = 'k')")
+	run(t, c, "INSERT INTO v VALUES ('a', 'abc'), ('b', 'abcde   ')")
+	expect(t, w, "SELECT count(*) FROM v", "2")
+	expect(t, c2, "SELECT count(*) FROM v", "2")
+	ran := 0
+	hook := func(step string) {
+		if step != "fenced" {
+			return
+		}
+		ran++
+		runErr(t, w, "INSERT INTO v VALUES ('c', 'abcdefgh')", errs.Conflict)
+		runErr(t, c2, "INSERT INTO v VALUES ('d', 'xy')", errs.Conflict)
+		runErr(t, w, "DELETE FROM v WHERE s = 'abc'", errs.Conflict)
+	}
+	testAlterHook.Store(&hook)
+	defer testAlterHook.Store(nil)
+	runErr(t, c, "ALTER TABLE v ALTER COLUMN s TYPE varchar(2)", errs.StringTooLong)
+	if f := fences(t, e, "v"); len(f) != 0 {
+		t.Fatalf("fences after a failed ALTER: %v", f)
+	}
+	run(t, c, "ALTER TABLE v ALTER COLUMN s TYPE varchar(5)")
+	run(t, c, "ALTER TABLE v ALTER COLUMN k TYPE varchar(3)")
+	testAlterHook.Store(nil)
+	if ran != 2 {
+		t.Fatalf("the hook ran %d times, want 2 (the two changes of s)", ran)
+	}
+	runErr(t, w, "INSERT INTO v VALUES ('c', 'abcdefgh')", errs.StringTooLong)
+	run(t, c2, "INSERT INTO v VALUES ('d', 'xy')")
+	expect(t, c, "SELECT k, s, length(s) FROM v ORDER BY k", "a abc 3|b abcde 5|d xy 2")
+	run(t, c, "ALTER TABLE v ALTER COLUMN s TYPE varchar(10)")
+	expect(t, c, "SELECT k, s, length(s) FROM v ORDER BY k", "a abc 3|b abcde 5|d xy 2")
+	run(t, c, "VACUUM FULL v")
+	expect(t, c, "SELECT k, s, length(s) FROM v ORDER BY k", "a abc 3|b abcde 5|d xy 2")
+	runErr(t, c, "INSERT INTO v VALUES ('long', 'x')", errs.StringTooLong)
 }

@@ -64,6 +64,25 @@ func convertsValues(from, to arrow.DataType, via []arrow.DataType) bool {
 	return len(via) > 0 || !stringy(from) || !stringy(to)
 }
 
+// narrowsLength reports whether changing a column of SQL type from to type to (through the
+// explicit casts via) keeps its stored values but gives them a length limit they may not
+// meet: character varying (or text) to a shorter character varying, without USING. Such a
+// change of a column in no key, index, filter or aggregation gives the column a new stored
+// name, fenced as a conversion is (the former name's values read through a cast to the new
+// type), so that a write of a longer value under the old schema cannot commit after the
+// check; one of a column in a key or an index changes the catalog only, unfenced.
+func narrowsLength(from, to arrow.DataType, via []arrow.DataType) bool {
+	if convertsValues(from, to, via) {
+		return false
+	}
+	n, ok := types.CharLength(to)
+	if !ok || n < 0 {
+		return false
+	}
+	m, ok := types.CharLength(from)
+	return !ok || m < 0 || m > n
+}
+
 // typeChangePath is the path of SQL types a value of the column's type takes to reach to as
 // ALTER assigns it: the explicit casts via, then to. For a character varying(n) target the
 // last step is text: the assignment checks the length (checkLength) rather than truncating.
@@ -93,7 +112,19 @@ func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.A
 	if err := refusedTypeChange(col, to, c.Via); err != nil {
 		return nil, err
 	}
-	if convertsValues(from, to, c.Via) {
+	narrow := false
+	if narrowsLength(from, to, c.Via) && keyRole(t, i) == "" {
+		cur, err := e.cat.Current(ctx)
+		if err != nil {
+			return nil, err
+		}
+		idx, err := cur.AllIndexes(ctx)
+		if err != nil {
+			return nil, err
+		}
+		narrow = usedElsewhere(t, col.Name, idx) == ""
+	}
+	if convertsValues(from, to, c.Via) || narrow {
 		if !fenced.has(col.Name) {
 			if err := e.liftExpiredFences(ctx, t); err != nil {
 				return nil, err
@@ -103,6 +134,8 @@ func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.A
 			}
 			alterStep("fenced")
 		}
+	}
+	if convertsValues(from, to, c.Via) {
 		if err := e.foldDeletes(ctx, t, col.Name); err != nil {
 			return nil, err
 		}
@@ -231,7 +264,7 @@ func (e *Engine) eachValue(ctx context.Context, t *catalog.Table, name string, e
 
 // setType changes the type of column i of t (a Clone being changed) as c asks; missing is
 // the value rows of files older than the column take, in the new type (checkSetType).
-func setType(t *catalog.Table, i int, c planner.AlterColumn, missing *string, idx []*catalog.Index) error {
+func setType(t *catalog.Table, i int, c planner.AlterColumn, missing *string, idx []*catalog.Index, fenced *alterFence) error {
 	col := &t.Columns[i]
 	from, to := col.SQL(), c.Def.Type
 	if arrow.TypeEqual(from, to) && len(c.Via) == 0 && types.IsBpchar(from) == types.IsBpchar(to) {
@@ -240,7 +273,8 @@ func setType(t *catalog.Table, i int, c planner.AlterColumn, missing *string, id
 	if err := refusedTypeChange(*col, to, c.Via); err != nil {
 		return err
 	}
-	if convertsValues(from, to, c.Via) {
+	narrowed := narrowsLength(from, to, c.Via) && fenced != nil && fenced.has(col.Name)
+	if convertsValues(from, to, c.Via) || narrowed {
 		if r := keyRole(t, i); r != "" {
 			return errs.New(errs.NotImplemented, "cannot change the type of column %q from %s to %s: it is in a %s, whose stored order and encoding would change", col.Name, types.Name(from), types.Name(to), r)
 		}
@@ -248,6 +282,11 @@ func setType(t *catalog.Table, i int, c planner.AlterColumn, missing *string, id
 			return errs.New(errs.NotImplemented, "cannot change the type of column %q of table %q because %s uses it", col.Name, t.Name, u)
 		}
 		former := catalog.Former{Stored: col.StoredName(), Type: from, Via: slices.Clone(c.Via)}
+		if narrowed {
+			// The values fit (checkSetType), but for spaces past the new length, which
+			// PostgreSQL's assignment drops: the step truncates, whatever length follows.
+			former.Via = []arrow.DataType{to}
+		}
 		col.Former = append([]catalog.Former{former}, col.Former...)
 		col.Stored = "\x00" // the name in use stays taken, as a former name
 		col.Stored = freeStoredName(t, col.Name)
