@@ -143,10 +143,12 @@ func (f *alterFence) standing(ctx context.Context) error {
 	return nil
 }
 
-// end stops the renewals and keeps the retirements for good of the names no column of
-// changed, the table the catalog change committed (nil if it did not), has as its stored
-// name, and lifts the other fences. It runs however the statement ended; a failure is
-// logged: the fence then stands until its lease ends and someone lifts it.
+// end stops the renewals and keeps the retirements for good of the names no column of the
+// table has as its stored name (the catalog change committed), and lifts the other fences.
+// The table is read afresh from the catalog (a commit that reported an error may have
+// landed); changed, the table the change committed (nil if it did not), stands in if that
+// read fails. It runs however the statement ended; a failure is logged: the fence then
+// stands until its lease ends and someone lifts it.
 func (f *alterFence) end(ctx context.Context, changed *catalog.Table) {
 	f.mu.Lock()
 	stop, done := f.stop, f.done
@@ -158,9 +160,16 @@ func (f *alterFence) end(ctx context.Context, changed *catalog.Table) {
 	<-done
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
+	dropped := false
+	if tables, err := f.e.cat.Tables(ctx); err == nil {
+		i := slices.IndexFunc(tables, func(t *catalog.Table) bool { return t.ID == f.t.ID })
+		if dropped = i < 0; !dropped {
+			changed = tables[i]
+		}
+	}
 	var keep, lift []string
 	for _, n := range f.stored() {
-		if changed != nil && !slices.ContainsFunc(changed.Columns, func(c catalog.Column) bool { return c.StoredName() == n }) {
+		if dropped || changed != nil && !slices.ContainsFunc(changed.Columns, func(c catalog.Column) bool { return c.StoredName() == n }) {
 			keep = append(keep, n)
 		} else {
 			lift = append(lift, n)
