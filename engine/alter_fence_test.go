@@ -182,8 +182,11 @@ func TestAlterTypeLiveFenceRenewed(t *testing.T) {
 // crashChildEnv names the store directory of the child process of TestAlterTypeCrashLiftsFence.
 const crashChildEnv = "SLEEPERD_ALTER_CRASH_DIR"
 
+// crashStepEnv names the step of the ALTER (testAlterHook) at which the child stops.
+const crashStepEnv = "SLEEPERD_ALTER_CRASH_STEP"
+
 // TestAlterTypeCrashChild is the child process of TestAlterTypeCrashLiftsFence: it runs an
-// ALTER COLUMN ... TYPE and, once the fence stands, says so and waits to be killed.
+// ALTER COLUMN ... TYPE and, at the step named, says so and waits to be killed.
 func TestAlterTypeCrashChild(t *testing.T) {
 	dir := os.Getenv(crashChildEnv)
 	if dir == "" {
@@ -195,9 +198,10 @@ func TestAlterTypeCrashChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, c := open(t, store, memory.NewGoAllocator())
+	at := os.Getenv(crashStepEnv)
 	hook := func(step string) {
-		if step == "fenced" {
-			fmt.Println("FENCED")
+		if step == at {
+			fmt.Println("REACHED")
 			select {}
 		}
 	}
@@ -233,32 +237,7 @@ func TestAlterTypeCrashLiftsFence(t *testing.T) {
 			run(t, c, "INSERT INTO cr VALUES (3, 'x', 3)")
 			run(t, c, "DELETE FROM cr WHERE n = 2")
 
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			child := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestAlterTypeCrashChild$", "-test.count=1")
-			child.Env = append(os.Environ(), crashChildEnv+"="+dir)
-			out, err := child.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			child.Stderr = os.Stderr
-			if err := child.Start(); err != nil {
-				t.Fatal(err)
-			}
-			fenced := false
-			for sc := bufio.NewScanner(out); sc.Scan(); {
-				if strings.TrimSpace(sc.Text()) == "FENCED" {
-					fenced = true
-					break
-				}
-			}
-			if err := child.Process.Kill(); err != nil {
-				t.Fatal(err)
-			}
-			_ = child.Wait()
-			if !fenced {
-				t.Fatal("the child ended before its ALTER fenced the column")
-			}
+			killAlterAt(t, dir, "fenced")
 			f := fences(t, e, "cr")
 			if len(f) != 1 || f[0].Name != "s" || f[0].Owner == fenceOwner() || f[0].Owner == "" {
 				t.Fatalf("fences left by the killed process: %v", f)
@@ -390,4 +369,83 @@ func TestAlterTypeVarcharShorterFenced(t *testing.T) {
 	run(t, c, "VACUUM FULL v")
 	expect(t, c, "SELECT k, s, length(s) FROM v ORDER BY k", "a abc 3|b abcde 5|d xy 2")
 	runErr(t, c, "INSERT INTO v VALUES ('long', 'x')", errs.StringTooLong)
+}
+
+// killAlterAt runs TestAlterTypeCrashChild on the store in dir and kills it once its ALTER
+// reached step.
+func killAlterAt(t *testing.T, dir, step string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestAlterTypeCrashChild$", "-test.count=1")
+	child.Env = append(os.Environ(), crashChildEnv+"="+dir, crashStepEnv+"="+step)
+	out, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	reached := false
+	for sc := bufio.NewScanner(out); sc.Scan(); {
+		if strings.TrimSpace(sc.Text()) == "REACHED" {
+			reached = true
+			break
+		}
+	}
+	if err := child.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+	if !reached {
+		t.Fatalf("the child ended before its ALTER reached %q", step)
+	}
+}
+
+// A process killed after its ALTER COLUMN ... TYPE changed the catalog, before it kept the
+// retirement for good: writes under the new schema commit at once, writes prepared under
+// the old one stay refused, and once the lease is over the fence becomes a retirement for
+// good (the column keeps its new stored name: nothing moves).
+func TestAlterTypeCrashAfterChange(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	store, err := objstore.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, c := open(t, store, mem)
+	defer e.Close()
+	w := connect(t, e)
+	run(t, c, "CREATE TABLE cr (k bigint NOT NULL, s text, n integer) WITH (row_keys = 'k')")
+	run(t, c, "INSERT INTO cr VALUES (1, '10', 1), (2, '20', 2)")
+	run(t, w, "BEGIN")
+	run(t, w, "INSERT INTO cr VALUES (3, 'x', 3)")
+	killAlterAt(t, dir, "changed")
+	f := fences(t, e, "cr")
+	if len(f) != 1 || f[0].Name != "s" {
+		t.Fatalf("fences left by the killed process: %v", f)
+	}
+	runErr(t, w, "COMMIT", errs.Conflict)
+	run(t, c, "INSERT INTO cr VALUES (3, '30', 3)")
+	runErr(t, c, "INSERT INTO cr VALUES (4, 'y', 4)", errs.InvalidText)
+	e.now = func() time.Time { return f[0].Until.Add(time.Second) }
+	run(t, c, "VACUUM cr")
+	tb, err := e.cat.Table(context.Background(), "cr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.ss.Snapshot(context.Background(), tb.StateID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Fences()) != 0 || !slices.Equal(st.RetiredColumns(), []string{"s"}) {
+		t.Fatalf("after the lease: fences %v, retired %v; want none and [s]", st.Fences(), st.RetiredColumns())
+	}
+	if i := tb.ColumnIndex("s"); tb.Columns[i].StoredName() == "s" || len(tb.Columns[i].Former) != 1 {
+		t.Fatalf("column s: stored as %q, formers %v; want the ALTER's change only", tb.Columns[i].StoredName(), tb.Columns[i].Former)
+	}
+	run(t, c, "VACUUM FULL cr")
+	expect(t, c, "SELECT k, s + 1, n FROM cr ORDER BY k", "1 11 1|2 21 2|3 31 3")
 }
