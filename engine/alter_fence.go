@@ -230,14 +230,22 @@ func expiredFenceNames(fences []statestore.Fence, now time.Time) []string {
 // as its stored name moves to a new one, and the name is retired for good.
 func (e *Engine) liftFence(ctx context.Context, t *catalog.Table, stored string, fences []statestore.Fence) error {
 	var moved string
+	keyed := false
 	_, err := e.cat.Redefine(ctx, t.Name, func(old *catalog.Table) (*catalog.Table, error) {
-		moved = ""
+		moved, keyed = "", false
 		if old.ID != t.ID {
 			return nil, errNoChange
 		}
 		i := slices.IndexFunc(old.Columns, func(c catalog.Column) bool { return c.StoredName() == stored })
 		if i < 0 {
 			return nil, errNoChange // the owner's change committed, or another lifted it
+		}
+		if keyRole(old, i) != "" {
+			// Not fenced by this engine (checkSetType refuses keys first): the type of a
+			// key column never changes its stored values, so the owner's change cannot
+			// commit, and the fence is lifted as it stands.
+			keyed = true
+			return nil, errNoChange
 		}
 		nt := old.Clone()
 		col := &nt.Columns[i]
@@ -257,7 +265,7 @@ func (e *Engine) liftFence(ctx context.Context, t *catalog.Table, stored string,
 		}
 		e.log.Warn("lifting the write fence of an ALTER COLUMN ... TYPE that did not finish: its lease ended",
 			"table", t.Name, "stored column", stored, "column moved to a new stored name", moved, "owner", f.Owner, "lease ended", f.Until)
-		if _, err := e.ss.Commit(ctx, t.StateID(), statestore.RetireColumns{Names: []string{stored}, Token: f.Token, Keep: true}); err != nil {
+		if _, err := e.ss.Commit(ctx, t.StateID(), statestore.RetireColumns{Names: []string{stored}, Token: f.Token, Keep: !keyed, Revive: keyed}); err != nil {
 			return err
 		}
 	}

@@ -112,18 +112,27 @@ func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.A
 	if err := refusedTypeChange(col, to, c.Via); err != nil {
 		return nil, err
 	}
-	narrow := false
-	if narrowsLength(from, to, c.Via) && keyRole(t, i) == "" {
+	// What setType refuses is refused before the fence too: a column in a key or an index
+	// never moves to another stored name.
+	var idx []*catalog.Index
+	if convertsValues(from, to, c.Via) || narrowsLength(from, to, c.Via) {
 		cur, err := e.cat.Current(ctx)
 		if err != nil {
 			return nil, err
 		}
-		idx, err := cur.AllIndexes(ctx)
-		if err != nil {
+		if idx, err = cur.AllIndexes(ctx); err != nil {
 			return nil, err
 		}
-		narrow = usedElsewhere(t, col.Name, idx) == ""
 	}
+	if convertsValues(from, to, c.Via) {
+		if err := keyTypeChange(t, i, from, to); err != nil {
+			return nil, err
+		}
+		if u := usedElsewhere(t, col.Name, idx); u != "" {
+			return nil, errs.New(errs.NotImplemented, "cannot change the type of column %q of table %q because %s uses it", col.Name, t.Name, u)
+		}
+	}
+	narrow := narrowsLength(from, to, c.Via) && keyRole(t, i) == "" && usedElsewhere(t, col.Name, idx) == ""
 	if convertsValues(from, to, c.Via) || narrow {
 		if !fenced.has(col.Name) {
 			if err := e.liftExpiredFences(ctx, t); err != nil {
@@ -193,6 +202,15 @@ func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.A
 		return nil, errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE %s of a column added with a DEFAULT is not supported", types.Name(to))
 	}
 	return &v, nil
+}
+
+// keyTypeChange refuses a change of the stored values of column i of t, from SQL type from
+// to to, when the column is in a key.
+func keyTypeChange(t *catalog.Table, i int, from, to arrow.DataType) error {
+	if r := keyRole(t, i); r != "" {
+		return errs.New(errs.NotImplemented, "cannot change the type of column %q from %s to %s: it is in a %s, whose stored order and encoding would change", t.Columns[i].Name, types.Name(from), types.Name(to), r)
+	}
+	return nil
 }
 
 // refusedTypeChange refuses the changes this engine does not make: to or from character(n),
@@ -275,8 +293,8 @@ func setType(t *catalog.Table, i int, c planner.AlterColumn, missing *string, id
 	}
 	narrowed := narrowsLength(from, to, c.Via) && fenced != nil && fenced.has(col.Name)
 	if convertsValues(from, to, c.Via) || narrowed {
-		if r := keyRole(t, i); r != "" {
-			return errs.New(errs.NotImplemented, "cannot change the type of column %q from %s to %s: it is in a %s, whose stored order and encoding would change", col.Name, types.Name(from), types.Name(to), r)
+		if err := keyTypeChange(t, i, from, to); err != nil {
+			return err
 		}
 		if u := usedElsewhere(t, col.Name, idx); u != "" {
 			return errs.New(errs.NotImplemented, "cannot change the type of column %q of table %q because %s uses it", col.Name, t.Name, u)
