@@ -449,3 +449,65 @@ func TestAlterTypeCrashAfterChange(t *testing.T) {
 	run(t, c, "VACUUM FULL cr")
 	expect(t, c, "SELECT k, s + 1, n FROM cr ORDER BY k", "1 11 1|2 21 2|3 31 3")
 }
+
+// Lifting expired fences moves each column to a new stored name of the same type, whatever
+// the type: files written under the old name read as they are (before and after
+// compaction), writes under the new name commit, and a live fence on another column stays.
+func TestLiftExpiredFencesKeepsValues(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx := context.Background()
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	defer e.Close()
+	run(t, c, "CREATE TABLE lx (k bigint NOT NULL, j jsonb, a integer[], s varchar(4), n numeric(10,2)) WITH (row_keys = 'k')")
+	run(t, c, `INSERT INTO lx VALUES (1, '{"x": [1, 2]}', ARRAY[1, NULL, 3], 'ab', 1.5), (2, NULL, NULL, NULL, NULL)`)
+	tb, err := e.cat.Table(ctx, "lx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	dead := statestore.RetireColumns{Names: []string{"a", "j", "n", "s"}, Token: "dead", Owner: "elsewhere:1", Until: now.Add(-time.Second)}
+	live := statestore.RetireColumns{Names: []string{"n"}, Token: "live", Owner: "elsewhere:2", Until: now.Add(time.Hour)}
+	for _, txn := range []statestore.RetireColumns{dead, live} {
+		if _, err := e.ss.Commit(ctx, tb.StateID(), txn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const q = "SELECT k, j, a, s, n, j->'x', a[3], length(s), n * 2 FROM lx ORDER BY k"
+	before, _ := run(t, c, q)
+	want := rowsText(before)
+	if len(before) != 2 || !strings.Contains(want, "ab") {
+		t.Fatalf("rows before: %s", want)
+	}
+	run(t, c, "VACUUM lx")
+	f := fences(t, e, "lx")
+	if len(f) != 2 || f[0].Name != "n" || f[1].Name != "n" {
+		t.Fatalf("fences after lifting the expired ones: %v, want dead's and live's on n", f)
+	}
+	tb, err = e.cat.Table(ctx, "lx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"j", "a", "s"} {
+		col := tb.Columns[tb.ColumnIndex(name)]
+		if col.StoredName() == name || len(col.Former) != 1 || col.Former[0].Stored != name {
+			t.Errorf("column %s: stored as %q, formers %v; want moved off %q", name, col.StoredName(), col.Former, name)
+		}
+	}
+	expect(t, c, q, want)
+	runErr(t, c, "INSERT INTO lx VALUES (3, '[]', '{}', 'c', 2)", errs.Conflict) // n stays fenced
+	if _, err := e.ss.Commit(ctx, tb.StateID(), statestore.RetireColumns{Names: []string{"n"}, Token: "live", Revive: true}); err != nil {
+		t.Fatal(err)
+	}
+	e.now = func() time.Time { return now.Add(time.Minute) }
+	run(t, c, "VACUUM lx")
+	if f := fences(t, e, "lx"); len(f) != 0 {
+		t.Fatalf("fences left: %v", f)
+	}
+	expect(t, c, q, want)
+	run(t, c, "VACUUM FULL lx")
+	expect(t, c, q, want)
+	run(t, c, "INSERT INTO lx VALUES (3, '[]', '{}', 'c', 2)")
+	expect(t, c, "SELECT count(*) FROM lx WHERE k = 3 AND n = 2 AND s = 'c'", "1")
+}
