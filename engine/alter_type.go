@@ -97,8 +97,8 @@ func typeChangePath(to arrow.DataType, via []arrow.DataType) (path []arrow.DataT
 // checkSetType checks that every value of the column c changes can be assigned to the new
 // type, reading them all, and that the column's default still binds. It returns the value
 // rows of files older than the column take (catalog.Column.Missing) in the new type. When
-// the values will be converted it first retires the column's stored name in the state store
-// (fenced.add).
+// the values will be converted, or a length they may not meet is set (narrowsLength), it
+// first fences the column's stored name in the state store (fenced.add).
 func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.AlterColumn, fenced *alterFence) (*string, error) {
 	i := column(t, c.Column)
 	if i < 0 {
