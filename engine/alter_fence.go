@@ -273,23 +273,34 @@ func (e *Engine) liftFence(ctx context.Context, t *catalog.Table, stored string,
 }
 
 // liftAfterRefusal lifts the expired fences of the table with state id, after a write to it
-// was refused for a retired column: the write's retry then goes through.
+// was refused for a retired column: the write's retry then goes through. It waits for the
+// lifting a while, not for ever: the refused writer may hold what the lifting needs.
 func (e *Engine) liftAfterRefusal(id statestore.TableID) {
 	if e.cat == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	tables, err := e.cat.Tables(ctx)
-	if err != nil {
-		return
-	}
-	for _, t := range tables {
-		if t.StateID() != id {
-			continue
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		tables, err := e.cat.Tables(ctx)
+		if err != nil {
+			return
 		}
-		if err := e.liftExpiredFences(ctx, t); err != nil {
-			e.log.Warn("lifting expired write fences", "table", t.Name, "error", err)
+		for _, t := range tables {
+			if t.StateID() != id {
+				continue
+			}
+			if err := e.liftExpiredFences(ctx, t); err != nil {
+				e.log.Warn("lifting expired write fences", "table", t.Name, "error", err)
+			}
 		}
+	}()
+	wait := time.NewTimer(10 * time.Second)
+	defer wait.Stop()
+	select {
+	case <-done:
+	case <-wait.C:
 	}
 }
