@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -145,14 +144,11 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (_ R
 	// statement is not changed: it may run again).
 	cmds := slices.Clone(s.Cmds)
 	missing := make([]*string, len(cmds))
-	// fenced maps each column whose type change retired its stored name (fenceStored) to
-	// that name; should the ALTER fail, the names are taken back.
-	fenced := map[string]string{}
-	defer func() {
-		if err != nil && len(fenced) > 0 {
-			e.reviveStored(ctx, t, slices.Collect(maps.Values(fenced)))
-		}
-	}()
+	// fenced holds the stored names of the columns whose type change fences them
+	// (alter_fence.go); should the ALTER fail, the fences are lifted.
+	fenced := newAlterFence(e, t)
+	var changed *catalog.Table
+	defer func() { fenced.end(ctx, changed) }()
 	for i, c := range cmds {
 		switch c.Op {
 		case planner.AddColumn:
@@ -208,25 +204,26 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (_ R
 	if err != nil {
 		return nil, err
 	}
-	if len(fenced) > 0 {
+	names := fenced.stored()
+	if len(names) > 0 {
 		alterStep("checked")
 	}
-	if err := e.stillFenced(ctx, t, fenced); err != nil {
+	if err := fenced.standing(ctx); err != nil {
 		return nil, err
 	}
 	var notices []Notice
-	_, err = e.cat.Redefine(ctx, s.Table, func(old *catalog.Table) (*catalog.Table, error) {
+	changed, err = e.cat.Redefine(ctx, s.Table, func(old *catalog.Table) (*catalog.Table, error) {
 		notices = nil
 		// The values checked are those of the stored names fenced: a column another ALTER
-		// changed meanwhile holds others.
-		for name, stored := range fenced {
+		// changed (or whose expired fence was lifted) meanwhile holds others.
+		for name, stored := range fenced.names {
 			if i := old.ColumnIndex(name); i < 0 || old.Columns[i].StoredName() != stored {
 				return nil, errs.New(errs.Conflict, "could not change the type of column %q of table %q: it was changed concurrently; try again", name, old.Name)
 			}
 		}
 		t := old.Clone()
 		for i, c := range cmds {
-			n, err := alterColumn(t, c, missing[i], indexes)
+			n, err := alterColumn(t, c, missing[i], indexes, fenced)
 			if err != nil {
 				return nil, err
 			}
@@ -239,6 +236,9 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (_ R
 	})
 	if err != nil {
 		return nil, err
+	}
+	if len(names) > 0 {
+		alterStep("changed")
 	}
 	res.notices = notices
 	return res, nil
@@ -285,7 +285,7 @@ func usedElsewhere(t *catalog.Table, name string, idx []*catalog.Index) string {
 }
 
 // alterColumn applies one command to t, a Clone being changed.
-func alterColumn(t *catalog.Table, c planner.AlterColumn, missing *string, idx []*catalog.Index) (*Notice, error) {
+func alterColumn(t *catalog.Table, c planner.AlterColumn, missing *string, idx []*catalog.Index, fenced *alterFence) (*Notice, error) {
 	switch c.Op {
 	case planner.RenameTableTo:
 		t.Name = c.NewName
@@ -405,7 +405,7 @@ func alterColumn(t *catalog.Table, c planner.AlterColumn, missing *string, idx [
 			col.Default = c.Def.Default
 		}
 	case planner.SetType:
-		return nil, setType(t, i, c, missing, idx)
+		return nil, setType(t, i, c, missing, idx, fenced)
 	case planner.SetNotNull:
 		col.Nullable = false
 	case planner.DropNotNull:

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"time"
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -16,7 +15,6 @@ import (
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/sql"
-	"github.com/sleeperd/sleeperd/storage/statestore"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -35,16 +33,20 @@ import (
 // Writes that race the change. Rows another session (or process) writes under the former
 // schema while the ALTER runs would escape its check, and a value that does not convert
 // would fail reads or be written as NULL by compaction. So before it reads the values the
-// ALTER retires the column's stored name in the state store (statestore.RetireColumns): the
-// commit of every write names the stored columns its files hold (statestore.AddFiles), and
-// one naming a retired name fails with 40001, its files deleted; the client retries under
-// the new schema, whose new stored name is not retired. The ALTER's check thus reads every
-// file with the former name that will ever be committed. An ALTER that fails takes the name
-// back. Former names are never used again for the column, so the fence stays.
+// ALTER fences the column's stored name in the state store (statestore.RetireColumns with a
+// token and a lease, alter_fence.go): the commit of every write names the stored columns its
+// files hold (statestore.AddFiles), and one naming a retired name fails with 40001, its files
+// deleted; the client retries under the new schema, whose new stored name is not retired. A
+// DELETE's predicate tests values in the types of the schema it was made under, so its
+// commit names the stored columns too (statestore.AddDeletePredicate) and is refused alike.
+// The ALTER's check thus reads every file with the former name that will ever be committed.
+// An ALTER that fails lifts its fence; one that succeeds keeps the name retired for good
+// (former names are never used again for the column).
 
 // testAlterHook, when set by a test, runs at the named steps of an ALTER COLUMN ... TYPE:
 // "fenced" once it has retired a column's stored name, before it reads the column's values;
-// "checked" once it has checked them all, before it changes the catalog.
+// "checked" once it has checked them all, before it changes the catalog; "changed" once the
+// catalog changed, before the retirement is kept for good.
 var testAlterHook atomic.Pointer[func(step string)]
 
 // alterStep runs the test hook for step, if one is set.
@@ -54,53 +56,31 @@ func alterStep(step string) {
 	}
 }
 
-// fenceStored retires the stored column name of t (see above).
-func (e *Engine) fenceStored(ctx context.Context, t *catalog.Table, stored string) error {
-	if _, err := e.ss.Commit(ctx, t.StateID(), statestore.RetireColumns{Names: []string{stored}}); err != nil {
-		return err
-	}
-	alterStep("fenced")
-	return nil
-}
-
-// stillFenced checks that the stored names of t in fenced are still retired: a concurrent
-// ALTER of the same column that failed takes the name back, and writes under it may have
-// committed since.
-func (e *Engine) stillFenced(ctx context.Context, t *catalog.Table, fenced map[string]string) error {
-	if len(fenced) == 0 {
-		return nil
-	}
-	st, err := e.ss.Snapshot(ctx, t.StateID())
-	if err != nil {
-		return err
-	}
-	retired := st.RetiredColumns()
-	for name, stored := range fenced {
-		if !slices.Contains(retired, stored) {
-			return errs.New(errs.Conflict, "could not change the type of column %q of table %q: it was altered concurrently; try again", name, t.Name)
-		}
-	}
-	return nil
-}
-
-// reviveStored takes back stored names of t that a failed ALTER retired. It runs however the
-// statement ended; a failure is logged: writes to the table then fail with 40001 until an
-// ALTER COLUMN ... TYPE of the column runs again.
-func (e *Engine) reviveStored(ctx context.Context, t *catalog.Table, stored []string) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
-	slices.Sort(stored)
-	if _, err := e.ss.Commit(ctx, t.StateID(), statestore.RetireColumns{Names: stored, Revive: true}); err != nil {
-		e.log.Error("taking back retired column names", "table", t.Name, "columns", stored, "error", err)
-	}
-}
-
 // convertsValues reports whether changing a column of SQL type from to type to (through the
 // explicit casts via) changes its stored values: anything but character varying (or text)
 // to character varying (or text) without USING.
 func convertsValues(from, to arrow.DataType, via []arrow.DataType) bool {
 	stringy := func(t arrow.DataType) bool { return t.ID() == arrow.STRING && !types.IsBpchar(t) }
 	return len(via) > 0 || !stringy(from) || !stringy(to)
+}
+
+// narrowsLength reports whether changing a column of SQL type from to type to (through the
+// explicit casts via) keeps its stored values but gives them a length limit they may not
+// meet: character varying (or text) to a shorter character varying, without USING. Such a
+// change of a column in no key, index, filter or aggregation gives the column a new stored
+// name, fenced as a conversion is (the former name's values read through a cast to the new
+// type), so that a write of a longer value under the old schema cannot commit after the
+// check; one of a column in a key or an index changes the catalog only, unfenced.
+func narrowsLength(from, to arrow.DataType, via []arrow.DataType) bool {
+	if convertsValues(from, to, via) {
+		return false
+	}
+	n, ok := types.CharLength(to)
+	if !ok || n < 0 {
+		return false
+	}
+	m, ok := types.CharLength(from)
+	return !ok || m < 0 || m > n
 }
 
 // typeChangePath is the path of SQL types a value of the column's type takes to reach to as
@@ -117,9 +97,9 @@ func typeChangePath(to arrow.DataType, via []arrow.DataType) (path []arrow.DataT
 // checkSetType checks that every value of the column c changes can be assigned to the new
 // type, reading them all, and that the column's default still binds. It returns the value
 // rows of files older than the column take (catalog.Column.Missing) in the new type. When
-// the values will be converted it first retires the column's stored name in the state store
-// (fenceStored) and records it in fenced under the column's name.
-func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.AlterColumn, fenced map[string]string) (*string, error) {
+// the values will be converted, or a length they may not meet is set (narrowsLength), it
+// first fences the column's stored name in the state store (fenced.add).
+func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.AlterColumn, fenced *alterFence) (*string, error) {
 	i := column(t, c.Column)
 	if i < 0 {
 		return nil, nil // reported by setType
@@ -132,13 +112,39 @@ func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.A
 	if err := refusedTypeChange(col, to, c.Via); err != nil {
 		return nil, err
 	}
+	// What setType refuses is refused before the fence too: a column in a key or an index
+	// never moves to another stored name.
+	var idx []*catalog.Index
+	if convertsValues(from, to, c.Via) || narrowsLength(from, to, c.Via) {
+		cur, err := e.cat.Current(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if idx, err = cur.AllIndexes(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if convertsValues(from, to, c.Via) {
-		if _, ok := fenced[col.Name]; !ok {
-			if err := e.fenceStored(ctx, t, col.StoredName()); err != nil {
+		if err := keyTypeChange(t, i, from, to); err != nil {
+			return nil, err
+		}
+		if u := usedElsewhere(t, col.Name, idx); u != "" {
+			return nil, errs.New(errs.NotImplemented, "cannot change the type of column %q of table %q because %s uses it", col.Name, t.Name, u)
+		}
+	}
+	narrow := narrowsLength(from, to, c.Via) && keyRole(t, i) == "" && usedElsewhere(t, col.Name, idx) == ""
+	if convertsValues(from, to, c.Via) || narrow {
+		if !fenced.has(col.Name) {
+			if err := e.liftExpiredFences(ctx, t); err != nil {
 				return nil, err
 			}
-			fenced[col.Name] = col.StoredName()
+			if err := fenced.add(ctx, col.Name, col.StoredName()); err != nil {
+				return nil, err
+			}
+			alterStep("fenced")
 		}
+	}
+	if convertsValues(from, to, c.Via) {
 		if err := e.foldDeletes(ctx, t, col.Name); err != nil {
 			return nil, err
 		}
@@ -196,6 +202,15 @@ func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.A
 		return nil, errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE %s of a column added with a DEFAULT is not supported", types.Name(to))
 	}
 	return &v, nil
+}
+
+// keyTypeChange refuses a change of the stored values of column i of t, from SQL type from
+// to to, when the column is in a key.
+func keyTypeChange(t *catalog.Table, i int, from, to arrow.DataType) error {
+	if r := keyRole(t, i); r != "" {
+		return errs.New(errs.NotImplemented, "cannot change the type of column %q from %s to %s: it is in a %s, whose stored order and encoding would change", t.Columns[i].Name, types.Name(from), types.Name(to), r)
+	}
+	return nil
 }
 
 // refusedTypeChange refuses the changes this engine does not make: to or from character(n),
@@ -267,7 +282,7 @@ func (e *Engine) eachValue(ctx context.Context, t *catalog.Table, name string, e
 
 // setType changes the type of column i of t (a Clone being changed) as c asks; missing is
 // the value rows of files older than the column take, in the new type (checkSetType).
-func setType(t *catalog.Table, i int, c planner.AlterColumn, missing *string, idx []*catalog.Index) error {
+func setType(t *catalog.Table, i int, c planner.AlterColumn, missing *string, idx []*catalog.Index, fenced *alterFence) error {
 	col := &t.Columns[i]
 	from, to := col.SQL(), c.Def.Type
 	if arrow.TypeEqual(from, to) && len(c.Via) == 0 && types.IsBpchar(from) == types.IsBpchar(to) {
@@ -276,14 +291,20 @@ func setType(t *catalog.Table, i int, c planner.AlterColumn, missing *string, id
 	if err := refusedTypeChange(*col, to, c.Via); err != nil {
 		return err
 	}
-	if convertsValues(from, to, c.Via) {
-		if r := keyRole(t, i); r != "" {
-			return errs.New(errs.NotImplemented, "cannot change the type of column %q from %s to %s: it is in a %s, whose stored order and encoding would change", col.Name, types.Name(from), types.Name(to), r)
+	narrowed := narrowsLength(from, to, c.Via) && fenced != nil && fenced.has(col.Name)
+	if convertsValues(from, to, c.Via) || narrowed {
+		if err := keyTypeChange(t, i, from, to); err != nil {
+			return err
 		}
 		if u := usedElsewhere(t, col.Name, idx); u != "" {
 			return errs.New(errs.NotImplemented, "cannot change the type of column %q of table %q because %s uses it", col.Name, t.Name, u)
 		}
 		former := catalog.Former{Stored: col.StoredName(), Type: from, Via: slices.Clone(c.Via)}
+		if narrowed {
+			// The values fit (checkSetType), but for spaces past the new length, which
+			// PostgreSQL's assignment drops: the step truncates, whatever length follows.
+			former.Via = []arrow.DataType{to}
+		}
 		col.Former = append([]catalog.Former{former}, col.Former...)
 		col.Stored = "\x00" // the name in use stays taken, as a former name
 		col.Stored = freeStoredName(t, col.Name)

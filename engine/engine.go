@@ -125,8 +125,11 @@ type Engine struct {
 	// no writer that began before the drop can still be running.
 	purgedMu sync.Mutex
 	purged   map[string]bool
-	// now is the clock of the purge of dropped tables (time.Now but in tests).
+	// now is the clock of the purge of dropped tables and of the leases of write fences
+	// (time.Now but in tests).
 	now func() time.Time
+	// fenceMu serializes the lifting of expired write fences (alter_fence.go).
+	fenceMu sync.Mutex
 
 	bgCancel context.CancelFunc
 	bgDone   chan struct{}

@@ -223,7 +223,9 @@ func (e *Engine) rewriteOnce(ctx context.Context, r rewrite, pred []byte, params
 		}
 	}
 	streamEvent("commit")
-	del := statestore.AddDeletePredicate{ID: uuid.NewString(), Predicate: pred}
+	// The predicate tests values in the types of r.t's schema: it is refused, as files are,
+	// if a change of a column's type retired one of its stored names (alter_type.go).
+	del := statestore.AddDeletePredicate{ID: uuid.NewString(), Predicate: pred, Columns: storedNames(r.t)}
 	if err := e.commitGuarded(ctx, r.t, statestore.UnchangedSince{Since: st.TxnNumber()}, []statestore.Transaction{del}, p); err != nil {
 		return 0, err
 	}
@@ -329,4 +331,13 @@ func firstCount(batches []arrow.RecordBatch) int64 {
 		}
 	}
 	return 0
+}
+
+// storedNames returns the stored names of the columns of t (those its files hold).
+func storedNames(t *catalog.Table) []string {
+	names := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		names[i] = c.StoredName()
+	}
+	return names
 }

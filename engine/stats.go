@@ -58,6 +58,9 @@ func (e *Engine) commitHook(next func(statestore.CommitEvent)) func(statestore.C
 		if next != nil {
 			next(ev)
 		}
+		if errors.Is(ev.Err, statestore.ErrColumnRetired) {
+			e.liftAfterRefusal(ev.Table)
+		}
 		c := &e.counters
 		c.commits.Add(1)
 		c.lostRaces.Add(int64(ev.LostRaces))

@@ -45,6 +45,9 @@ func (e *Engine) vacuum(ctx context.Context, names []string, full bool) error {
 func (e *Engine) maintainTable(ctx context.Context, t *catalog.Table, full bool) (err error) {
 	defer e.recoverTo("maintenance", &err)
 	panicSite("maintenance")
+	if err := e.liftExpiredFences(ctx, t); err != nil {
+		return err
+	}
 	// Compaction makes row counts exact and splitting makes new leaves to compact: go round
 	// until a pass splits nothing, so a table leaves VACUUM with no leaf over its threshold.
 	for round := 0; round < maxRounds; round++ {

@@ -6,9 +6,14 @@ import "fmt"
 // every row whose version is below this transaction's number and that Predicate matches.
 // Predicate is opaque to the store (the engine stores SQL text); it must not be empty. ID
 // must not be the ID of an active delete predicate.
+//
+// Columns, when set, are the stored names of the columns of the schema the predicate was made
+// under (it tests values in their types then): the transaction is refused
+// (ErrColumnRetired) if one of them is retired (RetireColumns), as an AddFiles is.
 type AddDeletePredicate struct {
-	ID        string `json:"id"`
-	Predicate []byte `json:"predicate"`
+	ID        string   `json:"id"`
+	Predicate []byte   `json:"predicate"`
+	Columns   []string `json:"columns,omitempty"`
 }
 
 var _ Transaction = AddDeletePredicate{}
@@ -46,7 +51,7 @@ func (t AddDeletePredicate) Validate(s *State) error {
 	if _, ok := s.DeletePredicate(t.ID); ok {
 		return invalid(ErrDeleteExists, "delete predicate %s", t.ID)
 	}
-	return nil
+	return refuseRetired(s, t.Columns)
 }
 
 // Apply implements Transaction.

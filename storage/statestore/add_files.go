@@ -58,10 +58,8 @@ func (t AddFiles) Validate(s *State) error {
 	if len(t.Files) == 0 {
 		return invalid(ErrInvalidTransaction, "no files to add")
 	}
-	for _, c := range t.Columns {
-		if _, found := slices.BinarySearch(s.retired, c); found {
-			return invalid(ErrColumnRetired, "column %q is retired", c)
-		}
+	if err := refuseRetired(s, t.Columns); err != nil {
+		return err
 	}
 	seen := make(map[string]bool, len(t.Files))
 	for _, nf := range t.Files {

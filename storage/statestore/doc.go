@@ -48,9 +48,10 @@
 // (DeleteFiles). Splitting divides a leaf (SplitPartition) and pushes its references down
 // (SplitFileReferences). Deletes by predicate are added (AddDeletePredicate) and retired once
 // no referenced file can hold a row they match (RetireDeletePredicates). A change of a
-// column's type retires the column's former stored name (RetireColumns) before it checks the
-// stored values: an AddFiles naming a retired column, written under the former schema, is
-// refused (ErrColumnRetired, a serialization conflict).
+// column's type fences the column's stored name (RetireColumns with a token and a lease)
+// before it checks the stored values, and keeps it retired for good once the change
+// committed: an AddFiles or AddDeletePredicate naming a retired column, made under the former
+// schema, is refused (ErrColumnRetired, a serialization conflict).
 //
 // # Adding a transaction
 //

@@ -72,7 +72,7 @@ var (
 	ErrDeleteInUse = fmt.Errorf("%w: delete predicate still in use", ErrInvalidTransaction)
 	// ErrRowsChanged: UnchangedSince found rows added or deleted after the state it names.
 	ErrRowsChanged = fmt.Errorf("%w: rows changed since the state read", ErrInvalidTransaction)
-	// ErrColumnRetired: AddFiles writes a column under a stored name RetireColumns retired
+	// ErrColumnRetired: AddFiles (or AddDeletePredicate) names a stored column name RetireColumns retired
 	// (the column's type changed after the write read the table's schema). It is also an
 	// errs.Conflict: the write fails with 40001 and a retry reads the new schema.
 	ErrColumnRetired = errs.Wrap(errs.Conflict, ErrInvalidTransaction, "could not serialize access: the table's columns changed while the write ran; try again")

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/objstore"
@@ -120,5 +121,97 @@ func TestRetireColumnsRace(t *testing.T) {
 	}
 	if len(final.Files()) != len(fenced.Files()) {
 		t.Fatalf("%d files after the fence, %d at it: a write committed after the fence", len(final.Files()), len(fenced.Files()))
+	}
+}
+
+// A fence (RetireColumns with a token) retires a name while any token holds it: lifting one
+// token's fence leaves another's, so a holder never lifts the fence of another; Renew moves
+// the lease of a fence that stands and sets none that was lifted; Keep retires the name for
+// good. A delete predicate made under a retired name is refused as a write of files is. A
+// replay and a snapshot reach the same state.
+func TestRetireColumnsFenceTokens(t *testing.T) {
+	ctx := context.Background()
+	os := objstore.NewMem()
+	s := New(os, Options{Now: fixedClock(), SnapshotEvery: 3})
+	if _, err := s.Create(ctx, "t", InitialisePartitions{}); err != nil {
+		t.Fatal(err)
+	}
+	lease := time.Date(2026, 1, 2, 4, 0, 0, 0, time.UTC)
+	commit := func(txn Transaction) *State {
+		t.Helper()
+		st, err := s.Commit(ctx, "t", txn)
+		if err != nil {
+			t.Fatalf("%s: %v", txn.Summary(), err)
+		}
+		return st
+	}
+	refused := func(st *State, name string, want bool) {
+		t.Helper()
+		if got := st.ColumnRetired(name); got != want {
+			t.Fatalf("ColumnRetired(%q) = %v, want %v (fences %v, retired %v)", name, got, want, st.Fences(), st.RetiredColumns())
+		}
+		del := AddDeletePredicate{ID: "d-" + name, Predicate: []byte("x"), Columns: []string{"id", name}}
+		_, err := s.Commit(ctx, "t", del)
+		if want && !errors.Is(err, ErrColumnRetired) {
+			t.Fatalf("delete predicate naming %q: %v, want ErrColumnRetired", name, err)
+		}
+		if !want && err != nil {
+			t.Fatalf("delete predicate naming %q: %v", name, err)
+		}
+	}
+	commit(RetireColumns{Names: []string{"v"}, Token: "a", Owner: "host:1", Until: lease})
+	st := commit(RetireColumns{Names: []string{"v"}, Token: "b", Owner: "host:2", Until: lease})
+	if got := st.Fences(); len(got) != 2 || got[0].Token != "a" || got[1].Token != "b" || got[0].Owner != "host:1" {
+		t.Fatalf("fences %v, want a and b on v", got)
+	}
+	refused(st, "v", true)
+	// b's ALTER fails: a's fence stays.
+	st = commit(RetireColumns{Names: []string{"v"}, Token: "b", Revive: true})
+	refused(st, "v", true)
+	// A legacy revive (no token) does not lift a fence either.
+	st = commit(RetireColumns{Names: []string{"v"}, Revive: true})
+	refused(st, "v", true)
+	later := lease.Add(time.Minute)
+	st = commit(RetireColumns{Names: []string{"v"}, Token: "a", Until: later, Renew: true})
+	if got := st.Fences(); len(got) != 1 || !got[0].Until.Equal(later) || got[0].Owner != "host:1" {
+		t.Fatalf("fences after renewal %v, want a until %v", got, later)
+	}
+	// Renewing a lifted fence sets nothing.
+	st = commit(RetireColumns{Names: []string{"v"}, Token: "b", Until: later, Renew: true})
+	if got := st.Fences(); len(got) != 1 || got[0].Token != "a" {
+		t.Fatalf("fences after renewing a lifted one %v, want only a", got)
+	}
+	checkInvariants(t, st)
+	assertSameState(t, "replay with fences", st, replayAll(t, os, "t"))
+	// a's ALTER committed: v is retired for good.
+	st = commit(RetireColumns{Names: []string{"v"}, Token: "a", Keep: true})
+	if len(st.Fences()) != 0 || !slices.Equal(st.RetiredColumns(), []string{"v"}) {
+		t.Fatalf("after keep: fences %v, retired %v; want none and [v]", st.Fences(), st.RetiredColumns())
+	}
+	refused(st, "v", true)
+	refused(st, "w", false)
+	// a's own revive, were it to run now, lifts no fence and revives nothing.
+	st = commit(RetireColumns{Names: []string{"v"}, Token: "a", Revive: true})
+	refused(st, "v", true)
+	assertSameState(t, "replay", st, replayAll(t, os, "t"))
+	data, err := marshalSnapshot(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := unmarshalSnapshot("t", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameState(t, "snapshot", st, back)
+	for _, bad := range []RetireColumns{
+		{Names: []string{"v"}, Token: "c"},                           // no lease
+		{Names: []string{"v"}, Until: lease},                         // a lease without a token
+		{Names: []string{"v"}, Keep: true},                           // keep without a token
+		{Names: []string{"v"}, Token: "c", Revive: true, Keep: true}, // two actions
+		{Names: []string{"v"}, Token: "c", Until: lease, Renew: true, Revive: true},
+	} {
+		if _, err := s.Commit(ctx, "t", bad); !errors.Is(err, ErrInvalidTransaction) {
+			t.Errorf("%+v: %v, want ErrInvalidTransaction", bad, err)
+		}
 	}
 }

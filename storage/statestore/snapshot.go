@@ -18,6 +18,8 @@ type snapshotJSON struct {
 	Deletes []DeletePredicate `json:"deletes,omitempty"`
 	// Retired are the retired stored column names, sorted (RetireColumns).
 	Retired []string `json:"retired,omitempty"`
+	// Fences are the temporary retirements, by name then token (RetireColumns with a Token).
+	Fences []Fence `json:"fences,omitempty"`
 }
 
 type snapshotFile struct {
@@ -27,7 +29,7 @@ type snapshotFile struct {
 
 // marshalSnapshot encodes s; equal states give equal bytes.
 func marshalSnapshot(s *State) ([]byte, error) {
-	out := snapshotJSON{Table: s.table, Txn: s.txn, Time: s.time, Partitions: s.sorted, Deletes: s.dels, Retired: s.retired}
+	out := snapshotJSON{Table: s.table, Txn: s.txn, Time: s.time, Partitions: s.sorted, Deletes: s.dels, Retired: s.retired, Fences: s.fences}
 	for _, f := range s.fileList {
 		out.Files = append(out.Files, snapshotFile{File: f, References: s.FileReferences(f.Name)})
 	}
@@ -85,6 +87,10 @@ func unmarshalSnapshot(table TableID, data []byte) (*State, error) {
 		return nil, fmt.Errorf("%w: snapshot retired columns not sorted and distinct", ErrCorrupt)
 	}
 	m.retired = in.Retired
+	if !slices.IsSortedFunc(in.Fences, compareFences) || len(slices.CompactFunc(slices.Clone(in.Fences), func(a, b Fence) bool { return compareFences(a, b) == 0 })) != len(in.Fences) {
+		return nil, fmt.Errorf("%w: snapshot fences not sorted and distinct", ErrCorrupt)
+	}
+	m.fences = in.Fences
 	// References were written per file in partition order; byPart must be sorted by file.
 	for id, refs := range m.byPart {
 		sortRefs(refs)

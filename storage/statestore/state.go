@@ -128,6 +128,9 @@ type State struct {
 	// retired are the stored column names no write may add files with (RetireColumns),
 	// sorted; never modified in place.
 	retired []string
+	// fences are the temporary retirements of stored column names (RetireColumns with a
+	// Token), sorted by name then token; never modified in place.
+	fences []Fence
 
 	// Derived in freeze.
 	root     *Partition
@@ -344,8 +347,30 @@ func (s *State) jobIDs() map[string]bool {
 func (s *State) DeletePredicates() []DeletePredicate { return slices.Clone(s.dels) }
 
 // RetiredColumns returns the stored column names no write may add files with, sorted
-// (RetireColumns).
-func (s *State) RetiredColumns() []string { return slices.Clone(s.retired) }
+// (RetireColumns): those retired for good and those a Fence holds.
+func (s *State) RetiredColumns() []string {
+	if len(s.fences) == 0 {
+		return slices.Clone(s.retired)
+	}
+	out := slices.Clone(s.retired)
+	for _, f := range s.fences {
+		out = append(out, f.Name)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Fences returns the temporary retirements of stored column names, by name then token.
+func (s *State) Fences() []Fence { return slices.Clone(s.fences) }
+
+// ColumnRetired reports whether no write may add files with the stored column name: it is
+// retired for good, or a Fence holds it.
+func (s *State) ColumnRetired(name string) bool {
+	if _, found := slices.BinarySearch(s.retired, name); found {
+		return true
+	}
+	return slices.ContainsFunc(s.fences, func(f Fence) bool { return f.Name == name })
+}
 
 // DeletePredicate returns the active delete predicate with the given ID.
 func (s *State) DeletePredicate(id string) (DeletePredicate, bool) {
@@ -541,7 +566,7 @@ func (m *mutableState) addDelete(d DeletePredicate) {
 // retireColumns adds names to the retired stored column names, or removes them with revive.
 func (m *mutableState) retireColumns(names []string, revive bool) {
 	r := slices.Clone(m.retired)
-	for _, n := range names {
+	for _, n := range slices.Sorted(slices.Values(names)) {
 		i, found := slices.BinarySearch(r, n)
 		switch {
 		case !revive && !found:
@@ -554,6 +579,34 @@ func (m *mutableState) retireColumns(names []string, revive bool) {
 		r = nil
 	}
 	m.retired = r
+}
+
+// setFences applies a RetireColumns with a Token to the fences: see RetireColumns.
+func (m *mutableState) setFences(t RetireColumns) {
+	if t.Keep {
+		m.retireColumns(t.Names, false)
+	}
+	fs := slices.Clone(m.fences)
+	for _, n := range t.Names {
+		i, found := slices.BinarySearchFunc(fs, Fence{Name: n, Token: t.Token}, compareFences)
+		switch {
+		case t.Revive || t.Keep:
+			if found {
+				fs = slices.Delete(fs, i, i+1)
+			}
+		case found:
+			fs[i].Until = t.Until
+			if !t.Renew {
+				fs[i].Owner = t.Owner
+			}
+		case !t.Renew:
+			fs = slices.Insert(fs, i, Fence{Name: n, Token: t.Token, Owner: t.Owner, Until: t.Until})
+		}
+	}
+	if len(fs) == 0 {
+		fs = nil
+	}
+	m.fences = fs
 }
 
 // retireDeletes removes the active delete predicates with the given IDs.

@@ -42,6 +42,7 @@ type Options struct {
 // many races for the next log entry it lost to other writers, and its error (ErrConflict
 // after too many).
 type CommitEvent struct {
+	Table     TableID
 	Kind      string
 	Duration  time.Duration
 	LostRaces int
@@ -446,7 +447,7 @@ func (s *Store) CommitIf(ctx context.Context, id TableID, txn Transaction, check
 	if s.opts.OnCommit != nil {
 		start, lost := time.Now(), 0
 		defer func() {
-			s.opts.OnCommit(CommitEvent{Kind: txn.Kind(), Duration: time.Since(start), LostRaces: lost, Err: err})
+			s.opts.OnCommit(CommitEvent{Table: id, Kind: txn.Kind(), Duration: time.Since(start), LostRaces: lost, Err: err})
 		}()
 		return s.commitRetrying(ctx, t, id, txn, check, &lost)
 	}

@@ -1,0 +1,306 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+// The fence of an ALTER COLUMN ... TYPE (see alter_type.go) is a statestore.Fence: the
+// column's stored name is retired under a token of the statement, with its host and process
+// as owner and a lease the statement renews while it runs (every third of fenceLease). Once
+// the catalog change committed the ALTER keeps the retirement for good; if it fails it lifts
+// its own fence, and only its own: a concurrent ALTER of the same column that fails leaves
+// this one's fence standing.
+//
+// A process that dies while it holds a fence leaves it behind, and writes to the table fail
+// with 40001. Once every fence on a stored name has outlived its lease (whichever clock
+// reads it), the next ALTER COLUMN ... TYPE of the table, the table's maintenance (VACUUM,
+// or the background pass of any process on the store), or a write refused for the name,
+// lifts it. Reviving the name from another process could not be made atomic with the dead
+// owner's catalog change (a stalled owner might still commit it), so the name is not
+// revived: if a column still has it as its current stored name, that column moves to a new
+// stored name of the same type (the old name becomes a former name whose files read as they
+// are), through the catalog, whose commit the owner's own change is checked against; then
+// the name is retired for good. An owner that was only slow finds its column moved and
+// fails with 40001, and no value it did not check is ever committed. Writes made under the
+// old schema are refused once more, and their retry goes through the new stored name.
+
+// fenceLease is how long a fence stands unless its owner renews it.
+var fenceLease = time.Minute
+
+// fenceOwner names this process as the owner of its fences.
+var fenceOwner = sync.OnceValue(func() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown"
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
+})
+
+// alterFence is the fence one ALTER statement holds on the stored names of table t.
+type alterFence struct {
+	e     *Engine
+	t     *catalog.Table
+	token string
+
+	mu sync.Mutex
+	// names maps each column whose stored name is fenced to that name.
+	names map[string]string
+	// stop ends the renewals; done is closed when they ended.
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+func newAlterFence(e *Engine, t *catalog.Table) *alterFence {
+	return &alterFence{e: e, t: t, token: uuid.NewString(), names: map[string]string{}}
+}
+
+// stored returns the stored names fenced, sorted.
+func (f *alterFence) stored() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Sorted(maps.Values(f.names))
+}
+
+// has reports whether the column name is fenced.
+func (f *alterFence) has(name string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, ok := f.names[name]
+	return ok
+}
+
+// add fences the stored name of column name, and starts the renewals with the first.
+func (f *alterFence) add(ctx context.Context, name, stored string) error {
+	e := f.e
+	txn := statestore.RetireColumns{Names: []string{stored}, Token: f.token, Owner: fenceOwner(), Until: e.now().Add(fenceLease)}
+	if _, err := e.ss.Commit(ctx, f.t.StateID(), txn); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.names[name] = stored
+	start := f.stop == nil
+	if start {
+		var rctx context.Context
+		rctx, f.stop = context.WithCancel(context.WithoutCancel(ctx))
+		f.done = make(chan struct{})
+		go f.renew(rctx)
+	}
+	f.mu.Unlock()
+	return nil
+}
+
+// renew moves the lease of the fence on until ctx is done.
+func (f *alterFence) renew(ctx context.Context) {
+	defer close(f.done)
+	tick := time.NewTicker(fenceLease / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		txn := statestore.RetireColumns{Names: f.stored(), Token: f.token, Until: f.e.now().Add(fenceLease), Renew: true}
+		if _, err := f.e.ss.Commit(ctx, f.t.StateID(), txn); err != nil && ctx.Err() == nil {
+			f.e.log.Warn("renewing the write fence of ALTER COLUMN ... TYPE", "table", f.t.Name, "columns", txn.Names, "error", err)
+		}
+	}
+}
+
+// standing checks that the fences of f still stand: someone who found them expired moves
+// the columns to new stored names (liftExpiredFences), and writes under the names fenced may
+// have committed since.
+func (f *alterFence) standing(ctx context.Context) error {
+	f.mu.Lock()
+	names := maps.Clone(f.names)
+	f.mu.Unlock()
+	if len(names) == 0 {
+		return nil
+	}
+	st, err := f.e.ss.Snapshot(ctx, f.t.StateID())
+	if err != nil {
+		return err
+	}
+	fences := st.Fences()
+	for name, stored := range names {
+		if !slices.ContainsFunc(fences, func(x statestore.Fence) bool { return x.Name == stored && x.Token == f.token }) {
+			return errs.New(errs.Conflict, "could not change the type of column %q of table %q: it was altered concurrently; try again", name, f.t.Name)
+		}
+	}
+	return nil
+}
+
+// end stops the renewals and keeps the retirements for good of the names no column of the
+// table has as its stored name (the catalog change committed), and lifts the other fences.
+// The table is read afresh from the catalog (a commit that reported an error may have
+// landed); changed, the table the change committed (nil if it did not), stands in if that
+// read fails. It runs however the statement ended; a failure is logged: the fence then
+// stands until its lease ends and someone lifts it.
+func (f *alterFence) end(ctx context.Context, changed *catalog.Table) {
+	f.mu.Lock()
+	stop, done := f.stop, f.done
+	f.mu.Unlock()
+	if stop == nil {
+		return
+	}
+	stop()
+	<-done
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	dropped := false
+	if tables, err := f.e.cat.Tables(ctx); err == nil {
+		i := slices.IndexFunc(tables, func(t *catalog.Table) bool { return t.ID == f.t.ID })
+		if dropped = i < 0; !dropped {
+			changed = tables[i]
+		}
+	}
+	var keep, lift []string
+	for _, n := range f.stored() {
+		if dropped || changed != nil && !slices.ContainsFunc(changed.Columns, func(c catalog.Column) bool { return c.StoredName() == n }) {
+			keep = append(keep, n)
+		} else {
+			lift = append(lift, n)
+		}
+	}
+	for _, txn := range []statestore.RetireColumns{{Names: keep, Token: f.token, Keep: true}, {Names: lift, Token: f.token, Revive: true}} {
+		if len(txn.Names) == 0 {
+			continue
+		}
+		if _, err := f.e.ss.Commit(ctx, f.t.StateID(), txn); err != nil {
+			f.e.log.Error("ending the write fence of ALTER COLUMN ... TYPE", "table", f.t.Name, "columns", txn.Names, "kept", txn.Keep, "error", err)
+		}
+	}
+}
+
+// errNoChange: a catalog change found nothing to do.
+var errNoChange = errors.New("no change")
+
+// liftExpiredFences lifts the fences on the stored names of t whose leases all ended (see
+// above).
+func (e *Engine) liftExpiredFences(ctx context.Context, t *catalog.Table) error {
+	st, err := e.ss.Snapshot(ctx, t.StateID())
+	if err != nil {
+		return err
+	}
+	fences := st.Fences()
+	if len(fences) == 0 {
+		return nil
+	}
+	e.fenceMu.Lock()
+	defer e.fenceMu.Unlock()
+	now := e.now()
+	for _, name := range expiredFenceNames(fences, now) {
+		if err := e.liftFence(ctx, t, name, fences); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expiredFenceNames returns the stored names whose fences all ended before now.
+func expiredFenceNames(fences []statestore.Fence, now time.Time) []string {
+	live := map[string]bool{}
+	for _, f := range fences {
+		live[f.Name] = live[f.Name] || !f.Until.Before(now)
+	}
+	var out []string
+	for n, l := range live {
+		if !l {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// liftFence lifts the expired fences on stored name of table t: the column that still has it
+// as its stored name moves to a new one, and the name is retired for good.
+func (e *Engine) liftFence(ctx context.Context, t *catalog.Table, stored string, fences []statestore.Fence) error {
+	var moved string
+	keyed := false
+	_, err := e.cat.Redefine(ctx, t.Name, func(old *catalog.Table) (*catalog.Table, error) {
+		moved, keyed = "", false
+		if old.ID != t.ID {
+			return nil, errNoChange
+		}
+		i := slices.IndexFunc(old.Columns, func(c catalog.Column) bool { return c.StoredName() == stored })
+		if i < 0 {
+			return nil, errNoChange // the owner's change committed, or another lifted it
+		}
+		if keyRole(old, i) != "" {
+			// Not fenced by this engine (checkSetType refuses keys first): the type of a
+			// key column never changes its stored values, so the owner's change cannot
+			// commit, and the fence is lifted as it stands.
+			keyed = true
+			return nil, errNoChange
+		}
+		nt := old.Clone()
+		col := &nt.Columns[i]
+		col.Former = append([]catalog.Former{{Stored: stored, Type: col.SQL()}}, col.Former...)
+		col.Stored = "\x00" // the name in use stays taken, as a former name
+		col.Stored = freeStoredName(nt, col.Name)
+		nt.Rebuild()
+		moved = col.Name
+		return nt, nil
+	})
+	if err != nil && !errors.Is(err, errNoChange) {
+		return err
+	}
+	for _, f := range fences {
+		if f.Name != stored {
+			continue
+		}
+		e.log.Warn("lifting the write fence of an ALTER COLUMN ... TYPE that did not finish: its lease ended",
+			"table", t.Name, "stored column", stored, "column moved to a new stored name", moved, "owner", f.Owner, "lease ended", f.Until)
+		if _, err := e.ss.Commit(ctx, t.StateID(), statestore.RetireColumns{Names: []string{stored}, Token: f.Token, Keep: !keyed, Revive: keyed}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// liftAfterRefusal lifts the expired fences of the table with state id, after a write to it
+// was refused for a retired column: the write's retry then goes through. It waits for the
+// lifting a while, not for ever: the refused writer may hold what the lifting needs.
+func (e *Engine) liftAfterRefusal(id statestore.TableID) {
+	if e.cat == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		tables, err := e.cat.Tables(ctx)
+		if err != nil {
+			return
+		}
+		for _, t := range tables {
+			if t.StateID() != id {
+				continue
+			}
+			if err := e.liftExpiredFences(ctx, t); err != nil {
+				e.log.Warn("lifting expired write fences", "table", t.Name, "error", err)
+			}
+		}
+	}()
+	wait := time.NewTimer(10 * time.Second)
+	defer wait.Stop()
+	select {
+	case <-done:
+	case <-wait.C:
+	}
+}

@@ -1,0 +1,513 @@
+package engine
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/storage/objstore"
+	"github.com/sleeperd/sleeperd/storage/statestore"
+)
+
+// fences returns the fences standing on the stored names of table name.
+func fences(t *testing.T, e *Engine, name string) []statestore.Fence {
+	t.Helper()
+	ctx := context.Background()
+	tb, err := e.cat.Table(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.ss.Snapshot(ctx, tb.StateID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.Fences()
+}
+
+// A concurrent ALTER of the same column that fails lifts only its own fence: the first
+// ALTER's fence still refuses writes under the old schema between its check and its catalog
+// change, and the first ALTER commits with every value it converts checked.
+func TestAlterTypeConcurrentFailureKeepsFence(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	defer e.Close()
+	e2, c2 := open(t, store, mem)
+	defer e2.Close()
+	defer c2.Close()
+	w := connect(t, e)
+	run(t, c, "CREATE TABLE l (id integer PRIMARY KEY, s text)")
+	run(t, c, "INSERT INTO l VALUES (1, '1')")
+	expect(t, w, "SELECT count(*) FROM l", "1")
+	ran := false
+	hook := func(step string) {
+		if step != "checked" || ran {
+			return
+		}
+		ran = true
+		// The same column, to a type its values do not take: it fences, checks, fails and
+		// lifts its fence.
+		runErr(t, c2, "ALTER TABLE l ALTER COLUMN s TYPE date USING s::date", errs.InvalidDatetime)
+		if f := fences(t, e2, "l"); len(f) != 1 {
+			t.Errorf("fences after the other ALTER failed: %v, want the first one's", f)
+		}
+		runErr(t, w, "INSERT INTO l VALUES (2, 'x')", errs.Conflict)
+		runErr(t, c2, "INSERT INTO l VALUES (3, 'y')", errs.Conflict)
+	}
+	testAlterHook.Store(&hook)
+	defer testAlterHook.Store(nil)
+	run(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer")
+	testAlterHook.Store(nil)
+	if !ran {
+		t.Fatal("the hook did not run")
+	}
+	if f := fences(t, e, "l"); len(f) != 0 {
+		t.Fatalf("fences after the ALTER: %v", f)
+	}
+	runErr(t, w, "INSERT INTO l VALUES (2, 'x')", errs.InvalidText)
+	run(t, c2, "INSERT INTO l VALUES (3, '3')")
+	run(t, c, "VACUUM FULL l")
+	expect(t, c, "SELECT id, s + 1 FROM l ORDER BY id", "1 2|3 4")
+}
+
+// An ALTER COLUMN ... TYPE whose lease another process finds over (a clock far ahead, as if
+// the ALTER had stalled) loses its fence while it checks: a write that other process tries
+// is refused once, lifts the fence by moving the column to a new stored name of the same
+// type, and its retry commits; the ALTER then fails with 40001 and changes nothing, and runs
+// again against the values written meanwhile.
+func TestAlterTypeFenceLiftedMeanwhile(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	defer e.Close()
+	e2, c2 := open(t, store, mem)
+	defer e2.Close()
+	defer c2.Close()
+	e2.now = func() time.Time { return time.Now().Add(3 * fenceLease) }
+	run(t, c, "CREATE TABLE l (id integer PRIMARY KEY, s text)")
+	run(t, c, "INSERT INTO l VALUES (1, '1')")
+	expect(t, c2, "SELECT count(*) FROM l", "1")
+	hook := func(step string) {
+		if step != "checked" {
+			return
+		}
+		runErr(t, c2, "INSERT INTO l VALUES (2, 'x')", errs.Conflict)
+		if f := fences(t, e2, "l"); len(f) != 0 {
+			t.Errorf("expired fence not lifted: %v", f)
+		}
+		run(t, c2, "INSERT INTO l VALUES (2, 'x')")
+	}
+	testAlterHook.Store(&hook)
+	defer testAlterHook.Store(nil)
+	runErr(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer", errs.Conflict)
+	testAlterHook.Store(nil)
+	expect(t, c, "SELECT id, s FROM l ORDER BY id", "1 1|2 x")
+	runErr(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer", errs.InvalidText)
+	run(t, c, "UPDATE l SET s = '2' WHERE id = 2")
+	run(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer")
+	run(t, c, "VACUUM FULL l")
+	expect(t, c, "SELECT id, s * 10 FROM l ORDER BY id", "1 10|2 20")
+}
+
+// A long ALTER COLUMN ... TYPE renews its lease: another process whose clock is past the
+// lease the ALTER first took neither lifts the fence (VACUUM) nor commits a write under the
+// old schema, and the ALTER commits.
+func TestAlterTypeLiveFenceRenewed(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	defer func(d time.Duration) { fenceLease = d }(fenceLease)
+	fenceLease = 150 * time.Millisecond
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	defer e.Close()
+	e2, c2 := open(t, store, mem)
+	defer e2.Close()
+	defer c2.Close()
+	run(t, c, "CREATE TABLE r (k bigint NOT NULL, s text) WITH (row_keys = 'k')")
+	run(t, c, "INSERT INTO r VALUES (1, '1')")
+	expect(t, c2, "SELECT count(*) FROM r", "1")
+	ran := false
+	hook := func(step string) {
+		if step != "fenced" {
+			return
+		}
+		ran = true
+		f := fences(t, e, "r")
+		if len(f) != 1 || f[0].Owner != fenceOwner() {
+			t.Errorf("fences %v, want one of this process", f)
+			return
+		}
+		first := f[0].Until
+		// The clock of the other process is past the first lease.
+		e2.now = func() time.Time { return first.Add(time.Millisecond) }
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if f = fences(t, e, "r"); len(f) == 1 && f[0].Until.After(first.Add(time.Millisecond)) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Errorf("the lease was not renewed: %v", f)
+				return
+			}
+		}
+		run(t, c2, "VACUUM r")
+		runErr(t, c2, "INSERT INTO r VALUES (2, 'x')", errs.Conflict)
+		if g := fences(t, e2, "r"); len(g) != 1 || g[0].Token != f[0].Token {
+			t.Errorf("fences after the other process looked: %v, want %v", g, f)
+		}
+	}
+	testAlterHook.Store(&hook)
+	defer testAlterHook.Store(nil)
+	run(t, c, "ALTER TABLE r ALTER COLUMN s TYPE integer USING s::integer")
+	testAlterHook.Store(nil)
+	if !ran {
+		t.Fatal("the hook did not run")
+	}
+	runErr(t, c2, "INSERT INTO r VALUES (2, 'x')", errs.InvalidText)
+	run(t, c2, "INSERT INTO r VALUES (2, '2')")
+	expect(t, c, "SELECT k, s + 1 FROM r ORDER BY k", "1 2|2 3")
+}
+
+// crashChildEnv names the store directory of the child process of TestAlterTypeCrashLiftsFence.
+const crashChildEnv = "SLEEPERD_ALTER_CRASH_DIR"
+
+// crashStepEnv names the step of the ALTER (testAlterHook) at which the child stops.
+const crashStepEnv = "SLEEPERD_ALTER_CRASH_STEP"
+
+// TestAlterTypeCrashChild is the child process of TestAlterTypeCrashLiftsFence: it runs an
+// ALTER COLUMN ... TYPE and, at the step named, says so and waits to be killed.
+func TestAlterTypeCrashChild(t *testing.T) {
+	dir := os.Getenv(crashChildEnv)
+	if dir == "" {
+		t.Skip("the child process of TestAlterTypeCrashLiftsFence")
+	}
+	fenceLease = time.Hour
+	store, err := objstore.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, c := open(t, store, memory.NewGoAllocator())
+	at := os.Getenv(crashStepEnv)
+	hook := func(step string) {
+		if step == at {
+			fmt.Println("REACHED")
+			select {}
+		}
+	}
+	testAlterHook.Store(&hook)
+	run(t, c, "ALTER TABLE cr ALTER COLUMN s TYPE integer USING s::integer")
+	e.Close()
+	t.Fatal("the ALTER ended")
+}
+
+// A process killed while its ALTER COLUMN ... TYPE holds the fence leaves writes refused
+// (40001) while its lease lasts; once the lease is over the first write refused lifts the
+// fence and its retry commits, or the next ALTER or VACUUM lifts it; every row committed
+// before is still there, and the column's values read as before.
+func TestAlterTypeCrashLiftsFence(t *testing.T) {
+	for _, how := range []string{"write", "vacuum", "alter"} {
+		t.Run(how, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			dir := t.TempDir()
+			store, err := objstore.NewLocal(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var logs syncBuffer
+			e, err := Open(context.Background(), Options{Store: store, Alloc: mem, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			c := connect(t, e)
+			run(t, c, "CREATE TABLE cr (k bigint NOT NULL, s text, n integer) WITH (row_keys = 'k')")
+			run(t, c, "INSERT INTO cr VALUES (1, '10', 1), (2, '20', 2)")
+			run(t, c, "INSERT INTO cr VALUES (3, 'x', 3)")
+			run(t, c, "DELETE FROM cr WHERE n = 2")
+
+			killAlterAt(t, dir, "fenced")
+			f := fences(t, e, "cr")
+			if len(f) != 1 || f[0].Name != "s" || f[0].Owner == fenceOwner() || f[0].Owner == "" {
+				t.Fatalf("fences left by the killed process: %v", f)
+			}
+			// The lease (an hour) lasts: writes are refused, and nothing lifts the fence.
+			runErr(t, c, "INSERT INTO cr VALUES (4, '40', 4)", errs.Conflict)
+			run(t, c, "VACUUM cr")
+			runErr(t, c, "INSERT INTO cr VALUES (4, '40', 4)", errs.Conflict)
+			if g := fences(t, e, "cr"); !slices.Equal(g, f) {
+				t.Fatalf("fences %v during the lease, want %v", g, f)
+			}
+			// The lease is over.
+			e.now = func() time.Time { return f[0].Until.Add(time.Second) }
+			switch how {
+			case "write":
+				runErr(t, c, "INSERT INTO cr VALUES (4, '40', 4)", errs.Conflict)
+			case "vacuum":
+				run(t, c, "VACUUM cr")
+			case "alter":
+				runErr(t, c, "ALTER TABLE cr ALTER COLUMN s TYPE integer USING s::integer", errs.InvalidText)
+			}
+			if g := fences(t, e, "cr"); len(g) != 0 {
+				t.Fatalf("fences after the lease: %v", g)
+			}
+			if l := logs.String(); !strings.Contains(l, "lifting the write fence of an ALTER COLUMN ... TYPE that did not finish") || !strings.Contains(l, f[0].Owner) {
+				t.Errorf("no log line names the fence lifted and its owner %s:\n%s", f[0].Owner, l)
+			}
+			run(t, c, "INSERT INTO cr VALUES (4, '40', 4)")
+			run(t, c, "DELETE FROM cr WHERE s = 'x'")
+			expect(t, c, "SELECT k, s, n FROM cr ORDER BY k", "1 10 1|4 40 4")
+			run(t, c, "ALTER TABLE cr ALTER COLUMN s TYPE integer USING s::integer")
+			run(t, c, "VACUUM FULL cr")
+			expect(t, c, "SELECT k, s + 1, n FROM cr ORDER BY k", "1 11 1|4 41 4")
+		})
+	}
+}
+
+// A DELETE whose predicate is on the column whose type changes, made under the old schema
+// and committed while the ALTER checks the values, is refused (40001), in this engine or in
+// another on the same store; retried under the new type it deletes the rows it names.
+func TestAlterTypeRefusesDeletesDuringCheck(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	defer e.Close()
+	e2, c2 := open(t, store, mem)
+	defer e2.Close()
+	defer c2.Close()
+	w := connect(t, e)
+	run(t, c, "CREATE TABLE dp (k bigint NOT NULL, s text) WITH (row_keys = 'k')")
+	run(t, c, "INSERT INTO dp VALUES (1, '10'), (2, '20'), (3, '030')")
+	expect(t, w, "SELECT count(*) FROM dp", "3")
+	expect(t, c2, "SELECT count(*) FROM dp", "3")
+	ran := false
+	hook := func(step string) {
+		if step != "fenced" {
+			return
+		}
+		ran = true
+		runErr(t, w, "DELETE FROM dp WHERE s = '20'", errs.Conflict)
+		runErr(t, c2, "DELETE FROM dp WHERE s = '030'", errs.Conflict)
+		run(t, w, "BEGIN")
+		run(t, w, "DELETE FROM dp WHERE k = 1")
+		runErr(t, w, "COMMIT", errs.Conflict)
+	}
+	testAlterHook.Store(&hook)
+	defer testAlterHook.Store(nil)
+	run(t, c, "ALTER TABLE dp ALTER COLUMN s TYPE integer USING s::integer")
+	testAlterHook.Store(nil)
+	if !ran {
+		t.Fatal("the hook did not run")
+	}
+	expect(t, c, "SELECT k, s FROM dp ORDER BY k", "1 10|2 20|3 30")
+	run(t, w, "DELETE FROM dp WHERE s = 20")
+	run(t, c2, "DELETE FROM dp WHERE s = 30")
+	expect(t, c, "SELECT k, s FROM dp ORDER BY k", "1 10")
+	run(t, c, "VACUUM FULL dp")
+	expect(t, c, "SELECT k, s FROM dp ORDER BY k", "1 10")
+}
+
+// A change to a shorter character varying is fenced like a conversion: a write under the
+// old schema committed while the ALTER checks the values is refused (40001), whatever its
+// values, and its retry goes through the new length (22001 for a longer value). Spaces past
+// the new length are dropped as PostgreSQL's assignment drops them, and stay dropped when
+// the length grows again. A column in the row key still changes its length (the catalog
+// only, unfenced).
+func TestAlterTypeVarcharShorterFenced(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	defer e.Close()
+	e2, c2 := open(t, store, mem)
+	defer e2.Close()
+	defer c2.Close()
+	w := connect(t, e)
+	run(t, c, "CREATE TABLE v (k varchar(10) NOT NULL, s varchar(10)) WITH (row_keys = 'k')")
+	run(t, c, "INSERT INTO v VALUES ('a', 'abc'), ('b', 'abcde   ')")
+	expect(t, w, "SELECT count(*) FROM v", "2")
+	expect(t, c2, "SELECT count(*) FROM v", "2")
+	ran := 0
+	hook := func(step string) {
+		if step != "fenced" {
+			return
+		}
+		ran++
+		runErr(t, w, "INSERT INTO v VALUES ('c', 'abcdefgh')", errs.Conflict)
+		runErr(t, c2, "INSERT INTO v VALUES ('d', 'xy')", errs.Conflict)
+		runErr(t, w, "DELETE FROM v WHERE s = 'abc'", errs.Conflict)
+	}
+	testAlterHook.Store(&hook)
+	defer testAlterHook.Store(nil)
+	runErr(t, c, "ALTER TABLE v ALTER COLUMN s TYPE varchar(2)", errs.StringTooLong)
+	if f := fences(t, e, "v"); len(f) != 0 {
+		t.Fatalf("fences after a failed ALTER: %v", f)
+	}
+	run(t, c, "ALTER TABLE v ALTER COLUMN s TYPE varchar(5)")
+	run(t, c, "ALTER TABLE v ALTER COLUMN k TYPE varchar(3)")
+	testAlterHook.Store(nil)
+	if ran != 2 {
+		t.Fatalf("the hook ran %d times, want 2 (the two changes of s)", ran)
+	}
+	runErr(t, w, "INSERT INTO v VALUES ('c', 'abcdefgh')", errs.StringTooLong)
+	run(t, c2, "INSERT INTO v VALUES ('d', 'xy')")
+	expect(t, c, "SELECT k, s, length(s) FROM v ORDER BY k", "a abc 3|b abcde 5|d xy 2")
+	run(t, c, "ALTER TABLE v ALTER COLUMN s TYPE varchar(10)")
+	expect(t, c, "SELECT k, s, length(s) FROM v ORDER BY k", "a abc 3|b abcde 5|d xy 2")
+	run(t, c, "VACUUM FULL v")
+	expect(t, c, "SELECT k, s, length(s) FROM v ORDER BY k", "a abc 3|b abcde 5|d xy 2")
+	runErr(t, c, "INSERT INTO v VALUES ('long', 'x')", errs.StringTooLong)
+}
+
+// killAlterAt runs TestAlterTypeCrashChild on the store in dir and kills it once its ALTER
+// reached step.
+func killAlterAt(t *testing.T, dir, step string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestAlterTypeCrashChild$", "-test.count=1")
+	child.Env = append(os.Environ(), crashChildEnv+"="+dir, crashStepEnv+"="+step)
+	out, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	reached := false
+	for sc := bufio.NewScanner(out); sc.Scan(); {
+		if strings.TrimSpace(sc.Text()) == "REACHED" {
+			reached = true
+			break
+		}
+	}
+	if err := child.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+	if !reached {
+		t.Fatalf("the child ended before its ALTER reached %q", step)
+	}
+}
+
+// A process killed after its ALTER COLUMN ... TYPE changed the catalog, before it kept the
+// retirement for good: writes under the new schema commit at once, writes prepared under
+// the old one stay refused, and once the lease is over the fence becomes a retirement for
+// good (the column keeps its new stored name: nothing moves).
+func TestAlterTypeCrashAfterChange(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	store, err := objstore.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, c := open(t, store, mem)
+	defer e.Close()
+	w := connect(t, e)
+	run(t, c, "CREATE TABLE cr (k bigint NOT NULL, s text, n integer) WITH (row_keys = 'k')")
+	run(t, c, "INSERT INTO cr VALUES (1, '10', 1), (2, '20', 2)")
+	run(t, w, "BEGIN")
+	run(t, w, "INSERT INTO cr VALUES (3, 'x', 3)")
+	killAlterAt(t, dir, "changed")
+	f := fences(t, e, "cr")
+	if len(f) != 1 || f[0].Name != "s" {
+		t.Fatalf("fences left by the killed process: %v", f)
+	}
+	runErr(t, w, "COMMIT", errs.Conflict)
+	run(t, c, "INSERT INTO cr VALUES (3, '30', 3)")
+	runErr(t, c, "INSERT INTO cr VALUES (4, 'y', 4)", errs.InvalidText)
+	e.now = func() time.Time { return f[0].Until.Add(time.Second) }
+	run(t, c, "VACUUM cr")
+	tb, err := e.cat.Table(context.Background(), "cr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.ss.Snapshot(context.Background(), tb.StateID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Fences()) != 0 || !slices.Equal(st.RetiredColumns(), []string{"s"}) {
+		t.Fatalf("after the lease: fences %v, retired %v; want none and [s]", st.Fences(), st.RetiredColumns())
+	}
+	if i := tb.ColumnIndex("s"); tb.Columns[i].StoredName() == "s" || len(tb.Columns[i].Former) != 1 {
+		t.Fatalf("column s: stored as %q, formers %v; want the ALTER's change only", tb.Columns[i].StoredName(), tb.Columns[i].Former)
+	}
+	run(t, c, "VACUUM FULL cr")
+	expect(t, c, "SELECT k, s + 1, n FROM cr ORDER BY k", "1 11 1|2 21 2|3 31 3")
+}
+
+// Lifting expired fences moves each column to a new stored name of the same type, whatever
+// the type: files written under the old name read as they are (before and after
+// compaction), writes under the new name commit, and a live fence on another column stays.
+func TestLiftExpiredFencesKeepsValues(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	ctx := context.Background()
+	store := objstore.NewMem()
+	e, c := open(t, store, mem)
+	defer e.Close()
+	run(t, c, "CREATE TABLE lx (k bigint NOT NULL, j jsonb, a integer[], s varchar(4), n numeric(10,2)) WITH (row_keys = 'k')")
+	run(t, c, `INSERT INTO lx VALUES (1, '{"x": [1, 2]}', ARRAY[1, NULL, 3], 'ab', 1.5), (2, NULL, NULL, NULL, NULL)`)
+	tb, err := e.cat.Table(ctx, "lx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	dead := statestore.RetireColumns{Names: []string{"a", "j", "n", "s"}, Token: "dead", Owner: "elsewhere:1", Until: now.Add(-time.Second)}
+	live := statestore.RetireColumns{Names: []string{"n"}, Token: "live", Owner: "elsewhere:2", Until: now.Add(time.Hour)}
+	for _, txn := range []statestore.RetireColumns{dead, live} {
+		if _, err := e.ss.Commit(ctx, tb.StateID(), txn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const q = "SELECT k, j, a, s, n, j->'x', a[3], length(s), n * 2 FROM lx ORDER BY k"
+	before, _ := run(t, c, q)
+	want := rowsText(before)
+	if len(before) != 2 || !strings.Contains(want, "ab") {
+		t.Fatalf("rows before: %s", want)
+	}
+	run(t, c, "VACUUM lx")
+	f := fences(t, e, "lx")
+	if len(f) != 2 || f[0].Name != "n" || f[1].Name != "n" {
+		t.Fatalf("fences after lifting the expired ones: %v, want dead's and live's on n", f)
+	}
+	tb, err = e.cat.Table(ctx, "lx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"j", "a", "s"} {
+		col := tb.Columns[tb.ColumnIndex(name)]
+		if col.StoredName() == name || len(col.Former) != 1 || col.Former[0].Stored != name {
+			t.Errorf("column %s: stored as %q, formers %v; want moved off %q", name, col.StoredName(), col.Former, name)
+		}
+	}
+	expect(t, c, q, want)
+	runErr(t, c, "INSERT INTO lx VALUES (3, '[]', '{}', 'c', 2)", errs.Conflict) // n stays fenced
+	if _, err := e.ss.Commit(ctx, tb.StateID(), statestore.RetireColumns{Names: []string{"n"}, Token: "live", Revive: true}); err != nil {
+		t.Fatal(err)
+	}
+	e.now = func() time.Time { return now.Add(time.Minute) }
+	run(t, c, "VACUUM lx")
+	if f := fences(t, e, "lx"); len(f) != 0 {
+		t.Fatalf("fences left: %v", f)
+	}
+	expect(t, c, q, want)
+	run(t, c, "VACUUM FULL lx")
+	expect(t, c, q, want)
+	run(t, c, "INSERT INTO lx VALUES (3, '[]', '{}', 'c', 2)")
+	expect(t, c, "SELECT count(*) FROM lx WHERE k = 3 AND n = 2 AND s = 'c'", "1")
+}
