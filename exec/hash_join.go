@@ -166,8 +166,15 @@ func (j *HashJoin) String() string {
 	return s
 }
 
+// Execute implements Operator. Past its first batch the join runs one batch ahead of its
+// consumer, on a goroutine of its own (prefetch): probing and gathering the next batch
+// while the consumer (an aggregation, say) works on this one.
 func (j *HashJoin) Execute(ctx context.Context) (Stream, error) {
-	return executeJoin(ctx, &j.joinSpec, &hashProbe{j: j})
+	st, err := executeJoin(ctx, &j.joinSpec, &hashProbe{j: j})
+	if err != nil {
+		return nil, err
+	}
+	return prefetch(st), nil
 }
 
 // prober finds candidate pairs for the rows of left batches.
