@@ -55,7 +55,8 @@ var seedQueries = []string{
 // reads are S3 requests. HOTCACHE_DIR keeps a local store's tables in that directory
 // between runs (made by the first), HOTCACHE_DROP evicts a local store's files from the
 // operating system's page cache before the cold run (so that it reads from the disk), and
-// HOTCACHE_CPUPROFILE writes a CPU profile of nine further hot runs to that file. Timed
+// HOTCACHE_CPUPROFILE writes a CPU profile of nine further hot runs (HOTCACHE_PROFILE_RUNS
+// of them, if set) to that file. Timed
 // runs consume the rows by a digest of their values (digestRows), not as text.
 func TestHotCacheJoin(t *testing.T) {
 	if os.Getenv("HOTCACHE") == "" {
@@ -209,7 +210,11 @@ func TestHotCacheJoin(t *testing.T) {
 		if err := pprof.StartCPUProfile(f); err != nil {
 			t.Fatal(err)
 		}
-		for range runs {
+		n := runs
+		if s := os.Getenv("HOTCACHE_PROFILE_RUNS"); s != "" {
+			n, _ = strconv.Atoi(s)
+		}
+		for range n {
 			workload(cOn)
 		}
 		pprof.StopCPUProfile()

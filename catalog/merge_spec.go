@@ -112,11 +112,17 @@ func (l *mergedLeaf) open(ctx context.Context) error {
 	if t.hasFormers() {
 		failures = merge.NewFailures()
 	}
+	var files []*statestore.File
 	for _, ref := range l.refs {
-		f, ok := spec.State.File(ref.File)
-		if !ok {
-			continue
+		if f, ok := spec.State.File(ref.File); ok {
+			files = append(files, f)
 		}
+	}
+	skips, opened, err := l.mergeSkips(ctx, files, &opts)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
 		for _, r := range l.ranges {
 			if f.MinKey != nil && !r.Overlaps(keys.Range{Min: f.MinKey, Max: keys.PrefixEnd(f.MaxKey)}) {
 				if m != nil {
@@ -125,9 +131,9 @@ func (l *mergedLeaf) open(ctx context.Context) error {
 				continue
 			}
 			rs := t.readSpec(r)
-			rs.Columns, rs.Alloc, rs.Out, rs.Failures = cols, mem, schema, failures
+			rs.Columns, rs.Alloc, rs.Out, rs.Failures, rs.Skip = cols, mem, schema, failures, skips[f.Name]
 			in, err := merge.ReadFile(ctx, merge.FileSource{Store: l.x.scan.store, Name: f.Name, Size: f.Bytes, AddedTxn: f.AddedTxn,
-				Cache: spec.Files, OnRead: l.x.onRead()}, rs)
+				Cache: spec.Files, OnRead: l.x.onRead(), File: opened[f.Name]}, rs)
 			if err != nil {
 				return fail(err)
 			}

@@ -166,8 +166,15 @@ func (j *HashJoin) String() string {
 	return s
 }
 
+// Execute implements Operator. Past its first batch the join runs one batch ahead of its
+// consumer, on a goroutine of its own (prefetch): probing and gathering the next batch
+// while the consumer (an aggregation, say) works on this one.
 func (j *HashJoin) Execute(ctx context.Context) (Stream, error) {
-	return executeJoin(ctx, &j.joinSpec, &hashProbe{j: j})
+	st, err := executeJoin(ctx, &j.joinSpec, &hashProbe{j: j})
+	if err != nil {
+		return nil, err
+	}
+	return prefetch(st), nil
 }
 
 // prober finds candidate pairs for the rows of left batches.
@@ -544,7 +551,12 @@ func concatBatches(mem memory.Allocator, schema *arrow.Schema, batches []arrow.R
 type hashProbe struct {
 	j *HashJoin
 
-	ints    *intTable        // single integer-like key
+	ints *intTable // single integer-like key
+	// dense, for a single integer-like key whose values span a range not much wider than
+	// the right side (a key of a dimension table, say), maps key base+i to the first right
+	// row with it at dense[i] (-1: none), instead of ints: a lookup is an index.
+	dense   []int32
+	base    int64
 	strs    map[string]int32 // otherwise: encoded key -> first row
 	chain   []int32          // next right row with the same key, or -1
 	nullKey bool             // some right row has a NULL key
@@ -602,7 +614,15 @@ func (p *hashProbe) build(ctx context.Context, right arrow.RecordBatch) error {
 	// Insert in reverse so that chains list rows in input order.
 	if len(keys) == 1 && intKey(keys[0].DataType()) {
 		vals := int64s(keys[0], nil)
-		p.ints = newIntTable(n)
+		if lo, hi, ok := keySpan(keys[0], vals); ok && uint64(hi)-uint64(lo) < uint64(max(denseJoinFactor*n, denseJoinMin)) {
+			p.base = lo
+			p.dense = make([]int32, uint64(hi)-uint64(lo)+1)
+			for i := range p.dense {
+				p.dense[i] = -1
+			}
+		} else {
+			p.ints = newIntTable(n)
+		}
 		p.unique = true
 		for r := n - 1; r >= 0; r-- {
 			if keys[0].IsNull(r) {
@@ -610,7 +630,12 @@ func (p *hashProbe) build(ctx context.Context, right arrow.RecordBatch) error {
 				p.chain[r] = -1
 				continue
 			}
-			p.chain[r] = p.ints.insert(vals[r], int32(r))
+			if p.dense != nil {
+				d := uint64(vals[r]) - uint64(p.base)
+				p.chain[r], p.dense[d] = p.dense[d], int32(r)
+			} else {
+				p.chain[r] = p.ints.insert(vals[r], int32(r))
+			}
 			p.unique = p.unique && p.chain[r] < 0
 		}
 		return nil
@@ -653,7 +678,7 @@ func (p *hashProbe) prepare(ctx context.Context, left arrow.RecordBatch) error {
 	for _, k := range keys {
 		hasNulls = hasNulls || k.NullN() > 0
 	}
-	if p.ints != nil {
+	if p.ints != nil || p.dense != nil {
 		var vals []int64 // bigint keys as they are, others widened
 		if id := keys[0].DataType().ID(); id == arrow.INT64 || id == arrow.TIMESTAMP {
 			vals = values[int64](keys[0])
@@ -662,8 +687,18 @@ func (p *hashProbe) prepare(ctx context.Context, left arrow.RecordBatch) error {
 			vals = p.vals
 		}
 		heads := p.heads[:len(vals)]
-		for r, v := range vals {
-			heads[r] = p.ints.lookup(v)
+		if dense := p.dense; dense != nil {
+			base := uint64(p.base)
+			for r, v := range vals {
+				heads[r] = -1
+				if d := uint64(v) - base; d < uint64(len(dense)) {
+					heads[r] = dense[d]
+				}
+			}
+		} else {
+			for r, v := range vals {
+				heads[r] = p.ints.lookup(v)
+			}
 		}
 	} else {
 		encs := make([]rowEncoder, len(keys))
@@ -742,7 +777,31 @@ func (p *hashProbe) next(pos int, first bool, li, ri []int32) (int, []int32, []i
 }
 
 func (p *hashProbe) release() {
-	p.ints, p.strs, p.chain, p.heads = nil, nil, nil, nil
+	p.ints, p.dense, p.strs, p.chain, p.heads = nil, nil, nil, nil, nil
+}
+
+// A join on one integer-like key indexes the right side's keys directly (hashProbe.dense)
+// when they span fewer than denseJoinFactor values per right row, or denseJoinMin values.
+const (
+	denseJoinFactor = 4
+	denseJoinMin    = 1 << 12
+)
+
+// keySpan returns the least and greatest of vals (the values of keys, widened) that are not
+// NULL in keys; ok is false when every value is NULL.
+func keySpan(keys arrow.Array, vals []int64) (lo, hi int64, ok bool) {
+	nulls := keys.NullN() > 0
+	for r, v := range vals {
+		if nulls && keys.IsNull(r) {
+			continue
+		}
+		if !ok {
+			lo, hi, ok = v, v, true
+			continue
+		}
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	return lo, hi, ok
 }
 
 // intTable is an open-addressing hash table from int64 keys to the first right row with

@@ -33,6 +33,9 @@ type FileSource struct {
 	Cache *FileCache
 	// OnRead, if set, counts the bytes read from the file.
 	OnRead func(n int64)
+	// File, if set, is the file already opened (through Cache, if set): ReadFile reads its
+	// footer from it instead of opening the file.
+	File *parquet.File
 }
 
 // ReadSpec describes what ReadFile reads.
@@ -50,6 +53,9 @@ type ReadSpec struct {
 	// Failures, if set, defers conversion errors to Failures.Check (it needs the row key
 	// columns among Columns).
 	Failures *Failures
+	// Skip, if set, holds a flag per row group of the file: the groups flagged are not read
+	// (see Isolated for when leaving a group out of a merge keeps its result).
+	Skip []bool
 }
 
 // ReadSchema returns the schema of the batches ReadFile returns for spec: the fields of
@@ -121,9 +127,12 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 			return nil, OpenError("merge", src.Name, err)
 		}
 	}
-	pf, err := OpenFile(ctx, src.Cache, src.Store, src.Name, size, src.OnRead)
-	if err != nil {
-		return nil, OpenError("merge", src.Name, err)
+	pf := src.File
+	if pf == nil {
+		var err error
+		if pf, err = OpenFile(ctx, src.Cache, src.Store, src.Name, size, src.OnRead); err != nil {
+			return nil, OpenError("merge", src.Name, err)
+		}
 	}
 	or := &objstore.ReaderAt{Ctx: ctx, Store: src.Store, Name: src.Name, Size: size, OnRead: src.OnRead}
 	fs := pf.Schema()
@@ -216,6 +225,9 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 	}
 	spans := []parquet.Span{}
 	for g, rg := range pf.RowGroups() {
+		if g < len(spec.Skip) && spec.Skip[g] {
+			continue
+		}
 		if rg.Rows > 0 && statsOverlap(lead.Type, rg.Columns[keyCol], spec.Range) {
 			sp := parquet.Span{Group: g, Hi: rg.Rows}
 			if s.clip {
