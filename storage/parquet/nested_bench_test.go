@@ -47,6 +47,16 @@ func nestedBenchFile(b *testing.B, t arrow.DataType) []byte {
 			for k := range r % 5 {
 				fill(x.ValueBuilder(), r*5+k)
 			}
+		case *array.MapBuilder:
+			if r%10 == 9 {
+				x.AppendNull()
+				return
+			}
+			x.Append(true)
+			for k := range r % 5 {
+				x.KeyBuilder().(*array.StringBuilder).Append("key " + strconv.Itoa((r*5+k)%1000))
+				fill(x.ItemBuilder(), r*5+k)
+			}
 		case *array.StructBuilder:
 			if r%10 == 9 {
 				x.AppendNull()
@@ -66,9 +76,10 @@ func nestedBenchFile(b *testing.B, t arrow.DataType) []byte {
 	return writeBatch(b, schema, Properties{RowGroupRows: 250_000}, batch)
 }
 
-// BenchmarkNestedRead reads a file of 1M rows of list<int64>, list<string> and
-// struct{int64, string, list<int64>} with this package's reader and with arrow-go's
-// pqarrow (the peer), each in batches of 65536 rows.
+// BenchmarkNestedRead reads a file of 1M rows of list<int64>, list<string>,
+// map<string, int64>, list<struct{int64, string}>, struct{int64, string, list<int64>} and
+// list<list<int64>> with this package's reader and with arrow-go's pqarrow (the peer), each
+// in batches of 65536 rows.
 func BenchmarkNestedRead(b *testing.B) {
 	shapes := []struct {
 		name string
@@ -76,6 +87,11 @@ func BenchmarkNestedRead(b *testing.B) {
 	}{
 		{"list_int64", arrow.ListOf(arrow.PrimitiveTypes.Int64)},
 		{"list_string", arrow.ListOf(arrow.BinaryTypes.String)},
+		{"map", arrow.MapOf(arrow.BinaryTypes.String, arrow.PrimitiveTypes.Int64)},
+		{"list_struct", arrow.ListOf(arrow.StructOf(
+			arrow.Field{Name: "n", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+			arrow.Field{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true}))},
+		{"list_list", arrow.ListOf(arrow.ListOf(arrow.PrimitiveTypes.Int64))},
 		{"struct", arrow.StructOf(
 			arrow.Field{Name: "n", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
 			arrow.Field{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},

@@ -589,6 +589,9 @@ func (r *nestedReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 		return r.readGeneral(n, mem)
 	}
 	if r.col.nested.isMap {
+		if byLevels(r.col) {
+			return r.readMapLevels(n, mem)
+		}
 		b := array.NewMapBuilderWithType(mem, r.col.field.Type.(*arrow.MapType))
 		defer b.Release()
 		if err := r.walkMap(n, b); err != nil {
@@ -637,6 +640,9 @@ func (r *nestedReader) walk(n int, mb *array.MapBuilder) error {
 		return nil
 	}
 	if r.col.nested.isMap {
+		if mb == nil && byLevels(r.col) {
+			return r.skipMapLevels(n)
+		}
 		return r.walkMap(n, mb)
 	}
 	for k := range r.leaves {
