@@ -8,7 +8,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	pq "github.com/parquet-go/parquet-go"
 )
 
 // Columnar assembly of general nested columns of structs, lists and flat leaves (no maps):
@@ -52,10 +51,11 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 	if f.Nullable {
 		present++
 	}
-	ents := a.ents[leaf]
+	reps, defs := a.reps[leaf], a.defs[leaf]
+	defs = defs[:len(reps)]
 	switch t := f.Type.(type) {
 	case *arrow.StructType:
-		valid, nulls := validity(ents, rep, slot, present, n, mem)
+		valid, nulls := validity(reps, defs, rep, slot, present, n, mem)
 		children := make([]arrow.ArrayData, t.NumFields())
 		release := func() {
 			for _, c := range children {
@@ -92,10 +92,10 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 			return nil, err
 		}
 		s, elems, nulls := -1, 0, 0
-		for _, e := range ents {
-			r, d := e.RepetitionLevel(), byte(e.DefinitionLevel())
+		for i, r := range reps {
+			d := defs[i]
 			switch {
-			case r <= rep && d >= slot:
+			case int(r) <= rep && d >= slot:
 				s++
 				if s >= n {
 					return fail(fmt.Errorf("%w: more list values than their parents hold", ErrCorrupt))
@@ -109,7 +109,7 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 				if d > present {
 					elems++
 				}
-			case r == rep+1:
+			case int(r) == rep+1:
 				if s < 0 {
 					return fail(fmt.Errorf("%w: list elements before their list", ErrCorrupt))
 				}
@@ -134,6 +134,10 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 	if present != a.nc.maxDef[leaf] {
 		return nil, errNotColumnar
 	}
+	if a.dense != nil {
+		return scatter(f.Type, a.dense[leaf], a.kinds[leaf], defs, slot, present, n, mem)
+	}
+	ents := a.ents[leaf]
 	lc := &a.nc.leaves[leaf]
 	b := array.NewBuilder(mem, f.Type)
 	defer b.Release()
@@ -190,7 +194,7 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 
 // validity is the validity bitmap of n slots (nil when none is NULL) and how many are NULL:
 // a slot is valid when its definition level reaches present.
-func validity(ents []pq.Value, rep int, slot, present byte, n int, mem memory.Allocator) (*memory.Buffer, int) {
+func validity(reps, defs []byte, rep int, slot, present byte, n int, mem memory.Allocator) (*memory.Buffer, int) {
 	if present == slot {
 		return nil, 0
 	}
@@ -198,12 +202,14 @@ func validity(ents []pq.Value, rep int, slot, present byte, n int, mem memory.Al
 	vb := valid.Bytes()
 	clear(vb)
 	s, nulls := 0, 0
-	for _, e := range ents {
-		if e.RepetitionLevel() > rep || byte(e.DefinitionLevel()) < slot {
+	defs = defs[:len(reps)]
+	for i, r := range reps {
+		d := defs[i]
+		if int(r) > rep || d < slot {
 			continue
 		}
 		if s < n {
-			if byte(e.DefinitionLevel()) >= present {
+			if d >= present {
 				bitutil.SetBit(vb, s)
 			} else {
 				nulls++

@@ -104,6 +104,18 @@ func (c *chunkReader) levelPage() (bool, error) {
 		c.page = p
 		n := int(p.NumValues())
 		c.reps, c.defs = p.RepetitionLevels(), p.DefinitionLevels()
+		if len(c.reps) == 0 || len(c.defs) == 0 {
+			// A leaf that is never repeated, or never NULL, has no levels of that kind.
+			if cap(c.zeros) < n {
+				c.zeros = make([]byte, n)
+			}
+			if len(c.reps) == 0 {
+				c.reps = c.zeros[:n]
+			}
+			if len(c.defs) == 0 {
+				c.defs = c.zeros[:n]
+			}
+		}
 		if len(c.reps) != n || len(c.defs) != n {
 			return false, fmt.Errorf("%w: %d repetition and %d definition levels for %d values", ErrCorrupt, len(c.reps), len(c.defs), n)
 		}
@@ -127,7 +139,8 @@ func (c *chunkReader) levelPage() (bool, error) {
 // n+1, rows rows having begun before them. It returns how many entries that is, the rows
 // begun after them and how many of them are elements (at elem or above) and values (at
 // value).
-func (c *chunkReader) levelSpan(rows, n int, elem, value byte) (j, after, elems, vals int, err error) {
+// maxRep is the leaf's maximum repetition level.
+func (c *chunkReader) levelSpan(rows, n int, elem, value, maxRep byte) (j, after, elems, vals int, err error) {
 	reps, defs := c.reps[c.lpos:], c.defs[c.lpos:]
 	defs = defs[:len(reps)]
 	for ; j < len(reps); j++ {
@@ -137,8 +150,8 @@ func (c *chunkReader) levelSpan(rows, n int, elem, value byte) (j, after, elems,
 				break
 			}
 			rows++
-		} else if r != 1 || rows == 0 {
-			return 0, 0, 0, 0, fmt.Errorf("%w: repetition level %d in a list of flat values (row %d)", ErrCorrupt, r, rows)
+		} else if r > maxRep || rows == 0 {
+			return 0, 0, 0, 0, fmt.Errorf("%w: repetition level %d above %d or before the first row", ErrCorrupt, r, maxRep)
 		}
 		if d >= elem {
 			if d > value {
@@ -154,7 +167,7 @@ func (c *chunkReader) levelSpan(rows, n int, elem, value byte) (j, after, elems,
 }
 
 // skipLevels consumes the entries of the next n rows of a leaf read by levels.
-func (c *chunkReader) skipLevels(n int, elem, value byte) error {
+func (c *chunkReader) skipLevels(n int, elem, value, maxRep byte) error {
 	rows := 0
 	for {
 		ok, err := c.levelPage()
@@ -167,7 +180,7 @@ func (c *chunkReader) skipLevels(n int, elem, value byte) error {
 			}
 			return nil
 		}
-		j, after, _, vals, err := c.levelSpan(rows, n, elem, value)
+		j, after, _, vals, err := c.levelSpan(rows, n, elem, value, maxRep)
 		if err != nil {
 			return err
 		}
@@ -260,7 +273,7 @@ func (c *chunkReader) readLevels(n int, elem, value byte, et arrow.DataType, lk 
 			}
 			break
 		}
-		j, after, k, nv, err := c.levelSpan(rows, n, elem, value)
+		j, after, k, nv, err := c.levelSpan(rows, n, elem, value, 1)
 		if err != nil {
 			return out, err
 		}
@@ -510,8 +523,252 @@ func (r *nestedReader) readMapLevels(n int, mem memory.Allocator) (arrow.Array, 
 // skipMapLevels consumes the next n rows of a map column read by levels.
 func (r *nestedReader) skipMapLevels(n int) error {
 	nc := r.col.nested
-	if err := r.leaves[0].skipLevels(n, nc.maxDef[0], nc.maxDef[0]); err != nil {
+	if err := r.leaves[0].skipLevels(n, nc.maxDef[0], nc.maxDef[0], 1); err != nil {
 		return err
 	}
-	return r.leaves[1].skipLevels(n, nc.maxDef[0], nc.maxDef[1])
+	return r.leaves[1].skipLevels(n, nc.maxDef[0], nc.maxDef[1], 1)
+}
+
+// The general nested columns of structs and lists of leaves read by levels (every leaf's
+// type, and definition levels as its type implies) are gathered by levels too: each leaf's
+// levels for the batch, and its non-NULL values copied in bulk into an array of their own,
+// from which the columnar assembly (columnar.go) takes a leaf's slots as they are when none
+// is NULL, or scatters them among the NULL ones.
+
+// generalByLevels reports whether the general nested column c is read by levels.
+func generalByLevels(c *column) bool {
+	nc := c.nested
+	if !columnarShape(c.field.Type) {
+		return false
+	}
+	defs := impliedDefs(c.field, 0, nil)
+	if len(defs) != len(nc.leaves) {
+		return false
+	}
+	for k := range nc.leaves {
+		if defs[k] != nc.maxDef[k] || levelKindOf(nc.leaves[k].field.Type, nc.leaves[k].kind) == levelsNone {
+			return false
+		}
+	}
+	return true
+}
+
+// impliedDefs appends to out the definition level of a value of each leaf of field f, whose
+// parent is present at base, as the columnar assembly takes them.
+func impliedDefs(f arrow.Field, base byte, out []byte) []byte {
+	present := base
+	if f.Nullable {
+		present++
+	}
+	switch t := f.Type.(type) {
+	case *arrow.StructType:
+		for i := range t.NumFields() {
+			out = impliedDefs(t.Field(i), present, out)
+		}
+		return out
+	case *arrow.ListType:
+		return impliedDefs(elementField(t), present+1, out)
+	}
+	return append(out, present)
+}
+
+// impliedReps appends to out the maximum repetition level of each leaf of type t, below
+// rep lists.
+func impliedReps(t arrow.DataType, rep byte, out []byte) []byte {
+	switch t := t.(type) {
+	case *arrow.StructType:
+		for i := range t.NumFields() {
+			out = impliedReps(t.Field(i).Type, rep, out)
+		}
+		return out
+	case *arrow.ListType:
+		return impliedReps(t.Elem(), rep+1, out)
+	case *arrow.MapType:
+		out = impliedReps(t.KeyType(), rep+1, out)
+		return impliedReps(t.ItemType(), rep+1, out)
+	}
+	return append(out, rep)
+}
+
+// gatherLevels reads the next n rows of a leaf by levels: it appends their levels to reps
+// and defs and returns their non-NULL values (at maxDef) as an array of type t.
+func (c *chunkReader) gatherLevels(n int, maxRep, maxDef byte, t arrow.DataType, lk levelKind, reps, defs []byte, mem memory.Allocator) (_, _ []byte, _ arrow.ArrayData, err error) {
+	vals := memory.NewResizableBuffer(mem)
+	var offs *memory.Buffer
+	if lk == levelsBytes {
+		offs = newBuffer(mem, 4)
+		clear(offs.Bytes())
+	}
+	defer func() {
+		vals.Release()
+		if offs != nil {
+			offs.Release()
+		}
+	}()
+	rows, e, size := 0, 0, 0
+	for {
+		ok, err := c.levelPage()
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if !ok {
+			if rows < n {
+				return nil, nil, nil, fmt.Errorf("%w: column chunk ended early", ErrCorrupt)
+			}
+			break
+		}
+		j, after, _, nv, err := c.levelSpan(rows, n, maxDef, maxDef, maxRep)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		seg := c.defs[c.lpos : c.lpos+j]
+		reps = append(reps, c.reps[c.lpos:c.lpos+j]...)
+		defs = append(defs, seg...)
+		switch lk {
+		case levelsInt32:
+			err = fillFixed(c, int32sOf(c.data), growFixed[int32](vals, e, nv), seg, maxDef, maxDef, nv)
+		case levelsInt64:
+			err = fillFixed(c, int64sOf(c.data), growFixed[int64](vals, e, nv), seg, maxDef, maxDef, nv)
+		case levelsFloat32:
+			err = fillFixed(c, float32sOf(c.data), growFixed[float32](vals, e, nv), seg, maxDef, maxDef, nv)
+		case levelsFloat64:
+			err = fillFixed(c, float64sOf(c.data), growFixed[float64](vals, e, nv), seg, maxDef, maxDef, nv)
+		case levelsBytes:
+			size, err = c.fillBytes(offs, vals, e, nv, size, seg, maxDef, maxDef, nv)
+		default:
+			err = fmt.Errorf("%w: %s read by levels", ErrUnsupportedType, t)
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		e += nv
+		rows = after
+		c.lpos += j
+		if c.lpos < len(c.defs) {
+			break
+		}
+	}
+	bufs := []*memory.Buffer{nil, vals}
+	if offs != nil {
+		bufs = []*memory.Buffer{nil, offs, vals}
+	}
+	return reps, defs, array.NewData(t, e, bufs, nil, 0, 0), nil
+}
+
+// scatter is the array of type t of the n slots of a leaf (its entries at slot or above,
+// NULL below present) whose non-NULL values are dense (read as lk).
+func scatter(t arrow.DataType, dense arrow.ArrayData, lk levelKind, defs []byte, slot, present byte, n int, mem memory.Allocator) (arrow.ArrayData, error) {
+	slots, vals := 0, 0
+	for _, d := range defs {
+		if d >= slot {
+			slots++
+			if d >= present {
+				vals++
+			}
+		}
+	}
+	if slots != n || vals != dense.Len() {
+		return nil, fmt.Errorf("%w: a leaf holds %d values of %d for %d slots", ErrCorrupt, slots, vals, n)
+	}
+	if vals == n {
+		return array.NewData(t, n, dense.Buffers(), nil, 0, 0), nil
+	}
+	valid := newBuffer(mem, int(bitutil.BytesForBits(int64(n))))
+	vb := valid.Bytes()
+	clear(vb)
+	defer valid.Release()
+	src := dense.Buffers()
+	switch lk {
+	case levelsInt32, levelsFloat32:
+		buf := newBuffer(mem, 4*n)
+		defer buf.Release()
+		scatterFixed(arrow.GetData[uint32](buf.Bytes()), arrow.GetData[uint32](src[1].Bytes()), defs, slot, present, vb)
+		return array.NewData(t, n, []*memory.Buffer{valid, buf}, nil, n-vals, 0), nil
+	case levelsInt64, levelsFloat64:
+		buf := newBuffer(mem, 8*n)
+		defer buf.Release()
+		scatterFixed(arrow.GetData[uint64](buf.Bytes()), arrow.GetData[uint64](src[1].Bytes()), defs, slot, present, vb)
+		return array.NewData(t, n, []*memory.Buffer{valid, buf}, nil, n-vals, 0), nil
+	}
+	offBuf := newBuffer(mem, 4*(n+1))
+	defer offBuf.Release()
+	offs, doffs := arrow.Int32Traits.CastFromBytes(offBuf.Bytes()), arrow.Int32Traits.CastFromBytes(src[1].Bytes())
+	offs[0] = 0
+	s, v := 0, 0
+	for _, d := range defs {
+		if d < slot {
+			continue
+		}
+		if d >= present {
+			bitutil.SetBit(vb, s)
+			v++
+		}
+		offs[s+1] = doffs[v]
+		s++
+	}
+	return array.NewData(t, n, []*memory.Buffer{valid, offBuf, src[2]}, nil, n-vals, 0), nil
+}
+
+// scatterFixed spreads the values src over the slots of defs (at slot or above) in dst,
+// setting the bits of the non-NULL ones (at present) in vb.
+func scatterFixed[T uint32 | uint64](dst, src []T, defs []byte, slot, present byte, vb []byte) {
+	s, v := 0, 0
+	for _, d := range defs {
+		if d < slot {
+			continue
+		}
+		if d >= present {
+			dst[s] = src[v]
+			bitutil.SetBit(vb, s)
+			v++
+		} else {
+			dst[s] = 0
+		}
+		s++
+	}
+}
+
+// readGeneralLevels reads the next n rows of a general nested column read by levels.
+func (r *nestedReader) readGeneralLevels(n int, mem memory.Allocator) (arrow.Array, error) {
+	nc := r.col.nested
+	k := len(r.leaves)
+	if len(r.lreps) != k {
+		r.lreps, r.ldefs = make([][]byte, k), make([][]byte, k)
+	}
+	maxReps := impliedReps(r.col.field.Type, 0, nil)
+	as := &assembler{nc: nc, reps: r.lreps, defs: r.ldefs, dense: make([]arrow.ArrayData, k), kinds: make([]levelKind, k)}
+	defer func() {
+		for _, d := range as.dense {
+			if d != nil {
+				d.Release()
+			}
+		}
+	}()
+	for i := range r.leaves {
+		lc := &nc.leaves[i]
+		as.kinds[i] = levelKindOf(lc.field.Type, lc.kind)
+		reps, defs, d, err := r.leaves[i].gatherLevels(n, maxReps[i], nc.maxDef[i], lc.field.Type, as.kinds[i], r.lreps[i][:0], r.ldefs[i][:0], mem)
+		if err != nil {
+			return nil, err
+		}
+		r.lreps[i], r.ldefs[i], as.dense[i] = reps, defs, d
+	}
+	d, err := as.columnar(r.col.field, 0, 0, 0, 0, n, mem)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Release()
+	return array.MakeFromData(d), nil
+}
+
+// skipGeneralLevels consumes the next n rows of a general nested column read by levels.
+func (r *nestedReader) skipGeneralLevels(n int) error {
+	maxReps := impliedReps(r.col.field.Type, 0, nil)
+	for i := range r.leaves {
+		d := r.col.nested.maxDef[i]
+		if err := r.leaves[i].skipLevels(n, d, d, maxReps[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

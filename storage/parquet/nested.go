@@ -256,7 +256,7 @@ func (c *chunkReader) nextLevel() (v pq.Value, ok bool, err error) {
 func (c *chunkReader) walkList(n int, b *array.ListBuilder) error {
 	lv := c.col.list
 	if b == nil && byLevels(c.col) {
-		return c.skipLevels(n, lv.repDef, lv.maxDef)
+		return c.skipLevels(n, lv.repDef, lv.maxDef, 1)
 	}
 	var eb array.Builder
 	if b != nil {

@@ -431,8 +431,8 @@ type chunkReader struct {
 	levels []pq.Value
 	lpos   int
 	// The repetition levels of page when its entries are read by levels (levels.go), with
-	// defs and lpos.
-	reps []byte
+	// defs and lpos, and zero levels for the leaves that have none.
+	reps, zeros []byte
 	// nested, when set, reads a struct or map column from its leaves instead.
 	nested *nestedReader
 

@@ -537,6 +537,8 @@ type nestedReader struct {
 	// their bytes, kept from one batch to the next.
 	ents  [][]pq.Value
 	arena byteArena
+	// For the general columns read by levels (levels.go): the levels of each leaf.
+	lreps, ldefs [][]byte
 }
 
 // openNested returns the reader of nested column col of row group g, from src (nil: the
@@ -586,6 +588,9 @@ func (r *nestedReader) next(k int) (pq.Value, error) {
 // read decodes the next n rows.
 func (r *nestedReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 	if r.col.nested.general {
+		if generalByLevels(r.col) {
+			return r.readGeneralLevels(n, mem)
+		}
 		return r.readGeneral(n, mem)
 	}
 	if r.col.nested.isMap {
@@ -632,6 +637,9 @@ func (r *nestedReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 // walk consumes n rows, appending map rows to mb when it is not nil.
 func (r *nestedReader) walk(n int, mb *array.MapBuilder) error {
 	if r.col.nested.general {
+		if generalByLevels(r.col) {
+			return r.skipGeneralLevels(n)
+		}
 		for k := range r.leaves {
 			if _, err := r.gather(k, n, false, nil); err != nil {
 				return err
