@@ -10,22 +10,23 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// Columnar assembly of general nested columns of structs, lists and flat leaves (no maps):
+// Columnar assembly of general nested columns of structs, lists, maps and flat leaves:
 // each node of the type is built once per batch from the entries of its leaves, rather
 // than value by value. A node's slots (its values, NULL ones included, one per value of
 // its parent, or per element for a list's element) are the entries of each leaf below it
-// whose repetition level is at most the number of lists above the node (rep) and whose
+// whose repetition level is at most the number of lists and maps above the node (rep) and whose
 // definition level is at least the level at which the slot exists (slot). A slot's value
 // is present when its definition level reaches the node's present level (its parent's,
 // plus one for a nullable node); a list's slot has elements from one level beyond that.
-// Entries repeating at a list's own level are further elements of its current slot.
+// Entries repeating at a list's own level are further elements of its current slot. A map
+// is a list of its pairs, a struct of the key and the value that is never NULL.
 
-// columnarShape reports whether values of t can be assembled column by column: structs
-// and lists of flat leaves, at any depth.
 // errNotColumnar is returned when a leaf's definition levels are not those its type
 // implies: the values are then assembled one by one.
 var errNotColumnar = errors.New("not assembled column by column")
 
+// columnarShape reports whether values of t can be assembled column by column: structs,
+// lists and maps of flat leaves, at any depth.
 func columnarShape(t arrow.DataType) bool {
 	switch t := t.(type) {
 	case *arrow.StructType:
@@ -38,7 +39,7 @@ func columnarShape(t arrow.DataType) bool {
 	case *arrow.ListType:
 		return columnarShape(t.Elem())
 	case *arrow.MapType:
-		return false
+		return columnarShape(t.KeyType()) && columnarShape(t.ItemType())
 	}
 	return !isNestedType(t)
 }
@@ -81,7 +82,7 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 		d := array.NewData(f.Type, n, []*memory.Buffer{valid}, children, nulls, 0)
 		release()
 		return d, nil
-	case *arrow.ListType:
+	case *arrow.ListType, *arrow.MapType:
 		valid := newBuffer(mem, int(bitutil.BytesForBits(int64(n))))
 		offBuf := newBuffer(mem, 4*(n+1))
 		vb, offs := valid.Bytes(), arrow.Int32Traits.CastFromBytes(offBuf.Bytes())
@@ -120,8 +121,7 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 			return fail(fmt.Errorf("%w: %d list values for %d slots", ErrCorrupt, s+1, n))
 		}
 		offs[n] = int32(elems)
-		ef := elementField(t)
-		child, err := a.columnar(ef, rep+1, present+1, present+1, leaf, elems, mem)
+		child, err := a.columnar(repeatedField(t), rep+1, present+1, present+1, leaf, elems, mem)
 		if err != nil {
 			return fail(err)
 		}
@@ -190,6 +190,15 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 	d := arr.Data()
 	d.Retain()
 	return d, nil
+}
+
+// repeatedField is the field of the repeated node of a list (its element) or of a map (its
+// pairs: a struct of the key and the value, never NULL).
+func repeatedField(t arrow.DataType) arrow.Field {
+	if mt, ok := t.(*arrow.MapType); ok {
+		return arrow.Field{Name: "key_value", Type: mt.Elem()}
+	}
+	return elementField(t.(*arrow.ListType))
 }
 
 // validity is the validity bitmap of n slots (nil when none is NULL) and how many are NULL:

@@ -566,8 +566,8 @@ func impliedDefs(f arrow.Field, base byte, out []byte) []byte {
 			out = impliedDefs(t.Field(i), present, out)
 		}
 		return out
-	case *arrow.ListType:
-		return impliedDefs(elementField(t), present+1, out)
+	case *arrow.ListType, *arrow.MapType:
+		return impliedDefs(repeatedField(t), present+1, out)
 	}
 	return append(out, present)
 }

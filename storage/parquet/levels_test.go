@@ -33,7 +33,7 @@ var levelElemTypes = []arrow.DataType{
 
 // randomListSchema is a schema of a key column and random lists of flat elements and maps
 // of flat keys and values, nullable or not at each level, and lists of lists, of structs
-// and structs of lists.
+// and of maps, maps of lists, structs of lists and of maps.
 func randomListSchema(rng *rand.Rand) *arrow.Schema {
 	fields := []arrow.Field{{Name: "key", Type: arrow.PrimitiveTypes.Int64}}
 	elem := func() arrow.DataType { return levelElemTypes[rng.IntN(len(levelElemTypes))] }
@@ -55,11 +55,17 @@ func randomListSchema(rng *rand.Rand) *arrow.Schema {
 			}
 			t = mt
 		default:
-			switch rng.IntN(3) {
+			switch rng.IntN(6) {
 			case 0:
 				t = arrow.ListOf(arrow.ListOf(elem()))
 			case 1:
 				t = arrow.ListOf(arrow.StructOf(arrow.Field{Name: "a", Type: elem(), Nullable: true}, arrow.Field{Name: "b", Type: elem(), Nullable: true}))
+			case 2:
+				t = arrow.ListOf(arrow.MapOf(arrow.BinaryTypes.String, elem()))
+			case 3:
+				t = arrow.MapOf(arrow.PrimitiveTypes.Int32, arrow.ListOf(elem()))
+			case 4:
+				t = arrow.StructOf(arrow.Field{Name: "m", Type: arrow.MapOf(arrow.BinaryTypes.String, elem()), Nullable: true})
 			default:
 				t = arrow.StructOf(arrow.Field{Name: "n", Type: elem(), Nullable: true}, arrow.Field{Name: "l", Type: arrow.ListOf(elem()), Nullable: true})
 			}
@@ -207,12 +213,12 @@ func compareRows(t *testing.T, name string, got arrow.Array, g0 int, want arrow.
 
 // TestListsAndMapsRandom writes random lists and maps (NULL, empty, with NULL elements, of
 // every element type read by levels and of some read entry by entry, beside lists of lists,
-// of structs and structs of lists) with this package's writer and with arrow-go's (V1 and
+// of structs and of maps, maps of lists, structs of lists and of maps) with this package's writer and with arrow-go's (V1 and
 // V2 data pages, dictionary encoded or not, small pages), and reads each file back whole, in
 // batches of random sizes and by spans that skip rows, comparing with the values written;
 // arrow-go's reader reads each of the files too, to the same values.
 func TestListsAndMapsRandom(t *testing.T) {
-	for seed := range uint64(8) {
+	for seed := range uint64(12) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 17))
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"strconv"
+	"syscall"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -76,6 +77,21 @@ func nestedBenchFile(b *testing.B, t arrow.DataType) []byte {
 	return writeBatch(b, schema, Properties{RowGroupRows: 250_000}, batch)
 }
 
+// cpuNanos is the CPU time (user and system) of the process so far.
+func cpuNanos() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// reportCPU reports the process's CPU time per op since start (its GC workers included),
+// which a machine busy with other work does not inflate as it does the wall time of ns/op.
+func reportCPU(b *testing.B, start int64) {
+	b.ReportMetric(float64(cpuNanos()-start)/float64(b.N), "cpu-ns/op")
+}
+
 // BenchmarkNestedRead reads a file of 1M rows of list<int64>, list<string>,
 // map<string, int64>, list<struct{int64, string}>, struct{int64, string, list<int64>} and
 // list<list<int64>> with this package's reader and with arrow-go's pqarrow (the peer), each
@@ -103,17 +119,20 @@ func BenchmarkNestedRead(b *testing.B) {
 			mem := memory.NewGoAllocator()
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
+			cpu := cpuNanos()
 			for b.Loop() {
 				rows := drainRows(b, openRead(b, data, ReadOptions{Alloc: mem, BatchRows: 65536}))
 				if rows != nestedBenchRows {
 					b.Fatalf("%d rows", rows)
 				}
 			}
+			reportCPU(b, cpu)
 		})
 		b.Run(sh.name+"/pqarrow", func(b *testing.B) {
 			mem := memory.NewGoAllocator()
 			b.SetBytes(int64(len(data)))
 			b.ReportAllocs()
+			cpu := cpuNanos()
 			for b.Loop() {
 				pf, err := file.NewParquetReader(bytes.NewReader(data))
 				if err != nil {
@@ -140,6 +159,7 @@ func BenchmarkNestedRead(b *testing.B) {
 					b.Fatalf("%d rows", rows)
 				}
 			}
+			reportCPU(b, cpu)
 		})
 	}
 }
