@@ -33,14 +33,14 @@ var levelElemTypes = []arrow.DataType{
 
 // randomListSchema is a schema of a key column and random lists of flat elements and maps
 // of flat keys and values, nullable or not at each level, and lists of lists, of structs
-// and of maps, maps of lists, structs of lists and of maps.
+// and of maps, maps of lists, structs of flat fields, of lists and of maps.
 func randomListSchema(rng *rand.Rand) *arrow.Schema {
 	fields := []arrow.Field{{Name: "key", Type: arrow.PrimitiveTypes.Int64}}
 	elem := func() arrow.DataType { return levelElemTypes[rng.IntN(len(levelElemTypes))] }
 	for i := range 4 + rng.IntN(4) {
 		name := fmt.Sprintf("c%d", i)
 		var t arrow.DataType
-		switch rng.IntN(6) {
+		switch rng.IntN(8) {
 		case 0, 1, 2:
 			if rng.IntN(3) == 0 {
 				t = arrow.ListOfNonNullable(elem())
@@ -55,7 +55,7 @@ func randomListSchema(rng *rand.Rand) *arrow.Schema {
 			}
 			t = mt
 		default:
-			switch rng.IntN(6) {
+			switch rng.IntN(7) {
 			case 0:
 				t = arrow.ListOf(arrow.ListOf(elem()))
 			case 1:
@@ -66,6 +66,9 @@ func randomListSchema(rng *rand.Rand) *arrow.Schema {
 				t = arrow.MapOf(arrow.PrimitiveTypes.Int32, arrow.ListOf(elem()))
 			case 4:
 				t = arrow.StructOf(arrow.Field{Name: "m", Type: arrow.MapOf(arrow.BinaryTypes.String, elem()), Nullable: true})
+			case 5:
+				t = arrow.StructOf(arrow.Field{Name: "x", Type: elem(), Nullable: true}, arrow.Field{Name: "y", Type: elem()},
+					arrow.Field{Name: "in", Type: arrow.StructOf(arrow.Field{Name: "z", Type: elem(), Nullable: true}), Nullable: true})
 			default:
 				t = arrow.StructOf(arrow.Field{Name: "n", Type: elem(), Nullable: true}, arrow.Field{Name: "l", Type: arrow.ListOf(elem()), Nullable: true})
 			}
@@ -132,8 +135,9 @@ func randomLists(rng *rand.Rand, mem memory.Allocator, schema *arrow.Schema, row
 				}
 			case *array.StructBuilder:
 				x.Append(true)
+				st := x.Type().(*arrow.StructType)
 				for k := range x.NumField() {
-					gen(x.FieldBuilder(k), true)
+					gen(x.FieldBuilder(k), st.Field(k).Nullable)
 				}
 			case *array.Int32Builder:
 				x.Append(rng.Int32() - 1<<30)
@@ -213,17 +217,18 @@ func compareRows(t *testing.T, name string, got arrow.Array, g0 int, want arrow.
 
 // TestListsAndMapsRandom writes random lists and maps (NULL, empty, with NULL elements, of
 // every element type read by levels and of some read entry by entry, beside lists of lists,
-// of structs and of maps, maps of lists, structs of lists and of maps) with this package's writer and with arrow-go's (V1 and
+// of structs and of maps, maps of lists, structs of flat fields, of lists and of maps) with this package's writer and with arrow-go's (V1 and
 // V2 data pages, dictionary encoded or not, small pages), and reads each file back whole, in
 // batches of random sizes and by spans that skip rows, comparing with the values written;
 // arrow-go's reader reads each of the files too, to the same values.
 func TestListsAndMapsRandom(t *testing.T) {
-	for seed := range uint64(12) {
+	for seed := range uint64(16) {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 17))
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			schema := randomListSchema(rng)
+			t.Log(schema)
 			const rows = 1500
 			want := randomLists(rng, mem, schema, rows)
 			defer want.Release()

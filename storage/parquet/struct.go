@@ -587,10 +587,10 @@ func (r *nestedReader) next(k int) (pq.Value, error) {
 
 // read decodes the next n rows.
 func (r *nestedReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
+	if !r.col.nested.isMap && generalByLevels(r.col) {
+		return r.readGeneralLevels(n, mem) // structs too
+	}
 	if r.col.nested.general {
-		if generalByLevels(r.col) {
-			return r.readGeneralLevels(n, mem)
-		}
 		return r.readGeneral(n, mem)
 	}
 	if r.col.nested.isMap {
@@ -636,10 +636,10 @@ func (r *nestedReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 
 // walk consumes n rows, appending map rows to mb when it is not nil.
 func (r *nestedReader) walk(n int, mb *array.MapBuilder) error {
+	if !r.col.nested.isMap && generalByLevels(r.col) {
+		return r.skipGeneralLevels(n)
+	}
 	if r.col.nested.general {
-		if generalByLevels(r.col) {
-			return r.skipGeneralLevels(n)
-		}
 		for k := range r.leaves {
 			if _, err := r.gather(k, n, false, nil); err != nil {
 				return err
