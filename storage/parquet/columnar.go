@@ -8,25 +8,25 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	pq "github.com/parquet-go/parquet-go"
 )
 
-// Columnar assembly of general nested columns of structs, lists and flat leaves (no maps):
+// Columnar assembly of general nested columns of structs, lists, maps and flat leaves:
 // each node of the type is built once per batch from the entries of its leaves, rather
 // than value by value. A node's slots (its values, NULL ones included, one per value of
 // its parent, or per element for a list's element) are the entries of each leaf below it
-// whose repetition level is at most the number of lists above the node (rep) and whose
+// whose repetition level is at most the number of lists and maps above the node (rep) and whose
 // definition level is at least the level at which the slot exists (slot). A slot's value
 // is present when its definition level reaches the node's present level (its parent's,
 // plus one for a nullable node); a list's slot has elements from one level beyond that.
-// Entries repeating at a list's own level are further elements of its current slot.
+// Entries repeating at a list's own level are further elements of its current slot. A map
+// is a list of its pairs, a struct of the key and the value that is never NULL.
 
-// columnarShape reports whether values of t can be assembled column by column: structs
-// and lists of flat leaves, at any depth.
 // errNotColumnar is returned when a leaf's definition levels are not those its type
 // implies: the values are then assembled one by one.
 var errNotColumnar = errors.New("not assembled column by column")
 
+// columnarShape reports whether values of t can be assembled column by column: structs,
+// lists and maps of flat leaves, at any depth.
 func columnarShape(t arrow.DataType) bool {
 	switch t := t.(type) {
 	case *arrow.StructType:
@@ -39,7 +39,7 @@ func columnarShape(t arrow.DataType) bool {
 	case *arrow.ListType:
 		return columnarShape(t.Elem())
 	case *arrow.MapType:
-		return false
+		return columnarShape(t.KeyType()) && columnarShape(t.ItemType())
 	}
 	return !isNestedType(t)
 }
@@ -52,10 +52,11 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 	if f.Nullable {
 		present++
 	}
-	ents := a.ents[leaf]
+	reps, defs := a.reps[leaf], a.defs[leaf]
+	defs = defs[:len(reps)]
 	switch t := f.Type.(type) {
 	case *arrow.StructType:
-		valid, nulls := validity(ents, rep, slot, present, n, mem)
+		valid, nulls := validity(reps, defs, rep, slot, present, n, mem)
 		children := make([]arrow.ArrayData, t.NumFields())
 		release := func() {
 			for _, c := range children {
@@ -81,7 +82,7 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 		d := array.NewData(f.Type, n, []*memory.Buffer{valid}, children, nulls, 0)
 		release()
 		return d, nil
-	case *arrow.ListType:
+	case *arrow.ListType, *arrow.MapType:
 		valid := newBuffer(mem, int(bitutil.BytesForBits(int64(n))))
 		offBuf := newBuffer(mem, 4*(n+1))
 		vb, offs := valid.Bytes(), arrow.Int32Traits.CastFromBytes(offBuf.Bytes())
@@ -92,10 +93,10 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 			return nil, err
 		}
 		s, elems, nulls := -1, 0, 0
-		for _, e := range ents {
-			r, d := e.RepetitionLevel(), byte(e.DefinitionLevel())
+		for i, r := range reps {
+			d := defs[i]
 			switch {
-			case r <= rep && d >= slot:
+			case int(r) <= rep && d >= slot:
 				s++
 				if s >= n {
 					return fail(fmt.Errorf("%w: more list values than their parents hold", ErrCorrupt))
@@ -109,7 +110,7 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 				if d > present {
 					elems++
 				}
-			case r == rep+1:
+			case int(r) == rep+1:
 				if s < 0 {
 					return fail(fmt.Errorf("%w: list elements before their list", ErrCorrupt))
 				}
@@ -120,8 +121,7 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 			return fail(fmt.Errorf("%w: %d list values for %d slots", ErrCorrupt, s+1, n))
 		}
 		offs[n] = int32(elems)
-		ef := elementField(t)
-		child, err := a.columnar(ef, rep+1, present+1, present+1, leaf, elems, mem)
+		child, err := a.columnar(repeatedField(t), rep+1, present+1, present+1, leaf, elems, mem)
 		if err != nil {
 			return fail(err)
 		}
@@ -134,6 +134,10 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 	if present != a.nc.maxDef[leaf] {
 		return nil, errNotColumnar
 	}
+	if a.dense != nil {
+		return scatter(f.Type, a.dense[leaf], a.kinds[leaf], defs, slot, present, n, mem)
+	}
+	ents := a.ents[leaf]
 	lc := &a.nc.leaves[leaf]
 	b := array.NewBuilder(mem, f.Type)
 	defer b.Release()
@@ -188,9 +192,18 @@ func (a *assembler) columnar(f arrow.Field, rep int, slot, base byte, leaf, n in
 	return d, nil
 }
 
+// repeatedField is the field of the repeated node of a list (its element) or of a map (its
+// pairs: a struct of the key and the value, never NULL).
+func repeatedField(t arrow.DataType) arrow.Field {
+	if mt, ok := t.(*arrow.MapType); ok {
+		return arrow.Field{Name: "key_value", Type: mt.Elem()}
+	}
+	return elementField(t.(*arrow.ListType))
+}
+
 // validity is the validity bitmap of n slots (nil when none is NULL) and how many are NULL:
 // a slot is valid when its definition level reaches present.
-func validity(ents []pq.Value, rep int, slot, present byte, n int, mem memory.Allocator) (*memory.Buffer, int) {
+func validity(reps, defs []byte, rep int, slot, present byte, n int, mem memory.Allocator) (*memory.Buffer, int) {
 	if present == slot {
 		return nil, 0
 	}
@@ -198,12 +211,14 @@ func validity(ents []pq.Value, rep int, slot, present byte, n int, mem memory.Al
 	vb := valid.Bytes()
 	clear(vb)
 	s, nulls := 0, 0
-	for _, e := range ents {
-		if e.RepetitionLevel() > rep || byte(e.DefinitionLevel()) < slot {
+	defs = defs[:len(reps)]
+	for i, r := range reps {
+		d := defs[i]
+		if int(r) > rep || d < slot {
 			continue
 		}
 		if s < n {
-			if byte(e.DefinitionLevel()) >= present {
+			if d >= present {
 				bitutil.SetBit(vb, s)
 			} else {
 				nulls++

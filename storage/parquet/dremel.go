@@ -265,6 +265,14 @@ func (r *nestedReader) readGeneral(n int, mem memory.Allocator) (arrow.Array, er
 		}
 	}()
 	if columnarShape(r.col.field.Type) {
+		as.reps, as.defs = make([][]byte, len(r.ents)), make([][]byte, len(r.ents))
+		for k, ents := range r.ents {
+			reps, defs := make([]byte, len(ents)), make([]byte, len(ents))
+			for i, e := range ents {
+				reps[i], defs[i] = byte(e.RepetitionLevel()), byte(e.DefinitionLevel())
+			}
+			as.reps[k], as.defs[k] = reps, defs
+		}
 		d, err := as.columnar(r.col.field, 0, 0, 0, 0, n, mem)
 		if err == nil {
 			defer d.Release()
@@ -343,6 +351,11 @@ type assembler struct {
 	nc   *nestedCol
 	ents [][]pq.Value
 	pos  []int
+	// The levels of each leaf's entries, for the columnar assembly, and when the leaves
+	// were read by levels (levels.go) their non-NULL values, as an array each, and how.
+	reps, defs [][]byte
+	dense      []arrow.ArrayData
+	kinds      []levelKind
 }
 
 func (a *assembler) peek(leaf int) (pq.Value, bool) {

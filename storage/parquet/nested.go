@@ -255,6 +255,9 @@ func (c *chunkReader) nextLevel() (v pq.Value, ok bool, err error) {
 // not nil.
 func (c *chunkReader) walkList(n int, b *array.ListBuilder) error {
 	lv := c.col.list
+	if b == nil && byLevels(c.col) {
+		return c.skipLevels(n, lv.repDef, lv.maxDef, 1)
+	}
 	var eb array.Builder
 	if b != nil {
 		eb = storageBuilder(b.ValueBuilder())
@@ -316,6 +319,9 @@ func storageBuilder(b array.Builder) array.Builder {
 
 // readList decodes the next n rows of a list column.
 func (c *chunkReader) readList(n int, mem memory.Allocator) (arrow.Array, error) {
+	if byLevels(c.col) {
+		return c.readListLevels(n, mem)
+	}
 	lt := c.col.field.Type.(*arrow.ListType)
 	b := array.NewListBuilderWithField(mem, lt.ElemField())
 	defer b.Release()

@@ -430,6 +430,9 @@ type chunkReader struct {
 	// The values of a list column's page with their levels, and how many were consumed.
 	levels []pq.Value
 	lpos   int
+	// The repetition levels of page when its entries are read by levels (levels.go), with
+	// defs and lpos, and zero levels for the leaves that have none.
+	reps, zeros []byte
 	// nested, when set, reads a struct or map column from its leaves instead.
 	nested *nestedReader
 

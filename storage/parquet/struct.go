@@ -537,6 +537,8 @@ type nestedReader struct {
 	// their bytes, kept from one batch to the next.
 	ents  [][]pq.Value
 	arena byteArena
+	// For the general columns read by levels (levels.go): the levels of each leaf.
+	lreps, ldefs [][]byte
 }
 
 // openNested returns the reader of nested column col of row group g, from src (nil: the
@@ -585,10 +587,16 @@ func (r *nestedReader) next(k int) (pq.Value, error) {
 
 // read decodes the next n rows.
 func (r *nestedReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
+	if !r.col.nested.isMap && generalByLevels(r.col) {
+		return r.readGeneralLevels(n, mem) // structs too
+	}
 	if r.col.nested.general {
 		return r.readGeneral(n, mem)
 	}
 	if r.col.nested.isMap {
+		if byLevels(r.col) {
+			return r.readMapLevels(n, mem)
+		}
 		b := array.NewMapBuilderWithType(mem, r.col.field.Type.(*arrow.MapType))
 		defer b.Release()
 		if err := r.walkMap(n, b); err != nil {
@@ -628,6 +636,9 @@ func (r *nestedReader) read(n int, mem memory.Allocator) (arrow.Array, error) {
 
 // walk consumes n rows, appending map rows to mb when it is not nil.
 func (r *nestedReader) walk(n int, mb *array.MapBuilder) error {
+	if !r.col.nested.isMap && generalByLevels(r.col) {
+		return r.skipGeneralLevels(n)
+	}
 	if r.col.nested.general {
 		for k := range r.leaves {
 			if _, err := r.gather(k, n, false, nil); err != nil {
@@ -637,6 +648,9 @@ func (r *nestedReader) walk(n int, mb *array.MapBuilder) error {
 		return nil
 	}
 	if r.col.nested.isMap {
+		if mb == nil && byLevels(r.col) {
+			return r.skipMapLevels(n)
+		}
 		return r.walkMap(n, mb)
 	}
 	for k := range r.leaves {
