@@ -32,7 +32,7 @@ type File struct {
 	rows   int64
 	starts []int64 // the offset of each batch's message in the stream (the first's is 0)
 	done   bool    // finished: the stream is complete and f is closed
-	gone   bool // removed
+	gone   bool    // removed
 }
 
 type countWriter struct {
