@@ -90,6 +90,7 @@ type memSource struct {
 	mem    *trackingAllocator
 	held   int64 // accounted for the rows and their sorted keys
 	shared bool  // a view of another memSource's rows (view): close releases nothing
+	keyBuf []byte // scratch of encodeKeys
 }
 
 // split cuts the rows, not sorted yet, into up to n sources of consecutive rows of about
@@ -156,7 +157,8 @@ func (m *memSource) next() (arrow.RecordBatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	cols = append(cols, m.sortedKeys(perm), m.rowKeyLens(perm))
+	ks, lens := m.encodeKeys(cols, len(perm))
+	cols = append(cols, ks, lens)
 	b := array.NewRecordBatch(m.schema, cols, int64(len(perm)))
 	for _, c := range cols {
 		c.Release()
@@ -164,44 +166,43 @@ func (m *memSource) next() (arrow.RecordBatch, error) {
 	return b, nil
 }
 
-// sortedKeys returns the encoded keys of rows perm, in that order, as a binary array built
-// in one pass.
-func (m *memSource) sortedKeys(perm []int32) arrow.Array {
-	size := 0
-	for _, r := range perm {
-		size += m.s.off[r+1] - m.s.off[r]
+// encodeKeys returns the encoded keys of the n rows of cols (the table's columns, gathered
+// in key order) as a binary array, and the length of each one's row key prefix. It encodes
+// them again rather than copy them from the sort's key buffer: the gathered rows are read in
+// order, the key buffer at random.
+func (m *memSource) encodeKeys(cols []arrow.Array, n int) (keysArr, lens arrow.Array) {
+	rkCols := make([]arrow.Array, len(m.spec.RowKeys))
+	for j, c := range m.spec.RowKeys {
+		rkCols[j] = cols[c]
 	}
 	ob := memory.NewResizableBuffer(m.spec.Alloc)
-	ob.Resize((len(perm) + 1) * arrow.Int32SizeBytes)
+	ob.Resize((n + 1) * arrow.Int32SizeBytes)
 	offs := arrow.Int32Traits.CastFromBytes(ob.Bytes())
-	db := memory.NewResizableBuffer(m.spec.Alloc)
-	db.Resize(size)
-	d := db.Bytes()
-	pos := 0
-	for i, r := range perm {
-		offs[i] = int32(pos)
-		pos += copy(d[pos:], m.s.buf[m.s.off[r]:m.s.off[r+1]])
+	lb := memory.NewResizableBuffer(m.spec.Alloc)
+	lb.Resize(n * arrow.Int32SizeBytes)
+	ls := arrow.Int32Traits.CastFromBytes(lb.Bytes())
+	buf := m.keyBuf[:0]
+	for i := range n {
+		offs[i] = int32(len(buf))
+		buf = keys.AppendRow(buf, rkCols, i)
+		ls[i] = int32(len(buf)) - offs[i]
+		for _, c := range m.spec.SortKeys {
+			buf = keys.AppendSortValue(buf, cols[c], i)
+		}
 	}
-	offs[len(perm)] = int32(pos)
-	data := array.NewData(arrow.BinaryTypes.Binary, len(perm), []*memory.Buffer{nil, ob, db}, nil, 0, 0)
+	offs[n] = int32(len(buf))
+	m.keyBuf = buf
+	db := memory.NewResizableBuffer(m.spec.Alloc)
+	db.Resize(len(buf))
+	copy(db.Bytes(), buf)
+	kd := array.NewData(arrow.BinaryTypes.Binary, n, []*memory.Buffer{nil, ob, db}, nil, 0, 0)
+	ld := array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{nil, lb}, nil, 0, 0)
 	ob.Release()
 	db.Release()
-	defer data.Release()
-	return array.MakeFromData(data)
-}
-
-// rowKeyLens returns the length of the row key prefix of the encoded key of rows perm.
-func (m *memSource) rowKeyLens(perm []int32) arrow.Array {
-	buf := memory.NewResizableBuffer(m.spec.Alloc)
-	buf.Resize(len(perm) * arrow.Int32SizeBytes)
-	ls := arrow.Int32Traits.CastFromBytes(buf.Bytes())
-	for i, r := range perm {
-		ls[i] = int32(m.s.rk[r] - m.s.off[r])
-	}
-	data := array.NewData(arrow.PrimitiveTypes.Int32, len(perm), []*memory.Buffer{nil, buf}, nil, 0, 0)
-	buf.Release()
-	defer data.Release()
-	return array.MakeFromData(data)
+	lb.Release()
+	defer kd.Release()
+	defer ld.Release()
+	return array.MakeFromData(kd), array.MakeFromData(ld)
 }
 
 func (m *memSource) close() {
@@ -274,13 +275,40 @@ func (w *Writer) writeRun(ctx context.Context, srcs []source, limit int) (_ *spi
 		}
 	}()
 	sink := &runSink{f: f, keyCol: w.spec.Schema.NumFields()}
-	if err = w.merge(ctx, srcs, sink, limit); err != nil {
+	if len(srcs) == 1 {
+		err = copyRun(ctx, srcs[0], sink)
+	} else {
+		err = w.merge(ctx, srcs, sink, limit)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err = f.Finish(); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
 	return &spillRun{File: f, firsts: sink.firsts}, nil
+}
+
+// copyRun writes the batches of src, in key order already, to s, and closes src.
+func copyRun(ctx context.Context, src source, s sink) error {
+	defer src.close()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b, err := src.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		err = s.emit(b)
+		b.Release()
+		if err != nil {
+			return err
+		}
+	}
 }
 
 // spillRun is a sorted run in a spill file, with the row key of the first row of each of
