@@ -88,8 +88,8 @@ type memSource struct {
 	pos, n int
 	chunk  int
 	mem    *trackingAllocator
-	held   int64 // accounted for the rows and their sorted keys
-	shared bool  // a view of another memSource's rows (view): close releases nothing
+	held   int64  // accounted for the rows and their sorted keys
+	shared bool   // a view of another memSource's rows (view): close releases nothing
 	keyBuf []byte // scratch of encodeKeys
 }
 
