@@ -62,7 +62,10 @@ type WriterStats struct {
 // in slices). One spill runs at a time. Commit writes the rows like Write when nothing was spilled.
 // Otherwise it merges the runs and the rows still held in key order (rows with equal keys keep
 // their input order) and streams the merged rows into one Parquet file per touched leaf, one
-// leaf at a time, each straight into the store. A merge reads up to 64 runs at once, fewer
+// leaf at a time, each straight into the store. With run-ahead memory (256 MiB or more) that
+// final merge runs as one merge per core (up to 4) at once over disjoint ranges of whole
+// leaves, cut where a sample of the runs' row keys says the rows divide evenly; each reads
+// every run from the batch its range starts in, so it holds a batch of each run of its own. A merge reads up to 64 runs at once, fewer
 // with a small budget (a batch of each, of at least 64 KiB, fits in a quarter of the budget);
 // with more runs, intermediate passes first merge groups of consecutive runs into longer ones.
 //
