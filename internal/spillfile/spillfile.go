@@ -5,6 +5,7 @@ package spillfile
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -29,8 +30,9 @@ type File struct {
 	cw     countWriter
 	w      *ipc.Writer
 	rows   int64
-	done   bool // finished: the stream is complete and f is closed
-	gone   bool // removed
+	starts []int64 // the offset of each batch's message in the stream (the first's is 0)
+	done   bool    // finished: the stream is complete and f is closed
+	gone   bool    // removed
 }
 
 type countWriter struct {
@@ -79,6 +81,7 @@ func (s *File) Write(b arrow.RecordBatch) error {
 	if b.NumRows() == 0 {
 		return nil
 	}
+	s.starts = append(s.starts, s.cw.n+int64(s.bw.Buffered()))
 	if err := s.w.Write(b); err != nil {
 		return fmt.Errorf("write spill file: %w", err)
 	}
@@ -130,6 +133,72 @@ func (s *File) Remove() {
 // and reads through a buffer of bufSize bytes. Closing the reader removes the file; so does
 // a failure of Open.
 func (s *File) Open(mem memory.Allocator, bufSize int) (*Reader, error) {
+	return s.open(mem, bufSize, false)
+}
+
+// OpenShared is Open for one of several readers of the file at once: closing the reader
+// leaves the file, which the caller removes once every reader is closed. It finishes the
+// file, so it must not run concurrently with another Open or OpenShared of the same file.
+func (s *File) OpenShared(mem memory.Allocator, bufSize int) (*Reader, error) {
+	return s.open(mem, bufSize, true)
+}
+
+// Batches is the number of batches written.
+func (s *File) Batches() int { return len(s.starts) }
+
+// OpenSharedAt is OpenShared for a reader that starts at batch i (0 <= i < Batches()),
+// without reading the batches before it. Files whose schema has dictionaries are read from
+// their first batch (a later batch may need the dictionaries sent before it).
+func (s *File) OpenSharedAt(mem memory.Allocator, bufSize int, i int) (*Reader, error) {
+	if i <= 0 || i >= len(s.starts) || hasDictionary(s.schema.Fields()) {
+		return s.open(mem, bufSize, true)
+	}
+	if s.gone {
+		return nil, errors.New("read spill file: removed")
+	}
+	if err := s.Finish(); err != nil {
+		s.Remove()
+		return nil, err
+	}
+	// The stream from batch i on, after the schema message (which an IPC stream with the
+	// schema alone ends with an 8-byte end-of-stream marker).
+	var head bytes.Buffer
+	hw := ipc.NewWriter(&head, ipc.WithSchema(s.schema), ipc.WithAllocator(mem))
+	if err := hw.Close(); err != nil {
+		return nil, fmt.Errorf("read spill file: %w", err)
+	}
+	schemaMsg := head.Bytes()[:head.Len()-8]
+	f, err := os.Open(s.path)
+	if err != nil {
+		s.Remove()
+		return nil, fmt.Errorf("read spill file: %w", err)
+	}
+	body := io.NewSectionReader(f, s.starts[i], s.cw.n-s.starts[i])
+	r, err := ipc.NewReader(bufio.NewReaderSize(io.MultiReader(bytes.NewReader(schemaMsg), body), bufSize), ipc.WithAllocator(mem), ipc.WithSchema(s.schema))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read spill file: %w", err)
+	}
+	return &Reader{file: s, f: f, r: r, keep: true}, nil
+}
+
+// hasDictionary reports whether any of fields, or a field nested in them, is
+// dictionary-encoded.
+func hasDictionary(fields []arrow.Field) bool {
+	for _, f := range fields {
+		switch t := f.Type.(type) {
+		case *arrow.DictionaryType:
+			return true
+		case arrow.NestedType:
+			if hasDictionary(t.Fields()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *File) open(mem memory.Allocator, bufSize int, keep bool) (*Reader, error) {
 	if s.gone {
 		return nil, errors.New("read spill file: removed")
 	}
@@ -148,7 +217,7 @@ func (s *File) Open(mem memory.Allocator, bufSize int) (*Reader, error) {
 		s.Remove()
 		return nil, fmt.Errorf("read spill file: %w", err)
 	}
-	return &Reader{file: s, f: f, r: r}, nil
+	return &Reader{file: s, f: f, r: r, keep: keep}, nil
 }
 
 // Reader reads a spill file's batches back.
@@ -156,6 +225,7 @@ type Reader struct {
 	file *File
 	f    *os.File
 	r    *ipc.Reader
+	keep bool // opened by OpenShared: Close leaves the file
 }
 
 // Next returns the next batch, which the caller releases, or io.EOF at the end.
@@ -174,14 +244,17 @@ func (r *Reader) Next() (arrow.RecordBatch, error) {
 	return b, nil
 }
 
-// Close releases the reader and removes the file. It is safe to call more than once.
+// Close releases the reader and removes the file, unless the reader was opened by
+// OpenShared. It is safe to call more than once.
 func (r *Reader) Close() {
 	if r.r != nil {
 		r.r.Release()
 		r.r = nil
 		r.f.Close()
 	}
-	r.file.Remove()
+	if !r.keep {
+		r.file.Remove()
+	}
 }
 
 // BufferBytes is the size of the buffers d references, its children's and its dictionary's

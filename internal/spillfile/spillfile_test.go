@@ -287,3 +287,164 @@ func TestBufferBytes(t *testing.T) {
 		t.Errorf("dictionary array %d, indexes %d + dictionary %d", got, idx, dict)
 	}
 }
+
+// Readers opened by OpenShared read the whole file each, at once, and leave it in place
+// when closed; Remove deletes it afterwards.
+func TestOpenShared(t *testing.T) {
+	mem := checkedAlloc(t)
+	dir := t.TempDir()
+	f, err := Create(dir, "test-", testSchema, mem, 4<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := testBatch(mem, 0, 300)
+	defer want.Release()
+	for lo := int64(0); lo < 300; lo += 100 {
+		s := want.NewSlice(lo, lo+100)
+		err := f.Write(s)
+		s.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rs []*Reader
+	for range 2 {
+		r, err := f.OpenShared(mem, 4<<10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	// Interleave the two readers: each sees every batch in order.
+	for i := range 3 {
+		for _, r := range rs {
+			b, err := r.Next()
+			if err != nil {
+				t.Fatalf("batch %d: %v", i, err)
+			}
+			exp := want.NewSlice(int64(i*100), int64(i*100+100))
+			if !array.RecordEqual(b, exp) {
+				t.Errorf("batch %d differs", i)
+			}
+			exp.Release()
+			b.Release()
+		}
+	}
+	for _, r := range rs {
+		if _, err := r.Next(); err != io.EOF {
+			t.Errorf("after the last batch: %v, want EOF", err)
+		}
+		r.Close()
+		if _, err := os.Stat(f.Path()); err != nil {
+			t.Errorf("closing a shared reader: %v", err)
+		}
+	}
+	f.Remove()
+	if _, err := os.Stat(f.Path()); !os.IsNotExist(err) {
+		t.Errorf("after Remove: %v", err)
+	}
+}
+
+// OpenSharedAt starts at the batch asked for: each reader reads the batches from it on.
+func TestOpenSharedAt(t *testing.T) {
+	mem := checkedAlloc(t)
+	dir := t.TempDir()
+	f, err := Create(dir, "test-", testSchema, mem, 4<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove()
+	want := testBatch(mem, 0, 500)
+	defer want.Release()
+	sizes := []int64{100, 7, 0, 193, 200} // the empty batch is not written
+	var starts []int64
+	lo := int64(0)
+	for _, n := range sizes {
+		s := want.NewSlice(lo, lo+n)
+		err := f.Write(s)
+		s.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 0 {
+			starts = append(starts, lo)
+		}
+		lo += n
+	}
+	if f.Batches() != len(starts) {
+		t.Fatalf("%d batches, want %d", f.Batches(), len(starts))
+	}
+	starts = append(starts, lo)
+	for i := range f.Batches() {
+		r, err := f.OpenSharedAt(mem, 4<<10, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := i; j < f.Batches(); j++ {
+			b, err := r.Next()
+			if err != nil {
+				t.Fatalf("from batch %d, batch %d: %v", i, j, err)
+			}
+			exp := want.NewSlice(starts[j], starts[j+1])
+			if !array.RecordEqual(b, exp) {
+				t.Errorf("from batch %d, batch %d differs", i, j)
+			}
+			exp.Release()
+			b.Release()
+		}
+		if _, err := r.Next(); err != io.EOF {
+			t.Errorf("from batch %d: after the last batch: %v, want EOF", i, err)
+		}
+		r.Close()
+	}
+	if _, err := os.Stat(f.Path()); err != nil {
+		t.Errorf("shared readers closed: %v", err)
+	}
+}
+
+// A file with dictionaries is read from its first batch, whatever batch is asked for.
+func TestOpenSharedAtDictionary(t *testing.T) {
+	mem := checkedAlloc(t)
+	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "d", Type: dt}}, nil)
+	f, err := Create(t.TempDir(), "test-", schema, mem, 4<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Remove()
+	for _, vals := range [][]string{{"a", "b"}, {"c"}} {
+		bld := array.NewDictionaryBuilder(mem, dt).(*array.BinaryDictionaryBuilder)
+		for _, v := range vals {
+			bld.AppendString(v)
+		}
+		a := bld.NewArray()
+		bld.Release()
+		b := array.NewRecordBatch(schema, []arrow.Array{a}, int64(a.Len()))
+		a.Release()
+		err := f.Write(b)
+		b.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := f.OpenSharedAt(mem, 4<<10, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var rows []int64
+	for {
+		b, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, b.NumRows())
+		b.Release()
+	}
+	if len(rows) != 2 || rows[0] != 2 || rows[1] != 1 {
+		t.Errorf("batches of %v rows, want [2 1]", rows)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sort"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -87,7 +88,9 @@ type memSource struct {
 	pos, n int
 	chunk  int
 	mem    *trackingAllocator
-	held   int64 // accounted for the rows and their sorted keys
+	held   int64  // accounted for the rows and their sorted keys
+	shared bool   // a view of another memSource's rows (view): close releases nothing
+	keyBuf []byte // scratch of encodeKeys
 }
 
 // split cuts the rows, not sorted yet, into up to n sources of consecutive rows of about
@@ -154,7 +157,8 @@ func (m *memSource) next() (arrow.RecordBatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	cols = append(cols, m.sortedKeys(perm), m.rowKeyLens(perm))
+	ks, lens := m.encodeKeys(cols, len(perm))
+	cols = append(cols, ks, lens)
 	b := array.NewRecordBatch(m.schema, cols, int64(len(perm)))
 	for _, c := range cols {
 		c.Release()
@@ -162,47 +166,49 @@ func (m *memSource) next() (arrow.RecordBatch, error) {
 	return b, nil
 }
 
-// sortedKeys returns the encoded keys of rows perm, in that order, as a binary array built
-// in one pass.
-func (m *memSource) sortedKeys(perm []int32) arrow.Array {
-	size := 0
-	for _, r := range perm {
-		size += m.s.off[r+1] - m.s.off[r]
+// encodeKeys returns the encoded keys of the n rows of cols (the table's columns, gathered
+// in key order) as a binary array, and the length of each one's row key prefix. It encodes
+// them again rather than copy them from the sort's key buffer: the gathered rows are read in
+// order, the key buffer at random.
+func (m *memSource) encodeKeys(cols []arrow.Array, n int) (keysArr, lens arrow.Array) {
+	rkCols := make([]arrow.Array, len(m.spec.RowKeys))
+	for j, c := range m.spec.RowKeys {
+		rkCols[j] = cols[c]
 	}
 	ob := memory.NewResizableBuffer(m.spec.Alloc)
-	ob.Resize((len(perm) + 1) * arrow.Int32SizeBytes)
+	ob.Resize((n + 1) * arrow.Int32SizeBytes)
 	offs := arrow.Int32Traits.CastFromBytes(ob.Bytes())
-	db := memory.NewResizableBuffer(m.spec.Alloc)
-	db.Resize(size)
-	d := db.Bytes()
-	pos := 0
-	for i, r := range perm {
-		offs[i] = int32(pos)
-		pos += copy(d[pos:], m.s.buf[m.s.off[r]:m.s.off[r+1]])
+	lb := memory.NewResizableBuffer(m.spec.Alloc)
+	lb.Resize(n * arrow.Int32SizeBytes)
+	ls := arrow.Int32Traits.CastFromBytes(lb.Bytes())
+	buf := m.keyBuf[:0]
+	for i := range n {
+		offs[i] = int32(len(buf))
+		buf = keys.AppendRow(buf, rkCols, i)
+		ls[i] = int32(len(buf)) - offs[i]
+		for _, c := range m.spec.SortKeys {
+			buf = keys.AppendSortValue(buf, cols[c], i)
+		}
 	}
-	offs[len(perm)] = int32(pos)
-	data := array.NewData(arrow.BinaryTypes.Binary, len(perm), []*memory.Buffer{nil, ob, db}, nil, 0, 0)
+	offs[n] = int32(len(buf))
+	m.keyBuf = buf
+	db := memory.NewResizableBuffer(m.spec.Alloc)
+	db.Resize(len(buf))
+	copy(db.Bytes(), buf)
+	kd := array.NewData(arrow.BinaryTypes.Binary, n, []*memory.Buffer{nil, ob, db}, nil, 0, 0)
+	ld := array.NewData(arrow.PrimitiveTypes.Int32, n, []*memory.Buffer{nil, lb}, nil, 0, 0)
 	ob.Release()
 	db.Release()
-	defer data.Release()
-	return array.MakeFromData(data)
-}
-
-// rowKeyLens returns the length of the row key prefix of the encoded key of rows perm.
-func (m *memSource) rowKeyLens(perm []int32) arrow.Array {
-	buf := memory.NewResizableBuffer(m.spec.Alloc)
-	buf.Resize(len(perm) * arrow.Int32SizeBytes)
-	ls := arrow.Int32Traits.CastFromBytes(buf.Bytes())
-	for i, r := range perm {
-		ls[i] = int32(m.s.rk[r] - m.s.off[r])
-	}
-	data := array.NewData(arrow.PrimitiveTypes.Int32, len(perm), []*memory.Buffer{nil, buf}, nil, 0, 0)
-	buf.Release()
-	defer data.Release()
-	return array.MakeFromData(data)
+	lb.Release()
+	defer kd.Release()
+	defer ld.Release()
+	return array.MakeFromData(kd), array.MakeFromData(ld)
 }
 
 func (m *memSource) close() {
+	if m.shared {
+		return
+	}
 	for _, b := range m.in.batches {
 		b.Release()
 	}
@@ -218,7 +224,7 @@ type fileSource struct {
 
 // openRuns opens the runs for reading. On failure it closes the sources it opened, which
 // removes their files; the run that failed to open is removed too.
-func (w *Writer) openRuns(runs []*spillfile.File) ([]source, error) {
+func (w *Writer) openRuns(runs []*spillRun) ([]source, error) {
 	srcs := make([]source, 0, len(runs))
 	for _, r := range runs {
 		rd, err := r.Open(w.spec.Alloc, w.ioBuf())
@@ -255,7 +261,7 @@ func closeSources(srcs []source) {
 // writeRun merges srcs into a new spill file, and closes each source once read.
 // Its output batches have at most limit rows. It may run on a goroutine of its own: it
 // changes nothing of w.
-func (w *Writer) writeRun(ctx context.Context, srcs []source, limit int) (_ *spillfile.File, err error) {
+func (w *Writer) writeRun(ctx context.Context, srcs []source, limit int) (_ *spillRun, err error) {
 	f, err := spillfile.Create(w.opts.SpillDir, SpillPrefix, runSchema(w.spec.Schema), w.spec.Alloc, w.ioBuf())
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
@@ -268,32 +274,125 @@ func (w *Writer) writeRun(ctx context.Context, srcs []source, limit int) (_ *spi
 			f.Remove()
 		}
 	}()
-	if err = w.merge(ctx, srcs, &runSink{f: f}, limit); err != nil {
+	sink := &runSink{f: f, keyCol: w.spec.Schema.NumFields()}
+	if len(srcs) == 1 {
+		err = copyRun(ctx, srcs[0], sink)
+	} else {
+		err = w.merge(ctx, srcs, sink, limit)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err = f.Finish(); err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
 	}
-	return f, nil
+	return &spillRun{File: f, firsts: sink.firsts}, nil
+}
+
+// copyRun writes the batches of src, in key order already, to s, and closes src.
+func copyRun(ctx context.Context, src source, s sink) error {
+	defer src.close()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b, err := src.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		err = s.emit(b)
+		b.Release()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// spillRun is a sorted run in a spill file, with the row key of the first row of each of
+// its batches: a merge of a range of keys starts reading it at the batch the range starts in.
+type spillRun struct {
+	*spillfile.File
+	firsts [][]byte
+}
+
+// startBatch returns the first batch of r that may hold rows with row keys at or past lo.
+func (r *spillRun) startBatch(lo []byte) int {
+	if lo == nil {
+		return 0
+	}
+	// The batch before the first that starts at or past lo may end with rows at lo.
+	i := sort.Search(len(r.firsts), func(i int) bool { return bytes.Compare(r.firsts[i], lo) >= 0 })
+	return max(0, i-1)
 }
 
 // runSink writes merged batches to a spill file.
 type runSink struct {
-	f *spillfile.File
+	f      *spillfile.File
+	keyCol int
+	firsts [][]byte // row key of the first row of each batch written
 }
 
 func (s *runSink) boundary([]byte) bool { return false }
 func (s *runSink) endGroup() error      { return nil }
 func (s *runSink) emit(b arrow.RecordBatch) error {
+	if b.NumRows() == 0 {
+		return nil
+	}
 	if err := s.f.Write(b); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
+	ks := b.Column(s.keyCol).(*array.Binary)
+	rk := b.Column(s.keyCol + 1).(*array.Int32)
+	s.firsts = append(s.firsts, bytes.Clone(ks.Value(0)[:rk.Value(0)]))
 	return nil
 }
 
-// mergeToLeaves merges the runs and the rows held into one new file per touched leaf. It
-// returns the files written also on error, for cleanup.
+// mergeToLeaves merges the runs and the rows held into one new file per touched leaf: with
+// run-ahead memory as several merges at once over ranges of whole leaves (mergeRanges),
+// else as one. It returns the files written also on error, for cleanup.
 func (w *Writer) mergeToLeaves(ctx context.Context, leaves []*statestore.Partition) (files []written, err error) {
+	var held []*memSource
+	if w.bufRows > 0 {
+		if held, err = w.sortBuffer(); err != nil {
+			return nil, err
+		}
+		for _, h := range held {
+			w.samples = append(w.samples, h.sampleKeys()...)
+		}
+	}
+	bounds := cuts(w.samples, leaves, w.mergeRanges())
+	w.stats.FinalMerges = len(bounds) + 1
+	if len(bounds) > 0 {
+		files, err = w.mergeRangesToLeaves(ctx, leaves, held, bounds)
+		for _, h := range held {
+			h.close()
+		}
+		for _, r := range w.runs {
+			r.Remove()
+		}
+		w.runs = nil
+		return files, err
+	}
+	srcs, err := w.openRuns(w.runs)
+	if err != nil {
+		for _, h := range held {
+			h.close()
+		}
+		return nil, err
+	}
+	w.runs = w.runs[len(srcs):] // the sources remove their files
+	for _, h := range held {
+		srcs = append(srcs, h)
+	}
+	return w.mergeInto(ctx, srcs, leaves)
+}
+
+// mergeInto merges srcs into one new file per touched leaf, closing each source once read.
+// It returns the files written also on error, for cleanup.
+func (w *Writer) mergeInto(ctx context.Context, srcs []source, leaves []*statestore.Partition) (files []written, err error) {
 	sink := &leafSink{ctx: ctx, w: w, leaves: leaves}
 	defer func() {
 		if p := recover(); p != nil {
@@ -308,19 +407,6 @@ func (w *Writer) mergeToLeaves(ctx context.Context, leaves []*statestore.Partiti
 		}
 		files = sink.files
 	}()
-	srcs, err := w.openRuns(w.runs)
-	if err != nil {
-		return nil, err
-	}
-	w.runs = w.runs[len(srcs):] // the sources remove their files
-	if w.bufRows > 0 {
-		held, err := w.sortBuffer()
-		if err != nil {
-			closeSources(srcs)
-			return nil, err
-		}
-		srcs = append(srcs, held...)
-	}
 	if err := w.merge(ctx, srcs, sink, w.outRows()); err != nil {
 		return nil, err
 	}

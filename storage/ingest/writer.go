@@ -44,6 +44,9 @@ type WriterStats struct {
 	Runs         int   // sorted runs spilled to local disk by Append (0: the write stayed in memory)
 	MergePasses  int   // intermediate merge passes over the runs before the final merge
 	BytesSpilled int64 // bytes written to spill files, intermediate merge passes included
+	// FinalMerges is how many merges the final merge of a spilled write ran at once, over
+	// disjoint ranges of whole leaves (1: one merge; 0: nothing spilled).
+	FinalMerges int
 	// PeakBytes is the most memory the Writer held at once: rows retained from Append (their
 	// Arrow buffers plus the estimated size of their encoded keys and sort index) and the
 	// Arrow memory it allocated itself (sorted copies, spill read buffers, merge output).
@@ -59,7 +62,10 @@ type WriterStats struct {
 // in slices). One spill runs at a time. Commit writes the rows like Write when nothing was spilled.
 // Otherwise it merges the runs and the rows still held in key order (rows with equal keys keep
 // their input order) and streams the merged rows into one Parquet file per touched leaf, one
-// leaf at a time, each straight into the store. A merge reads up to 64 runs at once, fewer
+// leaf at a time, each straight into the store. With run-ahead memory (256 MiB or more) that
+// final merge runs as one merge per core (up to 4) at once over disjoint ranges of whole
+// leaves, cut where a sample of the runs' row keys says the rows divide evenly; each reads
+// every run from the batch its range starts in, so it holds a batch of each run of its own. A merge reads up to 64 runs at once, fewer
 // with a small budget (a batch of each, of at least 64 KiB, fits in a quarter of the budget);
 // with more runs, intermediate passes first merge groups of consecutive runs into longer ones.
 //
@@ -86,7 +92,8 @@ type Writer struct {
 	bufBytes  int64 // memory accounted for the rows held
 	holdBytes int64 // of which not allocated through mem
 	rowBytes  int64 // memory accounted for every row appended, for the average row size
-	runs      []*spillfile.File
+	runs      []*spillRun
+	samples   []keySample      // row keys sampled from every sorted run, to cut the final merge
 	spills    int              // spills started
 	spilling  chan spillResult // the spill running in the background, or nil
 	stats     WriterStats
@@ -323,8 +330,9 @@ func (w *Writer) releaseBuffer() {
 
 // spillResult is the outcome of a spill: its runs, in input order.
 type spillResult struct {
-	runs []*spillfile.File
-	err  error
+	runs    []*spillRun
+	samples []keySample
+	err     error
 }
 
 // minSplitRows is the fewest rows per part of a spill split into parts sorted and written
@@ -355,18 +363,19 @@ func (w *Writer) spill() error {
 	w.spilling = done
 	w.spills++
 	go func() {
-		runs := make([]*spillfile.File, len(srcs))
+		runs := make([]*spillRun, len(srcs))
+		samples := make([][]keySample, len(srcs))
 		errs := make([]error, len(srcs))
 		var wg sync.WaitGroup
 		for i, src := range srcs {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				runs[i], errs[i] = w.sortRun(src, limit)
+				runs[i], samples[i], errs[i] = w.sortRun(src, limit)
 			}()
 		}
 		wg.Wait()
-		res := spillResult{runs: runs, err: errors.Join(errs...)}
+		res := spillResult{runs: runs, samples: slices.Concat(samples...), err: errors.Join(errs...)}
 		if res.err != nil {
 			for _, r := range runs {
 				if r != nil {
@@ -380,20 +389,23 @@ func (w *Writer) spill() error {
 	return nil
 }
 
-// sortRun sorts the rows of src and writes them to a new run; src is closed afterwards.
-func (w *Writer) sortRun(src *memSource, limit int) (run *spillfile.File, err error) {
+// sortRun sorts the rows of src and writes them to a new run, and returns a sample of their
+// row keys; src is closed afterwards.
+func (w *Writer) sortRun(src *memSource, limit int) (run *spillRun, samples []keySample, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			src.close()
-			run, err = nil, fmt.Errorf("ingest: %w", errs.Recovered(p))
+			run, samples, err = nil, nil, fmt.Errorf("ingest: %w", errs.Recovered(p))
 		}
 	}()
 	src.sort()
+	samples = src.sampleKeys()
 	run, err = w.writeRun(w.ctx, []source{src}, limit)
 	if err != nil {
 		src.close() // writeRun closes it, unless it failed before the merge
+		return nil, nil, err
 	}
-	return run, err
+	return run, samples, nil
 }
 
 // waitSpill waits for the spill running in the background, if any, and adds its runs.
@@ -406,6 +418,7 @@ func (w *Writer) waitSpill() error {
 	if res.err != nil {
 		return res.err
 	}
+	w.samples = append(w.samples, res.samples...)
 	for _, r := range res.runs {
 		w.runs = append(w.runs, r)
 		w.stats.Runs++
@@ -426,7 +439,7 @@ func (w *Writer) takeBuffer() *memSource {
 // sortBuffer sorts the rows held and returns them as sources of consecutive rows, in input
 // order: cut into spillParts parts sorted at once. The Writer holds no rows afterwards, the
 // sources hold them (and their memory accounted) until closed.
-func (w *Writer) sortBuffer() ([]source, error) {
+func (w *Writer) sortBuffer() ([]*memSource, error) {
 	src := w.takeBuffer()
 	parts := src.split(spillParts(src.rows))
 	failed := make([]error, len(parts))
@@ -444,15 +457,13 @@ func (w *Writer) sortBuffer() ([]source, error) {
 		}()
 	}
 	wg.Wait()
-	srcs := make([]source, len(parts))
-	for i, p := range parts {
-		srcs[i] = p
-	}
 	if err := errors.Join(failed...); err != nil {
-		closeSources(srcs)
+		for _, p := range parts {
+			p.close()
+		}
 		return nil, err
 	}
-	return srcs, nil
+	return parts, nil
 }
 
 // prepareSpilled merges the runs and the rows held into files, not committed.
@@ -478,7 +489,7 @@ func (w *Writer) prepareSpilled(ctx context.Context) (*Prepared, error) {
 // mergePass merges consecutive groups of fanIn runs into one run each, so that the runs keep
 // their order.
 func (w *Writer) mergePass(ctx context.Context, fanIn int) error {
-	var done []*spillfile.File // the runs of this pass, in order
+	var done []*spillRun // the runs of this pass, in order
 	rest := w.runs
 	for len(rest) > 0 {
 		group := rest[:min(fanIn, len(rest))]
