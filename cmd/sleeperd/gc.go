@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync/atomic"
+	"sync"
+	"time"
 )
 
 // The Go garbage collector's settings for the server. A server allocates per statement
@@ -126,23 +126,32 @@ func applyGC(cfg serveConfig, log *slog.Logger) {
 // is relative to the live heap, GOMEMLIMIT an upper bound), so the percentage follows the
 // live heap. The soft memory limit still bounds the heap: the runtime collects as the heap
 // nears it, whatever the percentage.
+//
+// The percentage set after one collection applies to the live heap the next one marks: if
+// the live heap grew in between (a large write), the goal is the floor times that growth
+// until the percentage is set again. So it is set promptly: a goroutine looks for a new
+// collection every heapFloorPoll (a finalizer runs only once its object is swept, which
+// under load may be long after the collection).
 type heapFloor struct {
-	floor   int64
-	base    int
-	stopped atomic.Bool
-	sample  [2]metrics.Sample // the live heap and the percentage
+	floor  int64
+	base   int
+	sample [3]metrics.Sample // collections so far, the live heap, the percentage
 }
 
-// maxFloorPercent bounds the percentage heapFloor sets (a live heap of a few bytes would
-// otherwise ask for an absurd one).
-const maxFloorPercent = 1_000_000
+// heapFloorPoll is how often heapFloor looks for a collection that ended.
+const heapFloorPoll = 20 * time.Millisecond
+
+// maxFloorPercent bounds the percentage heapFloor sets.
+const maxFloorPercent = 10_000
 
 // gcPercentFor returns the percentage that makes the heap goal of a live heap of live bytes
-// at least floor bytes, and at least base.
+// at least floor bytes, and at least base; base while the live heap is not known yet (no
+// collection so far).
 func gcPercentFor(live, floor int64, base int) int {
-	if live < 1<<20 {
-		live = 1 << 20 // as the runtime's own minimum heap goal does, for a heap still starting
+	if live <= 0 {
+		return base
 	}
+	live = max(live, 1<<20)
 	p := floor/live*100 + floor%live*100/live - 100
 	if p > maxFloorPercent {
 		p = maxFloorPercent
@@ -150,43 +159,53 @@ func gcPercentFor(live, floor int64, base int) int {
 	return max(base, int(p))
 }
 
-// startHeapFloor applies a heapFloor now and after every collection until stop is called.
+// startHeapFloor applies a heapFloor now and after every collection until stop is called
+// (stop returns once it no longer sets the percentage).
 func startHeapFloor(floor int64, base int) (stop func()) {
 	h := &heapFloor{floor: floor, base: base}
-	h.sample[0].Name = "/gc/heap/live:bytes"
-	h.sample[1].Name = "/gc/gogc:percent"
-	h.adjust()
-	armAfterGC(h)
-	return func() { h.stopped.Store(true) }
+	h.sample[0].Name = "/gc/cycles/total:gc-cycles"
+	h.sample[1].Name = "/gc/heap/live:bytes"
+	h.sample[2].Name = "/gc/gogc:percent"
+	cycles := h.adjust()
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(heapFloorPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			metrics.Read(h.sample[:1])
+			if h.sample[0].Value.Uint64() != cycles {
+				cycles = h.adjust()
+			}
+		}
+	}()
+	return sync.OnceFunc(func() {
+		close(done)
+		<-stopped
+	})
 }
 
-// adjust sets the percentage for the live heap the last collection left.
-func (h *heapFloor) adjust() {
+// adjust sets the percentage for the live heap the last collection left, and returns the
+// count of collections it read.
+func (h *heapFloor) adjust() uint64 {
 	metrics.Read(h.sample[:])
 	var live int64
-	if h.sample[0].Value.Kind() == metrics.KindUint64 {
-		live = int64(h.sample[0].Value.Uint64())
+	if h.sample[1].Value.Kind() == metrics.KindUint64 {
+		live = int64(h.sample[1].Value.Uint64())
 	}
 	p := gcPercentFor(live, h.floor, h.base)
-	if h.sample[1].Value.Kind() != metrics.KindUint64 || h.sample[1].Value.Uint64() != uint64(p) {
+	if h.sample[2].Value.Kind() != metrics.KindUint64 || h.sample[2].Value.Uint64() != uint64(p) {
 		debug.SetGCPercent(p)
 	}
-}
-
-// gcSentinel is an object made unreachable at once, whose finalizer runs after the next
-// collection (it holds a pointer, so that it is not combined with other tiny objects).
-type gcSentinel struct{ h *heapFloor }
-
-// armAfterGC makes h adjust after the next collection, and again after each one after it,
-// until h is stopped.
-func armAfterGC(h *heapFloor) {
-	runtime.SetFinalizer(&gcSentinel{h: h}, func(s *gcSentinel) {
-		if s.h.stopped.Load() {
-			return
-		}
-		s.h.adjust()
-		armAfterGC(s.h)
-	})
+	if h.sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return h.sample[0].Value.Uint64()
 }
 
 // currentGCPercent returns the collector's percentage now (GOGC from the environment, or

@@ -51,12 +51,13 @@ func TestGCPercentFor(t *testing.T) {
 		live, floor int64
 		base, want  int
 	}{
-		{100 << 20, 512 << 20, 400, 412},   // 100 MiB live: 5.12x reaches the floor
-		{200 << 20, 512 << 20, 400, 400},   // 5x of 200 MiB is past the floor: the base
-		{32 << 20, 512 << 20, 400, 1500},   // 16x
-		{0, 64 << 20, 100, 6300},           // a heap still starting counts as 1 MiB
-		{1 << 30, 512 << 20, 100, 100},     // live heap over the floor
-		{1 << 20, 1 << 50, 100, 1_000_000}, // bounded
+		{100 << 20, 512 << 20, 400, 412}, // 100 MiB live: 5.12x reaches the floor
+		{200 << 20, 512 << 20, 400, 400}, // 5x of 200 MiB is past the floor: the base
+		{32 << 20, 512 << 20, 400, 1500}, // 16x
+		{0, 64 << 20, 100, 100},          // no collection yet: the base
+		{100 << 10, 64 << 20, 100, 6300}, // a live heap under 1 MiB counts as 1 MiB
+		{1 << 30, 512 << 20, 100, 100},   // live heap over the floor
+		{1 << 20, 1 << 50, 100, 10_000},  // bounded
 	} {
 		if got := gcPercentFor(tc.live, tc.floor, tc.base); got != tc.want {
 			t.Errorf("gcPercentFor(%d, %d, %d) = %d, want %d", tc.live, tc.floor, tc.base, got, tc.want)
@@ -70,6 +71,7 @@ func TestGCPercentFor(t *testing.T) {
 func TestHeapFloorApplied(t *testing.T) {
 	old := debug.SetGCPercent(100)
 	defer debug.SetGCPercent(old)
+	runtime.GC()                       // a live heap known to the floor
 	stop := startHeapFloor(1<<40, 100) // far above any live heap of a test
 	if p := currentGCPercent(); p <= 100 {
 		t.Errorf("percent %d right after start, want over 100", p)
@@ -85,8 +87,6 @@ func TestHeapFloorApplied(t *testing.T) {
 		t.Fatalf("percent %d after collections, want over 100", p)
 	}
 	stop()
-	runtime.GC() // the finalizer armed before stop sees it stopped
-	time.Sleep(50 * time.Millisecond)
 	debug.SetGCPercent(150)
 	for range 3 {
 		runtime.GC()
