@@ -84,8 +84,10 @@ func (c serveConfig) gcMinHeap(getenv func(string) string, percent int, setPerce
 	return floor
 }
 
-// applyGC sets the collector's percentage, soft memory limit and minimum heap for the server.
-func applyGC(cfg serveConfig, log *slog.Logger) {
+// applyGC sets the collector's percentage, soft memory limit and minimum heap for the server;
+// stop ends the minimum heap's adjustments (the settings stay as they are).
+func applyGC(cfg serveConfig, log *slog.Logger) (stop func()) {
+	stop = func() {}
 	percent, setPercent, limit, setLimit := cfg.gcSettings(os.Getenv, physicalMemory())
 	if !setLimit {
 		limit = debug.SetMemoryLimit(-1)
@@ -114,10 +116,11 @@ func applyGC(cfg serveConfig, log *slog.Logger) {
 			base = currentGCPercent()
 		}
 		if base > 0 {
-			startHeapFloor(minHeap, base)
+			stop = startHeapFloor(minHeap, base)
 		}
 	}
 	log.Debug("garbage collector", "gc_percent", percent, "from_flags_or_defaults", setPercent, "memory_limit", debug.SetMemoryLimit(-1), "min_heap", minHeap)
+	return stop
 }
 
 // heapFloor keeps the collector's heap goal at floor bytes or more: after every collection
