@@ -98,6 +98,10 @@ type Engine struct {
 	// catalogRead is when a prepared statement last read the catalog's log to revalidate
 	// (Unix nanoseconds; engine/plancache.go).
 	catalogRead atomic.Int64
+	// stmtTypeNames and stmtTypeOIDs are every statement's exec.TypeNames and TypeOIDs: they read the
+	// catalog as this process last read it when called, so one pair serves every statement.
+	stmtTypeNames exec.TypeNames
+	stmtTypeOIDs  exec.TypeOIDs
 
 	rowIDMu   sync.Mutex
 	lastRowID int64
@@ -143,6 +147,7 @@ func Open(ctx context.Context, opts Options) (*Engine, error) {
 	e := &Engine{opts: opts, log: opts.Logger, alloc: opts.Alloc, store: opts.Store, metrics: &catalog.Metrics{}, now: time.Now,
 		spill: &spillArea{parent: opts.SpillDir}, files: merge.NewFileCache(opts.Store, opts.FileCacheBytes)}
 	e.hot = hotcache.New(opts.CacheMemory)
+	e.stmtTypeNames, e.stmtTypeOIDs = e.typeNames(context.Background()), e.typeOIDs(context.Background())
 	e.pool = newMemoryPool(opts.MemoryLimit)
 	e.files.SetHot(e.hot)
 	if e.log == nil {

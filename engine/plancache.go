@@ -215,6 +215,33 @@ func newDeferredScan(n *planner.Scan, env planner.Env) *deferredScan {
 	return &deferredScan{n: n, env: env, schema: arrow.NewSchema(fields, nil)}
 }
 
+// plainFilter reports whether each of conjuncts is a binary operator between a column and
+// a column or a literal (id = 42, v < w): rules.FoldConstants finds nothing to evaluate in
+// such a filter (a parameter bound as a cast of its text, by contrast, is folded).
+func plainFilter(conjuncts []planner.Expr) bool {
+	for _, e := range conjuncts {
+		b, ok := e.(*planner.Binary)
+		if !ok {
+			return false
+		}
+		_, lcol := b.L.(*planner.ColumnRef)
+		_, rcol := b.R.(*planner.ColumnRef)
+		if !(lcol && leafOperand(b.R) || rcol && leafOperand(b.L)) {
+			return false
+		}
+	}
+	return true
+}
+
+// leafOperand reports whether e is a column or a literal.
+func leafOperand(e planner.Expr) bool {
+	switch e.(type) {
+	case *planner.ColumnRef, *planner.Literal:
+		return true
+	}
+	return false
+}
+
 func (d *deferredScan) Schema() *arrow.Schema     { return d.schema }
 func (d *deferredScan) Children() []exec.Operator { return nil }
 func (d *deferredScan) String() string {
@@ -249,8 +276,11 @@ func (d *deferredScan) plan(ctx context.Context) (exec.Operator, error) {
 		if n, err = planner.BindParams(n, x.params); err != nil {
 			return nil, err
 		}
-		if n, err = rules.FoldConstants(ctx, n); err != nil {
-			return nil, err
+		// Folding changes nothing in a plain filter (id = 42 once bound): skipped.
+		if s, ok := n.(*planner.Scan); !ok || !plainFilter(s.Filter) {
+			if n, err = rules.FoldConstants(ctx, n); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if n, err = rules.PrunePartitions(ctx, n, rules.Env{Snapshot: x.snapshot}); err != nil {

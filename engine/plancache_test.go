@@ -3,8 +3,10 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
@@ -298,4 +300,37 @@ func TestKeptPlanOtherProcess(t *testing.T) {
 	if got := p.rows(int64(1)); got != "new" {
 		t.Errorf("after the other engine recreated t: got %q", got)
 	}
+}
+
+// TestKeptPlanSeesOtherEngineCommits checks that each execution of a kept plan sees every
+// row another engine on the same local store committed before it, also once the table's
+// log has settled and a refresh may answer from the log's unchanged stamp: the commit
+// changes the stamp, so the next execution reads the log.
+func TestKeptPlanSeesOtherEngineCommits(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store, err := objstore.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, c := open(t, store, mem)
+	defer e.Close()
+	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v text)")
+	run(t, c, "INSERT INTO t VALUES (1, 'v0')")
+	e2, c2 := open(t, store, mem)
+	defer e2.Close()
+	p := prepare(t, c, "SELECT v FROM t WHERE id = $1")
+	for i := 1; i <= 3; i++ {
+		// Past the stamp's settling time (objstore's stampSettle), so that the previous
+		// execution's refresh could keep its state by the log's stamp.
+		time.Sleep(1100 * time.Millisecond)
+		p.rows(int64(1))
+		p.rows(int64(1))
+		want := fmt.Sprintf("v%d", i)
+		run(t, c2, fmt.Sprintf("UPDATE t SET v = '%s' WHERE id = 1", want))
+		if got := p.rows(int64(1)); got != want {
+			t.Fatalf("after the other engine's commit %d: got %q, want %q", i, got, want)
+		}
+	}
+	p.kept()
 }

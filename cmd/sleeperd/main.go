@@ -126,9 +126,10 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.spillDir, "spill-dir", "", "local directory for spill files (empty: the system temporary directory)")
 	fs.DurationVar(&c.maintenance, "maintenance-interval", 10*time.Second, "how often background compaction, splitting and garbage collection run (0 turns them off)")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "debugging: serve net/http/pprof's profiles on this loopback address (empty: off)")
-	c.gc = gcConfig{percent: -1, limit: -1}
+	c.gc = gcConfig{percent: -1, limit: -1, minHeap: -1}
 	fs.IntVar(&c.gc.percent, "gc-percent", -1, fmt.Sprintf("the Go garbage collector's GOGC: collect when the heap has grown by this percentage since the last collection (0: only near --gc-memory-limit; -1: GOGC from the environment, else %d)", defaultGCPercent))
 	fs.Var(&c.gc.limit, "gc-memory-limit", "the Go runtime's soft memory limit (GOMEMLIMIT), such as 12GiB: the collector works harder as the heap nears it (0: none; unset: GOMEMLIMIT from the environment, else --cache-memory plus --memory-limit plus 1GiB, at most three quarters of the machine's memory)")
+	fs.Var(&c.gc.minHeap, "gc-min-heap", "the heap the Go collector lets grow before it collects, however small the live heap, such as 512MiB: the percentage rises while the live heap is small (0: none; unset: none when GOGC is set in the environment, else half of --cache-memory, at most a quarter of the soft memory limit)")
 	addSecurityFlags(fs, &c.sec)
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -178,7 +179,7 @@ func serve(args []string, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.logLevel}))
-	applyGC(cfg, log)
+	defer applyGC(cfg, log)()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := serveUntilDone(ctx, cfg, log); err != nil {

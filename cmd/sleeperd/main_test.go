@@ -52,7 +52,7 @@ func TestParseServeDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, serverMemory: 8 << 30, importMemory: 256 << 20, cacheMemory: 1 << 30, flightAddr: "127.0.0.1:32010", trinoAddr: "127.0.0.1:7779", httpAddr: "127.0.0.1:9090", sec: c.sec, gc: gcConfig{percent: -1, limit: -1}}
+	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, serverMemory: 8 << 30, importMemory: 256 << 20, cacheMemory: 1 << 30, flightAddr: "127.0.0.1:32010", trinoAddr: "127.0.0.1:7779", httpAddr: "127.0.0.1:9090", sec: c.sec, gc: gcConfig{percent: -1, limit: -1, minHeap: -1}}
 	if c != want || c.shutdownTimeout <= 0 {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
@@ -115,7 +115,7 @@ func TestParseByteSize(t *testing.T) {
 
 func TestGCSettings(t *testing.T) {
 	env := func(vars map[string]string) func(string) string { return func(k string) string { return vars[k] } }
-	base := serveConfig{cacheMemory: 1 << 30, serverMemory: 8 << 30, gc: gcConfig{percent: -1, limit: -1}}
+	base := serveConfig{cacheMemory: 1 << 30, serverMemory: 8 << 30, gc: gcConfig{percent: -1, limit: -1, minHeap: -1}}
 	for _, tc := range []struct {
 		name       string
 		cfg        serveConfig
@@ -145,7 +145,7 @@ func TestGCSettings(t *testing.T) {
 			t.Errorf("%v: no error", args)
 		}
 	}
-	if c, err := parseServe([]string{"--gc-percent", "0", "--gc-memory-limit", "6GiB"}, io.Discard); err != nil || c.gc != (gcConfig{0, 6 << 30}) {
+	if c, err := parseServe([]string{"--gc-percent", "0", "--gc-memory-limit", "6GiB"}, io.Discard); err != nil || c.gc != (gcConfig{0, 6 << 30, -1}) {
 		t.Errorf("--gc-percent 0 --gc-memory-limit 6GiB: %+v, %v", c.gc, err)
 	}
 }

@@ -51,7 +51,7 @@ func (l *Local) Stamp(ctx context.Context, prefix string) (Stamp, bool, error) {
 		return Stamp{}, false, nil
 	}
 	var st syscall.Stat_t
-	if err := syscall.Stat(p, &st); err != nil {
+	if err := statDir(p, &st); err != nil {
 		return Stamp{}, false, nil
 	}
 	s := Stamp{dev: uint64(st.Dev), ino: uint64(st.Ino), mtimeNs: st.Mtim.Nano(), ctimeNs: st.Ctim.Nano()}
@@ -62,19 +62,30 @@ func (l *Local) Stamp(ctx context.Context, prefix string) (Stamp, bool, error) {
 // stampPaths bounds the prefixes whose directories Local remembers for Stamp.
 const stampPaths = 4096
 
+// stampDir is a directory Stamp stats: its path, and the path as the system call takes it
+// (ending in a NUL byte), made once rather than at every Stamp.
+type stampDir struct {
+	path  string
+	cpath []byte
+}
+
 // stampPath returns the directory of prefix, remembered for the next Stamp of the prefix (a
 // reader stamps the same few prefixes again and again); ok is false for a prefix that is
 // not a directory's.
-func (l *Local) stampPath(prefix string) (string, bool) {
-	if p, ok := l.stampDirs.Load(prefix); ok {
-		return p.(string), true
+func (l *Local) stampPath(prefix string) (*stampDir, bool) {
+	if d, ok := l.stampDirs.Load(prefix); ok {
+		return d.(*stampDir), true
 	}
 	if !strings.HasSuffix(prefix, "/") || CheckName(prefix+"x") != nil {
-		return "", false
+		return nil, false
 	}
 	p := filepath.Join(l.root, filepath.FromSlash(prefix))
-	if l.nstampDirs.Add(1) <= stampPaths {
-		l.stampDirs.Store(prefix, p)
+	d := &stampDir{path: p}
+	if !strings.Contains(p, "\x00") {
+		d.cpath = append([]byte(p), 0)
 	}
-	return p, true
+	if l.nstampDirs.Add(1) <= stampPaths {
+		l.stampDirs.Store(prefix, d)
+	}
+	return d, true
 }

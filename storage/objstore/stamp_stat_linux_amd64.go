@@ -1,0 +1,5 @@
+package objstore
+
+import "syscall"
+
+const sysFstatat = syscall.SYS_NEWFSTATAT
