@@ -90,7 +90,7 @@ func Storage(t arrow.DataType) arrow.DataType {
 		return arrow.BinaryTypes.String
 	case *UUID:
 		return arrow.BinaryTypes.Binary
-	case *Time, *TimeTZ:
+	case *Time, *TimeTZ, *Reg:
 		return arrow.PrimitiveTypes.Int64
 	case *arrow.ListType:
 		if e := Storage(x.Elem()); e != x.Elem() {
