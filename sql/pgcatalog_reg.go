@@ -48,7 +48,7 @@ func (b *binder) regCastOut(e planner.Expr, t arrow.DataType) (planner.Expr, boo
 func (b *binder) regtypeName(e planner.Expr) (planner.Expr, error) {
 	out := &planner.Case{Typ: types.Text, Else: &planner.Func{Name: "format_type", Args: []planner.Expr{e, &planner.Literal{Typ: types.Int64}}, Typ: types.Text}}
 	for _, oid := range []uint32{types.OIDBpchar, types.OIDRegClass, types.OIDRegType, types.OIDRegProc, types.OIDRegNamespace, types.OIDRegRole} {
-		for _, o := range []uint32{oid, arrayOIDOf(oid)} {
+		for _, o := range []uint32{oid, types.RegArrayOID(oid)} {
 			n, ok := types.RegtypeName(o)
 			if !ok {
 				continue
@@ -62,12 +62,6 @@ func (b *binder) regtypeName(e planner.Expr) (planner.Expr, error) {
 		}
 	}
 	return out, nil
-}
-
-// arrayOIDOf is the OID of the array type of oid, or 0.
-func arrayOIDOf(oid uint32) uint32 {
-	a, _ := types.ArrayOID(oid)
-	return a
 }
 
 // roleNames are the roles' names by OID, as regrole output writes them.

@@ -13,7 +13,7 @@ import (
 // uint32, as oid's.
 //
 // Like Char, it is a SQL type over a storage type (arrow.PrimitiveTypes.Int64): result fields
-// carry it in their metadata (SQLMetadata), and arrow.TypeEqual sees it as equal to int64.
+// carry it in their metadata (SQLMetadata); its ID is Arrow's INT64.
 type Reg struct {
 	arrow.Int64Type
 	name string
@@ -45,14 +45,10 @@ const (
 
 var regTypes = []*Reg{RegClass, RegType, RegProc, RegNamespace, RegRole}
 
-func init() {
-	for _, r := range regTypes {
-		a := map[uint32]uint32{OIDRegProc: OIDRegProcArray, OIDRegClass: OIDRegClassArray, OIDRegType: OIDRegTypeArray,
-			OIDRegNamespace: OIDRegNamespaceArray, OIDRegRole: OIDRegRoleArray}[r.oid]
-		arrayOIDs[r.oid] = a
-		elemOIDs[a] = r.oid
-	}
-}
+// regArrays are the OIDs of the array types of the object identifier alias types, which
+// regtype output names (they are not in arrayOIDs: no value here is of them).
+var regArrays = map[uint32]uint32{OIDRegProcArray: OIDRegProc, OIDRegClassArray: OIDRegClass,
+	OIDRegTypeArray: OIDRegType, OIDRegNamespaceArray: OIDRegNamespace, OIDRegRoleArray: OIDRegRole}
 
 // RegByName is the object identifier alias type named name (regclass, regtype, regproc,
 // regnamespace, regrole), or nil.
@@ -114,6 +110,8 @@ func RegtypeName(oid uint32) (string, bool) {
 	suffix := ""
 	if e, ok := elemOIDs[oid]; ok {
 		oid, suffix = e, "[]"
+	} else if e, ok := regArrays[oid]; ok {
+		oid, suffix = e, "[]"
 	}
 	if oid == OIDBpchar {
 		return "character" + suffix, true
@@ -122,4 +120,18 @@ func RegtypeName(oid uint32) (string, bool) {
 		return r.name + suffix, true
 	}
 	return "", false
+}
+
+// RegArrayOID is the OID of the array type of oid when oid is bpchar or an object identifier
+// alias type, as regtype output names it; 0 for others.
+func RegArrayOID(oid uint32) uint32 {
+	if oid == OIDBpchar {
+		return arrayOIDs[oid]
+	}
+	for a, e := range regArrays {
+		if e == oid {
+			return a
+		}
+	}
+	return 0
 }
