@@ -172,6 +172,8 @@ func columnName(n *pg_query.Node) string {
 			}
 		}
 		return columnName(ind.Arg)
+	case n.GetRowExpr() != nil:
+		return "row"
 	case n.GetCoalesceExpr() != nil:
 		return "coalesce"
 	case n.GetMinMaxExpr() != nil:

@@ -276,6 +276,8 @@ func FieldPGType(f arrow.Field) PGType {
 			return PGType{OIDJSONArray, -1, -1}
 		case "_jsonb":
 			return PGType{OIDJSONBArray, -1, -1}
+		case "unknown":
+			return PGType{OIDUnknown, -2, -1}
 		}
 		if r := RegByName(md.Values()[i]); r != nil {
 			return PGType{r.oid, 4, -1}
