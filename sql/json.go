@@ -308,6 +308,9 @@ func (b *binder) jsonFrag(e planner.Expr, compact bool) planner.Expr {
 		return &planner.Func{Name: "_json_datetime", Args: []planner.Expr{b.coerce(e, txt)}, Typ: txt}
 	case types.IsTime(t):
 		return &planner.Func{Name: "_json_quote", Args: []planner.Expr{&planner.Func{Name: "_time_out", Args: []planner.Expr{e}, Typ: txt}}, Typ: txt}
+	case types.IsJSON(types.Elem(t)):
+		// json[] and jsonb[]: the elements are JSON already.
+		return &planner.Func{Name: "_json_list_raw", Args: []planner.Expr{e, &planner.Literal{Value: !compact, Typ: types.Bool}}, Typ: txt}
 	case types.IsArray(t):
 		return &planner.Func{Name: "_json_list", Args: []planner.Expr{storageArrayText(e), &planner.Literal{Value: !compact, Typ: types.Bool}}, Typ: txt}
 	case t.ID() == arrow.MAP:

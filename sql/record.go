@@ -126,7 +126,7 @@ func (b *binder) record(args []planner.Expr) (planner.Expr, error) {
 		if heldAsText(ft) {
 			// Held as their text, which is how the record shows them; a json or jsonb
 			// field keeps its type in the field's metadata (types.RecordField).
-			if types.IsJSON(ft) {
+			if types.IsJSON(ft) || types.IsJSON(types.Elem(ft)) {
 				md, _ = types.SQLMetadata(ft)
 			}
 			ft = types.Storage(ft)

@@ -182,8 +182,8 @@ func FieldSQLType(f arrow.Field) (arrow.DataType, bool) {
 		t = TimeOf(mod)
 	case "timetz", "_timetz":
 		t = TimeTZOf(mod)
-	case "json", "jsonb":
-		t2, err := ByName(name, nil)
+	case "json", "jsonb", "_json", "_jsonb":
+		t2, err := ByName(strings.TrimPrefix(name, "_"), nil)
 		if err != nil {
 			return nil, false
 		}
