@@ -497,6 +497,7 @@ func registerJSON() {
 			return string(append(b, ']')), nil
 		})(mem, typ, args)
 	}}, "_json_list")
+	registerJSONListRaw(text)
 }
 
 func jsonCastKind(j *types.JSONValue) string {

@@ -18,7 +18,6 @@ import (
 
 	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/errs"
-	"github.com/sleeperd/sleeperd/format/pgvalue"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -149,6 +148,7 @@ type portal struct {
 	done      bool
 	suspended bool // by a row limit, at least once
 	tag       string
+	regNames  types.RegNames // names of the OIDs of regclass... columns (reg.go)
 }
 
 func (c *conn) serve() {
@@ -820,7 +820,7 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 			p.writers = slices.Grow(p.writers[:0], len(p.formats))
 			schema := p.prep.stmt.Schema() // Field, not Fields: no copy of the fields per batch
 			for j, col := range b.Columns() {
-				p.writers = append(p.writers, pgvalue.NewWriter(schema.Field(j), col, p.formats[j], c.loc))
+				p.writers = append(p.writers, c.writer(p, schema.Field(j), col, p.formats[j]))
 			}
 		}
 		n := int(p.batch.NumRows())

@@ -172,6 +172,8 @@ func columnName(n *pg_query.Node) string {
 			}
 		}
 		return columnName(ind.Arg)
+	case n.GetRowExpr() != nil:
+		return "row"
 	case n.GetCoalesceExpr() != nil:
 		return "coalesce"
 	case n.GetMinMaxExpr() != nil:
@@ -489,6 +491,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		}
 		if types.IsTime(t) || types.IsTime(e.Type()) {
 			return b.timeCast(e, t)
+		}
+		if out, ok, err := b.regCastOut(e, t); ok {
+			return out, err
 		}
 		if !castable(e.Type(), t) {
 			return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), types.Name(t))
@@ -1057,6 +1062,9 @@ func negate(l *planner.Literal) (*planner.Literal, bool) {
 func (b *binder) binary(op planner.Op, l, r planner.Expr) (planner.Expr, error) {
 	lt, rt := l.Type(), r.Type()
 	if e, ok, err := nestedBinary(op, l, r, b.untypedRow); ok {
+		return e, err
+	}
+	if e, ok, err := b.regBinary(op, l, r); ok {
 		return e, err
 	}
 	switch {

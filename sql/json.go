@@ -308,10 +308,15 @@ func (b *binder) jsonFrag(e planner.Expr, compact bool) planner.Expr {
 		return &planner.Func{Name: "_json_datetime", Args: []planner.Expr{b.coerce(e, txt)}, Typ: txt}
 	case types.IsTime(t):
 		return &planner.Func{Name: "_json_quote", Args: []planner.Expr{&planner.Func{Name: "_time_out", Args: []planner.Expr{e}, Typ: txt}}, Typ: txt}
+	case types.IsJSON(types.Elem(t)):
+		// json[] and jsonb[]: the elements are JSON already.
+		return &planner.Func{Name: "_json_list_raw", Args: []planner.Expr{e, &planner.Literal{Value: !compact, Typ: types.Bool}}, Typ: txt}
 	case types.IsArray(t):
 		return &planner.Func{Name: "_json_list", Args: []planner.Expr{storageArrayText(e), &planner.Literal{Value: !compact, Typ: types.Bool}}, Typ: txt}
 	case t.ID() == arrow.MAP:
 		return mapJSON(e)
+	case t.ID() == arrow.STRUCT:
+		return b.recordJSON(e, t.(*arrow.StructType), compact)
 	}
 	return &planner.Func{Name: "_json_quote", Args: []planner.Expr{b.coerce(e, txt)}, Typ: txt}
 }
@@ -321,7 +326,7 @@ func (b *binder) jsonFrag(e planner.Expr, compact bool) planner.Expr {
 // (jsonAggregate). ok is false for other names.
 func (b *binder) jsonFunc(name string, fc *pg_query.FuncCall, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
 	switch name {
-	case "to_json", "to_jsonb", "array_to_json", "json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array",
+	case "to_json", "to_jsonb", "row_to_json", "array_to_json", "json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array",
 		"_json_frag", "_jsonb_frag", "_json_pair", "_json_agg_finish", "_jsonb_agg_finish", "_json_object_agg_finish", "_jsonb_object_agg_finish":
 	default:
 		return nil, false, nil
@@ -371,6 +376,11 @@ func (b *binder) jsonFunc(name string, fc *pg_query.FuncCall, sc *scope, agg *ag
 		}
 	}
 	switch name {
+	case "row_to_json":
+		if len(args) != 1 || args[0].Type().ID() != arrow.STRUCT {
+			return nil, true, errs.New(errs.UndefinedFunction, "function row_to_json(%s) does not exist", typeNames(args))
+		}
+		return relabel(jsonOf(args[0], true), types.JSONType), true, nil
 	case "to_json":
 		if err := one(); err != nil {
 			return nil, true, err
@@ -434,6 +444,11 @@ func (b *binder) jsonFunc(name string, fc *pg_query.FuncCall, sc *scope, agg *ag
 		}
 		return &planner.Func{Name: "_" + name, Args: parts, Typ: t}, true, nil
 	case "_json_frag", "_jsonb_frag":
+		if t := args[0].Type(); name == "_json_frag" && (t.ID() == arrow.STRUCT || types.IsArray(t)) {
+			// json_agg puts a line break before each record or array but the first
+			// (_json_agg_finish drops the first's).
+			return orNull(concat(lit("\n "), jsonOf(args[0], true))), true, nil
+		}
 		return orNull(jsonOf(args[0], name == "_json_frag")), true, nil
 	case "_json_pair":
 		key := b.coerce(args[0], types.Text)
@@ -442,7 +457,10 @@ func (b *binder) jsonFunc(name string, fc *pg_query.FuncCall, sc *scope, agg *ag
 		}
 		return concat(&planner.Func{Name: "_json_quote", Args: []planner.Expr{key}, Typ: types.Text}, lit(" : "), orNull(jsonOf(args[1], true))), true, nil
 	case "_json_agg_finish":
-		return relabel(concat(lit("["), args[0], lit("]")), types.JSONType), true, nil
+		// No JSON text starts with white space: what ltrim drops is the line break
+		// _json_frag put before a first record or array.
+		first := &planner.Func{Name: "ltrim", Args: []planner.Expr{args[0], lit("\n ")}, Typ: types.Text}
+		return relabel(concat(lit("["), first, lit("]")), types.JSONType), true, nil
 	case "_jsonb_agg_finish":
 		return &planner.Func{Name: "_jsonb_in", Args: []planner.Expr{concat(lit("["), args[0], lit("]"))}, Typ: types.JSONBType}, true, nil
 	case "_json_object_agg_finish":

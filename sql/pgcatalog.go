@@ -80,22 +80,8 @@ func (b *binder) regCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (pla
 		return nil, false, nil
 	}
 	kind := strings.ToLower(names[len(names)-1])
-	if kind == "text" || kind == "varchar" || kind == "name" {
-		// An object identifier shown as text is the object's name, as its output function
-		// writes it.
-		if inner := tc.Arg.GetTypeCast(); inner != nil && len(inner.TypeName.Names) > 0 {
-			in := strings.ToLower(inner.TypeName.Names[len(inner.TypeName.Names)-1].GetString_().GetSval())
-			if in == "regclass" || in == "regtype" || in == "regnamespace" || in == "regproc" {
-				e, _, err := b.regCast(inner, sc, agg)
-				if err != nil {
-					return nil, true, err
-				}
-				e, err = b.regName(in, e)
-				return e, true, err
-			}
-		}
-		return nil, false, nil
-	}
+	// (An object identifier shown as text is the object's name, as its output function
+	// writes it: regCastOut.)
 	if !regTypes[kind] {
 		return nil, false, nil
 	}
@@ -103,13 +89,26 @@ func (b *binder) regCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (pla
 	if err != nil {
 		return nil, true, err
 	}
+	out, err := b.regCastExpr(kind, e)
+	if out != nil && err == nil {
+		out = relabelReg(kind, out)
+	}
+	return out, true, err
+}
+
+// regCastExpr binds e::kind, kind an object identifier type, as an expression of OIDs
+// (bigint).
+func (b *binder) regCastExpr(kind string, e planner.Expr) (planner.Expr, error) {
+	if types.IsReg(e.Type()) {
+		e = relabel(e, types.Int64)
+	}
 	if l, ok := e.(*planner.Literal); ok {
 		if s, ok := l.Value.(string); ok && (types.IsUnknown(l.Typ) || l.Typ.ID() == arrow.STRING) {
 			oid, err := b.lookupOID(kind, s)
 			if err != nil {
-				return nil, true, err
+				return nil, err
 			}
-			return &planner.Literal{Value: oid, Typ: types.Int64}, true, nil
+			return &planner.Literal{Value: oid, Typ: types.Int64}, nil
 		}
 	}
 	if p, ok := e.(*planner.Param); ok && types.IsUnknown(p.Typ) && (kind == "regclass" || kind == "regtype") {
@@ -118,17 +117,15 @@ func (b *binder) regCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (pla
 		e = b.coerce(e, types.Text)
 	}
 	if types.IsUnknown(e.Type()) || types.IsInteger(e.Type()) || e.Type().ID() == arrow.NULL {
-		return b.coerce(e, types.Int64), true, nil
+		return b.coerce(e, types.Int64), nil
 	}
 	if kind == "regclass" && e.Type().ID() == arrow.STRING {
-		out, err := b.regclassOfText(e)
-		return out, true, err
+		return b.regclassOfText(e)
 	}
 	if kind == "regtype" && e.Type().ID() == arrow.STRING {
-		out, err := b.regtypeOfText(e)
-		return out, true, err
+		return b.regtypeOfText(e)
 	}
-	return nil, true, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), kind)
+	return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), kind)
 }
 
 // regclassOfText binds text::regclass for text computed per row: the OID of the relation
@@ -656,10 +653,12 @@ func (b *binder) emptySelect(sel *pg_query.SelectStmt) (planner.Node, []string, 
 // type's for regtype, a schema's for regnamespace; the OID itself when nothing has it.
 func (b *binder) regName(kind string, e planner.Expr) (planner.Expr, error) {
 	if kind == "regtype" {
-		return &planner.Func{Name: "format_type", Args: []planner.Expr{e, &planner.Literal{Typ: types.Int64}}, Typ: types.Text}, nil
+		return b.regtypeName(e)
 	}
 	names := map[int64]string{}
-	if kind == "regproc" {
+	if kind == "regrole" {
+		names = roleNames()
+	} else if kind == "regproc" {
 		for _, p := range function.PGProcs {
 			names[int64(p.OID)] = p.Name
 		}

@@ -113,7 +113,11 @@ func (b *binder) record(args []planner.Expr) (planner.Expr, error) {
 	args = append([]planner.Expr(nil), args...)
 	fields := make([]arrow.Field, len(args))
 	for i, e := range args {
+		var md arrow.Metadata
 		if types.IsUnknown(e.Type()) || e.Type().ID() == arrow.NULL {
+			// Held as text; the field is of type unknown on the wire, as PostgreSQL's
+			// record of an untyped literal is (types.UnknownFieldMetadata).
+			md = types.UnknownFieldMetadata()
 			untyped := isUnknownLiteral(e)
 			e = b.coerce(e, types.Text)
 			if untyped {
@@ -124,11 +128,10 @@ func (b *binder) record(args []planner.Expr) (planner.Expr, error) {
 			}
 		}
 		ft := e.Type()
-		var md arrow.Metadata
 		if heldAsText(ft) {
 			// Held as their text, which is how the record shows them; a json or jsonb
 			// field keeps its type in the field's metadata (types.RecordField).
-			if types.IsJSON(ft) {
+			if types.IsJSON(ft) || types.IsJSON(types.Elem(ft)) {
 				md, _ = types.SQLMetadata(ft)
 			}
 			ft = types.Storage(ft)

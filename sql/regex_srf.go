@@ -57,6 +57,9 @@ func (b *binder) typeofCall(fc *pg_query.FuncCall, sc *scope, agg *aggContext) (
 	if t := e.Type(); !types.IsUnknown(t) && t.ID() != arrow.NULL {
 		name = typmod.ReplaceAllString(types.Name(t), "") // regtype prints no modifier
 	}
+	if oid, ok := typeofOID(e.Type(), name); ok {
+		return &planner.Literal{Value: int64(oid), Typ: types.RegType}, true, nil
+	}
 	return &planner.Literal{Value: name, Typ: types.Text}, true, nil
 }
 

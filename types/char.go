@@ -90,7 +90,7 @@ func Storage(t arrow.DataType) arrow.DataType {
 		return arrow.BinaryTypes.String
 	case *UUID:
 		return arrow.BinaryTypes.Binary
-	case *Time, *TimeTZ:
+	case *Time, *TimeTZ, *Reg:
 		return arrow.PrimitiveTypes.Int64
 	case *arrow.ListType:
 		if e := Storage(x.Elem()); e != x.Elem() {
@@ -182,8 +182,8 @@ func FieldSQLType(f arrow.Field) (arrow.DataType, bool) {
 		t = TimeOf(mod)
 	case "timetz", "_timetz":
 		t = TimeTZOf(mod)
-	case "json", "jsonb":
-		t2, err := ByName(name, nil)
+	case "json", "jsonb", "_json", "_jsonb":
+		t2, err := ByName(strings.TrimPrefix(name, "_"), nil)
 		if err != nil {
 			return nil, false
 		}

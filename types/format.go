@@ -35,6 +35,8 @@ func formatType(b *strings.Builder, t arrow.DataType) {
 		b.WriteString(t.Name())
 	case *UUID:
 		b.WriteString("uuid")
+	case *Reg:
+		b.WriteString(t.Name())
 	case *Time:
 		b.WriteString(t.format())
 	case *TimeTZ:
@@ -270,6 +272,8 @@ func (p *typeParser) typ() (arrow.DataType, error) {
 		return JSONBType, nil
 	case "uuid":
 		return UUIDType, nil
+	case "regclass", "regtype", "regproc", "regnamespace", "regrole":
+		return RegByName(name), nil
 	case "time":
 		p.space()
 		if p.i < len(p.s) && p.s[p.i] == '(' {

@@ -90,6 +90,8 @@ func PGTypeOf(dt arrow.DataType) PGType {
 		return jsonPGType(t)
 	case *UUID:
 		return PGType{OIDUUID, 16, -1}
+	case *Reg:
+		return PGType{t.oid, 4, -1}
 	case *Time:
 		return PGType{OIDTime, 8, t.prec}
 	case *TimeTZ:
@@ -200,6 +202,9 @@ func SQLMetadata(t arrow.DataType) (arrow.Metadata, bool) {
 	if IsUUID(t) {
 		return arrow.NewMetadata([]string{SQLTypeKey}, []string{"uuid"}), true
 	}
+	if r, ok := t.(*Reg); ok {
+		return arrow.NewMetadata([]string{SQLTypeKey}, []string{r.name}), true
+	}
 	if tt, ok := t.(*Time); ok {
 		return arrow.NewMetadata([]string{SQLTypeKey, SQLTypmodKey}, []string{"time", strconv.Itoa(int(tt.prec))}), true
 	}
@@ -271,6 +276,11 @@ func FieldPGType(f arrow.Field) PGType {
 			return PGType{OIDJSONArray, -1, -1}
 		case "_jsonb":
 			return PGType{OIDJSONBArray, -1, -1}
+		case "unknown":
+			return PGType{OIDUnknown, -2, -1}
+		}
+		if r := RegByName(md.Values()[i]); r != nil {
+			return PGType{r.oid, 4, -1}
 		}
 	}
 	return PGTypeOf(f.Type)

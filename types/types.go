@@ -105,6 +105,8 @@ func Name(t arrow.DataType) string {
 		return t.Name()
 	case *UUID:
 		return "uuid"
+	case *Reg:
+		return t.name
 	case *Time:
 		return t.String()
 	case *TimeTZ:
@@ -166,6 +168,8 @@ func InternalName(t arrow.DataType) string {
 		return t.(*JSON).Name()
 	case IsUUID(t):
 		return "uuid"
+	case IsReg(t):
+		return t.(*Reg).name
 	case IsTime(t):
 		return "time"
 	case IsTimeTZ(t):
@@ -211,6 +215,9 @@ func BaseName(t arrow.DataType) string {
 	}
 	if IsUUID(t) {
 		return "uuid"
+	}
+	if r, ok := t.(*Reg); ok {
+		return r.name
 	}
 	if IsTime(t) {
 		return "time without time zone"

@@ -31,6 +31,9 @@ func NewWriter(f arrow.Field, arr arrow.Array, format int16, loc *time.Location)
 	if t, ok := timetzWriter(f, arr, format); ok {
 		return t
 	}
+	if r, ok := regWriter(f, arr, format, nil); ok {
+		return r
+	}
 	w := newWriter(arr, format, loc)
 	if a, ok := storageArrayWriter(f, arr, format); ok {
 		return a

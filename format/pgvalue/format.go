@@ -446,6 +446,9 @@ func AppendField(dst []byte, f arrow.Field, arr arrow.Array, i int, loc *time.Lo
 	if t, ok := timetzWriter(f, arr, formatText); ok {
 		return t(dst, i)
 	}
+	if r, ok := regWriter(sqlField(f), arr, formatText, nil); ok {
+		return r(dst, i)
+	}
 	if a, ok := storageArrayWriter(f, arr, formatText); ok {
 		return a(dst, i)
 	}

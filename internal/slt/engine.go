@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/format/pgvalue"
+	sqltypes "github.com/sleeperd/sleeperd/types"
 )
 
 // Conn is a DB over an engine connection, in process. It formats values as the Postgres wire
@@ -67,6 +68,10 @@ func (c *Conn) exec(ctx context.Context, text string) (*Result, error) {
 	if st, ok := c.conn.(engine.Settings); ok {
 		loc = st.TimeZone()
 	}
+	var names sqltypes.RegNames
+	if n, ok := out.(engine.RegNamer); ok {
+		names = n.RegNames()
+	}
 	var fields []arrow.Field
 	if schema := stmt.Schema(); schema != nil {
 		fields = schema.Fields()
@@ -88,7 +93,7 @@ func (c *Conn) exec(ctx context.Context, text string) (*Result, error) {
 			row := make([]sql.NullString, batch.NumCols())
 			for j, col := range batch.Columns() {
 				if col.IsValid(i) {
-					row[j] = sql.NullString{String: string(pgvalue.AppendField(nil, fields[j], col, i, loc)), Valid: true}
+					row[j] = sql.NullString{String: string(pgvalue.AppendFieldNames(nil, fields[j], col, i, loc, names)), Valid: true}
 				}
 			}
 			res.Rows = append(res.Rows, row)

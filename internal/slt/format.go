@@ -17,6 +17,9 @@ func FieldTypeLetter(f arrow.Field) byte {
 	if oid := sqltypes.FieldPGType(f).OID; oid == sqltypes.OIDTime || oid == sqltypes.OIDTimeTZ {
 		return 'T'
 	}
+	if sqltypes.FieldReg(f) != nil {
+		return 0 // as PostgreSQL's regclass, regtype... (oidLetter)
+	}
 	return TypeLetter(f.Type)
 }
 

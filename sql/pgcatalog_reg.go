@@ -1,0 +1,104 @@
+package sql
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/function"
+	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
+)
+
+// relabelReg gives e, OIDs as bigint, the object identifier type kind when it has one of its
+// own (regclass, regtype, regproc, regnamespace, regrole: shown by name); the other object
+// identifier types stay bigint.
+func relabelReg(kind string, e planner.Expr) planner.Expr {
+	if r := types.RegByName(kind); r != nil {
+		return relabel(e, r)
+	}
+	return e
+}
+
+// regCastOut binds e::t where e is of an object identifier type (regclass, regtype...) and t
+// is not: to text types its name, as its output function writes it (an OID nothing has as its
+// number); to other types the OID, as bigint. ok is false when e is of another type.
+func (b *binder) regCastOut(e planner.Expr, t arrow.DataType) (planner.Expr, bool, error) {
+	r := types.AsReg(e.Type())
+	if r == nil || types.IsReg(t) {
+		return nil, false, nil
+	}
+	oid := relabel(e, types.Int64)
+	if t.ID() != arrow.STRING || types.IsJSON(t) {
+		if arrow.TypeEqual(t, types.Int64) {
+			return oid, true, nil
+		}
+		return &planner.Cast{E: oid, To: t}, true, nil
+	}
+	name, err := b.regName(r.Name(), oid)
+	if err != nil {
+		return nil, true, err
+	}
+	if _, ok := types.CharLength(t); ok {
+		return b.charCast(name, t, true), true, nil
+	}
+	return name, true, nil
+}
+
+// regtypeName is the name of the type whose OID is e, as regtype output writes it.
+func (b *binder) regtypeName(e planner.Expr) (planner.Expr, error) {
+	out := &planner.Case{Typ: types.Text, Else: &planner.Func{Name: "format_type", Args: []planner.Expr{e, &planner.Literal{Typ: types.Int64}}, Typ: types.Text}}
+	for _, oid := range []uint32{types.OIDBpchar, types.OIDRegClass, types.OIDRegType, types.OIDRegProc, types.OIDRegNamespace, types.OIDRegRole} {
+		for _, o := range []uint32{oid, types.RegArrayOID(oid)} {
+			n, ok := types.RegtypeName(o)
+			if !ok {
+				continue
+			}
+			w, err := b.binary(planner.OpEq, e, &planner.Literal{Value: int64(o), Typ: types.Int64})
+			if err != nil {
+				return nil, err
+			}
+			out.Whens = append(out.Whens, w)
+			out.Thens = append(out.Thens, &planner.Literal{Value: n, Typ: types.Text})
+		}
+	}
+	return out, nil
+}
+
+// roleNames are the roles' names by OID, as regrole output writes them.
+func roleNames() map[int64]string {
+	names := map[int64]string{catalog.OIDRole: catalog.OwnerName, 6171: "pg_database_owner"}
+	return names
+}
+
+// typeofOID is the OID pg_typeof gives a value of type t, whose regtype name is name: the
+// OID of a built-in type whose regtype output is name. ok is false for types whose OID does
+// not name them so (records, the database's composite types), which pg_typeof gives as text.
+func typeofOID(t arrow.DataType, name string) (uint32, bool) {
+	if types.IsUnknown(t) || t.ID() == arrow.NULL {
+		return types.OIDUnknown, name == "unknown"
+	}
+	oid := types.PGTypeOf(t).OID
+	n, ok := types.RegtypeName(oid)
+	if !ok {
+		n = function.FormatType(oid, -1)
+	}
+	return oid, n == name
+}
+
+// regBinary binds an operator with an operand of an object identifier type (regclass,
+// regtype...) as the operator over OIDs (a quoted literal beside it is an oid, as
+// PostgreSQL's oid operators read it). ok is false when neither operand is of such a type.
+func (b *binder) regBinary(op planner.Op, l, r planner.Expr) (planner.Expr, bool, error) {
+	lr, rr := types.AsReg(l.Type()), types.AsReg(r.Type())
+	if lr == nil && rr == nil {
+		return nil, false, nil
+	}
+	side := func(e planner.Expr) planner.Expr {
+		if types.IsReg(e.Type()) {
+			return relabel(e, types.Int64)
+		}
+		return e
+	}
+	out, err := b.binary(op, side(l), side(r))
+	return out, true, err
+}
