@@ -14,13 +14,28 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
-// fences returns the fences standing on the stored names of table name.
-func fences(t *testing.T, e *Engine, name string) []statestore.Fence {
+// openShared opens two engines on one in-memory store, as two processes sharing it would;
+// done closes them (the second's connection first).
+func openShared(t *testing.T, mem memory.Allocator) (e *Engine, c Conn, e2 *Engine, c2 Conn, done func()) {
+	t.Helper()
+	store := objstore.NewMem()
+	e, c = open(t, store, mem)
+	e2, c2 = open(t, store, mem)
+	return e, c, e2, c2, func() {
+		c2.Close()
+		e2.Close()
+		e.Close()
+	}
+}
+
+// tableState returns table name as the catalog of e has it and its current state.
+func tableState(t *testing.T, e *Engine, name string) (*catalog.Table, *statestore.State) {
 	t.Helper()
 	ctx := context.Background()
 	tb, err := e.cat.Table(ctx, name)
@@ -31,6 +46,13 @@ func fences(t *testing.T, e *Engine, name string) []statestore.Fence {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tb, st
+}
+
+// fences returns the fences standing on the stored names of table name.
+func fences(t *testing.T, e *Engine, name string) []statestore.Fence {
+	t.Helper()
+	_, st := tableState(t, e, name)
 	return st.Fences()
 }
 
@@ -40,12 +62,8 @@ func fences(t *testing.T, e *Engine, name string) []statestore.Fence {
 func TestAlterTypeConcurrentFailureKeepsFence(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	store := objstore.NewMem()
-	e, c := open(t, store, mem)
-	defer e.Close()
-	e2, c2 := open(t, store, mem)
-	defer e2.Close()
-	defer c2.Close()
+	e, c, e2, c2, done := openShared(t, mem)
+	defer done()
 	w := connect(t, e)
 	run(t, c, "CREATE TABLE l (id integer PRIMARY KEY, s text)")
 	run(t, c, "INSERT INTO l VALUES (1, '1')")
@@ -89,12 +107,8 @@ func TestAlterTypeConcurrentFailureKeepsFence(t *testing.T) {
 func TestAlterTypeFenceLiftedMeanwhile(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	store := objstore.NewMem()
-	e, c := open(t, store, mem)
-	defer e.Close()
-	e2, c2 := open(t, store, mem)
-	defer e2.Close()
-	defer c2.Close()
+	_, c, e2, c2, done := openShared(t, mem)
+	defer done()
 	e2.now = func() time.Time { return time.Now().Add(3 * fenceLease) }
 	run(t, c, "CREATE TABLE l (id integer PRIMARY KEY, s text)")
 	run(t, c, "INSERT INTO l VALUES (1, '1')")
@@ -129,12 +143,8 @@ func TestAlterTypeLiveFenceRenewed(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	defer func(d time.Duration) { fenceLease = d }(fenceLease)
 	fenceLease = 150 * time.Millisecond
-	store := objstore.NewMem()
-	e, c := open(t, store, mem)
-	defer e.Close()
-	e2, c2 := open(t, store, mem)
-	defer e2.Close()
-	defer c2.Close()
+	e, c, e2, c2, done := openShared(t, mem)
+	defer done()
 	run(t, c, "CREATE TABLE r (k bigint NOT NULL, s text) WITH (row_keys = 'k')")
 	run(t, c, "INSERT INTO r VALUES (1, '1')")
 	expect(t, c2, "SELECT count(*) FROM r", "1")
@@ -193,10 +203,7 @@ func TestAlterTypeCrashChild(t *testing.T) {
 		t.Skip("the child process of TestAlterTypeCrashLiftsFence")
 	}
 	fenceLease = time.Hour
-	store, err := objstore.NewLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := localStore(t, dir)
 	e, c := open(t, store, memory.NewGoAllocator())
 	at := os.Getenv(crashStepEnv)
 	hook := func(step string) {
@@ -221,10 +228,7 @@ func TestAlterTypeCrashLiftsFence(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			dir := t.TempDir()
-			store, err := objstore.NewLocal(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			store := localStore(t, dir)
 			var logs syncBuffer
 			e, err := Open(context.Background(), Options{Store: store, Alloc: mem, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			if err != nil {
@@ -281,12 +285,8 @@ func TestAlterTypeCrashLiftsFence(t *testing.T) {
 func TestAlterTypeRefusesDeletesDuringCheck(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	store := objstore.NewMem()
-	e, c := open(t, store, mem)
-	defer e.Close()
-	e2, c2 := open(t, store, mem)
-	defer e2.Close()
-	defer c2.Close()
+	e, c, _, c2, done := openShared(t, mem)
+	defer done()
 	w := connect(t, e)
 	run(t, c, "CREATE TABLE dp (k bigint NOT NULL, s text) WITH (row_keys = 'k')")
 	run(t, c, "INSERT INTO dp VALUES (1, '10'), (2, '20'), (3, '030')")
@@ -328,12 +328,8 @@ func TestAlterTypeRefusesDeletesDuringCheck(t *testing.T) {
 func TestAlterTypeVarcharShorterFenced(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	store := objstore.NewMem()
-	e, c := open(t, store, mem)
-	defer e.Close()
-	e2, c2 := open(t, store, mem)
-	defer e2.Close()
-	defer c2.Close()
+	e, c, _, c2, done := openShared(t, mem)
+	defer done()
 	w := connect(t, e)
 	run(t, c, "CREATE TABLE v (k varchar(10) NOT NULL, s varchar(10)) WITH (row_keys = 'k')")
 	run(t, c, "INSERT INTO v VALUES ('a', 'abc'), ('b', 'abcde   ')")
@@ -411,10 +407,7 @@ func TestAlterTypeCrashAfterChange(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
-	store, err := objstore.NewLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := localStore(t, dir)
 	e, c := open(t, store, mem)
 	defer e.Close()
 	w := connect(t, e)
@@ -432,14 +425,7 @@ func TestAlterTypeCrashAfterChange(t *testing.T) {
 	runErr(t, c, "INSERT INTO cr VALUES (4, 'y', 4)", errs.InvalidText)
 	e.now = func() time.Time { return f[0].Until.Add(time.Second) }
 	run(t, c, "VACUUM cr")
-	tb, err := e.cat.Table(context.Background(), "cr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := e.ss.Snapshot(context.Background(), tb.StateID())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tb, st := tableState(t, e, "cr")
 	if len(st.Fences()) != 0 || !slices.Equal(st.RetiredColumns(), []string{"s"}) {
 		t.Fatalf("after the lease: fences %v, retired %v; want none and [s]", st.Fences(), st.RetiredColumns())
 	}

@@ -62,12 +62,8 @@ func TestAlterTypeRefusesWritesPreparedBefore(t *testing.T) {
 func TestAlterTypeRefusesWritesDuringCheck(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	store := objstore.NewMem()
-	e, c := open(t, store, mem)
-	defer e.Close()
-	e2, c2 := open(t, store, mem)
-	defer e2.Close()
-	defer c2.Close()
+	e, c, _, c2, done := openShared(t, mem)
+	defer done()
 	w := connect(t, e)
 	run(t, c, "CREATE TABLE d (id integer PRIMARY KEY, s text)")
 	run(t, c, "INSERT INTO d VALUES (1, '10')")
@@ -117,21 +113,15 @@ func TestAlterTypeFailedLiftsFence(t *testing.T) {
 	runErr(t, c, "ALTER TABLE f ALTER COLUMN s TYPE integer USING s::integer", errs.InvalidText)
 	run(t, c, "INSERT INTO f VALUES (2, 'y')")
 	expect(t, c, "SELECT id, s FROM f ORDER BY id", "1 x|2 y")
-	tb, err := e.cat.Table(ctx, "f")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := e.ss.Snapshot(ctx, tb.StateID())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tb, st := tableState(t, e, "f")
 	if r := st.RetiredColumns(); len(r) != 0 {
 		t.Fatalf("retired after a failed ALTER: %v", r)
 	}
 	// A successful one leaves the former name retired for good.
 	run(t, c, "UPDATE f SET s = '7'")
 	run(t, c, "ALTER TABLE f ALTER COLUMN s TYPE integer USING s::integer")
-	if st, err = e.ss.Snapshot(ctx, tb.StateID()); err != nil {
+	st, err := e.ss.Snapshot(ctx, tb.StateID())
+	if err != nil {
 		t.Fatal(err)
 	}
 	if r := st.RetiredColumns(); len(r) != 1 || r[0] != "s" {
