@@ -34,6 +34,20 @@ func openShared(t *testing.T, mem memory.Allocator) (e *Engine, c Conn, e2 *Engi
 	}
 }
 
+// atAlterStep runs f each time an ALTER COLUMN ... TYPE reaches step (testAlterHook), until
+// stop is called or the test ends.
+func atAlterStep(t *testing.T, step string, f func()) (stop func()) {
+	hook := func(s string) {
+		if s == step {
+			f()
+		}
+	}
+	testAlterHook.Store(&hook)
+	stop = func() { testAlterHook.Store(nil) }
+	t.Cleanup(stop)
+	return stop
+}
+
 // tableState returns table name as the catalog of e has it and its current state.
 func tableState(t *testing.T, e *Engine, name string) (*catalog.Table, *statestore.State) {
 	t.Helper()
@@ -69,8 +83,8 @@ func TestAlterTypeConcurrentFailureKeepsFence(t *testing.T) {
 	run(t, c, "INSERT INTO l VALUES (1, '1')")
 	expect(t, w, "SELECT count(*) FROM l", "1")
 	ran := false
-	hook := func(step string) {
-		if step != "checked" || ran {
+	stop := atAlterStep(t, "checked", func() {
+		if ran {
 			return
 		}
 		ran = true
@@ -82,11 +96,9 @@ func TestAlterTypeConcurrentFailureKeepsFence(t *testing.T) {
 		}
 		runErr(t, w, "INSERT INTO l VALUES (2, 'x')", errs.Conflict)
 		runErr(t, c2, "INSERT INTO l VALUES (3, 'y')", errs.Conflict)
-	}
-	testAlterHook.Store(&hook)
-	defer testAlterHook.Store(nil)
+	})
 	run(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer")
-	testAlterHook.Store(nil)
+	stop()
 	if !ran {
 		t.Fatal("the hook did not run")
 	}
@@ -113,20 +125,15 @@ func TestAlterTypeFenceLiftedMeanwhile(t *testing.T) {
 	run(t, c, "CREATE TABLE l (id integer PRIMARY KEY, s text)")
 	run(t, c, "INSERT INTO l VALUES (1, '1')")
 	expect(t, c2, "SELECT count(*) FROM l", "1")
-	hook := func(step string) {
-		if step != "checked" {
-			return
-		}
+	stop := atAlterStep(t, "checked", func() {
 		runErr(t, c2, "INSERT INTO l VALUES (2, 'x')", errs.Conflict)
 		if f := fences(t, e2, "l"); len(f) != 0 {
 			t.Errorf("expired fence not lifted: %v", f)
 		}
 		run(t, c2, "INSERT INTO l VALUES (2, 'x')")
-	}
-	testAlterHook.Store(&hook)
-	defer testAlterHook.Store(nil)
+	})
 	runErr(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer", errs.Conflict)
-	testAlterHook.Store(nil)
+	stop()
 	expect(t, c, "SELECT id, s FROM l ORDER BY id", "1 1|2 x")
 	runErr(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer", errs.InvalidText)
 	run(t, c, "UPDATE l SET s = '2' WHERE id = 2")
@@ -149,10 +156,7 @@ func TestAlterTypeLiveFenceRenewed(t *testing.T) {
 	run(t, c, "INSERT INTO r VALUES (1, '1')")
 	expect(t, c2, "SELECT count(*) FROM r", "1")
 	ran := false
-	hook := func(step string) {
-		if step != "fenced" {
-			return
-		}
+	stop := atAlterStep(t, "fenced", func() {
 		ran = true
 		f := fences(t, e, "r")
 		if len(f) != 1 || f[0].Owner != fenceOwner() {
@@ -176,11 +180,9 @@ func TestAlterTypeLiveFenceRenewed(t *testing.T) {
 		if g := fences(t, e2, "r"); len(g) != 1 || g[0].Token != f[0].Token {
 			t.Errorf("fences after the other process looked: %v, want %v", g, f)
 		}
-	}
-	testAlterHook.Store(&hook)
-	defer testAlterHook.Store(nil)
+	})
 	run(t, c, "ALTER TABLE r ALTER COLUMN s TYPE integer USING s::integer")
-	testAlterHook.Store(nil)
+	stop()
 	if !ran {
 		t.Fatal("the hook did not run")
 	}
@@ -205,14 +207,10 @@ func TestAlterTypeCrashChild(t *testing.T) {
 	fenceLease = time.Hour
 	store := localStore(t, dir)
 	e, c := open(t, store, memory.NewGoAllocator())
-	at := os.Getenv(crashStepEnv)
-	hook := func(step string) {
-		if step == at {
-			fmt.Println("REACHED")
-			select {}
-		}
-	}
-	testAlterHook.Store(&hook)
+	atAlterStep(t, os.Getenv(crashStepEnv), func() {
+		fmt.Println("REACHED")
+		select {}
+	})
 	run(t, c, "ALTER TABLE cr ALTER COLUMN s TYPE integer USING s::integer")
 	e.Close()
 	t.Fatal("the ALTER ended")
@@ -293,21 +291,16 @@ func TestAlterTypeRefusesDeletesDuringCheck(t *testing.T) {
 	expect(t, w, "SELECT count(*) FROM dp", "3")
 	expect(t, c2, "SELECT count(*) FROM dp", "3")
 	ran := false
-	hook := func(step string) {
-		if step != "fenced" {
-			return
-		}
+	stop := atAlterStep(t, "fenced", func() {
 		ran = true
 		runErr(t, w, "DELETE FROM dp WHERE s = '20'", errs.Conflict)
 		runErr(t, c2, "DELETE FROM dp WHERE s = '030'", errs.Conflict)
 		run(t, w, "BEGIN")
 		run(t, w, "DELETE FROM dp WHERE k = 1")
 		runErr(t, w, "COMMIT", errs.Conflict)
-	}
-	testAlterHook.Store(&hook)
-	defer testAlterHook.Store(nil)
+	})
 	run(t, c, "ALTER TABLE dp ALTER COLUMN s TYPE integer USING s::integer")
-	testAlterHook.Store(nil)
+	stop()
 	if !ran {
 		t.Fatal("the hook did not run")
 	}
@@ -336,24 +329,19 @@ func TestAlterTypeVarcharShorterFenced(t *testing.T) {
 	expect(t, w, "SELECT count(*) FROM v", "2")
 	expect(t, c2, "SELECT count(*) FROM v", "2")
 	ran := 0
-	hook := func(step string) {
-		if step != "fenced" {
-			return
-		}
+	stop := atAlterStep(t, "fenced", func() {
 		ran++
 		runErr(t, w, "INSERT INTO v VALUES ('c', 'abcdefgh')", errs.Conflict)
 		runErr(t, c2, "INSERT INTO v VALUES ('d', 'xy')", errs.Conflict)
 		runErr(t, w, "DELETE FROM v WHERE s = 'abc'", errs.Conflict)
-	}
-	testAlterHook.Store(&hook)
-	defer testAlterHook.Store(nil)
+	})
 	runErr(t, c, "ALTER TABLE v ALTER COLUMN s TYPE varchar(2)", errs.StringTooLong)
 	if f := fences(t, e, "v"); len(f) != 0 {
 		t.Fatalf("fences after a failed ALTER: %v", f)
 	}
 	run(t, c, "ALTER TABLE v ALTER COLUMN s TYPE varchar(5)")
 	run(t, c, "ALTER TABLE v ALTER COLUMN k TYPE varchar(3)")
-	testAlterHook.Store(nil)
+	stop()
 	if ran != 2 {
 		t.Fatalf("the hook ran %d times, want 2 (the two changes of s)", ran)
 	}

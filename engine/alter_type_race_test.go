@@ -71,21 +71,16 @@ func TestAlterTypeRefusesWritesDuringCheck(t *testing.T) {
 	expect(t, w, "SELECT count(*) FROM d", "1")
 	expect(t, c2, "SELECT count(*) FROM d", "1")
 	ran := 0
-	hook := func(step string) {
-		if step != "fenced" {
-			return
-		}
+	stop := atAlterStep(t, "fenced", func() {
 		ran++
 		runErr(t, w, "INSERT INTO d VALUES (2, 'y')", errs.Conflict)
 		runErr(t, w, "INSERT INTO d VALUES (3, '30')", errs.Conflict)
 		runErr(t, c2, "INSERT INTO d VALUES (4, 'z')", errs.Conflict)
 		runErr(t, c2, "UPDATE d SET s = 'q' WHERE id = 1", errs.Conflict)
 		runErr(t, w, "DELETE FROM d WHERE id = 1", errs.Conflict)
-	}
-	testAlterHook.Store(&hook)
-	defer testAlterHook.Store(nil)
+	})
 	run(t, c, "ALTER TABLE d ALTER COLUMN s TYPE integer USING s::integer")
-	testAlterHook.Store(nil)
+	stop()
 	if ran != 1 {
 		t.Fatalf("the hook ran %d times, want 1", ran)
 	}
