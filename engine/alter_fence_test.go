@@ -14,13 +14,42 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/objstore"
 	"github.com/sleeperd/sleeperd/storage/statestore"
 )
 
-// fences returns the fences standing on the stored names of table name.
-func fences(t *testing.T, e *Engine, name string) []statestore.Fence {
+// openShared opens two engines on one in-memory store, as two processes sharing it would;
+// done closes them (the second's connection first).
+func openShared(t *testing.T, mem memory.Allocator) (e *Engine, c Conn, e2 *Engine, c2 Conn, done func()) {
+	t.Helper()
+	store := objstore.NewMem()
+	e, c = open(t, store, mem)
+	e2, c2 = open(t, store, mem)
+	return e, c, e2, c2, func() {
+		c2.Close()
+		e2.Close()
+		e.Close()
+	}
+}
+
+// atAlterStep runs f each time an ALTER COLUMN ... TYPE reaches step (testAlterHook), until
+// stop is called or the test ends.
+func atAlterStep(t *testing.T, step string, f func()) (stop func()) {
+	hook := func(s string) {
+		if s == step {
+			f()
+		}
+	}
+	testAlterHook.Store(&hook)
+	stop = func() { testAlterHook.Store(nil) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// tableState returns table name as the catalog of e has it and its current state.
+func tableState(t *testing.T, e *Engine, name string) (*catalog.Table, *statestore.State) {
 	t.Helper()
 	ctx := context.Background()
 	tb, err := e.cat.Table(ctx, name)
@@ -31,6 +60,13 @@ func fences(t *testing.T, e *Engine, name string) []statestore.Fence {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tb, st
+}
+
+// fences returns the fences standing on the stored names of table name.
+func fences(t *testing.T, e *Engine, name string) []statestore.Fence {
+	t.Helper()
+	_, st := tableState(t, e, name)
 	return st.Fences()
 }
 
@@ -40,19 +76,15 @@ func fences(t *testing.T, e *Engine, name string) []statestore.Fence {
 func TestAlterTypeConcurrentFailureKeepsFence(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	store := objstore.NewMem()
-	e, c := open(t, store, mem)
-	defer e.Close()
-	e2, c2 := open(t, store, mem)
-	defer e2.Close()
-	defer c2.Close()
+	e, c, e2, c2, done := openShared(t, mem)
+	defer done()
 	w := connect(t, e)
 	run(t, c, "CREATE TABLE l (id integer PRIMARY KEY, s text)")
 	run(t, c, "INSERT INTO l VALUES (1, '1')")
 	expect(t, w, "SELECT count(*) FROM l", "1")
 	ran := false
-	hook := func(step string) {
-		if step != "checked" || ran {
+	stop := atAlterStep(t, "checked", func() {
+		if ran {
 			return
 		}
 		ran = true
@@ -64,11 +96,9 @@ func TestAlterTypeConcurrentFailureKeepsFence(t *testing.T) {
 		}
 		runErr(t, w, "INSERT INTO l VALUES (2, 'x')", errs.Conflict)
 		runErr(t, c2, "INSERT INTO l VALUES (3, 'y')", errs.Conflict)
-	}
-	testAlterHook.Store(&hook)
-	defer testAlterHook.Store(nil)
+	})
 	run(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer")
-	testAlterHook.Store(nil)
+	stop()
 	if !ran {
 		t.Fatal("the hook did not run")
 	}
@@ -89,30 +119,21 @@ func TestAlterTypeConcurrentFailureKeepsFence(t *testing.T) {
 func TestAlterTypeFenceLiftedMeanwhile(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	store := objstore.NewMem()
-	e, c := open(t, store, mem)
-	defer e.Close()
-	e2, c2 := open(t, store, mem)
-	defer e2.Close()
-	defer c2.Close()
+	_, c, e2, c2, done := openShared(t, mem)
+	defer done()
 	e2.now = func() time.Time { return time.Now().Add(3 * fenceLease) }
 	run(t, c, "CREATE TABLE l (id integer PRIMARY KEY, s text)")
 	run(t, c, "INSERT INTO l VALUES (1, '1')")
 	expect(t, c2, "SELECT count(*) FROM l", "1")
-	hook := func(step string) {
-		if step != "checked" {
-			return
-		}
+	stop := atAlterStep(t, "checked", func() {
 		runErr(t, c2, "INSERT INTO l VALUES (2, 'x')", errs.Conflict)
 		if f := fences(t, e2, "l"); len(f) != 0 {
 			t.Errorf("expired fence not lifted: %v", f)
 		}
 		run(t, c2, "INSERT INTO l VALUES (2, 'x')")
-	}
-	testAlterHook.Store(&hook)
-	defer testAlterHook.Store(nil)
+	})
 	runErr(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer", errs.Conflict)
-	testAlterHook.Store(nil)
+	stop()
 	expect(t, c, "SELECT id, s FROM l ORDER BY id", "1 1|2 x")
 	runErr(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer", errs.InvalidText)
 	run(t, c, "UPDATE l SET s = '2' WHERE id = 2")
@@ -129,20 +150,13 @@ func TestAlterTypeLiveFenceRenewed(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	defer func(d time.Duration) { fenceLease = d }(fenceLease)
 	fenceLease = 150 * time.Millisecond
-	store := objstore.NewMem()
-	e, c := open(t, store, mem)
-	defer e.Close()
-	e2, c2 := open(t, store, mem)
-	defer e2.Close()
-	defer c2.Close()
+	e, c, e2, c2, done := openShared(t, mem)
+	defer done()
 	run(t, c, "CREATE TABLE r (k bigint NOT NULL, s text) WITH (row_keys = 'k')")
 	run(t, c, "INSERT INTO r VALUES (1, '1')")
 	expect(t, c2, "SELECT count(*) FROM r", "1")
 	ran := false
-	hook := func(step string) {
-		if step != "fenced" {
-			return
-		}
+	stop := atAlterStep(t, "fenced", func() {
 		ran = true
 		f := fences(t, e, "r")
 		if len(f) != 1 || f[0].Owner != fenceOwner() {
@@ -166,11 +180,9 @@ func TestAlterTypeLiveFenceRenewed(t *testing.T) {
 		if g := fences(t, e2, "r"); len(g) != 1 || g[0].Token != f[0].Token {
 			t.Errorf("fences after the other process looked: %v, want %v", g, f)
 		}
-	}
-	testAlterHook.Store(&hook)
-	defer testAlterHook.Store(nil)
+	})
 	run(t, c, "ALTER TABLE r ALTER COLUMN s TYPE integer USING s::integer")
-	testAlterHook.Store(nil)
+	stop()
 	if !ran {
 		t.Fatal("the hook did not run")
 	}
@@ -193,19 +205,12 @@ func TestAlterTypeCrashChild(t *testing.T) {
 		t.Skip("the child process of TestAlterTypeCrashLiftsFence")
 	}
 	fenceLease = time.Hour
-	store, err := objstore.NewLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := localStore(t, dir)
 	e, c := open(t, store, memory.NewGoAllocator())
-	at := os.Getenv(crashStepEnv)
-	hook := func(step string) {
-		if step == at {
-			fmt.Println("REACHED")
-			select {}
-		}
-	}
-	testAlterHook.Store(&hook)
+	atAlterStep(t, os.Getenv(crashStepEnv), func() {
+		fmt.Println("REACHED")
+		select {}
+	})
 	run(t, c, "ALTER TABLE cr ALTER COLUMN s TYPE integer USING s::integer")
 	e.Close()
 	t.Fatal("the ALTER ended")
@@ -221,10 +226,7 @@ func TestAlterTypeCrashLiftsFence(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			dir := t.TempDir()
-			store, err := objstore.NewLocal(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
+			store := localStore(t, dir)
 			var logs syncBuffer
 			e, err := Open(context.Background(), Options{Store: store, Alloc: mem, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 			if err != nil {
@@ -281,33 +283,24 @@ func TestAlterTypeCrashLiftsFence(t *testing.T) {
 func TestAlterTypeRefusesDeletesDuringCheck(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	store := objstore.NewMem()
-	e, c := open(t, store, mem)
-	defer e.Close()
-	e2, c2 := open(t, store, mem)
-	defer e2.Close()
-	defer c2.Close()
+	e, c, _, c2, done := openShared(t, mem)
+	defer done()
 	w := connect(t, e)
 	run(t, c, "CREATE TABLE dp (k bigint NOT NULL, s text) WITH (row_keys = 'k')")
 	run(t, c, "INSERT INTO dp VALUES (1, '10'), (2, '20'), (3, '030')")
 	expect(t, w, "SELECT count(*) FROM dp", "3")
 	expect(t, c2, "SELECT count(*) FROM dp", "3")
 	ran := false
-	hook := func(step string) {
-		if step != "fenced" {
-			return
-		}
+	stop := atAlterStep(t, "fenced", func() {
 		ran = true
 		runErr(t, w, "DELETE FROM dp WHERE s = '20'", errs.Conflict)
 		runErr(t, c2, "DELETE FROM dp WHERE s = '030'", errs.Conflict)
 		run(t, w, "BEGIN")
 		run(t, w, "DELETE FROM dp WHERE k = 1")
 		runErr(t, w, "COMMIT", errs.Conflict)
-	}
-	testAlterHook.Store(&hook)
-	defer testAlterHook.Store(nil)
+	})
 	run(t, c, "ALTER TABLE dp ALTER COLUMN s TYPE integer USING s::integer")
-	testAlterHook.Store(nil)
+	stop()
 	if !ran {
 		t.Fatal("the hook did not run")
 	}
@@ -328,36 +321,27 @@ func TestAlterTypeRefusesDeletesDuringCheck(t *testing.T) {
 func TestAlterTypeVarcharShorterFenced(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	store := objstore.NewMem()
-	e, c := open(t, store, mem)
-	defer e.Close()
-	e2, c2 := open(t, store, mem)
-	defer e2.Close()
-	defer c2.Close()
+	e, c, _, c2, done := openShared(t, mem)
+	defer done()
 	w := connect(t, e)
 	run(t, c, "CREATE TABLE v (k varchar(10) NOT NULL, s varchar(10)) WITH (row_keys = 'k')")
 	run(t, c, "INSERT INTO v VALUES ('a', 'abc'), ('b', 'abcde   ')")
 	expect(t, w, "SELECT count(*) FROM v", "2")
 	expect(t, c2, "SELECT count(*) FROM v", "2")
 	ran := 0
-	hook := func(step string) {
-		if step != "fenced" {
-			return
-		}
+	stop := atAlterStep(t, "fenced", func() {
 		ran++
 		runErr(t, w, "INSERT INTO v VALUES ('c', 'abcdefgh')", errs.Conflict)
 		runErr(t, c2, "INSERT INTO v VALUES ('d', 'xy')", errs.Conflict)
 		runErr(t, w, "DELETE FROM v WHERE s = 'abc'", errs.Conflict)
-	}
-	testAlterHook.Store(&hook)
-	defer testAlterHook.Store(nil)
+	})
 	runErr(t, c, "ALTER TABLE v ALTER COLUMN s TYPE varchar(2)", errs.StringTooLong)
 	if f := fences(t, e, "v"); len(f) != 0 {
 		t.Fatalf("fences after a failed ALTER: %v", f)
 	}
 	run(t, c, "ALTER TABLE v ALTER COLUMN s TYPE varchar(5)")
 	run(t, c, "ALTER TABLE v ALTER COLUMN k TYPE varchar(3)")
-	testAlterHook.Store(nil)
+	stop()
 	if ran != 2 {
 		t.Fatalf("the hook ran %d times, want 2 (the two changes of s)", ran)
 	}
@@ -411,10 +395,7 @@ func TestAlterTypeCrashAfterChange(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
-	store, err := objstore.NewLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := localStore(t, dir)
 	e, c := open(t, store, mem)
 	defer e.Close()
 	w := connect(t, e)
@@ -432,14 +413,7 @@ func TestAlterTypeCrashAfterChange(t *testing.T) {
 	runErr(t, c, "INSERT INTO cr VALUES (4, 'y', 4)", errs.InvalidText)
 	e.now = func() time.Time { return f[0].Until.Add(time.Second) }
 	run(t, c, "VACUUM cr")
-	tb, err := e.cat.Table(context.Background(), "cr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := e.ss.Snapshot(context.Background(), tb.StateID())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tb, st := tableState(t, e, "cr")
 	if len(st.Fences()) != 0 || !slices.Equal(st.RetiredColumns(), []string{"s"}) {
 		t.Fatalf("after the lease: fences %v, retired %v; want none and [s]", st.Fences(), st.RetiredColumns())
 	}

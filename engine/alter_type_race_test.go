@@ -62,12 +62,8 @@ func TestAlterTypeRefusesWritesPreparedBefore(t *testing.T) {
 func TestAlterTypeRefusesWritesDuringCheck(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	store := objstore.NewMem()
-	e, c := open(t, store, mem)
-	defer e.Close()
-	e2, c2 := open(t, store, mem)
-	defer e2.Close()
-	defer c2.Close()
+	e, c, _, c2, done := openShared(t, mem)
+	defer done()
 	w := connect(t, e)
 	run(t, c, "CREATE TABLE d (id integer PRIMARY KEY, s text)")
 	run(t, c, "INSERT INTO d VALUES (1, '10')")
@@ -75,21 +71,16 @@ func TestAlterTypeRefusesWritesDuringCheck(t *testing.T) {
 	expect(t, w, "SELECT count(*) FROM d", "1")
 	expect(t, c2, "SELECT count(*) FROM d", "1")
 	ran := 0
-	hook := func(step string) {
-		if step != "fenced" {
-			return
-		}
+	stop := atAlterStep(t, "fenced", func() {
 		ran++
 		runErr(t, w, "INSERT INTO d VALUES (2, 'y')", errs.Conflict)
 		runErr(t, w, "INSERT INTO d VALUES (3, '30')", errs.Conflict)
 		runErr(t, c2, "INSERT INTO d VALUES (4, 'z')", errs.Conflict)
 		runErr(t, c2, "UPDATE d SET s = 'q' WHERE id = 1", errs.Conflict)
 		runErr(t, w, "DELETE FROM d WHERE id = 1", errs.Conflict)
-	}
-	testAlterHook.Store(&hook)
-	defer testAlterHook.Store(nil)
+	})
 	run(t, c, "ALTER TABLE d ALTER COLUMN s TYPE integer USING s::integer")
-	testAlterHook.Store(nil)
+	stop()
 	if ran != 1 {
 		t.Fatalf("the hook ran %d times, want 1", ran)
 	}
@@ -117,21 +108,15 @@ func TestAlterTypeFailedLiftsFence(t *testing.T) {
 	runErr(t, c, "ALTER TABLE f ALTER COLUMN s TYPE integer USING s::integer", errs.InvalidText)
 	run(t, c, "INSERT INTO f VALUES (2, 'y')")
 	expect(t, c, "SELECT id, s FROM f ORDER BY id", "1 x|2 y")
-	tb, err := e.cat.Table(ctx, "f")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := e.ss.Snapshot(ctx, tb.StateID())
-	if err != nil {
-		t.Fatal(err)
-	}
+	tb, st := tableState(t, e, "f")
 	if r := st.RetiredColumns(); len(r) != 0 {
 		t.Fatalf("retired after a failed ALTER: %v", r)
 	}
 	// A successful one leaves the former name retired for good.
 	run(t, c, "UPDATE f SET s = '7'")
 	run(t, c, "ALTER TABLE f ALTER COLUMN s TYPE integer USING s::integer")
-	if st, err = e.ss.Snapshot(ctx, tb.StateID()); err != nil {
+	st, err := e.ss.Snapshot(ctx, tb.StateID())
+	if err != nil {
 		t.Fatal(err)
 	}
 	if r := st.RetiredColumns(); len(r) != 1 || r[0] != "s" {

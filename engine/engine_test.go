@@ -73,6 +73,16 @@ func open(t *testing.T, store objstore.Store, mem memory.Allocator) (*Engine, Co
 	return e, c
 }
 
+// localStore opens the store kept in directory dir.
+func localStore(t *testing.T, dir string) objstore.Store {
+	t.Helper()
+	store, err := objstore.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
 func TestQueries(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -232,20 +242,14 @@ func TestTablesSurviveReopen(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	dir := t.TempDir()
-	store, err := objstore.NewLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := localStore(t, dir)
 	_, c := open(t, store, mem)
 	run(t, c, "CREATE TABLE t (k text, v double precision) WITH (row_keys = 'k', split_points = 'm')")
 	run(t, c, "INSERT INTO t VALUES ('a', 1.5), ('z', -2)")
 	run(t, c, "CREATE TABLE gone (k int PRIMARY KEY)")
 	run(t, c, "DROP TABLE gone")
 
-	store2, err := objstore.NewLocal(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	store2 := localStore(t, dir)
 	_, c2 := open(t, store2, mem)
 	rows, _ := run(t, c2, "SELECT k, v FROM t ORDER BY k")
 	if len(rows) != 2 || strings.Join(rows[0], " ") != "a 1.5" || strings.Join(rows[1], " ") != "z -2" {

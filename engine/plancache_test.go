@@ -309,10 +309,7 @@ func TestKeptPlanOtherProcess(t *testing.T) {
 func TestKeptPlanSeesOtherEngineCommits(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	store, err := objstore.NewLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := localStore(t, t.TempDir())
 	e, c := open(t, store, mem)
 	defer e.Close()
 	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v text)")

@@ -62,13 +62,20 @@ func checkedAlloc(t *testing.T) *memory.CheckedAllocator {
 	return mem
 }
 
-func TestRoundTrip(t *testing.T) {
-	mem := checkedAlloc(t)
-	dir := t.TempDir()
-	f, err := Create(dir, "test-run-", testSchema, mem, 4<<10)
+// create creates a spill file of schema in dir, its name beginning with prefix.
+func create(t *testing.T, dir, prefix string, schema *arrow.Schema, mem memory.Allocator) *File {
+	t.Helper()
+	f, err := Create(dir, prefix, schema, mem, 4<<10)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return f
+}
+
+func TestRoundTrip(t *testing.T) {
+	mem := checkedAlloc(t)
+	dir := t.TempDir()
+	f := create(t, dir, "test-run-", testSchema, mem)
 	defer f.Remove()
 	if name := filepath.Base(f.Path()); !strings.HasPrefix(name, "test-run-") || !strings.HasSuffix(name, Ext) || filepath.Dir(f.Path()) != dir {
 		t.Fatalf("path %s", f.Path())
@@ -162,12 +169,9 @@ func TestRemove(t *testing.T) {
 	mem := checkedAlloc(t)
 	dir := t.TempDir()
 	for _, finish := range []bool{false, true} {
-		f, err := Create(dir, "test-", testSchema, mem, 4<<10)
-		if err != nil {
-			t.Fatal(err)
-		}
+		f := create(t, dir, "test-", testSchema, mem)
 		b := testBatch(mem, 0, 50)
-		err = f.Write(b)
+		err := f.Write(b)
 		b.Release()
 		if err != nil {
 			t.Fatal(err)
@@ -192,10 +196,7 @@ func TestRemove(t *testing.T) {
 
 func TestEmpty(t *testing.T) {
 	mem := checkedAlloc(t)
-	f, err := Create(t.TempDir(), "test-", testSchema, mem, 4<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := create(t, t.TempDir(), "test-", testSchema, mem)
 	r, err := f.Open(mem, 4<<10)
 	if err != nil {
 		t.Fatal(err)
@@ -211,10 +212,7 @@ func TestEmpty(t *testing.T) {
 
 func TestTruncated(t *testing.T) {
 	mem := checkedAlloc(t)
-	f, err := Create(t.TempDir(), "test-", testSchema, mem, 4<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := create(t, t.TempDir(), "test-", testSchema, mem)
 	defer f.Remove()
 	for i := range 4 {
 		b := testBatch(mem, i*500, 500)
@@ -293,10 +291,7 @@ func TestBufferBytes(t *testing.T) {
 func TestOpenShared(t *testing.T) {
 	mem := checkedAlloc(t)
 	dir := t.TempDir()
-	f, err := Create(dir, "test-", testSchema, mem, 4<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := create(t, dir, "test-", testSchema, mem)
 	want := testBatch(mem, 0, 300)
 	defer want.Release()
 	for lo := int64(0); lo < 300; lo += 100 {
@@ -349,10 +344,7 @@ func TestOpenShared(t *testing.T) {
 func TestOpenSharedAt(t *testing.T) {
 	mem := checkedAlloc(t)
 	dir := t.TempDir()
-	f, err := Create(dir, "test-", testSchema, mem, 4<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := create(t, dir, "test-", testSchema, mem)
 	defer f.Remove()
 	want := testBatch(mem, 0, 500)
 	defer want.Release()
@@ -407,10 +399,7 @@ func TestOpenSharedAtDictionary(t *testing.T) {
 	mem := checkedAlloc(t)
 	dt := &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: arrow.BinaryTypes.String}
 	schema := arrow.NewSchema([]arrow.Field{{Name: "d", Type: dt}}, nil)
-	f, err := Create(t.TempDir(), "test-", schema, mem, 4<<10)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := create(t, t.TempDir(), "test-", schema, mem)
 	defer f.Remove()
 	for _, vals := range [][]string{{"a", "b"}, {"c"}} {
 		bld := array.NewDictionaryBuilder(mem, dt).(*array.BinaryDictionaryBuilder)

@@ -113,35 +113,7 @@ func genDeepBatch(mem memory.Allocator, schema *arrow.Schema, start, n int) arro
 // checkDeep reads r to the end and checks its rows are rows [start, start+n) of genDeepBatch.
 func checkDeep(t *testing.T, mem memory.Allocator, r *Reader, start, n int) {
 	t.Helper()
-	got := 0
-	for {
-		b, err := r.Next(context.Background())
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := genDeepBatch(mem, r.Schema(), start+got, int(b.NumRows()))
-		for i := range int(b.NumCols()) {
-			g, w := b.Column(i), want.Column(i)
-			for j := range g.Len() {
-				if !array.SliceEqual(g, int64(j), int64(j+1), w, int64(j), int64(j+1)) {
-					t.Errorf("column %s row %d: got %s, want %s", r.Schema().Field(i).Name, start+got+j, g.ValueStr(j), w.ValueStr(j))
-					break
-				}
-			}
-		}
-		got += int(b.NumRows())
-		want.Release()
-		b.Release()
-		if t.Failed() {
-			return
-		}
-	}
-	if got != n {
-		t.Fatalf("read %d rows, want %d", got, n)
-	}
+	checkGenerated(t, mem, r, start, n, genDeepBatch)
 }
 
 func decimalOf(v int64) decimal128.Num { return decimal128.FromI64(v) }

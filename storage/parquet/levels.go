@@ -120,16 +120,8 @@ func (c *chunkReader) levelPage() (bool, error) {
 			return false, fmt.Errorf("%w: %d repetition and %d definition levels for %d values", ErrCorrupt, len(c.reps), len(c.defs), n)
 		}
 		c.lpos, c.val = 0, 0
-		c.idx, c.data = nil, p
-		if d := p.Dictionary(); d != nil {
-			pd := p.Data()
-			c.idx = pd.Int32()
-			c.data = d.Page()
-			for _, i := range c.idx {
-				if i < 0 || int(i) >= d.Len() {
-					return false, fmt.Errorf("%w: dictionary index %d out of range", ErrCorrupt, i)
-				}
-			}
+		if err := c.pageValues(p); err != nil {
+			return false, err
 		}
 	}
 	return true, nil
@@ -304,18 +296,7 @@ func (c *chunkReader) readLevels(n int, elem, value byte, et arrow.DataType, lk 
 		}
 		enulls += k - nv
 		// The values.
-		switch lk {
-		case levelsInt32:
-			err = fillFixed(c, int32sOf(c.data), growFixed[int32](vals, e, k), defs, elem, value, nv)
-		case levelsInt64:
-			err = fillFixed(c, int64sOf(c.data), growFixed[int64](vals, e, k), defs, elem, value, nv)
-		case levelsFloat32:
-			err = fillFixed(c, float32sOf(c.data), growFixed[float32](vals, e, k), defs, elem, value, nv)
-		case levelsFloat64:
-			err = fillFixed(c, float64sOf(c.data), growFixed[float64](vals, e, k), defs, elem, value, nv)
-		case levelsBytes:
-			size, err = c.fillBytes(eoffs, vals, e, k, size, defs, elem, value, nv)
-		}
+		size, err = c.fillLevelValues(lk, et, eoffs, vals, e, k, size, defs, elem, value, nv)
 		if err != nil {
 			return out, err
 		}
@@ -346,6 +327,29 @@ func (c *chunkReader) readLevels(n int, elem, value byte, et arrow.DataType, lk 
 	}
 	out.elems = array.NewData(et, e, bufs, nil, enulls, 0)
 	return out, nil
+}
+
+// fillLevelValues copies the nv non-NULL values (at value) among the entries defs of the
+// current page (elements at elem) into vals, as lk says, growing it to hold k more elements
+// after the first e; byte arrays also fill offs, size bytes being in vals before, and the
+// size after is returned. A leaf of type t not read by levels is an error.
+func (c *chunkReader) fillLevelValues(lk levelKind, t arrow.DataType, offs, vals *memory.Buffer, e, k, size int, defs []byte, elem, value byte, nv int) (int, error) {
+	var err error
+	switch lk {
+	case levelsInt32:
+		err = fillFixed(c, int32sOf(c.data), growFixed[int32](vals, e, k), defs, elem, value, nv)
+	case levelsInt64:
+		err = fillFixed(c, int64sOf(c.data), growFixed[int64](vals, e, k), defs, elem, value, nv)
+	case levelsFloat32:
+		err = fillFixed(c, float32sOf(c.data), growFixed[float32](vals, e, k), defs, elem, value, nv)
+	case levelsFloat64:
+		err = fillFixed(c, float64sOf(c.data), growFixed[float64](vals, e, k), defs, elem, value, nv)
+	case levelsBytes:
+		size, err = c.fillBytes(offs, vals, e, k, size, defs, elem, value, nv)
+	default:
+		err = fmt.Errorf("%w: %s read by levels", ErrUnsupportedType, t)
+	}
+	return size, err
 }
 
 // growFixed makes the value buffer b hold e+k values of type T and returns the last k.
@@ -624,20 +628,7 @@ func (c *chunkReader) gatherLevels(n int, maxRep, maxDef byte, t arrow.DataType,
 		seg := c.defs[c.lpos : c.lpos+j]
 		reps = append(reps, c.reps[c.lpos:c.lpos+j]...)
 		defs = append(defs, seg...)
-		switch lk {
-		case levelsInt32:
-			err = fillFixed(c, int32sOf(c.data), growFixed[int32](vals, e, nv), seg, maxDef, maxDef, nv)
-		case levelsInt64:
-			err = fillFixed(c, int64sOf(c.data), growFixed[int64](vals, e, nv), seg, maxDef, maxDef, nv)
-		case levelsFloat32:
-			err = fillFixed(c, float32sOf(c.data), growFixed[float32](vals, e, nv), seg, maxDef, maxDef, nv)
-		case levelsFloat64:
-			err = fillFixed(c, float64sOf(c.data), growFixed[float64](vals, e, nv), seg, maxDef, maxDef, nv)
-		case levelsBytes:
-			size, err = c.fillBytes(offs, vals, e, nv, size, seg, maxDef, maxDef, nv)
-		default:
-			err = fmt.Errorf("%w: %s read by levels", ErrUnsupportedType, t)
-		}
+		size, err = c.fillLevelValues(lk, t, offs, vals, e, nv, size, seg, maxDef, maxDef, nv)
 		if err != nil {
 			return nil, nil, nil, err
 		}

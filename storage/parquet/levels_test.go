@@ -175,27 +175,40 @@ func randomLists(rng *rand.Rand, mem memory.Allocator, schema *arrow.Schema, row
 	return b.NewRecordBatch()
 }
 
-// checkAgainst reads r to its end and checks that its rows are rows [start, start+n) of
-// want.
-func checkAgainst(t *testing.T, r *Reader, want arrow.RecordBatch, start, n int) {
+// forBatches reads r to its end, or until f returns false, calling f with each batch and the
+// number of rows before it and releasing the batch after; it returns the rows read.
+func forBatches(t *testing.T, r *Reader, f func(b arrow.RecordBatch, row int) bool) int {
 	t.Helper()
-	got := 0
+	row := 0
 	for {
 		b, err := r.Next(context.Background())
 		if err == io.EOF {
-			break
+			return row
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := range int(b.NumCols()) {
-			compareRows(t, want.Schema().Field(i).Name, b.Column(i), 0, want.Column(i), start+got, int(b.NumRows()))
-		}
-		got += int(b.NumRows())
+		more := f(b, row)
+		row += int(b.NumRows())
 		b.Release()
-		if t.Failed() {
-			t.FailNow()
+		if !more {
+			return row
 		}
+	}
+}
+
+// checkAgainst reads r to its end and checks that its rows are rows [start, start+n) of
+// want.
+func checkAgainst(t *testing.T, r *Reader, want arrow.RecordBatch, start, n int) {
+	t.Helper()
+	got := forBatches(t, r, func(b arrow.RecordBatch, row int) bool {
+		for i := range int(b.NumCols()) {
+			compareRows(t, want.Schema().Field(i).Name, b.Column(i), 0, want.Column(i), start+row, int(b.NumRows()))
+		}
+		return !t.Failed()
+	})
+	if t.Failed() {
+		t.FailNow()
 	}
 	if got != n {
 		t.Fatalf("read %d rows, want %d", got, n)

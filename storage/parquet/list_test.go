@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -116,35 +115,33 @@ func writeLists(t *testing.T, mem memory.Allocator, props Properties, rows int) 
 	return buf.Bytes()
 }
 
-// readAll reads the file's rows through r and checks they equal rows [start, start+n) as
+// checkLists reads r to the end and checks its rows are rows [start, start+n) as
 // genListBatch makes them.
 func checkLists(t *testing.T, mem memory.Allocator, r *Reader, start, n int) {
 	t.Helper()
-	got := 0
-	for {
-		b, err := r.Next(context.Background())
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := genListBatch(mem, r.Schema(), start+got, int(b.NumRows()))
+	checkGenerated(t, mem, r, start, n, genListBatch)
+}
+
+// checkGenerated reads r to the end and checks its rows are rows [start, start+n) as gen
+// makes them.
+func checkGenerated(t *testing.T, mem memory.Allocator, r *Reader, start, n int, gen func(memory.Allocator, *arrow.Schema, int, int) arrow.RecordBatch) {
+	t.Helper()
+	got := forBatches(t, r, func(b arrow.RecordBatch, row int) bool {
+		want := gen(mem, r.Schema(), start+row, int(b.NumRows()))
+		defer want.Release()
 		for i := range int(b.NumCols()) {
 			g, w := b.Column(i), want.Column(i)
 			for j := range g.Len() {
 				if !array.SliceEqual(g, int64(j), int64(j+1), w, int64(j), int64(j+1)) {
-					t.Errorf("column %s row %d: got %s, want %s", r.Schema().Field(i).Name, start+got+j, g.ValueStr(j), w.ValueStr(j))
+					t.Errorf("column %s row %d: got %s, want %s", r.Schema().Field(i).Name, start+row+j, g.ValueStr(j), w.ValueStr(j))
 					break
 				}
 			}
 		}
-		got += int(b.NumRows())
-		want.Release()
-		b.Release()
-		if t.Failed() {
-			return
-		}
+		return !t.Failed()
+	})
+	if t.Failed() {
+		return
 	}
 	if got != n {
 		t.Fatalf("read %d rows, want %d", got, n)

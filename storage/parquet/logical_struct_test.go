@@ -2,8 +2,6 @@ package parquet
 
 import (
 	"bytes"
-	"context"
-	"io"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -78,25 +76,16 @@ func TestLogicalStructFields(t *testing.T) {
 
 	r := openRead(t, data, ReadOptions{Alloc: mem, BatchRows: 128})
 	defer r.Close()
-	row := 0
-	for {
-		got, err := r.Next(context.Background())
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	read := forBatches(t, r, func(got arrow.RecordBatch, row int) bool {
 		n := int(got.NumRows())
 		ws := array.NewSlice(want.Column(1), int64(row), int64(row+n))
 		if !array.Equal(got.Column(1), ws) {
 			t.Errorf("rows %d..%d: %s, want %s", row, row+n, got.Column(1), ws)
 		}
 		ws.Release()
-		got.Release()
-		row += n
-	}
-	if row != rows {
-		t.Errorf("read %d rows, want %d", row, rows)
+		return true
+	})
+	if read != rows {
+		t.Errorf("read %d rows, want %d", read, rows)
 	}
 }

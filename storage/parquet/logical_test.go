@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -164,15 +163,7 @@ func TestLogicalTypes(t *testing.T) {
 
 func compareLogical(t *testing.T, r *Reader, want arrow.RecordBatch) {
 	t.Helper()
-	row := 0
-	for {
-		b, err := r.Next(context.Background())
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	rows := forBatches(t, r, func(b arrow.RecordBatch, row int) bool {
 		for c := 0; c < int(b.NumCols()); c++ {
 			if !arrow.TypeEqual(b.Column(c).DataType(), want.Column(c).DataType()) {
 				t.Fatalf("column %d read as %s", c, b.Column(c).DataType())
@@ -183,10 +174,9 @@ func compareLogical(t *testing.T, r *Reader, want arrow.RecordBatch) {
 			}
 			exp.Release()
 		}
-		row += int(b.NumRows())
-		b.Release()
-	}
-	if row != int(want.NumRows()) {
-		t.Fatalf("read %d rows, want %d", row, want.NumRows())
+		return true
+	})
+	if rows != int(want.NumRows()) {
+		t.Fatalf("read %d rows, want %d", rows, want.NumRows())
 	}
 }

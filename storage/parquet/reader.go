@@ -472,6 +472,23 @@ func (c *chunkReader) close() {
 	}
 }
 
+// pageValues makes the values of page p the ones read next: those of its dictionary, through
+// the page's indexes (each checked to be in range), when it has one.
+func (c *chunkReader) pageValues(p pq.Page) error {
+	c.idx, c.data = nil, p
+	if d := p.Dictionary(); d != nil {
+		pd := p.Data()
+		c.idx = pd.Int32()
+		c.data = d.Page()
+		for _, i := range c.idx {
+			if i < 0 || int(i) >= d.Len() {
+				return fmt.Errorf("%w: dictionary index %d out of range", ErrCorrupt, i)
+			}
+		}
+	}
+	return nil
+}
+
 // segment makes the current page have unconsumed rows and returns how many of them (at most n)
 // to take next, with their definition levels (nil when all are defined).
 func (c *chunkReader) segment(n int) (int, []byte, error) {
@@ -495,16 +512,8 @@ func (c *chunkReader) segment(n int) (int, []byte, error) {
 				return 0, nil, fmt.Errorf("%w: %d definition levels for %d rows", ErrCorrupt, len(c.defs), c.rows)
 			}
 		}
-		c.idx, c.data = nil, p
-		if d := p.Dictionary(); d != nil {
-			pd := p.Data()
-			c.idx = pd.Int32()
-			c.data = d.Page()
-			for _, i := range c.idx {
-				if i < 0 || int(i) >= d.Len() {
-					return 0, nil, fmt.Errorf("%w: dictionary index %d out of range", ErrCorrupt, i)
-				}
-			}
+		if err := c.pageValues(p); err != nil {
+			return 0, nil, err
 		}
 	}
 	k := min(n, c.rows-c.row)

@@ -182,35 +182,7 @@ func writeNested(t *testing.T, mem memory.Allocator, schema *arrow.Schema, props
 // genNestedBatch.
 func checkNested(t *testing.T, mem memory.Allocator, r *Reader, start, n int) {
 	t.Helper()
-	got := 0
-	for {
-		b, err := r.Next(context.Background())
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := genNestedBatch(mem, r.Schema(), start+got, int(b.NumRows()))
-		for i := range int(b.NumCols()) {
-			g, w := b.Column(i), want.Column(i)
-			for j := range g.Len() {
-				if !array.SliceEqual(g, int64(j), int64(j+1), w, int64(j), int64(j+1)) {
-					t.Errorf("column %s row %d: got %s, want %s", r.Schema().Field(i).Name, start+got+j, g.ValueStr(j), w.ValueStr(j))
-					break
-				}
-			}
-		}
-		got += int(b.NumRows())
-		want.Release()
-		b.Release()
-		if t.Failed() {
-			return
-		}
-	}
-	if got != n {
-		t.Fatalf("read %d rows, want %d", got, n)
-	}
+	checkGenerated(t, mem, r, start, n, genNestedBatch)
 }
 
 // TestNestedRoundTrip writes struct and map columns and reads them back whole, by spans that

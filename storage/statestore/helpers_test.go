@@ -103,6 +103,22 @@ func assertSameState(t *testing.T, what string, a, b *State) {
 	}
 }
 
+// assertReplayedAndSnapshotted fails unless st is the state that replaying the log of its
+// table in os gives, and the one its snapshot decodes to.
+func assertReplayedAndSnapshotted(t *testing.T, os objstore.Store, st *State) {
+	t.Helper()
+	assertSameState(t, "replay", st, replayAll(t, os, st.Table()))
+	data, err := marshalSnapshot(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := unmarshalSnapshot(st.Table(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSameState(t, "snapshot", st, back)
+}
+
 // checkInvariants asserts what every State must satisfy.
 func checkInvariants(t *testing.T, s *State) {
 	t.Helper()

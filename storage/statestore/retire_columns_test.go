@@ -67,16 +67,7 @@ func TestRetireColumnsFencesWrites(t *testing.T) {
 		t.Fatalf("empty RetireColumns: %v, want ErrInvalidTransaction", err)
 	}
 	checkInvariants(t, st)
-	assertSameState(t, "replay", st, replayAll(t, os, "t"))
-	data, err := marshalSnapshot(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := unmarshalSnapshot("t", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertSameState(t, "snapshot", st, back)
+	assertReplayedAndSnapshotted(t, os, st)
 	// A third store opening the table from its snapshot still refuses the retired name.
 	third := New(os, Options{Now: fixedClock()})
 	again := addFile(st, "again", 1, k(7), k(7))
@@ -193,16 +184,7 @@ func TestRetireColumnsFenceTokens(t *testing.T) {
 	// a's own revive, were it to run now, lifts no fence and revives nothing.
 	st = commit(RetireColumns{Names: []string{"v"}, Token: "a", Revive: true})
 	refused(st, "v", true)
-	assertSameState(t, "replay", st, replayAll(t, os, "t"))
-	data, err := marshalSnapshot(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	back, err := unmarshalSnapshot("t", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertSameState(t, "snapshot", st, back)
+	assertReplayedAndSnapshotted(t, os, st)
 	for _, bad := range []RetireColumns{
 		{Names: []string{"v"}, Token: "c"},                           // no lease
 		{Names: []string{"v"}, Until: lease},                         // a lease without a token
