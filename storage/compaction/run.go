@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -228,7 +229,7 @@ func write(ctx context.Context, env Env, job Job, st *statestore.State, res *Res
 		inputs = append(inputs, &counting{Stream: s, n: &res.RowsRead})
 	}
 	sortKeys := slices.Clone(t.SortKeys)
-	merged, err := merge.Merge(inputs, merge.Spec{Schema: schema, RowKeys: t.RowKeys, SortKeys: sortKeys, VersionCol: versionCol, Alloc: env.Alloc})
+	merged, err := merge.Merge(inputs, merge.Spec{Schema: schema, RowKeys: t.RowKeys, SortKeys: sortKeys, VersionCol: versionCol, Alloc: env.Alloc, Prefetch: true})
 	if err != nil {
 		return nil, fmt.Errorf("compaction: job %s: %w", job.ID, err)
 	}
@@ -362,7 +363,8 @@ func closeAll(ss []stream.Stream) {
 	}
 }
 
-// counting counts the rows of the batches a stream returns.
+// counting counts the rows of the batches a stream returns. The merge reads its inputs on
+// goroutines of their own (merge.Spec.Prefetch), so the count is atomic.
 type counting struct {
 	stream.Stream
 	n *int64
@@ -371,7 +373,7 @@ type counting struct {
 func (c *counting) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	b, err := c.Stream.Next(ctx)
 	if err == nil {
-		*c.n += b.NumRows()
+		atomic.AddInt64(c.n, b.NumRows())
 	}
 	return b, err
 }

@@ -33,6 +33,7 @@ func main() {
 	md := flag.String("md", "", "markdown table to write besides standard output; empty writes none")
 	dir := flag.String("dir", "", "scratch directory; empty makes and removes a temporary one")
 	quiet := flag.Bool("q", false, "no progress lines on standard error")
+	flag.BoolVar(&cfg.CompactionOnly, "compaction-only", false, "run the compaction workload alone")
 	flag.Parse()
 	if *quick {
 		set := map[string]bool{}
