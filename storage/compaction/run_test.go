@@ -314,7 +314,15 @@ func TestRunCompactsLeaf(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				f.ingest(t, randomRows(r, 3000+i*500, 2000), false)
+				// Inputs of several batches each (the merge reads each one ahead on a
+				// goroutine of its own), four over the same keys and the last above them.
+				rows := randomRows(r, 12000+i*1000, 2000)
+				if i == 4 {
+					for j := range rows {
+						rows[j].k += 1_000_000
+					}
+				}
+				f.ingest(t, rows, false)
 			}
 			before := f.state(t)
 			opts := mode.opts(t, before)

@@ -61,8 +61,8 @@ func (s Spec) validate() error {
 // in all four keep their input order. Every input must return batches of spec.Schema.
 //
 // Merge takes ownership of the inputs: the returned stream closes them, and Merge closes them
-// itself when it fails. Memory is bounded: the stream holds the current batch of each input,
-// and until the output batch being built (at most stream.BatchRows rows) is returned, the
+// itself when it fails. Memory is bounded: the stream holds the current batch of each input
+// (and with spec.Prefetch the next one too), and until the output batch being built (at most stream.BatchRows rows) is returned, the
 // earlier batches it has rows of, at most len(inputs) of them. Output batches are new memory
 // from spec.Alloc (nil: memory.DefaultAllocator); with a single input, its batches pass
 // through unchanged.
