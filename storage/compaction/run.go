@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"sync/atomic"
 	"time"
@@ -229,7 +230,10 @@ func write(ctx context.Context, env Env, job Job, st *statestore.State, res *Res
 		inputs = append(inputs, &counting{Stream: s, n: &res.RowsRead})
 	}
 	sortKeys := slices.Clone(t.SortKeys)
-	merged, err := merge.Merge(inputs, merge.Spec{Schema: schema, RowKeys: t.RowKeys, SortKeys: sortKeys, VersionCol: versionCol, Alloc: env.Alloc, Prefetch: true})
+	merged, err := merge.Merge(inputs, merge.Spec{Schema: schema, RowKeys: t.RowKeys, SortKeys: sortKeys, VersionCol: versionCol, Alloc: env.Alloc,
+		// With more than one core, the inputs are decoded beside the merge instead of in turn
+		// with it; on one there is nothing to overlap.
+		Prefetch: runtime.GOMAXPROCS(0) > 1})
 	if err != nil {
 		return nil, fmt.Errorf("compaction: job %s: %w", job.ID, err)
 	}
