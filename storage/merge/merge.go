@@ -62,8 +62,9 @@ func (s Spec) validate() error {
 //
 // Merge takes ownership of the inputs: the returned stream closes them, and Merge closes them
 // itself when it fails. Memory is bounded: the stream holds the current batch of each input
-// (and with spec.Prefetch the next one too), and until the output batch being built (at most stream.BatchRows rows) is returned, the
-// earlier batches it has rows of, at most len(inputs) of them. Output batches are new memory
+// (with spec.Prefetch the next one too), and until the output batch being built (at most
+// stream.BatchRows rows) is returned, the earlier batches it has rows of, at most
+// len(inputs) of them. Output batches are new memory
 // from spec.Alloc (nil: memory.DefaultAllocator); with a single input, its batches pass
 // through unchanged.
 func Merge(inputs []stream.Stream, spec Spec) (stream.Stream, error) {
@@ -215,6 +216,9 @@ func (p *prefetcher) run(ctx context.Context, in stream.Stream, spec *Spec, idx 
 		func() {
 			defer func() {
 				if r := recover(); r != nil {
+					if l.batch != nil { // the panic was in the checks or the key encoding
+						l.batch.Release()
+					}
 					l.batch, l.err = nil, errs.Recovered(r)
 				}
 			}()
