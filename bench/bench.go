@@ -54,6 +54,8 @@ type Config struct {
 	Log io.Writer
 	// CompactionOnly runs the compaction workload alone (no ingest of table t, nothing after).
 	CompactionOnly bool
+	// CompactionReadAhead sets compaction.Env.ReadAhead in the compaction workload.
+	CompactionReadAhead bool
 }
 
 func (c *Config) defaults() {
@@ -474,6 +476,7 @@ func (r *runner) compaction(ctx context.Context, storeDir, input string) error {
 	if err != nil {
 		return err
 	}
+	cj.env.ReadAhead = r.cfg.CompactionReadAhead
 	name := fmt.Sprintf("compaction (%d files, 1 leaf, into 1)", len(cj.paths))
 	duckCompacted := filepath.Join(r.cfg.Dir, "duckdb-compacted.parquet")
 	sd, dd, err := r.pair(name,

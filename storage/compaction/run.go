@@ -62,6 +62,11 @@ type Env struct {
 	Iterators func(state *statestore.State, full bool) (merge.Options, error)
 	// Alloc allocates the batches of the merge; nil means memory.DefaultAllocator.
 	Alloc memory.Allocator
+	// ReadAhead reads, decodes and key-encodes each input one batch ahead on a goroutine of
+	// its own (merge.Spec.Prefetch; only with more than one core), beside the merge instead
+	// of in turn with it, for one more batch per input in memory. Off by default: on a
+	// shared two-core machine it measured no faster (docs/performance.md).
+	ReadAhead bool
 }
 
 func (e *Env) validate() error {
@@ -231,9 +236,8 @@ func write(ctx context.Context, env Env, job Job, st *statestore.State, res *Res
 	}
 	sortKeys := slices.Clone(t.SortKeys)
 	merged, err := merge.Merge(inputs, merge.Spec{Schema: schema, RowKeys: t.RowKeys, SortKeys: sortKeys, VersionCol: versionCol, Alloc: env.Alloc,
-		// With more than one core, the inputs are decoded beside the merge instead of in turn
-		// with it; on one there is nothing to overlap.
-		Prefetch: runtime.GOMAXPROCS(0) > 1})
+		// On one core there is nothing to overlap.
+		Prefetch: env.ReadAhead && runtime.GOMAXPROCS(0) > 1})
 	if err != nil {
 		return nil, fmt.Errorf("compaction: job %s: %w", job.ID, err)
 	}
@@ -367,8 +371,8 @@ func closeAll(ss []stream.Stream) {
 	}
 }
 
-// counting counts the rows of the batches a stream returns. The merge reads its inputs on
-// goroutines of their own (merge.Spec.Prefetch), so the count is atomic.
+// counting counts the rows of the batches a stream returns. With Env.ReadAhead the merge
+// reads its inputs on goroutines of their own, so the count is atomic.
 type counting struct {
 	stream.Stream
 	n *int64
