@@ -52,6 +52,10 @@ type Config struct {
 	ProfileDir string
 	// Log, if set, receives a line as each workload starts.
 	Log io.Writer
+	// CompactionOnly runs the compaction workload alone (no ingest of table t, nothing after).
+	CompactionOnly bool
+	// CompactionReadAhead sets compaction.Env.ReadAhead in the compaction workload.
+	CompactionReadAhead bool
 }
 
 func (c *Config) defaults() {
@@ -328,6 +332,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, fmt.Errorf("bench: create table: %w", err)
 	}
 
+	if cfg.CompactionOnly {
+		if err := r.compaction(ctx, storeDir, input); err != nil {
+			return nil, err
+		}
+		return rep, r.finish(began)
+	}
+
 	// Ingest.
 	tt, err := r.eng.Catalog().Table(ctx, "t")
 	if err != nil {
@@ -353,34 +364,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	rep.add(ingestName, int64(cfg.Rows), sdIngest, &ddIngest)
 
-	// Compaction: the files of separate ingests into one leaf, merged into one file.
-	r.logf("compaction: setting up table c")
-	cj, err := setupCompaction(ctx, r.eng, r.conn, storeDir, input, cfg.Alloc)
-	if err != nil {
+	if err := r.compaction(ctx, storeDir, input); err != nil {
 		return nil, err
 	}
-	name := fmt.Sprintf("compaction (%d files, 1 leaf, into 1)", len(cj.paths))
-	duckCompacted := filepath.Join(cfg.Dir, "duckdb-compacted.parquet")
-	sd, dd, err := r.pair(name,
-		func() (Figure, error) { return sleeperdCompact(ctx, cj) },
-		func() (Figure, error) { return duckCompact(ctx, r.db, cj.paths, duckCompacted) })
-	if err != nil {
-		return nil, err
-	}
-	// Read both outputs back: sleeperd's through a query of the table, DuckDB's file with read_parquet.
-	x, err := compactedChecksum(ctx, r.conn)
-	if err != nil {
-		return nil, err
-	}
-	y, err := duckFileChecksum(ctx, r.db, duckCompacted)
-	if err != nil {
-		return nil, err
-	}
-	sd.Rows, sd.Checksum = x.rows, x.String()
-	dd.Rows, dd.Checksum = y.rows, y.String()
-	rep.add(name, cj.rows, sd, &dd)
-	rep.Results[len(rep.Results)-1].Note = "sleeperd: compaction.Run of the leaf's full job (claim, merge, write, commit; " +
-		"setup untimed); DuckDB: COPY of read_parquet of the same files ORDER BY key, sort; outputs read back and compared"
 
 	// Point lookups, in process and over the wire; DuckDB prepared, the same figure twice.
 	wire, err := startWire(r.eng)
@@ -388,8 +374,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	defer wire.close()
-	name = fmt.Sprintf("point lookups (%d, prepared, in process)", cfg.Lookups)
-	sd, dd, err = r.pair(name,
+	name := fmt.Sprintf("point lookups (%d, prepared, in process)", cfg.Lookups)
+	sd, dd, err := r.pair(name,
 		func() (Figure, error) { return sleeperdLookups(ctx, r.conn, probe) },
 		func() (Figure, error) { return duckLookups(ctx, r.db, files, probe) })
 	if err != nil {
@@ -447,7 +433,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, y = commonDigest(sdDigests, ddDigests)
+	x, y := commonDigest(sdDigests, ddDigests)
 	sd.Rows, sd.Checksum = x.rows, x.String()
 	dd.Rows, dd.Checksum = y.rows, y.String()
 	rep.addOps(name, "queries/s", sd, &dd)
@@ -478,6 +464,48 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 
+	return rep, r.finish(began)
+}
+
+// compaction measures the compaction workload: the files of separate ingests of input into
+// one leaf of table c, merged into one file, beside DuckDB's COPY of the same files sorted.
+func (r *runner) compaction(ctx context.Context, storeDir, input string) error {
+	// Compaction: the files of separate ingests into one leaf, merged into one file.
+	r.logf("compaction: setting up table c")
+	cj, err := setupCompaction(ctx, r.eng, r.conn, storeDir, input, r.cfg.Alloc)
+	if err != nil {
+		return err
+	}
+	cj.env.ReadAhead = r.cfg.CompactionReadAhead
+	name := fmt.Sprintf("compaction (%d files, 1 leaf, into 1)", len(cj.paths))
+	duckCompacted := filepath.Join(r.cfg.Dir, "duckdb-compacted.parquet")
+	sd, dd, err := r.pair(name,
+		func() (Figure, error) { return sleeperdCompact(ctx, cj) },
+		func() (Figure, error) { return duckCompact(ctx, r.db, cj.paths, duckCompacted) })
+	if err != nil {
+		return err
+	}
+	// Read both outputs back: sleeperd's through a query of the table, DuckDB's file with read_parquet.
+	x, err := compactedChecksum(ctx, r.conn)
+	if err != nil {
+		return err
+	}
+	y, err := duckFileChecksum(ctx, r.db, duckCompacted)
+	if err != nil {
+		return err
+	}
+	sd.Rows, sd.Checksum = x.rows, x.String()
+	dd.Rows, dd.Checksum = y.rows, y.String()
+	r.rep.add(name, cj.rows, sd, &dd)
+	r.rep.Results[len(r.rep.Results)-1].Note = "sleeperd: compaction.Run of the leaf's full job (claim, merge, write, commit; " +
+		"setup untimed); DuckDB: COPY of read_parquet of the same files ORDER BY key, sort; outputs read back and compared"
+	return nil
+}
+
+// finish records the run's time and end load, and fails with ErrMismatch if the engines
+// disagreed on a workload.
+func (r *runner) finish(began time.Time) error {
+	rep := r.rep
 	rep.Machine.Seconds = time.Since(began).Seconds()
 	rep.Machine.LoadEnd = LoadAvg()
 	for _, x := range rep.Results {
@@ -486,11 +514,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			if x.DuckDB != nil {
 				got = fmt.Sprintf("%d rows %s", x.DuckDB.Rows, x.DuckDB.Checksum)
 			}
-			return rep, fmt.Errorf("bench: %s: %w: sleeperd %d rows %s, duckdb %s", x.Workload, ErrMismatch,
+			return fmt.Errorf("bench: %s: %w: sleeperd %d rows %s, duckdb %s", x.Workload, ErrMismatch,
 				x.Sleeperd.Rows, x.Sleeperd.Checksum, got)
 		}
 	}
-	return rep, nil
+	return nil
 }
 
 // add records a workload measured in rows: rows/s are rows over each engine's time.

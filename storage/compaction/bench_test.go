@@ -144,8 +144,14 @@ func textBatch(mem memory.Allocator, r *rand.Rand, n int) arrow.RecordBatch {
 }
 
 // BenchmarkRunText compacts 11 files of 100,000 rows of the bench's schema (text row key,
-// bigint sort key, two text values) in one leaf into one file, with the default properties.
+// bigint sort key, two text values) in one leaf into one file, with the default properties,
+// without and with Env.ReadAhead.
 func BenchmarkRunText(b *testing.B) {
+	b.Run("plain", func(b *testing.B) { benchmarkRunText(b, false) })
+	b.Run("read_ahead", func(b *testing.B) { benchmarkRunText(b, true) })
+}
+
+func benchmarkRunText(b *testing.B, readAhead bool) {
 	const files, rows = 11, 100_000
 	ctx := context.Background()
 	benchmarkJob(b, func(mem memory.Allocator) (Env, Job) {
@@ -168,7 +174,7 @@ func BenchmarkRunText(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		env := Env{Store: store, States: states, Alloc: mem, Table: TableSpec{
+		env := Env{Store: store, States: states, Alloc: mem, ReadAhead: readAhead, Table: TableSpec{
 			ID: "t", Schema: textSchema, RowKeys: []int{0}, SortKeys: []int{1}, FilePrefix: "tables/t/files/",
 		}}
 		return env, onlyJob(b, st, files)

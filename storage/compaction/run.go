@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -60,6 +62,11 @@ type Env struct {
 	Iterators func(state *statestore.State, full bool) (merge.Options, error)
 	// Alloc allocates the batches of the merge; nil means memory.DefaultAllocator.
 	Alloc memory.Allocator
+	// ReadAhead reads, decodes and key-encodes each input one batch ahead on a goroutine of
+	// its own (merge.Spec.Prefetch; only with more than one core), beside the merge instead
+	// of in turn with it, for one more batch per input in memory. Off by default: on a
+	// shared two-core machine it measured no faster (docs/performance.md).
+	ReadAhead bool
 }
 
 func (e *Env) validate() error {
@@ -228,7 +235,9 @@ func write(ctx context.Context, env Env, job Job, st *statestore.State, res *Res
 		inputs = append(inputs, &counting{Stream: s, n: &res.RowsRead})
 	}
 	sortKeys := slices.Clone(t.SortKeys)
-	merged, err := merge.Merge(inputs, merge.Spec{Schema: schema, RowKeys: t.RowKeys, SortKeys: sortKeys, VersionCol: versionCol, Alloc: env.Alloc})
+	merged, err := merge.Merge(inputs, merge.Spec{Schema: schema, RowKeys: t.RowKeys, SortKeys: sortKeys, VersionCol: versionCol, Alloc: env.Alloc,
+		// On one core there is nothing to overlap.
+		Prefetch: env.ReadAhead && runtime.GOMAXPROCS(0) > 1})
 	if err != nil {
 		return nil, fmt.Errorf("compaction: job %s: %w", job.ID, err)
 	}
@@ -362,7 +371,8 @@ func closeAll(ss []stream.Stream) {
 	}
 }
 
-// counting counts the rows of the batches a stream returns.
+// counting counts the rows of the batches a stream returns. With Env.ReadAhead the merge
+// reads its inputs on goroutines of their own, so the count is atomic.
 type counting struct {
 	stream.Stream
 	n *int64
@@ -371,7 +381,7 @@ type counting struct {
 func (c *counting) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	b, err := c.Stream.Next(ctx)
 	if err == nil {
-		*c.n += b.NumRows()
+		atomic.AddInt64(c.n, b.NumRows())
 	}
 	return b, err
 }

@@ -302,66 +302,77 @@ func TestRunCompactsLeaf(t *testing.T) {
 				return out
 			}},
 	} {
-		t.Run(mode.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			ctx := context.Background()
-			f := newFixture(t, mem)
-			r := rand.New(rand.NewPCG(7, 8))
-			for i := range 5 {
-				if mode.del && i == 3 {
-					if _, err := f.states.Commit(ctx, "t", statestore.AddDeletePredicate{ID: "d1", Predicate: []byte("v < 300")}); err != nil {
-						t.Fatal(err)
+		for _, readAhead := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/read_ahead=%v", mode.name, readAhead), func(t *testing.T) {
+				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				defer mem.AssertSize(t, 0)
+				ctx := context.Background()
+				f := newFixture(t, mem)
+				r := rand.New(rand.NewPCG(7, 8))
+				for i := range 5 {
+					if mode.del && i == 3 {
+						if _, err := f.states.Commit(ctx, "t", statestore.AddDeletePredicate{ID: "d1", Predicate: []byte("v < 300")}); err != nil {
+							t.Fatal(err)
+						}
+					}
+					// Inputs of several batches each (the merge reads each one ahead on a
+					// goroutine of its own), four over the same keys and the last above them.
+					rows := randomRows(r, 12000+i*1000, 2000)
+					if i == 4 {
+						for j := range rows {
+							rows[j].k += 1_000_000
+						}
+					}
+					f.ingest(t, rows, false)
+				}
+				before := f.state(t)
+				opts := mode.opts(t, before)
+				sortRows(f.rows)
+				want := mode.model(f.rows, before.DeletePredicates())
+				// Reads give the model's rows before compaction...
+				equalRows(t, "before", f.readAll(t, opts), want)
+
+				jobs := Plan(before, Config{})
+				if len(jobs) != 1 || len(jobs[0].Files) != 5 || !jobs[0].Full {
+					t.Fatalf("jobs %q", describe(jobs))
+				}
+				env := f.env()
+				env.Iterators = func(st *statestore.State, full bool) (merge.Options, error) { return mode.opts(t, st), nil }
+				env.ReadAhead = readAhead
+				res, err := Run(ctx, env, jobs[0])
+				if err != nil {
+					t.Fatal(err)
+				}
+				after := res.State
+				refs := after.References(statestore.RootID)
+				if len(refs) != 1 || res.Output == nil || refs[0].File != res.Output.Name || !refs[0].Exact || refs[0].Rows != int64(len(want)) {
+					t.Fatalf("after compaction: %v", after)
+				}
+				if res.RowsRead != int64(len(f.rows)) || res.RowsWritten != int64(len(want)) {
+					t.Fatalf("read %d written %d, want %d and %d", res.RowsRead, res.RowsWritten, len(f.rows), len(want))
+				}
+				if len(after.UnreferencedFiles()) != 5 {
+					t.Fatalf("%d unreferenced files, want the 5 inputs", len(after.UnreferencedFiles()))
+				}
+				if mode.del {
+					if got := after.RetirableDeletePredicates(); !slices.Equal(got, []string{"d1"}) {
+						t.Fatalf("retirable deletes %q", got)
 					}
 				}
-				f.ingest(t, randomRows(r, 3000+i*500, 2000), false)
-			}
-			before := f.state(t)
-			opts := mode.opts(t, before)
-			sortRows(f.rows)
-			want := mode.model(f.rows, before.DeletePredicates())
-			// Reads give the model's rows before compaction...
-			equalRows(t, "before", f.readAll(t, opts), want)
-
-			jobs := Plan(before, Config{})
-			if len(jobs) != 1 || len(jobs[0].Files) != 5 || !jobs[0].Full {
-				t.Fatalf("jobs %q", describe(jobs))
-			}
-			env := f.env()
-			env.Iterators = func(st *statestore.State, full bool) (merge.Options, error) { return mode.opts(t, st), nil }
-			res, err := Run(ctx, env, jobs[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			after := res.State
-			refs := after.References(statestore.RootID)
-			if len(refs) != 1 || res.Output == nil || refs[0].File != res.Output.Name || !refs[0].Exact || refs[0].Rows != int64(len(want)) {
-				t.Fatalf("after compaction: %v", after)
-			}
-			if res.RowsRead != int64(len(f.rows)) || res.RowsWritten != int64(len(want)) {
-				t.Fatalf("read %d written %d, want %d and %d", res.RowsRead, res.RowsWritten, len(f.rows), len(want))
-			}
-			if len(after.UnreferencedFiles()) != 5 {
-				t.Fatalf("%d unreferenced files, want the 5 inputs", len(after.UnreferencedFiles()))
-			}
-			if mode.del {
-				if got := after.RetirableDeletePredicates(); !slices.Equal(got, []string{"d1"}) {
-					t.Fatalf("retirable deletes %q", got)
+				// ...and after: the output holds the stack applied, and reading it again changes
+				// nothing.
+				got := f.readAll(t, merge.Options{})
+				equalRows(t, "output", got, want)
+				equalRows(t, "after", f.readAll(t, opts), want)
+				sk, err := sketch.Load(ctx, f.store, res.Output.Name, res.Output.Bytes)
+				if err != nil || sk.Rows() != int64(len(want)) {
+					t.Fatalf("sketch: %v, %v", sk, err)
 				}
-			}
-			// ...and after: the output holds the stack applied, and reading it again changes
-			// nothing.
-			got := f.readAll(t, merge.Options{})
-			equalRows(t, "output", got, want)
-			equalRows(t, "after", f.readAll(t, opts), want)
-			sk, err := sketch.Load(ctx, f.store, res.Output.Name, res.Output.Bytes)
-			if err != nil || sk.Rows() != int64(len(want)) {
-				t.Fatalf("sketch: %v, %v", sk, err)
-			}
-			if !slices.Equal(res.Output.MinKey, ikey(want[0].k)) || !slices.Equal(res.Output.MaxKey, ikey(want[len(want)-1].k)) {
-				t.Fatalf("output key range [%x, %x]", res.Output.MinKey, res.Output.MaxKey)
-			}
-		})
+				if !slices.Equal(res.Output.MinKey, ikey(want[0].k)) || !slices.Equal(res.Output.MaxKey, ikey(want[len(want)-1].k)) {
+					t.Fatalf("output key range [%x, %x]", res.Output.MinKey, res.Output.MaxKey)
+				}
+			})
+		}
 	}
 }
 

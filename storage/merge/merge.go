@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/stream"
 )
@@ -22,6 +23,13 @@ type Spec struct {
 	SortKeys   []int // indices into Schema of the sort key columns, in key order
 	VersionCol int   // index into Schema of the int64 version column (not null)
 	Alloc      memory.Allocator
+	// Prefetch reads each input's next batch, checks it and encodes its keys on a goroutine
+	// of the input's own while the merge consumes the current one, so that decoding the
+	// inputs runs beside the merge (on another core) instead of in turn with it. Each input
+	// then holds one batch more (the one read ahead), and its Next is called from that
+	// goroutine (one call at a time, with the context of the merge's first Next). A panic
+	// there becomes the merge's error.
+	Prefetch bool
 }
 
 func (s Spec) validate() error {
@@ -53,9 +61,10 @@ func (s Spec) validate() error {
 // in all four keep their input order. Every input must return batches of spec.Schema.
 //
 // Merge takes ownership of the inputs: the returned stream closes them, and Merge closes them
-// itself when it fails. Memory is bounded: the stream holds the current batch of each input,
-// and until the output batch being built (at most stream.BatchRows rows) is returned, the
-// earlier batches it has rows of, at most len(inputs) of them. Output batches are new memory
+// itself when it fails. Memory is bounded: the stream holds the current batch of each input
+// (with spec.Prefetch the next one too), and until the output batch being built (at most
+// stream.BatchRows rows) is returned, the earlier batches it has rows of, at most
+// len(inputs) of them. Output batches are new memory
 // from spec.Alloc (nil: memory.DefaultAllocator); with a single input, its batches pass
 // through unchanged.
 func Merge(inputs []stream.Stream, spec Spec) (stream.Stream, error) {
@@ -88,7 +97,8 @@ type cursor struct {
 	keys  keyBuf
 	pfx   []uint64 // the first 8 bytes of each row's key, big-endian, zero-padded
 	ver   []int64
-	slot  int32 // index of batch in merger.srcs, or -1
+	slot  int32       // index of batch in merger.srcs, or -1
+	pf    *prefetcher // nil unless Spec.Prefetch
 }
 
 func (c *cursor) less(o *cursor) bool {
@@ -113,8 +123,40 @@ func (c *cursor) advance(ctx context.Context, spec *Spec) error {
 		c.keys.reset()
 	}
 	c.slot = -1
+	if c.pf == nil {
+		l := loaded{keys: c.keys, pfx: c.pfx}
+		err := l.load(ctx, c.in, spec, c.idx)
+		c.take(&l)
+		return err
+	}
+	return c.pf.next(c)
+}
+
+// take makes l's batch (nil at the end of the input) the cursor's, with its keys.
+func (c *cursor) take(l *loaded) {
+	c.batch, c.keys, c.pfx = l.batch, l.keys, l.pfx
+	c.n, c.row, c.ver = 0, 0, nil
+	if l.batch != nil {
+		c.n = int(l.batch.NumRows())
+		c.ver = l.batch.Column(l.ver).(*array.Int64).Int64Values()
+	}
+}
+
+// loaded is one batch of an input with its encoded keys, or the end of the input (batch nil).
+type loaded struct {
+	batch arrow.RecordBatch
+	keys  keyBuf
+	pfx   []uint64 // the first 8 bytes of each row's key, big-endian, zero-padded
+	ver   int      // the version column's index
+	err   error
+}
+
+// load reads in's next non-empty batch into l, checks it and encodes its keys; at the end of
+// the input l.batch is nil.
+func (l *loaded) load(ctx context.Context, in stream.Stream, spec *Spec, idx int) error {
+	l.batch, l.ver = nil, spec.VersionCol
 	for {
-		b, err := c.in.Next(ctx)
+		b, err := in.Next(ctx)
 		if err == io.EOF {
 			return nil
 		}
@@ -127,21 +169,108 @@ func (c *cursor) advance(ctx context.Context, spec *Spec) error {
 		}
 		if !b.Schema().Equal(spec.Schema) {
 			b.Release()
-			return fmt.Errorf("%w: input %d returned a batch of schema %s", ErrInvalidSpec, c.idx, b.Schema())
+			return fmt.Errorf("%w: input %d returned a batch of schema %s", ErrInvalidSpec, idx, b.Schema())
 		}
-		v := b.Column(spec.VersionCol)
-		if v.NullN() > 0 {
+		if b.Column(spec.VersionCol).NullN() > 0 {
 			b.Release()
-			return fmt.Errorf("%w: input %d has NULL versions", ErrInvalidSpec, c.idx)
+			return fmt.Errorf("%w: input %d has NULL versions", ErrInvalidSpec, idx)
 		}
-		c.batch, c.n, c.row = b, int(b.NumRows()), 0
-		c.ver = v.(*array.Int64).Int64Values()
-		c.keys.encode(b, spec.RowKeys, spec.SortKeys)
-		c.pfx = c.pfx[:0]
-		for i := range c.n {
-			c.pfx = append(c.pfx, keys.Prefix64(c.keys.key(i)))
+		l.batch = b
+		l.keys.encode(b, spec.RowKeys, spec.SortKeys)
+		l.pfx = l.pfx[:0]
+		for i := range int(b.NumRows()) {
+			l.pfx = append(l.pfx, keys.Prefix64(l.keys.key(i)))
 		}
 		return nil
+	}
+}
+
+// prefetcher reads one input ahead of its cursor on a goroutine of its own. Two loaded
+// buffers circulate: the cursor holds one while the goroutine fills the other.
+type prefetcher struct {
+	out  chan *loaded // filled buffers, in input order; the last has a nil batch or an error
+	free chan *loaded // buffers the cursor is done with
+	stop chan struct{}
+	done chan struct{} // closed when the goroutine has returned
+	held *loaded       // the buffer whose batch the cursor holds
+}
+
+func startPrefetch(ctx context.Context, in stream.Stream, spec *Spec, idx int) *prefetcher {
+	p := &prefetcher{out: make(chan *loaded, 1), free: make(chan *loaded, 2), stop: make(chan struct{}), done: make(chan struct{})}
+	p.free <- new(loaded)
+	p.free <- new(loaded)
+	go p.run(ctx, in, spec, idx)
+	return p
+}
+
+func (p *prefetcher) run(ctx context.Context, in stream.Stream, spec *Spec, idx int) {
+	defer close(p.done)
+	defer close(p.out) // nothing is sent after the goroutine returns
+	for {
+		var l *loaded
+		select {
+		case l = <-p.free:
+		case <-p.stop:
+			return
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					if l.batch != nil { // the panic was in the checks or the key encoding
+						l.batch.Release()
+					}
+					l.batch, l.err = nil, errs.Recovered(r)
+				}
+			}()
+			l.err = l.load(ctx, in, spec, idx)
+		}()
+		last := l.batch == nil || l.err != nil // read before l is the cursor's
+		select {
+		case p.out <- l:
+		case <-p.stop:
+			if l.batch != nil {
+				l.batch.Release()
+				l.batch = nil
+			}
+			return
+		}
+		if last {
+			return
+		}
+	}
+}
+
+// next hands the cursor's buffer back and gives it the input's next batch.
+func (p *prefetcher) next(c *cursor) error {
+	if p.held != nil {
+		p.held.keys, p.held.pfx = c.keys, c.pfx
+		p.free <- p.held
+		p.held = nil
+	}
+	c.keys, c.pfx = keyBuf{}, nil // they are the goroutine's now
+	l, ok := <-p.out
+	if !ok {
+		c.take(&loaded{}) // the input ended before: the cursor stays at the end
+		return nil
+	}
+	if l.err != nil {
+		c.take(&loaded{})
+		return l.err
+	}
+	p.held = l
+	c.take(l)
+	return nil
+}
+
+// close stops the goroutine, waits for it and releases the batch it read ahead.
+func (p *prefetcher) close() {
+	close(p.stop)
+	<-p.done
+	for l := range p.out {
+		if l.batch != nil {
+			l.batch.Release()
+			l.batch = nil
+		}
 	}
 }
 
@@ -163,6 +292,11 @@ var _ stream.Stream = (*merger)(nil)
 
 func (m *merger) start(ctx context.Context) error {
 	m.started = true
+	if m.spec.Prefetch {
+		for _, c := range m.cursors {
+			c.pf = startPrefetch(ctx, c.in, &m.spec, c.idx)
+		}
+	}
 	for _, c := range m.cursors {
 		if err := c.advance(ctx, &m.spec); err != nil {
 			return fmt.Errorf("merge: input %d: %w", c.idx, err)
@@ -298,6 +432,10 @@ func (m *merger) Close() error {
 	m.srcs = nil
 	var errsOut []error
 	for _, c := range m.cursors {
+		if c.pf != nil {
+			c.pf.close() // before the input is closed: its goroutine may be in Next
+			c.pf = nil
+		}
 		if c.batch != nil {
 			c.batch.Release()
 			c.batch = nil

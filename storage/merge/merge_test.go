@@ -1,9 +1,14 @@
 package merge
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -78,27 +83,31 @@ func TestMerge(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			var ins []exec.Stream
-			for i, rows := range tt.inputs {
-				var sizes []int
-				if tt.sizes != nil {
-					sizes = tt.sizes[i]
+		for _, prefetch := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/prefetch=%v", tt.name, prefetch), func(t *testing.T) {
+				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				defer mem.AssertSize(t, 0)
+				var ins []exec.Stream
+				for i, rows := range tt.inputs {
+					var sizes []int
+					if tt.sizes != nil {
+						sizes = tt.sizes[i]
+					}
+					ins = append(ins, streamOf(mem, rows, sizes...))
 				}
-				ins = append(ins, streamOf(mem, rows, sizes...))
-			}
-			m, err := Merge(ins, mergeSpec(mem))
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, _, err := drain(t, m)
-			if err != nil {
-				t.Fatal(err)
-			}
-			diffRows(t, got, tt.want)
-		})
+				spec := mergeSpec(mem)
+				spec.Prefetch = prefetch
+				m, err := Merge(ins, spec)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _, err := drain(t, m)
+				if err != nil {
+					t.Fatal(err)
+				}
+				diffRows(t, got, tt.want)
+			})
+		}
 	}
 }
 
@@ -208,55 +217,178 @@ func TestMergeErrors(t *testing.T) {
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			defer mem.AssertSize(t, 0)
-			spec := mergeSpec(mem)
-			if tt.spec != nil {
-				spec = tt.spec(spec)
-			}
-			ins := tt.in(mem)
-			closes := 0
-			for _, in := range ins {
-				in.(*sliceStream).closed = &closes
-			}
-			m, err := Merge(ins, spec)
-			if err != nil {
-				if !errors.Is(err, tt.wantErr) {
-					t.Fatalf("Merge: %v, want %v", err, tt.wantErr)
+		for _, prefetch := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/prefetch=%v", tt.name, prefetch), func(t *testing.T) {
+				mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+				defer mem.AssertSize(t, 0)
+				spec := mergeSpec(mem)
+				spec.Prefetch = prefetch
+				if tt.spec != nil {
+					spec = tt.spec(spec)
+				}
+				ins := tt.in(mem)
+				closes := 0
+				for _, in := range ins {
+					in.(*sliceStream).closed = &closes
+				}
+				m, err := Merge(ins, spec)
+				if err != nil {
+					if !errors.Is(err, tt.wantErr) {
+						t.Fatalf("Merge: %v, want %v", err, tt.wantErr)
+					}
+					if closes != len(ins) {
+						t.Fatalf("%d inputs closed, want %d", closes, len(ins))
+					}
+					return
+				}
+				var gotErr error
+				for i := 0; tt.reads < 0 || i < tt.reads; i++ {
+					b, err := m.Next(context.Background())
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						gotErr = err
+						break
+					}
+					b.Release()
+				}
+				if tt.wantErr == nil && gotErr != nil || !errors.Is(gotErr, tt.wantErr) {
+					t.Fatalf("got error %v, want %v", gotErr, tt.wantErr)
+				}
+				if err := m.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if err := m.Close(); err != nil {
+					t.Fatal(err)
 				}
 				if closes != len(ins) {
 					t.Fatalf("%d inputs closed, want %d", closes, len(ins))
 				}
-				return
-			}
-			var gotErr error
-			for i := 0; tt.reads < 0 || i < tt.reads; i++ {
-				b, err := m.Next(context.Background())
-				if err == io.EOF {
-					break
+				if _, err := m.Next(context.Background()); !errors.Is(err, ErrClosed) {
+					t.Fatalf("Next after Close: %v", err)
 				}
-				if err != nil {
-					gotErr = err
-					break
+			})
+		}
+	}
+}
+
+// TestMergePrefetchRandom merges random inputs (overlapping and disjoint key ranges, equal
+// keys across inputs, empty and tiny batches) with Spec.Prefetch and without: the streams
+// must be equal row for row, and equal to the inputs' rows.
+func TestMergePrefetchRandom(t *testing.T) {
+	for seed := range uint64(12) {
+		rnd := rand.New(rand.NewPCG(seed, 7))
+		nin := 1 + rnd.IntN(12)
+		inputs := make([][]row, nin)
+		sizes := make([][]int, nin)
+		total := 0
+		for i := range inputs {
+			n := rnd.IntN(exec.BatchRows + 500)
+			base := int64(0)
+			if rnd.IntN(2) == 0 {
+				base = int64(i) * 100_000 // a range disjoint from the other inputs'
+			}
+			ks := make([]int64, n)
+			for j := range ks {
+				ks[j] = base + rnd.Int64N(int64(1+rnd.IntN(50_000)))
+			}
+			slices.Sort(ks)
+			for _, k := range ks {
+				s := "-"
+				if rnd.IntN(5) > 0 {
+					s = string(rune('a' + rnd.IntN(3)))
 				}
-				b.Release()
+				inputs[i] = append(inputs[i], r(k, s, rnd.Int64N(4), int64(i)))
 			}
-			if tt.wantErr == nil && gotErr != nil || !errors.Is(gotErr, tt.wantErr) {
-				t.Fatalf("got error %v, want %v", gotErr, tt.wantErr)
+			// Rows equal in (k, s) must be in version order within an input.
+			slices.SortStableFunc(inputs[i], func(x, y row) int {
+				if c := cmp.Compare(x.k, y.k); c != 0 {
+					return c
+				}
+				xs, ys := "", ""
+				if x.s != nil {
+					xs = "~" + *x.s
+				}
+				if y.s != nil {
+					ys = "~" + *y.s
+				}
+				if c := cmp.Compare(xs, ys); c != 0 {
+					return c
+				}
+				return cmp.Compare(x.ver, y.ver)
+			})
+			for range 1 + rnd.IntN(4) {
+				sizes[i] = append(sizes[i], rnd.IntN(3000))
 			}
-			if err := m.Close(); err != nil {
+			sizes[i] = append(sizes[i], 1+rnd.IntN(exec.BatchRows))
+			total += n
+		}
+		merged := func(prefetch bool) []row {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			ins := make([]exec.Stream, nin)
+			for i := range ins {
+				ins[i] = streamOf(mem, inputs[i], sizes[i]...)
+			}
+			spec := mergeSpec(mem)
+			spec.Prefetch = prefetch
+			m, err := Merge(ins, spec)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if err := m.Close(); err != nil {
+			got, _, err := drain(t, m)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if closes != len(ins) {
-				t.Fatalf("%d inputs closed, want %d", closes, len(ins))
-			}
-			if _, err := m.Next(context.Background()); !errors.Is(err, ErrClosed) {
-				t.Fatalf("Next after Close: %v", err)
-			}
-		})
+			return got
+		}
+		want, got := merged(false), merged(true)
+		if len(want) != total {
+			t.Fatalf("seed %d: %d rows merged of %d", seed, len(want), total)
+		}
+		if !equalRows(got, want) {
+			t.Errorf("seed %d: merge with prefetch differs from the merge without", seed)
+			diffRows(t, got, want)
+		}
+	}
+}
+
+// panicStream panics in Next after its batches.
+type panicStream struct{ sliceStream }
+
+func (p *panicStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if len(p.batches) == 0 {
+		panic("decoding failed")
+	}
+	return p.sliceStream.Next(ctx)
+}
+
+// TestMergePrefetchPanic: an input that panics on the goroutine reading it ahead fails the
+// merge with an error naming the panic, and Close releases and closes everything.
+func TestMergePrefetchPanic(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	big := make([]row, 3*exec.BatchRows)
+	for i := range big {
+		big[i] = r(int64(i), "a", 1, 1)
+	}
+	closes := 0
+	good := streamOf(mem, big, 1000)
+	good.closed = &closes
+	bad := &panicStream{*streamOf(mem, big[:5000], 700)}
+	bad.closed = &closes
+	spec := mergeSpec(mem)
+	spec.Prefetch = true
+	m, err := Merge([]exec.Stream{good, bad}, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = drain(t, m)
+	if err == nil || !strings.Contains(err.Error(), "decoding failed") {
+		t.Fatalf("got error %v, want the panic's", err)
+	}
+	if closes != 2 {
+		t.Fatalf("%d inputs closed, want 2", closes)
 	}
 }

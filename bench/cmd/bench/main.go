@@ -33,6 +33,8 @@ func main() {
 	md := flag.String("md", "", "markdown table to write besides standard output; empty writes none")
 	dir := flag.String("dir", "", "scratch directory; empty makes and removes a temporary one")
 	quiet := flag.Bool("q", false, "no progress lines on standard error")
+	flag.BoolVar(&cfg.CompactionOnly, "compaction-only", false, "run the compaction workload alone")
+	flag.BoolVar(&cfg.CompactionReadAhead, "compaction-read-ahead", false, "compaction reads each input a batch ahead on a goroutine of its own")
 	flag.Parse()
 	if *quick {
 		set := map[string]bool{}
