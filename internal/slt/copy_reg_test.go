@@ -26,7 +26,7 @@ func TestCopyToRegNames(t *testing.T) {
 	}
 	query := `(SELECT pg_typeof(1), pg_typeof('a'::text), 'pg_class'::regclass, '"Reg T"'::regclass, ` +
 		`'int4[]'::regtype, 'character varying'::regtype, 'pg_catalog'::regnamespace, 'now'::regproc, ` +
-		`0::regclass, NULL::regtype, 123456789::regclass)`
+		`0::regclass, NULL::regtype, 123456789::regclass, ROW('"Reg T"'::regclass, 'int4'::regtype, 0::regrole))`
 	for _, opts := range []string{"", " (FORMAT csv)", " (FORMAT csv, HEADER, FORCE_QUOTE *)", " (DELIMITER '|')"} {
 		sql := "COPY " + query + " TO STDOUT" + opts
 		want, _, err := copyTo(ctx, pg, sql)
