@@ -174,6 +174,7 @@ func (e *Engine) exportQuery(ctx context.Context, st *planner.Copy, params []any
 	}
 	return out.write(ctx, name, func(w io.Writer) (int64, error) {
 		enc := pgcopy.NewEncoder(schema.Fields(), st.Options, loc)
+		enc.SetRegNames(e.regNames(ctx))
 		buf := enc.Start(nil)
 		var rows int64
 		for {

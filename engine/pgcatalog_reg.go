@@ -31,12 +31,16 @@ func (r *rowsResult) RegNames() types.RegNames {
 
 // regNames names objects by OID as the output functions of the object identifier types do:
 // relations by their names (pg_catalog's bare, information_schema's qualified), types as
-// format_type writes them, functions, schemas and roles by their names. The relations are
-// listed once, on the first regclass value asked for.
+// format_type writes them, functions, schemas and roles by their names; OID 0 as "-". The
+// relations are listed once, on the first regclass value asked for.
 func (e *Engine) regNames(ctx context.Context) types.RegNames {
 	var rels map[int64]string
 	typeNames := e.typeNames(ctx)
 	return func(t *types.Reg, oid int64) (string, bool) {
+		if oid == 0 {
+			// InvalidOid: every output function of these types writes "-".
+			return "-", true
+		}
 		switch t {
 		case types.RegClass:
 			if rels == nil {

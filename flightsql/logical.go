@@ -58,6 +58,9 @@ func wireType(f arrow.Field) (arrow.DataType, bool) {
 		// A record's field of such a SQL type (types.RecordField).
 		f = arrow.Field{Type: types.Storage(f.Type), Metadata: md}
 	}
+	if r := types.FieldReg(f); r != nil && f.Type.ID() == arrow.INT64 {
+		return arrow.BinaryTypes.String, true
+	}
 	name, ok := f.Metadata.GetValue(types.SQLTypeKey)
 	if !ok {
 		return nil, false
@@ -100,6 +103,11 @@ func wireStruct(st *arrow.StructType) (arrow.DataType, bool) {
 			fields = st.Fields()
 		}
 		fields[k].Type = wt
+		if r := types.FieldReg(f); r != nil {
+			// The SQL type of a regclass... field, sent as utf8, is in its metadata, from
+			// which wireRecord knows which names to give its values.
+			fields[k].Metadata, _ = types.SQLMetadata(r)
+		}
 	}
 	if fields == nil {
 		return nil, false
@@ -109,7 +117,7 @@ func wireStruct(st *arrow.StructType) (arrow.DataType, bool) {
 
 // wireRecord converts a, a struct column in engine storage, to to, a struct of wire types
 // (wireStruct's), converting the fields that need it with wireArray.
-func wireRecord(mem memory.Allocator, a arrow.Array, to *arrow.StructType) (arrow.Array, bool) {
+func wireRecord(mem memory.Allocator, a arrow.Array, to *arrow.StructType, names types.RegNames) (arrow.Array, bool) {
 	d := a.Data()
 	if _, ok := a.(*array.Struct); !ok || len(d.Children()) != to.NumFields() {
 		return nil, false
@@ -122,7 +130,7 @@ func wireRecord(mem memory.Allocator, a arrow.Array, to *arrow.StructType) (arro
 			c.Release()
 			continue
 		}
-		w, ok := wireArray(mem, c, to.Field(k).Type)
+		w, ok := wireField(mem, c, to.Field(k), names)
 		c.Release()
 		if !ok {
 			return nil, false
@@ -137,13 +145,13 @@ func wireRecord(mem memory.Allocator, a arrow.Array, to *arrow.StructType) (arro
 
 // wireList converts a, a list column in engine storage, to to, a list of a wire type
 // (wireType's), converting its elements with wireArray; ok is false otherwise.
-func wireList(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, bool) {
+func wireList(mem memory.Allocator, a arrow.Array, to arrow.DataType, names types.RegNames) (arrow.Array, bool) {
 	lt, ok := to.(*arrow.ListType)
 	l, isList := a.(*array.List)
 	if !ok || !isList {
 		return nil, false
 	}
-	vals, ok := wireArray(mem, l.ListValues(), lt.Elem())
+	vals, ok := wireArray(mem, l.ListValues(), lt.Elem(), names)
 	if !ok {
 		return nil, false
 	}
@@ -154,16 +162,26 @@ func wireList(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Arr
 	return array.MakeFromData(nd), true
 }
 
+// wireField converts a, a column in engine storage, to the wire type of field f
+// (wireArray), a regclass... column to utf8 of the names names gives its OIDs.
+func wireField(mem memory.Allocator, a arrow.Array, f arrow.Field, names types.RegNames) (arrow.Array, bool) {
+	if r := types.FieldReg(f); r != nil && f.Type.ID() == arrow.STRING {
+		return wireRegArray(mem, a, r, names)
+	}
+	return wireArray(mem, a, f.Type, names)
+}
+
 // wireArray converts a, a column in engine storage, to wire type to (wireType's); ok is
-// false if to is not one of them. The result is a new reference.
-func wireArray(mem memory.Allocator, a arrow.Array, to arrow.DataType) (arrow.Array, bool) {
+// false if to is not one of them. names names the OIDs of regclass... values in records.
+// The result is a new reference.
+func wireArray(mem memory.Allocator, a arrow.Array, to arrow.DataType, names types.RegNames) (arrow.Array, bool) {
 	switch {
 	case to.ID() == arrow.LIST:
-		return wireList(mem, a, to)
+		return wireList(mem, a, to, names)
 	case to == wireTimeTZ:
 		return wireTimeTZArray(mem, a)
 	case to.ID() == arrow.STRUCT:
-		return wireRecord(mem, a, to.(*arrow.StructType))
+		return wireRecord(mem, a, to.(*arrow.StructType), names)
 	case to == wireTime && a.DataType().ID() == arrow.INT64:
 		d := a.Data()
 		nd := array.NewData(wireTime, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())

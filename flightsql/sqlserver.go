@@ -271,6 +271,7 @@ func (s *sqlServer) produce(ctx context.Context, schema *arrow.Schema, st engine
 	if err := noCopy(res); err != nil {
 		return err
 	}
+	names := regNames(res)
 	for {
 		b, err := res.Next(ctx)
 		if err == io.EOF {
@@ -279,7 +280,7 @@ func (s *sqlServer) produce(ctx context.Context, schema *arrow.Schema, st engine
 		if err != nil {
 			return err
 		}
-		if b, err = conform(s.mem, b, schema); err != nil {
+		if b, err = conform(s.mem, b, schema, names); err != nil {
 			return err
 		}
 		if !send(flight.StreamChunk{Data: b}) {
@@ -289,8 +290,9 @@ func (s *sqlServer) produce(ctx context.Context, schema *arrow.Schema, st engine
 }
 
 // conform gives b the announced schema (names, nullability, metadata), which IPC needs
-// every batch of a stream to have. It takes ownership of b.
-func conform(mem memory.Allocator, b arrow.RecordBatch, schema *arrow.Schema) (arrow.RecordBatch, error) {
+// every batch of a stream to have, with the values of SQL types sent as other Arrow types
+// converted (wireArray; names names regclass... OIDs). It takes ownership of b.
+func conform(mem memory.Allocator, b arrow.RecordBatch, schema *arrow.Schema, names types.RegNames) (arrow.RecordBatch, error) {
 	if b.Schema().Equal(schema) {
 		return b, nil
 	}
@@ -310,7 +312,7 @@ func conform(mem memory.Allocator, b arrow.RecordBatch, schema *arrow.Schema) (a
 			defer cols[i].Release()
 			continue
 		}
-		if w, ok := wireArray(mem, c, schema.Field(i).Type); ok {
+		if w, ok := wireField(mem, c, schema.Field(i), names); ok {
 			cols[i] = w
 			defer cols[i].Release()
 			continue

@@ -33,6 +33,9 @@ func (c *conn) copyOut(p *portal, res engine.CopyOut) error {
 	f, cols := copyFormat(opts, len(fields))
 	c.be.Send(&pgproto3.CopyOutResponse{OverallFormat: f, ColumnFormatCodes: cols})
 	enc := pgcopy.NewEncoder(fields, opts, c.loc)
+	if n, ok := res.(engine.RegNamer); ok {
+		enc.SetRegNames(n.RegNames())
+	}
 	buf := enc.Start(c.buf[:0])
 	if len(buf) > 0 && opts.Format != planner.CopyBinary {
 		// The header line is a message of its own; binary's header goes with the first row.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/format/pgvalue"
 	"github.com/sleeperd/sleeperd/planner"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // signature starts a file in COPY's binary format.
@@ -23,6 +24,7 @@ type Encoder struct {
 	batch   arrow.RecordBatch
 	writers []pgvalue.Writer
 	scratch []byte
+	names   types.RegNames
 }
 
 // NewEncoder returns an encoder of rows with the given fields, showing timestamptz values
@@ -39,6 +41,11 @@ func NewEncoder(fields []arrow.Field, opts planner.CopyOptions, loc *time.Locati
 	}
 	return e
 }
+
+// SetRegNames makes the encoder write the regclass, regtype, regproc, regnamespace and
+// regrole values of text and CSV by the names names gives their OIDs, as PostgreSQL's
+// output functions of these types do (without names: by number).
+func (e *Encoder) SetRegNames(names types.RegNames) { e.names = names }
 
 // Start appends what comes before the rows: the header line of text and CSV when asked
 // for, the signature, flags and header extension of binary.
@@ -82,7 +89,7 @@ func (e *Encoder) Reset(b arrow.RecordBatch) {
 		format = pgvalue.FormatBinary
 	}
 	for j, col := range b.Columns() {
-		e.writers = append(e.writers, pgvalue.NewWriter(e.fields[j], col, format, e.loc))
+		e.writers = append(e.writers, pgvalue.NewWriterNames(e.fields[j], col, format, e.loc, e.names))
 	}
 }
 

@@ -26,7 +26,7 @@ func NewWriter(f arrow.Field, arr arrow.Array, format int16, loc *time.Location)
 		if format == formatBinary {
 			return recordBinaryWriter(a, st)
 		}
-		return recordTextWriter(a, st, loc)
+		return recordTextWriter(a, st, loc, nil)
 	}
 	if t, ok := timetzWriter(f, arr, format); ok {
 		return t

@@ -127,7 +127,7 @@ func textWriter(arr arrow.Array, loc *time.Location) Writer {
 	case *array.List:
 		return arrayTextWriter(a, loc)
 	case *array.Struct:
-		return recordTextWriter(a, nil, loc)
+		return recordTextWriter(a, nil, loc, nil)
 	case *array.Map:
 		return mapJSONWriter(a, loc)
 	}

@@ -14,13 +14,14 @@ import (
 // field as nothing, and a field quoted when it is empty or holds a quote, a backslash, a
 // parenthesis, a comma or white space, with quotes and backslashes doubled inside. Each
 // field is shown as its SQL type (types.RecordField: character(n) padded, uuid and time as
-// their text), from a's type or, when given, st, the record type of the result.
-func recordTextWriter(a *array.Struct, st *arrow.StructType, loc *time.Location) Writer {
+// their text; regclass, regtype... by the names names gives, or as numbers when nil), from
+// a's type or, when given, st, the record type of the result.
+func recordTextWriter(a *array.Struct, st *arrow.StructType, loc *time.Location, names types.RegNames) Writer {
 	fields := make([]arrow.Array, a.NumField())
 	ws := make([]Writer, a.NumField())
 	for k := range ws {
 		fields[k] = a.Field(k)
-		ws[k] = NewWriter(recordField(a, st, k), fields[k], formatText, loc)
+		ws[k] = NewWriterNames(recordField(a, st, k), fields[k], formatText, loc, names)
 	}
 	var buf []byte
 	return func(dst []byte, i int) []byte {

@@ -13,15 +13,40 @@ import (
 
 // NewWriterNames is NewWriter for a result whose regclass, regtype, regproc, regnamespace and
 // regrole values names shows by name in the text format (nil: by number).
+// A record's fields of these types are shown by name too.
 func NewWriterNames(f arrow.Field, arr arrow.Array, format int16, loc *time.Location, names types.RegNames) Writer {
-	if w, ok := regWriter(f, arr, format, names); ok {
+	if a, ok := arr.(*array.Struct); ok && names != nil && format != formatBinary {
+		st, _ := sqlField(f).Type.(*arrow.StructType)
+		return recordTextWriter(a, st, loc, names)
+	}
+	if w, ok := regWriter(sqlField(f), arr, format, names); ok {
 		return w
 	}
 	return NewWriter(f, arr, format, loc)
 }
 
+// HasReg reports whether a column of field f holds values of regclass, regtype, regproc,
+// regnamespace or regrole, itself or in the fields of its records, which NewWriterNames
+// shows by name.
+func HasReg(f arrow.Field) bool {
+	if types.FieldReg(f) != nil {
+		return true
+	}
+	if st, ok := f.Type.(*arrow.StructType); ok {
+		for _, sf := range st.Fields() {
+			if HasReg(types.RecordField(sf)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // AppendFieldNames is AppendField with regclass, regtype... values shown by names.
 func AppendFieldNames(dst []byte, f arrow.Field, arr arrow.Array, i int, loc *time.Location, names types.RegNames) []byte {
+	if _, ok := arr.(*array.Struct); ok && names != nil {
+		return NewWriterNames(f, arr, formatText, loc, names)(dst, i)
+	}
 	if w, ok := regWriter(f, arr, formatText, names); ok {
 		return w(dst, i)
 	}
