@@ -31,7 +31,8 @@ func (e *Engine) compactionEnv(t *catalog.Table) compaction.Env {
 			panicSite("compaction")
 			return e.iterators(t, state.DeletePredicates(), time.Now(), full)
 		},
-		Alloc: e.alloc,
+		Alloc:     e.alloc,
+		ReadAhead: true,
 	}
 }
 

@@ -34,7 +34,7 @@ func main() {
 	dir := flag.String("dir", "", "scratch directory; empty makes and removes a temporary one")
 	quiet := flag.Bool("q", false, "no progress lines on standard error")
 	flag.BoolVar(&cfg.CompactionOnly, "compaction-only", false, "run the compaction workload alone")
-	flag.BoolVar(&cfg.CompactionReadAhead, "compaction-read-ahead", false, "compaction reads each input a batch ahead on a goroutine of its own")
+	flag.BoolVar(&cfg.CompactionReadAhead, "compaction-read-ahead", true, "compaction reads each input a batch ahead on a goroutine of its own, as the engine's compactions do (false: in turn with the merge)")
 	flag.Parse()
 	if *quick {
 		set := map[string]bool{}
