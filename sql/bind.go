@@ -72,6 +72,9 @@ type binder struct {
 	// fromOuter is the scope of the query whose FROM clause is being bound, when it is a
 	// subquery: its derived tables may refer to the enclosing queries (fromOuter.parent).
 	fromOuter *scope
+	// fromWhere is the WHERE clause of the SELECT whose FROM clause is bound next (from takes
+	// it into its scope).
+	fromWhere *pg_query.Node
 	// scalars are scalar subqueries bound in the current clause, to be joined in;
 	// constCols are their columns, which are constant and so allowed in grouped queries.
 	scalars   []pendingJoin

@@ -3,7 +3,10 @@ package sql
 import (
 	"sort"
 
+	pg_query "github.com/pganalyze/pg_query_go/v6"
+
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/function"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/types"
 )
@@ -238,6 +241,9 @@ func (b *binder) domain(s *scope, cols []planner.Column) (*planner.Aggregate, er
 	if len(b.scalars) != pending || len(again.cols) < len(s.cols) {
 		return nil, errs.New(errs.NotImplemented, "this correlated set-returning function is not supported yet")
 	}
+	if conds := b.domainWhere(s.where, again); len(conds) > 0 {
+		node = &planner.Filter{Input: node, Pred: planner.And(conds)}
+	}
 	a := &planner.Aggregate{Input: node}
 	for _, c := range cols {
 		for i, sc := range s.cols {
@@ -252,6 +258,61 @@ func (b *binder) domain(s *scope, cols []planner.Column) (*planner.Aggregate, er
 		return nil, errs.New(errs.Internal, "correlated function: outer column not found in its FROM clause")
 	}
 	return a, nil
+}
+
+// domainWhere binds the conjuncts of where, the WHERE clause of the query whose FROM clause a
+// domain binds again, that refer to the items bound again (again) alone, in their order: the
+// rows they exclude are not in the query's result, so the domain leaves their values out and
+// the function never runs for them, as PostgreSQL applies such a WHERE on the outer side of a
+// LATERAL subquery before it. Conjuncts with a subquery, a volatile function or a reference to
+// an enclosing query's or a later item's columns (which fail to bind here) are left out: the
+// domain stays a superset of the values the subquery is evaluated for.
+func (b *binder) domainWhere(where *pg_query.Node, again *scope) []planner.Expr {
+	if where == nil {
+		return nil
+	}
+	savedClause, pending := b.clause, len(b.scalars)
+	defer func() { b.clause = savedClause }()
+	var conds []planner.Expr
+	for _, c := range andConjuncts(where) {
+		if hasSubLink(c) {
+			continue
+		}
+		seen := map[planner.ColumnID]bool{}
+		for id := range again.outer {
+			seen[id] = true
+		}
+		b.clause = "WHERE"
+		e, err := b.expr(c, again, nil)
+		if err == nil {
+			e, err = b.coerceBool(e, "WHERE")
+		}
+		correlated := false
+		for id := range again.outer {
+			if !seen[id] {
+				correlated = true
+				delete(again.outer, id)
+			}
+		}
+		if err != nil || correlated || len(b.scalars) != pending || volatile(e) {
+			b.scalars = b.scalars[:pending]
+			continue
+		}
+		conds = append(conds, e)
+	}
+	return conds
+}
+
+// volatile reports whether e calls a volatile function (random(), nextval()).
+func volatile(e planner.Expr) bool {
+	found := false
+	_, _ = planner.Transform(e, func(x planner.Expr) (planner.Expr, error) {
+		if f, ok := x.(*planner.Func); ok && function.Volatile(f.Name) {
+			found = true
+		}
+		return x, nil
+	})
+	return found
 }
 
 // nullSafeEq is o IS NOT DISTINCT FROM p as equalities a hash join can take as keys: a

@@ -36,6 +36,9 @@ type scope struct {
 	// scope is a FROM clause's: binding them again gives an independent copy of the rows
 	// (see liftCorrelatedFuncs).
 	items []*pg_query.Node
+	// where is the WHERE clause of the query whose FROM clause the scope is: its conjuncts
+	// on items alone limit the rows bound again (see domain).
+	where *pg_query.Node
 }
 
 func (s *scope) lookup(table, name string, pos int32) (planner.Column, error) {
@@ -165,6 +168,8 @@ func relationScope(table string, cols []planner.Column, alias *pg_query.Alias) (
 func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 	// A subquery's scope sees the enclosing query's columns (correlation).
 	var parent *scope
+	where := b.fromWhere
+	b.fromWhere = nil
 	savedFromOuter := b.fromOuter
 	b.fromOuter = nil
 	defer func() { b.fromOuter = savedFromOuter }()
@@ -180,14 +185,14 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 		return &planner.Values{Rows: [][]planner.Expr{{}}}, &scope{}, nil
 	}
 	var node planner.Node
-	sc := &scope{}
+	sc := &scope{where: where}
 	if parent != nil {
 		// A fresh scope per FROM clause (each arm of a set operation has its own), which
 		// records its references to the enclosing queries in the caller's map.
 		if parent.outer == nil {
 			parent.outer = map[planner.ColumnID]bool{}
 		}
-		sc = &scope{parent: parent.parent, outer: parent.outer}
+		sc = &scope{parent: parent.parent, outer: parent.outer, where: where}
 		b.fromOuter = sc
 	}
 	for i, it := range items {

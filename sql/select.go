@@ -70,6 +70,7 @@ func (b *binder) selectBody(sel *pg_query.SelectStmt, out *outputTypes) (planner
 	if len(sel.ValuesLists) > 0 {
 		return b.valuesSelect(sel)
 	}
+	b.fromWhere = sel.WhereClause
 	plan, sc, err := b.from(sel.FromClause)
 	if err != nil {
 		return nil, nil, err
