@@ -100,12 +100,16 @@ func (b *binder) regCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (pla
 }
 
 // regArrayCast binds ARRAY[e1, ...]::kind[], kind regclass, regtype, regproc, regnamespace or
-// regrole, as the array of each element cast to kind. ok is false for other casts.
+// regrole, as the array of each element cast to kind; other casts to these array types are
+// not supported. ok is false for other types.
 func (b *binder) regArrayCast(tc *pg_query.TypeCast, kind string, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
 	r := types.RegByName(kind)
 	ae := tc.Arg.GetAArrayExpr()
-	if r == nil || ae == nil || len(tc.TypeName.ArrayBounds) != 1 {
+	if r == nil {
 		return nil, false, nil
+	}
+	if ae == nil || len(tc.TypeName.ArrayBounds) != 1 {
+		return nil, true, errs.New(errs.NotImplemented, "casts to %s[] are supported of ARRAY[...] only", kind)
 	}
 	out := &planner.Array{Typ: types.ArrayOf(r)}
 	elemType := &pg_query.TypeName{Names: tc.TypeName.Names, Location: tc.TypeName.Location}
