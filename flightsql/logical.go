@@ -61,6 +61,14 @@ func wireType(f arrow.Field) (arrow.DataType, bool) {
 	if r := types.FieldReg(f); r != nil && f.Type.ID() == arrow.INT64 {
 		return arrow.BinaryTypes.String, true
 	}
+	if r := types.FieldRegArray(f); r != nil {
+		// An array of regclass...: a list of utf8 names whose element field's metadata
+		// names the SQL type, from which wireList knows which names to give its values.
+		if lt := f.Type.(*arrow.ListType); lt.Elem().ID() == arrow.INT64 {
+			md, _ := types.SQLMetadata(r)
+			return arrow.ListOfField(arrow.Field{Name: lt.ElemField().Name, Type: arrow.BinaryTypes.String, Nullable: true, Metadata: md}), true
+		}
+	}
 	name, ok := f.Metadata.GetValue(types.SQLTypeKey)
 	if !ok {
 		return nil, false
@@ -151,7 +159,7 @@ func wireList(mem memory.Allocator, a arrow.Array, to arrow.DataType, names type
 	if !ok || !isList {
 		return nil, false
 	}
-	vals, ok := wireArray(mem, l.ListValues(), lt.Elem(), names)
+	vals, ok := wireField(mem, l.ListValues(), lt.ElemField(), names)
 	if !ok {
 		return nil, false
 	}

@@ -79,3 +79,40 @@ func TestFlightRegNamesInRecords(t *testing.T) {
 		t.Errorf("r's regtype field: %q, want numeric", v)
 	}
 }
+
+// TestFlightRegArrays reads arrays of regclass and regtype: lists of utf8 names, the element
+// field's metadata naming the SQL type, as PostgreSQL writes the elements of regclass[].
+func TestFlightRegArrays(t *testing.T) {
+	ctx, mem, srv, cl := serveChecked(t)
+	execAll(ctx, t, cl, `CREATE TABLE "Reg A" (k bigint NOT NULL) WITH (row_keys = 'k')`)
+	q := `SELECT ARRAY['pg_class'::regclass, '"Reg A"', NULL] AS c, ARRAY['int4'::regtype, 'text[]'] AS t`
+	want := [][]string{{"pg_class", `"Reg A"`, ""}, {"integer", "text[]"}}
+	sqlTypes := []string{"regclass", "regtype"}
+	check := func(name string, got []arrow.RecordBatch) {
+		t.Helper()
+		defer releaseAll(got)
+		for j, f := range got[0].Schema().Fields() {
+			lt, ok := f.Type.(*arrow.ListType)
+			if !ok || !arrow.TypeEqual(lt.Elem(), arrow.BinaryTypes.String) {
+				t.Fatalf("%s: column %s is %s, want list<utf8>", name, f.Name, f.Type)
+			}
+			if st, _ := lt.ElemField().Metadata.GetValue(types.SQLTypeKey); st != sqlTypes[j] {
+				t.Errorf("%s: column %s's elements have %s %q, want %q", name, f.Name, types.SQLTypeKey, st, sqlTypes[j])
+			}
+			l := got[0].Column(j).(*array.List)
+			vals := l.ListValues().(*array.String)
+			var gotVals []string
+			for i := 0; i < vals.Len(); i++ {
+				gotVals = append(gotVals, vals.Value(i))
+			}
+			if !reflect.DeepEqual(gotVals, want[j]) {
+				t.Errorf("%s: column %s: %q, want %q", name, f.Name, gotVals, want[j])
+			}
+			if j == 0 && !vals.IsNull(2) {
+				t.Errorf("%s: column %s's third element is not NULL", name, f.Name)
+			}
+		}
+	}
+	check("ADBC", adbcFetch(ctx, t, adbcConn(t, srv, mem, nil), q))
+	check("Flight SQL client", fetch(ctx, t, cl, mem, q))
+}

@@ -28,6 +28,20 @@ func (b *binder) arrayExpr(ae *pg_query.A_ArrayExpr, sc *scope, agg *aggContext,
 			if err != nil {
 				return nil, err
 			}
+			if r, ok, err := b.regUntyped(e, et); ok || err != nil {
+				if err != nil {
+					return nil, err
+				}
+				out.Elems = append(out.Elems, r)
+				continue
+			}
+			if r, ok, err := b.regCastOut(e, et); ok {
+				if err != nil {
+					return nil, err
+				}
+				out.Elems = append(out.Elems, r)
+				continue
+			}
 			if !castable(e.Type(), et) {
 				return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), types.Name(et))
 			}

@@ -735,6 +735,14 @@ func (b *binder) commonArgsWith(nodes []*pg_query.Node, first int, sc *scope, ag
 		t = adjust(args, t)
 	}
 	for i := range args {
+		out, ok, err := b.regUntyped(args[i], t)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
+			args[i] = out
+			continue
+		}
 		args[i] = b.coerce(args[i], t)
 	}
 	return args, t, nil

@@ -76,10 +76,13 @@ func (b *binder) regCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (pla
 			names = append(names, s.Sval)
 		}
 	}
-	if len(names) == 0 || len(tc.TypeName.ArrayBounds) > 0 {
+	if len(names) == 0 {
 		return nil, false, nil
 	}
 	kind := strings.ToLower(names[len(names)-1])
+	if len(tc.TypeName.ArrayBounds) > 0 {
+		return b.regArrayCast(tc, kind, sc, agg)
+	}
 	// (An object identifier shown as text is the object's name, as its output function
 	// writes it: regCastOut.)
 	if !regTypes[kind] {
@@ -94,6 +97,33 @@ func (b *binder) regCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (pla
 		out = relabelReg(kind, out)
 	}
 	return out, true, err
+}
+
+// regArrayCast binds ARRAY[e1, ...]::kind[], kind regclass, regtype, regproc, regnamespace or
+// regrole, as the array of each element cast to kind; other casts to these array types are
+// not supported. ok is false for other types.
+func (b *binder) regArrayCast(tc *pg_query.TypeCast, kind string, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
+	r := types.RegByName(kind)
+	ae := tc.Arg.GetAArrayExpr()
+	if r == nil {
+		return nil, false, nil
+	}
+	if ae == nil || len(tc.TypeName.ArrayBounds) != 1 {
+		return nil, true, errs.New(errs.NotImplemented, "casts to %s[] are supported of ARRAY[...] only", kind)
+	}
+	out := &planner.Array{Typ: types.ArrayOf(r)}
+	elemType := &pg_query.TypeName{Names: tc.TypeName.Names, Location: tc.TypeName.Location}
+	for _, el := range ae.Elements {
+		if el.GetAArrayExpr() != nil {
+			return nil, true, errs.New(errs.NotImplemented, "multidimensional arrays are not supported")
+		}
+		e, err := b.expr(&pg_query.Node{Node: &pg_query.Node_TypeCast{TypeCast: &pg_query.TypeCast{Arg: el, TypeName: elemType, Location: tc.Location}}}, sc, agg)
+		if err != nil {
+			return nil, true, err
+		}
+		out.Elems = append(out.Elems, e)
+	}
+	return out, true, nil
 }
 
 // regCastExpr binds e::kind, kind an object identifier type, as an expression of OIDs

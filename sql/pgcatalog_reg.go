@@ -19,10 +19,30 @@ func relabelReg(kind string, e planner.Expr) planner.Expr {
 	return e
 }
 
+// regUntyped binds an untyped literal e taking the object identifier type t from the values
+// beside it (ARRAY['pg_class'::regclass, 'pg_type'], COALESCE, CASE) as e::t: a name is
+// looked up as t's input function reads it. ok is false when e is not an untyped literal or t
+// not such a type.
+func (b *binder) regUntyped(e planner.Expr, t arrow.DataType) (planner.Expr, bool, error) {
+	r := types.AsReg(t)
+	l, isLit := e.(*planner.Literal)
+	if r == nil || !isLit || !types.IsUnknown(l.Typ) {
+		return nil, false, nil
+	}
+	out, err := b.regCastExpr(r.Name(), e)
+	if err != nil {
+		return nil, true, err
+	}
+	return relabel(out, r), true, nil
+}
+
 // regCastOut binds e::t where e is of an object identifier type (regclass, regtype...) and t
 // is not: to text types its name, as its output function writes it (an OID nothing has as its
 // number); to other types the OID, as bigint. ok is false when e is of another type.
 func (b *binder) regCastOut(e planner.Expr, t arrow.DataType) (planner.Expr, bool, error) {
+	if a, ok := e.(*planner.Array); ok && types.AsReg(types.Elem(a.Typ)) != nil {
+		return b.regArrayCastOut(a, t)
+	}
 	r := types.AsReg(e.Type())
 	if r == nil || types.IsReg(t) {
 		return nil, false, nil
@@ -42,6 +62,28 @@ func (b *binder) regCastOut(e planner.Expr, t arrow.DataType) (planner.Expr, boo
 		return b.charCast(name, t, true), true, nil
 	}
 	return name, true, nil
+}
+
+// regArrayCastOut binds a::t where a is an array constructor of an object identifier type
+// (ARRAY['pg_class'::regclass]) and t is text or text[]: the array of its elements' names, as
+// the array's output function writes them. ok is false for other t.
+func (b *binder) regArrayCastOut(a *planner.Array, t arrow.DataType) (planner.Expr, bool, error) {
+	toArray := arrow.TypeEqual(t, types.ArrayOf(types.Text))
+	if !toArray && !arrow.TypeEqual(t, types.Text) {
+		return nil, false, nil
+	}
+	names := &planner.Array{Typ: types.ArrayOf(types.Text)}
+	for _, el := range a.Elems {
+		n, _, err := b.regCastOut(el, types.Text)
+		if err != nil {
+			return nil, true, err
+		}
+		names.Elems = append(names.Elems, n)
+	}
+	if toArray {
+		return names, true, nil
+	}
+	return &planner.Cast{E: names, To: t}, true, nil
 }
 
 // regtypeName is the name of the type whose OID is e, as regtype output writes it.

@@ -149,6 +149,9 @@ func arrayPGType(elem arrow.DataType) PGType {
 	if p, ok := recordArrayPGType(elem); ok {
 		return p
 	}
+	if r, ok := elem.(*Reg); ok {
+		return PGType{RegArrayOID(r.oid), -1, -1}
+	}
 	et := PGTypeOf(elem)
 	oid, ok := arrayOIDs[et.OID]
 	if !ok {
@@ -228,6 +231,9 @@ func SQLMetadata(t arrow.DataType) (arrow.Metadata, bool) {
 		if j, ok := t.(*JSON); ok {
 			return arrow.NewMetadata([]string{SQLTypeKey}, []string{"_" + j.Name()}), true
 		}
+		if r, ok := t.(*Reg); ok {
+			return arrow.NewMetadata([]string{SQLTypeKey}, []string{"_" + r.name}), true
+		}
 	}
 	c, ok := t.(*Char)
 	if !ok {
@@ -281,6 +287,9 @@ func FieldPGType(f arrow.Field) PGType {
 		}
 		if r := RegByName(md.Values()[i]); r != nil {
 			return PGType{r.oid, 4, -1}
+		}
+		if r := FieldRegArray(f); r != nil {
+			return PGType{RegArrayOID(r.oid), -1, -1}
 		}
 	}
 	return PGTypeOf(f.Type)

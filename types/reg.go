@@ -46,7 +46,7 @@ const (
 var regTypes = []*Reg{RegClass, RegType, RegProc, RegNamespace, RegRole}
 
 // regArrays are the OIDs of the array types of the object identifier alias types, which
-// regtype output names (they are not in arrayOIDs: no value here is of them).
+// regtype output names and arrays of these types are sent as (arrayPGType, FieldPGType).
 var regArrays = map[uint32]uint32{OIDRegProcArray: OIDRegProc, OIDRegClassArray: OIDRegClass,
 	OIDRegTypeArray: OIDRegType, OIDRegNamespaceArray: OIDRegNamespace, OIDRegRoleArray: OIDRegRole}
 
@@ -94,6 +94,25 @@ func FieldReg(f arrow.Field) *Reg {
 	}
 	if i := f.Metadata.FindKey(SQLTypeKey); i >= 0 {
 		return RegByName(f.Metadata.Values()[i])
+	}
+	return nil
+}
+
+// FieldRegArray is the element type of a result field that is an array of an object identifier
+// alias type (regclass[]...: a list of them, or a list of int64 whose metadata names it,
+// SQLMetadata), or nil.
+func FieldRegArray(f arrow.Field) *Reg {
+	lt, ok := f.Type.(*arrow.ListType)
+	if !ok {
+		return nil
+	}
+	if r, ok := lt.Elem().(*Reg); ok {
+		return r
+	}
+	if i := f.Metadata.FindKey(SQLTypeKey); i >= 0 {
+		if n := f.Metadata.Values()[i]; len(n) > 1 && n[0] == '_' {
+			return RegByName(n[1:])
+		}
 	}
 	return nil
 }

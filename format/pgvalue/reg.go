@@ -29,7 +29,7 @@ func NewWriterNames(f arrow.Field, arr arrow.Array, format int16, loc *time.Loca
 // regnamespace or regrole, itself or in the fields of its records, which NewWriterNames
 // shows by name.
 func HasReg(f arrow.Field) bool {
-	if types.FieldReg(f) != nil {
+	if types.FieldReg(f) != nil || types.FieldRegArray(f) != nil {
 		return true
 	}
 	if st, ok := f.Type.(*arrow.StructType); ok {
@@ -57,6 +57,9 @@ func AppendFieldNames(dst []byte, f arrow.Field, arr arrow.Array, i int, loc *ti
 // text the name names gives the OID, or its number; in binary the OID as uint32, as oidsend
 // writes it. ok is false for other columns.
 func regWriter(f arrow.Field, arr arrow.Array, format int16, names types.RegNames) (Writer, bool) {
+	if l, ok := arr.(*array.List); ok {
+		return regArrayWriter(f, l, format, names)
+	}
 	r := types.FieldReg(f)
 	a, ok := arr.(*array.Int64)
 	if r == nil || !ok {
@@ -74,4 +77,22 @@ func regWriter(f arrow.Field, arr arrow.Array, format int16, names types.RegName
 		}
 		return strconv.AppendInt(dst, oid, 10)
 	}, true
+}
+
+// regArrayWriter is the writer of a column of arrays of an object identifier alias type
+// (regclass[]...: lists of int64 OIDs): in text PostgreSQL's array text with each element as
+// regWriter writes it; in binary array_send's format with the element type's OID and each
+// element as a uint32. ok is false for other columns.
+func regArrayWriter(f arrow.Field, a *array.List, format int16, names types.RegNames) (Writer, bool) {
+	r := types.FieldRegArray(f)
+	oids, ok := a.ListValues().(*array.Int64)
+	if r == nil || !ok {
+		return nil, false
+	}
+	ef := arrow.Field{Name: "", Type: r}
+	elem, _ := regWriter(ef, oids, format, names)
+	if format == formatBinary {
+		return arrayBinaryWriterElem(a, r.OID(), func(Writer) Writer { return elem }), true
+	}
+	return arrayTextWriterOf(a, elem), true
 }

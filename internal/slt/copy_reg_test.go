@@ -29,7 +29,8 @@ func TestCopyToRegNames(t *testing.T) {
 	}
 	query := `(SELECT pg_typeof(1), pg_typeof('a'::text), 'pg_class'::regclass, '"Reg T"'::regclass, ` +
 		`'int4[]'::regtype, 'character varying'::regtype, 'pg_catalog'::regnamespace, 'now'::regproc, ` +
-		`0::regclass, NULL::regtype, 123456789::regclass, ROW('"Reg T"'::regclass, 'int4'::regtype, 0::regrole))`
+		`0::regclass, NULL::regtype, 123456789::regclass, ROW('"Reg T"'::regclass, 'int4'::regtype, 0::regrole), ` +
+		`ARRAY['pg_class'::regclass, '"Reg T"', NULL], ARRAY['int4[]'::regtype, 'character varying'])`
 	dir := t.TempDir()
 	for _, opts := range []string{"", " (FORMAT csv)", " (FORMAT csv, HEADER, FORCE_QUOTE *)", " (DELIMITER '|')"} {
 		sql := "COPY " + query + " TO STDOUT" + opts
