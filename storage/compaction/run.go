@@ -388,8 +388,10 @@ func (c *counting) Next(ctx context.Context) (arrow.RecordBatch, error) {
 }
 
 // pushDownBackoff spaces PushDownAll's attempts when other processes' commits invalidate its
-// plan.
-var pushDownBackoff = statestore.Backoff{Attempts: 12, First: 5 * time.Millisecond, Max: 500 * time.Millisecond}
+// plan. Each attempt plans afresh, so it fails only while other processes keep compacting
+// the very references it planned; with several busy nodes on one store twelve attempts (about
+// 3 s) were seen to run out, so it tries for up to about 15 s.
+var pushDownBackoff = statestore.Backoff{Attempts: 40, First: 5 * time.Millisecond, Max: 500 * time.Millisecond}
 
 // PushDownAll pushes every unassigned reference of a non-leaf partition down to the leaves,
 // committing one SplitFileReferences per level (see PlanPushDown), and returns the number of
