@@ -161,12 +161,17 @@ func (j *importJob) server(ctx context.Context, s *session, p *progress, name, f
 	bytesBefore, rowsBefore := p.bytes.Load(), p.rows.Load()
 	stop := make(chan struct{})
 	polled := make(chan struct{})
+	// The counts before the COPY are taken here, not in the poller: a poller scheduled
+	// late would take as its start bytes the COPY had already read.
+	var b0, r0 int64
+	if s.eng != nil {
+		b0, r0 = s.eng.CopyProgress()
+	}
 	go func() {
 		defer close(polled)
 		if s.eng == nil {
 			return
 		}
-		b0, r0 := s.eng.CopyProgress()
 		t := time.NewTicker(20 * time.Millisecond)
 		defer t.Stop()
 		for {
