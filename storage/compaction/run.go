@@ -420,6 +420,11 @@ func PushDownAll(ctx context.Context, states *statestore.Store, table statestore
 				}
 				continue
 			}
+			if errors.Is(err, statestore.ErrInvalidTransaction) {
+				// Other processes kept invalidating the plan: a serialization failure the
+				// client may retry, not an internal error.
+				return total, errs.Wrap(errs.Conflict, err, "could not serialize access: concurrent compactions kept changing the file references of table %s (%d attempts at pushing them down); try again", table, pushDownBackoff.Attempts)
+			}
 			return total, fmt.Errorf("compaction: push down: %w", err)
 		}
 		total += len(pushes)
