@@ -2,6 +2,7 @@ package statestore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"sync"
@@ -196,4 +197,83 @@ func TestRetireColumnsFenceTokens(t *testing.T) {
 			t.Errorf("%+v: %v, want ErrInvalidTransaction", bad, err)
 		}
 	}
+}
+
+// RetiredAt gives the commit time of the transaction that retired a name for good (one
+// without a token, as older builds fenced, or a fence kept), through a replay and a snapshot;
+// a snapshot written before the times were recorded gives its own time, which is later.
+func TestRetiredAtRecordsCommitTime(t *testing.T) {
+	ctx := context.Background()
+	os := objstore.NewMem()
+	s := New(os, Options{Now: fixedClock()})
+	if _, err := s.Create(ctx, "t", InitialisePartitions{}); err != nil {
+		t.Fatal(err)
+	}
+	older, err := s.Commit(ctx, "t", RetireColumns{Names: []string{"v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Commit(ctx, "t", RetireColumns{Names: []string{"w"}, Token: "a", Owner: "h:1", Until: older.Time().Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.mustSnapshot(t, ctx).RetiredAt("w"); ok {
+		t.Fatal("a name a fence holds is not retired for good")
+	}
+	kept, err := s.Commit(ctx, "t", RetireColumns{Names: []string{"w"}, Token: "a", Keep: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Retiring a name again leaves its time as it was.
+	st, err := s.Commit(ctx, "t", RetireColumns{Names: []string{"v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]time.Time{"v": older.Time(), "w": kept.Time()} {
+		if at, ok := st.RetiredAt(name); !ok || !at.Equal(want) {
+			t.Errorf("RetiredAt(%q) = %v, %v; want %v", name, at, ok, want)
+		}
+	}
+	if _, ok := st.RetiredAt("x"); ok {
+		t.Error("RetiredAt of a name never retired")
+	}
+	assertReplayedAndSnapshotted(t, os, st)
+	// A snapshot of an older build records no times.
+	data, err := marshalSnapshot(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var in snapshotJSON
+	if err := json.Unmarshal(data, &in); err != nil {
+		t.Fatal(err)
+	}
+	in.RetiredAt = nil
+	if data, err = json.Marshal(in); err != nil {
+		t.Fatal(err)
+	}
+	back, err := unmarshalSnapshot("t", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"v", "w"} {
+		if at, ok := back.RetiredAt(name); !ok || !at.Equal(st.Time()) {
+			t.Errorf("from an older snapshot, RetiredAt(%q) = %v, %v; want the snapshot's time %v", name, at, ok, st.Time())
+		}
+	}
+	in.RetiredAt = in.RetiredAt[:0]
+	in.RetiredAt = append(in.RetiredAt, st.Time())
+	if data, err = json.Marshal(in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unmarshalSnapshot("t", data); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("a snapshot with fewer times than retired names: %v, want ErrCorrupt", err)
+	}
+}
+
+func (s *Store) mustSnapshot(t *testing.T, ctx context.Context) *State {
+	t.Helper()
+	st, err := s.Snapshot(ctx, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

@@ -18,6 +18,9 @@ type snapshotJSON struct {
 	Deletes []DeletePredicate `json:"deletes,omitempty"`
 	// Retired are the retired stored column names, sorted (RetireColumns).
 	Retired []string `json:"retired,omitempty"`
+	// RetiredAt are, in the order of Retired, the commit times of the transactions that
+	// retired them; snapshots of older builds have none (the snapshot's Time stands in).
+	RetiredAt []time.Time `json:"retiredAt,omitempty"`
 	// Fences are the temporary retirements, by name then token (RetireColumns with a Token).
 	Fences []Fence `json:"fences,omitempty"`
 }
@@ -29,7 +32,7 @@ type snapshotFile struct {
 
 // marshalSnapshot encodes s; equal states give equal bytes.
 func marshalSnapshot(s *State) ([]byte, error) {
-	out := snapshotJSON{Table: s.table, Txn: s.txn, Time: s.time, Partitions: s.sorted, Deletes: s.dels, Retired: s.retired, Fences: s.fences}
+	out := snapshotJSON{Table: s.table, Txn: s.txn, Time: s.time, Partitions: s.sorted, Deletes: s.dels, Retired: s.retired, RetiredAt: s.retiredAt, Fences: s.fences}
 	for _, f := range s.fileList {
 		out.Files = append(out.Files, snapshotFile{File: f, References: s.FileReferences(f.Name)})
 	}
@@ -87,6 +90,19 @@ func unmarshalSnapshot(table TableID, data []byte) (*State, error) {
 		return nil, fmt.Errorf("%w: snapshot retired columns not sorted and distinct", ErrCorrupt)
 	}
 	m.retired = in.Retired
+	switch {
+	case len(in.RetiredAt) == len(in.Retired):
+		m.retiredAt = in.RetiredAt
+	case len(in.RetiredAt) == 0:
+		// Written by a build that did not record when names were retired: they were
+		// retired no later than the snapshot's transaction.
+		m.retiredAt = make([]time.Time, len(in.Retired))
+		for i := range m.retiredAt {
+			m.retiredAt[i] = in.Time
+		}
+	default:
+		return nil, fmt.Errorf("%w: snapshot has %d retired columns and %d times of retirement", ErrCorrupt, len(in.Retired), len(in.RetiredAt))
+	}
 	if !slices.IsSortedFunc(in.Fences, compareFences) || len(slices.CompactFunc(slices.Clone(in.Fences), func(a, b Fence) bool { return compareFences(a, b) == 0 })) != len(in.Fences) {
 		return nil, fmt.Errorf("%w: snapshot fences not sorted and distinct", ErrCorrupt)
 	}

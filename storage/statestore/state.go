@@ -128,6 +128,9 @@ type State struct {
 	// retired are the stored column names no write may add files with (RetireColumns),
 	// sorted; never modified in place.
 	retired []string
+	// retiredAt are, in the order of retired, the commit times of the transactions that
+	// retired them (see RetiredAt); never modified in place.
+	retiredAt []time.Time
 	// fences are the temporary retirements of stored column names (RetireColumns with a
 	// Token), sorted by name then token; never modified in place.
 	fences []Fence
@@ -360,6 +363,18 @@ func (s *State) RetiredColumns() []string {
 	return slices.Compact(out)
 }
 
+// RetiredAt returns the commit time of the transaction that retired the stored column name
+// for good (RetireColumns without a Token, or with Keep), and whether it is retired for good.
+// A state loaded from a snapshot that did not record the time (one written by an older
+// build) gives the snapshot's time, which is later.
+func (s *State) RetiredAt(name string) (time.Time, bool) {
+	i, found := slices.BinarySearch(s.retired, name)
+	if !found {
+		return time.Time{}, false
+	}
+	return s.retiredAt[i], true
+}
+
 // Fences returns the temporary retirements of stored column names, by name then token.
 func (s *State) Fences() []Fence { return slices.Clone(s.fences) }
 
@@ -565,20 +580,22 @@ func (m *mutableState) addDelete(d DeletePredicate) {
 
 // retireColumns adds names to the retired stored column names, or removes them with revive.
 func (m *mutableState) retireColumns(names []string, revive bool) {
-	r := slices.Clone(m.retired)
+	r, at := slices.Clone(m.retired), slices.Clone(m.retiredAt)
 	for _, n := range slices.Sorted(slices.Values(names)) {
 		i, found := slices.BinarySearch(r, n)
 		switch {
 		case !revive && !found:
 			r = slices.Insert(r, i, n)
+			at = slices.Insert(at, i, m.time)
 		case revive && found:
 			r = slices.Delete(r, i, i+1)
+			at = slices.Delete(at, i, i+1)
 		}
 	}
 	if len(r) == 0 {
-		r = nil
+		r, at = nil, nil
 	}
-	m.retired = r
+	m.retired, m.retiredAt = r, at
 }
 
 // setFences applies a RetireColumns with a Token to the fences: see RetireColumns.
