@@ -19,7 +19,8 @@ import (
 
 // The fence of an ALTER COLUMN ... TYPE (see alter_type.go) is a statestore.Fence: the
 // column's stored name is retired under a token of the statement, with its host and process
-// as owner and a lease the statement renews while it runs (every third of fenceLease). Once
+// as owner and a lease the statement renews while it runs (every third of the lease,
+// Options.FenceLease). Once
 // the catalog change committed the ALTER keeps the retirement for good; if it fails it lifts
 // its own fence, and only its own: a concurrent ALTER of the same column that fails leaves
 // this one's fence standing.
@@ -37,8 +38,19 @@ import (
 // fails with 40001, and no value it did not check is ever committed. Writes made under the
 // old schema are refused once more, and their retry goes through the new stored name.
 
-// fenceLease is how long a fence stands unless its owner renews it.
-var fenceLease = time.Minute
+// DefaultFenceLease is how long a fence stands unless its owner renews it, when
+// Options.FenceLease does not say.
+const DefaultFenceLease = time.Minute
+
+// fenceLease is how long the fences of this engine stand unless it renews them, and how long
+// after it was committed a fence of an older build (a name retired for good that is still a
+// column's stored name) is taken as that of a process that died.
+func (e *Engine) fenceLease() time.Duration {
+	if e.opts.FenceLease > 0 {
+		return e.opts.FenceLease
+	}
+	return DefaultFenceLease
+}
 
 // fenceOwner names this process as the owner of its fences.
 var fenceOwner = sync.OnceValue(func() string {
@@ -85,7 +97,7 @@ func (f *alterFence) has(name string) bool {
 // add fences the stored name of column name, and starts the renewals with the first.
 func (f *alterFence) add(ctx context.Context, name, stored string) error {
 	e := f.e
-	txn := statestore.RetireColumns{Names: []string{stored}, Token: f.token, Owner: fenceOwner(), Until: e.now().Add(fenceLease)}
+	txn := statestore.RetireColumns{Names: []string{stored}, Token: f.token, Owner: fenceOwner(), Until: e.now().Add(e.fenceLease())}
 	if _, err := e.ss.Commit(ctx, f.t.StateID(), txn); err != nil {
 		return err
 	}
@@ -105,7 +117,7 @@ func (f *alterFence) add(ctx context.Context, name, stored string) error {
 // renew moves the lease of the fence on until ctx is done.
 func (f *alterFence) renew(ctx context.Context) {
 	defer close(f.done)
-	tick := time.NewTicker(fenceLease / 3)
+	tick := time.NewTicker(f.e.fenceLease() / 3)
 	defer tick.Stop()
 	for {
 		select {
@@ -113,7 +125,7 @@ func (f *alterFence) renew(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		txn := statestore.RetireColumns{Names: f.stored(), Token: f.token, Until: f.e.now().Add(fenceLease), Renew: true}
+		txn := statestore.RetireColumns{Names: f.stored(), Token: f.token, Until: f.e.now().Add(f.e.fenceLease()), Renew: true}
 		if _, err := f.e.ss.Commit(ctx, f.t.StateID(), txn); err != nil && ctx.Err() == nil {
 			f.e.log.Warn("renewing the write fence of ALTER COLUMN ... TYPE", "table", f.t.Name, "columns", txn.Names, "error", err)
 		}
@@ -188,15 +200,15 @@ func (f *alterFence) end(ctx context.Context, changed *catalog.Table) {
 // errNoChange: a catalog change found nothing to do.
 var errNoChange = errors.New("no change")
 
-// liftExpiredFences lifts the fences on the stored names of t whose leases all ended (see
-// above).
+// liftExpiredFences lifts the fences on the stored names of t whose leases all ended, and
+// those an older build left (see above and staleRetirements).
 func (e *Engine) liftExpiredFences(ctx context.Context, t *catalog.Table) error {
 	st, err := e.ss.Snapshot(ctx, t.StateID())
 	if err != nil {
 		return err
 	}
 	fences := st.Fences()
-	if len(fences) == 0 {
+	if len(fences) == 0 && len(staleRetirements(t, st, e.now(), e.fenceLease())) == 0 {
 		return nil
 	}
 	e.fenceMu.Lock()
@@ -204,6 +216,11 @@ func (e *Engine) liftExpiredFences(ctx context.Context, t *catalog.Table) error 
 	now := e.now()
 	for _, name := range expiredFenceNames(fences, now) {
 		if err := e.liftFence(ctx, t, name, fences); err != nil {
+			return err
+		}
+	}
+	for _, name := range staleRetirements(t, st, now, e.fenceLease()) {
+		if err := e.liftRetirement(ctx, t, st, name); err != nil {
 			return err
 		}
 	}
@@ -226,12 +243,33 @@ func expiredFenceNames(fences []statestore.Fence, now time.Time) []string {
 	return out
 }
 
-// liftFence lifts the expired fences on stored name of table t: the column that still has it
-// as its stored name moves to a new one, and the name is retired for good.
-func (e *Engine) liftFence(ctx context.Context, t *catalog.Table, stored string, fences []statestore.Fence) error {
-	var moved string
-	keyed := false
-	_, err := e.cat.Redefine(ctx, t.Name, func(old *catalog.Table) (*catalog.Table, error) {
+// staleRetirements returns the stored names of columns of t that state st has retired for
+// good (without a token) since before now minus lease, and that no fence holds: the fences
+// of an older build, which retired a column's stored name with no token, no owner and no
+// lease while it checked the column's values, and took it back if its ALTER failed. This
+// build never retires a name for good while a column has it as its stored name, so such a
+// name is the fence of an ALTER of an older build that has not finished: one older than the
+// lease by its commit time is taken as that of a process that died, as an expired fence is
+// (an older build did not renew its fence, so one of its ALTERs still checking values after
+// the lease fails with 40001 once its column moved: its catalog change checks that the
+// column's stored name is the one it fenced).
+func staleRetirements(t *catalog.Table, st *statestore.State, now time.Time, lease time.Duration) []string {
+	var out []string
+	for _, c := range t.Columns {
+		n := c.StoredName()
+		if at, ok := st.RetiredAt(n); ok && at.Add(lease).Before(now) && !slices.ContainsFunc(st.Fences(), func(f statestore.Fence) bool { return f.Name == n }) {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// moveStored moves the column of t that has stored as its stored name to a new stored name
+// of the same type, and returns its name ("" if no column has it any more). A column in a
+// key keeps its name: keyed reports it.
+func (e *Engine) moveStored(ctx context.Context, t *catalog.Table, stored string) (moved string, keyed bool, err error) {
+	_, err = e.cat.Redefine(ctx, t.Name, func(old *catalog.Table) (*catalog.Table, error) {
 		moved, keyed = "", false
 		if old.ID != t.ID {
 			return nil, errNoChange
@@ -256,7 +294,17 @@ func (e *Engine) liftFence(ctx context.Context, t *catalog.Table, stored string,
 		moved = col.Name
 		return nt, nil
 	})
-	if err != nil && !errors.Is(err, errNoChange) {
+	if errors.Is(err, errNoChange) {
+		err = nil
+	}
+	return moved, keyed, err
+}
+
+// liftFence lifts the expired fences on stored name of table t: the column that still has it
+// as its stored name moves to a new one, and the name is retired for good.
+func (e *Engine) liftFence(ctx context.Context, t *catalog.Table, stored string, fences []statestore.Fence) error {
+	moved, keyed, err := e.moveStored(ctx, t, stored)
+	if err != nil {
 		return err
 	}
 	for _, f := range fences {
@@ -270,6 +318,27 @@ func (e *Engine) liftFence(ctx context.Context, t *catalog.Table, stored string,
 		}
 	}
 	return nil
+}
+
+// liftRetirement lifts the fence an older build left on stored name of table t (see
+// staleRetirements), read in state st: the column that has it as its stored name moves to a
+// new one, and the name stays retired for good; one in a key keeps it, and the name is
+// taken back.
+func (e *Engine) liftRetirement(ctx context.Context, t *catalog.Table, st *statestore.State, stored string) error {
+	moved, keyed, err := e.moveStored(ctx, t, stored)
+	if err != nil {
+		return err
+	}
+	if moved == "" && !keyed {
+		return nil // the owner's change committed, or another lifted the fence
+	}
+	at, _ := st.RetiredAt(stored)
+	e.log.Warn("lifting the write fence of an ALTER COLUMN ... TYPE of an older build that did not finish: it is older than the lease",
+		"table", t.Name, "stored column", stored, "column moved to a new stored name", moved, "fenced at", at, "lease", e.fenceLease())
+	if keyed {
+		_, err = e.ss.Commit(ctx, t.StateID(), statestore.RetireColumns{Names: []string{stored}, Revive: true})
+	}
+	return err
 }
 
 // liftAfterRefusal lifts the expired fences of the table with state id, after a write to it

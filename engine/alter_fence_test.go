@@ -121,7 +121,7 @@ func TestAlterTypeFenceLiftedMeanwhile(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	_, c, e2, c2, done := openShared(t, mem)
 	defer done()
-	e2.now = func() time.Time { return time.Now().Add(3 * fenceLease) }
+	e2.now = func() time.Time { return time.Now().Add(3 * DefaultFenceLease) }
 	run(t, c, "CREATE TABLE l (id integer PRIMARY KEY, s text)")
 	run(t, c, "INSERT INTO l VALUES (1, '1')")
 	expect(t, c2, "SELECT count(*) FROM l", "1")
@@ -148,10 +148,9 @@ func TestAlterTypeFenceLiftedMeanwhile(t *testing.T) {
 func TestAlterTypeLiveFenceRenewed(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	defer func(d time.Duration) { fenceLease = d }(fenceLease)
-	fenceLease = 150 * time.Millisecond
 	e, c, e2, c2, done := openShared(t, mem)
 	defer done()
+	e.opts.FenceLease = 150 * time.Millisecond
 	run(t, c, "CREATE TABLE r (k bigint NOT NULL, s text) WITH (row_keys = 'k')")
 	run(t, c, "INSERT INTO r VALUES (1, '1')")
 	expect(t, c2, "SELECT count(*) FROM r", "1")
@@ -197,6 +196,10 @@ const crashChildEnv = "SLEEPERD_ALTER_CRASH_DIR"
 // crashStepEnv names the step of the ALTER (testAlterHook) at which the child stops.
 const crashStepEnv = "SLEEPERD_ALTER_CRASH_STEP"
 
+// crashLeaseEnv is the fence lease of the child process (Options.FenceLease); an hour when
+// it is not set.
+const crashLeaseEnv = "SLEEPERD_ALTER_CRASH_LEASE"
+
 // TestAlterTypeCrashChild is the child process of TestAlterTypeCrashLiftsFence: it runs an
 // ALTER COLUMN ... TYPE and, at the step named, says so and waits to be killed.
 func TestAlterTypeCrashChild(t *testing.T) {
@@ -204,9 +207,18 @@ func TestAlterTypeCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("the child process of TestAlterTypeCrashLiftsFence")
 	}
-	fenceLease = time.Hour
-	store := localStore(t, dir)
-	e, c := open(t, store, memory.NewGoAllocator())
+	lease := time.Hour
+	if l := os.Getenv(crashLeaseEnv); l != "" {
+		var err error
+		if lease, err = time.ParseDuration(l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e, err := Open(context.Background(), Options{Store: localStore(t, dir), Alloc: memory.NewGoAllocator(), FenceLease: lease})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := connect(t, e)
 	atAlterStep(t, os.Getenv(crashStepEnv), func() {
 		fmt.Println("REACHED")
 		select {}
@@ -356,13 +368,13 @@ func TestAlterTypeVarcharShorterFenced(t *testing.T) {
 }
 
 // killAlterAt runs TestAlterTypeCrashChild on the store in dir and kills it once its ALTER
-// reached step.
-func killAlterAt(t *testing.T, dir, step string) {
+// reached step; env is more of the child's environment.
+func killAlterAt(t *testing.T, dir, step string, env ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	child := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestAlterTypeCrashChild$", "-test.count=1")
-	child.Env = append(os.Environ(), crashChildEnv+"="+dir, crashStepEnv+"="+step)
+	child.Env = append(append(os.Environ(), crashChildEnv+"="+dir, crashStepEnv+"="+step), env...)
 	out, err := child.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -484,4 +496,126 @@ func TestLiftExpiredFencesKeepsValues(t *testing.T) {
 	expect(t, c, q, want)
 	run(t, c, "INSERT INTO lx VALUES (3, '[]', '{}', 'c', 2)")
 	expect(t, c, "SELECT count(*) FROM lx WHERE k = 3 AND n = 2 AND s = 'c'", "1")
+}
+
+// The fence lease is a setting (Options.FenceLease): a process killed while its ALTER
+// COLUMN ... TYPE held the fence, with a lease of two seconds, leaves a fence that ends two
+// seconds after it was taken, not a minute; once it ended (by the real clock) the first
+// write refused lifts it and its retry commits.
+func TestAlterTypeShortLeaseLiftsSooner(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	dir := t.TempDir()
+	var logs syncBuffer
+	e, err := Open(context.Background(), Options{Store: localStore(t, dir), Alloc: mem, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	c := connect(t, e)
+	run(t, c, "CREATE TABLE cr (k bigint NOT NULL, s text, n integer) WITH (row_keys = 'k')")
+	run(t, c, "INSERT INTO cr VALUES (1, '10', 1), (2, 'x', 2)")
+	const lease = 2 * time.Second
+	killAlterAt(t, dir, "fenced", crashLeaseEnv+"="+lease.String())
+	killed := time.Now()
+	f := fences(t, e, "cr")
+	if len(f) != 1 || f[0].Name != "s" || f[0].Owner == fenceOwner() {
+		t.Fatalf("fences left by the killed process: %v", f)
+	}
+	// The fence was taken before the child was killed, with the child's lease.
+	if !f[0].Until.Before(killed.Add(lease)) {
+		t.Fatalf("the fence ends at %v, not within %s of the kill at %v", f[0].Until, lease, killed)
+	}
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		_, _, err := tryRun(c, "INSERT INTO cr VALUES (3, '30', 3)")
+		if err == nil {
+			break
+		}
+		if errs.KindOf(err) != errs.Conflict {
+			t.Fatalf("write while fenced: %v, want 40001", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the fence of lease %s ending at %v still refuses writes at %v", lease, f[0].Until, time.Now())
+		}
+	}
+	if g := fences(t, e, "cr"); len(g) != 0 {
+		t.Fatalf("fences after the lease: %v", g)
+	}
+	if l := logs.String(); !strings.Contains(l, "lifting the write fence of an ALTER COLUMN ... TYPE that did not finish") || !strings.Contains(l, f[0].Owner) {
+		t.Errorf("no log line names the fence lifted and its owner %s:\n%s", f[0].Owner, l)
+	}
+	expect(t, c, "SELECT k, s, n FROM cr ORDER BY k", "1 10 1|2 x 2|3 30 3")
+}
+
+// A fence an older build left (it retired the column's stored name with no token, owner or
+// lease while it checked the values, and died) refuses writes while it is younger than the
+// lease by its commit time; once older, the first write refused, VACUUM or the next ALTER
+// lifts it: the column moves to a new stored name (the old one stays retired), and its
+// values read as before. On a row key column (which an older build never fenced: it refused
+// a change of a key column's values) the name is taken back instead. A name retired for good
+// that no column has as its stored name is left retired.
+func TestAlterTypeOlderBuildFenceLifted(t *testing.T) {
+	for _, how := range []string{"write", "vacuum", "alter"} {
+		t.Run(how, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			var logs syncBuffer
+			e, err := Open(context.Background(), Options{Store: objstore.NewMem(), Alloc: mem, Logger: slog.New(slog.NewTextHandler(&logs, nil)), FenceLease: 10 * time.Minute})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			c := connect(t, e)
+			ctx := context.Background()
+			run(t, c, "CREATE TABLE ob (k bigint NOT NULL, s text, n integer) WITH (row_keys = 'k')")
+			run(t, c, "INSERT INTO ob VALUES (1, '10', 1), (2, 'x', 2)")
+			run(t, c, "ALTER TABLE ob ALTER COLUMN n TYPE bigint")
+			tb, st := tableState(t, e, "ob")
+			former := tb.Columns[tb.ColumnIndex("n")].Former[0].Stored
+			if !st.ColumnRetired(former) {
+				t.Fatalf("former name %q of n not retired", former)
+			}
+			// The older build's fences, as it committed them: on s and on the row key k.
+			fenced, err := e.ss.Commit(ctx, tb.StateID(), statestore.RetireColumns{Names: []string{"k", "s"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			runErr(t, c, "INSERT INTO ob VALUES (3, '30', 3)", errs.Conflict)
+			run(t, c, "VACUUM ob")
+			runErr(t, c, "INSERT INTO ob VALUES (3, '30', 3)", errs.Conflict)
+			if _, st := tableState(t, e, "ob"); !slices.Equal(st.RetiredColumns(), []string{"k", former, "s"}) {
+				t.Fatalf("retired during the lease: %v", st.RetiredColumns())
+			}
+			// The lease (ten minutes here, Options.FenceLease) is over.
+			e.now = func() time.Time { return fenced.Time().Add(10*time.Minute + time.Second) }
+			switch how {
+			case "write":
+				runErr(t, c, "INSERT INTO ob VALUES (3, '30', 3)", errs.Conflict)
+			case "vacuum":
+				run(t, c, "VACUUM ob")
+			case "alter":
+				runErr(t, c, "ALTER TABLE ob ALTER COLUMN s TYPE integer USING s::integer", errs.InvalidText)
+			}
+			tb, st = tableState(t, e, "ob")
+			s := tb.Columns[tb.ColumnIndex("s")]
+			if s.StoredName() == "s" || len(s.Former) != 1 || s.Former[0].Stored != "s" {
+				t.Fatalf("column s: stored as %q, formers %v; want moved off s", s.StoredName(), s.Former)
+			}
+			if k := tb.Columns[tb.ColumnIndex("k")]; k.StoredName() != "k" || len(k.Former) != 0 {
+				t.Fatalf("row key k: stored as %q, formers %v; want as it was", k.StoredName(), k.Former)
+			}
+			if got := st.RetiredColumns(); !slices.Equal(got, []string{former, "s"}) {
+				t.Fatalf("retired after the lease: %v, want [%s s]", got, former)
+			}
+			if l := logs.String(); !strings.Contains(l, "of an older build that did not finish") {
+				t.Errorf("no log line names the older build's fence lifted:\n%s", l)
+			}
+			run(t, c, "INSERT INTO ob VALUES (3, '30', 3)")
+			expect(t, c, "SELECT k, s, n FROM ob ORDER BY k", "1 10 1|2 x 2|3 30 3")
+			run(t, c, "UPDATE ob SET s = '20' WHERE k = 2")
+			run(t, c, "ALTER TABLE ob ALTER COLUMN s TYPE integer USING s::integer")
+			run(t, c, "VACUUM FULL ob")
+			expect(t, c, "SELECT k, s + 1, n FROM ob ORDER BY k", "1 11 1|2 21 2|3 31 3")
+		})
+	}
 }

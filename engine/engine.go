@@ -79,6 +79,12 @@ type Options struct {
 	// and checks privileges of every session; without it a user that names no role is
 	// trusted with every right (see roles.go).
 	RequireRole bool
+	// FenceLease is how long the write fence of an ALTER COLUMN ... TYPE stands unless its
+	// process renews it (it renews it every third of the lease while the ALTER runs): once
+	// it is over, a fence whose process died is lifted (alter_fence.go). A short lease lifts
+	// the fences of killed processes sooner; one shorter than a stall of a live process (a
+	// pause of its store's commits) fails its ALTER with 40001. 0 is DefaultFenceLease.
+	FenceLease time.Duration
 }
 
 // Engine is one database over one object store. It is safe for concurrent use by many

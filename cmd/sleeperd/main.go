@@ -83,6 +83,7 @@ type serveConfig struct {
 	logLevel        slog.Level
 	shutdownTimeout time.Duration
 	maintenance     time.Duration
+	fenceLease      time.Duration
 	memoryLimit     byteSize
 	serverMemory    byteSize
 	importMemory    byteSize
@@ -125,6 +126,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.Var(&c.cacheMemory, "cache-memory", "budget of the hot cache of table data that queries read, shared by every session, such as 1GiB (0: off); sleeper.cache_pin keeps a table in it")
 	fs.StringVar(&c.spillDir, "spill-dir", "", "local directory for spill files (empty: the system temporary directory)")
 	fs.DurationVar(&c.maintenance, "maintenance-interval", 10*time.Second, "how often background compaction, splitting and garbage collection run (0 turns them off)")
+	fs.DurationVar(&c.fenceLease, "fence-lease", engine.DefaultFenceLease, "how long the write fence of an ALTER COLUMN ... TYPE stands unless its process renews it (every third of it): a shorter lease lifts the fences of killed processes sooner, one shorter than a stall of a live process fails its ALTER with SQLSTATE 40001 (at least 1s)")
 	fs.StringVar(&c.pprofAddr, "pprof", "", "debugging: serve net/http/pprof's profiles on this loopback address (empty: off)")
 	c.gc = gcConfig{percent: -1, limit: -1, minHeap: -1}
 	fs.IntVar(&c.gc.percent, "gc-percent", -1, fmt.Sprintf("the Go garbage collector's GOGC: collect when the heap has grown by this percentage since the last collection (0: only near --gc-memory-limit; -1: GOGC from the environment, else %d)", defaultGCPercent))
@@ -145,6 +147,9 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	}
 	if c.maintenance < 0 {
 		return c, fmt.Errorf("-maintenance-interval must not be negative, not %s", c.maintenance)
+	}
+	if c.fenceLease < time.Second {
+		return c, fmt.Errorf("-fence-lease must be at least 1s, not %s", c.fenceLease)
 	}
 	if objstore.IsS3URL(c.data) {
 		if _, _, err := objstore.ParseS3URL(c.data); err != nil {
@@ -234,7 +239,7 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 	eng, err := engine.Open(ctx, engine.Options{Store: withTestHook(store, log), Logger: log, MaintenanceInterval: cfg.maintenance, QueryMemoryLimit: int64(cfg.memoryLimit),
 		MemoryLimit:  int64(cfg.serverMemory),
 		ImportMemory: int64(cfg.importMemory), SpillDir: cfg.spillDir, External: cfg.externalStore, CacheMemory: int64(cfg.cacheMemory),
-		RequireRole: cfg.sec.requirePasswords()})
+		RequireRole: cfg.sec.requirePasswords(), FenceLease: cfg.fenceLease})
 	if err != nil {
 		return fmt.Errorf("opening database in %s: %w", cfg.data, err)
 	}

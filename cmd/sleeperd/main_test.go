@@ -52,7 +52,7 @@ func TestParseServeDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, memoryLimit: 4 << 30, serverMemory: 8 << 30, importMemory: 256 << 20, cacheMemory: 1 << 30, flightAddr: "127.0.0.1:32010", trinoAddr: "127.0.0.1:7779", httpAddr: "127.0.0.1:9090", sec: c.sec, gc: gcConfig{percent: -1, limit: -1, minHeap: -1}}
+	want := serveConfig{data: "./data", pgAddr: "127.0.0.1:5433", demoRows: 1_000_000, logLevel: slog.LevelInfo, shutdownTimeout: c.shutdownTimeout, maintenance: 10 * time.Second, fenceLease: time.Minute, memoryLimit: 4 << 30, serverMemory: 8 << 30, importMemory: 256 << 20, cacheMemory: 1 << 30, flightAddr: "127.0.0.1:32010", trinoAddr: "127.0.0.1:7779", httpAddr: "127.0.0.1:9090", sec: c.sec, gc: gcConfig{percent: -1, limit: -1, minHeap: -1}}
 	if c != want || c.shutdownTimeout <= 0 {
 		t.Errorf("got %+v, want %+v", c, want)
 	}
@@ -81,6 +81,14 @@ func TestParseServeDefaults(t *testing.T) {
 	}
 	if c6, err := parseServe([]string{"--cache-memory", "256MiB"}, io.Discard); err != nil || c6.cacheMemory != 256<<20 {
 		t.Errorf("--cache-memory 256MiB: %d, %v", c6.cacheMemory, err)
+	}
+	if c9, err := parseServe([]string{"--fence-lease", "5s"}, io.Discard); err != nil || c9.fenceLease != 5*time.Second {
+		t.Errorf("--fence-lease 5s: %s, %v", c9.fenceLease, err)
+	}
+	for _, l := range []string{"0", "500ms", "-1m"} {
+		if _, err := parseServe([]string{"--fence-lease", l}, io.Discard); err == nil {
+			t.Errorf("--fence-lease %s was accepted", l)
+		}
 	}
 	if _, err := parseServe([]string{"--maintenance-interval", "-1s"}, io.Discard); err == nil {
 		t.Error("a negative maintenance interval was accepted")
