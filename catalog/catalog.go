@@ -107,6 +107,8 @@ type tableJSON struct {
 	DroppedStored  []string          `json:"droppedStored,omitempty"`
 	Comment        string            `json:"comment,omitempty"`
 	ColumnComments map[string]string `json:"columnComments,omitempty"`
+	// Version is the Table's.
+	Version int `json:"version,omitempty"`
 }
 
 type checkJSON struct {
@@ -146,7 +148,7 @@ func toJSON(t *Table) *tableJSON {
 	for _, c := range t.Checks {
 		j.Checks = append(j.Checks, checkJSON{Name: c.Name, Expr: c.Expr})
 	}
-	j.DroppedStored, j.Comment, j.ColumnComments = t.DroppedStored, t.Comment, t.ColumnComments
+	j.DroppedStored, j.Comment, j.ColumnComments, j.Version = t.DroppedStored, t.Comment, t.ColumnComments, t.Version
 	return j
 }
 
@@ -157,7 +159,7 @@ func fromJSON(j *tableJSON) (*Table, error) {
 	for _, c := range j.Checks {
 		t.Checks = append(t.Checks, Check{Name: c.Name, Expr: c.Expr})
 	}
-	t.DroppedStored, t.Comment, t.ColumnComments = j.DroppedStored, j.Comment, j.ColumnComments
+	t.DroppedStored, t.Comment, t.ColumnComments, t.Version = j.DroppedStored, j.Comment, j.ColumnComments, j.Version
 	for _, c := range j.Columns {
 		typ, err := types.Parse(c.Type)
 		if err != nil {

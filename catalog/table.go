@@ -119,6 +119,10 @@ type Table struct {
 	// Comment is the table's COMMENT, and ColumnComments those of its columns by name.
 	Comment        string
 	ColumnComments map[string]string
+	// Version counts the changes of column types the table went through that kept the
+	// columns' stored names (a shorter character varying of a column in a key or an index):
+	// see FenceName.
+	Version int
 
 	schema *arrow.Schema
 	// schemas keeps the schemas scans of the table build over its columns (see
@@ -275,8 +279,22 @@ func (t *Table) IngestSpec() ingest.Spec {
 		SortKeys:   slices.Clone(t.SortKeys),
 		Props:      t.Props.Parquet,
 		FilePrefix: t.FilePrefix(),
+		Marks:      []string{t.FenceName()},
 	}
 }
+
+// fenceNamePrefix starts every FenceName: no stored column name has a NUL.
+const fenceNamePrefix = "\x00version "
+
+// FenceName is the name that writes made under this definition of the table name in their
+// commits besides the stored names of its columns (statestore.AddFiles.Columns and
+// AddDeletePredicate.Columns): a change of a column's type that keeps the column's stored
+// name fences writes under the older definition by retiring it (statestore.RetireColumns),
+// and counts up Version.
+func (t *Table) FenceName() string { return fenceNamePrefix + strconv.Itoa(t.Version) }
+
+// IsFenceName reports whether name is a FenceName rather than a stored column name.
+func IsFenceName(name string) bool { return strings.HasPrefix(name, fenceNamePrefix) }
 
 func (t *Table) buildSchema() {
 	fields := make([]arrow.Field, len(t.Columns))

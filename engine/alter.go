@@ -217,11 +217,21 @@ func (e *Engine) alterColumns(ctx context.Context, s *planner.AlterColumns) (_ R
 		// The values checked are those of the stored names fenced: a column another ALTER
 		// changed (or whose expired fence was lifted) meanwhile holds others.
 		for name, stored := range fenced.names {
+			if name == tableFence {
+				if old.FenceName() != stored {
+					return nil, errs.New(errs.Conflict, "could not change the types of columns of table %q: it was changed concurrently; try again", old.Name)
+				}
+				continue
+			}
 			if i := old.ColumnIndex(name); i < 0 || old.Columns[i].StoredName() != stored {
 				return nil, errs.New(errs.Conflict, "could not change the type of column %q of table %q: it was changed concurrently; try again", name, old.Name)
 			}
 		}
 		t := old.Clone()
+		if fenced.has(tableFence) {
+			// Writes under the definition checked are refused for good once this commits.
+			t.Version++
+		}
 		for i, c := range cmds {
 			n, err := alterColumn(t, c, missing[i], indexes, fenced)
 			if err != nil {

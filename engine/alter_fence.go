@@ -61,6 +61,11 @@ var fenceOwner = sync.OnceValue(func() string {
 	return fmt.Sprintf("%s:%d", host, os.Getpid())
 })
 
+// tableFence stands in alterFence.names for the name of the table's definition
+// (catalog.Table.FenceName), which a change fences rather than a column's stored name when
+// the column keeps it: no column is named "".
+const tableFence = ""
+
 // alterFence is the fence one ALTER statement holds on the stored names of table t.
 type alterFence struct {
 	e     *Engine
@@ -68,7 +73,8 @@ type alterFence struct {
 	token string
 
 	mu sync.Mutex
-	// names maps each column whose stored name is fenced to that name.
+	// names maps each column whose stored name is fenced to that name, and tableFence to the
+	// name of the table's definition when it is fenced.
 	names map[string]string
 	// stop ends the renewals; done is closed when they ended.
 	stop context.CancelFunc
@@ -181,7 +187,7 @@ func (f *alterFence) end(ctx context.Context, changed *catalog.Table) {
 	}
 	var keep, lift []string
 	for _, n := range f.stored() {
-		if dropped || changed != nil && !slices.ContainsFunc(changed.Columns, func(c catalog.Column) bool { return c.StoredName() == n }) {
+		if dropped || changed != nil && !inUse(changed, n) {
 			keep = append(keep, n)
 		} else {
 			lift = append(lift, n)
@@ -195,6 +201,12 @@ func (f *alterFence) end(ctx context.Context, changed *catalog.Table) {
 			f.e.log.Error("ending the write fence of ALTER COLUMN ... TYPE", "table", f.t.Name, "columns", txn.Names, "kept", txn.Keep, "error", err)
 		}
 	}
+}
+
+// inUse reports whether name is the stored name of a column of t or the name of its
+// definition (catalog.Table.FenceName): writes under t name it.
+func inUse(t *catalog.Table, name string) bool {
+	return t.FenceName() == name || slices.ContainsFunc(t.Columns, func(c catalog.Column) bool { return c.StoredName() == name })
 }
 
 // errNoChange: a catalog change found nothing to do.
@@ -274,14 +286,26 @@ func (e *Engine) moveStored(ctx context.Context, t *catalog.Table, stored string
 		if old.ID != t.ID {
 			return nil, errNoChange
 		}
+		if catalog.IsFenceName(stored) {
+			if old.FenceName() != stored {
+				return nil, errNoChange // the owner's change committed, or another lifted it
+			}
+			// The table moves to its next definition: the owner's change, checked against
+			// the definition it fenced, cannot commit.
+			nt := old.Clone()
+			nt.Version++
+			nt.Rebuild()
+			moved = "(the table's definition)"
+			return nt, nil
+		}
 		i := slices.IndexFunc(old.Columns, func(c catalog.Column) bool { return c.StoredName() == stored })
 		if i < 0 {
 			return nil, errNoChange // the owner's change committed, or another lifted it
 		}
 		if keyRole(old, i) != "" {
-			// Not fenced by this engine (checkSetType refuses keys first): the type of a
-			// key column never changes its stored values, so the owner's change cannot
-			// commit, and the fence is lifted as it stands.
+			// Not fenced by this engine (checkSetType refuses to convert the values of a
+			// key column, and fences the table's definition for a shorter length): the
+			// owner's change cannot commit, and the fence is lifted as it stands.
 			keyed = true
 			return nil, errNoChange
 		}

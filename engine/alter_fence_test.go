@@ -328,8 +328,8 @@ func TestAlterTypeRefusesDeletesDuringCheck(t *testing.T) {
 // old schema committed while the ALTER checks the values is refused (40001), whatever its
 // values, and its retry goes through the new length (22001 for a longer value). Spaces past
 // the new length are dropped as PostgreSQL's assignment drops them, and stay dropped when
-// the length grows again. A column in the row key still changes its length (the catalog
-// only, unfenced).
+// the length grows again. A column in the row key changes its length fenced too (see
+// TestAlterTypeVarcharShorterKeyFenced).
 func TestAlterTypeVarcharShorterFenced(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -343,7 +343,9 @@ func TestAlterTypeVarcharShorterFenced(t *testing.T) {
 	ran := 0
 	stop := atAlterStep(t, "fenced", func() {
 		ran++
-		runErr(t, w, "INSERT INTO v VALUES ('c', 'abcdefgh')", errs.Conflict)
+		if ran < 3 {
+			runErr(t, w, "INSERT INTO v VALUES ('c', 'abcdefgh')", errs.Conflict)
+		}
 		runErr(t, c2, "INSERT INTO v VALUES ('d', 'xy')", errs.Conflict)
 		runErr(t, w, "DELETE FROM v WHERE s = 'abc'", errs.Conflict)
 	})
@@ -354,8 +356,8 @@ func TestAlterTypeVarcharShorterFenced(t *testing.T) {
 	run(t, c, "ALTER TABLE v ALTER COLUMN s TYPE varchar(5)")
 	run(t, c, "ALTER TABLE v ALTER COLUMN k TYPE varchar(3)")
 	stop()
-	if ran != 2 {
-		t.Fatalf("the hook ran %d times, want 2 (the two changes of s)", ran)
+	if ran != 3 {
+		t.Fatalf("the hook ran %d times, want 3 (the two changes of s, the one of k)", ran)
 	}
 	runErr(t, w, "INSERT INTO v VALUES ('c', 'abcdefgh')", errs.StringTooLong)
 	run(t, c2, "INSERT INTO v VALUES ('d', 'xy')")
@@ -618,4 +620,104 @@ func TestAlterTypeOlderBuildFenceLifted(t *testing.T) {
 			expect(t, c, "SELECT k, s + 1, n FROM ob ORDER BY k", "1 11 1|2 21 2|3 31 3")
 		})
 	}
+}
+
+// A shorter character varying of a column in the row key, the sort key, the primary key or
+// an index, whose stored name stays (their stored order and encoding stay), is checked as
+// PostgreSQL checks it, every row (22001 for a longer value, and nothing changes), and
+// fenced: while the ALTER checks the values, a write under the old definition of the table
+// is refused (40001), in this engine or another on the same store, a too-long value or not,
+// and so is a transaction's write prepared before the check and committed after it. The
+// retries go through the new length. The name of the definition fenced stays retired.
+func TestAlterTypeVarcharShorterKeyFenced(t *testing.T) {
+	for _, tc := range []struct{ role, create string }{
+		{"row key", "CREATE TABLE kf (k varchar(10) NOT NULL, n integer) WITH (row_keys = 'k')"},
+		{"sort key", "CREATE TABLE kf (n integer NOT NULL, k varchar(10)) WITH (row_keys = 'n', sort_keys = 'k')"},
+		{"primary key", "CREATE TABLE kf (k varchar(10) PRIMARY KEY, n integer)"},
+		{"index", "CREATE TABLE kf (n integer NOT NULL, k varchar(10)) WITH (row_keys = 'n'); CREATE INDEX kf_k ON kf (k)"},
+	} {
+		t.Run(tc.role, func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			e, c, _, c2, done := openShared(t, mem)
+			defer done()
+			w := connect(t, e)
+			for _, q := range strings.Split(tc.create, "; ") {
+				run(t, c, q)
+			}
+			run(t, c, "INSERT INTO kf (k, n) VALUES ('abc', 1), ('abcdef', 2)")
+			// Every row is checked: the longer value fails the change, which lifts its fence.
+			runErr(t, c, "ALTER TABLE kf ALTER COLUMN k TYPE varchar(5)", errs.StringTooLong)
+			if f := fences(t, e, "kf"); len(f) != 0 {
+				t.Fatalf("fences after a failed ALTER: %v", f)
+			}
+			run(t, c2, "INSERT INTO kf (k, n) VALUES ('abcdefgh', 3)")
+			run(t, c, "DELETE FROM kf WHERE n > 1")
+			expect(t, w, "SELECT k, n FROM kf ORDER BY n", "abc 1")
+			expect(t, c2, "SELECT k, n FROM kf ORDER BY n", "abc 1")
+			// The transaction writes its files now, under the old definition.
+			run(t, w, "BEGIN")
+			run(t, w, "INSERT INTO kf (k, n) VALUES ('abcdefg', 4)")
+			ran := 0
+			stop := atAlterStep(t, "fenced", func() {
+				ran++
+				runErr(t, c2, "INSERT INTO kf (k, n) VALUES ('zzzzzzz', 5)", errs.Conflict)
+				runErr(t, c2, "INSERT INTO kf (k, n) VALUES ('xy', 6)", errs.Conflict)
+				runErr(t, c2, "DELETE FROM kf WHERE n = 1", errs.Conflict)
+			})
+			run(t, c, "ALTER TABLE kf ALTER COLUMN k TYPE varchar(5)")
+			stop()
+			if ran != 1 {
+				t.Fatalf("the hook ran %d times, want 1", ran)
+			}
+			runErr(t, w, "COMMIT", errs.Conflict)
+			runErr(t, c2, "INSERT INTO kf (k, n) VALUES ('zzzzzzz', 5)", errs.StringTooLong)
+			runErr(t, w, "INSERT INTO kf (k, n) VALUES ('abcdefg', 4)", errs.StringTooLong)
+			run(t, c2, "INSERT INTO kf (k, n) VALUES ('xy', 6)")
+			run(t, w, "INSERT INTO kf (k, n) VALUES ('abcd ', 7)")
+			expect(t, c, "SELECT k, n FROM kf ORDER BY n", "abc 1|xy 6|abcd  7")
+			tb, st := tableState(t, e, "kf")
+			if len(st.Fences()) != 0 || !slices.Contains(st.RetiredColumns(), "\x00version 0") || tb.Version != 1 || tb.FenceName() != "\x00version 1" {
+				t.Fatalf("after the change: fences %v, retired %q, version %d", st.Fences(), st.RetiredColumns(), tb.Version)
+			}
+			if k := tb.Columns[tb.ColumnIndex("k")]; k.StoredName() != "k" || len(k.Former) != 0 {
+				t.Fatalf("column k: stored as %q, formers %v; want as it was", k.StoredName(), k.Former)
+			}
+			run(t, c, "VACUUM FULL kf")
+			expect(t, c2, "SELECT k, n FROM kf ORDER BY n", "abc 1|xy 6|abcd  7")
+		})
+	}
+}
+
+// The fence of a shorter length of a key column, on the table's definition, is lifted like
+// any once its lease is over: the table moves to its next definition (the one fenced stays
+// retired), so the owner, only slow, fails with 40001 rather than commit a change whose
+// check missed the writes committed since.
+func TestAlterTypeKeyFenceLiftedMeanwhile(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, c, e2, c2, done := openShared(t, mem)
+	defer done()
+	e2.now = func() time.Time { return time.Now().Add(3 * DefaultFenceLease) }
+	run(t, c, "CREATE TABLE kl (k varchar(10) PRIMARY KEY, n integer)")
+	run(t, c, "INSERT INTO kl VALUES ('a', 1)")
+	expect(t, c2, "SELECT count(*) FROM kl", "1")
+	stop := atAlterStep(t, "checked", func() {
+		runErr(t, c2, "INSERT INTO kl VALUES ('abcdefgh', 2)", errs.Conflict)
+		if f := fences(t, e2, "kl"); len(f) != 0 {
+			t.Errorf("expired fence not lifted: %v", f)
+		}
+		run(t, c2, "INSERT INTO kl VALUES ('abcdefgh', 2)")
+	})
+	runErr(t, c, "ALTER TABLE kl ALTER COLUMN k TYPE varchar(5)", errs.Conflict)
+	stop()
+	tb, st := tableState(t, e, "kl")
+	if tb.Version != 1 || len(st.Fences()) != 0 || !slices.Equal(st.RetiredColumns(), []string{"\x00version 0"}) {
+		t.Fatalf("after the lifting: version %d, fences %v, retired %q", tb.Version, st.Fences(), st.RetiredColumns())
+	}
+	expect(t, c, "SELECT k, n FROM kl ORDER BY n", "a 1|abcdefgh 2")
+	runErr(t, c, "ALTER TABLE kl ALTER COLUMN k TYPE varchar(5)", errs.StringTooLong)
+	run(t, c, "DELETE FROM kl WHERE n = 2")
+	run(t, c, "ALTER TABLE kl ALTER COLUMN k TYPE varchar(5)")
+	runErr(t, c2, "INSERT INTO kl VALUES ('abcdefgh', 2)", errs.StringTooLong)
 }

@@ -70,7 +70,9 @@ func convertsValues(from, to arrow.DataType, via []arrow.DataType) bool {
 // change of a column in no key, index, filter or aggregation gives the column a new stored
 // name, fenced as a conversion is (the former name's values read through a cast to the new
 // type), so that a write of a longer value under the old schema cannot commit after the
-// check; one of a column in a key or an index changes the catalog only, unfenced.
+// check. A column in a key or an index keeps its stored name (their stored order and
+// encoding stay): the change fences the name of the table's definition that every write
+// names (catalog.Table.FenceName), and its catalog change moves the table to the next.
 func narrowsLength(from, to arrow.DataType, via []arrow.DataType) bool {
 	if convertsValues(from, to, via) {
 		return false
@@ -133,12 +135,18 @@ func (e *Engine) checkSetType(ctx context.Context, t *catalog.Table, c planner.A
 		}
 	}
 	narrow := narrowsLength(from, to, c.Via) && keyRole(t, i) == "" && usedElsewhere(t, col.Name, idx) == ""
-	if convertsValues(from, to, c.Via) || narrow {
-		if !fenced.has(col.Name) {
+	// A column in a key or an index keeps its stored name: its shorter length fences the
+	// writes under the table's definition (catalog.Table.FenceName) instead.
+	fence, stored := col.Name, col.StoredName()
+	if narrowsLength(from, to, c.Via) && !narrow {
+		fence, stored = tableFence, t.FenceName()
+	}
+	if convertsValues(from, to, c.Via) || narrowsLength(from, to, c.Via) {
+		if !fenced.has(fence) {
 			if err := e.liftExpiredFences(ctx, t); err != nil {
 				return nil, err
 			}
-			if err := fenced.add(ctx, col.Name, col.StoredName()); err != nil {
+			if err := fenced.add(ctx, fence, stored); err != nil {
 				return nil, err
 			}
 			alterStep("fenced")

@@ -333,11 +333,12 @@ func firstCount(batches []arrow.RecordBatch) int64 {
 	return 0
 }
 
-// storedNames returns the stored names of the columns of t (those its files hold).
+// storedNames returns the stored names of the columns of t (those its files hold), and the
+// name of its definition (catalog.Table.FenceName).
 func storedNames(t *catalog.Table) []string {
-	names := make([]string, len(t.Columns))
+	names := make([]string, len(t.Columns), len(t.Columns)+1)
 	for i, c := range t.Columns {
 		names[i] = c.StoredName()
 	}
-	return names
+	return append(names, t.FenceName())
 }

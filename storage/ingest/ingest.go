@@ -57,6 +57,9 @@ type Spec struct {
 	FilePrefix string // object name prefix of new files, e.g. "tables/<id>/files/"
 	// Alloc allocates the sorted copies of the rows; nil means memory.DefaultAllocator.
 	Alloc memory.Allocator
+	// Marks are names the commit names besides the stored column names (AddFiles.Columns):
+	// it is refused if one of them is retired, as if a column were.
+	Marks []string
 }
 
 // Validate reports whether the spec is usable.
@@ -707,6 +710,7 @@ func addFiles(ctx context.Context, store objstore.Store, spec Spec, files []writ
 	for _, f := range spec.Schema.Fields() {
 		txn.Columns = append(txn.Columns, f.Name)
 	}
+	txn.Columns = append(txn.Columns, spec.Marks...)
 	for _, f := range files {
 		nf := statestore.NewFile{File: f.file}
 		ref := func(leaf *statestore.Partition, rows int64) {
