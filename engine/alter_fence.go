@@ -18,12 +18,13 @@ import (
 )
 
 // The fence of an ALTER COLUMN ... TYPE (see alter_type.go) is a statestore.Fence: the
-// column's stored name is retired under a token of the statement, with its host and process
-// as owner and a lease the statement renews while it runs (every third of the lease,
-// Options.FenceLease). Once
-// the catalog change committed the ALTER keeps the retirement for good; if it fails it lifts
-// its own fence, and only its own: a concurrent ALTER of the same column that fails leaves
-// this one's fence standing.
+// column's stored name (for a column that keeps it, a key or indexed column given a shorter
+// length, the name of the table's definition, catalog.Table.FenceName) is retired under a
+// token of the statement, with its host and process as owner and a lease the statement
+// renews while it runs (every third of Options.FenceLease). Once the catalog change
+// committed the ALTER keeps the retirement for good; if it fails it lifts its own fence, and
+// only its own: a concurrent ALTER of the same column that fails leaves this one's fence
+// standing.
 //
 // A process that dies while it holds a fence leaves it behind, and writes to the table fail
 // with 40001. Once every fence on a stored name has outlived its lease (whichever clock
@@ -36,7 +37,13 @@ import (
 // are), through the catalog, whose commit the owner's own change is checked against; then
 // the name is retired for good. An owner that was only slow finds its column moved and
 // fails with 40001, and no value it did not check is ever committed. Writes made under the
-// old schema are refused once more, and their retry goes through the new stored name.
+// old schema are refused once more, and their retry goes through the new stored name. A
+// fence on the table's definition is lifted alike by moving the table to its next one.
+//
+// Older builds fenced with no token: they retired the stored name for good while they
+// checked, and took it back if the ALTER failed. Such a name that is still a column's stored
+// name is lifted as an expired fence once it is older than the lease by the commit time of
+// its retirement (staleRetirements).
 
 // DefaultFenceLease is how long a fence stands unless its owner renews it, when
 // Options.FenceLease does not say.
