@@ -21,11 +21,14 @@ import (
 // until its statement is cancelled. A test then kills the server with SIGKILL. With
 // "record" the write of a commit record (of a transaction that wrote several tables, under
 // commits/) hangs before it is made, once every table's log entry is written, and the server
-// logs testHookRecordLine.
+// logs testHookRecordLine. With "fence" the commit of the write fence an ALTER COLUMN ...
+// TYPE takes hangs once its log entry is written, before the commit returns (so before the
+// ALTER renews it), and the server logs testHookFenceLine.
 const (
 	testHookEnv        = "SLEEPERD_TEST_HANG_PUT"
 	testHookLine       = "test hook: data file write hanging"
 	testHookRecordLine = "test hook: commit record write hanging"
+	testHookFenceLine  = "test hook: write fence commit hanging"
 )
 
 // withTestHook returns store, wrapped as the test hook says when its variable is set. The hook
@@ -33,7 +36,7 @@ const (
 func withTestHook(store objstore.Store, log *slog.Logger) objstore.Store {
 	mode := os.Getenv(testHookEnv)
 	local, ok := store.(*objstore.Local)
-	if !ok || (mode != "after" && mode != "during" && mode != "record") {
+	if !ok || (mode != "after" && mode != "during" && mode != "record" && mode != "fence") {
 		return store
 	}
 	log.Warn("test hook enabled: data file writes hang", "env", testHookEnv, "mode", mode)
@@ -64,12 +67,21 @@ func (h *hangStore) PutIfAbsent(ctx context.Context, name string, data []byte) e
 		<-ctx.Done()
 		return ctx.Err()
 	}
+	// A fence is the one RETIRE_COLUMNS that names its owner.
+	if h.mode == "fence" && strings.HasPrefix(name, "tables/") && strings.Contains(string(data), `"RETIRE_COLUMNS"`) && strings.Contains(string(data), `"owner"`) {
+		if err := h.Local.PutIfAbsent(ctx, name, data); err != nil {
+			return err
+		}
+		h.log.Warn(testHookFenceLine, "name", name)
+		<-ctx.Done()
+		return ctx.Err()
+	}
 	return h.Local.PutIfAbsent(ctx, name, data)
 }
 
 // Put implements objstore.Store.
 func (h *hangStore) Put(ctx context.Context, name string, data io.Reader) error {
-	if !isDataFile(name) || h.mode == "record" {
+	if !isDataFile(name) || h.mode == "record" || h.mode == "fence" {
 		return h.Local.Put(ctx, name, data)
 	}
 	if h.mode == "during" {
