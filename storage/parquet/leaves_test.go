@@ -3,6 +3,7 @@ package parquet
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -15,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/sleeperd/sleeperd/types"
 )
@@ -360,4 +362,84 @@ func plainValue(a arrow.Array, j int) any {
 		return string(arrow.MonthDayNanoIntervalTraits.CastToBytes([]arrow.MonthDayNanoInterval{x.Value(j)}))
 	}
 	return a.GetOneForMarshal(j)
+}
+
+// TestParquetIntervalListByLevels reads a list column of Parquet's 12-byte INTERVAL
+// elements (months, days, milliseconds, as DuckDB and Spark write intervals) by levels,
+// widened to month_day_nano: NULL lists, empty ones, NULL elements and values across
+// pages and row groups, whole and in batches, and by a span that skips rows.
+func TestParquetIntervalListByLevels(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := pq.NewSchema("s", group{namedNode{Node: pq.Optional(pq.List(pq.Optional(pq.IntervalNode()))), name: "iv"}})
+	var buf bytes.Buffer
+	w := pq.NewWriter(&buf, schema, pq.PageBufferSize(256), pq.MaxRowsPerRowGroup(500))
+	const rows = 1200
+	lb := array.NewListBuilder(mem, arrow.FixedWidthTypes.MonthDayNanoInterval)
+	defer lb.Release()
+	ib := lb.ValueBuilder().(*array.MonthDayNanoIntervalBuilder)
+	for r := range rows {
+		var row pq.Row
+		switch r % 7 {
+		case 0:
+			row = append(row, pq.NullValue().Level(0, 0, 0))
+			lb.AppendNull()
+		case 1:
+			row = append(row, pq.NullValue().Level(0, 1, 0))
+			lb.Append(true)
+		default:
+			lb.Append(true)
+			for k := range 1 + r%4 {
+				rep := min(k, 1)
+				if (r+k)%6 == 0 {
+					row = append(row, pq.NullValue().Level(rep, 2, 0))
+					ib.AppendNull()
+					continue
+				}
+				months, days, ms := uint32(r%40), uint32(k*3+r%30), uint32(r*7919+k)
+				b := make([]byte, parquetIntervalBytes)
+				binary.LittleEndian.PutUint32(b[0:], months)
+				binary.LittleEndian.PutUint32(b[4:], days)
+				binary.LittleEndian.PutUint32(b[8:], ms)
+				row = append(row, pq.FixedLenByteArrayValue(b).Level(rep, 3, 0))
+				ib.Append(arrow.MonthDayNanoInterval{Months: int32(months), Days: int32(days), Nanoseconds: int64(ms) * 1_000_000})
+			}
+		}
+		if _, err := w.WriteRows([]pq.Row{row}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	la := lb.NewArray()
+	defer la.Release()
+	wantSchema := arrow.NewSchema([]arrow.Field{{Name: "iv", Type: la.DataType(), Nullable: true}}, nil)
+	want := array.NewRecordBatch(wantSchema, []arrow.Array{la}, rows)
+	defer want.Release()
+	data := buf.Bytes()
+	f, err := Open(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Schema().Equal(wantSchema) {
+		t.Fatalf("schema %s, want %s", f.Schema(), wantSchema)
+	}
+	if !byLevelsColumn(&f.cols[0]) {
+		t.Fatal("the column is not read by levels")
+	}
+	for _, batch := range []int{rows, 77} {
+		r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: batch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkAgainst(t, r, want, 0, rows)
+		r.Close()
+	}
+	r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 50, Spans: []Span{{Group: 1, Lo: 123, Hi: 456}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAgainst(t, r, want, 623, 333)
+	r.Close()
 }
