@@ -320,7 +320,7 @@ func sameValues(t *testing.T, name string, got, want arrow.Array) {
 	}
 }
 
-// plainValue is value j of a as plain Go values: lists and maps as slices of their
+// plainValue is value j of a as plain Go values: lists (fixed-size ones too) and maps as slices of their
 // elements, structs as slices of their fields, times as their int64 microseconds, byte arrays (fixed-size ones, such as
 // arrow-go's uuids, too) and intervals as strings of their bytes (arrow-go reads this
 // package's intervals as 16 fixed-size bytes), other values as arrow-go marshals them.
@@ -338,7 +338,10 @@ func plainValue(a arrow.Array, j int) any {
 			out = append(out, []any{plainValue(x.Keys(), int(k)), plainValue(x.Items(), int(k))})
 		}
 		return out
-	case *array.List:
+	case interface {
+		ValueOffsets(int) (int64, int64)
+		ListValues() arrow.Array
+	}: // lists and fixed-size lists
 		b, e := x.ValueOffsets(j)
 		out := []any{}
 		for k := b; k < e; k++ {
@@ -442,4 +445,116 @@ func TestParquetIntervalListByLevels(t *testing.T) {
 	}
 	checkAgainst(t, r, want, 623, 333)
 	r.Close()
+}
+
+// TestFixedSizeListsOfArrowGo reads files arrow-go wrote (V1 and V2 data pages, dictionary
+// encoded or not) of fixed-size lists of each converted leaf type that arrow-go writes, with
+// NULL elements (arrow-go does not write NULL fixed-size lists): a fixed-size list is stored
+// as a LIST group, and read by levels as a list of the same values, whole and by a span that
+// skips rows, which arrow-go's reader reads too. The files have one row group: arrow-go
+// v18.8.0 writes the wrong elements in the row groups after the first of a batch of
+// fixed-size lists (and reads them back so).
+func TestFixedSizeListsOfArrowGo(t *testing.T) {
+	for li, leaf := range convertedLeaves {
+		if !leaf.arrowGo {
+			continue
+		}
+		t.Run(leaf.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(uint64(li), 29))
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			ef := leaf.field
+			ef.Name, ef.Nullable = "element", true
+			schema := arrow.NewSchema([]arrow.Field{
+				{Name: "key", Type: arrow.PrimitiveTypes.Int64},
+				{Name: "c", Type: arrow.FixedSizeListOfField(3, ef), Nullable: true},
+			}, nil)
+			// The leaf values of a random batch of lists, whose elements the fixed-size
+			// lists take three by three.
+			const rows = 1500
+			src := convertedRows(rng, mem, arrow.NewSchema([]arrow.Field{
+				{Name: "key", Type: arrow.PrimitiveTypes.Int64},
+				{Name: "v", Type: arrow.ListOfField(ef)},
+			}, nil), 3*rows)
+			defer src.Release()
+			vals := src.Column(1).(*array.List).ListValues()
+			b := array.NewRecordBuilder(mem, schema)
+			defer b.Release()
+			fb := b.Field(1).(*array.FixedSizeListBuilder)
+			for r := range rows {
+				b.Field(0).(*array.Int64Builder).Append(int64(r))
+				fb.Append(true)
+				for k := range 3 {
+					if (r+k)%7 == 0 {
+						fb.ValueBuilder().AppendNull()
+						continue
+					}
+					if err := fb.ValueBuilder().AppendValueFromString(vals.ValueStr((3*r + k) % vals.Len())); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			want := b.NewRecordBatch()
+			defer want.Release()
+			for _, v1 := range []bool{false, true} {
+				for _, dict := range []bool{false, true} {
+					var buf bytes.Buffer
+					version := parquet.DataPageV2
+					if v1 {
+						version = parquet.DataPageV1
+					}
+					w, err := pqarrow.NewFileWriter(schema, &buf, parquet.NewWriterProperties(
+						parquet.WithDataPageVersion(version), parquet.WithDictionaryDefault(dict),
+						parquet.WithDataPageSize(512), parquet.WithMaxRowGroupLength(rows)),
+						pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := w.Write(want); err != nil {
+						t.Fatal(err)
+					}
+					if err := w.Close(); err != nil {
+						t.Fatal(err)
+					}
+					data := buf.Bytes()
+					tbl := readByArrowGo(t, data, 256)
+					col, err := array.Concatenate(tbl.Column(1).Data().Chunks(), mem)
+					tbl.Release()
+					if err != nil {
+						t.Fatal(err)
+					}
+					sameValues(t, "arrow-go c", col, want.Column(1))
+					col.Release()
+					f, err := Open(bytes.NewReader(data), int64(len(data)))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !byLevelsColumn(&f.cols[1]) {
+						t.Fatalf("v1=%v dict=%v: %s is not read by levels", v1, dict, f.Schema().Field(1).Type)
+					}
+					// Whole, and by a span that skips rows over several pages.
+					lo, hi := rng.IntN(700), 700+rng.IntN(800)
+					for _, sp := range []Span{{Hi: rows}, {Lo: int64(lo), Hi: int64(hi)}} {
+						r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 1 + rng.IntN(300), Spans: []Span{sp}})
+						if err != nil {
+							t.Fatal(err)
+						}
+						row := forBatches(t, r, func(b arrow.RecordBatch, row int) bool {
+							got := b.Column(1)
+							for j := range got.Len() {
+								if g, w := plainValue(got, j), plainValue(want.Column(1), int(sp.Lo)+row+j); !reflect.DeepEqual(g, w) {
+									t.Fatalf("v1=%v dict=%v row %d: got %v, want %v", v1, dict, int(sp.Lo)+row+j, g, w)
+								}
+							}
+							return true
+						})
+						r.Close()
+						if row != int(sp.Hi-sp.Lo) {
+							t.Fatalf("read %d rows, want %d", row, sp.Hi-sp.Lo)
+						}
+					}
+				}
+			}
+		})
+	}
 }
