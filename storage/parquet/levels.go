@@ -302,6 +302,7 @@ func (c *chunkReader) readLevels(n int, elem, value byte, et arrow.DataType, lk 
 		eoffs = newBuffer(mem, 4)
 		clear(eoffs.Bytes())
 	}
+	c.reserveLevels(n, lk, ev, vals, eoffs)
 	defer func() {
 		for _, b := range []*memory.Buffer{ev, vals, eoffs} {
 			if b != nil {
@@ -370,6 +371,7 @@ func (c *chunkReader) readLevels(n int, elem, value byte, et arrow.DataType, lk 
 		return out, fmt.Errorf("%w: more than 2^31 list elements in one batch", ErrUnsupportedType)
 	}
 	offs[n] = int32(e)
+	c.sizedLevels(n, e, size)
 	if out.nulls == 0 {
 		out.valid.Release()
 		out.valid = nil
@@ -390,6 +392,39 @@ func (c *chunkReader) readLevels(n int, elem, value byte, et arrow.DataType, lk 
 	}
 	out.elems = array.NewData(et, e, bufs, nil, enulls, 0)
 	return out, nil
+}
+
+// reserveLevels reserves, before a batch of n rows of a leaf read by levels as lk, the
+// buffers of its elements' validity (ev, when not nil), values and offsets (when not nil)
+// for the elements and bytes per row of the batch before, with a little to spare, so that
+// they seldom grow (each growth copies them and leaves the old buffer to the collector).
+func (c *chunkReader) reserveLevels(n int, lk levelKind, ev, vals, offs *memory.Buffer) {
+	if c.levelElems == 0 || n == 0 {
+		return
+	}
+	e := int(float64(n)*c.levelElems*1.05) + 64
+	if ev != nil {
+		ev.Reserve(int(bitutil.BytesForBits(int64(e))))
+	}
+	switch w := valueWidth(lk); {
+	case w > 0:
+		vals.Reserve(e * w)
+	case lk == levelsBool:
+		vals.Reserve(int(bitutil.BytesForBits(int64(e))))
+	default:
+		vals.Reserve(int(float64(n)*c.levelBytes*1.05) + 64)
+	}
+	if offs != nil {
+		offs.Reserve(4 * (e + 1))
+	}
+}
+
+// sizedLevels records that a batch of n rows read by levels held e elements (or values)
+// and size bytes of byte arrays, for reserveLevels.
+func (c *chunkReader) sizedLevels(n, e, size int) {
+	if n > 0 {
+		c.levelElems, c.levelBytes = float64(e)/float64(n), float64(size)/float64(n)
+	}
 }
 
 // fillLevelValues copies the nv non-NULL values (at value) among the entries defs of the
@@ -682,6 +717,7 @@ func (c *chunkReader) gatherLevels(n int, maxRep, maxDef byte, t arrow.DataType,
 		offs = newBuffer(mem, 4)
 		clear(offs.Bytes())
 	}
+	c.reserveLevels(n, lk, nil, vals, offs)
 	defer func() {
 		vals.Release()
 		if offs != nil {
@@ -718,6 +754,7 @@ func (c *chunkReader) gatherLevels(n int, maxRep, maxDef byte, t arrow.DataType,
 			break
 		}
 	}
+	c.sizedLevels(n, e, size)
 	bufs := []*memory.Buffer{nil, vals}
 	if offs != nil {
 		bufs = []*memory.Buffer{nil, offs, vals}
