@@ -228,9 +228,10 @@ func TestConvertedLeavesRandom(t *testing.T) {
 				var names []string
 				props := Properties{RowGroupRows: 600, PageBytes: 1 << (7 + rng.IntN(5)), Dictionary: seed%2 == 1, Compression: []string{None, Snappy, Zstd}[seed%3]}
 				if leaf.name == "uuid" {
-					// The writer does not dictionary-encode uuids below lists, maps and
-					// structs (parquet-go rejects their values); TestNestedLogicalLeavesOfArrowGo
-					// reads arrow-go's dictionary-encoded ones.
+					// The writer fails to dictionary-encode uuids below maps and structs
+					// (parquet-go's FIXED_LEN_BYTE_ARRAY dictionary rejects the byte-array
+					// values it is given); TestNestedLogicalLeavesOfArrowGo reads arrow-go's
+					// dictionary-encoded ones.
 					props.Dictionary = false
 				}
 				files = append(files, writeBatch(t, schema, props, want, KeyColumns(0)))
