@@ -9,24 +9,27 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/parquet-go/parquet-go"
 )
 
-// Lists of flat elements and maps of flat keys and values whose leaves hold integers,
-// floats, dates, timestamps, strings or binary values are read by levels: the repetition
-// and definition levels of a page are walked once to build the offsets and the validity of
-// a batch's lists and the validity of their elements, and the page's values (a page holds
-// only the non-NULL ones) are copied into the elements' Arrow buffers in bulk, a run at a
-// time when no element of it is NULL. The other leaf types are read entry by entry
-// (walkList, walkMap).
+// Lists of flat elements and maps of flat keys and values are read by levels: the
+// repetition and definition levels of a page are walked once to build the offsets and the
+// validity of a batch's lists and the validity of their elements, and the page's values (a
+// page holds only the non-NULL ones) are copied into the elements' Arrow buffers in bulk, a
+// run at a time when no element of it is NULL, converted as they are copied where the
+// Arrow type's representation is not the page's (leaves.go). Leaves whose Arrow type and
+// physical type do not go together (levelKindOf) are read entry by entry (walkList,
+// walkMap).
 //
 // A leaf read by levels has one repeated node above it: an entry whose repetition level is
 // 0 begins a row; its definition level is below elem-1 for a NULL list (or map), elem-1 for
 // an empty one, and from elem on an element, NULL below value.
 
 // levelKind is how the values of a leaf are copied into Arrow buffers when it is read by
-// levels: as fixed-width values of the same representation, as byte arrays, or not at all.
+// levels: as fixed-width values of the same representation, as byte arrays, converted from
+// the page's representation (leaves.go), or not at all.
 type levelKind uint8
 
 const (
@@ -36,6 +39,14 @@ const (
 	levelsFloat32
 	levelsFloat64
 	levelsBytes
+	levelsBool         // bits
+	levelsInt8         // INT32 narrowed
+	levelsInt16        // INT32 narrowed
+	levelsDecimal32    // INT32 widened to decimal128
+	levelsDecimal64    // INT64 widened to decimal128
+	levelsDecimalFixed // big-endian FIXED_LEN_BYTE_ARRAY of 1 to 16 bytes to decimal128
+	levelsInterval     // FIXED_LEN_BYTE_ARRAY(16) in Arrow's layout, or Parquet's INTERVAL widened
+	levelsFixedBytes   // FIXED_LEN_BYTE_ARRAY (uuid) into a binary array
 )
 
 // levelKindOf is the levelKind of a leaf of Arrow type t stored as kind.
@@ -60,13 +71,67 @@ func levelKindOf(t arrow.DataType, kind pq.Kind) levelKind {
 		if kind == pq.Double {
 			return levelsFloat64
 		}
-	case arrow.STRING, arrow.BINARY:
+	case arrow.STRING:
 		if kind == pq.ByteArray {
 			return levelsBytes
+		}
+	case arrow.BINARY:
+		switch kind {
+		case pq.ByteArray:
+			return levelsBytes
+		case pq.FixedLenByteArray:
+			return levelsFixedBytes
+		}
+	case arrow.BOOL:
+		if kind == pq.Boolean {
+			return levelsBool
+		}
+	case arrow.INT8:
+		if kind == pq.Int32 {
+			return levelsInt8
+		}
+	case arrow.INT16:
+		if kind == pq.Int32 {
+			return levelsInt16
+		}
+	case arrow.DECIMAL128:
+		switch kind {
+		case pq.Int32:
+			return levelsDecimal32
+		case pq.Int64:
+			return levelsDecimal64
+		case pq.FixedLenByteArray:
+			return levelsDecimalFixed
+		}
+	case arrow.INTERVAL_MONTH_DAY_NANO:
+		if kind == pq.FixedLenByteArray {
+			return levelsInterval
 		}
 	}
 	return levelsNone
 }
+
+// valueWidth is the bytes an element of a leaf read as lk takes in its Arrow value buffer:
+// 0 for booleans (bits) and byte arrays (offsets and bytes).
+func valueWidth(lk levelKind) int {
+	switch lk {
+	case levelsInt8:
+		return 1
+	case levelsInt16:
+		return 2
+	case levelsInt32, levelsFloat32:
+		return 4
+	case levelsInt64, levelsFloat64:
+		return 8
+	case levelsDecimal32, levelsDecimal64, levelsDecimalFixed, levelsInterval:
+		return 16
+	}
+	return 0
+}
+
+// withOffsets reports whether the elements of a leaf read as lk are byte arrays, with
+// offsets.
+func withOffsets(lk levelKind) bool { return lk == levelsBytes || lk == levelsFixedBytes }
 
 // byLevels reports whether the list column or the map column (of flat keys and values) c is
 // read by levels.
@@ -232,16 +297,12 @@ func (c *chunkReader) readLevels(n int, elem, value byte, et arrow.DataType, lk 
 	ev := memory.NewResizableBuffer(mem) // the elements' validity
 	vals := memory.NewResizableBuffer(mem)
 	var eoffs *memory.Buffer // the offsets of byte array elements
-	width := 0
-	switch lk {
-	case levelsInt32, levelsFloat32:
-		width = 4
-	case levelsInt64, levelsFloat64:
-		width = 8
-	case levelsBytes:
+	width := valueWidth(lk)
+	if withOffsets(lk) {
 		eoffs = newBuffer(mem, 4)
 		clear(eoffs.Bytes())
 	}
+	c.reserveLevels(n, lk, ev, vals, eoffs)
 	defer func() {
 		for _, b := range []*memory.Buffer{ev, vals, eoffs} {
 			if b != nil {
@@ -310,12 +371,16 @@ func (c *chunkReader) readLevels(n int, elem, value byte, et arrow.DataType, lk 
 		return out, fmt.Errorf("%w: more than 2^31 list elements in one batch", ErrUnsupportedType)
 	}
 	offs[n] = int32(e)
+	c.sizedLevels(n, e, size)
 	if out.nulls == 0 {
 		out.valid.Release()
 		out.valid = nil
 	}
-	if width > 0 {
+	switch {
+	case width > 0:
 		vals.ResizeNoShrink(e * width)
+	case lk == levelsBool:
+		vals.ResizeNoShrink(int(bitutil.BytesForBits(int64(e))))
 	}
 	var evalid *memory.Buffer
 	if enulls > 0 {
@@ -327,6 +392,39 @@ func (c *chunkReader) readLevels(n int, elem, value byte, et arrow.DataType, lk 
 	}
 	out.elems = array.NewData(et, e, bufs, nil, enulls, 0)
 	return out, nil
+}
+
+// reserveLevels reserves, before a batch of n rows of a leaf read by levels as lk, the
+// buffers of its elements' validity (ev, when not nil), values and offsets (when not nil)
+// for the elements and bytes per row of the batch before, with a little to spare, so that
+// they seldom grow (each growth copies them and leaves the old buffer to the collector).
+func (c *chunkReader) reserveLevels(n int, lk levelKind, ev, vals, offs *memory.Buffer) {
+	if c.levelElems == 0 || n == 0 {
+		return
+	}
+	e := int(float64(n)*c.levelElems*1.05) + 64
+	if ev != nil {
+		ev.Reserve(int(bitutil.BytesForBits(int64(e))))
+	}
+	switch w := valueWidth(lk); {
+	case w > 0:
+		vals.Reserve(e * w)
+	case lk == levelsBool:
+		vals.Reserve(int(bitutil.BytesForBits(int64(e))))
+	default:
+		vals.Reserve(int(float64(n)*c.levelBytes*1.05) + 64)
+	}
+	if offs != nil {
+		offs.Reserve(4 * (e + 1))
+	}
+}
+
+// sizedLevels records that a batch of n rows read by levels held e elements (or values)
+// and size bytes of byte arrays, for reserveLevels.
+func (c *chunkReader) sizedLevels(n, e, size int) {
+	if n > 0 {
+		c.levelElems, c.levelBytes = float64(e)/float64(n), float64(size)/float64(n)
+	}
 }
 
 // fillLevelValues copies the nv non-NULL values (at value) among the entries defs of the
@@ -346,6 +444,22 @@ func (c *chunkReader) fillLevelValues(lk levelKind, t arrow.DataType, offs, vals
 		err = fillFixed(c, float64sOf(c.data), growFixed[float64](vals, e, k), defs, elem, value, nv)
 	case levelsBytes:
 		size, err = c.fillBytes(offs, vals, e, k, size, defs, elem, value, nv)
+	case levelsFixedBytes:
+		size, err = c.fillFixedBytes(offs, vals, e, k, size, defs, elem, value, nv)
+	case levelsBool:
+		err = c.fillBools(vals, e, k, defs, elem, value, nv)
+	case levelsInt8:
+		err = fillNarrow(c, growValues[int8](vals, e, k), defs, elem, value, nv)
+	case levelsInt16:
+		err = fillNarrow(c, growValues[int16](vals, e, k), defs, elem, value, nv)
+	case levelsDecimal32:
+		err = fillDecimals(c, int32sOf(c.data), growValues[decimal128.Num](vals, e, k), defs, elem, value, nv)
+	case levelsDecimal64:
+		err = fillDecimals(c, int64sOf(c.data), growValues[decimal128.Num](vals, e, k), defs, elem, value, nv)
+	case levelsDecimalFixed:
+		err = c.fillFixedDecimals(growValues[decimal128.Num](vals, e, k), defs, elem, value, nv)
+	case levelsInterval:
+		err = c.fillIntervals(growValues[arrow.MonthDayNanoInterval](vals, e, k), defs, elem, value, nv)
 	default:
 		err = fmt.Errorf("%w: %s read by levels", ErrUnsupportedType, t)
 	}
@@ -599,10 +713,11 @@ func impliedReps(t arrow.DataType, rep byte, out []byte) []byte {
 func (c *chunkReader) gatherLevels(n int, maxRep, maxDef byte, t arrow.DataType, lk levelKind, reps, defs []byte, mem memory.Allocator) (_, _ []byte, _ arrow.ArrayData, err error) {
 	vals := memory.NewResizableBuffer(mem)
 	var offs *memory.Buffer
-	if lk == levelsBytes {
+	if withOffsets(lk) {
 		offs = newBuffer(mem, 4)
 		clear(offs.Bytes())
 	}
+	c.reserveLevels(n, lk, nil, vals, offs)
 	defer func() {
 		vals.Release()
 		if offs != nil {
@@ -639,6 +754,7 @@ func (c *chunkReader) gatherLevels(n int, maxRep, maxDef byte, t arrow.DataType,
 			break
 		}
 	}
+	c.sizedLevels(n, e, size)
 	bufs := []*memory.Buffer{nil, vals}
 	if offs != nil {
 		bufs = []*memory.Buffer{nil, offs, vals}
@@ -669,16 +785,25 @@ func scatter(t arrow.DataType, dense arrow.ArrayData, lk levelKind, defs []byte,
 	clear(vb)
 	defer valid.Release()
 	src := dense.Buffers()
-	switch lk {
-	case levelsInt32, levelsFloat32:
-		buf := newBuffer(mem, 4*n)
+	if !withOffsets(lk) {
+		w := valueWidth(lk)
+		buf := newBuffer(mem, max(w*n, int(bitutil.BytesForBits(int64(n)))))
 		defer buf.Release()
-		scatterFixed(arrow.GetData[uint32](buf.Bytes()), arrow.GetData[uint32](src[1].Bytes()), defs, slot, present, vb)
-		return array.NewData(t, n, []*memory.Buffer{valid, buf}, nil, n-vals, 0), nil
-	case levelsInt64, levelsFloat64:
-		buf := newBuffer(mem, 8*n)
-		defer buf.Release()
-		scatterFixed(arrow.GetData[uint64](buf.Bytes()), arrow.GetData[uint64](src[1].Bytes()), defs, slot, present, vb)
+		dst, from := buf.Bytes(), src[1].Bytes()
+		switch w {
+		case 0:
+			scatterBits(dst, from, defs, slot, present, vb)
+		case 1:
+			scatterFixed(dst, from, defs, slot, present, vb)
+		case 2:
+			scatterFixed(arrow.GetData[uint16](dst), arrow.GetData[uint16](from), defs, slot, present, vb)
+		case 4:
+			scatterFixed(arrow.GetData[uint32](dst), arrow.GetData[uint32](from), defs, slot, present, vb)
+		case 8:
+			scatterFixed(arrow.GetData[uint64](dst), arrow.GetData[uint64](from), defs, slot, present, vb)
+		default:
+			scatterFixed(arrow.GetData[decimal128.Num](dst), arrow.GetData[decimal128.Num](from), defs, slot, present, vb)
+		}
 		return array.NewData(t, n, []*memory.Buffer{valid, buf}, nil, n-vals, 0), nil
 	}
 	offBuf := newBuffer(mem, 4*(n+1))
@@ -702,7 +827,8 @@ func scatter(t arrow.DataType, dense arrow.ArrayData, lk levelKind, defs []byte,
 
 // scatterFixed spreads the values src over the slots of defs (at slot or above) in dst,
 // setting the bits of the non-NULL ones (at present) in vb.
-func scatterFixed[T uint32 | uint64](dst, src []T, defs []byte, slot, present byte, vb []byte) {
+func scatterFixed[T uint8 | uint16 | uint32 | uint64 | decimal128.Num](dst, src []T, defs []byte, slot, present byte, vb []byte) {
+	var zero T
 	s, v := 0, 0
 	for _, d := range defs {
 		if d < slot {
@@ -713,7 +839,26 @@ func scatterFixed[T uint32 | uint64](dst, src []T, defs []byte, slot, present by
 			bitutil.SetBit(vb, s)
 			v++
 		} else {
-			dst[s] = 0
+			dst[s] = zero
+		}
+		s++
+	}
+}
+
+// scatterBits is scatterFixed of booleans: the bits src over the slots of defs in the
+// bitmap dst.
+func scatterBits(dst, src []byte, defs []byte, slot, present byte, vb []byte) {
+	s, v := 0, 0
+	for _, d := range defs {
+		if d < slot {
+			continue
+		}
+		if d >= present {
+			bitutil.SetBitTo(dst, s, bitutil.BitIsSet(src, v))
+			bitutil.SetBit(vb, s)
+			v++
+		} else {
+			bitutil.ClearBit(dst, s)
 		}
 		s++
 	}

@@ -17,7 +17,8 @@ import (
 )
 
 // levelElemTypes are the element, key and value types of the random lists and maps: those
-// read by levels, and booleans and decimals, which are read entry by entry.
+// whose values are copied as they are, and booleans and decimals, converted as they are
+// copied (TestConvertedLeavesRandom has the other converted types).
 var levelElemTypes = []arrow.DataType{
 	arrow.PrimitiveTypes.Int32,
 	arrow.PrimitiveTypes.Int64,
@@ -229,7 +230,7 @@ func compareRows(t *testing.T, name string, got arrow.Array, g0 int, want arrow.
 }
 
 // TestListsAndMapsRandom writes random lists and maps (NULL, empty, with NULL elements, of
-// every element type read by levels and of some read entry by entry, beside lists of lists,
+// element types copied as they are and of some converted, beside lists of lists,
 // of structs and of maps, maps of lists, structs of flat fields, of lists and of maps) with this package's writer and with arrow-go's (V1 and
 // V2 data pages, dictionary encoded or not, small pages), and reads each file back whole, in
 // batches of random sizes and by spans that skip rows, comparing with the values written;

@@ -437,6 +437,9 @@ type chunkReader struct {
 	nested *nestedReader
 
 	bytesPerRow float64 // expected bytes of string and binary data per row
+	// The elements (or values) per row and their bytes of byte arrays per row of the last
+	// batch read by levels, to size the next one's buffers (levels.go); 0 before the first.
+	levelElems, levelBytes float64
 
 	scratch32 []int32 // int8, int16 and decimal conversions
 	scratch64 []int64
