@@ -563,14 +563,28 @@ func BenchmarkWriterSpill(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		budget int64
-	}{{"memory", 1 << 30}, {"spill-16MiB", 16 << 20}, {"spill-4MiB", 4 << 20}} {
+		splits []int64
+		merges int // the final merges at once (with run-ahead whatever the budget); 0: the default
+	}{
+		{"memory", 1 << 30, []int64{1 << 38, 1 << 39, 3 << 38}, 0},
+		{"spill-16MiB", 16 << 20, []int64{1 << 38, 1 << 39, 3 << 38}, 0},
+		{"spill-4MiB", 4 << 20, []int64{1 << 38, 1 << 39, 3 << 38}, 0},
+		// One leaf: the final merge as one merge, or cut inside the leaf into two.
+		{"spill-16MiB-one-leaf-1-merge", 16 << 20, nil, 1},
+		{"spill-16MiB-one-leaf-2-merges", 16 << 20, nil, 2},
+	} {
 		b.Run(bc.name, func(b *testing.B) {
+			if bc.merges > 0 {
+				oldMem, oldN := runAheadMemory, finalMerges
+				runAheadMemory, finalMerges = 0, bc.merges
+				defer func() { runAheadMemory, finalMerges = oldMem, oldN }()
+			}
 			b.ReportAllocs()
 			var st WriterStats
 			cpu0 := processCPU(b)
 			for b.Loop() {
 				store := objstore.NewMem()
-				ss, spec := setup(b, store, 1<<38, 1<<39, 3<<38)
+				ss, spec := setup(b, store, bc.splits...)
 				spec.Props = parquet.DefaultProperties()
 				w, err := NewWriter(context.Background(), store, ss, spec, WriterOptions{Memory: bc.budget, SpillDir: b.TempDir()})
 				if err != nil {
@@ -593,6 +607,7 @@ func BenchmarkWriterSpill(b *testing.B) {
 			b.ReportMetric(float64(st.Runs), "runs")
 			b.ReportMetric(float64(st.BytesSpilled)/(1<<20), "MiB-spilled")
 			b.ReportMetric(float64(st.PeakBytes)/(1<<20), "MiB-peak")
+			b.ReportMetric(float64(st.FinalMerges), "final-merges")
 		})
 	}
 }
