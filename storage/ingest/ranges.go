@@ -17,10 +17,10 @@ import (
 )
 
 // The final merge of a spilled write runs as several merges at once over disjoint ranges of
-// row keys, each range a run of whole leaves writing its own leaves' files: one merge on one
-// goroutine cannot keep up with the Parquet encoders it feeds. The ranges are cut at leaf
-// boundaries so that each leaf's rows still go into one file, balanced by a sample of the
-// row keys taken from every sorted run.
+// row keys, each writing the files of the leaves its range covers: one merge on one
+// goroutine cannot keep up with the Parquet encoders it feeds. The ranges are balanced by a
+// sample of the row keys taken from every sorted run, and cut at leaf boundaries where those
+// balance them (each leaf's rows then go into one file), else inside a leaf (see cuts).
 
 // samplesPerRun is how many row keys each sorted run contributes to the sample.
 const samplesPerRun = 256
@@ -61,11 +61,16 @@ func (w *Writer) mergeRanges() int {
 	return min(runtime.GOMAXPROCS(0), 4)
 }
 
-// cuts returns up to parts-1 leaf boundaries (row keys, ascending) that cut the sampled rows
-// into ranges of about the same number of rows; none when parts is 1 or no boundary cuts
-// the rows.
+// cuts returns up to parts-1 row keys, ascending, that cut the sampled rows into ranges of
+// about the same number of rows; none when parts is 1 or the sample cannot be cut. Each cut
+// is the leaf boundary nearest to its even share when one is within a slack of it (an eighth
+// of a range's share either way), so that a leaf's rows stay in one file where the leaves
+// allow an even split; otherwise it is a sampled row key inside a leaf, whose rows then go
+// into one file on either side of the cut. A cut is a row key and a range takes the rows
+// with row keys at or past its start and before its end, so rows with equal row keys never
+// go into two files.
 func cuts(samples []keySample, leaves []*statestore.Partition, parts int) [][]byte {
-	if parts <= 1 || len(leaves) <= 1 || len(samples) == 0 {
+	if parts <= 1 || len(samples) == 0 {
 		return nil
 	}
 	s := slices.Clone(samples)
@@ -75,23 +80,49 @@ func cuts(samples []keySample, leaves []*statestore.Partition, parts int) [][]by
 		below[i+1] = below[i] + k.weight
 	}
 	total := below[len(s)]
+	// under returns the weight of the samples below key k.
+	under := func(k []byte) int64 {
+		return below[sort.Search(len(s), func(i int) bool { return bytes.Compare(s[i].key, k) >= 0 })]
+	}
+	var bounds [][]byte // the leaf boundaries, ascending
+	for _, leaf := range leaves {
+		if leaf.Range.Max != nil {
+			bounds = append(bounds, leaf.Range.Max)
+		}
+	}
+	slack := total / int64(8*parts)
 	var out [][]byte
-	for _, leaf := range leaves[:len(leaves)-1] {
-		b := leaf.Range.Max // the boundary after leaf
-		if b == nil {
-			break
-		}
-		i := sort.Search(len(s), func(i int) bool { return bytes.Compare(s[i].key, b) >= 0 })
-		if below[i] == 0 || below[i] == total {
-			continue // every sampled row on one side
-		}
-		// Cut at the first boundary with at least the next share of the rows below it.
-		if below[i]*int64(parts) >= total*int64(len(out)+1) {
-			out = append(out, b)
-			if len(out) == parts-1 {
-				break
+	var last int64 // weight below the last cut
+	for k := 1; k < parts; k++ {
+		target := total * int64(k) / int64(parts)
+		var cut []byte
+		var dist int64
+		j := sort.Search(len(bounds), func(j int) bool { return under(bounds[j]) >= target })
+		for _, c := range []int{j - 1, j} {
+			if c < 0 || c >= len(bounds) {
+				continue
+			}
+			d := under(bounds[c]) - target
+			if d < 0 {
+				d = -d
+			}
+			if d <= slack && (cut == nil || d < dist) {
+				cut, dist = bounds[c], d
 			}
 		}
+		if cut == nil {
+			i := sort.Search(len(s), func(i int) bool { return below[i] >= target })
+			if i >= len(s) {
+				continue
+			}
+			cut = s[i].key
+		}
+		u := under(cut)
+		if u <= last || u >= total {
+			continue // a range would have no sampled rows
+		}
+		out = append(out, cut)
+		last = u
 	}
 	return out
 }

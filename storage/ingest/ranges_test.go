@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -58,12 +59,43 @@ func TestWriterParallelFinalMerge(t *testing.T) {
 		batches := testBatches(mem, rand.New(rand.NewPCG(35, 36)), 10000, 500, 1000)
 		defer release(batches)
 		dir := t.TempDir()
-		st := writeBoth(t, mem, testSchema, []int{0}, []int{1}, [][]byte{int64Key(5000), int64Key(6000)}, batches, WriterOptions{Memory: 64 << 10, SpillDir: dir})
-		if st.Runs < 2 || st.FinalMerges != 1 {
-			t.Errorf("stats %+v: want spilled runs merged by one merge", st)
+		st, extra := writeBothFiles(t, mem, testSchema, []int{0}, []int{1}, [][]byte{int64Key(5000), int64Key(6000)}, batches, WriterOptions{Memory: 64 << 10, SpillDir: dir})
+		if st.Runs < 2 || st.FinalMerges != 2 || extra != 1 {
+			t.Errorf("stats %+v, %d more files than Write: want the leaf cut in two by two merges", st, extra)
 		}
 		assertEmptyDir(t, dir)
 	})
+}
+
+// The final merge cut inside leaves, at random row keys among many duplicates, loses,
+// duplicates and reorders no row: the rows read leaf by leaf, each leaf's files in key order,
+// equal those of Write, row for row (readTable also checks that a leaf's files are disjoint
+// in row keys, so rows with equal row keys are never split between two files).
+func TestWriterFinalMergeCutInsideLeaves(t *testing.T) {
+	for seed := uint64(1); seed <= 8; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 77))
+		parts := 2 + rng.IntN(3)
+		var splits [][]byte
+		for _, s := range []string{"g", "p", "w"}[:rng.IntN(3)] {
+			splits = append(splits, textKey(s))
+		}
+		t.Run(fmt.Sprintf("seed %d, %d merges, %d leaves", seed, parts, len(splits)+1), func(t *testing.T) {
+			parallelFinalMerge(t, parts)
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			batches := textBatches(mem, rng, 8000+rng.IntN(8000), 100+rng.IntN(400))
+			defer release(batches)
+			dir := t.TempDir()
+			st, extra := writeBothFiles(t, mem, textSchema, []int{0, 1}, []int{2}, splits, batches, WriterOptions{Memory: 64 << 10, SpillDir: dir})
+			if st.Runs < 2 || st.FinalMerges < 2 {
+				t.Errorf("stats %+v: want spilled runs merged by several merges", st)
+			}
+			if len(splits) == 0 && extra != st.FinalMerges-1 {
+				t.Errorf("one leaf, %d merges: %d more files than Write, want one per cut", st.FinalMerges, extra)
+			}
+			assertEmptyDir(t, dir)
+		})
+	}
 }
 
 func TestCuts(t *testing.T) {
@@ -104,11 +136,15 @@ func TestCuts(t *testing.T) {
 		{"halves", samples(1, 2, 3, 4, 5, 6, 7, 8), leaves(2, 4, 5, 7), 2, []int64{5}},
 		{"thirds", samples(1, 2, 3, 4, 5, 6, 7, 8, 9), leaves(2, 3, 4, 5, 6, 7, 8, 9), 3, []int64{4, 7}},
 		{"one part", samples(1, 2, 3), leaves(2), 1, nil},
-		{"one leaf", samples(1, 2, 3), leaves(), 2, nil},
+		{"one leaf", samples(1, 2, 3), leaves(), 2, []int64{3}},
+		{"boundary within the slack", samples(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16), leaves(10), 2, []int64{10}},
+		{"boundary beyond the slack", samples(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16), leaves(11), 2, []int64{9}},
+		{"nearest boundary", samples(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16), leaves(2, 8, 10, 15), 2, []int64{8}},
+		{"duplicate keys cut once", samples(5, 5, 5, 5, 1, 9), leaves(), 3, []int64{5}},
 		{"no samples", nil, leaves(2), 2, nil},
 		{"every row below the boundaries", samples(1, 1, 1), leaves(5, 6), 2, nil},
 		{"every row above the boundaries", samples(9, 9), leaves(5, 6), 2, nil},
-		{"fewer boundaries than parts", samples(1, 2, 3, 4), leaves(3), 4, []int64{3}},
+		{"fewer boundaries than parts", samples(1, 2, 3, 4), leaves(3), 4, []int64{2, 3, 4}},
 		{"unsorted samples", samples(8, 1, 7, 2, 6, 3, 5, 4), leaves(5), 2, []int64{5}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -350,9 +350,9 @@ func (s *runSink) emit(b arrow.RecordBatch) error {
 	return nil
 }
 
-// mergeToLeaves merges the runs and the rows held into one new file per touched leaf: with
-// run-ahead memory as several merges at once over ranges of whole leaves (mergeRanges),
-// else as one. It returns the files written also on error, for cleanup.
+// mergeToLeaves merges the runs and the rows held into one new file per touched leaf (per
+// range of a leaf the final merge is cut inside): with run-ahead memory as several merges at
+// once over ranges of row keys (mergeRanges, cuts), else as one. It returns the files written also on error, for cleanup.
 func (w *Writer) mergeToLeaves(ctx context.Context, leaves []*statestore.Partition) (files []written, err error) {
 	var held []*memSource
 	if w.bufRows > 0 {

@@ -45,7 +45,7 @@ type WriterStats struct {
 	MergePasses  int   // intermediate merge passes over the runs before the final merge
 	BytesSpilled int64 // bytes written to spill files, intermediate merge passes included
 	// FinalMerges is how many merges the final merge of a spilled write ran at once, over
-	// disjoint ranges of whole leaves (1: one merge; 0: nothing spilled).
+	// disjoint ranges of row keys (1: one merge; 0: nothing spilled).
 	FinalMerges int
 	// PeakBytes is the most memory the Writer held at once: rows retained from Append (their
 	// Arrow buffers plus the estimated size of their encoded keys and sort index) and the
@@ -63,8 +63,10 @@ type WriterStats struct {
 // Otherwise it merges the runs and the rows still held in key order (rows with equal keys keep
 // their input order) and streams the merged rows into one Parquet file per touched leaf, one
 // leaf at a time, each straight into the store. With run-ahead memory (256 MiB or more) that
-// final merge runs as one merge per core (up to 4) at once over disjoint ranges of whole
-// leaves, cut where a sample of the runs' row keys says the rows divide evenly; each reads
+// final merge runs as one merge per core (up to 4) at once over disjoint ranges of row
+// keys, cut where a sample of the runs' row keys says the rows divide evenly: at a leaf
+// boundary near there if there is one, else inside a leaf, whose rows then go into two files
+// split at a row key (rows with equal row keys stay in one file); each reads
 // every run from the batch its range starts in, so it holds a batch of each run of its own. A merge reads up to 64 runs at once, fewer
 // with a small budget (a batch of each, of at least 64 KiB, fits in a quarter of the budget);
 // with more runs, intermediate passes first merge groups of consecutive runs into longer ones.
@@ -77,7 +79,8 @@ type WriterStats struct {
 // batch). Rows are gathered straight from the batches appended: they are not copied first. Not accounted: the Parquet writer's row group buffer, the spill
 // files' read and write buffers (at most 64 KiB each), the sketch of the file being written.
 //
-// One leaf's rows go into one file, however many there are. Spill files are removed as soon
+// One leaf's rows go into one file, however many there are, unless the final merge is cut
+// inside it: then into one file per range it spans, their row keys disjoint. Spill files are removed as soon
 // as they are merged, and by Abort and on every failure.
 type Writer struct {
 	ctx   context.Context

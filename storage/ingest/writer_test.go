@@ -1,12 +1,14 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -97,9 +99,11 @@ func release(bs []arrow.RecordBatch) {
 	}
 }
 
-// readTable returns the rows of t1, leaf by leaf, each row as its column values. It checks
-// that every leaf has at most one file, whose rows are all in the leaf.
-func readTable(t *testing.T, mem memory.Allocator, store objstore.Store, ss *statestore.Store) []string {
+// readTable returns the rows of t1, leaf by leaf, each row as its column values, and the
+// number of files. The files of a leaf are read in the order of their row keys, which it
+// checks are disjoint: a leaf has more than one file only where the final merge of a spilled
+// write was cut inside it, at a row key.
+func readTable(t *testing.T, mem memory.Allocator, store objstore.Store, ss *statestore.Store) ([]string, int) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := ss.Snapshot(ctx, "t1")
@@ -107,13 +111,25 @@ func readTable(t *testing.T, mem memory.Allocator, store objstore.Store, ss *sta
 		t.Fatal(err)
 	}
 	var out []string
+	files := 0
 	for _, leaf := range st.Leaves() {
 		refs := st.References(leaf.ID)
-		if len(refs) > 1 {
-			t.Fatalf("leaf %v has %d files", leaf.Range, len(refs))
-		}
-		for _, ref := range refs {
+		slices.SortFunc(refs, func(a, b statestore.FileReference) int {
+			fa, _ := st.File(a.File)
+			fb, _ := st.File(b.File)
+			return bytes.Compare(fa.MinKey, fb.MinKey)
+		})
+		for i, ref := range refs {
 			f, _ := st.File(ref.File)
+			files++
+			if i > 0 {
+				if prev, _ := st.File(refs[i-1].File); bytes.Compare(prev.MaxKey, f.MinKey) >= 0 {
+					t.Fatalf("leaf %v: files %s and %s overlap in row keys", leaf.Range, prev.Name, f.Name)
+				}
+			}
+			if !leaf.Range.Contains(f.MinKey) || !leaf.Range.Contains(f.MaxKey) {
+				t.Fatalf("leaf %v: file %s has rows outside it", leaf.Range, f.Name)
+			}
 			if ref.Rows != f.Rows || !ref.Exact {
 				t.Errorf("reference of %d rows, exact %v; file %d", ref.Rows, ref.Exact, f.Rows)
 			}
@@ -154,12 +170,21 @@ func readTable(t *testing.T, mem memory.Allocator, store objstore.Store, ss *sta
 			}
 		}
 	}
-	return out
+	return out, files
 }
 
 // writeBoth writes batches with Write into one store and through a Writer with opts into
-// another, and checks that the tables read the same. It returns the Writer's stats.
+// another, and checks that the tables read the same, row for row. It returns the Writer's
+// stats.
 func writeBoth(t *testing.T, mem memory.Allocator, schema *arrow.Schema, rowKeys, sortKeys []int, splits [][]byte, batches []arrow.RecordBatch, opts WriterOptions) WriterStats {
+	t.Helper()
+	st, _ := writeBothFiles(t, mem, schema, rowKeys, sortKeys, splits, batches, opts)
+	return st
+}
+
+// writeBothFiles is writeBoth that also returns how many more files the Writer wrote than
+// Write (one per touched leaf): at most one per cut of its final merge.
+func writeBothFiles(t *testing.T, mem memory.Allocator, schema *arrow.Schema, rowKeys, sortKeys []int, splits [][]byte, batches []arrow.RecordBatch, opts WriterOptions) (WriterStats, int) {
 	t.Helper()
 	ctx := context.Background()
 	storeA, storeB := objstore.NewMem(), objstore.NewMem()
@@ -186,7 +211,8 @@ func writeBoth(t *testing.T, mem memory.Allocator, schema *arrow.Schema, rowKeys
 	if err != nil || n != total {
 		t.Fatalf("Commit: %d rows, %v", n, err)
 	}
-	want, got := readTable(t, mem, storeA, ssA), readTable(t, mem, storeB, ssB)
+	want, filesA := readTable(t, mem, storeA, ssA)
+	got, filesB := readTable(t, mem, storeB, ssB)
 	if len(got) != len(want) {
 		t.Fatalf("read %d rows, want %d", len(got), len(want))
 	}
@@ -199,7 +225,10 @@ func writeBoth(t *testing.T, mem memory.Allocator, schema *arrow.Schema, rowKeys
 	if st.Rows != total {
 		t.Errorf("stats: %d rows, want %d", st.Rows, total)
 	}
-	return st
+	if extra := filesB - filesA; extra < 0 || extra > max(0, st.FinalMerges-1) {
+		t.Errorf("%d files, Write wrote %d: want at most one more per cut of %d final merges", filesB, filesA, st.FinalMerges)
+	}
+	return st, filesB - filesA
 }
 
 func assertEmptyDir(t *testing.T, dir string) {
@@ -398,8 +427,10 @@ func TestWriterSpillCleanup(t *testing.T) {
 			}
 			names, _ := store.List(context.Background(), spec.FilePrefix)
 			if tc == "commit" {
-				if len(st.Files()) != 3 || len(names) != 3 {
-					t.Errorf("%d files committed, %d stored; want 3", len(st.Files()), len(names))
+				// One per leaf, and one more per cut of the final merge inside a leaf.
+				want := 3 + max(0, w.Stats().FinalMerges-1)
+				if len(st.Files()) != want || len(names) != want {
+					t.Errorf("%d files committed, %d stored; want %d", len(st.Files()), len(names), want)
 				}
 			} else if len(st.Files()) != 0 || len(names) != 0 {
 				t.Errorf("%d files committed, %d stored; want none", len(st.Files()), len(names))
@@ -532,14 +563,28 @@ func BenchmarkWriterSpill(b *testing.B) {
 	for _, bc := range []struct {
 		name   string
 		budget int64
-	}{{"memory", 1 << 30}, {"spill-16MiB", 16 << 20}, {"spill-4MiB", 4 << 20}} {
+		splits []int64
+		merges int // the final merges at once (with run-ahead whatever the budget); 0: the default
+	}{
+		{"memory", 1 << 30, []int64{1 << 38, 1 << 39, 3 << 38}, 0},
+		{"spill-16MiB", 16 << 20, []int64{1 << 38, 1 << 39, 3 << 38}, 0},
+		{"spill-4MiB", 4 << 20, []int64{1 << 38, 1 << 39, 3 << 38}, 0},
+		// One leaf: the final merge as one merge, or cut inside the leaf into two.
+		{"spill-16MiB-one-leaf-1-merge", 16 << 20, nil, 1},
+		{"spill-16MiB-one-leaf-2-merges", 16 << 20, nil, 2},
+	} {
 		b.Run(bc.name, func(b *testing.B) {
+			if bc.merges > 0 {
+				oldMem, oldN := runAheadMemory, finalMerges
+				runAheadMemory, finalMerges = 0, bc.merges
+				defer func() { runAheadMemory, finalMerges = oldMem, oldN }()
+			}
 			b.ReportAllocs()
 			var st WriterStats
 			cpu0 := processCPU(b)
 			for b.Loop() {
 				store := objstore.NewMem()
-				ss, spec := setup(b, store, 1<<38, 1<<39, 3<<38)
+				ss, spec := setup(b, store, bc.splits...)
 				spec.Props = parquet.DefaultProperties()
 				w, err := NewWriter(context.Background(), store, ss, spec, WriterOptions{Memory: bc.budget, SpillDir: b.TempDir()})
 				if err != nil {
@@ -562,6 +607,7 @@ func BenchmarkWriterSpill(b *testing.B) {
 			b.ReportMetric(float64(st.Runs), "runs")
 			b.ReportMetric(float64(st.BytesSpilled)/(1<<20), "MiB-spilled")
 			b.ReportMetric(float64(st.PeakBytes)/(1<<20), "MiB-peak")
+			b.ReportMetric(float64(st.FinalMerges), "final-merges")
 		})
 	}
 }
