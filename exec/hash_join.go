@@ -418,6 +418,10 @@ func (s *joinStream) pairs(mem memory.Allocator, schema *arrow.Schema, lb arrow.
 		}
 	}
 	for c, a := range s.build.Columns() {
+		if dt, ok := schema.Field(nl + c).Type.(*arrow.DictionaryType); ok {
+			cols = append(cols, buildDictionary(mem, dt, a, ri))
+			continue
+		}
 		if k := s.rightKeyFromLeft(mem, lb, c, li, ri, run); k != nil {
 			cols = append(cols, k)
 			continue
@@ -451,6 +455,54 @@ func (s *joinStream) Close() error {
 		err = rerr
 	}
 	return err
+}
+
+// dictionaryRight makes the join return its right column c (a text or bytea column) as a
+// dictionary array, Int32 indices into the build side's column (its dictionary) instead of
+// the values gathered from it: a right row index per output row, and NULL where no right row
+// matched. The dictionary may hold a value more than once, and NULLs. It changes the join's
+// output schema, so only the operator that consumes the join and accepts such a column asks
+// for it (HashAggregate for count(DISTINCT c), see dictionaryArgs). It reports whether the
+// column can be returned so.
+func (j *HashJoin) dictionaryRight(c int) bool {
+	nl := j.left.Schema().NumFields()
+	if j.kind.leftOnly() || c < 0 || c >= j.right.Schema().NumFields() {
+		return false
+	}
+	i := nl + c
+	f := j.schema.Field(i)
+	switch f.Type.(type) {
+	case *arrow.DictionaryType:
+		return true
+	case *arrow.StringType, *arrow.BinaryType:
+	default:
+		return false
+	}
+	fields := slices.Clone(j.schema.Fields())
+	fields[i].Type = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: f.Type}
+	md := j.schema.Metadata()
+	j.schema = arrow.NewSchema(fields, &md)
+	return true
+}
+
+// buildDictionary returns rows ri of the build side's column a as a dictionary array of type
+// dt over a: the indices are ri, NULL where ri is -1.
+func buildDictionary(mem memory.Allocator, dt *arrow.DictionaryType, a arrow.Array, ri []int32) arrow.Array {
+	buf, idx := newValues[int32](mem, len(ri))
+	var validity *memory.Buffer
+	for j, r := range ri {
+		if r < 0 {
+			if validity == nil {
+				validity = newBitmap(mem, len(ri), true)
+			}
+			bitutil.ClearBit(validity.Bytes(), j)
+			continue
+		}
+		idx[j] = r
+	}
+	indices := makeArray(arrow.PrimitiveTypes.Int32, len(ri), validity, buf)
+	defer indices.Release()
+	return array.NewDictionaryArray(dt, indices, a)
 }
 
 // sliceOrTake returns rows idx of b: a slice of b when they are consecutive.
