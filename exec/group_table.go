@@ -193,6 +193,7 @@ type valueSet struct {
 	// entries were added (see firstSeenDict).
 	dict     arrow.ArrayData
 	dictSeen []bool
+	dictLeft int // entries of dict not seen yet
 }
 
 // bytes is the memory the set holds.
@@ -321,6 +322,14 @@ func (s *valueSet) firstSeenDict(a *array.Dictionary, use, out []int32) {
 		}
 		s.dictSeen = s.dictSeen[:dict.Len()]
 		clear(s.dictSeen)
+		s.dictLeft = dict.Len()
+	}
+	if s.dictLeft == 0 {
+		// Every entry was seen: no row is first (a join's later batches).
+		for r := range out {
+			out[r] = -1
+		}
+		return
 	}
 	seen := s.dictSeen
 	idx := values[int32](a)
@@ -338,6 +347,7 @@ func (s *valueSet) firstSeenDict(a *array.Dictionary, use, out []int32) {
 			continue
 		}
 		seen[e] = true
+		s.dictLeft--
 		if dnulls && dict.IsNull(int(e)) {
 			continue
 		}

@@ -488,17 +488,22 @@ func (j *HashJoin) dictionaryRight(c int) bool {
 // buildDictionary returns rows ri of the build side's column a as a dictionary array of type
 // dt over a: the indices are ri, NULL where ri is -1.
 func buildDictionary(mem memory.Allocator, dt *arrow.DictionaryType, a arrow.Array, ri []int32) arrow.Array {
-	buf, idx := newValues[int32](mem, len(ri))
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(4 * len(ri))
 	var validity *memory.Buffer
-	for j, r := range ri {
-		if r < 0 {
-			if validity == nil {
-				validity = newBitmap(mem, len(ri), true)
+	if len(ri) > 0 {
+		idx := arrow.GetData[int32](buf.Bytes())[:len(ri)]
+		copy(idx, ri)
+		if slices.Min(ri) < 0 {
+			// No right row: a NULL index (its slot 0, a valid entry).
+			validity = newBitmap(mem, len(ri), true)
+			for j, r := range ri {
+				if r < 0 {
+					bitutil.ClearBit(validity.Bytes(), j)
+					idx[j] = 0
+				}
 			}
-			bitutil.ClearBit(validity.Bytes(), j)
-			continue
 		}
-		idx[j] = r
 	}
 	indices := makeArray(arrow.PrimitiveTypes.Int32, len(ri), validity, buf)
 	defer indices.Release()
