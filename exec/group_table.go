@@ -252,7 +252,11 @@ func (s *valueSet) firstSeen(a arrow.Array, use, out []int32) {
 	}
 	switch a.DataType().ID() {
 	case arrow.DICTIONARY:
-		s.firstSeenDict(a.(*array.Dictionary), use, out)
+		if s.firstSeenDict(a.(*array.Dictionary), use, out) == 0 {
+			for r := range out {
+				out[r] = -1
+			}
+		}
 	case arrow.STRING, arrow.BINARY:
 		offs := arrow.GetOffsets[int32](a.Data(), 1)
 		d := byteData(a)
@@ -312,8 +316,9 @@ func (s *valueSet) firstSeenBytes(d []byte, offs []int32, use, out []int32) {
 // it, and later rows that refer to the entry are not first (its value is in the set, or it
 // is NULL). Which entries were added is kept while the arrays share one dictionary (the
 // build side of a join), so a row costs an index lookup; rows whose index or entry is NULL
-// are not first.
-func (s *valueSet) firstSeenDict(a *array.Dictionary, use, out []int32) {
+// are not first. It returns the number of rows that are first; when there are none, out may
+// be left as it was.
+func (s *valueSet) firstSeenDict(a *array.Dictionary, use, out []int32) int {
 	dict := a.Dictionary()
 	if dd := a.Data().Dictionary(); dd != s.dict {
 		s.dict = dd
@@ -326,11 +331,9 @@ func (s *valueSet) firstSeenDict(a *array.Dictionary, use, out []int32) {
 	}
 	if s.dictLeft == 0 {
 		// Every entry was seen: no row is first (a join's later batches).
-		for r := range out {
-			out[r] = -1
-		}
-		return
+		return 0
 	}
+	first := 0
 	seen := s.dictSeen
 	idx := values[int32](a)
 	nulls := a.NullN() > 0
@@ -353,8 +356,10 @@ func (s *valueSet) firstSeenDict(a *array.Dictionary, use, out []int32) {
 		}
 		if s.addBytes(d, int(offs[e]), int(offs[e+1]-offs[e])) {
 			out[r] = g
+			first++
 		}
 	}
+	return first
 }
 
 // add adds k with group 0 and reports whether it was new: find and insert in one probe.

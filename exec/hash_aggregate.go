@@ -553,7 +553,22 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 				if err != nil {
 					return err
 				}
-				if a.Distinct && sets[i] != nil {
+				if d, ok := arg.(*array.Dictionary); ok && a.Distinct && sets[i] != nil {
+					// count(DISTINCT col) of a join's dictionary column (dictionaryArgs):
+					// count the rows of its first-seen non-NULL values, if any.
+					dgids = resized(dgids, n)
+					before := sets[i].bytes()
+					first := sets[i].firstSeenDict(d, use, dgids)
+					distinctBytes += sets[i].bytes() - before
+					if first > 0 {
+						err = states[i].update(dgids, nil)
+					}
+					arg.Release()
+					if err != nil {
+						return err
+					}
+					continue
+				} else if a.Distinct && sets[i] != nil {
 					// Without groups: keep only the first occurrence of each value.
 					dgids = resized(dgids, n)
 					before := sets[i].bytes()
@@ -584,11 +599,7 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 					}
 					use = dgids
 				}
-				if _, ok := arg.(*array.Dictionary); ok {
-					// count(DISTINCT col) of a join's dictionary column (dictionaryArgs):
-					// use holds the rows of its first-seen non-NULL values.
-					err = states[i].update(use, nil)
-				} else if rows[i] != nil {
+				if rows[i] != nil {
 					err = h.collect(ctx, mem, rows[i], a, b, use, arg)
 				} else if ps, ok := states[i].(pairState); ok {
 					err = updatePair(ctx, ps, a, b, use, arg)

@@ -406,7 +406,9 @@ func (s *joinStream) pairs(mem memory.Allocator, schema *arrow.Schema, lb arrow.
 	nl := s.spec.left.Schema().NumFields()
 	// Left rows that each match once, in order (a join on a foreign key), are a slice of
 	// the left batch: its columns are shared, not copied.
-	run := lb != nil && len(li) > 0 && li[0] >= 0 && int(li[0])+len(li) <= int(lb.NumRows()) && consecutive(li)
+	run := lb != nil && len(li) > 0 && li[0] >= 0 && int(li[0])+len(li) <= int(lb.NumRows()) && s.consecutiveLeft(li)
+	// Only a join that keeps unmatched left rows pairs a left row with no right row (-1).
+	rneg := s.spec.kind.keepsLeft() && len(ri) > 0 && slices.Min(ri) < 0
 	for i := 0; i < nl; i++ {
 		switch {
 		case lb == nil:
@@ -419,10 +421,10 @@ func (s *joinStream) pairs(mem memory.Allocator, schema *arrow.Schema, lb arrow.
 	}
 	for c, a := range s.build.Columns() {
 		if dt, ok := schema.Field(nl + c).Type.(*arrow.DictionaryType); ok {
-			cols = append(cols, buildDictionary(mem, dt, a, ri))
+			cols = append(cols, buildDictionary(mem, dt, a, ri, rneg))
 			continue
 		}
-		if k := s.rightKeyFromLeft(mem, lb, c, li, ri, run); k != nil {
+		if k := s.rightKeyFromLeft(mem, lb, c, li, ri, run, rneg); k != nil {
 			cols = append(cols, k)
 			continue
 		}
@@ -487,14 +489,14 @@ func (j *HashJoin) dictionaryRight(c int) bool {
 
 // buildDictionary returns rows ri of the build side's column a as a dictionary array of type
 // dt over a: the indices are ri, NULL where ri is -1.
-func buildDictionary(mem memory.Allocator, dt *arrow.DictionaryType, a arrow.Array, ri []int32) arrow.Array {
+func buildDictionary(mem memory.Allocator, dt *arrow.DictionaryType, a arrow.Array, ri []int32, rneg bool) arrow.Array {
 	buf := memory.NewResizableBuffer(mem)
 	buf.Resize(4 * len(ri))
 	var validity *memory.Buffer
 	if len(ri) > 0 {
 		idx := arrow.GetData[int32](buf.Bytes())[:len(ri)]
 		copy(idx, ri)
-		if slices.Min(ri) < 0 {
+		if rneg {
 			// No right row: a NULL index (its slot 0, a valid entry).
 			validity = newBitmap(mem, len(ri), true)
 			for j, r := range ri {
@@ -516,6 +518,16 @@ func sliceOrTake(mem memory.Allocator, b arrow.RecordBatch, idx []int32) arrow.R
 		return b.NewSlice(int64(idx[0]), int64(idx[0])+int64(len(idx)))
 	}
 	return takeBatch(mem, b, idx)
+}
+
+// consecutiveLeft reports whether the left rows li of pairs are consecutive. A hash join
+// whose right keys are unique pairs each left row with at most one right row, so its li
+// increase strictly and are consecutive when they span as many rows as they are.
+func (s *joinStream) consecutiveLeft(li []int32) bool {
+	if p, ok := s.p.(*hashProbe); ok && p.unique && p.j.kind != NullAwareAnti {
+		return int(li[len(li)-1]-li[0]) == len(li)-1
+	}
+	return consecutive(li)
 }
 
 // consecutive reports whether idx is idx[0], idx[0]+1, ...
