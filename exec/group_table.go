@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // keyTable assigns dense ids 0, 1, ... to distinct byte-string keys: an open-addressing hash
@@ -187,6 +188,12 @@ type valueSet struct {
 	ints   intGroups // integers, or short values packed
 	eights intGroups // values of exactly 8 bytes
 	long   keyTable
+
+	// dict is the dictionary of the last dictionary array seen, and dictSeen which of its
+	// entries were added (see firstSeenDict).
+	dict     arrow.ArrayData
+	dictSeen []bool
+	dictLeft int // entries of dict not seen yet
 }
 
 // bytes is the memory the set holds.
@@ -228,6 +235,9 @@ func valueSetType(t arrow.DataType) bool {
 	switch t.ID() {
 	case arrow.STRING, arrow.BINARY, arrow.INT16, arrow.INT32, arrow.DATE32, arrow.INT64, arrow.TIMESTAMP:
 		return true
+	case arrow.DICTIONARY:
+		d := t.(*arrow.DictionaryType)
+		return d.IndexType.ID() == arrow.INT32 && (d.ValueType.ID() == arrow.STRING || d.ValueType.ID() == arrow.BINARY)
 	}
 	return false
 }
@@ -241,6 +251,12 @@ func (s *valueSet) firstSeen(a arrow.Array, use, out []int32) {
 		return g < 0 || (nulls && a.IsNull(r))
 	}
 	switch a.DataType().ID() {
+	case arrow.DICTIONARY:
+		if s.firstSeenDict(a.(*array.Dictionary), use, out) == 0 {
+			for r := range out {
+				out[r] = -1
+			}
+		}
 	case arrow.STRING, arrow.BINARY:
 		offs := arrow.GetOffsets[int32](a.Data(), 1)
 		d := byteData(a)
@@ -293,6 +309,57 @@ func (s *valueSet) firstSeenBytes(d []byte, offs []int32, use, out []int32) {
 			out[r] = g
 		}
 	}
+}
+
+// firstSeenDict is firstSeen for a dictionary array of Int32 indices into a text or bytea
+// dictionary: each dictionary entry's value is added once, at the first row that refers to
+// it, and later rows that refer to the entry are not first (its value is in the set, or it
+// is NULL). Which entries were added is kept while the arrays share one dictionary (the
+// build side of a join), so a row costs an index lookup; rows whose index or entry is NULL
+// are not first. It returns the number of rows that are first; when there are none, out may
+// be left as it was.
+func (s *valueSet) firstSeenDict(a *array.Dictionary, use, out []int32) int {
+	dict := a.Dictionary()
+	if dd := a.Data().Dictionary(); dd != s.dict {
+		s.dict = dd
+		if cap(s.dictSeen) < dict.Len() {
+			s.dictSeen = make([]bool, dict.Len())
+		}
+		s.dictSeen = s.dictSeen[:dict.Len()]
+		clear(s.dictSeen)
+		s.dictLeft = dict.Len()
+	}
+	if s.dictLeft == 0 {
+		// Every entry was seen: no row is first (a join's later batches).
+		return 0
+	}
+	first := 0
+	seen := s.dictSeen
+	idx := values[int32](a)
+	nulls := a.NullN() > 0
+	dnulls := dict.NullN() > 0
+	offs := arrow.GetOffsets[int32](dict.Data(), 1)
+	d := byteData(dict)
+	for r, g := range use {
+		out[r] = -1
+		if g < 0 || (nulls && a.IsNull(r)) {
+			continue
+		}
+		e := idx[r]
+		if seen[e] {
+			continue
+		}
+		seen[e] = true
+		s.dictLeft--
+		if dnulls && dict.IsNull(int(e)) {
+			continue
+		}
+		if s.addBytes(d, int(offs[e]), int(offs[e+1]-offs[e])) {
+			out[r] = g
+			first++
+		}
+	}
+	return first
 }
 
 // add adds k with group 0 and reports whether it was new: find and insert in one probe.

@@ -237,9 +237,48 @@ func NewHashAggregate(groups []Expr, groupNames []string, aggs []Aggregate, inpu
 		h.types = append(h.types, t)
 		fields = append(fields, arrow.Field{Name: a.Name, Type: t, Nullable: true})
 	}
+	if j, ok := input.(*HashJoin); ok && len(groups) == 0 {
+		dictionaryArgs(j, aggs)
+	}
 	h.aggs = aggs
 	h.schema = arrow.NewSchema(fields, nil)
 	return h, nil
+}
+
+// dictionaryArgs has the join j, the input of an aggregation without groups, return as
+// dictionary arrays its right text and bytea columns that aggregates read only as the
+// argument of count(DISTINCT ...) (HashJoin.dictionaryRight), and retypes those arguments:
+// the distinct values are then found by build row (valueSet.firstSeenDict) and the join
+// gathers no string. It does nothing unless every argument is a column reference and no
+// aggregate has a FILTER, extra arguments or an ORDER BY (then no other use can hide).
+func dictionaryArgs(j *HashJoin, aggs []Aggregate) {
+	other := map[int]bool{} // columns read other than by count(DISTINCT col)
+	var cands []int
+	for i, a := range aggs {
+		if a.Filter != nil || len(a.Extra) > 0 || len(a.OrderBy) > 0 {
+			return
+		}
+		if a.Arg == nil {
+			continue
+		}
+		c, ok := a.Arg.(*Column)
+		if !ok {
+			return
+		}
+		if a.Func == "count" && a.Distinct && !a.DistinctJSONB && !types.IsJSONB(c.typ) {
+			cands = append(cands, i)
+		} else {
+			other[c.index] = true
+		}
+	}
+	nl := j.left.Schema().NumFields()
+	for _, i := range cands {
+		c := aggs[i].Arg.(*Column)
+		if other[c.index] || c.index < nl || !j.dictionaryRight(c.index-nl) {
+			continue
+		}
+		aggs[i].Arg = &Column{index: c.index, typ: j.schema.Field(c.index).Type, name: c.name}
+	}
 }
 
 func (h *HashAggregate) Schema() *arrow.Schema { return h.schema }
@@ -514,7 +553,22 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 				if err != nil {
 					return err
 				}
-				if a.Distinct && sets[i] != nil {
+				if d, ok := arg.(*array.Dictionary); ok && a.Distinct && sets[i] != nil {
+					// count(DISTINCT col) of a join's dictionary column (dictionaryArgs):
+					// count the rows of its first-seen non-NULL values, if any.
+					dgids = resized(dgids, n)
+					before := sets[i].bytes()
+					first := sets[i].firstSeenDict(d, use, dgids)
+					distinctBytes += sets[i].bytes() - before
+					if first > 0 {
+						err = states[i].update(dgids, nil)
+					}
+					arg.Release()
+					if err != nil {
+						return err
+					}
+					continue
+				} else if a.Distinct && sets[i] != nil {
 					// Without groups: keep only the first occurrence of each value.
 					dgids = resized(dgids, n)
 					before := sets[i].bytes()

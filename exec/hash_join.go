@@ -406,7 +406,9 @@ func (s *joinStream) pairs(mem memory.Allocator, schema *arrow.Schema, lb arrow.
 	nl := s.spec.left.Schema().NumFields()
 	// Left rows that each match once, in order (a join on a foreign key), are a slice of
 	// the left batch: its columns are shared, not copied.
-	run := lb != nil && len(li) > 0 && li[0] >= 0 && int(li[0])+len(li) <= int(lb.NumRows()) && consecutive(li)
+	run := lb != nil && len(li) > 0 && li[0] >= 0 && int(li[0])+len(li) <= int(lb.NumRows()) && s.consecutiveLeft(li)
+	// Only a join that keeps unmatched left rows pairs a left row with no right row (-1).
+	rneg := s.spec.kind.keepsLeft() && len(ri) > 0 && slices.Min(ri) < 0
 	for i := 0; i < nl; i++ {
 		switch {
 		case lb == nil:
@@ -418,7 +420,11 @@ func (s *joinStream) pairs(mem memory.Allocator, schema *arrow.Schema, lb arrow.
 		}
 	}
 	for c, a := range s.build.Columns() {
-		if k := s.rightKeyFromLeft(mem, lb, c, li, ri, run); k != nil {
+		if dt, ok := schema.Field(nl + c).Type.(*arrow.DictionaryType); ok {
+			cols = append(cols, buildDictionary(mem, dt, a, ri, rneg))
+			continue
+		}
+		if k := s.rightKeyFromLeft(mem, lb, c, li, ri, run, rneg); k != nil {
 			cols = append(cols, k)
 			continue
 		}
@@ -453,12 +459,75 @@ func (s *joinStream) Close() error {
 	return err
 }
 
+// dictionaryRight makes the join return its right column c (a text or bytea column) as a
+// dictionary array, Int32 indices into the build side's column (its dictionary) instead of
+// the values gathered from it: a right row index per output row, and NULL where no right row
+// matched. The dictionary may hold a value more than once, and NULLs. It changes the join's
+// output schema, so only the operator that consumes the join and accepts such a column asks
+// for it (HashAggregate for count(DISTINCT c), see dictionaryArgs). It reports whether the
+// column can be returned so.
+func (j *HashJoin) dictionaryRight(c int) bool {
+	nl := j.left.Schema().NumFields()
+	if j.kind.leftOnly() || c < 0 || c >= j.right.Schema().NumFields() {
+		return false
+	}
+	i := nl + c
+	f := j.schema.Field(i)
+	switch f.Type.(type) {
+	case *arrow.DictionaryType:
+		return true
+	case *arrow.StringType, *arrow.BinaryType:
+	default:
+		return false
+	}
+	fields := slices.Clone(j.schema.Fields())
+	fields[i].Type = &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int32, ValueType: f.Type}
+	md := j.schema.Metadata()
+	j.schema = arrow.NewSchema(fields, &md)
+	return true
+}
+
+// buildDictionary returns rows ri of the build side's column a as a dictionary array of type
+// dt over a: the indices are ri, NULL where ri is -1.
+func buildDictionary(mem memory.Allocator, dt *arrow.DictionaryType, a arrow.Array, ri []int32, rneg bool) arrow.Array {
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(4 * len(ri))
+	var validity *memory.Buffer
+	if len(ri) > 0 {
+		idx := arrow.GetData[int32](buf.Bytes())[:len(ri)]
+		copy(idx, ri)
+		if rneg {
+			// No right row: a NULL index (its slot 0, a valid entry).
+			validity = newBitmap(mem, len(ri), true)
+			for j, r := range ri {
+				if r < 0 {
+					bitutil.ClearBit(validity.Bytes(), j)
+					idx[j] = 0
+				}
+			}
+		}
+	}
+	indices := makeArray(arrow.PrimitiveTypes.Int32, len(ri), validity, buf)
+	defer indices.Release()
+	return array.NewDictionaryArray(dt, indices, a)
+}
+
 // sliceOrTake returns rows idx of b: a slice of b when they are consecutive.
 func sliceOrTake(mem memory.Allocator, b arrow.RecordBatch, idx []int32) arrow.RecordBatch {
 	if len(idx) > 0 && idx[0] >= 0 && int(idx[0])+len(idx) <= int(b.NumRows()) && consecutive(idx) {
 		return b.NewSlice(int64(idx[0]), int64(idx[0])+int64(len(idx)))
 	}
 	return takeBatch(mem, b, idx)
+}
+
+// consecutiveLeft reports whether the left rows li of pairs are consecutive. A hash join
+// whose right keys are unique pairs each left row with at most one right row, so its li
+// increase strictly and are consecutive when they span as many rows as they are.
+func (s *joinStream) consecutiveLeft(li []int32) bool {
+	if p, ok := s.p.(*hashProbe); ok && p.unique && p.j.kind != NullAwareAnti {
+		return int(li[len(li)-1]-li[0]) == len(li)-1
+	}
+	return consecutive(li)
 }
 
 // consecutive reports whether idx is idx[0], idx[0]+1, ...

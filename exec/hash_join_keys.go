@@ -47,16 +47,12 @@ func (s *joinStream) keyFromLeft() []int {
 
 // rightKeyFromLeft returns right column c of pairs (li, ri) taken from the left batch lb
 // instead of the build side, or nil when it cannot: c is not a key column shared with a
-// left column, or some pair has no left or no right row. run says li is consecutive.
-func (s *joinStream) rightKeyFromLeft(mem memory.Allocator, lb arrow.RecordBatch, c int, li, ri []int32, run bool) arrow.Array {
+// left column, or some pair has no left or no right row. run says li is consecutive, rneg
+// that some pair has no right row.
+func (s *joinStream) rightKeyFromLeft(mem memory.Allocator, lb arrow.RecordBatch, c int, li, ri []int32, run, rneg bool) arrow.Array {
 	from := s.keyFromLeft()
-	if from == nil || from[c] < 0 || lb == nil || len(li) == 0 {
+	if from == nil || from[c] < 0 || lb == nil || len(li) == 0 || rneg {
 		return nil
-	}
-	for _, r := range ri {
-		if r < 0 {
-			return nil
-		}
 	}
 	a := lb.Column(from[c])
 	if run {

@@ -106,6 +106,10 @@ type sortStream struct {
 	done bool
 }
 
+// minSliceRows is the fewest rows in order a sort returns as a slice of its data rather than
+// gathering them with the rows that follow (see sortStream.Next).
+const minSliceRows = 1024
+
 func (s *sortStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	mem := Allocator(ctx)
 	if !s.done {
@@ -121,7 +125,19 @@ func (s *sortStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		return nil, io.EOF
 	}
 	end := min(s.pos+BatchRows, len(s.perm))
-	out := takeBatch(mem, s.data, s.perm[s.pos:end])
+	// Rows already in order (a run of consecutive rows) are a slice of the data, up to the
+	// end of the run.
+	p := s.perm[s.pos:end]
+	run := 1
+	for run < len(p) && p[run] == p[run-1]+1 {
+		run++
+	}
+	if run >= min(len(p), minSliceRows) {
+		out := s.data.NewSlice(int64(p[0]), int64(p[0])+int64(run))
+		s.pos += run
+		return out, nil
+	}
+	out := takeBatch(mem, s.data, p)
 	s.pos = end
 	return out, nil
 }

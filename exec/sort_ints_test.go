@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"cmp"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -75,4 +77,101 @@ func TestSortPermInts(t *testing.T) {
 	if _, ok := sortPermInts([]SortKey{{}, {}}, two.Columns(), 1); ok {
 		t.Error("taken for two keys")
 	}
+}
+
+// TestSortPermIntsRuns checks the merge of keys that come as a few runs already in order
+// (mergeRuns) against the comparer-based sort: 1 to 70 runs (past maxMergeRuns the pairs
+// are sorted), of repeated keys and equal keys across runs (their order is the input's),
+// ascending and descending.
+func TestSortPermIntsRuns(t *testing.T) {
+	_, mem := checkedCtx(t)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, runs := range []int{1, 2, 3, 7, 64, 65, 70} {
+		for _, desc := range []bool{false, true} {
+			b := array.NewInt64Builder(mem)
+			for range runs {
+				n := rng.IntN(60)
+				v := int64(rng.IntN(100))
+				for range n {
+					b.Append(v)
+					if desc {
+						v -= int64(rng.IntN(3))
+					} else {
+						v += int64(rng.IntN(3))
+					}
+				}
+				// Break the run so that the next one starts a new one.
+				if desc {
+					b.Append(v - 1000)
+				} else {
+					b.Append(v + 1000)
+				}
+			}
+			a := b.NewArray()
+			b.Release()
+			keys := []SortKey{{Desc: desc}}
+			got, ok := sortPermInts(keys, []arrow.Array{a}, a.Len())
+			if !ok {
+				t.Fatal("not taken")
+			}
+			if want := sortPermRows(keys, []arrow.Array{a}, a.Len()); !slices.Equal(got, want) {
+				t.Fatalf("%d runs, desc %v: %v, want %v", runs, desc, got, want)
+			}
+			if _, merged := mergeRuns(values[int64](a), desc); merged != (runs <= maxMergeRuns) {
+				t.Fatalf("%d runs: merged %v", runs, merged)
+			}
+			a.Release()
+		}
+	}
+}
+
+// TestSortRunsSliced checks a sort whose input is a few runs already in order (batches of
+// two key-ordered streams, interleaved), whose rows in order it returns as slices of its
+// data: the rows against a stable sort of them (equal keys across the runs in input
+// order), for Sort and for TopN with offsets inside and across the runs.
+func TestSortRunsSliced(t *testing.T) {
+	ctx, mem := checkedCtx(t)
+	s := schemaOf(tI64, tStr)
+	type row struct {
+		k int64
+		s string
+	}
+	var all []row
+	var bs []arrow.RecordBatch
+	for _, part := range [][2]int64{{5000, 8000}, {0, 3000}, {8000, 9500}, {3000, 5001}, {4990, 5010}} {
+		var rows [][]any
+		for k := part[0]; k < part[1]; k++ {
+			r := row{k, fmt.Sprintf("r%d/%d", part[0], k)}
+			all = append(all, r)
+			rows = append(rows, []any{r.k, r.s})
+		}
+		bs = append(bs, mkBatch(t, mem, s, rows...))
+	}
+	v := mkValues(t, s, bs...)
+	slices.SortStableFunc(all, func(x, y row) int { return cmp.Compare(x.k, y.k) })
+	var want []string
+	for _, r := range all {
+		want = append(want, fmt.Sprintf("%d|%s", r.k, r.s))
+	}
+	keys := []SortKey{{Expr: mustCol(t, 0, tI64)}}
+	srt, _ := NewSort(keys, v)
+	if got := collectText(t, ctx, srt); !slices.Equal(got, want) {
+		t.Fatalf("sort: %d rows, want %d; first differing %v", len(got), len(want), firstDiff(got, want))
+	}
+	for _, lim := range [][2]int64{{10, 0}, {5000, 2990}, {3000, 4995}, {100000, 7000}} {
+		top, _ := NewTopN(keys, lim[0], lim[1], v)
+		w := want[min(int(lim[1]), len(want)):min(int(lim[1]+lim[0]), len(want))]
+		if got := collectText(t, ctx, top); !slices.Equal(got, w) {
+			t.Fatalf("limit %d offset %d: first differing %v", lim[0], lim[1], firstDiff(got, w))
+		}
+	}
+}
+
+func firstDiff(a, b []string) string {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return fmt.Sprintf("row %d: %s, want %s", i, a[i], b[i])
+		}
+	}
+	return fmt.Sprintf("lengths %d, %d", len(a), len(b))
 }
