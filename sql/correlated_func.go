@@ -241,8 +241,8 @@ func (b *binder) domain(s *scope, cols []planner.Column) (*planner.Aggregate, er
 	if len(b.scalars) != pending || len(again.cols) < len(s.cols) {
 		return nil, errs.New(errs.NotImplemented, "this correlated set-returning function is not supported yet")
 	}
-	if conds := b.domainWhere(s.where, again); len(conds) > 0 {
-		node = &planner.Filter{Input: node, Pred: planner.And(conds)}
+	if node, err = b.domainWhere(s, node, again); err != nil {
+		return nil, err
 	}
 	a := &planner.Aggregate{Input: node}
 	for _, c := range cols {
@@ -260,47 +260,136 @@ func (b *binder) domain(s *scope, cols []planner.Column) (*planner.Aggregate, er
 	return a, nil
 }
 
-// domainWhere binds the conjuncts of where, the WHERE clause of the query whose FROM clause a
-// domain binds again, that refer to the items bound again (again) alone, in their order: the
-// rows they exclude are not in the query's result, so the domain leaves their values out and
-// the function never runs for them, as PostgreSQL applies such a WHERE on the outer side of a
-// LATERAL subquery before it. Conjuncts with a subquery, a volatile function or a reference to
-// an enclosing query's or a later item's columns (which fail to bind here) are left out: the
+// domainWhere narrows node, the FROM clause of s bound again (its scope again), by the
+// conjuncts of s's WHERE clause that the query applies to those items before a LATERAL
+// subquery over them runs, as PostgreSQL evaluates a WHERE's conditions on the outer side of
+// a nested loop before it: the rows they exclude are not in the query's result, so the
+// domain leaves their values out and the function never runs for them. They are taken in
+// their order: conditions on the items alone; [NOT] EXISTS and [NOT] IN subqueries (correlated
+// with the items or not), which become semi and anti joins of the domain, and other
+// subqueries; and conditions that also refer to an enclosing query, which keep the rows that
+// meet them for some values of the enclosing query's domain (domainCorrelated). Conditions
+// on later items, conditions that call a volatile function (which must run once per row, in
+// the query itself), and subqueries that also refer to an enclosing query are left out: the
 // domain stays a superset of the values the subquery is evaluated for.
-func (b *binder) domainWhere(where *pg_query.Node, again *scope) []planner.Expr {
-	if where == nil {
-		return nil
+func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner.Node, error) {
+	if s.where == nil {
+		return node, nil
 	}
-	savedClause, pending := b.clause, len(b.scalars)
-	defer func() { b.clause = savedClause }()
-	var conds []planner.Expr
-	for _, c := range andConjuncts(where) {
-		if hasSubLink(c) {
-			continue
-		}
+	if b.narrowing[s.where] {
+		// A subquery in the WHERE clause being narrowed holds a function whose domain asks
+		// for it again: the conjunct with the subquery is left out.
+		return nil, errNarrowing
+	}
+	if b.narrowing == nil {
+		b.narrowing = map[*pg_query.Node]bool{}
+	}
+	b.narrowing[s.where] = true
+	savedClause, savedScalars := b.clause, b.scalars
+	defer func() {
+		delete(b.narrowing, s.where)
+		b.clause, b.scalars = savedClause, savedScalars
+	}()
+	// The FROM items' own references to enclosing queries (a derived table's correlation).
+	fromOuter := len(again.outer) > 0
+	for _, c := range andConjuncts(s.where) {
 		seen := map[planner.ColumnID]bool{}
 		for id := range again.outer {
 			seen[id] = true
 		}
-		b.clause = "WHERE"
-		e, err := b.expr(c, again, nil)
-		if err == nil {
-			e, err = b.coerceBool(e, "WHERE")
-		}
-		correlated := false
+		b.scalars = nil
+		n, err := b.where(c, node, again)
+		var outer []planner.ColumnID
 		for id := range again.outer {
 			if !seen[id] {
-				correlated = true
+				outer = append(outer, id)
 				delete(again.outer, id)
 			}
 		}
-		if err != nil || correlated || len(b.scalars) != pending || volatile(e) {
-			b.scalars = b.scalars[:pending]
+		if err != nil || len(b.scalars) > 0 || volatileAbove(n, node) {
 			continue
 		}
-		conds = append(conds, e)
+		if len(outer) == 0 {
+			node = n
+			continue
+		}
+		if fromOuter || hasSubLink(c) {
+			continue
+		}
+		f, ok := n.(*planner.Filter)
+		if !ok || f.Input != node {
+			continue
+		}
+		if node, err = b.domainCorrelated(s, node, f.Pred, outer); err != nil {
+			return nil, err
+		}
 	}
-	return conds
+	return node, nil
+}
+
+// domainCorrelated filters node, a domain's rows, by cond, a condition that also refers to
+// the columns outer of the queries enclosing s: it keeps the rows that meet cond for some
+// values of those columns in their own domains (the enclosing FROM clauses bound again and
+// narrowed by their WHERE clauses), a superset of the rows that meet it for the enclosing
+// rows the subquery runs for. A column whose query's FROM clause cannot be bound again leaves
+// node as it is.
+func (b *binder) domainCorrelated(s *scope, node planner.Node, cond planner.Expr, outer []planner.ColumnID) (planner.Node, error) {
+	sort.Slice(outer, func(i, j int) bool { return outer[i] < outer[j] })
+	var owners []*scope
+	byOwner := map[*scope][]planner.Column{}
+	for _, id := range outer {
+		o, col := ownerOf(s.parent, id)
+		if o == nil || len(o.items) == 0 {
+			return node, nil
+		}
+		if _, ok := byOwner[o]; !ok {
+			owners = append(owners, o)
+		}
+		byOwner[o] = append(byOwner[o], col)
+	}
+	same := map[planner.ColumnID]planner.Expr{}
+	in := node
+	for _, o := range owners {
+		d, err := b.domain(o, byOwner[o])
+		if err != nil {
+			if errs.KindOf(err) == errs.NotImplemented {
+				return node, nil
+			}
+			return nil, err
+		}
+		for i, c := range byOwner[o] {
+			same[c.ID] = ref(d.Cols[i])
+		}
+		in = &planner.Join{Kind: planner.JoinCross, Left: in, Right: d}
+	}
+	e, err := substitute(cond, same)
+	if err != nil {
+		return nil, err
+	}
+	return &planner.Filter{Input: in, Pred: e}, nil
+}
+
+// errNarrowing fails the binding of a conjunct of a WHERE clause being bound over a domain
+// whose subquery needs a domain narrowed by the same WHERE clause.
+var errNarrowing = errs.New(errs.Internal, "a domain's WHERE clause refers to itself")
+
+// volatileAbove reports whether the nodes of n above its input in (n's own and any
+// subquery's joined in) call a volatile function.
+func volatileAbove(n, in planner.Node) bool {
+	if n == nil || n == in {
+		return false
+	}
+	for _, e := range planner.Exprs(n) {
+		if volatile(e) {
+			return true
+		}
+	}
+	for _, c := range n.Inputs() {
+		if volatileAbove(c, in) {
+			return true
+		}
+	}
+	return false
 }
 
 // volatile reports whether e calls a volatile function (random(), nextval()).

@@ -253,7 +253,11 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 			}
 			continue
 		}
+		if it.GetJoinExpr() != nil {
+			b.joinWhere = where
+		}
 		n, s, err := b.fromItem(it)
+		b.joinWhere = nil
 		if err != nil {
 			return nil, nil, err
 		}
@@ -441,12 +445,20 @@ func (b *binder) pushWith(w *pg_query.WithClause) (func(), error) {
 
 // join binds a JOIN expression.
 func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
+	where := b.joinWhere
+	b.joinWhere = nil
 	left, ls, err := b.fromItem(j.Larg)
 	if err != nil {
 		return nil, nil, err
 	}
 	if ls.items == nil {
 		ls.items = []*pg_query.Node{j.Larg} // for a LATERAL subquery on the right
+		if j.Jointype == pg_query.JoinType_JOIN_INNER || j.Jointype == pg_query.JoinType_JOIN_LEFT {
+			// The left side's rows are in the join's rows as they are, and the join is an item
+			// of a FROM list: the WHERE's conditions on them hold for every row of the result
+			// that has their values (see domainWhere).
+			ls.where = where
+		}
 	}
 	if rf, fc, ok := isUnnestFrom(j.Rarg); ok && (rf.Lateral || j.Jointype == pg_query.JoinType_JOIN_INNER) {
 		return b.lateralUnnestJoin(j, rf, fc, left, ls)
