@@ -78,6 +78,9 @@ type binder struct {
 	// narrowing are the WHERE clauses whose conjuncts are being bound over a domain
 	// (domainWhere).
 	narrowing map[*pg_query.Node]bool
+	// volatileWhere are the FROM scopes whose WHERE clause has a condition on their items
+	// alone that calls a volatile function, which a domain leaves out (domainWhere).
+	volatileWhere map[*scope]bool
 	// joinWhere is the WHERE clause of the FROM list whose item the JOIN bound next is.
 	joinWhere *pg_query.Node
 	// scalars are scalar subqueries bound in the current clause, to be joined in;

@@ -270,7 +270,8 @@ func (b *binder) domain(s *scope, cols []planner.Column) (*planner.Aggregate, er
 // subqueries; and conditions that also refer to an enclosing query, which keep the rows that
 // meet them for some values of the enclosing query's domain (domainCorrelated). Conditions
 // on later items, conditions that call a volatile function (which must run once per row, in
-// the query itself), and subqueries that also refer to an enclosing query are left out: the
+// the query itself: volatileWhere records s when such a condition refers to its items), and
+// subqueries that also refer to an enclosing query are left out: the
 // domain stays a superset of the values the subquery is evaluated for.
 func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner.Node, error) {
 	if s.where == nil {
@@ -282,7 +283,7 @@ func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner
 		return nil, errNarrowing
 	}
 	if b.narrowing == nil {
-		b.narrowing = map[*pg_query.Node]bool{}
+		b.narrowing, b.volatileWhere = map[*pg_query.Node]bool{}, map[*scope]bool{}
 	}
 	b.narrowing[s.where] = true
 	savedClause, savedScalars := b.clause, b.scalars
@@ -292,6 +293,14 @@ func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner
 	}()
 	// The FROM items' own references to enclosing queries (a derived table's correlation).
 	fromOuter := len(again.outer) > 0
+	volatileConds, subqueries := false, false
+	defer func() {
+		// A LATERAL subquery then runs per outer row (lateralSubquery), unless the domain
+		// applies subqueries the query itself applies above it only.
+		if volatileConds && !subqueries {
+			b.volatileWhere[s] = true
+		}
+	}()
 	for _, c := range andConjuncts(s.where) {
 		seen := map[planner.ColumnID]bool{}
 		for id := range again.outer {
@@ -306,11 +315,18 @@ func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner
 				delete(again.outer, id)
 			}
 		}
-		if err != nil || len(b.scalars) > 0 || volatileAbove(n, node) {
+		if err != nil || len(b.scalars) > 0 {
+			continue
+		}
+		if volatileAbove(n, node) {
+			if f, ok := n.(*planner.Filter); ok && len(outer) == 0 && !hasSubLink(c) && usesColumns(f.Pred) {
+				volatileConds = true
+			}
 			continue
 		}
 		if len(outer) == 0 {
 			node = n
+			subqueries = subqueries || hasSubLink(c)
 			continue
 		}
 		if fromOuter || hasSubLink(c) {
@@ -372,6 +388,13 @@ func (b *binder) domainCorrelated(s *scope, node planner.Node, cond planner.Expr
 // errNarrowing fails the binding of a conjunct of a WHERE clause being bound over a domain
 // whose subquery needs a domain narrowed by the same WHERE clause.
 var errNarrowing = errs.New(errs.Internal, "a domain's WHERE clause refers to itself")
+
+// usesColumns reports whether e refers to a column.
+func usesColumns(e planner.Expr) bool {
+	used := map[planner.ColumnID]bool{}
+	planner.ColumnsUsed(e, used)
+	return len(used) > 0
+}
 
 // volatileAbove reports whether the nodes of n above its input in (n's own and any
 // subquery's joined in) call a volatile function.
