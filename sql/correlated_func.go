@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/function"
@@ -241,6 +242,9 @@ func (b *binder) domain(s *scope, cols []planner.Column) (*planner.Aggregate, er
 	if len(b.scalars) != pending || len(again.cols) < len(s.cols) {
 		return nil, errs.New(errs.NotImplemented, "this correlated set-returning function is not supported yet")
 	}
+	// A subquery of the WHERE bound over again whose function asks for again's domain finds
+	// the same WHERE clause being narrowed.
+	again.where, again.from = s.where, s.from
 	if node, err = b.domainWhere(s, node, again); err != nil {
 		return nil, err
 	}
@@ -329,7 +333,7 @@ func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner
 			subqueries = subqueries || hasSubLink(c)
 			continue
 		}
-		if fromOuter || hasSubLink(c) {
+		if fromOuter || hasSubLink(c) || !outerRefsSafe(c, again, s.from) {
 			continue
 		}
 		f, ok := n.(*planner.Filter)
@@ -383,6 +387,107 @@ func (b *binder) domainCorrelated(s *scope, node planner.Node, cond planner.Expr
 		return nil, err
 	}
 	return &planner.Filter{Input: in, Pred: e}, nil
+}
+
+// outerRefsSafe reports whether the columns the condition c refers to, bound over again (the
+// first items of the FROM list from, bound again) and the enclosing queries, are the ones the
+// query binds it to: an unqualified name must be a column of those items, and a qualified
+// one whose relation is not among them must not name a later item of from, which the query
+// would take it for rather than an enclosing query's.
+func outerRefsSafe(c *pg_query.Node, again *scope, from []*pg_query.Node) bool {
+	if from == nil {
+		return false
+	}
+	names := map[string]bool{}
+	for _, it := range from {
+		if !rangeNames(it, names) {
+			return false
+		}
+	}
+	safe := true
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		if !safe {
+			return
+		}
+		if cr, ok := m.Interface().(*pg_query.ColumnRef); ok {
+			var parts []string
+			for _, f := range cr.Fields {
+				if f.GetAStar() != nil {
+					return
+				}
+				parts = append(parts, f.GetString_().GetSval())
+			}
+			switch {
+			case len(parts) == 1:
+				if _, err := again.find("", parts[0], 0); err != nil {
+					safe = false
+				}
+			case len(parts) > 1:
+				q := parts[len(parts)-2]
+				if !again.hasTable(q) && names[q] {
+					safe = false
+				}
+			}
+			return
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message())
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				walk(v.Message())
+			}
+			return safe
+		})
+	}
+	walk(c.ProtoReflect())
+	return safe
+}
+
+// rangeNames adds the relation names the FROM item it brings into scope to names; it reports
+// false for an item whose names it does not know.
+func rangeNames(it *pg_query.Node, names map[string]bool) bool {
+	switch {
+	case it.GetRangeVar() != nil:
+		rv := it.GetRangeVar()
+		names[rv.Relname] = true
+		if rv.Alias != nil {
+			names[rv.Alias.Aliasname] = true
+		}
+	case it.GetRangeSubselect() != nil:
+		rs := it.GetRangeSubselect()
+		if rs.Alias == nil {
+			return false
+		}
+		names[rs.Alias.Aliasname] = true
+	case it.GetRangeFunction() != nil:
+		rf := it.GetRangeFunction()
+		if rf.Alias != nil {
+			names[rf.Alias.Aliasname] = true
+		}
+		for _, f := range rf.Functions {
+			for _, e := range f.GetList().GetItems() {
+				fc := e.GetFuncCall()
+				if fc == nil {
+					return false
+				}
+				names[funcName(fc)] = true
+			}
+		}
+	case it.GetJoinExpr() != nil:
+		j := it.GetJoinExpr()
+		if j.Alias != nil {
+			names[j.Alias.Aliasname] = true
+		}
+		return rangeNames(j.Larg, names) && rangeNames(j.Rarg, names)
+	default:
+		return false
+	}
+	return true
 }
 
 // errNarrowing fails the binding of a conjunct of a WHERE clause being bound over a domain
