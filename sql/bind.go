@@ -81,6 +81,9 @@ type binder struct {
 	// volatileWhere are the FROM scopes whose WHERE clause has a condition on their items
 	// alone that calls a volatile function, which a domain leaves out (domainWhere).
 	volatileWhere map[*scope]bool
+	// perRow says that the subquery bound next runs per outer row (applySublink): its
+	// correlated functions need no domain under a volatile WHERE (bindSubqueryWidth).
+	perRow bool
 	// joinWhere is the WHERE clause of the FROM list whose item the JOIN bound next is.
 	joinWhere *pg_query.Node
 	// scalars are scalar subqueries bound in the current clause, to be joined in;

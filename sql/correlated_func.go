@@ -297,11 +297,11 @@ func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner
 	}()
 	// The FROM items' own references to enclosing queries (a derived table's correlation).
 	fromOuter := len(again.outer) > 0
-	volatileConds, subqueries := false, false
+	volatileConds := false
 	defer func() {
-		// A LATERAL subquery then runs per outer row (lateralSubquery), unless the domain
-		// applies subqueries the query itself applies above it only.
-		if volatileConds && !subqueries {
+		// A LATERAL subquery then runs per outer row (lateralSubquery), under the WHERE's
+		// filters and semi joins on the outer side.
+		if volatileConds {
 			b.volatileWhere[s] = true
 		}
 	}()
@@ -330,7 +330,6 @@ func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner
 		}
 		if len(outer) == 0 {
 			node = n
-			subqueries = subqueries || hasSubLink(c)
 			continue
 		}
 		if fromOuter || hasSubLink(c) || !outerRefsSafe(c, again, s.from) {
