@@ -57,6 +57,7 @@ func (b *binder) applySublink(sl *pg_query.SubLink, sc *scope, agg *aggContext) 
 		return nil, errs.New(errs.NotImplemented, "this subquery is not supported")
 	}
 	restore := existsBody(sl)
+	b.perRow = true
 	sub, _, width, err := b.bindSubqueryWidth(sel, sc)
 	restore()
 	if err != nil {
@@ -83,6 +84,7 @@ func (b *binder) applySublink(sl *pg_query.SubLink, sc *scope, agg *aggContext) 
 // applyRowSublink binds (x1, x2, ...) IN (subquery) (all false) or NOT IN (all true) for
 // a correlated subquery run per outer row.
 func (b *binder) applyRowSublink(sl *pg_query.SubLink, xs []*pg_query.Node, sc *scope, agg *aggContext, all bool) (planner.Expr, error) {
+	b.perRow = true
 	sub, _, width, err := b.bindSubqueryWidth(sl.Subselect.GetSelectStmt(), sc)
 	if err != nil {
 		return nil, err

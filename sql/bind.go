@@ -75,6 +75,17 @@ type binder struct {
 	// fromWhere is the WHERE clause of the SELECT whose FROM clause is bound next (from takes
 	// it into its scope).
 	fromWhere *pg_query.Node
+	// narrowing are the WHERE clauses whose conjuncts are being bound over a domain
+	// (domainWhere).
+	narrowing map[*pg_query.Node]bool
+	// volatileWhere are the FROM scopes whose WHERE clause has a condition on their items
+	// alone that calls a volatile function, which a domain leaves out (domainWhere).
+	volatileWhere map[*scope]bool
+	// perRow says that the subquery bound next runs per outer row (applySublink): its
+	// correlated functions need no domain under a volatile WHERE (bindSubqueryWidth).
+	perRow bool
+	// joinWhere is the WHERE clause of the FROM list whose item the JOIN bound next is.
+	joinWhere *pg_query.Node
 	// scalars are scalar subqueries bound in the current clause, to be joined in;
 	// constCols are their columns, which are constant and so allowed in grouped queries.
 	scalars   []pendingJoin

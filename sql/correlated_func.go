@@ -4,6 +4,7 @@ import (
 	"sort"
 
 	pg_query "github.com/pganalyze/pg_query_go/v6"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/function"
@@ -241,8 +242,11 @@ func (b *binder) domain(s *scope, cols []planner.Column) (*planner.Aggregate, er
 	if len(b.scalars) != pending || len(again.cols) < len(s.cols) {
 		return nil, errs.New(errs.NotImplemented, "this correlated set-returning function is not supported yet")
 	}
-	if conds := b.domainWhere(s.where, again); len(conds) > 0 {
-		node = &planner.Filter{Input: node, Pred: planner.And(conds)}
+	// A subquery of the WHERE bound over again whose function asks for again's domain finds
+	// the same WHERE clause being narrowed.
+	again.where, again.from = s.where, s.from
+	if node, err = b.domainWhere(s, node, again); err != nil {
+		return nil, err
 	}
 	a := &planner.Aggregate{Input: node}
 	for _, c := range cols {
@@ -260,47 +264,259 @@ func (b *binder) domain(s *scope, cols []planner.Column) (*planner.Aggregate, er
 	return a, nil
 }
 
-// domainWhere binds the conjuncts of where, the WHERE clause of the query whose FROM clause a
-// domain binds again, that refer to the items bound again (again) alone, in their order: the
-// rows they exclude are not in the query's result, so the domain leaves their values out and
-// the function never runs for them, as PostgreSQL applies such a WHERE on the outer side of a
-// LATERAL subquery before it. Conjuncts with a subquery, a volatile function or a reference to
-// an enclosing query's or a later item's columns (which fail to bind here) are left out: the
+// domainWhere narrows node, the FROM clause of s bound again (its scope again), by the
+// conjuncts of s's WHERE clause that the query applies to those items before a LATERAL
+// subquery over them runs, as PostgreSQL evaluates a WHERE's conditions on the outer side of
+// a nested loop before it: the rows they exclude are not in the query's result, so the
+// domain leaves their values out and the function never runs for them. They are taken in
+// their order: conditions on the items alone; [NOT] EXISTS and [NOT] IN subqueries (correlated
+// with the items or not), which become semi and anti joins of the domain, and other
+// subqueries; and conditions that also refer to an enclosing query, which keep the rows that
+// meet them for some values of the enclosing query's domain (domainCorrelated). Conditions
+// on later items, conditions that call a volatile function (which must run once per row, in
+// the query itself: volatileWhere records s when such a condition refers to its items), and
+// subqueries that also refer to an enclosing query are left out: the
 // domain stays a superset of the values the subquery is evaluated for.
-func (b *binder) domainWhere(where *pg_query.Node, again *scope) []planner.Expr {
-	if where == nil {
-		return nil
+func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner.Node, error) {
+	if s.where == nil {
+		return node, nil
 	}
-	savedClause, pending := b.clause, len(b.scalars)
-	defer func() { b.clause = savedClause }()
-	var conds []planner.Expr
-	for _, c := range andConjuncts(where) {
-		if hasSubLink(c) {
-			continue
+	if b.narrowing[s.where] {
+		// A subquery in the WHERE clause being narrowed holds a function whose domain asks
+		// for it again: the conjunct with the subquery is left out.
+		return nil, errNarrowing
+	}
+	if b.narrowing == nil {
+		b.narrowing, b.volatileWhere = map[*pg_query.Node]bool{}, map[*scope]bool{}
+	}
+	b.narrowing[s.where] = true
+	savedClause, savedScalars := b.clause, b.scalars
+	defer func() {
+		delete(b.narrowing, s.where)
+		b.clause, b.scalars = savedClause, savedScalars
+	}()
+	// The FROM items' own references to enclosing queries (a derived table's correlation).
+	fromOuter := len(again.outer) > 0
+	volatileConds := false
+	defer func() {
+		// A LATERAL subquery then runs per outer row (lateralSubquery), under the WHERE's
+		// filters and semi joins on the outer side.
+		if volatileConds {
+			b.volatileWhere[s] = true
 		}
+	}()
+	for _, c := range andConjuncts(s.where) {
 		seen := map[planner.ColumnID]bool{}
 		for id := range again.outer {
 			seen[id] = true
 		}
-		b.clause = "WHERE"
-		e, err := b.expr(c, again, nil)
-		if err == nil {
-			e, err = b.coerceBool(e, "WHERE")
-		}
-		correlated := false
+		b.scalars = nil
+		n, err := b.where(c, node, again)
+		var outer []planner.ColumnID
 		for id := range again.outer {
 			if !seen[id] {
-				correlated = true
+				outer = append(outer, id)
 				delete(again.outer, id)
 			}
 		}
-		if err != nil || correlated || len(b.scalars) != pending || volatile(e) {
-			b.scalars = b.scalars[:pending]
+		if err != nil || len(b.scalars) > 0 {
 			continue
 		}
-		conds = append(conds, e)
+		if volatileAbove(n, node) {
+			if f, ok := n.(*planner.Filter); ok && len(outer) == 0 && !hasSubLink(c) && usesColumns(f.Pred) {
+				volatileConds = true
+			}
+			continue
+		}
+		if len(outer) == 0 {
+			node = n
+			continue
+		}
+		if fromOuter || hasSubLink(c) || !outerRefsSafe(c, again, s.from) {
+			continue
+		}
+		f, ok := n.(*planner.Filter)
+		if !ok || f.Input != node {
+			continue
+		}
+		if node, err = b.domainCorrelated(s, node, f.Pred, outer); err != nil {
+			return nil, err
+		}
 	}
-	return conds
+	return node, nil
+}
+
+// domainCorrelated filters node, a domain's rows, by cond, a condition that also refers to
+// the columns outer of the queries enclosing s: it keeps the rows that meet cond for some
+// values of those columns in their own domains (the enclosing FROM clauses bound again and
+// narrowed by their WHERE clauses), a superset of the rows that meet it for the enclosing
+// rows the subquery runs for. A column whose query's FROM clause cannot be bound again leaves
+// node as it is.
+func (b *binder) domainCorrelated(s *scope, node planner.Node, cond planner.Expr, outer []planner.ColumnID) (planner.Node, error) {
+	sort.Slice(outer, func(i, j int) bool { return outer[i] < outer[j] })
+	var owners []*scope
+	byOwner := map[*scope][]planner.Column{}
+	for _, id := range outer {
+		o, col := ownerOf(s.parent, id)
+		if o == nil || len(o.items) == 0 {
+			return node, nil
+		}
+		if _, ok := byOwner[o]; !ok {
+			owners = append(owners, o)
+		}
+		byOwner[o] = append(byOwner[o], col)
+	}
+	same := map[planner.ColumnID]planner.Expr{}
+	in := node
+	for _, o := range owners {
+		d, err := b.domain(o, byOwner[o])
+		if err != nil {
+			if errs.KindOf(err) == errs.NotImplemented {
+				return node, nil
+			}
+			return nil, err
+		}
+		for i, c := range byOwner[o] {
+			same[c.ID] = ref(d.Cols[i])
+		}
+		in = &planner.Join{Kind: planner.JoinCross, Left: in, Right: d}
+	}
+	e, err := substitute(cond, same)
+	if err != nil {
+		return nil, err
+	}
+	return &planner.Filter{Input: in, Pred: e}, nil
+}
+
+// outerRefsSafe reports whether the columns the condition c refers to, bound over again (the
+// first items of the FROM list from, bound again) and the enclosing queries, are the ones the
+// query binds it to: an unqualified name must be a column of those items, and a qualified
+// one whose relation is not among them must not name a later item of from, which the query
+// would take it for rather than an enclosing query's.
+func outerRefsSafe(c *pg_query.Node, again *scope, from []*pg_query.Node) bool {
+	if from == nil {
+		return false
+	}
+	names := map[string]bool{}
+	for _, it := range from {
+		if !rangeNames(it, names) {
+			return false
+		}
+	}
+	safe := true
+	var walk func(m protoreflect.Message)
+	walk = func(m protoreflect.Message) {
+		if !safe {
+			return
+		}
+		if cr, ok := m.Interface().(*pg_query.ColumnRef); ok {
+			var parts []string
+			for _, f := range cr.Fields {
+				if f.GetAStar() != nil {
+					return
+				}
+				parts = append(parts, f.GetString_().GetSval())
+			}
+			switch {
+			case len(parts) == 1:
+				if _, err := again.find("", parts[0], 0); err != nil {
+					safe = false
+				}
+			case len(parts) > 1:
+				q := parts[len(parts)-2]
+				if !again.hasTable(q) && names[q] {
+					safe = false
+				}
+			}
+			return
+		}
+		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+			switch {
+			case fd.IsList() && fd.Message() != nil:
+				l := v.List()
+				for i := 0; i < l.Len(); i++ {
+					walk(l.Get(i).Message())
+				}
+			case fd.Message() != nil && !fd.IsMap():
+				walk(v.Message())
+			}
+			return safe
+		})
+	}
+	walk(c.ProtoReflect())
+	return safe
+}
+
+// rangeNames adds the relation names the FROM item it brings into scope to names; it reports
+// false for an item whose names it does not know.
+func rangeNames(it *pg_query.Node, names map[string]bool) bool {
+	switch {
+	case it.GetRangeVar() != nil:
+		rv := it.GetRangeVar()
+		names[rv.Relname] = true
+		if rv.Alias != nil {
+			names[rv.Alias.Aliasname] = true
+		}
+	case it.GetRangeSubselect() != nil:
+		rs := it.GetRangeSubselect()
+		if rs.Alias == nil {
+			return false
+		}
+		names[rs.Alias.Aliasname] = true
+	case it.GetRangeFunction() != nil:
+		rf := it.GetRangeFunction()
+		if rf.Alias != nil {
+			names[rf.Alias.Aliasname] = true
+		}
+		for _, f := range rf.Functions {
+			for _, e := range f.GetList().GetItems() {
+				fc := e.GetFuncCall()
+				if fc == nil {
+					return false
+				}
+				names[funcName(fc)] = true
+			}
+		}
+	case it.GetJoinExpr() != nil:
+		j := it.GetJoinExpr()
+		if j.Alias != nil {
+			names[j.Alias.Aliasname] = true
+		}
+		return rangeNames(j.Larg, names) && rangeNames(j.Rarg, names)
+	default:
+		return false
+	}
+	return true
+}
+
+// errNarrowing fails the binding of a conjunct of a WHERE clause being bound over a domain
+// whose subquery needs a domain narrowed by the same WHERE clause.
+var errNarrowing = errs.New(errs.Internal, "a domain's WHERE clause refers to itself")
+
+// usesColumns reports whether e refers to a column.
+func usesColumns(e planner.Expr) bool {
+	used := map[planner.ColumnID]bool{}
+	planner.ColumnsUsed(e, used)
+	return len(used) > 0
+}
+
+// volatileAbove reports whether the nodes of n above its input in (n's own and any
+// subquery's joined in) call a volatile function.
+func volatileAbove(n, in planner.Node) bool {
+	if n == nil || n == in {
+		return false
+	}
+	for _, e := range planner.Exprs(n) {
+		if volatile(e) {
+			return true
+		}
+	}
+	for _, c := range n.Inputs() {
+		if volatileAbove(c, in) {
+			return true
+		}
+	}
+	return false
 }
 
 // volatile reports whether e calls a volatile function (random(), nextval()).

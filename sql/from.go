@@ -39,6 +39,8 @@ type scope struct {
 	// where is the WHERE clause of the query whose FROM clause the scope is: its conjuncts
 	// on items alone limit the rows bound again (see domain).
 	where *pg_query.Node
+	// from is the whole FROM list whose items items begins, when the scope is a FROM list's.
+	from []*pg_query.Node
 }
 
 func (s *scope) lookup(table, name string, pos int32) (planner.Column, error) {
@@ -195,6 +197,7 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 		sc = &scope{parent: parent.parent, outer: parent.outer, where: where}
 		b.fromOuter = sc
 	}
+	sc.from = items
 	for i, it := range items {
 		sc.items = items[:i]
 		it, err := regexpMatchesFrom(it, node != nil) // regex_srf.go
@@ -253,7 +256,11 @@ func (b *binder) from(items []*pg_query.Node) (planner.Node, *scope, error) {
 			}
 			continue
 		}
+		if it.GetJoinExpr() != nil {
+			b.joinWhere = where
+		}
 		n, s, err := b.fromItem(it)
+		b.joinWhere = nil
 		if err != nil {
 			return nil, nil, err
 		}
@@ -441,12 +448,25 @@ func (b *binder) pushWith(w *pg_query.WithClause) (func(), error) {
 
 // join binds a JOIN expression.
 func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
+	// The left side's rows are in an inner or left join's rows as they are: when the join is
+	// an item of a FROM list, or the left side of such a join, the WHERE's conditions on them
+	// hold for every row of the result that has their values (see domainWhere).
+	where := b.joinWhere
+	b.joinWhere = nil
+	if j.Jointype != pg_query.JoinType_JOIN_INNER && j.Jointype != pg_query.JoinType_JOIN_LEFT {
+		where = nil
+	}
+	if _, ok := j.Larg.Node.(*pg_query.Node_JoinExpr); ok {
+		b.joinWhere = where
+	}
 	left, ls, err := b.fromItem(j.Larg)
+	b.joinWhere = nil
 	if err != nil {
 		return nil, nil, err
 	}
 	if ls.items == nil {
 		ls.items = []*pg_query.Node{j.Larg} // for a LATERAL subquery on the right
+		ls.where = where
 	}
 	if rf, fc, ok := isUnnestFrom(j.Rarg); ok && (rf.Lateral || j.Jointype == pg_query.JoinType_JOIN_INNER) {
 		return b.lateralUnnestJoin(j, rf, fc, left, ls)

@@ -45,6 +45,8 @@ func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *s
 	if err != nil {
 		return nil, nil, err
 	}
+	unlifted := sub
+	delete(b.volatileWhere, ls)
 	if sub, err = b.liftCorrelatedFuncs(sub, outerScope.outer, ls); err != nil {
 		return nil, nil, err
 	}
@@ -52,6 +54,12 @@ func (b *binder) lateralSubquery(kind planner.JoinKind, left planner.Node, ls *s
 		names: names, width: len(names), leftCols: left.Columns(), outer: outerScope.outer}
 	if kind == planner.JoinLeft && quals != nil && hasSubLink(quals) {
 		return l.applyOn(dropSort(sub))
+	}
+	if b.volatileWhere[ls] {
+		// The WHERE has a volatile condition on the left side, which the function's domain
+		// cannot take: run the subquery per left row instead, below the WHERE's conditions on
+		// the left side (the optimiser moves them under the Apply), as PostgreSQL runs it.
+		return l.apply(dropSort(unlifted))
 	}
 	if len(l.outer) == 0 {
 		cond, err := l.on(sub.Columns())

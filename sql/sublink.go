@@ -272,12 +272,26 @@ func (b *binder) bindSubqueryWidth(sel *pg_query.SelectStmt, sc *scope) (planner
 	saved := b.outer
 	b.outer = outerScope
 	defer func() { b.outer = saved }()
+	perRow := b.perRow
+	b.perRow = false
 	node, names, err := b.selectStmt(sel)
 	if err != nil {
 		return nil, nil, 0, err
 	}
+	unlifted := node
+	delete(b.volatileWhere, sc)
 	if node, err = b.liftCorrelatedFuncs(node, outerScope.outer, sc); err != nil {
 		return nil, nil, 0, err
+	}
+	if b.volatileWhere[sc] {
+		// The enclosing WHERE has a volatile condition on its FROM items, which the domain
+		// of a function over their columns leaves out: the subquery runs per outer row
+		// instead (applySublink), after the WHERE, so the function runs only for the rows the
+		// condition keeps and the condition once per row.
+		if !perRow {
+			return nil, nil, 0, errs.New(errs.NotImplemented, "a correlated function under a volatile WHERE runs per row")
+		}
+		node = unlifted
 	}
 	return node, outerScope.outer, len(names), nil
 }

@@ -266,6 +266,9 @@ func (b *binder) pullCorrelated(n planner.Node, outer map[planner.ColumnID]bool,
 // joined columns.
 func (b *binder) scalarSubquery(sl *pg_query.SubLink, sc *scope) (planner.Expr, error) {
 	sub, outer, width, err := b.bindSubqueryWidth(sl.Subselect.GetSelectStmt(), sc)
+	if decorrelationFailed(err) {
+		return b.applySublink(sl, sc, nil)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,8 @@ import (
 // join into an inner join the physical planner can run as a hash join. Predicates are not moved
 // below the null-extended side of an outer join, nor out of an outer join's condition. A
 // conjunct above a set-returning function's Unnest that refers to its input only goes below it
-// (intoUnnest), and one above a Project on the columns it passes through goes below that
+// (intoUnnest), one above an Apply that refers to its left side only goes below it
+// (intoApply), and one above a Project on the columns it passes through goes below that
 // (intoProject), and on into the joins there.
 func PushJoinConditions(n planner.Node) (planner.Node, error) {
 	return pushDown(n), nil
@@ -26,6 +27,11 @@ func pushDown(n planner.Node) planner.Node {
 		}
 		if u, ok := x.Input.(*planner.Unnest); ok {
 			if out := intoUnnest(u, planner.Conjuncts(x.Pred)); out != nil {
+				return pushDown(out)
+			}
+		}
+		if a, ok := x.Input.(*planner.Apply); ok {
+			if out := intoApply(a, planner.Conjuncts(x.Pred)); out != nil {
 				return pushDown(out)
 			}
 		}

@@ -33,3 +33,31 @@ func intoUnnest(u *planner.Unnest, conjuncts []planner.Expr) planner.Node {
 	}
 	return &planner.Filter{Input: &c, Pred: planner.And(keep)}
 }
+
+// intoApply moves the conjuncts of a filter above an Apply (a subquery run per row of its
+// left side) that refer to the left side's columns only below it, as PostgreSQL evaluates
+// a WHERE's conditions on the outer side of a nested loop before it: the subquery then runs
+// only for the rows they keep, and a volatile condition once per left row. It returns nil
+// when nothing moves.
+func intoApply(a *planner.Apply, conjuncts []planner.Expr) planner.Node {
+	in := ids(a.Left.Columns())
+	var below, keep []planner.Expr
+	for _, c := range conjuncts {
+		used := map[planner.ColumnID]bool{}
+		planner.ColumnsUsed(c, used)
+		if len(used) > 0 && subset(used, in) {
+			below = append(below, c)
+		} else {
+			keep = append(keep, c)
+		}
+	}
+	if len(below) == 0 {
+		return nil
+	}
+	c := *a
+	c.Left = &planner.Filter{Input: a.Left, Pred: planner.And(below)}
+	if len(keep) == 0 {
+		return &c
+	}
+	return &planner.Filter{Input: &c, Pred: planner.And(keep)}
+}

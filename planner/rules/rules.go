@@ -30,6 +30,9 @@ func Optimize(ctx context.Context, n planner.Node, env Env) (planner.Node, error
 	if n, err = PushFilters(n); err != nil {
 		return nil, err
 	}
+	if n, err = PushSemiJoins(n); err != nil {
+		return nil, err
+	}
 	if n, err = PrunePartitions(ctx, n, env); err != nil {
 		return nil, err
 	}
