@@ -29,3 +29,53 @@ func TestRegArraysOverPgx(t *testing.T) {
 		t.Errorf("regclass[] in text: %v", got)
 	}
 }
+
+// TestRegArrayParameters sends regclass[] (2210) and regtype[] (2211) parameters as a client
+// that declares their types does, in the text format, and reads the results in both formats:
+// the names are looked up as PostgreSQL looks them up, and a name nothing has fails with
+// PostgreSQL's SQLSTATE.
+func TestRegArrayParameters(t *testing.T) {
+	ctx, pg, sd := besidePostgres(t, "reg_array_params")
+	cases := []struct {
+		sql   string
+		oid   uint32
+		value string
+	}{
+		{`SELECT $1::regclass[]`, 2210, `{pg_class,pg_type,NULL}`},
+		{`SELECT $1::regclass[]::text, ($1::regclass[])[2]`, 2210, `{"pg_catalog.pg_class",pg_proc}`},
+		{`SELECT $1::regtype[]`, 2211, `{int4,"character varying",int8[]}`},
+		{`SELECT $1::regclass[]`, 2210, `{pg_class,no_such_relation}`},
+		{`SELECT $1::regtype[]`, 2211, `{int4,no_such_type}`},
+	}
+	for _, c := range cases {
+		for _, format := range []int16{0, 1} {
+			run := func(conn *pgx.Conn) ([][]byte, []uint32, string) {
+				res := conn.PgConn().ExecParams(ctx, c.sql, [][]byte{[]byte(c.value)}, []uint32{c.oid}, []int16{0}, []int16{format}).Read()
+				if res.Err != nil {
+					code, _ := errorParts(res.Err)
+					return nil, nil, code
+				}
+				if len(res.Rows) != 1 {
+					t.Fatalf("%s: %d rows", c.sql, len(res.Rows))
+				}
+				var oids []uint32
+				for _, f := range res.FieldDescriptions {
+					oids = append(oids, f.DataTypeOID)
+				}
+				return res.Rows[0], oids, ""
+			}
+			wantRow, wantOIDs, wantErr := run(pg)
+			gotRow, gotOIDs, gotErr := run(sd)
+			if gotErr != wantErr {
+				t.Errorf("%s with %s, format %d: error %q, PostgreSQL %q", c.sql, c.value, format, gotErr, wantErr)
+				continue
+			}
+			if !reflect.DeepEqual(gotOIDs, wantOIDs) {
+				t.Errorf("%s with %s, format %d: types %v, PostgreSQL %v", c.sql, c.value, format, gotOIDs, wantOIDs)
+			}
+			if !reflect.DeepEqual(gotRow, wantRow) {
+				t.Errorf("%s with %s, format %d: %q, PostgreSQL %q", c.sql, c.value, format, gotRow, wantRow)
+			}
+		}
+	}
+}
