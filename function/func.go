@@ -78,6 +78,8 @@ func init() {
 	registerTime()
 	registerUUID()
 	registerRegtype()
+	registerRegArrays()
+	registerRegArrayNames()
 	registerStorageArrays()
 	registerTimeArrayRound()
 	registerStorageArraysOut()

@@ -746,20 +746,48 @@ func jsonSetPath(v *types.JSONValue, path []string, nv *types.JSONValue, create 
 	return nil
 }
 
+// jsonSetError is the error PostgreSQL's set-returning json function fn gives for a value of
+// kind k it cannot take apart (22023): each function words it its own way.
+func jsonSetError(fn string, k types.JSONKind) error {
+	bad := func(format string, args ...any) error { return errs.New(errs.InvalidParameter, format, args...) }
+	switch fn {
+	case "json_each", "json_each_text":
+		if k == types.JSONArray {
+			return bad("cannot deconstruct an array as an object")
+		}
+		return bad("cannot deconstruct a scalar")
+	case "json_object_keys", "jsonb_object_keys":
+		if k == types.JSONArray {
+			return bad("cannot call %s on an array", fn)
+		}
+		return bad("cannot call %s on a scalar", fn)
+	case "json_array_elements", "json_array_elements_text":
+		if k == types.JSONObject {
+			return bad("cannot call %s on a non-array", fn)
+		}
+		return bad("cannot call %s on a scalar", fn)
+	case "jsonb_array_elements", "jsonb_array_elements_text":
+		if k == types.JSONObject {
+			return bad("cannot extract elements from an object")
+		}
+		return bad("cannot extract elements from a scalar")
+	}
+	return bad("cannot call %s on a non-object", fn)
+}
+
+// registerJSONElements registers the lists the set-returning json functions unnest (see
+// jsonSetFuncs in package sql), each failing on a value it cannot take apart as the function
+// that unnests it does in PostgreSQL.
 func registerJSONElements() {
 	texts := arrow.ListOf(arrow.BinaryTypes.String)
-	elems := func(asText bool) func([]any) (any, error) {
+	elems := func(fn string, asText bool) func([]any) (any, error) {
 		return func(v []any) (any, error) {
 			j, err := jsonArg(v[0])
 			if err != nil {
 				return nil, err
 			}
-			switch j.Kind {
-			case types.JSONArray:
-			case types.JSONObject:
-				return nil, errs.New(errs.InvalidParameter, "cannot extract elements from an object")
-			default:
-				return nil, errs.New(errs.InvalidParameter, "cannot extract elements from a scalar")
+			if j.Kind != types.JSONArray {
+				return nil, jsonSetError(fn, j.Kind)
 			}
 			out := make([]any, len(j.Elems))
 			for i, e := range j.Elems {
@@ -779,7 +807,7 @@ func registerJSONElements() {
 				return nil, err
 			}
 			if j.Kind != types.JSONObject {
-				return nil, errs.New(errs.InvalidParameter, "cannot call %s on a non-object", fn)
+				return nil, jsonSetError(fn, j.Kind)
 			}
 			out := make([]any, len(j.Keys))
 			for i, k := range j.Keys {
@@ -796,10 +824,12 @@ func registerJSONElements() {
 		}
 	}
 	for _, p := range []string{"json", "jsonb"} {
-		regJSON(texts, false, elems(false), p+"_elements_list", arrow.STRING)
-		regJSON(texts, false, elems(true), p+"_elements_text_list", arrow.STRING)
-		regJSON(texts, false, each(p+"_each", 0), p+"_keys_list", arrow.STRING)
+		regJSON(texts, false, elems(p+"_array_elements", false), p+"_elements_list", arrow.STRING)
+		regJSON(texts, false, elems(p+"_array_elements_text", true), p+"_elements_text_list", arrow.STRING)
+		regJSON(texts, false, each(p+"_object_keys", 0), p+"_keys_list", arrow.STRING)
+		regJSON(texts, false, each(p+"_each", 0), p+"_each_keys_list", arrow.STRING)
 		regJSON(texts, false, each(p+"_each", 1), p+"_values_list", arrow.STRING)
+		regJSON(texts, false, each(p+"_each_text", 0), p+"_each_text_keys_list", arrow.STRING)
 		regJSON(texts, false, each(p+"_each_text", 2), p+"_values_text_list", arrow.STRING)
 	}
 }

@@ -651,7 +651,17 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	c.pformats = pformats
 	args := make([]any, len(m.Parameters))
 	for i, v := range m.Parameters {
-		if args[i], err = decodeParam(i+1, prep.params[i], pformats[i], v); err != nil {
+		format := pformats[i]
+		if format == formatBinary && i < len(prep.oids) {
+			text, ok, err := regParamText(i+1, prep.oids[i], v)
+			if err != nil {
+				return err
+			}
+			if ok {
+				v, format = text, formatText
+			}
+		}
+		if args[i], err = decodeParam(i+1, prep.params[i], format, v); err != nil {
 			return err
 		}
 	}

@@ -1,11 +1,14 @@
 package pgwire
 
 import (
+	"encoding/binary"
 	"fmt"
+	"strconv"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sleeperd/sleeperd/format/pgvalue"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // The value formats are pgvalue's, shared with COPY.
@@ -34,4 +37,57 @@ func decodeParam(n int, dt arrow.DataType, format int16, v []byte) (any, error) 
 		return pgvalue.DecodeText(dt, string(v))
 	}
 	return nil, &pgError{code: "08P01", msg: fmt.Sprintf("unsupported format code: %d", format)}
+}
+
+// regParamText is the text of a parameter declared as an array of an object identifier alias
+// type (regclass[] 2210, regtype[] 2211, ...) sent in the binary format, whose elements are
+// OIDs as uint32 (PostgreSQL's binary input of these types is oid's): the OIDs as an array
+// literal ("{1259,1247}"), which a cast to the array type reads as these OIDs. ok is false for
+// other types.
+func regParamText(n int, oid uint32, v []byte) ([]byte, bool, error) {
+	bad := func(what string) error {
+		return &pgError{code: "22P03", msg: fmt.Sprintf("incorrect binary data format in bind parameter %d: %s", n, what)}
+	}
+	if v == nil {
+		return nil, false, nil
+	}
+	if types.RegOfArray(oid) == nil {
+		return nil, false, nil
+	}
+	if len(v) < 12 {
+		return nil, true, bad("array header too short")
+	}
+	ndim := binary.BigEndian.Uint32(v)
+	if ndim == 0 {
+		return []byte("{}"), true, nil
+	}
+	if ndim != 1 {
+		return nil, true, &pgError{code: "0A000", msg: "multidimensional arrays are not supported"}
+	}
+	if len(v) < 20 {
+		return nil, true, bad("array header too short")
+	}
+	count := binary.BigEndian.Uint32(v[12:])
+	rest := v[20:]
+	out := []byte{'{'}
+	for i := uint32(0); i < count; i++ {
+		if len(rest) < 4 {
+			return nil, true, bad("array element missing")
+		}
+		size := int32(binary.BigEndian.Uint32(rest))
+		rest = rest[4:]
+		if i > 0 {
+			out = append(out, ',')
+		}
+		if size == -1 {
+			out = append(out, "NULL"...)
+			continue
+		}
+		if size != 4 || len(rest) < 4 {
+			return nil, true, bad("an OID is 4 bytes")
+		}
+		out = strconv.AppendUint(out, uint64(binary.BigEndian.Uint32(rest)), 10)
+		rest = rest[4:]
+	}
+	return append(out, '}'), true, nil
 }

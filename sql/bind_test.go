@@ -126,9 +126,9 @@ func TestBindOutputTypes(t *testing.T) {
 		{"SELECT x.n FROM t LEFT JOIN LATERAL (SELECT count(*) AS n FROM t t2 WHERE t2.k = t.k) x ON true", []string{"bigint"}},
 		{"SELECT g FROM t, generate_series(1, t.k) AS g", []string{"integer"}},
 		{"SELECT 0.25::numeric(4,2) + 100, 0.25::numeric(4,2) * 1000::bigint, 1::smallint - 9.5::numeric(3,1)", []string{"numeric(38,2)", "numeric(38,2)", "numeric(38,1)"}},
-		{"SELECT CASE WHEN true THEN 0.25::numeric(4,2) ELSE k END, coalesce(1.5::numeric(2,1), 1::bigint) FROM t", []string{"numeric(12,2)", "numeric(20,1)"}},
+		{"SELECT CASE WHEN true THEN 0.25::numeric(4,2) ELSE k END, coalesce(1.5::numeric(2,1), 1::bigint) FROM t", []string{"numeric", "numeric"}},
 		{"SELECT round(1.2345, 2), round(1.5), trunc(1234.5, -2), round(v::numeric(10,4), 1) FROM t", []string{"numeric(38,2)", "numeric(38,0)", "numeric(38,0)", "numeric(38,1)"}},
-		{"SELECT lag(v, 1, 0.5) OVER (ORDER BY k), lead(v, 1, '7') OVER (ORDER BY k), lag(s, 1) OVER (ORDER BY k) FROM t", []string{"numeric(38,1)", "integer", "text"}},
+		{"SELECT lag(v, 1, 0.5) OVER (ORDER BY k), lead(v, 1, '7') OVER (ORDER BY k), lag(s, 1) OVER (ORDER BY k) FROM t", []string{"numeric", "integer", "text"}},
 		{"SELECT coalesce(NULL, '5', 3), nullif('5', 5), nullif(NULL, 1), nullif(v, 2.5) FROM t", []string{"integer", "integer", "integer", "numeric(38,1)"}},
 		{"SELECT -v::float8, -(1::real), concat('a'::char(3), 'b'), 'a'::char(3) LIKE s FROM t", []string{"double precision", "real", "text", "boolean"}},
 	}

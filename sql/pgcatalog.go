@@ -99,17 +99,25 @@ func (b *binder) regCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (pla
 	return out, true, err
 }
 
-// regArrayCast binds ARRAY[e1, ...]::kind[], kind regclass, regtype, regproc, regnamespace or
-// regrole, as the array of each element cast to kind; other casts to these array types are
-// not supported. ok is false for other types.
+// regArrayCast binds e::kind[], kind regclass, regtype, regproc, regnamespace or regrole:
+// ARRAY[e1, ...]::kind[] as the array of each element cast to kind, other values by
+// regArrayOf. ok is false for other types.
 func (b *binder) regArrayCast(tc *pg_query.TypeCast, kind string, sc *scope, agg *aggContext) (planner.Expr, bool, error) {
 	r := types.RegByName(kind)
-	ae := tc.Arg.GetAArrayExpr()
 	if r == nil {
 		return nil, false, nil
 	}
-	if ae == nil || len(tc.TypeName.ArrayBounds) != 1 {
-		return nil, true, errs.New(errs.NotImplemented, "casts to %s[] are supported of ARRAY[...] only", kind)
+	if len(tc.TypeName.ArrayBounds) != 1 {
+		return nil, true, errs.New(errs.NotImplemented, "multidimensional arrays are not supported")
+	}
+	ae := tc.Arg.GetAArrayExpr()
+	if ae == nil {
+		e, err := b.expr(tc.Arg, sc, agg)
+		if err != nil {
+			return nil, true, err
+		}
+		out, err := b.regArrayOf(r, e)
+		return out, true, err
 	}
 	out := &planner.Array{Typ: types.ArrayOf(r)}
 	elemType := &pg_query.TypeName{Names: tc.TypeName.Names, Location: tc.TypeName.Location}
@@ -296,7 +304,7 @@ func (b *binder) lookupOID(kind, s string) (int64, error) {
 		case catalog.SystemSchema:
 			return catalog.OIDSleeperNS, nil
 		}
-		return 0, errs.New(errs.UndefinedObject, "schema \"%s\" does not exist", s)
+		return 0, errs.New(errs.InvalidSchemaName, "schema \"%s\" does not exist", s)
 	case "regproc":
 		// A function's name, as regprocin: it must name exactly one function of pg_proc.
 		var oid uint32
@@ -685,28 +693,9 @@ func (b *binder) regName(kind string, e planner.Expr) (planner.Expr, error) {
 	if kind == "regtype" {
 		return b.regtypeName(e)
 	}
-	names := map[int64]string{}
-	if kind == "regrole" {
-		names = roleNames()
-	} else if kind == "regproc" {
-		for _, p := range function.PGProcs {
-			names[int64(p.OID)] = p.Name
-		}
-	} else if kind == "regnamespace" {
-		names[catalog.OIDPGCatalogNS] = catalog.PGCatalogSchema
-		names[catalog.OIDPublicNS] = catalog.PublicSchema
-		names[catalog.OIDInfoSchemaNS] = catalog.InformationSchemaSchema
-		names[catalog.OIDSleeperNS] = catalog.SystemSchema
-	} else {
-		var err error
-		if names, err = b.relationNames(); err != nil {
-			return nil, err
-		}
-		if kind == "regclass" {
-			for n := range catalog.PGCatalogTables {
-				names[catalog.PGSystemTableOID(catalog.PGCatalogSchema, n)] = n
-			}
-		}
+	names, err := b.regOIDNames(kind)
+	if err != nil {
+		return nil, err
 	}
 	out := &planner.Case{Typ: types.Text, Else: &planner.Cast{E: e, To: types.Text}}
 	for oid, n := range names {
@@ -780,4 +769,34 @@ func (b *binder) bitwiseOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggCon
 	}
 	fn := map[string]string{"&": "int_and", "|": "int_or", "#": "int_xor", "<<": "int_shl", ">>": "int_shr"}[op]
 	return &planner.Func{Name: fn, Args: args, Typ: types.Int64}, true, nil
+}
+
+// regOIDNames are the names values of the object identifier type kind (not regtype) are
+// shown by, by OID.
+func (b *binder) regOIDNames(kind string) (map[int64]string, error) {
+	names := map[int64]string{}
+	switch kind {
+	case "regrole":
+		return roleNames(), nil
+	case "regproc":
+		for _, p := range function.PGProcs {
+			names[int64(p.OID)] = p.Name
+		}
+	case "regnamespace":
+		names[catalog.OIDPGCatalogNS] = catalog.PGCatalogSchema
+		names[catalog.OIDPublicNS] = catalog.PublicSchema
+		names[catalog.OIDInfoSchemaNS] = catalog.InformationSchemaSchema
+		names[catalog.OIDSleeperNS] = catalog.SystemSchema
+	default:
+		var err error
+		if names, err = b.relationNames(); err != nil {
+			return nil, err
+		}
+		if kind == "regclass" {
+			for n := range catalog.PGCatalogTables {
+				names[catalog.PGSystemTableOID(catalog.PGCatalogSchema, n)] = n
+			}
+		}
+	}
+	return names, nil
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/sleeperd/sleeperd/catalog"
+	"github.com/sleeperd/sleeperd/errs"
 	"github.com/sleeperd/sleeperd/function"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/types"
@@ -42,6 +43,9 @@ func (b *binder) regUntyped(e planner.Expr, t arrow.DataType) (planner.Expr, boo
 func (b *binder) regCastOut(e planner.Expr, t arrow.DataType) (planner.Expr, bool, error) {
 	if a, ok := e.(*planner.Array); ok && types.AsReg(types.Elem(a.Typ)) != nil {
 		return b.regArrayCastOut(a, t)
+	}
+	if r := types.AsReg(types.Elem(e.Type())); r != nil {
+		return b.regArrayNamesOut(e, r, t)
 	}
 	r := types.AsReg(e.Type())
 	if r == nil || types.IsReg(t) {
@@ -143,4 +147,120 @@ func (b *binder) regBinary(op planner.Op, l, r planner.Expr) (planner.Expr, bool
 	}
 	out, err := b.binary(op, side(l), side(r))
 	return out, true, err
+}
+
+// regArrayOf binds e::r[] where e is not an array constructor: an array of text (or an array
+// literal, '{pg_class,pg_type}') as PostgreSQL's array input reads it with r's input, each
+// name looked up (a constant now, other values per row by _reg_array_in), and an array of
+// integers as the OIDs.
+func (b *binder) regArrayOf(r *types.Reg, e planner.Expr) (planner.Expr, error) {
+	at := types.ArrayOf(r)
+	t := e.Type()
+	if et := types.Elem(t); et != nil && types.IsInteger(et) {
+		return relabel(b.coerce(e, types.ArrayOf(types.Int64)), at), nil
+	}
+	textual := func(t arrow.DataType) bool { return t.ID() == arrow.STRING && !types.IsJSON(t) }
+	if !types.IsUnknown(t) && t.ID() != arrow.NULL && !textual(t) && !(types.Elem(t) != nil && textual(types.Elem(t))) {
+		return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s[]", types.Name(t), r.Name())
+	}
+	e = b.coerce(e, types.ArrayOf(types.Text))
+	used := map[planner.ColumnID]bool{}
+	planner.ColumnsUsed(e, used)
+	if len(used) == 0 && !hasParam(e) {
+		// A constant: looked up now.
+		l, err := planner.Eval(b.ctx, e)
+		if err != nil {
+			return nil, err
+		}
+		elems, ok := l.Value.([]any)
+		if !ok {
+			return &planner.Literal{Typ: at}, nil
+		}
+		out := &planner.Array{Typ: at}
+		for _, el := range elems {
+			oid := &planner.Literal{Typ: r}
+			if s, ok := el.(string); ok {
+				n, err := b.lookupOID(r.Name(), s)
+				if err != nil {
+					return nil, err
+				}
+				oid.Value = n
+			}
+			out.Elems = append(out.Elems, oid)
+		}
+		return out, nil
+	}
+	names, oids, err := b.regNamesList(r.Name())
+	if err != nil {
+		return nil, err
+	}
+	return &planner.Func{Name: "_reg_array_in", Args: []planner.Expr{
+		&planner.Literal{Value: r.Name(), Typ: types.Text}, e,
+		&planner.Literal{Value: names, Typ: types.ArrayOf(types.Text)},
+		&planner.Literal{Value: oids, Typ: types.ArrayOf(types.Int64)},
+	}, Typ: at}, nil
+}
+
+// regNamesList are the names values of the object identifier type kind are read from and
+// the OIDs they give, for _reg_array_in (regtype reads its names when the row is computed).
+func (b *binder) regNamesList(kind string) (names, oids []any, err error) {
+	add := func(oid int64, ns ...string) {
+		for _, n := range ns {
+			names, oids = append(names, n), append(oids, oid)
+		}
+	}
+	switch kind {
+	case "regclass":
+		rels, err := b.relationNames()
+		if err != nil {
+			return nil, nil, err
+		}
+		for oid, n := range rels {
+			add(oid, n, catalog.PublicSchema+"."+n)
+		}
+		for n := range catalog.PGCatalogTables {
+			add(catalog.PGSystemTableOID(catalog.PGCatalogSchema, n), n, catalog.PGCatalogSchema+"."+n)
+		}
+	case "regnamespace":
+		add(catalog.OIDPGCatalogNS, catalog.PGCatalogSchema)
+		add(catalog.OIDPublicNS, catalog.PublicSchema)
+		add(catalog.OIDInfoSchemaNS, catalog.InformationSchemaSchema)
+		add(catalog.OIDSleeperNS, catalog.SystemSchema)
+	case "regproc":
+		for _, p := range function.PGProcs {
+			add(int64(p.OID), p.Name)
+		}
+	case "regrole":
+		add(catalog.OIDRole, catalog.OwnerName)
+	}
+	return names, oids, nil
+}
+
+// regArrayNamesOut binds e::t where e is an array of the object identifier type r computed per
+// row (a text array cast to regclass[]) and t is text or text[]: the names of its elements,
+// as the array's output function writes them (_reg_array_names). ok is false for other t.
+func (b *binder) regArrayNamesOut(e planner.Expr, r *types.Reg, t arrow.DataType) (planner.Expr, bool, error) {
+	toArray := arrow.TypeEqual(t, types.ArrayOf(types.Text))
+	if !toArray && !arrow.TypeEqual(t, types.Text) {
+		return nil, false, nil
+	}
+	var oids, names []any
+	if r != types.RegType {
+		byOID, err := b.regOIDNames(r.Name())
+		if err != nil {
+			return nil, true, err
+		}
+		for oid, n := range byOID {
+			oids, names = append(oids, oid), append(names, n)
+		}
+	}
+	out := planner.Expr(&planner.Func{Name: "_reg_array_names", Args: []planner.Expr{
+		&planner.Literal{Value: r.Name(), Typ: types.Text}, e,
+		&planner.Literal{Value: oids, Typ: types.ArrayOf(types.Int64)},
+		&planner.Literal{Value: names, Typ: types.ArrayOf(types.Text)},
+	}, Typ: types.ArrayOf(types.Text)})
+	if !toArray {
+		out = &planner.Cast{E: out, To: t}
+	}
+	return out, true, nil
 }

@@ -112,9 +112,22 @@ func Common(a, b arrow.DataType) (arrow.DataType, error) {
 // ARRAY[...]) whose values so far have type a, next to one of type b, as PostgreSQL's
 // select_common_type resolves it: Common, except that in the string category, whose types
 // (text, character varying, character) all convert implicitly to one another, the first type
-// stays, with its length only when b's is the same. Arrays follow their elements.
+// stays, with its length only when b's is the same; and that numerics of different scales, or
+// integers beside numerics, make a numeric without a modifier (VarNumeric), so that each value
+// keeps its own scale as PostgreSQL shows it (1.5 and 2.25, not 1.50 and 2.25). Arrays follow
+// their elements.
 func SelectCommon(a, b arrow.DataType) (arrow.DataType, error) {
 	str := func(t arrow.DataType) bool { return t.ID() == arrow.STRING && !IsUnknown(t) }
+	if ra, rb := numericRank(a), numericRank(b); (ra == 4 || rb == 4) && ra > 0 && ra <= 4 && rb > 0 && rb <= 4 {
+		da, aDec := a.(*arrow.Decimal128Type)
+		db, bDec := b.(*arrow.Decimal128Type)
+		if aDec && bDec && da.Scale == db.Scale {
+			return Numeric(38, da.Scale), nil
+		}
+		if !arrow.TypeEqual(a, b) {
+			return VarNumeric, nil
+		}
+	}
 	if IsJSON(a) && arrow.TypeEqual(a, b) {
 		return a, nil // json with json, jsonb with jsonb: not text
 	}

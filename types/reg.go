@@ -154,3 +154,12 @@ func RegArrayOID(oid uint32) uint32 {
 	}
 	return 0
 }
+
+// RegOfArray is the object identifier alias type whose array type's OID is oid (regclass for
+// regclass[], 2210), or nil.
+func RegOfArray(oid uint32) *Reg {
+	if e, ok := regArrays[oid]; ok {
+		return RegOf(e)
+	}
+	return nil
+}

@@ -23,6 +23,11 @@ var numericQueries = []string{
 	`SELECT sum(t::numeric), avg(t::numeric), max(t::numeric), min(t::numeric) FROM (VALUES ('1.50'), ('-0.25'), ('3')) v(t)`,
 	`SELECT 0.1::float8::numeric, 1e20::float8::numeric, '1.5e-2'::text::numeric, 2.5::float4::numeric`,
 	`SELECT avg(x), avg(x * 0.1) FROM (VALUES (1), (2)) v(x)`,
+	// Values of different scales side by side keep their own.
+	`SELECT x FROM (VALUES (1.5), (2.25)) v(x) WHERE x < 2`,
+	`SELECT x FROM (SELECT 1.5 AS x UNION ALL SELECT 2.250) s WHERE x > 2`,
+	`SELECT x FROM (SELECT 1 AS x UNION ALL SELECT 2.50) s WHERE x < 2`,
+	`SELECT COALESCE(NULL, 1.5, 2.25), CASE WHEN true THEN 2 ELSE 0.125 END, GREATEST(1.5, 2), LEAST(1.50, 3, 2.5)`,
 }
 
 // TestNumericScaleOverPgx reads typmod-less numeric results from PostgreSQL and from sleeperd
