@@ -31,17 +31,29 @@ func PrunePartitions(ctx context.Context, n planner.Node, env Env) (planner.Node
 			return nil, err
 		}
 		c := *s
-		c.State = state
-		c.Pruned = true
-		c.Ranges = KeyRanges(s)
-		c.KeyExact = c.Ranges != nil && keyExact(s)
-		if c.Ranges == nil {
-			c.Leaves = state.Leaves()
-			return &c, nil
-		}
-		c.Leaves = leavesFor(state, c.Ranges)
+		pruneScan(&c, state)
 		return &c, nil
 	})
+}
+
+// PruneScan does what PrunePartitions and then RowGroupBounds do to a scan, in place on s
+// (which the caller owns: a copy), with state as the table's snapshot. A prepared query's
+// scan is pruned this way at each execution, with a single copy of the scan.
+func PruneScan(s *planner.Scan, state *statestore.State) {
+	pruneScan(s, state)
+	s.Bounds = scanBounds(s)
+}
+
+func pruneScan(s *planner.Scan, state *statestore.State) {
+	s.State = state
+	s.Pruned = true
+	s.Ranges = KeyRanges(s)
+	s.KeyExact = s.Ranges != nil && keyExact(s)
+	if s.Ranges == nil {
+		s.Leaves = state.Leaves()
+		return
+	}
+	s.Leaves = leavesFor(state, s.Ranges)
 }
 
 func leavesFor(state *statestore.State, ranges []keys.Range) []*statestore.Partition {
