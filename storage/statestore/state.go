@@ -178,6 +178,9 @@ func (s *State) Partitions() []*Partition { return slices.Clone(s.sorted) }
 // every key.
 func (s *State) Leaves() []*Partition { return slices.Clone(s.leaves) }
 
+// NumLeaves returns the number of leaf partitions.
+func (s *State) NumLeaves() int { return len(s.leaves) }
+
 // LeafIDs returns the IDs of the leaf partitions, in key order: equal slices from two states
 // mean the same partitioning.
 func (s *State) LeafIDs() []string {
