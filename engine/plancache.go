@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"slices"
 	"sync"
 	"time"
 
@@ -393,7 +392,9 @@ func (d *deferredScan) keep(state *statestore.State, params []any, s *planner.Sc
 			return
 		}
 	}
-	d.pruned[d.next] = prunedScan{state: state, params: slices.Clone(params), scan: s, op: op}
+	p := &d.pruned[d.next]
+	// The parameters are copied (the caller may reuse its slice) into the replaced entry's.
+	*p = prunedScan{state: state, params: append(p.params[:0], params...), scan: s, op: op}
 	d.next = (d.next + 1) % prunedScans
 }
 
