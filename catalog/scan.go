@@ -262,7 +262,7 @@ func formatBound(name string, b ColumnBound) string {
 
 // Execute implements exec.Operator. Batches come from the leaves in no particular order.
 func (s *Scan) Execute(ctx context.Context) (exec.Stream, error) {
-	x := &execution{scan: s, footers: make(map[string]*footer)}
+	x := &execution{scan: s}
 	leaves := make([]leafSource, 0, len(s.spec.Leaves))
 	for _, l := range s.spec.Leaves {
 		ranges := []keys.Range{l.Range}
@@ -332,6 +332,9 @@ func (x *execution) open(ctx context.Context, name string, size int64) (*parquet
 	x.mu.Lock()
 	ft, ok := x.footers[name]
 	if !ok {
+		if x.footers == nil {
+			x.footers = make(map[string]*footer)
+		}
 		ft = &footer{}
 		x.footers[name] = ft
 	}
