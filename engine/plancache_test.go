@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -452,5 +454,63 @@ func TestKeptPlanConstantFilterSeesWrites(t *testing.T) {
 	run(t, c2, "DELETE FROM t WHERE id = 5")
 	if got := p.rows(); got != "" {
 		t.Errorf("after the other engine's delete: got %q", got)
+	}
+}
+
+// TestKeptPlanConcurrentExecutions runs a kept self-join (two deferred scans of one table,
+// each keeping its planned scans) from several connections at once while another writes:
+// each execution returns the row of its own parameter as of a state at least as new as the
+// last write before it began (run it with -race).
+func TestKeptPlanConcurrentExecutions(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v bigint) WITH (split_points = '10,20')")
+	run(t, c, "INSERT INTO t SELECT i, 0 FROM generate_series(0, 29) i")
+	const readers, rounds = 3, 40
+	var written atomic.Int64 // the last v committed for every row
+	errc := make(chan error, readers+1)
+	var wg sync.WaitGroup
+	for r := range readers {
+		rc, err := e.Connect(context.Background(), "test", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		p := prepare(t, rc, "SELECT a.id, b.v FROM t a JOIN t b ON a.id = b.id WHERE a.id = $1 AND b.id = $1")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				id := int64((r*7 + i%3) % 30) // a few ids, each again and again
+				floor := written.Load()
+				got, err := p.try(id)
+				if err != nil {
+					errc <- err
+					return
+				}
+				var gid, v int64
+				if _, err := fmt.Sscanf(got, "%d %d", &gid, &v); err != nil || gid != id || v < floor {
+					errc <- fmt.Errorf("id %d: got %q, want v >= %d", id, got, floor)
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for v := int64(1); v <= 10; v++ {
+			if _, _, err := tryRun(c, fmt.Sprintf("UPDATE t SET v = %d", v)); err != nil {
+				errc <- err
+				return
+			}
+			written.Store(v)
+		}
+	}()
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
 	}
 }
