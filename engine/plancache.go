@@ -29,8 +29,10 @@ import (
 //   - the parameters and the tables' state: only a scan's pushed filters may hold
 //     parameters. Each execution binds them into the filters, folds them to literals, reads
 //     each table's current state and prunes its partitions and row groups by them
-//     (deferredScan), exactly as a plan made for that execution would. A plan with
-//     parameters anywhere else is planned at each execution, as one-off statements are.
+//     (deferredScan), exactly as a plan made for that execution would; an execution that
+//     reads the same state with equal parameter values reuses the scan planned for them. A
+//     plan with parameters anywhere else is planned at each execution, as one-off
+//     statements are.
 //   - nothing else: the kept plan is optimised without folding constants, so expressions
 //     such as now(), random() or a cast to timestamptz (which reads the session's time zone)
 //     are evaluated by each execution, never frozen at the first. A plan with a constant
