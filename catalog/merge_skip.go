@@ -23,7 +23,8 @@ import (
 func (l *mergedLeaf) mergeSkips(ctx context.Context, files []*statestore.File, opts *merge.Options) (map[string][]bool, map[string]*parquet.File, error) {
 	spec := &l.x.scan.spec
 	t := spec.Table
-	if len(spec.Bounds) == 0 || len(opts.Aggregations) > 0 || t.hasFormers() || len(files) == 0 {
+	bounds := l.skipBounds()
+	if len(bounds) == 0 || len(opts.Aggregations) > 0 || t.hasFormers() || len(files) == 0 {
 		return nil, nil, nil
 	}
 	// The files the merge reads: those whose keys meet a range read.
@@ -53,8 +54,8 @@ func (l *mergedLeaf) mergeSkips(ctx context.Context, files []*statestore.File, o
 		fs := pf.Schema()
 		// The file column of each bound, or -1 when the file lacks it (or holds another
 		// type): its statistics then prune nothing.
-		cols := make([]int, len(spec.Bounds))
-		for j, b := range spec.Bounds {
+		cols := make([]int, len(bounds))
+		for j, b := range bounds {
 			cols[j] = -1
 			c := t.Columns[b.Column]
 			if idx := fs.FieldIndices(c.StoredName()); len(idx) == 1 && arrow.TypeEqual(fs.Field(idx[0]).Type, t.Schema().Field(b.Column).Type) {
@@ -66,7 +67,7 @@ func (l *mergedLeaf) mergeSkips(ctx context.Context, files []*statestore.File, o
 			if !iso[i][g] || rg.Rows == 0 {
 				continue
 			}
-			for j, b := range spec.Bounds {
+			for j, b := range bounds {
 				if cols[j] >= 0 && !boundAdmits(b, rg.Columns[cols[j]], rg.Rows) {
 					if skip == nil {
 						skip = make([]bool, len(pf.RowGroups()))
@@ -83,4 +84,36 @@ func (l *mergedLeaf) mergeSkips(ctx context.Context, files []*statestore.File, o
 		m.RowGroupsSkipped.Add(skipped)
 	}
 	return skips, opened, nil
+}
+
+// skipBounds returns the scan's bounds that can skip row groups the key ranges read do not
+// already leave out: without those on the leading row key column when the scan has key
+// ranges, which the planner derives from the same predicates (a point lookup's id = 42 is
+// both the range of the key 42 and the bound [42, 42]). Each file's read leaves out the row
+// groups whose leading key statistics miss its range (merge.ReadFile). Only for row keys of
+// integers and text, whose encoded keys order as their values do.
+func (l *mergedLeaf) skipBounds() []ColumnBound {
+	spec := &l.x.scan.spec
+	t := spec.Table
+	if spec.Ranges == nil || len(t.RowKeys) == 0 {
+		return spec.Bounds
+	}
+	lead := t.RowKeys[0]
+	switch t.Schema().Field(lead).Type.ID() {
+	case arrow.INT16, arrow.INT32, arrow.INT64, arrow.STRING:
+	default:
+		return spec.Bounds
+	}
+	for i, b := range spec.Bounds {
+		if b.Column == lead {
+			out := slices.Clone(spec.Bounds[:i])
+			for _, b := range spec.Bounds[i+1:] {
+				if b.Column != lead {
+					out = append(out, b)
+				}
+			}
+			return out
+		}
+	}
+	return spec.Bounds
 }

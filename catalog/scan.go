@@ -262,7 +262,7 @@ func formatBound(name string, b ColumnBound) string {
 
 // Execute implements exec.Operator. Batches come from the leaves in no particular order.
 func (s *Scan) Execute(ctx context.Context) (exec.Stream, error) {
-	x := &execution{scan: s, footers: make(map[string]*footer)}
+	x := &execution{scan: s}
 	leaves := make([]leafSource, 0, len(s.spec.Leaves))
 	for _, l := range s.spec.Leaves {
 		ranges := []keys.Range{l.Range}
@@ -286,12 +286,21 @@ func (s *Scan) Execute(ctx context.Context) (exec.Stream, error) {
 	}
 	if m := s.spec.Metrics; m != nil && s.spec.State != nil {
 		m.PartitionsRead.Add(int64(len(leaves)))
-		m.PartitionsPruned.Add(int64(len(s.spec.State.Leaves()) - len(leaves)))
+		m.PartitionsPruned.Add(int64(s.spec.State.NumLeaves() - len(leaves)))
 	}
 	return newFanout(ctx, leaves, s.spec.Parallelism), nil
 }
 
 func dedupe(refs []statestore.FileReference) []statestore.FileReference {
+	if len(refs) <= 16 { // few: compared with each other rather than through a map
+		out := refs[:0]
+		for i, r := range refs {
+			if !slices.ContainsFunc(refs[:i], func(p statestore.FileReference) bool { return p.File == r.File }) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
 	seen := make(map[string]bool, len(refs))
 	out := refs[:0]
 	for _, r := range refs {
@@ -323,6 +332,9 @@ func (x *execution) open(ctx context.Context, name string, size int64) (*parquet
 	x.mu.Lock()
 	ft, ok := x.footers[name]
 	if !ok {
+		if x.footers == nil {
+			x.footers = make(map[string]*footer)
+		}
 		ft = &footer{}
 		x.footers[name] = ft
 	}

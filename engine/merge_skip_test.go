@@ -88,6 +88,11 @@ func TestMergedScanSkipsRowGroups(t *testing.T) {
 						{fmt.Sprintf("v >= %d AND v < %d", a, b), fmt.Sprintf("v + 0 >= %d AND v + 0 < %d", a, b)},
 						{fmt.Sprintf("w > %g AND w <= %g", wa, wa+10), fmt.Sprintf("w + 0 > %g AND w + 0 <= %g", wa, wa+10)},
 						{fmt.Sprintf("s >= 's%05d' AND s < 's%05d'", a+2000, b+2000), fmt.Sprintf("s || '' >= 's%05d' AND s || '' < 's%05d'", a+2000, b+2000)},
+						// Key ranges with and without bounds on other columns: the key's own
+						// bounds are left to the ranges.
+						{fmt.Sprintf("id >= %d AND id < %d", a/2, b/2), fmt.Sprintf("id + 0 >= %d AND id + 0 < %d", a/2, b/2)},
+						{fmt.Sprintf("id = %d", a/2), fmt.Sprintf("id + 0 = %d", a/2)},
+						{fmt.Sprintf("id >= %d AND id < %d AND v >= %d", a/4, b, a), fmt.Sprintf("id + 0 >= %d AND id + 0 < %d AND v + 0 >= %d", a/4, b, a)},
 					} {
 						sel := "SELECT id, v, w, s FROM t WHERE "
 						got := skipRows(t, c, sel+q.bounded+" ORDER BY id")

@@ -29,8 +29,10 @@ import (
 //   - the parameters and the tables' state: only a scan's pushed filters may hold
 //     parameters. Each execution binds them into the filters, folds them to literals, reads
 //     each table's current state and prunes its partitions and row groups by them
-//     (deferredScan), exactly as a plan made for that execution would. A plan with
-//     parameters anywhere else is planned at each execution, as one-off statements are.
+//     (deferredScan), exactly as a plan made for that execution would; an execution that
+//     reads the same state with equal parameter values reuses the scan planned for them. A
+//     plan with parameters anywhere else is planned at each execution, as one-off
+//     statements are.
 //   - nothing else: the kept plan is optimised without folding constants, so expressions
 //     such as now(), random() or a cast to timestamptz (which reads the session's time zone)
 //     are evaluated by each execution, never frozen at the first. A plan with a constant
@@ -191,13 +193,32 @@ func (x *execution) release() {
 // deferredScan is a scan of a kept plan: each execution binds its parameters into the
 // scan's filter, prunes by it against the table's current state, and builds the scan and
 // filter operators that a plan made for that execution would have (planner.Physical).
+//
+// It keeps the last few scans it planned (prunedScan), each for the table state it read
+// and the parameter values it bound: an execution that reads the same state (the same
+// snapshot: no commit since, by this process or another) with equal parameter values
+// reuses one instead of planning again. Every execution still reads the table's current
+// state first, so a commit, compaction, split or ALTER in between is a new state and a miss.
 type deferredScan struct {
 	n      *planner.Scan
 	env    planner.Env
 	schema *arrow.Schema
+
+	mu     sync.Mutex
+	pruned [prunedScans]prunedScan
+	next   int // the entry the next planned scan replaces
 }
 
-var _ exec.Operator = (*deferredScan)(nil)
+// prunedScans is how many planned scans a deferred scan keeps.
+const prunedScans = 4
+
+// prunedScan is a scan planned for one table state and parameter values.
+type prunedScan struct {
+	state  *statestore.State
+	params []any // the execution's values (only comparable ones: see cacheableParams)
+	scan   *planner.Scan
+	op     exec.Operator // nil when the operators must be built at each execution
+}
 
 func newDeferredScan(n *planner.Scan, env planner.Env) *deferredScan {
 	cols := n.Projected
@@ -270,27 +291,23 @@ func (d *deferredScan) plan(ctx context.Context) (exec.Operator, error) {
 	if ok {
 		return op, nil
 	}
-	var n planner.Node = d.n
-	var err error
-	if len(d.n.Filter) > 0 {
-		if n, err = planner.BindParams(n, x.params); err != nil {
+	// The current state, held for the execution: read whether or not a planned scan is
+	// reused, so that the execution sees every commit before it.
+	state, err := x.snapshot(ctx, d.n.Table)
+	if err != nil {
+		return nil, err
+	}
+	s, op := d.reuse(state, x.params)
+	if s == nil {
+		if s, err = d.prune(ctx, state, x.params); err != nil {
 			return nil, err
 		}
-		// Folding changes nothing in a plain filter (id = 42 once bound): skipped.
-		if s, ok := n.(*planner.Scan); !ok || !plainFilter(s.Filter) {
-			if n, err = rules.FoldConstants(ctx, n); err != nil {
-				return nil, err
-			}
+	}
+	if op == nil {
+		if op, err = planner.Physical(ctx, s, d.env); err != nil {
+			return nil, err
 		}
-	}
-	if n, err = rules.PrunePartitions(ctx, n, rules.Env{Snapshot: x.snapshot}); err != nil {
-		return nil, err
-	}
-	if n, err = rules.RowGroupBounds(n); err != nil {
-		return nil, err
-	}
-	if op, err = planner.Physical(ctx, n, d.env); err != nil {
-		return nil, err
+		d.keep(state, x.params, s, op)
 	}
 	x.mu.Lock()
 	if prev, ok := x.planned(d); ok {
@@ -300,6 +317,114 @@ func (d *deferredScan) plan(ctx context.Context) (exec.Operator, error) {
 	}
 	x.mu.Unlock()
 	return op, nil
+}
+
+// prune returns a copy of the scan with params bound into its filter, pruned against state
+// (rules.PruneScan).
+func (d *deferredScan) prune(ctx context.Context, state *statestore.State, params []any) (*planner.Scan, error) {
+	s := new(planner.Scan)
+	*s = *d.n
+	if len(d.n.Filter) > 0 {
+		filter := make([]planner.Expr, len(d.n.Filter))
+		for i, e := range d.n.Filter {
+			b, err := planner.Transform(e, func(e planner.Expr) (planner.Expr, error) {
+				p, ok := e.(*planner.Param)
+				if !ok {
+					return e, nil
+				}
+				if p.Index > len(params) {
+					return nil, errs.New(errs.ProtocolViolation, "statement needs %d parameters, %d given", p.Index, len(params))
+				}
+				return planner.ParamLiteral(params[p.Index-1], p.Typ)
+			})
+			if err != nil {
+				return nil, err
+			}
+			filter[i] = b
+		}
+		s.Filter = filter
+		// Folding changes nothing in a plain filter (id = 42 once bound): skipped.
+		if !plainFilter(s.Filter) {
+			n, err := rules.FoldConstants(ctx, s)
+			if err != nil {
+				return nil, err
+			}
+			folded, ok := n.(*planner.Scan)
+			if !ok {
+				return nil, errs.New(errs.Internal, "folding constants made a %T of a scan", n)
+			}
+			s = folded
+		}
+	}
+	rules.PruneScan(s, state)
+	return s, nil
+}
+
+// reuse returns the scan and operators planned for state and params, if kept (the
+// operators nil when they must be built again).
+func (d *deferredScan) reuse(state *statestore.State, params []any) (*planner.Scan, exec.Operator) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := range d.pruned {
+		p := &d.pruned[i]
+		if p.state == state && sameParams(p.params, params) {
+			return p.scan, p.op
+		}
+	}
+	return nil, nil
+}
+
+// keep keeps scan s and its operators op, planned for state and params, when another
+// execution with equal parameter values over the same state would plan exactly them: the
+// bound filter is plain, so folding it (which may read the clock or the session's time
+// zone) changed nothing, and the parameter values compare with ==. The operators are kept
+// only when the table has no age-off filters, which planning evaluates as of now.
+func (d *deferredScan) keep(state *statestore.State, params []any, s *planner.Scan, op exec.Operator) {
+	if !cacheableParams(params) || !plainFilter(s.Filter) {
+		return
+	}
+	if d.n.Table.Props.Filters != "" {
+		op = nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := range d.pruned {
+		if p := &d.pruned[i]; p.state == state && sameParams(p.params, params) {
+			p.op = op // planned concurrently
+			return
+		}
+	}
+	p := &d.pruned[d.next]
+	// The parameters are copied (the caller may reuse its slice) into the replaced entry's.
+	*p = prunedScan{state: state, params: append(p.params[:0], params...), scan: s, op: op}
+	d.next = (d.next + 1) % prunedScans
+}
+
+// cacheableParams reports whether each of params is a value == compares (and that no one
+// changes once bound): NULL, a boolean, a number or a string.
+func cacheableParams(params []any) bool {
+	for _, v := range params {
+		switch v.(type) {
+		case nil, bool, int16, int32, int64, float32, float64, string:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// sameParams reports whether a and b hold equal values of the same types; a holds only
+// values cacheableParams accepts.
+func sameParams(a, b []any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !cacheableParams(b[i:i+1]) || a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // runKept starts execution x of a kept plan: a result streaming its rows as schema. ctx

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -330,4 +332,185 @@ func TestKeptPlanSeesOtherEngineCommits(t *testing.T) {
 		}
 	}
 	p.kept()
+}
+
+// TestKeptPlanPrunedScanReuse checks the scans a deferred scan keeps: an execution with the
+// same parameter values over the same table state reuses the scan planned before, and any
+// other parameter value, and any change of the table's state (a write, a compaction, a
+// split, an ALTER TABLE) plans a new one, so that no execution reads by a stale plan.
+func TestKeptPlanPrunedScanReuse(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE s (k bigint PRIMARY KEY, v text) WITH (split_threshold = 100, gc_delay = '0s')")
+	var vals []string
+	for i := 0; i < 400; i++ {
+		vals = append(vals, "("+itoa(i)+", 'v"+itoa(i)+"')")
+	}
+	run(t, c, "INSERT INTO s VALUES "+strings.Join(vals, ","))
+	p := prepare(t, c, "SELECT v FROM s WHERE k = $1")
+	p.rows(int64(1))
+	p.rows(int64(1))
+	k := p.kept()
+
+	// Same state and parameter: the same scan. Another parameter: another scan, of its key.
+	first := scanOf(t, e, k, int64(123))
+	if again := scanOf(t, e, k, int64(123)); again != first {
+		t.Errorf("same state and parameter planned again: %s", again)
+	}
+	if other := scanOf(t, e, k, int64(321)); other == first {
+		t.Errorf("parameter 321 served the scan planned for 123: %s", other)
+	}
+	if other := scanOf(t, e, k, "123"); other == first {
+		t.Errorf("parameter '123' (text) served the scan planned for int64 123: %s", other)
+	}
+	// Executions alternating between a few parameters each get their own row.
+	for i := 0; i < 3; i++ {
+		for _, key := range []int64{123, 321, 7, 123, 399} {
+			if got, want := p.rows(key), "v"+itoa(int(key)); got != want {
+				t.Fatalf("k = %d: got %q, want %q", key, got, want)
+			}
+		}
+	}
+
+	// A write is a new state.
+	run(t, c, "INSERT INTO s VALUES (123, 'w123') ON CONFLICT (k) DO UPDATE SET v = excluded.v")
+	if got := p.rows(int64(123)); got != "w123" {
+		t.Errorf("after the write: got %q", got)
+	}
+	if s := scanOf(t, e, k, int64(123)); s == first {
+		t.Errorf("after the write the scan planned before it served: %s", s)
+	}
+
+	// Compaction and splitting: new states, the old files collected (gc_delay 0s), and a
+	// new partitioning the same parameter must prune by.
+	before := scanOf(t, e, k, int64(123))
+	if !strings.Contains(before.String(), "partitions=1/1") {
+		t.Fatalf("before the split: %s", before)
+	}
+	for i := 0; i < 4; i++ {
+		run(t, c, "VACUUM s")
+	}
+	leaves, _ := run(t, c, "SELECT count(*) FROM sleeper.partitions WHERE table_name = 's' AND leaf")
+	if leaves[0][0] == "1" {
+		t.Fatal("no split happened")
+	}
+	for _, key := range []int64{123, 321, 0, 399} {
+		want := "v" + itoa(int(key))
+		if key == 123 {
+			want = "w123"
+		}
+		if got := p.rows(key); got != want {
+			t.Errorf("after compaction and split, k = %d: got %q, want %q", key, got, want)
+		}
+	}
+	after := scanOf(t, e, k, int64(123))
+	if after == before || !strings.Contains(after.String(), "partitions=1/"+leaves[0][0]) {
+		t.Errorf("after the split: %s", after)
+	}
+
+	// ALTER TABLE: the statement is bound again with a new plan, over the new state.
+	run(t, c, "ALTER TABLE s ADD COLUMN w bigint")
+	run(t, c, "UPDATE s SET w = 5, v = 'altered' WHERE k = 123")
+	if got := p.rows(int64(123)); got != "altered" {
+		t.Errorf("after ALTER TABLE: got %q", got)
+	}
+	if got := p.rows(int64(123)); got != "altered" {
+		t.Errorf("after ALTER TABLE, again: got %q", got)
+	}
+}
+
+// TestKeptPlanConstantFilterSeesWrites checks a prepared query without parameters, whose
+// every execution would reuse the scan planned for the table's state: each still sees the
+// writes before it, its own engine's and another's on the same store.
+func TestKeptPlanConstantFilterSeesWrites(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	store := localStore(t, t.TempDir())
+	e, c := open(t, store, mem)
+	defer e.Close()
+	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v text) WITH (split_points = '10')")
+	run(t, c, "INSERT INTO t VALUES (5, 'a'), (15, 'b')")
+	e2, c2 := open(t, store, mem)
+	defer e2.Close()
+	p := prepare(t, c, "SELECT v FROM t WHERE id = 5")
+	for i := 0; i < 3; i++ {
+		if got := p.rows(); got != "a" {
+			t.Fatalf("got %q", got)
+		}
+	}
+	k := p.kept()
+	if a, b := scanOf(t, e, k), scanOf(t, e, k); a != b {
+		t.Errorf("same state planned again: %s", b)
+	}
+	run(t, c, "UPDATE t SET v = 'mine' WHERE id = 5")
+	if got := p.rows(); got != "mine" {
+		t.Errorf("after this engine's update: got %q", got)
+	}
+	run(t, c2, "UPDATE t SET v = 'theirs' WHERE id = 5")
+	if got := p.rows(); got != "theirs" {
+		t.Errorf("after the other engine's update: got %q", got)
+	}
+	run(t, c2, "DELETE FROM t WHERE id = 5")
+	if got := p.rows(); got != "" {
+		t.Errorf("after the other engine's delete: got %q", got)
+	}
+}
+
+// TestKeptPlanConcurrentExecutions runs a kept self-join (two deferred scans of one table,
+// each keeping its planned scans) from several connections at once while another writes:
+// each execution returns the row of its own parameter as of a state at least as new as the
+// last write before it began (run it with -race).
+func TestKeptPlanConcurrentExecutions(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v bigint) WITH (split_points = '10,20')")
+	run(t, c, "INSERT INTO t SELECT i, 0 FROM generate_series(0, 29) i")
+	const readers, rounds = 3, 40
+	var written atomic.Int64 // the last v committed for every row
+	errc := make(chan error, readers+1)
+	var wg sync.WaitGroup
+	for r := range readers {
+		rc, err := e.Connect(context.Background(), "test", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		p := prepare(t, rc, "SELECT a.id, b.v FROM t a JOIN t b ON a.id = b.id WHERE a.id = $1 AND b.id = $1")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				id := int64((r*7 + i%3) % 30) // a few ids, each again and again
+				floor := written.Load()
+				got, err := p.try(id)
+				if err != nil {
+					errc <- err
+					return
+				}
+				var gid, v int64
+				if _, err := fmt.Sscanf(got, "%d %d", &gid, &v); err != nil || gid != id || v < floor {
+					errc <- fmt.Errorf("id %d: got %q, want v >= %d", id, got, floor)
+					return
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for v := int64(1); v <= 10; v++ {
+			if _, _, err := tryRun(c, fmt.Sprintf("UPDATE t SET v = %d", v)); err != nil {
+				errc <- err
+				return
+			}
+			written.Store(v)
+		}
+	}()
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		t.Error(err)
+	}
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"context"
+	"slices"
 	"sort"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -31,17 +32,29 @@ func PrunePartitions(ctx context.Context, n planner.Node, env Env) (planner.Node
 			return nil, err
 		}
 		c := *s
-		c.State = state
-		c.Pruned = true
-		c.Ranges = KeyRanges(s)
-		c.KeyExact = c.Ranges != nil && keyExact(s)
-		if c.Ranges == nil {
-			c.Leaves = state.Leaves()
-			return &c, nil
-		}
-		c.Leaves = leavesFor(state, c.Ranges)
+		pruneScan(&c, state)
 		return &c, nil
 	})
+}
+
+// PruneScan does what PrunePartitions and then RowGroupBounds do to a scan, in place on s
+// (which the caller owns: a copy), with state as the table's snapshot. A prepared query's
+// scan is pruned this way at each execution, with a single copy of the scan.
+func PruneScan(s *planner.Scan, state *statestore.State) {
+	pruneScan(s, state)
+	s.Bounds = scanBounds(s)
+}
+
+func pruneScan(s *planner.Scan, state *statestore.State) {
+	s.State = state
+	s.Pruned = true
+	s.Ranges = KeyRanges(s)
+	s.KeyExact = s.Ranges != nil && keyExact(s)
+	if s.Ranges == nil {
+		s.Leaves = state.Leaves()
+		return
+	}
+	s.Leaves = leavesFor(state, s.Ranges)
 }
 
 func leavesFor(state *statestore.State, ranges []keys.Range) []*statestore.Partition {
@@ -79,7 +92,7 @@ func KeyRanges(s *planner.Scan) []keys.Range {
 	if len(s.Table.RowKeys) == 0 {
 		return nil
 	}
-	prefixes := [][]byte{{}}
+	prefixes := [][]byte{nil}
 	constrained := false
 	for _, colIdx := range s.Table.RowKeys {
 		col := s.Cols[colIdx]
@@ -92,6 +105,10 @@ func KeyRanges(s *planner.Scan) []keys.Range {
 			var next [][]byte
 			for _, p := range prefixes {
 				for _, v := range cc.points {
+					if len(p) == 0 {
+						next = append(next, v) // the first column's: encoded for this call
+						continue
+					}
 					next = append(next, append(bytes.Clone(p), v...))
 				}
 			}
@@ -171,7 +188,7 @@ func keyExact(s *planner.Scan) bool {
 				}
 				other = x.L
 			}
-			if _, _, ok := keyLiteral(other, col.Type); !ok {
+			if !isKeyLiteral(other, col.Type) {
 				return false
 			}
 		case *planner.InList:
@@ -179,7 +196,7 @@ func keyExact(s *planner.Scan) bool {
 				return false
 			}
 			for _, it := range x.List {
-				if _, _, ok := keyLiteral(it, col.Type); !ok {
+				if !isKeyLiteral(it, col.Type) {
 					return false
 				}
 			}
@@ -204,6 +221,29 @@ func keyLiteral(e planner.Expr, t arrow.DataType) ([]byte, bool, bool) {
 		return nil, false, false
 	}
 	return enc, false, true
+}
+
+// isKeyLiteral reports whether keyLiteral accepts e for a key of type t, without encoding
+// the commonest keys (NULL, a bigint, a text) to tell.
+func isKeyLiteral(e planner.Expr, t arrow.DataType) bool {
+	l, ok := e.(*planner.Literal)
+	if !ok || !arrow.TypeEqual(l.Typ, t) {
+		return false
+	}
+	switch l.Value.(type) {
+	case nil:
+		return true
+	case int64:
+		if t.ID() == arrow.INT64 {
+			return true
+		}
+	case string:
+		if t.ID() == arrow.STRING {
+			return true
+		}
+	}
+	_, _, ok = keyLiteral(e, t)
+	return ok
 }
 
 func isColumn(e planner.Expr, id planner.ColumnID) bool {
@@ -275,7 +315,7 @@ func constraintFor(conjuncts []planner.Expr, col planner.Column) columnConstrain
 	}
 	if cc.pinned {
 		// Points outside the range bounds can hold no row.
-		var kept [][]byte
+		kept := cc.points[:0] // cc.points is this call's own
 		for _, p := range cc.points {
 			if cc.lower != nil && (bytes.Compare(p, cc.lower) < 0 || (!cc.lowerIncl && bytes.Equal(p, cc.lower))) {
 				continue
@@ -294,7 +334,7 @@ func constraintFor(conjuncts []planner.Expr, col planner.Column) columnConstrain
 }
 
 func (cc *columnConstraint) intersectPoints(pts [][]byte) {
-	sort.Slice(pts, func(i, j int) bool { return bytes.Compare(pts[i], pts[j]) < 0 })
+	slices.SortFunc(pts, bytes.Compare)
 	pts = dedup(pts)
 	if !cc.pinned {
 		cc.points, cc.pinned = pts, true

@@ -18,14 +18,20 @@ func RowGroupBounds(n planner.Node) (planner.Node, error) {
 			return n, nil
 		}
 		c := *s
-		c.Bounds = nil
-		for _, e := range s.Filter {
-			if b, ok := boundOf(s, e); ok {
-				c.Bounds = append(c.Bounds, b)
-			}
-		}
+		c.Bounds = scanBounds(s)
 		return &c, nil
 	})
+}
+
+// scanBounds returns the row group bounds of the pushed predicates of s.
+func scanBounds(s *planner.Scan) []catalog.ColumnBound {
+	var bounds []catalog.ColumnBound
+	for _, e := range s.Filter {
+		if b, ok := boundOf(s, e); ok {
+			bounds = append(bounds, b)
+		}
+	}
+	return bounds
 }
 
 func boundOf(s *planner.Scan, e planner.Expr) (catalog.ColumnBound, bool) {

@@ -160,7 +160,7 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 	s := &fileStream{src: src, spec: spec, or: or, schema: ReadSchema(spec), version: -1, deleted: -1}
 	for _, c := range spec.Columns {
 		f := spec.Schema.Field(c)
-		if len(fs.FieldIndices(f.Name)) == 0 {
+		if !fs.HasField(f.Name) {
 			if fc, k := FormerColumn(fs, f); fc >= 0 {
 				if spec.Convert == nil {
 					return nil, fmt.Errorf("merge: %w: %s holds column %q under a former type", ErrFileMismatch, src.Name, f.Name)
@@ -201,14 +201,14 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 			s.keyCols = append(s.keyCols, pos(fc))
 		}
 	}
-	if len(fs.FieldIndices(VersionColumn)) > 0 {
+	if fs.HasField(VersionColumn) {
 		fc, err := fileCol(VersionColumn, arrow.PrimitiveTypes.Int64)
 		if err != nil {
 			return nil, err
 		}
 		s.version = pos(fc)
 	}
-	if len(fs.FieldIndices(DeletedColumn)) > 0 {
+	if fs.HasField(DeletedColumn) {
 		fc, err := fileCol(DeletedColumn, arrow.FixedWidthTypes.Boolean)
 		if err != nil {
 			return nil, err

@@ -181,6 +181,9 @@ func (s *State) Partitions() []*Partition { return slices.Clone(s.sorted) }
 // every key.
 func (s *State) Leaves() []*Partition { return slices.Clone(s.leaves) }
 
+// NumLeaves returns the number of leaf partitions.
+func (s *State) NumLeaves() int { return len(s.leaves) }
+
 // LeafIDs returns the IDs of the leaf partitions, in key order: equal slices from two states
 // mean the same partitioning.
 func (s *State) LeafIDs() []string {
@@ -275,14 +278,26 @@ func (s *State) ref(partitionID, file string) (FileReference, bool) {
 // ReadFiles returns the references a read of a leaf partition uses: those of the leaf and of
 // each of its ancestors, root first. The reader clips each file to the leaf's range.
 func (s *State) ReadFiles(leafID string) []FileReference {
-	chain := append([]*Partition(nil), s.Ancestors(leafID)...)
-	slices.Reverse(chain)
-	if p, ok := s.parts[leafID]; ok {
-		chain = append(chain, p)
+	// One slice, filled from its end: the leaf's references, then each ancestor's.
+	n := 0
+	for p, ok := s.parts[leafID]; ok; p, ok = s.parts[p.ParentID] {
+		n += len(s.byPart[p.ID])
+		if p.ParentID == "" {
+			break
+		}
 	}
-	var out []FileReference
-	for _, p := range chain {
-		out = append(out, s.byPart[p.ID]...)
+	if n == 0 {
+		return nil
+	}
+	out := make([]FileReference, n)
+	end := n
+	for p, ok := s.parts[leafID]; ok; p, ok = s.parts[p.ParentID] {
+		refs := s.byPart[p.ID]
+		end -= len(refs)
+		copy(out[end:], refs)
+		if p.ParentID == "" {
+			break
+		}
 	}
 	return out
 }
