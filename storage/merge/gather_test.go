@@ -2,11 +2,14 @@ package merge
 
 import (
 	"testing"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sleeperd/sleeperd/internal/take"
 )
 
 // TestGather gathers rows of two sliced sources of every kind of type the kernel handles.
@@ -87,5 +90,30 @@ func TestGather(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRefLayout checks that ref and take.Ref have the same layout, which gather relies on
+// to pass refs to take.Rows without a copy, and that the shared view reads the same rows.
+func TestRefLayout(t *testing.T) {
+	if unsafe.Sizeof(ref{}) != unsafe.Sizeof(take.Ref{}) ||
+		unsafe.Offsetof(ref{}.src) != unsafe.Offsetof(take.Ref{}.Src) ||
+		unsafe.Offsetof(ref{}.row) != unsafe.Offsetof(take.Ref{}.Row) {
+		t.Fatalf("ref %d bytes (src at %d, row at %d), take.Ref %d bytes (Src at %d, Row at %d)",
+			unsafe.Sizeof(ref{}), unsafe.Offsetof(ref{}.src), unsafe.Offsetof(ref{}.row),
+			unsafe.Sizeof(take.Ref{}), unsafe.Offsetof(take.Ref{}.Src), unsafe.Offsetof(take.Ref{}.Row))
+	}
+	refs := []ref{{3, 7}, {0, 1}, {2, -1}}
+	got := takeRefs(refs)
+	if len(got) != len(refs) {
+		t.Fatalf("%d refs, want %d", len(got), len(refs))
+	}
+	for i, r := range refs {
+		if got[i].Src != r.src || got[i].Row != r.row {
+			t.Fatalf("ref %d is %+v, want {%d %d}", i, got[i], r.src, r.row)
+		}
+	}
+	if takeRefs(nil) != nil {
+		t.Fatal("no refs should be nil")
 	}
 }

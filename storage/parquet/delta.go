@@ -73,13 +73,56 @@ func encodePage(dst, plain []byte, kind pq.Kind, enc format.Encoding, offs []uin
 	return nil, fmt.Errorf("%w: %s values of %s", ErrUnsupportedType, enc, kind)
 }
 
-// deltaScratch holds the prefix and suffix lengths of a DELTA_BYTE_ARRAY page being encoded.
-type deltaScratch struct {
+// deltaPage builds a DELTA_BYTE_ARRAY page value by value: the lengths of the prefix each
+// value shares with the one before it and of the rest, and the rests one after another.
+// The flat writer adds each value as it is written, so a value is read once, while it is
+// in the cache, and only its rest is copied.
+type deltaPage struct {
 	pre, suf []int32
-	enc      []byte
+	rest     []byte
+	last     []byte // the last value added: a slice of the caller's memory or of own
+	own      []byte
+	enc      []byte // scratch of appendTo
 }
 
-var deltaScratchPool = sync.Pool{New: func() any { return new(deltaScratch) }}
+// add adds v to the page.
+func (d *deltaPage) add(v []byte) {
+	n := sharedPrefix(d.last, v)
+	d.pre = append(d.pre, int32(n))
+	d.suf = append(d.suf, int32(len(v)-n))
+	d.rest = append(d.rest, v[n:]...)
+	d.last = v
+}
+
+// keep copies the last value added into the page's own memory: the caller's is about to
+// be released or reused.
+func (d *deltaPage) keep() {
+	if d.last != nil {
+		d.own = append(d.own[:0], d.last...)
+		d.last = d.own
+	}
+}
+
+// reset empties the page.
+func (d *deltaPage) reset() {
+	d.pre, d.suf, d.rest, d.last = d.pre[:0], d.suf[:0], d.rest[:0], nil
+}
+
+// values is the number of values added since the last reset.
+func (d *deltaPage) values() int { return len(d.pre) }
+
+// appendTo appends the page's DELTA_BYTE_ARRAY encoding to dst: the prefix lengths and the
+// rest lengths (both DELTA_BINARY_PACKED), then the rests.
+func (d *deltaPage) appendTo(dst []byte) []byte {
+	bp := &delta.BinaryPackedEncoding{}
+	d.enc, _ = bp.EncodeInt32(d.enc, d.pre)
+	dst = append(dst, d.enc...)
+	d.enc, _ = bp.EncodeInt32(d.enc, d.suf)
+	dst = append(dst, d.enc...)
+	return append(dst, d.rest...)
+}
+
+var deltaPagePool = sync.Pool{New: func() any { return new(deltaPage) }}
 
 // encodeDeltaByteArray appends the DELTA_BYTE_ARRAY encoding of the byte arrays in data
 // (offs: their offsets, empty or starting at 0) to dst: the lengths of the prefixes each
@@ -87,26 +130,14 @@ var deltaScratchPool = sync.Pool{New: func() any { return new(deltaScratch) }}
 // the rests one after another. It writes what parquet-go's encoder writes, finding each
 // shared prefix eight bytes at a time instead of one.
 func encodeDeltaByteArray(dst, data []byte, offs []uint32) []byte {
-	sc := deltaScratchPool.Get().(*deltaScratch)
-	defer deltaScratchPool.Put(sc)
-	pre, suf := sc.pre[:0], sc.suf[:0]
-	var last []byte
+	d := deltaPagePool.Get().(*deltaPage)
+	defer deltaPagePool.Put(d)
+	d.reset()
 	for i := 0; i+1 < len(offs); i++ {
-		v := data[offs[i]:offs[i+1]]
-		n := sharedPrefix(last, v)
-		pre = append(pre, int32(n))
-		suf = append(suf, int32(len(v)-n))
-		last = v
+		d.add(data[offs[i]:offs[i+1]])
 	}
-	sc.pre, sc.suf = pre, suf
-	bp := &delta.BinaryPackedEncoding{}
-	sc.enc, _ = bp.EncodeInt32(sc.enc, pre)
-	dst = append(dst, sc.enc...)
-	sc.enc, _ = bp.EncodeInt32(sc.enc, suf)
-	dst = append(dst, sc.enc...)
-	for i, n := range pre {
-		dst = append(dst, data[int(offs[i])+int(n):offs[i+1]]...)
-	}
+	dst = d.appendTo(dst)
+	d.reset()
 	return dst
 }
 

@@ -355,16 +355,16 @@ type flatCol struct {
 	enc   *thrift.Encoder
 	lev   []byte
 	comp  []byte
-	encd  []byte   // the page's values in encoding
-	offs  []uint32 // a DELTA_BYTE_ARRAY page's values: offsets into data
-	data  []byte
-	dsize int // bytes the values in data would take PLAIN
+	encd  []byte    // the page's values in encoding
+	delta deltaPage // a DELTA_BYTE_ARRAY page's values (delta.go)
+	dsize int       // bytes the values in delta would take PLAIN
 	bnd   [2][8]byte
 }
 
 func (fc *flatCol) reset() {
 	fc.vals, fc.defs = fc.vals[:0], fc.defs[:0]
-	fc.offs, fc.data, fc.dsize = fc.offs[:0], fc.data[:0], 0
+	fc.delta.reset()
+	fc.dsize = 0
 	fc.rows, fc.nulls, fc.unenc, fc.has, fc.hasRef = 0, 0, 0, false, false
 	fc.num, fc.bits, fc.nans = false, 0, 0
 	fc.buf.reset()
@@ -584,20 +584,18 @@ func (fc *flatCol) writeBytes(offs []int32, data []byte, arr arrow.Array, nulls 
 			continue
 		}
 		v := data[offs[j]-base : offs[j+1]-base]
+		// The max first: a value above it is not below the min, so a sorted column (the
+		// row key of a compaction's output) costs one comparison a value.
 		if !fc.hasRef {
 			fc.hasRef, fc.minRef, fc.maxRef = true, v, v
-		} else if bytes.Compare(v, fc.minRef) < 0 {
-			fc.minRef = v
-		} else if bytes.Compare(v, fc.maxRef) > 0 {
+		} else if c := bytes.Compare(v, fc.maxRef); c > 0 {
 			fc.maxRef = v
+		} else if c < 0 && bytes.Compare(v, fc.minRef) < 0 {
+			fc.minRef = v
 		}
 		if fc.encoding == format.DeltaByteArray {
-			// Kept as values and offsets for the encoder; dsize is what PLAIN would take.
-			if len(fc.offs) == 0 {
-				fc.offs = append(fc.offs, 0)
-			}
-			fc.data = append(fc.data, v...)
-			fc.offs = append(fc.offs, uint32(len(fc.data)))
+			// Delta-encoded as it comes; dsize is what PLAIN would take.
+			fc.delta.add(v)
 			fc.dsize += 4 + len(v)
 		} else {
 			fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(len(v)))
@@ -609,8 +607,10 @@ func (fc *flatCol) writeBytes(offs []int32, data []byte, arr arrow.Array, nulls 
 			return err
 		}
 	}
-	// The batch's buffers are released after this call: keep copies of its bounds.
+	// The batch's buffers are released after this call: keep copies of its bounds and of
+	// the value the next one's prefix is taken from.
 	fc.foldRefs()
+	fc.delta.keep()
 	return nil
 }
 
@@ -701,8 +701,9 @@ func (fc *flatCol) flush() error {
 	vals := fc.vals
 	if fc.encoding != format.Plain {
 		var err error
-		fc.encd, err = encodePage(fc.encd[:0], fc.vals, fc.c.kind, fc.encoding, fc.offs, fc.data)
-		if err != nil {
+		if fc.encoding == format.DeltaByteArray && fc.c.kind == pq.ByteArray {
+			fc.encd = fc.delta.appendTo(fc.encd[:0])
+		} else if fc.encd, err = encodePage(fc.encd[:0], fc.vals, fc.c.kind, fc.encoding, nil, nil); err != nil {
 			return err
 		}
 		vals = fc.encd
@@ -794,7 +795,8 @@ func (fc *flatCol) flush() error {
 
 	fc.firstRow += int64(fc.rows)
 	fc.vals, fc.defs = fc.vals[:0], fc.defs[:0]
-	fc.offs, fc.data, fc.dsize = fc.offs[:0], fc.data[:0], 0
+	fc.delta.reset()
+	fc.dsize = 0
 	fc.rows, fc.nulls, fc.unenc, fc.has, fc.num, fc.bits = 0, 0, 0, false, false, 0
 	return nil
 }
