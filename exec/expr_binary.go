@@ -140,6 +140,11 @@ type Binary struct {
 	op   BinaryOp
 	l, r Expr
 	typ  arrow.DataType
+	// lazy (AND and OR only) evaluates r only over the rows l leaves undecided.
+	lazy bool
+	// qual (lazy only) counts a NULL left operand as deciding, as a WHERE or join
+	// condition's list of conjuncts does (see Qual).
+	qual bool
 }
 
 var _ Expr = (*Binary)(nil)
@@ -171,6 +176,47 @@ func NewDecimalDiv(l, r Expr, scale int32) (*Binary, error) {
 	return b, nil
 }
 
+// NewLazyLogic returns l AND r (op And) or l OR r (op Or) evaluated as PostgreSQL does row
+// by row: r only over the rows where l is not false (AND) or not true (OR), never over the
+// rows l decides. It is for a right operand whose evaluation has effects (nextval, random),
+// which must not run on those rows; NewBinary evaluates both operands over every row.
+func NewLazyLogic(op BinaryOp, l, r Expr) (*Binary, error) {
+	if op != And && op != Or {
+		return nil, fmt.Errorf("operator %s: only AND and OR evaluate their right operand lazily", op)
+	}
+	b, err := NewBinary(op, l, r)
+	if err != nil {
+		return nil, err
+	}
+	b.lazy = true
+	return b, nil
+}
+
+// Qual marks the lazy ANDs of e's chain of conjuncts as a condition's: a filter's or a
+// join's, which keeps only the rows where it is true. There, as PostgreSQL stops at a
+// conjunct that is false or NULL, a volatile conjunct is not evaluated on the rows where an
+// earlier one is NULL either; such rows give NULL where a value AND could give false, which
+// selects the same rows. So also the lazy ORs under a NOT, which PostgreSQL turns into
+// conjuncts (NOT (a OR b) is NOT a AND NOT b). It returns e.
+func Qual(e Expr) Expr {
+	qual(e, true)
+	return e
+}
+
+// qual marks the lazy ANDs of e (the lazy ORs when e is negated, positive false).
+func qual(e Expr, positive bool) {
+	switch x := e.(type) {
+	case *Not:
+		qual(x.e, !positive)
+	case *Binary:
+		if positive && x.op == And || !positive && x.op == Or {
+			x.qual = x.lazy
+			qual(x.l, positive)
+			qual(x.r, positive)
+		}
+	}
+}
+
 func (b *Binary) DataType() arrow.DataType { return b.typ }
 
 func (b *Binary) String() string { return fmt.Sprintf("%s %s %s", paren(b.l), b.op, paren(b.r)) }
@@ -185,6 +231,9 @@ func paren(e Expr) string {
 }
 
 func (b *Binary) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, error) {
+	if b.lazy {
+		return b.evalLazy(ctx, batch)
+	}
 	if b.op == And {
 		if out, ok, err := compareRange(ctx, b, batch); ok || err != nil {
 			return out, err
@@ -253,13 +302,7 @@ func (b *Binary) Eval(ctx context.Context, batch arrow.RecordBatch) (arrow.Array
 // the result are NULL; the left operand decides them.
 func (b *Binary) evalUndecided(ctx context.Context, batch arrow.RecordBatch, l arrow.Array, failed error) (arrow.Array, error) {
 	lb := l.(*array.Boolean)
-	decides := b.op == Or // a false AND operand or a true OR operand decides
-	var rows []int32
-	for i := 0; i < lb.Len(); i++ {
-		if lb.IsNull(i) || lb.Value(i) != decides {
-			rows = append(rows, int32(i))
-		}
-	}
+	rows := b.undecided(lb)
 	if len(rows) == lb.Len() {
 		return nil, failed
 	}
@@ -269,6 +312,50 @@ func (b *Binary) evalUndecided(ctx context.Context, batch arrow.RecordBatch, l a
 	}
 	defer r.Release()
 	return scatter(Allocator(ctx), arrow.FixedWidthTypes.Boolean, lb.Len(), []part{{rows: rows, arr: r}}), nil
+}
+
+// undecided returns the rows where the AND or OR's left operand value l does not decide
+// the result: where it is NULL or not false (AND), not true (OR).
+func (b *Binary) undecided(l *array.Boolean) []int32 {
+	decides := b.op == Or // a false AND operand or a true OR operand decides
+	var rows []int32
+	for i := 0; i < l.Len(); i++ {
+		if l.IsNull(i) && !b.qual || l.IsValid(i) && l.Value(i) != decides {
+			rows = append(rows, int32(i))
+		}
+	}
+	return rows
+}
+
+// evalLazy is a lazy AND or OR: the left operand over every row, the right one only over
+// the rows the left leaves undecided.
+func (b *Binary) evalLazy(ctx context.Context, batch arrow.RecordBatch) (arrow.Array, error) {
+	l, err := b.l.Eval(ctx, batch)
+	if err != nil {
+		return nil, err
+	}
+	defer l.Release()
+	lb := l.(*array.Boolean)
+	rows := b.undecided(lb)
+	if len(rows) == 0 {
+		// The left operand decides every row: it is the result.
+		l.Retain()
+		return l, nil
+	}
+	if len(rows) == lb.Len() {
+		rows = nil
+	}
+	r, err := lazyEval(ctx, b.r, batch, rows)
+	if err != nil {
+		return nil, err
+	}
+	if rows != nil {
+		full := scatter(Allocator(ctx), arrow.FixedWidthTypes.Boolean, lb.Len(), []part{{rows: rows, arr: r}})
+		r.Release()
+		r = full
+	}
+	defer r.Release()
+	return logic(Allocator(ctx), b.op, l, r), nil
 }
 
 // bitsAt0 returns a's value bitmap and validity bitmap copied to offset 0 (validity all set

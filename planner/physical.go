@@ -85,7 +85,7 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 			if err != nil {
 				return nil, err
 			}
-			if op, err = exec.NewFilter(pred, op); err != nil {
+			if op, err = exec.NewFilter(exec.Qual(pred), op); err != nil {
 				return nil, err
 			}
 		}
@@ -96,7 +96,7 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return exec.NewFilter(pred[0], in)
+		return exec.NewFilter(exec.Qual(pred[0]), in)
 
 	case *Project:
 		in, exprs, err := inputWith(ctx, n.Input, n.Exprs, env)
@@ -374,6 +374,18 @@ func CompileExpr(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 	return out, nil
 }
 
+// volatile reports whether e calls a volatile function (nextval, random, set_config).
+func volatile(e Expr) bool {
+	found := false
+	Walk(e, func(x Expr) bool {
+		if f, ok := x.(*Func); ok && function.Volatile(f.Name) {
+			found = true
+		}
+		return !found
+	})
+	return found
+}
+
 func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 	switch x := e.(type) {
 	case *ColumnRef:
@@ -406,6 +418,11 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 		}
 		if d, ok := x.Typ.(*arrow.Decimal128Type); ok && x.Op == OpDiv {
 			return exec.NewDecimalDiv(l, r, d.Scale)
+		}
+		if (op == exec.And || op == exec.Or) && volatile(x.R) {
+			// As in PostgreSQL, a volatile right operand runs only on the rows the left
+			// operand leaves undecided.
+			return exec.NewLazyLogic(op, l, r)
 		}
 		return exec.NewBinary(op, l, r)
 	case *Not:

@@ -57,6 +57,7 @@ func physicalJoin(ctx context.Context, n *Join, env Env) (exec.Operator, error) 
 		if res, err = CompileExpr(And(residual), both); err != nil {
 			return nil, err
 		}
+		res = exec.Qual(res)
 	}
 	if n.Kind == JoinNullAwareAnti && (len(lkeys) != 1 || res != nil) {
 		return nil, errs.New(errs.NotImplemented, "NOT IN with a subquery of several columns or a correlated condition is not supported yet")
