@@ -75,7 +75,9 @@ func listColumnOf(f arrow.Field, lt *arrow.ListType, props Properties, codec com
 	if ef.Type.ID() == arrow.LIST || ef.Type.ID() == arrow.STRUCT || ef.Type.ID() == arrow.MAP {
 		return column{}, nil, fmt.Errorf("%w: column %q: %s (lists of nested types)", ErrUnsupportedType, f.Name, f.Type)
 	}
-	ec, leaf, err := columnOf(arrow.Field{Name: f.Name, Type: ef.Type, Nullable: ef.Nullable})
+	// The element's metadata names its SQL type (uuid, time, json), which picks its
+	// logical type as it does a flat column's.
+	ec, leaf, err := columnOf(arrow.Field{Name: f.Name, Type: ef.Type, Nullable: ef.Nullable, Metadata: ef.Metadata})
 	if err != nil {
 		return column{}, nil, err
 	}
@@ -192,6 +194,11 @@ func leafValue(a arrow.Array, k int, c *column) (pq.Value, error) {
 	case *array.String:
 		return pq.ByteArrayValue([]byte(a.Value(k))), nil
 	case *array.Binary:
+		if c.kind == pq.FixedLenByteArray {
+			// A uuid: a FIXED_LEN_BYTE_ARRAY value, which a dictionary of the leaf takes
+			// where a byte-array value is refused.
+			return fixedBinaryValue(a.Value(k), c.size, c.field.Name)
+		}
 		return pq.ByteArrayValue(a.Value(k)), nil
 	case *array.MonthDayNanoInterval:
 		// As flat intervals: the 16 bytes of Arrow's layout, little-endian.
