@@ -174,8 +174,9 @@ func checkDictionaryPages(t *testing.T, data []byte, paths []string) {
 }
 
 // TestListElementLogicalTypes writes lists of each element type whose Parquet logical type
-// comes from its field (uuid, time, json named in metadata) or its Arrow type (decimals of
-// each physical type, intervals, timestamps of each unit, int8, int16), with dictionary
+// comes from its field (uuid, time, json named in metadata, the element's or else the
+// list's as an array type) or its Arrow type (decimals of each physical type, intervals,
+// timestamps of each unit, int8, int16), with dictionary
 // encoding and without: the element leaf has the physical and logical type a flat column of
 // the type has, and the file reads back to the values written with this package's reader
 // and arrow-go's.
@@ -203,6 +204,28 @@ func TestListElementLogicalTypes(t *testing.T) {
 	fields := []arrow.Field{{Name: "key", Type: arrow.PrimitiveTypes.Int64}}
 	for i, e := range elems {
 		fields = append(fields, arrow.Field{Name: fmt.Sprintf("l%d", i), Type: arrow.ListOfField(e.field), Nullable: i%2 == 0})
+	}
+	// Lists of plain elements whose own field names the array type, as types.SQLMetadata
+	// names them (a record's uuid[] field is a list of binary named "_uuid").
+	for _, a := range []struct {
+		name     string
+		t        arrow.DataType
+		physical string
+		length   int
+		logical  arrowschema.LogicalType
+	}{
+		{"_uuid", arrow.BinaryTypes.Binary, "FIXED_LEN_BYTE_ARRAY", 16, arrowschema.UUIDLogicalType{}},
+		{"_time", arrow.PrimitiveTypes.Int64, "INT64", -1, arrowschema.NewTimeLogicalType(false, arrowschema.TimeUnitMicros)},
+		{"_jsonb", arrow.BinaryTypes.String, "BYTE_ARRAY", -1, arrowschema.JSONLogicalType{}},
+	} {
+		f := sqlTyped(fmt.Sprintf("l%d", len(elems)), arrow.ListOf(a.t), a.name, true)
+		fields = append(fields, f)
+		elems = append(elems, struct {
+			field    arrow.Field
+			physical string
+			length   int
+			logical  arrowschema.LogicalType
+		}{f, a.physical, a.length, a.logical})
 	}
 	schema := arrow.NewSchema(fields, nil)
 	for _, dict := range []bool{true, false} {
