@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -39,4 +40,33 @@ func TestDuckDBNestedTimeAndUUID(t *testing.T) {
 		[][]string{{"time without time zone", "uuid", "uuid[]", "time without time zone[]"}})
 	run(fmt.Sprintf("CREATE TABLE nested WITH (row_keys = 'id') AS SELECT * FROM read_parquet('%s')", in))
 	compareRows(t, "a table made of DuckDB's file", view("nested"), want)
+
+	// The other way round: DuckDB reads the data file of a dictionary-encoded table of a
+	// composite of time and uuid, and COPY TO's file of it, with the same values, the
+	// composite's fields of the types TIME and UUID.
+	before, err := filepath.Glob(filepath.Join(dir, "store", "tables", "*", "files", "*.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run("CREATE TYPE tu AS (t time, u uuid)")
+	run("CREATE TABLE nested_dict (id int, r tu) WITH (row_keys = 'id', dictionary = true)")
+	run("INSERT INTO nested_dict SELECT id, CASE WHEN r::text IS NOT NULL THEN ROW((r).t, (r).u)::tu END FROM nested")
+	after, err := filepath.Glob(filepath.Join(dir, "store", "tables", "*", "files", "*.parquet"))
+	if err != nil || len(after) != len(before)+1 {
+		t.Fatalf("data files: %v %v", after, err)
+	}
+	files := slices.DeleteFunc(after, func(f string) bool { return slices.Contains(before, f) })
+	out := filepath.Join(dir, "out.parquet")
+	run(fmt.Sprintf("COPY nested_dict TO '%s' (FORMAT parquet)", out))
+	var wantR [][]string
+	for _, r := range want {
+		wantR = append(wantR, r[:3])
+	}
+	for _, f := range append(files, out) {
+		compareRows(t, "DuckDB reading sleeperd's file "+filepath.Base(f),
+			duck(fmt.Sprintf(`SELECT id::VARCHAR, coalesce(r.t::VARCHAR, 'NULL'), coalesce(r.u::VARCHAR, 'NULL') FROM read_parquet('%s') ORDER BY id`, f)), wantR)
+		compareRows(t, "the type DuckDB gives r of "+filepath.Base(f),
+			duck(fmt.Sprintf("SELECT column_type FROM (DESCRIBE SELECT r FROM read_parquet('%s'))", f)),
+			[][]string{{"STRUCT(t TIME, u UUID)"}})
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -12,6 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
+
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // Lists of a flat element type are stored in the standard three-level LIST layout:
@@ -75,7 +78,7 @@ func listColumnOf(f arrow.Field, lt *arrow.ListType, props Properties, codec com
 	if ef.Type.ID() == arrow.LIST || ef.Type.ID() == arrow.STRUCT || ef.Type.ID() == arrow.MAP {
 		return column{}, nil, fmt.Errorf("%w: column %q: %s (lists of nested types)", ErrUnsupportedType, f.Name, f.Type)
 	}
-	ec, leaf, err := columnOf(arrow.Field{Name: f.Name, Type: ef.Type, Nullable: ef.Nullable})
+	ec, leaf, err := columnOf(arrow.Field{Name: f.Name, Type: ef.Type, Nullable: ef.Nullable, Metadata: elemMetadata(f, ef)})
 	if err != nil {
 		return column{}, nil, err
 	}
@@ -98,6 +101,20 @@ func listColumnOf(f arrow.Field, lt *arrow.ListType, props Properties, codec com
 		lv.maxDef++
 	}
 	return column{field: f, kind: ec.kind, size: ec.size, list: lv}, n, nil
+}
+
+// elemMetadata is the metadata naming the SQL type of the element of list field f, whose
+// element field is ef, which picks the element's logical type (uuid, time, json) as a flat
+// column's metadata does: ef's own, or else the element type of the array type f's metadata
+// names (a table's uuid[] column is a list of binary named "_uuid").
+func elemMetadata(f, ef arrow.Field) arrow.Metadata {
+	if _, ok := ef.Metadata.GetValue(types.SQLTypeKey); ok {
+		return ef.Metadata
+	}
+	if name, ok := f.Metadata.GetValue(types.SQLTypeKey); ok && strings.HasPrefix(name, "_") {
+		return arrow.NewMetadata([]string{types.SQLTypeKey}, []string{name[1:]})
+	}
+	return ef.Metadata
 }
 
 // path is the path of the column's leaf in the file's schema.
@@ -192,6 +209,11 @@ func leafValue(a arrow.Array, k int, c *column) (pq.Value, error) {
 	case *array.String:
 		return pq.ByteArrayValue([]byte(a.Value(k))), nil
 	case *array.Binary:
+		if c.kind == pq.FixedLenByteArray {
+			// A uuid: a FIXED_LEN_BYTE_ARRAY value, which a dictionary of the leaf takes
+			// where a byte-array value is refused.
+			return fixedBinaryValue(a.Value(k), c.size, c.field.Name)
+		}
 		return pq.ByteArrayValue(a.Value(k)), nil
 	case *array.MonthDayNanoInterval:
 		// As flat intervals: the 16 bytes of Arrow's layout, little-endian.
