@@ -256,6 +256,51 @@ func ParseVarNumeric(s string) (decimal128.Num, error) {
 // varFromDecimal packs v of scale s.
 func varFromDecimal(v decimal128.Num, s int32) (decimal128.Num, error) { return packNum(v, s) }
 
+// castToVarNumeric packs integers or numeric(p,s) values over their buffers; ok is false for
+// other types.
+func castToVarNumeric(mem memory.Allocator, a arrow.Array) (arrow.Array, bool, error) {
+	var sc int32
+	var get func(i int) decimal128.Num
+	switch t := a.DataType().(type) {
+	case *arrow.Decimal128Type:
+		v := values[decimal128.Num](a)
+		sc, get = t.Scale, func(i int) decimal128.Num { return v[i] }
+	case *arrow.Int16Type:
+		v := values[int16](a)
+		get = func(i int) decimal128.Num { return decimal128.FromI64(int64(v[i])) }
+	case *arrow.Int32Type:
+		v := values[int32](a)
+		get = func(i int) decimal128.Num { return decimal128.FromI64(int64(v[i])) }
+	case *arrow.Int64Type:
+		v := values[int64](a)
+		get = func(i int) decimal128.Num { return decimal128.FromI64(v[i]) }
+	default:
+		return nil, false, nil
+	}
+	n := a.Len()
+	validity := copyValidity(mem, a)
+	var valid []byte
+	if validity != nil {
+		valid = validity.Bytes()
+	}
+	buf, out := newValues[decimal128.Num](mem, n)
+	for i := range out {
+		if skip(valid, i) {
+			continue
+		}
+		p, err := packNum(get(i), sc)
+		if err != nil {
+			buf.Release()
+			if validity != nil {
+				validity.Release()
+			}
+			return nil, true, err
+		}
+		out[i] = p
+	}
+	return makeArray(types.VarNumeric, n, validity, buf), true, nil
+}
+
 // varToDecimal is a packed value at scale s with precision p, rounded half away from zero.
 func varToDecimal(n decimal128.Num, p, s int32) (decimal128.Num, error) {
 	x := unpack(n)
@@ -398,19 +443,59 @@ func (s *varSumState) grow(n int) {
 	s.scales, s.started, s.counts = grown(s.scales, n), grown(s.started, n), grown(s.counts, n)
 }
 
-// add adds v·10^-sc to group g: in 128 bits while the scale stays and the sum fits, else
+// scaleLimits[d] is the largest magnitude that times 10^d stays within 38 digits.
+var scaleLimits = func() [types.MaxVarNumericScale + 1]decimal128.Num {
+	var l [types.MaxVarNumericScale + 1]decimal128.Num
+	for d := range l {
+		l[d] = decimal128.GetMaxValue(int32(38 - d))
+	}
+	return l
+}()
+
+// rescaleUp is v·10^d when that stays within 38 digits.
+func rescaleUp(v decimal128.Num, d int32) (decimal128.Num, bool) {
+	if d == 0 {
+		return v, true
+	}
+	if d < 0 || d > types.MaxVarNumericScale {
+		return v, false
+	}
+	a := v.Abs()
+	if a.Sign() < 0 || a.Greater(scaleLimits[d]) {
+		return v, false
+	}
+	return v.Mul(types.Pow10(d)), true
+}
+
+// add128 is x+y, ok false when the sum overflows 128 bits.
+func add128(x, y decimal128.Num) (decimal128.Num, bool) {
+	z := x.Add(y)
+	sx := x.Sign()
+	return z, sx != y.Sign() || sx == 0 || z.Sign() == sx
+}
+
+// add adds v·10^-sc to group g: in 128 bits at the larger scale while the sum fits, else
 // through a big integer.
 func (s *varSumState) add(g int32, v decimal128.Num, sc int32) {
 	if !s.started[g] {
 		s.sums[g], s.scales[g], s.started[g] = v, sc, true
 		return
 	}
-	if s.bigs[g] == nil && sc == s.scales[g] {
-		x := s.sums[g]
-		z := x.Add(v)
-		if x.Sign() != v.Sign() || x.Sign() == 0 || z.Sign() == x.Sign() {
-			s.sums[g] = z
-			return
+	if s.bigs[g] == nil {
+		cur := s.scales[g]
+		if sc > cur {
+			up, ok := rescaleUp(s.sums[g], sc-cur)
+			if ok {
+				s.sums[g], s.scales[g], cur = up, sc, sc
+			}
+		}
+		if sc <= cur {
+			if w, ok := rescaleUp(v, cur-sc); ok {
+				if z, ok := add128(s.sums[g], w); ok {
+					s.sums[g] = z
+					return
+				}
+			}
 		}
 	}
 	sum := s.bigs[g]
@@ -421,10 +506,10 @@ func (s *varSumState) add(g int32, v decimal128.Num, sc int32) {
 	u := v.BigInt()
 	switch {
 	case sc > s.scales[g]:
-		sum.Mul(sum, pow10(sc-s.scales[g]))
+		sum.Mul(sum, bigPow10s[sc-s.scales[g]])
 		s.scales[g] = sc
 	case sc < s.scales[g]:
-		u.Mul(u, pow10(s.scales[g]-sc))
+		u.Mul(u, bigPow10s[s.scales[g]-sc])
 	}
 	sum.Add(sum, u)
 }
