@@ -135,11 +135,13 @@ func varOp(op BinaryOp, x, y varNum) (decimal128.Num, error) {
 	switch op {
 	case Add, Sub:
 		s := max(x.s, y.s)
-		if x.s == y.s && fitsHalf(x.v) && fitsHalf(y.v) {
-			if op == Add {
-				return packNum(x.v.Add(y.v), s)
+		if a, ok := rescaleUp(x.v, s-x.s); ok && fitsHalf(a) {
+			if b, ok := rescaleUp(y.v, s-y.s); ok && fitsHalf(b) {
+				if op == Add {
+					return packNum(a.Add(b), s)
+				}
+				return packNum(a.Sub(b), s)
 			}
-			return packNum(x.v.Sub(y.v), s)
 		}
 		u := new(big.Int).Mul(x.v.BigInt(), pow10(s-x.s))
 		w := new(big.Int).Mul(y.v.BigInt(), pow10(s-y.s))
@@ -148,6 +150,9 @@ func varOp(op BinaryOp, x, y varNum) (decimal128.Num, error) {
 		}
 		return packBig(u.Sub(u, w), s)
 	case Mul:
+		if fitsInt64(x.v) && fitsInt64(y.v) {
+			return packNum(x.v.Mul(y.v), x.s+y.s)
+		}
 		return packBig(new(big.Int).Mul(x.v.BigInt(), y.v.BigInt()), x.s+y.s)
 	case Div:
 		return varDivBig(x.v.BigInt(), x.s, y.v.BigInt(), y.s)
@@ -165,7 +170,12 @@ func varOp(op BinaryOp, x, y varNum) (decimal128.Num, error) {
 
 var halfLimit = decimal128.GetMaxValue(37)
 
-func fitsHalf(v decimal128.Num) bool { return v.Abs().LessEqual(halfLimit) }
+func fitsHalf(v decimal128.Num) bool { a := v.Abs(); return a.Sign() >= 0 && a.LessEqual(halfLimit) }
+
+// fitsInt64 reports whether v is an int64: products of two such fit 128 bits.
+func fitsInt64(v decimal128.Num) bool {
+	return v.HighBits() == int64(v.LowBits())>>63
+}
 
 // varCompare compares two VarNumeric arrays row by row into out.
 func varCompare(op BinaryOp, l, r arrow.Array, out []byte) {

@@ -397,3 +397,40 @@ func TestCastToVarNumeric(t *testing.T) {
 		}
 	}
 }
+
+// +, - and * of numerics without a modifier agree with math/big for random values and scales,
+// negatives and values near 36 digits among them.
+func TestVarNumericArithRandom(t *testing.T) {
+	r := rand.New(rand.NewSource(11))
+	for i := 0; i < 20000; i++ {
+		digits := []int{3, 18, 19, 30, 36}
+		xu, yu := randVarValue(r, digits[r.Intn(5)]), randVarValue(r, digits[r.Intn(5)])
+		xs, ys := r.Int31n(39), r.Int31n(39)
+		xp, err1 := packBig(new(big.Int).Set(xu), xs)
+		yp, err2 := packBig(new(big.Int).Set(yu), ys)
+		if err1 != nil || err2 != nil {
+			t.Fatal(err1, err2)
+		}
+		x, y := unpack(xp), unpack(yp)
+		xb, yb := x.v.BigInt(), y.v.BigInt()
+		s := max(x.s, y.s)
+		xr := new(big.Int).Mul(xb, pow10(s-x.s))
+		yr := new(big.Int).Mul(yb, pow10(s-y.s))
+		for _, c := range []struct {
+			op    BinaryOp
+			u     *big.Int
+			scale int32
+		}{
+			{Add, new(big.Int).Add(xr, yr), s},
+			{Sub, new(big.Int).Sub(xr, yr), s},
+			{Mul, new(big.Int).Mul(xb, yb), x.s + y.s},
+		} {
+			want, wantErr := packBig(c.u, c.scale)
+			got, err := varOp(c.op, x, y)
+			if (err != nil) != (wantErr != nil) || got != want {
+				t.Fatalf("%s %s %s: %s (%v), want %s (%v)", FormatVarNumeric(xp), c.op, FormatVarNumeric(yp),
+					FormatVarNumeric(got), err, FormatVarNumeric(want), wantErr)
+			}
+		}
+	}
+}
