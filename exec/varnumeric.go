@@ -493,6 +493,14 @@ func (s *varSumState) add(g int32, v decimal128.Num, sc int32) {
 	}
 	if s.bigs[g] == nil {
 		cur := s.scales[g]
+		if sc == cur {
+			if z, ok := add128(s.sums[g], v); ok {
+				s.sums[g] = z
+				return
+			}
+		} else if v == (decimal128.Num{}) && sc < cur {
+			return
+		}
 		if sc > cur {
 			up, ok := rescaleUp(s.sums[g], sc-cur)
 			if ok {
@@ -549,18 +557,20 @@ func (s *varSumState) update(gids []int32, arr arrow.Array) error {
 	switch {
 	case types.IsVarNumeric(t):
 		v := values[decimal128.Num](arr)
+		nulls := arr.NullN() > 0
 		for i, g := range gids {
-			if validRow(arr, gids, i) {
-				x := unpack(v[i])
-				s.add(g, x.v, x.s)
+			if g >= 0 && (!nulls || arr.IsValid(i)) {
+				x, sc := types.UnpackNumeric(v[i])
+				s.add(g, x, sc)
 				s.counts[g]++
 			}
 		}
 	case t.ID() == arrow.DECIMAL128:
 		v := values[decimal128.Num](arr)
 		sc := t.(*arrow.Decimal128Type).Scale
+		nulls := arr.NullN() > 0
 		for i, g := range gids {
-			if validRow(arr, gids, i) {
+			if g >= 0 && (!nulls || arr.IsValid(i)) {
 				s.add(g, v[i], sc)
 				s.counts[g]++
 			}
