@@ -106,6 +106,11 @@ func castArray(mem memory.Allocator, loc *time.Location, a arrow.Array, to arrow
 	if from.ID() == arrow.LIST && to.ID() == arrow.LIST {
 		return castList(mem, loc, a, to)
 	}
+	if types.IsVarNumeric(to) {
+		if out, ok, err := castToVarNumeric(mem, a); ok {
+			return out, err
+		}
+	}
 	// The rest goes row by row through Go values; casts are not the hot path of a scan.
 	conv := func(v any) (any, error) { return convertValue(v, from, to, loc) }
 	b := array.NewBuilder(mem, to)

@@ -265,7 +265,23 @@ func divRound(x, y *big.Int, q, rem *big.Int) (decimal128.Num, bool) {
 
 var bigTen = big.NewInt(10)
 
-func pow10(n int32) *big.Int { return new(big.Int).Exp(bigTen, big.NewInt(int64(n)), nil) }
+// bigPow10s holds 10^0 .. 10^80, read-only.
+var bigPow10s = func() [81]*big.Int {
+	var p [81]*big.Int
+	p[0] = big.NewInt(1)
+	for i := 1; i < len(p); i++ {
+		p[i] = new(big.Int).Mul(p[i-1], bigTen)
+	}
+	return p
+}()
+
+// pow10 is a new big integer 10^n.
+func pow10(n int32) *big.Int {
+	if n >= 0 && int(n) < len(bigPow10s) {
+		return new(big.Int).Set(bigPow10s[n])
+	}
+	return new(big.Int).Exp(bigTen, big.NewInt(int64(n)), nil)
+}
 
 func decimalArith(mem memory.Allocator, op BinaryOp, t arrow.DataType, l, r arrow.Array, validity *memory.Buffer) (arrow.Array, error) {
 	ls, rs := l.DataType().(*arrow.Decimal128Type).Scale, r.DataType().(*arrow.Decimal128Type).Scale

@@ -135,11 +135,13 @@ func varOp(op BinaryOp, x, y varNum) (decimal128.Num, error) {
 	switch op {
 	case Add, Sub:
 		s := max(x.s, y.s)
-		if x.s == y.s && fitsHalf(x.v) && fitsHalf(y.v) {
-			if op == Add {
-				return packNum(x.v.Add(y.v), s)
+		if a, ok := rescaleUp(x.v, s-x.s); ok && fitsHalf(a) {
+			if b, ok := rescaleUp(y.v, s-y.s); ok && fitsHalf(b) {
+				if op == Add {
+					return packNum(a.Add(b), s)
+				}
+				return packNum(a.Sub(b), s)
 			}
-			return packNum(x.v.Sub(y.v), s)
 		}
 		u := new(big.Int).Mul(x.v.BigInt(), pow10(s-x.s))
 		w := new(big.Int).Mul(y.v.BigInt(), pow10(s-y.s))
@@ -148,6 +150,9 @@ func varOp(op BinaryOp, x, y varNum) (decimal128.Num, error) {
 		}
 		return packBig(u.Sub(u, w), s)
 	case Mul:
+		if fitsInt64(x.v) && fitsInt64(y.v) {
+			return packNum(x.v.Mul(y.v), x.s+y.s)
+		}
 		return packBig(new(big.Int).Mul(x.v.BigInt(), y.v.BigInt()), x.s+y.s)
 	case Div:
 		return varDivBig(x.v.BigInt(), x.s, y.v.BigInt(), y.s)
@@ -165,7 +170,12 @@ func varOp(op BinaryOp, x, y varNum) (decimal128.Num, error) {
 
 var halfLimit = decimal128.GetMaxValue(37)
 
-func fitsHalf(v decimal128.Num) bool { return v.Abs().LessEqual(halfLimit) }
+func fitsHalf(v decimal128.Num) bool { a := v.Abs(); return a.Sign() >= 0 && a.LessEqual(halfLimit) }
+
+// fitsInt64 reports whether v is an int64: products of two such fit 128 bits.
+func fitsInt64(v decimal128.Num) bool {
+	return v.HighBits() == int64(v.LowBits())>>63
+}
 
 // varCompare compares two VarNumeric arrays row by row into out.
 func varCompare(op BinaryOp, l, r arrow.Array, out []byte) {
@@ -255,6 +265,51 @@ func ParseVarNumeric(s string) (decimal128.Num, error) {
 
 // varFromDecimal packs v of scale s.
 func varFromDecimal(v decimal128.Num, s int32) (decimal128.Num, error) { return packNum(v, s) }
+
+// castToVarNumeric packs integers or numeric(p,s) values over their buffers; ok is false for
+// other types.
+func castToVarNumeric(mem memory.Allocator, a arrow.Array) (arrow.Array, bool, error) {
+	var sc int32
+	var get func(i int) decimal128.Num
+	switch t := a.DataType().(type) {
+	case *arrow.Decimal128Type:
+		v := values[decimal128.Num](a)
+		sc, get = t.Scale, func(i int) decimal128.Num { return v[i] }
+	case *arrow.Int16Type:
+		v := values[int16](a)
+		get = func(i int) decimal128.Num { return decimal128.FromI64(int64(v[i])) }
+	case *arrow.Int32Type:
+		v := values[int32](a)
+		get = func(i int) decimal128.Num { return decimal128.FromI64(int64(v[i])) }
+	case *arrow.Int64Type:
+		v := values[int64](a)
+		get = func(i int) decimal128.Num { return decimal128.FromI64(v[i]) }
+	default:
+		return nil, false, nil
+	}
+	n := a.Len()
+	validity := copyValidity(mem, a)
+	var valid []byte
+	if validity != nil {
+		valid = validity.Bytes()
+	}
+	buf, out := newValues[decimal128.Num](mem, n)
+	for i := range out {
+		if skip(valid, i) {
+			continue
+		}
+		p, err := packNum(get(i), sc)
+		if err != nil {
+			buf.Release()
+			if validity != nil {
+				validity.Release()
+			}
+			return nil, true, err
+		}
+		out[i] = p
+	}
+	return makeArray(types.VarNumeric, n, validity, buf), true, nil
+}
 
 // varToDecimal is a packed value at scale s with precision p, rounded half away from zero.
 func varToDecimal(n decimal128.Num, p, s int32) (decimal128.Num, error) {
@@ -398,19 +453,67 @@ func (s *varSumState) grow(n int) {
 	s.scales, s.started, s.counts = grown(s.scales, n), grown(s.started, n), grown(s.counts, n)
 }
 
-// add adds v·10^-sc to group g: in 128 bits while the scale stays and the sum fits, else
+// scaleLimits[d] is the largest magnitude that times 10^d stays within 38 digits.
+var scaleLimits = func() [types.MaxVarNumericScale + 1]decimal128.Num {
+	var l [types.MaxVarNumericScale + 1]decimal128.Num
+	for d := range l {
+		l[d] = decimal128.GetMaxValue(int32(38 - d))
+	}
+	return l
+}()
+
+// rescaleUp is v·10^d when that stays within 38 digits.
+func rescaleUp(v decimal128.Num, d int32) (decimal128.Num, bool) {
+	if d == 0 {
+		return v, true
+	}
+	if d < 0 || d > types.MaxVarNumericScale {
+		return v, false
+	}
+	a := v.Abs()
+	if a.Sign() < 0 || a.Greater(scaleLimits[d]) {
+		return v, false
+	}
+	return v.Mul(types.Pow10(d)), true
+}
+
+// add128 is x+y, ok false when the sum overflows 128 bits.
+func add128(x, y decimal128.Num) (decimal128.Num, bool) {
+	z := x.Add(y)
+	sx := x.Sign()
+	return z, sx != y.Sign() || sx == 0 || z.Sign() == sx
+}
+
+// add adds v·10^-sc to group g: in 128 bits at the larger scale while the sum fits, else
 // through a big integer.
 func (s *varSumState) add(g int32, v decimal128.Num, sc int32) {
 	if !s.started[g] {
 		s.sums[g], s.scales[g], s.started[g] = v, sc, true
 		return
 	}
-	if s.bigs[g] == nil && sc == s.scales[g] {
-		x := s.sums[g]
-		z := x.Add(v)
-		if x.Sign() != v.Sign() || x.Sign() == 0 || z.Sign() == x.Sign() {
-			s.sums[g] = z
+	if s.bigs[g] == nil {
+		cur := s.scales[g]
+		if sc == cur {
+			if z, ok := add128(s.sums[g], v); ok {
+				s.sums[g] = z
+				return
+			}
+		} else if v == (decimal128.Num{}) && sc < cur {
 			return
+		}
+		if sc > cur {
+			up, ok := rescaleUp(s.sums[g], sc-cur)
+			if ok {
+				s.sums[g], s.scales[g], cur = up, sc, sc
+			}
+		}
+		if sc <= cur {
+			if w, ok := rescaleUp(v, cur-sc); ok {
+				if z, ok := add128(s.sums[g], w); ok {
+					s.sums[g] = z
+					return
+				}
+			}
 		}
 	}
 	sum := s.bigs[g]
@@ -421,10 +524,10 @@ func (s *varSumState) add(g int32, v decimal128.Num, sc int32) {
 	u := v.BigInt()
 	switch {
 	case sc > s.scales[g]:
-		sum.Mul(sum, pow10(sc-s.scales[g]))
+		sum.Mul(sum, bigPow10s[sc-s.scales[g]])
 		s.scales[g] = sc
 	case sc < s.scales[g]:
-		u.Mul(u, pow10(s.scales[g]-sc))
+		u.Mul(u, bigPow10s[s.scales[g]-sc])
 	}
 	sum.Add(sum, u)
 }
@@ -454,18 +557,20 @@ func (s *varSumState) update(gids []int32, arr arrow.Array) error {
 	switch {
 	case types.IsVarNumeric(t):
 		v := values[decimal128.Num](arr)
+		nulls := arr.NullN() > 0
 		for i, g := range gids {
-			if validRow(arr, gids, i) {
-				x := unpack(v[i])
-				s.add(g, x.v, x.s)
+			if g >= 0 && (!nulls || arr.IsValid(i)) {
+				x, sc := types.UnpackNumeric(v[i])
+				s.add(g, x, sc)
 				s.counts[g]++
 			}
 		}
 	case t.ID() == arrow.DECIMAL128:
 		v := values[decimal128.Num](arr)
 		sc := t.(*arrow.Decimal128Type).Scale
+		nulls := arr.NullN() > 0
 		for i, g := range gids {
-			if validRow(arr, gids, i) {
+			if g >= 0 && (!nulls || arr.IsValid(i)) {
 				s.add(g, v[i], sc)
 				s.counts[g]++
 			}

@@ -2,6 +2,7 @@ package types
 
 import (
 	"math/big"
+	"math/bits"
 	"reflect"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -96,6 +97,22 @@ func UnpackNumeric(n decimal128.Num) (decimal128.Num, int32) {
 func NormalNumeric(v decimal128.Num, s int32) (decimal128.Num, int32) {
 	if v.Sign() == 0 {
 		return v, 0
+	}
+	if a := v.Abs(); a.Sign() > 0 {
+		// Divide the magnitude by ten in two 64-bit steps while the remainder is zero.
+		hi, lo := uint64(a.HighBits()), a.LowBits()
+		for s > 0 {
+			qlo, r := bits.Div64(hi%10, lo, 10)
+			if r != 0 {
+				break
+			}
+			hi, lo, s = hi/10, qlo, s-1
+		}
+		n := decimal128.New(int64(hi), lo)
+		if v.Sign() < 0 {
+			n = n.Negate()
+		}
+		return n, s
 	}
 	ten := decimal128.FromI64(10)
 	for s > 0 {

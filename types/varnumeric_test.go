@@ -2,6 +2,7 @@ package types
 
 import (
 	"math/big"
+	"math/rand"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
@@ -96,6 +97,35 @@ func TestDivScale(t *testing.T) {
 	} {
 		if got := DivScale(big.NewInt(c.u1), c.s1, big.NewInt(c.u2), c.s2); got != c.want {
 			t.Errorf("DivScale(%s) = %d, want %d", c.quotient, got, c.want)
+		}
+	}
+}
+
+// NormalNumeric drops exactly the trailing fractional zeros, for random values of up to 36
+// digits of either sign, as dividing by ten through math/big does.
+func TestNormalNumericRandom(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for i := 0; i < 20000; i++ {
+		u := new(big.Int).Rand(r, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(1+r.Intn(30))), nil))
+		u.Mul(u, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(r.Intn(7))), nil))
+		if r.Intn(2) == 0 {
+			u.Neg(u)
+		}
+		s := int32(r.Intn(39))
+		wu, ws := new(big.Int).Set(u), s
+		for ws > 0 && wu.Sign() != 0 {
+			q, m := new(big.Int).QuoRem(wu, big.NewInt(10), new(big.Int))
+			if m.Sign() != 0 {
+				break
+			}
+			wu, ws = q, ws-1
+		}
+		if wu.Sign() == 0 {
+			ws = 0
+		}
+		gv, gs := NormalNumeric(decimal128.FromBigInt(u), s)
+		if gv.BigInt().Cmp(wu) != 0 || gs != ws {
+			t.Fatalf("%s scale %d: %s scale %d, want %s scale %d", u, s, gv.BigInt(), gs, wu, ws)
 		}
 	}
 }
