@@ -459,19 +459,19 @@ func (s *fileStream) projectRows(ctx context.Context, b arrow.RecordBatch, lo, h
 			cols = append(cols, a)
 			continue
 		}
-		cols = append(cols, array.NewSlice(b.Column(c), int64(lo), int64(hi)))
+		cols = append(cols, slice(b.Column(c), lo, hi))
 	}
 	if s.version >= 0 {
 		v := b.Column(s.version)
 		if v.NullN() > 0 {
 			return nil, fmt.Errorf("merge: %w: NULL %s in %s", ErrFileMismatch, VersionColumn, s.src.Name)
 		}
-		cols = append(cols, array.NewSlice(v, int64(lo), int64(hi)))
+		cols = append(cols, slice(v, lo, hi))
 	} else {
 		cols = append(cols, s.constant(&s.constVer, hi-lo))
 	}
 	if s.deleted >= 0 {
-		cols = append(cols, array.NewSlice(b.Column(s.deleted), int64(lo), int64(hi)))
+		cols = append(cols, slice(b.Column(s.deleted), lo, hi))
 	} else {
 		cols = append(cols, s.constant(&s.constDel, hi-lo))
 	}
@@ -489,6 +489,17 @@ func (s *fileStream) projectRows(ctx context.Context, b arrow.RecordBatch, lo, h
 		}
 	}
 	return array.NewRecordBatch(s.schema, cols, int64(hi-lo)), nil
+}
+
+// slice returns rows [lo, hi) of a, retained: a itself when they are all of its rows (a
+// point lookup's read narrows its batch to the rows of the key), which saves a slice's
+// array and data.
+func slice(a arrow.Array, lo, hi int) arrow.Array {
+	if lo == 0 && hi == a.Len() {
+		a.Retain()
+		return a
+	}
+	return array.NewSlice(a, int64(lo), int64(hi))
 }
 
 // constant returns n copies of the file's version (cache is &s.constVer) or of false (the
