@@ -44,7 +44,8 @@ type mergedLeaf struct {
 	refs   []statestore.FileReference
 
 	stream exec.Stream
-	pos    []int // position in the merged batches of each of the scan's columns
+	pos    []int         // position in the merged batches of each of the scan's columns
+	cols   []arrow.Array // the columns of the batch Next returns (NewRecordBatch copies them)
 }
 
 // mergePlan returns the table columns a merged read of the scan reads, in table order, the
@@ -130,7 +131,8 @@ func (l *mergedLeaf) open(ctx context.Context) error {
 				}
 				continue
 			}
-			rs := t.readSpec(r)
+			// The read's columns are cols: no readSpec, whose Columns would be every column.
+			rs := merge.ReadSpec{Schema: t.Schema(), RowKeys: t.RowKeys, Range: r, Convert: t.ConvertFormer}
 			rs.Columns, rs.Alloc, rs.Out, rs.Failures, rs.Skip = cols, mem, schema, failures, skips[f.Name]
 			in, err := merge.ReadFile(ctx, merge.FileSource{Store: l.x.scan.store, Name: f.Name, Size: f.Bytes, AddedTxn: f.AddedTxn,
 				Cache: spec.Files, OnRead: l.x.onRead(), File: opened[f.Name]}, rs)
@@ -176,11 +178,14 @@ func (l *mergedLeaf) Next(ctx context.Context) (arrow.RecordBatch, error) {
 			b.Release()
 			continue
 		}
-		cols := make([]arrow.Array, len(l.x.scan.spec.Columns))
-		for i := range l.x.scan.spec.Columns {
-			cols[i] = b.Column(l.pos[i])
+		if l.cols == nil {
+			l.cols = make([]arrow.Array, len(l.x.scan.spec.Columns))
 		}
-		out := array.NewRecordBatch(l.x.scan.schema, cols, b.NumRows())
+		for i := range l.cols {
+			l.cols[i] = b.Column(l.pos[i])
+		}
+		out := array.NewRecordBatch(l.x.scan.schema, l.cols, b.NumRows())
+		clear(l.cols)
 		if m := l.x.scan.spec.Metrics; m != nil {
 			m.RowsOutput.Add(b.NumRows())
 		}

@@ -235,16 +235,22 @@ func (c *FileCache) Stats() CacheStats {
 // be sorted by row key, as table files are. Without a page index the whole row group is
 // returned.
 func KeySpan(pf *parquet.File, g, keyCol int, t arrow.DataType, ranges []keys.Range) (lo, hi int64) {
+	lo, hi, _ = keySpan(pf, g, keyCol, t, ranges, nil)
+	return lo, hi
+}
+
+// keySpan is KeySpan encoding its bounds into buf, which it returns grown for the caller's
+// next use.
+func keySpan(pf *parquet.File, g, keyCol int, t arrow.DataType, ranges []keys.Range, buf []byte) (lo, hi int64, _ []byte) {
 	rows := pf.RowGroups()[g].Rows
 	if len(ranges) == 0 || !pf.HasPageIndex() {
-		return 0, rows
+		return 0, rows, buf
 	}
 	first, last := ranges[0], ranges[len(ranges)-1]
 	// A page lies below the first range when the end of its keys' leading column
 	// (keys.LeadingRange's Max) is at most the range's start, and above the last when its
 	// least key is at or past the range's end. The binary search encodes one bound per page
 	// it looks at, into one buffer.
-	var buf []byte
 	below := func(st parquet.ColumnStats) bool {
 		var err error
 		if buf, err = keys.AppendGo(buf[:0], t, st.Max); err != nil {
@@ -270,7 +276,8 @@ func KeySpan(pf *parquet.File, g, keyCol int, t arrow.DataType, ranges []keys.Ra
 		}
 		return bytes.Compare(buf, last.Max) >= 0
 	}
-	return pf.PageSpan(g, keyCol, below, above)
+	lo, hi = pf.PageSpan(g, keyCol, below, above)
+	return lo, hi, buf
 }
 
 // KeyNarrow returns a parquet.ReadOptions.Narrow for reads clipped to ranges (sorted,

@@ -84,18 +84,15 @@ func (o *Options) validate(schema *arrow.Schema) ([]int, error) {
 	}
 	n := schema.NumFields()
 	in := func(c int) bool { return c >= 0 && c < n }
-	key := make(map[int]bool)
 	for _, c := range o.RowKeys {
 		if !in(c) {
 			return nil, fmt.Errorf("%w: row key column index %d", ErrInvalidSpec, c)
 		}
-		key[c] = true
 	}
 	for _, c := range o.SortKeys {
 		if !in(c) || !keys.SortKeySupported(schema.Field(c).Type) {
 			return nil, fmt.Errorf("%w: sort key column index %d", ErrInvalidSpec, c)
 		}
-		key[c] = true
 	}
 	if !in(o.VersionCol) || schema.Field(o.VersionCol).Type.ID() != arrow.INT64 {
 		return nil, fmt.Errorf("%w: version column index %d", ErrInvalidSpec, o.VersionCol)
@@ -119,7 +116,8 @@ func (o *Options) validate(schema *arrow.Schema) ([]int, error) {
 	}
 	roles := make([]int, n)
 	for _, a := range o.Aggregations {
-		if !in(a.Column) || key[a.Column] || a.Column == o.VersionCol || a.Column == o.DeletedCol {
+		key := slices.Contains(o.RowKeys, a.Column) || slices.Contains(o.SortKeys, a.Column)
+		if !in(a.Column) || key || a.Column == o.VersionCol || a.Column == o.DeletedCol {
 			return nil, fmt.Errorf("%w: aggregation of column index %d", ErrInvalidSpec, a.Column)
 		}
 		t := schema.Field(a.Column).Type

@@ -224,20 +224,28 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 		pos(keyCol) // batches of filled columns take their row count from it
 	}
 	spans := []parquet.Span{}
+	// One buffer takes the bounds that the row groups' statistics and page indexes encode,
+	// and then the keys the batches' clipping encodes.
+	buf := s.keyBuf
 	for g, rg := range pf.RowGroups() {
 		if g < len(spec.Skip) && spec.Skip[g] {
 			continue
 		}
-		if rg.Rows > 0 && statsOverlap(lead.Type, rg.Columns[keyCol], spec.Range) {
+		if rg.Rows == 0 {
+			continue
+		}
+		var overlap bool
+		if overlap, buf = statsOverlap(lead.Type, rg.Columns[keyCol], spec.Range, buf); overlap {
 			sp := parquet.Span{Group: g, Hi: rg.Rows}
 			if s.clip {
-				sp.Lo, sp.Hi = KeySpan(pf, g, keyCol, lead.Type, []keys.Range{spec.Range})
+				sp.Lo, sp.Hi, buf = keySpan(pf, g, keyCol, lead.Type, []keys.Range{spec.Range}, buf)
 			}
 			if sp.Hi > sp.Lo {
 				spans = append(spans, sp)
 			}
 		}
 	}
+	s.keyBuf = buf
 	if len(spans) == 0 {
 		s.done = true
 		return s, nil
@@ -258,13 +266,32 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 
 // statsOverlap reports whether a row group whose leading row key column has statistics st
 // may hold a key in r. Rows with leading values in [min, max] have keys in
-// [enc(min), PrefixEnd(enc(max))).
-func statsOverlap(t arrow.DataType, st parquet.ColumnStats, r keys.Range) bool {
+// [enc(min), PrefixEnd(enc(max))). It encodes the bounds into buf, which it returns grown
+// for the caller's next use.
+func statsOverlap(t arrow.DataType, st parquet.ColumnStats, r keys.Range, buf []byte) (bool, []byte) {
 	if !st.HasMinMax {
-		return true
+		return true, buf
 	}
-	rg, ok := keys.LeadingRange(t, st.Min, st.Max)
-	return !ok || r.Overlaps(rg)
+	buf, err := keys.AppendGo(buf[:0], t, st.Min)
+	if err != nil {
+		return true, buf
+	}
+	n := len(buf)
+	if buf, err = keys.AppendGo(buf, t, st.Max); err != nil {
+		return true, buf
+	}
+	// PrefixEnd of the encoded max, in place: nil when it is all 0xFF (no end).
+	end := buf[n:]
+	i := len(end) - 1
+	for i >= 0 && end[i] == 0xFF {
+		i--
+	}
+	var hi []byte
+	if i >= 0 {
+		end[i]++
+		hi = end[:i+1]
+	}
+	return r.Overlaps(keys.Range{Min: buf[:n:n], Max: hi}), buf
 }
 
 // conversion is an output column (index into fileStream.out) a file holds under former name
@@ -432,19 +459,19 @@ func (s *fileStream) projectRows(ctx context.Context, b arrow.RecordBatch, lo, h
 			cols = append(cols, a)
 			continue
 		}
-		cols = append(cols, array.NewSlice(b.Column(c), int64(lo), int64(hi)))
+		cols = append(cols, slice(b.Column(c), lo, hi))
 	}
 	if s.version >= 0 {
 		v := b.Column(s.version)
 		if v.NullN() > 0 {
 			return nil, fmt.Errorf("merge: %w: NULL %s in %s", ErrFileMismatch, VersionColumn, s.src.Name)
 		}
-		cols = append(cols, array.NewSlice(v, int64(lo), int64(hi)))
+		cols = append(cols, slice(v, lo, hi))
 	} else {
 		cols = append(cols, s.constant(&s.constVer, hi-lo))
 	}
 	if s.deleted >= 0 {
-		cols = append(cols, array.NewSlice(b.Column(s.deleted), int64(lo), int64(hi)))
+		cols = append(cols, slice(b.Column(s.deleted), lo, hi))
 	} else {
 		cols = append(cols, s.constant(&s.constDel, hi-lo))
 	}
@@ -462,6 +489,17 @@ func (s *fileStream) projectRows(ctx context.Context, b arrow.RecordBatch, lo, h
 		}
 	}
 	return array.NewRecordBatch(s.schema, cols, int64(hi-lo)), nil
+}
+
+// slice returns rows [lo, hi) of a, retained: a itself when they are all of its rows (a
+// point lookup's read narrows its batch to the rows of the key), which saves a slice's
+// array and data.
+func slice(a arrow.Array, lo, hi int) arrow.Array {
+	if lo == 0 && hi == a.Len() {
+		a.Retain()
+		return a
+	}
+	return array.NewSlice(a, int64(lo), int64(hi))
 }
 
 // constant returns n copies of the file's version (cache is &s.constVer) or of false (the
