@@ -70,3 +70,36 @@ func TestDuckDBNestedTimeAndUUID(t *testing.T) {
 			[][]string{{"STRUCT(t TIME, u UUID)"}})
 	}
 }
+
+// TestDuckDBNestedArrayLogicalTypes has DuckDB read the data file of a table with uuid[],
+// time[], json[] and jsonb[] columns and a composite holding such arrays: DuckDB gives the
+// columns the types UUID[], TIME[] and JSON[] (the composite's fields too) and reads the
+// values sleeperd shows.
+func TestDuckDBNestedArrayLogicalTypes(t *testing.T) {
+	dir, run, duck := roundTrip(t)
+	run("CREATE TYPE arrs AS (u uuid[], t time[], j jsonb[])")
+	run("CREATE TABLE arrays (id int, us uuid[], ts time[], js json[], jbs jsonb[], r arrs) WITH (row_keys = 'id')")
+	run(`INSERT INTO arrays VALUES
+		(0, ARRAY['00112233-4455-6677-8899-aabbccddeeff'::uuid, NULL], ARRAY['01:02:03.456789'::time, NULL],
+			ARRAY['{"a": 1}'::json, NULL], ARRAY['[1, 2]'::jsonb],
+			ROW(ARRAY['ffffffff-ffff-ffff-ffff-fffffffffff0'::uuid], ARRAY['23:59:59.999999'::time], ARRAY['{"b": "c"}'::jsonb, NULL])),
+		(1, ARRAY[]::uuid[], ARRAY[]::time[], ARRAY[]::json[], ARRAY[]::jsonb[], ROW(ARRAY[]::uuid[], NULL, ARRAY[]::jsonb[])),
+		(2, NULL, NULL, NULL, NULL, NULL)`)
+	files, err := filepath.Glob(filepath.Join(dir, "store", "tables", "*", "files", "*.parquet"))
+	if err != nil || len(files) != 1 {
+		t.Fatalf("data files: %v %v", files, err)
+	}
+	f := files[0]
+	compareRows(t, "the types DuckDB gives the columns",
+		duck(fmt.Sprintf("SELECT column_name, column_type FROM (DESCRIBE SELECT us, ts, js, jbs, r FROM read_parquet('%s'))", f)),
+		[][]string{{"us", "UUID[]"}, {"ts", "TIME[]"}, {"js", "JSON[]"}, {"jbs", "JSON[]"}, {"r", "STRUCT(u UUID[], t TIME[], j JSON[])"}})
+	const cols = `%s::text, coalesce(us[1]::%[2]s, 'NULL'), coalesce(us[2]::%[2]s, 'NULL'), coalesce(ts[1]::%[2]s, 'NULL'),
+		coalesce(js[1]::%[2]s, 'NULL'), coalesce(jbs[1]::%[2]s, 'NULL'), coalesce(%[3]s::%[2]s, 'NULL'), coalesce(%[4]s::%[2]s, 'NULL'),
+		coalesce(%[5]s::%[2]s, 'NULL'), coalesce(%[6]s::%[2]s, 'NULL')`
+	want := run(fmt.Sprintf("SELECT "+cols+" FROM arrays ORDER BY id", "id", "text", "(r).u[1]", "(r).t[1]", "(r).j[1]", "cardinality((r).j)"))
+	if len(want) != 3 {
+		t.Fatalf("sleeperd rows: %v", want)
+	}
+	compareRows(t, "DuckDB reading sleeperd's file",
+		duck(fmt.Sprintf("SELECT "+cols+" FROM read_parquet('%[7]s') ORDER BY id", "id", "VARCHAR", "r.u[1]", "r.t[1]", "r.j[1]", "len(r.j)", f)), want)
+}

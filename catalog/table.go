@@ -307,7 +307,7 @@ func (t *Table) buildSchema() {
 		if len(c.Former) > 0 {
 			mk, mv = append(mk, merge.FormerKey), append(mv, formerMetadata(c.Former))
 		}
-		if name, ok := types.StoredTypeName(c.SQL()); ok {
+		if name, ok := storedTypeName(c.SQL()); ok {
 			mk, mv = append(mk, types.SQLTypeKey), append(mv, name)
 		}
 		if len(mk) > 0 {
@@ -316,6 +316,23 @@ func (t *Table) buildSchema() {
 	}
 	t.schema = arrow.NewSchema(fields, nil)
 	t.schemas = &sync.Map{}
+}
+
+// storedTypeName is the name of SQL type t that a stored column keeps in its field's
+// metadata (types.SQLTypeKey) so that data files name the type: types.StoredTypeName's, or
+// for an array of time, uuid, json or jsonb the array type's name ("_time", "_uuid",
+// "_json", "_jsonb"), from which the writer gives the list's elements their logical type.
+// The schema is built from the columns each time a table is opened, so tables written
+// before read as they did: their older files have plain leaves, which read the same.
+func storedTypeName(t arrow.DataType) (string, bool) {
+	if lt, ok := t.(*arrow.ListType); ok {
+		if types.IsTime(lt.Elem()) || types.IsUUID(lt.Elem()) || types.IsJSON(lt.Elem()) {
+			name, ok := types.StoredTypeName(lt.Elem())
+			return "_" + name, ok
+		}
+		return "", false
+	}
+	return types.StoredTypeName(t)
 }
 
 // TableDef is what CREATE TABLE asks for. Names are already case-folded.

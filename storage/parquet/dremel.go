@@ -103,7 +103,11 @@ func nodeSpec(f arrow.Field, path []string, def byte, leaf func(arrow.Field, []s
 	case *arrow.StructType:
 		return structSpec(t, path, def, leaf)
 	case *arrow.ListType:
-		en, err := child(elementField(t), "list", "element")
+		// The element's logical type comes from its own metadata or from the array type
+		// f's names (a record's uuid[] field is a list of binary named "_uuid").
+		ef := elementField(t)
+		ef.Metadata = elemMetadata(f, t.ElemField())
+		en, err := child(ef, "list", "element")
 		if err != nil {
 			return nil, err
 		}
