@@ -111,6 +111,27 @@ func TestAlterTypeConcurrentFailureKeepsFence(t *testing.T) {
 	expect(t, c, "SELECT id, s + 1 FROM l ORDER BY id", "1 2|3 4")
 }
 
+// alterLosesFence creates table on c by create and insert (one row), which c2 then reads,
+// and sets the clock of e2, c2's engine, three leases ahead; it runs alter on c, during whose
+// check write on c2 is refused once with 40001 as it lifts the fence found expired, and then
+// commits; the ALTER fails with 40001.
+func alterLosesFence(t *testing.T, c Conn, e2 *Engine, c2 Conn, table, create, insert, write, alter string) {
+	t.Helper()
+	e2.now = func() time.Time { return time.Now().Add(3 * DefaultFenceLease) }
+	run(t, c, create)
+	run(t, c, insert)
+	expect(t, c2, "SELECT count(*) FROM "+table, "1")
+	stop := atAlterStep(t, "checked", func() {
+		runErr(t, c2, write, errs.Conflict)
+		if f := fences(t, e2, table); len(f) != 0 {
+			t.Errorf("expired fence not lifted: %v", f)
+		}
+		run(t, c2, write)
+	})
+	runErr(t, c, alter, errs.Conflict)
+	stop()
+}
+
 // An ALTER COLUMN ... TYPE whose lease another process finds over (a clock far ahead, as if
 // the ALTER had stalled) loses its fence while it checks: a write that other process tries
 // is refused once, lifts the fence by moving the column to a new stored name of the same
@@ -121,19 +142,9 @@ func TestAlterTypeFenceLiftedMeanwhile(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	_, c, e2, c2, done := openShared(t, mem)
 	defer done()
-	e2.now = func() time.Time { return time.Now().Add(3 * DefaultFenceLease) }
-	run(t, c, "CREATE TABLE l (id integer PRIMARY KEY, s text)")
-	run(t, c, "INSERT INTO l VALUES (1, '1')")
-	expect(t, c2, "SELECT count(*) FROM l", "1")
-	stop := atAlterStep(t, "checked", func() {
-		runErr(t, c2, "INSERT INTO l VALUES (2, 'x')", errs.Conflict)
-		if f := fences(t, e2, "l"); len(f) != 0 {
-			t.Errorf("expired fence not lifted: %v", f)
-		}
-		run(t, c2, "INSERT INTO l VALUES (2, 'x')")
-	})
-	runErr(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer", errs.Conflict)
-	stop()
+	alterLosesFence(t, c, e2, c2, "l", "CREATE TABLE l (id integer PRIMARY KEY, s text)",
+		"INSERT INTO l VALUES (1, '1')", "INSERT INTO l VALUES (2, 'x')",
+		"ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer")
 	expect(t, c, "SELECT id, s FROM l ORDER BY id", "1 1|2 x")
 	runErr(t, c, "ALTER TABLE l ALTER COLUMN s TYPE integer USING s::integer", errs.InvalidText)
 	run(t, c, "UPDATE l SET s = '2' WHERE id = 2")
@@ -698,19 +709,9 @@ func TestAlterTypeKeyFenceLiftedMeanwhile(t *testing.T) {
 	defer mem.AssertSize(t, 0)
 	e, c, e2, c2, done := openShared(t, mem)
 	defer done()
-	e2.now = func() time.Time { return time.Now().Add(3 * DefaultFenceLease) }
-	run(t, c, "CREATE TABLE kl (k varchar(10) PRIMARY KEY, n integer)")
-	run(t, c, "INSERT INTO kl VALUES ('a', 1)")
-	expect(t, c2, "SELECT count(*) FROM kl", "1")
-	stop := atAlterStep(t, "checked", func() {
-		runErr(t, c2, "INSERT INTO kl VALUES ('abcdefgh', 2)", errs.Conflict)
-		if f := fences(t, e2, "kl"); len(f) != 0 {
-			t.Errorf("expired fence not lifted: %v", f)
-		}
-		run(t, c2, "INSERT INTO kl VALUES ('abcdefgh', 2)")
-	})
-	runErr(t, c, "ALTER TABLE kl ALTER COLUMN k TYPE varchar(5)", errs.Conflict)
-	stop()
+	alterLosesFence(t, c, e2, c2, "kl", "CREATE TABLE kl (k varchar(10) PRIMARY KEY, n integer)",
+		"INSERT INTO kl VALUES ('a', 1)", "INSERT INTO kl VALUES ('abcdefgh', 2)",
+		"ALTER TABLE kl ALTER COLUMN k TYPE varchar(5)")
 	tb, st := tableState(t, e, "kl")
 	if tb.Version != 1 || len(st.Fences()) != 0 || !slices.Equal(st.RetiredColumns(), []string{"\x00version 0"}) {
 		t.Fatalf("after the lifting: version %d, fences %v, retired %q", tb.Version, st.Fences(), st.RetiredColumns())

@@ -304,20 +304,32 @@ func TestKeptPlanOtherProcess(t *testing.T) {
 	}
 }
 
+// twoLocalEngines opens an engine over a local store in a new folder, runs setup on it, and
+// opens a second engine over the same store; it returns the first with a connection to each.
+// Both close when the test ends, after which no Arrow memory may be left.
+func twoLocalEngines(t *testing.T, setup ...string) (*Engine, Conn, Conn) {
+	t.Helper()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	store := localStore(t, t.TempDir())
+	e, c := open(t, store, mem)
+	t.Cleanup(func() { e.Close() })
+	for _, q := range setup {
+		run(t, c, q)
+	}
+	e2, c2 := open(t, store, mem)
+	t.Cleanup(func() { e2.Close() })
+	return e, c, c2
+}
+
 // TestKeptPlanSeesOtherEngineCommits checks that each execution of a kept plan sees every
 // row another engine on the same local store committed before it, also once the table's
 // log has settled and a refresh may answer from the log's unchanged stamp: the commit
 // changes the stamp, so the next execution reads the log.
 func TestKeptPlanSeesOtherEngineCommits(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	store := localStore(t, t.TempDir())
-	e, c := open(t, store, mem)
-	defer e.Close()
-	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v text)")
-	run(t, c, "INSERT INTO t VALUES (1, 'v0')")
-	e2, c2 := open(t, store, mem)
-	defer e2.Close()
+	_, c, c2 := twoLocalEngines(t,
+		"CREATE TABLE t (id bigint PRIMARY KEY, v text)",
+		"INSERT INTO t VALUES (1, 'v0')")
 	p := prepare(t, c, "SELECT v FROM t WHERE id = $1")
 	for i := 1; i <= 3; i++ {
 		// Past the stamp's settling time (objstore's stampSettle), so that the previous
@@ -424,15 +436,9 @@ func TestKeptPlanPrunedScanReuse(t *testing.T) {
 // every execution would reuse the scan planned for the table's state: each still sees the
 // writes before it, its own engine's and another's on the same store.
 func TestKeptPlanConstantFilterSeesWrites(t *testing.T) {
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	defer mem.AssertSize(t, 0)
-	store := localStore(t, t.TempDir())
-	e, c := open(t, store, mem)
-	defer e.Close()
-	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v text) WITH (split_points = '10')")
-	run(t, c, "INSERT INTO t VALUES (5, 'a'), (15, 'b')")
-	e2, c2 := open(t, store, mem)
-	defer e2.Close()
+	e, c, c2 := twoLocalEngines(t,
+		"CREATE TABLE t (id bigint PRIMARY KEY, v text) WITH (split_points = '10')",
+		"INSERT INTO t VALUES (5, 'a'), (15, 'b')")
 	p := prepare(t, c, "SELECT v FROM t WHERE id = 5")
 	for i := 0; i < 3; i++ {
 		if got := p.rows(); got != "a" {

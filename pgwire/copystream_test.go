@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sleeperd/sleeperd/engine"
-	"github.com/sleeperd/sleeperd/storage/objstore"
 )
 
 // COPY FROM STDIN hands the engine its batches as they are decoded and commits them once: a
@@ -22,18 +21,7 @@ func TestCopyFromStreams(t *testing.T) {
 	// Longer than testTimeout: the copies are large, and slow under the race detector.
 	ctx, cancel := context.WithTimeout(context.Background(), 4*testTimeout)
 	defer cancel()
-	mem := newMem(t)
-	eng, err := engine.Open(context.Background(), engine.Options{Store: objstore.NewMem(), Alloc: mem,
-		ImportMemory: 1 << 20, SpillDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, addr, shutdown := serveLoopback(t, eng.Connect)
-	defer func() {
-		shutdown()
-		eng.Close()
-		mem.AssertSize(t, 0)
-	}()
+	addr := serveEngine(t, engine.Options{ImportMemory: 1 << 20, SpillDir: t.TempDir()})
 	c, err := pgx.Connect(ctx, "postgres://alice@"+addr+"/db?sslmode=disable")
 	if err != nil {
 		t.Fatal(err)

@@ -40,20 +40,9 @@ func (s *racingPushDown) PutIfAbsent(ctx context.Context, name string, data []by
 // that the client may retry, not an internal error; once the races stop the retry succeeds.
 func TestPushDownExhaustedIs40001(t *testing.T) {
 	ctx := testContext(t)
-	restore := compaction.SetPushDownAttempts(1)
-	defer restore()
+	t.Cleanup(compaction.SetPushDownAttempts(1)) // after the engine closes
 	store := &racingPushDown{Store: objstore.NewMem()}
-	mem := newMem(t)
-	eng, err := engine.Open(ctx, engine.Options{Store: store, Alloc: mem})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, addr, shutdown := serveLoopback(t, eng.Connect)
-	defer func() {
-		shutdown()
-		eng.Close()
-		mem.AssertSize(t, 0)
-	}()
+	addr := serveEngine(t, engine.Options{Store: store})
 	c, err := pgx.Connect(ctx, "postgres://alice@"+addr+"/db?sslmode=disable")
 	if err != nil {
 		t.Fatal(err)

@@ -25,13 +25,16 @@ func startEngineServer(t *testing.T) string {
 	return "postgres://alice@" + serveEngine(t, engine.Options{}) + "/db?sslmode=disable"
 }
 
-// serveEngine serves a real engine opened with opts, over an in-memory store and a checked
-// allocator, on a loopback port and returns its address; both are shut down, and the
+// serveEngine serves a real engine opened with opts, over opts.Store (an in-memory store if
+// nil) and a checked allocator, on a loopback port and returns its address; both are shut down, and the
 // allocator checked for leaks, when the test ends.
 func serveEngine(t *testing.T, opts engine.Options) string {
 	t.Helper()
 	mem := newMem(t)
-	opts.Store, opts.Alloc = objstore.NewMem(), mem
+	if opts.Store == nil {
+		opts.Store = objstore.NewMem()
+	}
+	opts.Alloc = mem
 	eng, err := engine.Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)

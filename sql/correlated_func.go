@@ -403,48 +403,34 @@ func outerRefsSafe(c *pg_query.Node, again *scope, from []*pg_query.Node) bool {
 			return false
 		}
 	}
-	safe := true
-	var walk func(m protoreflect.Message)
-	walk = func(m protoreflect.Message) {
-		if !safe {
-			return
+	// safe says whether the column reference cr resolves in again as in the enclosing query.
+	safe := func(cr *pg_query.ColumnRef) bool {
+		var parts []string
+		for _, f := range cr.Fields {
+			if f.GetAStar() != nil {
+				return true
+			}
+			parts = append(parts, f.GetString_().GetSval())
 		}
-		if cr, ok := m.Interface().(*pg_query.ColumnRef); ok {
-			var parts []string
-			for _, f := range cr.Fields {
-				if f.GetAStar() != nil {
-					return
-				}
-				parts = append(parts, f.GetString_().GetSval())
+		switch {
+		case len(parts) == 1:
+			if _, err := again.find("", parts[0], 0); err != nil {
+				return false
 			}
-			switch {
-			case len(parts) == 1:
-				if _, err := again.find("", parts[0], 0); err != nil {
-					safe = false
-				}
-			case len(parts) > 1:
-				q := parts[len(parts)-2]
-				if !again.hasTable(q) && names[q] {
-					safe = false
-				}
+		case len(parts) > 1:
+			q := parts[len(parts)-2]
+			if !again.hasTable(q) && names[q] {
+				return false
 			}
-			return
 		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message())
-				}
-			case fd.Message() != nil && !fd.IsMap():
-				walk(v.Message())
-			}
-			return safe
-		})
+		return true
 	}
-	walk(c.ProtoReflect())
-	return safe
+	return walkMessages(c.ProtoReflect(), func(m protoreflect.Message) (bool, bool) {
+		if cr, ok := m.Interface().(*pg_query.ColumnRef); ok {
+			return false, safe(cr)
+		}
+		return true, true
+	})
 }
 
 // rangeNames adds the relation names the FROM item it brings into scope to names; it reports

@@ -318,26 +318,38 @@ func RenameColumnInExpr(text, from, to string) (string, error) {
 
 // walkColumnRefs calls f on every column reference of the parse tree n.
 func walkColumnRefs(n *pg_query.Node, f func(*pg_query.ColumnRef)) {
-	var walk func(m protoreflect.Message)
-	walk = func(m protoreflect.Message) {
+	if n == nil {
+		return
+	}
+	walkMessages(n.ProtoReflect(), func(m protoreflect.Message) (bool, bool) {
 		if cr, ok := m.Interface().(*pg_query.ColumnRef); ok {
 			f(cr)
-			return
+			return false, true
 		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message())
-				}
-			case fd.Message() != nil && !fd.IsMap():
-				walk(v.Message())
+		return true, true
+	})
+}
+
+// walkMessages calls visit on m and, depth first in field order, on the messages below it
+// (those of list fields and single message fields, not of maps): below says whether to go
+// on below the message visit is given, more whether to go on at all. It reports whether the
+// walk ran to its end.
+func walkMessages(m protoreflect.Message, visit func(protoreflect.Message) (below, more bool)) bool {
+	below, more := visit(m)
+	if !more || !below {
+		return more
+	}
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		switch {
+		case fd.IsList() && fd.Message() != nil:
+			l := v.List()
+			for i := 0; i < l.Len() && more; i++ {
+				more = walkMessages(l.Get(i).Message(), visit)
 			}
-			return true
-		})
-	}
-	if n != nil {
-		walk(n.ProtoReflect())
-	}
+		case fd.Message() != nil && !fd.IsMap():
+			more = walkMessages(v.Message(), visit)
+		}
+		return more
+	})
+	return more
 }

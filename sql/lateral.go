@@ -379,31 +379,10 @@ func (b *binder) lateralSubqueryOn(left planner.Node, ls *scope, rs *pg_query.Ra
 
 // hasSubLink says whether the parse tree n holds a subquery expression.
 func hasSubLink(n *pg_query.Node) bool {
-	found := false
-	var walk func(m protoreflect.Message)
-	walk = func(m protoreflect.Message) {
-		if found {
-			return
-		}
-		if _, ok := m.Interface().(*pg_query.SubLink); ok {
-			found = true
-			return
-		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message())
-				}
-			case fd.Message() != nil && !fd.IsMap():
-				walk(v.Message())
-			}
-			return !found
-		})
-	}
-	walk(n.ProtoReflect())
-	return found
+	return !walkMessages(n.ProtoReflect(), func(m protoreflect.Message) (bool, bool) {
+		_, ok := m.Interface().(*pg_query.SubLink)
+		return !ok, !ok
+	})
 }
 
 // applyOn binds left LEFT JOIN LATERAL (sub) ON quals where quals hold subqueries: sub,

@@ -191,31 +191,11 @@ func (b *binder) recursiveReference(rv *pg_query.RangeVar) (planner.Node, *scope
 
 // refersTo says whether the parse tree n has a table reference without schema named name.
 func refersTo(n *pg_query.Node, name string) bool {
-	found := false
-	var walk func(m protoreflect.Message)
-	walk = func(m protoreflect.Message) {
-		if found {
-			return
-		}
-		if rv, ok := m.Interface().(*pg_query.RangeVar); ok && rv.Schemaname == "" && rv.Relname == name {
-			found = true
-			return
-		}
-		m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-			switch {
-			case fd.IsList() && fd.Message() != nil:
-				l := v.List()
-				for i := 0; i < l.Len(); i++ {
-					walk(l.Get(i).Message())
-				}
-			case fd.Message() != nil && !fd.IsMap():
-				walk(v.Message())
-			}
-			return !found
-		})
-	}
-	walk(n.ProtoReflect())
-	return found
+	return !walkMessages(n.ProtoReflect(), func(m protoreflect.Message) (bool, bool) {
+		rv, ok := m.Interface().(*pg_query.RangeVar)
+		found := ok && rv.Schemaname == "" && rv.Relname == name
+		return !found, !found
+	})
 }
 
 // baseTypeName is a type's name without its modifier: numeric for numeric(38,1).

@@ -12,17 +12,7 @@ import (
 // never on the rows it would fail on). Conjuncts on the function's columns or the ordinality,
 // and those without columns, stay above. It returns nil when nothing moves.
 func intoUnnest(u *planner.Unnest, conjuncts []planner.Expr) planner.Node {
-	in := ids(u.Input.Columns())
-	var below, keep []planner.Expr
-	for _, c := range conjuncts {
-		used := map[planner.ColumnID]bool{}
-		planner.ColumnsUsed(c, used)
-		if len(used) > 0 && subset(used, in) {
-			below = append(below, c)
-		} else {
-			keep = append(keep, c)
-		}
-	}
+	below, keep := splitOnColumns(conjuncts, ids(u.Input.Columns()))
 	if len(below) == 0 {
 		return nil
 	}
@@ -40,17 +30,7 @@ func intoUnnest(u *planner.Unnest, conjuncts []planner.Expr) planner.Node {
 // only for the rows they keep, and a volatile condition once per left row. It returns nil
 // when nothing moves.
 func intoApply(a *planner.Apply, conjuncts []planner.Expr) planner.Node {
-	in := ids(a.Left.Columns())
-	var below, keep []planner.Expr
-	for _, c := range conjuncts {
-		used := map[planner.ColumnID]bool{}
-		planner.ColumnsUsed(c, used)
-		if len(used) > 0 && subset(used, in) {
-			below = append(below, c)
-		} else {
-			keep = append(keep, c)
-		}
-	}
+	below, keep := splitOnColumns(conjuncts, ids(a.Left.Columns()))
 	if len(below) == 0 {
 		return nil
 	}
@@ -60,4 +40,19 @@ func intoApply(a *planner.Apply, conjuncts []planner.Expr) planner.Node {
 		return &c
 	}
 	return &planner.Filter{Input: &c, Pred: planner.And(keep)}
+}
+
+// splitOnColumns splits conjuncts into those that use columns, all of them in in (below),
+// and the others (keep), each in its order.
+func splitOnColumns(conjuncts []planner.Expr, in map[planner.ColumnID]bool) (below, keep []planner.Expr) {
+	for _, c := range conjuncts {
+		used := map[planner.ColumnID]bool{}
+		planner.ColumnsUsed(c, used)
+		if len(used) > 0 && subset(used, in) {
+			below = append(below, c)
+		} else {
+			keep = append(keep, c)
+		}
+	}
+	return below, keep
 }

@@ -197,14 +197,10 @@ func (c *chunkReader) fillFixedBytes(offs, data *memory.Buffer, e, k, size int, 
 		return 0, fmt.Errorf("%w: fixed-length values of %d bytes", ErrCorrupt, w)
 	}
 	add := nv * w
-	if size+add > 1<<31-1 {
-		return 0, fmt.Errorf("%w: more than 2 GiB of bytes in one batch", ErrUnsupportedType)
+	db, err := growBytes(data, size, add)
+	if err != nil {
+		return 0, err
 	}
-	if size+add > data.Cap() {
-		data.Reserve(max(size+add, 2*data.Cap(), 4096))
-	}
-	data.ResizeNoShrink(size + add)
-	db := data.Bytes()
 	ob := growBuffer(offs, 4*(e+1), 4*(e+k+1), 0)
 	eo := arrow.Int32Traits.CastFromBytes(ob)[e : e+k+1]
 	avail := 0
@@ -223,7 +219,7 @@ func (c *chunkReader) fillFixedBytes(offs, data *memory.Buffer, e, k, size int, 
 		return size + add, nil
 	}
 	at := size
-	err := c.eachValue(defs, elem, value, nv, avail, func(x, i int) {
+	err = c.eachValue(defs, elem, value, nv, avail, func(x, i int) {
 		if i >= 0 {
 			at += copy(db[at:at+w], src[i*w:(i+1)*w])
 		}

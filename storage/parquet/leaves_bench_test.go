@@ -1,16 +1,12 @@
 package parquet
 
 import (
-	"bytes"
-	"context"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
 	"github.com/sleeperd/sleeperd/types"
 )
@@ -104,52 +100,6 @@ func BenchmarkConvertedLeavesRead(b *testing.B) {
 		{"struct_uuid", arrow.StructOf(uuid, arrow.Field{Name: "l", Type: arrow.ListOfField(uuidElem), Nullable: true})},
 	}
 	for _, sh := range shapes {
-		data := leafBenchFile(b, sh.t)
-		b.Run(sh.name+"/sleeperd", func(b *testing.B) {
-			mem := memory.NewGoAllocator()
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			cpu := cpuNanos()
-			for b.Loop() {
-				rows := drainRows(b, openRead(b, data, ReadOptions{Alloc: mem, BatchRows: 65536}))
-				if rows != nestedBenchRows {
-					b.Fatalf("%d rows", rows)
-				}
-			}
-			reportCPU(b, cpu)
-		})
-		b.Run(sh.name+"/pqarrow", func(b *testing.B) {
-			mem := memory.NewGoAllocator()
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			cpu := cpuNanos()
-			for b.Loop() {
-				pf, err := file.NewParquetReader(bytes.NewReader(data))
-				if err != nil {
-					b.Fatal(err)
-				}
-				fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 65536}, mem)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rr, err := fr.GetRecordReader(context.Background(), nil, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rows := 0
-				for rr.Next() {
-					rows += int(rr.RecordBatch().NumRows())
-				}
-				if err := rr.Err(); err != nil {
-					b.Fatal(err)
-				}
-				rr.Release()
-				pf.Close()
-				if rows != nestedBenchRows {
-					b.Fatalf("%d rows", rows)
-				}
-			}
-			reportCPU(b, cpu)
-		})
+		benchReadBoth(b, sh.name, leafBenchFile(b, sh.t))
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	pq "github.com/parquet-go/parquet-go"
 
 	"github.com/sleeperd/sleeperd/types"
@@ -236,28 +235,16 @@ func TestConvertedLeavesRandom(t *testing.T) {
 					if !leaf.arrowGo {
 						break
 					}
-					var buf bytes.Buffer
 					version := parquet.DataPageV2
 					if v1 {
 						version = parquet.DataPageV1
 					}
 					asInt := rng.IntN(2) == 0
-					w, err := pqarrow.NewFileWriter(schema, &buf, parquet.NewWriterProperties(
+					files = append(files, writeByArrowGo(t, schema, want, parquet.NewWriterProperties(
 						parquet.WithDataPageVersion(version), parquet.WithDictionaryDefault(seed%2 == 0),
 						parquet.WithStoreDecimalAsInteger(asInt),
 						parquet.WithCompression(compress.Codecs.Snappy),
-						parquet.WithDataPageSize(int64(1<<(6+rng.IntN(6)))), parquet.WithMaxRowGroupLength(600)),
-						pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := w.Write(want); err != nil {
-						t.Fatal(err)
-					}
-					if err := w.Close(); err != nil {
-						t.Fatal(err)
-					}
-					files = append(files, buf.Bytes())
+						parquet.WithDataPageSize(int64(1<<(6+rng.IntN(6)))), parquet.WithMaxRowGroupLength(600))))
 					names = append(names, fmt.Sprintf("arrow-go v1=%v decimals as integers=%v", v1, asInt))
 				}
 				for k, data := range files {
@@ -271,20 +258,7 @@ func TestConvertedLeavesRandom(t *testing.T) {
 								t.Fatalf("column %s (%s) is not read by levels", f.cols[i].field.Name, f.cols[i].field.Type)
 							}
 						}
-						batch := 1 + rng.IntN(400)
-						r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: batch})
-						if err != nil {
-							t.Fatal(err)
-						}
-						checkAgainst(t, r, want, 0, rows)
-						r.Close()
-						lo, hi := int64(rng.IntN(300)), int64(300+rng.IntN(300))
-						r, err = f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 1 + rng.IntN(64), Spans: []Span{{Group: 1, Lo: lo, Hi: hi}}})
-						if err != nil {
-							t.Fatal(err)
-						}
-						checkAgainst(t, r, want, 600+int(lo), int(hi-lo))
-						r.Close()
+						batch := checkWholeAndSpan(t, f, mem, rng, want, rows)
 
 						tbl := readByArrowGo(t, data, int64(batch))
 						defer tbl.Release()
@@ -495,25 +469,13 @@ func TestFixedSizeListsOfArrowGo(t *testing.T) {
 			defer want.Release()
 			for _, v1 := range []bool{false, true} {
 				for _, dict := range []bool{false, true} {
-					var buf bytes.Buffer
 					version := parquet.DataPageV2
 					if v1 {
 						version = parquet.DataPageV1
 					}
-					w, err := pqarrow.NewFileWriter(schema, &buf, parquet.NewWriterProperties(
+					data := writeByArrowGo(t, schema, want, parquet.NewWriterProperties(
 						parquet.WithDataPageVersion(version), parquet.WithDictionaryDefault(dict),
-						parquet.WithDataPageSize(512), parquet.WithMaxRowGroupLength(rows)),
-						pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := w.Write(want); err != nil {
-						t.Fatal(err)
-					}
-					if err := w.Close(); err != nil {
-						t.Fatal(err)
-					}
-					data := buf.Bytes()
+						parquet.WithDataPageSize(512), parquet.WithMaxRowGroupLength(rows)))
 					tbl := readByArrowGo(t, data, 256)
 					col, err := array.Concatenate(tbl.Column(1).Data().Chunks(), mem)
 					tbl.Release()

@@ -286,6 +286,20 @@ func growBuffer(b *memory.Buffer, old, size int, fill byte) []byte {
 	return bs
 }
 
+// growBytes makes data, which holds size bytes of values, hold add more (at least doubling its
+// capacity, and to 4 KiB at least, when it grows) and returns its bytes; a batch holds less
+// than 2 GiB of them.
+func growBytes(data *memory.Buffer, size, add int) ([]byte, error) {
+	if size+add > 1<<31-1 {
+		return nil, fmt.Errorf("%w: more than 2 GiB of bytes in one batch", ErrUnsupportedType)
+	}
+	if size+add > data.Cap() {
+		data.Reserve(max(size+add, 2*data.Cap(), 4096))
+	}
+	data.ResizeNoShrink(size + add)
+	return data.Bytes(), nil
+}
+
 // readLevels reads the next n rows of a leaf read by levels whose elements are of type et
 // and whose values are copied as lk says; elem and value are the definition levels of an
 // element and of a non-NULL one.
@@ -549,14 +563,10 @@ func (c *chunkReader) fillBytes(offs, data *memory.Buffer, e, k, size int, defs 
 			add += int(soffs[i+1] - soffs[i])
 		}
 	}
-	if size+add > 1<<31-1 {
-		return 0, fmt.Errorf("%w: more than 2 GiB of bytes in one batch", ErrUnsupportedType)
+	db, err := growBytes(data, size, add)
+	if err != nil {
+		return 0, err
 	}
-	if size+add > data.Cap() {
-		data.Reserve(max(size+add, 2*data.Cap(), 4096))
-	}
-	data.ResizeNoShrink(size + add)
-	db := data.Bytes()
 	switch {
 	case c.idx == nil:
 		base := soffs[v]

@@ -13,7 +13,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 )
 
 // levelElemTypes are the element, key and value types of the random lists and maps: those
@@ -198,6 +197,30 @@ func forBatches(t *testing.T, r *Reader, f func(b arrow.RecordBatch, row int) bo
 	}
 }
 
+// checkWholeAndSpan reads f whole in batches of a random size (which it returns), then rows
+// of its second row group (of 600 rows) from a random span, and checks both against want, a
+// batch of rows rows.
+func checkWholeAndSpan(t *testing.T, f *File, mem memory.Allocator, rng *rand.Rand, want arrow.RecordBatch, rows int) int {
+	t.Helper()
+	batch := 1 + rng.IntN(400)
+	r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: batch})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAgainst(t, r, want, 0, rows)
+	r.Close()
+	// Spans that skip rows at the start of a row group and leave some at its
+	// end, read in small batches.
+	lo, hi := int64(rng.IntN(300)), int64(300+rng.IntN(300))
+	r, err = f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 1 + rng.IntN(64), Spans: []Span{{Group: 1, Lo: lo, Hi: hi}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAgainst(t, r, want, 600+int(lo), int(hi-lo))
+	r.Close()
+	return batch
+}
+
 // checkAgainst reads r to its end and checks that its rows are rows [start, start+n) of
 // want.
 func checkAgainst(t *testing.T, r *Reader, want arrow.RecordBatch, start, n int) {
@@ -253,26 +276,14 @@ func TestListsAndMapsRandom(t *testing.T) {
 			files = append(files, writeBatch(t, schema, props, want, KeyColumns(0)))
 			names = append(names, fmt.Sprintf("ours %+v", props))
 			for _, v1 := range []bool{false, true} {
-				var buf bytes.Buffer
 				version := parquet.DataPageV2
 				if v1 {
 					version = parquet.DataPageV1
 				}
-				w, err := pqarrow.NewFileWriter(schema, &buf, parquet.NewWriterProperties(
+				files = append(files, writeByArrowGo(t, schema, want, parquet.NewWriterProperties(
 					parquet.WithDataPageVersion(version), parquet.WithDictionaryDefault(seed%2 == 0),
 					parquet.WithCompression(compress.Codecs.Snappy),
-					parquet.WithDataPageSize(int64(1<<(6+rng.IntN(6)))), parquet.WithMaxRowGroupLength(600)),
-					pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := w.Write(want); err != nil {
-					t.Fatal(err)
-				}
-				if err := w.Close(); err != nil {
-					t.Fatal(err)
-				}
-				files = append(files, buf.Bytes())
+					parquet.WithDataPageSize(int64(1<<(6+rng.IntN(6)))), parquet.WithMaxRowGroupLength(600))))
 				names = append(names, fmt.Sprintf("arrow-go v1=%v", v1))
 			}
 			for k, data := range files {
@@ -281,22 +292,7 @@ func TestListsAndMapsRandom(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					batch := 1 + rng.IntN(400)
-					r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: batch})
-					if err != nil {
-						t.Fatal(err)
-					}
-					checkAgainst(t, r, want, 0, rows)
-					r.Close()
-					// Spans that skip rows at the start of a row group and leave some at its
-					// end, read in small batches.
-					lo, hi := int64(rng.IntN(300)), int64(300+rng.IntN(300))
-					r, err = f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 1 + rng.IntN(64), Spans: []Span{{Group: 1, Lo: lo, Hi: hi}}})
-					if err != nil {
-						t.Fatal(err)
-					}
-					checkAgainst(t, r, want, 600+int(lo), int(hi-lo))
-					r.Close()
+					batch := checkWholeAndSpan(t, f, mem, rng, want, rows)
 
 					tbl := readByArrowGo(t, data, int64(batch))
 					defer tbl.Release()

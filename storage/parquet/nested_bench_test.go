@@ -117,52 +117,57 @@ func BenchmarkNestedRead(b *testing.B) {
 			arrow.Field{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64), Nullable: true})},
 	}
 	for _, sh := range shapes {
-		data := nestedBenchFile(b, sh.t)
-		b.Run(sh.name+"/sleeperd", func(b *testing.B) {
-			mem := memory.NewGoAllocator()
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			cpu := cpuNanos()
-			for b.Loop() {
-				rows := drainRows(b, openRead(b, data, ReadOptions{Alloc: mem, BatchRows: 65536}))
-				if rows != nestedBenchRows {
-					b.Fatalf("%d rows", rows)
-				}
-			}
-			reportCPU(b, cpu)
-		})
-		b.Run(sh.name+"/pqarrow", func(b *testing.B) {
-			mem := memory.NewGoAllocator()
-			b.SetBytes(int64(len(data)))
-			b.ReportAllocs()
-			cpu := cpuNanos()
-			for b.Loop() {
-				pf, err := file.NewParquetReader(bytes.NewReader(data))
-				if err != nil {
-					b.Fatal(err)
-				}
-				fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 65536}, mem)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rr, err := fr.GetRecordReader(context.Background(), nil, nil)
-				if err != nil {
-					b.Fatal(err)
-				}
-				rows := 0
-				for rr.Next() {
-					rows += int(rr.RecordBatch().NumRows())
-				}
-				if err := rr.Err(); err != nil {
-					b.Fatal(err)
-				}
-				rr.Release()
-				pf.Close()
-				if rows != nestedBenchRows {
-					b.Fatalf("%d rows", rows)
-				}
-			}
-			reportCPU(b, cpu)
-		})
+		benchReadBoth(b, sh.name, nestedBenchFile(b, sh.t))
 	}
+}
+
+// benchReadBoth reads data, a file of nestedBenchRows rows, with this package's reader (name/sleeperd)
+// and with arrow-go's pqarrow (name/pqarrow, the peer), each in batches of 65536 rows.
+func benchReadBoth(b *testing.B, name string, data []byte) {
+	b.Run(name+"/sleeperd", func(b *testing.B) {
+		mem := memory.NewGoAllocator()
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		cpu := cpuNanos()
+		for b.Loop() {
+			rows := drainRows(b, openRead(b, data, ReadOptions{Alloc: mem, BatchRows: 65536}))
+			if rows != nestedBenchRows {
+				b.Fatalf("%d rows", rows)
+			}
+		}
+		reportCPU(b, cpu)
+	})
+	b.Run(name+"/pqarrow", func(b *testing.B) {
+		mem := memory.NewGoAllocator()
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		cpu := cpuNanos()
+		for b.Loop() {
+			pf, err := file.NewParquetReader(bytes.NewReader(data))
+			if err != nil {
+				b.Fatal(err)
+			}
+			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 65536}, mem)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rr, err := fr.GetRecordReader(context.Background(), nil, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows := 0
+			for rr.Next() {
+				rows += int(rr.RecordBatch().NumRows())
+			}
+			if err := rr.Err(); err != nil {
+				b.Fatal(err)
+			}
+			rr.Release()
+			pf.Close()
+			if rows != nestedBenchRows {
+				b.Fatalf("%d rows", rows)
+			}
+		}
+		reportCPU(b, cpu)
+	})
 }
