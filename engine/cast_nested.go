@@ -32,6 +32,27 @@ func castColumn(ctx context.Context, a arrow.Array, to arrow.DataType) (arrow.Ar
 	if ext, ok := a.(array.ExtensionArray); ok {
 		return castColumn(ctx, ext.Storage(), to)
 	}
+	if types.IsUUID(to) {
+		// uuid over its binary storage (an element of uuid[]): text read as uuids, binary
+		// values checked to be 16 bytes.
+		var (
+			s   arrow.Array
+			err error
+		)
+		if isString(from) {
+			s, err = uuidsFromText(ctx, a)
+		} else {
+			s, err = castColumn(ctx, a, types.Storage(to))
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := checkStorage(to, s); err != nil {
+			s.Release()
+			return nil, err
+		}
+		return s, nil
+	}
 	if types.IsVarNumeric(to) {
 		// Its storage packs each value with its scale: exec's casts make it.
 		if nestedType(from) {
@@ -99,6 +120,17 @@ func castToColumn(ctx context.Context, a arrow.Array, col *catalog.Column) (arro
 	if types.IsUUID(sqlType) && isString(a.DataType()) {
 		return uuidsFromText(ctx, a)
 	}
+	if nestedType(sqlType) && !arrow.TypeEqual(sqlType, col.Type) {
+		// Elements whose SQL type says more than their storage (uuid[], time[]): cast to
+		// the SQL type first, so that text is read as uuids and values are checked, then
+		// to the column's storage.
+		s, err := castColumn(ctx, a, sqlType)
+		if err != nil {
+			return nil, err
+		}
+		defer s.Release()
+		return castColumn(ctx, s, col.Type)
+	}
 	c, err := castColumn(ctx, a, col.Type)
 	if err != nil {
 		return nil, err
@@ -137,6 +169,9 @@ func checkedColumn(col *catalog.Column) bool {
 	t := col.SQLType
 	if t == nil {
 		t = col.Type
+	}
+	if nestedType(t) && !arrow.TypeEqual(t, col.Type) {
+		return true // elements checked as their SQL type (uuid[], time[])
 	}
 	return types.IsUUID(t) || types.IsTime(t) || types.IsJSON(t)
 }

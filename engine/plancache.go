@@ -80,14 +80,8 @@ func (e *Engine) keepPlan(ctx context.Context, root planner.Node) (*keptPlan, er
 // nor on the tables' state nor on when or where the statement runs: everything but folding
 // constants and pruning, which deferredScan does per execution.
 func optimizeKept(n planner.Node) (planner.Node, error) {
-	var err error
-	if n, err = rules.FactorOr(n); err != nil {
-		return nil, err
-	}
-	if n, err = rules.PushJoinConditions(n); err != nil {
-		return nil, err
-	}
-	if n, err = rules.PushFilters(n); err != nil {
+	n, err := rules.Placement(n)
+	if err != nil {
 		return nil, err
 	}
 	return rules.PruneColumns(n)

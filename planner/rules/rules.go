@@ -21,16 +21,7 @@ func Optimize(ctx context.Context, n planner.Node, env Env) (planner.Node, error
 	if n, err = FoldConstants(ctx, n); err != nil {
 		return nil, err
 	}
-	if n, err = FactorOr(n); err != nil {
-		return nil, err
-	}
-	if n, err = PushJoinConditions(n); err != nil {
-		return nil, err
-	}
-	if n, err = PushFilters(n); err != nil {
-		return nil, err
-	}
-	if n, err = PushSemiJoins(n); err != nil {
+	if n, err = Placement(n); err != nil {
 		return nil, err
 	}
 	if n, err = PrunePartitions(ctx, n, env); err != nil {
@@ -40,4 +31,21 @@ func Optimize(ctx context.Context, n planner.Node, env Env) (planner.Node, error
 		return nil, err
 	}
 	return PruneColumns(n)
+}
+
+// Placement runs the rules that place filters and joins, which depend neither on parameter
+// values nor on the tables' state: Optimize runs them after folding constants, and a kept
+// plan (prepared once, pruned per execution) runs them once.
+func Placement(n planner.Node) (planner.Node, error) {
+	var err error
+	if n, err = FactorOr(n); err != nil {
+		return nil, err
+	}
+	if n, err = PushJoinConditions(n); err != nil {
+		return nil, err
+	}
+	if n, err = PushFilters(n); err != nil {
+		return nil, err
+	}
+	return PushSemiJoins(n)
 }
