@@ -259,7 +259,11 @@ func compareRows(t *testing.T, name string, got arrow.Array, g0 int, want arrow.
 // batches of random sizes and by spans that skip rows, comparing with the values written;
 // arrow-go's reader reads each of the files too, to the same values.
 func TestListsAndMapsRandom(t *testing.T) {
-	for seed := range uint64(16) {
+	seeds := uint64(16)
+	if raceEnabled {
+		seeds = 4
+	}
+	for seed := range seeds {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 17))
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
