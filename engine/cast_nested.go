@@ -64,15 +64,7 @@ func castColumn(ctx context.Context, a arrow.Array, to arrow.DataType) (arrow.Ar
 		return castFlat(ctx, a, to)
 	}
 	if et, ok := to.(arrow.ExtensionType); ok {
-		var (
-			s   arrow.Array
-			err error
-		)
-		if types.IsUUID(to) && isString(from) {
-			s, err = uuidsFromText(ctx, a)
-		} else {
-			s, err = castColumn(ctx, a, et.StorageType())
-		}
+		s, err := castColumn(ctx, a, et.StorageType())
 		if err != nil {
 			return nil, err
 		}
@@ -117,8 +109,8 @@ func castToColumn(ctx context.Context, a arrow.Array, col *catalog.Column) (arro
 	if sqlType == nil {
 		sqlType = col.Type
 	}
-	if types.IsUUID(sqlType) && isString(a.DataType()) {
-		return uuidsFromText(ctx, a)
+	if types.IsUUID(sqlType) {
+		return castColumn(ctx, a, sqlType) // text read as uuids, values checked
 	}
 	if nestedType(sqlType) && !arrow.TypeEqual(sqlType, col.Type) {
 		// Elements whose SQL type says more than their storage (uuid[], time[]): cast to
