@@ -104,6 +104,13 @@ type sortStream struct {
 	perm []int32           // output order, already cut to [offset, offset+limit)
 	pos  int
 	done bool
+
+	// inOrder, when set, are the input's batches that were already in order one after
+	// the other (sortBuffer.inOrder): they are returned as they are, in that order,
+	// instead of data and perm. next is the next to return, from row off.
+	inOrder []arrow.RecordBatch
+	next    int
+	off     int64
 }
 
 // minSliceRows is the fewest rows in order a sort returns as a slice of its data rather than
@@ -120,6 +127,19 @@ func (s *sortStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	}
 	if s.ext != nil {
 		return s.ext.next(ctx, s.schema)
+	}
+	if s.inOrder != nil {
+		for s.next < len(s.inOrder) {
+			b := s.inOrder[s.next]
+			if n := b.NumRows(); s.off < n {
+				hi := min(s.off+BatchRows, n)
+				out := b.NewSlice(s.off, hi)
+				s.off = hi
+				return out, nil
+			}
+			s.next, s.off = s.next+1, 0
+		}
+		return nil, io.EOF
 	}
 	if s.pos >= len(s.perm) {
 		return nil, io.EOF
@@ -187,6 +207,19 @@ func (s *sortStream) consume(ctx context.Context) error {
 		s.res.resize(0)
 		return s.ext.startMerge(ctx)
 	}
+	if s.limit < 0 && s.offset == 0 {
+		if order, ok := s.buf.inOrder(); ok {
+			// The rows are in order already, batch after batch (the ranges of a table's
+			// partitions, read in parallel): return the batches as they are.
+			s.inOrder = make([]arrow.RecordBatch, len(order))
+			for i, j := range order {
+				s.inOrder[i] = s.buf.batches[j]
+				s.inOrder[i].Retain()
+			}
+			s.buf.release()
+			return nil
+		}
+	}
 	data, keys, err := s.buf.concat(mem)
 	if err != nil {
 		return err
@@ -217,6 +250,10 @@ func (s *sortStream) Close() error {
 		s.data.Release()
 		s.data = nil
 	}
+	for _, b := range s.inOrder {
+		b.Release()
+	}
+	s.inOrder = nil
 	s.perm, s.done = nil, true
 	return s.in.Close()
 }
@@ -229,6 +266,8 @@ type sortBuffer struct {
 	keyArrs [][]arrow.Array // per key, one array per batch
 	rows    int
 	bytes   int64 // estimated size of the batches and keys held
+	// unordered is set once a batch's rows are found out of key order (see inOrder).
+	unordered bool
 }
 
 func (b *sortBuffer) add(ctx context.Context, batch arrow.RecordBatch) error {
@@ -248,6 +287,9 @@ func (b *sortBuffer) add(ctx context.Context, batch arrow.RecordBatch) error {
 	}
 	for i, a := range arrs {
 		b.keyArrs[i] = append(b.keyArrs[i], a)
+	}
+	if !b.unordered && !rowsInOrder(b.keys, arrs) {
+		b.unordered = true
 	}
 	batch.Retain()
 	b.batches = append(b.batches, batch)
@@ -325,6 +367,7 @@ func (b *sortBuffer) compact(mem memory.Allocator, keep int) error {
 	}
 	b.rows = len(perm)
 	b.bytes = batchSize(kept) + arraysSize(keys)
+	b.unordered = true // in arrival order, not checked
 	return nil
 }
 
@@ -335,7 +378,106 @@ func (b *sortBuffer) release() {
 	for _, ks := range b.keyArrs {
 		releaseAll(ks)
 	}
-	b.batches, b.keyArrs, b.rows, b.bytes = nil, nil, 0, 0
+	b.batches, b.keyArrs, b.rows, b.bytes, b.unordered = nil, nil, 0, 0, false
+}
+
+// inOrder reports whether the rows held are in order when their batches are put in order by
+// their first rows: each batch's rows are in key order (checked as they came, add), and each
+// batch's last row comes before the next one's first, or ties with it and arrived before it.
+// Then the stable sort of the rows is the batches' rows in that order, and order lists the
+// batches so.
+func (b *sortBuffer) inOrder() (order []int, ok bool) {
+	if b.unordered || len(b.batches) == 0 {
+		return nil, false
+	}
+	order = make([]int, len(b.batches))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(x, y int) int { return b.compareRows(x, 0, y, 0) })
+	for i := 1; i < len(order); i++ {
+		p, q := order[i-1], order[i]
+		c := b.compareRows(p, int(b.batches[p].NumRows())-1, q, 0)
+		if c > 0 || (c == 0 && p > q) {
+			return nil, false
+		}
+	}
+	return order, true
+}
+
+// compareRows compares row i of batch x with row j of batch y by the sort keys, as sortPerm
+// orders rows.
+func (b *sortBuffer) compareRows(x, i, y, j int) int {
+	for k, key := range b.keys {
+		p, q := b.keyArrs[k][x], b.keyArrs[k][y]
+		if r := compareKey(key, p, i, q, j); r != 0 {
+			return r
+		}
+	}
+	return 0
+}
+
+// compareKey compares row i of p with row j of q as the ORDER BY key k orders them
+// (keyComparer).
+func compareKey(k SortKey, p arrow.Array, i int, q arrow.Array, j int) int {
+	nullCmp := 1
+	if k.NullsFirst {
+		nullCmp = -1
+	}
+	switch ni, nj := p.IsNull(i), q.IsNull(j); {
+	case ni && nj:
+		return 0
+	case ni:
+		return nullCmp
+	case nj:
+		return -nullCmp
+	}
+	r := comparer(p, q)(i, j)
+	if k.Desc {
+		return -r
+	}
+	return r
+}
+
+// rowsInOrder reports whether the rows of the key arrays arrs are in the order of keys.
+func rowsInOrder(keys []SortKey, arrs []arrow.Array) bool {
+	n := arrs[0].Len()
+	if len(keys) == 1 && arrs[0].NullN() == 0 {
+		switch a, desc := arrs[0], keys[0].Desc; a.DataType().ID() {
+		case arrow.INT64, arrow.TIMESTAMP:
+			return monotone(values[int64](a), desc)
+		case arrow.INT32, arrow.DATE32:
+			return monotone(values[int32](a), desc)
+		case arrow.INT16:
+			return monotone(values[int16](a), desc)
+		}
+	}
+	cmps := make([]rowComparer, len(keys))
+	for i, a := range arrs {
+		cmps[i] = keyComparer(a, keys[i].Desc, keys[i].NullsFirst)
+	}
+	for r := 1; r < n; r++ {
+		for _, c := range cmps {
+			x := c(r-1, r)
+			if x > 0 {
+				return false
+			}
+			if x < 0 {
+				break
+			}
+		}
+	}
+	return true
+}
+
+// monotone reports whether vals never decrease (never increase, for desc).
+func monotone[T integer](vals []T, desc bool) bool {
+	for i := 1; i < len(vals); i++ {
+		if desc && vals[i] > vals[i-1] || !desc && vals[i] < vals[i-1] {
+			return false
+		}
+	}
+	return true
 }
 
 // sortPerm returns the stable order of rows 0..n by keys evaluated as keyArrs.
