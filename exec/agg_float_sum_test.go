@@ -15,7 +15,8 @@ import (
 // group (added a batch at a time) against a model of PostgreSQL's float8pl folded row by
 // row: the same bits, the same overflow error (an infinite sum of finite values), infinities
 // and NaN among the inputs, NULLs, empty batches; and the same batches with some rows
-// skipped (not one group: row by row).
+// skipped (not one group: row by row); and updateOne, told that every row is in group 0 (an
+// aggregate without GROUP BY), against the same model.
 func TestSumFloatOneGroup(t *testing.T) {
 	_, mem := checkedCtx(t)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -43,7 +44,8 @@ func TestSumFloatOneGroup(t *testing.T) {
 		"only nulls":      {{vals: []float64{1}, nulls: []bool{true}}},
 	}
 	for name, batches := range cases {
-		for _, skip := range []bool{false, true} {
+		for _, mode := range []string{"update", "skip", "one"} {
+			skip := mode == "skip"
 			s := &sumFloatState[float64]{typ: tF64}
 			s.grow(1)
 			var err error
@@ -71,17 +73,19 @@ func TestSumFloatOneGroup(t *testing.T) {
 					}
 					sum, seen = z, true
 				}
-				if err == nil {
+				if err == nil && mode == "one" {
+					err = s.updateOne(gids, a)
+				} else if err == nil {
 					err = s.update(gids, a)
 				}
 				a.Release()
 			}
 			if overflow != (err != nil) {
-				t.Fatalf("%s (skip %v): error %v, want overflow %v", name, skip, err, overflow)
+				t.Fatalf("%s (%s): error %v, want overflow %v", name, mode, err, overflow)
 			}
 			if err != nil {
 				if !errors.Is(err, errs.NumericRange) {
-					t.Fatalf("%s (skip %v): error %v, want numeric_value_out_of_range", name, skip, err)
+					t.Fatalf("%s (%s): error %v, want numeric_value_out_of_range", name, mode, err)
 				}
 				continue
 			}
@@ -93,12 +97,12 @@ func TestSumFloatOneGroup(t *testing.T) {
 			switch {
 			case !seen:
 				if got.IsValid(0) {
-					t.Errorf("%s (skip %v): sum %v, want NULL", name, skip, got.Value(0))
+					t.Errorf("%s (%s): sum %v, want NULL", name, mode, got.Value(0))
 				}
 			case got.IsNull(0):
-				t.Errorf("%s (skip %v): sum NULL, want %v", name, skip, sum)
+				t.Errorf("%s (%s): sum NULL, want %v", name, mode, sum)
 			case math.Float64bits(got.Value(0)) != math.Float64bits(sum) && !(sum != sum && got.Value(0) != got.Value(0)):
-				t.Errorf("%s (skip %v): sum %v, want %v", name, skip, got.Value(0), sum)
+				t.Errorf("%s (%s): sum %v, want %v", name, mode, got.Value(0), sum)
 			}
 			out.Release()
 		}

@@ -408,6 +408,15 @@ func (gt *groupTable) size() int64 {
 	return gt.bytes + gt.ids.bytes() + int64(cap(gt.idOf))*4 + gt.ints.bytes() + gt.shorts.bytes()
 }
 
+// updateState folds the rows of arr into st, through updateOne when every row is in group 0
+// (one) and st takes that.
+func updateState(st aggState, one bool, gids []int32, arr arrow.Array) error {
+	if o, ok := st.(oneGroupState); ok && one {
+		return o.updateOne(gids, arr)
+	}
+	return st.update(gids, arr)
+}
+
 // aggStateBytes is the estimated size of the state of one aggregate of one group.
 const aggStateBytes = 24
 
@@ -526,6 +535,8 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 			grow()
 			for i, a := range h.aggs {
 				use := gids
+				// one: every row is in group 0 (no GROUP BY, and use is gids).
+				one := len(h.groups) == 0 && a.Filter == nil && !a.Distinct
 				if a.Filter != nil {
 					// Rows whose filter is not true are skipped.
 					f, err := a.Filter.Eval(ctx, b)
@@ -544,7 +555,7 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 					use = fgids
 				}
 				if a.Arg == nil {
-					if err := states[i].update(use, nil); err != nil {
+					if err := updateState(states[i], one, use, nil); err != nil {
 						return err
 					}
 					continue
@@ -604,7 +615,7 @@ func (s *aggStream) run(ctx context.Context) (arrow.RecordBatch, error) {
 				} else if ps, ok := states[i].(pairState); ok {
 					err = updatePair(ctx, ps, a, b, use, arg)
 				} else {
-					err = states[i].update(use, arg)
+					err = updateState(states[i], one, use, arg)
 				}
 				arg.Release()
 				if err != nil {

@@ -630,10 +630,13 @@ type hashProbe struct {
 	chain   []int32          // next right row with the same key, or -1
 	nullKey bool             // some right row has a NULL key
 	unique  bool             // no two right rows have the same key: every chain ends at once
-	empty   bool             // the right side has no rows
-	heads   []int32          // per row of the current left batch: first candidate or -1
-	vals    []int64
-	key     []byte
+	// allMatch is set when every row of the current left batch has a head (integer keys,
+	// none NULL): with unique, each pairs with its head.
+	allMatch bool
+	empty    bool    // the right side has no rows
+	heads    []int32 // per row of the current left batch: first candidate or -1
+	vals     []int64
+	key      []byte
 }
 
 // intKey reports whether keys of type t use the integer table.
@@ -756,20 +759,27 @@ func (p *hashProbe) prepare(ctx context.Context, left arrow.RecordBatch) error {
 			vals = p.vals
 		}
 		heads := p.heads[:len(vals)]
+		miss := int32(0) // negative when some row has no head
 		if dense := p.dense; dense != nil {
 			base := uint64(p.base)
 			for r, v := range vals {
-				heads[r] = -1
+				h := int32(-1)
 				if d := uint64(v) - base; d < uint64(len(dense)) {
-					heads[r] = dense[d]
+					h = dense[d]
 				}
+				heads[r] = h
+				miss |= h
 			}
 		} else {
 			for r, v := range vals {
-				heads[r] = p.ints.lookup(v)
+				h := p.ints.lookup(v)
+				heads[r] = h
+				miss |= h
 			}
 		}
+		p.allMatch = miss >= 0 && !hasNulls
 	} else {
+		p.allMatch = false
 		encs := make([]rowEncoder, len(keys))
 		for i, k := range keys {
 			encs[i] = encoder(k)
@@ -811,6 +821,16 @@ func (p *hashProbe) next(pos int, first bool, li, ri []int32) (int, []int32, []i
 		m := len(li)
 		li, ri = slices.Grow(li, BatchRows), slices.Grow(ri, BatchRows)
 		li, ri = li[:m+BatchRows], ri[:m+BatchRows]
+		if p.allMatch {
+			// Every left row has its right row (a foreign key): the pairs are the rows
+			// in order and their heads.
+			k := max(min(n-pos, BatchRows-m), 0)
+			for i := range k {
+				li[m+i] = int32(pos + i)
+			}
+			copy(ri[m:m+k], p.heads[pos:pos+k])
+			return pos + k, li[:m+k], ri[:m+k]
+		}
 		for ; pos < n && m < BatchRows; pos++ {
 			h := p.heads[pos]
 			li[m], ri[m] = int32(pos), h

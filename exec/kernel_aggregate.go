@@ -90,11 +90,21 @@ type countState struct{ counts []int64 }
 func (s *countState) grow(n int) { s.counts = grown(s.counts, n) }
 
 func (s *countState) update(gids []int32, arr arrow.Array) error {
+	g, ok := uniformGroup(gids)
+	return s.updateIn(gids, arr, g, ok)
+}
+
+func (s *countState) updateOne(gids []int32, arr arrow.Array) error {
+	return s.updateIn(gids, arr, 0, len(gids) > 0)
+}
+
+// updateIn is update, told whether every row is in group g (uniform).
+func (s *countState) updateIn(gids []int32, arr arrow.Array, g int32, uniform bool) error {
 	nulls := 0
 	if arr != nil {
 		nulls = arr.NullN()
 	}
-	if g, ok := uniformGroup(gids); ok {
+	if uniform {
 		// Every row in one group (an aggregate without GROUP BY): the batch's count at once.
 		if g >= 0 {
 			s.counts[g] += int64(len(gids) - nulls)
@@ -128,6 +138,13 @@ func (s *countState) update(gids []int32, arr arrow.Array) error {
 
 // uniformGroup returns the group of every row of gids when they all have the same one
 // (which is negative if every row is skipped), and false when they do not or gids is empty.
+// oneGroupState is an aggState told when every row of a batch is in group 0 (an aggregate
+// without GROUP BY, FILTER or DISTINCT), so that it need not look at gids to find out.
+type oneGroupState interface {
+	// updateOne is update for gids that are all 0.
+	updateOne(gids []int32, arr arrow.Array) error
+}
+
 func uniformGroup(gids []int32) (int32, bool) {
 	if len(gids) == 0 {
 		return 0, false
@@ -249,8 +266,18 @@ type sumFloatState[T float32 | float64] struct {
 func (s *sumFloatState[T]) grow(n int) { s.sums, s.seen = grown(s.sums, n), grown(s.seen, n) }
 
 func (s *sumFloatState[T]) update(gids []int32, arr arrow.Array) error {
+	g, ok := uniformGroup(gids)
+	return s.updateIn(gids, arr, g, ok)
+}
+
+func (s *sumFloatState[T]) updateOne(gids []int32, arr arrow.Array) error {
+	return s.updateIn(gids, arr, 0, len(gids) > 0)
+}
+
+// updateIn is update, told whether every row is in group g (uniform).
+func (s *sumFloatState[T]) updateIn(gids []int32, arr arrow.Array, g int32, uniform bool) error {
 	v := values[T](arr)
-	if g, ok := uniformGroup(gids); ok && g >= 0 && arr.NullN() == 0 {
+	if uniform && g >= 0 && arr.NullN() == 0 {
 		// Every row in one group, none NULL (an aggregate without GROUP BY): add the batch
 		// in one loop, in row order as below. The sum is that of the loop below unless it
 		// ends infinite or NaN, where the loop below decides whether it overflowed.

@@ -15,7 +15,7 @@ import (
 
 // TestCountSumIntStates folds batches into count and sum(int16/int32) states, with every
 // row in one group (the no-GROUP-BY fast path), every row skipped, and rows spread over
-// groups with some skipped; over arrays with and without NULLs, sliced at odd offsets; and
+// groups with some skipped, and every row in group 0 told to count (updateOne); over arrays with and without NULLs, sliced at odd offsets; and
 // checks every group's count, sum and NULL-ness against a row-by-row reference.
 func TestCountSumIntStates(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -23,7 +23,7 @@ func TestCountSumIntStates(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, typ := range []arrow.DataType{arrow.PrimitiveTypes.Int32, arrow.PrimitiveTypes.Int16} {
 		for _, nullRate := range []int{0, 3, 100} { // percent of rows NULL
-			for _, layout := range []string{"one group", "all skipped", "groups"} {
+			for _, layout := range []string{"one group", "all skipped", "groups", "updateOne"} {
 				t.Run(fmt.Sprintf("%s/nulls %d%%/%s", typ, nullRate, layout), func(t *testing.T) {
 					const groups = 5
 					count, countStar, sum := &countState{}, &countState{}, newAggState("sum", typ, arrow.PrimitiveTypes.Int64)
@@ -64,6 +64,8 @@ func TestCountSumIntStates(t *testing.T) {
 								gids[i] = g
 							case "all skipped":
 								gids[i] = -1
+							case "updateOne":
+								gids[i] = 0
 							default:
 								gids[i] = int32(rng.IntN(groups+1)) - 1
 							}
@@ -79,10 +81,14 @@ func TestCountSumIntStates(t *testing.T) {
 								wantSeen[g] = true
 							}
 						}
-						if err := count.update(gids, arr); err != nil {
+						update := func(s *countState, a arrow.Array) error { return s.update(gids, a) }
+						if layout == "updateOne" {
+							update = func(s *countState, a arrow.Array) error { return s.updateOne(gids, a) }
+						}
+						if err := update(count, arr); err != nil {
 							t.Fatal(err)
 						}
-						if err := countStar.update(gids, nil); err != nil {
+						if err := update(countStar, nil); err != nil {
 							t.Fatal(err)
 						}
 						if err := sum.update(gids, arr); err != nil {
