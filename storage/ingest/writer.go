@@ -401,7 +401,10 @@ func (w *Writer) sortRun(src *memSource, limit int) (run *spillRun, samples []ke
 			run, samples, err = nil, nil, fmt.Errorf("ingest: %w", errs.Recovered(p))
 		}
 	}()
-	src.sort()
+	if err := src.sort(); err != nil {
+		src.close()
+		return nil, nil, err
+	}
 	samples = src.sampleKeys()
 	run, err = w.writeRun(w.ctx, []source{src}, limit)
 	if err != nil {
@@ -456,7 +459,7 @@ func (w *Writer) sortBuffer() ([]*memSource, error) {
 					failed[i] = fmt.Errorf("ingest: %w", errs.Recovered(r))
 				}
 			}()
-			p.sort()
+			failed[i] = p.sort()
 		}()
 	}
 	wg.Wait()
