@@ -94,7 +94,7 @@ func (m *memSource) localize() error {
 		local = append(local, b)
 		// Let go of the input batches copied whole.
 		for first < len(batches) && starts[first+1] <= hi {
-			m.drop(batches[first])
+			m.drop(batches[first], m.rows-starts[first])
 			batches[first] = nil
 			first++
 		}
@@ -104,9 +104,11 @@ func (m *memSource) localize() error {
 	return nil
 }
 
-// drop releases an input batch of m before m closes, and the memory accounted for it.
-func (m *memSource) drop(b arrow.RecordBatch) {
-	n := min(spillfile.BatchBufferBytes(b), m.held)
+// drop releases an input batch of m before m closes, and the memory accounted for it: its
+// buffers, or less for a slice of a larger batch (whose buffers count whole): no more than
+// its rows' share of what is accounted for the rest rows not let go of yet, b's included.
+func (m *memSource) drop(b arrow.RecordBatch, rest int) {
+	n := min(spillfile.BatchBufferBytes(b), m.held*b.NumRows()/int64(rest))
 	b.Release()
 	m.mem.hold(-n)
 	m.held -= n
