@@ -101,6 +101,7 @@ func (m *memSource) localize() error {
 	}
 	m.in.batches = nil
 	m.local, m.order = local, order
+	m.s.src = nil // the batch of each sorted row: next reads the sub-runs now
 	return nil
 }
 
