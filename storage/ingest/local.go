@@ -109,7 +109,7 @@ func (m *memSource) localize() error {
 // buffers, or less for a slice of a larger batch (whose buffers count whole): no more than
 // its rows' share of what is accounted for the rest rows not let go of yet, b's included.
 func (m *memSource) drop(b arrow.RecordBatch, rest int) {
-	n := min(spillfile.BatchBufferBytes(b), m.held*b.NumRows()/int64(rest))
+	n := min(spillfile.BatchBufferBytes(b), m.held*b.NumRows()/int64(max(rest, 1)))
 	b.Release()
 	m.mem.hold(-n)
 	m.held -= n
