@@ -191,7 +191,7 @@ func (m *memSource) view(lo, hi []byte) *memSource {
 	if hi != nil {
 		to = at(hi)
 	}
-	return &memSource{spec: m.spec, schema: m.schema, s: m.s, in: m.in, rows: m.rows, pos: from, n: to, chunk: m.chunk, mem: m.mem, shared: true}
+	return &memSource{spec: m.spec, schema: m.schema, s: m.s, in: m.in, rows: m.rows, pos: from, n: to, chunk: m.chunk, mem: m.mem, shared: true, local: m.local, order: m.order}
 }
 
 // mergeRangesToLeaves is the final merge as merges at once over the ranges cut at bounds:

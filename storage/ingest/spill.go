@@ -91,6 +91,10 @@ type memSource struct {
 	held   int64  // accounted for the rows and their sorted keys
 	shared bool   // a view of another memSource's rows (view): close releases nothing
 	keyBuf []byte // scratch of encodeKeys
+	// local holds the rows in sub-runs each in key order, and order the sub-run and row of
+	// each sorted position, once localize copied them (the input batches are let go then).
+	local []arrow.RecordBatch
+	order []take.Ref
 }
 
 // split cuts the rows, not sorted yet, into up to n sources of consecutive rows of about
@@ -140,9 +144,10 @@ func (m *memSource) split(n int) []*memSource {
 }
 
 // sort sorts the rows; next returns them in key order afterwards.
-func (m *memSource) sort() {
+func (m *memSource) sort() error {
 	m.s = sortRows(m.spec, m.in.batches, m.rows)
 	m.n = len(m.s.perm)
+	return m.localize()
 }
 
 func (m *memSource) next() (arrow.RecordBatch, error) {
@@ -152,8 +157,14 @@ func (m *memSource) next() (arrow.RecordBatch, error) {
 	lo, hi := m.pos, min(m.pos+m.chunk, m.n)
 	perm := m.s.perm[lo:hi]
 	m.pos = hi
-	m.refs = m.in.sortedRefs(m.refs[:0], m.s, lo, hi)
-	cols, err := gatherCols(m.spec, m.in.batches, m.refs)
+	var cols []arrow.Array
+	var err error
+	if m.local != nil {
+		cols, err = gatherCols(m.spec, m.local, m.order[lo:hi])
+	} else {
+		m.refs = m.in.sortedRefs(m.refs[:0], m.s, lo, hi)
+		cols, err = gatherCols(m.spec, m.in.batches, m.refs)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +224,10 @@ func (m *memSource) close() {
 		b.Release()
 	}
 	m.in.batches = nil
+	for _, b := range m.local {
+		b.Release()
+	}
+	m.local, m.order = nil, nil
 	m.mem.hold(-m.held)
 	m.held = 0
 }

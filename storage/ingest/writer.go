@@ -76,7 +76,9 @@ type WriterStats struct {
 // their encoded keys and sort index; it stays within the budget: half for the rows held (a
 // quarter while a spill runs), the rest for the rows being spilled and the chunks gathered
 // from them in key order, or for merging (a batch of each run read, the merged output
-// batch). Rows are gathered straight from the batches appended: they are not copied first. Not accounted: the Parquet writer's row group buffer, the spill
+// batch). A sorted part of more than a few MiB is first copied into cache-sized sub-runs, each
+// in key order, that replace its batches as they go (localize): a batch is let go, and no
+// longer accounted, once each of its rows is copied. Not accounted: the Parquet writer's row group buffer, the spill
 // files' read and write buffers (at most 64 KiB each), the sketch of the file being written.
 //
 // One leaf's rows go into one file, however many there are, unless the final merge is cut
@@ -401,7 +403,10 @@ func (w *Writer) sortRun(src *memSource, limit int) (run *spillRun, samples []ke
 			run, samples, err = nil, nil, fmt.Errorf("ingest: %w", errs.Recovered(p))
 		}
 	}()
-	src.sort()
+	if err := src.sort(); err != nil {
+		src.close()
+		return nil, nil, err
+	}
 	samples = src.sampleKeys()
 	run, err = w.writeRun(w.ctx, []source{src}, limit)
 	if err != nil {
@@ -456,7 +461,7 @@ func (w *Writer) sortBuffer() ([]*memSource, error) {
 					failed[i] = fmt.Errorf("ingest: %w", errs.Recovered(r))
 				}
 			}()
-			p.sort()
+			failed[i] = p.sort()
 		}()
 	}
 	wg.Wait()

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -560,24 +561,47 @@ func BenchmarkWriterSpill(b *testing.B) {
 	const n = 1_000_000
 	batches := testBatches(mem, rand.New(rand.NewPCG(3, 4)), n, 64<<10, 1<<40)
 	defer release(batches)
+	small := testBatches(mem, rand.New(rand.NewPCG(3, 4)), n, 4<<10, 1<<40)
+	defer release(small)
 	for _, bc := range []struct {
 		name   string
 		budget int64
 		splits []int64
-		merges int // the final merges at once (with run-ahead whatever the budget); 0: the default
+		merges int  // the final merges at once (with run-ahead whatever the budget); 0: the default
+		whole  bool // spills gather at random from every row held, without sub-runs (localize)
 	}{
-		{"memory", 1 << 30, []int64{1 << 38, 1 << 39, 3 << 38}, 0},
-		{"spill-16MiB", 16 << 20, []int64{1 << 38, 1 << 39, 3 << 38}, 0},
-		{"spill-4MiB", 4 << 20, []int64{1 << 38, 1 << 39, 3 << 38}, 0},
+		{"memory", 1 << 30, []int64{1 << 38, 1 << 39, 3 << 38}, 0, false},
+		{"spill-16MiB", 16 << 20, []int64{1 << 38, 1 << 39, 3 << 38}, 0, false},
+		{"spill-4MiB", 4 << 20, []int64{1 << 38, 1 << 39, 3 << 38}, 0, false},
 		// One leaf: the final merge as one merge, or cut inside the leaf into two.
-		{"spill-16MiB-one-leaf-1-merge", 16 << 20, nil, 1},
-		{"spill-16MiB-one-leaf-2-merges", 16 << 20, nil, 2},
+		{"spill-16MiB-one-leaf-1-merge", 16 << 20, nil, 1, false},
+		{"spill-16MiB-one-leaf-2-merges", 16 << 20, nil, 2, false},
+		// Spills of 16 MiB parts, above localMinBytes, of batches of 4096 rows: gathered
+		// through sub-runs, or not.
+		{"spill-64MiB", 64 << 20, []int64{1 << 38, 1 << 39, 3 << 38}, 0, false},
+		{"spill-64MiB-no-sub-runs", 64 << 20, []int64{1 << 38, 1 << 39, 3 << 38}, 0, true},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			if bc.merges > 0 {
 				oldMem, oldN := runAheadMemory, finalMerges
 				runAheadMemory, finalMerges = 0, bc.merges
 				defer func() { runAheadMemory, finalMerges = oldMem, oldN }()
+			}
+			batches := batches
+			if bc.budget == 64<<20 {
+				batches = small
+			}
+			if v := os.Getenv("INGEST_SUB_RUN_BYTES"); v != "" { // to try other sizes
+				n, err := strconv.ParseInt(v, 10, 64)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer func(n int64) { subRunBytes = n }(subRunBytes)
+				subRunBytes = n
+			}
+			if bc.whole {
+				defer func(n int64) { localMinBytes = n }(localMinBytes)
+				localMinBytes = 1 << 62
 			}
 			b.ReportAllocs()
 			var st WriterStats
