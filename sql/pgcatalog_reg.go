@@ -93,7 +93,8 @@ func (b *binder) regArrayCastOut(a *planner.Array, t arrow.DataType) (planner.Ex
 // regtypeName is the name of the type whose OID is e, as regtype output writes it.
 func (b *binder) regtypeName(e planner.Expr) (planner.Expr, error) {
 	out := &planner.Case{Typ: types.Text, Else: &planner.Func{Name: "format_type", Args: []planner.Expr{e, &planner.Literal{Typ: types.Int64}}, Typ: types.Text}}
-	for _, oid := range []uint32{types.OIDBpchar, types.OIDRegClass, types.OIDRegType, types.OIDRegProc, types.OIDRegNamespace, types.OIDRegRole} {
+	for _, oid := range []uint32{types.OIDBpchar, types.OIDRegClass, types.OIDRegType, types.OIDRegProc, types.OIDRegNamespace, types.OIDRegRole,
+		types.OIDRegProcedure, types.OIDRegOper, types.OIDRegOperator} {
 		for _, o := range []uint32{oid, types.RegArrayOID(oid)} {
 			n, ok := types.RegtypeName(o)
 			if !ok {
