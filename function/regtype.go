@@ -113,6 +113,25 @@ func registerRegArrays() {
 			return regArrayIn(v[0].(string), elems, names, oids, own)
 		})(exec.Allocator(ctx), typ, args)
 	}}, "_reg_array_in")
+	// _reg_scalar_in(kind, s text, names text[], oids bigint[]) is s::kind computed per row,
+	// as regArrayIn reads an element.
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 4 || args[0].ID() != arrow.STRING || args[1].ID() != arrow.STRING || args[2].ID() != arrow.LIST || args[3].ID() != arrow.LIST {
+			return nil, nil, undefinedFunc("_reg_scalar_in", args)
+		}
+		return arrow.PrimitiveTypes.Int64, nil, nil
+	}, evalCtx: func(ctx context.Context, _ int, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		own := exec.TypeOIDsOf(ctx)
+		return rowwise(false, func(v []any) (any, error) {
+			names, _ := v[2].([]any)
+			oids, _ := v[3].([]any)
+			out, err := regArrayIn(v[0].(string), []any{v[1]}, names, oids, own)
+			if err != nil {
+				return nil, err
+			}
+			return out[0], nil
+		})(exec.Allocator(ctx), typ, args)
+	}}, "_reg_scalar_in")
 }
 
 func registerRegArrayNames() {
