@@ -73,8 +73,12 @@ func regParamText(n int, oid uint32, v []byte) ([]byte, bool, error) {
 	}
 	if types.RegOf(oid) != nil {
 		// A scalar: the OID as uint32, as oidrecv reads it.
-		if len(v) != 4 {
-			return nil, true, bad("an OID is 4 bytes")
+		switch {
+		case len(v) < 4:
+			// oidrecv reads past the value's end, as PostgreSQL reports it.
+			return nil, true, &pgError{code: "08P01", msg: "insufficient data left in message"}
+		case len(v) > 4:
+			return nil, true, &pgError{code: "22P03", msg: fmt.Sprintf("incorrect binary data format in bind parameter %d", n)}
 		}
 		return strconv.AppendUint(nil, uint64(binary.BigEndian.Uint32(v)), 10), true, nil
 	}
