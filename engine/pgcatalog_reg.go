@@ -10,7 +10,7 @@ import (
 )
 
 // RegNamer is implemented by results that name the OIDs of their regclass, regtype, regproc,
-// regnamespace and regrole columns, for the text a frontend writes of them: PostgreSQL's
+// regnamespace, regrole, regprocedure, regoper and regoperator columns, for the text a frontend writes of them: PostgreSQL's
 // output functions of these types look the objects up in the catalog when the row is sent.
 type RegNamer interface {
 	RegNames() types.RegNames

@@ -363,6 +363,12 @@ func RegoperatorName(oid int64) (string, bool) {
 	return o.Signature, true
 }
 
+// IsRegProcOper reports whether kind is regprocedure, regoper or regoperator, whose input
+// and output RegOIDIn and RegOIDOut are.
+func IsRegProcOper(kind string) bool {
+	return kind == "regprocedure" || kind == "regoper" || kind == "regoperator"
+}
+
 // RegOIDIn is the OID of the object s names as the input function of kind, one of
 // regprocedure, regoper and regoperator, reads it; ok is false for other kinds.
 func RegOIDIn(kind, s string, own exec.TypeOIDs) (oid int64, ok bool, err error) {

@@ -63,7 +63,8 @@ func isPGSystemSchema(schema string) bool {
 
 var txid atomic.Int64
 
-// regTypes are the object identifier types: all bigint here, like oid.
+// regTypes are the object identifier types: OIDs as bigint, like oid (types.Reg for those
+// shown by name).
 var regTypes = map[string]bool{"oid": true, "regclass": true, "regtype": true, "regproc": true,
 	"regprocedure": true, "regnamespace": true, "regrole": true, "regoper": true, "regoperator": true, "xid": true, "cid": true, "tid": true}
 
@@ -149,7 +150,7 @@ func (b *binder) regCastExpr(kind string, e planner.Expr) (planner.Expr, error) 
 			return &planner.Literal{Value: oid, Typ: types.Int64}, nil
 		}
 	}
-	_, perRow, _ := function.RegOIDIn(kind, "0", nil)
+	perRow := function.IsRegProcOper(kind)
 	if p, ok := e.(*planner.Param); ok && types.IsUnknown(p.Typ) && (kind == "regclass" || kind == "regtype" || perRow) {
 		// A parameter of a name, as clients send 't' for $1::regclass: read as text and
 		// looked up when it is bound.
@@ -701,7 +702,7 @@ func (b *binder) regName(kind string, e planner.Expr) (planner.Expr, error) {
 	if kind == "regtype" {
 		return b.regtypeName(e)
 	}
-	if _, ok := function.RegOIDOut(kind, 0); ok {
+	if function.IsRegProcOper(kind) {
 		// regprocedure, regoper, regoperator: named per row by their output functions.
 		return &planner.Func{Name: "_reg_out", Args: []planner.Expr{&planner.Literal{Value: kind, Typ: types.Text}, e}, Typ: types.Text}, nil
 	}
