@@ -10,7 +10,7 @@ import (
 )
 
 // RegNamer is implemented by results that name the OIDs of their regclass, regtype, regproc,
-// regnamespace and regrole columns, for the text a frontend writes of them: PostgreSQL's
+// regnamespace, regrole, regprocedure, regoper and regoperator columns, for the text a frontend writes of them: PostgreSQL's
 // output functions of these types look the objects up in the catalog when the row is sent.
 type RegNamer interface {
 	RegNames() types.RegNames
@@ -31,12 +31,18 @@ func (r *rowsResult) RegNames() types.RegNames {
 
 // regNames names objects by OID as the output functions of the object identifier types do:
 // relations by their names (pg_catalog's bare, information_schema's qualified), types as
-// format_type writes them, functions, schemas and roles by their names; OID 0 as "-". The
+// format_type writes them, functions, schemas and roles by their names; OID 0 as "-";
+// functions with their argument types and operators as function.RegOIDOut writes them. The
 // relations are listed once, on the first regclass value asked for.
 func (e *Engine) regNames(ctx context.Context) types.RegNames {
 	var rels map[int64]string
 	typeNames := e.typeNames(ctx)
 	return func(t *types.Reg, oid int64) (string, bool) {
+		switch t {
+		case types.RegProcedure, types.RegOper, types.RegOperator:
+			n, _ := function.RegOIDOut(t.Name(), oid)
+			return n, true
+		}
 		if oid == 0 {
 			// InvalidOid: every output function of these types writes "-".
 			return "-", true

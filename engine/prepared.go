@@ -98,7 +98,7 @@ func (c *conn) prepareSQL(ctx context.Context, raw *pg_query.RawStmt, text strin
 func (c *conn) prepareStmt(ctx context.Context, ps *pg_query.PrepareStmt, text string) (Statement, error) {
 	var paramTypes []arrow.DataType
 	for _, a := range ps.Argtypes {
-		t, err := sql.ResolveType(a.GetTypeName())
+		t, err := sql.ResolveParamType(a.GetTypeName())
 		if err != nil {
 			return nil, err
 		}

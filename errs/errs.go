@@ -36,6 +36,7 @@ var (
 	DatatypeMismatch      = errors.New("datatype mismatch")                   // 42804
 	InvalidDefinition     = errors.New("invalid table definition")            // 42P16
 	InvalidParameter      = errors.New("invalid parameter value")             // 22023
+	TooManyArguments      = errors.New("too many arguments")                  // 54023
 	CantChange            = errors.New("cannot change runtime parameter")     // 55P02
 	ObjectState           = errors.New("object not in prerequisite state")    // 55000
 	InvalidRowCount       = errors.New("invalid row count")                   // 2201W

@@ -23,6 +23,7 @@ var sqlstates = map[error]string{
 	DatatypeMismatch:         "42804",
 	InvalidDefinition:        "42P16",
 	InvalidParameter:         "22023",
+	TooManyArguments:         "54023",
 	CantChange:               "55P02",
 	ObjectState:              "55000",
 	InvalidRowCount:          "2201W",

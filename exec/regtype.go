@@ -31,7 +31,8 @@ func TypeOIDsOf(ctx context.Context) TypeOIDs {
 var otherTypeOIDs = map[string]uint32{
 	"name": types.OIDName, `"char"`: 18, "oid": types.OIDOID, "regproc": 24, "regclass": 2205,
 	"regtype": 2206, "regnamespace": 4089, "regrole": 4096, "regprocedure": 2202, "regoper": 2203,
-	"xid": 28, "cid": 29, "tid": 27, "record": types.OIDRecord, "unknown": types.OIDUnknown,
+	"regoperator": 2204,
+	"xid":         28, "cid": 29, "tid": 27, "record": types.OIDRecord, "unknown": types.OIDUnknown,
 	"void": 2278, "interval": types.OIDInterval, "anyelement": 2283, "anyarray": 2277,
 	"timetz": 1266, "time with time zone": 1266,
 }
@@ -196,7 +197,9 @@ func RegtypeOID(s string, own TypeOIDs) (uint32, error) {
 	if p.array {
 		arr, has := types.ArrayOID(oid)
 		if !has {
-			return 0, missing
+			if arr = types.RegArrayOID(oid); arr == 0 || arr == oid {
+				return 0, missing
+			}
 		}
 		return arr, nil
 	}

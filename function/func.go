@@ -79,6 +79,7 @@ func init() {
 	registerUUID()
 	registerRegtype()
 	registerRegArrays()
+	registerRegProcOper()
 	registerRegArrayNames()
 	registerStorageArrays()
 	registerTimeArrayRound()

@@ -35,7 +35,8 @@ func registerRegtype() {
 
 // regArrayIn is a text array cast to an array of the object identifier type kind (regclass,
 // regproc, regnamespace, regrole; regtype reads its names as regtype input does, own finding
-// the database's composite types): each element's OID, a number as that OID, a name as the
+// the database's composite types, and regprocedure, regoper and regoperator as theirs do,
+// RegOIDIn): each element's OID, a number as that OID, a name as the
 // catalog gives it (names[i] is the object oids[i]); NULL for NULL, and PostgreSQL's error
 // for a name nothing has or, for regproc, several functions have.
 func regArrayIn(kind string, elems, names, oids []any, own exec.TypeOIDs) ([]any, error) {
@@ -54,6 +55,13 @@ func regArrayIn(kind string, elems, names, oids []any, own exec.TypeOIDs) ([]any
 		name := strings.TrimSpace(s)
 		if n, err := strconv.ParseUint(name, 10, 32); err == nil {
 			out[i] = int64(n)
+			continue
+		}
+		if oid, ok, err := RegOIDIn(kind, s, own); ok {
+			if err != nil {
+				return nil, err
+			}
+			out[i] = oid
 			continue
 		}
 		if kind == "regtype" {
@@ -105,6 +113,25 @@ func registerRegArrays() {
 			return regArrayIn(v[0].(string), elems, names, oids, own)
 		})(exec.Allocator(ctx), typ, args)
 	}}, "_reg_array_in")
+	// _reg_scalar_in(kind, s text, names text[], oids bigint[]) is s::kind computed per row,
+	// as regArrayIn reads an element.
+	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+		if len(args) != 4 || args[0].ID() != arrow.STRING || args[1].ID() != arrow.STRING || args[2].ID() != arrow.LIST || args[3].ID() != arrow.LIST {
+			return nil, nil, undefinedFunc("_reg_scalar_in", args)
+		}
+		return arrow.PrimitiveTypes.Int64, nil, nil
+	}, evalCtx: func(ctx context.Context, _ int, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+		own := exec.TypeOIDsOf(ctx)
+		return rowwise(false, func(v []any) (any, error) {
+			names, _ := v[2].([]any)
+			oids, _ := v[3].([]any)
+			out, err := regArrayIn(v[0].(string), []any{v[1]}, names, oids, own)
+			if err != nil {
+				return nil, err
+			}
+			return out[0], nil
+		})(exec.Allocator(ctx), typ, args)
+	}}, "_reg_scalar_in")
 }
 
 func registerRegArrayNames() {
@@ -132,6 +159,10 @@ func registerRegArrayNames() {
 		for i, e := range elems {
 			oid, ok := e.(int64)
 			if !ok {
+				continue
+			}
+			if n, ok := RegOIDOut(v[0].(string), oid); ok {
+				out[i] = n
 				continue
 			}
 			if v[0].(string) == "regtype" {

@@ -562,7 +562,7 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 	}
 	params := make([]arrow.DataType, len(m.ParameterOIDs))
 	for i, oid := range m.ParameterOIDs {
-		params[i] = types.FromOID(oid)
+		params[i] = paramType(oid)
 	}
 	p := &prepared{params: params, oids: m.ParameterOIDs}
 	if len(texts) == 1 {
@@ -652,8 +652,16 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	args := make([]any, len(m.Parameters))
 	for i, v := range m.Parameters {
 		format := pformats[i]
-		if format == formatBinary && i < len(prep.oids) {
-			text, ok, err := regParamText(i+1, prep.oids[i], v)
+		if format == formatBinary {
+			oid := uint32(0)
+			if i < len(prep.oids) {
+				oid = prep.oids[i]
+			}
+			if oid == 0 && types.IsReg(prep.params[i]) {
+				// Not declared, but read as such a type (described so).
+				oid = types.PGTypeOf(prep.params[i]).OID
+			}
+			text, ok, err := regParamText(i+1, oid, v)
 			if err != nil {
 				return err
 			}
@@ -688,7 +696,7 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 		oids := make([]uint32, len(prep.params))
 		for i, dt := range prep.params {
 			oids[i] = types.OIDText
-			if i < len(prep.oids) && prep.oids[i] != 0 && types.FromOID(prep.oids[i]) != nil {
+			if i < len(prep.oids) && prep.oids[i] != 0 && paramType(prep.oids[i]) != nil {
 				oids[i] = prep.oids[i]
 			} else if dt != nil {
 				oids[i] = types.PGTypeOf(dt).OID

@@ -46,6 +46,7 @@ var kinds = map[string]error{
 	"DatatypeMismatch":      errs.DatatypeMismatch,
 	"InvalidDefinition":     errs.InvalidDefinition,
 	"InvalidParameter":      errs.InvalidParameter,
+	"TooManyArguments":      errs.TooManyArguments,
 	"InvalidRowCount":       errs.InvalidRowCount,
 	"InvalidOffset":         errs.InvalidOffset,
 	"DivisionByZero":        errs.DivisionByZero,

@@ -432,6 +432,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		if t == nil {
 			t = types.Unknown
 		}
+		if e, ok, err := b.regParam(idx, t); ok {
+			return e, err
+		}
 		return &planner.Param{Index: idx, Typ: t}, nil
 
 	case n.GetTypeCast() != nil:

@@ -63,9 +63,10 @@ func isPGSystemSchema(schema string) bool {
 
 var txid atomic.Int64
 
-// regTypes are the object identifier types: all bigint here, like oid.
+// regTypes are the object identifier types: OIDs as bigint, like oid (types.Reg for those
+// shown by name).
 var regTypes = map[string]bool{"oid": true, "regclass": true, "regtype": true, "regproc": true,
-	"regprocedure": true, "regnamespace": true, "regrole": true, "regoper": true, "xid": true, "cid": true, "tid": true}
+	"regprocedure": true, "regnamespace": true, "regrole": true, "regoper": true, "regoperator": true, "xid": true, "cid": true, "tid": true}
 
 // regCast binds a cast to an object identifier type: 'name'::regclass looks the relation up,
 // 'name'::regtype the type, 'name'::regnamespace the schema; other values are oids already.
@@ -149,7 +150,8 @@ func (b *binder) regCastExpr(kind string, e planner.Expr) (planner.Expr, error) 
 			return &planner.Literal{Value: oid, Typ: types.Int64}, nil
 		}
 	}
-	if p, ok := e.(*planner.Param); ok && types.IsUnknown(p.Typ) && (kind == "regclass" || kind == "regtype") {
+	perRow := function.IsRegProcOper(kind)
+	if p, ok := e.(*planner.Param); ok && types.IsUnknown(p.Typ) && (kind == "regclass" || kind == "regtype" || perRow) {
 		// A parameter of a name, as clients send 't' for $1::regclass: read as text and
 		// looked up when it is bound.
 		e = b.coerce(e, types.Text)
@@ -162,6 +164,10 @@ func (b *binder) regCastExpr(kind string, e planner.Expr) (planner.Expr, error) 
 	}
 	if kind == "regtype" && e.Type().ID() == arrow.STRING {
 		return b.regtypeOfText(e)
+	}
+	if perRow && e.Type().ID() == arrow.STRING && !types.IsJSON(e.Type()) {
+		// regprocedure, regoper, regoperator: read per row by their input functions.
+		return &planner.Func{Name: "_reg_in", Args: []planner.Expr{&planner.Literal{Value: kind, Typ: types.Text}, e}, Typ: types.Int64}, nil
 	}
 	return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), kind)
 }
@@ -249,6 +255,9 @@ func (b *binder) lookupOID(kind, s string) (int64, error) {
 	var n int64
 	if _, err := fmt.Sscanf(s, "%d", &n); err == nil && fmt.Sprint(n) == s {
 		return n, nil
+	}
+	if oid, ok, err := function.RegOIDIn(kind, s, b.typeOIDs()); ok {
+		return oid, err
 	}
 	name := strings.TrimSpace(s)
 	schema := ""
@@ -693,6 +702,10 @@ func (b *binder) regName(kind string, e planner.Expr) (planner.Expr, error) {
 	if kind == "regtype" {
 		return b.regtypeName(e)
 	}
+	if function.IsRegProcOper(kind) {
+		// regprocedure, regoper, regoperator: named per row by their output functions.
+		return &planner.Func{Name: "_reg_out", Args: []planner.Expr{&planner.Literal{Value: kind, Typ: types.Text}, e}, Typ: types.Text}, nil
+	}
 	names, err := b.regOIDNames(kind)
 	if err != nil {
 		return nil, err
@@ -782,6 +795,8 @@ func (b *binder) regOIDNames(kind string) (map[int64]string, error) {
 		for _, p := range function.PGProcs {
 			names[int64(p.OID)] = p.Name
 		}
+	case "regprocedure", "regoper", "regoperator":
+		// Named by _reg_array_names itself (function.RegOIDOut).
 	case "regnamespace":
 		names[catalog.OIDPGCatalogNS] = catalog.PGCatalogSchema
 		names[catalog.OIDPublicNS] = catalog.PublicSchema

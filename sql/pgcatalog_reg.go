@@ -1,7 +1,10 @@
 package sql
 
 import (
+	"strings"
+
 	"github.com/apache/arrow-go/v18/arrow"
+	pg_query "github.com/pganalyze/pg_query_go/v6"
 
 	"github.com/sleeperd/sleeperd/catalog"
 	"github.com/sleeperd/sleeperd/errs"
@@ -93,7 +96,8 @@ func (b *binder) regArrayCastOut(a *planner.Array, t arrow.DataType) (planner.Ex
 // regtypeName is the name of the type whose OID is e, as regtype output writes it.
 func (b *binder) regtypeName(e planner.Expr) (planner.Expr, error) {
 	out := &planner.Case{Typ: types.Text, Else: &planner.Func{Name: "format_type", Args: []planner.Expr{e, &planner.Literal{Typ: types.Int64}}, Typ: types.Text}}
-	for _, oid := range []uint32{types.OIDBpchar, types.OIDRegClass, types.OIDRegType, types.OIDRegProc, types.OIDRegNamespace, types.OIDRegRole} {
+	for _, oid := range []uint32{types.OIDBpchar, types.OIDRegClass, types.OIDRegType, types.OIDRegProc, types.OIDRegNamespace, types.OIDRegRole,
+		types.OIDRegProcedure, types.OIDRegOper, types.OIDRegOperator} {
 		for _, o := range []uint32{oid, types.RegArrayOID(oid)} {
 			n, ok := types.RegtypeName(o)
 			if !ok {
@@ -263,4 +267,45 @@ func (b *binder) regArrayNamesOut(e planner.Expr, r *types.Reg, t arrow.DataType
 		out = &planner.Cast{E: out, To: t}
 	}
 	return out, true, nil
+}
+
+// regParam binds parameter idx declared of type t, an object identifier type (regclass...)
+// or an array of one (regclass[]...): the value is taken as text, as the type's input
+// function reads it (a name, or a number as the OID; the wire protocol's binary OIDs come as
+// their numbers), and is of type t. ok is false for other types.
+func (b *binder) regParam(idx int, t arrow.DataType) (planner.Expr, bool, error) {
+	if r := types.AsReg(types.Elem(t)); r != nil && types.IsArray(t) {
+		out, err := b.regArrayOf(r, &planner.Param{Index: idx, Typ: types.ArrayOf(types.Text)})
+		return out, true, err
+	}
+	r := types.AsReg(t)
+	if r == nil {
+		return nil, false, nil
+	}
+	names, oids, err := b.regNamesList(r.Name())
+	if err != nil {
+		return nil, true, err
+	}
+	return relabel(&planner.Func{Name: "_reg_scalar_in", Args: []planner.Expr{
+		&planner.Literal{Value: r.Name(), Typ: types.Text}, &planner.Param{Index: idx, Typ: types.Text},
+		&planner.Literal{Value: names, Typ: types.ArrayOf(types.Text)},
+		&planner.Literal{Value: oids, Typ: types.ArrayOf(types.Int64)},
+	}, Typ: types.Int64}, r), true, nil
+}
+
+// ResolveParamType is the type a declared parameter's type name names (PREPARE name(types)):
+// as ResolveType, and also the object identifier types (regclass...) and their arrays, which a
+// parameter may have (regParam) but a table's column not.
+func ResolveParamType(tn *pg_query.TypeName) (arrow.DataType, error) {
+	if len(tn.Names) > 0 {
+		if s := tn.Names[len(tn.Names)-1].GetString_(); s != nil {
+			if r := types.RegByName(strings.ToLower(s.Sval)); r != nil {
+				if len(tn.ArrayBounds) > 0 {
+					return types.ArrayOf(r), nil
+				}
+				return r, nil
+			}
+		}
+	}
+	return ResolveType(tn)
 }

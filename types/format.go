@@ -272,7 +272,7 @@ func (p *typeParser) typ() (arrow.DataType, error) {
 		return JSONBType, nil
 	case "uuid":
 		return UUIDType, nil
-	case "regclass", "regtype", "regproc", "regnamespace", "regrole":
+	case "regclass", "regtype", "regproc", "regnamespace", "regrole", "regprocedure", "regoper", "regoperator":
 		return RegByName(name), nil
 	case "time":
 		p.space()

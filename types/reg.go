@@ -5,7 +5,7 @@ import (
 )
 
 // Reg is the type of PostgreSQL's object identifier aliases regclass, regtype, regproc,
-// regnamespace and regrole: an OID held as int64 (as oid is here), so integer kernels, builders
+// regnamespace, regrole, regprocedure, regoper and regoperator: an OID held as int64 (as oid is here), so integer kernels, builders
 // and comparisons handle its values as bigint, which is shown by the name of the object it
 // identifies. Its text needs the catalog (PostgreSQL's regclassout looks the relation up): the
 // frontends name the OIDs of a result through the engine when they write its text; an OID
@@ -27,6 +27,9 @@ var (
 	RegProc      = &Reg{name: "regproc", oid: OIDRegProc}
 	RegNamespace = &Reg{name: "regnamespace", oid: OIDRegNamespace}
 	RegRole      = &Reg{name: "regrole", oid: OIDRegRole}
+	RegProcedure = &Reg{name: "regprocedure", oid: OIDRegProcedure}
+	RegOper      = &Reg{name: "regoper", oid: OIDRegOper}
+	RegOperator  = &Reg{name: "regoperator", oid: OIDRegOperator}
 )
 
 // OIDs of the object identifier alias types and their array types (pg_type).
@@ -41,17 +44,24 @@ const (
 	OIDRegTypeArray      uint32 = 2211
 	OIDRegNamespaceArray uint32 = 4090
 	OIDRegRoleArray      uint32 = 4097
+	OIDRegProcedure      uint32 = 2202
+	OIDRegOper           uint32 = 2203
+	OIDRegOperator       uint32 = 2204
+	OIDRegProcedureArray uint32 = 2207
+	OIDRegOperArray      uint32 = 2208
+	OIDRegOperatorArray  uint32 = 2209
 )
 
-var regTypes = []*Reg{RegClass, RegType, RegProc, RegNamespace, RegRole}
+var regTypes = []*Reg{RegClass, RegType, RegProc, RegNamespace, RegRole, RegProcedure, RegOper, RegOperator}
 
 // regArrays are the OIDs of the array types of the object identifier alias types, which
 // regtype output names and arrays of these types are sent as (arrayPGType, FieldPGType).
 var regArrays = map[uint32]uint32{OIDRegProcArray: OIDRegProc, OIDRegClassArray: OIDRegClass,
-	OIDRegTypeArray: OIDRegType, OIDRegNamespaceArray: OIDRegNamespace, OIDRegRoleArray: OIDRegRole}
+	OIDRegTypeArray: OIDRegType, OIDRegNamespaceArray: OIDRegNamespace, OIDRegRoleArray: OIDRegRole,
+	OIDRegProcedureArray: OIDRegProcedure, OIDRegOperArray: OIDRegOper, OIDRegOperatorArray: OIDRegOperator}
 
 // RegByName is the object identifier alias type named name (regclass, regtype, regproc,
-// regnamespace, regrole), or nil.
+// regnamespace, regrole, regprocedure, regoper, regoperator), or nil.
 func RegByName(name string) *Reg {
 	for _, r := range regTypes {
 		if r.name == name {

@@ -80,8 +80,7 @@ func TestRegArrayParameters(t *testing.T) {
 				}
 				res := conn.PgConn().ExecParams(ctx, c.sql, [][]byte{[]byte(c.value)}, []uint32{c.oid}, []int16{pformat}, []int16{format}).Read()
 				if res.Err != nil {
-					code, _ := errorParts(res.Err)
-					return nil, nil, code
+					return nil, nil, pgErrorText(res.Err)
 				}
 				if len(res.Rows) != 1 {
 					t.Fatalf("%s: %d rows", c.sql, len(res.Rows))
