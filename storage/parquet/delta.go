@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
 	"unsafe"
 
@@ -100,7 +101,14 @@ func (d *deltaPage) add(v []byte) {
 	n := sharedPrefix(d.last(), v)
 	d.pre = append(d.pre, int32(n))
 	d.suf = append(d.suf, int32(len(v)-n))
-	d.rest = append(d.rest, v[n:]...)
+	// The rest is copied into rest resliced in place, which stores its length alone: an
+	// append of a slice stores the whole slice, a pointer, and so a write barrier.
+	k, m := len(v)-n, len(d.rest)
+	if m+k > cap(d.rest) {
+		d.rest = slices.Grow(d.rest, k)
+	}
+	d.rest = d.rest[:m+k]
+	copy(d.rest[m:], v[n:])
 	d.setLast(v)
 }
 
