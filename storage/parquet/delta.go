@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/bits"
+	"slices"
 	"sync"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	kzstd "github.com/klauspost/compress/zstd"
@@ -80,32 +82,58 @@ func encodePage(dst, plain []byte, kind pq.Kind, enc format.Encoding, offs []uin
 type deltaPage struct {
 	pre, suf []int32
 	rest     []byte
-	last     []byte // the last value added: a slice of the caller's memory or of own
-	own      []byte
-	enc      []byte // scratch of appendTo
+	// The last value added is base[lastOff:lastOff+lastLen]. base is the memory of the
+	// caller's values (all of it, to its capacity) or own, and changes only when a value
+	// lies outside it: the values of one batch share their memory, so adding one stores
+	// two integers and no pointer, which would cost a write barrier while the collector
+	// marks (as often as not during a compaction).
+	base             []byte
+	lastOff, lastLen int
+	own              []byte
+	enc              []byte // scratch of appendTo
 }
+
+// last returns the last value added (empty after a reset).
+func (d *deltaPage) last() []byte { return d.base[d.lastOff : d.lastOff+d.lastLen] }
 
 // add adds v to the page.
 func (d *deltaPage) add(v []byte) {
-	n := sharedPrefix(d.last, v)
+	n := sharedPrefix(d.last(), v)
 	d.pre = append(d.pre, int32(n))
 	d.suf = append(d.suf, int32(len(v)-n))
-	d.rest = append(d.rest, v[n:]...)
-	d.last = v
+	// The rest is copied into rest resliced in place, which stores its length alone: an
+	// append of a slice stores the whole slice, a pointer, and so a write barrier.
+	k, m := len(v)-n, len(d.rest)
+	if m+k > cap(d.rest) {
+		d.rest = slices.Grow(d.rest, k)
+	}
+	d.rest = d.rest[:m+k]
+	copy(d.rest[m:], v[n:])
+	d.setLast(v)
+}
+
+// setLast makes v the last value added.
+func (d *deltaPage) setLast(v []byte) {
+	// v's offset in base, if v lies in it (a value before base wraps around to a large
+	// offset). Only the two addresses' difference is kept, not an address.
+	off := uintptr(unsafe.Pointer(unsafe.SliceData(v))) - uintptr(unsafe.Pointer(unsafe.SliceData(d.base)))
+	if off > uintptr(len(d.base)) || uintptr(len(v)) > uintptr(len(d.base))-off {
+		d.base, off = v[:cap(v)], 0
+	}
+	d.lastOff, d.lastLen = int(off), len(v)
 }
 
 // keep copies the last value added into the page's own memory: the caller's is about to
 // be released or reused.
 func (d *deltaPage) keep() {
-	if d.last != nil {
-		d.own = append(d.own[:0], d.last...)
-		d.last = d.own
-	}
+	d.own = append(d.own[:0], d.last()...)
+	d.base, d.lastOff = d.own, 0
 }
 
 // reset empties the page.
 func (d *deltaPage) reset() {
-	d.pre, d.suf, d.rest, d.last = d.pre[:0], d.suf[:0], d.rest[:0], nil
+	d.pre, d.suf, d.rest = d.pre[:0], d.suf[:0], d.rest[:0]
+	d.base, d.lastOff, d.lastLen = nil, 0, 0
 }
 
 // values is the number of values added since the last reset.

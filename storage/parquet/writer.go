@@ -1,6 +1,7 @@
 package parquet
 
 import (
+	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -176,7 +177,7 @@ func NewWriter(w io.Writer, schema *arrow.Schema, props Properties, opts ...Writ
 			}
 		}
 	}
-	out := &countingWriter{w: w}
+	out := newCountingWriter(w)
 	pqOpts = append(pqOpts,
 		pq.Compression(codec),
 		pq.PageBufferSize(pageBytes),
@@ -432,9 +433,10 @@ func (w *Writer) Close() (Meta, error) {
 		if err := w.flat.close(w.out); err != nil {
 			return Meta{}, fmt.Errorf("writing parquet footer: %w", err)
 		}
-		return Meta{Rows: w.rows, RowGroups: w.groups, Bytes: w.out.n}, nil
+	} else if err := w.w.Close(); err != nil {
+		return Meta{}, fmt.Errorf("writing parquet footer: %w", err)
 	}
-	if err := w.w.Close(); err != nil {
+	if err := w.out.flush(); err != nil {
 		return Meta{}, fmt.Errorf("writing parquet footer: %w", err)
 	}
 	return Meta{Rows: w.rows, RowGroups: w.groups, Bytes: w.out.n}, nil
@@ -654,14 +656,32 @@ func appendValue(vals []pq.Value, null bool, v pq.Value, def, col int) []pq.Valu
 	return append(vals, v.Level(0, def, col))
 }
 
-// countingWriter counts the bytes written through it.
+// outBuffer is the size of the buffer that gathers a Writer's small writes (see
+// countingWriter).
+const outBuffer = 64 << 10
+
+// countingWriter counts the bytes written through it and gathers small writes into a buffer
+// of outBuffer bytes before they reach the output; larger ones reach it directly once the
+// buffer is empty (bufio.Writer's rule). The footer's thrift encoder writes a field, often
+// a byte, at a time: a file of many pages has hundreds of thousands of them in its page
+// index, and behind a pipe to an object store each write was a hand-off between goroutines
+// and a system call. flush must be called for the last bytes to reach the output.
 type countingWriter struct {
-	w io.Writer
+	w *bufio.Writer
 	n int64
+}
+
+func newCountingWriter(w io.Writer) *countingWriter {
+	return &countingWriter{w: bufio.NewWriterSize(w, outBuffer)}
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// flush writes the buffered bytes to the output.
+func (c *countingWriter) flush() error {
+	return c.w.Flush()
 }
