@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/binary"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -64,8 +65,45 @@ func mergePlan(spec *ScanSpec) (cols, pos []int, opts merge.Options, schema *arr
 		}
 		return cols, pos, opts, t.MergeSchema()
 	}
+	if t.schemas == nil {
+		p := buildReadPlan(t, spec.Columns, opts.RowKeys, opts.SortKeys)
+		opts.RowKeys, opts.SortKeys, opts.VersionCol, opts.DeletedCol = p.rowKeys, p.sortKeys, len(p.cols), len(p.cols)+1
+		return p.cols, p.pos, opts, p.schema
+	}
+	// Every execution of a kept plan reads the same columns: the plan is built once per
+	// table and key (the scan's columns and the options' keys) and shared, read only.
+	var kb [64]byte
+	key := append(kb[:0], 'p')
+	for _, cs := range [][]int{spec.Columns, opts.RowKeys, opts.SortKeys} {
+		for _, c := range cs {
+			key = binary.LittleEndian.AppendUint32(key, uint32(c))
+		}
+		key = append(key, 0xFF, 0xFF, 0xFF, 0xFF) // no column index: ends the list
+	}
+	var p *readPlan
+	if v, ok := t.schemas.Load(string(key)); ok {
+		p = v.(*readPlan)
+	} else {
+		v, _ := t.schemas.LoadOrStore(string(key), buildReadPlan(t, spec.Columns, opts.RowKeys, opts.SortKeys))
+		p = v.(*readPlan)
+	}
+	opts.RowKeys, opts.SortKeys, opts.VersionCol, opts.DeletedCol = p.rowKeys, p.sortKeys, len(p.cols), len(p.cols)+1
+	return p.cols, p.pos, opts, p.schema
+}
+
+// readPlan is mergePlan's result for a merge that only keeps the last version of each key:
+// the table columns read, each table column's position among them, the merge options' keys
+// as positions among them and the schema of the read.
+type readPlan struct {
+	cols, pos         []int
+	rowKeys, sortKeys []int
+	schema            *arrow.Schema
+}
+
+func buildReadPlan(t *Table, columns, rowKeys, sortKeys []int) *readPlan {
+	n := len(t.Columns)
 	want := make([]bool, n)
-	for _, c := range spec.Columns {
+	for _, c := range columns {
 		want[c] = true
 	}
 	for _, c := range t.RowKeys {
@@ -74,25 +112,25 @@ func mergePlan(spec *ScanSpec) (cols, pos []int, opts merge.Options, schema *arr
 	for _, c := range t.SortKeys {
 		want[c] = true
 	}
-	pos = make([]int, n)
+	p := &readPlan{pos: make([]int, n)}
 	for c := range n {
-		pos[c] = -1
+		p.pos[c] = -1
 		if want[c] {
-			pos[c] = len(cols)
-			cols = append(cols, c)
+			p.pos[c] = len(p.cols)
+			p.cols = append(p.cols, c)
 		}
 	}
 	remap := func(cs []int) []int {
 		out := make([]int, len(cs))
 		for i, c := range cs {
-			out[i] = pos[c]
+			out[i] = p.pos[c]
 		}
 		return out
 	}
-	opts.RowKeys, opts.SortKeys = remap(opts.RowKeys), remap(opts.SortKeys)
-	opts.VersionCol, opts.DeletedCol = len(cols), len(cols)+1
-	schema = t.cachedSchema('r', cols, func() *arrow.Schema { return merge.ReadSchema(merge.ReadSpec{Schema: t.Schema(), Columns: cols}) })
-	return cols, pos, opts, schema
+	p.rowKeys, p.sortKeys = remap(rowKeys), remap(sortKeys)
+	cols := p.cols
+	p.schema = t.cachedSchema('r', cols, func() *arrow.Schema { return merge.ReadSchema(merge.ReadSpec{Schema: t.Schema(), Columns: cols}) })
+	return p
 }
 
 func (l *mergedLeaf) open(ctx context.Context) error {

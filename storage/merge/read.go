@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -134,7 +135,10 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 			return nil, OpenError("merge", src.Name, err)
 		}
 	}
-	or := &objstore.ReaderAt{Ctx: ctx, Store: src.Store, Name: src.Name, Size: size, OnRead: src.OnRead}
+	s := &fileStream{src: src, spec: spec, schema: ReadSchema(spec), version: -1, deleted: -1}
+	s.orv = objstore.ReaderAt{Ctx: ctx, Store: src.Store, Name: src.Name, Size: size, OnRead: src.OnRead}
+	or := &s.orv
+	s.or = or
 	fs := pf.Schema()
 	fileCol := func(name string, want arrow.DataType) (int, error) {
 		idx := fs.FieldIndices(name)
@@ -149,7 +153,8 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 		}
 		return idx[0], nil
 	}
-	var read []int
+	read := s.readBuf[:0]
+	s.out = s.outBuf[:0]
 	pos := func(fc int) int {
 		if i := slices.Index(read, fc); i >= 0 {
 			return i
@@ -157,7 +162,6 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 		read = append(read, fc)
 		return len(read) - 1
 	}
-	s := &fileStream{src: src, spec: spec, or: or, schema: ReadSchema(spec), version: -1, deleted: -1}
 	for _, c := range spec.Columns {
 		f := spec.Schema.Field(c)
 		if !fs.HasField(f.Name) {
@@ -223,7 +227,7 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 	if slices.ContainsFunc(s.out, func(c int) bool { return c < 0 }) {
 		pos(keyCol) // batches of filled columns take their row count from it
 	}
-	spans := []parquet.Span{}
+	spans := s.spanBuf[:0]
 	// One buffer takes the bounds that the row groups' statistics and page indexes encode,
 	// and then the keys the batches' clipping encodes.
 	buf := s.keyBuf
@@ -249,9 +253,6 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 	if len(spans) == 0 {
 		s.done = true
 		return s, nil
-	}
-	if read == nil {
-		read = []int{} // nil would read every column
 	}
 	opts := parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: stream.BatchRows, Alloc: spec.Alloc, Source: or}
 	if s.clip {
@@ -324,6 +325,12 @@ type fileStream struct {
 
 	// constant columns for files without hidden columns, sliced per batch
 	constVer, constDel arrow.Array
+
+	// room for a few columns and spans, so that a point lookup's read allocates no slices
+	orv     objstore.ReaderAt
+	readBuf [8]int
+	outBuf  [8]int
+	spanBuf [1]parquet.Span
 }
 
 var _ stream.Stream = (*fileStream)(nil)
@@ -503,10 +510,17 @@ func slice(a arrow.Array, lo, hi int) arrow.Array {
 }
 
 // constant returns n copies of the file's version (cache is &s.constVer) or of false (the
-// deleted column, &s.constDel): the first n rows of a cached array, rebuilt when it is too
-// short. The array is built from its buffers rather than through a builder: a point lookup
-// makes one per file it reads.
+// deleted column, &s.constDel). A point lookup reads one row of each file it opens: one row
+// takes a shared array (sharedConstant), which costs no allocation; more rows take the first
+// n rows of an array of the stream's, rebuilt when it is too short, built from its buffers
+// rather than through a builder.
 func (s *fileStream) constant(cache *arrow.Array, n int) arrow.Array {
+	if n == 1 {
+		if cache == &s.constVer {
+			return sharedVersion(int64(s.src.AddedTxn))
+		}
+		return sharedFalse()
+	}
 	if *cache == nil || (*cache).Len() < n {
 		if *cache != nil {
 			(*cache).Release()
@@ -534,6 +548,54 @@ func (s *fileStream) constant(cache *arrow.Array, n int) arrow.Array {
 		return *cache
 	}
 	return array.NewSlice(*cache, 0, int64(n))
+}
+
+// One-row constant columns shared by every file read: the deleted column's false, and the
+// version of each of the last few files read without a version column. They are immutable,
+// held by the package (a reader's Release never frees them) and allocated from the Go heap
+// rather than a reader's allocator. sharedVersions is bounded: when full it is dropped whole
+// (its arrays live on while batches hold them).
+var (
+	sharedOnce     sync.Once
+	sharedFalseArr arrow.Array
+	sharedMu       sync.Mutex
+	sharedVersions map[int64]arrow.Array
+)
+
+const sharedVersionsMax = 1024
+
+// sharedFalse returns a one-row boolean array holding false, retained.
+func sharedFalse() arrow.Array {
+	sharedOnce.Do(func() {
+		b := array.NewBooleanBuilder(memory.NewGoAllocator())
+		b.Append(false)
+		sharedFalseArr = b.NewArray()
+		b.Release()
+	})
+	sharedFalseArr.Retain()
+	return sharedFalseArr
+}
+
+// sharedVersion returns a one-row int64 array holding v, retained.
+func sharedVersion(v int64) arrow.Array {
+	sharedMu.Lock()
+	defer sharedMu.Unlock()
+	a, ok := sharedVersions[v]
+	if !ok {
+		if len(sharedVersions) >= sharedVersionsMax || sharedVersions == nil {
+			for _, old := range sharedVersions {
+				old.Release()
+			}
+			sharedVersions = make(map[int64]arrow.Array, 64)
+		}
+		b := array.NewInt64Builder(memory.NewGoAllocator())
+		b.Append(v)
+		a = b.NewArray()
+		b.Release()
+		sharedVersions[v] = a
+	}
+	a.Retain()
+	return a
 }
 
 func (s *fileStream) release() {
