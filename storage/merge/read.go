@@ -9,6 +9,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -551,18 +552,19 @@ func (s *fileStream) constant(cache *arrow.Array, n int) arrow.Array {
 }
 
 // One-row constant columns shared by every file read: the deleted column's false, and the
-// version of each of the last few files read without a version column. They are immutable,
-// held by the package (a reader's Release never frees them) and allocated from the Go heap
-// rather than a reader's allocator. sharedVersions is bounded: when full it is dropped whole
-// (its arrays live on while batches hold them).
+// version of each of the last files read without a version column. They are immutable, hold
+// a reference of their own (a reader's Release never frees them) and are allocated from the
+// Go heap rather than a reader's allocator. The versions are looked up without a lock (many
+// sessions read the same few files at once); when sharedVersionsMax of them are kept, the
+// next one starts a new map (the old arrays live on while batches hold them).
 var (
 	sharedOnce     sync.Once
 	sharedFalseArr arrow.Array
-	sharedMu       sync.Mutex
-	sharedVersions map[int64]arrow.Array
+	sharedVersions atomic.Pointer[sync.Map] // int64 -> arrow.Array
+	sharedCount    atomic.Int64             // entries of *sharedVersions, about
 )
 
-const sharedVersionsMax = 1024
+const sharedVersionsMax = 4096
 
 // sharedFalse returns a one-row boolean array holding false, retained.
 func sharedFalse() arrow.Array {
@@ -578,24 +580,27 @@ func sharedFalse() arrow.Array {
 
 // sharedVersion returns a one-row int64 array holding v, retained.
 func sharedVersion(v int64) arrow.Array {
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
-	a, ok := sharedVersions[v]
-	if !ok {
-		if len(sharedVersions) >= sharedVersionsMax || sharedVersions == nil {
-			for _, old := range sharedVersions {
-				old.Release()
-			}
-			sharedVersions = make(map[int64]arrow.Array, 64)
+	m := sharedVersions.Load()
+	if m != nil {
+		if a, ok := m.Load(v); ok {
+			a.(arrow.Array).Retain()
+			return a.(arrow.Array)
 		}
-		b := array.NewInt64Builder(memory.NewGoAllocator())
-		b.Append(v)
-		a = b.NewArray()
-		b.Release()
-		sharedVersions[v] = a
 	}
-	a.Retain()
-	return a
+	if m == nil || sharedCount.Add(1) > sharedVersionsMax {
+		next := new(sync.Map)
+		if sharedVersions.CompareAndSwap(m, next) {
+			sharedCount.Store(1)
+		}
+		m = sharedVersions.Load()
+	}
+	b := array.NewInt64Builder(memory.NewGoAllocator())
+	b.Append(v)
+	a := b.NewArray()
+	b.Release()
+	got, _ := m.LoadOrStore(v, a)
+	got.(arrow.Array).Retain()
+	return got.(arrow.Array)
 }
 
 func (s *fileStream) release() {
