@@ -142,7 +142,7 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 	s.or = or
 	fs := pf.Schema()
 	fileCol := func(name string, want arrow.DataType) (int, error) {
-		idx := fs.FieldIndices(name)
+		idx := fieldIndices(fs, name, s.idxBuf[:0])
 		if len(idx) == 0 && name != VersionColumn && name != DeletedColumn && !slices.ContainsFunc(spec.RowKeys, func(k int) bool { return spec.Schema.Field(k).Name == name }) {
 			return -1, nil // a column added after the file was written (FillMissing)
 		}
@@ -156,6 +156,7 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 	}
 	read := s.readBuf[:0]
 	s.out = s.outBuf[:0]
+	s.keyBuf = s.keyArr[:0]
 	pos := func(fc int) int {
 		if i := slices.Index(read, fc); i >= 0 {
 			return i
@@ -257,13 +258,28 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 	}
 	opts := parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: stream.BatchRows, Alloc: spec.Alloc, Source: or}
 	if s.clip {
-		opts.Narrow, opts.NarrowColumn = KeyNarrow([]keys.Range{spec.Range}), keyCol
+		s.narrower = keyNarrower{first: spec.Range.Min, last: spec.Range.Max}
+		opts.Narrow, opts.NarrowColumn = s.narrower.narrow, keyCol
 	}
 	s.r, err = pf.Read(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("merge: read %s: %w", src.Name, err)
 	}
 	return s, nil
+}
+
+// fieldIndices is fs.FieldIndices(name) appended to buf: a schema of a few fields is searched
+// in place, without the copy FieldIndices returns.
+func fieldIndices(fs *arrow.Schema, name string, buf []int) []int {
+	if fs.NumFields() > 32 {
+		return append(buf, fs.FieldIndices(name)...)
+	}
+	for i := range fs.NumFields() {
+		if fs.Field(i).Name == name {
+			buf = append(buf, i)
+		}
+	}
+	return buf
 }
 
 // statsOverlap reports whether a row group whose leading row key column has statistics st
@@ -328,10 +344,13 @@ type fileStream struct {
 	constVer, constDel arrow.Array
 
 	// room for a few columns and spans, so that a point lookup's read allocates no slices
-	orv     objstore.ReaderAt
-	readBuf [8]int
-	outBuf  [8]int
-	spanBuf [1]parquet.Span
+	orv      objstore.ReaderAt
+	readBuf  [8]int
+	outBuf   [8]int
+	spanBuf  [1]parquet.Span
+	keyArr   [32]byte
+	idxBuf   [2]int
+	narrower keyNarrower
 }
 
 var _ stream.Stream = (*fileStream)(nil)
