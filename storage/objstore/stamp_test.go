@@ -3,8 +3,10 @@ package objstore_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,4 +122,49 @@ func TestLocalStampDirectoryReplaced(t *testing.T) {
 			t.Fatalf("adding %s to the replaced directory left its settled stamp as it was (%v)", n, err)
 		}
 	}
+}
+
+// TestLocalStampConcurrent stamps one prefix from many goroutines while entries are written
+// under it (run it with -race): every stamp taken after a write returned differs from every
+// settled stamp taken before the write began.
+func TestLocalStampConcurrent(t *testing.T) {
+	ctx := context.Background()
+	s, err := objstore.NewLocal(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutIfAbsent(ctx, "log/0", []byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	settledStamp(t, s, "log/")
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if _, _, err := s.Stamp(ctx, "log/"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := 1; i <= 3; i++ {
+		before := settledStamp(t, s, "log/")
+		if err := s.PutIfAbsent(ctx, fmt.Sprintf("log/%d", i), []byte("b")); err != nil {
+			t.Fatal(err)
+		}
+		if after, _, err := s.Stamp(ctx, "log/"); err != nil || after == before {
+			t.Fatalf("write %d left the settled stamp as it was (%v)", i, err)
+		}
+	}
+	close(stop)
+	wg.Wait()
 }
