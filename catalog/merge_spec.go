@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"encoding/binary"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -46,26 +47,68 @@ type mergedLeaf struct {
 	stream exec.Stream
 	pos    []int         // position in the merged batches of each of the scan's columns
 	cols   []arrow.Array // the columns of the batch Next returns (NewRecordBatch copies them)
+
+	// room for the files and inputs of a leaf of few files, so that a point lookup's open
+	// allocates no slices for them
+	fileBuf [4]*statestore.File
+	inBuf   [4]exec.Stream
 }
 
 // mergePlan returns the table columns a merged read of the scan reads, in table order, the
-// position of each table column among them (-1 if not read), and the options and schema of
-// the merge over them. Only an iterator stack of last write wins and tombstones lets the read
+// position among them of each of the scan's columns, and the options and schema of the merge
+// over them. Only an iterator stack of last write wins and tombstones lets the read
 // leave out the columns the scan does not output: the keys decide which rows survive.
 // Aggregations, age-off and delete predicates see every column.
-func mergePlan(spec *ScanSpec) (cols, pos []int, opts merge.Options, schema *arrow.Schema) {
+func mergePlan(spec *ScanSpec) (cols, outPos []int, opts merge.Options, schema *arrow.Schema) {
 	t := spec.Table
 	opts = spec.Merge.Options
 	n := len(t.Columns)
 	if len(opts.Deletes) > 0 || len(opts.Aggregations) > 0 || len(opts.AgeOff) > 0 || opts.VersionCol != n || opts.DeletedCol != n+1 {
-		cols, pos = make([]int, n), make([]int, n)
+		cols = make([]int, n)
 		for c := range n {
-			cols[c], pos[c] = c, c
+			cols[c] = c
 		}
-		return cols, pos, opts, t.MergeSchema()
+		return cols, spec.Columns, opts, t.MergeSchema()
 	}
+	if t.schemas == nil {
+		p := buildReadPlan(t, spec.Columns, opts.RowKeys, opts.SortKeys)
+		opts.RowKeys, opts.SortKeys, opts.VersionCol, opts.DeletedCol = p.rowKeys, p.sortKeys, len(p.cols), len(p.cols)+1
+		return p.cols, p.outPos, opts, p.schema
+	}
+	// Every execution of a kept plan reads the same columns: the plan is built once per
+	// table and key (the scan's columns and the options' keys) and shared, read only.
+	var kb [64]byte
+	key := append(kb[:0], 'p')
+	for _, cs := range [][]int{spec.Columns, opts.RowKeys, opts.SortKeys} {
+		for _, c := range cs {
+			key = binary.LittleEndian.AppendUint32(key, uint32(c))
+		}
+		key = append(key, 0xFF, 0xFF, 0xFF, 0xFF) // no column index: ends the list
+	}
+	var p *readPlan
+	if v, ok := t.schemas.Load(string(key)); ok {
+		p = v.(*readPlan)
+	} else {
+		v, _ := t.schemas.LoadOrStore(string(key), buildReadPlan(t, spec.Columns, opts.RowKeys, opts.SortKeys))
+		p = v.(*readPlan)
+	}
+	opts.RowKeys, opts.SortKeys, opts.VersionCol, opts.DeletedCol = p.rowKeys, p.sortKeys, len(p.cols), len(p.cols)+1
+	return p.cols, p.outPos, opts, p.schema
+}
+
+// readPlan is mergePlan's result for a merge that only keeps the last version of each key:
+// the table columns read, the positions among them of the scan's columns and of the merge
+// options' keys, and the schema of the read.
+type readPlan struct {
+	cols, outPos      []int
+	rowKeys, sortKeys []int
+	schema            *arrow.Schema
+}
+
+func buildReadPlan(t *Table, columns, rowKeys, sortKeys []int) *readPlan {
+	n := len(t.Columns)
 	want := make([]bool, n)
-	for _, c := range spec.Columns {
+	for _, c := range columns {
 		want[c] = true
 	}
 	for _, c := range t.RowKeys {
@@ -74,12 +117,13 @@ func mergePlan(spec *ScanSpec) (cols, pos []int, opts merge.Options, schema *arr
 	for _, c := range t.SortKeys {
 		want[c] = true
 	}
-	pos = make([]int, n)
+	p := &readPlan{}
+	pos := make([]int, n)
 	for c := range n {
 		pos[c] = -1
 		if want[c] {
-			pos[c] = len(cols)
-			cols = append(cols, c)
+			pos[c] = len(p.cols)
+			p.cols = append(p.cols, c)
 		}
 	}
 	remap := func(cs []int) []int {
@@ -89,17 +133,17 @@ func mergePlan(spec *ScanSpec) (cols, pos []int, opts merge.Options, schema *arr
 		}
 		return out
 	}
-	opts.RowKeys, opts.SortKeys = remap(opts.RowKeys), remap(opts.SortKeys)
-	opts.VersionCol, opts.DeletedCol = len(cols), len(cols)+1
-	schema = t.cachedSchema('r', cols, func() *arrow.Schema { return merge.ReadSchema(merge.ReadSpec{Schema: t.Schema(), Columns: cols}) })
-	return cols, pos, opts, schema
+	p.outPos, p.rowKeys, p.sortKeys = remap(columns), remap(rowKeys), remap(sortKeys)
+	cols := p.cols
+	p.schema = t.cachedSchema('r', cols, func() *arrow.Schema { return merge.ReadSchema(merge.ReadSpec{Schema: t.Schema(), Columns: cols}) })
+	return p
 }
 
 func (l *mergedLeaf) open(ctx context.Context) error {
 	spec := &l.x.scan.spec
 	t := spec.Table
 	m := spec.Metrics
-	var inputs []exec.Stream
+	inputs := l.inBuf[:0]
 	fail := func(err error) error {
 		for _, in := range inputs {
 			in.Close()
@@ -107,13 +151,13 @@ func (l *mergedLeaf) open(ctx context.Context) error {
 		return err
 	}
 	mem := exec.Allocator(ctx)
-	cols, pos, opts, schema := mergePlan(spec)
+	cols, outPos, opts, schema := mergePlan(spec)
 	// Rows whose older values the column's type cannot take fail only if they survive.
 	var failures *merge.Failures
 	if t.hasFormers() {
 		failures = merge.NewFailures()
 	}
-	var files []*statestore.File
+	files := l.fileBuf[:0]
 	for _, ref := range l.refs {
 		if f, ok := spec.State.File(ref.File); ok {
 			files = append(files, f)
@@ -156,10 +200,7 @@ func (l *mergedLeaf) open(ctx context.Context) error {
 		return err
 	}
 	l.stream = failures.Check(applied, opts.RowKeys, opts.VersionCol)
-	l.pos = make([]int, len(spec.Columns))
-	for i, c := range spec.Columns {
-		l.pos[i] = pos[c]
-	}
+	l.pos = outPos // read only
 	return nil
 }
 

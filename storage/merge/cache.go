@@ -291,43 +291,51 @@ func KeyNarrow(ranges []keys.Range) func(g int, col arrow.Array, lo, hi int64) (
 	if len(ranges) == 0 {
 		return nil
 	}
-	first, last := ranges[0].Min, ranges[len(ranges)-1].Max
-	var buf []byte
-	return func(_ int, col arrow.Array, lo, hi int64) (int64, int64) {
-		if !keys.Supported(col.DataType()) || col.NullN() > 0 || hi > int64(col.Len()) {
-			return lo, hi
-		}
-		if vals := int64Values(col); vals != nil {
-			l, h := int(lo), int(hi)
-			ok := true
-			if len(first) > 0 {
-				l, ok = searchInt64NotBelow(vals, l, h, first)
-			}
-			if ok && last != nil {
-				h, ok = searchInt64AtOrAbove(vals, l, h, last)
-			}
-			if ok {
-				return int64(l), int64(h)
-			}
-		}
-		enc := func(i int64) []byte {
-			buf = keys.AppendValue(buf[:0], col, int(i))
-			return buf
-		}
-		// Every key with leading encoding e lies below first when e < first and first does
-		// not extend e (e's PrefixEnd is at most first).
-		if len(first) > 0 {
-			lo += int64(sort.Search(int(hi-lo), func(i int) bool {
-				e := enc(lo + int64(i))
-				return bytes.Compare(e, first) >= 0 || bytes.HasPrefix(first, e)
-			}))
-		}
-		// Every key with leading encoding e lies at or above last when e >= last.
-		if last != nil {
-			hi = lo + int64(sort.Search(int(hi-lo), func(i int) bool {
-				return bytes.Compare(enc(lo+int64(i)), last) >= 0
-			}))
-		}
+	n := &keyNarrower{first: ranges[0].Min, last: ranges[len(ranges)-1].Max}
+	return n.narrow
+}
+
+// keyNarrower is KeyNarrow's narrowing to the keys from first to last, with a buffer for the
+// keys it encodes.
+type keyNarrower struct {
+	first, last, buf []byte
+}
+
+func (n *keyNarrower) narrow(_ int, col arrow.Array, lo, hi int64) (int64, int64) {
+	first, last := n.first, n.last
+	if !keys.Supported(col.DataType()) || col.NullN() > 0 || hi > int64(col.Len()) {
 		return lo, hi
 	}
+	if vals := int64Values(col); vals != nil {
+		l, h := int(lo), int(hi)
+		ok := true
+		if len(first) > 0 {
+			l, ok = searchInt64NotBelow(vals, l, h, first)
+		}
+		if ok && last != nil {
+			h, ok = searchInt64AtOrAbove(vals, l, h, last)
+		}
+		if ok {
+			return int64(l), int64(h)
+		}
+	}
+	enc := func(i int64) []byte {
+		n.buf = keys.AppendValue(n.buf[:0], col, int(i))
+		return n.buf
+	}
+	// Every key with leading encoding e lies below first when e < first and first does
+	// not extend e (e's PrefixEnd is at most first).
+	if len(first) > 0 {
+		lo += int64(sort.Search(int(hi-lo), func(i int) bool {
+			e := enc(lo + int64(i))
+			return bytes.Compare(e, first) >= 0 || bytes.HasPrefix(first, e)
+		}))
+	}
+	// Every key with leading encoding e lies at or above last when e >= last.
+	if last != nil {
+		hi = lo + int64(sort.Search(int(hi-lo), func(i int) bool {
+			return bytes.Compare(enc(lo+int64(i)), last) >= 0
+		}))
+	}
+	return lo, hi
 }

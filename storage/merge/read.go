@@ -8,6 +8,8 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"sync"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -134,10 +136,13 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 			return nil, OpenError("merge", src.Name, err)
 		}
 	}
-	or := &objstore.ReaderAt{Ctx: ctx, Store: src.Store, Name: src.Name, Size: size, OnRead: src.OnRead}
+	s := &fileStream{src: src, spec: spec, schema: ReadSchema(spec), version: -1, deleted: -1}
+	s.orv = objstore.ReaderAt{Ctx: ctx, Store: src.Store, Name: src.Name, Size: size, OnRead: src.OnRead}
+	or := &s.orv
+	s.or = or
 	fs := pf.Schema()
 	fileCol := func(name string, want arrow.DataType) (int, error) {
-		idx := fs.FieldIndices(name)
+		idx := fieldIndices(fs, name, s.idxBuf[:0])
 		if len(idx) == 0 && name != VersionColumn && name != DeletedColumn && !slices.ContainsFunc(spec.RowKeys, func(k int) bool { return spec.Schema.Field(k).Name == name }) {
 			return -1, nil // a column added after the file was written (FillMissing)
 		}
@@ -149,7 +154,9 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 		}
 		return idx[0], nil
 	}
-	var read []int
+	read := s.readBuf[:0]
+	s.out = s.outBuf[:0]
+	s.keyBuf = s.keyArr[:0]
 	pos := func(fc int) int {
 		if i := slices.Index(read, fc); i >= 0 {
 			return i
@@ -157,7 +164,6 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 		read = append(read, fc)
 		return len(read) - 1
 	}
-	s := &fileStream{src: src, spec: spec, or: or, schema: ReadSchema(spec), version: -1, deleted: -1}
 	for _, c := range spec.Columns {
 		f := spec.Schema.Field(c)
 		if !fs.HasField(f.Name) {
@@ -223,7 +229,7 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 	if slices.ContainsFunc(s.out, func(c int) bool { return c < 0 }) {
 		pos(keyCol) // batches of filled columns take their row count from it
 	}
-	spans := []parquet.Span{}
+	spans := s.spanBuf[:0]
 	// One buffer takes the bounds that the row groups' statistics and page indexes encode,
 	// and then the keys the batches' clipping encodes.
 	buf := s.keyBuf
@@ -250,18 +256,30 @@ func ReadFile(ctx context.Context, src FileSource, spec ReadSpec) (stream.Stream
 		s.done = true
 		return s, nil
 	}
-	if read == nil {
-		read = []int{} // nil would read every column
-	}
 	opts := parquet.ReadOptions{Columns: read, Spans: spans, BatchRows: stream.BatchRows, Alloc: spec.Alloc, Source: or}
 	if s.clip {
-		opts.Narrow, opts.NarrowColumn = KeyNarrow([]keys.Range{spec.Range}), keyCol
+		s.narrower = keyNarrower{first: spec.Range.Min, last: spec.Range.Max}
+		opts.Narrow, opts.NarrowColumn = s.narrower.narrow, keyCol
 	}
 	s.r, err = pf.Read(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("merge: read %s: %w", src.Name, err)
 	}
 	return s, nil
+}
+
+// fieldIndices is fs.FieldIndices(name) appended to buf: a schema of a few fields is searched
+// in place, without the copy FieldIndices returns.
+func fieldIndices(fs *arrow.Schema, name string, buf []int) []int {
+	if fs.NumFields() > 32 {
+		return append(buf, fs.FieldIndices(name)...)
+	}
+	for i := range fs.NumFields() {
+		if fs.Field(i).Name == name {
+			buf = append(buf, i)
+		}
+	}
+	return buf
 }
 
 // statsOverlap reports whether a row group whose leading row key column has statistics st
@@ -324,6 +342,15 @@ type fileStream struct {
 
 	// constant columns for files without hidden columns, sliced per batch
 	constVer, constDel arrow.Array
+
+	// room for a few columns and spans, so that a point lookup's read allocates no slices
+	orv      objstore.ReaderAt
+	readBuf  [8]int
+	outBuf   [8]int
+	spanBuf  [1]parquet.Span
+	keyArr   [32]byte
+	idxBuf   [2]int
+	narrower keyNarrower
 }
 
 var _ stream.Stream = (*fileStream)(nil)
@@ -503,10 +530,17 @@ func slice(a arrow.Array, lo, hi int) arrow.Array {
 }
 
 // constant returns n copies of the file's version (cache is &s.constVer) or of false (the
-// deleted column, &s.constDel): the first n rows of a cached array, rebuilt when it is too
-// short. The array is built from its buffers rather than through a builder: a point lookup
-// makes one per file it reads.
+// deleted column, &s.constDel). A point lookup reads one row of each file it opens: one row
+// takes a shared array (sharedConstant), which costs no allocation; more rows take the first
+// n rows of an array of the stream's, rebuilt when it is too short, built from its buffers
+// rather than through a builder.
 func (s *fileStream) constant(cache *arrow.Array, n int) arrow.Array {
+	if n == 1 {
+		if cache == &s.constVer {
+			return sharedVersion(int64(s.src.AddedTxn))
+		}
+		return sharedFalse()
+	}
 	if *cache == nil || (*cache).Len() < n {
 		if *cache != nil {
 			(*cache).Release()
@@ -534,6 +568,58 @@ func (s *fileStream) constant(cache *arrow.Array, n int) arrow.Array {
 		return *cache
 	}
 	return array.NewSlice(*cache, 0, int64(n))
+}
+
+// One-row constant columns shared by every file read: the deleted column's false, and the
+// version of each of the last files read without a version column. They are immutable, hold
+// a reference of their own (a reader's Release never frees them) and are allocated from the
+// Go heap rather than a reader's allocator. The versions are looked up without a lock (many
+// sessions read the same few files at once); when sharedVersionsMax of them are kept, the
+// next one starts a new map (the old arrays live on while batches hold them).
+var (
+	sharedOnce     sync.Once
+	sharedFalseArr arrow.Array
+	sharedVersions atomic.Pointer[sync.Map] // int64 -> arrow.Array
+	sharedCount    atomic.Int64             // entries of *sharedVersions, about
+)
+
+const sharedVersionsMax = 4096
+
+// sharedFalse returns a one-row boolean array holding false, retained.
+func sharedFalse() arrow.Array {
+	sharedOnce.Do(func() {
+		b := array.NewBooleanBuilder(memory.NewGoAllocator())
+		b.Append(false)
+		sharedFalseArr = b.NewArray()
+		b.Release()
+	})
+	sharedFalseArr.Retain()
+	return sharedFalseArr
+}
+
+// sharedVersion returns a one-row int64 array holding v, retained.
+func sharedVersion(v int64) arrow.Array {
+	m := sharedVersions.Load()
+	if m != nil {
+		if a, ok := m.Load(v); ok {
+			a.(arrow.Array).Retain()
+			return a.(arrow.Array)
+		}
+	}
+	if m == nil || sharedCount.Add(1) > sharedVersionsMax {
+		next := new(sync.Map)
+		if sharedVersions.CompareAndSwap(m, next) {
+			sharedCount.Store(1)
+		}
+		m = sharedVersions.Load()
+	}
+	b := array.NewInt64Builder(memory.NewGoAllocator())
+	b.Append(v)
+	a := b.NewArray()
+	b.Release()
+	got, _ := m.LoadOrStore(v, a)
+	got.(arrow.Array).Retain()
+	return got.(arrow.Array)
 }
 
 func (s *fileStream) release() {

@@ -3,7 +3,9 @@ package objstore
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -51,12 +53,90 @@ func (l *Local) Stamp(ctx context.Context, prefix string) (Stamp, bool, error) {
 		return Stamp{}, false, nil
 	}
 	var st syscall.Stat_t
-	if err := statDir(p, &st); err != nil {
-		return Stamp{}, false, nil
+	now := time.Now().UnixNano()
+	if !l.fstatDir(p, &st, now) {
+		if err := statDir(p, &st); err != nil {
+			return Stamp{}, false, nil
+		}
 	}
 	s := Stamp{dev: uint64(st.Dev), ino: uint64(st.Ino), mtimeNs: st.Mtim.Nano(), ctimeNs: st.Ctim.Nano()}
 	newest := max(s.mtimeNs, s.ctimeNs)
-	return s, time.Now().UnixNano()-newest >= int64(stampSettle), nil
+	return s, now-newest >= int64(stampSettle), nil
+}
+
+// stampFDs bounds the directories a Local keeps open for Stamp; Stamp stats the path of any
+// other.
+const stampFDs = 256
+
+// stampVerify is how often Stamp checks that a directory it keeps open is still the one its
+// path names. Local creates its directories and never removes or renames them; a directory
+// removed by other means (and created again) is seen at once, by its link count.
+const stampVerify = time.Second
+
+// dirFD is a directory Stamp keeps open: fstat(2) of the open directory costs a fraction of
+// stat(2) of its path, which walks every component of the path (several microseconds on a
+// deep store). The descriptor is closed when the dirFD is garbage.
+type dirFD struct{ fd int }
+
+func openDirFD(path string) *dirFD {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	f := &dirFD{fd: fd}
+	runtime.SetFinalizer(f, func(f *dirFD) { syscall.Close(f.fd) })
+	return f
+}
+
+// fstatDir stats d's directory through the descriptor d keeps open, opening it or checking
+// it against the path when due (now is the time in Unix nanoseconds); false leaves the stat
+// to the path.
+func (l *Local) fstatDir(d *stampDir, st *syscall.Stat_t, now int64) bool {
+	f := d.fd.Load()
+	if f != nil && now-d.verified.Load() < int64(stampVerify) {
+		err := syscall.Fstat(f.fd, st)
+		runtime.KeepAlive(f)
+		if err == nil && st.Nlink > 0 {
+			return true
+		}
+		// Removed: the path may name another directory now.
+		d.fd.CompareAndSwap(f, nil)
+		return false
+	}
+	// Stat the path, and keep its directory open if it is not yet (or no longer) the one
+	// open.
+	if err := statDir(d, st); err != nil {
+		d.fd.CompareAndSwap(f, nil)
+		return false
+	}
+	if f != nil {
+		var fs syscall.Stat_t
+		err := syscall.Fstat(f.fd, &fs)
+		runtime.KeepAlive(f)
+		if err == nil && fs.Dev == st.Dev && fs.Ino == st.Ino && fs.Nlink > 0 {
+			d.verified.Store(now)
+			return true
+		}
+	}
+	if f == nil && l.nstampFDs.Load() >= stampFDs {
+		return true // the path's stat is in st
+	}
+	nf := openDirFD(d.path)
+	if nf == nil {
+		d.fd.CompareAndSwap(f, nil)
+		return true
+	}
+	var fs syscall.Stat_t
+	if syscall.Fstat(nf.fd, &fs) != nil || fs.Dev != st.Dev || fs.Ino != st.Ino {
+		// Replaced between the stat and the open: try again at the next Stamp.
+		d.fd.CompareAndSwap(f, nil)
+		return true
+	}
+	if d.fd.CompareAndSwap(f, nf) {
+		l.nstampFDs.Add(1)
+		d.verified.Store(now)
+	}
+	return true
 }
 
 // stampPaths bounds the prefixes whose directories Local remembers for Stamp.
@@ -67,6 +147,10 @@ const stampPaths = 4096
 type stampDir struct {
 	path  string
 	cpath []byte
+	// fd is the directory kept open, or nil; verified is when (Unix nanoseconds) the path
+	// was last seen to name it.
+	fd       atomic.Pointer[dirFD]
+	verified atomic.Int64
 }
 
 // stampPath returns the directory of prefix, remembered for the next Stamp of the prefix (a
