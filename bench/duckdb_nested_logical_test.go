@@ -45,8 +45,15 @@ func TestDuckDBNestedTimeAndUUID(t *testing.T) {
 	// composite of time and uuid, and COPY TO's file of it, with the same values, the
 	// composite's fields of the types TIME and UUID.
 	before, err := filepath.Glob(filepath.Join(dir, "store", "tables", "*", "files", "*.parquet"))
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || len(before) == 0 {
+		t.Fatalf("data files: %v %v", before, err)
+	}
+	// The table made of the file keeps the struct's TIME and UUID logical types in its data
+	// files (the files the table was made of are all there is so far).
+	for _, f := range before {
+		compareRows(t, "the types DuckDB gives the columns of the table made of its file, "+filepath.Base(f),
+			duck(fmt.Sprintf("SELECT column_name, column_type FROM (DESCRIBE SELECT r, us, ts FROM read_parquet('%s'))", f)),
+			[][]string{{"r", "STRUCT(t TIME, u UUID)"}, {"us", "UUID[]"}, {"ts", "TIME[]"}})
 	}
 	run("CREATE TYPE tu AS (t time, u uuid)")
 	run("CREATE TABLE nested_dict (id int, r tu) WITH (row_keys = 'id', dictionary = true)")

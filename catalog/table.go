@@ -300,6 +300,15 @@ func (t *Table) buildSchema() {
 	fields := make([]arrow.Field, len(t.Columns))
 	for i, c := range t.Columns {
 		fields[i] = arrow.Field{Name: c.StoredName(), Type: types.Storage(c.Type), Nullable: c.Nullable}
+		if c.SQLType != nil {
+			// A record column's storage names its fields' SQL types (time, uuid, json) in
+			// their metadata, which the persisted storage type does not keep: they come
+			// from the SQL type, so that data files give those fields their logical types
+			// (the storage is the same, as Arrow's type equality, ignoring metadata, says).
+			if st := types.Storage(c.SQLType); arrow.TypeEqual(st, fields[i].Type) {
+				fields[i].Type = st
+			}
+		}
 		var mk, mv []string
 		if c.Missing != nil {
 			mk, mv = append(mk, MissingKey), append(mv, *c.Missing)
@@ -320,15 +329,16 @@ func (t *Table) buildSchema() {
 
 // storedTypeName is the name of SQL type t that a stored column keeps in its field's
 // metadata (types.SQLTypeKey) so that data files name the type: types.StoredTypeName's, or
-// for an array of time, uuid, json or jsonb the array type's name ("_time", "_uuid",
-// "_json", "_jsonb"), from which the writer gives the list's elements their logical type.
-// The schema is built from the columns each time a table is opened, so tables written
-// before read as they did: their older files have plain leaves, which read the same.
+// for an array of time, timetz, uuid, json or jsonb the array type's name ("_time",
+// "_timetz", "_uuid", "_json", "_jsonb"), from which the writer gives the list's elements
+// their logical type (timetz elements, which Parquet has none for, stay the plain INT64 of
+// their packed value, as timetz columns do, the array named by the metadata alone). The
+// schema is built from the columns each time a table is opened, so tables written before
+// read as they did: their older files have plain leaves, which read the same.
 func storedTypeName(t arrow.DataType) (string, bool) {
 	if lt, ok := t.(*arrow.ListType); ok {
-		if types.IsTime(lt.Elem()) || types.IsUUID(lt.Elem()) || types.IsJSON(lt.Elem()) {
-			name, ok := types.StoredTypeName(lt.Elem())
-			return "_" + name, ok
+		if name, ok := types.StoredTypeName(lt.Elem()); ok {
+			return "_" + name, true
 		}
 		return "", false
 	}

@@ -143,16 +143,12 @@ func (s *sqlServer) tables(ctx context.Context) ([]tableEntry, error) {
 		for _, i := range t.Visible() {
 			c := t.Columns[i]
 			md := columnMetadata(s.cfg.Catalog, PublicSchema, t.Name, c.SQL())
-			name, ok := types.StoredTypeName(c.SQL())
-			if lt, isList := c.SQL().(*arrow.ListType); isList && (types.IsTime(lt.Elem()) || types.IsUUID(lt.Elem())) {
-				// time[] and uuid[]: "_time" and "_uuid".
-				elem, _ := types.StoredTypeName(lt.Elem())
-				name, ok = "_"+elem, true
-			}
-			if ok {
-				// wireSchema gives time, uuid and json columns, and arrays of time and
-				// uuid, their Arrow types.
-				md = arrow.NewMetadata(append(md.Keys(), types.SQLTypeKey), append(md.Values(), name))
+			if sm, ok := types.SQLMetadata(c.SQL()); ok {
+				// The SQL type a result column of the type names (json, jsonb, uuid,
+				// time, timetz, character types, and arrays of them: "_json", "_timetz",
+				// ...), from which wireSchema gives the column the Arrow type a query's
+				// result has.
+				md = arrow.NewMetadata(append(md.Keys(), sm.Keys()...), append(md.Values(), sm.Values()...))
 			}
 			fields = append(fields, arrow.Field{Name: c.Name, Type: c.Type, Nullable: c.Nullable, Metadata: md})
 		}

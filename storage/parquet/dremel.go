@@ -114,7 +114,9 @@ func nodeSpec(f arrow.Field, path []string, def byte, leaf func(arrow.Field, []s
 		return pq.List(en), nil
 	case *arrow.MapType:
 		kf, vf := t.KeyField(), t.ItemField()
-		kn, err := child(arrow.Field{Name: "key", Type: kf.Type}, "key_value", "key")
+		// Keys and values keep their metadata: a key's SQL type picks its logical type
+		// (uuid, time, json) as a list element's does.
+		kn, err := child(arrow.Field{Name: "key", Type: kf.Type, Metadata: kf.Metadata}, "key_value", "key")
 		if err != nil {
 			return nil, err
 		}

@@ -121,6 +121,10 @@ func convertedRows(rng *rand.Rand, mem memory.Allocator, schema *arrow.Schema, r
 						kb.Append(int32(k))
 					case *array.Int64Builder:
 						kb.Append(int64(k) << 40)
+					case *array.BinaryBuilder:
+						u := make([]byte, uuidBytes) // a uuid key
+						u[0], u[15] = byte(k), byte(k*7)
+						kb.Append(u)
 					}
 					if vf.Nullable && rng.IntN(100) < elemNullPct {
 						x.ItemBuilder().AppendNull()

@@ -161,12 +161,38 @@ func widenIntervals(src []byte) []byte {
 	return out
 }
 
-// nestedLogical is t, the Arrow type nestedArrowType maps the struct or list column c to,
-// with the fields of its time, uuid and json leaves (struct fields, list elements, at any
-// depth) naming their SQL type in metadata (logicalMetadata), as flat columns' fields do.
-// Map keys and items are left as they are.
+// nestedLogical is t, the Arrow type nestedArrowType maps the struct, list or map column c
+// to, with the fields of its time, uuid and json leaves (struct fields, list elements, map
+// keys and values, at any depth) naming their SQL type in metadata (logicalMetadata), as flat
+// columns' fields do.
 func nestedLogical(t arrow.DataType, c *pq.Column) arrow.DataType {
 	switch tt := t.(type) {
+	case *arrow.MapType:
+		kids := c.Columns()
+		if !isMapGroup(c) || len(kids) != 1 || len(kids[0].Columns()) != 2 {
+			return t
+		}
+		kf, vf := tt.KeyField(), tt.ItemField()
+		changed := false
+		for i, f := range []*arrow.Field{&kf, &vf} {
+			col := kids[0].Columns()[i]
+			if !col.Leaf() {
+				if ft := nestedLogical(f.Type, col); ft != f.Type {
+					f.Type, changed = ft, true
+				}
+				continue
+			}
+			if md := logicalMetadata(col); md.Len() > 0 && f.Metadata.Len() == 0 {
+				f.Metadata, changed = md, true
+			}
+		}
+		if !changed {
+			return t
+		}
+		mt := arrow.MapOfWithMetadata(kf.Type, kf.Metadata, vf.Type, vf.Metadata)
+		mt.SetItemNullable(vf.Nullable)
+		mt.KeysSorted = tt.KeysSorted
+		return mt
 	case *arrow.ListType:
 		if !isListGroup(c) || len(c.Columns()) != 1 {
 			return t
