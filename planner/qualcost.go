@@ -47,7 +47,7 @@ func OrderQuals(quals []Qual) []Expr {
 			used := map[ColumnID]bool{}
 			ColumnsUsed(q.Expr, used)
 			switch {
-			case len(used) == 0 && !volatile(q.Expr):
+			case len(used) == 0 && !volatile(q.Expr) && !pgVolatile(q.Expr):
 				it.gate = true
 			case isEquivalence(q.Expr):
 				it.equiv = true
@@ -225,4 +225,22 @@ func folded(e Expr) bool {
 		return ok
 	})
 	return ok
+}
+
+// pgVolatileFuncs are functions PostgreSQL declares volatile besides those function.Volatile
+// names: a conjunct calling one is not a one-time filter.
+var pgVolatileFuncs = map[string]bool{
+	"clock_timestamp": true, "timeofday": true, "gen_random_uuid": true, "pg_sleep": true,
+	"set_config": true, "txid_current": true, "setseed": true,
+}
+
+func pgVolatile(e Expr) bool {
+	found := false
+	Walk(e, func(x Expr) bool {
+		if f, ok := x.(*Func); ok && pgVolatileFuncs[strings.ToLower(f.Name)] {
+			found = true
+		}
+		return !found
+	})
+	return found
 }
