@@ -324,7 +324,7 @@ func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner
 		}
 		if s.strictWhere {
 			// Only a plain condition that rejects NULLs.
-			if f, ok := n.(*planner.Filter); ok && f.Input == node && len(outer) == 0 && !hasSubLink(c) && !volatile(f.Pred) && rejectsNulls(f.Pred) {
+			if f, ok := n.(*planner.Filter); ok && f.Input == node && len(outer) == 0 && !hasSubLink(c) && !volatile(f.Pred) && planner.RejectsNulls(f.Pred, nil) {
 				node = n
 			}
 			continue
@@ -550,42 +550,4 @@ func nullSafeEq(o, p planner.Expr) []planner.Expr {
 func isOneEmptyRow(n planner.Node) bool {
 	v, ok := n.(*planner.Values)
 	return ok && len(v.Rows) == 1 && len(v.Rows[0]) == 0 && len(v.Cols) == 0
-}
-
-// rejectsNulls reports whether the condition e is not true when the columns it refers to are
-// all NULL: a comparison, LIKE or IN over an operand that is NULL when its columns are (the
-// columns under operators and casts), and the conjunctions and disjunctions of such.
-func rejectsNulls(e planner.Expr) bool {
-	switch x := e.(type) {
-	case *planner.Binary:
-		switch x.Op {
-		case planner.OpAnd:
-			return rejectsNulls(x.L) || rejectsNulls(x.R)
-		case planner.OpOr:
-			return rejectsNulls(x.L) && rejectsNulls(x.R)
-		}
-		return nullWithColumns(x)
-	case *planner.Not:
-		return nullWithColumns(x.E)
-	case *planner.InList:
-		return nullWithColumns(x.E)
-	}
-	return false
-}
-
-// nullWithColumns reports whether e is NULL when the columns it refers to are: a column, or
-// an operator or a cast over such an expression.
-func nullWithColumns(e planner.Expr) bool {
-	switch x := e.(type) {
-	case *planner.ColumnRef:
-		return true
-	case *planner.Binary:
-		if x.Op == planner.OpAnd || x.Op == planner.OpOr {
-			return false
-		}
-		return nullWithColumns(x.L) || nullWithColumns(x.R)
-	case *planner.Cast:
-		return nullWithColumns(x.E)
-	}
-	return false
 }
