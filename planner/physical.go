@@ -81,7 +81,15 @@ func physical(ctx context.Context, n Node, env Env) (exec.Operator, error) {
 			return nil, err
 		}
 		if len(n.Filter) > 0 && !n.KeyExact {
-			pred, err := CompileExpr(And(n.Filter), layoutOf(n.Columns()))
+			// The conjuncts from the WHERE, JOIN ... ON and derived tables' WHERE over the
+			// table, in PostgreSQL's order for a scan's (OrderQuals).
+			var quals []Qual
+			for _, e := range n.Filter {
+				for _, c := range Conjuncts(e) {
+					quals = append(quals, Qual{Expr: c})
+				}
+			}
+			pred, err := CompileExpr(And(OrderQuals(quals)), layoutOf(n.Columns()))
 			if err != nil {
 				return nil, err
 			}

@@ -86,6 +86,9 @@ type binder struct {
 	perRow bool
 	// joinWhere is the WHERE clause of the FROM list whose item the JOIN bound next is.
 	joinWhere *pg_query.Node
+	// joinWhereStrict says that the JOIN bound next is on the null-extended side of an outer
+	// join (see scope.strictWhere).
+	joinWhereStrict bool
 	// scalars are scalar subqueries bound in the current clause, to be joined in;
 	// constCols are their columns, which are constant and so allowed in grouped queries.
 	scalars   []pendingJoin

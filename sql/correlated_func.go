@@ -244,7 +244,7 @@ func (b *binder) domain(s *scope, cols []planner.Column) (*planner.Aggregate, er
 	}
 	// A subquery of the WHERE bound over again whose function asks for again's domain finds
 	// the same WHERE clause being narrowed.
-	again.where, again.from = s.where, s.from
+	again.where, again.from, again.strictWhere = s.where, s.from, s.strictWhere
 	if node, err = b.domainWhere(s, node, again); err != nil {
 		return nil, err
 	}
@@ -320,6 +320,13 @@ func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner
 			}
 		}
 		if err != nil || len(b.scalars) > 0 {
+			continue
+		}
+		if s.strictWhere {
+			// Only a plain condition that rejects NULLs.
+			if f, ok := n.(*planner.Filter); ok && f.Input == node && len(outer) == 0 && !hasSubLink(c) && !volatile(f.Pred) && planner.RejectsNulls(f.Pred, nil) {
+				node = n
+			}
 			continue
 		}
 		if volatileAbove(n, node) {

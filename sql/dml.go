@@ -42,7 +42,15 @@ func (b *binder) whereClause(n *pg_query.Node, sc *scope) (planner.Expr, error) 
 	if err != nil {
 		return nil, err
 	}
-	return b.coerceBool(pred, "WHERE")
+	if pred, err = b.coerceBool(pred, "WHERE"); err != nil || hasSubLink(n) {
+		return pred, err
+	}
+	// In PostgreSQL's order: by cost, cheapest first.
+	var quals []planner.Qual
+	for _, e := range planner.Conjuncts(pred) {
+		quals = append(quals, planner.Qual{Expr: e})
+	}
+	return planner.And(planner.OrderQuals(quals)), nil
 }
 
 // deleteStmt binds DELETE FROM t [WHERE p].

@@ -39,6 +39,9 @@ type scope struct {
 	// where is the WHERE clause of the query whose FROM clause the scope is: its conjuncts
 	// on items alone limit the rows bound again (see domain).
 	where *pg_query.Node
+	// strictWhere says that the items are on the null-extended side of an outer join: only
+	// the conjuncts of where that a row of NULLs does not meet limit the rows bound again.
+	strictWhere bool
 	// from is the whole FROM list whose items items begins, when the scope is a FROM list's.
 	from []*pg_query.Node
 }
@@ -451,22 +454,29 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 	// The left side's rows are in an inner or left join's rows as they are: when the join is
 	// an item of a FROM list, or the left side of such a join, the WHERE's conditions on them
 	// hold for every row of the result that has their values (see domainWhere).
-	where := b.joinWhere
-	b.joinWhere = nil
+	where, strict := b.joinWhere, b.joinWhereStrict
+	b.joinWhere, b.joinWhereStrict = nil, false
+	// So are the right side's in an inner or right join's. The null-extended side's rows
+	// are there with their values or with NULLs: the conditions that NULLs do not meet hold
+	// for them (PostgreSQL then makes the outer join an inner one).
+	rightWhere, rightStrict := where, strict
 	if j.Jointype != pg_query.JoinType_JOIN_INNER && j.Jointype != pg_query.JoinType_JOIN_LEFT {
-		where = nil
+		strict = true
+	}
+	if j.Jointype != pg_query.JoinType_JOIN_INNER && j.Jointype != pg_query.JoinType_JOIN_RIGHT {
+		rightStrict = true
 	}
 	if _, ok := j.Larg.Node.(*pg_query.Node_JoinExpr); ok {
-		b.joinWhere = where
+		b.joinWhere, b.joinWhereStrict = where, strict
 	}
 	left, ls, err := b.fromItem(j.Larg)
-	b.joinWhere = nil
+	b.joinWhere, b.joinWhereStrict = nil, false
 	if err != nil {
 		return nil, nil, err
 	}
 	if ls.items == nil {
 		ls.items = []*pg_query.Node{j.Larg} // for a LATERAL subquery on the right
-		ls.where = where
+		ls.where, ls.strictWhere = where, strict
 	}
 	if rf, fc, ok := isUnnestFrom(j.Rarg); ok && (rf.Lateral || j.Jointype == pg_query.JoinType_JOIN_INNER) {
 		return b.lateralUnnestJoin(j, rf, fc, left, ls)
@@ -483,7 +493,11 @@ func (b *binder) join(j *pg_query.JoinExpr) (planner.Node, *scope, error) {
 	if rs := j.Rarg.GetRangeSubselect(); rs != nil && rs.Lateral {
 		return b.lateralJoin(j, rs, left, ls)
 	}
+	if _, ok := j.Rarg.Node.(*pg_query.Node_JoinExpr); ok {
+		b.joinWhere, b.joinWhereStrict = rightWhere, rightStrict
+	}
 	right, rs, err := b.fromItem(j.Rarg)
+	b.joinWhere, b.joinWhereStrict = nil, false
 	if err != nil {
 		return nil, nil, err
 	}

@@ -18,7 +18,7 @@ import (
 func (b *binder) where(n *pg_query.Node, plan planner.Node, sc *scope) (planner.Node, error) {
 	b.clause = "WHERE"
 	defer func() { b.clause = "" }()
-	var preds []planner.Expr
+	var preds []planner.Qual
 	for _, c := range andConjuncts(n) {
 		negate := false
 		inner := c
@@ -36,7 +36,7 @@ func (b *binder) where(n *pg_query.Node, plan planner.Node, sc *scope) (planner.
 				if negate {
 					e = &planner.Not{E: e}
 				}
-				preds = append(preds, e)
+				preds = append(preds, planner.Qual{Expr: e, SubLink: true})
 				continue
 			}
 			if err != nil {
@@ -52,11 +52,15 @@ func (b *binder) where(n *pg_query.Node, plan planner.Node, sc *scope) (planner.
 		if e, err = b.coerceBool(e, "WHERE"); err != nil {
 			return nil, err
 		}
-		preds = append(preds, e)
+		sub := hasSubLink(c)
+		for _, e := range planner.Conjuncts(e) { // x BETWEEN a AND b is two
+			preds = append(preds, planner.Qual{Expr: e, SubLink: sub})
+		}
 	}
 	plan = b.applyScalarSubqueries(plan)
 	if len(preds) > 0 {
-		plan = &planner.Filter{Input: plan, Pred: planner.And(preds)}
+		// In PostgreSQL's order: by cost, cheapest first.
+		plan = &planner.Filter{Input: plan, Pred: planner.And(planner.OrderQuals(preds))}
 	}
 	return plan, nil
 }

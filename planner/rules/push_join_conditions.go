@@ -63,6 +63,12 @@ func pushDown(n planner.Node) planner.Node {
 // intoJoin distributes conjuncts that sit above join j. It returns nil when nothing moves.
 func intoJoin(j *planner.Join, conjuncts []planner.Expr) planner.Node {
 	left, right := ids(j.Left.Columns()), ids(j.Right.Columns())
+	kind := reduceOuter(j.Kind, conjuncts, left, right)
+	if kind != j.Kind {
+		c := *j
+		c.Kind = kind
+		j = &c
+	}
 	var toLeft, toRight, toJoin, keep []planner.Expr
 	// Sides whose rows a predicate may filter before the join without changing the result.
 	leftOK := j.Kind == planner.JoinInner || j.Kind == planner.JoinCross || j.Kind == planner.JoinLeft ||
@@ -87,6 +93,9 @@ func intoJoin(j *planner.Join, conjuncts []planner.Expr) planner.Node {
 		}
 	}
 	if len(toLeft)+len(toRight)+len(toJoin) == 0 {
+		if kind != j.Kind {
+			return &planner.Filter{Input: j, Pred: planner.And(keep)}
+		}
 		return nil
 	}
 	c := *j
@@ -139,4 +148,41 @@ func subsetOfUnion(a, b, c map[planner.ColumnID]bool) bool {
 		}
 	}
 	return true
+}
+
+// reduceOuter is the kind of an outer join under the conjuncts of a filter: a conjunct that
+// is not true when the columns of a null-extended side are NULL drops the rows that side
+// was extended with, so a left join becomes an inner join, and a full join a left, right
+// or inner one, as PostgreSQL's reduce_outer_joins does. The filter's conditions on that
+// side then go below the join, and a LATERAL function there runs only for the rows they
+// keep.
+func reduceOuter(kind planner.JoinKind, conjuncts []planner.Expr, left, right map[planner.ColumnID]bool) planner.JoinKind {
+	if kind != planner.JoinLeft && kind != planner.JoinRight && kind != planner.JoinFull {
+		return kind
+	}
+	var noNullLeft, noNullRight bool
+	for _, c := range conjuncts {
+		noNullLeft = noNullLeft || planner.RejectsNulls(c, left)
+		noNullRight = noNullRight || planner.RejectsNulls(c, right)
+	}
+	switch kind {
+	case planner.JoinLeft:
+		if noNullRight {
+			return planner.JoinInner
+		}
+	case planner.JoinRight:
+		if noNullLeft {
+			return planner.JoinInner
+		}
+	case planner.JoinFull:
+		switch {
+		case noNullLeft && noNullRight:
+			return planner.JoinInner
+		case noNullLeft:
+			return planner.JoinLeft
+		case noNullRight:
+			return planner.JoinRight
+		}
+	}
+	return kind
 }

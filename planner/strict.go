@@ -1,0 +1,45 @@
+package planner
+
+// RejectsNulls reports whether the condition e is not true on a row whose columns in side
+// (any column when side is nil) are all NULL: a comparison, LIKE, IN or ANY over an operand
+// that is NULL when those columns are (a column, an operator other than || or a cast over
+// such), a boolean column, NOT of such, and the conjunctions and disjunctions of such.
+// PostgreSQL turns an outer join under such a WHERE condition on its null-extended side
+// into an inner one (reduce_outer_joins).
+func RejectsNulls(e Expr, side map[ColumnID]bool) bool {
+	switch x := e.(type) {
+	case *Binary:
+		switch x.Op {
+		case OpAnd:
+			return RejectsNulls(x.L, side) || RejectsNulls(x.R, side)
+		case OpOr:
+			return RejectsNulls(x.L, side) && RejectsNulls(x.R, side)
+		}
+		return nullWith(x, side)
+	case *ColumnRef:
+		return nullWith(x, side)
+	case *Not:
+		return nullWith(x.E, side)
+	case *InList:
+		return nullWith(x.E, side)
+	case *AnyOp:
+		return nullWith(x.L, side)
+	}
+	return false
+}
+
+// nullWith reports whether e is NULL when its columns in side are.
+func nullWith(e Expr, side map[ColumnID]bool) bool {
+	switch x := e.(type) {
+	case *ColumnRef:
+		return side == nil || side[x.ID]
+	case *Binary:
+		if x.Op == OpAnd || x.Op == OpOr || x.Op == OpConcat {
+			return false // array || NULL is the array
+		}
+		return nullWith(x.L, side) || nullWith(x.R, side)
+	case *Cast:
+		return nullWith(x.E, side)
+	}
+	return false
+}
