@@ -86,7 +86,7 @@ type directReader struct {
 	width  int  // bit width of the definition levels
 	max    byte // maximum definition level
 
-	bytesPerRow float64 // expected bytes of string data per row
+	bytesPerRow float64 // expected bytes of string data per row; 0 before the first batch
 }
 
 // directKind reports whether a flat column of Arrow type t stored as kind can be read
@@ -174,10 +174,6 @@ func (r *Reader) openDirect(cr *chunkReader, sp Span, g, c, out int, pages []Pag
 	}
 	d := &cr.dr // held by cr, which is pooled: its pages' slice is reused
 	*d = directReader{bufs: bufs, codec: codec, kind: col.kind, width: levelWidth(cr.maxDef), max: cr.maxDef, pages: d.pages[:0]}
-	if md.NumValues > 0 && col.kind == pq.ByteArray {
-		// An over-estimate (it counts lengths and levels); refined after each batch.
-		d.bytesPerRow = float64(md.TotalUncompressedSize) / float64(md.NumValues)
-	}
 	ok, err := d.parse(buf, first)
 	if !ok || err != nil {
 		return false, err
@@ -319,6 +315,20 @@ func (d *directReader) current() error {
 	return nil
 }
 
+// pageBytesPerRow returns the bytes of byte array values per row of the current page, which
+// is loaded.
+func (d *directReader) pageBytesPerRow() float64 {
+	p := &d.pages[d.page]
+	var size int
+	switch {
+	case d.offs != nil:
+		size = int(d.offs[len(d.offs)-1] - d.offs[0])
+	default:
+		size = len(d.vals) - 4*(p.rows-p.nulls)
+	}
+	return float64(max(size, 0)) / float64(p.rows)
+}
+
 // valuesIn returns how many of the next k rows of the current page hold values.
 func (d *directReader) valuesIn(k int) int {
 	p := &d.pages[d.page]
@@ -454,6 +464,15 @@ func (d *directReader) readFixed(n, width int, mem memory.Allocator, valid *memo
 
 // readBytes decodes n rows of byte arrays into Arrow offsets and data.
 func (d *directReader) readBytes(n int, mem memory.Allocator, valid *memory.Buffer) ([]*memory.Buffer, int, error) {
+	if d.bytesPerRow == 0 {
+		// The chunk's first batch: the bytes per row of its first page. The chunk's
+		// metadata would say too few for delta-encoded values, whose prefixes it does not
+		// count, and each time the buffer grows it is copied.
+		if err := d.current(); err != nil {
+			return nil, 0, err
+		}
+		d.bytesPerRow = d.pageBytesPerRow()
+	}
 	offBuf := newBuffer(mem, 4*(n+1))
 	offs := arrow.Int32Traits.CastFromBytes(offBuf.Bytes())
 	data := memory.NewResizableBuffer(mem)
