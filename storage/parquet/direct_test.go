@@ -186,3 +186,68 @@ func TestReadDirectCorrupt(t *testing.T) {
 		t.Fatal("the column was not read directly")
 	}
 }
+
+// TestReadDeltaInPlace reads files of delta-encoded strings and binaries, with NULLs, in
+// batches that take whole pages (whose values are decoded straight into the batch's data)
+// and in batches of random sizes, and checks them against reads through parquet-go's pages.
+func TestReadDeltaInPlace(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const rows = 7000
+	rng := rand.New(rand.NewPCG(8, 9))
+	// Columns the flat writer takes (no d38), which delta-encodes byte arrays.
+	schema := arrow.NewSchema([]arrow.Field{testSchema.Field(0), testSchema.Field(12), testSchema.Field(13), testSchema.Field(1), testSchema.Field(6)}, nil)
+	cols := []int{0, 1, 2, 3}
+	for _, codec := range []string{Zstd, None} {
+		data, _ := writeFile(t, mem, schema, Properties{Compression: codec, RowGroupRows: 3000, PageBytes: 300, Encoding: EncodingDelta}, rows, 333, 1000, 77)
+		f, err := Open(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := range 12 {
+			batch := 3000
+			if round > 0 {
+				batch = 1 + rng.IntN(3000)
+			}
+			direct, err := f.Read(context.Background(), ReadOptions{Columns: cols, Alloc: mem, BatchRows: batch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages, err := f.Read(context.Background(), ReadOptions{Columns: cols, Alloc: mem, BatchRows: batch, viaPages: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inPlace := make([]int, len(cols))
+			for {
+				a, errA := direct.Next(context.Background())
+				b, errB := pages.Next(context.Background())
+				if errors.Is(errA, io.EOF) && errors.Is(errB, io.EOF) {
+					break
+				}
+				if errA != nil || errB != nil {
+					t.Fatalf("%s round %d: direct: %v, pages: %v", codec, round, errA, errB)
+				}
+				for i := range cols {
+					if direct.chunks[i].direct == nil {
+						t.Fatalf("column %s not read directly", a.Schema().Field(i).Name)
+					}
+					inPlace[i] += direct.chunks[i].dr.inPlace // a new chunk each batch of round 0
+					if !array.Equal(a.Column(i), b.Column(i)) {
+						t.Fatalf("%s round %d column %s: direct %v, pages %v", codec, round, a.Schema().Field(i).Name, a.Column(i), b.Column(i))
+					}
+				}
+				a.Release()
+				b.Release()
+			}
+			direct.Close()
+			pages.Close()
+			if round == 0 {
+				for i, c := range cols[:3] {
+					if inPlace[i] == 0 {
+						t.Errorf("%s: no page of column %s decoded into its batch", codec, schema.Field(c).Name)
+					}
+				}
+			}
+		}
+	}
+}
