@@ -561,6 +561,10 @@ func (d *directReader) readBytes(n int, mem memory.Allocator, valid *memory.Buff
 				}
 				// Unless the decoder needed more room than data had and took its own.
 				if inPlace = len(d.strs) > 0 && &d.strs[0] == &data.Buf()[size]; inPlace {
+					// The values are in the batch's memory, which the reader must not
+					// keep: it decodes them again if it ever reads the page again (a
+					// read after a failed one).
+					d.strs, d.pending = nil, true
 					d.inPlace++
 				}
 			default:
@@ -588,7 +592,6 @@ func (d *directReader) readBytes(n int, mem memory.Allocator, valid *memory.Buff
 			}
 			if inPlace {
 				size = end
-				d.strs = nil // the batch's memory, which the reader must not keep
 			} else {
 				if end > data.Cap() {
 					data.Reserve(max(end, data.Cap()+data.Cap()/2))
