@@ -251,3 +251,77 @@ func TestReadDeltaInPlace(t *testing.T) {
 		}
 	}
 }
+
+// reallocCounter counts the reallocations (buffer growths) of its allocator.
+type reallocCounter struct {
+	memory.Allocator
+	n int
+}
+
+func (c *reallocCounter) Reallocate(size int, b []byte) []byte {
+	c.n++
+	return c.Allocator.Reallocate(size, b)
+}
+
+// TestReadBytesNoGrowth reads delta-encoded strings that share long prefixes (so the
+// chunk's metadata counts far fewer bytes than they decode to) and checks that no batch's
+// data buffer had to grow: its first batch is sized by the first page's decoded bytes.
+func TestReadBytesNoGrowth(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewStringBuilder(mem)
+	for i := range 20000 {
+		b.Append(fmt.Sprintf("a long shared prefix of every key %08d", i))
+	}
+	arr := b.NewArray()
+	b.Release()
+	batch := array.NewRecordBatch(schema, []arrow.Array{arr}, int64(arr.Len()))
+	arr.Release()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, Properties{RowGroupRows: 10000, Encoding: EncodingDelta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(batch); err != nil {
+		t.Fatal(err)
+	}
+	batch.Release()
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &reallocCounter{Allocator: mem}
+	r, err := f.Read(context.Background(), ReadOptions{Alloc: counter, BatchRows: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n := 0
+	for {
+		x, err := r.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.chunks[0].direct == nil {
+			t.Fatal("not read directly")
+		}
+		col := x.Column(0).(*array.String)
+		for i := range col.Len() {
+			if got, want := col.Value(i), fmt.Sprintf("a long shared prefix of every key %08d", n+i); got != want {
+				t.Fatalf("row %d: %q, want %q", n+i, got, want)
+			}
+		}
+		n += col.Len()
+		x.Release()
+	}
+	if n != 20000 || counter.n != 0 {
+		t.Fatalf("%d rows, %d buffers grown", n, counter.n)
+	}
+}
