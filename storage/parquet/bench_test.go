@@ -133,6 +133,11 @@ func BenchmarkRead1M(b *testing.B) {
 			}
 		}
 	}
+	// Every column chunk decoded whole into a chunk cache (File.Preload), as a scan through
+	// the hot cache decodes a file it reads first.
+	for _, layout := range layouts {
+		benchPreload(b, "pages="+layout+"/preload", files[layout])
+	}
 	// A cold key lookup: one row of every column through the page index, without a chunk
 	// cache, at rows spread over the file.
 	for _, layout := range layouts {
@@ -204,5 +209,25 @@ func benchRead(b *testing.B, mem memory.Allocator, name string, data []byte, col
 		b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		b.ReportMetric(float64(cpuTime()-cpu)/1e6/float64(b.N), "cpu-ms/op")
 		b.ReportMetric(float64(len(data)), "file-bytes")
+	})
+}
+
+func benchPreload(b *testing.B, name string, data []byte) {
+	b.Run(name, func(b *testing.B) {
+		cpu := cpuTime()
+		for b.Loop() {
+			f, err := Open(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				b.Fatal(err)
+			}
+			cc := &mapChunks{m: map[[2]int]arrow.Array{}}
+			f.SetChunkCache(cc)
+			if err := f.Preload(nil); err != nil {
+				b.Fatal(err)
+			}
+			cc.release()
+		}
+		b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		b.ReportMetric(float64(cpuTime()-cpu)/1e6/float64(b.N), "cpu-ms/op")
 	})
 }

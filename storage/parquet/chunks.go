@@ -83,15 +83,8 @@ func (f *File) decodedChunk(src io.ReaderAt, g, col int) (arrow.Array, error) {
 		src = f.f
 	}
 	v, err := f.chunks.Chunk(g, col, func() (any, int64, error) {
-		leaf := f.cols[col].leaf
-		fc := f.f.RowGroups()[g].ColumnChunks()[leaf].(*pq.FileColumnChunk)
-		cr := &chunkReader{col: &f.cols[col], maxDef: byte(f.leaves[col].MaxDefinitionLevel()), pages: fc.PagesFrom(src)}
-		defer cr.close()
-		if cm := &f.f.Metadata().RowGroups[g].Columns[leaf].MetaData; cm.NumValues > 0 {
-			cr.bytesPerRow = float64(cm.TotalUncompressedSize) / float64(cm.NumValues)
-		}
 		// Not a statement's memory: the cache's, for as long as it keeps the array.
-		a, err := cr.read(int(f.groups[g].Rows), memory.DefaultAllocator)
+		a, _, err := f.decodeChunk(src, g, col, memory.DefaultAllocator)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -101,6 +94,30 @@ func (f *File) decodedChunk(src io.ReaderAt, g, col int) (arrow.Array, error) {
 		return nil, err
 	}
 	return v.(arrow.Array), nil
+}
+
+// decodeChunk decodes the whole of column col of row group g from src into one array, read
+// directly (direct.go) when the chunk allows it, as a Reader reads it, and otherwise through
+// parquet-go's pages; direct says which.
+func (f *File) decodeChunk(src io.ReaderAt, g, col int, mem memory.Allocator) (a arrow.Array, direct bool, err error) {
+	leaf := f.cols[col].leaf
+	rows := int(f.groups[g].Rows)
+	cr := &chunkReader{col: &f.cols[col], maxDef: byte(f.leaves[col].MaxDefinitionLevel())}
+	defer cr.close()
+	r := &Reader{f: f, src: src, cols: []int{col}}
+	defer r.releaseDirect()
+	if direct, err = r.openDirect(cr, Span{Group: g, Hi: int64(rows)}, g, col, 0, nil, false); err != nil {
+		return nil, false, err
+	}
+	if !direct {
+		fc := f.f.RowGroups()[g].ColumnChunks()[leaf].(*pq.FileColumnChunk)
+		cr.pages = fc.PagesFrom(src)
+		if cm := &f.f.Metadata().RowGroups[g].Columns[leaf].MetaData; cm.NumValues > 0 {
+			cr.bytesPerRow = float64(cm.TotalUncompressedSize) / float64(cm.NumValues)
+		}
+	}
+	a, err = cr.read(rows, mem)
+	return a, direct, err
 }
 
 // cachedChunk returns column col of row group g, retained, if the cache holds it.

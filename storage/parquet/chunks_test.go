@@ -3,11 +3,14 @@ package parquet
 import (
 	"bytes"
 	"context"
-	"github.com/apache/arrow-go/v18/arrow"
+	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -299,5 +302,64 @@ func TestSpansBackOffFromFullCache(t *testing.T) {
 	}
 	if cols := len(f.Schema().Fields()); cc.loads != 3*cols {
 		t.Fatalf("%d one-row spans through a cache that keeps nothing decoded %d chunks whole, want %d", reads, cc.loads, 3*cols)
+	}
+}
+
+// TestDecodeChunkDirect decodes every column chunk of files written here (delta and PLAIN
+// values, each codec, dictionaries), by arrow-go (V1 pages) and with NULLs as the chunk
+// cache does, and checks that the chunks this package's direct reader takes are read by it
+// (the others through parquet-go's pages) and that every array equals a read of the row
+// group through parquet-go's pages.
+func TestDecodeChunkDirect(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const rows = 5000
+	files := spanFiles(t, mem, rows)
+	for _, codec := range []string{Snappy, None} {
+		for _, enc := range []string{EncodingDelta, EncodingPlain} {
+			data, _ := writeFile(t, mem, testSchema, Properties{Compression: codec, Encoding: enc, RowGroupRows: 3000, PageBytes: 700}, rows, 333, 1000, 77)
+			files[fmt.Sprintf("sleeperd %s %s", codec, enc)] = data
+		}
+	}
+	for name, data := range files {
+		t.Run(name, func(t *testing.T) {
+			f, err := Open(bytes.NewReader(data), int64(len(data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sleeperd := strings.HasPrefix(name, "sleeperd") && name != "sleeperd dictionary=true"
+			directs := 0
+			for g := range f.RowGroups() {
+				for c, fld := range f.Schema().Fields() {
+					a, direct, err := f.decodeChunk(bytes.NewReader(data), g, c, mem)
+					if err != nil {
+						t.Fatalf("group %d column %s: %v", g, fld.Name, err)
+					}
+					if want := sleeperd && directKind(fld.Type, f.cols[c].kind); direct != want {
+						t.Errorf("group %d column %s decoded directly: %v, want %v", g, fld.Name, direct, want)
+					}
+					if direct {
+						directs++
+					}
+					r, err := f.Read(context.Background(), ReadOptions{Columns: []int{c}, RowGroups: []int{g}, BatchRows: rows, Alloc: mem, viaPages: true})
+					if err != nil {
+						t.Fatal(err)
+					}
+					b, err := r.Next(context.Background())
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !array.Equal(a, b.Column(0)) {
+						t.Errorf("group %d column %s: decoded %v, pages %v", g, fld.Name, a, b.Column(0))
+					}
+					a.Release()
+					b.Release()
+					r.Close()
+				}
+			}
+			if sleeperd && directs == 0 {
+				t.Fatal("no chunk decoded directly")
+			}
+		})
 	}
 }

@@ -65,6 +65,10 @@ func (r *Reader) releaseDirect() {
 	}
 }
 
+// deltaPadding is the bytes past its values that parquet-go's DELTA_BYTE_ARRAY decoder
+// needs in the buffer it decodes into (it writes whole vectors).
+const deltaPadding = 64
+
 // directReader walks the data pages of one column chunk read directly.
 type directReader struct {
 	bufs  *directBuffers
@@ -76,17 +80,22 @@ type directReader struct {
 	// The current page's values once decompressed (loaded), its definition levels (nil
 	// when every row or none is NULL) and the position of its next value: a byte offset
 	// into vals for PLAIN byte arrays, an index of values for fixed-size types and for
-	// delta-encoded byte arrays, which are decoded into strs and offs (vals is nil).
-	loaded bool
-	vals   []byte
-	strs   []byte
-	offs   []uint32
-	defs   []byte
-	pos    int
-	width  int  // bit width of the definition levels
-	max    byte // maximum definition level
+	// delta-encoded byte arrays (delta), which are decoded into strs and offs, from vals,
+	// when first read (pending until then): into the batch's data when the batch takes
+	// the whole page, otherwise into a buffer of the reader's.
+	loaded  bool
+	delta   bool
+	pending bool
+	vals    []byte
+	strs    []byte
+	offs    []uint32
+	defs    []byte
+	pos     int
+	width   int  // bit width of the definition levels
+	max     byte // maximum definition level
 
-	bytesPerRow float64 // expected bytes of string data per row
+	bytesPerRow float64 // expected bytes of string data per row; 0 before the first batch
+	inPlace     int     // pages decoded straight into a batch's data
 }
 
 // directKind reports whether a flat column of Arrow type t stored as kind can be read
@@ -174,10 +183,6 @@ func (r *Reader) openDirect(cr *chunkReader, sp Span, g, c, out int, pages []Pag
 	}
 	d := &cr.dr // held by cr, which is pooled: its pages' slice is reused
 	*d = directReader{bufs: bufs, codec: codec, kind: col.kind, width: levelWidth(cr.maxDef), max: cr.maxDef, pages: d.pages[:0]}
-	if md.NumValues > 0 && col.kind == pq.ByteArray {
-		// An over-estimate (it counts lengths and levels); refined after each batch.
-		d.bytesPerRow = float64(md.TotalUncompressedSize) / float64(md.NumValues)
-	}
 	ok, err := d.parse(buf, first)
 	if !ok || err != nil {
 		return false, err
@@ -274,16 +279,11 @@ func (d *directReader) current() error {
 		return fmt.Errorf("%w: page of %d bytes, %d expected", ErrCorrupt, len(d.vals), p.size)
 	}
 	values := p.rows - p.nulls
-	d.offs = nil
+	d.strs, d.offs, d.delta, d.pending = nil, nil, false, false
 	switch {
 	case p.enc == format.Plain:
 	case d.kind == pq.ByteArray:
-		var err error
-		d.bufs.strs, d.bufs.offs, err = decodeByteArrays(d.bufs.strs, d.bufs.offs, d.vals, p.enc, values)
-		if err != nil {
-			return err
-		}
-		d.strs, d.offs, d.vals = d.bufs.strs, d.bufs.offs, nil
+		d.delta, d.pending = true, true
 	default:
 		v, err := plainValues(d.bufs.plain, d.vals, d.kind, p.enc, values)
 		if err != nil {
@@ -316,6 +316,50 @@ func (d *directReader) current() error {
 		d.defs = defs[:p.rows]
 	}
 	d.loaded = true
+	return nil
+}
+
+// pageBytesPerRow returns the bytes of byte array values per row of the current page, which
+// is loaded.
+func (d *directReader) pageBytesPerRow() (float64, error) {
+	p := &d.pages[d.page]
+	var size int
+	switch {
+	case d.delta:
+		if err := d.decodeOwn(); err != nil {
+			return 0, err
+		}
+		size = int(d.offs[len(d.offs)-1] - d.offs[0])
+	default:
+		size = len(d.vals) - 4*(p.rows-p.nulls)
+	}
+	return float64(max(size, 0)) / float64(p.rows), nil
+}
+
+// decode decodes the values of the current page, of delta-encoded byte arrays, into
+// dst[:0], or into memory of its own when dst has too little capacity, and their offsets
+// into the reader's buffer.
+func (d *directReader) decode(dst []byte) error {
+	p := &d.pages[d.page]
+	strs, offs, err := decodeByteArrays(dst, d.bufs.offs, d.vals, p.enc, p.rows-p.nulls)
+	d.bufs.offs = offs
+	if err != nil {
+		return err
+	}
+	d.strs, d.offs, d.pending = strs, offs, false
+	return nil
+}
+
+// decodeOwn decodes the values of the current page, of delta-encoded byte arrays, into the
+// reader's buffer unless they are already decoded.
+func (d *directReader) decodeOwn() error {
+	if !d.pending {
+		return nil
+	}
+	if err := d.decode(d.bufs.strs); err != nil {
+		return err
+	}
+	d.bufs.strs = d.strs[:0]
 	return nil
 }
 
@@ -358,7 +402,10 @@ func (d *directReader) skip(n int) error {
 		}
 		k := min(n, p.rows-d.row)
 		v := d.valuesIn(k)
-		if d.offs != nil {
+		if d.delta {
+			if err := d.decodeOwn(); err != nil {
+				return err
+			}
 			if d.pos+v >= len(d.offs) {
 				return fmt.Errorf("%w: page has too few values", ErrCorrupt)
 			}
@@ -454,6 +501,18 @@ func (d *directReader) readFixed(n, width int, mem memory.Allocator, valid *memo
 
 // readBytes decodes n rows of byte arrays into Arrow offsets and data.
 func (d *directReader) readBytes(n int, mem memory.Allocator, valid *memory.Buffer) ([]*memory.Buffer, int, error) {
+	if d.bytesPerRow == 0 {
+		// The chunk's first batch: the bytes per row of its first page. The chunk's
+		// metadata would say too few for delta-encoded values, whose prefixes it does not
+		// count, and each time the buffer grows it is copied.
+		if err := d.current(); err != nil {
+			return nil, 0, err
+		}
+		var err error
+		if d.bytesPerRow, err = d.pageBytesPerRow(); err != nil {
+			return nil, 0, err
+		}
+	}
 	offBuf := newBuffer(mem, 4*(n+1))
 	offs := arrow.Int32Traits.CastFromBytes(offBuf.Bytes())
 	data := memory.NewResizableBuffer(mem)
@@ -487,9 +546,32 @@ func (d *directReader) readBytes(n int, mem memory.Allocator, valid *memory.Buff
 		if p.nulls > 0 {
 			defs = d.defs[d.row : d.row+k]
 		}
-		if d.offs != nil {
-			// Delta-encoded: the page's values are decoded one after another into strs,
-			// so the batch's rows take one copy.
+		if d.delta {
+			// Delta-encoded: the page's values are decoded one after another, straight
+			// into the batch's data when it takes the whole page, else into strs, from
+			// which the batch's rows take one copy.
+			inPlace := false
+			switch {
+			case !d.pending:
+			case d.row == 0 && k == p.rows && size+int(float64(p.rows)*d.bytesPerRow*1.25)+deltaPadding <= data.Cap():
+				// Room for the page by the expected bytes per row, with a margin: data is
+				// not grown for it (a copy of the rows before).
+				if err := d.decode(data.Buf()[size:size]); err != nil {
+					return fail(err)
+				}
+				// Unless the decoder needed more room than data had and took its own.
+				if inPlace = len(d.strs) > 0 && &d.strs[0] == &data.Buf()[size]; inPlace {
+					// The values are in the batch's memory, which the reader must not
+					// keep: it decodes them again if it ever reads the page again (a
+					// read after a failed one).
+					d.strs, d.pending = nil, true
+					d.inPlace++
+				}
+			default:
+				if err := d.decodeOwn(); err != nil {
+					return fail(err)
+				}
+			}
 			offs, idx, end := d.offs, d.pos, size
 			for j := range o {
 				if defs != nil && defs[j] != d.max {
@@ -508,10 +590,14 @@ func (d *directReader) readBytes(n int, mem memory.Allocator, valid *memory.Buff
 				}
 				o[j] = int32(end)
 			}
-			if end > data.Cap() {
-				data.Reserve(max(end, data.Cap()+data.Cap()/2))
+			if inPlace {
+				size = end
+			} else {
+				if end > data.Cap() {
+					data.Reserve(max(end, data.Cap()+data.Cap()/2))
+				}
+				size += copy(data.Buf()[size:end], d.strs[offs[d.pos]:offs[idx]])
 			}
-			size += copy(data.Buf()[size:end], d.strs[offs[d.pos]:offs[idx]])
 			d.pos = idx
 			d.row += k
 			at += k

@@ -186,3 +186,142 @@ func TestReadDirectCorrupt(t *testing.T) {
 		t.Fatal("the column was not read directly")
 	}
 }
+
+// TestReadDeltaInPlace reads files of delta-encoded strings and binaries, with NULLs, in
+// batches that take whole pages (whose values are decoded straight into the batch's data)
+// and in batches of random sizes, and checks them against reads through parquet-go's pages.
+func TestReadDeltaInPlace(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	const rows = 7000
+	rng := rand.New(rand.NewPCG(8, 9))
+	// Columns the flat writer takes (no d38), which delta-encodes byte arrays.
+	schema := arrow.NewSchema([]arrow.Field{testSchema.Field(0), testSchema.Field(12), testSchema.Field(13), testSchema.Field(1), testSchema.Field(6)}, nil)
+	cols := []int{0, 1, 2, 3}
+	for _, codec := range []string{Zstd, None} {
+		data, _ := writeFile(t, mem, schema, Properties{Compression: codec, RowGroupRows: 3000, PageBytes: 300, Encoding: EncodingDelta}, rows, 333, 1000, 77)
+		f, err := Open(bytes.NewReader(data), int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for round := range 12 {
+			batch := 3000
+			if round > 0 {
+				batch = 1 + rng.IntN(3000)
+			}
+			direct, err := f.Read(context.Background(), ReadOptions{Columns: cols, Alloc: mem, BatchRows: batch})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pages, err := f.Read(context.Background(), ReadOptions{Columns: cols, Alloc: mem, BatchRows: batch, viaPages: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inPlace := make([]int, len(cols))
+			for {
+				a, errA := direct.Next(context.Background())
+				b, errB := pages.Next(context.Background())
+				if errors.Is(errA, io.EOF) && errors.Is(errB, io.EOF) {
+					break
+				}
+				if errA != nil || errB != nil {
+					t.Fatalf("%s round %d: direct: %v, pages: %v", codec, round, errA, errB)
+				}
+				for i := range cols {
+					if direct.chunks[i].direct == nil {
+						t.Fatalf("column %s not read directly", a.Schema().Field(i).Name)
+					}
+					inPlace[i] += direct.chunks[i].dr.inPlace // a new chunk each batch of round 0
+					if !array.Equal(a.Column(i), b.Column(i)) {
+						t.Fatalf("%s round %d column %s: direct %v, pages %v", codec, round, a.Schema().Field(i).Name, a.Column(i), b.Column(i))
+					}
+				}
+				a.Release()
+				b.Release()
+			}
+			direct.Close()
+			pages.Close()
+			if round == 0 {
+				for i, c := range cols[:3] {
+					if inPlace[i] == 0 {
+						t.Errorf("%s: no page of column %s decoded into its batch", codec, schema.Field(c).Name)
+					}
+				}
+			}
+		}
+	}
+}
+
+// reallocCounter counts the reallocations (buffer growths) of its allocator.
+type reallocCounter struct {
+	memory.Allocator
+	n int
+}
+
+func (c *reallocCounter) Reallocate(size int, b []byte) []byte {
+	c.n++
+	return c.Allocator.Reallocate(size, b)
+}
+
+// TestReadBytesNoGrowth reads delta-encoded strings that share long prefixes (so the
+// chunk's metadata counts far fewer bytes than they decode to) and checks that no batch's
+// data buffer had to grow: its first batch is sized by the first page's decoded bytes.
+func TestReadBytesNoGrowth(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: arrow.BinaryTypes.String}}, nil)
+	b := array.NewStringBuilder(mem)
+	for i := range 20000 {
+		b.Append(fmt.Sprintf("a long shared prefix of every key %08d", i))
+	}
+	arr := b.NewArray()
+	b.Release()
+	batch := array.NewRecordBatch(schema, []arrow.Array{arr}, int64(arr.Len()))
+	arr.Release()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, Properties{RowGroupRows: 10000, Encoding: EncodingDelta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(batch); err != nil {
+		t.Fatal(err)
+	}
+	batch.Release()
+	if _, err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &reallocCounter{Allocator: mem}
+	r, err := f.Read(context.Background(), ReadOptions{Alloc: counter, BatchRows: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n := 0
+	for {
+		x, err := r.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.chunks[0].direct == nil {
+			t.Fatal("not read directly")
+		}
+		col := x.Column(0).(*array.String)
+		for i := range col.Len() {
+			if got, want := col.Value(i), fmt.Sprintf("a long shared prefix of every key %08d", n+i); got != want {
+				t.Fatalf("row %d: %q, want %q", n+i, got, want)
+			}
+		}
+		n += col.Len()
+		x.Release()
+	}
+	if n != 20000 || counter.n != 0 {
+		t.Fatalf("%d rows, %d buffers grown", n, counter.n)
+	}
+}
