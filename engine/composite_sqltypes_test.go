@@ -47,20 +47,14 @@ func TestCompositeSQLTypeFields(t *testing.T) {
 		t.Fatalf("rows %d: %v", len(want), want[:3])
 	}
 	expect(t, c, "SELECT r::text FROM tg WHERE k = 2", `("c2 ",v2,00000002-0000-4000-8000-00000000000e,02:02:07.25,"{02:00:00,NULL}",{00000000-0000-0000-0000-000000000002})`)
-	check := func(step string) {
-		t.Helper()
-		rowsAre(t, c, all, want, step)
-	}
-	splitAndCompact(t, c, "tg", check)
+	splitAndCompact(t, c, "tg", all, want)
 	run(t, c, "UPDATE tg SET r = ROW((r).c, (r).v, (r).u, (r).t + interval '1 hour', (r).ts, (r).us) WHERE k = 2")
 	expect(t, c, "SELECT (r).t::text FROM tg WHERE k = 2", "03:02:07.25")
 	want, _ = run(t, c, all)
-	c.Close()
-	e.Close()
-	e, c = open(t, store, mem)
+	e, c = reopen(t, e, c, store, mem)
 	defer e.Close()
 	defer c.Close()
-	check("after reopening")
+	rowsAre(t, c, all, want, "after reopening")
 	expect(t, c, "SELECT pg_typeof((r).c)::text, pg_typeof((r).v)::text, pg_typeof((r).u)::text, pg_typeof((r).t)::text, pg_typeof((r).ts)::text, pg_typeof((r).us)::text FROM tg WHERE k = 2",
 		"character character varying uuid time without time zone time without time zone[] uuid[]")
 	err := runErr(t, c, "INSERT INTO tg VALUES (1000, ROW('abcd', NULL, NULL, NULL, NULL, NULL))", errs.StringTooLong)

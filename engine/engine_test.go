@@ -73,6 +73,14 @@ func open(t *testing.T, store objstore.Store, mem memory.Allocator) (*Engine, Co
 	return e, c
 }
 
+// reopen closes c and e and opens the engine kept in store again, as after a restart.
+func reopen(t *testing.T, e *Engine, c Conn, store objstore.Store, mem memory.Allocator) (*Engine, Conn) {
+	t.Helper()
+	c.Close()
+	e.Close()
+	return open(t, store, mem)
+}
+
 // localStore opens the store kept in directory dir.
 func localStore(t *testing.T, dir string) objstore.Store {
 	t.Helper()

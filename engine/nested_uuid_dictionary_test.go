@@ -60,15 +60,9 @@ func TestNestedUUIDDictionaryTable(t *testing.T) {
 	// uuid(k) repeats every 65 rows.
 	expect(t, c, "SELECT string_agg(k::text, ',' ORDER BY k) FROM ud WHERE us[1] = '00000002-0000-4000-8000-000000000002'", "2,67,132,197,262")
 	expect(t, c, "SELECT count(*) FROM ud WHERE (r).u = '00000004-0000-4000-8000-000000000004'::uuid AND (r).n = k", "5")
-	check := func(step string) {
-		t.Helper()
-		rowsAre(t, c, all, want, step)
-	}
-	splitAndCompact(t, c, "ud", check)
-	c.Close()
-	e.Close()
-	e, c = open(t, store, mem)
+	splitAndCompact(t, c, "ud", all, want)
+	e, c = reopen(t, e, c, store, mem)
 	defer e.Close()
 	defer c.Close()
-	check("after reopening")
+	rowsAre(t, c, all, want, "after reopening")
 }
