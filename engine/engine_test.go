@@ -62,12 +62,19 @@ func tryRun(c Conn, q string, params ...any) ([][]string, string, error) {
 
 func open(t *testing.T, store objstore.Store, mem memory.Allocator) (*Engine, Conn) {
 	t.Helper()
-	e, err := Open(context.Background(), Options{Store: store, Alloc: mem})
+	return openWith(t, Options{Store: store, Alloc: mem})
+}
+
+// openWith opens an engine with opts and connects to it as user test.
+func openWith(t *testing.T, opts Options) (*Engine, Conn) {
+	t.Helper()
+	e, err := Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, err := e.Connect(context.Background(), "test", "test")
 	if err != nil {
+		e.Close()
 		t.Fatal(err)
 	}
 	return e, c
