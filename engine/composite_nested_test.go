@@ -37,14 +37,7 @@ func TestNestedColumnsCompactAndSplit(t *testing.T) {
 		return fmt.Sprintf("(%d, ROW(ROW(%d, 'b%d'), ARRAY[%d, NULL, %d], %d.25, ARRAY[ROW(%d, NULL)::inner_t, NULL]), ARRAY[ROW(%d, 'x y')::inner_t, ROW(NULL, NULL)::inner_t, NULL], 'v')",
 			k, k, k%7, k, -k, k, k%3, k)
 	}
-	var vals []string
-	for k := 0; k < 300; k++ {
-		vals = append(vals, row(k))
-		if len(vals) == 60 {
-			run(t, c, "INSERT INTO nt VALUES "+strings.Join(vals, ","))
-			vals = vals[:0]
-		}
-	}
+	insertRows(t, c, "nt", 300, 60, row)
 	const all = "SELECT k, o, rs, (o).i, ((o).i).b, (o).xs, (rs[1]).a FROM nt ORDER BY k"
 	want, _ := run(t, c, all)
 	if len(want) != 300 || want[2][1] == "" || want[2][2] == "" {
@@ -171,6 +164,20 @@ func TestCopyNestedComposites(t *testing.T) {
 	run(t, c, fmt.Sprintf("COPY nt FROM '%s' (FORMAT parquet)", name))
 	expect(t, c, "SELECT k, o::text, rs::text, ((o).i).b, (rs[1]).b FROM nt ORDER BY k",
 		`0 ("(0,""b c"")","{0,-1}") {"(,e)",NULL} b c e|1 (null) (null) (null) (null)|2 ("(2,""b c"")","{2,-1}") {"(,e)",NULL} b c e`)
+}
+
+// insertRows inserts into table the rows row(0) to row(n-1) (each a parenthesised VALUES
+// row), batch of them to an INSERT.
+func insertRows(t *testing.T, c Conn, table string, n, batch int, row func(k int) string) {
+	t.Helper()
+	var vals []string
+	for k := range n {
+		vals = append(vals, row(k))
+		if len(vals) == batch || k == n-1 {
+			run(t, c, "INSERT INTO "+table+" VALUES "+strings.Join(vals, ","))
+			vals = vals[:0]
+		}
+	}
 }
 
 // rowsAre fails t when query's rows on c are not want (step names the point reached).

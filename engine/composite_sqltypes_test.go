@@ -33,14 +33,7 @@ func TestCompositeSQLTypeFields(t *testing.T) {
 		return fmt.Sprintf("(%d, ROW('c%d', 'v%d', '%08x-0000-4000-8000-%012x', '%02d:%02d:07.25', ARRAY['%02d:00'::time, NULL], ARRAY['%032x'::uuid]))",
 			k, k%10, k%100, k, k*7, k%24, k%60, k%24, k)
 	}
-	var vals []string
-	for k := range 300 {
-		vals = append(vals, row(k))
-		if len(vals) == 60 {
-			run(t, c, "INSERT INTO tg VALUES "+strings.Join(vals, ","))
-			vals = vals[:0]
-		}
-	}
+	insertRows(t, c, "tg", 300, 60, row)
 	const all = "SELECT k, r, (r).c, (r).u, (r).t, (r).ts, (r).us FROM tg ORDER BY k"
 	want, _ := run(t, c, all)
 	if len(want) != 300 || want[2][1] == "" {

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -34,14 +33,7 @@ func TestNestedUUIDDictionaryTable(t *testing.T) {
 		return fmt.Sprintf("(%d, ARRAY[%s, NULL, %s], ROW(%s, %d, ARRAY[%s]), ARRAY[ROW(%s, %d, NULL)::ident, ROW(%s, NULL, ARRAY[%s, %s])::ident])",
 			k, uuid(k), uuid(k+1), uuid(k+2), k, uuid(k+3), uuid(k+4), k, uuid(k+5), uuid(k+6), uuid(k+7))
 	}
-	var vals []string
-	for k := range 300 {
-		vals = append(vals, row(k))
-		if len(vals) == 50 {
-			run(t, c, "INSERT INTO ud VALUES "+strings.Join(vals, ","))
-			vals = vals[:0]
-		}
-	}
+	insertRows(t, c, "ud", 300, 50, row)
 	const all = "SELECT k, us, r, rs, (r).u, (r).us, rs[2] FROM ud ORDER BY k"
 	want, _ := run(t, c, all)
 	if len(want) != 300 {
