@@ -28,6 +28,12 @@ func run(t *testing.T, c Conn, q string, params ...any) ([][]string, string) {
 }
 
 func tryRun(c Conn, q string, params ...any) ([][]string, string, error) {
+	return tryRunCells(c, q, params, func(b arrow.RecordBatch, i, j int) string { return b.Column(j).ValueStr(i) })
+}
+
+// tryRunCells executes one statement and returns its rows, each value formatted by cell (row
+// i, column j of batch b), and its tag.
+func tryRunCells(c Conn, q string, params []any, cell func(b arrow.RecordBatch, i, j int) string) ([][]string, string, error) {
 	ctx := context.Background()
 	st, err := c.Prepare(ctx, q, nil)
 	if err != nil {
@@ -51,7 +57,7 @@ func tryRun(c Conn, q string, params ...any) ([][]string, string, error) {
 		for i := 0; i < int(b.NumRows()); i++ {
 			row := make([]string, b.NumCols())
 			for j := range row {
-				row[j] = b.Column(j).ValueStr(i)
+				row[j] = cell(b, i, j)
 			}
 			out = append(out, row)
 		}
