@@ -96,9 +96,7 @@ func TestArrayLogicalTypesInDataFiles(t *testing.T) {
 	if files == 0 {
 		t.Fatalf("no data files among %v", names)
 	}
-	c.Close()
-	e.Close()
-	e, c = open(t, store, mem)
+	e, c = reopen(t, e, c, store, mem)
 	defer e.Close()
 	defer c.Close()
 	check("after reopening")

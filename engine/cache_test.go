@@ -16,15 +16,7 @@ import (
 
 func openCache(t *testing.T, store objstore.Store, mem memory.Allocator, cacheMemory int64) (*Engine, Conn) {
 	t.Helper()
-	e, err := Open(context.Background(), Options{Store: store, Alloc: mem, CacheMemory: cacheMemory})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := e.Connect(context.Background(), "test", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e, c
+	return openWith(t, Options{Store: store, Alloc: mem, CacheMemory: cacheMemory})
 }
 
 // cacheRow returns t's row of sleeper.cache as entries, bytes, hits, misses, pinned.

@@ -37,24 +37,13 @@ func TestNestedColumnsCompactAndSplit(t *testing.T) {
 		return fmt.Sprintf("(%d, ROW(ROW(%d, 'b%d'), ARRAY[%d, NULL, %d], %d.25, ARRAY[ROW(%d, NULL)::inner_t, NULL]), ARRAY[ROW(%d, 'x y')::inner_t, ROW(NULL, NULL)::inner_t, NULL], 'v')",
 			k, k, k%7, k, -k, k, k%3, k)
 	}
-	var vals []string
-	for k := 0; k < 300; k++ {
-		vals = append(vals, row(k))
-		if len(vals) == 60 {
-			run(t, c, "INSERT INTO nt VALUES "+strings.Join(vals, ","))
-			vals = vals[:0]
-		}
-	}
+	insertRows(t, c, "nt", 300, 60, row)
 	const all = "SELECT k, o, rs, (o).i, ((o).i).b, (o).xs, (rs[1]).a FROM nt ORDER BY k"
 	want, _ := run(t, c, all)
 	if len(want) != 300 || want[2][1] == "" || want[2][2] == "" {
 		t.Fatalf("rows %d: %v", len(want), want[:3])
 	}
-	check := func(step string) {
-		t.Helper()
-		rowsAre(t, c, all, want, step)
-	}
-	splitAndCompact(t, c, "nt", check)
+	splitAndCompact(t, c, "nt", all, want)
 	run(t, c, "DELETE FROM nt WHERE k % 10 = 3")
 	run(t, c, "UPDATE nt SET o = ROW((o).i, (o).xs || 99::bigint, (o).n + 1, (o).rs) WHERE k % 10 = 4")
 	want, _ = run(t, c, all)
@@ -63,17 +52,15 @@ func TestNestedColumnsCompactAndSplit(t *testing.T) {
 	}
 	expect(t, c, "SELECT (o).xs::text, (o).n FROM nt WHERE k = 4", "{4,NULL,-4,99} 5.25")
 	run(t, c, "VACUUM FULL nt")
-	check("after compacting the delete and update")
+	rowsAre(t, c, all, want, "after compacting the delete and update")
 	// 300 rows less 30 deleted; o is NULL for the 60 of k % 5 = 0; o and rs differ by k for
 	// the 150 rows left of k % 5 in (2, 3, 4), and are alike (all-NULL fields, '{}') for
 	// k % 5 = 1.
 	expect(t, c, "SELECT count(*), count(o), count(DISTINCT o), count(DISTINCT rs) FROM nt", "270 210 151 151")
-	c.Close()
-	e.Close()
-	e, c = open(t, store, mem)
+	e, c = reopen(t, e, c, store, mem)
 	defer e.Close()
 	defer c.Close()
-	check("after reopening")
+	rowsAre(t, c, all, want, "after reopening")
 	expect(t, c, "SELECT pg_typeof((o).i)::text, pg_typeof(rs)::text FROM nt WHERE k = 2", "inner_t inner_t[]")
 }
 
@@ -115,15 +102,9 @@ func TestAlterTypeInUse(t *testing.T) {
 	if len(rows) != 62 {
 		t.Fatalf("%d rows", len(rows))
 	}
-	check := func(step string) {
-		t.Helper()
-		rowsAre(t, c, all, rows, step)
-	}
-	splitAndCompact(t, c, "pt_user", check)
-	c.Close()
-	e.Close()
-	e, c = open(t, store, mem)
-	check("after reopening")
+	splitAndCompact(t, c, "pt_user", all, rows)
+	e, c = reopen(t, e, c, store, mem)
+	rowsAre(t, c, all, rows, "after reopening")
 	run(t, c, "INSERT INTO pt_user VALUES (300, ROW(4, 5), NULL)")
 	expect(t, c, "SELECT p::text FROM pt_user WHERE k = 300", "(4,5)")
 
@@ -185,6 +166,20 @@ func TestCopyNestedComposites(t *testing.T) {
 		`0 ("(0,""b c"")","{0,-1}") {"(,e)",NULL} b c e|1 (null) (null) (null) (null)|2 ("(2,""b c"")","{2,-1}") {"(,e)",NULL} b c e`)
 }
 
+// insertRows inserts into table the rows row(0) to row(n-1) (each a parenthesised VALUES
+// row), batch of them to an INSERT.
+func insertRows(t *testing.T, c Conn, table string, n, batch int, row func(k int) string) {
+	t.Helper()
+	var vals []string
+	for k := range n {
+		vals = append(vals, row(k))
+		if len(vals) == batch || k == n-1 {
+			run(t, c, "INSERT INTO "+table+" VALUES "+strings.Join(vals, ","))
+			vals = vals[:0]
+		}
+	}
+}
+
 // rowsAre fails t when query's rows on c are not want (step names the point reached).
 func rowsAre(t *testing.T, c Conn, query string, want [][]string, step string) {
 	t.Helper()
@@ -195,8 +190,8 @@ func rowsAre(t *testing.T, c Conn, query string, want [][]string, step string) {
 }
 
 // splitAndCompact runs VACUUM on table until a leaf has split (failing t if none has after
-// four), then VACUUM FULL, calling check after each.
-func splitAndCompact(t *testing.T, c Conn, table string, check func(step string)) {
+// four), then VACUUM FULL, checking after each that query's rows on c are want.
+func splitAndCompact(t *testing.T, c Conn, table, query string, want [][]string) {
 	t.Helper()
 	for range 4 {
 		run(t, c, "VACUUM "+table)
@@ -205,7 +200,7 @@ func splitAndCompact(t *testing.T, c Conn, table string, check func(step string)
 	if rows[0][0] == "1" {
 		t.Fatalf("no split happened")
 	}
-	check("after splitting")
+	rowsAre(t, c, query, want, "after splitting")
 	run(t, c, "VACUUM FULL "+table)
-	check("after compaction")
+	rowsAre(t, c, query, want, "after compaction")
 }

@@ -33,34 +33,21 @@ func TestCompositeSQLTypeFields(t *testing.T) {
 		return fmt.Sprintf("(%d, ROW('c%d', 'v%d', '%08x-0000-4000-8000-%012x', '%02d:%02d:07.25', ARRAY['%02d:00'::time, NULL], ARRAY['%032x'::uuid]))",
 			k, k%10, k%100, k, k*7, k%24, k%60, k%24, k)
 	}
-	var vals []string
-	for k := range 300 {
-		vals = append(vals, row(k))
-		if len(vals) == 60 {
-			run(t, c, "INSERT INTO tg VALUES "+strings.Join(vals, ","))
-			vals = vals[:0]
-		}
-	}
+	insertRows(t, c, "tg", 300, 60, row)
 	const all = "SELECT k, r, (r).c, (r).u, (r).t, (r).ts, (r).us FROM tg ORDER BY k"
 	want, _ := run(t, c, all)
 	if len(want) != 300 || want[2][1] == "" {
 		t.Fatalf("rows %d: %v", len(want), want[:3])
 	}
 	expect(t, c, "SELECT r::text FROM tg WHERE k = 2", `("c2 ",v2,00000002-0000-4000-8000-00000000000e,02:02:07.25,"{02:00:00,NULL}",{00000000-0000-0000-0000-000000000002})`)
-	check := func(step string) {
-		t.Helper()
-		rowsAre(t, c, all, want, step)
-	}
-	splitAndCompact(t, c, "tg", check)
+	splitAndCompact(t, c, "tg", all, want)
 	run(t, c, "UPDATE tg SET r = ROW((r).c, (r).v, (r).u, (r).t + interval '1 hour', (r).ts, (r).us) WHERE k = 2")
 	expect(t, c, "SELECT (r).t::text FROM tg WHERE k = 2", "03:02:07.25")
 	want, _ = run(t, c, all)
-	c.Close()
-	e.Close()
-	e, c = open(t, store, mem)
+	e, c = reopen(t, e, c, store, mem)
 	defer e.Close()
 	defer c.Close()
-	check("after reopening")
+	rowsAre(t, c, all, want, "after reopening")
 	expect(t, c, "SELECT pg_typeof((r).c)::text, pg_typeof((r).v)::text, pg_typeof((r).u)::text, pg_typeof((r).t)::text, pg_typeof((r).ts)::text, pg_typeof((r).us)::text FROM tg WHERE k = 2",
 		"character character varying uuid time without time zone time without time zone[] uuid[]")
 	err := runErr(t, c, "INSERT INTO tg VALUES (1000, ROW('abcd', NULL, NULL, NULL, NULL, NULL))", errs.StringTooLong)

@@ -28,6 +28,12 @@ func run(t *testing.T, c Conn, q string, params ...any) ([][]string, string) {
 }
 
 func tryRun(c Conn, q string, params ...any) ([][]string, string, error) {
+	return tryRunCells(c, q, params, func(b arrow.RecordBatch, i, j int) string { return b.Column(j).ValueStr(i) })
+}
+
+// tryRunCells executes one statement and returns its rows, each value formatted by cell (row
+// i, column j of batch b), and its tag.
+func tryRunCells(c Conn, q string, params []any, cell func(b arrow.RecordBatch, i, j int) string) ([][]string, string, error) {
 	ctx := context.Background()
 	st, err := c.Prepare(ctx, q, nil)
 	if err != nil {
@@ -51,7 +57,7 @@ func tryRun(c Conn, q string, params ...any) ([][]string, string, error) {
 		for i := 0; i < int(b.NumRows()); i++ {
 			row := make([]string, b.NumCols())
 			for j := range row {
-				row[j] = b.Column(j).ValueStr(i)
+				row[j] = cell(b, i, j)
 			}
 			out = append(out, row)
 		}
@@ -62,15 +68,30 @@ func tryRun(c Conn, q string, params ...any) ([][]string, string, error) {
 
 func open(t *testing.T, store objstore.Store, mem memory.Allocator) (*Engine, Conn) {
 	t.Helper()
-	e, err := Open(context.Background(), Options{Store: store, Alloc: mem})
+	return openWith(t, Options{Store: store, Alloc: mem})
+}
+
+// openWith opens an engine with opts and connects to it as user test.
+func openWith(t *testing.T, opts Options) (*Engine, Conn) {
+	t.Helper()
+	e, err := Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c, err := e.Connect(context.Background(), "test", "test")
 	if err != nil {
+		e.Close()
 		t.Fatal(err)
 	}
 	return e, c
+}
+
+// reopen closes c and e and opens the engine kept in store again, as after a restart.
+func reopen(t *testing.T, e *Engine, c Conn, store objstore.Store, mem memory.Allocator) (*Engine, Conn) {
+	t.Helper()
+	c.Close()
+	e.Close()
+	return open(t, store, mem)
 }
 
 // localStore opens the store kept in directory dir.

@@ -303,19 +303,12 @@ func TestImportS3(t *testing.T) {
 			bucket := s3test.NewBucket(t, endpoint)
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			e, err := Open(context.Background(), Options{Store: objstore.NewMem(), Alloc: mem,
+			e, c := openWith(t, Options{Store: objstore.NewMem(), Alloc: mem,
 				External: func(ctx context.Context, b string) (objstore.Store, error) {
 					return objstore.NewS3(ctx, objstore.S3Options{Bucket: b, Endpoint: endpoint, PathStyle: true,
 						Region: s3test.Region, Credentials: s3test.Credentials(), PartSize: 5 << 20})
 				}})
-			if err != nil {
-				t.Fatal(err)
-			}
 			defer e.Close()
-			c, err := e.Connect(context.Background(), "test", "test")
-			if err != nil {
-				t.Fatal(err)
-			}
 			run(t, c, "CREATE TABLE m (k int, v text) WITH (row_keys = 'k', split_points = '100,200')")
 			run(t, c, "INSERT INTO m SELECT g, 'v' || g FROM generate_series(1, 300) AS g")
 			if _, tag := run(t, c, fmt.Sprintf("COPY m TO 's3://%s/exp/m' (FORMAT parquet)", bucket)); tag != "COPY 300" {
@@ -398,16 +391,9 @@ func TestImportReadFails(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	bucket := objstore.NewMem()
-	e, err := Open(context.Background(), Options{Store: objstore.NewMem(), Alloc: mem,
+	e, c := openWith(t, Options{Store: objstore.NewMem(), Alloc: mem,
 		External: func(context.Context, string) (objstore.Store, error) { return failingReads{bucket}, nil }})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer e.Close()
-	c, err := e.Connect(context.Background(), "test", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	run(t, c, "CREATE TABLE t (k int, v text) WITH (row_keys = 'k')")
 	run(t, c, "INSERT INTO t VALUES (1, 'a')")
 	dir := t.TempDir()

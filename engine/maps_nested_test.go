@@ -158,17 +158,11 @@ func TestMapsInComposites(t *testing.T) {
 		t.Fatalf("%d rows", len(rows))
 	}
 	expect(t, c, "SELECT s IS NULL, ms IS NULL, lm::text FROM mc WHERE k = 105", `true true {"{}",NULL}`)
-	check := func(step string) {
-		t.Helper()
-		rowsAre(t, c, all, rows, step)
-	}
-	splitAndCompact(t, c, "mc", check)
-	c.Close()
-	e.Close()
-	e, c = open(t, store, mem)
+	splitAndCompact(t, c, "mc", all, rows)
+	e, c = reopen(t, e, c, store, mem)
 	defer e.Close()
 	defer c.Close()
-	check("after reopening")
+	rowsAre(t, c, all, rows, "after reopening")
 	pgText("SELECT k, s, lm, ml, ms FROM mc WHERE k < 4 ORDER BY k", want)
 }
 

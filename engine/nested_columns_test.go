@@ -1,9 +1,7 @@
 package engine
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"path/filepath"
 	"testing"
 
@@ -76,38 +74,14 @@ func writeNestedParquet(t *testing.T, name string) {
 // runText runs q and returns its rows as PostgreSQL prints them in text (NULL as "NULL").
 func runText(t *testing.T, c Conn, q string) string {
 	t.Helper()
-	ctx := context.Background()
-	st, err := c.Prepare(ctx, q, nil)
+	out, _, err := tryRunCells(c, q, nil, func(b arrow.RecordBatch, i, j int) string {
+		if b.Column(j).IsNull(i) {
+			return "NULL"
+		}
+		return string(pgvalue.AppendField(nil, b.Schema().Field(j), b.Column(j), i, nil))
+	})
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
-	}
-	defer st.Close()
-	r, err := st.Execute(ctx, nil)
-	if err != nil {
-		t.Fatalf("%s: %v", q, err)
-	}
-	defer r.Close()
-	var out [][]string
-	for {
-		b, err := r.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-		for i := range int(b.NumRows()) {
-			row := make([]string, b.NumCols())
-			for j := range row {
-				if b.Column(j).IsNull(i) {
-					row[j] = "NULL"
-					continue
-				}
-				row[j] = string(pgvalue.AppendField(nil, b.Schema().Field(j), b.Column(j), i, nil))
-			}
-			out = append(out, row)
-		}
-		b.Release()
 	}
 	return fmt.Sprint(out)
 }

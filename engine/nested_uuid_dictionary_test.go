@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -34,14 +33,7 @@ func TestNestedUUIDDictionaryTable(t *testing.T) {
 		return fmt.Sprintf("(%d, ARRAY[%s, NULL, %s], ROW(%s, %d, ARRAY[%s]), ARRAY[ROW(%s, %d, NULL)::ident, ROW(%s, NULL, ARRAY[%s, %s])::ident])",
 			k, uuid(k), uuid(k+1), uuid(k+2), k, uuid(k+3), uuid(k+4), k, uuid(k+5), uuid(k+6), uuid(k+7))
 	}
-	var vals []string
-	for k := range 300 {
-		vals = append(vals, row(k))
-		if len(vals) == 50 {
-			run(t, c, "INSERT INTO ud VALUES "+strings.Join(vals, ","))
-			vals = vals[:0]
-		}
-	}
+	insertRows(t, c, "ud", 300, 50, row)
 	const all = "SELECT k, us, r, rs, (r).u, (r).us, rs[2] FROM ud ORDER BY k"
 	want, _ := run(t, c, all)
 	if len(want) != 300 {
@@ -60,15 +52,9 @@ func TestNestedUUIDDictionaryTable(t *testing.T) {
 	// uuid(k) repeats every 65 rows.
 	expect(t, c, "SELECT string_agg(k::text, ',' ORDER BY k) FROM ud WHERE us[1] = '00000002-0000-4000-8000-000000000002'", "2,67,132,197,262")
 	expect(t, c, "SELECT count(*) FROM ud WHERE (r).u = '00000004-0000-4000-8000-000000000004'::uuid AND (r).n = k", "5")
-	check := func(step string) {
-		t.Helper()
-		rowsAre(t, c, all, want, step)
-	}
-	splitAndCompact(t, c, "ud", check)
-	c.Close()
-	e.Close()
-	e, c = open(t, store, mem)
+	splitAndCompact(t, c, "ud", all, want)
+	e, c = reopen(t, e, c, store, mem)
 	defer e.Close()
 	defer c.Close()
-	check("after reopening")
+	rowsAre(t, c, all, want, "after reopening")
 }

@@ -137,16 +137,9 @@ func TestOperatorsSpill(t *testing.T) {
 	spillDir := t.TempDir()
 	// The server's memory limit is the statement's: the operators' pool is a statement's
 	// budget, and sleeper.memory counts the spill files.
-	e, err := Open(context.Background(), Options{Store: objstore.NewMem(), Alloc: mem, Parallelism: 2,
+	e, c := openWith(t, Options{Store: objstore.NewMem(), Alloc: mem, Parallelism: 2,
 		QueryMemoryLimit: 16 << 20, MemoryLimit: 16 << 20, ImportMemory: 4 << 20, SpillDir: spillDir})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer e.Close()
-	c, err := e.Connect(context.Background(), "test", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	spillTable(t, e, c, mem)
 	// spillFiles lists the operators' spill files there are now.
 	spillFiles := func() []string {

@@ -182,16 +182,9 @@ func TestInsertSelectMemoryBounded(t *testing.T) {
 	}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	e, err := Open(context.Background(), Options{Store: objstore.NewMem(), Alloc: mem,
+	e, c := openWith(t, Options{Store: objstore.NewMem(), Alloc: mem,
 		QueryMemoryLimit: 32 << 20, ImportMemory: 2 << 20, SpillDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer e.Close()
-	c, err := e.Connect(context.Background(), "test", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
 	// t1's row groups are small and it has no primary key, so a scan of it holds a few
 	// thousand rows at a time, not one row group per file.
 	run(t, c, "CREATE TABLE t1 (k bigint, s text) WITH (row_keys = 'k', row_group_rows = '4096')")
@@ -239,14 +232,7 @@ func TestSpillArea(t *testing.T) {
 	}
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
-	e, err := Open(context.Background(), Options{Store: objstore.NewMem(), Alloc: mem, ImportMemory: 1 << 20, SpillDir: parent})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := e.Connect(context.Background(), "test", "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, c := openWith(t, Options{Store: objstore.NewMem(), Alloc: mem, ImportMemory: 1 << 20, SpillDir: parent})
 	run(t, c, "CREATE TABLE s (k bigint PRIMARY KEY, v text)")
 	if _, tag, err := tryRun(c, "INSERT INTO s SELECT g, repeat('x', 100) FROM generate_series(1, 50000) g"); err != nil || tag != "INSERT 0 50000" {
 		t.Fatalf("INSERT: %s %v", tag, err)

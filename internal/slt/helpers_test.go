@@ -2,11 +2,14 @@ package slt
 
 import (
 	"context"
+	"encoding/binary"
+	"errors"
 	"reflect"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sleeperd/sleeperd/internal/arrowgen"
 )
@@ -16,6 +19,82 @@ func writeParquetFile(t *testing.T, b arrow.RecordBatch, name string) {
 	t.Helper()
 	if err := arrowgen.WriteParquet(name, b, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// pgErrorText is the SQLSTATE and message of a server's error, or the error's text.
+func pgErrorText(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code + " " + pe.Message
+	}
+	return err.Error()
+}
+
+// binaryOIDArray is a one-dimensional array of OIDs in the binary format, elements of type
+// elem; an OID below 0 stands for a NULL element.
+func binaryOIDArray(elem uint32, oids ...int64) string {
+	var b []byte
+	for _, x := range []uint32{1, 0, elem, uint32(len(oids)), 1} {
+		b = binary.BigEndian.AppendUint32(b, x)
+	}
+	for _, oid := range oids {
+		if oid < 0 {
+			b = binary.BigEndian.AppendUint32(b, 0xffffffff)
+			continue
+		}
+		b = binary.BigEndian.AppendUint32(b, 4)
+		b = binary.BigEndian.AppendUint32(b, uint32(oid))
+	}
+	return string(b)
+}
+
+// paramCase is a statement with one parameter declared of type oid, sent in the text format
+// or, with binary, in the binary one.
+type paramCase struct {
+	sql    string
+	oid    uint32
+	value  string
+	binary bool
+}
+
+// sameParamResults runs each case on PostgreSQL (pg) and on sleeperd (sd), with results in
+// the text and in the binary format: the row's bytes, the columns' type OIDs and the SQLSTATE
+// and message of an error must be the same.
+func sameParamResults(ctx context.Context, t *testing.T, pg, sd *pgx.Conn, cases []paramCase) {
+	t.Helper()
+	for _, c := range cases {
+		for _, format := range []int16{0, 1} {
+			pformat := int16(0)
+			if c.binary {
+				pformat = 1
+			}
+			type out struct {
+				row  [][]byte
+				oids []uint32
+				err  string
+			}
+			var res [2]out
+			for i, conn := range []*pgx.Conn{pg, sd} {
+				r := conn.PgConn().ExecParams(ctx, c.sql, [][]byte{[]byte(c.value)}, []uint32{c.oid}, []int16{pformat}, []int16{format}).Read()
+				if r.Err != nil {
+					res[i].err = pgErrorText(r.Err)
+					continue
+				}
+				if len(r.Rows) != 1 {
+					t.Fatalf("%s: %d rows", c.sql, len(r.Rows))
+				}
+				res[i].row = r.Rows[0]
+				for _, f := range r.FieldDescriptions {
+					res[i].oids = append(res[i].oids, f.DataTypeOID)
+				}
+			}
+			want, got := res[0], res[1]
+			if !reflect.DeepEqual(got, want) {
+				t.Errorf("%s with %q (declared %d), result format %d: %q %v %q, PostgreSQL %q %v %q",
+					c.sql, c.value, c.oid, format, got.row, got.oids, got.err, want.row, want.oids, want.err)
+			}
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package slt
 
 import (
-	"encoding/binary"
 	"reflect"
 	"testing"
 
@@ -38,71 +37,14 @@ func TestRegArraysOverPgx(t *testing.T) {
 // PostgreSQL's SQLSTATE.
 func TestRegArrayParameters(t *testing.T) {
 	ctx, pg, sd := besidePostgres(t, "reg_array_params")
-	// A one-dimensional array of OIDs in the binary format, elements of type elem.
-	oidArray := func(elem uint32, oids ...int64) string {
-		var b []byte
-		b = binary.BigEndian.AppendUint32(b, 1)
-		b = binary.BigEndian.AppendUint32(b, 0)
-		b = binary.BigEndian.AppendUint32(b, elem)
-		b = binary.BigEndian.AppendUint32(b, uint32(len(oids)))
-		b = binary.BigEndian.AppendUint32(b, 1)
-		for _, oid := range oids {
-			if oid < 0 {
-				b = binary.BigEndian.AppendUint32(b, 0xffffffff)
-				continue
-			}
-			b = binary.BigEndian.AppendUint32(b, 4)
-			b = binary.BigEndian.AppendUint32(b, uint32(oid))
-		}
-		return string(b)
-	}
-	cases := []struct {
-		sql    string
-		oid    uint32
-		value  string
-		binary bool
-	}{
-		{`SELECT $1::regclass[]`, 2210, oidArray(2205, 1259, -1, 1247), true},
-		{`SELECT $1::regtype[]::text`, 2211, oidArray(2206, 23, 1043), true},
+	sameParamResults(ctx, t, pg, sd, []paramCase{
+		{`SELECT $1::regclass[]`, 2210, binaryOIDArray(2205, 1259, -1, 1247), true},
+		{`SELECT $1::regtype[]::text`, 2211, binaryOIDArray(2206, 23, 1043), true},
 		{`SELECT $1::regclass[]`, 2210, string([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x9d}), true},
 		{`SELECT $1::regclass[]`, 2210, `{pg_class,pg_type,NULL}`, false},
 		{`SELECT $1::regclass[]::text, ($1::regclass[])[2]`, 2210, `{"pg_catalog.pg_class",pg_proc}`, false},
 		{`SELECT $1::regtype[]`, 2211, `{int4,"character varying",int8[]}`, false},
 		{`SELECT $1::regclass[]`, 2210, `{pg_class,no_such_relation}`, false},
 		{`SELECT $1::regtype[]`, 2211, `{int4,no_such_type}`, false},
-	}
-	for _, c := range cases {
-		for _, format := range []int16{0, 1} {
-			run := func(conn *pgx.Conn) ([][]byte, []uint32, string) {
-				pformat := int16(0)
-				if c.binary {
-					pformat = 1
-				}
-				res := conn.PgConn().ExecParams(ctx, c.sql, [][]byte{[]byte(c.value)}, []uint32{c.oid}, []int16{pformat}, []int16{format}).Read()
-				if res.Err != nil {
-					return nil, nil, pgErrorText(res.Err)
-				}
-				if len(res.Rows) != 1 {
-					t.Fatalf("%s: %d rows", c.sql, len(res.Rows))
-				}
-				var oids []uint32
-				for _, f := range res.FieldDescriptions {
-					oids = append(oids, f.DataTypeOID)
-				}
-				return res.Rows[0], oids, ""
-			}
-			wantRow, wantOIDs, wantErr := run(pg)
-			gotRow, gotOIDs, gotErr := run(sd)
-			if gotErr != wantErr {
-				t.Errorf("%s with %s, format %d: error %q, PostgreSQL %q", c.sql, c.value, format, gotErr, wantErr)
-				continue
-			}
-			if !reflect.DeepEqual(gotOIDs, wantOIDs) {
-				t.Errorf("%s with %s, format %d: types %v, PostgreSQL %v", c.sql, c.value, format, gotOIDs, wantOIDs)
-			}
-			if !reflect.DeepEqual(gotRow, wantRow) {
-				t.Errorf("%s with %s, format %d: %q, PostgreSQL %q", c.sql, c.value, format, gotRow, wantRow)
-			}
-		}
-	}
+	})
 }

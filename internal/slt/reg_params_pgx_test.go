@@ -2,23 +2,12 @@ package slt
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"reflect"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
-
-// pgErrorText is the SQLSTATE and message of a server's error, or the error's text.
-func pgErrorText(err error) string {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code + " " + pe.Message
-	}
-	return err.Error()
-}
 
 // TestRegParameters sends parameters declared of the object identifier types (regclass 2205,
 // regtype 2206, regproc 24, regprocedure 2202, regoper 2203, regoperator 2204, regnamespace
@@ -28,23 +17,7 @@ func pgErrorText(err error) string {
 func TestRegParameters(t *testing.T) {
 	ctx, pg, sd := besidePostgres(t, "reg_params")
 	oid4 := func(oid uint32) string { return string(binary.BigEndian.AppendUint32(nil, oid)) }
-	oidArray := func(elem uint32, oids ...uint32) string {
-		var b []byte
-		for _, x := range []uint32{1, 0, elem, uint32(len(oids)), 1} {
-			b = binary.BigEndian.AppendUint32(b, x)
-		}
-		for _, oid := range oids {
-			b = binary.BigEndian.AppendUint32(b, 4)
-			b = binary.BigEndian.AppendUint32(b, oid)
-		}
-		return string(b)
-	}
-	cases := []struct {
-		sql    string
-		oid    uint32
-		value  string
-		binary bool
-	}{
+	sameParamResults(ctx, t, pg, sd, []paramCase{
 		// Scalars in the binary format: a 4-byte OID.
 		{`SELECT $1::regclass`, 2205, oid4(1259), true},
 		{`SELECT $1, $1::bigint`, 2205, oid4(1247), true},
@@ -76,44 +49,11 @@ func TestRegParameters(t *testing.T) {
 		// Arrays declared of these types keep their type.
 		{`SELECT $1`, 2210, `{pg_class,pg_type}`, false},
 		{`SELECT $1, pg_typeof($1)`, 2211, `{int4,text}`, false},
-		{`SELECT $1`, 2210, oidArray(2205, 1259, 1247), true},
+		{`SELECT $1`, 2210, binaryOIDArray(2205, 1259, 1247), true},
 		{`SELECT $1`, 2207, `{"lower(text)","upper(text)"}`, false},
-		{`SELECT $1`, 2209, oidArray(2204, 551, 0), true},
+		{`SELECT $1`, 2209, binaryOIDArray(2204, 551, 0), true},
 		{`SELECT $1::text`, 2208, `{||/}`, false},
-	}
-	for _, c := range cases {
-		for _, format := range []int16{0, 1} {
-			pformat := int16(0)
-			if c.binary {
-				pformat = 1
-			}
-			type out struct {
-				row  [][]byte
-				oids []uint32
-				err  string
-			}
-			var res [2]out
-			for i, conn := range []*pgx.Conn{pg, sd} {
-				r := conn.PgConn().ExecParams(ctx, c.sql, [][]byte{[]byte(c.value)}, []uint32{c.oid}, []int16{pformat}, []int16{format}).Read()
-				if r.Err != nil {
-					res[i].err = pgErrorText(r.Err)
-					continue
-				}
-				if len(r.Rows) != 1 {
-					t.Fatalf("%s: %d rows", c.sql, len(r.Rows))
-				}
-				res[i].row = r.Rows[0]
-				for _, f := range r.FieldDescriptions {
-					res[i].oids = append(res[i].oids, f.DataTypeOID)
-				}
-			}
-			want, got := res[0], res[1]
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("%s with %q (declared %d), result format %d: %q %v %q, PostgreSQL %q %v %q",
-					c.sql, c.value, c.oid, format, got.row, got.oids, got.err, want.row, want.oids, want.err)
-			}
-		}
-	}
+	})
 }
 
 // TestRegLookupsSeeCatalogChanges prepares statements that read names as regclass per
