@@ -51,6 +51,15 @@ var pgTypes = []pgTypeRow{
 	{types.OIDNumeric, "numeric", -1, false, "N", "i", "m"},
 	{types.OIDJSONB, "jsonb", -1, false, "U", "i", "x"},
 	{types.OIDTimeTZ, "timetz", 12, false, "D", "d", "p"},
+	// The object identifier alias types: OIDs of 4 bytes, shown by name.
+	{types.OIDRegProc, "regproc", 4, true, "N", "i", "p"},
+	{types.OIDRegProcedure, "regprocedure", 4, true, "N", "i", "p"},
+	{types.OIDRegOper, "regoper", 4, true, "N", "i", "p"},
+	{types.OIDRegOperator, "regoperator", 4, true, "N", "i", "p"},
+	{types.OIDRegClass, "regclass", 4, true, "N", "i", "p"},
+	{types.OIDRegType, "regtype", 4, true, "N", "i", "p"},
+	{types.OIDRegNamespace, "regnamespace", 4, true, "N", "i", "p"},
+	{types.OIDRegRole, "regrole", 4, true, "N", "i", "p"},
 }
 
 // pgSystemTable computes a table of pg_catalog or information_schema (name is
@@ -210,7 +219,10 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 		}
 	case "pg_catalog.pg_type":
 		for _, pt := range pgTypes {
-			arr, _ := types.ArrayOID(pt.oid)
+			arr, ok := types.ArrayOID(pt.oid)
+			if !ok {
+				arr = types.RegArrayOID(pt.oid)
+			}
 			coll := int64(0)
 			if pt.category == "S" {
 				coll = catalog.OIDDefaultColl
@@ -458,7 +470,11 @@ func columnTypeInfo(t arrow.DataType, db string, pos int) []any {
 		}
 	}
 	var charMax, charOctet, numPrec, numRadix, numScale, dtPrec any
-	if elem, ok := types.ElemOID(pt.OID); ok {
+	elem, ok := types.ElemOID(pt.OID)
+	if r := types.RegOfArray(pt.OID); r != nil {
+		elem, ok = r.OID(), true
+	}
+	if ok {
 		dataType = "ARRAY"
 		for _, r := range pgTypes {
 			if r.oid == elem {

@@ -212,6 +212,12 @@ func FormatType(oid uint32, mod int32) string {
 	if elem, ok := types.ElemOID(oid); ok {
 		return FormatType(elem, mod) + "[]"
 	}
+	if r := types.RegOfArray(oid); r != nil {
+		return r.Name() + "[]"
+	}
+	if r := types.RegOf(oid); r != nil {
+		return r.Name()
+	}
 	switch oid {
 	case types.OIDBool:
 		return "boolean"

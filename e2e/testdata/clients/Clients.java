@@ -14,6 +14,7 @@ import java.sql.Date;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.sql.Types;
@@ -47,6 +48,8 @@ public class Clients {
             {"transactions", (Case) Clients::transactions},
             {"arrays", (Case) Clients::arrays},
             {"json_uuid", (Case) Clients::jsonUuid},
+            {"reg_type_names", (Case) Clients::regTypeNames},
+            {"reg_type_arrays", (Case) Clients::regTypeArrays},
         };
         for (Object[] cs : cases) {
             String name = (String) cs[0];
@@ -176,6 +179,49 @@ public class Clients {
             }
         }
         return rows;
+    }
+
+    static final String REG_QUERY = "SELECT 'pg_class'::regclass, ARRAY['pg_class'::regclass, 'pg_type'], "
+        + "ARRAY['int4'::regtype, 'text[]'], 'now'::regproc, ARRAY['pg_catalog'::regnamespace]";
+
+    // Columns of the object identifier alias types and their arrays, whose OIDs the driver
+    // does not know: it looks their names, element types and array delimiters up in pg_type.
+    static Object regTypeNames(Connection c) throws Exception {
+        List<Object> out = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(REG_QUERY)) {
+            ResultSetMetaData m = r.getMetaData();
+            for (int i = 1; i <= m.getColumnCount(); i++) {
+                out.add(m.getColumnTypeName(i));
+            }
+            expect(m.getColumnTypeName(2), "_regclass", "regclass[]'s type name");
+            r.next();
+            for (int i = 1; i <= m.getColumnCount(); i++) {
+                out.add(r.getString(i));
+            }
+            for (int i : new int[] {2, 3, 5}) {
+                out.add(r.getArray(i).getBaseTypeName());
+            }
+            expect(r.getArray(2).getBaseTypeName(), "regclass", "regclass[]'s element type");
+        }
+        return out;
+    }
+
+    // The same columns' JDBC types and arrays read as Java arrays: the driver asks pg_type
+    // whether typinput = 'pg_catalog.array_in'::regproc.
+    static Object regTypeArrays(Connection c) throws Exception {
+        List<Object> out = new ArrayList<>();
+        try (Statement s = c.createStatement(); ResultSet r = s.executeQuery(REG_QUERY)) {
+            ResultSetMetaData m = r.getMetaData();
+            for (int i = 1; i <= m.getColumnCount(); i++) {
+                out.add(m.getColumnType(i));
+            }
+            expect(m.getColumnType(2), Types.ARRAY, "regclass[]'s JDBC type");
+            r.next();
+            for (int i : new int[] {2, 3, 5}) {
+                out.add(Arrays.asList((Object[]) r.getArray(i).getArray()));
+            }
+        }
+        return out;
     }
 
     // uuid read as java.util.UUID, json and jsonb as PGobjects of their type with their text.
