@@ -113,9 +113,7 @@ func TestCTASReadParquetLogicalStruct(t *testing.T) {
 			}
 		}
 	}
-	c.Close()
-	e.Close()
-	e, c = open(t, store, mem)
+	e, c = reopen(t, e, c, store, mem)
 	defer e.Close()
 	defer c.Close()
 	if got := runText(t, c, q); got != want {
@@ -170,9 +168,7 @@ func TestTimeTZArrayInDataFiles(t *testing.T) {
 			}
 		}
 	}
-	c.Close()
-	e.Close()
-	e, c = open(t, store, mem)
+	e, c = reopen(t, e, c, store, mem)
 	defer e.Close()
 	defer c.Close()
 	if got := runText(t, c, q); got != want {

@@ -26,15 +26,8 @@ func TestKeptLookupSeesDeltas(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			ctx := context.Background()
-			e, err := Open(ctx, Options{Store: objstore.NewMem(), Alloc: mem, MaintenanceInterval: -1, CacheMemory: cache})
-			if err != nil {
-				t.Fatal(err)
-			}
+			e, c := openWith(t, Options{Store: objstore.NewMem(), Alloc: mem, MaintenanceInterval: -1, CacheMemory: cache})
 			defer e.Close()
-			c, err := e.Connect(ctx, "test", "test")
-			if err != nil {
-				t.Fatal(err)
-			}
 			defer c.Close()
 			const n = 2000
 			run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v bigint, s text) WITH (split_points = '1000', row_group_rows = '64')")
@@ -48,37 +41,10 @@ func TestKeptLookupSeesDeltas(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			lookup := func(id int64) string {
-				t.Helper()
-				r, err := st.Execute(ctx, []any{id})
-				if err != nil {
-					t.Fatalf("id = %d: %v", id, err)
-				}
-				defer r.Close()
-				var rows []string
-				for {
-					b, err := r.Next(ctx)
-					if err == io.EOF {
-						break
-					}
-					if err != nil {
-						t.Fatalf("id = %d: %v", id, err)
-					}
-					for i := range int(b.NumRows()) {
-						row := make([]string, b.NumCols())
-						for j := range row {
-							row[j] = b.Column(j).ValueStr(i)
-						}
-						rows = append(rows, strings.Join(row, " "))
-					}
-					b.Release()
-				}
-				return strings.Join(rows, "|")
-			}
 			check := func(step string, ids []int64) {
 				t.Helper()
 				for _, id := range ids {
-					if got, want := lookup(id), model[id]; got != want {
+					if got, want := lookupRows(t, st, id), model[id]; got != want {
 						t.Fatalf("%s: id = %d: got %q, want %q", step, id, got, want)
 					}
 				}
@@ -133,19 +99,8 @@ func TestKeptLookupColumnSets(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
 			ctx := context.Background()
-			store, err := objstore.NewLocal(t.TempDir())
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := Open(ctx, Options{Store: store, Alloc: mem, MaintenanceInterval: -1, CacheMemory: cache})
-			if err != nil {
-				t.Fatal(err)
-			}
+			e, c := openWith(t, Options{Store: localStore(t, t.TempDir()), Alloc: mem, MaintenanceInterval: -1, CacheMemory: cache})
 			defer e.Close()
-			c, err := e.Connect(ctx, "test", "test")
-			if err != nil {
-				t.Fatal(err)
-			}
 			defer c.Close()
 			run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, a bigint, b text, c double precision) WITH (split_points = '50')")
 			run(t, c, "INSERT INTO t SELECT i, i * 10, 'b' || i, i / 4.0 FROM generate_series(0, 99) i")
@@ -157,6 +112,7 @@ func TestKeptLookupColumnSets(t *testing.T) {
 				"SELECT id FROM t WHERE id = $1",
 			}
 			sts := make([]Statement, len(queries))
+			var err error
 			for i, q := range queries {
 				if sts[i], err = c.Prepare(ctx, q, nil); err != nil {
 					t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"slices"
 	"testing"
 )
 
@@ -42,18 +41,7 @@ func TestHashJoinDenseKeys(t *testing.T) {
 				name := fmt.Sprintf("spread %d base %d %s", spread, base, kind)
 				l := mkValues(t, ls, mkBatch(t, mem, ls, lrows[:250]...), mkBatch(t, mem, ls, lrows[250:]...))
 				r := mkValues(t, rs, mkBatch(t, mem, rs, rrows...))
-				hj, err := NewHashJoin(kind, l, r, []Expr{mustCol(t, 0, tI64)}, []Expr{mustCol(t, 0, tI64)}, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				nl, err := NewNestedLoopJoin(kind, l, r, mustBinary(t, Eq, mustCol(t, 0, tI64), mustCol(t, 2, tI64)))
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, want := sortedText(t, ctx, hj), sortedText(t, ctx, nl)
-				if !slices.Equal(got, want) {
-					t.Errorf("%s: %d rows, nested loop %d:\n%v\n%v", name, len(got), len(want), head(got), head(want))
-				}
+				hj := joinMatchesNestedLoop(t, ctx, name, kind, l, r)
 				// The dense index is used when the right keys' span allows it.
 				p := &hashProbe{j: hj}
 				b := mkBatch(t, mem, rs, rrows...)
@@ -68,11 +56,4 @@ func TestHashJoinDenseKeys(t *testing.T) {
 			}
 		}
 	}
-}
-
-func head(s []string) []string {
-	if len(s) > 8 {
-		return s[:8]
-	}
-	return s
 }

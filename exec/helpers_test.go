@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -192,4 +193,32 @@ var compareEdgeValues = map[arrow.DataType][]any{
 	tI32: {int32(math.MinInt32), int32(-5), int32(0), int32(3), int32(math.MaxInt32), nil},
 	tI16: {int16(math.MinInt16), int16(-2), int16(0), int16(9), int16(math.MaxInt16), nil},
 	tF64: {math.Inf(-1), -1.5, math.Copysign(0, -1), 0.0, 2.5, math.Inf(1), math.NaN(), nil},
+}
+
+// joinMatchesNestedLoop checks that the hash join of l and r on their first columns (BIGINT)
+// returns the rows a nested loop join on l.0 = r.0 (column 2 of the joined row, l having two
+// columns) returns, and returns the hash join.
+func joinMatchesNestedLoop(t *testing.T, ctx context.Context, name string, kind JoinKind, l, r Operator) *HashJoin {
+	t.Helper()
+	hj, err := NewHashJoin(kind, l, r, []Expr{mustCol(t, 0, tI64)}, []Expr{mustCol(t, 0, tI64)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nl, err := NewNestedLoopJoin(kind, l, r, mustBinary(t, Eq, mustCol(t, 0, tI64), mustCol(t, 2, tI64)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := sortedText(t, ctx, hj), sortedText(t, ctx, nl)
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: %d rows, nested loop %d:\n%v\n%v", name, len(got), len(want), head(got), head(want))
+	}
+	return hj
+}
+
+// head is the first few of s, for a message.
+func head(s []string) []string {
+	if len(s) > 8 {
+		return s[:8]
+	}
+	return s
 }

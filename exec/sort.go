@@ -420,17 +420,8 @@ func (b *sortBuffer) compareRows(x, i, y, j int) int {
 // compareKey compares row i of p with row j of q as the ORDER BY key k orders them
 // (keyComparer).
 func compareKey(k SortKey, p arrow.Array, i int, q arrow.Array, j int) int {
-	nullCmp := 1
-	if k.NullsFirst {
-		nullCmp = -1
-	}
-	switch ni, nj := p.IsNull(i), q.IsNull(j); {
-	case ni && nj:
-		return 0
-	case ni:
-		return nullCmp
-	case nj:
-		return -nullCmp
+	if r, ok := nullOrder(p.IsNull(i), q.IsNull(j), k.NullsFirst); ok {
+		return r
 	}
 	r := comparer(p, q)(i, j)
 	if k.Desc {
@@ -512,21 +503,11 @@ func sortPermRows(keys []SortKey, keyArrs []arrow.Array, n int) []int32 {
 // keyComparer compares rows of a as an ORDER BY key.
 func keyComparer(a arrow.Array, desc, nullsFirst bool) rowComparer {
 	c := comparer(a, a)
-	nullCmp := 1
-	if nullsFirst {
-		nullCmp = -1
-	}
 	hasNulls := a.NullN() > 0
 	return func(i, j int) int {
 		if hasNulls {
-			ni, nj := a.IsNull(i), a.IsNull(j)
-			switch {
-			case ni && nj:
-				return 0
-			case ni:
-				return nullCmp
-			case nj:
-				return -nullCmp
+			if r, ok := nullOrder(a.IsNull(i), a.IsNull(j), nullsFirst); ok {
+				return r
 			}
 		}
 		r := c(i, j)
@@ -534,5 +515,20 @@ func keyComparer(a arrow.Array, desc, nullsFirst bool) rowComparer {
 			return -r
 		}
 		return r
+	}
+}
+
+// nullOrder orders two key values by their nulls alone (NULLS FIRST or LAST, whatever the
+// direction): ok is false when neither is null and the values themselves decide.
+func nullOrder(ni, nj, nullsFirst bool) (r int, ok bool) {
+	switch {
+	case ni && nj:
+		return 0, true
+	case ni == nj:
+		return 0, false
+	case ni == nullsFirst:
+		return -1, true
+	default:
+		return 1, true
 	}
 }

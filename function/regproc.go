@@ -2,6 +2,7 @@ package function
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -226,23 +227,11 @@ func RegprocedureOID(s string, own exec.TypeOIDs) (int64, error) {
 		return 0, err
 	}
 	for _, p := range PGProcs {
-		if p.Name == name && sameOIDs(p.Args, args) {
+		if p.Name == name && slices.Equal(p.Args, args) {
 			return int64(p.OID), nil
 		}
 	}
 	return 0, missing
-}
-
-func sameOIDs(a, b []uint32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // RegoperOID is the OID of the operator s names, as PostgreSQL's regoper input reads it: a
@@ -337,9 +326,8 @@ func RegoperName(oid int64) (string, bool) {
 	if oid == 0 {
 		return "0", true
 	}
-	operators()
-	o, ok := pgOperators.byOID[uint32(oid)]
-	if !ok || oid < 0 || oid > 1<<32-1 {
+	o, ok := operatorByOID(oid)
+	if !ok {
 		return "", false
 	}
 	if len(pgOperators.byName[o.Name]) == 1 {
@@ -355,12 +343,22 @@ func RegoperatorName(oid int64) (string, bool) {
 	if oid == 0 {
 		return "0", true
 	}
-	operators()
-	o, ok := pgOperators.byOID[uint32(oid)]
-	if !ok || oid < 0 || oid > 1<<32-1 {
+	o, ok := operatorByOID(oid)
+	if !ok {
 		return "", false
 	}
 	return o.Signature, true
+}
+
+// operatorByOID is the operator whose OID is oid; ok is false when no operator has it
+// (or oid is outside the range of OIDs).
+func operatorByOID(oid int64) (PGOperator, bool) {
+	if oid < 0 || oid > 1<<32-1 {
+		return PGOperator{}, false
+	}
+	operators()
+	o, ok := pgOperators.byOID[uint32(oid)]
+	return o, ok
 }
 
 // IsRegProcOper reports whether kind is regprocedure, regoper or regoperator, whose input

@@ -393,3 +393,28 @@ func drainRows(t testing.TB, r *Reader) int {
 		rec.Release()
 	}
 }
+
+// openWithSchema opens the file data holds and checks that its schema is schema.
+func openWithSchema(t *testing.T, data []byte, schema *arrow.Schema) *File {
+	t.Helper()
+	f, err := Open(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.Schema().Equal(schema) {
+		t.Fatalf("schema read\n%s\nwant\n%s", f.Schema(), schema)
+	}
+	return f
+}
+
+// readAllAgainst reads all of f in batches of batchRows rows and checks that they are the
+// first rows rows of want.
+func readAllAgainst(t *testing.T, f *File, mem memory.Allocator, batchRows int, want arrow.RecordBatch, rows int) {
+	t.Helper()
+	r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: batchRows})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAgainst(t, r, want, 0, rows)
+	r.Close()
+}

@@ -66,19 +66,8 @@ func TestMapKeyLogicalTypes(t *testing.T) {
 				}
 			}
 
-			f, err := Open(bytes.NewReader(data), int64(len(data)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !f.Schema().Equal(schema) {
-				t.Fatalf("schema read\n%s\nwant\n%s", f.Schema(), schema)
-			}
-			r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 1 + rng.IntN(200)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkAgainst(t, r, want, 0, rows)
-			r.Close()
+			f := openWithSchema(t, data, schema)
+			readAllAgainst(t, f, mem, 1+rng.IntN(200), want, rows)
 
 			tbl := readByArrowGoChecked(t, data, mem)
 			defer tbl.Release()

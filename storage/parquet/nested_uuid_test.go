@@ -110,21 +110,10 @@ func TestNestedUUIDDictionary(t *testing.T) {
 					checkDictionaryPages(t, data, wantLeaves)
 				}
 
-				f, err := Open(bytes.NewReader(data), int64(len(data)))
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !f.Schema().Equal(schema) {
-					t.Fatalf("schema read\n%s\nwant\n%s", f.Schema(), schema)
-				}
-				r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 1 + rng.IntN(300)})
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkAgainst(t, r, want, 0, rows)
-				r.Close()
+				f := openWithSchema(t, data, schema)
+				readAllAgainst(t, f, mem, 1+rng.IntN(300), want, rows)
 				lo, hi := int64(rng.IntN(200)), int64(300+rng.IntN(300))
-				r, err = f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 1 + rng.IntN(64), Spans: []Span{{Group: 1, Lo: lo, Hi: hi}}})
+				r, err := f.Read(context.Background(), ReadOptions{Alloc: mem, BatchRows: 1 + rng.IntN(64), Spans: []Span{{Group: 1, Lo: lo, Hi: hi}}})
 				if err != nil {
 					t.Fatal(err)
 				}

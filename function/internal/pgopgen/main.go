@@ -8,23 +8,15 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
-	"go/format"
 	"log"
-	"os"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/sleeperd/sleeperd/function/internal/pggen"
 )
 
 func main() {
-	dsn := flag.String("dsn", "", "PostgreSQL 15 connection string")
-	flag.Parse()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, *dsn)
-	if err != nil {
-		log.Fatal(err)
-	}
+	conn := pggen.Connect(ctx)
 	defer conn.Close(ctx)
 	rows, err := conn.Query(ctx, `SELECT o.oid, o.oprname, o.oprleft, o.oprright, o.oprresult, o.oid::regoperator::text
 		FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE n.nspname = 'pg_catalog' ORDER BY o.oid`)
@@ -48,9 +40,5 @@ func main() {
 		log.Fatal(err)
 	}
 	b.WriteString("}\n")
-	out, err := format.Source(b.Bytes())
-	if err != nil {
-		log.Fatal(err)
-	}
-	os.Stdout.Write(out)
+	pggen.WriteSource(b.Bytes())
 }

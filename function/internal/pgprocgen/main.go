@@ -9,19 +9,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
-	"go/format"
 	"log"
-	"os"
 	"sort"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/sleeperd/sleeperd/exec"
 	"github.com/sleeperd/sleeperd/function"
+	"github.com/sleeperd/sleeperd/function/internal/pggen"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -86,13 +83,8 @@ type proc struct {
 }
 
 func main() {
-	dsn := flag.String("dsn", "", "PostgreSQL connection string")
-	flag.Parse()
 	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, *dsn)
-	if err != nil {
-		log.Fatal(err)
-	}
+	conn := pggen.Connect(ctx)
 	defer conn.Close(ctx)
 	names := append(append(append(function.FunctionNames(), binderFuncs...), aggregates...), windows...)
 	rows, err := conn.Query(ctx, `SELECT p.oid, p.proname, p.prokind, p.proargtypes::oid[], p.prorettype, p.proretset,
@@ -134,11 +126,7 @@ func main() {
 			p.oid, p.name, p.kind, args, p.result, p.retset, p.strict, p.volatile, p.parallel, p.variadic, p.src, p.desc)
 	}
 	fmt.Fprintf(&b, "}\n")
-	src, err := format.Source(b.Bytes())
-	if err != nil {
-		log.Fatal(err)
-	}
-	os.Stdout.Write(src)
+	pggen.WriteSource(b.Bytes())
 }
 
 // keep reports whether sleeperd accepts the overload p with p's result type.
