@@ -10,6 +10,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/sleeperd/sleeperd/function"
+	"github.com/sleeperd/sleeperd/types"
 )
 
 // The PostgreSQL system catalogs (pg_catalog) and the information schema, as system tables
@@ -201,19 +202,20 @@ func (cur *Current) AllIndexes(_ context.Context) ([]*Index, error) {
 
 // Column type codes of the declarations below.
 var pgColTypes = map[string]arrow.DataType{
-	"oid":  arrow.PrimitiveTypes.Int64,
-	"name": textT,
-	"text": textT,
-	"char": textT,
-	"bool": boolT,
-	"int2": arrow.PrimitiveTypes.Int16,
-	"int4": arrow.PrimitiveTypes.Int32,
-	"int8": int64T,
-	"f4":   arrow.PrimitiveTypes.Float32,
-	"ts":   tsT,
-	"oidv": arrow.ListOf(arrow.PrimitiveTypes.Int64),
-	"i2v":  arrow.ListOf(arrow.PrimitiveTypes.Int16),
-	"txtv": arrow.ListOf(textT),
+	"oid":     arrow.PrimitiveTypes.Int64,
+	"name":    textT,
+	"text":    textT,
+	"char":    textT,
+	"bool":    boolT,
+	"int2":    arrow.PrimitiveTypes.Int16,
+	"int4":    arrow.PrimitiveTypes.Int32,
+	"int8":    int64T,
+	"f4":      arrow.PrimitiveTypes.Float32,
+	"ts":      tsT,
+	"oidv":    arrow.ListOf(arrow.PrimitiveTypes.Int64),
+	"i2v":     arrow.ListOf(arrow.PrimitiveTypes.Int16),
+	"txtv":    arrow.ListOf(textT),
+	"regproc": types.RegProc,
 }
 
 // decl parses "name type, name type, ..." into a schema.
@@ -235,7 +237,7 @@ var PGCatalogTables = map[string]*arrow.Schema{
 	"pg_namespace":             decl("oid oid, nspname name, nspowner oid, nspacl text"),
 	"pg_class":                 decl("oid oid, relname name, relnamespace oid, reltype oid, reloftype oid, relowner oid, relam oid, relfilenode oid, reltablespace oid, relpages int4, reltuples f4, relallvisible int4, reltoastrelid oid, relhasindex bool, relisshared bool, relpersistence char, relkind char, relnatts int2, relchecks int2, relhasrules bool, relhastriggers bool, relhassubclass bool, relrowsecurity bool, relforcerowsecurity bool, relispopulated bool, relreplident char, relispartition bool, relrewrite oid, relfrozenxid int8, relminmxid int8, relacl txtv, reloptions txtv, relpartbound text"),
 	"pg_attribute":             decl("attrelid oid, attname name, atttypid oid, attstattarget int4, attlen int2, attnum int2, attndims int4, attcacheoff int4, atttypmod int4, attbyval bool, attalign char, attstorage char, attcompression char, attnotnull bool, atthasdef bool, atthasmissing bool, attidentity char, attgenerated char, attisdropped bool, attislocal bool, attinhcount int4, attcollation oid, attacl txtv, attoptions txtv, attfdwoptions txtv, attmissingval text"),
-	"pg_type":                  decl("oid oid, typname name, typnamespace oid, typowner oid, typlen int2, typbyval bool, typtype char, typcategory char, typispreferred bool, typisdefined bool, typdelim char, typrelid oid, typsubscript text, typelem oid, typarray oid, typinput text, typoutput text, typreceive text, typsend text, typmodin text, typmodout text, typanalyze text, typalign char, typstorage char, typnotnull bool, typbasetype oid, typtypmod int4, typndims int4, typcollation oid, typdefaultbin text, typdefault text, typacl text"),
+	"pg_type":                  decl("oid oid, typname name, typnamespace oid, typowner oid, typlen int2, typbyval bool, typtype char, typcategory char, typispreferred bool, typisdefined bool, typdelim char, typrelid oid, typsubscript regproc, typelem oid, typarray oid, typinput regproc, typoutput regproc, typreceive regproc, typsend regproc, typmodin regproc, typmodout regproc, typanalyze regproc, typalign char, typstorage char, typnotnull bool, typbasetype oid, typtypmod int4, typndims int4, typcollation oid, typdefaultbin text, typdefault text, typacl text"),
 	"pg_index":                 decl("indexrelid oid, indrelid oid, indnatts int2, indnkeyatts int2, indisunique bool, indnullsnotdistinct bool, indisprimary bool, indisexclusion bool, indimmediate bool, indisclustered bool, indisvalid bool, indcheckxmin bool, indisready bool, indislive bool, indisreplident bool, indkey i2v, indcollation oidv, indclass oidv, indoption i2v, indexprs text, indpred text"),
 	"pg_constraint":            decl("oid oid, conname name, connamespace oid, contype char, condeferrable bool, condeferred bool, convalidated bool, conrelid oid, contypid oid, conindid oid, conparentid oid, confrelid oid, confupdtype char, confdeltype char, confmatchtype char, conislocal bool, coninhcount int4, connoinherit bool, conkey i2v, confkey i2v, conbin text"),
 	"pg_attrdef":               decl("oid oid, adrelid oid, adnum int2, adbin text"),

@@ -34,11 +34,7 @@ import (
 // needsPGCatalog lists the client cases (client/case) that fail on sleeperd for want of
 // more of pg_catalog: the clients' own introspection queries. The test fails when a listed
 // case passes, so the list shrinks as they land, and when an unlisted case fails.
-var needsPGCatalog = map[string]bool{
-	// The driver's getSQLType asks whether typinput = 'pg_catalog.array_in'::regproc: pg_proc
-	// has no array_in, and pg_type's typinput is text rather than regproc.
-	"jdbc/reg_type_arrays": true,
-}
+var needsPGCatalog = map[string]bool{}
 
 // requireClients is set by make test: a missing client (Debian's python3-pandas,
 // python3-sqlalchemy, python3-psycopg2, libpostgresql-jdbc-java, a JDK, node and npm) fails

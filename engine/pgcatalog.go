@@ -62,6 +62,18 @@ var pgTypes = []pgTypeRow{
 	{types.OIDRegRole, "regrole", 4, true, "N", "i", "p"},
 }
 
+// underscoreIO are the types whose I/O functions are named type_in, type_out, ... rather
+// than typein, typeout, ...; typmod those with type modifier functions (typetypmodin).
+var (
+	underscoreIO = map[string]bool{"json": true, "date": true, "timestamp": true, "timestamptz": true, "interval": true,
+		"numeric": true, "jsonb": true, "timetz": true}
+	typmod = map[string]bool{"bpchar": true, "varchar": true, "timestamp": true, "timestamptz": true, "interval": true,
+		"numeric": true, "timetz": true}
+)
+
+// proc is the OID of the pg_proc function pg_type's regproc columns name, 0 ("-") for none.
+func proc(name string) int64 { return function.ProcOID(name) }
+
 // pgSystemTable computes a table of pg_catalog or information_schema (name is
 // "schema.table") from the catalog as it is now.
 func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBatch, error) {
@@ -82,7 +94,7 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 	indexes, _ := cur.AllIndexes(ctx)
 	composites, _ := cur.Types(ctx)
 	// The batch lives in Go memory, as the sleeper.* tables' do (see systemTable).
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, storageSchema(schema))
 	defer b.Release()
 	row := func(vals ...any) {
 		for i, v := range vals {
@@ -227,11 +239,24 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 			if pt.category == "S" {
 				coll = catalog.OIDDefaultColl
 			}
-			row(int64(pt.oid), pt.name, int64(catalog.OIDPGCatalogNS), int64(owner), pt.len, pt.byval, "b", pt.category, false, true, ",", int64(0), nil, int64(0), int64(arr),
-				pt.name+"in", pt.name+"out", pt.name+"recv", pt.name+"send", nil, nil, nil, pt.align, pt.storage, false, int64(0), int32(-1), int32(0), coll)
+			io, modin, modout, subscript := pt.name, int64(0), int64(0), int64(0)
+			if underscoreIO[pt.name] {
+				io += "_"
+			}
+			if typmod[pt.name] {
+				modin, modout = proc(pt.name+"typmodin"), proc(pt.name+"typmodout")
+			}
+			switch pt.name {
+			case "name":
+				subscript = proc("raw_array_subscript_handler")
+			case "jsonb":
+				subscript = proc("jsonb_subscript_handler")
+			}
+			row(int64(pt.oid), pt.name, int64(catalog.OIDPGCatalogNS), int64(owner), pt.len, pt.byval, "b", pt.category, false, true, ",", int64(0), subscript, int64(0), int64(arr),
+				proc(io+"in"), proc(io+"out"), proc(io+"recv"), proc(io+"send"), modin, modout, int64(0), pt.align, pt.storage, false, int64(0), int32(-1), int32(0), coll)
 			if arr != 0 {
-				row(int64(arr), "_"+pt.name, int64(catalog.OIDPGCatalogNS), int64(owner), int16(-1), false, "b", "A", false, true, ",", int64(0), "array_subscript_handler", int64(pt.oid), int64(0),
-					"array_in", "array_out", "array_recv", "array_send", nil, nil, nil, pt.align, "x", false, int64(0), int32(-1), int32(0), coll)
+				row(int64(arr), "_"+pt.name, int64(catalog.OIDPGCatalogNS), int64(owner), int16(-1), false, "b", "A", false, true, ",", int64(0), proc("array_subscript_handler"), int64(pt.oid), int64(0),
+					proc("array_in"), proc("array_out"), proc("array_recv"), proc("array_send"), modin, modout, proc("array_typanalyze"), pt.align, "x", false, int64(0), int32(-1), int32(0), coll)
 			}
 		}
 		rowTypeRows(tables, views, row)
@@ -564,4 +589,21 @@ func appendCatalogValue(b array.Builder, v any) {
 	default:
 		panic(fmt.Sprintf("engine: pg_catalog column of %T", b))
 	}
+}
+
+// storageSchema is schema with the storage types of its columns' SQL types: a regproc
+// column's values are built as bigint (types.Storage), as the scans read them.
+func storageSchema(schema *arrow.Schema) *arrow.Schema {
+	fs := schema.Fields()
+	changed := false
+	for i, f := range fs {
+		if st := types.Storage(f.Type); st != f.Type {
+			fs[i].Type, changed = st, true
+		}
+	}
+	if !changed {
+		return schema
+	}
+	md := schema.Metadata()
+	return arrow.NewSchema(fs, &md)
 }

@@ -32,10 +32,10 @@ func compositeRows(rel string, cts []*catalog.CompositeType, row func(...any)) {
 					"i", storageOf(pt), "", false, false, false, "", "", false, true, int32(0), collationOf(pt))
 			}
 		case "pg_type":
-			row(oid, ct.Name, int64(ns), int64(owner), int16(-1), false, "c", "C", false, true, ",", relOID, nil, int64(0), arr,
-				"record_in", "record_out", "record_recv", "record_send", nil, nil, nil, "d", "x", false, int64(0), int32(-1), int32(0), int64(0))
-			row(arr, "_"+ct.Name, int64(ns), int64(owner), int16(-1), false, "b", "A", false, true, ",", int64(0), "array_subscript_handler", oid, int64(0),
-				"array_in", "array_out", "array_recv", "array_send", nil, nil, nil, "d", "x", false, int64(0), int32(-1), int32(0), int64(0))
+			row(oid, ct.Name, int64(ns), int64(owner), int16(-1), false, "c", "C", false, true, ",", relOID, int64(0), int64(0), arr,
+				proc("record_in"), proc("record_out"), proc("record_recv"), proc("record_send"), int64(0), int64(0), int64(0), "d", "x", false, int64(0), int32(-1), int32(0), int64(0))
+			row(arr, "_"+ct.Name, int64(ns), int64(owner), int16(-1), false, "b", "A", false, true, ",", int64(0), proc("array_subscript_handler"), oid, int64(0),
+				proc("array_in"), proc("array_out"), proc("array_recv"), proc("array_send"), int64(0), int64(0), proc("array_typanalyze"), "d", "x", false, int64(0), int32(-1), int32(0), int64(0))
 		}
 	}
 }
@@ -148,10 +148,10 @@ func rowTypeRows(tables []*catalog.Table, views []*catalog.View, row func(...any
 		owner = catalog.OIDRole
 	)
 	for _, r := range relRowTypes(tables, views) {
-		row(r.oid, r.name, int64(ns), int64(owner), int16(-1), false, "c", "C", false, true, ",", r.rel, nil, int64(0), r.arr,
-			"record_in", "record_out", "record_recv", "record_send", nil, nil, nil, "d", "x", false, int64(0), int32(-1), int32(0), int64(0))
-		row(r.arr, "_"+r.name, int64(ns), int64(owner), int16(-1), false, "b", "A", false, true, ",", int64(0), "array_subscript_handler", r.oid, int64(0),
-			"array_in", "array_out", "array_recv", "array_send", nil, nil, nil, "d", "x", false, int64(0), int32(-1), int32(0), int64(0))
+		row(r.oid, r.name, int64(ns), int64(owner), int16(-1), false, "c", "C", false, true, ",", r.rel, int64(0), int64(0), r.arr,
+			proc("record_in"), proc("record_out"), proc("record_recv"), proc("record_send"), int64(0), int64(0), int64(0), "d", "x", false, int64(0), int32(-1), int32(0), int64(0))
+		row(r.arr, "_"+r.name, int64(ns), int64(owner), int16(-1), false, "b", "A", false, true, ",", int64(0), proc("array_subscript_handler"), r.oid, int64(0),
+			proc("array_in"), proc("array_out"), proc("array_recv"), proc("array_send"), int64(0), int64(0), proc("array_typanalyze"), "d", "x", false, int64(0), int32(-1), int32(0), int64(0))
 	}
 }
 
