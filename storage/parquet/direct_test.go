@@ -278,19 +278,9 @@ func TestReadBytesNoGrowth(t *testing.T) {
 	b.Release()
 	batch := array.NewRecordBatch(schema, []arrow.Array{arr}, int64(arr.Len()))
 	arr.Release()
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, schema, Properties{RowGroupRows: 10000, Encoding: EncodingDelta})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Write(batch); err != nil {
-		t.Fatal(err)
-	}
+	data := writeBatch(t, schema, Properties{RowGroupRows: 10000, Encoding: EncodingDelta}, batch)
 	batch.Release()
-	if _, err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f, err := Open(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	f, err := Open(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
 	}

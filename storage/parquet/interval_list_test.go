@@ -50,19 +50,9 @@ func TestIntervalListRoundTrip(t *testing.T) {
 		lb.Release()
 		batch := array.NewRecordBatch(schema, []arrow.Array{ka, la}, rows)
 		ka.Release()
-		var buf bytes.Buffer
-		w, err := NewWriter(&buf, schema, Properties{RowGroupRows: 1000, PageBytes: 2 << 10, Dictionary: dict})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := w.Write(batch); err != nil {
-			t.Fatal(err)
-		}
+		data := writeBatch(t, schema, Properties{RowGroupRows: 1000, PageBytes: 2 << 10, Dictionary: dict}, batch)
 		batch.Release()
-		if _, err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		f, err := Open(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		f, err := Open(bytes.NewReader(data), int64(len(data)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +85,7 @@ func TestIntervalListRoundTrip(t *testing.T) {
 		if n != rows {
 			t.Fatalf("read %d rows, want %d", n, rows)
 		}
-		tbl := readByArrowGo(t, buf.Bytes(), 700)
+		tbl := readByArrowGo(t, data, 700)
 		if tbl.NumRows() != rows {
 			t.Errorf("arrow-go read %d rows, want %d", tbl.NumRows(), rows)
 		}
