@@ -16,34 +16,66 @@ import (
 
 // sqlType is one SQL type as GetXdbcTypeInfo describes it.
 type sqlType struct {
-	name    string         // PostgreSQL name
-	arrow   arrow.DataType // the engine's Arrow type
+	name    string // the name GetTables gives a column of the type, without its modifiers
 	xdbc    pb.XdbcDataType
-	sql     pb.XdbcDataType // sql_data_type: DATETIME for dates and timestamps
-	subcode int32           // datetime_subcode, or 0
+	sql     pb.XdbcDataType // sql_data_type: DATETIME for dates and times, or xdbc
+	subcode int32           // datetime_subcode, or 0 for none
 	size    int32           // column_size: digits, characters or bytes; 0 for none
 	quote   bool            // literals are written '...'
 	params  []string        // create_params
 	radix   int32           // num_prec_radix, or 0
 	exact   bool            // fixed_prec_scale
+	caseSen bool            // case_sensitive: the character types
 }
 
-// sqlTypes are the SQL types of the engine, in the order GetXdbcTypeInfo lists them.
-var sqlTypes = []sqlType{
-	{name: "boolean", arrow: types.Bool, xdbc: pb.XdbcDataType_XDBC_BIT, size: 1},
-	{name: "smallint", arrow: types.Int16, xdbc: pb.XdbcDataType_XDBC_SMALLINT, size: 5, radix: 10, exact: true},
-	{name: "integer", arrow: types.Int32, xdbc: pb.XdbcDataType_XDBC_INTEGER, size: 10, radix: 10, exact: true},
-	{name: "bigint", arrow: types.Int64, xdbc: pb.XdbcDataType_XDBC_BIGINT, size: 19, radix: 10, exact: true},
-	{name: "real", arrow: types.Float32, xdbc: pb.XdbcDataType_XDBC_REAL, size: 24, radix: 2},
-	{name: "double precision", arrow: types.Float64, xdbc: pb.XdbcDataType_XDBC_DOUBLE, size: 53, radix: 2},
-	{name: "numeric", arrow: types.DefaultNumeric, xdbc: pb.XdbcDataType_XDBC_NUMERIC, size: 38, params: []string{"precision", "scale"}, radix: 10, exact: true},
-	{name: "text", arrow: types.Text, xdbc: pb.XdbcDataType_XDBC_VARCHAR, size: 1 << 30, quote: true},
-	{name: "bytea", arrow: types.Bytea, xdbc: pb.XdbcDataType_XDBC_VARBINARY, size: 1 << 30, quote: true},
-	{name: "date", arrow: types.Date, xdbc: pb.XdbcDataType_XDBC_DATE, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: 1, size: 10, quote: true},
-	{name: "timestamp", arrow: types.Timestamp, xdbc: pb.XdbcDataType_XDBC_TIMESTAMP, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: 3, size: 26, quote: true},
-	{name: "timestamptz", arrow: types.TimestampTZ, xdbc: pb.XdbcDataType_XDBC_TIMESTAMP, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: 3, size: 32, quote: true},
-	{name: "time", arrow: types.TimeType, xdbc: pb.XdbcDataType_XDBC_TIME, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: 2, size: 15, quote: true},
+// scalarTypes are the SQL types a table column can have other than arrays, named as
+// types.Name names them (and GetTables with them) without modifiers: numeric(10,2) is
+// numeric, time(3) without time zone is time without time zone. XDBC has no code for some
+// of them; those take the code of their Arrow storage: uuid is BINARY (fixed_size_binary(16)),
+// json and jsonb VARCHAR (utf8). interval is INTERVAL with no datetime_subcode, as
+// PostgreSQL's interval (months, days and microseconds) is none of the XDBC interval kinds.
+var scalarTypes = []sqlType{
+	{name: "boolean", xdbc: pb.XdbcDataType_XDBC_BIT, size: 1},
+	{name: "smallint", xdbc: pb.XdbcDataType_XDBC_SMALLINT, size: 5, radix: 10, exact: true},
+	{name: "integer", xdbc: pb.XdbcDataType_XDBC_INTEGER, size: 10, radix: 10, exact: true},
+	{name: "bigint", xdbc: pb.XdbcDataType_XDBC_BIGINT, size: 19, radix: 10, exact: true},
+	{name: "real", xdbc: pb.XdbcDataType_XDBC_REAL, size: 24, radix: 2},
+	{name: "double precision", xdbc: pb.XdbcDataType_XDBC_DOUBLE, size: 53, radix: 2},
+	{name: "numeric", xdbc: pb.XdbcDataType_XDBC_NUMERIC, size: 38, params: []string{"precision", "scale"}, radix: 10, exact: true},
+	{name: "text", xdbc: pb.XdbcDataType_XDBC_VARCHAR, size: 1 << 30, quote: true, caseSen: true},
+	{name: "character varying", xdbc: pb.XdbcDataType_XDBC_VARCHAR, size: 10485760, quote: true, params: []string{"length"}, caseSen: true},
+	{name: "character", xdbc: pb.XdbcDataType_XDBC_CHAR, size: 10485760, quote: true, params: []string{"length"}, caseSen: true},
+	{name: "json", xdbc: pb.XdbcDataType_XDBC_VARCHAR, size: 1 << 30, quote: true},
+	{name: "jsonb", xdbc: pb.XdbcDataType_XDBC_VARCHAR, size: 1 << 30, quote: true},
+	{name: "bytea", xdbc: pb.XdbcDataType_XDBC_VARBINARY, size: 1 << 30, quote: true},
+	{name: "uuid", xdbc: pb.XdbcDataType_XDBC_BINARY, size: 16, quote: true},
+	{name: "date", xdbc: pb.XdbcDataType_XDBC_DATE, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: int32(pb.XdbcDatetimeSubcode_XDBC_SUBCODE_DATE), size: 10, quote: true},
+	{name: "timestamp without time zone", xdbc: pb.XdbcDataType_XDBC_TIMESTAMP, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: int32(pb.XdbcDatetimeSubcode_XDBC_SUBCODE_TIMESTAMP), size: 26, quote: true},
+	{name: "timestamp with time zone", xdbc: pb.XdbcDataType_XDBC_TIMESTAMP, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: int32(pb.XdbcDatetimeSubcode_XDBC_SUBCODE_TIMESTAMP_WITH_TIMEZONE), size: 32, quote: true},
+	{name: "time without time zone", xdbc: pb.XdbcDataType_XDBC_TIME, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: int32(pb.XdbcDatetimeSubcode_XDBC_SUBCODE_TIME), size: 15, quote: true, params: []string{"precision"}},
+	{name: "time with time zone", xdbc: pb.XdbcDataType_XDBC_TIME, sql: pb.XdbcDataType_XDBC_DATETIME, subcode: int32(pb.XdbcDatetimeSubcode_XDBC_SUBCODE_TIME_WITH_TIMEZONE), size: 21, quote: true, params: []string{"precision"}},
+	{name: "interval", xdbc: pb.XdbcDataType_XDBC_INTERVAL, sql: pb.XdbcDataType_XDBC_INTERVAL, size: 49, quote: true},
 }
+
+// sqlTypes are the SQL types GetXdbcTypeInfo lists: the scalar types and the one-dimensional
+// arrays of them (T[]; character(n) has none), ordered by data_type, then name. XDBC has no
+// code for arrays (and their Arrow storage, list, none either): arrays have data_type and
+// sql_data_type XDBC_UNKNOWN_TYPE (0), which the data_type filter selects them by.
+var sqlTypes = func() []sqlType {
+	ts := append([]sqlType(nil), scalarTypes...)
+	for _, t := range scalarTypes {
+		if t.name != "character" {
+			ts = append(ts, sqlType{name: t.name + "[]", xdbc: pb.XdbcDataType_XDBC_UNKNOWN_TYPE, quote: true})
+		}
+	}
+	sort.SliceStable(ts, func(i, j int) bool {
+		if ts[i].xdbc != ts[j].xdbc {
+			return ts[i].xdbc < ts[j].xdbc
+		}
+		return ts[i].name < ts[j].name
+	})
+	return ts
+}()
 
 // sqlTypeName is the name CREATE TABLE uses for a column of Arrow type t, and whether the
 // engine can store it.
@@ -103,8 +135,6 @@ func (s *sqlServer) GetFlightInfoXdbcTypeInfo(_ context.Context, _ flightsql.Get
 }
 
 func (s *sqlServer) DoGetXdbcTypeInfo(_ context.Context, cmd flightsql.GetXdbcTypeInfo) (*arrow.Schema, <-chan flight.StreamChunk, error) {
-	types := append([]sqlType(nil), sqlTypes...)
-	sort.SliceStable(types, func(i, j int) bool { return types[i].xdbc < types[j].xdbc })
 	bld := array.NewRecordBuilder(s.mem, schema_ref.XdbcTypeInfo)
 	defer bld.Release()
 	str := func(i int, v string, ok bool) {
@@ -122,7 +152,7 @@ func (s *sqlServer) DoGetXdbcTypeInfo(_ context.Context, cmd flightsql.GetXdbcTy
 		}
 	}
 	boolean := func(i int, v bool) { bld.Field(i).(*array.BooleanBuilder).Append(v) }
-	for _, t := range types {
+	for _, t := range sqlTypes {
 		if dt := cmd.GetDataType(); dt != nil && *dt != int32(t.xdbc) {
 			continue
 		}
@@ -139,7 +169,7 @@ func (s *sqlServer) DoGetXdbcTypeInfo(_ context.Context, cmd flightsql.GetXdbcTy
 			lb.ValueBuilder().(*array.StringBuilder).AppendValues(t.params, nil)
 		}
 		i32(6, int32(pb.Nullable_NULLABILITY_NULLABLE), true)
-		boolean(7, t.quote && t.name == "text")
+		boolean(7, t.caseSen)
 		i32(8, int32(pb.Searchable_SEARCHABLE_FULL), true)
 		numeric := t.radix == 10 && t.exact
 		if numeric || t.radix == 2 {
@@ -150,8 +180,9 @@ func (s *sqlServer) DoGetXdbcTypeInfo(_ context.Context, cmd flightsql.GetXdbcTy
 		boolean(10, t.exact && t.params == nil)
 		boolean(11, false)
 		str(12, t.name, true)
-		i32(13, 0, t.params != nil)
-		i32(14, 38, t.params != nil)
+		numericScale := t.xdbc == pb.XdbcDataType_XDBC_NUMERIC
+		i32(13, 0, numericScale)
+		i32(14, 38, numericScale)
 		sqlT := t.sql
 		if sqlT == 0 {
 			sqlT = t.xdbc

@@ -1,0 +1,107 @@
+package flightsql
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/flight"
+	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
+)
+
+// TestXdbcTypeInfoCoversColumnTypes checks that GetXdbcTypeInfo lists, under the name GetTables
+// gives it (ARROW:FLIGHT:SQL:TYPE_NAME, without its modifiers), every type a table column can
+// have, arrays included, and that the data_type filter finds each type under its code.
+func TestXdbcTypeInfoCoversColumnTypes(t *testing.T) {
+	ctx, mem, _, cl := serveChecked(t)
+	base := []string{"boolean", "smallint", "integer", "bigint", "real", "double precision",
+		"numeric", "numeric(10,2)", "text", "varchar", "varchar(5)", "char(3)", "bytea", "date",
+		"timestamp", "timestamptz", "time", "time(3)", "timetz", "timetz(2)", "interval",
+		"uuid", "json", "jsonb"}
+	var cols []string
+	for i, b := range base {
+		cols = append(cols, "c"+strconv.Itoa(i)+" "+b)
+		if b != "varchar(5)" && b != "char(3)" { // no arrays of character types with a length
+			cols = append(cols, "a"+strconv.Itoa(i)+" "+b+"[]")
+		}
+	}
+	sql := "CREATE TABLE alltypes (id bigint NOT NULL, " + strings.Join(cols, ", ") + ") WITH (row_keys = 'id')"
+	if _, err := cl.ExecuteUpdate(ctx, sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+
+	info, err := cl.GetTables(ctx, &flightsql.GetTablesOpts{TableNameFilterPattern: strp("alltypes"), IncludeSchema: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := readInfo(ctx, cl, mem, info)
+	if err != nil || len(bs) != 1 || bs[0].NumRows() != 1 {
+		t.Fatalf("tables with schema: %v %v", bs, err)
+	}
+	sc, err := flight.DeserializeSchema(bs[0].Column(4).(*array.Binary).Value(0), mem)
+	releaseAll(bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	info, err = cl.GetXdbcTypeInfo(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err = readInfo(ctx, cl, mem, info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := rowsOf(bs)
+	releaseAll(bs)
+	codes := map[string]string{} // type_name -> data_type
+	for _, r := range rows {
+		if _, dup := codes[r[0]]; dup {
+			t.Errorf("GetXdbcTypeInfo lists %q twice", r[0])
+		}
+		codes[r[0]] = r[1]
+	}
+
+	mods := regexp.MustCompile(`\(\d+(,\d+)?\)`)
+	for _, f := range sc.Fields() {
+		md := flightsql.ColumnMetadata{Data: &f.Metadata}
+		tn, ok := md.TypeName()
+		if !ok {
+			t.Errorf("column %s has no type name", f.Name)
+			continue
+		}
+		name := mods.ReplaceAllString(tn, "")
+		code, ok := codes[name]
+		if !ok {
+			t.Errorf("column %s: GetXdbcTypeInfo does not list its type %q (%s)", f.Name, name, tn)
+			continue
+		}
+		// The data_type filter finds it under its code.
+		n, err := strconv.Atoi(code)
+		if err != nil {
+			t.Fatalf("data_type %q of %q", code, name)
+		}
+		dt := int32(n)
+		info, err := cl.GetXdbcTypeInfo(ctx, &dt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bs, err := readInfo(ctx, cl, mem, info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range rowsOf(bs) {
+			if r[1] != code {
+				t.Errorf("data_type %d gives %v", dt, r)
+			}
+			found = found || r[0] == name
+		}
+		releaseAll(bs)
+		if !found {
+			t.Errorf("data_type %d does not give %q", dt, name)
+		}
+	}
+}
