@@ -45,6 +45,7 @@ var scalarTypes = []sqlType{
 	{name: "text", xdbc: pb.XdbcDataType_XDBC_VARCHAR, size: 1 << 30, quote: true, caseSen: true},
 	{name: "character varying", xdbc: pb.XdbcDataType_XDBC_VARCHAR, size: 10485760, quote: true, params: []string{"length"}, caseSen: true},
 	{name: "character", xdbc: pb.XdbcDataType_XDBC_CHAR, size: 10485760, quote: true, params: []string{"length"}, caseSen: true},
+	{name: "bpchar", xdbc: pb.XdbcDataType_XDBC_CHAR, size: 1 << 30, quote: true, caseSen: true}, // character without a length
 	{name: "json", xdbc: pb.XdbcDataType_XDBC_VARCHAR, size: 1 << 30, quote: true},
 	{name: "jsonb", xdbc: pb.XdbcDataType_XDBC_VARCHAR, size: 1 << 30, quote: true},
 	{name: "bytea", xdbc: pb.XdbcDataType_XDBC_VARBINARY, size: 1 << 30, quote: true},
@@ -58,7 +59,7 @@ var scalarTypes = []sqlType{
 }
 
 // sqlTypes are the SQL types GetXdbcTypeInfo lists: the scalar types and the one-dimensional
-// arrays of them (T[]; character(n) has none), ordered by data_type, then name. XDBC has no
+// arrays of them (T[]; character(n) has none, bpchar has), ordered by data_type, then name. XDBC has no
 // code for arrays (and their Arrow storage, list, none either): arrays have data_type and
 // sql_data_type XDBC_UNKNOWN_TYPE (0), which the data_type filter selects them by.
 var sqlTypes = func() []sqlType {

@@ -19,7 +19,7 @@ func TestXdbcTypeInfoCoversColumnTypes(t *testing.T) {
 	base := []string{"boolean", "smallint", "integer", "bigint", "real", "double precision",
 		"numeric", "numeric(10,2)", "text", "varchar", "varchar(5)", "char(3)", "bytea", "date",
 		"timestamp", "timestamptz", "time", "time(3)", "timetz", "timetz(2)", "interval",
-		"uuid", "json", "jsonb"}
+		"uuid", "json", "jsonb", "bpchar", "name", `"char"`, "timestamp(3)", "timestamptz(3)"}
 	var cols []string
 	for i, b := range base {
 		cols = append(cols, "c"+strconv.Itoa(i)+" "+b)
@@ -62,6 +62,23 @@ func TestXdbcTypeInfoCoversColumnTypes(t *testing.T) {
 			t.Errorf("GetXdbcTypeInfo lists %q twice", r[0])
 		}
 		codes[r[0]] = r[1]
+	}
+	// data_type, sql_data_type and datetime_subcode of the types XDBC has no plain code for.
+	byName := map[string][]string{}
+	for _, r := range rows {
+		byName[r[0]] = []string{r[1], r[15], r[16]}
+	}
+	for name, want := range map[string][]string{
+		"uuid":                     {"-2", "-2", "NULL"},
+		"jsonb":                    {"12", "12", "NULL"},
+		"interval":                 {"10", "10", "NULL"},
+		"time with time zone":      {"92", "9", "4"},
+		"timestamp with time zone": {"93", "9", "5"},
+		"integer[]":                {"0", "0", "NULL"},
+	} {
+		if got := byName[name]; strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: data_type, sql_data_type, datetime_subcode %v, want %v", name, got, want)
+		}
 	}
 
 	mods := regexp.MustCompile(`\(\d+(,\d+)?\)`)
