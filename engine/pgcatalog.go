@@ -62,6 +62,49 @@ var pgTypes = []pgTypeRow{
 	{types.OIDRegRole, "regrole", 4, true, "N", "i", "p"},
 }
 
+// pgPseudoType is one row of pg_type for a pseudo-type (typtype 'p', and unknown), as
+// PostgreSQL 15 has it: io is the prefix of its I/O functions' names (io_in, io_out, and
+// io_recv, io_send when recv).
+type pgPseudoType struct {
+	oid      uint32
+	len      int16
+	byval    bool
+	align    string
+	storage  string
+	io       string
+	recv     bool
+	category string
+}
+
+// pgPseudoTypes are the pseudo-types pg_type lists (their names are types.PseudoTypeName's).
+var pgPseudoTypes = []pgPseudoType{
+	{32, 8, true, "d", "p", "pg_ddl_command_", true, "P"},
+	{269, 4, true, "i", "p", "table_am_handler_", false, "P"},
+	{325, 4, true, "i", "p", "index_am_handler_", false, "P"},
+	{types.OIDUnknown, -2, false, "c", "p", "unknown", true, "X"},
+	{types.OIDRecord, -1, false, "d", "x", "record_", true, "P"},
+	{2275, -2, false, "c", "p", "cstring_", true, "P"},
+	{2276, 4, true, "i", "p", "any_", false, "P"},
+	{2277, -1, false, "d", "x", "anyarray_", true, "P"},
+	{2278, 4, true, "i", "p", "void_", true, "P"},
+	{2279, 4, true, "i", "p", "trigger_", false, "P"},
+	{2280, 4, true, "i", "p", "language_handler_", false, "P"},
+	{2281, 8, true, "d", "p", "internal_", false, "P"},
+	{2283, 4, true, "i", "p", "anyelement_", false, "P"},
+	{2776, 4, true, "i", "p", "anynonarray_", false, "P"},
+	{3115, 4, true, "i", "p", "fdw_handler_", false, "P"},
+	{3310, 4, true, "i", "p", "tsm_handler_", false, "P"},
+	{3500, 4, true, "i", "p", "anyenum_", false, "P"},
+	{3831, -1, false, "d", "x", "anyrange_", false, "P"},
+	{3838, 4, true, "i", "p", "event_trigger_", false, "P"},
+	{4537, -1, false, "d", "x", "anymultirange_", false, "P"},
+	{4538, -1, false, "d", "x", "anycompatiblemultirange_", false, "P"},
+	{5077, 4, true, "i", "p", "anycompatible_", false, "P"},
+	{5078, -1, false, "d", "x", "anycompatiblearray_", true, "P"},
+	{5079, 4, true, "i", "p", "anycompatiblenonarray_", false, "P"},
+	{5080, -1, false, "d", "x", "anycompatiblerange_", false, "P"},
+}
+
 // underscoreIO are the types whose I/O functions are named type_in, type_out, ... rather
 // than typein, typeout, ...; typmod those with type modifier functions (typetypmodin).
 var (
@@ -257,6 +300,33 @@ func (e *Engine) pgSystemTable(ctx context.Context, name string) (arrow.RecordBa
 			if arr != 0 {
 				row(int64(arr), "_"+pt.name, int64(catalog.OIDPGCatalogNS), int64(owner), int16(-1), false, "b", "A", false, true, ",", int64(0), proc("array_subscript_handler"), int64(pt.oid), int64(0),
 					proc("array_in"), proc("array_out"), proc("array_recv"), proc("array_send"), modin, modout, proc("array_typanalyze"), pt.align, "x", false, int64(0), int32(-1), int32(0), coll)
+			}
+		}
+		for _, pt := range pgPseudoTypes {
+			name, _ := types.PseudoTypeName(pt.oid)
+			arr, elem, typtype := int64(0), int64(0), "p"
+			in, out, recv, send := proc(pt.io+"in"), proc(pt.io+"out"), int64(0), int64(0)
+			if pt.recv {
+				recv, send = proc(pt.io+"recv"), proc(pt.io+"send")
+			}
+			switch pt.oid {
+			case types.OIDRecord:
+				arr = int64(types.OIDRecordArray)
+			case 2275:
+				arr = int64(types.OIDCstringArray)
+			}
+			row(int64(pt.oid), name, int64(catalog.OIDPGCatalogNS), int64(owner), pt.len, pt.byval, typtype, pt.category, false, true, ",", int64(0), int64(0), elem, arr,
+				in, out, recv, send, int64(0), int64(0), int64(0), pt.align, pt.storage, false, int64(0), int32(-1), int32(0), int64(0))
+			if arr != 0 {
+				// record[] is a pseudo-type too; cstring[] an ordinary array type.
+				align, category := "i", "A"
+				if pt.oid == types.OIDRecord {
+					typtype, align, category = "p", "d", "P"
+				} else {
+					typtype, category = "b", "A"
+				}
+				row(arr, "_"+name, int64(catalog.OIDPGCatalogNS), int64(owner), int16(-1), false, typtype, category, false, true, ",", int64(0), proc("array_subscript_handler"), int64(pt.oid), int64(0),
+					proc("array_in"), proc("array_out"), proc("array_recv"), proc("array_send"), int64(0), int64(0), proc("array_typanalyze"), align, "x", false, int64(0), int32(-1), int32(0), int64(0))
 			}
 		}
 		rowTypeRows(tables, views, row)

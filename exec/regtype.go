@@ -169,7 +169,13 @@ func RegtypeOID(s string, own TypeOIDs) (uint32, error) {
 	oid, ok := uint32(0), false
 	switch p.schema {
 	case "", "pg_catalog":
+		if name == "any" {
+			// ANY is a reserved word: the type's name must be quoted.
+			return 0, errs.New(errs.Syntax, "syntax error at or near \"any\"")
+		}
 		if o, found := otherTypeOIDs[name]; found {
+			oid, ok = o, true
+		} else if o, found := types.PseudoTypeOID(name); found {
 			oid, ok = o, true
 		} else if t, err := types.ByName(unquoteIdent(name), p.mods); err == nil {
 			oid, ok = types.PGTypeOf(t).OID, true
@@ -195,6 +201,9 @@ func RegtypeOID(s string, own TypeOIDs) (uint32, error) {
 		return 0, missing
 	}
 	if p.array {
+		if oid == 2275 { // cstring
+			return types.OIDCstringArray, nil
+		}
 		arr, has := types.ArrayOID(oid)
 		if !has {
 			if arr = types.RegArrayOID(oid); arr == 0 || arr == oid {

@@ -218,6 +218,9 @@ func FormatType(oid uint32, mod int32) string {
 	if r := types.RegOf(oid); r != nil {
 		return r.Name()
 	}
+	if n, ok := types.PseudoTypeFormat(oid); ok {
+		return n
+	}
 	switch oid {
 	case types.OIDBool:
 		return "boolean"
@@ -283,20 +286,6 @@ func FormatType(oid uint32, mod int32) string {
 		return "numeric"
 	case 0:
 		return "-"
-	case 2276:
-		return `"any"`
-	case 2277:
-		return "anyarray"
-	case 2283:
-		return "anyelement"
-	case 2776:
-		return "anynonarray"
-	case 5077:
-		return "anycompatible"
-	case 5078:
-		return "anycompatiblearray"
-	case 2249:
-		return "record"
 	}
 	return "???"
 }
