@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-adbc/go/adbc"
 	adbcfsql "github.com/apache/arrow-adbc/go/adbc/driver/flightsql"
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -190,6 +191,26 @@ func readInfo(ctx context.Context, cl *flightsql.Client, mem memory.Allocator, i
 		}
 	}
 	return out, nil
+}
+
+// tableSchema asks GetTables for the one table named name with its schema and returns the
+// schema.
+func tableSchema(ctx context.Context, t *testing.T, cl *flightsql.Client, mem memory.Allocator, name string) *arrow.Schema {
+	t.Helper()
+	info, err := cl.GetTables(ctx, &flightsql.GetTablesOpts{TableNameFilterPattern: strp(name), IncludeSchema: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := readInfo(ctx, cl, mem, info)
+	if err != nil || len(bs) != 1 || bs[0].NumRows() != 1 {
+		t.Fatalf("tables with schema: %v %v", bs, err)
+	}
+	sc, err := flight.DeserializeSchema(bs[0].Column(4).(*array.Binary).Value(0), mem)
+	releaseAll(bs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
 }
 
 // adbcFetch runs q on cnx and returns its batches (at least one) for the caller to release.

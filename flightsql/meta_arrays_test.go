@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 
@@ -62,19 +61,7 @@ func TestTableSchemaOfArrayTypes(t *testing.T) {
 		}
 	}
 
-	info, err = cl.GetTables(ctx, &flightsql.GetTablesOpts{TableNameFilterPattern: strp("ta"), IncludeSchema: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bs, err := readInfo(ctx, cl, mem, info)
-	if err != nil || len(bs) != 1 || bs[0].NumRows() != 1 {
-		t.Fatalf("tables with schema: %v %v", bs, err)
-	}
-	sc, err := flight.DeserializeSchema(bs[0].Column(4).(*array.Binary).Value(0), mem)
-	releaseAll(bs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := tableSchema(ctx, t, cl, mem, "ta")
 	check("GetTables", sc, true)
 
 	cnx := adbcConn(t, srv, mem, nil)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/apache/arrow-adbc/go/adbc"
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -68,19 +67,7 @@ func TestMetadata(t *testing.T) {
 		}
 
 		// Tables with their schemas.
-		info, err := cl.GetTables(ctx, &flightsql.GetTablesOpts{TableNameFilterPattern: strp("orders"), IncludeSchema: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		bs, err := readInfo(ctx, cl, mem, info)
-		if err != nil || len(bs) != 1 || bs[0].NumRows() != 1 {
-			t.Fatalf("tables with schema: %v %v", bs, err)
-		}
-		sc, err := flight.DeserializeSchema(bs[0].Column(4).(*array.Binary).Value(0), mem)
-		releaseAll(bs)
-		if err != nil {
-			t.Fatal(err)
-		}
+		sc := tableSchema(ctx, t, cl, mem, "orders")
 		want := []arrow.DataType{arrow.PrimitiveTypes.Int64, arrow.BinaryTypes.String, &arrow.Decimal128Type{Precision: 10, Scale: 2}}
 		if sc.NumFields() != 3 {
 			t.Fatalf("orders schema %v", sc)
