@@ -37,7 +37,7 @@ type Local struct {
 	stamps     bool
 	stampDirs  sync.Map
 	nstampDirs atomic.Int64
-	nstampFDs  atomic.Int64 // directories Stamp opened (see stampDir.fd)
+	nstampFDs  atomic.Int64 // directories Stamp keeps open (see stampDir.fd)
 }
 
 var (

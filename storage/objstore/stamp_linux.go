@@ -100,13 +100,13 @@ func (l *Local) fstatDir(d *stampDir, st *syscall.Stat_t, now int64) bool {
 			return true
 		}
 		// Removed: the path may name another directory now.
-		d.fd.CompareAndSwap(f, nil)
+		l.dropFD(d, f)
 		return false
 	}
 	// Stat the path, and keep its directory open if it is not yet (or no longer) the one
 	// open.
 	if err := statDir(d, st); err != nil {
-		d.fd.CompareAndSwap(f, nil)
+		l.dropFD(d, f)
 		return false
 	}
 	if f != nil {
@@ -123,20 +123,31 @@ func (l *Local) fstatDir(d *stampDir, st *syscall.Stat_t, now int64) bool {
 	}
 	nf := openDirFD(d.path)
 	if nf == nil {
-		d.fd.CompareAndSwap(f, nil)
+		l.dropFD(d, f)
 		return true
 	}
 	var fs syscall.Stat_t
 	if syscall.Fstat(nf.fd, &fs) != nil || fs.Dev != st.Dev || fs.Ino != st.Ino {
 		// Replaced between the stat and the open: try again at the next Stamp.
-		d.fd.CompareAndSwap(f, nil)
+		l.dropFD(d, f)
 		return true
 	}
 	if d.fd.CompareAndSwap(f, nf) {
-		l.nstampFDs.Add(1)
+		if f == nil {
+			l.nstampFDs.Add(1)
+		}
 		d.verified.Store(now)
 	}
 	return true
+}
+
+// dropFD forgets f, the directory d kept open (if it still is), so that the path is stat'ed
+// or opened again; the descriptor closes when f is garbage, and no longer counts against
+// stampFDs.
+func (l *Local) dropFD(d *stampDir, f *dirFD) {
+	if f != nil && d.fd.CompareAndSwap(f, nil) {
+		l.nstampFDs.Add(-1)
+	}
 }
 
 // stampPaths bounds the prefixes whose directories Local remembers for Stamp.
