@@ -382,11 +382,14 @@ func CompileExpr(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 	return out, nil
 }
 
-// volatile reports whether e calls a volatile function (nextval, random, set_config).
-func volatile(e Expr) bool {
+// Volatile reports whether e calls a volatile function (nextval, random, set_config).
+func Volatile(e Expr) bool { return calls(e, function.Volatile) }
+
+// calls reports whether e calls a function whose name is one of is.
+func calls(e Expr, is func(name string) bool) bool {
 	found := false
 	Walk(e, func(x Expr) bool {
-		if f, ok := x.(*Func); ok && function.Volatile(f.Name) {
+		if f, ok := x.(*Func); ok && is(f.Name) {
 			found = true
 		}
 		return !found
@@ -427,7 +430,7 @@ func compile(e Expr, layout map[ColumnID]int) (exec.Expr, error) {
 		if d, ok := x.Typ.(*arrow.Decimal128Type); ok && x.Op == OpDiv {
 			return exec.NewDecimalDiv(l, r, d.Scale)
 		}
-		if (op == exec.And || op == exec.Or) && volatile(x.R) {
+		if (op == exec.And || op == exec.Or) && Volatile(x.R) {
 			// As in PostgreSQL, a volatile right operand runs only on the rows the left
 			// operand leaves undecided.
 			return exec.NewLazyLogic(op, l, r)

@@ -47,7 +47,7 @@ func OrderQuals(quals []Qual) []Expr {
 			used := map[ColumnID]bool{}
 			ColumnsUsed(q.Expr, used)
 			switch {
-			case len(used) == 0 && !volatile(q.Expr) && !pgVolatile(q.Expr):
+			case len(used) == 0 && !Volatile(q.Expr) && !pgVolatile(q.Expr):
 				it.gate = true
 			case isEquivalence(q.Expr):
 				it.equiv = true
@@ -79,7 +79,7 @@ func OrderQuals(quals []Qual) []Expr {
 // a = b over operands that call no volatile function.
 func isEquivalence(e Expr) bool {
 	b, ok := e.(*Binary)
-	return ok && b.Op == OpEq && !volatile(b.L) && !volatile(b.R)
+	return ok && b.Op == OpEq && !Volatile(b.L) && !Volatile(b.R)
 }
 
 // costlyFuncs are the functions whose pg_proc.procost is not 1.
@@ -218,7 +218,7 @@ func folded(e Expr) bool {
 		case *ColumnRef:
 			ok = false
 		case *Func:
-			if len(x.Args) == 0 || volatile(x) {
+			if len(x.Args) == 0 || Volatile(x) {
 				ok = false
 			}
 		}
@@ -235,12 +235,5 @@ var pgVolatileFuncs = map[string]bool{
 }
 
 func pgVolatile(e Expr) bool {
-	found := false
-	Walk(e, func(x Expr) bool {
-		if f, ok := x.(*Func); ok && pgVolatileFuncs[strings.ToLower(f.Name)] {
-			found = true
-		}
-		return !found
-	})
-	return found
+	return calls(e, func(name string) bool { return pgVolatileFuncs[strings.ToLower(name)] })
 }

@@ -7,7 +7,6 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/sleeperd/sleeperd/errs"
-	"github.com/sleeperd/sleeperd/function"
 	"github.com/sleeperd/sleeperd/planner"
 	"github.com/sleeperd/sleeperd/types"
 )
@@ -324,7 +323,7 @@ func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner
 		}
 		if s.strictWhere {
 			// Only a plain condition that rejects NULLs.
-			if f, ok := n.(*planner.Filter); ok && f.Input == node && len(outer) == 0 && !hasSubLink(c) && !volatile(f.Pred) && planner.RejectsNulls(f.Pred, nil) {
+			if f, ok := n.(*planner.Filter); ok && f.Input == node && len(outer) == 0 && !hasSubLink(c) && !planner.Volatile(f.Pred) && planner.RejectsNulls(f.Pred, nil) {
 				node = n
 			}
 			continue
@@ -500,7 +499,7 @@ func volatileAbove(n, in planner.Node) bool {
 		return false
 	}
 	for _, e := range planner.Exprs(n) {
-		if volatile(e) {
+		if planner.Volatile(e) {
 			return true
 		}
 	}
@@ -510,18 +509,6 @@ func volatileAbove(n, in planner.Node) bool {
 		}
 	}
 	return false
-}
-
-// volatile reports whether e calls a volatile function (random(), nextval()).
-func volatile(e planner.Expr) bool {
-	found := false
-	_, _ = planner.Transform(e, func(x planner.Expr) (planner.Expr, error) {
-		if f, ok := x.(*planner.Func); ok && function.Volatile(f.Name) {
-			found = true
-		}
-		return x, nil
-	})
-	return found
 }
 
 // nullSafeEq is o IS NOT DISTINCT FROM p as equalities a hash join can take as keys: a
