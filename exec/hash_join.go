@@ -229,6 +229,7 @@ type joinStream struct {
 	grace *graceJoin   // the partitions, once the build side spilled
 
 	li, ri, ol, or []int32
+	idx            *indexPool // the index buffers of dictionary columns (see indexBuffers)
 
 	fromLeft     []int // see keyFromLeft
 	fromLeftDone bool
@@ -322,6 +323,18 @@ func (s *joinStream) step(ctx context.Context, mem memory.Allocator) (arrow.Reco
 	kind := s.spec.kind
 	first := kind.leftOnly() && s.spec.residual == nil
 	start := s.pos
+	if p, ok := s.p.(*hashProbe); ok && p.unique && p.allMatch && (kind == Inner || kind == Left) &&
+		s.spec.residual == nil && s.matched == nil {
+		// Every left row of the batch pairs with its head and nothing else (a join on a
+		// foreign key): the pairs are the next rows of the batch, a slice of it, and their
+		// heads, without lists of left and right rows.
+		k := min(len(p.heads)-start, BatchRows)
+		if k <= 0 {
+			return nil, nil
+		}
+		s.pos = start + k
+		return s.assemble(mem, s.spec.schema, s.cur, nil, p.heads[start:start+k], true, start, false), nil
+	}
 	s.pos, s.li, s.ri = s.p.next(s.pos, first, s.li[:0], s.ri[:0])
 	li, ri := s.li, s.ri
 	if s.spec.residual != nil && len(li) > 0 {
@@ -401,36 +414,48 @@ func (s *joinStream) step(ctx context.Context, mem memory.Allocator) (arrow.Reco
 // pairs builds a batch of schema from left rows li of lb and right rows ri of the build
 // side; an index of -1 (or a nil lb) gives NULLs.
 func (s *joinStream) pairs(mem memory.Allocator, schema *arrow.Schema, lb arrow.RecordBatch, li, ri []int32) arrow.RecordBatch {
-	cols := make([]arrow.Array, 0, schema.NumFields())
-	defer func() { releaseAll(cols) }()
-	nl := s.spec.left.Schema().NumFields()
 	// Left rows that each match once, in order (a join on a foreign key), are a slice of
 	// the left batch: its columns are shared, not copied.
 	run := lb != nil && len(li) > 0 && li[0] >= 0 && int(li[0])+len(li) <= int(lb.NumRows()) && s.consecutiveLeft(li)
 	// Only a join that keeps unmatched left rows pairs a left row with no right row (-1).
 	rneg := s.spec.kind.keepsLeft() && len(ri) > 0 && slices.Min(ri) < 0
+	lo := 0
+	if run {
+		lo = int(li[0])
+	}
+	return s.assemble(mem, schema, lb, li, ri, run, lo, rneg)
+}
+
+// assemble is pairs told whether the left rows are the consecutive rows of lb from lo
+// (run; li may then be nil: the pairs are the len(ri) rows from lo) and whether some pair
+// has no right row (rneg).
+func (s *joinStream) assemble(mem memory.Allocator, schema *arrow.Schema, lb arrow.RecordBatch, li, ri []int32, run bool, lo int, rneg bool) arrow.RecordBatch {
+	n := len(ri)
+	cols := make([]arrow.Array, 0, schema.NumFields())
+	defer func() { releaseAll(cols) }()
+	nl := s.spec.left.Schema().NumFields()
 	for i := 0; i < nl; i++ {
 		switch {
 		case lb == nil:
-			cols = append(cols, array.MakeArrayOfNull(mem, s.spec.left.Schema().Field(i).Type, len(li)))
+			cols = append(cols, array.MakeArrayOfNull(mem, s.spec.left.Schema().Field(i).Type, n))
 		case run:
-			cols = append(cols, array.NewSlice(lb.Column(i), int64(li[0]), int64(li[0])+int64(len(li))))
+			cols = append(cols, array.NewSlice(lb.Column(i), int64(lo), int64(lo+n)))
 		default:
 			cols = append(cols, takeOrNull(mem, lb.Column(i), li))
 		}
 	}
 	for c, a := range s.build.Columns() {
 		if dt, ok := schema.Field(nl + c).Type.(*arrow.DictionaryType); ok {
-			cols = append(cols, buildDictionary(mem, dt, a, ri, rneg))
+			cols = append(cols, buildDictionary(s.indexBuffers(mem), dt, a, ri, rneg))
 			continue
 		}
-		if k := s.rightKeyFromLeft(mem, lb, c, li, ri, run, rneg); k != nil {
+		if k := s.rightKeyFromLeft(mem, lb, c, li, ri, run, lo, rneg); k != nil {
 			cols = append(cols, k)
 			continue
 		}
 		cols = append(cols, takeOrNull(mem, a, ri))
 	}
-	return array.NewRecordBatch(schema, cols, int64(len(li)))
+	return array.NewRecordBatch(schema, cols, int64(n))
 }
 
 func (s *joinStream) Close() error {
@@ -452,6 +477,7 @@ func (s *joinStream) Close() error {
 		s.build = nil
 	}
 	s.p.release()
+	s.idx.close()
 	err := s.left.Close()
 	if rerr := s.right.Close(); err == nil {
 		err = rerr

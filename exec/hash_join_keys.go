@@ -47,16 +47,16 @@ func (s *joinStream) keyFromLeft() []int {
 
 // rightKeyFromLeft returns right column c of pairs (li, ri) taken from the left batch lb
 // instead of the build side, or nil when it cannot: c is not a key column shared with a
-// left column, or some pair has no left or no right row. run says li is consecutive, rneg
-// that some pair has no right row.
-func (s *joinStream) rightKeyFromLeft(mem memory.Allocator, lb arrow.RecordBatch, c int, li, ri []int32, run, rneg bool) arrow.Array {
+// left column, or some pair has no left or no right row. run says the left rows are the
+// len(ri) rows of lb from lo (li may then be nil), rneg that some pair has no right row.
+func (s *joinStream) rightKeyFromLeft(mem memory.Allocator, lb arrow.RecordBatch, c int, li, ri []int32, run bool, lo int, rneg bool) arrow.Array {
 	from := s.keyFromLeft()
-	if from == nil || from[c] < 0 || lb == nil || len(li) == 0 || rneg {
+	if from == nil || from[c] < 0 || lb == nil || len(ri) == 0 || rneg {
 		return nil
 	}
 	a := lb.Column(from[c])
 	if run {
-		return array.NewSlice(a, int64(li[0]), int64(li[0])+int64(len(li)))
+		return array.NewSlice(a, int64(lo), int64(lo+len(ri)))
 	}
 	for _, l := range li {
 		if l < 0 {
