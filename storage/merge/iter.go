@@ -218,6 +218,10 @@ type stack struct {
 	err     error
 	keys    keyBuf
 	intRuns int // batches processRunInt took as runs
+	// increasing says the input's current batch's row key (one bigint) is known to increase
+	// strictly (fileStream.keysIncreasing), so that processRunInt need not look.
+	increasing bool
+	knownRuns  int // batches processRunInt took as runs without looking at their keys
 
 	// A batch processRunInt took whole, whose last row may yet be followed by rows of its
 	// key; pendLast is that row's key. It excludes an open group.
@@ -269,6 +273,10 @@ func (s *stack) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		if err != nil {
 			return nil, err
+		}
+		s.increasing = false
+		if f, ok := s.in.(*fileStream); ok && len(s.opts.RowKeys) == 1 {
+			s.increasing = f.keysIncreasing(s.opts.RowKeys[0])
 		}
 		out, err := s.processRelease(ctx, b)
 		if err != nil {

@@ -15,7 +15,12 @@ import (
 // through the last-write-wins step without the key encoding and the comparison of
 // neighbouring keys process does. It holds such a batch back whole (pend) until the next
 // batch's first key shows that the held batch's last row is final too, and then returns it
-// as it is: no batch of the one row that ends a run.
+// as it is: no batch of the one row that ends a run. A batch read straight from a file
+// (one input) whose key column is a span of a column chunk of the hot cache is known to
+// increase when the chunk's values do (fileStream.keysIncreasing, checked once per chunk
+// and kept with the open file), and is not looked at again: rows with equal keys inside
+// a file, which ingest writes in input order for last-write-wins to resolve, make a chunk
+// not increasing, and tombstones and keys equal across batches are checked as before.
 
 // processRunInt is processRun for a batch of a stack keyed by one bigint and no sort key,
 // before any key is encoded. It reports true when it took b: outs are the batches to return
@@ -27,7 +32,7 @@ func (s *stack) processRunInt(b arrow.RecordBatch) (bool, []arrow.RecordBatch, e
 	}
 	v, ok := int64Keys(b.Column(s.opts.RowKeys[0]))
 	n := len(v)
-	if !ok || n == 0 || (s.pend != nil && v[0] == s.pendLast) || !strictlyIncreasing(v) || s.hasTombstone(b) {
+	if !ok || n == 0 || (s.pend != nil && v[0] == s.pendLast) || !(s.increasing || strictlyIncreasing(v)) || s.hasTombstone(b) {
 		outs, err := s.unpend()
 		return false, outs, err
 	}
@@ -37,6 +42,9 @@ func (s *stack) processRunInt(b arrow.RecordBatch) (bool, []arrow.RecordBatch, e
 		return false, nil, nil // s.open excludes a held batch
 	}
 	s.intRuns++
+	if s.increasing {
+		s.knownRuns++
+	}
 	var outs []arrow.RecordBatch
 	if s.open {
 		s.resetOut()

@@ -386,6 +386,23 @@ func (s *fileStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	return nil, io.EOF
 }
 
+// keysIncreasing reports whether output column col of the batch Next returned last is known
+// to hold int64 values without NULLs, each greater than the one before: the file's column,
+// unconverted, read from a whole column chunk of the hot cache whose values all increase
+// (parquet.Reader.Increasing; the batch's rows are a span of the chunk's). It reports false
+// when it does not know. Call it before the next call of Next.
+func (s *fileStream) keysIncreasing(col int) bool {
+	if s.r == nil || col < 0 || col >= len(s.out) || s.out[col] < 0 {
+		return false
+	}
+	for _, v := range s.conv {
+		if v.out == col {
+			return false
+		}
+	}
+	return s.r.Increasing(s.out[col])
+}
+
 // project returns rows of b within the range as an output batch, or nil if there are none.
 func (s *fileStream) project(ctx context.Context, b arrow.RecordBatch) (arrow.RecordBatch, error) {
 	n := int(b.NumRows())

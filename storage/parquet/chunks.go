@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/parquet-go/parquet-go"
 )
@@ -36,6 +37,48 @@ func (f *File) SetChunkCache(c ChunkCache) {
 	f.chunks = c
 	f.spanRows = make([]atomic.Int64, len(f.groups)*len(f.cols))
 	f.admits = make([]atomic.Int32, len(f.groups)*len(f.cols))
+	f.increasing = make([]atomic.Int32, len(f.groups)*len(f.cols))
+}
+
+// Increasing reports whether column i (an index into the Reader's columns) of the batch
+// Next returned last holds int64 values without NULLs, each greater than the one before.
+// It knows only for a batch sliced from a whole column chunk of the chunk cache: the chunk
+// is checked at the first such question and the answer kept with the File, for every later
+// read of that chunk (a file's data never changes, so the answer holds whether or not the
+// cache still keeps the chunk). Otherwise it reports false: not known. Call it before the
+// next call of Next.
+func (r *Reader) Increasing(i int) bool {
+	if i < 0 || i >= len(r.chunks) || r.f.increasing == nil {
+		return false
+	}
+	c := r.chunks[i]
+	if !c.whole || c.arr == nil {
+		return false
+	}
+	m := &r.f.increasing[c.group*len(r.f.cols)+r.cols[i]]
+	switch m.Load() {
+	case 1:
+		return true
+	case 2:
+		return false
+	}
+	ok := false
+	if a, isInt := c.arr.(*array.Int64); isInt && a.NullN() == 0 {
+		ok = true
+		v := a.Int64Values()
+		for j := 1; j < len(v); j++ {
+			if v[j] <= v[j-1] {
+				ok = false
+				break
+			}
+		}
+	}
+	if ok {
+		m.Store(1)
+	} else {
+		m.Store(2)
+	}
+	return ok
 }
 
 // admitShare is the inverse of the share of a column chunk's rows that reads of spans must

@@ -41,6 +41,10 @@ type File struct {
 	// decoded whole, and admits[...] how often it has been (see admit).
 	spanRows []atomic.Int64
 	admits   []atomic.Int32
+	// increasing[g*len(cols)+c] remembers whether column c of row group g holds int64 values
+	// without NULLs, each greater than the one before (see Reader.Increasing): 0 not known
+	// yet, 1 it does, 2 it does not.
+	increasing []atomic.Int32
 
 	// readSchemas are the output columns and schemas of recent Reads, reused by Reads of
 	// the same columns (a table's lookups ask for the same ones each time), replaced in

@@ -291,6 +291,7 @@ func (r *Reader) openSpan(sp Span) error {
 			}
 			if a != nil {
 				cr.arr, cr.pos = a, sp.Lo
+				cr.whole, cr.group = true, g
 				r.chunks = append(r.chunks, cr)
 				continue
 			}
@@ -448,6 +449,9 @@ type chunkReader struct {
 	// from it, from row pos, rather than decoded from pages.
 	arr arrow.Array
 	pos int64
+	// whole says arr is the whole chunk of row group group, from the ChunkCache.
+	whole bool
+	group int
 
 	// nulls, if set, reads the chunk null-only (nullonly.go).
 	nulls *levelReader
