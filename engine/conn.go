@@ -226,7 +226,7 @@ func (s *statement) execute(ctx context.Context, cancel context.CancelCauseFunc,
 			rr.ctx, rr.cancel = ctx, cancel
 			rr.onErr = s.c.fail
 			if rr.onClose == nil {
-				rr.onClose = make([]func(), 0, 3) // and the query log's, when run by Execute
+				rr.onClose = rr.onCloseBuf[:0]
 			}
 			rr.onClose = append(rr.onClose, stopTimer, endBudget)
 			return
@@ -726,9 +726,14 @@ type rowsResult struct {
 	exec *execution
 	// ctx and cancel are the statement's own context (see Execute); onClose run when the
 	// result closes.
-	ctx     context.Context
-	cancel  context.CancelCauseFunc
-	onClose []func()
+	ctx        context.Context
+	cancel     context.CancelCauseFunc
+	onClose    []func()
+	onCloseBuf [2]func() // onClose's storage, without an allocation per statement
+	// query, if set, is the query log's entry of the statement, run by conn, which Close
+	// ends (after onClose).
+	query     *QueryInfo
+	queryConn *conn
 	// caller is the ctx of the last Next, which cancels the statement until stopCaller.
 	caller     context.Context
 	stopCaller func() bool
@@ -826,6 +831,11 @@ func (r *rowsResult) Close() (err error) {
 		f()
 	}
 	r.onClose = nil
+	clear(r.onCloseBuf[:])
+	if q := r.query; q != nil {
+		r.query = nil
+		r.e.sess.end(r.queryConn, q, r.rows, r.bytes, r.err)
+	}
 	if r.release != nil {
 		r.release()
 		r.release = nil

@@ -520,3 +520,50 @@ func TestKeptPlanConcurrentExecutions(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestPreparedExecutionsEndInQueryLog executes a prepared point lookup many times, with
+// different parameter values: each execution's entry in the query log ends when its result
+// closes (Close ends it, after the statement's own closing work), with its rows, once, and
+// the session is idle again between executions.
+func TestPreparedExecutionsEndInQueryLog(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	e, c := open(t, objstore.NewMem(), mem)
+	run(t, c, "CREATE TABLE t (id bigint PRIMARY KEY, v bigint, s text) WITH (split_points = '100,200')")
+	run(t, c, "INSERT INTO t VALUES (1, 10, 'a'), (150, 20, 'b'), (250, 30, 'c')")
+	var mu sync.Mutex
+	var ended []QueryInfo
+	e.ObserveQueries(func(q QueryInfo) {
+		mu.Lock()
+		ended = append(ended, q)
+		mu.Unlock()
+	})
+	point := prepare(t, c, "SELECT v, s FROM t WHERE id = $1")
+	want := map[int64]string{1: "10 a", 150: "20 b", 250: "30 c", 7: ""}
+	keys := []int64{1, 150, 250, 7}
+	for i := range 60 {
+		id := keys[i%len(keys)]
+		if got := point.rows(id); got != want[id] {
+			t.Fatalf("execution %d, id %d: got %q, want %q", i, id, got, want[id])
+		}
+		mu.Lock()
+		n := len(ended)
+		last := ended[n-1]
+		mu.Unlock()
+		if n != i+1 {
+			t.Fatalf("execution %d: %d query log ends, want %d", i, n, i+1)
+		}
+		rows := int64(1)
+		if want[id] == "" {
+			rows = 0
+		}
+		if last.Status != "ok" || last.Rows != rows || last.Text != "SELECT v, s FROM t WHERE id = $1" {
+			t.Fatalf("execution %d: query log entry %+v, want status ok and %d rows", i, last, rows)
+		}
+		for _, s := range e.Sessions() {
+			if s.PID == last.PID && s.State != "idle" {
+				t.Fatalf("execution %d: session state %q after the result closed", i, s.State)
+			}
+		}
+	}
+}

@@ -333,7 +333,7 @@ func (s *statement) Execute(ctx context.Context, params []any) (Result, error) {
 		if rr.ctx != nil {
 			rr.parent = caller // the statement's context descends from it
 		}
-		rr.onClose = append(rr.onClose, func() { e.sess.end(s.c, q, rr.rows, rr.bytes, rr.err) })
+		rr.query, rr.queryConn = q, s.c // ended by Close
 		return r, nil
 	}
 	e.sess.end(s.c, q, tagRows(r.Tag()), 0, nil)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/sleeperd/sleeperd/engine"
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/format/pgvalue"
 	"github.com/sleeperd/sleeperd/types"
 )
 
@@ -103,8 +104,28 @@ type prepared struct {
 	descFormats []int16
 	// resFormats are the result formats of the last Bind, whose format codes were resCodes.
 	resCodes, resFormats []int16
-	// spareWriters is the value writers' slice of a finished portal, for the next one.
-	spareWriters []writer
+	// direct says which result columns, in formats directFormats, are written by
+	// pgvalue.AppendDirect rather than by a writer built for each batch.
+	direct        []bool
+	directSchema  *arrow.Schema
+	directFormats []int16
+	// spare is a finished portal of the statement, for the next Bind to reuse, with its
+	// slices of parameter values and writers (a statement executed again and again binds a
+	// portal each time).
+	spare *portal
+}
+
+// directColumns returns which result columns of schema in formats pgvalue.AppendDirect
+// writes, as last computed when schema and formats are the same.
+func (p *prepared) directColumns(schema *arrow.Schema, formats []int16) []bool {
+	if p.direct == nil || p.directSchema != schema || !slices.Equal(p.directFormats, formats) {
+		direct := make([]bool, len(formats))
+		for j := range direct {
+			direct[j] = j < schema.NumFields() && pgvalue.Direct(schema.Field(j), formats[j])
+		}
+		p.direct, p.directSchema, p.directFormats = direct, schema, slices.Clone(formats)
+	}
+	return p.direct
 }
 
 // resultFormats returns the result formats of a Bind of the statement with format codes
@@ -143,8 +164,8 @@ type portal struct {
 
 	res       engine.Result // nil until the first Execute
 	batch     arrow.RecordBatch
-	row       int // next row of batch to send
-	writers   []writer
+	row       int      // next row of batch to send
+	writers   []writer // per column of batch; nil for a column written by pgvalue.AppendDirect
 	done      bool
 	suspended bool // by a row limit, at least once
 	tag       string
@@ -649,7 +670,15 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 		return err
 	}
 	c.pformats = pformats
-	args := make([]any, len(m.Parameters))
+	// The statement's last finished portal is reused, with its parameter values' slice:
+	// the engine holds none of a portal's values once its result is closed (its kept plans
+	// copy those they keep).
+	p := prep.spare
+	prep.spare = nil
+	if p == nil {
+		p = &portal{}
+	}
+	args := slices.Grow(p.args[:0], len(m.Parameters))[:len(m.Parameters)]
 	for i, v := range m.Parameters {
 		format := pformats[i]
 		if format == formatBinary {
@@ -682,7 +711,8 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	c.closePortal(m.DestinationPortal)
 	ctx, cancel := context.WithCancel(c.ctx)
 	prep.refs++
-	c.portals[m.DestinationPortal] = &portal{prep: prep, args: args, formats: formats, ctx: ctx, cancel: cancel}
+	p.prep, p.args, p.formats, p.ctx, p.cancel = prep, args, formats, ctx, cancel
+	c.portals[m.DestinationPortal] = p
 	c.be.Send(&pgproto3.BindComplete{})
 	return nil
 }
@@ -764,14 +794,18 @@ func (c *conn) finish(p *portal) {
 		p.res = nil
 	}
 	p.cancel()
-	if p.prep != nil {
-		if p.writers != nil {
-			clear(p.writers[:cap(p.writers)]) // no batch's columns kept alive
-			p.prep.spareWriters, p.writers = p.writers[:0], nil
-		}
-		p.prep.refs--
-		c.unref(p.prep)
+	if prep := p.prep; prep != nil {
+		prep.refs--
+		c.unref(prep)
 		p.prep = nil
+		if !prep.dropped {
+			// Kept for the statement's next Bind, holding no values, batch columns or
+			// contexts of this execution.
+			clear(p.args[:cap(p.args)])
+			clear(p.writers[:cap(p.writers)])
+			*p = portal{args: p.args[:0], writers: p.writers[:0]}
+			prep.spare = p
+		}
 	}
 }
 
@@ -831,13 +865,14 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 				return false, errs.New(errs.Internal, "result batch has %d columns, statement schema %d", b.NumCols(), len(p.formats))
 			}
 			p.batch, p.row = b, 0
-			if p.writers == nil {
-				p.writers = p.prep.spareWriters // the last finished portal's, or nil
-				p.prep.spareWriters = nil
-			}
 			p.writers = slices.Grow(p.writers[:0], len(p.formats))
 			schema := p.prep.stmt.Schema() // Field, not Fields: no copy of the fields per batch
+			direct := p.prep.directColumns(schema, p.formats)
 			for j, col := range b.Columns() {
+				if direct[j] {
+					p.writers = append(p.writers, nil)
+					continue
+				}
 				p.writers = append(p.writers, c.writer(p, schema.Field(j), col, p.formats[j]))
 			}
 		}
@@ -848,7 +883,7 @@ func (c *conn) run(p *portal, maxRows int) (suspended bool, err error) {
 				c.be.Send(&pgproto3.PortalSuspended{})
 				return true, nil
 			}
-			c.sendRow(p.batch, p.writers, p.row)
+			c.sendRow(p.batch, p.writers, p.formats, p.row)
 			sent++
 			if c.pending >= flushSize {
 				if err := c.flush(); err != nil {
@@ -880,8 +915,9 @@ func (c *conn) copy(p *portal) (bool, error) {
 	return true, err
 }
 
-// sendRow sends row i of b as a DataRow.
-func (c *conn) sendRow(b arrow.RecordBatch, writers []writer, i int) {
+// sendRow sends row i of b as a DataRow, its columns in formats by writers (by
+// pgvalue.AppendDirect where a writer is nil).
+func (c *conn) sendRow(b arrow.RecordBatch, writers []writer, formats []int16, i int) {
 	if c.buf == nil {
 		// Empty values must be non-nil slices of buf: nil means NULL.
 		c.buf = make([]byte, 0, 1024)
@@ -894,7 +930,11 @@ func (c *conn) sendRow(b arrow.RecordBatch, writers []writer, i int) {
 			c.ends = append(c.ends, -1)
 			continue
 		}
-		c.buf = w(c.buf, i)
+		if w == nil {
+			c.buf = pgvalue.AppendDirect(c.buf, b.Column(j), i, formats[j])
+		} else {
+			c.buf = w(c.buf, i)
+		}
 		c.ends = append(c.ends, len(c.buf))
 	}
 	start := 0
