@@ -4,7 +4,8 @@ package planner
 // (any column when side is nil) are all NULL: a comparison, LIKE, IN or ANY over an operand
 // that is NULL when those columns are (a column, an operator other than || or a cast over
 // such; for ALL, over an array written out with elements), a boolean column, NOT of such,
-// and the conjunctions and disjunctions of such.
+// IS NOT NULL of such an operand, IS TRUE and IS FALSE of such a condition, and the
+// conjunctions and disjunctions of such.
 // PostgreSQL turns an outer join under such a WHERE condition on its null-extended side
 // into an inner one (reduce_outer_joins).
 func RejectsNulls(e Expr, side map[ColumnID]bool) bool {
@@ -23,6 +24,15 @@ func RejectsNulls(e Expr, side map[ColumnID]bool) bool {
 		return nullWith(x.E, side)
 	case *InList:
 		return nullWith(x.E, side)
+	case *IsNull:
+		return x.Negate && nullWith(x.E, side) // x IS NOT NULL, x IS NOT UNKNOWN
+	case *Coalesce:
+		// x IS TRUE, (NOT x) IS FALSE: coalesce(x, false), true only where x is.
+		if len(x.Args) == 2 {
+			if l, ok := x.Args[1].(*Literal); ok && l.Value == false {
+				return RejectsNulls(x.Args[0], side)
+			}
+		}
 	case *AnyOp:
 		// x op ALL over an empty array is true whatever x is: only an array written out
 		// with elements is known not to be empty (PostgreSQL's is_strict_saop).
