@@ -306,6 +306,10 @@ func (b *Binary) evalUndecided(ctx context.Context, batch arrow.RecordBatch, l a
 	if len(rows) == lb.Len() {
 		return nil, failed
 	}
+	if len(rows) == 0 {
+		// The left operand decides every row (lazyEval would take nil rows for all).
+		return scatter(Allocator(ctx), arrow.FixedWidthTypes.Boolean, lb.Len(), nil), nil
+	}
 	r, err := lazyEval(ctx, b.r, batch, rows)
 	if err != nil {
 		return nil, err

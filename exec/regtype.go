@@ -197,6 +197,13 @@ func RegtypeOID(s string, own TypeOIDs) (uint32, error) {
 			}
 		}
 	}
+	if n := unquoteIdent(name); !ok && !p.array && len(p.mods) == 0 && len(n) > 1 && n[0] == '_' &&
+		(p.schema == "" || p.schema == "pg_catalog") {
+		// _t, the internal name of the array type of the built-in type t.
+		if arr, err := RegtypeOID(n[1:]+"[]", nil); err == nil {
+			return arr, nil
+		}
+	}
 	if !ok {
 		return 0, missing
 	}

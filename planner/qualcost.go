@@ -79,7 +79,30 @@ func OrderQuals(quals []Qual) []Expr {
 // a = b over operands that call no volatile function.
 func isEquivalence(e Expr) bool {
 	b, ok := e.(*Binary)
-	return ok && b.Op == OpEq && !Volatile(b.L) && !Volatile(b.R)
+	if _, bare := boolEquality(b); !ok || bare {
+		return false
+	}
+	return b.Op == OpEq && !Volatile(b.L) && !Volatile(b.R)
+}
+
+// boolEquality returns the boolean operand of b = true, b = false, b <> true or b <> false
+// (a constant on either side), which PostgreSQL's simplify_boolean_equality makes b or
+// NOT b: no operator, no equality.
+func boolEquality(e *Binary) (Expr, bool) {
+	if e == nil || e.Op != OpEq && e.Op != OpNotEq {
+		return nil, false
+	}
+	if l, ok := e.R.(*Literal); ok {
+		if _, ok := l.Value.(bool); ok {
+			return e.L, true
+		}
+	}
+	if l, ok := e.L.(*Literal); ok {
+		if _, ok := l.Value.(bool); ok {
+			return e.R, true
+		}
+	}
+	return nil, false
 }
 
 // costlyFuncs are the functions whose pg_proc.procost is not 1.
@@ -108,6 +131,9 @@ func QualCost(e Expr) float64 {
 	case nil, *ColumnRef, *Literal, *Param:
 		return 0
 	case *Binary:
+		if o, ok := boolEquality(x); ok {
+			return QualCost(o) // PostgreSQL reads b = true as b, b = false as NOT b
+		}
 		if x.Op != OpAnd && x.Op != OpOr {
 			c = 1
 		}

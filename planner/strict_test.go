@@ -32,6 +32,16 @@ func TestRejectsNulls(t *testing.T) {
 		{cmp(OpEq, &Coalesce{Args: []Expr{a, lit}, Typ: i32}, lit), false},
 		{cmp(OpEq, &Func{Name: "f", Args: []Expr{a}, Typ: i32}, lit), false},
 		{&InList{E: a, List: []Expr{lit}}, true},
+		{&IsNull{E: a, Negate: true}, true},
+		{&IsNull{E: b, Negate: true}, false},
+		{&Coalesce{Args: []Expr{cmp(OpEq, a, lit), &Literal{Value: false, Typ: types.Bool}}, Typ: types.Bool}, true},
+		{&Coalesce{Args: []Expr{&Not{E: cmp(OpEq, a, lit)}, &Literal{Value: false, Typ: types.Bool}}, Typ: types.Bool}, true},
+		{&Coalesce{Args: []Expr{cmp(OpEq, a, lit), &Literal{Value: true, Typ: types.Bool}}, Typ: types.Bool}, false},
+		{&Not{E: &Coalesce{Args: []Expr{cmp(OpEq, a, lit), &Literal{Value: false, Typ: types.Bool}}, Typ: types.Bool}}, false},
+		{&AnyOp{Op: OpEq, L: a, R: b}, true},
+		{&AnyOp{Op: OpEq, L: a, R: b, All: true}, false}, // true if b is empty
+		{&AnyOp{Op: OpEq, L: a, R: &Array{Typ: types.ArrayOf(i32)}, All: true}, false},
+		{&AnyOp{Op: OpEq, L: a, R: &Array{Elems: []Expr{lit}, Typ: types.ArrayOf(i32)}, All: true}, true},
 	} {
 		if got := RejectsNulls(c.e, side); got != c.want {
 			t.Errorf("RejectsNulls(%s) = %v, want %v", c.e, got, c.want)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -252,9 +253,13 @@ func (b *binder) relationNames() (map[int64]string, error) {
 
 // lookupOID is the OID of the object s names as a value of type kind.
 func (b *binder) lookupOID(kind, s string) (int64, error) {
-	var n int64
-	if _, err := fmt.Sscanf(s, "%d", &n); err == nil && fmt.Sprint(n) == s {
-		return n, nil
+	if s != "" && strings.TrimLeft(s, "0123456789") == "" {
+		// All digits: an OID, as oidin reads it.
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return 0, errs.New(errs.NumericRange, "value \"%s\" is out of range for type oid", s)
+		}
+		return int64(n), nil
 	}
 	if oid, ok, err := function.RegOIDIn(kind, s, b.typeOIDs()); ok {
 		return oid, err
