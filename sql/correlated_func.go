@@ -46,84 +46,10 @@ func (b *binder) liftCorrelatedFuncs(n planner.Node, outer map[planner.ColumnID]
 		if !ok {
 			return x, nil
 		}
-		used := map[planner.ColumnID]bool{}
-		for _, l := range u.Lists {
-			planner.ColumnsUsed(l, used)
+		f, err := b.liftFunc(u, outerIDs, sc, same)
+		if err != nil || f == nil {
+			return x, err
 		}
-		// The outer columns the function takes, with the subquery's other outer columns of
-		// the same scopes (see substituteOuter), grouped by the scope whose FROM clause
-		// yields them.
-		var owners []*scope
-		byOwner := map[*scope][]planner.Column{}
-		for _, id := range outerIDs {
-			if !used[id] {
-				continue
-			}
-			s, col := ownerOf(sc, id)
-			if s == nil || len(s.items) == 0 {
-				return x, nil
-			}
-			if _, ok := byOwner[s]; !ok {
-				owners = append(owners, s)
-			}
-			byOwner[s] = append(byOwner[s], col)
-		}
-		if len(owners) == 0 {
-			return x, nil
-		}
-		for _, id := range outerIDs {
-			if used[id] {
-				continue
-			}
-			if s, col := ownerOf(sc, id); byOwner[s] != nil {
-				byOwner[s] = append(byOwner[s], col)
-			}
-		}
-		in := u.Input
-		if isOneEmptyRow(in) {
-			in = nil
-		}
-		var conds []planner.Expr
-		domains := make([]*planner.Aggregate, len(owners))
-		for i, s := range owners {
-			d, err := b.domain(s, byOwner[s])
-			if err != nil {
-				return nil, err
-			}
-			if s != sc && b.volatileWhere[s] {
-				// The WHERE of a query two or more levels up has a volatile condition on
-				// the items the function's arguments come from, which the domain leaves
-				// out: the function stays as it is, so that the subquery refers to that
-				// query, which then runs the subquery between them per row, after its
-				// WHERE (bindSubqueryWidth, lateralSubquery), as PostgreSQL runs it.
-				return x, nil
-			}
-			domains[i] = d
-		}
-		for si, s := range owners {
-			d := domains[si]
-			for i, o := range byOwner[s] {
-				p := d.Cols[i]
-				same[o.ID] = ref(p)
-				conds = append(conds, nullSafeEq(ref(o), ref(p))...)
-			}
-			if in == nil {
-				in = d
-			} else {
-				in = &planner.Join{Kind: planner.JoinCross, Left: in, Right: d}
-			}
-		}
-		c := *u
-		c.Input = in
-		c.Lists = make([]planner.Expr, len(u.Lists))
-		for i, l := range u.Lists {
-			e, err := substitute(l, same)
-			if err != nil {
-				return nil, err
-			}
-			c.Lists[i] = e
-		}
-		f := &planner.Filter{Input: &c, Pred: planner.And(conds)}
 		lifted = append(lifted, f)
 		return f, nil
 	})
@@ -132,6 +58,96 @@ func (b *binder) liftCorrelatedFuncs(n planner.Node, outer map[planner.ColumnID]
 	}
 	out, _, err = substituteOuter(out, lifted[0], same)
 	return out, err
+}
+
+// liftFunc lifts the set-returning function u over the domains of the outer columns
+// outerIDs it takes (liftCorrelatedFuncs), recording in same the domain column each outer
+// column is equal to. It returns nil when u is to stay as it is.
+func (b *binder) liftFunc(u *planner.Unnest, outerIDs []planner.ColumnID, sc *scope, same map[planner.ColumnID]planner.Expr) (*planner.Filter, error) {
+	owners, byOwner := funcOwners(u, outerIDs, sc)
+	if len(owners) == 0 {
+		return nil, nil
+	}
+	domains := make([]*planner.Aggregate, len(owners))
+	for i, s := range owners {
+		d, err := b.domain(s, byOwner[s])
+		if err != nil {
+			return nil, err
+		}
+		if s != sc && b.volatileWhere[s] {
+			// The WHERE of a query two or more levels up has a volatile condition on the
+			// items the function's arguments come from, which the domain leaves out: the
+			// function stays as it is, so that the subquery refers to that query, which then
+			// runs the subqueries in between per row, after its WHERE (bindSubqueryWidth,
+			// lateralSubquery), as PostgreSQL runs them.
+			return nil, nil
+		}
+		domains[i] = d
+	}
+	in := u.Input
+	if isOneEmptyRow(in) {
+		in = nil
+	}
+	var conds []planner.Expr
+	for si, s := range owners {
+		d := domains[si]
+		for i, o := range byOwner[s] {
+			p := d.Cols[i]
+			same[o.ID] = ref(p)
+			conds = append(conds, nullSafeEq(ref(o), ref(p))...)
+		}
+		if in == nil {
+			in = d
+		} else {
+			in = &planner.Join{Kind: planner.JoinCross, Left: in, Right: d}
+		}
+	}
+	c := *u
+	c.Input = in
+	c.Lists = make([]planner.Expr, len(u.Lists))
+	for i, l := range u.Lists {
+		e, err := substitute(l, same)
+		if err != nil {
+			return nil, err
+		}
+		c.Lists[i] = e
+	}
+	return &planner.Filter{Input: &c, Pred: planner.And(conds)}, nil
+}
+
+// funcOwners returns the outer columns (of outerIDs) the function u takes, with the
+// subquery's other outer columns of the same scopes (see substituteOuter), grouped by the
+// scope whose FROM clause yields them, in order; none when one of them comes from a scope
+// whose FROM clause cannot be bound again.
+func funcOwners(u *planner.Unnest, outerIDs []planner.ColumnID, sc *scope) ([]*scope, map[*scope][]planner.Column) {
+	used := map[planner.ColumnID]bool{}
+	for _, l := range u.Lists {
+		planner.ColumnsUsed(l, used)
+	}
+	var owners []*scope
+	byOwner := map[*scope][]planner.Column{}
+	for _, id := range outerIDs {
+		if !used[id] {
+			continue
+		}
+		s, col := ownerOf(sc, id)
+		if s == nil || len(s.items) == 0 {
+			return nil, nil
+		}
+		if _, ok := byOwner[s]; !ok {
+			owners = append(owners, s)
+		}
+		byOwner[s] = append(byOwner[s], col)
+	}
+	for _, id := range outerIDs {
+		if used[id] {
+			continue
+		}
+		if s, col := ownerOf(sc, id); byOwner[s] != nil {
+			byOwner[s] = append(byOwner[s], col)
+		}
+	}
+	return owners, byOwner
 }
 
 // substituteOuter replaces, in the nodes of a subquery's plan n whose input carries the rows
