@@ -86,40 +86,45 @@ func (b *binder) narrowToOuterKeys(x planner.Node, exprs []planner.Expr, inner, 
 }
 
 // computes reports whether the plan n, or the expressions exprs over its rows, compute a
-// value from a row (more than pass a column or a constant through) where it projects or
-// aggregates it.
+// value from a row (more than pass a column or a constant through) below which a semi join
+// on n's rows can go (PushSemiJoins: through projections, filters, sorts, the sides of inner
+// joins, a set-returning function's input and a dependent join's left side): an aggregate,
+// a window, a limit or a set operation in n (a derived table, a WITH query) keeps it above,
+// where it would narrow nothing and only read the enclosing query again.
 func computes(n planner.Node, exprs []planner.Expr) bool {
 	for _, e := range exprs {
 		if computed(e) {
 			return true
 		}
 	}
-	found := false
-	var walk func(n planner.Node)
-	walk = func(n planner.Node) {
-		if found {
-			return
-		}
-		switch x := n.(type) {
-		case *planner.Project:
-			for _, e := range x.Exprs {
-				if computed(e) {
-					found = true
-				}
-			}
-		case *planner.Aggregate:
-			for _, a := range x.Aggs {
-				if a.Arg != nil && computed(a.Arg) {
-					found = true
-				}
+	switch x := n.(type) {
+	case *planner.Project:
+		for _, e := range x.Exprs {
+			if computed(e) {
+				return true
 			}
 		}
-		for _, in := range n.Inputs() {
-			walk(in)
+		return computes(x.Input, nil)
+	case *planner.Unnest:
+		for _, e := range x.Lists {
+			if computed(e) {
+				return true
+			}
+		}
+		return computes(x.Input, nil)
+	case *planner.Filter, *planner.Sort:
+		return computes(n.Inputs()[0], nil)
+	case *planner.Apply:
+		return computes(x.Left, nil)
+	case *planner.Join:
+		switch x.Kind {
+		case planner.JoinInner, planner.JoinCross:
+			return computes(x.Left, nil) || computes(x.Right, nil)
+		case planner.JoinLeft, planner.JoinSemi, planner.JoinAnti, planner.JoinNullAwareAnti:
+			return computes(x.Left, nil)
 		}
 	}
-	walk(n)
-	return found
+	return false
 }
 
 // computed reports whether e is more than a column or a constant.

@@ -88,10 +88,23 @@ func TestDecorrelatedExpressionsRunForOuterKeys(t *testing.T) {
 	if !narrowed {
 		t.Errorf("%s: the aggregate's argument runs for rows of every key:\n%s", q, showPlan(n))
 	}
-	// Nothing computed: no second read of the enclosing table.
-	q = "SELECT o.k, (SELECT sum(t.v) FROM t WHERE t.k = o.k) FROM p o"
-	if n := placedPlan(t, q); len(findNodes(n, isSemiJoin)) > 0 {
-		t.Errorf("%s: narrowed without an expression to narrow:\n%s", q, showPlan(n))
+	// A set-returning function over the subquery's own rows.
+	q = "SELECT o.k, (SELECT count(*) FROM t, LATERAL generate_series(1, 4, t.v) g WHERE t.k = o.k) FROM p o"
+	n = placedPlan(t, q)
+	for _, u := range findNodes(n, isUnnest) {
+		if len(findNodes(u, isSemiJoin)) == 0 {
+			t.Errorf("%s: the function runs for rows of every key:\n%s", q, showPlan(n))
+		}
+	}
+	// Nothing computed, or computed where a semi join cannot go below (an aggregating
+	// derived table): no second read of the enclosing table.
+	for _, q := range []string{
+		"SELECT o.k, (SELECT sum(t.v) FROM t WHERE t.k = o.k) FROM p o",
+		"SELECT o.k, (SELECT sum(d.v) FROM (SELECT k, sum(v * 2) AS v FROM t GROUP BY k) d WHERE d.k = o.k) FROM p o",
+	} {
+		if n := placedPlan(t, q); len(findNodes(n, isSemiJoin)) > 0 {
+			t.Errorf("%s: narrowed without an expression to narrow:\n%s", q, showPlan(n))
+		}
 	}
 }
 
