@@ -46,71 +46,10 @@ func (b *binder) liftCorrelatedFuncs(n planner.Node, outer map[planner.ColumnID]
 		if !ok {
 			return x, nil
 		}
-		used := map[planner.ColumnID]bool{}
-		for _, l := range u.Lists {
-			planner.ColumnsUsed(l, used)
+		f, err := b.liftFunc(u, outerIDs, sc, same)
+		if err != nil || f == nil {
+			return x, err
 		}
-		// The outer columns the function takes, with the subquery's other outer columns of
-		// the same scopes (see substituteOuter), grouped by the scope whose FROM clause
-		// yields them.
-		var owners []*scope
-		byOwner := map[*scope][]planner.Column{}
-		for _, id := range outerIDs {
-			if !used[id] {
-				continue
-			}
-			s, col := ownerOf(sc, id)
-			if s == nil || len(s.items) == 0 {
-				return x, nil
-			}
-			if _, ok := byOwner[s]; !ok {
-				owners = append(owners, s)
-			}
-			byOwner[s] = append(byOwner[s], col)
-		}
-		if len(owners) == 0 {
-			return x, nil
-		}
-		for _, id := range outerIDs {
-			if used[id] {
-				continue
-			}
-			if s, col := ownerOf(sc, id); byOwner[s] != nil {
-				byOwner[s] = append(byOwner[s], col)
-			}
-		}
-		in := u.Input
-		if isOneEmptyRow(in) {
-			in = nil
-		}
-		var conds []planner.Expr
-		for _, s := range owners {
-			d, err := b.domain(s, byOwner[s])
-			if err != nil {
-				return nil, err
-			}
-			for i, o := range byOwner[s] {
-				p := d.Cols[i]
-				same[o.ID] = ref(p)
-				conds = append(conds, nullSafeEq(ref(o), ref(p))...)
-			}
-			if in == nil {
-				in = d
-			} else {
-				in = &planner.Join{Kind: planner.JoinCross, Left: in, Right: d}
-			}
-		}
-		c := *u
-		c.Input = in
-		c.Lists = make([]planner.Expr, len(u.Lists))
-		for i, l := range u.Lists {
-			e, err := substitute(l, same)
-			if err != nil {
-				return nil, err
-			}
-			c.Lists[i] = e
-		}
-		f := &planner.Filter{Input: &c, Pred: planner.And(conds)}
 		lifted = append(lifted, f)
 		return f, nil
 	})
@@ -119,6 +58,96 @@ func (b *binder) liftCorrelatedFuncs(n planner.Node, outer map[planner.ColumnID]
 	}
 	out, _, err = substituteOuter(out, lifted[0], same)
 	return out, err
+}
+
+// liftFunc lifts the set-returning function u over the domains of the outer columns
+// outerIDs it takes (liftCorrelatedFuncs), recording in same the domain column each outer
+// column is equal to. It returns nil when u is to stay as it is.
+func (b *binder) liftFunc(u *planner.Unnest, outerIDs []planner.ColumnID, sc *scope, same map[planner.ColumnID]planner.Expr) (*planner.Filter, error) {
+	owners, byOwner := funcOwners(u, outerIDs, sc)
+	if len(owners) == 0 {
+		return nil, nil
+	}
+	domains := make([]*planner.Aggregate, len(owners))
+	for i, s := range owners {
+		d, err := b.domain(s, byOwner[s])
+		if err != nil {
+			return nil, err
+		}
+		if s != sc && b.volatileWhere[s] {
+			// The WHERE of a query two or more levels up has a volatile condition on the
+			// items the function's arguments come from, which the domain leaves out: the
+			// function stays as it is, so that the subquery refers to that query, which then
+			// runs the subqueries in between per row, after its WHERE (bindSubqueryWidth,
+			// lateralSubquery), as PostgreSQL runs them.
+			return nil, nil
+		}
+		domains[i] = d
+	}
+	in := u.Input
+	if isOneEmptyRow(in) {
+		in = nil
+	}
+	var conds []planner.Expr
+	for si, s := range owners {
+		d := domains[si]
+		for i, o := range byOwner[s] {
+			p := d.Cols[i]
+			same[o.ID] = ref(p)
+			conds = append(conds, nullSafeEq(ref(o), ref(p))...)
+		}
+		if in == nil {
+			in = d
+		} else {
+			in = &planner.Join{Kind: planner.JoinCross, Left: in, Right: d}
+		}
+	}
+	c := *u
+	c.Input = in
+	c.Lists = make([]planner.Expr, len(u.Lists))
+	for i, l := range u.Lists {
+		e, err := substitute(l, same)
+		if err != nil {
+			return nil, err
+		}
+		c.Lists[i] = e
+	}
+	return &planner.Filter{Input: &c, Pred: planner.And(conds)}, nil
+}
+
+// funcOwners returns the outer columns (of outerIDs) the function u takes, with the
+// subquery's other outer columns of the same scopes (see substituteOuter), grouped by the
+// scope whose FROM clause yields them, in order; none when one of them comes from a scope
+// whose FROM clause cannot be bound again.
+func funcOwners(u *planner.Unnest, outerIDs []planner.ColumnID, sc *scope) ([]*scope, map[*scope][]planner.Column) {
+	used := map[planner.ColumnID]bool{}
+	for _, l := range u.Lists {
+		planner.ColumnsUsed(l, used)
+	}
+	var owners []*scope
+	byOwner := map[*scope][]planner.Column{}
+	for _, id := range outerIDs {
+		if !used[id] {
+			continue
+		}
+		s, col := ownerOf(sc, id)
+		if s == nil || len(s.items) == 0 {
+			return nil, nil
+		}
+		if _, ok := byOwner[s]; !ok {
+			owners = append(owners, s)
+		}
+		byOwner[s] = append(byOwner[s], col)
+	}
+	for _, id := range outerIDs {
+		if used[id] {
+			continue
+		}
+		if s, col := ownerOf(sc, id); byOwner[s] != nil {
+			byOwner[s] = append(byOwner[s], col)
+		}
+	}
+	return owners, byOwner
 }
 
 // substituteOuter replaces, in the nodes of a subquery's plan n whose input carries the rows
@@ -338,27 +367,24 @@ func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner
 			node = n
 			continue
 		}
-		if fromOuter || hasSubLink(c) || !outerRefsSafe(c, again, s.from) {
+		if fromOuter || !outerRefsSafe(c, again, s.from) || applyAbove(n, node) {
 			continue
 		}
-		f, ok := n.(*planner.Filter)
-		if !ok || f.Input != node {
-			continue
-		}
-		if node, err = b.domainCorrelated(s, node, f.Pred, outer); err != nil {
+		if node, err = b.domainCorrelated(s, node, n, outer); err != nil {
 			return nil, err
 		}
 	}
 	return node, nil
 }
 
-// domainCorrelated filters node, a domain's rows, by cond, a condition that also refers to
-// the columns outer of the queries enclosing s: it keeps the rows that meet cond for some
-// values of those columns in their own domains (the enclosing FROM clauses bound again and
-// narrowed by their WHERE clauses), a superset of the rows that meet it for the enclosing
-// rows the subquery runs for. A column whose query's FROM clause cannot be bound again leaves
-// node as it is.
-func (b *binder) domainCorrelated(s *scope, node planner.Node, cond planner.Expr, outer []planner.ColumnID) (planner.Node, error) {
+// domainCorrelated narrows node, a domain's rows, by cond, the plan of a condition over node
+// (a filter, or the semi and anti joins and joined subqueries of a condition with
+// subqueries) that also refers to the columns outer of the queries enclosing s: it keeps the
+// rows that meet the condition for some values of those columns in their own domains (the
+// enclosing FROM clauses bound again and narrowed by their WHERE clauses), a superset of the
+// rows that meet it for the enclosing rows the subquery runs for. A column whose query's
+// FROM clause cannot be bound again leaves node as it is.
+func (b *binder) domainCorrelated(s *scope, node planner.Node, cond planner.Node, outer []planner.ColumnID) (planner.Node, error) {
 	sort.Slice(outer, func(i, j int) bool { return outer[i] < outer[j] })
 	var owners []*scope
 	byOwner := map[*scope][]planner.Column{}
@@ -387,11 +413,40 @@ func (b *binder) domainCorrelated(s *scope, node planner.Node, cond planner.Expr
 		}
 		in = &planner.Join{Kind: planner.JoinCross, Left: in, Right: d}
 	}
-	e, err := substitute(cond, same)
-	if err != nil {
-		return nil, err
+	return planner.SubstitutePlan(replaceNode(cond, node, in), same)
+}
+
+// replaceNode is the plan n with its node old replaced by new.
+func replaceNode(n, old, new planner.Node) planner.Node {
+	if n == old {
+		return new
 	}
-	return &planner.Filter{Input: in, Pred: e}, nil
+	ins := n.Inputs()
+	if len(ins) == 0 {
+		return n
+	}
+	out := make([]planner.Node, len(ins))
+	for i, in := range ins {
+		out[i] = replaceNode(in, old, new)
+	}
+	return planner.WithInputs(n, out)
+}
+
+// applyAbove reports whether the nodes of n above its input in include a dependent join,
+// whose parameters are fixed when it is placed.
+func applyAbove(n, in planner.Node) bool {
+	if n == nil || n == in {
+		return false
+	}
+	if _, ok := n.(*planner.Apply); ok {
+		return true
+	}
+	for _, c := range n.Inputs() {
+		if applyAbove(c, in) {
+			return true
+		}
+	}
+	return false
 }
 
 // outerRefsSafe reports whether the columns the condition c refers to, bound over again (the

@@ -180,6 +180,13 @@ func (l *lateral) aggregate(p *planner.Project, a *planner.Aggregate) (planner.N
 		}
 		inner, outerKeys = append(inner, i), append(outerKeys, o)
 	}
+	var args []planner.Expr
+	for _, call := range a.Aggs {
+		args = append(append(args, call.Arg, call.Filter), call.Extra...)
+	}
+	if x, err = b.narrowToOuterKeys(x, args, inner, outerKeys, l.ls); err != nil {
+		return nil, nil, err
+	}
 	na := &planner.Aggregate{Input: x, Groups: append(append([]planner.Expr{}, inner...), a.Groups...), Aggs: a.Aggs}
 	var keys []planner.Column
 	var keyCond []planner.Expr
@@ -268,6 +275,9 @@ func (l *lateral) correlated(sub planner.Node) (planner.Node, *scope, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if x, err = l.narrow(x, corr); err != nil {
+		return nil, nil, err
+	}
 	if ok, _ := checkOuterFree(x, l.outer); ok {
 		cond, err := l.on(x.Columns())
 		if err != nil {
@@ -315,6 +325,36 @@ func (l *lateral) correlated(sub planner.Node) (planner.Node, *scope, error) {
 	}
 	sc, err := l.scopeOf(cols)
 	return l.project(j, exprs, cols), sc, err
+}
+
+// narrow restricts x, the subquery's rows without its correlation corr, to the rows whose
+// inner sides of corr's equalities the left side's rows can meet (narrowToOuterKeys), below
+// the expressions x computes: only x's input when x computes its select list over the left
+// side's columns, which the join then gives.
+func (l *lateral) narrow(x planner.Node, corr []planner.Expr) (planner.Node, error) {
+	var inner, outerKeys []planner.Expr
+	for _, c := range corr {
+		if i, o, ok := splitEquality(c, l.outer); ok {
+			inner, outerKeys = append(inner, i), append(outerKeys, o)
+		}
+	}
+	if ok, _ := checkOuterFree(x, l.outer); ok {
+		return l.b.narrowToOuterKeys(x, nil, inner, outerKeys, l.ls)
+	}
+	p, ok := x.(*planner.Project)
+	if !ok {
+		return x, nil
+	}
+	if ok, _ := checkOuterFree(p.Input, l.outer); !ok {
+		return x, nil
+	}
+	in, err := l.b.narrowToOuterKeys(p.Input, nil, inner, outerKeys, l.ls)
+	if err != nil || in == p.Input {
+		return x, err
+	}
+	c := *p
+	c.Input = in
+	return &c, nil
 }
 
 // nullUnlessMatched rewrites exprs, computed over the left join j whose right side is right,

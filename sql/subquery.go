@@ -280,7 +280,7 @@ func (b *binder) scalarSubquery(sl *pg_query.SubLink, sc *scope) (planner.Expr, 
 		return nil, errs.New(errs.Syntax, "subquery must return only one column")
 	}
 	if len(outer) > 0 {
-		e, err := b.correlatedScalar(sub, outer)
+		e, err := b.correlatedScalar(sub, outer, sc)
 		if decorrelationFailed(err) {
 			return b.applyValue(sub), nil
 		}
@@ -391,8 +391,8 @@ func (b *binder) applyScalarSubqueries(plan planner.Node) planner.Node {
 //
 // What it cannot decorrelate is a NotImplemented error: the subquery then runs per outer
 // row (applyValue).
-func (b *binder) correlatedScalar(sub planner.Node, outer map[planner.ColumnID]bool) (planner.Expr, error) {
-	d := &scalarDecorrelation{b: b, outer: outer}
+func (b *binder) correlatedScalar(sub planner.Node, outer map[planner.ColumnID]bool, sc *scope) (planner.Expr, error) {
+	d := &scalarDecorrelation{b: b, outer: outer, sc: sc}
 	if p, ok := sub.(*planner.Project); ok {
 		if a, ok := p.Input.(*planner.Aggregate); ok && len(a.Groups) == 0 {
 			return d.aggregate(p, a)
@@ -422,6 +422,11 @@ type scalarDecorrelation struct {
 	// guards are the conjuncts that refer to outer columns only: they join the key
 	// condition of the left join, so an outer row failing one joins no row.
 	guards []planner.Expr
+	// sc is the scope of the enclosing query, whose domain narrows the subquery's rows to
+	// the keys it can meet (narrowToOuterKeys).
+	sc *scope
+	// aggArgs are the arguments of the aggregates computed over the split rows.
+	aggArgs []planner.Expr
 }
 
 // split takes the correlation out of in: the plan without it, and its equalities as inner
@@ -473,6 +478,9 @@ func (d *scalarDecorrelation) split(in planner.Node) (planner.Node, []planner.Ex
 	if ok, _ := checkOuterFree(x, outer); !ok {
 		return nil, nil, nil, errUnsupportedScalar
 	}
+	if x, err = d.b.narrowToOuterKeys(x, d.aggArgs, inner, outerKeys, d.sc); err != nil {
+		return nil, nil, nil, err
+	}
 	return x, inner, outerKeys, nil
 }
 
@@ -501,6 +509,9 @@ func (d *scalarDecorrelation) groupedBy(x planner.Node, inner []planner.Expr, ag
 // columns, with the counts of an empty group (no joined row) taken as 0, not NULL, as
 // PostgreSQL computes aggregates over no rows.
 func (d *scalarDecorrelation) aggregate(p *planner.Project, a *planner.Aggregate) (planner.Expr, error) {
+	for _, call := range a.Aggs {
+		d.aggArgs = append(append(d.aggArgs, call.Arg, call.Filter), call.Extra...)
+	}
 	x, inner, outerKeys, err := d.split(a.Input)
 	if err != nil {
 		return nil, err
