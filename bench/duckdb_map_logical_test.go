@@ -80,3 +80,26 @@ func TestDuckDBMapLogicalKeys(t *testing.T) {
 			duck(fmt.Sprintf(view, f)), want)
 	}
 }
+
+// TestReadParquetDuckDBMapLogicalKeys has sleeperd read a file DuckDB wrote holding maps of
+// UUID keys and TIME values and of TIME keys and JSON values: read_parquet gives the keys and
+// values the types uuid, time and json, so the maps show them as uuid and time text (not
+// bytea and bigint), and so does a table made of the file with CREATE TABLE ... AS.
+func TestReadParquetDuckDBMapLogicalKeys(t *testing.T) {
+	dir, run, duck := roundTrip(t)
+	in := filepath.Join(dir, "duck_maps.parquet")
+	duck(fmt.Sprintf(`COPY (SELECT * FROM (VALUES
+		(0, MAP {UUID '00112233-4455-6677-8899-aabbccddeeff': TIME '01:02:03.456789', UUID 'ffffffff-ffff-ffff-ffff-ffffffffffff': NULL},
+			MAP {TIME '12:00:00': '{"a": [1, 2]}'::JSON}),
+		(1, NULL, NULL)
+	) v(id, ut, tj)) TO '%s' (FORMAT parquet)`, in))
+	want := [][]string{
+		{"0", `{"00112233-4455-6677-8899-aabbccddeeff": "01:02:03.456789", "ffffffff-ffff-ffff-ffff-ffffffffffff": null}`, `{"12:00:00": "{\"a\": [1, 2]}"}`, "01:02:03.456789"},
+		{"1", "NULL", "NULL", "NULL"},
+	}
+	const q = `SELECT id::text, coalesce(ut::text, 'NULL'), coalesce(tj::text, 'NULL'),
+		coalesce(ut ->> '00112233-4455-6677-8899-aabbccddeeff', 'NULL') FROM %s ORDER BY id`
+	compareRows(t, "read_parquet of DuckDB's maps", run(fmt.Sprintf(q, fmt.Sprintf("read_parquet('%s')", in))), want)
+	run(fmt.Sprintf("CREATE TABLE duck_maps WITH (row_keys = 'id') AS SELECT * FROM read_parquet('%s')", in))
+	compareRows(t, "a table of DuckDB's maps", run(fmt.Sprintf(q, "duck_maps")), want)
+}

@@ -35,8 +35,11 @@ func jsonOfMaps(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arr
 	ks := keys.(*array.String)
 	items := m.Items()
 	it := items.DataType()
-	// Values that are arrays, records or maps are JSON arrays and objects, as the map is shown.
-	nestedItems := it.ID() == arrow.LIST || it.ID() == arrow.STRUCT || it.ID() == arrow.MAP
+	// Values that are arrays, records or maps are JSON arrays and objects, as the map is shown;
+	// keys and values of uuid, time and json (named by their fields' metadata, as a table's
+	// storage names them) their text, as the map is shown too.
+	nestedItems := it.ID() == arrow.LIST || it.ID() == arrow.STRUCT || it.ID() == arrow.MAP ||
+		sqlTypedField(m.DataType().(*arrow.MapType).KeyField()) || sqlTypedField(m.DataType().(*arrow.MapType).ItemField())
 	out := array.NewStringBuilder(mem)
 	defer out.Release()
 	var buf []byte
@@ -67,4 +70,15 @@ func jsonOfMaps(mem memory.Allocator, _ arrow.DataType, args []arrow.Array) (arr
 		out.Append(s)
 	}
 	return out.NewArray(), nil
+}
+
+// sqlTypedField reports whether map key or value field f is of a flat SQL type its storage
+// does not say (uuid, time, json), itself or named by its metadata.
+func sqlTypedField(f arrow.Field) bool {
+	t := types.RecordField(f).Type
+	if types.IsNested(t) || types.IsArray(t) {
+		return false
+	}
+	_, ok := types.SQLMetadata(t)
+	return ok
 }

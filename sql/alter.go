@@ -115,6 +115,9 @@ func (b *binder) addedColumn(t *catalog.Table, cd *pg_query.ColumnDef) (catalog.
 	if serial, _, _ := serialType(cd.TypeName); serial != "" {
 		return catalog.Column{}, errs.New(errs.NotImplemented, "ADD COLUMN of a serial column is not supported")
 	}
+	if err := pseudoColumn(cd.Colname, cd.TypeName); err != nil {
+		return catalog.Column{}, err
+	}
 	typ, err := ResolveType(cd.TypeName)
 	if err != nil {
 		return catalog.Column{}, err
@@ -226,6 +229,9 @@ func setType(t *catalog.Table, cmd *pg_query.AlterTableCmd) (planner.AlterColumn
 	cd := cmd.Def.GetColumnDef()
 	if cd.GetCollClause() != nil {
 		return c, errs.New(errs.NotImplemented, "ALTER COLUMN ... TYPE with COLLATE is not supported")
+	}
+	if err := pseudoColumn(cmd.Name, cd.TypeName); err != nil {
+		return c, err
 	}
 	typ, err := ResolveType(cd.TypeName)
 	if err != nil {

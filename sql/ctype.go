@@ -67,6 +67,9 @@ func (b *binder) createType(cs *pg_query.CompositeTypeStmt) (planner.Statement, 
 		if cd == nil {
 			return nil, errs.New(errs.Syntax, "CREATE TYPE needs field definitions")
 		}
+		if err := pseudoColumn(cd.Colname, cd.TypeName); err != nil {
+			return nil, err
+		}
 		t, _, err := b.resolveType(cd.TypeName)
 		if err != nil {
 			return nil, err

@@ -28,6 +28,9 @@ func (b *binder) alterType(as *pg_query.AlterTableStmt) (planner.Statement, erro
 			if cd == nil {
 				return nil, errs.New(errs.Syntax, "ADD ATTRIBUTE needs an attribute definition")
 			}
+			if err := pseudoColumn(cd.Colname, cd.TypeName); err != nil {
+				return nil, err
+			}
 			t, _, err := b.resolveType(cd.TypeName)
 			if err != nil {
 				return nil, err

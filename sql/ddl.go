@@ -40,6 +40,9 @@ func (b *binder) createTable(cs *pg_query.CreateStmt) (planner.Statement, error)
 			}
 			var typeName string
 			if t == nil {
+				if err := pseudoColumn(cd.Colname, cd.TypeName); err != nil {
+					return nil, err
+				}
 				if t, typeName, err = b.resolveType(cd.TypeName); err != nil {
 					return nil, err
 				}

@@ -444,6 +444,9 @@ func (b *binder) expr(n *pg_query.Node, sc *scope, agg *aggContext) (planner.Exp
 		}
 		t, typeName, err := b.resolveType(tc.TypeName)
 		if err != nil {
+			if e, ok, perr := b.pseudoCast(tc, sc, agg); ok {
+				return e, perr
+			}
 			return nil, err
 		}
 		if st, ok := t.(*arrow.StructType); ok && typeName != "" {

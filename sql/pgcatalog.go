@@ -790,12 +790,14 @@ func (b *binder) bitwiseOp(a *pg_query.A_Expr, op string, sc *scope, agg *aggCon
 }
 
 // regOIDNames are the names values of the object identifier type kind (not regtype) are
-// shown by, by OID.
+// shown by, by OID; OID 0 is "-", as PostgreSQL's output functions write it.
 func (b *binder) regOIDNames(kind string) (map[int64]string, error) {
 	names := map[int64]string{}
 	switch kind {
 	case "regrole":
-		return roleNames(), nil
+		names = roleNames()
+		names[0] = "-" // InvalidOid, as regroleout writes it
+		return names, nil
 	case "regproc":
 		for _, p := range function.PGProcs {
 			names[int64(p.OID)] = p.Name
@@ -817,6 +819,10 @@ func (b *binder) regOIDNames(kind string) (map[int64]string, error) {
 				names[catalog.PGSystemTableOID(catalog.PGCatalogSchema, n)] = n
 			}
 		}
+	}
+	if kind != "regprocedure" && kind != "regoper" && kind != "regoperator" {
+		// InvalidOid: regclassout, regprocout and regnamespaceout write "-".
+		names[0] = "-"
 	}
 	return names, nil
 }

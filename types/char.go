@@ -102,8 +102,34 @@ func Storage(t arrow.DataType) arrow.DataType {
 		}
 	case *arrow.StructType:
 		return storageStruct(x)
+	case *arrow.MapType:
+		return storageMap(x)
 	}
 	return t
+}
+
+// storageMap is the storage of a map type: its keys' and values' storage, a key or value of
+// a SQL type its storage does not say (uuid, time, json) keeping that type in its field's
+// metadata (SQLMetadata), from which data files give the map's key and value leaves their
+// logical types; mt itself when neither needs it.
+func storageMap(mt *arrow.MapType) arrow.DataType {
+	kf, vf := mt.KeyField(), mt.ItemField()
+	ks, vs := Storage(kf.Type), Storage(vf.Type)
+	if ks == kf.Type && vs == vf.Type {
+		return mt
+	}
+	field := func(f arrow.Field, s arrow.DataType) arrow.Field {
+		if s != f.Type {
+			if md, ok := SQLMetadata(f.Type); ok {
+				f.Metadata = mergeMetadata(f.Metadata, md)
+			}
+			f.Type = s
+		}
+		return f
+	}
+	out := arrow.MapOfFields(field(kf, ks), field(vf, vs))
+	out.KeysSorted = mt.KeysSorted
+	return out
 }
 
 // storageStruct is the storage of a record type: its fields' storage, each field of a SQL

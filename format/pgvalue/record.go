@@ -136,7 +136,8 @@ func MapJSON(dst []byte, a *array.Map, i int, loc *time.Location) []byte {
 // mapObjectWriter writes a map's value as a JSON object, not yet normalised.
 func mapObjectWriter(a *array.Map, loc *time.Location) Writer {
 	keys := a.Keys()
-	kw, iw := textWriter(keys, loc), jsonValueWriter(a.Items(), loc)
+	mt := a.DataType().(*arrow.MapType)
+	kw, iw := sqlTextWriter(mt.KeyField(), keys, loc), sqlJSONValueWriter(mt.ItemField(), a.Items(), loc)
 	var buf []byte
 	return func(dst []byte, i int) []byte {
 		s, e := a.ValueOffsets(i)
@@ -152,6 +153,44 @@ func mapObjectWriter(a *array.Map, loc *time.Location) Writer {
 		}
 		return append(dst, '}')
 	}
+}
+
+// sqlTextWriter writes the text of a map's keys, of the SQL type their field names (uuid,
+// time, json in its metadata, as a table's storage and data files name them: uuid and time
+// text, not bytea and bigint), else of their Arrow type.
+func sqlTextWriter(f arrow.Field, arr arrow.Array, loc *time.Location) Writer {
+	if sf := types.RecordField(f); isSQLTyped(sf.Type) {
+		return NewWriter(sf, arr, formatText, loc)
+	}
+	return textWriter(arr, loc)
+}
+
+// sqlJSONValueWriter is jsonValueWriter for a map's values, those of a SQL type their field
+// names (uuid, time, json) strings of their text, as other values that are not numbers.
+func sqlJSONValueWriter(f arrow.Field, arr arrow.Array, loc *time.Location) Writer {
+	sf := types.RecordField(f)
+	if !isSQLTyped(sf.Type) {
+		return jsonValueWriter(arr, loc)
+	}
+	tw := NewWriter(sf, arr, formatText, loc)
+	var buf []byte
+	return func(dst []byte, i int) []byte {
+		if arr.IsNull(i) {
+			return append(dst, "null"...)
+		}
+		buf = tw(buf[:0], i)
+		return types.AppendJSONString(dst, string(buf))
+	}
+}
+
+// isSQLTyped reports whether t is a flat SQL type its storage does not say (uuid, time,
+// timetz, json, jsonb...).
+func isSQLTyped(t arrow.DataType) bool {
+	if types.IsNested(t) || types.IsArray(t) {
+		return false
+	}
+	_, ok := types.SQLMetadata(t)
+	return ok
 }
 
 // jsonValueWriter writes a value as JSON, as a map's value is shown: NULL as null, numbers
