@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -141,8 +142,12 @@ func slug(name string) string {
 }
 
 // measure runs one engine's side of a workload, recording its peak memory by method and,
-// when profileDir is set, a CPU profile in profileDir/<slug of name>.pprof.
+// when profileDir is set, a CPU profile in profileDir/<slug of name>.pprof. Before it starts,
+// the file system's dirty pages are written out (untimed), so that neither engine's side pays
+// for the write-back of what ran before it: the previous workload's or the other engine's
+// output, or a set-up's input files.
 func measure(name, method, profileDir string, f func() (Figure, error)) (Figure, error) {
+	syscall.Sync()
 	var prof *os.File
 	if profileDir != "" {
 		p := filepath.Join(profileDir, slug(name)+".pprof")
