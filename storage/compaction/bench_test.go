@@ -149,6 +149,12 @@ func textBatch(mem memory.Allocator, r *rand.Rand, n int) arrow.RecordBatch {
 func BenchmarkRunText(b *testing.B) {
 	b.Run("plain", func(b *testing.B) { benchmarkRunText(b, false) })
 	b.Run("read_ahead", func(b *testing.B) { benchmarkRunText(b, true) })
+	// The merge's batches copied before they are written, as before gathered writes.
+	b.Run("read_ahead_copied", func(b *testing.B) {
+		gatheredWrites = false
+		defer func() { gatheredWrites = true }()
+		benchmarkRunText(b, true)
+	})
 }
 
 func benchmarkRunText(b *testing.B, readAhead bool) {

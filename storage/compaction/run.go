@@ -103,7 +103,9 @@ type Result struct {
 // deleted column while tombstones are kept) and the row key sketch in its footer, and commits
 // ReplaceFileReferences. Batches flow from the inputs to the Parquet writer, whose output
 // streams to the store: memory is bounded by a batch per input plus the row groups the writer
-// encodes at once (see parquet.Writer).
+// encodes at once (see parquet.Writer). Without iterators the merged rows are not copied into
+// batches: the writer encodes them from the input batches (merge.GatheredStream,
+// parquet.Writer.WriteRows), which it holds until then instead of the copies.
 //
 // When the files cannot be claimed Run fails with ErrJobTaken and nothing changes. On a
 // failure after the claim the output object, if written and not committed, is deleted; the
@@ -310,7 +312,21 @@ func writeObject(ctx context.Context, env Env, name string, outSchema *arrow.Sch
 	var minKey, maxKey []byte
 	var rows int64
 	nOut := outSchema.NumFields()
+	gs, gathered := in.(merge.GatheredStream)
+	gathered = gathered && gatheredWrites
 	for {
+		if gathered {
+			k, err := writeGathered(ctx, gs, w, t.RowKeys, sk, &minKey, &maxKey, rows == 0)
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				w.Close()
+				return fail(fmt.Errorf("compaction: write %s: %w", name, err))
+			}
+			rows += int64(k)
+			continue
+		}
 		b, err := in.Next(ctx)
 		if err == io.EOF {
 			break
@@ -364,6 +380,49 @@ func writeObject(ctx context.Context, env Env, name string, outSchema *arrow.Sch
 		return nil, nil
 	}
 	return &statestore.File{Name: name, Rows: rows, Bytes: meta.Bytes, MinKey: minKey, MaxKey: bytes.Clone(maxKey)}, nil
+}
+
+// gatheredWrites hands the merge's rows to the writer as rows of the input batches
+// (merge.GatheredStream, parquet.Writer.WriteRows) when no iterator stands between them,
+// instead of copying them into batches first; tests turn it off to compare.
+var gatheredWrites = true
+
+// writeGathered writes the merge's next batch of rows straight from its input batches and
+// adds their keys to the sketch and the bounds; it returns how many rows it wrote, or
+// io.EOF at the end.
+func writeGathered(ctx context.Context, in merge.GatheredStream, w *parquet.Writer, rowKeys []int, sk *sketch.Builder, minKey, maxKey *[]byte, first bool) (int, error) {
+	g, err := in.NextGathered(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer g.Release()
+	k := len(g.Refs)
+	if k == 0 {
+		return 0, nil
+	}
+	keyCols := make([][]arrow.Array, len(g.Srcs))
+	for i, b := range g.Srcs {
+		if b == nil {
+			continue
+		}
+		keyCols[i] = make([]arrow.Array, len(rowKeys))
+		for j, c := range rowKeys {
+			keyCols[i][j] = b.Column(c)
+		}
+	}
+	key := func(dst []byte, i int) []byte {
+		r := g.Refs[i]
+		return keys.AppendRow(dst, keyCols[r.Src], int(r.Row))
+	}
+	if first {
+		*minKey = key(nil, 0)
+	}
+	*maxKey = key((*maxKey)[:0], k-1)
+	sk.AddKeys(k, key)
+	if err := w.WriteRows(g.Srcs, g.Refs); err != nil {
+		return 0, err
+	}
+	return k, nil
 }
 
 func closeAll(ss []stream.Stream) {

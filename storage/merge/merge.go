@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sleeperd/sleeperd/errs"
+	"github.com/sleeperd/sleeperd/internal/take"
 	"github.com/sleeperd/sleeperd/storage/keys"
 	"github.com/sleeperd/sleeperd/stream"
 )
@@ -286,6 +287,8 @@ type merger struct {
 	srcs    []arrow.RecordBatch // batches the pending output has rows of
 	retired int                 // how many of srcs are no longer any cursor's current batch
 	refs    []ref
+
+	gathered Gathered // the batch NextGathered returned last
 }
 
 var _ stream.Stream = (*merger)(nil)
@@ -333,18 +336,80 @@ func (m *merger) down(i int) {
 
 // Next implements stream.Stream.
 func (m *merger) Next(ctx context.Context) (arrow.RecordBatch, error) {
+	if err := m.fill(ctx); err != nil {
+		return nil, err
+	}
+	out, err := m.flush()
+	if err != nil {
+		m.err = err
+		return nil, err
+	}
+	return out, nil
+}
+
+// Gathered is an output batch of Merge's stream before its rows are copied: its row j is row
+// Refs[j].Row of Srcs[Refs[j].Src]. It holds a reference to each of Srcs.
+type Gathered struct {
+	Srcs []arrow.RecordBatch
+	Refs []take.Ref
+}
+
+// Release drops the batch's references to its sources.
+func (g *Gathered) Release() {
+	for i, b := range g.Srcs {
+		if b != nil {
+			b.Release()
+			g.Srcs[i] = nil
+		}
+	}
+	g.Srcs, g.Refs = nil, nil
+}
+
+// GatheredStream is implemented by the stream Merge returns for more than one input.
+// NextGathered returns the rows the next Next would return, as the rows of the input batches
+// they come from, without copying them into a new batch (a writer that encodes rows one at a
+// time reads them there). The Gathered's slices are valid until the next call of Next,
+// NextGathered or Close, and the caller releases it before that call. Next and NextGathered
+// may be mixed.
+type GatheredStream interface {
+	stream.Stream
+	NextGathered(ctx context.Context) (*Gathered, error)
+}
+
+var _ GatheredStream = (*merger)(nil)
+
+// NextGathered implements GatheredStream.
+func (m *merger) NextGathered(ctx context.Context) (*Gathered, error) {
+	if err := m.fill(ctx); err != nil {
+		return nil, err
+	}
+	// The pending batches' references pass to g; the slices are reused by the next fill.
+	g := &m.gathered
+	g.Srcs, g.Refs = m.srcs, takeRefs(m.refs)
+	m.srcs = m.srcs[:0]
+	m.refs = m.refs[:0]
+	m.retired = 0
+	for _, c := range m.cursors {
+		c.slot = -1
+	}
+	return g, nil
+}
+
+// fill gathers the refs of the next output batch (io.EOF when there are none).
+func (m *merger) fill(ctx context.Context) error {
 	if m.closed {
-		return nil, fmt.Errorf("merge: %w", ErrClosed)
+		return fmt.Errorf("merge: %w", ErrClosed)
 	}
 	if m.err != nil {
-		return nil, m.err
+		return m.err
 	}
 	if !m.started {
 		if err := m.start(ctx); err != nil {
 			m.err = err
-			return nil, err
+			return err
 		}
 	}
+	clear(m.srcs[:cap(m.srcs)]) // entries a Gathered handed out
 	limit := len(m.cursors)
 	for len(m.refs) < stream.BatchRows && len(m.heap) > 0 && m.retired <= limit {
 		c := m.heap[0]
@@ -362,7 +427,7 @@ func (m *merger) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		m.retired++
 		if err := c.advance(ctx, &m.spec); err != nil {
 			m.err = fmt.Errorf("merge: input %d: %w", c.idx, err)
-			return nil, m.err
+			return m.err
 		}
 		if c.batch == nil {
 			last := len(m.heap) - 1
@@ -375,14 +440,9 @@ func (m *merger) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 	}
 	if len(m.refs) == 0 {
-		return nil, io.EOF
+		return io.EOF
 	}
-	out, err := m.flush()
-	if err != nil {
-		m.err = err
-		return nil, err
-	}
-	return out, nil
+	return nil
 }
 
 // flush builds the output batch from the pending rows and drops the batches it referenced.

@@ -392,3 +392,76 @@ func TestMergePrefetchPanic(t *testing.T) {
 		t.Fatalf("%d inputs closed, want 2", closes)
 	}
 }
+
+// TestMergeGathered checks that NextGathered names the rows Next returns, in order, with Next
+// and NextGathered mixed, with and without Prefetch, and that the references it hands over
+// are released (the checked allocator).
+func TestMergeGathered(t *testing.T) {
+	for _, prefetch := range []bool{false, true} {
+		t.Run(fmt.Sprint("prefetch=", prefetch), func(t *testing.T) {
+			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+			defer mem.AssertSize(t, 0)
+			const n = 5000
+			inputs := func() []exec.Stream {
+				var ins []exec.Stream
+				for i := range 4 {
+					rows := make([]row, n)
+					for j := range rows {
+						rows[j] = r(int64((j*7+i*3)%(n/2)), fmt.Sprint(j%3), int64(i), int64(j))
+					}
+					slices.SortStableFunc(rows, func(a, b row) int { return cmp.Compare(a.k, b.k) })
+					ins = append(ins, streamOf(mem, rows, 700, 1, 2000))
+				}
+				return ins
+			}
+			spec := mergeSpec(mem)
+			spec.Prefetch = prefetch
+			m, err := Merge(inputs(), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _, err := drain(t, m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err = Merge(inputs(), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			gs := m.(GatheredStream)
+			ctx := context.Background()
+			var got []row
+			for i := 0; ; i++ {
+				if i%3 == 2 {
+					b, err := m.Next(ctx)
+					if errors.Is(err, io.EOF) {
+						break
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, rowsOf(b)...)
+					b.Release()
+					continue
+				}
+				g, err := gs.NextGathered(ctx)
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, ref := range g.Refs {
+					b := g.Srcs[ref.Src].NewSlice(int64(ref.Row), int64(ref.Row)+1)
+					got = append(got, rowsOf(b)...)
+					b.Release()
+				}
+				g.Release()
+			}
+			if !equalRows(got, want) {
+				diffRows(t, got, want)
+			}
+		})
+	}
+}

@@ -12,11 +12,14 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
 	"github.com/parquet-go/parquet-go/encoding/rle"
 	"github.com/parquet-go/parquet-go/encoding/thrift"
 	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/sleeperd/sleeperd/internal/take"
 )
 
 // The flat path: a file whose columns are all flat booleans, integers, decimals of up to 18
@@ -292,6 +295,24 @@ func (g *flatGroup) write(batch arrow.RecordBatch) error {
 	return nil
 }
 
+// writeRefs encodes the rows refs name of srcs (see Writer.WriteRows).
+func (g *flatGroup) writeRefs(srcs []arrow.RecordBatch, refs []take.Ref) error {
+	arrs := make([]arrow.Array, len(srcs))
+	for i := range g.cols {
+		for k, b := range srcs {
+			arrs[k] = nil
+			if b != nil {
+				arrs[k] = b.Column(i)
+			}
+		}
+		if err := g.cols[i].writeRefs(arrs, refs); err != nil {
+			return fmt.Errorf("column %q: %w", g.cols[i].c.field.Name, err)
+		}
+	}
+	g.rows += int64(len(refs))
+	return nil
+}
+
 // release returns the group's page blocks to blockPool; the group is not used again.
 func (g *flatGroup) release() {
 	for i := range g.cols {
@@ -359,6 +380,7 @@ type flatCol struct {
 	delta deltaPage // a DELTA_BYTE_ARRAY page's values (delta.go)
 	dsize int       // bytes the values in delta would take PLAIN
 	bnd   [2][8]byte
+	srcs  []byteSrc // writeBytesRefs's sources
 }
 
 func (fc *flatCol) reset() {
@@ -609,6 +631,114 @@ func (fc *flatCol) writeBytes(offs []int32, data []byte, arr arrow.Array, nulls 
 	}
 	// The batch's buffers are released after this call: keep copies of its bounds and of
 	// the value the next one's prefix is taken from.
+	fc.foldRefs()
+	fc.delta.keep()
+	return nil
+}
+
+// writeRefs encodes the rows refs name of srcs. Byte arrays are encoded from the sources;
+// other columns are copied into one array first.
+func (fc *flatCol) writeRefs(srcs []arrow.Array, refs []take.Ref) error {
+	switch fc.c.field.Type.ID() {
+	case arrow.STRING, arrow.BINARY:
+		return fc.writeBytesRefs(srcs, refs)
+	case arrow.INT8:
+		return writeIntsRefs(fc, srcs, refs, 4, func(a arrow.Array) []int8 { return a.(*array.Int8).Int8Values() })
+	case arrow.INT16:
+		return writeIntsRefs(fc, srcs, refs, 4, func(a arrow.Array) []int16 { return a.(*array.Int16).Int16Values() })
+	case arrow.INT32:
+		return writeIntsRefs(fc, srcs, refs, 4, func(a arrow.Array) []int32 { return a.(*array.Int32).Int32Values() })
+	case arrow.DATE32:
+		return writeIntsRefs(fc, srcs, refs, 4, func(a arrow.Array) []arrow.Date32 { return a.(*array.Date32).Date32Values() })
+	case arrow.INT64:
+		return writeIntsRefs(fc, srcs, refs, 8, func(a arrow.Array) []int64 { return a.(*array.Int64).Int64Values() })
+	case arrow.TIMESTAMP:
+		return writeIntsRefs(fc, srcs, refs, 8, func(a arrow.Array) []arrow.Timestamp { return a.(*array.Timestamp).TimestampValues() })
+	}
+	a, err := take.Rows(memory.DefaultAllocator, fc.c.field.Type, srcs, refs)
+	if err != nil {
+		return err
+	}
+	defer a.Release()
+	return fc.write(a, len(refs))
+}
+
+// writeIntsRefs is writeInts of the rows refs name of srcs.
+func writeIntsRefs[T integer](fc *flatCol, srcs []arrow.Array, refs []take.Ref, width int, values func(arrow.Array) []T) error {
+	vs := make([][]T, len(srcs))
+	nulls := make([]bool, len(srcs))
+	for i, s := range srcs {
+		if s != nil {
+			vs[i], nulls[i] = values(s), s.NullN() > 0
+		}
+	}
+	for _, r := range refs {
+		if nulls[r.Src] && srcs[r.Src].IsNull(int(r.Row)) {
+			fc.null()
+			continue
+		}
+		v := int64(vs[r.Src][r.Row])
+		fc.boundInt(v)
+		fc.appendInt(v, width)
+		fc.valid()
+		if err := fc.flushFull(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// byteSrc is a byte array source of writeBytesRefs.
+type byteSrc struct {
+	offs  []int32
+	data  []byte
+	arr   arrow.Array
+	nulls bool
+}
+
+// writeBytesRefs is writeBytes of the rows refs name of srcs.
+func (fc *flatCol) writeBytesRefs(srcs []arrow.Array, refs []take.Ref) error {
+	bs := fc.srcs[:0]
+	for _, s := range srcs {
+		var b byteSrc
+		if s != nil {
+			d := s.Data()
+			b = byteSrc{offs: arrow.GetOffsets[int32](d, 1), arr: s, nulls: s.NullN() > 0}
+			if buf := d.Buffers()[2]; buf != nil {
+				b.data = buf.Bytes()
+			}
+		}
+		bs = append(bs, b)
+	}
+	fc.srcs = bs
+	defer clear(bs)
+	for _, r := range refs {
+		s := &bs[r.Src]
+		if s.nulls && s.arr.IsNull(int(r.Row)) {
+			fc.null()
+			continue
+		}
+		v := s.data[s.offs[r.Row]:s.offs[r.Row+1]]
+		if !fc.hasRef {
+			fc.hasRef, fc.minRef, fc.maxRef = true, v, v
+		} else if c := bytes.Compare(v, fc.maxRef); c > 0 {
+			fc.maxRef = v
+		} else if c < 0 && bytes.Compare(v, fc.minRef) < 0 {
+			fc.minRef = v
+		}
+		if fc.encoding == format.DeltaByteArray {
+			fc.delta.add(v)
+			fc.dsize += 4 + len(v)
+		} else {
+			fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(len(v)))
+			fc.vals = append(fc.vals, v...)
+		}
+		fc.unenc += int64(len(v))
+		fc.valid()
+		if err := fc.flushFull(); err != nil {
+			return err
+		}
+	}
 	fc.foldRefs()
 	fc.delta.keep()
 	return nil

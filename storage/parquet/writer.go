@@ -8,10 +8,14 @@ import (
 	"io"
 	"runtime"
 	"runtime/debug"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	pq "github.com/parquet-go/parquet-go"
+
+	"github.com/sleeperd/sleeperd/internal/take"
 )
 
 // Meta describes a written file.
@@ -62,9 +66,9 @@ type Writer struct {
 // rowGroup is one row group being encoded by its worker goroutine.
 type rowGroup struct {
 	rg   *pq.ConcurrentRowGroupWriter
-	in   chan arrow.RecordBatch // the group's rows in order (Writer.queue batches at most); closed when the group is complete
-	done chan struct{}          // closed when the worker has encoded every batch of in
-	err  error                  // the worker's failure, read after done
+	in   chan groupPart // the group's rows in order (Writer.queue parts at most); closed when the group is complete
+	done chan struct{}  // closed when the worker has encoded every batch of in
+	err  error          // the worker's failure, read after done
 	enc  encoder
 	flat *flatGroup // the flat path's encoder, instead of rg and enc
 }
@@ -261,6 +265,118 @@ func (w *Writer) Write(batch arrow.RecordBatch) error {
 		} else {
 			part = batch.NewSlice(int64(off), int64(off+k))
 		}
+		w.cur.in <- groupPart{batch: part} // the worker releases it
+		off += k
+		w.rgRows += k
+		w.rows += int64(k)
+		if w.rgRows == w.props.RowGroupRows {
+			w.endGroup()
+		}
+	}
+	return nil
+}
+
+// groupPart is rows handed to a row group's worker: a batch, or rows of several batches
+// (WriteRows).
+type groupPart struct {
+	batch arrow.RecordBatch
+	srcs  []arrow.RecordBatch // retained for the part; nil entries are not referenced
+	refs  []take.Ref          // the part's own copy
+}
+
+func (p *groupPart) release() {
+	if p.batch != nil {
+		p.batch.Release()
+	}
+	for _, b := range p.srcs {
+		if b != nil {
+			b.Release()
+		}
+	}
+}
+
+// WriteRows appends rows chosen from several batches, as Write of the batch whose row j is
+// row refs[j].Row of srcs[refs[j].Src] would: the file is the same. The sources' first
+// columns must be the writer's fields' types (further columns are not written); sources
+// not referenced may be nil. On the flat path (see flat.go) the rows are encoded straight
+// from the sources, which are retained until then, and no batch is built; otherwise they
+// are copied into one first. The caller may release the sources and reuse refs when
+// WriteRows returns.
+func (w *Writer) WriteRows(srcs []arrow.RecordBatch, refs []take.Ref) error {
+	if w.closed {
+		return fmt.Errorf("writing parquet: %w", ErrClosed)
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if len(refs) == 0 {
+		return nil
+	}
+	nf := len(w.cols)
+	for _, b := range srcs {
+		if b == nil {
+			continue
+		}
+		if int(b.NumCols()) < nf {
+			return fmt.Errorf("%w: got %s", ErrSchemaMismatch, b.Schema())
+		}
+		for i := range nf {
+			if !arrow.TypeEqual(b.Column(i).DataType(), w.schema.Field(i).Type) {
+				return fmt.Errorf("%w: column %d of %s", ErrSchemaMismatch, i, b.Schema())
+			}
+		}
+	}
+	for i, c := range w.cols {
+		if c.field.Nullable || !slices.ContainsFunc(srcs, func(b arrow.RecordBatch) bool { return b != nil && b.Column(i).NullN() > 0 }) {
+			continue
+		}
+		for _, r := range refs {
+			if srcs[r.Src].Column(i).IsNull(int(r.Row)) {
+				return fmt.Errorf("%w: nulls in non-nullable column %q", ErrSchemaMismatch, c.field.Name)
+			}
+		}
+	}
+	if w.flat == nil {
+		cols := make([]arrow.Array, nf)
+		arrs := make([]arrow.Array, len(srcs))
+		defer func() {
+			for _, c := range cols {
+				if c != nil {
+					c.Release()
+				}
+			}
+		}()
+		for i := range nf {
+			for k, b := range srcs {
+				arrs[k] = nil
+				if b != nil {
+					arrs[k] = b.Column(i)
+				}
+			}
+			var err error
+			if cols[i], err = take.Rows(memory.DefaultAllocator, w.schema.Field(i).Type, arrs, refs); err != nil {
+				return fmt.Errorf("writing parquet: %w", err)
+			}
+		}
+		batch := array.NewRecordBatch(w.schema, cols, int64(len(refs)))
+		defer batch.Release()
+		return w.Write(batch)
+	}
+	n := len(refs)
+	for off := 0; off < n; {
+		k := min(n-off, w.props.RowGroupRows-w.rgRows)
+		if w.cur == nil {
+			if err := w.startGroup(); err != nil {
+				return w.fail(err)
+			}
+		}
+		part := groupPart{srcs: make([]arrow.RecordBatch, len(srcs)), refs: slices.Clone(refs[off : off+k])}
+		for i, b := range srcs {
+			if b != nil {
+				b.Retain()
+				part.srcs[i] = b
+			}
+		}
 		w.cur.in <- part // the worker releases it
 		off += k
 		w.rgRows += k
@@ -300,7 +416,7 @@ func (w *Writer) startGroup() error {
 	} else {
 		rg = w.w.BeginRowGroup()
 	}
-	g := &rowGroup{rg: rg, flat: fg, in: make(chan arrow.RecordBatch, w.queue), done: make(chan struct{}),
+	g := &rowGroup{rg: rg, flat: fg, in: make(chan groupPart, w.queue), done: make(chan struct{}),
 		enc: encoder{cols: w.cols, nans: make([]int64, len(w.cols)), pending: make([]int, len(w.cols))}}
 	w.cur = g
 	go g.run()
@@ -366,17 +482,21 @@ func (g *rowGroup) run() {
 	defer func() {
 		if p := recover(); p != nil {
 			g.err = fmt.Errorf("parquet encoder panic: %v\n%s", p, debug.Stack())
-			for b := range g.in {
-				b.Release()
+			for p := range g.in {
+				p.release()
 			}
 		}
 	}()
 	if g.flat != nil {
-		for b := range g.in {
+		for p := range g.in {
 			if g.err == nil {
-				g.err = g.flat.write(b)
+				if p.batch != nil {
+					g.err = g.flat.write(p.batch)
+				} else {
+					g.err = g.flat.writeRefs(p.srcs, p.refs)
+				}
 			}
-			b.Release()
+			p.release()
 		}
 		if g.err == nil {
 			g.err = g.flat.finish()
@@ -384,7 +504,8 @@ func (g *rowGroup) run() {
 		return
 	}
 	cws := g.rg.ColumnWriters()
-	for b := range g.in {
+	for p := range g.in {
+		b := p.batch // only the flat path is given gathered rows
 		if g.err == nil {
 			for i := range g.enc.cols {
 				if err := g.enc.write(cws, i, b.Column(i), 0, int(b.NumRows())); err != nil {

@@ -112,6 +112,13 @@ func (b *Builder) keep(k []byte) {
 // encodes them); the rows must continue the ascending order. Only the sampled rows and the
 // last row are encoded.
 func (b *Builder) AddColumns(cols []arrow.Array, n int) {
+	b.AddKeys(n, func(dst []byte, i int) []byte { return keys.AppendRow(dst, cols, i) })
+}
+
+// AddKeys adds n rows whose keys key appends to dst (row i of the n, as package keys encodes
+// them); the rows must continue the ascending order. Only the sampled rows and the last row
+// are encoded.
+func (b *Builder) AddKeys(n int, key func(dst []byte, i int) []byte) {
 	if n <= 0 {
 		return
 	}
@@ -124,9 +131,9 @@ func (b *Builder) AddColumns(cols []arrow.Array, n int) {
 		}
 		i += int(next)
 		b.rows += next
-		b.keep(keys.AppendRow(nil, cols, i-1))
+		b.keep(key(nil, i-1))
 	}
-	b.last = keys.AppendRow(b.last[:0], cols, n-1)
+	b.last = key(b.last[:0], n-1)
 }
 
 // Rows returns the number of rows added so far.
