@@ -125,7 +125,8 @@ bench-quick:
 
 # pgbench compares sleeperd with PostgreSQL over the wire: PostgreSQL's pgbench runs prepared
 # point lookups (1 and 8 clients) and 10,000-row range aggregates (2 clients) against a
-# throwaway PostgreSQL server and a sleeperd server, each loaded with the same 1M rows.
+# throwaway PostgreSQL server and a sleeperd server, each loaded with the same 1M rows, both
+# reached over unix-domain sockets (-transport tcp: both over TCP on 127.0.0.1).
 # PGBENCH_FLAGS passes more flags (e.g. -T 30s, -sleeperd before=OLD,after=NEW).
 PGBENCH_FLAGS ?=
 pgbench: build

@@ -21,7 +21,8 @@ const (
 	TLSDisable = "disable"
 	// TLSAllow accepts SSLRequest and lets clients that do not ask talk in the clear.
 	TLSAllow = "allow"
-	// TLSRequire refuses a client that did not switch to TLS.
+	// TLSRequire refuses a client that did not switch to TLS, except over a unix-domain
+	// socket, where TLS is not offered.
 	TLSRequire = "require"
 )
 
@@ -59,7 +60,7 @@ func (c *conn) answerSSLRequest() bool {
 	if c.tls {
 		return false // a second request, inside TLS: a protocol violation
 	}
-	if c.srv.cfg.TLSMode == TLSDisable {
+	if c.srv.cfg.TLSMode == TLSDisable || c.local() {
 		_, err := c.nc.Write([]byte{'N'})
 		return err == nil
 	}
@@ -76,12 +77,20 @@ func (c *conn) answerSSLRequest() bool {
 	return true
 }
 
+// local reports whether the client came over a unix-domain socket. As PostgreSQL does, the
+// server offers no TLS there (SSLRequest is answered 'N') and TLSRequire does not apply:
+// the connection never leaves the machine, and the socket's permissions guard it.
+func (c *conn) local() bool {
+	_, ok := c.nc.LocalAddr().(*net.UnixAddr)
+	return ok
+}
+
 // admit runs the checks between the startup message and AuthenticationOk: TLS required,
 // the connection limit, and the password. It reports the failure to the client and returns
 // false when the connection must end.
 func (c *conn) admit(user string) bool {
 	cfg := c.srv.cfg
-	if cfg.TLSMode == TLSRequire && !c.tls {
+	if cfg.TLSMode == TLSRequire && !c.tls && !c.local() {
 		c.fatal(&errs.Error{Kind: errs.InvalidAuthorization, Msg: "the server accepts only TLS connections", Hint: "Connect with sslmode=require (or verify-ca, verify-full)."})
 		return false
 	}

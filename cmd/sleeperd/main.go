@@ -78,6 +78,7 @@ func buildVersion() string {
 type serveConfig struct {
 	data            string
 	pgAddr          string
+	pgSocketDir     string
 	demo            bool
 	demoRows        int
 	logLevel        slog.Level
@@ -108,6 +109,7 @@ func parseServe(args []string, stderr io.Writer) (serveConfig, error) {
 	fs.StringVar(&c.s3Endpoint, "s3-endpoint", "", "base URL of an S3-compatible server for an s3:// --data and for COPY to and from s3:// locations (empty: AWS)")
 	fs.BoolVar(&c.s3PathStyle, "s3-path-style", false, "address S3 buckets by path (ENDPOINT/BUCKET) rather than by host name, for --data and COPY")
 	fs.StringVar(&c.pgAddr, "pg-addr", pgwire.DefaultAddr, "address the PostgreSQL wire protocol listens on (port 0 picks a free port)")
+	fs.StringVar(&c.pgSocketDir, "pg-socket-dir", "", "also accept PostgreSQL connections on the unix-domain socket DIR/.s.PGSQL.PORT, PORT being the TCP port of --pg-addr listened on, as psql -h DIR -p PORT and host=DIR connect (empty: off); same authentication as TCP, no TLS on it, as in PostgreSQL")
 	fs.BoolVar(&c.demo, "demo", false, "create the table demo on start if it does not exist")
 	fs.IntVar(&c.demoRows, "demo-rows", 1_000_000, "rows of the demo table")
 	fs.TextVar(&c.logLevel, "log-level", slog.LevelInfo, "log level: debug, info, warn or error")
@@ -276,9 +278,26 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 	if err != nil {
 		return fmt.Errorf("listening: %w", err)
 	}
+	var uln net.Listener
+	if cfg.pgSocketDir != "" {
+		u, err := listenUnix(cfg.pgSocketDir, ln.Addr().(*net.TCPAddr).Port)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		uln = u
+		// Removes the socket file on the way out however serving ends; a no-op after Shutdown.
+		defer uln.Close()
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	log.Info("listening", "protocol", "postgres", "addr", ln.Addr().String(), "auth", cfg.sec.auth, "tls", cfg.sec.tlsMode)
+	var udone chan error // nil without a socket: never ready
+	if uln != nil {
+		udone = make(chan error, 1)
+		go func() { udone <- srv.Serve(uln) }()
+		log.Info("listening", "protocol", "postgres", "socket", uln.Addr().String(), "auth", cfg.sec.auth)
+	}
 
 	fdone := make(chan error, 1)
 	if cfg.flightAddr != "" {
@@ -353,6 +372,8 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 		return fmt.Errorf("serving trino: %w", err)
 	case err := <-done:
 		return fmt.Errorf("serving: %w", err)
+	case err := <-udone:
+		return fmt.Errorf("serving on %s: %w", uln.Addr(), err)
 	case err := <-hdone:
 		return fmt.Errorf("serving http: %w", err)
 	case err := <-fdone:
@@ -366,6 +387,12 @@ func serveUntilDone(ctx context.Context, cfg serveConfig, log *slog.Logger) (err
 	}
 	if err := <-done; err != nil && !errors.Is(err, pgwire.ErrClosed) {
 		return fmt.Errorf("serving: %w", err)
+	}
+	if udone != nil {
+		// Serve has closed the listener, which removed the socket file.
+		if err := <-udone; err != nil && !errors.Is(err, pgwire.ErrClosed) {
+			return fmt.Errorf("serving on %s: %w", uln.Addr(), err)
+		}
 	}
 	return nil
 }

@@ -23,6 +23,7 @@ func TestRun(t *testing.T) {
 		{[]string{"serve", "extra"}, 2, "", "unexpected arguments"},
 		{[]string{"serve", "--log-level", "loud"}, 2, "", "log-level"},
 		{[]string{"serve", "-h"}, 0, "", "-pg-addr"},
+		{[]string{"serve", "-h"}, 0, "", "-pg-socket-dir"},
 		{[]string{"serve", "--data", "s3://bkt/a//b"}, 2, "", "empty segment"},
 		{[]string{"serve", "--data", "s3:///x"}, 2, "", "not an s3://BUCKET/PREFIX URL"},
 		{[]string{"serve", "--trino-advertise", "nohost"}, 2, "", "-trino-advertise"},

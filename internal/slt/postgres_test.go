@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // startTimeout bounds creating and starting the throwaway PostgreSQL server.
@@ -181,5 +183,46 @@ func sameRawRows(ctx context.Context, t *testing.T, pg, sd *pgx.Conn, query stri
 		if want, got := raw(pg), raw(sd); !reflect.DeepEqual(want, got) {
 			t.Errorf("format %d: sleeperd sent %q, PostgreSQL %q", format, got, want)
 		}
+	}
+}
+
+// TestStartPostgresSettings starts a server with settings that add a TCP listener on a port
+// of their own, and refuses malformed ones.
+func TestStartPostgresSettings(t *testing.T) {
+	for _, bad := range []string{"listen_addresses", "port=x", "port=0"} {
+		if _, err := StartPostgres(context.Background(), "/nonexistent", bad); err == nil {
+			t.Errorf("StartPostgres accepted the setting %q", bad)
+		}
+	}
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL server")
+	}
+	bin, err := FindPostgres()
+	if err != nil {
+		t.Skipf("no PostgreSQL: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
+	defer cancel()
+	srv, err := StartPostgres(ctx, bin, "listen_addresses=127.0.0.1", fmt.Sprintf("port=%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Stop()
+	if srv.ListenPort() != port || !strings.Contains(srv.DSN(""), fmt.Sprintf("port=%d", port)) {
+		t.Errorf("ListenPort %d, DSN %q; want port %d", srv.ListenPort(), srv.DSN(""), port)
+	}
+	for _, dsn := range []string{srv.DSN(""), fmt.Sprintf("host=127.0.0.1 port=%d user=postgres dbname=postgres sslmode=disable", port)} {
+		c, err := pgconn.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("connecting with %q: %v", dsn, err)
+			continue
+		}
+		c.Close(ctx)
 	}
 }

@@ -67,23 +67,40 @@ type Server struct {
 	bin    string        // directory of the server programs
 	dir    string        // the temporary directory: socket, log and data/
 	prefix []string      // the command prefix that drops root privileges, or nil
+	port   int           // the port (Port unless a setting says otherwise)
 	cmd    *exec.Cmd     // the postmaster (or the command running it)
 	exited chan struct{} // closed when cmd has exited; err is then its exit status
 	err    error
 }
 
-// Port is the port number the server's socket is named after (.s.PGSQL.5432); no TCP port
-// is opened.
+// Port is the port number the server's socket is named after (.s.PGSQL.5432) unless a
+// setting of StartPostgres names another; no TCP port is opened unless a setting of
+// listen_addresses asks for one.
 const Port = 5432
 
 // StartPostgres creates a cluster in a new temporary directory with the programs in bin and
 // starts a server on it as a child process, returning once it accepts connections. When the
 // process runs as root, the cluster belongs to and the server runs as the unprivileged user
 // nobody (through setpriv or runuser), since PostgreSQL refuses to run as root. ctx bounds
-// the start.
-func StartPostgres(ctx context.Context, bin string) (*Server, error) {
+// the start. settings (NAME=VALUE) are server settings given after the defaults, which they
+// override: listen_addresses=127.0.0.1 and port=N add a TCP listener, for instance.
+func StartPostgres(ctx context.Context, bin string, settings ...string) (*Server, error) {
 	if bin == "" {
 		return nil, errors.New("slt: empty PostgreSQL program directory")
+	}
+	port := Port
+	for _, kv := range settings {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return nil, fmt.Errorf("slt: setting %q is not NAME=VALUE", kv)
+		}
+		if k == "port" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 || n > 65535 {
+				return nil, fmt.Errorf("slt: bad port setting %q", kv)
+			}
+			port = n
+		}
 	}
 	prefix, uid, gid, err := unprivileged()
 	if err != nil {
@@ -93,7 +110,7 @@ func StartPostgres(ctx context.Context, bin string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("slt: creating the server directory: %w", err)
 	}
-	s := &Server{bin: bin, dir: dir, prefix: prefix}
+	s := &Server{bin: bin, dir: dir, prefix: prefix, port: port}
 	if prefix != nil {
 		if err := os.Chown(dir, uid, gid); err != nil {
 			os.RemoveAll(dir)
@@ -111,7 +128,7 @@ func StartPostgres(ctx context.Context, bin string) (*Server, error) {
 	argv := append(append([]string(nil), s.prefix...), filepath.Join(bin, "postgres"), "-D", s.data(),
 		"-c", "listen_addresses=",
 		"-c", "unix_socket_directories="+dir,
-		"-c", "port="+strconv.Itoa(Port),
+		"-c", "port="+strconv.Itoa(port),
 		"-c", "fsync=off",
 		"-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off",
@@ -120,6 +137,9 @@ func StartPostgres(ctx context.Context, bin string) (*Server, error) {
 		"-c", "TimeZone=UTC",
 		"-c", "DateStyle=ISO, MDY",
 		"-c", "extra_float_digits=1")
+	for _, kv := range settings {
+		argv = append(argv, "-c", kv)
+	}
 	if len(s.prefix) > 0 && strings.HasSuffix(s.prefix[0], "setpriv") {
 		// setpriv sets the signal after dropping privileges, which clears it.
 		argv = slices.Insert(argv, 1, "--pdeathsig=SIGQUIT")
@@ -179,8 +199,11 @@ func (s *Server) DSN(db string) string {
 	if db == "" {
 		db = "postgres"
 	}
-	return fmt.Sprintf("host=%s port=%d user=postgres dbname=%s sslmode=disable", s.dir, Port, db)
+	return fmt.Sprintf("host=%s port=%d user=postgres dbname=%s sslmode=disable", s.dir, s.port, db)
 }
+
+// ListenPort is the server's port: of its socket, and of its TCP listener if it has one.
+func (s *Server) ListenPort() int { return s.port }
 
 // Stop stops the server at once (pg_ctl stop -m immediate: the cluster is thrown away),
 // waits for it to exit and deletes its directory.

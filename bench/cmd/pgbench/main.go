@@ -2,9 +2,11 @@
 // PostgreSQL's own pgbench as the client: prepared point lookups by primary key and short
 // range aggregates on the same table in both servers.
 //
-// It starts a throwaway PostgreSQL server (a fresh cluster on a unix socket in a temporary
-// directory) and one sleeperd server per -sleeperd binary (each on its own temporary data
-// directory), loads the same rows into each with COPY, and runs pgbench against each target
+// It starts a throwaway PostgreSQL server (a fresh cluster in a temporary directory) and one
+// sleeperd server per -sleeperd binary (each on its own temporary data directory), both
+// reached over the same transport (-transport): unix-domain sockets by default (sleeperd's
+// --pg-socket-dir), or TCP on 127.0.0.1 (for sleeperd builds without that flag). It loads
+// the same rows into each with COPY, and runs pgbench against each target
 // in turn for every workload, so the targets of one workload run back to back under the same
 // machine load. It prints tps and latency percentiles (from pgbench's per-transaction logs)
 // as a markdown table.
@@ -52,6 +54,7 @@ type config struct {
 	profileDir    string
 	dir           string
 	md            string
+	transport     string // "unix" or "tcp"
 	log           io.Writer
 }
 
@@ -73,8 +76,13 @@ func main() {
 	flag.StringVar(&cfg.profileDir, "cpuprofile", "", "directory for a CPU profile of each sleeperd run (needs serve --pprof)")
 	flag.StringVar(&cfg.dir, "dir", "", "scratch directory; empty makes and removes a temporary one")
 	flag.StringVar(&cfg.md, "md", "", "also write the markdown table to this file")
+	flag.StringVar(&cfg.transport, "transport", "unix", "how pgbench reaches every target: unix (PostgreSQL's and sleeperd's unix-domain sockets; sleeperd needs --pg-socket-dir) or tcp (127.0.0.1 for both)")
 	quiet := flag.Bool("q", false, "no progress lines on standard error")
 	flag.Parse()
+	if cfg.transport != "unix" && cfg.transport != "tcp" {
+		fmt.Fprintf(os.Stderr, "pgbench: -transport must be unix or tcp, not %q\n", cfg.transport)
+		os.Exit(2)
+	}
 	var err error
 	if cfg.lookupClients, err = ints(lookups); err == nil {
 		cfg.rangeClients, err = ints(ranges)
@@ -212,20 +220,32 @@ func run(ctx context.Context, cfg config) (string, error) {
 	}()
 	if cfg.postgres {
 		fmt.Fprintln(cfg.log, "starting PostgreSQL")
-		srv, err := slt.StartPostgres(ctx, bin)
+		var settings []string
+		if cfg.transport == "tcp" {
+			port, err := freePort()
+			if err != nil {
+				return "", err
+			}
+			settings = []string{"listen_addresses=127.0.0.1", "port=" + strconv.Itoa(port)}
+		}
+		srv, err := slt.StartPostgres(ctx, bin, settings...)
 		if err != nil {
 			return "", err
 		}
 		dsn := srv.DSN("")
 		host := dsnField(dsn, "host")
+		if cfg.transport == "tcp" {
+			host = "127.0.0.1"
+			dsn = fmt.Sprintf("host=%s port=%d user=postgres dbname=postgres sslmode=disable", host, srv.ListenPort())
+		}
 		targets = append(targets, &target{name: "postgresql", dsn: dsn, stop: srv.Stop,
-			args: []string{"-h", host, "-p", strconv.Itoa(slt.Port), "-U", "postgres", "postgres"}})
+			args: []string{"-h", host, "-p", strconv.Itoa(srv.ListenPort()), "-U", "postgres", "postgres"}})
 	}
 	for i, b := range cfg.sleeperd {
 		fmt.Fprintf(cfg.log, "starting %s (%s)\n", b.label, b.path)
 		// Always with its pprof server, which counts its garbage collections for the
 		// report; profiles are fetched only with -cpuprofile.
-		t, err := startSleeperd(ctx, b, filepath.Join(dir, fmt.Sprintf("sleeperd-%d", i)), true)
+		t, err := startSleeperd(ctx, b, filepath.Join(dir, fmt.Sprintf("sleeperd-%d", i)), true, cfg.transport)
 		if err != nil {
 			return "", err
 		}
@@ -313,8 +333,9 @@ func dsnField(dsn, key string) string {
 	return ""
 }
 
-// startSleeperd starts a sleeperd server of b on data directory dir and a free loopback port.
-func startSleeperd(ctx context.Context, b binary, dir string, pprof bool) (*target, error) {
+// startSleeperd starts a sleeperd server of b on data directory dir and a free loopback port,
+// reached over that port (transport tcp) or its unix-domain socket in dir (unix).
+func startSleeperd(ctx context.Context, b binary, dir string, pprof bool, transport string) (*target, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -324,9 +345,14 @@ func startSleeperd(ctx context.Context, b binary, dir string, pprof bool) (*targ
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	args := []string{"serve", "--data", filepath.Join(dir, "data"), "--pg-addr", addr, "--flight-addr", "", "--trino-addr", "", "--http-addr", "", "--log-level", "warn"}
+	host := "127.0.0.1"
+	if transport == "unix" {
+		host = dir
+		args = append(args, "--pg-socket-dir", dir)
+	}
 	t := &target{name: b.label, split: true,
-		dsn:  fmt.Sprintf("postgres://bench@%s/bench?sslmode=disable", addr),
-		args: []string{"-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "bench", "bench"}}
+		dsn:  fmt.Sprintf("host=%s port=%d user=bench dbname=bench sslmode=disable", host, port),
+		args: []string{"-h", host, "-p", strconv.Itoa(port), "-U", "bench", "bench"}}
 	if pprof {
 		pp, err := freePort()
 		if err != nil {
@@ -669,8 +695,8 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(
 // run with PostgreSQL's run of the same workload.
 func report(cfg config, rs []result, load0, load1 string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d rows, %d sleeperd partitions, pgbench -n -M prepared -T %s; load average %s before, %s after\n\n",
-		cfg.rows, cfg.partitions, cfg.duration, load0, load1)
+	fmt.Fprintf(&b, "%d rows, %d sleeperd partitions, pgbench -n -M prepared -T %s over %s; load average %s before, %s after\n\n",
+		cfg.rows, cfg.partitions, cfg.duration, map[string]string{"unix": "unix-domain sockets", "tcp": "TCP on 127.0.0.1"}[cfg.transport], load0, load1)
 	b.WriteString("| workload | clients | server | tps | x PostgreSQL | mean ms | p50 ms | p99 ms | max ms | server CPU µs/txn | server GCs |\n")
 	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	// Each row's ratio is to PostgreSQL's run of the same workload that preceded it (runs
