@@ -605,27 +605,7 @@ func (fc *flatCol) writeBytes(offs []int32, data []byte, arr arrow.Array, nulls 
 			fc.null()
 			continue
 		}
-		v := data[offs[j]-base : offs[j+1]-base]
-		// The max first: a value above it is not below the min, so a sorted column (the
-		// row key of a compaction's output) costs one comparison a value.
-		if !fc.hasRef {
-			fc.hasRef, fc.minRef, fc.maxRef = true, v, v
-		} else if c := bytes.Compare(v, fc.maxRef); c > 0 {
-			fc.maxRef = v
-		} else if c < 0 && bytes.Compare(v, fc.minRef) < 0 {
-			fc.minRef = v
-		}
-		if fc.encoding == format.DeltaByteArray {
-			// Delta-encoded as it comes; dsize is what PLAIN would take.
-			fc.delta.add(v)
-			fc.dsize += 4 + len(v)
-		} else {
-			fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(len(v)))
-			fc.vals = append(fc.vals, v...)
-		}
-		fc.unenc += int64(len(v))
-		fc.valid()
-		if err := fc.flushFull(); err != nil {
+		if err := fc.addBytes(data[offs[j]-base : offs[j+1]-base]); err != nil {
 			return err
 		}
 	}
@@ -634,6 +614,31 @@ func (fc *flatCol) writeBytes(offs []int32, data []byte, arr arrow.Array, nulls 
 	fc.foldRefs()
 	fc.delta.keep()
 	return nil
+}
+
+// addBytes adds one non-null byte-array value v to the page, which keeps v (not a copy)
+// until foldRefs; it flushes the page when full.
+func (fc *flatCol) addBytes(v []byte) error {
+	// The max first: a value above it is not below the min, so a sorted column (the row key
+	// of a compaction's output) costs one comparison a value.
+	if !fc.hasRef {
+		fc.hasRef, fc.minRef, fc.maxRef = true, v, v
+	} else if c := bytes.Compare(v, fc.maxRef); c > 0 {
+		fc.maxRef = v
+	} else if c < 0 && bytes.Compare(v, fc.minRef) < 0 {
+		fc.minRef = v
+	}
+	if fc.encoding == format.DeltaByteArray {
+		// Delta-encoded as it comes; dsize is what PLAIN would take.
+		fc.delta.add(v)
+		fc.dsize += 4 + len(v)
+	} else {
+		fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(len(v)))
+		fc.vals = append(fc.vals, v...)
+	}
+	fc.unenc += int64(len(v))
+	fc.valid()
+	return fc.flushFull()
 }
 
 // writeRefs encodes the rows refs name of srcs. Byte arrays are encoded from the sources;
@@ -718,24 +723,7 @@ func (fc *flatCol) writeBytesRefs(srcs []arrow.Array, refs []take.Ref) error {
 			fc.null()
 			continue
 		}
-		v := s.data[s.offs[r.Row]:s.offs[r.Row+1]]
-		if !fc.hasRef {
-			fc.hasRef, fc.minRef, fc.maxRef = true, v, v
-		} else if c := bytes.Compare(v, fc.maxRef); c > 0 {
-			fc.maxRef = v
-		} else if c < 0 && bytes.Compare(v, fc.minRef) < 0 {
-			fc.minRef = v
-		}
-		if fc.encoding == format.DeltaByteArray {
-			fc.delta.add(v)
-			fc.dsize += 4 + len(v)
-		} else {
-			fc.vals = binary.LittleEndian.AppendUint32(fc.vals, uint32(len(v)))
-			fc.vals = append(fc.vals, v...)
-		}
-		fc.unenc += int64(len(v))
-		fc.valid()
-		if err := fc.flushFull(); err != nil {
+		if err := fc.addBytes(s.data[s.offs[r.Row]:s.offs[r.Row+1]]); err != nil {
 			return err
 		}
 	}
