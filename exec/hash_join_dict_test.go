@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -76,25 +77,7 @@ func testJoinDistinctDictionary(t *testing.T, typ arrow.DataType, kind JoinKind,
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := NewHashAggregate(groups, make([]string, len(groups)), aggs, j)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, dict := j.Schema().Field(3).Type.(*arrow.DictionaryType); dict != wantDict {
-			t.Fatalf("join's column 3 is %s, want a dictionary: %v", j.Schema().Field(3).Type, wantDict)
-		}
-		out, err := Collect(ctx, h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer releaseBatches(out)
-		got := rowsText(out)
-		if len(groups) > 0 {
-			for i := range got {
-				got[i] = strings.TrimPrefix(got[i], "1|")
-			}
-		}
-		return got
+		return aggregateJoin(ctx, t, j, groups, aggs, wantDict)
 	}
 	one := []Expr{lit(t, int64(1), tI64)}
 	aggs := []Aggregate{
@@ -116,4 +99,29 @@ func testJoinDistinctDictionary(t *testing.T, typ arrow.DataType, kind JoinKind,
 	if !slices.Equal(got, want) {
 		t.Fatalf("without groups %q\nwith a constant group %q", got, want)
 	}
+}
+
+// aggregateJoin aggregates j's rows by groups (a constant key, or none) and returns the
+// result as text without the group key, after checking whether j's column 3 is a dictionary.
+func aggregateJoin(ctx context.Context, t *testing.T, j Operator, groups []Expr, aggs []Aggregate, wantDict bool) []string {
+	t.Helper()
+	h, err := NewHashAggregate(groups, make([]string, len(groups)), aggs, j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, dict := j.Schema().Field(3).Type.(*arrow.DictionaryType); dict != wantDict {
+		t.Fatalf("join's column 3 is %s, want a dictionary: %v", j.Schema().Field(3).Type, wantDict)
+	}
+	out, err := Collect(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer releaseBatches(out)
+	got := rowsText(out)
+	if len(groups) > 0 {
+		for i := range got {
+			got[i] = strings.TrimPrefix(got[i], "1|")
+		}
+	}
+	return got
 }

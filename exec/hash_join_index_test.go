@@ -80,23 +80,7 @@ func testJoinDictionaryIndexReuse(t *testing.T, kind JoinKind) {
 			{Func: "sum", Arg: mustCol(t, 1, tI64), Name: "s"},
 			{Func: "sum", Arg: mustCol(t, 2, tI64), Name: "k"},
 		}
-		h, err := NewHashAggregate(groups, make([]string, len(groups)), aggs, j)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, dict := j.Schema().Field(3).Type.(*arrow.DictionaryType); dict != wantDict {
-			t.Fatalf("join's column 3 is %s, want a dictionary: %v", j.Schema().Field(3).Type, wantDict)
-		}
-		out, err := Collect(ctx, h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer releaseBatches(out)
-		got := rowsText(out)
-		for i := range got {
-			got[i] = strings.TrimPrefix(got[i], "1|")
-		}
-		return got
+		return aggregateJoin(ctx, t, j, groups, aggs, wantDict)
 	}
 	mem.large.Store(0)
 	got := run(nil, true)
