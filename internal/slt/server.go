@@ -205,6 +205,10 @@ func (s *Server) DSN(db string) string {
 // ListenPort is the server's port: of its socket, and of its TCP listener if it has one.
 func (s *Server) ListenPort() int { return s.port }
 
+// Pid is the process id of the server's postmaster (of the program that runs it as the
+// unprivileged user, when that program does not exec it), the parent of its backends.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
 // Stop stops the server at once (pg_ctl stop -m immediate: the cluster is thrown away),
 // waits for it to exit and deletes its directory.
 func (s *Server) Stop() error {

@@ -17,6 +17,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -55,6 +56,8 @@ type config struct {
 	dir           string
 	md            string
 	transport     string // "unix" or "tcp"
+	clientCPUs    string // with serverCPUs, CPU lists (taskset's syntax) pgbench and the servers run on; empty: unpinned
+	serverCPUs    string
 	log           io.Writer
 }
 
@@ -77,8 +80,21 @@ func main() {
 	flag.StringVar(&cfg.dir, "dir", "", "scratch directory; empty makes and removes a temporary one")
 	flag.StringVar(&cfg.md, "md", "", "also write the markdown table to this file")
 	flag.StringVar(&cfg.transport, "transport", "unix", "how pgbench reaches every target: unix (PostgreSQL's and sleeperd's unix-domain sockets; sleeperd needs --pg-socket-dir) or tcp (127.0.0.1 for both)")
+	pin := flag.String("pin", "", "CLIENT/SERVER: run pgbench on the CPUs of the list CLIENT and every server on those of SERVER (taskset's lists, e.g. 0/1), so that the client does not take the servers' cores; sleeperd's Go runtime then sizes itself to SERVER's CPUs, as PostgreSQL's backends are confined to them")
 	quiet := flag.Bool("q", false, "no progress lines on standard error")
 	flag.Parse()
+	if *pin != "" {
+		var ok bool
+		cfg.clientCPUs, cfg.serverCPUs, ok = strings.Cut(*pin, "/")
+		if !ok || cfg.clientCPUs == "" || cfg.serverCPUs == "" {
+			fmt.Fprintf(os.Stderr, "pgbench: -pin must be CLIENT/SERVER CPU lists, not %q\n", *pin)
+			os.Exit(2)
+		}
+		if _, err := exec.LookPath("taskset"); err != nil {
+			fmt.Fprintln(os.Stderr, "pgbench: -pin needs taskset (util-linux)")
+			os.Exit(2)
+		}
+	}
 	if cfg.transport != "unix" && cfg.transport != "tcp" {
 		fmt.Fprintf(os.Stderr, "pgbench: -transport must be unix or tcp, not %q\n", cfg.transport)
 		os.Exit(2)
@@ -232,6 +248,14 @@ func run(ctx context.Context, cfg config) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		if cfg.serverCPUs != "" {
+			// Backends are forked by the postmaster and inherit its CPUs; the processes
+			// it has started already are pinned with it.
+			if err := pinTree(ctx, srv.Pid(), cfg.serverCPUs); err != nil {
+				srv.Stop()
+				return "", fmt.Errorf("pinning PostgreSQL: %w", err)
+			}
+		}
 		dsn := srv.DSN("")
 		host := dsnField(dsn, "host")
 		if cfg.transport == "tcp" {
@@ -245,7 +269,7 @@ func run(ctx context.Context, cfg config) (string, error) {
 		fmt.Fprintf(cfg.log, "starting %s (%s)\n", b.label, b.path)
 		// Always with its pprof server, which counts its garbage collections for the
 		// report; profiles are fetched only with -cpuprofile.
-		t, err := startSleeperd(ctx, b, filepath.Join(dir, fmt.Sprintf("sleeperd-%d", i)), true, cfg.transport)
+		t, err := startSleeperd(ctx, b, filepath.Join(dir, fmt.Sprintf("sleeperd-%d", i)), true, cfg.transport, cfg.serverCPUs)
 		if err != nil {
 			return "", err
 		}
@@ -335,7 +359,7 @@ func dsnField(dsn, key string) string {
 
 // startSleeperd starts a sleeperd server of b on data directory dir and a free loopback port,
 // reached over that port (transport tcp) or its unix-domain socket in dir (unix).
-func startSleeperd(ctx context.Context, b binary, dir string, pprof bool, transport string) (*target, error) {
+func startSleeperd(ctx context.Context, b binary, dir string, pprof bool, transport, cpus string) (*target, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -366,6 +390,11 @@ func startSleeperd(ctx context.Context, b binary, dir string, pprof bool, transp
 		return nil, err
 	}
 	cmd := exec.Command(b.path, args...)
+	if cpus != "" {
+		// taskset execs sleeperd in its own process, which keeps its pid; the Go runtime
+		// sizes GOMAXPROCS to the CPUs it may run on.
+		cmd = exec.Command("taskset", append([]string{"-c", cpus, b.path}, args...)...)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -405,6 +434,55 @@ func startSleeperd(ctx context.Context, b binary, dir string, pprof bool, transp
 			return nil, fmt.Errorf("%s did not accept connections: %v", b.path, err)
 		}
 	}
+}
+
+// pinTree confines process pid and its descendants, all their threads, to the CPU list cpus.
+func pinTree(ctx context.Context, pid int, cpus string) error {
+	pids := []int{pid}
+	for i := 0; i < len(pids); i++ {
+		kids, err := children(pids[i])
+		if err != nil {
+			return err
+		}
+		pids = append(pids, kids...)
+	}
+	for _, p := range pids {
+		out, err := exec.CommandContext(ctx, "taskset", "-a", "-p", "-c", cpus, strconv.Itoa(p)).CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("taskset -p %d: %w\n%s", p, err, out)
+		}
+	}
+	return nil
+}
+
+// children lists the processes whose parent is pid, from /proc.
+func children(pid int) ([]int, error) {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	var kids []int
+	for _, e := range ents {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue // gone since the listing
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses, so the fields
+		// after it are found from the last ')'.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			kids = append(kids, p)
+		}
+	}
+	return kids, nil
 }
 
 func freePort() (int, error) {
@@ -482,6 +560,9 @@ func runPgbench(ctx context.Context, pgbench, dir string, t *target, w workload,
 		"--log", "--log-prefix", filepath.Join(logDir, "txn")}
 	args = append(args, t.args...)
 	cmd := exec.CommandContext(ctx, pgbench, args...)
+	if cfg.clientCPUs != "" {
+		cmd = exec.CommandContext(ctx, "taskset", append([]string{"-c", cfg.clientCPUs, pgbench}, args...)...)
+	}
 	cmd.Env = append(os.Environ(), "PGCONNECT_TIMEOUT=10")
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -695,8 +776,12 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f", float64(d)/float64(
 // run with PostgreSQL's run of the same workload.
 func report(cfg config, rs []result, load0, load1 string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d rows, %d sleeperd partitions, pgbench -n -M prepared -T %s over %s; load average %s before, %s after\n\n",
-		cfg.rows, cfg.partitions, cfg.duration, map[string]string{"unix": "unix-domain sockets", "tcp": "TCP on 127.0.0.1"}[cfg.transport], load0, load1)
+	pinned := ""
+	if cfg.serverCPUs != "" {
+		pinned = fmt.Sprintf(", pgbench on CPUs %s and the servers on CPUs %s", cfg.clientCPUs, cfg.serverCPUs)
+	}
+	fmt.Fprintf(&b, "%d rows, %d sleeperd partitions, pgbench -n -M prepared -T %s over %s%s; load average %s before, %s after\n\n",
+		cfg.rows, cfg.partitions, cfg.duration, map[string]string{"unix": "unix-domain sockets", "tcp": "TCP on 127.0.0.1"}[cfg.transport], pinned, load0, load1)
 	b.WriteString("| workload | clients | server | tps | x PostgreSQL | mean ms | p50 ms | p99 ms | max ms | server CPU µs/txn | server GCs |\n")
 	b.WriteString("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	// Each row's ratio is to PostgreSQL's run of the same workload that preceded it (runs
