@@ -127,7 +127,8 @@ bench-quick:
 # point lookups (1 and 8 clients) and 10,000-row range aggregates (2 clients) against a
 # throwaway PostgreSQL server and a sleeperd server, each loaded with the same 1M rows, both
 # reached over unix-domain sockets (-transport tcp: both over TCP on 127.0.0.1).
-# PGBENCH_FLAGS passes more flags (e.g. -T 30s, -sleeperd before=OLD,after=NEW).
+# PGBENCH_FLAGS passes more flags (e.g. -T 30s, -sleeperd before=OLD,after=NEW, -pin 0/1 to
+# run pgbench on CPU 0 and both servers on CPU 1).
 PGBENCH_FLAGS ?=
 pgbench: build
 	cd bench && $(GO) run ./cmd/pgbench -sleeperd ../bin/sleeperd $(PGBENCH_FLAGS)
