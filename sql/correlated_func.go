@@ -71,6 +71,9 @@ func (b *binder) liftFunc(u *planner.Unnest, outerIDs []planner.ColumnID, sc *sc
 	domains := make([]*planner.Aggregate, len(owners))
 	for i, s := range owners {
 		d, err := b.domain(s, byOwner[s])
+		if err == errVolatileDomain {
+			return nil, nil // the function runs per row of the query, which computes its values once
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -269,6 +272,11 @@ func (b *binder) domain(s *scope, cols []planner.Column) (*planner.Aggregate, er
 	}
 	if len(b.scalars) != pending || len(again.cols) < len(s.cols) {
 		return nil, errs.New(errs.NotImplemented, "this correlated set-returning function is not supported yet")
+	}
+	if volatileAbove(node, nil) {
+		// Bound again, a FROM clause that calls a volatile function (nextval, random)
+		// yields other values than the query's own: no domain of them.
+		return nil, errVolatileDomain
 	}
 	// A subquery of the WHERE bound over again whose function asks for again's domain finds
 	// the same WHERE clause being narrowed.
@@ -539,6 +547,10 @@ func rangeNames(it *pg_query.Node, names map[string]bool) bool {
 // errNarrowing fails the binding of a conjunct of a WHERE clause being bound over a domain
 // whose subquery needs a domain narrowed by the same WHERE clause.
 var errNarrowing = errs.New(errs.Internal, "a domain's WHERE clause refers to itself")
+
+// errVolatileDomain is domain's error for a FROM clause that calls a volatile function: bound
+// again it would yield other rows than the query's, so no domain stands for them.
+var errVolatileDomain = errs.New(errs.NotImplemented, "a volatile FROM clause has no domain")
 
 // usesColumns reports whether e refers to a column.
 func usesColumns(e planner.Expr) bool {
