@@ -273,7 +273,7 @@ func (b *binder) domain(s *scope, cols []planner.Column) (*planner.Aggregate, er
 	if len(b.scalars) != pending || len(again.cols) < len(s.cols) {
 		return nil, errs.New(errs.NotImplemented, "this correlated set-returning function is not supported yet")
 	}
-	if volatileAbove(node, nil) {
+	if callsVolatile(node) {
 		// Bound again, a FROM clause that calls a volatile function (nextval, random)
 		// yields other values than the query's own: no domain of them.
 		return nil, errVolatileDomain
@@ -572,6 +572,22 @@ func volatileAbove(n, in planner.Node) bool {
 	}
 	for _, c := range n.Inputs() {
 		if volatileAbove(c, in) {
+			return true
+		}
+	}
+	return false
+}
+
+// callsVolatile reports whether a node of n calls a function PostgreSQL declares volatile
+// (planner.PGVolatile).
+func callsVolatile(n planner.Node) bool {
+	for _, e := range planner.Exprs(n) {
+		if planner.PGVolatile(e) {
+			return true
+		}
+	}
+	for _, c := range n.Inputs() {
+		if callsVolatile(c) {
 			return true
 		}
 	}
