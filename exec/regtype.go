@@ -164,6 +164,9 @@ func unquoteIdent(w string) string {
 // built-in type under any of its names, with modifiers and [] for its array type, or a type
 // own finds (the database's composite types; nil for none). An unknown type is 42704.
 func RegtypeOID(s string, own TypeOIDs) (uint32, error) {
+	if s == "-" {
+		return 0, nil // InvalidOid, as regtype output writes it
+	}
 	if n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32); err == nil {
 		return uint32(n), nil
 	}
