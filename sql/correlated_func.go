@@ -342,6 +342,12 @@ func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner
 		}
 	}()
 	for _, c := range andConjuncts(s.where) {
+		if b.keyDomain && b.bindingWhere[s.where] && hasSubLink(c) {
+			// A subquery of the WHERE clause being bound asks for this domain: conditions
+			// with subqueries, its own among them, are narrowed in the query too (see
+			// binder.bindingWhere).
+			continue
+		}
 		seen := map[planner.ColumnID]bool{}
 		for id := range again.outer {
 			seen[id] = true
