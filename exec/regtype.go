@@ -37,6 +37,13 @@ var otherTypeOIDs = map[string]uint32{
 	"timetz": 1266, "time with time zone": 1266,
 }
 
+// sqlOnlyTypeNames are the one-word names of built-in types that the SQL grammar takes but
+// that are not the types' internal names (pg_type.typname), which _t names the arrays of.
+var sqlOnlyTypeNames = map[string]bool{
+	"boolean": true, "smallint": true, "int": true, "integer": true, "bigint": true, "real": true,
+	"float": true, "decimal": true, "character": true,
+}
+
 // typeNameParts is a type's name as regtype input reads it: the schema (or ""), the name
 // (lower-cased unless quoted, the words of a name such as "double precision" joined by one
 // space), the type modifiers and whether it names the array type.
@@ -157,6 +164,9 @@ func unquoteIdent(w string) string {
 // built-in type under any of its names, with modifiers and [] for its array type, or a type
 // own finds (the database's composite types; nil for none). An unknown type is 42704.
 func RegtypeOID(s string, own TypeOIDs) (uint32, error) {
+	if s == "-" {
+		return 0, nil // InvalidOid, as regtype output writes it
+	}
 	if n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32); err == nil {
 		return uint32(n), nil
 	}
@@ -199,9 +209,15 @@ func RegtypeOID(s string, own TypeOIDs) (uint32, error) {
 	}
 	if n := unquoteIdent(name); !ok && !p.array && len(p.mods) == 0 && len(n) > 1 && n[0] == '_' &&
 		(p.schema == "" || p.schema == "pg_catalog") {
-		// _t, the internal name of the array type of the built-in type t.
-		if arr, err := RegtypeOID(n[1:]+"[]", nil); err == nil {
-			return arr, nil
+		// _t, the internal name of the array type of the built-in type t: t is the
+		// element's internal name (pg_type.typname), not one of the SQL names the grammar
+		// also takes (_integer is no type, _char is "char"[]).
+		if elem := n[1:]; elem == "char" {
+			return 1002, nil // "char"[]
+		} else if !sqlOnlyTypeNames[elem] && !strings.ContainsAny(elem, " \"") {
+			if arr, err := RegtypeOID(elem+"[]", nil); err == nil {
+				return arr, nil
+			}
 		}
 	}
 	if !ok {

@@ -33,6 +33,17 @@ func registerRegtype() {
 	}}, "_regtype_in")
 }
 
+// RegDashIsInvalid reports whether the input function of the object identifier type kind
+// reads "-" as InvalidOid (0), as regclassin, regtypein, regprocin, regprocedurein,
+// regnamespacein and regrolein do (regoperin takes it for the operator's name).
+func RegDashIsInvalid(kind string) bool {
+	switch kind {
+	case "regclass", "regtype", "regproc", "regprocedure", "regnamespace", "regrole":
+		return true
+	}
+	return false
+}
+
 // regArrayIn is a text array cast to an array of the object identifier type kind (regclass,
 // regproc, regnamespace, regrole; regtype reads its names as regtype input does, own finding
 // the database's composite types, and regprocedure, regoper and regoperator as theirs do,
@@ -50,6 +61,11 @@ func regArrayIn(kind string, elems, names, oids []any, own exec.TypeOIDs) ([]any
 	for i, e := range elems {
 		s, ok := e.(string)
 		if !ok {
+			continue
+		}
+		if s == "-" && RegDashIsInvalid(kind) && kind != "regclass" {
+			// As the input function reads it; text::regclass takes no "-".
+			out[i] = int64(0)
 			continue
 		}
 		name := strings.TrimSpace(s)

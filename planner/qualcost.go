@@ -263,3 +263,9 @@ var pgVolatileFuncs = map[string]bool{
 func pgVolatile(e Expr) bool {
 	return calls(e, func(name string) bool { return pgVolatileFuncs[strings.ToLower(name)] })
 }
+
+// PGVolatile reports whether e calls a function PostgreSQL declares volatile: one Volatile
+// names, or one this engine evaluates once per statement although PostgreSQL evaluates it
+// per call (clock_timestamp, gen_random_uuid...). Evaluated twice, such an expression gives
+// other values.
+func PGVolatile(e Expr) bool { return Volatile(e) || pgVolatile(e) }

@@ -78,6 +78,14 @@ type binder struct {
 	// narrowing are the WHERE clauses whose conjuncts are being bound over a domain
 	// (domainWhere).
 	narrowing map[*pg_query.Node]bool
+	// bindingWhere are the WHERE clauses being bound (where). A domain a subquery's rows are
+	// narrowed to while its query's WHERE clause is bound (narrowToOuterKeys) leaves out the
+	// clause's conditions with subqueries: those are narrowed too, each right only on the
+	// rows the others let through, so that rows the query must drop would pass them all.
+	bindingWhere map[*pg_query.Node]bool
+	// keyDomain says that the domain being bound narrows a subquery's rows
+	// (narrowToOuterKeys).
+	keyDomain bool
 	// volatileWhere are the FROM scopes whose WHERE clause has a condition on their items
 	// alone that calls a volatile function, which a domain leaves out (domainWhere).
 	volatileWhere map[*scope]bool

@@ -71,6 +71,9 @@ func (b *binder) liftFunc(u *planner.Unnest, outerIDs []planner.ColumnID, sc *sc
 	domains := make([]*planner.Aggregate, len(owners))
 	for i, s := range owners {
 		d, err := b.domain(s, byOwner[s])
+		if err == errVolatileDomain {
+			return nil, nil // the function runs per row of the query, which computes its values once
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -270,6 +273,11 @@ func (b *binder) domain(s *scope, cols []planner.Column) (*planner.Aggregate, er
 	if len(b.scalars) != pending || len(again.cols) < len(s.cols) {
 		return nil, errs.New(errs.NotImplemented, "this correlated set-returning function is not supported yet")
 	}
+	if callsVolatile(node) {
+		// Bound again, a FROM clause that calls a volatile function (nextval, random)
+		// yields other values than the query's own: no domain of them.
+		return nil, errVolatileDomain
+	}
 	// A subquery of the WHERE bound over again whose function asks for again's domain finds
 	// the same WHERE clause being narrowed.
 	again.where, again.from, again.strictWhere = s.where, s.from, s.strictWhere
@@ -334,6 +342,12 @@ func (b *binder) domainWhere(s *scope, node planner.Node, again *scope) (planner
 		}
 	}()
 	for _, c := range andConjuncts(s.where) {
+		if b.keyDomain && b.bindingWhere[s.where] && hasSubLink(c) {
+			// A subquery of the WHERE clause being bound asks for this domain: conditions
+			// with subqueries, its own among them, are narrowed in the query too (see
+			// binder.bindingWhere).
+			continue
+		}
 		seen := map[planner.ColumnID]bool{}
 		for id := range again.outer {
 			seen[id] = true
@@ -540,6 +554,10 @@ func rangeNames(it *pg_query.Node, names map[string]bool) bool {
 // whose subquery needs a domain narrowed by the same WHERE clause.
 var errNarrowing = errs.New(errs.Internal, "a domain's WHERE clause refers to itself")
 
+// errVolatileDomain is domain's error for a FROM clause that calls a volatile function: bound
+// again it would yield other rows than the query's, so no domain stands for them.
+var errVolatileDomain = errs.New(errs.NotImplemented, "a volatile FROM clause has no domain")
+
 // usesColumns reports whether e refers to a column.
 func usesColumns(e planner.Expr) bool {
 	used := map[planner.ColumnID]bool{}
@@ -560,6 +578,22 @@ func volatileAbove(n, in planner.Node) bool {
 	}
 	for _, c := range n.Inputs() {
 		if volatileAbove(c, in) {
+			return true
+		}
+	}
+	return false
+}
+
+// callsVolatile reports whether a node of n calls a function PostgreSQL declares volatile
+// (planner.PGVolatile).
+func callsVolatile(n planner.Node) bool {
+	for _, e := range planner.Exprs(n) {
+		if planner.PGVolatile(e) {
+			return true
+		}
+	}
+	for _, c := range n.Inputs() {
+		if callsVolatile(c) {
 			return true
 		}
 	}

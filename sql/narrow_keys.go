@@ -51,7 +51,10 @@ func (b *binder) narrowToOuterKeys(x planner.Node, exprs []planner.Expr, inner, 
 		// The domain is only a narrowing here: what binding it records of the owner's WHERE
 		// (volatileWhere) is for the functions lifted over it, not for this subquery.
 		flagged, had := b.volatileWhere[o]
+		savedKey := b.keyDomain
+		b.keyDomain = true
 		d, err := b.domain(o, byOwner[o])
+		b.keyDomain = savedKey
 		if b.volatileWhere != nil {
 			if had {
 				b.volatileWhere[o] = flagged

@@ -144,6 +144,11 @@ func (b *binder) regCastExpr(kind string, e planner.Expr) (planner.Expr, error) 
 	}
 	if l, ok := e.(*planner.Literal); ok {
 		if s, ok := l.Value.(string); ok && (types.IsUnknown(l.Typ) || l.Typ.ID() == arrow.STRING) {
+			if s == "-" && types.IsUnknown(l.Typ) && function.RegDashIsInvalid(kind) {
+				// InvalidOid, as the type's input function reads what its output writes
+				// for it (text::regclass takes no "-").
+				return &planner.Literal{Value: int64(0), Typ: types.Int64}, nil
+			}
 			oid, err := b.lookupOID(kind, s)
 			if err != nil {
 				return nil, err

@@ -167,6 +167,9 @@ func (b *binder) regArrayOf(r *types.Reg, e planner.Expr) (planner.Expr, error) 
 	if !types.IsUnknown(t) && t.ID() != arrow.NULL && !textual(t) && !(types.Elem(t) != nil && textual(types.Elem(t))) {
 		return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s[]", types.Name(t), r.Name())
 	}
+	// An untyped literal's elements are read by the type's input function, which takes "-"
+	// for InvalidOid (text[] elements are cast as text is).
+	dash := types.IsUnknown(t) && function.RegDashIsInvalid(r.Name())
 	e = b.coerce(e, types.ArrayOf(types.Text))
 	used := map[planner.ColumnID]bool{}
 	planner.ColumnsUsed(e, used)
@@ -183,7 +186,9 @@ func (b *binder) regArrayOf(r *types.Reg, e planner.Expr) (planner.Expr, error) 
 		out := &planner.Array{Typ: at}
 		for _, el := range elems {
 			oid := &planner.Literal{Typ: r}
-			if s, ok := el.(string); ok {
+			if s, ok := el.(string); ok && s == "-" && dash {
+				oid.Value = int64(0)
+			} else if ok {
 				n, err := b.lookupOID(r.Name(), s)
 				if err != nil {
 					return nil, err

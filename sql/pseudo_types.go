@@ -58,8 +58,14 @@ func (b *binder) pseudoCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (
 	}
 	noInput := errs.New(errs.NotImplemented, "cannot accept a value of type %s", shown)
 	unsupported := errs.New(errs.NotImplemented, "a value of type %s is not supported", shown)
+	// An array type (not an untyped literal): what anyarray and anycompatiblearray take,
+	// and anynonarray and anycompatiblenonarray refuse (check_generic_type_consistency).
+	array := !null && !untyped && types.IsArray(from)
 	switch kind {
 	case types.PseudoCastPolymorphic:
+		if array && (name == "anynonarray" || name == "anycompatiblenonarray") {
+			return nil, true, cannotCast()
+		}
 		return e, true, nil
 	case types.PseudoCastNoInput:
 		if null && name == "pg_ddl_command" {
@@ -70,6 +76,9 @@ func (b *binder) pseudoCast(tc *pg_query.TypeCast, sc *scope, agg *aggContext) (
 		}
 		return nil, true, cannotCast()
 	case types.PseudoCastNoInputPolymorphic:
+		if array && (name == "anyarray" || name == "anycompatiblearray") {
+			return e, true, nil
+		}
 		if null {
 			return nil, true, unsupported
 		}

@@ -19,6 +19,13 @@ func (b *binder) where(n *pg_query.Node, plan planner.Node, sc *scope) (planner.
 	b.clause = "WHERE"
 	defer func() { b.clause = "" }()
 	var preds []planner.Qual
+	if b.bindingWhere == nil {
+		b.bindingWhere = map[*pg_query.Node]bool{}
+	}
+	if !b.bindingWhere[n] {
+		b.bindingWhere[n] = true
+		defer delete(b.bindingWhere, n)
+	}
 	for _, c := range andConjuncts(n) {
 		negate := false
 		inner := c
