@@ -79,6 +79,7 @@ func init() {
 	registerUUID()
 	registerRegtype()
 	registerRegArrays()
+	registerToReg()
 	registerRegProcOper()
 	registerRegArrayNames()
 	registerStorageArrays()

@@ -374,6 +374,8 @@ func (b *binder) sessionFunc(name string, fc *pg_query.FuncCall, sc *scope, agg 
 		return b.serialSequence(fc, sc, agg)
 	case "pg_typeof":
 		return b.typeofCall(fc, sc, agg)
+	case "to_regclass", "to_regtype", "to_regproc", "to_regprocedure", "to_regoper", "to_regoperator", "to_regnamespace", "to_regrole":
+		return b.toRegCall(name, fc, sc, agg)
 	case "pg_relation_size", "pg_table_size", "pg_indexes_size", "pg_total_relation_size":
 		return b.relationSize(name, fc, sc, agg)
 	}
