@@ -68,6 +68,7 @@ func init() {
 	registerRegex()
 	registerSequence()
 	registerSettings()
+	registerBackend()
 	registerSize()
 	registerString()
 	registerStringHash()

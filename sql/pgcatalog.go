@@ -3,7 +3,6 @@ package sql
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -362,8 +361,6 @@ func (b *binder) sessionFunc(name string, fc *pg_query.FuncCall, sc *scope, agg 
 		// Evaluated by each execution, from the session's settings (exec.SessionSettings):
 		// without SET ROLE the current user is always the session's.
 		return &planner.Func{Name: "current_user", Typ: types.Text}, true, nil
-	case "pg_backend_pid":
-		return &planner.Literal{Value: int32(os.Getpid()), Typ: types.Int32}, true, nil
 	case "txid_current", "pg_current_xact_id":
 		return &planner.Literal{Value: txid.Add(1), Typ: types.Int64}, true, nil
 	case "current_schemas":
