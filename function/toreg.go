@@ -69,32 +69,9 @@ func toRegOID(kind, s, db string, byName map[string][]int64, own exec.TypeOIDs) 
 		}
 		return oid, err
 	}
-	parts, err := QualifiedName(s)
+	parts, err := NameParts(kind, s, func(n string) bool { return n == db })
 	if err != nil {
 		return 0, err
-	}
-	switch kind {
-	case "regnamespace", "regrole":
-		if len(parts) != 1 {
-			return 0, errs.New(errs.InvalidName, "invalid name syntax")
-		}
-	case "regclass":
-		if len(parts) > 3 {
-			return 0, errs.New(errs.Syntax, "improper relation name (too many dotted names): %s", strings.Join(parts, "."))
-		}
-	default: // regproc, regoper
-		if len(parts) > 3 {
-			return 0, errs.New(errs.Syntax, "improper qualified name (too many dotted names): %s", strings.Join(parts, "."))
-		}
-	}
-	if len(parts) == 3 {
-		if parts[0] != db {
-			if kind == "regclass" {
-				return 0, errs.New(errs.NotImplemented, "cross-database references are not implemented: \"%s\"", strings.Join(parts, "."))
-			}
-			return 0, errs.New(errs.NotImplemented, "cross-database references are not implemented: %s", strings.Join(parts, "."))
-		}
-		parts = parts[1:]
 	}
 	if kind == "regoper" {
 		if len(parts) == 2 && parts[0] != "pg_catalog" {
@@ -121,6 +98,41 @@ func toRegOID(kind, s, db string, byName map[string][]int64, own exec.TypeOIDs) 
 		}
 	}
 	return found[0], nil
+}
+
+// NameParts are the parts of the name s of an object of kind (regclass, regproc, regoper,
+// regnamespace, regrole) as that type's input function takes them: a relation's, a
+// function's or an operator's name of at most three parts, the first of which, the
+// database's (isDB), is left off; a schema's or role's of one part.
+func NameParts(kind, s string, isDB func(string) bool) ([]string, error) {
+	parts, err := QualifiedName(s)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case "regnamespace", "regrole":
+		if len(parts) != 1 {
+			return nil, errs.New(errs.InvalidName, "invalid name syntax")
+		}
+	case "regclass":
+		if len(parts) > 3 {
+			return nil, errs.New(errs.Syntax, "improper relation name (too many dotted names): %s", strings.Join(parts, "."))
+		}
+	default: // regproc, regoper
+		if len(parts) > 3 {
+			return nil, errs.New(errs.Syntax, "improper qualified name (too many dotted names): %s", strings.Join(parts, "."))
+		}
+	}
+	if len(parts) == 3 {
+		if !isDB(parts[0]) {
+			if kind == "regclass" {
+				return nil, errs.New(errs.NotImplemented, "cross-database references are not implemented: \"%s\"", strings.Join(parts, "."))
+			}
+			return nil, errs.New(errs.NotImplemented, "cross-database references are not implemented: %s", strings.Join(parts, "."))
+		}
+		parts = parts[1:]
+	}
+	return parts, nil
 }
 
 // QualifiedName splits s into the identifiers of a dotted name as PostgreSQL's

@@ -61,29 +61,12 @@ func (b *binder) toRegCall(name string, fc *pg_query.FuncCall, sc *scope, agg *a
 	}, Typ: types.Int64}, r), true, nil
 }
 
-// toRegNames are the names _to_reg finds the objects of kind by, each part quoted as
-// quote_ident quotes it, with the OIDs they name.
+// toRegNames are the names _to_reg finds the objects of kind by (regNamesList), each part
+// quoted as quote_ident quotes it, with the OIDs they name.
 func (b *binder) toRegNames(kind string) (names, oids []any, err error) {
-	names, oids = []any{}, []any{}
-	switch kind {
-	case "regclass", "regnamespace", "regrole":
-		ns, os, err := b.regNamesList(kind)
-		if err != nil {
-			return nil, nil, err
-		}
-		names, oids = append(names, ns...), append(oids, os...)
-		if kind == "regclass" {
-			for n := range catalog.InformationSchemaTables {
-				names = append(names, catalog.InformationSchemaSchema+"."+function.QuoteIdent(n))
-				oids = append(oids, catalog.PGSystemTableOID(catalog.InformationSchemaSchema, n))
-			}
-		}
-	case "regproc":
-		for _, p := range function.PGProcs {
-			q := function.QuoteIdent(p.Name)
-			names = append(names, q, catalog.PGCatalogSchema+"."+q)
-			oids = append(oids, int64(p.OID), int64(p.OID))
-		}
+	names, oids, err = b.regNamesList(kind)
+	if names == nil {
+		names, oids = []any{}, []any{}
 	}
-	return names, oids, nil
+	return names, oids, err
 }
