@@ -34,6 +34,9 @@ type conn struct {
 	blk *txnBlock
 	// act is what pg_stat_activity shows of the connection (sessions.go).
 	act *activity
+	// backend is the session as its statements see it (pg_backend_pid, inet_client_addr):
+	// replaced whole under the sessions' lock, read by each statement without it.
+	backend atomic.Pointer[exec.Backend]
 	// checked says the session's statements are checked against its role's privileges
 	// (roles.go).
 	checked bool
@@ -215,6 +218,7 @@ func (s *statement) execute(ctx context.Context, cancel context.CancelCauseFunc,
 		TypeOIDs:     e.stmtTypeOIDs,
 		MemoryBudget: budget,
 		SpillDir:     spillDir,
+		Backend:      s.c.backend.Load(),
 	})
 	defer func() {
 		err = limitError(ctx, err)

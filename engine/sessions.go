@@ -58,6 +58,9 @@ type Session interface {
 	PID() int32
 	// SetClient names the frontend (pgwire, flight, http) and the client's address.
 	SetClient(frontend, addr string)
+	// SetServer names the server's end of the connection, "host:port" for a network one
+	// (inet_server_addr, inet_server_port).
+	SetServer(addr string)
 	// OnTerminate sets what pg_terminate_backend calls, from another goroutine, to close
 	// the connection after cancelling its statement.
 	OnTerminate(f func())
@@ -114,6 +117,7 @@ func (s *sessions) add(c *conn) {
 	}
 	now := time.Now()
 	c.act = &activity{pid: s.next, start: now, state: "idle", stateChange: now}
+	c.backend.Store(&exec.Backend{PID: s.next})
 	s.byPID[s.next] = c
 }
 
@@ -135,6 +139,17 @@ func (c *conn) SetClient(frontend, addr string) {
 	c.e.sess.mu.Lock()
 	defer c.e.sess.mu.Unlock()
 	c.act.frontend, c.act.clientAddr = frontend, addr
+	b := *c.backend.Load()
+	b.ClientAddr = addr
+	c.backend.Store(&b)
+}
+
+func (c *conn) SetServer(addr string) {
+	c.e.sess.mu.Lock()
+	defer c.e.sess.mu.Unlock()
+	b := *c.backend.Load()
+	b.ServerAddr = addr
+	c.backend.Store(&b)
 }
 
 func (c *conn) OnTerminate(f func()) {

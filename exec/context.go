@@ -24,6 +24,24 @@ type Statement struct {
 	TypeOIDs     TypeOIDs               // WithTypeOIDs
 	MemoryBudget *MemoryBudget          // WithMemoryBudget
 	SpillDir     func() (string, error) // WithSpillDir
+	Backend      *Backend               // BackendOf
+}
+
+// Backend is the session a statement runs in as PostgreSQL's functions about the connection
+// see it: pg_backend_pid's process ID, and the client's and the server's end of the
+// connection, "host:port" (anything else, such as a unix-domain socket's path, is no network
+// address: inet_client_addr and the others are NULL).
+type Backend struct {
+	PID                    int32
+	ClientAddr, ServerAddr string
+}
+
+// BackendOf returns the session of ctx's statement, or nil outside one.
+func BackendOf(ctx context.Context) *Backend {
+	if v := valuesOf(ctx); v != nil {
+		return v.st.Backend
+	}
+	return nil
 }
 
 // ctxValues is the one context value holding a Statement's values: each With function sets
@@ -58,7 +76,7 @@ type statementValues struct {
 
 // WithStatement returns ctx carrying every value of s, as calling WithNow, WithTimeZone,
 // WithSequences, WithSettings, WithTypeNames, WithTypeOIDs, WithMemoryBudget and
-// WithSpillDir with them in turn would, in one context value.
+// WithSpillDir with them in turn would, in one context value, with its Backend.
 func WithStatement(ctx context.Context, s Statement) context.Context {
 	a := &statementValues{v: ctxValues{st: s, hasNow: true}}
 	if a.v.st.TimeZone == nil {

@@ -167,7 +167,16 @@ func RegtypeOID(s string, own TypeOIDs) (uint32, error) {
 	if s == "-" {
 		return 0, nil // InvalidOid, as regtype output writes it
 	}
-	if n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32); err == nil {
+	if t := strings.TrimSpace(s); t != "" && strings.TrimLeft(t, "0123456789") == "" {
+		// A number is an OID when it is all of s, as regtypein reads it; else it is no
+		// type's name.
+		if t != s {
+			return 0, errs.New(errs.Syntax, "syntax error at or near \"%s\"", t)
+		}
+		n, err := strconv.ParseUint(s, 10, 32)
+		if err != nil {
+			return 0, errs.New(errs.NumericRange, "value \"%s\" is out of range for type oid", s)
+		}
 		return uint32(n), nil
 	}
 	p, err := parseTypeName(s)

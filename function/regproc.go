@@ -416,6 +416,9 @@ func registerRegProcOper() {
 	}, evalCtx: func(ctx context.Context, _ int, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
 		own := exec.TypeOIDsOf(ctx)
 		return rowwise(false, func(v []any) (any, error) {
+			if oid, ok, err := RegDigits(v[1].(string)); ok {
+				return oid, err
+			}
 			oid, ok, err := RegOIDIn(v[0].(string), v[1].(string), own)
 			if !ok {
 				return nil, errs.New(errs.CannotCoerce, "cannot cast type text to %s", v[0])

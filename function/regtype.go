@@ -48,15 +48,13 @@ func RegDashIsInvalid(kind string) bool {
 // regproc, regnamespace, regrole; regtype reads its names as regtype input does, own finding
 // the database's composite types, and regprocedure, regoper and regoperator as theirs do,
 // RegOIDIn): each element's OID, a number as that OID, a name as the
-// catalog gives it (names[i] is the object oids[i]); NULL for NULL, and PostgreSQL's error
+// catalog gives it (byName, namesByName); NULL for NULL, and PostgreSQL's error
 // for a name nothing has or, for regproc, several functions have.
-func regArrayIn(kind string, elems, names, oids []any, own exec.TypeOIDs) ([]any, error) {
-	byName := map[string][]int64{}
-	for i, n := range names {
-		if s, ok := n.(string); ok && i < len(oids) && oids[i] != nil {
-			byName[s] = append(byName[s], oids[i].(int64))
-		}
-	}
+//
+// Each element is read as the type's input function reads a value (array input has trimmed
+// the unquoted ones): a number is an OID only when it is all digits (' 1259' is a name), one
+// past an OID's range is 22003, a name is parsed as PostgreSQL parses it (RegNameIn).
+func regArrayIn(kind string, elems []any, byName map[string][]int64, own exec.TypeOIDs) ([]any, error) {
 	out := make([]any, len(elems))
 	for i, e := range elems {
 		s, ok := e.(string)
@@ -68,9 +66,11 @@ func regArrayIn(kind string, elems, names, oids []any, own exec.TypeOIDs) ([]any
 			out[i] = int64(0)
 			continue
 		}
-		name := strings.TrimSpace(s)
-		if n, err := strconv.ParseUint(name, 10, 32); err == nil {
-			out[i] = int64(n)
+		if oid, ok, err := RegDigits(s); ok {
+			if err != nil {
+				return nil, err
+			}
+			out[i] = oid
 			continue
 		}
 		if oid, ok, err := RegOIDIn(kind, s, own); ok {
@@ -88,28 +88,82 @@ func regArrayIn(kind string, elems, names, oids []any, own exec.TypeOIDs) ([]any
 			out[i] = int64(oid)
 			continue
 		}
-		found, ok := byName[name]
-		if !ok {
-			found = byName[strings.ReplaceAll(name, `"`, "")]
+		oid, err := RegNameIn(kind, s, byName)
+		if err != nil {
+			return nil, err
 		}
-		switch {
-		case len(found) == 1:
-			out[i] = found[0]
-			continue
-		case len(found) > 1:
-			return nil, errs.New(errs.AmbiguousFunction, "more than one function named \"%s\"", s)
-		}
-		switch kind {
-		case "regclass":
-			return nil, errs.New(errs.UndefinedTable, "relation \"%s\" does not exist", s)
-		case "regproc":
-			return nil, errs.New(errs.UndefinedFunction, "function \"%s\" does not exist", s)
-		case "regnamespace":
-			return nil, errs.New(errs.InvalidSchemaName, "schema \"%s\" does not exist", s)
-		}
-		return nil, errs.New(errs.UndefinedObject, "role \"%s\" does not exist", s)
+		out[i] = oid
 	}
 	return out, nil
+}
+
+// namesByName are the OIDs of names[i] (oids[i]) by name.
+func namesByName(names, oids []any) map[string][]int64 {
+	byName := make(map[string][]int64, len(names))
+	for i, n := range names {
+		if s, ok := n.(string); ok && i < len(oids) && oids[i] != nil {
+			byName[s] = append(byName[s], oids[i].(int64))
+		}
+	}
+	return byName
+}
+
+// RegDigits reads s as the input functions of the object identifier types read a number:
+// an OID when s is all digits (ok), 22003 when it is past an OID's range; ok is false for
+// anything else, a name.
+func RegDigits(s string) (oid int64, ok bool, err error) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0, true, errs.New(errs.NumericRange, "value \"%s\" is out of range for type oid", s)
+	}
+	return int64(n), true, nil
+}
+
+// RegNameIn is the OID of the object the name s names as the input function of kind, one of
+// regclass, regproc, regnamespace and regrole, reads it (byName gives the OIDs of the
+// names, as ToRegOID's does, and " database NAME" the database's, for regclass also
+// " schema NAME" each schema's), or PostgreSQL's error: a malformed name, one nothing has,
+// or, for regproc, one several functions have.
+func RegNameIn(kind, s string, byName map[string][]int64) (int64, error) {
+	parts, err := NameParts(kind, s, func(n string) bool { return len(byName[" database "+n]) > 0 })
+	if err != nil {
+		return 0, err
+	}
+	if kind == "regclass" && len(parts) == 2 && len(byName[" schema "+parts[0]]) == 0 {
+		return 0, errs.New(errs.InvalidSchemaName, "schema \"%s\" does not exist", parts[0])
+	}
+	quoted := make([]string, len(parts))
+	for i, p := range parts {
+		quoted[i] = QuoteIdent(p)
+	}
+	found := byName[strings.Join(quoted, ".")]
+	if len(found) == 0 {
+		found = byName[strings.Join(parts, ".")]
+	}
+	distinct := found[:0:0]
+	for _, o := range found {
+		if len(distinct) == 0 || distinct[0] != o {
+			distinct = append(distinct, o)
+		}
+	}
+	switch {
+	case len(distinct) == 1:
+		return distinct[0], nil
+	case len(distinct) > 1:
+		return 0, errs.New(errs.AmbiguousFunction, "more than one function named \"%s\"", s)
+	}
+	switch kind {
+	case "regclass":
+		return 0, errs.New(errs.UndefinedTable, "relation \"%s\" does not exist", strings.Join(parts, "."))
+	case "regproc":
+		return 0, errs.New(errs.UndefinedFunction, "function \"%s\" does not exist", s)
+	case "regnamespace":
+		return 0, errs.New(errs.InvalidSchemaName, "schema \"%s\" does not exist", parts[0])
+	}
+	return 0, errs.New(errs.UndefinedObject, "role \"%s\" does not exist", parts[0])
 }
 
 func registerRegArrays() {
@@ -122,32 +176,47 @@ func registerRegArrays() {
 		return arrow.ListOf(arrow.PrimitiveTypes.Int64), nil, nil
 	}, evalCtx: func(ctx context.Context, _ int, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
 		own := exec.TypeOIDsOf(ctx)
+		var byName map[string][]int64
 		return rowwise(false, func(v []any) (any, error) {
 			elems, _ := v[1].([]any)
-			names, _ := v[2].([]any)
-			oids, _ := v[3].([]any)
-			return regArrayIn(v[0].(string), elems, names, oids, own)
+			if byName == nil {
+				names, _ := v[2].([]any)
+				oids, _ := v[3].([]any)
+				byName = namesByName(names, oids)
+			}
+			return regArrayIn(v[0].(string), elems, byName, own)
 		})(exec.Allocator(ctx), typ, args)
 	}}, "_reg_array_in")
 	// _reg_scalar_in(kind, s text, names text[], oids bigint[]) is s::kind computed per row,
-	// as regArrayIn reads an element.
-	register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
-		if len(args) != 4 || args[0].ID() != arrow.STRING || args[1].ID() != arrow.STRING || args[2].ID() != arrow.LIST || args[3].ID() != arrow.LIST {
-			return nil, nil, undefinedFunc("_reg_scalar_in", args)
-		}
-		return arrow.PrimitiveTypes.Int64, nil, nil
-	}, evalCtx: func(ctx context.Context, _ int, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
-		own := exec.TypeOIDsOf(ctx)
-		return rowwise(false, func(v []any) (any, error) {
-			names, _ := v[2].([]any)
-			oids, _ := v[3].([]any)
-			out, err := regArrayIn(v[0].(string), []any{v[1]}, names, oids, own)
-			if err != nil {
-				return nil, err
+	// as regArrayIn reads an element; _text_regclass(kind, s, names, oids) is text::regclass,
+	// PostgreSQL's text_regclass, which reads every text as a name (RegNameIn).
+	for _, name := range []string{"_reg_scalar_in", "_text_regclass"} {
+		namesOnly := name == "_text_regclass"
+		register(function{resolve: func(args []arrow.DataType) (arrow.DataType, []arrow.DataType, error) {
+			if len(args) != 4 || args[0].ID() != arrow.STRING || args[1].ID() != arrow.STRING || args[2].ID() != arrow.LIST || args[3].ID() != arrow.LIST {
+				return nil, nil, undefinedFunc(name, args)
 			}
-			return out[0], nil
-		})(exec.Allocator(ctx), typ, args)
-	}}, "_reg_scalar_in")
+			return arrow.PrimitiveTypes.Int64, nil, nil
+		}, evalCtx: func(ctx context.Context, _ int, typ arrow.DataType, args []arrow.Array) (arrow.Array, error) {
+			own := exec.TypeOIDsOf(ctx)
+			var byName map[string][]int64
+			return rowwise(false, func(v []any) (any, error) {
+				if byName == nil {
+					names, _ := v[2].([]any)
+					oids, _ := v[3].([]any)
+					byName = namesByName(names, oids)
+				}
+				if namesOnly {
+					return RegNameIn(v[0].(string), v[1].(string), byName)
+				}
+				out, err := regArrayIn(v[0].(string), []any{v[1]}, byName, own)
+				if err != nil {
+					return nil, err
+				}
+				return out[0], nil
+			})(exec.Allocator(ctx), typ, args)
+		}}, name)
+	}
 }
 
 func registerRegArrayNames() {

@@ -271,6 +271,7 @@ func (c *conn) startup() bool {
 	c.ec = ec
 	if es, ok := ec.(engine.Session); ok {
 		es.SetClient("pgwire", c.nc.RemoteAddr().String())
+		es.SetServer(c.nc.LocalAddr().String())
 		// pg_terminate_backend closes the connection; serve's read then ends it.
 		es.OnTerminate(func() { c.nc.Close() })
 	}

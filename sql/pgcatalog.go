@@ -3,7 +3,6 @@ package sql
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -149,7 +148,11 @@ func (b *binder) regCastExpr(kind string, e planner.Expr) (planner.Expr, error) 
 				// for it (text::regclass takes no "-").
 				return &planner.Literal{Value: int64(0), Typ: types.Int64}, nil
 			}
-			oid, err := b.lookupOID(kind, s)
+			lookup := b.lookupOID
+			if kind == "regclass" && !types.IsUnknown(l.Typ) {
+				lookup = b.lookupName // text::regclass, PostgreSQL's text_regclass: names only
+			}
+			oid, err := lookup(kind, s)
 			if err != nil {
 				return nil, err
 			}
@@ -165,8 +168,8 @@ func (b *binder) regCastExpr(kind string, e planner.Expr) (planner.Expr, error) 
 	if types.IsUnknown(e.Type()) || types.IsInteger(e.Type()) || e.Type().ID() == arrow.NULL {
 		return b.coerce(e, types.Int64), nil
 	}
-	if kind == "regclass" && e.Type().ID() == arrow.STRING {
-		return b.regclassOfText(e)
+	if (kind == "regclass" || kind == "regproc" || kind == "regnamespace" || kind == "regrole") && e.Type().ID() == arrow.STRING && !types.IsJSON(e.Type()) {
+		return b.regNameOfText(kind, e)
 	}
 	if kind == "regtype" && e.Type().ID() == arrow.STRING {
 		return b.regtypeOfText(e)
@@ -178,17 +181,23 @@ func (b *binder) regCastExpr(kind string, e planner.Expr) (planner.Expr, error) 
 	return nil, errs.New(errs.CannotCoerce, "cannot cast type %s to %s", types.Name(e.Type()), kind)
 }
 
-// regclassOfText binds text::regclass for text computed per row: the OID of the relation
-// the text names (as its regclass output writes it, qualified by public or not), NULL for
-// NULL, and an error for a name no relation has.
-func (b *binder) regclassOfText(e planner.Expr) (planner.Expr, error) {
+// regNameOfText binds text::kind, kind regclass, regproc, regnamespace or regrole, for text
+// computed per row: the OID of the object the text names, as the type's input function reads
+// it (function.RegNameIn; a number all digits as the OID, except for regclass, which
+// PostgreSQL's text_regclass reads as a name), NULL for NULL, and an error for a name
+// nothing has. A constant is looked up now.
+func (b *binder) regNameOfText(kind string, e planner.Expr) (planner.Expr, error) {
 	used := map[planner.ColumnID]bool{}
 	planner.ColumnsUsed(e, used)
 	if len(used) == 0 {
 		// A constant: looked up now.
 		if l, err := planner.Eval(b.ctx, e); err == nil {
 			if s, ok := l.Value.(string); ok {
-				oid, err := b.lookupOID("regclass", s)
+				lookup := b.lookupOID
+				if kind == "regclass" {
+					lookup = b.lookupName
+				}
+				oid, err := lookup(kind, s)
 				if err != nil {
 					return nil, err
 				}
@@ -199,26 +208,19 @@ func (b *binder) regclassOfText(e planner.Expr) (planner.Expr, error) {
 			}
 		}
 	}
-	names, err := b.relationNames()
+	names, oids, err := b.regNamesList(kind)
 	if err != nil {
 		return nil, err
 	}
-	out := &planner.Case{Typ: types.Int64, Else: &planner.Literal{Typ: types.Int64}}
-	same := func(s string) planner.Expr {
-		return &planner.Binary{Op: planner.OpEq, L: e, R: &planner.Literal{Value: s, Typ: types.Text}, Typ: types.Bool}
+	fn := "_reg_scalar_in"
+	if kind == "regclass" {
+		fn = "_text_regclass"
 	}
-	for oid, n := range names {
-		out.Whens = append(out.Whens, &planner.Binary{Op: planner.OpOr, L: same(n), R: same(catalog.PublicSchema + "." + n), Typ: types.Bool})
-		out.Thens = append(out.Thens, &planner.Literal{Value: oid, Typ: types.Int64})
-	}
-	for n := range catalog.PGCatalogTables {
-		out.Whens = append(out.Whens, &planner.Binary{Op: planner.OpOr, L: same(n), R: same(catalog.PGCatalogSchema + "." + n), Typ: types.Bool})
-		out.Thens = append(out.Thens, &planner.Literal{Value: catalog.PGSystemTableOID(catalog.PGCatalogSchema, n), Typ: types.Int64})
-	}
-	// The check is around the CASE, not its ELSE: a parameter bound to a name, folded with the
-	// rest, then finds the relation before the check is evaluated.
-	missing := &planner.Binary{Op: planner.OpAnd, L: &planner.IsNull{E: e, Negate: true}, R: &planner.IsNull{E: out}, Typ: types.Bool}
-	return &planner.Check{E: out, Fail: missing, Kind: errs.UndefinedTable, Msg: "relation does not exist"}, nil
+	return &planner.Func{Name: fn, Args: []planner.Expr{
+		&planner.Literal{Value: kind, Typ: types.Text}, e,
+		&planner.Literal{Value: names, Typ: types.ArrayOf(types.Text)},
+		&planner.Literal{Value: oids, Typ: types.ArrayOf(types.Int64)},
+	}, Typ: types.Int64}, nil
 }
 
 // relationNames are the names of the relations of the public schema by OID, as regclass
@@ -266,88 +268,83 @@ func (b *binder) lookupOID(kind, s string) (int64, error) {
 		}
 		return int64(n), nil
 	}
+	return b.lookupName(kind, s)
+}
+
+// lookupName is the OID of the object s names as a value of type kind, s read as a name
+// even when it is a number (as text::regclass reads it: '1259'::text::regclass is the
+// relation named 1259).
+func (b *binder) lookupName(kind, s string) (int64, error) {
 	if oid, ok, err := function.RegOIDIn(kind, s, b.typeOIDs()); ok {
 		return oid, err
 	}
-	name := strings.TrimSpace(s)
-	schema := ""
-	if i := strings.LastIndexByte(name, '.'); i >= 0 && kind != "regtype" {
-		schema, name = strings.Trim(name[:i], `"`), name[i+1:]
-	}
-	name = strings.Trim(name, `"`)
 	switch kind {
-	case "regclass":
-		if schema == "" || isPGSystemSchema(schema) {
-			sch := schema
-			if sch == "" {
-				sch = catalog.PGCatalogSchema
-			}
-			if _, ok := catalog.PGSystemTable(sch, name); ok {
-				return catalog.PGSystemTableOID(sch, name), nil
-			}
-		}
-		if v, ok, err := b.cat.View(b.ctx, name); err == nil && ok {
-			return catalog.ViewOID(v.Name), nil
-		}
-		if t, err := b.cat.Table(b.ctx, name); err == nil {
-			return catalog.RelationOID(t.ID), nil
-		}
-		if l, ok := b.cat.(Lister); ok {
-			if ixs, err := l.AllIndexes(b.ctx); err == nil {
-				for _, ix := range ixs {
-					if ix.Name == name {
-						return catalog.IndexOID(ix.Name), nil
-					}
-				}
-			}
-			if ts, err := l.Tables(b.ctx); err == nil {
-				for _, t := range ts {
-					if catalog.PrimaryKeyName(t.Name) == name && len(t.KeyColumns()) > 0 {
-						return catalog.PrimaryKeyOID(t.ID), nil
-					}
-				}
-			}
-		}
-		return 0, errs.New(errs.UndefinedTable, "relation \"%s\" does not exist", s)
 	case "regtype":
 		oid, err := exec.RegtypeOID(s, b.typeOIDs())
 		return int64(oid), err
-	case "regnamespace":
-		switch name {
-		case catalog.PGCatalogSchema:
-			return catalog.OIDPGCatalogNS, nil
-		case catalog.PublicSchema:
-			return catalog.OIDPublicNS, nil
-		case catalog.InformationSchemaSchema:
-			return catalog.OIDInfoSchemaNS, nil
-		case catalog.SystemSchema:
-			return catalog.OIDSleeperNS, nil
+	case "regproc", "regnamespace", "regrole":
+		// Read from the same names as a value computed per row is (_reg_scalar_in).
+		names, oids, err := b.regNamesList(kind)
+		if err != nil {
+			return 0, err
 		}
-		return 0, errs.New(errs.InvalidSchemaName, "schema \"%s\" does not exist", s)
-	case "regproc":
-		// A function's name, as regprocin: it must name exactly one function of pg_proc.
-		var oid uint32
-		n := 0
-		for _, p := range function.PGProcs {
-			if p.Name == name {
-				oid = p.OID
-				n++
+		byName := make(map[string][]int64, len(names))
+		for i, n := range names {
+			byName[n.(string)] = append(byName[n.(string)], oids[i].(int64))
+		}
+		return function.RegNameIn(kind, s, byName)
+	case "regclass":
+	default:
+		return 0, errs.New(errs.InvalidText, "invalid input syntax for type %s: \"%s\"", kind, s)
+	}
+	parts, err := function.NameParts(kind, s, func(n string) bool { return n == catalog.DatabaseName })
+	if err != nil {
+		return 0, err
+	}
+	name, schema := parts[len(parts)-1], ""
+	if len(parts) == 2 {
+		schema = parts[0]
+	}
+	missing := errs.New(errs.UndefinedTable, "relation \"%s\" does not exist", strings.Join(parts, "."))
+	if schema == "" || isPGSystemSchema(schema) {
+		sch := schema
+		if sch == "" {
+			sch = catalog.PGCatalogSchema
+		}
+		if _, ok := catalog.PGSystemTable(sch, name); ok {
+			return catalog.PGSystemTableOID(sch, name), nil
+		}
+	}
+	switch schema {
+	case "", catalog.PublicSchema:
+	case catalog.PGCatalogSchema, catalog.InformationSchemaSchema, catalog.SystemSchema:
+		return 0, missing
+	default:
+		return 0, errs.New(errs.InvalidSchemaName, "schema \"%s\" does not exist", schema)
+	}
+	if v, ok, err := b.cat.View(b.ctx, name); err == nil && ok {
+		return catalog.ViewOID(v.Name), nil
+	}
+	if t, err := b.cat.Table(b.ctx, name); err == nil {
+		return catalog.RelationOID(t.ID), nil
+	}
+	if l, ok := b.cat.(Lister); ok {
+		if ixs, err := l.AllIndexes(b.ctx); err == nil {
+			for _, ix := range ixs {
+				if ix.Name == name {
+					return catalog.IndexOID(ix.Name), nil
+				}
 			}
 		}
-		switch n {
-		case 0:
-			return 0, errs.New(errs.UndefinedFunction, "function \"%s\" does not exist", s)
-		case 1:
-			return int64(oid), nil
+		if ts, err := l.Tables(b.ctx); err == nil {
+			for _, t := range ts {
+				if catalog.PrimaryKeyName(t.Name) == name && len(t.KeyColumns()) > 0 {
+					return catalog.PrimaryKeyOID(t.ID), nil
+				}
+			}
 		}
-		return 0, errs.New(errs.AmbiguousFunction, "more than one function named \"%s\"", s)
-	case "regrole":
-		if name == catalog.OwnerName {
-			return catalog.OIDRole, nil
-		}
-		return 0, errs.New(errs.UndefinedObject, "role \"%s\" does not exist", s)
 	}
-	return 0, errs.New(errs.InvalidText, "invalid input syntax for type %s: \"%s\"", kind, s)
+	return 0, missing
 }
 
 // sessionFunc binds the functions about the session and the server that have no arguments
@@ -367,8 +364,6 @@ func (b *binder) sessionFunc(name string, fc *pg_query.FuncCall, sc *scope, agg 
 		// Evaluated by each execution, from the session's settings (exec.SessionSettings):
 		// without SET ROLE the current user is always the session's.
 		return &planner.Func{Name: "current_user", Typ: types.Text}, true, nil
-	case "pg_backend_pid":
-		return &planner.Literal{Value: int32(os.Getpid()), Typ: types.Int32}, true, nil
 	case "txid_current", "pg_current_xact_id":
 		return &planner.Literal{Value: txid.Add(1), Typ: types.Int64}, true, nil
 	case "current_schemas":
@@ -379,6 +374,8 @@ func (b *binder) sessionFunc(name string, fc *pg_query.FuncCall, sc *scope, agg 
 		return b.serialSequence(fc, sc, agg)
 	case "pg_typeof":
 		return b.typeofCall(fc, sc, agg)
+	case "to_regclass", "to_regtype", "to_regproc", "to_regprocedure", "to_regoper", "to_regoperator", "to_regnamespace", "to_regrole":
+		return b.toRegCall(name, fc, sc, agg)
 	case "pg_relation_size", "pg_table_size", "pg_indexes_size", "pg_total_relation_size":
 		return b.relationSize(name, fc, sc, agg)
 	}

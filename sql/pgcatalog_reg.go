@@ -218,8 +218,14 @@ func (b *binder) regNamesList(kind string) (names, oids []any, err error) {
 			names, oids = append(names, n), append(oids, oid)
 		}
 	}
+	// The database's name and, for relations, the schemas, by keys no quoted name has
+	// (function.RegNameIn).
+	add(catalog.OIDDatabase, " database "+catalog.DatabaseName)
 	switch kind {
 	case "regclass":
+		for _, n := range []string{catalog.PGCatalogSchema, catalog.PublicSchema, catalog.InformationSchemaSchema, catalog.SystemSchema} {
+			add(0, " schema "+n)
+		}
 		rels, err := b.relationNames()
 		if err != nil {
 			return nil, nil, err
@@ -230,6 +236,9 @@ func (b *binder) regNamesList(kind string) (names, oids []any, err error) {
 		for n := range catalog.PGCatalogTables {
 			add(catalog.PGSystemTableOID(catalog.PGCatalogSchema, n), n, catalog.PGCatalogSchema+"."+n)
 		}
+		for n := range catalog.InformationSchemaTables {
+			add(catalog.PGSystemTableOID(catalog.InformationSchemaSchema, n), catalog.InformationSchemaSchema+"."+function.QuoteIdent(n))
+		}
 	case "regnamespace":
 		add(catalog.OIDPGCatalogNS, catalog.PGCatalogSchema)
 		add(catalog.OIDPublicNS, catalog.PublicSchema)
@@ -237,7 +246,8 @@ func (b *binder) regNamesList(kind string) (names, oids []any, err error) {
 		add(catalog.OIDSleeperNS, catalog.SystemSchema)
 	case "regproc":
 		for _, p := range function.PGProcs {
-			add(int64(p.OID), p.Name)
+			q := function.QuoteIdent(p.Name)
+			add(int64(p.OID), q, catalog.PGCatalogSchema+"."+q)
 		}
 	case "regrole":
 		add(catalog.OIDRole, catalog.OwnerName)

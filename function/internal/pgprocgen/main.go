@@ -27,7 +27,8 @@ import (
 var binderFuncs = []string{"unnest", "generate_series", "generate_subscripts", "version", "current_database",
 	"current_schema", "current_schemas", "pg_backend_pid", "txid_current", "pg_get_indexdef", "pg_get_constraintdef",
 	"pg_get_viewdef", "obj_description", "col_description", "shobj_description", "pg_get_serial_sequence",
-	"current_user", "session_user",
+	"current_user", "session_user", "to_regclass", "to_regtype", "to_regproc", "to_regprocedure", "to_regoper", "to_regoperator",
+	"to_regnamespace", "to_regrole",
 	"coalesce", "nullif", "greatest", "least"}
 
 // aggregates and windows are tried with exec.AggregateResultType and exec.WindowResultType.
@@ -55,6 +56,9 @@ func typeOf(oid uint32) arrow.DataType {
 	}
 	if oid == 1186 {
 		return types.Interval
+	}
+	if r := types.RegOf(oid); r != nil {
+		return r // the object identifier types (the to_regX functions' results)
 	}
 	t := types.FromOID(oid)
 	if t == nil {
