@@ -262,6 +262,9 @@ func formatBound(name string, b ColumnBound) string {
 
 // Execute implements exec.Operator. Batches come from the leaves in no particular order.
 func (s *Scan) Execute(ctx context.Context) (exec.Stream, error) {
+	if len(s.spec.Leaves) == 1 && s.spec.Merge != nil {
+		return s.executeOne(ctx), nil
+	}
 	x := &execution{scan: s}
 	leaves := make([]leafSource, 0, len(s.spec.Leaves))
 	for _, l := range s.spec.Leaves {
@@ -289,6 +292,45 @@ func (s *Scan) Execute(ctx context.Context) (exec.Stream, error) {
 		m.PartitionsPruned.Add(int64(s.spec.State.NumLeaves() - len(leaves)))
 	}
 	return newFanout(ctx, leaves, s.spec.Parallelism), nil
+}
+
+// oneLeaf is what Execute makes for a merged read of a single leaf (a key lookup's), in one
+// allocation: the execution, the leaf's reader and its ranges, and the fanout over it.
+type oneLeaf struct {
+	x      execution
+	leaf   mergedLeaf
+	leaves [1]leafSource
+	ranges [1]keys.Range
+	fanout fanout
+}
+
+// executeOne is Execute of a merged read of the scan's single leaf.
+func (s *Scan) executeOne(ctx context.Context) exec.Stream {
+	o := &oneLeaf{}
+	o.x.scan = s
+	l := s.spec.Leaves[0]
+	ranges := o.ranges[:1]
+	ranges[0] = l.Range
+	if s.spec.Ranges != nil {
+		ranges = ranges[:0]
+		for _, r := range s.spec.Ranges {
+			if in := r.Intersect(l.Range); !in.Empty() {
+				ranges = append(ranges, in)
+			}
+		}
+	}
+	var leaves []leafSource
+	if len(ranges) > 0 {
+		o.leaf = mergedLeaf{x: &o.x, leaf: l, ranges: ranges, refs: dedupe(s.spec.State.ReadFiles(l.ID))}
+		o.leaves[0] = &o.leaf
+		leaves = o.leaves[:]
+	}
+	if m := s.spec.Metrics; m != nil && s.spec.State != nil {
+		m.PartitionsRead.Add(int64(len(leaves)))
+		m.PartitionsPruned.Add(int64(s.spec.State.NumLeaves() - len(leaves)))
+	}
+	o.fanout = fanout{leaves: leaves, par: s.spec.Parallelism, parent: ctx}
+	return &o.fanout
 }
 
 func dedupe(refs []statestore.FileReference) []statestore.FileReference {

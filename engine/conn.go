@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -814,7 +815,19 @@ func (r *rowsResult) Next(ctx context.Context) (b arrow.RecordBatch, err error) 
 	return b, nil
 }
 
-func (r *rowsResult) Tag() string { return fmt.Sprintf("SELECT %d", r.rows) }
+func (r *rowsResult) Tag() string { return selectTag(r.rows) }
+
+// selectTag is the command tag of a SELECT of n rows; the tags of no row and of one row (a
+// point lookup's) are not built.
+func selectTag(n int64) string {
+	switch n {
+	case 0:
+		return "SELECT 0"
+	case 1:
+		return "SELECT 1"
+	}
+	return "SELECT " + strconv.FormatInt(n, 10)
+}
 
 func (r *rowsResult) Close() (err error) {
 	// A panic in the stream's Close still releases the statement's context and snapshots.

@@ -14,6 +14,9 @@ type Project struct {
 	exprs  []Expr
 	schema *arrow.Schema
 	input  Operator
+	// columns says that expression i is input column i for every i: a batch of the input's
+	// columns is the output (a SELECT * over a scan).
+	columns bool
 }
 
 var _ Operator = (*Project)(nil)
@@ -34,7 +37,13 @@ func NewProject(exprs []Expr, names []string, input Operator) (*Project, error) 
 		}
 		fields[i] = arrow.Field{Name: names[i], Type: e.DataType(), Nullable: true}
 	}
-	return &Project{exprs: exprs, schema: arrow.NewSchema(fields, nil), input: input}, nil
+	columns := true
+	for i, e := range exprs {
+		if c, ok := e.(*Column); !ok || c.index != i {
+			columns = false
+		}
+	}
+	return &Project{exprs: exprs, schema: arrow.NewSchema(fields, nil), input: input, columns: columns}, nil
 }
 
 // Exprs are the projected expressions.
@@ -72,6 +81,16 @@ func (s *projectStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.p.sameColumns(b) {
+		// The input's columns in order: the batch itself when it has the output's schema
+		// (no new batch), else its columns under the output's schema.
+		if b.Schema().Equal(s.p.schema) {
+			return b, nil
+		}
+		out := array.NewRecordBatch(s.p.schema, b.Columns(), b.NumRows())
+		b.Release()
+		return out, nil
+	}
 	defer b.Release()
 	cols, err := evalAll(ctx, s.p.exprs, b)
 	if err != nil {
@@ -82,3 +101,17 @@ func (s *projectStream) Next(ctx context.Context) (arrow.RecordBatch, error) {
 }
 
 func (s *projectStream) Close() error { return s.in.Close() }
+
+// sameColumns reports whether p's output columns are b's columns, in order and of the
+// expressions' types (else evaluating the expressions reports the mismatch).
+func (p *Project) sameColumns(b arrow.RecordBatch) bool {
+	if !p.columns || int(b.NumCols()) != len(p.exprs) {
+		return false
+	}
+	for i, e := range p.exprs {
+		if !arrow.TypeEqual(b.Column(i).DataType(), e.DataType()) {
+			return false
+		}
+	}
+	return true
+}

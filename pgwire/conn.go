@@ -74,6 +74,13 @@ type conn struct {
 	mu      sync.Mutex
 	running context.CancelFunc // cancels the query being executed, or nil
 
+	// spareCtx is the context of a finished portal that nothing cancelled, kept (with its
+	// cancel function) for the next Bind: a context made for every execution costs
+	// allocations and its parent's bookkeeping. Only a context that is no longer running
+	// (cancelRunning cannot reach it) is kept.
+	spareCtx    context.Context
+	spareCancel context.CancelFunc
+
 	// loc is the session's TimeZone, in which timestamptz values are shown; reported holds
 	// the parameter values the client was last sent.
 	loc           *time.Location
@@ -161,6 +168,9 @@ type portal struct {
 	formats []int16 // per result column
 	ctx     context.Context
 	cancel  context.CancelFunc
+	// spareable is set for a portal made by Bind: its context may be kept for the next
+	// Bind when it finishes uncancelled (conn.spareCtx).
+	spareable bool
 
 	res       engine.Result // nil until the first Execute
 	batch     arrow.RecordBatch
@@ -319,6 +329,12 @@ func (c *conn) fatal(err error) {
 
 // release closes every portal and statement and the engine connection.
 func (c *conn) release() {
+	defer func() {
+		if c.spareCancel != nil {
+			c.spareCancel()
+			c.spareCtx, c.spareCancel = nil, nil
+		}
+	}()
 	for name := range c.portals {
 		c.closePortal(name)
 	}
@@ -508,6 +524,36 @@ func (c *conn) end() {
 	c.mu.Lock()
 	c.running = nil
 	c.mu.Unlock()
+}
+
+// portalContext returns the context of a portal Bind makes: the spare context when it was
+// not cancelled (a CancelRequest cancels the running portal's context, the connection's
+// end all of them), else a new one.
+func (c *conn) portalContext() (context.Context, context.CancelFunc) {
+	if ctx, cancel := c.spareCtx, c.spareCancel; ctx != nil {
+		c.spareCtx, c.spareCancel = nil, nil
+		if ctx.Err() == nil {
+			return ctx, cancel
+		}
+		cancel()
+	}
+	return context.WithCancel(c.ctx)
+}
+
+// endContext ends the context of p, which finished: kept as the spare when Bind made it and
+// nothing cancelled it (the result that ran under it is closed, so nothing uses it any
+// more), else cancelled. A portal Bind made is never finished while it runs (execute ends
+// the running state first), so no CancelRequest reaches the kept context; portalContext
+// checks it again anyway.
+func (c *conn) endContext(p *portal) {
+	if p.cancel == nil {
+		return
+	}
+	if p.spareable && c.spareCtx == nil && p.ctx.Err() == nil {
+		c.spareCtx, c.spareCancel = p.ctx, p.cancel
+		return
+	}
+	p.cancel()
 }
 
 func (c *conn) cancelRunning() {
@@ -710,9 +756,9 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 		}
 	}
 	c.closePortal(m.DestinationPortal)
-	ctx, cancel := context.WithCancel(c.ctx)
+	ctx, cancel := c.portalContext()
 	prep.refs++
-	p.prep, p.args, p.formats, p.ctx, p.cancel = prep, args, formats, ctx, cancel
+	p.prep, p.args, p.formats, p.ctx, p.cancel, p.spareable = prep, args, formats, ctx, cancel, true
 	c.portals[m.DestinationPortal] = p
 	c.be.Send(&pgproto3.BindComplete{})
 	return nil
@@ -766,6 +812,7 @@ func (c *conn) execute(m *pgproto3.Execute) error {
 	c.begin(p.cancel)
 	defer c.end()
 	if _, err := c.run(p, int(m.MaxRows)); err != nil {
+		c.end() // no longer cancellable: its context may be kept (endContext)
 		c.closePortal(m.Portal)
 		return err
 	}
@@ -794,7 +841,7 @@ func (c *conn) finish(p *portal) {
 		}
 		p.res = nil
 	}
-	p.cancel()
+	c.endContext(p)
 	if prep := p.prep; prep != nil {
 		prep.refs--
 		c.unref(prep)

@@ -23,6 +23,7 @@ import (
 //	select types            one row of each supported type, a second row, and a row of NULLs
 //	select floats           float8 and float4 values in PostgreSQL's exponent switch ranges
 //	select series N         int64 column n = 1..N in batches of 3
+//	                        (any statement's Next fails once its context is cancelled)
 //	select echo T1 T2 ...   one row echoing $1, $2, ... with types T (int2 int4 int8 float4
 //	                        float8 numeric text bytea bool date timestamp timestamptz) unless
 //	                        the client declared them
@@ -215,6 +216,9 @@ func (r *fakeResult) Next(ctx context.Context) (arrow.RecordBatch, error) {
 		}
 		<-ctx.Done()
 		return nil, ctx.Err()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err // as the engine's operators do
 	}
 	if len(r.rows) == 0 {
 		if s.fail != nil && r.sent {

@@ -931,6 +931,57 @@ func TestCancelRequest(t *testing.T) {
 	}
 }
 
+// TestCancelRequestKeptContext cancels prepared statements again and again on one
+// connection, between executions of another: a Bind reuses the context of the last finished
+// portal that was not cancelled, so every cancel must still reach the running execution,
+// and a cancelled context must never be reused (the next execution would fail at once).
+func TestCancelRequestKeptContext(t *testing.T) {
+	mem := newMem(t)
+	defer mem.AssertSize(t, 0)
+	s, stop := startServer(t, mem)
+	defer stop()
+	s.db.sleeping = make(chan struct{}, 1)
+	ctx := testContext(t)
+	c := s.connect(t, ctx)
+	defer c.Close(ctx)
+	pc := c.PgConn()
+	for name, sql := range map[string]string{"sleep": "select sleep", "series": "select series 4"} {
+		if _, err := pc.Prepare(ctx, name, sql, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	series := func(when string) {
+		t.Helper()
+		for range 3 {
+			res := pc.ExecPrepared(ctx, "series", nil, nil, nil).Read()
+			if res.Err != nil || len(res.Rows) != 4 {
+				t.Fatalf("series %s: %d rows, %v", when, len(res.Rows), res.Err)
+			}
+		}
+	}
+	series("before the cancels")
+	for i := range 3 {
+		cancelled := make(chan error, 1)
+		go func() {
+			select {
+			case <-s.db.sleeping:
+				cancelled <- pc.CancelRequest(ctx)
+			case <-ctx.Done():
+				cancelled <- ctx.Err()
+			}
+		}()
+		err := pc.ExecPrepared(ctx, "sleep", nil, nil, nil).Read().Err
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "57014" {
+			t.Fatalf("cancel %d: %v", i, err)
+		}
+		if err := <-cancelled; err != nil {
+			t.Fatalf("CancelRequest %d: %v", i, err)
+		}
+		series(fmt.Sprintf("after cancel %d", i))
+	}
+}
+
 func TestShutdownClosesClients(t *testing.T) {
 	mem := newMem(t)
 	defer mem.AssertSize(t, 0)

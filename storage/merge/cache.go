@@ -102,8 +102,14 @@ func (c *FileCache) Open(ctx context.Context, name string, size int64, onRead fu
 		c.hits.Add(1)
 		select {
 		case <-e.ready:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+		default:
+			// Still opening. Only then is ctx's done channel asked for: a cancellable
+			// context makes it at the first ask, an allocation per statement otherwise.
+			select {
+			case <-e.ready:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		}
 		if e.err == nil {
 			return e.f, nil
