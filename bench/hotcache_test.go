@@ -7,7 +7,9 @@ import (
 	"io"
 	"math"
 	"os"
+	osexec "os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -46,7 +48,13 @@ var seedQueries = []string{
 // TestHotCacheJoin measures a join-heavy workload: the first run after the engine opens
 // (cold: no hot cache, no open files), the same runs again without the hot cache (the
 // operating system's page cache warm), and with the tables pinned in the hot cache; and the
-// hot cache's bytes per cached row. It runs only when HOTCACHE is set:
+// hot cache's bytes per cached row. The runs are measured in a fresh process over tables
+// already written, as a server restarted over its tables would run them: when the test
+// writes the tables of a local store itself, it runs itself again in a child process over
+// them (HOTCACHE_SAME_PROCESS=1 measures in the writing process instead, whose Go heap the
+// writes left grown and its pages mapped: its uncached runs then skip the page faults of a
+// growing heap, about half their CPU, which no restarted server skips). It runs only when
+// HOTCACHE is set:
 //
 //	HOTCACHE=1 go test -run TestHotCacheJoin -v -timeout 30m .
 //
@@ -55,9 +63,10 @@ var seedQueries = []string{
 // server on 127.0.0.1 (make deps installs it) instead of a local directory, so that cold
 // reads are S3 requests. HOTCACHE_DIR keeps a local store's tables in that directory
 // between runs (made by the first), HOTCACHE_DROP evicts a local store's files from the
-// operating system's page cache before the cold run (so that it reads from the disk), and
+// operating system's page cache before the cold run (so that it reads from the disk),
 // HOTCACHE_CPUPROFILE writes a CPU profile of nine further hot runs (HOTCACHE_PROFILE_RUNS
-// of them, if set) to that file. Timed
+// of them, if set) to that file, and HOTCACHE_OFF_CPUPROFILE one of further runs without
+// the hot cache. Timed
 // runs consume the rows by a digest of their values (digestRows), not as text.
 func TestHotCacheJoin(t *testing.T) {
 	if os.Getenv("HOTCACHE") == "" {
@@ -127,28 +136,45 @@ func TestHotCacheJoin(t *testing.T) {
 		}
 	}
 	e.Close()
+	if !reuse && storeDir != "" && os.Getenv("HOTCACHE_SAME_PROCESS") == "" {
+		// Measure in a fresh process over the tables just written: see above.
+		cmd := osexec.Command(os.Args[0], "-test.run", "^TestHotCacheJoin$", "-test.v", "-test.timeout", "30m")
+		cmd.Env = append(os.Environ(), "HOTCACHE_DIR="+storeDir)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		t.Logf("tables written to %s; measuring in a fresh process", storeDir)
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("measuring process: %v", err)
+		}
+		return
+	}
 
 	// CPU time of the process (user + system, every thread) spent in each kind of run: on
 	// a shared machine it moves less with the load than wall time does.
+	// The minor page faults of each kind of run count the fresh memory it touched: a heap
+	// that grows faults its new pages in.
 	var coldCPU, offCPU, onCPU time.Duration
-	cpuUsed := func() time.Duration {
+	var coldFaults, offFaults, onFaults int64
+	cpuUsed := func() (time.Duration, int64) {
 		var ru syscall.Rusage
 		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 			t.Fatal(err)
 		}
-		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), ru.Minflt
 	}
 	var lastCPU time.Duration
+	var lastFaults int64
 	// A timed run consumes the rows as a client that reads them would, without rendering
 	// them as text: digestRows hashes each value's bytes (the query's own time is what is
 	// measured). The rows are compared as text once, outside the timed runs.
 	workload := func(c engine.Conn) (time.Duration, []string) {
-		start, startCPU := time.Now(), cpuUsed()
+		startCPU, startFaults := cpuUsed()
+		start := time.Now()
 		var out []string
 		for _, q := range queries {
 			out = append(out, digestRows(t, c, q))
 		}
-		lastCPU = cpuUsed() - startCPU
+		cpu, faults := cpuUsed()
+		lastCPU, lastFaults = cpu-startCPU, faults-startFaults
 		return time.Since(start), out
 	}
 	const runs = 9
@@ -167,7 +193,7 @@ func TestHotCacheJoin(t *testing.T) {
 	e, c = openEng(0)
 	defer e.Close()
 	cold, want := workload(c)
-	coldCPU = lastCPU
+	coldCPU, coldFaults = lastCPU, lastFaults
 	eOn, cOn := openEng(4 << 30)
 	defer eOn.Close()
 	coldOn, got := workload(cOn)
@@ -188,13 +214,15 @@ func TestHotCacheJoin(t *testing.T) {
 			c   engine.Conn
 			d   *[]time.Duration
 			cpu *time.Duration
-		}{{c, &off, &offCPU}, {cOn, &on, &onCPU}} {
+			flt *int64
+		}{{c, &off, &offCPU, &offFaults}, {cOn, &on, &onCPU, &onFaults}} {
 			d, got := workload(x.c)
 			if fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("results differ:\n%v\n%v", got, want)
 			}
 			*x.d = append(*x.d, d)
 			*x.cpu += lastCPU
+			*x.flt += lastFaults
 		}
 	}
 	median := func(ds []time.Duration) time.Duration {
@@ -202,24 +230,38 @@ func TestHotCacheJoin(t *testing.T) {
 		return ds[len(ds)/2]
 	}
 	warmOff, hot := median(off), median(on)
-	if p := os.Getenv("HOTCACHE_CPUPROFILE"); p != "" {
-		// A CPU profile of further hot runs only.
-		f, err := os.Create(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			t.Fatal(err)
-		}
+	if p := os.Getenv("HOTCACHE_OFF_CPUPROFILE"); p != "" {
+		// A CPU profile of further runs without the hot cache, with the page faults and
+		// collections they caused.
 		n := runs
 		if s := os.Getenv("HOTCACHE_PROFILE_RUNS"); s != "" {
 			n, _ = strconv.Atoi(s)
 		}
-		for range n {
-			workload(cOn)
+		var ms0, ms1 runtime.MemStats
+		var ru0, ru1 syscall.Rusage
+		runtime.ReadMemStats(&ms0)
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+		profile(t, p, func() {
+			for range n {
+				workload(c)
+			}
+		})
+		runtime.ReadMemStats(&ms1)
+		_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+		t.Logf("profiled %d runs without the hot cache: %d minor page faults, %d collections, %d MB allocated per run, heap %d MB mapped",
+			n, ru1.Minflt-ru0.Minflt, ms1.NumGC-ms0.NumGC, (ms1.TotalAlloc-ms0.TotalAlloc)>>20/uint64(n), ms1.HeapSys>>20)
+	}
+	if p := os.Getenv("HOTCACHE_CPUPROFILE"); p != "" {
+		// A CPU profile of further hot runs only.
+		n := runs
+		if s := os.Getenv("HOTCACHE_PROFILE_RUNS"); s != "" {
+			n, _ = strconv.Atoi(s)
 		}
-		pprof.StopCPUProfile()
-		f.Close()
+		profile(t, p, func() {
+			for range n {
+				workload(cOn)
+			}
+		})
 	}
 	for _, q := range queries {
 		if off, on := mustRun(t, c, q), mustRun(t, cOn, q); off != on {
@@ -237,7 +279,23 @@ func TestHotCacheJoin(t *testing.T) {
 	t.Logf("CPU (process, user + system): cold %v, warm without the hot cache %v per run, hot %v per run; cold/hot %.1fx, warm-off/hot %.2fx",
 		coldCPU.Round(time.Millisecond), offCPU.Round(time.Millisecond), onCPU.Round(time.Millisecond),
 		float64(coldCPU)/float64(onCPU), float64(offCPU)/float64(onCPU))
+	t.Logf("minor page faults: cold %d, warm without the hot cache %d per run, hot %d per run", coldFaults, offFaults/runs, onFaults/runs)
 	t.Logf("pinned %d bytes in %v: %.1f bytes per cached row; sleeper.cache entries, bytes, hits, misses: %s", pinned, pin.Round(time.Millisecond), perRow, stats)
+}
+
+// profile writes a CPU profile of fn to the file p.
+func profile(t *testing.T, p string, fn func()) {
+	t.Helper()
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		t.Fatal(err)
+	}
+	fn()
+	pprof.StopCPUProfile()
 }
 
 // digestRows runs q and returns the number of its rows and a hash of their values in order,
