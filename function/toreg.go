@@ -235,12 +235,7 @@ func registerToReg() {
 			if byName == nil {
 				names, _ := v[3].([]any)
 				oids, _ := v[4].([]any)
-				byName = make(map[string][]int64, len(names))
-				for i, n := range names {
-					if s, ok := n.(string); ok && i < len(oids) && oids[i] != nil {
-						byName[s] = append(byName[s], oids[i].(int64))
-					}
-				}
+				byName = namesByName(names, oids)
 			}
 			db, _ := v[2].(string)
 			return ToRegOID(v[0].(string), v[1].(string), db, byName, own)
