@@ -3,6 +3,7 @@ package sql
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -260,6 +261,9 @@ func (b *binder) relationNames() (map[int64]string, error) {
 
 // lookupOID is the OID of the object s names as a value of type kind.
 func (b *binder) lookupOID(kind, s string) (int64, error) {
+	if kind == "oid" {
+		return oidIn(s)
+	}
 	if s != "" && strings.TrimLeft(s, "0123456789") == "" {
 		// All digits: an OID, as oidin reads it.
 		n, err := strconv.ParseUint(s, 10, 32)
@@ -269,6 +273,30 @@ func (b *binder) lookupOID(kind, s string) (int64, error) {
 		return int64(n), nil
 	}
 	return b.lookupName(kind, s)
+}
+
+// oidIn reads s as PostgreSQL's oidin does (strtoul): spaces around it, a sign, digits; a
+// negative number down to -2147483648 wraps as a 32-bit integer would ('-1' is 4294967295).
+func oidIn(s string) (int64, error) {
+	const space = " \t\n\r\f\v"
+	t := strings.TrimLeft(s, space)
+	neg := false
+	if t != "" && (t[0] == '+' || t[0] == '-') {
+		neg = t[0] == '-'
+		t = t[1:]
+	}
+	digits := strings.TrimRight(t, space)
+	if digits == "" || strings.TrimLeft(digits, "0123456789") != "" {
+		return 0, errs.New(errs.InvalidText, "invalid input syntax for type oid: \"%s\"", s)
+	}
+	n, err := strconv.ParseUint(digits, 10, 64)
+	switch {
+	case err != nil, !neg && n > math.MaxUint32, neg && n > 1<<31:
+		return 0, errs.New(errs.NumericRange, "value \"%s\" is out of range for type oid", s)
+	case neg:
+		return int64(uint32(-int64(n))), nil
+	}
+	return int64(n), nil
 }
 
 // lookupName is the OID of the object s names as a value of type kind, s read as a name
